@@ -1,0 +1,636 @@
+//! LSP latency benchmark: drives kube-lsp and yaml-language-server over stdio
+//! on the same files and prints a comparison table.
+//!
+//! ```text
+//! scripts/bench-setup && cargo bench --bench lsp -- [options]
+//! ```
+//!
+//! For each workload file and server (a fresh server process per pair) it
+//! measures didOpen → first publishDiagnostics, one-character edits →
+//! publishDiagnostics for that version (p50/p95), completion and hover round
+//! trips (p50/p95, any answer accepted, "n/a" when the capability is not
+//! advertised), and the server's peak RSS (VmHWM). Run with `--help` for the
+//! options. Nothing here asserts on timings: it only reports.
+
+#[path = "../tests/common/lsp_client.rs"]
+mod lsp_client;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lsp_client::{LspClient, LspError, ServerStderr, default_server_request_answer, file_uri, peak_rss_kib};
+use serde_json::{Value, json};
+
+const GENERATED_TARGET_BYTES: usize = 10 * 1024 * 1024;
+const KUBERNETES_SCHEMA_VERSION: &str = "v1.37.0";
+
+/// A small Pod with an unknown field: both servers must flag it, which shows
+/// that schema validation is really on (and loads the schema before timing).
+const WARMUP_MANIFEST: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: warmup\nspec:\n  bogusField: 1\n  containers:\n    - name: web\n      image: nginx\n";
+
+const USAGE: &str = "\
+usage: cargo bench --bench lsp -- [options]
+
+options:
+  --kube-lsp PATH      kube-lsp binary (default: the one cargo bench built, target/release/kube-lsp)
+  --yaml-ls PATH       yaml-language-server launcher (default: target/bench/node_modules/.bin/yaml-language-server)
+  --schema PATH        merged Kubernetes JSON schema for yaml-language-server
+                       (default: target/bench/kubernetes-v1.37.0.json, built by scripts/bench-setup)
+  --servers LIST       comma-separated: kube-lsp,yaml-ls (default: both)
+  --workloads LIST     comma-separated: argocd,microservices,generated (default: all)
+  --edits N            one-character edits per file (default 30, rounded up to even)
+  --requests N         completion and hover requests per file (default 30)
+  --timeout SECS       how long to wait for any one answer (default 120)
+  --markdown FILE      also write the results table as markdown
+  --json FILE          also write the raw results as JSON
+  --server-stderr      show the servers' stderr (hidden by default)
+
+env: KUBE_LSP_CORPUS  corpus folder (default: ../shared/corpus next to the repo)";
+
+fn main() {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(message) = run(&options) {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let workloads = prepare_workloads(options)?;
+    let servers = prepare_servers(options)?;
+    let mut results = Vec::new();
+    for workload in &workloads {
+        for server in &servers {
+            eprintln!("== {} on {} ({} lines)", server.name, workload.name, workload.text.lines().count());
+            let outcome = measure(server, workload, options);
+            if let Err(err) = &outcome {
+                eprintln!("   failed: {err}");
+            }
+            results.push(RunResult { server: server.name.clone(), workload: workload.name.clone(), outcome });
+        }
+    }
+    let table = results_table(&results, &servers, &workloads);
+    println!("\n{table}");
+    if let Some(path) = &options.markdown {
+        std::fs::write(path, &table).map_err(|err| format!("writing {}: {err}", path.display()))?;
+    }
+    if let Some(path) = &options.json {
+        let text = serde_json::to_string_pretty(&results_json(&results)).expect("JSON values serialize");
+        std::fs::write(path, text).map_err(|err| format!("writing {}: {err}", path.display()))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- options
+
+struct Options {
+    kube_lsp: PathBuf,
+    yaml_ls: PathBuf,
+    schema: PathBuf,
+    servers: Vec<String>,
+    workloads: Vec<String>,
+    edits: usize,
+    requests: usize,
+    timeout: Duration,
+    markdown: Option<PathBuf>,
+    json: Option<PathBuf>,
+    show_server_stderr: bool,
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let bench_dir = bench_dir();
+        let mut options = Options {
+            kube_lsp: option_env!("CARGO_BIN_EXE_kube-lsp").map_or_else(|| repo_root().join("target/release/kube-lsp"), PathBuf::from),
+            yaml_ls: bench_dir.join("node_modules/.bin/yaml-language-server"),
+            schema: bench_dir.join(format!("kubernetes-{KUBERNETES_SCHEMA_VERSION}.json")),
+            servers: vec!["kube-lsp".into(), "yaml-ls".into()],
+            workloads: vec!["argocd".into(), "microservices".into(), "generated".into()],
+            edits: 30,
+            requests: 30,
+            timeout: Duration::from_secs(120),
+            markdown: None,
+            json: None,
+            show_server_stderr: false,
+        };
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--bench" => {} // cargo bench passes this to every bench binary
+                "--kube-lsp" => options.kube_lsp = value()?.into(),
+                "--yaml-ls" => options.yaml_ls = value()?.into(),
+                "--schema" => options.schema = value()?.into(),
+                "--servers" => options.servers = split_list(&value()?),
+                "--workloads" => options.workloads = split_list(&value()?),
+                "--edits" => options.edits = parse_count(&arg, &value()?)?.next_multiple_of(2),
+                "--requests" => options.requests = parse_count(&arg, &value()?)?,
+                "--timeout" => options.timeout = Duration::from_secs(parse_count(&arg, &value()?)? as u64),
+                "--markdown" => options.markdown = Some(value()?.into()),
+                "--json" => options.json = Some(value()?.into()),
+                "--server-stderr" => options.show_server_stderr = true,
+                "-h" | "--help" => return Err("benchmark of LSP servers".into()),
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|item| !item.is_empty()).map(String::from).collect()
+}
+
+fn parse_count(option: &str, value: &str) -> Result<usize, String> {
+    value.parse().map_err(|_| format!("{option} expects a number, got {value:?}"))
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bench_dir() -> PathBuf {
+    repo_root().join("target/bench")
+}
+
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("KUBE_LSP_CORPUS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/corpus"))
+}
+
+// ---------------------------------------------------------------- workloads
+
+struct Workload {
+    name: String,
+    path: PathBuf,
+    text: String,
+    /// Line whose mapping value the edits append a character to.
+    edit_line: usize,
+}
+
+fn prepare_workloads(options: &Options) -> Result<Vec<Workload>, String> {
+    let corpus = corpus_dir();
+    options
+        .workloads
+        .iter()
+        .map(|name| {
+            let path = match name.as_str() {
+                "argocd" => corpus.join("real/argocd-install.yaml"),
+                "microservices" => corpus.join("real/microservices-demo.yaml"),
+                "generated" => generate_large_file(&corpus.join("real/microservices-demo.yaml"))?,
+                other => return Err(format!("unknown workload {other}")),
+            };
+            let text = std::fs::read_to_string(&path).map_err(|err| format!("reading {}: {err}", path.display()))?;
+            let edit_line = pick_edit_line(&text).ok_or(format!("no editable mapping value in {}", path.display()))?;
+            let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(name.clone());
+            Ok(Workload { name: label, path, text, edit_line })
+        })
+        .collect()
+}
+
+/// Writes target/bench/generated-10mb.yaml: copies of the microservices-demo
+/// documents, each copy's `metadata.name` suffixed with its copy number, until
+/// the file reaches 10 MiB. Deterministic, and valid Kubernetes YAML.
+fn generate_large_file(source: &Path) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(source).map_err(|err| format!("reading {}: {err}", source.display()))?;
+    let documents: Vec<&str> = text.split("\n---\n").filter(|doc| doc.contains("\nkind: ") || doc.starts_with("kind: ")).collect();
+    if documents.is_empty() {
+        return Err(format!("no documents in {}", source.display()));
+    }
+    let mut generated = String::with_capacity(GENERATED_TARGET_BYTES + text.len());
+    let mut copy = 0;
+    while generated.len() < GENERATED_TARGET_BYTES {
+        for document in &documents {
+            generated.push_str("---\n");
+            generated.push_str(&rename_metadata_name(document, copy));
+            generated.push('\n');
+        }
+        copy += 1;
+    }
+    let path = bench_dir().join("generated-10mb.yaml");
+    std::fs::create_dir_all(bench_dir()).map_err(|err| err.to_string())?;
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(generated.as_str()) {
+        std::fs::write(&path, &generated).map_err(|err| format!("writing {}: {err}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// Suffixes the top-level `metadata.name` with `-{copy}`; leaves the rest alone.
+fn rename_metadata_name(document: &str, copy: usize) -> String {
+    let mut in_metadata = false;
+    let mut renamed = false;
+    let lines = document.lines().map(|line| {
+        if !renamed && in_metadata && let Some(name) = line.strip_prefix("  name: ") {
+            renamed = true;
+            return format!("  name: {}-{copy}", name.trim());
+        }
+        if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
+            in_metadata = line == "metadata:";
+        }
+        line.to_string()
+    });
+    lines.collect::<Vec<_>>().join("\n")
+}
+
+/// The line to edit: the first `key: plain scalar` line at or after the middle
+/// of the file (preferring a `description:` within 500 lines), not inside a
+/// block scalar, with no trailing comment.
+fn pick_edit_line(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let middle = lines.len() / 2;
+    let editable = |index: &usize| is_plain_scalar_entry(lines[*index]) && !inside_block_scalar(&lines, *index);
+    let window = middle..lines.len().min(middle + 500);
+    window
+        .clone()
+        .filter(editable)
+        .find(|index| lines[*index].trim_start().trim_start_matches("- ").starts_with("description: "))
+        .or_else(|| (middle..lines.len()).find(editable))
+}
+
+fn is_plain_scalar_entry(line: &str) -> bool {
+    let entry = line.trim_start().trim_start_matches("- ");
+    let Some((key, value)) = entry.split_once(": ") else { return false };
+    let key_is_plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+    let value_is_plain = value.starts_with(|c: char| c.is_ascii_alphanumeric()) && !value.contains(" #");
+    key_is_plain && value_is_plain
+}
+
+/// Whether a less-indented line above `index` opens a block scalar (`|`, `>`).
+fn inside_block_scalar(lines: &[&str], index: usize) -> bool {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let own_indent = indent(lines[index]);
+    lines[..index]
+        .iter()
+        .rev()
+        .filter(|line| !line.trim().is_empty())
+        .find(|line| indent(line) < own_indent)
+        .is_some_and(|parent| {
+            let value = parent.trim_end();
+            value.ends_with('|') || value.ends_with('>') || value.ends_with("|-") || value.ends_with(">-")
+        })
+}
+
+// ---------------------------------------------------------------- servers
+
+struct ServerSpec {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+    /// Present for yaml-language-server: the schema text it is served.
+    yaml_ls_schema: Option<Arc<String>>,
+    show_stderr: bool,
+}
+
+fn prepare_servers(options: &Options) -> Result<Vec<ServerSpec>, String> {
+    let mut servers = Vec::new();
+    for name in &options.servers {
+        let spec = match name.as_str() {
+            "kube-lsp" => ServerSpec {
+                name: "kube-lsp".into(),
+                program: options.kube_lsp.clone(),
+                args: vec!["serve".into()],
+                yaml_ls_schema: None,
+                show_stderr: options.show_server_stderr,
+            },
+            "yaml-ls" => {
+                let schema = std::fs::read_to_string(&options.schema)
+                    .map_err(|err| format!("reading {} (run scripts/bench-setup): {err}", options.schema.display()))?;
+                ServerSpec {
+                    name: "yaml-language-server".into(),
+                    program: options.yaml_ls.clone(),
+                    args: vec!["--stdio".into()],
+                    yaml_ls_schema: Some(Arc::new(schema)),
+                    show_stderr: options.show_server_stderr,
+                }
+            }
+            other => return Err(format!("unknown server {other} (expected kube-lsp or yaml-ls)")),
+        };
+        if !spec.program.exists() {
+            return Err(format!("{} not found at {} (build it / run scripts/bench-setup)", spec.name, spec.program.display()));
+        }
+        servers.push(spec);
+    }
+    Ok(servers)
+}
+
+/// yaml-language-server settings: the Kubernetes schema for every file, no network stores.
+fn yaml_ls_settings() -> Value {
+    json!({
+        "yaml": {
+            "schemas": {"kubernetes": "*.yaml"},
+            "kubernetesVersion": KUBERNETES_SCHEMA_VERSION,
+            "validate": true,
+            "completion": true,
+            "hover": true,
+            "kubernetesCRDStore": {"enable": false},
+            "schemaStore": {"enable": false}
+        }
+    })
+}
+
+fn client_capabilities() -> Value {
+    json!({
+        "workspace": {"configuration": true, "didChangeConfiguration": {"dynamicRegistration": true}},
+        "textDocument": {
+            "synchronization": {"dynamicRegistration": false, "didSave": false},
+            "publishDiagnostics": {"versionSupport": true, "relatedInformation": true},
+            "completion": {"completionItem": {"snippetSupport": true}},
+            "hover": {"contentFormat": ["markdown", "plaintext"]}
+        },
+        "window": {"workDoneProgress": false}
+    })
+}
+
+struct Session {
+    client: LspClient,
+    capabilities: Value,
+}
+
+fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspError> {
+    let args: Vec<&str> = server.args.iter().map(String::as_str).collect();
+    let stderr = if server.show_stderr { ServerStderr::Inherit } else { ServerStderr::Null };
+    let mut client = LspClient::spawn_with_stderr(&server.program, &args, stderr)?;
+    client.set_request_timeout(timeout);
+    let settings = if server.yaml_ls_schema.is_some() { yaml_ls_settings() } else { json!({}) };
+    let schema = server.yaml_ls_schema.clone();
+    client.set_server_request_handler(move |method, params| match (method, &schema) {
+        // yaml-language-server asks the editor for http(s) schema contents.
+        ("vscode/content" | "custom/schema/content", Some(schema)) => Value::String(schema.to_string()),
+        _ => default_server_request_answer(method, params, &settings),
+    });
+    let root = file_uri(&bench_dir());
+    let result = client.initialize(json!({
+        "processId": std::process::id(),
+        "rootUri": root,
+        "workspaceFolders": [{"uri": root, "name": "bench"}],
+        "capabilities": client_capabilities(),
+    }))?;
+    if server.yaml_ls_schema.is_some() {
+        client.notify("yaml/registerContentRequest", Value::Null)?;
+        client.notify("workspace/didChangeConfiguration", json!({"settings": yaml_ls_settings()}))?;
+    }
+    let capabilities = result.get("capabilities").cloned().unwrap_or(Value::Null);
+    Ok(Session { client, capabilities })
+}
+
+// ---------------------------------------------------------------- measuring
+
+#[derive(Default)]
+struct Measurements {
+    warmup_diagnostics: usize,
+    open_ms: f64,
+    open_diagnostics: usize,
+    edit_ms: Vec<f64>,
+    /// None when the server does not advertise the capability.
+    completion_ms: Option<Vec<f64>>,
+    hover_ms: Option<Vec<f64>>,
+    peak_rss_kib: Option<u64>,
+}
+
+struct RunResult {
+    server: String,
+    workload: String,
+    outcome: Result<Measurements, LspError>,
+}
+
+fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Result<Measurements, LspError> {
+    let Session { mut client, capabilities } = start_session(server, options.timeout)?;
+    let mut measurements = Measurements { warmup_diagnostics: warm_up(&mut client, options.timeout)?, ..Default::default() };
+    if measurements.warmup_diagnostics == 0 {
+        eprintln!("   WARNING: no diagnostic for an unknown field: schema validation may be off");
+    }
+
+    let uri = file_uri(&workload.path);
+    let started = Instant::now();
+    client.did_open(&uri, "yaml", &workload.text, 1)?;
+    let diagnostics = client.wait_for_diagnostics(&uri, Some(1), options.timeout)?;
+    measurements.open_ms = elapsed_ms(started);
+    measurements.open_diagnostics = diagnostic_count(&diagnostics);
+    eprintln!("   didOpen → diagnostics: {:.1} ms ({} diagnostics)", measurements.open_ms, measurements.open_diagnostics);
+
+    settle(&mut client)?;
+    measurements.edit_ms = measure_edits(&mut client, &uri, workload, options)?;
+    let (line, character) = key_position(workload);
+    if capabilities.get("completionProvider").is_some_and(is_enabled) {
+        measurements.completion_ms = Some(measure_requests(&mut client, "textDocument/completion", &uri, line, character, options)?);
+    }
+    if capabilities.get("hoverProvider").is_some_and(is_enabled) {
+        measurements.hover_ms = Some(measure_requests(&mut client, "textDocument/hover", &uri, line, character + 1, options)?);
+    }
+    measurements.peak_rss_kib = peak_rss_kib(client.pid());
+    if let Err(err) = client.shutdown_and_exit() {
+        eprintln!("   shutdown: {err}");
+    }
+    Ok(measurements)
+}
+
+/// Opens the warm-up manifest and waits for its diagnostics, so that schema
+/// loading is not billed to the first workload open. Returns how many it got.
+fn warm_up(client: &mut LspClient, timeout: Duration) -> Result<usize, LspError> {
+    let uri = file_uri(&bench_dir().join("warmup.yaml"));
+    client.did_open(&uri, "yaml", WARMUP_MANIFEST, 1)?;
+    let diagnostics = client.wait_for_diagnostics(&uri, Some(1), timeout)?;
+    client.did_close(&uri)?;
+    settle(client)?;
+    if let Some(first) = diagnostics.get("diagnostics").and_then(|all| all.get(0)) {
+        eprintln!("   warm-up (unknown field) flagged: {}", first.get("message").unwrap_or(&Value::Null));
+    }
+    Ok(diagnostic_count(&diagnostics))
+}
+
+/// Lets late publications (e.g. a re-validation after a settings change) come
+/// in and drops them, so the next wait sees only the answer to its own action.
+fn settle(client: &mut LspClient) -> Result<(), LspError> {
+    std::thread::sleep(Duration::from_millis(500));
+    client.discard_notifications()?;
+    Ok(())
+}
+
+/// Alternately appends a character to the edit line's value and deletes it,
+/// timing each change until the diagnostics for its version arrive.
+fn measure_edits(client: &mut LspClient, uri: &str, workload: &Workload, options: &Options) -> Result<Vec<f64>, LspError> {
+    let line = workload.edit_line;
+    let end = utf16_len(workload.text.lines().nth(line).unwrap_or_default());
+    let mut samples = Vec::with_capacity(options.edits);
+    for edit in 0..options.edits {
+        let version = 2 + edit as i64;
+        let change = if edit % 2 == 0 {
+            json!([{"range": range(line, end, line, end), "text": "x"}])
+        } else {
+            json!([{"range": range(line, end, line, end + 1), "text": ""}])
+        };
+        client.discard_notifications()?; // servers without versions: only a new publication counts
+        let started = Instant::now();
+        client.did_change(uri, version, change)?;
+        client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
+        samples.push(elapsed_ms(started));
+    }
+    eprintln!("   edit → diagnostics: p50 {:.1} ms, p95 {:.1} ms", percentile(&samples, 50.0), percentile(&samples, 95.0));
+    Ok(samples)
+}
+
+fn measure_requests(
+    client: &mut LspClient,
+    method: &str,
+    uri: &str,
+    line: usize,
+    character: usize,
+    options: &Options,
+) -> Result<Vec<f64>, LspError> {
+    let params = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    let mut samples = Vec::with_capacity(options.requests);
+    for _ in 0..options.requests {
+        let started = Instant::now();
+        match client.request(method, params.clone()) {
+            Ok(_) | Err(LspError::Response(_)) => samples.push(elapsed_ms(started)),
+            Err(err) => return Err(err),
+        }
+    }
+    eprintln!("   {method}: p50 {:.1} ms, p95 {:.1} ms", percentile(&samples, 50.0), percentile(&samples, 95.0));
+    Ok(samples)
+}
+
+/// Start of the key on the edit line: a key position inside a mapping.
+fn key_position(workload: &Workload) -> (usize, usize) {
+    let line = workload.text.lines().nth(workload.edit_line).unwrap_or_default();
+    let indent = line.len() - line.trim_start().trim_start_matches("- ").len();
+    (workload.edit_line, indent)
+}
+
+fn is_enabled(capability: &Value) -> bool {
+    !matches!(capability, Value::Null | Value::Bool(false))
+}
+
+fn range(start_line: usize, start_char: usize, end_line: usize, end_char: usize) -> Value {
+    json!({"start": {"line": start_line, "character": start_char}, "end": {"line": end_line, "character": end_char}})
+}
+
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+fn diagnostic_count(params: &Value) -> usize {
+    params.get("diagnostics").and_then(Value::as_array).map_or(0, Vec::len)
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Nearest-rank percentile; NaN for no samples.
+fn percentile(samples: &[f64], percent: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((percent / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+// ---------------------------------------------------------------- reporting
+
+/// One table row: a metric's label and how to read it from measurements.
+struct Metric {
+    label: &'static str,
+    unit: &'static str,
+    value: fn(&Measurements) -> Option<f64>,
+}
+
+const METRICS: &[Metric] = &[
+    Metric { label: "didOpen → diagnostics", unit: "ms", value: |m| Some(m.open_ms) },
+    Metric { label: "edit → diagnostics p50", unit: "ms", value: |m| Some(percentile(&m.edit_ms, 50.0)) },
+    Metric { label: "edit → diagnostics p95", unit: "ms", value: |m| Some(percentile(&m.edit_ms, 95.0)) },
+    Metric { label: "completion p50", unit: "ms", value: |m| m.completion_ms.as_deref().map(|s| percentile(s, 50.0)) },
+    Metric { label: "completion p95", unit: "ms", value: |m| m.completion_ms.as_deref().map(|s| percentile(s, 95.0)) },
+    Metric { label: "hover p50", unit: "ms", value: |m| m.hover_ms.as_deref().map(|s| percentile(s, 50.0)) },
+    Metric { label: "hover p95", unit: "ms", value: |m| m.hover_ms.as_deref().map(|s| percentile(s, 95.0)) },
+    Metric { label: "peak RSS", unit: "MiB", value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0) },
+    Metric { label: "diagnostics on open", unit: "count", value: |m| Some(m.open_diagnostics as f64) },
+];
+
+/// Markdown table: one row per workload × metric, one column per server, and
+/// the ratio yaml-language-server / kube-lsp when both ran.
+fn results_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Workload]) -> String {
+    let with_ratio = servers.len() == 2 && servers[0].name == "kube-lsp";
+    let mut table = String::from("| file | metric |");
+    for server in servers {
+        let _ = write!(table, " {} |", server.name);
+    }
+    table.push_str(if with_ratio { " ratio (yaml-ls / kube-lsp) |\n|---|---|" } else { "\n|---|---|" });
+    table.push_str(&"---:|".repeat(servers.len() + usize::from(with_ratio)));
+    table.push('\n');
+    for workload in workloads {
+        for metric in METRICS {
+            let values: Vec<Cell> = servers.iter().map(|server| cell(results, &server.name, &workload.name, metric)).collect();
+            let _ = write!(table, "| {} | {} ({}) |", workload.name, metric.label, metric.unit);
+            for value in &values {
+                let _ = write!(table, " {} |", value.text(metric.unit));
+            }
+            if with_ratio {
+                let _ = write!(table, " {} |", ratio(&values[1], &values[0], metric.unit));
+            }
+            table.push('\n');
+        }
+    }
+    table
+}
+
+enum Cell {
+    Value(f64),
+    NotAvailable,
+    Failed,
+}
+
+impl Cell {
+    fn text(&self, unit: &str) -> String {
+        match self {
+            Cell::Value(value) if unit == "count" => format!("{value:.0}"),
+            Cell::Value(value) if *value < 10.0 => format!("{value:.2}"),
+            Cell::Value(value) => format!("{value:.1}"),
+            Cell::NotAvailable => "n/a".into(),
+            Cell::Failed => "failed".into(),
+        }
+    }
+}
+
+fn cell(results: &[RunResult], server: &str, workload: &str, metric: &Metric) -> Cell {
+    let run = results.iter().find(|run| run.server == server && run.workload == workload);
+    match run.map(|run| &run.outcome) {
+        Some(Ok(measurements)) => (metric.value)(measurements).map_or(Cell::NotAvailable, Cell::Value),
+        Some(Err(_)) | None => Cell::Failed,
+    }
+}
+
+fn ratio(numerator: &Cell, denominator: &Cell, unit: &str) -> String {
+    match (numerator, denominator) {
+        (_, _) if unit == "count" => String::new(),
+        (Cell::Value(top), Cell::Value(bottom)) if *bottom > 0.0 => format!("{:.1}×", top / bottom),
+        _ => "–".into(),
+    }
+}
+
+fn results_json(results: &[RunResult]) -> Value {
+    let runs = results.iter().map(|run| {
+        let outcome = match &run.outcome {
+            Ok(m) => json!({
+                "warmup_diagnostics": m.warmup_diagnostics,
+                "open_ms": m.open_ms,
+                "open_diagnostics": m.open_diagnostics,
+                "edit_ms": m.edit_ms,
+                "completion_ms": m.completion_ms,
+                "hover_ms": m.hover_ms,
+                "peak_rss_kib": m.peak_rss_kib,
+            }),
+            Err(err) => json!({"error": err.to_string()}),
+        };
+        json!({"server": run.server, "workload": run.workload, "results": outcome})
+    });
+    Value::Array(runs.collect())
+}
