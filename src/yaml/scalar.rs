@@ -179,7 +179,7 @@ fn resolve_untagged_allowing_timestamp(text: &str, try_timestamp: bool) -> (Core
     }
     match hint {
         Hint::Known => as_string(),
-        Hint::Dot => match go_parse_float(text) {
+        Hint::Dot => match go_parse_float_allowing_underscores(text) {
             Some(float) => (CoreTag::Float, Resolved::Float(float)),
             None => as_string(),
         },
@@ -363,6 +363,25 @@ fn go_parse_float(text: &str) -> Option<f64> {
     }
     let value: f64 = text.parse().ok()?;
     value.is_finite().then_some(value)
+}
+
+/// Go's `ParseFloat` on raw text (the `.` hint skips go-yaml's underscore
+/// removal): Go accepts underscores only between digits, as in `.5_0`.
+fn go_parse_float_allowing_underscores(text: &str) -> Option<f64> {
+    if !text.contains('_') {
+        return go_parse_float(text);
+    }
+    let bytes = text.as_bytes();
+    let underscores_ok = bytes.iter().enumerate().all(|(at, &byte)| {
+        byte != b'_'
+            || (at > 0
+                && bytes[at - 1].is_ascii_digit()
+                && bytes.get(at + 1).is_some_and(u8::is_ascii_digit))
+    });
+    if !underscores_ok {
+        return None;
+    }
+    go_parse_float(&text.replace('_', ""))
 }
 
 /// go-yaml's `parseTimestamp` for the formats it accepts: `2006-1-2`,
@@ -698,8 +717,11 @@ mod tests {
         // Go reports overflow as an error: the scalar stays a string.
         assert_eq!(plain("1e999"), string("1e999"));
         assert_eq!(plain(".5e999"), string(".5e999"));
-        // The '.' hint uses ParseFloat on the raw text: underscores are not removed.
-        assert_eq!(plain(".5_0"), string(".5_0"));
+        // The '.' hint uses ParseFloat on the raw text: Go's underscore rules apply.
+        assert_eq!(plain(".5_0"), Resolved::Float(0.5));
+        assert_eq!(plain(".5__0"), string(".5__0"));
+        assert_eq!(plain("._5"), string("._5"));
+        assert_eq!(plain(".5_"), string(".5_"));
         for text in [
             "1e", "1.2.3", "e3", ".", "+", "-", "1,000", "0x1p-2", "1:20", "--1",
         ] {

@@ -54,15 +54,132 @@ impl std::error::Error for ValueError {}
 /// or a bare `---`). Only the first document of `text` is read, as go-yaml's
 /// `Unmarshal` does.
 pub fn document_to_json(text: &str, limits: &Limits) -> Result<Option<Value>, ValueError> {
-    let mut builder = Builder::new(text, limits);
-    let mut parser = Parser::new_from_str(text);
+    let mut shim = EscapeShim::default();
+    loop {
+        match convert_once(text, &shim, limits) {
+            Err(Failure::QuotedSingleQuoteEscape(error)) => {
+                if !shim.substitute_in_scalar_at(text, error.range.start) {
+                    return Err(error);
+                }
+            }
+            Err(Failure::Invalid(error)) => return Err(error),
+            Ok(value) => return Ok(value),
+        }
+    }
+}
+
+enum Failure {
+    Invalid(ValueError),
+    /// saphyr rejected an escape in a double-quoted scalar that may be libyaml's `\'`.
+    QuotedSingleQuoteEscape(ValueError),
+}
+
+fn convert_once(text: &str, shim: &EscapeShim, limits: &Limits) -> Result<Option<Value>, Failure> {
+    let shimmed = shim.apply(text);
+    let mut builder = Builder::new(text, limits, shim);
+    let mut parser = Parser::new_from_str(&shimmed);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|error| builder.syntax_error(&error))?;
-        if builder.handle(event, span)? == Flow::Done {
+        let (event, span) = next.map_err(|error| builder.syntax_failure(&error))?;
+        if builder.handle(event, span).map_err(Failure::Invalid)? == Flow::Done {
             break;
         }
     }
-    builder.finish()
+    builder.finish().map_err(Failure::Invalid)
+}
+
+/// libyaml (YAML 1.1) and saphyr (YAML 1.2) disagree on two double-quoted
+/// escapes: kubectl rejects `\/` and accepts `\'`. saphyr parses a copy of the
+/// text in which each `\'` kubectl would accept is replaced by `\_` (same
+/// length, decodes to U+00A0); those characters are turned back into `'`.
+#[derive(Default)]
+struct EscapeShim {
+    /// Byte offsets of the `'` of replaced `\'` escapes, ascending.
+    replaced: Vec<usize>,
+}
+
+/// Enough rounds for any real manifest; a hostile one just keeps the error.
+const MAX_SHIM_ROUNDS: usize = 64;
+
+impl EscapeShim {
+    fn apply<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.replaced.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut bytes = text.as_bytes().to_vec();
+        for &offset in &self.replaced {
+            bytes[offset] = b'_';
+        }
+        std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned()))
+    }
+
+    /// Replaces the `\'` escapes of the double-quoted scalar starting at or
+    /// after `start`; false when there are none (the error is real).
+    fn substitute_in_scalar_at(&mut self, text: &str, start: usize) -> bool {
+        if self.replaced.len() >= MAX_SHIM_ROUNDS {
+            return false;
+        }
+        let Some(escapes) = double_quoted_escapes(text, start) else {
+            return false;
+        };
+        let before = self.replaced.len();
+        for escape in escapes {
+            if escape.letter == '\'' && !self.replaced.contains(&escape.offset) {
+                self.replaced.push(escape.offset);
+            }
+        }
+        self.replaced.sort_unstable();
+        self.replaced.len() > before
+    }
+}
+
+/// One escape of a double-quoted scalar: the byte offset of the character
+/// after the backslash, that character, and for `\x`/`\u`/`\U` its code point.
+struct Escape {
+    offset: usize,
+    letter: char,
+    code_point: Option<u32>,
+}
+
+/// The escapes of the double-quoted scalar whose opening quote is the first
+/// `"` at or after `start`, plus raw U+00A0 characters (reported with letter
+/// U+00A0), in source order. None if there is no such scalar.
+fn double_quoted_escapes(text: &str, start: usize) -> Option<Vec<Escape>> {
+    let open = start + text.get(start..)?.find('"')?;
+    let mut escapes = Vec::new();
+    let mut chars = text[open + 1..].char_indices();
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '"' => return Some(escapes),
+            '\u{a0}' => escapes.push(Escape {
+                offset: open + 1 + index,
+                letter: c,
+                code_point: None,
+            }),
+            '\\' => {
+                let Some((letter_index, letter)) = chars.next() else {
+                    break;
+                };
+                let width = match letter {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                let rest = &text[open + 1 + letter_index + 1..];
+                let code_point = (width > 0)
+                    .then(|| rest.get(..width))
+                    .flatten()
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+                escapes.push(Escape {
+                    offset: open + 1 + letter_index,
+                    letter,
+                    code_point,
+                });
+            }
+            _ => {}
+        }
+    }
+    Some(escapes)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -133,13 +250,24 @@ struct Builder<'t> {
     started: bool,
     nodes_produced: usize,
     alias_budget: AliasBudget,
+    shim: &'t EscapeShim,
+    /// Byte offset of each character, for non-ASCII text (saphyr counts characters).
+    char_offsets: Vec<usize>,
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, limits: &'t Limits) -> Self {
+    fn new(text: &'t str, limits: &'t Limits, shim: &'t EscapeShim) -> Self {
+        let text_is_ascii = text.is_ascii();
+        let char_offsets = if text_is_ascii {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(byte, _)| byte).collect()
+        };
         Builder {
             text,
-            text_is_ascii: text.is_ascii(),
+            text_is_ascii,
+            shim,
+            char_offsets,
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -163,6 +291,11 @@ impl<'t> Builder<'t> {
             Event::DocumentEnd | Event::StreamEnd => return Ok(Flow::Done),
             Event::Scalar(text, style, anchor, tag) => {
                 let range = start..self.byte_offset(span.end.index()).max(start + 1);
+                let text = if style == saphyr_parser::ScalarStyle::DoubleQuoted {
+                    self.check_double_quoted(text, &range)?
+                } else {
+                    text
+                };
                 let built = self.scalar(&text, style, anchor, tag.as_deref(), range)?;
                 self.attach(built)?;
             }
@@ -496,6 +629,55 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
+    /// Applies libyaml's double-quoted escape rules (see [`EscapeShim`]).
+    fn check_double_quoted<'e>(
+        &self,
+        decoded: std::borrow::Cow<'e, str>,
+        range: &Range<usize>,
+    ) -> Result<std::borrow::Cow<'e, str>, ValueError> {
+        if !self
+            .text
+            .get(range.clone())
+            .is_some_and(|raw| raw.contains('\\'))
+        {
+            return Ok(decoded);
+        }
+        let escapes = double_quoted_escapes(self.text, range.start).unwrap_or_default();
+        if let Some(slash) = escapes.iter().find(|escape| escape.letter == '/') {
+            let message = "found unknown escape character '\\/' (YAML 1.1, which kubectl uses, has no \\/ escape)";
+            return Err(self.error(message, slash.offset - 1..slash.offset + 1));
+        }
+        let substituted =
+            |escape: &&Escape| self.shim.replaced.binary_search(&escape.offset).is_ok();
+        if !escapes.iter().any(|escape| substituted(&escape)) {
+            return Ok(decoded);
+        }
+        // Each U+00A0 in the decoded text comes, in order, from one of these sources.
+        let mut sources = escapes.iter().filter(|escape| {
+            escape.letter == '\u{a0}'
+                || escape.letter == '_'
+                || substituted(escape)
+                || escape.code_point == Some(0xA0)
+        });
+        let restored = decoded
+            .chars()
+            .map(|c| match c {
+                '\u{a0}' if sources.next().is_some_and(|escape| substituted(&escape)) => '\'',
+                c => c,
+            })
+            .collect();
+        Ok(std::borrow::Cow::Owned(restored))
+    }
+
+    fn syntax_failure(&self, error: &ScanError) -> Failure {
+        let failure = self.syntax_error(error);
+        if error.info() == "while parsing a quoted scalar, found unknown escape character" {
+            Failure::QuotedSingleQuoteEscape(failure)
+        } else {
+            Failure::Invalid(failure)
+        }
+    }
+
     fn syntax_error(&self, error: &ScanError) -> ValueError {
         let marker = error.marker();
         let start = self.byte_offset(marker.index());
@@ -524,10 +706,10 @@ impl<'t> Builder<'t> {
         if self.text_is_ascii {
             return char_index.min(self.text.len());
         }
-        self.text
-            .char_indices()
-            .nth(char_index)
-            .map_or(self.text.len(), |(byte, _)| byte)
+        self.char_offsets
+            .get(char_index)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     fn next_char_end(&self, start: usize) -> usize {
@@ -591,24 +773,66 @@ fn allowed_alias_ratio(decodes: usize) -> f64 {
     }
 }
 
-/// The number `encoding/json` prints for a Go float64: integral values print
-/// without a fraction (`1e3` is sent as `1000`), so they become JSON integers
-/// here; NaN and infinities have no JSON form.
+/// The number `encoding/json` prints for a Go float64, as serde_json reads it
+/// back: `1e3` is sent as `1000` and `2^63` as `9223372036854776000`, so those
+/// become JSON integers with exactly Go's digits. NaN and infinities have no
+/// JSON form.
 pub fn json_number_from_float(float: f64) -> Option<Number> {
+    let text = go_json_float(float)?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Go's `encoding/json` text for a finite float64: shortest round-trip digits,
+/// `%f` style unless the magnitude is below 1e-6 or at least 1e21, and
+/// exponents without a leading zero (`1e-7`, `1e+21`).
+pub fn go_json_float(float: f64) -> Option<String> {
     if !float.is_finite() {
         return None;
     }
-    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
-    const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
-    if float.fract() == 0.0 {
-        if (-TWO_POW_63..TWO_POW_63).contains(&float) {
-            return Some(Number::from(float as i64));
+    let (negative, digits, exponent) = shortest_digits(float);
+    let mut out = String::from(if negative { "-" } else { "" });
+    let magnitude = float.abs();
+    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
         }
-        if (0.0..TWO_POW_64).contains(&float) {
-            return Some(Number::from(float as u64));
+        out.push('e');
+        out.push(if exponent < 0 { '-' } else { '+' });
+        out.push_str(&exponent.unsigned_abs().to_string());
+        return Some(out);
+    }
+    // Digits "d1d2..." mean d1.d2... x 10^exponent.
+    let integer_digits = exponent + 1;
+    if integer_digits <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat(integer_digits.unsigned_abs() as usize));
+        out.push_str(&digits);
+    } else {
+        let integer_digits = integer_digits as usize;
+        if digits.len() <= integer_digits {
+            out.push_str(&digits);
+            out.push_str(&"0".repeat(integer_digits - digits.len()));
+        } else {
+            out.push_str(&digits[..integer_digits]);
+            out.push('.');
+            out.push_str(&digits[integer_digits..]);
         }
     }
-    Number::from_f64(float)
+    Some(out)
+}
+
+/// Sign, shortest round-trip decimal digits and decimal exponent of `float`.
+fn shortest_digits(float: f64) -> (bool, String, i32) {
+    let scientific = format!("{:e}", float.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (
+        float.is_sign_negative(),
+        digits,
+        exponent.parse().unwrap_or(0),
+    )
 }
 
 fn convert_style(style: saphyr_parser::ScalarStyle) -> ScalarStyle {
@@ -796,6 +1020,16 @@ mod tests {
             Some("0.5".into())
         );
         assert_eq!(json_number_from_float(f64::NAN), None);
+        let go_text = |float: f64| go_json_float(float).unwrap_or_default();
+        assert_eq!(go_text(9_223_372_036_854_775_808.0), "9223372036854776000");
+        assert_eq!(go_text(1e21), "1e+21");
+        assert_eq!(go_text(1e20), "100000000000000000000");
+        assert_eq!(go_text(6.02e23), "6.02e+23");
+        assert_eq!(go_text(1e-7), "1e-7");
+        assert_eq!(go_text(0.000001), "0.000001");
+        assert_eq!(go_text(12345678.9), "12345678.9");
+        assert_eq!(go_text(-0.0), "-0");
+        assert_eq!(go_text(1.2345678901234568e29), "1.2345678901234568e+29");
     }
 
     fn billion_laughs() -> String {
