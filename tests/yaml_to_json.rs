@@ -33,7 +33,10 @@ enum Golden {
 fn golden_for(input: &Path) -> Golden {
     let json = input.with_extension("json");
     let error = input.with_extension("error");
-    match (std::fs::read_to_string(&json), std::fs::read_to_string(&error)) {
+    match (
+        std::fs::read_to_string(&json),
+        std::fs::read_to_string(&error),
+    ) {
         (Ok(text), Err(_)) => Golden::Json(text.trim_end().to_owned()),
         (Err(_), Ok(text)) => Golden::Error(text.trim_end().to_owned()),
         _ => panic!("{} needs exactly one of .json / .error", input.display()),
@@ -49,7 +52,9 @@ fn check(input: &Path) -> Option<String> {
             let value = value.unwrap_or(Value::Null);
             let expected_value: Value = serde_json::from_str(&expected).expect("golden JSON");
             if value != expected_value {
-                return Some(format!("value differs\n  go:   {expected}\n  ours: {value}"));
+                return Some(format!(
+                    "value differs\n  go:   {expected}\n  ours: {value}"
+                ));
             }
             let printed = go_marshal(&value);
             (printed != expected)

@@ -420,7 +420,9 @@ fn parse_month_and_day<'a>(month_day: &'a str, year: &str) -> Option<&'a str> {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -479,7 +481,7 @@ fn decode_binary(text: &str) -> Result<Resolved, ResolveError> {
 
 fn decode_std_base64(text: &str) -> Option<Vec<u8>> {
     let symbols: Vec<u8> = text.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
-    if symbols.len() % 4 != 0 {
+    if !symbols.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(symbols.len() / 4 * 3);
@@ -561,7 +563,7 @@ pub fn format_float_key(value: f64) -> String {
         out.push('-');
     }
     // Go's %g with shortest precision switches to %e when exp < -4 || exp >= 6.
-    if exponent < -4 || exponent >= 6 {
+    if !(-4..6).contains(&exponent) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
@@ -846,7 +848,7 @@ mod tests {
         assert_eq!(format_float_key(123456.0), "123456");
         assert_eq!(format_float_key(1e6), "1e+06");
         assert_eq!(format_float_key(1234567.0), "1.234567e+06");
-        assert_eq!(format_float_key(3.14159265358979), "3.1415927");
+        assert_eq!(format_float_key(1.234567891234), "1.2345679");
         assert_eq!(format_float_key(0.0001), "0.0001");
         assert_eq!(format_float_key(0.00001), "1e-05");
         assert_eq!(format_float_key(-2.5), "-2.5");

@@ -330,7 +330,7 @@ impl<'t> Builder<'t> {
         if root.empty {
             return Ok(None);
         }
-        self.into_json(root.content, root.start).map(Some)
+        self.to_json(root.content, root.start).map(Some)
     }
 
     fn scalar(
@@ -488,7 +488,7 @@ impl<'t> Builder<'t> {
         };
         match placement {
             Placement::Item => {
-                let value = self.into_json(built.content, start)?;
+                let value = self.to_json(built.content, start)?;
                 if let Collection::Sequence(items) = &mut self.stack[depth].collection {
                     items.push(value);
                 }
@@ -501,7 +501,7 @@ impl<'t> Builder<'t> {
                 }
             }
             Placement::Value(key) => {
-                let value = self.into_json(built.content, start)?;
+                let value = self.to_json(built.content, start)?;
                 // go-yaml v2 (non-strict) keeps the last duplicate.
                 if let Collection::Mapping { entries, .. } = &mut self.stack[depth].collection {
                     entries.insert(key, value);
@@ -583,7 +583,7 @@ impl<'t> Builder<'t> {
     }
 
     /// A value's JSON: what `encoding/json` would print for go-yaml's value.
-    fn into_json(&self, content: Content, start: usize) -> Result<Value, ValueError> {
+    fn to_json(&self, content: Content, start: usize) -> Result<Value, ValueError> {
         match content {
             Content::Json(value) => Ok(value),
             Content::Scalar { resolved, text } => {
