@@ -1,0 +1,11 @@
+//! kube-lsp: a language server for Kubernetes YAML.
+//!
+//! Layers, each depending only on those above it:
+//! `text` (ropes, positions) → `yaml` (documents, syntax trees, paths, values) → `features`
+//! (diagnostics, symbols, folding; LSP-agnostic results) → `server` (LSP glue) and `cli`.
+
+pub mod cli;
+pub mod features;
+pub mod server;
+pub mod text;
+pub mod yaml;

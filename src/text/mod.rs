@@ -1,0 +1,297 @@
+//! Text layer: one rope per open document, and conversion between LSP positions and byte offsets.
+//!
+//! Everything above this layer works in byte offsets into the UTF-8 text. Positions exist only at the
+//! edge, in the encoding negotiated with the client (UTF-8 when offered, else UTF-16). Line breaks are
+//! `\n`, `\r\n` and `\r`, as the LSP defines them (ropey's Unicode line breaks are disabled).
+
+use std::ops::Range;
+
+use ropey::Rope;
+
+/// The unit of `Position::character`, negotiated at `initialize`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PositionEncoding {
+    Utf8,
+    #[default]
+    Utf16,
+}
+
+/// A position as the client sees it: zero-based line, and a column in the negotiated unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: u32,
+    pub character: u32,
+}
+
+impl Position {
+    pub fn new(line: u32, character: u32) -> Self {
+        Self { line, character }
+    }
+}
+
+/// A line and a byte column: the coordinates tree-sitter wants alongside byte offsets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Point {
+    pub line: usize,
+    pub byte_column: usize,
+}
+
+/// One applied edit, in byte offsets of the text before (`old_end`) and after (`new_end`) it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+    pub start_point: Point,
+    pub old_end_point: Point,
+    pub new_end_point: Point,
+}
+
+impl TextEdit {
+    /// How far text after the edit moved.
+    pub fn delta(&self) -> isize {
+        self.new_end as isize - self.old_end as isize
+    }
+
+    /// Where an offset of the old text lands in the new text (offsets inside the replaced range go
+    /// to the end of the insertion).
+    pub fn map_offset(&self, old: usize) -> usize {
+        if old < self.start {
+            old
+        } else if old >= self.old_end {
+            old.saturating_add_signed(self.delta())
+        } else {
+            self.new_end
+        }
+    }
+}
+
+/// An open document: its text and the version the client gave it.
+#[derive(Clone, Debug)]
+pub struct TextDocument {
+    rope: Rope,
+    version: i32,
+}
+
+impl TextDocument {
+    pub fn new(text: &str, version: i32) -> Self {
+        Self {
+            rope: Rope::from_str(text),
+            version,
+        }
+    }
+
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn set_version(&mut self, version: i32) {
+        self.version = version;
+    }
+
+    pub fn len(&self) -> usize {
+        self.rope.len_bytes()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rope.len_bytes() == 0
+    }
+
+    /// Replaces `range` (or everything, when `None`) with `text`. Out-of-range positions are clamped.
+    pub fn apply_change(
+        &mut self,
+        range: Option<Range<Position>>,
+        text: &str,
+        encoding: PositionEncoding,
+    ) -> TextEdit {
+        let (start, old_end) = match range {
+            Some(range) => {
+                let start = offset_at(&self.rope, range.start, encoding);
+                let end = offset_at(&self.rope, range.end, encoding);
+                (start.min(end), start.max(end))
+            }
+            None => (0, self.rope.len_bytes()),
+        };
+        let start_point = point_at(&self.rope, start);
+        let old_end_point = point_at(&self.rope, old_end);
+        let start_char = self.rope.byte_to_char(start);
+        self.rope.remove(start_char..self.rope.byte_to_char(old_end));
+        self.rope.insert(start_char, text);
+        let new_end = start + text.len();
+        TextEdit {
+            start,
+            old_end,
+            new_end,
+            start_point,
+            old_end_point,
+            new_end_point: point_at(&self.rope, new_end),
+        }
+    }
+
+    pub fn offset(&self, position: Position, encoding: PositionEncoding) -> usize {
+        offset_at(&self.rope, position, encoding)
+    }
+
+    pub fn position(&self, offset: usize, encoding: PositionEncoding) -> Position {
+        position_at(&self.rope, offset, encoding)
+    }
+
+    pub fn range(&self, range: Range<usize>, encoding: PositionEncoding) -> Range<Position> {
+        self.position(range.start, encoding)..self.position(range.end, encoding)
+    }
+}
+
+/// The byte offset of `position`, clamped: a line past the end means the end of the text, a
+/// column past the end of a line means the end of that line (before its line break), and a column
+/// inside a character (a surrogate pair, a multi-byte UTF-8 sequence) means that character's start.
+pub fn offset_at(rope: &Rope, position: Position, encoding: PositionEncoding) -> usize {
+    let line = position.line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_bytes();
+    }
+    let line_start = rope.line_to_byte(line);
+    let line_end = line_start + line_content_len(rope, line);
+    let target = match encoding {
+        PositionEncoding::Utf8 => line_start.saturating_add(position.character as usize),
+        PositionEncoding::Utf16 => {
+            let start_cu = rope.char_to_utf16_cu(rope.byte_to_char(line_start));
+            let end_cu = rope.char_to_utf16_cu(rope.byte_to_char(line_end));
+            let cu = start_cu.saturating_add(position.character as usize).min(end_cu);
+            rope.char_to_byte(rope.utf16_cu_to_char(cu))
+        }
+    };
+    let clamped = target.min(line_end);
+    rope.char_to_byte(rope.byte_to_char(clamped))
+}
+
+/// The position of a byte offset (clamped to the text; an offset inside a character counts as its start).
+pub fn position_at(rope: &Rope, offset: usize, encoding: PositionEncoding) -> Position {
+    let offset = rope.char_to_byte(rope.byte_to_char(offset.min(rope.len_bytes())));
+    let line = rope.byte_to_line(offset);
+    let line_start = rope.line_to_byte(line);
+    let character = match encoding {
+        PositionEncoding::Utf8 => offset - line_start,
+        PositionEncoding::Utf16 => {
+            rope.char_to_utf16_cu(rope.byte_to_char(offset))
+                - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
+        }
+    };
+    Position::new(line as u32, character as u32)
+}
+
+/// Line and byte column of an offset.
+pub fn point_at(rope: &Rope, offset: usize) -> Point {
+    let offset = offset.min(rope.len_bytes());
+    let line = rope.byte_to_line(offset);
+    Point {
+        line,
+        byte_column: offset - rope.line_to_byte(line),
+    }
+}
+
+/// Length in bytes of a line without its line break.
+fn line_content_len(rope: &Rope, line: usize) -> usize {
+    let slice = rope.line(line);
+    let len = slice.len_bytes();
+    let ends_with = |byte: u8| len > 0 && slice.byte(len - 1) == byte;
+    if ends_with(b'\n') {
+        if len > 1 && slice.byte(len - 2) == b'\r' {
+            len - 2
+        } else {
+            len - 1
+        }
+    } else if ends_with(b'\r') {
+        len - 1
+    } else {
+        len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> TextDocument {
+        TextDocument::new(text, 1)
+    }
+
+    #[test]
+    fn utf16_columns_count_cjk_as_one_unit_and_emoji_as_two() {
+        // "# 注释 🚀 x": '注' and '释' are 3 UTF-8 bytes and 1 UTF-16 unit; '🚀' is 4 bytes, 2 units.
+        let d = doc("a: 1\n# 注释 🚀 x\n");
+        let x = d.rope().to_string().find('x').unwrap();
+        let pos = d.position(x, PositionEncoding::Utf16);
+        assert_eq!(pos, Position::new(1, 8));
+        assert_eq!(d.offset(pos, PositionEncoding::Utf16), x);
+        let pos8 = d.position(x, PositionEncoding::Utf8);
+        assert_eq!(pos8, Position::new(1, 14));
+        assert_eq!(d.offset(pos8, PositionEncoding::Utf8), x);
+    }
+
+    #[test]
+    fn a_column_inside_a_surrogate_pair_or_utf8_sequence_snaps_to_the_character_start() {
+        let d = doc("🚀x");
+        assert_eq!(d.offset(Position::new(0, 1), PositionEncoding::Utf16), 0);
+        assert_eq!(d.offset(Position::new(0, 2), PositionEncoding::Utf16), 4);
+        assert_eq!(d.offset(Position::new(0, 2), PositionEncoding::Utf8), 0);
+    }
+
+    #[test]
+    fn positions_past_the_end_are_clamped() {
+        let d = doc("ab\r\ncd\n");
+        assert_eq!(d.offset(Position::new(0, 99), PositionEncoding::Utf16), 2);
+        assert_eq!(d.offset(Position::new(1, 99), PositionEncoding::Utf8), 6);
+        assert_eq!(d.offset(Position::new(99, 0), PositionEncoding::Utf16), 7);
+        assert_eq!(d.position(999, PositionEncoding::Utf16), Position::new(2, 0));
+    }
+
+    #[test]
+    fn crlf_and_lone_cr_are_line_breaks() {
+        let d = doc("a\r\nb\rc\n");
+        assert_eq!(d.position(3, PositionEncoding::Utf16), Position::new(1, 0));
+        assert_eq!(d.position(5, PositionEncoding::Utf16), Position::new(2, 0));
+    }
+
+    #[test]
+    fn unicode_line_separators_are_not_line_breaks() {
+        let d = doc("a\u{2028}b\nc");
+        assert_eq!(d.position(d.len() - 1, PositionEncoding::Utf16), Position::new(1, 0));
+    }
+
+    #[test]
+    fn incremental_changes_report_byte_offsets_and_points() {
+        let mut d = doc("kind: Pod\nmetadata:\n  name: 注\n");
+        let edit = d.apply_change(
+            Some(Position::new(2, 8)..Position::new(2, 9)),
+            "web",
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(d.rope().to_string(), "kind: Pod\nmetadata:\n  name: web\n");
+        assert_eq!((edit.start, edit.old_end, edit.new_end), (28, 31, 31));
+        assert_eq!(edit.start_point, Point { line: 2, byte_column: 8 });
+        assert_eq!(edit.old_end_point, Point { line: 2, byte_column: 11 });
+        assert_eq!(edit.new_end_point, Point { line: 2, byte_column: 11 });
+    }
+
+    #[test]
+    fn reversed_and_out_of_range_change_ranges_do_not_panic() {
+        let mut d = doc("abc");
+        d.apply_change(Some(Position::new(5, 5)..Position::new(0, 1)), "X", PositionEncoding::Utf16);
+        assert_eq!(d.rope().to_string(), "aX");
+        d.apply_change(None, "new", PositionEncoding::Utf8);
+        assert_eq!(d.rope().to_string(), "new");
+    }
+
+    #[test]
+    fn map_offset_shifts_text_after_the_edit() {
+        let mut d = doc("0123456789");
+        let edit = d.apply_change(Some(Position::new(0, 2)..Position::new(0, 4)), "abcd", PositionEncoding::Utf8);
+        assert_eq!(edit.map_offset(1), 1);
+        assert_eq!(edit.map_offset(3), 6);
+        assert_eq!(edit.map_offset(5), 7);
+    }
+}

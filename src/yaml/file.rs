@@ -1,0 +1,500 @@
+//! A YAML file as a list of documents, kept up to date edit by edit.
+//!
+//! Opening a file splits it (by lines) and checks each document with saphyr's event parser — fast,
+//! no syntax tree needed. A document's tree-sitter tree is built the first time something needs it
+//! (an edit inside it, a cursor query) and from then on re-parsed incrementally. An edit touches one
+//! document unless it adds or removes a marker line (`---`, `...`, `%…`); then the file is split
+//! again and only documents whose text changed are parsed again.
+
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::{Node, Tree};
+
+use super::lint::{self, Diagnostic, codes};
+use super::split::{self, MarkerLine};
+use super::syntax::{self, RopeSource};
+use crate::text::TextEdit;
+
+/// Documents up to this size are re-checked whole with saphyr after each edit (well under a
+/// millisecond); bigger ones are re-checked only where the tree changed.
+const WHOLE_RECHECK_LIMIT: usize = 64 * 1024;
+
+/// One document of a file.
+#[derive(Debug)]
+pub struct YamlDocument {
+    range: Range<usize>,
+    tree: Option<Tree>,
+    /// YAML diagnostics, relative to the document's start.
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl YamlDocument {
+    fn checked(rope: &Rope, range: Range<usize>) -> Self {
+        let diagnostics = lint::check_text(&text_of(rope, range.clone()));
+        Self {
+            range,
+            tree: None,
+            diagnostics,
+        }
+    }
+
+    /// The document's byte range in the file.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// YAML diagnostics with file offsets.
+    pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        let start = self.range.start as isize;
+        self.diagnostics.iter().map(move |d| d.clone().shifted(start))
+    }
+}
+
+/// Counters that tests and benchmarks read to prove edits stay local.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseStats {
+    /// Documents checked or parsed from scratch.
+    pub full: usize,
+    /// Incremental re-parses of an existing tree.
+    pub incremental: usize,
+    /// Times an edit changed the document split.
+    pub resplits: usize,
+}
+
+#[derive(Debug)]
+pub struct YamlFile {
+    documents: Vec<YamlDocument>,
+    markers: Vec<MarkerLine>,
+    stats: ParseStats,
+}
+
+impl YamlFile {
+    /// Splits and checks every document of `rope` (on all cores for big files).
+    pub fn open(rope: &Rope) -> Self {
+        let text = text_of(rope, 0..rope.len_bytes());
+        let split = split::split(&text);
+        let documents = check_all(rope, split.documents);
+        let stats = ParseStats {
+            full: documents.len(),
+            ..ParseStats::default()
+        };
+        Self {
+            documents,
+            markers: split.markers,
+            stats,
+        }
+    }
+
+    pub fn documents(&self) -> &[YamlDocument] {
+        &self.documents
+    }
+
+    pub fn stats(&self) -> ParseStats {
+        self.stats
+    }
+
+    /// All YAML diagnostics of the file, in file offsets.
+    pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.documents.iter().flat_map(YamlDocument::diagnostics)
+    }
+
+    /// The index of the document holding `offset` (the last one for offsets past the end).
+    pub fn document_index_at(&self, offset: usize) -> usize {
+        let after = self.documents.partition_point(|d| d.range.start <= offset);
+        after.saturating_sub(1)
+    }
+
+    /// The syntax tree of document `index`, parsed now if it has none yet.
+    pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
+        let document = self.documents.get_mut(index)?;
+        if document.tree.is_none() {
+            document.tree = Some(syntax::parse(rope, document.range.clone(), None));
+            self.stats.full += 1;
+        }
+        document.tree.as_ref()
+    }
+
+    /// Brings the file up to date with `rope`, which already has `edit` applied.
+    pub fn apply_edit(&mut self, rope: &Rope, edit: &TextEdit) {
+        if self.edit_changes_split(rope, edit) {
+            self.resplit(rope, edit);
+            return;
+        }
+        let index = self.document_index_at(edit.start);
+        self.shift_after(index, edit);
+        let doc_line = rope.byte_to_line(self.documents[index].range.start);
+        let document = &mut self.documents[index];
+        document.range.end = document.range.end.saturating_add_signed(edit.delta());
+        match document.tree.take() {
+            Some(mut old_tree) => {
+                syntax::edit_tree(&mut old_tree, edit, document.range.start, doc_line);
+                let tree = syntax::parse(rope, document.range.clone(), Some(&old_tree));
+                self.stats.incremental += 1;
+                recheck(document, rope, edit, &old_tree, &tree);
+                document.tree = Some(tree);
+            }
+            None => {
+                *document = YamlDocument::checked(rope, document.range.clone());
+                self.stats.full += 1;
+            }
+        }
+    }
+
+    /// Whether the edit touched a marker line before, or made one.
+    fn edit_changes_split(&self, rope: &Rope, edit: &TextEdit) -> bool {
+        let first = self.markers.partition_point(|m| m.range.end < edit.start);
+        let touched_old = self
+            .markers
+            .get(first)
+            .is_some_and(|m| m.range.start <= edit.old_end);
+        touched_old || !new_markers(rope, edit.start, edit.new_end).is_empty()
+    }
+
+    /// Moves the documents and markers after document `index` by the edit's delta.
+    fn shift_after(&mut self, index: usize, edit: &TextEdit) {
+        let delta = edit.delta();
+        for document in &mut self.documents[index + 1..] {
+            document.range = shift(document.range.clone(), delta);
+        }
+        for marker in self.markers.iter_mut().filter(|m| m.range.start >= edit.old_end) {
+            marker.range = shift(marker.range.clone(), delta);
+        }
+    }
+
+    /// Splits the file again, keeping documents (and their trees) whose text did not change.
+    fn resplit(&mut self, rope: &Rope, edit: &TextEdit) {
+        self.stats.resplits += 1;
+        let text = text_of(rope, 0..rope.len_bytes());
+        let split = split::split(&text);
+        let mut old = std::mem::take(&mut self.documents).into_iter().peekable();
+        let mut documents = Vec::with_capacity(split.documents.len());
+        for range in split.documents {
+            let kept = loop {
+                let Some(candidate) = old.peek() else { break None };
+                let moved = if candidate.range.end <= edit.start {
+                    candidate.range.clone()
+                } else if candidate.range.start >= edit.old_end {
+                    shift(candidate.range.clone(), edit.delta())
+                } else {
+                    old.next();
+                    continue;
+                };
+                if moved.start > range.start {
+                    break None;
+                }
+                let candidate = old.next().expect("peeked");
+                if moved == range {
+                    break Some(YamlDocument { range: moved, ..candidate });
+                }
+            };
+            documents.push(kept.unwrap_or_else(|| {
+                self.stats.full += 1;
+                YamlDocument::checked(rope, range)
+            }));
+        }
+        self.documents = documents;
+        self.markers = split.markers;
+    }
+}
+
+/// Checks documents, on two threads when there is enough text to make it worth it.
+fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
+    let total: usize = ranges.iter().map(|r| r.len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if total < 256 * 1024 || threads < 2 || ranges.len() < 2 {
+        return ranges.into_iter().map(|r| YamlDocument::checked(rope, r)).collect();
+    }
+    // Deal documents out largest first, each to the least loaded thread.
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
+    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for i in order {
+        let lightest = shares.iter_mut().min_by_key(|(load, _)| *load).expect("threads >= 2");
+        lightest.0 += ranges[i].len();
+        lightest.1.push(i);
+    }
+    let mut slots: Vec<Option<YamlDocument>> = (0..ranges.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|(_, share)| {
+                let ranges = &ranges;
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|i| (i, YamlDocument::checked(rope, ranges[i].clone())))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (i, document) in handle.join().unwrap_or_default() {
+                slots[i] = Some(document);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .zip(ranges)
+        .map(|(slot, range)| slot.unwrap_or_else(|| YamlDocument::checked(rope, range)))
+        .collect()
+}
+
+/// Updates a document's diagnostics after an incremental re-parse.
+fn recheck(document: &mut YamlDocument, rope: &Rope, edit: &TextEdit, old_tree: &Tree, tree: &Tree) {
+    if document.range.len() <= WHOLE_RECHECK_LIMIT || tree.root_node().has_error() {
+        document.diagnostics = lint::check_text(&text_of(rope, document.range.clone()));
+        return;
+    }
+    // A big document whose tree is clean: only the changed region can have new problems.
+    let start = edit.start - document.range.start;
+    let (lo, hi) = changed_span(old_tree, tree, start, start + (edit.new_end - edit.start));
+    let source = RopeSource::new(rope, document.range.clone());
+    let changed = tree.root_node().descendant_for_byte_range(lo, hi).unwrap_or(tree.root_node());
+    let mapping = enclosing_mapping(changed);
+    let mapping_keys: Vec<usize> = mapping.map(direct_key_starts).unwrap_or_default();
+    let line_span = line_span(&source, lo, hi);
+
+    let delta = edit.delta();
+    let mut kept: Vec<Diagnostic> = std::mem::take(&mut document.diagnostics)
+        .into_iter()
+        .filter(|d| d.range.end <= start || d.range.start >= start + (edit.old_end - edit.start))
+        .map(|d| if d.range.start >= start { d.shifted(delta) } else { d })
+        .filter(|d| match d.code {
+            // The tree is clean, so the document parses: old syntax errors are gone.
+            codes::SYNTAX => false,
+            codes::DUPLICATE_KEY => {
+                !contains(&changed.byte_range(), &d.range) && !mapping_keys.contains(&d.range.start)
+            }
+            codes::TAB_INDENTATION => !line_span.contains(&d.range.start),
+            _ => true,
+        })
+        .collect();
+    kept.extend(lint::duplicate_keys_in(changed, &source));
+    if let Some(mapping) = mapping.filter(|m| *m != changed) {
+        kept.extend(lint::duplicate_keys(direct_keys(mapping, &source)));
+    }
+    let line_text = source.text(line_span.clone());
+    let inside_scalar = |offset: usize| in_scalar(tree, line_span.start + offset);
+    kept.extend(
+        lint::tab_indentation(&line_text, inside_scalar)
+            .into_iter()
+            .map(|d| d.shifted(line_span.start as isize)),
+    );
+    kept.sort_by_key(|d| d.range.start);
+    kept.dedup();
+    document.diagnostics = kept;
+}
+
+use syntax::Source as _;
+
+/// The span (new tree offsets) covering the edit and every range tree-sitter says changed.
+fn changed_span(old_tree: &Tree, tree: &Tree, edit_start: usize, edit_end: usize) -> (usize, usize) {
+    old_tree
+        .changed_ranges(tree)
+        .fold((edit_start, edit_end), |(lo, hi), r| (lo.min(r.start_byte), hi.max(r.end_byte)))
+}
+
+fn enclosing_mapping(node: Node<'_>) -> Option<Node<'_>> {
+    let mut current = Some(node);
+    while let Some(n) = current {
+        if matches!(n.kind(), "block_mapping" | "flow_mapping") {
+            return Some(n);
+        }
+        current = n.parent();
+    }
+    None
+}
+
+fn direct_keys<S: syntax::Source + ?Sized>(mapping: Node<'_>, source: &S) -> Vec<lint::Key> {
+    syntax::pairs(mapping)
+        .into_iter()
+        .filter_map(|pair| {
+            let key = pair.key?;
+            Some(lint::Key {
+                text: syntax::scalar_text(key, source)?,
+                range: syntax::content(key).unwrap_or(key).byte_range(),
+            })
+        })
+        .collect()
+}
+
+fn direct_key_starts(mapping: Node<'_>) -> Vec<usize> {
+    syntax::pairs(mapping)
+        .into_iter()
+        .filter_map(|pair| pair.key)
+        .map(|key| syntax::content(key).unwrap_or(key).start_byte())
+        .collect()
+}
+
+fn in_scalar(tree: &Tree, offset: usize) -> bool {
+    let node = tree.root_node().descendant_for_byte_range(offset, offset + 1);
+    let mut current = node;
+    while let Some(n) = current {
+        if matches!(n.kind(), "block_scalar" | "double_quote_scalar" | "single_quote_scalar" | "plain_scalar") {
+            return true;
+        }
+        current = n.parent();
+    }
+    false
+}
+
+/// The whole lines around `lo..hi` (document offsets).
+fn line_span<S: syntax::Source + ?Sized>(source: &S, lo: usize, hi: usize) -> Range<usize> {
+    // Lines are short: look back and forward a bounded distance for the line breaks.
+    const REACH: usize = 4096;
+    let before = source.text(lo.saturating_sub(REACH)..lo);
+    let start = before.rfind(['\n', '\r']).map_or(lo.saturating_sub(before.len()), |i| lo - before.len() + i + 1);
+    let after = source.text(hi..hi + REACH);
+    let end = after.find(['\n', '\r']).map_or(hi + after.len(), |i| hi + i);
+    start..end
+}
+
+fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+fn shift(range: Range<usize>, delta: isize) -> Range<usize> {
+    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
+}
+
+/// Marker lines among the whole lines that `start..end` of the new text touches.
+fn new_markers(rope: &Rope, start: usize, end: usize) -> Vec<MarkerLine> {
+    let first_line = rope.byte_to_line(start.min(rope.len_bytes()));
+    let last_line = rope.byte_to_line(end.min(rope.len_bytes()));
+    let from = rope.line_to_byte(first_line);
+    let to = rope.line_to_byte((last_line + 1).min(rope.len_lines()));
+    split::find_markers(text_of(rope, from..to).as_bytes(), from)
+}
+
+/// A range of the rope as text (borrowed when it lies in one chunk).
+pub fn text_of(rope: &Rope, range: Range<usize>) -> std::borrow::Cow<'_, str> {
+    rope.get_byte_slice(range).map_or(std::borrow::Cow::Borrowed(""), std::borrow::Cow::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{Position, PositionEncoding, TextDocument};
+
+    fn manifest(i: usize) -> String {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n")
+    }
+
+    fn ten_documents() -> String {
+        (0..10).map(manifest).collect::<Vec<_>>().join("---\n")
+    }
+
+    struct Fixture {
+        text: TextDocument,
+        file: YamlFile,
+    }
+
+    impl Fixture {
+        fn new(text: &str) -> Self {
+            let text = TextDocument::new(text, 0);
+            let file = YamlFile::open(text.rope());
+            Self { text, file }
+        }
+
+        fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
+            let range = Position::new(line, from)..Position::new(line, to);
+            let edit = self.text.apply_change(Some(range), insert, PositionEncoding::Utf8);
+            self.file.apply_edit(self.text.rope(), &edit);
+        }
+
+        /// The file as it would be if opened afresh, to compare with the incremental result.
+        fn reopened(&self) -> YamlFile {
+            YamlFile::open(self.text.rope())
+        }
+
+        fn diagnostics(&self) -> Vec<Diagnostic> {
+            self.file.diagnostics().collect()
+        }
+    }
+
+    #[test]
+    fn an_edit_reparses_only_the_document_it_touches() {
+        let mut fx = Fixture::new(&ten_documents());
+        assert_eq!(fx.file.documents().len(), 10);
+        let line = 7 * 7 + 3; // metadata.name of document 7
+        fx.file.tree(fx.text.rope(), 7);
+        let before = fx.file.stats();
+        fx.edit(line, 8, 8, "x");
+        fx.edit(line, 8, 9, "");
+        let after = fx.file.stats();
+        assert_eq!(after.full, before.full, "no document was parsed from scratch");
+        assert_eq!(after.incremental, before.incremental + 2);
+        assert_eq!(after.resplits, 0);
+    }
+
+    #[test]
+    fn a_document_without_a_tree_is_rechecked_alone() {
+        let mut fx = Fixture::new(&ten_documents());
+        let before = fx.file.stats();
+        fx.edit(3, 8, 8, "x");
+        assert_eq!(fx.file.stats().full, before.full + 1);
+    }
+
+    #[test]
+    fn adding_a_marker_resplits_and_keeps_untouched_documents() {
+        let mut fx = Fixture::new(&ten_documents());
+        let before = fx.file.stats();
+        // Split document 2 in two, between `metadata` and `data`.
+        fx.edit(2 * 7 + 4, 0, 0, "---\n");
+        assert_eq!(fx.file.documents().len(), 11);
+        let after = fx.file.stats();
+        assert_eq!(after.resplits, 1);
+        assert_eq!(after.full - before.full, 2, "only the two halves are checked again");
+        let ranges: Vec<_> = fx.file.documents().iter().map(|d| d.range()).collect();
+        let fresh: Vec<_> = fx.reopened().documents().iter().map(|d| d.range()).collect();
+        assert_eq!(ranges, fresh);
+    }
+
+    #[test]
+    fn removing_a_marker_merges_documents() {
+        let mut fx = Fixture::new(&ten_documents());
+        fx.edit(6, 0, 3, "");
+        assert_eq!(fx.file.documents().len(), 9);
+        // The merged document has duplicate keys now.
+        assert!(fx.diagnostics().iter().any(|d| d.code == codes::DUPLICATE_KEY));
+    }
+
+    #[test]
+    fn diagnostics_follow_edits_in_other_documents() {
+        let mut fx = Fixture::new(&format!("{}---\na: 1\na: 2\n", manifest(0)));
+        let before = fx.diagnostics();
+        assert_eq!(before.len(), 1);
+        fx.edit(3, 8, 8, "longer-");
+        let after = fx.diagnostics();
+        assert_eq!(after[0].range.start, before[0].range.start + 7);
+        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+    }
+
+    /// A document over the whole-recheck limit, so edits take the incremental path.
+    fn big_document() -> String {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+        for i in 0..5000 {
+            text.push_str(&format!("  key-{i}: value {i}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn incremental_recheck_of_a_big_document_matches_a_fresh_check() {
+        let mut fx = Fixture::new(&big_document());
+        fx.file.tree(fx.text.rope(), 0);
+        // Make key-10 a duplicate of key-11, then change it back, then break the syntax.
+        fx.edit(15, 6, 8, "11");
+        assert_eq!(fx.diagnostics().len(), 1);
+        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+        fx.edit(15, 6, 8, "10");
+        assert!(fx.diagnostics().is_empty());
+        fx.edit(20, 0, 0, "\t");
+        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+        fx.edit(20, 0, 1, "");
+        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
+        assert_eq!(fx.file.stats().resplits, 0);
+    }
+}

@@ -1,0 +1,384 @@
+//! YAML-level diagnostics of one document: syntax errors, duplicate keys, tabs in indentation.
+//!
+//! Two passes produce them. `check_text` runs saphyr's event parser over a document's text: it is
+//! fast (it is what a first open uses, before any syntax tree exists) and gives the clearest syntax
+//! error messages. `duplicate_keys_in` walks a tree-sitter subtree: after an edit only the region the
+//! edit changed is walked again. Both report through `duplicate_keys`, so they agree.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use tree_sitter::Node;
+
+use super::syntax::{self, Source};
+
+/// How bad a diagnostic is (LSP's four levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// Stable diagnostic codes: editors, `check --format json` and users' filters rely on them.
+pub mod codes {
+    pub const SYNTAX: &str = "yaml-syntax";
+    pub const DUPLICATE_KEY: &str = "yaml-duplicate-key";
+    pub const TAB_INDENTATION: &str = "yaml-tab-indentation";
+}
+
+/// A problem at a byte range (relative to whatever text the producer was given).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Diagnostic {
+    pub range: Range<usize>,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(range: Range<usize>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            range,
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn shifted(mut self, by: isize) -> Self {
+        self.range = self.range.start.saturating_add_signed(by)..self.range.end.saturating_add_signed(by);
+        self
+    }
+}
+
+/// A mapping key as YAML means it, and where it is.
+pub struct Key {
+    pub text: String,
+    pub range: Range<usize>,
+}
+
+/// Duplicate-key diagnostics for the keys of one mapping, on every occurrence after the first.
+pub fn duplicate_keys(keys: impl IntoIterator<Item = Key>) -> Vec<Diagnostic> {
+    let mut first_seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut diagnostics = Vec::new();
+    for key in keys {
+        if first_seen.contains_key(&key.text) {
+            diagnostics.push(Diagnostic::error(
+                key.range,
+                codes::DUPLICATE_KEY,
+                format!("duplicate key `{}`: a mapping's keys must be unique", key.text),
+            ));
+        } else {
+            first_seen.insert(key.text, key.range);
+        }
+    }
+    diagnostics
+}
+
+/// Syntax error (the first), duplicate keys and tab indentation of one document's text, in one
+/// saphyr pass. Offsets are relative to `text`.
+pub fn check_text(text: &str) -> Vec<Diagnostic> {
+    let index = LineIndex::new(text);
+    let mut walk = EventWalk::default();
+    let mut parser = Parser::new_from_str(text);
+    let mut syntax_error = None;
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((event, span)) => walk.event(event, index.range(&span)),
+            Err(error) => {
+                syntax_error = Some(syntax_diagnostic(&error, &index, text));
+                break;
+            }
+        }
+    }
+    let mut diagnostics = walk.diagnostics;
+    let inside_scalar = |offset: usize| walk.multiline_scalars.iter().any(|r| r.contains(&offset));
+    let tabs = tab_indentation(text, inside_scalar);
+    if let Some(error) = syntax_error {
+        // A tab in the indentation is what saphyr usually trips over there: say so once, precisely.
+        let same_line = |tab: &Diagnostic| index.line_of(tab.range.start) == index.line_of(error.range.start);
+        if !tabs.iter().any(same_line) {
+            diagnostics.push(error);
+        }
+    }
+    diagnostics.extend(tabs);
+    diagnostics.sort_by_key(|d| d.range.start);
+    diagnostics
+}
+
+fn syntax_diagnostic(error: &ScanError, index: &LineIndex, text: &str) -> Diagnostic {
+    let start = index.offset(error.marker().line(), error.marker().col());
+    let end = text[start..]
+        .char_indices()
+        .nth(1)
+        .map_or(text.len(), |(i, _)| start + i);
+    let end = if text[start..end].starts_with(['\n', '\r']) || start == end { start } else { end };
+    Diagnostic::error(start..end, codes::SYNTAX, clean_message(error.info()))
+}
+
+/// saphyr's messages come from libyaml ("while parsing a block mapping, did not find expected
+/// key"); keep them, minus trailing position noise.
+fn clean_message(info: &str) -> String {
+    let message = info.trim();
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}", first.to_uppercase(), chars.as_str()),
+        None => "invalid YAML".to_string(),
+    }
+}
+
+/// State of the event walk: the open collections and what it found so far.
+#[derive(Default)]
+struct EventWalk {
+    stack: Vec<Collection>,
+    diagnostics: Vec<Diagnostic>,
+    multiline_scalars: Vec<Range<usize>>,
+}
+
+enum Collection {
+    Mapping { expecting_key: bool, keys: Vec<Key> },
+    Sequence,
+}
+
+impl EventWalk {
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Scalar(value, style, _, _) => {
+                if !matches!(style, ScalarStyle::Plain) || value.contains('\n') {
+                    self.multiline_scalars.push(range.clone());
+                }
+                self.node_done(Some(Key {
+                    text: value.into_owned(),
+                    range,
+                }));
+            }
+            Event::Alias(_) => self.node_done(None),
+            Event::MappingStart(..) => self.stack.push(Collection::Mapping {
+                expecting_key: true,
+                keys: Vec::new(),
+            }),
+            Event::SequenceStart(..) => self.stack.push(Collection::Sequence),
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some(Collection::Mapping { keys, .. }) = self.stack.pop() {
+                    self.diagnostics.extend(duplicate_keys(keys));
+                }
+                self.node_done(None);
+            }
+            _ => {}
+        }
+    }
+
+    /// A node ended: in a mapping it was a key (record it, when it is a scalar) or a value.
+    fn node_done(&mut self, scalar: Option<Key>) {
+        if let Some(Collection::Mapping { expecting_key, keys }) = self.stack.last_mut() {
+            if *expecting_key {
+                keys.extend(scalar);
+            }
+            *expecting_key = !*expecting_key;
+        }
+    }
+}
+
+/// Tabs used for indentation: a tab among a line's leading blanks, outside scalar text.
+pub fn tab_indentation(text: &str, inside_scalar: impl Fn(usize) -> bool) -> Vec<Diagnostic> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\t', bytes)
+        .filter(|&tab| {
+            let line_start = bytes[..tab].iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |i| i + 1);
+            let leading = &bytes[line_start..tab];
+            let rest = &bytes[tab..];
+            let first_content = rest.iter().position(|&b| b != b' ' && b != b'\t');
+            let has_content = first_content.is_some_and(|i| !matches!(rest[i], b'\n' | b'\r' | b'#'));
+            leading.iter().all(|&b| b == b' ') && has_content && !inside_scalar(tab)
+        })
+        .map(|tab| {
+            Diagnostic::error(
+                tab..tab + 1,
+                codes::TAB_INDENTATION,
+                "Tab character used for indentation: YAML indents with spaces only",
+            )
+        })
+        .collect()
+}
+
+/// Duplicate keys of every mapping in `node`'s subtree (including `node`), walking iteratively.
+pub fn duplicate_keys_in<S: Source + ?Sized>(node: Node<'_>, source: &S) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut cursor = node.walk();
+    let mut descending = true;
+    loop {
+        if descending {
+            let current = cursor.node();
+            if matches!(current.kind(), "block_mapping" | "flow_mapping") {
+                diagnostics.extend(duplicate_keys(mapping_keys(current, source)));
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if cursor.node() == node {
+            break;
+        }
+        if cursor.goto_next_sibling() {
+            descending = true;
+        } else if cursor.goto_parent() {
+            descending = false;
+        } else {
+            break;
+        }
+    }
+    diagnostics
+}
+
+fn mapping_keys<'s, S: Source + ?Sized>(mapping: Node<'_>, source: &'s S) -> impl Iterator<Item = Key> + 's {
+    syntax::pairs(mapping)
+        .into_iter()
+        .filter_map(|pair| pair.key)
+        .filter_map(|key| {
+            let text = syntax::scalar_text(key, source)?;
+            Some(Key {
+                text,
+                range: syntax::content(key).unwrap_or(key).byte_range(),
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// Line starts of a text, to turn saphyr's (line, character column) markers into byte offsets.
+struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(super::split::lines(text.as_bytes()).map(|line| line.end));
+        Self { text, starts }
+    }
+
+    /// Byte offset of a 1-based line and a 0-based column counted in characters.
+    fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start.min(self.text.len())..];
+        rest.char_indices().nth(column).map_or(self.text.len(), |(i, _)| start + i)
+    }
+
+    fn range(&self, span: &Span) -> Range<usize> {
+        let start = self.offset(span.start.line(), span.start.col());
+        let end = self.offset(span.end.line(), span.end.col()).max(start);
+        start..end
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ropey::Rope;
+
+    fn codes_and_text(text: &str) -> Vec<(&'static str, String)> {
+        check_text(text)
+            .into_iter()
+            .map(|d| (d.code, text[d.range].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_manifest_is_clean() {
+        assert!(check_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web # 注释\n").is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_flagged_on_the_later_key() {
+        let text = "metadata:\n  name: a\n  labels: {}\n  name: b\n";
+        let diagnostics = check_text(text);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].code, codes::DUPLICATE_KEY);
+        assert_eq!(&text[diagnostics[0].range.clone()], "name");
+        assert_eq!(diagnostics[0].range.start, 35);
+        assert!(diagnostics[0].message.contains("`name`"));
+    }
+
+    #[test]
+    fn quoted_and_plain_spellings_of_one_key_are_duplicates() {
+        assert_eq!(codes_and_text("a: 1\n'a': 2\n"), [(codes::DUPLICATE_KEY, "'a'".to_string())]);
+    }
+
+    #[test]
+    fn same_keys_in_different_mappings_are_fine() {
+        assert!(check_text("- name: a\n- name: b\n").is_empty());
+        assert!(check_text("a:\n  name: 1\nb:\n  name: 2\n").is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_have_a_message_and_a_precise_position() {
+        let text = "kind: Pod\nmetadata:\n  name: web\n labels: x\n";
+        let diagnostics = check_text(text);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, codes::SYNTAX);
+        assert!(diagnostics[0].range.start >= 32, "{diagnostics:?}");
+        assert!(!diagnostics[0].message.is_empty());
+    }
+
+    #[test]
+    fn unclosed_flow_sequence_is_a_syntax_error() {
+        let diagnostics = check_text("args: [a, b\nkind: Pod\n");
+        assert_eq!(diagnostics[0].code, codes::SYNTAX);
+    }
+
+    #[test]
+    fn ten_thousand_deep_nesting_does_not_overflow_the_stack() {
+        let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let block: String = (0..10_000).map(|d| format!("{}k:\n", " ".repeat(d))).collect();
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || (check_text(&text), check_text(&block)))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+    }
+
+    #[test]
+    fn tabs_in_indentation_are_reported_once_per_tab() {
+        let diagnostics = codes_and_text("a:\n\tb: 1\n");
+        assert_eq!(diagnostics, [(codes::TAB_INDENTATION, "\t".to_string())]);
+    }
+
+    #[test]
+    fn tabs_inside_block_scalars_and_after_content_are_fine() {
+        assert!(check_text("script: |\n  make\n  \techo ok\nk: v\t# comment\n").is_empty());
+    }
+
+    #[test]
+    fn tree_walk_and_event_walk_agree_on_duplicates() {
+        let text = "a: 1\nb:\n  c: 1\n  c: 2\n  d: [1, {e: 1, e: 2}]\na: 3\n";
+        let rope = Rope::from_str(text);
+        let tree = syntax::parse(&rope, 0..text.len(), None);
+        let mut from_tree = duplicate_keys_in(tree.root_node(), text);
+        from_tree.sort_by_key(|d| d.range.start);
+        let from_events: Vec<_> = check_text(text).into_iter().filter(|d| d.code == codes::DUPLICATE_KEY).collect();
+        assert_eq!(from_tree, from_events);
+        assert_eq!(from_tree.len(), 3);
+    }
+}

@@ -1,0 +1,9 @@
+//! YAML layer: documents of a file, their syntax trees, paths, and values. Pure: no I/O.
+
+pub mod file;
+pub mod lint;
+pub mod path;
+pub mod scalar;
+pub mod split;
+pub mod syntax;
+pub mod value;

@@ -1,0 +1,415 @@
+//! Error-tolerant syntax trees: tree-sitter-yaml (vendored, see vendor/tree-sitter-yaml/README.md),
+//! one tree per document, parsed from the rope without copying and re-parsed incrementally.
+//!
+//! Trees hold offsets relative to their document's start, so an edit in one document leaves the
+//! trees of the others valid as they are.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Node, Parser, Point as TsPoint, Tree};
+
+use crate::text::{Point, TextEdit};
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_yaml::LANGUAGE.into())
+        .expect("the vendored tree-sitter-yaml grammar matches the tree-sitter ABI");
+    parser
+}
+
+/// Parses `range` of `rope` as one YAML stream, reusing `old` (already edited) when given.
+pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
+    let mut read = |offset: usize, _: TsPoint| -> &[u8] { chunk_from(rope, range.clone(), offset) };
+    PARSER.with_borrow_mut(|parser| {
+        parser
+            .parse_with_options(&mut read, old, None)
+            .unwrap_or_else(|| {
+                // Only a cancelled or timed-out parse returns None, and we set neither; start over
+                // with a fresh parser rather than fail.
+                *parser = new_parser();
+                parser
+                    .parse_with_options(&mut read, None, None)
+                    .expect("an uncancelled parse returns a tree")
+            })
+    })
+}
+
+/// The bytes of `rope` from `range.start + offset` to the end of its chunk, cut at `range.end`.
+fn chunk_from(rope: &Rope, range: Range<usize>, offset: usize) -> &[u8] {
+    let at = range.start + offset;
+    if at >= range.end {
+        return &[];
+    }
+    let (chunk, chunk_start, _, _) = rope.chunk_at_byte(at);
+    let end = (range.end - chunk_start).min(chunk.len());
+    &chunk.as_bytes()[at - chunk_start..end]
+}
+
+/// Tells `tree` (for a document starting at byte `doc_start`, line `doc_line`) about `edit`.
+pub fn edit_tree(tree: &mut Tree, edit: &TextEdit, doc_start: usize, doc_line: usize) {
+    let point = |p: Point| {
+        let row = p.line - doc_line;
+        // On the document's first line, columns count from the document's start. Documents start
+        // at line starts, so this is the byte column itself.
+        TsPoint::new(row, p.byte_column)
+    };
+    tree.edit(&InputEdit {
+        start_byte: edit.start - doc_start,
+        old_end_byte: edit.old_end - doc_start,
+        new_end_byte: edit.new_end - doc_start,
+        start_position: point(edit.start_point),
+        old_end_position: point(edit.old_end_point),
+        new_end_position: point(edit.new_end_point),
+    });
+}
+
+/// What a syntax node is, seen through tree-sitter-yaml's wrappers (`block_node`, `flow_node`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeShape {
+    Mapping,
+    Sequence,
+    Scalar,
+    Alias,
+    /// A node with only properties (`&a`, `!tag`) and no content: null.
+    Empty,
+}
+
+/// The content node under wrappers and properties: the mapping, sequence, scalar or alias.
+pub fn content(node: Node<'_>) -> Option<Node<'_>> {
+    let mut node = node;
+    loop {
+        match node.kind() {
+            "block_node" | "flow_node" => {
+                let mut cursor = node.walk();
+                let inner = node
+                    .named_children(&mut cursor)
+                    .find(|child| !matches!(child.kind(), "anchor" | "tag" | "comment"));
+                node = inner?;
+            }
+            _ => return Some(node),
+        }
+    }
+}
+
+pub fn shape(node: Node<'_>) -> NodeShape {
+    match content(node).map(|n| n.kind()) {
+        Some("block_mapping" | "flow_mapping") => NodeShape::Mapping,
+        Some("block_sequence" | "flow_sequence") => NodeShape::Sequence,
+        Some("alias") => NodeShape::Alias,
+        Some(
+            "plain_scalar" | "double_quote_scalar" | "single_quote_scalar" | "block_scalar",
+        ) => NodeShape::Scalar,
+        _ => NodeShape::Empty,
+    }
+}
+
+/// The top-level content node of a parsed document, if it has one.
+pub fn document_root(tree: &Tree) -> Option<Node<'_>> {
+    let stream = tree.root_node();
+    let mut cursor = stream.walk();
+    let document = stream
+        .named_children(&mut cursor)
+        .find(|n| n.kind() == "document")?;
+    let mut cursor = document.walk();
+    document
+        .named_children(&mut cursor)
+        .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+}
+
+/// A key/value pair of a mapping: `block_mapping_pair`, `flow_pair`, or a bare key in a flow
+/// mapping (`{a, b: 1}`).
+#[derive(Clone, Copy, Debug)]
+pub struct Pair<'t> {
+    pub node: Node<'t>,
+    pub key: Option<Node<'t>>,
+    pub value: Option<Node<'t>>,
+}
+
+/// The pairs of a mapping node (any wrapper), in order.
+pub fn pairs(mapping: Node<'_>) -> Vec<Pair<'_>> {
+    let Some(mapping) = content(mapping) else {
+        return Vec::new();
+    };
+    let mut cursor = mapping.walk();
+    mapping
+        .named_children(&mut cursor)
+        .filter_map(|child| match child.kind() {
+            "block_mapping_pair" | "flow_pair" => Some(Pair {
+                node: child,
+                key: child.child_by_field_name("key"),
+                value: child.child_by_field_name("value"),
+            }),
+            "flow_node" if mapping.kind() == "flow_mapping" => Some(Pair {
+                node: child,
+                key: Some(child),
+                value: None,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The items of a sequence node (any wrapper), in order. Missing items (`- ` with nothing) are None.
+pub fn items(sequence: Node<'_>) -> Vec<Option<Node<'_>>> {
+    let Some(sequence) = content(sequence) else {
+        return Vec::new();
+    };
+    let mut cursor = sequence.walk();
+    sequence
+        .named_children(&mut cursor)
+        .filter_map(|child| match child.kind() {
+            "block_sequence_item" => {
+                let mut inner = child.walk();
+                let value = child
+                    .named_children(&mut inner)
+                    .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                Some(value.or(Some(child)))
+            }
+            "flow_node" | "flow_pair" => Some(Some(child)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Text of a document by tree offsets: a `&str` in tests and tools, a rope range in the server.
+pub trait Source {
+    /// The text of `range` (document-relative); empty when out of bounds.
+    fn text(&self, range: Range<usize>) -> Cow<'_, str>;
+}
+
+impl Source for str {
+    fn text(&self, range: Range<usize>) -> Cow<'_, str> {
+        Cow::Borrowed(self.get(range).unwrap_or(""))
+    }
+}
+
+/// A document inside a rope, addressed by document-relative offsets.
+#[derive(Clone, Copy)]
+pub struct RopeSource<'r> {
+    pub rope: &'r Rope,
+    pub range: (usize, usize),
+}
+
+impl<'r> RopeSource<'r> {
+    pub fn new(rope: &'r Rope, range: Range<usize>) -> Self {
+        Self {
+            rope,
+            range: (range.start, range.end),
+        }
+    }
+}
+
+impl Source for RopeSource<'_> {
+    fn text(&self, range: Range<usize>) -> Cow<'_, str> {
+        let (start, end) = self.range;
+        let from = (start + range.start).min(end);
+        let to = (start + range.end).min(end).max(from);
+        match self.rope.get_byte_slice(from..to) {
+            Some(slice) => Cow::from(slice),
+            None => Cow::Borrowed(""),
+        }
+    }
+}
+
+/// The text of a scalar node as YAML means it (quotes and escapes resolved, block scalars folded
+/// by their indicators, plain multi-line scalars folded).
+pub fn scalar_text<S: Source + ?Sized>(node: Node<'_>, source: &S) -> Option<String> {
+    let node = content(node)?;
+    let raw = source.text(node.byte_range());
+    let raw = raw.as_ref();
+    Some(match node.kind() {
+        "plain_scalar" => fold_plain(raw),
+        "single_quote_scalar" => {
+            let inner = raw.strip_prefix('\'').unwrap_or(raw);
+            fold_plain(inner.strip_suffix('\'').unwrap_or(inner)).replace("''", "'")
+        }
+        "double_quote_scalar" => unescape_double(raw),
+        "block_scalar" => block_scalar(raw),
+        _ => return None,
+    })
+}
+
+/// Joins the lines of a multi-line plain scalar as YAML folding does (one line break → space).
+fn fold_plain(raw: &str) -> String {
+    if !raw.contains(['\n', '\r']) {
+        return raw.to_string();
+    }
+    let mut out = String::new();
+    let mut blank_lines = 0;
+    for (i, line) in raw.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            blank_lines += 1;
+            continue;
+        }
+        if i > 0 {
+            if blank_lines == 0 {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('\n', blank_lines));
+            }
+        }
+        blank_lines = 0;
+        out.push_str(line);
+    }
+    out
+}
+
+fn unescape_double(raw: &str) -> String {
+    let inner = raw
+        .strip_prefix('"')
+        .map(|s| s.strip_suffix('"').unwrap_or(s))
+        .unwrap_or(raw);
+    let folded = fold_plain(inner);
+    let mut out = String::with_capacity(folded.len());
+    let mut chars = folded.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('/') => out.push('/'),
+            Some(' ') => out.push(' '),
+            Some('e') => out.push('\u{1b}'),
+            Some(kind @ ('x' | 'u' | 'U')) => {
+                let digits = match kind {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = chars.by_ref().take(digits).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(decoded) => out.push(decoded),
+                    None => out.push('\u{fffd}'),
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The content of a `|` or `>` block scalar.
+fn block_scalar(raw: &str) -> String {
+    let mut lines = raw.lines();
+    let header = lines.next().unwrap_or("");
+    let folded = header.starts_with('>');
+    let keep = header.contains('+');
+    let strip = header.contains('-');
+    let body: Vec<&str> = lines.collect();
+    let indent = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (i, line) in body.iter().enumerate() {
+        let content = line.get(indent..).unwrap_or("");
+        if i > 0 {
+            let previous = body[i - 1].get(indent..).unwrap_or("");
+            let fold = folded
+                && !content.is_empty()
+                && !previous.is_empty()
+                && !content.starts_with([' ', '\t'])
+                && !previous.starts_with([' ', '\t']);
+            text.push(if fold { ' ' } else { '\n' });
+        }
+        text.push_str(content);
+    }
+    let trimmed = text.trim_end_matches('\n');
+    match (keep, strip) {
+        (true, _) => format!("{text}\n"),
+        (_, true) => trimmed.to_string(),
+        _ if trimmed.is_empty() => String::new(),
+        _ => format!("{trimmed}\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(text: &str) -> (Rope, Tree) {
+        let rope = Rope::from_str(text);
+        let tree = parse(&rope, 0..text.len(), None);
+        (rope, tree)
+    }
+
+    #[test]
+    fn parses_a_manifest_without_errors() {
+        let (_, tree) = tree("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n");
+        assert!(!tree.root_node().has_error());
+        let root = document_root(&tree).unwrap();
+        assert_eq!(shape(root), NodeShape::Mapping);
+        assert_eq!(pairs(root).len(), 3);
+    }
+
+    #[test]
+    fn parses_documents_longer_than_32768_lines() {
+        // Upstream tree-sitter-yaml's scanner wraps its int16 row past line 32,767 and turns the
+        // whole input into one ERROR node; the vendored scanner keeps rows in 32 bits.
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n");
+        for i in 0..40_000 {
+            text.push_str(&format!("  key{i}: value {i}\n"));
+        }
+        let (_, tree) = tree(&text);
+        assert!(!tree.root_node().has_error());
+        let data = pairs(document_root(&tree).unwrap())[2].value.unwrap();
+        assert_eq!(pairs(data).len(), 40_000);
+    }
+
+    #[test]
+    fn deep_nesting_parses_without_crashing() {
+        // Past ~250 open block levels the scanner's serialized state is cut short, so the parse
+        // has errors; it must still end, with a tree.
+        let block: String = (0..2000).map(|d| format!("{}k:\n", " ".repeat(d))).collect();
+        let flow = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        for text in [block, flow] {
+            let (_, tree) = tree(&text);
+            assert!(tree.root_node().end_byte() > 0);
+        }
+        let (_, shallow) = tree(&(0..200).map(|d| format!("{}k:\n", " ".repeat(d))).collect::<String>());
+        assert!(!shallow.root_node().has_error());
+    }
+
+    #[test]
+    fn the_tree_reads_only_its_range_of_the_rope() {
+        let text = "a: 1\n---\nb: 2\n";
+        let rope = Rope::from_str(text);
+        let tree = parse(&rope, 5..text.len(), None);
+        let root = document_root(&tree).unwrap();
+        let key = pairs(root)[0].key.unwrap();
+        assert_eq!(scalar_text(key, &RopeSource::new(&rope, 5..text.len())).unwrap(), "b");
+    }
+
+    #[test]
+    fn scalar_texts() {
+        let text = "a: plain\nb: 'it''s'\nc: \"tab\\there\\u00e9\"\nd: |\n  line1\n  line2\ne: >-\n  folded\n  text\nf: multi\n  line\n";
+        let (_, tree) = tree(text);
+        let values: Vec<String> = pairs(document_root(&tree).unwrap())
+            .iter()
+            .map(|p| scalar_text(p.value.unwrap(), text).unwrap())
+            .collect();
+        assert_eq!(values, ["plain", "it's", "tab\thereé", "line1\nline2\n", "folded text", "multi line"]);
+    }
+}
