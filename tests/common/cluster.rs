@@ -1,0 +1,389 @@
+//! Helpers for tests that talk to the real test control plane
+//! (etcd + kube-apiserver, see `tests/testenv/` and `docs/testing.md`).
+//!
+//! The kubeconfig comes from the env var `KUBE_LSP_TEST_KUBECONFIG`, which
+//! `scripts/test` sets from `tests/testenv/start`. Cluster tests never skip
+//! themselves: without a usable kubeconfig [`TestCluster::from_env`] panics.
+//!
+//! Only kube-apiserver runs: no controller-manager, no scheduler. Namespaces
+//! never finish terminating, Pods never run, there is no default
+//! ServiceAccount. Tests must not depend on any of that.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DynamicObject, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::GroupVersionKind;
+use kube::discovery::{self, Scope};
+use kube::{Client, Config};
+use serde_json::{Map, Number, Value};
+
+/// Env var holding the path of the test cluster's kubeconfig.
+pub const KUBECONFIG_ENV: &str = "KUBE_LSP_TEST_KUBECONFIG";
+/// Context with a client certificate in group `system:masters` (current-context).
+pub const ADMIN_CONTEXT: &str = "admin";
+/// Context whose user may only get/list/watch in [`RESTRICTED_NAMESPACE`].
+pub const RESTRICTED_CONTEXT: &str = "restricted";
+/// The one namespace the restricted user can read.
+pub const RESTRICTED_NAMESPACE: &str = "kube-lsp-restricted";
+/// Field manager used for server-side apply by the test helpers.
+pub const FIELD_MANAGER: &str = "kube-lsp-tests";
+
+/// A handle on the running test control plane.
+pub struct TestCluster {
+    pub kubeconfig_path: PathBuf,
+    kubeconfig: Kubeconfig,
+}
+
+impl TestCluster {
+    /// Reads the kubeconfig named by `KUBE_LSP_TEST_KUBECONFIG`.
+    ///
+    /// Panics with an explanation when the variable is unset or empty, or the
+    /// file cannot be read or parsed: a cluster test must fail, never skip.
+    pub fn from_env() -> Self {
+        let path = match std::env::var_os(KUBECONFIG_ENV) {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => panic!(
+                "{KUBECONFIG_ENV} is not set: cluster tests need the test control plane. \
+                 Run them through scripts/test, or start it yourself: \
+                 `export {KUBECONFIG_ENV}=$(tests/testenv/start)` (see docs/testing.md)"
+            ),
+        };
+        let kubeconfig = match Kubeconfig::read_from(&path) {
+            Ok(k) => k,
+            Err(e) => panic!(
+                "{KUBECONFIG_ENV}={}: cannot read the test cluster's kubeconfig: {e}. \
+                 Is the testenv running? (`tests/testenv/start`, see docs/testing.md)",
+                path.display()
+            ),
+        };
+        TestCluster {
+            kubeconfig_path: path,
+            kubeconfig,
+        }
+    }
+
+    /// A client for the given kubeconfig context. Panics on failure.
+    pub async fn client_for(&self, context: &str) -> Client {
+        let options = KubeConfigOptions {
+            context: Some(context.to_string()),
+            ..Default::default()
+        };
+        let config = Config::from_custom_kubeconfig(self.kubeconfig.clone(), &options)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: context {context:?} is not usable: {e}",
+                    self.kubeconfig_path.display()
+                )
+            });
+        Client::try_from(config)
+            .unwrap_or_else(|e| panic!("building a kube client for context {context:?}: {e}"))
+    }
+
+    /// A client for the `admin` context (group `system:masters`).
+    pub async fn admin(&self) -> Client {
+        self.client_for(ADMIN_CONTEXT).await
+    }
+
+    /// A client for the `restricted` context: get/list/watch in
+    /// `kube-lsp-restricted` only, no create.
+    pub async fn restricted(&self) -> Client {
+        self.client_for(RESTRICTED_CONTEXT).await
+    }
+
+    /// Creates a fresh namespace `<prefix>-<unique suffix>` and returns its name.
+    /// Namespaces are never deleted (nothing would finalize them anyway); the
+    /// whole control plane is thrown away by `tests/testenv/stop`.
+    pub async fn create_namespace(&self, prefix: &str) -> String {
+        let name = unique_name(prefix);
+        let namespaces: Api<Namespace> = Api::all(self.admin().await);
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                labels: Some(
+                    [("kube-lsp.test/prefix".to_string(), sanitize(prefix, 63))]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
+        name
+    }
+
+    /// Applies (server-side apply, field manager `kube-lsp-tests`) every
+    /// object of a multi-document YAML manifest, as the admin user.
+    /// Namespaced objects go into `ns` (any namespace in the manifest is
+    /// overridden); cluster-scoped ones are applied as they are.
+    /// Returns the objects as the server stored them. Panics on failure.
+    pub async fn apply_fixture(&self, ns: &str, yaml_text: &str) -> Vec<DynamicObject> {
+        let client = self.admin().await;
+        let docs = parse_yaml_documents(yaml_text)
+            .unwrap_or_else(|e| panic!("apply_fixture: invalid YAML: {e}"));
+        let mut applied = Vec::new();
+        for (i, doc) in docs.into_iter().enumerate() {
+            if doc.is_null() {
+                continue; // empty document (e.g. a trailing `---`)
+            }
+            let mut obj: DynamicObject = serde_json::from_value(doc)
+                .unwrap_or_else(|e| panic!("apply_fixture: document {i} is not an object: {e}"));
+            let types = obj
+                .types
+                .clone()
+                .unwrap_or_else(|| panic!("apply_fixture: document {i} has no apiVersion/kind"));
+            let (group, version) = match types.api_version.split_once('/') {
+                Some((g, v)) => (g.to_string(), v.to_string()),
+                None => (String::new(), types.api_version.clone()),
+            };
+            let gvk = GroupVersionKind::gvk(&group, &version, &types.kind);
+            let (resource, caps) = discovery::pinned_kind(&client, &gvk)
+                .await
+                .unwrap_or_else(|e| panic!("apply_fixture: discovery of {gvk:?}: {e}"));
+            let name = obj
+                .metadata
+                .name
+                .clone()
+                .unwrap_or_else(|| panic!("apply_fixture: document {i} has no metadata.name"));
+            let api: Api<DynamicObject> = match caps.scope {
+                Scope::Namespaced => {
+                    obj.metadata.namespace = Some(ns.to_string());
+                    Api::namespaced_with(client.clone(), ns, &resource)
+                }
+                Scope::Cluster => Api::all_with(client.clone(), &resource),
+            };
+            let params = PatchParams::apply(FIELD_MANAGER).force();
+            let stored = api
+                .patch(&name, &params, &Patch::Apply(&obj))
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("apply_fixture: applying {} {name} in {ns}: {e}", types.kind)
+                });
+            applied.push(stored);
+        }
+        applied
+    }
+}
+
+/// `GET path` (absolute, e.g. `/openapi/v3?hash=...`) as the client's
+/// user; returns the body. Panics on a transport error or a non-2xx status.
+pub async fn get_text(client: &Client, path: &str) -> String {
+    // kube's request builder makes the `http::Request<Vec<u8>>` that
+    // `request_text` takes (a GET); then the URI is replaced by `path`.
+    // This avoids a direct dev-dependency on the `http` crate.
+    let mut request = kube::core::Request::new("/")
+        .list(&ListParams::default())
+        .expect("building a GET request");
+    *request.uri_mut() = path
+        .parse()
+        .unwrap_or_else(|e| panic!("bad path {path:?}: {e}"));
+    client
+        .request_text(request)
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// `<prefix>-<suffix>`, a valid DNS-1123 label, unique within this machine
+/// (time, process id and a per-process counter).
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let suffix = format!(
+        "{}{}{}",
+        base36(nanos % 36u64.pow(6)),
+        base36(u64::from(std::process::id()) % 36u64.pow(4)),
+        base36(n)
+    );
+    let prefix = sanitize(prefix, 62 - suffix.len());
+    if prefix.is_empty() {
+        format!("t-{suffix}")
+    } else {
+        format!("{prefix}-{suffix}")
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap()
+}
+
+/// Lowercase alphanumerics and '-', at most `max` chars, no leading/trailing '-'.
+fn sanitize(s: &str, max: usize) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(max)
+        .collect();
+    mapped.trim_matches('-').to_string()
+}
+
+/// Parses a multi-document YAML stream into JSON values (one per document,
+/// `Value::Null` for an empty one), resolving plain scalars with the YAML
+/// 1.2 core schema. Anchors and aliases are supported; `.inf`/`.nan` stay
+/// strings (JSON has no such numbers).
+pub fn parse_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+
+    enum Frame {
+        Seq(Vec<Value>, usize),
+        Map(Map<String, Value>, Option<String>, usize),
+    }
+
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Value> = HashMap::new();
+    let mut current: Option<Value> = None;
+
+    // Places a finished node into its parent (or makes it the document root).
+    fn push_value(
+        stack: &mut [Frame],
+        current: &mut Option<Value>,
+        value: Value,
+    ) -> Result<(), String> {
+        match stack.last_mut() {
+            None => *current = Some(value),
+            Some(Frame::Seq(items, _)) => items.push(value),
+            Some(Frame::Map(map, key, _)) => match key.take() {
+                None => {
+                    let k = match value {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        other => return Err(format!("unsupported complex mapping key {other}")),
+                    };
+                    *key = Some(k);
+                }
+                Some(k) => {
+                    map.insert(k, value);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| e.to_string())?;
+        let at = || format!("line {}", span.start.line());
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => current = None,
+            Event::DocumentEnd => docs.push(current.take().unwrap_or(Value::Null)),
+            Event::Alias(id) => {
+                let v = anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| format!("unknown alias at {}", at()))?;
+                push_value(&mut stack, &mut current, v)?;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let v = if let Some(tag) = tag.as_deref() {
+                    if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+                        match tag.suffix.as_str() {
+                            "str" | "binary" | "timestamp" => Value::String(value.to_string()),
+                            _ => resolve_plain(&value),
+                        }
+                    } else {
+                        Value::String(value.to_string())
+                    }
+                } else if style == ScalarStyle::Plain {
+                    resolve_plain(&value)
+                } else {
+                    Value::String(value.to_string())
+                };
+                if anchor != 0 {
+                    anchors.insert(anchor, v.clone());
+                }
+                push_value(&mut stack, &mut current, v)?;
+            }
+            Event::SequenceStart(anchor, _) => stack.push(Frame::Seq(Vec::new(), anchor)),
+            Event::MappingStart(anchor, _) => stack.push(Frame::Map(Map::new(), None, anchor)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (v, anchor) = match stack.pop() {
+                    Some(Frame::Seq(items, a)) => (Value::Array(items), a),
+                    Some(Frame::Map(map, _, a)) => (Value::Object(map), a),
+                    None => return Err(format!("unbalanced collection end at {}", at())),
+                };
+                if anchor != 0 {
+                    anchors.insert(anchor, v.clone());
+                }
+                push_value(&mut stack, &mut current, v)?;
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Number(i.into());
+        }
+        if let Ok(u) = s.parse::<u64>() {
+            return Value::Number(u.into());
+        }
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Number(i.into());
+        }
+    }
+    if let Some(oct) = s.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Value::Number(i.into());
+        }
+    }
+    let looks_float = unsigned.bytes().any(|b| b.is_ascii_digit())
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && unsigned
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    if looks_float {
+        if let Ok(f) = s.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(s.to_string())
+}
