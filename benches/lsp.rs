@@ -43,6 +43,8 @@ options:
   --edits N            one-character edits per file (default 30, rounded up to even)
   --requests N         completion and hover requests per file (default 30)
   --timeout SECS       how long to wait for any one answer (default 120)
+  --series-budget SECS stop a series of edits/requests early once it has run this
+                       long (default 300; at least 2 samples are always taken)
   --markdown FILE      also write the results table as markdown
   --json FILE          also write the raw results as JSON
   --server-stderr      show the servers' stderr (hidden by default)
@@ -70,11 +72,8 @@ fn run(options: &Options) -> Result<(), String> {
     for workload in &workloads {
         for server in &servers {
             eprintln!("== {} on {} ({} lines)", server.name, workload.name, workload.text.lines().count());
-            let outcome = measure(server, workload, options);
-            if let Err(err) = &outcome {
-                eprintln!("   failed: {err}");
-            }
-            results.push(RunResult { server: server.name.clone(), workload: workload.name.clone(), outcome });
+            let measurements = measure(server, workload, options);
+            results.push(RunResult { server: server.name.clone(), workload: workload.name.clone(), measurements });
         }
     }
     let table = results_table(&results, &servers, &workloads);
@@ -100,6 +99,7 @@ struct Options {
     edits: usize,
     requests: usize,
     timeout: Duration,
+    series_budget: Duration,
     markdown: Option<PathBuf>,
     json: Option<PathBuf>,
     show_server_stderr: bool,
@@ -117,6 +117,7 @@ impl Options {
             edits: 30,
             requests: 30,
             timeout: Duration::from_secs(120),
+            series_budget: Duration::from_secs(300),
             markdown: None,
             json: None,
             show_server_stderr: false,
@@ -133,6 +134,7 @@ impl Options {
                 "--edits" => options.edits = parse_count(&arg, &value()?)?.next_multiple_of(2),
                 "--requests" => options.requests = parse_count(&arg, &value()?)?,
                 "--timeout" => options.timeout = Duration::from_secs(parse_count(&arg, &value()?)? as u64),
+                "--series-budget" => options.series_budget = Duration::from_secs(parse_count(&arg, &value()?)? as u64),
                 "--markdown" => options.markdown = Some(value()?.into()),
                 "--json" => options.json = Some(value()?.into()),
                 "--server-stderr" => options.show_server_stderr = true,
@@ -238,18 +240,20 @@ fn rename_metadata_name(document: &str, copy: usize) -> String {
     lines.collect::<Vec<_>>().join("\n")
 }
 
-/// The line to edit: the first `key: plain scalar` line at or after the middle
-/// of the file (preferring a `description:` within 500 lines), not inside a
-/// block scalar, with no trailing comment.
+/// The line to edit: a `key: plain scalar` line at or after the middle of the
+/// file, not inside a block scalar, with no trailing comment. Within 500 lines
+/// it prefers keys whose values are free text (so the edit keeps the file
+/// valid), else takes the first such line.
 fn pick_edit_line(text: &str) -> Option<usize> {
+    const FREE_TEXT_KEYS: &[&str] = &["description", "name", "image"];
     let lines: Vec<&str> = text.lines().collect();
     let middle = lines.len() / 2;
     let editable = |index: &usize| is_plain_scalar_entry(lines[*index]) && !inside_block_scalar(&lines, *index);
-    let window = middle..lines.len().min(middle + 500);
-    window
-        .clone()
-        .filter(editable)
-        .find(|index| lines[*index].trim_start().trim_start_matches("- ").starts_with("description: "))
+    let key_of = |index: usize| lines[index].trim_start().trim_start_matches("- ").split(':').next().unwrap_or_default();
+    let nearby: Vec<usize> = (middle..lines.len().min(middle + 500)).filter(editable).collect();
+    FREE_TEXT_KEYS
+        .iter()
+        .find_map(|key| nearby.iter().copied().find(|index| key_of(*index) == *key))
         .or_else(|| (middle..lines.len()).find(editable))
 }
 
@@ -384,50 +388,82 @@ fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspE
 #[derive(Default)]
 struct Measurements {
     warmup_diagnostics: usize,
-    open_ms: f64,
-    open_diagnostics: usize,
+    open_ms: Option<f64>,
+    open_diagnostics: Option<usize>,
     edit_ms: Vec<f64>,
     /// None when the server does not advertise the capability.
     completion_ms: Option<Vec<f64>>,
     hover_ms: Option<Vec<f64>>,
     peak_rss_kib: Option<u64>,
+    /// Why measuring stopped early, if it did.
+    failure: Option<String>,
 }
 
 struct RunResult {
     server: String,
     workload: String,
-    outcome: Result<Measurements, LspError>,
+    measurements: Measurements,
 }
 
-fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Result<Measurements, LspError> {
-    let Session { mut client, capabilities } = start_session(server, options.timeout)?;
-    let mut measurements = Measurements { warmup_diagnostics: warm_up(&mut client, options.timeout)?, ..Default::default() };
+/// Runs every measurement on a fresh server. Stops at the first failure
+/// (e.g. a timeout) and keeps what was measured before it.
+fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measurements {
+    let mut measurements = Measurements::default();
+    let mut session = None;
+    if let Err(err) = measure_into(&mut measurements, &mut session, server, workload, options) {
+        eprintln!("   failed: {err}");
+        measurements.failure = Some(match err {
+            LspError::Timeout(_) => format!("timed out (> {} s)", options.timeout.as_secs()),
+            other => other.to_string(),
+        });
+    }
+    if let Some(Session { client, .. }) = session {
+        measurements.peak_rss_kib = peak_rss_kib(client.pid());
+        if measurements.failure.is_some() {
+            let _ = client.kill(); // no point in a polite shutdown of a stuck server
+        } else if let Err(err) = client.shutdown_and_exit() {
+            eprintln!("   shutdown: {err}");
+        }
+    }
+    measurements
+}
+
+fn measure_into(
+    measurements: &mut Measurements,
+    session: &mut Option<Session>,
+    server: &ServerSpec,
+    workload: &Workload,
+    options: &Options,
+) -> Result<(), LspError> {
+    let Session { client, capabilities } = session.insert(start_session(server, options.timeout)?);
+    measurements.warmup_diagnostics = warm_up(client, options.timeout)?;
     if measurements.warmup_diagnostics == 0 {
         eprintln!("   WARNING: no diagnostic for an unknown field: schema validation may be off");
     }
 
     let uri = file_uri(&workload.path);
+    let edit_line = workload.text.lines().nth(workload.edit_line).unwrap_or_default();
+    eprintln!("   editing line {}: {}", workload.edit_line + 1, edit_line.trim());
     let started = Instant::now();
     client.did_open(&uri, "yaml", &workload.text, 1)?;
     let diagnostics = client.wait_for_diagnostics(&uri, Some(1), options.timeout)?;
-    measurements.open_ms = elapsed_ms(started);
-    measurements.open_diagnostics = diagnostic_count(&diagnostics);
-    eprintln!("   didOpen → diagnostics: {:.1} ms ({} diagnostics)", measurements.open_ms, measurements.open_diagnostics);
+    let open_ms = elapsed_ms(started);
+    measurements.open_ms = Some(open_ms);
+    measurements.open_diagnostics = Some(diagnostic_count(&diagnostics));
+    eprintln!("   didOpen → diagnostics: {open_ms:.1} ms ({} diagnostics)", diagnostic_count(&diagnostics));
 
-    settle(&mut client)?;
-    measurements.edit_ms = measure_edits(&mut client, &uri, workload, options)?;
+    settle(client)?;
+    measure_edits(client, &uri, workload, options, &mut measurements.edit_ms)?;
     let (line, character) = key_position(workload);
     if capabilities.get("completionProvider").is_some_and(is_enabled) {
-        measurements.completion_ms = Some(measure_requests(&mut client, "textDocument/completion", &uri, line, character, options)?);
+        let samples = measurements.completion_ms.insert(Vec::new());
+        measure_requests(client, "textDocument/completion", &uri, (line, character), options, samples)?;
     }
     if capabilities.get("hoverProvider").is_some_and(is_enabled) {
-        measurements.hover_ms = Some(measure_requests(&mut client, "textDocument/hover", &uri, line, character + 1, options)?);
+        let samples = measurements.hover_ms.insert(Vec::new());
+        measure_requests(client, "textDocument/hover", &uri, (line, character + 1), options, samples)?;
     }
-    measurements.peak_rss_kib = peak_rss_kib(client.pid());
-    if let Err(err) = client.shutdown_and_exit() {
-        eprintln!("   shutdown: {err}");
-    }
-    Ok(measurements)
+    Ok(())
 }
 
 /// Opens the warm-up manifest and waits for its diagnostics, so that schema
@@ -454,11 +490,21 @@ fn settle(client: &mut LspClient) -> Result<(), LspError> {
 
 /// Alternately appends a character to the edit line's value and deletes it,
 /// timing each change until the diagnostics for its version arrive.
-fn measure_edits(client: &mut LspClient, uri: &str, workload: &Workload, options: &Options) -> Result<Vec<f64>, LspError> {
+fn measure_edits(
+    client: &mut LspClient,
+    uri: &str,
+    workload: &Workload,
+    options: &Options,
+    samples: &mut Vec<f64>,
+) -> Result<(), LspError> {
     let line = workload.edit_line;
     let end = utf16_len(workload.text.lines().nth(line).unwrap_or_default());
-    let mut samples = Vec::with_capacity(options.edits);
+    let series_started = Instant::now();
     for edit in 0..options.edits {
+        // Stop early only after an even number of edits: the text is then back to the original.
+        if edit % 2 == 0 && over_budget(series_started, samples, options) {
+            break;
+        }
         let version = 2 + edit as i64;
         let change = if edit % 2 == 0 {
             json!([{"range": range(line, end, line, end), "text": "x"}])
@@ -471,29 +517,39 @@ fn measure_edits(client: &mut LspClient, uri: &str, workload: &Workload, options
         client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
         samples.push(elapsed_ms(started));
     }
-    eprintln!("   edit → diagnostics: p50 {:.1} ms, p95 {:.1} ms", percentile(&samples, 50.0), percentile(&samples, 95.0));
-    Ok(samples)
+    let (p50, p95) = (percentile(samples, 50.0).unwrap_or(f64::NAN), percentile(samples, 95.0).unwrap_or(f64::NAN));
+    eprintln!("   edit → diagnostics ({} edits): p50 {p50:.1} ms, p95 {p95:.1} ms", samples.len());
+    Ok(())
 }
 
 fn measure_requests(
     client: &mut LspClient,
     method: &str,
     uri: &str,
-    line: usize,
-    character: usize,
+    (line, character): (usize, usize),
     options: &Options,
-) -> Result<Vec<f64>, LspError> {
+    samples: &mut Vec<f64>,
+) -> Result<(), LspError> {
     let params = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
-    let mut samples = Vec::with_capacity(options.requests);
+    let series_started = Instant::now();
     for _ in 0..options.requests {
+        if over_budget(series_started, samples, options) {
+            break;
+        }
         let started = Instant::now();
         match client.request(method, params.clone()) {
             Ok(_) | Err(LspError::Response(_)) => samples.push(elapsed_ms(started)),
             Err(err) => return Err(err),
         }
     }
-    eprintln!("   {method}: p50 {:.1} ms, p95 {:.1} ms", percentile(&samples, 50.0), percentile(&samples, 95.0));
-    Ok(samples)
+    let (p50, p95) = (percentile(samples, 50.0).unwrap_or(f64::NAN), percentile(samples, 95.0).unwrap_or(f64::NAN));
+    eprintln!("   {method} ({} requests): p50 {p50:.1} ms, p95 {p95:.1} ms", samples.len());
+    Ok(())
+}
+
+/// Whether a series has used up its time budget (it always gets 2 samples).
+fn over_budget(series_started: Instant, samples: &[f64], options: &Options) -> bool {
+    samples.len() >= 2 && series_started.elapsed() > options.series_budget
 }
 
 /// Start of the key on the edit line: a key position inside a mapping.
@@ -523,15 +579,12 @@ fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Nearest-rank percentile; NaN for no samples.
-fn percentile(samples: &[f64], percent: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
+/// Nearest-rank percentile; None for no samples.
+fn percentile(samples: &[f64], percent: f64) -> Option<f64> {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let rank = ((percent / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
 }
 
 // ---------------------------------------------------------------- reporting
@@ -544,15 +597,17 @@ struct Metric {
 }
 
 const METRICS: &[Metric] = &[
-    Metric { label: "didOpen → diagnostics", unit: "ms", value: |m| Some(m.open_ms) },
-    Metric { label: "edit → diagnostics p50", unit: "ms", value: |m| Some(percentile(&m.edit_ms, 50.0)) },
-    Metric { label: "edit → diagnostics p95", unit: "ms", value: |m| Some(percentile(&m.edit_ms, 95.0)) },
-    Metric { label: "completion p50", unit: "ms", value: |m| m.completion_ms.as_deref().map(|s| percentile(s, 50.0)) },
-    Metric { label: "completion p95", unit: "ms", value: |m| m.completion_ms.as_deref().map(|s| percentile(s, 95.0)) },
-    Metric { label: "hover p50", unit: "ms", value: |m| m.hover_ms.as_deref().map(|s| percentile(s, 50.0)) },
-    Metric { label: "hover p95", unit: "ms", value: |m| m.hover_ms.as_deref().map(|s| percentile(s, 95.0)) },
+    Metric { label: "didOpen → diagnostics", unit: "ms", value: |m| m.open_ms },
+    Metric { label: "edit → diagnostics p50", unit: "ms", value: |m| percentile(&m.edit_ms, 50.0) },
+    Metric { label: "edit → diagnostics p95", unit: "ms", value: |m| percentile(&m.edit_ms, 95.0) },
+    Metric { label: "completion p50", unit: "ms", value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 50.0)) },
+    Metric { label: "completion p95", unit: "ms", value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 95.0)) },
+    Metric { label: "hover p50", unit: "ms", value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 50.0)) },
+    Metric { label: "hover p95", unit: "ms", value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 95.0)) },
     Metric { label: "peak RSS", unit: "MiB", value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0) },
-    Metric { label: "diagnostics on open", unit: "count", value: |m| Some(m.open_diagnostics as f64) },
+    Metric { label: "diagnostics on open", unit: "count", value: |m| m.open_diagnostics.map(|n| n as f64) },
+    Metric { label: "edits measured", unit: "count", value: |m| Some(m.edit_ms.len() as f64) },
+    Metric { label: "completions measured", unit: "count", value: |m| m.completion_ms.as_ref().map(|s| s.len() as f64) },
 ];
 
 /// Markdown table: one row per workload × metric, one column per server, and
@@ -579,12 +634,18 @@ fn results_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Wor
             table.push('\n');
         }
     }
+    for run in results {
+        if let Some(failure) = &run.measurements.failure {
+            let _ = write!(table, "\n{} on {}: stopped early: {failure}.\n", run.server, run.workload);
+        }
+    }
     table
 }
 
 enum Cell {
     Value(f64),
     NotAvailable,
+    TimedOut,
     Failed,
 }
 
@@ -595,6 +656,7 @@ impl Cell {
             Cell::Value(value) if *value < 10.0 => format!("{value:.2}"),
             Cell::Value(value) => format!("{value:.1}"),
             Cell::NotAvailable => "n/a".into(),
+            Cell::TimedOut => "timed out".into(),
             Cell::Failed => "failed".into(),
         }
     }
@@ -602,9 +664,12 @@ impl Cell {
 
 fn cell(results: &[RunResult], server: &str, workload: &str, metric: &Metric) -> Cell {
     let run = results.iter().find(|run| run.server == server && run.workload == workload);
-    match run.map(|run| &run.outcome) {
-        Some(Ok(measurements)) => (metric.value)(measurements).map_or(Cell::NotAvailable, Cell::Value),
-        Some(Err(_)) | None => Cell::Failed,
+    let Some(measurements) = run.map(|run| &run.measurements) else { return Cell::Failed };
+    match ((metric.value)(measurements), &measurements.failure) {
+        (Some(value), _) => Cell::Value(value),
+        (None, None) => Cell::NotAvailable,
+        (None, Some(failure)) if failure.starts_with("timed out") => Cell::TimedOut,
+        (None, Some(_)) => Cell::Failed,
     }
 }
 
@@ -618,19 +683,19 @@ fn ratio(numerator: &Cell, denominator: &Cell, unit: &str) -> String {
 
 fn results_json(results: &[RunResult]) -> Value {
     let runs = results.iter().map(|run| {
-        let outcome = match &run.outcome {
-            Ok(m) => json!({
-                "warmup_diagnostics": m.warmup_diagnostics,
-                "open_ms": m.open_ms,
-                "open_diagnostics": m.open_diagnostics,
-                "edit_ms": m.edit_ms,
-                "completion_ms": m.completion_ms,
-                "hover_ms": m.hover_ms,
-                "peak_rss_kib": m.peak_rss_kib,
-            }),
-            Err(err) => json!({"error": err.to_string()}),
-        };
-        json!({"server": run.server, "workload": run.workload, "results": outcome})
+        let m = &run.measurements;
+        json!({
+            "server": run.server,
+            "workload": run.workload,
+            "warmup_diagnostics": m.warmup_diagnostics,
+            "open_ms": m.open_ms,
+            "open_diagnostics": m.open_diagnostics,
+            "edit_ms": m.edit_ms,
+            "completion_ms": m.completion_ms,
+            "hover_ms": m.hover_ms,
+            "peak_rss_kib": m.peak_rss_kib,
+            "failure": m.failure,
+        })
     });
     Value::Array(runs.collect())
 }
