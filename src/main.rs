@@ -1,1 +1,72 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kube_lsp::cli::check::{self, CheckArgs};
+
+/// A language server for Kubernetes YAML.
+#[derive(Parser)]
+#[command(
+    name = "kube-lsp",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// Log filter for stderr (error, warn, info, debug, trace, or a tracing filter such as
+    /// `kube_lsp=debug`). Logs never go to stdout.
+    #[arg(long, global = true, env = "KUBE_LSP_LOG", default_value = "info")]
+    log_level: String,
+
+    /// Speak LSP over stdio (what editors pass; the default anyway).
+    #[arg(long)]
+    stdio: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the language server over stdio (the default).
+    Serve {
+        /// Accepted for editors that pass it.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Check manifests and print diagnostics like a compiler: `path:line:col: severity: message [code]`.
+    Check(CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    match cli.command {
+        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Serve { .. }) | None => serve(),
+    }
+}
+
+fn serve() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("kube-lsp: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(kube_lsp::server::run_stdio());
+    ExitCode::SUCCESS
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}

@@ -1,1 +1,3 @@
-//! placeholder
+//! Command-line front ends: `kube-lsp check`.
+
+pub mod check;

@@ -1,1 +1,6 @@
-//! placeholder
+//! Features: what an editor shows, computed from the parsed state, independent of the LSP wire
+//! types (ranges are byte offsets into the file; the server converts them).
+
+pub mod diagnostics;
+pub mod folding;
+pub mod symbols;

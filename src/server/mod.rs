@@ -1,1 +1,176 @@
-//! placeholder
+//! LSP glue on tower-lsp-server: capabilities, the store of open documents, and conversion between
+//! the features' byte ranges and the client's positions.
+//!
+//! Ordering: tower-lsp-server may run handlers concurrently, but it starts them in arrival order,
+//! and every mutation here happens synchronously at the start of its handler (no `.await` before
+//! the store is updated), so `didChange` N is applied before N+1.
+//! Robustness: every computation runs under `catch_unwind`; a panic becomes a logged error (and,
+//! for requests, an internal error response) and the document is rebuilt from its text.
+
+mod convert;
+mod framing;
+mod store;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::text::PositionEncoding;
+use store::Store;
+
+pub struct Backend {
+    client: Client,
+    store: Arc<Store>,
+}
+
+/// Runs the server on stdin/stdout until the client says exit.
+pub async fn run_stdio() {
+    let builder = LspService::build(|client| Backend {
+        client,
+        store: Arc::new(Store::default()),
+    });
+    #[cfg(debug_assertions)]
+    let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
+    let (service, socket) = builder.finish();
+    let (sanitized, server_input) = tokio::io::duplex(1 << 20);
+    tokio::spawn(framing::sanitize(tokio::io::stdin(), sanitized));
+    Server::new(server_input, tokio::io::stdout(), socket)
+        .serve(service)
+        .await;
+}
+
+/// Runs `compute`, turning a panic into an error instead of taking the server down.
+fn guarded<T>(what: &str, compute: impl FnOnce() -> T) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(compute)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!("internal error in {what}: {message}");
+        Error::internal_error()
+    })
+}
+
+fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|general| general.position_encodings.as_ref());
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+        _ => PositionEncoding::Utf16,
+    }
+}
+
+impl Backend {
+    async fn publish(&self, uri: Uri) {
+        let published = guarded("diagnostics", || self.store.diagnostics(&uri));
+        if let Ok(Some((diagnostics, version))) = published {
+            self.client
+                .publish_diagnostics(uri, diagnostics, Some(version))
+                .await;
+        }
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Backend {
+    /// Debug builds only: panics inside a request, so tests can prove the server survives it.
+    async fn debug_panic(&self) -> Result<()> {
+        guarded("kube-lsp/debugPanic", || {
+            panic!("requested by kube-lsp/debugPanic")
+        })
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = negotiate_encoding(&params);
+        self.store.set_encoding(encoding);
+        tracing::info!(
+            "initialize: client {:?}, position encoding {encoding:?}",
+            params.client_info.map(|c| c.name)
+        );
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(match encoding {
+                    PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+                    PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "kube-lsp".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let document = params.text_document;
+        let opened = guarded("didOpen", || {
+            self.store
+                .open(document.uri.clone(), &document.text, document.version)
+        });
+        if opened.is_ok() {
+            self.publish(document.uri).await;
+        }
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        let changed = guarded("didChange", || {
+            self.store.change(&uri, version, params.content_changes)
+        });
+        if changed.is_err() {
+            guarded("recovery", || self.store.rebuild(&uri)).ok();
+        }
+        self.publish(uri).await;
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.store.close(&uri);
+        // Clear what the editor shows for a file that is no longer open.
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let symbols = guarded("documentSymbol", || {
+            self.store.symbols(&params.text_document.uri)
+        })?;
+        Ok(symbols.map(DocumentSymbolResponse::Nested))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        guarded("foldingRange", || {
+            self.store.folding_ranges(&params.text_document.uri)
+        })
+    }
+}

@@ -119,7 +119,8 @@ impl TextDocument {
         let start_point = point_at(&self.rope, start);
         let old_end_point = point_at(&self.rope, old_end);
         let start_char = self.rope.byte_to_char(start);
-        self.rope.remove(start_char..self.rope.byte_to_char(old_end));
+        self.rope
+            .remove(start_char..self.rope.byte_to_char(old_end));
         self.rope.insert(start_char, text);
         let new_end = start + text.len();
         TextEdit {
@@ -160,7 +161,9 @@ pub fn offset_at(rope: &Rope, position: Position, encoding: PositionEncoding) ->
         PositionEncoding::Utf16 => {
             let start_cu = rope.char_to_utf16_cu(rope.byte_to_char(line_start));
             let end_cu = rope.char_to_utf16_cu(rope.byte_to_char(line_end));
-            let cu = start_cu.saturating_add(position.character as usize).min(end_cu);
+            let cu = start_cu
+                .saturating_add(position.character as usize)
+                .min(end_cu);
             rope.char_to_byte(rope.utf16_cu_to_char(cu))
         }
     };
@@ -246,7 +249,10 @@ mod tests {
         assert_eq!(d.offset(Position::new(0, 99), PositionEncoding::Utf16), 2);
         assert_eq!(d.offset(Position::new(1, 99), PositionEncoding::Utf8), 6);
         assert_eq!(d.offset(Position::new(99, 0), PositionEncoding::Utf16), 7);
-        assert_eq!(d.position(999, PositionEncoding::Utf16), Position::new(2, 0));
+        assert_eq!(
+            d.position(999, PositionEncoding::Utf16),
+            Position::new(2, 0)
+        );
     }
 
     #[test]
@@ -259,7 +265,10 @@ mod tests {
     #[test]
     fn unicode_line_separators_are_not_line_breaks() {
         let d = doc("a\u{2028}b\nc");
-        assert_eq!(d.position(d.len() - 1, PositionEncoding::Utf16), Position::new(1, 0));
+        assert_eq!(
+            d.position(d.len() - 1, PositionEncoding::Utf16),
+            Position::new(1, 0)
+        );
     }
 
     #[test]
@@ -272,15 +281,37 @@ mod tests {
         );
         assert_eq!(d.rope().to_string(), "kind: Pod\nmetadata:\n  name: web\n");
         assert_eq!((edit.start, edit.old_end, edit.new_end), (28, 31, 31));
-        assert_eq!(edit.start_point, Point { line: 2, byte_column: 8 });
-        assert_eq!(edit.old_end_point, Point { line: 2, byte_column: 11 });
-        assert_eq!(edit.new_end_point, Point { line: 2, byte_column: 11 });
+        assert_eq!(
+            edit.start_point,
+            Point {
+                line: 2,
+                byte_column: 8
+            }
+        );
+        assert_eq!(
+            edit.old_end_point,
+            Point {
+                line: 2,
+                byte_column: 11
+            }
+        );
+        assert_eq!(
+            edit.new_end_point,
+            Point {
+                line: 2,
+                byte_column: 11
+            }
+        );
     }
 
     #[test]
     fn reversed_and_out_of_range_change_ranges_do_not_panic() {
         let mut d = doc("abc");
-        d.apply_change(Some(Position::new(5, 5)..Position::new(0, 1)), "X", PositionEncoding::Utf16);
+        d.apply_change(
+            Some(Position::new(5, 5)..Position::new(0, 1)),
+            "X",
+            PositionEncoding::Utf16,
+        );
         assert_eq!(d.rope().to_string(), "aX");
         d.apply_change(None, "new", PositionEncoding::Utf8);
         assert_eq!(d.rope().to_string(), "new");
@@ -289,7 +320,11 @@ mod tests {
     #[test]
     fn map_offset_shifts_text_after_the_edit() {
         let mut d = doc("0123456789");
-        let edit = d.apply_change(Some(Position::new(0, 2)..Position::new(0, 4)), "abcd", PositionEncoding::Utf8);
+        let edit = d.apply_change(
+            Some(Position::new(0, 2)..Position::new(0, 4)),
+            "abcd",
+            PositionEncoding::Utf8,
+        );
         assert_eq!(edit.map_offset(1), 1);
         assert_eq!(edit.map_offset(3), 6);
         assert_eq!(edit.map_offset(5), 7);

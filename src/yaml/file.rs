@@ -47,7 +47,9 @@ impl YamlDocument {
     /// YAML diagnostics with file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
         let start = self.range.start as isize;
-        self.diagnostics.iter().map(move |d| d.clone().shifted(start))
+        self.diagnostics
+            .iter()
+            .map(move |d| d.clone().shifted(start))
     }
 }
 
@@ -157,7 +159,11 @@ impl YamlFile {
         for document in &mut self.documents[index + 1..] {
             document.range = shift(document.range.clone(), delta);
         }
-        for marker in self.markers.iter_mut().filter(|m| m.range.start >= edit.old_end) {
+        for marker in self
+            .markers
+            .iter_mut()
+            .filter(|m| m.range.start >= edit.old_end)
+        {
             marker.range = shift(marker.range.clone(), delta);
         }
     }
@@ -171,7 +177,9 @@ impl YamlFile {
         let mut documents = Vec::with_capacity(split.documents.len());
         for range in split.documents {
             let kept = loop {
-                let Some(candidate) = old.peek() else { break None };
+                let Some(candidate) = old.peek() else {
+                    break None;
+                };
                 let moved = if candidate.range.end <= edit.start {
                     candidate.range.clone()
                 } else if candidate.range.start >= edit.old_end {
@@ -185,7 +193,10 @@ impl YamlFile {
                 }
                 let candidate = old.next().expect("peeked");
                 if moved == range {
-                    break Some(YamlDocument { range: moved, ..candidate });
+                    break Some(YamlDocument {
+                        range: moved,
+                        ..candidate
+                    });
                 }
             };
             documents.push(kept.unwrap_or_else(|| {
@@ -201,16 +212,24 @@ impl YamlFile {
 /// Checks documents, on two threads when there is enough text to make it worth it.
 fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
     let total: usize = ranges.iter().map(|r| r.len()).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
     if total < 256 * 1024 || threads < 2 || ranges.len() < 2 {
-        return ranges.into_iter().map(|r| YamlDocument::checked(rope, r)).collect();
+        return ranges
+            .into_iter()
+            .map(|r| YamlDocument::checked(rope, r))
+            .collect();
     }
     // Deal documents out largest first, each to the least loaded thread.
     let mut order: Vec<usize> = (0..ranges.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
     let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
     for i in order {
-        let lightest = shares.iter_mut().min_by_key(|(load, _)| *load).expect("threads >= 2");
+        let lightest = shares
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("threads >= 2");
         lightest.0 += ranges[i].len();
         lightest.1.push(i);
     }
@@ -242,7 +261,13 @@ fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
 }
 
 /// Updates a document's diagnostics after an incremental re-parse.
-fn recheck(document: &mut YamlDocument, rope: &Rope, edit: &TextEdit, old_tree: &Tree, tree: &Tree) {
+fn recheck(
+    document: &mut YamlDocument,
+    rope: &Rope,
+    edit: &TextEdit,
+    old_tree: &Tree,
+    tree: &Tree,
+) {
     if document.range.len() <= WHOLE_RECHECK_LIMIT || tree.root_node().has_error() {
         document.diagnostics = lint::check_text(&text_of(rope, document.range.clone()));
         return;
@@ -251,7 +276,10 @@ fn recheck(document: &mut YamlDocument, rope: &Rope, edit: &TextEdit, old_tree: 
     let start = edit.start - document.range.start;
     let (lo, hi) = changed_span(old_tree, tree, start, start + (edit.new_end - edit.start));
     let source = RopeSource::new(rope, document.range.clone());
-    let changed = tree.root_node().descendant_for_byte_range(lo, hi).unwrap_or(tree.root_node());
+    let changed = tree
+        .root_node()
+        .descendant_for_byte_range(lo, hi)
+        .unwrap_or(tree.root_node());
     let mapping = enclosing_mapping(changed);
     let mapping_keys: Vec<usize> = mapping.map(direct_key_starts).unwrap_or_default();
     let line_span = line_span(&source, lo, hi);
@@ -260,7 +288,13 @@ fn recheck(document: &mut YamlDocument, rope: &Rope, edit: &TextEdit, old_tree: 
     let mut kept: Vec<Diagnostic> = std::mem::take(&mut document.diagnostics)
         .into_iter()
         .filter(|d| d.range.end <= start || d.range.start >= start + (edit.old_end - edit.start))
-        .map(|d| if d.range.start >= start { d.shifted(delta) } else { d })
+        .map(|d| {
+            if d.range.start >= start {
+                d.shifted(delta)
+            } else {
+                d
+            }
+        })
         .filter(|d| match d.code {
             // The tree is clean, so the document parses: old syntax errors are gone.
             codes::SYNTAX => false,
@@ -290,10 +324,17 @@ fn recheck(document: &mut YamlDocument, rope: &Rope, edit: &TextEdit, old_tree: 
 use syntax::Source as _;
 
 /// The span (new tree offsets) covering the edit and every range tree-sitter says changed.
-fn changed_span(old_tree: &Tree, tree: &Tree, edit_start: usize, edit_end: usize) -> (usize, usize) {
+fn changed_span(
+    old_tree: &Tree,
+    tree: &Tree,
+    edit_start: usize,
+    edit_end: usize,
+) -> (usize, usize) {
     old_tree
         .changed_ranges(tree)
-        .fold((edit_start, edit_end), |(lo, hi), r| (lo.min(r.start_byte), hi.max(r.end_byte)))
+        .fold((edit_start, edit_end), |(lo, hi), r| {
+            (lo.min(r.start_byte), hi.max(r.end_byte))
+        })
 }
 
 fn enclosing_mapping(node: Node<'_>) -> Option<Node<'_>> {
@@ -329,10 +370,15 @@ fn direct_key_starts(mapping: Node<'_>) -> Vec<usize> {
 }
 
 fn in_scalar(tree: &Tree, offset: usize) -> bool {
-    let node = tree.root_node().descendant_for_byte_range(offset, offset + 1);
+    let node = tree
+        .root_node()
+        .descendant_for_byte_range(offset, offset + 1);
     let mut current = node;
     while let Some(n) = current {
-        if matches!(n.kind(), "block_scalar" | "double_quote_scalar" | "single_quote_scalar" | "plain_scalar") {
+        if matches!(
+            n.kind(),
+            "block_scalar" | "double_quote_scalar" | "single_quote_scalar" | "plain_scalar"
+        ) {
             return true;
         }
         current = n.parent();
@@ -345,9 +391,15 @@ fn line_span<S: syntax::Source + ?Sized>(source: &S, lo: usize, hi: usize) -> Ra
     // Lines are short: look back and forward a bounded distance for the line breaks.
     const REACH: usize = 4096;
     let before = source.text(lo.saturating_sub(REACH)..lo);
-    let start = before.rfind(['\n', '\r']).map_or(lo.saturating_sub(before.len()), |i| lo - before.len() + i + 1);
+    let start = before
+        .rfind(['\n', '\r'])
+        .map_or(lo.saturating_sub(before.len()), |i| {
+            lo - before.len() + i + 1
+        });
     let after = source.text(hi..hi + REACH);
-    let end = after.find(['\n', '\r']).map_or(hi + after.len(), |i| hi + i);
+    let end = after
+        .find(['\n', '\r'])
+        .map_or(hi + after.len(), |i| hi + i);
     start..end
 }
 
@@ -370,7 +422,8 @@ fn new_markers(rope: &Rope, start: usize, end: usize) -> Vec<MarkerLine> {
 
 /// A range of the rope as text (borrowed when it lies in one chunk).
 pub fn text_of(rope: &Rope, range: Range<usize>) -> std::borrow::Cow<'_, str> {
-    rope.get_byte_slice(range).map_or(std::borrow::Cow::Borrowed(""), std::borrow::Cow::from)
+    rope.get_byte_slice(range)
+        .map_or(std::borrow::Cow::Borrowed(""), std::borrow::Cow::from)
 }
 
 #[cfg(test)]
@@ -379,7 +432,9 @@ mod tests {
     use crate::text::{Position, PositionEncoding, TextDocument};
 
     fn manifest(i: usize) -> String {
-        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n")
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n"
+        )
     }
 
     fn ten_documents() -> String {
@@ -400,7 +455,9 @@ mod tests {
 
         fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
             let range = Position::new(line, from)..Position::new(line, to);
-            let edit = self.text.apply_change(Some(range), insert, PositionEncoding::Utf8);
+            let edit = self
+                .text
+                .apply_change(Some(range), insert, PositionEncoding::Utf8);
             self.file.apply_edit(self.text.rope(), &edit);
         }
 
@@ -424,7 +481,10 @@ mod tests {
         fx.edit(line, 8, 8, "x");
         fx.edit(line, 8, 9, "");
         let after = fx.file.stats();
-        assert_eq!(after.full, before.full, "no document was parsed from scratch");
+        assert_eq!(
+            after.full, before.full,
+            "no document was parsed from scratch"
+        );
         assert_eq!(after.incremental, before.incremental + 2);
         assert_eq!(after.resplits, 0);
     }
@@ -446,9 +506,18 @@ mod tests {
         assert_eq!(fx.file.documents().len(), 11);
         let after = fx.file.stats();
         assert_eq!(after.resplits, 1);
-        assert_eq!(after.full - before.full, 2, "only the two halves are checked again");
+        assert_eq!(
+            after.full - before.full,
+            2,
+            "only the two halves are checked again"
+        );
         let ranges: Vec<_> = fx.file.documents().iter().map(|d| d.range()).collect();
-        let fresh: Vec<_> = fx.reopened().documents().iter().map(|d| d.range()).collect();
+        let fresh: Vec<_> = fx
+            .reopened()
+            .documents()
+            .iter()
+            .map(|d| d.range())
+            .collect();
         assert_eq!(ranges, fresh);
     }
 
@@ -458,7 +527,11 @@ mod tests {
         fx.edit(6, 0, 3, "");
         assert_eq!(fx.file.documents().len(), 9);
         // The merged document has duplicate keys now.
-        assert!(fx.diagnostics().iter().any(|d| d.code == codes::DUPLICATE_KEY));
+        assert!(
+            fx.diagnostics()
+                .iter()
+                .any(|d| d.code == codes::DUPLICATE_KEY)
+        );
     }
 
     #[test]
@@ -469,12 +542,16 @@ mod tests {
         fx.edit(3, 8, 8, "longer-");
         let after = fx.diagnostics();
         assert_eq!(after[0].range.start, before[0].range.start + 7);
-        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
     }
 
     /// A document over the whole-recheck limit, so edits take the incremental path.
     fn big_document() -> String {
-        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+        let mut text =
+            String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
         for i in 0..5000 {
             text.push_str(&format!("  key-{i}: value {i}\n"));
         }
@@ -488,11 +565,17 @@ mod tests {
         // Make key-10 a duplicate of key-11, then change it back, then break the syntax.
         fx.edit(15, 6, 8, "11");
         assert_eq!(fx.diagnostics().len(), 1);
-        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
         fx.edit(15, 6, 8, "10");
         assert!(fx.diagnostics().is_empty());
         fx.edit(20, 0, 0, "\t");
-        assert_eq!(fx.diagnostics(), fx.reopened().diagnostics().collect::<Vec<_>>());
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
         fx.edit(20, 0, 1, "");
         assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
         assert_eq!(fx.file.stats().resplits, 0);

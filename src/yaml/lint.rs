@@ -60,7 +60,8 @@ impl Diagnostic {
     }
 
     pub fn shifted(mut self, by: isize) -> Self {
-        self.range = self.range.start.saturating_add_signed(by)..self.range.end.saturating_add_signed(by);
+        self.range =
+            self.range.start.saturating_add_signed(by)..self.range.end.saturating_add_signed(by);
         self
     }
 }
@@ -80,7 +81,10 @@ pub fn duplicate_keys(keys: impl IntoIterator<Item = Key>) -> Vec<Diagnostic> {
             diagnostics.push(Diagnostic::error(
                 key.range,
                 codes::DUPLICATE_KEY,
-                format!("duplicate key `{}`: a mapping's keys must be unique", key.text),
+                format!(
+                    "duplicate key `{}`: a mapping's keys must be unique",
+                    key.text
+                ),
             ));
         } else {
             first_seen.insert(key.text, key.range);
@@ -110,7 +114,8 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
     let tabs = tab_indentation(text, inside_scalar);
     if let Some(error) = syntax_error {
         // A tab in the indentation is what saphyr usually trips over there: say so once, precisely.
-        let same_line = |tab: &Diagnostic| index.line_of(tab.range.start) == index.line_of(error.range.start);
+        let same_line =
+            |tab: &Diagnostic| index.line_of(tab.range.start) == index.line_of(error.range.start);
         if !tabs.iter().any(same_line) {
             diagnostics.push(error);
         }
@@ -126,7 +131,11 @@ fn syntax_diagnostic(error: &ScanError, index: &LineIndex, text: &str) -> Diagno
         .char_indices()
         .nth(1)
         .map_or(text.len(), |(i, _)| start + i);
-    let end = if text[start..end].starts_with(['\n', '\r']) || start == end { start } else { end };
+    let end = if text[start..end].starts_with(['\n', '\r']) || start == end {
+        start
+    } else {
+        end
+    };
     Diagnostic::error(start..end, codes::SYNTAX, clean_message(error.info()))
 }
 
@@ -184,7 +193,11 @@ impl EventWalk {
 
     /// A node ended: in a mapping it was a key (record it, when it is a scalar) or a value.
     fn node_done(&mut self, scalar: Option<Key>) {
-        if let Some(Collection::Mapping { expecting_key, keys }) = self.stack.last_mut() {
+        if let Some(Collection::Mapping {
+            expecting_key,
+            keys,
+        }) = self.stack.last_mut()
+        {
             if *expecting_key {
                 keys.extend(scalar);
             }
@@ -198,11 +211,15 @@ pub fn tab_indentation(text: &str, inside_scalar: impl Fn(usize) -> bool) -> Vec
     let bytes = text.as_bytes();
     memchr::memchr_iter(b'\t', bytes)
         .filter(|&tab| {
-            let line_start = bytes[..tab].iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |i| i + 1);
+            let line_start = bytes[..tab]
+                .iter()
+                .rposition(|&b| b == b'\n' || b == b'\r')
+                .map_or(0, |i| i + 1);
             let leading = &bytes[line_start..tab];
             let rest = &bytes[tab..];
             let first_content = rest.iter().position(|&b| b != b' ' && b != b'\t');
-            let has_content = first_content.is_some_and(|i| !matches!(rest[i], b'\n' | b'\r' | b'#'));
+            let has_content =
+                first_content.is_some_and(|i| !matches!(rest[i], b'\n' | b'\r' | b'#'));
             leading.iter().all(|&b| b == b' ') && has_content && !inside_scalar(tab)
         })
         .map(|tab| {
@@ -244,7 +261,10 @@ pub fn duplicate_keys_in<S: Source + ?Sized>(node: Node<'_>, source: &S) -> Vec<
     diagnostics
 }
 
-fn mapping_keys<'s, S: Source + ?Sized>(mapping: Node<'_>, source: &'s S) -> impl Iterator<Item = Key> + 's {
+fn mapping_keys<'s, S: Source + ?Sized>(
+    mapping: Node<'_>,
+    source: &'s S,
+) -> impl Iterator<Item = Key> + 's {
     syntax::pairs(mapping)
         .into_iter()
         .filter_map(|pair| pair.key)
@@ -278,7 +298,9 @@ impl<'t> LineIndex<'t> {
             return self.text.len();
         };
         let rest = &self.text[start.min(self.text.len())..];
-        rest.char_indices().nth(column).map_or(self.text.len(), |(i, _)| start + i)
+        rest.char_indices()
+            .nth(column)
+            .map_or(self.text.len(), |(i, _)| start + i)
     }
 
     fn range(&self, span: &Span) -> Range<usize> {
@@ -306,7 +328,9 @@ mod tests {
 
     #[test]
     fn a_valid_manifest_is_clean() {
-        assert!(check_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web # 注释\n").is_empty());
+        assert!(
+            check_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web # 注释\n").is_empty()
+        );
     }
 
     #[test]
@@ -322,7 +346,10 @@ mod tests {
 
     #[test]
     fn quoted_and_plain_spellings_of_one_key_are_duplicates() {
-        assert_eq!(codes_and_text("a: 1\n'a': 2\n"), [(codes::DUPLICATE_KEY, "'a'".to_string())]);
+        assert_eq!(
+            codes_and_text("a: 1\n'a': 2\n"),
+            [(codes::DUPLICATE_KEY, "'a'".to_string())]
+        );
     }
 
     #[test]
@@ -350,7 +377,9 @@ mod tests {
     #[test]
     fn ten_thousand_deep_nesting_does_not_overflow_the_stack() {
         let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
-        let block: String = (0..10_000).map(|d| format!("{}k:\n", " ".repeat(d))).collect();
+        let block: String = (0..10_000)
+            .map(|d| format!("{}k:\n", " ".repeat(d)))
+            .collect();
         std::thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(move || (check_text(&text), check_text(&block)))
@@ -377,7 +406,10 @@ mod tests {
         let tree = syntax::parse(&rope, 0..text.len(), None);
         let mut from_tree = duplicate_keys_in(tree.root_node(), text);
         from_tree.sort_by_key(|d| d.range.start);
-        let from_events: Vec<_> = check_text(text).into_iter().filter(|d| d.code == codes::DUPLICATE_KEY).collect();
+        let from_events: Vec<_> = check_text(text)
+            .into_iter()
+            .filter(|d| d.code == codes::DUPLICATE_KEY)
+            .collect();
         assert_eq!(from_tree, from_events);
         assert_eq!(from_tree.len(), 3);
     }

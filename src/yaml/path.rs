@@ -159,7 +159,11 @@ fn bare_word_on_own_line<S: Source + ?Sized>(
     })
 }
 
-fn cursor_from_tree<S: Source + ?Sized>(node: Node<'_>, source: &S, offset: usize) -> Option<Cursor> {
+fn cursor_from_tree<S: Source + ?Sized>(
+    node: Node<'_>,
+    source: &S,
+    offset: usize,
+) -> Option<Cursor> {
     let (path, role) = node_path(node, source);
     let prefix_of = |n: Node<'_>| -> String {
         let start = n.start_byte().min(offset);
@@ -202,14 +206,20 @@ fn node_path<'t, S: Source + ?Sized>(node: Node<'t>, source: &S) -> (KeyPath, Ro
         match parent.kind() {
             "block_mapping_pair" | "flow_pair" => {
                 let key = parent.child_by_field_name("key");
-                let key_text = key.and_then(|k| syntax::scalar_text(k, source)).unwrap_or_default();
-                let in_key = key.is_some_and(|k| k.byte_range().contains(&child.start_byte()) || k == child);
+                let key_text = key
+                    .and_then(|k| syntax::scalar_text(k, source))
+                    .unwrap_or_default();
+                let in_key =
+                    key.is_some_and(|k| k.byte_range().contains(&child.start_byte()) || k == child);
                 if role.is_none() {
-                    role = Some(if in_key {
-                        Role::Key(key.unwrap_or(node))
-                    } else {
-                        Role::Value(Some(node).filter(|n| syntax::shape(*n) == NodeShape::Scalar || is_scalar(*n)))
-                    });
+                    role =
+                        Some(if in_key {
+                            Role::Key(key.unwrap_or(node))
+                        } else {
+                            Role::Value(Some(node).filter(|n| {
+                                syntax::shape(*n) == NodeShape::Scalar || is_scalar(*n)
+                            }))
+                        });
                 }
                 segments.push(Segment::Key(key_text));
             }
@@ -230,8 +240,16 @@ fn node_path<'t, S: Source + ?Sized>(node: Node<'t>, source: &S) -> (KeyPath, Ro
 fn is_scalar(node: Node<'_>) -> bool {
     matches!(
         node.kind(),
-        "plain_scalar" | "double_quote_scalar" | "single_quote_scalar" | "block_scalar" | "string_scalar"
-            | "integer_scalar" | "float_scalar" | "boolean_scalar" | "null_scalar" | "timestamp_scalar"
+        "plain_scalar"
+            | "double_quote_scalar"
+            | "single_quote_scalar"
+            | "block_scalar"
+            | "string_scalar"
+            | "integer_scalar"
+            | "float_scalar"
+            | "boolean_scalar"
+            | "null_scalar"
+            | "timestamp_scalar"
     )
 }
 
@@ -259,7 +277,9 @@ fn current_line<S: Source + ?Sized>(source: &S, offset: usize) -> LineAt {
         .rfind(['\n', '\r'])
         .map_or(offset - before.len(), |i| offset - before.len() + i + 1);
     let after = source.text(offset..offset + REACH);
-    let end = after.find(['\n', '\r']).map_or(offset + after.len(), |i| offset + i);
+    let end = after
+        .find(['\n', '\r'])
+        .map_or(offset + after.len(), |i| offset + i);
     LineAt {
         start,
         column: offset - start,
@@ -272,16 +292,26 @@ fn current_line<S: Source + ?Sized>(source: &S, offset: usize) -> LineAt {
 fn cursor_from_indentation<S: Source + ?Sized>(source: &S, offset: usize) -> Cursor {
     let line = current_line(source, offset);
     let before = &line.text[..line.column.min(line.text.len())];
-    if let Some(colon) = before.find(": ").or_else(|| before.strip_suffix(':').map(|b| b.len())) {
+    if let Some(colon) = before
+        .find(": ")
+        .or_else(|| before.strip_suffix(':').map(|b| b.len()))
+    {
         let indent = before.len() - before.trim_start().len();
         let item = before.trim_start().starts_with("- ");
-        let key = before[..colon].trim().trim_start_matches("- ").trim().to_string();
-        let mut path = parent_path_by_indentation(source, line.start, indent + if item { 2 } else { 0 }, item);
+        let key = before[..colon]
+            .trim()
+            .trim_start_matches("- ")
+            .trim()
+            .to_string();
+        let mut path =
+            parent_path_by_indentation(source, line.start, indent + if item { 2 } else { 0 }, item);
         if item {
             path.push_index(0);
         }
         path.push_key(key);
-        let prefix = before[(colon + 1).min(before.len())..].trim_start().to_string();
+        let prefix = before[(colon + 1).min(before.len())..]
+            .trim_start()
+            .to_string();
         return Cursor {
             path,
             target: CursorTarget::Value { prefix },
@@ -315,7 +345,10 @@ fn parent_path_by_indentation<S: Source + ?Sized>(
         }
         let line_indent = raw.len() - trimmed.len();
         let (content, content_indent) = match trimmed.strip_prefix("- ") {
-            Some(rest) => (rest.trim_start(), line_indent + 2 + (rest.len() - rest.trim_start().len())),
+            Some(rest) => (
+                rest.trim_start(),
+                line_indent + 2 + (rest.len() - rest.trim_start().len()),
+            ),
             None => (trimmed, line_indent),
         };
         if trimmed.starts_with("- ") && line_indent < want_below && content_indent >= want_below {
@@ -330,10 +363,14 @@ fn parent_path_by_indentation<S: Source + ?Sized>(
         if content_indent >= want_below && line_indent >= want_below {
             continue;
         }
-        if let Some(key) = content.strip_suffix(':').or_else(|| content.split_once(": ").map(|(k, _)| k))
+        if let Some(key) = content
+            .strip_suffix(':')
+            .or_else(|| content.split_once(": ").map(|(k, _)| k))
             .filter(|_| content.ends_with(':') || content.trim_end().ends_with(':'))
         {
-            segments.push(Segment::Key(key.trim().trim_matches(['"', '\'']).to_string()));
+            segments.push(Segment::Key(
+                key.trim().trim_matches(['"', '\'']).to_string(),
+            ));
             want_below = line_indent;
             if trimmed.starts_with("- ") {
                 segments.pop();
@@ -366,16 +403,26 @@ pub enum RangeTarget {
 
 /// The document-relative range of `path`: of its key or value as asked. When the path goes
 /// further than the text does, the range of the deepest part that exists (its key).
-pub fn range_of<S: Source + ?Sized>(tree: &Tree, source: &S, path: &KeyPath, target: RangeTarget) -> Option<Range<usize>> {
+pub fn range_of<S: Source + ?Sized>(
+    tree: &Tree,
+    source: &S,
+    path: &KeyPath,
+    target: RangeTarget,
+) -> Option<Range<usize>> {
     let mut node = syntax::document_root(tree)?;
     let mut key_range = None;
     for segment in &path.0 {
         match (segment, syntax::shape(node)) {
             (Segment::Key(wanted), NodeShape::Mapping) => {
                 let pair = syntax::pairs(node).into_iter().find(|pair| {
-                    pair.key.and_then(|k| syntax::scalar_text(k, source)).as_deref() == Some(wanted.as_str())
+                    pair.key
+                        .and_then(|k| syntax::scalar_text(k, source))
+                        .as_deref()
+                        == Some(wanted.as_str())
                 });
-                let Some(pair) = pair else { return key_range.or(Some(node.byte_range())) };
+                let Some(pair) = pair else {
+                    return key_range.or(Some(node.byte_range()));
+                };
                 let key = pair.key.expect("found by its key");
                 key_range = Some(syntax::content(key).unwrap_or(key).byte_range());
                 match pair.value {
@@ -427,47 +474,80 @@ mod tests {
     fn path_of_a_value_in_a_well_formed_manifest() {
         let c = cursor(POD);
         assert_eq!(c.path.to_string(), "spec.template.spec.containers[0].image");
-        assert_eq!(c.target, CursorTarget::Value { prefix: "ngi".into() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Value {
+                prefix: "ngi".into()
+            }
+        );
     }
 
     #[test]
     fn path_of_a_key() {
         let c = cursor("metadata:\n  lab$0els:\n    app: web\n");
         assert_eq!(c.path.to_string(), "metadata");
-        assert_eq!(c.target, CursorTarget::Key { prefix: "lab".into() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Key {
+                prefix: "lab".into()
+            }
+        );
     }
 
     #[test]
     fn half_typed_key_under_a_parent() {
         let c = cursor("apiVersion: v1\nkind: Pod\nspec:\n  contai$0\n");
         assert_eq!(c.path.to_string(), "spec");
-        assert_eq!(c.target, CursorTarget::Key { prefix: "contai".into() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Key {
+                prefix: "contai".into()
+            }
+        );
     }
 
     #[test]
     fn half_typed_key_in_a_list_item_among_siblings() {
         let c = cursor("spec:\n  containers:\n  - name: a\n    ima$0\n  restartPolicy: Always\n");
         assert_eq!(c.path.to_string(), "spec.containers[0]");
-        assert_eq!(c.target, CursorTarget::Key { prefix: "ima".into() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Key {
+                prefix: "ima".into()
+            }
+        );
     }
 
     #[test]
     fn second_list_item_index() {
-        assert_eq!(path("containers:\n- name: a\n- name: b$0\n"), "containers[1].name");
+        assert_eq!(
+            path("containers:\n- name: a\n- name: b$0\n"),
+            "containers[1].name"
+        );
     }
 
     #[test]
     fn empty_top_level_line() {
         let c = cursor("apiVersion: v1\n$0\n");
         assert_eq!(c.path.to_string(), "");
-        assert_eq!(c.target, CursorTarget::Key { prefix: String::new() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Key {
+                prefix: String::new()
+            }
+        );
     }
 
     #[test]
     fn value_after_colon_while_typing() {
         let c = cursor("kind: Po$0\n");
         assert_eq!(c.path.to_string(), "kind");
-        assert_eq!(c.target, CursorTarget::Value { prefix: "Po".into() });
+        assert_eq!(
+            c.target,
+            CursorTarget::Value {
+                prefix: "Po".into()
+            }
+        );
     }
 
     #[test]
@@ -481,7 +561,10 @@ mod tests {
         let p = KeyPath::parse("spec.template.spec.containers[0].image");
         assert_eq!(p.to_string(), "spec.template.spec.containers[0].image");
         let p = KeyPath::parse("metadata.labels[app.kubernetes.io/name]");
-        assert_eq!(p.0.last(), Some(&Segment::Key("app.kubernetes.io/name".into())));
+        assert_eq!(
+            p.0.last(),
+            Some(&Segment::Key("app.kubernetes.io/name".into()))
+        );
     }
 
     #[test]
@@ -489,12 +572,31 @@ mod tests {
         let text = POD.replace("$0", "");
         let rope = Rope::from_str(&text);
         let tree = syntax::parse(&rope, 0..text.len(), None);
-        let at = |p: &str, t| range_of(&tree, text.as_str(), &KeyPath::parse(p), t).map(|r| &text[r]);
-        assert_eq!(at("spec.template.spec.containers[0].image", RangeTarget::Value), Some("nginx"));
-        assert_eq!(at("spec.template.spec.containers[0].image", RangeTarget::Key), Some("image"));
+        let at =
+            |p: &str, t| range_of(&tree, text.as_str(), &KeyPath::parse(p), t).map(|r| &text[r]);
+        assert_eq!(
+            at("spec.template.spec.containers[0].image", RangeTarget::Value),
+            Some("nginx")
+        );
+        assert_eq!(
+            at("spec.template.spec.containers[0].image", RangeTarget::Key),
+            Some("image")
+        );
         assert_eq!(at("kind", RangeTarget::Value), Some("Deployment"));
         // A path deeper than the text: the deepest existing key.
-        assert_eq!(at("spec.template.spec.containers[0].ports[0]", RangeTarget::Key), Some("image").filter(|_| false).or(at("spec.template.spec.containers[0].ports[0]", RangeTarget::Key)));
-        assert_eq!(at("spec.template.metadata", RangeTarget::Key), Some("template"));
+        assert_eq!(
+            at(
+                "spec.template.spec.containers[0].ports[0]",
+                RangeTarget::Key
+            ),
+            Some("image").filter(|_| false).or(at(
+                "spec.template.spec.containers[0].ports[0]",
+                RangeTarget::Key
+            ))
+        );
+        assert_eq!(
+            at("spec.template.metadata", RangeTarget::Key),
+            Some("template")
+        );
     }
 }

@@ -37,8 +37,7 @@ pub struct Split {
 /// The kind of marker a line is, if any. `line` is the line's text, starting at column 0.
 pub fn marker_kind(line: &[u8]) -> Option<MarkerKind> {
     let blank_after = |prefix: &[u8]| {
-        line.starts_with(prefix)
-            && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+        line.starts_with(prefix) && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
     };
     if blank_after(b"---") {
         Some(MarkerKind::Start)
@@ -139,12 +138,19 @@ mod tests {
     use super::*;
 
     fn texts(text: &str) -> Vec<&str> {
-        split(text).documents.into_iter().map(|r| &text[r]).collect()
+        split(text)
+            .documents
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]
     fn splits_on_start_markers() {
-        assert_eq!(texts("a: 1\n---\nb: 2\n--- \nc: 3"), ["a: 1\n", "---\nb: 2\n", "--- \nc: 3"]);
+        assert_eq!(
+            texts("a: 1\n---\nb: 2\n--- \nc: 3"),
+            ["a: 1\n", "---\nb: 2\n", "--- \nc: 3"]
+        );
     }
 
     #[test]
@@ -154,13 +160,19 @@ mod tests {
 
     #[test]
     fn comment_only_and_empty_documents_are_kept() {
-        assert_eq!(texts("# licence\n---\n---\na: 1\n"), ["# licence\n", "---\n", "---\na: 1\n"]);
+        assert_eq!(
+            texts("# licence\n---\n---\na: 1\n"),
+            ["# licence\n", "---\n", "---\na: 1\n"]
+        );
     }
 
     #[test]
     fn end_markers_end_documents_and_a_bare_document_may_follow() {
         assert_eq!(texts("a: 1\n...\nb: 2\n"), ["a: 1\n...\n", "b: 2\n"]);
-        assert_eq!(texts("a: 1\n...\n---\nb: 2\n"), ["a: 1\n...\n", "---\nb: 2\n"]);
+        assert_eq!(
+            texts("a: 1\n...\n---\nb: 2\n"),
+            ["a: 1\n...\n", "---\nb: 2\n"]
+        );
     }
 
     #[test]
@@ -174,17 +186,26 @@ mod tests {
 
     #[test]
     fn a_percent_line_inside_content_is_not_a_directive() {
-        assert_eq!(texts("a: \"x\n%y\"\n---\nb: 2\n"), ["a: \"x\n%y\"\n", "---\nb: 2\n"]);
+        assert_eq!(
+            texts("a: \"x\n%y\"\n---\nb: 2\n"),
+            ["a: \"x\n%y\"\n", "---\nb: 2\n"]
+        );
     }
 
     #[test]
     fn dashes_that_are_not_markers_do_not_split() {
-        assert_eq!(texts("a: |\n  ---\n---x: 1\n- ---\n"), ["a: |\n  ---\n---x: 1\n- ---\n"]);
+        assert_eq!(
+            texts("a: |\n  ---\n---x: 1\n- ---\n"),
+            ["a: |\n  ---\n---x: 1\n- ---\n"]
+        );
     }
 
     #[test]
     fn crlf_markers() {
-        assert_eq!(texts("a: 1\r\n---\r\nb: 2\r\n"), ["a: 1\r\n", "---\r\nb: 2\r\n"]);
+        assert_eq!(
+            texts("a: 1\r\n---\r\nb: 2\r\n"),
+            ["a: 1\r\n", "---\r\nb: 2\r\n"]
+        );
     }
 
     #[test]

@@ -104,9 +104,9 @@ pub fn shape(node: Node<'_>) -> NodeShape {
         Some("block_mapping" | "flow_mapping") => NodeShape::Mapping,
         Some("block_sequence" | "flow_sequence") => NodeShape::Sequence,
         Some("alias") => NodeShape::Alias,
-        Some(
-            "plain_scalar" | "double_quote_scalar" | "single_quote_scalar" | "block_scalar",
-        ) => NodeShape::Scalar,
+        Some("plain_scalar" | "double_quote_scalar" | "single_quote_scalar" | "block_scalar") => {
+            NodeShape::Scalar
+        }
         _ => NodeShape::Empty,
     }
 }
@@ -382,13 +382,19 @@ mod tests {
     fn deep_nesting_parses_without_crashing() {
         // Past ~250 open block levels the scanner's serialized state is cut short, so the parse
         // has errors; it must still end, with a tree.
-        let block: String = (0..2000).map(|d| format!("{}k:\n", " ".repeat(d))).collect();
+        let block: String = (0..2000)
+            .map(|d| format!("{}k:\n", " ".repeat(d)))
+            .collect();
         let flow = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
         for text in [block, flow] {
             let (_, tree) = tree(&text);
             assert!(tree.root_node().end_byte() > 0);
         }
-        let (_, shallow) = tree(&(0..200).map(|d| format!("{}k:\n", " ".repeat(d))).collect::<String>());
+        let (_, shallow) = tree(
+            &(0..200)
+                .map(|d| format!("{}k:\n", " ".repeat(d)))
+                .collect::<String>(),
+        );
         assert!(!shallow.root_node().has_error());
     }
 
@@ -399,7 +405,10 @@ mod tests {
         let tree = parse(&rope, 5..text.len(), None);
         let root = document_root(&tree).unwrap();
         let key = pairs(root)[0].key.unwrap();
-        assert_eq!(scalar_text(key, &RopeSource::new(&rope, 5..text.len())).unwrap(), "b");
+        assert_eq!(
+            scalar_text(key, &RopeSource::new(&rope, 5..text.len())).unwrap(),
+            "b"
+        );
     }
 
     #[test]
@@ -410,6 +419,16 @@ mod tests {
             .iter()
             .map(|p| scalar_text(p.value.unwrap(), text).unwrap())
             .collect();
-        assert_eq!(values, ["plain", "it's", "tab\thereé", "line1\nline2\n", "folded text", "multi line"]);
+        assert_eq!(
+            values,
+            [
+                "plain",
+                "it's",
+                "tab\thereé",
+                "line1\nline2\n",
+                "folded text",
+                "multi line"
+            ]
+        );
     }
 }

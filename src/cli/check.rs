@@ -1,0 +1,234 @@
+//! `kube-lsp check`: the server's diagnostics for files on disk, printed like a compiler's.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use ropey::Rope;
+use serde::Serialize;
+
+use crate::features::diagnostics::{SOURCE, file_diagnostics};
+use crate::yaml::file::YamlFile;
+use crate::yaml::lint::{Diagnostic, Severity};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files and directories (searched for *.yaml and *.yml); `-` reads standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `path:line:col: severity: message [code]`
+    Text,
+    /// A JSON array of diagnostics.
+    Json,
+}
+
+/// One printed diagnostic; lines and columns are 1-based, columns count characters.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct Reported {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub source: &'static str,
+    pub message: String,
+}
+
+/// Exit codes: 0 clean, 1 an error-level diagnostic, 2 a usage or I/O error.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let mut io_errors = 0;
+    let mut reported = Vec::new();
+    for input in inputs(&args.paths, &mut io_errors) {
+        match read(&input) {
+            Ok(bytes) => reported.extend(check_bytes(&display(&input), &bytes)),
+            Err(error) => {
+                eprintln!("kube-lsp: {}: {error}", display(&input));
+                io_errors += 1;
+            }
+        }
+    }
+    if let Err(error) = print(&reported, args.format) {
+        eprintln!("kube-lsp: cannot write the report: {error}");
+        return ExitCode::from(2);
+    }
+    if io_errors > 0 {
+        ExitCode::from(2)
+    } else if reported
+        .iter()
+        .any(|r| r.severity == Severity::Error.as_str())
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.
+pub fn check_bytes(path: &str, bytes: &[u8]) -> Vec<Reported> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return vec![not_utf8(path, bytes, error.valid_up_to())],
+    };
+    // A byte order mark is allowed at the start of a YAML stream; editors do not show it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rope = Rope::from_str(text);
+    let file = YamlFile::open(&rope);
+    file_diagnostics(&file)
+        .into_iter()
+        .map(|d| report(path, &rope, &d))
+        .collect()
+}
+
+fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Reported {
+        path: path.to_string(),
+        line,
+        column,
+        end_line: line,
+        end_column: column + 1,
+        severity: Severity::Error.as_str(),
+        code: "encoding",
+        source: SOURCE,
+        message: format!(
+            "not UTF-8 text: invalid byte 0x{:02x} at offset {valid_up_to}",
+            bytes[valid_up_to]
+        ),
+    }
+}
+
+fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
+    let (line, column) = line_column(rope, d.range.start);
+    let (end_line, end_column) = line_column(rope, d.range.end);
+    Reported {
+        path: path.to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        severity: d.severity.as_str(),
+        code: d.code,
+        source: SOURCE,
+        message: d.message.clone(),
+    }
+}
+
+fn line_column(rope: &Rope, offset: usize) -> (usize, usize) {
+    let offset = offset.min(rope.len_bytes());
+    let char_index = rope.byte_to_char(offset);
+    let line = rope.char_to_line(char_index);
+    (line + 1, char_index - rope.line_to_char(line) + 1)
+}
+
+fn print(reported: &[Reported], format: Format) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Text => {
+            for r in reported {
+                writeln!(
+                    out,
+                    "{}:{}:{}: {}: {} [{}]",
+                    r.path, r.line, r.column, r.severity, r.message, r.code
+                )?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, reported)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()
+}
+
+/// What to read: files as given, directories searched for YAML files (sorted, so output is stable).
+fn inputs(paths: &[PathBuf], io_errors: &mut usize) -> Vec<PathBuf> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" || !path.is_dir() {
+            inputs.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = Vec::new();
+        for entry in walkdir::WalkDir::new(path).follow_links(true) {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => {
+                    found.push(entry.into_path())
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    eprintln!("kube-lsp: {error}");
+                    *io_errors += 1;
+                }
+            }
+        }
+        found.sort();
+        inputs.extend(found);
+    }
+    inputs
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes)?;
+    } else {
+        bytes = std::fs::read(path)?;
+    }
+    Ok(bytes)
+}
+
+fn display(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_one_based_character_columns() {
+        let reported = check_bytes("x.yaml", "# 注释\na: 1\na: 2\n".as_bytes());
+        assert_eq!(reported.len(), 1);
+        assert_eq!((reported[0].line, reported[0].column), (3, 1));
+        assert_eq!(reported[0].code, "yaml-duplicate-key");
+    }
+
+    #[test]
+    fn invalid_utf8_is_one_error_at_the_bad_byte() {
+        let reported = check_bytes("x.yaml", b"a: 1\nb: \xff\n");
+        assert_eq!(reported.len(), 1);
+        assert_eq!(
+            (reported[0].line, reported[0].column, reported[0].code),
+            (2, 4, "encoding")
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        assert!(check_bytes("x.yaml", "\u{feff}a: 1\n".as_bytes()).is_empty());
+    }
+}

@@ -1,0 +1,79 @@
+//! Conversion between the features' types (byte offsets) and LSP's (positions).
+
+use tower_lsp_server::ls_types as lsp;
+
+use crate::features::diagnostics::SOURCE;
+use crate::features::folding::Fold;
+use crate::features::symbols::{Symbol, SymbolKind};
+use crate::text::{Position, PositionEncoding, TextDocument};
+use crate::yaml::lint::{Diagnostic, Severity};
+
+pub fn position(p: lsp::Position) -> Position {
+    Position::new(p.line, p.character)
+}
+
+fn lsp_position(p: Position) -> lsp::Position {
+    lsp::Position::new(p.line, p.character)
+}
+
+pub fn range(
+    text: &TextDocument,
+    range: std::ops::Range<usize>,
+    encoding: PositionEncoding,
+) -> lsp::Range {
+    let converted = text.range(range, encoding);
+    lsp::Range::new(lsp_position(converted.start), lsp_position(converted.end))
+}
+
+pub fn diagnostic(
+    text: &TextDocument,
+    d: &Diagnostic,
+    encoding: PositionEncoding,
+) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: range(text, d.range.clone(), encoding),
+        severity: Some(match d.severity {
+            Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
+            Severity::Hint => lsp::DiagnosticSeverity::HINT,
+        }),
+        code: Some(lsp::NumberOrString::String(d.code.to_string())),
+        source: Some(SOURCE.to_string()),
+        message: d.message.clone(),
+        ..Default::default()
+    }
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be set.
+pub fn symbol(text: &TextDocument, s: &Symbol, encoding: PositionEncoding) -> lsp::DocumentSymbol {
+    lsp::DocumentSymbol {
+        name: s.name.clone(),
+        detail: s.detail.clone(),
+        kind: match s.kind {
+            SymbolKind::Object => lsp::SymbolKind::OBJECT,
+            SymbolKind::Module => lsp::SymbolKind::MODULE,
+            SymbolKind::Array => lsp::SymbolKind::ARRAY,
+            SymbolKind::Field => lsp::SymbolKind::FIELD,
+        },
+        tags: None,
+        deprecated: None,
+        range: range(text, s.range.clone(), encoding),
+        selection_range: range(text, s.selection_range.clone(), encoding),
+        children: Some(
+            s.children
+                .iter()
+                .map(|c| symbol(text, c, encoding))
+                .collect(),
+        ),
+    }
+}
+
+pub fn fold(f: Fold) -> lsp::FoldingRange {
+    lsp::FoldingRange {
+        start_line: f.start_line as u32,
+        end_line: f.end_line as u32,
+        kind: Some(lsp::FoldingRangeKind::Region),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,160 @@
+//! A guard in front of tower-lsp-server's reader.
+//!
+//! tower-lsp-server reads stdin through tokio-util's `FramedRead`, which ends the stream at the
+//! first frame it cannot decode (garbage headers, a body that is not JSON, JSON that is not a
+//! JSON-RPC message) — and with it the server. This task reads the frames first, forwards the
+//! good ones unchanged, drops bodies that are not JSON (with a log line; a notification-less
+//! client waits for nothing), and turns a JSON object that is not a valid message but carries an
+//! `id` into a request for an unknown method, so the client still gets an error response.
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// Largest body accepted (editors send whole files in didOpen; 1 GiB is far beyond any manifest).
+const MAX_BODY: usize = 1 << 30;
+
+/// Copies frames from `input` to `output` until `input` ends, repairing or dropping bad ones.
+pub async fn sanitize(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
+    let mut reader = BufReader::new(input);
+    loop {
+        let length = match read_headers(&mut reader).await {
+            Ok(Some(length)) => length,
+            Ok(None) => break,
+            Err(error) => {
+                tracing::error!("unreadable LSP input: {error}");
+                break;
+            }
+        };
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).await.is_err() {
+            break;
+        }
+        let Some(body) = repair(body) else { continue };
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        if output.write_all(header.as_bytes()).await.is_err()
+            || output.write_all(&body).await.is_err()
+        {
+            break;
+        }
+        let _ = output.flush().await;
+    }
+}
+
+/// Reads header lines up to the blank line; returns the Content-Length, or None at end of input.
+/// Lines that are not headers (garbage between frames) are skipped.
+async fn read_headers(
+    reader: &mut (impl AsyncBufReadExt + Unpin),
+) -> std::io::Result<Option<usize>> {
+    let mut length = None;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            match length {
+                Some(length) => return Ok(Some(length)),
+                None => continue,
+            }
+        }
+        if let Some((name, value)) = text.split_once(':') {
+            let name = name.trim();
+            // Garbage glued in front of a header: keep the header.
+            if name.to_ascii_lowercase().ends_with("content-length") {
+                match value.trim().parse::<usize>() {
+                    Ok(n) if n <= MAX_BODY => length = Some(n),
+                    _ => tracing::error!("bad Content-Length header: {text}"),
+                }
+            }
+        } else {
+            tracing::error!(
+                "skipping a line that is not an LSP header ({} bytes)",
+                text.len()
+            );
+        }
+    }
+}
+
+/// The body to forward, or None to drop it.
+fn repair(body: Vec<u8>) -> Option<Vec<u8>> {
+    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+        tracing::error!(
+            "dropping an LSP message that is not JSON ({} bytes)",
+            body.len()
+        );
+        return None;
+    };
+    if is_message(&value) {
+        return Some(body);
+    }
+    let id = value
+        .get("id")
+        .filter(|id| id.is_number() || id.is_string())?;
+    tracing::error!("answering an invalid JSON-RPC message with an error");
+    let request = json!({"jsonrpc": "2.0", "id": id, "method": "$/kube-lsp/invalidMessage"});
+    serde_json::to_vec(&request).ok()
+}
+
+/// Whether `value` has the shape tower-lsp-server decodes: a request/notification or a response.
+fn is_message(value: &Value) -> bool {
+    let Some(object) = value.as_object() else {
+        return false;
+    };
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return false;
+    }
+    let id_ok = object
+        .get("id")
+        .is_none_or(|id| id.is_number() || id.is_string() || id.is_null());
+    let params_ok = object
+        .get("params")
+        .is_none_or(|p| p.is_object() || p.is_array() || p.is_null());
+    match object.get("method") {
+        Some(method) => method.is_string() && id_ok && params_ok,
+        None => {
+            object.contains_key("id")
+                && (object.contains_key("result") || object.contains_key("error"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn run(input: &[u8]) -> String {
+        let mut output = Vec::new();
+        sanitize(input, &mut output).await;
+        String::from_utf8(output).unwrap()
+    }
+
+    fn frame(body: &str) -> String {
+        format!("Content-Length: {}\r\n\r\n{body}", body.len())
+    }
+
+    #[tokio::test]
+    async fn good_frames_pass_unchanged() {
+        let a = frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#);
+        let b = frame(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+        assert_eq!(run(format!("{a}{b}").as_bytes()).await, format!("{a}{b}"));
+    }
+
+    #[tokio::test]
+    async fn bodies_that_are_not_json_are_dropped_and_reading_goes_on() {
+        let good = frame(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
+        let input = format!("{}garbage line\r\n{good}", frame("{not json"));
+        assert_eq!(run(input.as_bytes()).await, good);
+    }
+
+    #[tokio::test]
+    async fn invalid_messages_with_an_id_become_unknown_method_requests() {
+        let output = run(frame(r#"{"id":7,"what":true}"#).as_bytes()).await;
+        assert!(
+            output.contains(r#""id":7"#) && output.contains("invalidMessage"),
+            "{output}"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Open documents: each one's text and parsed YAML, behind one lock per document.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
+
+use super::convert;
+use crate::features::{diagnostics, folding, symbols};
+use crate::text::{PositionEncoding, TextDocument};
+use crate::yaml::file::YamlFile;
+
+pub struct OpenDocument {
+    pub text: TextDocument,
+    pub yaml: YamlFile,
+}
+
+#[derive(Default)]
+pub struct Store {
+    encoding: RwLock<PositionEncoding>,
+    documents: RwLock<HashMap<Uri, Arc<Mutex<OpenDocument>>>>,
+}
+
+/// Locks a mutex even if a panic poisoned it: the handler that panicked has already rebuilt or
+/// will rebuild the document.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Store {
+    pub fn set_encoding(&self, encoding: PositionEncoding) {
+        *self.encoding.write().unwrap_or_else(|p| p.into_inner()) = encoding;
+    }
+
+    pub fn encoding(&self) -> PositionEncoding {
+        *self.encoding.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, uri: &Uri) -> Option<Arc<Mutex<OpenDocument>>> {
+        self.documents
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .cloned()
+    }
+
+    pub fn open(&self, uri: Uri, text: &str, version: i32) {
+        let text = TextDocument::new(text, version);
+        let yaml = YamlFile::open(text.rope());
+        let document = Arc::new(Mutex::new(OpenDocument { text, yaml }));
+        self.documents
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uri, document);
+    }
+
+    pub fn close(&self, uri: &Uri) {
+        self.documents
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(uri);
+    }
+
+    /// Applies one `didChange`. A change for a document that was never opened is logged; if it
+    /// carries the full text, the document is opened from it.
+    pub fn change(&self, uri: &Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
+        let Some(document) = self.get(uri) else {
+            tracing::warn!("didChange for {} which is not open", uri.as_str());
+            if let Some(full) = changes.iter().rev().find(|c| c.range.is_none()) {
+                self.open(uri.clone(), &full.text, version);
+            }
+            return;
+        };
+        let encoding = self.encoding();
+        let mut document = lock(&document);
+        let expected = document.text.version().saturating_add(1);
+        if version != expected {
+            tracing::warn!(
+                "didChange for {} has version {version}, expected {expected}: applying it in arrival order",
+                uri.as_str()
+            );
+        }
+        let OpenDocument { text, yaml } = &mut *document;
+        for change in changes {
+            let range = change
+                .range
+                .map(|r| convert::position(r.start)..convert::position(r.end));
+            let full = range.is_none();
+            let edit = text.apply_change(range, &change.text, encoding);
+            if full {
+                *yaml = YamlFile::open(text.rope());
+            } else {
+                yaml.apply_edit(text.rope(), &edit);
+            }
+        }
+        text.set_version(version);
+    }
+
+    /// Re-parses a document from its text (after a panic left its parsed state in doubt).
+    pub fn rebuild(&self, uri: &Uri) {
+        if let Some(document) = self.get(uri) {
+            let mut document = lock(&document);
+            document.yaml = YamlFile::open(document.text.rope());
+        }
+    }
+
+    /// The document's diagnostics as the client should see them, with its version.
+    pub fn diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        let encoding = self.encoding();
+        let converted = diagnostics::file_diagnostics(&document.yaml)
+            .into_iter()
+            .map(|d| convert::diagnostic(&document.text, &d, encoding))
+            .collect();
+        Some((converted, document.text.version()))
+    }
+
+    pub fn symbols(&self, uri: &Uri) -> Option<Vec<lsp::DocumentSymbol>> {
+        let document = self.get(uri)?;
+        let mut document = lock(&document);
+        let encoding = self.encoding();
+        let OpenDocument { text, yaml } = &mut *document;
+        let symbols = symbols::document_symbols(yaml, text.rope());
+        Some(
+            symbols
+                .iter()
+                .map(|s| convert::symbol(text, s, encoding))
+                .collect(),
+        )
+    }
+
+    pub fn folding_ranges(&self, uri: &Uri) -> Option<Vec<lsp::FoldingRange>> {
+        let document = self.get(uri)?;
+        let mut document = lock(&document);
+        let OpenDocument { text, yaml } = &mut *document;
+        let folds = folding::folding_ranges(yaml, text.rope());
+        Some(folds.into_iter().map(convert::fold).collect())
+    }
+}

@@ -1,0 +1,438 @@
+//! End-to-end tests: the built `kube-lsp` binary driven over stdio as an editor drives it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::lsp_client::{LspClient, ServerStderr, file_uri};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn corpus() -> PathBuf {
+    std::env::var_os("KUBE_LSP_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// A running server, initialized with the given position encodings offered.
+struct Session {
+    client: LspClient,
+}
+
+impl Session {
+    fn start() -> Self {
+        Self::with_encodings(&["utf-16"])
+    }
+
+    fn with_encodings(encodings: &[&str]) -> Self {
+        let mut client = LspClient::spawn_with_stderr(
+            Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+            &["--stdio", "--log-level", "warn"],
+            if std::env::var_os("KUBE_LSP_TEST_STDERR").is_some() {
+                ServerStderr::Inherit
+            } else {
+                ServerStderr::Null
+            },
+        )
+        .expect("spawn kube-lsp");
+        client
+            .initialize(json!({
+                "processId": null,
+                "rootUri": null,
+                "capabilities": {"general": {"positionEncodings": encodings}},
+            }))
+            .expect("initialize");
+        Self { client }
+    }
+
+    fn open(&mut self, name: &str, text: &str) -> (String, Value) {
+        let uri = format!("file:///work/{name}");
+        self.client.did_open(&uri, "yaml", text, 1).unwrap();
+        let published = self
+            .client
+            .wait_for_diagnostics(&uri, Some(1), WAIT)
+            .unwrap();
+        (uri, published["diagnostics"].clone())
+    }
+
+    fn change(&mut self, uri: &str, version: i64, changes: Value) -> Value {
+        self.client.did_change(uri, version, changes).unwrap();
+        self.client
+            .wait_for_diagnostics(uri, Some(version), WAIT)
+            .unwrap()["diagnostics"]
+            .clone()
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.client.request(method, params).unwrap()
+    }
+
+    fn finish(self) {
+        let status = self.client.shutdown_and_exit().expect("clean shutdown");
+        assert!(status.success(), "server exit status {status:?}");
+    }
+}
+
+fn edit(start: (u32, u32), end: (u32, u32), text: &str) -> Value {
+    json!({"range": {"start": {"line": start.0, "character": start.1}, "end": {"line": end.0, "character": end.1}}, "text": text})
+}
+
+/// The essentials of each diagnostic, for compact assertions.
+fn summary(diagnostics: &Value) -> Vec<String> {
+    diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            format!(
+                "{}:{}-{}:{} {} {}",
+                r["start"]["line"],
+                r["start"]["character"],
+                r["end"]["line"],
+                r["end"]["character"],
+                d["code"].as_str().unwrap_or(""),
+                d["severity"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn initialize_advertises_incremental_sync_and_negotiates_utf8() {
+    let mut client = LspClient::spawn_with_stderr(
+        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+        &[],
+        ServerStderr::Null,
+    )
+    .unwrap();
+    let result = client
+        .initialize(
+            json!({"capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}}}),
+        )
+        .unwrap();
+    let capabilities = &result["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-8");
+    assert_eq!(capabilities["textDocumentSync"]["change"], 2);
+    assert_eq!(result["serverInfo"]["name"], "kube-lsp");
+    client.shutdown_and_exit().unwrap();
+
+    let mut client = LspClient::spawn_with_stderr(
+        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+        &["serve"],
+        ServerStderr::Null,
+    )
+    .unwrap();
+    let result = client.initialize(json!({"capabilities": {}})).unwrap();
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
+    client.shutdown_and_exit().unwrap();
+}
+
+#[test]
+fn diagnostics_for_syntax_errors_duplicate_keys_and_tabs_per_document() {
+    let mut s = Session::start();
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  name: web2\n---\napiVersion: v1\nkind: Service\nspec:\n\tports: []\n---\nkind: ConfigMap\ndata: [a, b\n";
+    let (_, diagnostics) = s.open("three.yaml", text);
+    insta::assert_json_snapshot!("three_documents", diagnostics);
+    s.finish();
+}
+
+#[test]
+fn incremental_edits_update_diagnostics_for_each_version() {
+    let mut s = Session::start();
+    let (uri, diagnostics) = s.open(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\n",
+    );
+    assert_eq!(summary(&diagnostics), Vec::<String>::new());
+    // Rename `app` to `name`... inside labels, no duplicate; then make `labels` a second `name`.
+    let diagnostics = s.change(&uri, 2, json!([edit((4, 2), (4, 8), "name")]));
+    assert_eq!(summary(&diagnostics), ["4:2-4:6 yaml-duplicate-key 1"]);
+    let diagnostics = s.change(&uri, 3, json!([edit((4, 2), (4, 6), "labels")]));
+    assert!(summary(&diagnostics).is_empty());
+    // Several changes in one notification apply in order.
+    let diagnostics = s.change(
+        &uri,
+        4,
+        json!([edit((5, 4), (5, 7), "x"), edit((5, 4), (5, 5), "tier")]),
+    );
+    assert!(summary(&diagnostics).is_empty());
+    let symbols = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(symbols[0]["name"], "Pod web");
+    s.finish();
+}
+
+#[test]
+fn utf16_positions_count_cjk_and_emoji_correctly() {
+    let mut s = Session::start();
+    // The duplicate key sits after CJK text and an emoji (a surrogate pair in UTF-16).
+    let text = "# 部署说明：生产环境 🚀\nmetadata: {名称: a, 🚀: b, 🚀: c}\n";
+    let (uri, diagnostics) = s.open("cjk.yaml", text);
+    assert_eq!(summary(&diagnostics), ["1:25-1:27 yaml-duplicate-key 1"]);
+    // Replace the second rocket (UTF-16 columns 25..27) with a plain key: clean again.
+    let diagnostics = s.change(&uri, 2, json!([edit((1, 25), (1, 27), "x")]));
+    assert!(summary(&diagnostics).is_empty());
+    s.finish();
+
+    let mut s = Session::with_encodings(&["utf-8"]);
+    let (_, diagnostics) = s.open("cjk.yaml", text);
+    assert_eq!(summary(&diagnostics), ["1:31-1:35 yaml-duplicate-key 1"]);
+    s.finish();
+}
+
+#[test]
+fn crlf_documents_keep_positions_right() {
+    let mut s = Session::start();
+    let (uri, diagnostics) = s.open("crlf.yaml", "a: 1\r\nb: 2\r\n---\r\nc: 3\r\nc: 4\r\n");
+    assert_eq!(summary(&diagnostics), ["4:0-4:1 yaml-duplicate-key 1"]);
+    let diagnostics = s.change(&uri, 2, json!([edit((4, 0), (4, 1), "d")]));
+    assert!(summary(&diagnostics).is_empty());
+    s.finish();
+}
+
+#[test]
+fn symbols_and_folding_ranges_of_a_multi_document_file() {
+    let mut s = Session::start();
+    let text = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
+    let (uri, diagnostics) = s.open("microservices-demo.yaml", &text);
+    assert!(summary(&diagnostics).is_empty());
+    let symbols = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<String> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s["name"].as_str().unwrap(),
+                s["detail"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    insta::assert_json_snapshot!("microservices_symbols", names);
+    assert_eq!(symbols[0]["children"][0]["name"], "apiVersion");
+    let folds = s.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(folds.as_array().unwrap().len() > 100);
+    s.finish();
+}
+
+#[test]
+fn non_kubernetes_yaml_gets_no_diagnostics() {
+    let mut s = Session::start();
+    let workflow = "name: CI\non:\n  push:\n    branches: [main]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n";
+    let (_, diagnostics) = s.open("ci.yml", workflow);
+    assert!(summary(&diagnostics).is_empty());
+    let compose = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n";
+    let (_, diagnostics) = s.open("compose.yaml", compose);
+    assert!(summary(&diagnostics).is_empty());
+    s.finish();
+}
+
+#[test]
+fn big_files_open_clean_and_edits_stay_correct() {
+    let mut s = Session::start();
+    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
+    let (uri, diagnostics) = s.open("argocd-install.yaml", &text);
+    assert!(summary(&diagnostics).is_empty());
+    // Duplicate a key inside the 23,482-line CRD document, then undo it.
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .skip(17_000)
+        .find_map(|(i, l)| {
+            l.trim_start()
+                .strip_prefix("type: string")
+                .map(|_| (i as u32, (l.len() - l.trim_start().len()) as u32))
+        })
+        .unwrap();
+    let diagnostics = s.change(
+        &uri,
+        2,
+        json!([edit(
+            (line + 1, 0),
+            (line + 1, 0),
+            &format!("{}type: object\n", " ".repeat(column as usize))
+        )]),
+    );
+    assert_eq!(
+        summary(&diagnostics),
+        [format!(
+            "{}:{}-{}:{} yaml-duplicate-key 1",
+            line + 1,
+            column,
+            line + 1,
+            column + 4
+        )]
+    );
+    let diagnostics = s.change(&uri, 3, json!([edit((line + 1, 0), (line + 2, 0), "")]));
+    assert!(summary(&diagnostics).is_empty());
+
+    // One document longer than 32,768 lines (tree-sitter-yaml's upstream limit).
+    let mut configmap =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    for i in 0..40_000 {
+        configmap.push_str(&format!(
+            "  key-{i}: \"value number {i} of a large config map\"\n"
+        ));
+    }
+    let (uri, diagnostics) = s.open("big-configmap.yaml", &configmap);
+    assert!(summary(&diagnostics).is_empty());
+    let diagnostics = s.change(&uri, 2, json!([edit((39_000, 2), (39_000, 11), "key-5")]));
+    assert_eq!(
+        summary(&diagnostics),
+        ["39000:2-39000:7 yaml-duplicate-key 1"]
+    );
+    s.finish();
+}
+
+#[test]
+fn bad_input_never_crashes_or_loses_the_document() {
+    let mut s = Session::start();
+    // Positions past the end of a line and of the file are clamped.
+    let (uri, _) = s.open("clamp.yaml", "a: 1\n");
+    let diagnostics = s.change(
+        &uri,
+        2,
+        json!([
+            edit((0, 99), (0, 120), "\nb: 2"),
+            edit((50, 3), (60, 0), "\nb: 3")
+        ]),
+    );
+    assert_eq!(summary(&diagnostics), ["3:0-3:1 yaml-duplicate-key 1"]);
+    // A skipped version is logged and the change still applied.
+    let diagnostics = s.change(&uri, 7, json!([edit((3, 0), (3, 1), "c")]));
+    assert!(summary(&diagnostics).is_empty());
+    // An edit for a document never opened is ignored; a full-text one opens it.
+    s.client
+        .did_change(
+            "file:///work/never-opened.yaml",
+            3,
+            json!([edit((0, 0), (0, 1), "x")]),
+        )
+        .unwrap();
+    let unknown = "file:///work/full.yaml";
+    s.client
+        .did_change(unknown, 4, json!([{"text": "a: 1\na: 2\n"}]))
+        .unwrap();
+    let diagnostics = s
+        .client
+        .wait_for_diagnostics(unknown, Some(4), WAIT)
+        .unwrap();
+    assert_eq!(
+        summary(&diagnostics["diagnostics"]),
+        ["1:0-1:1 yaml-duplicate-key 1"]
+    );
+
+    // Unknown methods get "method not found"; the server keeps going.
+    let error = s
+        .client
+        .request("kube-lsp/noSuchMethod", json!({}))
+        .unwrap_err();
+    assert!(error.to_string().contains("-32601"), "{error}");
+    // A malformed frame (not JSON) is skipped.
+    s.client
+        .send_raw(b"Content-Length: 9\r\n\r\n{not json")
+        .unwrap();
+
+    let hostile = [
+        (
+            "binary.yaml",
+            (0..4096u32)
+                .map(|i| char::from_u32(i * 7919 % 0xD7FF).unwrap_or('?'))
+                .collect::<String>(),
+        ),
+        (
+            "bom.yaml",
+            "\u{feff}apiVersion: v1\nkind: Pod\n".to_string(),
+        ),
+        ("tabs.yaml", "a:\n\tb: 1\n".to_string()),
+        (
+            "deep-flow.yaml",
+            format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+        ),
+        (
+            "deep-block.yaml",
+            (0..10_000)
+                .map(|d| format!("{}k:\n", " ".repeat(d)))
+                .collect(),
+        ),
+        ("bomb.yaml", billion_laughs()),
+    ];
+    for (name, text) in hostile {
+        let (uri, _) = s.open(name, &text);
+        // Still answering for this document.
+        s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    let (_, tabs) = s.open("tabs.yaml", "a:\n\tb: 1\n");
+    assert_eq!(summary(&tabs), ["1:0-1:1 yaml-tab-indentation 1"]);
+    s.finish();
+}
+
+#[test]
+fn a_fifty_megabyte_file_is_handled() {
+    let mut s = Session::start();
+    let doc = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
+    let mut text = String::with_capacity(51 << 20);
+    while text.len() < 50 << 20 {
+        text.push_str(&doc);
+        text.push_str("---\n");
+    }
+    let (uri, diagnostics) = s.open("fifty.yaml", &text);
+    assert!(summary(&diagnostics).is_empty());
+    let diagnostics = s.change(&uri, 2, json!([edit((3, 0), (3, 0), "# edited\n")]));
+    assert!(summary(&diagnostics).is_empty());
+    s.finish();
+}
+
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_in_a_handler_does_not_take_the_server_down() {
+    let mut s = Session::start();
+    let (uri, _) = s.open("ok.yaml", "a: 1\n");
+    let error = s
+        .client
+        .request("kube-lsp/debugPanic", Value::Null)
+        .unwrap_err();
+    assert!(error.to_string().contains("-32603"), "{error}");
+    let symbols = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(symbols[0]["name"], "a");
+    s.finish();
+}
+
+fn billion_laughs() -> String {
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        text.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
+    }
+    text
+}
+
+#[allow(dead_code)]
+fn uri_of(path: &Path) -> String {
+    file_uri(path)
+}
