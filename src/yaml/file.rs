@@ -137,7 +137,10 @@ impl YamlFile {
                 document.tree = Some(tree);
             }
             None => {
+                // First edit of this document: check it whole, and build its tree so the next
+                // edits are incremental.
                 *document = YamlDocument::checked(rope, document.range.clone());
+                document.tree = Some(syntax::parse(rope, document.range.clone(), None));
                 self.stats.full += 1;
             }
         }
@@ -490,11 +493,14 @@ mod tests {
     }
 
     #[test]
-    fn a_document_without_a_tree_is_rechecked_alone() {
+    fn the_first_edit_of_a_document_builds_its_tree_and_later_ones_reuse_it() {
         let mut fx = Fixture::new(&ten_documents());
         let before = fx.file.stats();
         fx.edit(3, 8, 8, "x");
         assert_eq!(fx.file.stats().full, before.full + 1);
+        fx.edit(3, 8, 9, "");
+        assert_eq!(fx.file.stats().full, before.full + 1);
+        assert_eq!(fx.file.stats().incremental, before.incremental + 1);
     }
 
     #[test]
