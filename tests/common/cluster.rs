@@ -10,7 +10,6 @@
 //! ServiceAccount. Tests must not depend on any of that.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,7 +20,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
 use kube::discovery::{self, Scope};
 use kube::{Client, Config};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 /// Env var holding the path of the test cluster's kubeconfig.
 pub const KUBECONFIG_ENV: &str = "KUBE_LSP_TEST_KUBECONFIG";
@@ -246,143 +245,17 @@ fn sanitize(s: &str, max: usize) -> String {
     mapped.trim_matches('-').to_string()
 }
 
-/// Parses a multi-document YAML stream into JSON values (one per document,
-/// `Value::Null` for an empty one), resolving plain scalars with the YAML
-/// 1.2 core schema. Anchors and aliases are supported; `.inf`/`.nan` stay
-/// strings (JSON has no such numbers).
+/// Parses a multi-document YAML stream into the JSON values kubectl would send (one per
+/// document, `Value::Null` for an empty one), with kube-lsp's own splitter and converter.
 pub fn parse_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
-    use saphyr_parser::{Event, Parser, ScalarStyle};
-
-    enum Frame {
-        Seq(Vec<Value>, usize),
-        Map(Map<String, Value>, Option<String>, usize),
-    }
-
-    let mut docs = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Value> = HashMap::new();
-    let mut current: Option<Value> = None;
-
-    // Places a finished node into its parent (or makes it the document root).
-    fn push_value(
-        stack: &mut [Frame],
-        current: &mut Option<Value>,
-        value: Value,
-    ) -> Result<(), String> {
-        match stack.last_mut() {
-            None => *current = Some(value),
-            Some(Frame::Seq(items, _)) => items.push(value),
-            Some(Frame::Map(map, key, _)) => match key.take() {
-                None => {
-                    let k = match value {
-                        Value::String(s) => s,
-                        Value::Null => "null".to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Number(n) => n.to_string(),
-                        other => return Err(format!("unsupported complex mapping key {other}")),
-                    };
-                    *key = Some(k);
-                }
-                Some(k) => {
-                    map.insert(k, value);
-                }
-            },
-        }
-        Ok(())
-    }
-
-    for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| e.to_string())?;
-        let at = || format!("line {}", span.start.line());
-        match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            Event::DocumentStart(_) => current = None,
-            Event::DocumentEnd => docs.push(current.take().unwrap_or(Value::Null)),
-            Event::Alias(id) => {
-                let v = anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| format!("unknown alias at {}", at()))?;
-                push_value(&mut stack, &mut current, v)?;
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                let v = if let Some(tag) = tag.as_deref() {
-                    if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-                        match tag.suffix.as_str() {
-                            "str" | "binary" | "timestamp" => Value::String(value.to_string()),
-                            _ => resolve_plain(&value),
-                        }
-                    } else {
-                        Value::String(value.to_string())
-                    }
-                } else if style == ScalarStyle::Plain {
-                    resolve_plain(&value)
-                } else {
-                    Value::String(value.to_string())
-                };
-                if anchor != 0 {
-                    anchors.insert(anchor, v.clone());
-                }
-                push_value(&mut stack, &mut current, v)?;
-            }
-            Event::SequenceStart(anchor, _) => stack.push(Frame::Seq(Vec::new(), anchor)),
-            Event::MappingStart(anchor, _) => stack.push(Frame::Map(Map::new(), None, anchor)),
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (v, anchor) = match stack.pop() {
-                    Some(Frame::Seq(items, a)) => (Value::Array(items), a),
-                    Some(Frame::Map(map, _, a)) => (Value::Object(map), a),
-                    None => return Err(format!("unbalanced collection end at {}", at())),
-                };
-                if anchor != 0 {
-                    anchors.insert(anchor, v.clone());
-                }
-                push_value(&mut stack, &mut current, v)?;
-            }
-        }
-    }
-    Ok(docs)
-}
-
-/// YAML 1.2 core schema resolution of a plain scalar.
-fn resolve_plain(s: &str) -> Value {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        _ => {}
-    }
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
-            return Value::Number(i.into());
-        }
-        if let Ok(u) = s.parse::<u64>() {
-            return Value::Number(u.into());
-        }
-    }
-    if let Some(hex) = s.strip_prefix("0x")
-        && let Ok(i) = i64::from_str_radix(hex, 16)
-    {
-        return Value::Number(i.into());
-    }
-    if let Some(oct) = s.strip_prefix("0o")
-        && let Ok(i) = i64::from_str_radix(oct, 8)
-    {
-        return Value::Number(i.into());
-    }
-    let looks_float = unsigned.bytes().any(|b| b.is_ascii_digit())
-        && unsigned
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
-        && unsigned
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
-    if looks_float
-        && let Ok(f) = s.parse::<f64>()
-        && let Some(n) = Number::from_f64(f)
-    {
-        return Value::Number(n);
-    }
-    Value::String(s.to_string())
+    use kube_lsp::yaml::{split, value};
+    split::split(text)
+        .documents
+        .into_iter()
+        .map(|range| {
+            value::document_to_json(&text[range.clone()], &value::Limits::default())
+                .map(Option::unwrap_or_default)
+                .map_err(|e| format!("{} (at byte {})", e.message, range.start + e.range.start))
+        })
+        .collect()
 }
