@@ -389,6 +389,14 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_at_the_start_is_fine() {
+        assert!(check_text("\u{feff}apiVersion: v1\nkind: Pod\n").is_empty());
+        let text = "\u{feff}a: 1\n";
+        let rope = Rope::from_str(text);
+        assert!(!syntax::parse(&rope, 0..text.len(), None).root_node().has_error());
+    }
+
+    #[test]
     fn tabs_in_indentation_are_reported_once_per_tab() {
         let diagnostics = codes_and_text("a:\n\tb: 1\n");
         assert_eq!(diagnostics, [(codes::TAB_INDENTATION, "\t".to_string())]);
