@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod features;
+pub mod schema;
 pub mod server;
 pub mod text;
 pub mod yaml;

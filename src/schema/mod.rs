@@ -1,0 +1,8 @@
+//! Schema layer: the OpenAPI v3 model of Kubernetes group-versions, the GVK index from discovery,
+//! and validation of documents against it. Pure: sources are handed in (the built-in one is
+//! embedded in the binary).
+
+mod builtin;
+pub mod store;
+
+pub use store::{GroupVersionSchemas, ResourceInfo, Schema, SchemaNode, Scope, Store, ValueKind};

@@ -1,0 +1,711 @@
+//! The schema store: a GVK index from aggregated discovery, and the OpenAPI v3 group-version
+//! documents behind it, loaded lazily (decompressed and parsed on first use, then cached).
+//!
+//! Only `components.schemas` of each OpenAPI document is kept, parsed straight into the compact
+//! [`Schema`] model (unknown keys and the large `paths` section are skipped while parsing), so a
+//! loaded group-version costs a few hundred kilobytes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+use super::builtin;
+
+/// Where a schema came from, as users read it in messages ("not in built-in Kubernetes 1.37").
+pub const BUILTIN_SOURCE: &str = "built-in Kubernetes 1.37";
+
+/// One node of an OpenAPI v3 schema, with the keys Kubernetes uses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Schema {
+    #[serde(rename = "type")]
+    pub ty: Option<Box<str>>,
+    pub format: Option<Box<str>>,
+    pub description: Option<Box<str>>,
+    pub default: Option<Value>,
+    #[serde(rename = "enum")]
+    pub enum_values: Option<Vec<Value>>,
+    pub nullable: bool,
+    pub properties: BTreeMap<Box<str>, Schema>,
+    pub required: Vec<Box<str>>,
+    pub items: Option<Box<Schema>>,
+    #[serde(rename = "additionalProperties")]
+    pub additional_properties: Option<Box<Additional>>,
+    #[serde(rename = "allOf")]
+    pub all_of: Vec<Schema>,
+    #[serde(rename = "oneOf")]
+    pub one_of: Vec<Schema>,
+    #[serde(rename = "anyOf")]
+    pub any_of: Vec<Schema>,
+    #[serde(rename = "$ref")]
+    pub reference: Option<Box<str>>,
+    #[serde(rename = "x-kubernetes-int-or-string")]
+    pub int_or_string: bool,
+    #[serde(rename = "x-kubernetes-preserve-unknown-fields")]
+    pub preserve_unknown_fields: bool,
+    #[serde(rename = "x-kubernetes-embedded-resource")]
+    pub embedded_resource: bool,
+    #[serde(rename = "x-kubernetes-list-type")]
+    pub list_type: Option<Box<str>>,
+    #[serde(rename = "x-kubernetes-list-map-keys")]
+    pub list_map_keys: Vec<Box<str>>,
+    #[serde(rename = "x-kubernetes-group-version-kind")]
+    pub gvk: Vec<GvkRef>,
+}
+
+/// `additionalProperties`: a boolean or a schema.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Additional {
+    Allowed(bool),
+    Schema(Schema),
+}
+
+#[derive(Debug, Default, Deserialize, Clone, PartialEq, Eq)]
+#[serde(default)]
+pub struct GvkRef {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+/// The schemas of one group-version (`components.schemas` of its OpenAPI v3 document).
+#[derive(Debug, Default)]
+pub struct GroupVersionSchemas {
+    pub schemas: HashMap<Box<str>, Schema>,
+    /// Kind → name of its top-level schema.
+    pub kinds: HashMap<String, Box<str>>,
+}
+
+const REF_PREFIX: &str = "#/components/schemas/";
+/// Chains of `$ref`/`allOf` wrappers longer than this are treated as cycles.
+const MAX_REF_HOPS: usize = 32;
+
+impl GroupVersionSchemas {
+    pub fn parse(json: &[u8], group: &str, version: &str) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Document {
+            #[serde(default)]
+            components: Components,
+            #[serde(default, rename = "paths")]
+            _paths: IgnoredAny,
+        }
+        #[derive(Deserialize, Default)]
+        struct Components {
+            #[serde(default)]
+            schemas: HashMap<Box<str>, Schema>,
+        }
+        let document: Document = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        let schemas = document.components.schemas;
+        let mut kinds = HashMap::new();
+        for (name, schema) in &schemas {
+            for gvk in &schema.gvk {
+                if gvk.group == group && gvk.version == version {
+                    kinds.insert(gvk.kind.clone(), name.clone());
+                }
+            }
+        }
+        Ok(Self { schemas, kinds })
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Schema> {
+        self.schemas.get(name)
+    }
+
+    /// The top-level schema of `kind`.
+    pub fn kind(&self, kind: &str) -> Option<SchemaNode<'_>> {
+        let name = self.kinds.get(kind)?;
+        let schema = self.schemas.get(name)?;
+        Some(self.node(schema))
+    }
+
+    /// A view of `schema` with its `$ref` and single-`allOf` wrappers resolved.
+    pub fn node<'a>(&'a self, schema: &'a Schema) -> SchemaNode<'a> {
+        let mut target = schema;
+        let mut name = None;
+        for _ in 0..MAX_REF_HOPS {
+            let next = if let Some(reference) = &target.reference {
+                let short = reference.strip_prefix(REF_PREFIX).unwrap_or(reference);
+                match self.schemas.get_key_value(short) {
+                    Some((key, next)) => {
+                        name = Some(&**key);
+                        next
+                    }
+                    None => break,
+                }
+            } else if target.all_of.len() == 1
+                && target.ty.is_none()
+                && target.properties.is_empty()
+            {
+                &target.all_of[0]
+            } else {
+                break;
+            };
+            target = next;
+        }
+        SchemaNode {
+            gv: self,
+            outer: schema,
+            schema: target,
+            name,
+        }
+    }
+}
+
+/// A schema as validation, completion and hover read it: the wrapper (which may carry the
+/// description and default of a field) and the schema it refers to.
+#[derive(Clone, Copy)]
+pub struct SchemaNode<'a> {
+    pub gv: &'a GroupVersionSchemas,
+    outer: &'a Schema,
+    /// The resolved schema (after `$ref` / `allOf`).
+    pub schema: &'a Schema,
+    /// The component name the wrappers pointed at, if any.
+    pub name: Option<&'a str>,
+}
+
+/// What values a schema accepts, in the terms validation needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    Object,
+    Array,
+    String,
+    Integer,
+    Number,
+    Boolean,
+    IntOrString,
+    Quantity,
+    /// Anything goes (no type, `x-kubernetes-preserve-unknown-fields` without properties, JSON).
+    Any,
+}
+
+impl<'a> SchemaNode<'a> {
+    pub fn description(&self) -> Option<&'a str> {
+        self.outer
+            .description
+            .as_deref()
+            .or(self.schema.description.as_deref())
+    }
+
+    pub fn default(&self) -> Option<&'a Value> {
+        self.outer.default.as_ref().or(self.schema.default.as_ref())
+    }
+
+    pub fn format(&self) -> Option<&'a str> {
+        self.schema.format.as_deref()
+    }
+
+    pub fn enum_values(&self) -> Option<&'a [Value]> {
+        self.outer
+            .enum_values
+            .as_deref()
+            .or(self.schema.enum_values.as_deref())
+    }
+
+    pub fn nullable(&self) -> bool {
+        self.outer.nullable || self.schema.nullable
+    }
+
+    pub fn required(&self) -> &'a [Box<str>] {
+        &self.schema.required
+    }
+
+    pub fn list_type(&self) -> Option<&'a str> {
+        self.outer
+            .list_type
+            .as_deref()
+            .or(self.schema.list_type.as_deref())
+    }
+
+    pub fn list_map_keys(&self) -> &'a [Box<str>] {
+        if self.outer.list_map_keys.is_empty() {
+            &self.schema.list_map_keys
+        } else {
+            &self.outer.list_map_keys
+        }
+    }
+
+    pub fn preserve_unknown_fields(&self) -> bool {
+        self.outer.preserve_unknown_fields || self.schema.preserve_unknown_fields
+    }
+
+    pub fn embedded_resource(&self) -> bool {
+        self.outer.embedded_resource || self.schema.embedded_resource
+    }
+
+    pub fn kind(&self) -> ValueKind {
+        let s = self.schema;
+        if self.name == Some("io.k8s.apimachinery.pkg.api.resource.Quantity") {
+            return ValueKind::Quantity;
+        }
+        if s.int_or_string
+            || self.outer.int_or_string
+            || s.format.as_deref() == Some("int-or-string")
+        {
+            return ValueKind::IntOrString;
+        }
+        match s.ty.as_deref() {
+            Some("object") => ValueKind::Object,
+            Some("array") => ValueKind::Array,
+            Some("string") => ValueKind::String,
+            Some("integer") => ValueKind::Integer,
+            Some("number") => ValueKind::Number,
+            Some("boolean") => ValueKind::Boolean,
+            _ if !s.properties.is_empty() => ValueKind::Object,
+            _ => ValueKind::Any,
+        }
+    }
+
+    /// The declared properties, in name order.
+    pub fn properties(&self) -> impl Iterator<Item = (&'a str, SchemaNode<'a>)> + 'a {
+        let gv = self.gv;
+        self.schema
+            .properties
+            .iter()
+            .map(move |(name, schema)| (&**name, gv.node(schema)))
+    }
+
+    pub fn property(&self, name: &str) -> Option<SchemaNode<'a>> {
+        self.schema.properties.get(name).map(|s| self.gv.node(s))
+    }
+
+    pub fn has_properties(&self) -> bool {
+        !self.schema.properties.is_empty()
+    }
+
+    /// The schema of keys not in `properties`: `Some(Some(schema))` for a typed map,
+    /// `Some(None)` when anything is allowed, `None` when unknown keys are errors.
+    pub fn additional(&self) -> Option<Option<SchemaNode<'a>>> {
+        match self.schema.additional_properties.as_deref() {
+            Some(Additional::Schema(schema)) => Some(Some(self.gv.node(schema))),
+            Some(Additional::Allowed(true)) => Some(None),
+            Some(Additional::Allowed(false)) => None,
+            None if self.has_properties() && !self.preserve_unknown_fields() => None,
+            None => Some(None),
+        }
+    }
+
+    pub fn items(&self) -> Option<SchemaNode<'a>> {
+        self.schema.items.as_deref().map(|s| self.gv.node(s))
+    }
+
+    /// A short type name for messages and hover: `string`, `integer (int32)`, `[]Container`, ...
+    pub fn type_label(&self) -> String {
+        let short = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
+        match self.kind() {
+            ValueKind::Quantity => "Quantity (string or number)".to_string(),
+            ValueKind::IntOrString => "integer or string".to_string(),
+            ValueKind::Object => match (self.name, self.additional()) {
+                (Some(name), _) => short(name),
+                (None, Some(Some(values))) => format!("map[string]{}", values.type_label()),
+                _ => "object".to_string(),
+            },
+            ValueKind::Array => match self.items() {
+                Some(items) => format!("[]{}", items.type_label()),
+                None => "array".to_string(),
+            },
+            ValueKind::Any => "any".to_string(),
+            kind => {
+                let base = match kind {
+                    ValueKind::String => "string",
+                    ValueKind::Integer => "integer",
+                    ValueKind::Number => "number",
+                    _ => "boolean",
+                };
+                match self.format() {
+                    Some(format) if !format.is_empty() => format!("{base} ({format})"),
+                    _ => base.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Namespaced or cluster-wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// A resource as discovery describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceInfo {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// The plural resource name (`deployments`).
+    pub plural: String,
+    pub singular: String,
+    pub scope: Scope,
+    pub short_names: Vec<String>,
+    pub verbs: Vec<String>,
+    pub categories: Vec<String>,
+    /// The OpenAPI v3 path of its group-version (`api/v1`, `apis/apps/v1`).
+    pub openapi_path: String,
+}
+
+impl ResourceInfo {
+    pub fn api_version(&self) -> String {
+        api_version(&self.group, &self.version)
+    }
+}
+
+pub fn api_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
+}
+
+/// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+/// A lazily loaded group-version document.
+struct GroupVersionSlot {
+    group: String,
+    version: String,
+    compressed: &'static [u8],
+    loaded: OnceLock<Option<Arc<GroupVersionSchemas>>>,
+}
+
+/// Discovery index plus lazily loaded OpenAPI documents.
+pub struct Store {
+    source: String,
+    resources: Vec<ResourceInfo>,
+    /// (apiVersion, kind) → index into `resources`.
+    by_gvk: HashMap<(String, String), usize>,
+    group_versions: HashMap<String, GroupVersionSlot>,
+}
+
+#[derive(Deserialize)]
+struct DiscoveryList {
+    #[serde(default)]
+    items: Vec<DiscoveryGroup>,
+}
+
+#[derive(Deserialize)]
+struct DiscoveryGroup {
+    #[serde(default)]
+    metadata: DiscoveryMeta,
+    #[serde(default)]
+    versions: Vec<DiscoveryVersion>,
+}
+
+#[derive(Deserialize, Default)]
+struct DiscoveryMeta {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct DiscoveryVersion {
+    version: String,
+    #[serde(default)]
+    resources: Vec<DiscoveryResource>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DiscoveryResource {
+    resource: String,
+    #[serde(default)]
+    response_kind: Option<GvkRef>,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    singular_resource: String,
+    #[serde(default)]
+    short_names: Vec<String>,
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+}
+
+pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut decoder =
+        ruzstd::decoding::StreamingDecoder::new(bytes).map_err(|e| format!("zstd: {e}"))?;
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| format!("zstd: {e}"))?;
+    Ok(out)
+}
+
+impl Store {
+    /// The built-in schema, parsed once per process.
+    pub fn builtin() -> &'static Store {
+        static BUILTIN: OnceLock<Store> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            let discovery: Vec<Vec<u8>> = builtin::DISCOVERY
+                .iter()
+                .map(|(_, bytes)| decompress(bytes).expect("the embedded discovery decompresses"))
+                .collect();
+            let openapi = builtin::OPENAPI.iter().map(|(path, bytes)| (*path, *bytes));
+            Store::from_parts(BUILTIN_SOURCE, discovery.iter().map(Vec::as_slice), openapi)
+                .expect("the embedded discovery parses")
+        })
+    }
+
+    /// A store from discovery documents (`APIGroupDiscoveryList` JSON) and zstd-compressed
+    /// OpenAPI v3 documents by path.
+    pub fn from_parts<'d>(
+        source: &str,
+        discovery: impl IntoIterator<Item = &'d [u8]>,
+        openapi: impl IntoIterator<Item = (&'static str, &'static [u8])>,
+    ) -> Result<Store, String> {
+        let mut resources = Vec::new();
+        for json in discovery {
+            let list: DiscoveryList = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+            for group in list.items {
+                for version in group.versions {
+                    for resource in version.resources {
+                        let kind = resource
+                            .response_kind
+                            .map(|k| k.kind)
+                            .filter(|k| !k.is_empty());
+                        let Some(kind) = kind else { continue };
+                        let group_name = group.metadata.name.clone();
+                        let openapi_path = if group_name.is_empty() {
+                            format!("api/{}", version.version)
+                        } else {
+                            format!("apis/{group_name}/{}", version.version)
+                        };
+                        resources.push(ResourceInfo {
+                            group: group_name,
+                            version: version.version.clone(),
+                            kind,
+                            plural: resource.resource,
+                            singular: resource.singular_resource,
+                            scope: if resource.scope == "Cluster" {
+                                Scope::Cluster
+                            } else {
+                                Scope::Namespaced
+                            },
+                            short_names: resource.short_names,
+                            verbs: resource.verbs,
+                            categories: resource.categories,
+                            openapi_path,
+                        });
+                    }
+                }
+            }
+        }
+        let mut by_gvk = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            by_gvk.entry((r.api_version(), r.kind.clone())).or_insert(i);
+        }
+        let mut group_versions = HashMap::new();
+        for (path, compressed) in openapi {
+            let gv = path
+                .strip_prefix("api/")
+                .map(|v| (String::new(), v.to_string()))
+                .or_else(|| {
+                    let (g, v) = path.strip_prefix("apis/")?.split_once('/')?;
+                    Some((g.to_string(), v.to_string()))
+                });
+            let Some((group, version)) = gv else { continue };
+            group_versions.insert(
+                path.to_string(),
+                GroupVersionSlot {
+                    group,
+                    version,
+                    compressed,
+                    loaded: OnceLock::new(),
+                },
+            );
+        }
+        Ok(Store {
+            source: source.to_string(),
+            resources,
+            by_gvk,
+            group_versions,
+        })
+    }
+
+    /// What this store is, for messages: "built-in Kubernetes 1.37".
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn resources(&self) -> &[ResourceInfo] {
+        &self.resources
+    }
+
+    pub fn resource(&self, api_version: &str, kind: &str) -> Option<&ResourceInfo> {
+        self.by_gvk
+            .get(&(api_version.to_string(), kind.to_string()))
+            .map(|&i| &self.resources[i])
+    }
+
+    /// The schemas of a group-version (by OpenAPI path), loaded on first use.
+    pub fn group_version(&self, openapi_path: &str) -> Option<Arc<GroupVersionSchemas>> {
+        let slot = self.group_versions.get(openapi_path)?;
+        slot.loaded
+            .get_or_init(|| {
+                let json = decompress(slot.compressed)
+                    .map_err(|e| tracing::error!("{openapi_path}: {e}"))
+                    .ok()?;
+                GroupVersionSchemas::parse(&json, &slot.group, &slot.version)
+                    .map_err(|e| tracing::error!("{openapi_path}: {e}"))
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// The schemas for `apiVersion` + `kind`, when the kind is known.
+    pub fn schemas_for(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<(&ResourceInfo, Arc<GroupVersionSchemas>)> {
+        let resource = self.resource(api_version, kind)?;
+        let gv = self.group_version(&resource.openapi_path)?;
+        gv.kinds.contains_key(kind).then_some((resource, gv))
+    }
+
+    /// Group-versions that know the kind (for "did you mean apps/v1?").
+    pub fn api_versions_of_kind(&self, kind: &str) -> Vec<String> {
+        let mut versions: Vec<String> = self
+            .resources
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(ResourceInfo::api_version)
+            .collect();
+        versions.dedup();
+        versions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_table_matches_the_folder() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/builtin/openapi/v3");
+        let mut on_disk: Vec<String> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                let rel = e.path().strip_prefix(&root).ok()?.to_str()?.to_string();
+                let path = rel.strip_suffix(".json.zst")?.to_string();
+                let versioned = path.starts_with("api/")
+                    || path.strip_prefix("apis/").is_some_and(|p| p.contains('/'));
+                versioned.then_some(path)
+            })
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = builtin::OPENAPI
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
+        assert_eq!(embedded, on_disk, "regenerate src/schema/builtin.rs");
+    }
+
+    #[test]
+    fn discovery_indexes_kinds() {
+        let store = Store::builtin();
+        let deployment = store.resource("apps/v1", "Deployment").unwrap();
+        assert_eq!(deployment.plural, "deployments");
+        assert_eq!(deployment.scope, Scope::Namespaced);
+        assert_eq!(deployment.short_names, ["deploy"]);
+        assert_eq!(deployment.openapi_path, "apis/apps/v1");
+        let namespace = store.resource("v1", "Namespace").unwrap();
+        assert_eq!(namespace.scope, Scope::Cluster);
+        assert_eq!(namespace.openapi_path, "api/v1");
+        assert!(store.resource("v1", "Deployment").is_none());
+        assert_eq!(store.api_versions_of_kind("Deployment"), ["apps/v1"]);
+    }
+
+    #[test]
+    fn schemas_load_lazily_and_resolve_refs() {
+        let store = Store::builtin();
+        let (_, gv) = store.schemas_for("apps/v1", "Deployment").unwrap();
+        let deployment = gv.kind("Deployment").unwrap();
+        assert_eq!(deployment.kind(), ValueKind::Object);
+        let spec = deployment.property("spec").unwrap();
+        assert_eq!(spec.name, Some("io.k8s.api.apps.v1.DeploymentSpec"));
+        assert!(spec.description().unwrap().contains("desired behavior"));
+        let containers = spec
+            .property("template")
+            .and_then(|t| t.property("spec"))
+            .and_then(|s| s.property("containers"))
+            .unwrap();
+        assert_eq!(containers.kind(), ValueKind::Array);
+        assert_eq!(containers.list_type(), Some("map"));
+        let container = containers.items().unwrap();
+        assert!(container.required().iter().any(|r| &**r == "name"));
+        let port = container
+            .property("ports")
+            .and_then(|p| p.items())
+            .and_then(|p| p.property("containerPort"))
+            .unwrap();
+        assert_eq!(port.type_label(), "integer (int32)");
+        let limits = container
+            .property("resources")
+            .and_then(|r| r.property("limits"))
+            .unwrap();
+        let quantity = limits.additional().unwrap().unwrap();
+        assert_eq!(quantity.kind(), ValueKind::Quantity);
+        let strategy = spec
+            .property("strategy")
+            .and_then(|s| s.property("rollingUpdate"))
+            .and_then(|r| r.property("maxSurge"))
+            .unwrap();
+        assert_eq!(strategy.kind(), ValueKind::IntOrString);
+        // The same Arc comes back: loaded once.
+        let (_, again) = store.schemas_for("apps/v1", "StatefulSet").unwrap();
+        assert!(Arc::ptr_eq(&gv, &again));
+    }
+
+    #[test]
+    fn recursive_schemas_resolve_without_looping() {
+        let store = Store::builtin();
+        let (_, gv) = store
+            .schemas_for("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+            .unwrap();
+        let mut node = gv
+            .kind("CustomResourceDefinition")
+            .unwrap()
+            .property("spec")
+            .and_then(|s| s.property("versions"))
+            .and_then(|v| v.items())
+            .and_then(|v| v.property("schema"))
+            .and_then(|s| s.property("openAPIV3Schema"))
+            .unwrap();
+        for _ in 0..50 {
+            node = node
+                .property("properties")
+                .unwrap()
+                .additional()
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(node.kind(), ValueKind::Object);
+        let json = node.property("default").unwrap();
+        assert_eq!(json.kind(), ValueKind::Any);
+    }
+
+    #[test]
+    fn a_self_referencing_ref_stops() {
+        let json = br##"{"components":{"schemas":{"a":{"$ref":"#/components/schemas/b"},"b":{"$ref":"#/components/schemas/a"}}}}"##;
+        let gv = GroupVersionSchemas::parse(json, "", "v1").unwrap();
+        let node = gv.node(gv.by_name("a").unwrap());
+        assert_eq!(node.kind(), ValueKind::Any);
+    }
+}
