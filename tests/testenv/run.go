@@ -30,6 +30,14 @@ const (
 	readyTimeout        = 85 * time.Second
 )
 
+// auditPolicyYAML logs every request once, when its response is complete, at Metadata level.
+const auditPolicyYAML = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+`
+
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "testenv: "+format+"\n", args...)
 }
@@ -128,6 +136,12 @@ func runMain(args []string) error {
 		return err
 	}
 	host := "https://127.0.0.1:" + strconv.Itoa(securePort)
+	// Audit log: every request at Metadata level (verb, requestURI with its query string, user,
+	// user agent, response code), so tests can prove what a client sent (kube-lsp never writes).
+	auditPolicy := filepath.Join(stateDir, "audit-policy.yaml")
+	if err := os.WriteFile(auditPolicy, []byte(auditPolicyYAML), 0o600); err != nil {
+		return fmt.Errorf("writing the audit policy: %w", err)
+	}
 	flags := []string{
 		"--etcd-servers=" + etcdURL,
 		"--secure-port=" + strconv.Itoa(securePort),
@@ -145,6 +159,10 @@ func runMain(args []string) error {
 		"--disable-admission-plugins=ServiceAccount",
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
+		"--audit-policy-file=" + auditPolicy,
+		"--audit-log-path=" + filepath.Join(stateDir, "audit.log"),
+		"--audit-log-format=json",
+		"--audit-log-mode=blocking",
 		"--v=0",
 	}
 	logf("kube-apiserver flags: %v", flags)
