@@ -1,0 +1,21 @@
+// The language client's options, kept free of the `vscode` module so tests can check the wiring.
+
+export const SECTION = 'kube-lsp';
+export const STATUS_NOTIFICATION = 'kube-lsp/status';
+export const SERVER_COMMANDS = { showDiff: 'kube-lsp.showDiff', refreshCluster: 'kube-lsp.refreshCluster' } as const;
+
+/** YAML files on disk and unsaved ones; Helm templates are another language id (`helm`) and stay out. */
+export const DOCUMENT_SELECTOR = [
+  { scheme: 'file', language: 'yaml' },
+  { scheme: 'untitled', language: 'yaml' },
+];
+
+export function baseClientOptions(settings: Record<string, unknown>) {
+  return {
+    documentSelector: DOCUMENT_SELECTOR,
+    // The server reads its settings from initializationOptions, then from
+    // workspace/didChangeConfiguration ({"kube-lsp": {...}}) and workspace/configuration.
+    initializationOptions: { [SECTION]: settings },
+    synchronize: { configurationSection: SECTION },
+  };
+}
