@@ -5,6 +5,7 @@
 //! (diagnostics, symbols, folding; LSP-agnostic results) → `server` (LSP glue) and `cli`.
 
 pub mod cli;
+pub mod cluster;
 pub mod features;
 pub mod schema;
 pub mod server;

@@ -1,0 +1,416 @@
+//! A kube client for one kubeconfig context, resolved as kubectl resolves it, with timeouts on
+//! every request and a discovery cache.
+//!
+//! - Kubeconfig: the `kubeconfig` setting (one path or several joined like `KUBECONFIG`), else
+//!   `KUBECONFIG` (several paths merged by kubectl's rules: first file wins per key), else
+//!   `~/.kube/config`.
+//! - Context: the `context` setting, else the current-context. Namespace for objects without
+//!   one: the `namespace` setting, else the context's namespace, else `default`.
+//! - Exec credential plugins: kube-rs lets a plugin inherit the process's stdin unless the
+//!   kubeconfig says `interactiveMode: Never`. The language server's stdin is the LSP stream, so a
+//!   plugin reading it would steal protocol bytes. Every exec entry is therefore forced to
+//!   `interactiveMode: Never` before the client is built: the plugin gets a closed pipe as stdin
+//!   and `KUBERNETES_EXEC_INFO` says `interactive: false` (plugins that need a prompt fail with
+//!   their own message, as under kubectl without a terminal).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use kube::client::Body;
+use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
+use serde::Deserialize;
+
+use super::{ClusterError, ClusterSettings, USER_AGENT};
+
+/// One resource kind as the API server serves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub api_version: String,
+    pub kind: String,
+    /// The plural name used in URLs.
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl Resource {
+    /// The URL path of the collection (`/api/v1/namespaces/x/pods`), or of one object when `name`
+    /// is given.
+    pub fn url(&self, namespace: Option<&str>, name: Option<&str>) -> String {
+        let base = if self.api_version.contains('/') {
+            format!("/apis/{}", self.api_version)
+        } else {
+            format!("/api/{}", self.api_version)
+        };
+        let mut url = match (self.namespaced, namespace) {
+            (true, Some(ns)) => format!("{base}/namespaces/{}/{}", encode(ns), self.plural),
+            _ => format!("{base}/{}", self.plural),
+        };
+        if let Some(name) = name {
+            url.push('/');
+            url.push_str(&encode(name));
+        }
+        url
+    }
+}
+
+/// Percent-encodes a path segment (names are DNS-like, but never trust a manifest).
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b':') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A response with its status, `Warning` headers and body.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub warnings: Vec<String>,
+    pub body: Bytes,
+}
+
+/// A client for one context.
+pub struct Connection {
+    client: kube::Client,
+    /// The context's name (as shown to the user).
+    pub context: String,
+    /// The API server's URL.
+    pub server: String,
+    /// The namespace of objects that name none.
+    pub namespace: String,
+    pub timeout: Duration,
+    /// Resources per apiVersion; `None`: the group-version is not served.
+    discovery: Mutex<HashMap<String, Option<Arc<Vec<Resource>>>>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("context", &self.context)
+            .field("server", &self.server)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+/// The kubeconfig as kubectl reads it, with every exec plugin made non-interactive.
+pub fn load_kubeconfig(paths: Option<&str>) -> Result<Kubeconfig, ClusterError> {
+    let config_error = |e: kube::config::KubeconfigError| ClusterError::Config(e.to_string());
+    let mut kubeconfig = match paths.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(paths) => {
+            let mut merged: Option<Kubeconfig> = None;
+            for path in std::env::split_paths(paths).filter(|p| !p.as_os_str().is_empty()) {
+                let path = expand_home(path);
+                let next = Kubeconfig::read_from(&path).map_err(|e| {
+                    ClusterError::Config(format!("kubeconfig {}: {e}", path.display()))
+                })?;
+                merged = Some(match merged {
+                    Some(m) => m.merge(next).map_err(config_error)?,
+                    None => next,
+                });
+            }
+            merged.ok_or_else(|| ClusterError::Config("the kubeconfig setting is empty".into()))?
+        }
+        None => Kubeconfig::read().map_err(|e| {
+            ClusterError::Config(format!("no kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))
+        })?,
+    };
+    for auth in &mut kubeconfig.auth_infos {
+        if let Some(exec) = auth.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+            exec.interactive_mode = Some(ExecInteractiveMode::Never);
+        }
+    }
+    Ok(kubeconfig)
+}
+
+fn expand_home(path: PathBuf) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(rest))
+            .unwrap_or(path),
+        Err(_) => path,
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiResourceList {
+    #[serde(default)]
+    resources: Vec<ApiResourceEntry>,
+}
+
+#[derive(Deserialize)]
+struct ApiResourceEntry {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    namespaced: bool,
+}
+
+impl Connection {
+    /// Builds the client (no request is sent yet).
+    pub async fn connect(settings: &ClusterSettings) -> Result<Connection, ClusterError> {
+        let kubeconfig = load_kubeconfig(settings.kubeconfig.as_deref())?;
+        let context = settings
+            .context
+            .clone()
+            .filter(|c| !c.is_empty())
+            .or_else(|| kubeconfig.current_context.clone())
+            .ok_or_else(|| ClusterError::Config("the kubeconfig has no current-context".into()))?;
+        let options = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..Default::default()
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| ClusterError::Config(format!("context {context}: {e}")))?;
+        config.connect_timeout = Some(settings.request_timeout);
+        config.read_timeout = Some(settings.request_timeout);
+        config.write_timeout = Some(settings.request_timeout);
+        config.reset_reader_on_write = true;
+        config.headers.push((
+            HeaderName::from_static("user-agent"),
+            HeaderValue::from_static(USER_AGENT),
+        ));
+        let namespace = settings
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let server = config.cluster_url.to_string();
+        let client = kube::Client::try_from(config)
+            .map_err(|e| ClusterError::Config(format!("context {context}: {e}")))?;
+        Ok(Connection {
+            client,
+            context,
+            server,
+            namespace,
+            timeout: settings.request_timeout,
+            discovery: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Sends one request within the timeout and reads the whole response.
+    pub async fn send(&self, request: http::Request<Vec<u8>>) -> Result<RawResponse, ClusterError> {
+        let started = Instant::now();
+        let what = format!("{} {}", request.method(), request.uri().path());
+        let exchange = async {
+            let response = self.client.send(request.map(Body::from)).await?;
+            let status = response.status().as_u16();
+            let warnings = response
+                .headers()
+                .get_all("warning")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(parse_warning)
+                .collect();
+            let body = response.into_body().collect_bytes().await?;
+            Ok::<_, kube::Error>(RawResponse {
+                status,
+                warnings,
+                body,
+            })
+        };
+        let result = match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => Err(ClusterError::Unreachable(format!(
+                "cannot reach {} (context {}): {}",
+                self.server,
+                self.context,
+                error_chain(&error)
+            ))),
+            Err(_) => Err(ClusterError::Unreachable(format!(
+                "no answer from {} (context {}) within {} ms",
+                self.server,
+                self.context,
+                self.timeout.as_millis()
+            ))),
+        };
+        tracing::debug!(
+            "cluster {what}: {} in {:?}",
+            match &result {
+                Ok(r) => r.status.to_string(),
+                Err(e) => e.to_string(),
+            },
+            started.elapsed()
+        );
+        result
+    }
+
+    /// A GET of `path` (`/api/v1/...`).
+    pub async fn get(&self, path: &str) -> Result<RawResponse, ClusterError> {
+        let request = http::Request::get(path)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| ClusterError::Other(e.to_string()))?;
+        self.send(request).await
+    }
+
+    /// The resource serving `kind` in `api_version`, from discovery (cached per connection).
+    /// `Ok(None)`: the cluster does not serve that kind.
+    pub async fn resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<Resource>, ClusterError> {
+        let cached = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(api_version)
+            .cloned();
+        let resources = match cached {
+            Some(resources) => resources,
+            None => {
+                let resources = self.discover(api_version).await?;
+                self.discovery
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(api_version.to_string(), resources.clone());
+                resources
+            }
+        };
+        Ok(resources.and_then(|list| list.iter().find(|r| r.kind == kind).cloned()))
+    }
+
+    async fn discover(
+        &self,
+        api_version: &str,
+    ) -> Result<Option<Arc<Vec<Resource>>>, ClusterError> {
+        let path = if api_version.contains('/') {
+            format!("/apis/{api_version}")
+        } else {
+            format!("/api/{api_version}")
+        };
+        let response = self.get(&path).await?;
+        match response.status {
+            200 => {}
+            404 => return Ok(None),
+            status => {
+                return Err(ClusterError::Other(format!(
+                    "discovery of {api_version} answered {status}: {}",
+                    super::dry_run::status_message(&response.body)
+                )));
+            }
+        }
+        let list: ApiResourceList = serde_json::from_slice(&response.body)
+            .map_err(|e| ClusterError::Other(format!("discovery of {api_version}: {e}")))?;
+        Ok(Some(Arc::new(
+            list.resources
+                .into_iter()
+                .filter(|r| !r.name.contains('/'))
+                .map(|r| Resource {
+                    api_version: api_version.to_string(),
+                    kind: r.kind,
+                    plural: r.name,
+                    namespaced: r.namespaced,
+                })
+                .collect(),
+        )))
+    }
+
+    /// Forgets discovery (the `kube-lsp.refreshCluster` command).
+    pub fn clear_cache(&self) {
+        self.discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// `299 - "message"` → `message` (RFC 7234 warn-code, agent, quoted text).
+pub fn parse_warning(header: &str) -> String {
+    let mut parts = header.splitn(3, ' ');
+    let (code, _agent, text) = (parts.next(), parts.next(), parts.next());
+    match (code, text) {
+        (Some(code), Some(text)) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => {
+            let text = text.trim();
+            let text = text.strip_prefix('"').unwrap_or(text);
+            // A date may follow the closing quote.
+            let end = text.rfind('"').unwrap_or(text.len());
+            text[..end].replace("\\\"", "\"").replace("\\\\", "\\")
+        }
+        _ => header.to_string(),
+    }
+}
+
+/// An error with its sources, `a: b: c`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warning_headers_are_unquoted() {
+        assert_eq!(
+            parse_warning(r#"299 - "unknown field \"spec.foo\"""#),
+            r#"unknown field "spec.foo""#
+        );
+        assert_eq!(parse_warning("odd"), "odd");
+    }
+
+    #[test]
+    fn urls_of_namespaced_and_cluster_resources() {
+        let pods = Resource {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            plural: "pods".into(),
+            namespaced: true,
+        };
+        assert_eq!(
+            pods.url(Some("default"), Some("web")),
+            "/api/v1/namespaces/default/pods/web"
+        );
+        let crb = Resource {
+            api_version: "rbac.authorization.k8s.io/v1".into(),
+            kind: "ClusterRole".into(),
+            plural: "clusterroles".into(),
+            namespaced: false,
+        };
+        assert_eq!(
+            crb.url(Some("ignored"), Some("a b")),
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/a%20b"
+        );
+    }
+
+    #[test]
+    fn exec_plugins_are_made_non_interactive() {
+        let dir = std::env::temp_dir().join(format!("kube-lsp-kc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: cat\n      interactiveMode: Always\n",
+        )
+        .unwrap();
+        let kubeconfig = load_kubeconfig(path.to_str()).unwrap();
+        let exec = kubeconfig.auth_infos[0]
+            .auth_info
+            .as_ref()
+            .and_then(|a| a.exec.as_ref())
+            .unwrap();
+        assert_eq!(exec.interactive_mode, Some(ExecInteractiveMode::Never));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
