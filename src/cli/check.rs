@@ -8,8 +8,7 @@ use clap::{Args, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
-use crate::features::diagnostics::{SOURCE, file_diagnostics};
-use crate::yaml::file::YamlFile;
+use crate::features::diagnostics::{SOURCE, text_diagnostics};
 use crate::yaml::lint::{Diagnostic, Severity};
 
 #[derive(Args, Debug)]
@@ -83,8 +82,7 @@ pub fn check_bytes(path: &str, bytes: &[u8]) -> Vec<Reported> {
     // A byte order mark is allowed at the start of a YAML stream; editors do not show it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rope = Rope::from_str(text);
-    let file = YamlFile::open(&rope);
-    file_diagnostics(&file)
+    text_diagnostics(&rope)
         .into_iter()
         .map(|d| report(path, &rope, &d))
         .collect()

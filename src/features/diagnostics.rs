@@ -1,6 +1,10 @@
-//! The diagnostics of a file: for now the YAML layer's (syntax, duplicate keys, tabs); the schema
-//! and cluster layers add theirs here.
+//! The diagnostics of a file: the YAML layer's (syntax, duplicate keys, tabs) and the schema
+//! layer's (cached per document in `SchemaDiagnostics`); the cluster layer adds its own here.
 
+use ropey::Rope;
+
+use super::schema_diagnostics::SchemaDiagnostics;
+use crate::schema::Store;
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::Diagnostic;
 
@@ -8,8 +12,16 @@ use crate::yaml::lint::Diagnostic;
 pub const SOURCE: &str = "kube-lsp";
 
 /// Every diagnostic of the file, in file byte offsets, sorted by position.
-pub fn file_diagnostics(file: &YamlFile) -> Vec<Diagnostic> {
-    let mut diagnostics: Vec<Diagnostic> = file.diagnostics().collect();
+pub fn file_diagnostics(file: &YamlFile, schema: &SchemaDiagnostics) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = file.diagnostics().chain(schema.diagnostics()).collect();
     diagnostics.sort_by_key(|d| (d.range.start, d.range.end));
     diagnostics
+}
+
+/// Every diagnostic of a text checked once (the `check` command), with the built-in schema.
+pub fn text_diagnostics(rope: &Rope) -> Vec<Diagnostic> {
+    let mut file = YamlFile::open(rope);
+    let mut schema = SchemaDiagnostics::default();
+    schema.refresh(&mut file, rope, Store::builtin());
+    file_diagnostics(&file, &schema)
 }

@@ -4,4 +4,5 @@
 pub mod cluster_diagnostics;
 pub mod diagnostics;
 pub mod folding;
+pub mod schema_diagnostics;
 pub mod symbols;

@@ -4,5 +4,6 @@
 
 mod builtin;
 pub mod store;
+pub mod validate;
 
 pub use store::{GroupVersionSchemas, ResourceInfo, Schema, SchemaNode, Scope, Store, ValueKind};

@@ -6,13 +6,17 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
 
 use super::convert;
+use crate::features::schema_diagnostics::SchemaDiagnostics;
 use crate::features::{diagnostics, folding, symbols};
+use crate::schema;
 use crate::text::{PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
 
 pub struct OpenDocument {
     pub text: TextDocument,
     pub yaml: YamlFile,
+    /// Schema diagnostics per document, re-validated after edits.
+    pub schema: SchemaDiagnostics,
 }
 
 #[derive(Default)]
@@ -49,7 +53,11 @@ impl Store {
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
         let text = TextDocument::new(text, version);
         let yaml = YamlFile::open(text.rope());
-        let document = Arc::new(Mutex::new(OpenDocument { text, yaml }));
+        let document = Arc::new(Mutex::new(OpenDocument {
+            text,
+            yaml,
+            schema: SchemaDiagnostics::default(),
+        }));
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -82,7 +90,7 @@ impl Store {
                 uri.as_str()
             );
         }
-        let OpenDocument { text, yaml } = &mut *document;
+        let OpenDocument { text, yaml, schema } = &mut *document;
         for change in changes {
             let range = change
                 .range
@@ -91,8 +99,10 @@ impl Store {
             let edit = text.apply_change(range, &change.text, encoding);
             if full {
                 *yaml = YamlFile::open(text.rope());
+                schema.reset();
             } else {
                 yaml.apply_edit(text.rope(), &edit);
+                schema.note_edit(&edit);
             }
         }
         text.set_version(version);
@@ -103,26 +113,29 @@ impl Store {
         if let Some(document) = self.get(uri) {
             let mut document = lock(&document);
             document.yaml = YamlFile::open(document.text.rope());
+            document.schema.reset();
         }
     }
 
     /// The document's diagnostics as the client should see them, with its version.
     pub fn diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
         let document = self.get(uri)?;
-        let document = lock(&document);
+        let mut document = lock(&document);
         let encoding = self.encoding();
-        let converted = diagnostics::file_diagnostics(&document.yaml)
+        let OpenDocument { text, yaml, schema } = &mut *document;
+        schema.refresh(yaml, text.rope(), schema::Store::builtin());
+        let converted = diagnostics::file_diagnostics(yaml, schema)
             .into_iter()
-            .map(|d| convert::diagnostic(&document.text, &d, encoding))
+            .map(|d| convert::diagnostic(text, &d, encoding))
             .collect();
-        Some((converted, document.text.version()))
+        Some((converted, text.version()))
     }
 
     pub fn symbols(&self, uri: &Uri) -> Option<Vec<lsp::DocumentSymbol>> {
         let document = self.get(uri)?;
         let mut document = lock(&document);
         let encoding = self.encoding();
-        let OpenDocument { text, yaml } = &mut *document;
+        let OpenDocument { text, yaml, .. } = &mut *document;
         let symbols = symbols::document_symbols(yaml, text.rope());
         Some(
             symbols
@@ -135,7 +148,7 @@ impl Store {
     pub fn folding_ranges(&self, uri: &Uri) -> Option<Vec<lsp::FoldingRange>> {
         let document = self.get(uri)?;
         let mut document = lock(&document);
-        let OpenDocument { text, yaml } = &mut *document;
+        let OpenDocument { text, yaml, .. } = &mut *document;
         let folds = folding::folding_ranges(yaml, text.rope());
         Some(folds.into_iter().map(convert::fold).collect())
     }

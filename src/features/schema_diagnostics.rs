@@ -1,0 +1,316 @@
+//! Schema diagnostics of a file, cached per document: an edit invalidates only the documents it
+//! touches, and `refresh` re-validates just those.
+//!
+//! Documents that were never edited are validated on a temporary syntax tree (dropped after, so
+//! an opened file does not keep trees it may never need); an edited document already has its
+//! tree in the `YamlFile` (kept up to date incrementally), and that one is used.
+
+use std::ops::Range;
+
+use ropey::Rope;
+
+use crate::schema::Store;
+use crate::schema::validate::{self, codes};
+use crate::text::TextEdit;
+use crate::yaml::file::YamlFile;
+use crate::yaml::lint::{Diagnostic, Severity};
+use crate::yaml::syntax::{self, RopeSource};
+
+#[derive(Debug)]
+struct Entry {
+    range: Range<usize>,
+    /// Relative to the document's start.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Per-document schema diagnostics, kept in step with edits.
+#[derive(Debug, Default)]
+pub struct SchemaDiagnostics {
+    /// Valid entries, by document range (file offsets, already shifted by later edits).
+    entries: Vec<Entry>,
+    /// Where edits since the last refresh landed (new text offsets).
+    edited: Vec<Range<usize>>,
+    /// The information note for a Helm template, when the file is one.
+    helm_note: Option<Diagnostic>,
+    /// Documents validated by the last refresh (for tests and timing).
+    pub last_validated: usize,
+}
+
+impl SchemaDiagnostics {
+    /// Notes an edit already applied to the text: documents it touches are validated again.
+    pub fn note_edit(&mut self, edit: &TextEdit) {
+        let delta = edit.delta();
+        self.entries.retain_mut(|entry| {
+            if entry.range.end < edit.start {
+                true
+            } else if entry.range.start > edit.old_end {
+                entry.range = shift(&entry.range, delta);
+                true
+            } else {
+                false
+            }
+        });
+        for range in &mut self.edited {
+            if range.start > edit.old_end {
+                *range = shift(range, delta);
+            } else if range.end >= edit.start {
+                range.end = range.end.max(edit.new_end);
+            }
+        }
+        self.edited.push(edit.start..edit.new_end);
+    }
+
+    /// Forgets everything (after the whole text was replaced).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Validates every document without an up-to-date entry.
+    pub fn refresh(&mut self, file: &mut YamlFile, rope: &Rope, store: &Store) {
+        self.last_validated = 0;
+        let edited = std::mem::take(&mut self.edited);
+        self.helm_note = helm_template(rope);
+        if self.helm_note.is_some() {
+            self.entries.clear();
+            return;
+        }
+        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
+        let mut entries = Vec::with_capacity(file.documents().len());
+        let mut stale = Vec::new();
+        for (index, document) in file.documents().iter().enumerate() {
+            let range = document.range();
+            while old.peek().is_some_and(|e| e.range.start < range.start) {
+                old.next();
+            }
+            match old.next_if(|e| e.range == range) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    stale.push(entries.len());
+                    entries.push(Entry {
+                        range,
+                        diagnostics: Vec::new(),
+                    });
+                    let _ = index;
+                }
+            }
+        }
+        for slot in stale {
+            let range = entries[slot].range.clone();
+            let was_edited = edited
+                .iter()
+                .any(|e| e.start <= range.end && range.start <= e.end);
+            let index = file.document_index_at(range.start);
+            // A document the YAML layer already rejects (syntax, duplicate keys) is not read
+            // further: that error comes first, and guesses on top of it would only be noise.
+            if file.documents()[index]
+                .diagnostics()
+                .any(|d| d.severity == Severity::Error)
+            {
+                continue;
+            }
+            // Files over the limit are validated only where they are edited; documents that
+            // name no kind are no Kubernetes objects and need no tree.
+            if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT)
+                || !names_a_kind(rope, &range)
+            {
+                continue;
+            }
+            let source = RopeSource::new(rope, range.clone());
+            let diagnostics = if was_edited {
+                match file.tree(rope, index) {
+                    Some(tree) => validate::validate_document(store, tree, &source),
+                    None => Vec::new(),
+                }
+            } else {
+                let tree = syntax::parse(rope, range.clone(), None);
+                validate::validate_document(store, &tree, &source)
+            };
+            self.last_validated += 1;
+            entries[slot].diagnostics = diagnostics;
+        }
+        self.entries = entries;
+    }
+
+    /// The schema diagnostics of the file, in file offsets.
+    pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.helm_note
+            .iter()
+            .cloned()
+            .chain(self.entries.iter().flat_map(|entry| {
+                let start = entry.range.start as isize;
+                entry
+                    .diagnostics
+                    .iter()
+                    .map(move |d| d.clone().shifted(start))
+            }))
+    }
+}
+
+/// Files bigger than this are not validated whole when opened (a 50 MB file would take seconds):
+/// only the documents that get edited are.
+const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
+
+/// Whether a document's text holds `kind` or `apiVersion` at all: a cheap scan that spares
+/// generic YAML (and hostile input) a syntax tree.
+fn names_a_kind(rope: &Rope, range: &Range<usize>) -> bool {
+    let Some(slice) = rope.get_byte_slice(range.clone()) else {
+        return false;
+    };
+    let mut tail: Vec<u8> = Vec::new();
+    for chunk in slice.chunks() {
+        // Keep the last few bytes of the previous chunk so words split across chunks are found.
+        tail.extend_from_slice(chunk.as_bytes());
+        if memchr::memmem::find(&tail, b"kind").is_some()
+            || memchr::memmem::find(&tail, b"apiVersion").is_some()
+        {
+            return true;
+        }
+        let keep = tail.len().min(9);
+        tail.drain(..tail.len() - keep);
+    }
+    false
+}
+
+fn shift(range: &Range<usize>, delta: isize) -> Range<usize> {
+    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
+}
+
+/// A Helm chart template (`{{ ... }}` outside quotes): one information note at its first action.
+fn helm_template(rope: &Rope) -> Option<Diagnostic> {
+    let mut offset = 0;
+    let mut previous = 0u8;
+    for chunk in rope.chunks() {
+        let bytes = chunk.as_bytes();
+        let at = if previous == b'{' && bytes.first() == Some(&b'{') {
+            Some(offset - 1)
+        } else {
+            memchr::memmem::find(bytes, b"{{").map(|i| offset + i)
+        };
+        if let Some(at) = at {
+            if is_template_action(rope, at) {
+                return Some(Diagnostic {
+                    range: at..at + 2,
+                    severity: Severity::Information,
+                    code: codes::NOT_VALIDATED,
+                    message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
+                });
+            }
+        }
+        offset += bytes.len();
+        previous = bytes.last().copied().unwrap_or(previous);
+    }
+    None
+}
+
+/// Whether the `{{` at `at` opens a Go template action (`{{ .Values.x }}`, `{{- if ... }}`), as
+/// opposed to text that happens to hold braces.
+fn is_template_action(rope: &Rope, at: usize) -> bool {
+    let end = (at + 64).min(rope.len_bytes());
+    let after = rope.byte_slice(at + 2..end).to_string();
+    let inner = after.trim_start_matches('-').trim_start();
+    let closes = after.contains("}}");
+    closes
+        && (inner.starts_with(['.', '$'])
+            || [
+                "if ",
+                "else",
+                "end",
+                "range ",
+                "with ",
+                "include ",
+                "template ",
+                "define ",
+                "toYaml",
+                "tpl ",
+                "printf ",
+                "default ",
+                "quote ",
+                "/*",
+            ]
+            .iter()
+            .any(|word| inner.starts_with(word)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{Position, PositionEncoding, TextDocument};
+
+    fn manifest(i: usize) -> String {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n"
+        )
+    }
+
+    struct Fixture {
+        text: TextDocument,
+        file: YamlFile,
+        schema: SchemaDiagnostics,
+    }
+
+    impl Fixture {
+        fn new(text: &str) -> Self {
+            let text = TextDocument::new(text, 0);
+            let mut file = YamlFile::open(text.rope());
+            let mut schema = SchemaDiagnostics::default();
+            schema.refresh(&mut file, text.rope(), Store::builtin());
+            Self { text, file, schema }
+        }
+
+        fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
+            let range = Position::new(line, from)..Position::new(line, to);
+            let edit = self
+                .text
+                .apply_change(Some(range), insert, PositionEncoding::Utf8);
+            self.file.apply_edit(self.text.rope(), &edit);
+            self.schema.note_edit(&edit);
+            self.schema
+                .refresh(&mut self.file, self.text.rope(), Store::builtin());
+        }
+
+        fn found(&self) -> Vec<(String, &'static str)> {
+            let text = self.text.rope().to_string();
+            self.schema
+                .diagnostics()
+                .map(|d| (text[d.range.clone()].to_string(), d.code))
+                .collect()
+        }
+
+        fn fresh(&self) -> Vec<(String, &'static str)> {
+            Fixture::new(&self.text.rope().to_string()).found()
+        }
+    }
+
+    #[test]
+    fn an_edit_revalidates_only_its_document() {
+        let text = (0..10).map(manifest).collect::<Vec<_>>().join("---\n");
+        let mut fx = Fixture::new(&text);
+        assert_eq!(fx.schema.last_validated, 10);
+        assert!(fx.found().is_empty());
+        // `data:` of document 3 becomes `dta:`.
+        fx.edit(3 * 7 + 4, 1, 2, "");
+        assert_eq!(fx.schema.last_validated, 1);
+        assert_eq!(fx.found(), [("dta".to_string(), codes::UNKNOWN_FIELD)]);
+        // An edit in document 1 shifts document 3's diagnostic.
+        fx.edit(7 + 3, 8, 8, "longer-");
+        assert_eq!(fx.schema.last_validated, 1);
+        assert_eq!(fx.found(), fx.fresh());
+        // A new marker splits a document: the halves are validated.
+        fx.edit(5 * 7 + 4, 0, 0, "---\n");
+        assert_eq!(fx.found(), fx.fresh());
+        fx.edit(3 * 7 + 4, 1, 1, "a");
+        assert!(fx.found().is_empty());
+    }
+
+    #[test]
+    fn helm_templates_get_one_note() {
+        let fx = Fixture::new(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\nbogus: 1\n{{- if .Values.x }}\n",
+        );
+        assert_eq!(fx.found(), [("{{".to_string(), codes::NOT_VALIDATED)]);
+        let fx = Fixture::new(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  t: \"{{ not closed\"\n",
+        );
+        assert!(fx.found().is_empty());
+    }
+}

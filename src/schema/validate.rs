@@ -1,0 +1,724 @@
+//! Validation of one document's syntax tree against the schema of its kind, with the apiserver's
+//! semantics where they differ from plain JSON Schema: go-yaml v2 scalar resolution (what kubectl
+//! sends), `null` accepted for any field (Go's JSON decoder leaves the zero value), strict unknown
+//! fields, int-or-string, `resource.Quantity` syntax, and a container's `image` being required.
+//!
+//! Diagnostics sit on exact ranges: the key for unknown and missing fields, the value for type,
+//! enum and format errors. Offsets are relative to the tree's document.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+use super::store::{SchemaNode, Store, ValueKind, split_api_version};
+use crate::yaml::lint::{Diagnostic, Severity};
+use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
+use crate::yaml::syntax::{self, NodeShape, Source};
+
+/// Stable diagnostic codes of the schema layer.
+pub mod codes {
+    pub const UNKNOWN_FIELD: &str = "schema-unknown-field";
+    pub const TYPE: &str = "schema-type";
+    pub const REQUIRED: &str = "schema-required";
+    pub const ENUM: &str = "schema-enum";
+    pub const FORMAT: &str = "schema-format";
+    pub const UNKNOWN_KIND: &str = "schema-unknown-kind";
+    pub const NOT_VALIDATED: &str = "schema-not-validated";
+}
+
+/// Nesting deeper than this is not validated (the YAML layer reports what is wrong with it).
+const MAX_DEPTH: usize = 200;
+
+/// The schema diagnostics of one document.
+pub fn validate_document<S: Source + ?Sized>(
+    store: &Store,
+    tree: &Tree,
+    source: &S,
+) -> Vec<Diagnostic> {
+    // A document with syntax errors gets those from the YAML layer; a recovered tree would only
+    // add guesses.
+    if tree.root_node().has_error() {
+        return Vec::new();
+    }
+    let Some(root) = syntax::document_root(tree) else {
+        return Vec::new();
+    };
+    let mut validator = Validator {
+        store,
+        source,
+        out: Vec::new(),
+    };
+    validator.object(root, 0);
+    validator.out.sort_by_key(|d| (d.range.start, d.range.end));
+    validator.out
+}
+
+/// The `apiVersion` and `kind` of a document's root mapping, with the ranges of their values.
+#[derive(Debug, Default, Clone)]
+pub struct TypeMeta {
+    pub api_version: Option<(String, Range<usize>)>,
+    pub kind: Option<(String, Range<usize>)>,
+    /// Ranges of the `apiVersion` / `kind` keys (present even when the value is empty).
+    pub api_version_key: Option<Range<usize>>,
+    pub kind_key: Option<Range<usize>>,
+}
+
+pub fn type_meta<S: Source + ?Sized>(mapping: Node<'_>, source: &S) -> TypeMeta {
+    let mut meta = TypeMeta::default();
+    for pair in syntax::pairs(mapping) {
+        let Some(key) = pair.key else { continue };
+        let name = syntax::scalar_text(key, source);
+        let value = pair
+            .value
+            .filter(|v| syntax::shape(*v) == NodeShape::Scalar)
+            .and_then(|v| {
+                let text = syntax::scalar_text(v, source)?;
+                let range = syntax::content(v).unwrap_or(v).byte_range();
+                Some((text, range))
+            })
+            .filter(|(text, _)| !text.is_empty());
+        let key_range = syntax::content(key).unwrap_or(key).byte_range();
+        match name.as_deref() {
+            Some("apiVersion") => {
+                meta.api_version = value;
+                meta.api_version_key = Some(key_range);
+            }
+            Some("kind") => {
+                meta.kind = value;
+                meta.kind_key = Some(key_range);
+            }
+            _ => {}
+        }
+    }
+    meta
+}
+
+/// Groups whose documents are configuration for tools, not API objects.
+fn is_tool_config(api_version: &str, kind: &str) -> bool {
+    let (group, _) = split_api_version(api_version);
+    group == "kustomize.config.k8s.io"
+        || (api_version == "v1" && kind == "Config")
+        || group.ends_with(".x-k8s.io") && kind == "Cluster" && group.starts_with("kind.")
+}
+
+struct Validator<'a, S: ?Sized> {
+    store: &'a Store,
+    source: &'a S,
+    out: Vec<Diagnostic>,
+}
+
+fn key_range(node: Node<'_>) -> Range<usize> {
+    syntax::content(node).unwrap_or(node).byte_range()
+}
+
+impl<S: Source + ?Sized> Validator<'_, S> {
+    fn error(&mut self, range: Range<usize>, code: &'static str, message: String) {
+        self.out.push(Diagnostic::error(range, code, message));
+    }
+
+    /// A Kubernetes object (a document, or an item of a List).
+    fn object(&mut self, node: Node<'_>, depth: usize) {
+        if syntax::shape(node) != NodeShape::Mapping || depth > MAX_DEPTH {
+            return;
+        }
+        let meta = type_meta(node, self.source);
+        let (api_version, kind) = match (&meta.api_version, &meta.kind) {
+            (None, None) if meta.api_version_key.is_none() && meta.kind_key.is_none() => return,
+            (Some(a), Some(k)) => (a.clone(), k.clone()),
+            (api, kind) => {
+                // Half a type: kubectl rejects it ("Object 'Kind' is missing").
+                let (missing, at) = if kind.is_none() {
+                    (
+                        "kind",
+                        meta.kind_key.clone().or(meta.api_version_key.clone()),
+                    )
+                } else {
+                    (
+                        "apiVersion",
+                        meta.api_version_key.clone().or(meta.kind_key.clone()),
+                    )
+                };
+                let _ = api;
+                let at = at.unwrap_or(node.start_byte()..node.start_byte());
+                self.error(
+                    at,
+                    codes::REQUIRED,
+                    format!("`{missing}` is required: every Kubernetes object names its apiVersion and kind"),
+                );
+                return;
+            }
+        };
+        let ((api_version, _), (kind, kind_range)) = (api_version, kind);
+        if is_tool_config(&api_version, &kind) {
+            return;
+        }
+        if let Some(items) = self.list_items(node, &api_version, &kind) {
+            for item in items.into_iter().flatten() {
+                self.object(item, depth + 1);
+            }
+            return;
+        }
+        let Some((_, gv)) = self.store.schemas_for(&api_version, &kind) else {
+            self.unknown_kind(&api_version, &kind, kind_range);
+            return;
+        };
+        let Some(schema) = gv.kind(&kind) else { return };
+        self.check(node, schema, kind_range, depth);
+    }
+
+    /// The items of a `v1 List` (or `<Kind>List` of a known kind), if this is one.
+    fn list_items<'t>(
+        &self,
+        node: Node<'t>,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<Vec<Option<Node<'t>>>> {
+        let is_list = (api_version == "v1" && kind == "List")
+            || kind
+                .strip_suffix("List")
+                .is_some_and(|k| !k.is_empty() && self.store.resource(api_version, k).is_some());
+        if !is_list {
+            return None;
+        }
+        let items = syntax::pairs(node).into_iter().find(|p| {
+            p.key
+                .and_then(|k| syntax::scalar_text(k, self.source))
+                .as_deref()
+                == Some("items")
+        })?;
+        Some(items.value.map(syntax::items).unwrap_or_default())
+    }
+
+    fn unknown_kind(&mut self, api_version: &str, kind: &str, range: Range<usize>) {
+        let store = self.store;
+        let mut message = format!("{kind} ({api_version}) is not in {}", store.source());
+        let served = store.api_versions_of_kind(kind);
+        if !served.is_empty() {
+            message.push_str(&format!("; {kind} is served as {}", served.join(", ")));
+        } else if let Some(r) = store
+            .resources()
+            .iter()
+            .find(|r| r.api_version() == api_version && r.kind.eq_ignore_ascii_case(kind))
+        {
+            message.push_str(&format!("; did you mean {}?", r.kind));
+        }
+        self.out.push(Diagnostic {
+            range,
+            severity: Severity::Warning,
+            code: codes::UNKNOWN_KIND,
+            message,
+        });
+    }
+
+    /// Checks `node` against `schema`. `anchor` is where "missing field" errors go: the key
+    /// that holds this value (or the first key of a list item, or the document's kind).
+    fn check(
+        &mut self,
+        node: Node<'_>,
+        schema: SchemaNode<'_>,
+        anchor: Range<usize>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let shape = syntax::shape(node);
+        match shape {
+            NodeShape::Alias | NodeShape::Empty => return,
+            _ => {}
+        }
+        let kind = schema.kind();
+        match kind {
+            ValueKind::Any => {}
+            ValueKind::Object => match shape {
+                NodeShape::Mapping => self.mapping(node, schema, anchor, depth),
+                _ => self.mismatch(node, schema),
+            },
+            ValueKind::Array => match shape {
+                NodeShape::Sequence => {
+                    if let Some(items) = schema.items() {
+                        for item in syntax::items(node).into_iter().flatten() {
+                            let anchor = first_key_range(item).unwrap_or_else(|| item_anchor(item));
+                            self.check(item, items, anchor, depth + 1);
+                        }
+                    }
+                }
+                _ => self.mismatch(node, schema),
+            },
+            _ => match shape {
+                NodeShape::Scalar => self.scalar(node, schema, kind),
+                _ => self.mismatch(node, schema),
+            },
+        }
+    }
+
+    fn mapping(
+        &mut self,
+        node: Node<'_>,
+        schema: SchemaNode<'_>,
+        anchor: Range<usize>,
+        depth: usize,
+    ) {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut merged = false;
+        let additional = schema.additional();
+        for pair in syntax::pairs(node) {
+            let Some(key) = pair.key else { continue };
+            let Some(name) = syntax::scalar_text(key, self.source) else {
+                continue;
+            };
+            let key_range = key_range(key);
+            if name == "<<" {
+                merged = true;
+                continue;
+            }
+            let property = schema.property(&name);
+            let value_schema = match (property, additional) {
+                (Some(p), _) => Some(p),
+                (None, Some(values)) => values,
+                (None, None) => {
+                    let mut message = format!("unknown field `{name}` in {}", schema.type_label());
+                    if let Some(suggestion) =
+                        did_you_mean(&name, schema.properties().map(|(n, _)| n))
+                    {
+                        message.push_str(&format!("; did you mean `{suggestion}`?"));
+                    }
+                    self.error(key_range.clone(), codes::UNKNOWN_FIELD, message);
+                    None
+                }
+            };
+            if let (Some(value_schema), Some(value)) = (value_schema, pair.value) {
+                self.check(value, value_schema, key_range, depth + 1);
+            }
+            seen.insert(name);
+        }
+        if merged {
+            return;
+        }
+        let mut missing: Vec<&str> = schema
+            .required()
+            .iter()
+            .map(|r| &**r)
+            .filter(|r| !seen.contains(*r))
+            .collect();
+        // The apiserver requires an image for every container (the OpenAPI schema does not say so).
+        if matches!(
+            schema.name,
+            Some("io.k8s.api.core.v1.Container" | "io.k8s.api.core.v1.EphemeralContainer")
+        ) && !seen.contains("image")
+        {
+            missing.push("image");
+        }
+        for field in missing {
+            let label = schema.type_label();
+            self.error(
+                anchor.clone(),
+                codes::REQUIRED,
+                format!("missing required field `{field}` in {label}"),
+            );
+        }
+    }
+
+    /// A value of the wrong shape (a mapping where a string belongs, ...).
+    fn mismatch(&mut self, node: Node<'_>, schema: SchemaNode<'_>) {
+        let found = match syntax::shape(node) {
+            NodeShape::Mapping => "a mapping".to_string(),
+            NodeShape::Sequence => "a list".to_string(),
+            _ => match self.resolve(node) {
+                Some(Resolved::Null) | None => return,
+                Some(resolved) => describe(&resolved),
+            },
+        };
+        let range = value_range(node);
+        self.error(
+            range,
+            codes::TYPE,
+            format!("expected {}, found {found}", expected(schema)),
+        );
+    }
+
+    /// The scalar as kubectl sends it.
+    fn resolve(&self, node: Node<'_>) -> Option<Resolved> {
+        let content = syntax::content(node)?;
+        let text = syntax::scalar_text(node, self.source)?;
+        let style = match content.kind() {
+            "plain_scalar" => ScalarStyle::Plain,
+            "single_quote_scalar" => ScalarStyle::SingleQuoted,
+            "double_quote_scalar" => ScalarStyle::DoubleQuoted,
+            _ => ScalarStyle::Literal,
+        };
+        let tag = tag_of(node, self.source);
+        match tag {
+            None if style == ScalarStyle::Plain => Some(scalar::resolve_plain(&text)),
+            None => Some(Resolved::String(text)),
+            Some(tag) => scalar::resolve_scalar(&text, style, Some(&tag)).ok(),
+        }
+    }
+
+    fn scalar(&mut self, node: Node<'_>, schema: SchemaNode<'_>, kind: ValueKind) {
+        let Some(resolved) = self.resolve(node) else {
+            return;
+        };
+        let ok = match (&resolved, kind) {
+            (Resolved::Null, _) => return,
+            (
+                Resolved::String(_),
+                ValueKind::String | ValueKind::IntOrString | ValueKind::Quantity,
+            ) => true,
+            (
+                Resolved::Int(_) | Resolved::UInt(_),
+                ValueKind::Integer
+                | ValueKind::Number
+                | ValueKind::IntOrString
+                | ValueKind::Quantity,
+            ) => true,
+            (Resolved::Float(f), ValueKind::Integer | ValueKind::IntOrString) => {
+                f.is_finite() && f.fract() == 0.0
+            }
+            (Resolved::Float(f), ValueKind::Number | ValueKind::Quantity) => f.is_finite(),
+            (Resolved::Bool(_), ValueKind::Boolean) => true,
+            _ => false,
+        };
+        let range = value_range(node);
+        if !ok {
+            let mut message = format!(
+                "expected {}, found {}",
+                expected(schema),
+                describe(&resolved)
+            );
+            if kind == ValueKind::String {
+                message.push_str(" (quote it to make it a string)");
+            }
+            self.error(range, codes::TYPE, message);
+            return;
+        }
+        if let Resolved::String(text) = &resolved {
+            if kind == ValueKind::Quantity && !is_quantity(text) {
+                self.error(
+                    range.clone(),
+                    codes::FORMAT,
+                    format!("`{text}` is not a quantity (like 500m, 128Mi, 1.5, 2e3)"),
+                );
+                return;
+            }
+            if let Some(values) = schema.enum_values() {
+                let allowed: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+                if !allowed.is_empty() && !allowed.contains(&text.as_str()) {
+                    let list = allowed
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.error(
+                        range,
+                        codes::ENUM,
+                        format!("unsupported value `{text}`: expected one of {list}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The long form of a node's tag (`!!str` → `tag:yaml.org,2002:str`), if it has one.
+fn tag_of<S: Source + ?Sized>(node: Node<'_>, source: &S) -> Option<String> {
+    let mut current = node;
+    loop {
+        if !matches!(current.kind(), "block_node" | "flow_node") {
+            return None;
+        }
+        let mut cursor = current.walk();
+        let children: Vec<Node<'_>> = current.named_children(&mut cursor).collect();
+        if let Some(tag) = children.iter().find(|c| c.kind() == "tag") {
+            let text = source.text(tag.byte_range()).into_owned();
+            return Some(match text.strip_prefix("!!") {
+                Some(suffix) => format!("{CORE_TAG_PREFIX}{suffix}"),
+                None => text,
+            });
+        }
+        current = *children
+            .iter()
+            .find(|c| !matches!(c.kind(), "anchor" | "comment"))?;
+    }
+}
+
+fn value_range(node: Node<'_>) -> Range<usize> {
+    syntax::content(node).unwrap_or(node).byte_range()
+}
+
+/// The range of a list item's first key, where its missing fields are reported.
+fn first_key_range(item: Node<'_>) -> Option<Range<usize>> {
+    if syntax::shape(item) != NodeShape::Mapping {
+        return None;
+    }
+    syntax::pairs(item).first()?.key.map(key_range)
+}
+
+fn item_anchor(item: Node<'_>) -> Range<usize> {
+    let start = item.start_byte();
+    start..start + 1
+}
+
+fn expected(schema: SchemaNode<'_>) -> String {
+    match schema.kind() {
+        ValueKind::Object if schema.has_properties() => {
+            format!("an object ({})", schema.type_label())
+        }
+        ValueKind::Object => "a mapping".to_string(),
+        ValueKind::Array => format!("a list ({})", schema.type_label()),
+        _ => schema.type_label(),
+    }
+}
+
+fn describe(value: &Resolved) -> String {
+    match value {
+        Resolved::Null => "null".to_string(),
+        Resolved::Bool(b) => format!("boolean `{b}`"),
+        Resolved::Int(i) => format!("integer `{i}`"),
+        Resolved::UInt(u) => format!("integer `{u}`"),
+        Resolved::Float(f) => format!("number `{f}`"),
+        Resolved::String(s) => {
+            let short: String = s.chars().take(40).collect();
+            format!("string `{short}`")
+        }
+    }
+}
+
+/// Whether `text` parses as a `resource.Quantity` (k8s.io/apimachinery's ParseQuantity).
+pub fn is_quantity(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    if matches!(bytes.first(), Some(b'+' | b'-')) {
+        pos += 1;
+    }
+    let mut digits = 0;
+    let mut dots = 0;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'0'..=b'9' => digits += 1,
+            b'.' => dots += 1,
+            _ => break,
+        }
+        pos += 1;
+    }
+    if digits == 0 || dots > 1 {
+        return false;
+    }
+    let suffix = &text[pos..];
+    match suffix {
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T"
+        | "P" | "E" => true,
+        _ => {
+            let Some(exponent) = suffix.strip_prefix(['e', 'E']) else {
+                return false;
+            };
+            let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+            !exponent.is_empty() && exponent.bytes().all(|b| b.is_ascii_digit())
+        }
+    }
+}
+
+/// The closest candidate to `name`: same letters in another case, or a small edit distance.
+pub fn did_you_mean<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let lower = name.to_ascii_lowercase();
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    candidates
+        .filter_map(|c| {
+            let distance = if c.to_ascii_lowercase() == lower {
+                0
+            } else {
+                levenshtein(&lower, &c.to_ascii_lowercase())
+            };
+            (distance <= limit).then_some((distance, c))
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ropey::Rope;
+
+    fn check(text: &str) -> Vec<(String, &'static str, String)> {
+        let rope = Rope::from_str(text);
+        let tree = syntax::parse(&rope, 0..text.len(), None);
+        validate_document(Store::builtin(), &tree, text)
+            .into_iter()
+            .map(|d| (text[d.range.clone()].to_string(), d.code, d.message))
+            .collect()
+    }
+
+    fn codes_at(text: &str) -> Vec<(String, &'static str)> {
+        check(text).into_iter().map(|(t, c, _)| (t, c)).collect()
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n    ports:\n    - containerPort: 80\n    resources:\n      limits:\n        cpu: 500m\n        memory: 128Mi\n";
+
+    #[test]
+    fn a_valid_pod_is_clean() {
+        assert_eq!(check(POD), []);
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_on_the_key_with_a_suggestion() {
+        let text = POD.replace("    image: nginx", "    imagee: nginx");
+        let found = check(&text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0].0, "name",
+            "the missing image is reported at the item"
+        );
+        assert_eq!(found[0].1, codes::REQUIRED);
+        assert_eq!(found[1].0, "imagee");
+        assert_eq!(found[1].1, codes::UNKNOWN_FIELD);
+        assert!(
+            found[1].2.contains("did you mean `image`?"),
+            "{}",
+            found[1].2
+        );
+    }
+
+    #[test]
+    fn types_follow_kubectl_scalar_resolution() {
+        let text = POD
+            .replace("containerPort: 80", "containerPort: \"80\"")
+            .replace("app: web", "app: yes");
+        assert_eq!(
+            codes_at(&text),
+            [
+                ("yes".to_string(), codes::TYPE),
+                ("\"80\"".to_string(), codes::TYPE)
+            ]
+        );
+        // `1.0` is the integer 1 once it is JSON; `null` is accepted anywhere.
+        let text = POD
+            .replace("containerPort: 80", "containerPort: 80.0")
+            .replace(
+                "  name: web\n  labels",
+                "  name: web\n  creationTimestamp: null\n  labels",
+            );
+        assert_eq!(check(&text), []);
+    }
+
+    #[test]
+    fn shapes_are_checked() {
+        let text = POD.replace("  labels:\n    app: web\n", "  labels: [a]\n");
+        assert_eq!(codes_at(&text), [("[a]".to_string(), codes::TYPE)]);
+        let text = POD.replace(
+            "  - name: web\n    image: nginx\n",
+            "  - name:\n      x: 1\n    image: nginx\n",
+        );
+        assert_eq!(codes_at(&text), [("x: 1".to_string(), codes::TYPE)]);
+    }
+
+    #[test]
+    fn required_fields() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels: {a: b}\n  template:\n    spec:\n      containers:\n      - image: nginx\n";
+        assert_eq!(codes_at(text), [("image".to_string(), codes::REQUIRED)]);
+        assert!(check(text)[0].2.contains("`name`"));
+    }
+
+    #[test]
+    fn enums_int_or_string_and_quantities() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  type: ClusterIp\n  ports:\n  - port: 80\n    targetPort: http\n  - port: 81\n    targetPort: 8081\n  - port: 82\n    targetPort: true\n";
+        assert_eq!(
+            codes_at(text),
+            [
+                ("ClusterIp".to_string(), codes::ENUM),
+                ("true".to_string(), codes::TYPE)
+            ]
+        );
+        let text = POD
+            .replace("cpu: 500m", "cpu: 500x")
+            .replace("memory: 128Mi", "memory: 1.5e3");
+        assert_eq!(codes_at(&text), [("500x".to_string(), codes::FORMAT)]);
+        for good in [
+            "1", "0.5", ".5", "5.", "500m", "1Ki", "2e3", "1E-2", "+1", "-1",
+        ] {
+            assert!(is_quantity(good), "{good}");
+        }
+        for bad in ["", "m", "1K", "1.2.3", "1e", "1ki", "abc"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_get_one_warning_and_nothing_else() {
+        let found = check("apiVersion: example.com/v1\nkind: Foo\nspec:\n  anything: 1\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "Foo");
+        assert_eq!(
+            found[0].2,
+            "Foo (example.com/v1) is not in built-in Kubernetes 1.37"
+        );
+        let found = check("apiVersion: extensions/v1beta1\nkind: Deployment\n");
+        assert!(
+            found[0].2.ends_with("Deployment is served as apps/v1"),
+            "{}",
+            found[0].2
+        );
+    }
+
+    #[test]
+    fn documents_that_are_not_objects_are_not_validated() {
+        assert_eq!(check("key: value\n"), []);
+        assert_eq!(check("- a\n- b\n"), []);
+        assert_eq!(
+            check(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n"
+            ),
+            []
+        );
+        assert_eq!(codes_at("kind:\n"), [("kind".to_string(), codes::REQUIRED)]);
+        assert_eq!(
+            codes_at("kind: Pod\nmetadata: {}\n"),
+            [("kind".to_string(), codes::REQUIRED)]
+        );
+    }
+
+    #[test]
+    fn list_items_are_validated_each() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  dta: {}\n- apiVersion: v1\n  kind: Nope\n";
+        assert_eq!(
+            codes_at(text),
+            [
+                ("dta".to_string(), codes::UNKNOWN_FIELD),
+                ("Nope".to_string(), codes::UNKNOWN_KIND)
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_anchors_and_merge_keys() {
+        let text = POD.replace("containerPort: 80", "containerPort: !!int \"80\"");
+        assert_eq!(check(&text), []);
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: a\ndata:\n  <<: {x: y}\n  k: !!str 1\n";
+        assert_eq!(check(text), []);
+    }
+
+    #[test]
+    fn crds_validate_against_json_schema_props() {
+        let text = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.example.com\nspec:\n  group: example.com\n  names: {plural: foos, kind: Foo}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n        properties:\n          spec:\n            type: object\n            default: {a: 1}\n            typo: 1\n";
+        assert_eq!(codes_at(text), [("typo".to_string(), codes::UNKNOWN_FIELD)]);
+    }
+}

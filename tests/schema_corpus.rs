@@ -1,0 +1,249 @@
+//! Schema validation over the shared corpus: real manifests stay clean, peers' invalid fixtures
+//! are flagged, and kubectl-validate's cases are compared with the apiserver's expected Status.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use kube_lsp::features::diagnostics::text_diagnostics;
+use kube_lsp::yaml::lint::{Diagnostic, Severity};
+use kube_lsp::yaml::path::{KeyPath, RangeTarget, range_of};
+use kube_lsp::yaml::{split, syntax};
+use ropey::Rope;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Error- and warning-level diagnostics of every layer (the YAML layer's duplicate keys count too).
+fn problems(text: &str) -> Vec<Diagnostic> {
+    text_diagnostics(&Rope::from_str(text))
+        .into_iter()
+        .filter(|d| d.severity <= Severity::Warning)
+        .collect()
+}
+
+fn schema_errors(text: &str) -> Vec<Diagnostic> {
+    text_diagnostics(&Rope::from_str(text))
+        .into_iter()
+        .filter(|d| d.code.starts_with("schema-") && d.severity == Severity::Error)
+        .collect()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[test]
+fn real_manifests_have_no_schema_errors() {
+    let root = corpus();
+    let mut files = Vec::new();
+    for dir in ["seed", "real", "k8s-examples"] {
+        files.extend(yaml_files(&root.join(dir)));
+    }
+    assert!(
+        files.len() > 40,
+        "the corpus is missing: {}",
+        root.display()
+    );
+    let mut failures = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for d in schema_errors(&text) {
+            failures.push(format!(
+                "{}:{}: {} [{}]",
+                file.strip_prefix(&root).unwrap().display(),
+                line_of(&text, d.range.start),
+                d.message,
+                d.code
+            ));
+        }
+    }
+    println!("{} files checked", files.len());
+    assert!(
+        failures.is_empty(),
+        "false positives:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn kubeconform_invalid_fixtures_are_flagged() {
+    let dir = corpus().join("kubeconform");
+    let flagged = [
+        ("invalid.yaml", "schema-"),
+        ("extra_property.yaml", "schema-unknown-field"),
+        ("missing_kind_value.yaml", "schema-required"),
+        ("missing_apiversion.yaml", "schema-required"),
+        ("list_invalid.yaml", "schema-"),
+        ("multi_invalid.yaml", "schema-"),
+    ];
+    for (name, code) in flagged {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let errors = schema_errors(&text);
+        assert!(
+            errors.iter().any(|d| d.code.starts_with(code)),
+            "{name}: expected {code}, got {errors:?}"
+        );
+    }
+    for name in [
+        "valid.yaml",
+        "multi_valid.yaml",
+        "list_valid.yaml",
+        "list_empty_valid.yaml",
+        "null_string.yaml",
+        "null_array.yaml",
+        "quantity.yaml",
+        "int_or_string.yaml",
+        "generate_name.yaml",
+        "unconventional_keys.yaml",
+    ] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let errors = schema_errors(&text);
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+}
+
+/// One document of a kubectl-validate case: its expected Status and its range in the file.
+struct Case {
+    success: bool,
+    message: String,
+    fields: Vec<String>,
+    range: Range<usize>,
+}
+
+fn cases(text: &str) -> Vec<Case> {
+    let split = split::split(text);
+    let mut cases = Vec::new();
+    for range in split.documents {
+        let doc = &text[range.clone()];
+        let mut json = String::new();
+        for line in doc
+            .lines()
+            .skip_while(|l| l.starts_with("---") || l.trim().is_empty())
+        {
+            let Some(comment) = line.strip_prefix('#') else {
+                break;
+            };
+            json.push_str(comment);
+            json.push('\n');
+            if comment.trim_end() == " }" {
+                break;
+            }
+        }
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(&json) else {
+            continue;
+        };
+        let success = status["status"] == "Success";
+        let fields = status["details"]["causes"]
+            .as_array()
+            .map(|causes| {
+                causes
+                    .iter()
+                    .filter_map(|c| c["field"].as_str())
+                    .filter(|f| *f != "<nil>" && !f.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        cases.push(Case {
+            success,
+            message: status["message"].as_str().unwrap_or_default().to_string(),
+            fields,
+            range,
+        });
+    }
+    cases
+}
+
+#[test]
+fn kubectl_validate_parity() {
+    let dir = corpus().join("kubectl-validate/manifests");
+    let mut rows = Vec::new();
+    let (mut failure_total, mut failure_hit, mut success_total, mut success_clean) = (0, 0, 0, 0);
+    for file in yaml_files(&dir) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let errors = problems(&text);
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for (i, case) in cases(&text).into_iter().enumerate() {
+            // An unknown kind counts only where the apiserver complained about the kind; a
+            // custom resource's kind is unknown until workspace CRDs are loaded.
+            let about_kind = case.message.contains("not found in");
+            let in_doc: Vec<&Diagnostic> = errors
+                .iter()
+                .filter(|d| case.range.start <= d.range.start && d.range.end <= case.range.end)
+                .filter(|d| about_kind || d.code != "schema-unknown-kind")
+                .collect();
+            let doc_text = &text[case.range.clone()];
+            let rope = Rope::from_str(doc_text);
+            let tree = syntax::parse(&rope, 0..doc_text.len(), None);
+            let shifted =
+                |d: &Diagnostic| d.range.start - case.range.start..d.range.end - case.range.start;
+            let (verdict, ok) = if case.success {
+                success_total += 1;
+                let clean = !in_doc.iter().any(|d| d.severity == Severity::Error);
+                success_clean += usize::from(clean);
+                (if clean { "clean" } else { "FALSE POSITIVE" }, clean)
+            } else {
+                failure_total += 1;
+                let hit = if case.fields.is_empty() {
+                    !in_doc.is_empty()
+                } else {
+                    case.fields.iter().any(|field| {
+                        let path = KeyPath::parse(field);
+                        [RangeTarget::Key, RangeTarget::Value].iter().any(|target| {
+                            let Some(want) = range_of(&tree, doc_text, &path, *target) else {
+                                return false;
+                            };
+                            in_doc.iter().any(|d| {
+                                let r = shifted(d);
+                                r.start < want.end.max(want.start + 1)
+                                    && want.start < r.end.max(r.start + 1)
+                            })
+                        })
+                    })
+                };
+                failure_hit += usize::from(hit);
+                (if hit { "flagged" } else { "missed" }, hit)
+            };
+            let got: Vec<String> = in_doc.iter().map(|d| d.message.clone()).collect();
+            rows.push(format!(
+                "{:<6} {:<48} #{i} {:<15} expected {:?} got {:?}",
+                if ok { "ok" } else { "--" },
+                name,
+                verdict,
+                case.fields,
+                got
+            ));
+        }
+    }
+    println!("kubectl-validate parity:");
+    for row in &rows {
+        println!("  {row}");
+    }
+    println!(
+        "Failure cases flagged on the expected field: {failure_hit}/{failure_total}; Success cases clean: {success_clean}/{success_total}"
+    );
+    // The counts as of this commit: raise them as validation improves, never lower them.
+    assert!(
+        failure_hit >= FAILURES_FLAGGED,
+        "regression: {failure_hit} < {FAILURES_FLAGGED}"
+    );
+    assert_eq!(
+        success_clean, success_total,
+        "a Success case got a schema error"
+    );
+}
+
+const FAILURES_FLAGGED: usize = 12;
