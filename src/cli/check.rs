@@ -20,6 +20,28 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also dry-run every Kubernetes document against the cluster (server-side apply with
+    /// `dryRun=All`) and diff it with the live object. Exits like `kubectl diff`: 0 no
+    /// difference, 1 differences, 2 errors.
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// Kubeconfig context for `--cluster` (default: the current-context).
+    #[arg(long, requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Kubeconfig path(s) for `--cluster` (default: KUBECONFIG, else ~/.kube/config).
+    #[arg(long, requires = "cluster")]
+    pub kubeconfig: Option<String>,
+
+    /// Namespace of objects without one, for `--cluster` (default: the context's).
+    #[arg(long, short = 'n', requires = "cluster")]
+    pub namespace: Option<String>,
+
+    /// Timeout of each cluster request, in milliseconds.
+    #[arg(long, default_value_t = 5000, requires = "cluster")]
+    pub request_timeout_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -31,7 +53,7 @@ pub enum Format {
 }
 
 /// One printed diagnostic; lines and columns are 1-based, columns count characters.
-#[derive(Serialize, Debug, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
     pub path: String,
     pub line: usize,
@@ -48,18 +70,43 @@ pub struct Reported {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
+    let mut texts = Vec::new();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
-            Ok(bytes) => reported.extend(check_bytes(&display(&input), &bytes)),
+            Ok(bytes) => {
+                reported.extend(check_bytes(&display(&input), &bytes));
+                if args.cluster {
+                    texts.push((display(&input), bytes));
+                }
+            }
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
                 io_errors += 1;
             }
         }
     }
+    let cluster = args.cluster.then(|| cluster_reports(args, &texts));
+    if let Some(Ok((more, _))) = &cluster {
+        reported.extend(more.iter().cloned());
+    }
     if let Err(error) = print(&reported, args.format) {
         eprintln!("kube-lsp: cannot write the report: {error}");
         return ExitCode::from(2);
+    }
+    if let Some(cluster) = cluster {
+        // Like `kubectl diff`: 0 no difference, 1 differences, >1 an error.
+        let errors = reported
+            .iter()
+            .any(|r| r.severity == Severity::Error.as_str());
+        return match cluster {
+            Err(error) => {
+                eprintln!("kube-lsp: {error}");
+                ExitCode::from(2)
+            }
+            Ok(_) if io_errors > 0 || errors => ExitCode::from(2),
+            Ok((_, differences)) if differences > 0 => ExitCode::from(1),
+            Ok(_) => ExitCode::SUCCESS,
+        };
     }
     if io_errors > 0 {
         ExitCode::from(2)
@@ -71,6 +118,53 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Dry-run and diff of every Kubernetes document of the texts: the diagnostics, and how many
+/// objects differ from the live cluster (creations included). `Err`: the cluster is unusable.
+fn cluster_reports(
+    args: &CheckArgs,
+    texts: &[(String, Vec<u8>)],
+) -> Result<(Vec<Reported>, usize), crate::cluster::ClusterError> {
+    use crate::cluster::{ClusterSettings, check, connection::Connection};
+    use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
+    let settings = ClusterSettings {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::cluster::ClusterError::Other(e.to_string()))?;
+    runtime.block_on(async {
+        let connection = Connection::connect(&settings).await?;
+        let (mut reported, mut differences) = (Vec::new(), 0);
+        for (path, bytes) in texts {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                continue;
+            };
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let rope = Rope::from_str(text);
+            for document in check::check_text(&connection, text).await? {
+                let input = DocumentInput {
+                    text: &text[document.range.clone()],
+                    offset: document.range.start,
+                    manifest: &document.manifest,
+                };
+                let diagnostics = cd::diagnostics(&input, &document.result, true);
+                if diagnostics
+                    .iter()
+                    .any(|d| matches!(d.code, cd::DIFF_CREATE | cd::DIFF_SUMMARY))
+                {
+                    differences += 1;
+                }
+                reported.extend(diagnostics.iter().map(|d| report(path, &rope, d)));
+            }
+        }
+        Ok((reported, differences))
+    })
 }
 
 /// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.

@@ -6,6 +6,7 @@
 //! [`dry_run`], and it always carries `dryRun=All` (a test reads the apiserver's audit log to
 //! prove it).
 
+pub mod check;
 pub mod connection;
 pub mod diff;
 pub mod dry_run;

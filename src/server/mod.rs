@@ -7,6 +7,7 @@
 //! Robustness: every computation runs under `catch_unwind`; a panic becomes a logged error (and,
 //! for requests, an internal error response) and the document is rebuilt from its text.
 
+mod cluster;
 mod convert;
 mod framing;
 mod store;
@@ -14,23 +15,31 @@ mod store;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::text::PositionEncoding;
+use cluster::{ClusterWork, Trigger};
 use store::Store;
 
 pub struct Backend {
     client: Client,
     store: Arc<Store>,
+    /// Background dry-run and diff against the cluster (`server/cluster.rs`).
+    cluster: Arc<ClusterWork>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
 pub async fn run_stdio() {
-    let builder = LspService::build(|client| Backend {
-        client,
-        store: Arc::new(Store::default()),
+    let builder = LspService::build(|client| {
+        let store = Arc::new(Store::default());
+        Backend {
+            cluster: ClusterWork::new(client.clone(), store.clone()),
+            client,
+            store,
+        }
     });
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
@@ -70,7 +79,8 @@ fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
 impl Backend {
     async fn publish(&self, uri: Uri) {
         let published = guarded("diagnostics", || self.store.diagnostics(&uri));
-        if let Ok(Some((diagnostics, version))) = published {
+        if let Ok(Some((mut diagnostics, version))) = published {
+            diagnostics.extend(self.cluster.current(&uri, version));
             self.client
                 .publish_diagnostics(uri, diagnostics, Some(version))
                 .await;
@@ -91,6 +101,11 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = negotiate_encoding(&params);
+        if let Some(options) = &params.initialization_options {
+            self.cluster
+                .configure(cluster::Settings::from_json(options))
+                .await;
+        }
         self.store.set_encoding(encoding);
         tracing::info!(
             "initialize: client {:?}, position encoding {encoding:?}",
@@ -112,6 +127,13 @@ impl LanguageServer for Backend {
                 )),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![
+                        cluster::SHOW_DIFF.to_string(),
+                        cluster::REFRESH_CLUSTER.to_string(),
+                    ],
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             server_info: Some(ServerInfo {
@@ -133,7 +155,8 @@ impl LanguageServer for Backend {
                 .open(document.uri.clone(), &document.text, document.version)
         });
         if opened.is_ok() {
-            self.publish(document.uri).await;
+            self.publish(document.uri.clone()).await;
+            self.cluster.schedule(document.uri, Trigger::Open);
         }
     }
 
@@ -146,14 +169,48 @@ impl LanguageServer for Backend {
         if changed.is_err() {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
-        self.publish(uri).await;
+        self.publish(uri.clone()).await;
+        self.cluster.schedule(uri, Trigger::Change);
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.cluster
+            .schedule(params.text_document.uri, Trigger::Save);
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let mut settings = params.settings;
+        if settings.is_null() || settings.get("kube-lsp").is_some_and(Value::is_null) {
+            // Pull model: ask the client for the section.
+            let item = ConfigurationItem {
+                scope_uri: None,
+                section: Some("kube-lsp".to_string()),
+            };
+            match self.client.configuration(vec![item]).await {
+                Ok(mut values) if !values.is_empty() => settings = values.remove(0),
+                _ => return,
+            }
+        }
+        self.cluster
+            .configure(cluster::Settings::from_json(&settings))
+            .await;
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        match params.command.as_str() {
+            cluster::SHOW_DIFF => self.cluster.show_diff(&params.arguments).await,
+            cluster::REFRESH_CLUSTER => {
+                self.cluster.refresh().await;
+                Ok(None)
+            }
+            other => Err(Error::invalid_params(format!("unknown command {other}"))),
+        }
+    }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.store.close(&uri);
+        self.cluster.forget(&uri);
         // Clear what the editor shows for a file that is no longer open.
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

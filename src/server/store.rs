@@ -153,3 +153,54 @@ impl Store {
         Some(folds.into_iter().map(convert::fold).collect())
     }
 }
+
+/// What the background cluster work (`server/cluster.rs`) needs: a snapshot of a version's text,
+/// and the conversion of its byte-range diagnostics while that version is still current.
+impl Store {
+    /// The text and version of an open document.
+    pub fn snapshot(&self, uri: &Uri) -> Option<(String, i32)> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        Some((document.text.rope().to_string(), document.text.version()))
+    }
+
+    /// The current version of an open document.
+    pub fn snapshot_version(&self, uri: &Uri) -> Option<i32> {
+        let document = self.get(uri)?;
+        let version = lock(&document).text.version();
+        Some(version)
+    }
+
+    /// Converts diagnostics computed for `version`; `None` when the document is closed or at
+    /// another version.
+    pub fn convert_for_version(
+        &self,
+        uri: &Uri,
+        version: i32,
+        diagnostics: &[crate::yaml::lint::Diagnostic],
+    ) -> Option<Vec<lsp::Diagnostic>> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        if document.text.version() != version {
+            return None;
+        }
+        let encoding = self.encoding();
+        Some(
+            diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(&document.text, d, encoding))
+                .collect(),
+        )
+    }
+
+    /// The byte offset of a client position in an open document.
+    pub fn offset_in(&self, uri: &Uri, position: lsp::Position) -> Option<usize> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        Some(
+            document
+                .text
+                .offset(convert::position(position), self.encoding()),
+        )
+    }
+}

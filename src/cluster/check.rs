@@ -1,0 +1,92 @@
+//! Dry-run and diff of every Kubernetes document of a file's text (the server's background work
+//! and `kube-lsp check --cluster`).
+
+use std::ops::Range;
+
+use serde_json::Value;
+
+use super::ClusterError;
+use super::connection::Connection;
+use super::dry_run::{DryRun, dry_run};
+use crate::yaml::split;
+use crate::yaml::value::{Limits, document_to_json};
+
+/// One document that was dry-run.
+#[derive(Clone, Debug)]
+pub struct CheckedDocument {
+    /// The document's byte range in the file.
+    pub range: Range<usize>,
+    pub manifest: Value,
+    pub result: DryRun,
+}
+
+/// The documents of `text` worth sending: valid YAML mappings with `apiVersion` and `kind`, and
+/// no template markers (`{{`), each with its range and JSON.
+pub fn kubernetes_documents(text: &str) -> Vec<(Range<usize>, Value)> {
+    let mut found = Vec::new();
+    for range in split::split(text).documents {
+        let Some(document) = text.get(range.clone()) else {
+            continue;
+        };
+        if document.contains("{{") {
+            continue;
+        }
+        let Ok(Some(manifest)) = document_to_json(document, &Limits::default()) else {
+            continue;
+        };
+        let has = |key: &str| {
+            manifest
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
+        if has("apiVersion") && has("kind") {
+            found.push((range, manifest));
+        }
+    }
+    found
+}
+
+/// Dry-runs every Kubernetes document of `text`, one after the other. Stops at the first
+/// connection-level error (the cluster is unreachable: no use trying the others).
+pub async fn check_text(
+    connection: &Connection,
+    text: &str,
+) -> Result<Vec<CheckedDocument>, ClusterError> {
+    check_documents(connection, kubernetes_documents(text)).await
+}
+
+/// [`check_text`] for documents found by [`kubernetes_documents`].
+pub async fn check_documents(
+    connection: &Connection,
+    documents: Vec<(Range<usize>, Value)>,
+) -> Result<Vec<CheckedDocument>, ClusterError> {
+    let mut checked = Vec::new();
+    for (range, manifest) in documents {
+        match dry_run(connection, &manifest).await {
+            Ok(result) => checked.push(CheckedDocument {
+                range,
+                manifest,
+                result,
+            }),
+            Err(error) if error.is_connection() => return Err(error),
+            Err(error) => tracing::warn!("dry-run of the document at {range:?}: {error}"),
+        }
+    }
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kubernetes_documents_without_templates() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\nfoo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n---\n[broken\n---\napiVersion: v1\nkind: Service\n";
+        let found = kubernetes_documents(text);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].1["kind"], "Pod");
+        assert_eq!(found[1].1["kind"], "Service");
+        assert!(text[found[1].0.clone()].contains("apiVersion: v1\nkind: Service"));
+    }
+}

@@ -1,0 +1,478 @@
+//! The server's cluster work: settings (section `kube-lsp`), per-file background dry-run + diff
+//! (debounced, cancelled by newer edits, never published for a stale version), the
+//! `kube-lsp/status` notification and the `kube-lsp.showDiff` / `kube-lsp.refreshCluster`
+//! commands.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tower_lsp_server::Client;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
+
+use super::store::Store;
+use crate::cluster::check::{CheckedDocument, check_documents, kubernetes_documents};
+use crate::cluster::connection::Connection;
+use crate::cluster::{ClusterError, ClusterSettings};
+use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
+use crate::yaml::lint::Diagnostic;
+
+pub const SHOW_DIFF: &str = "kube-lsp.showDiff";
+pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";
+
+/// Files larger than this are not dry-run (finding their documents alone would take seconds).
+const MAX_FILE: usize = 8 << 20;
+
+/// When dry-runs run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DryRunMode {
+    OnChange,
+    OnSave,
+    Off,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub cluster: ClusterSettings,
+    pub dry_run: DryRunMode,
+    pub diff: bool,
+    pub debounce: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            cluster: ClusterSettings::default(),
+            dry_run: DryRunMode::OnSave,
+            diff: true,
+            debounce: Duration::from_millis(500),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `{"kube-lsp": {...}}` or the section itself; unknown or missing keys keep defaults.
+    pub fn from_json(value: &Value) -> Settings {
+        let section = value.get("kube-lsp").unwrap_or(value);
+        let mut settings = Settings::default();
+        let text = |key: &str| {
+            section
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        settings.cluster.kubeconfig = text("kubeconfig");
+        settings.cluster.context = text("context");
+        settings.cluster.namespace = text("namespace");
+        if let Some(ms) = section.get("requestTimeoutMs").and_then(Value::as_u64) {
+            settings.cluster.request_timeout = Duration::from_millis(ms.clamp(100, 600_000));
+        }
+        settings.dry_run = match text("dryRun").as_deref() {
+            Some("onChange") => DryRunMode::OnChange,
+            Some("off") => DryRunMode::Off,
+            _ => DryRunMode::OnSave,
+        };
+        if let Some(diff) = section.get("diff").and_then(Value::as_bool) {
+            settings.diff = diff;
+        }
+        if let Some(ms) = section.get("debounceMs").and_then(Value::as_u64) {
+            settings.debounce = Duration::from_millis(ms.min(60_000));
+        }
+        settings
+    }
+}
+
+/// A cheap first look: a file without `apiVersion` and `kind` keys, or too big, is not checked
+/// (and never makes kube-lsp talk to a cluster).
+fn might_hold_manifests(text: &str) -> bool {
+    if text.len() > MAX_FILE {
+        tracing::debug!("not dry-run: the file is larger than {MAX_FILE} bytes");
+        return false;
+    }
+    text.contains("apiVersion") && text.contains("kind")
+}
+
+/// What started a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Open,
+    Change,
+    Save,
+    Refresh,
+}
+
+/// `kube-lsp/status`: whether the cluster of the current context answers.
+enum StatusNotification {}
+
+impl Notification for StatusNotification {
+    type Params = Value;
+    const METHOD: &'static str = "kube-lsp/status";
+}
+
+struct FileResult {
+    version: i32,
+    diagnostics: Vec<Diagnostic>,
+    documents: Vec<CheckedDocument>,
+}
+
+#[derive(Default)]
+struct ContextState {
+    reachable: Option<bool>,
+    warned: bool,
+}
+
+pub struct ClusterWork {
+    client: Client,
+    store: Arc<Store>,
+    settings: Mutex<Settings>,
+    connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    results: Mutex<HashMap<Uri, FileResult>>,
+    tasks: Mutex<HashMap<Uri, JoinHandle<()>>>,
+    contexts: Mutex<HashMap<String, ContextState>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ClusterWork {
+    pub fn new(client: Client, store: Arc<Store>) -> Arc<ClusterWork> {
+        Arc::new(ClusterWork {
+            client,
+            store,
+            settings: Mutex::new(Settings::default()),
+            connection: tokio::sync::Mutex::new(None),
+            results: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(HashMap::new()),
+            contexts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// New settings; when they changed, forget the connection and check every open file again.
+    pub async fn configure(self: &Arc<Self>, settings: Settings) {
+        let changed = {
+            let mut current = lock(&self.settings);
+            let changed = *current != settings;
+            *current = settings;
+            changed
+        };
+        if changed {
+            tracing::info!("cluster settings: {:?}", self.settings());
+            self.refresh().await;
+        }
+    }
+
+    /// Drops the connection and caches and re-checks every file that has been checked or opened.
+    pub async fn refresh(self: &Arc<Self>) {
+        *self.connection.lock().await = None;
+        lock(&self.contexts).clear();
+        let uris: Vec<Uri> = {
+            let mut uris: Vec<Uri> = lock(&self.results).keys().cloned().collect();
+            uris.extend(lock(&self.tasks).keys().cloned());
+            uris.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            uris.dedup();
+            uris
+        };
+        for uri in uris {
+            self.schedule(uri, Trigger::Refresh);
+        }
+    }
+
+    /// Starts (or restarts) the background check of a file, as the settings say for `trigger`.
+    pub fn schedule(self: &Arc<Self>, uri: Uri, trigger: Trigger) {
+        let settings = self.settings();
+        let run = match (settings.dry_run, trigger) {
+            (DryRunMode::Off, _) => false,
+            (DryRunMode::OnSave, Trigger::Change) => false,
+            _ => true,
+        };
+        let mut tasks = lock(&self.tasks);
+        if let Some(previous) = tasks.remove(&uri) {
+            previous.abort();
+        }
+        if !run {
+            return;
+        }
+        let delay = if trigger == Trigger::Change {
+            settings.debounce
+        } else {
+            Duration::ZERO
+        };
+        let work = self.clone();
+        let task_uri = uri.clone();
+        tasks.insert(
+            uri,
+            tokio::spawn(async move { work.run(task_uri, delay).await }),
+        );
+    }
+
+    /// A closed file: cancel its work and forget its results.
+    pub fn forget(&self, uri: &Uri) {
+        if let Some(task) = lock(&self.tasks).remove(uri) {
+            task.abort();
+        }
+        lock(&self.results).remove(uri);
+    }
+
+    async fn connection(&self) -> std::result::Result<Arc<Connection>, ClusterError> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = slot.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = Arc::new(Connection::connect(&self.settings().cluster).await?);
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    async fn check(
+        &self,
+        text: &Arc<str>,
+    ) -> std::result::Result<(String, Vec<CheckedDocument>), (String, ClusterError)> {
+        let fallback = self
+            .settings()
+            .cluster
+            .context
+            .unwrap_or_else(|| "(current-context)".into());
+        let connection = self.connection().await.map_err(|e| (fallback, e))?;
+        // Finding and converting the documents is CPU work: keep it off the async workers.
+        let scan = text.clone();
+        let found = tokio::task::spawn_blocking(move || kubernetes_documents(&scan))
+            .await
+            .unwrap_or_default();
+        let documents = check_documents(&connection, found)
+            .await
+            .map_err(|e| (connection.context.clone(), e))?;
+        self.set_reachable(
+            &connection.context,
+            true,
+            format!("connected to {}", connection.server),
+        )
+        .await;
+        Ok((connection.context.clone(), documents))
+    }
+
+    async fn run(self: Arc<Self>, uri: Uri, delay: Duration) {
+        tokio::time::sleep(delay).await;
+        let mut backoff = Duration::from_secs(2);
+        let mut cleared = false;
+        loop {
+            let Some((text, version)) = self.store.snapshot(&uri) else {
+                return;
+            };
+            if !might_hold_manifests(&text) {
+                lock(&self.results).remove(&uri);
+                return;
+            }
+            let text: Arc<str> = Arc::from(text);
+            let with_diff = self.settings().diff;
+            match self.check(&text).await {
+                Ok((_, documents)) => {
+                    let diagnostics = documents
+                        .iter()
+                        .flat_map(|d| {
+                            let input = DocumentInput {
+                                text: &text[d.range.clone()],
+                                offset: d.range.start,
+                                manifest: &d.manifest,
+                            };
+                            cd::diagnostics(&input, &d.result, with_diff)
+                        })
+                        .collect();
+                    self.finish(
+                        &uri,
+                        FileResult {
+                            version,
+                            diagnostics,
+                            documents,
+                        },
+                    )
+                    .await;
+                    return;
+                }
+                Err((context, error)) => {
+                    self.set_reachable(&context, false, error.to_string()).await;
+                    if !cleared {
+                        // Drop cluster diagnostics of an earlier version, once.
+                        self.finish(
+                            &uri,
+                            FileResult {
+                                version,
+                                diagnostics: Vec::new(),
+                                documents: Vec::new(),
+                            },
+                        )
+                        .await;
+                        cleared = true;
+                    }
+                    if matches!(error, ClusterError::Config(_)) {
+                        return; // nothing to retry until the settings change
+                    }
+                    // Try again later: the cluster may come back. A newer edit aborts this task.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                    *self.connection.lock().await = None;
+                }
+            }
+        }
+    }
+
+    /// Stores a result and publishes it, unless the file moved on meanwhile.
+    async fn finish(&self, uri: &Uri, result: FileResult) {
+        if self.store.snapshot_version(uri) != Some(result.version) {
+            return;
+        }
+        lock(&self.results).insert(uri.clone(), result);
+        self.publish(uri).await;
+    }
+
+    /// Publishes the file's diagnostics: the store's and the cluster's for the same version.
+    async fn publish(&self, uri: &Uri) {
+        let published = super::guarded("diagnostics", || self.store.diagnostics(uri));
+        if let Ok(Some((mut diagnostics, version))) = published {
+            diagnostics.extend(self.current(uri, version));
+            self.client
+                .publish_diagnostics(uri.clone(), diagnostics, Some(version))
+                .await;
+        }
+    }
+
+    /// The cluster diagnostics of `version` of the file (none when they are for another version).
+    pub fn current(&self, uri: &Uri, version: i32) -> Vec<lsp::Diagnostic> {
+        let results = lock(&self.results);
+        match results.get(uri) {
+            Some(result) if result.version == version && !result.diagnostics.is_empty() => self
+                .store
+                .convert_for_version(uri, version, &result.diagnostics)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    async fn set_reachable(&self, context: &str, reachable: bool, message: String) {
+        let (notify, warn) = {
+            let mut contexts = lock(&self.contexts);
+            let state = contexts.entry(context.to_string()).or_default();
+            let notify = state.reachable != Some(reachable);
+            state.reachable = Some(reachable);
+            let warn = !reachable && !state.warned;
+            if warn {
+                state.warned = true;
+            }
+            (notify, warn)
+        };
+        if notify {
+            if reachable {
+                tracing::info!("cluster context {context}: {message}");
+            } else {
+                tracing::warn!("cluster context {context}: {message}");
+            }
+            self.client
+                .send_notification::<StatusNotification>(
+                    json!({"context": context, "reachable": reachable, "message": message}),
+                )
+                .await;
+        }
+        if warn {
+            self.client
+                .show_message(
+                    MessageType::WARNING,
+                    format!("kube-lsp: no cluster dry-run or diff (context {context}): {message}"),
+                )
+                .await;
+        }
+    }
+
+    /// `kube-lsp.showDiff` with `[uri]` or `[{uri, position}]`.
+    pub async fn show_diff(&self, arguments: &[Value]) -> Result<Option<Value>> {
+        let argument = arguments.first().cloned().unwrap_or(Value::Null);
+        let (uri_text, position) = match &argument {
+            Value::String(uri) => (uri.clone(), None),
+            Value::Object(map) => (
+                map.get("uri")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                map.get("position")
+                    .and_then(|p| serde_json::from_value::<lsp::Position>(p.clone()).ok()),
+            ),
+            _ => (String::new(), None),
+        };
+        let uri: Uri = uri_text.parse().map_err(|_| {
+            Error::invalid_params(format!(
+                "{SHOW_DIFF}: expected [uri] or [{{uri, position}}]"
+            ))
+        })?;
+        let Some((text, version)) = self.store.snapshot(&uri) else {
+            return Err(Error::invalid_params(format!(
+                "{SHOW_DIFF}: {} is not open",
+                uri.as_str()
+            )));
+        };
+        let offset = position
+            .map(|p| self.store.offset_in(&uri, p))
+            .unwrap_or(None);
+        let fresh = {
+            let results = lock(&self.results);
+            results
+                .get(&uri)
+                .filter(|r| r.version == version)
+                .map(|r| r.documents.clone())
+        };
+        let documents = match fresh {
+            Some(documents) => documents,
+            None => match self.check(&Arc::from(text)).await {
+                Ok((_, documents)) => documents,
+                Err((context, error)) => {
+                    self.set_reachable(&context, false, error.to_string()).await;
+                    return Err(Error {
+                        code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(1),
+                        message: format!("{SHOW_DIFF}: {error}").into(),
+                        data: None,
+                    });
+                }
+            },
+        };
+        let chosen = match offset {
+            Some(offset) => documents
+                .iter()
+                .find(|d| d.range.contains(&offset) || d.range.end == offset),
+            None => documents
+                .iter()
+                .find(|d| cd::diff_view(&d.result).is_some()),
+        };
+        Ok(chosen
+            .and_then(|d| cd::diff_view(&d.result))
+            .map(|view| serde_json::to_value(view).unwrap_or(Value::Null)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_from_either_shape() {
+        let s = Settings::from_json(
+            &json!({"kube-lsp": {"context": "admin", "dryRun": "onChange", "diff": false, "debounceMs": 100, "requestTimeoutMs": 2000}}),
+        );
+        assert_eq!(s.cluster.context.as_deref(), Some("admin"));
+        assert_eq!(s.dry_run, DryRunMode::OnChange);
+        assert!(!s.diff);
+        assert_eq!(s.debounce, Duration::from_millis(100));
+        assert_eq!(s.cluster.request_timeout, Duration::from_millis(2000));
+        let s = Settings::from_json(&json!({"kubeconfig": "/x", "dryRun": "bogus"}));
+        assert_eq!(s.cluster.kubeconfig.as_deref(), Some("/x"));
+        assert_eq!(s.dry_run, DryRunMode::OnSave);
+        assert_eq!(Settings::from_json(&Value::Null), Settings::default());
+    }
+}
