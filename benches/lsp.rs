@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lsp_client::{LspClient, LspError, ServerStderr, default_server_request_answer, file_uri, peak_rss_kib};
+use lsp_client::{
+    LspClient, LspError, ServerStderr, default_server_request_answer, file_uri, peak_rss_kib,
+};
 use serde_json::{Value, json};
 
 const GENERATED_TARGET_BYTES: usize = 10 * 1024 * 1024;
@@ -71,9 +73,18 @@ fn run(options: &Options) -> Result<(), String> {
     let mut results = Vec::new();
     for workload in &workloads {
         for server in &servers {
-            eprintln!("== {} on {} ({} lines)", server.name, workload.name, workload.text.lines().count());
+            eprintln!(
+                "== {} on {} ({} lines)",
+                server.name,
+                workload.name,
+                workload.text.lines().count()
+            );
             let measurements = measure(server, workload, options);
-            results.push(RunResult { server: server.name.clone(), workload: workload.name.clone(), measurements });
+            results.push(RunResult {
+                server: server.name.clone(),
+                workload: workload.name.clone(),
+                measurements,
+            });
         }
     }
     let table = results_table(&results, &servers, &workloads);
@@ -82,7 +93,8 @@ fn run(options: &Options) -> Result<(), String> {
         std::fs::write(path, &table).map_err(|err| format!("writing {}: {err}", path.display()))?;
     }
     if let Some(path) = &options.json {
-        let text = serde_json::to_string_pretty(&results_json(&results)).expect("JSON values serialize");
+        let text =
+            serde_json::to_string_pretty(&results_json(&results)).expect("JSON values serialize");
         std::fs::write(path, text).map_err(|err| format!("writing {}: {err}", path.display()))?;
     }
     Ok(())
@@ -109,7 +121,10 @@ impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         let bench_dir = bench_dir();
         let mut options = Options {
-            kube_lsp: option_env!("CARGO_BIN_EXE_kube-lsp").map_or_else(|| repo_root().join("target/release/kube-lsp"), PathBuf::from),
+            kube_lsp: option_env!("CARGO_BIN_EXE_kube-lsp").map_or_else(
+                || repo_root().join("target/release/kube-lsp"),
+                PathBuf::from,
+            ),
             yaml_ls: bench_dir.join("node_modules/.bin/yaml-language-server"),
             schema: bench_dir.join(format!("kubernetes-{KUBERNETES_SCHEMA_VERSION}.json")),
             servers: vec!["kube-lsp".into(), "yaml-ls".into()],
@@ -133,8 +148,13 @@ impl Options {
                 "--workloads" => options.workloads = split_list(&value()?),
                 "--edits" => options.edits = parse_count(&arg, &value()?)?.next_multiple_of(2),
                 "--requests" => options.requests = parse_count(&arg, &value()?)?,
-                "--timeout" => options.timeout = Duration::from_secs(parse_count(&arg, &value()?)? as u64),
-                "--series-budget" => options.series_budget = Duration::from_secs(parse_count(&arg, &value()?)? as u64),
+                "--timeout" => {
+                    options.timeout = Duration::from_secs(parse_count(&arg, &value()?)? as u64)
+                }
+                "--series-budget" => {
+                    options.series_budget =
+                        Duration::from_secs(parse_count(&arg, &value()?)? as u64)
+                }
                 "--markdown" => options.markdown = Some(value()?.into()),
                 "--json" => options.json = Some(value()?.into()),
                 "--server-stderr" => options.show_server_stderr = true,
@@ -147,11 +167,18 @@ impl Options {
 }
 
 fn split_list(value: &str) -> Vec<String> {
-    value.split(',').map(str::trim).filter(|item| !item.is_empty()).map(String::from).collect()
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn parse_count(option: &str, value: &str) -> Result<usize, String> {
-    value.parse().map_err(|_| format!("{option} expects a number, got {value:?}"))
+    value
+        .parse()
+        .map_err(|_| format!("{option} expects a number, got {value:?}"))
 }
 
 fn repo_root() -> PathBuf {
@@ -163,7 +190,9 @@ fn bench_dir() -> PathBuf {
 }
 
 fn corpus_dir() -> PathBuf {
-    std::env::var_os("KUBE_LSP_CORPUS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/corpus"))
+    std::env::var_os("KUBE_LSP_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
 
 // ---------------------------------------------------------------- workloads
@@ -188,10 +217,20 @@ fn prepare_workloads(options: &Options) -> Result<Vec<Workload>, String> {
                 "generated" => generate_large_file(&corpus.join("real/microservices-demo.yaml"))?,
                 other => return Err(format!("unknown workload {other}")),
             };
-            let text = std::fs::read_to_string(&path).map_err(|err| format!("reading {}: {err}", path.display()))?;
-            let edit_line = pick_edit_line(&text).ok_or(format!("no editable mapping value in {}", path.display()))?;
-            let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(name.clone());
-            Ok(Workload { name: label, path, text, edit_line })
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| format!("reading {}: {err}", path.display()))?;
+            let edit_line = pick_edit_line(&text)
+                .ok_or(format!("no editable mapping value in {}", path.display()))?;
+            let label = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(name.clone());
+            Ok(Workload {
+                name: label,
+                path,
+                text,
+                edit_line,
+            })
         })
         .collect()
 }
@@ -200,8 +239,12 @@ fn prepare_workloads(options: &Options) -> Result<Vec<Workload>, String> {
 /// documents, each copy's `metadata.name` suffixed with its copy number, until
 /// the file reaches 10 MiB. Deterministic, and valid Kubernetes YAML.
 fn generate_large_file(source: &Path) -> Result<PathBuf, String> {
-    let text = std::fs::read_to_string(source).map_err(|err| format!("reading {}: {err}", source.display()))?;
-    let documents: Vec<&str> = text.split("\n---\n").filter(|doc| doc.contains("\nkind: ") || doc.starts_with("kind: ")).collect();
+    let text = std::fs::read_to_string(source)
+        .map_err(|err| format!("reading {}: {err}", source.display()))?;
+    let documents: Vec<&str> = text
+        .split("\n---\n")
+        .filter(|doc| doc.contains("\nkind: ") || doc.starts_with("kind: "))
+        .collect();
     if documents.is_empty() {
         return Err(format!("no documents in {}", source.display()));
     }
@@ -218,7 +261,8 @@ fn generate_large_file(source: &Path) -> Result<PathBuf, String> {
     let path = bench_dir().join("generated-10mb.yaml");
     std::fs::create_dir_all(bench_dir()).map_err(|err| err.to_string())?;
     if std::fs::read_to_string(&path).ok().as_deref() != Some(generated.as_str()) {
-        std::fs::write(&path, &generated).map_err(|err| format!("writing {}: {err}", path.display()))?;
+        std::fs::write(&path, &generated)
+            .map_err(|err| format!("writing {}: {err}", path.display()))?;
     }
     Ok(path)
 }
@@ -228,7 +272,10 @@ fn rename_metadata_name(document: &str, copy: usize) -> String {
     let mut in_metadata = false;
     let mut renamed = false;
     let lines = document.lines().map(|line| {
-        if !renamed && in_metadata && let Some(name) = line.strip_prefix("  name: ") {
+        if !renamed
+            && in_metadata
+            && let Some(name) = line.strip_prefix("  name: ")
+        {
             renamed = true;
             return format!("  name: {}-{copy}", name.trim());
         }
@@ -248,9 +295,20 @@ fn pick_edit_line(text: &str) -> Option<usize> {
     const FREE_TEXT_KEYS: &[&str] = &["description", "name", "image"];
     let lines: Vec<&str> = text.lines().collect();
     let middle = lines.len() / 2;
-    let editable = |index: &usize| is_plain_scalar_entry(lines[*index]) && !inside_block_scalar(&lines, *index);
-    let key_of = |index: usize| lines[index].trim_start().trim_start_matches("- ").split(':').next().unwrap_or_default();
-    let nearby: Vec<usize> = (middle..lines.len().min(middle + 500)).filter(editable).collect();
+    let editable = |index: &usize| {
+        is_plain_scalar_entry(lines[*index]) && !inside_block_scalar(&lines, *index)
+    };
+    let key_of = |index: usize| {
+        lines[index]
+            .trim_start()
+            .trim_start_matches("- ")
+            .split(':')
+            .next()
+            .unwrap_or_default()
+    };
+    let nearby: Vec<usize> = (middle..lines.len().min(middle + 500))
+        .filter(editable)
+        .collect();
     FREE_TEXT_KEYS
         .iter()
         .find_map(|key| nearby.iter().copied().find(|index| key_of(*index) == *key))
@@ -259,9 +317,15 @@ fn pick_edit_line(text: &str) -> Option<usize> {
 
 fn is_plain_scalar_entry(line: &str) -> bool {
     let entry = line.trim_start().trim_start_matches("- ");
-    let Some((key, value)) = entry.split_once(": ") else { return false };
-    let key_is_plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
-    let value_is_plain = value.starts_with(|c: char| c.is_ascii_alphanumeric()) && !value.contains(" #");
+    let Some((key, value)) = entry.split_once(": ") else {
+        return false;
+    };
+    let key_is_plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+    let value_is_plain =
+        value.starts_with(|c: char| c.is_ascii_alphanumeric()) && !value.contains(" #");
     key_is_plain && value_is_plain
 }
 
@@ -276,7 +340,10 @@ fn inside_block_scalar(lines: &[&str], index: usize) -> bool {
         .find(|line| indent(line) < own_indent)
         .is_some_and(|parent| {
             let value = parent.trim_end();
-            value.ends_with('|') || value.ends_with('>') || value.ends_with("|-") || value.ends_with(">-")
+            value.ends_with('|')
+                || value.ends_with('>')
+                || value.ends_with("|-")
+                || value.ends_with(">-")
         })
 }
 
@@ -303,8 +370,12 @@ fn prepare_servers(options: &Options) -> Result<Vec<ServerSpec>, String> {
                 show_stderr: options.show_server_stderr,
             },
             "yaml-ls" => {
-                let schema = std::fs::read_to_string(&options.schema)
-                    .map_err(|err| format!("reading {} (run scripts/bench-setup): {err}", options.schema.display()))?;
+                let schema = std::fs::read_to_string(&options.schema).map_err(|err| {
+                    format!(
+                        "reading {} (run scripts/bench-setup): {err}",
+                        options.schema.display()
+                    )
+                })?;
                 ServerSpec {
                     name: "yaml-language-server".into(),
                     program: options.yaml_ls.clone(),
@@ -313,10 +384,18 @@ fn prepare_servers(options: &Options) -> Result<Vec<ServerSpec>, String> {
                     show_stderr: options.show_server_stderr,
                 }
             }
-            other => return Err(format!("unknown server {other} (expected kube-lsp or yaml-ls)")),
+            other => {
+                return Err(format!(
+                    "unknown server {other} (expected kube-lsp or yaml-ls)"
+                ));
+            }
         };
         if !spec.program.exists() {
-            return Err(format!("{} not found at {} (build it / run scripts/bench-setup)", spec.name, spec.program.display()));
+            return Err(format!(
+                "{} not found at {} (build it / run scripts/bench-setup)",
+                spec.name,
+                spec.program.display()
+            ));
         }
         servers.push(spec);
     }
@@ -358,14 +437,24 @@ struct Session {
 
 fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspError> {
     let args: Vec<&str> = server.args.iter().map(String::as_str).collect();
-    let stderr = if server.show_stderr { ServerStderr::Inherit } else { ServerStderr::Null };
+    let stderr = if server.show_stderr {
+        ServerStderr::Inherit
+    } else {
+        ServerStderr::Null
+    };
     let mut client = LspClient::spawn_with_stderr(&server.program, &args, stderr)?;
     client.set_request_timeout(timeout);
-    let settings = if server.yaml_ls_schema.is_some() { yaml_ls_settings() } else { json!({}) };
+    let settings = if server.yaml_ls_schema.is_some() {
+        yaml_ls_settings()
+    } else {
+        json!({})
+    };
     let schema = server.yaml_ls_schema.clone();
     client.set_server_request_handler(move |method, params| match (method, &schema) {
         // yaml-language-server asks the editor for http(s) schema contents.
-        ("vscode/content" | "custom/schema/content", Some(schema)) => Value::String(schema.to_string()),
+        ("vscode/content" | "custom/schema/content", Some(schema)) => {
+            Value::String(schema.to_string())
+        }
         _ => default_server_request_answer(method, params, &settings),
     });
     let root = file_uri(&bench_dir());
@@ -377,10 +466,16 @@ fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspE
     }))?;
     if server.yaml_ls_schema.is_some() {
         client.notify("yaml/registerContentRequest", Value::Null)?;
-        client.notify("workspace/didChangeConfiguration", json!({"settings": yaml_ls_settings()}))?;
+        client.notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": yaml_ls_settings()}),
+        )?;
     }
     let capabilities = result.get("capabilities").cloned().unwrap_or(Value::Null);
-    Ok(Session { client, capabilities })
+    Ok(Session {
+        client,
+        capabilities,
+    })
 }
 
 // ---------------------------------------------------------------- measuring
@@ -435,33 +530,64 @@ fn measure_into(
     workload: &Workload,
     options: &Options,
 ) -> Result<(), LspError> {
-    let Session { client, capabilities } = session.insert(start_session(server, options.timeout)?);
+    let Session {
+        client,
+        capabilities,
+    } = session.insert(start_session(server, options.timeout)?);
     measurements.warmup_diagnostics = warm_up(client, options.timeout)?;
     if measurements.warmup_diagnostics == 0 {
         eprintln!("   WARNING: no diagnostic for an unknown field: schema validation may be off");
     }
 
     let uri = file_uri(&workload.path);
-    let edit_line = workload.text.lines().nth(workload.edit_line).unwrap_or_default();
-    eprintln!("   editing line {}: {}", workload.edit_line + 1, edit_line.trim());
+    let edit_line = workload
+        .text
+        .lines()
+        .nth(workload.edit_line)
+        .unwrap_or_default();
+    eprintln!(
+        "   editing line {}: {}",
+        workload.edit_line + 1,
+        edit_line.trim()
+    );
     let started = Instant::now();
     client.did_open(&uri, "yaml", &workload.text, 1)?;
     let diagnostics = client.wait_for_diagnostics(&uri, Some(1), options.timeout)?;
     let open_ms = elapsed_ms(started);
     measurements.open_ms = Some(open_ms);
     measurements.open_diagnostics = Some(diagnostic_count(&diagnostics));
-    eprintln!("   didOpen → diagnostics: {open_ms:.1} ms ({} diagnostics)", diagnostic_count(&diagnostics));
+    eprintln!(
+        "   didOpen → diagnostics: {open_ms:.1} ms ({} diagnostics)",
+        diagnostic_count(&diagnostics)
+    );
 
     settle(client)?;
     measure_edits(client, &uri, workload, options, &mut measurements.edit_ms)?;
     let (line, character) = key_position(workload);
-    if capabilities.get("completionProvider").is_some_and(is_enabled) {
+    if capabilities
+        .get("completionProvider")
+        .is_some_and(is_enabled)
+    {
         let samples = measurements.completion_ms.insert(Vec::new());
-        measure_requests(client, "textDocument/completion", &uri, (line, character), options, samples)?;
+        measure_requests(
+            client,
+            "textDocument/completion",
+            &uri,
+            (line, character),
+            options,
+            samples,
+        )?;
     }
     if capabilities.get("hoverProvider").is_some_and(is_enabled) {
         let samples = measurements.hover_ms.insert(Vec::new());
-        measure_requests(client, "textDocument/hover", &uri, (line, character + 1), options, samples)?;
+        measure_requests(
+            client,
+            "textDocument/hover",
+            &uri,
+            (line, character + 1),
+            options,
+            samples,
+        )?;
     }
     Ok(())
 }
@@ -475,7 +601,10 @@ fn warm_up(client: &mut LspClient, timeout: Duration) -> Result<usize, LspError>
     client.did_close(&uri)?;
     settle(client)?;
     if let Some(first) = diagnostics.get("diagnostics").and_then(|all| all.get(0)) {
-        eprintln!("   warm-up (unknown field) flagged: {}", first.get("message").unwrap_or(&Value::Null));
+        eprintln!(
+            "   warm-up (unknown field) flagged: {}",
+            first.get("message").unwrap_or(&Value::Null)
+        );
     }
     Ok(diagnostic_count(&diagnostics))
 }
@@ -517,8 +646,14 @@ fn measure_edits(
         client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
         samples.push(elapsed_ms(started));
     }
-    let (p50, p95) = (percentile(samples, 50.0).unwrap_or(f64::NAN), percentile(samples, 95.0).unwrap_or(f64::NAN));
-    eprintln!("   edit → diagnostics ({} edits): p50 {p50:.1} ms, p95 {p95:.1} ms", samples.len());
+    let (p50, p95) = (
+        percentile(samples, 50.0).unwrap_or(f64::NAN),
+        percentile(samples, 95.0).unwrap_or(f64::NAN),
+    );
+    eprintln!(
+        "   edit → diagnostics ({} edits): p50 {p50:.1} ms, p95 {p95:.1} ms",
+        samples.len()
+    );
     Ok(())
 }
 
@@ -530,7 +665,8 @@ fn measure_requests(
     options: &Options,
     samples: &mut Vec<f64>,
 ) -> Result<(), LspError> {
-    let params = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    let params =
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
     let series_started = Instant::now();
     for _ in 0..options.requests {
         if over_budget(series_started, samples, options) {
@@ -542,8 +678,14 @@ fn measure_requests(
             Err(err) => return Err(err),
         }
     }
-    let (p50, p95) = (percentile(samples, 50.0).unwrap_or(f64::NAN), percentile(samples, 95.0).unwrap_or(f64::NAN));
-    eprintln!("   {method} ({} requests): p50 {p50:.1} ms, p95 {p95:.1} ms", samples.len());
+    let (p50, p95) = (
+        percentile(samples, 50.0).unwrap_or(f64::NAN),
+        percentile(samples, 95.0).unwrap_or(f64::NAN),
+    );
+    eprintln!(
+        "   {method} ({} requests): p50 {p50:.1} ms, p95 {p95:.1} ms",
+        samples.len()
+    );
     Ok(())
 }
 
@@ -554,7 +696,11 @@ fn over_budget(series_started: Instant, samples: &[f64], options: &Options) -> b
 
 /// Start of the key on the edit line: a key position inside a mapping.
 fn key_position(workload: &Workload) -> (usize, usize) {
-    let line = workload.text.lines().nth(workload.edit_line).unwrap_or_default();
+    let line = workload
+        .text
+        .lines()
+        .nth(workload.edit_line)
+        .unwrap_or_default();
     let indent = line.len() - line.trim_start().trim_start_matches("- ").len();
     (workload.edit_line, indent)
 }
@@ -572,7 +718,10 @@ fn utf16_len(text: &str) -> usize {
 }
 
 fn diagnostic_count(params: &Value) -> usize {
-    params.get("diagnostics").and_then(Value::as_array).map_or(0, Vec::len)
+    params
+        .get("diagnostics")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 fn elapsed_ms(started: Instant) -> f64 {
@@ -597,17 +746,61 @@ struct Metric {
 }
 
 const METRICS: &[Metric] = &[
-    Metric { label: "didOpen → diagnostics", unit: "ms", value: |m| m.open_ms },
-    Metric { label: "edit → diagnostics p50", unit: "ms", value: |m| percentile(&m.edit_ms, 50.0) },
-    Metric { label: "edit → diagnostics p95", unit: "ms", value: |m| percentile(&m.edit_ms, 95.0) },
-    Metric { label: "completion p50", unit: "ms", value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 50.0)) },
-    Metric { label: "completion p95", unit: "ms", value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 95.0)) },
-    Metric { label: "hover p50", unit: "ms", value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 50.0)) },
-    Metric { label: "hover p95", unit: "ms", value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 95.0)) },
-    Metric { label: "peak RSS", unit: "MiB", value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0) },
-    Metric { label: "diagnostics on open", unit: "count", value: |m| m.open_diagnostics.map(|n| n as f64) },
-    Metric { label: "edits measured", unit: "count", value: |m| Some(m.edit_ms.len() as f64) },
-    Metric { label: "completions measured", unit: "count", value: |m| m.completion_ms.as_ref().map(|s| s.len() as f64) },
+    Metric {
+        label: "didOpen → diagnostics",
+        unit: "ms",
+        value: |m| m.open_ms,
+    },
+    Metric {
+        label: "edit → diagnostics p50",
+        unit: "ms",
+        value: |m| percentile(&m.edit_ms, 50.0),
+    },
+    Metric {
+        label: "edit → diagnostics p95",
+        unit: "ms",
+        value: |m| percentile(&m.edit_ms, 95.0),
+    },
+    Metric {
+        label: "completion p50",
+        unit: "ms",
+        value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 50.0)),
+    },
+    Metric {
+        label: "completion p95",
+        unit: "ms",
+        value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 95.0)),
+    },
+    Metric {
+        label: "hover p50",
+        unit: "ms",
+        value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 50.0)),
+    },
+    Metric {
+        label: "hover p95",
+        unit: "ms",
+        value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 95.0)),
+    },
+    Metric {
+        label: "peak RSS",
+        unit: "MiB",
+        value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0),
+    },
+    Metric {
+        label: "diagnostics on open",
+        unit: "count",
+        value: |m| m.open_diagnostics.map(|n| n as f64),
+    },
+    Metric {
+        label: "edits measured",
+        unit: "count",
+        value: |m| Some(m.edit_ms.len() as f64),
+    },
+    Metric {
+        label: "completions measured",
+        unit: "count",
+        value: |m| m.completion_ms.as_ref().map(|s| s.len() as f64),
+    },
 ];
 
 /// Markdown table: one row per workload × metric, one column per server, and
@@ -618,13 +811,24 @@ fn results_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Wor
     for server in servers {
         let _ = write!(table, " {} |", server.name);
     }
-    table.push_str(if with_ratio { " ratio (yaml-ls / kube-lsp) |\n|---|---|" } else { "\n|---|---|" });
+    table.push_str(if with_ratio {
+        " ratio (yaml-ls / kube-lsp) |\n|---|---|"
+    } else {
+        "\n|---|---|"
+    });
     table.push_str(&"---:|".repeat(servers.len() + usize::from(with_ratio)));
     table.push('\n');
     for workload in workloads {
         for metric in METRICS {
-            let values: Vec<Cell> = servers.iter().map(|server| cell(results, &server.name, &workload.name, metric)).collect();
-            let _ = write!(table, "| {} | {} ({}) |", workload.name, metric.label, metric.unit);
+            let values: Vec<Cell> = servers
+                .iter()
+                .map(|server| cell(results, &server.name, &workload.name, metric))
+                .collect();
+            let _ = write!(
+                table,
+                "| {} | {} ({}) |",
+                workload.name, metric.label, metric.unit
+            );
             for value in &values {
                 let _ = write!(table, " {} |", value.text(metric.unit));
             }
@@ -636,7 +840,11 @@ fn results_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Wor
     }
     for run in results {
         if let Some(failure) = &run.measurements.failure {
-            let _ = write!(table, "\n{} on {}: stopped early: {failure}.\n", run.server, run.workload);
+            let _ = write!(
+                table,
+                "\n{} on {}: stopped early: {failure}.\n",
+                run.server, run.workload
+            );
         }
     }
     table
@@ -663,8 +871,12 @@ impl Cell {
 }
 
 fn cell(results: &[RunResult], server: &str, workload: &str, metric: &Metric) -> Cell {
-    let run = results.iter().find(|run| run.server == server && run.workload == workload);
-    let Some(measurements) = run.map(|run| &run.measurements) else { return Cell::Failed };
+    let run = results
+        .iter()
+        .find(|run| run.server == server && run.workload == workload);
+    let Some(measurements) = run.map(|run| &run.measurements) else {
+        return Cell::Failed;
+    };
     match ((metric.value)(measurements), &measurements.failure) {
         (Some(value), _) => Cell::Value(value),
         (None, None) => Cell::NotAvailable,

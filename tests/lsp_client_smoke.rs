@@ -16,7 +16,10 @@ struct FakeServer {
 
 impl FakeServer {
     fn new(test_name: &str, messages: &[Value]) -> FakeServer {
-        let dir = std::env::temp_dir().join(format!("lsp-client-smoke-{}-{test_name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "lsp-client-smoke-{}-{test_name}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let script: String = messages.iter().map(frame).collect();
         std::fs::write(dir.join("server-output"), script).unwrap();
@@ -26,7 +29,12 @@ impl FakeServer {
     fn spawn(&self) -> LspClient {
         let output = self.dir.join("server-output");
         let received = self.dir.join("received");
-        let args = ["-c", r#"cat "$0"; cat > "$1""#, output.to_str().unwrap(), received.to_str().unwrap()];
+        let args = [
+            "-c",
+            r#"cat "$0"; cat > "$1""#,
+            output.to_str().unwrap(),
+            received.to_str().unwrap(),
+        ];
         let mut client = LspClient::spawn(Path::new("/bin/sh"), &args).unwrap();
         client.set_request_timeout(Duration::from_secs(5));
         client
@@ -80,16 +88,21 @@ fn publish(uri: &str, version: Option<i64>, message: &str) -> Value {
 
 #[test]
 fn request_gets_its_response_and_keeps_notifications_for_later() {
-    let server = FakeServer::new("request", &[
-        json!({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": 3, "message": "hello"}}),
-        json!({"jsonrpc": "2.0", "id": 1, "result": {"capabilities": {"hoverProvider": true}}}),
-    ]);
+    let server = FakeServer::new(
+        "request",
+        &[
+            json!({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": 3, "message": "hello"}}),
+            json!({"jsonrpc": "2.0", "id": 1, "result": {"capabilities": {"hoverProvider": true}}}),
+        ],
+    );
     let mut client = server.spawn();
 
     let result = client.initialize(json!({"capabilities": {}})).unwrap();
     assert_eq!(result["capabilities"]["hoverProvider"], json!(true));
 
-    let log = client.wait_for_notification("window/logMessage", |_| true, Duration::from_secs(1)).unwrap();
+    let log = client
+        .wait_for_notification("window/logMessage", |_| true, Duration::from_secs(1))
+        .unwrap();
     assert_eq!(log["message"], "hello");
     let sent = server.received_containing("\"initialized\"");
     assert!(sent.contains("\"method\":\"initialize\""), "{sent}");
@@ -98,12 +111,15 @@ fn request_gets_its_response_and_keeps_notifications_for_later() {
 
 #[test]
 fn server_requests_are_answered_by_the_handler() {
-    let server = FakeServer::new("server-request", &[
-        json!({"jsonrpc": "2.0", "id": "c1", "method": "workspace/configuration",
+    let server = FakeServer::new(
+        "server-request",
+        &[
+            json!({"jsonrpc": "2.0", "id": "c1", "method": "workspace/configuration",
                "params": {"items": [{"section": "yaml"}, {"section": "editor"}]}}),
-        json!({"jsonrpc": "2.0", "id": 7, "method": "vscode/content", "params": "https://example.invalid/s.json"}),
-        json!({"jsonrpc": "2.0", "method": "done", "params": {}}),
-    ]);
+            json!({"jsonrpc": "2.0", "id": 7, "method": "vscode/content", "params": "https://example.invalid/s.json"}),
+            json!({"jsonrpc": "2.0", "method": "done", "params": {}}),
+        ],
+    );
     let mut client = server.spawn();
     let settings = json!({"yaml": {"validate": true}});
     client.set_server_request_handler(move |method, params| match method {
@@ -111,52 +127,105 @@ fn server_requests_are_answered_by_the_handler() {
         _ => default_server_request_answer(method, params, &settings),
     });
 
-    client.wait_for_notification("done", |_| true, Duration::from_secs(2)).unwrap();
+    client
+        .wait_for_notification("done", |_| true, Duration::from_secs(2))
+        .unwrap();
 
     let sent = parse_frames(&server.received_containing("\"id\":7"));
-    let answer_to = |id: Value| sent.iter().find(|message| message["id"] == id).map(|message| message["result"].clone());
-    assert_eq!(answer_to(json!("c1")), Some(json!([{"validate": true}, null])), "{sent:?}");
+    let answer_to = |id: Value| {
+        sent.iter()
+            .find(|message| message["id"] == id)
+            .map(|message| message["result"].clone())
+    };
+    assert_eq!(
+        answer_to(json!("c1")),
+        Some(json!([{"validate": true}, null])),
+        "{sent:?}"
+    );
     assert_eq!(answer_to(json!(7)), Some(json!("{}")), "{sent:?}");
 }
 
 #[test]
 fn diagnostics_are_matched_by_uri_and_version() {
-    let server = FakeServer::new("diagnostics", &[
-        publish("file:///a.yaml", Some(1), "a1"),
-        publish("file:///b.yaml", None, "b-unversioned"),
-        publish("file:///a.yaml", Some(2), "a2"),
-    ]);
+    let server = FakeServer::new(
+        "diagnostics",
+        &[
+            publish("file:///a.yaml", Some(1), "a1"),
+            publish("file:///b.yaml", None, "b-unversioned"),
+            publish("file:///a.yaml", Some(2), "a2"),
+        ],
+    );
     let mut client = server.spawn();
     let timeout = Duration::from_secs(2);
-    let message = |params: Value| params["diagnostics"][0]["message"].as_str().unwrap().to_string();
+    let message = |params: Value| {
+        params["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
 
-    assert_eq!(message(client.wait_for_diagnostics("file:///a.yaml", Some(2), timeout).unwrap()), "a2");
-    assert_eq!(message(client.wait_for_diagnostics("file:///b.yaml", Some(9), timeout).unwrap()), "b-unversioned");
-    assert_eq!(message(client.wait_for_diagnostics("file:///a.yaml", None, timeout).unwrap()), "a1");
-    let missing = client.wait_for_diagnostics("file:///a.yaml", Some(3), Duration::from_millis(100));
+    assert_eq!(
+        message(
+            client
+                .wait_for_diagnostics("file:///a.yaml", Some(2), timeout)
+                .unwrap()
+        ),
+        "a2"
+    );
+    assert_eq!(
+        message(
+            client
+                .wait_for_diagnostics("file:///b.yaml", Some(9), timeout)
+                .unwrap()
+        ),
+        "b-unversioned"
+    );
+    assert_eq!(
+        message(
+            client
+                .wait_for_diagnostics("file:///a.yaml", None, timeout)
+                .unwrap()
+        ),
+        "a1"
+    );
+    let missing =
+        client.wait_for_diagnostics("file:///a.yaml", Some(3), Duration::from_millis(100));
     assert!(matches!(missing, Err(LspError::Timeout(_))), "{missing:?}");
 }
 
 #[test]
 fn error_responses_and_garbage_do_not_panic() {
-    let server = FakeServer::new("errors", &[
-        json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "no such method"}}),
-    ]);
+    let server = FakeServer::new(
+        "errors",
+        &[
+            json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "no such method"}}),
+        ],
+    );
     // Garbage between frames, then a body that is not JSON, then the real frames.
     let output = server.dir.join("server-output");
     let frames = std::fs::read_to_string(&output).unwrap();
-    std::fs::write(&output, format!("X-Junk: 1\r\n\r\nContent-Length: 3\r\n\r\n{{{{{{{frames}")).unwrap();
+    std::fs::write(
+        &output,
+        format!("X-Junk: 1\r\n\r\nContent-Length: 3\r\n\r\n{{{{{{{frames}"),
+    )
+    .unwrap();
     let mut client = server.spawn();
 
     let answer = client.request("nope", json!({}));
-    assert!(matches!(&answer, Err(LspError::Response(error)) if error["code"] == -32601), "{answer:?}");
+    assert!(
+        matches!(&answer, Err(LspError::Response(error)) if error["code"] == -32601),
+        "{answer:?}"
+    );
 }
 
 #[test]
 fn a_server_that_exits_is_reported_as_disconnected() {
     let mut client = LspClient::spawn(Path::new("/bin/sh"), &["-c", "exit 0"]).unwrap();
     let outcome = client.wait_for_notification("never", |_| true, Duration::from_secs(5));
-    assert!(matches!(outcome, Err(LspError::Disconnected)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(LspError::Disconnected)),
+        "{outcome:?}"
+    );
 }
 
 #[test]
@@ -174,6 +243,9 @@ fn shutdown_times_out_on_a_silent_server_and_kills_it() {
 
 #[test]
 fn file_uris_are_absolute_and_percent_encoded() {
-    assert_eq!(file_uri(Path::new("/tmp/a b/ü.yaml")), "file:///tmp/a%20b/%C3%BC.yaml");
+    assert_eq!(
+        file_uri(Path::new("/tmp/a b/ü.yaml")),
+        "file:///tmp/a%20b/%C3%BC.yaml"
+    );
     assert!(file_uri(Path::new("relative.yaml")).starts_with("file:///"));
 }

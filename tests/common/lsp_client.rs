@@ -98,13 +98,20 @@ impl LspClient {
     }
 
     /// Like `spawn`, choosing where the server's stderr goes.
-    pub fn spawn_with_stderr(program: &Path, args: &[&str], stderr: ServerStderr) -> io::Result<LspClient> {
+    pub fn spawn_with_stderr(
+        program: &Path,
+        args: &[&str],
+        stderr: ServerStderr,
+    ) -> io::Result<LspClient> {
         let stderr = match stderr {
             ServerStderr::Inherit => Stdio::inherit(),
             ServerStderr::Null => Stdio::null(),
-            ServerStderr::File(path) => {
-                Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(path)?)
-            }
+            ServerStderr::File(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            ),
         };
         let mut child = Command::new(program)
             .args(args)
@@ -125,7 +132,9 @@ impl LspClient {
             queued: VecDeque::new(),
             next_request_id: 1,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            server_request_handler: Box::new(|method, params| default_server_request_answer(method, params, &Value::Null)),
+            server_request_handler: Box::new(|method, params| {
+                default_server_request_answer(method, params, &Value::Null)
+            }),
         })
     }
 
@@ -140,7 +149,10 @@ impl LspClient {
     }
 
     /// Replaces the answerer of server→client requests (`workspace/configuration`, …).
-    pub fn set_server_request_handler(&mut self, handler: impl FnMut(&str, &Value) -> Value + Send + 'static) {
+    pub fn set_server_request_handler(
+        &mut self,
+        handler: impl FnMut(&str, &Value) -> Value + Send + 'static,
+    ) {
         self.server_request_handler = Box::new(handler);
     }
 
@@ -159,7 +171,8 @@ impl LspClient {
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
         let deadline = Instant::now() + self.request_timeout;
         loop {
-            let message = self.next_message(deadline, || format!("the response to {method} (id {id})"))?;
+            let message =
+                self.next_message(deadline, || format!("the response to {method} (id {id})"))?;
             if message.get("method").is_none() && message.get("id") == Some(&json!(id)) {
                 return match message.get("error") {
                     Some(error) => Err(LspError::Response(error.clone())),
@@ -187,7 +200,13 @@ impl LspClient {
     }
 
     /// `textDocument/didOpen`.
-    pub fn did_open(&mut self, uri: &str, language_id: &str, text: &str, version: i64) -> Result<(), LspError> {
+    pub fn did_open(
+        &mut self,
+        uri: &str,
+        language_id: &str,
+        text: &str,
+        version: i64,
+    ) -> Result<(), LspError> {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": language_id, "version": version, "text": text}}),
@@ -204,13 +223,21 @@ impl LspClient {
 
     /// `textDocument/didClose`.
     pub fn did_close(&mut self, uri: &str) -> Result<(), LspError> {
-        self.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}))
+        self.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        )
     }
 
     /// Waits for the params of a `textDocument/publishDiagnostics` for `uri`
     /// whose version is `version`. Matches any version when `version` is None,
     /// and any publication that carries no version (not every server sends one).
-    pub fn wait_for_diagnostics(&mut self, uri: &str, version: Option<i64>, timeout: Duration) -> Result<Value, LspError> {
+    pub fn wait_for_diagnostics(
+        &mut self,
+        uri: &str,
+        version: Option<i64>,
+        timeout: Duration,
+    ) -> Result<Value, LspError> {
         self.wait_for_notification(
             "textDocument/publishDiagnostics",
             |params| {
@@ -236,7 +263,11 @@ impl LspClient {
             message.get("method").and_then(Value::as_str) == Some(method)
                 && matches(message.get("params").unwrap_or(&Value::Null))
         };
-        if let Some(index) = self.queued.iter().position(|message| is_wanted(message, &mut matches)) {
+        if let Some(index) = self
+            .queued
+            .iter()
+            .position(|message| is_wanted(message, &mut matches))
+        {
             let message = self.queued.remove(index).expect("index is in range");
             return Ok(message.get("params").cloned().unwrap_or(Value::Null));
         }
@@ -289,7 +320,9 @@ impl LspClient {
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                return Err(LspError::Timeout("the server to exit after shutdown/exit".into()));
+                return Err(LspError::Timeout(
+                    "the server to exit after shutdown/exit".into(),
+                ));
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -314,7 +347,11 @@ impl LspClient {
     }
 
     /// The next message that is not a server→client request (those are answered here).
-    fn next_message(&mut self, deadline: Instant, awaited: impl Fn() -> String) -> Result<Value, LspError> {
+    fn next_message(
+        &mut self,
+        deadline: Instant,
+        awaited: impl Fn() -> String,
+    ) -> Result<Value, LspError> {
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let message = match self.incoming.recv_timeout(remaining) {
@@ -330,10 +367,14 @@ impl LspClient {
 
     /// Answers `message` if it is a request from the server; says whether it was.
     fn answer_if_server_request(&mut self, message: &Value) -> Result<bool, LspError> {
-        let (Some(id), Some(method)) = (message.get("id"), message.get("method").and_then(Value::as_str)) else {
+        let (Some(id), Some(method)) = (
+            message.get("id"),
+            message.get("method").and_then(Value::as_str),
+        ) else {
             return Ok(false);
         };
-        let result = (self.server_request_handler)(method, message.get("params").unwrap_or(&Value::Null));
+        let result =
+            (self.server_request_handler)(method, message.get("params").unwrap_or(&Value::Null));
         self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}))?;
         Ok(true)
     }
@@ -357,15 +398,21 @@ pub fn default_server_request_answer(method: &str, params: &Value, settings: &Va
     if method != "workspace/configuration" {
         return Value::Null;
     }
-    let items = params.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let answers = items.iter().map(|item| match item.get("section").and_then(Value::as_str) {
-        None => settings.clone(),
-        Some(section) => section
-            .split('.')
-            .try_fold(settings, |node, key| node.get(key))
-            .cloned()
-            .unwrap_or(Value::Null),
-    });
+    let items = params
+        .get("items")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let answers = items
+        .iter()
+        .map(|item| match item.get("section").and_then(Value::as_str) {
+            None => settings.clone(),
+            Some(section) => section
+                .split('.')
+                .try_fold(settings, |node, key| node.get(key))
+                .cloned()
+                .unwrap_or(Value::Null),
+        });
     Value::Array(answers.collect())
 }
 
@@ -376,7 +423,9 @@ pub fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file://");
     for byte in absolute.to_string_lossy().bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => uri.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
             _ => uri.push_str(&format!("%{byte:02X}")),
         }
     }
