@@ -58,6 +58,9 @@ fn serve() -> ExitCode {
         }
     };
     runtime.block_on(kube_lsp::server::run_stdio());
+    // After `exit` the stdin reader may still sit in a blocking read (clients need not close the
+    // pipe): do not wait for it.
+    runtime.shutdown_background();
     ExitCode::SUCCESS
 }
 

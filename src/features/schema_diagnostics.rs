@@ -14,7 +14,7 @@ use crate::schema::validate::{self, codes};
 use crate::text::TextEdit;
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::syntax::{self, RopeSource};
+use crate::yaml::syntax::RopeSource;
 
 #[derive(Debug)]
 struct Entry {
@@ -116,14 +116,10 @@ impl SchemaDiagnostics {
                 continue;
             }
             let source = RopeSource::new(rope, range.clone());
-            let diagnostics = if was_edited {
-                match file.tree(rope, index) {
-                    Some(tree) => validate::validate_document(store, tree, &source),
-                    None => Vec::new(),
-                }
-            } else {
-                let tree = syntax::parse(rope, range.clone(), None);
-                validate::validate_document(store, &tree, &source)
+            // The tree is kept: the document's next edit re-parses it incrementally.
+            let diagnostics = match file.tree(rope, index) {
+                Some(tree) => validate::validate_document(store, tree, &source),
+                None => Vec::new(),
             };
             self.last_validated += 1;
             entries[slot].diagnostics = diagnostics;

@@ -7,6 +7,9 @@
 //! client waits for nothing), and turns a JSON object that is not a valid message but carries an
 //! `id` into a request for an unknown method, so the client still gets an error response.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
@@ -78,46 +81,66 @@ async fn read_headers(
     }
 }
 
+/// The parts of a JSON-RPC message that decide whether tower-lsp-server can decode it. Params
+/// and results stay raw: validating a 2 MB didOpen must not copy its text.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+}
+
 /// The body to forward, or None to drop it.
 fn repair(body: Vec<u8>) -> Option<Vec<u8>> {
-    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(&body) else {
         tracing::error!(
-            "dropping an LSP message that is not JSON ({} bytes)",
+            "dropping an LSP message that is not a JSON object ({} bytes)",
             body.len()
         );
         return None;
     };
-    if is_message(&value) {
+    if is_message(&envelope) {
         return Some(body);
     }
-    let id = value
-        .get("id")
-        .filter(|id| id.is_number() || id.is_string())?;
+    let id: Value = envelope
+        .id
+        .and_then(|id| serde_json::from_str(id.get()).ok())?;
+    if !(id.is_number() || id.is_string()) {
+        return None;
+    }
     tracing::error!("answering an invalid JSON-RPC message with an error");
     let request = json!({"jsonrpc": "2.0", "id": id, "method": "$/kube-lsp/invalidMessage"});
     serde_json::to_vec(&request).ok()
 }
 
-/// Whether `value` has the shape tower-lsp-server decodes: a request/notification or a response.
-fn is_message(value: &Value) -> bool {
-    let Some(object) = value.as_object() else {
-        return false;
+/// Whether the message has the shape tower-lsp-server decodes: a request/notification or a response.
+fn is_message(envelope: &Envelope<'_>) -> bool {
+    let starts = |raw: Option<&RawValue>, allowed: &[u8]| {
+        raw.is_none_or(|raw| {
+            raw.get()
+                .bytes()
+                .next()
+                .is_some_and(|b| allowed.contains(&b))
+        })
     };
-    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    if envelope.jsonrpc.as_deref() != Some("2.0") {
         return false;
     }
-    let id_ok = object
-        .get("id")
-        .is_none_or(|id| id.is_number() || id.is_string() || id.is_null());
-    let params_ok = object
-        .get("params")
-        .is_none_or(|p| p.is_object() || p.is_array() || p.is_null());
-    match object.get("method") {
-        Some(method) => method.is_string() && id_ok && params_ok,
-        None => {
-            object.contains_key("id")
-                && (object.contains_key("result") || object.contains_key("error"))
-        }
+    // A number, a string or null.
+    let id_ok = starts(envelope.id, b"-0123456789\"n");
+    let params_ok = starts(envelope.params, b"{[n");
+    match envelope.method {
+        Some(method) => method.get().starts_with('"') && id_ok && params_ok,
+        None => envelope.id.is_some() && (envelope.result.is_some() || envelope.error.is_some()),
     }
 }
 

@@ -88,6 +88,40 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Publishes what is ready at once (the YAML layer's diagnostics, milliseconds even for big
+    /// files), then validates every document against the schema in the background and publishes
+    /// the complete set, unless the document changed meanwhile (its edit publishes then).
+    async fn publish_after_open(&self, uri: Uri) {
+        let quick = guarded("diagnostics", || self.store.quick_diagnostics(&uri));
+        if let Ok(Some((diagnostics, version))) = quick {
+            self.client
+                .publish_diagnostics(uri.clone(), diagnostics, Some(version))
+                .await;
+        }
+        let (store, client, cluster) = (
+            self.store.clone(),
+            self.client.clone(),
+            self.cluster.clone(),
+        );
+        tokio::spawn(async move {
+            let (validate_store, validate_uri) = (store.clone(), uri.clone());
+            let full = tokio::task::spawn_blocking(move || {
+                guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
+            })
+            .await;
+            if let Ok(Ok(Some((mut diagnostics, version)))) = full {
+                if store.version(&uri) == Some(version) {
+                    diagnostics.extend(cluster.current(&uri, version));
+                    client
+                        .publish_diagnostics(uri, diagnostics, Some(version))
+                        .await;
+                }
+            }
+        });
+    }
+}
+
 #[cfg(debug_assertions)]
 impl Backend {
     /// Debug builds only: panics inside a request, so tests can prove the server survives it.
@@ -155,7 +189,7 @@ impl LanguageServer for Backend {
                 .open(document.uri.clone(), &document.text, document.version)
         });
         if opened.is_ok() {
-            self.publish(document.uri.clone()).await;
+            self.publish_after_open(document.uri.clone()).await;
             self.cluster.schedule(document.uri, Trigger::Open);
         }
     }

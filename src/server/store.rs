@@ -119,11 +119,34 @@ impl Store {
 
     /// The document's diagnostics as the client should see them, with its version.
     pub fn diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
+        self.collect_diagnostics(uri, true)
+    }
+
+    /// The diagnostics known now, without validating documents against the schema again: right
+    /// after open, the YAML layer's, which are ready in milliseconds.
+    pub fn quick_diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
+        self.collect_diagnostics(uri, false)
+    }
+
+    /// The version of an open document.
+    pub fn version(&self, uri: &Uri) -> Option<i32> {
+        let document = self.get(uri)?;
+        let version = lock(&document).text.version();
+        Some(version)
+    }
+
+    fn collect_diagnostics(
+        &self,
+        uri: &Uri,
+        revalidate: bool,
+    ) -> Option<(Vec<lsp::Diagnostic>, i32)> {
         let document = self.get(uri)?;
         let mut document = lock(&document);
         let encoding = self.encoding();
         let OpenDocument { text, yaml, schema } = &mut *document;
-        schema.refresh(yaml, text.rope(), schema::Store::builtin());
+        if revalidate {
+            schema.refresh(yaml, text.rope(), schema::Store::builtin());
+        }
         let converted = diagnostics::file_diagnostics(yaml, schema)
             .into_iter()
             .map(|d| convert::diagnostic(text, &d, encoding))

@@ -393,7 +393,11 @@ mod tests {
         assert!(check_text("\u{feff}apiVersion: v1\nkind: Pod\n").is_empty());
         let text = "\u{feff}a: 1\n";
         let rope = Rope::from_str(text);
-        assert!(!syntax::parse(&rope, 0..text.len(), None).root_node().has_error());
+        assert!(
+            !syntax::parse(&rope, 0..text.len(), None)
+                .root_node()
+                .has_error()
+        );
     }
 
     #[test]
