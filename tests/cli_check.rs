@@ -13,7 +13,9 @@ fn kube_lsp(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .expect("run kube-lsp");
     let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.unwrap_or_default()).expect("write stdin");
+    input
+        .write_all(stdin.unwrap_or_default())
+        .expect("write stdin");
     drop(input);
     child.wait_with_output().expect("wait for kube-lsp")
 }
@@ -46,7 +48,10 @@ fn json_format() {
     assert_eq!(output.status.code(), Some(1));
     let reported: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
     assert_eq!(reported[0]["code"], "yaml-tab-indentation");
-    assert_eq!((reported[0]["line"].as_u64(), reported[0]["column"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (reported[0]["line"].as_u64(), reported[0]["column"].as_u64()),
+        (Some(2), Some(1))
+    );
 }
 
 #[test]
@@ -59,7 +64,10 @@ fn directories_are_searched_for_yaml_and_invalid_utf8_is_an_error() {
     let output = kube_lsp(&["check", dir.path().to_str().unwrap()], None);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.contains("bad.yml:1:4: error: not UTF-8 text"), "{text}");
+    assert!(
+        text.contains("bad.yml:1:4: error: not UTF-8 text"),
+        "{text}"
+    );
     assert_eq!(text.lines().count(), 1, "{text}");
 }
 
@@ -69,13 +77,21 @@ fn a_missing_path_or_bad_usage_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
     assert_eq!(kube_lsp(&["check"], None).status.code(), Some(2));
-    assert_eq!(kube_lsp(&["check", "--format", "xml", "-"], None).status.code(), Some(2));
+    assert_eq!(
+        kube_lsp(&["check", "--format", "xml", "-"], None)
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn version_and_help_go_to_stdout_and_logs_never_do() {
     let version = kube_lsp(&["--version"], None);
-    assert_eq!(stdout(&version).trim(), format!("kube-lsp {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("kube-lsp {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = kube_lsp(&["--help"], None);
     assert!(stdout(&help).contains("check"));
     let checked = kube_lsp(&["--log-level", "trace", "check", "-"], Some(b"a: 1\n"));

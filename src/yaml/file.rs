@@ -69,8 +69,6 @@ pub struct YamlFile {
     documents: Vec<YamlDocument>,
     markers: Vec<MarkerLine>,
     stats: ParseStats,
-    /// Counts edits, so work done on a snapshot can tell whether it is still current.
-    generation: u64,
 }
 
 impl YamlFile {
@@ -87,7 +85,6 @@ impl YamlFile {
             documents,
             markers: split.markers,
             stats,
-            generation: 0,
         }
     }
 
@@ -120,46 +117,8 @@ impl YamlFile {
         document.tree.as_ref()
     }
 
-    /// The number of edits applied so far.
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// Documents that have no tree yet, as (index, range) — for building trees off the lock.
-    pub fn documents_without_tree(&self) -> Vec<(usize, Range<usize>)> {
-        self.documents
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.tree.is_none())
-            .map(|(i, d)| (i, d.range.clone()))
-            .collect()
-    }
-
-    /// Installs a tree built from the text as it was at `generation` for document `index`, if
-    /// no edit came since and the document has no tree yet; otherwise the tree is dropped.
-    pub fn install_tree(
-        &mut self,
-        generation: u64,
-        index: usize,
-        range: Range<usize>,
-        tree: Tree,
-    ) -> bool {
-        if generation != self.generation {
-            return false;
-        }
-        match self.documents.get_mut(index) {
-            Some(document) if document.range == range && document.tree.is_none() => {
-                document.tree = Some(tree);
-                self.stats.full += 1;
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Brings the file up to date with `rope`, which already has `edit` applied.
     pub fn apply_edit(&mut self, rope: &Rope, edit: &TextEdit) {
-        self.generation += 1;
         if self.edit_changes_split(rope, edit) {
             self.resplit(rope, edit);
             return;
@@ -542,29 +501,6 @@ mod tests {
         fx.edit(3, 8, 9, "");
         assert_eq!(fx.file.stats().full, before.full + 1);
         assert_eq!(fx.file.stats().incremental, before.incremental + 1);
-    }
-
-    #[test]
-    fn trees_built_on_a_snapshot_are_installed_only_if_nothing_changed_since() {
-        let mut fx = Fixture::new(&ten_documents());
-        let generation = fx.file.generation();
-        let (index, range) = fx.file.documents_without_tree()[4].clone();
-        let tree = syntax::parse(fx.text.rope(), range.clone(), None);
-        assert!(
-            fx.file
-                .install_tree(generation, index, range.clone(), tree.clone())
-        );
-        assert!(
-            !fx.file
-                .install_tree(generation, index, range.clone(), tree.clone()),
-            "already has one"
-        );
-        let (index, range) = fx.file.documents_without_tree()[5].clone();
-        fx.edit(0, 0, 0, "#");
-        assert!(
-            !fx.file.install_tree(generation, index, range, tree),
-            "an edit came in between"
-        );
     }
 
     #[test]
