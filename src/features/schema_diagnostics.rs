@@ -14,7 +14,7 @@ use crate::schema::validate::{self, codes};
 use crate::text::TextEdit;
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::syntax::RopeSource;
+use crate::yaml::syntax::{self, RopeSource};
 
 #[derive(Debug)]
 struct Entry {
@@ -116,10 +116,19 @@ impl SchemaDiagnostics {
                 continue;
             }
             let source = RopeSource::new(rope, range.clone());
-            // The tree is kept: the document's next edit re-parses it incrementally.
-            let diagnostics = match file.tree(rope, index) {
+            // An edited document keeps its tree for the next edit's incremental re-parse. Others
+            // are validated on a tree that is dropped afterwards: trees take tens of times their
+            // text in memory, and most documents of a big file are never edited.
+            let diagnostics = match file.existing_tree(index) {
                 Some(tree) => validate::validate_document(store, tree, &source),
-                None => Vec::new(),
+                None if was_edited => match file.tree(rope, index) {
+                    Some(tree) => validate::validate_document(store, tree, &source),
+                    None => Vec::new(),
+                },
+                None => {
+                    let tree = syntax::parse(rope, range.clone(), None);
+                    validate::validate_document(store, &tree, &source)
+                }
             };
             self.last_validated += 1;
             entries[slot].diagnostics = diagnostics;

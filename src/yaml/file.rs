@@ -107,6 +107,11 @@ impl YamlFile {
         after.saturating_sub(1)
     }
 
+    /// The syntax tree of document `index` if it has one already.
+    pub fn existing_tree(&self, index: usize) -> Option<&Tree> {
+        self.documents.get(index)?.tree.as_ref()
+    }
+
     /// The syntax tree of document `index`, parsed now if it has none yet.
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         let document = self.documents.get_mut(index)?;

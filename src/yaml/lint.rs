@@ -5,7 +5,6 @@
 //! error messages. `duplicate_keys_in` walks a tree-sitter subtree: after an edit only the region the
 //! edit changed is walked again. Both report through `duplicate_keys`, so they agree.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
@@ -74,23 +73,33 @@ pub struct Key {
 
 /// Duplicate-key diagnostics for the keys of one mapping, on every occurrence after the first.
 pub fn duplicate_keys(keys: impl IntoIterator<Item = Key>) -> Vec<Diagnostic> {
-    let mut first_seen: HashMap<String, Range<usize>> = HashMap::new();
-    let mut diagnostics = Vec::new();
-    for key in keys {
-        if first_seen.contains_key(&key.text) {
-            diagnostics.push(Diagnostic::error(
-                key.range,
-                codes::DUPLICATE_KEY,
-                format!(
-                    "duplicate key `{}`: a mapping's keys must be unique",
-                    key.text
-                ),
-            ));
-        } else {
-            first_seen.insert(key.text, key.range);
-        }
-    }
-    diagnostics
+    later_duplicates(keys.into_iter().map(|key| (key.text, key.range)))
+        .into_iter()
+        .map(|(text, range)| duplicate_key(&text, range))
+        .collect()
+}
+
+/// The keys (with whatever locates them) that repeat an earlier key of the same mapping.
+fn later_duplicates<L>(keys: impl IntoIterator<Item = (String, L)>) -> Vec<(String, L)> {
+    let mut first_seen = std::collections::HashSet::new();
+    keys.into_iter()
+        .filter_map(|(text, at)| {
+            if first_seen.contains(&text) {
+                Some((text, at))
+            } else {
+                first_seen.insert(text);
+                None
+            }
+        })
+        .collect()
+}
+
+fn duplicate_key(text: &str, range: Range<usize>) -> Diagnostic {
+    Diagnostic::error(
+        range,
+        codes::DUPLICATE_KEY,
+        format!("duplicate key `{text}`: a mapping's keys must be unique"),
+    )
 }
 
 /// Syntax error (the first), duplicate keys and tab indentation of one document's text, in one
@@ -102,16 +111,30 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
     let mut syntax_error = None;
     while let Some(next) = parser.next_event() {
         match next {
-            Ok((event, span)) => walk.event(event, index.range(&span)),
+            Ok((event, span)) => walk.event(event, span),
             Err(error) => {
                 syntax_error = Some(syntax_diagnostic(&error, &index, text));
                 break;
             }
         }
     }
-    let mut diagnostics = walk.diagnostics;
-    let inside_scalar = |offset: usize| walk.multiline_scalars.iter().any(|r| r.contains(&offset));
-    let tabs = tab_indentation(text, inside_scalar);
+    // Spans become byte offsets only for what is reported: converting every event's span would
+    // cost more than parsing.
+    let mut diagnostics: Vec<Diagnostic> = walk
+        .duplicates
+        .iter()
+        .map(|(key, span)| duplicate_key(key, index.range(span)))
+        .collect();
+    let tabs = if memchr::memchr(b'\t', text.as_bytes()).is_some() {
+        let scalars: Vec<Range<usize>> = walk
+            .multiline_scalars
+            .iter()
+            .map(|s| index.range(s))
+            .collect();
+        tab_indentation(text, |offset| scalars.iter().any(|r| r.contains(&offset)))
+    } else {
+        Vec::new()
+    };
     if let Some(error) = syntax_error {
         // A tab in the indentation is what saphyr usually trips over there: say so once, precisely.
         let same_line =
@@ -150,30 +173,32 @@ fn clean_message(info: &str) -> String {
     }
 }
 
-/// State of the event walk: the open collections and what it found so far.
+/// State of the event walk: the open collections and what it found so far, located by saphyr's
+/// spans.
 #[derive(Default)]
 struct EventWalk {
     stack: Vec<Collection>,
-    diagnostics: Vec<Diagnostic>,
-    multiline_scalars: Vec<Range<usize>>,
+    duplicates: Vec<(String, Span)>,
+    multiline_scalars: Vec<Span>,
 }
 
 enum Collection {
-    Mapping { expecting_key: bool, keys: Vec<Key> },
+    Mapping {
+        expecting_key: bool,
+        keys: Vec<(String, Span)>,
+    },
     Sequence,
 }
 
 impl EventWalk {
-    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+    fn event(&mut self, event: Event<'_>, span: Span) {
         match event {
             Event::Scalar(value, style, _, _) => {
                 if !matches!(style, ScalarStyle::Plain) || value.contains('\n') {
-                    self.multiline_scalars.push(range.clone());
+                    self.multiline_scalars.push(span);
                 }
-                self.node_done(Some(Key {
-                    text: value.into_owned(),
-                    range,
-                }));
+                let key = self.expecting_key().then(|| (value.into_owned(), span));
+                self.node_done(key);
             }
             Event::Alias(_) => self.node_done(None),
             Event::MappingStart(..) => self.stack.push(Collection::Mapping {
@@ -183,7 +208,7 @@ impl EventWalk {
             Event::SequenceStart(..) => self.stack.push(Collection::Sequence),
             Event::MappingEnd | Event::SequenceEnd => {
                 if let Some(Collection::Mapping { keys, .. }) = self.stack.pop() {
-                    self.diagnostics.extend(duplicate_keys(keys));
+                    self.duplicates.extend(later_duplicates(keys));
                 }
                 self.node_done(None);
             }
@@ -191,15 +216,25 @@ impl EventWalk {
         }
     }
 
+    fn expecting_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Collection::Mapping {
+                expecting_key: true,
+                ..
+            })
+        )
+    }
+
     /// A node ended: in a mapping it was a key (record it, when it is a scalar) or a value.
-    fn node_done(&mut self, scalar: Option<Key>) {
+    fn node_done(&mut self, key: Option<(String, Span)>) {
         if let Some(Collection::Mapping {
             expecting_key,
             keys,
         }) = self.stack.last_mut()
         {
             if *expecting_key {
-                keys.extend(scalar);
+                keys.extend(key);
             }
             *expecting_key = !*expecting_key;
         }
