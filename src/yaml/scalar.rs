@@ -564,14 +564,7 @@ pub fn format_float_key(value: f64) -> String {
     }
     // Go's %g with shortest precision switches to %e when exp < -4 || exp >= 6.
     if !(-4..6).contains(&exponent) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exponent.unsigned_abs()));
+        push_scientific(&mut out, &digits, exponent, 2);
     } else if exponent < 0 {
         out.push_str("0.");
         for _ in 0..(-exponent - 1) {
@@ -592,6 +585,24 @@ pub fn format_float_key(value: f64) -> String {
         }
     }
     out
+}
+
+/// Appends `d.ddd e±x` as Go prints it: the shortest digits, a sign on the exponent, and at least
+/// `exponent_width` exponent digits (2 for `%g`, 1 for encoding/json).
+pub(crate) fn push_scientific(
+    out: &mut String,
+    digits: &str,
+    exponent: i32,
+    exponent_width: usize,
+) {
+    out.push_str(&digits[..1]);
+    if digits.len() > 1 {
+        out.push('.');
+        out.push_str(&digits[1..]);
+    }
+    out.push('e');
+    out.push(if exponent < 0 { '-' } else { '+' });
+    out.push_str(&format!("{:0exponent_width$}", exponent.unsigned_abs()));
 }
 
 #[cfg(test)]

@@ -793,14 +793,7 @@ pub fn go_json_float(float: f64) -> Option<String> {
     let mut out = String::from(if negative { "-" } else { "" });
     let magnitude = float.abs();
     if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&exponent.unsigned_abs().to_string());
+        super::scalar::push_scientific(&mut out, &digits, exponent, 1);
         return Some(out);
     }
     // Digits "d1d2..." mean d1.d2... x 10^exponent.
