@@ -67,24 +67,8 @@ local function write(path, lines)
   return work .. '/' .. path
 end
 write('app/kustomization.yaml', { 'resources: [web.yaml]' })
-local manifest = write('app/web.yaml', {
-  'apiVersion: apps/v1',
-  'kind: Deployment',
-  'metadata:',
-  '  name: web',
-  '  name: again',
-  'spec:',
-  '  replicas: 1',
-  '  selector:',
-  '    matchLabels: { app: web }',
-  '  template:',
-  '    metadata:',
-  '      labels: { app: web }',
-  '    spec:',
-  '      containers:',
-  '        - name: web',
-  '          image: nginx:1.27',
-}) -- complete apart from the duplicate key, so schema checks (as the server gains them) add nothing
+-- Shared with the VS Code e2e test: complete apart from the duplicate key, so schema checks add nothing.
+local manifest = write('app/web.yaml', vim.fn.readfile(repo .. '/tests/editors/fixtures/web.yaml'))
 write('chart/Chart.yaml', { 'apiVersion: v2', 'name: demo', 'version: 0.1.0' })
 local template = write('chart/templates/deployment.yaml', { 'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: {{ .Release.Name }}' })
 

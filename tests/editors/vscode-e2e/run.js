@@ -63,25 +63,8 @@ function prepareProfile(root) {
     'telemetry.telemetryLevel': 'off',
     'editor.quickSuggestions': { other: false, comments: false, strings: false },
   }, null, 2));
-  fs.writeFileSync(path.join(dirs.workspace, 'web.yaml'), [
-    'apiVersion: apps/v1',
-    'kind: Deployment',
-    'metadata:',
-    '  name: web',
-    '  name: again',
-    'spec:',
-    '  replicas: 1',
-    '  selector:',
-    '    matchLabels: { app: web }',
-    '  template:',
-    '    metadata:',
-    '      labels: { app: web }',
-    '    spec:',
-    '      containers:',
-    '        - name: web',
-    '          image: nginx:1.27',
-    '',
-  ].join('\n'));
+  // Shared with the Neovim e2e test: a Deployment whose only problem is a duplicate key.
+  fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'web.yaml'), path.join(dirs.workspace, 'web.yaml'));
   fs.writeFileSync(path.join(root, 'config.yaml'), 'auth: none\ncert: false\n');
   return dirs;
 }
