@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use kube_lsp::features::diagnostics::text_diagnostics;
+use kube_lsp::schema::Catalog;
 use kube_lsp::yaml::lint::{Diagnostic, Severity};
 use kube_lsp::yaml::path::{KeyPath, RangeTarget, range_of};
 use kube_lsp::yaml::{split, syntax};
@@ -28,14 +29,14 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Error- and warning-level diagnostics of every layer (the YAML layer's duplicate keys count too).
 fn problems(text: &str) -> Vec<Diagnostic> {
-    text_diagnostics(&Rope::from_str(text))
+    text_diagnostics(&Rope::from_str(text), &Catalog::builtin())
         .into_iter()
         .filter(|d| d.severity <= Severity::Warning)
         .collect()
 }
 
 fn schema_errors(text: &str) -> Vec<Diagnostic> {
-    text_diagnostics(&Rope::from_str(text))
+    text_diagnostics(&Rope::from_str(text), &Catalog::builtin())
         .into_iter()
         .filter(|d| d.code.starts_with("schema-") && d.severity == Severity::Error)
         .collect()

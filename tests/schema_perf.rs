@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use kube_lsp::features::schema_diagnostics::SchemaDiagnostics;
-use kube_lsp::schema::Store;
+use kube_lsp::schema::Catalog;
 use kube_lsp::text::{Position, PositionEncoding, TextDocument};
 use kube_lsp::yaml::file::YamlFile;
 
@@ -20,7 +20,7 @@ fn argocd_open_and_edit_timings() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real/argocd-install.yaml");
     let text = std::fs::read_to_string(path).unwrap();
-    let store = Store::builtin();
+    let catalog = Catalog::builtin();
 
     let started = Instant::now();
     let mut document = TextDocument::new(&text, 1);
@@ -28,7 +28,7 @@ fn argocd_open_and_edit_timings() {
     let yaml_open = started.elapsed();
     let mut schema = SchemaDiagnostics::default();
     let started = Instant::now();
-    schema.refresh(&mut file, document.rope(), store);
+    schema.refresh(&mut file, document.rope(), &catalog);
     let schema_open = started.elapsed();
     let validated = schema.last_validated;
     assert_eq!(
@@ -54,7 +54,7 @@ fn argocd_open_and_edit_timings() {
         let yaml_edit = started.elapsed();
         schema.note_edit(&edit);
         let started = Instant::now();
-        schema.refresh(&mut file, document.rope(), store);
+        schema.refresh(&mut file, document.rope(), &catalog);
         edit_times.push((i, yaml_edit, started.elapsed(), schema.last_validated));
     }
     println!(
@@ -87,7 +87,7 @@ fn fifty_megabytes_open_skips_whole_file_validation() {
     let yaml_open = started.elapsed();
     let mut schema = SchemaDiagnostics::default();
     let started = Instant::now();
-    schema.refresh(&mut file, document.rope(), Store::builtin());
+    schema.refresh(&mut file, document.rope(), &Catalog::builtin());
     println!(
         "50 MB: yaml open {yaml_open:?}, schema refresh {:?} ({} documents validated)",
         started.elapsed(),

@@ -9,6 +9,7 @@ use ropey::Rope;
 use serde::Serialize;
 
 use crate::features::diagnostics::{SOURCE, text_diagnostics};
+use crate::schema::Catalog;
 use crate::yaml::lint::{Diagnostic, Severity};
 
 #[derive(Args, Debug)]
@@ -71,10 +72,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
+    let catalog = Catalog::builtin();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
             Ok(bytes) => {
-                reported.extend(check_bytes(&display(&input), &bytes));
+                reported.extend(check_bytes(&display(&input), &bytes, &catalog));
                 if args.cluster {
                     texts.push((display(&input), bytes));
                 }
@@ -168,7 +170,7 @@ fn cluster_reports(
 }
 
 /// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.
-pub fn check_bytes(path: &str, bytes: &[u8]) -> Vec<Reported> {
+pub fn check_bytes(path: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Reported> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => return vec![not_utf8(path, bytes, error.valid_up_to())],
@@ -176,7 +178,7 @@ pub fn check_bytes(path: &str, bytes: &[u8]) -> Vec<Reported> {
     // A byte order mark is allowed at the start of a YAML stream; editors do not show it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rope = Rope::from_str(text);
-    text_diagnostics(&rope)
+    text_diagnostics(&rope, catalog)
         .into_iter()
         .map(|d| report(path, &rope, &d))
         .collect()
@@ -303,7 +305,11 @@ mod tests {
 
     #[test]
     fn reports_one_based_character_columns() {
-        let reported = check_bytes("x.yaml", "# 注释\na: 1\na: 2\n".as_bytes());
+        let reported = check_bytes(
+            "x.yaml",
+            "# 注释\na: 1\na: 2\n".as_bytes(),
+            &Catalog::builtin(),
+        );
         assert_eq!(reported.len(), 1);
         assert_eq!((reported[0].line, reported[0].column), (3, 1));
         assert_eq!(reported[0].code, "yaml-duplicate-key");
@@ -311,7 +317,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_one_error_at_the_bad_byte() {
-        let reported = check_bytes("x.yaml", b"a: 1\nb: \xff\n");
+        let reported = check_bytes("x.yaml", b"a: 1\nb: \xff\n", &Catalog::builtin());
         assert_eq!(reported.len(), 1);
         assert_eq!(
             (reported[0].line, reported[0].column, reported[0].code),
@@ -321,6 +327,6 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_is_accepted() {
-        assert!(check_bytes("x.yaml", "\u{feff}a: 1\n".as_bytes()).is_empty());
+        assert!(check_bytes("x.yaml", "\u{feff}a: 1\n".as_bytes(), &Catalog::builtin()).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 use ropey::Rope;
 
 use super::schema_diagnostics::SchemaDiagnostics;
-use crate::schema::Store;
+use crate::schema::Catalog;
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::Diagnostic;
 
@@ -18,10 +18,10 @@ pub fn file_diagnostics(file: &YamlFile, schema: &SchemaDiagnostics) -> Vec<Diag
     diagnostics
 }
 
-/// Every diagnostic of a text checked once (the `check` command), with the built-in schema.
-pub fn text_diagnostics(rope: &Rope) -> Vec<Diagnostic> {
+/// Every diagnostic of a text checked once (the `check` command), against `catalog`.
+pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut file = YamlFile::open(rope);
     let mut schema = SchemaDiagnostics::default();
-    schema.refresh(&mut file, rope, Store::builtin());
+    schema.refresh(&mut file, rope, catalog);
     file_diagnostics(&file, &schema)
 }

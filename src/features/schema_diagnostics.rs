@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use crate::schema::Store;
+use crate::schema::Catalog;
 use crate::schema::validate::{self, codes};
 use crate::text::TextEdit;
 use crate::yaml::file::YamlFile;
@@ -34,6 +34,8 @@ pub struct SchemaDiagnostics {
     helm_note: Option<Diagnostic>,
     /// Documents validated by the last refresh (for tests and timing).
     pub last_validated: usize,
+    /// The catalog the entries were validated against: another one invalidates them all.
+    catalog_id: u64,
 }
 
 impl SchemaDiagnostics {
@@ -66,8 +68,12 @@ impl SchemaDiagnostics {
     }
 
     /// Validates every document without an up-to-date entry.
-    pub fn refresh(&mut self, file: &mut YamlFile, rope: &Rope, store: &Store) {
+    pub fn refresh(&mut self, file: &mut YamlFile, rope: &Rope, catalog: &Catalog) {
         self.last_validated = 0;
+        if self.catalog_id != catalog.id() {
+            self.entries.clear();
+            self.catalog_id = catalog.id();
+        }
         let edited = std::mem::take(&mut self.edited);
         self.helm_note = helm_template(rope);
         if self.helm_note.is_some() {
@@ -120,14 +126,14 @@ impl SchemaDiagnostics {
             // are validated on a tree that is dropped afterwards: trees take tens of times their
             // text in memory, and most documents of a big file are never edited.
             let diagnostics = match file.existing_tree(index) {
-                Some(tree) => validate::validate_document(store, tree, &source),
+                Some(tree) => validate::validate_document(catalog, tree, &source),
                 None if was_edited => match file.tree(rope, index) {
-                    Some(tree) => validate::validate_document(store, tree, &source),
+                    Some(tree) => validate::validate_document(catalog, tree, &source),
                     None => Vec::new(),
                 },
                 None => {
                     let tree = syntax::parse(rope, range.clone(), None);
-                    validate::validate_document(store, &tree, &source)
+                    validate::validate_document(catalog, &tree, &source)
                 }
             };
             self.last_validated += 1;
@@ -241,6 +247,12 @@ mod tests {
     use super::*;
     use crate::text::{Position, PositionEncoding, TextDocument};
 
+    /// One catalog for the whole test, so cached entries stay valid between refreshes.
+    fn catalog() -> Catalog {
+        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        CATALOG.get_or_init(Catalog::builtin).clone()
+    }
+
     fn manifest(i: usize) -> String {
         format!(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n"
@@ -258,7 +270,7 @@ mod tests {
             let text = TextDocument::new(text, 0);
             let mut file = YamlFile::open(text.rope());
             let mut schema = SchemaDiagnostics::default();
-            schema.refresh(&mut file, text.rope(), Store::builtin());
+            schema.refresh(&mut file, text.rope(), &catalog());
             Self { text, file, schema }
         }
 
@@ -270,7 +282,7 @@ mod tests {
             self.file.apply_edit(self.text.rope(), &edit);
             self.schema.note_edit(&edit);
             self.schema
-                .refresh(&mut self.file, self.text.rope(), Store::builtin());
+                .refresh(&mut self.file, self.text.rope(), &catalog());
         }
 
         fn found(&self) -> Vec<(String, &'static str)> {

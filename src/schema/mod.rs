@@ -3,7 +3,12 @@
 //! embedded in the binary).
 
 mod builtin;
+pub mod catalog;
 pub mod store;
 pub mod validate;
 
-pub use store::{GroupVersionSchemas, ResourceInfo, Schema, SchemaNode, Scope, Store, ValueKind};
+pub use catalog::Catalog;
+pub use store::{
+    GroupVersionSchemas, OpenApiSource, ResourceInfo, Schema, SchemaNode, Scope, SourceKind, Store,
+    ValueKind,
+};

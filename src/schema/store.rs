@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -19,7 +19,7 @@ use super::builtin;
 pub const BUILTIN_SOURCE: &str = "built-in Kubernetes 1.37";
 
 /// One node of an OpenAPI v3 schema, with the keys Kubernetes uses.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 pub struct Schema {
     #[serde(rename = "type")]
@@ -55,10 +55,22 @@ pub struct Schema {
     pub list_map_keys: Vec<Box<str>>,
     #[serde(rename = "x-kubernetes-group-version-kind")]
     pub gvk: Vec<GvkRef>,
+    /// CEL rules of CRD schemas (`x-kubernetes-validations`).
+    #[serde(rename = "x-kubernetes-validations")]
+    pub validations: Vec<ValidationRule>,
+}
+
+/// One `x-kubernetes-validations` entry.
+#[derive(Debug, Default, Deserialize, Clone, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ValidationRule {
+    pub rule: String,
+    pub message: Option<String>,
+    pub field_path: Option<String>,
 }
 
 /// `additionalProperties`: a boolean or a schema.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Clone)]
 #[serde(untagged)]
 pub enum Additional {
     Allowed(bool),
@@ -371,21 +383,66 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
-/// A lazily loaded group-version document.
+/// Where an OpenAPI v3 group-version document comes from: read when first needed.
+pub enum OpenApiSource {
+    /// zstd-compressed JSON embedded in the binary.
+    Compressed(&'static [u8]),
+    /// JSON bytes already in memory (what an apiserver returned).
+    Json(Vec<u8>),
+    /// JSON produced on first use (e.g. fetched then).
+    Lazy(Box<dyn FnOnce() -> Result<Vec<u8>, String> + Send>),
+}
+
+impl OpenApiSource {
+    fn read(self) -> Result<Vec<u8>, String> {
+        match self {
+            OpenApiSource::Compressed(bytes) => decompress(bytes),
+            OpenApiSource::Json(json) => Ok(json),
+            OpenApiSource::Lazy(load) => load(),
+        }
+    }
+}
+
+/// A group-version document, parsed on first use (its source is dropped then).
 struct GroupVersionSlot {
     group: String,
     version: String,
-    compressed: &'static [u8],
+    pending: Mutex<Option<OpenApiSource>>,
     loaded: OnceLock<Option<Arc<GroupVersionSchemas>>>,
+}
+
+/// What kind of source a store is: decides its place among a catalog's layers and how messages
+/// name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceKind {
+    /// A live apiserver (a kubeconfig context).
+    Cluster,
+    /// CustomResourceDefinitions found in open files or the workspace.
+    Crd,
+    /// Files named by the `schemaPaths` setting (or `check --schema-path`).
+    SchemaPath,
+    /// The schema embedded in the binary.
+    Builtin,
 }
 
 /// Discovery index plus lazily loaded OpenAPI documents.
 pub struct Store {
     source: String,
+    kind: SourceKind,
     resources: Vec<ResourceInfo>,
     /// (apiVersion, kind) → index into `resources`.
     by_gvk: HashMap<(String, String), usize>,
     group_versions: HashMap<String, GroupVersionSlot>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("source", &self.source)
+            .field("kind", &self.kind)
+            .field("resources", &self.resources.len())
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -443,95 +500,189 @@ pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The resources an aggregated discovery document (`APIGroupDiscoveryList`) lists; subresources
+/// (no response kind) are skipped.
+pub fn parse_discovery(json: &[u8]) -> Result<Vec<ResourceInfo>, String> {
+    let list: DiscoveryList = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let mut resources = Vec::new();
+    for group in list.items {
+        for version in group.versions {
+            for resource in version.resources {
+                let kind = resource
+                    .response_kind
+                    .map(|k| k.kind)
+                    .filter(|k| !k.is_empty());
+                let Some(kind) = kind else { continue };
+                let group_name = group.metadata.name.clone();
+                resources.push(ResourceInfo {
+                    openapi_path: openapi_path(&group_name, &version.version),
+                    group: group_name,
+                    version: version.version.clone(),
+                    kind,
+                    plural: resource.resource,
+                    singular: resource.singular_resource,
+                    scope: if resource.scope == "Cluster" {
+                        Scope::Cluster
+                    } else {
+                        Scope::Namespaced
+                    },
+                    short_names: resource.short_names,
+                    verbs: resource.verbs,
+                    categories: resource.categories,
+                });
+            }
+        }
+    }
+    Ok(resources)
+}
+
+/// The OpenAPI v3 path of a group-version: `api/v1`, `apis/apps/v1`.
+pub fn openapi_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+fn group_version_of_path(path: &str) -> Option<(String, String)> {
+    if let Some(version) = path.strip_prefix("api/") {
+        return Some((String::new(), version.to_string()));
+    }
+    let (group, version) = path.strip_prefix("apis/")?.split_once('/')?;
+    Some((group.to_string(), version.to_string()))
+}
+
 impl Store {
     /// The built-in schema, parsed once per process.
     pub fn builtin() -> &'static Store {
-        static BUILTIN: OnceLock<Store> = OnceLock::new();
+        Self::builtin_shared()
+    }
+
+    /// The built-in schema as a catalog layer (the same process-wide instance).
+    pub fn builtin_shared() -> &'static Arc<Store> {
+        static BUILTIN: OnceLock<Arc<Store>> = OnceLock::new();
         BUILTIN.get_or_init(|| {
             let discovery: Vec<Vec<u8>> = builtin::DISCOVERY
                 .iter()
                 .map(|(_, bytes)| decompress(bytes).expect("the embedded discovery decompresses"))
                 .collect();
-            let openapi = builtin::OPENAPI.iter().map(|(path, bytes)| (*path, *bytes));
-            Store::from_parts(BUILTIN_SOURCE, discovery.iter().map(Vec::as_slice), openapi)
-                .expect("the embedded discovery parses")
+            let openapi = builtin::OPENAPI
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), OpenApiSource::Compressed(bytes)));
+            let store =
+                Store::from_parts(BUILTIN_SOURCE, discovery.iter().map(Vec::as_slice), openapi)
+                    .expect("the embedded discovery parses");
+            Arc::new(store.with_kind(SourceKind::Builtin))
         })
     }
 
-    /// A store from discovery documents (`APIGroupDiscoveryList` JSON) and zstd-compressed
-    /// OpenAPI v3 documents by path.
+    /// A store from aggregated discovery documents (`APIGroupDiscoveryList` JSON of `/api` and
+    /// `/apis`) and OpenAPI v3 group-version documents by path (`api/v1`, `apis/apps/v1`), read
+    /// on first use. Its kind is [`SourceKind::Cluster`] unless changed with [`Store::with_kind`].
     pub fn from_parts<'d>(
         source: &str,
         discovery: impl IntoIterator<Item = &'d [u8]>,
-        openapi: impl IntoIterator<Item = (&'static str, &'static [u8])>,
+        openapi: impl IntoIterator<Item = (String, OpenApiSource)>,
     ) -> Result<Store, String> {
         let mut resources = Vec::new();
         for json in discovery {
-            let list: DiscoveryList = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-            for group in list.items {
-                for version in group.versions {
-                    for resource in version.resources {
-                        let kind = resource
-                            .response_kind
-                            .map(|k| k.kind)
-                            .filter(|k| !k.is_empty());
-                        let Some(kind) = kind else { continue };
-                        let group_name = group.metadata.name.clone();
-                        let openapi_path = if group_name.is_empty() {
-                            format!("api/{}", version.version)
-                        } else {
-                            format!("apis/{group_name}/{}", version.version)
-                        };
-                        resources.push(ResourceInfo {
-                            group: group_name,
-                            version: version.version.clone(),
-                            kind,
-                            plural: resource.resource,
-                            singular: resource.singular_resource,
-                            scope: if resource.scope == "Cluster" {
-                                Scope::Cluster
-                            } else {
-                                Scope::Namespaced
-                            },
-                            short_names: resource.short_names,
-                            verbs: resource.verbs,
-                            categories: resource.categories,
-                            openapi_path,
-                        });
-                    }
-                }
-            }
+            resources.extend(parse_discovery(json)?);
         }
-        let mut by_gvk = HashMap::new();
-        for (i, r) in resources.iter().enumerate() {
-            by_gvk.entry((r.api_version(), r.kind.clone())).or_insert(i);
-        }
+        Ok(Self::from_resources(source, resources, openapi))
+    }
+
+    /// A store from resources already described and their OpenAPI documents by path.
+    pub fn from_resources(
+        source: &str,
+        resources: Vec<ResourceInfo>,
+        openapi: impl IntoIterator<Item = (String, OpenApiSource)>,
+    ) -> Store {
         let mut group_versions = HashMap::new();
-        for (path, compressed) in openapi {
-            let gv = path
-                .strip_prefix("api/")
-                .map(|v| (String::new(), v.to_string()))
-                .or_else(|| {
-                    let (g, v) = path.strip_prefix("apis/")?.split_once('/')?;
-                    Some((g.to_string(), v.to_string()))
-                });
-            let Some((group, version)) = gv else { continue };
+        for (path, document) in openapi {
+            let Some((group, version)) = group_version_of_path(&path) else {
+                continue;
+            };
             group_versions.insert(
-                path.to_string(),
+                path,
                 GroupVersionSlot {
                     group,
                     version,
-                    compressed,
+                    pending: Mutex::new(Some(document)),
                     loaded: OnceLock::new(),
                 },
             );
         }
-        Ok(Store {
+        Self::assemble(source, SourceKind::Cluster, resources, group_versions)
+    }
+
+    /// A store from schemas already built (CRDs): each resource with the schemas of its kind.
+    /// Resources of one group-version share one [`GroupVersionSchemas`] (their schema names
+    /// must not collide). Its kind is [`SourceKind::Crd`].
+    pub fn from_schemas(
+        source: &str,
+        entries: impl IntoIterator<Item = (ResourceInfo, GroupVersionSchemas)>,
+    ) -> Store {
+        let mut resources = Vec::new();
+        let mut merged: HashMap<String, (String, String, GroupVersionSchemas)> = HashMap::new();
+        for (resource, schemas) in entries {
+            let slot = merged
+                .entry(resource.openapi_path.clone())
+                .or_insert_with(|| {
+                    (
+                        resource.group.clone(),
+                        resource.version.clone(),
+                        GroupVersionSchemas::default(),
+                    )
+                });
+            slot.2.schemas.extend(schemas.schemas);
+            slot.2.kinds.extend(schemas.kinds);
+            resources.push(resource);
+        }
+        let group_versions = merged
+            .into_iter()
+            .map(|(path, (group, version, schemas))| {
+                let loaded = OnceLock::new();
+                let _ = loaded.set(Some(Arc::new(schemas)));
+                let slot = GroupVersionSlot {
+                    group,
+                    version,
+                    pending: Mutex::new(None),
+                    loaded,
+                };
+                (path, slot)
+            })
+            .collect();
+        Self::assemble(source, SourceKind::Crd, resources, group_versions)
+    }
+
+    fn assemble(
+        source: &str,
+        kind: SourceKind,
+        resources: Vec<ResourceInfo>,
+        group_versions: HashMap<String, GroupVersionSlot>,
+    ) -> Store {
+        let mut by_gvk = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            by_gvk.entry((r.api_version(), r.kind.clone())).or_insert(i);
+        }
+        Store {
             source: source.to_string(),
+            kind,
             resources,
             by_gvk,
             group_versions,
-        })
+        }
+    }
+
+    /// The same store as another kind of source.
+    pub fn with_kind(mut self, kind: SourceKind) -> Store {
+        self.kind = kind;
+        self
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        self.kind
     }
 
     /// What this store is, for messages: "built-in Kubernetes 1.37".
@@ -554,11 +705,17 @@ impl Store {
         let slot = self.group_versions.get(openapi_path)?;
         slot.loaded
             .get_or_init(|| {
-                let json = decompress(slot.compressed)
-                    .map_err(|e| tracing::error!("{openapi_path}: {e}"))
+                let pending = slot
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()?;
+                let json = pending
+                    .read()
+                    .map_err(|e| tracing::error!("{}: {openapi_path}: {e}", self.source))
                     .ok()?;
                 GroupVersionSchemas::parse(&json, &slot.group, &slot.version)
-                    .map_err(|e| tracing::error!("{openapi_path}: {e}"))
+                    .map_err(|e| tracing::error!("{}: {openapi_path}: {e}", self.source))
                     .ok()
                     .map(Arc::new)
             })

@@ -11,7 +11,8 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::store::{SchemaNode, Store, ValueKind, split_api_version};
+use super::catalog::Catalog;
+use super::store::{SchemaNode, ValueKind, split_api_version};
 use crate::yaml::lint::{Diagnostic, Severity};
 use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
 use crate::yaml::syntax::{self, NodeShape, Source};
@@ -32,7 +33,7 @@ const MAX_DEPTH: usize = 200;
 
 /// The schema diagnostics of one document.
 pub fn validate_document<S: Source + ?Sized>(
-    store: &Store,
+    catalog: &Catalog,
     tree: &Tree,
     source: &S,
 ) -> Vec<Diagnostic> {
@@ -45,7 +46,7 @@ pub fn validate_document<S: Source + ?Sized>(
         return Vec::new();
     };
     let mut validator = Validator {
-        store,
+        catalog,
         source,
         out: Vec::new(),
     };
@@ -103,7 +104,7 @@ fn is_tool_config(api_version: &str, kind: &str) -> bool {
 }
 
 struct Validator<'a, S: ?Sized> {
-    store: &'a Store,
+    catalog: &'a Catalog,
     source: &'a S,
     out: Vec<Diagnostic>,
 }
@@ -159,11 +160,13 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             }
             return;
         }
-        let Some((_, gv)) = self.store.schemas_for(&api_version, &kind) else {
+        let Some(found) = self.catalog.schemas_for(&api_version, &kind) else {
             self.unknown_kind(&api_version, &kind, kind_range);
             return;
         };
-        let Some(schema) = gv.kind(&kind) else { return };
+        let Some(schema) = found.schemas.kind(&kind) else {
+            return;
+        };
         self.check(node, schema, kind_range, depth);
     }
 
@@ -177,7 +180,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         let is_list = (api_version == "v1" && kind == "List")
             || kind
                 .strip_suffix("List")
-                .is_some_and(|k| !k.is_empty() && self.store.resource(api_version, k).is_some());
+                .is_some_and(|k| !k.is_empty() && self.catalog.resource(api_version, k).is_some());
         if !is_list {
             return None;
         }
@@ -191,23 +194,11 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     fn unknown_kind(&mut self, api_version: &str, kind: &str, range: Range<usize>) {
-        let store = self.store;
-        let mut message = format!("{kind} ({api_version}) is not in {}", store.source());
-        let served = store.api_versions_of_kind(kind);
-        if !served.is_empty() {
-            message.push_str(&format!("; {kind} is served as {}", served.join(", ")));
-        } else if let Some(r) = store
-            .resources()
-            .iter()
-            .find(|r| r.api_version() == api_version && r.kind.eq_ignore_ascii_case(kind))
-        {
-            message.push_str(&format!("; did you mean {}?", r.kind));
-        }
         self.out.push(Diagnostic {
             range,
             severity: Severity::Warning,
             code: codes::UNKNOWN_KIND,
-            message,
+            message: self.catalog.unknown_kind_message(api_version, kind),
         });
     }
 
@@ -562,7 +553,7 @@ mod tests {
     fn check(text: &str) -> Vec<(String, &'static str, String)> {
         let rope = Rope::from_str(text);
         let tree = syntax::parse(&rope, 0..text.len(), None);
-        validate_document(Store::builtin(), &tree, text)
+        validate_document(&Catalog::builtin(), &tree, text)
             .into_iter()
             .map(|d| (text[d.range.clone()].to_string(), d.code, d.message))
             .collect()

@@ -23,6 +23,8 @@ pub struct OpenDocument {
 pub struct Store {
     encoding: RwLock<PositionEncoding>,
     documents: RwLock<HashMap<Uri, Arc<Mutex<OpenDocument>>>>,
+    /// The schema sources documents are validated against (replaced when a source changes).
+    catalog: RwLock<schema::Catalog>,
 }
 
 /// Locks a mutex even if a panic poisoned it: the handler that panicked has already rebuilt or
@@ -40,6 +42,26 @@ impl Store {
 
     pub fn encoding(&self) -> PositionEncoding {
         *self.encoding.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current schema catalog (cheap: a few `Arc`s).
+    pub fn catalog(&self) -> schema::Catalog {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the schema catalog; documents are validated against it on their next refresh.
+    pub fn set_catalog(&self, catalog: schema::Catalog) {
+        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = catalog;
+    }
+
+    /// The URIs of the open documents.
+    pub fn uris(&self) -> Vec<Uri> {
+        self.documents
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     fn get(&self, uri: &Uri) -> Option<Arc<Mutex<OpenDocument>>> {
@@ -141,11 +163,12 @@ impl Store {
         revalidate: bool,
     ) -> Option<(Vec<lsp::Diagnostic>, i32)> {
         let document = self.get(uri)?;
+        let catalog = revalidate.then(|| self.catalog());
         let mut document = lock(&document);
         let encoding = self.encoding();
         let OpenDocument { text, yaml, schema } = &mut *document;
-        if revalidate {
-            schema.refresh(yaml, text.rope(), schema::Store::builtin());
+        if let Some(catalog) = catalog {
+            schema.refresh(yaml, text.rope(), &catalog);
         }
         let converted = diagnostics::file_diagnostics(yaml, schema)
             .into_iter()
