@@ -1,5 +1,5 @@
 //! A kube client for one kubeconfig context, resolved as kubectl resolves it, with timeouts on
-//! every request and a discovery cache.
+//! every request and its discovery (see [`super::discovery`]).
 //!
 //! - Kubeconfig: the `kubeconfig` setting (one path or several joined like `KUBECONFIG`), else
 //!   `KUBECONFIG` (several paths merged by kubectl's rules: first file wins per key), else
@@ -13,18 +13,16 @@
 //!   and `KUBERNETES_EXEC_INFO` says `interactive: false` (plugins that need a prompt fail with
 //!   their own message, as under kubectl without a terminal).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::discovery::{self, Discovery};
+use super::{ClusterError, ClusterSettings, USER_AGENT};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use kube::client::Body;
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
-use serde::Deserialize;
-
-use super::{ClusterError, ClusterSettings, USER_AGENT};
 
 /// One resource kind as the API server serves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,9 +86,13 @@ pub struct Connection {
     /// The namespace of objects that name none.
     pub namespace: String,
     pub timeout: Duration,
-    /// Resources per apiVersion; `None`: the group-version is not served.
-    discovery: Mutex<HashMap<String, Option<Arc<Vec<Resource>>>>>,
+    /// The cluster's discovery and when it was fetched; fetched on first use.
+    discovery: tokio::sync::Mutex<Option<(Arc<Discovery>, Instant)>>,
 }
+
+/// A kind missing from discovery fetches it again, but not more often than this (a CRD may
+/// have been installed since).
+const REDISCOVER_AFTER: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,20 +143,6 @@ fn expand_home(path: PathBuf) -> PathBuf {
     }
 }
 
-#[derive(Deserialize)]
-struct ApiResourceList {
-    #[serde(default)]
-    resources: Vec<ApiResourceEntry>,
-}
-
-#[derive(Deserialize)]
-struct ApiResourceEntry {
-    name: String,
-    kind: String,
-    #[serde(default)]
-    namespaced: bool,
-}
-
 impl Connection {
     /// Builds the client (no request is sent yet).
     pub async fn connect(settings: &ClusterSettings) -> Result<Connection, ClusterError> {
@@ -194,7 +182,7 @@ impl Connection {
             server,
             namespace,
             timeout: settings.request_timeout,
-            discovery: Mutex::new(HashMap::new()),
+            discovery: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -247,82 +235,59 @@ impl Connection {
 
     /// A GET of `path` (`/api/v1/...`).
     pub async fn get(&self, path: &str) -> Result<RawResponse, ClusterError> {
+        self.get_accepting(path, "application/json").await
+    }
+
+    /// A GET of `path` with an `Accept` header (aggregated discovery negotiates through it).
+    pub async fn get_accepting(
+        &self,
+        path: &str,
+        accept: &str,
+    ) -> Result<RawResponse, ClusterError> {
         let request = http::Request::get(path)
-            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::ACCEPT, accept)
             .body(Vec::new())
             .map_err(|e| ClusterError::Other(e.to_string()))?;
         self.send(request).await
     }
 
-    /// The resource serving `kind` in `api_version`, from discovery (cached per connection).
+    /// The resource serving `kind` in `api_version`, from discovery (fetched once per connection,
+    /// again when a kind is missing and the last fetch is older than [`REDISCOVER_AFTER`]).
     /// `Ok(None)`: the cluster does not serve that kind.
     pub async fn resource(
         &self,
         api_version: &str,
         kind: &str,
     ) -> Result<Option<Resource>, ClusterError> {
-        let cached = self
-            .discovery
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(api_version)
-            .cloned();
-        let resources = match cached {
-            Some(resources) => resources,
-            None => {
-                let resources = self.discover(api_version).await?;
-                self.discovery
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(api_version.to_string(), resources.clone());
-                resources
+        let mut slot = self.discovery.lock().await;
+        if let Some((discovery, fetched)) = slot.as_ref() {
+            if let Some(resource) = discovery.resource(api_version, kind) {
+                return Ok(Some(resource.clone()));
             }
-        };
-        Ok(resources.and_then(|list| list.iter().find(|r| r.kind == kind).cloned()))
-    }
-
-    async fn discover(
-        &self,
-        api_version: &str,
-    ) -> Result<Option<Arc<Vec<Resource>>>, ClusterError> {
-        let path = if api_version.contains('/') {
-            format!("/apis/{api_version}")
-        } else {
-            format!("/api/{api_version}")
-        };
-        let response = self.get(&path).await?;
-        match response.status {
-            200 => {}
-            404 => return Ok(None),
-            status => {
-                return Err(ClusterError::Other(format!(
-                    "discovery of {api_version} answered {status}: {}",
-                    super::dry_run::status_message(&response.body)
-                )));
+            if fetched.elapsed() < REDISCOVER_AFTER {
+                return Ok(None);
             }
         }
-        let list: ApiResourceList = serde_json::from_slice(&response.body)
-            .map_err(|e| ClusterError::Other(format!("discovery of {api_version}: {e}")))?;
-        Ok(Some(Arc::new(
-            list.resources
-                .into_iter()
-                .filter(|r| !r.name.contains('/'))
-                .map(|r| Resource {
-                    api_version: api_version.to_string(),
-                    kind: r.kind,
-                    plural: r.name,
-                    namespaced: r.namespaced,
-                })
-                .collect(),
-        )))
+        let discovery = Arc::new(discovery::fetch(self).await?);
+        let found = discovery.resource(api_version, kind).cloned();
+        *slot = Some((discovery, Instant::now()));
+        Ok(found)
     }
 
-    /// Forgets discovery (the `kube-lsp.refreshCluster` command).
-    pub fn clear_cache(&self) {
-        self.discovery
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+    /// The discovery of this connection, fetched now when there is none yet.
+    pub async fn discovery(&self) -> Result<Arc<Discovery>, ClusterError> {
+        let mut slot = self.discovery.lock().await;
+        if let Some((discovery, _)) = slot.as_ref() {
+            return Ok(discovery.clone());
+        }
+        let discovery = Arc::new(discovery::fetch(self).await?);
+        *slot = Some((discovery.clone(), Instant::now()));
+        Ok(discovery)
+    }
+
+    /// Discovery fetched elsewhere (the periodic schema refresh) replaces the cached one.
+    pub async fn set_discovery(&self, discovery: Arc<Discovery>) {
+        *self.discovery.lock().await = Some((discovery, Instant::now()));
     }
 }
 

@@ -1,15 +1,19 @@
 //! Everything that talks to a Kubernetes API server, and nothing else does: the client per
-//! kubeconfig context ([`connection`]), server-side-apply dry-runs with a live GET before them
-//! ([`dry_run`]), and the comparison of live and dry-run objects ([`diff`]).
+//! kubeconfig context ([`connection`]), discovery ([`discovery`]) and the cluster's OpenAPI v3
+//! schema with its disk cache ([`live_schema`], [`cache`]), server-side-apply dry-runs with a
+//! live GET before them ([`dry_run`]), and the comparison of live and dry-run objects ([`diff`]).
 //!
 //! Safety: the only non-read request kube-lsp ever sends is the server-side apply PATCH in
 //! [`dry_run`], and it always carries `dryRun=All` (a test reads the apiserver's audit log to
 //! prove it).
 
+pub mod cache;
 pub mod check;
 pub mod connection;
 pub mod diff;
+pub mod discovery;
 pub mod dry_run;
+pub mod live_schema;
 pub mod ssa_path;
 
 use std::time::Duration;

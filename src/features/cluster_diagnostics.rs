@@ -1,5 +1,6 @@
 //! What the cluster said about one document, as diagnostics on the manifest's ranges: dry-run
-//! rejections (`dry-run-*`) and differences from the live object (`diff-*`), plus the diff view
+//! rejections (`dry-run-*`) and differences from the live object (`diff-*`: created, configured
+//! with the changed fields, or an `unchanged` hint, in kubectl's words), plus the diff view
 //! of the `kube-lsp.showDiff` command. Pure: the cluster answers are handed in.
 
 use std::ops::Range;
@@ -23,6 +24,8 @@ pub const DRY_RUN_ERROR: &str = "dry-run-error";
 pub const DIFF_CHANGED: &str = "diff-changed";
 pub const DIFF_SUMMARY: &str = "diff-summary";
 pub const DIFF_CREATE: &str = "diff-create";
+/// A hint that applying would change nothing (kubectl's "unchanged").
+pub const DIFF_UNCHANGED: &str = "diff-unchanged";
 
 /// One document's text (with its offset in the file) and the JSON that was sent.
 pub struct DocumentInput<'a> {
@@ -259,19 +262,24 @@ fn diff_diagnostics(
             locator.header(),
             Severity::Information,
             DIFF_CREATE,
-            format!("will be created (not in the live cluster, context {context})"),
+            format!("would be created (not in the live cluster, context {context})"),
         )];
     };
     let changes: Vec<Change> = diff::changes(&before, &after);
     if changes.is_empty() {
-        return Vec::new();
+        return vec![diagnostic(
+            locator.header(),
+            Severity::Hint,
+            DIFF_UNCHANGED,
+            format!("unchanged (the live object in context {context} already matches)"),
+        )];
     }
     let mut out = vec![diagnostic(
         locator.header(),
         Severity::Information,
         DIFF_SUMMARY,
         format!(
-            "{} field{} differ{} from the live object in context {context}",
+            "would be configured: {} field{} differ{} from the live object in context {context}",
             changes.len(),
             if changes.len() == 1 { "" } else { "s" },
             if changes.len() == 1 { "s" } else { "" },
@@ -483,7 +491,7 @@ mod tests {
         assert_eq!(d[0].1, DIFF_SUMMARY);
         assert_eq!(
             d[0].2,
-            "1 field differs from the live object in context admin"
+            "would be configured: 1 field differs from the live object in context admin"
         );
         assert_eq!((d[1].0.as_str(), d[1].1), ("test", DIFF_CHANGED));
         assert_eq!(d[1].2, "metadata.labels.demo: live: (none) → test");
@@ -492,5 +500,24 @@ mod tests {
             live: None,
         }));
         assert_eq!(created[0].1, DIFF_CREATE);
+        assert!(
+            created[0].2.starts_with("would be created"),
+            "{}",
+            created[0].2
+        );
+        let unchanged = found(&run(Outcome::Applied {
+            object: manifest(),
+            live: Some(manifest()),
+        }));
+        assert_eq!(unchanged.len(), 1);
+        assert_eq!(
+            (unchanged[0].0.as_str(), unchanged[0].1),
+            ("web", DIFF_UNCHANGED)
+        );
+        assert!(
+            unchanged[0].2.starts_with("unchanged"),
+            "{}",
+            unchanged[0].2
+        );
     }
 }

@@ -1,11 +1,14 @@
 //! The server's cluster work: settings (section `kube-lsp`), per-file background dry-run + diff
-//! (debounced, cancelled by newer edits, never published for a stale version), the
-//! `kube-lsp/status` notification and the `kube-lsp.showDiff` / `kube-lsp.refreshCluster`
-//! commands.
+//! (debounced, cancelled by newer edits, never published for a stale version), the cluster's
+//! schema as the top layer of the catalog (from the disk cache at once, then fetched, then
+//! refreshed every five minutes), the `kube-lsp/status` and `kube-lsp/clusterSchema`
+//! notifications and the `kube-lsp.showDiff` / `kube-lsp.refreshCluster` commands.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -15,8 +18,10 @@ use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
 use super::store::Store;
+use crate::cluster::cache::DiskCache;
 use crate::cluster::check::{CheckedDocument, check_documents, kubernetes_documents};
 use crate::cluster::connection::Connection;
+use crate::cluster::live_schema::LiveSchema;
 use crate::cluster::{ClusterError, ClusterSettings};
 use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
 use crate::yaml::lint::Diagnostic;
@@ -26,6 +31,14 @@ pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";
 
 /// Files larger than this are not dry-run (finding their documents alone would take seconds).
 const MAX_FILE: usize = 8 << 20;
+
+/// How often the cluster's schema is fetched again while it answers (three small requests when
+/// nothing changed).
+const SCHEMA_REFRESH: Duration = Duration::from_secs(300);
+
+/// Retries of an unreachable cluster wait this long at first, doubling up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// When dry-runs run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +54,8 @@ pub struct Settings {
     pub dry_run: DryRunMode,
     pub diff: bool,
     pub debounce: Duration,
+    /// Validate and complete with the cluster's own schema (setting `clusterSchema`).
+    pub cluster_schema: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +65,7 @@ impl Default for Settings {
             dry_run: DryRunMode::OnSave,
             diff: true,
             debounce: Duration::from_millis(500),
+            cluster_schema: true,
         }
     }
 }
@@ -84,6 +100,9 @@ impl Settings {
         if let Some(ms) = section.get("debounceMs").and_then(Value::as_u64) {
             settings.debounce = Duration::from_millis(ms.min(60_000));
         }
+        if let Some(enabled) = section.get("clusterSchema").and_then(Value::as_bool) {
+            settings.cluster_schema = enabled;
+        }
         settings
     }
 }
@@ -115,6 +134,15 @@ impl Notification for StatusNotification {
     const METHOD: &'static str = "kube-lsp/status";
 }
 
+/// `kube-lsp/clusterSchema`: the cluster's schema was installed (`origin`: `disk` or `cluster`)
+/// or removed (`origin`: null).
+enum ClusterSchemaNotification {}
+
+impl Notification for ClusterSchemaNotification {
+    type Params = Value;
+    const METHOD: &'static str = "kube-lsp/clusterSchema";
+}
+
 struct FileResult {
     version: i32,
     diagnostics: Vec<Diagnostic>,
@@ -135,6 +163,12 @@ pub struct ClusterWork {
     results: Mutex<HashMap<Uri, FileResult>>,
     tasks: Mutex<HashMap<Uri, JoinHandle<()>>>,
     contexts: Mutex<HashMap<String, ContextState>>,
+    /// The task keeping the cluster's schema current.
+    schema_task: Mutex<Option<JoinHandle<()>>>,
+    /// The cluster schema installed in the catalog.
+    live: Mutex<Option<Arc<LiveSchema>>>,
+    /// Woken when a context answers again, so files waiting to retry do not sleep on.
+    recovered: Notify,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -151,6 +185,9 @@ impl ClusterWork {
             results: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
             contexts: Mutex::new(HashMap::new()),
+            schema_task: Mutex::new(None),
+            live: Mutex::new(None),
+            recovered: Notify::new(),
         })
     }
 
@@ -172,10 +209,15 @@ impl ClusterWork {
         }
     }
 
-    /// Drops the connection and caches and re-checks every file that has been checked or opened.
+    /// Drops the connection and caches, re-checks every file that has been checked or opened,
+    /// and fetches the cluster's schema again (kept meanwhile when the context is the same).
     pub async fn refresh(self: &Arc<Self>) {
+        if let Some(task) = lock(&self.schema_task).take() {
+            task.abort();
+        }
         *self.connection.lock().await = None;
         lock(&self.contexts).clear();
+        self.ensure_schema_sync().await;
         let uris: Vec<Uri> = {
             let mut uris: Vec<Uri> = lock(&self.results).keys().cloned().collect();
             uris.extend(lock(&self.tasks).keys().cloned());
@@ -190,6 +232,10 @@ impl ClusterWork {
 
     /// Starts (or restarts) the background check of a file, as the settings say for `trigger`.
     pub fn schedule(self: &Arc<Self>, uri: Uri, trigger: Trigger) {
+        if trigger == Trigger::Open {
+            let work = self.clone();
+            tokio::spawn(async move { work.ensure_schema_sync().await });
+        }
         let settings = self.settings();
         let run = match (settings.dry_run, trigger) {
             (DryRunMode::Off, _) => false,
@@ -263,7 +309,7 @@ impl ClusterWork {
 
     async fn run(self: Arc<Self>, uri: Uri, delay: Duration) {
         tokio::time::sleep(delay).await;
-        let mut backoff = Duration::from_secs(2);
+        let mut backoff = FIRST_BACKOFF;
         let mut cleared = false;
         loop {
             let Some((text, version)) = self.store.snapshot(&uri) else {
@@ -317,9 +363,10 @@ impl ClusterWork {
                     if matches!(error, ClusterError::Config(_)) {
                         return; // nothing to retry until the settings change
                     }
-                    // Try again later: the cluster may come back. A newer edit aborts this task.
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                    // Try again later, or as soon as another request finds the cluster back.
+                    // A newer edit aborts this task.
+                    self.wait_to_retry(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     *self.connection.lock().await = None;
                 }
             }
@@ -372,6 +419,7 @@ impl ClusterWork {
         };
         if notify {
             if reachable {
+                self.recovered.notify_waiters();
                 tracing::info!("cluster context {context}: {message}");
             } else {
                 tracing::warn!("cluster context {context}: {message}");
@@ -389,6 +437,141 @@ impl ClusterWork {
                     format!("kube-lsp: no cluster dry-run or diff (context {context}): {message}"),
                 )
                 .await;
+        }
+    }
+
+    /// Sleeps `backoff`, or less when a context answers again meanwhile.
+    async fn wait_to_retry(&self, backoff: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = self.recovered.notified() => {}
+        }
+    }
+
+    /// Starts the task that keeps the cluster's schema current, unless it runs already.
+    async fn ensure_schema_sync(self: &Arc<Self>) {
+        if !self.settings().cluster_schema {
+            self.install(None, "").await;
+            return;
+        }
+        let mut task = lock(&self.schema_task);
+        if task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        let work = self.clone();
+        *task = Some(tokio::spawn(async move { work.sync_schema().await }));
+    }
+
+    /// The cluster's schema: from the disk cache at once, then fetched (only changed documents),
+    /// then again every [`SCHEMA_REFRESH`]; retried with backoff while the cluster is away.
+    async fn sync_schema(self: Arc<Self>) {
+        // Without a usable kubeconfig there is nothing to do; the file checks report why.
+        let Ok(connection) = self.connection().await else {
+            self.install(None, "").await;
+            return;
+        };
+        let cache = DiskCache::for_cluster(&connection.server, &connection.context);
+        let installed_here = lock(&self.live)
+            .as_ref()
+            .is_some_and(|l| l.context == connection.context && l.server == connection.server);
+        if !installed_here {
+            let cached = match cache.clone() {
+                Some(cache) => {
+                    let (context, server) = (connection.context.clone(), connection.server.clone());
+                    tokio::task::spawn_blocking(move || {
+                        LiveSchema::from_disk(&cache, &context, &server)
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                None => None,
+            };
+            self.install(cached.map(Arc::new), "disk").await;
+        }
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let previous = lock(&self.live).clone();
+            let previous = previous.filter(|l| l.context == connection.context);
+            match LiveSchema::fetch(&connection, cache.as_ref(), previous.as_deref()).await {
+                Ok(fresh) => {
+                    connection.set_discovery(fresh.discovery.clone()).await;
+                    let message = format!("connected to {}", connection.server);
+                    self.set_reachable(&connection.context, true, message).await;
+                    if previous.is_none_or(|p| !p.same_as(&fresh)) {
+                        self.install(Some(Arc::new(fresh)), "cluster").await;
+                    }
+                    backoff = FIRST_BACKOFF;
+                    tokio::time::sleep(SCHEMA_REFRESH).await;
+                }
+                Err(error) => {
+                    if error.is_connection() {
+                        let context = connection.context.clone();
+                        self.set_reachable(&context, false, error.to_string()).await;
+                    } else {
+                        tracing::warn!("cluster schema of context {}: {error}", connection.context);
+                    }
+                    self.wait_to_retry(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Makes `live` the catalog's cluster layer (none: built-in and workspace schemas only),
+    /// then validates and publishes every open file again.
+    async fn install(&self, live: Option<Arc<LiveSchema>>, origin: &str) {
+        let had = lock(&self.live).is_some();
+        if live.is_none() && !had {
+            return;
+        }
+        let layer = match &live {
+            Some(live) => {
+                let building = live.clone();
+                match tokio::task::spawn_blocking(move || building.store()).await {
+                    Ok(Ok(store)) => Some(Arc::new(store)),
+                    Ok(Err(error)) => {
+                        tracing::warn!("cluster schema of context {}: {error}", live.context);
+                        None
+                    }
+                    Err(_) => None,
+                }
+            }
+            None => None,
+        };
+        let summary = match (&live, &layer) {
+            (Some(live), Some(store)) => json!({
+                "context": live.context,
+                "origin": origin,
+                "resources": store.resources().len(),
+                "groupVersions": live.openapi.len(),
+                "downloaded": live.downloaded.len(),
+            }),
+            _ => json!({"context": Value::Null, "origin": Value::Null}),
+        };
+        *lock(&self.live) = if layer.is_some() { live } else { None };
+        install_cluster_layer(&self.store, layer);
+        tracing::info!("cluster schema: {summary}");
+        self.client
+            .send_notification::<ClusterSchemaNotification>(summary)
+            .await;
+        self.revalidate_open_files().await;
+    }
+
+    /// Validates every open file against the current catalog and publishes the result.
+    async fn revalidate_open_files(&self) {
+        for uri in self.store.uris() {
+            let (store, validate_uri) = (self.store.clone(), uri.clone());
+            let validated = tokio::task::spawn_blocking(move || {
+                super::guarded("diagnostics", || store.diagnostics(&validate_uri))
+            })
+            .await;
+            if let Ok(Ok(Some((mut diagnostics, version)))) = validated {
+                diagnostics.extend(self.current(&uri, version));
+                self.client
+                    .publish_diagnostics(uri, diagnostics, Some(version))
+                    .await;
+            }
         }
     }
 
@@ -454,6 +637,19 @@ impl ClusterWork {
             .and_then(|d| cd::diff_view(&d.result))
             .map(|view| serde_json::to_value(view).unwrap_or(Value::Null)))
     }
+}
+
+/// The plug-in point of the cluster's schema: it replaces the catalog's cluster layer and keeps
+/// every other layer (workspace CRDs, schema paths, built-in).
+fn install_cluster_layer(store: &Store, layer: Option<Arc<crate::schema::Store>>) {
+    use crate::schema::{Catalog, SourceKind};
+    let current = store.catalog();
+    let others = current
+        .layers()
+        .iter()
+        .filter(|l| l.kind() != SourceKind::Cluster)
+        .cloned();
+    store.set_catalog(Catalog::from_layers(others.chain(layer)));
 }
 
 #[cfg(test)]
