@@ -120,7 +120,7 @@ async fn cluster_diff_of_my_pod_matches_kubectl_diff() {
         .expect("summary");
     assert_eq!(
         summary.3,
-        "1 field differs from the live object in context admin"
+        "would be configured: 1 field differs from the live object in context admin"
     );
 
     let view = cd::diff_view(&result).expect("diff view");
@@ -247,6 +247,30 @@ async fn cluster_restricted_context_gets_one_forbidden_diagnostic() {
         found[0].3.contains("context restricted") && found[0].3.contains("forbidden"),
         "{}",
         found[0].3
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the testenv: run scripts/test"]
+async fn cluster_unchanged_object_is_one_hint() {
+    let cluster = TestCluster::from_env();
+    let ns = cluster.create_namespace("lsp-unchanged").await;
+    let text = seed("my-pod.yml");
+    cluster.apply_fixture(&ns, &text).await;
+    let connection = connect(&cluster, None, &ns).await;
+    let result = dry_run(&connection, &manifest(&text))
+        .await
+        .expect("dry-run");
+    assert!(result.existed_before(), "{result:?}");
+    let found = diagnostics(&text, &result);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1, found[0].2),
+        ("web", cd::DIFF_UNCHANGED, Severity::Hint)
+    );
+    assert_eq!(
+        found[0].3,
+        "unchanged (the live object in context admin already matches)"
     );
 }
 

@@ -6,14 +6,21 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::cluster::TestCluster;
-use common::lsp_client::LspClient;
+use common::lsp_client::{LspClient, ServerStderr};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn start(options: Value) -> LspClient {
-    let mut client = LspClient::spawn(Path::new(env!("CARGO_BIN_EXE_kube-lsp")), &["serve"])
-        .expect("spawn kube-lsp");
+    // The cluster schema's disk cache goes under target/, not the user's ~/.cache.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster-lsp-cache");
+    let mut client = LspClient::spawn_with_env(
+        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+        &["serve"],
+        ServerStderr::Inherit,
+        &[("XDG_CACHE_HOME", cache.as_os_str())],
+    )
+    .expect("spawn kube-lsp");
     let result = client
         .initialize(json!({"capabilities": {}, "initializationOptions": options}))
         .expect("initialize");

@@ -259,3 +259,138 @@ pub fn parse_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
         })
         .collect()
 }
+
+/// A loopback TCP proxy in front of the test apiserver, to play a cluster that goes away, comes
+/// back, or answers slowly, without touching the apiserver other tests share. TLS passes through
+/// untouched (the serving certificate names 127.0.0.1).
+pub struct TcpProxy {
+    pub address: std::net::SocketAddr,
+    state: std::sync::Arc<ProxyState>,
+}
+
+struct ProxyState {
+    /// While false, new connections are closed at once.
+    open: std::sync::atomic::AtomicBool,
+    /// Delay before each chunk the apiserver sends is passed on.
+    delay_ms: AtomicU64,
+    /// Bumped by `cut`: connections of an older generation close.
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
+impl TcpProxy {
+    /// Starts the proxy on the current tokio runtime, forwarding to `upstream`.
+    pub async fn start(upstream: std::net::SocketAddr) -> TcpProxy {
+        use std::sync::atomic::AtomicBool;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let state = std::sync::Arc::new(ProxyState {
+            open: AtomicBool::new(true),
+            delay_ms: AtomicU64::new(0),
+            generation: tokio::sync::watch::channel(0).0,
+        });
+        let address = listener.local_addr().unwrap();
+        let accepting = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if !accepting.open.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                tokio::spawn(forward(client, upstream, accepting.clone()));
+            }
+        });
+        TcpProxy { address, state }
+    }
+
+    /// The apiserver goes away: open connections close, new ones are closed at once.
+    pub fn cut(&self) {
+        self.state.open.store(false, Ordering::SeqCst);
+        self.state.generation.send_modify(|g| *g += 1);
+    }
+
+    /// The apiserver is back.
+    pub fn restore(&self) {
+        self.state.open.store(true, Ordering::SeqCst);
+    }
+
+    /// Every chunk from the apiserver waits this long (TLS handshakes included).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// A copy of the test kubeconfig whose cluster is reached through this proxy.
+    pub fn kubeconfig(&self, cluster: &TestCluster) -> tempfile::NamedTempFile {
+        let text = std::fs::read_to_string(&cluster.kubeconfig_path).unwrap();
+        let upstream = cluster.server_url();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            file.path(),
+            text.replace(&upstream, &format!("https://{}", self.address)),
+        )
+        .unwrap();
+        file
+    }
+}
+
+async fn forward(
+    client: tokio::net::TcpStream,
+    upstream: std::net::SocketAddr,
+    state: std::sync::Arc<ProxyState>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut generation = state.generation.subscribe();
+    generation.borrow_and_update();
+    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let to_server = async {
+        let mut buffer = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
+            if server_write.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    let delay_state = state.clone();
+    let to_client = async move {
+        let mut buffer = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = server_read.read(&mut buffer).await {
+            let delay = delay_state.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
+            if client_write.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    // Either side closing, or a cut, ends the connection.
+    tokio::select! {
+        _ = to_server => {}
+        _ = to_client => {}
+        _ = generation.changed() => {}
+    }
+}
+
+impl TestCluster {
+    /// The API server URL of the kubeconfig's cluster (`https://127.0.0.1:PORT`).
+    pub fn server_url(&self) -> String {
+        self.kubeconfig.clusters[0]
+            .cluster
+            .as_ref()
+            .and_then(|c| c.server.clone())
+            .expect("the test kubeconfig names its server")
+    }
+
+    /// The API server's socket address.
+    pub fn server_address(&self) -> std::net::SocketAddr {
+        let url = self.server_url();
+        let authority = url.trim_start_matches("https://").trim_end_matches('/');
+        authority
+            .parse()
+            .expect("the test apiserver listens on an IP:port")
+    }
+}

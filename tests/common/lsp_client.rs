@@ -103,6 +103,17 @@ impl LspClient {
         args: &[&str],
         stderr: ServerStderr,
     ) -> io::Result<LspClient> {
+        Self::spawn_with_env(program, args, stderr, &[])
+    }
+
+    /// Like `spawn_with_stderr`, with extra environment variables for the server
+    /// (e.g. `XDG_CACHE_HOME`).
+    pub fn spawn_with_env(
+        program: &Path,
+        args: &[&str],
+        stderr: ServerStderr,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> io::Result<LspClient> {
         let stderr = match stderr {
             ServerStderr::Inherit => Stdio::inherit(),
             ServerStderr::Null => Stdio::null(),
@@ -115,6 +126,7 @@ impl LspClient {
         };
         let mut child = Command::new(program)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
