@@ -3,13 +3,15 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
 use crate::features::diagnostics::{SOURCE, text_diagnostics};
-use crate::schema::Catalog;
+use crate::schema::{Catalog, SourceKind, crd};
+use crate::server::workspace::load_crd_files;
 use crate::yaml::lint::{Diagnostic, Severity};
 
 #[derive(Args, Debug)]
@@ -17,6 +19,11 @@ pub struct CheckArgs {
     /// Files and directories (searched for *.yaml and *.yml); `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+
+    /// CRD files or directories whose CustomResourceDefinitions validate custom resources
+    /// (repeatable). CRDs among the checked files are used too.
+    #[arg(long = "schema-path", value_name = "PATH")]
+    pub schema_paths: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -72,20 +79,30 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
-    let catalog = Catalog::builtin();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
-            Ok(bytes) => {
-                reported.extend(check_bytes(&display(&input), &bytes, &catalog));
-                if args.cluster {
-                    texts.push((display(&input), bytes));
-                }
-            }
+            Ok(bytes) => texts.push((display(&input), bytes)),
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
                 io_errors += 1;
             }
         }
+    }
+    for path in &args.schema_paths {
+        if !path.exists() {
+            eprintln!(
+                "kube-lsp: --schema-path {}: no such file or directory",
+                path.display()
+            );
+            io_errors += 1;
+        }
+    }
+    let catalog = catalog_for(&texts, &args.schema_paths);
+    for (name, bytes) in &texts {
+        reported.extend(check_bytes(name, bytes, &catalog));
+    }
+    if !args.cluster {
+        texts.clear();
     }
     let cluster = args.cluster.then(|| cluster_reports(args, &texts));
     if let Some(Ok((more, _))) = &cluster {
@@ -167,6 +184,18 @@ fn cluster_reports(
         }
         Ok((reported, differences))
     })
+}
+
+/// The built-in schema plus the CRDs among the checked texts and in the `--schema-path` files.
+pub fn catalog_for(texts: &[(String, Vec<u8>)], schema_paths: &[PathBuf]) -> Catalog {
+    let checked = texts.iter().filter_map(|(name, bytes)| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new)
+    });
+    let configured = load_crd_files(schema_paths, SourceKind::SchemaPath)
+        .into_iter()
+        .map(|(_, store)| store);
+    Catalog::with_builtin(checked.chain(configured).collect::<Vec<_>>())
 }
 
 /// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.

@@ -4,6 +4,7 @@
 
 mod builtin;
 pub mod catalog;
+pub mod crd;
 pub mod store;
 pub mod validate;
 

@@ -11,6 +11,7 @@ mod cluster;
 mod convert;
 mod framing;
 mod store;
+pub mod workspace;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -23,12 +24,15 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
 use store::Store;
+use workspace::SchemaSources;
 
 pub struct Backend {
     client: Client,
     store: Arc<Store>,
     /// Background dry-run and diff against the cluster (`server/cluster.rs`).
     cluster: Arc<ClusterWork>,
+    /// CRDs and schema files that make up the schema catalog (`server/workspace.rs`).
+    schemas: Arc<SchemaSources>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -37,6 +41,7 @@ pub async fn run_stdio() {
         let store = Arc::new(Store::default());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone()),
+            schemas: SchemaSources::new(store.clone()),
             client,
             store,
         }
@@ -62,6 +67,20 @@ fn guarded<T>(what: &str, compute: impl FnOnce() -> T) -> Result<T> {
         tracing::error!("internal error in {what}: {message}");
         Error::internal_error()
     })
+}
+
+/// The workspace folders as paths (`workspaceFolders`, else the deprecated `rootUri`).
+fn workspace_roots(params: &InitializeParams) -> Vec<std::path::PathBuf> {
+    let folders = params.workspace_folders.iter().flatten().map(|f| &f.uri);
+    #[allow(deprecated)]
+    let root = params.root_uri.iter();
+    let mut roots: Vec<std::path::PathBuf> = folders
+        .filter_map(|uri| uri.to_file_path().map(|p| p.into_owned()))
+        .collect();
+    if roots.is_empty() {
+        roots.extend(root.filter_map(|uri| uri.to_file_path().map(|p| p.into_owned())));
+    }
+    roots
 }
 
 fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
@@ -122,6 +141,43 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Runs `update` (blocking: it may read files or parse CRDs) off the request path; when it
+    /// changed the schema catalog, every open document is validated again and re-published.
+    fn update_schemas(&self, update: impl FnOnce(&SchemaSources) -> bool + Send + 'static) {
+        let (schemas, store, client, cluster) = (
+            self.schemas.clone(),
+            self.store.clone(),
+            self.client.clone(),
+            self.cluster.clone(),
+        );
+        tokio::spawn(async move {
+            let changed = tokio::task::spawn_blocking(move || {
+                guarded("schema sources", || update(&schemas)).unwrap_or(false)
+            })
+            .await;
+            if !matches!(changed, Ok(true)) {
+                return;
+            }
+            for uri in store.uris() {
+                let (validate_store, validate_uri) = (store.clone(), uri.clone());
+                let full = tokio::task::spawn_blocking(move || {
+                    guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
+                })
+                .await;
+                if let Ok(Ok(Some((mut diagnostics, version)))) = full {
+                    if store.version(&uri) == Some(version) {
+                        diagnostics.extend(cluster.current(&uri, version));
+                        client
+                            .publish_diagnostics(uri, diagnostics, Some(version))
+                            .await;
+                    }
+                }
+            }
+        });
+    }
+}
+
 #[cfg(debug_assertions)]
 impl Backend {
     /// Debug builds only: panics inside a request, so tests can prove the server survives it.
@@ -141,6 +197,12 @@ impl LanguageServer for Backend {
                 .await;
         }
         self.store.set_encoding(encoding);
+        self.schemas.set_roots(workspace_roots(&params));
+        let options = params.initialization_options.clone().unwrap_or_default();
+        self.update_schemas(move |schemas| {
+            let configured = schemas.configure(&options);
+            schemas.scan_workspace() || configured
+        });
         tracing::info!(
             "initialize: client {:?}, position encoding {encoding:?}",
             params.client_info.map(|c| c.name)
@@ -190,6 +252,8 @@ impl LanguageServer for Backend {
         });
         if opened.is_ok() {
             self.publish_after_open(document.uri.clone()).await;
+            let uri = document.uri.clone();
+            self.update_schemas(move |schemas| schemas.document_changed(&uri));
             self.cluster.schedule(document.uri, Trigger::Open);
         }
     }
@@ -204,6 +268,8 @@ impl LanguageServer for Backend {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
         self.publish(uri.clone()).await;
+        let changed_uri = uri.clone();
+        self.update_schemas(move |schemas| schemas.document_changed(&changed_uri));
         self.cluster.schedule(uri, Trigger::Change);
     }
 
@@ -225,6 +291,8 @@ impl LanguageServer for Backend {
                 _ => return,
             }
         }
+        let schema_settings = settings.clone();
+        self.update_schemas(move |schemas| schemas.configure(&schema_settings));
         self.cluster
             .configure(cluster::Settings::from_json(&settings))
             .await;
@@ -245,6 +313,8 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.store.close(&uri);
         self.cluster.forget(&uri);
+        let closed = uri.clone();
+        self.update_schemas(move |schemas| schemas.document_closed(&closed));
         // Clear what the editor shows for a file that is no longer open.
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

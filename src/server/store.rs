@@ -35,6 +35,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Whether `word` occurs in `slice`, without copying it (a match may straddle two chunks).
+fn slice_contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
+    let word = word.as_bytes();
+    let mut window: Vec<u8> = Vec::new();
+    for chunk in slice.chunks() {
+        window.extend_from_slice(chunk.as_bytes());
+        if memchr::memmem::find(&window, word).is_some() {
+            return true;
+        }
+        let keep = window.len().min(word.len().saturating_sub(1));
+        window.drain(..window.len() - keep);
+    }
+    false
+}
+
 impl Store {
     pub fn set_encoding(&self, encoding: PositionEncoding) {
         *self.encoding.write().unwrap_or_else(|p| p.into_inner()) = encoding;
@@ -52,6 +67,23 @@ impl Store {
     /// Replaces the schema catalog; documents are validated against it on their next refresh.
     pub fn set_catalog(&self, catalog: schema::Catalog) {
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = catalog;
+    }
+
+    /// The texts of an open document's YAML documents that mention `word` (CRD candidates).
+    pub fn crd_document_texts(&self, uri: &Uri, word: &str) -> Option<Vec<String>> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        let rope = document.text.rope();
+        Some(
+            document
+                .yaml
+                .documents()
+                .iter()
+                .map(|d| rope.byte_slice(d.range()))
+                .filter(|slice| slice_contains(*slice, word))
+                .map(|slice| slice.to_string())
+                .collect(),
+        )
     }
 
     /// The URIs of the open documents.

@@ -1,0 +1,306 @@
+//! The schema sources the server puts in its [`Catalog`]: CRDs of open documents, CRD files of
+//! the workspace folders (scanned once, off the request path), files of the `schemaPaths`
+//! setting, and the live cluster's layer (set by the cluster work); the built-in schema is
+//! always last. Whenever one of them changes, a new catalog is installed in the document store
+//! and the caller re-publishes the open documents.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tower_lsp_server::ls_types::Uri;
+
+use super::store::Store;
+use crate::schema::{Catalog, SourceKind, crd};
+
+/// Directories never scanned for CRDs.
+const SKIPPED_DIRS: [&str; 3] = [".git", "node_modules", "target"];
+/// A workspace scan stops after this many files (a home directory opened by mistake).
+const MAX_SCANNED_FILES: usize = 20_000;
+
+/// Files with CRDs under `paths` (files, or directories searched for *.yaml, *.yml and, for
+/// `schemaPaths`, *.json), one store per file labelled "CRD in <uri>". Bounded: big files,
+/// skipped directories and files past [`MAX_SCANNED_FILES`] are not read.
+pub fn load_crd_files(
+    paths: &[PathBuf],
+    kind: SourceKind,
+) -> Vec<(PathBuf, Arc<crate::schema::Store>)> {
+    let mut found = Vec::new();
+    let mut visited = 0;
+    for root in paths {
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                !(e.file_type().is_dir()
+                    && e.depth() > 0
+                    && SKIPPED_DIRS.iter().any(|d| e.file_name() == *d))
+            });
+        for entry in walker.filter_map(Result::ok) {
+            if !entry.file_type().is_file() || !is_schema_file(entry.path(), root) {
+                continue;
+            }
+            visited += 1;
+            if visited > MAX_SCANNED_FILES {
+                tracing::warn!("CRD scan stopped after {MAX_SCANNED_FILES} files");
+                return found;
+            }
+            if let Some(store) = load_crd_file(entry.path(), kind) {
+                found.push((entry.into_path(), store));
+            }
+        }
+    }
+    found
+}
+
+fn is_schema_file(path: &Path, root: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str());
+    matches!(extension, Some("yaml" | "yml")) || (path == root && extension == Some("json"))
+}
+
+fn load_crd_file(path: &Path, kind: SourceKind) -> Option<Arc<crate::schema::Store>> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size > crd::MAX_CRD_BYTES as u64 * 4 {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let label = format!("CRD in {}", file_uri(path));
+    let store = crd::store_from_text(&label, &text)?;
+    Some(Arc::new(store.with_kind(kind)))
+}
+
+fn file_uri(path: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Uri::from_file_path(&absolute)
+        .map(|uri| uri.as_str().to_string())
+        .unwrap_or_else(|| absolute.display().to_string())
+}
+
+/// The `schemaPaths` setting: `{"kube-lsp": {"schemaPaths": [...]}}` or the section itself.
+pub fn schema_paths_from_json(value: &Value) -> Option<Vec<PathBuf>> {
+    let section = value.get("kube-lsp").unwrap_or(value);
+    let paths = section.get("schemaPaths")?.as_array()?;
+    Some(
+        paths
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    )
+}
+
+/// The CRD layers of one open document: one store per CRD document, keyed by its text's hash
+/// so an edit elsewhere in the file reuses them.
+#[derive(Default)]
+struct OpenLayers {
+    by_hash: HashMap<u64, Option<Arc<crate::schema::Store>>>,
+}
+
+#[derive(Default)]
+struct Sources {
+    open: HashMap<String, OpenLayers>,
+    workspace: HashMap<String, Arc<crate::schema::Store>>,
+    schema_paths: Vec<Arc<crate::schema::Store>>,
+    live: Option<Arc<crate::schema::Store>>,
+    roots: Vec<PathBuf>,
+}
+
+pub struct SchemaSources {
+    documents: Arc<Store>,
+    state: Mutex<Sources>,
+}
+
+impl SchemaSources {
+    pub fn new(documents: Arc<Store>) -> Arc<Self> {
+        Arc::new(SchemaSources {
+            documents,
+            state: Mutex::new(Sources::default()),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, Sources> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Re-reads the CRDs of an open document; `true` when the catalog changed.
+    pub fn document_changed(&self, uri: &Uri) -> bool {
+        let texts = self
+            .documents
+            .crd_document_texts(uri, crd::CRD_KIND)
+            .unwrap_or_default();
+        let mut state = self.state();
+        let key = uri.as_str().to_string();
+        let previous = state.open.remove(&key).unwrap_or_default();
+        let mut layers = OpenLayers::default();
+        for text in &texts {
+            let hash = hash_of(text);
+            let store = match previous.by_hash.get(&hash) {
+                Some(store) => store.clone(),
+                None => crd::store_from_text(&format!("CRD in {key}"), text).map(Arc::new),
+            };
+            layers.by_hash.insert(hash, store);
+        }
+        let changed = layers.by_hash.keys().collect::<HashSet<_>>()
+            != previous.by_hash.keys().collect::<HashSet<_>>();
+        if !layers.by_hash.is_empty() {
+            state.open.insert(key, layers);
+        }
+        if changed {
+            self.install(&state);
+        }
+        changed
+    }
+
+    /// Forgets an open document's CRDs (its saved version, if in the workspace, comes back).
+    pub fn document_closed(&self, uri: &Uri) -> bool {
+        let mut state = self.state();
+        let key = uri.as_str();
+        let had_layers = state.open.remove(key).is_some();
+        let mut on_disk_changed = false;
+        if let Some(path) = uri.to_file_path() {
+            let in_workspace = state.roots.iter().any(|root| path.starts_with(root));
+            if in_workspace {
+                let reloaded = load_crd_file(&path, SourceKind::Crd);
+                on_disk_changed = reloaded.is_some() || state.workspace.contains_key(key);
+                match reloaded {
+                    Some(store) => state.workspace.insert(key.to_string(), store),
+                    None => state.workspace.remove(key),
+                };
+            }
+        }
+        let changed = had_layers || on_disk_changed;
+        if changed {
+            self.install(&state);
+        }
+        changed
+    }
+
+    /// The workspace folders (from `initialize`).
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        self.state().roots = roots;
+    }
+
+    /// Scans the workspace folders for CRD files (blocking: run it off the request path).
+    pub fn scan_workspace(&self) -> bool {
+        let roots = self.state().roots.clone();
+        if roots.is_empty() {
+            return false;
+        }
+        let found = load_crd_files(&roots, SourceKind::Crd);
+        tracing::info!("workspace scan: {} files with CRDs", found.len());
+        let mut state = self.state();
+        state.workspace = found
+            .into_iter()
+            .map(|(path, store)| (file_uri(&path), store))
+            .collect();
+        self.install(&state);
+        true
+    }
+
+    /// Applies the `schemaPaths` setting when the payload has it (blocking: reads the files).
+    /// Relative paths are resolved against the first workspace folder.
+    pub fn configure(&self, settings: &Value) -> bool {
+        let Some(paths) = schema_paths_from_json(settings) else {
+            return false;
+        };
+        let base = self.state().roots.first().cloned();
+        let paths: Vec<PathBuf> = paths
+            .into_iter()
+            .map(|p| match (&base, p.is_relative()) {
+                (Some(base), true) => base.join(p),
+                _ => p,
+            })
+            .collect();
+        for path in &paths {
+            if !path.exists() {
+                tracing::warn!("schemaPaths: {} does not exist", path.display());
+            }
+        }
+        let stores = load_crd_files(&paths, SourceKind::SchemaPath);
+        let mut state = self.state();
+        state.schema_paths = stores.into_iter().map(|(_, store)| store).collect();
+        self.install(&state);
+        true
+    }
+
+    /// Sets (or clears) the live cluster's layer.
+    pub fn set_live(&self, layer: Option<Arc<crate::schema::Store>>) {
+        let mut state = self.state();
+        state.live = layer;
+        self.install(&state);
+    }
+
+    /// Builds the catalog of the current sources and hands it to the document store.
+    fn install(&self, state: &Sources) {
+        let mut open: Vec<(&String, &OpenLayers)> = state.open.iter().collect();
+        open.sort_by_key(|(uri, _)| *uri);
+        let mut workspace: Vec<(&String, &Arc<crate::schema::Store>)> = state
+            .workspace
+            .iter()
+            .filter(|(uri, _)| !state.open.contains_key(*uri))
+            .collect();
+        workspace.sort_by_key(|(uri, _)| *uri);
+        let layers = state
+            .live
+            .iter()
+            .cloned()
+            .chain(
+                open.into_iter()
+                    .flat_map(|(_, layers)| layers.by_hash.values().flatten().cloned()),
+            )
+            .chain(workspace.into_iter().map(|(_, store)| store.clone()))
+            .chain(state.schema_paths.iter().cloned());
+        self.documents.set_catalog(Catalog::with_builtin(layers));
+    }
+}
+
+fn hash_of(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_paths_setting() {
+        let value = serde_json::json!({"kube-lsp": {"schemaPaths": ["crds/", " ", "a.yaml"]}});
+        assert_eq!(
+            schema_paths_from_json(&value).unwrap(),
+            [PathBuf::from("crds/"), PathBuf::from("a.yaml")]
+        );
+        assert!(schema_paths_from_json(&serde_json::json!({"dryRun": "off"})).is_none());
+    }
+
+    #[test]
+    fn the_scan_skips_vendored_folders_and_reads_crd_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object}\n";
+        std::fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+        std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+        std::fs::write(dir.path().join("node_modules/x/crd.yaml"), crd).unwrap();
+        std::fs::write(dir.path().join("deploy/crd.yml"), crd).unwrap();
+        std::fs::write(
+            dir.path().join("deploy/app.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\n",
+        )
+        .unwrap();
+        let found = load_crd_files(&[dir.path().to_path_buf()], SourceKind::Crd);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].0.ends_with("deploy/crd.yml"));
+        let store = &found[0].1;
+        assert!(
+            store.source().starts_with("CRD in file://"),
+            "{}",
+            store.source()
+        );
+        assert!(store.resource("example.com/v1", "Widget").is_some());
+    }
+}
