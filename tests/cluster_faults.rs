@@ -1,0 +1,244 @@
+//! A cluster that goes away and comes back, or answers slowly, while kube-lsp runs: played by a
+//! loopback TCP proxy in front of the shared test apiserver (`common::cluster::TcpProxy`), so the
+//! apiserver other tests use is never stopped.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::cluster::{TcpProxy, TestCluster};
+use common::lsp_client::{LspClient, ServerStderr};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+/// A clean ConfigMap: the cluster says it would be created (`diff-create`).
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
+
+struct Server {
+    client: LspClient,
+    capabilities: Value,
+}
+
+fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> Server {
+    let mut client = LspClient::spawn_with_env(
+        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+        &["serve"],
+        ServerStderr::Inherit,
+        &[("XDG_CACHE_HOME", cache.as_os_str())],
+    )
+    .expect("spawn kube-lsp");
+    let result = client
+        .initialize(
+            json!({"capabilities": {}, "initializationOptions": {"kube-lsp": {
+                "kubeconfig": kubeconfig,
+                "context": "admin",
+                "namespace": namespace,
+                "dryRun": "onChange",
+                "debounceMs": 50,
+                "requestTimeoutMs": timeout_ms,
+            }}}),
+        )
+        .expect("initialize");
+    Server {
+        client,
+        capabilities: result["capabilities"].clone(),
+    }
+}
+
+fn codes(params: &Value) -> Vec<String> {
+    params["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn wait_for_publication(
+    client: &mut LspClient,
+    uri: &str,
+    version: i64,
+    wanted: impl Fn(&[String]) -> bool,
+) -> Value {
+    client
+        .wait_for_notification(
+            "textDocument/publishDiagnostics",
+            |p| p["uri"] == uri && p["version"] == version && wanted(&codes(p)),
+            WAIT,
+        )
+        .unwrap_or_else(|e| panic!("diagnostics for {uri} v{version}: {e}"))
+}
+
+fn wait_for_status(client: &mut LspClient, reachable: bool) -> Value {
+    client
+        .wait_for_notification("kube-lsp/status", |p| p["reachable"] == reachable, WAIT)
+        .unwrap_or_else(|e| panic!("kube-lsp/status reachable:{reachable}: {e}"))
+}
+
+/// Appends `extra` at the end of the document (line `line`).
+fn append(client: &mut LspClient, uri: &str, version: i64, line: u64, extra: &str) {
+    let at = json!({"line": line, "character": 0});
+    client
+        .did_change(
+            uri,
+            version,
+            json!([{"range": {"start": at, "end": at}, "text": extra}]),
+        )
+        .unwrap();
+}
+
+/// The requests an editor sends while typing, each timed: symbols, folding, and hover and
+/// completion when the server offers them.
+fn interactive_round_trips(server: &mut Server, uri: &str) -> Vec<(&'static str, Duration)> {
+    let document = json!({"textDocument": {"uri": uri}});
+    let at_key = json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 3}});
+    let mut requests = vec![
+        ("textDocument/documentSymbol", document.clone()),
+        ("textDocument/foldingRange", document),
+    ];
+    if !server.capabilities["hoverProvider"].is_null() {
+        requests.push(("textDocument/hover", at_key.clone()));
+    }
+    if !server.capabilities["completionProvider"].is_null() {
+        requests.push(("textDocument/completion", at_key));
+    }
+    requests
+        .into_iter()
+        .map(|(method, params)| {
+            let started = Instant::now();
+            server
+                .client
+                .request(method, params)
+                .unwrap_or_else(|e| panic!("{method}: {e}"));
+            (method, started.elapsed())
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_faults_apiserver_away_then_back() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = runtime.block_on(TcpProxy::start(cluster.server_address()));
+    let kubeconfig = proxy.kubeconfig(&cluster);
+    let namespace = runtime.block_on(cluster.create_namespace("lsp-outage"));
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = start(cache.path(), kubeconfig.path(), &namespace, 2000);
+    let client = &mut server.client;
+    client
+        .wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster", WAIT)
+        .expect("the cluster's schema");
+
+    let uri = "file:///work/settings.yaml";
+    client.did_open(uri, "yaml", CONFIG_MAP, 1).unwrap();
+    wait_for_publication(client, uri, 1, |c| c.contains(&"diff-create".into()));
+    wait_for_status(client, true);
+
+    // The apiserver goes away. An edit adds an unknown field: the schema (from the cluster,
+    // kept in memory) still flags it, the cluster's diagnostics are dropped, one status says why.
+    proxy.cut();
+    append(client, uri, 2, 6, "bogus: 1\n");
+    let status = wait_for_status(client, false);
+    assert_eq!(status["context"], "admin");
+    assert!(
+        status["message"].as_str().unwrap().contains("cannot reach"),
+        "{status}"
+    );
+    let offline = wait_for_publication(client, uri, 2, |c| {
+        c.contains(&"schema-unknown-field".into()) && !c.iter().any(|c| c.starts_with("diff-"))
+    });
+    let unknown = offline["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "schema-unknown-field")
+        .unwrap();
+    assert_eq!(
+        unknown["range"]["start"],
+        json!({"line": 6, "character": 0}),
+        "{offline}"
+    );
+    let warnings = client
+        .wait_for_notification("window/showMessage", |p| p["type"] == 2, WAIT)
+        .expect("one warning");
+    assert!(warnings["message"].as_str().unwrap().contains("admin"));
+    for (method, elapsed) in interactive_round_trips(&mut server, uri) {
+        assert!(elapsed < Duration::from_secs(1), "{method}: {elapsed:?}");
+    }
+    let client = &mut server.client;
+
+    // It comes back: without any edit, the cluster's diagnostics return for the same version
+    // (the strict dry-run now names the unknown field too).
+    proxy.restore();
+    wait_for_status(client, true);
+    let back = wait_for_publication(client, uri, 2, |c| {
+        c.iter().any(|c| c.starts_with("dry-run-"))
+    });
+    assert!(codes(&back).contains(&"dry-run-invalid".into()), "{back}");
+    server.client.shutdown_and_exit().expect("exit");
+}
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_faults_slow_apiserver_blocks_nothing() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = runtime.block_on(TcpProxy::start(cluster.server_address()));
+    let kubeconfig = proxy.kubeconfig(&cluster);
+    let namespace = runtime.block_on(cluster.create_namespace("lsp-slow"));
+    let cache = tempfile::tempdir().unwrap();
+    let timeout = Duration::from_millis(1500);
+    let mut server = start(
+        cache.path(),
+        kubeconfig.path(),
+        &namespace,
+        timeout.as_millis() as u64,
+    );
+    server
+        .client
+        .wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster", WAIT)
+        .expect("the cluster's schema");
+
+    // Every answer of the apiserver now takes longer than the request timeout.
+    proxy.set_delay(Duration::from_millis(3000));
+    let uri = "file:///work/slow.yaml";
+    let opened = Instant::now();
+    server.client.did_open(uri, "yaml", CONFIG_MAP, 1).unwrap();
+    // While the dry-run waits for the apiserver, the editor's requests and the schema
+    // diagnostics of an edit are answered at once (a blocked one would take over a second).
+    for (method, elapsed) in interactive_round_trips(&mut server, uri) {
+        assert!(elapsed < Duration::from_secs(1), "{method}: {elapsed:?}");
+    }
+    let edited = Instant::now();
+    append(&mut server.client, uri, 2, 6, "bogus: 1\n");
+    wait_for_publication(&mut server.client, uri, 2, |c| {
+        c.contains(&"schema-unknown-field".into())
+    });
+    let schema_latency = edited.elapsed();
+    assert!(
+        schema_latency < Duration::from_secs(1),
+        "{schema_latency:?}"
+    );
+
+    // The request timeout fires: one status naming it, well before the apiserver's answer.
+    let status = wait_for_status(&mut server.client, false);
+    let message = status["message"].as_str().unwrap();
+    assert!(message.contains("within 1500 ms"), "{status}");
+    assert!(
+        opened.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        opened.elapsed()
+    );
+
+    // Fast again: the dry-run of the current version arrives by itself.
+    proxy.set_delay(Duration::ZERO);
+    wait_for_status(&mut server.client, true);
+    wait_for_publication(&mut server.client, uri, 2, |c| {
+        c.contains(&"dry-run-invalid".into())
+    });
+    server.client.shutdown_and_exit().expect("exit");
+}
