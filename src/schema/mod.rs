@@ -4,7 +4,9 @@
 
 mod builtin;
 pub mod catalog;
+pub mod cel_rules;
 pub mod crd;
+pub mod metadata;
 pub mod store;
 pub mod validate;
 
