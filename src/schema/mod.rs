@@ -6,6 +6,7 @@ mod builtin;
 pub mod catalog;
 pub mod cel_rules;
 pub mod crd;
+mod crd_structure;
 pub mod metadata;
 pub mod store;
 pub mod validate;

@@ -11,8 +11,12 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
+use serde_json::Value;
+
 use super::catalog::Catalog;
-use super::store::{SchemaNode, ValueKind, split_api_version};
+use super::metadata;
+use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
+use super::{cel_rules, crd, crd_structure};
 use crate::yaml::lint::{Diagnostic, Severity};
 use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
 use crate::yaml::syntax::{self, NodeShape, Source};
@@ -26,7 +30,17 @@ pub mod codes {
     pub const FORMAT: &str = "schema-format";
     pub const UNKNOWN_KIND: &str = "schema-unknown-kind";
     pub const NOT_VALIDATED: &str = "schema-not-validated";
+    /// A value the apiserver's own rules reject (names, labels, annotations).
+    pub const INVALID: &str = "schema-invalid";
+    /// Two items of an `x-kubernetes-list-type: map` or `set` list with the same key.
+    pub const DUPLICATE: &str = "schema-duplicate";
+    /// A CRD's `x-kubernetes-validations` rule evaluated to false.
+    pub const RULE: &str = "schema-rule";
+    /// A CRD's own schema the apiserver would reject.
+    pub const CRD: &str = "schema-crd";
 }
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// Nesting deeper than this is not validated (the YAML layer reports what is wrong with it).
 const MAX_DEPTH: usize = 200;
@@ -167,7 +181,12 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         let Some(schema) = found.schemas.kind(&kind) else {
             return;
         };
-        self.check(node, schema, kind_range, depth);
+        self.check(node, schema, kind_range.clone(), depth);
+        self.object_name(node, found.resource, kind_range);
+        if crd::is_crd(&api_version, &kind) {
+            self.out
+                .extend(crd_structure::check(node, self.source, MAX_DEPTH));
+        }
     }
 
     /// The items of a `v1 List` (or `<Kind>List` of a known kind), if this is one.
@@ -223,7 +242,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         match kind {
             ValueKind::Any => {}
             ValueKind::Object => match shape {
-                NodeShape::Mapping => self.mapping(node, schema, anchor, depth),
+                NodeShape::Mapping => self.mapping(node, schema, anchor.clone(), depth),
                 _ => self.mismatch(node, schema),
             },
             ValueKind::Array => match shape {
@@ -234,6 +253,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                             self.check(item, items, anchor, depth + 1);
                         }
                     }
+                    self.unique_items(node, schema);
                 }
                 _ => self.mismatch(node, schema),
             },
@@ -241,6 +261,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                 NodeShape::Scalar => self.scalar(node, schema, kind),
                 _ => self.mismatch(node, schema),
             },
+        }
+        if !schema.schema.validations.is_empty() {
+            self.rules(node, schema, &anchor);
         }
     }
 
@@ -283,6 +306,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                 self.check(value, value_schema, key_range, depth + 1);
             }
             seen.insert(name);
+        }
+        if schema.name == Some(OBJECT_META) {
+            self.labels_and_annotations(node);
         }
         if merged {
             return;
@@ -409,6 +435,255 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                 }
             }
         }
+    }
+}
+
+/// The apiserver's rules beyond the schema: metadata, unique list keys, CEL rules.
+impl<S: Source + ?Sized> Validator<'_, S> {
+    /// The value of `key` in a mapping node.
+    fn value_of<'t>(&self, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, Option<Node<'t>>)> {
+        syntax::pairs(mapping).into_iter().find_map(|pair| {
+            let k = pair.key?;
+            (syntax::scalar_text(k, self.source).as_deref() == Some(key)).then_some((k, pair.value))
+        })
+    }
+
+    /// A scalar that resolves to a string, with its range.
+    fn string_value(&self, node: Option<Node<'_>>) -> Option<(String, Range<usize>)> {
+        let node = node?;
+        match self.resolve(node)? {
+            Resolved::String(text) => Some((text, value_range(node))),
+            _ => None,
+        }
+    }
+
+    /// `metadata.name` / `generateName` / `namespace` of a top-level object, by the rule of
+    /// its kind. Create-only kinds (reviews: no `get` verb) need no name.
+    fn object_name(&mut self, object: Node<'_>, resource: &ResourceInfo, kind_range: Range<usize>) {
+        let metadata = self.value_of(object, "metadata");
+        let metadata_node = metadata
+            .and_then(|(_, v)| v)
+            .filter(|v| syntax::shape(*v) == NodeShape::Mapping);
+        let field = |name| metadata_node.and_then(|m| self.value_of(m, name));
+        let namespace = field("namespace");
+        let name = field("name");
+        let generate_name = field("generateName");
+        let rule = metadata::name_rule(&resource.group, &resource.kind);
+        let mut found_any = false;
+        for (key, prefix) in [(generate_name, true), (name, false)] {
+            let Some((_, value)) = key else { continue };
+            let Some((text, range)) = self.string_value(value) else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            found_any = true;
+            for message in metadata::check_name(rule, &text, prefix) {
+                self.error(
+                    range.clone(),
+                    codes::INVALID,
+                    metadata::invalid(&text, &message),
+                );
+            }
+        }
+        let create_only = !resource.verbs.is_empty() && !resource.verbs.iter().any(|v| v == "get");
+        if !found_any && !create_only {
+            let at = name
+                .map(|(k, _)| key_range(k))
+                .or(metadata.map(|(k, _)| key_range(k)))
+                .unwrap_or(kind_range);
+            self.error(
+                at,
+                codes::REQUIRED,
+                "Required value: name or generateName is required (metadata.name)".to_string(),
+            );
+        }
+        if let Some((text, range)) = namespace.and_then(|(_, v)| self.string_value(v)) {
+            for message in metadata::dns1123_label(&text) {
+                self.error(
+                    range.clone(),
+                    codes::INVALID,
+                    metadata::invalid(&text, &message),
+                );
+            }
+        }
+    }
+
+    /// Label keys and values, annotation keys and the annotations' total size.
+    fn labels_and_annotations(&mut self, metadata_node: Node<'_>) {
+        if let Some((_, Some(labels))) = self.value_of(metadata_node, "labels") {
+            for pair in syntax::pairs(labels) {
+                let Some(key) = pair.key else { continue };
+                let Some(name) = syntax::scalar_text(key, self.source) else {
+                    continue;
+                };
+                for message in metadata::qualified_name(&name) {
+                    self.error(
+                        key_range(key),
+                        codes::INVALID,
+                        metadata::invalid(&name, &message),
+                    );
+                }
+                if let Some((text, range)) = self.string_value(pair.value) {
+                    for message in metadata::label_value(&text) {
+                        self.error(
+                            range.clone(),
+                            codes::INVALID,
+                            metadata::invalid(&text, &message),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some((annotations_key, Some(annotations))) =
+            self.value_of(metadata_node, "annotations")
+        {
+            let mut total = 0;
+            for pair in syntax::pairs(annotations) {
+                let Some(key) = pair.key else { continue };
+                let Some(name) = syntax::scalar_text(key, self.source) else {
+                    continue;
+                };
+                total += name.len();
+                for message in metadata::qualified_name(&name.to_lowercase()) {
+                    self.error(
+                        key_range(key),
+                        codes::INVALID,
+                        metadata::invalid(&name, &message),
+                    );
+                }
+                if let Some(value) = pair.value {
+                    total += syntax::scalar_text(value, self.source).map_or(0, |t| t.len());
+                }
+            }
+            if total > metadata::TOTAL_ANNOTATION_SIZE {
+                self.error(
+                    key_range(annotations_key),
+                    codes::INVALID,
+                    format!(
+                        "Too long: may not be more than {} bytes (annotations hold {total})",
+                        metadata::TOTAL_ANNOTATION_SIZE
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `x-kubernetes-list-type: map` (items unique by their keys, defaults applied) and `set`
+    /// (scalar items unique).
+    fn unique_items(&mut self, list: Node<'_>, schema: SchemaNode<'_>) {
+        for (range, key) in self.duplicates(list, schema) {
+            self.error(range, codes::DUPLICATE, format!("Duplicate value: {key}"));
+        }
+    }
+
+    fn duplicates(&self, list: Node<'_>, schema: SchemaNode<'_>) -> Vec<(Range<usize>, Value)> {
+        let unique_by: Box<dyn Fn(Node<'_>) -> Option<Value>> = match schema.list_type() {
+            Some("map") if !schema.list_map_keys().is_empty() => {
+                let keys = schema.list_map_keys();
+                let items = schema.items();
+                Box::new(move |item| self.map_key_of(item, keys, items))
+            }
+            Some("set") => Box::new(|item| match syntax::shape(item) {
+                NodeShape::Scalar => self.resolve(item).map(json_of_scalar),
+                _ => None,
+            }),
+            _ => return Vec::new(),
+        };
+        let mut seen: Vec<Value> = Vec::new();
+        let mut duplicates = Vec::new();
+        for item in syntax::items(list).into_iter().flatten() {
+            let Some(key) = unique_by(item) else { continue };
+            if seen.contains(&key) {
+                let at = first_key_range(item).unwrap_or_else(|| value_range(item));
+                duplicates.push((at, key));
+            } else {
+                seen.push(key);
+            }
+        }
+        duplicates
+    }
+
+    /// The map-key object of a list-map item: each key's value, else its schema default.
+    fn map_key_of(
+        &self,
+        item: Node<'_>,
+        keys: &[Box<str>],
+        items: Option<SchemaNode<'_>>,
+    ) -> Option<Value> {
+        if syntax::shape(item) != NodeShape::Mapping {
+            return None;
+        }
+        let mut object = serde_json::Map::new();
+        for key in keys {
+            let value = match self.value_of(item, key) {
+                Some((_, Some(value))) if syntax::shape(value) == NodeShape::Scalar => {
+                    self.resolve(value).map(json_of_scalar)
+                }
+                Some((_, Some(_))) => return None,
+                _ => items
+                    .and_then(|s| s.property(key))
+                    .and_then(|p| p.default().cloned()),
+            };
+            if let Some(value) = value.filter(|v| !v.is_null()) {
+                object.insert(key.to_string(), value);
+            }
+        }
+        Some(Value::Object(object))
+    }
+
+    /// Evaluates the CRD rules on `node`; failures go on `anchor` (the key holding the value).
+    fn rules(&mut self, node: Node<'_>, schema: SchemaNode<'_>, anchor: &Range<usize>) {
+        let Some(value) = self.json_of(node, 0) else {
+            return;
+        };
+        for rule in &schema.schema.validations {
+            if let cel_rules::Outcome::Failed(message) = cel_rules::evaluate(rule, &value) {
+                self.error(anchor.clone(), codes::RULE, message);
+            }
+        }
+    }
+
+    /// The JSON value of a subtree (None when it holds aliases or nests too deep).
+    fn json_of(&self, node: Node<'_>, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match syntax::shape(node) {
+            NodeShape::Mapping => {
+                let mut object = serde_json::Map::new();
+                for pair in syntax::pairs(node) {
+                    let key = syntax::scalar_text(pair.key?, self.source)?;
+                    let value = match pair.value {
+                        Some(value) => self.json_of(value, depth + 1)?,
+                        None => Value::Null,
+                    };
+                    object.insert(key, value);
+                }
+                Some(Value::Object(object))
+            }
+            NodeShape::Sequence => syntax::items(node)
+                .into_iter()
+                .map(|item| item.map_or(Some(Value::Null), |i| self.json_of(i, depth + 1)))
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Array),
+            NodeShape::Scalar => self.resolve(node).map(json_of_scalar),
+            NodeShape::Empty => Some(Value::Null),
+            NodeShape::Alias => None,
+        }
+    }
+}
+
+fn json_of_scalar(value: Resolved) -> Value {
+    match value {
+        Resolved::Null => Value::Null,
+        Resolved::Bool(b) => Value::Bool(b),
+        Resolved::Int(i) => Value::from(i),
+        Resolved::UInt(u) => Value::from(u),
+        Resolved::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+        Resolved::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        Resolved::String(s) => Value::String(s),
     }
 }
 

@@ -1,0 +1,144 @@
+//! The checks the apiserver applies to a CRD's own schemas that matter before anything else
+//! (apiextensions' structural-schema validation): `type` is one of the JSON types, arrays have
+//! `items`, and `$ref` is not allowed. Walked on the syntax tree so each error sits on its key or
+//! value.
+
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::validate::codes;
+use crate::yaml::lint::Diagnostic;
+use crate::yaml::syntax::{self, NodeShape, Source};
+
+const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
+
+/// The structural errors of a CRD document (its root mapping).
+pub fn check<S: Source + ?Sized>(root: Node<'_>, source: &S, max_depth: usize) -> Vec<Diagnostic> {
+    let mut walker = Walker {
+        source,
+        max_depth,
+        out: Vec::new(),
+    };
+    let spec = walker.value(root, "spec");
+    if let Some(spec) = spec {
+        if let Some(schema) = walker
+            .value(spec, "validation")
+            .and_then(|v| walker.value(v, "openAPIV3Schema"))
+        {
+            walker.schema(schema, 0);
+        }
+        for version in walker
+            .value(spec, "versions")
+            .map(syntax::items)
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(schema) = walker
+                .value(version, "schema")
+                .and_then(|s| walker.value(s, "openAPIV3Schema"))
+            {
+                walker.schema(schema, 0);
+            }
+        }
+    }
+    walker.out
+}
+
+struct Walker<'s, S: ?Sized> {
+    source: &'s S,
+    max_depth: usize,
+    out: Vec<Diagnostic>,
+}
+
+fn range(node: Node<'_>) -> Range<usize> {
+    syntax::content(node).unwrap_or(node).byte_range()
+}
+
+impl<S: Source + ?Sized> Walker<'_, S> {
+    fn entry<'t>(&self, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, Option<Node<'t>>)> {
+        if syntax::shape(mapping) != NodeShape::Mapping {
+            return None;
+        }
+        syntax::pairs(mapping).into_iter().find_map(|pair| {
+            let k = pair.key?;
+            (syntax::scalar_text(k, self.source).as_deref() == Some(key)).then_some((k, pair.value))
+        })
+    }
+
+    fn value<'t>(&self, mapping: Node<'t>, key: &str) -> Option<Node<'t>> {
+        self.entry(mapping, key)?.1
+    }
+
+    fn schema(&mut self, node: Node<'_>, depth: usize) {
+        if depth > self.max_depth || syntax::shape(node) != NodeShape::Mapping {
+            return;
+        }
+        let ty = self
+            .value(node, "type")
+            .filter(|v| syntax::shape(*v) == NodeShape::Scalar);
+        let type_text = ty.and_then(|v| syntax::scalar_text(v, self.source));
+        if let (Some(value), Some(text)) = (ty, &type_text) {
+            if !text.is_empty() && !TYPES.contains(&text.as_str()) {
+                let supported: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+                self.out.push(Diagnostic::error(
+                    range(value),
+                    codes::CRD,
+                    format!(
+                        "Unsupported value: \"{text}\": supported values: {}",
+                        supported.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some((key, _)) = self.entry(node, "$ref") {
+            self.out.push(Diagnostic::error(
+                range(key),
+                codes::CRD,
+                "Forbidden: $ref is not supported in CRD schemas".to_string(),
+            ));
+        }
+        if type_text.as_deref() == Some("array") && self.entry(node, "items").is_none() {
+            let key = self.entry(node, "type").map(|(k, _)| range(k));
+            if let Some(at) = key {
+                self.out.push(Diagnostic::error(
+                    at,
+                    codes::CRD,
+                    "Required value: items must be specified for type: array".to_string(),
+                ));
+            }
+        }
+        for map_key in ["properties", "patternProperties", "definitions"] {
+            if let Some(properties) = self.value(node, map_key) {
+                for pair in syntax::pairs(properties) {
+                    if let Some(child) = pair.value {
+                        self.schema(child, depth + 1);
+                    }
+                }
+            }
+        }
+        for single in ["items", "additionalProperties", "not"] {
+            match self.value(node, single) {
+                Some(child) if syntax::shape(child) == NodeShape::Sequence => {
+                    for item in syntax::items(child).into_iter().flatten() {
+                        self.schema(item, depth + 1);
+                    }
+                }
+                Some(child) => self.schema(child, depth + 1),
+                None => {}
+            }
+        }
+        for list in ["allOf", "anyOf", "oneOf"] {
+            for item in self
+                .value(node, list)
+                .map(syntax::items)
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+            {
+                self.schema(item, depth + 1);
+            }
+        }
+    }
+}
