@@ -153,6 +153,50 @@ pub fn resolve(field: &str, manifest: &Value) -> KeyPath {
     path
 }
 
+/// SSA's `.spec.ports: duplicate entries for key [port=80,protocol="TCP"]`: the path of the last
+/// item with that key (the duplicate to remove), when the message says so and the manifest has
+/// more than one such item.
+pub fn duplicate_entry(message: &str, manifest: &Value) -> Option<KeyPath> {
+    let (field, rest) = path_in_message(message)?;
+    let selector = rest.strip_prefix("duplicate entries for key ")?;
+    let is_item: Box<dyn Fn(&Value) -> bool> = match parse(selector).as_slice() {
+        [Step::Match(pairs)] => {
+            let pairs = pairs.clone();
+            // A key the item leaves out may have been defaulted to the duplicate's value.
+            Box::new(move |item: &Value| {
+                pairs.iter().any(|(k, _)| item.get(k).is_some())
+                    && pairs
+                        .iter()
+                        .all(|(k, v)| item.get(k).is_none_or(|x| loosely_equal(x, v)))
+            })
+        }
+        [Step::Item(value)] => {
+            let value = value.clone();
+            Box::new(move |item: &Value| loosely_equal(item, &value))
+        }
+        _ => return None,
+    };
+    let mut path = resolve(&field, manifest);
+    let items = value_at(manifest, &path)?.as_array()?;
+    if items.iter().filter(|item| is_item(item)).count() < 2 {
+        return None;
+    }
+    path.0.push(Segment::Index(
+        items.iter().rposition(|item| is_item(item))?,
+    ));
+    Some(path)
+}
+
+/// The value at `path` in `value`.
+pub fn value_at<'v>(value: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    path.0
+        .iter()
+        .try_fold(value, |node, segment| match segment {
+            Segment::Key(key) => node.get(key),
+            Segment::Index(index) => node.get(index),
+        })
+}
+
 /// Equal as JSON, with numbers compared by value (`80` and `80.0`).
 fn loosely_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -255,6 +299,29 @@ mod tests {
         assert_eq!(
             resolve(r#".spec.containers[name="zz"].image"#, &m).to_string(),
             "spec.containers"
+        );
+    }
+
+    #[test]
+    fn duplicates_point_at_the_second_item() {
+        let manifest = json!({"spec": {"containers": [{"name": "web", "ports": [
+            {"containerPort": 80, "protocol": "TCP"},
+            {"containerPort": 88, "protocol": "TCP"},
+            {"containerPort": 88, "protocol": "TCP"}]}]}});
+        let message = r#".spec.containers[name="web"].ports: duplicate entries for key [containerPort=88,protocol="TCP"]"#;
+        assert_eq!(
+            duplicate_entry(message, &manifest),
+            Some(KeyPath::parse("spec.containers[0].ports[2]"))
+        );
+        let once = r#".spec.containers[name="web"].ports: duplicate entries for key [containerPort=80,protocol="TCP"]"#;
+        assert_eq!(duplicate_entry(once, &manifest), None);
+        // The second item's protocol comes from the schema's default.
+        let defaulted =
+            json!({"map_list": [{"protocol": "TCP", "containerPort": 88}, {"containerPort": 88}]});
+        let message = r#".map_list: duplicate entries for key [containerPort=88,protocol="TCP"]"#;
+        assert_eq!(
+            duplicate_entry(message, &defaulted),
+            Some(KeyPath::parse("map_list[1]"))
         );
     }
 

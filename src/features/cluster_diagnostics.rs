@@ -12,8 +12,9 @@ use tree_sitter::Tree;
 use crate::cluster::diff::{self, Change};
 use crate::cluster::dry_run::{ApiStatus, DryRun, Outcome};
 use crate::cluster::ssa_path;
+use crate::schema::validate::is_quantity;
 use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::path::{KeyPath, RangeTarget, range_of};
+use crate::yaml::path::{KeyPath, RangeTarget, Segment, range_of};
 use crate::yaml::syntax;
 
 pub const DRY_RUN_INVALID: &str = "dry-run-invalid";
@@ -216,6 +217,33 @@ fn rejection(
             format!("{message} (context {context})"),
         )];
     }
+    if let Some(path) = ssa_path::duplicate_entry(&status.message, locator.manifest) {
+        return vec![diagnostic(
+            locator.path(&path, RangeTarget::Value),
+            Severity::Error,
+            DRY_RUN_INVALID,
+            message,
+        )];
+    }
+    if status
+        .message
+        .contains("quantities must match the regular expression")
+    {
+        let bad = bad_quantities(locator.manifest);
+        if !bad.is_empty() {
+            return bad
+                .iter()
+                .map(|path| {
+                    diagnostic(
+                        locator.path(path, RangeTarget::Value),
+                        Severity::Error,
+                        DRY_RUN_INVALID,
+                        format!("{path}: {message}"),
+                    )
+                })
+                .collect();
+        }
+    }
     if let Some((field, _)) = ssa_path::path_in_message(&status.message) {
         let path = ssa_path::resolve(&field, locator.manifest);
         if !path.is_empty() {
@@ -240,6 +268,55 @@ fn rejection(
         message
     };
     vec![diagnostic(range, Severity::Error, code, text)]
+}
+
+/// Maps of resource quantities (`resources.requests`, `limits`, quota `hard`, ...) whose values
+/// are not quantities: where the apiserver's "quantities must match" error (which names no
+/// field) comes from.
+fn bad_quantities(manifest: &Value) -> Vec<KeyPath> {
+    const QUANTITY_MAPS: [&str; 6] = [
+        "requests",
+        "limits",
+        "hard",
+        "overhead",
+        "capacity",
+        "allocatable",
+    ];
+    let mut found = Vec::new();
+    let mut stack = vec![(KeyPath::default(), manifest)];
+    while let Some((path, value)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let mut child_path = path.clone();
+                    child_path.0.push(Segment::Key(key.clone()));
+                    match child.as_object() {
+                        Some(quantities) if QUANTITY_MAPS.contains(&key.as_str()) => {
+                            for (name, quantity) in quantities {
+                                let valid = quantity.is_number()
+                                    || quantity.as_str().is_some_and(is_quantity);
+                                if !valid {
+                                    let mut bad = child_path.clone();
+                                    bad.0.push(Segment::Key(name.clone()));
+                                    found.push(bad);
+                                }
+                            }
+                        }
+                        _ => stack.push((child_path, child)),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let mut item_path = path.clone();
+                    item_path.0.push(Segment::Index(index));
+                    stack.push((item_path, item));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Both sides of the diff, cleaned and masked: (live, dry-run result).
@@ -458,6 +535,32 @@ mod tests {
         };
         let d = found(&run(Outcome::Rejected(status)));
         assert_eq!((d[0].0.as_str(), d[0].1), ("foo", DRY_RUN_INVALID));
+    }
+
+    #[test]
+    fn quantity_errors_land_on_the_bad_quantity() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n  - name: c\n    image: x\n    resources:\n      requests:\n        cpu: true\n        memory: 1Gi\n";
+        let manifest = crate::yaml::value::document_to_json(text, &Default::default())
+            .unwrap()
+            .unwrap();
+        let status = ApiStatus {
+            code: 500,
+            message: "failed to convert new object (default/q; /v1, Kind=Pod) to proper version: unable to convert unstructured object to /v1, Kind=Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'".into(),
+            ..Default::default()
+        };
+        let input = DocumentInput {
+            text,
+            offset: 0,
+            manifest: &manifest,
+        };
+        let found = diagnostics(&input, &run(Outcome::Rejected(status)), false);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&text[found[0].range.clone()], "true");
+        assert!(
+            found[0]
+                .message
+                .starts_with("spec.containers[0].resources.requests.cpu: ")
+        );
     }
 
     #[test]
