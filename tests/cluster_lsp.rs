@@ -212,3 +212,69 @@ fn cluster_lsp_unreachable_cluster_is_a_status_not_errors() {
     );
     client.shutdown_and_exit().expect("exit");
 }
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_lsp_context_switch_to_restricted_reports_forbidden() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ns = runtime.block_on(cluster.create_namespace("lsp-switch"));
+    let settings = |context: &str, namespace: &str| {
+        json!({"kube-lsp": {
+            "kubeconfig": cluster.kubeconfig_path,
+            "context": context,
+            "namespace": namespace,
+            "dryRun": "onSave",
+        }})
+    };
+    let mut client = start(settings("admin", &ns));
+    let nginx = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/seed/nginx.yml"),
+    )
+    .unwrap();
+    let uri = "file:///work/switch/nginx.yml";
+    client.did_open(uri, "yaml", &nginx, 1).unwrap();
+    let admin = wait_for_cluster_diagnostics(&mut client, uri, 1, &["diff-"]);
+    assert!(
+        codes(&admin).contains(&"diff-create".to_string()),
+        "{admin}"
+    );
+
+    // The restricted user, set in the settings without a restart: the same file is re-checked
+    // and gets one warning that says what is forbidden, in which context.
+    client.discard_notifications().unwrap();
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": settings("restricted", "kube-lsp-restricted")}),
+        )
+        .unwrap();
+    let restricted = wait_for_cluster_diagnostics(&mut client, uri, 1, &["dry-run-"]);
+    let cluster_diagnostics: Vec<&Value> = restricted["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"].as_str().unwrap().starts_with("dry-run-"))
+        .collect();
+    assert_eq!(cluster_diagnostics.len(), 1, "{restricted}");
+    let forbidden = cluster_diagnostics[0];
+    assert_eq!(forbidden["code"], "dry-run-forbidden");
+    assert_eq!(forbidden["severity"], 2);
+    let message = forbidden["message"].as_str().unwrap();
+    assert!(
+        message.contains("context restricted")
+            && message.contains("forbidden")
+            && message.contains("kube-lsp-restricted"),
+        "{message}"
+    );
+    // The restricted user may read discovery and OpenAPI: its context's schema is installed.
+    let schema = client
+        .wait_for_notification(
+            "kube-lsp/clusterSchema",
+            |p| p["context"] == "restricted",
+            WAIT,
+        )
+        .expect("the restricted context's schema");
+    assert!(schema["resources"].as_u64() > Some(60), "{schema}");
+    client.shutdown_and_exit().expect("exit");
+}
