@@ -129,7 +129,10 @@ fn convert_schema(
                     "openAPIV3Schema is nested deeper than {MAX_SCHEMA_DEPTH} levels"
                 ));
             }
-            Schema::deserialize(value).map_err(|e| format!("openAPIV3Schema: {e}"))?
+            let mut schema =
+                Schema::deserialize(value).map_err(|e| format!("openAPIV3Schema: {e}"))?;
+            drop_refs(&mut schema);
+            schema
         }
     };
     let string = || Schema {
@@ -156,6 +159,27 @@ fn convert_schema(
     schemas.insert(name.clone(), root);
     let kinds = HashMap::from([(resource.kind.clone(), name)]);
     Ok(GroupVersionSchemas { schemas, kinds })
+}
+
+/// CRD schemas may not use `$ref` (the apiserver rejects the CRD, and the CRD document gets
+/// that error): a ref is read as "anything" rather than followed into other schemas.
+fn drop_refs(schema: &mut Schema) {
+    schema.reference = None;
+    let nested = schema
+        .properties
+        .values_mut()
+        .chain(schema.items.as_deref_mut())
+        .chain(schema.all_of.iter_mut())
+        .chain(schema.one_of.iter_mut())
+        .chain(schema.any_of.iter_mut());
+    for child in nested {
+        drop_refs(child);
+    }
+    if let Some(super::store::Additional::Schema(values)) =
+        schema.additional_properties.as_deref_mut()
+    {
+        drop_refs(values);
+    }
 }
 
 /// ObjectMeta and every schema it refers to, from the built-in `api/v1`.
@@ -349,7 +373,7 @@ mod tests {
             assert!(scan.entries.is_empty());
             assert_eq!(scan.problems.len(), 1, "{:?}", scan.problems);
         }
-        // A recursive `$ref` (CRDs may not use refs; the apiserver rejects them) is read as "any".
+        // A recursive `$ref` (CRDs may not use refs; the apiserver rejects them) reads as "any".
         let recursive = CRD.replace(
             "size: {type: integer}",
             "size: {$ref: '#/components/schemas/example.com.v1.Widget'}",
@@ -361,7 +385,7 @@ mod tests {
             .and_then(|w| w.property("spec"))
             .and_then(|s| s.property("size"))
             .unwrap();
-        assert_eq!(size.kind(), ValueKind::Object);
+        assert_eq!(size.kind(), ValueKind::Any);
     }
 
     #[test]

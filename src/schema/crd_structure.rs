@@ -7,8 +7,9 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use super::crd::MAX_SCHEMA_DEPTH;
 use super::validate::codes;
-use crate::yaml::lint::Diagnostic;
+use crate::yaml::lint::{Diagnostic, Severity};
 use crate::yaml::syntax::{self, NodeShape, Source};
 
 const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
@@ -71,8 +72,21 @@ impl<S: Source + ?Sized> Walker<'_, S> {
         self.entry(mapping, key)?.1
     }
 
+    /// Checks one schema node; `depth` counts JSON levels below `openAPIV3Schema`, as the
+    /// conversion to a catalog layer (`crd::MAX_SCHEMA_DEPTH`) does.
     fn schema(&mut self, node: Node<'_>, depth: usize) {
-        if depth > self.max_depth || syntax::shape(node) != NodeShape::Mapping {
+        if syntax::shape(node) != NodeShape::Mapping {
+            return;
+        }
+        if depth + 2 > MAX_SCHEMA_DEPTH.min(self.max_depth) {
+            self.out.push(Diagnostic {
+                range: node.start_byte()..node.start_byte() + 1,
+                severity: Severity::Warning,
+                code: codes::CRD,
+                message: format!(
+                    "openAPIV3Schema nests deeper than {MAX_SCHEMA_DEPTH} levels: kube-lsp does not read this schema, its custom resources are not validated"
+                ),
+            });
             return;
         }
         let ty = self
@@ -113,7 +127,7 @@ impl<S: Source + ?Sized> Walker<'_, S> {
             if let Some(properties) = self.value(node, map_key) {
                 for pair in syntax::pairs(properties) {
                     if let Some(child) = pair.value {
-                        self.schema(child, depth + 1);
+                        self.schema(child, depth + 2);
                     }
                 }
             }
@@ -122,7 +136,7 @@ impl<S: Source + ?Sized> Walker<'_, S> {
             match self.value(node, single) {
                 Some(child) if syntax::shape(child) == NodeShape::Sequence => {
                     for item in syntax::items(child).into_iter().flatten() {
-                        self.schema(item, depth + 1);
+                        self.schema(item, depth + 2);
                     }
                 }
                 Some(child) => self.schema(child, depth + 1),
@@ -137,7 +151,7 @@ impl<S: Source + ?Sized> Walker<'_, S> {
                 .into_iter()
                 .flatten()
             {
-                self.schema(item, depth + 1);
+                self.schema(item, depth + 2);
             }
         }
     }
