@@ -207,20 +207,25 @@ impl Connection {
                 body,
             })
         };
+        let no_answer = || {
+            ClusterError::Unreachable(format!(
+                "no answer from {} (context {}) within {} ms",
+                self.server,
+                self.context,
+                self.timeout.as_millis()
+            ))
+        };
         let result = match tokio::time::timeout(self.timeout, exchange).await {
             Ok(Ok(response)) => Ok(response),
+            // kube's own read/connect timeouts (the same duration) may fire first: same message.
+            Ok(Err(error)) if error_chain(&error).ends_with("timed out") => Err(no_answer()),
             Ok(Err(error)) => Err(ClusterError::Unreachable(format!(
                 "cannot reach {} (context {}): {}",
                 self.server,
                 self.context,
                 error_chain(&error)
             ))),
-            Err(_) => Err(ClusterError::Unreachable(format!(
-                "no answer from {} (context {}) within {} ms",
-                self.server,
-                self.context,
-                self.timeout.as_millis()
-            ))),
+            Err(_) => Err(no_answer()),
         };
         tracing::debug!(
             "cluster {what}: {} in {:?}",

@@ -18,6 +18,7 @@ use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
 use super::store::Store;
+use super::workspace::SchemaSources;
 use crate::cluster::cache::DiskCache;
 use crate::cluster::check::{CheckedDocument, check_documents, kubernetes_documents};
 use crate::cluster::connection::Connection;
@@ -158,6 +159,8 @@ struct ContextState {
 pub struct ClusterWork {
     client: Client,
     store: Arc<Store>,
+    /// The schema sources of the catalog; the cluster's schema is their top layer.
+    schemas: Arc<SchemaSources>,
     settings: Mutex<Settings>,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     results: Mutex<HashMap<Uri, FileResult>>,
@@ -176,10 +179,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ClusterWork {
-    pub fn new(client: Client, store: Arc<Store>) -> Arc<ClusterWork> {
+    pub fn new(client: Client, store: Arc<Store>, schemas: Arc<SchemaSources>) -> Arc<ClusterWork> {
         Arc::new(ClusterWork {
             client,
             store,
+            schemas,
             settings: Mutex::new(Settings::default()),
             connection: tokio::sync::Mutex::new(None),
             results: Mutex::new(HashMap::new()),
@@ -550,7 +554,8 @@ impl ClusterWork {
             _ => json!({"context": Value::Null, "origin": Value::Null}),
         };
         *lock(&self.live) = if layer.is_some() { live } else { None };
-        install_cluster_layer(&self.store, layer);
+        // The plug-in point: the catalog's top layer (above workspace CRDs and schemaPaths).
+        self.schemas.set_live(layer);
         tracing::info!("cluster schema: {summary}");
         self.client
             .send_notification::<ClusterSchemaNotification>(summary)
@@ -637,19 +642,6 @@ impl ClusterWork {
             .and_then(|d| cd::diff_view(&d.result))
             .map(|view| serde_json::to_value(view).unwrap_or(Value::Null)))
     }
-}
-
-/// The plug-in point of the cluster's schema: it replaces the catalog's cluster layer and keeps
-/// every other layer (workspace CRDs, schema paths, built-in).
-fn install_cluster_layer(store: &Store, layer: Option<Arc<crate::schema::Store>>) {
-    use crate::schema::{Catalog, SourceKind};
-    let current = store.catalog();
-    let others = current
-        .layers()
-        .iter()
-        .filter(|l| l.kind() != SourceKind::Cluster)
-        .cloned();
-    store.set_catalog(Catalog::from_layers(others.chain(layer)));
 }
 
 #[cfg(test)]

@@ -39,9 +39,10 @@ pub struct Backend {
 pub async fn run_stdio() {
     let builder = LspService::build(|client| {
         let store = Arc::new(Store::default());
+        let schemas = SchemaSources::new(store.clone());
         Backend {
-            cluster: ClusterWork::new(client.clone(), store.clone()),
-            schemas: SchemaSources::new(store.clone()),
+            cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            schemas,
             client,
             store,
         }
