@@ -95,3 +95,21 @@ fn fifty_megabytes_open_skips_whole_file_validation() {
     );
     assert_eq!(schema.last_validated, 0);
 }
+
+#[test]
+fn argocd_crds_become_a_catalog_layer() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real/argocd-install.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let started = Instant::now();
+    let scan = kube_lsp::schema::crd::crds_in_text(&text);
+    let elapsed = started.elapsed();
+    assert!(scan.problems.is_empty(), "{:?}", scan.problems);
+    let kinds: Vec<&str> = scan.entries.iter().map(|(r, _)| r.kind.as_str()).collect();
+    println!(
+        "argocd-install.yaml: {} CRD versions ({}) read in {elapsed:?}",
+        kinds.len(),
+        kinds.join(", ")
+    );
+    assert!(kinds.contains(&"Application"), "{kinds:?}");
+}

@@ -26,6 +26,9 @@ use cluster::{ClusterWork, Trigger};
 use store::Store;
 use workspace::SchemaSources;
 
+/// How long typing must pause before an edited document's CRDs are read again.
+const SCHEMA_EDIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 pub struct Backend {
     client: Client,
     store: Arc<Store>,
@@ -146,6 +149,17 @@ impl Backend {
     /// Runs `update` (blocking: it may read files or parse CRDs) off the request path; when it
     /// changed the schema catalog, every open document is validated again and re-published.
     fn update_schemas(&self, update: impl FnOnce(&SchemaSources) -> bool + Send + 'static) {
+        self.update_schemas_after_edit(None, update);
+    }
+
+    /// Like `update_schemas`, but after an edit: waits for typing to pause, and does nothing if
+    /// the document changed again meanwhile (that change schedules its own update). Each
+    /// keystroke in a CRD would otherwise re-read it and re-validate every open document.
+    fn update_schemas_after_edit(
+        &self,
+        edited: Option<(Uri, i32)>,
+        update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
+    ) {
         let (schemas, store, client, cluster) = (
             self.schemas.clone(),
             self.store.clone(),
@@ -153,6 +167,12 @@ impl Backend {
             self.cluster.clone(),
         );
         tokio::spawn(async move {
+            if let Some((uri, version)) = edited {
+                tokio::time::sleep(SCHEMA_EDIT_PAUSE).await;
+                if store.version(&uri) != Some(version) {
+                    return;
+                }
+            }
             let changed = tokio::task::spawn_blocking(move || {
                 guarded("schema sources", || update(&schemas)).unwrap_or(false)
             })
@@ -270,7 +290,9 @@ impl LanguageServer for Backend {
         }
         self.publish(uri.clone()).await;
         let changed_uri = uri.clone();
-        self.update_schemas(move |schemas| schemas.document_changed(&changed_uri));
+        self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
+            schemas.document_changed(&changed_uri)
+        });
         self.cluster.schedule(uri, Trigger::Change);
     }
 
