@@ -70,16 +70,18 @@ impl Store {
     }
 
     /// The texts of an open document's YAML documents that mention `word` (CRD candidates).
+    /// The rope is cloned (cheap, shared) so the scan runs without holding the document's lock.
     pub fn crd_document_texts(&self, uri: &Uri, word: &str) -> Option<Vec<String>> {
-        let document = self.get(uri)?;
-        let document = lock(&document);
-        let rope = document.text.rope();
+        let (rope, ranges) = {
+            let document = self.get(uri)?;
+            let document = lock(&document);
+            let ranges: Vec<_> = document.yaml.documents().iter().map(|d| d.range()).collect();
+            (document.text.rope().clone(), ranges)
+        };
         Some(
-            document
-                .yaml
-                .documents()
-                .iter()
-                .map(|d| rope.byte_slice(d.range()))
+            ranges
+                .into_iter()
+                .map(|range| rope.byte_slice(range))
                 .filter(|slice| slice_contains(*slice, word))
                 .map(|slice| slice.to_string())
                 .collect(),
