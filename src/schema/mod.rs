@@ -5,6 +5,7 @@
 mod builtin;
 pub mod catalog;
 pub mod cel_rules;
+pub mod core_rules;
 pub mod crd;
 mod crd_structure;
 pub mod metadata;

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::catalog::Catalog;
 use super::metadata;
 use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
-use super::{cel_rules, crd, crd_structure};
+use super::{cel_rules, core_rules, crd, crd_structure};
 use crate::yaml::lint::{Diagnostic, Severity};
 use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
 use crate::yaml::syntax::{self, NodeShape, Source};
@@ -183,6 +183,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         };
         self.check(node, schema, kind_range.clone(), depth);
         self.object_name(node, found.resource, kind_range);
+        self.object_rules(node, found.resource);
         if crd::is_crd(&api_version, &kind) {
             self.out
                 .extend(crd_structure::check(node, self.source, MAX_DEPTH));
@@ -307,8 +308,10 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             }
             seen.insert(name);
         }
-        if schema.name == Some(OBJECT_META) {
-            self.labels_and_annotations(node);
+        match schema.name {
+            Some(OBJECT_META) => self.labels_and_annotations(node),
+            Some(name) => self.core_type_rules(node, name),
+            None => {}
         }
         if merged {
             return;
@@ -411,6 +414,16 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             return;
         }
         if let Resolved::String(text) = &resolved {
+            if kind == ValueKind::String {
+                if let Some(message) = format_error(schema.format(), text) {
+                    self.error(
+                        range.clone(),
+                        codes::FORMAT,
+                        metadata::invalid(text, &message),
+                    );
+                    return;
+                }
+            }
             if kind == ValueKind::Quantity && !is_quantity(text) {
                 self.error(
                     range.clone(),
@@ -515,7 +528,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         if let Some((_, Some(labels))) = self.value_of(metadata_node, "labels") {
             for pair in syntax::pairs(labels) {
                 let Some(key) = pair.key else { continue };
-                let Some(name) = syntax::scalar_text(key, self.source) else {
+                let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<") else {
                     continue;
                 };
                 for message in metadata::qualified_name(&name) {
@@ -542,7 +555,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             let mut total = 0;
             for pair in syntax::pairs(annotations) {
                 let Some(key) = pair.key else { continue };
-                let Some(name) = syntax::scalar_text(key, self.source) else {
+                let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<") else {
                     continue;
                 };
                 total += name.len();
@@ -672,6 +685,197 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             NodeShape::Empty => Some(Value::Null),
             NodeShape::Alias => None,
         }
+    }
+}
+
+/// What a string `format` rejects, as the apiserver decodes it.
+fn format_error(format: Option<&str>, text: &str) -> Option<String> {
+    match format? {
+        "byte" => core_rules::base64(text).err(),
+        "date-time" if !core_rules::rfc3339(text) => {
+            Some("must be an RFC 3339 date-time (e.g. 2006-01-02T15:04:05Z)".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Workloads whose `spec.selector` must select `spec.template.metadata.labels`.
+fn has_template_selector(resource: &ResourceInfo) -> bool {
+    matches!(
+        (resource.group.as_str(), resource.kind.as_str()),
+        (
+            "apps",
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+        ) | ("", "ReplicationController")
+    )
+}
+
+/// Rules of core types that their schema does not state.
+impl<S: Source + ?Sized> Validator<'_, S> {
+    fn invalid_each(&mut self, node: Option<Node<'_>>, check: fn(&str) -> Vec<String>) {
+        if let Some((text, range)) = self.string_value(node) {
+            for message in check(&text) {
+                self.error(
+                    range.clone(),
+                    codes::INVALID,
+                    metadata::invalid(&text, &message),
+                );
+            }
+        }
+    }
+
+    /// Names of containers and ports, a pod's empty container list.
+    fn core_type_rules(&mut self, node: Node<'_>, schema_name: &str) {
+        let value = |name| self.value_of(node, name).and_then(|(_, v)| v);
+        let (name, target_port) = (value("name"), value("targetPort"));
+        match schema_name {
+            "io.k8s.api.core.v1.Container" | "io.k8s.api.core.v1.EphemeralContainer" => {
+                self.invalid_each(name, core_rules::container_name);
+            }
+            "io.k8s.api.core.v1.ContainerPort" => {
+                self.invalid_each(name, core_rules::port_name);
+            }
+            "io.k8s.api.core.v1.ServicePort" => {
+                self.invalid_each(name, metadata::dns1123_label);
+                self.invalid_each(target_port, core_rules::port_name);
+            }
+            "io.k8s.api.core.v1.PodSpec" => {
+                if let Some((key, Some(list))) = self.value_of(node, "containers") {
+                    let empty = syntax::shape(list) == NodeShape::Sequence
+                        && syntax::items(list).is_empty();
+                    if empty {
+                        self.error(
+                            key_range(key),
+                            codes::REQUIRED,
+                            "Required value: a pod needs at least one container".to_string(),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Rules about a whole object: ConfigMap and Secret keys, workload selectors.
+    fn object_rules(&mut self, object: Node<'_>, resource: &ResourceInfo) {
+        if resource.group.is_empty() && matches!(resource.kind.as_str(), "ConfigMap" | "Secret") {
+            for map in ["data", "binaryData", "stringData"] {
+                let Some((_, Some(entries))) = self.value_of(object, map) else {
+                    continue;
+                };
+                for key in syntax::pairs(entries).into_iter().filter_map(|p| p.key) {
+                    let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<")
+                    else {
+                        continue;
+                    };
+                    for message in core_rules::config_key(&name) {
+                        self.error(
+                            key_range(key),
+                            codes::INVALID,
+                            metadata::invalid(&name, &message),
+                        );
+                    }
+                }
+            }
+        }
+        if has_template_selector(resource) {
+            self.template_selector(object, resource.group.is_empty());
+        }
+    }
+
+    /// `spec.selector` must select `spec.template.metadata.labels` (the apiserver's
+    /// "selector does not match template labels"). ReplicationController's selector is a plain map.
+    fn template_selector(&mut self, object: Node<'_>, plain_map: bool) {
+        let Some((_, Some(spec))) = self.value_of(object, "spec") else {
+            return;
+        };
+        let Some((_, Some(selector))) = self.value_of(spec, "selector") else {
+            return;
+        };
+        let Some((template_key, Some(template))) = self.value_of(spec, "template") else {
+            return;
+        };
+        let (match_labels, expressions) = if plain_map {
+            (self.string_map(Some(selector)), Vec::new())
+        } else {
+            let labels = self.value_of(selector, "matchLabels").and_then(|(_, v)| v);
+            let Some(expressions) = self.expressions(selector) else {
+                return;
+            };
+            (self.string_map(labels), expressions)
+        };
+        let Some(match_labels) = match_labels else {
+            return;
+        };
+        if match_labels.is_empty() && expressions.is_empty() {
+            return;
+        }
+        let metadata = self.value_of(template, "metadata").and_then(|(_, v)| v);
+        let labels_entry = metadata.and_then(|m| self.value_of(m, "labels"));
+        let labels = match labels_entry {
+            Some((_, value)) => self.string_map(value),
+            None => Some(Default::default()),
+        };
+        let Some(labels) = labels else { return };
+        if !core_rules::selects(&match_labels, &expressions, &labels) {
+            let at = labels_entry.map_or_else(|| key_range(template_key), |(k, _)| key_range(k));
+            self.error(at, codes::INVALID, core_rules::selector_mismatch(&labels));
+        }
+    }
+
+    /// A mapping of plain strings (None when it holds anything else: no guessing).
+    fn string_map(
+        &self,
+        node: Option<Node<'_>>,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let Some(node) = node else {
+            return Some(Default::default());
+        };
+        match syntax::shape(node) {
+            NodeShape::Empty => return Some(Default::default()),
+            NodeShape::Mapping => {}
+            _ => return None,
+        }
+        syntax::pairs(node)
+            .into_iter()
+            .map(|pair| {
+                let key = syntax::scalar_text(pair.key?, self.source)?;
+                let value = match pair.value {
+                    None => String::new(),
+                    Some(value) => match self.resolve(value)? {
+                        Resolved::String(text) => text,
+                        _ => return None,
+                    },
+                };
+                Some((key, value))
+            })
+            .collect()
+    }
+
+    /// `matchExpressions` as (key, operator, values); None when any entry is not plain.
+    fn expressions(&self, selector: Node<'_>) -> Option<Vec<(String, String, Vec<String>)>> {
+        let Some((_, Some(list))) = self.value_of(selector, "matchExpressions") else {
+            return Some(Vec::new());
+        };
+        syntax::items(list)
+            .into_iter()
+            .map(|item| {
+                let item = item?;
+                let text = |name| {
+                    self.value_of(item, name)
+                        .and_then(|(_, v)| v)
+                        .and_then(|v| syntax::scalar_text(v, self.source))
+                };
+                let values = match self.value_of(item, "values").and_then(|(_, v)| v) {
+                    Some(values) => syntax::items(values)
+                        .into_iter()
+                        .map(|v| syntax::scalar_text(v?, self.source))
+                        .collect::<Option<Vec<_>>>()?,
+                    None => Vec::new(),
+                };
+                Some((text("key")?, text("operator")?, values))
+            })
+            .collect()
     }
 }
 
@@ -899,7 +1103,7 @@ mod tests {
 
     #[test]
     fn required_fields() {
-        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels: {a: b}\n  template:\n    spec:\n      containers:\n      - image: nginx\n";
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels: {a: b}\n  template:\n    metadata:\n      labels: {a: b}\n    spec:\n      containers:\n      - image: nginx\n";
         assert_eq!(codes_at(text), [("image".to_string(), codes::REQUIRED)]);
         assert!(check(text)[0].2.contains("`name`"));
     }
@@ -986,5 +1190,111 @@ mod tests {
     fn crds_validate_against_json_schema_props() {
         let text = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.example.com\nspec:\n  group: example.com\n  names: {plural: foos, kind: Foo}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n        properties:\n          spec:\n            type: object\n            default: {a: 1}\n            typo: 1\n";
         assert_eq!(codes_at(text), [("typo".to_string(), codes::UNKNOWN_FIELD)]);
+    }
+    #[test]
+    fn metadata_rules_by_kind() {
+        let found = codes_at(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\nspec:\n  ports: [{port: 80}]\n",
+        );
+        assert_eq!(found, [("1web".to_string(), codes::INVALID)]);
+        let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:Reader\n";
+        assert_eq!(check(role), []);
+        let generated = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: pi-\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: pi, image: perl}]\n";
+        assert_eq!(check(generated), []);
+        // Create-only kinds (reviews) need no name.
+        let review = "apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes: {verb: get, resource: pods}\n";
+        assert_eq!(check(review), []);
+        let found = codes_at(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: Team_A\n  labels:\n    -bad: ok\n  annotations:\n    example.com/a/b: x\n",
+        );
+        assert_eq!(
+            found,
+            [
+                ("Team_A".to_string(), codes::INVALID),
+                ("-bad".to_string(), codes::INVALID),
+                ("example.com/a/b".to_string(), codes::INVALID)
+            ]
+        );
+        // Labels of a template are checked too; its name is not required.
+        let text = POD.replace("kind: Pod", "kind: PodTemplate").replace("spec:\n  containers", "template:\n  metadata:\n    labels: {app: -x}\n  spec:\n    containers").replace("\n  - name: web\n    image: nginx\n    ports:\n    - containerPort: 80\n    resources:\n      limits:\n        cpu: 500m\n        memory: 128Mi\n", "\n    - {name: web, image: nginx}\n");
+        assert_eq!(codes_at(&text), [("-x".to_string(), codes::INVALID)]);
+        let big = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    a: {}\n",
+            "x".repeat(300 * 1024)
+        );
+        assert_eq!(
+            codes_at(&big),
+            [("annotations".to_string(), codes::INVALID)]
+        );
+    }
+
+    #[test]
+    fn list_keys_are_unique() {
+        let text = POD.replace("    - containerPort: 80\n", "    - containerPort: 80\n    - containerPort: 80\n      protocol: TCP\n    - {containerPort: 80, protocol: UDP}\n");
+        let found = check(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1),
+            ("containerPort", codes::DUPLICATE)
+        );
+        assert_eq!(
+            found[0].2,
+            "Duplicate value: {\"containerPort\":80,\"protocol\":\"TCP\"}"
+        );
+        // `set` lists (here a CRD's): scalar items unique.
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: tags.example.com}\nspec:\n  group: example.com\n  names: {kind: Tagged, plural: tags}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          tags: {type: array, x-kubernetes-list-type: set, items: {type: string}}\n";
+        let store = crate::schema::crd::store_from_text("CRD in test", crd).unwrap();
+        let catalog = Catalog::with_builtin([std::sync::Arc::new(store)]);
+        let text =
+            "apiVersion: example.com/v1\nkind: Tagged\nmetadata: {name: t}\ntags: [a, b, a]\n";
+        let tree = syntax::parse(&Rope::from_str(text), 0..text.len(), None);
+        let found = validate_document(&catalog, &tree, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].range.clone(), found[0].code),
+            (58..59, codes::DUPLICATE)
+        );
+        assert_eq!(found[0].message, "Duplicate value: \"a\"");
+    }
+
+    #[test]
+    fn core_type_rules() {
+        let text = POD.replace("  - name: web\n", "  - name: Web_1\n").replace(
+            "    - containerPort: 80\n",
+            "    - containerPort: 80\n      name: metrics-endpoint-1\n",
+        );
+        assert_eq!(
+            codes_at(&text),
+            [
+                ("Web_1".to_string(), codes::INVALID),
+                ("metrics-endpoint-1".to_string(), codes::INVALID)
+            ]
+        );
+        let empty = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n";
+        assert_eq!(
+            codes_at(empty),
+            [("containers".to_string(), codes::REQUIRED)]
+        );
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  good: aGVsbG8=\n  bad: hello!\n  a/b: eA==\n";
+        let found = check(secret);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].0.as_str(), found[0].1), ("hello!", codes::FORMAT));
+        assert!(found[0].2.ends_with("illegal base64 data at input byte 5"));
+        assert_eq!((found[1].0.as_str(), found[1].1), ("a/b", codes::INVALID));
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector:\n    matchLabels: {app: web}\n    matchExpressions: [{key: tier, operator: In, values: [fe]}]\n  template:\n    metadata:\n      labels: {app: web, tier: be}\n    spec:\n      containers: [{name: w, image: nginx}]\n";
+        let found = check(deployment);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "labels");
+        assert!(
+            found[0]
+                .2
+                .ends_with("`selector` does not match template `labels`")
+        );
+        assert_eq!(check(&deployment.replace("tier: be", "tier: fe")), []);
+        let timestamp = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  creationTimestamp: yesterday\n";
+        assert_eq!(
+            codes_at(timestamp),
+            [("yesterday".to_string(), codes::FORMAT)]
+        );
     }
 }
