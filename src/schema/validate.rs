@@ -1250,9 +1250,10 @@ mod tests {
         let tree = syntax::parse(&Rope::from_str(text), 0..text.len(), None);
         let found = validate_document(&catalog, &tree, text);
         assert_eq!(found.len(), 1, "{found:?}");
+        let last_a = text.rfind("a]").unwrap();
         assert_eq!(
             (found[0].range.clone(), found[0].code),
-            (58..59, codes::DUPLICATE)
+            (last_a..last_a + 1, codes::DUPLICATE)
         );
         assert_eq!(found[0].message, "Duplicate value: \"a\"");
     }
