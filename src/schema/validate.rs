@@ -604,15 +604,14 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             }),
             _ => return Vec::new(),
         };
-        let mut seen: Vec<Value> = Vec::new();
+        // Keyed by the JSON text of each item's key, so long lists stay linear.
+        let mut seen: HashSet<String> = HashSet::new();
         let mut duplicates = Vec::new();
         for item in syntax::items(list).into_iter().flatten() {
             let Some(key) = unique_by(item) else { continue };
-            if seen.contains(&key) {
+            if !seen.insert(key.to_string()) {
                 let at = first_key_range(item).unwrap_or_else(|| value_range(item));
                 duplicates.push((at, key));
-            } else {
-                seen.push(key);
             }
         }
         duplicates
