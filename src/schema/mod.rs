@@ -5,9 +5,11 @@
 mod builtin;
 pub mod catalog;
 pub mod cel_rules;
+pub mod complete;
 pub mod core_rules;
 pub mod crd;
 mod crd_structure;
+pub mod hover;
 pub mod metadata;
 pub mod store;
 pub mod validate;

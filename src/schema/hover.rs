@@ -1,0 +1,263 @@
+//! Hover text for a cursor in a manifest (pure, markdown): a field's type, whether it is
+//! required, its default, enum values and description; on `apiVersion`/`kind` values, the
+//! resource as discovery describes it and where its schema came from.
+
+use std::ops::Range;
+
+use super::SchemaNode;
+use super::complete::{SchemaLookup, resolve};
+use super::store::{ResourceInfo, Scope, ValueKind};
+use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
+
+/// What hover shows, and the text it is about (document-relative).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hover {
+    pub markdown: String,
+    pub range: Range<usize>,
+}
+
+/// The hover at the cursor of a document with the given `apiVersion` and `kind`.
+pub fn hover(
+    lookup: &impl SchemaLookup,
+    cursor: &Cursor,
+    api_version: Option<&str>,
+    kind: Option<&str>,
+) -> Option<Hover> {
+    let path = match &cursor.target {
+        CursorTarget::Nothing => return None,
+        CursorTarget::Value { value, .. } if value.is_empty() => return None,
+        CursorTarget::Value { .. } => cursor.path.clone(),
+        CursorTarget::Key { key, .. } if key.is_empty() => return None,
+        CursorTarget::Key { key, .. } => {
+            let mut path = cursor.path.clone();
+            path.push_key(key.clone());
+            path
+        }
+    };
+    let on_value = matches!(cursor.target, CursorTarget::Value { .. });
+    let markdown = match (root_key(&path), on_value) {
+        (Some("kind" | "apiVersion"), true) => type_hover(lookup, api_version, kind?)?,
+        _ => field_hover(lookup, api_version?, kind?, &path)?,
+    };
+    Some(Hover {
+        markdown,
+        range: cursor.range.clone(),
+    })
+}
+
+fn root_key(path: &KeyPath) -> Option<&str> {
+    match path.0.as_slice() {
+        [Segment::Key(key)] => Some(key),
+        _ => None,
+    }
+}
+
+/// The resource on `kind:`/`apiVersion:` values; without a known apiVersion, the versions that
+/// serve the kind.
+fn type_hover(lookup: &impl SchemaLookup, api_version: Option<&str>, kind: &str) -> Option<String> {
+    if let Some((resource, gv, source)) = api_version.and_then(|v| lookup.schemas(v, kind)) {
+        let description = gv
+            .kind(kind)
+            .and_then(|node| node.description().map(str::to_string));
+        return Some(resource_markdown(resource, description.as_deref(), source));
+    }
+    let serving: Vec<String> = lookup
+        .resources()
+        .into_iter()
+        .filter(|(r, _)| r.kind == kind)
+        .map(|(r, source)| format!("`{}` ({source})", r.api_version()))
+        .collect();
+    let asked = api_version.map_or(String::new(), |v| format!(" in `{v}`"));
+    Some(if serving.is_empty() {
+        format!("**{kind}**: no such kind{asked} in the schema")
+    } else {
+        format!(
+            "**{kind}**: not served{asked}; served as {}",
+            serving.join(", ")
+        )
+    })
+}
+
+fn field_hover(
+    lookup: &impl SchemaLookup,
+    api_version: &str,
+    kind: &str,
+    path: &KeyPath,
+) -> Option<String> {
+    let (_, gv, source) = lookup.schemas(api_version, kind)?;
+    let (node, required) = resolve(gv.kind(kind)?, path)?;
+    let name = match path.0.last()? {
+        Segment::Key(key) => key.clone(),
+        Segment::Index(_) => "item".to_string(),
+    };
+    Some(format!(
+        "{}\n\n---\n`{path}` of {api_version} {kind} · {source}",
+        field_markdown(&name, node, required)
+    ))
+}
+
+/// A field as completion documentation and hover show it.
+pub(crate) fn field_markdown(name: &str, node: SchemaNode<'_>, required: bool) -> String {
+    let mut text = format!(
+        "**{name}** `{}` · {}",
+        node.type_label(),
+        if required { "required" } else { "optional" }
+    );
+    if let Some(default) = node.default() {
+        text.push_str(&format!(" · default `{default}`"));
+    }
+    if let Some(values) = node.enum_values() {
+        let values: Vec<String> = values.iter().map(|v| format!("`{}`", plain(v))).collect();
+        text.push_str(&format!("\n\nValues: {}", values.join(", ")));
+    }
+    match node.kind() {
+        ValueKind::IntOrString => text.push_str(
+            "\n\nAn integer or a string: `8080`, `\"http\"` or `\"25%\"` as the field allows.",
+        ),
+        ValueKind::Quantity => text.push_str("\n\nA quantity: `500m`, `2`, `128Mi`, `1Gi`."),
+        _ => {}
+    }
+    if let Some(description) = node.description() {
+        text.push_str("\n\n");
+        text.push_str(description);
+    }
+    text
+}
+
+fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A resource as `kubectl api-resources` and `kubectl explain` describe it.
+pub(crate) fn resource_markdown(
+    resource: &ResourceInfo,
+    description: Option<&str>,
+    source: &str,
+) -> String {
+    let scope = match resource.scope {
+        Scope::Namespaced => "namespaced",
+        Scope::Cluster => "cluster-scoped",
+    };
+    let mut text = format!(
+        "**{}** `{}` · resource `{}` · {scope}",
+        resource.kind,
+        resource.api_version(),
+        resource.plural
+    );
+    if !resource.short_names.is_empty() {
+        text.push_str(&format!(
+            " · short names `{}`",
+            resource.short_names.join("`, `")
+        ));
+    }
+    if !resource.verbs.is_empty() {
+        text.push_str(&format!("\n\nVerbs: {}", resource.verbs.join(", ")));
+    }
+    if !resource.categories.is_empty() {
+        text.push_str(&format!(
+            " · categories: {}",
+            resource.categories.join(", ")
+        ));
+    }
+    if let Some(description) = description {
+        text.push_str("\n\n");
+        text.push_str(description);
+    }
+    text.push_str(&format!("\n\n---\nSchema: {source}"));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Store;
+    use crate::yaml::path::{cursor_at, top_level_scalar};
+
+    fn hover_at(text: &str) -> Option<(String, String)> {
+        let offset = text.find("$0").expect("fixture has a $0 cursor");
+        let text = text.replacen("$0", "", 1);
+        let cursor = cursor_at(&text, offset);
+        let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
+        let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
+        let found = hover(
+            Store::builtin(),
+            &cursor,
+            api_version.as_deref(),
+            kind.as_deref(),
+        )?;
+        Some((found.markdown, text[found.range].to_string()))
+    }
+
+    #[test]
+    fn a_field_shows_type_requiredness_default_and_description() {
+        let (markdown, over) = hover_at(
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  repl$0icas: 2\n  selector: {}\n",
+        )
+        .unwrap();
+        assert_eq!(over, "replicas");
+        assert!(
+            markdown.starts_with("**replicas** `integer (int32)` · optional"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("Number of desired pods"), "{markdown}");
+        assert!(
+            markdown.contains("`spec.replicas` of apps/v1 Deployment · built-in Kubernetes 1.37")
+        );
+        let (markdown, _) =
+            hover_at("apiVersion: apps/v1\nkind: Deployment\nspec:\n  sel$0ector: {}\n").unwrap();
+        assert!(
+            markdown.contains("`LabelSelector` · required"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn enums_and_values() {
+        let (markdown, over) = hover_at(
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    imagePullPolicy: Alw$0ays\n",
+        )
+        .unwrap();
+        assert_eq!(over, "Always");
+        assert!(
+            markdown.contains("Values: `Always`, `IfNotPresent`, `Never`"),
+            "{markdown}"
+        );
+        let (markdown, _) = hover_at(
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  strategy:\n    rollingUpdate:\n      maxSur$0ge: 1\n",
+        )
+        .unwrap();
+        assert!(markdown.contains("`integer or string`"), "{markdown}");
+    }
+
+    #[test]
+    fn kind_and_api_version_values_show_the_resource() {
+        let (markdown, over) = hover_at("apiVersion: apps/v1\nkind: Deploy$0ment\n").unwrap();
+        assert_eq!(over, "Deployment");
+        assert!(markdown.contains("**Deployment** `apps/v1` · resource `deployments` · namespaced · short names `deploy`"), "{markdown}");
+        assert!(markdown.contains("Verbs: create"), "{markdown}");
+        assert!(
+            markdown.contains("Schema: built-in Kubernetes 1.37"),
+            "{markdown}"
+        );
+        let (markdown, _) = hover_at("apiVersion: v1$0\nkind: Deployment\n").unwrap();
+        assert!(markdown.contains("served as `apps/v1`"), "{markdown}");
+        let (markdown, _) = hover_at("apiVersion: v1\nkind: Na$0mespace\n").unwrap();
+        assert!(
+            markdown.contains("cluster-scoped · short names `ns`"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn nothing_without_a_schema() {
+        assert_eq!(hover_at("foo: ba$0r\n"), None);
+        assert_eq!(
+            hover_at("apiVersion: v1\nkind: Pod\nspec:\n  bog$0us: 1\n"),
+            None
+        );
+        assert_eq!(hover_at("apiVersion: v1\nkind: Pod\n# comm$0ent\n"), None);
+    }
+}
