@@ -780,6 +780,39 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         if has_template_selector(resource) {
             self.template_selector(object, resource.group.is_empty());
         }
+        if crd::is_crd(&resource.api_version(), &resource.kind) {
+            self.crd_name(object);
+        }
+    }
+
+    /// A CRD's name is `<spec.names.plural>.<spec.group>`.
+    fn crd_name(&mut self, crd: Node<'_>) {
+        let metadata = self.value_of(crd, "metadata").and_then(|(_, v)| v);
+        let name = metadata
+            .and_then(|m| self.value_of(m, "name"))
+            .and_then(|(_, v)| v);
+        let Some((name, range)) = self.string_value(name) else {
+            return;
+        };
+        let spec = self.value_of(crd, "spec").and_then(|(_, v)| v);
+        let text_at = |node: Option<Node<'_>>, key| {
+            node.and_then(|n| self.value_of(n, key))
+                .and_then(|(_, v)| self.string_value(v))
+                .map(|(text, _)| text)
+        };
+        let names = spec
+            .and_then(|s| self.value_of(s, "names"))
+            .and_then(|(_, v)| v);
+        let (Some(plural), Some(group)) = (text_at(names, "plural"), text_at(spec, "group")) else {
+            return;
+        };
+        if name != format!("{plural}.{group}") {
+            self.error(
+                range,
+                codes::INVALID,
+                metadata::invalid(&name, "must be spec.names.plural+\".\"+spec.group"),
+            );
+        }
     }
 
     /// `spec.selector` must select `spec.template.metadata.labels` (the apiserver's
@@ -1296,5 +1329,11 @@ mod tests {
             codes_at(timestamp),
             [("yesterday".to_string(), codes::FORMAT)]
         );
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widget.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n";
+        assert_eq!(
+            codes_at(crd),
+            [("widget.example.com".to_string(), codes::INVALID)]
+        );
+        assert_eq!(check(&crd.replace("widget.", "widgets.")), []);
     }
 }
