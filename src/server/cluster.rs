@@ -658,6 +658,8 @@ mod tests {
         assert!(!s.diff);
         assert_eq!(s.debounce, Duration::from_millis(100));
         assert_eq!(s.cluster.request_timeout, Duration::from_millis(2000));
+        assert!(s.cluster_schema);
+        assert!(!Settings::from_json(&json!({"clusterSchema": false})).cluster_schema);
         let s = Settings::from_json(&json!({"kubeconfig": "/x", "dryRun": "bogus"}));
         assert_eq!(s.cluster.kubeconfig.as_deref(), Some("/x"));
         assert_eq!(s.dry_run, DryRunMode::OnSave);
