@@ -1,0 +1,59 @@
+//! Hover at a position of a file: the schema's explanation of the key or value there, with its
+//! range in file offsets. Text only, like completion (no syntax tree).
+
+use std::ops::Range;
+
+use ropey::Rope;
+
+use super::completion::document_text;
+use crate::schema::complete::SchemaLookup;
+use crate::schema::hover::{self, Hover};
+use crate::yaml::path::{cursor_at, top_level_scalar};
+
+/// The hover at `offset`, if the schema has something to say there.
+pub fn hover_at(
+    rope: &Rope,
+    documents: &[Range<usize>],
+    offset: usize,
+    lookup: &impl SchemaLookup,
+) -> Option<Hover> {
+    let (start, text) = document_text(rope, documents, offset)?;
+    let cursor = cursor_at(&text, offset - start);
+    let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
+    let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
+    let found = hover::hover(lookup, &cursor, api_version.as_deref(), kind.as_deref())?;
+    Some(Hover {
+        markdown: found.markdown,
+        range: found.range.start + start..found.range.end + start,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Store;
+    use crate::yaml::file::YamlFile;
+
+    #[test]
+    fn hover_in_the_second_document() {
+        let text = "apiVersion: v1\nkind: Pod\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n";
+        let rope = Rope::from_str(text);
+        let file = YamlFile::open(&rope);
+        let documents: Vec<_> = file.documents().iter().map(|d| d.range()).collect();
+        let at = text.find("replicas").unwrap() + 2;
+        let found = hover_at(&rope, &documents, at, Store::builtin()).unwrap();
+        assert_eq!(&text[found.range], "replicas");
+        assert!(
+            found.markdown.contains("apps/v1 Deployment"),
+            "{}",
+            found.markdown
+        );
+        let on_kind = text.find("Pod").unwrap();
+        let found = hover_at(&rope, &documents, on_kind, Store::builtin()).unwrap();
+        assert!(
+            found.markdown.contains("resource `pods`"),
+            "{}",
+            found.markdown
+        );
+    }
+}
