@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::ClusterError;
 use super::connection::{Connection, RawResponse, Resource};
+use crate::schema::store::{api_version, openapi_path, split_api_version};
 
 /// Aggregated discovery first (v2, then v2beta1), plain JSON from old servers.
 pub const AGGREGATED_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
@@ -70,14 +71,6 @@ struct ResponseKind {
     kind: String,
 }
 
-pub fn openapi_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
 impl Discovery {
     /// Indexes two `APIGroupDiscoveryList` documents (from the cluster or the disk cache).
     pub fn from_json(api: Vec<u8>, apis: Vec<u8>) -> Result<Discovery, String> {
@@ -87,8 +80,7 @@ impl Discovery {
             let list: GroupList = serde_json::from_slice(json).map_err(|e| e.to_string())?;
             for group in list.items {
                 for version in group.versions {
-                    let api_version =
-                        crate::schema::store::api_version(&group.metadata.name, &version.version);
+                    let api_version = api_version(&group.metadata.name, &version.version);
                     openapi_paths.insert(openapi_path(&group.metadata.name, &version.version));
                     for resource in version.resources {
                         let Some(kind) = resource.response_kind.map(|k| k.kind) else {
@@ -197,8 +189,7 @@ async fn legacy(
 
 /// One `APIResourceList` as an aggregated discovery version entry (subresources left out).
 fn version_entry(version: &str, list: &Value) -> Value {
-    let (group, _) =
-        crate::schema::store::split_api_version(list["groupVersion"].as_str().unwrap_or(version));
+    let (group, _) = split_api_version(list["groupVersion"].as_str().unwrap_or(version));
     let resources: Vec<Value> = list["resources"]
         .as_array()
         .into_iter()
