@@ -10,7 +10,7 @@ use std::ops::Range;
 use ropey::Rope;
 
 use crate::schema::Catalog;
-use crate::schema::validate::{self, codes};
+use crate::schema::validate::{self, Validation, codes};
 use crate::text::TextEdit;
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::{Diagnostic, Severity};
@@ -19,8 +19,8 @@ use crate::yaml::syntax::{self, RopeSource};
 #[derive(Debug)]
 struct Entry {
     range: Range<usize>,
-    /// Relative to the document's start.
-    diagnostics: Vec<Diagnostic>,
+    /// Diagnostics relative to the document's start, and the catalog layers that answered.
+    validation: Validation,
 }
 
 /// Per-document schema diagnostics, kept in step with edits.
@@ -71,7 +71,9 @@ impl SchemaDiagnostics {
     pub fn refresh(&mut self, file: &mut YamlFile, rope: &Rope, catalog: &Catalog) {
         self.last_validated = 0;
         if self.catalog_id != catalog.id() {
-            self.entries.clear();
+            // A new catalog (a CRD changed): keep what the same layers would answer again.
+            self.entries
+                .retain(|entry| entry.validation.holds_under(catalog));
             self.catalog_id = catalog.id();
         }
         let edited = std::mem::take(&mut self.edited);
@@ -94,7 +96,7 @@ impl SchemaDiagnostics {
                     stale.push(entries.len());
                     entries.push(Entry {
                         range,
-                        diagnostics: Vec::new(),
+                        validation: Validation::default(),
                     });
                     let _ = index;
                 }
@@ -125,19 +127,19 @@ impl SchemaDiagnostics {
             // An edited document keeps its tree for the next edit's incremental re-parse. Others
             // are validated on a tree that is dropped afterwards: trees take tens of times their
             // text in memory, and most documents of a big file are never edited.
-            let diagnostics = match file.existing_tree(index) {
-                Some(tree) => validate::validate_document(catalog, tree, &source),
+            let validation = match file.existing_tree(index) {
+                Some(tree) => validate::validate(catalog, tree, &source),
                 None if was_edited => match file.tree(rope, index) {
-                    Some(tree) => validate::validate_document(catalog, tree, &source),
-                    None => Vec::new(),
+                    Some(tree) => validate::validate(catalog, tree, &source),
+                    None => Validation::default(),
                 },
                 None => {
                     let tree = syntax::parse(rope, range.clone(), None);
-                    validate::validate_document(catalog, &tree, &source)
+                    validate::validate(catalog, &tree, &source)
                 }
             };
             self.last_validated += 1;
-            entries[slot].diagnostics = diagnostics;
+            entries[slot].validation = validation;
         }
         self.entries = entries;
     }
@@ -150,6 +152,7 @@ impl SchemaDiagnostics {
             .chain(self.entries.iter().flat_map(|entry| {
                 let start = entry.range.start as isize;
                 entry
+                    .validation
                     .diagnostics
                     .iter()
                     .map(move |d| d.clone().shifted(start))
@@ -329,5 +332,25 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  t: \"{{ not closed\"\n",
         );
         assert!(fx.found().is_empty());
+    }
+    #[test]
+    fn a_new_catalog_revalidates_only_the_documents_it_answers_differently() {
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {size: {type: integer}}}}}]\n";
+        let text = format!(
+            "{}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nsize: big\n",
+            manifest(0)
+        );
+        let mut fx = Fixture::new(&text);
+        assert_eq!(fx.schema.last_validated, 2);
+        assert_eq!(fx.found(), [("Widget".to_string(), codes::UNKNOWN_KIND)]);
+        let store = crate::schema::crd::store_from_text("CRD in test", crd).unwrap();
+        let with_crd = Catalog::with_builtin([std::sync::Arc::new(store)]);
+        fx.schema.refresh(&mut fx.file, fx.text.rope(), &with_crd);
+        assert_eq!(fx.schema.last_validated, 1, "the ConfigMap is kept");
+        assert_eq!(fx.found(), [("big".to_string(), codes::TYPE)]);
+        // The same layers again: nothing to do.
+        let rebuilt = Catalog::from_layers(with_crd.layers().iter().cloned());
+        fx.schema.refresh(&mut fx.file, fx.text.rope(), &rebuilt);
+        assert_eq!(fx.schema.last_validated, 0);
     }
 }

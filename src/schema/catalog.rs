@@ -85,6 +85,15 @@ impl Catalog {
         })
     }
 
+    /// The id of the layer that answers for `apiVersion` + `kind` (None: no layer knows it).
+    /// Cached validation results stay valid under a new catalog when this does not change.
+    pub fn answering_layer(&self, api_version: &str, kind: &str) -> Option<u64> {
+        self.layers
+            .iter()
+            .find(|layer| layer.resource(api_version, kind).is_some())
+            .map(|layer| layer.id())
+    }
+
     /// The schemas of `apiVersion` + `kind` from the first layer that has them.
     pub fn schemas_for(&self, api_version: &str, kind: &str) -> Option<Found<'_>> {
         self.layers.iter().find_map(|layer| {

@@ -427,6 +427,8 @@ pub enum SourceKind {
 
 /// Discovery index plus lazily loaded OpenAPI documents.
 pub struct Store {
+    /// Unique per store of this process (validation results remember which store answered).
+    id: u64,
     source: String,
     kind: SourceKind,
     resources: Vec<ResourceInfo>,
@@ -667,6 +669,10 @@ impl Store {
             by_gvk.entry((r.api_version(), r.kind.clone())).or_insert(i);
         }
         Store {
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
             source: source.to_string(),
             kind,
             resources,
@@ -686,6 +692,11 @@ impl Store {
     }
 
     /// What this store is, for messages: "built-in Kubernetes 1.37".
+    /// A number no other store of this process has.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     pub fn source(&self) -> &str {
         &self.source
     }

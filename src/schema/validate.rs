@@ -51,22 +51,64 @@ pub fn validate_document<S: Source + ?Sized>(
     tree: &Tree,
     source: &S,
 ) -> Vec<Diagnostic> {
+    validate(catalog, tree, source).diagnostics
+}
+
+/// A document's schema diagnostics and the kinds it was validated as, with the catalog layer
+/// that answered for each: under another catalog the result still holds if they answer alike.
+#[derive(Debug, Default, Clone)]
+pub struct Validation {
+    pub diagnostics: Vec<Diagnostic>,
+    kinds: Vec<(String, String, Option<u64>)>,
+}
+
+impl Validation {
+    /// Whether `catalog` answers every kind this document uses from the same layers.
+    pub fn holds_under(&self, catalog: &Catalog) -> bool {
+        // An unknown kind's message lists the sources and what else serves the kind.
+        let names_sources = self
+            .diagnostics
+            .iter()
+            .any(|d| d.code == codes::UNKNOWN_KIND);
+        !names_sources
+            && self.kinds.iter().all(|(api_version, kind, layer)| {
+                catalog.answering_layer(api_version, kind) == *layer
+            })
+    }
+}
+
+/// Like [`validate_document`], remembering which layers answered.
+pub fn validate<S: Source + ?Sized>(catalog: &Catalog, tree: &Tree, source: &S) -> Validation {
     // A document with syntax errors gets those from the YAML layer; a recovered tree would only
     // add guesses.
     if tree.root_node().has_error() {
-        return Vec::new();
+        return Validation::default();
     }
     let Some(root) = syntax::document_root(tree) else {
-        return Vec::new();
+        return Validation::default();
     };
     let mut validator = Validator {
         catalog,
         source,
         out: Vec::new(),
+        consulted: Vec::new(),
     };
     validator.object(root, 0);
     validator.out.sort_by_key(|d| (d.range.start, d.range.end));
-    validator.out
+    let mut kinds: Vec<(String, String, Option<u64>)> = Vec::new();
+    for (api_version, kind) in validator.consulted {
+        if !kinds
+            .iter()
+            .any(|(a, k, _)| *a == api_version && *k == kind)
+        {
+            let layer = catalog.answering_layer(&api_version, &kind);
+            kinds.push((api_version, kind, layer));
+        }
+    }
+    Validation {
+        diagnostics: validator.out,
+        kinds,
+    }
 }
 
 /// The `apiVersion` and `kind` of a document's root mapping, with the ranges of their values.
@@ -119,6 +161,8 @@ fn is_tool_config(api_version: &str, kind: &str) -> bool {
 
 struct Validator<'a, S: ?Sized> {
     catalog: &'a Catalog,
+    /// Every (apiVersion, kind) looked up in the catalog.
+    consulted: Vec<(String, String)>,
     source: &'a S,
     out: Vec<Diagnostic>,
 }
@@ -165,6 +209,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             }
         };
         let ((api_version, _), (kind, kind_range)) = (api_version, kind);
+        self.consulted.push((api_version.clone(), kind.clone()));
         if is_tool_config(&api_version, &kind) {
             return;
         }
@@ -192,11 +237,15 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 
     /// The items of a `v1 List` (or `<Kind>List` of a known kind), if this is one.
     fn list_items<'t>(
-        &self,
+        &mut self,
         node: Node<'t>,
         api_version: &str,
         kind: &str,
     ) -> Option<Vec<Option<Node<'t>>>> {
+        if let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) {
+            self.consulted
+                .push((api_version.to_string(), item_kind.to_string()));
+        }
         let is_list = (api_version == "v1" && kind == "List")
             || kind
                 .strip_suffix("List")
