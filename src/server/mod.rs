@@ -10,6 +10,7 @@
 mod cluster;
 mod convert;
 mod framing;
+mod language;
 mod store;
 pub mod workspace;
 
@@ -36,6 +37,8 @@ pub struct Backend {
     cluster: Arc<ClusterWork>,
     /// CRDs and schema files that make up the schema catalog (`server/workspace.rs`).
     schemas: Arc<SchemaSources>,
+    /// Completion and hover (`server/language.rs`).
+    language: language::Language,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -48,6 +51,7 @@ pub async fn run_stdio() {
             schemas,
             client,
             store,
+            language: language::Language::default(),
         }
     });
     #[cfg(debug_assertions)]
@@ -218,6 +222,7 @@ impl LanguageServer for Backend {
                 .await;
         }
         self.store.set_encoding(encoding);
+        self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
         let options = params.initialization_options.clone().unwrap_or_default();
         self.update_schemas(move |schemas| {
@@ -244,6 +249,8 @@ impl LanguageServer for Backend {
                 )),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                completion_provider: Some(language::completion_options()),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -356,5 +363,15 @@ impl LanguageServer for Backend {
         guarded("foldingRange", || {
             self.store.folding_ranges(&params.text_document.uri)
         })
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        guarded("completion", || {
+            self.language.completion(&self.store, &params)
+        })
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        guarded("hover", || self.language.hover(&self.store, &params))
     }
 }

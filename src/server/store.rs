@@ -25,6 +25,16 @@ pub struct Store {
     documents: RwLock<HashMap<Uri, Arc<Mutex<OpenDocument>>>>,
     /// The schema sources documents are validated against (replaced when a source changes).
     catalog: RwLock<schema::Catalog>,
+    /// The latest text of each open document, readable without its lock (`server/language.rs`).
+    texts: RwLock<HashMap<Uri, TextSnapshot>>,
+}
+
+/// An open document's text and document split at one version: cheap to clone (ropes share).
+#[derive(Clone)]
+pub struct TextSnapshot {
+    pub rope: ropey::Rope,
+    pub version: i32,
+    pub documents: Arc<[std::ops::Range<usize>]>,
 }
 
 /// Locks a mutex even if a panic poisoned it: the handler that panicked has already rebuilt or
@@ -109,6 +119,7 @@ impl Store {
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
         let text = TextDocument::new(text, version);
         let yaml = YamlFile::open(text.rope());
+        self.remember_text(&uri, &text, &yaml);
         let document = Arc::new(Mutex::new(OpenDocument {
             text,
             yaml,
@@ -121,6 +132,10 @@ impl Store {
     }
 
     pub fn close(&self, uri: &Uri) {
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(uri);
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -162,6 +177,30 @@ impl Store {
             }
         }
         text.set_version(version);
+        self.remember_text(uri, text, yaml);
+    }
+
+    /// Keeps the text for requests that must not wait for the document's lock (which schema
+    /// validation of a big file holds for a while).
+    fn remember_text(&self, uri: &Uri, text: &TextDocument, yaml: &YamlFile) {
+        let snapshot = TextSnapshot {
+            rope: text.rope().clone(),
+            version: text.version(),
+            documents: yaml.documents().iter().map(|d| d.range()).collect(),
+        };
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uri.clone(), snapshot);
+    }
+
+    /// The latest text of an open document, without taking its lock.
+    pub fn text_snapshot(&self, uri: &Uri) -> Option<TextSnapshot> {
+        self.texts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .cloned()
     }
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
