@@ -278,3 +278,52 @@ fn cluster_lsp_context_switch_to_restricted_reports_forbidden() {
     assert!(schema["resources"].as_u64() > Some(60), "{schema}");
     client.shutdown_and_exit().expect("exit");
 }
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_lsp_rejected_credentials_are_one_status() {
+    let cluster = TestCluster::from_env();
+    let text = std::fs::read_to_string(&cluster.kubeconfig_path).unwrap();
+    let ca = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("certificate-authority-data: "))
+        .expect("the test kubeconfig embeds its CA");
+    let kubeconfig = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        kubeconfig.path(),
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: stale\nclusters:\n- name: testenv\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\ncontexts:\n- name: stale\n  context:\n    cluster: testenv\n    user: stale\nusers:\n- name: stale\n  user:\n    token: expired-or-revoked\n", cluster.server_url()),
+    )
+    .unwrap();
+    let mut client = start(json!({"kube-lsp": {"kubeconfig": kubeconfig.path()}}));
+    for name in ["a", "b"] {
+        let text =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n");
+        let uri = format!("file:///work/stale/{name}.yml");
+        client.did_open(&uri, "yaml", &text, 1).unwrap();
+    }
+    let status = client
+        .wait_for_notification("kube-lsp/status", |p| p["reachable"] == false, WAIT)
+        .expect("kube-lsp/status");
+    assert_eq!(status["context"], "stale");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.contains("rejected the credentials") && message.contains("401"),
+        "{message}"
+    );
+    client
+        .wait_for_notification("window/showMessage", |p| p["type"] == 2, WAIT)
+        .expect("one warning");
+    // Everything else the server says in the next half second is queued, then inspected: no
+    // second warning or status, and no document got a cluster diagnostic about it.
+    let _ = client.wait_for_notification("(none)", |_| false, Duration::from_millis(500));
+    for message in client.queued_notifications() {
+        assert!(
+            message["method"] != "window/showMessage" && message["method"] != "kube-lsp/status",
+            "{message}"
+        );
+        if message["method"] == "textDocument/publishDiagnostics" {
+            assert!(codes(&message["params"]).is_empty(), "{message}");
+        }
+    }
+    client.shutdown_and_exit().expect("exit");
+}

@@ -216,6 +216,14 @@ impl Connection {
             ))
         };
         let result = match tokio::time::timeout(self.timeout, exchange).await {
+            // Rejected credentials concern every request, not this one: a connection-level error.
+            Ok(Ok(response)) if response.status == 401 => Err(ClusterError::Unauthorized(format!(
+                "{} (context {}) rejected the credentials (401 Unauthorized: {}); log in again, \
+                 e.g. with kubectl",
+                self.server,
+                self.context,
+                super::dry_run::status_message(&response.body)
+            ))),
             Ok(Ok(response)) => Ok(response),
             // kube's own read/connect timeouts (the same duration) may fire first: same message.
             Ok(Err(error)) if error_chain(&error).ends_with("timed out") => Err(no_answer()),

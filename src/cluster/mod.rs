@@ -57,6 +57,8 @@ pub enum ClusterError {
     Config(String),
     /// The API server could not be reached (connect error, TLS, timeout).
     Unreachable(String),
+    /// The API server rejected the credentials (401): nothing works until they are renewed.
+    Unauthorized(String),
     /// Anything else (an unexpected response).
     Other(String),
 }
@@ -64,13 +66,19 @@ pub enum ClusterError {
 impl ClusterError {
     pub fn message(&self) -> &str {
         match self {
-            ClusterError::Config(m) | ClusterError::Unreachable(m) | ClusterError::Other(m) => m,
+            ClusterError::Config(m)
+            | ClusterError::Unreachable(m)
+            | ClusterError::Unauthorized(m)
+            | ClusterError::Other(m) => m,
         }
     }
 
     /// Whether the cluster as a whole is unusable (as opposed to one document's request failing).
     pub fn is_connection(&self) -> bool {
-        matches!(self, ClusterError::Config(_) | ClusterError::Unreachable(_))
+        matches!(
+            self,
+            ClusterError::Config(_) | ClusterError::Unreachable(_) | ClusterError::Unauthorized(_)
+        )
     }
 }
 
