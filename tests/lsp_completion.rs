@@ -1,0 +1,274 @@
+//! End-to-end tests of completion and hover: the built `kube-lsp` binary over stdio.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::lsp_client::{LspClient, ServerStderr};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A server initialized as an editor with snippets and label details would.
+struct Session {
+    client: LspClient,
+    documents: usize,
+}
+
+impl Session {
+    fn start(snippets: bool) -> Self {
+        let mut client = LspClient::spawn_with_stderr(
+            Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+            &["--stdio", "--log-level", "warn"],
+            ServerStderr::Null,
+        )
+        .expect("spawn kube-lsp");
+        let result = client
+            .initialize(json!({
+                "processId": null,
+                "rootUri": null,
+                "capabilities": {"textDocument": {
+                    "completion": {"completionItem": {"snippetSupport": snippets, "labelDetailsSupport": true}},
+                    "hover": {"contentFormat": ["markdown"]}
+                }},
+            }))
+            .expect("initialize");
+        let capabilities = &result["capabilities"];
+        assert_eq!(capabilities["hoverProvider"], true);
+        assert_eq!(
+            capabilities["completionProvider"]["triggerCharacters"],
+            json!([":", " "])
+        );
+        Self {
+            client,
+            documents: 0,
+        }
+    }
+
+    /// Opens `text` with a `$0` cursor; returns its URI and the cursor's position.
+    fn open(&mut self, text: &str) -> (String, Value) {
+        let offset = text.find("$0").expect("a $0 cursor");
+        let text = text.replacen("$0", "", 1);
+        let before = &text[..offset];
+        let line = before.matches('\n').count();
+        let character = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .encode_utf16()
+            .count();
+        self.documents += 1;
+        let uri = format!("file:///work/doc{}.yaml", self.documents);
+        self.client.did_open(&uri, "yaml", &text, 1).unwrap();
+        (uri, json!({"line": line, "character": character}))
+    }
+
+    fn complete(&mut self, text: &str) -> Vec<Value> {
+        let (uri, position) = self.open(text);
+        let list = self
+            .client
+            .request(
+                "textDocument/completion",
+                json!({"textDocument": {"uri": uri}, "position": position}),
+            )
+            .unwrap();
+        let mut items = list["items"].as_array().cloned().unwrap_or_default();
+        items.sort_by(|a, b| a["sortText"].as_str().cmp(&b["sortText"].as_str()));
+        items
+    }
+
+    fn hover(&mut self, text: &str) -> Value {
+        let (uri, position) = self.open(text);
+        self.client
+            .request(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": uri}, "position": position}),
+            )
+            .unwrap()
+    }
+
+    fn finish(self) {
+        let status = self.client.shutdown_and_exit().expect("clean shutdown");
+        assert!(status.success(), "server exit status {status:?}");
+    }
+}
+
+fn labels(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|i| i["label"].as_str().unwrap()).collect()
+}
+
+fn find<'a>(items: &'a [Value], label: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["label"] == label)
+        .unwrap_or_else(|| panic!("no {label} among {:?}", labels(items)))
+}
+
+/// One line per item, as a reviewer reads a completion list.
+fn summary(items: &[Value], limit: usize) -> Vec<String> {
+    items
+        .iter()
+        .take(limit)
+        .map(|i| {
+            format!(
+                "{}{} [{}] {:?}",
+                i["label"].as_str().unwrap_or(""),
+                i["labelDetails"]["detail"].as_str().unwrap_or(""),
+                i["labelDetails"]["description"].as_str().unwrap_or(""),
+                i["textEdit"]["newText"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kind_values_follow_the_api_version() {
+    let mut s = Session::start(true);
+    let items = s.complete("apiVersion: apps/v1\nkind: $0\n");
+    insta::assert_json_snapshot!("kinds_of_apps_v1", summary(&items, 20));
+    let items = s.complete("kind: $0\nmetadata:\n  name: web\n");
+    let service = find(&items, "Service");
+    assert_eq!(service["labelDetails"]["detail"], " v1");
+    assert!(service["filterText"].as_str().unwrap().contains("svc"));
+    assert_eq!(
+        service["additionalTextEdits"],
+        json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "newText": "apiVersion: v1\n"}])
+    );
+    s.finish();
+}
+
+#[test]
+fn api_versions_follow_the_kind() {
+    let mut s = Session::start(true);
+    let items = s.complete("apiVersion: $0\nkind: HorizontalPodAutoscaler\n");
+    assert_eq!(labels(&items), ["autoscaling/v2", "autoscaling/v1"]);
+    s.finish();
+}
+
+#[test]
+fn container_keys_and_enum_values() {
+    let mut s = Session::start(true);
+    let items = s.complete(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        $0\n",
+    );
+    assert!(
+        !labels(&items).contains(&"name"),
+        "present keys are left out"
+    );
+    assert!(!labels(&items).contains(&"image"));
+    insta::assert_json_snapshot!("container_keys", summary(&items, 12));
+    let ports = find(&items, "ports");
+    assert_eq!(ports["insertTextFormat"], 2);
+    assert_eq!(ports["insertTextMode"], 1);
+    assert!(
+        ports["documentation"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("**ports** `[]ContainerPort` · optional")
+    );
+    let items = s.complete(
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: web\n    imagePullPolicy: $0\n",
+    );
+    assert_eq!(labels(&items), ["Always", "IfNotPresent", "Never"]);
+    s.finish();
+}
+
+#[test]
+fn skeletons_in_an_empty_document_and_in_the_second_document() {
+    let mut s = Session::start(true);
+    let items = s.complete("$0");
+    let deployment = items
+        .iter()
+        .find(|i| i["label"] == "Deployment" && i["kind"] == 15)
+        .expect("a Deployment skeleton");
+    insta::assert_snapshot!(
+        "deployment_skeleton",
+        deployment["textEdit"]["newText"].as_str().unwrap()
+    );
+    let items = s.complete(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: Service\nspec:\n  $0\n",
+    );
+    let ports = find(&items, "ports");
+    assert_eq!(
+        ports["textEdit"]["range"],
+        json!({"start": {"line": 8, "character": 2}, "end": {"line": 8, "character": 2}})
+    );
+    assert!(labels(&items).contains(&"clusterIP"));
+    s.finish();
+
+    // A client without snippet support gets plain text.
+    let mut s = Session::start(false);
+    let items = s.complete("---\n$0");
+    let pod = items
+        .iter()
+        .find(|i| i["label"] == "Pod" && i["kind"] == 15)
+        .expect("a Pod skeleton");
+    assert_eq!(pod["insertTextFormat"], 1);
+    assert_eq!(
+        pod["textEdit"]["newText"],
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: name\nspec:\n  containers:\n    - name: \n"
+    );
+    s.finish();
+}
+
+#[test]
+fn hover_on_a_field_and_on_kind() {
+    let mut s = Session::start(true);
+    let field = s.hover(
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        imagePullPo$0licy: Always\n",
+    );
+    assert_eq!(field["contents"]["kind"], "markdown");
+    assert_eq!(
+        field["range"],
+        json!({"start": {"line": 7, "character": 8}, "end": {"line": 7, "character": 23}})
+    );
+    insta::assert_snapshot!(
+        "hover_image_pull_policy",
+        field["contents"]["value"].as_str().unwrap()
+    );
+    let kind = s.hover("apiVersion: apps/v1\nkind: Deploy$0ment\n");
+    insta::assert_snapshot!("hover_kind", kind["contents"]["value"].as_str().unwrap());
+    // Nothing to say on a comment.
+    assert_eq!(
+        s.hover("apiVersion: v1\n# a comm$0ent\nkind: Pod\n"),
+        Value::Null
+    );
+    s.finish();
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("KUBE_LSP_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+#[test]
+fn completion_answers_while_a_big_file_is_validated() {
+    let path = corpus().join("real/argocd-install.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped: {} not found", path.display());
+        return;
+    };
+    let mut s = Session::start(true);
+    // Right after opening, before its schema validation has published: a CRD's schema keys.
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("openAPIV3Schema:"))
+        .unwrap();
+    let indent = text.lines().nth(line).unwrap().find('o').unwrap();
+    let uri = "file:///work/argocd-install.yaml";
+    s.client.did_open(uri, "yaml", &text, 1).unwrap();
+    let list = s
+        .client
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": indent}}),
+        )
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|i| i["label"] == "openAPIV3Schema"),
+        "{:?}",
+        labels(items)
+    );
+    s.client.wait_for_diagnostics(uri, Some(1), WAIT).unwrap();
+    s.finish();
+}
