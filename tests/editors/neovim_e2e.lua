@@ -182,10 +182,14 @@ request('textDocument/completion', { line = 1, character = 6 }, 'completionProvi
   local items = result and (result.items or result) or {}
   local labels = vim.tbl_map(function(item) return item.label end, items)
   assert(vim.tbl_contains(labels, 'Deployment'), 'Deployment not among ' .. vim.inspect(labels))
+  -- apiVersion is apps/v1: only its kinds are offered.
+  assert(not vim.tbl_contains(labels, 'Service'), 'Service offered for apps/v1: ' .. vim.inspect(labels))
 end)
 
 request('textDocument/hover', { line = 6, character = 4 }, 'hoverProvider', function(result)
   assert(result and result.contents, 'empty hover')
+  local text = result.contents.value or vim.inspect(result.contents)
+  assert(text:find('**replicas** `integer (int32)`', 1, true), 'hover on replicas: ' .. text)
 end)
 
 check('an edit that removes the duplicate clears the diagnostic', function()
