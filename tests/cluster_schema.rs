@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{ADMIN_CONTEXT, TestCluster, get_text, unique_name};
+use common::cluster::{ADMIN_CONTEXT, TcpProxy, TestCluster, get_text, unique_name};
 use common::lsp_client::{LspClient, ServerStderr};
 use kube_lsp::cluster::ClusterSettings;
 use kube_lsp::cluster::cache::DiskCache;
@@ -239,15 +239,42 @@ fn schema_problems(params: &Value) -> Vec<(u64, u64, String)> {
         .collect()
 }
 
+/// The `label detail` of each item of a completion answer (a list or `{items}`); without
+/// labelDetails support the client gets the group/version in the detail.
+fn completion_labels(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Vec<String> {
+    let answer = client
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        )
+        .expect("completion");
+    let items = answer.get("items").unwrap_or(&answer);
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            format!(
+                "{} {}",
+                item["label"].as_str().unwrap_or_default(),
+                item["detail"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 #[test]
 #[ignore = "needs the testenv: run scripts/test"]
-fn cluster_schema_crd_installed_live_validates_after_refresh() {
+fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
     let cluster = TestCluster::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Through a proxy, so the restart below can find the cluster gone.
+    let proxy = runtime.block_on(TcpProxy::start(cluster.server_address()));
+    let kubeconfig = proxy.kubeconfig(&cluster);
     let cache = tempfile::tempdir().unwrap();
     let group = fresh_group();
     let settings = json!({"kube-lsp": {
-        "kubeconfig": cluster.kubeconfig_path,
+        "kubeconfig": kubeconfig.path(),
         "context": "admin",
         "dryRun": "off",
     }});
@@ -256,10 +283,12 @@ fn cluster_schema_crd_installed_live_validates_after_refresh() {
         p["downloaded"].as_u64() > Some(20)
     });
 
-    // Two documents: a valid Widget, and one with `colour` (an unknown field).
+    // A valid Widget, one with `colour` (an unknown field), one to complete fields in, one to
+    // complete the kind in.
     let text = format!(
-        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: good\nspec:\n  size: 3\n  color: red\n---\napiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: typo\nspec:\n  size: 3\n  colour: red\n"
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: good\nspec:\n  size: 3\n  color: red\n---\napiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: typo\nspec:\n  size: 3\n  colour: red\n---\napiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: new\nspec:\n  \n---\napiVersion: {group}/v1\nkind: \n"
     );
+    let (spec_line, kind_line) = (21, 24);
     let uri = "file:///work/widgets.yaml";
     client.did_open(uri, "yaml", &text, 1).unwrap();
     let before = client
@@ -272,10 +301,15 @@ fn cluster_schema_crd_installed_live_validates_after_refresh() {
     assert!(
         schema_problems(&before)
             .iter()
+            .filter(|(line, _, _)| *line < 16)
             .all(|(_, _, code)| code == "schema-unknown-kind"),
         "{before}"
     );
     assert!(before.to_string().contains("context admin"), "{before}");
+    // Other tests' Widgets may be there; this group's is not yet.
+    let ours = |item: &String| item.starts_with("Widget ") && item.contains(&group);
+    let kinds = completion_labels(&mut client, uri, kind_line, 6);
+    assert!(!kinds.iter().any(ours), "{kinds:?}");
 
     runtime.block_on(install_widget_crd(&cluster, &group));
     client.discard_notifications().unwrap();
@@ -294,36 +328,56 @@ fn cluster_schema_crd_installed_live_validates_after_refresh() {
             |p| {
                 let problems = schema_problems(p);
                 p["uri"] == uri
-                    && !problems.is_empty()
                     && problems
                         .iter()
-                        .all(|(_, _, code)| code != "schema-unknown-kind")
+                        .any(|(_, _, code)| code == "schema-unknown-field")
             },
             WAIT,
         )
         .expect("diagnostics after the refresh");
+    let typo = schema_problems(&after)
+        .into_iter()
+        .filter(|(line, _, _)| *line < 16)
+        .collect::<Vec<_>>();
     assert_eq!(
-        schema_problems(&after),
+        typo,
         [(14, 2, "schema-unknown-field".to_string())],
         "{after}"
     );
+    // The kind completes from the cluster's discovery, its fields from its OpenAPI.
+    let kinds = completion_labels(&mut client, uri, kind_line, 6);
+    assert!(kinds.iter().any(ours), "{kinds:?}");
+    let fields = completion_labels(&mut client, uri, spec_line, 2);
+    let has =
+        |fields: &[String], name: &str| fields.iter().any(|f| f.split(' ').next() == Some(name));
+    assert!(has(&fields, "size") && has(&fields, "color"), "{fields:?}");
     client.shutdown_and_exit().expect("exit");
 
-    // A restarted server validates from the disk cache before the cluster answers.
+    // Restarted while the cluster is away: validation and completion answer from the disk cache.
+    proxy.cut();
     let mut client = start(cache.path(), settings);
     wait_for_schema(&mut client, "disk", |_| true);
     client.did_open(uri, "yaml", &text, 1).unwrap();
     let warm = client
         .wait_for_notification(
             "textDocument/publishDiagnostics",
-            |p| p["uri"] == uri && !schema_problems(p).is_empty(),
+            |p| {
+                p["uri"] == uri
+                    && schema_problems(p)
+                        .iter()
+                        .any(|(_, _, code)| code == "schema-unknown-field")
+            },
             WAIT,
         )
         .expect("diagnostics after a restart");
-    assert_eq!(
-        schema_problems(&warm),
-        [(14, 2, "schema-unknown-field".to_string())],
+    assert!(
+        schema_problems(&warm).contains(&(14, 2, "schema-unknown-field".to_string())),
         "{warm}"
     );
+    let fields = completion_labels(&mut client, uri, spec_line, 2);
+    assert!(has(&fields, "size") && has(&fields, "color"), "{fields:?}");
+    client
+        .wait_for_notification("kube-lsp/status", |p| p["reachable"] == false, WAIT)
+        .expect("the cluster is reported away");
     client.shutdown_and_exit().expect("exit");
 }
