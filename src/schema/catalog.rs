@@ -75,10 +75,25 @@ impl Catalog {
         &self.layers
     }
 
+    /// The layers that may answer for `apiVersion`. The apiserver serves a built-in
+    /// group-version itself, whatever a CRD claims: CRD and schema-file layers never shadow one.
+    fn layers_for<'c>(
+        &'c self,
+        api_version: &str,
+    ) -> impl Iterator<Item = &'c Arc<Store>> + use<'c> {
+        let builtin_serves = self
+            .layers
+            .iter()
+            .any(|l| l.kind() == SourceKind::Builtin && l.serves(api_version));
+        self.layers.iter().filter(move |layer| {
+            !(builtin_serves && matches!(layer.kind(), SourceKind::Crd | SourceKind::SchemaPath))
+        })
+    }
+
     /// The resource `apiVersion` + `kind` from the first layer that knows it, with that layer's
     /// label.
     pub fn resource(&self, api_version: &str, kind: &str) -> Option<(&ResourceInfo, &str)> {
-        self.layers.iter().find_map(|layer| {
+        self.layers_for(api_version).find_map(|layer| {
             layer
                 .resource(api_version, kind)
                 .map(|resource| (resource, layer.source()))
@@ -88,15 +103,14 @@ impl Catalog {
     /// The id of the layer that answers for `apiVersion` + `kind` (None: no layer knows it).
     /// Cached validation results stay valid under a new catalog when this does not change.
     pub fn answering_layer(&self, api_version: &str, kind: &str) -> Option<u64> {
-        self.layers
-            .iter()
+        self.layers_for(api_version)
             .find(|layer| layer.resource(api_version, kind).is_some())
             .map(|layer| layer.id())
     }
 
     /// The schemas of `apiVersion` + `kind` from the first layer that has them.
     pub fn schemas_for(&self, api_version: &str, kind: &str) -> Option<Found<'_>> {
-        self.layers.iter().find_map(|layer| {
+        self.layers_for(api_version).find_map(|layer| {
             let (resource, schemas) = layer.schemas_for(api_version, kind)?;
             Some(Found {
                 resource,
@@ -112,7 +126,11 @@ impl Catalog {
         let mut all = Vec::new();
         for layer in &self.layers {
             for resource in layer.resources() {
-                if seen.insert((resource.api_version(), resource.kind.as_str())) {
+                let api_version = resource.api_version();
+                if self.shadowed(layer, &api_version) {
+                    continue;
+                }
+                if seen.insert((api_version, resource.kind.as_str())) {
                     all.push((resource, layer.source()));
                 }
             }
@@ -125,12 +143,21 @@ impl Catalog {
         let mut versions: Vec<String> = Vec::new();
         for layer in &self.layers {
             for version in layer.api_versions_of_kind(kind) {
-                if !versions.contains(&version) {
+                if !versions.contains(&version) && !self.shadowed(layer, &version) {
                     versions.push(version);
                 }
             }
         }
         versions
+    }
+
+    /// Whether `layer` is kept from answering for `api_version` (see `layers_for`).
+    fn shadowed(&self, layer: &Store, api_version: &str) -> bool {
+        matches!(layer.kind(), SourceKind::Crd | SourceKind::SchemaPath)
+            && self
+                .layers
+                .iter()
+                .any(|l| l.kind() == SourceKind::Builtin && l.serves(api_version))
     }
 
     /// The sources consulted, as a message names them: "context kind-dev, 2 CRD files or
@@ -215,20 +242,39 @@ mod tests {
 
     #[test]
     fn the_first_layer_that_knows_a_kind_answers() {
-        let shadow = custom("CRD in file:///a.yaml", "apps", "Deployment");
-        let catalog = Catalog::with_builtin([shadow]);
-        let found = catalog.schemas_for("apps/v1", "Deployment").unwrap();
+        let first = custom("CRD in file:///a.yaml", "example.com", "Foo");
+        let second = custom("CRD in file:///b.yaml", "example.com", "Foo");
+        let catalog = Catalog::with_builtin([first, second]);
+        let found = catalog.schemas_for("example.com/v1", "Foo").unwrap();
         assert_eq!(found.source, "CRD in file:///a.yaml");
-        assert!(found.resource.short_names.is_empty());
         let found = catalog.schemas_for("apps/v1", "StatefulSet").unwrap();
         assert_eq!(found.source, "built-in Kubernetes 1.37");
         let merged = catalog.resources();
-        let deployments: Vec<_> = merged
-            .iter()
+        let foos: Vec<_> = merged.iter().filter(|(r, _)| r.kind == "Foo").collect();
+        assert_eq!(foos.len(), 1);
+        assert_eq!(foos[0].1, "CRD in file:///a.yaml");
+    }
+
+    #[test]
+    fn crds_never_shadow_a_built_in_group_version() {
+        let shadow = custom("CRD in file:///a.yaml", "apps", "Deployment");
+        let new_kind = custom("CRD in file:///b.yaml", "apps", "Rollout");
+        let catalog = Catalog::with_builtin([shadow, new_kind]);
+        let found = catalog.schemas_for("apps/v1", "Deployment").unwrap();
+        assert_eq!(found.source, "built-in Kubernetes 1.37");
+        assert!(catalog.schemas_for("apps/v1", "Rollout").is_none());
+        let deployments = catalog
+            .resources()
+            .into_iter()
             .filter(|(r, _)| r.kind == "Deployment" && r.group == "apps")
-            .collect();
-        assert_eq!(deployments.len(), 1);
-        assert_eq!(deployments[0].1, "CRD in file:///a.yaml");
+            .count();
+        assert_eq!(deployments, 1);
+        // A live cluster is the truth, built-in or not.
+        let live = Arc::new(
+            Store::from_schemas("context kind-dev", std::iter::empty())
+                .with_kind(SourceKind::Cluster),
+        );
+        assert_eq!(Catalog::with_builtin([live]).layers().len(), 2);
     }
 
     #[test]

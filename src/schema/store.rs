@@ -434,6 +434,8 @@ pub struct Store {
     resources: Vec<ResourceInfo>,
     /// (apiVersion, kind) → index into `resources`.
     by_gvk: HashMap<(String, String), usize>,
+    /// The apiVersions this store serves.
+    api_versions: std::collections::HashSet<String>,
     group_versions: HashMap<String, GroupVersionSlot>,
 }
 
@@ -664,6 +666,7 @@ impl Store {
         resources: Vec<ResourceInfo>,
         group_versions: HashMap<String, GroupVersionSlot>,
     ) -> Store {
+        let api_versions = resources.iter().map(ResourceInfo::api_version).collect();
         let mut by_gvk = HashMap::new();
         for (i, r) in resources.iter().enumerate() {
             by_gvk.entry((r.api_version(), r.kind.clone())).or_insert(i);
@@ -677,6 +680,7 @@ impl Store {
             kind,
             resources,
             by_gvk,
+            api_versions,
             group_versions,
         }
     }
@@ -692,6 +696,11 @@ impl Store {
     }
 
     /// What this store is, for messages: "built-in Kubernetes 1.37".
+    /// Whether this store serves `apiVersion` (any kind of it).
+    pub fn serves(&self, api_version: &str) -> bool {
+        self.api_versions.contains(api_version)
+    }
+
     /// A number no other store of this process has.
     pub fn id(&self) -> u64 {
         self.id
