@@ -107,3 +107,37 @@ fn five_thousand_documents_are_each_validated_once() {
         2500
     );
 }
+
+#[test]
+fn a_crd_over_the_size_limit_is_one_warning_on_its_kind() {
+    let description = "x".repeat(5 << 20);
+    let text = format!(
+        "{CRD_HEAD}        type: object\n        description: {description}\n---\n{WIDGET}"
+    );
+    let found = check(&text);
+    let summary: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(text, code, _)| (text.as_str(), *code))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("CustomResourceDefinition", "schema-crd"),
+            ("Widget", "schema-unknown-kind")
+        ]
+    );
+}
+
+#[test]
+fn embedded_resources_name_their_type() {
+    let text = format!(
+        "{CRD_HEAD}        type: object\n        properties:\n          template:\n            type: object\n            x-kubernetes-embedded-resource: true\n            x-kubernetes-preserve-unknown-fields: true\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\ntemplate:\n  kind: Pod\n  spec: {{}}\n"
+    );
+    let found = check(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1),
+        ("template", "schema-required")
+    );
+    assert!(check(&text.replace("  kind: Pod\n", "  kind: Pod\n  apiVersion: v1\n")).is_empty());
+}

@@ -227,11 +227,22 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             return;
         };
         self.check(node, schema, kind_range.clone(), depth);
-        self.object_name(node, found.resource, kind_range);
+        self.object_name(node, found.resource, kind_range.clone());
         self.object_rules(node, found.resource);
         if crd::is_crd(&api_version, &kind) {
             self.out
                 .extend(crd_structure::check(node, self.source, MAX_DEPTH));
+            if node.end_byte() - node.start_byte() > crd::MAX_CRD_BYTES {
+                self.out.push(Diagnostic {
+                    range: kind_range,
+                    severity: Severity::Warning,
+                    code: codes::CRD,
+                    message: format!(
+                        "this CRD is over {} MiB: kube-lsp does not read its schemas (the apiserver accepts at most 3 MiB per request)",
+                        crd::MAX_CRD_BYTES >> 20
+                    ),
+                });
+            }
         }
     }
 
@@ -361,6 +372,20 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             Some(OBJECT_META) => self.labels_and_annotations(node),
             Some(name) => self.core_type_rules(node, name),
             None => {}
+        }
+        // `x-kubernetes-embedded-resource`: a whole object, which names its type.
+        if schema.embedded_resource() && !merged {
+            for field in ["apiVersion", "kind"] {
+                if !seen.contains(field) {
+                    self.error(
+                        anchor.clone(),
+                        codes::REQUIRED,
+                        format!(
+                            "Required value: `{field}` must not be empty (an embedded resource)"
+                        ),
+                    );
+                }
+            }
         }
         if merged {
             return;
