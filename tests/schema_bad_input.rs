@@ -141,3 +141,18 @@ fn embedded_resources_name_their_type() {
     );
     assert!(check(&text.replace("  kind: Pod\n", "  kind: Pod\n  apiVersion: v1\n")).is_empty());
 }
+
+#[test]
+fn crd_objects_without_properties_keep_no_fields() {
+    let text = format!(
+        "{CRD_HEAD}        type: object\n        properties:\n          spec:\n            type: object\n          extra:\n            type: object\n            x-kubernetes-preserve-unknown-fields: true\n          template:\n            type: object\n            x-kubernetes-embedded-resource: true\n            properties:\n              spec: {{type: object, x-kubernetes-preserve-unknown-fields: true}}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec:\n  pruned: 1\nextra:\n  kept: 1\ntemplate:\n  apiVersion: v1\n  kind: Pod\n  metadata: {{name: p, labels: {{a: -b}}}}\n  spec: {{x: 1}}\n"
+    );
+    let found: Vec<(String, &str)> = check(&text).into_iter().map(|(t, c, _)| (t, c)).collect();
+    assert_eq!(
+        found,
+        [
+            ("pruned".to_string(), "schema-unknown-field"),
+            ("-b".to_string(), "schema-invalid")
+        ]
+    );
+}

@@ -131,23 +131,11 @@ fn convert_schema(
             }
             let mut schema =
                 Schema::deserialize(value).map_err(|e| format!("openAPIV3Schema: {e}"))?;
-            drop_refs(&mut schema);
+            structural(&mut schema);
             schema
         }
     };
-    let string = || Schema {
-        ty: Some("string".into()),
-        ..Schema::default()
-    };
-    root.properties.insert("apiVersion".into(), string());
-    root.properties.insert("kind".into(), string());
-    root.properties.insert(
-        "metadata".into(),
-        Schema {
-            reference: Some(format!("#/components/schemas/{OBJECT_META}").into()),
-            ..Schema::default()
-        },
-    );
+    add_type_meta(&mut root);
     root.gvk = vec![GvkRef {
         group: resource.group.clone(),
         version: resource.version.clone(),
@@ -161,10 +149,25 @@ fn convert_schema(
     Ok(GroupVersionSchemas { schemas, kinds })
 }
 
-/// CRD schemas may not use `$ref` (the apiserver rejects the CRD, and the CRD document gets
-/// that error): a ref is read as "anything" rather than followed into other schemas.
-fn drop_refs(schema: &mut Schema) {
+/// Reads a CRD schema as the apiserver's structural schema does:
+/// - `$ref` is not allowed (the CRD document gets that error): read as "anything" rather than
+///   followed into other schemas;
+/// - an object with no properties, no additionalProperties and no
+///   x-kubernetes-preserve-unknown-fields keeps no field (pruning, an unknown-field error under
+///   strict field validation);
+/// - an x-kubernetes-embedded-resource always keeps `apiVersion`, `kind` and `metadata`.
+fn structural(schema: &mut Schema) {
     schema.reference = None;
+    let prunes_everything = schema.ty.as_deref() == Some("object")
+        && schema.properties.is_empty()
+        && schema.additional_properties.is_none()
+        && !schema.preserve_unknown_fields
+        && schema.all_of.is_empty()
+        && schema.any_of.is_empty()
+        && schema.one_of.is_empty();
+    if prunes_everything {
+        schema.additional_properties = Some(Box::new(super::store::Additional::Allowed(false)));
+    }
     let nested = schema
         .properties
         .values_mut()
@@ -173,13 +176,34 @@ fn drop_refs(schema: &mut Schema) {
         .chain(schema.one_of.iter_mut())
         .chain(schema.any_of.iter_mut());
     for child in nested {
-        drop_refs(child);
+        structural(child);
     }
     if let Some(super::store::Additional::Schema(values)) =
         schema.additional_properties.as_deref_mut()
     {
-        drop_refs(values);
+        structural(values);
     }
+    if schema.embedded_resource {
+        add_type_meta(schema);
+    }
+}
+
+/// `apiVersion` and `kind` as strings, `metadata` as ObjectMeta: what the apiserver validates in
+/// every custom resource and embedded resource, whatever its schema says.
+fn add_type_meta(schema: &mut Schema) {
+    let string = || Schema {
+        ty: Some("string".into()),
+        ..Schema::default()
+    };
+    schema.properties.insert("apiVersion".into(), string());
+    schema.properties.insert("kind".into(), string());
+    schema.properties.insert(
+        "metadata".into(),
+        Schema {
+            reference: Some(format!("#/components/schemas/{OBJECT_META}").into()),
+            ..Schema::default()
+        },
+    );
 }
 
 /// ObjectMeta and every schema it refers to, from the built-in `api/v1`.
