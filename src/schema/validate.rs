@@ -772,6 +772,16 @@ fn format_error(format: Option<&str>, text: &str) -> Option<String> {
     }
 }
 
+/// The restart policies a controller allows in its pod template.
+fn restart_policies(resource: &ResourceInfo) -> Option<&'static [&'static str]> {
+    match (resource.group.as_str(), resource.kind.as_str()) {
+        ("batch", "Job" | "CronJob") => Some(&["OnFailure", "Never"]),
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
+        | ("", "ReplicationController") => Some(&["Always"]),
+        _ => None,
+    }
+}
+
 /// Workloads whose `spec.selector` must select `spec.template.metadata.labels`.
 fn has_template_selector(resource: &ResourceInfo) -> bool {
     matches!(
@@ -856,6 +866,104 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         }
         if crd::is_crd(&resource.api_version(), &resource.kind) {
             self.crd_name(object);
+        }
+        if let Some(allowed) = restart_policies(resource) {
+            let path: &[&str] = if resource.kind == "CronJob" {
+                &["spec", "jobTemplate", "spec", "template", "spec"]
+            } else {
+                &["spec", "template", "spec"]
+            };
+            self.restart_policy(object, path, allowed);
+        }
+        if resource.group.is_empty() && resource.kind == "Service" {
+            self.service_ports(object);
+        }
+    }
+
+    /// The mapping at `path` below `node`, with the key that holds it.
+    fn mapping_at<'t>(&self, node: Node<'t>, path: &[&str]) -> Option<(Node<'t>, Node<'t>)> {
+        let mut current = (node, node);
+        for key in path {
+            let (k, v) = self.value_of(current.1, key)?;
+            current = (k, v.filter(|v| syntax::shape(*v) == NodeShape::Mapping)?);
+        }
+        Some(current)
+    }
+
+    /// A pod template's restartPolicy as its controller requires it (default `Always`).
+    fn restart_policy(&mut self, object: Node<'_>, path: &[&str], allowed: &[&str]) {
+        let Some((spec_key, pod_spec)) = self.mapping_at(object, path) else {
+            return;
+        };
+        let supported = allowed
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.value_of(pod_spec, "restartPolicy") {
+            Some((key, value)) => {
+                let Some((text, range)) = self.string_value(value) else {
+                    return;
+                };
+                if !allowed.contains(&text.as_str()) {
+                    let at = if text.is_empty() { key_range(key) } else { range };
+                    self.error(
+                        at,
+                        codes::INVALID,
+                        format!("Unsupported value: \"{text}\": supported values: {supported}"),
+                    );
+                }
+            }
+            None if !allowed.contains(&"Always") => self.error(
+                key_range(spec_key),
+                codes::REQUIRED,
+                format!("Required value: restartPolicy: valid values: {supported} (the default, Always, is not allowed here)"),
+            ),
+            None => {}
+        }
+    }
+
+    /// A Service needs ports unless it is ExternalName (which needs externalName) or headless.
+    fn service_ports(&mut self, service: Node<'_>) {
+        let Some((spec_key, spec)) = self.mapping_at(service, &["spec"]) else {
+            return;
+        };
+        let text = |name| {
+            self.value_of(spec, name)
+                .and_then(|(_, v)| self.string_value(v))
+                .map(|(t, _)| t)
+        };
+        let (service_type, cluster_ip) = (text("type"), text("clusterIP"));
+        if service_type.as_deref() == Some("ExternalName") {
+            if text("externalName").is_none_or(|name| name.is_empty()) {
+                self.error(
+                    key_range(spec_key),
+                    codes::REQUIRED,
+                    "Required value: spec.externalName (a Service of type ExternalName)"
+                        .to_string(),
+                );
+            }
+            return;
+        }
+        if cluster_ip.as_deref() == Some("None") {
+            return;
+        }
+        let ports = self.value_of(spec, "ports");
+        let empty = match ports {
+            None => true,
+            Some((_, Some(list))) => {
+                syntax::shape(list) == NodeShape::Sequence && syntax::items(list).is_empty()
+            }
+            Some((_, None)) => true,
+        };
+        if empty {
+            let at = ports.map_or_else(|| key_range(spec_key), |(k, _)| key_range(k));
+            self.error(
+                at,
+                codes::REQUIRED,
+                "Required value: spec.ports (only headless and ExternalName Services may have none)"
+                    .to_string(),
+            );
         }
     }
 
@@ -1409,5 +1517,38 @@ mod tests {
             [("widget.example.com".to_string(), codes::INVALID)]
         );
         assert_eq!(check(&crd.replace("widget.", "widgets.")), []);
+    }
+    #[test]
+    fn controllers_restart_policies_and_service_ports() {
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: busybox}]\n";
+        let found = check(job);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0.as_str(), found[0].1), ("spec", codes::REQUIRED));
+        assert!(
+            found[0].2.contains("\"OnFailure\", \"Never\""),
+            "{}",
+            found[0].2
+        );
+        let always = job.replace(
+            "    spec:\n      containers",
+            "    spec:\n      restartPolicy: Always\n      containers",
+        );
+        assert_eq!(codes_at(&always), [("Always".to_string(), codes::INVALID)]);
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: nginx}]\n";
+        assert_eq!(
+            codes_at(deployment),
+            [("Never".to_string(), codes::INVALID)]
+        );
+        let service =
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {a: b}\n";
+        assert_eq!(codes_at(service), [("spec".to_string(), codes::REQUIRED)]);
+        assert_eq!(check(&format!("{service}  clusterIP: None\n")), []);
+        let external =
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: ExternalName\n";
+        assert_eq!(codes_at(external), [("spec".to_string(), codes::REQUIRED)]);
+        assert_eq!(
+            check(&format!("{external}  externalName: db.example.com\n")),
+            []
+        );
     }
 }
