@@ -156,3 +156,15 @@ fn crd_objects_without_properties_keep_no_fields() {
         ]
     );
 }
+
+#[test]
+fn cel_rules_report_on_their_field_path_with_their_message_expression() {
+    let text = format!(
+        "{CRD_HEAD}        type: object\n        x-kubernetes-validations:\n        - rule: self.spec.min <= self.spec.max\n          fieldPath: .spec.min\n          messageExpression: \"'min ' + string(self.spec.min) + ' is over max'\"\n        properties:\n          spec:\n            type: object\n            properties:\n              min: {{type: integer}}\n              max: {{type: integer}}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec:\n  max: 1\n  min: 5\n"
+    );
+    let found = check(&text);
+    assert_eq!(found, [("min".to_string(), "schema-rule", Severity::Error)]);
+    let catalog = catalog_for(&[("x.yaml".to_string(), text.as_bytes().to_vec())], &[]);
+    let message = diagnostics(&text, &catalog)[0].message.clone();
+    assert_eq!(message, "min 5 is over max");
+}

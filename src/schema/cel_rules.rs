@@ -90,13 +90,26 @@ pub fn evaluate(rule: &ValidationRule, value: &Value) -> Outcome {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
     match result {
         Ok(Ok(Cel::Bool(true))) => Outcome::Passed,
-        Ok(Ok(Cel::Bool(false))) => Outcome::Failed(failure_message(rule)),
+        Ok(Ok(Cel::Bool(false))) => Outcome::Failed(failure_message(rule, &context)),
         _ => Outcome::Skipped,
     }
 }
 
-/// The rule's message, else the apiserver's default wording.
-fn failure_message(rule: &ValidationRule) -> String {
+/// The rule's messageExpression (when it evaluates to a non-empty string), else its message,
+/// else the apiserver's default wording.
+fn failure_message(rule: &ValidationRule, context: &Context) -> String {
+    let expressed = rule
+        .message_expression
+        .as_deref()
+        .and_then(program)
+        .and_then(|program| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(context))).ok()
+        });
+    if let Some(Ok(Cel::String(text))) = expressed {
+        if !text.trim().is_empty() {
+            return text.to_string();
+        }
+    }
     match rule.message.as_deref().map(str::trim) {
         Some(message) if !message.is_empty() => message.to_string(),
         _ => format!("failed rule: {}", rule.rule),
@@ -136,7 +149,7 @@ mod tests {
         ValidationRule {
             rule: text.to_string(),
             message: Some("nope".to_string()),
-            field_path: None,
+            ..ValidationRule::default()
         }
     }
 
@@ -180,6 +193,15 @@ mod tests {
         }
         let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));
         assert_eq!(evaluate(&rule(&deep), &json!(1)), Outcome::Skipped);
+        let expressed = ValidationRule {
+            rule: "self < 1".to_string(),
+            message_expression: Some("'got ' + string(self)".to_string()),
+            ..ValidationRule::default()
+        };
+        assert_eq!(
+            evaluate(&expressed, &json!(2)),
+            Outcome::Failed("got 2".to_string())
+        );
         let unnamed = ValidationRule {
             rule: "self < 1".to_string(),
             ..ValidationRule::default()

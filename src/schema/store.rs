@@ -66,6 +66,7 @@ pub struct Schema {
 pub struct ValidationRule {
     pub rule: String,
     pub message: Option<String>,
+    pub message_expression: Option<String>,
     pub field_path: Option<String>,
 }
 

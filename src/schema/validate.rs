@@ -18,6 +18,7 @@ use super::metadata;
 use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
 use super::{cel_rules, core_rules, crd, crd_structure};
 use crate::yaml::lint::{Diagnostic, Severity};
+use crate::yaml::path::{KeyPath, Segment};
 use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
 use crate::yaml::syntax::{self, NodeShape, Source};
 
@@ -726,9 +727,39 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         };
         for rule in &schema.schema.validations {
             if let cel_rules::Outcome::Failed(message) = cel_rules::evaluate(rule, &value) {
-                self.error(anchor.clone(), codes::RULE, message);
+                // `fieldPath` points below the value (`.spec.replicas`); else the value's key.
+                let at = rule
+                    .field_path
+                    .as_deref()
+                    .and_then(|path| self.key_at(node, &KeyPath::parse(path)))
+                    .unwrap_or_else(|| anchor.clone());
+                self.error(at, codes::RULE, message);
             }
         }
+    }
+
+    /// The range of the key (or item) `path` leads to below `node`.
+    fn key_at(&self, node: Node<'_>, path: &KeyPath) -> Option<Range<usize>> {
+        let (mut current, mut range) = (node, None);
+        for segment in &path.0 {
+            let next = match segment {
+                Segment::Key(name) => {
+                    let (key, value) = self.value_of(current, name)?;
+                    range = Some(key_range(key));
+                    value
+                }
+                Segment::Index(index) => {
+                    let item = syntax::items(current).get(*index).copied().flatten()?;
+                    range = Some(first_key_range(item).unwrap_or_else(|| value_range(item)));
+                    Some(item)
+                }
+            };
+            match next {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        range
     }
 
     /// The JSON value of a subtree (None when it holds aliases or nests too deep).
