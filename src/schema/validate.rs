@@ -490,7 +490,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         }
         if let Resolved::String(text) = &resolved {
             if kind == ValueKind::String {
-                if let Some(message) = format_error(schema.format(), text) {
+                if let Some(message) = format_error(schema, text) {
                     self.error(
                         range.clone(),
                         codes::FORMAT,
@@ -793,10 +793,15 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 }
 
 /// What a string `format` rejects, as the apiserver decodes it.
-fn format_error(format: Option<&str>, text: &str) -> Option<String> {
-    match format? {
+/// `byte` everywhere (base64, as Go decodes `[]byte`); `date-time` only for metav1.Time, which
+/// Go parses as RFC 3339 (CRD date-times accept more layouts).
+fn format_error(schema: SchemaNode<'_>, text: &str) -> Option<String> {
+    match schema.format()? {
         "byte" => core_rules::base64(text).err(),
-        "date-time" if !core_rules::rfc3339(text) => {
+        "date-time"
+            if schema.name == Some("io.k8s.apimachinery.pkg.apis.meta.v1.Time")
+                && !core_rules::rfc3339(text) =>
+        {
             Some("must be an RFC 3339 date-time (e.g. 2006-01-02T15:04:05Z)".to_string())
         }
         _ => None,
