@@ -64,6 +64,8 @@ fn a_crd_in_an_open_file_validates_custom_resources_in_others() {
     );
 
     let crd = "file:///work/crd.yaml";
+    // Only what is published after this step counts.
+    client.discard_notifications().unwrap();
     client.did_open(crd, "yaml", CRD, 1).unwrap();
     let typed = wait_for_codes(&mut client, widget, &["schema-type"]);
     let range = &typed["diagnostics"][0]["range"];
@@ -77,10 +79,12 @@ fn a_crd_in_an_open_file_validates_custom_resources_in_others() {
         .unwrap();
     let (line, start) = (line as u32, size_line.find("integer").unwrap() as u32);
     let change = json!([{"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": start + 7}}, "text": "string"}]);
+    client.discard_notifications().unwrap();
     client.did_change(crd, 2, change).unwrap();
     wait_for_codes(&mut client, widget, &[]);
 
     // Closed, the CRD no longer counts.
+    client.discard_notifications().unwrap();
     client.did_close(crd).unwrap();
     wait_for_codes(&mut client, widget, &["schema-unknown-kind"]);
     assert!(client.shutdown_and_exit().unwrap().success());
