@@ -476,6 +476,18 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             _ => false,
         };
         let range = value_range(node);
+        if ok && kind == ValueKind::Integer && !fits_format(&resolved, schema.format()) {
+            let format = schema.format().unwrap_or_default();
+            self.error(
+                range,
+                codes::TYPE,
+                format!(
+                    "{} does not fit in {format} (Go cannot decode it)",
+                    describe(&resolved)
+                ),
+            );
+            return;
+        }
         if !ok {
             let mut message = format!(
                 "expected {}, found {}",
@@ -793,6 +805,22 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 }
 
 /// What a string `format` rejects, as the apiserver decodes it.
+/// Whether an integer fits the Go type its `format` names (`int32` fields are `int32`).
+fn fits_format(value: &Resolved, format: Option<&str>) -> bool {
+    let (min, max) = match format {
+        Some("int32") => (i32::MIN as i128, i32::MAX as i128),
+        Some("int64") => (i64::MIN as i128, i64::MAX as i128),
+        _ => return true,
+    };
+    let number = match value {
+        Resolved::Int(i) => *i as i128,
+        Resolved::UInt(u) => *u as i128,
+        Resolved::Float(f) if f.is_finite() => *f as i128,
+        _ => return true,
+    };
+    (min..=max).contains(&number)
+}
+
 /// `byte` everywhere (base64, as Go decodes `[]byte`); `date-time` only for metav1.Time, which
 /// Go parses as RFC 3339 (CRD date-times accept more layouts).
 fn format_error(schema: SchemaNode<'_>, text: &str) -> Option<String> {
@@ -1542,6 +1570,8 @@ mod tests {
                 .ends_with("`selector` does not match template `labels`")
         );
         assert_eq!(check(&deployment.replace("tier: be", "tier: fe")), []);
+        let port = POD.replace("containerPort: 80", "containerPort: 99999999999");
+        assert_eq!(codes_at(&port), [("99999999999".to_string(), codes::TYPE)]);
         let timestamp = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  creationTimestamp: yesterday\n";
         assert_eq!(
             codes_at(timestamp),
