@@ -269,6 +269,30 @@ fn completion_answers_while_a_big_file_is_validated() {
         "{:?}",
         labels(items)
     );
+    // Deep in a CRD schema (through `properties` maps): JSONSchemaProps keys, without those
+    // already there (the cursor is on `description`, which is offered: it is the key typed).
+    let deep = text
+        .lines()
+        .position(|l| l.trim() == "sourceHydrator:")
+        .map(|l| l + 1)
+        .unwrap();
+    let line = text.lines().nth(deep).unwrap();
+    let indent = line.len() - line.trim_start().len();
+    let list = s
+        .client
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": deep, "character": indent}}),
+        )
+        .unwrap();
+    let found = labels(list["items"].as_array().unwrap());
+    assert!(found.contains(&"x-kubernetes-validations"), "{found:?}");
+    for present in ["properties", "required", "type"] {
+        assert!(
+            !found.contains(&present),
+            "{present} is there already: {found:?}"
+        );
+    }
     s.client.wait_for_diagnostics(uri, Some(1), WAIT).unwrap();
     s.finish();
 }

@@ -229,8 +229,24 @@ pub(crate) fn resolve<'g>(root: SchemaNode<'g>, path: &KeyPath) -> Option<(Schem
                 node = node.items()?;
             }
         }
+        node = json_schema_props(node);
     }
     Some((node, required))
+}
+
+/// CRD schemas: `JSONSchemaPropsOrArray`/`OrBool` carry no properties in the OpenAPI (they are
+/// "a schema or an array/bool" on the wire); read them as the `JSONSchemaProps` they mostly are,
+/// as `kubectl explain` does.
+fn json_schema_props(node: SchemaNode<'_>) -> SchemaNode<'_> {
+    const OR_TYPES: [&str; 2] = ["JSONSchemaPropsOrArray", "JSONSchemaPropsOrBool"];
+    let Some(name) = node.name else { return node };
+    let Some(base) = OR_TYPES.iter().find_map(|t| name.strip_suffix(t)) else {
+        return node;
+    };
+    match node.gv.by_name(&format!("{base}JSONSchemaProps")) {
+        Some(props) => node.gv.node(props),
+        None => node,
+    }
 }
 
 /// Keys of an object schema, required first, without those already present.
@@ -827,6 +843,14 @@ mod tests {
             item(&items, "securityContext").insert_text,
             "securityContext:\n    $0"
         );
+    }
+
+    #[test]
+    fn crd_schemas_complete_through_items_and_additional_properties() {
+        let text = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n          spec:\n            items:\n              $0\n            type: array\n";
+        let keys = labels(text);
+        assert!(keys.contains(&"properties".to_string()), "{keys:?}");
+        assert!(keys.contains(&"x-kubernetes-preserve-unknown-fields".to_string()));
     }
 
     #[test]
