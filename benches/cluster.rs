@@ -265,7 +265,8 @@ fn edit_to_dry_run_diagnostics(options: &Options, cluster: &TestCluster) -> Vec<
 
 /// The interactive request to time: completion when offered, else hover, else symbols.
 fn interactive_request(capabilities: &Value, uri: &str) -> (&'static str, Value) {
-    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 3}});
+    // On `name` under `metadata`: ObjectMeta's keys complete there, the field hovers.
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 4}});
     if !capabilities["completionProvider"].is_null() {
         ("textDocument/completion", at)
     } else if !capabilities["hoverProvider"].is_null() {

@@ -77,8 +77,16 @@ fn limit_malloc_arenas() {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+    let mut env_filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if !filter.contains("kube_client") {
+        // kube logs every non-2xx answer at ERROR; a rejected dry-run is a diagnostic here, and
+        // connection errors are logged (once per state change) by kube-lsp itself.
+        if let Ok(quiet) = "kube_client::client::builder=off".parse() {
+            env_filter = env_filter.add_directive(quiet);
+        }
+    }
+    let filter = env_filter;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
