@@ -179,7 +179,11 @@ impl LiveSchema {
                             .ok_or_else(|| format!("{} is gone from the cache", path))
                     }))
                 }
-                (None, None) => OpenApiSource::Json(Vec::new()),
+                // Not reached: a document is kept in memory unless the cache holds it.
+                (None, None) => {
+                    let path = path.clone();
+                    OpenApiSource::Lazy(Box::new(move || Err(format!("{path} was not kept"))))
+                }
             };
             (path.clone(), source)
         });
