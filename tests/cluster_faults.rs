@@ -22,6 +22,7 @@ struct Server {
     capabilities: Value,
 }
 
+/// A server on `kubeconfig`'s current context (the test kubeconfig's is `admin`).
 fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> Server {
     let mut client = LspClient::spawn_with_env(
         Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
@@ -34,7 +35,6 @@ fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> S
         .initialize(
             json!({"capabilities": {}, "initializationOptions": {"kube-lsp": {
                 "kubeconfig": kubeconfig,
-                "context": "admin",
                 "namespace": namespace,
                 "dryRun": "onChange",
                 "debounceMs": 50,
@@ -240,5 +240,85 @@ fn cluster_faults_slow_apiserver_blocks_nothing() {
     wait_for_publication(&mut server.client, uri, 2, |c| {
         c.contains(&"dry-run-invalid".into())
     });
+    server.client.shutdown_and_exit().expect("exit");
+}
+
+/// A gateway in front of the cluster that answers 502 to every request (plain HTTP on loopback).
+/// Not 503 or 504: kube itself retries those until the request timeout, which reads as "no
+/// answer within N ms".
+async fn gateway_answering_502() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(n @ 1..) => request.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                }
+                let body = "upstream connect error";
+                let response = format!(
+                    "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(response.as_bytes()).await.ok();
+            });
+        }
+    });
+    address
+}
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_faults_gateway_answering_502_is_one_status() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let gateway = runtime.block_on(gateway_answering_502());
+    let kubeconfig = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        kubeconfig.path(),
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: behind-gateway\nclusters:\n- name: gw\n  cluster:\n    server: http://{gateway}\ncontexts:\n- name: behind-gateway\n  context:\n    cluster: gw\n    user: u\nusers:\n- name: u\n  user: {{}}\n"),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = start(cache.path(), kubeconfig.path(), "default", 2000);
+    let client = &mut server.client;
+    for name in ["a", "b"] {
+        let text = CONFIG_MAP.replace("settings", name);
+        client
+            .did_open(
+                &format!("file:///work/gateway/{name}.yaml"),
+                "yaml",
+                &text,
+                1,
+            )
+            .unwrap();
+    }
+    let status = wait_for_status(client, false);
+    assert_eq!(status["context"], "behind-gateway");
+    assert!(
+        status["message"].as_str().unwrap().contains("answered 502"),
+        "{status}"
+    );
+    client
+        .wait_for_notification("window/showMessage", |p| p["type"] == 2, WAIT)
+        .expect("one warning");
+    // Whatever else arrives in the next half second: no second warning, no cluster diagnostic.
+    let _ = client.wait_for_notification("(none)", |_| false, Duration::from_millis(500));
+    for message in client.queued_notifications() {
+        assert!(message["method"] != "window/showMessage", "{message}");
+        if message["method"] == "textDocument/publishDiagnostics" {
+            assert!(
+                !codes(&message["params"])
+                    .iter()
+                    .any(|c| c.starts_with("dry-run-") || c.starts_with("diff-")),
+                "{message}"
+            );
+        }
+    }
     server.client.shutdown_and_exit().expect("exit");
 }

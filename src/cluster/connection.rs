@@ -224,6 +224,16 @@ impl Connection {
                 self.context,
                 super::dry_run::status_message(&response.body)
             ))),
+            // A gateway in front of the apiserver that cannot reach it: the cluster is away.
+            Ok(Ok(response)) if matches!(response.status, 502..=504) => {
+                Err(ClusterError::Unreachable(format!(
+                    "{} (context {}) answered {}: {}",
+                    self.server,
+                    self.context,
+                    response.status,
+                    super::dry_run::status_message(&response.body)
+                )))
+            }
             Ok(Ok(response)) => Ok(response),
             // kube's own read/connect timeouts (the same duration) may fire first: same message.
             Ok(Err(error)) if error_chain(&error).ends_with("timed out") => Err(no_answer()),
