@@ -199,8 +199,14 @@ impl LiveSchema {
     }
 }
 
+/// The OpenAPI v3 index: path → document URL. Empty on servers without OpenAPI v3 (before
+/// 1.24): their kinds still come from discovery, their schemas from the lower layers.
 async fn fetch_index(connection: &Connection) -> Result<BTreeMap<String, String>, ClusterError> {
     let response = connection.get("/openapi/v3").await?;
+    if response.status == 404 {
+        tracing::info!("context {}: no /openapi/v3", connection.context);
+        return Ok(BTreeMap::new());
+    }
     let value = discovery::parse_ok("/openapi/v3", &response)?;
     let index: OpenApiIndex = serde_json::from_value(value)
         .map_err(|e| ClusterError::Other(format!("/openapi/v3: {e}")))?;
