@@ -475,28 +475,12 @@ impl ClusterWork {
             return;
         };
         let cache = DiskCache::for_cluster(&connection.server, &connection.context);
-        let installed_here = lock(&self.live)
-            .as_ref()
-            .is_some_and(|l| l.context == connection.context && l.server == connection.server);
-        if !installed_here {
-            let cached = match cache.clone() {
-                Some(cache) => {
-                    let (context, server) = (connection.context.clone(), connection.server.clone());
-                    tokio::task::spawn_blocking(move || {
-                        LiveSchema::from_disk(&cache, &context, &server)
-                    })
-                    .await
-                    .ok()
-                    .flatten()
-                }
-                None => None,
-            };
-            self.install(cached.map(Arc::new), "disk").await;
+        if self.installed_for(&connection).is_none() {
+            self.install_from_disk(&connection, cache.clone()).await;
         }
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let previous = lock(&self.live).clone();
-            let previous = previous.filter(|l| l.context == connection.context);
+            let previous = self.installed_for(&connection);
             match LiveSchema::fetch(&connection, cache.as_ref(), previous.as_deref()).await {
                 Ok(fresh) => {
                     connection.set_discovery(fresh.discovery.clone()).await;
@@ -522,6 +506,29 @@ impl ClusterWork {
         }
     }
 
+    /// The installed cluster schema, when it is the one of `connection`'s cluster and context.
+    fn installed_for(&self, connection: &Connection) -> Option<Arc<LiveSchema>> {
+        lock(&self.live)
+            .clone()
+            .filter(|l| l.context == connection.context && l.server == connection.server)
+    }
+
+    /// Installs the schema the disk cache holds for `connection` (none: removes the installed
+    /// one, which belongs to another context).
+    async fn install_from_disk(&self, connection: &Connection, cache: Option<DiskCache>) {
+        let (context, server) = (connection.context.clone(), connection.server.clone());
+        let cached = match cache {
+            Some(cache) => tokio::task::spawn_blocking(move || {
+                LiveSchema::from_disk(&cache, &context, &server)
+            })
+            .await
+            .ok()
+            .flatten(),
+            None => None,
+        };
+        self.install(cached.map(Arc::new), "disk").await;
+    }
+
     /// Makes `live` the catalog's cluster layer (none: built-in and workspace schemas only),
     /// then validates and publishes every open file again.
     async fn install(&self, live: Option<Arc<LiveSchema>>, origin: &str) {
@@ -530,17 +537,7 @@ impl ClusterWork {
             return;
         }
         let layer = match &live {
-            Some(live) => {
-                let building = live.clone();
-                match tokio::task::spawn_blocking(move || building.store()).await {
-                    Ok(Ok(store)) => Some(Arc::new(store)),
-                    Ok(Err(error)) => {
-                        tracing::warn!("cluster schema of context {}: {error}", live.context);
-                        None
-                    }
-                    Err(_) => None,
-                }
-            }
+            Some(live) => build_layer(live.clone()).await,
             None => None,
         };
         let summary = match (&live, &layer) {
@@ -641,6 +638,19 @@ impl ClusterWork {
         Ok(chosen
             .and_then(|d| cd::diff_view(&d.result))
             .map(|view| serde_json::to_value(view).unwrap_or(Value::Null)))
+    }
+}
+
+/// The schema store of a cluster schema, built off the async workers.
+async fn build_layer(live: Arc<LiveSchema>) -> Option<Arc<crate::schema::Store>> {
+    let context = live.context.clone();
+    match tokio::task::spawn_blocking(move || live.store()).await {
+        Ok(Ok(store)) => Some(Arc::new(store)),
+        Ok(Err(error)) => {
+            tracing::warn!("cluster schema of context {context}: {error}");
+            None
+        }
+        Err(_) => None,
     }
 }
 
