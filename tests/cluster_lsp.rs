@@ -327,3 +327,41 @@ fn cluster_lsp_rejected_credentials_are_one_status() {
     }
     client.shutdown_and_exit().expect("exit");
 }
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_lsp_cluster_schema_setting_off_keeps_the_builtin_schema() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ns = runtime.block_on(cluster.create_namespace("lsp-no-schema"));
+    let mut client = start(json!({"kube-lsp": {
+        "kubeconfig": cluster.kubeconfig_path,
+        "context": "admin",
+        "namespace": ns,
+        "clusterSchema": false,
+    }}));
+    // A kind nobody serves: the dry-run says so (the cluster is used), the schema layer names
+    // only the built-in schema as consulted.
+    let text = "apiVersion: example.com/v1\nkind: Nothing\nmetadata:\n  name: x\n";
+    let uri = "file:///work/no-schema/nothing.yml";
+    client.did_open(uri, "yaml", text, 1).unwrap();
+    let params = wait_for_cluster_diagnostics(&mut client, uri, 1, &["dry-run-"]);
+    let unknown = params["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "schema-unknown-kind")
+        .unwrap_or_else(|| panic!("{params}"));
+    let message = unknown["message"].as_str().unwrap();
+    assert!(
+        message.contains("built-in") && !message.contains("context admin"),
+        "{message}"
+    );
+    assert!(
+        client
+            .queued_notifications()
+            .all(|m| m["method"] != "kube-lsp/clusterSchema"),
+        "no cluster schema was installed"
+    );
+    client.shutdown_and_exit().expect("exit");
+}
