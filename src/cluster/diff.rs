@@ -51,8 +51,8 @@ pub fn mask_secrets(before: Option<&mut Value>, after: Option<&mut Value>) {
             after.as_deref_mut().and_then(|v| v.get_mut(field)),
         );
     }
-    let b = annotations(before.as_deref_mut());
-    let a = annotations(after.as_deref_mut());
+    let b = annotations(before);
+    let a = annotations(after);
     mask_keys(b, a, |key| key == LAST_APPLIED);
 }
 

@@ -182,7 +182,7 @@ pub fn duplicate_entry(message: &str, manifest: &Value) -> Option<KeyPath> {
         return None;
     }
     path.0.push(Segment::Index(
-        items.iter().rposition(|item| is_item(item))?,
+        items.iter().rposition(&is_item)?,
     ));
     Some(path)
 }
