@@ -181,9 +181,8 @@ pub fn duplicate_entry(message: &str, manifest: &Value) -> Option<KeyPath> {
     if items.iter().filter(|item| is_item(item)).count() < 2 {
         return None;
     }
-    path.0.push(Segment::Index(
-        items.iter().rposition(&is_item)?,
-    ));
+    path.0
+        .push(Segment::Index(items.iter().rposition(&is_item)?));
     Some(path)
 }
 
