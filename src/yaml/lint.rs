@@ -7,9 +7,11 @@
 
 use std::ops::Range;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use saphyr_parser::ScanError;
 use tree_sitter::Node;
 
+use super::scalar::ScalarStyle;
+use super::spans::{SpanKind, SpanTree};
 use super::syntax::{self, Source};
 
 /// How bad a diagnostic is (LSP's four levels).
@@ -73,25 +75,32 @@ pub struct Key {
 
 /// Duplicate-key diagnostics for the keys of one mapping, on every occurrence after the first.
 pub fn duplicate_keys(keys: impl IntoIterator<Item = Key>) -> Vec<Diagnostic> {
-    later_duplicates(keys.into_iter().map(|key| (key.text, key.range)))
-        .into_iter()
-        .map(|(text, range)| duplicate_key(&text, range))
-        .collect()
+    let keys: Vec<Key> = keys.into_iter().collect();
+    let texts: Vec<&str> = keys.iter().map(|k| k.text.as_str()).collect();
+    let mut diagnostics = Vec::new();
+    for_each_repeated(&texts, |i| {
+        diagnostics.push(duplicate_key(&keys[i].text, keys[i].range.clone()))
+    });
+    diagnostics
 }
 
-/// The keys (with whatever locates them) that repeat an earlier key of the same mapping.
-fn later_duplicates<L>(keys: impl IntoIterator<Item = (String, L)>) -> Vec<(String, L)> {
-    let mut first_seen = std::collections::HashSet::new();
-    keys.into_iter()
-        .filter_map(|(text, at)| {
-            if first_seen.contains(&text) {
-                Some((text, at))
-            } else {
-                first_seen.insert(text);
-                None
+/// Calls `repeated` with the index of every key that repeats an earlier key of the same mapping.
+fn for_each_repeated<K: AsRef<str>>(keys: &[K], mut repeated: impl FnMut(usize)) {
+    // Most mappings are small: comparing pairwise avoids building a set for each of them.
+    if keys.len() <= 16 {
+        for (i, key) in keys.iter().enumerate() {
+            if keys[..i].iter().any(|k| k.as_ref() == key.as_ref()) {
+                repeated(i);
             }
-        })
-        .collect()
+        }
+        return;
+    }
+    let mut first_seen = std::collections::HashSet::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        if !first_seen.insert(key.as_ref()) {
+            repeated(i);
+        }
+    }
 }
 
 fn duplicate_key(text: &str, range: Range<usize>) -> Diagnostic {
@@ -102,40 +111,41 @@ fn duplicate_key(text: &str, range: Range<usize>) -> Diagnostic {
     )
 }
 
+/// The result of checking a text: its YAML diagnostics and, when it parsed without a syntax
+/// error, its span tree (for validation without a tree-sitter parse).
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    pub tree: Option<SpanTree>,
+}
+
 /// Syntax error (the first), duplicate keys and tab indentation of one document's text, in one
 /// saphyr pass. Offsets are relative to `text`.
 pub fn check_text(text: &str) -> Vec<Diagnostic> {
-    let index = LineIndex::new(text);
-    let mut walk = EventWalk::default();
-    let mut parser = Parser::new_from_str(text);
-    let mut syntax_error = None;
-    while let Some(next) = parser.next_event() {
-        match next {
-            Ok((event, span)) => walk.event(event, span),
-            Err(error) => {
-                syntax_error = Some(syntax_diagnostic(&error, &index, text));
-                break;
-            }
-        }
-    }
-    // Spans become byte offsets only for what is reported: converting every event's span would
-    // cost more than parsing.
-    let mut diagnostics: Vec<Diagnostic> = walk
-        .duplicates
-        .iter()
-        .map(|(key, span)| duplicate_key(key, index.range(span)))
-        .collect();
+    check(text).diagnostics
+}
+
+/// [`check_text`], keeping the span tree that the pass built.
+pub fn check(text: &str) -> Checked {
+    let (tree, error) = SpanTree::parse(text);
+    let mut diagnostics = duplicate_keys_in_spans(&tree);
     let tabs = if memchr::memchr(b'\t', text.as_bytes()).is_some() {
-        let scalars: Vec<Range<usize>> = walk
-            .multiline_scalars
-            .iter()
-            .map(|s| index.range(s))
+        let scalars: Vec<Range<usize>> = tree
+            .all()
+            .filter(|node| {
+                node.style()
+                    .is_some_and(|style| style != ScalarStyle::Plain)
+                    || node.value().is_some_and(|v| v.contains('\n'))
+            })
+            .map(|node| node.range())
             .collect();
         tab_indentation(text, |offset| scalars.iter().any(|r| r.contains(&offset)))
     } else {
         Vec::new()
     };
-    if let Some(error) = syntax_error {
+    let syntax_error = error.is_some();
+    if let Some(error) = error {
+        let index = LineIndex::new(text);
+        let error = syntax_diagnostic(&error, &index, text);
         // A tab in the indentation is what saphyr usually trips over there: say so once, precisely.
         let same_line =
             |tab: &Diagnostic| index.line_of(tab.range.start) == index.line_of(error.range.start);
@@ -145,6 +155,31 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
     }
     diagnostics.extend(tabs);
     diagnostics.sort_by_key(|d| d.range.start);
+    Checked {
+        diagnostics,
+        tree: (!syntax_error).then_some(tree),
+    }
+}
+
+/// Duplicate keys of every mapping of a span tree (scalar keys, by value).
+fn duplicate_keys_in_spans(tree: &SpanTree) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    // One buffer for all mappings: this runs on every node of every file opened.
+    let mut keys: Vec<&str> = Vec::new();
+    let mut nodes = Vec::new();
+    for mapping in tree.all().filter(|node| node.kind() == SpanKind::Mapping) {
+        keys.clear();
+        nodes.clear();
+        for (key, _) in mapping.pairs() {
+            if let Some(text) = key.value() {
+                keys.push(text);
+                nodes.push(key);
+            }
+        }
+        for_each_repeated(&keys, |i| {
+            diagnostics.push(duplicate_key(keys[i], nodes[i].range()))
+        });
+    }
     diagnostics
 }
 
@@ -170,74 +205,6 @@ fn clean_message(info: &str) -> String {
     match chars.next() {
         Some(first) => format!("{}{}", first.to_uppercase(), chars.as_str()),
         None => "invalid YAML".to_string(),
-    }
-}
-
-/// State of the event walk: the open collections and what it found so far, located by saphyr's
-/// spans.
-#[derive(Default)]
-struct EventWalk {
-    stack: Vec<Collection>,
-    duplicates: Vec<(String, Span)>,
-    multiline_scalars: Vec<Span>,
-}
-
-enum Collection {
-    Mapping {
-        expecting_key: bool,
-        keys: Vec<(String, Span)>,
-    },
-    Sequence,
-}
-
-impl EventWalk {
-    fn event(&mut self, event: Event<'_>, span: Span) {
-        match event {
-            Event::Scalar(value, style, _, _) => {
-                if !matches!(style, ScalarStyle::Plain) || value.contains('\n') {
-                    self.multiline_scalars.push(span);
-                }
-                let key = self.expecting_key().then(|| (value.into_owned(), span));
-                self.node_done(key);
-            }
-            Event::Alias(_) => self.node_done(None),
-            Event::MappingStart(..) => self.stack.push(Collection::Mapping {
-                expecting_key: true,
-                keys: Vec::new(),
-            }),
-            Event::SequenceStart(..) => self.stack.push(Collection::Sequence),
-            Event::MappingEnd | Event::SequenceEnd => {
-                if let Some(Collection::Mapping { keys, .. }) = self.stack.pop() {
-                    self.duplicates.extend(later_duplicates(keys));
-                }
-                self.node_done(None);
-            }
-            _ => {}
-        }
-    }
-
-    fn expecting_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Collection::Mapping {
-                expecting_key: true,
-                ..
-            })
-        )
-    }
-
-    /// A node ended: in a mapping it was a key (record it, when it is a scalar) or a value.
-    fn node_done(&mut self, key: Option<(String, Span)>) {
-        if let Some(Collection::Mapping {
-            expecting_key,
-            keys,
-        }) = self.stack.last_mut()
-        {
-            if *expecting_key {
-                keys.extend(key);
-            }
-            *expecting_key = !*expecting_key;
-        }
     }
 }
 
@@ -336,12 +303,6 @@ impl<'t> LineIndex<'t> {
         rest.char_indices()
             .nth(column)
             .map_or(self.text.len(), |(i, _)| start + i)
-    }
-
-    fn range(&self, span: &Span) -> Range<usize> {
-        let start = self.offset(span.start.line(), span.start.col());
-        let end = self.offset(span.end.line(), span.end.col()).max(start);
-        start..end
     }
 
     fn line_of(&self, offset: usize) -> usize {

@@ -4,6 +4,7 @@ pub mod file;
 pub mod lint;
 pub mod path;
 pub mod scalar;
+pub mod spans;
 pub mod split;
 pub mod syntax;
 pub mod value;

@@ -1,0 +1,102 @@
+//! In-process timings of what opening a big file costs, phase by phase (no LSP, no I/O after the
+//! read): saphyr's bare event stream, `check_text` (lint), and `YamlFile::open` for the whole file.
+//!
+//! `cargo bench --bench yaml_open [-- FILE]` (default: the corpus' argocd install.yaml). Prints the
+//! median of several runs per phase; nothing is asserted.
+
+use std::time::{Duration, Instant};
+
+use kube_lsp::text::TextDocument;
+use kube_lsp::yaml::{file::YamlFile, lint, split};
+
+const RUNS: usize = 15;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn time(label: &str, mut run: impl FnMut()) {
+    let before = counting::ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    run();
+    let allocations = counting::ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let samples: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed()
+        })
+        .collect();
+    println!(
+        "{label:<44} {:>8.2} ms {allocations:>9} allocations",
+        median(samples).as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/corpus/real/argocd-install.yaml"
+            )
+            .into()
+        });
+    let text = std::fs::read_to_string(&path).expect("read the file");
+    let documents = split::split(&text).documents;
+    let biggest = documents
+        .iter()
+        .max_by_key(|r| r.len())
+        .cloned()
+        .expect("at least one document");
+    let big = &text[biggest.clone()];
+    println!(
+        "{path}: {} bytes, {} documents, biggest {} bytes",
+        text.len(),
+        documents.len(),
+        big.len()
+    );
+
+    time("saphyr events, biggest document", || {
+        let mut parser = saphyr_parser::Parser::new_from_str(big);
+        while let Some(Ok(_)) = parser.next_event() {}
+    });
+    time("lint::check_text, biggest document", || {
+        std::hint::black_box(lint::check_text(big));
+    });
+    let document = TextDocument::new(&text, 1);
+    time("YamlFile::open, whole file", || {
+        std::hint::black_box(YamlFile::open(document.rope()));
+    });
+}
+
+/// Counts heap allocations, to see what each phase asks of the allocator (with one malloc arena
+/// in the server, allocations on two threads contend for one lock).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Counting;
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+}

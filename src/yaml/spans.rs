@@ -1,0 +1,620 @@
+//! A compact syntax tree built from saphyr's event stream: the tree a file gets on open.
+//!
+//! tree-sitter gives error recovery and incremental re-parsing, but a full parse of a big
+//! document costs ~10× saphyr's event pass. Opening a file runs saphyr anyway (for lint), so the
+//! same pass records every node (kind, byte range, scalar value, style, tag) into one flat
+//! vector. Validation on open walks this tree; edits later use tree-sitter's. A span tree exists
+//! only for text without syntax errors (saphyr stops at the first one).
+
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
+
+use super::scalar::ScalarStyle;
+
+const NONE: u32 = u32::MAX;
+
+/// What a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanKind {
+    Mapping,
+    Sequence,
+    Scalar(ScalarStyle),
+    Alias,
+}
+
+#[derive(Debug)]
+struct SpanNode {
+    kind: SpanKind,
+    start: u32,
+    end: u32,
+    first_child: u32,
+    next_sibling: u32,
+    /// The scalar's value (escapes and folding applied), empty for other kinds.
+    value: String,
+    /// The long form of the node's tag (`tag:yaml.org,2002:str`, `!custom`).
+    tag: Option<Box<str>>,
+}
+
+/// The nodes of one YAML text, in document order. Offsets are byte offsets into that text.
+#[derive(Debug, Default)]
+pub struct SpanTree {
+    nodes: Vec<SpanNode>,
+    roots: Vec<u32>,
+}
+
+/// A node of a [`SpanTree`].
+#[derive(Clone, Copy)]
+pub struct SpanRef<'t> {
+    tree: &'t SpanTree,
+    index: u32,
+}
+
+impl std::fmt::Debug for SpanRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}@{:?}", self.kind(), self.range())
+    }
+}
+
+impl SpanTree {
+    /// Parses `text` (one or more documents). On a syntax error, the tree holds what came before
+    /// it and the error is returned beside it.
+    pub fn parse(text: &str) -> (SpanTree, Option<ScanError>) {
+        let mut builder = Builder::new(text);
+        let mut parser = Parser::new_from_str(text);
+        let mut error = None;
+        while let Some(next) = parser.next_event() {
+            match next {
+                Ok((event, span)) => builder.event(event, span),
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        (builder.finish(), error)
+    }
+
+    /// The root node of the first document, if it has content.
+    pub fn root(&self) -> Option<SpanRef<'_>> {
+        self.roots.first().map(|&index| self.node(index))
+    }
+
+    /// The root node of every document.
+    pub fn roots(&self) -> impl Iterator<Item = SpanRef<'_>> + '_ {
+        self.roots.iter().map(|&index| self.node(index))
+    }
+
+    /// Every node, in document order.
+    pub fn all(&self) -> impl Iterator<Item = SpanRef<'_>> + '_ {
+        (0..self.nodes.len() as u32).map(|index| self.node(index))
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    fn node(&self, index: u32) -> SpanRef<'_> {
+        SpanRef { tree: self, index }
+    }
+}
+
+impl<'t> SpanRef<'t> {
+    fn data(&self) -> &'t SpanNode {
+        &self.tree.nodes[self.index as usize]
+    }
+
+    pub fn kind(&self) -> SpanKind {
+        self.data().kind
+    }
+
+    /// Byte range in the parsed text: a scalar's token (quotes included), a collection from its
+    /// first token to the end of its last child.
+    pub fn range(&self) -> Range<usize> {
+        let data = self.data();
+        data.start as usize..data.end as usize
+    }
+
+    /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied).
+    pub fn value(&self) -> Option<&'t str> {
+        matches!(self.kind(), SpanKind::Scalar(_)).then(|| self.data().value.as_str())
+    }
+
+    pub fn style(&self) -> Option<ScalarStyle> {
+        match self.kind() {
+            SpanKind::Scalar(style) => Some(style),
+            _ => None,
+        }
+    }
+
+    pub fn tag(&self) -> Option<&'t str> {
+        self.data().tag.as_deref()
+    }
+
+    /// An empty plain scalar without a tag: what `key:` with nothing after it holds.
+    pub fn is_empty_scalar(&self) -> bool {
+        self.kind() == SpanKind::Scalar(ScalarStyle::Plain)
+            && self.data().value.is_empty()
+            && self.data().start == self.data().end
+            && self.tag().is_none()
+    }
+
+    pub fn children(&self) -> impl Iterator<Item = SpanRef<'t>> + 't {
+        let tree = self.tree;
+        let mut next = self.data().first_child;
+        std::iter::from_fn(move || {
+            if next == NONE {
+                return None;
+            }
+            let node = tree.node(next);
+            next = node.data().next_sibling;
+            Some(node)
+        })
+    }
+
+    /// A mapping's (key, value) pairs, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (SpanRef<'t>, Option<SpanRef<'t>>)> + 't {
+        let mut children = if self.kind() == SpanKind::Mapping {
+            Some(self.children())
+        } else {
+            None
+        };
+        std::iter::from_fn(move || {
+            let children = children.as_mut()?;
+            let key = children.next()?;
+            Some((key, children.next()))
+        })
+    }
+}
+
+/// Builds the flat tree from events, converting saphyr's character offsets to byte offsets.
+struct Builder<'t> {
+    offsets: CharToByte<'t>,
+    nodes: Vec<SpanNode>,
+    roots: Vec<u32>,
+    /// Open collections: (node, its last child so far).
+    open: Vec<(u32, u32)>,
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            offsets: CharToByte::new(text),
+            // About one node per 14 bytes of manifest YAML; reserving avoids most regrowth.
+            nodes: Vec::with_capacity(text.len() / 14 + 4),
+            roots: Vec::new(),
+            open: Vec::new(),
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) {
+        match event {
+            Event::Scalar(value, style, _, tag) => {
+                let style = scalar_style(style);
+                let header_from = self.previous_end();
+                let node = self.node(SpanKind::Scalar(style), span, tag.map(|t| long_tag(&t)));
+                let node = &mut self.nodes[node as usize];
+                node.value = value.into_owned();
+                if let Some(end) = quoted_end(self.offsets.text, node.start as usize, style) {
+                    // saphyr's span of a quoted scalar can run on past a trailing comment.
+                    node.end = end as u32;
+                } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    // saphyr's span starts at the content; the scalar starts at its `|`/`>`.
+                    let text = self.offsets.text;
+                    if let Some(header) = block_header(text, header_from, node.start as usize) {
+                        node.start = header as u32;
+                    }
+                    // ... and ends with its last character, not at the next token.
+                    let body = &text[node.start as usize..node.end as usize];
+                    node.end = node.start + body.trim_end().len() as u32;
+                }
+            }
+            Event::Alias(_) => {
+                self.node(SpanKind::Alias, span, None);
+            }
+            Event::MappingStart(_, tag) => {
+                self.open(SpanKind::Mapping, span, tag.map(|t| long_tag(&t)))
+            }
+            Event::SequenceStart(_, tag) => {
+                self.open(SpanKind::Sequence, span, tag.map(|t| long_tag(&t)))
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                let end = self.offsets.byte(span.end.index());
+                self.close(Some(end));
+            }
+            _ => {}
+        }
+    }
+
+    /// Where the text before the next node starts: the end of the previous sibling, else the
+    /// start of the enclosing collection.
+    fn previous_end(&self) -> usize {
+        match self.open.last() {
+            Some(&(_, last)) if last != NONE => self.nodes[last as usize].end as usize,
+            Some(&(parent, _)) => self.nodes[parent as usize].start as usize,
+            None => 0,
+        }
+    }
+
+    /// Adds a node under the innermost open collection (or as a document root).
+    fn node(&mut self, kind: SpanKind, span: Span, tag: Option<Box<str>>) -> u32 {
+        let index = self.nodes.len() as u32;
+        let start = skip_properties(self.offsets.text, self.offsets.byte(span.start.index()));
+        let end = self.offsets.byte(span.end.index()).max(start);
+        self.nodes.push(SpanNode {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            first_child: NONE,
+            next_sibling: NONE,
+            value: String::new(),
+            tag,
+        });
+        match self.open.last_mut() {
+            Some((parent, last)) => {
+                if *last == NONE {
+                    self.nodes[*parent as usize].first_child = index;
+                } else {
+                    self.nodes[*last as usize].next_sibling = index;
+                }
+                *last = index;
+            }
+            None => self.roots.push(index),
+        }
+        index
+    }
+
+    fn open(&mut self, kind: SpanKind, span: Span, tag: Option<Box<str>>) {
+        // A collection's start span is its first token; its end is set when it closes.
+        let index = self.node(kind, Span::empty(span.start), tag);
+        self.open.push((index, NONE));
+    }
+
+    /// Ends the innermost collection: a flow collection at its closing bracket, a block one with
+    /// its last child (saphyr's end event sits at the next token, past comments and blank lines).
+    fn close(&mut self, end_event: Option<usize>) {
+        let Some((index, last)) = self.open.pop() else {
+            return;
+        };
+        let start = self.nodes[index as usize].start as usize;
+        let is_flow = matches!(self.offsets.text.as_bytes().get(start), Some(b'[' | b'{'));
+        let end = if let (true, Some(end)) = (is_flow, end_event) {
+            end as u32
+        } else if last != NONE {
+            self.nodes[last as usize].end
+        } else {
+            return;
+        };
+        let node = &mut self.nodes[index as usize];
+        node.end = node.end.max(end);
+    }
+
+    fn finish(mut self) -> SpanTree {
+        // Collections left open by a syntax error end with their last child.
+        while !self.open.is_empty() {
+            self.close(None);
+        }
+        SpanTree {
+            nodes: self.nodes,
+            roots: self.roots,
+        }
+    }
+}
+
+/// The offset just past the closing quote of a quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize, style: ScalarStyle) -> Option<usize> {
+    let quote = match style {
+        ScalarStyle::SingleQuoted => b'\'',
+        ScalarStyle::DoubleQuoted => b'"',
+        _ => return None,
+    };
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&quote) {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The offset of a block scalar's `|` or `>` between `from` and its content, skipping comments.
+fn block_header(text: &str, from: usize, content: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(from..content)?;
+    let mut in_comment = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | b'\r' => in_comment = false,
+            b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => in_comment = true,
+            b'|' | b'>' if !in_comment => return Some(from + i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The offset of a node's content after its anchor and tag (`&a !t {`).
+fn skip_properties(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    while matches!(bytes.get(at), Some(b'&' | b'!')) {
+        while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+    }
+    at.min(text.len())
+}
+
+fn scalar_style(style: SaphyrStyle) -> ScalarStyle {
+    match style {
+        SaphyrStyle::Plain => ScalarStyle::Plain,
+        SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+        SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        SaphyrStyle::Literal => ScalarStyle::Literal,
+        SaphyrStyle::Folded => ScalarStyle::Folded,
+    }
+}
+
+fn long_tag(tag: &saphyr_parser::Tag) -> Box<str> {
+    format!("{}{}", tag.handle, tag.suffix).into_boxed_str()
+}
+
+/// saphyr counts offsets in characters. For ASCII text they are byte offsets; otherwise a table
+/// of byte offsets every 64 characters bounds each conversion to a short walk.
+struct CharToByte<'t> {
+    text: &'t str,
+    checkpoints: Option<Vec<usize>>,
+}
+
+const CHECKPOINT_EVERY: usize = 64;
+
+impl<'t> CharToByte<'t> {
+    fn new(text: &'t str) -> Self {
+        let checkpoints = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .step_by(CHECKPOINT_EVERY)
+                .map(|(byte, _)| byte)
+                .collect()
+        });
+        Self { text, checkpoints }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        let Some(checkpoints) = &self.checkpoints else {
+            return char_index.min(self.text.len());
+        };
+        let Some(&base) = checkpoints.get(char_index / CHECKPOINT_EVERY) else {
+            return self.text.len();
+        };
+        self.text[base..]
+            .char_indices()
+            .nth(char_index % CHECKPOINT_EVERY)
+            .map_or(self.text.len(), |(i, _)| base + i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outline(text: &str) -> String {
+        let (tree, error) = SpanTree::parse(text);
+        assert!(error.is_none(), "{error:?}");
+        let mut out = String::new();
+        for root in tree.roots() {
+            write_node(&mut out, text, root, 0);
+        }
+        out
+    }
+
+    fn write_node(out: &mut String, text: &str, node: SpanRef<'_>, depth: usize) {
+        let pad = "  ".repeat(depth);
+        let source = &text[node.range()];
+        match node.kind() {
+            SpanKind::Scalar(style) => out.push_str(&format!(
+                "{pad}{style:?} {:?} at {:?}{}\n",
+                node.value().unwrap_or_default(),
+                source,
+                node.tag().map(|t| format!(" tag {t}")).unwrap_or_default()
+            )),
+            kind => {
+                out.push_str(&format!(
+                    "{pad}{kind:?} {:?}\n",
+                    source.lines().next().unwrap_or("")
+                ));
+                for child in node.children() {
+                    write_node(out, text, child, depth + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_manifest_becomes_nodes_with_byte_ranges() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"web\"\nspec:\n  containers:\n    - name: x\n      args: [a, 'b']\n";
+        insta::assert_snapshot!(outline(text), @r###"
+        Mapping "apiVersion: v1"
+          Plain "apiVersion" at "apiVersion"
+          Plain "v1" at "v1"
+          Plain "kind" at "kind"
+          Plain "Pod" at "Pod"
+          Plain "metadata" at "metadata"
+          Mapping "name: \"web\""
+            Plain "name" at "name"
+            DoubleQuoted "web" at "\"web\""
+          Plain "spec" at "spec"
+          Mapping "containers:"
+            Plain "containers" at "containers"
+            Sequence "- name: x"
+              Mapping "name: x"
+                Plain "name" at "name"
+                Plain "x" at "x"
+                Plain "args" at "args"
+                Sequence "[a, 'b']"
+                  Plain "a" at "a"
+                  SingleQuoted "b" at "'b'"
+        "###);
+    }
+
+    #[test]
+    fn offsets_are_bytes_after_multibyte_text() {
+        let text = "# 注释 😀\nname: 网站\nimage: nginx # ✓\n";
+        let (tree, _) = SpanTree::parse(text);
+        let pairs: Vec<(String, String)> = tree
+            .root()
+            .unwrap()
+            .pairs()
+            .map(|(k, v)| {
+                (
+                    text[k.range()].to_string(),
+                    text[v.unwrap().range()].to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("name".into(), "网站".into()),
+                ("image".into(), "nginx".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_empty_values_and_aliases() {
+        let text = "a: !!str 1\nb:\nc: &x {d: 1}\ne: *x\n";
+        insta::assert_snapshot!(outline(text), @r###"
+        Mapping "a: !!str 1"
+          Plain "a" at "a"
+          Plain "1" at "1" tag tag:yaml.org,2002:str
+          Plain "b" at "b"
+          Plain "" at ""
+          Plain "c" at "c"
+          Mapping "{d: 1}"
+            Plain "d" at "d"
+            Plain "1" at "1"
+          Plain "e" at "e"
+          Alias "*x"
+        "###);
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_what_came_before() {
+        let (tree, error) = SpanTree::parse("a: 1\nb: [\n");
+        assert!(error.is_some());
+        assert!(tree.root().is_some());
+    }
+
+    /// Walks a tree-sitter tree and a span tree of the same text side by side: same shapes, same
+    /// key and scalar ranges, same scalar values.
+    fn assert_same(text: &str, ts: tree_sitter::Node<'_>, span: SpanRef<'_>, path: &str) {
+        use crate::yaml::syntax::{self, NodeShape};
+        let shape = syntax::shape(ts);
+        let content = syntax::content(ts).unwrap_or(ts);
+        match (shape, span.kind()) {
+            (NodeShape::Mapping, SpanKind::Mapping) => {
+                let ts_pairs = syntax::pairs(ts);
+                let span_pairs: Vec<_> = span.pairs().collect();
+                assert_eq!(ts_pairs.len(), span_pairs.len(), "pairs at {path}");
+                for (tp, (sk, sv)) in ts_pairs.iter().zip(span_pairs) {
+                    let key = tp.key.expect("a key");
+                    let key_text = syntax::scalar_text(key, text).unwrap_or_default();
+                    let at = format!("{path}.{key_text}");
+                    assert_same(text, key, sk, &at);
+                    match (tp.value, sv) {
+                        (Some(tv), Some(sv)) => assert_same(text, tv, sv, &at),
+                        (None, Some(sv)) => assert!(sv.is_empty_scalar(), "value at {at}"),
+                        (tv, sv) => panic!("value at {at}: {tv:?} vs {sv:?}"),
+                    }
+                }
+            }
+            (NodeShape::Sequence, SpanKind::Sequence) => {
+                let ts_items = syntax::items(ts);
+                let span_items: Vec<_> = span.children().collect();
+                assert_eq!(ts_items.len(), span_items.len(), "items at {path}");
+                for (i, (ti, si)) in ts_items.into_iter().zip(span_items).enumerate() {
+                    let at = format!("{path}[{i}]");
+                    match ti {
+                        Some(ti) if ti.kind() != "block_sequence_item" => {
+                            assert_same(text, ti, si, &at)
+                        }
+                        _ => assert!(si.is_empty_scalar(), "item at {at}"),
+                    }
+                }
+            }
+            (NodeShape::Scalar, SpanKind::Scalar(_)) => {
+                // At a document's end tree-sitter keeps a block scalar's final line break.
+                let ts_range = content.byte_range();
+                let ts_end = ts_range.start + text[ts_range.clone()].trim_end().len();
+                assert_eq!(
+                    ts_range.start..ts_end,
+                    span.range(),
+                    "scalar range at {path}"
+                );
+                assert_eq!(
+                    syntax::scalar_text(ts, text).as_deref(),
+                    span.value(),
+                    "scalar at {path}"
+                );
+            }
+            (NodeShape::Alias, SpanKind::Alias) => {}
+            (NodeShape::Empty, SpanKind::Scalar(_)) if span.value() == Some("") => {}
+            (a, b) => panic!("{path}: tree-sitter {a:?}, spans {b:?}"),
+        }
+    }
+
+    #[test]
+    fn agrees_with_tree_sitter_on_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut documents = 0;
+        for entry in walkdir::WalkDir::new(&corpus).into_iter().flatten() {
+            let path = entry.path();
+            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            for range in crate::yaml::split::split(&text).documents {
+                let doc = &text[range.clone()];
+                let (spans, error) = SpanTree::parse(doc);
+                let rope = ropey::Rope::from_str(doc);
+                let tree = crate::yaml::syntax::parse(&rope, 0..doc.len(), None);
+                if error.is_some() || tree.root_node().has_error() {
+                    continue;
+                }
+                let ts_root = crate::yaml::syntax::document_root(&tree);
+                match (ts_root, spans.root()) {
+                    (Some(t), Some(s)) => {
+                        let at = format!("{}@{}", path.display(), range.start);
+                        assert_same(doc, t, s, &at);
+                        documents += 1;
+                    }
+                    (None, root) => assert!(root.is_none_or(|r| r.is_empty_scalar())),
+                    (Some(t), None) => panic!("{}: only tree-sitter has {t:?}", path.display()),
+                }
+            }
+        }
+        assert!(documents > 100, "compared {documents} documents");
+    }
+
+    #[test]
+    fn every_document_has_a_root() {
+        let (tree, error) = SpanTree::parse("a: 1\n---\n- b\n");
+        assert!(error.is_none());
+        let kinds: Vec<SpanKind> = tree.roots().map(|r| r.kind()).collect();
+        assert_eq!(kinds, [SpanKind::Mapping, SpanKind::Sequence]);
+    }
+}
