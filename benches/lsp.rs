@@ -9,7 +9,8 @@
 //! measures didOpen → first publishDiagnostics, one-character edits →
 //! publishDiagnostics for that version (p50/p95), completion and hover round
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
-//! advertised), and the server's peak RSS (VmHWM). Run with `--help` for the
+//! advertised), process start → first completion answer (on its own fresh
+//! process), and the server's peak RSS (VmHWM). Run with `--help` for the
 //! options. Nothing here asserts on timings: it only reports.
 
 #[path = "../tests/common/lsp_client.rs"]
@@ -489,6 +490,8 @@ struct Measurements {
     open_complete_ms: Option<f64>,
     open_diagnostics: Option<usize>,
     edit_ms: Vec<f64>,
+    /// Process start → the answer to a completion sent right after didOpen.
+    first_completion_ms: Option<f64>,
     /// None when the server does not advertise the capability.
     completion_ms: Option<Vec<f64>>,
     hover_ms: Option<Vec<f64>>,
@@ -507,6 +510,14 @@ struct RunResult {
 /// (e.g. a timeout) and keeps what was measured before it.
 fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measurements {
     let mut measurements = Measurements::default();
+    match measure_first_completion(server, workload, options) {
+        Ok(Some(ms)) => {
+            eprintln!("   start → first completion: {ms:.1} ms");
+            measurements.first_completion_ms = Some(ms);
+        }
+        Ok(None) => {}
+        Err(err) => eprintln!("   start → first completion failed: {err}"),
+    }
     let mut session = None;
     if let Err(err) = measure_into(&mut measurements, &mut session, server, workload, options) {
         eprintln!("   failed: {err}");
@@ -524,6 +535,40 @@ fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measu
         }
     }
     measurements
+}
+
+/// On a fresh server process: from spawning it to the answer of a completion request sent right
+/// after didOpen (initialize included, no wait for diagnostics). None when completion is not
+/// advertised.
+fn measure_first_completion(
+    server: &ServerSpec,
+    workload: &Workload,
+    options: &Options,
+) -> Result<Option<f64>, LspError> {
+    let started = Instant::now();
+    let Session {
+        mut client,
+        capabilities,
+    } = start_session(server, options.timeout)?;
+    let advertised = capabilities
+        .get("completionProvider")
+        .is_some_and(is_enabled);
+    let mut elapsed = None;
+    if advertised {
+        let uri = file_uri(&workload.path);
+        client.did_open(&uri, "yaml", &workload.text, 1)?;
+        let (line, character) = key_position(workload);
+        let params = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+        match client.request("textDocument/completion", params) {
+            Ok(_) | Err(LspError::Response(_)) => elapsed = Some(elapsed_ms(started)),
+            Err(err) => {
+                let _ = client.kill();
+                return Err(err);
+            }
+        }
+    }
+    let _ = client.kill(); // the next measurement starts its own process
+    Ok(elapsed)
 }
 
 fn measure_into(
@@ -799,6 +844,11 @@ const METRICS: &[Metric] = &[
         value: |m| percentile(&m.edit_ms, 95.0),
     },
     Metric {
+        label: "start → first completion",
+        unit: "ms",
+        value: |m| m.first_completion_ms,
+    },
+    Metric {
         label: "completion p50",
         unit: "ms",
         value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 50.0)),
@@ -941,6 +991,7 @@ fn results_json(results: &[RunResult]) -> Value {
             "open_complete_ms": m.open_complete_ms,
             "open_diagnostics": m.open_diagnostics,
             "edit_ms": m.edit_ms,
+            "first_completion_ms": m.first_completion_ms,
             "completion_ms": m.completion_ms,
             "hover_ms": m.hover_ms,
             "peak_rss_kib": m.peak_rss_kib,
