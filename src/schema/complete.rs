@@ -914,6 +914,35 @@ mod tests {
         assert!(items.iter().all(|i| i.kind != ItemKind::Skeleton));
     }
 
+    /// Bad input never panics: every offset of odd texts gets a cursor, items and a hover.
+    #[test]
+    fn every_offset_of_odd_text_is_answered() {
+        let texts = [
+            "apiVersion: v1\r\nkind: Pod\r\nspec:\r\n  containers:\r\n  - name: é\r\n    ima",
+            "kind: Pod\rspec:\r  hostNetwork: \r",
+            "\tkind: Pod\nspec:\n\t- name: x\n",
+            "- - - a: 'unclosed\n  - \"b\\\": c\n-\n-- x\n- ? y\n  : z\n",
+            "apiVersion: apps/v1\nkind: Deployment\nspec: {template: {spec: [a, {b: c}]}}\n# 🎉 ünïcode: x\n",
+            "\"apiVersion\": v1\n'kind': Pod\nmetadata:\n  name: |\n    text: x\n  labels:\n    a: b # c\n",
+            "---\n...\n%YAML 1.2\n---\nkind: : :\n: x\n  :\n",
+            "",
+        ];
+        for text in texts {
+            let mut offset = 0;
+            while offset <= text.len() {
+                let marked = format!("{}$0{}", &text[..offset], &text[offset..]);
+                let (_, items) = complete_at(&marked, offset % 2 == 0);
+                for item in &items {
+                    assert!(item.range.end <= text.len(), "{text:?} at {offset}");
+                }
+                let cursor = cursor_at(text, offset);
+                let _ =
+                    super::super::hover::hover(Store::builtin(), &cursor, Some("v1"), Some("Pod"));
+                offset += text[offset..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+    }
+
     #[test]
     fn snippets_become_plain_text() {
         assert_eq!(snippet_to_plain("a: ${1|x,y|}"), "a: ");
