@@ -1,11 +1,14 @@
 //! In-process timings of what opening a big file costs, phase by phase (no LSP, no I/O after the
-//! read): saphyr's bare event stream, `check_text` (lint), and `YamlFile::open` for the whole file.
+//! read): saphyr's bare event stream, `check_text` (lint), `YamlFile::open` for the whole file, and
+//! open followed by schema validation of every document (what complete diagnostics cost).
 //!
 //! `cargo bench --bench yaml_open [-- FILE]` (default: the corpus' argocd install.yaml). Prints the
 //! median of several runs per phase; nothing is asserted.
 
 use std::time::{Duration, Instant};
 
+use kube_lsp::features::schema_diagnostics::SchemaDiagnostics;
+use kube_lsp::schema::Catalog;
 use kube_lsp::text::TextDocument;
 use kube_lsp::yaml::{file::YamlFile, lint, split};
 
@@ -69,6 +72,13 @@ fn main() {
     let document = TextDocument::new(&text, 1);
     time("YamlFile::open, whole file", || {
         std::hint::black_box(YamlFile::open(document.rope()));
+    });
+    let catalog = Catalog::builtin();
+    time("open + schema validation, whole file", || {
+        let mut file = YamlFile::open(document.rope());
+        let mut schema = SchemaDiagnostics::default();
+        schema.refresh(&mut file, document.rope(), &catalog);
+        std::hint::black_box(schema.diagnostics().count());
     });
 }
 

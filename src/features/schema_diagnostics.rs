@@ -80,6 +80,7 @@ impl SchemaDiagnostics {
         self.helm_note = helm_template(rope);
         if self.helm_note.is_some() {
             self.entries.clear();
+            file.discard_spans();
             return;
         }
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
@@ -133,15 +134,20 @@ impl SchemaDiagnostics {
                     Some(tree) => validate::validate(catalog, tree, &source),
                     None => Validation::default(),
                 },
-                None => {
-                    let tree = syntax::parse(rope, range.clone(), None);
-                    validate::validate(catalog, &tree, &source)
-                }
+                None => match file.take_spans(index) {
+                    // Saphyr's pass on open built it: no tree-sitter parse on open.
+                    Some(spans) => validate::validate_spans(catalog, &spans),
+                    None => {
+                        let tree = syntax::parse(rope, range.clone(), None);
+                        validate::validate(catalog, &tree, &source)
+                    }
+                },
             };
             self.last_validated += 1;
             entries[slot].validation = validation;
         }
         self.entries = entries;
+        file.discard_spans();
     }
 
     /// The schema diagnostics of the file, in file offsets.

@@ -5,19 +5,17 @@
 
 use std::ops::Range;
 
-use tree_sitter::Node;
-
 use super::crd::MAX_SCHEMA_DEPTH;
 use super::validate::codes;
 use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::syntax::{self, NodeShape, Source};
+use crate::yaml::node::YamlNode;
+use crate::yaml::syntax::NodeShape;
 
 const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
 
 /// The structural errors of a CRD document (its root mapping).
-pub fn check<S: Source + ?Sized>(root: Node<'_>, source: &S, max_depth: usize) -> Vec<Diagnostic> {
+pub fn check<N: YamlNode>(root: N, max_depth: usize) -> Vec<Diagnostic> {
     let mut walker = Walker {
-        source,
         max_depth,
         out: Vec::new(),
     };
@@ -31,7 +29,7 @@ pub fn check<S: Source + ?Sized>(root: Node<'_>, source: &S, max_depth: usize) -
         }
         for version in walker
             .value(spec, "versions")
-            .map(syntax::items)
+            .map(YamlNode::items)
             .unwrap_or_default()
             .into_iter()
             .flatten()
@@ -47,40 +45,39 @@ pub fn check<S: Source + ?Sized>(root: Node<'_>, source: &S, max_depth: usize) -
     walker.out
 }
 
-struct Walker<'s, S: ?Sized> {
-    source: &'s S,
+struct Walker {
     max_depth: usize,
     out: Vec<Diagnostic>,
 }
 
-fn range(node: Node<'_>) -> Range<usize> {
-    syntax::content(node).unwrap_or(node).byte_range()
+fn range<N: YamlNode>(node: N) -> Range<usize> {
+    node.range()
 }
 
-impl<S: Source + ?Sized> Walker<'_, S> {
-    fn entry<'t>(&self, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, Option<Node<'t>>)> {
-        if syntax::shape(mapping) != NodeShape::Mapping {
+impl Walker {
+    fn entry<N: YamlNode>(&self, mapping: N, key: &str) -> Option<(N, Option<N>)> {
+        if mapping.shape() != NodeShape::Mapping {
             return None;
         }
-        syntax::pairs(mapping).into_iter().find_map(|pair| {
+        mapping.pairs().into_iter().find_map(|pair| {
             let k = pair.key?;
-            (syntax::scalar_text(k, self.source).as_deref() == Some(key)).then_some((k, pair.value))
+            (k.text().as_deref() == Some(key)).then_some((k, pair.value))
         })
     }
 
-    fn value<'t>(&self, mapping: Node<'t>, key: &str) -> Option<Node<'t>> {
+    fn value<N: YamlNode>(&self, mapping: N, key: &str) -> Option<N> {
         self.entry(mapping, key)?.1
     }
 
     /// Checks one schema node; `depth` counts JSON levels below `openAPIV3Schema`, as the
     /// conversion to a catalog layer (`crd::MAX_SCHEMA_DEPTH`) does.
-    fn schema(&mut self, node: Node<'_>, depth: usize) {
-        if syntax::shape(node) != NodeShape::Mapping {
+    fn schema<N: YamlNode>(&mut self, node: N, depth: usize) {
+        if node.shape() != NodeShape::Mapping {
             return;
         }
         if depth + 2 > MAX_SCHEMA_DEPTH.min(self.max_depth) {
             self.out.push(Diagnostic {
-                range: node.start_byte()..node.start_byte() + 1,
+                range: node.start()..node.start() + 1,
                 severity: Severity::Warning,
                 code: codes::CRD,
                 message: format!(
@@ -91,8 +88,8 @@ impl<S: Source + ?Sized> Walker<'_, S> {
         }
         let ty = self
             .value(node, "type")
-            .filter(|v| syntax::shape(*v) == NodeShape::Scalar);
-        let type_text = ty.and_then(|v| syntax::scalar_text(v, self.source));
+            .filter(|v| v.shape() == NodeShape::Scalar);
+        let type_text = ty.and_then(|v| v.text());
         if let (Some(value), Some(text)) = (ty, &type_text) {
             if !text.is_empty() && !TYPES.contains(&text.as_str()) {
                 let supported: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
@@ -125,7 +122,7 @@ impl<S: Source + ?Sized> Walker<'_, S> {
         }
         for map_key in ["properties", "patternProperties", "definitions"] {
             if let Some(properties) = self.value(node, map_key) {
-                for pair in syntax::pairs(properties) {
+                for pair in properties.pairs() {
                     if let Some(child) = pair.value {
                         self.schema(child, depth + 2);
                     }
@@ -134,8 +131,8 @@ impl<S: Source + ?Sized> Walker<'_, S> {
         }
         for single in ["items", "additionalProperties", "not"] {
             match self.value(node, single) {
-                Some(child) if syntax::shape(child) == NodeShape::Sequence => {
-                    for item in syntax::items(child).into_iter().flatten() {
+                Some(child) if child.shape() == NodeShape::Sequence => {
+                    for item in child.items().into_iter().flatten() {
                         self.schema(item, depth + 2);
                     }
                 }
@@ -146,7 +143,7 @@ impl<S: Source + ?Sized> Walker<'_, S> {
         for list in ["allOf", "anyOf", "oneOf"] {
             for item in self
                 .value(node, list)
-                .map(syntax::items)
+                .map(YamlNode::items)
                 .unwrap_or_default()
                 .into_iter()
                 .flatten()

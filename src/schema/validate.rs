@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::Tree;
 
 use serde_json::Value;
 
@@ -18,8 +18,10 @@ use super::metadata;
 use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
 use super::{cel_rules, core_rules, crd, crd_structure};
 use crate::yaml::lint::{Diagnostic, Severity};
+use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::path::{KeyPath, Segment};
-use crate::yaml::scalar::{self, CORE_TAG_PREFIX, Resolved, ScalarStyle};
+use crate::yaml::scalar::{self, Resolved, ScalarStyle};
+use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, NodeShape, Source};
 
 /// Stable diagnostic codes of the schema layer.
@@ -85,12 +87,23 @@ pub fn validate<S: Source + ?Sized>(catalog: &Catalog, tree: &Tree, source: &S) 
     if tree.root_node().has_error() {
         return Validation::default();
     }
-    let Some(root) = syntax::document_root(tree) else {
-        return Validation::default();
-    };
+    match syntax::document_root(tree) {
+        Some(root) => validate_root(catalog, TsNode::new(root, source)),
+        None => Validation::default(),
+    }
+}
+
+/// [`validate`] on the span tree saphyr's pass built (a document without syntax errors).
+pub fn validate_spans(catalog: &Catalog, tree: &SpanTree) -> Validation {
+    match tree.root() {
+        Some(root) => validate_root(catalog, root),
+        None => Validation::default(),
+    }
+}
+
+fn validate_root<N: YamlNode>(catalog: &Catalog, root: N) -> Validation {
     let mut validator = Validator {
         catalog,
-        source,
         out: Vec::new(),
         consulted: Vec::new(),
     };
@@ -122,21 +135,21 @@ pub struct TypeMeta {
     pub kind_key: Option<Range<usize>>,
 }
 
-pub fn type_meta<S: Source + ?Sized>(mapping: Node<'_>, source: &S) -> TypeMeta {
+pub fn type_meta<N: YamlNode>(mapping: N) -> TypeMeta {
     let mut meta = TypeMeta::default();
-    for pair in syntax::pairs(mapping) {
+    for pair in mapping.pairs() {
         let Some(key) = pair.key else { continue };
-        let name = syntax::scalar_text(key, source);
+        let name = key.text();
         let value = pair
             .value
-            .filter(|v| syntax::shape(*v) == NodeShape::Scalar)
+            .filter(|v| v.shape() == NodeShape::Scalar)
             .and_then(|v| {
-                let text = syntax::scalar_text(v, source)?;
-                let range = syntax::content(v).unwrap_or(v).byte_range();
+                let text = v.text()?;
+                let range = v.range();
                 Some((text, range))
             })
             .filter(|(text, _)| !text.is_empty());
-        let key_range = syntax::content(key).unwrap_or(key).byte_range();
+        let key_range = key.range();
         match name.as_deref() {
             Some("apiVersion") => {
                 meta.api_version = value;
@@ -160,29 +173,28 @@ fn is_tool_config(api_version: &str, kind: &str) -> bool {
         || group.ends_with(".x-k8s.io") && kind == "Cluster" && group.starts_with("kind.")
 }
 
-struct Validator<'a, S: ?Sized> {
+struct Validator<'a> {
     catalog: &'a Catalog,
     /// Every (apiVersion, kind) looked up in the catalog.
     consulted: Vec<(String, String)>,
-    source: &'a S,
     out: Vec<Diagnostic>,
 }
 
-fn key_range(node: Node<'_>) -> Range<usize> {
-    syntax::content(node).unwrap_or(node).byte_range()
+fn key_range<N: YamlNode>(node: N) -> Range<usize> {
+    node.range()
 }
 
-impl<S: Source + ?Sized> Validator<'_, S> {
+impl Validator<'_> {
     fn error(&mut self, range: Range<usize>, code: &'static str, message: String) {
         self.out.push(Diagnostic::error(range, code, message));
     }
 
     /// A Kubernetes object (a document, or an item of a List).
-    fn object(&mut self, node: Node<'_>, depth: usize) {
-        if syntax::shape(node) != NodeShape::Mapping || depth > MAX_DEPTH {
+    fn object<N: YamlNode>(&mut self, node: N, depth: usize) {
+        if node.shape() != NodeShape::Mapping || depth > MAX_DEPTH {
             return;
         }
-        let meta = type_meta(node, self.source);
+        let meta = type_meta(node);
         let (api_version, kind) = match (&meta.api_version, &meta.kind) {
             (None, None) if meta.api_version_key.is_none() && meta.kind_key.is_none() => return,
             (Some(a), Some(k)) => (a.clone(), k.clone()),
@@ -200,7 +212,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                     )
                 };
                 let _ = api;
-                let at = at.unwrap_or(node.start_byte()..node.start_byte());
+                let at = at.unwrap_or(node.start()..node.start());
                 self.error(
                     at,
                     codes::REQUIRED,
@@ -231,9 +243,8 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         self.object_name(node, found.resource, kind_range.clone());
         self.object_rules(node, found.resource);
         if crd::is_crd(&api_version, &kind) {
-            self.out
-                .extend(crd_structure::check(node, self.source, MAX_DEPTH));
-            if node.end_byte() - node.start_byte() > crd::MAX_CRD_BYTES {
+            self.out.extend(crd_structure::check(node, MAX_DEPTH));
+            if node.range().len() > crd::MAX_CRD_BYTES {
                 self.out.push(Diagnostic {
                     range: kind_range,
                     severity: Severity::Warning,
@@ -248,12 +259,12 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The items of a `v1 List` (or `<Kind>List` of a known kind), if this is one.
-    fn list_items<'t>(
+    fn list_items<N: YamlNode>(
         &mut self,
-        node: Node<'t>,
+        node: N,
         api_version: &str,
         kind: &str,
-    ) -> Option<Vec<Option<Node<'t>>>> {
+    ) -> Option<Vec<Option<N>>> {
         if let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) {
             self.consulted
                 .push((api_version.to_string(), item_kind.to_string()));
@@ -265,13 +276,11 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         if !is_list {
             return None;
         }
-        let items = syntax::pairs(node).into_iter().find(|p| {
-            p.key
-                .and_then(|k| syntax::scalar_text(k, self.source))
-                .as_deref()
-                == Some("items")
-        })?;
-        Some(items.value.map(syntax::items).unwrap_or_default())
+        let items = node
+            .pairs()
+            .into_iter()
+            .find(|p| p.key.and_then(|k| k.text()).as_deref() == Some("items"))?;
+        Some(items.value.map(YamlNode::items).unwrap_or_default())
     }
 
     fn unknown_kind(&mut self, api_version: &str, kind: &str, range: Range<usize>) {
@@ -285,9 +294,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 
     /// Checks `node` against `schema`. `anchor` is where "missing field" errors go: the key
     /// that holds this value (or the first key of a list item, or the document's kind).
-    fn check(
+    fn check<N: YamlNode>(
         &mut self,
-        node: Node<'_>,
+        node: N,
         schema: SchemaNode<'_>,
         anchor: Range<usize>,
         depth: usize,
@@ -295,7 +304,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         if depth > MAX_DEPTH {
             return;
         }
-        let shape = syntax::shape(node);
+        let shape = node.shape();
         match shape {
             NodeShape::Alias | NodeShape::Empty => return,
             _ => {}
@@ -310,7 +319,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             ValueKind::Array => match shape {
                 NodeShape::Sequence => {
                     if let Some(items) = schema.items() {
-                        for item in syntax::items(node).into_iter().flatten() {
+                        for item in node.items().into_iter().flatten() {
                             let anchor = first_key_range(item).unwrap_or_else(|| item_anchor(item));
                             self.check(item, items, anchor, depth + 1);
                         }
@@ -329,9 +338,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         }
     }
 
-    fn mapping(
+    fn mapping<N: YamlNode>(
         &mut self,
-        node: Node<'_>,
+        node: N,
         schema: SchemaNode<'_>,
         anchor: Range<usize>,
         depth: usize,
@@ -339,9 +348,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut merged = false;
         let additional = schema.additional();
-        for pair in syntax::pairs(node) {
+        for pair in node.pairs() {
             let Some(key) = pair.key else { continue };
-            let Some(name) = syntax::scalar_text(key, self.source) else {
+            let Some(name) = key.text() else {
                 continue;
             };
             let key_range = key_range(key);
@@ -416,8 +425,8 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// A value of the wrong shape (a mapping where a string belongs, ...).
-    fn mismatch(&mut self, node: Node<'_>, schema: SchemaNode<'_>) {
-        let found = match syntax::shape(node) {
+    fn mismatch<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>) {
+        let found = match node.shape() {
             NodeShape::Mapping => "a mapping".to_string(),
             NodeShape::Sequence => "a list".to_string(),
             _ => match self.resolve(node) {
@@ -434,24 +443,17 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The scalar as kubectl sends it.
-    fn resolve(&self, node: Node<'_>) -> Option<Resolved> {
-        let content = syntax::content(node)?;
-        let text = syntax::scalar_text(node, self.source)?;
-        let style = match content.kind() {
-            "plain_scalar" => ScalarStyle::Plain,
-            "single_quote_scalar" => ScalarStyle::SingleQuoted,
-            "double_quote_scalar" => ScalarStyle::DoubleQuoted,
-            _ => ScalarStyle::Literal,
-        };
-        let tag = tag_of(node, self.source);
-        match tag {
+    fn resolve<N: YamlNode>(&self, node: N) -> Option<Resolved> {
+        let style = node.style()?;
+        let text = node.text()?;
+        match node.tag() {
             None if style == ScalarStyle::Plain => Some(scalar::resolve_plain(&text)),
             None => Some(Resolved::String(text)),
             Some(tag) => scalar::resolve_scalar(&text, style, Some(&tag)).ok(),
         }
     }
 
-    fn scalar(&mut self, node: Node<'_>, schema: SchemaNode<'_>, kind: ValueKind) {
+    fn scalar<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>, kind: ValueKind) {
         let Some(resolved) = self.resolve(node) else {
             return;
         };
@@ -539,17 +541,17 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 }
 
 /// The apiserver's rules beyond the schema: metadata, unique list keys, CEL rules.
-impl<S: Source + ?Sized> Validator<'_, S> {
+impl Validator<'_> {
     /// The value of `key` in a mapping node.
-    fn value_of<'t>(&self, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, Option<Node<'t>>)> {
-        syntax::pairs(mapping).into_iter().find_map(|pair| {
+    fn value_of<N: YamlNode>(&self, mapping: N, key: &str) -> Option<(N, Option<N>)> {
+        mapping.pairs().into_iter().find_map(|pair| {
             let k = pair.key?;
-            (syntax::scalar_text(k, self.source).as_deref() == Some(key)).then_some((k, pair.value))
+            (k.text().as_deref() == Some(key)).then_some((k, pair.value))
         })
     }
 
     /// A scalar that resolves to a string, with its range.
-    fn string_value(&self, node: Option<Node<'_>>) -> Option<(String, Range<usize>)> {
+    fn string_value<N: YamlNode>(&self, node: Option<N>) -> Option<(String, Range<usize>)> {
         let node = node?;
         match self.resolve(node)? {
             Resolved::String(text) => Some((text, value_range(node))),
@@ -559,11 +561,16 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 
     /// `metadata.name` / `generateName` / `namespace` of a top-level object, by the rule of
     /// its kind. Create-only kinds (reviews: no `get` verb) need no name.
-    fn object_name(&mut self, object: Node<'_>, resource: &ResourceInfo, kind_range: Range<usize>) {
+    fn object_name<N: YamlNode>(
+        &mut self,
+        object: N,
+        resource: &ResourceInfo,
+        kind_range: Range<usize>,
+    ) {
         let metadata = self.value_of(object, "metadata");
         let metadata_node = metadata
             .and_then(|(_, v)| v)
-            .filter(|v| syntax::shape(*v) == NodeShape::Mapping);
+            .filter(|v| v.shape() == NodeShape::Mapping);
         let field = |name| metadata_node.and_then(|m| self.value_of(m, name));
         let namespace = field("namespace");
         let name = field("name");
@@ -611,11 +618,11 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// Label keys and values, annotation keys and the annotations' total size.
-    fn labels_and_annotations(&mut self, metadata_node: Node<'_>) {
+    fn labels_and_annotations<N: YamlNode>(&mut self, metadata_node: N) {
         if let Some((_, Some(labels))) = self.value_of(metadata_node, "labels") {
-            for pair in syntax::pairs(labels) {
+            for pair in labels.pairs() {
                 let Some(key) = pair.key else { continue };
-                let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<") else {
+                let Some(name) = key.text().filter(|n| n != "<<") else {
                     continue;
                 };
                 for message in metadata::qualified_name(&name) {
@@ -640,9 +647,9 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             self.value_of(metadata_node, "annotations")
         {
             let mut total = 0;
-            for pair in syntax::pairs(annotations) {
+            for pair in annotations.pairs() {
                 let Some(key) = pair.key else { continue };
-                let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<") else {
+                let Some(name) = key.text().filter(|n| n != "<<") else {
                     continue;
                 };
                 total += name.len();
@@ -654,7 +661,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                     );
                 }
                 if let Some(value) = pair.value {
-                    total += syntax::scalar_text(value, self.source).map_or(0, |t| t.len());
+                    total += value.text().map_or(0, |t| t.len());
                 }
             }
             if total > metadata::TOTAL_ANNOTATION_SIZE {
@@ -672,20 +679,24 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 
     /// `x-kubernetes-list-type: map` (items unique by their keys, defaults applied) and `set`
     /// (scalar items unique).
-    fn unique_items(&mut self, list: Node<'_>, schema: SchemaNode<'_>) {
+    fn unique_items<N: YamlNode>(&mut self, list: N, schema: SchemaNode<'_>) {
         for (range, key) in self.duplicates(list, schema) {
             self.error(range, codes::DUPLICATE, format!("Duplicate value: {key}"));
         }
     }
 
-    fn duplicates(&self, list: Node<'_>, schema: SchemaNode<'_>) -> Vec<(Range<usize>, Value)> {
-        let unique_by: Box<dyn Fn(Node<'_>) -> Option<Value>> = match schema.list_type() {
+    fn duplicates<N: YamlNode>(
+        &self,
+        list: N,
+        schema: SchemaNode<'_>,
+    ) -> Vec<(Range<usize>, Value)> {
+        let unique_by: Box<dyn Fn(N) -> Option<Value>> = match schema.list_type() {
             Some("map") if !schema.list_map_keys().is_empty() => {
                 let keys = schema.list_map_keys();
                 let items = schema.items();
                 Box::new(move |item| self.map_key_of(item, keys, items))
             }
-            Some("set") => Box::new(|item| match syntax::shape(item) {
+            Some("set") => Box::new(|item| match item.shape() {
                 NodeShape::Scalar => self.resolve(item).map(json_of_scalar),
                 _ => None,
             }),
@@ -694,7 +705,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         // Keyed by the JSON text of each item's key, so long lists stay linear.
         let mut seen: HashSet<String> = HashSet::new();
         let mut duplicates = Vec::new();
-        for item in syntax::items(list).into_iter().flatten() {
+        for item in list.items().into_iter().flatten() {
             let Some(key) = unique_by(item) else { continue };
             if !seen.insert(key.to_string()) {
                 let at = first_key_range(item).unwrap_or_else(|| value_range(item));
@@ -705,19 +716,19 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The map-key object of a list-map item: each key's value, else its schema default.
-    fn map_key_of(
+    fn map_key_of<N: YamlNode>(
         &self,
-        item: Node<'_>,
+        item: N,
         keys: &[Box<str>],
         items: Option<SchemaNode<'_>>,
     ) -> Option<Value> {
-        if syntax::shape(item) != NodeShape::Mapping {
+        if item.shape() != NodeShape::Mapping {
             return None;
         }
         let mut object = serde_json::Map::new();
         for key in keys {
             let value = match self.value_of(item, key) {
-                Some((_, Some(value))) if syntax::shape(value) == NodeShape::Scalar => {
+                Some((_, Some(value))) if value.shape() == NodeShape::Scalar => {
                     self.resolve(value).map(json_of_scalar)
                 }
                 Some((_, Some(_))) => return None,
@@ -733,7 +744,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// Evaluates the CRD rules on `node`; failures go on `anchor` (the key holding the value).
-    fn rules(&mut self, node: Node<'_>, schema: SchemaNode<'_>, anchor: &Range<usize>) {
+    fn rules<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>, anchor: &Range<usize>) {
         let Some(value) = self.json_of(node, 0) else {
             return;
         };
@@ -751,7 +762,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The range of the key (or item) `path` leads to below `node`.
-    fn key_at(&self, node: Node<'_>, path: &KeyPath) -> Option<Range<usize>> {
+    fn key_at<N: YamlNode>(&self, node: N, path: &KeyPath) -> Option<Range<usize>> {
         let (mut current, mut range) = (node, None);
         for segment in &path.0 {
             let next = match segment {
@@ -761,7 +772,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                     value
                 }
                 Segment::Index(index) => {
-                    let item = syntax::items(current).get(*index).copied().flatten()?;
+                    let item = current.items().get(*index).copied().flatten()?;
                     range = Some(first_key_range(item).unwrap_or_else(|| value_range(item)));
                     Some(item)
                 }
@@ -775,15 +786,15 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The JSON value of a subtree (None when it holds aliases or nests too deep).
-    fn json_of(&self, node: Node<'_>, depth: usize) -> Option<Value> {
+    fn json_of<N: YamlNode>(&self, node: N, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             return None;
         }
-        match syntax::shape(node) {
+        match node.shape() {
             NodeShape::Mapping => {
                 let mut object = serde_json::Map::new();
-                for pair in syntax::pairs(node) {
-                    let key = syntax::scalar_text(pair.key?, self.source)?;
+                for pair in node.pairs() {
+                    let key = pair.key?.text()?;
                     let value = match pair.value {
                         Some(value) => self.json_of(value, depth + 1)?,
                         None => Value::Null,
@@ -792,7 +803,8 @@ impl<S: Source + ?Sized> Validator<'_, S> {
                 }
                 Some(Value::Object(object))
             }
-            NodeShape::Sequence => syntax::items(node)
+            NodeShape::Sequence => node
+                .items()
                 .into_iter()
                 .map(|item| item.map_or(Some(Value::Null), |i| self.json_of(i, depth + 1)))
                 .collect::<Option<Vec<_>>>()
@@ -858,8 +870,8 @@ fn has_template_selector(resource: &ResourceInfo) -> bool {
 }
 
 /// Rules of core types that their schema does not state.
-impl<S: Source + ?Sized> Validator<'_, S> {
-    fn invalid_each(&mut self, node: Option<Node<'_>>, check: fn(&str) -> Vec<String>) {
+impl Validator<'_> {
+    fn invalid_each<N: YamlNode>(&mut self, node: Option<N>, check: fn(&str) -> Vec<String>) {
         if let Some((text, range)) = self.string_value(node) {
             for message in check(&text) {
                 self.error(
@@ -872,7 +884,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// Names of containers and ports, a pod's empty container list.
-    fn core_type_rules(&mut self, node: Node<'_>, schema_name: &str) {
+    fn core_type_rules<N: YamlNode>(&mut self, node: N, schema_name: &str) {
         let value = |name| self.value_of(node, name).and_then(|(_, v)| v);
         let (name, target_port) = (value("name"), value("targetPort"));
         match schema_name {
@@ -888,8 +900,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             }
             "io.k8s.api.core.v1.PodSpec" => {
                 if let Some((key, Some(list))) = self.value_of(node, "containers") {
-                    let empty = syntax::shape(list) == NodeShape::Sequence
-                        && syntax::items(list).is_empty();
+                    let empty = list.shape() == NodeShape::Sequence && list.items().is_empty();
                     if empty {
                         self.error(
                             key_range(key),
@@ -904,15 +915,14 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// Rules about a whole object: ConfigMap and Secret keys, workload selectors.
-    fn object_rules(&mut self, object: Node<'_>, resource: &ResourceInfo) {
+    fn object_rules<N: YamlNode>(&mut self, object: N, resource: &ResourceInfo) {
         if resource.group.is_empty() && matches!(resource.kind.as_str(), "ConfigMap" | "Secret") {
             for map in ["data", "binaryData", "stringData"] {
                 let Some((_, Some(entries))) = self.value_of(object, map) else {
                     continue;
                 };
-                for key in syntax::pairs(entries).into_iter().filter_map(|p| p.key) {
-                    let Some(name) = syntax::scalar_text(key, self.source).filter(|n| n != "<<")
-                    else {
+                for key in entries.pairs().into_iter().filter_map(|p| p.key) {
+                    let Some(name) = key.text().filter(|n| n != "<<") else {
                         continue;
                     };
                     for message in core_rules::config_key(&name) {
@@ -945,17 +955,17 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// The mapping at `path` below `node`, with the key that holds it.
-    fn mapping_at<'t>(&self, node: Node<'t>, path: &[&str]) -> Option<(Node<'t>, Node<'t>)> {
+    fn mapping_at<N: YamlNode>(&self, node: N, path: &[&str]) -> Option<(N, N)> {
         let mut current = (node, node);
         for key in path {
             let (k, v) = self.value_of(current.1, key)?;
-            current = (k, v.filter(|v| syntax::shape(*v) == NodeShape::Mapping)?);
+            current = (k, v.filter(|v| v.shape() == NodeShape::Mapping)?);
         }
         Some(current)
     }
 
     /// A pod template's restartPolicy as its controller requires it (default `Always`).
-    fn restart_policy(&mut self, object: Node<'_>, path: &[&str], allowed: &[&str]) {
+    fn restart_policy<N: YamlNode>(&mut self, object: N, path: &[&str], allowed: &[&str]) {
         let Some((spec_key, pod_spec)) = self.mapping_at(object, path) else {
             return;
         };
@@ -988,7 +998,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// A Service needs ports unless it is ExternalName (which needs externalName) or headless.
-    fn service_ports(&mut self, service: Node<'_>) {
+    fn service_ports<N: YamlNode>(&mut self, service: N) {
         let Some((spec_key, spec)) = self.mapping_at(service, &["spec"]) else {
             return;
         };
@@ -1015,9 +1025,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
         let ports = self.value_of(spec, "ports");
         let empty = match ports {
             None => true,
-            Some((_, Some(list))) => {
-                syntax::shape(list) == NodeShape::Sequence && syntax::items(list).is_empty()
-            }
+            Some((_, Some(list))) => list.shape() == NodeShape::Sequence && list.items().is_empty(),
             Some((_, None)) => true,
         };
         if empty {
@@ -1032,7 +1040,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// A CRD's name is `<spec.names.plural>.<spec.group>`.
-    fn crd_name(&mut self, crd: Node<'_>) {
+    fn crd_name<N: YamlNode>(&mut self, crd: N) {
         let metadata = self.value_of(crd, "metadata").and_then(|(_, v)| v);
         let name = metadata
             .and_then(|m| self.value_of(m, "name"))
@@ -1041,7 +1049,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
             return;
         };
         let spec = self.value_of(crd, "spec").and_then(|(_, v)| v);
-        let text_at = |node: Option<Node<'_>>, key| {
+        let text_at = |node: Option<N>, key| {
             node.and_then(|n| self.value_of(n, key))
                 .and_then(|(_, v)| self.string_value(v))
                 .map(|(text, _)| text)
@@ -1063,7 +1071,7 @@ impl<S: Source + ?Sized> Validator<'_, S> {
 
     /// `spec.selector` must select `spec.template.metadata.labels` (the apiserver's
     /// "selector does not match template labels"). ReplicationController's selector is a plain map.
-    fn template_selector(&mut self, object: Node<'_>, plain_map: bool) {
+    fn template_selector<N: YamlNode>(&mut self, object: N, plain_map: bool) {
         let Some((_, Some(spec))) = self.value_of(object, "spec") else {
             return;
         };
@@ -1102,22 +1110,22 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// A mapping of plain strings (None when it holds anything else: no guessing).
-    fn string_map(
+    fn string_map<N: YamlNode>(
         &self,
-        node: Option<Node<'_>>,
+        node: Option<N>,
     ) -> Option<std::collections::BTreeMap<String, String>> {
         let Some(node) = node else {
             return Some(Default::default());
         };
-        match syntax::shape(node) {
+        match node.shape() {
             NodeShape::Empty => return Some(Default::default()),
             NodeShape::Mapping => {}
             _ => return None,
         }
-        syntax::pairs(node)
+        node.pairs()
             .into_iter()
             .map(|pair| {
-                let key = syntax::scalar_text(pair.key?, self.source)?;
+                let key = pair.key?.text()?;
                 let value = match pair.value {
                     None => String::new(),
                     Some(value) => match self.resolve(value)? {
@@ -1131,23 +1139,24 @@ impl<S: Source + ?Sized> Validator<'_, S> {
     }
 
     /// `matchExpressions` as (key, operator, values); None when any entry is not plain.
-    fn expressions(&self, selector: Node<'_>) -> Option<Vec<(String, String, Vec<String>)>> {
+    fn expressions<N: YamlNode>(&self, selector: N) -> Option<Vec<(String, String, Vec<String>)>> {
         let Some((_, Some(list))) = self.value_of(selector, "matchExpressions") else {
             return Some(Vec::new());
         };
-        syntax::items(list)
+        list.items()
             .into_iter()
             .map(|item| {
                 let item = item?;
                 let text = |name| {
                     self.value_of(item, name)
                         .and_then(|(_, v)| v)
-                        .and_then(|v| syntax::scalar_text(v, self.source))
+                        .and_then(|v| v.text())
                 };
                 let values = match self.value_of(item, "values").and_then(|(_, v)| v) {
-                    Some(values) => syntax::items(values)
+                    Some(values) => values
+                        .items()
                         .into_iter()
-                        .map(|v| syntax::scalar_text(v?, self.source))
+                        .map(|v| v?.text())
                         .collect::<Option<Vec<_>>>()?,
                     None => Vec::new(),
                 };
@@ -1169,42 +1178,20 @@ fn json_of_scalar(value: Resolved) -> Value {
     }
 }
 
-/// The long form of a node's tag (`!!str` → `tag:yaml.org,2002:str`), if it has one.
-fn tag_of<S: Source + ?Sized>(node: Node<'_>, source: &S) -> Option<String> {
-    let mut current = node;
-    loop {
-        if !matches!(current.kind(), "block_node" | "flow_node") {
-            return None;
-        }
-        let mut cursor = current.walk();
-        let children: Vec<Node<'_>> = current.named_children(&mut cursor).collect();
-        if let Some(tag) = children.iter().find(|c| c.kind() == "tag") {
-            let text = source.text(tag.byte_range()).into_owned();
-            return Some(match text.strip_prefix("!!") {
-                Some(suffix) => format!("{CORE_TAG_PREFIX}{suffix}"),
-                None => text,
-            });
-        }
-        current = *children
-            .iter()
-            .find(|c| !matches!(c.kind(), "anchor" | "comment"))?;
-    }
-}
-
-fn value_range(node: Node<'_>) -> Range<usize> {
-    syntax::content(node).unwrap_or(node).byte_range()
+fn value_range<N: YamlNode>(node: N) -> Range<usize> {
+    node.range()
 }
 
 /// The range of a list item's first key, where its missing fields are reported.
-fn first_key_range(item: Node<'_>) -> Option<Range<usize>> {
-    if syntax::shape(item) != NodeShape::Mapping {
+fn first_key_range<N: YamlNode>(item: N) -> Option<Range<usize>> {
+    if item.shape() != NodeShape::Mapping {
         return None;
     }
-    syntax::pairs(item).first()?.key.map(key_range)
+    item.pairs().first()?.key.map(key_range)
 }
 
-fn item_anchor(item: Node<'_>) -> Range<usize> {
-    let start = item.start_byte();
+fn item_anchor<N: YamlNode>(item: N) -> Range<usize> {
+    let start = item.start();
     start..start + 1
 }
 
@@ -1307,13 +1294,48 @@ mod tests {
     use super::*;
     use ropey::Rope;
 
+    /// Validates `text` on both trees; they must agree.
     fn check(text: &str) -> Vec<(String, &'static str, String)> {
-        let rope = Rope::from_str(text);
-        let tree = syntax::parse(&rope, 0..text.len(), None);
-        validate_document(&Catalog::builtin(), &tree, text)
+        let catalog = Catalog::builtin();
+        let found = on_both_trees(&catalog, text);
+        found
             .into_iter()
             .map(|d| (text[d.range.clone()].to_string(), d.code, d.message))
             .collect()
+    }
+
+    /// The diagnostics of one document from its tree-sitter tree, checked to equal those from
+    /// its span tree.
+    fn on_both_trees(catalog: &Catalog, text: &str) -> Vec<Diagnostic> {
+        let rope = Rope::from_str(text);
+        let tree = syntax::parse(&rope, 0..text.len(), None);
+        let found = validate_document(catalog, &tree, text);
+        if let Some(spans) = crate::yaml::lint::check(text).tree {
+            let on_spans = validate_spans(catalog, &spans).diagnostics;
+            assert_eq!(found, on_spans, "span tree vs tree-sitter on:\n{text}");
+        }
+        found
+    }
+
+    #[test]
+    fn both_trees_give_the_same_diagnostics_on_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let catalog = Catalog::builtin();
+        let mut documents = 0;
+        for entry in walkdir::WalkDir::new(&corpus).into_iter().flatten() {
+            let path = entry.path();
+            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            for range in crate::yaml::split::split(&text).documents {
+                on_both_trees(&catalog, &text[range]);
+                documents += 1;
+            }
+        }
+        assert!(documents > 100, "compared {documents} documents");
     }
 
     fn codes_at(text: &str) -> Vec<(String, &'static str)> {

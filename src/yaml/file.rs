@@ -12,6 +12,7 @@ use ropey::Rope;
 use tree_sitter::{Node, Tree};
 
 use super::lint::{self, Diagnostic, codes};
+use super::spans::SpanTree;
 use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};
 use crate::text::TextEdit;
@@ -25,17 +26,20 @@ const WHOLE_RECHECK_LIMIT: usize = 64 * 1024;
 pub struct YamlDocument {
     range: Range<usize>,
     tree: Option<Tree>,
+    /// The span tree saphyr's check built on open, until validation takes it.
+    spans: Option<SpanTree>,
     /// YAML diagnostics, relative to the document's start.
     diagnostics: Vec<Diagnostic>,
 }
 
 impl YamlDocument {
     fn checked(rope: &Rope, range: Range<usize>) -> Self {
-        let diagnostics = lint::check_text(&text_of(rope, range.clone()));
+        let checked = lint::check(&text_of(rope, range.clone()));
         Self {
             range,
             tree: None,
-            diagnostics,
+            spans: checked.tree,
+            diagnostics: checked.diagnostics,
         }
     }
 
@@ -107,6 +111,18 @@ impl YamlFile {
         after.saturating_sub(1)
     }
 
+    /// Takes the span tree document `index` got when the file was opened (valid until an edit).
+    pub fn take_spans(&mut self, index: usize) -> Option<SpanTree> {
+        self.documents.get_mut(index)?.spans.take()
+    }
+
+    /// Drops the span trees nobody took: they are only good for the text they were built from.
+    pub fn discard_spans(&mut self) {
+        for document in &mut self.documents {
+            document.spans = None;
+        }
+    }
+
     /// The syntax tree of document `index` if it has one already.
     pub fn existing_tree(&self, index: usize) -> Option<&Tree> {
         self.documents.get(index)?.tree.as_ref()
@@ -124,6 +140,7 @@ impl YamlFile {
 
     /// Brings the file up to date with `rope`, which already has `edit` applied.
     pub fn apply_edit(&mut self, rope: &Rope, edit: &TextEdit) {
+        self.discard_spans();
         if self.edit_changes_split(rope, edit) {
             self.resplit(rope, edit);
             return;

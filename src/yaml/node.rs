@@ -1,0 +1,189 @@
+//! One view of a YAML node for the layers above, whichever tree it comes from: tree-sitter's
+//! (kept and re-parsed incrementally after edits) or the span tree saphyr's pass builds on open.
+//! Validation walks either through [`YamlNode`], so both give the same diagnostics (a test over
+//! the corpus checks it).
+
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::scalar::{CORE_TAG_PREFIX, ScalarStyle};
+use super::spans::{SpanKind, SpanRef};
+use super::syntax::{self, NodeShape, Source};
+
+/// A key/value pair of a mapping. A key without a value (`key:`) has `value: None` or an empty
+/// scalar, depending on the tree; both read as null.
+#[derive(Clone, Copy, Debug)]
+pub struct NodePair<N> {
+    pub key: Option<N>,
+    pub value: Option<N>,
+}
+
+/// A YAML node: its shape, children, scalar text and ranges (relative to its document).
+pub trait YamlNode: Copy {
+    fn shape(self) -> NodeShape;
+    /// A mapping's pairs, in order (empty for other shapes).
+    fn pairs(self) -> Vec<NodePair<Self>>;
+    /// A sequence's items, in order (`None` for a missing item).
+    fn items(self) -> Vec<Option<Self>>;
+    /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied).
+    fn text(self) -> Option<String>;
+    /// A scalar's style.
+    fn style(self) -> Option<ScalarStyle>;
+    /// The long form of the node's tag (`!!str` → `tag:yaml.org,2002:str`).
+    fn tag(self) -> Option<String>;
+    /// The node's content (without anchor and tag).
+    fn range(self) -> Range<usize>;
+    /// Where the node starts, properties included.
+    fn start(self) -> usize;
+}
+
+/// A tree-sitter node with the text it was parsed from.
+pub struct TsNode<'t, 's, S: ?Sized> {
+    pub node: Node<'t>,
+    pub source: &'s S,
+}
+
+impl<S: ?Sized> Clone for TsNode<'_, '_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ?Sized> Copy for TsNode<'_, '_, S> {}
+
+impl<'t, 's, S: Source + ?Sized> TsNode<'t, 's, S> {
+    pub fn new(node: Node<'t>, source: &'s S) -> Self {
+        Self { node, source }
+    }
+
+    fn wrap(&self, node: Node<'t>) -> Self {
+        Self::new(node, self.source)
+    }
+}
+
+impl<S: Source + ?Sized> YamlNode for TsNode<'_, '_, S> {
+    fn shape(self) -> NodeShape {
+        syntax::shape(self.node)
+    }
+
+    fn pairs(self) -> Vec<NodePair<Self>> {
+        syntax::pairs(self.node)
+            .into_iter()
+            .map(|pair| NodePair {
+                key: pair.key.map(|k| self.wrap(k)),
+                value: pair.value.map(|v| self.wrap(v)),
+            })
+            .collect()
+    }
+
+    fn items(self) -> Vec<Option<Self>> {
+        syntax::items(self.node)
+            .into_iter()
+            .map(|item| item.map(|i| self.wrap(i)))
+            .collect()
+    }
+
+    fn text(self) -> Option<String> {
+        syntax::scalar_text(self.node, self.source)
+    }
+
+    fn style(self) -> Option<ScalarStyle> {
+        let content = syntax::content(self.node)?;
+        Some(match content.kind() {
+            "plain_scalar" => ScalarStyle::Plain,
+            "single_quote_scalar" => ScalarStyle::SingleQuoted,
+            "double_quote_scalar" => ScalarStyle::DoubleQuoted,
+            "block_scalar" if self.source.text(content.byte_range()).starts_with('>') => {
+                ScalarStyle::Folded
+            }
+            "block_scalar" => ScalarStyle::Literal,
+            _ => return None,
+        })
+    }
+
+    fn tag(self) -> Option<String> {
+        let mut current = self.node;
+        loop {
+            if !matches!(current.kind(), "block_node" | "flow_node") {
+                return None;
+            }
+            let mut cursor = current.walk();
+            let children: Vec<Node<'_>> = current.named_children(&mut cursor).collect();
+            if let Some(tag) = children.iter().find(|c| c.kind() == "tag") {
+                let text = self.source.text(tag.byte_range()).into_owned();
+                return Some(long_tag(&text));
+            }
+            current = *children
+                .iter()
+                .find(|c| !matches!(c.kind(), "anchor" | "comment"))?;
+        }
+    }
+
+    fn range(self) -> Range<usize> {
+        syntax::content(self.node).unwrap_or(self.node).byte_range()
+    }
+
+    fn start(self) -> usize {
+        self.node.start_byte()
+    }
+}
+
+/// `!!suffix` in its long form; other tags as written.
+fn long_tag(text: &str) -> String {
+    match text.strip_prefix("!!") {
+        Some(suffix) => format!("{CORE_TAG_PREFIX}{suffix}"),
+        None => text.to_string(),
+    }
+}
+
+impl YamlNode for SpanRef<'_> {
+    fn shape(self) -> NodeShape {
+        match self.kind() {
+            SpanKind::Mapping => NodeShape::Mapping,
+            SpanKind::Sequence => NodeShape::Sequence,
+            SpanKind::Alias => NodeShape::Alias,
+            // `key:` and `- ` hold an empty scalar here; tree-sitter has no node there.
+            SpanKind::Scalar(_) if self.is_empty_scalar() => NodeShape::Empty,
+            SpanKind::Scalar(_) => NodeShape::Scalar,
+        }
+    }
+
+    fn pairs(self) -> Vec<NodePair<Self>> {
+        SpanRef::pairs(&self)
+            .map(|(key, value)| NodePair {
+                key: Some(key),
+                value: value.filter(|v| !v.is_empty_scalar()),
+            })
+            .collect()
+    }
+
+    fn items(self) -> Vec<Option<Self>> {
+        if self.kind() != SpanKind::Sequence {
+            return Vec::new();
+        }
+        self.children()
+            .map(|item| (!item.is_empty_scalar()).then_some(item))
+            .collect()
+    }
+
+    fn text(self) -> Option<String> {
+        self.value().map(str::to_string)
+    }
+
+    fn style(self) -> Option<ScalarStyle> {
+        SpanRef::style(&self)
+    }
+
+    fn tag(self) -> Option<String> {
+        SpanRef::tag(&self).map(str::to_string)
+    }
+
+    fn range(self) -> Range<usize> {
+        SpanRef::range(&self)
+    }
+
+    fn start(self) -> usize {
+        SpanRef::range(&self).start
+    }
+}
