@@ -8,9 +8,9 @@
 use std::time::{Duration, Instant};
 
 use kube_lsp::features::schema_diagnostics::SchemaDiagnostics;
-use kube_lsp::schema::Catalog;
+use kube_lsp::schema::{Catalog, validate};
 use kube_lsp::text::TextDocument;
-use kube_lsp::yaml::{file::YamlFile, lint, split};
+use kube_lsp::yaml::{file::YamlFile, lint, split, syntax};
 
 const RUNS: usize = 15;
 
@@ -74,6 +74,18 @@ fn main() {
         std::hint::black_box(YamlFile::open(document.rope()));
     });
     let catalog = Catalog::builtin();
+    let big_rope = ropey::Rope::from_str(big);
+    let tree = syntax::parse(&big_rope, 0..big.len(), None);
+    time(
+        "validation on the tree-sitter tree, biggest document",
+        || {
+            std::hint::black_box(validate::validate(&catalog, &tree, big));
+        },
+    );
+    let spans = lint::check(big).tree.expect("the biggest document parses");
+    time("validation on the span tree, biggest document", || {
+        std::hint::black_box(validate::validate_spans(&catalog, &spans));
+    });
     time("open + schema validation, whole file", || {
         let mut file = YamlFile::open(document.rope());
         let mut schema = SchemaDiagnostics::default();

@@ -1,9 +1,9 @@
 //! Schema diagnostics of a file, cached per document: an edit invalidates only the documents it
 //! touches, and `refresh` re-validates just those.
 //!
-//! Documents that were never edited are validated on a temporary syntax tree (dropped after, so
-//! an opened file does not keep trees it may never need); an edited document already has its
-//! tree in the `YamlFile` (kept up to date incrementally), and that one is used.
+//! Validation walks the span tree saphyr's check builds (`yaml::spans`): on open, each document
+//! is validated right after its check, on the same thread; after an edit, the edited document is
+//! checked and validated again. Trees are dropped after use, so an open file keeps none of them.
 
 use std::ops::Range;
 
@@ -12,9 +12,8 @@ use ropey::Rope;
 use crate::schema::Catalog;
 use crate::schema::validate::{self, Validation, codes};
 use crate::text::TextEdit;
-use crate::yaml::file::YamlFile;
-use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::syntax::{self, RopeSource};
+use crate::yaml::file::{YamlDocument, YamlFile};
+use crate::yaml::lint::{self, Diagnostic, Severity};
 
 #[derive(Debug)]
 struct Entry {
@@ -39,6 +38,44 @@ pub struct SchemaDiagnostics {
 }
 
 impl SchemaDiagnostics {
+    /// Opens a file and validates each document on the thread that checked it, on the span tree
+    /// that check built, which is dropped right after: complete diagnostics in one pass, without
+    /// holding every document's tree at once. Helm templates and files over the open limit are
+    /// left to `refresh`, which knows what to do with them.
+    pub fn open(rope: &Rope, catalog: &Catalog) -> (YamlFile, SchemaDiagnostics) {
+        if rope.len_bytes() > OPEN_VALIDATION_LIMIT || helm_template(rope).is_some() {
+            return (YamlFile::open(rope), SchemaDiagnostics::default());
+        }
+        let validate_one = |document: &mut YamlDocument| -> Validation {
+            let spans = document.take_spans();
+            let rejected = document
+                .diagnostics()
+                .any(|d| d.severity == Severity::Error);
+            if rejected || !names_a_kind(rope, &document.range()) {
+                return Validation::default();
+            }
+            spans
+                .map(|spans| validate::validate_spans(catalog, &spans))
+                .unwrap_or_default()
+        };
+        let (file, validations) = YamlFile::open_with(rope, &validate_one);
+        let entries = file
+            .documents()
+            .iter()
+            .zip(validations)
+            .map(|(document, validation)| Entry {
+                range: document.range(),
+                validation,
+            })
+            .collect();
+        let schema = SchemaDiagnostics {
+            entries,
+            catalog_id: catalog.id(),
+            ..SchemaDiagnostics::default()
+        };
+        (file, schema)
+    }
+
     /// Notes an edit already applied to the text: documents it touches are validated again.
     pub fn note_edit(&mut self, edit: &TextEdit) {
         let delta = edit.delta();
@@ -124,25 +161,18 @@ impl SchemaDiagnostics {
             {
                 continue;
             }
-            let source = RopeSource::new(rope, range.clone());
-            // An edited document keeps its tree for the next edit's incremental re-parse. Others
-            // are validated on a tree that is dropped afterwards: trees take tens of times their
-            // text in memory, and most documents of a big file are never edited.
-            let validation = match file.existing_tree(index) {
-                Some(tree) => validate::validate(catalog, tree, &source),
-                None if was_edited => match file.tree(rope, index) {
-                    Some(tree) => validate::validate(catalog, tree, &source),
-                    None => Validation::default(),
-                },
-                None => match file.take_spans(index) {
-                    // Saphyr's pass on open built it: no tree-sitter parse on open.
-                    Some(spans) => validate::validate_spans(catalog, &spans),
-                    None => {
-                        let tree = syntax::parse(rope, range.clone(), None);
-                        validate::validate(catalog, &tree, &source)
-                    }
-                },
+            // Validation walks the span tree saphyr's check builds: on open the YAML layer kept
+            // it; after an edit the document is checked again. Walking tree-sitter's tree gives
+            // the same result (tested) but costs ~15x more on big documents (benches/yaml_open).
+            let spans = match file.take_spans(index) {
+                Some(spans) => Some(spans),
+                None => rope
+                    .get_byte_slice(range.clone())
+                    .and_then(|text| lint::check(&text.to_string()).tree),
             };
+            let validation = spans
+                .map(|spans| validate::validate_spans(catalog, &spans))
+                .unwrap_or_default();
             self.last_validated += 1;
             entries[slot].validation = validation;
         }

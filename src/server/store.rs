@@ -71,7 +71,10 @@ impl Store {
 
     /// The current schema catalog (cheap: a few `Arc`s).
     pub fn catalog(&self) -> schema::Catalog {
-        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the schema catalog; documents are validated against it on their next refresh.
@@ -85,7 +88,12 @@ impl Store {
         let (rope, ranges) = {
             let document = self.get(uri)?;
             let document = lock(&document);
-            let ranges: Vec<_> = document.yaml.documents().iter().map(|d| d.range()).collect();
+            let ranges: Vec<_> = document
+                .yaml
+                .documents()
+                .iter()
+                .map(|d| d.range())
+                .collect();
             (document.text.rope().clone(), ranges)
         };
         Some(
@@ -118,13 +126,9 @@ impl Store {
 
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
         let text = TextDocument::new(text, version);
-        let yaml = YamlFile::open(text.rope());
+        let (yaml, schema) = SchemaDiagnostics::open(text.rope(), &self.catalog());
         self.remember_text(&uri, &text, &yaml);
-        let document = Arc::new(Mutex::new(OpenDocument {
-            text,
-            yaml,
-            schema: SchemaDiagnostics::default(),
-        }));
+        let document = Arc::new(Mutex::new(OpenDocument { text, yaml, schema }));
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -43,6 +43,11 @@ impl YamlDocument {
         }
     }
 
+    /// Takes the span tree saphyr's check built, if it is still there (none after a syntax error).
+    pub fn take_spans(&mut self) -> Option<SpanTree> {
+        self.spans.take()
+    }
+
     /// The document's byte range in the file.
     pub fn range(&self) -> Range<usize> {
         self.range.clone()
@@ -78,18 +83,30 @@ pub struct YamlFile {
 impl YamlFile {
     /// Splits and checks every document of `rope` (on all cores for big files).
     pub fn open(rope: &Rope) -> Self {
+        Self::open_with(rope, &|_| ()).0
+    }
+
+    /// [`open`](Self::open), calling `visit` on each document right after its check, on the
+    /// same thread (documents are spread over the cores): the caller can use and drop the span
+    /// tree while it is hot, instead of keeping every document's tree until all are checked.
+    pub fn open_with<T: Send>(
+        rope: &Rope,
+        visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
+    ) -> (Self, Vec<T>) {
         let text = text_of(rope, 0..rope.len_bytes());
         let split = split::split(&text);
-        let documents = check_all(rope, split.documents);
+        let (documents, visited): (Vec<YamlDocument>, Vec<T>) =
+            check_all(rope, split.documents, visit).into_iter().unzip();
         let stats = ParseStats {
             full: documents.len(),
             ..ParseStats::default()
         };
-        Self {
+        let file = Self {
             documents,
             markers: split.markers,
             stats,
-        }
+        };
+        (file, visited)
     }
 
     pub fn documents(&self) -> &[YamlDocument] {
@@ -113,7 +130,7 @@ impl YamlFile {
 
     /// Takes the span tree document `index` got when the file was opened (valid until an edit).
     pub fn take_spans(&mut self, index: usize) -> Option<SpanTree> {
-        self.documents.get_mut(index)?.spans.take()
+        self.documents.get_mut(index)?.take_spans()
     }
 
     /// Drops the span trees nobody took: they are only good for the text they were built from.
@@ -235,16 +252,22 @@ impl YamlFile {
 }
 
 /// Checks documents, on two threads when there is enough text to make it worth it.
-fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
+fn check_all<T: Send>(
+    rope: &Rope,
+    ranges: Vec<Range<usize>>,
+    visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
+) -> Vec<(YamlDocument, T)> {
+    let checked = |range: Range<usize>| {
+        let mut document = YamlDocument::checked(rope, range);
+        let visited = visit(&mut document);
+        (document, visited)
+    };
     let total: usize = ranges.iter().map(|r| r.len()).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if total < 256 * 1024 || threads < 2 || ranges.len() < 2 {
-        return ranges
-            .into_iter()
-            .map(|r| YamlDocument::checked(rope, r))
-            .collect();
+        return ranges.into_iter().map(checked).collect();
     }
     // Deal documents out largest first, each to the least loaded thread.
     let mut order: Vec<usize> = (0..ranges.len()).collect();
@@ -258,16 +281,16 @@ fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
         lightest.0 += ranges[i].len();
         lightest.1.push(i);
     }
-    let mut slots: Vec<Option<YamlDocument>> = (0..ranges.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<(YamlDocument, T)>> = (0..ranges.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .into_iter()
             .map(|(_, share)| {
-                let ranges = &ranges;
+                let (ranges, checked) = (&ranges, &checked);
                 scope.spawn(move || {
                     share
                         .into_iter()
-                        .map(|i| (i, YamlDocument::checked(rope, ranges[i].clone())))
+                        .map(|i| (i, checked(ranges[i].clone())))
                         .collect::<Vec<_>>()
                 })
             })
@@ -281,7 +304,7 @@ fn check_all(rope: &Rope, ranges: Vec<Range<usize>>) -> Vec<YamlDocument> {
     slots
         .into_iter()
         .zip(ranges)
-        .map(|(slot, range)| slot.unwrap_or_else(|| YamlDocument::checked(rope, range)))
+        .map(|(slot, range)| slot.unwrap_or_else(|| checked(range)))
         .collect()
 }
 
@@ -293,13 +316,21 @@ fn recheck(
     old_tree: &Tree,
     tree: &Tree,
 ) {
-    if document.range.len() <= WHOLE_RECHECK_LIMIT || tree.root_node().has_error() {
-        document.diagnostics = lint::check_text(&text_of(rope, document.range.clone()));
+    let start = edit.start - document.range.start;
+    let (lo, hi) = changed_span(old_tree, tree, start, start + (edit.new_end - edit.start));
+    // Small documents, broken ones, and big changed regions (an edit that ends an error can
+    // change the whole tree) are checked whole by saphyr: walking a big tree-sitter subtree costs
+    // several times more. The span tree that check builds is kept for validation.
+    if document.range.len() <= WHOLE_RECHECK_LIMIT
+        || tree.root_node().has_error()
+        || hi.saturating_sub(lo) > WHOLE_RECHECK_LIMIT
+    {
+        let checked = lint::check(&text_of(rope, document.range.clone()));
+        document.diagnostics = checked.diagnostics;
+        document.spans = checked.tree;
         return;
     }
     // A big document whose tree is clean: only the changed region can have new problems.
-    let start = edit.start - document.range.start;
-    let (lo, hi) = changed_span(old_tree, tree, start, start + (edit.new_end - edit.start));
     let source = RopeSource::new(rope, document.range.clone());
     let changed = tree
         .root_node()
