@@ -131,21 +131,30 @@ impl Backend {
             self.client.clone(),
             self.cluster.clone(),
         );
-        tokio::spawn(async move {
-            let (validate_store, validate_uri) = (store.clone(), uri.clone());
-            let full = tokio::task::spawn_blocking(move || {
-                guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
-            })
-            .await;
-            if let Ok(Ok(Some((mut diagnostics, version)))) = full {
-                if store.version(&uri) == Some(version) {
-                    diagnostics.extend(cluster.current(&uri, version));
-                    client
-                        .publish_diagnostics(uri, diagnostics, Some(version))
-                        .await;
-                }
-            }
-        });
+        tokio::spawn(validate_and_publish(store, client, cluster, uri));
+    }
+}
+
+/// Brings a document's schema diagnostics up to date off the request path and publishes them
+/// with the cluster's, unless an edit came first.
+async fn validate_and_publish(
+    store: Arc<Store>,
+    client: Client,
+    cluster: Arc<ClusterWork>,
+    uri: Uri,
+) {
+    let (validate_store, validate_uri) = (store.clone(), uri.clone());
+    let full = tokio::task::spawn_blocking(move || {
+        guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
+    })
+    .await;
+    if let Ok(Ok(Some((mut diagnostics, version)))) = full {
+        if store.version(&uri) == Some(version) {
+            diagnostics.extend(cluster.current(&uri, version));
+            client
+                .publish_diagnostics(uri, diagnostics, Some(version))
+                .await;
+        }
     }
 }
 
@@ -185,19 +194,7 @@ impl Backend {
                 return;
             }
             for uri in store.uris() {
-                let (validate_store, validate_uri) = (store.clone(), uri.clone());
-                let full = tokio::task::spawn_blocking(move || {
-                    guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
-                })
-                .await;
-                if let Ok(Ok(Some((mut diagnostics, version)))) = full {
-                    if store.version(&uri) == Some(version) {
-                        diagnostics.extend(cluster.current(&uri, version));
-                        client
-                            .publish_diagnostics(uri, diagnostics, Some(version))
-                            .await;
-                    }
-                }
+                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri).await;
             }
         });
     }

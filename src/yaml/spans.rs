@@ -577,34 +577,21 @@ mod tests {
 
     #[test]
     fn agrees_with_tree_sitter_on_the_corpus() {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
         let mut documents = 0;
-        for entry in walkdir::WalkDir::new(&corpus).into_iter().flatten() {
-            let path = entry.path();
-            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        for (at, doc) in crate::yaml::split::corpus_documents() {
+            let (spans, error) = SpanTree::parse(&doc);
+            let rope = ropey::Rope::from_str(&doc);
+            let tree = crate::yaml::syntax::parse(&rope, 0..doc.len(), None);
+            if error.is_some() || tree.root_node().has_error() {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(path) else {
-                continue;
-            };
-            for range in crate::yaml::split::split(&text).documents {
-                let doc = &text[range.clone()];
-                let (spans, error) = SpanTree::parse(doc);
-                let rope = ropey::Rope::from_str(doc);
-                let tree = crate::yaml::syntax::parse(&rope, 0..doc.len(), None);
-                if error.is_some() || tree.root_node().has_error() {
-                    continue;
+            match (crate::yaml::syntax::document_root(&tree), spans.root()) {
+                (Some(t), Some(s)) => {
+                    assert_same(&doc, t, s, &at);
+                    documents += 1;
                 }
-                let ts_root = crate::yaml::syntax::document_root(&tree);
-                match (ts_root, spans.root()) {
-                    (Some(t), Some(s)) => {
-                        let at = format!("{}@{}", path.display(), range.start);
-                        assert_same(doc, t, s, &at);
-                        documents += 1;
-                    }
-                    (None, root) => assert!(root.is_none_or(|r| r.is_empty_scalar())),
-                    (Some(t), None) => panic!("{}: only tree-sitter has {t:?}", path.display()),
-                }
+                (None, root) => assert!(root.is_none_or(|r| r.is_empty_scalar())),
+                (Some(t), None) => panic!("{at}: only tree-sitter has {t:?}"),
             }
         }
         assert!(documents > 100, "compared {documents} documents");
