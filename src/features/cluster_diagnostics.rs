@@ -93,6 +93,7 @@ fn diagnostic(
         severity,
         code,
         message,
+        fix: None,
     }
 }
 

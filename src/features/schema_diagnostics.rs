@@ -243,6 +243,7 @@ fn helm_template(rope: &Rope) -> Option<Diagnostic> {
                     severity: Severity::Information,
                     code: codes::NOT_VALIDATED,
                     message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
+                    fix: None,
                 });
             }
         }

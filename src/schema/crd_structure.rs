@@ -83,6 +83,7 @@ impl Walker {
                 message: format!(
                     "openAPIV3Schema nests deeper than {MAX_SCHEMA_DEPTH} levels: kube-lsp does not read this schema, its custom resources are not validated"
                 ),
+                fix: None,
             });
             return;
         }

@@ -221,7 +221,7 @@ impl Validator<'_> {
                 return;
             }
         };
-        let ((api_version, _), (kind, kind_range)) = (api_version, kind);
+        let ((api_version, api_version_range), (kind, kind_range)) = (api_version, kind);
         self.consulted.push((api_version.clone(), kind.clone()));
         if is_tool_config(&api_version, &kind) {
             return;
@@ -233,7 +233,7 @@ impl Validator<'_> {
             return;
         }
         let Some(found) = self.catalog.schemas_for(&api_version, &kind) else {
-            self.unknown_kind(&api_version, &kind, kind_range);
+            self.unknown_kind(&api_version, api_version_range, &kind, kind_range);
             return;
         };
         let Some(schema) = found.schemas.kind(&kind) else {
@@ -253,6 +253,7 @@ impl Validator<'_> {
                         "this CRD is over {} MiB: kube-lsp does not read its schemas (the apiserver accepts at most 3 MiB per request)",
                         crd::MAX_CRD_BYTES >> 20
                     ),
+                    fix: None,
                 });
             }
         }
@@ -283,13 +284,33 @@ impl Validator<'_> {
         Some(items.value.map(YamlNode::items).unwrap_or_default())
     }
 
-    fn unknown_kind(&mut self, api_version: &str, kind: &str, range: Range<usize>) {
-        self.out.push(Diagnostic {
+    /// One warning for a kind no source knows; when the kind is served under another apiVersion
+    /// (a removed or deprecated one like `extensions/v1beta1`), a fix that switches to it.
+    fn unknown_kind(
+        &mut self,
+        api_version: &str,
+        api_version_range: Range<usize>,
+        kind: &str,
+        range: Range<usize>,
+    ) {
+        let served = self.catalog.api_versions_of_kind(kind);
+        let fix = served.first().map(|to| {
+            let title = format!(
+                "Use apiVersion {to} for {kind} (served there; check fields whose schema changed)"
+            );
+            (title, vec![(api_version_range, to.clone())])
+        });
+        let mut diagnostic = Diagnostic {
             range,
             severity: Severity::Warning,
             code: codes::UNKNOWN_KIND,
             message: self.catalog.unknown_kind_message(api_version, kind),
-        });
+            fix: None,
+        };
+        if let Some((title, edits)) = fix {
+            diagnostic = diagnostic.with_fix(title, edits);
+        }
+        self.out.push(diagnostic);
     }
 
     /// Checks `node` against `schema`. `anchor` is where "missing field" errors go: the key
@@ -364,12 +385,19 @@ impl Validator<'_> {
                 (None, Some(values)) => values,
                 (None, None) => {
                     let mut message = format!("unknown field `{name}` in {}", schema.type_label());
-                    if let Some(suggestion) =
-                        did_you_mean(&name, schema.properties().map(|(n, _)| n))
-                    {
+                    let suggestion = did_you_mean(&name, schema.properties().map(|(n, _)| n));
+                    if let Some(suggestion) = suggestion {
                         message.push_str(&format!("; did you mean `{suggestion}`?"));
                     }
-                    self.error(key_range.clone(), codes::UNKNOWN_FIELD, message);
+                    let mut diagnostic =
+                        Diagnostic::error(key_range.clone(), codes::UNKNOWN_FIELD, message);
+                    if let Some(suggestion) = suggestion {
+                        diagnostic = diagnostic.with_fix(
+                            format!("Change `{name}` to `{suggestion}`"),
+                            vec![(key_range.clone(), suggestion.to_string())],
+                        );
+                    }
+                    self.out.push(diagnostic);
                     None
                 }
             };

@@ -6,7 +6,7 @@ use crate::features::diagnostics::SOURCE;
 use crate::features::folding::Fold;
 use crate::features::symbols::{Symbol, SymbolKind};
 use crate::text::{Position, PositionEncoding, TextDocument};
-use crate::yaml::lint::{Diagnostic, Severity};
+use crate::yaml::lint::{Diagnostic, Fix, Severity};
 
 pub fn position(p: lsp::Position) -> Position {
     Position::new(p.line, p.character)
@@ -41,6 +41,34 @@ pub fn diagnostic(
         code: Some(lsp::NumberOrString::String(d.code.to_string())),
         source: Some(SOURCE.to_string()),
         message: d.message.clone(),
+        ..Default::default()
+    }
+}
+
+/// A diagnostic's fix as a `quickfix` code action for that diagnostic.
+pub fn quick_fix(
+    uri: &lsp::Uri,
+    text: &TextDocument,
+    d: &Diagnostic,
+    fix: &Fix,
+    encoding: PositionEncoding,
+) -> lsp::CodeAction {
+    let edits = fix
+        .edits
+        .iter()
+        .map(|(at, new_text)| {
+            lsp::TextEdit::new(range(text, at.clone(), encoding), new_text.clone())
+        })
+        .collect();
+    lsp::CodeAction {
+        title: fix.title.clone(),
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic(text, d, encoding)]),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some([(uri.clone(), edits)].into_iter().collect()),
+            ..Default::default()
+        }),
+        is_preferred: Some(true),
         ..Default::default()
     }
 }

@@ -254,6 +254,31 @@ impl Store {
         Some((converted, text.version()))
     }
 
+    /// Quick fixes of the document's diagnostics that touch `range`: no validation is run, the
+    /// diagnostics the client was sent are the ones fixed.
+    pub fn quick_fixes(
+        &self,
+        uri: &Uri,
+        range: lsp::Range,
+    ) -> Option<Vec<lsp::CodeActionOrCommand>> {
+        let document = self.get(uri)?;
+        let document = lock(&document);
+        let encoding = self.encoding();
+        let OpenDocument { text, yaml, schema } = &*document;
+        let start = text.offset(convert::position(range.start), encoding);
+        let end = text.offset(convert::position(range.end), encoding);
+        let actions = diagnostics::file_diagnostics(yaml, schema)
+            .into_iter()
+            .filter(|d| d.range.start <= end && start <= d.range.end)
+            .filter_map(|d| {
+                let fix = d.fix.as_deref()?;
+                Some(convert::quick_fix(uri, text, &d, fix, encoding))
+            })
+            .map(lsp::CodeActionOrCommand::CodeAction)
+            .collect();
+        Some(actions)
+    }
+
     pub fn symbols(&self, uri: &Uri) -> Option<Vec<lsp::DocumentSymbol>> {
         let document = self.get(uri)?;
         let mut document = lock(&document);

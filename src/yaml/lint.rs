@@ -48,6 +48,15 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub code: &'static str,
     pub message: String,
+    /// A quick fix, when the producer knows one (offsets like `range`).
+    pub fix: Option<Box<Fix>>,
+}
+
+/// Text edits that resolve a diagnostic, with a title in the user's words.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<(Range<usize>, String)>,
 }
 
 impl Diagnostic {
@@ -57,12 +66,31 @@ impl Diagnostic {
             severity: Severity::Error,
             code,
             message: message.into(),
+            fix: None,
         }
     }
 
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        edits: Vec<(Range<usize>, String)>,
+    ) -> Self {
+        self.fix = Some(Box::new(Fix {
+            title: title.into(),
+            edits,
+        }));
+        self
+    }
+
     pub fn shifted(mut self, by: isize) -> Self {
-        self.range =
-            self.range.start.saturating_add_signed(by)..self.range.end.saturating_add_signed(by);
+        let shift =
+            |r: &Range<usize>| r.start.saturating_add_signed(by)..r.end.saturating_add_signed(by);
+        self.range = shift(&self.range);
+        if let Some(fix) = &mut self.fix {
+            for (range, _) in &mut fix.edits {
+                *range = shift(range);
+            }
+        }
         self
     }
 }
