@@ -9,8 +9,7 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use crate::schema::complete::{self, Context, Item, SchemaLookup};
-use crate::yaml::path::{cursor_at, top_level_scalar};
+use crate::schema::complete::{self, Item, SchemaLookup};
 
 /// The completion items at `offset`. `documents` are the file's document ranges; `trigger` is
 /// the character that made the client ask, if one did.
@@ -31,18 +30,7 @@ pub fn completions(
         // A space triggers only after `key: ` and `- `, not in the middle of free text.
         return Vec::new();
     }
-    let cursor = cursor_at(&text, offset);
-    let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
-    let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
-    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let context = Context {
-        cursor: &cursor,
-        api_version: api_version.as_deref(),
-        kind: kind.as_deref(),
-        api_version_insert_at: line_start,
-        snippets,
-    };
-    let mut items = complete::complete(lookup, &context);
+    let mut items = complete::complete_in_text(lookup, &text, offset, snippets);
     for item in &mut items {
         item.range = shift(&item.range, start);
         for (range, _) in &mut item.additional_edits {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::hover::{field_markdown, resource_markdown};
 use super::store::{GroupVersionSchemas, ResourceInfo, Scope, Store, ValueKind};
 use super::{Catalog, SchemaNode};
-use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
+use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment, cursor_at, top_level_scalar};
 
 /// The lookups completion and hover need from a schema source: a [`Store`] or the layered
 /// [`Catalog`] (cluster > CRDs > schemaPaths > built-in), whose labels name the answering layer.
@@ -144,6 +144,28 @@ pub struct Context<'a> {
     pub api_version_insert_at: usize,
     /// Whether the client expands snippets (tab stops); plain text otherwise.
     pub snippets: bool,
+}
+
+/// The completion items at `offset` of one document's `text`: reads the cursor's path and the
+/// document's `apiVersion`/`kind` from the text, then completes.
+pub fn complete_in_text(
+    lookup: &impl SchemaLookup,
+    text: &str,
+    offset: usize,
+    snippets: bool,
+) -> Vec<Item> {
+    let cursor = cursor_at(text, offset);
+    let api_version = top_level_scalar(text, "apiVersion").map(|(v, _)| v);
+    let kind = top_level_scalar(text, "kind").map(|(v, _)| v);
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let context = Context {
+        cursor: &cursor,
+        api_version: api_version.as_deref(),
+        kind: kind.as_deref(),
+        api_version_insert_at: line_start,
+        snippets,
+    };
+    complete(lookup, &context)
 }
 
 /// How deep skeletons follow required fields.
@@ -713,24 +735,12 @@ pub fn snippet_to_plain(snippet: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::path::{cursor_at, top_level_scalar};
 
     /// Completion items at `$0` in `text`.
     fn complete_at(text: &str, snippets: bool) -> (String, Vec<Item>) {
         let offset = text.find("$0").expect("fixture has a $0 cursor");
         let text = text.replacen("$0", "", 1);
-        let cursor = cursor_at(&text, offset);
-        let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
-        let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
-        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let context = Context {
-            cursor: &cursor,
-            api_version: api_version.as_deref(),
-            kind: kind.as_deref(),
-            api_version_insert_at: line_start,
-            snippets,
-        };
-        let items = complete(Store::builtin(), &context);
+        let items = complete_in_text(Store::builtin(), &text, offset, snippets);
         (text, items)
     }
 
