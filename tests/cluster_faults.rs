@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{TcpProxy, TestCluster};
-use common::lsp_client::{LspClient, ServerStderr};
+use common::cluster::{TcpProxy, TestCluster, spawn_kube_lsp};
+use common::lsp_client::LspClient;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -24,24 +24,16 @@ struct Server {
 
 /// A server on `kubeconfig`'s current context (the test kubeconfig's is `admin`).
 fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> Server {
-    let mut client = LspClient::spawn_with_env(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["serve"],
-        ServerStderr::Inherit,
-        &[("XDG_CACHE_HOME", cache.as_os_str())],
-    )
-    .expect("spawn kube-lsp");
-    let result = client
-        .initialize(
-            json!({"capabilities": {}, "initializationOptions": {"kube-lsp": {
-                "kubeconfig": kubeconfig,
-                "namespace": namespace,
-                "dryRun": "onChange",
-                "debounceMs": 50,
-                "requestTimeoutMs": timeout_ms,
-            }}}),
-        )
-        .expect("initialize");
+    let (client, result) = spawn_kube_lsp(
+        cache,
+        json!({"kube-lsp": {
+            "kubeconfig": kubeconfig,
+            "namespace": namespace,
+            "dryRun": "onChange",
+            "debounceMs": 50,
+            "requestTimeoutMs": timeout_ms,
+        }}),
+    );
     Server {
         client,
         capabilities: result["capabilities"].clone(),

@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::TestCluster;
-use common::lsp_client::{LspClient, ServerStderr};
+use common::cluster::{TestCluster, spawn_kube_lsp};
+use common::lsp_client::LspClient;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -14,16 +14,7 @@ const WAIT: Duration = Duration::from_secs(20);
 fn start(options: Value) -> LspClient {
     // The cluster schema's disk cache goes under target/, not the user's ~/.cache.
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster-lsp-cache");
-    let mut client = LspClient::spawn_with_env(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["serve"],
-        ServerStderr::Inherit,
-        &[("XDG_CACHE_HOME", cache.as_os_str())],
-    )
-    .expect("spawn kube-lsp");
-    let result = client
-        .initialize(json!({"capabilities": {}, "initializationOptions": options}))
-        .expect("initialize");
+    let (client, result) = spawn_kube_lsp(&cache, options);
     let commands = &result["capabilities"]["executeCommandProvider"]["commands"];
     assert!(
         commands

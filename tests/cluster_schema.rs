@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{ADMIN_CONTEXT, TcpProxy, TestCluster, get_text, unique_name};
-use common::lsp_client::{LspClient, ServerStderr};
+use common::cluster::{
+    ADMIN_CONTEXT, TcpProxy, TestCluster, get_text, spawn_kube_lsp, unique_name,
+};
+use common::lsp_client::LspClient;
 use kube_lsp::cluster::ClusterSettings;
 use kube_lsp::cluster::cache::DiskCache;
 use kube_lsp::cluster::connection::Connection;
@@ -199,17 +201,7 @@ fn assert_only_changes_downloaded(before: &LiveSchema, now: &LiveSchema) {
 }
 
 fn start(cache: &Path, options: Value) -> LspClient {
-    let mut client = LspClient::spawn_with_env(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["serve"],
-        ServerStderr::Inherit,
-        &[("XDG_CACHE_HOME", cache.as_os_str())],
-    )
-    .expect("spawn kube-lsp");
-    client
-        .initialize(json!({"capabilities": {}, "initializationOptions": options}))
-        .expect("initialize");
-    client
+    spawn_kube_lsp(cache, options).0
 }
 
 fn wait_for_schema(client: &mut LspClient, origin: &str, what: impl Fn(&Value) -> bool) -> Value {
