@@ -12,14 +12,32 @@ use ropey::Rope;
 use crate::schema::Catalog;
 use crate::schema::validate::{self, Validation, codes};
 use crate::text::TextEdit;
-use crate::yaml::file::{YamlDocument, YamlFile};
+use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint::{self, Diagnostic, Severity};
+use crate::yaml::node::TsNode;
+use crate::yaml::syntax::{self, RopeSource};
 
 #[derive(Debug)]
 struct Entry {
     range: Range<usize>,
     /// Diagnostics relative to the document's start, and the catalog layers that answered.
     validation: Validation,
+    /// Whether `validation` is a real one (not skipped for YAML errors or size), which an edit
+    /// can patch instead of validating the whole document again.
+    walked: bool,
+    /// Whether the document was edited since it was validated (`validation` moved along).
+    edited: bool,
+}
+
+impl Entry {
+    fn unvalidated(range: Range<usize>) -> Self {
+        Entry {
+            range,
+            validation: Validation::default(),
+            walked: false,
+            edited: false,
+        }
+    }
 }
 
 /// Per-document schema diagnostics, kept in step with edits.
@@ -33,6 +51,8 @@ pub struct SchemaDiagnostics {
     helm_note: Option<Diagnostic>,
     /// Documents validated by the last refresh (for tests and timing).
     pub last_validated: usize,
+    /// Of those, the ones validated only around their edits (`validate::revalidate`).
+    pub last_patched: usize,
     /// The catalog the entries were validated against: another one invalidates them all.
     catalog_id: u64,
 }
@@ -46,17 +66,15 @@ impl SchemaDiagnostics {
         if rope.len_bytes() > OPEN_VALIDATION_LIMIT || helm_template(rope).is_some() {
             return (YamlFile::open(rope), SchemaDiagnostics::default());
         }
-        let validate_one = |document: &mut YamlDocument| -> Validation {
+        let validate_one = |document: &mut YamlDocument| -> Option<Validation> {
             let spans = document.take_spans();
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
             if rejected || !names_a_kind(rope, &document.range()) {
-                return Validation::default();
+                return None;
             }
-            spans
-                .map(|spans| validate::validate_spans(catalog, &spans))
-                .unwrap_or_default()
+            spans.map(|spans| validate::validate_spans(catalog, &spans))
         };
         let (file, validations) = YamlFile::open_with(rope, &validate_one);
         let entries = file
@@ -65,7 +83,9 @@ impl SchemaDiagnostics {
             .zip(validations)
             .map(|(document, validation)| Entry {
                 range: document.range(),
-                validation,
+                walked: validation.is_some(),
+                validation: validation.unwrap_or_default(),
+                edited: false,
             })
             .collect();
         let schema = SchemaDiagnostics {
@@ -76,7 +96,8 @@ impl SchemaDiagnostics {
         (file, schema)
     }
 
-    /// Notes an edit already applied to the text: documents it touches are validated again.
+    /// Notes an edit already applied to the text: documents it touches are validated again,
+    /// around the edit when it stays inside one document.
     pub fn note_edit(&mut self, edit: &TextEdit) {
         let delta = edit.delta();
         self.entries.retain_mut(|entry| {
@@ -84,6 +105,14 @@ impl SchemaDiagnostics {
                 true
             } else if entry.range.start > edit.old_end {
                 entry.range = shift(&entry.range, delta);
+                true
+            } else if entry.range.start <= edit.start && edit.old_end <= entry.range.end {
+                let start = entry.range.start;
+                entry.range.end = entry.range.end.saturating_add_signed(delta);
+                entry
+                    .validation
+                    .follow_edit(|offset| edit.map_offset(offset + start) - start);
+                entry.edited = true;
                 true
             } else {
                 false
@@ -107,6 +136,7 @@ impl SchemaDiagnostics {
     /// Validates every document without an up-to-date entry.
     pub fn refresh(&mut self, file: &mut YamlFile, rope: &Rope, catalog: &Catalog) {
         self.last_validated = 0;
+        self.last_patched = 0;
         if self.catalog_id != catalog.id() {
             // A new catalog (a CRD changed): keep what the same layers would answer again.
             self.entries
@@ -129,55 +159,91 @@ impl SchemaDiagnostics {
                 old.next();
             }
             match old.next_if(|e| e.range == range) {
-                Some(entry) => entries.push(entry),
+                Some(entry) => {
+                    if entry.edited {
+                        stale.push(index);
+                    }
+                    entries.push(entry);
+                }
                 None => {
-                    stale.push(entries.len());
-                    entries.push(Entry {
-                        range,
-                        validation: Validation::default(),
-                    });
-                    let _ = index;
+                    stale.push(index);
+                    entries.push(Entry::unvalidated(range));
                 }
             }
         }
-        for slot in stale {
-            let range = entries[slot].range.clone();
-            let was_edited = edited
-                .iter()
-                .any(|e| e.start <= range.end && range.start <= e.end);
-            let index = file.document_index_at(range.start);
-            // A document the YAML layer already rejects (syntax, duplicate keys) is not read
-            // further: that error comes first, and guesses on top of it would only be noise.
-            if file.documents()[index]
-                .diagnostics()
-                .any(|d| d.severity == Severity::Error)
-            {
-                continue;
-            }
-            // Files over the limit are validated only where they are edited; documents that
-            // name no kind are no Kubernetes objects and need no tree.
-            if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT)
-                || !names_a_kind(rope, &range)
-            {
-                continue;
-            }
-            // Validation walks the span tree saphyr's check builds: on open the YAML layer kept
-            // it; after an edit the document is checked again. Walking tree-sitter's tree gives
-            // the same result (tested) but costs ~15x more on big documents (benches/yaml_open).
-            let spans = match file.take_spans(index) {
-                Some(spans) => Some(spans),
-                None => rope
-                    .get_byte_slice(range.clone())
-                    .and_then(|text| lint::check(&text.to_string()).tree),
+        for index in stale {
+            let was_edited = edited.iter().any(|e| {
+                let range = &entries[index].range;
+                e.start <= range.end && range.start <= e.end
+            });
+            let validation = self.validate(file, index, &entries[index], rope, catalog, was_edited);
+            entries[index] = Entry {
+                walked: validation.is_some(),
+                validation: validation.unwrap_or_default(),
+                edited: false,
+                range: entries[index].range.clone(),
             };
-            let validation = spans
-                .map(|spans| validate::validate_spans(catalog, &spans))
-                .unwrap_or_default();
-            self.last_validated += 1;
-            entries[slot].validation = validation;
         }
         self.entries = entries;
         file.discard_spans();
+    }
+
+    /// Validates document `index` again: around its edits when `entry` allows, else whole.
+    /// `None` when it is not validated (YAML errors, no kind, a big file not edited there).
+    fn validate(
+        &mut self,
+        file: &mut YamlFile,
+        index: usize,
+        entry: &Entry,
+        rope: &Rope,
+        catalog: &Catalog,
+        was_edited: bool,
+    ) -> Option<Validation> {
+        let changes = file.take_changes(index);
+        let range = entry.range.clone();
+        // A document the YAML layer already rejects (syntax, duplicate keys) is not read
+        // further: that error comes first, and guesses on top of it would only be noise.
+        if file.documents()[index]
+            .diagnostics()
+            .any(|d| d.severity == Severity::Error)
+        {
+            return None;
+        }
+        // Files over the limit are validated only where they are edited; documents that
+        // name no kind are no Kubernetes objects and need no tree.
+        if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT) || !names_a_kind(rope, &range)
+        {
+            return None;
+        }
+        self.last_validated += 1;
+        // On open the YAML layer kept saphyr's span tree; small documents get a new one after
+        // each edit. Walking tree-sitter's tree gives the same result (tested) but costs ~15x
+        // more on big documents (benches/yaml_open), so it is walked only around an edit.
+        if let Some(spans) = file.take_spans(index) {
+            return Some(validate::validate_spans(catalog, &spans));
+        }
+        if let (true, Changes::Within(changed)) = (entry.walked && entry.edited, changes) {
+            let source = RopeSource::new(rope, range.clone());
+            let patched = file
+                .existing_tree(index)
+                .filter(|tree| !tree.root_node().has_error())
+                .and_then(syntax::document_root)
+                .and_then(|root| {
+                    validate::revalidate(
+                        catalog,
+                        TsNode::new(root, &source),
+                        &entry.validation,
+                        changed,
+                    )
+                });
+            if patched.is_some() {
+                self.last_patched += 1;
+                return patched;
+            }
+        }
+        let text = rope.get_byte_slice(range)?.to_string();
+        let spans = lint::check(&text).tree?;
+        Some(validate::validate_spans(catalog, &spans))
     }
 
     /// The schema diagnostics of the file, in file offsets.
@@ -303,15 +369,60 @@ mod tests {
         text: TextDocument,
         file: YamlFile,
         schema: SchemaDiagnostics,
+        catalog: Catalog,
     }
 
     impl Fixture {
         fn new(text: &str) -> Self {
+            Self::with_catalog(text, catalog())
+        }
+
+        fn with_catalog(text: &str, catalog: Catalog) -> Self {
             let text = TextDocument::new(text, 0);
             let mut file = YamlFile::open(text.rope());
             let mut schema = SchemaDiagnostics::default();
-            schema.refresh(&mut file, text.rope(), &catalog());
-            Self { text, file, schema }
+            schema.refresh(&mut file, text.rope(), &catalog);
+            Self {
+                text,
+                file,
+                schema,
+                catalog,
+            }
+        }
+
+        /// Replaces a byte range of the text, as a client's edit would.
+        fn edit_bytes(&mut self, range: Range<usize>, insert: &str) {
+            let rope = self.text.rope();
+            let position = |offset: usize| {
+                let line = rope.byte_to_line(offset);
+                Position::new(line as u32, (offset - rope.line_to_byte(line)) as u32)
+            };
+            let range = position(range.start)..position(range.end);
+            let edit = self
+                .text
+                .apply_change(Some(range), insert, PositionEncoding::Utf8);
+            self.file.apply_edit(self.text.rope(), &edit);
+            self.schema.note_edit(&edit);
+            self.schema
+                .refresh(&mut self.file, self.text.rope(), &self.catalog);
+        }
+
+        /// The diagnostics in a stable order (several can share a range).
+        fn sorted(&self) -> Vec<Diagnostic> {
+            let mut found: Vec<Diagnostic> = self.schema.diagnostics().collect();
+            found.sort_by(|a, b| {
+                (a.range.start, a.range.end, a.code, &a.message).cmp(&(
+                    b.range.start,
+                    b.range.end,
+                    b.code,
+                    &b.message,
+                ))
+            });
+            found
+        }
+
+        fn fresh_sorted(&self) -> Vec<Diagnostic> {
+            Fixture::with_catalog(&self.text.rope().to_string(), self.catalog.clone()).sorted()
         }
 
         fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
@@ -322,7 +433,7 @@ mod tests {
             self.file.apply_edit(self.text.rope(), &edit);
             self.schema.note_edit(&edit);
             self.schema
-                .refresh(&mut self.file, self.text.rope(), &catalog());
+                .refresh(&mut self.file, self.text.rope(), &self.catalog);
         }
 
         fn found(&self) -> Vec<(String, &'static str)> {
@@ -357,6 +468,102 @@ mod tests {
         assert_eq!(fx.found(), fx.fresh());
         fx.edit(3 * 7 + 4, 1, 1, "a");
         assert!(fx.found().is_empty());
+    }
+
+    /// The built-in schema plus the CRDs of kubectl-validate's corpus (CEL rules, list maps).
+    fn corpus_catalog() -> Catalog {
+        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        CATALOG
+            .get_or_init(|| {
+                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../shared/corpus/kubectl-validate/crds");
+                let layers = walkdir::WalkDir::new(dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|entry| {
+                        let text = std::fs::read_to_string(entry.path()).ok()?;
+                        crate::schema::crd::store_from_text("corpus CRD", &text)
+                    })
+                    .map(std::sync::Arc::new);
+                Catalog::with_builtin(layers.collect::<Vec<_>>())
+            })
+            .clone()
+    }
+
+    /// Edits to try at `key: value` lines: the value's range and replacements for it (types,
+    /// names that break DNS and label rules, a value copied from an earlier line with the same
+    /// key, which makes list-map keys collide).
+    fn value_edits(text: &str) -> Vec<(Range<usize>, String)> {
+        let mut edits = Vec::new();
+        let mut earlier: std::collections::HashMap<&str, &str> = Default::default();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let content = line.trim_end_matches(['\n', '\r']);
+            if let Some(colon) = content.find(": ") {
+                let (key, value) = (&content[..colon], &content[colon + 2..]);
+                let plain = value.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && !value.contains(" #")
+                    && !value.contains(": ");
+                if plain {
+                    let start = offset + colon + 2;
+                    let end = offset + content.len();
+                    edits.push((end..end, "x".to_string()));
+                    for replacement in ["0", "[]", "a-b", "Bad_Name", "_x-"] {
+                        edits.push((start..end, replacement.to_string()));
+                    }
+                    edits.push((start..start, "z".to_string()));
+                    let key = key.trim_start_matches([' ', '-']);
+                    if let Some(previous) = earlier.insert(key, value).filter(|p| *p != value) {
+                        edits.push((start..end, previous.to_string()));
+                    }
+                }
+            }
+            offset += line.len();
+        }
+        edits
+    }
+
+    #[test]
+    fn validation_around_an_edit_matches_a_fresh_one_on_the_corpus() {
+        let catalog = corpus_catalog();
+        let (mut edits_tried, mut patched) = (0, 0);
+        for (at, document) in crate::yaml::split::corpus_documents() {
+            if document.len() > 64 * 1024 {
+                continue;
+            }
+            let edits = value_edits(&document);
+            // Spread at most 40 edits over the document.
+            let step = edits.len().div_ceil(40).max(1);
+            let mut fx = Fixture::with_catalog(&document, catalog.clone());
+            fx.file.recheck_whole_up_to(0);
+            // The first edit builds the document's tree; later ones are incremental.
+            fx.edit_bytes(0..0, " ");
+            fx.edit_bytes(0..1, "");
+            for (range, replacement) in edits.into_iter().step_by(step) {
+                let before = fx.text.rope().byte_slice(range.clone()).to_string();
+                for (range, insert) in [
+                    (range.clone(), replacement.as_str()),
+                    (
+                        range.start..range.start + replacement.len(),
+                        before.as_str(),
+                    ),
+                ] {
+                    fx.edit_bytes(range, insert);
+                    edits_tried += 1;
+                    patched += fx.schema.last_patched;
+                    let (found, fresh) = (fx.sorted(), fx.fresh_sorted());
+                    assert_eq!(
+                        found, fresh,
+                        "{at}: after replacing {before:?} with {insert:?}"
+                    );
+                }
+            }
+        }
+        assert!(edits_tried > 1000, "{edits_tried} edits tried");
+        assert!(
+            patched * 2 > edits_tried,
+            "{patched} of {edits_tried} edits were validated around the edit"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::ops::Range;
 use super::crd::MAX_SCHEMA_DEPTH;
 use super::validate::codes;
 use crate::yaml::lint::{Diagnostic, Severity};
-use crate::yaml::node::YamlNode;
+use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
 
 const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
@@ -45,6 +45,71 @@ pub fn check<N: YamlNode>(root: N, max_depth: usize) -> Vec<Diagnostic> {
     walker.out
 }
 
+/// A schema node bigger than this is not re-checked on its own after an edit (see `check_around`).
+const AROUND_LIMIT: usize = 48 * 1024;
+
+/// The structural checks an edit inside `changed` can affect, redone: those of the innermost
+/// schema node that holds it (with its subtree), or none when the edit is in text the checks do
+/// not read (a `description`, a field of `spec` outside the schemas). Returns the region whose
+/// old diagnostics are replaced (empty: none) and the new ones; `None` when the edit touches
+/// the way to the schemas or a big node: then the whole document is checked again.
+pub fn check_around<N: YamlNode>(
+    root: N,
+    changed: &Range<usize>,
+    max_depth: usize,
+) -> Option<(Range<usize>, Vec<Diagnostic>)> {
+    let unread = Some((0..0, Vec::new()));
+    let (name, _, spec) = pair_holding(root, changed)?;
+    if name != "spec" {
+        return unread;
+    }
+    let (name, _, holder) = pair_holding(spec, changed)?;
+    let schema_holder = match name.as_str() {
+        "validation" => holder,
+        "versions" => {
+            let version = item_holding(holder, changed)?;
+            let (name, _, schema) = pair_holding(version, changed)?;
+            if name != "schema" {
+                return unread;
+            }
+            schema
+        }
+        _ => return unread,
+    };
+    let (name, _, schema) = pair_holding(schema_holder, changed)?;
+    if name != "openAPIV3Schema" {
+        return unread;
+    }
+    let mut walker = Walker {
+        max_depth,
+        out: Vec::new(),
+    };
+    let (mut node, mut depth) = (schema, 0);
+    loop {
+        match walker.step_towards(node, depth, changed) {
+            Step::Into(child, child_depth) => (node, depth) = (child, child_depth),
+            Step::Unread => return unread,
+            Step::Here => break,
+        }
+    }
+    let region = node.start()..node.range().end;
+    if region.len() > AROUND_LIMIT {
+        return None;
+    }
+    walker.schema(node, depth);
+    Some((region, walker.out))
+}
+
+/// Where the change lies, seen from a schema node.
+enum Step<N> {
+    /// Inside a child schema, at that depth.
+    Into(N, usize),
+    /// In text this node's checks do not read.
+    Unread,
+    /// In what this node's own checks read: redo them here.
+    Here,
+}
+
 struct Walker {
     max_depth: usize,
     out: Vec<Diagnostic>,
@@ -67,6 +132,34 @@ impl Walker {
 
     fn value<N: YamlNode>(&self, mapping: N, key: &str) -> Option<N> {
         self.entry(mapping, key)?.1
+    }
+
+    /// Where `changed` lies below the schema node `node`.
+    fn step_towards<N: YamlNode>(&self, node: N, depth: usize, changed: &Range<usize>) -> Step<N> {
+        let at_limit = depth + 2 > MAX_SCHEMA_DEPTH.min(self.max_depth);
+        if node.shape() != NodeShape::Mapping || at_limit {
+            return Step::Here;
+        }
+        let Some((name, _, value)) = pair_holding(node, changed) else {
+            return Step::Here;
+        };
+        let child = match name.as_str() {
+            "properties" | "patternProperties" | "definitions" => {
+                pair_holding(value, changed).map(|(_, _, child)| (child, depth + 2))
+            }
+            "items" | "additionalProperties" | "not" if value.shape() != NodeShape::Sequence => {
+                Some((value, depth + 1))
+            }
+            "items" | "additionalProperties" | "not" | "allOf" | "anyOf" | "oneOf" => {
+                item_holding(value, changed).map(|child| (child, depth + 2))
+            }
+            "type" | "$ref" => None,
+            _ => return Step::Unread,
+        };
+        match child {
+            Some((child, depth)) => Step::Into(child, depth),
+            None => Step::Here,
+        }
     }
 
     /// Checks one schema node; `depth` counts JSON levels below `openAPIV3Schema`, as the

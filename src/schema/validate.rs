@@ -17,12 +17,15 @@ use super::catalog::Catalog;
 use super::metadata;
 use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
 use super::{cel_rules, core_rules, crd, crd_structure};
+
+mod scoped;
 use crate::yaml::lint::{Diagnostic, Severity};
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::path::{KeyPath, Segment};
 use crate::yaml::scalar::{self, Resolved, ScalarStyle};
 use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, NodeShape, Source};
+pub use scoped::revalidate;
 
 /// Stable diagnostic codes of the schema layer.
 pub mod codes {
@@ -62,7 +65,21 @@ pub fn validate_document<S: Source + ?Sized>(
 #[derive(Debug, Default, Clone)]
 pub struct Validation {
     pub diagnostics: Vec<Diagnostic>,
+    /// Which part of validation produced each diagnostic (parallel to `diagnostics`): after an
+    /// edit, [`revalidate`] redoes each part only where the edit can have changed its answer.
+    origins: Vec<Origin>,
     kinds: Vec<(String, String, Option<u64>)>,
+}
+
+/// The parts of a document's validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The walk of the document against its kind's schema.
+    Walk,
+    /// Rules about a whole object (its name, selectors, ConfigMap keys, size).
+    Object,
+    /// A CRD's structural checks of its own schemas (`crd_structure`).
+    Structure,
 }
 
 impl Validation {
@@ -77,6 +94,16 @@ impl Validation {
             && self.kinds.iter().all(|(api_version, kind, layer)| {
                 catalog.answering_layer(api_version, kind) == *layer
             })
+    }
+}
+
+impl Validation {
+    /// Moves the diagnostics (and their fixes) along with an edit of the document's text;
+    /// `map` takes an offset of the old text to the new one.
+    pub fn follow_edit(&mut self, map: impl Fn(usize) -> usize) {
+        for diagnostic in &mut self.diagnostics {
+            diagnostic.follow_edit(&map);
+        }
     }
 }
 
@@ -102,13 +129,10 @@ pub fn validate_spans(catalog: &Catalog, tree: &SpanTree) -> Validation {
 }
 
 fn validate_root<N: YamlNode>(catalog: &Catalog, root: N) -> Validation {
-    let mut validator = Validator {
-        catalog,
-        out: Vec::new(),
-        consulted: Vec::new(),
-    };
+    let mut validator = Validator::new(catalog);
     validator.object(root, 0);
-    validator.out.sort_by_key(|d| (d.range.start, d.range.end));
+    validator.mark(Origin::Walk);
+    let (diagnostics, origins) = sorted(validator.out, validator.origins);
     let mut kinds: Vec<(String, String, Option<u64>)> = Vec::new();
     for (api_version, kind) in validator.consulted {
         if !kinds
@@ -120,9 +144,17 @@ fn validate_root<N: YamlNode>(catalog: &Catalog, root: N) -> Validation {
         }
     }
     Validation {
-        diagnostics: validator.out,
+        diagnostics,
+        origins,
         kinds,
     }
+}
+
+/// Diagnostics in document order, each with its origin.
+fn sorted(diagnostics: Vec<Diagnostic>, origins: Vec<Origin>) -> (Vec<Diagnostic>, Vec<Origin>) {
+    let mut tagged: Vec<(Diagnostic, Origin)> = diagnostics.into_iter().zip(origins).collect();
+    tagged.sort_by_key(|(d, _)| (d.range.start, d.range.end));
+    tagged.into_iter().unzip()
 }
 
 /// The `apiVersion` and `kind` of a document's root mapping, with the ranges of their values.
@@ -178,10 +210,29 @@ struct Validator<'a> {
     /// Every (apiVersion, kind) looked up in the catalog.
     consulted: Vec<(String, String)>,
     out: Vec<Diagnostic>,
+    /// The origin of each diagnostic in `out` up to its length (see [`Validator::mark`]).
+    origins: Vec<Origin>,
 }
 
 fn key_range<N: YamlNode>(node: N) -> Range<usize> {
     node.range()
+}
+
+impl<'a> Validator<'a> {
+    fn new(catalog: &'a Catalog) -> Self {
+        Validator {
+            catalog,
+            consulted: Vec::new(),
+            out: Vec::new(),
+            origins: Vec::new(),
+        }
+    }
+
+    /// Tags every diagnostic pushed since the last mark with `origin`.
+    fn mark(&mut self, origin: Origin) {
+        let unmarked = self.out.len() - self.origins.len();
+        self.origins.extend(std::iter::repeat_n(origin, unmarked));
+    }
 }
 
 impl Validator<'_> {
@@ -191,6 +242,7 @@ impl Validator<'_> {
 
     /// A Kubernetes object (a document, or an item of a List).
     fn object<N: YamlNode>(&mut self, node: N, depth: usize) {
+        self.mark(Origin::Walk);
         if node.shape() != NodeShape::Mapping || depth > MAX_DEPTH {
             return;
         }
@@ -240,23 +292,39 @@ impl Validator<'_> {
             return;
         };
         self.check(node, schema, kind_range.clone(), depth);
-        self.object_name(node, found.resource, kind_range.clone());
-        self.object_rules(node, found.resource);
+        self.mark(Origin::Walk);
+        self.object_checks(node, found.resource, kind_range);
         if crd::is_crd(&api_version, &kind) {
             self.out.extend(crd_structure::check(node, MAX_DEPTH));
-            if node.range().len() > crd::MAX_CRD_BYTES {
-                self.out.push(Diagnostic {
-                    range: kind_range,
-                    severity: Severity::Warning,
-                    code: codes::CRD,
-                    message: format!(
-                        "this CRD is over {} MiB: kube-lsp does not read its schemas (the apiserver accepts at most 3 MiB per request)",
-                        crd::MAX_CRD_BYTES >> 20
-                    ),
-                    fix: None,
-                });
-            }
+            self.mark(Origin::Structure);
         }
+    }
+
+    /// The rules about a whole object (origin [`Origin::Object`]).
+    fn object_checks<N: YamlNode>(
+        &mut self,
+        node: N,
+        resource: &ResourceInfo,
+        kind_range: Range<usize>,
+    ) {
+        self.mark(Origin::Walk);
+        self.object_name(node, resource, kind_range.clone());
+        self.object_rules(node, resource);
+        if crd::is_crd(&resource.api_version(), &resource.kind)
+            && node.range().len() > crd::MAX_CRD_BYTES
+        {
+            self.out.push(Diagnostic {
+                range: kind_range,
+                severity: Severity::Warning,
+                code: codes::CRD,
+                message: format!(
+                    "this CRD is over {} MiB: kube-lsp does not read its schemas (the apiserver accepts at most 3 MiB per request)",
+                    crd::MAX_CRD_BYTES >> 20
+                ),
+                fix: None,
+            });
+        }
+        self.mark(Origin::Object);
     }
 
     /// The items of a `v1 List` (or `<Kind>List` of a known kind), if this is one.
@@ -368,42 +436,16 @@ impl Validator<'_> {
     ) {
         let mut seen: HashSet<String> = HashSet::new();
         let mut merged = false;
-        let additional = schema.additional();
         for pair in node.pairs() {
             let Some(key) = pair.key else { continue };
             let Some(name) = key.text() else {
                 continue;
             };
-            let key_range = key_range(key);
             if name == "<<" {
                 merged = true;
                 continue;
             }
-            let property = schema.property(&name);
-            let value_schema = match (property, additional) {
-                (Some(p), _) => Some(p),
-                (None, Some(values)) => values,
-                (None, None) => {
-                    let mut message = format!("unknown field `{name}` in {}", schema.type_label());
-                    let suggestion = did_you_mean(&name, schema.properties().map(|(n, _)| n));
-                    if let Some(suggestion) = suggestion {
-                        message.push_str(&format!("; did you mean `{suggestion}`?"));
-                    }
-                    let mut diagnostic =
-                        Diagnostic::error(key_range.clone(), codes::UNKNOWN_FIELD, message);
-                    if let Some(suggestion) = suggestion {
-                        diagnostic = diagnostic.with_fix(
-                            format!("Change `{name}` to `{suggestion}`"),
-                            vec![(key_range.clone(), suggestion.to_string())],
-                        );
-                    }
-                    self.out.push(diagnostic);
-                    None
-                }
-            };
-            if let (Some(value_schema), Some(value)) = (value_schema, pair.value) {
-                self.check(value, value_schema, key_range, depth + 1);
-            }
+            self.pair(&name, key, pair.value, schema, depth);
             seen.insert(name);
         }
         match schema.name {
@@ -450,6 +492,42 @@ impl Validator<'_> {
                 format!("missing required field `{field}` in {label}"),
             );
         }
+    }
+
+    /// One pair of a mapping whose schema is `schema`: an unknown key, or its value checked.
+    fn pair<N: YamlNode>(
+        &mut self,
+        name: &str,
+        key: N,
+        value: Option<N>,
+        schema: SchemaNode<'_>,
+        depth: usize,
+    ) {
+        let key_range = key_range(key);
+        match (value_schema(schema, name), value) {
+            (None, _) => self.unknown_field(name, key_range, schema),
+            (Some(Some(value_schema)), Some(value)) => {
+                self.check(value, value_schema, key_range, depth + 1);
+            }
+            _ => {}
+        }
+    }
+
+    /// An unknown field, with a did-you-mean rename when a known one is close.
+    fn unknown_field(&mut self, name: &str, key_range: Range<usize>, schema: SchemaNode<'_>) {
+        let mut message = format!("unknown field `{name}` in {}", schema.type_label());
+        let suggestion = did_you_mean(name, schema.properties().map(|(n, _)| n));
+        if let Some(suggestion) = suggestion {
+            message.push_str(&format!("; did you mean `{suggestion}`?"));
+        }
+        let mut diagnostic = Diagnostic::error(key_range.clone(), codes::UNKNOWN_FIELD, message);
+        if let Some(suggestion) = suggestion {
+            diagnostic = diagnostic.with_fix(
+                format!("Change `{name}` to `{suggestion}`"),
+                vec![(key_range, suggestion.to_string())],
+            );
+        }
+        self.out.push(diagnostic);
     }
 
     /// A value of the wrong shape (a mapping where a string belongs, ...).
@@ -1203,6 +1281,15 @@ fn json_of_scalar(value: Resolved) -> Value {
         Resolved::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
         Resolved::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
         Resolved::String(s) => Value::String(s),
+    }
+}
+
+/// The schema of key `name`'s value in a mapping of `schema`: `None` for an unknown field,
+/// `Some(None)` when any value goes.
+fn value_schema<'s>(schema: SchemaNode<'s>, name: &str) -> Option<Option<SchemaNode<'s>>> {
+    match (schema.property(name), schema.additional()) {
+        (Some(property), _) => Some(Some(property)),
+        (None, additional) => additional,
     }
 }
 

@@ -30,6 +30,35 @@ pub struct YamlDocument {
     spans: Option<SpanTree>,
     /// YAML diagnostics, relative to the document's start.
     diagnostics: Vec<Diagnostic>,
+    /// Where the text changed since the layer above last asked ([`YamlFile::take_changes`]).
+    changes: Changes,
+}
+
+/// Where a document's text changed since [`YamlFile::take_changes`] last asked: what an edit
+/// can have changed for the layers above (validation redoes only that part).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    Nowhere,
+    /// Only inside this range (of the new text, relative to the document's start); tree-sitter's
+    /// changed ranges included, so it covers every node whose shape changed.
+    Within(Range<usize>),
+    /// Unknown: the document was checked from scratch.
+    Anywhere,
+}
+
+impl Changes {
+    /// These changes followed by an edit (offsets relative to the document) that changed the
+    /// syntax tree inside `changed`.
+    fn then(self, edit: &TextEdit, doc_start: usize, changed: Range<usize>) -> Changes {
+        let map = |offset: usize| edit.map_offset(offset + doc_start) - doc_start;
+        match self {
+            Changes::Nowhere => Changes::Within(changed),
+            Changes::Within(before) => Changes::Within(
+                map(before.start).min(changed.start)..map(before.end).max(changed.end),
+            ),
+            Changes::Anywhere => Changes::Anywhere,
+        }
+    }
 }
 
 impl YamlDocument {
@@ -40,6 +69,7 @@ impl YamlDocument {
             tree: None,
             spans: checked.tree,
             diagnostics: checked.diagnostics,
+            changes: Changes::Anywhere,
         }
     }
 
@@ -78,6 +108,9 @@ pub struct YamlFile {
     documents: Vec<YamlDocument>,
     markers: Vec<MarkerLine>,
     stats: ParseStats,
+    /// Documents up to this size are re-checked whole after an edit ([`WHOLE_RECHECK_LIMIT`];
+    /// tests lower it to take the incremental path on small documents).
+    whole_recheck_limit: usize,
 }
 
 impl YamlFile {
@@ -105,8 +138,15 @@ impl YamlFile {
             documents,
             markers: split.markers,
             stats,
+            whole_recheck_limit: WHOLE_RECHECK_LIMIT,
         };
         (file, visited)
+    }
+
+    /// Re-checks documents over `limit` bytes incrementally after edits (tests use small ones).
+    #[cfg(test)]
+    pub(crate) fn recheck_whole_up_to(&mut self, limit: usize) {
+        self.whole_recheck_limit = limit;
     }
 
     pub fn documents(&self) -> &[YamlDocument] {
@@ -138,6 +178,15 @@ impl YamlFile {
         for document in &mut self.documents {
             document.spans = None;
         }
+    }
+
+    /// Where document `index` changed since the last call (see [`Changes`]).
+    pub fn take_changes(&mut self, index: usize) -> Changes {
+        self.documents
+            .get_mut(index)
+            .map_or(Changes::Anywhere, |d| {
+                std::mem::replace(&mut d.changes, Changes::Nowhere)
+            })
     }
 
     /// The syntax tree of document `index` if it has one already.
@@ -172,7 +221,19 @@ impl YamlFile {
                 syntax::edit_tree(&mut old_tree, edit, document.range.start, doc_line);
                 let tree = syntax::parse(rope, document.range.clone(), Some(&old_tree));
                 self.stats.incremental += 1;
-                recheck(document, rope, edit, &old_tree, &tree);
+                let start = edit.start - document.range.start;
+                let changed =
+                    changed_span(&old_tree, &tree, start, start + (edit.new_end - edit.start));
+                let changes = std::mem::replace(&mut document.changes, Changes::Anywhere);
+                document.changes = changes.then(edit, document.range.start, changed.clone());
+                recheck(
+                    document,
+                    rope,
+                    edit,
+                    changed,
+                    &tree,
+                    self.whole_recheck_limit,
+                );
                 document.tree = Some(tree);
             }
             None => {
@@ -313,15 +374,16 @@ fn recheck(
     document: &mut YamlDocument,
     rope: &Rope,
     edit: &TextEdit,
-    old_tree: &Tree,
+    changed: Range<usize>,
     tree: &Tree,
+    whole_recheck_limit: usize,
 ) {
     let start = edit.start - document.range.start;
-    let (lo, hi) = changed_span(old_tree, tree, start, start + (edit.new_end - edit.start));
+    let (lo, hi) = (changed.start, changed.end);
     // Small documents, broken ones, and big changed regions (an edit that ends an error can
     // change the whole tree) are checked whole by saphyr: walking a big tree-sitter subtree costs
     // several times more. The span tree that check builds is kept for validation.
-    if document.range.len() <= WHOLE_RECHECK_LIMIT
+    if document.range.len() <= whole_recheck_limit
         || tree.root_node().has_error()
         || hi.saturating_sub(lo) > WHOLE_RECHECK_LIMIT
     {
@@ -380,16 +442,11 @@ fn recheck(
 use syntax::Source as _;
 
 /// The span (new tree offsets) covering the edit and every range tree-sitter says changed.
-fn changed_span(
-    old_tree: &Tree,
-    tree: &Tree,
-    edit_start: usize,
-    edit_end: usize,
-) -> (usize, usize) {
+fn changed_span(old_tree: &Tree, tree: &Tree, edit_start: usize, edit_end: usize) -> Range<usize> {
     old_tree
         .changed_ranges(tree)
-        .fold((edit_start, edit_end), |(lo, hi), r| {
-            (lo.min(r.start_byte), hi.max(r.end_byte))
+        .fold(edit_start..edit_end, |span, r| {
+            span.start.min(r.start_byte)..span.end.max(r.end_byte)
         })
 }
 

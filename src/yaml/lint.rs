@@ -82,6 +82,18 @@ impl Diagnostic {
         self
     }
 
+    /// Moves the diagnostic (and its fix) along with an edit; `map` takes an offset of the old
+    /// text to the new one.
+    pub fn follow_edit(&mut self, map: impl Fn(usize) -> usize) {
+        let follow = |r: &Range<usize>| map(r.start)..map(r.end).max(map(r.start));
+        self.range = follow(&self.range);
+        if let Some(fix) = &mut self.fix {
+            for (range, _) in &mut fix.edits {
+                *range = follow(range);
+            }
+        }
+    }
+
     pub fn shifted(mut self, by: isize) -> Self {
         let shift =
             |r: &Range<usize>| r.start.saturating_add_signed(by)..r.end.saturating_add_signed(by);

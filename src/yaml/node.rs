@@ -38,6 +38,32 @@ pub trait YamlNode: Copy {
     fn start(self) -> usize;
 }
 
+/// Whether `node` (with its properties) holds all of `range`.
+pub fn holds<N: YamlNode>(node: N, range: &Range<usize>) -> bool {
+    node.start() <= range.start && range.end <= node.range().end
+}
+
+/// The pair of `mapping` whose value holds all of `range` (which touches neither its key nor
+/// the text between key and value), with the key's text.
+pub fn pair_holding<N: YamlNode>(mapping: N, range: &Range<usize>) -> Option<(String, N, N)> {
+    mapping.pairs().into_iter().find_map(|pair| {
+        let (key, value) = (pair.key?, pair.value?);
+        if !holds(value, range) || key.range().end > range.start {
+            return None;
+        }
+        Some((key.text()?, key, value))
+    })
+}
+
+/// The item of `sequence` that holds all of `range`.
+pub fn item_holding<N: YamlNode>(sequence: N, range: &Range<usize>) -> Option<N> {
+    sequence
+        .items()
+        .into_iter()
+        .flatten()
+        .find(|item| holds(*item, range))
+}
+
 /// A tree-sitter node with the text it was parsed from.
 pub struct TsNode<'t, 's, S: ?Sized> {
     pub node: Node<'t>,
