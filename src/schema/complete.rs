@@ -381,7 +381,7 @@ fn value_items(node: SchemaNode<'_>, range: Range<usize>, space: &str) -> Vec<It
 }
 
 /// A JSON value written as a YAML scalar, quoted where YAML would read it as something else.
-fn yaml_scalar(value: &Value) -> String {
+pub(super) fn yaml_scalar(value: &Value) -> String {
     match value {
         Value::String(s) => {
             let plain = !s.is_empty()

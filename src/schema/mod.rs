@@ -11,6 +11,7 @@ pub mod crd;
 mod crd_structure;
 pub mod hover;
 pub mod metadata;
+mod required_fix;
 pub mod store;
 pub mod validate;
 

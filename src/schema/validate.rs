@@ -470,27 +470,21 @@ impl Validator<'_> {
         if merged {
             return;
         }
-        let mut missing: Vec<&str> = schema
-            .required()
-            .iter()
-            .map(|r| &**r)
+        // The schema's required fields, and a container's image (the apiserver requires it).
+        let missing: Vec<&str> = super::required_fix::required_fields(schema)
+            .into_iter()
             .filter(|r| !seen.contains(*r))
             .collect();
-        // The apiserver requires an image for every container (the OpenAPI schema does not say so).
-        if matches!(
-            schema.name,
-            Some("io.k8s.api.core.v1.Container" | "io.k8s.api.core.v1.EphemeralContainer")
-        ) && !seen.contains("image")
-        {
-            missing.push("image");
-        }
+        // One fix adds them all; each of their diagnostics carries it.
+        let fix = super::required_fix::fix(node, schema, &missing);
         for field in missing {
             let label = schema.type_label();
-            self.error(
-                anchor.clone(),
-                codes::REQUIRED,
-                format!("missing required field `{field}` in {label}"),
-            );
+            let message = format!("missing required field `{field}` in {label}");
+            let diagnostic = Diagnostic::error(anchor.clone(), codes::REQUIRED, message);
+            self.out.push(match &fix {
+                Some((title, edits)) => diagnostic.with_fix(title.clone(), edits.clone()),
+                None => diagnostic,
+            });
         }
     }
 

@@ -11,6 +11,7 @@ use crate::features::{diagnostics, folding, symbols};
 use crate::schema;
 use crate::text::{PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
+use crate::yaml::lint::{Diagnostic, Fix};
 
 pub struct OpenDocument {
     pub text: TextDocument,
@@ -267,14 +268,32 @@ impl Store {
         let OpenDocument { text, yaml, schema } = &*document;
         let start = text.offset(convert::position(range.start), encoding);
         let end = text.offset(convert::position(range.end), encoding);
-        let actions = diagnostics::file_diagnostics(yaml, schema)
-            .into_iter()
+        let found = diagnostics::file_diagnostics(yaml, schema);
+        // Diagnostics can share a fix (each missing field of a mapping offers to add them all):
+        // one action, which resolves all of them.
+        let mut fixes: Vec<(&Fix, Vec<&Diagnostic>)> = Vec::new();
+        for d in found
+            .iter()
             .filter(|d| d.range.start <= end && start <= d.range.end)
-            .filter_map(|d| {
-                let fix = d.fix.as_deref()?;
-                Some(convert::quick_fix(uri, text, &d, fix, encoding))
+        {
+            let Some(fix) = d.fix.as_deref() else {
+                continue;
+            };
+            match fixes.iter_mut().find(|(f, _)| *f == fix) {
+                Some((_, resolved)) => resolved.push(d),
+                None => fixes.push((fix, vec![d])),
+            }
+        }
+        let actions = fixes
+            .into_iter()
+            .map(|(fix, resolved)| {
+                let mut action = convert::quick_fix(uri, text, resolved[0], fix, encoding);
+                let more = resolved[1..]
+                    .iter()
+                    .map(|d| convert::diagnostic(text, d, encoding));
+                action.diagnostics.get_or_insert_default().extend(more);
+                lsp::CodeActionOrCommand::CodeAction(action)
             })
-            .map(lsp::CodeActionOrCommand::CodeAction)
             .collect();
         Some(actions)
     }

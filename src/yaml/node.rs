@@ -3,6 +3,7 @@
 //! Validation walks either through [`YamlNode`], so both give the same diagnostics (a test over
 //! the corpus checks it).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -36,6 +37,9 @@ pub trait YamlNode: Copy {
     fn range(self) -> Range<usize>;
     /// Where the node starts, properties included.
     fn start(self) -> usize;
+    /// The document's text in `range`, as written; empty when `range` is out of bounds or
+    /// splits a character (a text tree clamps to its end: read to the end with care).
+    fn source_text(&self, range: Range<usize>) -> Cow<'_, str>;
 }
 
 /// Whether `node` (with its properties) holds all of `range`.
@@ -153,6 +157,10 @@ impl<S: Source + ?Sized> YamlNode for TsNode<'_, '_, S> {
     fn start(self) -> usize {
         self.node.start_byte()
     }
+
+    fn source_text(&self, range: Range<usize>) -> Cow<'_, str> {
+        self.source.text(range)
+    }
 }
 
 /// `!!suffix` in its long form; other tags as written.
@@ -211,5 +219,9 @@ impl YamlNode for SpanRef<'_> {
 
     fn start(self) -> usize {
         SpanRef::range(&self).start
+    }
+
+    fn source_text(&self, range: Range<usize>) -> Cow<'_, str> {
+        Cow::Borrowed(self.source().get(range).unwrap_or(""))
     }
 }

@@ -41,6 +41,8 @@ struct SpanNode {
 pub struct SpanTree {
     nodes: Vec<SpanNode>,
     roots: Vec<u32>,
+    /// The parsed text (a quick fix that inserts lines reads the lines around its nodes).
+    text: Box<str>,
 }
 
 /// A node of a [`SpanTree`].
@@ -72,7 +74,9 @@ impl SpanTree {
                 }
             }
         }
-        (builder.finish(), error)
+        let mut tree = builder.finish();
+        tree.text = text.into();
+        (tree, error)
     }
 
     /// The root node of the first document, if it has content.
@@ -133,6 +137,11 @@ impl<'t> SpanRef<'t> {
 
     pub fn tag(&self) -> Option<&'t str> {
         self.data().tag.as_deref()
+    }
+
+    /// The text the tree was parsed from.
+    pub fn source(&self) -> &'t str {
+        &self.tree.text
     }
 
     /// An empty plain scalar without a tag: what `key:` with nothing after it holds.
@@ -301,6 +310,7 @@ impl<'t> Builder<'t> {
         SpanTree {
             nodes: self.nodes,
             roots: self.roots,
+            text: Box::default(),
         }
     }
 }
