@@ -14,6 +14,9 @@ use kube_lsp::yaml::{file::YamlFile, lint, split, syntax};
 
 const RUNS: usize = 15;
 
+#[path = "common/edit_line.rs"]
+mod edit_line;
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -92,6 +95,43 @@ fn main() {
         schema.refresh(&mut file, document.rope(), &catalog);
         std::hint::black_box(schema.diagnostics().count());
     });
+    edits(&text, &catalog);
+}
+
+/// One-character edits at the end of the line benches/lsp.rs edits: the YAML layer's update and schema validation, per edit.
+fn edits(text: &str, catalog: &Catalog) {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(line) = edit_line::pick_edit_line(text) else {
+        return;
+    };
+    let mut document = TextDocument::new(text, 1);
+    let mut file = YamlFile::open(document.rope());
+    let mut schema = SchemaDiagnostics::default();
+    schema.refresh(&mut file, document.rope(), catalog);
+    let mut column = lines[line].len() as u32;
+    let line = line as u32;
+    let (mut samples, mut patched) = (Vec::new(), 0);
+    for _ in 0..=RUNS * 2 {
+        let started = Instant::now();
+        let at = kube_lsp::text::Position::new(line, column);
+        let edit = document.apply_change(Some(at..at), "x", kube_lsp::text::PositionEncoding::Utf8);
+        file.apply_edit(document.rope(), &edit);
+        schema.note_edit(&edit);
+        schema.refresh(&mut file, document.rope(), catalog);
+        std::hint::black_box(schema.diagnostics().count());
+        samples.push(started.elapsed());
+        patched += schema.last_patched;
+        column += 1;
+    }
+    // The first edit of a document builds its tree-sitter tree.
+    let first = samples.remove(0);
+    println!(
+        "{:<44} {:>8.2} ms (first {:.1} ms; {patched} of {} validated around the edit)",
+        "edit + schema validation (the lsp bench's line)",
+        median(samples).as_secs_f64() * 1000.0,
+        first.as_secs_f64() * 1000.0,
+        RUNS * 2 + 1,
+    );
 }
 
 /// Counts heap allocations, to see what each phase asks of the allocator (with one malloc arena

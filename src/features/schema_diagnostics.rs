@@ -567,6 +567,36 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_deep_in_a_big_crd_is_validated_around_it() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/real/argocd-install.yaml"
+        );
+        let text = std::fs::read_to_string(path).expect("the corpus is beside the repository");
+        let mut fx = Fixture::new(&text);
+        // `type: string` deep inside the 1.4 MB ApplicationSet CRD, below `items:` (any value
+        // in JSONSchemaProps): the first edit builds the tree, the next ones are patched.
+        let line = text
+            .lines()
+            .enumerate()
+            .skip(17_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .map(|(i, l)| (i, l.len()))
+            .expect("a `type: string` line");
+        let end = fx.text.rope().line_to_byte(line.0) + line.1;
+        fx.edit_bytes(end..end, "x");
+        fx.edit_bytes(end + 1..end + 1, "y");
+        assert_eq!(fx.schema.last_patched, 1);
+        let found = fx.sorted();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, codes::CRD);
+        assert_eq!(found, fx.fresh_sorted());
+        fx.edit_bytes(end..end + 2, "");
+        assert_eq!(fx.schema.last_patched, 1);
+        assert_eq!(fx.sorted(), []);
+    }
+
+    #[test]
     fn helm_templates_get_one_note() {
         let fx = Fixture::new(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\nbogus: 1\n{{- if .Values.x }}\n",

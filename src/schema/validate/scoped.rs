@@ -101,6 +101,16 @@ enum Unit<'s, N> {
 }
 
 impl<N: YamlNode> Unit<'_, N> {
+    /// Whether checking the unit walks its value: not when the value may be anything (as
+    /// `items` of a CRD's JSONSchemaProps), which costs nothing however big it is.
+    fn walks_below(&self) -> bool {
+        let value_schema = match self {
+            Unit::Pair { name, schema, .. } => value_schema(*schema, name).flatten(),
+            Unit::Item { schema, .. } => Some(*schema),
+        };
+        value_schema.is_some_and(|s| s.kind() != ValueKind::Any || !s.schema.validations.is_empty())
+    }
+
     fn region(&self) -> Range<usize> {
         match self {
             Unit::Pair { key, value, .. } => key.start()..value.range().end,
@@ -198,7 +208,7 @@ impl Validator<'_> {
         }
         let unit = unit?;
         let region = unit.region();
-        if region.len() > SCOPED_LIMIT {
+        if region.len() > SCOPED_LIMIT && unit.walks_below() {
             return None;
         }
         match unit {
