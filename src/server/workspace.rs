@@ -161,19 +161,30 @@ impl SchemaSources {
         let mut state = self.state();
         let key = uri.as_str();
         let had_layers = state.open.remove(key).is_some();
-        let mut on_disk_changed = false;
-        if let Some(path) = uri.to_file_path() {
-            let in_workspace = state.roots.iter().any(|root| path.starts_with(root));
-            if in_workspace {
-                let reloaded = load_crd_file(&path, SourceKind::Crd);
-                on_disk_changed = reloaded.is_some() || state.workspace.contains_key(key);
-                match reloaded {
-                    Some(store) => state.workspace.insert(key.to_string(), store),
-                    None => state.workspace.remove(key),
-                };
+        let on_disk_changed = uri
+            .to_file_path()
+            .is_some_and(|path| reload_workspace_file(&mut state, &path, key));
+        let changed = had_layers || on_disk_changed;
+        if changed {
+            self.install(&state);
+        }
+        changed
+    }
+
+    /// Files changed on disk (`workspace/didChangeWatchedFiles`): the CRDs of workspace files
+    /// that are not open are read again (an open document's own text wins until it is closed).
+    /// `true` when the catalog changed.
+    pub fn files_changed(&self, uris: &[Uri]) -> bool {
+        let mut state = self.state();
+        let mut changed = false;
+        for uri in uris {
+            let (key, Some(path)) = (uri.as_str(), uri.to_file_path()) else {
+                continue;
+            };
+            if !state.open.contains_key(key) {
+                changed |= reload_workspace_file(&mut state, &path, key);
             }
         }
-        let changed = had_layers || on_disk_changed;
         if changed {
             self.install(&state);
         }
@@ -259,6 +270,22 @@ impl SchemaSources {
     }
 }
 
+/// Reads a workspace file's CRDs again (none if it was deleted or holds none); `true` when it
+/// has or had some. Files outside the workspace folders are not read.
+fn reload_workspace_file(state: &mut Sources, path: &Path, key: &str) -> bool {
+    let in_workspace = state.roots.iter().any(|root| path.starts_with(root));
+    if !in_workspace || !is_schema_file(path, Path::new("")) {
+        return false;
+    }
+    match load_crd_file(path, SourceKind::Crd) {
+        Some(store) => {
+            state.workspace.insert(key.to_string(), store);
+            true
+        }
+        None => state.workspace.remove(key).is_some(),
+    }
+}
+
 fn hash_of(text: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hasher);
@@ -302,5 +329,48 @@ mod tests {
             store.source()
         );
         assert!(store.resource("example.com/v1", "Widget").is_some());
+    }
+
+    #[test]
+    fn crd_files_changed_on_disk_are_read_again_unless_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let crd = |kind: &str| {
+            format!(
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {kind}s.example.com}}\nspec:\n  group: example.com\n  names: {{kind: {kind}, plural: {kind}s}}\n  scope: Namespaced\n  versions: [{{name: v1, served: true, storage: true, schema: {{openAPIV3Schema: {{type: object}}}}}}]\n"
+            )
+        };
+        let path = root.join("crd.yaml");
+        std::fs::write(&path, crd("Widget")).unwrap();
+        let documents = Arc::new(Store::default());
+        let sources = SchemaSources::new(documents.clone());
+        sources.set_roots(vec![root.clone()]);
+        sources.scan_workspace();
+        let serves = |kind: &str| {
+            documents
+                .catalog()
+                .schemas_for("example.com/v1", kind)
+                .is_some()
+        };
+        assert!(serves("Widget"));
+        let uri = Uri::from_file_path(&path).unwrap();
+
+        std::fs::write(&path, crd("Gadget")).unwrap();
+        assert!(sources.files_changed(std::slice::from_ref(&uri)));
+        assert!(serves("Gadget") && !serves("Widget"));
+
+        // A file outside the workspace, or one that holds no CRD and held none, changes nothing.
+        let outside = tempfile::tempdir().unwrap();
+        let other = outside.path().join("crd.yaml");
+        std::fs::write(&other, crd("Thing")).unwrap();
+        assert!(!sources.files_changed(&[Uri::from_file_path(&other).unwrap()]));
+        let plain = root.join("app.yaml");
+        std::fs::write(&plain, "apiVersion: v1\nkind: ConfigMap\n").unwrap();
+        assert!(!sources.files_changed(&[Uri::from_file_path(&plain).unwrap()]));
+
+        // Deleted: its CRDs are gone.
+        std::fs::remove_file(&path).unwrap();
+        assert!(sources.files_changed(std::slice::from_ref(&uri)));
+        assert!(!serves("Gadget"));
     }
 }
