@@ -119,3 +119,56 @@ fn crds_of_the_workspace_folder_and_of_schema_paths_count() {
     assert_eq!(range["start"], json!({"line": 6, "character": 2}));
     assert!(client.shutdown_and_exit().unwrap().success());
 }
+
+#[test]
+fn crd_files_changed_on_disk_update_the_catalog() {
+    let workspace = tempfile::tempdir().unwrap();
+    let crd_path = workspace.path().join("crd.yaml");
+    std::fs::write(&crd_path, CRD).unwrap();
+    let mut client = LspClient::spawn(
+        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
+        &["--stdio", "--log-level", "warn"],
+    )
+    .expect("spawn kube-lsp");
+    let registrations = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = registrations.clone();
+    client.set_server_request_handler(move |method, params| {
+        if method == "client/registerCapability" {
+            recorded.lock().unwrap().push(params.clone());
+        }
+        Value::Null
+    });
+    client
+        .initialize(json!({
+            "processId": null,
+            "workspaceFolders": [{"uri": file_uri(workspace.path()), "name": "w"}],
+            "capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}},
+        }))
+        .expect("initialize");
+    let widget = file_uri(&workspace.path().join("widget.yaml"));
+    client.did_open(&widget, "yaml", WIDGET, 1).unwrap();
+    wait_for_codes(&mut client, &widget, &["schema-type"]);
+    let registered = registrations.lock().unwrap().clone();
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    let registration = &registered[0]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        registration["registerOptions"]["watchers"][0]["globPattern"],
+        "**/*.{yaml,yml}"
+    );
+    // `size` becomes a string in the CRD on disk (a git checkout, another editor).
+    std::fs::write(&crd_path, CRD.replace("{type: integer}", "{type: string}")).unwrap();
+    let changes = json!({"changes": [{"uri": file_uri(&crd_path), "type": 2}]});
+    client
+        .notify("workspace/didChangeWatchedFiles", changes)
+        .unwrap();
+    wait_for_codes(&mut client, &widget, &[]);
+    // Deleted: the kind is unknown again.
+    std::fs::remove_file(&crd_path).unwrap();
+    let changes = json!({"changes": [{"uri": file_uri(&crd_path), "type": 3}]});
+    client
+        .notify("workspace/didChangeWatchedFiles", changes)
+        .unwrap();
+    wait_for_codes(&mut client, &widget, &["schema-unknown-kind"]);
+    assert!(client.shutdown_and_exit().unwrap().success());
+}

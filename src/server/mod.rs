@@ -39,6 +39,8 @@ pub struct Backend {
     schemas: Arc<SchemaSources>,
     /// Completion and hover (`server/language.rs`).
     language: language::Language,
+    /// Whether the client lets the server register file watchers (`initialized` does).
+    watch_files: std::sync::atomic::AtomicBool,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -52,6 +54,7 @@ pub async fn run_stdio() {
             client,
             store,
             language: language::Language::default(),
+            watch_files: Default::default(),
         }
     });
     #[cfg(debug_assertions)]
@@ -132,6 +135,40 @@ impl Backend {
             self.cluster.clone(),
         );
         tokio::spawn(validate_and_publish(store, client, cluster, uri));
+    }
+}
+
+/// Whether the client can watch files for the server (dynamic registration of
+/// `workspace/didChangeWatchedFiles`).
+fn can_watch_files(params: &InitializeParams) -> bool {
+    params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false)
+}
+
+/// Asks the client to report changes to YAML files, so CRDs edited or checked out outside the
+/// editor reach the schema catalog.
+async fn watch_yaml_files(client: Client) {
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: vec![FileSystemWatcher {
+            glob_pattern: GlobPattern::String("**/*.{yaml,yml}".to_string()),
+            kind: None,
+        }],
+    };
+    let registration = Registration {
+        id: "kube-lsp/yaml-files".to_string(),
+        method: "workspace/didChangeWatchedFiles".to_string(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    let asked = client.register_capability(vec![registration]);
+    match tokio::time::timeout(std::time::Duration::from_secs(30), asked).await {
+        Ok(Ok(())) => tracing::debug!("watching YAML files for CRD changes"),
+        Ok(Err(error)) => tracing::warn!("the client refused to watch YAML files: {error}"),
+        Err(_) => tracing::warn!("the client did not answer the file watcher registration"),
     }
 }
 
@@ -221,6 +258,10 @@ impl LanguageServer for Backend {
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
+        self.watch_files.store(
+            can_watch_files(&params),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let options = params.initialization_options.clone().unwrap_or_default();
         self.update_schemas(move |schemas| {
             let configured = schemas.configure(&options);
@@ -304,6 +345,20 @@ impl LanguageServer for Backend {
             schemas.document_changed(&changed_uri)
         });
         self.cluster.schedule(uri, Trigger::Change);
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if self.watch_files.load(std::sync::atomic::Ordering::Relaxed) {
+            // Not awaited here: notifications are handled in order, and the client answers
+            // when it likes.
+            tokio::spawn(watch_yaml_files(self.client.clone()));
+        }
+    }
+
+    /// YAML files changed on disk: the CRDs of closed workspace files are read again.
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let uris: Vec<Uri> = params.changes.into_iter().map(|c| c.uri).collect();
+        self.update_schemas(move |schemas| schemas.files_changed(&uris));
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
