@@ -48,6 +48,10 @@ pub mod codes {
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
+/// An object with an unknown kind is tried against the schema of the apiVersion its fix offers
+/// only up to this size (the trial walks it whole).
+const TRIAL_LIMIT: usize = 256 * 1024;
+
 /// Nesting deeper than this is not validated (the YAML layer reports what is wrong with it).
 const MAX_DEPTH: usize = 200;
 
@@ -285,7 +289,9 @@ impl Validator<'_> {
             return;
         }
         let Some(found) = self.catalog.schemas_for(&api_version, &kind) else {
-            self.unknown_kind(&api_version, api_version_range, &kind, kind_range);
+            self.mark(Origin::Walk);
+            self.unknown_kind(node, &api_version, api_version_range, &kind, kind_range);
+            self.mark(Origin::Object);
             return;
         };
         let Some(schema) = found.schemas.kind(&kind) else {
@@ -353,9 +359,11 @@ impl Validator<'_> {
     }
 
     /// One warning for a kind no source knows; when the kind is served under another apiVersion
-    /// (a removed or deprecated one like `extensions/v1beta1`), a fix that switches to it.
-    fn unknown_kind(
+    /// (a removed or deprecated one like `extensions/v1beta1`), a fix that switches to it and
+    /// says whether the object fits the schema there.
+    fn unknown_kind<N: YamlNode>(
         &mut self,
+        object: N,
         api_version: &str,
         api_version_range: Range<usize>,
         kind: &str,
@@ -363,9 +371,13 @@ impl Validator<'_> {
     ) {
         let served = self.catalog.api_versions_of_kind(kind);
         let fix = served.first().map(|to| {
-            let title = format!(
-                "Use apiVersion {to} for {kind} (served there; check fields whose schema changed)"
-            );
+            let fit = match self.errors_under(object, to, kind, range.clone()) {
+                None => "served there; check fields whose schema changed".to_string(),
+                Some(0) => "its schema there fits this object as is".to_string(),
+                Some(1) => "then fix 1 field its schema there does not accept".to_string(),
+                Some(n) => format!("then fix {n} fields its schema there does not accept"),
+            };
+            let title = format!("Use apiVersion {to} for {kind} ({fit})");
             (title, vec![(api_version_range, to.clone())])
         });
         let mut diagnostic = Diagnostic {
@@ -379,6 +391,31 @@ impl Validator<'_> {
             diagnostic = diagnostic.with_fix(title, edits);
         }
         self.out.push(diagnostic);
+    }
+
+    /// The errors `object` would get as `kind` of `api_version`; `None` for an object too big to
+    /// try (the fix is offered all the same).
+    fn errors_under<N: YamlNode>(
+        &self,
+        object: N,
+        api_version: &str,
+        kind: &str,
+        kind_range: Range<usize>,
+    ) -> Option<usize> {
+        if object.range().len() > TRIAL_LIMIT {
+            return None;
+        }
+        let found = self.catalog.schemas_for(api_version, kind)?;
+        let schema = found.schemas.kind(kind)?;
+        let mut trial = Validator::new(self.catalog);
+        trial.check(object, schema, kind_range, 0);
+        Some(
+            trial
+                .out
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count(),
+        )
     }
 
     /// Checks `node` against `schema`. `anchor` is where "missing field" errors go: the key
@@ -1442,6 +1479,31 @@ mod tests {
     }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n    ports:\n    - containerPort: 80\n    resources:\n      limits:\n        cpu: 500m\n        memory: 128Mi\n";
+
+    #[test]
+    fn the_fix_for_a_removed_api_version_says_how_the_object_fits_there() {
+        let title = |text: &str| {
+            let found = on_both_trees(&Catalog::builtin(), text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].fix.as_ref().map(|f| f.title.clone())
+        };
+        let old_style = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n  - http:\n      paths:\n      - path: /\n        backend:\n          serviceName: web\n          servicePort: 80\n";
+        assert_eq!(
+            title(old_style).as_deref(),
+            Some(
+                "Use apiVersion networking.k8s.io/v1 for Ingress (then fix 3 fields its schema there does not accept)"
+            )
+        );
+        let fits = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  ingressClassName: nginx\n";
+        assert_eq!(
+            title(fits).as_deref(),
+            Some(
+                "Use apiVersion networking.k8s.io/v1 for Ingress (its schema there fits this object as is)"
+            )
+        );
+        let nowhere = "apiVersion: example.com/v1\nkind: Nothing\nmetadata:\n  name: x\n";
+        assert_eq!(title(nowhere), None);
+    }
 
     #[test]
     fn a_valid_pod_is_clean() {

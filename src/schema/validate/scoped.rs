@@ -135,7 +135,8 @@ impl Validator<'_> {
             return None;
         }
         let meta = type_meta(node);
-        let (Some((api_version, _)), Some((kind, kind_range))) = (meta.api_version, meta.kind)
+        let (Some((api_version, api_version_range)), Some((kind, kind_range))) =
+            (meta.api_version, meta.kind)
         else {
             // Not an object, or half a type: what is reported does not depend on other keys.
             return Some(Vec::new());
@@ -151,7 +152,9 @@ impl Validator<'_> {
             return self.object_patches(item, changed, depth + 1);
         }
         let Some(found) = self.catalog.schemas_for(&api_version, &kind) else {
-            return Some(Vec::new());
+            // Unknown: its warning's fix says how the object fits where the kind is served.
+            self.unknown_kind(node, &api_version, api_version_range, &kind, kind_range);
+            return Some(vec![self.take_patch(Origin::Object, node.range())]);
         };
         let Some(schema) = found.schemas.kind(&kind) else {
             return Some(Vec::new());
