@@ -397,14 +397,7 @@ mod tests {
                 let line = rope.byte_to_line(offset);
                 Position::new(line as u32, (offset - rope.line_to_byte(line)) as u32)
             };
-            let range = position(range.start)..position(range.end);
-            let edit = self
-                .text
-                .apply_change(Some(range), insert, PositionEncoding::Utf8);
-            self.file.apply_edit(self.text.rope(), &edit);
-            self.schema.note_edit(&edit);
-            self.schema
-                .refresh(&mut self.file, self.text.rope(), &self.catalog);
+            self.apply(position(range.start)..position(range.end), insert);
         }
 
         /// The diagnostics in a stable order (several can share a range).
@@ -426,7 +419,11 @@ mod tests {
         }
 
         fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
-            let range = Position::new(line, from)..Position::new(line, to);
+            self.apply(Position::new(line, from)..Position::new(line, to), insert);
+        }
+
+        /// Applies a client's edit, then brings the diagnostics up to date as the server does.
+        fn apply(&mut self, range: Range<Position>, insert: &str) {
             let edit = self
                 .text
                 .apply_change(Some(range), insert, PositionEncoding::Utf8);
