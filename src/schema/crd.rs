@@ -6,15 +6,16 @@
 //! the schemas it refers to are copied from the built-in `api/v1`). apiextensions.k8s.io/v1beta1
 //! CRDs (`spec.validation`, `spec.version`) are read as well.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::store::{
-    GroupVersionSchemas, GvkRef, ResourceInfo, Schema, Scope, Store, api_version, openapi_path,
-    split_api_version,
+    GroupVersionSchemas, GvkRef, KindLoader, ResourceInfo, Schema, Scope, Store, api_version,
+    openapi_path, split_api_version,
 };
 use crate::yaml::split;
 use crate::yaml::value::{Limits, document_to_json};
@@ -37,8 +38,32 @@ pub fn is_crd(api_version: &str, kind: &str) -> bool {
 
 /// The custom resources one CRD (as JSON) defines, one per served version with a schema.
 pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, String> {
+    let names = names_of(crd)?;
+    let mut out = Vec::new();
+    for (resource, schema) in served_versions(crd, &names)? {
+        let schemas = convert_schema(schema, &resource).map_err(|e| {
+            format!(
+                "{} ({}): {e}",
+                names.kind,
+                api_version(&resource.group, &resource.version)
+            )
+        })?;
+        out.push((resource, schemas));
+    }
+    Ok(out)
+}
+
+/// The resources one CRD (as JSON) defines, one per served version, without reading schemas.
+fn resources_of_crd(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
+    let names = names_of(crd)?;
+    Ok(served_versions(crd, &names)?
+        .into_iter()
+        .map(|(resource, _)| resource)
+        .collect())
+}
+
+fn names_of(crd: &Value) -> Result<Names, String> {
     let spec = crd.get("spec").ok_or("the CRD has no spec")?;
-    let group = text_at(spec, "group").ok_or("the CRD has no spec.group")?;
     let names: Names = spec
         .get("names")
         .map(|names| Names::deserialize(names).map_err(|e| format!("spec.names: {e}")))
@@ -47,6 +72,16 @@ pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSc
     if names.kind.is_empty() || names.plural.is_empty() {
         return Err("spec.names needs kind and plural".to_string());
     }
+    Ok(names)
+}
+
+/// Each served version's resource, with the schema that version has (its own or the shared one).
+fn served_versions<'v>(
+    crd: &'v Value,
+    names: &Names,
+) -> Result<Vec<(ResourceInfo, Option<&'v Value>)>, String> {
+    let spec = crd.get("spec").ok_or("the CRD has no spec")?;
+    let group = text_at(spec, "group").ok_or("the CRD has no spec.group")?;
     let scope = match text_at(spec, "scope") {
         Some("Cluster") => Scope::Cluster,
         _ => Scope::Namespaced,
@@ -90,9 +125,7 @@ pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSc
             categories: names.categories.clone(),
             openapi_path: openapi_path(group, version),
         };
-        let schemas = convert_schema(schema, &resource)
-            .map_err(|e| format!("{} ({}): {e}", names.kind, api_version(group, version)))?;
-        out.push((resource, schemas));
+        out.push((resource, schema));
     }
     Ok(out)
 }
@@ -324,12 +357,163 @@ pub fn crds_in_text(text: &str) -> CrdScan {
 }
 
 /// A catalog layer of the CRDs in `text`, labelled `source`; `None` when it defines none.
+///
+/// Only the CRDs' names and versions are read now (from the text without its
+/// `openAPIV3Schema` blocks, see [`without_schemas`]): a kind's schema is converted when a
+/// document of that kind first needs it, from the CRD document's text, which the layer keeps
+/// until then. A CRD file open in the editor (argocd's install.yaml: a 1.4 MB CRD) thus costs
+/// its text, not ~10 MiB of converted schemas and a JSON value of the whole CRD on every change.
 pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
-    let scan = crds_in_text(text);
-    for problem in &scan.problems {
-        tracing::warn!("{source}: {problem}");
+    if !text.contains(CRD_KIND) {
+        return None;
     }
-    (!scan.entries.is_empty()).then(|| Store::from_schemas(source, scan.entries))
+    let mut entries: Vec<(ResourceInfo, KindLoader)> = Vec::new();
+    for (index, range) in split::split(text).documents.into_iter().enumerate() {
+        let document = &text[range];
+        if !document.contains(CRD_KIND) {
+            continue;
+        }
+        if document.len() > MAX_CRD_BYTES {
+            tracing::warn!(
+                "{source}: document {index}: a CRD over {} MiB is not read",
+                MAX_CRD_BYTES >> 20
+            );
+            continue;
+        }
+        let resources = match crd_resources(document) {
+            Ok(resources) => resources,
+            Err(problem) => {
+                tracing::warn!("{source}: document {index}: {problem}");
+                continue;
+            }
+        };
+        if resources.is_empty() {
+            continue;
+        }
+        let crd = Arc::new(LazyCrd {
+            state: Mutex::new(LazyState::Text(document.to_string())),
+        });
+        for resource in resources {
+            let (crd, version, kind) =
+                (crd.clone(), resource.version.clone(), resource.kind.clone());
+            let loader: KindLoader = Box::new(move || crd.schemas(&version, &kind));
+            entries.push((resource, loader));
+        }
+    }
+    (!entries.is_empty()).then(|| Store::from_lazy_kinds(source, entries))
+}
+
+fn crd_limits() -> Limits {
+    Limits {
+        max_depth: MAX_SCHEMA_DEPTH + 16,
+        ..Limits::default()
+    }
+}
+
+/// The resources a CRD document defines (none when it is no CRD), read from its text without
+/// the schemas; the whole text is read when that shortened text does not parse.
+fn crd_resources(document: &str) -> Result<Vec<ResourceInfo>, String> {
+    let limits = crd_limits();
+    let short = without_schemas(document);
+    let value = match document_to_json(&short, &limits) {
+        Ok(value) => value,
+        Err(_) if short.len() < document.len() => {
+            document_to_json(document, &limits).map_err(|e| e.to_string())?
+        }
+        Err(error) => return Err(error.to_string()),
+    };
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let is_a_crd = matches!(
+        (text_at(&value, "apiVersion"), text_at(&value, "kind")),
+        (Some(a), Some(k)) if is_crd(a, k)
+    );
+    if !is_a_crd {
+        return Ok(Vec::new());
+    }
+    resources_of_crd(&value)
+}
+
+/// A CRD document's text until one of its kinds is needed, then what its conversion gave
+/// (each version's schemas, taken by that version's loader).
+struct LazyCrd {
+    state: Mutex<LazyState>,
+}
+
+enum LazyState {
+    Text(String),
+    Converted(Result<HashMap<String, GroupVersionSchemas>, String>),
+}
+
+impl LazyCrd {
+    fn schemas(&self, version: &str, kind: &str) -> Result<GroupVersionSchemas, String> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let LazyState::Text(text) = &*state {
+            let converted = convert_document(text).map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|(resource, schemas)| (resource.version, schemas))
+                    .collect()
+            });
+            *state = LazyState::Converted(converted);
+        }
+        match &mut *state {
+            LazyState::Converted(Ok(versions)) => versions
+                .remove(version)
+                .ok_or_else(|| format!("the CRD no longer defines {kind} {version}")),
+            LazyState::Converted(Err(problem)) => Err(problem.clone()),
+            LazyState::Text(_) => unreachable!("converted above"),
+        }
+    }
+}
+
+/// Every served version's schemas of one CRD document (what [`crds_in_text`] reads per document).
+fn convert_document(document: &str) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, String> {
+    let value = document_to_json(document, &crd_limits())
+        .map_err(|e| e.to_string())?
+        .ok_or("the CRD document is empty")?;
+    schemas_from_crd(&value)
+}
+
+/// The document without the lines of its `openAPIV3Schema:` blocks (a key alone on its line:
+/// the lines after it that are blank, comments, or indented deeper go). What remains holds
+/// the CRD's group, names, scope and versions, and parses in a fraction of the time; the
+/// schemas are read from the whole text when needed. Borrowed when nothing is cut.
+pub fn without_schemas(document: &str) -> Cow<'_, str> {
+    const KEY: &str = "openAPIV3Schema:";
+    let mut out = String::new();
+    let mut kept_until = 0;
+    let mut cutting: Option<usize> = None;
+    let mut offset = 0;
+    for line in document.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        let blank_or_comment = content.trim_start().is_empty() || content.starts_with('#');
+        if let Some(key_indent) = cutting {
+            if blank_or_comment || indent > key_indent {
+                continue;
+            }
+            cutting = None;
+            kept_until = start;
+        }
+        let key = content.strip_prefix("- ").unwrap_or(content);
+        let key_indent = indent + (content.len() - key.len());
+        let rest = key.strip_prefix(KEY).map(str::trim);
+        if rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('#')) {
+            out.push_str(&document[kept_until..offset]);
+            cutting = Some(key_indent);
+        }
+    }
+    if out.is_empty() && cutting.is_none() {
+        return Cow::Borrowed(document);
+    }
+    if cutting.is_none() {
+        out.push_str(&document[kept_until..]);
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -420,5 +604,106 @@ mod tests {
         assert_eq!(found.source, "CRD in file:///crds.yaml");
         assert!(catalog.schemas_for("example.com/v0", "Widget").is_none());
         assert!(store_from_text("x", "apiVersion: v1\nkind: ConfigMap\n").is_none());
+    }
+
+    #[test]
+    fn the_short_text_drops_only_schema_blocks() {
+        let short = without_schemas(CRD);
+        assert!(
+            short.contains("openAPIV3Schema:\n  - name: v0\n"),
+            "{short}"
+        );
+        assert!(!short.contains("size"));
+        let text = "spec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:  # c\n\n        # x\n        type: object\n      other: 1\n  - name: v2\n    schema:\n      openAPIV3Schema: {type: object}\n";
+        assert_eq!(
+            without_schemas(text),
+            "spec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:  # c\n      other: 1\n  - name: v2\n    schema:\n      openAPIV3Schema: {type: object}\n"
+        );
+        let item = "versions:\n- openAPIV3Schema:\n    type: object\n  name: v1\n";
+        assert_eq!(
+            without_schemas(item),
+            "versions:\n- openAPIV3Schema:\n  name: v1\n"
+        );
+        assert!(matches!(without_schemas("a: 1\n"), Cow::Borrowed(_)));
+    }
+
+    /// What the lazy layer answers, kind by kind, as text (resource and the schema's shape).
+    fn answers(store: &Store) -> Vec<String> {
+        let mut out: Vec<String> = store
+            .resources()
+            .iter()
+            .map(|r| {
+                let schema = store
+                    .schemas_for(&r.api_version(), &r.kind)
+                    .and_then(|(_, gv)| {
+                        let root = gv.kind(&r.kind)?;
+                        let mut paths = Vec::new();
+                        shape(root, "", 0, &mut paths);
+                        Some(paths.join(" "))
+                    });
+                format!("{r:?} {schema:?}")
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn shape(
+        node: crate::schema::store::SchemaNode<'_>,
+        at: &str,
+        depth: usize,
+        out: &mut Vec<String>,
+    ) {
+        out.push(format!("{at}:{}", node.type_label()));
+        if depth < 8 {
+            for (name, child) in node.properties() {
+                shape(child, &format!("{at}.{name}"), depth + 1, out);
+            }
+            if let Some(items) = node.items() {
+                shape(items, &format!("{at}[]"), depth + 1, out);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lazy_layer_answers_like_an_eager_one_on_the_corpus() {
+        let mut compared = 0;
+        for (at, text) in crate::yaml::split::corpus_documents() {
+            if !text.contains(CRD_KIND) {
+                continue;
+            }
+            let scan = crds_in_text(&text);
+            let eager = Store::from_schemas("CRD in test", scan.entries);
+            match store_from_text("CRD in test", &text) {
+                Some(lazy) => {
+                    assert_eq!(answers(&lazy), answers(&eager), "{at}");
+                    compared += 1;
+                }
+                None => assert!(eager.resources().is_empty(), "{at}"),
+            }
+        }
+        assert!(compared > 10, "only {compared} CRDs in the corpus");
+    }
+
+    #[test]
+    fn a_crd_whose_schema_cannot_be_read_is_unknown_once_needed() {
+        let bad_type = CRD.replace("size: {type: integer}", "size: {type: [1, 2]}");
+        let store = store_from_text("CRD in test", &bad_type).unwrap();
+        assert!(store.resource("example.com/v1", "Widget").is_some());
+        assert!(store.schemas_for("example.com/v1", "Widget").is_none());
+        assert!(store.resource("example.com/v1", "Widget").is_none());
+    }
+
+    #[test]
+    fn versions_of_one_crd_share_one_conversion() {
+        let two = CRD.replace(
+            "  - name: v0\n    served: false\n",
+            "  - name: v0\n    served: true\n",
+        );
+        let store = store_from_text("CRD in test", &two).unwrap();
+        assert!(store.schemas_for("example.com/v1", "Widget").is_some());
+        // v0 has no schema of its own and none shared: anything goes.
+        let (_, v0) = store.schemas_for("example.com/v0", "Widget").unwrap();
+        assert!(v0.kind("Widget").unwrap().preserve_unknown_fields());
     }
 }

@@ -412,6 +412,16 @@ struct GroupVersionSlot {
     loaded: OnceLock<Option<Arc<GroupVersionSchemas>>>,
 }
 
+/// Builds one kind's schemas when a document first needs them (a CRD's are converted from its
+/// text only then).
+pub type KindLoader = Box<dyn FnOnce() -> Result<GroupVersionSchemas, String> + Send>;
+
+/// The schemas of one kind of a lazily read store, built on first use (the loader is dropped then).
+struct KindSlot {
+    pending: Mutex<Option<KindLoader>>,
+    loaded: OnceLock<Option<Arc<GroupVersionSchemas>>>,
+}
+
 /// What kind of source a store is: decides its place among a catalog's layers and how messages
 /// name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -438,6 +448,9 @@ pub struct Store {
     /// The apiVersions this store serves.
     api_versions: std::collections::HashSet<String>,
     group_versions: HashMap<String, GroupVersionSlot>,
+    /// Kinds with schemas of their own, built on first use (index into `resources` → slot);
+    /// they are looked up here before `group_versions`.
+    kind_slots: HashMap<usize, KindSlot>,
 }
 
 impl std::fmt::Debug for Store {
@@ -661,6 +674,29 @@ impl Store {
         Self::assemble(source, SourceKind::Crd, resources, group_versions)
     }
 
+    /// A store whose kinds' schemas are built on first use, each by its own loader (CRDs: the
+    /// index is read at once, a kind's schema only when a document of that kind is validated or
+    /// completed). A loader that fails is logged, and its kind then counts as unknown. Its kind
+    /// is [`SourceKind::Crd`].
+    pub fn from_lazy_kinds(
+        source: &str,
+        entries: impl IntoIterator<Item = (ResourceInfo, KindLoader)>,
+    ) -> Store {
+        let mut resources = Vec::new();
+        let mut kind_slots = HashMap::new();
+        for (resource, loader) in entries {
+            let slot = KindSlot {
+                pending: Mutex::new(Some(loader)),
+                loaded: OnceLock::new(),
+            };
+            kind_slots.insert(resources.len(), slot);
+            resources.push(resource);
+        }
+        let mut store = Self::assemble(source, SourceKind::Crd, resources, HashMap::new());
+        store.kind_slots = kind_slots;
+        store
+    }
+
     fn assemble(
         source: &str,
         kind: SourceKind,
@@ -683,6 +719,7 @@ impl Store {
             by_gvk,
             api_versions,
             group_versions,
+            kind_slots: HashMap::new(),
         }
     }
 
@@ -716,9 +753,47 @@ impl Store {
     }
 
     pub fn resource(&self, api_version: &str, kind: &str) -> Option<&ResourceInfo> {
+        let index = self.index_of(api_version, kind)?;
+        // A kind whose schemas could not be built is unknown, as if its CRD were not there.
+        let failed = self
+            .kind_slots
+            .get(&index)
+            .is_some_and(|slot| matches!(slot.loaded.get(), Some(None)));
+        (!failed).then(|| &self.resources[index])
+    }
+
+    fn index_of(&self, api_version: &str, kind: &str) -> Option<usize> {
         self.by_gvk
             .get(&(api_version.to_string(), kind.to_string()))
-            .map(|&i| &self.resources[i])
+            .copied()
+    }
+
+    /// The schemas of a kind with a slot of its own, built on first use.
+    fn kind_schemas(
+        &self,
+        slot: &KindSlot,
+        resource: &ResourceInfo,
+    ) -> Option<Arc<GroupVersionSchemas>> {
+        slot.loaded
+            .get_or_init(|| {
+                let load = slot
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()?;
+                load()
+                    .map_err(|e| {
+                        tracing::warn!(
+                            "{}: {} ({}): {e}",
+                            self.source,
+                            resource.kind,
+                            resource.api_version()
+                        )
+                    })
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
     }
 
     /// The schemas of a group-version (by OpenAPI path), loaded on first use.
@@ -749,8 +824,12 @@ impl Store {
         api_version: &str,
         kind: &str,
     ) -> Option<(&ResourceInfo, Arc<GroupVersionSchemas>)> {
-        let resource = self.resource(api_version, kind)?;
-        let gv = self.group_version(&resource.openapi_path)?;
+        let index = self.index_of(api_version, kind)?;
+        let resource = &self.resources[index];
+        let gv = match self.kind_slots.get(&index) {
+            Some(slot) => self.kind_schemas(slot, resource)?,
+            None => self.group_version(&resource.openapi_path)?,
+        };
         gv.kinds.contains_key(kind).then_some((resource, gv))
     }
 
