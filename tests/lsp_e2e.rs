@@ -296,6 +296,58 @@ fn big_files_open_clean_and_edits_stay_correct() {
     s.finish();
 }
 
+/// didOpen checks a big file off the message loop: a completion sent right after it answers from
+/// the text at once, and an edit sent right after it waits for the open and applies to it, in
+/// order.
+#[test]
+fn requests_right_after_opening_a_big_file_see_it_in_order() {
+    let mut s = Session::start();
+    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .skip(17_000)
+        .find_map(|(i, l)| {
+            l.trim_start()
+                .strip_prefix("type: string")
+                .map(|_| (i as u32, (l.len() - l.trim_start().len()) as u32))
+        })
+        .unwrap();
+    let uri = "file:///work/argocd-now.yaml";
+    s.client.did_open(uri, "yaml", &text, 1).unwrap();
+    let duplicate = format!("{}type: object\n", " ".repeat(column as usize));
+    s.client
+        .did_change(
+            uri,
+            2,
+            json!([edit((line + 1, 0), (line + 1, 0), &duplicate)]),
+        )
+        .unwrap();
+    let completion = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}),
+    );
+    assert!(
+        completion["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty()),
+        "{completion}"
+    );
+    let diagnostics =
+        s.client.wait_for_diagnostics(uri, Some(2), WAIT).unwrap()["diagnostics"].clone();
+    assert_eq!(
+        summary(&diagnostics),
+        [format!(
+            "{}:{}-{}:{} yaml-duplicate-key 1",
+            line + 1,
+            column,
+            line + 1,
+            column + 4
+        )]
+    );
+    s.finish();
+}
+
 #[test]
 fn bad_input_never_crashes_or_loses_the_document() {
     let mut s = Session::start();

@@ -124,7 +124,9 @@ impl Backend {
     /// the complete set, unless the document changed meanwhile (its edit publishes then).
     async fn publish_after_open(&self, uri: Uri) {
         let quick = guarded("diagnostics", || self.store.quick_diagnostics(&uri));
+        let mut published = None;
         if let Ok(Some((diagnostics, version))) = quick {
+            published = Some((diagnostics.clone(), version));
             self.client
                 .publish_diagnostics(uri.clone(), diagnostics, Some(version))
                 .await;
@@ -134,7 +136,7 @@ impl Backend {
             self.client.clone(),
             self.cluster.clone(),
         );
-        tokio::spawn(validate_and_publish(store, client, cluster, uri));
+        tokio::spawn(validate_and_publish(store, client, cluster, uri, published));
     }
 }
 
@@ -173,12 +175,14 @@ async fn watch_yaml_files(client: Client) {
 }
 
 /// Brings a document's schema diagnostics up to date off the request path and publishes them
-/// with the cluster's, unless an edit came first.
+/// with the cluster's, unless an edit came first or they are what the client already has
+/// (`published`: after an open, which validates every document, they usually are).
 async fn validate_and_publish(
     store: Arc<Store>,
     client: Client,
     cluster: Arc<ClusterWork>,
     uri: Uri,
+    published: Option<(Vec<Diagnostic>, i32)>,
 ) {
     let (validate_store, validate_uri) = (store.clone(), uri.clone());
     let full = tokio::task::spawn_blocking(move || {
@@ -186,8 +190,10 @@ async fn validate_and_publish(
     })
     .await;
     if let Ok(Ok(Some((mut diagnostics, version)))) = full {
-        if store.version(&uri) == Some(version) {
-            diagnostics.extend(cluster.current(&uri, version));
+        diagnostics.extend(cluster.current(&uri, version));
+        let unchanged =
+            published.is_some_and(|(before, at)| at == version && before == diagnostics);
+        if store.version(&uri) == Some(version) && !unchanged {
             client
                 .publish_diagnostics(uri, diagnostics, Some(version))
                 .await;
@@ -231,7 +237,8 @@ impl Backend {
                 return;
             }
             for uri in store.uris() {
-                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri).await;
+                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri, None)
+                    .await;
             }
         });
     }
@@ -316,17 +323,35 @@ impl LanguageServer for Backend {
         Ok(())
     }
 
+    /// The rope and document split are stored at once, so completion and hover answer while
+    /// the document is checked and validated on a blocking thread; every other access to the
+    /// document (an edit sent right after, diagnostics, close) waits for that (`Store::begin_open`).
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let document = params.text_document;
-        let opened = guarded("didOpen", || {
-            self.store
-                .open(document.uri.clone(), &document.text, document.version)
+        let TextDocumentItem {
+            uri, text, version, ..
+        } = params.text_document;
+        let started = std::time::Instant::now();
+        let pending = guarded("didOpen", || {
+            self.store.begin_open(uri.clone(), &text, version)
         });
-        if opened.is_ok() {
-            self.publish_after_open(document.uri.clone()).await;
-            let uri = document.uri.clone();
-            self.update_schemas(move |schemas| schemas.document_changed(&uri));
-            self.cluster.schedule(document.uri, Trigger::Open);
+        let bytes = text.len();
+        // The rope holds the text now: free the decoded string before the check allocates.
+        drop(text);
+        let Ok(pending) = pending else { return };
+        let stored = started.elapsed();
+        let opened =
+            tokio::task::spawn_blocking(move || guarded("didOpen", || pending.finish())).await;
+        if matches!(opened, Ok(Ok(()))) {
+            let checked = started.elapsed();
+            self.publish_after_open(uri.clone()).await;
+            tracing::debug!(
+                "didOpen {} ({bytes} bytes): text stored after {stored:.1?}, checked and validated after {checked:.1?}, published after {:.1?}",
+                uri.as_str(),
+                started.elapsed()
+            );
+            let changed = uri.clone();
+            self.update_schemas(move |schemas| schemas.document_changed(&changed));
+            self.cluster.schedule(uri, Trigger::Open);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Open documents: each one's text and parsed YAML, behind one lock per document.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
 
@@ -12,6 +12,7 @@ use crate::schema;
 use crate::text::{PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
 use crate::yaml::lint::{Diagnostic, Fix};
+use crate::yaml::split;
 
 pub struct OpenDocument {
     pub text: TextDocument,
@@ -28,6 +29,75 @@ pub struct Store {
     catalog: RwLock<schema::Catalog>,
     /// The latest text of each open document, readable without its lock (`server/language.rs`).
     texts: RwLock<HashMap<Uri, TextSnapshot>>,
+    /// Documents whose open is running (`begin_open`): other accesses wait for it.
+    opening: Mutex<HashMap<Uri, Arc<Opening>>>,
+}
+
+/// A document whose open has begun ([`Store::begin_open`]); [`finish`](Self::finish) it (on
+/// any thread). Finishing or dropping it lets the accesses waiting for the document in; dropped
+/// unfinished (the check panicked), the document is not open.
+pub struct PendingOpen {
+    store: Arc<Store>,
+    uri: Uri,
+    text: Option<TextDocument>,
+    gate: Arc<Opening>,
+}
+
+/// The gate of a document being opened.
+#[derive(Default)]
+struct Opening {
+    done: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Opening {
+    fn wait(&self) {
+        let mut done = lock(&self.done);
+        while !*done {
+            done = self
+                .changed
+                .wait(done)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    fn release(&self) {
+        *lock(&self.done) = true;
+        self.changed.notify_all();
+    }
+}
+
+impl PendingOpen {
+    /// The heavy part of opening: the YAML check and schema validation of every document
+    /// (tens of milliseconds for a big file; run it off the message loop).
+    pub fn finish(mut self) {
+        if let Some(text) = self.text.take() {
+            self.store.insert_opened(self.uri.clone(), text);
+        }
+    }
+}
+
+impl Drop for PendingOpen {
+    fn drop(&mut self) {
+        let store = &self.store;
+        if self.text.is_some() {
+            // Not finished: the document is not open after all.
+            store
+                .texts
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&self.uri);
+        }
+        let mut opening = store.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if opening
+            .get(&self.uri)
+            .is_some_and(|gate| Arc::ptr_eq(gate, &self.gate))
+        {
+            opening.remove(&self.uri);
+        }
+        drop(opening);
+        self.gate.release();
+    }
 }
 
 /// An open document's text and document split at one version: cheap to clone (ropes share).
@@ -117,7 +187,9 @@ impl Store {
             .collect()
     }
 
+    /// The document, once any open of it in progress has finished.
     fn get(&self, uri: &Uri) -> Option<Arc<Mutex<OpenDocument>>> {
+        self.wait_until_opened(uri);
         self.documents
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -125,8 +197,44 @@ impl Store {
             .cloned()
     }
 
+    /// Opens a document in one go, on this thread.
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
+        self.insert_opened(uri, TextDocument::new(text, version));
+    }
+
+    /// The cheap part of opening a document: its rope and document split, readable at once by
+    /// completion and hover ([`text_snapshot`](Self::text_snapshot)). Until the returned
+    /// [`PendingOpen`] is finished (or dropped), every other access to the document waits, so
+    /// an edit sent right after `didOpen` applies to the opened document, in order.
+    pub fn begin_open(self: &Arc<Self>, uri: Uri, text: &str, version: i32) -> PendingOpen {
+        // A second didOpen of a document still opening waits for the first.
+        self.wait_until_opened(&uri);
+        let documents = split::split(text).documents.into();
         let text = TextDocument::new(text, version);
+        let gate = Arc::new(Opening::default());
+        self.opening
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uri.clone(), gate.clone());
+        let snapshot = TextSnapshot {
+            rope: text.rope().clone(),
+            version,
+            documents,
+        };
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uri.clone(), snapshot);
+        PendingOpen {
+            store: self.clone(),
+            uri,
+            text: Some(text),
+            gate,
+        }
+    }
+
+    /// Checks and validates a document's text and makes it the open document `uri`.
+    fn insert_opened(&self, uri: Uri, text: TextDocument) {
         let (yaml, schema) = SchemaDiagnostics::open(text.rope(), &self.catalog());
         self.remember_text(&uri, &text, &yaml);
         let document = Arc::new(Mutex::new(OpenDocument { text, yaml, schema }));
@@ -136,7 +244,21 @@ impl Store {
             .insert(uri, document);
     }
 
+    /// Blocks while the document is being opened.
+    fn wait_until_opened(&self, uri: &Uri) {
+        let gate = self
+            .opening
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .cloned();
+        if let Some(gate) = gate {
+            gate.wait();
+        }
+    }
+
     pub fn close(&self, uri: &Uri) {
+        self.wait_until_opened(uri);
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
