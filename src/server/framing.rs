@@ -29,7 +29,7 @@ pub async fn sanitize(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite
             }
         };
         let mut body = vec![0; length];
-        if reader.read_exact(&mut body).await.is_err() {
+        if read_body(&mut reader, &mut body).await.is_err() {
             break;
         }
         let Some(body) = repair(body) else { continue };
@@ -41,6 +41,19 @@ pub async fn sanitize(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite
         }
         let _ = output.flush().await;
     }
+}
+
+/// Largest read asked of stdin at once. tokio's stdin reads on a blocking thread into a buffer
+/// as big as the read asked for (up to 2 MiB), and keeps that buffer: reading a 2 MB didOpen
+/// in one `read_exact` left 2 MiB behind for the rest of the session.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Fills `body`, asking for at most [`READ_CHUNK`] bytes per read (a pipe gives no more anyway).
+async fn read_body(reader: &mut (impl AsyncRead + Unpin), body: &mut [u8]) -> std::io::Result<()> {
+    for chunk in body.chunks_mut(READ_CHUNK) {
+        reader.read_exact(chunk).await?;
+    }
+    Ok(())
 }
 
 /// Reads header lines up to the blank line; returns the Content-Length, or None at end of input.

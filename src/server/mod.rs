@@ -60,7 +60,9 @@ pub async fn run_stdio() {
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
     let (service, socket) = builder.finish();
-    let (sanitized, server_input) = tokio::io::duplex(1 << 20);
+    // The pipe between the frame guard and tower-lsp-server's reader: small, as its buffer
+    // stays allocated at the largest size it held (a 2 MB didOpen passes through in chunks).
+    let (sanitized, server_input) = tokio::io::duplex(64 * 1024);
     tokio::spawn(framing::sanitize(tokio::io::stdin(), sanitized));
     Server::new(server_input, tokio::io::stdout(), socket)
         .serve(service)
