@@ -23,17 +23,22 @@ pub enum SpanKind {
     Alias,
 }
 
+/// 32 bytes, no allocation of its own: a big document has a node per ~14 bytes of text.
 #[derive(Debug)]
 struct SpanNode {
-    kind: SpanKind,
     start: u32,
     end: u32,
     first_child: u32,
     next_sibling: u32,
-    /// The scalar's value (escapes and folding applied), empty for other kinds.
-    value: String,
-    /// The long form of the node's tag (`tag:yaml.org,2002:str`, `!custom`).
-    tag: Option<Box<str>>,
+    /// The scalar's value (escapes and folding applied; empty for other kinds): `value_len`
+    /// bytes at `value_at` of the text when the value is written as is there (most plain
+    /// scalars), else of the tree's `values`.
+    value_at: u32,
+    value_len: u32,
+    /// Index into the tree's `tags` (the long form, `tag:yaml.org,2002:str`, `!custom`), or NONE.
+    tag: u32,
+    kind: SpanKind,
+    value_in_text: bool,
 }
 
 /// The nodes of one YAML text, in document order. Offsets are byte offsets into that text.
@@ -41,8 +46,12 @@ struct SpanNode {
 pub struct SpanTree {
     nodes: Vec<SpanNode>,
     roots: Vec<u32>,
-    /// The parsed text (a quick fix that inserts lines reads the lines around its nodes).
+    /// The parsed text (a quick fix that inserts lines reads the lines around its nodes; most
+    /// scalar values are read from it).
     text: Box<str>,
+    /// Scalar values that differ from their text (quoted, escaped, folded, block), end to end.
+    values: String,
+    tags: Vec<Box<str>>,
 }
 
 /// A node of a [`SpanTree`].
@@ -125,7 +134,15 @@ impl<'t> SpanRef<'t> {
 
     /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied).
     pub fn value(&self) -> Option<&'t str> {
-        matches!(self.kind(), SpanKind::Scalar(_)).then(|| self.data().value.as_str())
+        matches!(self.kind(), SpanKind::Scalar(_)).then(|| {
+            let data = self.data();
+            let range = data.value_at as usize..(data.value_at + data.value_len) as usize;
+            if data.value_in_text {
+                &self.tree.text[range]
+            } else {
+                &self.tree.values[range]
+            }
+        })
     }
 
     pub fn style(&self) -> Option<ScalarStyle> {
@@ -136,7 +153,8 @@ impl<'t> SpanRef<'t> {
     }
 
     pub fn tag(&self) -> Option<&'t str> {
-        self.data().tag.as_deref()
+        let tag = self.data().tag;
+        (tag != NONE).then(|| &*self.tree.tags[tag as usize])
     }
 
     /// The text the tree was parsed from.
@@ -147,7 +165,7 @@ impl<'t> SpanRef<'t> {
     /// An empty plain scalar without a tag: what `key:` with nothing after it holds.
     pub fn is_empty_scalar(&self) -> bool {
         self.kind() == SpanKind::Scalar(ScalarStyle::Plain)
-            && self.data().value.is_empty()
+            && self.data().value_len == 0
             && self.data().start == self.data().end
             && self.tag().is_none()
     }
@@ -185,6 +203,8 @@ struct Builder<'t> {
     offsets: CharToByte<'t>,
     nodes: Vec<SpanNode>,
     roots: Vec<u32>,
+    values: String,
+    tags: Vec<Box<str>>,
     /// Open collections: (node, its last child so far).
     open: Vec<(u32, u32)>,
 }
@@ -196,6 +216,8 @@ impl<'t> Builder<'t> {
             // About one node per 14 bytes of manifest YAML; reserving avoids most regrowth.
             nodes: Vec::with_capacity(text.len() / 14 + 4),
             roots: Vec::new(),
+            values: String::new(),
+            tags: Vec::new(),
             open: Vec::new(),
         }
     }
@@ -205,9 +227,8 @@ impl<'t> Builder<'t> {
             Event::Scalar(value, style, _, tag) => {
                 let style = scalar_style(style);
                 let header_from = self.previous_end();
-                let node = self.node(SpanKind::Scalar(style), span, tag.map(|t| long_tag(&t)));
-                let node = &mut self.nodes[node as usize];
-                node.value = value.into_owned();
+                let index = self.node(SpanKind::Scalar(style), span, tag.map(|t| long_tag(&t)));
+                let node = &mut self.nodes[index as usize];
                 if let Some(end) = quoted_end(self.offsets.text, node.start as usize, style) {
                     // saphyr's span of a quoted scalar can run on past a trailing comment.
                     node.end = end as u32;
@@ -221,6 +242,15 @@ impl<'t> Builder<'t> {
                     let body = &text[node.start as usize..node.end as usize];
                     node.end = node.start + body.trim_end().len() as u32;
                 }
+                let written = &self.offsets.text[node.start as usize..node.end as usize];
+                if *value == *written {
+                    node.value_at = node.start;
+                    node.value_in_text = true;
+                } else {
+                    node.value_at = self.values.len() as u32;
+                    self.values.push_str(&value);
+                }
+                node.value_len = value.len() as u32;
             }
             Event::Alias(_) => {
                 self.node(SpanKind::Alias, span, None);
@@ -252,16 +282,25 @@ impl<'t> Builder<'t> {
     /// Adds a node under the innermost open collection (or as a document root).
     fn node(&mut self, kind: SpanKind, span: Span, tag: Option<Box<str>>) -> u32 {
         let index = self.nodes.len() as u32;
+        let tag = match tag {
+            Some(tag) => {
+                self.tags.push(tag);
+                self.tags.len() as u32 - 1
+            }
+            None => NONE,
+        };
         let start = skip_properties(self.offsets.text, self.offsets.byte(span.start.index()));
         let end = self.offsets.byte(span.end.index()).max(start);
         self.nodes.push(SpanNode {
-            kind,
             start: start as u32,
             end: end as u32,
             first_child: NONE,
             next_sibling: NONE,
-            value: String::new(),
+            value_at: 0,
+            value_len: 0,
             tag,
+            kind,
+            value_in_text: false,
         });
         match self.open.last_mut() {
             Some((parent, last)) => {
@@ -311,6 +350,8 @@ impl<'t> Builder<'t> {
             nodes: self.nodes,
             roots: self.roots,
             text: Box::default(),
+            values: self.values,
+            tags: self.tags,
         }
     }
 }
@@ -418,6 +459,11 @@ impl<'t> CharToByte<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<SpanNode>(), 32);
+    }
 
     fn outline(text: &str) -> String {
         let (tree, error) = SpanTree::parse(text);
