@@ -61,14 +61,12 @@ impl Locator<'_> {
                 self.text,
                 &KeyPath::parse(path),
                 RangeTarget::Value,
-            ) {
-                if self
-                    .text
-                    .get(range.clone())
-                    .is_some_and(|t| !t.contains('\n'))
-                {
-                    return self.shift(range);
-                }
+            ) && self
+                .text
+                .get(range.clone())
+                .is_some_and(|t| !t.contains('\n'))
+            {
+                return self.shift(range);
             }
         }
         self.whole()

@@ -302,16 +302,16 @@ fn helm_template(rope: &Rope) -> Option<Diagnostic> {
         } else {
             memchr::memmem::find(bytes, b"{{").map(|i| offset + i)
         };
-        if let Some(at) = at {
-            if is_template_action(rope, at) {
-                return Some(Diagnostic {
-                    range: at..at + 2,
-                    severity: Severity::Information,
-                    code: codes::NOT_VALIDATED,
-                    message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
-                    fix: None,
-                });
-            }
+        if let Some(at) = at
+            && is_template_action(rope, at)
+        {
+            return Some(Diagnostic {
+                range: at..at + 2,
+                severity: Severity::Information,
+                code: codes::NOT_VALIDATED,
+                message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
+                fix: None,
+            });
         }
         offset += bytes.len();
         previous = bytes.last().copied().unwrap_or(previous);

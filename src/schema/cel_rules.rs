@@ -105,10 +105,10 @@ fn failure_message(rule: &ValidationRule, context: &Context) -> String {
         .and_then(|program| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(context))).ok()
         });
-    if let Some(Ok(Cel::String(text))) = expressed {
-        if !text.trim().is_empty() {
-            return text.to_string();
-        }
+    if let Some(Ok(Cel::String(text))) = expressed
+        && !text.trim().is_empty()
+    {
+        return text.to_string();
     }
     match rule.message.as_deref().map(str::trim) {
         Some(message) if !message.is_empty() => message.to_string(),

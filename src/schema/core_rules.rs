@@ -75,7 +75,7 @@ pub fn base64(text: &str) -> Result<(), String> {
     if let Some((at, _)) = body.iter().find(|(_, c)| !is_symbol(*c)) {
         return Err(format!("illegal base64 data at input byte {at}"));
     }
-    if padding > 2 || bytes.len() % 4 != 0 || (padding > 0 && body.len() % 4 == 1) {
+    if padding > 2 || !bytes.len().is_multiple_of(4) || (padding > 0 && body.len() % 4 == 1) {
         let at = bytes.last().map_or(0, |(i, _)| *i);
         return Err(format!("illegal base64 data at input byte {at}"));
     }

@@ -103,10 +103,10 @@ fn served_versions<'v>(
         let schema = version.pointer("/schema/openAPIV3Schema").or(shared_schema);
         versions.push((name, schema));
     }
-    if versions.is_empty() {
-        if let Some(name) = text_at(spec, "version") {
-            versions.push((name, shared_schema));
-        }
+    if versions.is_empty()
+        && let Some(name) = text_at(spec, "version")
+    {
+        versions.push((name, shared_schema));
     }
     let mut out = Vec::new();
     for (version, schema) in versions {

@@ -184,18 +184,19 @@ impl Walker {
             .value(node, "type")
             .filter(|v| v.shape() == NodeShape::Scalar);
         let type_text = ty.and_then(|v| v.text());
-        if let (Some(value), Some(text)) = (ty, &type_text) {
-            if !text.is_empty() && !TYPES.contains(&text.as_str()) {
-                let supported: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
-                self.out.push(Diagnostic::error(
-                    range(value),
-                    codes::CRD,
-                    format!(
-                        "Unsupported value: \"{text}\": supported values: {}",
-                        supported.join(", ")
-                    ),
-                ));
-            }
+        if let (Some(value), Some(text)) = (ty, &type_text)
+            && !text.is_empty()
+            && !TYPES.contains(&text.as_str())
+        {
+            let supported: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+            self.out.push(Diagnostic::error(
+                range(value),
+                codes::CRD,
+                format!(
+                    "Unsupported value: \"{text}\": supported values: {}",
+                    supported.join(", ")
+                ),
+            ));
         }
         if let Some((key, _)) = self.entry(node, "$ref") {
             self.out.push(Diagnostic::error(

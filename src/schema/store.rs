@@ -71,6 +71,9 @@ pub struct ValidationRule {
 }
 
 /// `additionalProperties`: a boolean or a schema.
+// Always behind the `Box` of `Schema::additional_properties`: boxing the variant too would
+// only add an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Deserialize, Clone)]
 #[serde(untagged)]
 pub enum Additional {

@@ -241,11 +241,10 @@ impl ClusterWork {
             tokio::spawn(async move { work.ensure_schema_sync().await });
         }
         let settings = self.settings();
-        let run = match (settings.dry_run, trigger) {
-            (DryRunMode::Off, _) => false,
-            (DryRunMode::OnSave, Trigger::Change) => false,
-            _ => true,
-        };
+        let run = !matches!(
+            (settings.dry_run, trigger),
+            (DryRunMode::Off, _) | (DryRunMode::OnSave, Trigger::Change)
+        );
         let mut tasks = lock(&self.tasks);
         if let Some(previous) = tasks.remove(&uri) {
             previous.abort();

@@ -134,6 +134,7 @@ fn push_document(documents: &mut Vec<Range<usize>>, start: &mut usize, boundary:
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)] // `corpus_documents` below is shared with other modules' tests
 mod tests {
     use super::*;
 
