@@ -234,6 +234,53 @@ fn hover_on_a_field_and_on_kind() {
     s.finish();
 }
 
+#[test]
+fn list_items_complete_and_hover_by_their_own_kind() {
+    let mut s = Session::start(true);
+    // `kubectl get -o yaml` output: a v1 List whose items are whole objects.
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: web\n  spec:\n    type: ClusterIP\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n  spec:\n    $0\n    replicas: 2\n";
+    let items = s.complete(list);
+    let found = labels(&items);
+    assert_eq!(found[..2], ["selector", "template"], "{found:?}");
+    assert!(!found.contains(&"replicas"), "present keys are left out");
+    assert!(!found.contains(&"clusterIP"), "the other item's kind");
+    let strategy = find(&items, "strategy");
+    assert_eq!(
+        strategy["textEdit"],
+        json!({"range": {"start": {"line": 14, "character": 4}, "end": {"line": 14, "character": 4}}, "newText": "strategy:\n      $0"})
+    );
+    // Hover on the item's field and on its kind.
+    let field = s.hover(
+        &list
+            .replace("$0", "")
+            .replace("replicas: 2", "repli$0cas: 2"),
+    );
+    assert_eq!(
+        field["range"],
+        json!({"start": {"line": 15, "character": 4}, "end": {"line": 15, "character": 12}})
+    );
+    let markdown = field["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.starts_with("**replicas** `integer (int32)` · optional"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("`spec.replicas` of apps/v1 Deployment"),
+        "{markdown}"
+    );
+    let kind = s.hover(
+        &list
+            .replace("$0", "")
+            .replace("kind: Service", "kind: Serv$0ice"),
+    );
+    let markdown = kind["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.starts_with("**Service** `v1` · resource `services`"),
+        "{markdown}"
+    );
+    s.finish();
+}
+
 fn corpus() -> PathBuf {
     std::env::var_os("KUBE_LSP_CORPUS")
         .map(PathBuf::from)

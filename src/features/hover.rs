@@ -8,7 +8,6 @@ use ropey::Rope;
 use super::completion::document_text;
 use crate::schema::complete::SchemaLookup;
 use crate::schema::hover::{self, Hover};
-use crate::yaml::path::{cursor_at, top_level_scalar};
 
 /// The hover at `offset`, if the schema has something to say there.
 pub fn hover_at(
@@ -18,10 +17,7 @@ pub fn hover_at(
     lookup: &impl SchemaLookup,
 ) -> Option<Hover> {
     let (start, text) = document_text(rope, documents, offset)?;
-    let cursor = cursor_at(&text, offset - start);
-    let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
-    let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
-    let found = hover::hover(lookup, &cursor, api_version.as_deref(), kind.as_deref())?;
+    let found = hover::hover_in_text(lookup, &text, offset - start)?;
     Some(Hover {
         markdown: found.markdown,
         range: found.range.start + start..found.range.end + start,

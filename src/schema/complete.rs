@@ -7,6 +7,8 @@
 //!   required fields, recursively).
 //! - Keys at any depth (required first, snippets for objects and arrays, keys already present
 //!   left out), enum, boolean and default values.
+//! - In an item of a List (`v1 List`, `<Kind>List`), all of the above as in a document holding
+//!   that item: against the item's own apiVersion and kind ([`object_at`]).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -17,7 +19,9 @@ use serde_json::Value;
 use super::hover::{field_markdown, resource_markdown};
 use super::store::{GroupVersionSchemas, ResourceInfo, Scope, Store, ValueKind};
 use super::{Catalog, SchemaNode};
-use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment, cursor_at, top_level_scalar};
+use crate::yaml::path::{
+    Cursor, CursorTarget, KeyPath, Segment, cursor_at, item_type_meta, top_level_scalar,
+};
 
 /// The lookups completion and hover need from a schema source: a [`Store`] or the layered
 /// [`Catalog`] (cluster > CRDs > schemaPaths > built-in), whose labels name the answering layer.
@@ -140,32 +144,119 @@ pub struct Context<'a> {
     pub cursor: &'a Cursor,
     pub api_version: Option<&'a str>,
     pub kind: Option<&'a str>,
-    /// Where a missing `apiVersion: …` line goes when a kind is chosen.
+    /// Where a missing `apiVersion: …` line goes when a kind is chosen: where the `kind` key
+    /// starts, whose column the line after it keeps.
     pub api_version_insert_at: usize,
+    /// That column.
+    pub api_version_column: usize,
     /// Whether the client expands snippets (tab stops); plain text otherwise.
     pub snippets: bool,
 }
 
 /// The completion items at `offset` of one document's `text`: reads the cursor's path and the
-/// document's `apiVersion`/`kind` from the text, then completes.
+/// `apiVersion`/`kind` of the object it is in (the document, or an item of a List) from the
+/// text, then completes.
 pub fn complete_in_text(
     lookup: &impl SchemaLookup,
     text: &str,
     offset: usize,
     snippets: bool,
 ) -> Vec<Item> {
-    let cursor = cursor_at(text, offset);
-    let api_version = top_level_scalar(text, "apiVersion").map(|(v, _)| v);
-    let kind = top_level_scalar(text, "kind").map(|(v, _)| v);
+    let (cursor, object) = cursor_in_object(lookup, text, offset);
+    let offset = floor_char_boundary(text, offset.min(text.len()));
     let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    // The column of the line's first key, after its indentation and `- ` markers.
+    let line = &text[line_start..offset];
+    let key_column = line.len() - line.trim_start_matches([' ', '-']).len();
     let context = Context {
         cursor: &cursor,
-        api_version: api_version.as_deref(),
-        kind: kind.as_deref(),
-        api_version_insert_at: line_start,
+        api_version: object.api_version.as_deref(),
+        kind: object.kind.as_deref(),
+        api_version_insert_at: line_start + key_column,
+        api_version_column: key_column,
         snippets,
     };
     complete(lookup, &context)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The object the cursor is in, as completion and hover read it: the document, or the item of a
+/// List the cursor is in, which is a Kubernetes object of its own (as validation reads it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Object {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    /// How many segments of the cursor's path lead to it: 0 for the document, 2 for `items[i]`,
+    /// 4 for `items[i].items[j]` (a List in a List).
+    pub depth: usize,
+}
+
+/// The object the cursor is in: while the object is a List and the cursor's path goes on into
+/// `items[i]`, that item, with the apiVersion and kind it names itself (read from its lines
+/// around the cursor, [`item_type_meta`]).
+pub fn object_at(lookup: &impl SchemaLookup, text: &str, cursor: &Cursor) -> Object {
+    let mut object = Object {
+        api_version: top_level_scalar(text, "apiVersion").map(|(v, _)| v),
+        kind: top_level_scalar(text, "kind").map(|(v, _)| v),
+        depth: 0,
+    };
+    while is_list(
+        lookup,
+        object.api_version.as_deref(),
+        object.kind.as_deref(),
+    ) {
+        let into_item = matches!(
+            &cursor.path.0[object.depth..],
+            [Segment::Key(items), Segment::Index(_), ..] if items == "items"
+        );
+        let depth = object.depth + 2;
+        let item = cursor.items.iter().find(|i| i.depth == depth);
+        let Some(item) = item.filter(|_| into_item) else {
+            break;
+        };
+        let meta = item_type_meta(text, item);
+        object = Object {
+            api_version: meta.api_version.map(|(v, _)| v),
+            kind: meta.kind.map(|(v, _)| v),
+            depth,
+        };
+    }
+    object
+}
+
+/// The cursor at `offset` of a document's `text` and the object it is in, with the cursor's
+/// path made relative to that object.
+pub(crate) fn cursor_in_object(
+    lookup: &impl SchemaLookup,
+    text: &str,
+    offset: usize,
+) -> (Cursor, Object) {
+    let mut cursor = cursor_at(text, offset);
+    let object = object_at(lookup, text, &cursor);
+    cursor.path.0.drain(..object.depth);
+    cursor.items.retain(|i| i.depth > object.depth);
+    for item in &mut cursor.items {
+        item.depth -= object.depth;
+    }
+    (cursor, object)
+}
+
+/// Whether objects of `apiVersion` and `kind` hold whole objects in `items`: a `v1 List`, or a
+/// `<Kind>List` of a kind the schema knows (as validation reads them).
+pub fn is_list(lookup: &impl SchemaLookup, api_version: Option<&str>, kind: Option<&str>) -> bool {
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        return false;
+    };
+    (api_version == "v1" && kind == "List")
+        || kind
+            .strip_suffix("List")
+            .is_some_and(|k| !k.is_empty() && lookup.schemas(api_version, k).is_some())
 }
 
 /// How deep skeletons follow required fields.
@@ -404,7 +495,8 @@ pub(super) fn yaml_scalar(value: &Value) -> String {
     }
 }
 
-/// Top-level keys: the kind's properties when it is known, else apiVersion, kind and metadata.
+/// Top-level keys: the kind's properties when it is known, else apiVersion, kind and metadata
+/// (and a List's items).
 fn root_key_items(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item> {
     let known = with_node(lookup, context, &KeyPath::default(), |node, _| {
         key_items(node, context)
@@ -430,17 +522,28 @@ fn root_key_items(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item
             "metadata",
             "Standard object metadata: name, namespace, labels, annotations.",
         ),
+        (
+            "items",
+            "The list's objects, each with its own apiVersion and kind.",
+        ),
     ];
+    let list = is_list(lookup, context.api_version, context.kind);
     generic
         .into_iter()
+        .filter(|(name, _)| list || *name != "items")
         .filter(|(name, _)| !cursor.siblings.iter().any(|s| s == name))
         .enumerate()
         .map(|(i, (name, doc))| {
             let snippet = match (has_colon, name) {
                 (true, _) => name.to_string(),
+                // A list's metadata (`ListMeta`) has no name.
+                (false, "metadata") if list => {
+                    format!("metadata:\n{}$0", " ".repeat(cursor.column + 2))
+                }
                 (false, "metadata") => {
                     format!("metadata:\n{}name: $0", " ".repeat(cursor.column + 2))
                 }
+                (false, "items") => format!("items:\n{}- $0", " ".repeat(cursor.column + 2)),
                 (false, _) => format!("{name}: $0"),
             };
             let mut item = Item::new(name, ItemKind::Field, cursor.range.clone())
@@ -476,8 +579,11 @@ fn kind_items(lookup: &impl SchemaLookup, context: &Context<'_>, space: &str) ->
             item.sort_text = format!("{order:04}");
             if api_version.is_none() {
                 let at = context.api_version_insert_at;
-                item.additional_edits =
-                    vec![(at..at, format!("apiVersion: {}\n", resource.api_version()))];
+                let indent = " ".repeat(context.api_version_column);
+                item.additional_edits = vec![(
+                    at..at,
+                    format!("apiVersion: {}\n{indent}", resource.api_version()),
+                )];
             }
             item
         })
@@ -579,7 +685,7 @@ fn skeleton_items(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item
         .filter_map(|(order, (resource, source))| {
             let (_, gv, _) = lookup.schemas(&resource.api_version(), &resource.kind)?;
             let root = gv.kind(&resource.kind)?;
-            let snippet = skeleton(resource, root);
+            let snippet = indent_lines(&skeleton(resource, root), context.cursor.column);
             let mut item = resource_item(
                 resource,
                 source,
@@ -597,6 +703,14 @@ fn skeleton_items(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item
             Some(item)
         })
         .collect()
+}
+
+/// `text` with the lines after its first indented by `column` (a skeleton in a List's item).
+fn indent_lines(text: &str, column: usize) -> String {
+    if column == 0 {
+        return text.to_string();
+    }
+    text.replace('\n', &format!("\n{}", " ".repeat(column)))
 }
 
 /// `apiVersion`, `kind`, `metadata.name` and the required fields (following required objects and
@@ -924,6 +1038,139 @@ mod tests {
         assert!(items.iter().all(|i| i.kind != ItemKind::Skeleton));
     }
 
+    const LIST: &str = "apiVersion: v1\nkind: List\nitems:\n";
+
+    #[test]
+    fn list_items_complete_by_their_own_kind() {
+        // Keys below the item, against its own kind; the List's other items do not matter.
+        let text = format!(
+            "{LIST}- apiVersion: v1\n  kind: Service\n  spec:\n    type: ClusterIP\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    $0\n    replicas: 2\n"
+        );
+        let keys = labels(&text);
+        assert_eq!(keys[..3], ["selector", "template", "minReadySeconds"]);
+        assert!(!keys.contains(&"replicas".to_string()));
+        assert!(!keys.contains(&"clusterIP".to_string()));
+        let (_, items) = complete_at(&text, true);
+        assert_eq!(item(&items, "strategy").insert_text, "strategy:\n      $0");
+        // Half-typed, the kind below the cursor, lines that do not parse yet, values.
+        let keys = labels(&format!(
+            "{LIST}  - metadata:\n      labels: {{\n    spec:\n      contai$0\n    kind: Pod\n    apiVersion: v1\n"
+        ));
+        assert!(keys.contains(&"containers".to_string()), "{keys:?}");
+        let values = labels(&format!(
+            "{LIST}- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - name: a\n      imagePullPolicy: $0\n"
+        ));
+        assert_eq!(values, ["Always", "IfNotPresent", "Never"]);
+        // A List in a List.
+        let keys = labels(&format!(
+            "{LIST}- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: batch/v1\n    kind: Job\n    spec:\n      backoff$0\n"
+        ));
+        assert!(keys.contains(&"backoffLimit".to_string()), "{keys:?}");
+        // `<Kind>List` of a known kind: its items are objects too.
+        let keys = labels(
+            "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    rep$0\n",
+        );
+        assert!(keys.contains(&"replicas".to_string()), "{keys:?}");
+    }
+
+    #[test]
+    fn list_item_root_keys_kinds_and_skeletons() {
+        // Root keys of the item's kind, without those it has.
+        let keys = labels(&format!(
+            "{LIST}- apiVersion: v1\n  kind: ConfigMap\n  $0\n  data: {{}}\n"
+        ));
+        assert!(keys.contains(&"binaryData".to_string()), "{keys:?}");
+        assert!(keys.contains(&"metadata".to_string()));
+        for present in ["apiVersion", "kind", "data", "items"] {
+            assert!(!keys.contains(&present.to_string()), "{keys:?}");
+        }
+        // The item's kind follows its apiVersion, and the other way round.
+        let kinds = labels(&format!(
+            "{LIST}- apiVersion: v1\n  kind: ConfigMap\n- apiVersion: apps/v1\n  kind: $0\n"
+        ));
+        assert!(kinds.contains(&"Deployment".to_string()), "{kinds:?}");
+        assert!(!kinds.contains(&"ConfigMap".to_string()), "{kinds:?}");
+        let versions = labels(&format!(
+            "{LIST}- apiVersion: $0\n  kind: HorizontalPodAutoscaler\n"
+        ));
+        assert_eq!(versions, ["autoscaling/v2", "autoscaling/v1"]);
+        // A kind chosen in an item without apiVersion brings it, at the item's column.
+        let (text, items) = complete_at(&format!("{LIST}- kind: Deplo$0\n  spec: {{}}\n"), true);
+        assert_eq!(
+            apply(&text, item(&items, "Deployment")),
+            format!("{LIST}- apiVersion: apps/v1\n  kind: Deployment\n  spec: {{}}\n")
+        );
+        let (text, items) = complete_at(&format!("{LIST}  - metadata: {{}}\n    kind:$0\n"), true);
+        assert_eq!(
+            apply(&text, item(&items, "Service")),
+            format!("{LIST}  - metadata: {{}}\n    apiVersion: v1\n    kind: Service\n")
+        );
+        // An empty item: generic root keys and a skeleton per kind, indented as the item.
+        let (text, items) =
+            complete_at(&format!("{LIST}- apiVersion: v1\n  kind: Pod\n- $0"), false);
+        assert!(items.iter().any(|i| i.label == "kind"));
+        let configmap = items
+            .iter()
+            .find(|i| i.kind == ItemKind::Skeleton && i.label == "ConfigMap")
+            .unwrap();
+        assert_eq!(
+            apply(&text, configmap),
+            format!(
+                "{LIST}- apiVersion: v1\n  kind: Pod\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: name\n  "
+            )
+        );
+        // An item with keys already gets no skeletons.
+        let (_, items) = complete_at(&format!("{LIST}- metadata: {{}}\n  $0\n"), true);
+        assert!(items.iter().all(|i| i.kind != ItemKind::Skeleton));
+    }
+
+    #[test]
+    fn a_lists_own_keys() {
+        let keys = labels(&format!("{LIST}- apiVersion: v1\n  kind: Pod\n$0\n"));
+        assert_eq!(keys, ["metadata"]);
+        let (text, items) = complete_at("apiVersion: v1\nkind: List\n$0", true);
+        assert_eq!(
+            items.iter().map(|i| i.label.as_str()).collect::<Vec<_>>(),
+            ["metadata", "items"]
+        );
+        assert_eq!(
+            apply(&text, item(&items, "items")),
+            "apiVersion: v1\nkind: List\nitems:\n  - "
+        );
+        // `items` is no key of other unknown kinds.
+        let keys = labels("apiVersion: example.com/v1\nkind: Widget\n$0");
+        assert!(!keys.contains(&"items".to_string()), "{keys:?}");
+        // Outside a List, `items[0]` is an ordinary path.
+        let keys = labels(
+            "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: a\n    configMap:\n      items:\n      - $0\n",
+        );
+        assert!(keys.contains(&"key".to_string()), "{keys:?}");
+    }
+
+    #[test]
+    fn the_object_at_the_cursor() {
+        let at = |text: &str| {
+            let offset = text.find("$0").unwrap();
+            let text = text.replacen("$0", "", 1);
+            let cursor = cursor_at(&text, offset);
+            let object = object_at(Store::builtin(), &text, &cursor);
+            (object.api_version, object.kind, object.depth)
+        };
+        let some = |a: &str, k: &str, d| (Some(a.to_string()), Some(k.to_string()), d);
+        assert_eq!(at("apiVersion: v1\nkind: Pod\n$0"), some("v1", "Pod", 0));
+        assert_eq!(at(&format!("{LIST}$0")), some("v1", "List", 0));
+        assert_eq!(at(&format!("{LIST}- $0")), (None, None, 2));
+        assert_eq!(
+            at(&format!(
+                "{LIST}- kind: Pod\n  apiVersion: v1\n- kind: Service\n  $0\n"
+            )),
+            (None, Some("Service".to_string()), 2)
+        );
+        // Not a List: `v2 List`, an unknown `<Kind>List`.
+        assert_eq!(at("apiVersion: v2\nkind: List\nitems:\n- $0").2, 0);
+        assert_eq!(at("apiVersion: v1\nkind: WidgetList\nitems:\n- $0").2, 0);
+    }
+
     /// Bad input never panics: every offset of odd texts gets a cursor, items and a hover.
     #[test]
     fn every_offset_of_odd_text_is_answered() {
@@ -935,6 +1182,7 @@ mod tests {
             "apiVersion: apps/v1\nkind: Deployment\nspec: {template: {spec: [a, {b: c}]}}\n# 🎉 ünïcode: x\n",
             "\"apiVersion\": v1\n'kind': Pod\nmetadata:\n  name: |\n    text: x\n  labels:\n    a: b # c\n",
             "---\n...\n%YAML 1.2\n---\nkind: : :\n: x\n  :\n",
+            "apiVersion: v1\nkind: List\nitems:\n-\n  - kind: \n-  kind: Pod\n   apiVersion: v1\n - items:\n  -\n",
             "",
         ];
         for text in texts {
@@ -948,6 +1196,7 @@ mod tests {
                 let cursor = cursor_at(text, offset);
                 let _ =
                     super::super::hover::hover(Store::builtin(), &cursor, Some("v1"), Some("Pod"));
+                let _ = super::super::hover::hover_in_text(Store::builtin(), text, offset);
                 offset += text[offset..].chars().next().map_or(1, char::len_utf8);
             }
         }

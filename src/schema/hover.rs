@@ -1,11 +1,12 @@
 //! Hover text for a cursor in a manifest (pure, markdown): a field's type, whether it is
 //! required, its default, enum values and description; on `apiVersion`/`kind` values, the
-//! resource as discovery describes it and where its schema came from.
+//! resource as discovery describes it and where its schema came from. In an item of a List,
+//! against the item's own apiVersion and kind.
 
 use std::ops::Range;
 
 use super::SchemaNode;
-use super::complete::{SchemaLookup, resolve};
+use super::complete::{SchemaLookup, cursor_in_object, is_list, resolve};
 use super::store::{ResourceInfo, Scope, ValueKind};
 use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
 
@@ -16,7 +17,19 @@ pub struct Hover {
     pub range: Range<usize>,
 }
 
-/// The hover at the cursor of a document with the given `apiVersion` and `kind`.
+/// The hover at `offset` of one document's `text`: reads the cursor's path and the
+/// `apiVersion`/`kind` of the object it is in (the document, or an item of a List).
+pub fn hover_in_text(lookup: &impl SchemaLookup, text: &str, offset: usize) -> Option<Hover> {
+    let (cursor, object) = cursor_in_object(lookup, text, offset);
+    hover(
+        lookup,
+        &cursor,
+        object.api_version.as_deref(),
+        object.kind.as_deref(),
+    )
+}
+
+/// The hover at the cursor of an object with the given `apiVersion` and `kind`.
 pub fn hover(
     lookup: &impl SchemaLookup,
     cursor: &Cursor,
@@ -55,6 +68,16 @@ fn root_key(path: &KeyPath) -> Option<&str> {
 /// The resource on `kind:`/`apiVersion:` values; without a known apiVersion, the versions that
 /// serve the kind.
 fn type_hover(lookup: &impl SchemaLookup, api_version: Option<&str>, kind: &str) -> Option<String> {
+    if is_list(lookup, api_version, Some(kind)) {
+        let of = match kind.strip_suffix("List").filter(|k| !k.is_empty()) {
+            Some(item) => format!("`{item}` objects"),
+            None => "objects".to_string(),
+        };
+        return Some(format!(
+            "**{kind}** `{}` · a list of {of}: each item of `items` names its own apiVersion and kind, and is checked, completed and explained as that object",
+            api_version.unwrap_or_default()
+        ));
+    }
     if let Some((resource, gv, source)) = api_version.and_then(|v| lookup.schemas(v, kind)) {
         let description = gv
             .kind(kind)
@@ -174,20 +197,11 @@ pub(crate) fn resource_markdown(
 mod tests {
     use super::*;
     use crate::schema::Store;
-    use crate::yaml::path::{cursor_at, top_level_scalar};
 
     fn hover_at(text: &str) -> Option<(String, String)> {
         let offset = text.find("$0").expect("fixture has a $0 cursor");
         let text = text.replacen("$0", "", 1);
-        let cursor = cursor_at(&text, offset);
-        let api_version = top_level_scalar(&text, "apiVersion").map(|(v, _)| v);
-        let kind = top_level_scalar(&text, "kind").map(|(v, _)| v);
-        let found = hover(
-            Store::builtin(),
-            &cursor,
-            api_version.as_deref(),
-            kind.as_deref(),
-        )?;
+        let found = hover_in_text(Store::builtin(), &text, offset)?;
         Some((found.markdown, text[found.range].to_string()))
     }
 
@@ -247,6 +261,73 @@ mod tests {
         let (markdown, _) = hover_at("apiVersion: v1\nkind: Na$0mespace\n").unwrap();
         assert!(
             markdown.contains("cluster-scoped · short names `ns`"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn list_items_by_their_own_kind() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n";
+        let (markdown, over) = hover_at(&format!(
+            "{list}- apiVersion: v1\n  kind: ConfigMap\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    repl$0icas: 2\n"
+        ))
+        .unwrap();
+        assert_eq!(over, "replicas");
+        assert!(
+            markdown.starts_with("**replicas** `integer (int32)` · optional"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("`spec.replicas` of apps/v1 Deployment"),
+            "{markdown}"
+        );
+        // The item's kind and apiVersion (below the cursor too), half-typed lines around.
+        let (markdown, over) = hover_at(&format!(
+            "{list}  - metadata:\n      name: {{\n    kind: Serv$0ice\n    spec:\n      ports:\n      - port: 80\n    apiVersion: v1\n"
+        ))
+        .unwrap();
+        assert_eq!(over, "Service");
+        assert!(
+            markdown.starts_with("**Service** `v1` · resource `services`"),
+            "{markdown}"
+        );
+        let (markdown, _) = hover_at(&format!(
+            "{list}- apiVersion: apps/v1$0\n  kind: Deployment\n"
+        ))
+        .unwrap();
+        assert!(markdown.contains("resource `deployments`"), "{markdown}");
+        // A List in a List.
+        let (markdown, _) = hover_at(&format!(
+            "{list}- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: batch/v1\n    kind: Job\n    spec:\n      backoff$0Limit: 6\n"
+        ))
+        .unwrap();
+        assert!(
+            markdown.contains("`spec.backoffLimit` of batch/v1 Job"),
+            "{markdown}"
+        );
+        // An item without a kind has no schema; the List's own kind explains itself.
+        assert_eq!(
+            hover_at(&format!("{list}- metadata:\n    na$0me: x\n")),
+            None
+        );
+        let (markdown, _) = hover_at("apiVersion: v1\nkind: Li$0st\nitems: []\n").unwrap();
+        assert!(
+            markdown.starts_with("**List** `v1` · a list of objects"),
+            "{markdown}"
+        );
+        let (markdown, _) =
+            hover_at("apiVersion: apps/v1\nkind: Deployment$0List\nitems: []\n").unwrap();
+        assert!(
+            markdown.contains("a list of `Deployment` objects"),
+            "{markdown}"
+        );
+        // Outside a List, `items` is an ordinary field.
+        let (markdown, _) = hover_at(
+            "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: a\n    configMap:\n      items:\n      - ke$0y: a\n",
+        )
+        .unwrap();
+        assert!(
+            markdown.contains("`spec.volumes[0].configMap.items[0].key` of v1 Pod"),
             "{markdown}"
         );
     }

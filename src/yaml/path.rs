@@ -105,6 +105,22 @@ pub struct Cursor {
     pub column: usize,
     /// For a key: the other keys of its mapping, above and below.
     pub siblings: Vec<String>,
+    /// The sequence items along `path` whose content is a block mapping (an item of a List's
+    /// `items`, a container…) or may become one (a word being typed after `-`), outermost
+    /// first: where each starts, to read its other keys.
+    pub items: Vec<ItemStart>,
+}
+
+/// Where a block sequence item holding a mapping starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemStart {
+    /// How many segments of the cursor's path lead to the item, its index included (2 for
+    /// `items[3]`).
+    pub depth: usize,
+    /// Offset of the line holding the item's `-`.
+    pub line_start: usize,
+    /// Column of the item's keys.
+    pub column: usize,
 }
 
 impl Cursor {
@@ -115,6 +131,7 @@ impl Cursor {
             range: offset..offset,
             column: 0,
             siblings: Vec::new(),
+            items: Vec::new(),
         }
     }
 }
@@ -170,7 +187,12 @@ fn key_cursor(text: &str, line: &Line<'_>, column: usize) -> Cursor {
         None => line.text[start_column..word_end].trim_end().to_string(),
     };
     let prefix = line.text[start_column..column].to_string();
-    let Some((path, mut siblings)) = container_path(text, line, start_column, Entry::Key) else {
+    let Some(Walk {
+        path,
+        mut siblings,
+        items,
+    }) = container_path(text, line, start_column, Entry::Key)
+    else {
         return Cursor::nothing(line.start + column);
     };
     siblings.extend(siblings_below(text, line, start_column));
@@ -185,12 +207,16 @@ fn key_cursor(text: &str, line: &Line<'_>, column: usize) -> Cursor {
         range: line.start + start_column..line.start + word_end,
         column: start_column,
         siblings,
+        items,
     }
 }
 
 /// The cursor after `key:`.
 fn value_cursor(text: &str, line: &Line<'_>, key: &LineKey, column: usize) -> Cursor {
-    let Some((mut path, _)) = container_path(text, line, key.column, Entry::Key) else {
+    let Some(Walk {
+        mut path, items, ..
+    }) = container_path(text, line, key.column, Entry::Key)
+    else {
         return Cursor::nothing(line.start + column);
     };
     path.push_key(key.name.clone());
@@ -220,6 +246,7 @@ fn value_cursor(text: &str, line: &Line<'_>, key: &LineKey, column: usize) -> Cu
         range: line.start + start..line.start + end,
         column: start,
         siblings: Vec::new(),
+        items,
     }
 }
 
@@ -285,10 +312,12 @@ impl<'a> Line<'a> {
         line
     }
 
+    /// Nothing on it but spaces or a comment (a `-` alone is an item: not blank).
     fn is_blank(&self) -> bool {
         self.marker
-            || self.comment_start == Some(self.content)
-            || self.text[self.content..].trim().is_empty()
+            || self.dashes.is_empty()
+                && (self.comment_start == Some(self.content)
+                    || self.text[self.content..].trim().is_empty())
     }
 
     /// `key: value` starting at `column`, if the line has one there.
@@ -430,17 +459,22 @@ enum Entry {
     Item,
 }
 
-/// The path of the collection holding the entry at `column` of `line`, and (for a key) the keys
-/// above it in the same mapping; `None` inside a block scalar.
-fn container_path(
-    text: &str,
-    line: &Line<'_>,
-    column: usize,
-    entry: Entry,
-) -> Option<(KeyPath, Vec<String>)> {
+/// What [`container_path`] reads on its way up.
+struct Walk {
+    path: KeyPath,
+    siblings: Vec<String>,
+    items: Vec<ItemStart>,
+}
+
+/// The path of the collection holding the entry at `column` of `line`, (for a key) the keys
+/// above it in the same mapping, and where the mapping items along the path start; `None` inside
+/// a block scalar.
+fn container_path(text: &str, line: &Line<'_>, column: usize, entry: Entry) -> Option<Walk> {
     let mut above = LinesAbove::new(text, line.start);
     let mut segments = Vec::new();
     let mut siblings = Vec::new();
+    // (segments read so far, line start, keys' column): the item's index is the next segment.
+    let mut items = Vec::new();
     let (mut column, mut entry) = (column, entry);
     let mut on_line = line.entry_before(column);
     // Containers come from the cursor's own line until the walk leaves it.
@@ -456,8 +490,16 @@ fn container_path(
                 walk_up(&mut above, column, entry, &mut index, siblings)
             }
         };
+        let found_on = if left_cursor_line {
+            above.start
+        } else {
+            line.start
+        };
         if entry == Entry::Item {
             segments.push(Segment::Index(index));
+        }
+        if let (Entry::Key, Some(Container::Item { .. })) = (entry, &found) {
+            items.push((segments.len(), found_on, column));
         }
         let (next_column, next_entry) = match found {
             None => break,
@@ -478,7 +520,21 @@ fn container_path(
         (column, entry) = (next_column, next_entry);
     }
     segments.reverse();
-    Some((KeyPath(segments), siblings))
+    let depth = segments.len();
+    let items = items
+        .into_iter()
+        .rev()
+        .map(|(read, line_start, column)| ItemStart {
+            depth: depth - read,
+            line_start,
+            column,
+        })
+        .collect();
+    Some(Walk {
+        path: KeyPath(segments),
+        siblings,
+        items,
+    })
 }
 
 /// Walks up from the last line read to the line holding the collection of an entry at `column`;
@@ -541,6 +597,21 @@ fn walk_up(
 /// The keys at `column` in the lines below `line`, up to the end of their mapping.
 fn siblings_below(text: &str, line: &Line<'_>, column: usize) -> Vec<String> {
     let mut siblings = Vec::new();
+    keys_below(text, line, column, |_, key| {
+        siblings.push(key.name.clone());
+        false
+    });
+    siblings
+}
+
+/// Calls `f` with each line below `line` that holds a key at `column` (and that key), up to the
+/// end of their mapping or until `f` returns `true`.
+fn keys_below<'a>(
+    text: &'a str,
+    line: &Line<'_>,
+    column: usize,
+    mut f: impl FnMut(&Line<'a>, &LineKey<'a>) -> bool,
+) {
     let mut start = line.start + line.text.len();
     while start < text.len() {
         start += if text[start..].starts_with("\r\n") {
@@ -565,11 +636,12 @@ fn siblings_below(text: &str, line: &Line<'_>, column: usize) -> Vec<String> {
         if below.indent < column {
             break;
         }
-        if let Some(key) = below.key_at(column) {
-            siblings.push(key.name.clone());
+        if let Some(key) = below.key_at(column)
+            && f(&below, key)
+        {
+            break;
         }
     }
-    siblings
 }
 
 /// The lines above a point, last first; lines deeper than asked are skipped unparsed.
@@ -589,36 +661,46 @@ impl<'a> LinesAbove<'a> {
         }
     }
 
-    /// The next line up, parsed unless it is indented deeper than `column` (then only its indent
-    /// is read and it comes back as a blank line).
+    /// The next line up that is indented `column` or less, parsed. Lines deeper than that and
+    /// blank ones, which a walk up at `column` passes by, are skipped after a look at their
+    /// first `column + 1` bytes, so a walk to the top of a long List or CRD stays one quick pass.
     fn next_line(&mut self, column: usize) -> Option<&Line<'a>> {
         if self.start == 0 {
             return None;
         }
         let bytes = self.text.as_bytes();
-        let mut end = self.start - 1;
-        if end > 0 && bytes[end] == b'\n' && bytes[end - 1] == b'\r' {
-            end -= 1;
-        }
-        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..end]).map_or(0, |i| i + 1);
-        self.start = start;
-        let raw = &self.text[start..end];
-        let indent = raw.bytes().take_while(|&b| b == b' ').count();
-        let line = if indent > column && indent < raw.len() {
-            Line {
-                start,
-                text: raw,
-                indent,
-                dashes: Vec::new(),
-                content: indent,
-                key: None,
-                comment_start: None,
-                marker: false,
+        // The end of the line above the last one: before its `\n` or `\r\n`.
+        let line_end = |start: usize| {
+            let end = start - 1;
+            if end > 0 && bytes[end] == b'\n' && bytes[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
             }
-        } else {
-            Line::parse(start, raw)
         };
-        self.last = Some(line);
+        let mut end = line_end(self.start);
+        let mut breaks = memchr::memrchr2_iter(b'\n', b'\r', &bytes[..end]);
+        let start = loop {
+            let start = breaks.next().map_or(0, |i| i + 1);
+            let deeper_or_blank = bytes[start..end]
+                .iter()
+                .take(column + 1)
+                .all(|&b| b == b' ');
+            if !deeper_or_blank {
+                break start;
+            }
+            if start == 0 {
+                self.start = 0;
+                return None;
+            }
+            end = line_end(start);
+            if end + 1 < start {
+                // The `\r` of a `\r\n`.
+                breaks.next();
+            }
+        };
+        self.start = start;
+        self.last = Some(Line::parse(start, &self.text[start..end]));
         self.last.as_ref()
     }
 
@@ -644,15 +726,60 @@ pub fn top_level_scalar(text: &str, key: &str) -> Option<(String, Range<usize>)>
         let Some(parsed) = line.key.as_ref().filter(|k| k.name == key && k.column == 0) else {
             continue;
         };
-        let value = parsed.value.trim_matches(['"', '\'']);
-        if value.is_empty() {
-            return None;
-        }
-        let quote = usize::from(parsed.value.starts_with(['"', '\'']));
-        let start = at + parsed.value_column + quote;
-        return Some((value.to_string(), start..start + value.len()));
+        return scalar_value(&line, parsed);
     }
     None
+}
+
+/// A key's scalar value and its range (inside quotes); `None` when it is empty.
+fn scalar_value(line: &Line<'_>, key: &LineKey<'_>) -> Option<(String, Range<usize>)> {
+    let value = key.value.trim_matches(['"', '\'']);
+    if value.is_empty() {
+        return None;
+    }
+    let quote = usize::from(key.value.starts_with(['"', '\'']));
+    let start = line.start + key.value_column + quote;
+    Some((value.to_string(), start..start + value.len()))
+}
+
+/// The `apiVersion` and `kind` an object names, with their values' ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeMeta {
+    pub api_version: Option<(String, Range<usize>)>,
+    pub kind: Option<(String, Range<usize>)>,
+}
+
+/// The `apiVersion` and `kind` of a sequence item holding an object (an item of a List): its
+/// keys at `item.column`, from its `-` line down to the end of the item, read from indentation
+/// alone like [`cursor_at`], so lines that do not parse yet around them do not matter. Reads no
+/// further than the item, and stops once both are found.
+pub fn item_type_meta(text: &str, item: &ItemStart) -> TypeMeta {
+    let mut meta = TypeMeta::default();
+    let Some(head) = text.get(item.line_start..) else {
+        return meta;
+    };
+    let end = head
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| item.line_start + i);
+    let first = Line::parse(item.line_start, &text[item.line_start..end]);
+    let mut read = |line: &Line<'_>, key: &LineKey<'_>| {
+        let slot = match key.name.as_str() {
+            "apiVersion" => &mut meta.api_version,
+            "kind" => &mut meta.kind,
+            _ => return false,
+        };
+        if slot.is_none() {
+            *slot = scalar_value(line, key);
+        }
+        meta.api_version.is_some() && meta.kind.is_some()
+    };
+    if let Some(key) = first.key_at(item.column)
+        && read(&first, key)
+    {
+        return meta;
+    }
+    keys_below(text, &first, item.column, read);
+    meta
 }
 
 /// What part of a path's node a range should cover.
@@ -815,6 +942,11 @@ mod tests {
         );
         assert_eq!(path("- - a\n  - b$0\n"), "[0][1]");
         assert_eq!(path("- - a\n  - b\n- - c$0\n"), "[1][0]");
+        // `-` alone on its line, the item's keys below it.
+        assert_eq!(path("a:\n-\n  x: 1\n-\n  y: $0\n"), "a[1].y");
+        let c = cursor("a:\n-\n  x: 1\n  $0\n-\n  y: 2\n");
+        assert_eq!(c.path.to_string(), "a[0]");
+        assert_eq!(c.siblings, ["x"]);
     }
 
     #[test]
@@ -878,6 +1010,25 @@ mod tests {
             "metadata.annotations"
         );
         assert_eq!(path("a: é$0"), "a");
+        // Deeper and blank lines skipped on the way up, with each kind of line break.
+        for br in ["\n", "\r\n", "\r"] {
+            let text = [
+                "a:",
+                "- b:",
+                "    c: 1",
+                "",
+                "      ",
+                "  d:",
+                "      e: 2",
+                "",
+                "  $0",
+            ]
+            .join(br);
+            let c = cursor(&text);
+            assert_eq!(c.path.to_string(), "a[0]", "{text:?}");
+            assert_eq!(c.siblings, ["d", "b"], "{text:?}");
+            assert_eq!(path(&text.replace("  $0", "- y: $0")), "a[1].y", "{text:?}");
+        }
     }
 
     #[test]
@@ -889,6 +1040,122 @@ mod tests {
         let (version, range) = top_level_scalar(text, "apiVersion").unwrap();
         assert_eq!((version.as_str(), &text[range]), ("apps/v1", "apps/v1"));
         assert_eq!(top_level_scalar("kind:\n", "kind"), None);
+    }
+
+    /// The apiVersion and kind of the item at `depth` of the cursor's path, as text.
+    fn item_type(text: &str, depth: usize) -> (Option<String>, Option<String>) {
+        let (text, offset) = fixture(text);
+        let c = cursor_at(&text, offset);
+        let item = c
+            .items
+            .iter()
+            .find(|i| i.depth == depth)
+            .unwrap_or_else(|| panic!("no item at depth {depth}: {c:?}"));
+        let meta = item_type_meta(&text, item);
+        let at = |found: Option<(String, Range<usize>)>| {
+            found.map(|(value, range)| {
+                assert_eq!(text[range].to_string(), value);
+                value
+            })
+        };
+        (at(meta.api_version), at(meta.kind))
+    }
+
+    fn some(api_version: &str, kind: &str) -> (Option<String>, Option<String>) {
+        (Some(api_version.into()), Some(kind.into()))
+    }
+
+    #[test]
+    fn items_along_the_path_start_where_their_dash_is() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    repl$0\n";
+        let c = cursor(text);
+        assert_eq!(c.path.to_string(), "items[1].spec");
+        let dash = text.find("- apiVersion: apps/v1").unwrap();
+        assert_eq!(
+            c.items,
+            [ItemStart {
+                depth: 2,
+                line_start: dash,
+                column: 2
+            }]
+        );
+        // Every mapping item on the way, outermost first; indented sequences.
+        let c = cursor(
+            "items:\n  - kind: List\n    items:\n      -\n        kind: Pod\n        spec:\n          containers:\n          - name: a\n            ima$0\n",
+        );
+        assert_eq!(c.path.to_string(), "items[0].items[0].spec.containers[0]");
+        let depths: Vec<(usize, usize)> = c.items.iter().map(|i| (i.depth, i.column)).collect();
+        assert_eq!(depths, [(2, 4), (4, 8), (7, 12)]);
+        // On the item's own line: a key being typed, a value, an empty item.
+        let c = cursor("items:\n- ki$0\n");
+        assert_eq!(c.path.to_string(), "items[0]");
+        assert_eq!((c.items[0].depth, c.items[0].line_start), (2, 7));
+        assert_eq!(cursor("items:\n- kind: Po$0\n").items[0].line_start, 7);
+        let c = cursor("items:\n- kind: Pod\n- $0\n");
+        assert_eq!(c.path.to_string(), "items[1]");
+        assert_eq!((c.items[0].line_start, c.items[0].column), (19, 2));
+        // A word after `-` may be a key being typed; an item holding a sequence is no mapping.
+        let c = cursor("a:\n- - b$0\n");
+        assert_eq!(c.path.to_string(), "a[0][0]");
+        let depths: Vec<(usize, usize)> = c.items.iter().map(|i| (i.depth, i.column)).collect();
+        assert_eq!(depths, [(3, 4)]);
+        assert!(cursor("a:\n  b: $0\n").items.is_empty());
+    }
+
+    #[test]
+    fn the_type_of_a_list_item() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n";
+        assert_eq!(
+            item_type(
+                &format!(
+                    "{list}- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    $0\n- apiVersion: v1\n  kind: Service\n"
+                ),
+                2
+            ),
+            some("apps/v1", "Deployment")
+        );
+        // Below the cursor, after lines that do not parse yet; quoted; the item's own only.
+        assert_eq!(
+            item_type(
+                &format!(
+                    "{list}- metadata:\n    name: x\n  spec:\n    selector: {{\n    $0\n  status: [\n  \"kind\": 'Pod' # a pod\n  apiVersion: \"v1\"\n- kind: Service\n"
+                ),
+                2
+            ),
+            some("v1", "Pod")
+        );
+        assert_eq!(
+            item_type(
+                &format!("{list}- metadata:\n    $0\n- apiVersion: v1\n  kind: Service\n"),
+                2
+            ),
+            (None, None)
+        );
+        // `-` alone on its line; compact sequences in the item; a half-typed kind.
+        assert_eq!(
+            item_type(
+                &format!(
+                    "{list}-\n  apiVersion: v1\n  spec:\n    ports:\n    - port: 1\n  $0\n  kind: Service\n"
+                ),
+                2
+            ),
+            some("v1", "Service")
+        );
+        assert_eq!(
+            item_type(&format!("{list}- apiVersion: v1\n  kind: $0\n"), 2),
+            (Some("v1".into()), None)
+        );
+        // A List in a List: each item has its own.
+        let nested = format!(
+            "{list}- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: batch/v1\n    kind: Job\n    spec:\n      $0\n"
+        );
+        assert_eq!(item_type(&nested, 2), some("v1", "List"));
+        assert_eq!(item_type(&nested, 4), some("batch/v1", "Job"));
+        // CRLF line breaks.
+        assert_eq!(
+            item_type("items:\r\n- kind: Pod\r\n  $0\r\n  apiVersion: v1\r\n", 2),
+            some("v1", "Pod")
+        );
     }
 
     /// The path of a node from the syntax tree, as the reference for the indentation reading.
@@ -920,6 +1187,35 @@ mod tests {
         }
         segments.reverse();
         Some(KeyPath(segments))
+    }
+
+    /// The block sequence items holding a block mapping around `node`, from the syntax tree.
+    fn tree_items(node: Node<'_>, source: &str) -> Vec<ItemStart> {
+        let mut items = Vec::new();
+        let mut current = node.parent();
+        while let Some(item) = current {
+            current = item.parent();
+            if item.kind() != "block_sequence_item" {
+                continue;
+            }
+            let Some(mapping) = item
+                .named_child(0)
+                .and_then(syntax::content)
+                .filter(|m| m.kind() == "block_mapping")
+            else {
+                continue;
+            };
+            let line_start = source[..item.start_byte()]
+                .rfind(['\n', '\r'])
+                .map_or(0, |i| i + 1);
+            items.push(ItemStart {
+                depth: tree_path(mapping, source).map_or(0, |p| p.0.len()),
+                line_start,
+                column: mapping.start_position().column,
+            });
+        }
+        items.reverse();
+        items
     }
 
     /// Every single-line key and scalar value of a well-formed document: the indentation reading
@@ -961,6 +1257,12 @@ mod tests {
                     c.path,
                     expected,
                     "key {name:?} at byte {}",
+                    key.start_byte()
+                );
+                assert_eq!(
+                    c.items,
+                    tree_items(key, text),
+                    "items around key {name:?} at byte {}",
                     key.start_byte()
                 );
                 assert!(
