@@ -63,8 +63,18 @@ impl SchemaDiagnostics {
     /// holding every document's tree at once. Helm templates and files over the open limit are
     /// left to `refresh`, which knows what to do with them.
     pub fn open(rope: &Rope, catalog: &Catalog) -> (YamlFile, SchemaDiagnostics) {
+        Self::open_text(rope, &rope.to_string(), catalog)
+    }
+
+    /// [`open`](Self::open) with the rope's text also as one string (the server has it from
+    /// `didOpen`): documents are checked on slices of it instead of copies out of the rope.
+    pub fn open_text(rope: &Rope, text: &str, catalog: &Catalog) -> (YamlFile, SchemaDiagnostics) {
+        debug_assert_eq!(rope.len_bytes(), text.len());
         if rope.len_bytes() > OPEN_VALIDATION_LIMIT || helm_template(rope).is_some() {
-            return (YamlFile::open(rope), SchemaDiagnostics::default());
+            return (
+                YamlFile::open_text_with(text, &|_| ()).0,
+                SchemaDiagnostics::default(),
+            );
         }
         let validate_one = |document: &mut YamlDocument| -> Option<Validation> {
             let spans = document.take_spans();
@@ -76,7 +86,7 @@ impl SchemaDiagnostics {
             }
             spans.map(|spans| validate::validate_spans(catalog, &spans))
         };
-        let (file, validations) = YamlFile::open_with(rope, &validate_one);
+        let (file, validations) = YamlFile::open_text_with(text, &validate_one);
         let entries = file
             .documents()
             .iter()

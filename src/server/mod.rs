@@ -333,12 +333,12 @@ impl LanguageServer for Backend {
             uri, text, version, ..
         } = params.text_document;
         let started = std::time::Instant::now();
-        let pending = guarded("didOpen", || {
-            self.store.begin_open(uri.clone(), &text, version)
-        });
         let bytes = text.len();
-        // The rope holds the text now: free the decoded string before the check allocates.
-        drop(text);
+        // The decoded string goes along: the check reads the documents from it (no copies out
+        // of the rope) and drops it when done.
+        let pending = guarded("didOpen", || {
+            self.store.begin_open(uri.clone(), text, version)
+        });
         let Ok(pending) = pending else { return };
         let stored = started.elapsed();
         let opened =

@@ -39,7 +39,8 @@ pub struct Store {
 pub struct PendingOpen {
     store: Arc<Store>,
     uri: Uri,
-    text: Option<TextDocument>,
+    /// The document and the string it was built from (the check reads its documents from it).
+    text: Option<(TextDocument, String)>,
     gate: Arc<Opening>,
 }
 
@@ -71,8 +72,8 @@ impl PendingOpen {
     /// The heavy part of opening: the YAML check and schema validation of every document
     /// (tens of milliseconds for a big file; run it off the message loop).
     pub fn finish(mut self) {
-        if let Some(text) = self.text.take() {
-            self.store.insert_opened(self.uri.clone(), text);
+        if let Some((text, source)) = self.text.take() {
+            self.store.insert_opened(self.uri.clone(), text, &source);
         }
     }
 }
@@ -199,18 +200,18 @@ impl Store {
 
     /// Opens a document in one go, on this thread.
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
-        self.insert_opened(uri, TextDocument::new(text, version));
+        self.insert_opened(uri, TextDocument::new(text, version), text);
     }
 
     /// The cheap part of opening a document: its rope and document split, readable at once by
     /// completion and hover ([`text_snapshot`](Self::text_snapshot)). Until the returned
     /// [`PendingOpen`] is finished (or dropped), every other access to the document waits, so
     /// an edit sent right after `didOpen` applies to the opened document, in order.
-    pub fn begin_open(self: &Arc<Self>, uri: Uri, text: &str, version: i32) -> PendingOpen {
+    pub fn begin_open(self: &Arc<Self>, uri: Uri, source: String, version: i32) -> PendingOpen {
         // A second didOpen of a document still opening waits for the first.
         self.wait_until_opened(&uri);
-        let documents = split::split(text).documents.into();
-        let text = TextDocument::new(text, version);
+        let documents = split::split(&source).documents.into();
+        let text = TextDocument::new(&source, version);
         let gate = Arc::new(Opening::default());
         self.opening
             .lock()
@@ -228,14 +229,15 @@ impl Store {
         PendingOpen {
             store: self.clone(),
             uri,
-            text: Some(text),
+            text: Some((text, source)),
             gate,
         }
     }
 
-    /// Checks and validates a document's text and makes it the open document `uri`.
-    fn insert_opened(&self, uri: Uri, text: TextDocument) {
-        let (yaml, schema) = SchemaDiagnostics::open(text.rope(), &self.catalog());
+    /// Checks and validates a document's text (`source`: the same text as one string) and
+    /// makes it the open document `uri`.
+    fn insert_opened(&self, uri: Uri, text: TextDocument, source: &str) {
+        let (yaml, schema) = SchemaDiagnostics::open_text(text.rope(), source, &self.catalog());
         self.remember_text(&uri, &text, &yaml);
         let document = Arc::new(Mutex::new(OpenDocument { text, yaml, schema }));
         self.documents

@@ -63,7 +63,12 @@ impl Changes {
 
 impl YamlDocument {
     fn checked(rope: &Rope, range: Range<usize>) -> Self {
-        let checked = lint::check(&text_of(rope, range.clone()));
+        Self::checked_text(&text_of(rope, range.clone()), range)
+    }
+
+    /// A document checked from its text (`text` is the document's, `range` where it is).
+    fn checked_text(text: &str, range: Range<usize>) -> Self {
+        let checked = lint::check(text);
         Self {
             range,
             tree: None,
@@ -126,10 +131,18 @@ impl YamlFile {
         rope: &Rope,
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
-        let text = text_of(rope, 0..rope.len_bytes());
-        let split = split::split(&text);
+        Self::open_text_with(&text_of(rope, 0..rope.len_bytes()), visit)
+    }
+
+    /// [`open_with`](Self::open_with) from the file's text as one string (what the rope holds):
+    /// documents are checked on slices of it, without copying them out of a rope.
+    pub fn open_text_with<T: Send>(
+        text: &str,
+        visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
+    ) -> (Self, Vec<T>) {
+        let split = split::split(text);
         let (documents, visited): (Vec<YamlDocument>, Vec<T>) =
-            check_all(rope, split.documents, visit).into_iter().unzip();
+            check_all(text, split.documents, visit).into_iter().unzip();
         let stats = ParseStats {
             full: documents.len(),
             ..ParseStats::default()
@@ -314,12 +327,12 @@ impl YamlFile {
 
 /// Checks documents, on two threads when there is enough text to make it worth it.
 fn check_all<T: Send>(
-    rope: &Rope,
+    text: &str,
     ranges: Vec<Range<usize>>,
     visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
 ) -> Vec<(YamlDocument, T)> {
     let checked = |range: Range<usize>| {
-        let mut document = YamlDocument::checked(rope, range);
+        let mut document = YamlDocument::checked_text(&text[range.clone()], range);
         let visited = visit(&mut document);
         (document, visited)
     };
