@@ -809,14 +809,23 @@ impl Store {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .take()?;
+                let started = std::time::Instant::now();
                 let json = pending
                     .read()
                     .map_err(|e| tracing::error!("{}: {openapi_path}: {e}", self.source))
                     .ok()?;
-                GroupVersionSchemas::parse(&json, &slot.group, &slot.version)
+                let read = started.elapsed();
+                let parsed = GroupVersionSchemas::parse(&json, &slot.group, &slot.version)
                     .map_err(|e| tracing::error!("{}: {openapi_path}: {e}", self.source))
                     .ok()
-                    .map(Arc::new)
+                    .map(Arc::new);
+                tracing::debug!(
+                    "{}: {openapi_path} ({} bytes) read in {read:.1?}, parsed after {:.1?}",
+                    self.source,
+                    json.len(),
+                    started.elapsed()
+                );
+                parsed
             })
             .clone()
     }
