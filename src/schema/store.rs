@@ -5,7 +5,7 @@
 //! [`Schema`] model (unknown keys and the large `paths` section are skipped while parsing), so a
 //! loaded group-version costs a few hundred kilobytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -30,7 +30,7 @@ pub struct Schema {
     #[serde(rename = "enum")]
     pub enum_values: Option<Vec<Value>>,
     pub nullable: bool,
-    pub properties: BTreeMap<Box<str>, Schema>,
+    pub properties: Properties,
     pub required: Vec<Box<str>>,
     pub items: Option<Box<Schema>>,
     #[serde(rename = "additionalProperties")]
@@ -58,6 +58,79 @@ pub struct Schema {
     /// CEL rules of CRD schemas (`x-kubernetes-validations`).
     #[serde(rename = "x-kubernetes-validations")]
     pub validations: Vec<ValidationRule>,
+}
+
+/// A schema's `properties`, sorted by name: one vector of exactly the entries (a `BTreeMap`
+/// allocated nodes of eleven ~370-byte slots for maps of two or three fields; the built-in
+/// group-versions argocd's install.yaml uses took 4.4 MiB).
+#[derive(Debug, Default, Clone)]
+pub struct Properties(Vec<(Box<str>, Schema)>);
+
+impl Properties {
+    pub fn get(&self, name: &str) -> Option<&Schema> {
+        self.0
+            .binary_search_by(|(key, _)| (**key).cmp(name))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// Adds or replaces the schema of `name`.
+    pub fn insert(&mut self, name: Box<str>, schema: Schema) {
+        match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
+            Ok(i) => self.0[i].1 = schema,
+            Err(i) => self.0.insert(i, (name, schema)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// In name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.0.iter().map(|(key, schema)| (&**key, schema))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Schema> {
+        self.0.iter().map(|(_, schema)| schema)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Schema> {
+        self.0.iter_mut().map(|(_, schema)| schema)
+    }
+}
+
+impl<'de> Deserialize<'de> for Properties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Properties;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of schemas")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Properties, A::Error> {
+                let mut entries: Vec<(Box<str>, Schema)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                // A repeated name keeps its last schema, as a map would.
+                entries.reverse();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.dedup_by(|later, kept| later.0 == kept.0);
+                entries.shrink_to_fit();
+                Ok(Properties(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// One `x-kubernetes-validations` entry.
@@ -282,7 +355,7 @@ impl<'a> SchemaNode<'a> {
         self.schema
             .properties
             .iter()
-            .map(move |(name, schema)| (&**name, gv.node(schema)))
+            .map(move |(name, schema)| (name, gv.node(schema)))
     }
 
     pub fn property(&self, name: &str) -> Option<SchemaNode<'a>> {
