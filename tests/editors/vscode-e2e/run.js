@@ -140,10 +140,14 @@ async function main() {
       await page.keyboard.press('Control+Space');
       const widget = page.locator('.editor-widget.suggest-widget.visible');
       await widget.waitFor({ timeout: 30_000 });
-      const labels = await widget.locator('.monaco-list-row .label-name').allInnerTexts();
       if (await serverAdvertises(binary, 'completionProvider')) {
-        if (!labels.includes('Deployment')) throw new Error(`Deployment not among ${labels.join(', ')}`);
+        // The widget opens before the server's answer arrives (it says "Loading..." meanwhile).
+        const deployment = widget.locator('.monaco-list-row .label-name', { hasText: /^Deployment$/ });
+        const arrived = await deployment.first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+        const labels = await widget.locator('.monaco-list-row .label-name').allInnerTexts();
+        if (!arrived) throw new Error(`Deployment not among ${labels.join(', ')}`);
       } else {
+        const labels = await widget.locator('.monaco-list-row .label-name').allInnerTexts();
         console.log(`note kube-lsp does not advertise completionProvider yet: the list holds VS Code's word suggestions (${labels.length})`);
       }
     });
