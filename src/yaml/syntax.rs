@@ -380,8 +380,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_parses_without_crashing() {
-        // Past ~250 open block levels the scanner's serialized state is cut short, so the parse
-        // has errors; it must still end, with a tree.
+        // Past ~1,000 open block levels (a byte each) the scanner's serialized state is cut
+        // short, so the parse has errors; it must still end, with a tree.
         let block: String = (0..2000)
             .map(|d| format!("{}k:\n", " ".repeat(d)))
             .collect();
@@ -396,6 +396,51 @@ mod tests {
                 .collect::<String>(),
         );
         assert!(!shallow.root_node().has_error());
+    }
+
+    /// The scanner keeps its state in the tree in a compact form (varints, indentation levels as
+    /// differences): an incremental re-parse restarts it from those states, so re-parses after
+    /// edits deep inside a long document must give the tree a fresh parse gives.
+    #[test]
+    fn incremental_reparses_of_deep_long_documents_match_fresh_parses() {
+        use crate::text::{Position, PositionEncoding, TextDocument};
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n");
+        for i in 0..33_000 {
+            text.push_str(&format!("  key{i}: value {i}\n"));
+        }
+        text.push_str("spec:\n");
+        for depth in 1..60 {
+            let indent = "  ".repeat(depth);
+            text.push_str(&format!(
+                "{indent}level{depth}:\n{indent}  - item: {depth}\n"
+            ));
+            text.push_str(&format!(
+                "{indent}  - text: |\n{indent}      block {depth}\n"
+            ));
+            text.push_str(&format!("{indent}  name{depth}: n\n"));
+        }
+        let mut document = TextDocument::new(&text, 0);
+        let mut tree = parse(document.rope(), 0..text.len(), None);
+        let lines = document.rope().len_lines() as u32;
+        let edits = [
+            (lines - 20, 4, "x: 1\n    "),
+            (lines - 60, 0, "  "),
+            (16_000, 2, "k"),
+            (lines - 30, 0, "#"),
+        ];
+        for (line, column, insert) in edits {
+            let at = Position::new(line, column);
+            let edit = document.apply_change(Some(at..at), insert, PositionEncoding::Utf8);
+            edit_tree(&mut tree, &edit, 0, 0);
+            let len = document.rope().len_bytes();
+            tree = parse(document.rope(), 0..len, Some(&tree));
+            let fresh = parse(document.rope(), 0..len, None);
+            assert_eq!(
+                tree.root_node().to_sexp(),
+                fresh.root_node().to_sexp(),
+                "after inserting {insert:?} at {line}:{column}"
+            );
+        }
     }
 
     #[test]
