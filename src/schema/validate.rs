@@ -640,15 +640,15 @@ impl Validator<'_> {
             return;
         }
         if let Resolved::String(text) = &resolved {
-            if kind == ValueKind::String {
-                if let Some(message) = format_error(schema, text) {
-                    self.error(
-                        range.clone(),
-                        codes::FORMAT,
-                        metadata::invalid(text, &message),
-                    );
-                    return;
-                }
+            if kind == ValueKind::String
+                && let Some(message) = format_error(schema, text)
+            {
+                self.error(
+                    range.clone(),
+                    codes::FORMAT,
+                    metadata::invalid(text, &message),
+                );
+                return;
             }
             if kind == ValueKind::Quantity && !is_quantity(text) {
                 self.error(
