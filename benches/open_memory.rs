@@ -16,18 +16,11 @@ use kube_lsp::yaml::{lint, split, syntax};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+#[path = "common/input.rs"]
+mod input;
+
 fn main() {
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/corpus/real/argocd-install.yaml"
-            )
-            .into()
-        });
-    let text = std::fs::read_to_string(&path).expect("read the file");
+    let (path, text) = input::file_argument();
     let biggest = split::split(&text)
         .documents
         .into_iter()
@@ -57,11 +50,14 @@ fn main() {
         SchemaDiagnostics::open(document.rope(), &catalog)
     });
     drop(opened);
-    let opened = memory("SchemaDiagnostics::open_text (the server's didOpen)", || {
-        SchemaDiagnostics::open_text(document.rope(), &text, &catalog)
-    });
+    let opened = memory(
+        "SchemaDiagnostics::open_text (the server's didOpen)",
+        || SchemaDiagnostics::open_text(document.rope(), &text, &catalog),
+    );
     drop(opened);
-    let spans = memory("span tree of the biggest document", || lint::check(big).tree);
+    let spans = memory("span tree of the biggest document", || {
+        lint::check(big).tree
+    });
     drop(spans);
     let big_rope = ropey::Rope::from_str(big);
     let tree = memory("tree-sitter tree of the biggest document", || {
@@ -91,7 +87,9 @@ fn memory<T>(label: &str, build: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let value = build();
     let elapsed = started.elapsed();
-    let peak = counting::PEAK.load(Ordering::Relaxed).saturating_sub(before);
+    let peak = counting::PEAK
+        .load(Ordering::Relaxed)
+        .saturating_sub(before);
     let held = counting::CURRENT
         .load(Ordering::Relaxed)
         .saturating_sub(before);

@@ -39,18 +39,11 @@ fn time(label: &str, mut run: impl FnMut()) {
     );
 }
 
+#[path = "common/input.rs"]
+mod input;
+
 fn main() {
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/corpus/real/argocd-install.yaml"
-            )
-            .into()
-        });
-    let text = std::fs::read_to_string(&path).expect("read the file");
+    let (path, text) = input::file_argument();
     let documents = split::split(&text).documents;
     let biggest = documents
         .iter()

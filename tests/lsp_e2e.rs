@@ -239,14 +239,9 @@ fn non_kubernetes_yaml_gets_no_diagnostics() {
     s.finish();
 }
 
-#[test]
-fn big_files_open_clean_and_edits_stay_correct() {
-    let mut s = Session::start();
-    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
-    let (uri, diagnostics) = s.open("argocd-install.yaml", &text);
-    assert!(summary(&diagnostics).is_empty());
-    // Duplicate a key inside the 23,482-line CRD document, then undo it.
-    let (line, column) = text
+/// The line and indentation of a `type: string` inside argocd's 23,482-line CRD document.
+fn type_string_line(argocd: &str) -> (u32, u32) {
+    argocd
         .lines()
         .enumerate()
         .skip(17_000)
@@ -255,7 +250,17 @@ fn big_files_open_clean_and_edits_stay_correct() {
                 .strip_prefix("type: string")
                 .map(|_| (i as u32, (l.len() - l.trim_start().len()) as u32))
         })
-        .unwrap();
+        .expect("argocd's CRD has `type: string` lines")
+}
+
+#[test]
+fn big_files_open_clean_and_edits_stay_correct() {
+    let mut s = Session::start();
+    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
+    let (uri, diagnostics) = s.open("argocd-install.yaml", &text);
+    assert!(summary(&diagnostics).is_empty());
+    // Duplicate a key inside the 23,482-line CRD document, then undo it.
+    let (line, column) = type_string_line(&text);
     let diagnostics = s.change(
         &uri,
         2,
@@ -303,16 +308,7 @@ fn big_files_open_clean_and_edits_stay_correct() {
 fn requests_right_after_opening_a_big_file_see_it_in_order() {
     let mut s = Session::start();
     let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
-    let (line, column) = text
-        .lines()
-        .enumerate()
-        .skip(17_000)
-        .find_map(|(i, l)| {
-            l.trim_start()
-                .strip_prefix("type: string")
-                .map(|_| (i as u32, (l.len() - l.trim_start().len()) as u32))
-        })
-        .unwrap();
+    let (line, column) = type_string_line(&text);
     let uri = "file:///work/argocd-now.yaml";
     s.client.did_open(uri, "yaml", &text, 1).unwrap();
     let duplicate = format!("{}type: object\n", " ".repeat(column as usize));
