@@ -239,6 +239,11 @@ fn non_kubernetes_yaml_gets_no_diagnostics() {
     s.finish();
 }
 
+/// The summary of a duplicate `type` key at `line`, `column`.
+fn duplicate_type_key(line: u32, column: u32) -> String {
+    format!("{line}:{column}-{line}:{} yaml-duplicate-key 1", column + 4)
+}
+
 /// The line and indentation of a `type: string` inside argocd's 23,482-line CRD document.
 fn type_string_line(argocd: &str) -> (u32, u32) {
     argocd
@@ -272,13 +277,7 @@ fn big_files_open_clean_and_edits_stay_correct() {
     );
     assert_eq!(
         summary(&diagnostics),
-        [format!(
-            "{}:{}-{}:{} yaml-duplicate-key 1",
-            line + 1,
-            column,
-            line + 1,
-            column + 4
-        )]
+        [duplicate_type_key(line + 1, column)]
     );
     let diagnostics = s.change(&uri, 3, json!([edit((line + 1, 0), (line + 2, 0), "")]));
     assert!(summary(&diagnostics).is_empty());
@@ -333,13 +332,7 @@ fn requests_right_after_opening_a_big_file_see_it_in_order() {
         s.client.wait_for_diagnostics(uri, Some(2), WAIT).unwrap()["diagnostics"].clone();
     assert_eq!(
         summary(&diagnostics),
-        [format!(
-            "{}:{}-{}:{} yaml-duplicate-key 1",
-            line + 1,
-            column,
-            line + 1,
-            column + 4
-        )]
+        [duplicate_type_key(line + 1, column)]
     );
     s.finish();
 }
