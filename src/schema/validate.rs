@@ -49,8 +49,9 @@ pub mod codes {
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// An object with an unknown kind is tried against the schema of the apiVersion its fix offers
-/// only up to this size (the trial walks it whole).
-const TRIAL_LIMIT: usize = 256 * 1024;
+/// only up to this size: the trial walks it whole, and after each edit of the object it runs
+/// again on tree-sitter's tree (~1 µs a node), so it must stay cheap.
+const TRIAL_LIMIT: usize = 32 * 1024;
 
 /// Nesting deeper than this is not validated (the YAML layer reports what is wrong with it).
 const MAX_DEPTH: usize = 200;
