@@ -186,6 +186,22 @@ fn utf16_positions_count_cjk_and_emoji_correctly() {
 }
 
 #[test]
+fn big_documents_with_escapes_and_cjk_arrive_whole() {
+    // Over 64 KiB, so the text goes around tower-lsp-server's decoding (`server/handoff.rs`);
+    // quotes, backslashes, tabs and CRLF are JSON escapes that must come back as they were.
+    let padding = "# \"引用\" \\ back\tslash 🚀\r\n".repeat(3000);
+    // The duplicate key's column counts each escaped character of the key before it.
+    let text = format!("{padding}metadata: {{\"\\\"引\\\\\t\": a, 🚀: b, 🚀: c}}\r\n");
+    assert!(text.len() > 64 * 1024);
+    let mut s = Session::start();
+    let (uri, diagnostics) = s.open("cjk-big.yaml", &text);
+    assert_eq!(summary(&diagnostics), ["3000:31-3000:33 yaml-duplicate-key 1"]);
+    let diagnostics = s.change(&uri, 2, json!([edit((3000, 31), (3000, 33), "x")]));
+    assert!(summary(&diagnostics).is_empty());
+    s.finish();
+}
+
+#[test]
 fn crlf_documents_keep_positions_right() {
     let mut s = Session::start();
     let (uri, diagnostics) = s.open("crlf.yaml", "a: 1\r\nb: 2\r\n---\r\nc: 3\r\nc: 4\r\n");

@@ -10,6 +10,7 @@
 mod cluster;
 mod convert;
 mod framing;
+mod handoff;
 mod language;
 mod store;
 pub mod workspace;
@@ -24,6 +25,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
+use handoff::TextHandoff;
 use store::Store;
 use workspace::SchemaSources;
 
@@ -41,11 +43,15 @@ pub struct Backend {
     language: language::Language,
     /// Whether the client lets the server register file watchers (`initialized` does).
     watch_files: std::sync::atomic::AtomicBool,
+    /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
+    handoff: Arc<TextHandoff>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
 pub async fn run_stdio() {
-    let builder = LspService::build(|client| {
+    let handoff = Arc::new(TextHandoff::default());
+    let texts = handoff.clone();
+    let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
         Backend {
@@ -55,18 +61,19 @@ pub async fn run_stdio() {
             store,
             language: language::Language::default(),
             watch_files: Default::default(),
+            handoff: texts,
         }
     });
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
     let (service, socket) = builder.finish();
-    // The pipe between the frame guard and tower-lsp-server's reader: small, as its buffer
-    // stays allocated at the largest size it held (a 2 MB didOpen passes through in chunks).
-    let (sanitized, server_input) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(framing::sanitize(tokio::io::stdin(), sanitized));
-    Server::new(server_input, tokio::io::stdout(), socket)
-        .serve(service)
-        .await;
+    Server::new(
+        framing::spawn_stdin_reader(handoff),
+        tokio::io::stdout(),
+        socket,
+    )
+    .serve(service)
+    .await;
 }
 
 /// Runs `compute`, turning a panic into an error instead of taking the server down.
@@ -332,6 +339,7 @@ impl LanguageServer for Backend {
         let TextDocumentItem {
             uri, text, version, ..
         } = params.text_document;
+        let text = self.handoff.text(text);
         let started = std::time::Instant::now();
         let bytes = text.len();
         // The decoded string goes along: the check reads the documents from it (no copies out
