@@ -180,9 +180,8 @@ impl Walker {
             });
             return;
         }
-        let ty = self
-            .value(node, "type")
-            .filter(|v| v.shape() == NodeShape::Scalar);
+        let keys = SchemaKeys::of(node);
+        let ty = keys.type_value.filter(|v| v.shape() == NodeShape::Scalar);
         let type_text = ty.and_then(|v| v.text());
         if let (Some(value), Some(text)) = (ty, &type_text)
             && !text.is_empty()
@@ -198,53 +197,108 @@ impl Walker {
                 ),
             ));
         }
-        if let Some((key, _)) = self.entry(node, "$ref") {
+        if let Some(key) = keys.reference {
             self.out.push(Diagnostic::error(
                 range(key),
                 codes::CRD,
                 "Forbidden: $ref is not supported in CRD schemas".to_string(),
             ));
         }
-        if type_text.as_deref() == Some("array") && self.entry(node, "items").is_none() {
-            let key = self.entry(node, "type").map(|(k, _)| range(k));
-            if let Some(at) = key {
-                self.out.push(Diagnostic::error(
-                    at,
-                    codes::CRD,
-                    "Required value: items must be specified for type: array".to_string(),
-                ));
-            }
+        if type_text.as_deref() == Some("array")
+            && !keys.has_items
+            && let Some(key) = keys.type_key
+        {
+            self.out.push(Diagnostic::error(
+                range(key),
+                codes::CRD,
+                "Required value: items must be specified for type: array".to_string(),
+            ));
         }
-        for map_key in ["properties", "patternProperties", "definitions"] {
-            if let Some(properties) = self.value(node, map_key) {
-                for pair in properties.pairs() {
-                    if let Some(child) = pair.value {
-                        self.schema(child, depth + 2);
-                    }
+        for properties in keys.maps.into_iter().flatten() {
+            for pair in properties.pairs() {
+                if let Some(child) = pair.value {
+                    self.schema(child, depth + 2);
                 }
             }
         }
-        for single in ["items", "additionalProperties", "not"] {
-            match self.value(node, single) {
-                Some(child) if child.shape() == NodeShape::Sequence => {
-                    for item in child.items().into_iter().flatten() {
-                        self.schema(item, depth + 2);
-                    }
+        for single in keys.singles.into_iter().flatten() {
+            if single.shape() == NodeShape::Sequence {
+                for item in single.items().into_iter().flatten() {
+                    self.schema(item, depth + 2);
                 }
-                Some(child) => self.schema(child, depth + 1),
-                None => {}
+            } else {
+                self.schema(single, depth + 1);
             }
         }
-        for list in ["allOf", "anyOf", "oneOf"] {
-            for item in self
-                .value(node, list)
-                .map(YamlNode::items)
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-            {
+        for list in keys.lists.into_iter().flatten() {
+            for item in list.items().into_iter().flatten() {
                 self.schema(item, depth + 2);
             }
         }
+    }
+}
+
+/// What the structural checks read of one schema node, found in one pass over its pairs (the
+/// first of duplicate keys counts, as everywhere). A big CRD has ~60,000 schema nodes: looking
+/// each key up on its own cost 14 passes and as many allocations per node.
+struct SchemaKeys<N> {
+    type_key: Option<N>,
+    type_value: Option<N>,
+    reference: Option<N>,
+    has_items: bool,
+    /// `properties`, `patternProperties`, `definitions`: maps of child schemas.
+    maps: [Option<N>; 3],
+    /// `items`, `additionalProperties`, `not`: a child schema (or a list of them).
+    singles: [Option<N>; 3],
+    /// `allOf`, `anyOf`, `oneOf`: lists of child schemas.
+    lists: [Option<N>; 3],
+}
+
+impl<N: YamlNode> SchemaKeys<N> {
+    fn of(node: N) -> Self {
+        let mut keys = SchemaKeys {
+            type_key: None,
+            type_value: None,
+            reference: None,
+            has_items: false,
+            maps: [None; 3],
+            singles: [None; 3],
+            lists: [None; 3],
+        };
+        let mut seen = Vec::new();
+        for pair in node.pairs() {
+            let Some(key) = pair.key else { continue };
+            let Some(name) = key.text() else { continue };
+            let slot = match name.as_str() {
+                "type" => 0,
+                "$ref" => 1,
+                "properties" => 2,
+                "patternProperties" => 3,
+                "definitions" => 4,
+                "items" => 5,
+                "additionalProperties" => 6,
+                "not" => 7,
+                "allOf" => 8,
+                "anyOf" => 9,
+                "oneOf" => 10,
+                _ => continue,
+            };
+            if seen.contains(&slot) {
+                continue;
+            }
+            seen.push(slot);
+            let value = pair.value;
+            match slot {
+                0 => (keys.type_key, keys.type_value) = (Some(key), value),
+                1 => keys.reference = Some(key),
+                2..=4 => keys.maps[slot - 2] = value,
+                5..=7 => {
+                    keys.has_items |= slot == 5;
+                    keys.singles[slot - 5] = value;
+                }
+                _ => keys.lists[slot - 8] = value,
+            }
+        }
+        keys
     }
 }
