@@ -127,28 +127,30 @@ fn edits(text: &str, catalog: &Catalog) {
     );
 }
 
-/// Counts heap allocations, to see what each phase asks of the allocator (with one malloc arena
-/// in the server, allocations on two threads contend for one lock).
+/// Counts heap allocations, to see what each phase asks of the allocator (mimalloc, as in the
+/// server).
 mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::alloc::{GlobalAlloc, Layout};
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use mimalloc::MiMalloc;
 
     pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
     pub struct Counting;
 
-    // SAFETY: forwards to the system allocator unchanged.
+    // SAFETY: forwards to mimalloc unchanged.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-            unsafe { System.alloc(layout) }
+            unsafe { MiMalloc.alloc(layout) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
+            unsafe { MiMalloc.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-            unsafe { System.realloc(ptr, layout, new_size) }
+            unsafe { MiMalloc.realloc(ptr, layout, new_size) }
         }
     }
 
