@@ -512,6 +512,20 @@ pub enum SourceKind {
     Builtin,
 }
 
+/// The group-versions of the kinds most manifests hold (workloads, services, config, RBAC,
+/// network policies, CRDs), most used first. Not all: the other 15 built-in group-versions would
+/// add ~20 ms and ~6 MB for kinds few files use.
+pub const COMMON_GROUP_VERSIONS: [&str; 8] = [
+    "api/v1",
+    "apis/apps/v1",
+    "apis/batch/v1",
+    "apis/networking.k8s.io/v1",
+    "apis/rbac.authorization.k8s.io/v1",
+    "apis/policy/v1",
+    "apis/autoscaling/v2",
+    "apis/apiextensions.k8s.io/v1",
+];
+
 /// Discovery index plus lazily loaded OpenAPI documents.
 pub struct Store {
     /// Unique per store of this process (validation results remember which store answered).
@@ -886,6 +900,15 @@ impl Store {
                     .map(Arc::new)
             })
             .clone()
+    }
+
+    /// Loads the group-versions most manifests use, ahead of their first use: ~28 ms of parsing
+    /// that the first file opened would otherwise wait for (argocd's install.yaml: ~11 ms of
+    /// its open, on the thread that finishes last).
+    pub fn preload_common(&self) {
+        for path in COMMON_GROUP_VERSIONS {
+            self.group_version(path);
+        }
     }
 
     /// The schemas of a group-version (by OpenAPI path), loaded on first use.
