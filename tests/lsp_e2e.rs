@@ -195,7 +195,10 @@ fn big_documents_with_escapes_and_cjk_arrive_whole() {
     assert!(text.len() > 64 * 1024);
     let mut s = Session::start();
     let (uri, diagnostics) = s.open("cjk-big.yaml", &text);
-    assert_eq!(summary(&diagnostics), ["3000:31-3000:33 yaml-duplicate-key 1"]);
+    assert_eq!(
+        summary(&diagnostics),
+        ["3000:31-3000:33 yaml-duplicate-key 1"]
+    );
     let diagnostics = s.change(&uri, 2, json!([edit((3000, 31), (3000, 33), "x")]));
     assert!(summary(&diagnostics).is_empty());
     s.finish();
