@@ -682,10 +682,7 @@ impl<'a> LinesAbove<'a> {
         let mut breaks = memchr::memrchr2_iter(b'\n', b'\r', &bytes[..end]);
         let start = loop {
             let start = breaks.next().map_or(0, |i| i + 1);
-            let deeper_or_blank = bytes[start..end]
-                .iter()
-                .take(column + 1)
-                .all(|&b| b == b' ');
+            let deeper_or_blank = spaces_only(&bytes[start..end], column + 1);
             if !deeper_or_blank {
                 break start;
             }
@@ -708,6 +705,15 @@ impl<'a> LinesAbove<'a> {
     fn entry_before(&self, column: usize) -> Option<Container> {
         self.last.as_ref()?.entry_before(column)
     }
+}
+
+/// Whether the first `count` bytes of `line` (all of it when shorter) are spaces. Compared a
+/// block at a time: a walk up a long CRD document looks at thousands of deeper lines.
+fn spaces_only(line: &[u8], count: usize) -> bool {
+    const SPACES: [u8; 64] = [b' '; 64];
+    let head = &line[..line.len().min(count)];
+    head.chunks(SPACES.len())
+        .all(|chunk| chunk == &SPACES[..chunk.len()])
 }
 
 /// The text and range of a top-level scalar (`apiVersion`, `kind`) of a document.
@@ -838,6 +844,21 @@ pub fn range_of<S: Source + ?Sized>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spaces_only_reads_the_first_bytes() {
+        use super::spaces_only;
+        assert!(spaces_only(b"    key: x", 4));
+        assert!(!spaces_only(b"    key: x", 5));
+        assert!(
+            spaces_only(b"  ", 10),
+            "a blank line shorter than the count"
+        );
+        assert!(spaces_only(b"", 3));
+        let deep = format!("{}x", " ".repeat(130));
+        assert!(spaces_only(deep.as_bytes(), 130));
+        assert!(!spaces_only(deep.as_bytes(), 131));
+    }
+
     use super::*;
     use ropey::Rope;
     use tree_sitter::Node;
