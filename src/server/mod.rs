@@ -149,32 +149,20 @@ impl Backend {
     }
 }
 
-/// Parses the built-in schemas of the common kinds on a thread of lowest priority, while the
-/// editor is still starting: the first files opened find them ready, and no request waits behind
-/// this work (a request needing one of them before it is done waits only for that one).
+/// Parses the built-in schemas of the common kinds on a thread of its own while the editor is
+/// still starting (~28 ms): the first files opened find them ready. A request that needs one of
+/// them first waits only for that one. Normal priority on purpose: a starved low-priority thread
+/// would hold up any request waiting for the schema it is parsing.
 fn preload_builtin_schemas() {
     let spawned = std::thread::Builder::new()
         .name("schema-preload".into())
         .spawn(|| {
-            lower_this_threads_priority();
             let started = std::time::Instant::now();
             crate::schema::store::Store::builtin().preload_common();
-            tracing::debug!(
-                "common built-in schemas loaded in {:.1?}",
-                started.elapsed()
-            );
+            tracing::debug!("common built-in schemas loaded in {:.1?}", started.elapsed());
         });
     if let Err(error) = spawned {
         tracing::warn!("cannot preload the built-in schemas: {error}");
-    }
-}
-
-/// Makes the calling thread the last to get a core (nice 19; Linux only).
-fn lower_this_threads_priority() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: setpriority on the calling thread's id changes only its scheduling priority.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
     }
 }
 
