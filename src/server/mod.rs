@@ -159,7 +159,10 @@ fn preload_builtin_schemas() {
         .spawn(|| {
             let started = std::time::Instant::now();
             crate::schema::store::Store::builtin().preload_common();
-            tracing::debug!("common built-in schemas loaded in {:.1?}", started.elapsed());
+            tracing::debug!(
+                "common built-in schemas loaded in {:.1?}",
+                started.elapsed()
+            );
         });
     if let Err(error) = spawned {
         tracing::warn!("cannot preload the built-in schemas: {error}");
