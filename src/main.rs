@@ -1,12 +1,12 @@
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use kube_lsp::cli::check::{self, CheckArgs};
+
 /// mimalloc: opening a big file allocates ~500,000 small objects on two threads, where glibc's
 /// malloc spent a quarter of the time in `free` and arena locks (docs/architecture.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::{Parser, Subcommand};
-use kube_lsp::cli::check::{self, CheckArgs};
 
 /// A language server for Kubernetes YAML.
 #[derive(Parser)]

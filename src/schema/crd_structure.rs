@@ -265,7 +265,8 @@ impl<N: YamlNode> SchemaKeys<N> {
             singles: [None; 3],
             lists: [None; 3],
         };
-        let mut seen = Vec::new();
+        // Bit `slot` set: that key was met (the first of duplicates counts).
+        let mut seen = 0u16;
         for pair in node.pairs() {
             let Some(key) = pair.key else { continue };
             let Some(name) = key.text() else { continue };
@@ -283,10 +284,10 @@ impl<N: YamlNode> SchemaKeys<N> {
                 "oneOf" => 10,
                 _ => continue,
             };
-            if seen.contains(&slot) {
+            if seen & (1 << slot) != 0 {
                 continue;
             }
-            seen.push(slot);
+            seen |= 1 << slot;
             let value = pair.value;
             match slot {
                 0 => (keys.type_key, keys.type_value) = (Some(key), value),

@@ -29,8 +29,8 @@ use super::handoff::TextHandoff;
 const MAX_BODY: usize = 1 << 30;
 
 /// Reads frames from stdin on a thread of its own; the returned reader yields the repaired frames
-/// (see the module docs) and ends when stdin does.
-/// Big didOpen texts go around tower-lsp-server through `handoff`.
+/// (see the module docs) and ends when stdin does. Big didOpen texts go around tower-lsp-server
+/// through `handoff`.
 pub fn spawn_stdin_reader(handoff: Arc<TextHandoff>) -> FrameReader {
     let (frames, reader) = FrameReader::channel();
     let spawned = std::thread::Builder::new()
