@@ -17,6 +17,9 @@ use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};
 use crate::text::TextEdit;
 
+mod parallel;
+use parallel::check_all;
+
 /// Documents up to this size are re-checked whole with saphyr after each edit (well under a
 /// millisecond); bigger ones are re-checked only where the tree changed.
 const WHOLE_RECHECK_LIMIT: usize = 64 * 1024;
@@ -68,7 +71,10 @@ impl YamlDocument {
 
     /// A document checked from its text (`text` is the document's, `range` where it is).
     fn checked_text(text: &str, range: Range<usize>) -> Self {
-        let checked = lint::check(text);
+        Self::from_check(lint::check(text), range)
+    }
+
+    fn from_check(checked: lint::Checked, range: Range<usize>) -> Self {
         Self {
             range,
             tree: None,
@@ -106,6 +112,8 @@ pub struct ParseStats {
     pub incremental: usize,
     /// Times an edit changed the document split.
     pub resplits: usize,
+    /// Documents (of `full`) parsed as two parts on two threads.
+    pub two_part: usize,
 }
 
 #[derive(Debug)]
@@ -141,10 +149,11 @@ impl YamlFile {
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
         let split = split::split(text);
-        let (documents, visited): (Vec<YamlDocument>, Vec<T>) =
-            check_all(text, split.documents, visit).into_iter().unzip();
+        let (checked, two_part) = check_all(text, split.documents, visit);
+        let (documents, visited): (Vec<YamlDocument>, Vec<T>) = checked.into_iter().unzip();
         let stats = ParseStats {
             full: documents.len(),
+            two_part,
             ..ParseStats::default()
         };
         let file = Self {
@@ -323,63 +332,6 @@ impl YamlFile {
         self.documents = documents;
         self.markers = split.markers;
     }
-}
-
-/// Checks documents, on two threads when there is enough text to make it worth it.
-fn check_all<T: Send>(
-    text: &str,
-    ranges: Vec<Range<usize>>,
-    visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
-) -> Vec<(YamlDocument, T)> {
-    let checked = |range: Range<usize>| {
-        let mut document = YamlDocument::checked_text(&text[range.clone()], range);
-        let visited = visit(&mut document);
-        (document, visited)
-    };
-    let total: usize = ranges.iter().map(|r| r.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if total < 256 * 1024 || threads < 2 || ranges.len() < 2 {
-        return ranges.into_iter().map(checked).collect();
-    }
-    // Deal documents out largest first, each to the least loaded thread.
-    let mut order: Vec<usize> = (0..ranges.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
-    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
-    for i in order {
-        let lightest = shares
-            .iter_mut()
-            .min_by_key(|(load, _)| *load)
-            .expect("threads >= 2");
-        lightest.0 += ranges[i].len();
-        lightest.1.push(i);
-    }
-    let mut slots: Vec<Option<(YamlDocument, T)>> = (0..ranges.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|(_, share)| {
-                let (ranges, checked) = (&ranges, &checked);
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|i| (i, checked(ranges[i].clone())))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            for (i, document) in handle.join().unwrap_or_default() {
-                slots[i] = Some(document);
-            }
-        }
-    });
-    slots
-        .into_iter()
-        .zip(ranges)
-        .map(|(slot, range)| slot.unwrap_or_else(|| checked(range)))
-        .collect()
 }
 
 /// Updates a document's diagnostics after an incremental re-parse.

@@ -11,7 +11,7 @@ use saphyr_parser::ScanError;
 use tree_sitter::Node;
 
 use super::scalar::ScalarStyle;
-use super::spans::{SpanKind, SpanTree};
+use super::spans::{SpanKind, SpanRef, SpanTree};
 use super::syntax::{self, Source};
 
 /// How bad a diagnostic is (LSP's four levels).
@@ -167,7 +167,23 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
 /// [`check_text`], keeping the span tree that the pass built.
 pub fn check(text: &str) -> Checked {
     let (tree, error) = SpanTree::parse(text);
-    let mut diagnostics = duplicate_keys_in_spans(&tree);
+    check_tree(text, tree, error)
+}
+
+/// [`check`] from the span tree of `text` and the syntax error its parse stopped at.
+pub fn check_tree(text: &str, tree: SpanTree, error: Option<ScanError>) -> Checked {
+    let duplicates = duplicate_keys_in_spans(&tree, |_| true);
+    check_with_duplicates(text, tree, error, duplicates)
+}
+
+/// [`check_tree`] with the tree's duplicate keys found already.
+pub fn check_with_duplicates(
+    text: &str,
+    tree: SpanTree,
+    error: Option<ScanError>,
+    duplicates: Vec<Diagnostic>,
+) -> Checked {
+    let mut diagnostics = duplicates;
     let tabs = if memchr::memchr(b'\t', text.as_bytes()).is_some() {
         let scalars: Vec<Range<usize>> = tree
             .all()
@@ -201,13 +217,17 @@ pub fn check(text: &str) -> Checked {
     }
 }
 
-/// Duplicate keys of every mapping of a span tree (scalar keys, by value).
-fn duplicate_keys_in_spans(tree: &SpanTree) -> Vec<Diagnostic> {
+/// Duplicate keys of the mappings of a span tree that `include` selects (scalar keys, by value).
+pub fn duplicate_keys_in_spans(
+    tree: &SpanTree,
+    include: impl Fn(SpanRef<'_>) -> bool,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     // One buffer for all mappings: this runs on every node of every file opened.
     let mut keys: Vec<&str> = Vec::new();
     let mut nodes = Vec::new();
-    for mapping in tree.all().filter(|node| node.kind() == SpanKind::Mapping) {
+    let mappings = tree.all().filter(|node| node.kind() == SpanKind::Mapping);
+    for mapping in mappings.filter(|&node| include(node)) {
         keys.clear();
         nodes.clear();
         for (key, _) in mapping.pairs() {

@@ -12,6 +12,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
 
 use super::scalar::ScalarStyle;
 
+mod cut;
+pub use cut::{Cut, Seam, find_cut};
+
 const NONE: u32 = u32::MAX;
 
 /// What a node is.
@@ -24,7 +27,7 @@ pub enum SpanKind {
 }
 
 /// 32 bytes, no allocation of its own: a big document has a node per ~14 bytes of text.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct SpanNode {
     start: u32,
     end: u32,
@@ -41,10 +44,13 @@ struct SpanNode {
     value_in_text: bool,
 }
 
-/// The nodes of one YAML text, in document order. Offsets are byte offsets into that text.
+/// The nodes of one YAML text. Offsets are byte offsets into that text.
 #[derive(Debug, Default)]
 pub struct SpanTree {
+    /// In document order (parents before children, siblings in order).
     nodes: Vec<SpanNode>,
+    /// Nodes of a part parsed apart and [grafted](Self::graft) in, with indices after `nodes`'.
+    grafted: Vec<SpanNode>,
     roots: Vec<u32>,
     /// The parsed text (a quick fix that inserts lines reads the lines around its nodes; most
     /// scalar values are read from it).
@@ -71,6 +77,19 @@ impl SpanTree {
     /// Parses `text` (one or more documents). On a syntax error, the tree holds what came before
     /// it and the error is returned beside it.
     pub fn parse(text: &str) -> (SpanTree, Option<ScanError>) {
+        let (mut tree, error) = Self::parse_events(text);
+        tree.text = text.into();
+        (tree, error)
+    }
+
+    /// [`parse`](Self::parse) keeping `text` as it is, without a copy.
+    pub fn parse_owned(text: String) -> (SpanTree, Option<ScanError>) {
+        let (mut tree, error) = Self::parse_events(&text);
+        tree.text = text.into_boxed_str();
+        (tree, error)
+    }
+
+    fn parse_events(text: &str) -> (SpanTree, Option<ScanError>) {
         let mut builder = Builder::new(text);
         let mut parser = Parser::new_from_str(text);
         let mut error = None;
@@ -83,9 +102,7 @@ impl SpanTree {
                 }
             }
         }
-        let mut tree = builder.finish();
-        tree.text = text.into();
-        (tree, error)
+        (builder.finish(), error)
     }
 
     /// The root node of the first document, if it has content.
@@ -98,17 +115,25 @@ impl SpanTree {
         self.roots.iter().map(|&index| self.node(index))
     }
 
-    /// Every node, in document order.
+    /// Every node (in document order unless a part was grafted in).
     pub fn all(&self) -> impl Iterator<Item = SpanRef<'_>> + '_ {
-        (0..self.nodes.len() as u32).map(|index| self.node(index))
+        (0..self.len() as u32).map(|index| self.node(index))
     }
 
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.nodes.len() + self.grafted.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
+    }
+
+    fn get(&self, index: u32) -> &SpanNode {
+        let index = index as usize;
+        match self.nodes.get(index) {
+            Some(node) => node,
+            None => &self.grafted[index - self.nodes.len()],
+        }
     }
 
     fn node(&self, index: u32) -> SpanRef<'_> {
@@ -118,7 +143,12 @@ impl SpanTree {
 
 impl<'t> SpanRef<'t> {
     fn data(&self) -> &'t SpanNode {
-        &self.tree.nodes[self.index as usize]
+        self.tree.get(self.index)
+    }
+
+    /// The node's index in its tree.
+    pub fn id(&self) -> u32 {
+        self.index
     }
 
     pub fn kind(&self) -> SpanKind {
@@ -348,6 +378,7 @@ impl<'t> Builder<'t> {
         }
         SpanTree {
             nodes: self.nodes,
+            grafted: Vec::new(),
             roots: self.roots,
             text: Box::default(),
             values: self.values,

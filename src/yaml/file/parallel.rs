@@ -1,0 +1,274 @@
+//! Checking the documents of a file being opened on all cores (up to four): documents go to
+//! whichever thread is free, biggest first, and a document too big to share out is parsed as
+//! two parts on two threads (see [`Cut`]).
+
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::YamlDocument;
+use crate::yaml::lint::{self, Diagnostic};
+use crate::yaml::spans::{Cut, Seam, SpanTree, find_cut};
+
+/// How many threads open a file (up to four); asked once, as the answer reads cgroup files.
+fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+    })
+}
+
+/// Documents at least this big are parsed in two parts on two threads when they are more than
+/// a thread's share of the file (argocd's 1.4 MB CRD document: otherwise one thread parses it
+/// while the other is done with the rest).
+const TWO_PART_MIN: usize = 256 * 1024;
+
+/// What a thread of [`check_all`] does next.
+#[derive(Clone, Copy)]
+enum Task {
+    Whole(usize),
+    /// The biggest document without its cut lines, or the cut lines alone.
+    Part(PartOf),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PartOf {
+    Outer,
+    Inner,
+}
+
+/// One part of a document cut in two, parsed and checked as far as it can be on its own.
+struct CheckedPart {
+    tree: SpanTree,
+    /// Where the cut entries go (the outer part's).
+    seam: Option<Seam>,
+    /// Duplicate keys, in the document's offsets, except in the mapping the cut splits.
+    duplicates: Vec<Diagnostic>,
+}
+
+impl CheckedPart {
+    /// None when the part has a syntax error or does not prove that it fits.
+    fn check(text: &str, cut: &Cut, part: PartOf) -> Option<Self> {
+        match part {
+            PartOf::Outer => {
+                let (tree, error) = SpanTree::parse_owned(cut.outer_text(text));
+                let seam = tree.seam(cut).filter(|_| error.is_none())?;
+                let after_cut = cut.lines.start + cut.indent;
+                let duplicates = lint::duplicate_keys_in_spans(&tree, |m| !seam.is_mapping(m))
+                    .into_iter()
+                    .map(|d| {
+                        let after = d.range.start >= after_cut;
+                        d.shifted(if after { cut.lines.len() as isize } else { 0 })
+                    })
+                    .collect();
+                Some(Self {
+                    tree,
+                    seam: Some(seam),
+                    duplicates,
+                })
+            }
+            PartOf::Inner => {
+                let (tree, error) = SpanTree::parse(cut.inner_text(text));
+                if error.is_some() || !tree.fits_cut(cut) {
+                    return None;
+                }
+                // The root's keys are the split mapping's: checked once joined.
+                let root = tree.root().map(|root| root.id());
+                let duplicates = lint::duplicate_keys_in_spans(&tree, |m| Some(m.id()) != root)
+                    .into_iter()
+                    .map(|d| d.shifted(cut.lines.start as isize))
+                    .collect();
+                Some(Self {
+                    tree,
+                    seam: None,
+                    duplicates,
+                })
+            }
+        }
+    }
+}
+
+/// Checks documents, on up to four threads when there is enough text to make it worth it. Also
+/// says how many were checked in two parts.
+pub(super) fn check_all<T: Send>(
+    text: &str,
+    ranges: Vec<Range<usize>>,
+    visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
+) -> (Vec<(YamlDocument, T)>, usize) {
+    let checked = |range: Range<usize>| {
+        let mut document = YamlDocument::checked_text(&text[range.clone()], range);
+        let visited = visit(&mut document);
+        (document, visited)
+    };
+    let total: usize = ranges.iter().map(|r| r.len()).sum();
+    let threads = threads();
+    if total < 256 * 1024 || threads < 2 || ranges.len() < 2 && total < TWO_PART_MIN {
+        return (ranges.into_iter().map(checked).collect(), 0);
+    }
+    // Largest first, each task to whichever thread is free.
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
+    let biggest = order[0];
+    let big_text = &text[ranges[biggest].clone()];
+    let cut = (big_text.len() >= TWO_PART_MIN && big_text.len() * threads > total)
+        .then(|| find_cut(big_text, big_text.len() / 2, big_text.len() / 2))
+        .flatten();
+    let mut tasks = Vec::with_capacity(ranges.len() + 1);
+    if cut.is_some() {
+        tasks.extend([Task::Part(PartOf::Outer), Task::Part(PartOf::Inner)]);
+        order.remove(0);
+    }
+    tasks.extend(order.into_iter().map(Task::Whole));
+    let next_task = AtomicUsize::new(0);
+    let two_part = AtomicUsize::new(0);
+    // The big document's first finished part, left for the thread that finishes the other.
+    let parts: Mutex<[Option<Option<CheckedPart>>; 2]> = Mutex::new([None, None]);
+    let big = |part: PartOf, cut: &Cut| {
+        let checked = CheckedPart::check(big_text, cut, part);
+        let mut parts = parts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        parts[part as usize] = Some(checked);
+        if parts.iter().any(Option::is_none) {
+            return None; // the thread with the other part takes it from here
+        }
+        let [Some(outer), Some(inner)] = std::mem::take(&mut *parts) else {
+            unreachable!("both parts are there");
+        };
+        drop(parts);
+        let range = ranges[biggest].clone();
+        let joined = YamlDocument::checked_parts(big_text, range.clone(), cut, outer, inner);
+        if joined.is_some() {
+            two_part.store(1, Ordering::Relaxed);
+        }
+        let mut document = joined.unwrap_or_else(|| YamlDocument::checked_text(big_text, range));
+        let visited = visit(&mut document);
+        Some((biggest, (document, visited)))
+    };
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&task) = tasks.get(next_task.fetch_add(1, Ordering::Relaxed)) {
+            match (task, &cut) {
+                (Task::Whole(i), _) => done.push((i, checked(ranges[i].clone()))),
+                (Task::Part(part), Some(cut)) => done.extend(big(part, cut)),
+                (Task::Part(_), None) => {}
+            }
+        }
+        done
+    };
+    let mut slots: Vec<Option<(YamlDocument, T)>> = (0..ranges.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        // This thread works too: starting a thread costs more than one might think.
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        for (i, document) in work() {
+            slots[i] = Some(document);
+        }
+        for handle in handles {
+            for (i, document) in handle.join().unwrap_or_default() {
+                slots[i] = Some(document);
+            }
+        }
+    });
+    // A thread that panicked left its documents unchecked: check them here.
+    let documents = slots
+        .into_iter()
+        .zip(ranges)
+        .map(|(slot, range)| slot.unwrap_or_else(|| checked(range)))
+        .collect();
+    (documents, two_part.into_inner())
+}
+
+impl YamlDocument {
+    /// A document checked from its two parts (see [`Cut`]); None when either has a syntax
+    /// error or they do not join into what a whole parse gives.
+    fn checked_parts(
+        text: &str,
+        range: Range<usize>,
+        cut: &Cut,
+        outer: Option<CheckedPart>,
+        inner: Option<CheckedPart>,
+    ) -> Option<Self> {
+        let (outer, inner) = (outer?, inner?);
+        let seam = outer.seam?;
+        let tree = SpanTree::graft(text, cut, outer.tree, seam, inner.tree);
+        let mut duplicates = outer.duplicates;
+        duplicates.extend(inner.duplicates);
+        duplicates.extend(lint::duplicate_keys_in_spans(&tree, |m| seam.is_mapping(m)));
+        let checked = lint::check_with_duplicates(text, tree, None, duplicates);
+        Some(Self::from_check(checked, range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::file::YamlFile;
+    use crate::yaml::lint::codes;
+    use crate::yaml::split;
+
+    /// A ConfigMap over [`TWO_PART_MIN`], with `data` keys `k0`…, and the entries `extra`
+    /// inserted before entry `at` of each pair.
+    fn big_config_map(extra: &[(usize, &str)]) -> String {
+        let mut text =
+            String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+        for i in 0..12_000 {
+            for (_, entry) in extra.iter().filter(|(at, _)| *at == i) {
+                text.push_str(entry);
+            }
+            text.push_str(&format!("  k{i}: value number {i} of the big map\n"));
+        }
+        text.push_str("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: small\n");
+        assert!(text.len() > TWO_PART_MIN);
+        text
+    }
+
+    fn two_threads() -> bool {
+        threads() >= 2
+    }
+
+    #[test]
+    fn a_big_document_checked_in_two_parts_has_every_duplicate_key() {
+        // Duplicates both before the cut, across it, inside it, and in nested mappings.
+        let text = big_config_map(&[
+            (100, "  k5: again\n"),
+            (6_000, "  k10: across\n"),
+            (5_900, "  k6100: inside\n"),
+            (11_000, "  nested:\n    a: 1\n    a: 2\n"),
+            (3_000, "  nested2:\n    b: 1\n    b: 2\n"),
+        ]);
+        let file = YamlFile::open(&ropey::Rope::from_str(&text));
+        if two_threads() {
+            assert_eq!(file.stats().two_part, 1);
+        }
+        let whole: Vec<Diagnostic> = split::split(&text)
+            .documents
+            .into_iter()
+            .flat_map(|r| {
+                let start = r.start as isize;
+                lint::check(&text[r])
+                    .diagnostics
+                    .into_iter()
+                    .map(move |d| d.shifted(start))
+            })
+            .collect();
+        let found: Vec<Diagnostic> = file.diagnostics().collect();
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert_eq!(found, whole);
+        assert!(file.documents()[0].spans.is_some());
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_part_gives_the_whole_parse_error() {
+        for at in [500, 6_000, 11_500] {
+            let text = big_config_map(&[(at, "  broken: [unclosed\n")]);
+            let file = YamlFile::open(&ropey::Rope::from_str(&text));
+            assert_eq!(file.stats().two_part, 0);
+            let found: Vec<Diagnostic> = file.diagnostics().collect();
+            let first = split::split(&text).documents[0].clone();
+            assert_eq!(found, lint::check(&text[first]).diagnostics);
+            assert_eq!(found[0].code, codes::SYNTAX);
+        }
+    }
+}
