@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::handoff::TextHandoff;
+use super::handoff::{JsonKind, ParamsProbe, TextHandoff};
 
 /// Largest body accepted (editors send whole files in didOpen; 1 GiB is far beyond any manifest).
 const MAX_BODY: usize = 1 << 30;
@@ -177,8 +177,8 @@ impl AsyncRead for FrameReader {
     }
 }
 
-/// The parts of a JSON-RPC message that decide whether tower-lsp-server can decode it. Params
-/// and results stay raw: validating a 2 MB didOpen must not copy its text.
+/// The parts of a JSON-RPC message that decide whether tower-lsp-server can decode it. Results
+/// stay raw and params are only probed: validating a 2 MB didOpen must not copy its text.
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
@@ -188,7 +188,7 @@ struct Envelope<'a> {
     #[serde(borrow)]
     id: Option<&'a RawValue>,
     #[serde(borrow)]
-    params: Option<&'a RawValue>,
+    params: Option<ParamsProbe<'a>>,
     #[serde(borrow)]
     result: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -197,7 +197,10 @@ struct Envelope<'a> {
 
 /// The body to forward, or None to drop it.
 fn repair(body: Vec<u8>, handoff: &TextHandoff) -> Option<Vec<u8>> {
-    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(&body) else {
+    let envelope = std::str::from_utf8(&body)
+        .ok()
+        .and_then(|json| Some((json, serde_json::from_str::<Envelope<'_>>(json).ok()?)));
+    let Some((json, envelope)) = envelope else {
         tracing::error!(
             "dropping an LSP message that is not a JSON object ({} bytes)",
             body.len()
@@ -207,12 +210,13 @@ fn repair(body: Vec<u8>, handoff: &TextHandoff) -> Option<Vec<u8>> {
     if is_message(&envelope) {
         let method = envelope.method.map(RawValue::get);
         method.inspect(|method| handoff.saw(method));
-        let hand_off = method == Some("\"textDocument/didOpen\"") && handoff.takes(&body);
+        let literal = (method == Some("\"textDocument/didOpen\"") && handoff.takes(&body))
+            .then(|| envelope.params.as_ref()?.text_literal(json))
+            .flatten();
         drop(envelope);
-        return Some(if hand_off {
-            handoff.take_text(body)
-        } else {
-            body
+        return Some(match literal {
+            Some(literal) => handoff.take_text(body, literal),
+            None => body,
         });
     }
     let id: Value = envelope
@@ -241,7 +245,10 @@ fn is_message(envelope: &Envelope<'_>) -> bool {
     }
     // A number, a string or null.
     let id_ok = starts(envelope.id, b"-0123456789\"n");
-    let params_ok = starts(envelope.params, b"{[n");
+    let params_ok = envelope
+        .params
+        .as_ref()
+        .is_none_or(|params| params.kind != JsonKind::Other);
     match envelope.method {
         Some(method) => method.get().starts_with('"') && id_ok && params_ok,
         None => envelope.id.is_some() && (envelope.result.is_some() || envelope.error.is_some()),

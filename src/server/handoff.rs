@@ -2,19 +2,22 @@
 //!
 //! tower-lsp-server decodes each message into an untagged enum: serde buffers the whole message,
 //! text included, and copies it again for the variant that fits. For argocd's 1.9 MB install.yaml
-//! that cost ~7 ms before our handler ran. The frame guard already reads each message, so for a
-//! big didOpen it takes the text out ([`TextHandoff::take_text`]) and forwards the message with a
-//! placeholder; the handler swaps the text back in ([`TextHandoff::text`]).
+//! that cost ~7 ms before our handler ran. The frame guard already reads each message, finding a
+//! didOpen's text in the same pass ([`ParamsProbe`]), so for a big didOpen it takes the text out
+//! ([`TextHandoff::take_text`], decoded in the message's own buffer) and forwards the message with
+//! a placeholder; the handler swaps the text back in ([`TextHandoff::text`]).
 //!
 //! Only after `initialized` and before `shutdown`: in between tower-lsp-server hands every
 //! didOpen to our handler, so no text is left behind.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use serde::Deserialize;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// Smaller didOpen messages go through tower-lsp-server's decoding as they are.
@@ -57,26 +60,33 @@ impl TextHandoff {
         body.len() >= HANDOFF_MIN && self.active.load(Ordering::SeqCst)
     }
 
-    /// A didOpen body with its text replaced by a placeholder, the text kept for the handler.
-    /// A body of another shape is returned as it is (tower-lsp-server answers it).
-    pub fn take_text(&self, body: Vec<u8>) -> Vec<u8> {
-        let Some((literal, text)) = text_of(&body) else {
-            return body;
-        };
-        let id = self.next.fetch_add(1, Ordering::SeqCst);
-        let placeholder = serde_json::to_string(&format!("{}{id}", self.prefix))
-            .expect("a string encodes as JSON");
-        self.texts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, text);
-        // The text's literal is a slice of `body`: splice the placeholder in its place.
-        let start = literal.as_ptr() as usize - body.as_ptr() as usize;
-        let end = start + literal.len();
-        let mut forwarded = Vec::with_capacity(body.len() - literal.len() + placeholder.len());
-        forwarded.extend_from_slice(&body[..start]);
-        forwarded.extend_from_slice(placeholder.as_bytes());
-        forwarded.extend_from_slice(&body[end..]);
+    /// A didOpen body with its text (the JSON string literal at `literal`, see
+    /// [`ParamsProbe`]) replaced by a placeholder, the text kept for the handler. The text is
+    /// decoded in the body's own buffer: a fresh 2 MB string would cost ~500 first-touched
+    /// pages (~1.5 ms here). A literal that does not decode (a lone surrogate) is forwarded as
+    /// `null`, which tower-lsp-server rejects as serde_json would have rejected the literal.
+    pub fn take_text(&self, mut body: Vec<u8>, literal: Range<usize>) -> Vec<u8> {
+        let rest = body[literal.end..].to_vec();
+        let mut forwarded = Vec::with_capacity(literal.start + 64 + rest.len());
+        forwarded.extend_from_slice(&body[..literal.start]);
+        let text = decode_in_place(&mut body, literal).and_then(|length| {
+            body.truncate(length);
+            String::from_utf8(body).ok()
+        });
+        match text {
+            Some(text) => {
+                let id = self.next.fetch_add(1, Ordering::SeqCst);
+                let placeholder = serde_json::to_string(&format!("{}{id}", self.prefix))
+                    .expect("a string encodes as JSON");
+                self.texts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id, text);
+                forwarded.extend_from_slice(placeholder.as_bytes());
+            }
+            None => forwarded.extend_from_slice(b"null"),
+        }
+        forwarded.extend_from_slice(&rest);
         forwarded
     }
 
@@ -105,43 +115,128 @@ impl TextHandoff {
     }
 }
 
-/// The didOpen shape, reading only the text (as its JSON literal: no copy yet).
-#[derive(Deserialize)]
-struct DidOpen<'a> {
-    #[serde(borrow)]
-    params: DidOpenParams<'a>,
+/// What the frame guard needs of a message's `params`, read in the pass that checks the
+/// message: which JSON type they are, and a didOpen's text as its JSON literal (no copy yet).
+pub struct ParamsProbe<'a> {
+    pub kind: JsonKind,
+    /// `textDocument.text`, when each of the two keys is there once.
+    text: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct DidOpenParams<'a> {
-    #[serde(borrow, rename = "textDocument")]
-    text_document: TextItem<'a>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonKind {
+    Object,
+    Array,
+    Null,
+    Other,
 }
 
-#[derive(Deserialize)]
-struct TextItem<'a> {
-    #[serde(borrow)]
-    text: &'a RawValue,
+impl<'de: 'a, 'a> Deserialize<'de> for ParamsProbe<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ProbeVisitor {
+            field: "textDocument",
+        })
+    }
 }
 
-/// The didOpen text's JSON literal in `body` and its value. serde_json would decode the value
-/// through a scratch buffer that grows by doubling and copy it from there: on a fresh 2 MB that
-/// is ~4 MB of memory first touched, ~3 ms here. This decodes once into a string of the right size.
-fn text_of(body: &[u8]) -> Option<(&str, String)> {
-    let message: DidOpen<'_> = serde_json::from_slice(body).ok()?;
-    let literal = message.params.text_document.text.get();
-    Some((literal, json_string(literal)?))
+impl ParamsProbe<'_> {
+    /// Where the text's string literal is in `json`, the message the probe read.
+    pub fn text_literal(&self, json: &str) -> Option<Range<usize>> {
+        let raw = self.text?.get();
+        let start = (raw.as_ptr() as usize).checked_sub(json.as_ptr() as usize)?;
+        (raw.starts_with('"') && start + raw.len() <= json.len()).then(|| start..start + raw.len())
+    }
 }
 
-/// The value of a JSON string literal (quotes included); None for anything else, and for lone
-/// surrogates, which serde_json rejects too.
-fn json_string(literal: &str) -> Option<String> {
-    let mut rest = literal.strip_prefix('"')?.strip_suffix('"')?;
-    let mut value = String::with_capacity(rest.len());
-    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
-        value.push_str(&rest[..at]);
-        let escape = *rest.as_bytes().get(at + 1)?;
-        rest = rest.get(at + 2..)?;
+/// Reads any JSON value; in an object, the value of `field` when it is there once:
+/// `textDocument` at the top, then `text` inside it.
+struct ProbeVisitor {
+    field: &'static str,
+}
+
+impl<'de> Visitor<'de> for ProbeVisitor {
+    type Value = ParamsProbe<'de>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut text, mut seen) = (None, 0);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key != self.field {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            seen += 1;
+            text = if self.field == "text" {
+                Some(map.next_value::<&'de RawValue>()?)
+            } else {
+                map.next_value_seed(ProbeVisitor { field: "text" })?.text
+            };
+        }
+        Ok(probe(JsonKind::Object, text.filter(|_| seen == 1)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(probe(JsonKind::Array, None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Null, None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Other, None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Other, None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Other, None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Other, None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(probe(JsonKind::Other, None))
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for ProbeVisitor {
+    type Value = ParamsProbe<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+fn probe(kind: JsonKind, text: Option<&RawValue>) -> ParamsProbe<'_> {
+    ParamsProbe { kind, text }
+}
+
+/// Decodes the JSON string literal at `literal` (quotes included) of `buffer` into the
+/// buffer's start and returns the value's length; None for anything but a string literal,
+/// and for lone surrogates, which serde_json rejects too. Every escape is longer than what it
+/// stands for, so writing never overtakes reading, and the bytes after the literal stay.
+fn decode_in_place(buffer: &mut [u8], literal: Range<usize>) -> Option<usize> {
+    let quoted = literal.len() >= 2
+        && buffer.get(literal.start) == Some(&b'"')
+        && buffer.get(literal.end - 1) == Some(&b'"');
+    if !quoted {
+        return None;
+    }
+    let (mut read, end, mut write) = (literal.start + 1, literal.end - 1, 0);
+    while let Some(at) = memchr::memchr(b'\\', &buffer[read..end]) {
+        buffer.copy_within(read..read + at, write);
+        write += at;
+        read += at + 2;
+        let escape = *buffer[..end].get(read - 1)?;
         let unescaped = match escape {
             b'"' => '"',
             b'\\' => '\\',
@@ -152,42 +247,42 @@ fn json_string(literal: &str) -> Option<String> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let (character, after) = unicode_escape(rest)?;
-                rest = after;
+                let (character, used) = unicode_escape(&buffer[read..end])?;
+                read += used;
                 character
             }
             _ => return None,
         };
-        value.push(unescaped);
+        write += unescaped.encode_utf8(&mut buffer[write..]).len();
     }
-    value.push_str(rest);
-    Some(value)
+    buffer.copy_within(read..end, write);
+    Some(write + (end - read))
 }
 
 /// The character of a `\uXXXX` escape (`rest` starts after the `u`), a surrogate pair taking
-/// two; and the text after it.
-fn unicode_escape(rest: &str) -> Option<(char, &str)> {
-    let (first, rest) = hex4(rest)?;
+/// two; and how many bytes of `rest` it used.
+fn unicode_escape(rest: &[u8]) -> Option<(char, usize)> {
+    let first = hex4(rest)?;
     match first {
         0xD800..=0xDBFF => {
-            let (second, rest) = hex4(rest.strip_prefix("\\u")?)?;
+            let second = hex4(rest.get(4..)?.strip_prefix(b"\\u")?)?;
             if !(0xDC00..=0xDFFF).contains(&second) {
                 return None;
             }
             let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-            Some((char::from_u32(code)?, rest))
+            Some((char::from_u32(code)?, 10))
         }
-        _ => Some((char::from_u32(first)?, rest)),
+        _ => Some((char::from_u32(first)?, 4)),
     }
 }
 
-/// Four hex digits and the text after them.
-fn hex4(text: &str) -> Option<(u32, &str)> {
-    let digits = text.get(..4)?;
+/// The value of the four hex digits `text` starts with.
+fn hex4(text: &[u8]) -> Option<u32> {
+    let digits = std::str::from_utf8(text.get(..4)?).ok()?;
     if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    Some((u32::from_str_radix(digits, 16).ok()?, &text[4..]))
+    u32::from_str_radix(digits, 16).ok()
 }
 
 #[cfg(test)]
@@ -195,6 +290,30 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+
+    /// The text's literal in a didOpen body, as the frame guard finds it.
+    fn literal(body: &[u8]) -> Option<Range<usize>> {
+        #[derive(serde::Deserialize)]
+        struct Message<'a> {
+            #[serde(borrow)]
+            params: ParamsProbe<'a>,
+        }
+        let json = std::str::from_utf8(body).unwrap();
+        let message: Message<'_> = serde_json::from_str(json).unwrap();
+        message.params.text_literal(json)
+    }
+
+    fn take(handoff: &TextHandoff, body: Vec<u8>) -> Vec<u8> {
+        let literal = literal(&body).expect("a didOpen with a text");
+        handoff.take_text(body, literal)
+    }
+
+    fn json_string(literal: &str) -> Option<String> {
+        let mut buffer = literal.as_bytes().to_vec();
+        let length = decode_in_place(&mut buffer, 0..literal.len())?;
+        buffer.truncate(length);
+        String::from_utf8(buffer).ok()
+    }
 
     fn did_open(text: &str) -> Vec<u8> {
         let message = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
@@ -209,7 +328,7 @@ mod tests {
         let text = "kind: ConfigMap\n# 日本語 \u{1F600} \"quoted\" \\ \r\n".repeat(4000);
         let body = did_open(&text);
         assert!(handoff.takes(&body));
-        let forwarded = handoff.take_text(body);
+        let forwarded = take(&handoff, body);
         assert!(
             forwarded.len() < 200,
             "{}",
@@ -282,10 +401,46 @@ mod tests {
     }
 
     #[test]
-    fn bodies_of_another_shape_pass_unchanged() {
+    fn only_a_string_text_given_once_is_taken() {
+        for params in [
+            r#"{"textDocument":{"text":7}}"#,
+            r#"{"textDocument":{"text":"a","text":"b"}}"#,
+            r#"{"textDocument":{"text":"a"},"textDocument":{"text":"b"}}"#,
+            r#"{"textDocument":["text"]}"#,
+            r#"["textDocument"]"#,
+        ] {
+            let body = format!(r#"{{"method":"textDocument/didOpen","params":{params}}}"#);
+            assert_eq!(literal(body.as_bytes()), None, "{params}");
+        }
+        let escaped = r#"{"params":{"text\u0044ocument":{"te\u0078t":"a b"}}}"#;
+        let found = literal(escaped.as_bytes()).unwrap();
+        assert_eq!(&escaped[found], r#""a b""#);
+    }
+
+    #[test]
+    fn a_text_that_does_not_decode_is_forwarded_as_null() {
         let handoff = TextHandoff::default();
-        let body = br#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"text":7}}}"#;
-        assert_eq!(handoff.take_text(body.to_vec()), body.to_vec());
+        let body = br#"{"params":{"textDocument":{"text":"ok \ud83d","version":1}}}"#.to_vec();
+        let forwarded = take(&handoff, body);
+        assert_eq!(
+            String::from_utf8(forwarded).unwrap(),
+            r#"{"params":{"textDocument":{"text":null,"version":1}}}"#
+        );
         assert_eq!(handoff.waiting(), 0);
+    }
+
+    #[test]
+    fn the_probe_reads_the_type_of_any_params() {
+        for (params, kind) in [
+            ("{}", JsonKind::Object),
+            (r#"[1, {"a": [2]}]"#, JsonKind::Array),
+            ("null", JsonKind::Null),
+            (r#""s""#, JsonKind::Other),
+            ("-1.5e3", JsonKind::Other),
+            ("true", JsonKind::Other),
+        ] {
+            let probe: ParamsProbe<'_> = serde_json::from_str(params).unwrap();
+            assert_eq!(probe.kind, kind, "{params}");
+        }
     }
 }
