@@ -6,6 +6,7 @@
 //! checked and validated again. Trees are dropped after use, so an open file keeps none of them.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use ropey::Rope;
 
@@ -15,6 +16,7 @@ use crate::text::TextEdit;
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint::{self, Diagnostic, Severity};
 use crate::yaml::node::TsNode;
+use crate::yaml::split;
 use crate::yaml::syntax::{self, RopeSource};
 
 #[derive(Debug)]
@@ -63,16 +65,21 @@ impl SchemaDiagnostics {
     /// holding every document's tree at once. Helm templates and files over the open limit are
     /// left to `refresh`, which knows what to do with them.
     pub fn open(rope: &Rope, catalog: &Catalog) -> (YamlFile, SchemaDiagnostics) {
-        Self::open_text(rope, &rope.to_string(), catalog)
+        let text = Arc::new(rope.to_string());
+        let split = split::split(&text);
+        Self::open_text(&text, split, catalog)
     }
 
-    /// [`open`](Self::open) with the rope's text also as one string (the server has it from
-    /// `didOpen`): documents are checked on slices of it instead of copies out of the rope.
-    pub fn open_text(rope: &Rope, text: &str, catalog: &Catalog) -> (YamlFile, SchemaDiagnostics) {
-        debug_assert_eq!(rope.len_bytes(), text.len());
-        if rope.len_bytes() > OPEN_VALIDATION_LIMIT || helm_template(rope).is_some() {
+    /// [`open`](Self::open) from the file's text as one string and its document split (the
+    /// server has both from `didOpen`, before the rope): documents are checked on slices of it.
+    pub fn open_text(
+        text: &Arc<String>,
+        split: split::Split,
+        catalog: &Catalog,
+    ) -> (YamlFile, SchemaDiagnostics) {
+        if text.len() > OPEN_VALIDATION_LIMIT || helm_template_in(text).is_some() {
             return (
-                YamlFile::open_text_with(text, &|_| ()).0,
+                YamlFile::open_split_with(text, split, &|_| ()).0,
                 SchemaDiagnostics::default(),
             );
         }
@@ -81,12 +88,12 @@ impl SchemaDiagnostics {
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
-            if rejected || !names_a_kind(rope, &document.range()) {
+            if rejected || !names_a_kind_in(text[document.range()].as_bytes()) {
                 return None;
             }
             spans.map(|spans| validate::validate_spans(catalog, &spans))
         };
-        let (file, validations) = YamlFile::open_text_with(text, &validate_one);
+        let (file, validations) = YamlFile::open_split_with(text, split, &validate_one);
         let entries = file
             .documents()
             .iter()
@@ -282,19 +289,26 @@ fn names_a_kind(rope: &Rope, range: &Range<usize>) -> bool {
     let Some(slice) = rope.get_byte_slice(range.clone()) else {
         return false;
     };
-    let mut tail: Vec<u8> = Vec::new();
+    // Keep the last few bytes of the previous chunk so words split across chunks are found.
+    let mut window: Vec<u8> = Vec::new();
     for chunk in slice.chunks() {
-        // Keep the last few bytes of the previous chunk so words split across chunks are found.
-        tail.extend_from_slice(chunk.as_bytes());
-        if memchr::memmem::find(&tail, b"kind").is_some()
-            || memchr::memmem::find(&tail, b"apiVersion").is_some()
-        {
+        window.extend_from_slice(chunk.as_bytes());
+        if names_a_kind_in(&window) {
             return true;
         }
-        let keep = tail.len().min(9);
-        tail.drain(..tail.len() - keep);
+        let keep = window.len().min(9);
+        window.drain(..window.len() - keep);
     }
     false
+}
+
+/// [`names_a_kind`] on a document's text as one string.
+fn names_a_kind_in(text: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("kind"));
+    static API_VERSION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("apiVersion"));
+    KIND.find(text).is_some() || API_VERSION.find(text).is_some()
 }
 
 fn shift(range: &Range<usize>, delta: isize) -> Range<usize> {
@@ -302,19 +316,45 @@ fn shift(range: &Range<usize>, delta: isize) -> Range<usize> {
 }
 
 /// A Helm chart template (`{{ ... }}` outside quotes): one information note at its first action.
+/// Runs on every refresh, so over the rope's chunks with one searcher and no copies.
 fn helm_template(rope: &Rope) -> Option<Diagnostic> {
+    first_template_action(rope.chunks(), |at| {
+        rope.bytes_at(at).take(ACTION_PEEK).collect()
+    })
+}
+
+/// [`helm_template`] on the file's text as one string.
+fn helm_template_in(text: &str) -> Option<Diagnostic> {
+    first_template_action(std::iter::once(text), |at| {
+        text.as_bytes()[at..]
+            .iter()
+            .take(ACTION_PEEK)
+            .copied()
+            .collect()
+    })
+}
+
+/// How many bytes after a `{{` tell whether it opens a template action.
+const ACTION_PEEK: usize = 64;
+
+/// The note for the first `{{` in `chunks` (the text in order) that opens a template action;
+/// `after(at)` gives the text's next [`ACTION_PEEK`] bytes from offset `at`.
+fn first_template_action<'a>(
+    chunks: impl Iterator<Item = &'a str>,
+    after: impl Fn(usize) -> Vec<u8>,
+) -> Option<Diagnostic> {
+    static OPENING: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("{{"));
     let mut offset = 0;
     let mut previous = 0u8;
-    for chunk in rope.chunks() {
+    for chunk in chunks {
         let bytes = chunk.as_bytes();
-        let at = if previous == b'{' && bytes.first() == Some(&b'{') {
-            Some(offset - 1)
-        } else {
-            memchr::memmem::find(bytes, b"{{").map(|i| offset + i)
-        };
-        if let Some(at) = at
-            && is_template_action(rope, at)
-        {
+        let straddling = (previous == b'{' && bytes.first() == Some(&b'{')).then(|| offset - 1);
+        let found = straddling
+            .into_iter()
+            .chain(OPENING.find_iter(bytes).map(|i| offset + i))
+            .find(|&at| is_template_action(&after(at + 2)));
+        if let Some(at) = found {
             return Some(Diagnostic {
                 range: at..at + 2,
                 severity: Severity::Information,
@@ -329,11 +369,10 @@ fn helm_template(rope: &Rope) -> Option<Diagnostic> {
     None
 }
 
-/// Whether the `{{` at `at` opens a Go template action (`{{ .Values.x }}`, `{{- if ... }}`), as
-/// opposed to text that happens to hold braces.
-fn is_template_action(rope: &Rope, at: usize) -> bool {
-    let end = (at + 64).min(rope.len_bytes());
-    let after = rope.byte_slice(at + 2..end).to_string();
+/// Whether the text right after a `{{` opens a Go template action (`{{ .Values.x }}`,
+/// `{{- if ... }}`), as opposed to text that happens to hold braces.
+fn is_template_action(after: &[u8]) -> bool {
+    let after = String::from_utf8_lossy(after);
     let inner = after.trim_start_matches('-').trim_start();
     let closes = after.contains("}}");
     closes
@@ -614,6 +653,30 @@ mod tests {
         );
         assert!(fx.found().is_empty());
     }
+    #[test]
+    fn helm_actions_are_found_after_other_braces_and_next_to_any_text() {
+        let after_braces =
+            "data:\n  t: \"{{ not closed\"\n  u: \"{{x}}\"\nname: {{ .Release.Name }}\n";
+        // Multi-byte characters where the look past `{{` ends.
+        let wide = format!("a: \"{{{{x{}\"\nb: {{{{ .Values.b }}}}\n", "é".repeat(40));
+        for text in [after_braces, wide.as_str()] {
+            let rope = Rope::from_str(text);
+            let expected = text.rfind("{{").unwrap();
+            for found in [helm_template(&rope), helm_template_in(text)] {
+                assert_eq!(
+                    found.map(|d| d.range),
+                    Some(expected..expected + 2),
+                    "{text}"
+                );
+            }
+        }
+        // Braces split between two chunks of a big rope.
+        let text = format!("{}a: {{{{ .Values.a }}}}\n", "# padding\n".repeat(5_000));
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 10);
+        assert!(helm_template(&rope).is_some());
+    }
+
     #[test]
     fn a_new_catalog_revalidates_only_the_documents_it_answers_differently() {
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {size: {type: integer}}}}}]\n";

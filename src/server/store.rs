@@ -39,49 +39,97 @@ pub struct Store {
 pub struct PendingOpen {
     store: Arc<Store>,
     uri: Uri,
-    /// The document and the string it was built from (the check reads its documents from it).
-    text: Option<(TextDocument, String)>,
+    /// The opened text, until the open starts.
+    text: Option<OpenedText>,
+    /// Set when the open completed: dropped otherwise, the document is not open.
+    finished: bool,
     gate: Arc<Opening>,
+}
+
+/// What `didOpen` gave, split into documents.
+struct OpenedText {
+    source: String,
+    split: split::Split,
+    version: i32,
 }
 
 /// The gate of a document being opened.
 #[derive(Default)]
 struct Opening {
-    done: Mutex<bool>,
+    state: Mutex<OpeningState>,
     changed: Condvar,
 }
 
+#[derive(Default, Clone, Copy)]
+struct OpeningState {
+    /// The text snapshot is in place (completion and hover may read it).
+    text: bool,
+    /// The open is over (finished, or given up).
+    done: bool,
+}
+
 impl Opening {
-    fn wait(&self) {
-        let mut done = lock(&self.done);
-        while !*done {
-            done = self
+    fn wait_until(&self, ready: impl Fn(OpeningState) -> bool) {
+        let mut state = lock(&self.state);
+        while !ready(*state) {
+            state = self
                 .changed
-                .wait(done)
+                .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 
-    fn release(&self) {
-        *lock(&self.done) = true;
+    fn wait(&self) {
+        self.wait_until(|state| state.done);
+    }
+
+    fn update(&self, change: impl FnOnce(&mut OpeningState)) {
+        change(&mut lock(&self.state));
         self.changed.notify_all();
     }
 }
 
 impl PendingOpen {
-    /// The heavy part of opening: the YAML check and schema validation of every document
-    /// (tens of milliseconds for a big file; run it off the message loop).
+    /// The heavy part of opening (tens of milliseconds for a big file; run it off the message
+    /// loop): the YAML check and schema validation of every document, while another thread
+    /// builds the rope and makes the text snapshot readable as soon as it is built.
     pub fn finish(mut self) {
-        if let Some((text, source)) = self.text.take() {
-            self.store.insert_opened(self.uri.clone(), text, &source);
-        }
+        let Some(OpenedText {
+            source,
+            split,
+            version,
+        }) = self.text.take()
+        else {
+            return;
+        };
+        let store = &self.store;
+        // The documents' span trees share the text while they live (validation drops them).
+        let source = Arc::new(source);
+        let documents: Arc<[std::ops::Range<usize>]> = split.documents.clone().into();
+        let catalog = store.catalog();
+        let (text, (yaml, schema)) = std::thread::scope(|scope| {
+            let rope = scope.spawn(|| {
+                let text = TextDocument::new(&source, version);
+                store.set_snapshot(&self.uri, text.rope().clone(), version, documents);
+                self.gate.update(|state| state.text = true);
+                text
+            });
+            let checked = SchemaDiagnostics::open_text(&source, split, &catalog);
+            let text = rope
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (text, checked)
+        });
+        drop(source);
+        store.insert_document(self.uri.clone(), text, yaml, schema);
+        self.finished = true;
     }
 }
 
 impl Drop for PendingOpen {
     fn drop(&mut self) {
         let store = &self.store;
-        if self.text.is_some() {
+        if !self.finished {
             // Not finished: the document is not open after all.
             store
                 .texts
@@ -97,7 +145,7 @@ impl Drop for PendingOpen {
             opening.remove(&self.uri);
         }
         drop(opening);
-        self.gate.release();
+        self.gate.update(|state| state.done = true);
     }
 }
 
@@ -200,7 +248,9 @@ impl Store {
 
     /// Opens a document in one go, on this thread.
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
-        self.insert_opened(uri, TextDocument::new(text, version), text);
+        let text = TextDocument::new(text, version);
+        let (yaml, schema) = SchemaDiagnostics::open(text.rope(), &self.catalog());
+        self.insert_document(uri, text, yaml, schema);
     }
 
     /// The cheap part of opening a document: its rope and document split, readable at once by
@@ -210,34 +260,38 @@ impl Store {
     pub fn begin_open(self: &Arc<Self>, uri: Uri, source: String, version: i32) -> PendingOpen {
         // A second didOpen of a document still opening waits for the first.
         self.wait_until_opened(&uri);
-        let documents = split::split(&source).documents.into();
-        let text = TextDocument::new(&source, version);
+        let split = split::split(&source);
         let gate = Arc::new(Opening::default());
         self.opening
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(uri.clone(), gate.clone());
-        let snapshot = TextSnapshot {
-            rope: text.rope().clone(),
-            version,
-            documents,
-        };
+        // Requests wait for the new text rather than read an older one.
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(uri.clone(), snapshot);
+            .remove(&uri);
         PendingOpen {
             store: self.clone(),
             uri,
-            text: Some((text, source)),
+            text: Some(OpenedText {
+                source,
+                split,
+                version,
+            }),
+            finished: false,
             gate,
         }
     }
 
-    /// Checks and validates a document's text (`source`: the same text as one string) and
-    /// makes it the open document `uri`.
-    fn insert_opened(&self, uri: Uri, text: TextDocument, source: &str) {
-        let (yaml, schema) = SchemaDiagnostics::open_text(text.rope(), source, &self.catalog());
+    /// Makes a checked and validated document the open document `uri`.
+    fn insert_document(
+        &self,
+        uri: Uri,
+        text: TextDocument,
+        yaml: YamlFile,
+        schema: SchemaDiagnostics,
+    ) {
         self.remember_text(&uri, &text, &yaml);
         let document = Arc::new(Mutex::new(OpenDocument { text, yaml, schema }));
         self.documents
@@ -312,24 +366,40 @@ impl Store {
     /// Keeps the text for requests that must not wait for the document's lock (which schema
     /// validation of a big file holds for a while).
     fn remember_text(&self, uri: &Uri, text: &TextDocument, yaml: &YamlFile) {
-        let snapshot = TextSnapshot {
-            rope: text.rope().clone(),
-            version: text.version(),
-            documents: yaml.documents().iter().map(|d| d.range()).collect(),
-        };
-        self.texts
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(uri.clone(), snapshot);
+        let documents = yaml.documents().iter().map(|d| d.range()).collect();
+        self.set_snapshot(uri, text.rope().clone(), text.version(), documents);
     }
 
-    /// The latest text of an open document, without taking its lock.
+    /// The latest text of an open document, without taking its lock (while it is being opened,
+    /// once its rope is built: milliseconds before it is checked).
     pub fn text_snapshot(&self, uri: &Uri) -> Option<TextSnapshot> {
+        let opening = lock(&self.opening).get(uri).cloned();
+        if let Some(gate) = opening {
+            gate.wait_until(|state| state.text || state.done);
+        }
         self.texts
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(uri)
             .cloned()
+    }
+
+    fn set_snapshot(
+        &self,
+        uri: &Uri,
+        rope: ropey::Rope,
+        version: i32,
+        documents: Arc<[std::ops::Range<usize>]>,
+    ) {
+        let snapshot = TextSnapshot {
+            rope,
+            version,
+            documents,
+        };
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(uri.clone(), snapshot);
     }
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
@@ -493,5 +563,37 @@ impl Store {
                 .text
                 .offset(convert::position(position), self.encoding()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri() -> Uri {
+        "file:///work/a.yaml".parse().unwrap()
+    }
+
+    #[test]
+    fn a_request_during_a_reopen_reads_the_new_text() {
+        let store = Arc::new(Store::default());
+        store.open(uri(), "a: 1\n", 1);
+        let pending = store.begin_open(uri(), "b: 2\n".to_string(), 2);
+        let reader = store.clone();
+        let read = std::thread::spawn(move || reader.text_snapshot(&uri()));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        pending.finish();
+        let snapshot = read.join().unwrap().expect("the document is open");
+        assert_eq!(snapshot.rope.to_string(), "b: 2\n");
+        assert_eq!(snapshot.version, 2);
+        assert_eq!(store.version(&uri()), Some(2));
+    }
+
+    #[test]
+    fn an_open_given_up_leaves_nothing_behind() {
+        let store = Arc::new(Store::default());
+        drop(store.begin_open(uri(), "a: 1\n".to_string(), 1));
+        assert!(store.text_snapshot(&uri()).is_none());
+        assert_eq!(store.version(&uri()), None);
     }
 }

@@ -7,6 +7,7 @@
 //! again and only documents whose text changed are parsed again.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
@@ -74,6 +75,11 @@ impl YamlDocument {
         Self::from_check(lint::check(text), range)
     }
 
+    /// A document checked from `range` of the file's text, its span tree sharing the text.
+    fn checked_shared(file: &Arc<String>, range: Range<usize>) -> Self {
+        Self::from_check(lint::check_shared(file, range.clone()), range)
+    }
+
     fn from_check(checked: lint::Checked, range: Range<usize>) -> Self {
         Self {
             range,
@@ -139,16 +145,29 @@ impl YamlFile {
         rope: &Rope,
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
-        Self::open_text_with(&text_of(rope, 0..rope.len_bytes()), visit)
+        Self::open_text_with(
+            Arc::new(text_of(rope, 0..rope.len_bytes()).into_owned()),
+            visit,
+        )
     }
 
     /// [`open_with`](Self::open_with) from the file's text as one string (what the rope holds):
     /// documents are checked on slices of it, without copying them out of a rope.
     pub fn open_text_with<T: Send>(
-        text: &str,
+        text: Arc<String>,
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
-        let split = split::split(text);
+        let split = split::split(&text);
+        Self::open_split_with(&text, split, visit)
+    }
+
+    /// [`open_text_with`](Self::open_text_with) when the text is already split. The span trees
+    /// of the documents share `text`.
+    pub fn open_split_with<T: Send>(
+        text: &Arc<String>,
+        split: split::Split,
+        visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
+    ) -> (Self, Vec<T>) {
         let (checked, two_part) = check_all(text, split.documents, visit);
         let (documents, visited): (Vec<YamlDocument>, Vec<T>) = checked.into_iter().unzip();
         let stats = ParseStats {

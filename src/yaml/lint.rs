@@ -6,6 +6,7 @@
 //! edit changed is walked again. Both report through `duplicate_keys`, so they agree.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use saphyr_parser::ScanError;
 use tree_sitter::Node;
@@ -168,6 +169,12 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
 pub fn check(text: &str) -> Checked {
     let (tree, error) = SpanTree::parse(text);
     check_tree(text, tree, error)
+}
+
+/// [`check`] of `range` of a file's text, the span tree sharing the text instead of copying it.
+pub fn check_shared(file: &Arc<String>, range: Range<usize>) -> Checked {
+    let (tree, error) = SpanTree::parse_shared(file, range.clone());
+    check_tree(&file[range], tree, error)
 }
 
 /// [`check`] from the span tree of `text` and the syntax error its parse stopped at.

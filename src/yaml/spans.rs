@@ -7,6 +7,7 @@
 //! only for text without syntax errors (saphyr stops at the first one).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
 
@@ -54,10 +55,39 @@ pub struct SpanTree {
     roots: Vec<u32>,
     /// The parsed text (a quick fix that inserts lines reads the lines around its nodes; most
     /// scalar values are read from it).
-    text: Box<str>,
+    text: TreeText,
     /// Scalar values that differ from their text (quoted, escaped, folded, block), end to end.
     values: String,
     tags: Vec<Box<str>>,
+}
+
+/// The text a [`SpanTree`] was parsed from: a copy of its own, or a range of a file's text that
+/// the trees of all its documents share (opening a 2 MB file copies no document).
+#[derive(Debug)]
+pub enum TreeText {
+    Owned(Box<str>),
+    Shared(Arc<String>, Range<usize>),
+}
+
+impl TreeText {
+    pub fn as_str(&self) -> &str {
+        match self {
+            TreeText::Owned(text) => text,
+            TreeText::Shared(file, range) => &file[range.clone()],
+        }
+    }
+}
+
+impl Default for TreeText {
+    fn default() -> Self {
+        TreeText::Owned(Box::default())
+    }
+}
+
+impl From<&str> for TreeText {
+    fn from(text: &str) -> Self {
+        TreeText::Owned(text.into())
+    }
 }
 
 /// A node of a [`SpanTree`].
@@ -85,7 +115,15 @@ impl SpanTree {
     /// [`parse`](Self::parse) keeping `text` as it is, without a copy.
     pub fn parse_owned(text: String) -> (SpanTree, Option<ScanError>) {
         let (mut tree, error) = Self::parse_events(&text);
-        tree.text = text.into_boxed_str();
+        tree.text = TreeText::Owned(text.into_boxed_str());
+        (tree, error)
+    }
+
+    /// [`parse`](Self::parse) of `range` of a file's text, sharing it (offsets are relative to
+    /// the range's start).
+    pub fn parse_shared(file: &Arc<String>, range: Range<usize>) -> (SpanTree, Option<ScanError>) {
+        let (mut tree, error) = Self::parse_events(&file[range.clone()]);
+        tree.text = TreeText::Shared(file.clone(), range);
         (tree, error)
     }
 
@@ -168,7 +206,7 @@ impl<'t> SpanRef<'t> {
             let data = self.data();
             let range = data.value_at as usize..(data.value_at + data.value_len) as usize;
             if data.value_in_text {
-                &self.tree.text[range]
+                &self.tree.text.as_str()[range]
             } else {
                 &self.tree.values[range]
             }
@@ -189,7 +227,7 @@ impl<'t> SpanRef<'t> {
 
     /// The text the tree was parsed from.
     pub fn source(&self) -> &'t str {
-        &self.tree.text
+        self.tree.text.as_str()
     }
 
     /// An empty plain scalar without a tag: what `key:` with nothing after it holds.
@@ -380,7 +418,7 @@ impl<'t> Builder<'t> {
             nodes: self.nodes,
             grafted: Vec::new(),
             roots: self.roots,
-            text: Box::default(),
+            text: TreeText::default(),
             values: self.values,
             tags: self.tags,
         }

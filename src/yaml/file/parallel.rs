@@ -3,12 +3,12 @@
 //! two parts on two threads (see [`Cut`]).
 
 use std::ops::Range;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::YamlDocument;
 use crate::yaml::lint::{self, Diagnostic};
-use crate::yaml::spans::{Cut, Seam, SpanTree, find_cut};
+use crate::yaml::spans::{Cut, Seam, SpanTree, TreeText, find_cut};
 
 /// How many threads open a file (up to four); asked once, as the answer reads cgroup files.
 fn threads() -> usize {
@@ -49,11 +49,12 @@ struct CheckedPart {
 }
 
 impl CheckedPart {
-    /// None when the part has a syntax error or does not prove that it fits.
-    fn check(text: &str, cut: &Cut, part: PartOf) -> Option<Self> {
+    /// None when the part has a syntax error or does not prove that it fits. `document` is
+    /// where the cut document is in `file`.
+    fn check(file: &Arc<String>, document: &Range<usize>, cut: &Cut, part: PartOf) -> Option<Self> {
         match part {
             PartOf::Outer => {
-                let (tree, error) = SpanTree::parse_owned(cut.outer_text(text));
+                let (tree, error) = SpanTree::parse_owned(cut.outer_text(&file[document.clone()]));
                 let seam = tree.seam(cut).filter(|_| error.is_none())?;
                 let after_cut = cut.lines.start + cut.indent;
                 let duplicates = lint::duplicate_keys_in_spans(&tree, |m| !seam.is_mapping(m))
@@ -70,7 +71,8 @@ impl CheckedPart {
                 })
             }
             PartOf::Inner => {
-                let (tree, error) = SpanTree::parse(cut.inner_text(text));
+                let lines = document.start + cut.lines.start..document.start + cut.lines.end;
+                let (tree, error) = SpanTree::parse_shared(file, lines);
                 if error.is_some() || !tree.fits_cut(cut) {
                     return None;
                 }
@@ -93,12 +95,12 @@ impl CheckedPart {
 /// Checks documents, on up to four threads when there is enough text to make it worth it. Also
 /// says how many were checked in two parts.
 pub(super) fn check_all<T: Send>(
-    text: &str,
+    text: &Arc<String>,
     ranges: Vec<Range<usize>>,
     visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
 ) -> (Vec<(YamlDocument, T)>, usize) {
     let checked = |range: Range<usize>| {
-        let mut document = YamlDocument::checked_text(&text[range.clone()], range);
+        let mut document = YamlDocument::checked_shared(text, range);
         let visited = visit(&mut document);
         (document, visited)
     };
@@ -126,7 +128,7 @@ pub(super) fn check_all<T: Send>(
     // The big document's first finished part, left for the thread that finishes the other.
     let parts: Mutex<[Option<Option<CheckedPart>>; 2]> = Mutex::new([None, None]);
     let big = |part: PartOf, cut: &Cut| {
-        let checked = CheckedPart::check(big_text, cut, part);
+        let checked = CheckedPart::check(text, &ranges[biggest], cut, part);
         let mut parts = parts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -139,11 +141,11 @@ pub(super) fn check_all<T: Send>(
         };
         drop(parts);
         let range = ranges[biggest].clone();
-        let joined = YamlDocument::checked_parts(big_text, range.clone(), cut, outer, inner);
+        let joined = YamlDocument::checked_parts(text, range.clone(), cut, outer, inner);
         if joined.is_some() {
             two_part.store(1, Ordering::Relaxed);
         }
-        let mut document = joined.unwrap_or_else(|| YamlDocument::checked_text(big_text, range));
+        let mut document = joined.unwrap_or_else(|| YamlDocument::checked_shared(text, range));
         let visited = visit(&mut document);
         Some((biggest, (document, visited)))
     };
@@ -184,7 +186,7 @@ impl YamlDocument {
     /// A document checked from its two parts (see [`Cut`]); None when either has a syntax
     /// error or they do not join into what a whole parse gives.
     fn checked_parts(
-        text: &str,
+        file: &Arc<String>,
         range: Range<usize>,
         cut: &Cut,
         outer: Option<CheckedPart>,
@@ -192,11 +194,12 @@ impl YamlDocument {
     ) -> Option<Self> {
         let (outer, inner) = (outer?, inner?);
         let seam = outer.seam?;
+        let text = TreeText::Shared(file.clone(), range.clone());
         let tree = SpanTree::graft(text, cut, outer.tree, seam, inner.tree);
         let mut duplicates = outer.duplicates;
         duplicates.extend(inner.duplicates);
         duplicates.extend(lint::duplicate_keys_in_spans(&tree, |m| seam.is_mapping(m)));
-        let checked = lint::check_with_duplicates(text, tree, None, duplicates);
+        let checked = lint::check_with_duplicates(&file[range.clone()], tree, None, duplicates);
         Some(Self::from_check(checked, range))
     }
 }

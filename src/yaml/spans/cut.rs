@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::{NONE, SpanKind, SpanRef, SpanTree};
+use super::{NONE, SpanKind, SpanRef, SpanTree, TreeText};
 
 /// Lines of a document that hold whole entries of one block mapping, keys at column `indent`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ impl SpanTree {
     /// that they can go there (one document, no alias, the line after the cut a key of a block
     /// mapping at the cut's column).
     pub fn seam(&self, cut: &Cut) -> Option<Seam> {
-        let outer_text = &*self.text;
+        let outer_text = self.text.as_str();
         let fits = self.roots.len() == 1
             && !self.has_alias()
             && starts_at_column(outer_text, cut.lines.start, cut.indent);
@@ -142,7 +142,7 @@ impl SpanTree {
     /// For the tree of [`Cut::inner_text`]: whether it holds whole entries of one block
     /// mapping at the cut's column, and no alias.
     pub fn fits_cut(&self, cut: &Cut) -> bool {
-        let inner_text = &*self.text;
+        let inner_text = self.text.as_str();
         self.roots.len() == 1
             && !self.has_alias()
             && starts_at_column(inner_text, 0, cut.indent)
@@ -152,8 +152,8 @@ impl SpanTree {
     /// The tree of `text` from the tree of [`Cut::outer_text`] with its [`seam`](Self::seam),
     /// and the tree of [`Cut::inner_text`] that [fits](Self::fits_cut): what a whole parse gives,
     /// without copying either tree's nodes. Both trees keep their text (their duplicate keys can
-    /// be found on their own threads).
-    pub fn graft(text: &str, cut: &Cut, outer: SpanTree, seam: Seam, inner: SpanTree) -> Self {
+    /// be found on their own threads); the grafted tree reads `text`, the whole document's.
+    pub fn graft(text: TreeText, cut: &Cut, outer: SpanTree, seam: Seam, inner: SpanTree) -> Self {
         let mut tree = outer;
         let removed = cut.lines.len() as u32;
         // In the outer text, the next key sits where the cut's first key sits in `text`:
@@ -213,7 +213,7 @@ impl SpanTree {
         tree.grafted = inner_nodes;
         tree.values.push_str(&inner.values);
         tree.tags.extend(inner.tags);
-        tree.text = text.into();
+        tree.text = text;
         tree
     }
 
@@ -314,7 +314,7 @@ mod tests {
         }
         assert_eq!(whole_nodes.len(), grafted_nodes.len(), "{cut:?}");
         assert_eq!(whole.roots, grafted.roots);
-        assert_eq!(&*grafted.text, text);
+        assert_eq!(grafted.text.as_str(), text);
         true
     }
 
@@ -328,7 +328,7 @@ mod tests {
         let seam = outer.seam(cut)?;
         inner
             .fits_cut(cut)
-            .then(|| SpanTree::graft(text, cut, outer, seam, inner))
+            .then(|| SpanTree::graft(text.into(), cut, outer, seam, inner))
     }
 
     /// The cut from the line holding `from` to the line holding `to`.
