@@ -286,20 +286,9 @@ const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
 /// Whether a document's text holds `kind` or `apiVersion` at all: a cheap scan that spares
 /// generic YAML (and hostile input) a syntax tree.
 fn names_a_kind(rope: &Rope, range: &Range<usize>) -> bool {
-    let Some(slice) = rope.get_byte_slice(range.clone()) else {
-        return false;
-    };
-    // Keep the last few bytes of the previous chunk so words split across chunks are found.
-    let mut window: Vec<u8> = Vec::new();
-    for chunk in slice.chunks() {
-        window.extend_from_slice(chunk.as_bytes());
-        if names_a_kind_in(&window) {
-            return true;
-        }
-        let keep = window.len().min(9);
-        window.drain(..window.len() - keep);
-    }
-    false
+    rope.get_byte_slice(range.clone()).is_some_and(|slice| {
+        crate::text::contains(slice, "kind") || crate::text::contains(slice, "apiVersion")
+    })
 }
 
 /// [`names_a_kind`] on a document's text as one string.

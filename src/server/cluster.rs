@@ -110,12 +110,13 @@ impl Settings {
 
 /// A cheap first look: a file without `apiVersion` and `kind` keys, or too big, is not checked
 /// (and never makes kube-lsp talk to a cluster).
-fn might_hold_manifests(text: &str) -> bool {
-    if text.len() > MAX_FILE {
+fn might_hold_manifests(text: &ropey::Rope) -> bool {
+    if text.len_bytes() > MAX_FILE {
         tracing::debug!("not dry-run: the file is larger than {MAX_FILE} bytes");
         return false;
     }
-    text.contains("apiVersion") && text.contains("kind")
+    let whole = text.slice(..);
+    crate::text::contains(whole, "apiVersion") && crate::text::contains(whole, "kind")
 }
 
 /// What started a check.
@@ -287,12 +288,10 @@ impl ClusterWork {
         &self,
         text: &Arc<str>,
     ) -> std::result::Result<(String, Vec<CheckedDocument>), (String, ClusterError)> {
-        let fallback = self
-            .settings()
-            .cluster
-            .context
-            .unwrap_or_else(|| "(current-context)".into());
-        let connection = self.connection().await.map_err(|e| (fallback, e))?;
+        let connection = self
+            .connection()
+            .await
+            .map_err(|e| (self.configured_context(), e))?;
         // Finding and converting the documents is CPU work: keep it off the async workers.
         let scan = text.clone();
         let found = tokio::task::spawn_blocking(move || kubernetes_documents(&scan))
@@ -310,22 +309,39 @@ impl ClusterWork {
         Ok((connection.context.clone(), documents))
     }
 
+    /// The context the settings name, for messages before a connection says which one it is.
+    fn configured_context(&self) -> String {
+        self.settings()
+            .cluster
+            .context
+            .unwrap_or_else(|| "(current-context)".into())
+    }
+
     async fn run(self: Arc<Self>, uri: Uri, delay: Duration) {
         tokio::time::sleep(delay).await;
         let mut backoff = FIRST_BACKOFF;
         let mut cleared = false;
         loop {
-            let Some((text, version)) = self.store.snapshot(&uri) else {
+            let Some(snapshot) = self.store.text_snapshot(&uri) else {
                 return;
             };
-            if !might_hold_manifests(&text) {
+            if !might_hold_manifests(&snapshot.rope) {
                 lock(&self.results).remove(&uri);
                 return;
             }
-            let text: Arc<str> = Arc::from(text);
+            let version = snapshot.version;
             let with_diff = self.settings().diff;
-            match self.check(&text).await {
-                Ok((_, documents)) => {
+            // Connected first: without a cluster the text is not copied out of the rope.
+            let checked = match self.connection().await {
+                Ok(_) => {
+                    let text: Arc<str> = Arc::from(snapshot.rope.to_string());
+                    let checked = self.check(&text).await;
+                    checked.map(|(context, documents)| (text, context, documents))
+                }
+                Err(error) => Err((self.configured_context(), error)),
+            };
+            match checked {
+                Ok((text, _, documents)) => {
                     let diagnostics = documents
                         .iter()
                         .flat_map(|d| {

@@ -165,21 +165,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Whether `word` occurs in `slice`, without copying it (a match may straddle two chunks).
-fn slice_contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
-    let word = word.as_bytes();
-    let mut window: Vec<u8> = Vec::new();
-    for chunk in slice.chunks() {
-        window.extend_from_slice(chunk.as_bytes());
-        if memchr::memmem::find(&window, word).is_some() {
-            return true;
-        }
-        let keep = window.len().min(word.len().saturating_sub(1));
-        window.drain(..window.len() - keep);
-    }
-    false
-}
-
 impl Store {
     pub fn set_encoding(&self, encoding: PositionEncoding) {
         *self.encoding.write().unwrap_or_else(|p| p.into_inner()) = encoding;
@@ -220,7 +205,7 @@ impl Store {
             ranges
                 .into_iter()
                 .map(|range| rope.byte_slice(range))
-                .filter(|slice| slice_contains(*slice, word))
+                .filter(|slice| crate::text::contains(*slice, word))
                 .map(|slice| slice.to_string())
                 .collect(),
         )

@@ -214,6 +214,29 @@ fn line_content_len(rope: &Rope, line: usize) -> usize {
     }
 }
 
+/// Whether `word` occurs in `slice`, without copying it out of the rope (a match may straddle
+/// two chunks).
+pub fn contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
+    let finder = memchr::memmem::Finder::new(word.as_bytes());
+    let keep = word.len().saturating_sub(1);
+    // The text's last `keep` bytes before the chunk, then the chunk's first ones.
+    let mut seam: Vec<u8> = Vec::new();
+    for chunk in slice.chunks() {
+        let bytes = chunk.as_bytes();
+        seam.extend_from_slice(&bytes[..bytes.len().min(keep)]);
+        if finder.find(bytes).is_some() || finder.find(&seam).is_some() {
+            return true;
+        }
+        if bytes.len() >= keep {
+            seam.clear();
+            seam.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            seam.drain(..seam.len().saturating_sub(keep));
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +351,21 @@ mod tests {
         assert_eq!(edit.map_offset(1), 1);
         assert_eq!(edit.map_offset(3), 6);
         assert_eq!(edit.map_offset(5), 7);
+    }
+
+    #[test]
+    fn words_are_found_across_chunks() {
+        let padding = "x".repeat(4_000);
+        for at in 0..=padding.len() {
+            let mut text = padding.clone();
+            text.insert_str(at, "apiVersion");
+            let rope = Rope::from_str(&text);
+            assert!(contains(rope.slice(..), "apiVersion"), "at {at}");
+            assert!(!contains(rope.slice(..), "apiVersionX"), "at {at}");
+            // Slices start and end inside chunks.
+            let inside = rope.byte_slice(at.saturating_sub(3)..(at + 13).min(text.len()));
+            assert!(contains(inside, "apiVersion"), "at {at}");
+        }
+        assert!(Rope::from_str(&padding).chunks().count() > 3);
     }
 }
