@@ -406,8 +406,7 @@ impl ClusterWork {
         let published = super::guarded("diagnostics", || self.store.diagnostics(uri));
         if let Ok(Some((mut diagnostics, version))) = published {
             diagnostics.extend(self.current(uri, version));
-            self.client
-                .publish_diagnostics(uri.clone(), diagnostics, Some(version))
+            super::send_diagnostics(&self.client, &self.store, uri.clone(), diagnostics, version)
                 .await;
         }
     }
@@ -585,9 +584,7 @@ impl ClusterWork {
             .await;
             if let Ok(Ok(Some((mut diagnostics, version)))) = validated {
                 diagnostics.extend(self.current(&uri, version));
-                self.client
-                    .publish_diagnostics(uri, diagnostics, Some(version))
-                    .await;
+                super::send_diagnostics(&self.client, &self.store, uri, diagnostics, version).await;
             }
         }
     }

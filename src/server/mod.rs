@@ -120,10 +120,25 @@ impl Backend {
         let published = guarded("diagnostics", || self.store.diagnostics(&uri));
         if let Ok(Some((mut diagnostics, version))) = published {
             diagnostics.extend(self.cluster.current(&uri, version));
-            self.client
-                .publish_diagnostics(uri, diagnostics, Some(version))
-                .await;
+            send_diagnostics(&self.client, &self.store, uri, diagnostics, version).await;
         }
+    }
+}
+
+/// Sends a document's diagnostics, unless exactly these were sent for this version already: a
+/// re-validation after a schema change (a CRD opened, the cluster's schema) mostly finds what
+/// the client has.
+pub(crate) async fn send_diagnostics(
+    client: &Client,
+    store: &Store,
+    uri: Uri,
+    diagnostics: Vec<Diagnostic>,
+    version: i32,
+) {
+    if store.note_published(&uri, version, &diagnostics) {
+        client
+            .publish_diagnostics(uri, diagnostics, Some(version))
+            .await;
     }
 }
 
@@ -133,19 +148,15 @@ impl Backend {
     /// the complete set, unless the document changed meanwhile (its edit publishes then).
     async fn publish_after_open(&self, uri: Uri) {
         let quick = guarded("diagnostics", || self.store.quick_diagnostics(&uri));
-        let mut published = None;
         if let Ok(Some((diagnostics, version))) = quick {
-            published = Some((diagnostics.clone(), version));
-            self.client
-                .publish_diagnostics(uri.clone(), diagnostics, Some(version))
-                .await;
+            send_diagnostics(&self.client, &self.store, uri.clone(), diagnostics, version).await;
         }
         let (store, client, cluster) = (
             self.store.clone(),
             self.client.clone(),
             self.cluster.clone(),
         );
-        tokio::spawn(validate_and_publish(store, client, cluster, uri, published));
+        tokio::spawn(validate_and_publish(store, client, cluster, uri));
     }
 }
 
@@ -205,13 +216,12 @@ async fn watch_yaml_files(client: Client) {
 
 /// Brings a document's schema diagnostics up to date off the request path and publishes them
 /// with the cluster's, unless an edit came first or they are what the client already has
-/// (`published`: after an open, which validates every document, they usually are).
+/// (after an open, which validates every document, they usually are).
 async fn validate_and_publish(
     store: Arc<Store>,
     client: Client,
     cluster: Arc<ClusterWork>,
     uri: Uri,
-    published: Option<(Vec<Diagnostic>, i32)>,
 ) {
     let (validate_store, validate_uri) = (store.clone(), uri.clone());
     let full = tokio::task::spawn_blocking(move || {
@@ -220,12 +230,8 @@ async fn validate_and_publish(
     .await;
     if let Ok(Ok(Some((mut diagnostics, version)))) = full {
         diagnostics.extend(cluster.current(&uri, version));
-        let unchanged =
-            published.is_some_and(|(before, at)| at == version && before == diagnostics);
-        if store.version(&uri) == Some(version) && !unchanged {
-            client
-                .publish_diagnostics(uri, diagnostics, Some(version))
-                .await;
+        if store.version(&uri) == Some(version) {
+            send_diagnostics(&client, &store, uri, diagnostics, version).await;
         }
     }
 }
@@ -266,8 +272,7 @@ impl Backend {
                 return;
             }
             for uri in store.uris() {
-                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri, None)
-                    .await;
+                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri).await;
             }
         });
     }

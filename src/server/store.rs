@@ -31,6 +31,8 @@ pub struct Store {
     texts: RwLock<HashMap<Uri, TextSnapshot>>,
     /// Documents whose open is running (`begin_open`): other accesses wait for it.
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
+    /// The diagnostics last sent for each open document, with their version.
+    published: Mutex<HashMap<Uri, (i32, Vec<lsp::Diagnostic>)>>,
 }
 
 /// A document whose open has begun ([`Store::begin_open`]); [`finish`](Self::finish) it (on
@@ -251,6 +253,8 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(uri.clone(), gate.clone());
+        // An open always publishes, whatever was sent before.
+        lock(&self.published).remove(&uri);
         // Requests wait for the new text rather than read an older one.
         self.texts
             .write()
@@ -300,6 +304,7 @@ impl Store {
 
     pub fn close(&self, uri: &Uri) {
         self.wait_until_opened(uri);
+        lock(&self.published).remove(uri);
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -353,6 +358,19 @@ impl Store {
     fn remember_text(&self, uri: &Uri, text: &TextDocument, yaml: &YamlFile) {
         let documents = yaml.documents().iter().map(|d| d.range()).collect();
         self.set_snapshot(uri, text.rope().clone(), text.version(), documents);
+    }
+
+    /// Notes `diagnostics` as sent for `version` of `uri`; false when exactly these were sent for
+    /// that version already (then they need not be sent again).
+    pub fn note_published(&self, uri: &Uri, version: i32, diagnostics: &[lsp::Diagnostic]) -> bool {
+        let mut published = lock(&self.published);
+        let sent = published
+            .get(uri)
+            .is_some_and(|(at, sent)| *at == version && sent.as_slice() == diagnostics);
+        if !sent {
+            published.insert(uri.clone(), (version, diagnostics.to_vec()));
+        }
+        !sent
     }
 
     /// The latest text of an open document, without taking its lock (while it is being opened,
@@ -572,6 +590,31 @@ mod tests {
         assert_eq!(snapshot.rope.to_string(), "b: 2\n");
         assert_eq!(snapshot.version, 2);
         assert_eq!(store.version(&uri()), Some(2));
+    }
+
+    #[test]
+    fn the_same_diagnostics_are_sent_once_per_version() {
+        let store = Store::default();
+        let one = [lsp::Diagnostic {
+            message: "x".into(),
+            ..Default::default()
+        }];
+        assert!(store.note_published(&uri(), 1, &one));
+        assert!(!store.note_published(&uri(), 1, &one));
+        assert!(store.note_published(&uri(), 1, &[]));
+        assert!(store.note_published(&uri(), 2, &[]));
+        assert!(!store.note_published(&uri(), 2, &[]));
+        store.close(&uri());
+        assert!(store.note_published(&uri(), 2, &[]));
+        assert!(!store.note_published(&uri(), 2, &[]));
+    }
+
+    #[test]
+    fn an_open_publishes_even_what_was_sent_before() {
+        let store = Arc::new(Store::default());
+        assert!(store.note_published(&uri(), 1, &[]));
+        store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
+        assert!(store.note_published(&uri(), 1, &[]));
     }
 
     #[test]
