@@ -358,9 +358,10 @@ impl LanguageServer for Backend {
         Ok(())
     }
 
-    /// The rope and document split are stored at once, so completion and hover answer while
-    /// the document is checked and validated on a blocking thread; every other access to the
-    /// document (an edit sent right after, diagnostics, close) waits for that (`Store::begin_open`).
+    /// The document is split and gated at once; on a blocking thread its rope is built (then
+    /// completion and hover answer) while it is checked and validated. Every other access to
+    /// the document (an edit sent right after, diagnostics, close) waits for that
+    /// (`Store::begin_open`).
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let TextDocumentItem {
             uri, text, version, ..

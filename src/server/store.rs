@@ -240,10 +240,10 @@ impl Store {
         self.insert_document(uri, text, yaml, schema);
     }
 
-    /// The cheap part of opening a document: its rope and document split, readable at once by
-    /// completion and hover ([`text_snapshot`](Self::text_snapshot)). Until the returned
-    /// [`PendingOpen`] is finished (or dropped), every other access to the document waits, so
-    /// an edit sent right after `didOpen` applies to the opened document, in order.
+    /// The cheap part of opening a document: its document split and its gate. Completion and
+    /// hover ([`text_snapshot`](Self::text_snapshot)) wait only until [`PendingOpen::finish`]
+    /// has built the rope; every other access to the document waits until the open is finished
+    /// (or dropped), so an edit sent right after `didOpen` applies to the opened document, in order.
     pub fn begin_open(self: &Arc<Self>, uri: Uri, source: String, version: i32) -> PendingOpen {
         // A second didOpen of a document still opening waits for the first.
         self.wait_until_opened(&uri);
