@@ -336,12 +336,12 @@ impl ClusterWork {
                 Ok(_) => {
                     let text: Arc<str> = Arc::from(snapshot.rope.to_string());
                     let checked = self.check(&text).await;
-                    checked.map(|(context, documents)| (text, context, documents))
+                    checked.map(|(_, documents)| (text, documents))
                 }
                 Err(error) => Err((self.configured_context(), error)),
             };
             match checked {
-                Ok((text, _, documents)) => {
+                Ok((text, documents)) => {
                     let diagnostics = documents
                         .iter()
                         .flat_map(|d| {
