@@ -185,7 +185,7 @@ impl Walker {
         let type_text = ty.and_then(|v| v.text());
         if let (Some(value), Some(text)) = (ty, &type_text)
             && !text.is_empty()
-            && !TYPES.contains(&text.as_str())
+            && !TYPES.contains(&text.as_ref())
         {
             let supported: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
             self.out.push(Diagnostic::error(
@@ -270,7 +270,7 @@ impl<N: YamlNode> SchemaKeys<N> {
         for pair in node.pairs() {
             let Some(key) = pair.key else { continue };
             let Some(name) = key.text() else { continue };
-            let slot = match name.as_str() {
+            let slot = match name.as_ref() {
                 "type" => 0,
                 "$ref" => 1,
                 "properties" => 2,

@@ -6,6 +6,7 @@
 //! Diagnostics sit on exact ranges: the key for unknown and missing fields, the value for type,
 //! enum and format errors. Offsets are relative to the tree's document.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -181,7 +182,7 @@ pub fn type_meta<N: YamlNode>(mapping: N) -> TypeMeta {
             .value
             .filter(|v| v.shape() == NodeShape::Scalar)
             .and_then(|v| {
-                let text = v.text()?;
+                let text = v.text()?.into_owned();
                 let range = v.range();
                 Some((text, range))
             })
@@ -472,7 +473,9 @@ impl Validator<'_> {
         anchor: Range<usize>,
         depth: usize,
     ) {
-        let mut seen: HashSet<String> = HashSet::new();
+        // The keys, for the required fields below (a list: mappings are small or have no
+        // required fields, and hashing every key of a big document costs more).
+        let mut seen: Vec<Cow<'_, str>> = Vec::new();
         let mut merged = false;
         for pair in node.pairs() {
             let Some(key) = pair.key else { continue };
@@ -484,7 +487,7 @@ impl Validator<'_> {
                 continue;
             }
             self.pair(&name, key, pair.value, schema, depth);
-            seen.insert(name);
+            seen.push(name);
         }
         match schema.name {
             Some(OBJECT_META) => self.labels_and_annotations(node),
@@ -494,7 +497,7 @@ impl Validator<'_> {
         // `x-kubernetes-embedded-resource`: a whole object, which names its type.
         if schema.embedded_resource() && !merged {
             for field in ["apiVersion", "kind"] {
-                if !seen.contains(field) {
+                if !seen.iter().any(|key| key == field) {
                     self.error(
                         anchor.clone(),
                         codes::REQUIRED,
@@ -511,7 +514,7 @@ impl Validator<'_> {
         // The schema's required fields, and a container's image (the apiserver requires it).
         let missing: Vec<&str> = super::required_fix::required_fields(schema)
             .into_iter()
-            .filter(|r| !seen.contains(*r))
+            .filter(|r| !seen.iter().any(|key| key == r))
             .collect();
         // One fix adds them all; each of their diagnostics carries it.
         let fix = super::required_fix::fix(node, schema, &missing);
@@ -586,7 +589,7 @@ impl Validator<'_> {
         let text = node.text()?;
         match node.tag() {
             None if style == ScalarStyle::Plain => Some(scalar::resolve_plain(&text)),
-            None => Some(Resolved::String(text)),
+            None => Some(Resolved::String(text.into_owned())),
             Some(tag) => scalar::resolve_scalar(&text, style, Some(&tag)).ok(),
         }
     }
@@ -937,7 +940,7 @@ impl Validator<'_> {
                         Some(value) => self.json_of(value, depth + 1)?,
                         None => Value::Null,
                     };
-                    object.insert(key, value);
+                    object.insert(key.into_owned(), value);
                 }
                 Some(Value::Object(object))
             }
@@ -1263,7 +1266,7 @@ impl Validator<'_> {
         node.pairs()
             .into_iter()
             .map(|pair| {
-                let key = pair.key?.text()?;
+                let key = pair.key?.text()?.into_owned();
                 let value = match pair.value {
                     None => String::new(),
                     Some(value) => match self.resolve(value)? {
@@ -1289,12 +1292,13 @@ impl Validator<'_> {
                     self.value_of(item, name)
                         .and_then(|(_, v)| v)
                         .and_then(|v| v.text())
+                        .map(Cow::into_owned)
                 };
                 let values = match self.value_of(item, "values").and_then(|(_, v)| v) {
                     Some(values) => values
                         .items()
                         .into_iter()
-                        .map(|v| v?.text())
+                        .map(|v| Some(v?.text()?.into_owned()))
                         .collect::<Option<Vec<_>>>()?,
                     None => Vec::new(),
                 };

@@ -27,8 +27,11 @@ pub trait YamlNode: Copy {
     fn pairs(self) -> Vec<NodePair<Self>>;
     /// A sequence's items, in order (`None` for a missing item).
     fn items(self) -> Vec<Option<Self>>;
-    /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied).
-    fn text(self) -> Option<String>;
+    /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied):
+    /// borrowed from the tree where it can be (validation reads every key of a big document).
+    fn text<'a>(self) -> Option<Cow<'a, str>>
+    where
+        Self: 'a;
     /// A scalar's style.
     fn style(self) -> Option<ScalarStyle>;
     /// The long form of the node's tag (`!!str` → `tag:yaml.org,2002:str`).
@@ -55,7 +58,7 @@ pub fn pair_holding<N: YamlNode>(mapping: N, range: &Range<usize>) -> Option<(St
         if !holds(value, range) || key.range().end > range.start {
             return None;
         }
-        Some((key.text()?, key, value))
+        Some((key.text()?.into_owned(), key, value))
     })
 }
 
@@ -114,8 +117,11 @@ impl<S: Source + ?Sized> YamlNode for TsNode<'_, '_, S> {
             .collect()
     }
 
-    fn text(self) -> Option<String> {
-        syntax::scalar_text(self.node, self.source)
+    fn text<'a>(self) -> Option<Cow<'a, str>>
+    where
+        Self: 'a,
+    {
+        syntax::scalar_text(self.node, self.source).map(Cow::Owned)
     }
 
     fn style(self) -> Option<ScalarStyle> {
@@ -201,8 +207,11 @@ impl YamlNode for SpanRef<'_> {
             .collect()
     }
 
-    fn text(self) -> Option<String> {
-        self.value().map(str::to_string)
+    fn text<'a>(self) -> Option<Cow<'a, str>>
+    where
+        Self: 'a,
+    {
+        self.value().map(Cow::Borrowed)
     }
 
     fn style(self) -> Option<ScalarStyle> {
