@@ -610,7 +610,8 @@ mod tests {
         let text = std::fs::read_to_string(path).expect("the corpus is beside the repository");
         let mut fx = Fixture::new(&text);
         // `type: string` deep inside the 1.4 MB ApplicationSet CRD, below `items:` (any value
-        // in JSONSchemaProps): the first edit builds the tree, the next ones are patched.
+        // in JSONSchemaProps): the first edit starts its tree (in the background), and once it
+        // is there the next ones are patched.
         let line = text
             .lines()
             .enumerate()
@@ -620,6 +621,8 @@ mod tests {
             .expect("a `type: string` line");
         let end = fx.text.rope().line_to_byte(line.0) + line.1;
         fx.edit_bytes(end..end, "x");
+        let document = fx.file.document_index_at(end);
+        fx.file.tree(fx.text.rope(), document);
         fx.edit_bytes(end + 1..end + 1, "y");
         assert_eq!(fx.schema.last_patched, 1);
         let found = fx.sorted();

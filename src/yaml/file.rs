@@ -2,7 +2,8 @@
 //!
 //! Opening a file splits it (by lines) and checks each document with saphyr's event parser — fast,
 //! no syntax tree needed. A document's tree-sitter tree is built the first time something needs it
-//! (an edit inside it, a cursor query) and from then on re-parsed incrementally. An edit touches one
+//! (an edit inside it, a cursor query) and from then on re-parsed incrementally; a big document's
+//! first tree is parsed on a thread of its own (see [`background`]). An edit touches one
 //! document unless it adds or removes a marker line (`---`, `...`, `%…`); then the file is split
 //! again and only documents whose text changed are parsed again.
 
@@ -18,7 +19,9 @@ use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};
 use crate::text::TextEdit;
 
+mod background;
 mod parallel;
+use background::{BACKGROUND_TREE_MIN, TreeInProgress};
 use parallel::check_all;
 
 /// Documents up to this size are re-checked whole with saphyr after each edit (well under a
@@ -30,6 +33,8 @@ const WHOLE_RECHECK_LIMIT: usize = 64 * 1024;
 pub struct YamlDocument {
     range: Range<usize>,
     tree: Option<Tree>,
+    /// The first tree of a big document, while it is parsed in the background.
+    building: Option<TreeInProgress>,
     /// The span tree saphyr's check built on open, until validation takes it.
     spans: Option<SpanTree>,
     /// YAML diagnostics, relative to the document's start.
@@ -84,6 +89,7 @@ impl YamlDocument {
         Self {
             range,
             tree: None,
+            building: None,
             spans: checked.tree,
             diagnostics: checked.diagnostics,
             changes: Changes::Anywhere,
@@ -239,8 +245,16 @@ impl YamlFile {
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         let document = self.documents.get_mut(index)?;
         if document.tree.is_none() {
-            document.tree = Some(syntax::parse(rope, document.range.clone(), None));
-            self.stats.full += 1;
+            let range = document.range.clone();
+            // A tree on its way is nearer done than a new parse.
+            document.tree = match document.building.take() {
+                Some(building) => building.finish(rope, range.clone()),
+                None => None,
+            };
+            if document.tree.is_none() {
+                document.tree = Some(syntax::parse(rope, range, None));
+                self.stats.full += 1;
+            }
         }
         document.tree.as_ref()
     }
@@ -278,11 +292,35 @@ impl YamlFile {
                 document.tree = Some(tree);
             }
             None => {
-                // First edit of this document: check it whole, and build its tree so the next
-                // edits are incremental.
-                *document = YamlDocument::checked(rope, document.range.clone());
-                document.tree = Some(syntax::parse(rope, document.range.clone(), None));
+                // First edit of this document (or its tree is still being parsed): check it
+                // whole, and get its tree so the next edits are incremental.
+                let range = document.range.clone();
+                let mut building = document.building.take();
+                if let Some(building) = &mut building {
+                    building.record(edit, range.start, doc_line);
+                }
+                *document = YamlDocument::checked(rope, range.clone());
                 self.stats.full += 1;
+                document.tree = match building {
+                    Some(building) => match building.try_finish(rope, range.clone()) {
+                        Ok(tree) => tree,
+                        Err(building) => {
+                            document.building = Some(building);
+                            return;
+                        }
+                    },
+                    None if range.len() >= BACKGROUND_TREE_MIN => {
+                        document.building = TreeInProgress::start(rope, range.clone());
+                        if document.building.is_some() {
+                            return;
+                        }
+                        None
+                    }
+                    None => None,
+                };
+                if document.tree.is_none() {
+                    document.tree = Some(syntax::parse(rope, range, None));
+                }
             }
         }
     }
@@ -679,5 +717,99 @@ mod tests {
         fx.edit(20, 0, 1, "");
         assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
         assert_eq!(fx.file.stats().resplits, 0);
+    }
+
+    /// A ConfigMap over [`BACKGROUND_TREE_MIN`] after a small document.
+    fn huge_document() -> String {
+        let mut text = manifest(0) + "---\n" + &big_document().replace("name: big", "name: huge");
+        for i in 5000..14_000 {
+            text.push_str(&format!("  key-{i}: value {i}\n"));
+        }
+        assert!(text.len() > BACKGROUND_TREE_MIN);
+        text
+    }
+
+    /// The tree tree-sitter gives the document's current text from scratch.
+    fn fresh_tree_of(fx: &Fixture, index: usize) -> String {
+        let range = fx.file.documents()[index].range();
+        syntax::parse(fx.text.rope(), range, None)
+            .root_node()
+            .to_sexp()
+    }
+
+    #[test]
+    fn a_big_documents_first_tree_is_parsed_in_the_background_and_catches_up_with_edits() {
+        let mut fx = Fixture::new(&huge_document());
+        let big_line = 7 + 5 + 100; // key-100 of the big document
+        // The first edit checks the document with saphyr and leaves the tree to its thread.
+        fx.edit(big_line, 2, 2, "x");
+        assert!(fx.file.existing_tree(1).is_none());
+        assert!(fx.file.documents()[1].building.is_some());
+        // Edits while it is parsed: one in the big document making a duplicate key, one in the
+        // small document before it (which moves the big one), one on the big one's first line.
+        fx.edit(big_line + 1, 2, 9, "xkey-100");
+        fx.edit(5, 2, 5, "k");
+        fx.edit(7, 0, 0, "# first line\n");
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
+        assert_eq!(fx.diagnostics().len(), 1, "{:?}", fx.diagnostics());
+        // Asked for, the tree is the one a fresh parse of the current text gives.
+        let tree = fx
+            .file
+            .tree(fx.text.rope(), 1)
+            .expect("a tree")
+            .root_node()
+            .to_sexp();
+        assert_eq!(tree, fresh_tree_of(&fx, 1));
+        assert!(fx.file.documents()[1].building.is_none());
+        // From then on edits are incremental and still right.
+        let before = fx.file.stats();
+        // `  xkey-100: value 101` (one line lower now) becomes `  key-1000: …`, another duplicate.
+        fx.edit(big_line + 2, 2, 9, "key-100");
+        assert_eq!(fx.file.stats().incremental, before.incremental + 1);
+        assert_eq!(fx.file.stats().full, before.full);
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
+        let messages: Vec<String> = fx.diagnostics().into_iter().map(|d| d.message).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("`key-1000`"), "{messages:?}");
+    }
+
+    #[test]
+    fn an_edit_after_the_background_tree_arrived_adopts_it() {
+        let mut fx = Fixture::new(&huge_document());
+        let big_line = 7 + 5 + 200;
+        fx.edit(big_line, 2, 2, "x");
+        // Wait for the parse without taking the tree, then edit again: the tree is adopted.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let document = &mut fx.file.documents[1];
+            let building = document.building.take().expect("still in progress");
+            match building.parsed.try_recv() {
+                Ok(tree) => {
+                    document.building = Some(TreeInProgress::ready(tree, building.edits));
+                    break;
+                }
+                Err(_) if std::time::Instant::now() < deadline => {
+                    document.building = Some(building);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(error) => panic!("no tree: {error:?}"),
+            }
+        }
+        fx.edit(big_line, 2, 3, "");
+        assert!(fx.file.documents()[1].building.is_none());
+        let tree = fx
+            .file
+            .existing_tree(1)
+            .expect("adopted")
+            .root_node()
+            .to_sexp();
+        assert_eq!(tree, fresh_tree_of(&fx, 1));
+        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
     }
 }

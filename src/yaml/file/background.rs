@@ -1,0 +1,90 @@
+//! A big document's first tree-sitter tree, parsed on its own thread: a full parse of argocd's
+//! 1.4 MB CRD document takes ~140 ms, which the first keystroke in it would otherwise wait for.
+//! Until the tree is there, edits re-check the document with saphyr (~15 ms for that one); the
+//! edits made meanwhile are replayed on the tree when it comes, and one incremental parse brings
+//! it up to date.
+
+use std::ops::Range;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+
+use ropey::Rope;
+use tree_sitter::Tree;
+
+use crate::text::TextEdit;
+use crate::yaml::syntax;
+
+/// Documents at least this big get their first tree in the background (a full tree-sitter
+/// parse of 256 KiB takes ~25 ms here; saphyr's check of it ~3 ms).
+pub(super) const BACKGROUND_TREE_MIN: usize = 256 * 1024;
+
+/// A tree being parsed from the text of an earlier version, and the edits made since.
+#[derive(Debug)]
+pub(super) struct TreeInProgress {
+    pub(super) parsed: Receiver<Tree>,
+    /// Each edit with where its document started then (byte offset and line).
+    pub(super) edits: Vec<(TextEdit, usize, usize)>,
+}
+
+impl TreeInProgress {
+    /// Starts parsing `range` of `rope` (the rope is a cheap copy that shares its text). None
+    /// when no thread can be started.
+    pub(super) fn start(rope: &Rope, range: Range<usize>) -> Option<Self> {
+        let (send, parsed) = mpsc::sync_channel(1);
+        let rope = rope.clone();
+        std::thread::Builder::new()
+            .name("yaml-tree".into())
+            .spawn(move || {
+                let _ = send.send(syntax::parse(&rope, range, None));
+            })
+            .ok()?;
+        Some(Self {
+            parsed,
+            edits: Vec::new(),
+        })
+    }
+
+    /// One whose parse is done (tests hold a finished parse back this way).
+    #[cfg(test)]
+    pub(super) fn ready(tree: Tree, edits: Vec<(TextEdit, usize, usize)>) -> Self {
+        let (send, parsed) = mpsc::sync_channel(1);
+        send.send(tree).expect("the channel has room");
+        Self { parsed, edits }
+    }
+
+    /// Notes an edit made while the tree is being parsed.
+    pub(super) fn record(&mut self, edit: &TextEdit, doc_start: usize, doc_line: usize) {
+        self.edits.push((*edit, doc_start, doc_line));
+    }
+
+    /// The tree for the document now at `range` of `rope`, if it is parsed; `Err(self)` while
+    /// it is not, and `Ok(None)` when its thread died (the caller parses it then).
+    pub(super) fn try_finish(self, rope: &Rope, range: Range<usize>) -> Result<Option<Tree>, Self> {
+        match self.parsed.try_recv() {
+            Ok(tree) => Ok(Some(Self::catch_up(tree, &self.edits, rope, range))),
+            Err(TryRecvError::Empty) => Err(self),
+            Err(TryRecvError::Disconnected) => Ok(None),
+        }
+    }
+
+    /// The tree for the document now at `range` of `rope`, waiting for it; None when its thread
+    /// died.
+    pub(super) fn finish(self, rope: &Rope, range: Range<usize>) -> Option<Tree> {
+        let tree = self.parsed.recv().ok()?;
+        Some(Self::catch_up(tree, &self.edits, rope, range))
+    }
+
+    fn catch_up(
+        mut tree: Tree,
+        edits: &[(TextEdit, usize, usize)],
+        rope: &Rope,
+        range: Range<usize>,
+    ) -> Tree {
+        if edits.is_empty() {
+            return tree;
+        }
+        for (edit, doc_start, doc_line) in edits {
+            syntax::edit_tree(&mut tree, edit, *doc_start, *doc_line);
+        }
+        syntax::parse(rope, range, Some(&tree))
+    }
+}
