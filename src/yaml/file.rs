@@ -72,7 +72,15 @@ impl Changes {
 
 impl YamlDocument {
     fn checked(rope: &Rope, range: Range<usize>) -> Self {
-        Self::checked_text(&text_of(rope, range.clone()), range)
+        match text_of(rope, range.clone()) {
+            std::borrow::Cow::Borrowed(text) => Self::checked_text(text, range),
+            // Copied out of the rope already: the span tree keeps this copy, not one more (an
+            // edit in argocd's CRD document before its tree is there: 1.4 MB less).
+            std::borrow::Cow::Owned(text) => {
+                let length = text.len();
+                Self::from_check(lint::check_shared(&Arc::new(text), 0..length), range)
+            }
+        }
     }
 
     /// A document checked from its text (`text` is the document's, `range` where it is).
