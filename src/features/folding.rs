@@ -3,7 +3,9 @@
 use ropey::Rope;
 use tree_sitter::Tree;
 
-use crate::yaml::file::YamlFile;
+use crate::yaml::file::{YamlFile, text_of};
+use crate::yaml::lint;
+use crate::yaml::spans::{SpanKind, SpanTree};
 
 /// A foldable range of lines (zero-based, inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -12,7 +14,9 @@ pub struct Fold {
     pub end_line: usize,
 }
 
-/// Folding ranges of the whole file, sorted.
+/// Folding ranges of the whole file, sorted. Read from a document's tree-sitter tree if it has
+/// one, else from a span tree built for the call (see `symbols::document_symbols`: editors ask
+/// right after opening a file, and argocd's trees would cost ~180 ms and ~20 MiB).
 pub fn folding_ranges(file: &mut YamlFile, rope: &Rope) -> Vec<Fold> {
     let mut folds = Vec::new();
     for index in 0..file.documents().len() {
@@ -25,7 +29,12 @@ pub fn folding_ranges(file: &mut YamlFile, rope: &Rope) -> Vec<Fold> {
                 end_line: last_line,
             });
         }
-        if let Some(tree) = file.tree(rope, index) {
+        if file.existing_tree(index).is_none()
+            && let Some(spans) = lint::check(&text_of(rope, range.clone())).tree
+        {
+            let line_of = |offset: usize| rope.byte_to_line(range.start + offset);
+            collect_span_folds(&spans, line_of, &mut folds);
+        } else if let Some(tree) = file.tree(rope, index) {
             collect_folds(tree, first_line, &mut folds);
         }
     }
@@ -73,6 +82,61 @@ fn collect_folds(tree: &Tree, first_line: usize, folds: &mut Vec<Fold>) {
     }
 }
 
+/// What [`collect_folds`] finds, from a span tree: block pairs and block sequence items from their
+/// first line (the key's, the `-`'s) to their value's last, and flow collections.
+fn collect_span_folds(spans: &SpanTree, line_of: impl Fn(usize) -> usize, folds: &mut Vec<Fold>) {
+    let text = spans.root().map_or("", |root| root.source());
+    let mut fold = |start: usize, end: usize| {
+        let (start_line, end_line) = (line_of(start), line_of(end.saturating_sub(1).max(start)));
+        if end_line > start_line {
+            folds.push(Fold {
+                start_line,
+                end_line,
+            });
+        }
+    };
+    for node in spans.all() {
+        match node.kind() {
+            SpanKind::Mapping | SpanKind::Sequence if node.is_flow() => {
+                fold(node.range().start, node.range().end)
+            }
+            SpanKind::Mapping => {
+                for (key, value) in node.pairs() {
+                    if let Some(value) = value.filter(|v| !v.is_empty_scalar()) {
+                        fold(key.range().start, value.range().end);
+                    }
+                }
+            }
+            SpanKind::Sequence => {
+                for item in node.children().filter(|item| !item.is_empty_scalar()) {
+                    fold(dash_before(text, item.range().start), item.range().end);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where the `-` of the block sequence item whose content starts at `content` is: on the content's
+/// line, or on the nearest line above it with more than blanks and comments (`- # note` then the
+/// content below). The content's own start if no `-` is there.
+fn dash_before(text: &str, content: usize) -> usize {
+    let mut end = content;
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..end];
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('-') {
+            return line_start + (line.len() - trimmed.len());
+        }
+        let trimmed = trimmed.trim_end();
+        if !(trimmed.is_empty() || trimmed.starts_with('#')) || line_start == 0 {
+            return content;
+        }
+        end = line_start - 1;
+    }
+}
+
 /// The line of the last non-line-break character in `start..end`.
 fn last_line_of(rope: &Rope, start: usize, end: usize) -> usize {
     let mut last = end;
@@ -102,6 +166,46 @@ mod tests {
             folds(text),
             [(0, 4), (1, 4), (3, 4), (5, 9), (6, 9), (8, 9)]
         );
+    }
+
+    /// Folds ending at their last line with content: tree-sitter's end after the comment lines
+    /// that follow a value, a span tree's at the value.
+    fn trimmed(text: &str, folds: Vec<Fold>) -> Vec<Fold> {
+        let lines: Vec<&str> = text.lines().collect();
+        let is_content = |line: usize| {
+            let line = lines.get(line).map_or("", |l| l.trim());
+            !line.is_empty() && !line.starts_with('#')
+        };
+        let mut folds: Vec<Fold> = folds
+            .into_iter()
+            .map(|mut fold| {
+                while fold.end_line > fold.start_line && !is_content(fold.end_line) {
+                    fold.end_line -= 1;
+                }
+                fold
+            })
+            .filter(|fold| fold.end_line > fold.start_line)
+            .collect();
+        folds.sort();
+        folds.dedup();
+        folds
+    }
+
+    #[test]
+    fn span_trees_and_tree_sitter_trees_give_the_same_folds_on_the_corpus() {
+        let mut compared = 0;
+        for (_, text) in crate::yaml::split::corpus_documents() {
+            let rope = Rope::from_str(&text);
+            let mut file = YamlFile::open(&rope);
+            let from_spans = trimmed(&text, folding_ranges(&mut file, &rope));
+            for i in 0..file.documents().len() {
+                file.tree(&rope, i);
+            }
+            let from_trees = trimmed(&text, folding_ranges(&mut file, &rope));
+            assert_eq!(from_spans, from_trees, "{text}");
+            compared += from_spans.len();
+        }
+        assert!(compared > 1000, "{compared} folds compared");
     }
 
     #[test]

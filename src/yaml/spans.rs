@@ -213,6 +213,14 @@ impl<'t> SpanRef<'t> {
         })
     }
 
+    /// Whether the node is a flow mapping or sequence (`{…}`, `[…]`).
+    pub fn is_flow(&self) -> bool {
+        let data = self.data();
+        let first_child = (data.first_child != NONE).then(|| self.tree.get(data.first_child).start);
+        matches!(self.kind(), SpanKind::Mapping | SpanKind::Sequence)
+            && opens_flow(self.source(), data.start, first_child)
+    }
+
     pub fn style(&self) -> Option<ScalarStyle> {
         match self.kind() {
             SpanKind::Scalar(style) => Some(style),
@@ -396,8 +404,10 @@ impl<'t> Builder<'t> {
         let Some((index, last)) = self.open.pop() else {
             return;
         };
-        let start = self.nodes[index as usize].start as usize;
-        let is_flow = matches!(self.offsets.text.as_bytes().get(start), Some(b'[' | b'{'));
+        let node = &self.nodes[index as usize];
+        let first_child =
+            (node.first_child != NONE).then(|| self.nodes[node.first_child as usize].start);
+        let is_flow = opens_flow(self.offsets.text, node.start, first_child);
         let end = if let (true, Some(end)) = (is_flow, end_event) {
             end as u32
         } else if last != NONE {
@@ -423,6 +433,13 @@ impl<'t> Builder<'t> {
             tags: self.tags,
         }
     }
+}
+
+/// Whether a collection starting at `start` whose first child starts at `first_child` is a flow
+/// one: it starts with its bracket. A block sequence starts where its first item does (saphyr
+/// puts it after the `-`), so `- {}` starts with a brace without being a flow sequence.
+fn opens_flow(text: &str, start: u32, first_child: Option<u32>) -> bool {
+    matches!(text.as_bytes().get(start as usize), Some(b'[' | b'{')) && first_child != Some(start)
 }
 
 /// The offset just past the closing quote of a quoted scalar starting at `start`.
