@@ -193,18 +193,7 @@ mod tests {
 
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_folds_on_the_corpus() {
-        let mut compared = 0;
-        for (_, text) in crate::yaml::split::corpus_documents() {
-            let rope = Rope::from_str(&text);
-            let mut file = YamlFile::open(&rope);
-            let from_spans = trimmed(&text, folding_ranges(&mut file, &rope));
-            for i in 0..file.documents().len() {
-                file.tree(&rope, i);
-            }
-            let from_trees = trimmed(&text, folding_ranges(&mut file, &rope));
-            assert_eq!(from_spans, from_trees, "{text}");
-            compared += from_spans.len();
-        }
+        let compared = super::super::same_on_both_trees(folding_ranges, trimmed);
         assert!(compared > 1000, "{compared} folds compared");
     }
 
