@@ -218,6 +218,7 @@ impl SchemaDiagnostics {
     ) -> Option<Validation> {
         let changes = file.take_changes(index);
         let range = entry.range.clone();
+
         // A document the YAML layer already rejects (syntax, duplicate keys) is not read
         // further: that error comes first, and guesses on top of it would only be noise.
         if file.documents()[index]
@@ -632,6 +633,39 @@ mod tests {
         fx.edit_bytes(end..end + 2, "");
         assert_eq!(fx.schema.last_patched, 1);
         assert_eq!(fx.sorted(), []);
+    }
+
+    #[test]
+    fn a_required_fields_fix_follows_an_edit_of_the_mappings_last_value() {
+        // An Ingress path item without its `backend`: the fix goes after the item's last line.
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n  - http:\n      paths:\n      - pathType: Prefix\n        path: |\n          /x\n\n";
+        let mut fx = Fixture::new(text);
+        let fix_of = |fx: &Fixture| {
+            let found = fx.sorted();
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].fix.clone()
+        };
+        assert!(fix_of(&fx).is_some());
+        // As for a big document: the first edit builds its tree, later ones are validated
+        // around them.
+        fx.file.recheck_whole_up_to(0);
+        let name = text.find("web").unwrap();
+        fx.edit_bytes(name..name, "a");
+        fx.edit_bytes(name..name + 1, "");
+        let bar = text.find("path: |").unwrap() + "path: |".len();
+        // `|+` keeps the blank line: lines inserted before or after it would change the path.
+        fx.edit_bytes(bar..bar, "+");
+        assert_eq!(fx.schema.last_patched, 1);
+        assert_eq!(fix_of(&fx), None);
+        fx.edit_bytes(bar..bar + 1, "");
+        assert_eq!(fx.schema.last_patched, 1);
+        assert!(fix_of(&fx).is_some());
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        // A line added to the block scalar moves where the fields go.
+        let end = text.find("/x\n").unwrap() + 3;
+        fx.edit_bytes(end..end, "          /y\n");
+        assert_eq!(fx.schema.last_patched, 1);
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
     }
 
     #[test]

@@ -183,7 +183,14 @@ fn last_end<N: YamlNode>(mut node: N) -> Option<(usize, bool)> {
             {
                 let header = rest_of_line(&node, start);
                 let indicators = header.split([' ', '\t', '#', '\r', '\n']).next()?;
-                return (!indicators.contains('+')).then_some((node.range().end, false));
+                if indicators.contains('+') {
+                    return None;
+                }
+                // Its last line with content: the trees disagree on whether the blank lines
+                // after it are part of the scalar (they are dropped from its value).
+                let text = node.source_text(start..node.range().end);
+                let content = text.trim_end_matches([' ', '\t', '\r', '\n']);
+                return Some((start + content.len(), false));
             }
             _ => return Some((node.range().end, false)),
         };

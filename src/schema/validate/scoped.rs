@@ -18,6 +18,7 @@ use std::ops::Range;
 
 use super::{Catalog, MAX_DEPTH, Origin, Validation, Validator, first_key_range, item_anchor};
 use super::{crd, crd_structure, is_tool_config, sorted, type_meta, value_schema};
+use crate::schema::required_fix::required_fields;
 use crate::schema::store::{SchemaNode, ValueKind};
 use crate::yaml::lint::Diagnostic;
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
@@ -80,6 +81,23 @@ impl Patch {
             && self.region.start <= diagnostic.range.start
             && diagnostic.range.end <= self.region.end
     }
+}
+
+/// Whether `mapping` misses required fields and `key` is its last: the fix that adds them goes
+/// after the last line of that pair's value, so an edit there can move or remove it
+/// (`required_fix::fix`), and the mapping is checked again rather than the pair.
+fn required_fix_may_move<N: YamlNode>(mapping: N, schema: SchemaNode<'_>, key: N) -> bool {
+    let pairs = mapping.pairs();
+    let is_last = pairs
+        .last()
+        .and_then(|pair| pair.key)
+        .is_some_and(|last| last.range() == key.range());
+    is_last
+        && required_fields(schema).into_iter().any(|field| {
+            !pairs
+                .iter()
+                .any(|pair| pair.key.and_then(|k| k.text()).as_deref() == Some(field))
+        })
 }
 
 /// The innermost piece of the walk that holds the change.
@@ -255,7 +273,10 @@ impl Validator<'_> {
                     return None;
                 }
                 let (name, key, value) = pair_holding(node, changed)?;
-                (name != "<<").then_some(Unit::Pair {
+                if name == "<<" || required_fix_may_move(node, schema, key) {
+                    return None;
+                }
+                Some(Unit::Pair {
                     name,
                     key,
                     value,
