@@ -27,6 +27,10 @@ impl Session {
     }
 
     fn with_encodings(encodings: &[&str]) -> Self {
+        Self::with_capabilities(json!({"general": {"positionEncodings": encodings}}))
+    }
+
+    fn with_capabilities(capabilities: Value) -> Self {
         let mut client = LspClient::spawn_with_stderr(
             Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
             &["--stdio", "--log-level", "warn"],
@@ -41,7 +45,7 @@ impl Session {
             .initialize(json!({
                 "processId": null,
                 "rootUri": null,
-                "capabilities": {"general": {"positionEncodings": encodings}},
+                "capabilities": capabilities,
             }))
             .expect("initialize");
         Self { client }
@@ -244,6 +248,51 @@ fn symbols_and_folding_ranges_of_a_multi_document_file() {
     );
     assert!(folds.as_array().unwrap().len() > 100);
     s.finish();
+}
+
+#[test]
+fn folding_ranges_keep_to_the_clients_limit_outermost_first() {
+    let text = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
+    let folds_with = |capabilities: Value| {
+        let mut s = Session::with_capabilities(capabilities);
+        let (uri, _) = s.open("microservices-demo.yaml", &text);
+        let folds = s.request(
+            "textDocument/foldingRange",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        s.finish();
+        let lines = |f: &Value| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+            )
+        };
+        folds
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(lines)
+            .collect::<Vec<_>>()
+    };
+    let all = folds_with(json!({}));
+    let limited = folds_with(json!({"textDocument": {"foldingRange": {"rangeLimit": 40}}}));
+    assert_eq!(limited.len(), 40);
+    assert!(limited.iter().all(|fold| all.contains(fold)));
+    // Every document (the outermost folds) is kept, then the first keys below them.
+    let outermost: Vec<_> = all
+        .iter()
+        .filter(|(start, end)| {
+            !all.iter()
+                .any(|(s, e)| (s, e) != (start, end) && s <= start && end <= e)
+        })
+        .collect();
+    assert!(
+        outermost.len() > 5 && outermost.len() < 40,
+        "{}",
+        outermost.len()
+    );
+    assert!(outermost.iter().all(|fold| limited.contains(fold)));
+    assert!(limited.is_sorted());
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use ropey::Rope;
 use tree_sitter::Tree;
 
-use crate::yaml::file::{YamlFile, text_of};
-use crate::yaml::lint;
+use super::outline::OutlineCache;
+use crate::yaml::file::YamlFile;
 use crate::yaml::spans::{SpanKind, SpanTree};
 
 /// A foldable range of lines (zero-based, inclusive).
@@ -15,9 +15,10 @@ pub struct Fold {
 }
 
 /// Folding ranges of the whole file, sorted. Read from a document's tree-sitter tree if it has
-/// one, else from a span tree built for the call (see `symbols::document_symbols`: editors ask
-/// right after opening a file, and argocd's trees would cost ~180 ms and ~20 MiB).
-pub fn folding_ranges(file: &mut YamlFile, rope: &Rope) -> Vec<Fold> {
+/// one, else from its outline (a span tree's, see `symbols::document_symbols`: editors ask right
+/// after opening a file, and argocd's trees would cost ~180 ms and ~20 MiB).
+pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCache) -> Vec<Fold> {
+    outlines.begin_pass();
     let mut folds = Vec::new();
     for index in 0..file.documents().len() {
         let range = file.documents()[index].range();
@@ -30,45 +31,105 @@ pub fn folding_ranges(file: &mut YamlFile, rope: &Rope) -> Vec<Fold> {
             });
         }
         if file.existing_tree(index).is_none()
-            && let Some(spans) = lint::check(&text_of(rope, range.clone())).tree
+            && let Some(outline) = outlines.outline(rope, range.clone())
         {
-            let line_of = |offset: usize| rope.byte_to_line(range.start + offset);
-            collect_span_folds(&spans, line_of, &mut folds);
+            folds.extend(outline.folds.iter().map(|fold| Fold {
+                start_line: first_line + fold.start_line,
+                end_line: first_line + fold.end_line,
+            }));
         } else if let Some(tree) = file.tree(rope, index) {
             collect_folds(tree, first_line, &mut folds);
         }
     }
+    outlines.end_pass();
     folds.sort();
     folds.dedup();
     folds
 }
 
-/// Pairs and sequence items spanning lines, found with one iterative walk of the tree.
+/// At most `limit` of `folds` (sorted), for clients that ask for a limit (`rangeLimit`: VS Code
+/// 5,000; argocd's install.yaml has ~17,000): the outermost first, so a big file keeps its
+/// documents and top-level keys foldable, and of the first nesting level that does not fit
+/// whole, those nearest the top of the file. Fewer folds also keep the response small (each
+/// one is a JSON object of its own on the way out).
+pub fn within_limit(folds: Vec<Fold>, limit: usize) -> Vec<Fold> {
+    if folds.len() <= limit {
+        return folds;
+    }
+    let levels = nesting_levels(&folds);
+    let mut per_level = vec![0usize; levels.iter().max().map_or(0, |l| l + 1)];
+    for level in &levels {
+        per_level[*level] += 1;
+    }
+    // The deepest level kept whole, and how many of the next one fit.
+    let (mut whole, mut room) = (0, limit);
+    while whole < per_level.len() && per_level[whole] <= room {
+        room -= per_level[whole];
+        whole += 1;
+    }
+    folds
+        .into_iter()
+        .zip(levels)
+        .filter(|(_, level)| {
+            *level < whole
+                || (*level == whole && room > 0 && {
+                    room -= 1;
+                    true
+                })
+        })
+        .map(|(fold, _)| fold)
+        .collect()
+}
+
+/// How many folds hold each fold (sorted by start line, then end line).
+fn nesting_levels(folds: &[Fold]) -> Vec<usize> {
+    // Outer folds first where several start on one line.
+    let mut order: Vec<usize> = (0..folds.len()).collect();
+    order.sort_by_key(|&i| (folds[i].start_line, std::cmp::Reverse(folds[i].end_line)));
+    let mut levels = vec![0; folds.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for i in order {
+        while open
+            .last()
+            .is_some_and(|&outer| folds[outer].end_line < folds[i].end_line)
+        {
+            open.pop();
+        }
+        levels[i] = open.len();
+        open.push(i);
+    }
+    levels
+}
+
+/// Pairs and sequence items spanning lines, found with one iterative walk of the tree, which
+/// skips nodes on one line (most pairs: no fold can be inside them; tree-sitter's cursor costs
+/// ~0.2 µs a node).
 fn collect_folds(tree: &Tree, first_line: usize, folds: &mut Vec<Fold>) {
     let mut cursor = tree.walk();
     loop {
         let node = cursor.node();
-        if matches!(
-            node.kind(),
-            "block_mapping_pair" | "block_sequence_item" | "flow_mapping" | "flow_sequence"
-        ) {
-            let start = node.start_position().row;
-            // A node's end position is just past its last character; a trailing line break puts
-            // it at column 0 of the next line.
-            let end = node.end_position();
-            let end_row = if end.column == 0 {
-                end.row.saturating_sub(1)
-            } else {
-                end.row
-            };
-            if end_row > start {
-                folds.push(Fold {
-                    start_line: first_line + start,
-                    end_line: first_line + end_row,
-                });
-            }
+        let start = node.start_position().row;
+        // A node's end position is just past its last character; a trailing line break puts it
+        // at column 0 of the next line.
+        let end = node.end_position();
+        let end_row = if end.column == 0 {
+            end.row.saturating_sub(1)
+        } else {
+            end.row
+        };
+        let multi_line = end_row > start;
+        if multi_line
+            && matches!(
+                node.kind(),
+                "block_mapping_pair" | "block_sequence_item" | "flow_mapping" | "flow_sequence"
+            )
+        {
+            folds.push(Fold {
+                start_line: first_line + start,
+                end_line: first_line + end_row,
+            });
         }
-        if cursor.goto_first_child() {
+        if multi_line && cursor.goto_first_child() {
             continue;
         }
         loop {
@@ -84,7 +145,11 @@ fn collect_folds(tree: &Tree, first_line: usize, folds: &mut Vec<Fold>) {
 
 /// What [`collect_folds`] finds, from a span tree: block pairs and block sequence items from their
 /// first line (the key's, the `-`'s) to their value's last, and flow collections.
-fn collect_span_folds(spans: &SpanTree, line_of: impl Fn(usize) -> usize, folds: &mut Vec<Fold>) {
+pub(super) fn collect_span_folds(
+    spans: &SpanTree,
+    line_of: impl Fn(usize) -> usize,
+    folds: &mut Vec<Fold>,
+) {
     let text = spans.root().map_or("", |root| root.source());
     let mut fold = |start: usize, end: usize| {
         let (start_line, end_line) = (line_of(start), line_of(end.saturating_sub(1).max(start)));
@@ -153,7 +218,7 @@ mod tests {
     fn folds(text: &str) -> Vec<(usize, usize)> {
         let rope = Rope::from_str(text);
         let mut file = YamlFile::open(&rope);
-        folding_ranges(&mut file, &rope)
+        folding_ranges(&mut file, &rope, &mut OutlineCache::default())
             .into_iter()
             .map(|f| (f.start_line, f.end_line))
             .collect()
@@ -193,8 +258,42 @@ mod tests {
 
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_folds_on_the_corpus() {
-        let compared = super::super::same_on_both_trees(folding_ranges, trimmed);
+        let folds = |file: &mut YamlFile, rope: &Rope| {
+            folding_ranges(file, rope, &mut OutlineCache::default())
+        };
+        let compared = super::super::same_on_both_trees(folds, trimmed);
         assert!(compared > 1000, "{compared} folds compared");
+    }
+
+    #[test]
+    fn a_limit_keeps_the_outermost_folds_then_the_first_ones() {
+        let text = "a:\n  b:\n    c: 1\n    d: 2\n  e:\n    f: 1\n    g: 2\nh:\n  i: 1\n  j: 2\n";
+        let all = folds(text);
+        assert_eq!(all, [(0, 6), (1, 3), (4, 6), (7, 9)]);
+        let limited = |limit| {
+            let rope = Rope::from_str(text);
+            let mut file = YamlFile::open(&rope);
+            let folds = folding_ranges(&mut file, &rope, &mut OutlineCache::default());
+            within_limit(folds, limit)
+                .into_iter()
+                .map(|f| (f.start_line, f.end_line))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(limited(4), all);
+        assert_eq!(limited(3), [(0, 6), (1, 3), (7, 9)]);
+        assert_eq!(limited(2), [(0, 6), (7, 9)]);
+        assert_eq!(limited(1), [(0, 6)]);
+        assert_eq!(limited(0), []);
+    }
+
+    #[test]
+    fn folds_starting_on_one_line_nest_by_their_ends() {
+        let fold = |start_line, end_line| Fold {
+            start_line,
+            end_line,
+        };
+        let folds = [fold(0, 3), fold(0, 9), fold(4, 9), fold(5, 6)];
+        assert_eq!(nesting_levels(&folds), [1, 0, 1, 2]);
     }
 
     #[test]

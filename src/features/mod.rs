@@ -6,6 +6,7 @@ pub mod completion;
 pub mod diagnostics;
 pub mod folding;
 pub mod hover;
+pub mod outline;
 pub mod schema_diagnostics;
 pub mod symbols;
 

@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use crate::yaml::file::{YamlFile, text_of};
-use crate::yaml::lint;
+use super::outline::OutlineCache;
+use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::syntax::{self, NodeShape, RopeSource};
 
@@ -38,20 +38,21 @@ pub struct Symbol {
 /// one, else from a span tree built for the call: a first request on a big file (editors ask
 /// right after opening it) then costs one saphyr pass, not a tree-sitter tree of every document
 /// (argocd: ~180 ms and ~20 MiB kept).
-pub fn document_symbols(file: &mut YamlFile, rope: &Rope) -> Vec<Symbol> {
+pub fn document_symbols(
+    file: &mut YamlFile,
+    rope: &Rope,
+    outlines: &mut OutlineCache,
+) -> Vec<Symbol> {
+    outlines.begin_pass();
     let mut symbols = Vec::new();
     for index in 0..file.documents().len() {
         let range = file.documents()[index].range();
         let source = RopeSource::new(rope, range.clone());
         let tree = match file.existing_tree(index) {
             Some(tree) => Some(tree),
-            None => match lint::check(&text_of(rope, range.clone())).tree {
-                Some(spans) => {
-                    symbols.extend(
-                        spans
-                            .root()
-                            .map_or_else(Vec::new, |root| symbols_of_document(root, range.start)),
-                    );
+            None => match outlines.outline(rope, range.clone()) {
+                Some(outline) => {
+                    symbols.extend(outline.symbols.iter().map(|s| s.shifted(range.start)));
                     continue;
                 }
                 // A syntax error: tree-sitter's tree recovers from it.
@@ -63,10 +64,26 @@ pub fn document_symbols(file: &mut YamlFile, rope: &Rope) -> Vec<Symbol> {
             symbols.extend(symbols_of_document(TsNode::new(root, &source), range.start));
         }
     }
+    outlines.end_pass();
     symbols
 }
 
-fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Symbol> {
+impl Symbol {
+    /// The symbol `offset` bytes further in the file.
+    fn shifted(&self, offset: usize) -> Symbol {
+        let shift = |r: &Range<usize>| r.start + offset..r.end + offset;
+        Symbol {
+            name: self.name.clone(),
+            detail: self.detail.clone(),
+            kind: self.kind,
+            range: shift(&self.range),
+            selection_range: shift(&self.selection_range),
+            children: self.children.iter().map(|c| c.shifted(offset)).collect(),
+        }
+    }
+}
+
+pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Symbol> {
     if root.shape() != NodeShape::Mapping {
         return Vec::new();
     }
@@ -141,7 +158,7 @@ mod tests {
     fn symbols(text: &str) -> Vec<Symbol> {
         let rope = Rope::from_str(text);
         let mut file = YamlFile::open(&rope);
-        document_symbols(&mut file, &rope)
+        document_symbols(&mut file, &rope, &mut OutlineCache::default())
     }
 
     #[test]
@@ -206,7 +223,10 @@ mod tests {
 
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_symbols_on_the_corpus() {
-        let compared = super::super::same_on_both_trees(document_symbols, trimmed);
+        let symbols = |file: &mut YamlFile, rope: &Rope| {
+            document_symbols(file, rope, &mut OutlineCache::default())
+        };
+        let compared = super::super::same_on_both_trees(symbols, trimmed);
         assert!(compared > 100, "{compared} symbols compared");
     }
 

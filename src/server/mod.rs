@@ -43,6 +43,8 @@ pub struct Backend {
     language: language::Language,
     /// Whether the client lets the server register file watchers (`initialized` does).
     watch_files: std::sync::atomic::AtomicBool,
+    /// How many folding ranges the client wants at most (its `rangeLimit`).
+    fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
 }
@@ -61,6 +63,7 @@ pub async fn run_stdio() {
             store,
             language: language::Language::default(),
             watch_files: Default::default(),
+            fold_limit: usize::MAX.into(),
             handoff: texts,
         }
     });
@@ -192,6 +195,18 @@ fn can_watch_files(params: &InitializeParams) -> bool {
         .unwrap_or(false)
 }
 
+/// How many folding ranges the client prefers per document (VS Code: 5,000), if it says.
+fn fold_limit(params: &InitializeParams) -> Option<usize> {
+    let limit = params
+        .capabilities
+        .text_document
+        .as_ref()?
+        .folding_range
+        .as_ref()?
+        .range_limit?;
+    Some(limit as usize)
+}
+
 /// Asks the client to report changes to YAML files, so CRDs edited or checked out outside the
 /// editor reach the schema catalog.
 async fn watch_yaml_files(client: Client) {
@@ -301,6 +316,10 @@ impl LanguageServer for Backend {
         self.schemas.set_roots(workspace_roots(&params));
         self.watch_files.store(
             can_watch_files(&params),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.fold_limit.store(
+            fold_limit(&params).unwrap_or(usize::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
         let options = params.initialization_options.clone().unwrap_or_default();
@@ -481,7 +500,8 @@ impl LanguageServer for Backend {
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         guarded("foldingRange", || {
-            self.store.folding_ranges(&params.text_document.uri)
+            let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
+            self.store.folding_ranges(&params.text_document.uri, limit)
         })
     }
 

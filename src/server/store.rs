@@ -6,6 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
 
 use super::convert;
+use crate::features::outline::OutlineCache;
 use crate::features::schema_diagnostics::SchemaDiagnostics;
 use crate::features::{diagnostics, folding, symbols};
 use crate::schema;
@@ -19,6 +20,8 @@ pub struct OpenDocument {
     pub yaml: YamlFile,
     /// Schema diagnostics per document, re-validated after edits.
     pub schema: SchemaDiagnostics,
+    /// Symbols and folds of the documents without a tree-sitter tree, between requests.
+    pub outlines: OutlineCache,
 }
 
 #[derive(Default)]
@@ -282,7 +285,12 @@ impl Store {
         schema: SchemaDiagnostics,
     ) {
         self.remember_text(&uri, &text, &yaml);
-        let document = Arc::new(Mutex::new(OpenDocument { text, yaml, schema }));
+        let document = Arc::new(Mutex::new(OpenDocument {
+            text,
+            yaml,
+            schema,
+            outlines: OutlineCache::default(),
+        }));
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -334,7 +342,9 @@ impl Store {
                 uri.as_str()
             );
         }
-        let OpenDocument { text, yaml, schema } = &mut *document;
+        let OpenDocument {
+            text, yaml, schema, ..
+        } = &mut *document;
         for change in changes {
             let range = change
                 .range
@@ -441,7 +451,9 @@ impl Store {
         let catalog = revalidate.then(|| self.catalog());
         let mut document = lock(&document);
         let encoding = self.encoding();
-        let OpenDocument { text, yaml, schema } = &mut *document;
+        let OpenDocument {
+            text, yaml, schema, ..
+        } = &mut *document;
         if let Some(catalog) = catalog {
             schema.refresh(yaml, text.rope(), &catalog);
         }
@@ -462,7 +474,9 @@ impl Store {
         let document = self.get(uri)?;
         let document = lock(&document);
         let encoding = self.encoding();
-        let OpenDocument { text, yaml, schema } = &*document;
+        let OpenDocument {
+            text, yaml, schema, ..
+        } = &*document;
         let start = text.offset(convert::position(range.start), encoding);
         let end = text.offset(convert::position(range.end), encoding);
         let found = diagnostics::file_diagnostics(yaml, schema);
@@ -499,8 +513,13 @@ impl Store {
         let document = self.get(uri)?;
         let mut document = lock(&document);
         let encoding = self.encoding();
-        let OpenDocument { text, yaml, .. } = &mut *document;
-        let symbols = symbols::document_symbols(yaml, text.rope());
+        let OpenDocument {
+            text,
+            yaml,
+            outlines,
+            ..
+        } = &mut *document;
+        let symbols = symbols::document_symbols(yaml, text.rope(), outlines);
         Some(
             symbols
                 .iter()
@@ -509,11 +528,18 @@ impl Store {
         )
     }
 
-    pub fn folding_ranges(&self, uri: &Uri) -> Option<Vec<lsp::FoldingRange>> {
+    /// The file's folding ranges, at most `limit` (see `folding::within_limit`).
+    pub fn folding_ranges(&self, uri: &Uri, limit: usize) -> Option<Vec<lsp::FoldingRange>> {
         let document = self.get(uri)?;
         let mut document = lock(&document);
-        let OpenDocument { text, yaml, .. } = &mut *document;
-        let folds = folding::folding_ranges(yaml, text.rope());
+        let OpenDocument {
+            text,
+            yaml,
+            outlines,
+            ..
+        } = &mut *document;
+        let folds = folding::folding_ranges(yaml, text.rope(), outlines);
+        let folds = folding::within_limit(folds, limit);
         Some(folds.into_iter().map(convert::fold).collect())
     }
 }

@@ -1,0 +1,163 @@
+//! The outline (symbols and folding ranges) of documents that have no tree-sitter tree, from one
+//! saphyr pass, kept between requests. Editors ask for both after opening a file and again after
+//! each change; a document the change did not touch has the same answer, and building it again
+//! cost argocd's install.yaml ~20 ms of symbols and ~40 ms of folds per request.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
+use std::ops::Range;
+use std::sync::Arc;
+
+use ropey::Rope;
+
+use super::folding::{Fold, collect_span_folds};
+use super::symbols::{Symbol, symbols_of_document};
+use crate::yaml::file::text_of;
+use crate::yaml::lint;
+
+/// A document's outline, relative to its start: offsets from its first byte, lines from its
+/// first line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outline {
+    pub symbols: Vec<Symbol>,
+    pub folds: Vec<Fold>,
+}
+
+/// Outlines by document text. An entry lives while the documents of the file still have its
+/// text: each pass over the file (one request) keeps the entries it used and drops the rest.
+#[derive(Default)]
+pub struct OutlineCache {
+    entries: HashMap<TextKey, Arc<Outline>>,
+    /// The entries of the previous pass, until this one takes them.
+    previous: HashMap<TextKey, Arc<Outline>>,
+}
+
+/// A document's text, by its length and a hash of its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct TextKey {
+    len: usize,
+    hash: u64,
+}
+
+impl TextKey {
+    fn of(rope: &Rope, range: Range<usize>) -> Self {
+        // SipHash streams: the same bytes hash the same however the rope cuts them in chunks.
+        let mut hasher = DefaultHasher::new();
+        for chunk in rope.byte_slice(range.clone()).chunks() {
+            hasher.write(chunk.as_bytes());
+        }
+        TextKey {
+            len: range.len(),
+            hash: hasher.finish(),
+        }
+    }
+}
+
+impl OutlineCache {
+    /// Starts a pass over the file's documents.
+    pub fn begin_pass(&mut self) {
+        let used = std::mem::take(&mut self.entries);
+        self.previous.extend(used);
+    }
+
+    /// Ends the pass: outlines it did not ask for belong to texts the file no longer has.
+    pub fn end_pass(&mut self) {
+        self.previous.clear();
+    }
+
+    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it (its
+    /// tree-sitter tree recovers from errors; callers use that).
+    pub fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
+        let key = TextKey::of(rope, range.clone());
+        if let Some(outline) = self.entries.get(&key) {
+            return Some(outline.clone());
+        }
+        let outline = match self.previous.remove(&key) {
+            Some(outline) => outline,
+            None => Arc::new(build(rope, range)?),
+        };
+        self.entries.insert(key, outline.clone());
+        Some(outline)
+    }
+}
+
+fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
+    let spans = lint::check(&text_of(rope, range.clone())).tree?;
+    let symbols = spans
+        .root()
+        .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
+    let first_line = rope.byte_to_line(range.start);
+    let line_of = |offset: usize| rope.byte_to_line(range.start + offset) - first_line;
+    let mut folds = Vec::new();
+    collect_span_folds(&spans, line_of, &mut folds);
+    Some(Outline { symbols, folds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
+
+    #[test]
+    fn a_text_has_one_key_however_the_rope_is_cut() {
+        let long = format!("{}{DOCUMENT}", "# padding\n".repeat(5_000));
+        let rope = Rope::from_str(&long);
+        let at = long.len() - DOCUMENT.len();
+        assert!(rope.byte_slice(at..).chunks().count() > 1 || rope.chunks().count() > 1);
+        let small = Rope::from_str(DOCUMENT);
+        assert_eq!(
+            TextKey::of(&rope, at..long.len()),
+            TextKey::of(&small, 0..DOCUMENT.len())
+        );
+        // A text cut across many chunks hashes as one piece.
+        let big = "x: 1\n".repeat(20_000);
+        let mut built = Rope::new();
+        for piece in big.as_bytes().chunks(777) {
+            built.insert(built.len_chars(), std::str::from_utf8(piece).unwrap());
+        }
+        assert!(built.chunks().count() > 10);
+        assert_eq!(
+            TextKey::of(&built, 0..big.len()),
+            TextKey::of(&Rope::from_str(&big), 0..big.len())
+        );
+        assert_ne!(
+            TextKey::of(&small, 0..DOCUMENT.len() - 1),
+            TextKey::of(&small, 1..DOCUMENT.len())
+        );
+    }
+
+    #[test]
+    fn outlines_are_relative_and_kept_while_their_text_is_there() {
+        let text = format!("{DOCUMENT}---\n{DOCUMENT}");
+        let rope = Rope::from_str(&text);
+        let second = DOCUMENT.len() + 4..text.len();
+        let mut cache = OutlineCache::default();
+        cache.begin_pass();
+        let first = cache.outline(&rope, 0..DOCUMENT.len()).unwrap();
+        let again = cache.outline(&rope, second.clone()).unwrap();
+        cache.end_pass();
+        assert!(Arc::ptr_eq(&first, &again), "same text, one outline");
+        assert_eq!(first.symbols[0].name, "ConfigMap a");
+        assert_eq!(first.symbols[0].range, 0..DOCUMENT.len() - 1);
+        let fold = |start_line, end_line| Fold {
+            start_line,
+            end_line,
+        };
+        assert_eq!(first.folds, [fold(1, 2), fold(3, 4)]);
+        // A pass that does not ask for a text drops its outline.
+        cache.begin_pass();
+        cache.end_pass();
+        cache.begin_pass();
+        let rebuilt = cache.outline(&rope, second).unwrap();
+        assert!(!Arc::ptr_eq(&first, &rebuilt));
+        assert_eq!(*first, *rebuilt);
+    }
+
+    #[test]
+    fn documents_saphyr_rejects_have_no_outline() {
+        let rope = Rope::from_str("a: [1\n");
+        let mut cache = OutlineCache::default();
+        assert!(cache.outline(&rope, 0..rope.len_bytes()).is_none());
+    }
+}
