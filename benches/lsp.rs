@@ -371,7 +371,10 @@ fn client_capabilities() -> Value {
             "synchronization": {"dynamicRegistration": false, "didSave": false},
             "publishDiagnostics": {"versionSupport": true, "relatedInformation": true},
             "completion": {"completionItem": {"snippetSupport": true}},
-            "hover": {"contentFormat": ["markdown", "plaintext"]}
+            "hover": {"contentFormat": ["markdown", "plaintext"]},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            // What vscode-languageclient sends.
+            "foldingRange": {"rangeLimit": 5000, "lineFoldingOnly": true}
         },
         "window": {"workDoneProgress": false}
     })
@@ -441,6 +444,8 @@ struct Measurements {
     /// None when the server does not advertise the capability.
     completion_ms: Option<Vec<f64>>,
     hover_ms: Option<Vec<f64>>,
+    symbols_ms: Option<Vec<f64>>,
+    folding_ms: Option<Vec<f64>>,
     peak_rss_kib: Option<u64>,
     /// Why measuring stopped early, if it did.
     failure: Option<String>,
@@ -571,22 +576,39 @@ fn measure_into(
         .is_some_and(is_enabled)
     {
         let samples = measurements.completion_ms.insert(Vec::new());
+        let params = at_position(&uri, line, character);
+        measure_requests(client, "textDocument/completion", params, options, samples)?;
+    }
+    if capabilities.get("hoverProvider").is_some_and(is_enabled) {
+        let samples = measurements.hover_ms.insert(Vec::new());
+        let params = at_position(&uri, line, character + 1);
+        measure_requests(client, "textDocument/hover", params, options, samples)?;
+    }
+    // What an editor asks after each change for its outline and folds.
+    let document = json!({"textDocument": {"uri": uri}});
+    if capabilities
+        .get("documentSymbolProvider")
+        .is_some_and(is_enabled)
+    {
+        let samples = measurements.symbols_ms.insert(Vec::new());
+        let params = document.clone();
         measure_requests(
             client,
-            "textDocument/completion",
-            &uri,
-            (line, character),
+            "textDocument/documentSymbol",
+            params,
             options,
             samples,
         )?;
     }
-    if capabilities.get("hoverProvider").is_some_and(is_enabled) {
-        let samples = measurements.hover_ms.insert(Vec::new());
+    if capabilities
+        .get("foldingRangeProvider")
+        .is_some_and(is_enabled)
+    {
+        let samples = measurements.folding_ms.insert(Vec::new());
         measure_requests(
             client,
-            "textDocument/hover",
-            &uri,
-            (line, character + 1),
+            "textDocument/foldingRange",
+            document,
             options,
             samples,
         )?;
@@ -682,16 +704,17 @@ fn measure_edits(
     Ok(())
 }
 
+fn at_position(uri: &str, line: usize, character: usize) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+}
+
 fn measure_requests(
     client: &mut LspClient,
     method: &str,
-    uri: &str,
-    (line, character): (usize, usize),
+    params: Value,
     options: &Options,
     samples: &mut Vec<f64>,
 ) -> Result<(), LspError> {
-    let params =
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
     let series_started = Instant::now();
     for _ in 0..options.requests {
         if over_budget(series_started, samples, options) {
@@ -815,6 +838,16 @@ const METRICS: &[Metric] = &[
         label: "hover p95",
         unit: "ms",
         value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 95.0)),
+    },
+    Metric {
+        label: "documentSymbol p50",
+        unit: "ms",
+        value: |m| m.symbols_ms.as_deref().and_then(|s| percentile(s, 50.0)),
+    },
+    Metric {
+        label: "foldingRange p50",
+        unit: "ms",
+        value: |m| m.folding_ms.as_deref().and_then(|s| percentile(s, 50.0)),
     },
     Metric {
         label: "peak RSS",
@@ -942,6 +975,8 @@ fn results_json(results: &[RunResult]) -> Value {
             "first_completion_ms": m.first_completion_ms,
             "completion_ms": m.completion_ms,
             "hover_ms": m.hover_ms,
+            "symbols_ms": m.symbols_ms,
+            "folding_ms": m.folding_ms,
             "peak_rss_kib": m.peak_rss_kib,
             "failure": m.failure,
         })

@@ -296,6 +296,30 @@ fn folding_ranges_keep_to_the_clients_limit_outermost_first() {
 }
 
 #[test]
+fn a_file_answers_at_most_5000_symbols_and_folds() {
+    let mut s = Session::start();
+    let manifests: Vec<String> = (0..2_000)
+        .map(|i| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v\n")
+        })
+        .collect();
+    let (uri, _) = s.open("many.yaml", &manifests.join("---\n"));
+    let document = json!({"textDocument": {"uri": uri}});
+    let symbols = s.request("textDocument/documentSymbol", document.clone());
+    let symbols = symbols.as_array().unwrap();
+    let children = |s: &Value| s["children"].as_array().map_or(0, Vec::len);
+    // Every manifest, then the keys of the first ones (4 each) that fit.
+    assert_eq!(symbols.len(), 2_000);
+    assert_eq!(symbols.iter().map(children).sum::<usize>(), 3_000);
+    assert_eq!(children(&symbols[749]), 4);
+    assert_eq!(children(&symbols[750]), 0);
+    // 6,000 folds (each document, its metadata and its data) without a client limit.
+    let folds = s.request("textDocument/foldingRange", document);
+    assert_eq!(folds.as_array().unwrap().len(), 5_000);
+    s.finish();
+}
+
+#[test]
 fn non_kubernetes_yaml_gets_no_diagnostics() {
     let mut s = Session::start();
     let workflow = "name: CI\non:\n  push:\n    branches: [main]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n";

@@ -31,6 +31,7 @@ pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCa
             });
         }
         if file.existing_tree(index).is_none()
+            && !file.tree_in_progress(index)
             && let Some(outline) = outlines.outline(rope, range.clone())
         {
             folds.extend(outline.folds.iter().map(|fold| Fold {

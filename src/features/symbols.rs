@@ -35,9 +35,9 @@ pub struct Symbol {
 }
 
 /// Symbols of every document of the file. A document read from a tree-sitter tree if it has
-/// one, else from a span tree built for the call: a first request on a big file (editors ask
-/// right after opening it) then costs one saphyr pass, not a tree-sitter tree of every document
-/// (argocd: ~180 ms and ~20 MiB kept).
+/// one (or is getting one: an edited big document), else from its outline (a span tree's): a
+/// first request on a big file (editors ask right after opening it) then costs one saphyr pass,
+/// not a tree-sitter tree of every document (argocd: ~180 ms and ~20 MiB kept).
 pub fn document_symbols(
     file: &mut YamlFile,
     rope: &Rope,
@@ -50,6 +50,7 @@ pub fn document_symbols(
         let source = RopeSource::new(rope, range.clone());
         let tree = match file.existing_tree(index) {
             Some(tree) => Some(tree),
+            None if file.tree_in_progress(index) => file.tree(rope, index),
             None => match outlines.outline(rope, range.clone()) {
                 Some(outline) => {
                     symbols.extend(outline.symbols.iter().map(|s| s.shifted(range.start)));
@@ -65,6 +66,23 @@ pub fn document_symbols(
         }
     }
     outlines.end_pass();
+    symbols
+}
+
+/// At most `limit` symbols, counting children: all top-level ones that fit, then the children
+/// of the first ones whose children all fit.
+pub fn within_limit(mut symbols: Vec<Symbol>, limit: usize) -> Vec<Symbol> {
+    symbols.truncate(limit);
+    let mut room = limit - symbols.len();
+    for symbol in &mut symbols {
+        let count = symbol.children.len();
+        if count <= room {
+            room -= count;
+        } else {
+            room = 0;
+            symbol.children = Vec::new();
+        }
+    }
     symbols
 }
 
@@ -228,6 +246,42 @@ mod tests {
         };
         let compared = super::super::same_on_both_trees(symbols, trimmed);
         assert!(compared > 100, "{compared} symbols compared");
+    }
+
+    #[test]
+    fn a_limit_keeps_the_manifests_then_the_keys_of_the_first_ones() {
+        let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata: {}\n";
+        let all = symbols(&[manifest; 3].join("---\n"));
+        let shape = |symbols: Vec<Symbol>| -> Vec<usize> {
+            symbols.iter().map(|s| s.children.len()).collect()
+        };
+        assert_eq!(shape(within_limit(all.clone(), 15)), [4, 4, 4]);
+        assert_eq!(shape(within_limit(all.clone(), 14)), [4, 4, 0]);
+        assert_eq!(shape(within_limit(all.clone(), 10)), [4, 0, 0]);
+        assert_eq!(shape(within_limit(all.clone(), 6)), [0, 0, 0]);
+        assert_eq!(shape(within_limit(all, 2)), [0, 0]);
+    }
+
+    #[test]
+    fn an_edited_big_document_waits_for_its_tree_instead_of_a_span_tree() {
+        use crate::text::{Position, PositionEncoding, TextDocument};
+        let data: String = (0..20_000).map(|i| format!("  key-{i}: value\n")).collect();
+        let text =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{data}");
+        let mut document = TextDocument::new(&text, 0);
+        let mut file = YamlFile::open(document.rope());
+        let at = Position::new(5, 2);
+        let edit = document.apply_change(Some(at..at), "x", PositionEncoding::Utf8);
+        file.apply_edit(document.rope(), &edit);
+        assert!(
+            file.tree_in_progress(0),
+            "a big document's first tree is parsed aside"
+        );
+        let mut outlines = OutlineCache::default();
+        let symbols = document_symbols(&mut file, document.rope(), &mut outlines);
+        assert!(file.existing_tree(0).is_some());
+        assert_eq!(symbols[0].name, "ConfigMap big");
+        assert_eq!(symbols[0].children.len(), 4);
     }
 
     #[test]

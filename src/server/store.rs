@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
 
 use super::convert;
-use crate::features::outline::OutlineCache;
+use crate::features::outline::{MAX_ITEMS, OutlineCache};
 use crate::features::schema_diagnostics::SchemaDiagnostics;
 use crate::features::{diagnostics, folding, symbols};
 use crate::schema;
@@ -520,6 +520,7 @@ impl Store {
             ..
         } = &mut *document;
         let symbols = symbols::document_symbols(yaml, text.rope(), outlines);
+        let symbols = symbols::within_limit(symbols, MAX_ITEMS);
         Some(
             symbols
                 .iter()
@@ -528,7 +529,7 @@ impl Store {
         )
     }
 
-    /// The file's folding ranges, at most `limit` (see `folding::within_limit`).
+    /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
     pub fn folding_ranges(&self, uri: &Uri, limit: usize) -> Option<Vec<lsp::FoldingRange>> {
         let document = self.get(uri)?;
         let mut document = lock(&document);
@@ -539,7 +540,7 @@ impl Store {
             ..
         } = &mut *document;
         let folds = folding::folding_ranges(yaml, text.rope(), outlines);
-        let folds = folding::within_limit(folds, limit);
+        let folds = folding::within_limit(folds, limit.min(MAX_ITEMS));
         Some(folds.into_iter().map(convert::fold).collect())
     }
 }

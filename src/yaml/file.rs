@@ -249,6 +249,14 @@ impl YamlFile {
         self.documents.get(index)?.tree.as_ref()
     }
 
+    /// Whether document `index`'s first tree is being parsed in the background (see
+    /// `file/background.rs`); [`YamlFile::tree`] waits for it.
+    pub fn tree_in_progress(&self, index: usize) -> bool {
+        self.documents
+            .get(index)
+            .is_some_and(|d| d.building.is_some())
+    }
+
     /// The syntax tree of document `index`, parsed now if it has none yet.
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         let document = self.documents.get_mut(index)?;
@@ -753,6 +761,7 @@ mod tests {
         fx.edit(big_line, 2, 2, "x");
         assert!(fx.file.existing_tree(1).is_none());
         assert!(fx.file.documents()[1].building.is_some());
+        assert!(fx.file.tree_in_progress(1) && !fx.file.tree_in_progress(0));
         // Edits while it is parsed: one in the big document making a duplicate key, one in the
         // small document before it (which moves the big one), one on the big one's first line.
         fx.edit(big_line + 1, 2, 9, "xkey-100");
@@ -772,6 +781,7 @@ mod tests {
             .to_sexp();
         assert_eq!(tree, fresh_tree_of(&fx, 1));
         assert!(fx.file.documents()[1].building.is_none());
+        assert!(!fx.file.tree_in_progress(1));
         // From then on edits are incremental and still right.
         let before = fx.file.stats();
         // `  xkey-100: value 101` (one line lower now) becomes `  key-1000: …`, another duplicate.
