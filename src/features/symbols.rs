@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use super::outline::OutlineCache;
+use std::sync::Arc;
+
+use super::outline::{Outline, OutlineCache};
 use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::syntax::{self, NodeShape, RopeSource};
@@ -34,17 +36,62 @@ pub struct Symbol {
     pub children: Vec<Symbol>,
 }
 
-/// Symbols of every document of the file. A document read from a tree-sitter tree if it has
-/// one (or is getting one: an edited big document), else from its outline (a span tree's): a
-/// first request on a big file (editors ask right after opening it) then costs one saphyr pass,
-/// not a tree-sitter tree of every document (argocd: ~180 ms and ~20 MiB kept).
+/// Symbols of every document of the file, at most `limit` counting children: all top-level ones
+/// that fit, then the children of the first ones whose children all fit. A document read from a
+/// tree-sitter tree if it has one (or is getting one: an edited big document), else from its
+/// outline (a span tree's): a first request on a big file (editors ask right after opening it)
+/// then costs one saphyr pass, not a tree-sitter tree of every document (argocd: ~180 ms and
+/// ~20 MiB kept). Only the symbols kept are copied out of the outlines.
 pub fn document_symbols(
     file: &mut YamlFile,
     rope: &Rope,
     outlines: &mut OutlineCache,
+    limit: usize,
 ) -> Vec<Symbol> {
+    let per_document = relative_symbols(file, rope, outlines);
+    let total: usize = per_document.iter().map(|(_, s)| s.symbols().len()).sum();
+    let mut room = limit.saturating_sub(total);
+    let mut symbols = Vec::with_capacity(total.min(limit));
+    'documents: for (offset, relative) in &per_document {
+        for symbol in relative.symbols() {
+            if symbols.len() == limit {
+                break 'documents;
+            }
+            let with_children = symbol.children.len() <= room;
+            room = if with_children {
+                room - symbol.children.len()
+            } else {
+                0
+            };
+            symbols.push(symbol.shifted(*offset, with_children));
+        }
+    }
+    symbols
+}
+
+/// A document's symbols relative to its start: its outline's, or read from its tree.
+enum Relative {
+    Outline(Arc<Outline>),
+    Tree(Vec<Symbol>),
+}
+
+impl Relative {
+    fn symbols(&self) -> &[Symbol] {
+        match self {
+            Relative::Outline(outline) => &outline.symbols,
+            Relative::Tree(symbols) => symbols,
+        }
+    }
+}
+
+/// Each document's start and symbols.
+fn relative_symbols(
+    file: &mut YamlFile,
+    rope: &Rope,
+    outlines: &mut OutlineCache,
+) -> Vec<(usize, Relative)> {
     outlines.begin_pass();
-    let mut symbols = Vec::new();
+    let mut per_document = Vec::with_capacity(file.documents().len());
     for index in 0..file.documents().len() {
         let range = file.documents()[index].range();
         let source = RopeSource::new(rope, range.clone());
@@ -53,7 +100,7 @@ pub fn document_symbols(
             None if file.tree_in_progress(index) => file.tree(rope, index),
             None => match outlines.outline(rope, range.clone()) {
                 Some(outline) => {
-                    symbols.extend(outline.symbols.iter().map(|s| s.shifted(range.start)));
+                    per_document.push((range.start, Relative::Outline(outline)));
                     continue;
                 }
                 // A syntax error: tree-sitter's tree recovers from it.
@@ -62,41 +109,33 @@ pub fn document_symbols(
         };
         let root = tree.and_then(syntax::document_root);
         if let Some(root) = root {
-            symbols.extend(symbols_of_document(TsNode::new(root, &source), range.start));
+            let symbols = symbols_of_document(TsNode::new(root, &source), 0);
+            per_document.push((range.start, Relative::Tree(symbols)));
         }
     }
     outlines.end_pass();
-    symbols
-}
-
-/// At most `limit` symbols, counting children: all top-level ones that fit, then the children
-/// of the first ones whose children all fit.
-pub fn within_limit(mut symbols: Vec<Symbol>, limit: usize) -> Vec<Symbol> {
-    symbols.truncate(limit);
-    let mut room = limit - symbols.len();
-    for symbol in &mut symbols {
-        let count = symbol.children.len();
-        if count <= room {
-            room -= count;
-        } else {
-            room = 0;
-            symbol.children = Vec::new();
-        }
-    }
-    symbols
+    per_document
 }
 
 impl Symbol {
-    /// The symbol `offset` bytes further in the file.
-    fn shifted(&self, offset: usize) -> Symbol {
+    /// The symbol `offset` bytes further in the file, with or without its children.
+    fn shifted(&self, offset: usize, with_children: bool) -> Symbol {
         let shift = |r: &Range<usize>| r.start + offset..r.end + offset;
+        let children = match with_children {
+            true => self
+                .children
+                .iter()
+                .map(|c| c.shifted(offset, true))
+                .collect(),
+            false => Vec::new(),
+        };
         Symbol {
             name: self.name.clone(),
             detail: self.detail.clone(),
             kind: self.kind,
             range: shift(&self.range),
             selection_range: shift(&self.selection_range),
-            children: self.children.iter().map(|c| c.shifted(offset)).collect(),
+            children,
         }
     }
 }
@@ -176,7 +215,7 @@ mod tests {
     fn symbols(text: &str) -> Vec<Symbol> {
         let rope = Rope::from_str(text);
         let mut file = YamlFile::open(&rope);
-        document_symbols(&mut file, &rope, &mut OutlineCache::default())
+        document_symbols(&mut file, &rope, &mut OutlineCache::default(), usize::MAX)
     }
 
     #[test]
@@ -242,7 +281,7 @@ mod tests {
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_symbols_on_the_corpus() {
         let symbols = |file: &mut YamlFile, rope: &Rope| {
-            document_symbols(file, rope, &mut OutlineCache::default())
+            document_symbols(file, rope, &mut OutlineCache::default(), usize::MAX)
         };
         let compared = super::super::same_on_both_trees(symbols, trimmed);
         assert!(compared > 100, "{compared} symbols compared");
@@ -251,15 +290,25 @@ mod tests {
     #[test]
     fn a_limit_keeps_the_manifests_then_the_keys_of_the_first_ones() {
         let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata: {}\n";
-        let all = symbols(&[manifest; 3].join("---\n"));
-        let shape = |symbols: Vec<Symbol>| -> Vec<usize> {
-            symbols.iter().map(|s| s.children.len()).collect()
-        };
-        assert_eq!(shape(within_limit(all.clone(), 15)), [4, 4, 4]);
-        assert_eq!(shape(within_limit(all.clone(), 14)), [4, 4, 0]);
-        assert_eq!(shape(within_limit(all.clone(), 10)), [4, 0, 0]);
-        assert_eq!(shape(within_limit(all.clone(), 6)), [0, 0, 0]);
-        assert_eq!(shape(within_limit(all, 2)), [0, 0]);
+        let text = [manifest; 3].join("---\n");
+        let rope = Rope::from_str(&text);
+        let mut file = YamlFile::open(&rope);
+        // Read from outlines, then from trees.
+        for _ in 0..2 {
+            let mut shape = |limit| -> Vec<usize> {
+                let mut outlines = OutlineCache::default();
+                let symbols = document_symbols(&mut file, &rope, &mut outlines, limit);
+                symbols.iter().map(|s| s.children.len()).collect()
+            };
+            assert_eq!(shape(15), [4, 4, 4]);
+            assert_eq!(shape(14), [4, 4, 0]);
+            assert_eq!(shape(10), [4, 0, 0]);
+            assert_eq!(shape(6), [0, 0, 0]);
+            assert_eq!(shape(2), [0, 0]);
+            for index in 0..3 {
+                file.tree(&rope, index);
+            }
+        }
     }
 
     #[test]
@@ -278,7 +327,7 @@ mod tests {
             "a big document's first tree is parsed aside"
         );
         let mut outlines = OutlineCache::default();
-        let symbols = document_symbols(&mut file, document.rope(), &mut outlines);
+        let symbols = document_symbols(&mut file, document.rope(), &mut outlines, usize::MAX);
         assert!(file.existing_tree(0).is_some());
         assert_eq!(symbols[0].name, "ConfigMap big");
         assert_eq!(symbols[0].children.len(), 4);

@@ -519,8 +519,7 @@ impl Store {
             outlines,
             ..
         } = &mut *document;
-        let symbols = symbols::document_symbols(yaml, text.rope(), outlines);
-        let symbols = symbols::within_limit(symbols, MAX_ITEMS);
+        let symbols = symbols::document_symbols(yaml, text.rope(), outlines, MAX_ITEMS);
         Some(
             symbols
                 .iter()
