@@ -10,8 +10,9 @@
 //! encoded 1.9 MB message is written: encoding it is the editor's work), one-character edits →
 //! publishDiagnostics for that version (p50/p95), completion and hover round
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
-//! advertised), process start → first completion answer (on its own fresh
-//! process), and the server's peak RSS (VmHWM). Run with `--help` for the
+//! advertised), documentSymbol and foldingRange round trips, process start →
+//! first completion answer (on its own fresh process), and the server's peak
+//! RSS (VmHWM) before and after the documentSymbol/foldingRange series. Run with `--help` for the
 //! options. Nothing here asserts on timings: it only reports.
 
 #[path = "../tests/common/lsp_client.rs"]
@@ -446,7 +447,9 @@ struct Measurements {
     hover_ms: Option<Vec<f64>>,
     symbols_ms: Option<Vec<f64>>,
     folding_ms: Option<Vec<f64>>,
+    /// Before the documentSymbol and foldingRange series (the issues' measure), and at the end.
     peak_rss_kib: Option<u64>,
+    peak_rss_outline_kib: Option<u64>,
     /// Why measuring stopped early, if it did.
     failure: Option<String>,
 }
@@ -478,7 +481,9 @@ fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measu
         });
     }
     if let Some(Session { client, .. }) = session {
-        measurements.peak_rss_kib = peak_rss_kib(client.pid());
+        let peak = peak_rss_kib(client.pid());
+        measurements.peak_rss_kib = measurements.peak_rss_kib.or(peak);
+        measurements.peak_rss_outline_kib = peak;
         if measurements.failure.is_some() {
             let _ = client.kill(); // no point in a polite shutdown of a stuck server
         } else if let Err(err) = client.shutdown_and_exit() {
@@ -585,6 +590,7 @@ fn measure_into(
         measure_requests(client, "textDocument/hover", params, options, samples)?;
     }
     // What an editor asks after each change for its outline and folds.
+    measurements.peak_rss_kib = peak_rss_kib(client.pid());
     let document = json!({"textDocument": {"uri": uri}});
     if capabilities
         .get("documentSymbolProvider")
@@ -855,6 +861,11 @@ const METRICS: &[Metric] = &[
         value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0),
     },
     Metric {
+        label: "peak RSS with outline requests",
+        unit: "MiB",
+        value: |m| m.peak_rss_outline_kib.map(|kib| kib as f64 / 1024.0),
+    },
+    Metric {
         label: "diagnostics on open",
         unit: "count",
         value: |m| m.open_diagnostics.map(|n| n as f64),
@@ -978,6 +989,7 @@ fn results_json(results: &[RunResult]) -> Value {
             "symbols_ms": m.symbols_ms,
             "folding_ms": m.folding_ms,
             "peak_rss_kib": m.peak_rss_kib,
+            "peak_rss_outline_kib": m.peak_rss_outline_kib,
             "failure": m.failure,
         })
     });
