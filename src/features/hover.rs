@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use super::completion::document_text;
+use super::completion::with_document_text;
 use crate::schema::complete::SchemaLookup;
 use crate::schema::hover::{self, Hover};
 
@@ -16,12 +16,13 @@ pub fn hover_at(
     offset: usize,
     lookup: &impl SchemaLookup,
 ) -> Option<Hover> {
-    let (start, text) = document_text(rope, documents, offset)?;
-    let found = hover::hover_in_text(lookup, &text, offset - start)?;
-    Some(Hover {
-        markdown: found.markdown,
-        range: found.range.start + start..found.range.end + start,
-    })
+    with_document_text(rope, documents, offset, |start, text| {
+        let found = hover::hover_in_text(lookup, text, offset - start)?;
+        Some(Hover {
+            markdown: found.markdown,
+            range: found.range.start + start..found.range.end + start,
+        })
+    })?
 }
 
 #[cfg(test)]
