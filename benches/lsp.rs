@@ -799,87 +799,56 @@ struct Metric {
     value: fn(&Measurements) -> Option<f64>,
 }
 
+const fn metric(
+    label: &'static str,
+    unit: &'static str,
+    value: fn(&Measurements) -> Option<f64>,
+) -> Metric {
+    Metric { label, unit, value }
+}
+
+/// The median of an optional series (a request the server does not offer has none).
+fn p50(samples: &Option<Vec<f64>>) -> Option<f64> {
+    samples.as_deref().and_then(|s| percentile(s, 50.0))
+}
+
+fn p95(samples: &Option<Vec<f64>>) -> Option<f64> {
+    samples.as_deref().and_then(|s| percentile(s, 95.0))
+}
+
 const METRICS: &[Metric] = &[
-    Metric {
-        label: "didOpen → diagnostics",
-        unit: "ms",
-        value: |m| m.open_ms,
-    },
-    Metric {
-        label: "didOpen → complete diagnostics",
-        unit: "ms",
-        value: |m| m.open_complete_ms,
-    },
-    Metric {
-        label: "edit → diagnostics p50",
-        unit: "ms",
-        value: |m| percentile(&m.edit_ms, 50.0),
-    },
-    Metric {
-        label: "edit → diagnostics p95",
-        unit: "ms",
-        value: |m| percentile(&m.edit_ms, 95.0),
-    },
-    Metric {
-        label: "start → first completion",
-        unit: "ms",
-        value: |m| m.first_completion_ms,
-    },
-    Metric {
-        label: "completion p50",
-        unit: "ms",
-        value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 50.0)),
-    },
-    Metric {
-        label: "completion p95",
-        unit: "ms",
-        value: |m| m.completion_ms.as_deref().and_then(|s| percentile(s, 95.0)),
-    },
-    Metric {
-        label: "hover p50",
-        unit: "ms",
-        value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 50.0)),
-    },
-    Metric {
-        label: "hover p95",
-        unit: "ms",
-        value: |m| m.hover_ms.as_deref().and_then(|s| percentile(s, 95.0)),
-    },
-    Metric {
-        label: "documentSymbol p50",
-        unit: "ms",
-        value: |m| m.symbols_ms.as_deref().and_then(|s| percentile(s, 50.0)),
-    },
-    Metric {
-        label: "foldingRange p50",
-        unit: "ms",
-        value: |m| m.folding_ms.as_deref().and_then(|s| percentile(s, 50.0)),
-    },
-    Metric {
-        label: "peak RSS",
-        unit: "MiB",
-        value: |m| m.peak_rss_kib.map(|kib| kib as f64 / 1024.0),
-    },
-    Metric {
-        label: "peak RSS with outline requests",
-        unit: "MiB",
-        value: |m| m.peak_rss_outline_kib.map(|kib| kib as f64 / 1024.0),
-    },
-    Metric {
-        label: "diagnostics on open",
-        unit: "count",
-        value: |m| m.open_diagnostics.map(|n| n as f64),
-    },
-    Metric {
-        label: "edits measured",
-        unit: "count",
-        value: |m| Some(m.edit_ms.len() as f64),
-    },
-    Metric {
-        label: "completions measured",
-        unit: "count",
-        value: |m| m.completion_ms.as_ref().map(|s| s.len() as f64),
-    },
+    metric("didOpen → diagnostics", "ms", |m| m.open_ms),
+    metric("didOpen → complete diagnostics", "ms", |m| {
+        m.open_complete_ms
+    }),
+    metric("edit → diagnostics p50", "ms", |m| {
+        percentile(&m.edit_ms, 50.0)
+    }),
+    metric("edit → diagnostics p95", "ms", |m| {
+        percentile(&m.edit_ms, 95.0)
+    }),
+    metric("start → first completion", "ms", |m| {
+        m.first_completion_ms
+    }),
+    metric("completion p50", "ms", |m| p50(&m.completion_ms)),
+    metric("completion p95", "ms", |m| p95(&m.completion_ms)),
+    metric("hover p50", "ms", |m| p50(&m.hover_ms)),
+    metric("hover p95", "ms", |m| p95(&m.hover_ms)),
+    metric("documentSymbol p50", "ms", |m| p50(&m.symbols_ms)),
+    metric("foldingRange p50", "ms", |m| p50(&m.folding_ms)),
+    metric("peak RSS", "MiB", |m| {
+        m.peak_rss_kib.map(|kib| kib as f64 / 1024.0)
+    }),
+    metric("peak RSS with outline requests", "MiB", |m| {
+        m.peak_rss_outline_kib.map(|kib| kib as f64 / 1024.0)
+    }),
+    metric("diagnostics on open", "count", |m| {
+        m.open_diagnostics.map(|n| n as f64)
+    }),
+    metric("edits measured", "count", |m| Some(m.edit_ms.len() as f64)),
+    metric("completions measured", "count", |m| {
+        m.completion_ms.as_ref().map(|s| s.len() as f64)
+    }),
 ];
 
 /// Markdown table: one row per workload × metric, one column per server, and
