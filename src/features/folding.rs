@@ -3,7 +3,7 @@
 use ropey::Rope;
 use tree_sitter::Tree;
 
-use super::outline::OutlineCache;
+use super::outline::{OutlineCache, OutlineSource};
 use crate::yaml::file::YamlFile;
 use crate::yaml::spans::{SpanKind, SpanTree};
 
@@ -30,16 +30,15 @@ pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCa
                 end_line: last_line,
             });
         }
-        if file.existing_tree(index).is_none()
-            && !file.tree_in_progress(index)
-            && let Some(outline) = outlines.outline(rope, range.clone())
-        {
-            folds.extend(outline.folds.iter().map(|fold| Fold {
-                start_line: first_line + fold.start_line,
-                end_line: first_line + fold.end_line,
-            }));
-        } else if let Some(tree) = file.tree(rope, index) {
-            collect_folds(tree, first_line, &mut folds);
+        match outlines.source(file, rope, index) {
+            OutlineSource::Outline(outline) => {
+                folds.extend(outline.folds.iter().map(|fold| Fold {
+                    start_line: first_line + fold.start_line,
+                    end_line: first_line + fold.end_line,
+                }))
+            }
+            OutlineSource::Tree(Some(tree)) => collect_folds(tree, first_line, &mut folds),
+            OutlineSource::Tree(None) => {}
         }
     }
     outlines.end_pass();

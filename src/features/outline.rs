@@ -9,10 +9,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use ropey::Rope;
+use tree_sitter::Tree;
 
 use super::folding::{Fold, collect_span_folds};
 use super::symbols::{Symbol, symbols_of_document};
-use crate::yaml::file::text_of;
+use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::lint;
 
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
@@ -35,6 +36,12 @@ pub struct OutlineCache {
     entries: HashMap<TextKey, Arc<Outline>>,
     /// The entries of the previous pass, until this one takes them.
     previous: HashMap<TextKey, Arc<Outline>>,
+}
+
+/// Where a document's outline comes from ([`OutlineCache::source`]).
+pub enum OutlineSource<'f> {
+    Tree(Option<&'f Tree>),
+    Outline(Arc<Outline>),
 }
 
 /// A document's text, by its length and a hash of its bytes.
@@ -70,9 +77,27 @@ impl OutlineCache {
         self.previous.clear();
     }
 
-    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it (its
-    /// tree-sitter tree recovers from errors; callers use that).
-    pub fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
+    /// Where document `index` of `file` is outlined from: its tree-sitter tree if it has one or
+    /// is getting one (an edited big document: waiting for that tree costs less memory than a
+    /// span tree beside it), else its kept outline, else (saphyr rejects it) its tree-sitter
+    /// tree, which recovers from errors.
+    pub fn source<'f>(
+        &mut self,
+        file: &'f mut YamlFile,
+        rope: &Rope,
+        index: usize,
+    ) -> OutlineSource<'f> {
+        if file.existing_tree(index).is_none() && !file.tree_in_progress(index) {
+            let range = file.documents()[index].range();
+            if let Some(outline) = self.outline(rope, range) {
+                return OutlineSource::Outline(outline);
+            }
+        }
+        OutlineSource::Tree(file.tree(rope, index))
+    }
+
+    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it.
+    fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
         let key = TextKey::of(rope, range.clone());
         if let Some(outline) = self.entries.get(&key) {
             return Some(outline.clone());

@@ -7,7 +7,7 @@ use ropey::Rope;
 
 use std::sync::Arc;
 
-use super::outline::{Outline, OutlineCache};
+use super::outline::{Outline, OutlineCache, OutlineSource};
 use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::syntax::{self, NodeShape, RopeSource};
@@ -95,22 +95,16 @@ fn relative_symbols(
     for index in 0..file.documents().len() {
         let range = file.documents()[index].range();
         let source = RopeSource::new(rope, range.clone());
-        let tree = match file.existing_tree(index) {
-            Some(tree) => Some(tree),
-            None if file.tree_in_progress(index) => file.tree(rope, index),
-            None => match outlines.outline(rope, range.clone()) {
-                Some(outline) => {
-                    per_document.push((range.start, Relative::Outline(outline)));
-                    continue;
+        match outlines.source(file, rope, index) {
+            OutlineSource::Outline(outline) => {
+                per_document.push((range.start, Relative::Outline(outline)))
+            }
+            OutlineSource::Tree(tree) => {
+                if let Some(root) = tree.and_then(syntax::document_root) {
+                    let symbols = symbols_of_document(TsNode::new(root, &source), 0);
+                    per_document.push((range.start, Relative::Tree(symbols)));
                 }
-                // A syntax error: tree-sitter's tree recovers from it.
-                None => file.tree(rope, index),
-            },
-        };
-        let root = tree.and_then(syntax::document_root);
-        if let Some(root) = root {
-            let symbols = symbols_of_document(TsNode::new(root, &source), 0);
-            per_document.push((range.start, Relative::Tree(symbols)));
+            }
         }
     }
     outlines.end_pass();
