@@ -411,12 +411,33 @@ impl<'t> Builder<'t> {
         let end = if let (true, Some(end)) = (is_flow, end_event) {
             end as u32
         } else if last != NONE {
-            self.nodes[last as usize].end
+            self.block_end_after(last)
         } else {
             return;
         };
         let node = &mut self.nodes[index as usize];
         node.end = node.end.max(end);
+    }
+
+    /// Where a block collection whose last child is `last` ends: with that child, or, when the
+    /// child is the empty value of `key:` (or `-`), after the indicator, as the text shows it.
+    fn block_end_after(&self, last: u32) -> u32 {
+        let child = &self.nodes[last as usize];
+        let empty = matches!(child.kind, SpanKind::Scalar(ScalarStyle::Plain))
+            && child.start == child.end
+            && child.tag == NONE;
+        if !empty {
+            return child.end;
+        }
+        let text = self.offsets.text.as_bytes();
+        let mut at = child.end as usize;
+        while at < text.len() && matches!(text[at], b' ' | b'\t') {
+            at += 1;
+        }
+        match text.get(at) {
+            Some(b':' | b'-') => at as u32 + 1,
+            _ => child.end,
+        }
     }
 
     fn finish(mut self) -> SpanTree {
@@ -632,6 +653,17 @@ mod tests {
                 ("image".into(), "nginx".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_block_collection_ending_in_an_empty_value_ends_after_its_indicator() {
+        let text = "spec:\n  b:\n    c:\n---\n";
+        let (tree, _) = SpanTree::parse(&text[..text.find("---").unwrap()]);
+        let (_, spec) = tree.root().unwrap().pairs().next().unwrap();
+        assert_eq!(&text[spec.unwrap().range()], "b:\n    c:");
+        let (tree, _) = SpanTree::parse("items:\n  - a\n  -\n");
+        let (_, items) = tree.root().unwrap().pairs().next().unwrap();
+        assert_eq!(&"items:\n  - a\n  -\n"[items.unwrap().range()], "- a\n  -");
     }
 
     #[test]
