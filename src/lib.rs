@@ -5,9 +5,11 @@
 //! (diagnostics, symbols, folding; LSP-agnostic results) → `server` (LSP glue) and `cli`.
 
 pub mod cli;
+pub mod diagnostic;
 pub mod cluster;
 pub mod features;
 pub mod schema;
 pub mod server;
 pub mod text;
+pub mod workspace;
 pub mod yaml;

@@ -16,7 +16,7 @@ use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::discovery;
 use kube_lsp::cluster::dry_run::Outcome;
 use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
-use kube_lsp::yaml::lint::{Diagnostic, Severity};
+use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::yaml::path::{KeyPath, RangeTarget, range_of};
 use kube_lsp::yaml::{split, syntax};
 use ropey::Rope;

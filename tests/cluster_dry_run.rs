@@ -12,7 +12,7 @@ use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::dry_run::{DryRun, Outcome, dry_run};
 use kube_lsp::cluster::{ClusterError, ClusterSettings};
 use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
-use kube_lsp::yaml::lint::Severity;
+use kube_lsp::diagnostic::{Code, Severity, codes};
 use serde_json::Value;
 
 fn seed(name: &str) -> String {
@@ -39,7 +39,7 @@ async fn connect(cluster: &TestCluster, context: Option<&str>, namespace: &str) 
 }
 
 /// (text of the range, code, severity, message) of every diagnostic.
-fn diagnostics(text: &str, result: &DryRun) -> Vec<(String, &'static str, Severity, String)> {
+fn diagnostics(text: &str, result: &DryRun) -> Vec<(String, Code, Severity, String)> {
     let manifest = manifest(text);
     let input = DocumentInput {
         text,
@@ -69,7 +69,7 @@ async fn cluster_nginx_dry_runs_clean_and_would_be_created() {
     assert_eq!(object["metadata"]["namespace"], ns.as_str());
     let found = diagnostics(&text, &result);
     assert!(found.iter().all(|d| d.2 != Severity::Error), "{found:?}");
-    assert!(found.iter().any(|d| d.1 == cd::DIFF_CREATE), "{found:?}");
+    assert!(found.iter().any(|d| d.1 == codes::DIFF_CREATE), "{found:?}");
     eprintln!(
         "dry-run of nginx.yml (GET + PATCH, discovery cached after the first): {:?}",
         result.elapsed
@@ -110,13 +110,13 @@ async fn cluster_diff_of_my_pod_matches_kubectl_diff() {
         .expect("dry-run");
     assert!(result.existed_before(), "{result:?}");
     let found = diagnostics(&text, &result);
-    let changed: Vec<_> = found.iter().filter(|d| d.1 == cd::DIFF_CHANGED).collect();
+    let changed: Vec<_> = found.iter().filter(|d| d.1 == codes::DIFF_CHANGED).collect();
     assert_eq!(changed.len(), 1, "{found:?}");
     assert_eq!(changed[0].0, "test");
     assert_eq!(changed[0].3, "metadata.labels.demo: live: (none) → test");
     let summary = found
         .iter()
-        .find(|d| d.1 == cd::DIFF_SUMMARY)
+        .find(|d| d.1 == codes::DIFF_SUMMARY)
         .expect("summary");
     assert_eq!(
         summary.3,
@@ -197,7 +197,7 @@ async fn cluster_invalid_value_lands_on_the_field() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].0.as_str(), found[0].1, found[0].2),
-        ("99999", cd::DRY_RUN_INVALID, Severity::Error)
+        ("99999", codes::DRY_RUN_INVALID, Severity::Error)
     );
     assert!(
         found[0].3.contains("must be between 1 and 65535"),
@@ -214,7 +214,7 @@ async fn cluster_invalid_value_lands_on_the_field() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].0.as_str(), found[0].1),
-        ("foo", cd::DRY_RUN_INVALID)
+        ("foo", codes::DRY_RUN_INVALID)
     );
 
     // A kind the cluster does not serve.
@@ -223,7 +223,7 @@ async fn cluster_invalid_value_lands_on_the_field() {
     let found = diagnostics(crd, &result);
     assert_eq!(
         (found[0].0.as_str(), found[0].1),
-        ("Widget", cd::DRY_RUN_ERROR),
+        ("Widget", codes::DRY_RUN_ERROR),
         "{found:?}"
     );
 }
@@ -241,7 +241,7 @@ async fn cluster_restricted_context_gets_one_forbidden_diagnostic() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].0.as_str(), found[0].1, found[0].2),
-        ("web", cd::DRY_RUN_FORBIDDEN, Severity::Warning)
+        ("web", codes::DRY_RUN_FORBIDDEN, Severity::Warning)
     );
     assert!(
         found[0].3.contains("context restricted") && found[0].3.contains("forbidden"),
@@ -266,7 +266,7 @@ async fn cluster_unchanged_object_is_one_hint() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].0.as_str(), found[0].1, found[0].2),
-        ("web", cd::DIFF_UNCHANGED, Severity::Hint)
+        ("web", codes::DIFF_UNCHANGED, Severity::Hint)
     );
     assert_eq!(
         found[0].3,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use kube_lsp::cli::check::catalog_for;
 use kube_lsp::features::diagnostics::text_diagnostics;
 use kube_lsp::schema::{Catalog, SourceKind};
-use kube_lsp::server::workspace::load_crd_files;
-use kube_lsp::yaml::lint::{Diagnostic, Severity};
+use kube_lsp::workspace::crd_files::load_crd_files;
+use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::yaml::path::{KeyPath, RangeTarget, range_of};
 use kube_lsp::yaml::{split, syntax};
 use ropey::Rope;
@@ -48,7 +48,7 @@ fn problems(text: &str, catalog: &Catalog) -> Vec<Diagnostic> {
 fn schema_errors(text: &str, catalog: &Catalog) -> Vec<Diagnostic> {
     text_diagnostics(&Rope::from_str(text), catalog)
         .into_iter()
-        .filter(|d| d.code.starts_with("schema-") && d.severity == Severity::Error)
+        .filter(|d| d.code.as_str().starts_with("schema-") && d.severity == Severity::Error)
         .collect()
 }
 
@@ -119,7 +119,7 @@ fn kubeconform_fixtures() {
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
             .collect();
-        if !errors.iter().any(|d| d.code.starts_with(code)) {
+        if !errors.iter().any(|d| d.code.as_str().starts_with(code)) {
             failures.push(format!("{name}: expected {code}, got {errors:?}"));
         }
     }

@@ -34,7 +34,7 @@ fn argocd_open_and_edit_timings() {
     assert_eq!(
         schema
             .diagnostics()
-            .filter(|d| d.severity == kube_lsp::yaml::lint::Severity::Error)
+            .filter(|d| d.severity == kube_lsp::diagnostic::Severity::Error)
             .count(),
         0
     );

@@ -9,10 +9,10 @@ use clap::{Args, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
-use crate::features::diagnostics::{SOURCE, text_diagnostics};
+use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
+use crate::features::diagnostics::text_diagnostics;
 use crate::schema::{Catalog, SourceKind, crd};
-use crate::server::workspace::load_crd_files;
-use crate::yaml::lint::{Diagnostic, Severity};
+use crate::workspace::crd_files::load_crd_files;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -175,7 +175,7 @@ fn cluster_reports(
                 let diagnostics = cd::diagnostics(&input, &document.result, true);
                 if diagnostics
                     .iter()
-                    .any(|d| matches!(d.code, cd::DIFF_CREATE | cd::DIFF_SUMMARY))
+                    .any(|d| matches!(d.code, codes::DIFF_CREATE | codes::DIFF_SUMMARY))
                 {
                     differences += 1;
                 }
@@ -224,7 +224,7 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
         end_line: line,
         end_column: column + 1,
         severity: Severity::Error.as_str(),
-        code: "encoding",
+        code: codes::ENCODING.as_str(),
         source: SOURCE,
         message: format!(
             "not UTF-8 text: invalid byte 0x{:02x} at offset {valid_up_to}",
@@ -243,7 +243,7 @@ fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
         end_line,
         end_column,
         severity: d.severity.as_str(),
-        code: d.code,
+        code: d.code.as_str(),
         source: SOURCE,
         message: d.message.clone(),
     }

@@ -13,20 +13,14 @@ use crate::cluster::diff::{self, Change};
 use crate::cluster::dry_run::{ApiStatus, DryRun, Outcome};
 use crate::cluster::ssa_path;
 use crate::schema::validate::is_quantity;
-use crate::yaml::lint::{Diagnostic, Severity};
+use crate::diagnostic::codes::{
+    DIFF_CHANGED, DIFF_CREATE, DIFF_SUMMARY, DIFF_UNCHANGED, DRY_RUN_DENIED, DRY_RUN_ERROR,
+    DRY_RUN_FORBIDDEN, DRY_RUN_INVALID, DRY_RUN_WARNING,
+};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::yaml::path::{KeyPath, RangeTarget, Segment, range_of};
 use crate::yaml::syntax;
 
-pub const DRY_RUN_INVALID: &str = "dry-run-invalid";
-pub const DRY_RUN_FORBIDDEN: &str = "dry-run-forbidden";
-pub const DRY_RUN_DENIED: &str = "dry-run-denied";
-pub const DRY_RUN_WARNING: &str = "dry-run-warning";
-pub const DRY_RUN_ERROR: &str = "dry-run-error";
-pub const DIFF_CHANGED: &str = "diff-changed";
-pub const DIFF_SUMMARY: &str = "diff-summary";
-pub const DIFF_CREATE: &str = "diff-create";
-/// A hint that applying would change nothing (kubectl's "unchanged").
-pub const DIFF_UNCHANGED: &str = "diff-unchanged";
 
 /// One document's text (with its offset in the file) and the JSON that was sent.
 pub struct DocumentInput<'a> {
@@ -83,7 +77,7 @@ impl Locator<'_> {
 fn diagnostic(
     range: Range<usize>,
     severity: Severity,
-    code: &'static str,
+    code: Code,
     message: String,
 ) -> Diagnostic {
     Diagnostic {
@@ -494,7 +488,7 @@ mod tests {
             .unwrap()
     }
 
-    fn found(result: &DryRun) -> Vec<(String, &'static str, String)> {
+    fn found(result: &DryRun) -> Vec<(String, Code, String)> {
         let manifest = manifest();
         let input = DocumentInput {
             text: POD,

@@ -6,10 +6,7 @@ use ropey::Rope;
 use super::schema_diagnostics::SchemaDiagnostics;
 use crate::schema::Catalog;
 use crate::yaml::file::YamlFile;
-use crate::yaml::lint::Diagnostic;
-
-/// The name editors show as the diagnostics' source.
-pub const SOURCE: &str = "kube-lsp";
+use crate::diagnostic::Diagnostic;
 
 /// Every diagnostic of the file, in file byte offsets, sorted by position.
 pub fn file_diagnostics(file: &YamlFile, schema: &SchemaDiagnostics) -> Vec<Diagnostic> {

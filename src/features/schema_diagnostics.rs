@@ -11,10 +11,11 @@ use std::sync::Arc;
 use ropey::Rope;
 
 use crate::schema::Catalog;
-use crate::schema::validate::{self, Validation, codes};
+use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::schema::validate::{self, Validation};
 use crate::text::TextEdit;
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
-use crate::yaml::lint::{self, Diagnostic, Severity};
+use crate::yaml::lint;
 use crate::yaml::node::TsNode;
 use crate::yaml::split;
 use crate::yaml::syntax::{self, RopeSource};
@@ -472,7 +473,7 @@ mod tests {
                 .refresh(&mut self.file, self.text.rope(), &self.catalog);
         }
 
-        fn found(&self) -> Vec<(String, &'static str)> {
+        fn found(&self) -> Vec<(String, crate::diagnostic::Code)> {
             let text = self.text.rope().to_string();
             self.schema
                 .diagnostics()
@@ -480,7 +481,7 @@ mod tests {
                 .collect()
         }
 
-        fn fresh(&self) -> Vec<(String, &'static str)> {
+        fn fresh(&self) -> Vec<(String, crate::diagnostic::Code)> {
             Fixture::new(&self.text.rope().to_string()).found()
         }
     }

@@ -6,8 +6,7 @@
 use std::ops::Range;
 
 use super::crd::MAX_SCHEMA_DEPTH;
-use super::validate::codes;
-use crate::yaml::lint::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
 

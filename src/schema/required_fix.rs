@@ -414,8 +414,9 @@ mod tests {
     use ropey::Rope;
 
     use crate::schema::Catalog;
-    use crate::schema::validate::{codes, validate_document, validate_spans};
-    use crate::yaml::lint::{self, Diagnostic, Fix};
+    use crate::diagnostic::{Diagnostic, Fix, codes};
+    use crate::schema::validate::{validate_document, validate_spans};
+    use crate::yaml::lint;
     use crate::yaml::syntax::{self, RopeSource};
 
     /// The missing-field diagnostics of `text`, identical on the span tree and on tree-sitter's

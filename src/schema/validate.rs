@@ -20,7 +20,7 @@ use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
 use super::{cel_rules, core_rules, crd, crd_structure};
 
 mod scoped;
-use crate::yaml::lint::{Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity, codes};
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::path::{KeyPath, Segment};
 use crate::yaml::scalar::{self, Resolved, ScalarStyle};
@@ -28,24 +28,6 @@ use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, NodeShape, Source};
 pub use scoped::revalidate;
 
-/// Stable diagnostic codes of the schema layer.
-pub mod codes {
-    pub const UNKNOWN_FIELD: &str = "schema-unknown-field";
-    pub const TYPE: &str = "schema-type";
-    pub const REQUIRED: &str = "schema-required";
-    pub const ENUM: &str = "schema-enum";
-    pub const FORMAT: &str = "schema-format";
-    pub const UNKNOWN_KIND: &str = "schema-unknown-kind";
-    pub const NOT_VALIDATED: &str = "schema-not-validated";
-    /// A value the apiserver's own rules reject (names, labels, annotations).
-    pub const INVALID: &str = "schema-invalid";
-    /// Two items of an `x-kubernetes-list-type: map` or `set` list with the same key.
-    pub const DUPLICATE: &str = "schema-duplicate";
-    /// A CRD's `x-kubernetes-validations` rule evaluated to false.
-    pub const RULE: &str = "schema-rule";
-    /// A CRD's own schema the apiserver would reject.
-    pub const CRD: &str = "schema-crd";
-}
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
@@ -242,7 +224,7 @@ impl<'a> Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn error(&mut self, range: Range<usize>, code: &'static str, message: String) {
+    fn error(&mut self, range: Range<usize>, code: Code, message: String) {
         self.out.push(Diagnostic::error(range, code, message));
     }
 
@@ -1446,7 +1428,7 @@ mod tests {
     use ropey::Rope;
 
     /// Validates `text` on both trees; they must agree.
-    fn check(text: &str) -> Vec<(String, &'static str, String)> {
+    fn check(text: &str) -> Vec<(String, Code, String)> {
         let catalog = Catalog::builtin();
         let found = on_both_trees(&catalog, text);
         found
@@ -1479,7 +1461,7 @@ mod tests {
         assert!(documents > 100, "compared {documents} documents");
     }
 
-    fn codes_at(text: &str) -> Vec<(String, &'static str)> {
+    fn codes_at(text: &str) -> Vec<(String, Code)> {
         check(text).into_iter().map(|(t, c, _)| (t, c)).collect()
     }
 

@@ -25,7 +25,7 @@ use crate::cluster::connection::Connection;
 use crate::cluster::live_schema::LiveSchema;
 use crate::cluster::{ClusterError, ClusterSettings};
 use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
-use crate::yaml::lint::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 pub const SHOW_DIFF: &str = "kube-lsp.showDiff";
 pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";

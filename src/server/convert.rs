@@ -2,11 +2,10 @@
 
 use tower_lsp_server::ls_types as lsp;
 
-use crate::features::diagnostics::SOURCE;
 use crate::features::folding::Fold;
 use crate::features::symbols::{Symbol, SymbolKind};
 use crate::text::{Position, PositionEncoding, TextDocument};
-use crate::yaml::lint::{Diagnostic, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Fix, SOURCE, Severity};
 
 pub fn position(p: lsp::Position) -> Position {
     Position::new(p.line, p.character)

@@ -12,7 +12,7 @@ use crate::features::{diagnostics, folding, symbols};
 use crate::schema;
 use crate::text::{PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
-use crate::yaml::lint::{Diagnostic, Fix};
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::yaml::split;
 
 pub struct OpenDocument {
@@ -567,7 +567,7 @@ impl Store {
         &self,
         uri: &Uri,
         version: i32,
-        diagnostics: &[crate::yaml::lint::Diagnostic],
+        diagnostics: &[crate::diagnostic::Diagnostic],
     ) -> Option<Vec<lsp::Diagnostic>> {
         let document = self.get(uri)?;
         let document = lock(&document);

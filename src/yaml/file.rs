@@ -13,7 +13,8 @@ use std::sync::Arc;
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
 
-use super::lint::{self, Diagnostic, codes};
+use super::lint;
+use crate::diagnostic::{Diagnostic, codes};
 use super::spans::SpanTree;
 use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};

@@ -14,99 +14,7 @@ use tree_sitter::Node;
 use super::scalar::ScalarStyle;
 use super::spans::{SpanKind, SpanRef, SpanTree};
 use super::syntax::{self, Source};
-
-/// How bad a diagnostic is (LSP's four levels).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Error,
-    Warning,
-    Information,
-    Hint,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Information => "info",
-            Severity::Hint => "hint",
-        }
-    }
-}
-
-/// Stable diagnostic codes: editors, `check --format json` and users' filters rely on them.
-pub mod codes {
-    pub const SYNTAX: &str = "yaml-syntax";
-    pub const DUPLICATE_KEY: &str = "yaml-duplicate-key";
-    pub const TAB_INDENTATION: &str = "yaml-tab-indentation";
-}
-
-/// A problem at a byte range (relative to whatever text the producer was given).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Diagnostic {
-    pub range: Range<usize>,
-    pub severity: Severity,
-    pub code: &'static str,
-    pub message: String,
-    /// A quick fix, when the producer knows one (offsets like `range`).
-    pub fix: Option<Box<Fix>>,
-}
-
-/// Text edits that resolve a diagnostic, with a title in the user's words.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Fix {
-    pub title: String,
-    pub edits: Vec<(Range<usize>, String)>,
-}
-
-impl Diagnostic {
-    pub fn error(range: Range<usize>, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            range,
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            fix: None,
-        }
-    }
-
-    pub fn with_fix(
-        mut self,
-        title: impl Into<String>,
-        edits: Vec<(Range<usize>, String)>,
-    ) -> Self {
-        self.fix = Some(Box::new(Fix {
-            title: title.into(),
-            edits,
-        }));
-        self
-    }
-
-    /// Moves the diagnostic (and its fix) along with an edit; `map` takes an offset of the old
-    /// text to the new one.
-    pub fn follow_edit(&mut self, map: impl Fn(usize) -> usize) {
-        let follow = |r: &Range<usize>| map(r.start)..map(r.end).max(map(r.start));
-        self.range = follow(&self.range);
-        if let Some(fix) = &mut self.fix {
-            for (range, _) in &mut fix.edits {
-                *range = follow(range);
-            }
-        }
-    }
-
-    pub fn shifted(mut self, by: isize) -> Self {
-        let shift =
-            |r: &Range<usize>| r.start.saturating_add_signed(by)..r.end.saturating_add_signed(by);
-        self.range = shift(&self.range);
-        if let Some(fix) = &mut self.fix {
-            for (range, _) in &mut fix.edits {
-                *range = shift(range);
-            }
-        }
-        self
-    }
-}
+use crate::diagnostic::{Diagnostic, codes};
 
 /// A mapping key as YAML means it, and where it is.
 pub struct Key {
@@ -382,7 +290,7 @@ mod tests {
     use super::*;
     use ropey::Rope;
 
-    fn codes_and_text(text: &str) -> Vec<(&'static str, String)> {
+    fn codes_and_text(text: &str) -> Vec<(crate::diagnostic::Code, String)> {
         check_text(text)
             .into_iter()
             .map(|d| (d.code, text[d.range].to_string()))

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::YamlDocument;
-use crate::yaml::lint::{self, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::yaml::lint;
 use crate::yaml::spans::{Cut, Seam, SpanTree, TreeText, find_cut};
 
 /// How many threads open a file (up to four); asked once, as the answer reads cgroup files.
@@ -208,7 +209,7 @@ impl YamlDocument {
 mod tests {
     use super::*;
     use crate::yaml::file::YamlFile;
-    use crate::yaml::lint::codes;
+    use crate::diagnostic::codes;
     use crate::yaml::split;
 
     /// A ConfigMap over [`TWO_PART_MIN`], with `data` keys `k0`…, and the entries `extra`
