@@ -176,13 +176,15 @@ impl LiveSchema {
                     OpenApiSource::Lazy(Box::new(move || {
                         cache
                             .read_openapi(&path, &hash)
-                            .ok_or_else(|| format!("{} is gone from the cache", path))
+                            .ok_or_else(|| format!("{} is gone from the cache", path).into())
                     }))
                 }
                 // Not reached: a document is kept in memory unless the cache holds it.
                 (None, None) => {
                     let path = path.clone();
-                    OpenApiSource::Lazy(Box::new(move || Err(format!("{path} was not kept"))))
+                    OpenApiSource::Lazy(Box::new(
+                        move || Err(format!("{path} was not kept").into()),
+                    ))
                 }
             };
             (path.clone(), source)
@@ -196,6 +198,7 @@ impl LiveSchema {
             openapi,
         )
         .map(|store| store.with_kind(SourceKind::Cluster))
+        .map_err(|e| e.to_string())
     }
 }
 

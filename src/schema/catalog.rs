@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::store::{GroupVersionSchemas, ResourceInfo, SourceKind, Store};
+use super::openapi::GroupVersionSchemas;
+use super::store::{ResourceInfo, SourceKind, Store};
 
 /// Ordered schema layers, highest priority first.
 #[derive(Clone, Debug)]

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::hover::{field_markdown, resource_markdown};
-use super::store::{GroupVersionSchemas, ResourceInfo, Scope, Store, ValueKind};
+use super::openapi::{GroupVersionSchemas, ValueKind};
+use super::store::{ResourceInfo, Scope, Store};
 use super::{Catalog, SchemaNode};
 use crate::yaml::path::{
     Cursor, CursorTarget, KeyPath, Segment, cursor_at, item_type_meta, top_level_scalar,

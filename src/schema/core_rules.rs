@@ -61,9 +61,14 @@ pub fn config_key(text: &str) -> Vec<String> {
     errors
 }
 
+/// Base64 that Go would not decode, at the byte it names (Go's `CorruptInputError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("illegal base64 data at input byte {0}")]
+pub struct Base64Error(pub usize);
+
 /// Go's `base64.StdEncoding` as `encoding/json` decodes `[]byte`: padded, `\r` and `\n`
 /// ignored. The error is worded as Go's (its byte offset may differ for truncated input).
-pub fn base64(text: &str) -> Result<(), String> {
+pub fn base64(text: &str) -> Result<(), Base64Error> {
     let bytes: Vec<(usize, u8)> = text
         .bytes()
         .enumerate()
@@ -72,12 +77,12 @@ pub fn base64(text: &str) -> Result<(), String> {
     let is_symbol = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
     let padding = bytes.iter().rev().take_while(|(_, c)| *c == b'=').count();
     let body = &bytes[..bytes.len() - padding];
-    if let Some((at, _)) = body.iter().find(|(_, c)| !is_symbol(*c)) {
-        return Err(format!("illegal base64 data at input byte {at}"));
+    if let Some(&(at, _)) = body.iter().find(|(_, c)| !is_symbol(*c)) {
+        return Err(Base64Error(at));
     }
     if padding > 2 || !bytes.len().is_multiple_of(4) || (padding > 0 && body.len() % 4 == 1) {
         let at = bytes.last().map_or(0, |(i, _)| *i);
-        return Err(format!("illegal base64 data at input byte {at}"));
+        return Err(Base64Error(at));
     }
     Ok(())
 }
@@ -192,13 +197,10 @@ mod tests {
             assert_eq!(base64(good), Ok(()), "{good}");
         }
         assert_eq!(
-            base64("hello!"),
+            base64("hello!").map_err(|e| e.to_string()),
             Err("illegal base64 data at input byte 5".to_string())
         );
-        assert_eq!(
-            base64("YWJ"),
-            Err("illegal base64 data at input byte 2".to_string())
-        );
+        assert_eq!(base64("YWJ"), Err(Base64Error(2)));
         assert_eq!(base64("password"), Ok(()));
         assert!(base64("YQ=").is_err());
         assert!(base64("Y===").is_err());

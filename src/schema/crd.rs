@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::openapi::{GroupVersionSchemas, GvkRef, Schema};
 use super::store::{
-    GroupVersionSchemas, GvkRef, KindLoader, ResourceInfo, Schema, Scope, Store, api_version,
-    openapi_path, split_api_version,
+    KindLoader, ResourceInfo, Scope, Store, api_version, openapi_path, split_api_version,
 };
 use crate::yaml::split;
-use crate::yaml::value::{Limits, document_to_json};
+use crate::yaml::value::{Limits, ValueError, document_to_json};
 
 pub const CRD_KIND: &str = "CustomResourceDefinition";
 pub const CRD_GROUP: &str = "apiextensions.k8s.io";
@@ -30,6 +30,40 @@ pub const MAX_CRD_BYTES: usize = 4 << 20;
 /// recurses, and no real CRD comes close.
 pub const MAX_SCHEMA_DEPTH: usize = 160;
 
+/// Why a CRD could not be read as a schema source.
+#[derive(Debug, thiserror::Error)]
+pub enum CrdError {
+    #[error("the CRD has no spec")]
+    NoSpec,
+    #[error("the CRD has no spec.names")]
+    NoNames,
+    #[error("spec.names: {0}")]
+    Names(serde_json::Error),
+    #[error("spec.names needs kind and plural")]
+    IncompleteNames,
+    #[error("the CRD has no spec.group")]
+    NoGroup,
+    #[error("openAPIV3Schema is nested deeper than {MAX_SCHEMA_DEPTH} levels")]
+    SchemaTooDeep,
+    #[error("openAPIV3Schema: {0}")]
+    Schema(serde_json::Error),
+    /// A version's schema could not be converted.
+    #[error("{kind} ({api_version}): {source}")]
+    Version {
+        kind: String,
+        api_version: String,
+        source: Box<CrdError>,
+    },
+    /// The CRD document is not YAML that reads as JSON.
+    #[error(transparent)]
+    Yaml(#[from] ValueError),
+    #[error("the CRD document is empty")]
+    Empty,
+    /// The CRD's text changed between reading its kinds and converting their schemas.
+    #[error("the CRD no longer defines {kind} {version}")]
+    VersionGone { kind: String, version: String },
+}
+
 /// Whether `apiVersion` + `kind` name a CustomResourceDefinition.
 pub fn is_crd(api_version: &str, kind: &str) -> bool {
     let (group, version) = split_api_version(api_version);
@@ -37,16 +71,14 @@ pub fn is_crd(api_version: &str, kind: &str) -> bool {
 }
 
 /// The custom resources one CRD (as JSON) defines, one per served version with a schema.
-pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, String> {
+pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, CrdError> {
     let names = names_of(crd)?;
     let mut out = Vec::new();
     for (resource, schema) in served_versions(crd, &names)? {
-        let schemas = convert_schema(schema, &resource).map_err(|e| {
-            format!(
-                "{} ({}): {e}",
-                names.kind,
-                api_version(&resource.group, &resource.version)
-            )
+        let schemas = convert_schema(schema, &resource).map_err(|e| CrdError::Version {
+            kind: names.kind.clone(),
+            api_version: api_version(&resource.group, &resource.version),
+            source: Box::new(e),
         })?;
         out.push((resource, schemas));
     }
@@ -54,7 +86,7 @@ pub fn schemas_from_crd(crd: &Value) -> Result<Vec<(ResourceInfo, GroupVersionSc
 }
 
 /// The resources one CRD (as JSON) defines, one per served version, without reading schemas.
-fn resources_of_crd(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
+fn resources_of_crd(crd: &Value) -> Result<Vec<ResourceInfo>, CrdError> {
     let names = names_of(crd)?;
     Ok(served_versions(crd, &names)?
         .into_iter()
@@ -62,15 +94,15 @@ fn resources_of_crd(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
         .collect())
 }
 
-fn names_of(crd: &Value) -> Result<Names, String> {
-    let spec = crd.get("spec").ok_or("the CRD has no spec")?;
+fn names_of(crd: &Value) -> Result<Names, CrdError> {
+    let spec = crd.get("spec").ok_or(CrdError::NoSpec)?;
     let names: Names = spec
         .get("names")
-        .map(|names| Names::deserialize(names).map_err(|e| format!("spec.names: {e}")))
+        .map(|names| Names::deserialize(names).map_err(CrdError::Names))
         .transpose()?
-        .ok_or("the CRD has no spec.names")?;
+        .ok_or(CrdError::NoNames)?;
     if names.kind.is_empty() || names.plural.is_empty() {
-        return Err("spec.names needs kind and plural".to_string());
+        return Err(CrdError::IncompleteNames);
     }
     Ok(names)
 }
@@ -79,9 +111,9 @@ fn names_of(crd: &Value) -> Result<Names, String> {
 fn served_versions<'v>(
     crd: &'v Value,
     names: &Names,
-) -> Result<Vec<(ResourceInfo, Option<&'v Value>)>, String> {
-    let spec = crd.get("spec").ok_or("the CRD has no spec")?;
-    let group = text_at(spec, "group").ok_or("the CRD has no spec.group")?;
+) -> Result<Vec<(ResourceInfo, Option<&'v Value>)>, CrdError> {
+    let spec = crd.get("spec").ok_or(CrdError::NoSpec)?;
+    let group = text_at(spec, "group").ok_or(CrdError::NoGroup)?;
     let scope = match text_at(spec, "scope") {
         Some("Cluster") => Scope::Cluster,
         _ => Scope::Namespaced,
@@ -148,7 +180,7 @@ fn text_at<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
 fn convert_schema(
     schema: Option<&Value>,
     resource: &ResourceInfo,
-) -> Result<GroupVersionSchemas, String> {
+) -> Result<GroupVersionSchemas, CrdError> {
     let mut root = match schema {
         // No schema (v1beta1 allowed it): anything goes, like x-kubernetes-preserve-unknown-fields.
         None => Schema {
@@ -158,12 +190,9 @@ fn convert_schema(
         },
         Some(value) => {
             if json_depth(value) > MAX_SCHEMA_DEPTH {
-                return Err(format!(
-                    "openAPIV3Schema is nested deeper than {MAX_SCHEMA_DEPTH} levels"
-                ));
+                return Err(CrdError::SchemaTooDeep);
             }
-            let mut schema =
-                Schema::deserialize(value).map_err(|e| format!("openAPIV3Schema: {e}"))?;
+            let mut schema = Schema::deserialize(value).map_err(CrdError::Schema)?;
             structural(&mut schema);
             schema
         }
@@ -199,7 +228,7 @@ fn structural(schema: &mut Schema) {
         && schema.any_of.is_empty()
         && schema.one_of.is_empty();
     if prunes_everything {
-        schema.additional_properties = Some(Box::new(super::store::Additional::Allowed(false)));
+        schema.additional_properties = Some(Box::new(super::openapi::Additional::Allowed(false)));
     }
     let nested = schema
         .properties
@@ -211,7 +240,7 @@ fn structural(schema: &mut Schema) {
     for child in nested {
         structural(child);
     }
-    if let Some(super::store::Additional::Schema(values)) =
+    if let Some(super::openapi::Additional::Schema(values)) =
         schema.additional_properties.as_deref_mut()
     {
         structural(values);
@@ -282,7 +311,8 @@ fn collect_refs(schema: &Schema, out: &mut Vec<String>) {
     for child in nested {
         collect_refs(child, out);
     }
-    if let Some(super::store::Additional::Schema(values)) = schema.additional_properties.as_deref()
+    if let Some(super::openapi::Additional::Schema(values)) =
+        schema.additional_properties.as_deref()
     {
         collect_refs(values, out);
     }
@@ -396,7 +426,8 @@ pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
         for resource in resources {
             let (crd, version, kind) =
                 (crd.clone(), resource.version.clone(), resource.kind.clone());
-            let loader: KindLoader = Box::new(move || crd.schemas(&version, &kind));
+            let loader: KindLoader =
+                Box::new(move || crd.schemas(&version, &kind).map_err(Into::into));
             entries.push((resource, loader));
         }
     }
@@ -412,15 +443,13 @@ fn crd_limits() -> Limits {
 
 /// The resources a CRD document defines (none when it is no CRD), read from its text without
 /// the schemas; the whole text is read when that shortened text does not parse.
-fn crd_resources(document: &str) -> Result<Vec<ResourceInfo>, String> {
+fn crd_resources(document: &str) -> Result<Vec<ResourceInfo>, CrdError> {
     let limits = crd_limits();
     let short = without_schemas(document);
     let value = match document_to_json(&short, &limits) {
         Ok(value) => value,
-        Err(_) if short.len() < document.len() => {
-            document_to_json(document, &limits).map_err(|e| e.to_string())?
-        }
-        Err(error) => return Err(error.to_string()),
+        Err(_) if short.len() < document.len() => document_to_json(document, &limits)?,
+        Err(error) => return Err(error.into()),
     };
     let Some(value) = value else {
         return Ok(Vec::new());
@@ -443,25 +472,31 @@ struct LazyCrd {
 
 enum LazyState {
     Text(String),
-    Converted(Result<HashMap<String, GroupVersionSchemas>, String>),
+    /// The conversion's error is shared by every version's loader.
+    Converted(Result<HashMap<String, GroupVersionSchemas>, Arc<CrdError>>),
 }
 
 impl LazyCrd {
-    fn schemas(&self, version: &str, kind: &str) -> Result<GroupVersionSchemas, String> {
+    fn schemas(&self, version: &str, kind: &str) -> Result<GroupVersionSchemas, Arc<CrdError>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let LazyState::Text(text) = &*state {
-            let converted = convert_document(text).map(|entries| {
-                entries
-                    .into_iter()
-                    .map(|(resource, schemas)| (resource.version, schemas))
-                    .collect()
-            });
+            let converted = convert_document(text)
+                .map(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|(resource, schemas)| (resource.version, schemas))
+                        .collect()
+                })
+                .map_err(Arc::new);
             *state = LazyState::Converted(converted);
         }
         match &mut *state {
-            LazyState::Converted(Ok(versions)) => versions
-                .remove(version)
-                .ok_or_else(|| format!("the CRD no longer defines {kind} {version}")),
+            LazyState::Converted(Ok(versions)) => versions.remove(version).ok_or_else(|| {
+                Arc::new(CrdError::VersionGone {
+                    kind: kind.to_string(),
+                    version: version.to_string(),
+                })
+            }),
             LazyState::Converted(Err(problem)) => Err(problem.clone()),
             LazyState::Text(_) => unreachable!("converted above"),
         }
@@ -469,10 +504,8 @@ impl LazyCrd {
 }
 
 /// Every served version's schemas of one CRD document (what [`crds_in_text`] reads per document).
-fn convert_document(document: &str) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, String> {
-    let value = document_to_json(document, &crd_limits())
-        .map_err(|e| e.to_string())?
-        .ok_or("the CRD document is empty")?;
+fn convert_document(document: &str) -> Result<Vec<(ResourceInfo, GroupVersionSchemas)>, CrdError> {
+    let value = document_to_json(document, &crd_limits())?.ok_or(CrdError::Empty)?;
     schemas_from_crd(&value)
 }
 
@@ -648,12 +681,7 @@ mod tests {
         out
     }
 
-    fn shape(
-        node: crate::schema::store::SchemaNode<'_>,
-        at: &str,
-        depth: usize,
-        out: &mut Vec<String>,
-    ) {
+    fn shape(node: crate::schema::SchemaNode<'_>, at: &str, depth: usize, out: &mut Vec<String>) {
         out.push(format!("{at}:{}", node.type_label()));
         if depth < 8 {
             for (name, child) in node.properties() {

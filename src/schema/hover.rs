@@ -7,7 +7,8 @@ use std::ops::Range;
 
 use super::SchemaNode;
 use super::complete::{SchemaLookup, cursor_in_object, is_list, resolve};
-use super::store::{ResourceInfo, Scope, ValueKind};
+use super::openapi::ValueKind;
+use super::store::{ResourceInfo, Scope};
 use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
 
 /// What hover shows, and the text it is about (document-relative).

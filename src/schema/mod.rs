@@ -11,12 +11,11 @@ pub mod crd;
 mod crd_structure;
 pub mod hover;
 pub mod metadata;
+pub mod openapi;
 mod required_fix;
 pub mod store;
 pub mod validate;
 
 pub use catalog::Catalog;
-pub use store::{
-    GroupVersionSchemas, OpenApiSource, ResourceInfo, Schema, SchemaNode, Scope, SourceKind, Store,
-    ValueKind,
-};
+pub use openapi::{GroupVersionSchemas, Schema, SchemaNode, ValueKind};
+pub use store::{OpenApiSource, ResourceInfo, Scope, SourceKind, Store};

@@ -25,7 +25,7 @@ use std::ops::Range;
 use serde_json::Value;
 
 use super::complete::yaml_scalar;
-use super::store::{SchemaNode, ValueKind};
+use super::openapi::{SchemaNode, ValueKind};
 use crate::yaml::node::YamlNode;
 use crate::yaml::scalar::ScalarStyle;
 use crate::yaml::syntax::NodeShape;

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::catalog::Catalog;
 use super::metadata;
-use super::store::{ResourceInfo, SchemaNode, ValueKind, split_api_version};
+use super::openapi::{SchemaNode, ValueKind};
+use super::store::{ResourceInfo, split_api_version};
 use super::{cel_rules, core_rules, crd, crd_structure};
 
 mod scoped;
@@ -960,7 +961,7 @@ fn fits_format(value: &Resolved, format: Option<&str>) -> bool {
 /// Go parses as RFC 3339 (CRD date-times accept more layouts).
 fn format_error(schema: SchemaNode<'_>, text: &str) -> Option<String> {
     match schema.format()? {
-        "byte" => core_rules::base64(text).err(),
+        "byte" => core_rules::base64(text).err().map(|e| e.to_string()),
         "date-time"
             if schema.name == Some("io.k8s.apimachinery.pkg.apis.meta.v1.Time")
                 && !core_rules::rfc3339(text) =>
