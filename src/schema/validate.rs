@@ -22,6 +22,7 @@ use super::{cel_rules, core_rules, crd, crd_structure};
 
 mod scoped;
 use crate::diagnostic::{Code, Diagnostic, Severity, codes};
+use crate::yaml::manifest::type_meta;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::path::{KeyPath, Segment};
 use crate::yaml::scalar::{self, Resolved, ScalarStyle};
@@ -144,46 +145,6 @@ fn sorted(diagnostics: Vec<Diagnostic>, origins: Vec<Origin>) -> (Vec<Diagnostic
     let mut tagged: Vec<(Diagnostic, Origin)> = diagnostics.into_iter().zip(origins).collect();
     tagged.sort_by_key(|(d, _)| (d.range.start, d.range.end));
     tagged.into_iter().unzip()
-}
-
-/// The `apiVersion` and `kind` of a document's root mapping, with the ranges of their values.
-#[derive(Debug, Default, Clone)]
-pub struct TypeMeta {
-    pub api_version: Option<(String, Range<usize>)>,
-    pub kind: Option<(String, Range<usize>)>,
-    /// Ranges of the `apiVersion` / `kind` keys (present even when the value is empty).
-    pub api_version_key: Option<Range<usize>>,
-    pub kind_key: Option<Range<usize>>,
-}
-
-pub fn type_meta<N: YamlNode>(mapping: N) -> TypeMeta {
-    let mut meta = TypeMeta::default();
-    for pair in mapping.pairs() {
-        let Some(key) = pair.key else { continue };
-        let name = key.text();
-        let value = pair
-            .value
-            .filter(|v| v.shape() == NodeShape::Scalar)
-            .and_then(|v| {
-                let text = v.text()?.into_owned();
-                let range = v.range();
-                Some((text, range))
-            })
-            .filter(|(text, _)| !text.is_empty());
-        let key_range = key.range();
-        match name.as_deref() {
-            Some("apiVersion") => {
-                meta.api_version = value;
-                meta.api_version_key = Some(key_range);
-            }
-            Some("kind") => {
-                meta.kind = value;
-                meta.kind_key = Some(key_range);
-            }
-            _ => {}
-        }
-    }
-    meta
 }
 
 /// Groups whose documents are configuration for tools, not API objects.

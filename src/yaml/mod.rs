@@ -2,6 +2,7 @@
 
 pub mod file;
 pub mod lint;
+pub mod manifest;
 pub mod node;
 pub mod path;
 pub mod scalar;

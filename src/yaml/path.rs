@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::Tree;
 
+use super::manifest::TypeMeta;
 use super::syntax::{self, NodeShape, Source};
 
 /// One step of a path.
@@ -746,13 +747,6 @@ fn scalar_value(line: &Line<'_>, key: &LineKey<'_>) -> Option<(String, Range<usi
     let quote = usize::from(key.value.starts_with(['"', '\'']));
     let start = line.start + key.value_column + quote;
     Some((value.to_string(), start..start + value.len()))
-}
-
-/// The `apiVersion` and `kind` an object names, with their values' ranges.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TypeMeta {
-    pub api_version: Option<(String, Range<usize>)>,
-    pub kind: Option<(String, Range<usize>)>,
 }
 
 /// The `apiVersion` and `kind` of a sequence item holding an object (an item of a List): its

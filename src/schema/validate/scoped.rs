@@ -17,10 +17,11 @@
 use std::ops::Range;
 
 use super::{Catalog, MAX_DEPTH, Origin, Validation, Validator, first_key_range, item_anchor};
-use super::{crd, crd_structure, is_tool_config, sorted, type_meta, value_schema};
+use super::{crd, crd_structure, is_tool_config, sorted, value_schema};
 use crate::schema::required_fix::required_fields;
 use crate::schema::openapi::{SchemaNode, ValueKind};
 use crate::diagnostic::Diagnostic;
+use crate::yaml::manifest::type_meta;
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
 

@@ -1,0 +1,49 @@
+//! What makes a YAML document a Kubernetes manifest: the `apiVersion` and `kind` an object
+//! names (its `TypeMeta`).
+
+use std::ops::Range;
+
+use super::node::YamlNode;
+use super::syntax::NodeShape;
+
+/// The `apiVersion` and `kind` an object names, with the ranges of their values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeMeta {
+    pub api_version: Option<(String, Range<usize>)>,
+    pub kind: Option<(String, Range<usize>)>,
+    /// Ranges of the `apiVersion` / `kind` keys, present even when the value is empty (read
+    /// from a tree by [`type_meta`]; text-only readers leave them out).
+    pub api_version_key: Option<Range<usize>>,
+    pub kind_key: Option<Range<usize>>,
+}
+
+/// The `apiVersion` and `kind` of an object's mapping: scalar values only, empty ones left out.
+pub fn type_meta<N: YamlNode>(mapping: N) -> TypeMeta {
+    let mut meta = TypeMeta::default();
+    for pair in mapping.pairs() {
+        let Some(key) = pair.key else { continue };
+        let name = key.text();
+        let value = pair
+            .value
+            .filter(|v| v.shape() == NodeShape::Scalar)
+            .and_then(|v| {
+                let text = v.text()?.into_owned();
+                let range = v.range();
+                Some((text, range))
+            })
+            .filter(|(text, _)| !text.is_empty());
+        let key_range = key.range();
+        match name.as_deref() {
+            Some("apiVersion") => {
+                meta.api_version = value;
+                meta.api_version_key = Some(key_range);
+            }
+            Some("kind") => {
+                meta.kind = value;
+                meta.kind_key = Some(key_range);
+            }
+            _ => {}
+        }
+    }
+    meta
+}
