@@ -12,7 +12,7 @@ use tree_sitter::Tree;
 use crate::cluster::diff::{self, Change};
 use crate::cluster::dry_run::{ApiStatus, DryRun, Outcome};
 use crate::cluster::ssa_path;
-use crate::schema::validate::is_quantity;
+use crate::schema::validate::values::is_quantity;
 use crate::diagnostic::codes::{
     DIFF_CHANGED, DIFF_CREATE, DIFF_SUMMARY, DIFF_UNCHANGED, DRY_RUN_DENIED, DRY_RUN_ERROR,
     DRY_RUN_FORBIDDEN, DRY_RUN_INVALID, DRY_RUN_WARNING,

@@ -4,15 +4,11 @@
 
 mod builtin;
 pub mod catalog;
-pub mod cel_rules;
 pub mod complete;
-pub mod core_rules;
 pub mod crd;
-mod crd_structure;
 pub mod hover;
-pub mod metadata;
 pub mod openapi;
-mod required_fix;
+pub mod placeholder;
 pub mod store;
 pub mod validate;
 

@@ -1,6 +1,7 @@
 //! YAML layer: documents of a file, their syntax trees, paths, and values. Pure: no I/O.
 
 pub mod file;
+pub mod insert;
 pub mod lint;
 pub mod manifest;
 pub mod node;

@@ -4,9 +4,10 @@
 //! fork of go-yaml v2 (`go.yaml.in/yaml/v2`, YAML 1.1 rules) into
 //! `interface{}`. This module mirrors go-yaml v2's `resolve()` (resolve.go) and
 //! the scalar half of `decoder.scalar()` (decode.go) for that target type, so
-//! `yes` is `true`, `0755` is `493` and `2001-12-14` stays a string.
+//! `yes` is `true`, `0755` is `493` and `2001-12-14` stays a string. And the other way round,
+//! [`from_json`] writes a value as a scalar kubectl reads back as that value.
 //!
-//! Pure functions, std only.
+//! Pure functions.
 
 use std::fmt;
 
@@ -605,9 +606,49 @@ pub(crate) fn push_scientific(
     out.push_str(&format!("{:0exponent_width$}", exponent.unsigned_abs()));
 }
 
+/// A JSON value written as a YAML scalar that kubectl reads back as that value: a string plain
+/// when go-yaml resolves it as a string and nothing in it is YAML syntax, else quoted (as JSON,
+/// which YAML's double-quoted style reads alike); numbers, booleans and null as JSON writes them.
+pub fn from_json(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => {
+            let plain = matches!(resolve_plain(s), Resolved::String(_))
+                && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
+                && !s.contains(": ")
+                && !s.contains(" #")
+                && !s.contains(['\n', '\r'])
+                && !s.ends_with([' ', ':']);
+            if plain {
+                s.clone()
+            } else {
+                serde_json::to_string(s).unwrap_or_default()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_values_are_written_as_kubectl_reads_them() {
+        let written = |value: serde_json::Value| from_json(&value);
+        for plain in ["Always", "web-1", "a b", "tRuE", "http://x"] {
+            assert_eq!(written(plain.into()), plain);
+        }
+        for quoted in [
+            "", "yes", "Off", "~", "null", "8080", "0x1F", "1.5", "- a", "a: b", "a\nb",
+        ] {
+            assert_eq!(
+                written(quoted.into()),
+                serde_json::to_string(quoted).unwrap()
+            );
+        }
+        assert_eq!(written(serde_json::json!(3)), "3");
+        assert_eq!(written(serde_json::json!(false)), "false");
+    }
 
     fn plain(text: &str) -> Resolved {
         resolve_plain(text)

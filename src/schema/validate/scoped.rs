@@ -16,11 +16,14 @@
 
 use std::ops::Range;
 
-use super::{Catalog, MAX_DEPTH, Origin, Validation, Validator, first_key_range, item_anchor};
-use super::{crd, crd_structure, is_tool_config, sorted, value_schema};
-use crate::schema::required_fix::required_fields;
-use crate::schema::openapi::{SchemaNode, ValueKind};
+use super::metadata::OBJECT_META;
+use super::required::required_fields;
+use super::walk::{Validator, first_key_range, item_anchor, value_schema};
+use super::{MAX_DEPTH, Origin, Validation, crd_structure, is_tool_config, sorted};
 use crate::diagnostic::Diagnostic;
+use crate::schema::catalog::Catalog;
+use crate::schema::crd;
+use crate::schema::openapi::{SchemaNode, ValueKind};
 use crate::yaml::manifest::type_meta;
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
@@ -31,7 +34,7 @@ const SCOPED_LIMIT: usize = 48 * 1024;
 
 /// Names of schemas whose checks read their children's values (`core_type_rules`, labels).
 const READS_CHILDREN: [&str; 6] = [
-    super::OBJECT_META,
+    OBJECT_META,
     "io.k8s.api.core.v1.Container",
     "io.k8s.api.core.v1.EphemeralContainer",
     "io.k8s.api.core.v1.ContainerPort",
@@ -86,7 +89,7 @@ impl Patch {
 
 /// Whether `mapping` misses required fields and `key` is its last: the fix that adds them goes
 /// after the last line of that pair's value, so an edit there can move or remove it
-/// (`required_fix::fix`), and the mapping is checked again rather than the pair.
+/// (`required::fix`), and the mapping is checked again rather than the pair.
 fn required_fix_may_move<N: YamlNode>(mapping: N, schema: SchemaNode<'_>, key: N) -> bool {
     let pairs = mapping.pairs();
     let is_last = pairs

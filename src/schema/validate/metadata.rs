@@ -1,7 +1,19 @@
 //! The apiserver's ObjectMeta rules (k8s.io/apimachinery `validation`): object names by kind,
 //! generateName, namespaces, label keys and values, annotation keys and their total size. Each
 //! check returns the apiserver's own messages, so a diagnostic reads like the `kubectl apply`
-//! error it prevents.
+//! error it prevents. Applied during the walk to every object's `metadata` (and to every other
+//! ObjectMeta: a template's labels are checked too).
+
+use std::ops::Range;
+
+use super::walk::{Validator, key_range};
+use crate::diagnostic::codes;
+use crate::schema::store::ResourceInfo;
+use crate::yaml::node::YamlNode;
+use crate::yaml::syntax::NodeShape;
+
+/// The schema of ObjectMeta.
+pub(super) const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// How a kind's object names are validated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,9 +253,112 @@ pub fn invalid(value: &str, message: &str) -> String {
     format!("Invalid value: {shown}: {message}")
 }
 
+/// The rules of ObjectMeta, applied to an object's `metadata`.
+impl Validator<'_> {
+    /// `metadata.name` / `generateName` / `namespace` of a top-level object, by the rule of
+    /// its kind. Create-only kinds (reviews: no `get` verb) need no name.
+    pub(super) fn object_name<N: YamlNode>(
+        &mut self,
+        object: N,
+        resource: &ResourceInfo,
+        kind_range: Range<usize>,
+    ) {
+        let metadata = self.value_of(object, "metadata");
+        let metadata_node = metadata
+            .and_then(|(_, v)| v)
+            .filter(|v| v.shape() == NodeShape::Mapping);
+        let field = |name| metadata_node.and_then(|m| self.value_of(m, name));
+        let namespace = field("namespace");
+        let name = field("name");
+        let generate_name = field("generateName");
+        let rule = name_rule(&resource.group, &resource.kind);
+        let mut found_any = false;
+        for (key, prefix) in [(generate_name, true), (name, false)] {
+            let Some((_, value)) = key else { continue };
+            let Some((text, range)) = self.string_value(value) else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            found_any = true;
+            for message in check_name(rule, &text, prefix) {
+                self.error(range.clone(), codes::INVALID, invalid(&text, &message));
+            }
+        }
+        let create_only = !resource.verbs.is_empty() && !resource.verbs.iter().any(|v| v == "get");
+        if !found_any && !create_only {
+            let at = name
+                .map(|(k, _)| key_range(k))
+                .or(metadata.map(|(k, _)| key_range(k)))
+                .unwrap_or(kind_range);
+            self.error(
+                at,
+                codes::REQUIRED,
+                "Required value: name or generateName is required (metadata.name)".to_string(),
+            );
+        }
+        if let Some((text, range)) = namespace.and_then(|(_, v)| self.string_value(v)) {
+            for message in dns1123_label(&text) {
+                self.error(range.clone(), codes::INVALID, invalid(&text, &message));
+            }
+        }
+    }
+
+    /// Label keys and values, annotation keys and the annotations' total size.
+    pub(super) fn labels_and_annotations<N: YamlNode>(&mut self, metadata_node: N) {
+        if let Some((_, Some(labels))) = self.value_of(metadata_node, "labels") {
+            for pair in labels.pairs() {
+                let Some(key) = pair.key else { continue };
+                let Some(name) = key.text().filter(|n| n != "<<") else {
+                    continue;
+                };
+                for message in qualified_name(&name) {
+                    self.error(key_range(key), codes::INVALID, invalid(&name, &message));
+                }
+                if let Some((text, range)) = self.string_value(pair.value) {
+                    for message in label_value(&text) {
+                        self.error(range.clone(), codes::INVALID, invalid(&text, &message));
+                    }
+                }
+            }
+        }
+        if let Some((annotations_key, Some(annotations))) =
+            self.value_of(metadata_node, "annotations")
+        {
+            let mut total = 0;
+            for pair in annotations.pairs() {
+                let Some(key) = pair.key else { continue };
+                let Some(name) = key.text().filter(|n| n != "<<") else {
+                    continue;
+                };
+                total += name.len();
+                for message in qualified_name(&name.to_lowercase()) {
+                    self.error(key_range(key), codes::INVALID, invalid(&name, &message));
+                }
+                if let Some(value) = pair.value {
+                    total += value.text().map_or(0, |t| t.len());
+                }
+            }
+            if total > TOTAL_ANNOTATION_SIZE {
+                self.error(
+                    key_range(annotations_key),
+                    codes::INVALID,
+                    format!(
+                        "Too long: may not be more than {} bytes (annotations hold {total})",
+                        TOTAL_ANNOTATION_SIZE
+                    ),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{POD, check, codes_at};
     use super::*;
+    use crate::diagnostic::codes;
 
     #[test]
     fn names_follow_the_kind_rule() {
@@ -302,5 +417,42 @@ mod tests {
             ["must be no more than 63 characters"]
         );
         assert_eq!(invalid("x\"y", "m"), "Invalid value: \"x\\\"y\": m");
+    }
+
+    #[test]
+    fn metadata_rules_by_kind() {
+        let found = codes_at(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\nspec:\n  ports: [{port: 80}]\n",
+        );
+        assert_eq!(found, [("1web".to_string(), codes::INVALID)]);
+        let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:Reader\n";
+        assert_eq!(check(role), []);
+        let generated = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: pi-\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: pi, image: perl}]\n";
+        assert_eq!(check(generated), []);
+        // Create-only kinds (reviews) need no name.
+        let review = "apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes: {verb: get, resource: pods}\n";
+        assert_eq!(check(review), []);
+        let found = codes_at(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: Team_A\n  labels:\n    -bad: ok\n  annotations:\n    example.com/a/b: x\n",
+        );
+        assert_eq!(
+            found,
+            [
+                ("Team_A".to_string(), codes::INVALID),
+                ("-bad".to_string(), codes::INVALID),
+                ("example.com/a/b".to_string(), codes::INVALID)
+            ]
+        );
+        // Labels of a template are checked too; its name is not required.
+        let text = POD.replace("kind: Pod", "kind: PodTemplate").replace("spec:\n  containers", "template:\n  metadata:\n    labels: {app: -x}\n  spec:\n    containers").replace("\n  - name: web\n    image: nginx\n    ports:\n    - containerPort: 80\n    resources:\n      limits:\n        cpu: 500m\n        memory: 128Mi\n", "\n    - {name: web, image: nginx}\n");
+        assert_eq!(codes_at(&text), [("-x".to_string(), codes::INVALID)]);
+        let big = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    a: {}\n",
+            "x".repeat(300 * 1024)
+        );
+        assert_eq!(
+            codes_at(&big),
+            [("annotations".to_string(), codes::INVALID)]
+        );
     }
 }

@@ -16,7 +16,7 @@ use cel::objects::{Key, Map};
 use cel::{Context, Program, Value as Cel};
 use serde_json::Value;
 
-use super::openapi::ValidationRule;
+use crate::schema::openapi::ValidationRule;
 
 /// Longer rules are not compiled here (the parser recurses; the apiserver bounds cost anyway).
 pub const MAX_RULE_LENGTH: usize = 2048;

@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use super::crd::MAX_SCHEMA_DEPTH;
 use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::schema::crd::MAX_SCHEMA_DEPTH;
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
 
