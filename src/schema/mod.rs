@@ -1,12 +1,12 @@
 //! Schema layer: the OpenAPI v3 model of Kubernetes group-versions, the GVK index from discovery,
-//! and validation of documents against it. Pure: sources are handed in (the built-in one is
-//! embedded in the binary).
+//! the lookups of the layered catalog, validation of documents against it, and a schema's
+//! required fields written as YAML. Pure: sources are handed in (the built-in one is embedded in
+//! the binary).
 
 mod builtin;
 pub mod catalog;
-pub mod complete;
 pub mod crd;
-pub mod hover;
+pub mod lookup;
 pub mod openapi;
 pub mod placeholder;
 pub mod store;

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tower_lsp_server::ls_types as lsp;
 
 use super::store::{Store, TextSnapshot};
-use crate::features::{completion, hover};
-use crate::schema::complete::{Item, ItemKind};
+use crate::features::completion::{self, Item, ItemKind};
+use crate::features::hover;
 use crate::text::{self, PositionEncoding};
 
 /// What the client said it supports, for shaping completion items.
