@@ -238,8 +238,8 @@ impl Walker {
 }
 
 /// What the structural checks read of one schema node, found in one pass over its pairs (the
-/// first of duplicate keys counts, as everywhere). A big CRD has ~60,000 schema nodes: looking
-/// each key up on its own cost 14 passes and as many allocations per node.
+/// first of duplicate keys counts, as everywhere): a big CRD has tens of thousands of schema
+/// nodes, and looking each key up on its own would take a pass and an allocation per key.
 struct SchemaKeys<N> {
     type_key: Option<N>,
     type_value: Option<N>,

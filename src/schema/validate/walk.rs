@@ -210,7 +210,7 @@ impl Validator<'_> {
 
     /// The errors `object` would get as `kind` of `api_version`; `None` for an object too big to
     /// try (the fix is offered all the same).
-    pub(super) fn errors_under<N: YamlNode>(
+    fn errors_under<N: YamlNode>(
         &self,
         object: N,
         api_version: &str,
@@ -279,7 +279,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn mapping<N: YamlNode>(
+    fn mapping<N: YamlNode>(
         &mut self,
         node: N,
         schema: SchemaNode<'_>,
@@ -360,12 +360,7 @@ impl Validator<'_> {
     }
 
     /// An unknown field, with a did-you-mean rename when a known one is close.
-    pub(super) fn unknown_field(
-        &mut self,
-        name: &str,
-        key_range: Range<usize>,
-        schema: SchemaNode<'_>,
-    ) {
+    fn unknown_field(&mut self, name: &str, key_range: Range<usize>, schema: SchemaNode<'_>) {
         let mut message = format!("unknown field `{name}` in {}", schema.type_label());
         let suggestion = suggest::did_you_mean(name, schema.properties().map(|(n, _)| n));
         if let Some(suggestion) = suggestion {
@@ -382,7 +377,7 @@ impl Validator<'_> {
     }
 
     /// A value of the wrong shape (a mapping where a string belongs, ...).
-    pub(super) fn mismatch<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>) {
+    fn mismatch<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>) {
         let found = match node.shape() {
             NodeShape::Mapping => "a mapping".to_string(),
             NodeShape::Sequence => "a list".to_string(),
@@ -410,7 +405,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn scalar<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>, kind: ValueKind) {
+    fn scalar<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>, kind: ValueKind) {
         let Some(resolved) = self.resolve(node) else {
             return;
         };
@@ -533,7 +528,7 @@ pub(super) fn item_anchor<N: YamlNode>(item: N) -> Range<usize> {
     start..start + 1
 }
 
-pub(super) fn expected(schema: SchemaNode<'_>) -> String {
+fn expected(schema: SchemaNode<'_>) -> String {
     match schema.kind() {
         ValueKind::Object if schema.has_properties() => {
             format!("an object ({})", schema.type_label())
@@ -544,7 +539,7 @@ pub(super) fn expected(schema: SchemaNode<'_>) -> String {
     }
 }
 
-pub(super) fn describe(value: &Resolved) -> String {
+fn describe(value: &Resolved) -> String {
     match value {
         Resolved::Null => "null".to_string(),
         Resolved::Bool(b) => format!("boolean `{b}`"),
