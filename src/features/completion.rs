@@ -10,6 +10,7 @@ use std::ops::Range;
 use ropey::Rope;
 
 use crate::schema::complete::{self, Item, SchemaLookup};
+use crate::text::shift_range;
 
 /// The completion items at `offset`. `documents` are the file's document ranges; `trigger` is
 /// the character that made the client ask, if one did.
@@ -37,9 +38,9 @@ pub fn completions(
         return Vec::new();
     };
     for item in &mut items {
-        item.range = shift(&item.range, start);
+        item.range = shift_range(&item.range, start as isize);
         for (range, _) in &mut item.additional_edits {
-            *range = shift(range, start);
+            *range = shift_range(range, start as isize);
         }
     }
     items
@@ -89,10 +90,6 @@ pub(crate) fn with_document_text<R>(
         }
         Some(result)
     })
-}
-
-fn shift(range: &Range<usize>, by: usize) -> Range<usize> {
-    range.start + by..range.end + by
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use ropey::Rope;
 use super::completion::with_document_text;
 use crate::schema::complete::SchemaLookup;
 use crate::schema::hover::{self, Hover};
+use crate::text::shift_range;
 
 /// The hover at `offset`, if the schema has something to say there.
 pub fn hover_at(
@@ -20,7 +21,7 @@ pub fn hover_at(
         let found = hover::hover_in_text(lookup, text, offset - start)?;
         Some(Hover {
             markdown: found.markdown,
-            range: found.range.start + start..found.range.end + start,
+            range: shift_range(&found.range, start as isize),
         })
     })?
 }

@@ -13,7 +13,7 @@ use ropey::Rope;
 use crate::schema::Catalog;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::validate::{self, Validation};
-use crate::text::TextEdit;
+use crate::text::{TextEdit, shift_range};
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
 use crate::yaml::node::TsNode;
@@ -122,14 +122,12 @@ impl SchemaDiagnostics {
             if entry.range.end < edit.start {
                 true
             } else if entry.range.start > edit.old_end {
-                entry.range = shift(&entry.range, delta);
+                entry.range = shift_range(&entry.range, delta);
                 true
             } else if entry.range.start <= edit.start && edit.old_end <= entry.range.end {
                 let start = entry.range.start;
                 entry.range.end = entry.range.end.saturating_add_signed(delta);
-                entry
-                    .validation
-                    .follow_edit(|offset| edit.map_offset(offset + start) - start);
+                entry.validation.follow_edit(edit, start);
                 entry.edited = true;
                 true
             } else {
@@ -138,7 +136,7 @@ impl SchemaDiagnostics {
         });
         for range in &mut self.edited {
             if range.start > edit.old_end {
-                *range = shift(range, delta);
+                *range = shift_range(range, delta);
             } else if range.end >= edit.start {
                 range.end = range.end.max(edit.new_end);
             }
@@ -300,10 +298,6 @@ fn names_a_kind_in(text: &[u8]) -> bool {
     static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("kind"));
     static API_VERSION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("apiVersion"));
     KIND.find(text).is_some() || API_VERSION.find(text).is_some()
-}
-
-fn shift(range: &Range<usize>, delta: isize) -> Range<usize> {
-    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
 }
 
 /// A Helm chart template (`{{ ... }}` outside quotes): one information note at its first action.
