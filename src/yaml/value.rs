@@ -342,8 +342,8 @@ impl<'t> Builder<'t> {
         range: Range<usize>,
     ) -> Result<Built, ValueError> {
         let start = range.start;
-        let style = convert_style(style);
-        let long_tag = tag.map(long_tag);
+        let style = ScalarStyle::from(style);
+        let long_tag = tag.map(|tag| scalar::long_tag(&tag.handle, &tag.suffix));
         let resolved = scalar::resolve_scalar(text, style, long_tag.as_deref())
             .map_err(|error| self.error(error.message, range.clone()))?;
         let is_merge_key = text == "<<"
@@ -826,21 +826,6 @@ fn shortest_digits(float: f64) -> (bool, String, i32) {
         digits,
         exponent.parse().unwrap_or(0),
     )
-}
-
-fn convert_style(style: saphyr_parser::ScalarStyle) -> ScalarStyle {
-    match style {
-        saphyr_parser::ScalarStyle::Plain => ScalarStyle::Plain,
-        saphyr_parser::ScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-        saphyr_parser::ScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-        saphyr_parser::ScalarStyle::Literal => ScalarStyle::Literal,
-        saphyr_parser::ScalarStyle::Folded => ScalarStyle::Folded,
-    }
-}
-
-/// The tag as go-yaml sees it: `tag:yaml.org,2002:int` for `!!int`, `!foo`, `!`.
-fn long_tag(tag: &Tag) -> String {
-    format!("{}{}", tag.handle, tag.suffix)
 }
 
 #[cfg(test)]
