@@ -1,5 +1,7 @@
-//! YAML layer: documents of a file, their syntax trees, paths, and values. Pure: no I/O.
+//! YAML layer: documents of a file, their syntax trees, paths, and values, and cheap looks at raw
+//! text (is it a manifest, a Helm template). Pure: no I/O.
 
+pub mod detect;
 pub mod file;
 pub mod lint;
 pub mod node;
