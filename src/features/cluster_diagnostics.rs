@@ -19,7 +19,8 @@ use crate::diagnostic::codes::{
 };
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::text::shift_range;
-use crate::yaml::path::{KeyPath, RangeTarget, Segment, range_of};
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path_range::{RangeTarget, range_of};
 use crate::yaml::syntax;
 
 

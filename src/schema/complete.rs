@@ -19,9 +19,8 @@ use serde_json::Value;
 use super::hover::{field_markdown, resource_markdown};
 use super::store::{GroupVersionSchemas, ResourceInfo, Scope, Store, ValueKind};
 use super::{Catalog, SchemaNode};
-use crate::yaml::path::{
-    Cursor, CursorTarget, KeyPath, Segment, cursor_at, item_type_meta, top_level_scalar,
-};
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path::{Cursor, CursorTarget, cursor_at, item_type_meta, top_level_scalar};
 
 /// The lookups completion and hover need from a schema source: a [`Store`] or the layered
 /// [`Catalog`] (cluster > CRDs > schemaPaths > built-in), whose labels name the answering layer.

@@ -8,7 +8,8 @@ use std::ops::Range;
 use super::SchemaNode;
 use super::complete::{SchemaLookup, cursor_in_object, is_list, resolve};
 use super::store::{ResourceInfo, Scope, ValueKind};
-use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path::{Cursor, CursorTarget};
 
 /// What hover shows, and the text it is about (document-relative).
 #[derive(Clone, Debug, PartialEq, Eq)]

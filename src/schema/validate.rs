@@ -22,7 +22,7 @@ use super::{cel_rules, core_rules, crd, crd_structure};
 mod scoped;
 use crate::diagnostic::{Code, Diagnostic, Severity, codes};
 use crate::yaml::node::{TsNode, YamlNode};
-use crate::yaml::path::{KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
 use crate::yaml::scalar::{self, Resolved, ScalarStyle};
 use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, NodeShape, Source};

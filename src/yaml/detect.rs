@@ -131,7 +131,11 @@ mod tests {
     fn type_keys_are_words_anywhere_in_the_text() {
         let check = |text: &str| {
             let found = TypeKeys::in_text(text.as_bytes());
-            assert_eq!(found, TypeKeys::in_rope(Rope::from_str(text).slice(..)), "{text}");
+            assert_eq!(
+                found,
+                TypeKeys::in_rope(Rope::from_str(text).slice(..)),
+                "{text}"
+            );
             found
         };
         let both = check("apiVersion: v1\nkind: Pod\n");

@@ -3,9 +3,12 @@
 
 pub mod detect;
 pub mod file;
+pub mod key_path;
+mod lines;
 pub mod lint;
 pub mod node;
 pub mod path;
+pub mod path_range;
 pub mod scalar;
 pub mod spans;
 pub mod split;

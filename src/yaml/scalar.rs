@@ -110,7 +110,11 @@ impl CoreTag {
 /// kept as written (`!custom`, `!`). `handle` and `suffix` as written, or as saphyr gives them
 /// (with `!!` already expanded).
 pub fn long_tag(handle: &str, suffix: &str) -> String {
-    let handle = if handle == "!!" { CORE_TAG_PREFIX } else { handle };
+    let handle = if handle == "!!" {
+        CORE_TAG_PREFIX
+    } else {
+        handle
+    };
     format!("{handle}{suffix}")
 }
 
@@ -811,7 +815,10 @@ mod tests {
     #[test]
     fn long_tags() {
         assert_eq!(long_tag("!!", "int"), "tag:yaml.org,2002:int");
-        assert_eq!(long_tag("tag:yaml.org,2002:", "int"), "tag:yaml.org,2002:int");
+        assert_eq!(
+            long_tag("tag:yaml.org,2002:", "int"),
+            "tag:yaml.org,2002:int"
+        );
         assert_eq!(long_tag("!", "custom"), "!custom");
         assert_eq!(long_tag("", "!"), "!");
     }
