@@ -9,7 +9,8 @@ use kube_lsp::features::diagnostics::text_diagnostics;
 use kube_lsp::schema::{Catalog, SourceKind};
 use kube_lsp::workspace::crd_files::load_crd_files;
 use kube_lsp::diagnostic::{Diagnostic, Severity};
-use kube_lsp::yaml::path::{KeyPath, RangeTarget, range_of};
+use kube_lsp::yaml::key_path::KeyPath;
+use kube_lsp::yaml::path_range::{RangeTarget, range_of};
 use kube_lsp::yaml::{split, syntax};
 use ropey::Rope;
 

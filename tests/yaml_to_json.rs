@@ -8,7 +8,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use kube_lsp::yaml::value::{Limits, document_to_json, go_json_float};
+use kube_lsp::yaml::value::number::go_json_float;
+use kube_lsp::yaml::value::{Limits, document_to_json};
 use serde_json::Value;
 
 fn fixtures_dir() -> PathBuf {

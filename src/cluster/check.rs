@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::ClusterError;
 use super::connection::Connection;
 use super::dry_run::{DryRun, dry_run};
-use crate::yaml::split;
+use crate::yaml::{detect, split};
 use crate::yaml::value::{Limits, document_to_json};
 
 /// One document that was dry-run.
@@ -21,14 +21,14 @@ pub struct CheckedDocument {
 }
 
 /// The documents of `text` worth sending: valid YAML mappings with `apiVersion` and `kind`, and
-/// no template markers (`{{`), each with its range and JSON.
+/// no Helm template action, each with its range and JSON.
 pub fn kubernetes_documents(text: &str) -> Vec<(Range<usize>, Value)> {
     let mut found = Vec::new();
     for range in split::split(text).documents {
         let Some(document) = text.get(range.clone()) else {
             continue;
         };
-        if document.contains("{{") {
+        if detect::template_action_in(document).is_some() {
             continue;
         }
         let Ok(Some(manifest)) = document_to_json(document, &Limits::default()) else {
@@ -88,5 +88,8 @@ mod tests {
         assert_eq!(found[0].1["kind"], "Pod");
         assert_eq!(found[1].1["kind"], "Service");
         assert!(text[found[1].0.clone()].contains("apiVersion: v1\nkind: Service"));
+        // Braces that open no template action are data, as schema validation takes them too.
+        let braces = "apiVersion: v1\nkind: ConfigMap\ndata:\n  message: \"{{ not a template\"\n";
+        assert_eq!(kubernetes_documents(braces).len(), 1);
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::yaml::path::{KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
 use crate::yaml::scalar::{Resolved, resolve_plain};
 
 /// The annotation `kubectl apply` (client-side) keeps the whole last manifest in.

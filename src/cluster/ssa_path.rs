@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::yaml::path::{KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Step {

@@ -9,6 +9,8 @@ use std::ops::Range;
 
 pub use codes::Code;
 
+use crate::text::{TextEdit, shift_range};
+
 /// How bad a diagnostic is (LSP's four levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -74,27 +76,24 @@ impl Diagnostic {
         self
     }
 
-    /// Moves the diagnostic (and its fix) along with an edit; `map` takes an offset of the old
-    /// text to the new one.
-    pub fn follow_edit(&mut self, map: impl Fn(usize) -> usize) {
-        let follow = |r: &Range<usize>| map(r.start)..map(r.end).max(map(r.start));
-        self.range = follow(&self.range);
-        if let Some(fix) = &mut self.fix {
-            for (range, _) in &mut fix.edits {
-                *range = follow(range);
-            }
-        }
+    /// Moves the diagnostic (and its fix) along with an edit of the file; its offsets are
+    /// relative to `base`, the start of its document (see [`TextEdit::map_range`]).
+    pub fn follow_edit(&mut self, edit: &TextEdit, base: usize) {
+        self.map_ranges(|range| edit.map_range(range, base));
     }
 
+    /// The diagnostic (and its fix) `by` bytes further.
     pub fn shifted(mut self, by: isize) -> Self {
-        let shift =
-            |r: &Range<usize>| r.start.saturating_add_signed(by)..r.end.saturating_add_signed(by);
-        self.range = shift(&self.range);
+        self.map_ranges(|range| shift_range(range, by));
+        self
+    }
+
+    fn map_ranges(&mut self, map: impl Fn(&Range<usize>) -> Range<usize>) {
+        self.range = map(&self.range);
         if let Some(fix) = &mut self.fix {
             for (range, _) in &mut fix.edits {
-                *range = shift(range);
+                *range = map(range);
             }
         }
-        self
     }
 }

@@ -18,7 +18,9 @@ use crate::diagnostic::codes::{
     DRY_RUN_FORBIDDEN, DRY_RUN_INVALID, DRY_RUN_WARNING,
 };
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::yaml::path::{KeyPath, RangeTarget, Segment, range_of};
+use crate::text::shift_range;
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path_range::{RangeTarget, range_of};
 use crate::yaml::syntax;
 
 
@@ -38,7 +40,7 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn shift(&self, range: Range<usize>) -> Range<usize> {
-        range.start + self.offset..range.end + self.offset
+        shift_range(&range, self.offset as isize)
     }
 
     fn path(&self, path: &KeyPath, target: RangeTarget) -> Range<usize> {

@@ -12,7 +12,9 @@ use super::completion::context::{cursor_in_object, root_key};
 use super::completion::with_document_text;
 use crate::schema::lookup::{SchemaLookup, is_list, resolve};
 use crate::schema::{ResourceInfo, SchemaNode, Scope, ValueKind};
-use crate::yaml::path::{Cursor, CursorTarget, KeyPath, Segment};
+use crate::text::shift_range;
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path::{Cursor, CursorTarget};
 
 /// The hover at `offset`, if the schema has something to say there.
 pub fn hover_at(
@@ -25,7 +27,7 @@ pub fn hover_at(
         let found = hover_in_text(lookup, text, offset - start)?;
         Some(Hover {
             markdown: found.markdown,
-            range: found.range.start + start..found.range.end + start,
+            range: shift_range(&found.range, start as isize),
         })
     })?
 }

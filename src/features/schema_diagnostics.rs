@@ -13,7 +13,8 @@ use ropey::Rope;
 use crate::schema::Catalog;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::validate::{self, Validation};
-use crate::text::TextEdit;
+use crate::text::{TextEdit, shift_range};
+use crate::yaml::detect::{self, TypeKeys};
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
 use crate::yaml::node::TsNode;
@@ -78,7 +79,7 @@ impl SchemaDiagnostics {
         split: split::Split,
         catalog: &Catalog,
     ) -> (YamlFile, SchemaDiagnostics) {
-        if text.len() > OPEN_VALIDATION_LIMIT || helm_template_in(text).is_some() {
+        if text.len() > OPEN_VALIDATION_LIMIT || detect::template_action_in(text).is_some() {
             return (
                 YamlFile::open_split_with(text, split, &|_| ()).0,
                 SchemaDiagnostics::default(),
@@ -89,7 +90,7 @@ impl SchemaDiagnostics {
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
-            if rejected || !names_a_kind_in(text[document.range()].as_bytes()) {
+            if rejected || !TypeKeys::in_text(text[document.range()].as_bytes()).any() {
                 return None;
             }
             spans.map(|spans| validate::validate_spans(catalog, &spans))
@@ -122,14 +123,12 @@ impl SchemaDiagnostics {
             if entry.range.end < edit.start {
                 true
             } else if entry.range.start > edit.old_end {
-                entry.range = shift(&entry.range, delta);
+                entry.range = shift_range(&entry.range, delta);
                 true
             } else if entry.range.start <= edit.start && edit.old_end <= entry.range.end {
                 let start = entry.range.start;
                 entry.range.end = entry.range.end.saturating_add_signed(delta);
-                entry
-                    .validation
-                    .follow_edit(|offset| edit.map_offset(offset + start) - start);
+                entry.validation.follow_edit(edit, start);
                 entry.edited = true;
                 true
             } else {
@@ -138,7 +137,7 @@ impl SchemaDiagnostics {
         });
         for range in &mut self.edited {
             if range.start > edit.old_end {
-                *range = shift(range, delta);
+                *range = shift_range(range, delta);
             } else if range.end >= edit.start {
                 range.end = range.end.max(edit.new_end);
             }
@@ -162,7 +161,7 @@ impl SchemaDiagnostics {
             self.catalog_id = catalog.id();
         }
         let edited = std::mem::take(&mut self.edited);
-        self.helm_note = helm_template(rope);
+        self.helm_note = detect::template_action(rope).map(helm_note);
         if self.helm_note.is_some() {
             self.entries.clear();
             file.discard_spans();
@@ -230,7 +229,10 @@ impl SchemaDiagnostics {
         }
         // Files over the limit are validated only where they are edited; documents that
         // name no kind are no Kubernetes objects and need no tree.
-        if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT) || !names_a_kind(rope, &range)
+        if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT)
+            || !rope
+                .get_byte_slice(range.clone())
+                .is_some_and(|slice| TypeKeys::in_rope(slice).any())
         {
             return None;
         }
@@ -285,107 +287,15 @@ impl SchemaDiagnostics {
 /// only the documents that get edited are.
 const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
 
-/// Whether a document's text holds `kind` or `apiVersion` at all: a cheap scan that spares
-/// generic YAML (and hostile input) a syntax tree.
-fn names_a_kind(rope: &Rope, range: &Range<usize>) -> bool {
-    rope.get_byte_slice(range.clone()).is_some_and(|slice| {
-        crate::text::contains(slice, "kind") || crate::text::contains(slice, "apiVersion")
-    })
-}
-
-/// [`names_a_kind`] on a document's text as one string.
-fn names_a_kind_in(text: &[u8]) -> bool {
-    use memchr::memmem::Finder;
-    use std::sync::LazyLock;
-    static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("kind"));
-    static API_VERSION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("apiVersion"));
-    KIND.find(text).is_some() || API_VERSION.find(text).is_some()
-}
-
-fn shift(range: &Range<usize>, delta: isize) -> Range<usize> {
-    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
-}
-
-/// A Helm chart template (`{{ ... }}` outside quotes): one information note at its first action.
-/// Runs on every refresh, so over the rope's chunks with one searcher and no copies.
-fn helm_template(rope: &Rope) -> Option<Diagnostic> {
-    first_template_action(rope.chunks(), |at| {
-        rope.bytes_at(at).take(ACTION_PEEK).collect()
-    })
-}
-
-/// [`helm_template`] on the file's text as one string.
-fn helm_template_in(text: &str) -> Option<Diagnostic> {
-    first_template_action(std::iter::once(text), |at| {
-        text.as_bytes()[at..]
-            .iter()
-            .take(ACTION_PEEK)
-            .copied()
-            .collect()
-    })
-}
-
-/// How many bytes after a `{{` tell whether it opens a template action.
-const ACTION_PEEK: usize = 64;
-
-/// The note for the first `{{` in `chunks` (the text in order) that opens a template action;
-/// `after(at)` gives the text's next [`ACTION_PEEK`] bytes from offset `at`.
-fn first_template_action<'a>(
-    chunks: impl Iterator<Item = &'a str>,
-    after: impl Fn(usize) -> Vec<u8>,
-) -> Option<Diagnostic> {
-    static OPENING: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("{{"));
-    let mut offset = 0;
-    let mut previous = 0u8;
-    for chunk in chunks {
-        let bytes = chunk.as_bytes();
-        let straddling = (previous == b'{' && bytes.first() == Some(&b'{')).then(|| offset - 1);
-        let found = straddling
-            .into_iter()
-            .chain(OPENING.find_iter(bytes).map(|i| offset + i))
-            .find(|&at| is_template_action(&after(at + 2)));
-        if let Some(at) = found {
-            return Some(Diagnostic {
-                range: at..at + 2,
-                severity: Severity::Information,
-                code: codes::NOT_VALIDATED,
-                message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
-                fix: None,
-            });
-        }
-        offset += bytes.len();
-        previous = bytes.last().copied().unwrap_or(previous);
+/// The note for a Helm chart template, at its first template action.
+fn helm_note(action: Range<usize>) -> Diagnostic {
+    Diagnostic {
+        range: action,
+        severity: Severity::Information,
+        code: codes::NOT_VALIDATED,
+        message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
+        fix: None,
     }
-    None
-}
-
-/// Whether the text right after a `{{` opens a Go template action (`{{ .Values.x }}`,
-/// `{{- if ... }}`), as opposed to text that happens to hold braces.
-fn is_template_action(after: &[u8]) -> bool {
-    let after = String::from_utf8_lossy(after);
-    let inner = after.trim_start_matches('-').trim_start();
-    let closes = after.contains("}}");
-    closes
-        && (inner.starts_with(['.', '$'])
-            || [
-                "if ",
-                "else",
-                "end",
-                "range ",
-                "with ",
-                "include ",
-                "template ",
-                "define ",
-                "toYaml",
-                "tpl ",
-                "printf ",
-                "default ",
-                "quote ",
-                "/*",
-            ]
-            .iter()
-            .any(|word| inner.starts_with(word)))
 }
 
 #[cfg(test)]
@@ -680,30 +590,6 @@ mod tests {
         );
         assert!(fx.found().is_empty());
     }
-    #[test]
-    fn helm_actions_are_found_after_other_braces_and_next_to_any_text() {
-        let after_braces =
-            "data:\n  t: \"{{ not closed\"\n  u: \"{{x}}\"\nname: {{ .Release.Name }}\n";
-        // Multi-byte characters where the look past `{{` ends.
-        let wide = format!("a: \"{{{{x{}\"\nb: {{{{ .Values.b }}}}\n", "é".repeat(40));
-        for text in [after_braces, wide.as_str()] {
-            let rope = Rope::from_str(text);
-            let expected = text.rfind("{{").unwrap();
-            for found in [helm_template(&rope), helm_template_in(text)] {
-                assert_eq!(
-                    found.map(|d| d.range),
-                    Some(expected..expected + 2),
-                    "{text}"
-                );
-            }
-        }
-        // Braces split between two chunks of a big rope.
-        let text = format!("{}a: {{{{ .Values.a }}}}\n", "# padding\n".repeat(5_000));
-        let rope = Rope::from_str(&text);
-        assert!(rope.chunks().count() > 10);
-        assert!(helm_template(&rope).is_some());
-    }
-
     #[test]
     fn a_new_catalog_revalidates_only_the_documents_it_answers_differently() {
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {size: {type: integer}}}}}]\n";

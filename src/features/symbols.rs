@@ -8,6 +8,7 @@ use ropey::Rope;
 use std::sync::Arc;
 
 use super::outline::{Outline, OutlineCache, OutlineSource};
+use crate::text::shift_range;
 use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::syntax::{self, NodeShape, RopeSource};
@@ -114,7 +115,7 @@ fn relative_symbols(
 impl Symbol {
     /// The symbol `offset` bytes further in the file, with or without its children.
     fn shifted(&self, offset: usize, with_children: bool) -> Symbol {
-        let shift = |r: &Range<usize>| r.start + offset..r.end + offset;
+        let shift = |r: &Range<usize>| shift_range(r, offset as isize);
         let children = match with_children {
             true => self
                 .children
@@ -138,7 +139,7 @@ pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Sy
     if root.shape() != NodeShape::Mapping {
         return Vec::new();
     }
-    let shift = |r: Range<usize>| r.start + offset..r.end + offset;
+    let shift = |r: Range<usize>| shift_range(&r, offset as isize);
     let mut kind = None;
     let mut name = None;
     let mut namespace = None;

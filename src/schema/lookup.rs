@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::catalog::Catalog;
 use super::openapi::{GroupVersionSchemas, SchemaNode};
 use super::store::{ResourceInfo, Store};
-use crate::yaml::path::{KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
 
 /// The lookups completion and hover need from a schema source: a [`Store`] or the layered
 /// [`Catalog`] (cluster > CRDs > schemaPaths > built-in), whose labels name the answering layer.

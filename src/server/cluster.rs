@@ -115,8 +115,7 @@ fn might_hold_manifests(text: &ropey::Rope) -> bool {
         tracing::debug!("not dry-run: the file is larger than {MAX_FILE} bytes");
         return false;
     }
-    let whole = text.slice(..);
-    crate::text::contains(whole, "apiVersion") && crate::text::contains(whole, "kind")
+    crate::yaml::detect::TypeKeys::in_rope(text.slice(..)).both()
 }
 
 /// What started a check.

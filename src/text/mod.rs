@@ -1,4 +1,5 @@
-//! Text layer: one rope per open document, and conversion between LSP positions and byte offsets.
+//! Text layer: one rope per open document, conversion between LSP positions and byte offsets, and
+//! moving byte ranges along with an edit ([`TextEdit::map_range`], [`shift_range`]).
 //!
 //! Everything above this layer works in byte offsets into the UTF-8 text. Positions exist only at the
 //! edge, in the encoding negotiated with the client (UTF-8 when offered, else UTF-16). Line breaks are
@@ -64,6 +65,24 @@ impl TextEdit {
             self.new_end
         }
     }
+
+    /// Where a range of the old text lands in the new text, each end moved as [`map_offset`]
+    /// moves it (a range inside the replaced text collapses to the end of the insertion).
+    /// `range` and the answer are relative to `base`, the start of the text they belong to (a
+    /// document of the edited file, not after the edit's start; 0 for the file itself).
+    ///
+    /// [`map_offset`]: Self::map_offset
+    pub fn map_range(&self, range: &Range<usize>, base: usize) -> Range<usize> {
+        let map = |offset: usize| self.map_offset(offset + base).saturating_sub(base);
+        let start = map(range.start);
+        start..map(range.end).max(start)
+    }
+}
+
+/// `range` moved `delta` bytes: a range of a document moved to file offsets (or back), or one
+/// after an edit moved by the edit's [`delta`](TextEdit::delta).
+pub fn shift_range(range: &Range<usize>, delta: isize) -> Range<usize> {
+    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
 }
 
 /// An open document: its text and the version the client gave it.
@@ -341,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn map_offset_shifts_text_after_the_edit() {
+    fn offsets_and_ranges_follow_an_edit() {
         let mut d = doc("0123456789");
         let edit = d.apply_change(
             Some(Position::new(0, 2)..Position::new(0, 4)),
@@ -351,6 +370,13 @@ mod tests {
         assert_eq!(edit.map_offset(1), 1);
         assert_eq!(edit.map_offset(3), 6);
         assert_eq!(edit.map_offset(5), 7);
+        // Ranges before, around and after the edit; relative to a document starting at 1.
+        assert_eq!(edit.map_range(&(0..1), 0), 0..1);
+        assert_eq!(edit.map_range(&(1..5), 0), 1..7);
+        assert_eq!(edit.map_range(&(2..3), 0), 6..6);
+        assert_eq!(edit.map_range(&(4..9), 1), 6..11);
+        assert_eq!(shift_range(&(4..9), -3), 1..6);
+        assert_eq!(shift_range(&(4..9), 2), 6..11);
     }
 
     #[test]

@@ -14,11 +14,11 @@ use ropey::Rope;
 use tree_sitter::{Node, Tree};
 
 use super::lint;
-use crate::diagnostic::{Diagnostic, codes};
 use super::spans::SpanTree;
 use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};
-use crate::text::TextEdit;
+use crate::diagnostic::{Diagnostic, codes};
+use crate::text::{TextEdit, shift_range};
 
 mod background;
 mod parallel;
@@ -60,12 +60,12 @@ impl Changes {
     /// These changes followed by an edit (offsets relative to the document) that changed the
     /// syntax tree inside `changed`.
     fn then(self, edit: &TextEdit, doc_start: usize, changed: Range<usize>) -> Changes {
-        let map = |offset: usize| edit.map_offset(offset + doc_start) - doc_start;
         match self {
             Changes::Nowhere => Changes::Within(changed),
-            Changes::Within(before) => Changes::Within(
-                map(before.start).min(changed.start)..map(before.end).max(changed.end),
-            ),
+            Changes::Within(before) => {
+                let before = edit.map_range(&before, doc_start);
+                Changes::Within(before.start.min(changed.start)..before.end.max(changed.end))
+            }
             Changes::Anywhere => Changes::Anywhere,
         }
     }
@@ -356,14 +356,14 @@ impl YamlFile {
     fn shift_after(&mut self, index: usize, edit: &TextEdit) {
         let delta = edit.delta();
         for document in &mut self.documents[index + 1..] {
-            document.range = shift(document.range.clone(), delta);
+            document.range = shift_range(&document.range, delta);
         }
         for marker in self
             .markers
             .iter_mut()
             .filter(|m| m.range.start >= edit.old_end)
         {
-            marker.range = shift(marker.range.clone(), delta);
+            marker.range = shift_range(&marker.range, delta);
         }
     }
 
@@ -382,7 +382,7 @@ impl YamlFile {
                 let moved = if candidate.range.end <= edit.start {
                     candidate.range.clone()
                 } else if candidate.range.start >= edit.old_end {
-                    shift(candidate.range.clone(), edit.delta())
+                    shift_range(&candidate.range, edit.delta())
                 } else {
                     old.next();
                     continue;
@@ -557,10 +557,6 @@ fn line_span<S: syntax::Source + ?Sized>(source: &S, lo: usize, hi: usize) -> Ra
 
 fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
-}
-
-fn shift(range: Range<usize>, delta: isize) -> Range<usize> {
-    range.start.saturating_add_signed(delta)..range.end.saturating_add_signed(delta)
 }
 
 /// Marker lines among the whole lines that `start..end` of the new text touches.

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use super::scalar::{CORE_TAG_PREFIX, ScalarStyle};
+use super::scalar::{ScalarStyle, long_tag};
 use super::spans::{SpanKind, SpanRef};
 use super::syntax::{self, NodeShape, Source};
 
@@ -147,8 +147,11 @@ impl<S: Source + ?Sized> YamlNode for TsNode<'_, '_, S> {
             let mut cursor = current.walk();
             let children: Vec<Node<'_>> = current.named_children(&mut cursor).collect();
             if let Some(tag) = children.iter().find(|c| c.kind() == "tag") {
-                let text = self.source.text(tag.byte_range()).into_owned();
-                return Some(long_tag(&text));
+                let written = self.source.text(tag.byte_range());
+                // `!!` is the one handle to expand (saphyr expands it too).
+                let handle = if written.starts_with("!!") { 2 } else { 0 };
+                let (handle, suffix) = written.split_at(handle);
+                return Some(long_tag(handle, suffix));
             }
             current = *children
                 .iter()
@@ -166,14 +169,6 @@ impl<S: Source + ?Sized> YamlNode for TsNode<'_, '_, S> {
 
     fn source_text(&self, range: Range<usize>) -> Cow<'_, str> {
         self.source.text(range)
-    }
-}
-
-/// `!!suffix` in its long form; other tags as written.
-fn long_tag(text: &str) -> String {
-    match text.strip_prefix("!!") {
-        Some(suffix) => format!("{CORE_TAG_PREFIX}{suffix}"),
-        None => text.to_string(),
     }
 }
 

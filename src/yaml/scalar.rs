@@ -21,6 +21,18 @@ pub enum ScalarStyle {
     Folded,
 }
 
+impl From<saphyr_parser::ScalarStyle> for ScalarStyle {
+    fn from(style: saphyr_parser::ScalarStyle) -> Self {
+        match style {
+            saphyr_parser::ScalarStyle::Plain => ScalarStyle::Plain,
+            saphyr_parser::ScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+            saphyr_parser::ScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+            saphyr_parser::ScalarStyle::Literal => ScalarStyle::Literal,
+            saphyr_parser::ScalarStyle::Folded => ScalarStyle::Folded,
+        }
+    }
+}
+
 /// The value go-yaml v2 decodes a scalar to when the target is `interface{}`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolved {
@@ -93,6 +105,18 @@ impl CoreTag {
             CoreTag::Merge => "!!merge",
         }
     }
+}
+
+/// A tag in the long form go-yaml compares: `!!int` is `tag:yaml.org,2002:int`; any other tag is
+/// kept as written (`!custom`, `!`). `handle` and `suffix` as written, or as saphyr gives them
+/// (with `!!` already expanded).
+pub fn long_tag(handle: &str, suffix: &str) -> String {
+    let handle = if handle == "!!" {
+        CORE_TAG_PREFIX
+    } else {
+        handle
+    };
+    format!("{handle}{suffix}")
 }
 
 /// Whether `tag` (long form) is go-yaml's merge tag, which makes `<<` a merge key
@@ -827,6 +851,17 @@ mod tests {
             resolve_scalar("12", ScalarStyle::DoubleQuoted, Some(&quoted_int)),
             Ok(Resolved::Int(12))
         );
+    }
+
+    #[test]
+    fn long_tags() {
+        assert_eq!(long_tag("!!", "int"), "tag:yaml.org,2002:int");
+        assert_eq!(
+            long_tag("tag:yaml.org,2002:", "int"),
+            "tag:yaml.org,2002:int"
+        );
+        assert_eq!(long_tag("!", "custom"), "!custom");
+        assert_eq!(long_tag("", "!"), "!");
     }
 
     #[test]

@@ -9,9 +9,9 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
+use saphyr_parser::{Event, Parser, ScanError, Span};
 
-use super::scalar::ScalarStyle;
+use super::scalar::{self, ScalarStyle};
 
 mod cut;
 pub use cut::{Cut, Seam, find_cut};
@@ -301,7 +301,7 @@ impl<'t> Builder<'t> {
     fn event(&mut self, event: Event<'_>, span: Span) {
         match event {
             Event::Scalar(value, style, _, tag) => {
-                let style = scalar_style(style);
+                let style = ScalarStyle::from(style);
                 let header_from = self.previous_end();
                 let index = self.node(SpanKind::Scalar(style), span, tag.map(|t| long_tag(&t)));
                 let node = &mut self.nodes[index as usize];
@@ -515,18 +515,8 @@ fn skip_properties(text: &str, mut at: usize) -> usize {
     at.min(text.len())
 }
 
-fn scalar_style(style: SaphyrStyle) -> ScalarStyle {
-    match style {
-        SaphyrStyle::Plain => ScalarStyle::Plain,
-        SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-        SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-        SaphyrStyle::Literal => ScalarStyle::Literal,
-        SaphyrStyle::Folded => ScalarStyle::Folded,
-    }
-}
-
 fn long_tag(tag: &saphyr_parser::Tag) -> Box<str> {
-    format!("{}{}", tag.handle, tag.suffix).into_boxed_str()
+    scalar::long_tag(&tag.handle, &tag.suffix).into_boxed_str()
 }
 
 /// saphyr counts offsets in characters. For ASCII text they are byte offsets; otherwise a table

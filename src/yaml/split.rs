@@ -8,6 +8,8 @@
 
 use std::ops::Range;
 
+use crate::text::shift_range;
+
 /// What a marker line does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarkerKind {
@@ -80,7 +82,7 @@ pub fn find_markers(text: &[u8], offset: usize) -> Vec<MarkerLine> {
         .filter(|line| matches!(text[line.start], b'-' | b'.' | b'%'))
         .filter_map(|line| {
             marker_kind(&text[line.clone()]).map(|kind| MarkerLine {
-                range: line.start + offset..line.end + offset,
+                range: shift_range(&line, offset as isize),
                 kind,
             })
         })

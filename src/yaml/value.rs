@@ -11,9 +11,15 @@ use std::fmt;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScanError, Span, Tag};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::scalar::{self, Resolved, ScalarStyle};
+
+mod escapes;
+pub mod number;
+
+use escapes::EscapeShim;
+use number::json_number_from_float;
 
 /// Bounds that keep hostile documents cheap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,101 +91,6 @@ fn convert_once(text: &str, shim: &EscapeShim, limits: &Limits) -> Result<Option
         }
     }
     builder.finish().map_err(Failure::Invalid)
-}
-
-/// libyaml (YAML 1.1) and saphyr (YAML 1.2) disagree on two double-quoted
-/// escapes: kubectl rejects `\/` and accepts `\'`. saphyr parses a copy of the
-/// text in which each `\'` kubectl would accept is replaced by `\_` (same
-/// length, decodes to U+00A0); those characters are turned back into `'`.
-#[derive(Default)]
-struct EscapeShim {
-    /// Byte offsets of the `'` of replaced `\'` escapes, ascending.
-    replaced: Vec<usize>,
-}
-
-/// Enough rounds for any real manifest; a hostile one just keeps the error.
-const MAX_SHIM_ROUNDS: usize = 64;
-
-impl EscapeShim {
-    fn apply<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        if self.replaced.is_empty() {
-            return std::borrow::Cow::Borrowed(text);
-        }
-        let mut bytes = text.as_bytes().to_vec();
-        for &offset in &self.replaced {
-            bytes[offset] = b'_';
-        }
-        std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned()))
-    }
-
-    /// Replaces the `\'` escapes of the double-quoted scalar starting at or
-    /// after `start`; false when there are none (the error is real).
-    fn substitute_in_scalar_at(&mut self, text: &str, start: usize) -> bool {
-        if self.replaced.len() >= MAX_SHIM_ROUNDS {
-            return false;
-        }
-        let Some(escapes) = double_quoted_escapes(text, start) else {
-            return false;
-        };
-        let before = self.replaced.len();
-        for escape in escapes {
-            if escape.letter == '\'' && !self.replaced.contains(&escape.offset) {
-                self.replaced.push(escape.offset);
-            }
-        }
-        self.replaced.sort_unstable();
-        self.replaced.len() > before
-    }
-}
-
-/// One escape of a double-quoted scalar: the byte offset of the character
-/// after the backslash, that character, and for `\x`/`\u`/`\U` its code point.
-struct Escape {
-    offset: usize,
-    letter: char,
-    code_point: Option<u32>,
-}
-
-/// The escapes of the double-quoted scalar whose opening quote is the first
-/// `"` at or after `start`, plus raw U+00A0 characters (reported with letter
-/// U+00A0), in source order. None if there is no such scalar.
-fn double_quoted_escapes(text: &str, start: usize) -> Option<Vec<Escape>> {
-    let open = start + text.get(start..)?.find('"')?;
-    let mut escapes = Vec::new();
-    let mut chars = text[open + 1..].char_indices();
-    while let Some((index, c)) = chars.next() {
-        match c {
-            '"' => return Some(escapes),
-            '\u{a0}' => escapes.push(Escape {
-                offset: open + 1 + index,
-                letter: c,
-                code_point: None,
-            }),
-            '\\' => {
-                let Some((letter_index, letter)) = chars.next() else {
-                    break;
-                };
-                let width = match letter {
-                    'x' => 2,
-                    'u' => 4,
-                    'U' => 8,
-                    _ => 0,
-                };
-                let rest = &text[open + 1 + letter_index + 1..];
-                let code_point = (width > 0)
-                    .then(|| rest.get(..width))
-                    .flatten()
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok());
-                escapes.push(Escape {
-                    offset: open + 1 + letter_index,
-                    letter,
-                    code_point,
-                });
-            }
-            _ => {}
-        }
-    }
-    Some(escapes)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -292,7 +203,9 @@ impl<'t> Builder<'t> {
             Event::Scalar(text, style, anchor, tag) => {
                 let range = start..self.byte_offset(span.end.index()).max(start + 1);
                 let text = if style == saphyr_parser::ScalarStyle::DoubleQuoted {
-                    self.check_double_quoted(text, &range)?
+                    self.shim
+                        .check_double_quoted(self.text, text, &range)
+                        .map_err(|(message, at)| self.error(message, at))?
                 } else {
                     text
                 };
@@ -342,8 +255,8 @@ impl<'t> Builder<'t> {
         range: Range<usize>,
     ) -> Result<Built, ValueError> {
         let start = range.start;
-        let style = convert_style(style);
-        let long_tag = tag.map(long_tag);
+        let style = ScalarStyle::from(style);
+        let long_tag = tag.map(|tag| scalar::long_tag(&tag.handle, &tag.suffix));
         let resolved = scalar::resolve_scalar(text, style, long_tag.as_deref())
             .map_err(|error| self.error(error.message, range.clone()))?;
         let is_merge_key = text == "<<"
@@ -629,46 +542,6 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
-    /// Applies libyaml's double-quoted escape rules (see [`EscapeShim`]).
-    fn check_double_quoted<'e>(
-        &self,
-        decoded: std::borrow::Cow<'e, str>,
-        range: &Range<usize>,
-    ) -> Result<std::borrow::Cow<'e, str>, ValueError> {
-        if !self
-            .text
-            .get(range.clone())
-            .is_some_and(|raw| raw.contains('\\'))
-        {
-            return Ok(decoded);
-        }
-        let escapes = double_quoted_escapes(self.text, range.start).unwrap_or_default();
-        if let Some(slash) = escapes.iter().find(|escape| escape.letter == '/') {
-            let message = "found unknown escape character '\\/' (YAML 1.1, which kubectl uses, has no \\/ escape)";
-            return Err(self.error(message, slash.offset - 1..slash.offset + 1));
-        }
-        let substituted =
-            |escape: &&Escape| self.shim.replaced.binary_search(&escape.offset).is_ok();
-        if !escapes.iter().any(|escape| substituted(&escape)) {
-            return Ok(decoded);
-        }
-        // Each U+00A0 in the decoded text comes, in order, from one of these sources.
-        let mut sources = escapes.iter().filter(|escape| {
-            escape.letter == '\u{a0}'
-                || escape.letter == '_'
-                || substituted(escape)
-                || escape.code_point == Some(0xA0)
-        });
-        let restored = decoded
-            .chars()
-            .map(|c| match c {
-                '\u{a0}' if sources.next().is_some_and(|escape| substituted(&escape)) => '\'',
-                c => c,
-            })
-            .collect();
-        Ok(std::borrow::Cow::Owned(restored))
-    }
-
     fn syntax_failure(&self, error: &ScanError) -> Failure {
         let failure = self.syntax_error(error);
         if error.info() == "while parsing a quoted scalar, found unknown escape character" {
@@ -771,76 +644,6 @@ fn allowed_alias_ratio(decodes: usize) -> f64 {
     } else {
         0.99 - 0.89 * ((decodes - LOW) / (HIGH - LOW))
     }
-}
-
-/// The number `encoding/json` prints for a Go float64, as serde_json reads it
-/// back: `1e3` is sent as `1000` and `2^63` as `9223372036854776000`, so those
-/// become JSON integers with exactly Go's digits. NaN and infinities have no
-/// JSON form.
-pub fn json_number_from_float(float: f64) -> Option<Number> {
-    let text = go_json_float(float)?;
-    serde_json::from_str(&text).ok()
-}
-
-/// Go's `encoding/json` text for a finite float64: shortest round-trip digits,
-/// `%f` style unless the magnitude is below 1e-6 or at least 1e21, and
-/// exponents without a leading zero (`1e-7`, `1e+21`).
-pub fn go_json_float(float: f64) -> Option<String> {
-    if !float.is_finite() {
-        return None;
-    }
-    let (negative, digits, exponent) = shortest_digits(float);
-    let mut out = String::from(if negative { "-" } else { "" });
-    let magnitude = float.abs();
-    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
-        super::scalar::push_scientific(&mut out, &digits, exponent, 1);
-        return Some(out);
-    }
-    // Digits "d1d2..." mean d1.d2... x 10^exponent.
-    let integer_digits = exponent + 1;
-    if integer_digits <= 0 {
-        out.push_str("0.");
-        out.push_str(&"0".repeat(integer_digits.unsigned_abs() as usize));
-        out.push_str(&digits);
-    } else {
-        let integer_digits = integer_digits as usize;
-        if digits.len() <= integer_digits {
-            out.push_str(&digits);
-            out.push_str(&"0".repeat(integer_digits - digits.len()));
-        } else {
-            out.push_str(&digits[..integer_digits]);
-            out.push('.');
-            out.push_str(&digits[integer_digits..]);
-        }
-    }
-    Some(out)
-}
-
-/// Sign, shortest round-trip decimal digits and decimal exponent of `float`.
-fn shortest_digits(float: f64) -> (bool, String, i32) {
-    let scientific = format!("{:e}", float.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (
-        float.is_sign_negative(),
-        digits,
-        exponent.parse().unwrap_or(0),
-    )
-}
-
-fn convert_style(style: saphyr_parser::ScalarStyle) -> ScalarStyle {
-    match style {
-        saphyr_parser::ScalarStyle::Plain => ScalarStyle::Plain,
-        saphyr_parser::ScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-        saphyr_parser::ScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-        saphyr_parser::ScalarStyle::Literal => ScalarStyle::Literal,
-        saphyr_parser::ScalarStyle::Folded => ScalarStyle::Folded,
-    }
-}
-
-/// The tag as go-yaml sees it: `tag:yaml.org,2002:int` for `!!int`, `!foo`, `!`.
-fn long_tag(tag: &Tag) -> String {
-    format!("{}{}", tag.handle, tag.suffix)
 }
 
 #[cfg(test)]
@@ -992,37 +795,6 @@ mod tests {
         assert!(failure.message.contains("line"), "{}", failure.message);
         let failure = error("a: b\n c: d\n");
         assert!(failure.message.contains("line 2"), "{}", failure.message);
-    }
-
-    #[test]
-    fn integral_floats_print_as_go_does() {
-        assert_eq!(
-            json_number_from_float(1000.0).map(|n| n.to_string()),
-            Some("1000".into())
-        );
-        assert_eq!(
-            json_number_from_float(-3.0).map(|n| n.to_string()),
-            Some("-3".into())
-        );
-        assert_eq!(
-            json_number_from_float(1e19).map(|n| n.to_string()),
-            Some("10000000000000000000".into())
-        );
-        assert_eq!(
-            json_number_from_float(0.5).map(|n| n.to_string()),
-            Some("0.5".into())
-        );
-        assert_eq!(json_number_from_float(f64::NAN), None);
-        let go_text = |float: f64| go_json_float(float).unwrap_or_default();
-        assert_eq!(go_text(9_223_372_036_854_775_808.0), "9223372036854776000");
-        assert_eq!(go_text(1e21), "1e+21");
-        assert_eq!(go_text(1e20), "100000000000000000000");
-        assert_eq!(go_text(6.02e23), "6.02e+23");
-        assert_eq!(go_text(1e-7), "1e-7");
-        assert_eq!(go_text(0.000001), "0.000001");
-        assert_eq!(go_text(12345678.9), "12345678.9");
-        assert_eq!(go_text(-0.0), "-0");
-        assert_eq!(go_text(1.2345678901234568e29), "1.2345678901234568e+29");
     }
 
     fn billion_laughs() -> String {

@@ -4,7 +4,8 @@
 
 use crate::schema::SchemaNode;
 use crate::schema::lookup::{SchemaLookup, is_list, resolve};
-use crate::yaml::path::{Cursor, KeyPath, Segment, cursor_at, item_type_meta, top_level_scalar};
+use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::path::{Cursor, cursor_at, item_type_meta, top_level_scalar};
 
 /// The document around the cursor, as completion needs it.
 pub struct Context<'a> {

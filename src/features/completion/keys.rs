@@ -9,7 +9,8 @@ use crate::features::hover::field_markdown;
 use crate::schema::lookup::{SchemaLookup, is_list};
 use crate::schema::placeholder::escape_snippet;
 use crate::schema::{SchemaNode, ValueKind};
-use crate::yaml::path::{CursorTarget, KeyPath};
+use crate::yaml::key_path::KeyPath;
+use crate::yaml::path::CursorTarget;
 use crate::yaml::scalar;
 
 /// Keys of an object schema, required first, without those already present.

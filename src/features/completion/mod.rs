@@ -28,6 +28,7 @@ use ropey::Rope;
 
 use crate::schema::ValueKind;
 use crate::schema::lookup::SchemaLookup;
+use crate::text::shift_range;
 use crate::yaml::path::CursorTarget;
 use context::{Context, cursor_in_object, floor_char_boundary, root_key, with_node};
 use keys::{key_items, root_key_items};
@@ -59,9 +60,9 @@ pub fn completions(
         return Vec::new();
     };
     for item in &mut items {
-        item.range = shift(&item.range, start);
+        item.range = shift_range(&item.range, start as isize);
         for (range, _) in &mut item.additional_edits {
-            *range = shift(range, start);
+            *range = shift_range(range, start as isize);
         }
     }
     items
@@ -111,10 +112,6 @@ pub(crate) fn with_document_text<R>(
         }
         Some(result)
     })
-}
-
-fn shift(range: &Range<usize>, by: usize) -> Range<usize> {
-    range.start + by..range.end + by
 }
 
 /// What a completion item is, for the editor's icon.

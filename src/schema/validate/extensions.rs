@@ -12,7 +12,7 @@ use super::{MAX_DEPTH, cel_rules, values};
 use crate::diagnostic::codes;
 use crate::schema::openapi::SchemaNode;
 use crate::yaml::node::YamlNode;
-use crate::yaml::path::{KeyPath, Segment};
+use crate::yaml::key_path::{KeyPath, Segment};
 use crate::yaml::syntax::NodeShape;
 
 impl Validator<'_> {

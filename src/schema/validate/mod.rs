@@ -85,11 +85,11 @@ impl Validation {
 }
 
 impl Validation {
-    /// Moves the diagnostics (and their fixes) along with an edit of the document's text;
-    /// `map` takes an offset of the old text to the new one.
-    pub fn follow_edit(&mut self, map: impl Fn(usize) -> usize) {
+    /// Moves the diagnostics (and their fixes) along with an edit of the file; the document
+    /// starts at `base`.
+    pub fn follow_edit(&mut self, edit: &crate::text::TextEdit, base: usize) {
         for diagnostic in &mut self.diagnostics {
-            diagnostic.follow_edit(&map);
+            diagnostic.follow_edit(edit, base);
         }
     }
 }
