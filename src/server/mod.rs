@@ -164,7 +164,7 @@ impl Backend {
 }
 
 /// Parses the built-in schemas of the common kinds on a thread of its own while the editor is
-/// still starting (~28 ms): the first files opened find them ready. A request that needs one of
+/// still starting: the first files opened find them ready. A request that needs one of
 /// them first waits only for that one. Normal priority on purpose: a starved low-priority thread
 /// would hold up any request waiting for the schema it is parsing.
 fn preload_builtin_schemas() {
