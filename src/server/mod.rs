@@ -12,6 +12,7 @@ mod convert;
 mod framing;
 mod handoff;
 mod language;
+mod settings;
 mod store;
 pub mod workspace;
 
@@ -26,6 +27,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
+use settings::Settings;
 use store::Store;
 use workspace::SchemaSources;
 
@@ -306,11 +308,10 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = negotiate_encoding(&params);
-        if let Some(options) = &params.initialization_options {
-            self.cluster
-                .configure(cluster::Settings::from_json(options))
-                .await;
-        }
+        let options = params.initialization_options.as_ref();
+        let settings = Settings::from_json(options.unwrap_or(&Value::Null));
+        // Without options these are the defaults the cluster work has: nothing changes.
+        self.cluster.configure(settings.cluster).await;
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -322,9 +323,9 @@ impl LanguageServer for Backend {
             fold_limit(&params).unwrap_or(usize::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
-        let options = params.initialization_options.clone().unwrap_or_default();
+        let schema_paths = settings.schema_paths;
         self.update_schemas(move |schemas| {
-            let configured = schemas.configure(&options);
+            let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
             schemas.scan_workspace() || configured
         });
         preload_builtin_schemas();
@@ -448,23 +449,23 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        let mut settings = params.settings;
-        if settings.is_null() || settings.get("kube-lsp").is_some_and(Value::is_null) {
+        let mut payload = params.settings;
+        if Settings::must_be_pulled(&payload) {
             // Pull model: ask the client for the section.
             let item = ConfigurationItem {
                 scope_uri: None,
-                section: Some("kube-lsp".to_string()),
+                section: Some(settings::SECTION.to_string()),
             };
             match self.client.configuration(vec![item]).await {
-                Ok(mut values) if !values.is_empty() => settings = values.remove(0),
+                Ok(mut values) if !values.is_empty() => payload = values.remove(0),
                 _ => return,
             }
         }
-        let schema_settings = settings.clone();
-        self.update_schemas(move |schemas| schemas.configure(&schema_settings));
-        self.cluster
-            .configure(cluster::Settings::from_json(&settings))
-            .await;
+        let settings = Settings::from_json(&payload);
+        if let Some(paths) = settings.schema_paths {
+            self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
+        }
+        self.cluster.configure(settings.cluster).await;
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
