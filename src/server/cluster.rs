@@ -1,5 +1,5 @@
 //! The server's cluster work: per-file background dry-run + diff (debounced, cancelled by newer
-//! edits, never published for a stale version), the cluster's
+//! edits, kept by the open document only for the version it checked), the cluster's
 //! schema as the top layer of the catalog (from the disk cache at once, then fetched, then
 //! refreshed every five minutes), the `kube-lsp/status` and `kube-lsp/clusterSchema`
 //! notifications and the `kube-lsp.showDiff` / `kube-lsp.refreshCluster` commands.
@@ -17,6 +17,8 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
+use super::convert;
+use super::publish::{Gather, publish, publish_all};
 use super::settings::{ClusterOptions, DryRunMode};
 use super::store::Store;
 use super::workspace::SchemaSources;
@@ -79,9 +81,10 @@ impl Notification for ClusterSchemaNotification {
     const METHOD: &'static str = "kube-lsp/clusterSchema";
 }
 
+/// The documents the last check of a file found, for the version it checked (`showDiff` reads
+/// them; the diagnostics are kept by the open document).
 struct FileResult {
     version: i32,
-    diagnostics: Vec<Diagnostic>,
     documents: Vec<CheckedDocument>,
 }
 
@@ -287,30 +290,19 @@ impl ClusterWork {
                             cd::diagnostics(&input, &d.result, with_diff)
                         })
                         .collect();
-                    self.finish(
-                        &uri,
-                        FileResult {
-                            version,
-                            diagnostics,
-                            documents,
-                        },
-                    )
-                    .await;
+                    self.finish(&uri, FileResult { version, documents }, diagnostics)
+                        .await;
                     return;
                 }
                 Err((context, error)) => {
                     self.set_reachable(&context, false, error.to_string()).await;
                     if !cleared {
                         // Drop cluster diagnostics of an earlier version, once.
-                        self.finish(
-                            &uri,
-                            FileResult {
-                                version,
-                                diagnostics: Vec::new(),
-                                documents: Vec::new(),
-                            },
-                        )
-                        .await;
+                        let nothing = FileResult {
+                            version,
+                            documents: Vec::new(),
+                        };
+                        self.finish(&uri, nothing, Vec::new()).await;
                         cleared = true;
                     }
                     if matches!(error, ClusterError::Config(_)) {
@@ -326,35 +318,17 @@ impl ClusterWork {
         }
     }
 
-    /// Stores a result and publishes it, unless the file moved on meanwhile.
-    async fn finish(&self, uri: &Uri, result: FileResult) {
-        if self.store.snapshot_version(uri) != Some(result.version) {
+    /// Hands a result's diagnostics to the open document and publishes them, unless the file
+    /// moved on meanwhile.
+    async fn finish(&self, uri: &Uri, result: FileResult, diagnostics: Vec<Diagnostic>) {
+        if !self
+            .store
+            .set_cluster_findings(uri, result.version, diagnostics)
+        {
             return;
         }
         lock(&self.results).insert(uri.clone(), result);
-        self.publish(uri).await;
-    }
-
-    /// Publishes the file's diagnostics: the store's and the cluster's for the same version.
-    async fn publish(&self, uri: &Uri) {
-        let published = super::guarded("diagnostics", || self.store.diagnostics(uri));
-        if let Ok(Some((mut diagnostics, version))) = published {
-            diagnostics.extend(self.current(uri, version));
-            super::send_diagnostics(&self.client, &self.store, uri.clone(), diagnostics, version)
-                .await;
-        }
-    }
-
-    /// The cluster diagnostics of `version` of the file (none when they are for another version).
-    pub fn current(&self, uri: &Uri, version: i32) -> Vec<lsp::Diagnostic> {
-        let results = lock(&self.results);
-        match results.get(uri) {
-            Some(result) if result.version == version && !result.diagnostics.is_empty() => self
-                .store
-                .convert_for_version(uri, version, &result.diagnostics)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        }
+        publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
     }
 
     async fn set_reachable(&self, context: &str, reachable: bool, message: String) {
@@ -505,22 +479,7 @@ impl ClusterWork {
         self.client
             .send_notification::<ClusterSchemaNotification>(summary)
             .await;
-        self.revalidate_open_files().await;
-    }
-
-    /// Validates every open file against the current catalog and publishes the result.
-    async fn revalidate_open_files(&self) {
-        for uri in self.store.uris() {
-            let (store, validate_uri) = (self.store.clone(), uri.clone());
-            let validated = tokio::task::spawn_blocking(move || {
-                super::guarded("diagnostics", || store.diagnostics(&validate_uri))
-            })
-            .await;
-            if let Ok(Ok(Some((mut diagnostics, version)))) = validated {
-                diagnostics.extend(self.current(&uri, version));
-                super::send_diagnostics(&self.client, &self.store, uri, diagnostics, version).await;
-            }
-        }
+        publish_all(&self.client, &self.store).await;
     }
 
     /// `kube-lsp.showDiff` with `[uri]` or `[{uri, position}]`.
@@ -543,15 +502,18 @@ impl ClusterWork {
                 "{SHOW_DIFF}: expected [uri] or [{{uri, position}}]"
             ))
         })?;
-        let Some((text, version)) = self.store.snapshot(&uri) else {
+        let encoding = self.store.encoding();
+        let read = self.store.with_document(&uri, |document| {
+            let rope = document.text().rope();
+            let offset = position.map(|p| convert::offset(rope, p, encoding));
+            (rope.to_string(), document.version(), offset)
+        });
+        let Some((text, version, offset)) = read else {
             return Err(Error::invalid_params(format!(
                 "{SHOW_DIFF}: {} is not open",
                 uri.as_str()
             )));
         };
-        let offset = position
-            .map(|p| self.store.offset_in(&uri, p))
-            .unwrap_or(None);
         let fresh = {
             let results = lock(&self.results);
             results
