@@ -16,7 +16,8 @@ pub struct Fold {
 
 /// Folding ranges of the whole file, sorted. Read from a document's tree-sitter tree if it has
 /// one, else from its outline (a span tree's, see `symbols::document_symbols`: editors ask right
-/// after opening a file, and argocd's trees would cost ~180 ms and ~20 MiB).
+/// after opening a file, and tree-sitter trees of every document would cost far more time and
+/// memory).
 pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCache) -> Vec<Fold> {
     outlines.begin_pass();
     let mut folds = Vec::new();
@@ -102,8 +103,8 @@ fn nesting_levels(folds: &[Fold]) -> Vec<usize> {
 }
 
 /// Pairs and sequence items spanning lines, found with one iterative walk of the tree, which
-/// skips nodes on one line (most pairs: no fold can be inside them; tree-sitter's cursor costs
-/// ~0.2 µs a node).
+/// skips nodes on one line (most pairs: no fold can be inside them, and the time goes into
+/// tree-sitter's cursor, node by node).
 fn collect_folds(tree: &Tree, first_line: usize, folds: &mut Vec<Fold>) {
     let mut cursor = tree.walk();
     loop {

@@ -4,6 +4,7 @@
 pub mod cluster_diagnostics;
 pub mod completion;
 pub mod diagnostics;
+pub mod document;
 pub mod folding;
 pub mod hover;
 pub mod outline;

@@ -1,7 +1,7 @@
 //! The outline (symbols and folding ranges) of documents that have no tree-sitter tree, from one
 //! saphyr pass, kept between requests. Editors ask for both after opening a file and again after
-//! each change; a document the change did not touch has the same answer, and building it again
-//! cost argocd's install.yaml ~20 ms of symbols and ~40 ms of folds per request.
+//! each change; a document the change did not touch has the same answer, which is kept rather
+//! than built again (a saphyr pass over the document) on every request.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
@@ -17,8 +17,9 @@ use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::lint;
 
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
-/// `maxItemsComputed` default): the outermost first. A 10 MB file has ~78,000 symbols, whose
-/// response took 1.3 s and 450 MiB in tower-lsp-server's JSON values, and no editor shows them.
+/// `maxItemsComputed` default): the outermost first. A big file has tens of thousands of
+/// symbols, whose response would cost seconds and hundreds of MiB in tower-lsp-server's JSON
+/// values, and no editor shows them.
 pub const MAX_ITEMS: usize = 5_000;
 
 /// A document's outline, relative to its start: offsets from its first byte, lines from its

@@ -41,8 +41,8 @@ pub struct Symbol {
 /// that fit, then the children of the first ones whose children all fit. A document read from a
 /// tree-sitter tree if it has one (or is getting one: an edited big document), else from its
 /// outline (a span tree's): a first request on a big file (editors ask right after opening it)
-/// then costs one saphyr pass, not a tree-sitter tree of every document (argocd: ~180 ms and
-/// ~20 MiB kept). Only the symbols kept are copied out of the outlines.
+/// then costs one saphyr pass, not a tree-sitter tree of every document (much slower to build,
+/// and kept in memory). Only the symbols kept are copied out of the outlines.
 pub fn document_symbols(
     file: &mut YamlFile,
     rope: &Rope,

@@ -1,5 +1,5 @@
-//! The server's cluster work: settings (section `kube-lsp`), per-file background dry-run + diff
-//! (debounced, cancelled by newer edits, never published for a stale version), the cluster's
+//! The server's cluster work: per-file background dry-run + diff (debounced, cancelled by newer
+//! edits, kept by the open document only for the version it checked), the cluster's
 //! schema as the top layer of the catalog (from the disk cache at once, then fetched, then
 //! refreshed every five minutes), the `kube-lsp/status` and `kube-lsp/clusterSchema`
 //! notifications and the `kube-lsp.showDiff` / `kube-lsp.refreshCluster` commands.
@@ -17,15 +17,18 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
+use super::convert;
+use super::publish::{Gather, publish, publish_all};
+use super::settings::{ClusterOptions, DryRunMode};
 use super::store::Store;
 use super::workspace::SchemaSources;
+use crate::cluster::ClusterError;
 use crate::cluster::cache::DiskCache;
 use crate::cluster::check::{CheckedDocument, check_documents, kubernetes_documents};
 use crate::cluster::connection::Connection;
 use crate::cluster::live_schema::LiveSchema;
-use crate::cluster::{ClusterError, ClusterSettings};
-use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
 use crate::diagnostic::Diagnostic;
+use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
 
 pub const SHOW_DIFF: &str = "kube-lsp.showDiff";
 pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";
@@ -40,73 +43,6 @@ const SCHEMA_REFRESH: Duration = Duration::from_secs(300);
 /// Retries of an unreachable cluster wait this long at first, doubling up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-
-/// When dry-runs run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DryRunMode {
-    OnChange,
-    OnSave,
-    Off,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    pub cluster: ClusterSettings,
-    pub dry_run: DryRunMode,
-    pub diff: bool,
-    pub debounce: Duration,
-    /// Validate and complete with the cluster's own schema (setting `clusterSchema`).
-    pub cluster_schema: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            cluster: ClusterSettings::default(),
-            dry_run: DryRunMode::OnSave,
-            diff: true,
-            debounce: Duration::from_millis(500),
-            cluster_schema: true,
-        }
-    }
-}
-
-impl Settings {
-    /// Reads `{"kube-lsp": {...}}` or the section itself; unknown or missing keys keep defaults.
-    pub fn from_json(value: &Value) -> Settings {
-        let section = value.get("kube-lsp").unwrap_or(value);
-        let mut settings = Settings::default();
-        let text = |key: &str| {
-            section
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        settings.cluster.kubeconfig = text("kubeconfig");
-        settings.cluster.context = text("context");
-        settings.cluster.namespace = text("namespace");
-        if let Some(ms) = section.get("requestTimeoutMs").and_then(Value::as_u64) {
-            settings.cluster.request_timeout = Duration::from_millis(ms.clamp(100, 600_000));
-        }
-        settings.dry_run = match text("dryRun").as_deref() {
-            Some("onChange") => DryRunMode::OnChange,
-            Some("off") => DryRunMode::Off,
-            _ => DryRunMode::OnSave,
-        };
-        if let Some(diff) = section.get("diff").and_then(Value::as_bool) {
-            settings.diff = diff;
-        }
-        if let Some(ms) = section.get("debounceMs").and_then(Value::as_u64) {
-            settings.debounce = Duration::from_millis(ms.min(60_000));
-        }
-        if let Some(enabled) = section.get("clusterSchema").and_then(Value::as_bool) {
-            settings.cluster_schema = enabled;
-        }
-        settings
-    }
-}
 
 /// A cheap first look: a file without `apiVersion` and `kind` keys, or too big, is not checked
 /// (and never makes kube-lsp talk to a cluster).
@@ -144,9 +80,10 @@ impl Notification for ClusterSchemaNotification {
     const METHOD: &'static str = "kube-lsp/clusterSchema";
 }
 
+/// The documents the last check of a file found, for the version it checked (`showDiff` reads
+/// them; the diagnostics are kept by the open document).
 struct FileResult {
     version: i32,
-    diagnostics: Vec<Diagnostic>,
     documents: Vec<CheckedDocument>,
 }
 
@@ -161,7 +98,7 @@ pub struct ClusterWork {
     store: Arc<Store>,
     /// The schema sources of the catalog; the cluster's schema is their top layer.
     schemas: Arc<SchemaSources>,
-    settings: Mutex<Settings>,
+    settings: Mutex<ClusterOptions>,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     results: Mutex<HashMap<Uri, FileResult>>,
     tasks: Mutex<HashMap<Uri, JoinHandle<()>>>,
@@ -184,7 +121,7 @@ impl ClusterWork {
             client,
             store,
             schemas,
-            settings: Mutex::new(Settings::default()),
+            settings: Mutex::new(ClusterOptions::default()),
             connection: tokio::sync::Mutex::new(None),
             results: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
@@ -195,12 +132,12 @@ impl ClusterWork {
         })
     }
 
-    pub fn settings(&self) -> Settings {
+    pub fn settings(&self) -> ClusterOptions {
         lock(&self.settings).clone()
     }
 
     /// New settings; when they changed, forget the connection and check every open file again.
-    pub async fn configure(self: &Arc<Self>, settings: Settings) {
+    pub async fn configure(self: &Arc<Self>, settings: ClusterOptions) {
         let changed = {
             let mut current = lock(&self.settings);
             let changed = *current != settings;
@@ -278,7 +215,7 @@ impl ClusterWork {
         if let Some(connection) = slot.as_ref() {
             return Ok(connection.clone());
         }
-        let connection = Arc::new(Connection::connect(&self.settings().cluster).await?);
+        let connection = Arc::new(Connection::connect(&self.settings().connection).await?);
         *slot = Some(connection.clone());
         Ok(connection)
     }
@@ -311,7 +248,7 @@ impl ClusterWork {
     /// The context the settings name, for messages before a connection says which one it is.
     fn configured_context(&self) -> String {
         self.settings()
-            .cluster
+            .connection
             .context
             .unwrap_or_else(|| "(current-context)".into())
     }
@@ -352,30 +289,19 @@ impl ClusterWork {
                             cd::diagnostics(&input, &d.result, with_diff)
                         })
                         .collect();
-                    self.finish(
-                        &uri,
-                        FileResult {
-                            version,
-                            diagnostics,
-                            documents,
-                        },
-                    )
-                    .await;
+                    self.finish(&uri, FileResult { version, documents }, diagnostics)
+                        .await;
                     return;
                 }
                 Err((context, error)) => {
                     self.set_reachable(&context, false, error.to_string()).await;
                     if !cleared {
                         // Drop cluster diagnostics of an earlier version, once.
-                        self.finish(
-                            &uri,
-                            FileResult {
-                                version,
-                                diagnostics: Vec::new(),
-                                documents: Vec::new(),
-                            },
-                        )
-                        .await;
+                        let nothing = FileResult {
+                            version,
+                            documents: Vec::new(),
+                        };
+                        self.finish(&uri, nothing, Vec::new()).await;
                         cleared = true;
                     }
                     if matches!(error, ClusterError::Config(_)) {
@@ -391,35 +317,17 @@ impl ClusterWork {
         }
     }
 
-    /// Stores a result and publishes it, unless the file moved on meanwhile.
-    async fn finish(&self, uri: &Uri, result: FileResult) {
-        if self.store.snapshot_version(uri) != Some(result.version) {
+    /// Hands a result's diagnostics to the open document and publishes them, unless the file
+    /// moved on meanwhile.
+    async fn finish(&self, uri: &Uri, result: FileResult, diagnostics: Vec<Diagnostic>) {
+        if !self
+            .store
+            .set_cluster_findings(uri, result.version, diagnostics)
+        {
             return;
         }
         lock(&self.results).insert(uri.clone(), result);
-        self.publish(uri).await;
-    }
-
-    /// Publishes the file's diagnostics: the store's and the cluster's for the same version.
-    async fn publish(&self, uri: &Uri) {
-        let published = super::guarded("diagnostics", || self.store.diagnostics(uri));
-        if let Ok(Some((mut diagnostics, version))) = published {
-            diagnostics.extend(self.current(uri, version));
-            super::send_diagnostics(&self.client, &self.store, uri.clone(), diagnostics, version)
-                .await;
-        }
-    }
-
-    /// The cluster diagnostics of `version` of the file (none when they are for another version).
-    pub fn current(&self, uri: &Uri, version: i32) -> Vec<lsp::Diagnostic> {
-        let results = lock(&self.results);
-        match results.get(uri) {
-            Some(result) if result.version == version && !result.diagnostics.is_empty() => self
-                .store
-                .convert_for_version(uri, version, &result.diagnostics)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        }
+        publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
     }
 
     async fn set_reachable(&self, context: &str, reachable: bool, message: String) {
@@ -570,22 +478,7 @@ impl ClusterWork {
         self.client
             .send_notification::<ClusterSchemaNotification>(summary)
             .await;
-        self.revalidate_open_files().await;
-    }
-
-    /// Validates every open file against the current catalog and publishes the result.
-    async fn revalidate_open_files(&self) {
-        for uri in self.store.uris() {
-            let (store, validate_uri) = (self.store.clone(), uri.clone());
-            let validated = tokio::task::spawn_blocking(move || {
-                super::guarded("diagnostics", || store.diagnostics(&validate_uri))
-            })
-            .await;
-            if let Ok(Ok(Some((mut diagnostics, version)))) = validated {
-                diagnostics.extend(self.current(&uri, version));
-                super::send_diagnostics(&self.client, &self.store, uri, diagnostics, version).await;
-            }
-        }
+        publish_all(&self.client, &self.store).await;
     }
 
     /// `kube-lsp.showDiff` with `[uri]` or `[{uri, position}]`.
@@ -608,15 +501,18 @@ impl ClusterWork {
                 "{SHOW_DIFF}: expected [uri] or [{{uri, position}}]"
             ))
         })?;
-        let Some((text, version)) = self.store.snapshot(&uri) else {
+        let encoding = self.store.encoding();
+        let read = self.store.with_document(&uri, |document| {
+            let rope = document.text().rope();
+            let offset = position.map(|p| convert::offset(rope, p, encoding));
+            (rope.to_string(), document.version(), offset)
+        });
+        let Some((text, version, offset)) = read else {
             return Err(Error::invalid_params(format!(
                 "{SHOW_DIFF}: {} is not open",
                 uri.as_str()
             )));
         };
-        let offset = position
-            .map(|p| self.store.offset_in(&uri, p))
-            .unwrap_or(None);
         let fresh = {
             let results = lock(&self.results);
             results
@@ -662,28 +558,5 @@ async fn build_layer(live: Arc<LiveSchema>) -> Option<Arc<crate::schema::Store>>
             None
         }
         Err(_) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_from_either_shape() {
-        let s = Settings::from_json(
-            &json!({"kube-lsp": {"context": "admin", "dryRun": "onChange", "diff": false, "debounceMs": 100, "requestTimeoutMs": 2000}}),
-        );
-        assert_eq!(s.cluster.context.as_deref(), Some("admin"));
-        assert_eq!(s.dry_run, DryRunMode::OnChange);
-        assert!(!s.diff);
-        assert_eq!(s.debounce, Duration::from_millis(100));
-        assert_eq!(s.cluster.request_timeout, Duration::from_millis(2000));
-        assert!(s.cluster_schema);
-        assert!(!Settings::from_json(&json!({"clusterSchema": false})).cluster_schema);
-        let s = Settings::from_json(&json!({"kubeconfig": "/x", "dryRun": "bogus"}));
-        assert_eq!(s.cluster.kubeconfig.as_deref(), Some("/x"));
-        assert_eq!(s.dry_run, DryRunMode::OnSave);
-        assert_eq!(Settings::from_json(&Value::Null), Settings::default());
     }
 }

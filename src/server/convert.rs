@@ -1,11 +1,17 @@
-//! Conversion between the features' types (byte offsets) and LSP's (positions).
+//! Every conversion between the features' types (byte offsets, `diagnostic` types) and LSP's
+//! (positions in the negotiated encoding, `ls_types` values). Offsets are converted with the rope
+//! of the text they were computed on: a document's under its lock, or a text snapshot's.
 
+use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
 
+use crate::diagnostic::{Diagnostic, SOURCE, Severity};
+use crate::features::document::{Change, QuickFix};
 use crate::features::folding::Fold;
 use crate::features::symbols::{Symbol, SymbolKind};
-use crate::text::{Position, PositionEncoding, TextDocument};
-use crate::diagnostic::{Diagnostic, Fix, SOURCE, Severity};
+use crate::features::completion::{Item, ItemKind};
+use crate::features::hover::Hover;
+use crate::text::{self, Position, PositionEncoding};
 
 pub fn position(p: lsp::Position) -> Position {
     Position::new(p.line, p.character)
@@ -15,22 +21,44 @@ fn lsp_position(p: Position) -> lsp::Position {
     lsp::Position::new(p.line, p.character)
 }
 
-pub fn range(
-    text: &TextDocument,
-    range: std::ops::Range<usize>,
-    encoding: PositionEncoding,
-) -> lsp::Range {
-    let converted = text.range(range, encoding);
-    lsp::Range::new(lsp_position(converted.start), lsp_position(converted.end))
+/// The encoding as `initialize` announces it.
+pub fn encoding_kind(encoding: PositionEncoding) -> lsp::PositionEncodingKind {
+    match encoding {
+        PositionEncoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+        PositionEncoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+    }
 }
 
-pub fn diagnostic(
-    text: &TextDocument,
-    d: &Diagnostic,
+/// The byte offset of a client position (clamped, see `text::offset_at`).
+pub fn offset(rope: &Rope, p: lsp::Position, encoding: PositionEncoding) -> usize {
+    text::offset_at(rope, position(p), encoding)
+}
+
+/// A client range as bytes.
+pub fn byte_range(
+    rope: &Rope,
+    range: lsp::Range,
     encoding: PositionEncoding,
-) -> lsp::Diagnostic {
+) -> std::ops::Range<usize> {
+    offset(rope, range.start, encoding)..offset(rope, range.end, encoding)
+}
+
+pub fn range(rope: &Rope, range: std::ops::Range<usize>, encoding: PositionEncoding) -> lsp::Range {
+    let at = |offset| lsp_position(text::position_at(rope, offset, encoding));
+    lsp::Range::new(at(range.start), at(range.end))
+}
+
+/// One `didChange` content change (positions stay in the client's encoding).
+pub fn change(event: &lsp::TextDocumentContentChangeEvent) -> Change<'_> {
+    Change {
+        range: event.range.map(|r| position(r.start)..position(r.end)),
+        text: &event.text,
+    }
+}
+
+pub fn diagnostic(rope: &Rope, d: &Diagnostic, encoding: PositionEncoding) -> lsp::Diagnostic {
     lsp::Diagnostic {
-        range: range(text, d.range.clone(), encoding),
+        range: range(rope, d.range.clone(), encoding),
         severity: Some(match d.severity {
             Severity::Error => lsp::DiagnosticSeverity::ERROR,
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
@@ -44,36 +72,47 @@ pub fn diagnostic(
     }
 }
 
-/// A diagnostic's fix as a `quickfix` code action for that diagnostic.
+pub fn diagnostics(
+    rope: &Rope,
+    diagnostics: &[Diagnostic],
+    encoding: PositionEncoding,
+) -> Vec<lsp::Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| diagnostic(rope, d, encoding))
+        .collect()
+}
+
+/// A fix as a `quickfix` code action listing every diagnostic it resolves.
 pub fn quick_fix(
     uri: &lsp::Uri,
-    text: &TextDocument,
-    d: &Diagnostic,
-    fix: &Fix,
+    rope: &Rope,
+    quick_fix: &QuickFix,
     encoding: PositionEncoding,
-) -> lsp::CodeAction {
-    let edits = fix
+) -> lsp::CodeActionOrCommand {
+    let edits = quick_fix
+        .fix
         .edits
         .iter()
         .map(|(at, new_text)| {
-            lsp::TextEdit::new(range(text, at.clone(), encoding), new_text.clone())
+            lsp::TextEdit::new(range(rope, at.clone(), encoding), new_text.clone())
         })
         .collect();
-    lsp::CodeAction {
-        title: fix.title.clone(),
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: quick_fix.fix.title.clone(),
         kind: Some(lsp::CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![diagnostic(text, d, encoding)]),
+        diagnostics: Some(diagnostics(rope, &quick_fix.resolves, encoding)),
         edit: Some(lsp::WorkspaceEdit {
             changes: Some([(uri.clone(), edits)].into_iter().collect()),
             ..Default::default()
         }),
         is_preferred: Some(true),
         ..Default::default()
-    }
+    })
 }
 
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must still be set.
-pub fn symbol(text: &TextDocument, s: &Symbol, encoding: PositionEncoding) -> lsp::DocumentSymbol {
+pub fn symbol(rope: &Rope, s: &Symbol, encoding: PositionEncoding) -> lsp::DocumentSymbol {
     lsp::DocumentSymbol {
         name: s.name.clone(),
         detail: s.detail.clone(),
@@ -85,12 +124,12 @@ pub fn symbol(text: &TextDocument, s: &Symbol, encoding: PositionEncoding) -> ls
         },
         tags: None,
         deprecated: None,
-        range: range(text, s.range.clone(), encoding),
-        selection_range: range(text, s.selection_range.clone(), encoding),
+        range: range(rope, s.range.clone(), encoding),
+        selection_range: range(rope, s.selection_range.clone(), encoding),
         children: Some(
             s.children
                 .iter()
-                .map(|c| symbol(text, c, encoding))
+                .map(|c| symbol(rope, c, encoding))
                 .collect(),
         ),
     }
@@ -101,6 +140,83 @@ pub fn fold(f: Fold) -> lsp::FoldingRange {
         start_line: f.start_line as u32,
         end_line: f.end_line as u32,
         kind: Some(lsp::FoldingRangeKind::Region),
+        ..Default::default()
+    }
+}
+
+pub fn hover(rope: &Rope, found: Hover, encoding: PositionEncoding) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(markdown(found.markdown)),
+        range: Some(range(rope, found.range, encoding)),
+    }
+}
+
+fn markdown(value: String) -> lsp::MarkupContent {
+    lsp::MarkupContent {
+        kind: lsp::MarkupKind::Markdown,
+        value,
+    }
+}
+
+/// A completion item; `label_details`: whether the client shows `labelDetails`.
+pub fn completion_item(
+    rope: &Rope,
+    item: &Item,
+    encoding: PositionEncoding,
+    label_details: bool,
+) -> lsp::CompletionItem {
+    let edit = |at, new_text: &str| lsp::TextEdit {
+        range: range(rope, at, encoding),
+        new_text: new_text.to_string(),
+    };
+    let additional: Vec<lsp::TextEdit> = item
+        .additional_edits
+        .iter()
+        .map(|(range, text)| edit(range.clone(), text))
+        .collect();
+    // Without labelDetails support, the group/version goes into the detail the client shows.
+    let detail = match (&item.label_detail, label_details) {
+        (Some(version), false) if item.detail.is_none() => Some(version.trim().to_string()),
+        _ => item.detail.clone(),
+    };
+    lsp::CompletionItem {
+        label: item.label.clone(),
+        label_details: (label_details
+            && (item.label_detail.is_some() || item.label_description.is_some()))
+        .then(|| lsp::CompletionItemLabelDetails {
+            detail: item.label_detail.clone(),
+            description: item.label_description.clone(),
+        }),
+        kind: Some(match item.kind {
+            ItemKind::Field => lsp::CompletionItemKind::FIELD,
+            ItemKind::Value => lsp::CompletionItemKind::VALUE,
+            ItemKind::EnumMember => lsp::CompletionItemKind::ENUM_MEMBER,
+            ItemKind::Kind => lsp::CompletionItemKind::CLASS,
+            ItemKind::ApiVersion => lsp::CompletionItemKind::MODULE,
+            ItemKind::Skeleton => lsp::CompletionItemKind::SNIPPET,
+        }),
+        detail,
+        documentation: item
+            .documentation
+            .clone()
+            .map(|d| lsp::Documentation::MarkupContent(markdown(d))),
+        sort_text: Some(item.sort_text.clone()),
+        filter_text: item.filter_text.clone(),
+        insert_text_format: Some(if item.snippet {
+            lsp::InsertTextFormat::SNIPPET
+        } else {
+            lsp::InsertTextFormat::PLAIN_TEXT
+        }),
+        // Continuation lines already carry their indentation.
+        insert_text_mode: item
+            .insert_text
+            .contains('\n')
+            .then_some(lsp::InsertTextMode::AS_IS),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(edit(
+            item.range.clone(),
+            &item.insert_text,
+        ))),
+        additional_text_edits: (!additional.is_empty()).then_some(additional),
         ..Default::default()
     }
 }

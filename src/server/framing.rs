@@ -8,9 +8,9 @@
 //! message but carries an `id` into a request for an unknown method, so the client still gets an
 //! error response.
 //!
-//! The thread reads with plain blocking reads and hands over whole frames: a 2 MB didOpen reaches
+//! The thread reads with plain blocking reads and hands over whole frames: a big didOpen reaches
 //! the server in one piece, instead of 64 KiB at a time through tokio's blocking pool and a pipe,
-//! which cost ~7 ms per such message.
+//! with a hop between threads for each piece.
 
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
@@ -45,9 +45,9 @@ pub fn spawn_stdin_reader(handoff: Arc<TextHandoff>) -> FrameReader {
     reader
 }
 
-/// Asks for a 1 MiB pipe buffer on stdin (Linux; the default is 64 KiB): a 2 MB didOpen then
-/// crosses in a few reads instead of ~30 turns between the editor's writes and our reads. Not a
-/// pipe, or over the system's limit: nothing changes.
+/// Asks for a 1 MiB pipe buffer on stdin (Linux; the default is 64 KiB): a big didOpen then
+/// crosses in a few reads instead of one turn between the editor's writes and our reads per
+/// 64 KiB. Not a pipe, or over the system's limit: nothing changes.
 fn widen_stdin_pipe() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: F_SETPIPE_SZ only resizes the pipe's buffer; it fails harmlessly on other files.

@@ -1,8 +1,8 @@
 //! Big didOpen texts handed from the stdin thread straight to the didOpen handler.
 //!
 //! tower-lsp-server decodes each message into an untagged enum: serde buffers the whole message,
-//! text included, and copies it again for the variant that fits. For argocd's 1.9 MB install.yaml
-//! that cost ~7 ms before our handler ran. The frame guard already reads each message, finding a
+//! text included, and copies it again for the variant that fits: for a big file, copies of its
+//! whole text before our handler runs. The frame guard already reads each message, finding a
 //! didOpen's text in the same pass ([`ParamsProbe`]), so for a big didOpen it takes the text out
 //! ([`TextHandoff::take_text`], decoded in the message's own buffer) and forwards the message with
 //! a placeholder; the handler swaps the text back in ([`TextHandoff::text`]).
@@ -62,8 +62,8 @@ impl TextHandoff {
 
     /// A didOpen body with its text (the JSON string literal at `literal`, see
     /// [`ParamsProbe`]) replaced by a placeholder, the text kept for the handler. The text is
-    /// decoded in the body's own buffer: a fresh 2 MB string would cost ~500 first-touched
-    /// pages (~1.5 ms here). A literal that does not decode (a lone surrogate) is forwarded as
+    /// decoded in the body's own buffer: a fresh string would touch new pages for the whole
+    /// text, and first-touched memory is slow on this kind of machine. A literal that does not decode (a lone surrogate) is forwarded as
     /// `null`, which tower-lsp-server rejects as serde_json would have rejected the literal.
     pub fn take_text(&self, mut body: Vec<u8>, literal: Range<usize>) -> Vec<u8> {
         let rest = body[literal.end..].to_vec();

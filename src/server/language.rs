@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tower_lsp_server::ls_types as lsp;
 
-use super::store::{Store, TextSnapshot};
-use crate::features::completion::{self, Item, ItemKind};
-use crate::features::hover;
-use crate::text::{self, PositionEncoding};
+use super::convert;
+use super::store::Store;
+use crate::features::{completion, hover};
 
 /// What the client said it supports, for shaping completion items.
 #[derive(Default)]
@@ -51,7 +50,7 @@ impl Language {
         let position = &params.text_document_position;
         let snapshot = store.text_snapshot(&position.text_document.uri)?;
         let encoding = store.encoding();
-        let offset = offset(&snapshot, position.position, encoding);
+        let offset = convert::offset(&snapshot.rope, position.position, encoding);
         let trigger = params
             .context
             .as_ref()
@@ -69,7 +68,7 @@ impl Language {
         let label_details = self.label_details.load(Ordering::Relaxed);
         let items = items
             .iter()
-            .map(|item| completion_item(&snapshot, item, encoding, label_details))
+            .map(|item| convert::completion_item(&snapshot.rope, item, encoding, label_details))
             .collect();
         Some(lsp::CompletionResponse::List(lsp::CompletionList {
             is_incomplete: false,
@@ -81,98 +80,9 @@ impl Language {
         let position = &params.text_document_position_params;
         let snapshot = store.text_snapshot(&position.text_document.uri)?;
         let encoding = store.encoding();
-        let offset = offset(&snapshot, position.position, encoding);
+        let offset = convert::offset(&snapshot.rope, position.position, encoding);
         let catalog = store.catalog();
         let found = hover::hover_at(&snapshot.rope, &snapshot.documents, offset, &catalog)?;
-        Some(lsp::Hover {
-            contents: lsp::HoverContents::Markup(markdown(found.markdown)),
-            range: Some(range(&snapshot, found.range, encoding)),
-        })
-    }
-}
-
-fn offset(snapshot: &TextSnapshot, position: lsp::Position, encoding: PositionEncoding) -> usize {
-    let position = text::Position::new(position.line, position.character);
-    text::offset_at(&snapshot.rope, position, encoding)
-}
-
-fn range(
-    snapshot: &TextSnapshot,
-    range: std::ops::Range<usize>,
-    encoding: PositionEncoding,
-) -> lsp::Range {
-    let at = |offset| {
-        let p = text::position_at(&snapshot.rope, offset, encoding);
-        lsp::Position::new(p.line, p.character)
-    };
-    lsp::Range::new(at(range.start), at(range.end))
-}
-
-fn markdown(value: String) -> lsp::MarkupContent {
-    lsp::MarkupContent {
-        kind: lsp::MarkupKind::Markdown,
-        value,
-    }
-}
-
-fn completion_item(
-    snapshot: &TextSnapshot,
-    item: &Item,
-    encoding: PositionEncoding,
-    label_details: bool,
-) -> lsp::CompletionItem {
-    let edit = |range, new_text: &str| lsp::TextEdit {
-        range: self::range(snapshot, range, encoding),
-        new_text: new_text.to_string(),
-    };
-    let additional: Vec<lsp::TextEdit> = item
-        .additional_edits
-        .iter()
-        .map(|(range, text)| edit(range.clone(), text))
-        .collect();
-    // Without labelDetails support, the group/version goes into the detail the client shows.
-    let detail = match (&item.label_detail, label_details) {
-        (Some(version), false) if item.detail.is_none() => Some(version.trim().to_string()),
-        _ => item.detail.clone(),
-    };
-    lsp::CompletionItem {
-        label: item.label.clone(),
-        label_details: (label_details
-            && (item.label_detail.is_some() || item.label_description.is_some()))
-        .then(|| lsp::CompletionItemLabelDetails {
-            detail: item.label_detail.clone(),
-            description: item.label_description.clone(),
-        }),
-        kind: Some(match item.kind {
-            ItemKind::Field => lsp::CompletionItemKind::FIELD,
-            ItemKind::Value => lsp::CompletionItemKind::VALUE,
-            ItemKind::EnumMember => lsp::CompletionItemKind::ENUM_MEMBER,
-            ItemKind::Kind => lsp::CompletionItemKind::CLASS,
-            ItemKind::ApiVersion => lsp::CompletionItemKind::MODULE,
-            ItemKind::Skeleton => lsp::CompletionItemKind::SNIPPET,
-        }),
-        detail,
-        documentation: item
-            .documentation
-            .clone()
-            .map(|d| lsp::Documentation::MarkupContent(markdown(d))),
-        sort_text: Some(item.sort_text.clone()),
-        filter_text: item.filter_text.clone(),
-        insert_text_format: Some(if item.snippet {
-            lsp::InsertTextFormat::SNIPPET
-        } else {
-            lsp::InsertTextFormat::PLAIN_TEXT
-        }),
-        // Continuation lines already carry their indentation.
-        insert_text_mode: item
-            .insert_text
-            .contains('\n')
-            .then_some(lsp::InsertTextMode::AS_IS),
-        text_edit: Some(lsp::CompletionTextEdit::Edit(edit(
-            item.range.clone(),
-            &item.insert_text,
-        ))),
-        additional_text_edits: (!additional.is_empty()).then_some(additional),
-        ..Default::default()
+        Some(convert::hover(&snapshot.rope, found, encoding))
     }
 }

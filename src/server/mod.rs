@@ -1,5 +1,6 @@
-//! LSP glue on tower-lsp-server: capabilities, the store of open documents, and conversion between
-//! the features' byte ranges and the client's positions.
+//! LSP glue on tower-lsp-server: capabilities, the store of open documents (concurrency and
+//! gating around the features' `OpenDocument`), scheduling, one `publish`, and conversion between
+//! the features' byte ranges and the client's positions (`convert`).
 //!
 //! Ordering: tower-lsp-server may run handlers concurrently, but it starts them in arrival order,
 //! and every mutation here happens synchronously at the start of its handler (no `.await` before
@@ -12,6 +13,8 @@ mod convert;
 mod framing;
 mod handoff;
 mod language;
+mod publish;
+mod settings;
 mod store;
 pub mod workspace;
 
@@ -26,6 +29,8 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
+use publish::{Gather, publish, publish_all};
+use settings::Settings;
 use store::Store;
 use workspace::SchemaSources;
 
@@ -119,52 +124,20 @@ fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
 }
 
 impl Backend {
-    async fn publish(&self, uri: Uri) {
-        let published = guarded("diagnostics", || self.store.diagnostics(&uri));
-        if let Ok(Some((mut diagnostics, version))) = published {
-            diagnostics.extend(self.cluster.current(&uri, version));
-            send_diagnostics(&self.client, &self.store, uri, diagnostics, version).await;
-        }
-    }
-}
-
-/// Sends a document's diagnostics, unless exactly these were sent for this version already: a
-/// re-validation after a schema change (a CRD opened, the cluster's schema) mostly finds what
-/// the client has.
-pub(crate) async fn send_diagnostics(
-    client: &Client,
-    store: &Store,
-    uri: Uri,
-    diagnostics: Vec<Diagnostic>,
-    version: i32,
-) {
-    if store.note_published(&uri, version, &diagnostics) {
-        client
-            .publish_diagnostics(uri, diagnostics, Some(version))
-            .await;
-    }
-}
-
-impl Backend {
     /// Publishes what is ready at once (the YAML layer's diagnostics, milliseconds even for big
     /// files), then validates every document against the schema in the background and publishes
     /// the complete set, unless the document changed meanwhile (its edit publishes then).
     async fn publish_after_open(&self, uri: Uri) {
-        let quick = guarded("diagnostics", || self.store.quick_diagnostics(&uri));
-        if let Ok(Some((diagnostics, version))) = quick {
-            send_diagnostics(&self.client, &self.store, uri.clone(), diagnostics, version).await;
-        }
-        let (store, client, cluster) = (
-            self.store.clone(),
-            self.client.clone(),
-            self.cluster.clone(),
-        );
-        tokio::spawn(validate_and_publish(store, client, cluster, uri));
+        publish(&self.client, &self.store, uri.clone(), Gather::Known).await;
+        let (store, client) = (self.store.clone(), self.client.clone());
+        tokio::spawn(async move {
+            publish(&client, &store, uri, Gather::ValidatedInBackground).await;
+        });
     }
 }
 
 /// Parses the built-in schemas of the common kinds on a thread of its own while the editor is
-/// still starting (~28 ms): the first files opened find them ready. A request that needs one of
+/// still starting: the first files opened find them ready. A request that needs one of
 /// them first waits only for that one. Normal priority on purpose: a starved low-priority thread
 /// would hold up any request waiting for the schema it is parsing.
 fn preload_builtin_schemas() {
@@ -229,28 +202,6 @@ async fn watch_yaml_files(client: Client) {
     }
 }
 
-/// Brings a document's schema diagnostics up to date off the request path and publishes them
-/// with the cluster's, unless an edit came first or they are what the client already has
-/// (after an open, which validates every document, they usually are).
-async fn validate_and_publish(
-    store: Arc<Store>,
-    client: Client,
-    cluster: Arc<ClusterWork>,
-    uri: Uri,
-) {
-    let (validate_store, validate_uri) = (store.clone(), uri.clone());
-    let full = tokio::task::spawn_blocking(move || {
-        guarded("diagnostics", || validate_store.diagnostics(&validate_uri))
-    })
-    .await;
-    if let Ok(Ok(Some((mut diagnostics, version)))) = full {
-        diagnostics.extend(cluster.current(&uri, version));
-        if store.version(&uri) == Some(version) {
-            send_diagnostics(&client, &store, uri, diagnostics, version).await;
-        }
-    }
-}
-
 impl Backend {
     /// Runs `update` (blocking: it may read files or parse CRDs) off the request path; when it
     /// changed the schema catalog, every open document is validated again and re-published.
@@ -266,11 +217,10 @@ impl Backend {
         edited: Option<(Uri, i32)>,
         update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
     ) {
-        let (schemas, store, client, cluster) = (
+        let (schemas, store, client) = (
             self.schemas.clone(),
             self.store.clone(),
             self.client.clone(),
-            self.cluster.clone(),
         );
         tokio::spawn(async move {
             if let Some((uri, version)) = edited {
@@ -286,9 +236,7 @@ impl Backend {
             if !matches!(changed, Ok(true)) {
                 return;
             }
-            for uri in store.uris() {
-                validate_and_publish(store.clone(), client.clone(), cluster.clone(), uri).await;
-            }
+            publish_all(&client, &store).await;
         });
     }
 }
@@ -306,11 +254,10 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = negotiate_encoding(&params);
-        if let Some(options) = &params.initialization_options {
-            self.cluster
-                .configure(cluster::Settings::from_json(options))
-                .await;
-        }
+        let options = params.initialization_options.as_ref();
+        let settings = Settings::from_json(options.unwrap_or(&Value::Null));
+        // Without options these are the defaults the cluster work has: nothing changes.
+        self.cluster.configure(settings.cluster).await;
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -322,9 +269,9 @@ impl LanguageServer for Backend {
             fold_limit(&params).unwrap_or(usize::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
-        let options = params.initialization_options.clone().unwrap_or_default();
+        let schema_paths = settings.schema_paths;
         self.update_schemas(move |schemas| {
-            let configured = schemas.configure(&options);
+            let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
             schemas.scan_workspace() || configured
         });
         preload_builtin_schemas();
@@ -334,10 +281,7 @@ impl LanguageServer for Backend {
         );
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
-                position_encoding: Some(match encoding {
-                    PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
-                    PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
-                }),
+                position_encoding: Some(convert::encoding_kind(encoding)),
                 text_document_sync: Some(TextDocumentSyncCapability::Options(
                     TextDocumentSyncOptions {
                         open_close: Some(true),
@@ -415,12 +359,13 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let version = params.text_document.version;
         let changed = guarded("didChange", || {
-            self.store.change(&uri, version, params.content_changes)
+            let changes: Vec<_> = params.content_changes.iter().map(convert::change).collect();
+            self.store.change(&uri, version, &changes)
         });
         if changed.is_err() {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
-        self.publish(uri.clone()).await;
+        publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
             schemas.document_changed(&changed_uri)
@@ -448,23 +393,23 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        let mut settings = params.settings;
-        if settings.is_null() || settings.get("kube-lsp").is_some_and(Value::is_null) {
+        let mut payload = params.settings;
+        if Settings::must_be_pulled(&payload) {
             // Pull model: ask the client for the section.
             let item = ConfigurationItem {
                 scope_uri: None,
-                section: Some("kube-lsp".to_string()),
+                section: Some(settings::SECTION.to_string()),
             };
             match self.client.configuration(vec![item]).await {
-                Ok(mut values) if !values.is_empty() => settings = values.remove(0),
+                Ok(mut values) if !values.is_empty() => payload = values.remove(0),
                 _ => return,
             }
         }
-        let schema_settings = settings.clone();
-        self.update_schemas(move |schemas| schemas.configure(&schema_settings));
-        self.cluster
-            .configure(cluster::Settings::from_json(&settings))
-            .await;
+        let settings = Settings::from_json(&payload);
+        if let Some(paths) = settings.schema_paths {
+            self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
+        }
+        self.cluster.configure(settings.cluster).await;
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -493,7 +438,16 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let symbols = guarded("documentSymbol", || {
-            self.store.symbols(&params.text_document.uri)
+            let encoding = self.store.encoding();
+            self.store
+                .with_document(&params.text_document.uri, |document| {
+                    let symbols = document.symbols();
+                    let rope = document.text().rope();
+                    symbols
+                        .iter()
+                        .map(|s| convert::symbol(rope, s, encoding))
+                        .collect()
+                })
         })?;
         Ok(symbols.map(DocumentSymbolResponse::Nested))
     }
@@ -501,7 +455,14 @@ impl LanguageServer for Backend {
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         guarded("foldingRange", || {
             let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
-            self.store.folding_ranges(&params.text_document.uri, limit)
+            self.store
+                .with_document(&params.text_document.uri, |document| {
+                    document
+                        .folds(limit)
+                        .into_iter()
+                        .map(convert::fold)
+                        .collect()
+                })
         })
     }
 
@@ -517,8 +478,15 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         guarded("codeAction", || {
-            self.store
-                .quick_fixes(&params.text_document.uri, params.range)
+            let (uri, encoding) = (&params.text_document.uri, self.store.encoding());
+            self.store.with_document(uri, |document| {
+                let rope = document.text().rope();
+                let fixes = document.quick_fixes(convert::byte_range(rope, params.range, encoding));
+                fixes
+                    .iter()
+                    .map(|fix| convert::quick_fix(uri, rope, fix, encoding))
+                    .collect()
+            })
         })
     }
 }

@@ -1,28 +1,17 @@
-//! Open documents: each one's text and parsed YAML, behind one lock per document.
+//! The open documents: one [`OpenDocument`] per file behind a mutex of its own, the gate that
+//! makes other accesses wait for an open in progress, the text snapshots completion and hover
+//! read without either, and the diagnostics last sent to the client.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
-use tower_lsp_server::ls_types::{self as lsp, TextDocumentContentChangeEvent, Uri};
+use tower_lsp_server::ls_types::{self as lsp, Uri};
 
-use super::convert;
-use crate::features::outline::{MAX_ITEMS, OutlineCache};
-use crate::features::schema_diagnostics::SchemaDiagnostics;
-use crate::features::{diagnostics, folding, symbols};
+use crate::diagnostic::Diagnostic;
+use crate::features::document::{Change, OpenDocument, TextSnapshot};
 use crate::schema;
-use crate::text::{PositionEncoding, TextDocument};
-use crate::yaml::file::YamlFile;
-use crate::diagnostic::{Diagnostic, Fix};
+use crate::text::PositionEncoding;
 use crate::yaml::split;
-
-pub struct OpenDocument {
-    pub text: TextDocument,
-    pub yaml: YamlFile,
-    /// Schema diagnostics per document, re-validated after edits.
-    pub schema: SchemaDiagnostics,
-    /// Symbols and folds of the documents without a tree-sitter tree, between requests.
-    pub outlines: OutlineCache,
-}
 
 #[derive(Default)]
 pub struct Store {
@@ -96,8 +85,8 @@ impl Opening {
 
 impl PendingOpen {
     /// The heavy part of opening (tens of milliseconds for a big file; run it off the message
-    /// loop): the YAML check and schema validation of every document, while another thread
-    /// builds the rope and makes the text snapshot readable as soon as it is built.
+    /// loop): `OpenDocument::open_split`, whose text snapshot is readable as soon as its rope is
+    /// built, before the check and validation are done.
     pub fn finish(mut self) {
         let Some(OpenedText {
             source,
@@ -108,25 +97,12 @@ impl PendingOpen {
             return;
         };
         let store = &self.store;
-        // The documents' span trees share the text while they live (validation drops them).
-        let source = Arc::new(source);
-        let documents: Arc<[std::ops::Range<usize>]> = split.documents.clone().into();
         let catalog = store.catalog();
-        let (text, (yaml, schema)) = std::thread::scope(|scope| {
-            let rope = scope.spawn(|| {
-                let text = TextDocument::new(&source, version);
-                store.set_snapshot(&self.uri, text.rope().clone(), version, documents);
-                self.gate.update(|state| state.text = true);
-                text
-            });
-            let checked = SchemaDiagnostics::open_text(&source, split, &catalog);
-            let text = rope
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (text, checked)
+        let document = OpenDocument::open_split(source, split, version, &catalog, |snapshot| {
+            store.set_snapshot(&self.uri, snapshot);
+            self.gate.update(|state| state.text = true);
         });
-        drop(source);
-        store.insert_document(self.uri.clone(), text, yaml, schema);
+        store.insert_document(self.uri.clone(), document);
         self.finished = true;
     }
 }
@@ -152,14 +128,6 @@ impl Drop for PendingOpen {
         drop(opening);
         self.gate.update(|state| state.done = true);
     }
-}
-
-/// An open document's text and document split at one version: cheap to clone (ropes share).
-#[derive(Clone)]
-pub struct TextSnapshot {
-    pub rope: ropey::Rope,
-    pub version: i32,
-    pub documents: Arc<[std::ops::Range<usize>]>,
 }
 
 /// Locks a mutex even if a panic poisoned it: the handler that panicked has already rebuilt or
@@ -195,17 +163,10 @@ impl Store {
     /// The texts of an open document's YAML documents that mention `word` (CRD candidates).
     /// The rope is cloned (cheap, shared) so the scan runs without holding the document's lock.
     pub fn crd_document_texts(&self, uri: &Uri, word: &str) -> Option<Vec<String>> {
-        let (rope, ranges) = {
-            let document = self.get(uri)?;
-            let document = lock(&document);
-            let ranges: Vec<_> = document
-                .yaml
-                .documents()
-                .iter()
-                .map(|d| d.range())
-                .collect();
-            (document.text.rope().clone(), ranges)
-        };
+        let (rope, ranges) = self.with_document(uri, |document| {
+            let ranges: Vec<_> = document.document_ranges().collect();
+            (document.text().rope().clone(), ranges)
+        })?;
         Some(
             ranges
                 .into_iter()
@@ -236,11 +197,21 @@ impl Store {
             .cloned()
     }
 
+    /// Runs `read` on the document under its lock, once any open of it in progress has finished.
+    pub fn with_document<T>(
+        &self,
+        uri: &Uri,
+        read: impl FnOnce(&mut OpenDocument) -> T,
+    ) -> Option<T> {
+        let document = self.get(uri)?;
+        let mut document = lock(&document);
+        Some(read(&mut document))
+    }
+
     /// Opens a document in one go, on this thread.
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
-        let text = TextDocument::new(text, version);
-        let (yaml, schema) = SchemaDiagnostics::open(text.rope(), &self.catalog());
-        self.insert_document(uri, text, yaml, schema);
+        let document = OpenDocument::open(text, version, &self.catalog());
+        self.insert_document(uri, document);
     }
 
     /// The cheap part of opening a document: its document split and its gate. Completion and
@@ -277,20 +248,9 @@ impl Store {
     }
 
     /// Makes a checked and validated document the open document `uri`.
-    fn insert_document(
-        &self,
-        uri: Uri,
-        text: TextDocument,
-        yaml: YamlFile,
-        schema: SchemaDiagnostics,
-    ) {
-        self.remember_text(&uri, &text, &yaml);
-        let document = Arc::new(Mutex::new(OpenDocument {
-            text,
-            yaml,
-            schema,
-            outlines: OutlineCache::default(),
-        }));
+    fn insert_document(&self, uri: Uri, document: OpenDocument) {
+        self.set_snapshot(&uri, document.snapshot());
+        let document = Arc::new(Mutex::new(document));
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -325,49 +285,27 @@ impl Store {
 
     /// Applies one `didChange`. A change for a document that was never opened is logged; if it
     /// carries the full text, the document is opened from it.
-    pub fn change(&self, uri: &Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
+    pub fn change(&self, uri: &Uri, version: i32, changes: &[Change<'_>]) {
         let Some(document) = self.get(uri) else {
             tracing::warn!("didChange for {} which is not open", uri.as_str());
             if let Some(full) = changes.iter().rev().find(|c| c.range.is_none()) {
-                self.open(uri.clone(), &full.text, version);
+                self.open(uri.clone(), full.text, version);
             }
             return;
         };
         let encoding = self.encoding();
         let mut document = lock(&document);
-        let expected = document.text.version().saturating_add(1);
+        let expected = document.version().saturating_add(1);
         if version != expected {
             tracing::warn!(
                 "didChange for {} has version {version}, expected {expected}: applying it in arrival order",
                 uri.as_str()
             );
         }
-        let OpenDocument {
-            text, yaml, schema, ..
-        } = &mut *document;
-        for change in changes {
-            let range = change
-                .range
-                .map(|r| convert::position(r.start)..convert::position(r.end));
-            let full = range.is_none();
-            let edit = text.apply_change(range, &change.text, encoding);
-            if full {
-                *yaml = YamlFile::open(text.rope());
-                schema.reset();
-            } else {
-                yaml.apply_edit(text.rope(), &edit);
-                schema.note_edit(&edit);
-            }
-        }
-        text.set_version(version);
-        self.remember_text(uri, text, yaml);
-    }
-
-    /// Keeps the text for requests that must not wait for the document's lock (which schema
-    /// validation of a big file holds for a while).
-    fn remember_text(&self, uri: &Uri, text: &TextDocument, yaml: &YamlFile) {
-        let documents = yaml.documents().iter().map(|d| d.range()).collect();
-        self.set_snapshot(uri, text.rope().clone(), text.version(), documents);
+        document.change(version, changes.iter().cloned(), encoding);
+        // Requests that must not wait for the document's lock (which schema validation of a big
+        // file holds for a while) read this.
+        self.set_snapshot(uri, document.snapshot());
     }
 
     /// Notes `diagnostics` as sent for `version` of `uri`; false when exactly these were sent for
@@ -397,18 +335,7 @@ impl Store {
             .cloned()
     }
 
-    fn set_snapshot(
-        &self,
-        uri: &Uri,
-        rope: ropey::Rope,
-        version: i32,
-        documents: Arc<[std::ops::Range<usize>]>,
-    ) {
-        let snapshot = TextSnapshot {
-            rope,
-            version,
-            documents,
-        };
+    fn set_snapshot(&self, uri: &Uri, snapshot: TextSnapshot) {
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -417,181 +344,26 @@ impl Store {
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
     pub fn rebuild(&self, uri: &Uri) {
-        if let Some(document) = self.get(uri) {
-            let mut document = lock(&document);
-            document.yaml = YamlFile::open(document.text.rope());
-            document.schema.reset();
-        }
-    }
-
-    /// The document's diagnostics as the client should see them, with its version.
-    pub fn diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
-        self.collect_diagnostics(uri, true)
-    }
-
-    /// The diagnostics known now, without validating documents against the schema again: right
-    /// after open, the YAML layer's, which are ready in milliseconds.
-    pub fn quick_diagnostics(&self, uri: &Uri) -> Option<(Vec<lsp::Diagnostic>, i32)> {
-        self.collect_diagnostics(uri, false)
+        self.with_document(uri, OpenDocument::rebuild);
     }
 
     /// The version of an open document.
     pub fn version(&self, uri: &Uri) -> Option<i32> {
-        let document = self.get(uri)?;
-        let version = lock(&document).text.version();
-        Some(version)
+        self.with_document(uri, |document| document.version())
     }
 
-    fn collect_diagnostics(
-        &self,
-        uri: &Uri,
-        revalidate: bool,
-    ) -> Option<(Vec<lsp::Diagnostic>, i32)> {
-        let document = self.get(uri)?;
-        let catalog = revalidate.then(|| self.catalog());
-        let mut document = lock(&document);
-        let encoding = self.encoding();
-        let OpenDocument {
-            text, yaml, schema, ..
-        } = &mut *document;
-        if let Some(catalog) = catalog {
-            schema.refresh(yaml, text.rope(), &catalog);
-        }
-        let converted = diagnostics::file_diagnostics(yaml, schema)
-            .into_iter()
-            .map(|d| convert::diagnostic(text, &d, encoding))
-            .collect();
-        Some((converted, text.version()))
-    }
-
-    /// Quick fixes of the document's diagnostics that touch `range`: no validation is run, the
-    /// diagnostics the client was sent are the ones fixed.
-    pub fn quick_fixes(
-        &self,
-        uri: &Uri,
-        range: lsp::Range,
-    ) -> Option<Vec<lsp::CodeActionOrCommand>> {
-        let document = self.get(uri)?;
-        let document = lock(&document);
-        let encoding = self.encoding();
-        let OpenDocument {
-            text, yaml, schema, ..
-        } = &*document;
-        let start = text.offset(convert::position(range.start), encoding);
-        let end = text.offset(convert::position(range.end), encoding);
-        let found = diagnostics::file_diagnostics(yaml, schema);
-        // Diagnostics can share a fix (each missing field of a mapping offers to add them all):
-        // one action, which resolves all of them.
-        let mut fixes: Vec<(&Fix, Vec<&Diagnostic>)> = Vec::new();
-        for d in found
-            .iter()
-            .filter(|d| d.range.start <= end && start <= d.range.end)
-        {
-            let Some(fix) = d.fix.as_deref() else {
-                continue;
-            };
-            match fixes.iter_mut().find(|(f, _)| *f == fix) {
-                Some((_, resolved)) => resolved.push(d),
-                None => fixes.push((fix, vec![d])),
-            }
-        }
-        let actions = fixes
-            .into_iter()
-            .map(|(fix, resolved)| {
-                let mut action = convert::quick_fix(uri, text, resolved[0], fix, encoding);
-                let more = resolved[1..]
-                    .iter()
-                    .map(|d| convert::diagnostic(text, d, encoding));
-                action.diagnostics.get_or_insert_default().extend(more);
-                lsp::CodeActionOrCommand::CodeAction(action)
-            })
-            .collect();
-        Some(actions)
-    }
-
-    pub fn symbols(&self, uri: &Uri) -> Option<Vec<lsp::DocumentSymbol>> {
-        let document = self.get(uri)?;
-        let mut document = lock(&document);
-        let encoding = self.encoding();
-        let OpenDocument {
-            text,
-            yaml,
-            outlines,
-            ..
-        } = &mut *document;
-        let symbols = symbols::document_symbols(yaml, text.rope(), outlines, MAX_ITEMS);
-        Some(
-            symbols
-                .iter()
-                .map(|s| convert::symbol(text, s, encoding))
-                .collect(),
-        )
-    }
-
-    /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
-    pub fn folding_ranges(&self, uri: &Uri, limit: usize) -> Option<Vec<lsp::FoldingRange>> {
-        let document = self.get(uri)?;
-        let mut document = lock(&document);
-        let OpenDocument {
-            text,
-            yaml,
-            outlines,
-            ..
-        } = &mut *document;
-        let folds = folding::folding_ranges(yaml, text.rope(), outlines);
-        let folds = folding::within_limit(folds, limit.min(MAX_ITEMS));
-        Some(folds.into_iter().map(convert::fold).collect())
-    }
-}
-
-/// What the background cluster work (`server/cluster.rs`) needs: a snapshot of a version's text,
-/// and the conversion of its byte-range diagnostics while that version is still current.
-impl Store {
-    /// The text and version of an open document.
-    pub fn snapshot(&self, uri: &Uri) -> Option<(String, i32)> {
-        let document = self.get(uri)?;
-        let document = lock(&document);
-        Some((document.text.rope().to_string(), document.text.version()))
-    }
-
-    /// The current version of an open document.
-    pub fn snapshot_version(&self, uri: &Uri) -> Option<i32> {
-        let document = self.get(uri)?;
-        let version = lock(&document).text.version();
-        Some(version)
-    }
-
-    /// Converts diagnostics computed for `version`; `None` when the document is closed or at
-    /// another version.
-    pub fn convert_for_version(
+    /// Keeps the cluster's diagnostics of `version` of the document; `false` when it is closed
+    /// or at another version now.
+    pub fn set_cluster_findings(
         &self,
         uri: &Uri,
         version: i32,
-        diagnostics: &[crate::diagnostic::Diagnostic],
-    ) -> Option<Vec<lsp::Diagnostic>> {
-        let document = self.get(uri)?;
-        let document = lock(&document);
-        if document.text.version() != version {
-            return None;
-        }
-        let encoding = self.encoding();
-        Some(
-            diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(&document.text, d, encoding))
-                .collect(),
-        )
-    }
-
-    /// The byte offset of a client position in an open document.
-    pub fn offset_in(&self, uri: &Uri, position: lsp::Position) -> Option<usize> {
-        let document = self.get(uri)?;
-        let document = lock(&document);
-        Some(
-            document
-                .text
-                .offset(convert::position(position), self.encoding()),
-        )
+        diagnostics: Vec<Diagnostic>,
+    ) -> bool {
+        self.with_document(uri, |document| {
+            document.set_cluster_findings(version, diagnostics)
+        })
+        .unwrap_or(false)
     }
 }
 

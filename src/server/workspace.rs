@@ -9,14 +9,11 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
 use tower_lsp_server::ls_types::Uri;
 
 use super::store::Store;
 use crate::schema::{Catalog, SourceKind, crd};
-use crate::workspace::crd_files::{
-    file_uri, is_schema_file, load_crd_file, load_crd_files, schema_paths_from_json,
-};
+use crate::workspace::crd_files::{file_uri, is_schema_file, load_crd_file, load_crd_files};
 
 /// The CRD layers of one open document: one store per CRD document, keyed by its text's hash
 /// so an edit elsewhere in the file reuses them.
@@ -137,12 +134,9 @@ impl SchemaSources {
         true
     }
 
-    /// Applies the `schemaPaths` setting when the payload has it (blocking: reads the files).
-    /// Relative paths are resolved against the first workspace folder.
-    pub fn configure(&self, settings: &Value) -> bool {
-        let Some(paths) = schema_paths_from_json(settings) else {
-            return false;
-        };
+    /// Applies the `schemaPaths` setting (blocking: reads the files). Relative paths are
+    /// resolved against the first workspace folder.
+    pub fn set_schema_paths(&self, paths: Vec<PathBuf>) -> bool {
         let base = self.state().roots.first().cloned();
         let paths: Vec<PathBuf> = paths
             .into_iter()
@@ -219,16 +213,6 @@ fn hash_of(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schema_paths_setting() {
-        let value = serde_json::json!({"kube-lsp": {"schemaPaths": ["crds/", " ", "a.yaml"]}});
-        assert_eq!(
-            schema_paths_from_json(&value).unwrap(),
-            [PathBuf::from("crds/"), PathBuf::from("a.yaml")]
-        );
-        assert!(schema_paths_from_json(&serde_json::json!({"dryRun": "off"})).is_none());
-    }
 
     #[test]
     fn the_scan_skips_vendored_folders_and_reads_crd_files() {

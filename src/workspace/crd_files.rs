@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::schema::{SourceKind, crd};
@@ -73,19 +72,3 @@ pub fn file_uri(path: &Path) -> String {
         .map(|uri| uri.as_str().to_string())
         .unwrap_or_else(|| absolute.display().to_string())
 }
-
-/// The `schemaPaths` setting: `{"kube-lsp": {"schemaPaths": [...]}}` or the section itself.
-pub fn schema_paths_from_json(value: &Value) -> Option<Vec<PathBuf>> {
-    let section = value.get("kube-lsp").unwrap_or(value);
-    let paths = section.get("schemaPaths")?.as_array()?;
-    Some(
-        paths
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .collect(),
-    )
-}
-

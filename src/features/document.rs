@@ -1,0 +1,444 @@
+//! One open document: its text, its parsed YAML, its schema diagnostics, its outline and the
+//! cluster's findings for one version, with what the editor asks of it (diagnostics from every
+//! layer merged, quick fixes, symbols, folds). Pure: byte ranges and `diagnostic` types in and
+//! out, no locking, no LSP types; the server keeps one per open file behind a mutex.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use ropey::Rope;
+
+use super::diagnostics;
+use super::folding::{self, Fold};
+use super::outline::{MAX_ITEMS, OutlineCache};
+use super::schema_diagnostics::SchemaDiagnostics;
+use super::symbols::{self, Symbol};
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::schema::Catalog;
+use crate::text::{Position, PositionEncoding, TextDocument};
+use crate::yaml::file::YamlFile;
+use crate::yaml::split;
+
+pub struct OpenDocument {
+    text: TextDocument,
+    yaml: YamlFile,
+    /// Schema diagnostics per document, re-validated after edits.
+    schema: SchemaDiagnostics,
+    /// Symbols and folds of the documents without a tree-sitter tree, between requests.
+    outlines: OutlineCache,
+    /// What the cluster (dry-run, diff) found, for the version it checked.
+    cluster: Option<ClusterFindings>,
+}
+
+struct ClusterFindings {
+    version: i32,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A document's text and document split at one version: cheap to clone (ropes share), read by
+/// completion and hover without the document.
+#[derive(Clone)]
+pub struct TextSnapshot {
+    pub rope: Rope,
+    pub version: i32,
+    pub documents: Arc<[Range<usize>]>,
+}
+
+/// One change of the text: `range` replaced by `text`, or the whole text when `range` is `None`.
+#[derive(Clone, Debug)]
+pub struct Change<'a> {
+    pub range: Option<Range<Position>>,
+    pub text: &'a str,
+}
+
+/// A fix and every diagnostic it resolves (diagnostics can share one: each missing field of a
+/// mapping offers to add them all).
+#[derive(Debug, PartialEq)]
+pub struct QuickFix {
+    pub fix: Fix,
+    pub resolves: Vec<Diagnostic>,
+}
+
+impl OpenDocument {
+    /// Opens a document in one go, on this thread.
+    pub fn open(text: &str, version: i32, catalog: &Catalog) -> Self {
+        let text = TextDocument::new(text, version);
+        let (yaml, schema) = SchemaDiagnostics::open(text.rope(), catalog);
+        Self::new(text, yaml, schema)
+    }
+
+    /// Opens a document from the string a client sent and its document split (tens of
+    /// milliseconds for a big file): the YAML check and schema validation of every document run
+    /// on slices of `source` while another thread builds the rope, which `text_ready` gets as
+    /// soon as it is built (completion and hover can answer from it before the check is done).
+    pub fn open_split(
+        source: String,
+        split: split::Split,
+        version: i32,
+        catalog: &Catalog,
+        text_ready: impl FnOnce(TextSnapshot) + Send,
+    ) -> Self {
+        // The documents' span trees share the text while they live (validation drops them).
+        let source = Arc::new(source);
+        let documents: Arc<[Range<usize>]> = split.documents.clone().into();
+        let (text, (yaml, schema)) = std::thread::scope(|scope| {
+            let rope = scope.spawn(|| {
+                let text = TextDocument::new(&source, version);
+                text_ready(TextSnapshot {
+                    rope: text.rope().clone(),
+                    version,
+                    documents,
+                });
+                text
+            });
+            let checked = SchemaDiagnostics::open_text(&source, split, catalog);
+            let text = rope
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (text, checked)
+        });
+        Self::new(text, yaml, schema)
+    }
+
+    fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
+        OpenDocument {
+            text,
+            yaml,
+            schema,
+            outlines: OutlineCache::default(),
+            cluster: None,
+        }
+    }
+
+    pub fn text(&self) -> &TextDocument {
+        &self.text
+    }
+
+    pub fn version(&self) -> i32 {
+        self.text.version()
+    }
+
+    /// The byte ranges of the file's YAML documents.
+    pub fn document_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.yaml.documents().iter().map(|d| d.range())
+    }
+
+    /// The text and document split as they are now.
+    pub fn snapshot(&self) -> TextSnapshot {
+        TextSnapshot {
+            rope: self.text.rope().clone(),
+            version: self.text.version(),
+            documents: self.document_ranges().collect(),
+        }
+    }
+
+    /// Applies `changes` in order (positions in `encoding`, each relative to the text the ones
+    /// before it left) and makes the result `version`. The parsed YAML follows each edit; schema
+    /// diagnostics are validated again on the next [`validate`](Self::validate).
+    pub fn change<'a>(
+        &mut self,
+        version: i32,
+        changes: impl IntoIterator<Item = Change<'a>>,
+        encoding: PositionEncoding,
+    ) {
+        for change in changes {
+            let full = change.range.is_none();
+            let edit = self.text.apply_change(change.range, change.text, encoding);
+            if full {
+                self.yaml = YamlFile::open(self.text.rope());
+                self.schema.reset();
+            } else {
+                self.yaml.apply_edit(self.text.rope(), &edit);
+                self.schema.note_edit(&edit);
+            }
+        }
+        self.text.set_version(version);
+    }
+
+    /// Parses the document again from its text (after a panic left its parsed state in doubt).
+    pub fn rebuild(&mut self) {
+        self.yaml = YamlFile::open(self.text.rope());
+        self.schema.reset();
+    }
+
+    /// Validates the documents whose schema diagnostics are out of date (edited, or validated
+    /// against another catalog).
+    pub fn validate(&mut self, catalog: &Catalog) {
+        self.schema
+            .refresh(&mut self.yaml, self.text.rope(), catalog);
+    }
+
+    /// Keeps the cluster's diagnostics of `version`; `false` (and nothing kept) when the
+    /// document is at another version now.
+    pub fn set_cluster_findings(&mut self, version: i32, diagnostics: Vec<Diagnostic>) -> bool {
+        if version != self.text.version() {
+            return false;
+        }
+        self.cluster = Some(ClusterFindings {
+            version,
+            diagnostics,
+        });
+        true
+    }
+
+    /// Every diagnostic known now, in file byte offsets: the YAML layer's and the schema's
+    /// (sorted by position), then the cluster's when they are for the current version.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let cluster = self
+            .cluster
+            .as_ref()
+            .filter(|found| found.version == self.text.version())
+            .map_or(&[][..], |found| &found.diagnostics);
+        diagnostics::merged(&self.yaml, &self.schema, cluster)
+    }
+
+    /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
+    /// validated: the diagnostics the client was sent are the ones fixed.
+    pub fn quick_fixes(&self, range: Range<usize>) -> Vec<QuickFix> {
+        let mut fixes: Vec<QuickFix> = Vec::new();
+        for d in self
+            .diagnostics()
+            .into_iter()
+            .filter(|d| d.range.start <= range.end && range.start <= d.range.end)
+        {
+            let Some(fix) = d.fix.as_deref() else {
+                continue;
+            };
+            match fixes.iter_mut().find(|found| found.fix == *fix) {
+                Some(found) => found.resolves.push(d),
+                None => fixes.push(QuickFix {
+                    fix: fix.clone(),
+                    resolves: vec![d],
+                }),
+            }
+        }
+        fixes
+    }
+
+    /// The file's symbols, at most [`MAX_ITEMS`] (the outermost first).
+    pub fn symbols(&mut self) -> Vec<Symbol> {
+        symbols::document_symbols(
+            &mut self.yaml,
+            self.text.rope(),
+            &mut self.outlines,
+            MAX_ITEMS,
+        )
+    }
+
+    /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
+    pub fn folds(&mut self, limit: usize) -> Vec<Fold> {
+        let folds = folding::folding_ranges(&mut self.yaml, self.text.rope(), &mut self.outlines);
+        folding::within_limit(folds, limit.min(MAX_ITEMS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Severity, codes};
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
+
+    fn catalog() -> Catalog {
+        Catalog::with_builtin(std::iter::empty())
+    }
+
+    fn codes_of(document: &OpenDocument) -> Vec<String> {
+        document
+            .diagnostics()
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect()
+    }
+
+    fn at(text: &str, needle: &str) -> Range<usize> {
+        let start = text.find(needle).unwrap();
+        start..start + needle.len()
+    }
+
+    /// The position of byte `offset` of `text` (ASCII: columns are bytes).
+    fn position(text: &str, offset: usize) -> Position {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() as u32;
+        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1);
+        Position::new(line, column as u32)
+    }
+
+    fn replace<'a>(text: &str, range: Range<usize>, with: &'a str) -> Change<'a> {
+        Change {
+            range: Some(position(text, range.start)..position(text, range.end)),
+            text: with,
+        }
+    }
+
+    #[test]
+    fn both_opens_give_the_same_document() {
+        let text =
+            format!("{POD}---\na: 1\na: 2\n---\nkind: Pod\napiVersion: v1\nspec:\n  bogus: 1\n");
+        let catalog = catalog();
+        let one_go = OpenDocument::open(&text, 3, &catalog);
+        let mut ready = None;
+        let split =
+            OpenDocument::open_split(text.clone(), split::split(&text), 3, &catalog, |snapshot| {
+                ready = Some(snapshot)
+            });
+        let ready = ready.expect("the text was handed over");
+        assert_eq!(ready.rope.to_string(), text);
+        assert_eq!(ready.version, 3);
+        assert_eq!(&*ready.documents, &*split.snapshot().documents);
+        assert_eq!(split.version(), 3);
+        assert_eq!(one_go.diagnostics(), split.diagnostics());
+        assert!(!one_go.diagnostics().is_empty());
+        assert_eq!(split.document_ranges().count(), 3);
+    }
+
+    #[test]
+    fn an_edit_is_checked_and_validated() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        assert!(document.diagnostics().is_empty());
+        let image = at(POD, "image");
+        document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf16);
+        assert_eq!(document.version(), 2);
+        assert!(document.text().rope().to_string().contains("imagez: nginx"));
+        // Not validated yet: the schema layer still has what it had, moved along.
+        assert!(document.diagnostics().is_empty());
+        document.validate(&catalog);
+        let found = document.diagnostics();
+        let edited = document.text().rope().to_string();
+        let unknown = found
+            .iter()
+            .find(|d| d.code == codes::UNKNOWN_FIELD)
+            .expect("the renamed key is unknown");
+        assert_eq!(unknown.range, at(&edited, "imagez"));
+
+        // A tab is a YAML error, found without validating.
+        let name = at(&edited, "  name: a");
+        document.change(
+            3,
+            [replace(&edited, name.start..name.start + 2, "\t")],
+            PositionEncoding::Utf16,
+        );
+        assert!(
+            codes_of(&document)
+                .iter()
+                .any(|c| c == codes::TAB_INDENTATION.as_str())
+        );
+
+        // The whole text replaced.
+        document.change(
+            4,
+            [Change {
+                range: None,
+                text: "a: 1\na: 2\n",
+            }],
+            PositionEncoding::Utf16,
+        );
+        document.validate(&catalog);
+        assert_eq!(codes_of(&document), [codes::DUPLICATE_KEY.as_str()]);
+        assert_eq!(document.snapshot().rope.to_string(), "a: 1\na: 2\n");
+    }
+
+    #[test]
+    fn a_rebuild_gives_what_a_fresh_open_gives() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        let image = at(POD, "image");
+        document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf8);
+        document.rebuild();
+        document.validate(&catalog);
+        let fresh = OpenDocument::open(&document.text().rope().to_string(), 2, &catalog);
+        assert_eq!(document.diagnostics(), fresh.diagnostics());
+        assert_eq!(document.version(), 2);
+    }
+
+    fn finding(range: Range<usize>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(range, codes::DRY_RUN_WARNING, "from the cluster")
+        }
+    }
+
+    #[test]
+    fn the_cluster_findings_of_the_current_version_are_merged_last() {
+        let catalog = catalog();
+        let text = format!("{POD}  bogus: 1\n");
+        let mut document = OpenDocument::open(&text, 1, &catalog);
+        let schema = document.diagnostics();
+        assert_eq!(schema.len(), 1);
+        assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
+        let merged = document.diagnostics();
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0], schema[0]);
+        assert_eq!(merged[1], finding(0..10));
+    }
+
+    #[test]
+    fn a_cluster_result_for_an_old_version_is_not_merged() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
+        document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
+        assert!(document.diagnostics().is_empty());
+        // A result computed for version 1 that arrives after the edit is not kept either.
+        assert!(!document.set_cluster_findings(1, vec![finding(0..10)]));
+        assert!(document.diagnostics().is_empty());
+        assert!(document.set_cluster_findings(2, vec![finding(4..14)]));
+        assert_eq!(document.diagnostics(), [finding(4..14)]);
+    }
+
+    #[test]
+    fn diagnostics_sharing_a_fix_make_one_quick_fix() {
+        let catalog = catalog();
+        // A Deployment without `selector` and `template`: one fix adds both.
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  replicas: 1\n  imagePullPolicy: x\n";
+        let document = OpenDocument::open(text, 1, &catalog);
+        let found = document.diagnostics();
+        let missing: Vec<_> = found.iter().filter(|d| d.code == codes::REQUIRED).collect();
+        assert!(missing.len() >= 2, "{found:?}");
+        let fixes = document.quick_fixes(0..text.len());
+        let add = fixes
+            .iter()
+            .find(|f| f.resolves.iter().any(|d| d.code == codes::REQUIRED))
+            .expect("a fix adding the missing fields");
+        assert_eq!(add.resolves.len(), missing.len());
+        assert_eq!(Some(&add.fix), missing[0].fix.as_deref());
+        assert_eq!(
+            fixes.len(),
+            found
+                .iter()
+                .filter_map(|d| d.fix.as_deref())
+                .fold(Vec::new(), |mut distinct, fix| {
+                    if !distinct.contains(&fix) {
+                        distinct.push(fix);
+                    }
+                    distinct
+                })
+                .len()
+        );
+        // Only the diagnostics touching the range are fixed.
+        let unknown = at(text, "imagePullPolicy");
+        let here = document.quick_fixes(unknown.clone());
+        assert!(here.iter().all(|f| {
+            f.resolves
+                .iter()
+                .all(|d| d.range.start <= unknown.end && unknown.start <= d.range.end)
+        }));
+    }
+
+    #[test]
+    fn symbols_and_folds() {
+        let catalog = catalog();
+        let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
+        let mut document = OpenDocument::open(&text, 1, &catalog);
+        let symbols = document.symbols();
+        assert_eq!(symbols.len(), 2);
+        assert_eq!(symbols[0].name, "Pod a");
+        let folds = document.folds(usize::MAX);
+        assert!(folds.contains(&Fold {
+            start_line: 0,
+            end_line: 7
+        }));
+        assert_eq!(document.folds(1).len(), 1);
+    }
+}

@@ -1,0 +1,77 @@
+//! Publishing a document's diagnostics: the one path every trigger takes (an open, an edit, a
+//! cluster result, a new schema catalog).
+
+use std::sync::Arc;
+
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use super::convert;
+use super::guarded;
+use super::store::Store;
+
+/// How the diagnostics are gathered before they are published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gather {
+    /// What is known now, without validating against the schema: right after an open, the YAML
+    /// layer's, ready in milliseconds even for big files.
+    Known,
+    /// Validated against the current catalog first, on this thread (after an edit only the
+    /// edited document is validated again).
+    Validated,
+    /// Validated on a blocking thread (every document may be validated again: a new catalog).
+    ValidatedInBackground,
+}
+
+/// Publishes the document's diagnostics from every layer (`OpenDocument::diagnostics`), unless
+/// the document moved on to another version meanwhile (that change publishes its own) or exactly
+/// these were sent for this version already: a re-validation after a schema change (a CRD
+/// opened, the cluster's schema) mostly finds what the client has.
+pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gather) {
+    let gathered = match gather {
+        Gather::Known => gather_now(store, &uri, false),
+        Gather::Validated => gather_now(store, &uri, true),
+        Gather::ValidatedInBackground => {
+            let (store, uri) = (store.clone(), uri.clone());
+            tokio::task::spawn_blocking(move || gather_now(&store, &uri, true))
+                .await
+                .ok()
+                .flatten()
+        }
+    };
+    let Some((diagnostics, version)) = gathered else {
+        return;
+    };
+    if store.version(&uri) != Some(version) {
+        return;
+    }
+    if store.note_published(&uri, version, &diagnostics) {
+        client
+            .publish_diagnostics(uri, diagnostics, Some(version))
+            .await;
+    }
+}
+
+/// Validates every open document against the current catalog and publishes each.
+pub async fn publish_all(client: &Client, store: &Arc<Store>) {
+    for uri in store.uris() {
+        publish(client, store, uri, Gather::ValidatedInBackground).await;
+    }
+}
+
+/// The document's diagnostics as the client should see them, with their version; `None` when it
+/// is not open (or gathering them panicked: logged).
+fn gather_now(store: &Store, uri: &Uri, validate: bool) -> Option<(Vec<lsp::Diagnostic>, i32)> {
+    let gathered = guarded("diagnostics", || {
+        store.with_document(uri, |document| {
+            if validate {
+                document.validate(&store.catalog());
+            }
+            let diagnostics = document.diagnostics();
+            let rope = document.text().rope();
+            let converted = convert::diagnostics(rope, &diagnostics, store.encoding());
+            (converted, document.version())
+        })
+    });
+    gathered.ok().flatten()
+}

@@ -1,0 +1,164 @@
+//! The `kube-lsp` settings section (from `initializationOptions` and
+//! `workspace/didChangeConfiguration`), parsed once: `{"kube-lsp": {...}}` or the section itself.
+//! Unknown, missing or malformed keys keep their defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cluster::ClusterSettings;
+
+/// The settings section's name.
+pub const SECTION: &str = "kube-lsp";
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    pub cluster: ClusterOptions,
+    /// `schemaPaths`: CRD and schema files or folders; `None` when the payload does not name
+    /// the key (the current ones stay).
+    pub schema_paths: Option<Vec<PathBuf>>,
+}
+
+/// What the cluster work uses: a change reconnects and checks every file again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterOptions {
+    /// `kubeconfig`, `context`, `namespace`, `requestTimeoutMs`.
+    pub connection: ClusterSettings,
+    /// `dryRun`: `onChange`, `onSave` (default) or `off`.
+    pub dry_run: DryRunMode,
+    /// `diff`: diff diagnostics against the live object.
+    pub diff: bool,
+    /// `debounceMs`: how long typing must pause before a dry-run on change.
+    pub debounce: Duration,
+    /// `clusterSchema`: validate and complete with the cluster's own schema.
+    pub cluster_schema: bool,
+}
+
+/// When dry-runs run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DryRunMode {
+    OnChange,
+    OnSave,
+    Off,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            connection: ClusterSettings::default(),
+            dry_run: DryRunMode::OnSave,
+            diff: true,
+            debounce: Duration::from_millis(500),
+            cluster_schema: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether a `didChangeConfiguration` payload carries no section (null, or `{"kube-lsp":
+    /// null}`): the client wants to be asked for it (`workspace/configuration`).
+    pub fn must_be_pulled(payload: &Value) -> bool {
+        payload.is_null() || payload.get(SECTION).is_some_and(Value::is_null)
+    }
+
+    pub fn from_json(value: &Value) -> Settings {
+        let section = value.get(SECTION).unwrap_or(value);
+        let text = |key: &str| {
+            section
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let mut cluster = ClusterOptions::default();
+        cluster.connection.kubeconfig = text("kubeconfig");
+        cluster.connection.context = text("context");
+        cluster.connection.namespace = text("namespace");
+        if let Some(ms) = section.get("requestTimeoutMs").and_then(Value::as_u64) {
+            cluster.connection.request_timeout = Duration::from_millis(ms.clamp(100, 600_000));
+        }
+        cluster.dry_run = match text("dryRun").as_deref() {
+            Some("onChange") => DryRunMode::OnChange,
+            Some("off") => DryRunMode::Off,
+            _ => DryRunMode::OnSave,
+        };
+        if let Some(diff) = section.get("diff").and_then(Value::as_bool) {
+            cluster.diff = diff;
+        }
+        if let Some(ms) = section.get("debounceMs").and_then(Value::as_u64) {
+            cluster.debounce = Duration::from_millis(ms.min(60_000));
+        }
+        if let Some(enabled) = section.get("clusterSchema").and_then(Value::as_bool) {
+            cluster.cluster_schema = enabled;
+        }
+        let schema_paths = section
+            .get("schemaPaths")
+            .and_then(Value::as_array)
+            .map(|paths| {
+                paths
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            });
+        Settings {
+            cluster,
+            schema_paths,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_from_either_shape() {
+        let s = Settings::from_json(
+            &json!({"kube-lsp": {"context": "admin", "dryRun": "onChange", "diff": false, "debounceMs": 100, "requestTimeoutMs": 2000}}),
+        )
+        .cluster;
+        assert_eq!(s.connection.context.as_deref(), Some("admin"));
+        assert_eq!(s.dry_run, DryRunMode::OnChange);
+        assert!(!s.diff);
+        assert_eq!(s.debounce, Duration::from_millis(100));
+        assert_eq!(s.connection.request_timeout, Duration::from_millis(2000));
+        assert!(s.cluster_schema);
+        assert!(
+            !Settings::from_json(&json!({"clusterSchema": false}))
+                .cluster
+                .cluster_schema
+        );
+        let s = Settings::from_json(&json!({"kubeconfig": "/x", "dryRun": "bogus"})).cluster;
+        assert_eq!(s.connection.kubeconfig.as_deref(), Some("/x"));
+        assert_eq!(s.dry_run, DryRunMode::OnSave);
+        assert_eq!(Settings::from_json(&Value::Null), Settings::default());
+    }
+
+    #[test]
+    fn schema_paths_setting() {
+        let value = json!({"kube-lsp": {"schemaPaths": ["crds/", " ", "a.yaml"]}});
+        assert_eq!(
+            Settings::from_json(&value).schema_paths.unwrap(),
+            [PathBuf::from("crds/"), PathBuf::from("a.yaml")]
+        );
+        assert!(
+            Settings::from_json(&json!({"dryRun": "off"}))
+                .schema_paths
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_empty_payload_is_pulled() {
+        assert!(Settings::must_be_pulled(&Value::Null));
+        assert!(Settings::must_be_pulled(&json!({"kube-lsp": null})));
+        assert!(!Settings::must_be_pulled(&json!({"kube-lsp": {}})));
+        assert!(!Settings::must_be_pulled(&json!({"dryRun": "off"})));
+    }
+}
