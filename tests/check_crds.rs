@@ -1,21 +1,14 @@
 //! `kube-lsp check` with CRDs: from `--schema-path` and from among the checked files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn kube_lsp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(args)
-        .output()
-        .expect("run kube-lsp")
-}
+use std::path::PathBuf;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::cli::{kube_lsp, stdout};
+use common::corpus::{self, KUBECTL_VALIDATE};
 
 fn kubectl_validate() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kubectl-validate")
+    corpus::path(KUBECTL_VALIDATE)
 }
 
 #[test]

@@ -1,40 +1,22 @@
 //! `kube-lsp check` as a user runs it: output format, exit codes, stdin, directories.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-fn kube_lsp(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kube-lsp");
-    let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.unwrap_or_default())
-        .expect("write stdin");
-    drop(input);
-    child.wait_with_output().expect("wait for kube-lsp")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::cli::{kube_lsp, kube_lsp_with_input, stdout};
 
 #[test]
 fn the_examples_are_clean() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let output = kube_lsp(&["check", examples.to_str().unwrap()], None);
+    let output = kube_lsp(&["check", examples.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(output.stdout.is_empty());
 }
 
 #[test]
 fn errors_print_like_a_compiler_and_exit_1() {
-    let output = kube_lsp(&["check", "-"], Some(b"kind: Pod\nkind: Service\n"));
+    let output = kube_lsp_with_input(&["check", "-"], b"kind: Pod\nkind: Service\n");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
@@ -44,7 +26,7 @@ fn errors_print_like_a_compiler_and_exit_1() {
 
 #[test]
 fn json_format() {
-    let output = kube_lsp(&["check", "--format", "json", "-"], Some(b"a:\n\tb: 1\n"));
+    let output = kube_lsp_with_input(&["check", "--format", "json", "-"], b"a:\n\tb: 1\n");
     assert_eq!(output.status.code(), Some(1));
     let reported: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
     assert_eq!(reported[0]["code"], "yaml-tab-indentation");
@@ -61,7 +43,7 @@ fn directories_are_searched_for_yaml_and_invalid_utf8_is_an_error() {
     std::fs::write(dir.path().join("nested/bad.yml"), b"a: \xff\xfe\n").unwrap();
     std::fs::write(dir.path().join("good.yaml"), b"a: 1\n").unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"a: 1\na: 2\n").unwrap();
-    let output = kube_lsp(&["check", dir.path().to_str().unwrap()], None);
+    let output = kube_lsp(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(
@@ -73,27 +55,29 @@ fn directories_are_searched_for_yaml_and_invalid_utf8_is_an_error() {
 
 #[test]
 fn a_missing_path_or_bad_usage_exits_2() {
-    let output = kube_lsp(&["check", "/nonexistent/kube-lsp.yaml"], None);
+    let output = kube_lsp(&["check", "/nonexistent/kube-lsp.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
-    assert_eq!(kube_lsp(&["check"], None).status.code(), Some(2));
+    assert_eq!(kube_lsp(&["check"]).status.code(), Some(2));
     assert_eq!(
-        kube_lsp(&["check", "--format", "xml", "-"], None)
-            .status
-            .code(),
+        kube_lsp(&["check", "--format", "xml", "-"]).status.code(),
         Some(2)
     );
 }
 
 #[test]
 fn version_and_help_go_to_stdout_and_logs_never_do() {
-    let version = kube_lsp(&["--version"], None);
+    let version = kube_lsp(&["--version"]);
     assert_eq!(
         stdout(&version).trim(),
         format!("kube-lsp {}", env!("CARGO_PKG_VERSION"))
     );
-    let help = kube_lsp(&["--help"], None);
+    let help = kube_lsp(&["--help"]);
     assert!(stdout(&help).contains("check"));
-    let checked = kube_lsp(&["--log-level", "trace", "check", "-"], Some(b"a: 1\n"));
+    // Before the subcommand the option is a usage error (on stderr); after it, the check runs.
+    let checked = kube_lsp_with_input(&["--log-level", "trace", "check", "-"], b"a: 1\n");
+    assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
+    let checked = kube_lsp_with_input(&["check", "--log-level", "trace", "-"], b"a: 1\n");
+    assert_eq!(checked.status.code(), Some(0), "{checked:?}");
     assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
 }

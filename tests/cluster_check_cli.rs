@@ -3,31 +3,24 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
+use common::cli::kube_lsp;
 use common::cluster::TestCluster;
-
-fn seed(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/seed")
-        .join(name)
-}
+use common::corpus;
 
 fn check(cluster: &TestCluster, ns: &str, file: &Path) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args([
-            "check",
-            "--cluster",
-            "--context",
-            "admin",
-            "--namespace",
-            ns,
-            "--kubeconfig",
-        ])
-        .arg(&cluster.kubeconfig_path)
-        .arg(file)
-        .output()
-        .expect("run kube-lsp check");
+    let kubeconfig = cluster.kubeconfig_path.to_str().unwrap();
+    let output = kube_lsp(&[
+        "check",
+        "--cluster",
+        "--context",
+        "admin",
+        "--namespace",
+        ns,
+        "--kubeconfig",
+        kubeconfig,
+        file.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     (
         output.status.code().unwrap_or(-1),
@@ -43,20 +36,20 @@ fn cluster_check_cli_exits_like_kubectl_diff() {
     let ns = runtime.block_on(cluster.create_namespace("lsp-cli"));
 
     // Not in the cluster yet: a difference (creation).
-    let (code, out) = check(&cluster, &ns, &seed("my-pod.yml"));
+    let (code, out) = check(&cluster, &ns, &corpus::path("seed/my-pod.yml"));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("[diff-create]"), "{out}");
 
     // Live and identical: no difference.
-    let text = std::fs::read_to_string(seed("my-pod.yml")).unwrap();
+    let text = corpus::read("seed/my-pod.yml");
     runtime.block_on(cluster.apply_fixture(&ns, &text));
-    let (code, out) = check(&cluster, &ns, &seed("my-pod.yml"));
+    let (code, out) = check(&cluster, &ns, &corpus::path("seed/my-pod.yml"));
     assert_eq!(code, 0, "{out}");
 
     // Live without the label: one changed field.
     let ns2 = runtime.block_on(cluster.create_namespace("lsp-cli"));
     runtime.block_on(cluster.apply_fixture(&ns2, &text.replace("    demo: test\n", "")));
-    let (code, out) = check(&cluster, &ns2, &seed("my-pod.yml"));
+    let (code, out) = check(&cluster, &ns2, &corpus::path("seed/my-pod.yml"));
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(

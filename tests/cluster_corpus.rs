@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::cluster::{ADMIN_CONTEXT, TestCluster, parse_yaml_documents};
+use common::corpus::{self, Case, KUBECTL_VALIDATE, kubectl_validate_cases, yaml_files};
 use kube_lsp::cluster::ClusterSettings;
 use kube_lsp::cluster::check::{check_documents, kubernetes_documents};
 use kube_lsp::cluster::connection::Connection;
@@ -18,68 +18,11 @@ use kube_lsp::cluster::dry_run::Outcome;
 use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::yaml::key_path::KeyPath;
-use kube_lsp::yaml::path_range::{RangeTarget, range_of};
-use kube_lsp::yaml::{split, syntax};
-use ropey::Rope;
-use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kubectl-validate")
-}
-
-/// One document of a Failure case: the fields its expected Status names, and its range.
-struct Case {
-    fields: Vec<String>,
-    range: Range<usize>,
-}
-
-/// The Failure cases of a file (the expected Status is the JSON in each document's leading
-/// comment).
-fn failure_cases(text: &str) -> Vec<Case> {
-    let mut cases = Vec::new();
-    for range in split::split(text).documents {
-        let json: String = text[range.clone()]
-            .lines()
-            .skip_while(|l| l.starts_with("---") || l.trim().is_empty())
-            .map_while(|l| l.strip_prefix('#'))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let Some(status) = json
-            .find('{')
-            .and_then(|start| {
-                json[start..]
-                    .rfind('}')
-                    .map(|end| &json[start..start + end + 1])
-            })
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        else {
-            continue;
-        };
-        if status["status"] != "Failure" {
-            continue;
-        }
-        let fields = status["details"]["causes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["field"].as_str())
-            .filter(|f| !f.is_empty() && *f != "<nil>")
-            .map(str::to_string)
-            .collect();
-        cases.push(Case { fields, range });
-    }
-    cases
-}
 
 /// Installs every CustomResourceDefinition of `crds/` and waits until discovery serves them.
 async fn install_corpus_crds(cluster: &TestCluster, connection: &Connection) {
     let mut kinds = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus().join("crds"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for file in files {
+    for file in yaml_files(&corpus::path(KUBECTL_VALIDATE).join("crds")) {
         let text = std::fs::read_to_string(&file).unwrap();
         for crd in parse_yaml_documents(&text).unwrap() {
             if crd["kind"] != "CustomResourceDefinition" {
@@ -127,21 +70,9 @@ fn lands_on_expected_field(case: &Case, text: &str, diagnostics: &[Diagnostic]) 
     if case.fields.is_empty() {
         return !errors.is_empty();
     }
-    let document = &text[case.range.clone()];
-    let tree = syntax::parse(&Rope::from_str(document), 0..document.len(), None);
-    case.fields.iter().any(|field| {
-        let path = KeyPath::parse(field);
-        [RangeTarget::Key, RangeTarget::Value].iter().any(|target| {
-            let Some(want) = range_of(&tree, document, &path, *target) else {
-                return false;
-            };
-            let want = want.start + case.range.start..want.end + case.range.start;
-            errors.iter().any(|d| {
-                d.range.start < want.end.max(want.start + 1)
-                    && want.start < d.range.end.max(d.range.start + 1)
-            })
-        })
-    })
+    let paths: Vec<KeyPath> = case.fields.iter().map(|f| KeyPath::parse(f)).collect();
+    let ranges: Vec<_> = errors.iter().map(|d| d.range.clone()).collect();
+    case.overlaps_a_path(text, &paths, &ranges)
 }
 
 fn kubectl_dry_run_fails(cluster: &TestCluster, namespace: &str, file: &Path) -> bool {
@@ -170,17 +101,14 @@ async fn cluster_corpus_failures_land_on_the_expected_field() {
     let connection = Connection::connect(&settings).await.expect("connect");
     install_corpus_crds(&cluster, &connection).await;
 
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus().join("manifests"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
     let (mut landed, mut sent, mut not_sent, mut accepted) = (0, 0, 0, 0);
     let mut rows = Vec::new();
-    for file in files {
+    for file in yaml_files(&corpus::path(KUBECTL_VALIDATE).join("manifests")) {
         let text = std::fs::read_to_string(&file).unwrap();
-        let cases = failure_cases(&text);
+        let cases: Vec<Case> = kubectl_validate_cases(&text)
+            .into_iter()
+            .filter(|case| !case.success)
+            .collect();
         if cases.is_empty() {
             continue;
         }

@@ -4,23 +4,16 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::cluster::{RESTRICTED_CONTEXT, RESTRICTED_NAMESPACE, TestCluster};
+use common::corpus;
 use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::dry_run::{DryRun, Outcome, dry_run};
 use kube_lsp::cluster::{ClusterError, ClusterSettings};
 use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use kube_lsp::diagnostic::{Code, Severity, codes};
 use serde_json::Value;
-
-fn seed(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/seed")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
 
 fn manifest(text: &str) -> Value {
     kube_lsp::yaml::value::document_to_json(text, &Default::default())
@@ -58,7 +51,7 @@ async fn cluster_nginx_dry_runs_clean_and_would_be_created() {
     let cluster = TestCluster::from_env();
     let ns = cluster.create_namespace("lsp-nginx").await;
     let connection = connect(&cluster, None, &ns).await;
-    let text = seed("nginx.yml");
+    let text = corpus::read("seed/nginx.yml");
     let result = dry_run(&connection, &manifest(&text))
         .await
         .expect("dry-run");
@@ -99,7 +92,7 @@ fn changed_lines(diff: &str) -> Vec<String> {
 async fn cluster_diff_of_my_pod_matches_kubectl_diff() {
     let cluster = TestCluster::from_env();
     let ns = cluster.create_namespace("lsp-diff").await;
-    let text = seed("my-pod.yml");
+    let text = corpus::read("seed/my-pod.yml");
     let without_label = text.replace("    demo: test\n", "");
     assert_ne!(without_label, text);
     cluster.apply_fixture(&ns, &without_label).await;
@@ -233,7 +226,7 @@ async fn cluster_invalid_value_lands_on_the_field() {
 async fn cluster_restricted_context_gets_one_forbidden_diagnostic() {
     let cluster = TestCluster::from_env();
     let connection = connect(&cluster, Some(RESTRICTED_CONTEXT), RESTRICTED_NAMESPACE).await;
-    let text = seed("nginx.yml");
+    let text = corpus::read("seed/nginx.yml");
     let result = dry_run(&connection, &manifest(&text))
         .await
         .expect("dry-run");
@@ -255,7 +248,7 @@ async fn cluster_restricted_context_gets_one_forbidden_diagnostic() {
 async fn cluster_unchanged_object_is_one_hint() {
     let cluster = TestCluster::from_env();
     let ns = cluster.create_namespace("lsp-unchanged").await;
-    let text = seed("my-pod.yml");
+    let text = corpus::read("seed/my-pod.yml");
     cluster.apply_fixture(&ns, &text).await;
     let connection = connect(&cluster, None, &ns).await;
     let result = dry_run(&connection, &manifest(&text))
@@ -301,7 +294,7 @@ async fn cluster_unreachable_or_silent_servers_fail_fast() {
         .await
         .expect("building the client sends nothing");
     let started = Instant::now();
-    let error = dry_run(&connection, &manifest(&seed("nginx.yml")))
+    let error = dry_run(&connection, &manifest(&corpus::read("seed/nginx.yml")))
         .await
         .expect_err("unreachable");
     assert!(matches!(error, ClusterError::Unreachable(_)), "{error:?}");
@@ -322,7 +315,7 @@ async fn cluster_unreachable_or_silent_servers_fail_fast() {
     };
     let connection = Connection::connect(&settings).await.unwrap();
     let started = Instant::now();
-    let error = dry_run(&connection, &manifest(&seed("nginx.yml")))
+    let error = dry_run(&connection, &manifest(&corpus::read("seed/nginx.yml")))
         .await
         .expect_err("silent");
     let elapsed = started.elapsed();
@@ -341,7 +334,7 @@ async fn cluster_unreachable_or_silent_servers_fail_fast() {
 async fn cluster_audit_log_proves_kube_lsp_never_writes() {
     let cluster = TestCluster::from_env();
     let ns = cluster.create_namespace("lsp-audit").await;
-    let text = seed("my-pod.yml");
+    let text = corpus::read("seed/my-pod.yml");
     let applied = cluster
         .apply_fixture(&ns, &text.replace("    demo: test\n", ""))
         .await;
@@ -355,7 +348,7 @@ async fn cluster_audit_log_proves_kube_lsp_never_writes() {
     // The dry-run paths: a change to an existing object, a creation, a rejected one.
     for manifest_text in [
         text.clone(),
-        seed("nginx.yml").replace("name: web", "name: web-new"),
+        corpus::read("seed/nginx.yml").replace("name: web", "name: web-new"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n".to_string(),
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers: []\n".to_string(),
     ] {

@@ -7,104 +7,71 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{TcpProxy, TestCluster, spawn_kube_lsp};
-use common::lsp_client::LspClient;
+use common::cluster::{TcpProxy, TestCluster};
+use common::fixture::range_change;
+use common::server::{TestServer, codes};
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(40);
 
 /// A clean ConfigMap: the cluster says it would be created (`diff-create`).
 const CONFIG_MAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
 
-struct Server {
-    client: LspClient,
-    capabilities: Value,
-}
-
 /// A server on `kubeconfig`'s current context (the test kubeconfig's is `admin`).
-fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> Server {
-    let (client, result) = spawn_kube_lsp(
-        cache,
-        json!({"kube-lsp": {
+fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> TestServer {
+    TestServer::builder()
+        .cache_dir(cache)
+        .initialization_options(json!({"kube-lsp": {
             "kubeconfig": kubeconfig,
             "namespace": namespace,
             "dryRun": "onChange",
             "debounceMs": 50,
             "requestTimeoutMs": timeout_ms,
-        }}),
-    );
-    Server {
-        client,
-        capabilities: result["capabilities"].clone(),
-    }
-}
-
-fn codes(params: &Value) -> Vec<String> {
-    params["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
-        .collect()
+        }}))
+        .start()
 }
 
 fn wait_for_publication(
-    client: &mut LspClient,
+    server: &mut TestServer,
     uri: &str,
     version: i64,
     wanted: impl Fn(&[String]) -> bool,
 ) -> Value {
-    client
-        .wait_for_notification(
-            "textDocument/publishDiagnostics",
-            |p| p["uri"] == uri && p["version"] == version && wanted(&codes(p)),
-            WAIT,
-        )
-        .unwrap_or_else(|e| panic!("diagnostics for {uri} v{version}: {e}"))
+    server.wait_for_publication(uri, |p| p["version"] == version && wanted(&codes(p)))
 }
 
-fn wait_for_status(client: &mut LspClient, reachable: bool) -> Value {
-    client
-        .wait_for_notification("kube-lsp/status", |p| p["reachable"] == reachable, WAIT)
-        .unwrap_or_else(|e| panic!("kube-lsp/status reachable:{reachable}: {e}"))
+fn wait_for_status(server: &mut TestServer, reachable: bool) -> Value {
+    server.wait_for_notification("kube-lsp/status", |p| p["reachable"] == reachable)
 }
 
 /// Appends `extra` at the end of the document (line `line`).
-fn append(client: &mut LspClient, uri: &str, version: i64, line: u64, extra: &str) {
-    let at = json!({"line": line, "character": 0});
-    client
-        .did_change(
-            uri,
-            version,
-            json!([{"range": {"start": at, "end": at}, "text": extra}]),
-        )
-        .unwrap();
+fn append(server: &mut TestServer, uri: &str, version: i64, line: u32, extra: &str) {
+    server.change(
+        uri,
+        version,
+        json!([range_change((line, 0), (line, 0), extra)]),
+    );
 }
 
 /// The requests an editor sends while typing, each timed: symbols, folding, and hover and
 /// completion when the server offers them.
-fn interactive_round_trips(server: &mut Server, uri: &str) -> Vec<(&'static str, Duration)> {
+fn interactive_round_trips(server: &mut TestServer, uri: &str) -> Vec<(&'static str, Duration)> {
     let document = json!({"textDocument": {"uri": uri}});
     let at_key = json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 3}});
     let mut requests = vec![
         ("textDocument/documentSymbol", document.clone()),
         ("textDocument/foldingRange", document),
     ];
-    if !server.capabilities["hoverProvider"].is_null() {
+    if !server.capabilities()["hoverProvider"].is_null() {
         requests.push(("textDocument/hover", at_key.clone()));
     }
-    if !server.capabilities["completionProvider"].is_null() {
+    if !server.capabilities()["completionProvider"].is_null() {
         requests.push(("textDocument/completion", at_key));
     }
     requests
         .into_iter()
         .map(|(method, params)| {
             let started = Instant::now();
-            server
-                .client
-                .request(method, params)
-                .unwrap_or_else(|e| panic!("{method}: {e}"));
+            server.request(method, params);
             (method, started.elapsed())
         })
         .collect()
@@ -120,27 +87,24 @@ fn cluster_faults_apiserver_away_then_back() {
     let namespace = runtime.block_on(cluster.create_namespace("lsp-outage"));
     let cache = tempfile::tempdir().unwrap();
     let mut server = start(cache.path(), kubeconfig.path(), &namespace, 2000);
-    let client = &mut server.client;
-    client
-        .wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster", WAIT)
-        .expect("the cluster's schema");
+    server.wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster");
 
     let uri = "file:///work/settings.yaml";
-    client.did_open(uri, "yaml", CONFIG_MAP, 1).unwrap();
-    wait_for_publication(client, uri, 1, |c| c.contains(&"diff-create".into()));
-    wait_for_status(client, true);
+    server.open(uri, CONFIG_MAP);
+    wait_for_publication(&mut server, uri, 1, |c| c.contains(&"diff-create".into()));
+    wait_for_status(&mut server, true);
 
     // The apiserver goes away. An edit adds an unknown field: the schema (from the cluster,
     // kept in memory) still flags it, the cluster's diagnostics are dropped, one status says why.
     proxy.cut();
-    append(client, uri, 2, 6, "bogus: 1\n");
-    let status = wait_for_status(client, false);
+    append(&mut server, uri, 2, 6, "bogus: 1\n");
+    let status = wait_for_status(&mut server, false);
     assert_eq!(status["context"], "admin");
     assert!(
         status["message"].as_str().unwrap().contains("cannot reach"),
         "{status}"
     );
-    let offline = wait_for_publication(client, uri, 2, |c| {
+    let offline = wait_for_publication(&mut server, uri, 2, |c| {
         c.contains(&"schema-unknown-field".into()) && !c.iter().any(|c| c.starts_with("diff-"))
     });
     let unknown = offline["diagnostics"]
@@ -154,24 +118,21 @@ fn cluster_faults_apiserver_away_then_back() {
         json!({"line": 6, "character": 0}),
         "{offline}"
     );
-    let warnings = client
-        .wait_for_notification("window/showMessage", |p| p["type"] == 2, WAIT)
-        .expect("one warning");
+    let warnings = server.wait_for_notification("window/showMessage", |p| p["type"] == 2);
     assert!(warnings["message"].as_str().unwrap().contains("admin"));
     for (method, elapsed) in interactive_round_trips(&mut server, uri) {
         assert!(elapsed < Duration::from_secs(1), "{method}: {elapsed:?}");
     }
-    let client = &mut server.client;
 
     // It comes back: without any edit, the cluster's diagnostics return for the same version
     // (the strict dry-run now names the unknown field too).
     proxy.restore();
-    wait_for_status(client, true);
-    let back = wait_for_publication(client, uri, 2, |c| {
+    wait_for_status(&mut server, true);
+    let back = wait_for_publication(&mut server, uri, 2, |c| {
         c.iter().any(|c| c.starts_with("dry-run-"))
     });
     assert!(codes(&back).contains(&"dry-run-invalid".into()), "{back}");
-    server.client.shutdown_and_exit().expect("exit");
+    server.shutdown();
 }
 
 #[test]
@@ -190,24 +151,21 @@ fn cluster_faults_slow_apiserver_blocks_nothing() {
         &namespace,
         timeout.as_millis() as u64,
     );
-    server
-        .client
-        .wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster", WAIT)
-        .expect("the cluster's schema");
+    server.wait_for_notification("kube-lsp/clusterSchema", |p| p["origin"] == "cluster");
 
     // Every answer of the apiserver now takes longer than the request timeout.
     proxy.set_delay(Duration::from_millis(3000));
     let uri = "file:///work/slow.yaml";
     let opened = Instant::now();
-    server.client.did_open(uri, "yaml", CONFIG_MAP, 1).unwrap();
+    server.open(uri, CONFIG_MAP);
     // While the dry-run waits for the apiserver, the editor's requests and the schema
     // diagnostics of an edit are answered at once (a blocked one would take over a second).
     for (method, elapsed) in interactive_round_trips(&mut server, uri) {
         assert!(elapsed < Duration::from_secs(1), "{method}: {elapsed:?}");
     }
     let edited = Instant::now();
-    append(&mut server.client, uri, 2, 6, "bogus: 1\n");
-    wait_for_publication(&mut server.client, uri, 2, |c| {
+    append(&mut server, uri, 2, 6, "bogus: 1\n");
+    wait_for_publication(&mut server, uri, 2, |c| {
         c.contains(&"schema-unknown-field".into())
     });
     let schema_latency = edited.elapsed();
@@ -217,7 +175,7 @@ fn cluster_faults_slow_apiserver_blocks_nothing() {
     );
 
     // The request timeout fires: one status naming it, well before the apiserver's answer.
-    let status = wait_for_status(&mut server.client, false);
+    let status = wait_for_status(&mut server, false);
     let message = status["message"].as_str().unwrap();
     assert!(message.contains("within 1500 ms"), "{status}");
     assert!(
@@ -228,11 +186,11 @@ fn cluster_faults_slow_apiserver_blocks_nothing() {
 
     // Fast again: the dry-run of the current version arrives by itself.
     proxy.set_delay(Duration::ZERO);
-    wait_for_status(&mut server.client, true);
-    wait_for_publication(&mut server.client, uri, 2, |c| {
+    wait_for_status(&mut server, true);
+    wait_for_publication(&mut server, uri, 2, |c| {
         c.contains(&"dry-run-invalid".into())
     });
-    server.client.shutdown_and_exit().expect("exit");
+    server.shutdown();
 }
 
 /// A gateway in front of the cluster that answers 502 to every request (plain HTTP on loopback).
@@ -278,30 +236,20 @@ fn cluster_faults_gateway_answering_502_is_one_status() {
     .unwrap();
     let cache = tempfile::tempdir().unwrap();
     let mut server = start(cache.path(), kubeconfig.path(), "default", 2000);
-    let client = &mut server.client;
     for name in ["a", "b"] {
         let text = CONFIG_MAP.replace("settings", name);
-        client
-            .did_open(
-                &format!("file:///work/gateway/{name}.yaml"),
-                "yaml",
-                &text,
-                1,
-            )
-            .unwrap();
+        server.open(&format!("file:///work/gateway/{name}.yaml"), &text);
     }
-    let status = wait_for_status(client, false);
+    let status = wait_for_status(&mut server, false);
     assert_eq!(status["context"], "behind-gateway");
     assert!(
         status["message"].as_str().unwrap().contains("answered 502"),
         "{status}"
     );
-    client
-        .wait_for_notification("window/showMessage", |p| p["type"] == 2, WAIT)
-        .expect("one warning");
+    server.wait_for_notification("window/showMessage", |p| p["type"] == 2);
     // Whatever else arrives in the next half second: no second warning, no cluster diagnostic.
-    let _ = client.wait_for_notification("(none)", |_| false, Duration::from_millis(500));
-    for message in client.queued_notifications() {
+    server.gather_notifications(Duration::from_millis(500));
+    for message in server.queued_notifications() {
         assert!(message["method"] != "window/showMessage", "{message}");
         if message["method"] == "textDocument/publishDiagnostics" {
             assert!(
@@ -312,5 +260,5 @@ fn cluster_faults_gateway_answering_502_is_one_status() {
             );
         }
     }
-    server.client.shutdown_and_exit().expect("exit");
+    server.shutdown();
 }

@@ -9,10 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{
-    ADMIN_CONTEXT, TcpProxy, TestCluster, get_text, spawn_kube_lsp, unique_name,
-};
-use common::lsp_client::LspClient;
+use common::cluster::{ADMIN_CONTEXT, TcpProxy, TestCluster, get_text, unique_name};
+use common::server::TestServer;
 use kube_lsp::cluster::ClusterSettings;
 use kube_lsp::cluster::cache::DiskCache;
 use kube_lsp::cluster::connection::Connection;
@@ -200,18 +198,17 @@ fn assert_only_changes_downloaded(before: &LiveSchema, now: &LiveSchema) {
     );
 }
 
-fn start(cache: &Path, options: Value) -> LspClient {
-    spawn_kube_lsp(cache, options).0
+fn start(cache: &Path, options: Value) -> TestServer {
+    TestServer::builder()
+        .cache_dir(cache)
+        .initialization_options(options)
+        .start()
 }
 
-fn wait_for_schema(client: &mut LspClient, origin: &str, what: impl Fn(&Value) -> bool) -> Value {
-    client
-        .wait_for_notification(
-            "kube-lsp/clusterSchema",
-            |p| p["origin"] == origin && what(p),
-            WAIT,
-        )
-        .unwrap_or_else(|e| panic!("kube-lsp/clusterSchema from {origin}: {e}"))
+fn wait_for_schema(server: &mut TestServer, origin: &str, what: impl Fn(&Value) -> bool) -> Value {
+    server.wait_for_notification("kube-lsp/clusterSchema", |p| {
+        p["origin"] == origin && what(p)
+    })
 }
 
 /// (line, character, code) of the schema diagnostics of a publication.
@@ -233,13 +230,8 @@ fn schema_problems(params: &Value) -> Vec<(u64, u64, String)> {
 
 /// The `label detail` of each item of a completion answer (a list or `{items}`); without
 /// labelDetails support the client gets the group/version in the detail.
-fn completion_labels(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Vec<String> {
-    let answer = client
-        .request(
-            "textDocument/completion",
-            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
-        )
-        .expect("completion");
+fn completion_labels(server: &mut TestServer, uri: &str, line: u32, character: u32) -> Vec<String> {
+    let answer = server.completion(uri, json!({"line": line, "character": character}));
     let items = answer.get("items").unwrap_or(&answer);
     items
         .as_array()
@@ -270,8 +262,8 @@ fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
         "context": "admin",
         "dryRun": "off",
     }});
-    let mut client = start(cache.path(), settings.clone());
-    wait_for_schema(&mut client, "cluster", |p| {
+    let mut server = start(cache.path(), settings.clone());
+    wait_for_schema(&mut server, "cluster", |p| {
         p["downloaded"].as_u64() > Some(20)
     });
 
@@ -282,14 +274,8 @@ fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
     );
     let (spec_line, kind_line) = (21, 24);
     let uri = "file:///work/widgets.yaml";
-    client.did_open(uri, "yaml", &text, 1).unwrap();
-    let before = client
-        .wait_for_notification(
-            "textDocument/publishDiagnostics",
-            |p| p["uri"] == uri && !schema_problems(p).is_empty(),
-            WAIT,
-        )
-        .expect("diagnostics before the CRD");
+    server.open(uri, &text);
+    let before = server.wait_for_publication(uri, |p| !schema_problems(p).is_empty());
     assert!(
         schema_problems(&before)
             .iter()
@@ -300,33 +286,21 @@ fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
     assert!(before.to_string().contains("context admin"), "{before}");
     // Other tests' Widgets may be there; this group's is not yet.
     let ours = |item: &String| item.starts_with("Widget ") && item.contains(&group);
-    let kinds = completion_labels(&mut client, uri, kind_line, 6);
+    let kinds = completion_labels(&mut server, uri, kind_line, 6);
     assert!(!kinds.iter().any(ours), "{kinds:?}");
 
     runtime.block_on(install_widget_crd(&cluster, &group));
-    client.discard_notifications().unwrap();
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "kube-lsp.refreshCluster", "arguments": []}),
-        )
-        .expect("refreshCluster");
-    wait_for_schema(&mut client, "cluster", |p| {
+    server.discard_notifications();
+    server.execute_command("kube-lsp.refreshCluster", json!([]));
+    wait_for_schema(&mut server, "cluster", |p| {
         p["downloaded"].as_u64() >= Some(1)
     });
-    let after = client
-        .wait_for_notification(
-            "textDocument/publishDiagnostics",
-            |p| {
-                let problems = schema_problems(p);
-                p["uri"] == uri
-                    && problems
-                        .iter()
-                        .any(|(_, _, code)| code == "schema-unknown-field")
-            },
-            WAIT,
-        )
-        .expect("diagnostics after the refresh");
+    let unknown_field = |p: &Value| {
+        schema_problems(p)
+            .iter()
+            .any(|(_, _, code)| code == "schema-unknown-field")
+    };
+    let after = server.wait_for_publication(uri, unknown_field);
     let typo = schema_problems(&after)
         .into_iter()
         .filter(|(line, _, _)| *line < 16)
@@ -337,39 +311,26 @@ fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
         "{after}"
     );
     // The kind completes from the cluster's discovery, its fields from its OpenAPI.
-    let kinds = completion_labels(&mut client, uri, kind_line, 6);
+    let kinds = completion_labels(&mut server, uri, kind_line, 6);
     assert!(kinds.iter().any(ours), "{kinds:?}");
-    let fields = completion_labels(&mut client, uri, spec_line, 2);
+    let fields = completion_labels(&mut server, uri, spec_line, 2);
     let has =
         |fields: &[String], name: &str| fields.iter().any(|f| f.split(' ').next() == Some(name));
     assert!(has(&fields, "size") && has(&fields, "color"), "{fields:?}");
-    client.shutdown_and_exit().expect("exit");
+    server.shutdown();
 
     // Restarted while the cluster is away: validation and completion answer from the disk cache.
     proxy.cut();
-    let mut client = start(cache.path(), settings);
-    wait_for_schema(&mut client, "disk", |_| true);
-    client.did_open(uri, "yaml", &text, 1).unwrap();
-    let warm = client
-        .wait_for_notification(
-            "textDocument/publishDiagnostics",
-            |p| {
-                p["uri"] == uri
-                    && schema_problems(p)
-                        .iter()
-                        .any(|(_, _, code)| code == "schema-unknown-field")
-            },
-            WAIT,
-        )
-        .expect("diagnostics after a restart");
+    let mut server = start(cache.path(), settings);
+    wait_for_schema(&mut server, "disk", |_| true);
+    server.open(uri, &text);
+    let warm = server.wait_for_publication(uri, unknown_field);
     assert!(
         schema_problems(&warm).contains(&(14, 2, "schema-unknown-field".to_string())),
         "{warm}"
     );
-    let fields = completion_labels(&mut client, uri, spec_line, 2);
+    let fields = completion_labels(&mut server, uri, spec_line, 2);
     assert!(has(&fields, "size") && has(&fields, "color"), "{fields:?}");
-    client
-        .wait_for_notification("kube-lsp/status", |p| p["reachable"] == false, WAIT)
-        .expect("the cluster is reported away");
-    client.shutdown_and_exit().expect("exit");
+    server.wait_for_notification("kube-lsp/status", |p| p["reachable"] == false);
+    server.shutdown();
 }

@@ -7,6 +7,7 @@
 mod common;
 
 use common::cluster::{RESTRICTED_NAMESPACE, TestCluster, get_text, parse_yaml_documents};
+use common::corpus;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
 
@@ -15,14 +16,6 @@ fn status_code(err: &kube::Error) -> Option<u16> {
         kube::Error::Api(status) => Some(status.code),
         _ => None,
     }
-}
-
-fn seed_fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/seed")
-        .join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()))
 }
 
 #[tokio::test]
@@ -185,7 +178,7 @@ async fn cluster_apply_fixture_service_and_read_back() {
     let cluster = TestCluster::from_env();
     let ns = cluster.create_namespace("fixture").await;
     let applied = cluster
-        .apply_fixture(&ns, &seed_fixture("service.yaml"))
+        .apply_fixture(&ns, &corpus::read("seed/service.yaml"))
         .await;
     assert_eq!(applied.len(), 1);
 

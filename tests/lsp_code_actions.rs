@@ -3,31 +3,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::time::Duration;
-
-use common::lsp_client::{LspClient, ServerStderr};
+use common::fixture;
+use common::server::{TestServer, uri};
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(60);
-const URI: &str = "file:///work/fixes.yaml";
-
-fn start() -> LspClient {
-    let mut client = LspClient::spawn_with_stderr(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["--stdio", "--log-level", "warn"],
-        ServerStderr::Null,
-    )
-    .expect("spawn kube-lsp");
-    let result = client
-        .initialize(json!({"processId": null, "rootUri": null, "capabilities": {}}))
-        .expect("initialize");
-    assert_eq!(
-        result["capabilities"]["codeActionProvider"]["codeActionKinds"],
-        json!(["quickfix"])
-    );
-    client
-}
 
 /// What an editor sees of a document's quick fixes.
 struct Fixed {
@@ -49,26 +27,23 @@ fn fixes(text: &str) -> Fixed {
 
 /// [`fixes`], applying only the actions whose title `apply` accepts.
 fn fixes_titled(text: &str, apply: impl Fn(&str) -> bool) -> Fixed {
-    let mut client = start();
-    client.did_open(URI, "yaml", text, 1).unwrap();
-    let published = client.wait_for_diagnostics(URI, Some(1), WAIT).unwrap();
-    let codes = published["diagnostics"]
+    let mut server = TestServer::start();
+    assert_eq!(
+        server.capabilities()["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix"])
+    );
+    let uri = uri("fixes.yaml");
+    let diagnostics = server.open_and_wait(&uri, text);
+    let codes = diagnostics
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d["code"].as_str().unwrap_or("").to_string())
         .collect();
     let lines = text.split('\n').count();
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": URI},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}},
-                "context": {"diagnostics": published["diagnostics"]},
-            }),
-        )
-        .unwrap();
+    let whole =
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}});
+    let actions = server.code_actions(&uri, whole, diagnostics);
     let actions = actions.as_array().cloned().unwrap_or_default();
     let titles = actions
         .iter()
@@ -78,53 +53,24 @@ fn fixes_titled(text: &str, apply: impl Fn(&str) -> bool) -> Fixed {
         .iter()
         .map(|a| a["diagnostics"].as_array().map_or(0, Vec::len))
         .collect();
-    let mut edits: Vec<(usize, usize, String)> = actions
+    let edits: Vec<Value> = actions
         .iter()
         .filter(|a| apply(a["title"].as_str().unwrap()))
         .flat_map(|a| {
-            a["edit"]["changes"][URI]
+            a["edit"]["changes"][&uri]
                 .as_array()
                 .cloned()
                 .unwrap_or_default()
         })
-        .map(|e| {
-            let (start, end) = (&e["range"]["start"], &e["range"]["end"]);
-            let new_text = e["newText"].as_str().unwrap().to_string();
-            (offset(text, start), offset(text, end), new_text)
-        })
         .collect();
-    // Apply from the end so earlier offsets stay valid.
-    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
-    let mut fixed = text.to_string();
-    for (start, end, new_text) in edits {
-        fixed.replace_range(start..end, &new_text);
-    }
-    assert!(client.shutdown_and_exit().unwrap().success());
+    let fixed = fixture::apply_edits(text, &edits, server.encoding());
+    server.shutdown();
     Fixed {
         codes,
         titles,
         resolves,
         text: fixed,
     }
-}
-
-/// The byte offset of an LSP position (UTF-16 columns) in `text`.
-fn offset(text: &str, position: &Value) -> usize {
-    let (line, character) = (
-        position["line"].as_u64().unwrap() as usize,
-        position["character"].as_u64().unwrap() as usize,
-    );
-    let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-    let mut units = 0;
-    let column = text[line_start..]
-        .char_indices()
-        .find(|(_, c)| {
-            let before = units;
-            units += c.len_utf16();
-            before >= character
-        })
-        .map_or(text.len() - line_start, |(i, _)| i);
-    line_start + column
 }
 
 #[test]

@@ -2,93 +2,32 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use common::lsp_client::{LspClient, ServerStderr};
+use common::corpus::{self, ARGOCD};
+use common::server::{TestServer, uri};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(60);
-
-/// A server initialized as an editor with snippets and label details would.
-struct Session {
-    client: LspClient,
-    documents: usize,
+/// A server initialized as an editor with snippets (or without) and label details would.
+fn start(snippets: bool) -> TestServer {
+    let server = TestServer::builder()
+        .snippet_support(snippets)
+        .label_details_support()
+        .markdown_hover()
+        .start();
+    let capabilities = server.capabilities();
+    assert_eq!(capabilities["hoverProvider"], true);
+    assert_eq!(
+        capabilities["completionProvider"]["triggerCharacters"],
+        json!([":", " "])
+    );
+    server
 }
 
-impl Session {
-    fn start(snippets: bool) -> Self {
-        let mut client = LspClient::spawn_with_stderr(
-            Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-            &["--stdio", "--log-level", "warn"],
-            ServerStderr::Null,
-        )
-        .expect("spawn kube-lsp");
-        let result = client
-            .initialize(json!({
-                "processId": null,
-                "rootUri": null,
-                "capabilities": {"textDocument": {
-                    "completion": {"completionItem": {"snippetSupport": snippets, "labelDetailsSupport": true}},
-                    "hover": {"contentFormat": ["markdown"]}
-                }},
-            }))
-            .expect("initialize");
-        let capabilities = &result["capabilities"];
-        assert_eq!(capabilities["hoverProvider"], true);
-        assert_eq!(
-            capabilities["completionProvider"]["triggerCharacters"],
-            json!([":", " "])
-        );
-        Self {
-            client,
-            documents: 0,
-        }
-    }
-
-    /// Opens `text` with a `$0` cursor; returns its URI and the cursor's position.
-    fn open(&mut self, text: &str) -> (String, Value) {
-        let offset = text.find("$0").expect("a $0 cursor");
-        let text = text.replacen("$0", "", 1);
-        let before = &text[..offset];
-        let line = before.matches('\n').count();
-        let character = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-            .encode_utf16()
-            .count();
-        self.documents += 1;
-        let uri = format!("file:///work/doc{}.yaml", self.documents);
-        self.client.did_open(&uri, "yaml", &text, 1).unwrap();
-        (uri, json!({"line": line, "character": character}))
-    }
-
-    fn complete(&mut self, text: &str) -> Vec<Value> {
-        let (uri, position) = self.open(text);
-        let list = self
-            .client
-            .request(
-                "textDocument/completion",
-                json!({"textDocument": {"uri": uri}, "position": position}),
-            )
-            .unwrap();
-        let mut items = list["items"].as_array().cloned().unwrap_or_default();
-        items.sort_by(|a, b| a["sortText"].as_str().cmp(&b["sortText"].as_str()));
-        items
-    }
-
-    fn hover(&mut self, text: &str) -> Value {
-        let (uri, position) = self.open(text);
-        self.client
-            .request(
-                "textDocument/hover",
-                json!({"textDocument": {"uri": uri}, "position": position}),
-            )
-            .unwrap()
-    }
-
-    fn finish(self) {
-        let status = self.client.shutdown_and_exit().expect("clean shutdown");
-        assert!(status.success(), "server exit status {status:?}");
-    }
+/// The completion items at the `$0` cursor of `text`, in the order the editor shows them.
+fn complete(s: &mut TestServer, text: &str) -> Vec<Value> {
+    let list = s.completion_at_cursor(text);
+    let mut items = list["items"].as_array().cloned().unwrap_or_default();
+    items.sort_by(|a, b| a["sortText"].as_str().cmp(&b["sortText"].as_str()));
+    items
 }
 
 fn labels(items: &[Value]) -> Vec<&str> {
@@ -121,10 +60,10 @@ fn summary(items: &[Value], limit: usize) -> Vec<String> {
 
 #[test]
 fn kind_values_follow_the_api_version() {
-    let mut s = Session::start(true);
-    let items = s.complete("apiVersion: apps/v1\nkind: $0\n");
+    let mut s = start(true);
+    let items = complete(&mut s, "apiVersion: apps/v1\nkind: $0\n");
     insta::assert_json_snapshot!("kinds_of_apps_v1", summary(&items, 20));
-    let items = s.complete("kind: $0\nmetadata:\n  name: web\n");
+    let items = complete(&mut s, "kind: $0\nmetadata:\n  name: web\n");
     let service = find(&items, "Service");
     assert_eq!(service["labelDetails"]["detail"], " v1");
     assert!(service["filterText"].as_str().unwrap().contains("svc"));
@@ -132,21 +71,22 @@ fn kind_values_follow_the_api_version() {
         service["additionalTextEdits"],
         json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "newText": "apiVersion: v1\n"}])
     );
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn api_versions_follow_the_kind() {
-    let mut s = Session::start(true);
-    let items = s.complete("apiVersion: $0\nkind: HorizontalPodAutoscaler\n");
+    let mut s = start(true);
+    let items = complete(&mut s, "apiVersion: $0\nkind: HorizontalPodAutoscaler\n");
     assert_eq!(labels(&items), ["autoscaling/v2", "autoscaling/v1"]);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn container_keys_and_enum_values() {
-    let mut s = Session::start(true);
-    let items = s.complete(
+    let mut s = start(true);
+    let items = complete(
+        &mut s,
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        $0\n",
     );
     assert!(
@@ -164,17 +104,18 @@ fn container_keys_and_enum_values() {
             .unwrap()
             .starts_with("**ports** `[]ContainerPort` · optional")
     );
-    let items = s.complete(
+    let items = complete(
+        &mut s,
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: web\n    imagePullPolicy: $0\n",
     );
     assert_eq!(labels(&items), ["Always", "IfNotPresent", "Never"]);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn skeletons_in_an_empty_document_and_in_the_second_document() {
-    let mut s = Session::start(true);
-    let items = s.complete("$0");
+    let mut s = start(true);
+    let items = complete(&mut s, "$0");
     let deployment = items
         .iter()
         .find(|i| i["label"] == "Deployment" && i["kind"] == 15)
@@ -183,7 +124,8 @@ fn skeletons_in_an_empty_document_and_in_the_second_document() {
         "deployment_skeleton",
         deployment["textEdit"]["newText"].as_str().unwrap()
     );
-    let items = s.complete(
+    let items = complete(
+        &mut s,
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: Service\nspec:\n  $0\n",
     );
     let ports = find(&items, "ports");
@@ -192,11 +134,11 @@ fn skeletons_in_an_empty_document_and_in_the_second_document() {
         json!({"start": {"line": 8, "character": 2}, "end": {"line": 8, "character": 2}})
     );
     assert!(labels(&items).contains(&"clusterIP"));
-    s.finish();
+    s.shutdown();
 
     // A client without snippet support gets plain text.
-    let mut s = Session::start(false);
-    let items = s.complete("---\n$0");
+    let mut s = start(false);
+    let items = complete(&mut s, "---\n$0");
     let pod = items
         .iter()
         .find(|i| i["label"] == "Pod" && i["kind"] == 15)
@@ -206,13 +148,13 @@ fn skeletons_in_an_empty_document_and_in_the_second_document() {
         pod["textEdit"]["newText"],
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: name\nspec:\n  containers:\n    - name: \n"
     );
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn hover_on_a_field_and_on_kind() {
-    let mut s = Session::start(true);
-    let field = s.hover(
+    let mut s = start(true);
+    let field = s.hover_at_cursor(
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        imagePullPo$0licy: Always\n",
     );
     assert_eq!(field["contents"]["kind"], "markdown");
@@ -224,22 +166,22 @@ fn hover_on_a_field_and_on_kind() {
         "hover_image_pull_policy",
         field["contents"]["value"].as_str().unwrap()
     );
-    let kind = s.hover("apiVersion: apps/v1\nkind: Deploy$0ment\n");
+    let kind = s.hover_at_cursor("apiVersion: apps/v1\nkind: Deploy$0ment\n");
     insta::assert_snapshot!("hover_kind", kind["contents"]["value"].as_str().unwrap());
     // Nothing to say on a comment.
     assert_eq!(
-        s.hover("apiVersion: v1\n# a comm$0ent\nkind: Pod\n"),
+        s.hover_at_cursor("apiVersion: v1\n# a comm$0ent\nkind: Pod\n"),
         Value::Null
     );
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn list_items_complete_and_hover_by_their_own_kind() {
-    let mut s = Session::start(true);
+    let mut s = start(true);
     // `kubectl get -o yaml` output: a v1 List whose items are whole objects.
     let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: web\n  spec:\n    type: ClusterIP\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n  spec:\n    $0\n    replicas: 2\n";
-    let items = s.complete(list);
+    let items = complete(&mut s, list);
     let found = labels(&items);
     assert_eq!(found[..2], ["selector", "template"], "{found:?}");
     assert!(!found.contains(&"replicas"), "present keys are left out");
@@ -250,7 +192,7 @@ fn list_items_complete_and_hover_by_their_own_kind() {
         json!({"range": {"start": {"line": 14, "character": 4}, "end": {"line": 14, "character": 4}}, "newText": "strategy:\n      $0"})
     );
     // Hover on the item's field and on its kind.
-    let field = s.hover(
+    let field = s.hover_at_cursor(
         &list
             .replace("$0", "")
             .replace("replicas: 2", "repli$0cas: 2"),
@@ -268,7 +210,7 @@ fn list_items_complete_and_hover_by_their_own_kind() {
         markdown.contains("`spec.replicas` of apps/v1 Deployment"),
         "{markdown}"
     );
-    let kind = s.hover(
+    let kind = s.hover_at_cursor(
         &list
             .replace("$0", "")
             .replace("kind: Service", "kind: Serv$0ice"),
@@ -278,38 +220,26 @@ fn list_items_complete_and_hover_by_their_own_kind() {
         markdown.starts_with("**Service** `v1` · resource `services`"),
         "{markdown}"
     );
-    s.finish();
-}
-
-fn corpus() -> PathBuf {
-    std::env::var_os("KUBE_LSP_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+    s.shutdown();
 }
 
 #[test]
 fn completion_answers_while_a_big_file_is_validated() {
-    let path = corpus().join("real/argocd-install.yaml");
+    let path = corpus::path(ARGOCD);
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("skipped: {} not found", path.display());
         return;
     };
-    let mut s = Session::start(true);
+    let mut s = start(true);
     // Right after opening, before its schema validation has published: a CRD's schema keys.
     let line = text
         .lines()
         .position(|l| l.trim_start().starts_with("openAPIV3Schema:"))
         .unwrap();
     let indent = text.lines().nth(line).unwrap().find('o').unwrap();
-    let uri = "file:///work/argocd-install.yaml";
-    s.client.did_open(uri, "yaml", &text, 1).unwrap();
-    let list = s
-        .client
-        .request(
-            "textDocument/completion",
-            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": indent}}),
-        )
-        .unwrap();
+    let uri = uri("argocd-install.yaml");
+    s.open(&uri, &text);
+    let list = s.completion(&uri, json!({"line": line, "character": indent}));
     let items = list["items"].as_array().unwrap();
     assert!(
         items.iter().any(|i| i["label"] == "openAPIV3Schema"),
@@ -325,13 +255,7 @@ fn completion_answers_while_a_big_file_is_validated() {
         .unwrap();
     let line = text.lines().nth(deep).unwrap();
     let indent = line.len() - line.trim_start().len();
-    let list = s
-        .client
-        .request(
-            "textDocument/completion",
-            json!({"textDocument": {"uri": uri}, "position": {"line": deep, "character": indent}}),
-        )
-        .unwrap();
+    let list = s.completion(&uri, json!({"line": deep, "character": indent}));
     let found = labels(list["items"].as_array().unwrap());
     assert!(found.contains(&"x-kubernetes-validations"), "{found:?}");
     for present in ["properties", "required", "type"] {
@@ -340,6 +264,6 @@ fn completion_answers_while_a_big_file_is_validated() {
             "{present} is there already: {found:?}"
         );
     }
-    s.client.wait_for_diagnostics(uri, Some(1), WAIT).unwrap();
-    s.finish();
+    s.diagnostics(&uri, 1);
+    s.shutdown();
 }

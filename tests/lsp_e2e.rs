@@ -2,86 +2,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::lsp_client::{LspClient, ServerStderr, file_uri};
+use common::corpus::{self, ARGOCD, MICROSERVICES};
+use common::fixture::range_change as edit;
+use common::server::{TestServer, uri};
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-fn corpus() -> PathBuf {
-    std::env::var_os("KUBE_LSP_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-}
-
-/// A running server, initialized with the given position encodings offered.
-struct Session {
-    client: LspClient,
-}
-
-impl Session {
-    fn start() -> Self {
-        Self::with_encodings(&["utf-16"])
-    }
-
-    fn with_encodings(encodings: &[&str]) -> Self {
-        Self::with_capabilities(json!({"general": {"positionEncodings": encodings}}))
-    }
-
-    fn with_capabilities(capabilities: Value) -> Self {
-        let mut client = LspClient::spawn_with_stderr(
-            Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-            &["--stdio", "--log-level", "warn"],
-            if std::env::var_os("KUBE_LSP_TEST_STDERR").is_some() {
-                ServerStderr::Inherit
-            } else {
-                ServerStderr::Null
-            },
-        )
-        .expect("spawn kube-lsp");
-        client
-            .initialize(json!({
-                "processId": null,
-                "rootUri": null,
-                "capabilities": capabilities,
-            }))
-            .expect("initialize");
-        Self { client }
-    }
-
-    fn open(&mut self, name: &str, text: &str) -> (String, Value) {
-        let uri = format!("file:///work/{name}");
-        self.client.did_open(&uri, "yaml", text, 1).unwrap();
-        let published = self
-            .client
-            .wait_for_diagnostics(&uri, Some(1), WAIT)
-            .unwrap();
-        (uri, published["diagnostics"].clone())
-    }
-
-    fn change(&mut self, uri: &str, version: i64, changes: Value) -> Value {
-        self.client.did_change(uri, version, changes).unwrap();
-        self.client
-            .wait_for_diagnostics(uri, Some(version), WAIT)
-            .unwrap()["diagnostics"]
-            .clone()
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.client.request(method, params).unwrap()
-    }
-
-    fn finish(self) {
-        let status = self.client.shutdown_and_exit().expect("clean shutdown");
-        assert!(status.success(), "server exit status {status:?}");
-    }
-}
-
-fn edit(start: (u32, u32), end: (u32, u32), text: &str) -> Value {
-    json!({"range": {"start": {"line": start.0, "character": start.1}, "end": {"line": end.0, "character": end.1}}, "text": text})
-}
 
 /// The essentials of each diagnostic, for compact assertions.
 fn summary(diagnostics: &Value) -> Vec<String> {
@@ -106,87 +32,76 @@ fn summary(diagnostics: &Value) -> Vec<String> {
 
 #[test]
 fn initialize_advertises_incremental_sync_and_negotiates_utf8() {
-    let mut client = LspClient::spawn_with_stderr(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &[],
-        ServerStderr::Null,
-    )
-    .unwrap();
-    let result = client
-        .initialize(
-            json!({"capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}}}),
-        )
-        .unwrap();
+    let server = TestServer::builder()
+        .args(&[])
+        .position_encodings(&["utf-8", "utf-16"])
+        .start();
+    let result = server.initialize_result();
     let capabilities = &result["capabilities"];
     assert_eq!(capabilities["positionEncoding"], "utf-8");
     assert_eq!(capabilities["textDocumentSync"]["change"], 2);
     assert_eq!(result["serverInfo"]["name"], "kube-lsp");
-    client.shutdown_and_exit().unwrap();
+    server.shutdown();
 
-    let mut client = LspClient::spawn_with_stderr(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["serve"],
-        ServerStderr::Null,
-    )
-    .unwrap();
-    let result = client.initialize(json!({"capabilities": {}})).unwrap();
-    assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
-    client.shutdown_and_exit().unwrap();
+    let server = TestServer::builder().args(&["serve"]).start();
+    assert_eq!(server.capabilities()["positionEncoding"], "utf-16");
+    server.shutdown();
 }
 
 #[test]
 fn diagnostics_for_syntax_errors_duplicate_keys_and_tabs_per_document() {
-    let mut s = Session::start();
+    let mut s = TestServer::start();
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  name: web2\n---\napiVersion: v1\nkind: Service\nspec:\n\tports: []\n---\nkind: ConfigMap\ndata: [a, b\n";
-    let (_, diagnostics) = s.open("three.yaml", text);
+    let diagnostics = s.open_and_wait(&uri("three.yaml"), text);
     insta::assert_json_snapshot!("three_documents", diagnostics);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn incremental_edits_update_diagnostics_for_each_version() {
-    let mut s = Session::start();
-    let (uri, diagnostics) = s.open(
-        "pod.yaml",
+    let mut s = TestServer::start();
+    let uri = uri("pod.yaml");
+    let diagnostics = s.open_and_wait(
+        &uri,
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\n",
     );
     assert_eq!(summary(&diagnostics), Vec::<String>::new());
     // Rename `app` to `name`... inside labels, no duplicate; then make `labels` a second `name`.
-    let diagnostics = s.change(&uri, 2, json!([edit((4, 2), (4, 8), "name")]));
+    let diagnostics = s.change_and_wait(&uri, 2, json!([edit((4, 2), (4, 8), "name")]));
     assert_eq!(summary(&diagnostics), ["4:2-4:6 yaml-duplicate-key 1"]);
-    let diagnostics = s.change(&uri, 3, json!([edit((4, 2), (4, 6), "labels")]));
+    let diagnostics = s.change_and_wait(&uri, 3, json!([edit((4, 2), (4, 6), "labels")]));
     assert!(summary(&diagnostics).is_empty());
     // Several changes in one notification apply in order.
-    let diagnostics = s.change(
+    let diagnostics = s.change_and_wait(
         &uri,
         4,
         json!([edit((5, 4), (5, 7), "x"), edit((5, 4), (5, 5), "tier")]),
     );
     assert!(summary(&diagnostics).is_empty());
-    let symbols = s.request(
-        "textDocument/documentSymbol",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    let symbols = s.document_symbols(&uri);
     assert_eq!(symbols[0]["name"], "Pod web");
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn utf16_positions_count_cjk_and_emoji_correctly() {
-    let mut s = Session::start();
+    let mut s = TestServer::builder()
+        .position_encodings(&["utf-16"])
+        .start();
     // The duplicate key sits after CJK text and an emoji (a surrogate pair in UTF-16).
     let text = "# 部署说明：生产环境 🚀\nmetadata: {名称: a, 🚀: b, 🚀: c}\n";
-    let (uri, diagnostics) = s.open("cjk.yaml", text);
+    let cjk = uri("cjk.yaml");
+    let diagnostics = s.open_and_wait(&cjk, text);
     assert_eq!(summary(&diagnostics), ["1:25-1:27 yaml-duplicate-key 1"]);
     // Replace the second rocket (UTF-16 columns 25..27) with a plain key: clean again.
-    let diagnostics = s.change(&uri, 2, json!([edit((1, 25), (1, 27), "x")]));
+    let diagnostics = s.change_and_wait(&cjk, 2, json!([edit((1, 25), (1, 27), "x")]));
     assert!(summary(&diagnostics).is_empty());
-    s.finish();
+    s.shutdown();
 
-    let mut s = Session::with_encodings(&["utf-8"]);
-    let (_, diagnostics) = s.open("cjk.yaml", text);
+    let mut s = TestServer::builder().position_encodings(&["utf-8"]).start();
+    let diagnostics = s.open_and_wait(&cjk, text);
     assert_eq!(summary(&diagnostics), ["1:31-1:35 yaml-duplicate-key 1"]);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
@@ -197,37 +112,37 @@ fn big_documents_with_escapes_and_cjk_arrive_whole() {
     // The duplicate key's column counts each escaped character of the key before it.
     let text = format!("{padding}metadata: {{\"\\\"引\\\\\t\": a, 🚀: b, 🚀: c}}\r\n");
     assert!(text.len() > 64 * 1024);
-    let mut s = Session::start();
-    let (uri, diagnostics) = s.open("cjk-big.yaml", &text);
+    let mut s = TestServer::start();
+    let uri = uri("cjk-big.yaml");
+    let diagnostics = s.open_and_wait(&uri, &text);
     assert_eq!(
         summary(&diagnostics),
         ["3000:31-3000:33 yaml-duplicate-key 1"]
     );
-    let diagnostics = s.change(&uri, 2, json!([edit((3000, 31), (3000, 33), "x")]));
+    let diagnostics = s.change_and_wait(&uri, 2, json!([edit((3000, 31), (3000, 33), "x")]));
     assert!(summary(&diagnostics).is_empty());
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn crlf_documents_keep_positions_right() {
-    let mut s = Session::start();
-    let (uri, diagnostics) = s.open("crlf.yaml", "a: 1\r\nb: 2\r\n---\r\nc: 3\r\nc: 4\r\n");
+    let mut s = TestServer::start();
+    let uri = uri("crlf.yaml");
+    let diagnostics = s.open_and_wait(&uri, "a: 1\r\nb: 2\r\n---\r\nc: 3\r\nc: 4\r\n");
     assert_eq!(summary(&diagnostics), ["4:0-4:1 yaml-duplicate-key 1"]);
-    let diagnostics = s.change(&uri, 2, json!([edit((4, 0), (4, 1), "d")]));
+    let diagnostics = s.change_and_wait(&uri, 2, json!([edit((4, 0), (4, 1), "d")]));
     assert!(summary(&diagnostics).is_empty());
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn symbols_and_folding_ranges_of_a_multi_document_file() {
-    let mut s = Session::start();
-    let text = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
-    let (uri, diagnostics) = s.open("microservices-demo.yaml", &text);
+    let mut s = TestServer::start();
+    let text = corpus::read(MICROSERVICES);
+    let uri = uri("microservices-demo.yaml");
+    let diagnostics = s.open_and_wait(&uri, &text);
     assert!(summary(&diagnostics).is_empty());
-    let symbols = s.request(
-        "textDocument/documentSymbol",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    let symbols = s.document_symbols(&uri);
     let names: Vec<String> = symbols
         .as_array()
         .unwrap()
@@ -242,25 +157,19 @@ fn symbols_and_folding_ranges_of_a_multi_document_file() {
         .collect();
     insta::assert_json_snapshot!("microservices_symbols", names);
     assert_eq!(symbols[0]["children"][0]["name"], "apiVersion");
-    let folds = s.request(
-        "textDocument/foldingRange",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    let folds = s.folding_ranges(&uri);
     assert!(folds.as_array().unwrap().len() > 100);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn folding_ranges_keep_to_the_clients_limit_outermost_first() {
-    let text = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
-    let folds_with = |capabilities: Value| {
-        let mut s = Session::with_capabilities(capabilities);
-        let (uri, _) = s.open("microservices-demo.yaml", &text);
-        let folds = s.request(
-            "textDocument/foldingRange",
-            json!({"textDocument": {"uri": uri}}),
-        );
-        s.finish();
+    let text = corpus::read(MICROSERVICES);
+    let folds_of = |mut s: TestServer| {
+        let uri = uri("microservices-demo.yaml");
+        s.open_and_wait(&uri, &text);
+        let folds = s.folding_ranges(&uri);
+        s.shutdown();
         let lines = |f: &Value| {
             (
                 f["startLine"].as_u64().unwrap(),
@@ -274,8 +183,8 @@ fn folding_ranges_keep_to_the_clients_limit_outermost_first() {
             .map(lines)
             .collect::<Vec<_>>()
     };
-    let all = folds_with(json!({}));
-    let limited = folds_with(json!({"textDocument": {"foldingRange": {"rangeLimit": 40}}}));
+    let all = folds_of(TestServer::start());
+    let limited = folds_of(TestServer::builder().folding_range_limit(40).start());
     assert_eq!(limited.len(), 40);
     assert!(limited.iter().all(|fold| all.contains(fold)));
     // Every document (the outermost folds) is kept, then the first keys below them.
@@ -297,15 +206,15 @@ fn folding_ranges_keep_to_the_clients_limit_outermost_first() {
 
 #[test]
 fn a_file_answers_at_most_5000_symbols_and_folds() {
-    let mut s = Session::start();
+    let mut s = TestServer::start();
     let manifests: Vec<String> = (0..2_000)
         .map(|i| {
             format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v\n")
         })
         .collect();
-    let (uri, _) = s.open("many.yaml", &manifests.join("---\n"));
-    let document = json!({"textDocument": {"uri": uri}});
-    let symbols = s.request("textDocument/documentSymbol", document.clone());
+    let uri = uri("many.yaml");
+    s.open_and_wait(&uri, &manifests.join("---\n"));
+    let symbols = s.document_symbols(&uri);
     let symbols = symbols.as_array().unwrap();
     let children = |s: &Value| s["children"].as_array().map_or(0, Vec::len);
     // Every manifest, then the keys of the first ones (4 each) that fit.
@@ -314,21 +223,21 @@ fn a_file_answers_at_most_5000_symbols_and_folds() {
     assert_eq!(children(&symbols[749]), 4);
     assert_eq!(children(&symbols[750]), 0);
     // 6,000 folds (each document, its metadata and its data) without a client limit.
-    let folds = s.request("textDocument/foldingRange", document);
+    let folds = s.folding_ranges(&uri);
     assert_eq!(folds.as_array().unwrap().len(), 5_000);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn non_kubernetes_yaml_gets_no_diagnostics() {
-    let mut s = Session::start();
+    let mut s = TestServer::start();
     let workflow = "name: CI\non:\n  push:\n    branches: [main]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n";
-    let (_, diagnostics) = s.open("ci.yml", workflow);
+    let diagnostics = s.open_and_wait(&uri("ci.yml"), workflow);
     assert!(summary(&diagnostics).is_empty());
     let compose = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n";
-    let (_, diagnostics) = s.open("compose.yaml", compose);
+    let diagnostics = s.open_and_wait(&uri("compose.yaml"), compose);
     assert!(summary(&diagnostics).is_empty());
-    s.finish();
+    s.shutdown();
 }
 
 /// The summary of a duplicate `type` key at `line`, `column`.
@@ -352,14 +261,15 @@ fn type_string_line(argocd: &str) -> (u32, u32) {
 
 #[test]
 fn big_files_open_clean_and_edits_stay_correct() {
-    let mut s = Session::start();
-    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
-    let (uri, diagnostics) = s.open("argocd-install.yaml", &text);
+    let mut s = TestServer::start();
+    let text = corpus::read(ARGOCD);
+    let argocd = uri("argocd-install.yaml");
+    let diagnostics = s.open_and_wait(&argocd, &text);
     assert!(summary(&diagnostics).is_empty());
     // Duplicate a key inside the 23,482-line CRD document, then undo it.
     let (line, column) = type_string_line(&text);
-    let diagnostics = s.change(
-        &uri,
+    let diagnostics = s.change_and_wait(
+        &argocd,
         2,
         json!([edit(
             (line + 1, 0),
@@ -371,7 +281,8 @@ fn big_files_open_clean_and_edits_stay_correct() {
         summary(&diagnostics),
         [duplicate_type_key(line + 1, column)]
     );
-    let diagnostics = s.change(&uri, 3, json!([edit((line + 1, 0), (line + 2, 0), "")]));
+    let diagnostics =
+        s.change_and_wait(&argocd, 3, json!([edit((line + 1, 0), (line + 2, 0), "")]));
     assert!(summary(&diagnostics).is_empty());
 
     // One document longer than 32,768 lines (tree-sitter-yaml's upstream limit).
@@ -382,14 +293,15 @@ fn big_files_open_clean_and_edits_stay_correct() {
             "  key-{i}: \"value number {i} of a large config map\"\n"
         ));
     }
-    let (uri, diagnostics) = s.open("big-configmap.yaml", &configmap);
+    let big = uri("big-configmap.yaml");
+    let diagnostics = s.open_and_wait(&big, &configmap);
     assert!(summary(&diagnostics).is_empty());
-    let diagnostics = s.change(&uri, 2, json!([edit((39_000, 2), (39_000, 11), "key-5")]));
+    let diagnostics = s.change_and_wait(&big, 2, json!([edit((39_000, 2), (39_000, 11), "key-5")]));
     assert_eq!(
         summary(&diagnostics),
         ["39000:2-39000:7 yaml-duplicate-key 1"]
     );
-    s.finish();
+    s.shutdown();
 }
 
 /// didOpen checks a big file off the message loop: a completion sent right after it answers from
@@ -397,45 +309,40 @@ fn big_files_open_clean_and_edits_stay_correct() {
 /// order.
 #[test]
 fn requests_right_after_opening_a_big_file_see_it_in_order() {
-    let mut s = Session::start();
-    let text = std::fs::read_to_string(corpus().join("real/argocd-install.yaml")).unwrap();
+    let mut s = TestServer::start();
+    let text = corpus::read(ARGOCD);
     let (line, column) = type_string_line(&text);
-    let uri = "file:///work/argocd-now.yaml";
-    s.client.did_open(uri, "yaml", &text, 1).unwrap();
+    let uri = uri("argocd-now.yaml");
+    s.open(&uri, &text);
     let duplicate = format!("{}type: object\n", " ".repeat(column as usize));
-    s.client
-        .did_change(
-            uri,
-            2,
-            json!([edit((line + 1, 0), (line + 1, 0), &duplicate)]),
-        )
-        .unwrap();
-    let completion = s.request(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}),
+    s.change(
+        &uri,
+        2,
+        json!([edit((line + 1, 0), (line + 1, 0), &duplicate)]),
     );
+    let completion = s.completion(&uri, json!({"line": line, "character": column}));
     assert!(
         completion["items"]
             .as_array()
             .is_some_and(|items| !items.is_empty()),
         "{completion}"
     );
-    let diagnostics =
-        s.client.wait_for_diagnostics(uri, Some(2), WAIT).unwrap()["diagnostics"].clone();
+    let diagnostics = s.diagnostics(&uri, 2);
     assert_eq!(
         summary(&diagnostics),
         [duplicate_type_key(line + 1, column)]
     );
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn bad_input_never_crashes_or_loses_the_document() {
-    let mut s = Session::start();
+    let mut s = TestServer::start();
     // Positions past the end of a line and of the file are clamped.
-    let (uri, _) = s.open("clamp.yaml", "a: 1\n");
-    let diagnostics = s.change(
-        &uri,
+    let clamp = uri("clamp.yaml");
+    s.open_and_wait(&clamp, "a: 1\n");
+    let diagnostics = s.change_and_wait(
+        &clamp,
         2,
         json!([
             edit((0, 99), (0, 120), "\nb: 2"),
@@ -444,37 +351,24 @@ fn bad_input_never_crashes_or_loses_the_document() {
     );
     assert_eq!(summary(&diagnostics), ["3:0-3:1 yaml-duplicate-key 1"]);
     // A skipped version is logged and the change still applied.
-    let diagnostics = s.change(&uri, 7, json!([edit((3, 0), (3, 1), "c")]));
+    let diagnostics = s.change_and_wait(&clamp, 7, json!([edit((3, 0), (3, 1), "c")]));
     assert!(summary(&diagnostics).is_empty());
     // An edit for a document never opened is ignored; a full-text one opens it.
-    s.client
-        .did_change(
-            "file:///work/never-opened.yaml",
-            3,
-            json!([edit((0, 0), (0, 1), "x")]),
-        )
-        .unwrap();
-    let unknown = "file:///work/full.yaml";
-    s.client
-        .did_change(unknown, 4, json!([{"text": "a: 1\na: 2\n"}]))
-        .unwrap();
-    let diagnostics = s
-        .client
-        .wait_for_diagnostics(unknown, Some(4), WAIT)
-        .unwrap();
-    assert_eq!(
-        summary(&diagnostics["diagnostics"]),
-        ["1:0-1:1 yaml-duplicate-key 1"]
+    s.change(
+        &uri("never-opened.yaml"),
+        3,
+        json!([edit((0, 0), (0, 1), "x")]),
     );
+    let diagnostics = s.change_and_wait(&uri("full.yaml"), 4, json!([{"text": "a: 1\na: 2\n"}]));
+    assert_eq!(summary(&diagnostics), ["1:0-1:1 yaml-duplicate-key 1"]);
 
     // Unknown methods get "method not found"; the server keeps going.
     let error = s
-        .client
-        .request("kube-lsp/noSuchMethod", json!({}))
+        .try_request("kube-lsp/noSuchMethod", json!({}))
         .unwrap_err();
     assert!(error.to_string().contains("-32601"), "{error}");
     // A malformed frame (not JSON) is skipped.
-    s.client
+    s.client()
         .send_raw(b"Content-Length: 9\r\n\r\n{not json")
         .unwrap();
 
@@ -503,50 +397,41 @@ fn bad_input_never_crashes_or_loses_the_document() {
         ("bomb.yaml", billion_laughs()),
     ];
     for (name, text) in hostile {
-        let (uri, _) = s.open(name, &text);
+        let uri = uri(name);
+        s.open_and_wait(&uri, &text);
         // Still answering for this document.
-        s.request(
-            "textDocument/documentSymbol",
-            json!({"textDocument": {"uri": uri}}),
-        );
+        s.document_symbols(&uri);
     }
-    let (_, tabs) = s.open("tabs.yaml", "a:\n\tb: 1\n");
+    let tabs = s.open_and_wait(&uri("tabs.yaml"), "a:\n\tb: 1\n");
     assert_eq!(summary(&tabs), ["1:0-1:1 yaml-tab-indentation 1"]);
-    s.finish();
+    s.shutdown();
 }
 
 #[test]
 fn a_fifty_megabyte_file_is_handled() {
-    let mut s = Session::start();
-    let doc = std::fs::read_to_string(corpus().join("real/microservices-demo.yaml")).unwrap();
-    let mut text = String::with_capacity(51 << 20);
-    while text.len() < 50 << 20 {
-        text.push_str(&doc);
-        text.push_str("---\n");
-    }
-    let (uri, diagnostics) = s.open("fifty.yaml", &text);
+    let mut s = TestServer::start();
+    let text = corpus::repeated(MICROSERVICES, 50 << 20);
+    let uri = uri("fifty.yaml");
+    let diagnostics = s.open_and_wait(&uri, &text);
     assert!(summary(&diagnostics).is_empty());
-    let diagnostics = s.change(&uri, 2, json!([edit((3, 0), (3, 0), "# edited\n")]));
+    let diagnostics = s.change_and_wait(&uri, 2, json!([edit((3, 0), (3, 0), "# edited\n")]));
     assert!(summary(&diagnostics).is_empty());
-    s.finish();
+    s.shutdown();
 }
 
 #[cfg(debug_assertions)]
 #[test]
 fn a_panic_in_a_handler_does_not_take_the_server_down() {
-    let mut s = Session::start();
-    let (uri, _) = s.open("ok.yaml", "a: 1\n");
+    let mut s = TestServer::start();
+    let uri = uri("ok.yaml");
+    s.open_and_wait(&uri, "a: 1\n");
     let error = s
-        .client
-        .request("kube-lsp/debugPanic", Value::Null)
+        .try_request("kube-lsp/debugPanic", Value::Null)
         .unwrap_err();
     assert!(error.to_string().contains("-32603"), "{error}");
-    let symbols = s.request(
-        "textDocument/documentSymbol",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    let symbols = s.document_symbols(&uri);
     assert_eq!(symbols[0]["name"], "a");
-    s.finish();
+    s.shutdown();
 }
 
 fn billion_laughs() -> String {
@@ -565,55 +450,19 @@ fn billion_laughs() -> String {
     text
 }
 
-#[allow(dead_code)]
-fn uri_of(path: &Path) -> String {
-    file_uri(path)
-}
-
 #[test]
 fn exit_ends_the_process_even_while_stdin_stays_open() {
-    use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(["--log-level", "error"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for message in [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
-        json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-        json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
-        json!({"jsonrpc": "2.0", "method": "exit"}),
-    ] {
-        let body = message.to_string();
-        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    }
-    stdin.flush().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still running after exit with stdin open"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let server = TestServer::builder()
+        .args(&["--log-level", "error"])
+        .start();
+    let mut client = server.into_client();
+    client
+        .request("shutdown", Value::Null)
+        .expect("shutdown is answered");
+    client.notify("exit", Value::Null).unwrap();
+    // The client keeps the server's stdin open.
+    let status = client
+        .wait_for_exit(Duration::from_secs(20))
+        .expect("the server ends after exit with stdin open");
     assert!(status.success());
-    let mut output = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut output)
-        .unwrap();
-    assert!(
-        output.contains(r#""id":2"#),
-        "shutdown was answered: {output}"
-    );
-    drop(stdin);
 }

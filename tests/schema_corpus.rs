@@ -1,34 +1,18 @@
 //! Schema validation over the shared corpus: real manifests stay clean, peers' invalid fixtures
 //! are flagged, and kubectl-validate's cases are compared with the apiserver's expected Status.
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::PathBuf;
+
+use common::corpus::{self, KUBECTL_VALIDATE, kubectl_validate_cases, yaml_files};
 use kube_lsp::cli::check::catalog_for;
 use kube_lsp::features::diagnostics::text_diagnostics;
 use kube_lsp::schema::{Catalog, SourceKind};
 use kube_lsp::workspace::crd_files::load_crd_files;
 use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::yaml::key_path::KeyPath;
-use kube_lsp::yaml::path_range::{RangeTarget, range_of};
-use kube_lsp::yaml::{split, syntax};
 use ropey::Rope;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
-
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-        .collect();
-    files.sort();
-    files
-}
 
 /// The built-in schema plus the CRDs of `dirs` (as a workspace scan finds them).
 fn catalog_with_crds(dirs: &[PathBuf]) -> Catalog {
@@ -59,7 +43,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 #[test]
 fn real_manifests_have_no_schema_errors() {
-    let root = corpus();
+    let root = corpus::root();
     let mut files = Vec::new();
     for dir in ["seed", "real", "k8s-examples"] {
         files.extend(yaml_files(&root.join(dir)));
@@ -101,7 +85,7 @@ fn real_manifests_have_no_schema_errors() {
 /// `-strict` where it has a strict case, and with the CRD of `registry/` for its custom resource.
 #[test]
 fn kubeconform_fixtures() {
-    let dir = corpus().join("kubeconform");
+    let dir = corpus::path("kubeconform");
     let catalog = catalog_with_crds(&[dir.join("registry")]);
     let invalid = [
         ("invalid.yaml", "schema-"),
@@ -166,69 +150,17 @@ fn kubeconform_fixtures() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// One document of a kubectl-validate case: its expected Status and its range in the file.
-struct Case {
-    success: bool,
-    message: String,
-    fields: Vec<String>,
-    range: Range<usize>,
-}
-
-fn cases(text: &str) -> Vec<Case> {
-    let split = split::split(text);
-    let mut cases = Vec::new();
-    for range in split.documents {
-        let doc = &text[range.clone()];
-        let mut json = String::new();
-        for line in doc
-            .lines()
-            .skip_while(|l| l.starts_with("---") || l.trim().is_empty())
-        {
-            let Some(comment) = line.strip_prefix('#') else {
-                break;
-            };
-            json.push_str(comment);
-            json.push('\n');
-            if comment.trim_end() == " }" {
-                break;
-            }
-        }
-        let Ok(status) = serde_json::from_str::<serde_json::Value>(&json) else {
-            continue;
-        };
-        let success = status["status"] == "Success";
-        let fields = status["details"]["causes"]
-            .as_array()
-            .map(|causes| {
-                causes
-                    .iter()
-                    .filter_map(|c| c["field"].as_str())
-                    .filter(|f| *f != "<nil>" && !f.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        cases.push(Case {
-            success,
-            message: status["message"].as_str().unwrap_or_default().to_string(),
-            fields,
-            range,
-        });
-    }
-    cases
-}
-
 #[test]
 fn kubectl_validate_parity() {
-    let dir = corpus().join("kubectl-validate/manifests");
-    let catalog = catalog_with_crds(&[corpus().join("kubectl-validate/crds")]);
+    let dir = corpus::path(KUBECTL_VALIDATE).join("manifests");
+    let catalog = catalog_with_crds(&[corpus::path(KUBECTL_VALIDATE).join("crds")]);
     let mut rows = Vec::new();
     let (mut failure_total, mut failure_hit, mut success_total, mut success_clean) = (0, 0, 0, 0);
     for file in yaml_files(&dir) {
         let text = std::fs::read_to_string(&file).unwrap();
         let errors = problems(&text, &catalog);
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        for (i, case) in cases(&text).into_iter().enumerate() {
+        for (i, case) in kubectl_validate_cases(&text).into_iter().enumerate() {
             // An unknown kind counts only where the apiserver complained about the kind; a
             // custom resource's kind is unknown until workspace CRDs are loaded.
             let about_kind = case.message.contains("not found in");
@@ -238,10 +170,6 @@ fn kubectl_validate_parity() {
                 .filter(|d| about_kind || d.code != "schema-unknown-kind")
                 .collect();
             let doc_text = &text[case.range.clone()];
-            let rope = Rope::from_str(doc_text);
-            let tree = syntax::parse(&rope, 0..doc_text.len(), None);
-            let shifted =
-                |d: &Diagnostic| d.range.start - case.range.start..d.range.end - case.range.start;
             let (verdict, ok) = if case.success {
                 success_total += 1;
                 let clean = !in_doc.iter().any(|d| d.severity == Severity::Error);
@@ -252,21 +180,13 @@ fn kubectl_validate_parity() {
                 let hit = if case.fields.is_empty() {
                     !in_doc.is_empty()
                 } else {
-                    case.fields
+                    let paths: Vec<KeyPath> = case
+                        .fields
                         .iter()
                         .flat_map(|f| field_paths(f, doc_text))
-                        .any(|path| {
-                            [RangeTarget::Key, RangeTarget::Value].iter().any(|target| {
-                                let Some(want) = range_of(&tree, doc_text, &path, *target) else {
-                                    return false;
-                                };
-                                in_doc.iter().any(|d| {
-                                    let r = shifted(d);
-                                    r.start < want.end.max(want.start + 1)
-                                        && want.start < r.end.max(r.start + 1)
-                                })
-                            })
-                        })
+                        .collect();
+                    let ranges: Vec<_> = in_doc.iter().map(|d| d.range.clone()).collect();
+                    case.overlaps_a_path(&text, &paths, &ranges)
                 };
                 failure_hit += usize::from(hit);
                 (if hit { "flagged" } else { "missed" }, hit)

@@ -1,8 +1,11 @@
 //! Printed timings and memory of schema validation on argocd's install.yaml (no timed
 //! assertions: run with `--nocapture` to read them).
 
-use std::path::Path;
+mod common;
+
 use std::time::Instant;
+
+use common::corpus::{self, ARGOCD, MICROSERVICES};
 
 use kube_lsp::features::schema_diagnostics::SchemaDiagnostics;
 use kube_lsp::schema::Catalog;
@@ -17,9 +20,7 @@ fn vm_hwm_kib() -> Option<u64> {
 
 #[test]
 fn argocd_open_and_edit_timings() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real/argocd-install.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = corpus::read(ARGOCD);
     let catalog = Catalog::builtin();
 
     let started = Instant::now();
@@ -73,14 +74,7 @@ fn argocd_open_and_edit_timings() {
 
 #[test]
 fn fifty_megabytes_open_skips_whole_file_validation() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real/microservices-demo.yaml");
-    let doc = std::fs::read_to_string(path).unwrap();
-    let mut text = String::with_capacity(51 << 20);
-    while text.len() < 50 << 20 {
-        text.push_str(&doc);
-        text.push_str("---\n");
-    }
+    let text = corpus::repeated(MICROSERVICES, 50 << 20);
     let document = TextDocument::new(&text, 1);
     let started = Instant::now();
     let mut file = YamlFile::open(document.rope());
@@ -98,9 +92,7 @@ fn fifty_megabytes_open_skips_whole_file_validation() {
 
 #[test]
 fn argocd_crds_become_a_catalog_layer() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real/argocd-install.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = corpus::read(ARGOCD);
     let started = Instant::now();
     let scan = kube_lsp::schema::crd::crds_in_text(&text);
     let elapsed = started.elapsed();

@@ -10,7 +10,7 @@
 //! ServiceAccount. Tests must not depend on any of that.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,9 +20,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
 use kube::discovery::{self, Scope};
 use kube::{Client, Config};
-use serde_json::{Value, json};
-
-use super::lsp_client::{LspClient, ServerStderr};
+use serde_json::Value;
 
 /// Env var holding the path of the test cluster's kubeconfig.
 pub const KUBECONFIG_ENV: &str = "KUBE_LSP_TEST_KUBECONFIG";
@@ -395,20 +393,4 @@ impl TestCluster {
             .parse()
             .expect("the test apiserver listens on an IP:port")
     }
-}
-
-/// The built kube-lsp over stdio, its cluster-schema disk cache under `cache` (never the user's
-/// ~/.cache), initialized with `options`. Returns the client and the initialize result.
-pub fn spawn_kube_lsp(cache: &Path, options: Value) -> (LspClient, Value) {
-    let mut client = LspClient::spawn_with_env(
-        Path::new(env!("CARGO_BIN_EXE_kube-lsp")),
-        &["serve"],
-        ServerStderr::Inherit,
-        &[("XDG_CACHE_HOME", cache.as_os_str())],
-    )
-    .expect("spawn kube-lsp");
-    let result = client
-        .initialize(json!({"capabilities": {}, "initializationOptions": options}))
-        .expect("initialize");
-    (client, result)
 }

@@ -319,19 +319,24 @@ impl LspClient {
         let shutdown = self.request("shutdown", Value::Null);
         let exit = self.notify("exit", Value::Null);
         self.stdin = None;
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = self.wait_for_exit(Duration::from_secs(10))?;
+        shutdown?;
+        exit?;
+        Ok(status)
+    }
+
+    /// Waits up to `timeout` for the server process to end, its stdin left as it is; kills it
+    /// if it does not.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Result<ExitStatus, LspError> {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                shutdown?;
-                exit?;
                 return Ok(status);
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                return Err(LspError::Timeout(
-                    "the server to exit after shutdown/exit".into(),
-                ));
+                return Err(LspError::Timeout("the server to exit".into()));
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -446,7 +451,6 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Reader thread: forwards each framed message; ends on EOF or a broken frame.
 /// A `textDocument/didOpen` notification framed for [`LspClient::send_raw`] (benchmarks encode
 /// it before they start the clock: encoding is the client's work).
 pub fn did_open_frame(
@@ -467,6 +471,7 @@ fn frame(message: &Value) -> Result<Vec<u8>, LspError> {
     Ok(frame)
 }
 
+/// Reader thread: forwards each framed message; ends on EOF or a broken frame.
 fn read_messages(stdout: ChildStdout, sender: mpsc::Sender<Value>) {
     let mut reader = BufReader::new(stdout);
     while let Ok(Some(body)) = read_frame(&mut reader) {

@@ -1,2 +1,6 @@
+pub mod cli;
 pub mod cluster;
+pub mod corpus;
+pub mod fixture;
 pub mod lsp_client;
+pub mod server;
