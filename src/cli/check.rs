@@ -144,7 +144,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 fn cluster_reports(
     args: &CheckArgs,
     texts: &[(String, Vec<u8>)],
-) -> Result<(Vec<Reported>, usize), crate::cluster::ClusterError> {
+) -> Result<(Vec<Reported>, usize), ClusterCheckError> {
     use crate::cluster::{ClusterSettings, check, connection::Connection};
     use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
     let settings = ClusterSettings {
@@ -156,7 +156,7 @@ fn cluster_reports(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| crate::cluster::ClusterError::Other(e.to_string()))?;
+        .map_err(ClusterCheckError::Runtime)?;
     runtime.block_on(async {
         let connection = Connection::connect(&settings).await?;
         let (mut reported, mut differences) = (Vec::new(), 0);
@@ -184,6 +184,16 @@ fn cluster_reports(
         }
         Ok((reported, differences))
     })
+}
+
+/// Why `--cluster` has no answer.
+#[derive(Debug, thiserror::Error)]
+enum ClusterCheckError {
+    /// No async runtime to send requests with (the system refused a thread or an event queue).
+    #[error(transparent)]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// The built-in schema plus the CRDs among the checked texts and in the `--schema-path` files.

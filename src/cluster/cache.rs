@@ -161,8 +161,8 @@ impl DiskCache {
         )
     }
 
-    pub fn read_openapi(&self, path: &str, hash: &str) -> Option<Vec<u8>> {
-        self.read(&Self::openapi_file(path, hash))
+    pub fn read_openapi(&self, path: &str, hash: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.dir.join(Self::openapi_file(path, hash)))
     }
 
     /// Stores a document and removes the ones of the same path with other hashes; `false` when
@@ -236,7 +236,7 @@ mod tests {
         cache.write_openapi("apis/apps/v1beta1", "CCC", b"other");
         cache.write_openapi("apis/apps/v1", "BBB", b"two");
         assert_eq!(cache.read_openapi("apis/apps/v1", "BBB").unwrap(), b"two");
-        assert!(cache.read_openapi("apis/apps/v1", "AAA").is_none());
+        assert!(cache.read_openapi("apis/apps/v1", "AAA").is_err());
         assert_eq!(
             cache.read_openapi("apis/apps/v1beta1", "CCC").unwrap(),
             b"other"

@@ -18,7 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::discovery::{self, Discovery};
-use super::{ClusterError, ClusterSettings, USER_AGENT};
+use super::dry_run::ApiStatus;
+use super::{
+    ClusterError, ClusterSettings, ConfigError, Endpoint, RequestError, USER_AGENT,
+    UnreachableError, error_chain,
+};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use kube::client::Body;
@@ -106,25 +110,23 @@ impl std::fmt::Debug for Connection {
 
 /// The kubeconfig as kubectl reads it, with every exec plugin made non-interactive.
 pub fn load_kubeconfig(paths: Option<&str>) -> Result<Kubeconfig, ClusterError> {
-    let config_error = |e: kube::config::KubeconfigError| ClusterError::Config(e.to_string());
     let mut kubeconfig = match paths.map(str::trim).filter(|p| !p.is_empty()) {
         Some(paths) => {
             let mut merged: Option<Kubeconfig> = None;
             for path in std::env::split_paths(paths).filter(|p| !p.as_os_str().is_empty()) {
                 let path = expand_home(path);
-                let next = Kubeconfig::read_from(&path).map_err(|e| {
-                    ClusterError::Config(format!("kubeconfig {}: {e}", path.display()))
+                let next = Kubeconfig::read_from(&path).map_err(|source| ConfigError::Read {
+                    path,
+                    source: Arc::new(source),
                 })?;
                 merged = Some(match merged {
-                    Some(m) => m.merge(next).map_err(config_error)?,
+                    Some(m) => m.merge(next).map_err(|e| ConfigError::Merge(Arc::new(e)))?,
                     None => next,
                 });
             }
-            merged.ok_or_else(|| ClusterError::Config("the kubeconfig setting is empty".into()))?
+            merged.ok_or(ConfigError::EmptySetting)?
         }
-        None => Kubeconfig::read().map_err(|e| {
-            ClusterError::Config(format!("no kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))
-        })?,
+        None => Kubeconfig::read().map_err(|e| ConfigError::NoKubeconfig(Arc::new(e)))?,
     };
     for auth in &mut kubeconfig.auth_infos {
         if let Some(exec) = auth.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
@@ -152,14 +154,17 @@ impl Connection {
             .clone()
             .filter(|c| !c.is_empty())
             .or_else(|| kubeconfig.current_context.clone())
-            .ok_or_else(|| ClusterError::Config("the kubeconfig has no current-context".into()))?;
+            .ok_or(ConfigError::NoCurrentContext)?;
         let options = KubeConfigOptions {
             context: Some(context.clone()),
             ..Default::default()
         };
         let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(|e| ClusterError::Config(format!("context {context}: {e}")))?;
+            .map_err(|source| ConfigError::Context {
+                context: context.clone(),
+                source: Arc::new(source),
+            })?;
         config.connect_timeout = Some(settings.request_timeout);
         config.read_timeout = Some(settings.request_timeout);
         config.write_timeout = Some(settings.request_timeout);
@@ -174,8 +179,10 @@ impl Connection {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| config.default_namespace.clone());
         let server = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config)
-            .map_err(|e| ClusterError::Config(format!("context {context}: {e}")))?;
+        let client = kube::Client::try_from(config).map_err(|source| ConfigError::Client {
+            context: context.clone(),
+            source: Arc::new(source),
+        })?;
         Ok(Connection {
             client,
             context,
@@ -207,43 +214,38 @@ impl Connection {
                 body,
             })
         };
-        let no_answer = || {
-            ClusterError::Unreachable(format!(
-                "no answer from {} (context {}) within {} ms",
-                self.server,
-                self.context,
-                self.timeout.as_millis()
-            ))
+        let no_answer = |source: Option<Arc<kube::Error>>| UnreachableError::Timeout {
+            endpoint: self.endpoint(),
+            timeout: self.timeout,
+            request: what.clone(),
+            source,
         };
         let result = match tokio::time::timeout(self.timeout, exchange).await {
             // Rejected credentials concern every request, not this one: a connection-level error.
-            Ok(Ok(response)) if response.status == 401 => Err(ClusterError::Unauthorized(format!(
-                "{} (context {}) rejected the credentials (401 Unauthorized: {}); log in again, \
-                 e.g. with kubectl",
-                self.server,
-                self.context,
-                super::dry_run::status_message(&response.body)
-            ))),
+            Ok(Ok(response)) if response.status == 401 => Err(ClusterError::Unauthorized {
+                endpoint: self.endpoint(),
+                status: Box::new(ApiStatus::from_response(response.status, &response.body)),
+            }),
             // A gateway in front of the apiserver that cannot reach it: the cluster is away.
             Ok(Ok(response)) if matches!(response.status, 502..=504) => {
-                Err(ClusterError::Unreachable(format!(
-                    "{} (context {}) answered {}: {}",
-                    self.server,
-                    self.context,
-                    response.status,
-                    super::dry_run::status_message(&response.body)
-                )))
+                Err(UnreachableError::Gateway {
+                    endpoint: self.endpoint(),
+                    code: response.status,
+                    status: Box::new(ApiStatus::from_response(response.status, &response.body)),
+                }
+                .into())
             }
             Ok(Ok(response)) => Ok(response),
-            // kube's own read/connect timeouts (the same duration) may fire first: same message.
-            Ok(Err(error)) if error_chain(&error).ends_with("timed out") => Err(no_answer()),
-            Ok(Err(error)) => Err(ClusterError::Unreachable(format!(
-                "cannot reach {} (context {}): {}",
-                self.server,
-                self.context,
-                error_chain(&error)
-            ))),
-            Err(_) => Err(no_answer()),
+            // kube's own read/connect timeouts (the same duration) may fire first: same error.
+            Ok(Err(error)) if error_chain(&error).ends_with("timed out") => {
+                Err(no_answer(Some(Arc::new(error))).into())
+            }
+            Ok(Err(error)) => Err(UnreachableError::Connect {
+                endpoint: self.endpoint(),
+                source: Arc::new(error),
+            }
+            .into()),
+            Err(_) => Err(no_answer(None).into()),
         };
         tracing::debug!(
             "cluster {what}: {} in {:?}",
@@ -270,8 +272,19 @@ impl Connection {
         let request = http::Request::get(path)
             .header(http::header::ACCEPT, accept)
             .body(Vec::new())
-            .map_err(|e| ClusterError::Other(e.to_string()))?;
+            .map_err(|source| RequestError::Build {
+                request: format!("GET {path}"),
+                source: Arc::new(source),
+            })?;
         self.send(request).await
+    }
+
+    /// How errors name this connection's cluster.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            server: self.server.clone(),
+            context: self.context.clone(),
+        }
     }
 
     /// The resource serving `kind` in `api_version`, from discovery (fetched once per connection,
@@ -330,21 +343,6 @@ pub fn parse_warning(header: &str) -> String {
     }
 }
 
-/// An error with its sources, `a: b: c`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let more = inner.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = inner.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,5 +398,81 @@ mod tests {
             .unwrap();
         assert_eq!(exec.interactive_mode, Some(ExecInteractiveMode::Never));
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn temporary_kubeconfig(name: &str, text: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("kube-lsp-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_broken_kubeconfig_is_named_without_its_text() {
+        let (dir, path) = temporary_kubeconfig(
+            "broken",
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nusers:\n- name: u\n  user:\n    client-key-data: S2V5LXNlY3JldA==\n    token: [unclosed\n",
+        );
+        let error = load_kubeconfig(path.to_str()).unwrap_err();
+        assert!(matches!(error, ClusterError::Config(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(!message.contains("S2V5"), "the client key: {message}");
+        assert_eq!(
+            message,
+            format!(
+                "kubeconfig {}: failed to parse kubeconfig YAML: expected string scalar at line 8, column 12",
+                path.display()
+            )
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A kubeconfig whose user runs `sh -c script` with a secret in the plugin's environment.
+    #[cfg(unix)]
+    fn exec_kubeconfig(name: &str, script: &str) -> (PathBuf, PathBuf) {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        temporary_kubeconfig(
+            name,
+            &format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [\"-c\", {script:?}]\n      env:\n      - name: PLUGIN_TOKEN\n        value: env-secret\n",
+            ),
+        )
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn exec_plugin_failures_show_neither_the_environment_nor_the_output() {
+        let cases = [
+            (
+                "exec-fails",
+                "echo stdout-secret; echo plugin says no >&2; exit 3",
+                "auth exec command failed with exit status: 3: plugin says no",
+            ),
+            (
+                "exec-output",
+                r#"printf '{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",\n"status": {"token": "stdout-secret", "expirationTimestamp": [1]}}'"#,
+                "failed to parse auth exec output: ",
+            ),
+        ];
+        for (name, script, expected) in cases {
+            let (dir, path) = exec_kubeconfig(name, script);
+            let settings = ClusterSettings {
+                kubeconfig: Some(path.to_string_lossy().into_owned()),
+                ..Default::default()
+            };
+            // kube-rs runs the plugin when it builds the client, and again when the token expires.
+            let error = match Connection::connect(&settings).await {
+                Ok(connection) => connection.get("/api").await.unwrap_err(),
+                Err(error) => error,
+            };
+            let message = error.to_string();
+            assert!(error.is_connection(), "{message}");
+            assert!(message.contains(expected), "{message}");
+            assert!(!message.contains("secret"), "{message}");
+            std::fs::remove_dir_all(dir).ok();
+        }
     }
 }

@@ -4,12 +4,15 @@
 //! converted to the aggregated shape so the schema store reads one format.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::ClusterError;
 use super::connection::{Connection, RawResponse, Resource};
+use super::dry_run::ApiStatus;
+use super::{ClusterError, RequestError};
 use crate::schema::store::{api_version, openapi_path, split_api_version};
 
 /// Aggregated discovery first (v2, then v2beta1), plain JSON from old servers.
@@ -73,11 +76,11 @@ struct ResponseKind {
 
 impl Discovery {
     /// Indexes two `APIGroupDiscoveryList` documents (from the cluster or the disk cache).
-    pub fn from_json(api: Vec<u8>, apis: Vec<u8>) -> Result<Discovery, String> {
+    pub fn from_json(api: Vec<u8>, apis: Vec<u8>) -> Result<Discovery, serde_json::Error> {
         let mut resources = HashMap::new();
         let mut openapi_paths = BTreeSet::new();
         for json in [&api, &apis] {
-            let list: GroupList = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+            let list: GroupList = serde_json::from_slice(json)?;
             for group in list.items {
                 for version in group.versions {
                     let api_version = api_version(&group.metadata.name, &version.version);
@@ -174,7 +177,7 @@ async fn legacy(
             match get_json(connection, &path, "application/json").await {
                 Ok(list) => versions.push(version_entry(version, &list)),
                 // An aggregated API that is down: skip its group-version, as kubectl does.
-                Err(ClusterError::Other(message)) => tracing::warn!("discovery: {message}"),
+                Err(error @ ClusterError::Request(_)) => tracing::warn!("discovery: {error}"),
                 Err(error) => return Err(error),
             }
         }
@@ -211,9 +214,10 @@ fn version_entry(version: &str, list: &Value) -> Value {
 }
 
 fn discovery_from_values(api: &Value, apis: &Value) -> Result<Discovery, ClusterError> {
-    let bytes = |v: &Value| serde_json::to_vec(v).map_err(|e| ClusterError::Other(e.to_string()));
-    Discovery::from_json(bytes(api)?, bytes(apis)?)
-        .map_err(|e| ClusterError::Other(format!("discovery: {e}")))
+    // A `Value` always writes as JSON: its `Display` is `serde_json::to_vec` without the error.
+    let bytes = |v: &Value| v.to_string().into_bytes();
+    Discovery::from_json(bytes(api), bytes(apis))
+        .map_err(|e| RequestError::Discovery(Arc::new(e)).into())
 }
 
 async fn get_json(
@@ -225,17 +229,32 @@ async fn get_json(
     parse_ok(path, &response)
 }
 
-/// The JSON body of a 200 answer; any other status is an error naming the path.
-pub fn parse_ok(path: &str, response: &RawResponse) -> Result<Value, ClusterError> {
+/// The body of a 200 answer to `GET path`, read as JSON; any other status is an error naming
+/// the path.
+pub fn parse_ok<T: DeserializeOwned>(
+    path: &str,
+    response: &RawResponse,
+) -> Result<T, ClusterError> {
+    let request = || format!("GET {path}");
     if response.status != 200 {
-        return Err(ClusterError::Other(format!(
-            "GET {path} answered {}: {}",
-            response.status,
-            super::dry_run::status_message(&response.body)
-        )));
+        return Err(status_error(request(), response).into());
     }
-    serde_json::from_slice(&response.body)
-        .map_err(|e| ClusterError::Other(format!("GET {path}: {e}")))
+    serde_json::from_slice(&response.body).map_err(|source| {
+        RequestError::Decode {
+            request: request(),
+            source: Arc::new(source),
+        }
+        .into()
+    })
+}
+
+/// An answer whose status is not the one `request` needs.
+pub fn status_error(request: String, response: &RawResponse) -> RequestError {
+    RequestError::Status {
+        request,
+        code: response.status,
+        status: Box::new(ApiStatus::from_response(response.status, &response.body)),
+    }
 }
 
 #[cfg(test)]

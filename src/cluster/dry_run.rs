@@ -2,13 +2,14 @@
 //! a server-side apply PATCH with `dryRun=All`, `fieldManager=kube-lsp`, `force=true`,
 //! `fieldValidation=Strict`, read with its `Warning` headers.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::connection::{Connection, Resource};
-use super::{ClusterError, FIELD_MANAGER};
+use super::connection::Connection;
+use super::{ClusterError, FIELD_MANAGER, RequestError};
 
 /// A `metav1.Status` as the API server sends it on failure.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -60,11 +61,6 @@ impl ApiStatus {
     pub fn causes(&self) -> &[StatusCause] {
         self.details.as_ref().map_or(&[], |d| &d.causes)
     }
-}
-
-/// The message of a Status body, for logs.
-pub fn status_message(body: &[u8]) -> String {
-    ApiStatus::from_response(0, body).message
 }
 
 /// What the cluster said about one manifest.
@@ -162,10 +158,7 @@ pub async fn dry_run(connection: &Connection, manifest: &Value) -> Result<DryRun
     let live_response = connection.get(&url).await?;
     warnings.extend(live_response.warnings);
     let live = match live_response.status {
-        200 => Some(
-            serde_json::from_slice::<Value>(&live_response.body)
-                .map_err(|e| ClusterError::Other(format!("GET {url}: {e}")))?,
-        ),
+        200 => Some(decode(format!("GET {url}"), &live_response.body)?),
         404 => None,
         status => {
             let status = ApiStatus::from_response(status, &live_response.body);
@@ -173,12 +166,11 @@ pub async fn dry_run(connection: &Connection, manifest: &Value) -> Result<DryRun
         }
     };
 
-    let applied = apply(connection, &resource, &url, manifest).await?;
+    let applied = apply(connection, &url, manifest).await?;
     warnings.extend(applied.warnings);
     let outcome = match applied.status {
         200 | 201 => Outcome::Applied {
-            object: serde_json::from_slice(&applied.body)
-                .map_err(|e| ClusterError::Other(format!("PATCH {url}: {e}")))?,
+            object: decode(format!("PATCH {url}"), &applied.body)?,
             live,
         },
         status => Outcome::Rejected(ApiStatus::from_response(status, &applied.body)),
@@ -187,18 +179,32 @@ pub async fn dry_run(connection: &Connection, manifest: &Value) -> Result<DryRun
     Ok(done(outcome, warnings, namespace))
 }
 
+/// An object in the body of the answer to `request`.
+fn decode(request: String, body: &[u8]) -> Result<Value, ClusterError> {
+    serde_json::from_slice(body).map_err(|source| {
+        RequestError::Decode {
+            request,
+            source: Arc::new(source),
+        }
+        .into()
+    })
+}
+
 async fn apply(
     connection: &Connection,
-    resource: &Resource,
     url: &str,
     manifest: &Value,
 ) -> Result<super::connection::RawResponse, ClusterError> {
-    let body = serde_json::to_vec(manifest).map_err(|e| ClusterError::Other(e.to_string()))?;
+    // A `Value` always writes as JSON: its `Display` is `serde_json::to_vec` without the error.
+    let body = manifest.to_string().into_bytes();
     let request = http::Request::patch(format!("{url}?{}", apply_query()))
         .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
         .header(http::header::ACCEPT, "application/json")
         .body(body)
-        .map_err(|e| ClusterError::Other(format!("{} {}: {e}", resource.kind, url)))?;
+        .map_err(|source| RequestError::Build {
+            request: format!("PATCH {url}"),
+            source: Arc::new(source),
+        })?;
     connection.send(request).await
 }
 

@@ -16,6 +16,7 @@ use super::ClusterError;
 use super::cache::DiskCache;
 use super::connection::Connection;
 use super::discovery::{self, Discovery};
+use crate::schema::store::StoreError;
 use crate::schema::{OpenApiSource, SourceKind, Store};
 
 /// One group-version's OpenAPI v3 document.
@@ -164,7 +165,7 @@ impl LiveSchema {
 
     /// The schema store of this cluster, the top layer of the catalog. Cheap: discovery is
     /// indexed, each OpenAPI document is read (from memory or disk) and parsed on first use.
-    pub fn store(&self) -> Result<Store, String> {
+    pub fn store(&self) -> Result<Store, StoreError> {
         let openapi = self.openapi.iter().map(|(path, document)| {
             let source = match (&document.json, &self.cache) {
                 (Some(json), _) => {
@@ -176,15 +177,15 @@ impl LiveSchema {
                     OpenApiSource::Lazy(Box::new(move || {
                         cache
                             .read_openapi(&path, &hash)
-                            .ok_or_else(|| format!("{} is gone from the cache", path).into())
+                            .map_err(|source| DocumentError::GoneFromCache { path, source }.into())
                     }))
                 }
                 // Not reached: a document is kept in memory unless the cache holds it.
                 (None, None) => {
                     let path = path.clone();
-                    OpenApiSource::Lazy(Box::new(
-                        move || Err(format!("{path} was not kept").into()),
-                    ))
+                    OpenApiSource::Lazy(Box::new(move || {
+                        Err(DocumentError::NotKept { path }.into())
+                    }))
                 }
             };
             (path.clone(), source)
@@ -198,8 +199,24 @@ impl LiveSchema {
             openapi,
         )
         .map(|store| store.with_kind(SourceKind::Cluster))
-        .map_err(|e| e.to_string())
     }
+}
+
+/// Why the store of a cluster schema cannot read one of its OpenAPI documents when it first
+/// needs it.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// The disk cache lost the document since it was fetched (removed by hand, or by another
+    /// kube-lsp that fetched a newer one).
+    #[error("{path} is gone from the cache")]
+    GoneFromCache {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The document is neither in memory nor on disk.
+    #[error("{path} was not kept")]
+    NotKept { path: String },
 }
 
 /// The OpenAPI v3 index: path → document URL. Empty on servers without OpenAPI v3 (before
@@ -210,9 +227,7 @@ async fn fetch_index(connection: &Connection) -> Result<BTreeMap<String, String>
         tracing::info!("context {}: no /openapi/v3", connection.context);
         return Ok(BTreeMap::new());
     }
-    let value = discovery::parse_ok("/openapi/v3", &response)?;
-    let index: OpenApiIndex = serde_json::from_value(value)
-        .map_err(|e| ClusterError::Other(format!("/openapi/v3: {e}")))?;
+    let index: OpenApiIndex = discovery::parse_ok("/openapi/v3", &response)?;
     Ok(index
         .paths
         .into_iter()
@@ -223,11 +238,7 @@ async fn fetch_index(connection: &Connection) -> Result<BTreeMap<String, String>
 async fn fetch_document(connection: &Connection, url: &str) -> Result<Vec<u8>, ClusterError> {
     let response = connection.get(url).await?;
     if response.status != 200 {
-        return Err(ClusterError::Other(format!(
-            "GET {url} answered {}: {}",
-            response.status,
-            super::dry_run::status_message(&response.body)
-        )));
+        return Err(discovery::status_error(format!("GET {url}"), &response).into());
     }
     Ok(response.body.to_vec())
 }
