@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::kustomize;
 
+/// A walk stops after this many files (a home folder opened by mistake).
+pub const MAX_FILES: usize = 20_000;
+
 /// Folders never walked: version control, dependencies, build output.
 pub const SKIPPED_DIRS: [&str; 8] = [
     ".git",
@@ -67,9 +70,18 @@ pub enum Contents {
     Nothing,
 }
 
-/// Reads `path` if it is a regular file (not a symlink) of at most `max_bytes`.
-pub fn read(path: &Path, max_bytes: u64) -> Contents {
-    let Some(mut file) = open_regular(path) else {
+/// Whether reading a path may go through a symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// A file the user named (a `schemaPaths` entry) may be a link to a regular file.
+    Follow,
+    /// A workspace file: a link is not read.
+    Refuse,
+}
+
+/// Reads `path` if it is a regular file of at most `max_bytes`.
+pub fn read(path: &Path, max_bytes: u64, links: Links) -> Contents {
+    let Some(mut file) = open_regular(path, links) else {
         return Contents::Nothing;
     };
     let size = match file.metadata() {
@@ -88,14 +100,19 @@ pub fn read(path: &Path, max_bytes: u64) -> Contents {
     }
 }
 
-/// Opens `path` for reading without blocking on a FIFO and without following a symlink in its
-/// last component; the caller checks the opened file's type.
+/// Opens `path` for reading without blocking on a FIFO (and, refusing links, without following
+/// one in its last component); the caller checks the opened file's type.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn open_regular(path: &Path) -> Option<std::fs::File> {
+fn open_regular(path: &Path, links: Links) -> Option<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
+    let no_follow = if links == Links::Refuse {
+        libc::O_NOFOLLOW
+    } else {
+        0
+    };
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NONBLOCK | no_follow)
         .open(path)
         .ok()
 }
@@ -103,9 +120,12 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
 /// Elsewhere the type is checked before opening (a file swapped for a FIFO in between could
 /// still block this thread).
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn open_regular(path: &Path) -> Option<std::fs::File> {
-    let metadata = std::fs::symlink_metadata(path).ok()?;
-    if !metadata.is_file() {
+fn open_regular(path: &Path, links: Links) -> Option<std::fs::File> {
+    let metadata = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    };
+    if !metadata.ok()?.is_file() {
         return None;
     }
     std::fs::File::open(path).ok()
@@ -175,15 +195,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.yaml");
         std::fs::write(&path, "kind: Pod\n").unwrap();
+        let read = |path: &Path, max| read(path, max, Links::Refuse);
         assert_eq!(read(&path, 100), Contents::Text("kind: Pod\n".into()));
         assert_eq!(read(&path, 4), Contents::TooBig(10));
         assert_eq!(read(&dir.path().join("gone.yaml"), 100), Contents::Nothing);
         assert_eq!(read(dir.path(), 100), Contents::Nothing);
-        let link = dir.path().join("zero.yaml");
-        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-        assert_eq!(read(&link, 100), Contents::Nothing);
+        let zero = dir.path().join("zero.yaml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert_eq!(read(&zero, 100), Contents::Nothing);
+        assert_eq!(super::read(&zero, 100, Links::Follow), Contents::Nothing);
         std::fs::write(dir.path().join("bad.yaml"), [0xff, 0xfe]).unwrap();
         assert_eq!(read(&dir.path().join("bad.yaml"), 100), Contents::Nothing);
+        // A link to a regular file: read only when links are followed.
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert_eq!(read(&link, 100), Contents::Nothing);
+        assert!(matches!(super::read(&link, 100, Links::Follow), Contents::Text(_)));
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -194,7 +221,8 @@ mod tests {
         let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
         // No writer: a blocking open would hang here.
-        assert_eq!(read(&fifo, 100), Contents::Nothing);
+        assert_eq!(read(&fifo, 100, Links::Refuse), Contents::Nothing);
+        assert_eq!(read(&fifo, 100, Links::Follow), Contents::Nothing);
         let (files, _) = walk(&[dir.path().to_path_buf()], 10);
         assert!(files.is_empty());
     }

@@ -43,8 +43,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_files: 20_000,
-            max_file_bytes: crate::schema::crd::MAX_CRD_BYTES as u64 * 4,
+            max_files: disk::MAX_FILES,
+            max_file_bytes: crd_files::MAX_FILE_BYTES,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4)),
         }
     }
@@ -221,7 +221,7 @@ impl Workspace {
 
     /// The file at `path` as the disk has it; `None` when it cannot be read.
     fn read_disk(&self, path: &Path) -> Option<File> {
-        match disk::read(path, self.limits.max_file_bytes) {
+        match disk::read(path, self.limits.max_file_bytes, disk::Links::Refuse) {
             Contents::Text(text) => Some(self.read_text(path, Origin::Disk, text)),
             Contents::TooBig(size) => {
                 let mut file = File::new(Origin::Disk, Vec::new());
