@@ -282,10 +282,7 @@ impl SchemaSources {
 
     /// Files changed on disk (`workspace/didChangeWatchedFiles`).
     pub fn files_changed(&self, uris: &[Uri]) -> bool {
-        let paths: Vec<PathBuf> = uris
-            .iter()
-            .filter_map(file_path)
-            .collect();
+        let paths: Vec<PathBuf> = uris.iter().filter_map(file_path).collect();
         self.disk_changed(&paths)
     }
 }
@@ -362,7 +359,11 @@ mod tests {
         std::fs::create_dir_all(root.join("deploy")).unwrap();
         std::fs::write(root.join("node_modules/x/crd.yaml"), crd("Gadget")).unwrap();
         std::fs::write(root.join("deploy/crd.yml"), crd("Widget")).unwrap();
-        std::fs::write(root.join("deploy/app.yaml"), "apiVersion: v1\nkind: ConfigMap\n").unwrap();
+        std::fs::write(
+            root.join("deploy/app.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\n",
+        )
+        .unwrap();
         let (documents, sources) = scanned(&root);
         assert!(serves(&documents, "Widget") && !serves(&documents, "Gadget"));
         let found = documents
@@ -406,7 +407,11 @@ mod tests {
         let plain = root.join("app.yaml");
         std::fs::write(&plain, "apiVersion: v1\nkind: ConfigMap\n").unwrap();
         assert!(!sources.files_changed(&[Uri::from_file_path(&plain).unwrap()]));
-        assert_eq!(sources.workspace().read().len(), 2, "the index has it all the same");
+        assert_eq!(
+            sources.workspace().read().len(),
+            2,
+            "the index has it all the same"
+        );
 
         // Open: the editor's text wins over the disk.
         assert!(sources.set_document_text(&path, &crd("Doohickey")));

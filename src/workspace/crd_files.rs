@@ -83,4 +83,3 @@ pub fn schema_paths_from_json(value: &Value) -> Option<Vec<PathBuf>> {
             .collect(),
     )
 }
-

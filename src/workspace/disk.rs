@@ -210,7 +210,10 @@ mod tests {
         let link = dir.path().join("link.yaml");
         std::os::unix::fs::symlink(&path, &link).unwrap();
         assert_eq!(read(&link, 100), Contents::Nothing);
-        assert!(matches!(super::read(&link, 100, Links::Follow), Contents::Text(_)));
+        assert!(matches!(
+            super::read(&link, 100, Links::Follow),
+            Contents::Text(_)
+        ));
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -346,7 +346,11 @@ impl Reader<'_> {
     fn crd_info(&self, spec: SpanRef<'_>) -> Option<CrdInfo> {
         let group = pair(spec, "group").and_then(|(k, v)| self.text(k, v))?;
         let names = value(spec, "names");
-        let name = |field: &str| names.and_then(|n| pair(n, field)).and_then(|(k, v)| self.text(k, v));
+        let name = |field: &str| {
+            names
+                .and_then(|n| pair(n, field))
+                .and_then(|(k, v)| self.text(k, v))
+        };
         let mut versions: Vec<Box<str>> = Vec::new();
         for version in value(spec, "versions").iter().flat_map(SpanRef::children) {
             versions.extend(pair(version, "name").and_then(|(k, v)| self.text(k, v)));
@@ -530,7 +534,10 @@ mod tests {
         assert_eq!(d.range, 0..text.len());
         assert_eq!(d.labels.get("tier"), Some("front"));
         let pods = d.pod_labels.as_ref().unwrap();
-        assert_eq!(pods.iter().collect::<Vec<_>>(), [("app", "web"), ("tier", "front")]);
+        assert_eq!(
+            pods.iter().collect::<Vec<_>>(),
+            [("app", "web"), ("tier", "front")]
+        );
         let selector = d.selector.as_ref().unwrap();
         assert!(selector.matches(pods));
         assert_eq!(selector.match_expressions[0].operator, Operator::In);
@@ -541,14 +548,20 @@ mod tests {
     fn several_documents_lists_and_documents_without_a_kind() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nreplicas: 3\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, generateName: x-}\n- apiVersion: batch/v1\n  kind: CronJob\n  metadata:\n    generateName: nightly-\n  spec:\n    jobTemplate:\n      spec:\n        template:\n          metadata:\n            labels: {job: nightly}\n";
         let documents = read(text);
-        let kinds: Vec<_> = documents.iter().map(|d| d.kind.as_deref().unwrap()).collect();
+        let kinds: Vec<_> = documents
+            .iter()
+            .map(|d| d.kind.as_deref().unwrap())
+            .collect();
         assert_eq!(kinds, ["ConfigMap", "Secret", "CronJob"]);
         assert!(text[documents[1].range.clone()].starts_with("apiVersion: v1\n  kind: Secret"));
         let cron = &documents[2];
         assert_eq!(cron.name, None);
         assert_eq!(cron.generate_name.as_deref(), Some("nightly-"));
         assert_eq!(&text[cron.name_range.clone().unwrap()], "nightly-");
-        assert_eq!(cron.pod_labels.as_ref().unwrap().get("job"), Some("nightly"));
+        assert_eq!(
+            cron.pod_labels.as_ref().unwrap().get("job"),
+            Some("nightly")
+        );
         assert_eq!(documents[0].pod_labels, None);
     }
 
@@ -560,10 +573,16 @@ mod tests {
         let other: Labels = [("app", "db")].into_iter().collect();
         let service = documents[0].selector.as_ref().unwrap();
         assert!(service.matches(&web) && !service.matches(&other));
-        assert_eq!(documents[1].selector, None, "an empty Service selector selects nothing");
+        assert_eq!(
+            documents[1].selector, None,
+            "an empty Service selector selects nothing"
+        );
         let policy = documents[2].selector.as_ref().unwrap();
         assert!(policy.is_empty() && policy.matches(&other));
-        assert_eq!(documents[3].selector, None, "an unknown operator: unreadable");
+        assert_eq!(
+            documents[3].selector, None,
+            "an unknown operator: unreadable"
+        );
     }
 
     #[test]
@@ -626,7 +645,8 @@ mod tests {
 
     #[test]
     fn broken_yaml_keeps_what_came_before_the_error() {
-        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: [unclosed\n";
+        let text =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: [unclosed\n";
         let documents = read(text);
         assert_eq!(documents[0].name.as_deref(), Some("half"));
         assert!(read("just: text\n").is_empty());

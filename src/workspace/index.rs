@@ -33,7 +33,7 @@ pub struct File {
 }
 
 impl File {
-    pub fn new(origin: Origin, documents: Vec<Document>) -> File {
+    pub(super) fn new(origin: Origin, documents: Vec<Document>) -> File {
         File {
             origin,
             too_big: None,
@@ -91,11 +91,14 @@ pub struct Chart<'i> {
     pub template: bool,
 }
 
+/// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
+type Files = BTreeMap<Arc<Path>, Arc<File>>;
+
 #[derive(Debug)]
 pub struct Index {
-    files: BTreeMap<Arc<Path>, File>,
-    by_kind: HashMap<Box<str>, BTreeSet<Arc<Path>>>,
-    by_name: HashMap<Box<str>, BTreeSet<Arc<Path>>>,
+    files: Files,
+    by_kind: HashMap<Box<str>, Files>,
+    by_name: HashMap<Box<str>, Files>,
     /// Folders with a `Chart.yaml`.
     charts: BTreeSet<Arc<Path>>,
     kustomizations: BTreeSet<Arc<Path>>,
@@ -152,12 +155,12 @@ impl Index {
     // ------------------------------------------------------------------ queries
 
     pub fn file(&self, path: &Path) -> Option<&File> {
-        self.files.get(path)
+        self.files.get(path).map(|file| &**file)
     }
 
     /// Every indexed file, by path.
     pub fn files(&self) -> impl Iterator<Item = (&Path, &File)> + '_ {
-        self.files.iter().map(|(path, file)| (&**path, file))
+        self.files.iter().map(|(path, file)| (&**path, &**file))
     }
 
     /// The documents of a file.
@@ -202,8 +205,13 @@ impl Index {
         namespace: Namespace<'q>,
         selector: &'q Selector,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.of_kinds(&WORKLOAD_KINDS, namespace)
-            .filter(|found| found.document.pod_labels.as_ref().is_some_and(|l| selector.matches(l)))
+        self.of_kinds(&WORKLOAD_KINDS, namespace).filter(|found| {
+            found
+                .document
+                .pod_labels
+                .as_ref()
+                .is_some_and(|l| selector.matches(l))
+        })
     }
 
     /// The documents whose selector selects Pods with `labels` (Services, workloads,
@@ -213,8 +221,13 @@ impl Index {
         namespace: Namespace<'q>,
         labels: &'q Labels,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.of_kinds(&SELECTING_KINDS, namespace)
-            .filter(|found| found.document.selector.as_ref().is_some_and(|s| s.matches(labels)))
+        self.of_kinds(&SELECTING_KINDS, namespace).filter(|found| {
+            found
+                .document
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(labels))
+        })
     }
 
     /// The CustomResourceDefinitions of the workspace.
@@ -241,7 +254,8 @@ impl Index {
         path: &Path,
     ) -> impl Iterator<Item = (&Path, &Kustomization)> + '_ {
         let path = path.to_path_buf();
-        self.kustomizations().filter(move |(_, k)| k.includes(&path))
+        self.kustomizations()
+            .filter(move |(_, k)| k.includes(&path))
     }
 
     /// Every kustomization of the workspace.
@@ -252,14 +266,11 @@ impl Index {
         })
     }
 
-    fn in_files<'q>(
-        &'q self,
-        paths: Option<&'q BTreeSet<Arc<Path>>>,
-    ) -> impl Iterator<Item = Found<'q>> + 'q {
-        paths.into_iter().flatten().flat_map(|path| {
-            let (path, file) = self.files.get_key_value(&**path).expect("indexed");
-            found_in(path, file)
-        })
+    fn in_files<'q>(&'q self, files: Option<&'q Files>) -> impl Iterator<Item = Found<'q>> + 'q {
+        files
+            .into_iter()
+            .flatten()
+            .flat_map(|(path, file)| found_in(path, file))
     }
 
     fn of_kinds<'q>(
@@ -278,6 +289,7 @@ impl Index {
     pub(super) fn insert(&mut self, path: &Path, mut file: File) {
         self.generation += 1;
         file.written = self.generation;
+        let file = Arc::new(file);
         let path = match self.files.get_key_value(path) {
             Some((key, _)) => key.clone(),
             None => Arc::from(path),
@@ -285,10 +297,10 @@ impl Index {
         self.unlink(&path);
         for document in &file.documents {
             if let Some(kind) = &document.kind {
-                entry(&mut self.by_kind, kind).insert(path.clone());
+                entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
             }
             if let Some(name) = &document.name {
-                entry(&mut self.by_name, name).insert(path.clone());
+                entry(&mut self.by_name, name).insert(path.clone(), file.clone());
             }
         }
         if file.kustomization.is_some() {
@@ -336,7 +348,7 @@ impl Index {
 
     /// Takes `path` out of the lookups (its entry stays in `files`).
     fn unlink(&mut self, path: &Arc<Path>) {
-        let Some(old) = self.files.get(path) else {
+        let Some(old) = self.files.get(path).cloned() else {
             return;
         };
         for document in &old.documents {
@@ -422,20 +434,17 @@ fn is_chart_file(path: &Path) -> bool {
     path.file_name().is_some_and(|name| name == "Chart.yaml")
 }
 
-fn entry<'m>(
-    map: &'m mut HashMap<Box<str>, BTreeSet<Arc<Path>>>,
-    key: &str,
-) -> &'m mut BTreeSet<Arc<Path>> {
+fn entry<'m>(map: &'m mut HashMap<Box<str>, Files>, key: &str) -> &'m mut Files {
     if !map.contains_key(key) {
-        map.insert(key.into(), BTreeSet::new());
+        map.insert(key.into(), Files::new());
     }
     map.get_mut(key).expect("just inserted")
 }
 
-fn unlink_from(map: &mut HashMap<Box<str>, BTreeSet<Arc<Path>>>, key: &str, path: &Arc<Path>) {
-    if let Some(paths) = map.get_mut(key) {
-        paths.remove(path);
-        if paths.is_empty() {
+fn unlink_from(map: &mut HashMap<Box<str>, Files>, key: &str, path: &Path) {
+    if let Some(files) = map.get_mut(key) {
+        files.remove(path);
+        if files.is_empty() {
             map.remove(key);
         }
     }

@@ -44,7 +44,9 @@ pub enum Field {
 impl Kustomization {
     /// Whether it names `path` or a folder holding it.
     pub fn includes(&self, path: &Path) -> bool {
-        self.entries.iter().any(|entry| path.starts_with(&entry.path))
+        self.entries
+            .iter()
+            .any(|entry| path.starts_with(&entry.path))
     }
 }
 
@@ -139,7 +141,10 @@ mod tests {
                 (Field::Components, "/w/components/tls"),
                 (Field::Bases, "/w/overlays/prod/legacy"),
                 (Field::Patches, "/w/overlays/prod/patch.yaml"),
-                (Field::PatchesStrategicMerge, "/w/overlays/prod/replicas.yaml"),
+                (
+                    Field::PatchesStrategicMerge,
+                    "/w/overlays/prod/replicas.yaml"
+                ),
                 (Field::PatchesJson6902, "/w/overlays/prod/json.yaml"),
             ]
         );

@@ -183,7 +183,8 @@ impl Workspace {
             let is_folder = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
             let mut files = Vec::new();
             if is_folder {
-                let (found, truncated) = disk::walk(std::slice::from_ref(path), self.limits.max_files);
+                let (found, truncated) =
+                    disk::walk(std::slice::from_ref(path), self.limits.max_files);
                 if truncated {
                     self.write().set_truncated();
                 }
@@ -238,8 +239,7 @@ impl Workspace {
             file.too_big = Some(text.len() as u64);
             return file;
         }
-        let kustomization =
-            kustomize::is_kustomization(path).then(|| kustomize::read(path, &text));
+        let kustomization = kustomize::is_kustomization(path).then(|| kustomize::read(path, &text));
         let mut file = File::new(origin, document::read_documents(&Arc::new(text)));
         file.kustomization = kustomization;
         file

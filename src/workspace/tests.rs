@@ -4,9 +4,11 @@ use super::document::{Labels, Selector};
 use super::index::{Namespace, Origin, ScanStatus};
 use super::*;
 
-const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n";
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n";
 const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web, tier: front}\n";
-const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n";
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n";
 const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1}]\n";
 
 /// A folder with `files` (relative path, text), canonical so paths compare as the walk gives them.
@@ -122,7 +124,12 @@ fn an_open_text_wins_over_the_disk_until_closed() {
         assert!(index.generation() > before);
         assert_eq!(names(index.documents_of(&path)), ["edited"]);
         assert_eq!(index.file(&path).unwrap().origin, Origin::Open);
-        assert_eq!(index.named("ConfigMap", None, Namespace::Any, "settings").count(), 0);
+        assert_eq!(
+            index
+                .named("ConfigMap", None, Namespace::Any, "settings")
+                .count(),
+            0
+        );
     }
     // The disk changes meanwhile: the open text still counts.
     write(&path, &CONFIG_MAP.replace("settings", "saved"));
@@ -142,7 +149,13 @@ fn open_documents_outside_the_workspace_count_while_open() {
     let workspace = scanned(&root, Limits::default());
     let path = outside.join("cm.yaml");
     workspace.open_text(&path, CONFIG_MAP);
-    assert_eq!(workspace.read().named("ConfigMap", None, Namespace::Any, "settings").count(), 1);
+    assert_eq!(
+        workspace
+            .read()
+            .named("ConfigMap", None, Namespace::Any, "settings")
+            .count(),
+        1
+    );
     workspace.close(&path);
     assert!(workspace.read().file(&path).is_none());
     // An untitled document, keyed by its URI's text.
@@ -245,7 +258,10 @@ fn chart_membership() {
             "charts/shop/templates/deployment.yaml",
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
         ),
-        ("charts/shop/charts/db/Chart.yaml", "apiVersion: v2\nname: db\n"),
+        (
+            "charts/shop/charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\n",
+        ),
         ("charts/shop/charts/db/templates/svc.yaml", SERVICE),
         ("plain/cm.yaml", CONFIG_MAP),
     ]);
@@ -259,8 +275,15 @@ fn chart_membership() {
     let values = index.chart_of(&shop.join("values.yaml")).unwrap();
     assert_eq!((values.root, values.template), (shop.as_path(), false));
     // Files not indexed (helpers) belong too; a subchart's files to the subchart.
-    assert!(index.chart_of(&shop.join("templates/_helpers.tpl")).unwrap().template);
-    let db = index.chart_of(&shop.join("charts/db/templates/svc.yaml")).unwrap();
+    assert!(
+        index
+            .chart_of(&shop.join("templates/_helpers.tpl"))
+            .unwrap()
+            .template
+    );
+    let db = index
+        .chart_of(&shop.join("charts/db/templates/svc.yaml"))
+        .unwrap();
     assert_eq!(db.root, shop.join("charts/db"));
     assert_eq!(index.chart_of(&root.join("plain/cm.yaml")), None);
     let deployment: Vec<_> = index
@@ -278,7 +301,10 @@ fn chart_membership() {
 #[test]
 fn kustomization_membership() {
     let (_dir, root) = folder(&[
-        ("base/kustomization.yaml", "resources: [deployment.yaml, ../shared/cm.yaml]\n"),
+        (
+            "base/kustomization.yaml",
+            "resources: [deployment.yaml, ../shared/cm.yaml]\n",
+        ),
         ("base/deployment.yaml", DEPLOYMENT),
         ("shared/cm.yaml", CONFIG_MAP),
         (
@@ -298,10 +324,16 @@ fn kustomization_membership() {
     };
     let base = PathBuf::from("base/kustomization.yaml");
     let prod = PathBuf::from("overlays/prod/Kustomization");
-    assert_eq!(including("base/deployment.yaml"), [base.clone(), prod.clone()]);
+    assert_eq!(
+        including("base/deployment.yaml"),
+        [base.clone(), prod.clone()]
+    );
     assert_eq!(including("shared/cm.yaml"), [base]);
-    assert_eq!(including("overlays/prod/replicas.yaml"), [prod.clone()]);
-    assert_eq!(including("overlays/prod/unused.yaml"), Vec::<PathBuf>::new());
+    assert_eq!(including("overlays/prod/replicas.yaml"), [prod]);
+    assert_eq!(
+        including("overlays/prod/unused.yaml"),
+        Vec::<PathBuf>::new()
+    );
     let (_, overlay) = index
         .kustomizations()
         .find(|(p, _)| p.ends_with("Kustomization"))
@@ -315,7 +347,11 @@ fn partial_until_the_scan_completes() {
     let workspace = Workspace::default();
     assert!(workspace.read().is_partial(), "nothing scanned");
     workspace.scan();
-    assert_eq!(workspace.read().status(), ScanStatus::NotStarted, "no folder");
+    assert_eq!(
+        workspace.read().status(),
+        ScanStatus::NotStarted,
+        "no folder"
+    );
     workspace.set_roots(vec![root.clone()]);
     workspace.scan();
     assert!(!workspace.read().is_partial());
@@ -331,7 +367,10 @@ fn the_index_answers_while_the_scan_runs_and_the_scan_keeps_newer_entries() {
             )
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let (_dir, root) = folder(&refs);
     let workspace = Workspace::new(Limits {
         workers: 2,
