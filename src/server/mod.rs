@@ -180,14 +180,18 @@ fn fold_limit(params: &InitializeParams) -> Option<usize> {
     Some(limit as usize)
 }
 
-/// Asks the client to report changes to YAML files, so CRDs edited or checked out outside the
-/// editor reach the schema catalog.
+/// Asks the client to report changes to YAML files, so files edited or checked out outside the
+/// editor reach the workspace index and CRDs among them the schema catalog.
 async fn watch_yaml_files(client: Client) {
     let options = DidChangeWatchedFilesRegistrationOptions {
-        watchers: vec![FileSystemWatcher {
-            glob_pattern: GlobPattern::String("**/*.{yaml,yml}".to_string()),
-            kind: None,
-        }],
+        // Kustomize also reads a kustomization from a file named `Kustomization`.
+        watchers: ["**/*.{yaml,yml}", "**/Kustomization"]
+            .into_iter()
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .collect(),
     };
     let registration = Registration {
         id: "kube-lsp/yaml-files".to_string(),
@@ -381,10 +385,14 @@ impl LanguageServer for Backend {
         }
     }
 
-    /// YAML files changed on disk: the CRDs of closed workspace files are read again.
+    /// Files changed on disk: the index reads them again, and the CRDs of closed workspace files.
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let uris: Vec<Uri> = params.changes.into_iter().map(|c| c.uri).collect();
-        self.update_schemas(move |schemas| schemas.files_changed(&uris));
+        let paths: Vec<std::path::PathBuf> = params
+            .changes
+            .iter()
+            .filter_map(|change| workspace::file_path(&change.uri))
+            .collect();
+        self.update_schemas(move |schemas| schemas.disk_changed(&paths));
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -427,8 +435,8 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.store.close(&uri);
         self.cluster.forget(&uri);
-        let closed = uri.clone();
-        self.update_schemas(move |schemas| schemas.document_closed(&closed));
+        let closed = workspace::document_path(&uri);
+        self.update_schemas(move |schemas| schemas.close_document(&closed));
         // Clear what the editor shows for a file that is no longer open.
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

@@ -160,23 +160,6 @@ impl Store {
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = catalog;
     }
 
-    /// The texts of an open document's YAML documents that mention `word` (CRD candidates).
-    /// The rope is cloned (cheap, shared) so the scan runs without holding the document's lock.
-    pub fn crd_document_texts(&self, uri: &Uri, word: &str) -> Option<Vec<String>> {
-        let (rope, ranges) = self.with_document(uri, |document| {
-            let ranges: Vec<_> = document.document_ranges().collect();
-            (document.text().rope().clone(), ranges)
-        })?;
-        Some(
-            ranges
-                .into_iter()
-                .map(|range| rope.byte_slice(range))
-                .filter(|slice| crate::text::contains(*slice, word))
-                .map(|slice| slice.to_string())
-                .collect(),
-        )
-    }
-
     /// The URIs of the open documents.
     pub fn uris(&self) -> Vec<Uri> {
         self.documents

@@ -1,8 +1,12 @@
-//! The schema sources the server puts in its [`Catalog`]: CRDs of open documents, CRD files of
-//! the workspace folders (scanned once, off the request path), files of the `schemaPaths`
-//! setting, and the live cluster's layer (set by the cluster work); the built-in schema is
-//! always last. Whenever one of them changes, a new catalog is installed in the document store
-//! and the caller re-publishes the open documents.
+//! The workspace as the server keeps it: the index of every Kubernetes document of the
+//! workspace folders ([`crate::workspace::Workspace`]) and the schema sources the server puts in
+//! its [`Catalog`]: CRDs of open documents, CRD files of the workspace folders (the files the
+//! index found CRDs in), files of the `schemaPaths` setting, and the live cluster's layer (set by
+//! the cluster work); the built-in schema is always last. Whenever one of them changes, a new
+//! catalog is installed in the document store and the caller re-publishes the open documents.
+//!
+//! Every method that reads files or parses is blocking: the server calls them off the request
+//! path (`spawn_blocking`).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -13,7 +17,9 @@ use tower_lsp_server::ls_types::Uri;
 
 use super::store::Store;
 use crate::schema::{Catalog, SourceKind, crd};
-use crate::workspace::crd_files::{file_uri, is_schema_file, load_crd_file, load_crd_files};
+use crate::workspace::Workspace;
+use crate::workspace::crd_files::{load_crd_file, load_crd_files};
+use crate::workspace::index::{Index, Origin};
 
 /// The CRD layers of one open document: one store per CRD document, keyed by its text's hash
 /// so an edit elsewhere in the file reuses them.
@@ -24,22 +30,37 @@ struct OpenLayers {
 
 #[derive(Default)]
 struct Sources {
-    open: HashMap<String, OpenLayers>,
-    workspace: HashMap<String, Arc<crate::schema::Store>>,
+    open: HashMap<PathBuf, OpenLayers>,
+    workspace: HashMap<PathBuf, Arc<crate::schema::Store>>,
     schema_paths: Vec<Arc<crate::schema::Store>>,
     live: Option<Arc<crate::schema::Store>>,
-    roots: Vec<PathBuf>,
 }
 
 pub struct SchemaSources {
     documents: Arc<Store>,
+    workspace: Arc<Workspace>,
     state: Mutex<Sources>,
+}
+
+/// The index's key of a document: its file path, or for a document that has none (`untitled:`)
+/// its URI's text.
+pub fn document_path(uri: &Uri) -> PathBuf {
+    file_path(uri).unwrap_or_else(|| PathBuf::from(uri.as_str()))
+}
+
+/// The path of a `file:` URI.
+pub fn file_path(uri: &Uri) -> Option<PathBuf> {
+    let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
+    is_file
+        .then(|| uri.to_file_path().map(|path| path.into_owned()))
+        .flatten()
 }
 
 impl SchemaSources {
     pub fn new(documents: Arc<Store>) -> Arc<Self> {
         Arc::new(SchemaSources {
             documents,
+            workspace: Arc::new(Workspace::default()),
             state: Mutex::new(Sources::default()),
         })
     }
@@ -48,43 +69,54 @@ impl SchemaSources {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Re-reads the CRDs of an open document; `true` when the catalog changed.
-    pub fn document_changed(&self, uri: &Uri) -> bool {
-        let texts = self
-            .documents
-            .crd_document_texts(uri, crd::CRD_KIND)
-            .unwrap_or_default();
-        let mut state = self.state();
-        let key = uri.as_str().to_string();
-        let previous = state.open.remove(&key).unwrap_or_default();
-        let mut layers = OpenLayers::default();
-        for text in &texts {
-            let hash = hash_of(text);
-            let store = match previous.by_hash.get(&hash) {
-                Some(store) => store.clone(),
-                None => crd::store_from_text(&format!("CRD in {key}"), text).map(Arc::new),
-            };
-            layers.by_hash.insert(hash, store);
-        }
-        let changed = layers.by_hash.keys().collect::<HashSet<_>>()
-            != previous.by_hash.keys().collect::<HashSet<_>>();
-        if !layers.by_hash.is_empty() {
-            state.open.insert(key, layers);
-        }
-        if changed {
-            self.install(&state);
-        }
-        changed
+    /// The workspace index, for the features that ask it.
+    pub fn workspace(&self) -> &Arc<Workspace> {
+        &self.workspace
     }
 
-    /// Forgets an open document's CRDs (its saved version, if in the workspace, comes back).
-    pub fn document_closed(&self, uri: &Uri) -> bool {
+    /// The workspace folders (from `initialize`).
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        self.workspace.set_roots(roots);
+    }
+
+    /// Indexes the workspace folders, then reads the CRD files the index found. The index
+    /// answers queries while it fills; the catalog gets the workspace's CRDs at the end.
+    pub fn scan_workspace(&self) -> bool {
+        if self.workspace.roots().is_empty() {
+            return false;
+        }
+        self.workspace.scan();
+        let files = crd_files(&self.workspace.read(), None);
+        let found: HashMap<PathBuf, Arc<crate::schema::Store>> = files
+            .into_iter()
+            .filter_map(|path| Some((path.clone(), load_crd_file(&path, SourceKind::Crd)?)))
+            .collect();
+        tracing::info!("workspace scan: {} files with CRDs", found.len());
         let mut state = self.state();
-        let key = uri.as_str();
-        let had_layers = state.open.remove(key).is_some();
-        let on_disk_changed = uri
-            .to_file_path()
-            .is_some_and(|path| reload_workspace_file(&mut state, &path, key));
+        state.workspace = found;
+        self.install(&state);
+        true
+    }
+
+    /// An open document's text, on open and after an edit: the index takes it and its CRDs
+    /// are read again. `true` when the catalog changed.
+    pub fn set_document_text(&self, path: &Path, text: &str) -> bool {
+        self.workspace.open_text(path, text);
+        let crds: Vec<&str> = crate::yaml::split::split(text)
+            .documents
+            .into_iter()
+            .map(|range| &text[range])
+            .filter(|document| document.contains(crd::CRD_KIND))
+            .collect();
+        self.set_open_layers(path, &crds)
+    }
+
+    /// An open document was closed: its CRDs go, and its file on disk counts again.
+    pub fn close_document(&self, path: &Path) -> bool {
+        self.workspace.close(path);
+        let mut state = self.state();
+        let had_layers = state.open.remove(path).is_some();
+        let on_disk_changed = self.reload_workspace_files(&mut state, path);
         let changed = had_layers || on_disk_changed;
         if changed {
             self.install(&state);
@@ -92,19 +124,16 @@ impl SchemaSources {
         changed
     }
 
-    /// Files changed on disk (`workspace/didChangeWatchedFiles`): the CRDs of workspace files
-    /// that are not open are read again (an open document's own text wins until it is closed).
+    /// Files (or folders) created, changed or deleted on disk
+    /// (`workspace/didChangeWatchedFiles`): the index reads them again, and so are the CRDs of
+    /// workspace files that are not open (an open document's text wins until it is closed).
     /// `true` when the catalog changed.
-    pub fn files_changed(&self, uris: &[Uri]) -> bool {
+    pub fn disk_changed(&self, paths: &[PathBuf]) -> bool {
+        self.workspace.files_changed(paths);
         let mut state = self.state();
         let mut changed = false;
-        for uri in uris {
-            let (key, Some(path)) = (uri.as_str(), uri.to_file_path()) else {
-                continue;
-            };
-            if !state.open.contains_key(key) {
-                changed |= reload_workspace_file(&mut state, &path, key);
-            }
+        for path in paths {
+            changed |= self.reload_workspace_files(&mut state, path);
         }
         if changed {
             self.install(&state);
@@ -112,32 +141,10 @@ impl SchemaSources {
         changed
     }
 
-    /// The workspace folders (from `initialize`).
-    pub fn set_roots(&self, roots: Vec<PathBuf>) {
-        self.state().roots = roots;
-    }
-
-    /// Scans the workspace folders for CRD files (blocking: run it off the request path).
-    pub fn scan_workspace(&self) -> bool {
-        let roots = self.state().roots.clone();
-        if roots.is_empty() {
-            return false;
-        }
-        let found = load_crd_files(&roots, SourceKind::Crd);
-        tracing::info!("workspace scan: {} files with CRDs", found.len());
-        let mut state = self.state();
-        state.workspace = found
-            .into_iter()
-            .map(|(path, store)| (file_uri(&path), store))
-            .collect();
-        self.install(&state);
-        true
-    }
-
     /// Applies the `schemaPaths` setting (blocking: reads the files). Relative paths are
     /// resolved against the first workspace folder.
     pub fn set_schema_paths(&self, paths: Vec<PathBuf>) -> bool {
-        let base = self.state().roots.first().cloned();
+        let base = self.workspace.roots().first().cloned();
         let paths: Vec<PathBuf> = paths
             .into_iter()
             .map(|p| match (&base, p.is_relative()) {
@@ -164,16 +171,71 @@ impl SchemaSources {
         self.install(&state);
     }
 
+    /// Replaces an open document's CRD layers with those of `crds` (its CRD documents' texts);
+    /// `true` when the catalog changed.
+    fn set_open_layers(&self, path: &Path, crds: &[&str]) -> bool {
+        let label = format!("CRD in {}", label_of(path));
+        let mut state = self.state();
+        let previous = state.open.remove(path).unwrap_or_default();
+        // The file's CRDs on disk no longer count (they come back when it is closed); they did
+        // until now if the open text had none.
+        let disk_counted = state.workspace.remove(path).is_some() && previous.by_hash.is_empty();
+        let mut layers = OpenLayers::default();
+        for text in crds {
+            let hash = hash_of(text);
+            let store = match previous.by_hash.get(&hash) {
+                Some(store) => store.clone(),
+                None => crd::store_from_text(&label, text).map(Arc::new),
+            };
+            layers.by_hash.insert(hash, store);
+        }
+        let changed = disk_counted
+            || layers.by_hash.keys().collect::<HashSet<_>>()
+                != previous.by_hash.keys().collect::<HashSet<_>>();
+        if !layers.by_hash.is_empty() {
+            state.open.insert(path.to_path_buf(), layers);
+        }
+        if changed {
+            self.install(&state);
+        }
+        changed
+    }
+
+    /// Brings the CRDs of the workspace files at or under `path` in line with the index: those
+    /// it says define CRDs (and are not open) are read again, the others are forgotten. `true`
+    /// when some had or have CRDs.
+    fn reload_workspace_files(&self, state: &mut Sources, path: &Path) -> bool {
+        let defining = crd_files(&self.workspace.read(), Some(path));
+        let forgotten: Vec<PathBuf> = state
+            .workspace
+            .keys()
+            .filter(|known| known.starts_with(path) && !defining.contains(*known))
+            .cloned()
+            .collect();
+        let mut changed = !forgotten.is_empty();
+        for known in forgotten {
+            state.workspace.remove(&known);
+        }
+        for file in defining {
+            changed = true;
+            match load_crd_file(&file, SourceKind::Crd) {
+                Some(store) => state.workspace.insert(file, store),
+                None => state.workspace.remove(&file),
+            };
+        }
+        changed
+    }
+
     /// Builds the catalog of the current sources and hands it to the document store.
     fn install(&self, state: &Sources) {
-        let mut open: Vec<(&String, &OpenLayers)> = state.open.iter().collect();
-        open.sort_by_key(|(uri, _)| *uri);
-        let mut workspace: Vec<(&String, &Arc<crate::schema::Store>)> = state
+        let mut open: Vec<(&PathBuf, &OpenLayers)> = state.open.iter().collect();
+        open.sort_by_key(|(path, _)| *path);
+        let mut workspace: Vec<(&PathBuf, &Arc<crate::schema::Store>)> = state
             .workspace
             .iter()
-            .filter(|(uri, _)| !state.open.contains_key(*uri))
+            .filter(|(path, _)| !state.open.contains_key(*path))
             .collect();
-        workspace.sort_by_key(|(uri, _)| *uri);
+        workspace.sort_by_key(|(path, _)| *path);
         let layers = state
             .live
             .iter()
@@ -188,19 +250,35 @@ impl SchemaSources {
     }
 }
 
-/// Reads a workspace file's CRDs again (none if it was deleted or holds none); `true` when it
-/// has or had some. Files outside the workspace folders are not read.
-fn reload_workspace_file(state: &mut Sources, path: &Path, key: &str) -> bool {
-    let in_workspace = state.roots.iter().any(|root| path.starts_with(root));
-    if !in_workspace || !is_schema_file(path, Path::new("")) {
-        return false;
+impl SchemaSources {
+    /// An open document was opened or edited: the index and its CRDs take its current text.
+    /// `true` when the catalog changed.
+    pub fn document_changed(&self, uri: &Uri) -> bool {
+        let Some(snapshot) = self.documents.text_snapshot(uri) else {
+            return false;
+        };
+        self.set_document_text(&document_path(uri), &snapshot.rope.to_string())
     }
-    match load_crd_file(path, SourceKind::Crd) {
-        Some(store) => {
-            state.workspace.insert(key.to_string(), store);
-            true
-        }
-        None => state.workspace.remove(key).is_some(),
+}
+
+/// The files on disk at or under `under` (everywhere without it) that define CRDs.
+fn crd_files(index: &Index, under: Option<&Path>) -> HashSet<PathBuf> {
+    index
+        .crds()
+        .filter(|found| found.origin == Origin::Disk)
+        .filter(|found| under.is_none_or(|under| found.path.starts_with(under)))
+        .map(|found| found.path.to_path_buf())
+        .collect()
+}
+
+/// How a CRD layer names the document it came from: its URI.
+fn label_of(path: &Path) -> String {
+    if path.is_absolute() {
+        Uri::from_file_path(path)
+            .map(|uri| uri.as_str().to_string())
+            .unwrap_or_else(|| path.display().to_string())
+    } else {
+        path.display().to_string()
     }
 }
 
@@ -213,72 +291,143 @@ fn hash_of(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::index::Namespace;
+
+    fn crd(kind: &str) -> String {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {kind}s.example.com}}\nspec:\n  group: example.com\n  names: {{kind: {kind}, plural: {kind}s}}\n  scope: Namespaced\n  versions: [{{name: v1, served: true, storage: true, schema: {{openAPIV3Schema: {{type: object}}}}}}]\n"
+        )
+    }
+
+    /// Sources over a fresh store, with `root` as the workspace folder, scanned.
+    fn scanned(root: &Path) -> (Arc<Store>, Arc<SchemaSources>) {
+        let documents = Arc::new(Store::default());
+        let sources = SchemaSources::new(documents.clone());
+        sources.set_roots(vec![root.to_path_buf()]);
+        assert!(sources.scan_workspace());
+        (documents, sources)
+    }
+
+    fn serves(documents: &Store, kind: &str) -> bool {
+        documents
+            .catalog()
+            .schemas_for("example.com/v1", kind)
+            .is_some()
+    }
 
     #[test]
     fn the_scan_skips_vendored_folders_and_reads_crd_files() {
         let dir = tempfile::tempdir().unwrap();
-        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object}\n";
-        std::fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
-        std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
-        std::fs::write(dir.path().join("node_modules/x/crd.yaml"), crd).unwrap();
-        std::fs::write(dir.path().join("deploy/crd.yml"), crd).unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("node_modules/x")).unwrap();
+        std::fs::create_dir_all(root.join("deploy")).unwrap();
+        std::fs::write(root.join("node_modules/x/crd.yaml"), crd("Gadget")).unwrap();
+        std::fs::write(root.join("deploy/crd.yml"), crd("Widget")).unwrap();
         std::fs::write(
-            dir.path().join("deploy/app.yaml"),
+            root.join("deploy/app.yaml"),
             "apiVersion: v1\nkind: ConfigMap\n",
         )
         .unwrap();
-        let found = load_crd_files(&[dir.path().to_path_buf()], SourceKind::Crd);
+        let (documents, sources) = scanned(&root);
+        assert!(serves(&documents, "Widget") && !serves(&documents, "Gadget"));
+        let found = documents
+            .catalog()
+            .schemas_for("example.com/v1", "Widget")
+            .unwrap()
+            .source
+            .to_string();
+        assert!(found.starts_with("CRD in file://"), "{found}");
+        assert!(found.ends_with("deploy/crd.yml"), "{found}");
+        // One walk: the index has every manifest, the catalog the CRDs among them.
+        let index = sources.workspace().read();
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.of_kind("ConfigMap", None, Namespace::Any).count(), 1);
+
+        // `schemaPaths` folders are walked the same way.
+        let found = load_crd_files(std::slice::from_ref(&root), SourceKind::SchemaPath);
         assert_eq!(found.len(), 1);
         assert!(found[0].0.ends_with("deploy/crd.yml"));
-        let store = &found[0].1;
-        assert!(
-            store.source().starts_with("CRD in file://"),
-            "{}",
-            store.source()
-        );
-        assert!(store.resource("example.com/v1", "Widget").is_some());
     }
 
     #[test]
     fn crd_files_changed_on_disk_are_read_again_unless_open() {
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
-        let crd = |kind: &str| {
-            format!(
-                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {kind}s.example.com}}\nspec:\n  group: example.com\n  names: {{kind: {kind}, plural: {kind}s}}\n  scope: Namespaced\n  versions: [{{name: v1, served: true, storage: true, schema: {{openAPIV3Schema: {{type: object}}}}}}]\n"
-            )
-        };
         let path = root.join("crd.yaml");
         std::fs::write(&path, crd("Widget")).unwrap();
-        let documents = Arc::new(Store::default());
-        let sources = SchemaSources::new(documents.clone());
-        sources.set_roots(vec![root.clone()]);
-        sources.scan_workspace();
-        let serves = |kind: &str| {
-            documents
-                .catalog()
-                .schemas_for("example.com/v1", kind)
-                .is_some()
-        };
-        assert!(serves("Widget"));
-        let uri = Uri::from_file_path(&path).unwrap();
-
+        let (documents, sources) = scanned(&root);
+        assert!(serves(&documents, "Widget"));
         std::fs::write(&path, crd("Gadget")).unwrap();
-        assert!(sources.files_changed(std::slice::from_ref(&uri)));
-        assert!(serves("Gadget") && !serves("Widget"));
+        assert!(sources.disk_changed(std::slice::from_ref(&path)));
+        assert!(serves(&documents, "Gadget") && !serves(&documents, "Widget"));
 
         // A file outside the workspace, or one that holds no CRD and held none, changes nothing.
         let outside = tempfile::tempdir().unwrap();
         let other = outside.path().join("crd.yaml");
         std::fs::write(&other, crd("Thing")).unwrap();
-        assert!(!sources.files_changed(&[Uri::from_file_path(&other).unwrap()]));
+        assert!(!sources.disk_changed(&[other]));
         let plain = root.join("app.yaml");
         std::fs::write(&plain, "apiVersion: v1\nkind: ConfigMap\n").unwrap();
-        assert!(!sources.files_changed(&[Uri::from_file_path(&plain).unwrap()]));
+        assert!(!sources.disk_changed(&[plain]));
+        assert_eq!(
+            sources.workspace().read().len(),
+            2,
+            "the index has it all the same"
+        );
 
-        // Deleted: its CRDs are gone.
+        // Open: the editor's text wins over the disk.
+        assert!(sources.set_document_text(&path, &crd("Doohickey")));
+        assert!(serves(&documents, "Doohickey") && !serves(&documents, "Gadget"));
+        std::fs::write(&path, crd("Gizmo")).unwrap();
+        assert!(!sources.disk_changed(std::slice::from_ref(&path)));
+        assert!(serves(&documents, "Doohickey") && !serves(&documents, "Gizmo"));
+        // An edit that keeps the CRD's text changes nothing.
+        let edited = format!("{}---\napiVersion: v1\nkind: ConfigMap\n", crd("Doohickey"));
+        assert!(!sources.set_document_text(&path, &edited));
+        // Closed: the file on disk counts again.
+        assert!(sources.close_document(&path));
+        assert!(serves(&documents, "Gizmo") && !serves(&documents, "Doohickey"));
+
+        // Deleted: its CRDs are gone, from the catalog and from the index.
         std::fs::remove_file(&path).unwrap();
-        assert!(sources.files_changed(std::slice::from_ref(&uri)));
-        assert!(!serves("Gadget"));
+        assert!(sources.disk_changed(std::slice::from_ref(&path)));
+        assert!(!serves(&documents, "Gizmo"));
+        assert_eq!(sources.workspace().read().crds().count(), 0);
+    }
+
+    #[test]
+    fn a_deleted_folder_takes_its_crds_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("crds")).unwrap();
+        std::fs::write(root.join("crds/a.yaml"), crd("Widget")).unwrap();
+        std::fs::write(root.join("crds/b.yaml"), crd("Gadget")).unwrap();
+        let (documents, sources) = scanned(&root);
+        assert!(serves(&documents, "Widget") && serves(&documents, "Gadget"));
+        std::fs::remove_dir_all(root.join("crds")).unwrap();
+        assert!(sources.disk_changed(&[root.join("crds")]));
+        assert!(!serves(&documents, "Widget") && !serves(&documents, "Gadget"));
+        assert!(sources.workspace().read().is_empty());
+    }
+
+    #[test]
+    fn open_documents_outside_the_workspace_and_untitled_ones() {
+        let documents = Arc::new(Store::default());
+        let sources = SchemaSources::new(documents.clone());
+        let untitled = document_path(&"untitled:Untitled-1".parse().unwrap());
+        assert_eq!(untitled, Path::new("untitled:Untitled-1"));
+        assert!(sources.set_document_text(&untitled, &crd("Widget")));
+        assert!(serves(&documents, "Widget"));
+        let found = documents
+            .catalog()
+            .schemas_for("example.com/v1", "Widget")
+            .unwrap()
+            .source
+            .to_string();
+        assert_eq!(found, "CRD in untitled:Untitled-1");
+        assert_eq!(sources.workspace().read().crds().count(), 1);
+        assert!(sources.close_document(&untitled));
+        assert!(!serves(&documents, "Widget"));
+        assert!(sources.workspace().read().is_empty());
     }
 }

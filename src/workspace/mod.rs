@@ -1,3 +1,250 @@
-//! The workspace: the files of the workspace folders as kube-lsp knows them, open or not.
+//! The workspace model: every Kubernetes document of the workspace folders, open in the editor
+//! or not, and the CRD and schema files the schema catalog reads.
+//!
+//! [`Workspace`] owns an [`Index`](index::Index) and keeps it current: the initial scan of the
+//! folders ([`Workspace::scan`], blocking: the server runs it on a blocking thread), open
+//! documents' texts ([`Workspace::open_text`], [`Workspace::close`]: the open text wins over the
+//! disk until it is closed) and files changed on disk ([`Workspace::files_changed`]). Clients
+//! read it with [`Workspace::read`] and ask the index ("which ConfigMaps exist", "which
+//! workloads carry these labels", "which CRDs are defined", "which chart or kustomization does
+//! this file belong to"). Keys are file paths; this layer knows nothing of LSP.
+//!
+//! Concurrency: one `RwLock<Index>`, updated in place. Files are read and parsed outside the
+//! lock; the write lock is held only to put a batch of parsed files in, so a query waits at most
+//! for one batch. The scan inserts in batches and the index answers while it fills
+//! ([`Index::status`] says so). A snapshot replaced whole (`Arc<Index>`) would make every open
+//! document's edit copy the whole index; in-place updates cost what the file costs.
 
 pub mod crd_files;
+pub mod disk;
+pub mod document;
+pub mod index;
+pub mod kustomize;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use disk::Contents;
+use index::{File, Index, Origin};
+
+/// Bounds of what is read from disk.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Files read by a scan, at most (a home folder opened by mistake).
+    pub max_files: usize,
+    /// Bigger files are indexed as too big, unread. The default reads every file the CRD scan
+    /// read before the index existed.
+    pub max_file_bytes: u64,
+    /// Threads reading files during a scan.
+    pub workers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_files: disk::MAX_FILES,
+            max_file_bytes: crd_files::MAX_FILE_BYTES,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4)),
+        }
+    }
+}
+
+/// How many scanned files go into the index under one write lock.
+const BATCH: usize = 64;
+
+pub struct Workspace {
+    roots: RwLock<Vec<PathBuf>>,
+    limits: Limits,
+    index: RwLock<Index>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace::new(Limits::default())
+    }
+}
+
+impl Workspace {
+    pub fn new(limits: Limits) -> Workspace {
+        Workspace {
+            roots: RwLock::default(),
+            limits,
+            index: RwLock::default(),
+        }
+    }
+
+    /// The index, for queries. Hold the guard only for the query: updates wait for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The workspace folders (from `initialize`).
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap_or_else(|p| p.into_inner()) = roots;
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether `path` is a file of the workspace folders the index reads from disk.
+    pub fn is_workspace_file(&self, path: &Path) -> bool {
+        disk::is_indexed(path) && self.root_of(path).is_some()
+    }
+
+    fn root_of(&self, path: &Path) -> Option<PathBuf> {
+        self.roots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|root| disk::inside(root, path))
+            .cloned()
+    }
+
+    /// Reads every file of the workspace folders into the index (blocking; on
+    /// [`Limits::workers`] threads). The index answers meanwhile, with what it has so far.
+    pub fn scan(&self) {
+        let roots = self.roots();
+        if roots.is_empty() {
+            return;
+        }
+        let started = self.write().begin_scan();
+        let (paths, truncated) = disk::walk(&roots, self.limits.max_files);
+        if truncated {
+            tracing::warn!(
+                "workspace index: stopped after {} files",
+                self.limits.max_files
+            );
+        }
+        let next = AtomicUsize::new(0);
+        let worker = || {
+            let mut batch = Vec::with_capacity(BATCH);
+            loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                if let Some(path) = paths.get(at) {
+                    batch.extend(self.read_disk(path).map(|file| (path, file)));
+                }
+                if batch.len() == BATCH || (at >= paths.len() && !batch.is_empty()) {
+                    let mut index = self.write();
+                    for (path, file) in batch.drain(..) {
+                        index.insert_scanned(path, file, started);
+                    }
+                }
+                if at >= paths.len() {
+                    break;
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..self.limits.workers.max(1) {
+                scope.spawn(worker);
+            }
+            worker();
+        });
+        self.write().end_scan(started, truncated);
+        tracing::info!("workspace index: {} files", self.read().len());
+    }
+
+    /// An open document's text (on open and on every change): it replaces what the index had
+    /// for that file until [`close`](Self::close).
+    pub fn open_text(&self, path: &Path, text: &str) {
+        let file = self.read_text(path, Origin::Open, text.to_string());
+        self.write().insert(path, file);
+    }
+
+    /// An open document was closed: the file on disk counts again (if it is a workspace file).
+    pub fn close(&self, path: &Path) {
+        let file = self
+            .is_workspace_file(path)
+            .then(|| self.read_disk(path))
+            .flatten();
+        let mut index = self.write();
+        match file {
+            Some(file) => index.insert(path, file),
+            None => {
+                index.remove(path);
+            }
+        }
+    }
+
+    /// Files created, changed or deleted on disk (`workspace/didChangeWatchedFiles`): read again
+    /// or dropped. A folder is read (or dropped) with everything under it. Open documents keep
+    /// their text; paths outside the workspace folders are ignored.
+    pub fn files_changed(&self, paths: &[PathBuf]) {
+        for path in paths {
+            if self.root_of(path).is_none() {
+                continue;
+            }
+            let is_folder = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+            let mut files = Vec::new();
+            if is_folder {
+                let (found, truncated) =
+                    disk::walk(std::slice::from_ref(path), self.limits.max_files);
+                if truncated {
+                    self.write().set_truncated();
+                }
+                files.extend(found.into_iter().map(|p| {
+                    let file = self.read_disk(&p);
+                    (p, file)
+                }));
+            } else if disk::is_indexed(path) {
+                files.push((path.clone(), self.read_disk(path)));
+            }
+            let mut index = self.write();
+            let open = |index: &Index, path: &Path| {
+                index.file(path).is_some_and(|f| f.origin == Origin::Open)
+            };
+            // What was under a path and is no longer there (a deleted folder, a file gone).
+            for gone in index.paths_under(path) {
+                let still_there = files.iter().any(|(p, f)| **p == *gone && f.is_some());
+                if !still_there && !open(&index, &gone) {
+                    index.remove(&gone);
+                }
+            }
+            for (path, file) in files {
+                let Some(file) = file else { continue };
+                if open(&index, &path) {
+                    continue;
+                }
+                if index.file(&path).is_none() && index.len() >= self.limits.max_files {
+                    index.set_truncated();
+                    continue;
+                }
+                index.insert(&path, file);
+            }
+        }
+    }
+
+    /// The file at `path` as the disk has it; `None` when it cannot be read.
+    fn read_disk(&self, path: &Path) -> Option<File> {
+        match disk::read(path, self.limits.max_file_bytes, disk::Links::Refuse) {
+            Contents::Text(text) => Some(self.read_text(path, Origin::Disk, text)),
+            Contents::TooBig(size) => {
+                let mut file = File::new(Origin::Disk, Vec::new());
+                file.too_big = Some(size);
+                Some(file)
+            }
+            Contents::Nothing => None,
+        }
+    }
+
+    fn read_text(&self, path: &Path, origin: Origin, text: String) -> File {
+        if text.len() as u64 > self.limits.max_file_bytes {
+            let mut file = File::new(origin, Vec::new());
+            file.too_big = Some(text.len() as u64);
+            return file;
+        }
+        let kustomization = kustomize::is_kustomization(path).then(|| kustomize::read(path, &text));
+        let mut file = File::new(origin, document::read_documents(&Arc::new(text)));
+        file.kustomization = kustomization;
+        file
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,655 @@
+//! One Kubernetes document as the workspace index records it: type, namespace, name, labels, the
+//! labels its Pods get, its selector, and where it is. Read from a file's text with the yaml
+//! layer's span trees (one saphyr pass per document): no JSON, no tree-sitter.
+//!
+//! Helm templates (`{{ … }}`) are not YAML. Their actions are blanked to spaces (byte offsets
+//! stay), the rest is read as YAML, and any value whose line held an action is left out: the
+//! document is marked [`templated`](Document::templated), so a client knows that what is missing
+//! may come from the chart's values.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use memchr::memmem;
+
+use crate::schema::crd;
+use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
+use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
+use crate::yaml::split;
+
+/// Kinds whose Pods carry the labels of `spec.template.metadata.labels`.
+const TEMPLATE_WORKLOADS: [&str; 7] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "DeploymentConfig",
+];
+
+/// Every kind with Pod labels: the workloads, CronJob (through its job template) and Pod.
+pub const WORKLOAD_KINDS: [&str; 9] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "DeploymentConfig",
+    "CronJob",
+    "Pod",
+];
+
+/// Kinds with a selector of Pods the index records (see [`Document::selector`]).
+pub const SELECTING_KINDS: [&str; 11] = [
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "DeploymentConfig",
+    "CronJob",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+];
+
+/// A Kubernetes document (a YAML document, or an item of a `kind: List`, with a `kind` key).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Document {
+    pub api_version: Option<Box<str>>,
+    pub kind: Option<Box<str>>,
+    /// `metadata.namespace` as written (`None` when absent: where it lands is decided when it is
+    /// applied).
+    pub namespace: Option<Box<str>>,
+    pub name: Option<Box<str>>,
+    /// `metadata.generateName`: the prefix of a name the apiserver completes.
+    pub generate_name: Option<Box<str>>,
+    pub labels: Labels,
+    /// The labels of the Pods it makes (its own for a Pod); `None` for other kinds.
+    pub pod_labels: Option<Labels>,
+    /// The Pods it selects: a Service's or ReplicationController's `spec.selector` map (`None`
+    /// when empty: such a Service selects nothing), a workload's or PodDisruptionBudget's
+    /// `spec.selector`, a NetworkPolicy's `spec.podSelector`.
+    pub selector: Option<Selector>,
+    /// The document (or List item) in its file.
+    pub range: Range<usize>,
+    /// The text of `metadata.name`'s value in the file (inside quotes), else `generateName`'s.
+    pub name_range: Option<Range<usize>>,
+    /// Holds Helm template actions: values written with one are left out.
+    pub templated: bool,
+    /// What it defines when it is a CustomResourceDefinition.
+    pub crd: Option<CrdInfo>,
+}
+
+impl Document {
+    /// The API group of its `apiVersion` (`""` for the core group of `v1`).
+    pub fn group(&self) -> Option<&str> {
+        self.api_version.as_deref().map(group_of)
+    }
+
+    pub fn is_workload(&self) -> bool {
+        self.pod_labels.is_some()
+    }
+}
+
+/// The group of an `apiVersion`: `apps` of `apps/v1`, `""` of `v1`.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// The kinds a CustomResourceDefinition defines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrdInfo {
+    pub group: Box<str>,
+    pub kind: Box<str>,
+    pub plural: Option<Box<str>>,
+    /// `Namespaced` or `Cluster`.
+    pub scope: Option<Box<str>>,
+    pub versions: Vec<Box<str>>,
+}
+
+/// Labels in the order written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels(Vec<(Box<str>, Box<str>)>);
+
+impl Labels {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, value)| &**value)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        Labels(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+/// A label selector: `matchLabels` and `matchExpressions` (a plain map is `matchLabels`).
+/// Empty, it selects everything, as a LabelSelector does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub match_labels: Labels,
+    pub match_expressions: Vec<Requirement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub key: Box<str>,
+    pub operator: Operator,
+    pub values: Vec<Box<str>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Selector {
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(key, value)| labels.get(key) == Some(value))
+            && self.match_expressions.iter().all(|requirement| {
+                let value = labels.get(&requirement.key);
+                let listed = || value.is_some_and(|v| requirement.values.iter().any(|w| &**w == v));
+                match requirement.operator {
+                    Operator::In => listed(),
+                    Operator::NotIn => !listed(),
+                    Operator::Exists => value.is_some(),
+                    Operator::DoesNotExist => value.is_none(),
+                }
+            })
+    }
+
+    /// A selector written as a plain map (a Service's `spec.selector`).
+    pub fn from_map(node: SpanRef<'_>) -> Option<Selector> {
+        Reader::plain().selector_map(node)
+    }
+
+    /// A LabelSelector (`matchLabels`, `matchExpressions`); `None` when it cannot be read (an
+    /// unknown operator, a value that is not a list).
+    pub fn from_label_selector(node: SpanRef<'_>) -> Option<Selector> {
+        Reader::plain().label_selector(node)
+    }
+}
+
+/// The Kubernetes documents of a file's text.
+pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
+    static KIND: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new("kind"));
+    let blanked = memmem::find(text.as_bytes(), b"{{").map(|_| Arc::new(blank_actions(text)));
+    let parsed = blanked.as_ref().unwrap_or(text);
+    let mut documents = Vec::new();
+    for range in split::split(text).documents {
+        let original = &text[range.clone()];
+        if KIND.find(original.as_bytes()).is_none() {
+            continue;
+        }
+        let (tree, _error) = SpanTree::parse_shared(parsed, range.clone());
+        let reader = Reader {
+            original,
+            offset: range.start,
+            templated: blanked.is_some() && original.contains("{{"),
+        };
+        // A syntax error leaves the tree with what came before it: still worth indexing while a
+        // document is being typed.
+        for root in tree.roots() {
+            reader.read_root(root, range.clone(), &mut documents);
+        }
+    }
+    documents
+}
+
+/// `text` with every `{{ … }}` action replaced by spaces, line breaks kept, so offsets and lines
+/// stay where they were. An action left open runs to the end.
+pub fn blank_actions(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut from = 0;
+    while let Some(open) = memmem::find(&bytes[from..], b"{{").map(|i| from + i) {
+        let end = memmem::find(&bytes[open + 2..], b"}}").map_or(bytes.len(), |i| open + 2 + i + 2);
+        for byte in &mut bytes[open..end] {
+            if !matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
+        from = end;
+    }
+    // Whole characters became ASCII spaces, byte for byte: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Reads values from one document's tree.
+struct Reader<'a> {
+    /// The document's text as written (with its template actions).
+    original: &'a str,
+    /// Where the document starts in its file.
+    offset: usize,
+    templated: bool,
+}
+
+impl Reader<'_> {
+    fn plain() -> Reader<'static> {
+        Reader {
+            original: "",
+            offset: 0,
+            templated: false,
+        }
+    }
+
+    fn read_root(&self, root: SpanRef<'_>, range: Range<usize>, out: &mut Vec<Document>) {
+        let Some(document) = self.object(root, range) else {
+            return;
+        };
+        let is_list = document.kind.as_deref() == Some("List")
+            && document.api_version.as_deref() == Some("v1");
+        match value(root, "items").filter(|_| is_list) {
+            Some(items) if items.kind() == SpanKind::Sequence => {
+                for item in items.children() {
+                    let range = self.offset + item.range().start..self.offset + item.range().end;
+                    out.extend(self.object(item, range));
+                }
+            }
+            _ => out.push(document),
+        }
+    }
+
+    /// The object of a mapping with a `kind` key.
+    fn object(&self, mapping: SpanRef<'_>, range: Range<usize>) -> Option<Document> {
+        let (kind_key, kind_value) = pair(mapping, "kind")?;
+        let kind = self.text(kind_key, kind_value);
+        let api_version = pair(mapping, "apiVersion").and_then(|(k, v)| self.text(k, v));
+        let metadata = value(mapping, "metadata");
+        let field = |name: &str| metadata.and_then(|m| pair(m, name));
+        let name = field("name").and_then(|(k, v)| Some((self.text(k, v)?, v)));
+        let generate_name = field("generateName").and_then(|(k, v)| Some((self.text(k, v)?, v)));
+        let name_range = name
+            .as_ref()
+            .or(generate_name.as_ref())
+            .map(|(_, node)| self.inner_range(*node));
+        let labels = self.labels(metadata);
+        let kind_name = kind.as_deref().unwrap_or_default();
+        let spec = value(mapping, "spec");
+        let pod_labels = if kind_name == "Pod" {
+            Some(labels.clone())
+        } else if TEMPLATE_WORKLOADS.contains(&kind_name) {
+            Some(self.labels(path(spec, &["template", "metadata"])))
+        } else if kind_name == "CronJob" {
+            let template = path(spec, &["jobTemplate", "spec", "template", "metadata"]);
+            Some(self.labels(template))
+        } else {
+            None
+        };
+        let selector = match kind_name {
+            "Service" | "ReplicationController" | "DeploymentConfig" => {
+                path(spec, &["selector"]).and_then(|s| self.selector_map(s))
+            }
+            "NetworkPolicy" => path(spec, &["podSelector"]).and_then(|s| self.label_selector(s)),
+            "CronJob" => path(spec, &["jobTemplate", "spec", "selector"])
+                .and_then(|s| self.label_selector(s)),
+            _ if SELECTING_KINDS.contains(&kind_name) => {
+                path(spec, &["selector"]).and_then(|s| self.label_selector(s))
+            }
+            _ => None,
+        };
+        let crd = match (&api_version, &kind) {
+            (Some(api_version), Some(kind)) if crd::is_crd(api_version, kind) => {
+                spec.and_then(|spec| self.crd_info(spec))
+            }
+            _ => None,
+        };
+        Some(Document {
+            api_version,
+            kind,
+            namespace: field("namespace").and_then(|(k, v)| self.text(k, v)),
+            name: name.map(|(name, _)| name),
+            generate_name: generate_name.map(|(name, _)| name),
+            labels,
+            pod_labels,
+            selector,
+            range,
+            name_range,
+            templated: self.templated,
+            crd,
+        })
+    }
+
+    fn crd_info(&self, spec: SpanRef<'_>) -> Option<CrdInfo> {
+        let group = pair(spec, "group").and_then(|(k, v)| self.text(k, v))?;
+        let names = value(spec, "names");
+        let name = |field: &str| {
+            names
+                .and_then(|n| pair(n, field))
+                .and_then(|(k, v)| self.text(k, v))
+        };
+        let mut versions: Vec<Box<str>> = Vec::new();
+        for version in value(spec, "versions").iter().flat_map(SpanRef::children) {
+            versions.extend(pair(version, "name").and_then(|(k, v)| self.text(k, v)));
+        }
+        // apiextensions v1beta1's single `version`.
+        if versions.is_empty() {
+            versions.extend(pair(spec, "version").and_then(|(k, v)| self.text(k, v)));
+        }
+        Some(CrdInfo {
+            group,
+            kind: name("kind")?,
+            plural: name("plural"),
+            scope: pair(spec, "scope").and_then(|(k, v)| self.text(k, v)),
+            versions,
+        })
+    }
+
+    /// The string pairs of a mapping (keys or values written with a template action left out).
+    fn labels(&self, metadata: Option<SpanRef<'_>>) -> Labels {
+        let Some(labels) = metadata.and_then(|m| value(m, "labels")) else {
+            return Labels::default();
+        };
+        self.string_map(labels)
+    }
+
+    fn string_map(&self, mapping: SpanRef<'_>) -> Labels {
+        Labels(
+            mapping
+                .pairs()
+                .filter_map(|(key, value)| {
+                    let value = value?;
+                    let key_text = scalar_text(key)?;
+                    Some((key_text, self.text(key, value)?))
+                })
+                .collect(),
+        )
+    }
+
+    fn selector_map(&self, node: SpanRef<'_>) -> Option<Selector> {
+        let labels = self.string_map(node);
+        (!labels.is_empty()).then(|| Selector {
+            match_labels: labels,
+            match_expressions: Vec::new(),
+        })
+    }
+
+    fn label_selector(&self, node: SpanRef<'_>) -> Option<Selector> {
+        if node.kind() != SpanKind::Mapping {
+            return None;
+        }
+        let match_labels = value(node, "matchLabels")
+            .map(|labels| self.string_map(labels))
+            .unwrap_or_default();
+        let mut match_expressions = Vec::new();
+        if let Some(expressions) = value(node, "matchExpressions") {
+            for expression in expressions.children() {
+                match_expressions.push(self.requirement(expression)?);
+            }
+        }
+        Some(Selector {
+            match_labels,
+            match_expressions,
+        })
+    }
+
+    fn requirement(&self, expression: SpanRef<'_>) -> Option<Requirement> {
+        let key = pair(expression, "key").and_then(|(k, v)| self.text(k, v))?;
+        let operator = match &*pair(expression, "operator").and_then(|(k, v)| self.text(k, v))? {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            _ => return None,
+        };
+        let values = match value(expression, "values") {
+            Some(values) if values.kind() == SpanKind::Sequence => values
+                .children()
+                .map(|v| self.value_text(v))
+                .collect::<Option<Vec<_>>>()?,
+            Some(values) if scalar_text(values).is_none() => return None,
+            _ => Vec::new(),
+        };
+        Some(Requirement {
+            key,
+            operator,
+            values,
+        })
+    }
+
+    /// A scalar value of `key` as a string; `None` for null, a collection, or a value on a line
+    /// that held a template action.
+    fn text(&self, key: SpanRef<'_>, value: SpanRef<'_>) -> Option<Box<str>> {
+        if self.templated && self.has_action(key.range().start, value.range().end) {
+            return None;
+        }
+        scalar_text(value)
+    }
+
+    /// A sequence item's scalar (`values: [a, b]`).
+    fn value_text(&self, value: SpanRef<'_>) -> Option<Box<str>> {
+        if self.templated && self.has_action(value.range().start, value.range().end) {
+            return None;
+        }
+        scalar_text(value)
+    }
+
+    /// Whether the original text from `start` to the end of the line holding `end` has a `{{`.
+    fn has_action(&self, start: usize, end: usize) -> bool {
+        let text = self.original.as_bytes();
+        let end = end.min(text.len());
+        let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |i| end + i);
+        memmem::find(&text[start.min(line_end)..line_end], b"{{").is_some()
+    }
+
+    /// A scalar's value without its quotes, in file offsets.
+    fn inner_range(&self, node: SpanRef<'_>) -> Range<usize> {
+        let range = node.range();
+        let quoted = matches!(
+            node.style(),
+            Some(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+        );
+        let (start, end) = if quoted && range.len() >= 2 {
+            (range.start + 1, range.end - 1)
+        } else {
+            (range.start, range.end)
+        };
+        self.offset + start..self.offset + end
+    }
+}
+
+/// A scalar's string value; `None` for null (`~`, `null`, nothing) and collections.
+fn scalar_text(node: SpanRef<'_>) -> Option<Box<str>> {
+    let text = node.value()?;
+    if node.style() == Some(ScalarStyle::Plain)
+        && node.tag().is_none()
+        && resolve_plain(text) == Resolved::Null
+    {
+        return None;
+    }
+    Some(text.into())
+}
+
+/// The key and value of `key` in a mapping (the first, when written twice).
+fn pair<'t>(mapping: SpanRef<'t>, key: &str) -> Option<(SpanRef<'t>, SpanRef<'t>)> {
+    mapping
+        .pairs()
+        .find(|(k, _)| k.value() == Some(key))
+        .and_then(|(k, v)| Some((k, v?)))
+}
+
+fn value<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
+    pair(mapping, key).map(|(_, value)| value)
+}
+
+fn path<'t>(from: Option<SpanRef<'t>>, keys: &[&str]) -> Option<SpanRef<'t>> {
+    keys.iter().try_fold(from?, |node, key| value(node, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<Document> {
+        read_documents(&Arc::new(text.to_string()))
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Cluster\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema: {type: object}\n  - name: v0\n";
+
+    #[test]
+    fn a_deployment_with_its_pod_labels_and_selector() {
+        let text = "# c\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"web\"\n  namespace: shop\n  labels: {app: web, tier: front}\nspec:\n  selector:\n    matchLabels: {app: web}\n    matchExpressions:\n    - {key: tier, operator: In, values: [front, edge]}\n  template:\n    metadata:\n      labels:\n        app: web\n        tier: front\n";
+        let documents = read(text);
+        assert_eq!(documents.len(), 1);
+        let d = &documents[0];
+        assert_eq!(d.api_version.as_deref(), Some("apps/v1"));
+        assert_eq!(d.group(), Some("apps"));
+        assert_eq!(d.kind.as_deref(), Some("Deployment"));
+        assert_eq!(d.namespace.as_deref(), Some("shop"));
+        assert_eq!(d.name.as_deref(), Some("web"));
+        assert_eq!(&text[d.name_range.clone().unwrap()], "web");
+        assert_eq!(d.range, 0..text.len());
+        assert_eq!(d.labels.get("tier"), Some("front"));
+        let pods = d.pod_labels.as_ref().unwrap();
+        assert_eq!(
+            pods.iter().collect::<Vec<_>>(),
+            [("app", "web"), ("tier", "front")]
+        );
+        let selector = d.selector.as_ref().unwrap();
+        assert!(selector.matches(pods));
+        assert_eq!(selector.match_expressions[0].operator, Operator::In);
+        assert!(!d.templated && d.crd.is_none());
+    }
+
+    #[test]
+    fn several_documents_lists_and_documents_without_a_kind() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nreplicas: 3\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, generateName: x-}\n- apiVersion: batch/v1\n  kind: CronJob\n  metadata:\n    generateName: nightly-\n  spec:\n    jobTemplate:\n      spec:\n        template:\n          metadata:\n            labels: {job: nightly}\n";
+        let documents = read(text);
+        let kinds: Vec<_> = documents
+            .iter()
+            .map(|d| d.kind.as_deref().unwrap())
+            .collect();
+        assert_eq!(kinds, ["ConfigMap", "Secret", "CronJob"]);
+        assert!(text[documents[1].range.clone()].starts_with("apiVersion: v1\n  kind: Secret"));
+        let cron = &documents[2];
+        assert_eq!(cron.name, None);
+        assert_eq!(cron.generate_name.as_deref(), Some("nightly-"));
+        assert_eq!(&text[cron.name_range.clone().unwrap()], "nightly-");
+        assert_eq!(
+            cron.pod_labels.as_ref().unwrap().get("job"),
+            Some("nightly")
+        );
+        assert_eq!(documents[0].pod_labels, None);
+    }
+
+    #[test]
+    fn selectors_of_services_and_policies() {
+        let text = "kind: Service\nspec: {selector: {app: web}}\n---\nkind: Service\nspec: {selector: {}}\n---\nkind: NetworkPolicy\nspec: {podSelector: {}}\n---\nkind: PodDisruptionBudget\nspec:\n  selector:\n    matchExpressions: [{key: app, operator: Sideways}]\n";
+        let documents = read(text);
+        let web: Labels = [("app", "web")].into_iter().collect();
+        let other: Labels = [("app", "db")].into_iter().collect();
+        let service = documents[0].selector.as_ref().unwrap();
+        assert!(service.matches(&web) && !service.matches(&other));
+        assert_eq!(
+            documents[1].selector, None,
+            "an empty Service selector selects nothing"
+        );
+        let policy = documents[2].selector.as_ref().unwrap();
+        assert!(policy.is_empty() && policy.matches(&other));
+        assert_eq!(
+            documents[3].selector, None,
+            "an unknown operator: unreadable"
+        );
+    }
+
+    #[test]
+    fn expressions_match_like_kubernetes() {
+        let requirement = |key: &str, operator, values: &[&str]| Requirement {
+            key: key.into(),
+            operator,
+            values: values.iter().map(|v| (*v).into()).collect(),
+        };
+        let labels: Labels = [("app", "web"), ("tier", "front")].into_iter().collect();
+        let selects = |requirement| {
+            Selector {
+                match_expressions: vec![requirement],
+                ..Selector::default()
+            }
+            .matches(&labels)
+        };
+        assert!(selects(requirement("tier", Operator::In, &["front", "x"])));
+        assert!(!selects(requirement("tier", Operator::NotIn, &["front"])));
+        assert!(selects(requirement("zone", Operator::NotIn, &["a"])));
+        assert!(selects(requirement("app", Operator::Exists, &[])));
+        assert!(!selects(requirement("app", Operator::DoesNotExist, &[])));
+        assert!(selects(requirement("zone", Operator::DoesNotExist, &[])));
+    }
+
+    #[test]
+    fn a_crd_and_what_it_defines() {
+        let documents = read(CRD);
+        let crd = documents[0].crd.as_ref().unwrap();
+        assert_eq!(&*crd.group, "example.com");
+        assert_eq!(&*crd.kind, "Widget");
+        assert_eq!(crd.plural.as_deref(), Some("widgets"));
+        assert_eq!(crd.scope.as_deref(), Some("Cluster"));
+        assert_eq!(crd.versions, [Box::from("v1"), Box::from("v0")]);
+        // Not a CRD: the same shape under another group.
+        let other = CRD.replace("apiextensions.k8s.io", "example.org");
+        assert!(read(&other)[0].crd.is_none());
+    }
+
+    #[test]
+    fn helm_templates_keep_their_static_values() {
+        let text = "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\n  namespace: \"{{ .Release.Namespace }}\"\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n    team: shop\n    version: {{ .Chart.Version | quote }}\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n{{- end }}\n";
+        let documents = read(text);
+        assert_eq!(documents.len(), 1);
+        let d = &documents[0];
+        assert!(d.templated);
+        assert_eq!(d.kind.as_deref(), Some("Deployment"));
+        assert_eq!((d.name.as_deref(), d.namespace.as_deref()), (None, None));
+        assert_eq!(d.labels.iter().collect::<Vec<_>>(), [("team", "shop")]);
+        assert_eq!(d.pod_labels.as_ref().unwrap().get("app"), Some("web"));
+    }
+
+    #[test]
+    fn blanking_keeps_offsets_and_lines() {
+        let text = "a: {{ .x }}é\nb: {{- toYaml\n  . }}\nc: {{ open";
+        let blanked = blank_actions(text);
+        assert_eq!(blanked.len(), text.len());
+        assert_eq!(blanked, "a:         é\nb:           \n      \nc:        ");
+    }
+
+    #[test]
+    fn broken_yaml_keeps_what_came_before_the_error() {
+        let text =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: [unclosed\n";
+        let documents = read(text);
+        assert_eq!(documents[0].name.as_deref(), Some("half"));
+        assert!(read("just: text\n").is_empty());
+        assert!(read("kind: [\n").len() <= 1);
+    }
+}

@@ -1,0 +1,451 @@
+//! The index: every indexed file with its Kubernetes documents, looked up by kind and by name,
+//! with the Helm charts and kustomizations of the workspace. Pure data: it reads no file; the
+//! [`Workspace`](super::Workspace) fills it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::document::{Document, Labels, SELECTING_KINDS, Selector, WORKLOAD_KINDS};
+use super::kustomize::Kustomization;
+use crate::schema::crd::CRD_KIND;
+
+/// Where a file's entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Disk,
+    /// An open document's text, which wins over the disk until it is closed.
+    Open,
+}
+
+/// An indexed file.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub origin: Origin,
+    /// Its size when it was over the size bound and not read (it then has no documents).
+    pub too_big: Option<u64>,
+    pub documents: Vec<Document>,
+    /// What it names, when it is a kustomization file.
+    pub kustomization: Option<Kustomization>,
+    /// The generation that wrote it.
+    written: u64,
+}
+
+impl File {
+    pub(super) fn new(origin: Origin, documents: Vec<Document>) -> File {
+        File {
+            origin,
+            too_big: None,
+            documents,
+            kustomization: None,
+            written: 0,
+        }
+    }
+}
+
+/// How far the scan of the workspace folders got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanStatus {
+    /// No scan yet (or no workspace folder): only open documents are known.
+    NotStarted,
+    /// Files are still being read; answers are partial.
+    Running,
+    Complete,
+    /// Stopped at the bound on the number of files.
+    Truncated,
+}
+
+/// How namespaces are matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Namespace<'q> {
+    Any,
+    /// Documents of this namespace, and those that name none (they land in whichever
+    /// namespace they are applied to).
+    In(&'q str),
+}
+
+impl Namespace<'_> {
+    fn admits(&self, document: &Document) -> bool {
+        match (self, document.namespace.as_deref()) {
+            (Namespace::Any, _) | (Namespace::In(_), None) => true,
+            (Namespace::In(wanted), Some(namespace)) => *wanted == namespace,
+        }
+    }
+}
+
+/// A document and the file it is in.
+#[derive(Clone, Copy, Debug)]
+pub struct Found<'i> {
+    pub path: &'i Path,
+    pub origin: Origin,
+    pub document: &'i Document,
+}
+
+/// A Helm chart a file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chart<'i> {
+    /// The folder holding `Chart.yaml`.
+    pub root: &'i Path,
+    /// Whether the file is one of its templates (under `templates/`).
+    pub template: bool,
+}
+
+/// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
+type Files = BTreeMap<Arc<Path>, Arc<File>>;
+
+#[derive(Debug)]
+pub struct Index {
+    files: Files,
+    by_kind: HashMap<Box<str>, Files>,
+    by_name: HashMap<Box<str>, Files>,
+    /// Folders with a `Chart.yaml`.
+    charts: BTreeSet<Arc<Path>>,
+    kustomizations: BTreeSet<Arc<Path>>,
+    too_big: usize,
+    generation: u64,
+    status: ScanStatus,
+    /// While a scan runs: files removed since it started (what it read of them is stale).
+    removed: HashMap<Arc<Path>, u64>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            files: BTreeMap::new(),
+            by_kind: HashMap::new(),
+            by_name: HashMap::new(),
+            charts: BTreeSet::new(),
+            kustomizations: BTreeSet::new(),
+            too_big: 0,
+            generation: 0,
+            status: ScanStatus::NotStarted,
+            removed: HashMap::new(),
+        }
+    }
+}
+
+impl Index {
+    // ------------------------------------------------------------------ state
+
+    /// Grows with every change: an answer computed at one generation holds until it moves.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn status(&self) -> ScanStatus {
+        self.status
+    }
+
+    /// Whether some of the workspace may be missing: no complete scan, files past the bound, or
+    /// files too big to read.
+    pub fn is_partial(&self) -> bool {
+        self.status != ScanStatus::Complete || self.too_big > 0
+    }
+
+    /// How many files are indexed.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    pub fn file(&self, path: &Path) -> Option<&File> {
+        self.files.get(path).map(|file| &**file)
+    }
+
+    /// Every indexed file, by path.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &File)> + '_ {
+        self.files.iter().map(|(path, file)| (&**path, &**file))
+    }
+
+    /// The documents of a file.
+    pub fn documents_of(&self, path: &Path) -> impl Iterator<Item = Found<'_>> + '_ {
+        self.files
+            .get_key_value(path)
+            .into_iter()
+            .flat_map(|(path, file)| found_in(path, file))
+    }
+
+    /// The documents named `name` of `kind` (in `group` when given: `""` is the core group).
+    pub fn named<'q>(
+        &'q self,
+        kind: &'q str,
+        group: Option<&'q str>,
+        namespace: Namespace<'q>,
+        name: &'q str,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.in_files(self.by_name.get(name)).filter(move |found| {
+            let document = found.document;
+            document.name.as_deref() == Some(name)
+                && of_kind(document, kind, group)
+                && namespace.admits(document)
+        })
+    }
+
+    /// Every document of `kind` (in `group` when given).
+    pub fn of_kind<'q>(
+        &'q self,
+        kind: &'q str,
+        group: Option<&'q str>,
+        namespace: Namespace<'q>,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.in_files(self.by_kind.get(kind)).filter(move |found| {
+            of_kind(found.document, kind, group) && namespace.admits(found.document)
+        })
+    }
+
+    /// The workloads (and Pods) whose Pods `selector` selects.
+    pub fn workloads_matching<'q>(
+        &'q self,
+        namespace: Namespace<'q>,
+        selector: &'q Selector,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.of_kinds(&WORKLOAD_KINDS, namespace).filter(|found| {
+            found
+                .document
+                .pod_labels
+                .as_ref()
+                .is_some_and(|l| selector.matches(l))
+        })
+    }
+
+    /// The documents whose selector selects Pods with `labels` (Services, workloads,
+    /// PodDisruptionBudgets, NetworkPolicies).
+    pub fn selecting<'q>(
+        &'q self,
+        namespace: Namespace<'q>,
+        labels: &'q Labels,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.of_kinds(&SELECTING_KINDS, namespace).filter(|found| {
+            found
+                .document
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(labels))
+        })
+    }
+
+    /// The CustomResourceDefinitions of the workspace.
+    pub fn crds(&self) -> impl Iterator<Item = Found<'_>> + '_ {
+        self.of_kind(CRD_KIND, None, Namespace::Any)
+            .filter(|found| found.document.crd.is_some())
+    }
+
+    /// The Helm chart `path` belongs to: the nearest folder above it with a `Chart.yaml`.
+    pub fn chart_of(&self, path: &Path) -> Option<Chart<'_>> {
+        let root = path
+            .ancestors()
+            .skip(1)
+            .find_map(|folder| self.charts.get(folder))?;
+        Some(Chart {
+            root,
+            template: path.starts_with(root.join("templates")),
+        })
+    }
+
+    /// The kustomizations that name `path` or a folder holding it.
+    pub fn kustomizations_including(
+        &self,
+        path: &Path,
+    ) -> impl Iterator<Item = (&Path, &Kustomization)> + '_ {
+        let path = path.to_path_buf();
+        self.kustomizations()
+            .filter(move |(_, k)| k.includes(&path))
+    }
+
+    /// Every kustomization of the workspace.
+    pub fn kustomizations(&self) -> impl Iterator<Item = (&Path, &Kustomization)> + '_ {
+        self.kustomizations.iter().filter_map(|path| {
+            let kustomization = self.files.get(path)?.kustomization.as_ref()?;
+            Some((&**path, kustomization))
+        })
+    }
+
+    fn in_files<'q>(&'q self, files: Option<&'q Files>) -> impl Iterator<Item = Found<'q>> + 'q {
+        files
+            .into_iter()
+            .flatten()
+            .flat_map(|(path, file)| found_in(path, file))
+    }
+
+    fn of_kinds<'q>(
+        &'q self,
+        kinds: &'q [&'q str],
+        namespace: Namespace<'q>,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        kinds
+            .iter()
+            .flat_map(move |kind| self.of_kind(kind, None, namespace))
+    }
+
+    // ------------------------------------------------------------------ updates
+
+    /// Puts `file` at `path`, replacing what was there.
+    pub(super) fn insert(&mut self, path: &Path, mut file: File) {
+        self.generation += 1;
+        file.written = self.generation;
+        let file = Arc::new(file);
+        let path = match self.files.get_key_value(path) {
+            Some((key, _)) => key.clone(),
+            None => Arc::from(path),
+        };
+        self.unlink(&path);
+        for document in &file.documents {
+            if let Some(kind) = &document.kind {
+                entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
+            }
+            if let Some(name) = &document.name {
+                entry(&mut self.by_name, name).insert(path.clone(), file.clone());
+            }
+        }
+        if file.kustomization.is_some() {
+            self.kustomizations.insert(path.clone());
+        }
+        if file.too_big.is_some() {
+            self.too_big += 1;
+        }
+        if is_chart_file(&path)
+            && let Some(folder) = path.parent()
+        {
+            self.charts.insert(Arc::from(folder));
+        }
+        self.files.insert(path, file);
+    }
+
+    /// Forgets `path`; `true` when it was indexed.
+    pub(super) fn remove(&mut self, path: &Path) -> bool {
+        let Some((key, _)) = self.files.get_key_value(path) else {
+            return false;
+        };
+        let key = key.clone();
+        self.generation += 1;
+        self.unlink(&key);
+        self.files.remove(&key);
+        if is_chart_file(&key)
+            && let Some(folder) = key.parent()
+        {
+            self.charts.remove(folder);
+        }
+        if self.status == ScanStatus::Running {
+            self.removed.insert(key, self.generation);
+        }
+        true
+    }
+
+    /// The indexed files at or under `path`.
+    pub(super) fn paths_under(&self, path: &Path) -> Vec<Arc<Path>> {
+        self.files
+            .range::<Path, _>((Bound::Included(path), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(path))
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    /// Takes `path` out of the lookups (its entry stays in `files`).
+    fn unlink(&mut self, path: &Arc<Path>) {
+        let Some(old) = self.files.get(path).cloned() else {
+            return;
+        };
+        for document in &old.documents {
+            if let Some(kind) = &document.kind {
+                unlink_from(&mut self.by_kind, kind, path);
+            }
+            if let Some(name) = &document.name {
+                unlink_from(&mut self.by_name, name, path);
+            }
+        }
+        if old.kustomization.is_some() {
+            self.kustomizations.remove(path);
+        }
+        if old.too_big.is_some() {
+            self.too_big -= 1;
+        }
+    }
+
+    /// A scan starts: returns the generation its results are compared with.
+    pub(super) fn begin_scan(&mut self) -> u64 {
+        self.status = ScanStatus::Running;
+        self.removed.clear();
+        self.generation
+    }
+
+    /// A file the scan read, unless something newer came first: an open document, a change
+    /// seen since the scan started, or its removal meanwhile.
+    pub(super) fn insert_scanned(&mut self, path: &Path, file: File, started: u64) {
+        let newer = match self.files.get(path) {
+            Some(current) => current.origin == Origin::Open || current.written > started,
+            None => self.removed.contains_key(path),
+        };
+        if !newer {
+            self.insert(path, file);
+        }
+    }
+
+    /// The scan ended: files from disk it did not see again (deleted before it started) go.
+    pub(super) fn end_scan(&mut self, started: u64, truncated: bool) {
+        let stale: Vec<Arc<Path>> = self
+            .files
+            .iter()
+            .filter(|(_, file)| file.origin == Origin::Disk && file.written <= started)
+            .map(|(path, _)| path.clone())
+            .collect();
+        if !truncated {
+            for path in stale {
+                self.remove(&path);
+            }
+        }
+        self.removed.clear();
+        self.status = if truncated {
+            ScanStatus::Truncated
+        } else {
+            ScanStatus::Complete
+        };
+        self.generation += 1;
+    }
+
+    /// Files are over the count bound.
+    pub(super) fn set_truncated(&mut self) {
+        if self.status == ScanStatus::Complete {
+            self.status = ScanStatus::Truncated;
+            self.generation += 1;
+        }
+    }
+}
+
+fn found_in<'i>(path: &'i Arc<Path>, file: &'i File) -> impl Iterator<Item = Found<'i>> + 'i {
+    file.documents.iter().map(move |document| Found {
+        path,
+        origin: file.origin,
+        document,
+    })
+}
+
+fn of_kind(document: &Document, kind: &str, group: Option<&str>) -> bool {
+    document.kind.as_deref() == Some(kind)
+        && group.is_none_or(|group| document.group() == Some(group))
+}
+
+fn is_chart_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == "Chart.yaml")
+}
+
+fn entry<'m>(map: &'m mut HashMap<Box<str>, Files>, key: &str) -> &'m mut Files {
+    if !map.contains_key(key) {
+        map.insert(key.into(), Files::new());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
+fn unlink_from(map: &mut HashMap<Box<str>, Files>, key: &str, path: &Path) {
+    if let Some(files) = map.get_mut(key) {
+        files.remove(path);
+        if files.is_empty() {
+            map.remove(key);
+        }
+    }
+}

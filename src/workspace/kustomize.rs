@@ -1,0 +1,166 @@
+//! Kustomization files as the index records them: the files and folders they include, resolved
+//! relative to the kustomization, and their `namespace`. Remote resources are left alone.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
+
+/// The file names kustomize reads in a folder.
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Whether `path` is a kustomization file.
+pub fn is_kustomization(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| FILE_NAMES.iter().any(|n| name == *n))
+}
+
+/// What a kustomization names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kustomization {
+    pub namespace: Option<Box<str>>,
+    pub entries: Vec<Entry>,
+}
+
+/// A file or folder a kustomization names, resolved (lexically) against its folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub field: Field,
+    pub path: PathBuf,
+}
+
+/// The field an [`Entry`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Resources,
+    Components,
+    Bases,
+    /// `patches[].path`.
+    Patches,
+    PatchesStrategicMerge,
+    /// `patchesJson6902[].path`.
+    PatchesJson6902,
+}
+
+impl Kustomization {
+    /// Whether it names `path` or a folder holding it.
+    pub fn includes(&self, path: &Path) -> bool {
+        self.entries
+            .iter()
+            .any(|entry| path.starts_with(&entry.path))
+    }
+}
+
+/// Reads the kustomization at `path` from its text.
+pub fn read(path: &Path, text: &str) -> Kustomization {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let (tree, _error) = SpanTree::parse(text);
+    let Some(root) = tree.root().filter(|r| r.kind() == SpanKind::Mapping) else {
+        return Kustomization::default();
+    };
+    let mut kustomization = Kustomization::default();
+    for (key, value) in root.pairs() {
+        let Some(value) = value else { continue };
+        let field = match key.value() {
+            Some("namespace") => {
+                kustomization.namespace = value.value().filter(|v| !v.is_empty()).map(Into::into);
+                continue;
+            }
+            Some("resources") => Field::Resources,
+            Some("components") => Field::Components,
+            Some("bases") => Field::Bases,
+            Some("patches") => Field::Patches,
+            Some("patchesStrategicMerge") => Field::PatchesStrategicMerge,
+            Some("patchesJson6902") => Field::PatchesJson6902,
+            _ => continue,
+        };
+        for item in value.children() {
+            let named = match field {
+                Field::Patches | Field::PatchesJson6902 => path_of(item),
+                _ => item.value(),
+            };
+            if let Some(entry) = named.and_then(|named| resolve(folder, named)) {
+                kustomization.entries.push(Entry { field, path: entry });
+            }
+        }
+    }
+    kustomization
+}
+
+fn path_of(item: SpanRef<'_>) -> Option<&str> {
+    item.pairs()
+        .find(|(key, _)| key.value() == Some("path"))
+        .and_then(|(_, value)| value?.value())
+}
+
+/// `entry` against `folder`; `None` for remote resources and inline patches.
+fn resolve(folder: &Path, entry: &str) -> Option<PathBuf> {
+    let entry = entry.trim();
+    let remote = entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("git@")
+        || entry.contains('\n');
+    (!remote && !entry.is_empty()).then(|| normalize(&folder.join(entry)))
+}
+
+/// `path` without `.` and with `..` applied to what precedes it.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_resolved_against_the_kustomization() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n- deployment.yaml\n- ../../base\n- https://github.com/org/repo//deploy?ref=v1\n- github.com/org/repo/deploy\ncomponents: [../../components/tls]\nbases: [./legacy/]\npatches:\n- path: patch.yaml\n  target: {kind: Deployment}\n- patch: |-\n    - op: remove\n      path: /spec/replicas\npatchesStrategicMerge:\n- replicas.yaml\n- |-\n  apiVersion: apps/v1\n  kind: Deployment\npatchesJson6902:\n- path: json.yaml\n";
+        let kustomization = read(Path::new("/w/overlays/prod/kustomization.yaml"), text);
+        assert_eq!(kustomization.namespace.as_deref(), Some("shop"));
+        let entries: Vec<(Field, &str)> = kustomization
+            .entries
+            .iter()
+            .map(|e| (e.field, e.path.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                (Field::Resources, "/w/overlays/prod/deployment.yaml"),
+                (Field::Resources, "/w/base"),
+                (Field::Components, "/w/components/tls"),
+                (Field::Bases, "/w/overlays/prod/legacy"),
+                (Field::Patches, "/w/overlays/prod/patch.yaml"),
+                (
+                    Field::PatchesStrategicMerge,
+                    "/w/overlays/prod/replicas.yaml"
+                ),
+                (Field::PatchesJson6902, "/w/overlays/prod/json.yaml"),
+            ]
+        );
+        assert!(kustomization.includes(Path::new("/w/base/deployment.yaml")));
+        assert!(kustomization.includes(Path::new("/w/overlays/prod/patch.yaml")));
+        assert!(!kustomization.includes(Path::new("/w/overlays/prod/other.yaml")));
+        assert!(!kustomization.includes(Path::new("/w/basement/x.yaml")));
+    }
+
+    #[test]
+    fn names_and_bad_input() {
+        assert!(is_kustomization(Path::new("/a/Kustomization")));
+        assert!(is_kustomization(Path::new("kustomization.yml")));
+        assert!(!is_kustomization(Path::new("/a/kustomization.json")));
+        assert_eq!(read(Path::new("k.yaml"), "[1, 2"), Kustomization::default());
+        assert_eq!(read(Path::new("k.yaml"), "resources: 3\n").entries, []);
+        assert_eq!(normalize(Path::new("a/../../b/./c")), Path::new("../b/c"));
+    }
+}

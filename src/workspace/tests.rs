@@ -1,0 +1,415 @@
+use std::path::{Path, PathBuf};
+
+use super::document::{Labels, Selector};
+use super::index::{Namespace, Origin, ScanStatus};
+use super::*;
+
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n";
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web, tier: front}\n";
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n";
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1}]\n";
+
+/// A folder with `files` (relative path, text), canonical so paths compare as the walk gives them.
+fn folder(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    for (path, text) in files {
+        write(&root.join(path), text);
+    }
+    (dir, root)
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn scanned(root: &Path, limits: Limits) -> Workspace {
+    let workspace = Workspace::new(limits);
+    workspace.set_roots(vec![root.to_path_buf()]);
+    workspace.scan();
+    workspace
+}
+
+fn names<'a>(found: impl Iterator<Item = index::Found<'a>>) -> Vec<String> {
+    found
+        .map(|f| f.document.name.as_deref().unwrap_or("-").to_string())
+        .collect()
+}
+
+#[test]
+fn the_scan_indexes_every_document_and_answers_each_query() {
+    let (_dir, root) = folder(&[
+        ("app/config.yaml", CONFIG_MAP),
+        ("app/all.yml", &format!("{DEPLOYMENT}---\n{SERVICE}")),
+        ("crds/widget.yaml", CRD),
+        ("values.yaml", "replicas: 3\n"),
+        ("node_modules/x/cm.yaml", CONFIG_MAP),
+    ]);
+    let workspace = scanned(&root, Limits::default());
+    let index = workspace.read();
+    assert_eq!(index.status(), ScanStatus::Complete);
+    assert!(!index.is_partial());
+    assert_eq!(index.len(), 4, "every YAML file, none from node_modules");
+
+    let config = index
+        .named("ConfigMap", Some(""), Namespace::In("shop"), "settings")
+        .collect::<Vec<_>>();
+    assert_eq!(config.len(), 1);
+    assert_eq!(config[0].path, root.join("app/config.yaml"));
+    assert_eq!(config[0].origin, Origin::Disk);
+    let range = config[0].document.name_range.clone().unwrap();
+    assert_eq!(&CONFIG_MAP[range], "settings");
+    assert_eq!(
+        names(index.named("ConfigMap", None, Namespace::In("other"), "settings")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(index.named("ConfigMap", Some("apps"), Namespace::Any, "settings")),
+        Vec::<String>::new()
+    );
+    // A Service without a namespace may land in any.
+    assert_eq!(
+        names(index.of_kind("Service", None, Namespace::In("shop"))),
+        ["web"]
+    );
+
+    let selector = Selector {
+        match_labels: [("app", "web")].into_iter().collect(),
+        ..Selector::default()
+    };
+    assert_eq!(
+        names(index.workloads_matching(Namespace::In("shop"), &selector)),
+        ["web"]
+    );
+    let other = Selector {
+        match_labels: [("app", "db")].into_iter().collect(),
+        ..Selector::default()
+    };
+    assert_eq!(index.workloads_matching(Namespace::Any, &other).count(), 0);
+    let pod: Labels = [("app", "web"), ("tier", "front")].into_iter().collect();
+    let mut selecting: Vec<_> = index
+        .selecting(Namespace::In("shop"), &pod)
+        .map(|f| f.document.kind.as_deref().unwrap().to_string())
+        .collect();
+    selecting.sort();
+    assert_eq!(selecting, ["Deployment", "Service"]);
+
+    let kinds: Vec<_> = index
+        .documents_of(&root.join("app/all.yml"))
+        .map(|f| f.document.kind.as_deref().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["Deployment", "Service"]);
+    assert_eq!(index.file(&root.join("values.yaml")).unwrap().documents, []);
+
+    let crds: Vec<_> = index.crds().collect();
+    assert_eq!(crds.len(), 1);
+    assert_eq!(crds[0].path, root.join("crds/widget.yaml"));
+    let crd = crds[0].document.crd.as_ref().unwrap();
+    assert_eq!((&*crd.group, &*crd.kind), ("example.com", "Widget"));
+}
+
+#[test]
+fn an_open_text_wins_over_the_disk_until_closed() {
+    let (_dir, root) = folder(&[("cm.yaml", CONFIG_MAP)]);
+    let path = root.join("cm.yaml");
+    let workspace = scanned(&root, Limits::default());
+    let before = workspace.read().generation();
+
+    workspace.open_text(&path, &CONFIG_MAP.replace("settings", "edited"));
+    {
+        let index = workspace.read();
+        assert!(index.generation() > before);
+        assert_eq!(names(index.documents_of(&path)), ["edited"]);
+        assert_eq!(index.file(&path).unwrap().origin, Origin::Open);
+        assert_eq!(
+            index
+                .named("ConfigMap", None, Namespace::Any, "settings")
+                .count(),
+            0
+        );
+    }
+    // The disk changes meanwhile: the open text still counts.
+    write(&path, &CONFIG_MAP.replace("settings", "saved"));
+    workspace.files_changed(std::slice::from_ref(&path));
+    assert_eq!(names(workspace.read().documents_of(&path)), ["edited"]);
+
+    workspace.close(&path);
+    let index = workspace.read();
+    assert_eq!(names(index.documents_of(&path)), ["saved"]);
+    assert_eq!(index.file(&path).unwrap().origin, Origin::Disk);
+}
+
+#[test]
+fn open_documents_outside_the_workspace_count_while_open() {
+    let (_dir, root) = folder(&[]);
+    let (_other, outside) = folder(&[("cm.yaml", CONFIG_MAP)]);
+    let workspace = scanned(&root, Limits::default());
+    let path = outside.join("cm.yaml");
+    workspace.open_text(&path, CONFIG_MAP);
+    assert_eq!(
+        workspace
+            .read()
+            .named("ConfigMap", None, Namespace::Any, "settings")
+            .count(),
+        1
+    );
+    workspace.close(&path);
+    assert!(workspace.read().file(&path).is_none());
+    // An untitled document, keyed by its URI's text.
+    workspace.open_text(Path::new("untitled:Untitled-1"), CONFIG_MAP);
+    workspace.close(Path::new("untitled:Untitled-1"));
+    assert!(workspace.read().is_empty());
+}
+
+#[test]
+fn watched_files_are_read_again_or_dropped() {
+    let (_dir, root) = folder(&[("a/cm.yaml", CONFIG_MAP), ("b/one.yaml", SERVICE)]);
+    let workspace = scanned(&root, Limits::default());
+    let created = root.join("a/new.yaml");
+    write(&created, DEPLOYMENT);
+    let changed = root.join("a/cm.yaml");
+    write(&changed, &CONFIG_MAP.replace("settings", "renamed"));
+    workspace.files_changed(&[created.clone(), changed.clone()]);
+    {
+        let index = workspace.read();
+        assert_eq!(names(index.documents_of(&created)), ["web"]);
+        assert_eq!(names(index.documents_of(&changed)), ["renamed"]);
+    }
+
+    std::fs::remove_file(&created).unwrap();
+    workspace.files_changed(std::slice::from_ref(&created));
+    assert!(workspace.read().file(&created).is_none());
+
+    // A folder deleted at once, and one moved in.
+    std::fs::rename(root.join("b"), root.join("c")).unwrap();
+    workspace.files_changed(&[root.join("b"), root.join("c")]);
+    let index = workspace.read();
+    assert!(index.file(&root.join("b/one.yaml")).is_none());
+    assert_eq!(names(index.documents_of(&root.join("c/one.yaml"))), ["web"]);
+    drop(index);
+
+    // Outside the workspace folders: ignored.
+    let (_other, outside) = folder(&[("cm.yaml", CONFIG_MAP)]);
+    workspace.files_changed(&[outside.join("cm.yaml")]);
+    assert!(workspace.read().file(&outside.join("cm.yaml")).is_none());
+}
+
+#[test]
+fn bounds_on_files_and_sizes() {
+    let (_dir, root) = folder(&[
+        ("a.yaml", CONFIG_MAP),
+        ("b.yaml", SERVICE),
+        ("c.yaml", DEPLOYMENT),
+    ]);
+    let few = Limits {
+        max_files: 2,
+        ..Limits::default()
+    };
+    let workspace = scanned(&root, few.clone());
+    {
+        let index = workspace.read();
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.status(), ScanStatus::Truncated);
+        assert!(index.is_partial());
+    }
+    // Created files past the bound are not read either.
+    write(&root.join("d.yaml"), CONFIG_MAP);
+    workspace.files_changed(&[root.join("d.yaml")]);
+    assert_eq!(workspace.read().len(), 2);
+
+    let small = Limits {
+        max_file_bytes: SERVICE.len() as u64,
+        ..Limits::default()
+    };
+    let workspace = scanned(&root, small);
+    let index = workspace.read();
+    let big = index.file(&root.join("c.yaml")).unwrap();
+    assert_eq!(big.too_big, Some(DEPLOYMENT.len() as u64));
+    assert!(big.documents.is_empty());
+    assert_eq!(index.status(), ScanStatus::Complete);
+    assert!(index.is_partial(), "a file too big to read is missing");
+    assert_eq!(names(index.documents_of(&root.join("b.yaml"))), ["web"]);
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn fifos_and_device_links_are_never_read() {
+    let (_dir, root) = folder(&[("cm.yaml", CONFIG_MAP)]);
+    let fifo = root.join("pipe.yaml");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+    let workspace = scanned(&root, Limits::default());
+    workspace.files_changed(&[fifo.clone(), root.join("zero.yaml")]);
+    let index = workspace.read();
+    assert_eq!(index.len(), 1);
+    assert!(index.file(&fifo).is_none());
+}
+
+#[test]
+fn chart_membership() {
+    let (_dir, root) = folder(&[
+        ("charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\n"),
+        ("charts/shop/values.yaml", "replicas: 1\n"),
+        (
+            "charts/shop/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+        (
+            "charts/shop/charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\n",
+        ),
+        ("charts/shop/charts/db/templates/svc.yaml", SERVICE),
+        ("plain/cm.yaml", CONFIG_MAP),
+    ]);
+    let workspace = scanned(&root, Limits::default());
+    let index = workspace.read();
+    let shop = root.join("charts/shop");
+    let template = index
+        .chart_of(&shop.join("templates/deployment.yaml"))
+        .unwrap();
+    assert_eq!((template.root, template.template), (shop.as_path(), true));
+    let values = index.chart_of(&shop.join("values.yaml")).unwrap();
+    assert_eq!((values.root, values.template), (shop.as_path(), false));
+    // Files not indexed (helpers) belong too; a subchart's files to the subchart.
+    assert!(
+        index
+            .chart_of(&shop.join("templates/_helpers.tpl"))
+            .unwrap()
+            .template
+    );
+    let db = index
+        .chart_of(&shop.join("charts/db/templates/svc.yaml"))
+        .unwrap();
+    assert_eq!(db.root, shop.join("charts/db"));
+    assert_eq!(index.chart_of(&root.join("plain/cm.yaml")), None);
+    let deployment: Vec<_> = index
+        .documents_of(&shop.join("templates/deployment.yaml"))
+        .collect();
+    assert!(deployment[0].document.templated && deployment[0].document.name.is_none());
+    drop(index);
+
+    // Chart.yaml deleted: no chart any more.
+    std::fs::remove_file(shop.join("Chart.yaml")).unwrap();
+    workspace.files_changed(&[shop.join("Chart.yaml")]);
+    assert_eq!(workspace.read().chart_of(&shop.join("values.yaml")), None);
+}
+
+#[test]
+fn kustomization_membership() {
+    let (_dir, root) = folder(&[
+        (
+            "base/kustomization.yaml",
+            "resources: [deployment.yaml, ../shared/cm.yaml]\n",
+        ),
+        ("base/deployment.yaml", DEPLOYMENT),
+        ("shared/cm.yaml", CONFIG_MAP),
+        (
+            "overlays/prod/Kustomization",
+            "namespace: prod\nresources: [../../base]\npatches: [{path: replicas.yaml}]\n",
+        ),
+        ("overlays/prod/replicas.yaml", DEPLOYMENT),
+        ("overlays/prod/unused.yaml", CONFIG_MAP),
+    ]);
+    let workspace = scanned(&root, Limits::default());
+    let index = workspace.read();
+    let including = |path: &str| -> Vec<PathBuf> {
+        index
+            .kustomizations_including(&root.join(path))
+            .map(|(p, _)| p.strip_prefix(&root).unwrap().to_path_buf())
+            .collect()
+    };
+    let base = PathBuf::from("base/kustomization.yaml");
+    let prod = PathBuf::from("overlays/prod/Kustomization");
+    assert_eq!(
+        including("base/deployment.yaml"),
+        [base.clone(), prod.clone()]
+    );
+    assert_eq!(including("shared/cm.yaml"), [base]);
+    assert_eq!(including("overlays/prod/replicas.yaml"), [prod]);
+    assert_eq!(
+        including("overlays/prod/unused.yaml"),
+        Vec::<PathBuf>::new()
+    );
+    let (_, overlay) = index
+        .kustomizations()
+        .find(|(p, _)| p.ends_with("Kustomization"))
+        .unwrap();
+    assert_eq!(overlay.namespace.as_deref(), Some("prod"));
+}
+
+#[test]
+fn partial_until_the_scan_completes() {
+    let (_dir, root) = folder(&[("cm.yaml", CONFIG_MAP)]);
+    let workspace = Workspace::default();
+    assert!(workspace.read().is_partial(), "nothing scanned");
+    workspace.scan();
+    assert_eq!(
+        workspace.read().status(),
+        ScanStatus::NotStarted,
+        "no folder"
+    );
+    workspace.set_roots(vec![root.clone()]);
+    workspace.scan();
+    assert!(!workspace.read().is_partial());
+}
+
+#[test]
+fn the_index_answers_while_the_scan_runs_and_the_scan_keeps_newer_entries() {
+    let files: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            (
+                format!("f{i:03}.yaml"),
+                CONFIG_MAP.replace("settings", &format!("cm-{i}")),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let (_dir, root) = folder(&refs);
+    let workspace = Workspace::new(Limits {
+        workers: 2,
+        ..Limits::default()
+    });
+    workspace.set_roots(vec![root.clone()]);
+    // Opened before the scan reads it: the scan must not replace it.
+    let open = root.join("f399.yaml");
+    workspace.open_text(&open, &CONFIG_MAP.replace("settings", "open"));
+    let seen = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        scope.spawn(|| workspace.scan());
+        scope.spawn(|| {
+            loop {
+                let index = workspace.read();
+                seen.lock().unwrap().push((index.status(), index.len()));
+                if index.status() == ScanStatus::Complete {
+                    break;
+                }
+                drop(index);
+                std::thread::yield_now();
+            }
+        });
+    });
+    let index = workspace.read();
+    assert_eq!(index.len(), 400);
+    assert_eq!(names(index.documents_of(&open)), ["open"]);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.iter().all(|(_, len)| *len <= 400));
+    assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "it only grows");
+}
+
+#[test]
+fn a_second_scan_drops_files_deleted_meanwhile() {
+    let (_dir, root) = folder(&[("a.yaml", CONFIG_MAP), ("b.yaml", SERVICE)]);
+    let workspace = scanned(&root, Limits::default());
+    std::fs::remove_file(root.join("b.yaml")).unwrap();
+    workspace.scan();
+    let index = workspace.read();
+    assert_eq!(index.len(), 1);
+    assert_eq!(index.of_kind("Service", None, Namespace::Any).count(), 0);
+}
