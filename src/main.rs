@@ -10,12 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A language server for Kubernetes YAML.
 #[derive(Parser)]
-#[command(
-    name = "kube-lsp",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "kube-lsp", version, about)]
 struct Cli {
     /// Log filter for stderr (error, warn, info, debug, trace, or a tracing filter such as
     /// `kube_lsp=debug`). Logs never go to stdout.

@@ -74,10 +74,13 @@ fn version_and_help_go_to_stdout_and_logs_never_do() {
     );
     let help = kube_lsp(&["--help"]);
     assert!(stdout(&help).contains("check"));
-    // Before the subcommand the option is a usage error (on stderr); after it, the check runs.
-    let checked = kube_lsp_with_input(&["--log-level", "trace", "check", "-"], b"a: 1\n");
-    assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
-    let checked = kube_lsp_with_input(&["check", "--log-level", "trace", "-"], b"a: 1\n");
-    assert_eq!(checked.status.code(), Some(0), "{checked:?}");
-    assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
+    // The option is global: before or after the subcommand, the check runs.
+    for args in [
+        ["--log-level", "trace", "check", "-"],
+        ["check", "--log-level", "trace", "-"],
+    ] {
+        let checked = kube_lsp_with_input(&args, b"a: 1\n");
+        assert_eq!(checked.status.code(), Some(0), "{checked:?}");
+        assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
+    }
 }

@@ -100,6 +100,21 @@ fn every_module_uses_only_the_layers_below_it() {
     assert!(violations.is_empty(), "layering broken:\n{}", violations.join("\n"));
 }
 
+/// Longest a source file may be.
+const MAX_LINES: usize = 1_000;
+
+#[test]
+fn no_source_file_is_over_a_thousand_lines() {
+    let long: Vec<String> = sources()
+        .into_iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+            (lines > MAX_LINES).then(|| format!("{}: {lines} lines", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by concern:\n{}", long.join("\n"));
+}
+
 #[test]
 fn the_check_reads_use_lines() {
     let used = layers_used("use crate::yaml::path;\nuse crate::{schema::Store, text};\n// crate::server\n");
