@@ -238,8 +238,8 @@ impl SchemaDiagnostics {
         }
         self.last_validated += 1;
         // On open the YAML layer kept saphyr's span tree; small documents get a new one after
-        // each edit. Walking tree-sitter's tree gives the same result (tested) but costs ~15x
-        // more on big documents (benches/yaml_open), so it is walked only around an edit.
+        // each edit. Walking tree-sitter's tree gives the same result (tested) but costs many
+        // times more on big documents (benches/yaml_open), so it is walked only around an edit.
         if let Some(spans) = file.take_spans(index) {
             return Some(validate::validate_spans(catalog, &spans));
         }
@@ -283,8 +283,8 @@ impl SchemaDiagnostics {
     }
 }
 
-/// Files bigger than this are not validated whole when opened (a 50 MB file would take seconds):
-/// only the documents that get edited are.
+/// Files bigger than this are not validated whole when opened (their diagnostics would keep the
+/// editor waiting too long): only the documents that get edited are.
 const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
 
 /// The note for a Helm chart template, at its first template action.
