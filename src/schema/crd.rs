@@ -697,7 +697,7 @@ mod tests {
     #[test]
     fn the_lazy_layer_answers_like_an_eager_one_on_the_corpus() {
         let mut compared = 0;
-        for (at, text) in crate::yaml::split::corpus_documents() {
+        for (at, text) in crate::yaml::corpus::documents() {
             if !text.contains(CRD_KIND) {
                 continue;
             }

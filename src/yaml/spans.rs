@@ -742,7 +742,7 @@ mod tests {
     #[test]
     fn agrees_with_tree_sitter_on_the_corpus() {
         let mut documents = 0;
-        for (at, doc) in crate::yaml::split::corpus_documents() {
+        for (at, doc) in crate::yaml::corpus::documents() {
             let (spans, error) = SpanTree::parse(&doc);
             let rope = ropey::Rope::from_str(&doc);
             let tree = crate::yaml::syntax::parse(&rope, 0..doc.len(), None);
