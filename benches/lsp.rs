@@ -7,7 +7,7 @@
 //!
 //! For each workload file and server (a fresh server process per pair) it
 //! measures didOpen → first publishDiagnostics (the clock starts when the
-//! encoded 1.9 MB message is written: encoding it is the editor's work), one-character edits →
+//! encoded message is written: encoding it is the editor's work), one-character edits →
 //! publishDiagnostics for that version (p50/p95), completion and hover round
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
 //! advertised), documentSymbol and foldingRange round trips, process start →
@@ -447,7 +447,8 @@ struct Measurements {
     hover_ms: Option<Vec<f64>>,
     symbols_ms: Option<Vec<f64>>,
     folding_ms: Option<Vec<f64>>,
-    /// Before the documentSymbol and foldingRange series (the issues' measure), and at the end.
+    /// Before the documentSymbol and foldingRange series (open, edits, completion and hover
+    /// alone: what the memory targets are about), and at the end.
     peak_rss_kib: Option<u64>,
     peak_rss_outline_kib: Option<u64>,
     /// Why measuring stopped early, if it did.

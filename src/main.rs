@@ -3,8 +3,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kube_lsp::cli::check::{self, CheckArgs};
 
-/// mimalloc: opening a big file allocates ~500,000 small objects on two threads, where glibc's
-/// malloc spent a quarter of the time in `free` and arena locks (docs/architecture.md).
+/// mimalloc: opening a big file allocates many small objects on two threads, where glibc's
+/// malloc spends much of the time in `free` and arena locks (docs/architecture.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -66,8 +66,8 @@ fn serve() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// tree-sitter's C code allocates through mimalloc too: the tree of an edited 1.4 MB document
-/// (~22 MiB) then reuses memory the open just freed instead of adding to it (peak RSS).
+/// tree-sitter's C code allocates through mimalloc too: the tree of an edited big document (many
+/// times its text) then reuses memory the open just freed instead of adding to it (peak RSS).
 fn share_the_allocator_with_tree_sitter() {
     use libmimalloc_sys::{mi_free, mi_malloc, mi_realloc, mi_zalloc};
     use std::ffi::c_void;
@@ -90,11 +90,10 @@ fn share_the_allocator_with_tree_sitter() {
     }
 }
 
-/// mimalloc keeps freed pages for 10 ms before giving them back to the OS. Requests on the two
-/// tokio workers then hold each other's garbage at once: argocd's peak RSS over open, edits,
-/// completion and hover was 54–61 MiB, 61–69 with an editor's foldingRange requests; with no
-/// delay 48 and 54–55 MiB at the same speed (docs/benchmarks.md). `MIMALLOC_PURGE_DELAY` in the
-/// environment still wins.
+/// mimalloc keeps freed pages for 10 ms before giving them back to the OS, so requests on the two
+/// tokio workers hold each other's garbage at once and raise the peak RSS; with no delay the peak
+/// is lower at the same speed (docs/benchmarks.md). `MIMALLOC_PURGE_DELAY` in the environment
+/// still wins.
 fn return_freed_memory_at_once() {
     use std::ffi::{c_int, c_long};
     // `mi_option_purge_delay` in mimalloc 2 and 3 (mimalloc.h; libmimalloc-sys's bindings name

@@ -67,8 +67,8 @@ impl OpenDocument {
         Self::new(text, yaml, schema)
     }
 
-    /// Opens a document from the string a client sent and its document split (tens of
-    /// milliseconds for a big file): the YAML check and schema validation of every document run
+    /// Opens a document from the string a client sent and its document split (the slow part of
+    /// opening a big file): the YAML check and schema validation of every document run
     /// on slices of `source` while another thread builds the rope, which `text_ready` gets as
     /// soon as it is built (completion and hover can answer from it before the check is done).
     pub fn open_split(

@@ -212,12 +212,12 @@ pub(crate) fn resource_markdown(
 mod tests {
     use super::*;
     use crate::schema::Store;
+    use crate::text::fixture;
     use crate::yaml::file::YamlFile;
 
     /// The hover at `$0` in one document's `text`, with the text it is about.
     fn hover_at_cursor(text: &str) -> Option<(String, String)> {
-        let offset = text.find("$0").expect("fixture has a $0 cursor");
-        let text = text.replacen("$0", "", 1);
+        let (text, offset) = fixture::cursor(text);
         let found = hover_in_text(Store::builtin(), &text, offset)?;
         Some((found.markdown, text[found.range].to_string()))
     }

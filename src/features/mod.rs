@@ -20,7 +20,7 @@ fn same_on_both_trees<T: PartialEq + std::fmt::Debug>(
     normalize: impl Fn(&str, Vec<T>) -> Vec<T>,
 ) -> usize {
     let mut compared = 0;
-    for (_, text) in crate::yaml::split::corpus_documents() {
+    for (_, text) in crate::yaml::corpus::documents() {
         let rope = ropey::Rope::from_str(&text);
         let mut file = crate::yaml::file::YamlFile::open(&rope);
         let from_spans = normalize(&text, feature(&mut file, &rope));

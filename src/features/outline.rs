@@ -18,7 +18,7 @@ use crate::yaml::lint;
 
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
 /// `maxItemsComputed` default): the outermost first. A big file has tens of thousands of
-/// symbols, whose response would cost seconds and hundreds of MiB in tower-lsp-server's JSON
+/// symbols, whose response would be slow to build and big in memory as tower-lsp-server's JSON
 /// values, and no editor shows them.
 pub const MAX_ITEMS: usize = 5_000;
 

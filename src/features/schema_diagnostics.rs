@@ -238,8 +238,8 @@ impl SchemaDiagnostics {
         }
         self.last_validated += 1;
         // On open the YAML layer kept saphyr's span tree; small documents get a new one after
-        // each edit. Walking tree-sitter's tree gives the same result (tested) but costs ~15x
-        // more on big documents (benches/yaml_open), so it is walked only around an edit.
+        // each edit. Walking tree-sitter's tree gives the same result (tested) but costs many
+        // times more on big documents (benches/yaml_open), so it is walked only around an edit.
         if let Some(spans) = file.take_spans(index) {
             return Some(validate::validate_spans(catalog, &spans));
         }
@@ -283,8 +283,8 @@ impl SchemaDiagnostics {
     }
 }
 
-/// Files bigger than this are not validated whole when opened (a 50 MB file would take seconds):
-/// only the documents that get edited are.
+/// Files bigger than this are not validated whole when opened (their diagnostics would keep the
+/// editor waiting too long): only the documents that get edited are.
 const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
 
 /// The note for a Helm chart template, at its first template action.
@@ -302,6 +302,7 @@ fn helm_note(action: Range<usize>) -> Diagnostic {
 mod tests {
     use super::*;
     use crate::text::{Position, PositionEncoding, TextDocument};
+    use crate::yaml::corpus;
 
     /// One catalog for the whole test, so cached entries stay valid between refreshes.
     fn catalog() -> Catalog {
@@ -422,13 +423,11 @@ mod tests {
         static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
         CATALOG
             .get_or_init(|| {
-                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../shared/corpus/kubectl-validate/crds");
-                let layers = walkdir::WalkDir::new(dir)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|entry| {
-                        let text = std::fs::read_to_string(entry.path()).ok()?;
+                let crds = corpus::yaml_files(&corpus::root().join("kubectl-validate/crds"));
+                let layers = crds
+                    .iter()
+                    .filter_map(|path| {
+                        let text = std::fs::read_to_string(path).ok()?;
                         crate::schema::crd::store_from_text("corpus CRD", &text)
                     })
                     .map(std::sync::Arc::new);
@@ -474,7 +473,7 @@ mod tests {
     fn validation_around_an_edit_matches_a_fresh_one_on_the_corpus() {
         let catalog = corpus_catalog();
         let (mut edits_tried, mut patched) = (0, 0);
-        for (at, document) in crate::yaml::split::corpus_documents() {
+        for (at, document) in corpus::documents() {
             if document.len() > 64 * 1024 {
                 continue;
             }
@@ -515,11 +514,7 @@ mod tests {
 
     #[test]
     fn an_edit_deep_in_a_big_crd_is_validated_around_it() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/real/argocd-install.yaml"
-        );
-        let text = std::fs::read_to_string(path).expect("the corpus is beside the repository");
+        let text = corpus::read("real/argocd-install.yaml");
         let mut fx = Fixture::new(&text);
         // `type: string` deep inside the 1.4 MB ApplicationSet CRD, below `items:` (any value
         // in JSONSchemaProps): the first edit starts its tree (in the background), and once it

@@ -388,11 +388,12 @@ pub fn crds_in_text(text: &str) -> CrdScan {
 
 /// A catalog layer of the CRDs in `text`, labelled `source`; `None` when it defines none.
 ///
-/// Only the CRDs' names and versions are read now (from the text without its
+/// Only the CRDs' names and versions are read up front (from the text without its
 /// `openAPIV3Schema` blocks, see [`without_schemas`]): a kind's schema is converted when a
 /// document of that kind first needs it, from the CRD document's text, which the layer keeps
-/// until then. A CRD file open in the editor (argocd's install.yaml: a 1.4 MB CRD) thus costs
-/// its text, not ~10 MiB of converted schemas and a JSON value of the whole CRD on every change.
+/// until then. A big CRD file open in the editor (argocd's install.yaml) thus costs its text,
+/// not its converted schemas (several times the text) and a JSON value of the whole CRD on
+/// every change.
 pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
     if !text.contains(CRD_KIND) {
         return None;
@@ -696,7 +697,7 @@ mod tests {
     #[test]
     fn the_lazy_layer_answers_like_an_eager_one_on_the_corpus() {
         let mut compared = 0;
-        for (at, text) in crate::yaml::split::corpus_documents() {
+        for (at, text) in crate::yaml::corpus::documents() {
             if !text.contains(CRD_KIND) {
                 continue;
             }

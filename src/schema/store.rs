@@ -2,7 +2,7 @@
 //! documents behind it, loaded lazily (decompressed and parsed on first use, then cached).
 //!
 //! Only `components.schemas` of each OpenAPI document is kept ([`super::openapi`]), so a loaded
-//! group-version costs a few hundred kilobytes.
+//! group-version costs its schemas, not the whole document.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -135,8 +135,8 @@ pub enum SourceKind {
 }
 
 /// The group-versions of the kinds most manifests hold (workloads, services, config, RBAC,
-/// network policies, CRDs), most used first. Not all: the other 15 built-in group-versions would
-/// add ~20 ms and ~6 MB for kinds few files use.
+/// network policies, CRDs), most used first. Not all: preloading the other built-in
+/// group-versions would add parse time and memory to every start for kinds few files use.
 pub const COMMON_GROUP_VERSIONS: [&str; 8] = [
     "api/v1",
     "apis/apps/v1",
@@ -224,8 +224,8 @@ struct DiscoveryResource {
 const MAX_DECOMPRESSED: u64 = 256 << 20;
 
 pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    // With the size the frame header states, one pass into a vector of that size: ~30% faster
-    // than streaming (api/v1, 2 MB: 4.2-5.3 ms instead of 6.1-9.3 ms).
+    // With the size the frame header states, one pass into a vector of that size: faster than
+    // streaming into a growing one.
     let mut decoder = ruzstd::decoding::FrameDecoder::new();
     let mut header = bytes;
     if decoder.init(&mut header).is_ok() {
@@ -521,9 +521,8 @@ impl Store {
             .clone()
     }
 
-    /// Loads the group-versions most manifests use, ahead of their first use: ~28 ms of parsing
-    /// that the first file opened would otherwise wait for (argocd's install.yaml: ~11 ms of
-    /// its open, on the thread that finishes last).
+    /// Loads the group-versions most manifests use, ahead of their first use: parsing that the
+    /// first file opened would otherwise wait for (on the thread of its open that finishes last).
     pub fn preload_common(&self) {
         for path in COMMON_GROUP_VERSIONS {
             self.group_version(path);

@@ -33,7 +33,7 @@ use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
 pub const SHOW_DIFF: &str = "kube-lsp.showDiff";
 pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";
 
-/// Files larger than this are not dry-run (finding their documents alone would take seconds).
+/// Files larger than this are not dry-run (finding their documents alone would take too long).
 const MAX_FILE: usize = 8 << 20;
 
 /// How often the cluster's schema is fetched again while it answers (three small requests when

@@ -124,8 +124,8 @@ fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
 }
 
 impl Backend {
-    /// Publishes what is ready at once (the YAML layer's diagnostics, milliseconds even for big
-    /// files), then validates every document against the schema in the background and publishes
+    /// Publishes what is ready at once (the YAML layer's diagnostics, quick even for big files),
+    /// then validates every document against the schema in the background and publishes
     /// the complete set, unless the document changed meanwhile (its edit publishes then).
     async fn publish_after_open(&self, uri: Uri) {
         publish(&self.client, &self.store, uri.clone(), Gather::Known).await;

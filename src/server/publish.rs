@@ -14,7 +14,7 @@ use super::store::Store;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gather {
     /// What is known now, without validating against the schema: right after an open, the YAML
-    /// layer's, ready in milliseconds even for big files.
+    /// layer's, ready quickly even for big files.
     Known,
     /// Validated against the current catalog first, on this thread (after an edit only the
     /// edited document is validated again).

@@ -84,8 +84,8 @@ impl Opening {
 }
 
 impl PendingOpen {
-    /// The heavy part of opening (tens of milliseconds for a big file; run it off the message
-    /// loop): `OpenDocument::open_split`, whose text snapshot is readable as soon as its rope is
+    /// The heavy part of opening (slow for a big file; run it off the message loop):
+    /// `OpenDocument::open_split`, whose text snapshot is readable as soon as its rope is
     /// built, before the check and validation are done.
     pub fn finish(mut self) {
         let Some(OpenedText {
@@ -305,7 +305,7 @@ impl Store {
     }
 
     /// The latest text of an open document, without taking its lock (while it is being opened,
-    /// once its rope is built: milliseconds before it is checked).
+    /// once its rope is built, well before it is checked).
     pub fn text_snapshot(&self, uri: &Uri) -> Option<TextSnapshot> {
         let opening = lock(&self.opening).get(uri).cloned();
         if let Some(gate) = opening {

@@ -9,6 +9,9 @@ use std::ops::Range;
 
 use ropey::Rope;
 
+#[cfg(test)]
+pub(crate) mod fixture;
+
 /// The unit of `Position::character`, negotiated at `initialize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PositionEncoding {

@@ -25,8 +25,8 @@ mod parallel;
 use background::{BACKGROUND_TREE_MIN, TreeInProgress};
 use parallel::check_all;
 
-/// Documents up to this size are re-checked whole with saphyr after each edit (well under a
-/// millisecond); bigger ones are re-checked only where the tree changed.
+/// Documents up to this size are re-checked whole with saphyr after each edit (cheap at this
+/// size); bigger ones are re-checked only where the tree changed.
 const WHOLE_RECHECK_LIMIT: usize = 64 * 1024;
 
 /// One document of a file.
@@ -76,7 +76,7 @@ impl YamlDocument {
         match text_of(rope, range.clone()) {
             std::borrow::Cow::Borrowed(text) => Self::checked_text(text, range),
             // Copied out of the rope already: the span tree keeps this copy, not one more (an
-            // edit in argocd's CRD document before its tree is there: 1.4 MB less).
+            // edit in a big document before its tree is there: one copy of it less).
             std::borrow::Cow::Owned(text) => {
                 let length = text.len();
                 Self::from_check(lint::check_shared(&Arc::new(text), 0..length), range)

@@ -1,6 +1,8 @@
 //! YAML layer: documents of a file, their syntax trees, paths, and values, and cheap looks at raw
 //! text (is it a manifest, a Helm template). Pure: no I/O.
 
+#[cfg(test)]
+pub(crate) mod corpus;
 pub mod detect;
 pub mod file;
 pub mod insert;

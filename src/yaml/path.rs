@@ -407,18 +407,14 @@ pub fn item_type_meta(text: &str, item: &ItemStart) -> TypeMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::fixture;
+    use crate::yaml::corpus;
     use crate::yaml::syntax::{self, NodeShape};
     use ropey::Rope;
     use tree_sitter::Node;
 
-    /// Parses a fixture with a `$0` cursor marker; returns the text without it and the offset.
-    fn fixture(text: &str) -> (String, usize) {
-        let offset = text.find("$0").expect("fixture has a $0 cursor");
-        (text.replacen("$0", "", 1), offset)
-    }
-
     fn cursor(text: &str) -> Cursor {
-        let (text, offset) = fixture(text);
+        let (text, offset) = fixture::cursor(text);
         cursor_at(&text, offset)
     }
 
@@ -449,7 +445,7 @@ mod tests {
         let c = cursor(POD);
         assert_eq!(c.path.to_string(), "spec.template.spec.containers[0].image");
         assert_eq!(c.target, value("ngi", "nginx"));
-        let text = POD.replace("$0", "");
+        let (text, _) = fixture::cursor(POD);
         assert_eq!(&text[c.range], "nginx");
     }
 
@@ -613,7 +609,7 @@ mod tests {
 
     /// The apiVersion and kind of the item at `depth` of the cursor's path, as text.
     fn item_type(text: &str, depth: usize) -> (Option<String>, Option<String>) {
-        let (text, offset) = fixture(text);
+        let (text, offset) = fixture::cursor(text);
         let c = cursor_at(&text, offset);
         let item = c
             .items
@@ -863,15 +859,15 @@ mod tests {
 
     #[test]
     fn indentation_reading_agrees_with_the_tree_on_real_manifests() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(root.join("examples"))
-            .into_iter()
-            .chain(walkdir::WalkDir::new(root.join("../shared/corpus/real")))
-            .chain(walkdir::WalkDir::new(root.join("../shared/corpus/seed")))
-            .filter_map(Result::ok)
-            .map(|e| e.into_path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut files: Vec<std::path::PathBuf> = [
+            examples,
+            corpus::root().join("real"),
+            corpus::root().join("seed"),
+        ]
+        .iter()
+        .flat_map(|dir| corpus::yaml_files(dir))
+        .collect();
         files.sort();
         let mut checked = 0;
         for file in &files {

@@ -1,8 +1,8 @@
 //! A compact syntax tree built from saphyr's event stream: the tree a file gets on open.
 //!
 //! tree-sitter gives error recovery and incremental re-parsing, but a full parse of a big
-//! document costs ~10× saphyr's event pass. Opening a file runs saphyr anyway (for lint), so the
-//! same pass records every node (kind, byte range, scalar value, style, tag) into one flat
+//! document costs many times saphyr's event pass. Opening a file runs saphyr anyway (for lint),
+//! so the same pass records every node (kind, byte range, scalar value, style, tag) into one flat
 //! vector. Validation on open walks this tree; edits later use tree-sitter's. A span tree exists
 //! only for text without syntax errors (saphyr stops at the first one).
 
@@ -742,7 +742,7 @@ mod tests {
     #[test]
     fn agrees_with_tree_sitter_on_the_corpus() {
         let mut documents = 0;
-        for (at, doc) in crate::yaml::split::corpus_documents() {
+        for (at, doc) in crate::yaml::corpus::documents() {
             let (spans, error) = SpanTree::parse(&doc);
             let rope = ropey::Rope::from_str(&doc);
             let tree = crate::yaml::syntax::parse(&rope, 0..doc.len(), None);

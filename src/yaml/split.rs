@@ -136,7 +136,6 @@ fn push_document(documents: &mut Vec<Range<usize>>, start: &mut usize, boundary:
 }
 
 #[cfg(test)]
-#[allow(clippy::items_after_test_module)] // `corpus_documents` below is shared with other modules' tests
 mod tests {
     use super::*;
 
@@ -215,26 +214,4 @@ mod tests {
     fn empty_text_is_one_empty_document() {
         assert_eq!(split("").documents, vec![0..0]);
     }
-}
-
-/// Every document of every YAML file in ../shared/corpus, as (where, text): for tests that
-/// compare two readings of the same real manifests.
-#[cfg(test)]
-pub(crate) fn corpus_documents() -> Vec<(String, String)> {
-    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut documents = Vec::new();
-    for entry in walkdir::WalkDir::new(&corpus).into_iter().flatten() {
-        let path = entry.path();
-        if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        for range in split(&text).documents {
-            let at = format!("{}@{}", path.display(), range.start);
-            documents.push((at, text[range].to_string()));
-        }
-    }
-    documents
 }

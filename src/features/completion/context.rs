@@ -116,6 +116,7 @@ mod tests {
     use super::*;
     use crate::features::completion::ItemKind;
     use crate::schema::Store;
+    use crate::text::fixture;
 
     const LIST: &str = "apiVersion: v1\nkind: List\nitems:\n";
 
@@ -229,8 +230,7 @@ mod tests {
     #[test]
     fn the_object_at_the_cursor() {
         let at = |text: &str| {
-            let offset = text.find("$0").unwrap();
-            let text = text.replacen("$0", "", 1);
+            let (text, offset) = fixture::cursor(text);
             let cursor = cursor_at(&text, offset);
             let object = object_at(Store::builtin(), &text, &cursor);
             (object.api_version, object.kind, object.depth)

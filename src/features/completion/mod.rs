@@ -254,13 +254,13 @@ fn complete(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item> {
 mod tests {
     use super::*;
     use crate::schema::Store;
+    use crate::text::fixture;
     use crate::yaml::file::YamlFile;
     use crate::yaml::path::cursor_at;
 
     /// Completion items at `$0` in one document's `text`.
     pub(super) fn complete_at(text: &str, snippets: bool) -> (String, Vec<Item>) {
-        let offset = text.find("$0").expect("fixture has a $0 cursor");
-        let text = text.replacen("$0", "", 1);
+        let (text, offset) = fixture::cursor(text);
         let items = complete_in_text(Store::builtin(), &text, offset, snippets);
         (text, items)
     }
@@ -292,8 +292,7 @@ mod tests {
     }
 
     fn complete_in_file(text: &str, trigger: Option<char>) -> (String, Vec<Item>) {
-        let offset = text.find("$0").expect("fixture has a $0 cursor");
-        let text = text.replacen("$0", "", 1);
+        let (text, offset) = fixture::cursor(text);
         let rope = Rope::from_str(&text);
         let file = YamlFile::open(&rope);
         let documents: Vec<_> = file.documents().iter().map(|d| d.range()).collect();

@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn both_trees_give_the_same_diagnostics_on_the_corpus() {
         let catalog = Catalog::builtin();
-        let documents = crate::yaml::split::corpus_documents();
+        let documents = crate::yaml::corpus::documents();
         for (_, doc) in &documents {
             on_both_trees(&catalog, doc);
         }

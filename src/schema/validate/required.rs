@@ -294,7 +294,7 @@ mod tests {
     fn fixes_on_the_corpus_leave_no_field_missing() {
         let catalog = Catalog::builtin();
         let mut applied = 0;
-        for (at, text) in crate::yaml::split::corpus_documents() {
+        for (at, text) in crate::yaml::corpus::documents() {
             let rope = Rope::from_str(&text);
             let tree = syntax::parse(&rope, 0..text.len(), None);
             let before = validate_document(&catalog, &tree, text.as_str());

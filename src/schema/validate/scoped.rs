@@ -28,8 +28,8 @@ use crate::yaml::manifest::type_meta;
 use crate::yaml::node::{YamlNode, item_holding, pair_holding};
 use crate::yaml::syntax::NodeShape;
 
-/// A region bigger than this is validated whole instead: walking tree-sitter's tree costs about
-/// a microsecond per node, and saphyr's check plus the span-tree walk wins past this size.
+/// A region bigger than this is validated whole instead: walking tree-sitter's tree costs more per
+/// node than the span tree, and saphyr's check plus the span-tree walk wins past this size.
 const SCOPED_LIMIT: usize = 48 * 1024;
 
 /// Names of schemas whose checks read their children's values (`core_type_rules`, labels).

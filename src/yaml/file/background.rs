@@ -1,8 +1,8 @@
-//! A big document's first tree-sitter tree, parsed on its own thread: a full parse of argocd's
-//! 1.4 MB CRD document takes ~140 ms, which the first keystroke in it would otherwise wait for.
-//! Until the tree is there, edits re-check the document with saphyr (~15 ms for that one); the
-//! edits made meanwhile are replayed on the tree when it comes, and one incremental parse brings
-//! it up to date.
+//! A big document's first tree-sitter tree, parsed on its own thread: a full parse of a big
+//! document (argocd's CRD document) takes long enough that the first keystroke in it would
+//! otherwise wait visibly for it. Until the tree is there, edits re-check the document with saphyr
+//! (a fraction of a tree-sitter parse); the edits made meanwhile are replayed on the tree when it
+//! comes, and one incremental parse brings it up to date.
 
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
@@ -13,8 +13,9 @@ use tree_sitter::Tree;
 use crate::text::TextEdit;
 use crate::yaml::syntax;
 
-/// Documents at least this big get their first tree in the background (a full tree-sitter
-/// parse of 256 KiB takes ~25 ms here; saphyr's check of it ~3 ms).
+/// Documents at least this big get their first tree in the background: from this size on, a full
+/// tree-sitter parse would delay a keystroke noticeably, and it costs several times saphyr's
+/// check of the same text.
 pub(super) const BACKGROUND_TREE_MIN: usize = 256 * 1024;
 
 /// A tree being parsed from the text of an earlier version, and the edits made since.

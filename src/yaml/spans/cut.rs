@@ -404,7 +404,7 @@ mod tests {
 
     #[test]
     fn the_cut_found_in_argocds_big_document_grafts() {
-        let Some(text) = crate::yaml::split::corpus_documents()
+        let Some(text) = crate::yaml::corpus::documents()
             .into_iter()
             .map(|(_, doc)| doc)
             .max_by_key(|doc| doc.len())
@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn grafts_equal_whole_parses_over_the_corpus() {
         let (mut tried, mut grafted) = (0, 0);
-        for (_, text) in crate::yaml::split::corpus_documents() {
+        for (_, text) in crate::yaml::corpus::documents() {
             if text.len() > 200_000 {
                 continue; // covered by the test above; a parse per cut would be slow here
             }
