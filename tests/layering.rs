@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["diagnostic"],
     &["yaml"],
     &["schema"],
-    &["cluster"],
+    &["cluster", "render"],
     &["workspace"],
     &["features"],
     &["server", "cli"],
