@@ -126,7 +126,8 @@ impl Workspace {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
-                if let Some(path) = paths.get(at) {
+                // The editor's text of an open file counts, not the disk's: not read twice.
+                if let Some(path) = paths.get(at).filter(|path| !self.is_open(path)) {
                     batch.extend(self.read_disk(path).map(|file| (path, file)));
                 }
                 if batch.len() == BATCH || (at >= paths.len() && !batch.is_empty()) {
@@ -148,6 +149,12 @@ impl Workspace {
         });
         self.write().end_scan(started, truncated);
         tracing::info!("workspace index: {} files", self.read().len());
+    }
+
+    fn is_open(&self, path: &Path) -> bool {
+        self.read()
+            .file(path)
+            .is_some_and(|file| file.origin == Origin::Open)
     }
 
     /// An open document's text (on open and on every change): it replaces what the index had
