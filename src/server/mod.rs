@@ -13,6 +13,7 @@ mod convert;
 mod framing;
 mod handoff;
 mod language;
+mod output;
 mod publish;
 mod settings;
 mod store;
@@ -52,12 +53,27 @@ pub struct Backend {
     fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
+    /// Set by `shutdown`: the exit code says whether the client shut the server down first.
+    shut_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Runs the server on stdin/stdout until the client says exit.
-pub async fn run_stdio() {
+pub use framing::FrameLimits;
+
+/// How the session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `shutdown`, then `exit` (or the end of input): exit code 0.
+    Clean,
+    /// `exit` or the end of input without `shutdown` first: exit code 1, as the LSP says.
+    WithoutShutdown,
+}
+
+/// Runs the server on stdin/stdout until the client says exit (or closes stdin).
+pub async fn run_stdio(limits: FrameLimits) -> Ending {
     let handoff = Arc::new(TextHandoff::default());
     let texts = handoff.clone();
+    let shut_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noted = shut_down.clone();
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
@@ -70,18 +86,28 @@ pub async fn run_stdio() {
             watch_files: Default::default(),
             fold_limit: usize::MAX.into(),
             handoff: texts,
+            shut_down: noted,
         }
     });
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
     let (service, socket) = builder.finish();
+    let (replies, output, writer) = output::start(tokio::io::stdout());
     Server::new(
-        framing::spawn_stdin_reader(handoff),
-        tokio::io::stdout(),
+        framing::spawn_stdin_reader(handoff, replies, limits),
+        output,
         socket,
     )
     .serve(service)
     .await;
+    // Everything answered by now reaches the client (not waiting on a client that stopped
+    // reading).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
+    if shut_down.load(std::sync::atomic::Ordering::SeqCst) {
+        Ending::Clean
+    } else {
+        Ending::WithoutShutdown
+    }
 }
 
 /// Runs `compute`, turning a panic into an error instead of taking the server down.
@@ -322,6 +348,8 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
