@@ -198,6 +198,21 @@ impl LspClient {
         }
     }
 
+    /// Waits for the response (result or error) whose id is `id` to a request sent with
+    /// [`send_raw`](Self::send_raw); returns the whole message.
+    pub fn wait_for_response(&mut self, id: &Value, timeout: Duration) -> Result<Value, LspError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.next_message(deadline, || format!("the response to id {id}"))?;
+            if message.get("method").is_none() && message.get("id") == Some(id) {
+                return Ok(message);
+            }
+            if message.get("method").is_some() {
+                self.queued.push_back(message);
+            }
+        }
+    }
+
     /// Sends a notification.
     pub fn notify(&mut self, method: &str, params: Value) -> Result<(), LspError> {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
