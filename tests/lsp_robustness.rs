@@ -28,7 +28,9 @@ fn still_answers(s: &mut TestServer, name: &str) {
 }
 
 fn error_code(reply: &Value) -> i64 {
-    reply["error"]["code"].as_i64().unwrap_or_else(|| panic!("an error: {reply}"))
+    reply["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an error: {reply}"))
 }
 
 #[test]
@@ -39,7 +41,9 @@ fn a_lone_surrogate_in_a_did_open_is_read_as_a_replacement_character() {
     let diagnostics = s.diagnostics(&uri("half-emoji.yaml"), 1);
     assert_eq!(diagnostics[0]["code"], "yaml-duplicate-key");
     let logged = s.wait_for_notification("window/logMessage", |p| {
-        p["message"].as_str().is_some_and(|m| m.contains("surrogate"))
+        p["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("surrogate"))
     });
     assert_eq!(logged["type"], 2);
     still_answers(&mut s, "after.yaml");

@@ -9,6 +9,7 @@
 //! for requests, an internal error response) and the document is rebuilt from its text.
 
 mod cluster;
+mod consent;
 mod convert;
 mod framing;
 mod handoff;

@@ -60,9 +60,17 @@ pub struct TestServerBuilder {
     initialization_options: Option<Value>,
     workspace_folders: Vec<PathBuf>,
     cache_dir: Option<PathBuf>,
+    message_answer: Option<String>,
 }
 
 impl TestServerBuilder {
+    /// Answers every `window/showMessageRequest` with the action titled `title` (by default a
+    /// plain editor's answer: none, as when the user dismisses it).
+    pub fn answer_message_requests(mut self, title: &str) -> Self {
+        self.message_answer = Some(title.to_string());
+        self
+    }
+
     /// Command-line arguments instead of `--stdio`.
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args = args.iter().map(|a| a.to_string()).collect();
@@ -171,12 +179,16 @@ impl TestServerBuilder {
         .expect("spawn kube-lsp");
         let server_requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = server_requests.clone();
+        let message_answer = self.message_answer;
         client.set_server_request_handler(move |method, params| {
             recorded
                 .lock()
                 .unwrap()
                 .push((method.to_string(), params.clone()));
-            default_server_request_answer(method, params, &Value::Null)
+            match (&message_answer, method) {
+                (Some(title), "window/showMessageRequest") => json!({"title": title}),
+                _ => default_server_request_answer(method, params, &Value::Null),
+            }
         });
         let mut params =
             json!({"processId": null, "rootUri": null, "capabilities": self.capabilities});
@@ -247,6 +259,7 @@ impl TestServer {
             initialization_options: None,
             workspace_folders: Vec::new(),
             cache_dir: None,
+            message_answer: None,
         }
     }
 
