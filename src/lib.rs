@@ -1,13 +1,14 @@
 //! kube-lsp: a language server for Kubernetes YAML.
 //!
 //! Layers, each using only those below it (docs/architecture.md; `tests/layering.rs` checks):
-//! `text` → `diagnostic` → `yaml` → `schema` → `cluster` | `render` → `workspace` → `features`
+//! `text` | `files` → `diagnostic` → `yaml` → `schema` → `cluster` | `render` → `workspace` → `features`
 //! → `server` | `cli`.
 
 pub mod cli;
 pub mod cluster;
 pub mod diagnostic;
 pub mod features;
+pub mod files;
 pub mod render;
 pub mod schema;
 pub mod server;

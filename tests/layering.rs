@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom up; a module may use its own layer and those before it.
 const LAYERS: &[&[&str]] = &[
-    &["text"],
+    &["text", "files"],
     &["diagnostic"],
     &["yaml"],
     &["schema"],

@@ -183,13 +183,14 @@ impl OpenDocument {
 
     /// Every diagnostic known now, in file byte offsets: the YAML layer's and the schema's
     /// (sorted by position), then the cluster's when they are for the current version.
+    /// At most [`diagnostics::MAX_SHOWN`], then one entry saying how many more there are.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let cluster = self
             .cluster
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        diagnostics::merged(&self.yaml, &self.schema, cluster)
+        diagnostics::capped(diagnostics::merged(&self.yaml, &self.schema, cluster))
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is

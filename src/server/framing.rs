@@ -330,6 +330,10 @@ struct Envelope<'a> {
     result: Option<Checked>,
     #[serde(borrow, default, deserialize_with = "present")]
     error: Option<&'a RawValue>,
+    /// Other keys: tower-lsp-server buffers them, so their values must read as JSON values too.
+    #[serde(flatten)]
+    #[allow(dead_code)]
+    other: Checked,
 }
 
 /// A field that is there, even as `null` (tower-lsp-server reads `"id": null` as an id and

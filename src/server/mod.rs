@@ -287,6 +287,9 @@ impl LanguageServer for Backend {
         let encoding = negotiate_encoding(&params);
         let options = params.initialization_options.as_ref();
         let settings = Settings::from_json(options.unwrap_or(&Value::Null));
+        if let Some(bytes) = settings.max_file_bytes {
+            crate::files::set_max_bytes(bytes);
+        }
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
         self.store.set_encoding(encoding);
@@ -443,6 +446,9 @@ impl LanguageServer for Backend {
             }
         }
         let settings = Settings::from_json(&payload);
+        if let Some(bytes) = settings.max_file_bytes {
+            crate::files::set_max_bytes(bytes);
+        }
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }

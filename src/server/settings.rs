@@ -18,6 +18,9 @@ pub struct Settings {
     /// `schemaPaths`: CRD and schema files or folders; `None` when the payload does not name
     /// the key (the current ones stay).
     pub schema_paths: Option<Vec<PathBuf>>,
+    /// `maxFileBytes`: files bigger than this are not read (workspace, schema paths,
+    /// kubeconfig); `None` when the payload does not name the key.
+    pub max_file_bytes: Option<u64>,
 }
 
 /// What the cluster work uses: a change reconnects and checks every file again.
@@ -119,6 +122,7 @@ impl Settings {
         Settings {
             cluster,
             schema_paths,
+            max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
         }
     }
 }
