@@ -443,3 +443,7 @@ mod tests {
         assert_eq!(document.folds(1).len(), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "document_props.rs"]
+mod props;

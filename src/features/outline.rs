@@ -34,9 +34,10 @@ pub struct Outline {
 /// text: each pass over the file (one request) keeps the entries it used and drops the rest.
 #[derive(Default)]
 pub struct OutlineCache {
-    entries: HashMap<TextKey, Arc<Outline>>,
+    /// `None`: saphyr rejects that text (its tree-sitter tree answers).
+    entries: HashMap<TextKey, Option<Arc<Outline>>>,
     /// The entries of the previous pass, until this one takes them.
-    previous: HashMap<TextKey, Arc<Outline>>,
+    previous: HashMap<TextKey, Option<Arc<Outline>>>,
 }
 
 /// Where a document's outline comes from ([`OutlineCache::source`]).
@@ -78,21 +79,19 @@ impl OutlineCache {
         self.previous.clear();
     }
 
-    /// Where document `index` of `file` is outlined from: its tree-sitter tree if it has one or
-    /// is getting one (an edited big document: waiting for that tree costs less memory than a
-    /// span tree beside it), else its kept outline, else (saphyr rejects it) its tree-sitter
-    /// tree, which recovers from errors.
+    /// Where document `index` of `file` is outlined from: its kept outline, or one built from a
+    /// span tree (one saphyr pass), whether the document was edited or not, so that an edited
+    /// document's outline is exactly a fresh open's; only a document saphyr rejects is outlined
+    /// from its tree-sitter tree, which recovers from errors (as a fresh open does too).
     pub fn source<'f>(
         &mut self,
         file: &'f mut YamlFile,
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
-        if file.existing_tree(index).is_none() && !file.tree_in_progress(index) {
-            let range = file.documents()[index].range();
-            if let Some(outline) = self.outline(rope, range) {
-                return OutlineSource::Outline(outline);
-            }
+        let range = file.documents()[index].range();
+        if let Some(outline) = self.outline(rope, range) {
+            return OutlineSource::Outline(outline);
         }
         OutlineSource::Tree(file.tree(rope, index))
     }
@@ -101,14 +100,14 @@ impl OutlineCache {
     fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
         let key = TextKey::of(rope, range.clone());
         if let Some(outline) = self.entries.get(&key) {
-            return Some(outline.clone());
+            return outline.clone();
         }
         let outline = match self.previous.remove(&key) {
             Some(outline) => outline,
-            None => Arc::new(build(rope, range)?),
+            None => build(rope, range).map(Arc::new),
         };
         self.entries.insert(key, outline.clone());
-        Some(outline)
+        outline
     }
 }
 

@@ -1,0 +1,252 @@
+//! The incremental state of an open document equals a fresh open of the same text: random edits
+//! (seeded, within a time budget) on corpus files — inserts, deletes, pastes of other lines,
+//! multi-byte text, CRLF, edits on `---` lines and around comments, typing a character and
+//! deleting it again, control characters — and after each batch the diagnostics (validated),
+//! symbols and folds compared with those of `OpenDocument::open` of the text. A divergence
+//! prints the seed, the file and the edits that led to it.
+//!
+//! `KUBE_LSP_PROP_SECS` (default 3) is the budget, `KUBE_LSP_PROP_SEED` the first seed;
+//! `scripts/fuzz` runs it longer.
+
+use super::*;
+use crate::text::position_at;
+
+/// xorshift: deterministic, so a failing run is replayed from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "2",
+    "x",
+    "{",
+    "}",
+    "[",
+    "]",
+    ": ",
+    "- ",
+    "\n",
+    "\r\n",
+    "  ",
+    "#",
+    " # comment\n",
+    "---\n",
+    "\n---\n",
+    "...\n",
+    "é",
+    "日本",
+    "🚀",
+    "\t",
+    "key: value\n",
+    "\"",
+    "'",
+    "&a ",
+    "*a",
+    "|\n",
+    "\u{7}",
+    "\u{feff}",
+    "%YAML 1.2\n",
+    "apiVersion: v1\n",
+    "kind: Pod\n",
+];
+
+/// A char boundary at or before `at`, not between the two bytes of a CRLF (no LSP position
+/// names that point).
+fn boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    if at > 0 && text.as_bytes()[at - 1] == b'\r' && text.as_bytes().get(at) == Some(&b'\n') {
+        at -= 1;
+    }
+    at
+}
+
+/// One random edit of `text` near `near`: the byte range replaced and the new text.
+fn edit(rng: &mut Rng, text: &str, near: usize) -> (Range<usize>, String) {
+    let start = if rng.below(4) == 0 || text.is_empty() {
+        rng.below(text.len() + 1)
+    } else {
+        let spread = 200.min(text.len());
+        near.saturating_sub(spread / 2) + rng.below(spread + 1)
+    };
+    let start = boundary(text, start);
+    let end = match rng.below(3) {
+        0 => start,
+        1 => boundary(text, start + rng.below(4)),
+        _ => boundary(text, start + rng.below(80)),
+    };
+    let inserted = match rng.below(6) {
+        0 => String::new(),
+        1 => {
+            // A paste of another piece of the text.
+            let from = boundary(text, rng.below(text.len() + 1));
+            text[from..boundary(text, from + rng.below(120))].to_string()
+        }
+        _ => PIECES[rng.below(PIECES.len())].to_string(),
+    };
+    (start..end, inserted)
+}
+
+/// Runs `batches` batches of `per_batch` edits on `text`; panics at the first divergence.
+fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> usize {
+    let catalog = Catalog::with_builtin(std::iter::empty());
+    let mut rng = Rng(seed);
+    let mut model = text.to_string();
+    let mut document = OpenDocument::open(&model, 1, &catalog);
+    let mut history: Vec<(Range<usize>, String, String)> = Vec::new();
+    let mut near = rng.below(model.len() + 1);
+    let mut edits = 0;
+    for batch in 0..batches {
+        for _ in 0..per_batch {
+            let (range, inserted) = match history.last() {
+                // Undo the last edit (typing `{` then deleting it).
+                Some((range, inserted, removed)) if rng.below(5) == 0 => {
+                    (range.start..range.start + inserted.len(), removed.clone())
+                }
+                _ => edit(&mut rng, &model, near),
+            };
+            let encoding = if rng.below(2) == 0 {
+                PositionEncoding::Utf16
+            } else {
+                PositionEncoding::Utf8
+            };
+            let rope = document.text().rope();
+            let change = Change {
+                range: Some(
+                    position_at(rope, range.start, encoding)
+                        ..position_at(rope, range.end, encoding),
+                ),
+                text: &inserted,
+            };
+            document.change(document.version() + 1, [change], encoding);
+            let removed = model[range.clone()].to_string();
+            model.replace_range(range.clone(), &inserted);
+            near = range.start;
+            history.push((range, inserted, removed));
+            edits += 1;
+            // A request between edits builds trees and outlines as an editor's would.
+            if rng.below(4) == 0 {
+                document.symbols();
+            }
+        }
+        document.validate(&catalog);
+        let fresh_text = document.text().rope().to_string();
+        assert_eq!(
+            fresh_text, model,
+            "seed {seed} {name}: the text itself diverged"
+        );
+        let mut fresh = OpenDocument::open(&fresh_text, document.version(), &catalog);
+        let context = || {
+            let recent: Vec<_> = history.iter().rev().take(per_batch).rev().collect();
+            format!("seed {seed}, {name}, batch {batch}, last edits {recent:?}")
+        };
+        assert_eq!(
+            document.diagnostics(),
+            fresh.diagnostics(),
+            "diagnostics: {}",
+            context()
+        );
+        assert_eq!(
+            document.symbols(),
+            fresh.symbols(),
+            "symbols: {}",
+            context()
+        );
+        assert_eq!(
+            document.folds(usize::MAX),
+            fresh.folds(usize::MAX),
+            "folds: {}",
+            context()
+        );
+    }
+    edits
+}
+
+fn budget() -> f64 {
+    std::env::var("KUBE_LSP_PROP_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0)
+}
+
+/// Random edits on corpus files, until the budget is spent.
+#[test]
+fn incremental_state_equals_a_fresh_open() {
+    let first: u64 = std::env::var("KUBE_LSP_PROP_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let files = [
+        "real/microservices-demo.yaml",
+        "seed/nginx.yml",
+        "real/argocd-install.yaml",
+    ];
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .filter_map(|f| {
+            let path = crate::yaml::corpus::root().join(f);
+            Some((f.to_string(), std::fs::read_to_string(path).ok()?))
+        })
+        .collect();
+    assert!(!texts.is_empty(), "the corpus is beside the repository");
+    let started = std::time::Instant::now();
+    let (mut seed, mut edits) = (first, 0);
+    while started.elapsed().as_secs_f64() < budget() {
+        let (name, text) = &texts[seed as usize % texts.len()];
+        // Big files get fewer, smaller batches: a fresh open per batch is the cost.
+        let (batches, per_batch) = if text.len() > 500_000 {
+            (2, 16)
+        } else {
+            (6, 20)
+        };
+        edits += run(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            name,
+            text,
+            batches,
+            per_batch,
+        );
+        seed += 1;
+    }
+    eprintln!("incremental vs fresh: {edits} edits, seeds {first}..{seed}");
+}
+
+/// Typing `{` inside a mapping and deleting it again leaves the outline a fresh open gives.
+#[test]
+fn a_brace_typed_and_deleted_leaves_the_outline_of_a_fresh_open() {
+    let catalog = Catalog::with_builtin(std::iter::empty());
+    let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  # note\nspec:\n  ports:\n  - port: 80\n";
+    let mut document = OpenDocument::open(text, 1, &catalog);
+    document.symbols();
+    let at = Position::new(3, 9);
+    let brace = Change {
+        range: Some(at..at),
+        text: "{",
+    };
+    document.change(2, [brace], PositionEncoding::Utf16);
+    document.symbols();
+    let after = Position::new(3, 10);
+    let delete = Change {
+        range: Some(at..after),
+        text: "",
+    };
+    document.change(3, [delete], PositionEncoding::Utf16);
+    document.validate(&catalog);
+    let mut fresh = OpenDocument::open(text, 3, &catalog);
+    assert_eq!(document.symbols(), fresh.symbols());
+    assert_eq!(document.folds(usize::MAX), fresh.folds(usize::MAX));
+    assert_eq!(document.diagnostics(), fresh.diagnostics());
+}
