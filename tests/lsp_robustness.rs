@@ -168,3 +168,68 @@ fn exit_without_shutdown_exits_with_1() {
     let status = client.wait_for_exit(Duration::from_secs(20)).unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn a_file_with_thousands_of_errors_shows_a_thousand_and_says_how_many_more() {
+    let mut s = TestServer::start();
+    let text: String = (0..3_000).map(|_| "a: 1\n").collect();
+    let diagnostics = s.open_and_wait(&uri("many.yaml"), &text);
+    let shown = diagnostics.as_array().unwrap();
+    assert_eq!(shown.len(), 1_001);
+    let last = shown.last().unwrap();
+    assert_eq!(last["code"], "limit-diagnostics");
+    assert!(
+        last["message"].as_str().unwrap().starts_with("1999 more"),
+        "{last}"
+    );
+    // Code actions over the whole file answer (grouping is linear).
+    let actions = s.code_actions(
+        &uri("many.yaml"),
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": 3000, "character": 0}}),
+        json!([]),
+    );
+    assert!(actions.is_array() || actions.is_null(), "{actions}");
+    s.shutdown();
+}
+
+#[test]
+fn deep_nesting_gets_an_outline_and_the_server_goes_on() {
+    let mut s = TestServer::start();
+    for (name, text) in [
+        ("deep-seq.yaml", format!("{}a\n", "- ".repeat(100_000))),
+        (
+            "deep-flow.yaml",
+            format!("a: {}1{}\n", "{b: ".repeat(50_000), "}".repeat(50_000)),
+        ),
+    ] {
+        let uri = uri(name);
+        s.open_and_wait(&uri, &text);
+        s.document_symbols(&uri);
+        s.folding_ranges(&uri);
+    }
+    still_answers(&mut s, "after.yaml");
+    s.shutdown();
+}
+
+/// A long request on a big document is cancelled at once by `$/cancelRequest`, and meanwhile
+/// requests on another document are answered.
+#[test]
+fn a_cancelled_request_on_a_big_document_answers_at_once_and_holds_up_nothing() {
+    let mut s = TestServer::start();
+    let big = uri("big.yaml");
+    let text = common::corpus::repeated(common::corpus::MICROSERVICES, 30 << 20);
+    s.open_and_wait(&big, &text);
+    let small = uri("small.yaml");
+    s.open_and_wait(&small, "a: 1\n");
+    // The big document's first outline takes a while: ask, cancel, and ask about the small one.
+    let symbols = json!({"jsonrpc": "2.0", "id": 301, "method": "textDocument/foldingRange",
+        "params": {"textDocument": {"uri": big}}});
+    s.client().send_raw(&frame(&symbols.to_string())).unwrap();
+    let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 301}});
+    s.client().send_raw(&frame(&cancel.to_string())).unwrap();
+    let reply = s.client().wait_for_response(&json!(301), WAIT).unwrap();
+    assert_eq!(error_code(&reply), -32800, "cancelled: {reply}");
+    let answer = s.document_symbols(&small);
+    assert_eq!(answer[0]["name"], "a");
+    s.shutdown();
+}

@@ -197,6 +197,8 @@ impl OpenDocument {
     /// validated: the diagnostics the client was sent are the ones fixed.
     pub fn quick_fixes(&self, range: Range<usize>) -> Vec<QuickFix> {
         let mut fixes: Vec<QuickFix> = Vec::new();
+        // Grouped through a map: a search of the fixes so far per diagnostic was quadratic.
+        let mut seen: std::collections::HashMap<Fix, usize> = std::collections::HashMap::new();
         for d in self
             .diagnostics()
             .into_iter()
@@ -205,12 +207,15 @@ impl OpenDocument {
             let Some(fix) = d.fix.as_deref() else {
                 continue;
             };
-            match fixes.iter_mut().find(|found| found.fix == *fix) {
-                Some(found) => found.resolves.push(d),
-                None => fixes.push(QuickFix {
-                    fix: fix.clone(),
-                    resolves: vec![d],
-                }),
+            match seen.get(fix) {
+                Some(&at) => fixes[at].resolves.push(d),
+                None => {
+                    seen.insert(fix.clone(), fixes.len());
+                    fixes.push(QuickFix {
+                        fix: fix.clone(),
+                        resolves: vec![d],
+                    });
+                }
             }
         }
         fixes

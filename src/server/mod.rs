@@ -99,6 +99,9 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
         output,
         socket,
     )
+    // Requests on a big document wait on blocking threads; more of them in flight than
+    // tower-lsp-server's default of 4 keeps them from holding up other documents' requests.
+    .concurrency_level(64)
     .serve(service)
     .await;
     // Everything answered by now reaches the client (not waiting on a client that stopped
@@ -122,6 +125,20 @@ fn guarded<T>(what: &str, compute: impl FnOnce() -> T) -> Result<T> {
         tracing::error!("internal error in {what}: {message}");
         Error::internal_error()
     })
+}
+
+/// Runs a request's computation on a blocking thread under [`guarded`]: a long one (a big
+/// document's first outline) never holds one of the async workers, so other documents' requests
+/// and notifications go on meanwhile. A `$/cancelRequest` makes tower-lsp-server drop this
+/// future and answer RequestCancelled at once; the computation (bounded: 5,000 items, linear
+/// in the document) ends on its thread and its result is dropped.
+async fn off_the_loop<T: Send + 'static>(
+    what: &'static str,
+    compute: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(move || guarded(what, compute))
+        .await
+        .unwrap_or_else(|_| Err(Error::internal_error()))
 }
 
 /// The workspace folders as paths (`workspaceFolders`, else the deprecated `rootUri`).
@@ -480,33 +497,35 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let symbols = guarded("documentSymbol", || {
-            let encoding = self.store.encoding();
-            self.store
-                .with_document(&params.text_document.uri, |document| {
-                    let symbols = document.symbols();
-                    let rope = document.text().rope();
-                    symbols
-                        .iter()
-                        .map(|s| convert::symbol(rope, s, encoding))
-                        .collect()
-                })
-        })?;
+        let store = self.store.clone();
+        let symbols = off_the_loop("documentSymbol", move || {
+            let encoding = store.encoding();
+            store.with_document(&params.text_document.uri, |document| {
+                let symbols = document.symbols();
+                let rope = document.text().rope();
+                symbols
+                    .iter()
+                    .map(|s| convert::symbol(rope, s, encoding))
+                    .collect()
+            })
+        })
+        .await?;
         Ok(symbols.map(DocumentSymbolResponse::Nested))
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        guarded("foldingRange", || {
-            let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
-            self.store
-                .with_document(&params.text_document.uri, |document| {
-                    document
-                        .folds(limit)
-                        .into_iter()
-                        .map(convert::fold)
-                        .collect()
-                })
+        let store = self.store.clone();
+        let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
+        off_the_loop("foldingRange", move || {
+            store.with_document(&params.text_document.uri, |document| {
+                document
+                    .folds(limit)
+                    .into_iter()
+                    .map(convert::fold)
+                    .collect()
+            })
         })
+        .await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -520,9 +539,10 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        guarded("codeAction", || {
-            let (uri, encoding) = (&params.text_document.uri, self.store.encoding());
-            self.store.with_document(uri, |document| {
+        let store = self.store.clone();
+        off_the_loop("codeAction", move || {
+            let (uri, encoding) = (&params.text_document.uri, store.encoding());
+            store.with_document(uri, |document| {
                 let rope = document.text().rope();
                 let fixes = document.quick_fixes(convert::byte_range(rope, params.range, encoding));
                 fixes
@@ -531,5 +551,6 @@ impl LanguageServer for Backend {
                     .collect()
             })
         })
+        .await
     }
 }
