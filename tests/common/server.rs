@@ -61,9 +61,16 @@ pub struct TestServerBuilder {
     workspace_folders: Vec<PathBuf>,
     cache_dir: Option<PathBuf>,
     message_answer: Option<String>,
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl TestServerBuilder {
+    /// An environment variable for the server process.
+    pub fn env(mut self, key: &str, value: impl Into<std::ffi::OsString>) -> Self {
+        self.env.push((key.to_string(), value.into()));
+        self
+    }
+
     /// Answers every `window/showMessageRequest` with the action titled `title` (by default a
     /// plain editor's answer: none, as when the user dismisses it).
     pub fn answer_message_requests(mut self, title: &str) -> Self {
@@ -161,6 +168,7 @@ impl TestServerBuilder {
             .or(own_cache.as_ref().map(tempfile::TempDir::path))
             .unwrap();
         let mut env = vec![("XDG_CACHE_HOME", cache.as_os_str())];
+        env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())));
         if std::env::var_os("KUBE_LSP_LOG").is_none() {
             env.push(("KUBE_LSP_LOG", OsStr::new("warn")));
         }
@@ -260,6 +268,7 @@ impl TestServer {
             workspace_folders: Vec::new(),
             cache_dir: None,
             message_answer: None,
+            env: Vec::new(),
         }
     }
 
