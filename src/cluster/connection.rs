@@ -516,6 +516,44 @@ mod tests {
     }
 
     #[test]
+    fn kubeconfig_files_are_read_bounded_and_the_files_they_name_inlined() {
+        // Not a regular file: not read, one clear error.
+        let error = load_kubeconfig(Some("/dev/zero")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "kubeconfig /dev/zero is not a readable regular UTF-8 file"
+        );
+        // A certificate named relative to the kubeconfig is read here and handed over inline;
+        // one that is a device is refused.
+        let (dir, path) = temporary_kubeconfig(
+            "bounded",
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority: ca.pem\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    client-key: /dev/zero\n",
+        );
+        std::fs::write(dir.join("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let error = load_kubeconfig(path.to_str()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("/dev/zero is not a readable regular"),
+            "{error}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("    client-key: /dev/zero\n", "    token: t\n"),
+        )
+        .unwrap();
+        let kubeconfig = load_kubeconfig(path.to_str()).unwrap();
+        let cluster = kubeconfig.clusters[0].cluster.as_ref().unwrap();
+        assert_eq!(cluster.certificate_authority, None);
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
     fn a_broken_kubeconfig_is_named_without_its_text() {
         let (dir, path) = temporary_kubeconfig(
             "broken",
