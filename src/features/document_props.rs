@@ -9,23 +9,8 @@
 //! `scripts/fuzz` runs it longer.
 
 use super::*;
+use crate::text::fixture::Rng;
 use crate::text::position_at;
-
-/// xorshift: deterministic, so a failing run is replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const PIECES: &[&str] = &[
     "2",
@@ -103,7 +88,7 @@ fn edit(rng: &mut Rng, text: &str, near: usize) -> (Range<usize>, String) {
 /// Runs `batches` batches of `per_batch` edits on `text`; panics at the first divergence.
 fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> usize {
     let catalog = Catalog::with_builtin(std::iter::empty());
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut model = text.to_string();
     let mut document = OpenDocument::open(&model, 1, &catalog);
     let mut history: Vec<(Range<usize>, String, String)> = Vec::new();

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::text::fixture::Rng;
 
 /// Decodes a body as tower-lsp-server does (its `Message` is private: the same untagged enum).
 fn tower_decodes(body: &[u8]) -> bool {
@@ -274,22 +275,6 @@ fn ids_are_salvaged_from_broken_messages() {
     }
 }
 
-/// A small deterministic generator (xorshift), so a failing case is replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Mutates a frame: bytes flipped, inserted or removed, pieces of JSON spliced in, the length
 /// header changed.
 fn mutate(rng: &mut Rng, body: &str) -> Vec<u8> {
@@ -360,7 +345,7 @@ fn fuzz_the_frame_guard() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_u64);
     let started = std::time::Instant::now();
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut runs = 0;
     while started.elapsed().as_secs_f64() < budget {
         let mut input = Vec::new();
