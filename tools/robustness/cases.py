@@ -44,12 +44,13 @@ elif case == "diagnostics":
     m = s.wait_diag("file:///w/m.yaml")
     print(f"{n} duplicate keys ({len(text)} bytes): {len(m['params']['diagnostics'])} diagnostics published after %.1fs, peak" % (time.time() - t), hwm(s.p.pid)); s.p.kill()
 elif case == "codeaction":
+    # N containers with a misspelled key each: N diagnostics with a quick fix (did-you-mean).
     s = S(); n = int(sys.argv[2])
-    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n" + "".join(f"  k{i}: v\n" for i in range(n)) + "bogus: 1\n"
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n" + "".join(f"  - name: c{i}\n    imagee: x\n" for i in range(n))
     uri = "file:///w/ca.yaml"
     s.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}); s.wait_diag(uri)
-    t = time.time(); r = s.req("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": n + 10, "character": 0}}, "context": {"diagnostics": []}})
-    print(f"codeAction over {n + 6} lines: %.2fs" % (time.time() - t), len(r.get("result") or [])); s.p.kill()
+    t = time.time(); r = s.req("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2 * n + 10, "character": 0}}, "context": {"diagnostics": []}})
+    print(f"codeAction over {2 * n + 6} lines: %.2fs, {len(r.get('result') or [])} actions, peak" % (time.time() - t), hwm(s.p.pid)); s.p.kill()
 elif case == "isolate":
     s = S(); n = int(sys.argv[2])
     s.notify("textDocument/didOpen", {"textDocument": {"uri": "file:///w/big.yaml", "languageId": "yaml", "version": 1, "text": "a: [\n---\n" * n}})
