@@ -2,13 +2,15 @@
 //! (seeded, within a time budget) on corpus files — inserts, deletes, pastes of other lines,
 //! multi-byte text, CRLF, edits on `---` lines and around comments, typing a character and
 //! deleting it again, control characters — and after each batch the diagnostics (validated),
-//! symbols and folds compared with those of `OpenDocument::open` of the text. A divergence
+//! symbols, folds, the document split and completion at random positions compared with those
+//! of `OpenDocument::open` of the text. A divergence
 //! prints the seed, the file and the edits that led to it.
 //!
 //! `KUBE_LSP_PROP_SECS` (default 3) is the budget, `KUBE_LSP_PROP_SEED` the first seed;
 //! `scripts/fuzz` runs it longer.
 
 use super::*;
+use crate::features::completion::completions;
 use crate::text::fixture::Rng;
 use crate::text::position_at;
 
@@ -86,14 +88,15 @@ fn edit(rng: &mut Rng, text: &str, near: usize) -> (Range<usize>, String) {
 }
 
 /// Runs `batches` batches of `per_batch` edits on `text`; panics at the first divergence.
-fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> usize {
+/// Returns the edits made and the completion items compared.
+fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> (usize, usize) {
     let catalog = Catalog::with_builtin(std::iter::empty());
     let mut rng = Rng::new(seed);
     let mut model = text.to_string();
     let mut document = OpenDocument::open(&model, 1, &catalog);
     let mut history: Vec<(Range<usize>, String, String)> = Vec::new();
     let mut near = rng.below(model.len() + 1);
-    let mut edits = 0;
+    let (mut edits, mut items) = (0, 0);
     for batch in 0..batches {
         for _ in 0..per_batch {
             let (range, inserted) = match history.last() {
@@ -156,8 +159,27 @@ fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> u
             "folds: {}",
             context()
         );
+        // Completion at random positions (near the edits and anywhere) sees the same document
+        // split as a fresh open's.
+        let (edited, opened) = (document.snapshot(), fresh.snapshot());
+        assert_eq!(edited.documents, opened.documents, "documents: {}", context());
+        for _ in 0..4 {
+            let at = if rng.below(2) == 0 { near } else { rng.below(model.len() + 1) };
+            let at = boundary(&model, at);
+            let complete = |s: &TextSnapshot| {
+                completions(&s.rope, &s.documents, at, None, &catalog, true)
+            };
+            let answer = complete(&edited);
+            assert_eq!(
+                answer,
+                complete(&opened),
+                "completion at byte {at}: {}",
+                context()
+            );
+            items += answer.len();
+        }
     }
-    edits
+    (edits, items)
 }
 
 fn budget() -> f64 {
@@ -188,7 +210,7 @@ fn incremental_state_equals_a_fresh_open() {
         .collect();
     assert!(!texts.is_empty(), "the corpus is beside the repository");
     let started = std::time::Instant::now();
-    let (mut seed, mut edits) = (first, 0);
+    let (mut seed, mut edits, mut items) = (first, 0, 0);
     while started.elapsed().as_secs_f64() < budget() {
         let (name, text) = &texts[seed as usize % texts.len()];
         // Big files get fewer, smaller batches: a fresh open per batch is the cost.
@@ -197,16 +219,19 @@ fn incremental_state_equals_a_fresh_open() {
         } else {
             (6, 20)
         };
-        edits += run(
+        let (made, compared) = run(
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             name,
             text,
             batches,
             per_batch,
         );
+        (edits, items) = (edits + made, items + compared);
         seed += 1;
     }
-    eprintln!("incremental vs fresh: {edits} edits, seeds {first}..{seed}");
+    eprintln!(
+        "incremental vs fresh: {edits} edits, {items} completion items compared, seeds {first}..{seed}"
+    );
 }
 
 /// Typing `{` inside a mapping and deleting it again leaves the outline a fresh open gives.
