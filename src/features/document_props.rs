@@ -162,13 +162,21 @@ fn run(seed: u64, name: &str, text: &str, batches: usize, per_batch: usize) -> (
         // Completion at random positions (near the edits and anywhere) sees the same document
         // split as a fresh open's.
         let (edited, opened) = (document.snapshot(), fresh.snapshot());
-        assert_eq!(edited.documents, opened.documents, "documents: {}", context());
+        assert_eq!(
+            edited.documents,
+            opened.documents,
+            "documents: {}",
+            context()
+        );
         for _ in 0..4 {
-            let at = if rng.below(2) == 0 { near } else { rng.below(model.len() + 1) };
-            let at = boundary(&model, at);
-            let complete = |s: &TextSnapshot| {
-                completions(&s.rope, &s.documents, at, None, &catalog, true)
+            let at = if rng.below(2) == 0 {
+                near
+            } else {
+                rng.below(model.len() + 1)
             };
+            let at = boundary(&model, at);
+            let complete =
+                |s: &TextSnapshot| completions(&s.rope, &s.documents, at, None, &catalog, true);
             let answer = complete(&edited);
             assert_eq!(
                 answer,

@@ -181,12 +181,14 @@ impl Index {
         name: &'q str,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
         let files = self.by_name.get(name).into_iter().flatten();
-        files.flat_map(|(path, file)| found_in(path, file)).filter(move |found| {
-            let document = found.document;
-            document.name.as_deref() == Some(name)
-                && of_kind(document, kind, group)
-                && namespace.admits(document)
-        })
+        files
+            .flat_map(|(path, file)| found_in(path, file))
+            .filter(move |found| {
+                let document = found.document;
+                document.name.as_deref() == Some(name)
+                    && of_kind(document, kind, group)
+                    && namespace.admits(document)
+            })
     }
 
     /// Every document of `kind` (in `group` when given).
