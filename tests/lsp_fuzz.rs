@@ -7,44 +7,16 @@
 //! within its text has the diagnostics, symbols and folds of a fresh open of the same text.
 
 mod common;
+#[path = "../src/text/random_text.rs"]
+mod random_text;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::fixture::{Encoding, position};
 use common::server::{TestServer, uri};
+use random_text::{PIECES, Rng, boundary};
 use serde_json::{Value, json};
-
-const PIECES: &[&str] = &[
-    "2",
-    "x",
-    "{",
-    "}",
-    "[",
-    "]",
-    ": ",
-    "- ",
-    "\n",
-    "\r\n",
-    "  ",
-    "#",
-    " # note\n",
-    "---\n",
-    "...\n",
-    "é",
-    "日本",
-    "🚀",
-    "\t",
-    "key: value\n",
-    "\"",
-    "&a ",
-    "*a",
-    "|\n",
-    "\u{7}",
-    "\u{feff}",
-    "apiVersion: v1\n",
-    "kind: Pod\n",
-];
 
 const METHODS: &[&str] = &[
     "textDocument/hover",
@@ -59,35 +31,11 @@ const METHODS: &[&str] = &[
     "textDocument/formatting",
 ];
 
-/// xorshift64: the same seed, the same session.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-}
-
 /// An open document as the client sees it; `exact` while every edit stayed within its text.
 struct Document {
     text: String,
     version: i64,
     exact: bool,
-}
-
-/// A char boundary at or before `at`, not inside a CRLF.
-fn boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    if at > 0 && text.as_bytes()[at - 1] == b'\r' && text.as_bytes().get(at) == Some(&b'\n') {
-        at -= 1;
-    }
-    at
 }
 
 fn frame(body: &str) -> Vec<u8> {
@@ -176,7 +124,7 @@ fn a_random_session_never_ends_the_server_and_answers_every_request_once() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let corpus = common::corpus::read(common::corpus::MICROSERVICES);
     let mut s = TestServer::start();
     let encoding = s.encoding();

@@ -11,55 +11,8 @@
 
 use super::*;
 use crate::features::completion::completions;
-use crate::text::fixture::Rng;
 use crate::text::position_at;
-
-const PIECES: &[&str] = &[
-    "2",
-    "x",
-    "{",
-    "}",
-    "[",
-    "]",
-    ": ",
-    "- ",
-    "\n",
-    "\r\n",
-    "  ",
-    "#",
-    " # comment\n",
-    "---\n",
-    "\n---\n",
-    "...\n",
-    "é",
-    "日本",
-    "🚀",
-    "\t",
-    "key: value\n",
-    "\"",
-    "'",
-    "&a ",
-    "*a",
-    "|\n",
-    "\u{7}",
-    "\u{feff}",
-    "%YAML 1.2\n",
-    "apiVersion: v1\n",
-    "kind: Pod\n",
-];
-
-/// A char boundary at or before `at`, not between the two bytes of a CRLF (no LSP position
-/// names that point).
-fn boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    if at > 0 && text.as_bytes()[at - 1] == b'\r' && text.as_bytes().get(at) == Some(&b'\n') {
-        at -= 1;
-    }
-    at
-}
+use crate::text::random_text::{PIECES, Rng, boundary};
 
 /// One random edit of `text` near `near`: the byte range replaced and the new text.
 fn edit(rng: &mut Rng, text: &str, near: usize) -> (Range<usize>, String) {
