@@ -1,15 +1,16 @@
 //! kube-lsp: a language server for Kubernetes YAML.
 //!
 //! Layers, each using only those below it (docs/architecture.md; `tests/layering.rs` checks):
-//! `text` → `diagnostic` → `yaml` → `schema` → `cluster` | `render` → `workspace` → `features`
+//! `text` | `files` → `diagnostic` → `yaml` → `schema` → `cluster` | `render` → `workspace` → `features`
 //! → `server` | `cli`.
 
 pub mod cli;
-pub mod diagnostic;
 pub mod cluster;
+pub mod diagnostic;
 pub mod features;
-pub mod schema;
+pub mod files;
 pub mod render;
+pub mod schema;
 pub mod server;
 pub mod text;
 pub mod workspace;

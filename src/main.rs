@@ -21,6 +21,15 @@ struct Cli {
     #[arg(long)]
     stdio: bool,
 
+    /// Largest LSP message read, in bytes; a bigger one is skipped and answered with an error.
+    /// The default takes a 64 MB document, JSON-escaped, several times over.
+    #[arg(long, global = true, env = "KUBE_LSP_MAX_MESSAGE_BYTES", default_value_t = kube_lsp::server::FrameLimits::default().body)]
+    max_message_bytes: usize,
+
+    /// Longest LSP header line read, in bytes; a longer line is skipped.
+    #[arg(long, global = true, env = "KUBE_LSP_MAX_HEADER_BYTES", default_value_t = kube_lsp::server::FrameLimits::default().header_line)]
+    max_header_bytes: usize,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,11 +53,14 @@ fn main() -> ExitCode {
     init_logging(&cli.log_level);
     match cli.command {
         Some(Command::Check(args)) => check::run(&args),
-        Some(Command::Serve { .. }) | None => serve(),
+        Some(Command::Serve { .. }) | None => serve(kube_lsp::server::FrameLimits {
+            header_line: cli.max_header_bytes.max(64),
+            body: cli.max_message_bytes,
+        }),
     }
 }
 
-fn serve() -> ExitCode {
+fn serve(limits: kube_lsp::server::FrameLimits) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,11 +71,15 @@ fn serve() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(kube_lsp::server::run_stdio());
+    let ending = runtime.block_on(kube_lsp::server::run_stdio(limits));
     // After `exit` the stdin reader may still sit in a blocking read (clients need not close the
     // pipe): do not wait for it.
     runtime.shutdown_background();
-    ExitCode::SUCCESS
+    match ending {
+        kube_lsp::server::Ending::Clean => ExitCode::SUCCESS,
+        // The LSP: exit without shutdown first exits with 1.
+        kube_lsp::server::Ending::WithoutShutdown => ExitCode::from(1),
+    }
 }
 
 /// tree-sitter's C code allocates through mimalloc too: the tree of an edited big document (many

@@ -84,3 +84,24 @@ fn version_and_help_go_to_stdout_and_logs_never_do() {
         assert!(checked.stdout.is_empty(), "only diagnostics go to stdout");
     }
 }
+
+#[test]
+fn devices_fifos_and_files_over_the_cap_are_skipped_with_one_line_each() {
+    let output = kube_lsp(&["check", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/dev/zero: skipped: not a readable regular file [limit-file-skipped]"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, "a: 1\n".repeat(100)).unwrap();
+    let output = kube_lsp(&["check", "--max-file-bytes", "100", big.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("500 bytes, over the size cap of 100 bytes"),
+        "{stderr}"
+    );
+}

@@ -21,7 +21,7 @@ fn start(cache: &Path, kubeconfig: &Path, namespace: &str, timeout_ms: u64) -> T
     TestServer::builder()
         .cache_dir(cache)
         .initialization_options(json!({"kube-lsp": {
-            "kubeconfig": kubeconfig,
+            "kubeconfig": kubeconfig, "dryRunContexts": ["*"],
             "namespace": namespace,
             "dryRun": "onChange",
             "debounceMs": 50,

@@ -52,7 +52,7 @@ fn cluster_lsp_dry_run_diagnostics_for_the_current_version() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ns = runtime.block_on(cluster.create_namespace("lsp-server"));
     let mut server = start(json!({"kube-lsp": {
-        "kubeconfig": cluster.kubeconfig_path,
+        "kubeconfig": cluster.kubeconfig_path, "dryRunContexts": ["*"],
         "context": "admin",
         "namespace": ns,
         "dryRun": "onChange",
@@ -144,8 +144,9 @@ fn cluster_lsp_unreachable_cluster_is_a_status_not_errors() {
         format!("apiVersion: v1\nkind: Config\ncurrent-context: gone\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: nobody\nusers:\n- name: nobody\n  user:\n    token: x\n"),
     )
     .unwrap();
-    let mut server =
-        start(json!({"kube-lsp": {"kubeconfig": kubeconfig.path(), "requestTimeoutMs": 1000}}));
+    let mut server = start(
+        json!({"kube-lsp": {"kubeconfig": kubeconfig.path(), "dryRunContexts": ["*"], "requestTimeoutMs": 1000}}),
+    );
     let started = Instant::now();
     for name in ["a", "b", "c"] {
         let text =
@@ -185,7 +186,7 @@ fn cluster_lsp_context_switch_to_restricted_reports_forbidden() {
     let ns = runtime.block_on(cluster.create_namespace("lsp-switch"));
     let settings = |context: &str, namespace: &str| {
         json!({"kube-lsp": {
-            "kubeconfig": cluster.kubeconfig_path,
+            "kubeconfig": cluster.kubeconfig_path, "dryRunContexts": ["*"],
             "context": context,
             "namespace": namespace,
             "dryRun": "onSave",
@@ -248,7 +249,8 @@ fn cluster_lsp_rejected_credentials_are_one_status() {
         format!("apiVersion: v1\nkind: Config\ncurrent-context: stale\nclusters:\n- name: testenv\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\ncontexts:\n- name: stale\n  context:\n    cluster: testenv\n    user: stale\nusers:\n- name: stale\n  user:\n    token: expired-or-revoked\n", cluster.server_url()),
     )
     .unwrap();
-    let mut server = start(json!({"kube-lsp": {"kubeconfig": kubeconfig.path()}}));
+    let mut server =
+        start(json!({"kube-lsp": {"kubeconfig": kubeconfig.path(), "dryRunContexts": ["*"]}}));
     for name in ["a", "b"] {
         let text =
             format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n");
@@ -284,7 +286,7 @@ fn cluster_lsp_cluster_schema_setting_off_keeps_the_builtin_schema() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ns = runtime.block_on(cluster.create_namespace("lsp-no-schema"));
     let mut server = start(json!({"kube-lsp": {
-        "kubeconfig": cluster.kubeconfig_path,
+        "kubeconfig": cluster.kubeconfig_path, "dryRunContexts": ["*"],
         "context": "admin",
         "namespace": ns,
         "clusterSchema": false,
@@ -312,5 +314,75 @@ fn cluster_lsp_cluster_schema_setting_off_keeps_the_builtin_schema() {
             .all(|m| m["method"] != "kube-lsp/clusterSchema"),
         "no cluster schema was installed"
     );
+    server.shutdown();
+}
+
+/// Without `dryRunContexts`, nothing is sent to the current context until the user allows it:
+/// the server asks once, a dismissed question sends nothing (the status says so), and "Allow"
+/// sends the documents, Secrets left out.
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_lsp_documents_go_only_where_the_user_allowed_them() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ns = runtime.block_on(cluster.create_namespace("lsp-consent"));
+    let settings = json!({"kube-lsp": {"kubeconfig": cluster.kubeconfig_path, "namespace": ns}});
+    let nginx = corpus::read("seed/nginx.yml");
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = TestServer::builder()
+        .cache_dir(cache.path())
+        .initialization_options(settings.clone())
+        .start();
+    let uri = "file:///work/consent/nginx.yml";
+    server.open(uri, &nginx);
+    let status =
+        server.wait_for_notification("kube-lsp/status", |p| p.get("sendsDocuments").is_some());
+    assert_eq!(status["context"], "admin");
+    assert_eq!(status["sendsDocuments"], false, "{status}");
+    assert_eq!(server.server_requests("window/showMessageRequest").len(), 1);
+    server.gather_notifications(Duration::from_secs(2));
+    for message in server.queued_notifications() {
+        if message["method"] == "textDocument/publishDiagnostics" {
+            assert!(
+                codes(&message["params"])
+                    .iter()
+                    .all(|c| !c.starts_with("dry-run-") && !c.starts_with("diff-")),
+                "{message}"
+            );
+        }
+    }
+    server.shutdown();
+
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n";
+    let mut server = TestServer::builder()
+        .cache_dir(cache.path())
+        .initialization_options(settings)
+        .answer_message_requests("Allow dry-run")
+        .start();
+    server.open(uri, &nginx);
+    let params = wait_for_cluster_diagnostics(&mut server, uri, 1, &["diff-"]);
+    assert!(
+        codes(&params).contains(&"diff-create".to_string()),
+        "{params}"
+    );
+    let status =
+        server.wait_for_notification("kube-lsp/status", |p| p.get("sendsDocuments").is_some());
+    assert_eq!(status["sendsDocuments"], true, "{status}");
+    assert_eq!(status["sendsSecrets"], false, "{status}");
+    let secret_uri = "file:///work/consent/secret.yml";
+    server.open(secret_uri, secret);
+    server.gather_notifications(Duration::from_secs(2));
+    for message in server.queued_notifications() {
+        if message["method"] == "textDocument/publishDiagnostics"
+            && message["params"]["uri"] == secret_uri
+        {
+            assert!(
+                codes(&message["params"]).is_empty(),
+                "a Secret was checked: {message}"
+            );
+        }
+    }
     server.shutdown();
 }

@@ -258,7 +258,7 @@ fn cluster_schema_crd_installed_live_validates_and_completes_after_refresh() {
     let cache = tempfile::tempdir().unwrap();
     let group = fresh_group();
     let settings = json!({"kube-lsp": {
-        "kubeconfig": kubeconfig.path(),
+        "kubeconfig": kubeconfig.path(), "dryRunContexts": ["*"],
         "context": "admin",
         "dryRun": "off",
     }});

@@ -50,6 +50,11 @@ pub struct CheckArgs {
     /// Timeout of each cluster request, in milliseconds.
     #[arg(long, default_value_t = 5000, requires = "cluster")]
     pub request_timeout_ms: u64,
+
+    /// Files (and standard input) bigger than this are not read; so are files that are not
+    /// regular files (a FIFO, a device).
+    #[arg(long, default_value_t = crate::files::DEFAULT_MAX_BYTES)]
+    pub max_file_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -76,6 +81,7 @@ pub struct Reported {
 
 /// Exit codes: 0 clean, 1 an error-level diagnostic, 2 a usage or I/O error.
 pub fn run(args: &CheckArgs) -> ExitCode {
+    crate::files::set_max_bytes(args.max_file_bytes);
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
@@ -320,14 +326,36 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
-fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// A file's bytes, or standard input's, within the size cap (`files`).
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    let max = crate::files::max_bytes();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes)?;
-    } else {
-        bytes = std::fs::read(path)?;
+        let mut bytes = Vec::new();
+        let read = std::io::stdin()
+            .take(max + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if read as u64 > max {
+            return Err(format!(
+                "standard input is over the size cap of {max} bytes (--max-file-bytes) [{}]",
+                crate::diagnostic::codes::FILE_SKIPPED
+            ));
+        }
+        return Ok(bytes);
     }
-    Ok(bytes)
+    crate::files::read_bytes(path, max, crate::files::Links::Follow).map_err(|contents| {
+        let why = match contents {
+            crate::files::Contents::TooBig(size) => {
+                format!("{size} bytes, over the size cap of {max} bytes (--max-file-bytes)")
+            }
+            _ if !path.exists() => "no such file or directory".to_string(),
+            _ => "not a readable regular file".to_string(),
+        };
+        format!(
+            "skipped: {why} [{}]",
+            crate::diagnostic::codes::FILE_SKIPPED
+        )
+    })
 }
 
 fn display(path: &Path) -> String {

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::ClusterError;
 use super::connection::Connection;
 use super::dry_run::{DryRun, dry_run};
-use crate::yaml::{detect, split};
 use crate::yaml::value::{Limits, document_to_json};
+use crate::yaml::{detect, split};
 
 /// One document that was dry-run.
 #[derive(Clone, Debug)]
@@ -47,6 +47,20 @@ pub fn kubernetes_documents(text: &str) -> Vec<(Range<usize>, Value)> {
     found
 }
 
+/// Whether a manifest is a Secret, or a list holding one: the language server sends neither
+/// unless the user allows Secrets.
+pub fn holds_secret(manifest: &Value) -> bool {
+    let is_secret = |object: &Value| {
+        object.get("kind").and_then(Value::as_str) == Some("Secret")
+            && object.get("apiVersion").and_then(Value::as_str) == Some("v1")
+    };
+    is_secret(manifest)
+        || manifest
+            .get("items")
+            .and_then(Value::as_array)
+            .is_some_and(|items| items.iter().any(holds_secret))
+}
+
 /// Dry-runs every Kubernetes document of `text`, one after the other. Stops at the first
 /// connection-level error (the cluster is unreachable: no use trying the others).
 pub async fn check_text(
@@ -79,6 +93,21 @@ pub async fn check_documents(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_and_lists_of_them_are_told_apart() {
+        let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret"});
+        assert!(holds_secret(&secret));
+        assert!(holds_secret(
+            &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [{"kind": "ConfigMap"}, secret]})
+        ));
+        assert!(!holds_secret(
+            &serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"})
+        ));
+        assert!(!holds_secret(
+            &serde_json::json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret"})
+        ));
+    }
 
     #[test]
     fn only_kubernetes_documents_without_templates() {

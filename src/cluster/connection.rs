@@ -108,32 +108,139 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// The kubeconfig as kubectl reads it, with every exec plugin made non-interactive.
+/// The kubeconfig as kubectl reads it, with every exec plugin made non-interactive. Every file
+/// is read here, bounded (`files`: regular files only, within the size cap), and the
+/// certificates and keys it names are read the same way and handed to kube inline, so kube-rs
+/// reads no file itself (a token file is checked here and re-read by kube-rs for rotation).
 pub fn load_kubeconfig(paths: Option<&str>) -> Result<Kubeconfig, ClusterError> {
-    let mut kubeconfig = match paths.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(paths) => {
-            let mut merged: Option<Kubeconfig> = None;
-            for path in std::env::split_paths(paths).filter(|p| !p.as_os_str().is_empty()) {
-                let path = expand_home(path);
-                let next = Kubeconfig::read_from(&path).map_err(|source| ConfigError::Read {
-                    path,
-                    source: Arc::new(source),
-                })?;
-                merged = Some(match merged {
-                    Some(m) => m.merge(next).map_err(|e| ConfigError::Merge(Arc::new(e)))?,
-                    None => next,
-                });
-            }
-            merged.ok_or(ConfigError::EmptySetting)?
-        }
-        None => Kubeconfig::read().map_err(|e| ConfigError::NoKubeconfig(Arc::new(e)))?,
+    let listed = |value: &std::ffi::OsStr| -> Vec<PathBuf> {
+        std::env::split_paths(value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(expand_home)
+            .collect()
     };
+    let (paths, from_setting) = match paths.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(paths) => (listed(paths.as_ref()), true),
+        None => match std::env::var_os("KUBECONFIG").map(|v| listed(&v)) {
+            Some(paths) if !paths.is_empty() => (paths, false),
+            _ => (vec![expand_home(PathBuf::from("~/.kube/config"))], false),
+        },
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in paths {
+        let next = read_kubeconfig(&path).map_err(|error| match error {
+            ReadError::Kube(source) if !from_setting && merged.is_none() => {
+                ConfigError::NoKubeconfig(Arc::new(source))
+            }
+            ReadError::Kube(source) => ConfigError::Read {
+                path: path.clone(),
+                source: Arc::new(source),
+            },
+            ReadError::Skipped(why) => ConfigError::Skipped(why),
+        })?;
+        merged = Some(match merged {
+            Some(m) => m.merge(next).map_err(|e| ConfigError::Merge(Arc::new(e)))?,
+            None => next,
+        });
+    }
+    let mut kubeconfig = merged.ok_or(ConfigError::EmptySetting)?;
     for auth in &mut kubeconfig.auth_infos {
         if let Some(exec) = auth.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
             exec.interactive_mode = Some(ExecInteractiveMode::Never);
         }
     }
     Ok(kubeconfig)
+}
+
+enum ReadError {
+    Kube(kube::config::KubeconfigError),
+    Skipped(String),
+}
+
+/// One kubeconfig file, read bounded, with the files it names resolved against its folder (as
+/// kube-rs does) and the certificates and keys among them read bounded and inlined.
+fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, ReadError> {
+    use base64::Engine as _;
+    let limit = crate::files::max_bytes();
+    let text = match crate::files::read(path, limit, crate::files::Links::Follow) {
+        crate::files::Contents::Text(text) => text,
+        // Missing: kube's own error (it reads nothing then) says so as before.
+        _ if !path.exists() => {
+            return Err(ReadError::Kube(
+                Kubeconfig::read_from(path)
+                    .err()
+                    .unwrap_or(kube::config::KubeconfigError::FindPath),
+            ));
+        }
+        contents => {
+            let why = contents.skipped_because(path).unwrap_or_default();
+            return Err(ReadError::Skipped(format!("kubeconfig {why}")));
+        }
+    };
+    let mut config = Kubeconfig::from_yaml(&text).map_err(ReadError::Kube)?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let inline = |file: &mut Option<String>| -> Result<Option<String>, ReadError> {
+        let Some(named) = file.take() else {
+            return Ok(None);
+        };
+        let named = dir.join(named);
+        match crate::files::read_bytes(&named, limit, crate::files::Links::Follow) {
+            Ok(bytes) => Ok(Some(
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+            )),
+            Err(contents) => {
+                let why = contents.skipped_because(&named).unwrap_or_default();
+                Err(ReadError::Skipped(format!(
+                    "kubeconfig {}: {why}",
+                    path.display()
+                )))
+            }
+        }
+    };
+    for named in &mut config.clusters {
+        if let Some(cluster) = &mut named.cluster
+            && cluster.certificate_authority_data.is_none()
+            && let Some(data) = inline(&mut cluster.certificate_authority)?
+        {
+            cluster.certificate_authority_data = Some(data);
+        }
+    }
+    for named in &mut config.auth_infos {
+        let Some(auth) = &mut named.auth_info else {
+            continue;
+        };
+        if auth.client_certificate_data.is_none()
+            && let Some(data) = inline(&mut auth.client_certificate)?
+        {
+            auth.client_certificate_data = Some(data);
+        }
+        if auth.client_key_data.is_none()
+            && let Some(data) = inline(&mut auth.client_key)?
+        {
+            auth.client_key_data = Some(data.into());
+        }
+        if let Some(token_file) = &mut auth.token_file {
+            let absolute = dir.join(&*token_file);
+            if let Err(contents) =
+                crate::files::read_bytes(&absolute, limit, crate::files::Links::Follow)
+            {
+                let why = contents.skipped_because(&absolute).unwrap_or_default();
+                return Err(ReadError::Skipped(format!(
+                    "kubeconfig {}: {why}",
+                    path.display()
+                )));
+            }
+            *token_file = absolute.to_string_lossy().into_owned();
+        }
+        if let Some(exec) = &mut auth.exec
+            && let Some(command) = &mut exec.command
+            && command.contains(std::path::MAIN_SEPARATOR)
+            && std::path::Path::new(command).is_relative()
+        {
+            *command = dir.join(&*command).to_string_lossy().into_owned();
+        }
+    }
+    Ok(config)
 }
 
 fn expand_home(path: PathBuf) -> PathBuf {
@@ -406,6 +513,44 @@ mod tests {
         let path = dir.join("config");
         std::fs::write(&path, text).unwrap();
         (dir, path)
+    }
+
+    #[test]
+    fn kubeconfig_files_are_read_bounded_and_the_files_they_name_inlined() {
+        // Not a regular file: not read, one clear error.
+        let error = load_kubeconfig(Some("/dev/zero")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "kubeconfig /dev/zero is not a readable regular UTF-8 file"
+        );
+        // A certificate named relative to the kubeconfig is read here and handed over inline;
+        // one that is a device is refused.
+        let (dir, path) = temporary_kubeconfig(
+            "bounded",
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority: ca.pem\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    client-key: /dev/zero\n",
+        );
+        std::fs::write(dir.join("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let error = load_kubeconfig(path.to_str()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("/dev/zero is not a readable regular"),
+            "{error}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("    client-key: /dev/zero\n", "    token: t\n"),
+        )
+        .unwrap();
+        let kubeconfig = load_kubeconfig(path.to_str()).unwrap();
+        let cluster = kubeconfig.clusters[0].cluster.as_ref().unwrap();
+        assert_eq!(cluster.certificate_authority, None);
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==")
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

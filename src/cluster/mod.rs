@@ -125,6 +125,10 @@ pub enum ConfigError {
     /// The `kubeconfig` setting names no file.
     #[error("the kubeconfig setting is empty")]
     EmptySetting,
+    /// A kubeconfig, or a file it names (certificate, key, token file), that is not read: not
+    /// a regular file, or over the size cap.
+    #[error("{0}")]
+    Skipped(String),
     /// Without the setting, neither `KUBECONFIG` nor `~/.kube/config` gives a kubeconfig.
     #[error("no kubeconfig (KUBECONFIG or ~/.kube/config): {}", shown(&**.0))]
     NoKubeconfig(#[source] Arc<KubeconfigError>),

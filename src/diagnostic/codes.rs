@@ -52,6 +52,8 @@ pub enum Group {
     Diff,
     /// `kube-lsp check`'s reading of its input files.
     Input,
+    /// kube-lsp's own bounds (docs/robustness.md).
+    Limit,
 }
 
 impl Group {
@@ -62,6 +64,7 @@ impl Group {
             Group::DryRun => "Server-side dry-run",
             Group::Diff => "Diff against the live object",
             Group::Input => "Input files (`kube-lsp check`)",
+            Group::Limit => "Limits",
         }
     }
 }
@@ -138,6 +141,12 @@ registry! {
         "Hint: applying the object would change nothing.";
     ENCODING = "encoding", Input,
         "A file given to `kube-lsp check` is not UTF-8 text.";
+    /// The last entry of a file with more diagnostics than the cap.
+    TOO_MANY = "limit-diagnostics", Limit,
+        "Information: the file has more diagnostics than kube-lsp shows (1,000 per file); this last entry says how many more there are.";
+    /// A file not read.
+    FILE_SKIPPED = "limit-file-skipped", Limit,
+        "A file that was not read: not a regular file (a FIFO, a device), or bigger than the size cap (`maxFileBytes`, `--max-file-bytes`, default 64 MB).";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -188,13 +197,19 @@ mod tests {
                 .skip(1)
                 .step_by(2)
                 .filter(|word| prefixes.iter().any(|p| word.starts_with(p)))
-                .filter(|word| word.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '*'));
+                .filter(|word| {
+                    word.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-' || c == '*')
+                });
             for word in named {
                 let known = match word.strip_suffix('*') {
                     Some(family) => ALL.iter().any(|i| i.code.as_str().starts_with(family)),
                     None => ALL.iter().any(|i| i.code == word),
                 };
-                assert!(known, "{path} names `{word}`, which is not a registered code");
+                assert!(
+                    known,
+                    "{path} names `{word}`, which is not a registered code"
+                );
             }
         }
     }
@@ -213,6 +228,7 @@ mod tests {
                 Group::DryRun => "dry-run-",
                 Group::Diff => "diff-",
                 Group::Input => "",
+                Group::Limit => "limit-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             assert_eq!(info.code.info().code, info.code);

@@ -5,7 +5,7 @@
 use ropey::Rope;
 
 use super::schema_diagnostics::SchemaDiagnostics;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
 use crate::yaml::file::YamlFile;
 
@@ -22,10 +22,58 @@ pub fn merged(
     diagnostics
 }
 
+/// How many diagnostics of one file the editor is sent at most: a broken 7 MB file has
+/// hundreds of thousands, which cost gigabytes as LSP JSON and which nobody reads.
+pub const MAX_SHOWN: usize = 1_000;
+
+/// The first [`MAX_SHOWN`] diagnostics (in the merged order: by position, the cluster's last),
+/// then, when there were more, one information entry saying how many more, on the last one shown.
+pub fn capped(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if diagnostics.len() <= MAX_SHOWN {
+        return diagnostics;
+    }
+    let more = diagnostics.len() - MAX_SHOWN;
+    diagnostics.truncate(MAX_SHOWN);
+    let range = diagnostics
+        .last()
+        .map(|d| d.range.clone())
+        .unwrap_or_default();
+    diagnostics.push(Diagnostic {
+        severity: Severity::Information,
+        ..Diagnostic::error(
+            range,
+            codes::TOO_MANY,
+            format!("{more} more diagnostics not shown (kube-lsp shows {MAX_SHOWN} per file)"),
+        )
+    });
+    diagnostics
+}
+
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut file = YamlFile::open(rope);
     let mut schema = SchemaDiagnostics::default();
     schema.refresh(&mut file, rope, catalog);
     merged(&file, &schema, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_shows_at_most_the_cap_and_says_how_many_more() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| Diagnostic::error(i..i + 1, codes::DUPLICATE_KEY, "x"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(capped(many(MAX_SHOWN)).len(), MAX_SHOWN);
+        let shown = capped(many(MAX_SHOWN + 2_500));
+        assert_eq!(shown.len(), MAX_SHOWN + 1);
+        let last = shown.last().unwrap();
+        assert_eq!(last.code, codes::TOO_MANY);
+        assert_eq!(last.severity, Severity::Information);
+        assert!(last.message.starts_with("2500 more"), "{}", last.message);
+    }
 }

@@ -183,19 +183,22 @@ impl OpenDocument {
 
     /// Every diagnostic known now, in file byte offsets: the YAML layer's and the schema's
     /// (sorted by position), then the cluster's when they are for the current version.
+    /// At most [`diagnostics::MAX_SHOWN`], then one entry saying how many more there are.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let cluster = self
             .cluster
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        diagnostics::merged(&self.yaml, &self.schema, cluster)
+        diagnostics::capped(diagnostics::merged(&self.yaml, &self.schema, cluster))
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
     /// validated: the diagnostics the client was sent are the ones fixed.
     pub fn quick_fixes(&self, range: Range<usize>) -> Vec<QuickFix> {
         let mut fixes: Vec<QuickFix> = Vec::new();
+        // Grouped through a map: a search of the fixes so far per diagnostic was quadratic.
+        let mut seen: std::collections::HashMap<Fix, usize> = std::collections::HashMap::new();
         for d in self
             .diagnostics()
             .into_iter()
@@ -204,12 +207,15 @@ impl OpenDocument {
             let Some(fix) = d.fix.as_deref() else {
                 continue;
             };
-            match fixes.iter_mut().find(|found| found.fix == *fix) {
-                Some(found) => found.resolves.push(d),
-                None => fixes.push(QuickFix {
-                    fix: fix.clone(),
-                    resolves: vec![d],
-                }),
+            match seen.get(fix) {
+                Some(&at) => fixes[at].resolves.push(d),
+                None => {
+                    seen.insert(fix.clone(), fixes.len());
+                    fixes.push(QuickFix {
+                        fix: fix.clone(),
+                        resolves: vec![d],
+                    });
+                }
             }
         }
         fixes
@@ -442,3 +448,7 @@ mod tests {
         assert_eq!(document.folds(1).len(), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "document_props.rs"]
+mod props;

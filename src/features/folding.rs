@@ -187,7 +187,21 @@ pub(super) fn collect_span_folds(
 /// line, or on the nearest line above it with more than blanks and comments (`- # note` then the
 /// content below). The content's own start if no `-` is there.
 fn dash_before(text: &str, content: usize) -> usize {
-    let mut end = content;
+    // On the content's own line only the blanks right before it are read: a long line of nested
+    // `- - - …` items was read back to its start once per item (quadratic). Only the line of the
+    // position returned counts.
+    let bytes = text.as_bytes();
+    let mut at = content;
+    while at > 0 && matches!(bytes[at - 1], b' ' | b'\t') {
+        at -= 1;
+    }
+    match at.checked_sub(1).map(|before| bytes[before]) {
+        Some(b'-') => return at - 1,
+        Some(b'\n') => {}
+        _ => return content,
+    }
+    // The content starts its line: the nearest line above with more than blanks and comments.
+    let mut end = at - 1;
     loop {
         let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
         let line = &text[line_start..end];

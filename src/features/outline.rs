@@ -9,12 +9,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use ropey::Rope;
+use saphyr_parser::ScanError;
 use tree_sitter::Tree;
 
 use super::folding::{Fold, collect_span_folds};
 use super::symbols::{Symbol, symbols_of_document};
 use crate::yaml::file::{YamlFile, text_of};
-use crate::yaml::lint;
+use crate::yaml::spans::SpanTree;
 
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
 /// `maxItemsComputed` default): the outermost first. A big file has tens of thousands of
@@ -34,9 +35,10 @@ pub struct Outline {
 /// text: each pass over the file (one request) keeps the entries it used and drops the rest.
 #[derive(Default)]
 pub struct OutlineCache {
-    entries: HashMap<TextKey, Arc<Outline>>,
+    /// `None`: saphyr rejects that text (its tree-sitter tree answers).
+    entries: HashMap<TextKey, Option<Arc<Outline>>>,
     /// The entries of the previous pass, until this one takes them.
-    previous: HashMap<TextKey, Arc<Outline>>,
+    previous: HashMap<TextKey, Option<Arc<Outline>>>,
 }
 
 /// Where a document's outline comes from ([`OutlineCache::source`]).
@@ -78,21 +80,19 @@ impl OutlineCache {
         self.previous.clear();
     }
 
-    /// Where document `index` of `file` is outlined from: its tree-sitter tree if it has one or
-    /// is getting one (an edited big document: waiting for that tree costs less memory than a
-    /// span tree beside it), else its kept outline, else (saphyr rejects it) its tree-sitter
-    /// tree, which recovers from errors.
+    /// Where document `index` of `file` is outlined from: its kept outline, or one built from a
+    /// span tree (one saphyr pass), whether the document was edited or not, so that an edited
+    /// document's outline is exactly a fresh open's; only a document saphyr rejects is outlined
+    /// from its tree-sitter tree, which recovers from errors (as a fresh open does too).
     pub fn source<'f>(
         &mut self,
         file: &'f mut YamlFile,
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
-        if file.existing_tree(index).is_none() && !file.tree_in_progress(index) {
-            let range = file.documents()[index].range();
-            if let Some(outline) = self.outline(rope, range) {
-                return OutlineSource::Outline(outline);
-            }
+        let range = file.documents()[index].range();
+        if let Some(outline) = self.outline(rope, range) {
+            return OutlineSource::Outline(outline);
         }
         OutlineSource::Tree(file.tree(rope, index))
     }
@@ -101,19 +101,30 @@ impl OutlineCache {
     fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
         let key = TextKey::of(rope, range.clone());
         if let Some(outline) = self.entries.get(&key) {
-            return Some(outline.clone());
+            return outline.clone();
         }
         let outline = match self.previous.remove(&key) {
             Some(outline) => outline,
-            None => Arc::new(build(rope, range)?),
+            None => build(rope, range).map(Arc::new),
         };
         self.entries.insert(key, outline.clone());
-        Some(outline)
+        outline
     }
 }
 
+/// The outline of a document from its span tree; `None` when saphyr rejects the document, but
+/// an empty outline when it rejects it for nesting flow collections deeper than it reads (255
+/// levels): tree-sitter's tree of such a text takes ~1 KiB and microseconds per level (a 5 MB
+/// `{b: {b: …}}` took seconds and over a GiB), and no manifest nests that deep. The syntax
+/// error is reported by the YAML layer as for any document.
 fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
-    let spans = lint::check(&text_of(rope, range.clone())).tree?;
+    let (spans, error) = SpanTree::parse(&text_of(rope, range.clone()));
+    if let Some(error) = error {
+        return too_deep(&error).then(|| Outline {
+            symbols: Vec::new(),
+            folds: Vec::new(),
+        });
+    }
     let symbols = spans
         .root()
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
@@ -122,6 +133,11 @@ fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
     let mut folds = Vec::new();
     collect_span_folds(&spans, line_of, &mut folds);
     Some(Outline { symbols, folds })
+}
+
+/// Whether saphyr stopped at its flow nesting limit.
+fn too_deep(error: &ScanError) -> bool {
+    error.info() == "recursion limit exceeded"
 }
 
 #[cfg(test)]
@@ -190,5 +206,24 @@ mod tests {
         let rope = Rope::from_str("a: [1\n");
         let mut cache = OutlineCache::default();
         assert!(cache.outline(&rope, 0..rope.len_bytes()).is_none());
+    }
+
+    #[test]
+    fn flow_collections_nested_past_saphyr_s_limit_have_an_empty_outline() {
+        let deep = |n: usize| format!("a: {}1{}\nb: 2\n", "{b: ".repeat(n), "}".repeat(n));
+        let mut cache = OutlineCache::default();
+        let rope = Rope::from_str(&deep(300));
+        let outline = cache.outline(&rope, 0..rope.len_bytes());
+        assert_eq!(
+            outline.as_deref(),
+            Some(&Outline {
+                symbols: Vec::new(),
+                folds: Vec::new()
+            })
+        );
+        // Below the limit the outline is read as usual.
+        let rope = Rope::from_str(&deep(200));
+        let outline = cache.outline(&rope, 0..rope.len_bytes()).unwrap();
+        assert_eq!(outline.symbols.len(), 2);
     }
 }

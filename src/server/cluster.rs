@@ -24,7 +24,7 @@ use super::store::Store;
 use super::workspace::SchemaSources;
 use crate::cluster::ClusterError;
 use crate::cluster::cache::DiskCache;
-use crate::cluster::check::{CheckedDocument, check_documents, kubernetes_documents};
+use crate::cluster::check::{CheckedDocument, check_documents, holds_secret, kubernetes_documents};
 use crate::cluster::connection::Connection;
 use crate::cluster::live_schema::LiveSchema;
 use crate::diagnostic::Diagnostic;
@@ -109,6 +109,8 @@ pub struct ClusterWork {
     live: Mutex<Option<Arc<LiveSchema>>>,
     /// Woken when a context answers again, so files waiting to retry do not sleep on.
     recovered: Notify,
+    /// Which contexts open documents may be sent to (`server/consent.rs`).
+    consent: super::consent::Consent,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,6 +131,7 @@ impl ClusterWork {
             schema_task: Mutex::new(None),
             live: Mutex::new(None),
             recovered: Notify::new(),
+            consent: Default::default(),
         })
     }
 
@@ -146,6 +149,7 @@ impl ClusterWork {
         };
         if changed {
             tracing::info!("cluster settings: {:?}", self.settings());
+            self.consent.clear().await;
             self.refresh().await;
         }
     }
@@ -228,11 +232,49 @@ impl ClusterWork {
             .connection()
             .await
             .map_err(|e| (self.configured_context(), e))?;
+        let settings = self.settings();
+        let decision = self
+            .consent
+            .may_send(
+                &self.client,
+                &settings,
+                &connection.context,
+                &connection.server,
+            )
+            .await;
+        if decision.new {
+            let message = format!(
+                "open documents {} sent to context {} ({})",
+                if decision.allowed { "are" } else { "are not" },
+                connection.context,
+                decision.why
+            );
+            tracing::info!("{message}");
+            self.client
+                .send_notification::<StatusNotification>(json!({
+                    "context": connection.context,
+                    "server": connection.server,
+                    "sendsDocuments": decision.allowed,
+                    "sendsSecrets": decision.allowed && settings.send_secrets,
+                    "message": message,
+                }))
+                .await;
+        }
+        if !decision.allowed {
+            return Ok((connection.context.clone(), Vec::new()));
+        }
         // Finding and converting the documents is CPU work: keep it off the async workers.
         let scan = text.clone();
-        let found = tokio::task::spawn_blocking(move || kubernetes_documents(&scan))
-            .await
-            .unwrap_or_default();
+        let send_secrets = settings.send_secrets;
+        let found = tokio::task::spawn_blocking(move || {
+            let mut found = kubernetes_documents(&scan);
+            if !send_secrets {
+                found.retain(|(_, manifest)| !holds_secret(manifest));
+            }
+            found
+        })
+        .await
+        .unwrap_or_default();
         let documents = check_documents(&connection, found)
             .await
             .map_err(|e| (connection.context.clone(), e))?;

@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// Smaller didOpen messages go through tower-lsp-server's decoding as they are.
@@ -73,6 +73,7 @@ impl TextHandoff {
             body.truncate(length);
             String::from_utf8(body).ok()
         });
+        let mut taken = None;
         match text {
             Some(text) => {
                 let id = self.next.fetch_add(1, Ordering::SeqCst);
@@ -83,10 +84,22 @@ impl TextHandoff {
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(id, text);
                 forwarded.extend_from_slice(placeholder.as_bytes());
+                taken = Some(id);
             }
             None => forwarded.extend_from_slice(b"null"),
         }
         forwarded.extend_from_slice(&rest);
+        // A didOpen the handler will never get (a URI that does not parse, a version that is not
+        // an integer: tower-lsp-server rejects its params) must not leave its text behind.
+        if let Some(id) = taken
+            && serde_json::from_slice::<DidOpenMessage>(&forwarded).is_err()
+        {
+            tracing::error!("didOpen with invalid params: its text is dropped");
+            self.texts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        }
         forwarded
     }
 
@@ -115,20 +128,19 @@ impl TextHandoff {
     }
 }
 
-/// What the frame guard needs of a message's `params`, read in the pass that checks the
-/// message: which JSON type they are, and a didOpen's text as its JSON literal (no copy yet).
-pub struct ParamsProbe<'a> {
-    pub kind: JsonKind,
-    /// `textDocument.text`, when each of the two keys is there once.
-    text: Option<&'a RawValue>,
+/// The part of a didOpen message its handler needs, as tower-lsp-server decodes it.
+#[derive(serde::Deserialize)]
+struct DidOpenMessage {
+    #[allow(dead_code)]
+    params: tower_lsp_server::ls_types::DidOpenTextDocumentParams,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonKind {
-    Object,
-    Array,
-    Null,
-    Other,
+/// What the frame guard needs of a message's `params`, read in the pass that checks the
+/// message (as tower-lsp-server will read them, see [`Checked`]): a didOpen's text as its JSON
+/// literal (no copy yet).
+pub struct ParamsProbe<'a> {
+    /// `textDocument.text`, when each of the two keys is there once.
+    text: Option<&'a RawValue>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for ParamsProbe<'a> {
@@ -165,7 +177,7 @@ impl<'de> Visitor<'de> for ProbeVisitor {
         let (mut text, mut seen) = (None, 0);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key != self.field {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Checked>()?;
                 continue;
             }
             seen += 1;
@@ -175,36 +187,36 @@ impl<'de> Visitor<'de> for ProbeVisitor {
                 map.next_value_seed(ProbeVisitor { field: "text" })?.text
             };
         }
-        Ok(probe(JsonKind::Object, text.filter(|_| seen == 1)))
+        Ok(probe(text.filter(|_| seen == 1)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(probe(JsonKind::Array, None))
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(probe(None))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Null, None))
+        Ok(probe(None))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Other, None))
+        Ok(probe(None))
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Other, None))
+        Ok(probe(None))
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Other, None))
+        Ok(probe(None))
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Other, None))
+        Ok(probe(None))
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(probe(JsonKind::Other, None))
+        Ok(probe(None))
     }
 }
 
@@ -216,8 +228,66 @@ impl<'de> de::DeserializeSeed<'de> for ProbeVisitor {
     }
 }
 
-fn probe(kind: JsonKind, text: Option<&RawValue>) -> ParamsProbe<'_> {
-    ParamsProbe { kind, text }
+fn probe(text: Option<&RawValue>) -> ParamsProbe<'_> {
+    ParamsProbe { text }
+}
+
+/// Any JSON value, read the way tower-lsp-server's decoding into `serde_json::Value` reads it
+/// (`deserialize_any` all the way down), so that what it rejects is rejected here too: nesting
+/// past serde_json's recursion limit, numbers out of `f64`'s range, invalid escapes. Nothing is
+/// kept.
+pub struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
 }
 
 /// Decodes the JSON string literal at `literal` (quotes included) of `buffer` into the
@@ -277,7 +347,7 @@ fn unicode_escape(rest: &[u8]) -> Option<(char, usize)> {
 }
 
 /// The value of the four hex digits `text` starts with.
-fn hex4(text: &[u8]) -> Option<u32> {
+pub(super) fn hex4(text: &[u8]) -> Option<u32> {
     let digits = std::str::from_utf8(text.get(..4)?).ok()?;
     if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -430,17 +500,19 @@ mod tests {
     }
 
     #[test]
-    fn the_probe_reads_the_type_of_any_params() {
-        for (params, kind) in [
-            ("{}", JsonKind::Object),
-            (r#"[1, {"a": [2]}]"#, JsonKind::Array),
-            ("null", JsonKind::Null),
-            (r#""s""#, JsonKind::Other),
-            ("-1.5e3", JsonKind::Other),
-            ("true", JsonKind::Other),
+    fn a_did_open_its_handler_never_gets_leaves_no_text_behind() {
+        let handoff = TextHandoff::default();
+        let text = "a: b\n".repeat(20_000);
+        for (uri, version) in [
+            ("file:///a b.yaml", Value::from(1)),
+            ("file:///a.yaml", "x".into()),
         ] {
-            let probe: ParamsProbe<'_> = serde_json::from_str(params).unwrap();
-            assert_eq!(probe.kind, kind, "{params}");
+            let message = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                "params": {"textDocument": {"uri": uri, "languageId": "yaml", "version": version, "text": text}}});
+            take(&handoff, serde_json::to_vec(&message).unwrap());
+            assert_eq!(handoff.waiting(), 0, "{uri} {version}");
         }
+        take(&handoff, did_open(&text));
+        assert_eq!(handoff.waiting(), 1);
     }
 }

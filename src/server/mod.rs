@@ -9,10 +9,12 @@
 //! for requests, an internal error response) and the document is rebuilt from its text.
 
 mod cluster;
+mod consent;
 mod convert;
 mod framing;
 mod handoff;
 mod language;
+mod output;
 mod publish;
 mod settings;
 mod store;
@@ -52,12 +54,27 @@ pub struct Backend {
     fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
+    /// Set by `shutdown`: the exit code says whether the client shut the server down first.
+    shut_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Runs the server on stdin/stdout until the client says exit.
-pub async fn run_stdio() {
+pub use framing::FrameLimits;
+
+/// How the session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `shutdown`, then `exit` (or the end of input): exit code 0.
+    Clean,
+    /// `exit` or the end of input without `shutdown` first: exit code 1, as the LSP says.
+    WithoutShutdown,
+}
+
+/// Runs the server on stdin/stdout until the client says exit (or closes stdin).
+pub async fn run_stdio(limits: FrameLimits) -> Ending {
     let handoff = Arc::new(TextHandoff::default());
     let texts = handoff.clone();
+    let shut_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noted = shut_down.clone();
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
@@ -70,18 +87,31 @@ pub async fn run_stdio() {
             watch_files: Default::default(),
             fold_limit: usize::MAX.into(),
             handoff: texts,
+            shut_down: noted,
         }
     });
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
     let (service, socket) = builder.finish();
+    let (replies, output, writer) = output::start(tokio::io::stdout());
     Server::new(
-        framing::spawn_stdin_reader(handoff),
-        tokio::io::stdout(),
+        framing::spawn_stdin_reader(handoff, replies, limits),
+        output,
         socket,
     )
+    // Requests on a big document wait on blocking threads; more of them in flight than
+    // tower-lsp-server's default of 4 keeps them from holding up other documents' requests.
+    .concurrency_level(64)
     .serve(service)
     .await;
+    // Everything answered by now reaches the client (not waiting on a client that stopped
+    // reading).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
+    if shut_down.load(std::sync::atomic::Ordering::SeqCst) {
+        Ending::Clean
+    } else {
+        Ending::WithoutShutdown
+    }
 }
 
 /// Runs `compute`, turning a panic into an error instead of taking the server down.
@@ -95,6 +125,20 @@ fn guarded<T>(what: &str, compute: impl FnOnce() -> T) -> Result<T> {
         tracing::error!("internal error in {what}: {message}");
         Error::internal_error()
     })
+}
+
+/// Runs a request's computation on a blocking thread under [`guarded`]: a long one (a big
+/// document's first outline) never holds one of the async workers, so other documents' requests
+/// and notifications go on meanwhile. A `$/cancelRequest` makes tower-lsp-server drop this
+/// future and answer RequestCancelled at once; the computation (bounded: 5,000 items, linear
+/// in the document) ends on its thread and its result is dropped.
+async fn off_the_loop<T: Send + 'static>(
+    what: &'static str,
+    compute: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(move || guarded(what, compute))
+        .await
+        .unwrap_or_else(|_| Err(Error::internal_error()))
 }
 
 /// The workspace folders as paths (`workspaceFolders`, else the deprecated `rootUri`).
@@ -260,6 +304,9 @@ impl LanguageServer for Backend {
         let encoding = negotiate_encoding(&params);
         let options = params.initialization_options.as_ref();
         let settings = Settings::from_json(options.unwrap_or(&Value::Null));
+        if let Some(bytes) = settings.max_file_bytes {
+            crate::files::set_max_bytes(bytes);
+        }
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
         self.store.set_encoding(encoding);
@@ -322,6 +369,8 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -414,6 +463,9 @@ impl LanguageServer for Backend {
             }
         }
         let settings = Settings::from_json(&payload);
+        if let Some(bytes) = settings.max_file_bytes {
+            crate::files::set_max_bytes(bytes);
+        }
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
@@ -445,33 +497,35 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let symbols = guarded("documentSymbol", || {
-            let encoding = self.store.encoding();
-            self.store
-                .with_document(&params.text_document.uri, |document| {
-                    let symbols = document.symbols();
-                    let rope = document.text().rope();
-                    symbols
-                        .iter()
-                        .map(|s| convert::symbol(rope, s, encoding))
-                        .collect()
-                })
-        })?;
+        let store = self.store.clone();
+        let symbols = off_the_loop("documentSymbol", move || {
+            let encoding = store.encoding();
+            store.with_document(&params.text_document.uri, |document| {
+                let symbols = document.symbols();
+                let rope = document.text().rope();
+                symbols
+                    .iter()
+                    .map(|s| convert::symbol(rope, s, encoding))
+                    .collect()
+            })
+        })
+        .await?;
         Ok(symbols.map(DocumentSymbolResponse::Nested))
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        guarded("foldingRange", || {
-            let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
-            self.store
-                .with_document(&params.text_document.uri, |document| {
-                    document
-                        .folds(limit)
-                        .into_iter()
-                        .map(convert::fold)
-                        .collect()
-                })
+        let store = self.store.clone();
+        let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
+        off_the_loop("foldingRange", move || {
+            store.with_document(&params.text_document.uri, |document| {
+                document
+                    .folds(limit)
+                    .into_iter()
+                    .map(convert::fold)
+                    .collect()
+            })
         })
+        .await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -485,9 +539,10 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        guarded("codeAction", || {
-            let (uri, encoding) = (&params.text_document.uri, self.store.encoding());
-            self.store.with_document(uri, |document| {
+        let store = self.store.clone();
+        off_the_loop("codeAction", move || {
+            let (uri, encoding) = (&params.text_document.uri, store.encoding());
+            store.with_document(uri, |document| {
                 let rope = document.text().rope();
                 let fixes = document.quick_fixes(convert::byte_range(rope, params.range, encoding));
                 fixes
@@ -496,5 +551,6 @@ impl LanguageServer for Backend {
                     .collect()
             })
         })
+        .await
     }
 }

@@ -16,10 +16,10 @@ pub enum Gather {
     /// What is known now, without validating against the schema: right after an open, the YAML
     /// layer's, ready quickly even for big files.
     Known,
-    /// Validated against the current catalog first, on this thread (after an edit only the
-    /// edited document is validated again).
+    /// Validated against the current catalog first, on a blocking thread (after an edit only
+    /// the edited document is validated again).
     Validated,
-    /// Validated on a blocking thread (every document may be validated again: a new catalog).
+    /// The same, when every document may be validated again (a new catalog).
     ValidatedInBackground,
 }
 
@@ -30,8 +30,10 @@ pub enum Gather {
 pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gather) {
     let gathered = match gather {
         Gather::Known => gather_now(store, &uri, false),
-        Gather::Validated => gather_now(store, &uri, true),
-        Gather::ValidatedInBackground => {
+        // Validation of a big document takes a while: on a blocking thread, so it never holds an
+        // async worker (other documents' requests go on; the version check below drops a result
+        // a newer edit made stale).
+        Gather::Validated | Gather::ValidatedInBackground => {
             let (store, uri) = (store.clone(), uri.clone());
             tokio::task::spawn_blocking(move || gather_now(&store, &uri, true))
                 .await

@@ -18,6 +18,9 @@ pub struct Settings {
     /// `schemaPaths`: CRD and schema files or folders; `None` when the payload does not name
     /// the key (the current ones stay).
     pub schema_paths: Option<Vec<PathBuf>>,
+    /// `maxFileBytes`: files bigger than this are not read (workspace, schema paths,
+    /// kubeconfig); `None` when the payload does not name the key.
+    pub max_file_bytes: Option<u64>,
 }
 
 /// What the cluster work uses: a change reconnects and checks every file again.
@@ -33,6 +36,11 @@ pub struct ClusterOptions {
     pub debounce: Duration,
     /// `clusterSchema`: validate and complete with the cluster's own schema.
     pub cluster_schema: bool,
+    /// `dryRunContexts`: the contexts open documents may be sent to (dry-run and diff); `*` for
+    /// any. Others are asked once (`window/showMessageRequest`); none by default.
+    pub send_contexts: Vec<String>,
+    /// `dryRunSecrets`: Secret documents are sent too (never by default).
+    pub send_secrets: bool,
 }
 
 /// When dry-runs run.
@@ -51,6 +59,8 @@ impl Default for ClusterOptions {
             diff: true,
             debounce: Duration::from_millis(500),
             cluster_schema: true,
+            send_contexts: Vec::new(),
+            send_secrets: false,
         }
     }
 }
@@ -93,6 +103,10 @@ impl Settings {
         if let Some(enabled) = section.get("clusterSchema").and_then(Value::as_bool) {
             cluster.cluster_schema = enabled;
         }
+        cluster.send_contexts = strings(section.get("dryRunContexts"));
+        if let Some(send) = section.get("dryRunSecrets").and_then(Value::as_bool) {
+            cluster.send_secrets = send;
+        }
         let schema_paths = section
             .get("schemaPaths")
             .and_then(Value::as_array)
@@ -108,8 +122,25 @@ impl Settings {
         Settings {
             cluster,
             schema_paths,
+            max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
         }
     }
+}
+
+/// The non-empty strings of a JSON array (a single string counts as one).
+fn strings(value: Option<&Value>) -> Vec<String> {
+    let items = match value {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::String(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .filter_map(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -138,6 +169,19 @@ mod tests {
         assert_eq!(s.connection.kubeconfig.as_deref(), Some("/x"));
         assert_eq!(s.dry_run, DryRunMode::OnSave);
         assert_eq!(Settings::from_json(&Value::Null), Settings::default());
+    }
+
+    #[test]
+    fn documents_are_sent_to_no_context_and_no_secret_unless_allowed() {
+        let default = Settings::from_json(&Value::Null).cluster;
+        assert!(default.send_contexts.is_empty() && !default.send_secrets);
+        let s = Settings::from_json(
+            &json!({"dryRunContexts": ["kind-dev", " "], "dryRunSecrets": true}),
+        );
+        assert_eq!(s.cluster.send_contexts, ["kind-dev"]);
+        assert!(s.cluster.send_secrets);
+        let s = Settings::from_json(&json!({"dryRunContexts": "*"}));
+        assert_eq!(s.cluster.send_contexts, ["*"]);
     }
 
     #[test]

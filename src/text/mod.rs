@@ -11,6 +11,8 @@ use ropey::Rope;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(test)]
+pub(crate) mod random_text;
 
 /// The unit of `Position::character`, negotiated at `initialize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -577,9 +577,14 @@ mod tests {
 
     #[test]
     fn documents_of_a_file_share_their_api_version_and_kind() {
-        let documents = read("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n");
+        let documents = read(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+        );
         let (first, second) = (&documents[0], &documents[1]);
-        assert!(Arc::ptr_eq(first.kind.as_ref().unwrap(), second.kind.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            first.kind.as_ref().unwrap(),
+            second.kind.as_ref().unwrap()
+        ));
         assert!(Arc::ptr_eq(
             first.api_version.as_ref().unwrap(),
             second.api_version.as_ref().unwrap()

@@ -93,13 +93,15 @@ pub struct Chart<'i> {
 
 /// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
 type Files = BTreeMap<Arc<Path>, Arc<File>>;
+/// The files holding documents of one name.
+type Named = Vec<(Arc<Path>, Arc<File>)>;
 
 #[derive(Debug)]
 pub struct Index {
     files: Files,
     by_kind: HashMap<Box<str>, Files>,
     /// Most names are in one file or two: a short list each, not a map.
-    by_name: HashMap<Box<str>, Vec<(Arc<Path>, Arc<File>)>>,
+    by_name: HashMap<Box<str>, Named>,
     /// Folders with a `Chart.yaml`.
     charts: BTreeSet<Arc<Path>>,
     kustomizations: BTreeSet<Arc<Path>>,
@@ -181,12 +183,14 @@ impl Index {
         name: &'q str,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
         let files = self.by_name.get(name).into_iter().flatten();
-        files.flat_map(|(path, file)| found_in(path, file)).filter(move |found| {
-            let document = found.document;
-            document.name.as_deref() == Some(name)
-                && of_kind(document, kind, group)
-                && namespace.admits(document)
-        })
+        files
+            .flat_map(|(path, file)| found_in(path, file))
+            .filter(move |found| {
+                let document = found.document;
+                document.name.as_deref() == Some(name)
+                    && of_kind(document, kind, group)
+                    && namespace.admits(document)
+            })
     }
 
     /// Every document of `kind` (in `group` when given).

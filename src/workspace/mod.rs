@@ -33,8 +33,8 @@ use index::{File, Index, Origin};
 pub struct Limits {
     /// Files read by a scan, at most (a home folder opened by mistake).
     pub max_files: usize,
-    /// Bigger files are indexed as too big, unread. The default reads every file the CRD scan
-    /// read before the index existed.
+    /// Bigger files are indexed as too big, unread (the size cap of `files` applies too; the
+    /// default is that cap: the `maxFileBytes` setting).
     pub max_file_bytes: u64,
     /// Threads reading files during a scan.
     pub workers: usize,
@@ -44,7 +44,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_files: disk::MAX_FILES,
-            max_file_bytes: crd_files::MAX_FILE_BYTES,
+            max_file_bytes: u64::MAX,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4)),
         }
     }
@@ -241,7 +241,7 @@ impl Workspace {
     }
 
     fn read_text(&self, path: &Path, origin: Origin, text: String) -> File {
-        if text.len() as u64 > self.limits.max_file_bytes {
+        if text.len() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes()) {
             let mut file = File::new(origin, Vec::new());
             file.too_big = Some(text.len() as u64);
             return file;

@@ -242,11 +242,16 @@ fn fifos_and_device_links_are_never_read() {
     let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
     std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+    // A link to a file outside the workspace, as the watcher may report it: not read either
+    // (the scan skips links too).
+    let (_other, outside) = folder(&[("secret.yaml", CONFIG_MAP)]);
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), root.join("out.yaml")).unwrap();
     let workspace = scanned(&root, Limits::default());
-    workspace.files_changed(&[fifo.clone(), root.join("zero.yaml")]);
+    workspace.files_changed(&[fifo.clone(), root.join("zero.yaml"), root.join("out.yaml")]);
     let index = workspace.read();
     assert_eq!(index.len(), 1);
     assert!(index.file(&fifo).is_none());
+    assert!(index.file(&root.join("out.yaml")).is_none());
 }
 
 #[test]

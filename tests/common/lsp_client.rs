@@ -198,6 +198,38 @@ impl LspClient {
         }
     }
 
+    /// Waits for the response (result or error) whose id is `id` to a request sent with
+    /// [`send_raw`](Self::send_raw); returns the whole message.
+    pub fn wait_for_response(&mut self, id: &Value, timeout: Duration) -> Result<Value, LspError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.next_message(deadline, || format!("the response to id {id}"))?;
+            if message.get("method").is_none() && message.get("id") == Some(id) {
+                return Ok(message);
+            }
+            if message.get("method").is_some() {
+                self.queued.push_back(message);
+            }
+        }
+    }
+
+    /// Waits for the next response to any request, keeping notifications queued.
+    pub fn next_response(&mut self, timeout: Duration) -> Result<Value, LspError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.next_message(deadline, || "a response".to_string())?;
+            if message.get("method").is_none() {
+                return Ok(message);
+            }
+            self.queued.push_back(message);
+        }
+    }
+
+    /// Drops the notifications queued so far, leaving what has not been read yet.
+    pub fn clear_queued(&mut self) {
+        self.queued.clear();
+    }
+
     /// Sends a notification.
     pub fn notify(&mut self, method: &str, params: Value) -> Result<(), LspError> {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))

@@ -60,9 +60,24 @@ pub struct TestServerBuilder {
     initialization_options: Option<Value>,
     workspace_folders: Vec<PathBuf>,
     cache_dir: Option<PathBuf>,
+    message_answer: Option<String>,
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl TestServerBuilder {
+    /// An environment variable for the server process.
+    pub fn env(mut self, key: &str, value: impl Into<std::ffi::OsString>) -> Self {
+        self.env.push((key.to_string(), value.into()));
+        self
+    }
+
+    /// Answers every `window/showMessageRequest` with the action titled `title` (by default a
+    /// plain editor's answer: none, as when the user dismisses it).
+    pub fn answer_message_requests(mut self, title: &str) -> Self {
+        self.message_answer = Some(title.to_string());
+        self
+    }
+
     /// Command-line arguments instead of `--stdio`.
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args = args.iter().map(|a| a.to_string()).collect();
@@ -153,6 +168,7 @@ impl TestServerBuilder {
             .or(own_cache.as_ref().map(tempfile::TempDir::path))
             .unwrap();
         let mut env = vec![("XDG_CACHE_HOME", cache.as_os_str())];
+        env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())));
         if std::env::var_os("KUBE_LSP_LOG").is_none() {
             env.push(("KUBE_LSP_LOG", OsStr::new("warn")));
         }
@@ -171,12 +187,16 @@ impl TestServerBuilder {
         .expect("spawn kube-lsp");
         let server_requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = server_requests.clone();
+        let message_answer = self.message_answer;
         client.set_server_request_handler(move |method, params| {
             recorded
                 .lock()
                 .unwrap()
                 .push((method.to_string(), params.clone()));
-            default_server_request_answer(method, params, &Value::Null)
+            match (&message_answer, method) {
+                (Some(title), "window/showMessageRequest") => json!({"title": title}),
+                _ => default_server_request_answer(method, params, &Value::Null),
+            }
         });
         let mut params =
             json!({"processId": null, "rootUri": null, "capabilities": self.capabilities});
@@ -247,6 +267,8 @@ impl TestServer {
             initialization_options: None,
             workspace_folders: Vec::new(),
             cache_dir: None,
+            message_answer: None,
+            env: Vec::new(),
         }
     }
 
