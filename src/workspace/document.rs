@@ -17,6 +17,9 @@ use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
 use crate::yaml::split;
 
+mod details;
+pub use details::{Details, PolicyRule, ScaleTarget, ServicePort};
+
 /// Kinds whose Pods carry the labels of `spec.template.metadata.labels`.
 const TEMPLATE_WORKLOADS: [&str; 7] = [
     "Deployment",
@@ -82,6 +85,8 @@ pub struct Document {
     pub templated: bool,
     /// What it defines when it is a CustomResourceDefinition.
     pub crd: Option<CrdInfo>,
+    /// What the rules ask of it (replicas, ports, keys, scale target, RBAC rules).
+    pub details: Details,
 }
 
 impl Document {
@@ -230,6 +235,22 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
     documents
 }
 
+/// The Kubernetes documents of one document's span tree (a List's items each), read like
+/// [`read_documents`] does; ranges are relative to the tree's text.
+pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
+    let text = tree.root().map_or("", |root| root.source());
+    let reader = Reader {
+        original: text,
+        offset: 0,
+        templated: false,
+    };
+    let mut documents = Vec::new();
+    for root in tree.roots() {
+        reader.read_root(root, 0..text.len(), &mut documents);
+    }
+    documents
+}
+
 /// `text` with every `{{ … }}` action replaced by spaces, line breaks kept, so offsets and lines
 /// stay where they were. An action left open runs to the end.
 pub fn blank_actions(text: &str) -> String {
@@ -327,6 +348,7 @@ impl Reader<'_> {
             }
             _ => None,
         };
+        let details = self.details(kind_name, mapping);
         Some(Document {
             api_version,
             kind,
@@ -340,6 +362,7 @@ impl Reader<'_> {
             name_range,
             templated: self.templated,
             crd,
+            details,
         })
     }
 
