@@ -46,7 +46,8 @@ pub fn set(mapping: Node<'_>, path: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
             }
             None => {
                 let at = end_of_block_mapping(node.0)?;
-                let lines = lines(&path[depth..], leaf, at.column);
+                let step = indent_step(node.source());
+                let lines = lines(&path[depth..], leaf, at.column, step);
                 return Some(vec![(at.at..at.at, at.text(&lines))]);
             }
         }
@@ -54,11 +55,27 @@ pub fn set(mapping: Node<'_>, path: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
     None
 }
 
-/// The lines of `path` holding `leaf`, the first key at `column`.
-fn lines(path: &[&str], leaf: Leaf<'_>, column: usize) -> Vec<String> {
+/// How far the document indents a mapping under its key: the indentation of the first line
+/// under a top-level `key:` (2 when there is none).
+fn indent_step(text: &str) -> usize {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    while let Some(line) = lines.next() {
+        if line.starts_with(|c: char| c.is_ascii_alphabetic()) && line.trim_end().ends_with(':') {
+            let next = lines.next().unwrap_or_default();
+            let indent = next.len() - next.trim_start().len();
+            if indent > 0 {
+                return indent;
+            }
+        }
+    }
+    2
+}
+
+/// The lines of `path` holding `leaf`, the first key at `column`, each level `step` deeper.
+fn lines(path: &[&str], leaf: Leaf<'_>, column: usize, step: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for (depth, key) in path.iter().enumerate() {
-        let indent = " ".repeat(column + 2 * depth);
+        let indent = " ".repeat(column + step * depth);
         if depth + 1 < path.len() {
             lines.push(format!("{indent}{key}:"));
             continue;
@@ -67,11 +84,18 @@ fn lines(path: &[&str], leaf: Leaf<'_>, column: usize) -> Vec<String> {
             Leaf::Scalar(text) => lines.push(format!("{indent}{key}: {text}")),
             Leaf::Block(block) => {
                 lines.push(format!("{indent}{key}:"));
-                lines.extend(block.iter().map(|line| format!("{indent}  {line}")));
+                let inner = " ".repeat(step);
+                lines.extend(block.iter().map(|line| format!("{indent}{inner}{}", reindent(line, step))));
             }
         }
     }
     lines
+}
+
+/// A block line written with 2-space steps, with `step`-space ones.
+fn reindent(line: &str, step: usize) -> String {
+    let spaces = line.len() - line.trim_start().len();
+    format!("{}{}", " ".repeat(spaces / 2 * step), line.trim_start())
 }
 
 /// Edits for `key:` with no value: `rest` and `leaf` go after it (on the same line for a scalar
@@ -92,9 +116,13 @@ fn after_key(key: Node<'_>, rest: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
     let line_start = text[..key.range().start].rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..key.range().start].chars().count();
     let eol = if text[line_end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+    let step = indent_step(text);
     let lines = match (rest, leaf) {
-        ([], Leaf::Block(block)) => block.iter().map(|l| format!("{}{l}", " ".repeat(column + 2))).collect(),
-        _ => self::lines(rest, leaf, column + 2),
+        ([], Leaf::Block(block)) => block
+            .iter()
+            .map(|l| format!("{}{}", " ".repeat(column + step), reindent(l, step)))
+            .collect(),
+        _ => self::lines(rest, leaf, column + step, step),
     };
     let inserted: String = lines.iter().map(|l| format!("{eol}{l}")).collect();
     Some(vec![(line_end..line_end, inserted)])

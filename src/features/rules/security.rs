@@ -240,14 +240,20 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
         cap.text().is_some_and(|c| c.eq_ignore_ascii_case(wanted) || c.eq_ignore_ascii_case("all"))
     };
     let add = capabilities.get("add");
+    let added = add.iter().flat_map(Node::items).count();
     for cap in add.iter().flat_map(Node::items).filter(|c| is(c, "NET_RAW")) {
         let text = cap.text().unwrap_or_default();
+        // The only one: `add` goes with it.
+        let edits = match added {
+            1 => fix::remove_line(capabilities, "add"),
+            _ => fix::remove_item(cap),
+        };
         ctx.report_fix(
             codes::DROP_NET_RAW_CAPABILITY,
             cap.inner_range(),
             format!("container \"{name}\" adds the capability {text}, which lets it craft raw packets"),
             &format!("Remove {text} from the added capabilities"),
-            fix::remove_item(cap),
+            edits,
         );
     }
     let drop = capabilities.get("drop");

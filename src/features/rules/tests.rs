@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ropey::Rope;
 
 use super::*;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, codes};
 use crate::yaml::corpus;
 use crate::yaml::file::YamlFile;
 
@@ -92,4 +92,180 @@ fn each_check_alone_gives_kube_linters_count_on_its_fixture() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(compared >= 55, "{compared} checks compared");
+}
+
+/// Every rule on (`priority-class-name` aside: its accepted classes are kube-linter's system
+/// ones, which an application should not take).
+fn every_rule() -> Config {
+    let mut config = Config::none();
+    config.set("all", true);
+    config.set("priority-class-name", false);
+    config
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn a_hardened_deployment_gets_no_finding() {
+    let text = fixture("hardened.yaml");
+    let found = check(&text, every_rule());
+    let shown: Vec<_> = found.iter().map(|d| (d.code.as_str(), &text[d.range.clone()], &d.message)).collect();
+    assert!(found.is_empty(), "{shown:#?}");
+    // And the schema has nothing to say either.
+    let everything = crate::features::diagnostics::text_diagnostics(&Rope::from_str(&text), &crate::schema::Catalog::builtin());
+    assert!(everything.is_empty(), "{everything:#?}");
+}
+
+const UNHARDENED: &str = "\
+# The storefront.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web   # keep this name
+spec:
+    replicas: 1
+    selector:
+        matchLabels:
+            app: web
+    template:
+        metadata:
+            labels:
+                app: web
+        spec:
+            hostPID: true
+            containers:
+                # the main container
+                -   name: web
+                    image: nginx:1.27
+                    ports:
+                        -   containerPort: 8080
+                            name: http
+                    securityContext:
+                        privileged: true
+                        allowPrivilegeEscalation: true
+                        capabilities:
+                            add:
+                                - NET_RAW
+";
+
+fn open(text: &str, config: &Arc<Config>) -> crate::features::document::OpenDocument {
+    let catalog = crate::schema::Catalog::builtin();
+    let mut document = crate::features::document::OpenDocument::open(text, 1, &catalog);
+    document.check_rules(&Context::alone(config.clone()));
+    document.validate(&catalog);
+    document
+}
+
+fn apply(text: &str, edits: &[(std::ops::Range<usize>, String)]) -> String {
+    let mut out = text.to_string();
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    for (range, with) in edits {
+        out.replace_range(range, &with);
+    }
+    out
+}
+
+/// Each quick fix, applied alone: the finding it fixes is gone, nothing new appears (no YAML or
+/// schema problem, no other finding), and the file keeps its comments and indentation.
+#[test]
+fn each_quick_fix_resolves_its_finding_and_keeps_the_file_as_written() {
+    let config = Arc::new(every_rule());
+    let document = open(UNHARDENED, &config);
+    let before = document.diagnostics();
+    let fixes = document.quick_fixes(0..UNHARDENED.len());
+    let fixes: Vec<_> = fixes.into_iter().filter(|f| f.preferred).collect();
+    let titles: Vec<&str> = fixes.iter().map(|f| f.fix.title.as_str()).collect();
+    for expected in [
+        "Remove hostPID: true",
+        "Remove privileged: true",
+        "Set allowPrivilegeEscalation: false",
+        "Remove NET_RAW from the added capabilities",
+        "Drop all capabilities (drop: [ALL])",
+        "Set readOnlyRootFilesystem: true",
+        "Set runAsNonRoot: true",
+        "Set resources.requests.cpu to 100m (a placeholder: adjust it)",
+        "Set resources.limits.memory to 256Mi (a placeholder: adjust it)",
+        "Add a livenessProbe (TCP check on the container's port)",
+        "Add a readinessProbe (TCP check on the container's port)",
+        "Set automountServiceAccountToken: false",
+        "Set replicas: 3",
+    ] {
+        assert!(titles.contains(&expected), "{expected} not in {titles:#?}");
+    }
+    let count = |diagnostics: &[Diagnostic], code| diagnostics.iter().filter(|d| d.code == code).count();
+    for fix in &fixes {
+        let fixed = apply(UNHARDENED, &fix.fix.edits);
+        let after = open(&fixed, &config).diagnostics();
+        let title = &fix.fix.title;
+        for d in &fix.resolves {
+            assert!(count(&after, d.code) < count(&before, d.code), "{title}: {} still there\n{fixed}", d.code);
+        }
+        for d in &after {
+            // More replicas rightly ask for anti-affinity.
+            let expected = title == "Set replicas: 3" && d.code == codes::NO_ANTI_AFFINITY;
+            let new = count(&after, d.code) > count(&before, d.code);
+            assert!(!new || expected, "{title} brought {}: {}\n{fixed}", d.code, d.message);
+        }
+        for line in UNHARDENED.lines().filter(|l| l.trim_start().starts_with('#') || l.contains(" # ")) {
+            assert!(fixed.contains(line), "{title} lost {line:?}");
+        }
+        // Lines it adds are indented in the file's steps of 4 spaces.
+        for line in fixed.lines().filter(|l| !UNHARDENED.contains(*l)) {
+            let indent = line.len() - line.trim_start().len();
+            assert!(indent >= 4 && indent % 4 == 0, "{title}: {line:?}");
+        }
+    }
+}
+
+/// All fixes, one after the other (asking again after each, as an editor does), leave a file
+/// that validates and has no finding a fix could resolve.
+#[test]
+fn applying_every_fix_in_turn_hardens_the_file() {
+    let config = Arc::new(every_rule());
+    let mut text = UNHARDENED.to_string();
+    for _ in 0..40 {
+        let document = open(&text, &config);
+        let fixes = document.quick_fixes(0..text.len());
+        let Some(fix) = fixes.into_iter().find(|f| f.preferred) else { break };
+        text = apply(&text, &fix.fix.edits);
+    }
+    let document = open(&text, &config);
+    let left = document.diagnostics();
+    assert!(left.iter().all(|d| d.fix.is_none()), "{left:#?}\n{text}");
+    assert!(left.iter().all(|d| catalog::of_code(d.code).is_some()), "{left:#?}\n{text}");
+    for code in [codes::PRIVILEGED_CONTAINER, codes::HOST_PID, codes::RUN_AS_NON_ROOT, codes::NO_READ_ONLY_ROOT_FS, codes::DROP_NET_RAW_CAPABILITY] {
+        assert!(left.iter().all(|d| d.code != code), "{code} left:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn suppression_comments_and_annotations() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n    ignore-check.kube-linter.io/latest-tag: reviewed\nspec:\n  # kube-lsp-ignore: host-pid\n  hostPID: true\n  hostIPC: true\n  containers:\n  - name: a\n    image: nginx\n";
+    let mut config = Config::none();
+    for name in ["host-pid", "host-ipc", "latest-tag"] {
+        config.set(name, true);
+    }
+    let codes_of = |text: &str| check(text, config.clone()).into_iter().map(|d| d.code.as_str()).collect::<Vec<_>>();
+    assert_eq!(codes_of(text), ["host-ipc"]);
+    // The quick fixes that silence it, applied, leave nothing.
+    let shared = Arc::new(config.clone());
+    let document = open(text, &shared);
+    let silencing: Vec<_> = document.quick_fixes(0..text.len()).into_iter().filter(|f| !f.preferred).collect();
+    let titles: Vec<&str> = silencing.iter().map(|f| f.fix.title.as_str()).collect();
+    assert_eq!(titles, ["Ignore host-ipc here (# kube-lsp-ignore: comment)", "Ignore host-ipc in this whole document"]);
+    for fix in &silencing {
+        let silenced = apply(text, &fix.fix.edits);
+        assert!(codes_of(&silenced).is_empty(), "{silenced}");
+    }
+    assert!(apply(text, &silencing[0].fix.edits).contains("  # kube-lsp-ignore: host-pid\n  hostPID: true\n  # kube-lsp-ignore: host-ipc\n  hostIPC: true\n"));
+    // A comment right above gets the check added to its list.
+    let below = text.replace("  hostPID: true\n  hostIPC: true\n", "  hostIPC: true\n  hostPID: true\n").replace("host-pid\n", "latest-tag\n");
+    let document = open(&below, &shared);
+    let fix = document.quick_fixes(0..below.len()).into_iter().find(|f| f.fix.title.contains("here")).unwrap();
+    assert!(apply(&below, &fix.fix.edits).contains("# kube-lsp-ignore: latest-tag, host-ipc\n  hostIPC: true"));
 }
