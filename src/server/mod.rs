@@ -55,7 +55,7 @@ pub struct Backend {
     handoff: Arc<TextHandoff>,
     /// The `rules` settings; with the workspace's `.kube-linter.yaml` they make the rules'
     /// configuration (`Backend::apply_rules`).
-    rule_settings: Arc<std::sync::Mutex<RuleSettings>>,
+    rule_settings: std::sync::Mutex<RuleSettings>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -261,36 +261,30 @@ impl Backend {
 
 impl Backend {
     /// Makes the rules' configuration from the settings and the workspace's `.kube-linter.yaml`
-    /// (read off the request path), then checks every open document with it again.
+    /// (a small file, read bounded like every workspace file), installs it, then checks every
+    /// open document with it again in the background.
     fn apply_rules(&self) {
-        let (settings, workspace, store, client) = (
-            self.rule_settings.clone(),
-            self.schemas.workspace().clone(),
-            self.store.clone(),
-            self.client.clone(),
-        );
-        tokio::spawn(async move {
-            let built = tokio::task::spawn_blocking(move || {
-                guarded("rules configuration", || {
-                    let settings = settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    let file = workspace.root_file(&KUBE_LINTER_FILES).and_then(|(path, text)| {
-                        KubeLinterConfig::parse(&text)
-                            .inspect_err(|e| tracing::warn!("{}: {e}", path.display()))
-                            .ok()
-                    });
-                    let (config, unknown) = crate::features::rules::Config::build(&settings, file.as_ref());
-                    for name in unknown {
-                        tracing::warn!("rules: no rule or group named {name:?}");
-                    }
-                    config
-                })
-            })
-            .await;
-            if let Ok(Ok(config)) = built {
-                store.set_rule_config(config);
-                publish_all(&client, &store).await;
+        let configured = guarded("rules configuration", || {
+            let settings = self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let file = self
+                .schemas
+                .workspace()
+                .root_file(&KUBE_LINTER_FILES)
+                .and_then(|(path, text)| {
+                    KubeLinterConfig::parse(&text)
+                        .inspect_err(|e| tracing::warn!("{}: {e}", path.display()))
+                        .ok()
+                });
+            let (config, unknown) = crate::features::rules::Config::build(&settings, file.as_ref());
+            for name in unknown {
+                tracing::warn!("rules: no rule or group named {name:?}");
             }
+            self.store.set_rule_config(config);
         });
+        if configured.is_ok() {
+            let (store, client) = (self.store.clone(), self.client.clone());
+            tokio::spawn(async move { publish_all(&client, &store).await });
+        }
     }
 }
 

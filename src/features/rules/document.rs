@@ -12,7 +12,6 @@ use ropey::Rope;
 use super::{Checked, Config, Finding, Universe, check_tree, references};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::text::{TextEdit, shift_range};
-use crate::workspace::document::Document;
 use crate::workspace::index::Index;
 use crate::yaml::detect;
 use crate::yaml::file::YamlFile;
@@ -75,6 +74,13 @@ impl Default for RuleDiagnostics {
 /// Documents over this size whose kind cannot be read cheaply are not checked.
 const CHECK_LIMIT: usize = 4 << 20;
 
+/// Files bigger than this are checked only where they are edited (as schema validation does).
+const CHECK_FILE_LIMIT: usize = 16 << 20;
+
+/// A file with more objects than this is checked document by document, without the questions to
+/// other objects: answering them compares every object with every other.
+const MAX_ANSWERED_OBJECTS: usize = 2_000;
+
 impl RuleDiagnostics {
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
@@ -126,8 +132,13 @@ impl RuleDiagnostics {
                 Some(entry) => entries.push(entry),
                 None => {
                     let before = old.next_if(|e| e.range.start == range.start);
-                    self.last_checked += 1;
-                    let checked = check_document(file, index, rope, range.clone());
+                    let edited = before.as_ref().is_some_and(|b| b.edited);
+                    let checked = if rope.len_bytes() > CHECK_FILE_LIMIT && !edited {
+                        Checked::default()
+                    } else {
+                        self.last_checked += 1;
+                        check_document(file, index, rope, range.clone())
+                    };
                     objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
                     rechecked.push(entries.len());
                     entries.push(Entry {
@@ -150,17 +161,16 @@ impl RuleDiagnostics {
         if all {
             rechecked = (0..self.entries.len()).collect();
         }
-        if rechecked.iter().all(|&i| self.entries[i].checked.needs.is_empty()) {
+        let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
+        if objects > MAX_ANSWERED_OBJECTS
+            || rechecked.iter().all(|&i| self.entries[i].checked.needs.is_empty())
+        {
             for &i in &rechecked {
                 self.entries[i].answers.clear();
             }
             return;
         }
-        let local: Vec<&Document> = self
-            .entries
-            .iter()
-            .flat_map(|e| e.checked.objects.iter())
-            .collect();
+        let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
         let universe = Universe::new(context.index, context.path, local);
         let answers: Vec<(usize, Vec<Finding>)> = rechecked
             .iter()

@@ -4,6 +4,7 @@
 //! an object that names none lands in whichever namespace it is applied to, so it can be the one
 //! asked for; a referrer that names none finds targets in any namespace.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::workspace::document::{Document, group_of};
@@ -12,13 +13,32 @@ use crate::workspace::index::{Index, Namespace, ScanStatus};
 pub struct Universe<'a> {
     index: Option<&'a Index>,
     path: Option<&'a Path>,
-    local: Vec<&'a Document>,
+    /// The file's own documents, by kind.
+    local: HashMap<&'a str, Vec<&'a Document>>,
 }
 
 impl<'a> Universe<'a> {
     /// `local`: the documents of the file at `path` (whose entries in `index` are left out).
-    pub fn new(index: Option<&'a Index>, path: Option<&'a Path>, local: Vec<&'a Document>) -> Self {
-        Universe { index, path, local }
+    pub fn new(
+        index: Option<&'a Index>,
+        path: Option<&'a Path>,
+        local: impl IntoIterator<Item = &'a Document>,
+    ) -> Self {
+        let mut by_kind: HashMap<&'a str, Vec<&'a Document>> = HashMap::new();
+        for document in local {
+            if let Some(kind) = document.kind.as_deref() {
+                by_kind.entry(kind).or_default().push(document);
+            }
+        }
+        Universe {
+            index,
+            path,
+            local: by_kind,
+        }
+    }
+
+    fn local_of<'q>(&'q self, kind: &str) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
+        self.local.get(kind).into_iter().flatten().copied()
     }
 
     /// Whether the workspace is still being read: "not found" would be premature.
@@ -40,10 +60,8 @@ impl<'a> Universe<'a> {
                 .filter(|found| Some(found.path) != self.path)
                 .map(|found| found.document)
         });
-        let local = self.local.iter().copied().filter(move |d| {
-            d.name.as_deref() == Some(name)
-                && of_kind(d, kind, group)
-                && admits(namespace, d)
+        let local = self.local_of(kind).filter(move |d| {
+            d.name.as_deref() == Some(name) && of_kind(d, kind, group) && admits(namespace, d)
         });
         local.chain(indexed)
     }
@@ -60,11 +78,7 @@ impl<'a> Universe<'a> {
                 .filter(|found| Some(found.path) != self.path)
                 .map(|found| found.document)
         });
-        let local = self
-            .local
-            .iter()
-            .copied()
-            .filter(move |d| of_kind(d, kind, None) && admits(namespace, d));
+        let local = self.local_of(kind).filter(move |d| admits(namespace, d));
         local.chain(indexed)
     }
 
