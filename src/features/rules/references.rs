@@ -476,6 +476,14 @@ fn role_answer(universe: &Universe<'_>, code: Code, namespace: Option<&str>, kin
             granted_verbs.extend(allowed);
         }
     }
+    for list in [&mut granted_verbs, &mut granted_resources] {
+        let mut seen = Vec::new();
+        list.retain(|item| {
+            let new = !seen.contains(item);
+            seen.push(*item);
+            new
+        });
+    }
     (!granted_verbs.is_empty()).then(|| {
         format!(
             "binds {kind} \"{name}\", which grants [{}] on [{}]",

@@ -269,3 +269,21 @@ fn suppression_comments_and_annotations() {
     let fix = document.quick_fixes(0..below.len()).into_iter().find(|f| f.fix.title.contains("here")).unwrap();
     assert!(apply(&below, &fix.fix.edits).contains("# kube-lsp-ignore: latest-tag, host-ipc\n  hostIPC: true"));
 }
+
+/// docs/rules.md describes every rule, and its parity table says what expected.json and the
+/// parity test say.
+#[test]
+fn the_rules_docs_describe_every_rule_and_the_parity_table_is_right() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    for rule in catalog::RULES {
+        assert!(docs.contains(&format!("\n### {}\n", rule.name())), "docs/rules.md lacks {}", rule.name());
+    }
+    for (check_name, file, count, _) in kube_linter_tests() {
+        if catalog::rule(&check_name).is_none() {
+            continue;
+        }
+        let row = format!("| `{check_name}` | `{file}` | {count} | {count} |");
+        assert!(docs.contains(&row), "docs/rules.md lacks {row}");
+    }
+}
