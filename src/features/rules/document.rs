@@ -227,7 +227,7 @@ fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize
                 .map(|root| type_meta(TsNode::new(root, &source)))
                 .and_then(|meta| Some((meta.api_version?.0, meta.kind?.0)))
         }
-        None => None,
+        None => top_level_type(rope, range.clone()),
     };
     let skip = match &kind {
         Some((api_version, kind)) => crate::schema::crd::is_crd(api_version, kind),
@@ -242,6 +242,30 @@ fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize
         return Checked::default();
     }
     check_spans(&tree)
+}
+
+/// The `apiVersion` and `kind` of a document from its lines at column 0 (`kind: X`), without a
+/// parse: enough to leave a CustomResourceDefinition alone. Plain values only.
+fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> {
+    let (mut api_version, mut kind) = (None, None);
+    for line in rope.byte_slice(range).lines() {
+        let Some(first) = line.chunks().next() else { continue };
+        if !first.starts_with(['a', 'k']) {
+            continue;
+        }
+        let text: String = line.chars().take(256).collect();
+        let value = |key: &str| {
+            let rest = text.strip_prefix(key)?.strip_prefix(':')?;
+            let value = rest.split('#').next()?.trim().trim_matches(['"', '\'']);
+            (!value.is_empty()).then(|| value.to_string())
+        };
+        api_version = api_version.or_else(|| value("apiVersion"));
+        kind = kind.or_else(|| value("kind"));
+        if api_version.is_some() && kind.is_some() {
+            break;
+        }
+    }
+    Some((api_version?, kind?))
 }
 
 fn check_spans(tree: &SpanTree) -> Checked {

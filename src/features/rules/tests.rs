@@ -287,3 +287,51 @@ fn the_rules_docs_describe_every_rule_and_the_parity_table_is_right() {
         assert!(docs.contains(&row), "docs/rules.md lacks {row}");
     }
 }
+
+/// After each edit, the rules' findings of the open document (only the edited document checked
+/// again, answers redone as needed) equal those of a fresh open of the same text.
+#[test]
+fn findings_after_edits_equal_a_fresh_check() {
+    let config = Arc::new(every_rule());
+    let mut files: Vec<String> = corpus::yaml_files(&corpus::root().join("kube-linter/checks"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    files.push(corpus::read("real/microservices-demo.yaml"));
+    files.push(fixture("hardened.yaml"));
+    let fresh = |text: &str| {
+        let mut found = open(text, &config).diagnostics();
+        found.retain(|d| catalog::of_code(d.code).is_some());
+        found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
+        found
+    };
+    let mut tried = 0;
+    for text in files {
+        let catalog = crate::schema::Catalog::builtin();
+        let mut document = crate::features::document::OpenDocument::open(&text, 1, &catalog);
+        document.check_rules(&Context::alone(config.clone()));
+        let lines: Vec<&str> = text.lines().collect();
+        let step = (lines.len() / 12).max(1);
+        let mut version = 1;
+        for line in (0..lines.len()).step_by(step) {
+            let length = lines[line].len() as u32;
+            let at = crate::text::Position::new(line as u32, length);
+            let line_start = crate::text::Position::new(line as u32, 0);
+            let next = crate::text::Position::new(line as u32 + 1, 0);
+            // Append to a value, remove a line (a key, an item, a marker), split the document.
+            for (range, insert) in [(at..at, "x"), (line_start..next, ""), (line_start..line_start, "---\n")] {
+                version += 1;
+                let change = crate::features::document::Change { range: Some(range), text: insert };
+                document.change(version, [change], crate::text::PositionEncoding::Utf8);
+                document.check_rules(&Context::alone(config.clone()));
+                let edited = document.text().rope().to_string();
+                let mut found = document.diagnostics();
+                found.retain(|d| catalog::of_code(d.code).is_some());
+                found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
+                assert_eq!(found, fresh(&edited), "after {insert:?} at line {line}:\n{edited}");
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried} edits");
+}
