@@ -91,6 +91,13 @@ impl Config {
     pub fn build(settings: &Settings, kube_linter: Option<&KubeLinterConfig>) -> (Config, Vec<String>) {
         let mut unknown = Vec::new();
         let mut config = Config::default();
+        let mut turn = |config: &mut Config, names: &[String], on: bool| {
+            for name in names {
+                if !config.set(name, on) {
+                    unknown.push(name.clone());
+                }
+            }
+        };
         if let Some(file) = kube_linter.filter(|_| settings.kube_linter_config) {
             if file.do_not_auto_add_defaults {
                 config = Config::none();
@@ -98,27 +105,11 @@ impl Config {
             if file.add_all_built_in {
                 config.set("all", true);
             }
-            for name in &file.include {
-                if !config.set(name, true) {
-                    unknown.push(name.clone());
-                }
-            }
-            for name in &file.exclude {
-                if !config.set(name, false) {
-                    unknown.push(name.clone());
-                }
-            }
+            turn(&mut config, &file.include, true);
+            turn(&mut config, &file.exclude, false);
         }
-        for name in &settings.enable {
-            if !config.set(name, true) {
-                unknown.push(name.clone());
-            }
-        }
-        for name in &settings.disable {
-            if !config.set(name, false) {
-                unknown.push(name.clone());
-            }
-        }
+        turn(&mut config, &settings.enable, true);
+        turn(&mut config, &settings.disable, false);
         for (name, severity) in &settings.severity {
             if !config.set_severity(name, *severity) {
                 unknown.push(name.clone());

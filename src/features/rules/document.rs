@@ -11,7 +11,7 @@ use ropey::Rope;
 
 use super::{Checked, Config, Finding, Universe, check_tree, references};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::text::{TextEdit, shift_range};
+use crate::text::{TextEdit, retain_following};
 use crate::workspace::index::Index;
 use crate::yaml::detect;
 use crate::yaml::file::YamlFile;
@@ -85,27 +85,14 @@ impl RuleDiagnostics {
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
     pub fn note_edit(&mut self, edit: &TextEdit) {
-        let delta = edit.delta();
-        self.entries.retain_mut(|entry| {
-            if entry.range.end < edit.start {
-                true
-            } else if entry.range.start > edit.old_end {
-                entry.range = shift_range(&entry.range, delta);
-                true
-            } else if entry.range.start <= edit.start && edit.old_end <= entry.range.end {
-                let start = entry.range.start;
-                entry.range.end = entry.range.end.saturating_add_signed(delta);
-                for finding in entry.checked.findings.iter_mut().chain(entry.answers.iter_mut()) {
-                    finding.range = edit.map_range(&finding.range, start);
-                    for (range, _) in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
-                        *range = edit.map_range(range, start);
-                    }
+        retain_following(&mut self.entries, edit, |entry| &mut entry.range, |entry, start| {
+            for finding in entry.checked.findings.iter_mut().chain(entry.answers.iter_mut()) {
+                finding.range = edit.map_range(&finding.range, start);
+                for (range, _) in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
+                    *range = edit.map_range(range, start);
                 }
-                entry.edited = true;
-                true
-            } else {
-                false
             }
+            entry.edited = true;
         });
     }
 

@@ -189,18 +189,9 @@ fn through_line_end(start: usize, end: usize, text: &str) -> Option<Edits> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::apply;
     use super::*;
     use crate::yaml::spans::SpanTree;
-
-    fn apply(text: &str, edits: &Edits) -> String {
-        let mut out = text.to_string();
-        let mut edits = edits.clone();
-        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-        for (range, with) in edits {
-            out.replace_range(range, &with);
-        }
-        out
-    }
 
     fn with_root(text: &str, run: impl Fn(Node<'_>) -> Option<Edits>) -> Option<String> {
         let (tree, _) = SpanTree::parse(text);

@@ -159,7 +159,8 @@ fn open(text: &str, config: &Arc<Config>) -> crate::features::document::OpenDocu
     document
 }
 
-fn apply(text: &str, edits: &[(std::ops::Range<usize>, String)]) -> String {
+/// `text` with `edits` (byte ranges of it) applied.
+pub(super) fn apply(text: &str, edits: &[(std::ops::Range<usize>, String)]) -> String {
     let mut out = text.to_string();
     let mut edits = edits.to_vec();
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
