@@ -58,7 +58,7 @@ options:
   --markdown FILE      also write the results table as markdown
   --json FILE          also write the raw results as JSON
   --server-stderr      show the servers' stderr (hidden by default)
-  --kube-lsp-options JSON  initializationOptions for kube-lsp, e.g. '{"kube-lsp": {"rules": false}}'
+  --kube-lsp-options JSON  initializationOptions for kube-lsp, e.g. '{\"kube-lsp\": {\"rules\": false}}'
 
 env: KUBE_LSP_CORPUS  corpus folder (default: ../shared/corpus next to the repo)";
 
