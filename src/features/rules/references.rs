@@ -320,7 +320,7 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                 match detail {
                     Detail::Nothing => return None,
                     Detail::Key(key, message) => {
-                        let has = |d: &&Document| d.details.keys.as_ref().is_none_or(|keys| keys.contains(key));
+                        let has = |d: &&Document| d.details().keys.as_ref().is_none_or(|keys| keys.contains(key));
                         if found.iter().any(has) {
                             return None;
                         }
@@ -328,7 +328,7 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                     }
                     Detail::Port(port, message) => {
                         let has = |d: &&Document| {
-                            d.details.ports.iter().any(|p| match port {
+                            d.details().ports.iter().any(|p| match port {
                                 Ok(n) => p.port == Some(*n),
                                 Err(s) => p.name.as_deref() == Some(&**s),
                             })
@@ -422,7 +422,7 @@ fn min_available_answer(
     let mut blocked = Vec::new();
     for kind in ["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"] {
         for workload in universe.of_kind(kind, namespace) {
-            let covered = workload.selector.as_ref() == Some(selector)
+            let covered = workload.selector.as_deref() == Some(selector)
                 || (!selector.is_empty()
                     && workload.pod_labels.as_ref().is_some_and(|l| !l.is_empty() && selector.matches(l)));
             if !covered {
@@ -431,12 +431,12 @@ fn min_available_answer(
             let Some(name) = workload.name.as_deref() else { continue };
             let scaled = ["HorizontalPodAutoscaler", "ScaledObject"].iter().find_map(|scaler| {
                 universe.of_kind(scaler, namespace).find_map(|s| {
-                    let target = s.details.scale_target.as_ref()?;
+                    let target = s.details().scale_target.as_ref()?;
                     let target_kind = target.kind.as_deref().unwrap_or("Deployment");
                     (&*target.name == name && target_kind == kind).then(|| target.min_replicas.unwrap_or(1))
                 })
             });
-            let replicas = scaled.unwrap_or(workload.details.replicas.unwrap_or(1));
+            let replicas = scaled.unwrap_or(workload.details().replicas.unwrap_or(1));
             let min = if percent { replicas * value / 100 } else { value };
             if replicas <= min {
                 blocked.push(format!("{kind} {name} ({replicas})"));
@@ -464,7 +464,7 @@ fn role_answer(universe: &Universe<'_>, code: Code, namespace: Option<&str>, kin
     let scope = (kind == "Role").then_some(namespace).flatten();
     let rules: Vec<&PolicyRule> = universe
         .named(kind, Some("rbac.authorization.k8s.io"), scope, name)
-        .flat_map(|role| role.details.rules.iter())
+        .flat_map(|role| role.details().rules.iter())
         .collect();
     let mut granted_verbs: Vec<&str> = Vec::new();
     let mut granted_resources: Vec<&str> = Vec::new();

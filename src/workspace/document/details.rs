@@ -22,6 +22,16 @@ pub struct Details {
     pub role_ref: Option<(Box<str>, Box<str>)>,
 }
 
+/// The details of a document that has none.
+pub(super) static EMPTY: Details = Details {
+    replicas: None,
+    ports: Vec::new(),
+    keys: None,
+    scale_target: None,
+    rules: Vec::new(),
+    role_ref: None,
+};
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServicePort {
     pub name: Option<Box<str>>,
