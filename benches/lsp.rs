@@ -58,6 +58,7 @@ options:
   --markdown FILE      also write the results table as markdown
   --json FILE          also write the raw results as JSON
   --server-stderr      show the servers' stderr (hidden by default)
+  --kube-lsp-options JSON  initializationOptions for kube-lsp, e.g. '{\"kube-lsp\": {\"rules\": false}}'
 
 env: KUBE_LSP_CORPUS  corpus folder (default: ../shared/corpus next to the repo)";
 
@@ -123,6 +124,8 @@ struct Options {
     markdown: Option<PathBuf>,
     json: Option<PathBuf>,
     show_server_stderr: bool,
+    /// initializationOptions sent to kube-lsp.
+    kube_lsp_options: Option<Value>,
 }
 
 impl Options {
@@ -144,6 +147,7 @@ impl Options {
             markdown: None,
             json: None,
             show_server_stderr: false,
+            kube_lsp_options: None,
         };
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -166,6 +170,12 @@ impl Options {
                 "--markdown" => options.markdown = Some(value()?.into()),
                 "--json" => options.json = Some(value()?.into()),
                 "--server-stderr" => options.show_server_stderr = true,
+                "--kube-lsp-options" => {
+                    let text = value()?;
+                    let parsed = serde_json::from_str(&text)
+                        .map_err(|e| format!("--kube-lsp-options: {e}"))?;
+                    options.kube_lsp_options = Some(parsed);
+                }
                 "-h" | "--help" => return Err("benchmark of LSP servers".into()),
                 other => return Err(format!("unknown option {other}")),
             }
@@ -303,6 +313,8 @@ struct ServerSpec {
     args: Vec<String>,
     /// Present for yaml-language-server: the schema text it is served.
     yaml_ls_schema: Option<Arc<String>>,
+    /// `initializationOptions`, when given.
+    initialization_options: Option<Value>,
     show_stderr: bool,
 }
 
@@ -315,6 +327,7 @@ fn prepare_servers(options: &Options) -> Result<Vec<ServerSpec>, String> {
                 program: options.kube_lsp.clone(),
                 args: vec!["serve".into()],
                 yaml_ls_schema: None,
+                initialization_options: options.kube_lsp_options.clone(),
                 show_stderr: options.show_server_stderr,
             },
             "yaml-ls" => {
@@ -329,6 +342,7 @@ fn prepare_servers(options: &Options) -> Result<Vec<ServerSpec>, String> {
                     program: options.yaml_ls.clone(),
                     args: vec!["--stdio".into()],
                     yaml_ls_schema: Some(Arc::new(schema)),
+                    initialization_options: None,
                     show_stderr: options.show_server_stderr,
                 }
             }
@@ -409,12 +423,16 @@ fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspE
         _ => default_server_request_answer(method, params, &settings),
     });
     let root = file_uri(&bench_dir());
-    let result = client.initialize(json!({
+    let mut params = json!({
         "processId": std::process::id(),
         "rootUri": root,
         "workspaceFolders": [{"uri": root, "name": "bench"}],
         "capabilities": client_capabilities(),
-    }))?;
+    });
+    if let Some(options) = &server.initialization_options {
+        params["initializationOptions"] = options.clone();
+    }
+    let result = client.initialize(params)?;
     if server.yaml_ls_schema.is_some() {
         client.notify("yaml/registerContentRequest", Value::Null)?;
         client.notify(

@@ -43,7 +43,7 @@ enum Command {
         stdio: bool,
     },
     /// Check manifests and print diagnostics like a compiler: `path:line:col: severity: message [code]`.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
 }
 
 fn main() -> ExitCode {

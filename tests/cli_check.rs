@@ -7,11 +7,34 @@ use std::path::Path;
 use common::cli::{kube_lsp, kube_lsp_with_input, stdout};
 
 #[test]
-fn the_examples_are_clean() {
+fn the_examples_have_no_errors_and_the_run_says_what_it_found() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let output = kube_lsp(&["check", examples.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // Only the rules' findings (YAML and schema are clean), none an error.
+    let text = stdout(&output);
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        assert!(line.contains(": info: ") || line.contains(": warning: "), "{line}");
+        assert!(!line.contains("[yaml-") && !line.contains("[schema-"), "{line}");
+    }
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        summary.trim(),
+        format!(
+            "kube-lsp: checked 3 files, 5 documents: 0 errors, {} warning, {} infos, 0 hints",
+            text.matches(": warning: ").count(),
+            text.matches(": info: ").count()
+        )
+    );
+    // Without the rules they are clean, and the run says so.
+    let output = kube_lsp(&["check", "--no-rules", examples.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "kube-lsp: checked 3 files, 5 documents: no problems found"
+    );
 }
 
 #[test]

@@ -27,7 +27,10 @@ fn fixes(text: &str) -> Fixed {
 
 /// [`fixes`], applying only the actions whose title `apply` accepts.
 fn fixes_titled(text: &str, apply: impl Fn(&str) -> bool) -> Fixed {
-    let mut server = TestServer::start();
+    // The schema's fixes: the rules' are tested in rules_lsp.rs.
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
     assert_eq!(
         server.capabilities()["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix"])

@@ -10,8 +10,11 @@ use ropey::Rope;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
-use crate::features::diagnostics::text_diagnostics;
+use crate::features::diagnostics::text_diagnostics_with_rules;
+use crate::features::rules::config::{self as rule_config, KubeLinterConfig};
+use crate::features::rules::{Config, Context};
 use crate::schema::{Catalog, SourceKind, crd};
+use crate::workspace::Workspace;
 use crate::workspace::crd_files::load_crd_files;
 
 #[derive(Args, Debug)]
@@ -55,6 +58,36 @@ pub struct CheckArgs {
     /// regular files (a FIFO, a device).
     #[arg(long, default_value_t = crate::files::DEFAULT_MAX_BYTES)]
     pub max_file_bytes: u64,
+    /// Exit 1 on warnings too, not only on errors.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// kube-linter's configuration file for the rules (`checks.include`, `exclude`,
+    /// `addAllBuiltIn`, `doNotAutoAddDefaults`). Default: `.kube-linter.yaml` or
+    /// `.kube-linter.yml` in the current directory, if there is one.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Turn on a rule, a group (security, reliability, references, conventions) or `all`
+    /// (repeatable; kube-linter's `--include`).
+    #[arg(long = "include", value_name = "RULE")]
+    pub include: Vec<String>,
+
+    /// Turn off a rule, a group or `all` (repeatable; kube-linter's `--exclude`).
+    #[arg(long = "exclude", value_name = "RULE")]
+    pub exclude: Vec<String>,
+
+    /// Do not turn on the default rules: only those included.
+    #[arg(long)]
+    pub do_not_auto_add_defaults: bool,
+
+    /// Turn on every rule.
+    #[arg(long)]
+    pub add_all_built_in: bool,
+
+    /// No rules at all: YAML and schema diagnostics (and the cluster's) only.
+    #[arg(long)]
+    pub no_rules: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,6 +96,8 @@ pub enum Format {
     Text,
     /// A JSON array of diagnostics.
     Json,
+    /// SARIF 2.1.0 (code scanning, CI).
+    Sarif,
 }
 
 /// One printed diagnostic; lines and columns are 1-based, columns count characters.
@@ -103,10 +138,29 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             io_errors += 1;
         }
     }
+    let Some(rules) = rules_config(args) else {
+        return ExitCode::from(2);
+    };
     let catalog = catalog_for(&texts, &args.schema_paths);
+    // The rules that look at other objects find them among the checked files.
+    let workspace = Workspace::default();
     for (name, bytes) in &texts {
-        reported.extend(check_bytes(name, bytes, &catalog));
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            workspace.open_text(Path::new(name), text.strip_prefix('\u{feff}').unwrap_or(text));
+        }
     }
+    let index = workspace.read();
+    for (name, bytes) in &texts {
+        let context = Context {
+            config: rules.clone(),
+            index: Some(&index),
+            path: Some(Path::new(name)),
+        };
+        reported.extend(check_bytes_with_rules(name, bytes, &catalog, &context));
+    }
+    drop(index);
+    let documents = texts.iter().map(|(_, bytes)| documents_in(bytes)).sum::<usize>();
+    let files = texts.len();
     if !args.cluster {
         texts.clear();
     }
@@ -118,6 +172,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         eprintln!("kube-lsp: cannot write the report: {error}");
         return ExitCode::from(2);
     }
+    eprintln!("{}", summary(files, documents, &reported));
     if let Some(cluster) = cluster {
         // Like `kubectl diff`: 0 no difference, 1 differences, >1 an error.
         let errors = reported
@@ -133,16 +188,91 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Ok(_) => ExitCode::SUCCESS,
         };
     }
+    let failing = |r: &&Reported| {
+        r.severity == Severity::Error.as_str()
+            || (args.strict && r.severity == Severity::Warning.as_str())
+    };
     if io_errors > 0 {
         ExitCode::from(2)
-    } else if reported
-        .iter()
-        .any(|r| r.severity == Severity::Error.as_str())
-    {
+    } else if reported.iter().any(|r| failing(&r)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The rules' configuration from the options and kube-linter's file; `None` (after saying why)
+/// when an option names no rule or the file cannot be read.
+fn rules_config(args: &CheckArgs) -> Option<Arc<Config>> {
+    if args.no_rules {
+        return Some(Arc::new(Config::none()));
+    }
+    let path = args.config.clone().or_else(|| {
+        rule_config::KUBE_LINTER_FILES
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+    });
+    let mut file = match &path {
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| KubeLinterConfig::parse(&t)) {
+            Ok(file) => file,
+            Err(error) => {
+                eprintln!("kube-lsp: {}: {error}", path.display());
+                return None;
+            }
+        },
+        None => KubeLinterConfig::default(),
+    };
+    for name in args.include.iter().chain(&args.exclude) {
+        if !Config::none().set(name, true) {
+            eprintln!("kube-lsp: no rule or group named {name:?} (see docs/rules.md)");
+            return None;
+        }
+    }
+    file.do_not_auto_add_defaults |= args.do_not_auto_add_defaults;
+    file.add_all_built_in |= args.add_all_built_in;
+    file.include.extend(args.include.iter().cloned());
+    file.exclude.extend(args.exclude.iter().cloned());
+    let (config, unknown) = Config::build(&rule_config::Settings::default(), Some(&file));
+    for name in unknown {
+        eprintln!("kube-lsp: warning: no rule or group named {name:?} (in the configuration file)");
+    }
+    Some(Arc::new(config))
+}
+
+/// How many YAML documents with content a file holds.
+fn documents_in(bytes: &[u8]) -> usize {
+    let Ok(text) = std::str::from_utf8(bytes) else { return 0 };
+    crate::yaml::split::split(text)
+        .documents
+        .into_iter()
+        .filter(|range| {
+            text[range.clone()].lines().any(|line| {
+                let line = line.trim();
+                !line.is_empty() && !line.starts_with('#') && !line.starts_with("---") && !line.starts_with("...")
+            })
+        })
+        .count()
+}
+
+/// The line that ends a run, on stderr: what was checked and what was found, by severity.
+fn summary(files: usize, documents: usize, reported: &[Reported]) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let checked = format!("kube-lsp: checked {}, {}", plural(files, "file"), plural(documents, "document"));
+    if reported.is_empty() {
+        return format!("{checked}: no problems found");
+    }
+    let count = |severity: Severity| reported.iter().filter(|r| r.severity == severity.as_str()).count();
+    let found: Vec<String> = [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Information, "info"),
+        (Severity::Hint, "hint"),
+    ]
+    .into_iter()
+    .map(|(severity, word)| plural(count(severity), word))
+    .collect();
+    format!("{checked}: {}", found.join(", "))
 }
 
 /// Dry-run and diff of every Kubernetes document of the texts: the diagnostics, and how many
@@ -214,8 +344,19 @@ pub fn catalog_for(texts: &[(String, Vec<u8>)], schema_paths: &[PathBuf]) -> Cat
     Catalog::with_builtin(checked.chain(configured).collect::<Vec<_>>())
 }
 
-/// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.
+/// The diagnostics of one file's bytes, without rules. Text that is not UTF-8 is one error at the
+/// first bad byte.
 pub fn check_bytes(path: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Reported> {
+    check_bytes_with_rules(path, bytes, catalog, &Context::alone(Arc::new(Config::none())))
+}
+
+/// [`check_bytes`] with the rules of `rules`.
+pub fn check_bytes_with_rules(
+    path: &str,
+    bytes: &[u8],
+    catalog: &Catalog,
+    rules: &Context<'_>,
+) -> Vec<Reported> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => return vec![not_utf8(path, bytes, error.valid_up_to())],
@@ -223,7 +364,7 @@ pub fn check_bytes(path: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Reported>
     // A byte order mark is allowed at the start of a YAML stream; editors do not show it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rope = Rope::from_str(text);
-    text_diagnostics(&rope, catalog)
+    text_diagnostics_with_rules(&rope, catalog, rules)
         .into_iter()
         .map(|d| report(path, &rope, &d))
         .collect()
@@ -286,6 +427,10 @@ fn print(reported: &[Reported], format: Format) -> std::io::Result<()> {
         }
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, reported)?;
+            writeln!(out)?;
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &super::sarif::log(reported))?;
             writeln!(out)?;
         }
     }

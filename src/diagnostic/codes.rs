@@ -54,6 +54,8 @@ pub enum Group {
     Input,
     /// kube-lsp's own bounds (docs/robustness.md).
     Limit,
+    /// Best-practice and security rules (`features::rules`): codes are kube-linter's check names.
+    Rule,
 }
 
 impl Group {
@@ -65,6 +67,7 @@ impl Group {
             Group::Diff => "Diff against the live object",
             Group::Input => "Input files (`kube-lsp check`)",
             Group::Limit => "Limits",
+            Group::Rule => "Rules ([rules.md](rules.md))",
         }
     }
 }
@@ -147,6 +150,132 @@ registry! {
     /// A file not read.
     FILE_SKIPPED = "limit-file-skipped", Limit,
         "A file that was not read: not a regular file (a FIFO, a device), or bigger than the size cap (`maxFileBytes`, `--max-file-bytes`, default 64 MB).";
+    ACCESS_TO_CREATE_PODS = "access-to-create-pods", Rule,
+        "A role binding grants a role that may create Pods or the workloads that make them (CIS 5.1.4).";
+    ACCESS_TO_SECRETS = "access-to-secrets", Rule,
+        "A role binding grants a role that may read, list, watch, create or delete Secrets (CIS 5.1.2).";
+    AUTOMOUNT_SERVICE_ACCOUNT_TOKEN = "automount-service-account-token", Rule,
+        "A pod spec does not turn off the automatic mounting of its ServiceAccount token.";
+    CLUSTER_ADMIN_ROLE_BINDING = "cluster-admin-role-binding", Rule,
+        "A binding grants the `cluster-admin` ClusterRole (CIS 5.1.1).";
+    DANGLING_HORIZONTALPODAUTOSCALER = "dangling-horizontalpodautoscaler", Rule,
+        "A HorizontalPodAutoscaler's `scaleTargetRef` names an object that does not exist.";
+    DANGLING_INGRESS = "dangling-ingress", Rule,
+        "An Ingress backend names a Service, or a port of one, that does not exist.";
+    DANGLING_NETWORKPOLICY = "dangling-networkpolicy", Rule,
+        "A NetworkPolicy's `podSelector` selects no Pod template.";
+    DANGLING_NETWORKPOLICYPEER_PODSELECTOR = "dangling-networkpolicypeer-podselector", Rule,
+        "A NetworkPolicy rule's peer `podSelector` selects no Pod template.";
+    DANGLING_SERVICE = "dangling-service", Rule,
+        "A Service's selector matches no Pod template, so it has no endpoints.";
+    DANGLING_SERVICEMONITOR = "dangling-servicemonitor", Rule,
+        "A Prometheus ServiceMonitor's selectors match no Service.";
+    DEFAULT_SERVICE_ACCOUNT = "default-service-account", Rule,
+        "Pods run as their namespace's `default` ServiceAccount.";
+    DEPRECATED_SERVICE_ACCOUNT_FIELD = "deprecated-service-account-field", Rule,
+        "A pod spec uses the deprecated `serviceAccount` field instead of `serviceAccountName`.";
+    DNSCONFIG_OPTIONS = "dnsconfig-options", Rule,
+        "A pod spec's `dnsConfig` does not set the expected option (`ndots: \"2\"`).";
+    DOCKER_SOCK = "docker-sock", Rule,
+        "The host's Docker socket is mounted into a container.";
+    DROP_NET_RAW_CAPABILITY = "drop-net-raw-capability", Rule,
+        "A container that sets capabilities adds `NET_RAW` or does not drop it.";
+    DUPLICATE_ENV_VAR = "duplicate-env-var", Rule,
+        "A container sets the same environment variable more than once.";
+    ENV_VALUE_FROM = "env-value-from", Rule,
+        "An environment variable reads a ConfigMap or Secret, or a key of one, that does not exist.";
+    ENV_VAR_SECRET = "env-var-secret", Rule,
+        "An environment variable whose name says secret has its value written in the manifest.";
+    EXPOSED_SERVICES = "exposed-services", Rule,
+        "A Service of type NodePort or LoadBalancer exposes Pods outside the cluster.";
+    HOST_IPC = "host-ipc", Rule,
+        "A pod shares the host's IPC namespace (`hostIPC: true`).";
+    HOST_NETWORK = "host-network", Rule,
+        "A pod shares the host's network namespace (`hostNetwork: true`).";
+    HOST_PID = "host-pid", Rule,
+        "A pod shares the host's process namespace (`hostPID: true`).";
+    HPA_MINIMUM_THREE_REPLICAS = "hpa-minimum-three-replicas", Rule,
+        "A HorizontalPodAutoscaler may scale below three replicas.";
+    INVALID_TARGET_PORTS = "invalid-target-ports", Rule,
+        "A container port name or a Service `targetPort` breaks the port name or number rules.";
+    JOB_TTL_SECONDS_AFTER_FINISHED = "job-ttl-seconds-after-finished", Rule,
+        "A standalone Job lacks `ttlSecondsAfterFinished`, or a CronJob's job template sets it.";
+    LATEST_TAG = "latest-tag", Rule,
+        "A container image has no tag, or the tag `latest`.";
+    LIVENESS_PORT = "liveness-port", Rule,
+        "A liveness probe targets a port the container does not expose.";
+    MINIMUM_THREE_REPLICAS = "minimum-three-replicas", Rule,
+        "A workload runs fewer than three replicas.";
+    MISMATCHING_SELECTOR = "mismatching-selector", Rule,
+        "A workload's selector does not match its Pod template's labels.";
+    NO_ANTI_AFFINITY = "no-anti-affinity", Rule,
+        "A workload with several replicas does not spread them with pod anti-affinity.";
+    NO_EXTENSIONS_V1BETA = "no-extensions-v1beta", Rule,
+        "An object uses a removed `extensions/v1beta*` API version.";
+    NO_LIVENESS_PROBE = "no-liveness-probe", Rule,
+        "A container has no liveness probe.";
+    NO_NODE_AFFINITY = "no-node-affinity", Rule,
+        "A pod spec sets no node affinity.";
+    NO_READ_ONLY_ROOT_FS = "no-read-only-root-fs", Rule,
+        "A container's root filesystem is writable (`readOnlyRootFilesystem` is not true).";
+    NO_READINESS_PROBE = "no-readiness-probe", Rule,
+        "A container has no readiness probe.";
+    NO_ROLLING_UPDATE_STRATEGY = "no-rolling-update-strategy", Rule,
+        "A workload's update strategy is not a rolling update.";
+    NON_EXISTENT_SERVICE_ACCOUNT = "non-existent-service-account", Rule,
+        "A pod spec names a ServiceAccount that does not exist.";
+    NON_ISOLATED_POD = "non-isolated-pod", Rule,
+        "No NetworkPolicy selects a workload's Pods, so they accept any traffic.";
+    PDB_MAX_UNAVAILABLE = "pdb-max-unavailable", Rule,
+        "A PodDisruptionBudget with `maxUnavailable: 0` allows no voluntary disruption.";
+    PDB_MIN_AVAILABLE = "pdb-min-available", Rule,
+        "A PodDisruptionBudget's `minAvailable` is at least the replicas of the workload it covers.";
+    PDB_UNHEALTHY_POD_EVICTION_POLICY = "pdb-unhealthy-pod-eviction-policy", Rule,
+        "A PodDisruptionBudget does not set `unhealthyPodEvictionPolicy`.";
+    PRIORITY_CLASS_NAME = "priority-class-name", Rule,
+        "A pod spec uses a priority class outside the accepted ones.";
+    PRIVILEGE_ESCALATION_CONTAINER = "privilege-escalation-container", Rule,
+        "A container allows privilege escalation (`allowPrivilegeEscalation: true`).";
+    PRIVILEGED_CONTAINER = "privileged-container", Rule,
+        "A container runs privileged (`privileged: true`).";
+    PRIVILEGED_PORTS = "privileged-ports", Rule,
+        "A container exposes a privileged port (below 1024).";
+    READ_SECRET_FROM_ENV_VAR = "read-secret-from-env-var", Rule,
+        "An environment variable reads a Secret (`secretKeyRef`) rather than a mounted file (CIS 5.4.1).";
+    READINESS_PORT = "readiness-port", Rule,
+        "A readiness probe targets a port the container does not expose.";
+    REQUIRED_ANNOTATION_EMAIL = "required-annotation-email", Rule,
+        "An object has no `email` annotation with an e-mail address.";
+    REQUIRED_LABEL_OWNER = "required-label-owner", Rule,
+        "An object has no `owner` label.";
+    RESTART_POLICY = "restart-policy", Rule,
+        "A pod spec's `restartPolicy` is neither Always nor OnFailure.";
+    RUN_AS_NON_ROOT = "run-as-non-root", Rule,
+        "A container may run as root: neither `runAsNonRoot: true` nor a non-zero `runAsUser`, or `runAsGroup: 0`.";
+    SCC_DENY_PRIVILEGED_CONTAINER = "scc-deny-privileged-container", Rule,
+        "An OpenShift SecurityContextConstraints allows privileged containers.";
+    SENSITIVE_HOST_MOUNTS = "sensitive-host-mounts", Rule,
+        "A sensitive host directory (`/`, `/boot`, `/dev`, `/etc`, `/lib`, `/proc`, `/sys`, `/usr`) is mounted into a container.";
+    SORTED_KEYS = "sorted-keys", Rule,
+        "The keys of a mapping are not in alphabetical order.";
+    SSH_PORT = "ssh-port", Rule,
+        "A container exposes TCP port 22 (SSH).";
+    STARTUP_PORT = "startup-port", Rule,
+        "A startup probe targets a port the container does not expose.";
+    UNSAFE_PROC_MOUNT = "unsafe-proc-mount", Rule,
+        "A container unmasks `/proc` (`procMount: Unmasked`).";
+    UNSAFE_SYSCTLS = "unsafe-sysctls", Rule,
+        "A pod sets an unsafe sysctl (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*).";
+    UNSET_CPU_REQUIREMENTS = "unset-cpu-requirements", Rule,
+        "A container does not request CPU.";
+    UNSET_MEMORY_REQUIREMENTS = "unset-memory-requirements", Rule,
+        "A container has no memory limit.";
+    USE_NAMESPACE = "use-namespace", Rule,
+        "A workload or Service is in the default namespace (or names none).";
+    WILDCARD_IN_RULES = "wildcard-in-rules", Rule,
+        "A Role or ClusterRole rule uses `*` in its verbs or resources (CIS 5.1.3).";
+    WRITABLE_HOST_MOUNT = "writable-host-mount", Rule,
+        "A host directory is mounted into a container without `readOnly: true`.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -227,10 +356,22 @@ mod tests {
                 Group::Schema => "schema-",
                 Group::DryRun => "dry-run-",
                 Group::Diff => "diff-",
-                Group::Input => "",
                 Group::Limit => "limit-",
+                Group::Input | Group::Rule => "",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
+            if info.group == Group::Rule {
+                // kube-linter's bare check names: lowercase words joined by dashes, never in
+                // another group's namespace.
+                let name = info.code.as_str();
+                assert!(
+                    name.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                    "{name}"
+                );
+                for other in ["yaml-", "schema-", "dry-run-", "diff-"] {
+                    assert!(!name.starts_with(other), "{name}");
+                }
+            }
             assert_eq!(info.code.info().code, info.code);
         }
     }

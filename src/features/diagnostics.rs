@@ -1,9 +1,13 @@
 //! The diagnostics of a file from every layer, merged in one place: the YAML layer's (syntax,
-//! duplicate keys, tabs), the schema layer's (cached per document in `SchemaDiagnostics`) and
+//! duplicate keys, tabs), the schema layer's (cached per document in `SchemaDiagnostics`), the
+//! rules' (`rules::RuleDiagnostics`) and
 //! the cluster's (dry-run and diff, for an open document: `document::OpenDocument`).
 
 use ropey::Rope;
 
+use std::sync::Arc;
+
+use super::rules::{Config, Context, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
@@ -16,7 +20,21 @@ pub fn merged(
     schema: &SchemaDiagnostics,
     cluster: &[Diagnostic],
 ) -> Vec<Diagnostic> {
-    let mut diagnostics: Vec<Diagnostic> = file.diagnostics().chain(schema.diagnostics()).collect();
+    merged_with_rules(file, schema, &RuleDiagnostics::default(), cluster)
+}
+
+/// [`merged`] with the rules' findings, sorted by position with the YAML and schema layers'.
+pub fn merged_with_rules(
+    file: &YamlFile,
+    schema: &SchemaDiagnostics,
+    rules: &RuleDiagnostics,
+    cluster: &[Diagnostic],
+) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = file
+        .diagnostics()
+        .chain(schema.diagnostics())
+        .chain(rules.diagnostics())
+        .collect();
     diagnostics.sort_by_key(|d| (d.range.start, d.range.end));
     diagnostics.extend_from_slice(cluster);
     diagnostics
@@ -51,10 +69,18 @@ pub fn capped(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
+    text_diagnostics_with_rules(rope, catalog, &Context::alone(Arc::new(Config::none())))
+}
+
+/// [`text_diagnostics`] with the rules of `rules` (against its workspace index).
+pub fn text_diagnostics_with_rules(rope: &Rope, catalog: &Catalog, rules: &Context<'_>) -> Vec<Diagnostic> {
     let mut file = YamlFile::open(rope);
+    let mut found = RuleDiagnostics::default();
+    // Before validation, which takes the span trees the rules read too.
+    found.refresh(&file, rope, rules);
     let mut schema = SchemaDiagnostics::default();
     schema.refresh(&mut file, rope, catalog);
-    merged(&file, &schema, &[])
+    merged_with_rules(&file, &schema, &found, &[])
 }
 
 #[cfg(test)]

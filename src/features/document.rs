@@ -11,6 +11,7 @@ use ropey::Rope;
 use super::diagnostics;
 use super::folding::{self, Fold};
 use super::outline::{MAX_ITEMS, OutlineCache};
+use super::rules::{self, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
 use super::symbols::{self, Symbol};
 use crate::diagnostic::{Diagnostic, Fix};
@@ -24,6 +25,8 @@ pub struct OpenDocument {
     yaml: YamlFile,
     /// Schema diagnostics per document, re-validated after edits.
     schema: SchemaDiagnostics,
+    /// The rules' findings per document, checked again after edits.
+    rules: RuleDiagnostics,
     /// Symbols and folds of the documents without a tree-sitter tree, between requests.
     outlines: OutlineCache,
     /// What the cluster (dry-run, diff) found, for the version it checked.
@@ -57,6 +60,8 @@ pub struct Change<'a> {
 pub struct QuickFix {
     pub fix: Fix,
     pub resolves: Vec<Diagnostic>,
+    /// The fix of the problem itself (not one that only silences it).
+    pub preferred: bool,
 }
 
 impl OpenDocument {
@@ -105,6 +110,7 @@ impl OpenDocument {
             text,
             yaml,
             schema,
+            rules: RuleDiagnostics::default(),
             outlines: OutlineCache::default(),
             cluster: None,
         }
@@ -147,9 +153,11 @@ impl OpenDocument {
             if full {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
+                self.rules.reset();
             } else {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
+                self.rules.note_edit(&edit);
             }
         }
         self.text.set_version(version);
@@ -159,6 +167,14 @@ impl OpenDocument {
     pub fn rebuild(&mut self) {
         self.yaml = YamlFile::open(self.text.rope());
         self.schema.reset();
+        self.rules.reset();
+    }
+
+    /// Checks the rules on the documents that changed since the last check and answers what
+    /// they ask of other objects again when those may have changed. Call it before
+    /// [`validate`](Self::validate), which drops the span trees the rules read too.
+    pub fn check_rules(&mut self, context: &rules::Context<'_>) {
+        self.rules.refresh(&self.yaml, self.text.rope(), context);
     }
 
     /// Validates the documents whose schema diagnostics are out of date (edited, or validated
@@ -190,34 +206,37 @@ impl OpenDocument {
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        diagnostics::capped(diagnostics::merged(&self.yaml, &self.schema, cluster))
+        diagnostics::capped(diagnostics::merged_with_rules(
+            &self.yaml,
+            &self.schema,
+            &self.rules,
+            cluster,
+        ))
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
     /// validated: the diagnostics the client was sent are the ones fixed.
     pub fn quick_fixes(&self, range: Range<usize>) -> Vec<QuickFix> {
-        let mut fixes: Vec<QuickFix> = Vec::new();
-        // Grouped through a map: a search of the fixes so far per diagnostic was quadratic.
-        let mut seen: std::collections::HashMap<Fix, usize> = std::collections::HashMap::new();
+        let mut fixes = Grouped::default();
+        let mut silencing = Grouped::default();
         for d in self
             .diagnostics()
             .into_iter()
             .filter(|d| d.range.start <= range.end && range.start <= d.range.end)
         {
-            let Some(fix) = d.fix.as_deref() else {
-                continue;
-            };
-            match seen.get(fix) {
-                Some(&at) => fixes[at].resolves.push(d),
-                None => {
-                    seen.insert(fix.clone(), fixes.len());
-                    fixes.push(QuickFix {
-                        fix: fix.clone(),
-                        resolves: vec![d],
-                    });
+            if rules::catalog::of_code(d.code).is_some() {
+                let index = self.yaml.document_index_at(d.range.start);
+                let document = self.yaml.documents()[index].range();
+                for fix in rules::suppress::fixes(self.text.rope(), document, &d) {
+                    silencing.add(fix, &d, false);
                 }
             }
+            if let Some(fix) = d.fix.as_deref() {
+                fixes.add(fix.clone(), &d, true);
+            }
         }
+        let mut fixes = fixes.list;
+        fixes.extend(silencing.list);
         fixes
     }
 
@@ -235,6 +254,31 @@ impl OpenDocument {
     pub fn folds(&mut self, limit: usize) -> Vec<Fold> {
         let folds = folding::folding_ranges(&mut self.yaml, self.text.rope(), &mut self.outlines);
         folding::within_limit(folds, limit.min(MAX_ITEMS))
+    }
+}
+
+/// Adds `fix` for `d`, or `d` to the same fix already there.
+/// Quick fixes grouped by their edit, through a map: a search of the fixes so far per
+/// diagnostic was quadratic.
+#[derive(Default)]
+struct Grouped {
+    list: Vec<QuickFix>,
+    at: std::collections::HashMap<Fix, usize>,
+}
+
+impl Grouped {
+    fn add(&mut self, fix: Fix, d: &Diagnostic, preferred: bool) {
+        match self.at.get(&fix) {
+            Some(&at) => self.list[at].resolves.push(d.clone()),
+            None => {
+                self.at.insert(fix.clone(), self.list.len());
+                self.list.push(QuickFix {
+                    fix,
+                    resolves: vec![d.clone()],
+                    preferred,
+                });
+            }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use ropey::Rope;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
 use crate::schema::validate::{self, Validation};
-use crate::text::{TextEdit, shift_range};
+use crate::text::{TextEdit, retain_following, shift_range};
 use crate::yaml::detect::{self, TypeKeys};
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
@@ -119,21 +119,9 @@ impl SchemaDiagnostics {
     /// around the edit when it stays inside one document.
     pub fn note_edit(&mut self, edit: &TextEdit) {
         let delta = edit.delta();
-        self.entries.retain_mut(|entry| {
-            if entry.range.end < edit.start {
-                true
-            } else if entry.range.start > edit.old_end {
-                entry.range = shift_range(&entry.range, delta);
-                true
-            } else if entry.range.start <= edit.start && edit.old_end <= entry.range.end {
-                let start = entry.range.start;
-                entry.range.end = entry.range.end.saturating_add_signed(delta);
-                entry.validation.follow_edit(edit, start);
-                entry.edited = true;
-                true
-            } else {
-                false
-            }
+        retain_following(&mut self.entries, edit, |entry| &mut entry.range, |entry, start| {
+            entry.validation.follow_edit(edit, start);
+            entry.edited = true;
         });
         for range in &mut self.edited {
             if range.start > edit.old_end {

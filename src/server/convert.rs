@@ -66,6 +66,9 @@ pub fn diagnostic(rope: &Rope, d: &Diagnostic, encoding: PositionEncoding) -> ls
             Severity::Hint => lsp::DiagnosticSeverity::HINT,
         }),
         code: Some(lsp::NumberOrString::String(d.code.to_string())),
+        code_description: crate::features::rules::catalog::docs_url(d.code)
+            .and_then(|url| url.parse().ok())
+            .map(|href| lsp::CodeDescription { href }),
         source: Some(SOURCE.to_string()),
         message: d.message.clone(),
         ..Default::default()
@@ -106,7 +109,7 @@ pub fn quick_fix(
             changes: Some([(uri.clone(), edits)].into_iter().collect()),
             ..Default::default()
         }),
-        is_preferred: Some(true),
+        is_preferred: Some(quick_fix.preferred),
         ..Default::default()
     })
 }

@@ -32,6 +32,7 @@ use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
 use publish::{Gather, publish, publish_all};
+use crate::features::rules::config::{KUBE_LINTER_FILES, KubeLinterConfig, Settings as RuleSettings};
 use settings::Settings;
 use store::Store;
 use workspace::SchemaSources;
@@ -56,6 +57,9 @@ pub struct Backend {
     handoff: Arc<TextHandoff>,
     /// Set by `shutdown`: the exit code says whether the client shut the server down first.
     shut_down: Arc<std::sync::atomic::AtomicBool>,
+    /// The `rules` settings; with the workspace's `.kube-linter.yaml` they make the rules'
+    /// configuration (`Backend::apply_rules`).
+    rule_settings: std::sync::Mutex<RuleSettings>,
 }
 
 pub use framing::FrameLimits;
@@ -78,6 +82,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
+        store.set_workspace(schemas.workspace().clone());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
             schemas,
@@ -88,6 +93,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
             fold_limit: usize::MAX.into(),
             handoff: texts,
             shut_down: noted,
+            rule_settings: Default::default(),
         }
     });
     #[cfg(debug_assertions)]
@@ -277,8 +283,16 @@ impl Backend {
                     return;
                 }
             }
+            // The rules ask the index about other objects: when it changed, their answers may.
+            let rules_on = store.rules().config.any();
             let changed = tokio::task::spawn_blocking(move || {
-                guarded("schema sources", || update(&schemas)).unwrap_or(false)
+                guarded("schema sources", || {
+                    let before = schemas.workspace().read().generation();
+                    let catalog_changed = update(&schemas);
+                    let index_changed = schemas.workspace().read().generation() != before;
+                    catalog_changed || (rules_on && index_changed)
+                })
+                .unwrap_or(false)
             })
             .await;
             if !matches!(changed, Ok(true)) {
@@ -286,6 +300,35 @@ impl Backend {
             }
             publish_all(&client, &store).await;
         });
+    }
+}
+
+impl Backend {
+    /// Makes the rules' configuration from the settings and the workspace's `.kube-linter.yaml`
+    /// (a small file, read bounded like every workspace file), installs it, then checks every
+    /// open document with it again in the background.
+    fn apply_rules(&self) {
+        let configured = guarded("rules configuration", || {
+            let settings = self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let file = self
+                .schemas
+                .workspace()
+                .root_file(&KUBE_LINTER_FILES)
+                .and_then(|(path, text)| {
+                    KubeLinterConfig::parse(&text)
+                        .inspect_err(|e| tracing::warn!("{}: {e}", path.display()))
+                        .ok()
+                });
+            let (config, unknown) = crate::features::rules::Config::build(&settings, file.as_ref());
+            for name in unknown {
+                tracing::warn!("rules: no rule or group named {name:?}");
+            }
+            self.store.set_rule_config(config);
+        });
+        if configured.is_ok() {
+            let (store, client) = (self.store.clone(), self.client.clone());
+            tokio::spawn(async move { publish_all(&client, &store).await });
+        }
     }
 }
 
@@ -320,6 +363,10 @@ impl LanguageServer for Backend {
             fold_limit(&params).unwrap_or(usize::MAX),
             std::sync::atomic::Ordering::Relaxed,
         );
+        if let Some(rules) = settings.rules {
+            *self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()) = rules;
+        }
+        self.apply_rules();
         let schema_paths = settings.schema_paths;
         self.update_schemas(move |schemas| {
             let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
@@ -441,7 +488,14 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|change| workspace::file_path(&change.uri))
             .collect();
+        let kube_linter_config = paths.iter().any(|path| {
+            path.file_name()
+                .is_some_and(|name| KUBE_LINTER_FILES.iter().any(|f| name == *f))
+        });
         self.update_schemas(move |schemas| schemas.disk_changed(&paths));
+        if kube_linter_config {
+            self.apply_rules();
+        }
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -465,6 +519,10 @@ impl LanguageServer for Backend {
         let settings = Settings::from_json(&payload);
         if let Some(bytes) = settings.max_file_bytes {
             crate::files::set_max_bytes(bytes);
+        }
+        if let Some(rules) = settings.rules {
+            *self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()) = rules;
+            self.apply_rules();
         }
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));

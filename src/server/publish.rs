@@ -67,6 +67,16 @@ fn gather_now(store: &Store, uri: &Uri, validate: bool) -> Option<(Vec<lsp::Diag
     let gathered = guarded("diagnostics", || {
         store.with_document(uri, |document| {
             if validate {
+                // The rules first: validation takes the span trees they read too.
+                let setup = store.rules();
+                let index = setup.workspace.as_ref().map(|w| w.read());
+                let path = super::workspace::document_path(uri);
+                document.check_rules(&crate::features::rules::Context {
+                    config: setup.config.clone(),
+                    index: index.as_deref(),
+                    path: Some(&path),
+                });
+                drop(index);
                 document.validate(&store.catalog());
             }
             let diagnostics = document.diagnostics();

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cluster::ClusterSettings;
+use crate::features::rules::config::Settings as RuleSettings;
 
 /// The settings section's name.
 pub const SECTION: &str = "kube-lsp";
@@ -21,6 +22,9 @@ pub struct Settings {
     /// `maxFileBytes`: files bigger than this are not read (workspace, schema paths,
     /// kubeconfig); `None` when the payload does not name the key.
     pub max_file_bytes: Option<u64>,
+    /// `rules`: which rules are on and how severe (`features::rules::config::Settings`);
+    /// `None` when the payload does not name the key (the current ones stay).
+    pub rules: Option<RuleSettings>,
 }
 
 /// What the cluster work uses: a change reconnects and checks every file again.
@@ -119,10 +123,12 @@ impl Settings {
                     .map(PathBuf::from)
                     .collect()
             });
+        let rules = section.get("rules").map(RuleSettings::from_json);
         Settings {
             cluster,
             schema_paths,
             max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
+            rules,
         }
     }
 }
@@ -196,6 +202,16 @@ mod tests {
                 .schema_paths
                 .is_none()
         );
+    }
+
+    #[test]
+    fn rules_setting() {
+        let value = json!({"kube-lsp": {"rules": {"enable": ["security"], "severity": {"latest-tag": "hint"}}}});
+        let rules = Settings::from_json(&value).rules.unwrap();
+        assert_eq!(rules.enable, ["security"]);
+        assert_eq!(rules.severity, [("latest-tag".to_string(), Some(crate::diagnostic::Severity::Hint))]);
+        assert_eq!(Settings::from_json(&json!({"rules": false})).rules.unwrap().disable, ["all"]);
+        assert!(Settings::from_json(&json!({"dryRun": "off"})).rules.is_none());
     }
 
     #[test]

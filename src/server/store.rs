@@ -9,6 +9,8 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::diagnostic::Diagnostic;
 use crate::features::document::{Change, OpenDocument, TextSnapshot};
+use crate::features::rules;
+use crate::workspace::Workspace;
 use crate::schema;
 use crate::text::PositionEncoding;
 use crate::yaml::split;
@@ -25,6 +27,15 @@ pub struct Store {
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
     /// The diagnostics last sent for each open document, with their version.
     published: Mutex<HashMap<Uri, (i32, Vec<lsp::Diagnostic>)>>,
+    /// The rules that are on, and the workspace their questions about other objects go to.
+    rules: RwLock<RuleSetup>,
+}
+
+/// What documents are checked with: the rules' configuration and the workspace.
+#[derive(Clone, Default)]
+pub struct RuleSetup {
+    pub config: Arc<rules::Config>,
+    pub workspace: Option<Arc<Workspace>>,
 }
 
 /// A document whose open has begun ([`Store::begin_open`]); [`finish`](Self::finish) it (on
@@ -158,6 +169,21 @@ impl Store {
     /// Replaces the schema catalog; documents are validated against it on their next refresh.
     pub fn set_catalog(&self, catalog: schema::Catalog) {
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = catalog;
+    }
+
+    /// The rules and the workspace documents are checked with.
+    pub fn rules(&self) -> RuleSetup {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the rules' configuration; documents are checked with it on their next refresh.
+    pub fn set_rule_config(&self, config: rules::Config) {
+        self.rules.write().unwrap_or_else(|p| p.into_inner()).config = Arc::new(config);
+    }
+
+    /// The workspace the rules ask about other objects.
+    pub fn set_workspace(&self, workspace: Arc<Workspace>) {
+        self.rules.write().unwrap_or_else(|p| p.into_inner()).workspace = Some(workspace);
     }
 
     /// The URIs of the open documents.

@@ -84,6 +84,35 @@ impl TextEdit {
     }
 }
 
+/// Keeps the entries of per-document state (kept by document range, in file offsets) that an
+/// already applied edit leaves whole: those after it move by its delta, one holding the whole edit
+/// grows with it and is handed to `holds` with its start (to move what it keeps along), and those
+/// the edit straddles are dropped.
+pub fn retain_following<E>(
+    entries: &mut Vec<E>,
+    edit: &TextEdit,
+    range: impl Fn(&mut E) -> &mut Range<usize>,
+    mut holds: impl FnMut(&mut E, usize),
+) {
+    let delta = edit.delta();
+    entries.retain_mut(|entry| {
+        let entry_range = range(entry);
+        if entry_range.end < edit.start {
+            true
+        } else if entry_range.start > edit.old_end {
+            *entry_range = shift_range(entry_range, delta);
+            true
+        } else if entry_range.start <= edit.start && edit.old_end <= entry_range.end {
+            let start = entry_range.start;
+            entry_range.end = entry_range.end.saturating_add_signed(delta);
+            holds(entry, start);
+            true
+        } else {
+            false
+        }
+    });
+}
+
 /// `range` moved `delta` bytes: a range of a document moved to file offsets (or back), or one
 /// after an edit moved by the edit's [`delta`](TextEdit::delta).
 pub fn shift_range(range: &Range<usize>, delta: isize) -> Range<usize> {

@@ -17,6 +17,9 @@ use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
 use crate::yaml::split;
 
+mod details;
+pub use details::{Details, PolicyRule, ScaleTarget, ServicePort};
+
 /// Kinds whose Pods carry the labels of `spec.template.metadata.labels`.
 const TEMPLATE_WORKLOADS: [&str; 7] = [
     "Deployment",
@@ -83,6 +86,10 @@ pub struct Document {
     pub templated: bool,
     /// What it defines when it is a CustomResourceDefinition.
     pub crd: Option<Box<CrdInfo>>,
+    /// What the rules ask of it (replicas, ports, keys, scale target, RBAC rules); `None` when
+    /// it has none (most kinds), boxed like `crd` to keep the index compact. Read it with
+    /// [`Document::details`].
+    pub details: Option<Box<Details>>,
 }
 
 impl Document {
@@ -93,6 +100,11 @@ impl Document {
 
     pub fn is_workload(&self) -> bool {
         self.pod_labels.is_some()
+    }
+
+    /// What the rules ask of it (empty for kinds that have nothing).
+    pub fn details(&self) -> &Details {
+        self.details.as_deref().unwrap_or(&details::EMPTY)
     }
 }
 
@@ -244,6 +256,23 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
     documents
 }
 
+/// The Kubernetes documents of one document's span tree (a List's items each), read like
+/// [`read_documents`] does; ranges are relative to the tree's text.
+pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
+    let text = tree.root().map_or("", |root| root.source());
+    let reader = Reader {
+        original: text,
+        offset: 0,
+        templated: false,
+        shared: None,
+    };
+    let mut documents = Vec::new();
+    for root in tree.roots() {
+        reader.read_root(root, 0..text.len(), &mut documents);
+    }
+    documents
+}
+
 /// `text` with every `{{ … }}` action replaced by spaces, line breaks kept, so offsets and lines
 /// stay where they were. An action left open runs to the end.
 pub fn blank_actions(text: &str) -> String {
@@ -375,6 +404,7 @@ impl Reader<'_> {
             }
             _ => None,
         };
+        let details = self.details(kind_name, mapping);
         Some(Document {
             api_version,
             kind,
@@ -388,6 +418,7 @@ impl Reader<'_> {
             name_range,
             templated: self.templated,
             crd: crd.map(Box::new),
+            details: (details != Details::default()).then(|| Box::new(details)),
         })
     }
 

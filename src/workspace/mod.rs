@@ -106,6 +106,21 @@ impl Workspace {
             .cloned()
     }
 
+    /// The first of `names` found at the top of a workspace folder (in folder order), with its
+    /// text: a configuration file such as `.kube-linter.yaml`. Read like every workspace file
+    /// (bounded, regular files only, no link followed).
+    pub fn root_file(&self, names: &[&str]) -> Option<(PathBuf, String)> {
+        self.roots().into_iter().find_map(|root| {
+            names.iter().find_map(|name| {
+                let path = root.join(name);
+                match disk::read(&path, self.limits.max_file_bytes, disk::Links::Refuse) {
+                    Contents::Text(text) => Some((path, text)),
+                    _ => None,
+                }
+            })
+        })
+    }
+
     /// Reads every file of the workspace folders into the index (blocking; on
     /// [`Limits::workers`] threads). The index answers meanwhile, with what it has so far.
     pub fn scan(&self) {

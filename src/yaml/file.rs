@@ -229,6 +229,11 @@ impl YamlFile {
         self.documents.get_mut(index)?.take_spans()
     }
 
+    /// The span tree of document `index`, while it is there (see [`take_spans`](Self::take_spans)).
+    pub fn spans(&self, index: usize) -> Option<&SpanTree> {
+        self.documents.get(index)?.spans.as_ref()
+    }
+
     /// Drops the span trees nobody took: they are only good for the text they were built from.
     pub fn discard_spans(&mut self) {
         for document in &mut self.documents {

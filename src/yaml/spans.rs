@@ -246,7 +246,7 @@ impl<'t> SpanRef<'t> {
             && self.tag().is_none()
     }
 
-    pub fn children(&self) -> impl Iterator<Item = SpanRef<'t>> + 't {
+    pub fn children(&self) -> impl Iterator<Item = SpanRef<'t>> + use<'t> {
         let tree = self.tree;
         let mut next = self.data().first_child;
         std::iter::from_fn(move || {
@@ -260,7 +260,7 @@ impl<'t> SpanRef<'t> {
     }
 
     /// A mapping's (key, value) pairs, in order.
-    pub fn pairs(&self) -> impl Iterator<Item = (SpanRef<'t>, Option<SpanRef<'t>>)> + 't {
+    pub fn pairs(&self) -> impl Iterator<Item = (SpanRef<'t>, Option<SpanRef<'t>>)> + use<'t> {
         let mut children = if self.kind() == SpanKind::Mapping {
             Some(self.children())
         } else {

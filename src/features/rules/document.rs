@@ -1,0 +1,270 @@
+//! The rules' findings of a file, kept per document: an edit re-checks only the document it
+//! touches (from the span tree the YAML layer built for it when there is one), and the answers to
+//! the documents' questions about other objects are redone only when what they depend on moved:
+//! the objects a re-checked document defines, or the workspace index's generation.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ropey::Rope;
+
+use super::{Checked, Config, Finding, Universe, check_tree, references};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::text::{TextEdit, retain_following};
+use crate::workspace::index::Index;
+use crate::yaml::detect;
+use crate::yaml::file::YamlFile;
+use crate::yaml::manifest::type_meta;
+use crate::yaml::node::TsNode;
+use crate::yaml::spans::SpanTree;
+use crate::yaml::syntax::{self, RopeSource};
+
+/// What a refresh needs besides the file: the configuration and the workspace.
+pub struct Context<'a> {
+    pub config: Arc<Config>,
+    /// The workspace index, when there is one.
+    pub index: Option<&'a Index>,
+    /// The file's path in the index (its own entries there are left out).
+    pub path: Option<&'a Path>,
+}
+
+impl Context<'_> {
+    /// Only the file itself: no workspace.
+    pub fn alone(config: Arc<Config>) -> Context<'static> {
+        Context {
+            config,
+            index: None,
+            path: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    range: Range<usize>,
+    edited: bool,
+    checked: Checked,
+    /// The answers to `checked.needs`, relative to the document.
+    answers: Vec<Finding>,
+}
+
+/// Per-document rule findings of one file.
+#[derive(Debug)]
+pub struct RuleDiagnostics {
+    entries: Vec<Entry>,
+    config: Arc<Config>,
+    /// The index generation and path the answers were computed for.
+    answered_for: Option<(u64, Option<PathBuf>)>,
+    /// Documents checked by the last refresh (for tests and benchmarks).
+    pub last_checked: usize,
+}
+
+impl Default for RuleDiagnostics {
+    fn default() -> Self {
+        RuleDiagnostics {
+            entries: Vec::new(),
+            config: Arc::new(Config::none()),
+            answered_for: None,
+            last_checked: 0,
+        }
+    }
+}
+
+/// Documents over this size whose kind cannot be read cheaply are not checked.
+const CHECK_LIMIT: usize = 4 << 20;
+
+/// Files bigger than this are checked only where they are edited (as schema validation does).
+const CHECK_FILE_LIMIT: usize = 16 << 20;
+
+/// A file with more objects than this is checked document by document, without the questions to
+/// other objects: answering them compares every object with every other.
+const MAX_ANSWERED_OBJECTS: usize = 2_000;
+
+impl RuleDiagnostics {
+    /// Notes an edit already applied to the text: the document it lands in is checked again on
+    /// the next refresh; until then its findings move with the text.
+    pub fn note_edit(&mut self, edit: &TextEdit) {
+        retain_following(&mut self.entries, edit, |entry| &mut entry.range, |entry, start| {
+            for finding in entry.checked.findings.iter_mut().chain(entry.answers.iter_mut()) {
+                finding.range = edit.map_range(&finding.range, start);
+                for (range, _) in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
+                    *range = edit.map_range(range, start);
+                }
+            }
+            entry.edited = true;
+        });
+    }
+
+    /// Forgets everything (after the whole text was replaced).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Checks the documents without an up-to-date entry, then answers the questions whose
+    /// answers may have changed. Call it before schema validation takes the span trees.
+    pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
+        self.last_checked = 0;
+        self.config = context.config.clone();
+        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
+        let mut entries = Vec::with_capacity(file.documents().len());
+        let mut objects_moved = false;
+        let mut rechecked = Vec::new();
+        for (index, document) in file.documents().iter().enumerate() {
+            let range = document.range();
+            while old.peek().is_some_and(|e| e.range.start < range.start) {
+                objects_moved |= !old.next().is_some_and(|e| e.checked.objects.is_empty());
+            }
+            match old.next_if(|e| e.range == range && !e.edited) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    let before = old.next_if(|e| e.range.start == range.start);
+                    let edited = before.as_ref().is_some_and(|b| b.edited);
+                    let checked = if rope.len_bytes() > CHECK_FILE_LIMIT && !edited {
+                        Checked::default()
+                    } else {
+                        self.last_checked += 1;
+                        check_document(file, index, rope, range.clone())
+                    };
+                    objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
+                    rechecked.push(entries.len());
+                    entries.push(Entry {
+                        range,
+                        edited: false,
+                        checked,
+                        answers: Vec::new(),
+                    });
+                }
+            }
+        }
+        objects_moved |= old.any(|e| !e.checked.objects.is_empty());
+        self.entries = entries;
+        let answered_for = (
+            context.index.map_or(0, Index::generation),
+            context.path.map(Path::to_path_buf),
+        );
+        let all = objects_moved || self.answered_for.as_ref() != Some(&answered_for);
+        self.answered_for = Some(answered_for);
+        if all {
+            rechecked = (0..self.entries.len()).collect();
+        }
+        let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
+        if objects > MAX_ANSWERED_OBJECTS
+            || rechecked.iter().all(|&i| self.entries[i].checked.needs.is_empty())
+        {
+            for &i in &rechecked {
+                self.entries[i].answers.clear();
+            }
+            return;
+        }
+        let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
+        let universe = Universe::new(context.index, context.path, local);
+        let answers: Vec<(usize, Vec<Finding>)> = rechecked
+            .iter()
+            .map(|&i| {
+                let needs = &self.entries[i].checked.needs;
+                (i, needs.iter().filter_map(|n| references::answer(n, &universe)).collect())
+            })
+            .collect();
+        drop(universe);
+        for (i, found) in answers {
+            self.entries[i].answers = found;
+        }
+    }
+
+    /// The findings of the rules that are on, in file offsets, at their configured severity.
+    pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.entries.iter().flat_map(move |entry| {
+            let start = entry.range.start as isize;
+            entry
+                .checked
+                .findings
+                .iter()
+                .chain(&entry.answers)
+                .filter_map(move |finding| {
+                    let severity: Severity = self.config.severity(finding.code)?;
+                    let diagnostic = Diagnostic {
+                        range: finding.range.clone(),
+                        severity,
+                        code: finding.code,
+                        message: finding.message.clone(),
+                        fix: finding.fix.clone().map(Box::new),
+                    };
+                    Some(diagnostic.shifted(start))
+                })
+        })
+    }
+}
+
+/// Checks document `index`: on the span tree the YAML layer kept for it, else on a new one
+/// unless a cheap look says it is no object a rule reads (a CustomResourceDefinition). Helm
+/// templates and documents with YAML errors are not checked.
+fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize>) -> Checked {
+    let document = &file.documents()[index];
+    if document.diagnostics().any(|d| d.severity == Severity::Error) {
+        return Checked::default();
+    }
+    if let Some(spans) = file.spans(index) {
+        return check_spans(spans);
+    }
+    let kind = match file.existing_tree(index) {
+        Some(tree) => {
+            let source = RopeSource::new(rope, range.clone());
+            syntax::document_root(tree)
+                .map(|root| type_meta(TsNode::new(root, &source)))
+                .and_then(|meta| Some((meta.api_version?.0, meta.kind?.0)))
+        }
+        None => top_level_type(rope, range.clone()),
+    };
+    let skip = match &kind {
+        Some((api_version, kind)) => crate::schema::crd::is_crd(api_version, kind),
+        None => range.len() > CHECK_LIMIT,
+    };
+    if skip {
+        return Checked::default();
+    }
+    let text = crate::yaml::file::text_of(rope, range).into_owned();
+    let (tree, error) = SpanTree::parse_owned(text);
+    if error.is_some() {
+        return Checked::default();
+    }
+    check_spans(&tree)
+}
+
+/// The `apiVersion` and `kind` of a document from its lines at column 0 (`kind: X`), without a
+/// parse: enough to leave a CustomResourceDefinition alone. Plain values only.
+fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> {
+    let (mut api_version, mut kind) = (None, None);
+    for line in rope.byte_slice(range).lines() {
+        let Some(first) = line.chunks().next() else { continue };
+        if !first.starts_with(['a', 'k']) {
+            continue;
+        }
+        let text: String = line.chars().take(256).collect();
+        let value = |key: &str| {
+            let rest = text.strip_prefix(key)?.strip_prefix(':')?;
+            let value = rest.split('#').next()?.trim().trim_matches(['"', '\'']);
+            (!value.is_empty()).then(|| value.to_string())
+        };
+        api_version = api_version.or_else(|| value("apiVersion"));
+        kind = kind.or_else(|| value("kind"));
+        if api_version.is_some() && kind.is_some() {
+            break;
+        }
+    }
+    Some((api_version?, kind?))
+}
+
+fn check_spans(tree: &SpanTree) -> Checked {
+    let text = tree.root().map_or("", |root| root.source());
+    if detect::template_action_in(text).is_some() {
+        return Checked::default();
+    }
+    let mut checked = check_tree(tree);
+    // What other documents compare: not where it is.
+    for object in &mut checked.objects {
+        object.range = 0..0;
+        object.name_range = None;
+    }
+    checked
+}

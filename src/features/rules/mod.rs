@@ -1,0 +1,178 @@
+//! Best-practice and security rules: kube-linter's checks, reported as you type on the exact
+//! field, under kube-linter's check names (docs/rules.md).
+//!
+//! A document is checked from its span tree: every rule runs on every Kubernetes object of it
+//! (a List's items too) and gives [`Finding`]s, plus [`Need`]s, questions to other objects ("is
+//! there a ServiceAccount `x`?") that are answered later against the [`Universe`] (the workspace
+//! index and the file's own documents), so that an object defined elsewhere changes the answer
+//! without checking this document again. Which rules are on and how severe is [`Config`],
+//! applied when diagnostics are read; suppressions (annotations, comments) are applied here.
+//! [`RuleDiagnostics`] keeps the results per document of an open file, in step with edits.
+
+pub mod catalog;
+pub mod config;
+mod conventions;
+mod document;
+mod fix;
+mod object;
+mod references;
+mod reliability;
+mod security;
+pub mod suppress;
+mod universe;
+
+use std::ops::Range;
+
+pub use config::Config;
+pub use document::{Context, RuleDiagnostics};
+pub use universe::Universe;
+
+use crate::diagnostic::{Code, Fix};
+use crate::workspace::document::{Document, Selector, read_tree};
+use crate::yaml::spans::SpanTree;
+use object::{Node, Object};
+use suppress::Suppressions;
+
+/// A rule's finding in a document (offsets relative to it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub range: Range<usize>,
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+/// A question to other objects, and where its answer is reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Need {
+    pub code: Code,
+    pub range: Range<usize>,
+    /// The asking object's namespace (`None`: it names none).
+    pub namespace: Option<Box<str>>,
+    pub ask: references::Ask,
+}
+
+/// What checking one document found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub findings: Vec<Finding>,
+    pub needs: Vec<Need>,
+    /// The document's objects as the workspace index reads them (for the other documents'
+    /// questions).
+    pub objects: Vec<Document>,
+}
+
+/// Checks one document's span tree. CustomResourceDefinitions are not checked.
+pub fn check_tree(tree: &SpanTree) -> Checked {
+    let mut checked = Checked::default();
+    let Some(text) = tree.root().map(|root| root.source()) else {
+        return checked;
+    };
+    let comments = Suppressions::new(text);
+    for root in tree.roots() {
+        for object in objects_of(Node(root)) {
+            if crate::schema::crd::is_crd(object.api_version, object.kind) {
+                continue;
+            }
+            let annotations = object.map("annotations");
+            let ignored = suppress::by_annotations(&annotations);
+            let mut ctx = Ctx {
+                object,
+                findings: Vec::new(),
+                needs: Vec::new(),
+            };
+            security::check(&mut ctx);
+            reliability::check(&mut ctx);
+            conventions::check(&mut ctx);
+            references::collect(&mut ctx);
+            let keep = |code: Code, at: usize| {
+                !ignored.iter().any(|name| *name == "all" || code == *name)
+                    && !comments.by_comment(code.as_str(), at)
+            };
+            checked
+                .findings
+                .extend(ctx.findings.into_iter().filter(|f| keep(f.code, f.range.start)));
+            checked
+                .needs
+                .extend(ctx.needs.into_iter().filter(|n| keep(n.code, n.range.start)));
+        }
+    }
+    checked.objects = read_tree(tree);
+    checked
+}
+
+/// The objects of a document's root: itself, or a `v1 List`'s items.
+fn objects_of(root: Node<'_>) -> Vec<Object<'_>> {
+    let Some(object) = Object::new(root) else {
+        return Vec::new();
+    };
+    if object.kind == "List" && object.api_version == "v1" {
+        return root
+            .get("items")
+            .iter()
+            .flat_map(Node::items)
+            .filter_map(Object::new)
+            .collect();
+    }
+    vec![object]
+}
+
+/// What the checks of one object write to.
+pub(crate) struct Ctx<'t> {
+    object: Object<'t>,
+    findings: Vec<Finding>,
+    needs: Vec<Need>,
+}
+
+impl<'t> Ctx<'t> {
+    fn report(&mut self, code: Code, range: Range<usize>, message: impl Into<String>) {
+        self.findings.push(Finding {
+            code,
+            range,
+            message: message.into(),
+            fix: None,
+        });
+    }
+
+    /// A finding with a quick fix (when `edits` has one).
+    fn report_fix(
+        &mut self,
+        code: Code,
+        range: Range<usize>,
+        message: impl Into<String>,
+        title: &str,
+        edits: Option<fix::Edits>,
+    ) {
+        self.findings.push(Finding {
+            code,
+            range,
+            message: message.into(),
+            fix: edits.map(|edits| Fix {
+                title: title.to_string(),
+                edits,
+            }),
+        });
+    }
+
+    fn need(&mut self, code: Code, range: Range<usize>, ask: references::Ask) {
+        self.needs.push(Need {
+            code,
+            range,
+            namespace: self.object.namespace().map(Into::into),
+            ask,
+        });
+    }
+}
+
+/// A LabelSelector (`matchLabels`, `matchExpressions`) of a node.
+fn label_selector(node: Node<'_>) -> Option<Selector> {
+    Selector::from_label_selector(node.0)
+}
+
+/// A selector written as a plain map (a Service's), `None` when empty.
+fn map_selector(node: Node<'_>) -> Option<Selector> {
+    Selector::from_map(node.0)
+}
+
+#[cfg(test)]
+mod tests;

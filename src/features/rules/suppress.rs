@@ -1,0 +1,177 @@
+//! Turning findings off where they are meant: kube-linter's annotations on the object
+//! (`ignore-check.kube-linter.io/<check>`, `kube-linter.io/ignore-all`), and comments
+//! `# kube-lsp-ignore: <check>[, <check>]` on the line of the finding, on the comment lines right
+//! above it, or at the top of the document (before its first content line). `all` names every
+//! check. The quick fixes that write such a comment are here too.
+
+use std::ops::Range;
+
+use ropey::Rope;
+
+use crate::diagnostic::{Diagnostic, Fix};
+
+/// The comment's marker.
+pub const MARKER: &str = "kube-lsp-ignore:";
+/// kube-linter's annotation prefix for one check, and its annotation for all of them.
+const ANNOTATION_PREFIX: &str = "ignore-check.kube-linter.io/";
+const ANNOTATION_ALL: &str = "kube-linter.io/ignore-all";
+
+/// The suppressions of one document's text.
+pub struct Suppressions<'t> {
+    text: &'t str,
+    /// Names in comments at the top of the document.
+    top: Vec<&'t str>,
+}
+
+impl<'t> Suppressions<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut top = Vec::new();
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with("---") || trimmed.starts_with('%') {
+                continue;
+            }
+            match trimmed.strip_prefix('#') {
+                Some(comment) => top.extend(names_in(comment)),
+                None => break,
+            }
+        }
+        Suppressions { text, top }
+    }
+
+    /// Whether a finding of `check` at `at` is turned off by a comment.
+    pub fn by_comment(&self, check: &str, at: usize) -> bool {
+        fn named<'n>(mut names: impl Iterator<Item = &'n str>, check: &str) -> bool {
+            names.any(|n| n == check || n == "all")
+        }
+        if named(self.top.iter().copied(), check) {
+            return true;
+        }
+        let at = at.min(self.text.len());
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[at..].find('\n').map_or(self.text.len(), |i| at + i);
+        // A comment at the end of the finding's own line.
+        if let Some(i) = self.text[line_start..line_end].find('#')
+            && named(names_in(&self.text[line_start + i + 1..line_end]), check)
+        {
+            return true;
+        }
+        // The comment lines right above it.
+        let mut above = self.text[..line_start].lines().rev();
+        for line in above.by_ref() {
+            let Some(comment) = line.trim().strip_prefix('#') else {
+                break;
+            };
+            if named(names_in(comment), check) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The checks an object's annotations turn off (`all` for kube-linter's ignore-all).
+pub fn by_annotations<'t>(annotations: &[(&'t str, &'t str)]) -> Vec<&'t str> {
+    annotations
+        .iter()
+        .filter_map(|(key, _)| {
+            if *key == ANNOTATION_ALL {
+                Some("all")
+            } else {
+                key.strip_prefix(ANNOTATION_PREFIX)
+            }
+        })
+        .collect()
+}
+
+/// The checks a comment's text (after `#`) names.
+fn names_in(comment: &str) -> impl Iterator<Item = &str> {
+    comment
+        .trim_start()
+        .strip_prefix(MARKER)
+        .into_iter()
+        .flat_map(|list| list.split(','))
+        .filter_map(|part| part.split_whitespace().next())
+}
+
+/// Quick fixes that turn `d` (a rule's finding, in file offsets) off with a comment: above its
+/// line, and at the top of its document (`document`: the document's range).
+pub fn fixes(rope: &Rope, document: Range<usize>, d: &Diagnostic) -> Vec<Fix> {
+    let check = d.code.as_str();
+    let mut fixes = Vec::new();
+    let line = rope.byte_to_line(d.range.start.min(rope.len_bytes()));
+    let line_start = rope.line_to_byte(line);
+    let text: String = rope.line(line).chars().collect();
+    let eol = if text.ends_with("\r\n") { "\r\n" } else { "\n" };
+    let indent: String = text.chars().take_while(|c| *c == ' ').collect();
+    let add = |existing: Option<(usize, String)>, at: usize, indent: &str| match existing {
+        Some((start, comment)) => {
+            let end = start + comment.trim_end_matches(['\r', '\n']).len();
+            (end..end, format!(", {check}"))
+        }
+        None => (at..at, format!("{indent}# {MARKER} {check}{eol}")),
+    };
+    // An existing comment right above gets the check added to its list.
+    let above = (line > 0)
+        .then(|| {
+            let start = rope.line_to_byte(line - 1);
+            let text: String = rope.line(line - 1).chars().collect();
+            (start, text)
+        })
+        .filter(|(start, text)| *start >= document.start && is_marker_comment(text));
+    fixes.push(Fix {
+        title: format!("Ignore {check} here (# {MARKER} comment)"),
+        edits: vec![add(above, line_start, &indent)],
+    });
+    // The top of the document: after its `---` line and directives.
+    let first_line = rope.byte_to_line(document.start.min(rope.len_bytes()));
+    let mut top = first_line;
+    let mut existing = None;
+    while top < rope.len_lines() && rope.line_to_byte(top) < document.end {
+        let text: String = rope.line(top).chars().collect();
+        let trimmed = text.trim();
+        if is_marker_comment(&text) {
+            existing = Some((rope.line_to_byte(top), text));
+            break;
+        }
+        if !(trimmed.starts_with("---") || trimmed.starts_with('%')) {
+            break;
+        }
+        top += 1;
+    }
+    let at = rope.line_to_byte(top.min(rope.len_lines()));
+    fixes.push(Fix {
+        title: format!("Ignore {check} in this whole document"),
+        edits: vec![add(existing, at, "")],
+    });
+    fixes
+}
+
+fn is_marker_comment(line: &str) -> bool {
+    line.trim()
+        .strip_prefix('#')
+        .is_some_and(|comment| comment.trim_start().starts_with(MARKER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_on_the_line_above_and_at_the_top() {
+        let text = "# kube-lsp-ignore: latest-tag\napiVersion: v1\nkind: Pod\nspec:\n  # why: legacy\n  # kube-lsp-ignore: host-pid, host-ipc (needed)\n  hostPID: true\n  hostIPC: true  # kube-lsp-ignore: host-ipc\n\n  hostNetwork: true\n";
+        let s = Suppressions::new(text);
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert!(s.by_comment("latest-tag", at("hostNetwork")));
+        assert!(s.by_comment("host-pid", at("hostPID")));
+        assert!(s.by_comment("host-ipc", at("hostPID")));
+        assert!(s.by_comment("host-ipc", at("hostIPC")));
+        assert!(!s.by_comment("host-pid", at("hostIPC")));
+        assert!(!s.by_comment("host-network", at("hostNetwork")));
+        assert!(Suppressions::new("---\n# kube-lsp-ignore: all\na: 1\n").by_comment("x", 10));
+        assert_eq!(
+            by_annotations(&[("ignore-check.kube-linter.io/latest-tag", "ok"), ("a", "b")]),
+            ["latest-tag"]
+        );
+    }
+}

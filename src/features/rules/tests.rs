@@ -1,0 +1,338 @@
+use std::sync::Arc;
+
+use ropey::Rope;
+
+use super::*;
+use crate::diagnostic::{Diagnostic, codes};
+use crate::yaml::corpus;
+use crate::yaml::file::YamlFile;
+
+/// The rules' diagnostics of a text checked alone, with `config`.
+pub(super) fn check(text: &str, config: Config) -> Vec<Diagnostic> {
+    let rope = Rope::from_str(text);
+    let file = YamlFile::open(&rope);
+    let mut rules = RuleDiagnostics::default();
+    rules.refresh(&file, &rope, &Context::alone(Arc::new(config)));
+    rules.diagnostics().collect()
+}
+
+/// kube-linter's end-to-end tests (its `expected.json`) that run one check alone.
+fn kube_linter_tests() -> Vec<(String, String, usize, Vec<String>)> {
+    let expected = corpus::read("kube-linter/expected.json");
+    let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    expected
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|test| test["config"].is_null())
+        .filter_map(|test| {
+            Some((
+                test["check"].as_str()?.to_string(),
+                test["file"].as_str()?.to_string(),
+                test["count"].as_u64()? as usize,
+                test["messages"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|m| m.as_str().map(str::to_string))
+                    .collect(),
+            ))
+        })
+        .collect()
+}
+
+/// Parity: every check we implement gives kube-linter's count on its fixture, run alone.
+#[test]
+fn each_check_alone_gives_kube_linters_count_on_its_fixture() {
+    let mut compared = 0;
+    let mut wrong = Vec::new();
+    for (check_name, file, count, messages) in kube_linter_tests() {
+        let Some(rule) = catalog::rule(&check_name) else {
+            continue;
+        };
+        let text = corpus::read(&format!("kube-linter/checks/{file}"));
+        let found = check(&text, Config::only(rule.name()));
+        assert!(found.iter().all(|d| d.code == rule.code));
+        if found.len() != count {
+            wrong.push(format!(
+                "{check_name}: kube-linter {count}, kube-lsp {}: {:#?}",
+                found.len(),
+                found.iter().map(|d| (&text[d.range.clone()], &d.message)).collect::<Vec<_>>()
+            ));
+        }
+        // The same objects: the kinds kube-linter names in its messages (when it lists them
+        // all), and the names where it gives them ("Job bad-job: …").
+        if messages.len() == count {
+            let mut theirs: Vec<String> = messages
+                .iter()
+                .map(|m| m.split(':').next().unwrap().to_string())
+                .collect();
+            let mut ours: Vec<String> = found
+                .iter()
+                .map(|d| {
+                    let document = crate::yaml::split::split(&text)
+                        .documents
+                        .into_iter()
+                        .find(|r| r.contains(&d.range.start))
+                        .unwrap();
+                    let objects = crate::workspace::document::read_documents(&Arc::new(text[document].to_string()));
+                    let kind = objects[0].kind.as_deref().unwrap_or_default().to_string();
+                    match (theirs.iter().any(|m| m.contains(' ')), objects[0].name.as_deref()) {
+                        (true, Some(name)) => format!("{kind} {name}"),
+                        _ => kind,
+                    }
+                })
+                .collect();
+            theirs.sort();
+            ours.sort();
+            if theirs != ours {
+                wrong.push(format!("{check_name}: kube-linter reports on {theirs:?}, kube-lsp on {ours:?}"));
+            }
+        }
+        compared += 1;
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(compared >= 55, "{compared} checks compared");
+}
+
+/// Every rule on (`priority-class-name` aside: its accepted classes are kube-linter's system
+/// ones, which an application should not take).
+fn every_rule() -> Config {
+    let mut config = Config::none();
+    config.set("all", true);
+    config.set("priority-class-name", false);
+    config
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn a_hardened_deployment_gets_no_finding() {
+    let text = fixture("hardened.yaml");
+    let found = check(&text, every_rule());
+    let shown: Vec<_> = found.iter().map(|d| (d.code.as_str(), &text[d.range.clone()], &d.message)).collect();
+    assert!(found.is_empty(), "{shown:#?}");
+    // And the schema has nothing to say either.
+    let everything = crate::features::diagnostics::text_diagnostics(&Rope::from_str(&text), &crate::schema::Catalog::builtin());
+    assert!(everything.is_empty(), "{everything:#?}");
+}
+
+const UNHARDENED: &str = "\
+# The storefront.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web   # keep this name
+spec:
+    replicas: 1
+    selector:
+        matchLabels:
+            app: web
+    template:
+        metadata:
+            labels:
+                app: web
+        spec:
+            hostPID: true
+            containers:
+                # the main container
+                -   name: web
+                    image: nginx:1.27
+                    ports:
+                        -   containerPort: 8080
+                            name: http
+                    securityContext:
+                        privileged: true
+                        allowPrivilegeEscalation: true
+                        capabilities:
+                            add:
+                                - NET_RAW
+";
+
+fn open(text: &str, config: &Arc<Config>) -> crate::features::document::OpenDocument {
+    let catalog = crate::schema::Catalog::builtin();
+    let mut document = crate::features::document::OpenDocument::open(text, 1, &catalog);
+    document.check_rules(&Context::alone(config.clone()));
+    document.validate(&catalog);
+    document
+}
+
+/// `text` with `edits` (byte ranges of it) applied.
+pub(super) fn apply(text: &str, edits: &[(std::ops::Range<usize>, String)]) -> String {
+    let mut out = text.to_string();
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    for (range, with) in edits {
+        out.replace_range(range, &with);
+    }
+    out
+}
+
+/// Each quick fix, applied alone: the finding it fixes is gone, nothing new appears (no YAML or
+/// schema problem, no other finding), and the file keeps its comments and indentation.
+#[test]
+fn each_quick_fix_resolves_its_finding_and_keeps_the_file_as_written() {
+    let config = Arc::new(every_rule());
+    let document = open(UNHARDENED, &config);
+    let before = document.diagnostics();
+    let fixes = document.quick_fixes(0..UNHARDENED.len());
+    let fixes: Vec<_> = fixes.into_iter().filter(|f| f.preferred).collect();
+    let titles: Vec<&str> = fixes.iter().map(|f| f.fix.title.as_str()).collect();
+    for expected in [
+        "Remove hostPID: true",
+        "Remove privileged: true",
+        "Set allowPrivilegeEscalation: false",
+        "Remove NET_RAW from the added capabilities",
+        "Drop all capabilities (drop: [ALL])",
+        "Set readOnlyRootFilesystem: true",
+        "Set runAsNonRoot: true",
+        "Set resources.requests.cpu to 100m (a placeholder: adjust it)",
+        "Set resources.limits.memory to 256Mi (a placeholder: adjust it)",
+        "Add a livenessProbe (TCP check on the container's port)",
+        "Add a readinessProbe (TCP check on the container's port)",
+        "Set automountServiceAccountToken: false",
+        "Set replicas: 3",
+    ] {
+        assert!(titles.contains(&expected), "{expected} not in {titles:#?}");
+    }
+    let count = |diagnostics: &[Diagnostic], code| diagnostics.iter().filter(|d| d.code == code).count();
+    for fix in &fixes {
+        let fixed = apply(UNHARDENED, &fix.fix.edits);
+        let after = open(&fixed, &config).diagnostics();
+        let title = &fix.fix.title;
+        for d in &fix.resolves {
+            assert!(count(&after, d.code) < count(&before, d.code), "{title}: {} still there\n{fixed}", d.code);
+        }
+        for d in &after {
+            // More replicas rightly ask for anti-affinity.
+            let expected = title == "Set replicas: 3" && d.code == codes::NO_ANTI_AFFINITY;
+            let new = count(&after, d.code) > count(&before, d.code);
+            assert!(!new || expected, "{title} brought {}: {}\n{fixed}", d.code, d.message);
+        }
+        for line in UNHARDENED.lines().filter(|l| l.trim_start().starts_with('#') || l.contains(" # ")) {
+            assert!(fixed.contains(line), "{title} lost {line:?}");
+        }
+        // Lines it adds are indented in the file's steps of 4 spaces.
+        for line in fixed.lines().filter(|l| !UNHARDENED.contains(*l)) {
+            let indent = line.len() - line.trim_start().len();
+            assert!(indent >= 4 && indent % 4 == 0, "{title}: {line:?}");
+        }
+    }
+}
+
+/// All fixes, one after the other (asking again after each, as an editor does), leave a file
+/// that validates and has no finding a fix could resolve.
+#[test]
+fn applying_every_fix_in_turn_hardens_the_file() {
+    let config = Arc::new(every_rule());
+    let mut text = UNHARDENED.to_string();
+    for _ in 0..40 {
+        let document = open(&text, &config);
+        let fixes = document.quick_fixes(0..text.len());
+        let Some(fix) = fixes.into_iter().find(|f| f.preferred) else { break };
+        text = apply(&text, &fix.fix.edits);
+    }
+    let document = open(&text, &config);
+    let left = document.diagnostics();
+    assert!(left.iter().all(|d| d.fix.is_none()), "{left:#?}\n{text}");
+    assert!(left.iter().all(|d| catalog::of_code(d.code).is_some()), "{left:#?}\n{text}");
+    for code in [codes::PRIVILEGED_CONTAINER, codes::HOST_PID, codes::RUN_AS_NON_ROOT, codes::NO_READ_ONLY_ROOT_FS, codes::DROP_NET_RAW_CAPABILITY] {
+        assert!(left.iter().all(|d| d.code != code), "{code} left:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn suppression_comments_and_annotations() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n    ignore-check.kube-linter.io/latest-tag: reviewed\nspec:\n  # kube-lsp-ignore: host-pid\n  hostPID: true\n  hostIPC: true\n  containers:\n  - name: a\n    image: nginx\n";
+    let mut config = Config::none();
+    for name in ["host-pid", "host-ipc", "latest-tag"] {
+        config.set(name, true);
+    }
+    let codes_of = |text: &str| check(text, config.clone()).into_iter().map(|d| d.code.as_str()).collect::<Vec<_>>();
+    assert_eq!(codes_of(text), ["host-ipc"]);
+    // The quick fixes that silence it, applied, leave nothing.
+    let shared = Arc::new(config.clone());
+    let document = open(text, &shared);
+    let silencing: Vec<_> = document.quick_fixes(0..text.len()).into_iter().filter(|f| !f.preferred).collect();
+    let titles: Vec<&str> = silencing.iter().map(|f| f.fix.title.as_str()).collect();
+    assert_eq!(titles, ["Ignore host-ipc here (# kube-lsp-ignore: comment)", "Ignore host-ipc in this whole document"]);
+    for fix in &silencing {
+        let silenced = apply(text, &fix.fix.edits);
+        assert!(codes_of(&silenced).is_empty(), "{silenced}");
+    }
+    assert!(apply(text, &silencing[0].fix.edits).contains("  # kube-lsp-ignore: host-pid\n  hostPID: true\n  # kube-lsp-ignore: host-ipc\n  hostIPC: true\n"));
+    // A comment right above gets the check added to its list.
+    let below = text.replace("  hostPID: true\n  hostIPC: true\n", "  hostIPC: true\n  hostPID: true\n").replace("host-pid\n", "latest-tag\n");
+    let document = open(&below, &shared);
+    let fix = document.quick_fixes(0..below.len()).into_iter().find(|f| f.fix.title.contains("here")).unwrap();
+    assert!(apply(&below, &fix.fix.edits).contains("# kube-lsp-ignore: latest-tag, host-ipc\n  hostIPC: true"));
+}
+
+/// docs/rules.md describes every rule, and its parity table says what expected.json and the
+/// parity test say.
+#[test]
+fn the_rules_docs_describe_every_rule_and_the_parity_table_is_right() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    for rule in catalog::RULES {
+        assert!(docs.contains(&format!("\n### {}\n", rule.name())), "docs/rules.md lacks {}", rule.name());
+    }
+    for (check_name, file, count, _) in kube_linter_tests() {
+        if catalog::rule(&check_name).is_none() {
+            continue;
+        }
+        let row = format!("| `{check_name}` | `{file}` | {count} | {count} |");
+        assert!(docs.contains(&row), "docs/rules.md lacks {row}");
+    }
+}
+
+/// After each edit, the rules' findings of the open document (only the edited document checked
+/// again, answers redone as needed) equal those of a fresh open of the same text.
+#[test]
+fn findings_after_edits_equal_a_fresh_check() {
+    let config = Arc::new(every_rule());
+    let mut files: Vec<String> = corpus::yaml_files(&corpus::root().join("kube-linter/checks"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    files.push(corpus::read("real/microservices-demo.yaml"));
+    files.push(fixture("hardened.yaml"));
+    let fresh = |text: &str| {
+        let mut found = open(text, &config).diagnostics();
+        found.retain(|d| catalog::of_code(d.code).is_some());
+        found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
+        found
+    };
+    let mut tried = 0;
+    for text in files {
+        let catalog = crate::schema::Catalog::builtin();
+        let mut document = crate::features::document::OpenDocument::open(&text, 1, &catalog);
+        document.check_rules(&Context::alone(config.clone()));
+        let lines: Vec<&str> = text.lines().collect();
+        let step = (lines.len() / 12).max(1);
+        let mut version = 1;
+        for line in (0..lines.len()).step_by(step) {
+            let length = lines[line].len() as u32;
+            let at = crate::text::Position::new(line as u32, length);
+            let line_start = crate::text::Position::new(line as u32, 0);
+            let next = crate::text::Position::new(line as u32 + 1, 0);
+            // Append to a value, remove a line (a key, an item, a marker), split the document.
+            for (range, insert) in [(at..at, "x"), (line_start..next, ""), (line_start..line_start, "---\n")] {
+                version += 1;
+                let change = crate::features::document::Change { range: Some(range), text: insert };
+                document.change(version, [change], crate::text::PositionEncoding::Utf8);
+                document.check_rules(&Context::alone(config.clone()));
+                let edited = document.text().rope().to_string();
+                let mut found = document.diagnostics();
+                found.retain(|d| catalog::of_code(d.code).is_some());
+                found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
+                assert_eq!(found, fresh(&edited), "after {insert:?} at line {line}:\n{edited}");
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried} edits");
+}
