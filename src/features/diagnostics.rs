@@ -24,8 +24,18 @@ pub fn merged(
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
+    text_diagnostics_as(rope, catalog, crate::schema::validate::Role::Manifest)
+}
+
+/// [`text_diagnostics`] for a file with `role` (a kustomization, a patch).
+pub fn text_diagnostics_as(
+    rope: &Rope,
+    catalog: &Catalog,
+    role: crate::schema::validate::Role,
+) -> Vec<Diagnostic> {
     let mut file = YamlFile::open(rope);
     let mut schema = SchemaDiagnostics::default();
+    schema.set_role(role);
     schema.refresh(&mut file, rope, catalog);
     merged(&file, &schema, &[])
 }

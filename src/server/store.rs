@@ -38,6 +38,8 @@ pub struct PendingOpen {
     /// Set when the open completed: dropped otherwise, the document is not open.
     finished: bool,
     gate: Arc<Opening>,
+    /// How the file is read (a kustomization, a patch; [`PendingOpen::set_role`]).
+    role: crate::schema::validate::Role,
 }
 
 /// What `didOpen` gave, split into documents.
@@ -84,6 +86,11 @@ impl Opening {
 }
 
 impl PendingOpen {
+    /// Opens the file as `role` (a kustomization, a patch) rather than as a manifest.
+    pub fn set_role(&mut self, role: crate::schema::validate::Role) {
+        self.role = role;
+    }
+
     /// The heavy part of opening (slow for a big file; run it off the message loop):
     /// `OpenDocument::open_split`, whose text snapshot is readable as soon as its rope is
     /// built, before the check and validation are done.
@@ -98,10 +105,12 @@ impl PendingOpen {
         };
         let store = &self.store;
         let catalog = store.catalog();
-        let document = OpenDocument::open_split(source, split, version, &catalog, |snapshot| {
-            store.set_snapshot(&self.uri, snapshot);
-            self.gate.update(|state| state.text = true);
-        });
+        let role = self.role;
+        let document =
+            OpenDocument::open_split_as(source, split, version, &catalog, role, |snapshot| {
+                store.set_snapshot(&self.uri, snapshot);
+                self.gate.update(|state| state.text = true);
+            });
         store.insert_document(self.uri.clone(), document);
         self.finished = true;
     }
@@ -227,6 +236,7 @@ impl Store {
             }),
             finished: false,
             gate,
+            role: Default::default(),
         }
     }
 
