@@ -52,6 +52,8 @@ pub enum Group {
     Diff,
     /// `kube-lsp check`'s reading of its input files.
     Input,
+    /// Kustomize: kustomization files, their paths and patches, rendered overlays.
+    Kustomize,
 }
 
 impl Group {
@@ -62,6 +64,7 @@ impl Group {
             Group::DryRun => "Server-side dry-run",
             Group::Diff => "Diff against the live object",
             Group::Input => "Input files (`kube-lsp check`)",
+            Group::Kustomize => "Kustomize",
         }
     }
 }
@@ -138,6 +141,22 @@ registry! {
         "Hint: applying the object would change nothing.";
     ENCODING = "encoding", Input,
         "A file given to `kube-lsp check` is not UTF-8 text.";
+    KUSTOMIZE_DEPRECATED = "kustomize-deprecated", Kustomize,
+        "Warning: a kustomization field kustomize deprecated (`bases`, `patchesStrategicMerge`, `patchesJson6902`, `commonLabels`, `imageTags`, `vars`, …); the quick fix moves it to the current form where there is one (`vars` → `replacements` has none).";
+    KUSTOMIZE_PATH_MISSING = "kustomize-path-missing", Kustomize,
+        "A path a kustomization names (a resource, base, component, patch, generator file, CRD, OpenAPI schema) does not exist.";
+    KUSTOMIZE_PATH_INVALID = "kustomize-path-invalid", Kustomize,
+        "A path kustomize cannot use: absolute, a file where a folder with a kustomization is needed (a base or component), a folder without a kustomization, a folder where a file is needed, or a file outside the kustomization's folder (kustomize's load restrictor).";
+    KUSTOMIZE_PATH_OUTSIDE = "kustomize-path-outside", Kustomize,
+        "Warning: a path leads outside the workspace folders; kube-lsp does not follow it.";
+    KUSTOMIZE_CYCLE = "kustomize-cycle", Kustomize,
+        "Kustomizations include each other in a cycle, which kustomize cannot build.";
+    KUSTOMIZE_PATCH = "kustomize-patch", Kustomize,
+        "A JSON 6902 patch operation that is malformed (`op`, `path`, `from`, `value`) or whose `path` cannot exist in the target kind's schema.";
+    KUSTOMIZE_RENDER = "kustomize-render", Kustomize,
+        "Rendering the kustomization failed (kustomize's error, on the entry it concerns) or was stopped (timeout, too much output).";
+    KUSTOMIZE_RENDERED = "kustomize-rendered", Kustomize,
+        "A problem found in the rendered output of a kustomization (schema validation, or the cluster's dry-run), on the file and line that produced the value.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -176,7 +195,7 @@ mod tests {
     /// `schema-*`) exists.
     #[test]
     fn readme_and_docs_name_only_registered_codes() {
-        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-"];
+        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "kustomize-"];
         let docs = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
             .unwrap()
             .filter_map(|e| e.ok()?.path().to_str().map(str::to_string))
@@ -213,6 +232,7 @@ mod tests {
                 Group::DryRun => "dry-run-",
                 Group::Diff => "diff-",
                 Group::Input => "",
+                Group::Kustomize => "kustomize-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             assert_eq!(info.code.info().code, info.code);

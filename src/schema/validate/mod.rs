@@ -20,7 +20,7 @@ mod extensions;
 mod metadata;
 pub mod required;
 mod scoped;
-mod suggest;
+pub mod suggest;
 pub mod values;
 mod walk;
 
@@ -171,6 +171,21 @@ fn validate_root<N: YamlNode>(catalog: &Catalog, root: N, role: Role) -> Validat
         kinds,
         whole_only,
     }
+}
+
+/// The diagnostics of a value against `schema`, read as part of a patch (no required fields):
+/// a JSON 6902 operation's `value`. `anchor` is where a shape error of the value itself goes.
+pub fn validate_patch_value<N: YamlNode>(
+    catalog: &Catalog,
+    value: N,
+    schema: crate::schema::SchemaNode<'_>,
+) -> Vec<Diagnostic> {
+    let mut validator = Validator::new(catalog);
+    validator.role = Role::Patch;
+    validator.patch = true;
+    let anchor = value.range();
+    validator.check(value, schema, anchor, 0);
+    validator.out
 }
 
 /// Diagnostics in document order, each with its origin.

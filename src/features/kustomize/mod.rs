@@ -1,0 +1,131 @@
+//! Kustomize: kustomization files validated and navigable, patches checked as patches, and
+//! rendered overlays' findings mapped back to the files that produced them.
+//!
+//! - `entries`: what a kustomization names, with ranges;
+//! - `deprecated`: deprecated fields and their fixes;
+//! - `paths`: paths against the disk (missing, absolute, outside, file/folder, cycles);
+//! - `patches`: JSON 6902 patches and inline patches;
+//! - `navigation`: document links, definitions, references, path completion;
+//! - `rendered`: a rendered kustomization validated and its findings mapped back.
+//!
+//! The schema of kustomization files themselves is `schema::kustomize`, validated through the
+//! usual pipeline with [`Role::Kustomization`]; a strategic-merge patch file is validated with
+//! [`Role::Patch`].
+
+pub mod deprecated;
+pub mod entries;
+pub mod navigation;
+pub mod patches;
+pub mod paths;
+pub mod rendered;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+use crate::schema::Catalog;
+use crate::schema::validate::Role;
+use crate::workspace::index::Index;
+use crate::workspace::kustomize::{Field, Files, is_kustomization};
+
+/// What the kustomize checks read besides the file itself.
+pub struct Context<'a> {
+    pub files: &'a dyn Files,
+    /// The workspace folders (paths outside them are not followed).
+    pub roots: &'a [PathBuf],
+    pub catalog: &'a Catalog,
+}
+
+/// How the file at `path` is read: a kustomization by its name, a strategic-merge patch when a
+/// kustomization of the index names it as one, else a manifest.
+pub fn role_of(path: &Path, index: &Index) -> Role {
+    if is_kustomization(path) {
+        return Role::Kustomization;
+    }
+    let is_patch = index.kustomizations().any(|(_, kustomization)| {
+        kustomization.entries.iter().any(|entry| {
+            entry.path == path && matches!(entry.field, Field::Patches | Field::PatchesStrategicMerge)
+        })
+    });
+    if is_patch { Role::Patch } else { Role::Manifest }
+}
+
+/// The kustomizations of the index that name `path` as a patch file.
+pub fn naming_as_patch(path: &Path, index: &Index) -> Vec<PathBuf> {
+    index
+        .kustomizations()
+        .filter(|(_, k)| {
+            k.entries.iter().any(|e| {
+                e.path == path
+                    && matches!(
+                        e.field,
+                        Field::Patches | Field::PatchesStrategicMerge | Field::PatchesJson6902
+                    )
+            })
+        })
+        .map(|(p, _)| p.to_path_buf())
+        .collect()
+}
+
+/// kustomize's checks of a kustomization file: deprecated fields, paths, inline patches.
+pub fn check_kustomization(path: &Path, text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
+    let found = entries::read(path, text);
+    let mut out = deprecated::check(text);
+    out.extend(paths::check(path, &found.paths, context.files, context.roots));
+    for patch in &found.patches {
+        if let Some(inline) = &patch.inline {
+            out.extend(patches::check_inline(inline, patch.target.as_ref(), text, context.catalog));
+        }
+    }
+    out.sort_by_key(|d| (d.range.start, d.range.end));
+    out
+}
+
+/// kustomize's checks of a JSON 6902 patch file named by the kustomizations `naming` (each
+/// gives a target; a problem found for several is reported once).
+pub fn check_patch_file(
+    path: &Path,
+    text: &str,
+    naming: &[PathBuf],
+    context: &Context<'_>,
+) -> Vec<Diagnostic> {
+    if !patches::is_json6902(text) {
+        return Vec::new();
+    }
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut checked = false;
+    for kustomization in naming {
+        let Some(source) = context.files.read(kustomization) else { continue };
+        for patch in entries::read(kustomization, &source).patches {
+            if patch.path.as_deref() != Some(path) {
+                continue;
+            }
+            checked = true;
+            for d in patches::check_json6902(text, patch.target.as_ref(), context.catalog) {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    if !checked {
+        out = patches::check_json6902(text, None, context.catalog);
+    }
+    out.sort_by_key(|d| (d.range.start, d.range.end));
+    out
+}
+
+/// Every kustomize check of a file: a kustomization's, or a JSON 6902 patch's when the index
+/// says kustomizations name it.
+pub fn check_file(path: &Path, text: &str, index: &Index, context: &Context<'_>) -> Vec<Diagnostic> {
+    if is_kustomization(path) {
+        return check_kustomization(path, text, context);
+    }
+    let naming = naming_as_patch(path, index);
+    if naming.is_empty() {
+        return Vec::new();
+    }
+    check_patch_file(path, text, &naming, context)
+}
+
+#[cfg(test)]
+mod tests;

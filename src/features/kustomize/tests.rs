@@ -1,0 +1,1 @@
+//! Tests of the kustomize checks on real files in a temporary folder.
