@@ -1,1 +1,238 @@
-//! Tests of the kustomize checks on real files in a temporary folder.
+//! The kustomize checks on real files: the fixture (a base, two overlays, a component,
+//! generators) without a false error, and the bad inputs in temporary folders.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::diagnostic::{Code, codes};
+use crate::text::fixture;
+use crate::workspace::Workspace;
+use crate::workspace::kustomize::Disk;
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize")
+}
+
+fn scanned(root: &Path) -> Workspace {
+    let workspace = Workspace::default();
+    workspace.set_roots(vec![root.to_path_buf()]);
+    workspace.scan();
+    workspace
+}
+
+/// Every diagnostic kube-lsp gives the file at `path` (schema with its role, and kustomize's).
+fn everything(workspace: &Workspace, path: &Path) -> Vec<(String, Code, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let catalog = Catalog::builtin();
+    let roots = workspace.roots();
+    let context = Context {
+        files: &Disk,
+        roots: &roots,
+        catalog: &catalog,
+    };
+    let index = workspace.read();
+    let role = role_of(path, &index);
+    let mut found = crate::features::diagnostics::text_diagnostics_as(
+        &ropey::Rope::from_str(&text),
+        &catalog,
+        role,
+    );
+    found.extend(check_file(path, &text, &index, &context));
+    found
+        .into_iter()
+        .map(|d| (text[d.range].to_string(), d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn the_fixture_has_no_false_error() {
+    let root = fixture_root();
+    let workspace = scanned(&root);
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(&root) {
+        let path = entry.unwrap().into_path();
+        if !path.extension().is_some_and(|e| e == "yaml") {
+            continue;
+        }
+        assert_eq!(everything(&workspace, &path), [], "{}", path.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+    let index = workspace.read();
+    assert_eq!(role_of(&root.join("overlays/staging/replicas.yaml"), &index), Role::Patch);
+    assert_eq!(role_of(&root.join("base/kustomization.yaml"), &index), Role::Kustomization);
+    assert_eq!(role_of(&root.join("base/deployment.yaml"), &index), Role::Manifest);
+}
+
+#[test]
+fn a_patch_that_sets_only_replicas_gets_no_required_errors_but_its_typos() {
+    let root = fixture_root();
+    let workspace = scanned(&root);
+    let path = root.join("overlays/staging/replicas.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("replicas: 2", "replica: two");
+    let index = workspace.read();
+    let role = role_of(&path, &index);
+    let found: Vec<(String, Code)> = crate::features::diagnostics::text_diagnostics_as(
+        &ropey::Rope::from_str(&text),
+        &Catalog::builtin(),
+        role,
+    )
+    .into_iter()
+    .map(|d| (text[d.range].to_string(), d.code))
+    .collect();
+    assert_eq!(found, [("replica".to_string(), codes::UNKNOWN_FIELD)]);
+}
+
+/// A folder with `files` (path → text) written in it, canonical.
+fn folder(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    (dir, root)
+}
+
+fn kustomize_codes(root: &Path, path: &str) -> Vec<(String, Code, String)> {
+    let path = root.join(path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let catalog = Catalog::builtin();
+    let roots = [root.join("ws")];
+    let context = Context {
+        files: &Disk,
+        roots: &roots,
+        catalog: &catalog,
+    };
+    check_kustomization(&path, &text, &context)
+        .into_iter()
+        .map(|d| (text[d.range].to_string(), d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn bad_paths_get_one_clear_diagnostic_each() {
+    let (_dir, root) = folder(&[
+        ("ws/a/kustomization.yaml", "resources:\n- ../b\n- missing.yaml\n- /etc/hosts\n- ../../outside\n- ../b/deployment.yaml\n- empty\nbases:\n- deployment.yaml\ncomponents:\n- ../c/thing.yaml\npatches:\n- path: empty\n- path: https://example.com/p.yaml\n"),
+        ("ws/a/deployment.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+        ("ws/a/empty/.keep", ""),
+        ("ws/b/kustomization.yaml", "resources:\n- ../a\n"),
+        ("ws/b/deployment.yaml", "kind: ConfigMap\n"),
+        ("ws/c/thing.yaml", "kind: ConfigMap\n"),
+        ("outside/kustomization.yaml", "resources: []\n"),
+    ]);
+    let found = kustomize_codes(&root, "ws/a/kustomization.yaml");
+    let summary: Vec<(&str, Code)> = found.iter().map(|(t, c, _)| (t.as_str(), *c)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("../b", codes::KUSTOMIZE_CYCLE),
+            ("missing.yaml", codes::KUSTOMIZE_PATH_MISSING),
+            ("/etc/hosts", codes::KUSTOMIZE_PATH_INVALID),
+            ("../../outside", codes::KUSTOMIZE_PATH_OUTSIDE),
+            ("../b/deployment.yaml", codes::KUSTOMIZE_PATH_INVALID),
+            ("empty", codes::KUSTOMIZE_PATH_INVALID),
+            ("bases", codes::KUSTOMIZE_DEPRECATED),
+            ("deployment.yaml", codes::KUSTOMIZE_PATH_INVALID),
+            ("../c/thing.yaml", codes::KUSTOMIZE_PATH_INVALID),
+            ("empty", codes::KUSTOMIZE_PATH_INVALID),
+        ],
+        "{found:#?}"
+    );
+    let message = |i: usize| found[i].2.as_str();
+    assert!(message(0).contains(". → ../b → ."), "{}", message(0));
+    assert!(message(2).contains("absolute"), "{}", message(2));
+    assert!(message(4).contains("outside the kustomization's folder"), "{}", message(4));
+    assert!(message(5).contains("without a kustomization"), "{}", message(5));
+    assert!(message(7).contains("a base must be a folder"), "{}", message(7));
+    assert!(message(8).contains("a component must be a folder"), "{}", message(8));
+    assert!(message(9).contains("must be a file"), "{}", message(9));
+}
+
+#[test]
+fn links_definitions_references_and_completion() {
+    let root = fixture_root();
+    let workspace = scanned(&root);
+    let prod = root.join("overlays/prod/kustomization.yaml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    let links = navigation::links(&prod, &text, &Disk);
+    let targets: Vec<(&str, PathBuf)> = links
+        .iter()
+        .map(|l| (&text[l.range.clone()], l.target.strip_prefix(&root).unwrap().to_path_buf()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("../../base", PathBuf::from("base/kustomization.yaml")),
+            ("namespace.yaml", PathBuf::from("overlays/prod/namespace.yaml")),
+            ("../../components/monitoring", PathBuf::from("components/monitoring/kustomization.yaml")),
+            ("resources.yaml", PathBuf::from("overlays/prod/resources.yaml")),
+            ("prod.env", PathBuf::from("overlays/prod/prod.env")),
+        ]
+    );
+    let at = text.find("namespace.yaml").unwrap() + 3;
+    let found = navigation::definition(&prod, &text, at, &Disk).unwrap();
+    assert!(found.target.ends_with("overlays/prod/namespace.yaml"));
+
+    // The base's deployment is included by the base, which both overlays include.
+    let index = workspace.read();
+    let references = navigation::references(&root.join("base/deployment.yaml"), &index, &Disk);
+    let mut named: Vec<String> = references
+        .iter()
+        .map(|(path, range)| {
+            let text = std::fs::read_to_string(path).unwrap();
+            format!("{}:{}", path.strip_prefix(&root).unwrap().display(), &text[range.clone()])
+        })
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            "base/kustomization.yaml:deployment.yaml",
+            "overlays/prod/kustomization.yaml:../../base",
+            "overlays/staging/kustomization.yaml:../../base",
+        ]
+    );
+
+    let (text, offset) = fixture::cursor("resources:\n- ../../$0\n");
+    let items = navigation::complete_path(&prod, &text, offset, &Disk);
+    let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
+    assert_eq!(labels, ["base/", "components/", "overlays/"]);
+    assert_eq!(items[0].insert_text, "base", "a folder with a kustomization is a whole entry");
+    assert_eq!(&text[items[0].range.clone()], "");
+    let (text, offset) = fixture::cursor("patches:\n- path: res$0\n");
+    let items = navigation::complete_path(&prod, &text, offset, &Disk);
+    let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
+    assert_eq!(labels, ["namespace.yaml", "prod.env", "resources.yaml"]);
+    assert_eq!(&text[items[0].range.clone()], "res");
+    let (text, offset) = fixture::cursor("components:\n- ../../components/$0\n");
+    let items = navigation::complete_path(&prod, &text, offset, &Disk);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].label, "monitoring/");
+}
+
+#[test]
+fn json6902_patch_files_are_checked_against_the_kustomization_target() {
+    let (_dir, root) = folder(&[
+        ("ws/kustomization.yaml", "resources: [d.yaml]\npatches:\n- path: ops.yaml\n  target:\n    group: apps\n    version: v1\n    kind: Deployment\n"),
+        ("ws/d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"),
+        ("ws/ops.yaml", "- op: replace\n  path: /spec/replicas\n  value: 2\n- op: replace\n  path: /spec/replica\n  value: 2\n"),
+    ]);
+    let workspace = scanned(&root.join("ws"));
+    let path = root.join("ws/ops.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let index = workspace.read();
+    let catalog = Catalog::builtin();
+    let roots = [root.join("ws")];
+    let context = Context {
+        files: &Disk,
+        roots: &roots,
+        catalog: &catalog,
+    };
+    let found: Vec<&str> = check_file(&path, &text, &index, &context)
+        .into_iter()
+        .map(|d| &text[d.range])
+        .collect();
+    assert_eq!(found, ["/spec/replica"]);
+}
