@@ -224,6 +224,13 @@ pub fn check_inline(
         .collect()
 }
 
+/// A range of an inline patch's value as a range of the file.
+pub(super) fn inline_range(file_text: &str, inline: &Inline, range: Range<usize>) -> Range<usize> {
+    let map = BlockMap::new(file_text, inline);
+    let start = map.file_offset(range.start);
+    start..map.file_offset(range.end).max(start)
+}
+
 /// Where a literal block scalar's value sits in the file: each value line is a file line with
 /// the block's indentation removed.
 struct BlockMap<'v> {

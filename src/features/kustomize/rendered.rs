@@ -76,8 +76,14 @@ pub fn findings(
             if diagnostic.severity > Severity::Warning || diagnostic.code == codes::UNKNOWN_KIND {
                 continue;
             }
-            let Some(path) = path_to(resource.root, diagnostic.range.start) else { continue };
-            let on_key = is_on_key(resource.root, diagnostic.range.start);
+            let Some(mut path) = path_to(resource.root, diagnostic.range.start) else { continue };
+            let mut on_key = is_on_key(resource.root, diagnostic.range.start);
+            if diagnostic.code == codes::REQUIRED && on_key {
+                // Reported on the first key of the mapping that misses a field: that mapping
+                // (its first key where it is found).
+                path.pop();
+                on_key = matches!(path.last(), Some(Segment::Index(_))) || path.is_empty();
+            }
             let Some((file, range)) = locate(&resource, &path, on_key, &mut cache) else {
                 continue;
             };
@@ -88,10 +94,11 @@ pub fn findings(
                 continue;
             }
             mapped.code = codes::KUSTOMIZE_RENDERED;
+            let by = super::paths::display_relative(overlay, file.parent().unwrap_or(overlay));
             mapped.message = format!(
                 "{} (rendered by {}: {} {} at {})",
                 diagnostic.message,
-                super::paths::display_relative(overlay, file.parent().unwrap_or(overlay)),
+                Path::new(&by).join(kustomization.file_name().unwrap_or_default()).display(),
                 resource.kind,
                 resource.name,
                 dotted(&path)
@@ -388,6 +395,9 @@ fn follow(
             }
         }
     }
+    if on_key && there.kind() == SpanKind::Mapping {
+        return there.pairs().next().map(|(k, _)| k.range()).or(Some(there.range()));
+    }
     Some(there.range())
 }
 
@@ -417,8 +427,7 @@ fn from_patches(
         };
         let Some(range) = range else { continue };
         let range = match offset {
-            // Inline: the whole block scalar (its lines are the patch's).
-            Some(inline) => inline.range.clone(),
+            Some(inline) => super::patches::inline_range(&text, inline, range),
             None => range,
         };
         return Some((file, range));

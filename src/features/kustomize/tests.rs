@@ -236,3 +236,53 @@ fn json6902_patch_files_are_checked_against_the_kustomization_target() {
         .collect();
     assert_eq!(found, ["/spec/replica"]);
 }
+
+#[test]
+fn rendered_findings_land_on_the_patch_or_the_base_line() {
+    let (_dir, root) = folder(&[
+        ("base/kustomization.yaml", "resources:\n- deployment.yaml\n"),
+        ("base/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n"),
+        ("overlay/kustomization.yaml", "namePrefix: this-prefix-is-far-too-long-for-a-label-but-fine-for-names-\nresources:\n- ../base\npatches:\n- path: sidecar.yaml\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/ports\n      value:\n      - containerPort: 80\n        name: this-port-name-is-too-long\n"),
+        ("overlay/sidecar.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n"),
+    ]);
+    let overlay = root.join("overlay");
+    let rendered = crate::render::kustomize::render(&overlay, &Default::default()).unwrap();
+    let findings = rendered::findings(
+        &overlay.join("kustomization.yaml"),
+        &rendered.base,
+        &rendered.output,
+        &Catalog::builtin(),
+        &Disk,
+        &mut |_, _| false,
+    );
+    let found: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f.path).unwrap();
+            (
+                f.path.strip_prefix(&root).unwrap().display().to_string(),
+                text[f.diagnostic.range.clone()].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            // The sidecar the patch adds has no image: on the patch's item.
+            ("overlay/sidecar.yaml".to_string(), "name".to_string()),
+            // The port name the inline JSON patch adds: on the inline patch.
+            ("overlay/kustomization.yaml".to_string(), "this-port-name-is-too-long".to_string()),
+        ],
+        "{findings:#?}"
+    );
+    assert!(findings[0].diagnostic.message.contains("`image`"), "{}", findings[0].diagnostic.message);
+    assert!(findings.iter().all(|f| f.diagnostic.code == codes::KUSTOMIZE_RENDERED));
+
+    let error = rendered::render_error(
+        &overlay.join("kustomization.yaml"),
+        "resources:\n- ../base\n- gone.yaml\n",
+        "accumulating resources: accumulation err='accumulating resources from 'gone.yaml': open /x/gone.yaml: no such file or directory'",
+    );
+    assert_eq!(error.range, 23..32);
+    assert_eq!(error.code, codes::KUSTOMIZE_RENDER);
+}
