@@ -10,7 +10,7 @@ use ropey::Rope;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
-use crate::features::diagnostics::text_diagnostics;
+use crate::features::diagnostics::{text_diagnostics, text_diagnostics_as};
 use crate::schema::{Catalog, SourceKind, crd};
 use crate::workspace::crd_files::load_crd_files;
 
@@ -50,6 +50,16 @@ pub struct CheckArgs {
     /// Timeout of each cluster request, in milliseconds.
     #[arg(long, default_value_t = 5000, requires = "cluster")]
     pub request_timeout_ms: u64,
+
+    /// Do not render the kustomizations among the files (they are rendered with kustomize by
+    /// default, and their findings reported on the files that produced them).
+    #[arg(long)]
+    pub no_render: bool,
+
+    /// The kustomize to render with: a `kustomize` (run as `kustomize build`) or a `kubectl`
+    /// (run as `kubectl kustomize`; default: `kubectl` from PATH).
+    #[arg(long, value_name = "PATH")]
+    pub kustomize: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,9 +89,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
+    let mut files = Vec::new();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
-            Ok(bytes) => texts.push((display(&input), bytes)),
+            Ok(bytes) => {
+                if let Ok(text) = std::str::from_utf8(&bytes) {
+                    files.push((input.clone(), display(&input), text.to_string()));
+                }
+                texts.push((display(&input), bytes))
+            }
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
                 io_errors += 1;
@@ -98,8 +114,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
     let catalog = catalog_for(&texts, &args.schema_paths);
+    let kustomize = super::kustomize::Inputs::new(&files, &args.paths);
+    drop(files);
     for (name, bytes) in &texts {
-        reported.extend(check_bytes(name, bytes, &catalog));
+        reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize));
+    }
+    if !args.no_render {
+        reported.extend(kustomize.render_all(&catalog, args.kustomize.as_deref()));
     }
     if !args.cluster {
         texts.clear();
@@ -208,6 +229,24 @@ pub fn catalog_for(texts: &[(String, Vec<u8>)], schema_paths: &[PathBuf]) -> Cat
     Catalog::with_builtin(checked.chain(configured).collect::<Vec<_>>())
 }
 
+/// [`check_bytes`] for a file read in its kustomize role, with kustomize's checks.
+fn check_bytes_in(
+    path: &str,
+    bytes: &[u8],
+    catalog: &Catalog,
+    kustomize: &super::kustomize::Inputs,
+) -> Vec<Reported> {
+    let role = kustomize.role(path);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return check_bytes(path, bytes, catalog);
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rope = Rope::from_str(text);
+    let mut found = text_diagnostics_as(&rope, catalog, role);
+    found.extend(kustomize.checks(path, text, catalog));
+    found.iter().map(|d| report(path, &rope, d)).collect()
+}
+
 /// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.
 pub fn check_bytes(path: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Reported> {
     let text = match std::str::from_utf8(bytes) {
@@ -243,7 +282,7 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
     }
 }
 
-fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
+pub(super) fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
     let (line, column) = line_column(rope, d.range.start);
     let (end_line, end_column) = line_column(rope, d.range.end);
     Reported {
@@ -317,7 +356,7 @@ fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
-    )
+    ) || crate::workspace::kustomize::is_kustomization(path)
 }
 
 fn read(path: &Path) -> std::io::Result<Vec<u8>> {

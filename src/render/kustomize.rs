@@ -144,6 +144,15 @@ fn clean_message(message: &str, base: &Path, folder: &Path) -> String {
         text = text[at + 5..].trim_end_matches('"').replace("\\\"", "\"").replace("\\n", "\n");
     }
     text = text.strip_prefix("Error: ").unwrap_or(&text).to_string();
+    // The wrapper's own level: "accumulating resources from '../x': '/x' must resolve to a
+    // file': recursed accumulation of path '/x': <the user's error>".
+    const RECURSED: &str = "recursed accumulation of path '";
+    if let Some(at) = text.find(RECURSED) {
+        let rest = &text[at + RECURSED.len()..];
+        if let Some(end) = rest.find("': ") {
+            text = rest[end + 3..].to_string();
+        }
+    }
     text.replace(&*base.to_string_lossy(), &folder.display().to_string())
 }
 

@@ -12,6 +12,7 @@ mod cluster;
 mod convert;
 mod framing;
 mod handoff;
+mod kustomize;
 mod language;
 mod publish;
 mod settings;
@@ -52,6 +53,8 @@ pub struct Backend {
     fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
+    /// Kustomizations: roles, checks, navigation, rendering (`server/kustomize.rs`).
+    kustomize: Arc<kustomize::KustomizeWork>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -63,6 +66,7 @@ pub async fn run_stdio() {
         let schemas = SchemaSources::new(store.clone());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            kustomize: kustomize::KustomizeWork::new(client.clone(), store.clone(), schemas.clone()),
             schemas,
             client,
             store,
@@ -213,6 +217,31 @@ impl Backend {
         self.update_schemas_after_edit(None, update);
     }
 
+    /// Like `update_schemas`, then runs `after` (whether or not the catalog changed).
+    fn update_schemas_then<F>(
+        &self,
+        update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
+        after: impl FnOnce() -> F + Send + 'static,
+    ) where
+        F: std::future::Future<Output = ()> + Send,
+    {
+        let (schemas, store, client) = (
+            self.schemas.clone(),
+            self.store.clone(),
+            self.client.clone(),
+        );
+        tokio::spawn(async move {
+            let changed = tokio::task::spawn_blocking(move || {
+                guarded("schema sources", || update(&schemas)).unwrap_or(false)
+            })
+            .await;
+            if matches!(changed, Ok(true)) {
+                publish_all(&client, &store).await;
+            }
+            after().await;
+        });
+    }
+
     /// Like `update_schemas`, but after an edit: waits for typing to pause, and does nothing if
     /// the document changed again meanwhile (that change schedules its own update). Each
     /// keystroke in a CRD would otherwise re-read it and re-validate every open document.
@@ -262,6 +291,7 @@ impl LanguageServer for Backend {
         let settings = Settings::from_json(options.unwrap_or(&Value::Null));
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
+        self.kustomize.configure(settings.kustomize);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -274,10 +304,15 @@ impl LanguageServer for Backend {
             std::sync::atomic::Ordering::Relaxed,
         );
         let schema_paths = settings.schema_paths;
-        self.update_schemas(move |schemas| {
-            let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
-            schemas.scan_workspace() || configured
-        });
+        let kustomize = self.kustomize.clone();
+        self.update_schemas_then(
+            move |schemas| {
+                let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
+                schemas.scan_workspace() || configured
+            },
+            // The index knows the kustomizations now: patch files open meanwhile are patches.
+            move || async move { kustomize.refresh_roles().await },
+        );
         preload_builtin_schemas();
         tracing::info!(
             "initialize: client {:?}, position encoding {encoding:?}",
@@ -304,6 +339,12 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -341,13 +382,17 @@ impl LanguageServer for Backend {
         let pending = guarded("didOpen", || {
             self.store.begin_open(uri.clone(), text, version)
         });
-        let Ok(pending) = pending else { return };
+        let Ok(mut pending) = pending else { return };
+        pending.set_role(self.kustomize.role_for(&uri));
         let stored = started.elapsed();
         let opened =
             tokio::task::spawn_blocking(move || guarded("didOpen", || pending.finish())).await;
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
+            guarded("kustomize", || self.kustomize.check(&uri)).ok();
             self.publish_after_open(uri.clone()).await;
+            self.kustomize.opened(&uri).await;
+            self.kustomize.schedule_render(&uri);
             tracing::debug!(
                 "didOpen {} ({bytes} bytes): text stored after {stored:.1?}, checked and validated after {checked:.1?}, published after {:.1?}",
                 uri.as_str(),
@@ -369,6 +414,7 @@ impl LanguageServer for Backend {
         if changed.is_err() {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
+        guarded("kustomize", || self.kustomize.check(&uri)).ok();
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
@@ -396,8 +442,10 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        self.cluster
-            .schedule(params.text_document.uri, Trigger::Save);
+        let uri = params.text_document.uri;
+        self.kustomize.refresh_roles().await;
+        self.kustomize.schedule_render(&uri);
+        self.cluster.schedule(uri, Trigger::Save);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -414,6 +462,7 @@ impl LanguageServer for Backend {
             }
         }
         let settings = Settings::from_json(&payload);
+        self.kustomize.configure(settings.kustomize);
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
@@ -482,6 +531,27 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         guarded("hover", || self.language.hover(&self.store, &params))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        guarded("documentLink", || self.kustomize.links(&params.text_document.uri))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let position = &params.text_document_position_params;
+        guarded("definition", || {
+            self.kustomize
+                .definition(&position.text_document.uri, position.position)
+                .map(GotoDefinitionResponse::Scalar)
+        })
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let uri = &params.text_document_position.text_document.uri;
+        guarded("references", || Some(self.kustomize.references(uri)))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

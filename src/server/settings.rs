@@ -18,6 +18,49 @@ pub struct Settings {
     /// `schemaPaths`: CRD and schema files or folders; `None` when the payload does not name
     /// the key (the current ones stay).
     pub schema_paths: Option<Vec<PathBuf>>,
+    /// `kustomize`: how kustomizations are rendered.
+    pub kustomize: KustomizeOptions,
+}
+
+/// The `kustomize` object: `path` (a `kustomize` or `kubectl` binary; default `kubectl` from
+/// PATH), `render` (render kustomizations on open and save; default true), `timeoutMs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KustomizeOptions {
+    pub path: Option<PathBuf>,
+    pub render: bool,
+    pub timeout: Duration,
+}
+
+impl Default for KustomizeOptions {
+    fn default() -> Self {
+        KustomizeOptions {
+            path: None,
+            render: true,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+impl KustomizeOptions {
+    fn from_json(section: &Value) -> KustomizeOptions {
+        let mut options = KustomizeOptions::default();
+        let Some(object) = section.get("kustomize") else {
+            return options;
+        };
+        options.path = object
+            .get("path")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        if let Some(render) = object.get("render").and_then(Value::as_bool) {
+            options.render = render;
+        }
+        if let Some(ms) = object.get("timeoutMs").and_then(Value::as_u64) {
+            options.timeout = Duration::from_millis(ms.clamp(100, 600_000));
+        }
+        options
+    }
 }
 
 /// What the cluster work uses: a change reconnects and checks every file again.
@@ -108,6 +151,7 @@ impl Settings {
         Settings {
             cluster,
             schema_paths,
+            kustomize: KustomizeOptions::from_json(section),
         }
     }
 }

@@ -127,5 +127,15 @@ pub fn check_file(path: &Path, text: &str, index: &Index, context: &Context<'_>)
     check_patch_file(path, text, &naming, context)
 }
 
+/// The diagnostic of a failed render of `path`, unless kustomize's checks already report an
+/// error on the entry it concerns (a missing file gets one diagnostic, not two).
+pub fn render_failure(path: &Path, text: &str, message: &str, context: &Context<'_>) -> Option<Diagnostic> {
+    let failure = rendered::render_error(path, text, message);
+    let known = check_kustomization(path, text, context).into_iter().any(|d| {
+        d.severity == crate::diagnostic::Severity::Error && d.range == failure.range
+    });
+    (!known).then_some(failure)
+}
+
 #[cfg(test)]
 mod tests;
