@@ -156,7 +156,7 @@ registry! {
     KUSTOMIZE_RENDER = "kustomize-render", Kustomize,
         "Rendering the kustomization failed (kustomize's error, on the entry it concerns) or was stopped (timeout, too much output).";
     KUSTOMIZE_RENDERED = "kustomize-rendered", Kustomize,
-        "A problem found in the rendered output of a kustomization (schema validation, or the cluster's dry-run), on the file and line that produced the value.";
+        "A problem schema validation finds in the rendered output of a kustomization, on the file and line that produced the value (the patch that set it, else the resource's own file, else its generator).";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
