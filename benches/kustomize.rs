@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench kustomize`. Nothing is asserted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kube_lsp::features::document::{Change, Layer, OpenDocument};
@@ -47,7 +47,10 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(dir.path()).unwrap();
-    copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize"), &root);
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize"),
+        &root,
+    );
     let workspace = Workspace::default();
     workspace.set_roots(vec![root.clone()]);
     workspace.scan();
@@ -70,7 +73,10 @@ fn main() {
         Role::Kustomization,
         |_| {},
     );
-    let line = text.lines().position(|l| l.starts_with("namespace:")).unwrap() as u32;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("namespace:"))
+        .unwrap() as u32;
     let mut samples = Vec::new();
     for i in 0..500 {
         let started = Instant::now();
@@ -105,7 +111,11 @@ fn main() {
     )
     .unwrap();
     measure_render(&root.join("overlays/prod"), &catalog, "overlays/prod");
-    measure_render(&root.join("overlays/staging"), &catalog, "overlays/staging (1 finding)");
+    measure_render(
+        &root.join("overlays/staging"),
+        &catalog,
+        "overlays/staging (1 finding)",
+    );
 
     // 500 resources.
     let big = root.join("big");
@@ -139,7 +149,7 @@ fn main() {
     );
 }
 
-fn measure_render(folder: &PathBuf, catalog: &Catalog, label: &str) {
+fn measure_render(folder: &Path, catalog: &Catalog, label: &str) {
     let mut renders = Vec::new();
     let mut after = Vec::new();
     let mut count = 0;

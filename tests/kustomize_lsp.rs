@@ -45,7 +45,11 @@ fn open_file(server: &mut TestServer, path: &Path) -> String {
 fn kustomization_fields_are_validated_with_fixes_and_the_fixture_is_clean() {
     let (_dir, root) = fixture_copy();
     let mut server = start(&root);
-    for file in ["overlays/prod/kustomization.yaml", "overlays/staging/replicas.yaml", "components/monitoring/kustomization.yaml"] {
+    for file in [
+        "overlays/prod/kustomization.yaml",
+        "overlays/staging/replicas.yaml",
+        "components/monitoring/kustomization.yaml",
+    ] {
         let uri = open_file(&mut server, &root.join(file));
         // Rendered in the background too: nothing to say at any point.
         server.gather_notifications(std::time::Duration::from_millis(1500));
@@ -59,13 +63,18 @@ fn kustomization_fields_are_validated_with_fixes_and_the_fixture_is_clean() {
     }
 
     let path = root.join("overlays/staging/kustomization.yaml");
-    let text = "resourcs:\n- ../../base\nbases:\n- ../../base\npatchesStrategicMerge:\n- replicas.yaml\n";
+    let text =
+        "resourcs:\n- ../../base\nbases:\n- ../../base\npatchesStrategicMerge:\n- replicas.yaml\n";
     std::fs::write(&path, text).unwrap();
     let uri = uri_of(&path);
     server.open(&uri, text);
     let published = server.wait_for_codes(
         &uri,
-        &["schema-unknown-field", "kustomize-deprecated", "kustomize-deprecated"],
+        &[
+            "schema-unknown-field",
+            "kustomize-deprecated",
+            "kustomize-deprecated",
+        ],
     );
     let diagnostics = published["diagnostics"].as_array().unwrap();
     let deprecated = diagnostics[2].clone();
@@ -83,21 +92,40 @@ fn a_patch_file_is_a_patch_and_paths_link_complete_and_lead_back() {
     // A patch that sets only replicas: no "missing selector/template", but its typo.
     let patch = root.join("overlays/staging/replicas.yaml");
     let uri = uri_of(&patch);
-    let text = std::fs::read_to_string(&patch).unwrap().replace("replicas: 2", "replicaz: 2");
+    let text = std::fs::read_to_string(&patch)
+        .unwrap()
+        .replace("replicas: 2", "replicaz: 2");
     server.open(&uri, &text);
     server.wait_for_codes(&uri, &["schema-unknown-field"]);
 
     let prod = root.join("overlays/prod/kustomization.yaml");
     let prod_uri = open_file(&mut server, &prod);
-    let links = server.request("textDocument/documentLink", json!({"textDocument": {"uri": prod_uri}}));
-    let targets: Vec<&str> = links.as_array().unwrap().iter().map(|l| l["target"].as_str().unwrap()).collect();
-    assert!(targets[0].ends_with("/base/kustomization.yaml"), "{targets:?}");
+    let links = server.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": prod_uri}}),
+    );
+    let targets: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        targets[0].ends_with("/base/kustomization.yaml"),
+        "{targets:?}"
+    );
     assert_eq!(targets.len(), 5);
     let definition = server.request(
         "textDocument/definition",
         json!({"textDocument": {"uri": prod_uri}, "position": {"line": 5, "character": 4}}),
     );
-    assert!(definition["uri"].as_str().unwrap().ends_with("/overlays/prod/namespace.yaml"), "{definition}");
+    assert!(
+        definition["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/overlays/prod/namespace.yaml"),
+        "{definition}"
+    );
 
     let deployment = root.join("base/deployment.yaml");
     let references = server.request(
@@ -108,10 +136,25 @@ fn a_patch_file_is_a_patch_and_paths_link_complete_and_lead_back() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["uri"].as_str().unwrap().rsplit(root.to_str().unwrap()).next().unwrap().to_string())
+        .map(|l| {
+            l["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit(root.to_str().unwrap())
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     found.sort();
-    assert_eq!(found, ["/base/kustomization.yaml", "/overlays/prod/kustomization.yaml", "/overlays/staging/kustomization.yaml"]);
+    assert_eq!(
+        found,
+        [
+            "/base/kustomization.yaml",
+            "/overlays/prod/kustomization.yaml",
+            "/overlays/staging/kustomization.yaml"
+        ]
+    );
 
     // Completion: paths relative to the kustomization, and its fields without apiVersion/kind.
     let path = root.join("overlays/new/kustomization.yaml");
@@ -121,13 +164,35 @@ fn a_patch_file_is_a_patch_and_paths_link_complete_and_lead_back() {
     let new_uri = uri_of(&path);
     server.open(&new_uri, text);
     let items = server.completion(&new_uri, json!({"line": 1, "character": 5}));
-    let labels: Vec<&str> = items["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
-    assert!(labels.contains(&"prod/") && labels.contains(&"staging/"), "{labels:?}");
+    let labels: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"prod/") && labels.contains(&"staging/"),
+        "{labels:?}"
+    );
     let items = server.completion(&new_uri, json!({"line": 2, "character": 0}));
-    let labels: Vec<&str> = items["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
-    assert!(labels.contains(&"namePrefix") && labels.contains(&"patches"), "{labels:?}");
+    let labels: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"namePrefix") && labels.contains(&"patches"),
+        "{labels:?}"
+    );
     let hover = server.hover(&new_uri, json!({"line": 0, "character": 3}));
-    assert!(hover["contents"]["value"].as_str().unwrap().contains("relative paths"), "{hover}");
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("relative paths"),
+        "{hover}"
+    );
 }
 
 #[test]
@@ -140,12 +205,20 @@ fn a_saved_overlay_is_rendered_and_findings_land_on_the_patch() {
     let patch_uri = open_file(&mut server, &patch);
     let kustomization = root.join("overlays/staging/kustomization.yaml");
     let uri = open_file(&mut server, &kustomization);
-    server.notify("textDocument/didSave", json!({"textDocument": {"uri": uri}}));
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
     let published = server.wait_for_codes(&patch_uri, &["kustomize-rendered"]);
     let diagnostic = &published["diagnostics"][0];
-    assert_eq!(diagnostic["range"]["start"], json!({"line": 8, "character": 8}));
-    assert!(diagnostic["message"].as_str().unwrap().contains("`image`"), "{diagnostic}");
-
+    assert_eq!(
+        diagnostic["range"]["start"],
+        json!({"line": 8, "character": 8})
+    );
+    assert!(
+        diagnostic["message"].as_str().unwrap().contains("`image`"),
+        "{diagnostic}"
+    );
 }
 
 #[test]
@@ -154,9 +227,16 @@ fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
     let folder = root.join("overlays/hang");
     std::fs::create_dir_all(&folder).unwrap();
     // kustomize blocks reading a FIFO nobody writes: a real hang of the real tool.
-    let made = std::process::Command::new("mkfifo").arg(folder.join("pipe.yaml")).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe.yaml"))
+        .status()
+        .unwrap();
     assert!(made.success());
-    std::fs::write(folder.join("kustomization.yaml"), "resources:\n- ../../base\n- pipe.yaml\n").unwrap();
+    std::fs::write(
+        folder.join("kustomization.yaml"),
+        "resources:\n- ../../base\n- pipe.yaml\n",
+    )
+    .unwrap();
     let mut server = TestServer::builder()
         .workspace_folder(&root)
         .initialization_options(json!({"kustomize": {"timeoutMs": 1500}}))
@@ -164,8 +244,14 @@ fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
     let uri = open_file(&mut server, &folder.join("kustomization.yaml"));
     let published = server.wait_for_codes(&uri, &["kustomize-render"]);
     let message = published["diagnostics"][0]["message"].as_str().unwrap();
-    assert!(message.contains("did not finish within 1500 ms"), "{message}");
+    assert!(
+        message.contains("did not finish within 1500 ms"),
+        "{message}"
+    );
     // The server still answers.
-    let links = server.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
+    let links = server.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
     assert_eq!(links.as_array().unwrap().len(), 2);
 }

@@ -32,20 +32,35 @@ impl Inputs {
         let roots: Vec<PathBuf> = roots
             .iter()
             .filter_map(|r| std::fs::canonicalize(r).ok())
-            .map(|r| if r.is_dir() { r } else { r.parent().map(Path::to_path_buf).unwrap_or(r) })
+            .map(|r| {
+                if r.is_dir() {
+                    r
+                } else {
+                    r.parent().map(Path::to_path_buf).unwrap_or(r)
+                }
+            })
             .collect();
         workspace.set_roots(roots.clone());
         let mut names = HashMap::new();
         for (path, name, text) in files {
-            let Ok(path) = std::fs::canonicalize(path) else { continue };
+            let Ok(path) = std::fs::canonicalize(path) else {
+                continue;
+            };
             workspace.open_text(&path, text);
             names.insert(path, name.clone());
         }
-        Inputs { workspace, names, roots }
+        Inputs {
+            workspace,
+            names,
+            roots,
+        }
     }
 
     fn canonical(&self, name: &str) -> Option<&Path> {
-        self.names.iter().find(|(_, n)| *n == name).map(|(p, _)| p.as_path())
+        self.names
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| p.as_path())
     }
 
     /// How the file reported as `name` is read.
@@ -58,7 +73,9 @@ impl Inputs {
 
     /// kustomize's checks of the file reported as `name` (a kustomization or a patch file).
     pub fn checks(&self, name: &str, text: &str, catalog: &Catalog) -> Vec<Diagnostic> {
-        let Some(path) = self.canonical(name) else { return Vec::new() };
+        let Some(path) = self.canonical(name) else {
+            return Vec::new();
+        };
         let context = Context {
             files: &Disk,
             roots: &self.roots,
@@ -73,29 +90,52 @@ impl Inputs {
             tool: Tool::from_setting(tool),
             ..Settings::default()
         };
-        let mut kustomizations: Vec<&PathBuf> = self.names.keys().filter(|p| is_kustomization(p)).collect();
+        let mut kustomizations: Vec<&PathBuf> =
+            self.names.keys().filter(|p| is_kustomization(p)).collect();
         kustomizations.sort();
         let mut by_file: Vec<(PathBuf, Diagnostic)> = Vec::new();
         let mut own: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
         let index = self.workspace.read();
         for kustomization in kustomizations {
-            let Some(text) = Disk.read(kustomization) else { continue };
+            let Some(text) = Disk.read(kustomization) else {
+                continue;
+            };
             if text.lines().any(|l| l.trim() == "kind: Component") {
                 continue;
             }
-            let Some(folder) = kustomization.parent() else { continue };
+            let Some(folder) = kustomization.parent() else {
+                continue;
+            };
             match render(folder, &settings) {
                 Ok(output) => {
                     let mut skip = |file: &Path, d: &Diagnostic| {
                         let known = own.entry(file.to_path_buf()).or_insert_with(|| {
-                            let Some(text) = Disk.read(file) else { return Vec::new() };
+                            let Some(text) = Disk.read(file) else {
+                                return Vec::new();
+                            };
                             let role = kustomize::role_of(file, &index);
-                            crate::features::diagnostics::text_diagnostics_as(&Rope::from_str(&text), catalog, role)
+                            crate::features::diagnostics::text_diagnostics_as(
+                                &Rope::from_str(&text),
+                                catalog,
+                                role,
+                            )
                         });
-                        known.iter().any(|k| k.range == d.range && k.message == d.message)
+                        known
+                            .iter()
+                            .any(|k| k.range == d.range && k.message == d.message)
                     };
-                    for finding in rendered::findings(kustomization, &output.base, &output.output, catalog, &Disk, &mut skip) {
-                        if !by_file.iter().any(|(p, d)| *p == finding.path && *d == finding.diagnostic) {
+                    for finding in rendered::findings(
+                        kustomization,
+                        &output.base,
+                        &output.output,
+                        catalog,
+                        &Disk,
+                        &mut skip,
+                    ) {
+                        if !by_file
+                            .iter()
+                            .any(|(p, d)| *p == finding.path && *d == finding.diagnostic)
+                        {
                             by_file.push((finding.path, finding.diagnostic));
                         }
                     }
@@ -109,8 +149,14 @@ impl Inputs {
                         RenderError::Failed(message) => message.clone(),
                         other => other.to_string(),
                     };
-                    let context = Context { files: &Disk, roots: &self.roots, catalog };
-                    if let Some(failure) = kustomize::render_failure(kustomization, &text, &message, &context) {
+                    let context = Context {
+                        files: &Disk,
+                        roots: &self.roots,
+                        catalog,
+                    };
+                    if let Some(failure) =
+                        kustomize::render_failure(kustomization, &text, &message, &context)
+                    {
                         by_file.push((kustomization.clone(), failure));
                     }
                 }
@@ -118,9 +164,19 @@ impl Inputs {
         }
         let mut reported = Vec::new();
         for (path, diagnostic) in by_file {
-            let Some(text) = Disk.read(&path) else { continue };
-            let name = self.names.get(&path).cloned().unwrap_or_else(|| path.display().to_string());
-            reported.push(super::check::report(&name, &Rope::from_str(&text), &diagnostic));
+            let Some(text) = Disk.read(&path) else {
+                continue;
+            };
+            let name = self
+                .names
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| path.display().to_string());
+            reported.push(super::check::report(
+                &name,
+                &Rope::from_str(&text),
+                &diagnostic,
+            ));
         }
         reported
     }

@@ -74,10 +74,20 @@ mod tests {
             assert!(resources.description().unwrap().contains("relative paths"));
             let patches = root.property("patches").unwrap().items().unwrap();
             assert_eq!(patches.type_label(), "Patch");
-            assert!(patches.property("target").unwrap().property("kind").is_some());
+            assert!(
+                patches
+                    .property("target")
+                    .unwrap()
+                    .property("kind")
+                    .is_some()
+            );
             assert!(root.property("bases").unwrap().deprecated().is_some());
             assert!(root.property("resources").unwrap().deprecated().is_none());
-            let generator = root.property("configMapGenerator").unwrap().items().unwrap();
+            let generator = root
+                .property("configMapGenerator")
+                .unwrap()
+                .items()
+                .unwrap();
             for field in ["name", "files", "envs", "literals", "behavior", "options"] {
                 assert!(generator.property(field).is_some(), "{field}");
             }

@@ -77,7 +77,13 @@ impl KustomizeWork {
                 .with_document(&uri, |document| document.set_role(role))
                 .unwrap_or(false);
             if changed {
-                publish(&self.client, &self.store, uri, Gather::ValidatedInBackground).await;
+                publish(
+                    &self.client,
+                    &self.store,
+                    uri,
+                    Gather::ValidatedInBackground,
+                )
+                .await;
             }
         }
     }
@@ -175,7 +181,11 @@ impl KustomizeWork {
     /// Renders, in the background, the kustomizations `uri` concerns: itself when it is one, and
     /// the kustomizations that include it (up to the overlays).
     pub fn schedule_render(self: &Arc<Self>, uri: &Uri) {
-        let options = self.options.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let options = self
+            .options
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if !options.render {
             return;
         }
@@ -207,7 +217,8 @@ impl KustomizeWork {
         let task = tokio::spawn(async move {
             let done = kustomization.clone();
             let worker = work.clone();
-            let found = tokio::task::spawn_blocking(move || worker.render_one(&done, &settings)).await;
+            let found =
+                tokio::task::spawn_blocking(move || worker.render_one(&done, &settings)).await;
             if let Ok(found) = found {
                 work.install(kustomization, found).await;
             }
@@ -219,7 +230,11 @@ impl KustomizeWork {
     }
 
     /// Renders one kustomization (blocking) and maps its findings: by file.
-    fn render_one(&self, kustomization: &Path, settings: &RenderSettings) -> Option<HashMap<PathBuf, Vec<Diagnostic>>> {
+    fn render_one(
+        &self,
+        kustomization: &Path,
+        settings: &RenderSettings,
+    ) -> Option<HashMap<PathBuf, Vec<Diagnostic>>> {
         let text = Disk.read(kustomization)?;
         let folder = kustomization.parent()?;
         // A component is rendered only as part of the kustomizations that include it.
@@ -235,15 +250,33 @@ impl KustomizeWork {
                 let index = self.schemas.workspace().read();
                 let mut skip = |file: &Path, d: &Diagnostic| {
                     let known = own.entry(file.to_path_buf()).or_insert_with(|| {
-                        let Some(text) = Disk.read(file) else { return Vec::new() };
+                        let Some(text) = Disk.read(file) else {
+                            return Vec::new();
+                        };
                         let role = kustomize::role_of(file, &index);
-                        crate::features::diagnostics::text_diagnostics_as(&Rope::from_str(&text), &catalog, role)
+                        crate::features::diagnostics::text_diagnostics_as(
+                            &Rope::from_str(&text),
+                            &catalog,
+                            role,
+                        )
                     });
-                    known.iter().any(|k| k.range == d.range && k.message == d.message)
+                    known
+                        .iter()
+                        .any(|k| k.range == d.range && k.message == d.message)
                 };
-                let findings = rendered::findings(kustomization, &output.base, &output.output, &catalog, &Disk, &mut skip);
+                let findings = rendered::findings(
+                    kustomization,
+                    &output.base,
+                    &output.output,
+                    &catalog,
+                    &Disk,
+                    &mut skip,
+                );
                 for finding in findings {
-                    by_file.entry(finding.path).or_default().push(finding.diagnostic);
+                    by_file
+                        .entry(finding.path)
+                        .or_default()
+                        .push(finding.diagnostic);
                 }
                 tracing::debug!(
                     "kustomize: {} rendered in {:.1?} (kustomize {:.1?}), {} files with findings",
@@ -264,9 +297,18 @@ impl KustomizeWork {
                 };
                 let roots = self.schemas.workspace().roots();
                 let catalog = self.store.catalog();
-                let context = Context { files: &Disk, roots: &roots, catalog: &catalog };
-                if let Some(failure) = kustomize::render_failure(kustomization, &text, &message, &context) {
-                    by_file.entry(kustomization.to_path_buf()).or_default().push(failure);
+                let context = Context {
+                    files: &Disk,
+                    roots: &roots,
+                    catalog: &catalog,
+                };
+                if let Some(failure) =
+                    kustomize::render_failure(kustomization, &text, &message, &context)
+                {
+                    by_file
+                        .entry(kustomization.to_path_buf())
+                        .or_default()
+                        .push(failure);
                 }
             }
         }
@@ -282,13 +324,19 @@ impl KustomizeWork {
             "kube-lsp: kustomizations are not rendered: {error}. Install kubectl (it bundles kustomize) or set kube-lsp.kustomize.path."
         );
         tokio::spawn(async move {
-            client.show_message(lsp::MessageType::WARNING, message).await;
+            client
+                .show_message(lsp::MessageType::WARNING, message)
+                .await;
         });
     }
 
     /// Keeps a render's findings and sends every file they touch (and those they no longer
     /// touch) its rendered findings from every render.
-    async fn install(&self, kustomization: PathBuf, found: Option<HashMap<PathBuf, Vec<Diagnostic>>>) {
+    async fn install(
+        &self,
+        kustomization: PathBuf,
+        found: Option<HashMap<PathBuf, Vec<Diagnostic>>>,
+    ) {
         let Some(found) = found else { return };
         let touched: HashSet<PathBuf> = {
             let mut all = self.findings.lock().unwrap_or_else(|p| p.into_inner());
@@ -306,30 +354,44 @@ impl KustomizeWork {
         let diagnostics: Vec<Diagnostic> = {
             let all = self.findings.lock().unwrap_or_else(|p| p.into_inner());
             let mut merged: Vec<Diagnostic> = Vec::new();
-            for d in all.values().filter_map(|by_file| by_file.get(file)).flatten() {
+            for d in all
+                .values()
+                .filter_map(|by_file| by_file.get(file))
+                .flatten()
+            {
                 if !merged.contains(d) {
                     merged.push(d.clone());
                 }
             }
             merged
         };
-        let Some(uri) = Uri::from_file_path(file) else { return };
+        let Some(uri) = Uri::from_file_path(file) else {
+            return;
+        };
         if self.store.version(&uri).is_some() {
-            self.store
-                .with_document(&uri, |document| document.set_layer(Layer::Rendered, diagnostics));
+            self.store.with_document(&uri, |document| {
+                document.set_layer(Layer::Rendered, diagnostics)
+            });
             publish(&self.client, &self.store, uri, Gather::Known).await;
             return;
         }
         let Some(text) = Disk.read(file) else { return };
         let rope = Rope::from_str(&text);
-        let mut published = self.published_closed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut published = self
+            .published_closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if diagnostics.is_empty() && !published.remove(file) {
             return;
         }
         if !diagnostics.is_empty() {
             published.insert(file.to_path_buf());
         }
-        *self.published_closed.lock().unwrap_or_else(|p| p.into_inner()) = published;
+        *self
+            .published_closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = published;
         let converted = convert::diagnostics(&rope, &diagnostics, self.store.encoding());
         publish_file(&self.client, uri, converted).await;
     }
@@ -343,7 +405,10 @@ impl KustomizeWork {
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .any(|by_file| by_file.contains_key(&path));
-        self.published_closed.lock().unwrap_or_else(|p| p.into_inner()).remove(&path);
+        self.published_closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&path);
         if has {
             self.send(&path).await;
         }

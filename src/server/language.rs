@@ -29,7 +29,8 @@ fn kustomization_text(
         .flatten();
     match text {
         Some(text) => {
-            let documents: std::sync::Arc<[std::ops::Range<usize>]> = vec![0..text.len()].into();
+            let whole = std::iter::once(0..text.len());
+            let documents: std::sync::Arc<[std::ops::Range<usize>]> = whole.collect();
             (ropey::Rope::from_str(&text), documents)
         }
         None => (snapshot.rope.clone(), snapshot.documents.clone()),
@@ -94,7 +95,9 @@ impl Language {
             let path = super::workspace::document_path(uri);
             let text = snapshot.rope.to_string();
             let disk = crate::workspace::kustomize::Disk;
-            items.extend(kustomize::navigation::complete_path(&path, &text, offset, &disk));
+            items.extend(kustomize::navigation::complete_path(
+                &path, &text, offset, &disk,
+            ));
         }
         let label_details = self.label_details.load(Ordering::Relaxed);
         let items = items

@@ -66,7 +66,11 @@ pub async fn run_stdio() {
         let schemas = SchemaSources::new(store.clone());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
-            kustomize: kustomize::KustomizeWork::new(client.clone(), store.clone(), schemas.clone()),
+            kustomize: kustomize::KustomizeWork::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+            ),
             schemas,
             client,
             store,
@@ -534,7 +538,9 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
-        guarded("documentLink", || self.kustomize.links(&params.text_document.uri))
+        guarded("documentLink", || {
+            self.kustomize.links(&params.text_document.uri)
+        })
     }
 
     async fn goto_definition(

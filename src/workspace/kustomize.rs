@@ -186,9 +186,15 @@ pub fn kustomization_in(files: &dyn Files, folder: &Path) -> Option<PathBuf> {
 pub fn is_remote(entry: &str) -> bool {
     let entry = entry.trim();
     entry.contains("://")
-        || ["github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::"]
-            .iter()
-            .any(|prefix| entry.starts_with(prefix))
+        || [
+            "github.com/",
+            "gitlab.com/",
+            "bitbucket.org/",
+            "git@",
+            "git::",
+        ]
+        .iter()
+        .any(|prefix| entry.starts_with(prefix))
 }
 
 #[cfg(test)]

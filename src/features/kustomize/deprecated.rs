@@ -264,7 +264,8 @@ mod tests {
             fixed(text),
             "patches:\n- path: other.yaml\n- path: replicas.yaml\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n"
         );
-        let json = "patchesJson6902:\n- target:\n    kind: Deployment\n    name: web\n  path: ops.yaml\n";
+        let json =
+            "patchesJson6902:\n- target:\n    kind: Deployment\n    name: web\n  path: ops.yaml\n";
         assert_eq!(
             fixed(json),
             "patches:\n- target:\n    kind: Deployment\n    name: web\n  path: ops.yaml\n"

@@ -233,7 +233,11 @@ fn inline_of(node: SpanRef<'_>) -> Inline {
 }
 
 fn target_of(node: SpanRef<'_>) -> Target {
-    let text = |key| field_of(node, key).and_then(|v| v.value()).map(str::to_string);
+    let text = |key| {
+        field_of(node, key)
+            .and_then(|v| v.value())
+            .map(str::to_string)
+    };
     Target {
         group: text("group"),
         version: text("version"),
@@ -243,7 +247,12 @@ fn target_of(node: SpanRef<'_>) -> Target {
 }
 
 /// A scalar item as a path of `field`; `None` for a non-scalar or an empty one.
-fn path_ref(folder: &Path, field: &'static str, node: SpanRef<'_>, expect: Expect) -> Option<PathRef> {
+fn path_ref(
+    folder: &Path,
+    field: &'static str,
+    node: SpanRef<'_>,
+    expect: Expect,
+) -> Option<PathRef> {
     if !matches!(node.kind(), SpanKind::Scalar(_)) {
         return None;
     }
@@ -255,7 +264,10 @@ fn path_ref(folder: &Path, field: &'static str, node: SpanRef<'_>, expect: Expec
         && let Some((_, path)) = text.split_once('=')
     {
         let written = &node.source()[range.clone()];
-        if let Some(at) = written.find('=').filter(|_| node.style() == Some(ScalarStyle::Plain)) {
+        if let Some(at) = written
+            .find('=')
+            .filter(|_| node.style() == Some(ScalarStyle::Plain))
+        {
             range.start += at + 1;
         }
         text = path;
@@ -298,7 +310,12 @@ mod tests {
         assert_eq!(
             paths,
             [
-                ("resources", "deploy.yaml", "deploy.yaml", Some("/w/overlays/prod/deploy.yaml")),
+                (
+                    "resources",
+                    "deploy.yaml",
+                    "deploy.yaml",
+                    Some("/w/overlays/prod/deploy.yaml")
+                ),
                 ("resources", "../../base", "../../base", Some("/w/base")),
                 (
                     "resources",
@@ -306,21 +323,69 @@ mod tests {
                     "https://github.com/org/repo//x?ref=v1",
                     None
                 ),
-                ("components", "../../components/tls", "../../components/tls", Some("/w/components/tls")),
+                (
+                    "components",
+                    "../../components/tls",
+                    "../../components/tls",
+                    Some("/w/components/tls")
+                ),
                 ("bases", "/abs/base", "/abs/base", None),
-                ("crds", "crd.yaml", "crd.yaml", Some("/w/overlays/prod/crd.yaml")),
-                ("patches[].path", "patch.yaml", "patch.yaml", Some("/w/overlays/prod/patch.yaml")),
-                ("patchesStrategicMerge", "smp.yaml", "smp.yaml", Some("/w/overlays/prod/smp.yaml")),
-                ("configMapGenerator[].files", "app.properties", "app.properties", Some("/w/overlays/prod/app.properties")),
-                ("configMapGenerator[].files", "data/x.txt", "data/x.txt", Some("/w/overlays/prod/data/x.txt")),
-                ("configMapGenerator[].envs", "a.env", "a.env", Some("/w/overlays/prod/a.env")),
-                ("openapi.path", "schema.json", "schema.json", Some("/w/overlays/prod/schema.json")),
-                ("replacements[].path", "r.yaml", "r.yaml", Some("/w/overlays/prod/r.yaml")),
+                (
+                    "crds",
+                    "crd.yaml",
+                    "crd.yaml",
+                    Some("/w/overlays/prod/crd.yaml")
+                ),
+                (
+                    "patches[].path",
+                    "patch.yaml",
+                    "patch.yaml",
+                    Some("/w/overlays/prod/patch.yaml")
+                ),
+                (
+                    "patchesStrategicMerge",
+                    "smp.yaml",
+                    "smp.yaml",
+                    Some("/w/overlays/prod/smp.yaml")
+                ),
+                (
+                    "configMapGenerator[].files",
+                    "app.properties",
+                    "app.properties",
+                    Some("/w/overlays/prod/app.properties")
+                ),
+                (
+                    "configMapGenerator[].files",
+                    "data/x.txt",
+                    "data/x.txt",
+                    Some("/w/overlays/prod/data/x.txt")
+                ),
+                (
+                    "configMapGenerator[].envs",
+                    "a.env",
+                    "a.env",
+                    Some("/w/overlays/prod/a.env")
+                ),
+                (
+                    "openapi.path",
+                    "schema.json",
+                    "schema.json",
+                    Some("/w/overlays/prod/schema.json")
+                ),
+                (
+                    "replacements[].path",
+                    "r.yaml",
+                    "r.yaml",
+                    Some("/w/overlays/prod/r.yaml")
+                ),
             ]
         );
         assert!(entries.paths[4].absolute);
         assert_eq!(entries.patches.len(), 4);
-        assert_eq!(entries.patches[0].target.as_ref().unwrap().kind.as_deref(), Some("Deployment"));
+        assert_eq!(
+            entries.patches[0].target.as_ref().unwrap().kind.as_deref(),
+            Some("Deployment")
+        );
         let inline = entries.patches[1].inline.as_ref().unwrap();
         assert!(inline.value.starts_with("- op: remove\n"));
         assert!(entries.patches[3].inline.is_some() && entries.patches[3].path.is_none());

@@ -43,10 +43,15 @@ pub fn role_of(path: &Path, index: &Index) -> Role {
     }
     let is_patch = index.kustomizations().any(|(_, kustomization)| {
         kustomization.entries.iter().any(|entry| {
-            entry.path == path && matches!(entry.field, Field::Patches | Field::PatchesStrategicMerge)
+            entry.path == path
+                && matches!(entry.field, Field::Patches | Field::PatchesStrategicMerge)
         })
     });
-    if is_patch { Role::Patch } else { Role::Manifest }
+    if is_patch {
+        Role::Patch
+    } else {
+        Role::Manifest
+    }
 }
 
 /// The kustomizations of the index that name `path` as a patch file.
@@ -70,10 +75,20 @@ pub fn naming_as_patch(path: &Path, index: &Index) -> Vec<PathBuf> {
 pub fn check_kustomization(path: &Path, text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
     let found = entries::read(path, text);
     let mut out = deprecated::check(text);
-    out.extend(paths::check(path, &found.paths, context.files, context.roots));
+    out.extend(paths::check(
+        path,
+        &found.paths,
+        context.files,
+        context.roots,
+    ));
     for patch in &found.patches {
         if let Some(inline) = &patch.inline {
-            out.extend(patches::check_inline(inline, patch.target.as_ref(), text, context.catalog));
+            out.extend(patches::check_inline(
+                inline,
+                patch.target.as_ref(),
+                text,
+                context.catalog,
+            ));
         }
     }
     out.sort_by_key(|d| (d.range.start, d.range.end));
@@ -94,7 +109,9 @@ pub fn check_patch_file(
     let mut out: Vec<Diagnostic> = Vec::new();
     let mut checked = false;
     for kustomization in naming {
-        let Some(source) = context.files.read(kustomization) else { continue };
+        let Some(source) = context.files.read(kustomization) else {
+            continue;
+        };
         for patch in entries::read(kustomization, &source).patches {
             if patch.path.as_deref() != Some(path) {
                 continue;
@@ -116,7 +133,12 @@ pub fn check_patch_file(
 
 /// Every kustomize check of a file: a kustomization's, or a JSON 6902 patch's when the index
 /// says kustomizations name it.
-pub fn check_file(path: &Path, text: &str, index: &Index, context: &Context<'_>) -> Vec<Diagnostic> {
+pub fn check_file(
+    path: &Path,
+    text: &str,
+    index: &Index,
+    context: &Context<'_>,
+) -> Vec<Diagnostic> {
     if is_kustomization(path) {
         return check_kustomization(path, text, context);
     }
@@ -129,11 +151,16 @@ pub fn check_file(path: &Path, text: &str, index: &Index, context: &Context<'_>)
 
 /// The diagnostic of a failed render of `path`, unless kustomize's checks already report an
 /// error on the entry it concerns (a missing file gets one diagnostic, not two).
-pub fn render_failure(path: &Path, text: &str, message: &str, context: &Context<'_>) -> Option<Diagnostic> {
+pub fn render_failure(
+    path: &Path,
+    text: &str,
+    message: &str,
+    context: &Context<'_>,
+) -> Option<Diagnostic> {
     let failure = rendered::render_error(path, text, message);
-    let known = check_kustomization(path, text, context).into_iter().any(|d| {
-        d.severity == crate::diagnostic::Severity::Error && d.range == failure.range
-    });
+    let known = check_kustomization(path, text, context)
+        .into_iter()
+        .any(|d| d.severity == crate::diagnostic::Severity::Error && d.range == failure.range);
     (!known).then_some(failure)
 }
 

@@ -63,7 +63,9 @@ pub fn references(path: &Path, index: &Index, files: &dyn Files) -> Vec<(PathBuf
             continue;
         }
         // A kustomization is included through its folder.
-        let folder = is_kustomization(&target).then(|| target.parent().map(Path::to_path_buf)).flatten();
+        let folder = is_kustomization(&target)
+            .then(|| target.parent().map(Path::to_path_buf))
+            .flatten();
         let named = folder.as_deref().unwrap_or(&target);
         let candidates: Vec<PathBuf> = index
             .kustomizations()
@@ -71,7 +73,9 @@ pub fn references(path: &Path, index: &Index, files: &dyn Files) -> Vec<(PathBuf
             .map(|(p, _)| p.to_path_buf())
             .collect();
         for kustomization in candidates {
-            let Some(text) = files.read(&kustomization) else { continue };
+            let Some(text) = files.read(&kustomization) else {
+                continue;
+            };
             for reference in entries::read(&kustomization, &text).paths {
                 if reference.resolved.as_deref() == Some(named) {
                     out.push((kustomization.clone(), reference.range));
@@ -100,13 +104,20 @@ fn path_field(path: &[Segment]) -> Option<Expect> {
             _ => None,
         },
         [Segment::Key(field), Segment::Index(_), last] => {
-            let ok = matches!(field.as_str(), "patches" | "patchesJson6902" | "replacements")
-                && key(last) == Some("path")
+            let ok = matches!(
+                field.as_str(),
+                "patches" | "patchesJson6902" | "replacements"
+            ) && key(last) == Some("path")
                 || matches!(field.as_str(), "configMapGenerator" | "secretGenerator")
                     && key(last) == Some("env");
             ok.then_some(Expect::File)
         }
-        [Segment::Key(field), Segment::Index(_), Segment::Key(list), Segment::Index(_)] => {
+        [
+            Segment::Key(field),
+            Segment::Index(_),
+            Segment::Key(list),
+            Segment::Index(_),
+        ] => {
             let ok = matches!(field.as_str(), "configMapGenerator" | "secretGenerator")
                 && matches!(list.as_str(), "files" | "envs");
             ok.then_some(Expect::File)
@@ -136,12 +147,18 @@ pub fn complete_path(path: &Path, text: &str, offset: usize, files: &dyn Files) 
     let home = path.parent().unwrap_or(Path::new(""));
     let (folder_part, _) = typed.rsplit_once('/').unwrap_or(("", typed));
     let folder = home.join(folder_part);
-    let start = word.start + if folder_part.is_empty() { 0 } else { folder_part.len() + 1 };
+    let start = word.start
+        + if folder_part.is_empty() {
+            0
+        } else {
+            folder_part.len() + 1
+        };
     let range = start..word.end.max(start);
     let mut items = Vec::new();
     for (name, is_folder) in files.list(&folder) {
         let hidden = name.starts_with('.');
-        let own = !folder_part.contains('/') && folder == home && is_kustomization(Path::new(&name));
+        let own =
+            !folder_part.contains('/') && folder == home && is_kustomization(Path::new(&name));
         if hidden || own {
             continue;
         }
@@ -153,7 +170,11 @@ pub fn complete_path(path: &Path, text: &str, offset: usize, files: &dyn Files) 
             continue;
         }
         let has_kustomization = is_folder && kustomization_in(files, &folder.join(&name)).is_some();
-        let label = if is_folder { format!("{name}/") } else { name.clone() };
+        let label = if is_folder {
+            format!("{name}/")
+        } else {
+            name.clone()
+        };
         let detail = match (is_folder, has_kustomization) {
             (true, true) => "folder with a kustomization",
             (true, false) => "folder",
@@ -166,14 +187,22 @@ pub fn complete_path(path: &Path, text: &str, offset: usize, files: &dyn Files) 
         };
         items.push(Item {
             label: label.clone(),
-            kind: if is_folder { ItemKind::Folder } else { ItemKind::File },
+            kind: if is_folder {
+                ItemKind::Folder
+            } else {
+                ItemKind::File
+            },
             label_detail: None,
             label_description: None,
             detail: Some(detail.to_string()),
             documentation: None,
             filter_text: None,
             sort_text: format!("{sort}{label}"),
-            insert_text: if has_kustomization { name.clone() } else { label },
+            insert_text: if has_kustomization {
+                name.clone()
+            } else {
+                label
+            },
             snippet: false,
             range: range.clone(),
             additional_edits: Vec::new(),
@@ -196,7 +225,10 @@ pub fn with_default_type(text: &str) -> Option<String> {
     let (api_version, kind) = (named("apiVersion"), named("kind"));
     let added = match (api_version, kind) {
         (Some(_), Some(_)) => return None,
-        (None, None) => format!("apiVersion: {}\nkind: {}\n", KUSTOMIZATION.0, KUSTOMIZATION.1),
+        (None, None) => format!(
+            "apiVersion: {}\nkind: {}\n",
+            KUSTOMIZATION.0, KUSTOMIZATION.1
+        ),
         (None, Some(kind)) if kind == COMPONENT.1 => format!("apiVersion: {}\n", COMPONENT.0),
         (None, Some(_)) => format!("apiVersion: {}\n", KUSTOMIZATION.0),
         (Some(_), None) => format!("kind: {}\n", KUSTOMIZATION.1),

@@ -23,13 +23,14 @@ const OPS: [&str; 6] = ["add", "remove", "replace", "move", "copy", "test"];
 /// strategic-merge patch (kustomize tells them apart the same way: by the shape).
 pub fn is_json6902(text: &str) -> bool {
     let (tree, _) = SpanTree::parse(text);
-    tree.root().is_some_and(|root| root.kind() == SpanKind::Sequence)
+    tree.root()
+        .is_some_and(|root| root.kind() == SpanKind::Sequence)
 }
 
 /// The schema of the kind a patch targets, when the catalog knows it: `version` and `group`
 /// as written, else the first apiVersion serving the kind.
-fn target_schema<'c>(
-    catalog: &'c Catalog,
+fn target_schema(
+    catalog: &Catalog,
     target: &Target,
 ) -> Option<(String, std::sync::Arc<crate::schema::GroupVersionSchemas>)> {
     let kind = target.kind.as_deref()?;
@@ -96,7 +97,10 @@ fn check_op(
     }
     let anchor = op.pairs().next().map_or(op.range(), |(k, _)| k.range());
     let Some((op_key, op_value)) = field("op") else {
-        out.push(error(anchor, "missing `op` (add, remove, replace, move, copy or test)".to_string()));
+        out.push(error(
+            anchor,
+            "missing `op` (add, remove, replace, move, copy or test)".to_string(),
+        ));
         return;
     };
     let name = op_value.and_then(|v| v.value()).unwrap_or_default();
@@ -104,7 +108,9 @@ fn check_op(
         let range = op_value.map_or(op_key.range(), |v| v.range());
         out.push(error(
             range,
-            format!("unsupported op `{name}`: expected one of add, remove, replace, move, copy, test"),
+            format!(
+                "unsupported op `{name}`: expected one of add, remove, replace, move, copy, test"
+            ),
         ));
         return;
     }
@@ -114,7 +120,10 @@ fn check_op(
         out.push(error(op_key.range(), format!("`{name}` needs a `value`")));
     }
     if needs_from && field("from").is_none() {
-        out.push(error(op_key.range(), format!("`{name}` needs a `from` path")));
+        out.push(error(
+            op_key.range(),
+            format!("`{name}` needs a `from` path"),
+        ));
     }
     let mut at_path = None;
     for (key_name, required) in [("path", true), ("from", needs_from)] {
@@ -125,7 +134,10 @@ fn check_op(
             continue;
         };
         let Some((pointer, range)) = value.and_then(|v| Some((v.value()?, v.range()))) else {
-            out.push(error(key.range(), format!("`{key_name}` must be a JSON pointer like /spec/replicas")));
+            out.push(error(
+                key.range(),
+                format!("`{key_name}` must be a JSON pointer like /spec/replicas"),
+            ));
             continue;
         };
         if !pointer.is_empty() && !pointer.starts_with('/') {
@@ -143,7 +155,10 @@ fn check_op(
                     at_path = Some(node);
                 }
             }
-            Err(message) => out.push(error(range, format!("`{pointer}` cannot exist in {kind}: {message}"))),
+            Err(message) => out.push(error(
+                range,
+                format!("`{pointer}` cannot exist in {kind}: {message}"),
+            )),
         }
     }
     if let (Some(schema), true, Some((_, Some(value)))) = (at_path, needs_value, field("value")) {
@@ -168,14 +183,17 @@ fn resolve_pointer<'g>(root: SchemaNode<'g>, pointer: &str) -> Result<SchemaNode
                 (None, Some(None)) => return Ok(node),
                 (None, None) => {
                     let mut message = format!("{} has no field `{segment}`", node.type_label());
-                    if let Some(close) = suggest::did_you_mean(&segment, node.properties().map(|(n, _)| n)) {
+                    if let Some(close) =
+                        suggest::did_you_mean(&segment, node.properties().map(|(n, _)| n))
+                    {
                         message.push_str(&format!("; did you mean `{close}`?"));
                     }
                     return Err(message);
                 }
             },
             ValueKind::Array => {
-                let index = segment == "-" || (!segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()));
+                let index = segment == "-"
+                    || (!segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()));
                 if !index {
                     return Err(format!(
                         "{} is a list: `{segment}` must be an index or `-`",
@@ -188,7 +206,10 @@ fn resolve_pointer<'g>(root: SchemaNode<'g>, pointer: &str) -> Result<SchemaNode
                 }
             }
             _ => {
-                return Err(format!("{} holds no fields (at `{segment}`)", node.type_label()));
+                return Err(format!(
+                    "{} holds no fields (at `{segment}`)",
+                    node.type_label()
+                ));
             }
         };
     }
@@ -251,7 +272,11 @@ impl<'v> BlockMap<'v> {
             .and_then(|rest| rest.find('\n'))
             .filter(|_| literal)
         else {
-            return BlockMap { value, lines: Vec::new(), whole };
+            return BlockMap {
+                value,
+                lines: Vec::new(),
+                whole,
+            };
         };
         let body = whole.start + newline + 1;
         let indent = file[body..]
@@ -268,13 +293,21 @@ impl<'v> BlockMap<'v> {
             }
             at = line_end + 1;
         }
-        BlockMap { value, lines, whole }
+        BlockMap {
+            value,
+            lines,
+            whole,
+        }
     }
 
     /// The file offset of a value offset.
     fn file_offset(&self, offset: usize) -> usize {
         if self.lines.is_empty() {
-            return if offset == 0 { self.whole.start } else { self.whole.end };
+            return if offset == 0 {
+                self.whole.start
+            } else {
+                self.whole.end
+            };
         }
         let Some(before) = self.value.get(..offset) else {
             return self.whole.end;
@@ -325,10 +358,25 @@ mod tests {
             ],
             "{found:#?}"
         );
-        assert!(found[0].1.contains("did you mean `replicas`?"), "{}", found[0].1);
-        assert!(found[3].1.contains("`move` needs a `from`"), "{}", found[3].1);
+        assert!(
+            found[0].1.contains("did you mean `replicas`?"),
+            "{}",
+            found[0].1
+        );
+        assert!(
+            found[3].1.contains("`move` needs a `from`"),
+            "{}",
+            found[3].1
+        );
         // Unknown targets: structure only.
-        assert!(check_json6902("- op: remove\n  path: /x/y\n", Some(&target("Widget")), &Catalog::builtin()).is_empty());
+        assert!(
+            check_json6902(
+                "- op: remove\n  path: /x/y\n",
+                Some(&target("Widget")),
+                &Catalog::builtin()
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -17,7 +17,12 @@ const MAX_VISITED: usize = 2_000;
 
 /// The diagnostics of `refs` (paths of the kustomization at `path`). `roots`: the workspace
 /// folders (empty: no workspace, nothing is outside).
-pub fn check(path: &Path, refs: &[PathRef], files: &dyn Files, roots: &[PathBuf]) -> Vec<Diagnostic> {
+pub fn check(
+    path: &Path,
+    refs: &[PathRef],
+    files: &dyn Files,
+    roots: &[PathBuf],
+) -> Vec<Diagnostic> {
     let folder = path.parent().unwrap_or(Path::new(""));
     let mut out = Vec::new();
     for reference in refs {
@@ -41,7 +46,9 @@ fn check_one(
     if reference.absolute {
         return error(
             codes::KUSTOMIZE_PATH_INVALID,
-            format!("`{text}` is absolute: kustomize needs paths relative to the kustomization's folder"),
+            format!(
+                "`{text}` is absolute: kustomize needs paths relative to the kustomization's folder"
+            ),
         );
     }
     let resolved = reference.resolved.as_ref()?;
@@ -83,7 +90,10 @@ fn check_one(
         ),
         (FileKind::Folder, Expect::File) => error(
             codes::KUSTOMIZE_PATH_INVALID,
-            format!("`{text}` is a folder: {} must be a file", what(reference.field)),
+            format!(
+                "`{text}` is a folder: {} must be a file",
+                what(reference.field)
+            ),
         ),
         (FileKind::Folder, Expect::Kustomization | Expect::FileOrKustomization) => {
             let Some(inner) = kustomization_in(files, resolved) else {
@@ -142,17 +152,25 @@ fn search(
     chain: &mut Vec<PathBuf>,
     depth: usize,
 ) -> bool {
-    if depth > MAX_DEPTH || visited.len() > MAX_VISITED || !visited.insert(kustomization.to_path_buf()) {
+    if depth > MAX_DEPTH
+        || visited.len() > MAX_VISITED
+        || !visited.insert(kustomization.to_path_buf())
+    {
         return false;
     }
     let Some(text) = files.read(kustomization) else {
         return false;
     };
     for reference in entries::read(kustomization, &text).paths {
-        if !matches!(reference.expect, Expect::Kustomization | Expect::FileOrKustomization) {
+        if !matches!(
+            reference.expect,
+            Expect::Kustomization | Expect::FileOrKustomization
+        ) {
             continue;
         }
-        let Some(folder) = reference.resolved else { continue };
+        let Some(folder) = reference.resolved else {
+            continue;
+        };
         if folder == home {
             chain.push(folder);
             return true;
@@ -160,7 +178,9 @@ fn search(
         if files.kind(&folder) != FileKind::Folder {
             continue;
         }
-        let Some(inner) = kustomization_in(files, &folder) else { continue };
+        let Some(inner) = kustomization_in(files, &folder) else {
+            continue;
+        };
         chain.push(folder);
         if search(home, &inner, files, visited, chain, depth + 1) {
             return true;
@@ -179,7 +199,9 @@ pub fn display_relative(folder: &Path, home: &Path) -> String {
         .ancestors()
         .find(|ancestor| folder.starts_with(ancestor))
         .unwrap_or(Path::new("/"));
-    let ups = home.strip_prefix(common).map_or(0, |rest| rest.components().count());
+    let ups = home
+        .strip_prefix(common)
+        .map_or(0, |rest| rest.components().count());
     let mut out = PathBuf::new();
     for _ in 0..ups {
         out.push("..");

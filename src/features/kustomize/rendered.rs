@@ -64,7 +64,9 @@ pub fn findings(
     let overlay = kustomization.parent().unwrap_or(Path::new(""));
     for range in split::split(output).documents {
         let text = &output[range];
-        let Some(tree) = lint::check(text).tree else { continue };
+        let Some(tree) = lint::check(text).tree else {
+            continue;
+        };
         let validation = validate_spans(catalog, &tree);
         if validation.diagnostics.is_empty() {
             continue;
@@ -76,7 +78,9 @@ pub fn findings(
             if diagnostic.severity > Severity::Warning || diagnostic.code == codes::UNKNOWN_KIND {
                 continue;
             }
-            let Some(mut path) = path_to(resource.root, diagnostic.range.start) else { continue };
+            let Some(mut path) = path_to(resource.root, diagnostic.range.start) else {
+                continue;
+            };
             let mut on_key = is_on_key(resource.root, diagnostic.range.start);
             if diagnostic.code == codes::REQUIRED && on_key {
                 // Reported on the first key of the mapping that misses a field: that mapping
@@ -98,12 +102,17 @@ pub fn findings(
             mapped.message = format!(
                 "{} (rendered by {}: {} {} at {})",
                 diagnostic.message,
-                Path::new(&by).join(kustomization.file_name().unwrap_or_default()).display(),
+                Path::new(&by)
+                    .join(kustomization.file_name().unwrap_or_default())
+                    .display(),
                 resource.kind,
                 resource.name,
                 dotted(&path)
             );
-            out.push(Finding { path: file, diagnostic: mapped });
+            out.push(Finding {
+                path: file,
+                diagnostic: mapped,
+            });
             if out.len() >= MAX_FINDINGS {
                 return out;
             }
@@ -117,7 +126,8 @@ pub fn findings(
 pub fn render_error(kustomization: &Path, text: &str, message: &str) -> Diagnostic {
     let found = entries::read(kustomization, text);
     let named = found.paths.iter().find(|p| {
-        let quoted = |s: &str| message.contains(&format!("'{s}'")) || message.contains(&format!("\"{s}\""));
+        let quoted =
+            |s: &str| message.contains(&format!("'{s}'")) || message.contains(&format!("\"{s}\""));
         quoted(&p.text)
             || p.resolved
                 .as_ref()
@@ -129,7 +139,11 @@ pub fn render_error(kustomization: &Path, text: &str, message: &str) -> Diagnost
         .unwrap_or(0..0);
     let message = message.trim();
     let short: String = message.chars().take(2_000).collect();
-    Diagnostic::error(range, codes::KUSTOMIZE_RENDER, format!("kustomize build failed: {short}"))
+    Diagnostic::error(
+        range,
+        codes::KUSTOMIZE_RENDER,
+        format!("kustomize build failed: {short}"),
+    )
 }
 
 fn dotted(path: &[Segment]) -> String {
@@ -152,19 +166,32 @@ fn field<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
     if mapping.kind() != SpanKind::Mapping {
         return None;
     }
-    mapping.pairs().find(|(k, _)| k.value() == Some(key)).and_then(|(_, v)| v)
+    mapping
+        .pairs()
+        .find(|(k, _)| k.value() == Some(key))
+        .and_then(|(_, v)| v)
 }
 
 fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
     let kind = field(root, "kind")?.value()?.to_string();
     let metadata = field(root, "metadata");
-    let name = metadata.and_then(|m| field(m, "name")).and_then(|n| n.value()).unwrap_or_default();
+    let name = metadata
+        .and_then(|m| field(m, "name"))
+        .and_then(|n| n.value())
+        .unwrap_or_default();
     let annotations = metadata.and_then(|m| field(m, "annotations"));
-    let annotation = |key| annotations.and_then(|a| field(a, key)).and_then(|v| v.value());
+    let annotation = |key| {
+        annotations
+            .and_then(|a| field(a, key))
+            .and_then(|v| v.value())
+    };
     let origin = annotation(ORIGIN).and_then(|text| {
         let value = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(|v| v.trim().to_string()))
+            text.lines().find_map(|l| {
+                l.strip_prefix(key)?
+                    .strip_prefix(':')
+                    .map(|v| v.trim().to_string())
+            })
         };
         if let Some(path) = value("path") {
             return Some(Origin::File(normalize(&base.join(path))));
@@ -204,7 +231,9 @@ fn path_to(root: SpanRef<'_>, offset: usize) -> Option<Vec<Segment>> {
         match node.kind() {
             SpanKind::Mapping => {
                 for (key, value) in node.pairs() {
-                    let holds = |n: SpanRef<'_>| n.range().start <= offset && offset < n.range().end.max(n.range().start + 1);
+                    let holds = |n: SpanRef<'_>| {
+                        n.range().start <= offset && offset < n.range().end.max(n.range().start + 1)
+                    };
                     if holds(key) {
                         path.push(Segment::Key(key.value()?.to_string()));
                         return Some(path);
@@ -219,7 +248,9 @@ fn path_to(root: SpanRef<'_>, offset: usize) -> Option<Vec<Segment>> {
             }
             SpanKind::Sequence => {
                 for (i, item) in node.children().enumerate() {
-                    if item.range().start <= offset && offset < item.range().end.max(item.range().start + 1) {
+                    if item.range().start <= offset
+                        && offset < item.range().end.max(item.range().start + 1)
+                    {
                         path.push(Segment::Index(i));
                         node = item;
                         continue 'down;
@@ -266,7 +297,10 @@ struct TextCache<'f> {
 
 impl<'f> TextCache<'f> {
     fn new(files: &'f dyn Files) -> Self {
-        TextCache { files, texts: HashMap::new() }
+        TextCache {
+            files,
+            texts: HashMap::new(),
+        }
     }
 
     fn text(&mut self, path: &Path) -> Option<&str> {
@@ -299,8 +333,16 @@ fn locate(
         Origin::Generated(kustomization) => {
             let text = cache.text(kustomization)?;
             let found = entries::read(kustomization, text);
-            let key = if resource.kind == "Secret" { "secretGenerator" } else { "configMapGenerator" };
-            let range = found.keys.iter().find(|(k, _, _)| k == key).map(|(_, r, _)| r.clone())?;
+            let key = if resource.kind == "Secret" {
+                "secretGenerator"
+            } else {
+                "configMapGenerator"
+            };
+            let range = found
+                .keys
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, r, _)| r.clone())?;
             Some((kustomization.clone(), range))
         }
     }
@@ -338,7 +380,9 @@ fn in_documents(
         if score == 0 {
             continue;
         }
-        let Some(found) = follow(resource.root, root, path, on_key, fallback) else { continue };
+        let Some(found) = follow(resource.root, root, path, on_key, fallback) else {
+            continue;
+        };
         let found = found.start + range.start..found.end + range.start;
         if best.as_ref().is_none_or(|(s, _)| score > *s) {
             best = Some((score, found));
@@ -396,7 +440,11 @@ fn follow(
         }
     }
     if on_key && there.kind() == SpanKind::Mapping {
-        return there.pairs().next().map(|(k, _)| k.range()).or(Some(there.range()));
+        return there
+            .pairs()
+            .next()
+            .map(|(k, _)| k.range())
+            .or(Some(there.range()));
     }
     Some(there.range())
 }
@@ -417,7 +465,11 @@ fn from_patches(
         }
         let (file, body, offset) = match (&patch.path, &patch.inline) {
             (Some(file), _) => (file.clone(), cache.text(file)?.to_string(), None),
-            (None, Some(inline)) => (kustomization.to_path_buf(), inline.value.clone(), Some(inline)),
+            (None, Some(inline)) => (
+                kustomization.to_path_buf(),
+                inline.value.clone(),
+                Some(inline),
+            ),
             _ => continue,
         };
         let range = if is_json6902(&body) {
@@ -437,9 +489,14 @@ fn from_patches(
 
 /// Whether a patch entry's target (when it has one) selects `resource`.
 fn targets(patch: &PatchRef, resource: &Resource<'_>) -> bool {
-    let Some(target) = &patch.target else { return true };
+    let Some(target) = &patch.target else {
+        return true;
+    };
     target.kind.as_deref().is_none_or(|k| k == resource.kind)
-        && target.name.as_deref().is_none_or(|n| resource.name.contains(n))
+        && target
+            .name
+            .as_deref()
+            .is_none_or(|n| resource.name.contains(n))
 }
 
 /// The JSON 6902 operation that sets `path` (or a parent of it): the part of its value at the
@@ -455,11 +512,17 @@ fn in_json6902(text: &str, resource: &Resource<'_>, path: &[Segment]) -> Option<
         })
         .collect();
     for op in root.children().collect::<Vec<_>>().into_iter().rev() {
-        let Some(op_path) = field(op, "path").and_then(|p| p.value().map(|v| (v, p.range()))) else {
+        let Some(op_path) = field(op, "path").and_then(|p| p.value().map(|v| (v, p.range())))
+        else {
             continue;
         };
         let parts: Vec<&str> = op_path.0.trim_start_matches('/').split('/').collect();
-        if parts.len() > pointer.len() || parts.iter().zip(&pointer).any(|(a, b)| *a != b && *a != "-") {
+        if parts.len() > pointer.len()
+            || parts
+                .iter()
+                .zip(&pointer)
+                .any(|(a, b)| *a != b && *a != "-")
+        {
             continue;
         }
         let rest = &path[parts.len()..];

@@ -51,7 +51,7 @@ fn the_fixture_has_no_false_error() {
     let mut checked = 0;
     for entry in walkdir::WalkDir::new(&root) {
         let path = entry.unwrap().into_path();
-        if !path.extension().is_some_and(|e| e == "yaml") {
+        if path.extension().is_none_or(|e| e != "yaml") {
             continue;
         }
         assert_eq!(everything(&workspace, &path), [], "{}", path.display());
@@ -59,9 +59,18 @@ fn the_fixture_has_no_false_error() {
     }
     assert_eq!(checked, 10);
     let index = workspace.read();
-    assert_eq!(role_of(&root.join("overlays/staging/replicas.yaml"), &index), Role::Patch);
-    assert_eq!(role_of(&root.join("base/kustomization.yaml"), &index), Role::Kustomization);
-    assert_eq!(role_of(&root.join("base/deployment.yaml"), &index), Role::Manifest);
+    assert_eq!(
+        role_of(&root.join("overlays/staging/replicas.yaml"), &index),
+        Role::Patch
+    );
+    assert_eq!(
+        role_of(&root.join("base/kustomization.yaml"), &index),
+        Role::Kustomization
+    );
+    assert_eq!(
+        role_of(&root.join("base/deployment.yaml"), &index),
+        Role::Manifest
+    );
 }
 
 #[test]
@@ -69,7 +78,9 @@ fn a_patch_that_sets_only_replicas_gets_no_required_errors_but_its_typos() {
     let root = fixture_root();
     let workspace = scanned(&root);
     let path = root.join("overlays/staging/replicas.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("replicas: 2", "replica: two");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("replicas: 2", "replica: two");
     let index = workspace.read();
     let role = role_of(&path, &index);
     let found: Vec<(String, Code)> = crate::features::diagnostics::text_diagnostics_as(
@@ -114,8 +125,14 @@ fn kustomize_codes(root: &Path, path: &str) -> Vec<(String, Code, String)> {
 #[test]
 fn bad_paths_get_one_clear_diagnostic_each() {
     let (_dir, root) = folder(&[
-        ("ws/a/kustomization.yaml", "resources:\n- ../b\n- missing.yaml\n- /etc/hosts\n- ../../outside\n- ../b/deployment.yaml\n- empty\nbases:\n- deployment.yaml\ncomponents:\n- ../c/thing.yaml\npatches:\n- path: empty\n- path: https://example.com/p.yaml\n"),
-        ("ws/a/deployment.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+        (
+            "ws/a/kustomization.yaml",
+            "resources:\n- ../b\n- missing.yaml\n- /etc/hosts\n- ../../outside\n- ../b/deployment.yaml\n- empty\nbases:\n- deployment.yaml\ncomponents:\n- ../c/thing.yaml\npatches:\n- path: empty\n- path: https://example.com/p.yaml\n",
+        ),
+        (
+            "ws/a/deployment.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        ),
         ("ws/a/empty/.keep", ""),
         ("ws/b/kustomization.yaml", "resources:\n- ../a\n"),
         ("ws/b/deployment.yaml", "kind: ConfigMap\n"),
@@ -143,10 +160,26 @@ fn bad_paths_get_one_clear_diagnostic_each() {
     let message = |i: usize| found[i].2.as_str();
     assert!(message(0).contains(". → ../b → ."), "{}", message(0));
     assert!(message(2).contains("absolute"), "{}", message(2));
-    assert!(message(4).contains("outside the kustomization's folder"), "{}", message(4));
-    assert!(message(5).contains("without a kustomization"), "{}", message(5));
-    assert!(message(7).contains("a base must be a folder"), "{}", message(7));
-    assert!(message(8).contains("a component must be a folder"), "{}", message(8));
+    assert!(
+        message(4).contains("outside the kustomization's folder"),
+        "{}",
+        message(4)
+    );
+    assert!(
+        message(5).contains("without a kustomization"),
+        "{}",
+        message(5)
+    );
+    assert!(
+        message(7).contains("a base must be a folder"),
+        "{}",
+        message(7)
+    );
+    assert!(
+        message(8).contains("a component must be a folder"),
+        "{}",
+        message(8)
+    );
     assert!(message(9).contains("must be a file"), "{}", message(9));
 }
 
@@ -159,15 +192,29 @@ fn links_definitions_references_and_completion() {
     let links = navigation::links(&prod, &text, &Disk);
     let targets: Vec<(&str, PathBuf)> = links
         .iter()
-        .map(|l| (&text[l.range.clone()], l.target.strip_prefix(&root).unwrap().to_path_buf()))
+        .map(|l| {
+            (
+                &text[l.range.clone()],
+                l.target.strip_prefix(&root).unwrap().to_path_buf(),
+            )
+        })
         .collect();
     assert_eq!(
         targets,
         [
             ("../../base", PathBuf::from("base/kustomization.yaml")),
-            ("namespace.yaml", PathBuf::from("overlays/prod/namespace.yaml")),
-            ("../../components/monitoring", PathBuf::from("components/monitoring/kustomization.yaml")),
-            ("resources.yaml", PathBuf::from("overlays/prod/resources.yaml")),
+            (
+                "namespace.yaml",
+                PathBuf::from("overlays/prod/namespace.yaml")
+            ),
+            (
+                "../../components/monitoring",
+                PathBuf::from("components/monitoring/kustomization.yaml")
+            ),
+            (
+                "resources.yaml",
+                PathBuf::from("overlays/prod/resources.yaml")
+            ),
             ("prod.env", PathBuf::from("overlays/prod/prod.env")),
         ]
     );
@@ -182,7 +229,11 @@ fn links_definitions_references_and_completion() {
         .iter()
         .map(|(path, range)| {
             let text = std::fs::read_to_string(path).unwrap();
-            format!("{}:{}", path.strip_prefix(&root).unwrap().display(), &text[range.clone()])
+            format!(
+                "{}:{}",
+                path.strip_prefix(&root).unwrap().display(),
+                &text[range.clone()]
+            )
         })
         .collect();
     named.sort();
@@ -199,7 +250,10 @@ fn links_definitions_references_and_completion() {
     let items = navigation::complete_path(&prod, &text, offset, &Disk);
     let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
     assert_eq!(labels, ["base/", "components/", "overlays/"]);
-    assert_eq!(items[0].insert_text, "base", "a folder with a kustomization is a whole entry");
+    assert_eq!(
+        items[0].insert_text, "base",
+        "a folder with a kustomization is a whole entry"
+    );
     assert_eq!(&text[items[0].range.clone()], "");
     let (text, offset) = fixture::cursor("patches:\n- path: res$0\n");
     let items = navigation::complete_path(&prod, &text, offset, &Disk);
@@ -215,9 +269,18 @@ fn links_definitions_references_and_completion() {
 #[test]
 fn json6902_patch_files_are_checked_against_the_kustomization_target() {
     let (_dir, root) = folder(&[
-        ("ws/kustomization.yaml", "resources: [d.yaml]\npatches:\n- path: ops.yaml\n  target:\n    group: apps\n    version: v1\n    kind: Deployment\n"),
-        ("ws/d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"),
-        ("ws/ops.yaml", "- op: replace\n  path: /spec/replicas\n  value: 2\n- op: replace\n  path: /spec/replica\n  value: 2\n"),
+        (
+            "ws/kustomization.yaml",
+            "resources: [d.yaml]\npatches:\n- path: ops.yaml\n  target:\n    group: apps\n    version: v1\n    kind: Deployment\n",
+        ),
+        (
+            "ws/d.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n",
+        ),
+        (
+            "ws/ops.yaml",
+            "- op: replace\n  path: /spec/replicas\n  value: 2\n- op: replace\n  path: /spec/replica\n  value: 2\n",
+        ),
     ]);
     let workspace = scanned(&root.join("ws"));
     let path = root.join("ws/ops.yaml");
@@ -241,9 +304,18 @@ fn json6902_patch_files_are_checked_against_the_kustomization_target() {
 fn rendered_findings_land_on_the_patch_or_the_base_line() {
     let (_dir, root) = folder(&[
         ("base/kustomization.yaml", "resources:\n- deployment.yaml\n"),
-        ("base/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n"),
-        ("overlay/kustomization.yaml", "namePrefix: this-prefix-is-far-too-long-for-a-label-but-fine-for-names-\nresources:\n- ../base\npatches:\n- path: sidecar.yaml\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/ports\n      value:\n      - containerPort: 80\n        name: this-port-name-is-too-long\n"),
-        ("overlay/sidecar.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n"),
+        (
+            "base/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n",
+        ),
+        (
+            "overlay/kustomization.yaml",
+            "namePrefix: this-prefix-is-far-too-long-for-a-label-but-fine-for-names-\nresources:\n- ../base\npatches:\n- path: sidecar.yaml\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/ports\n      value:\n      - containerPort: 80\n        name: this-port-name-is-too-long\n",
+        ),
+        (
+            "overlay/sidecar.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n",
+        ),
     ]);
     let overlay = root.join("overlay");
     let rendered = crate::render::kustomize::render(&overlay, &Default::default()).unwrap();
@@ -271,12 +343,23 @@ fn rendered_findings_land_on_the_patch_or_the_base_line() {
             // The sidecar the patch adds has no image: on the patch's item.
             ("overlay/sidecar.yaml".to_string(), "name".to_string()),
             // The port name the inline JSON patch adds: on the inline patch.
-            ("overlay/kustomization.yaml".to_string(), "this-port-name-is-too-long".to_string()),
+            (
+                "overlay/kustomization.yaml".to_string(),
+                "this-port-name-is-too-long".to_string()
+            ),
         ],
         "{findings:#?}"
     );
-    assert!(findings[0].diagnostic.message.contains("`image`"), "{}", findings[0].diagnostic.message);
-    assert!(findings.iter().all(|f| f.diagnostic.code == codes::KUSTOMIZE_RENDERED));
+    assert!(
+        findings[0].diagnostic.message.contains("`image`"),
+        "{}",
+        findings[0].diagnostic.message
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.diagnostic.code == codes::KUSTOMIZE_RENDERED)
+    );
 
     let error = rendered::render_error(
         &overlay.join("kustomization.yaml"),

@@ -411,7 +411,8 @@ mod tests {
         );
         // As a plain manifest it names no kind: not an object.
         assert_eq!(codes_as(text, Role::Manifest), []);
-        let component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: {}\n";
+        let component =
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: {}\n";
         assert_eq!(
             codes_as(component, Role::Manifest),
             [("{}".to_string(), codes::TYPE)]

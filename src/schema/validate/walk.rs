@@ -542,7 +542,11 @@ fn kustomization_type<N: YamlNode>(meta: &mut crate::yaml::manifest::TypeMeta, n
     }
     if meta.api_version.is_none() {
         let is_component = meta.kind.as_ref().is_some_and(|(k, _)| k == COMPONENT.1);
-        let api_version = if is_component { COMPONENT.0 } else { KUSTOMIZATION.0 };
+        let api_version = if is_component {
+            COMPONENT.0
+        } else {
+            KUSTOMIZATION.0
+        };
         meta.api_version = Some((api_version.to_string(), at));
     }
 }
@@ -551,9 +555,9 @@ impl Validator<'_> {
     /// A directive key of a strategic-merge patch: known ones pass (`$patch` takes one of its
     /// three values), others are unknown fields.
     fn patch_directive<N: YamlNode>(&mut self, name: &str, key: Range<usize>, value: Option<N>) {
-        let known = PATCH_DIRECTIVES
-            .iter()
-            .any(|d| name == *d || (d.ends_with('/') && name.starts_with(d) && name.len() > d.len()));
+        let known = PATCH_DIRECTIVES.iter().any(|d| {
+            name == *d || (d.ends_with('/') && name.starts_with(d) && name.len() > d.len())
+        });
         if !known {
             self.error(
                 key,
