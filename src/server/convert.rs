@@ -6,11 +6,11 @@ use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
 
 use crate::diagnostic::{Diagnostic, SOURCE, Severity};
-use crate::features::completion::{Item, ItemKind};
 use crate::features::document::{Change, QuickFix};
 use crate::features::folding::Fold;
-use crate::features::hover::Hover;
 use crate::features::symbols::{Symbol, SymbolKind};
+use crate::features::completion::{Item, ItemKind};
+use crate::features::hover::Hover;
 use crate::text::{self, Position, PositionEncoding};
 
 pub fn position(p: lsp::Position) -> Position {
