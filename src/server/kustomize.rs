@@ -64,7 +64,12 @@ impl KustomizeWork {
     /// How the document at `uri` is read.
     pub fn role_for(&self, uri: &Uri) -> Role {
         let path = document_path(uri);
-        kustomize::role_of(&path, &self.schemas.workspace().read())
+        let index = self.schemas.workspace().read();
+        match kustomize::role_of(&path, &index) {
+            // The scan may not have reached the kustomization yet: look around the file.
+            Role::Manifest if index.is_partial() => kustomize::role_near(&path, &Disk),
+            role => role,
+        }
     }
 
     /// After the index changed (a scan, a kustomization edited): every open document whose role
@@ -179,30 +184,45 @@ impl KustomizeWork {
     }
 
     /// Renders, in the background, the kustomizations `uri` concerns: itself when it is one, and
-    /// the kustomizations that include it (up to the overlays).
+    /// the kustomizations that include it (up to the overlays), once the workspace scan is done
+    /// (roles and includes come from the index).
     pub fn schedule_render(self: &Arc<Self>, uri: &Uri) {
-        let options = self
-            .options
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let options = self.options.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if !options.render {
             return;
         }
         let path = document_path(uri);
-        let mut targets: Vec<PathBuf> = Vec::new();
-        if is_kustomization(&path) {
-            targets.push(path.clone());
-        }
-        let index = self.schemas.workspace().read();
-        for (file, _) in navigation::references(&path, &index, &Disk) {
-            if !targets.contains(&file) {
-                targets.push(file);
+        let work = self.clone();
+        tokio::spawn(async move {
+            work.scanned().await;
+            let mut targets: Vec<PathBuf> = Vec::new();
+            if is_kustomization(&path) {
+                targets.push(path.clone());
             }
-        }
-        drop(index);
-        for kustomization in targets.into_iter().take(MAX_RENDERS) {
-            self.spawn_render(kustomization, &options);
+            let index = work.schemas.workspace().read();
+            for (file, _) in navigation::references(&path, &index, &Disk) {
+                if !targets.contains(&file) {
+                    targets.push(file);
+                }
+            }
+            drop(index);
+            for kustomization in targets.into_iter().take(MAX_RENDERS) {
+                work.spawn_render(kustomization, &options);
+            }
+        });
+    }
+
+    /// Waits (at most 30 s) until the workspace scan is done.
+    async fn scanned(&self) {
+        use crate::workspace::index::ScanStatus;
+        for _ in 0..600 {
+            let workspace = self.schemas.workspace();
+            let scanning = !workspace.roots().is_empty()
+                && matches!(workspace.read().status(), ScanStatus::NotStarted | ScanStatus::Running);
+            if !scanning {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 

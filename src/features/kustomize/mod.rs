@@ -54,6 +54,27 @@ pub fn role_of(path: &Path, index: &Index) -> Role {
     }
 }
 
+/// [`role_of`] from the disk alone (the index is still being filled): a file is a patch when the
+/// kustomization of its folder, or of one of the two folders above, names it as one.
+pub fn role_near(path: &Path, files: &dyn crate::workspace::kustomize::Files) -> Role {
+    if is_kustomization(path) {
+        return Role::Kustomization;
+    }
+    for folder in path.ancestors().skip(1).take(3) {
+        let Some(kustomization) = crate::workspace::kustomize::kustomization_in(files, folder) else {
+            continue;
+        };
+        let Some(text) = files.read(&kustomization) else { continue };
+        let named = entries::read(&kustomization, &text).patches.iter().any(|p| {
+            p.path.as_deref() == Some(path) && p.inline.is_none()
+        });
+        if named {
+            return Role::Patch;
+        }
+    }
+    Role::Manifest
+}
+
 /// The kustomizations of the index that name `path` as a patch file.
 pub fn naming_as_patch(path: &Path, index: &Index) -> Vec<PathBuf> {
     index
