@@ -12,19 +12,7 @@ use serde_json::{Value, json};
 
 /// A copy of the fixture in a temporary folder (tests edit files).
 fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = std::fs::canonicalize(dir.path()).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kustomize");
-    for entry in walkdir::WalkDir::new(&source) {
-        let entry = entry.unwrap();
-        let to = root.join(entry.path().strip_prefix(&source).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-    (dir, root)
+    common::fixture::tree_copy("kustomize")
 }
 
 fn uri_of(path: &Path) -> String {

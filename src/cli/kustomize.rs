@@ -1,7 +1,9 @@
 //! `kube-lsp check` and kustomize: each checked file read in its role (a kustomization, a
 //! patch), kustomize's checks of kustomizations and patch files, and every kustomization among
 //! the inputs rendered, its findings reported on the files that produced them (as the server
-//! does).
+//! does). A file checked without its kustomization is read in the context of the kustomizations
+//! near it (its folder and the two above): its role comes from them, and those including it are
+//! rendered, their findings reported on the checked files only.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,27 +12,31 @@ use ropey::Rope;
 
 use super::check::Reported;
 use crate::diagnostic::Diagnostic;
-use crate::features::kustomize::{self, Context, rendered};
+use crate::features::kustomize::{self, Context, navigation, rendered};
 use crate::render::kustomize::{RenderError, Settings, Tool, render};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::workspace::Workspace;
-use crate::workspace::kustomize::{Disk, Files, is_kustomization};
+use crate::workspace::kustomize::{Disk, Files, is_kustomization, kustomization_in};
 
 /// The checked files as kustomize sees them.
 pub struct Inputs {
     workspace: Workspace,
     /// Canonical path → the name the report uses.
     names: HashMap<PathBuf, String>,
+    /// Kustomizations near the checked files that are not checked themselves.
+    near: Vec<PathBuf>,
     roots: Vec<PathBuf>,
 }
 
 impl Inputs {
-    /// `files`: (path as given, name in reports, text).
+    /// `files`: (path as given, name in reports, text). The workspace folders are the current
+    /// directory and the paths checked (an overlay's `../base` is followed from either).
     pub fn new(files: &[(PathBuf, String, String)], roots: &[PathBuf]) -> Inputs {
         let workspace = Workspace::default();
-        let roots: Vec<PathBuf> = roots
-            .iter()
+        let roots: Vec<PathBuf> = std::env::current_dir()
+            .into_iter()
+            .chain(roots.iter().cloned())
             .filter_map(|r| std::fs::canonicalize(r).ok())
             .map(|r| {
                 if r.is_dir() {
@@ -49,11 +55,55 @@ impl Inputs {
             workspace.open_text(&path, text);
             names.insert(path, name.clone());
         }
+        let mut near = Vec::new();
+        for path in names.keys().filter(|p| !is_kustomization(p)) {
+            for folder in path.ancestors().skip(1).take(3) {
+                let Some(kustomization) = kustomization_in(&Disk, folder) else {
+                    continue;
+                };
+                if names.contains_key(&kustomization) || near.contains(&kustomization) {
+                    continue;
+                }
+                if let Some(text) = Disk.read(&kustomization) {
+                    workspace.open_text(&kustomization, &text);
+                    near.push(kustomization);
+                }
+            }
+        }
         Inputs {
             workspace,
             names,
+            near,
             roots,
         }
+    }
+
+    /// What is rendered: the kustomizations checked, and the kustomizations near that include a
+    /// checked file (`true`: only findings on checked files are reported).
+    fn to_render(&self) -> Vec<(PathBuf, bool)> {
+        let mut out: Vec<(PathBuf, bool)> = self
+            .names
+            .keys()
+            .filter(|p| is_kustomization(p))
+            .map(|p| (p.clone(), false))
+            .collect();
+        out.sort();
+        if self.near.is_empty() {
+            return out;
+        }
+        let index = self.workspace.read();
+        let mut files: Vec<&PathBuf> = self.names.keys().filter(|p| !is_kustomization(p)).collect();
+        files.sort();
+        for file in files {
+            for (kustomization, _) in navigation::references(file, &index, &Disk) {
+                if self.near.contains(&kustomization)
+                    && !out.iter().any(|(k, _)| *k == kustomization)
+                {
+                    out.push((kustomization, true));
+                }
+            }
+        }
+        out
     }
 
     fn canonical(&self, name: &str) -> Option<&Path> {
@@ -90,13 +140,11 @@ impl Inputs {
             tool: Tool::from_setting(tool),
             ..Settings::default()
         };
-        let mut kustomizations: Vec<&PathBuf> =
-            self.names.keys().filter(|p| is_kustomization(p)).collect();
-        kustomizations.sort();
+        let kustomizations = self.to_render();
         let mut by_file: Vec<(PathBuf, Diagnostic)> = Vec::new();
         let mut own: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
         let index = self.workspace.read();
-        for kustomization in kustomizations {
+        for (kustomization, inputs_only) in &kustomizations {
             let Some(text) = Disk.read(kustomization) else {
                 continue;
             };
@@ -132,6 +180,9 @@ impl Inputs {
                         &Disk,
                         &mut skip,
                     ) {
+                        if *inputs_only && !self.names.contains_key(&finding.path) {
+                            continue;
+                        }
                         if !by_file
                             .iter()
                             .any(|(p, d)| *p == finding.path && *d == finding.diagnostic)
@@ -157,7 +208,9 @@ impl Inputs {
                     if let Some(failure) =
                         kustomize::render_failure(kustomization, &text, &message, &context)
                     {
-                        by_file.push((kustomization.clone(), failure));
+                        if !inputs_only {
+                            by_file.push((kustomization.clone(), failure));
+                        }
                     }
                 }
             }

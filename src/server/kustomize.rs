@@ -187,7 +187,11 @@ impl KustomizeWork {
     /// the kustomizations that include it (up to the overlays), once the workspace scan is done
     /// (roles and includes come from the index).
     pub fn schedule_render(self: &Arc<Self>, uri: &Uri) {
-        let options = self.options.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let options = self
+            .options
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if !options.render {
             return;
         }
@@ -218,7 +222,10 @@ impl KustomizeWork {
         for _ in 0..600 {
             let workspace = self.schemas.workspace();
             let scanning = !workspace.roots().is_empty()
-                && matches!(workspace.read().status(), ScanStatus::NotStarted | ScanStatus::Running);
+                && matches!(
+                    workspace.read().status(),
+                    ScanStatus::NotStarted | ScanStatus::Running
+                );
             if !scanning {
                 return;
             }

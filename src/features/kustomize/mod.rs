@@ -61,13 +61,17 @@ pub fn role_near(path: &Path, files: &dyn crate::workspace::kustomize::Files) ->
         return Role::Kustomization;
     }
     for folder in path.ancestors().skip(1).take(3) {
-        let Some(kustomization) = crate::workspace::kustomize::kustomization_in(files, folder) else {
+        let Some(kustomization) = crate::workspace::kustomize::kustomization_in(files, folder)
+        else {
             continue;
         };
-        let Some(text) = files.read(&kustomization) else { continue };
-        let named = entries::read(&kustomization, &text).patches.iter().any(|p| {
-            p.path.as_deref() == Some(path) && p.inline.is_none()
-        });
+        let Some(text) = files.read(&kustomization) else {
+            continue;
+        };
+        let named = entries::read(&kustomization, &text)
+            .patches
+            .iter()
+            .any(|p| p.path.as_deref() == Some(path) && p.inline.is_none());
         if named {
             return Role::Patch;
         }
@@ -170,8 +174,9 @@ pub fn check_file(
     check_patch_file(path, text, &naming, context)
 }
 
-/// The diagnostic of a failed render of `path`, unless kustomize's checks already report an
-/// error on the entry it concerns (a missing file gets one diagnostic, not two).
+/// The diagnostic of a failed render of `path`, unless kustomize's checks or the file's schema
+/// validation already report an error on the entry it concerns (a missing file, an unknown
+/// field get one diagnostic, not two).
 pub fn render_failure(
     path: &Path,
     text: &str,
@@ -179,8 +184,14 @@ pub fn render_failure(
     context: &Context<'_>,
 ) -> Option<Diagnostic> {
     let failure = rendered::render_error(path, text, message);
+    let schema = crate::features::diagnostics::text_diagnostics_as(
+        &ropey::Rope::from_str(text),
+        context.catalog,
+        Role::Kustomization,
+    );
     let known = check_kustomization(path, text, context)
         .into_iter()
+        .chain(schema)
         .any(|d| d.severity == crate::diagnostic::Severity::Error && d.range == failure.range);
     (!known).then_some(failure)
 }

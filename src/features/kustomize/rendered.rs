@@ -133,8 +133,18 @@ pub fn render_error(kustomization: &Path, text: &str, message: &str) -> Diagnost
                 .as_ref()
                 .is_some_and(|r| message.contains(&*r.to_string_lossy()))
     });
+    // kustomize decodes kustomization files strictly: `unknown field "resourcs"` (quotes
+    // escaped in kubectl's log line) names a key of the file.
+    let unknown = message.split("unknown field ").nth(1).map(|rest| {
+        rest.trim_start_matches(['\\', '"'])
+            .split(['\\', '"'])
+            .next()
+            .unwrap_or_default()
+    });
+    let unknown_key = unknown.and_then(|name| found.keys.iter().find(|(k, _, _)| k == name));
     let range = named
         .map(|p| p.range.clone())
+        .or_else(|| unknown_key.map(|(_, key, _)| key.clone()))
         .or_else(|| found.keys.first().map(|(_, key, _)| key.clone()))
         .unwrap_or(0..0);
     let message = message.trim();

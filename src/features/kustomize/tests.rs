@@ -368,4 +368,26 @@ fn rendered_findings_land_on_the_patch_or_the_base_line() {
     );
     assert_eq!(error.range, 23..32);
     assert_eq!(error.code, codes::KUSTOMIZE_RENDER);
+
+    // An unknown field fails the real build: the failure is on that key, where the schema
+    // already reports it, so it is not reported twice.
+    let text = "resources:\n- ../base\nresourcs:\n- sidecar.yaml\n";
+    std::fs::write(overlay.join("kustomization.yaml"), text).unwrap();
+    let message = match crate::render::kustomize::render(&overlay, &Default::default()) {
+        Err(crate::render::kustomize::RenderError::Failed(message)) => message,
+        other => panic!("{:?}", other.map(|o| o.output)),
+    };
+    let kustomization = overlay.join("kustomization.yaml");
+    let error = rendered::render_error(&kustomization, text, &message);
+    assert_eq!(&text[error.range.clone()], "resourcs", "{message}");
+    let catalog = Catalog::builtin();
+    let context = Context {
+        files: &Disk,
+        roots: &[root.clone()],
+        catalog: &catalog,
+    };
+    assert_eq!(
+        render_failure(&kustomization, text, &message, &context),
+        None
+    );
 }
