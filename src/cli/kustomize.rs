@@ -205,12 +205,11 @@ impl Inputs {
                         roots: &self.roots,
                         catalog,
                     };
-                    if let Some(failure) =
-                        kustomize::render_failure(kustomization, &text, &message, &context)
+                    if !inputs_only
+                        && let Some(failure) =
+                            kustomize::render_failure(kustomization, &text, &message, &context)
                     {
-                        if !inputs_only {
-                            by_file.push((kustomization.clone(), failure));
-                        }
+                        by_file.push((kustomization.clone(), failure));
                     }
                 }
             }

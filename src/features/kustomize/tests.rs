@@ -383,7 +383,7 @@ fn rendered_findings_land_on_the_patch_or_the_base_line() {
     let catalog = Catalog::builtin();
     let context = Context {
         files: &Disk,
-        roots: &[root.clone()],
+        roots: std::slice::from_ref(&root),
         catalog: &catalog,
     };
     assert_eq!(
