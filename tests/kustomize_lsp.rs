@@ -15,6 +15,16 @@ fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
     common::fixture::tree_copy("kustomize")
 }
 
+/// The labels of a completion list.
+fn labels_of(items: &Value) -> Vec<&str> {
+    items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
 fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -152,23 +162,13 @@ fn a_patch_file_is_a_patch_and_paths_link_complete_and_lead_back() {
     let new_uri = uri_of(&path);
     server.open(&new_uri, text);
     let items = server.completion(&new_uri, json!({"line": 1, "character": 5}));
-    let labels: Vec<&str> = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&items);
     assert!(
         labels.contains(&"prod/") && labels.contains(&"staging/"),
         "{labels:?}"
     );
     let items = server.completion(&new_uri, json!({"line": 2, "character": 0}));
-    let labels: Vec<&str> = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&items);
     assert!(
         labels.contains(&"namePrefix") && labels.contains(&"patches"),
         "{labels:?}"

@@ -12,8 +12,8 @@ use ropey::Rope;
 
 use super::check::Reported;
 use crate::diagnostic::Diagnostic;
-use crate::features::kustomize::{self, Context, navigation, rendered};
-use crate::render::kustomize::{RenderError, Settings, Tool, render};
+use crate::features::kustomize::{self, Context, navigation};
+use crate::render::kustomize::{Settings, Tool, render};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::workspace::Workspace;
@@ -142,13 +142,12 @@ impl Inputs {
         };
         let kustomizations = self.to_render();
         let mut by_file: Vec<(PathBuf, Diagnostic)> = Vec::new();
-        let mut own: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
         let index = self.workspace.read();
         for (kustomization, inputs_only) in &kustomizations {
             let Some(text) = Disk.read(kustomization) else {
                 continue;
             };
-            if text.lines().any(|l| l.trim() == "kind: Component") {
+            if kustomize::is_component(&text) {
                 continue;
             }
             let Some(folder) = kustomization.parent() else {
@@ -156,29 +155,13 @@ impl Inputs {
             };
             match render(folder, &settings) {
                 Ok(output) => {
-                    let mut skip = |file: &Path, d: &Diagnostic| {
-                        let known = own.entry(file.to_path_buf()).or_insert_with(|| {
-                            let Some(text) = Disk.read(file) else {
-                                return Vec::new();
-                            };
-                            let role = kustomize::role_of(file, &index);
-                            crate::features::diagnostics::text_diagnostics_as(
-                                &Rope::from_str(&text),
-                                catalog,
-                                role,
-                            )
-                        });
-                        known
-                            .iter()
-                            .any(|k| k.range == d.range && k.message == d.message)
-                    };
-                    for finding in rendered::findings(
+                    for finding in kustomize::render_findings(
                         kustomization,
                         &output.base,
                         &output.output,
                         catalog,
+                        &index,
                         &Disk,
-                        &mut skip,
                     ) {
                         if *inputs_only && !self.names.contains_key(&finding.path) {
                             continue;
@@ -196,10 +179,7 @@ impl Inputs {
                     break;
                 }
                 Err(error) => {
-                    let message = match &error {
-                        RenderError::Failed(message) => message.clone(),
-                        other => other.to_string(),
-                    };
+                    let message = error.to_string();
                     let context = Context {
                         files: &Disk,
                         roots: &self.roots,

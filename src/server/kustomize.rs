@@ -20,7 +20,7 @@ use super::store::Store;
 use super::workspace::{SchemaSources, document_path};
 use crate::diagnostic::Diagnostic;
 use crate::features::document::Layer;
-use crate::features::kustomize::{self, Context, navigation, rendered};
+use crate::features::kustomize::{self, Context, navigation};
 use crate::render::kustomize::{RenderError, Settings as RenderSettings, Tool, render};
 use crate::schema::validate::Role;
 use crate::workspace::kustomize::{Disk, Files, is_kustomization};
@@ -93,6 +93,17 @@ impl KustomizeWork {
         }
     }
 
+    /// `f` with what kustomize's checks read: the disk, the workspace folders, the catalog.
+    fn in_context<R>(&self, f: impl FnOnce(&Context<'_>) -> R) -> R {
+        let roots = self.schemas.workspace().roots();
+        let catalog = self.store.catalog();
+        f(&Context {
+            files: &Disk,
+            roots: &roots,
+            catalog: &catalog,
+        })
+    }
+
     /// kustomize's checks of the document at `uri` (a kustomization or a patch file), kept in its
     /// kustomize layer; `false` when it is neither.
     pub fn check(&self, uri: &Uri) -> bool {
@@ -105,14 +116,7 @@ impl KustomizeWork {
             return false;
         }
         let text = snapshot.rope.to_string();
-        let roots = self.schemas.workspace().roots();
-        let catalog = self.store.catalog();
-        let context = Context {
-            files: &Disk,
-            roots: &roots,
-            catalog: &catalog,
-        };
-        let found = kustomize::check_file(&path, &text, &index, &context);
+        let found = self.in_context(|context| kustomize::check_file(&path, &text, &index, context));
         drop(index);
         self.store
             .with_document(uri, |document| {
@@ -264,8 +268,7 @@ impl KustomizeWork {
     ) -> Option<HashMap<PathBuf, Vec<Diagnostic>>> {
         let text = Disk.read(kustomization)?;
         let folder = kustomization.parent()?;
-        // A component is rendered only as part of the kustomizations that include it.
-        if text.lines().any(|l| l.trim() == "kind: Component") {
+        if kustomize::is_component(&text) {
             return None;
         }
         let started = std::time::Instant::now();
@@ -273,31 +276,14 @@ impl KustomizeWork {
         match render(folder, settings) {
             Ok(output) => {
                 let catalog = self.store.catalog();
-                let mut own: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
                 let index = self.schemas.workspace().read();
-                let mut skip = |file: &Path, d: &Diagnostic| {
-                    let known = own.entry(file.to_path_buf()).or_insert_with(|| {
-                        let Some(text) = Disk.read(file) else {
-                            return Vec::new();
-                        };
-                        let role = kustomize::role_of(file, &index);
-                        crate::features::diagnostics::text_diagnostics_as(
-                            &Rope::from_str(&text),
-                            &catalog,
-                            role,
-                        )
-                    });
-                    known
-                        .iter()
-                        .any(|k| k.range == d.range && k.message == d.message)
-                };
-                let findings = rendered::findings(
+                let findings = kustomize::render_findings(
                     kustomization,
                     &output.base,
                     &output.output,
                     &catalog,
+                    &index,
                     &Disk,
-                    &mut skip,
                 );
                 for finding in findings {
                     by_file
@@ -318,20 +304,11 @@ impl KustomizeWork {
                 return None;
             }
             Err(error) => {
-                let message = match &error {
-                    RenderError::Failed(message) => message.clone(),
-                    other => other.to_string(),
-                };
-                let roots = self.schemas.workspace().roots();
-                let catalog = self.store.catalog();
-                let context = Context {
-                    files: &Disk,
-                    roots: &roots,
-                    catalog: &catalog,
-                };
-                if let Some(failure) =
-                    kustomize::render_failure(kustomization, &text, &message, &context)
-                {
+                let message = error.to_string();
+                let failure = self.in_context(|context| {
+                    kustomize::render_failure(kustomization, &text, &message, context)
+                });
+                if let Some(failure) = failure {
                     by_file
                         .entry(kustomization.to_path_buf())
                         .or_default()

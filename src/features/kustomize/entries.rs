@@ -214,7 +214,7 @@ pub fn read(path: &Path, text: &str) -> Entries {
 }
 
 /// The value of `key` in a mapping node.
-fn field_of<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
+pub(super) fn field_of<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
     if mapping.kind() != SpanKind::Mapping {
         return None;
     }

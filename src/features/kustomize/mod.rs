@@ -174,6 +174,41 @@ pub fn check_file(
     check_patch_file(path, text, &naming, context)
 }
 
+/// Whether a kustomization's text is a `Component` (rendered only as part of the kustomizations
+/// that include it).
+pub fn is_component(text: &str) -> bool {
+    text.lines().any(|l| l.trim() == "kind: Component")
+}
+
+/// The findings of a render of `kustomization` ([`rendered::findings`]) without those the files'
+/// own validation, in their role, reports already (same range and message).
+pub fn render_findings(
+    kustomization: &Path,
+    base: &Path,
+    output: &str,
+    catalog: &Catalog,
+    index: &Index,
+    files: &dyn Files,
+) -> Vec<rendered::Finding> {
+    let mut own: std::collections::HashMap<PathBuf, Vec<Diagnostic>> = Default::default();
+    let mut skip = |file: &Path, d: &Diagnostic| {
+        let known = own.entry(file.to_path_buf()).or_insert_with(|| {
+            let Some(text) = files.read(file) else {
+                return Vec::new();
+            };
+            crate::features::diagnostics::text_diagnostics_as(
+                &ropey::Rope::from_str(&text),
+                catalog,
+                role_of(file, index),
+            )
+        });
+        known
+            .iter()
+            .any(|k| k.range == d.range && k.message == d.message)
+    };
+    rendered::findings(kustomization, base, output, catalog, files, &mut skip)
+}
+
 /// The diagnostic of a failed render of `path`, unless kustomize's checks or the file's schema
 /// validation already report an error on the entry it concerns (a missing file, an unknown
 /// field get one diagnostic, not two).

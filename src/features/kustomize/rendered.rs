@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::entries::{self, PatchRef};
+use super::entries::{self, PatchRef, field_of as field};
 use super::patches::is_json6902;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
@@ -170,16 +170,6 @@ fn dotted(path: &[Segment]) -> String {
         }
     }
     out
-}
-
-fn field<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
-    if mapping.kind() != SpanKind::Mapping {
-        return None;
-    }
-    mapping
-        .pairs()
-        .find(|(k, _)| k.value() == Some(key))
-        .and_then(|(_, v)| v)
 }
 
 fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
