@@ -88,6 +88,15 @@ pub struct CheckArgs {
     /// No rules at all: YAML and schema diagnostics (and the cluster's) only.
     #[arg(long)]
     pub no_rules: bool,
+    /// Do not render the kustomizations among the files (they are rendered with kustomize by
+    /// default, and their findings reported on the files that produced them).
+    #[arg(long)]
+    pub no_render: bool,
+
+    /// The kustomize to render with: a `kustomize` (run as `kustomize build`) or a `kubectl`
+    /// (run as `kubectl kustomize`; default: `kubectl` from PATH).
+    #[arg(long, value_name = "PATH")]
+    pub kustomize: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -120,9 +129,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
+    let mut files = Vec::new();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
-            Ok(bytes) => texts.push((display(&input), bytes)),
+            Ok(bytes) => {
+                if let Ok(text) = std::str::from_utf8(&bytes) {
+                    files.push((input.clone(), display(&input), text.to_string()));
+                }
+                texts.push((display(&input), bytes))
+            }
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
                 io_errors += 1;
@@ -142,11 +157,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let catalog = catalog_for(&texts, &args.schema_paths);
+    let kustomize = super::kustomize::Inputs::new(&files, &args.paths);
+    drop(files);
     // The rules that look at other objects find them among the checked files.
     let workspace = Workspace::default();
     for (name, bytes) in &texts {
         if let Ok(text) = std::str::from_utf8(bytes) {
-            workspace.open_text(Path::new(name), text.strip_prefix('\u{feff}').unwrap_or(text));
+            workspace.open_text(
+                Path::new(name),
+                text.strip_prefix('\u{feff}').unwrap_or(text),
+            );
         }
     }
     let index = workspace.read();
@@ -156,10 +176,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             index: Some(&index),
             path: Some(Path::new(name)),
         };
-        reported.extend(check_bytes_with_rules(name, bytes, &catalog, &context));
+        reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize, &context));
     }
     drop(index);
-    let documents = texts.iter().map(|(_, bytes)| documents_in(bytes)).sum::<usize>();
+    if !args.no_render {
+        reported.extend(kustomize.render_all(&catalog, args.kustomize.as_deref()));
+    }
+    let documents = texts
+        .iter()
+        .map(|(_, bytes)| documents_in(bytes))
+        .sum::<usize>();
     let files = texts.len();
     if !args.cluster {
         texts.clear();
@@ -214,7 +240,10 @@ fn rules_config(args: &CheckArgs) -> Option<Arc<Config>> {
             .find(|p| p.is_file())
     });
     let mut file = match &path {
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| KubeLinterConfig::parse(&t)) {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| KubeLinterConfig::parse(&t))
+        {
             Ok(file) => file,
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", path.display());
@@ -242,14 +271,19 @@ fn rules_config(args: &CheckArgs) -> Option<Arc<Config>> {
 
 /// How many YAML documents with content a file holds.
 fn documents_in(bytes: &[u8]) -> usize {
-    let Ok(text) = std::str::from_utf8(bytes) else { return 0 };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return 0;
+    };
     crate::yaml::split::split(text)
         .documents
         .into_iter()
         .filter(|range| {
             text[range.clone()].lines().any(|line| {
                 let line = line.trim();
-                !line.is_empty() && !line.starts_with('#') && !line.starts_with("---") && !line.starts_with("...")
+                !line.is_empty()
+                    && !line.starts_with('#')
+                    && !line.starts_with("---")
+                    && !line.starts_with("...")
             })
         })
         .count()
@@ -258,11 +292,20 @@ fn documents_in(bytes: &[u8]) -> usize {
 /// The line that ends a run, on stderr: what was checked and what was found, by severity.
 fn summary(files: usize, documents: usize, reported: &[Reported]) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let checked = format!("kube-lsp: checked {}, {}", plural(files, "file"), plural(documents, "document"));
+    let checked = format!(
+        "kube-lsp: checked {}, {}",
+        plural(files, "file"),
+        plural(documents, "document")
+    );
     if reported.is_empty() {
         return format!("{checked}: no problems found");
     }
-    let count = |severity: Severity| reported.iter().filter(|r| r.severity == severity.as_str()).count();
+    let count = |severity: Severity| {
+        reported
+            .iter()
+            .filter(|r| r.severity == severity.as_str())
+            .count()
+    };
     let found: Vec<String> = [
         (Severity::Error, "error"),
         (Severity::Warning, "warning"),
@@ -344,10 +387,33 @@ pub fn catalog_for(texts: &[(String, Vec<u8>)], schema_paths: &[PathBuf]) -> Cat
     Catalog::with_builtin(checked.chain(configured).collect::<Vec<_>>())
 }
 
-/// The diagnostics of one file's bytes, without rules. Text that is not UTF-8 is one error at the
-/// first bad byte.
+/// [`check_bytes_with_rules`] for a file read in its kustomize role, with kustomize's checks.
+fn check_bytes_in(
+    path: &str,
+    bytes: &[u8],
+    catalog: &Catalog,
+    kustomize: &super::kustomize::Inputs,
+    rules: &Context<'_>,
+) -> Vec<Reported> {
+    let role = kustomize.role(path);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return check_bytes_with_rules(path, bytes, catalog, rules);
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rope = Rope::from_str(text);
+    let mut found = text_diagnostics_with_rules(&rope, catalog, role, rules);
+    found.extend(kustomize.checks(path, text, catalog));
+    found.iter().map(|d| report(path, &rope, d)).collect()
+}
+
+/// The diagnostics of one file's bytes. Text that is not UTF-8 is one error at the first bad byte.
 pub fn check_bytes(path: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Reported> {
-    check_bytes_with_rules(path, bytes, catalog, &Context::alone(Arc::new(Config::none())))
+    check_bytes_with_rules(
+        path,
+        bytes,
+        catalog,
+        &Context::alone(Arc::new(Config::none())),
+    )
 }
 
 /// [`check_bytes`] with the rules of `rules`.
@@ -364,10 +430,15 @@ pub fn check_bytes_with_rules(
     // A byte order mark is allowed at the start of a YAML stream; editors do not show it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rope = Rope::from_str(text);
-    text_diagnostics_with_rules(&rope, catalog, rules)
-        .into_iter()
-        .map(|d| report(path, &rope, &d))
-        .collect()
+    text_diagnostics_with_rules(
+        &rope,
+        catalog,
+        crate::schema::validate::Role::Manifest,
+        rules,
+    )
+    .into_iter()
+    .map(|d| report(path, &rope, &d))
+    .collect()
 }
 
 fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
@@ -390,7 +461,7 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
     }
 }
 
-fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
+pub(super) fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
     let (line, column) = line_column(rope, d.range.start);
     let (end_line, end_column) = line_column(rope, d.range.end);
     Reported {
@@ -468,7 +539,7 @@ fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
-    )
+    ) || crate::workspace::kustomize::is_kustomization(path)
 }
 
 /// A file's bytes, or standard input's, within the size cap (`files`).

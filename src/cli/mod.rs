@@ -1,4 +1,5 @@
 //! Command-line front ends: `kube-lsp check`.
 
 pub mod check;
+pub mod kustomize;
 mod sarif;

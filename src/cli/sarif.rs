@@ -61,7 +61,10 @@ fn rule(code: &str) -> Value {
     let found = catalog::rule(code);
     let help = match found {
         Some(rule) => catalog::docs_url(rule.code).unwrap_or_default(),
-        None => format!("{}/blob/main/docs/diagnostics.md", env!("CARGO_PKG_REPOSITORY")),
+        None => format!(
+            "{}/blob/main/docs/diagnostics.md",
+            env!("CARGO_PKG_REPOSITORY")
+        ),
     };
     let mut descriptor = json!({
         "id": code,
@@ -121,9 +124,17 @@ mod tests {
         let run = &log["runs"][0];
         assert_eq!(log["version"], "2.1.0");
         assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "latest-tag");
-        assert!(run["tool"]["driver"]["rules"][0]["helpUri"].as_str().unwrap().ends_with("docs/rules.md#latest-tag"));
+        assert!(
+            run["tool"]["driver"]["rules"][0]["helpUri"]
+                .as_str()
+                .unwrap()
+                .ends_with("docs/rules.md#latest-tag")
+        );
         let result = &run["results"][0];
-        assert_eq!((result["ruleIndex"].as_u64(), result["level"].as_str()), (Some(0), Some("note")));
+        assert_eq!(
+            (result["ruleIndex"].as_u64(), result["level"].as_str()),
+            (Some(0), Some("note"))
+        );
         let location = &result["locations"][0]["physicalLocation"];
         assert_eq!(location["artifactLocation"]["uri"], "deploy/my%20app.yaml");
         assert_eq!(location["region"]["startColumn"], 5);

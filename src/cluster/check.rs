@@ -40,7 +40,12 @@ pub fn kubernetes_documents(text: &str) -> Vec<(Range<usize>, Value)> {
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.is_empty())
         };
-        if has("apiVersion") && has("kind") {
+        // Kustomization files are read by kustomize, never sent to an apiserver.
+        let tool = manifest
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(crate::schema::kustomize::is_kustomize_group);
+        if has("apiVersion") && has("kind") && !tool {
             found.push((range, manifest));
         }
     }

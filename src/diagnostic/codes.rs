@@ -56,6 +56,8 @@ pub enum Group {
     Limit,
     /// Best-practice and security rules (`features::rules`): codes are kube-linter's check names.
     Rule,
+    /// Kustomize: kustomization files, their paths and patches, rendered overlays.
+    Kustomize,
 }
 
 impl Group {
@@ -68,6 +70,7 @@ impl Group {
             Group::Input => "Input files (`kube-lsp check`)",
             Group::Limit => "Limits",
             Group::Rule => "Rules ([rules.md](rules.md))",
+            Group::Kustomize => "Kustomize",
         }
     }
 }
@@ -276,6 +279,22 @@ registry! {
         "A Role or ClusterRole rule uses `*` in its verbs or resources (CIS 5.1.3).";
     WRITABLE_HOST_MOUNT = "writable-host-mount", Rule,
         "A host directory is mounted into a container without `readOnly: true`.";
+    KUSTOMIZE_DEPRECATED = "kustomize-deprecated", Kustomize,
+        "Warning: a kustomization field kustomize deprecated (`bases`, `patchesStrategicMerge`, `patchesJson6902`, `commonLabels`, `imageTags`, `vars`, …); the quick fix moves it to the current form where there is one (`vars` → `replacements` has none).";
+    KUSTOMIZE_PATH_MISSING = "kustomize-path-missing", Kustomize,
+        "A path a kustomization names (a resource, base, component, patch, generator file, CRD, OpenAPI schema) does not exist.";
+    KUSTOMIZE_PATH_INVALID = "kustomize-path-invalid", Kustomize,
+        "A path kustomize cannot use: absolute, a file where a folder with a kustomization is needed (a base or component), a folder without a kustomization, a folder where a file is needed, or a file outside the kustomization's folder (kustomize's load restrictor).";
+    KUSTOMIZE_PATH_OUTSIDE = "kustomize-path-outside", Kustomize,
+        "Warning: a path leads outside the workspace folders; kube-lsp does not follow it.";
+    KUSTOMIZE_CYCLE = "kustomize-cycle", Kustomize,
+        "Kustomizations include each other in a cycle, which kustomize cannot build.";
+    KUSTOMIZE_PATCH = "kustomize-patch", Kustomize,
+        "A JSON 6902 patch operation that is malformed (`op`, `path`, `from`, `value`) or whose `path` cannot exist in the target kind's schema.";
+    KUSTOMIZE_RENDER = "kustomize-render", Kustomize,
+        "Rendering the kustomization failed (kustomize's error, on the entry it concerns) or was stopped (timeout, too much output).";
+    KUSTOMIZE_RENDERED = "kustomize-rendered", Kustomize,
+        "A problem schema validation finds in the rendered output of a kustomization, on the file and line that produced the value (the patch that set it, else the resource's own file, else its generator).";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -314,7 +333,7 @@ mod tests {
     /// `schema-*`) exists.
     #[test]
     fn readme_and_docs_name_only_registered_codes() {
-        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-"];
+        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "kustomize-"];
         let docs = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
             .unwrap()
             .filter_map(|e| e.ok()?.path().to_str().map(str::to_string))
@@ -358,6 +377,7 @@ mod tests {
                 Group::Diff => "diff-",
                 Group::Limit => "limit-",
                 Group::Input | Group::Rule => "",
+                Group::Kustomize => "kustomize-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             if info.group == Group::Rule {
@@ -365,10 +385,19 @@ mod tests {
                 // another group's namespace.
                 let name = info.code.as_str();
                 assert!(
-                    name.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                    name.split('-').all(|w| !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
                     "{name}"
                 );
-                for other in ["yaml-", "schema-", "dry-run-", "diff-"] {
+                for other in [
+                    "yaml-",
+                    "schema-",
+                    "dry-run-",
+                    "diff-",
+                    "limit-",
+                    "kustomize-",
+                ] {
                     assert!(!name.starts_with(other), "{name}");
                 }
             }

@@ -11,6 +11,7 @@ use super::rules::{Config, Context, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
+use crate::schema::validate::Role;
 use crate::yaml::file::YamlFile;
 
 /// Every diagnostic of the file, in file byte offsets: the YAML layer's and the schema's sorted
@@ -69,16 +70,28 @@ pub fn capped(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
-    text_diagnostics_with_rules(rope, catalog, &Context::alone(Arc::new(Config::none())))
+    text_diagnostics_as(rope, catalog, Role::Manifest)
 }
 
-/// [`text_diagnostics`] with the rules of `rules` (against its workspace index).
-pub fn text_diagnostics_with_rules(rope: &Rope, catalog: &Catalog, rules: &Context<'_>) -> Vec<Diagnostic> {
+/// [`text_diagnostics`] for a file with `role` (a kustomization, a patch).
+pub fn text_diagnostics_as(rope: &Rope, catalog: &Catalog, role: Role) -> Vec<Diagnostic> {
+    let no_rules = Context::alone(Arc::new(Config::none()));
+    text_diagnostics_with_rules(rope, catalog, role, &no_rules)
+}
+
+/// [`text_diagnostics_as`] with the rules of `rules` (against its workspace index).
+pub fn text_diagnostics_with_rules(
+    rope: &Rope,
+    catalog: &Catalog,
+    role: Role,
+    rules: &Context<'_>,
+) -> Vec<Diagnostic> {
     let mut file = YamlFile::open(rope);
     let mut found = RuleDiagnostics::default();
     // Before validation, which takes the span trees the rules read too.
     found.refresh(&file, rope, rules);
     let mut schema = SchemaDiagnostics::default();
+    schema.set_role(role);
     schema.refresh(&mut file, rope, catalog);
     merged_with_rules(&file, &schema, &found, &[])
 }

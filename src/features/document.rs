@@ -16,6 +16,7 @@ use super::schema_diagnostics::SchemaDiagnostics;
 use super::symbols::{self, Symbol};
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::schema::Catalog;
+use crate::schema::validate::Role;
 use crate::text::{Position, PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
 use crate::yaml::split;
@@ -31,6 +32,18 @@ pub struct OpenDocument {
     outlines: OutlineCache,
     /// What the cluster (dry-run, diff) found, for the version it checked.
     cluster: Option<ClusterFindings>,
+    /// Findings of the layers that compute outside the document and follow its edits until they
+    /// are replaced, by [`Layer`]: kustomize's checks, a rendered overlay's findings.
+    layers: [Vec<Diagnostic>; 2],
+}
+
+/// The layers an [`OpenDocument`] keeps beside its own (see [`OpenDocument::set_layer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// kustomize's checks of a kustomization or patch file (`features::kustomize`).
+    Kustomize = 0,
+    /// What a rendered kustomization found, mapped back to this file.
+    Rendered = 1,
 }
 
 struct ClusterFindings {
@@ -83,6 +96,18 @@ impl OpenDocument {
         catalog: &Catalog,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
+        Self::open_split_as(source, split, version, catalog, Role::Manifest, text_ready)
+    }
+
+    /// [`open_split`](Self::open_split) for a file with `role` (a kustomization, a patch).
+    pub fn open_split_as(
+        source: String,
+        split: split::Split,
+        version: i32,
+        catalog: &Catalog,
+        role: Role,
+        text_ready: impl FnOnce(TextSnapshot) + Send,
+    ) -> Self {
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
@@ -96,7 +121,7 @@ impl OpenDocument {
                 });
                 text
             });
-            let checked = SchemaDiagnostics::open_text(&source, split, catalog);
+            let checked = SchemaDiagnostics::open_text_as(&source, split, catalog, role);
             let text = rope
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -113,7 +138,27 @@ impl OpenDocument {
             rules: RuleDiagnostics::default(),
             outlines: OutlineCache::default(),
             cluster: None,
+            layers: Default::default(),
         }
+    }
+
+    /// How the file's documents are read.
+    pub fn role(&self) -> Role {
+        self.schema.role()
+    }
+
+    /// Reads the file as `role` from now on; `true` when that changed (validate and publish).
+    pub fn set_role(&mut self, role: Role) -> bool {
+        self.schema.set_role(role)
+    }
+
+    /// Replaces a layer's findings (in byte ranges of the current text); `true` when they
+    /// changed.
+    pub fn set_layer(&mut self, layer: Layer, diagnostics: Vec<Diagnostic>) -> bool {
+        let slot = &mut self.layers[layer as usize];
+        let changed = *slot != diagnostics;
+        *slot = diagnostics;
+        changed
     }
 
     pub fn text(&self) -> &TextDocument {
@@ -158,6 +203,14 @@ impl OpenDocument {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
+            }
+            for layer in &mut self.layers {
+                if full {
+                    layer.clear();
+                }
+                for diagnostic in layer.iter_mut() {
+                    diagnostic.follow_edit(&edit, 0);
+                }
             }
         }
         self.text.set_version(version);
@@ -206,12 +259,12 @@ impl OpenDocument {
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        diagnostics::capped(diagnostics::merged_with_rules(
-            &self.yaml,
-            &self.schema,
-            &self.rules,
-            cluster,
-        ))
+        let mut all =
+            diagnostics::merged_with_rules(&self.yaml, &self.schema, &self.rules, cluster);
+        for layer in &self.layers {
+            all.extend_from_slice(layer);
+        }
+        diagnostics::capped(all)
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is

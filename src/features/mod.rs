@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod document;
 pub mod folding;
 pub mod hover;
+pub mod kustomize;
 pub mod outline;
 pub mod rules;
 pub mod schema_diagnostics;

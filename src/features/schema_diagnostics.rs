@@ -12,7 +12,7 @@ use ropey::Rope;
 
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
-use crate::schema::validate::{self, Validation};
+use crate::schema::validate::{self, Role, Validation};
 use crate::text::{TextEdit, retain_following, shift_range};
 use crate::yaml::detect::{self, TypeKeys};
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
@@ -59,6 +59,8 @@ pub struct SchemaDiagnostics {
     pub last_patched: usize,
     /// The catalog the entries were validated against: another one invalidates them all.
     catalog_id: u64,
+    /// How the file's documents are read (a kustomization, a patch): set by the owner.
+    role: Role,
 }
 
 impl SchemaDiagnostics {
@@ -79,6 +81,16 @@ impl SchemaDiagnostics {
         split: split::Split,
         catalog: &Catalog,
     ) -> (YamlFile, SchemaDiagnostics) {
+        Self::open_text_as(text, split, catalog, Role::Manifest)
+    }
+
+    /// [`open_text`](Self::open_text) for a file with `role`.
+    pub fn open_text_as(
+        text: &Arc<String>,
+        split: split::Split,
+        catalog: &Catalog,
+        role: Role,
+    ) -> (YamlFile, SchemaDiagnostics) {
         if text.len() > OPEN_VALIDATION_LIMIT || detect::template_action_in(text).is_some() {
             return (
                 YamlFile::open_split_with(text, split, &|_| ()).0,
@@ -90,10 +102,12 @@ impl SchemaDiagnostics {
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
-            if rejected || !TypeKeys::in_text(text[document.range()].as_bytes()).any() {
+            let typed = role == Role::Kustomization
+                || TypeKeys::in_text(text[document.range()].as_bytes()).any();
+            if rejected || !typed {
                 return None;
             }
-            spans.map(|spans| validate::validate_spans(catalog, &spans))
+            spans.map(|spans| validate::validate_spans_as(catalog, &spans, role))
         };
         let (file, validations) = YamlFile::open_split_with(text, split, &validate_one);
         let entries = file
@@ -110,6 +124,7 @@ impl SchemaDiagnostics {
         let schema = SchemaDiagnostics {
             entries,
             catalog_id: catalog.id(),
+            role,
             ..SchemaDiagnostics::default()
         };
         (file, schema)
@@ -119,10 +134,15 @@ impl SchemaDiagnostics {
     /// around the edit when it stays inside one document.
     pub fn note_edit(&mut self, edit: &TextEdit) {
         let delta = edit.delta();
-        retain_following(&mut self.entries, edit, |entry| &mut entry.range, |entry, start| {
-            entry.validation.follow_edit(edit, start);
-            entry.edited = true;
-        });
+        retain_following(
+            &mut self.entries,
+            edit,
+            |entry| &mut entry.range,
+            |entry, start| {
+                entry.validation.follow_edit(edit, start);
+                entry.edited = true;
+            },
+        );
         for range in &mut self.edited {
             if range.start > edit.old_end {
                 *range = shift_range(range, delta);
@@ -133,9 +153,27 @@ impl SchemaDiagnostics {
         self.edited.push(edit.start..edit.new_end);
     }
 
-    /// Forgets everything (after the whole text was replaced).
+    /// Forgets everything (after the whole text was replaced); the role stays.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        *self = SchemaDiagnostics {
+            role: self.role,
+            ..Self::default()
+        };
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Reads the file's documents as `role` from now on: `true` when that changed (every
+    /// document is validated again on the next refresh).
+    pub fn set_role(&mut self, role: Role) -> bool {
+        if self.role == role {
+            return false;
+        }
+        self.reset();
+        self.role = role;
+        true
     }
 
     /// Validates every document without an up-to-date entry.
@@ -217,11 +255,11 @@ impl SchemaDiagnostics {
         }
         // Files over the limit are validated only where they are edited; documents that
         // name no kind are no Kubernetes objects and need no tree.
-        if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT)
-            || !rope
+        let typed = self.role == Role::Kustomization
+            || rope
                 .get_byte_slice(range.clone())
-                .is_some_and(|slice| TypeKeys::in_rope(slice).any())
-        {
+                .is_some_and(|slice| TypeKeys::in_rope(slice).any());
+        if (!was_edited && rope.len_bytes() > OPEN_VALIDATION_LIMIT) || !typed {
             return None;
         }
         self.last_validated += 1;
@@ -229,7 +267,7 @@ impl SchemaDiagnostics {
         // each edit. Walking tree-sitter's tree gives the same result (tested) but costs many
         // times more on big documents (benches/yaml_open), so it is walked only around an edit.
         if let Some(spans) = file.take_spans(index) {
-            return Some(validate::validate_spans(catalog, &spans));
+            return Some(validate::validate_spans_as(catalog, &spans, self.role));
         }
         if let (true, Changes::Within(changed)) = (entry.walked && entry.edited, changes) {
             let source = RopeSource::new(rope, range.clone());
@@ -252,7 +290,7 @@ impl SchemaDiagnostics {
         }
         let text = rope.get_byte_slice(range)?.to_string();
         let spans = lint::check(&text).tree?;
-        Some(validate::validate_spans(catalog, &spans))
+        Some(validate::validate_spans_as(catalog, &spans, self.role))
     }
 
     /// The schema diagnostics of the file, in file offsets.

@@ -43,7 +43,7 @@ impl Default for Catalog {
 impl Catalog {
     /// Only the built-in schema.
     pub fn builtin() -> Catalog {
-        Self::from_layers([Store::builtin_shared().clone()])
+        Self::with_builtin(std::iter::empty())
     }
 
     /// A catalog of `layers`, sorted by their kind's priority (cluster, CRD, schema path,
@@ -57,9 +57,13 @@ impl Catalog {
         }
     }
 
-    /// The built-in schema below `layers` (the usual way to build one).
+    /// The built-in schema (and kustomize's, `schema::kustomize`) below `layers` (the usual
+    /// way to build one).
     pub fn with_builtin(layers: impl IntoIterator<Item = Arc<Store>>) -> Catalog {
-        Self::from_layers(layers.into_iter().chain([Store::builtin_shared().clone()]))
+        Self::from_layers(layers.into_iter().chain([
+            Store::builtin_shared().clone(),
+            super::kustomize::store().clone(),
+        ]))
     }
 
     /// This catalog plus one more layer (placed by its kind).
@@ -168,6 +172,10 @@ impl Catalog {
         let mut index = 0;
         while index < self.layers.len() {
             let kind = self.layers[index].kind();
+            if kind == SourceKind::Tool {
+                index += 1;
+                continue;
+            }
             let same = self.layers[index..]
                 .iter()
                 .take_while(|l| l.kind() == kind)
@@ -178,6 +186,7 @@ impl Catalog {
                     SourceKind::Crd => format!("{same} CRD sources"),
                     SourceKind::SchemaPath => format!("{same} schema files"),
                     SourceKind::Builtin => format!("{same} built-in schemas"),
+                    SourceKind::Tool => format!("{same} tool schemas"),
                 });
             } else {
                 parts.extend(
@@ -275,7 +284,8 @@ mod tests {
             Store::from_schemas("context kind-dev", std::iter::empty())
                 .with_kind(SourceKind::Cluster),
         );
-        assert_eq!(Catalog::with_builtin([live]).layers().len(), 2);
+        // Plus the built-in and the kustomize layers.
+        assert_eq!(Catalog::with_builtin([live]).layers().len(), 3);
     }
 
     #[test]
@@ -288,7 +298,12 @@ mod tests {
         let kinds: Vec<SourceKind> = catalog.layers().iter().map(|l| l.kind()).collect();
         assert_eq!(
             kinds,
-            [SourceKind::Cluster, SourceKind::Crd, SourceKind::Builtin]
+            [
+                SourceKind::Cluster,
+                SourceKind::Crd,
+                SourceKind::Builtin,
+                SourceKind::Tool
+            ]
         );
         assert_eq!(
             catalog.unknown_kind_message("example.com/v1", "Bar"),

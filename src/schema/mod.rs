@@ -6,6 +6,7 @@
 mod builtin;
 pub mod catalog;
 pub mod crd;
+pub mod kustomize;
 pub mod lookup;
 pub mod openapi;
 pub mod placeholder;

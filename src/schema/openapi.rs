@@ -49,6 +49,9 @@ pub struct Schema {
     /// CEL rules of CRD schemas (`x-kubernetes-validations`).
     #[serde(rename = "x-kubernetes-validations")]
     pub validations: Vec<ValidationRule>,
+    /// Why a field is deprecated (the kustomize schema's `x-kube-lsp-deprecated`).
+    #[serde(rename = "x-kube-lsp-deprecated")]
+    pub deprecated: Option<Box<str>>,
 }
 
 /// A schema's `properties`, sorted by name: one vector of exactly the entries (a `BTreeMap`
@@ -284,6 +287,14 @@ impl<'a> SchemaNode<'a> {
             .enum_values
             .as_deref()
             .or(self.schema.enum_values.as_deref())
+    }
+
+    /// Why the field is deprecated, when it is.
+    pub fn deprecated(&self) -> Option<&'a str> {
+        self.outer
+            .deprecated
+            .as_deref()
+            .or(self.schema.deprecated.as_deref())
     }
 
     pub fn nullable(&self) -> bool {

@@ -132,6 +132,9 @@ pub enum SourceKind {
     SchemaPath,
     /// The schema embedded in the binary.
     Builtin,
+    /// A tool's configuration files embedded in the binary (kustomize's kustomization files):
+    /// below the built-in schema, and not named in "not in …" messages about other groups.
+    Tool,
 }
 
 /// The group-versions of the kinds most manifests hold (workloads, services, config, RBAC,

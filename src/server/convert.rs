@@ -197,6 +197,8 @@ pub fn completion_item(
             ItemKind::Kind => lsp::CompletionItemKind::CLASS,
             ItemKind::ApiVersion => lsp::CompletionItemKind::MODULE,
             ItemKind::Skeleton => lsp::CompletionItemKind::SNIPPET,
+            ItemKind::File => lsp::CompletionItemKind::FILE,
+            ItemKind::Folder => lsp::CompletionItemKind::FOLDER,
         }),
         detail,
         documentation: item

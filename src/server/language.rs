@@ -11,7 +11,31 @@ use tower_lsp_server::ls_types as lsp;
 
 use super::convert;
 use super::store::Store;
-use crate::features::{completion, hover};
+use crate::features::document::TextSnapshot;
+use crate::features::{completion, hover, kustomize};
+
+fn is_kustomization(uri: &lsp::Uri) -> bool {
+    crate::workspace::kustomize::is_kustomization(&super::workspace::document_path(uri))
+}
+
+/// The text completion and hover read: a kustomization that names no apiVersion and kind gets
+/// the ones kustomize assumes, after its last line (offsets unchanged).
+fn kustomization_text(
+    uri: &lsp::Uri,
+    snapshot: &TextSnapshot,
+) -> (ropey::Rope, std::sync::Arc<[std::ops::Range<usize>]>) {
+    let text = is_kustomization(uri)
+        .then(|| kustomize::navigation::with_default_type(&snapshot.rope.to_string()))
+        .flatten();
+    match text {
+        Some(text) => {
+            let whole = std::iter::once(0..text.len());
+            let documents: std::sync::Arc<[std::ops::Range<usize>]> = whole.collect();
+            (ropey::Rope::from_str(&text), documents)
+        }
+        None => (snapshot.rope.clone(), snapshot.documents.clone()),
+    }
+}
 
 /// What the client said it supports, for shaping completion items.
 #[derive(Default)]
@@ -57,14 +81,24 @@ impl Language {
             .and_then(|c| c.trigger_character.as_deref())
             .and_then(|c| c.chars().next());
         let catalog = store.catalog();
-        let items = completion::completions(
-            &snapshot.rope,
-            &snapshot.documents,
+        let uri = &position.text_document.uri;
+        let (rope, documents) = kustomization_text(uri, &snapshot);
+        let mut items = completion::completions(
+            &rope,
+            &documents,
             offset,
             trigger,
             &catalog,
             self.snippets.load(Ordering::Relaxed),
         );
+        if is_kustomization(uri) {
+            let path = super::workspace::document_path(uri);
+            let text = snapshot.rope.to_string();
+            let disk = crate::workspace::kustomize::Disk;
+            items.extend(kustomize::navigation::complete_path(
+                &path, &text, offset, &disk,
+            ));
+        }
         let label_details = self.label_details.load(Ordering::Relaxed);
         let items = items
             .iter()
@@ -82,7 +116,8 @@ impl Language {
         let encoding = store.encoding();
         let offset = convert::offset(&snapshot.rope, position.position, encoding);
         let catalog = store.catalog();
-        let found = hover::hover_at(&snapshot.rope, &snapshot.documents, offset, &catalog)?;
+        let (rope, documents) = kustomization_text(&position.text_document.uri, &snapshot);
+        let found = hover::hover_at(&rope, &documents, offset, &catalog)?;
         Some(convert::hover(&snapshot.rope, found, encoding))
     }
 }

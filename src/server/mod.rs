@@ -13,6 +13,7 @@ mod consent;
 mod convert;
 mod framing;
 mod handoff;
+mod kustomize;
 mod language;
 mod output;
 mod publish;
@@ -28,11 +29,13 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+use crate::features::rules::config::{
+    KUBE_LINTER_FILES, KubeLinterConfig, Settings as RuleSettings,
+};
 use crate::text::PositionEncoding;
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
 use publish::{Gather, publish, publish_all};
-use crate::features::rules::config::{KUBE_LINTER_FILES, KubeLinterConfig, Settings as RuleSettings};
 use settings::Settings;
 use store::Store;
 use workspace::SchemaSources;
@@ -60,6 +63,8 @@ pub struct Backend {
     /// The `rules` settings; with the workspace's `.kube-linter.yaml` they make the rules'
     /// configuration (`Backend::apply_rules`).
     rule_settings: std::sync::Mutex<RuleSettings>,
+    /// Kustomizations: roles, checks, navigation, rendering (`server/kustomize.rs`).
+    kustomize: Arc<kustomize::KustomizeWork>,
 }
 
 pub use framing::FrameLimits;
@@ -85,6 +90,11 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
         store.set_workspace(schemas.workspace().clone());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            kustomize: kustomize::KustomizeWork::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+            ),
             schemas,
             client,
             store,
@@ -263,6 +273,31 @@ impl Backend {
         self.update_schemas_after_edit(None, update);
     }
 
+    /// Like `update_schemas`, then runs `after` (whether or not the catalog changed).
+    fn update_schemas_then<F>(
+        &self,
+        update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
+        after: impl FnOnce() -> F + Send + 'static,
+    ) where
+        F: std::future::Future<Output = ()> + Send,
+    {
+        let (schemas, store, client) = (
+            self.schemas.clone(),
+            self.store.clone(),
+            self.client.clone(),
+        );
+        tokio::spawn(async move {
+            let changed = tokio::task::spawn_blocking(move || {
+                guarded("schema sources", || update(&schemas)).unwrap_or(false)
+            })
+            .await;
+            if matches!(changed, Ok(true)) {
+                publish_all(&client, &store).await;
+            }
+            after().await;
+        });
+    }
+
     /// Like `update_schemas`, but after an edit: waits for typing to pause, and does nothing if
     /// the document changed again meanwhile (that change schedules its own update). Each
     /// keystroke in a CRD would otherwise re-read it and re-validate every open document.
@@ -309,7 +344,11 @@ impl Backend {
     /// open document with it again in the background.
     fn apply_rules(&self) {
         let configured = guarded("rules configuration", || {
-            let settings = self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let settings = self
+                .rule_settings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             let file = self
                 .schemas
                 .workspace()
@@ -352,6 +391,7 @@ impl LanguageServer for Backend {
         }
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
+        self.kustomize.configure(settings.kustomize);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -368,10 +408,15 @@ impl LanguageServer for Backend {
         }
         self.apply_rules();
         let schema_paths = settings.schema_paths;
-        self.update_schemas(move |schemas| {
-            let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
-            schemas.scan_workspace() || configured
-        });
+        let kustomize = self.kustomize.clone();
+        self.update_schemas_then(
+            move |schemas| {
+                let configured = schema_paths.is_some_and(|paths| schemas.set_schema_paths(paths));
+                schemas.scan_workspace() || configured
+            },
+            // The index knows the kustomizations now: patch files open meanwhile are patches.
+            move || async move { kustomize.refresh_roles().await },
+        );
         preload_builtin_schemas();
         tracing::info!(
             "initialize: client {:?}, position encoding {encoding:?}",
@@ -398,6 +443,12 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -437,13 +488,17 @@ impl LanguageServer for Backend {
         let pending = guarded("didOpen", || {
             self.store.begin_open(uri.clone(), text, version)
         });
-        let Ok(pending) = pending else { return };
+        let Ok(mut pending) = pending else { return };
+        pending.set_role(self.kustomize.role_for(&uri));
         let stored = started.elapsed();
         let opened =
             tokio::task::spawn_blocking(move || guarded("didOpen", || pending.finish())).await;
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
+            guarded("kustomize", || self.kustomize.check(&uri)).ok();
             self.publish_after_open(uri.clone()).await;
+            self.kustomize.opened(&uri).await;
+            self.kustomize.schedule_render(&uri);
             tracing::debug!(
                 "didOpen {} ({bytes} bytes): text stored after {stored:.1?}, checked and validated after {checked:.1?}, published after {:.1?}",
                 uri.as_str(),
@@ -465,6 +520,7 @@ impl LanguageServer for Backend {
         if changed.is_err() {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
+        guarded("kustomize", || self.kustomize.check(&uri)).ok();
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
@@ -499,8 +555,10 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        self.cluster
-            .schedule(params.text_document.uri, Trigger::Save);
+        let uri = params.text_document.uri;
+        self.kustomize.refresh_roles().await;
+        self.kustomize.schedule_render(&uri);
+        self.cluster.schedule(uri, Trigger::Save);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -524,6 +582,7 @@ impl LanguageServer for Backend {
             *self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()) = rules;
             self.apply_rules();
         }
+        self.kustomize.configure(settings.kustomize);
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
@@ -594,6 +653,29 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         guarded("hover", || self.language.hover(&self.store, &params))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        guarded("documentLink", || {
+            self.kustomize.links(&params.text_document.uri)
+        })
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let position = &params.text_document_position_params;
+        guarded("definition", || {
+            self.kustomize
+                .definition(&position.text_document.uri, position.position)
+                .map(GotoDefinitionResponse::Scalar)
+        })
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let uri = &params.text_document_position.text_document.uri;
+        guarded("references", || Some(self.kustomize.references(uri)))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

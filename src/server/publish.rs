@@ -87,3 +87,9 @@ fn gather_now(store: &Store, uri: &Uri, validate: bool) -> Option<(Vec<lsp::Diag
     });
     gathered.ok().flatten()
 }
+
+/// Publishes diagnostics for a file that is not open (a rendered kustomization's findings on
+/// a base or patch as it is on disk): no version, nothing to gather.
+pub async fn publish_file(client: &Client, uri: Uri, diagnostics: Vec<lsp::Diagnostic>) {
+    client.publish_diagnostics(uri, diagnostics, None).await;
+}

@@ -25,6 +25,49 @@ pub struct Settings {
     /// `rules`: which rules are on and how severe (`features::rules::config::Settings`);
     /// `None` when the payload does not name the key (the current ones stay).
     pub rules: Option<RuleSettings>,
+    /// `kustomize`: how kustomizations are rendered.
+    pub kustomize: KustomizeOptions,
+}
+
+/// The `kustomize` object: `path` (a `kustomize` or `kubectl` binary; default `kubectl` from
+/// PATH), `render` (render kustomizations on open and save; default true), `timeoutMs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KustomizeOptions {
+    pub path: Option<PathBuf>,
+    pub render: bool,
+    pub timeout: Duration,
+}
+
+impl Default for KustomizeOptions {
+    fn default() -> Self {
+        KustomizeOptions {
+            path: None,
+            render: true,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+impl KustomizeOptions {
+    fn from_json(section: &Value) -> KustomizeOptions {
+        let mut options = KustomizeOptions::default();
+        let Some(object) = section.get("kustomize") else {
+            return options;
+        };
+        options.path = object
+            .get("path")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        if let Some(render) = object.get("render").and_then(Value::as_bool) {
+            options.render = render;
+        }
+        if let Some(ms) = object.get("timeoutMs").and_then(Value::as_u64) {
+            options.timeout = Duration::from_millis(ms.clamp(100, 600_000));
+        }
+        options
+    }
 }
 
 /// What the cluster work uses: a change reconnects and checks every file again.
@@ -129,6 +172,7 @@ impl Settings {
             schema_paths,
             max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
             rules,
+            kustomize: KustomizeOptions::from_json(section),
         }
     }
 }
@@ -209,9 +253,25 @@ mod tests {
         let value = json!({"kube-lsp": {"rules": {"enable": ["security"], "severity": {"latest-tag": "hint"}}}});
         let rules = Settings::from_json(&value).rules.unwrap();
         assert_eq!(rules.enable, ["security"]);
-        assert_eq!(rules.severity, [("latest-tag".to_string(), Some(crate::diagnostic::Severity::Hint))]);
-        assert_eq!(Settings::from_json(&json!({"rules": false})).rules.unwrap().disable, ["all"]);
-        assert!(Settings::from_json(&json!({"dryRun": "off"})).rules.is_none());
+        assert_eq!(
+            rules.severity,
+            [(
+                "latest-tag".to_string(),
+                Some(crate::diagnostic::Severity::Hint)
+            )]
+        );
+        assert_eq!(
+            Settings::from_json(&json!({"rules": false}))
+                .rules
+                .unwrap()
+                .disable,
+            ["all"]
+        );
+        assert!(
+            Settings::from_json(&json!({"dryRun": "off"}))
+                .rules
+                .is_none()
+        );
     }
 
     #[test]

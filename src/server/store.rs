@@ -10,9 +10,9 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 use crate::diagnostic::Diagnostic;
 use crate::features::document::{Change, OpenDocument, TextSnapshot};
 use crate::features::rules;
-use crate::workspace::Workspace;
 use crate::schema;
 use crate::text::PositionEncoding;
+use crate::workspace::Workspace;
 use crate::yaml::split;
 
 #[derive(Default)]
@@ -49,6 +49,8 @@ pub struct PendingOpen {
     /// Set when the open completed: dropped otherwise, the document is not open.
     finished: bool,
     gate: Arc<Opening>,
+    /// How the file is read (a kustomization, a patch; [`PendingOpen::set_role`]).
+    role: crate::schema::validate::Role,
 }
 
 /// What `didOpen` gave, split into documents.
@@ -95,6 +97,11 @@ impl Opening {
 }
 
 impl PendingOpen {
+    /// Opens the file as `role` (a kustomization, a patch) rather than as a manifest.
+    pub fn set_role(&mut self, role: crate::schema::validate::Role) {
+        self.role = role;
+    }
+
     /// The heavy part of opening (slow for a big file; run it off the message loop):
     /// `OpenDocument::open_split`, whose text snapshot is readable as soon as its rope is
     /// built, before the check and validation are done.
@@ -109,10 +116,12 @@ impl PendingOpen {
         };
         let store = &self.store;
         let catalog = store.catalog();
-        let document = OpenDocument::open_split(source, split, version, &catalog, |snapshot| {
-            store.set_snapshot(&self.uri, snapshot);
-            self.gate.update(|state| state.text = true);
-        });
+        let role = self.role;
+        let document =
+            OpenDocument::open_split_as(source, split, version, &catalog, role, |snapshot| {
+                store.set_snapshot(&self.uri, snapshot);
+                self.gate.update(|state| state.text = true);
+            });
         store.insert_document(self.uri.clone(), document);
         self.finished = true;
     }
@@ -183,7 +192,10 @@ impl Store {
 
     /// The workspace the rules ask about other objects.
     pub fn set_workspace(&self, workspace: Arc<Workspace>) {
-        self.rules.write().unwrap_or_else(|p| p.into_inner()).workspace = Some(workspace);
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .workspace = Some(workspace);
     }
 
     /// The URIs of the open documents.
@@ -253,6 +265,7 @@ impl Store {
             }),
             finished: false,
             gate,
+            role: Default::default(),
         }
     }
 

@@ -95,10 +95,7 @@ fn path_of(item: SpanRef<'_>) -> Option<&str> {
 /// `entry` against `folder`; `None` for remote resources and inline patches.
 fn resolve(folder: &Path, entry: &str) -> Option<PathBuf> {
     let entry = entry.trim();
-    let remote = entry.contains("://")
-        || entry.starts_with("github.com/")
-        || entry.starts_with("git@")
-        || entry.contains('\n');
+    let remote = is_remote(entry) || entry.contains('\n');
     (!remote && !entry.is_empty()).then(|| normalize(&folder.join(entry)))
 }
 
@@ -117,6 +114,87 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// What is at a path a kustomization names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Missing,
+    File,
+    Folder,
+}
+
+/// The files kustomize features look at: the disk, with what the editor has open on top.
+pub trait Files {
+    fn kind(&self, path: &Path) -> FileKind;
+    /// A small text file (a kustomization, a patch), if readable.
+    fn read(&self, path: &Path) -> Option<String>;
+    /// A folder's entries: name and whether it is a folder, sorted by name.
+    fn list(&self, folder: &Path) -> Vec<(String, bool)>;
+}
+
+/// Kustomization-related files are small: bigger ones are not read.
+pub const MAX_READ_BYTES: u64 = 4 << 20;
+
+/// The disk as it is (links followed, as kustomize follows them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Disk;
+
+impl Files for Disk {
+    fn kind(&self, path: &Path) -> FileKind {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => FileKind::Folder,
+            Ok(_) => FileKind::File,
+            Err(_) => FileKind::Missing,
+        }
+    }
+
+    fn read(&self, path: &Path) -> Option<String> {
+        match super::disk::read(path, MAX_READ_BYTES, super::disk::Links::Follow) {
+            super::disk::Contents::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn list(&self, folder: &Path) -> Vec<(String, bool)> {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(String, bool)> = entries
+            .filter_map(Result::ok)
+            .take(10_000)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let folder = entry.path().is_dir();
+                Some((name, folder))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+}
+
+/// The kustomization file of `folder`, if it has one (in kustomize's order of names).
+pub fn kustomization_in(files: &dyn Files, folder: &Path) -> Option<PathBuf> {
+    FILE_NAMES
+        .iter()
+        .map(|name| folder.join(name))
+        .find(|path| files.kind(path) == FileKind::File)
+}
+
+/// Whether `entry` names a remote resource (a URL, a git repository), which is never fetched.
+pub fn is_remote(entry: &str) -> bool {
+    let entry = entry.trim();
+    entry.contains("://")
+        || [
+            "github.com/",
+            "gitlab.com/",
+            "bitbucket.org/",
+            "git@",
+            "git::",
+        ]
+        .iter()
+        .any(|prefix| entry.starts_with(prefix))
 }
 
 #[cfg(test)]

@@ -110,3 +110,23 @@ pub fn range_change(start: (u32, u32), end: (u32, u32), text: &str) -> Value {
         "text": text,
     })
 }
+
+/// A copy of `tests/fixtures/<name>` in a temporary folder (for tests that edit files), and its
+/// canonical path.
+pub fn tree_copy(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    for entry in walkdir::WalkDir::new(&source) {
+        let entry = entry.unwrap();
+        let to = root.join(entry.path().strip_prefix(&source).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    (dir, root)
+}

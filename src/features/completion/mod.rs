@@ -126,6 +126,10 @@ pub enum ItemKind {
     ApiVersion,
     /// A whole manifest.
     Skeleton,
+    /// A file a path names (kustomization paths).
+    File,
+    /// A folder a path names.
+    Folder,
 }
 
 /// One completion item, with document-relative ranges.

@@ -18,7 +18,10 @@ impl Default for Config {
     /// kube-linter's default checks, at their default severities.
     fn default() -> Self {
         Config {
-            severities: RULES.iter().map(|r| r.default.then_some(r.severity)).collect(),
+            severities: RULES
+                .iter()
+                .map(|r| r.default.then_some(r.severity))
+                .collect(),
         }
     }
 }
@@ -88,7 +91,10 @@ impl Config {
 
     /// The configuration: defaults, then kube-linter's file, then the settings. Names that select
     /// nothing are returned, for a warning.
-    pub fn build(settings: &Settings, kube_linter: Option<&KubeLinterConfig>) -> (Config, Vec<String>) {
+    pub fn build(
+        settings: &Settings,
+        kube_linter: Option<&KubeLinterConfig>,
+    ) -> (Config, Vec<String>) {
         let mut unknown = Vec::new();
         let mut config = Config::default();
         let mut turn = |config: &mut Config, names: &[String], on: bool| {
@@ -255,8 +261,14 @@ mod tests {
     fn defaults_groups_and_severities() {
         let default = Config::default();
         assert_eq!(default.enabled().count(), 31);
-        assert_eq!(default.severity(codes::PRIVILEGED_CONTAINER), Some(Severity::Warning));
-        assert_eq!(default.severity(codes::LATEST_TAG), Some(Severity::Information));
+        assert_eq!(
+            default.severity(codes::PRIVILEGED_CONTAINER),
+            Some(Severity::Warning)
+        );
+        assert_eq!(
+            default.severity(codes::LATEST_TAG),
+            Some(Severity::Information)
+        );
         assert!(!default.is_on(codes::NO_LIVENESS_PROBE));
 
         let settings = Settings::from_json(&json!({
@@ -268,7 +280,10 @@ mod tests {
         assert_eq!(unknown, ["bogus"]);
         assert!(config.is_on(codes::WILDCARD_IN_RULES));
         assert!(!config.is_on(codes::LATEST_TAG) && !config.is_on(codes::SSH_PORT));
-        assert_eq!(config.severity(codes::NO_LIVENESS_PROBE), Some(Severity::Warning));
+        assert_eq!(
+            config.severity(codes::NO_LIVENESS_PROBE),
+            Some(Severity::Warning)
+        );
         assert_eq!(config.severity(codes::HOST_PID), Some(Severity::Warning));
 
         let (off, _) = Config::build(&Settings::from_json(&json!(false)), None);
@@ -301,7 +316,13 @@ mod tests {
         };
         assert_eq!(Config::build(&ignoring, Some(&file)).0, Config::default());
         let all = KubeLinterConfig::parse("checks: {addAllBuiltIn: true}").unwrap();
-        assert_eq!(Config::build(&Settings::default(), Some(&all)).0.enabled().count(), RULES.len());
+        assert_eq!(
+            Config::build(&Settings::default(), Some(&all))
+                .0
+                .enabled()
+                .count(),
+            RULES.len()
+        );
         assert!(KubeLinterConfig::parse("checks: [").is_err());
         assert_eq!(Config::only("host-pid").enabled().count(), 1);
     }

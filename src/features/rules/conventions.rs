@@ -28,8 +28,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
     owner_and_email(ctx);
     selector(ctx);
     let Some(pod) = object.pod() else { return };
-    let account = pod.spec.get("serviceAccountName").filter(|n| n.text().is_some());
-    let deprecated = pod.spec.entry("serviceAccount").filter(|(_, v)| v.text().is_some());
+    let account = pod
+        .spec
+        .get("serviceAccountName")
+        .filter(|n| n.text().is_some());
+    let deprecated = pod
+        .spec
+        .entry("serviceAccount")
+        .filter(|(_, v)| v.text().is_some());
     if let Some((key, value)) = deprecated {
         ctx.report(
             codes::DEPRECATED_SERVICE_ACCOUNT_FIELD,
@@ -72,7 +78,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ctx.report(
                     codes::INVALID_TARGET_PORTS,
                     name.inner_range(),
-                    format!("port name \"{}\" of container \"{}\" {problem}", name.text().unwrap_or_default(), container.name()),
+                    format!(
+                        "port name \"{}\" of container \"{}\" {problem}",
+                        name.text().unwrap_or_default(),
+                        container.name()
+                    ),
                 );
             }
         }
@@ -82,7 +92,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
 fn api_version(ctx: &mut Ctx<'_>) {
     let object = ctx.object;
     let version = object.api_version.rsplit('/').next().unwrap_or("");
-    if object.group() == "extensions" && version.starts_with("v1beta") && version.len() > "v1beta".len() {
+    if object.group() == "extensions"
+        && version.starts_with("v1beta")
+        && version.len() > "v1beta".len()
+    {
         let at = object
             .root
             .get("apiVersion")
@@ -90,7 +103,10 @@ fn api_version(ctx: &mut Ctx<'_>) {
         ctx.report(
             codes::NO_EXTENSIONS_V1BETA,
             at,
-            format!("{} {}: the extensions/v1beta API group was removed in Kubernetes 1.16 and 1.22", object.api_version, object.kind),
+            format!(
+                "{} {}: the extensions/v1beta API group was removed in Kubernetes 1.16 and 1.22",
+                object.api_version, object.kind
+            ),
         );
     }
 }
@@ -101,7 +117,11 @@ fn namespace(ctx: &mut Ctx<'_>) {
     match namespace.and_then(|n| n.text()) {
         Some("default") => {
             let at = namespace.map_or_else(|| object.anchor(), |n| n.inner_range());
-            ctx.report(codes::USE_NAMESPACE, at, "the object is in the default namespace");
+            ctx.report(
+                codes::USE_NAMESPACE,
+                at,
+                "the object is in the default namespace",
+            );
         }
         None => ctx.report(
             codes::USE_NAMESPACE,
@@ -127,7 +147,10 @@ fn owner_and_email(ctx: &mut Ctx<'_>) {
         ctx.report(codes::REQUIRED_LABEL_OWNER, at("labels"), "no owner label");
     }
     let annotations = object.map("annotations");
-    if !annotations.iter().any(|(key, value)| *key == "email" && EMAIL.is_match(value)) {
+    if !annotations
+        .iter()
+        .any(|(key, value)| *key == "email" && EMAIL.is_match(value))
+    {
         ctx.report(
             codes::REQUIRED_ANNOTATION_EMAIL,
             at("annotations"),
@@ -152,10 +175,17 @@ fn selector(ctx: &mut Ctx<'_>) {
         _ => label_selector(node),
     };
     let Some(selector) = selector else { return };
-    let labels: Labels = object.pod().map(|p| p.labels()).unwrap_or_default().into_iter().collect();
+    let labels: Labels = object
+        .pod()
+        .map(|p| p.labels())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     if !selector.matches(&labels) {
         let at = match object.kind {
-            "CronJob" => spec.at(&["jobTemplate", "spec"]).and_then(|s| s.key_range("selector")),
+            "CronJob" => spec
+                .at(&["jobTemplate", "spec"])
+                .and_then(|s| s.key_range("selector")),
             _ => spec.key_range("selector"),
         };
         ctx.report(
@@ -167,12 +197,18 @@ fn selector(ctx: &mut Ctx<'_>) {
 }
 
 fn service_target_ports(ctx: &mut Ctx<'_>) {
-    let Some(spec) = ctx.object.spec() else { return };
+    let Some(spec) = ctx.object.spec() else {
+        return;
+    };
     for port in spec.get("ports").iter().flat_map(Node::items) {
-        let Some(target) = port.get("targetPort") else { continue };
+        let Some(target) = port.get("targetPort") else {
+            continue;
+        };
         let problems = match (target.integer(), target.string()) {
             (Some(0), _) => Vec::new(),
-            (Some(n), _) if !(1..=65535).contains(&n) => vec!["must be between 1 and 65535".to_string()],
+            (Some(n), _) if !(1..=65535).contains(&n) => {
+                vec!["must be between 1 and 65535".to_string()]
+            }
             (None, Some(name)) => port_name_problems(name),
             _ => Vec::new(),
         };
@@ -192,7 +228,10 @@ pub fn port_name_problems(name: &str) -> Vec<String> {
     if name.is_empty() || name.len() > 15 {
         problems.push("must be 1 to 15 characters long".to_string());
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         problems.push("must contain only lowercase letters, digits and '-'".to_string());
     }
     if name.contains("--") {

@@ -85,15 +85,25 @@ impl RuleDiagnostics {
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
     pub fn note_edit(&mut self, edit: &TextEdit) {
-        retain_following(&mut self.entries, edit, |entry| &mut entry.range, |entry, start| {
-            for finding in entry.checked.findings.iter_mut().chain(entry.answers.iter_mut()) {
-                finding.range = edit.map_range(&finding.range, start);
-                for (range, _) in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
-                    *range = edit.map_range(range, start);
+        retain_following(
+            &mut self.entries,
+            edit,
+            |entry| &mut entry.range,
+            |entry, start| {
+                for finding in entry
+                    .checked
+                    .findings
+                    .iter_mut()
+                    .chain(entry.answers.iter_mut())
+                {
+                    finding.range = edit.map_range(&finding.range, start);
+                    for (range, _) in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
+                        *range = edit.map_range(range, start);
+                    }
                 }
-            }
-            entry.edited = true;
-        });
+                entry.edited = true;
+            },
+        );
     }
 
     /// Forgets everything (after the whole text was replaced).
@@ -150,7 +160,9 @@ impl RuleDiagnostics {
         }
         let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
         if objects > MAX_ANSWERED_OBJECTS
-            || rechecked.iter().all(|&i| self.entries[i].checked.needs.is_empty())
+            || rechecked
+                .iter()
+                .all(|&i| self.entries[i].checked.needs.is_empty())
         {
             for &i in &rechecked {
                 self.entries[i].answers.clear();
@@ -163,7 +175,13 @@ impl RuleDiagnostics {
             .iter()
             .map(|&i| {
                 let needs = &self.entries[i].checked.needs;
-                (i, needs.iter().filter_map(|n| references::answer(n, &universe)).collect())
+                (
+                    i,
+                    needs
+                        .iter()
+                        .filter_map(|n| references::answer(n, &universe))
+                        .collect(),
+                )
             })
             .collect();
         drop(universe);
@@ -201,7 +219,10 @@ impl RuleDiagnostics {
 /// templates and documents with YAML errors are not checked.
 fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize>) -> Checked {
     let document = &file.documents()[index];
-    if document.diagnostics().any(|d| d.severity == Severity::Error) {
+    if document
+        .diagnostics()
+        .any(|d| d.severity == Severity::Error)
+    {
         return Checked::default();
     }
     if let Some(spans) = file.spans(index) {
@@ -236,7 +257,9 @@ fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize
 fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> {
     let (mut api_version, mut kind) = (None, None);
     for line in rope.byte_slice(range).lines() {
-        let Some(first) = line.chunks().next() else { continue };
+        let Some(first) = line.chunks().next() else {
+            continue;
+        };
         if !first.starts_with(['a', 'k']) {
             continue;
         }

@@ -58,7 +58,9 @@ pub fn set(mapping: Node<'_>, path: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
 /// How far the document indents a mapping under its key: the indentation of the first line
 /// under a top-level `key:` (2 when there is none).
 fn indent_step(text: &str) -> usize {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     while let Some(line) = lines.next() {
         if line.starts_with(|c: char| c.is_ascii_alphabetic()) && line.trim_end().ends_with(':') {
             let next = lines.next().unwrap_or_default();
@@ -85,7 +87,11 @@ fn lines(path: &[&str], leaf: Leaf<'_>, column: usize, step: usize) -> Vec<Strin
             Leaf::Block(block) => {
                 lines.push(format!("{indent}{key}:"));
                 let inner = " ".repeat(step);
-                lines.extend(block.iter().map(|line| format!("{indent}{inner}{}", reindent(line, step))));
+                lines.extend(
+                    block
+                        .iter()
+                        .map(|line| format!("{indent}{inner}{}", reindent(line, step))),
+                );
             }
         }
     }
@@ -103,10 +109,14 @@ fn reindent(line: &str, step: usize) -> String {
 fn after_key(key: Node<'_>, rest: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
     let text = key.source();
     let end = key.range().end;
-    let line_end = text[end..].find(['\r', '\n']).map_or(text.len(), |i| end + i);
+    let line_end = text[end..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| end + i);
     let after = text[end..line_end].trim_start();
     // Only `key:` (and maybe a comment) on the line.
-    if !after.starts_with(':') || !after[1..].trim_start().is_empty() && !after[1..].trim_start().starts_with('#') {
+    if !after.starts_with(':')
+        || !after[1..].trim_start().is_empty() && !after[1..].trim_start().starts_with('#')
+    {
         return None;
     }
     let colon = end + text[end..].find(':')? + 1;
@@ -115,7 +125,11 @@ fn after_key(key: Node<'_>, rest: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
     }
     let line_start = text[..key.range().start].rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..key.range().start].chars().count();
-    let eol = if text[line_end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+    let eol = if text[line_end..].starts_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let step = indent_step(text);
     let lines = match (rest, leaf) {
         ([], Leaf::Block(block)) => block
@@ -202,7 +216,13 @@ mod tests {
     #[test]
     fn set_replaces_or_adds_keys_at_the_mappings_column() {
         let text = "name: a\nsecurityContext:\n  privileged: false # keep\n";
-        let set_ro = |root: Node<'_>| set(root, &["securityContext", "readOnlyRootFilesystem"], Leaf::Scalar("true"));
+        let set_ro = |root: Node<'_>| {
+            set(
+                root,
+                &["securityContext", "readOnlyRootFilesystem"],
+                Leaf::Scalar("true"),
+            )
+        };
         assert_eq!(
             with_root(text, set_ro).unwrap(),
             "name: a\nsecurityContext:\n  privileged: false # keep\n  readOnlyRootFilesystem: true\n"
@@ -222,7 +242,13 @@ mod tests {
             with_root(text, set_ro).unwrap(),
             "name: a\nsecurityContext:\n  readOnlyRootFilesystem: true\nimage: b\n"
         );
-        let probe = |root: Node<'_>| set(root, &["livenessProbe"], Leaf::Block(&["tcpSocket:", "  port: http"]));
+        let probe = |root: Node<'_>| {
+            set(
+                root,
+                &["livenessProbe"],
+                Leaf::Block(&["tcpSocket:", "  port: http"]),
+            )
+        };
         assert_eq!(
             with_root("name: a", probe).unwrap(),
             "name: a\nlivenessProbe:\n  tcpSocket:\n    port: http"
@@ -240,6 +266,11 @@ mod tests {
         let text = "add:\n- NET_RAW\n- CHOWN\n";
         let removed = with_root(text, |root| remove_item(root.get("add")?.items().next()?));
         assert_eq!(removed.unwrap(), "add:\n- CHOWN\n");
-        assert_eq!(with_root("add: [NET_RAW]\n", |root| remove_item(root.get("add")?.items().next()?)), None);
+        assert_eq!(
+            with_root("add: [NET_RAW]\n", |root| remove_item(
+                root.get("add")?.items().next()?
+            )),
+            None
+        );
     }
 }

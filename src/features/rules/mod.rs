@@ -89,12 +89,16 @@ pub fn check_tree(tree: &SpanTree) -> Checked {
                 !ignored.iter().any(|name| *name == "all" || code == *name)
                     && !comments.by_comment(code.as_str(), at)
             };
-            checked
-                .findings
-                .extend(ctx.findings.into_iter().filter(|f| keep(f.code, f.range.start)));
-            checked
-                .needs
-                .extend(ctx.needs.into_iter().filter(|n| keep(n.code, n.range.start)));
+            checked.findings.extend(
+                ctx.findings
+                    .into_iter()
+                    .filter(|f| keep(f.code, f.range.start)),
+            );
+            checked.needs.extend(
+                ctx.needs
+                    .into_iter()
+                    .filter(|n| keep(n.code, n.range.start)),
+            );
         }
     }
     checked.objects = read_tree(tree);

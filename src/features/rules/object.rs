@@ -151,14 +151,19 @@ impl<'t> Object<'t> {
         Some(Object {
             root,
             kind,
-            api_version: root.get("apiVersion").and_then(|v| v.string()).unwrap_or(""),
+            api_version: root
+                .get("apiVersion")
+                .and_then(|v| v.string())
+                .unwrap_or(""),
             metadata: root.get("metadata").filter(Node::is_mapping),
         })
     }
 
     /// The API group of its `apiVersion` (`""` for the core group).
     pub fn group(&self) -> &'t str {
-        self.api_version.rsplit_once('/').map_or("", |(group, _)| group)
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
     }
 
     pub fn namespace(&self) -> Option<&'t str> {

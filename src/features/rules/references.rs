@@ -13,7 +13,10 @@ use crate::workspace::document::{Document, Labels, PolicyRule, Selector};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ask {
     /// A Pod template whose labels `selector` matches (`what` says whose selector it is).
-    Pods { selector: Selector, what: &'static str },
+    Pods {
+        selector: Selector,
+        what: &'static str,
+    },
     /// An object of `kind` named `name` (in `group` when given), and maybe a key or a port of it.
     Object {
         kind: Box<str>,
@@ -32,7 +35,11 @@ pub enum Ask {
     /// A NetworkPolicy that selects Pods with these labels.
     Isolation { labels: Labels },
     /// The workloads a PodDisruptionBudget covers, against its `minAvailable`.
-    MinAvailable { selector: Selector, value: i64, percent: bool },
+    MinAvailable {
+        selector: Selector,
+        value: i64,
+        percent: bool,
+    },
     /// The rules of the role a binding grants.
     Role { kind: Box<str>, name: Box<str> },
 }
@@ -75,7 +82,12 @@ pub fn collect(ctx: &mut Ctx<'_>) {
             ctx.need(
                 codes::NON_EXISTENT_SERVICE_ACCOUNT,
                 account.inner_range(),
-                object_ask("ServiceAccount", Some(""), name, format!("ServiceAccount \"{name}\" not found")),
+                object_ask(
+                    "ServiceAccount",
+                    Some(""),
+                    name,
+                    format!("ServiceAccount \"{name}\" not found"),
+                ),
             );
         }
         for container in pod.all_containers() {
@@ -83,7 +95,11 @@ pub fn collect(ctx: &mut Ctx<'_>) {
                 environment_reference(ctx, item, container.name());
             }
         }
-        if let Some(range) = object.metadata.and_then(|m| m.get("name")).map(|n| n.inner_range()) {
+        if let Some(range) = object
+            .metadata
+            .and_then(|m| m.get("name"))
+            .map(|n| n.inner_range())
+        {
             let labels: Labels = pod.labels().into_iter().collect();
             ctx.need(codes::NON_ISOLATED_POD, range, Ask::Isolation { labels });
         }
@@ -104,18 +120,25 @@ fn service(ctx: &mut Ctx<'_>, spec: Node<'_>) {
     if spec.get("type").and_then(|t| t.text()) == Some("ExternalName") {
         return;
     }
-    let Some((key, selector)) = spec.entry("selector") else { return };
+    let Some((key, selector)) = spec.entry("selector") else {
+        return;
+    };
     if let Some(selector) = map_selector(selector) {
         ctx.need(
             codes::DANGLING_SERVICE,
             key.range(),
-            Ask::Pods { selector, what: "the Service's selector" },
+            Ask::Pods {
+                selector,
+                what: "the Service's selector",
+            },
         );
     }
 }
 
 fn autoscaler(ctx: &mut Ctx<'_>, spec: Node<'_>) {
-    let Some(target) = spec.get("scaleTargetRef") else { return };
+    let Some(target) = spec.get("scaleTargetRef") else {
+        return;
+    };
     let field = |name: &str| target.get(name).and_then(|n| n.text());
     let (Some(kind), Some(name_node)) = (field("kind"), target.get("name")) else {
         return;
@@ -126,7 +149,12 @@ fn autoscaler(ctx: &mut Ctx<'_>, spec: Node<'_>) {
     ctx.need(
         codes::DANGLING_HORIZONTALPODAUTOSCALER,
         name_node.inner_range(),
-        object_ask(kind, Some(group), name, format!("the scale target {kind} \"{name}\" ({api_version}) is not found")),
+        object_ask(
+            kind,
+            Some(group),
+            name,
+            format!("the scale target {kind} \"{name}\" ({api_version}) is not found"),
+        ),
     );
 }
 
@@ -135,7 +163,11 @@ fn ingress(ctx: &mut Ctx<'_>, spec: Node<'_>) {
         .get("rules")
         .into_iter()
         .flat_map(|r| r.items())
-        .flat_map(|rule| rule.at(&["http", "paths"]).into_iter().flat_map(|p| p.items()))
+        .flat_map(|rule| {
+            rule.at(&["http", "paths"])
+                .into_iter()
+                .flat_map(|p| p.items())
+        })
         .filter_map(|path| path.get("backend"));
     let default = spec.get("defaultBackend").or_else(|| spec.get("backend"));
     for backend in default.into_iter().chain(paths) {
@@ -150,13 +182,16 @@ fn ingress(ctx: &mut Ctx<'_>, spec: Node<'_>) {
             ),
             None => (backend.get("serviceName"), backend.get("servicePort")),
         };
-        let Some(name_node) = name.filter(|n| n.text().is_some()) else { continue };
+        let Some(name_node) = name.filter(|n| n.text().is_some()) else {
+            continue;
+        };
         let name = name_node.text().unwrap_or_default();
-        let port: Option<Result<i64, Box<str>>> = port.and_then(|p| match (p.integer(), p.text()) {
-            (Some(n), _) => Some(Ok(n)),
-            (None, Some(s)) => Some(Err(Box::from(s))),
-            _ => None,
-        });
+        let port: Option<Result<i64, Box<str>>> =
+            port.and_then(|p| match (p.integer(), p.text()) {
+                (Some(n), _) => Some(Ok(n)),
+                (None, Some(s)) => Some(Err(Box::from(s))),
+                _ => None,
+            });
         let port_text = match &port {
             Some(Ok(n)) => n.to_string(),
             Some(Err(s)) => s.to_string(),
@@ -187,7 +222,10 @@ fn network_policy(ctx: &mut Ctx<'_>, spec: Node<'_>) {
         ctx.need(
             codes::DANGLING_NETWORKPOLICY,
             key.range(),
-            Ask::Pods { selector, what: "the NetworkPolicy's podSelector" },
+            Ask::Pods {
+                selector,
+                what: "the NetworkPolicy's podSelector",
+            },
         );
     }
     let peers = |direction: &str, side: &str| {
@@ -197,16 +235,24 @@ fn network_policy(ctx: &mut Ctx<'_>, spec: Node<'_>) {
             .flat_map(|rule| rule.get(side).into_iter().flat_map(|peers| peers.items()))
             .collect::<Vec<_>>()
     };
-    for peer in peers("ingress", "from").into_iter().chain(peers("egress", "to")) {
+    for peer in peers("ingress", "from")
+        .into_iter()
+        .chain(peers("egress", "to"))
+    {
         if peer.get("namespaceSelector").is_some() {
             continue;
         }
-        let Some((key, node)) = peer.entry("podSelector") else { continue };
+        let Some((key, node)) = peer.entry("podSelector") else {
+            continue;
+        };
         if let Some(selector) = label_selector(node).filter(|s| !s.is_empty()) {
             ctx.need(
                 codes::DANGLING_NETWORKPOLICYPEER_PODSELECTOR,
                 key.range(),
-                Ask::Pods { selector, what: "this rule's podSelector" },
+                Ask::Pods {
+                    selector,
+                    what: "this rule's podSelector",
+                },
             );
         }
     }
@@ -224,7 +270,10 @@ fn service_monitor(ctx: &mut Ctx<'_>, spec: Node<'_>) {
         .flat_map(Node::items)
         .filter_map(|n| n.text().map(Into::into))
         .collect();
-    let any_namespace = namespace_selector.and_then(|n| n.get("any")).and_then(|a| a.boolean()) == Some(true);
+    let any_namespace = namespace_selector
+        .and_then(|n| n.get("any"))
+        .and_then(|a| a.boolean())
+        == Some(true);
     let at = spec
         .key_range("selector")
         .or_else(|| spec.key_range("namespaceSelector"))
@@ -232,12 +281,18 @@ fn service_monitor(ctx: &mut Ctx<'_>, spec: Node<'_>) {
     ctx.need(
         codes::DANGLING_SERVICEMONITOR,
         at,
-        Ask::Services { labels, namespaces, any_namespace },
+        Ask::Services {
+            labels,
+            namespaces,
+            any_namespace,
+        },
     );
 }
 
 fn disruption_budget(ctx: &mut Ctx<'_>, spec: Node<'_>) {
-    let Some(min) = spec.get("minAvailable") else { return };
+    let Some(min) = spec.get("minAvailable") else {
+        return;
+    };
     let (value, percent) = match (min.integer(), min.string()) {
         (Some(n), _) => (n, false),
         (None, Some(s)) => match s.strip_suffix('%').and_then(|n| n.parse().ok()) {
@@ -246,11 +301,17 @@ fn disruption_budget(ctx: &mut Ctx<'_>, spec: Node<'_>) {
         },
         _ => return,
     };
-    let Some(selector) = spec.get("selector").and_then(label_selector) else { return };
+    let Some(selector) = spec.get("selector").and_then(label_selector) else {
+        return;
+    };
     ctx.need(
         codes::PDB_MIN_AVAILABLE,
         min.range(),
-        Ask::MinAvailable { selector, value, percent },
+        Ask::MinAvailable {
+            selector,
+            value,
+            percent,
+        },
     );
 }
 
@@ -258,26 +319,43 @@ fn role_binding(ctx: &mut Ctx<'_>) {
     if !matches!(ctx.object.kind, "RoleBinding" | "ClusterRoleBinding") {
         return;
     }
-    let Some(role) = ctx.object.root.get("roleRef") else { return };
-    let (Some(kind), Some(name)) = (role.get("kind").and_then(|k| k.text()), role.get("name")) else {
+    let Some(role) = ctx.object.root.get("roleRef") else {
+        return;
+    };
+    let (Some(kind), Some(name)) = (role.get("kind").and_then(|k| k.text()), role.get("name"))
+    else {
         return;
     };
     let Some(text) = name.text() else { return };
     for code in [codes::ACCESS_TO_SECRETS, codes::ACCESS_TO_CREATE_PODS] {
-        ctx.need(code, name.inner_range(), Ask::Role { kind: kind.into(), name: text.into() });
+        ctx.need(
+            code,
+            name.inner_range(),
+            Ask::Role {
+                kind: kind.into(),
+                name: text.into(),
+            },
+        );
     }
 }
 
 fn environment_reference(ctx: &mut Ctx<'_>, item: Node<'_>, container: &str) {
     for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
-        let Some(reference) = item.at(&["valueFrom", field]) else { continue };
+        let Some(reference) = item.at(&["valueFrom", field]) else {
+            continue;
+        };
         if reference.get("optional").and_then(|o| o.boolean()) == Some(true) {
             continue;
         }
-        let (Some(name_node), Some(key)) = (reference.get("name"), reference.get("key").and_then(|k| k.text())) else {
+        let (Some(name_node), Some(key)) = (
+            reference.get("name"),
+            reference.get("key").and_then(|k| k.text()),
+        ) else {
             continue;
         };
-        let Some(name) = name_node.text() else { continue };
+        let Some(name) = name_node.text() else {
+            continue;
+        };
         ctx.need(
             codes::ENV_VALUE_FROM,
             name_node.inner_range(),
@@ -300,7 +378,11 @@ fn environment_reference(ctx: &mut Ctx<'_>, item: Node<'_>, container: &str) {
 pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
     let namespace = need.namespace.as_deref();
     let message = match &need.ask {
-        _ if universe.is_filling() && !matches!(need.ask, Ask::MinAvailable { .. } | Ask::Role { .. }) => return None,
+        _ if universe.is_filling()
+            && !matches!(need.ask, Ask::MinAvailable { .. } | Ask::Role { .. }) =>
+        {
+            return None;
+        }
         Ask::Pods { selector, what } => {
             let found = universe
                 .workloads(namespace)
@@ -310,8 +392,16 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
             }
             format!("{what} matches no Pod template{}", in_namespace(namespace))
         }
-        Ask::Object { kind, group, name, detail, missing } => {
-            let found: Vec<&Document> = universe.named(kind, group.as_deref(), namespace, name).collect();
+        Ask::Object {
+            kind,
+            group,
+            name,
+            detail,
+            missing,
+        } => {
+            let found: Vec<&Document> = universe
+                .named(kind, group.as_deref(), namespace, name)
+                .collect();
             if found.is_empty() {
                 missing.clone()
             } else if found.iter().any(|d| d.templated) {
@@ -320,7 +410,12 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                 match detail {
                     Detail::Nothing => return None,
                     Detail::Key(key, message) => {
-                        let has = |d: &&Document| d.details().keys.as_ref().is_none_or(|keys| keys.contains(key));
+                        let has = |d: &&Document| {
+                            d.details()
+                                .keys
+                                .as_ref()
+                                .is_none_or(|keys| keys.contains(key))
+                        };
                         if found.iter().any(has) {
                             return None;
                         }
@@ -341,7 +436,11 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                 }
             }
         }
-        Ask::Services { labels, namespaces, any_namespace } => service_monitor_answer(universe, labels, namespaces, *any_namespace)?,
+        Ask::Services {
+            labels,
+            namespaces,
+            any_namespace,
+        } => service_monitor_answer(universe, labels, namespaces, *any_namespace)?,
         Ask::Isolation { labels } => {
             let isolated = universe
                 .of_kind("NetworkPolicy", namespace)
@@ -351,9 +450,11 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
             }
             "no NetworkPolicy selects these Pods: they accept traffic from anywhere".to_string()
         }
-        Ask::MinAvailable { selector, value, percent } => {
-            min_available_answer(universe, namespace, selector, *value, *percent)?
-        }
+        Ask::MinAvailable {
+            selector,
+            value,
+            percent,
+        } => min_available_answer(universe, namespace, selector, *value, *percent)?,
         Ask::Role { kind, name } => role_answer(universe, need.code, namespace, kind, name)?,
     };
     Some(Finding {
@@ -406,7 +507,11 @@ fn describe(selector: &Selector) -> String {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    if pairs.is_empty() { "any".to_string() } else { pairs.join(",") }
+    if pairs.is_empty() {
+        "any".to_string()
+    } else {
+        pairs.join(",")
+    }
 }
 
 /// Workloads with replicas, the PodDisruptionBudget's selector equal to theirs or matching their
@@ -420,24 +525,42 @@ fn min_available_answer(
     percent: bool,
 ) -> Option<String> {
     let mut blocked = Vec::new();
-    for kind in ["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"] {
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "DeploymentConfig",
+    ] {
         for workload in universe.of_kind(kind, namespace) {
             let covered = workload.selector.as_deref() == Some(selector)
                 || (!selector.is_empty()
-                    && workload.pod_labels.as_ref().is_some_and(|l| !l.is_empty() && selector.matches(l)));
+                    && workload
+                        .pod_labels
+                        .as_ref()
+                        .is_some_and(|l| !l.is_empty() && selector.matches(l)));
             if !covered {
                 continue;
             }
-            let Some(name) = workload.name.as_deref() else { continue };
-            let scaled = ["HorizontalPodAutoscaler", "ScaledObject"].iter().find_map(|scaler| {
-                universe.of_kind(scaler, namespace).find_map(|s| {
-                    let target = s.details().scale_target.as_ref()?;
-                    let target_kind = target.kind.as_deref().unwrap_or("Deployment");
-                    (&*target.name == name && target_kind == kind).then(|| target.min_replicas.unwrap_or(1))
-                })
-            });
+            let Some(name) = workload.name.as_deref() else {
+                continue;
+            };
+            let scaled = ["HorizontalPodAutoscaler", "ScaledObject"]
+                .iter()
+                .find_map(|scaler| {
+                    universe.of_kind(scaler, namespace).find_map(|s| {
+                        let target = s.details().scale_target.as_ref()?;
+                        let target_kind = target.kind.as_deref().unwrap_or("Deployment");
+                        (&*target.name == name && target_kind == kind)
+                            .then(|| target.min_replicas.unwrap_or(1))
+                    })
+                });
             let replicas = scaled.unwrap_or(workload.details().replicas.unwrap_or(1));
-            let min = if percent { replicas * value / 100 } else { value };
+            let min = if percent {
+                replicas * value / 100
+            } else {
+                value
+            };
             if replicas <= min {
                 blocked.push(format!("{kind} {name} ({replicas})"));
             }
@@ -452,12 +575,29 @@ fn min_available_answer(
 }
 
 /// kube-linter's `access-to-secrets` and `access-to-create-pods`: what the bound role allows.
-fn role_answer(universe: &Universe<'_>, code: Code, namespace: Option<&str>, kind: &str, name: &str) -> Option<String> {
+fn role_answer(
+    universe: &Universe<'_>,
+    code: Code,
+    namespace: Option<&str>,
+    kind: &str,
+    name: &str,
+) -> Option<String> {
     let (resources, verbs): (&[&str], &[&str]) = if code == codes::ACCESS_TO_SECRETS {
-        (&["secrets"], &["get", "list", "delete", "create", "watch", "*"])
+        (
+            &["secrets"],
+            &["get", "list", "delete", "create", "watch", "*"],
+        )
     } else {
         (
-            &["pods", "deployments", "statefulsets", "replicasets", "cronjobs", "jobs", "daemonsets"],
+            &[
+                "pods",
+                "deployments",
+                "statefulsets",
+                "replicasets",
+                "cronjobs",
+                "jobs",
+                "daemonsets",
+            ],
             &["create", "*"],
         )
     };
@@ -469,8 +609,18 @@ fn role_answer(universe: &Universe<'_>, code: Code, namespace: Option<&str>, kin
     let mut granted_verbs: Vec<&str> = Vec::new();
     let mut granted_resources: Vec<&str> = Vec::new();
     for rule in rules {
-        let matched: Vec<&str> = rule.resources.iter().map(|r| &**r).filter(|r| resources.contains(r)).collect();
-        let allowed: Vec<&str> = rule.verbs.iter().map(|v| &**v).filter(|v| verbs.contains(v)).collect();
+        let matched: Vec<&str> = rule
+            .resources
+            .iter()
+            .map(|r| &**r)
+            .filter(|r| resources.contains(r))
+            .collect();
+        let allowed: Vec<&str> = rule
+            .verbs
+            .iter()
+            .map(|v| &**v)
+            .filter(|v| verbs.contains(v))
+            .collect();
         if !matched.is_empty() && !allowed.is_empty() {
             granted_resources.extend(matched);
             granted_verbs.extend(allowed);

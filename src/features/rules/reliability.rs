@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Ctx;
 use super::fix::{self, Leaf};
 use super::object::{Container, Node, Pod};
-use super::Ctx;
 use crate::diagnostic::codes::{self, Code};
 use crate::workspace::document::{Labels, Selector};
 
@@ -140,10 +140,15 @@ fn term_problem(term: Node<'_>, namespace: &str, labels: &Labels) -> Option<Stri
             "the anti-affinity term's topologyKey is \"{topology}\", not kubernetes.io/hostname"
         ));
     }
-    let selector = term.get("labelSelector").and_then(|s| Selector::from_label_selector(s.0));
+    let selector = term
+        .get("labelSelector")
+        .and_then(|s| Selector::from_label_selector(s.0));
     match selector {
         Some(selector) if selector.matches(labels) && !selector.is_empty() => None,
-        _ => Some("the anti-affinity term's labelSelector does not select the Pods' own labels".to_string()),
+        _ => Some(
+            "the anti-affinity term's labelSelector does not select the Pods' own labels"
+                .to_string(),
+        ),
     }
 }
 
@@ -159,7 +164,11 @@ fn pod_settings(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
             );
         }
     }
-    if let Some(class) = pod.spec.get("priorityClassName").filter(|p| p.text().is_some()) {
+    if let Some(class) = pod
+        .spec
+        .get("priorityClassName")
+        .filter(|p| p.text().is_some())
+    {
         let text = class.text().unwrap_or_default();
         if !ACCEPTED_PRIORITY_CLASSES.contains(&text) {
             ctx.report(
@@ -173,21 +182,38 @@ fn pod_settings(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
         }
     }
     match pod.spec.entry("dnsConfig") {
-        None => ctx.report(codes::DNSCONFIG_OPTIONS, anchor.clone(), "no dnsConfig: the Pods get the cluster's DNS options (ndots: 5)"),
+        None => ctx.report(
+            codes::DNSCONFIG_OPTIONS,
+            anchor.clone(),
+            "no dnsConfig: the Pods get the cluster's DNS options (ndots: 5)",
+        ),
         Some((key, config)) => {
-            let options: Vec<Node<'_>> = config.get("options").iter().flat_map(Node::items).collect();
+            let options: Vec<Node<'_>> =
+                config.get("options").iter().flat_map(Node::items).collect();
             if options.is_empty() {
-                ctx.report(codes::DNSCONFIG_OPTIONS, key.range(), "dnsConfig sets no options");
+                ctx.report(
+                    codes::DNSCONFIG_OPTIONS,
+                    key.range(),
+                    "dnsConfig sets no options",
+                );
             } else if !options.iter().any(|o| {
                 o.get("name").and_then(|n| n.text()) == Some("ndots")
                     && o.get("value").and_then(|v| v.text()) == Some("2")
             }) {
-                ctx.report(codes::DNSCONFIG_OPTIONS, key.range(), "dnsConfig does not set the option ndots: \"2\"");
+                ctx.report(
+                    codes::DNSCONFIG_OPTIONS,
+                    key.range(),
+                    "dnsConfig does not set the option ndots: \"2\"",
+                );
             }
         }
     }
     if pod.spec.at(&["affinity", "nodeAffinity"]).is_none() {
-        ctx.report(codes::NO_NODE_AFFINITY, anchor, "no node affinity: the Pods may run on any node");
+        ctx.report(
+            codes::NO_NODE_AFFINITY,
+            anchor,
+            "no node affinity: the Pods may run on any node",
+        );
     }
 }
 
@@ -201,8 +227,16 @@ fn probes(ctx: &mut Ctx<'_>, container: Container<'_>) {
         .find_map(|p| p.name.map(str::to_string))
         .or_else(|| tcp.clone().find_map(|p| p.number.map(|n| n.to_string())));
     for (field, missing, port_code) in [
-        ("livenessProbe", Some(codes::NO_LIVENESS_PROBE), codes::LIVENESS_PORT),
-        ("readinessProbe", Some(codes::NO_READINESS_PROBE), codes::READINESS_PORT),
+        (
+            "livenessProbe",
+            Some(codes::NO_LIVENESS_PROBE),
+            codes::LIVENESS_PORT,
+        ),
+        (
+            "readinessProbe",
+            Some(codes::NO_READINESS_PROBE),
+            codes::READINESS_PORT,
+        ),
         ("startupProbe", None, codes::STARTUP_PORT),
     ] {
         match container.node.get(field) {
@@ -211,7 +245,11 @@ fn probes(ctx: &mut Ctx<'_>, container: Container<'_>) {
                 let Some(code) = missing else { continue };
                 let fix = target.as_deref().and_then(|port| {
                     let port = format!("  port: {port}");
-                    fix::set(container.node, &[field], Leaf::Block(&["tcpSocket:", &port]))
+                    fix::set(
+                        container.node,
+                        &[field],
+                        Leaf::Block(&["tcpSocket:", &port]),
+                    )
                 });
                 ctx.report_fix(
                     code,
@@ -229,10 +267,24 @@ fn probes(ctx: &mut Ctx<'_>, container: Container<'_>) {
 /// container's TCP ports, by number or name.
 fn probe_port(ctx: &mut Ctx<'_>, container: Container<'_>, probe: Node<'_>, code: Code) {
     let ports = container.ports();
-    let exposes_number = |n: i64| ports.iter().any(|p| p.protocol == "TCP" && p.number == Some(n));
-    let exposes_name = |s: &str| ports.iter().any(|p| p.protocol == "TCP" && p.name.unwrap_or("") == s);
-    for (handler, what) in [("httpGet", "HTTP GET"), ("tcpSocket", "TCP"), ("grpc", "gRPC")] {
-        let Some(port) = probe.at(&[handler, "port"]) else { continue };
+    let exposes_number = |n: i64| {
+        ports
+            .iter()
+            .any(|p| p.protocol == "TCP" && p.number == Some(n))
+    };
+    let exposes_name = |s: &str| {
+        ports
+            .iter()
+            .any(|p| p.protocol == "TCP" && p.name.unwrap_or("") == s)
+    };
+    for (handler, what) in [
+        ("httpGet", "HTTP GET"),
+        ("tcpSocket", "TCP"),
+        ("grpc", "gRPC"),
+    ] {
+        let Some(port) = probe.at(&[handler, "port"]) else {
+            continue;
+        };
         let exposed = match (port.integer(), port.text()) {
             (Some(n), _) => exposes_number(n),
             (None, Some(s)) if handler != "grpc" => exposes_name(s),
@@ -253,11 +305,24 @@ fn probe_port(ctx: &mut Ctx<'_>, container: Container<'_>, probe: Node<'_>, code
 fn resources(ctx: &mut Ctx<'_>, container: Container<'_>) {
     let name = container.name();
     for (code, path, placeholder, what) in [
-        (codes::UNSET_CPU_REQUIREMENTS, ["resources", "requests", "cpu"], "100m", "CPU request"),
-        (codes::UNSET_MEMORY_REQUIREMENTS, ["resources", "limits", "memory"], "256Mi", "memory limit"),
+        (
+            codes::UNSET_CPU_REQUIREMENTS,
+            ["resources", "requests", "cpu"],
+            "100m",
+            "CPU request",
+        ),
+        (
+            codes::UNSET_MEMORY_REQUIREMENTS,
+            ["resources", "limits", "memory"],
+            "256Mi",
+            "memory limit",
+        ),
     ] {
         let value = container.node.at(&path);
-        if value.and_then(|v| v.text()).is_some_and(|q| !is_zero_quantity(q)) {
+        if value
+            .and_then(|v| v.text())
+            .is_some_and(|q| !is_zero_quantity(q))
+        {
             continue;
         }
         let at = value.map_or_else(|| container.anchor(), |v| v.range());
@@ -265,7 +330,10 @@ fn resources(ctx: &mut Ctx<'_>, container: Container<'_>) {
             code,
             at,
             format!("container \"{name}\" has no {what}"),
-            &format!("Set {} to {placeholder} (a placeholder: adjust it)", path.join(".")),
+            &format!(
+                "Set {} to {placeholder} (a placeholder: adjust it)",
+                path.join(".")
+            ),
             fix::set(container.node, &path, Leaf::Scalar(placeholder)),
         );
     }
@@ -302,7 +370,9 @@ fn autoscaler(ctx: &mut Ctx<'_>) {
             at,
             format!("minReplicas {replicas}: the autoscaler may leave fewer than 3 replicas"),
             "Set minReplicas: 3",
-            object.spec().and_then(|spec| fix::set(spec, &["minReplicas"], Leaf::Scalar("3"))),
+            object
+                .spec()
+                .and_then(|spec| fix::set(spec, &["minReplicas"], Leaf::Scalar("3"))),
         );
     }
 }
@@ -311,7 +381,8 @@ fn disruption_budget(ctx: &mut Ctx<'_>) {
     let object = ctx.object;
     let Some(spec) = object.spec() else { return };
     if let Some(max) = spec.get("maxUnavailable") {
-        let zero = max.integer() == Some(0) || max.string().is_some_and(|s| s.trim_end_matches('%') == "0");
+        let zero = max.integer() == Some(0)
+            || max.string().is_some_and(|s| s.trim_end_matches('%') == "0");
         if zero {
             ctx.report(
                 codes::PDB_MAX_UNAVAILABLE,
@@ -342,7 +413,9 @@ fn job_ttl(ctx: &mut Ctx<'_>) {
         );
     }
     if object.kind == "CronJob"
-        && let Some(ttl) = spec.at(&["jobTemplate", "spec"]).and_then(|s| s.key_range("ttlSecondsAfterFinished"))
+        && let Some(ttl) = spec
+            .at(&["jobTemplate", "spec"])
+            .and_then(|s| s.key_range("ttlSecondsAfterFinished"))
     {
         ctx.report(
             codes::JOB_TTL_SECONDS_AFTER_FINISHED,

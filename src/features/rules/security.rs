@@ -5,15 +5,23 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Ctx;
 use super::fix::{self, Leaf};
 use super::object::{Container, Node, Pod};
-use super::Ctx;
 use crate::diagnostic::codes;
 
 /// Host paths kube-linter's `sensitive-host-mounts` names.
-const SENSITIVE_DIRS: [&str; 8] = ["/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr"];
+const SENSITIVE_DIRS: [&str; 8] = [
+    "/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr",
+];
 /// Sysctl prefixes kube-linter's `unsafe-sysctls` names.
-const UNSAFE_SYSCTLS: [&str; 5] = ["kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net."];
+const UNSAFE_SYSCTLS: [&str; 5] = [
+    "kernel.msg",
+    "kernel.sem",
+    "kernel.shm",
+    "fs.mqueue.",
+    "net.",
+];
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let object = ctx.object;
@@ -66,7 +74,9 @@ fn sysctls(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
             ctx.report(
                 codes::UNSAFE_SYSCTLS,
                 name.inner_range(),
-                format!("unsafe sysctl \"{text}\": it is not namespaced or not isolated between Pods"),
+                format!(
+                    "unsafe sysctl \"{text}\": it is not namespaced or not isolated between Pods"
+                ),
             );
         }
     }
@@ -89,7 +99,12 @@ fn host_mounts(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
     }
     for container in pod.all_containers() {
         let name = container.name();
-        for mount in container.node.get("volumeMounts").iter().flat_map(Node::items) {
+        for mount in container
+            .node
+            .get("volumeMounts")
+            .iter()
+            .flat_map(Node::items)
+        {
             let Some(volume) = mount.get("name").and_then(|n| n.text()) else {
                 continue;
             };
@@ -99,7 +114,11 @@ fn host_mounts(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
             let at = mount
                 .get("mountPath")
                 .map_or_else(|| mount.range(), |p| p.inner_range());
-            let trimmed = if host.len() > 1 { host.trim_end_matches('/') } else { host };
+            let trimmed = if host.len() > 1 {
+                host.trim_end_matches('/')
+            } else {
+                host
+            };
             if trimmed.ends_with("docker.sock") {
                 ctx.report(
                     codes::DOCKER_SOCK,
@@ -150,7 +169,10 @@ fn effective<'t>(pod: Pod<'t>, container: Container<'t>, field: &str) -> Option<
 fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>) {
     let name = container.name();
     let security = container.node.get("securityContext");
-    if let Some(privileged) = container.security("privileged").filter(|v| v.boolean() == Some(true)) {
+    if let Some(privileged) = container
+        .security("privileged")
+        .filter(|v| v.boolean() == Some(true))
+    {
         ctx.report_fix(
             codes::PRIVILEGED_CONTAINER,
             privileged.range(),
@@ -159,8 +181,9 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             security.and_then(|s| fix::remove_line(s, "privileged")),
         );
     }
-    if let Some(escalation) =
-        container.security("allowPrivilegeEscalation").filter(|v| v.boolean() == Some(true))
+    if let Some(escalation) = container
+        .security("allowPrivilegeEscalation")
+        .filter(|v| v.boolean() == Some(true))
     {
         ctx.report_fix(
             codes::PRIVILEGE_ESCALATION_CONTAINER,
@@ -170,7 +193,10 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             Some(vec![(escalation.range(), "false".to_string())]),
         );
     }
-    if let Some(proc_mount) = container.security("procMount").filter(|v| v.text() == Some("Unmasked")) {
+    if let Some(proc_mount) = container
+        .security("procMount")
+        .filter(|v| v.text() == Some("Unmasked"))
+    {
         ctx.report(
             codes::UNSAFE_PROC_MOUNT,
             proc_mount.inner_range(),
@@ -185,7 +211,11 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             at,
             format!("container \"{name}\" has a writable root filesystem"),
             "Set readOnlyRootFilesystem: true",
-            fix::set(container.node, &["securityContext", "readOnlyRootFilesystem"], Leaf::Scalar("true")),
+            fix::set(
+                container.node,
+                &["securityContext", "readOnlyRootFilesystem"],
+                Leaf::Scalar("true"),
+            ),
         );
     }
     run_as_non_root(ctx, pod, container);
@@ -220,13 +250,21 @@ fn run_as_non_root(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>) {
     if user.and_then(|u| u.integer()).is_some_and(|u| u > 0) {
         return;
     }
-    let at = non_root.or(user).map_or_else(|| container.anchor(), |n| n.range());
+    let at = non_root
+        .or(user)
+        .map_or_else(|| container.anchor(), |n| n.range());
     ctx.report_fix(
         codes::RUN_AS_NON_ROOT,
         at,
-        format!("container \"{name}\" may run as root: set runAsNonRoot: true or a non-zero runAsUser"),
+        format!(
+            "container \"{name}\" may run as root: set runAsNonRoot: true or a non-zero runAsUser"
+        ),
         "Set runAsNonRoot: true",
-        fix::set(container.node, &["securityContext", "runAsNonRoot"], Leaf::Scalar("true")),
+        fix::set(
+            container.node,
+            &["securityContext", "runAsNonRoot"],
+            Leaf::Scalar("true"),
+        ),
     );
 }
 
@@ -237,11 +275,16 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
     };
     let name = container.name();
     let is = |cap: &Node<'_>, wanted: &str| {
-        cap.text().is_some_and(|c| c.eq_ignore_ascii_case(wanted) || c.eq_ignore_ascii_case("all"))
+        cap.text()
+            .is_some_and(|c| c.eq_ignore_ascii_case(wanted) || c.eq_ignore_ascii_case("all"))
     };
     let add = capabilities.get("add");
     let added = add.iter().flat_map(Node::items).count();
-    for cap in add.iter().flat_map(Node::items).filter(|c| is(c, "NET_RAW")) {
+    for cap in add
+        .iter()
+        .flat_map(Node::items)
+        .filter(|c| is(c, "NET_RAW"))
+    {
         let text = cap.text().unwrap_or_default();
         // The only one: `add` goes with it.
         let edits = match added {
@@ -251,7 +294,9 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
         ctx.report_fix(
             codes::DROP_NET_RAW_CAPABILITY,
             cap.inner_range(),
-            format!("container \"{name}\" adds the capability {text}, which lets it craft raw packets"),
+            format!(
+                "container \"{name}\" adds the capability {text}, which lets it craft raw packets"
+            ),
             &format!("Remove {text} from the added capabilities"),
             edits,
         );
@@ -259,7 +304,10 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
     let drop = capabilities.get("drop");
     if !drop.iter().flat_map(Node::items).any(|c| is(&c, "NET_RAW")) {
         let at = capabilities.key_range("drop").or_else(|| {
-            container.node.get("securityContext")?.key_range("capabilities")
+            container
+                .node
+                .get("securityContext")?
+                .key_range("capabilities")
         });
         let (title, fix) = match drop.and_then(|d| d.items().last()) {
             Some(last) => ("Drop NET_RAW", fix::append_item(last, "NET_RAW")),
@@ -283,7 +331,9 @@ fn environment(ctx: &mut Ctx<'_>, container: Container<'_>) {
     let name = container.name();
     for (item, variable) in container.env() {
         if SECRET.is_match(variable)
-            && let Some(value) = item.get("value").filter(|v| v.text().is_some_and(|t| !t.is_empty()))
+            && let Some(value) = item
+                .get("value")
+                .filter(|v| v.text().is_some_and(|t| !t.is_empty()))
         {
             ctx.report(
                 codes::ENV_VAR_SECRET,
@@ -309,7 +359,10 @@ fn ports(ctx: &mut Ctx<'_>, container: Container<'_>) {
     let name = container.name();
     for port in container.ports() {
         let Some(number) = port.number else { continue };
-        let at = port.node.get("containerPort").map_or(port.node.range(), |n| n.range());
+        let at = port
+            .node
+            .get("containerPort")
+            .map_or(port.node.range(), |n| n.range());
         if (1..1024).contains(&number) {
             ctx.report(
                 codes::PRIVILEGED_PORTS,
@@ -330,11 +383,18 @@ fn ports(ctx: &mut Ctx<'_>, container: Container<'_>) {
 fn wildcards(ctx: &mut Ctx<'_>) {
     for rule in ctx.object.root.get("rules").iter().flat_map(Node::items) {
         for (field, what) in [("verbs", "verb"), ("resources", "resource")] {
-            if let Some(star) = rule.get(field).iter().flat_map(Node::items).find(|v| v.text() == Some("*")) {
+            if let Some(star) = rule
+                .get(field)
+                .iter()
+                .flat_map(Node::items)
+                .find(|v| v.text() == Some("*"))
+            {
                 ctx.report(
                     codes::WILDCARD_IN_RULES,
                     star.range(),
-                    format!("wildcard \"*\" in the {what}s of a rule: it grants whatever is added later"),
+                    format!(
+                        "wildcard \"*\" in the {what}s of a rule: it grants whatever is added later"
+                    ),
                 );
             }
         }
@@ -346,7 +406,9 @@ fn cluster_admin(ctx: &mut Ctx<'_>) {
         return;
     };
     let (kind, name) = (role.get("kind").and_then(|k| k.text()), role.get("name"));
-    if let Some(name) = name.filter(|n| kind == Some("ClusterRole") && n.text() == Some("cluster-admin")) {
+    if let Some(name) =
+        name.filter(|n| kind == Some("ClusterRole") && n.text() == Some("cluster-admin"))
+    {
         ctx.report(
             codes::CLUSTER_ADMIN_ROLE_BINDING,
             name.inner_range(),

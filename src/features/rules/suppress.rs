@@ -49,7 +49,9 @@ impl<'t> Suppressions<'t> {
         }
         let at = at.min(self.text.len());
         let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[at..].find('\n').map_or(self.text.len(), |i| at + i);
+        let line_end = self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |i| at + i);
         // A comment at the end of the finding's own line.
         if let Some(i) = self.text[line_start..line_end].find('#')
             && named(names_in(&self.text[line_start + i + 1..line_end]), check)

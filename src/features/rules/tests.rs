@@ -56,7 +56,10 @@ fn each_check_alone_gives_kube_linters_count_on_its_fixture() {
             wrong.push(format!(
                 "{check_name}: kube-linter {count}, kube-lsp {}: {:#?}",
                 found.len(),
-                found.iter().map(|d| (&text[d.range.clone()], &d.message)).collect::<Vec<_>>()
+                found
+                    .iter()
+                    .map(|d| (&text[d.range.clone()], &d.message))
+                    .collect::<Vec<_>>()
             ));
         }
         // The same objects: the kinds kube-linter names in its messages (when it lists them
@@ -74,9 +77,14 @@ fn each_check_alone_gives_kube_linters_count_on_its_fixture() {
                         .into_iter()
                         .find(|r| r.contains(&d.range.start))
                         .unwrap();
-                    let objects = crate::workspace::document::read_documents(&Arc::new(text[document].to_string()));
+                    let objects = crate::workspace::document::read_documents(&Arc::new(
+                        text[document].to_string(),
+                    ));
                     let kind = objects[0].kind.as_deref().unwrap_or_default().to_string();
-                    match (theirs.iter().any(|m| m.contains(' ')), objects[0].name.as_deref()) {
+                    match (
+                        theirs.iter().any(|m| m.contains(' ')),
+                        objects[0].name.as_deref(),
+                    ) {
                         (true, Some(name)) => format!("{kind} {name}"),
                         _ => kind,
                     }
@@ -85,7 +93,9 @@ fn each_check_alone_gives_kube_linters_count_on_its_fixture() {
             theirs.sort();
             ours.sort();
             if theirs != ours {
-                wrong.push(format!("{check_name}: kube-linter reports on {theirs:?}, kube-lsp on {ours:?}"));
+                wrong.push(format!(
+                    "{check_name}: kube-linter reports on {theirs:?}, kube-lsp on {ours:?}"
+                ));
             }
         }
         compared += 1;
@@ -104,7 +114,9 @@ fn every_rule() -> Config {
 }
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -112,10 +124,16 @@ fn fixture(name: &str) -> String {
 fn a_hardened_deployment_gets_no_finding() {
     let text = fixture("hardened.yaml");
     let found = check(&text, every_rule());
-    let shown: Vec<_> = found.iter().map(|d| (d.code.as_str(), &text[d.range.clone()], &d.message)).collect();
+    let shown: Vec<_> = found
+        .iter()
+        .map(|d| (d.code.as_str(), &text[d.range.clone()], &d.message))
+        .collect();
     assert!(found.is_empty(), "{shown:#?}");
     // And the schema has nothing to say either.
-    let everything = crate::features::diagnostics::text_diagnostics(&Rope::from_str(&text), &crate::schema::Catalog::builtin());
+    let everything = crate::features::diagnostics::text_diagnostics(
+        &Rope::from_str(&text),
+        &crate::schema::Catalog::builtin(),
+    );
     assert!(everything.is_empty(), "{everything:#?}");
 }
 
@@ -197,21 +215,34 @@ fn each_quick_fix_resolves_its_finding_and_keeps_the_file_as_written() {
     ] {
         assert!(titles.contains(&expected), "{expected} not in {titles:#?}");
     }
-    let count = |diagnostics: &[Diagnostic], code| diagnostics.iter().filter(|d| d.code == code).count();
+    let count =
+        |diagnostics: &[Diagnostic], code| diagnostics.iter().filter(|d| d.code == code).count();
     for fix in &fixes {
         let fixed = apply(UNHARDENED, &fix.fix.edits);
         let after = open(&fixed, &config).diagnostics();
         let title = &fix.fix.title;
         for d in &fix.resolves {
-            assert!(count(&after, d.code) < count(&before, d.code), "{title}: {} still there\n{fixed}", d.code);
+            assert!(
+                count(&after, d.code) < count(&before, d.code),
+                "{title}: {} still there\n{fixed}",
+                d.code
+            );
         }
         for d in &after {
             // More replicas rightly ask for anti-affinity.
             let expected = title == "Set replicas: 3" && d.code == codes::NO_ANTI_AFFINITY;
             let new = count(&after, d.code) > count(&before, d.code);
-            assert!(!new || expected, "{title} brought {}: {}\n{fixed}", d.code, d.message);
+            assert!(
+                !new || expected,
+                "{title} brought {}: {}\n{fixed}",
+                d.code,
+                d.message
+            );
         }
-        for line in UNHARDENED.lines().filter(|l| l.trim_start().starts_with('#') || l.contains(" # ")) {
+        for line in UNHARDENED
+            .lines()
+            .filter(|l| l.trim_start().starts_with('#') || l.contains(" # "))
+        {
             assert!(fixed.contains(line), "{title} lost {line:?}");
         }
         // Lines it adds are indented in the file's steps of 4 spaces.
@@ -231,14 +262,25 @@ fn applying_every_fix_in_turn_hardens_the_file() {
     for _ in 0..40 {
         let document = open(&text, &config);
         let fixes = document.quick_fixes(0..text.len());
-        let Some(fix) = fixes.into_iter().find(|f| f.preferred) else { break };
+        let Some(fix) = fixes.into_iter().find(|f| f.preferred) else {
+            break;
+        };
         text = apply(&text, &fix.fix.edits);
     }
     let document = open(&text, &config);
     let left = document.diagnostics();
     assert!(left.iter().all(|d| d.fix.is_none()), "{left:#?}\n{text}");
-    assert!(left.iter().all(|d| catalog::of_code(d.code).is_some()), "{left:#?}\n{text}");
-    for code in [codes::PRIVILEGED_CONTAINER, codes::HOST_PID, codes::RUN_AS_NON_ROOT, codes::NO_READ_ONLY_ROOT_FS, codes::DROP_NET_RAW_CAPABILITY] {
+    assert!(
+        left.iter().all(|d| catalog::of_code(d.code).is_some()),
+        "{left:#?}\n{text}"
+    );
+    for code in [
+        codes::PRIVILEGED_CONTAINER,
+        codes::HOST_PID,
+        codes::RUN_AS_NON_ROOT,
+        codes::NO_READ_ONLY_ROOT_FS,
+        codes::DROP_NET_RAW_CAPABILITY,
+    ] {
         assert!(left.iter().all(|d| d.code != code), "{code} left:\n{text}");
     }
     insta::assert_snapshot!(text);
@@ -251,24 +293,51 @@ fn suppression_comments_and_annotations() {
     for name in ["host-pid", "host-ipc", "latest-tag"] {
         config.set(name, true);
     }
-    let codes_of = |text: &str| check(text, config.clone()).into_iter().map(|d| d.code.as_str()).collect::<Vec<_>>();
+    let codes_of = |text: &str| {
+        check(text, config.clone())
+            .into_iter()
+            .map(|d| d.code.as_str())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(codes_of(text), ["host-ipc"]);
     // The quick fixes that silence it, applied, leave nothing.
     let shared = Arc::new(config.clone());
     let document = open(text, &shared);
-    let silencing: Vec<_> = document.quick_fixes(0..text.len()).into_iter().filter(|f| !f.preferred).collect();
+    let silencing: Vec<_> = document
+        .quick_fixes(0..text.len())
+        .into_iter()
+        .filter(|f| !f.preferred)
+        .collect();
     let titles: Vec<&str> = silencing.iter().map(|f| f.fix.title.as_str()).collect();
-    assert_eq!(titles, ["Ignore host-ipc here (# kube-lsp-ignore: comment)", "Ignore host-ipc in this whole document"]);
+    assert_eq!(
+        titles,
+        [
+            "Ignore host-ipc here (# kube-lsp-ignore: comment)",
+            "Ignore host-ipc in this whole document"
+        ]
+    );
     for fix in &silencing {
         let silenced = apply(text, &fix.fix.edits);
         assert!(codes_of(&silenced).is_empty(), "{silenced}");
     }
     assert!(apply(text, &silencing[0].fix.edits).contains("  # kube-lsp-ignore: host-pid\n  hostPID: true\n  # kube-lsp-ignore: host-ipc\n  hostIPC: true\n"));
     // A comment right above gets the check added to its list.
-    let below = text.replace("  hostPID: true\n  hostIPC: true\n", "  hostIPC: true\n  hostPID: true\n").replace("host-pid\n", "latest-tag\n");
+    let below = text
+        .replace(
+            "  hostPID: true\n  hostIPC: true\n",
+            "  hostIPC: true\n  hostPID: true\n",
+        )
+        .replace("host-pid\n", "latest-tag\n");
     let document = open(&below, &shared);
-    let fix = document.quick_fixes(0..below.len()).into_iter().find(|f| f.fix.title.contains("here")).unwrap();
-    assert!(apply(&below, &fix.fix.edits).contains("# kube-lsp-ignore: latest-tag, host-ipc\n  hostIPC: true"));
+    let fix = document
+        .quick_fixes(0..below.len())
+        .into_iter()
+        .find(|f| f.fix.title.contains("here"))
+        .unwrap();
+    assert!(
+        apply(&below, &fix.fix.edits)
+            .contains("# kube-lsp-ignore: latest-tag, host-ipc\n  hostIPC: true")
+    );
 }
 
 /// docs/rules.md describes every rule, and its parity table says what expected.json and the
@@ -278,7 +347,11 @@ fn the_rules_docs_describe_every_rule_and_the_parity_table_is_right() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
     let docs = std::fs::read_to_string(path).unwrap();
     for rule in catalog::RULES {
-        assert!(docs.contains(&format!("\n### {}\n", rule.name())), "docs/rules.md lacks {}", rule.name());
+        assert!(
+            docs.contains(&format!("\n### {}\n", rule.name())),
+            "docs/rules.md lacks {}",
+            rule.name()
+        );
     }
     for (check_name, file, count, _) in kube_linter_tests() {
         if catalog::rule(&check_name).is_none() {
@@ -303,7 +376,9 @@ fn findings_after_edits_equal_a_fresh_check() {
     let fresh = |text: &str| {
         let mut found = open(text, &config).diagnostics();
         found.retain(|d| catalog::of_code(d.code).is_some());
-        found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
+        found.sort_by(|a, b| {
+            (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message))
+        });
         found
     };
     let mut tried = 0;
@@ -320,16 +395,29 @@ fn findings_after_edits_equal_a_fresh_check() {
             let line_start = crate::text::Position::new(line as u32, 0);
             let next = crate::text::Position::new(line as u32 + 1, 0);
             // Append to a value, remove a line (a key, an item, a marker), split the document.
-            for (range, insert) in [(at..at, "x"), (line_start..next, ""), (line_start..line_start, "---\n")] {
+            for (range, insert) in [
+                (at..at, "x"),
+                (line_start..next, ""),
+                (line_start..line_start, "---\n"),
+            ] {
                 version += 1;
-                let change = crate::features::document::Change { range: Some(range), text: insert };
+                let change = crate::features::document::Change {
+                    range: Some(range),
+                    text: insert,
+                };
                 document.change(version, [change], crate::text::PositionEncoding::Utf8);
                 document.check_rules(&Context::alone(config.clone()));
                 let edited = document.text().rope().to_string();
                 let mut found = document.diagnostics();
                 found.retain(|d| catalog::of_code(d.code).is_some());
-                found.sort_by(|a, b| (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message)));
-                assert_eq!(found, fresh(&edited), "after {insert:?} at line {line}:\n{edited}");
+                found.sort_by(|a, b| {
+                    (a.range.start, a.code, &a.message).cmp(&(b.range.start, b.code, &b.message))
+                });
+                assert_eq!(
+                    found,
+                    fresh(&edited),
+                    "after {insert:?} at line {line}:\n{edited}"
+                );
                 tried += 1;
             }
         }

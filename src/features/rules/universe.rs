@@ -43,7 +43,8 @@ impl<'a> Universe<'a> {
 
     /// Whether the workspace is still being read: "not found" would be premature.
     pub fn is_filling(&self) -> bool {
-        self.index.is_some_and(|index| index.status() == ScanStatus::Running)
+        self.index
+            .is_some_and(|index| index.status() == ScanStatus::Running)
     }
 
     /// The documents of `kind` (in `group` when given) named `name`, in `namespace`.
@@ -83,7 +84,10 @@ impl<'a> Universe<'a> {
     }
 
     /// The documents with Pods (workloads, CronJobs, Pods) in `namespace`.
-    pub fn workloads<'q>(&'q self, namespace: Option<&'q str>) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
+    pub fn workloads<'q>(
+        &'q self,
+        namespace: Option<&'q str>,
+    ) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
         crate::workspace::document::WORKLOAD_KINDS
             .iter()
             .flat_map(move |kind| self.of_kind(kind, namespace))

@@ -20,7 +20,7 @@ mod extensions;
 mod metadata;
 pub mod required;
 mod scoped;
-mod suggest;
+pub mod suggest;
 pub mod values;
 mod walk;
 
@@ -34,6 +34,21 @@ use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, Source};
 pub use scoped::revalidate;
 use walk::Validator;
+
+/// How a file's documents are read. Manifests are validated as objects; the other roles come
+/// from where a file sits (its name, or the kustomization that names it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Role {
+    #[default]
+    Manifest,
+    /// A kustomization file: a document without apiVersion or kind is what kustomize makes of
+    /// it (a `Kustomization`, kustomize.config.k8s.io/v1beta1).
+    Kustomization,
+    /// A strategic-merge patch: fields and types are checked against the target kind, required
+    /// fields and whole-object rules never (a patch sets only what it changes). Documents that
+    /// hold a `$patch`-style directive key are read this way in any role.
+    Patch,
+}
 
 /// Nesting deeper than this is not validated (the YAML layer reports what is wrong with it).
 const MAX_DEPTH: usize = 200;
@@ -56,6 +71,9 @@ pub struct Validation {
     /// edit, [`revalidate`] redoes each part only where the edit can have changed its answer.
     origins: Vec<Origin>,
     kinds: Vec<(String, String, Option<u64>)>,
+    /// Validated as something else than a plain manifest (a kustomization, a patch): an edit
+    /// validates it whole again ([`revalidate`] knows manifests only).
+    whole_only: bool,
 }
 
 /// The parts of a document's validation.
@@ -96,28 +114,45 @@ impl Validation {
 
 /// Like [`validate_document`], remembering which layers answered.
 pub fn validate<S: Source + ?Sized>(catalog: &Catalog, tree: &Tree, source: &S) -> Validation {
+    validate_as(catalog, tree, source, Role::Manifest)
+}
+
+/// [`validate`] on the span tree saphyr's pass built (a document without syntax errors).
+pub fn validate_spans(catalog: &Catalog, tree: &SpanTree) -> Validation {
+    validate_spans_as(catalog, tree, Role::Manifest)
+}
+
+/// [`validate_spans`] for a document of a file with `role`.
+pub fn validate_spans_as(catalog: &Catalog, tree: &SpanTree, role: Role) -> Validation {
+    match tree.root() {
+        Some(root) => validate_root(catalog, root, role),
+        None => Validation::default(),
+    }
+}
+
+/// [`validate`] for a document of a file with `role`.
+pub fn validate_as<S: Source + ?Sized>(
+    catalog: &Catalog,
+    tree: &Tree,
+    source: &S,
+    role: Role,
+) -> Validation {
     // A document with syntax errors gets those from the YAML layer; a recovered tree would only
     // add guesses.
     if tree.root_node().has_error() {
         return Validation::default();
     }
     match syntax::document_root(tree) {
-        Some(root) => validate_root(catalog, TsNode::new(root, source)),
+        Some(root) => validate_root(catalog, TsNode::new(root, source), role),
         None => Validation::default(),
     }
 }
 
-/// [`validate`] on the span tree saphyr's pass built (a document without syntax errors).
-pub fn validate_spans(catalog: &Catalog, tree: &SpanTree) -> Validation {
-    match tree.root() {
-        Some(root) => validate_root(catalog, root),
-        None => Validation::default(),
-    }
-}
-
-fn validate_root<N: YamlNode>(catalog: &Catalog, root: N) -> Validation {
+fn validate_root<N: YamlNode>(catalog: &Catalog, root: N, role: Role) -> Validation {
     let mut validator = Validator::new(catalog);
+    validator.role = role;
     validator.object(root, 0);
+    let whole_only = role != Role::Manifest || validator.patch;
     validator.mark(Origin::Walk);
     let (diagnostics, origins) = sorted(validator.out, validator.origins);
     let mut kinds: Vec<(String, String, Option<u64>)> = Vec::new();
@@ -134,7 +169,23 @@ fn validate_root<N: YamlNode>(catalog: &Catalog, root: N) -> Validation {
         diagnostics,
         origins,
         kinds,
+        whole_only,
     }
+}
+
+/// The diagnostics of a value against `schema`, read as part of a patch (no required fields):
+/// a JSON 6902 operation's `value`. `anchor` is where a shape error of the value itself goes.
+pub fn validate_patch_value<N: YamlNode>(
+    catalog: &Catalog,
+    value: N,
+    schema: crate::schema::SchemaNode<'_>,
+) -> Vec<Diagnostic> {
+    let mut validator = Validator::new(catalog);
+    validator.role = Role::Patch;
+    validator.patch = true;
+    let anchor = value.range();
+    validator.check(value, schema, anchor, 0);
+    validator.out
 }
 
 /// Diagnostics in document order, each with its origin.
@@ -144,11 +195,11 @@ fn sorted(diagnostics: Vec<Diagnostic>, origins: Vec<Origin>) -> (Vec<Diagnostic
     tagged.into_iter().unzip()
 }
 
-/// Groups whose documents are configuration for tools, not API objects.
+/// Groups whose documents are configuration for tools, not API objects, and have no schema
+/// here (kustomization files do: `schema::kustomize`).
 fn is_tool_config(api_version: &str, kind: &str) -> bool {
     let (group, _) = split_api_version(api_version);
-    group == "kustomize.config.k8s.io"
-        || (api_version == "v1" && kind == "Config")
+    (api_version == "v1" && kind == "Config")
         || group.ends_with(".x-k8s.io") && kind == "Cluster" && group.starts_with("kind.")
 }
 
@@ -335,6 +386,70 @@ mod tests {
             codes_at("kind: Pod\nmetadata: {}\n"),
             [("kind".to_string(), codes::REQUIRED)]
         );
+    }
+
+    fn codes_as(text: &str, role: Role) -> Vec<(String, Code)> {
+        let spans = crate::yaml::lint::check(text).tree.unwrap();
+        validate_spans_as(&Catalog::builtin(), &spans, role)
+            .diagnostics
+            .into_iter()
+            .map(|d| (text[d.range].to_string(), d.code))
+            .collect()
+    }
+
+    #[test]
+    fn kustomization_files_are_validated_against_kustomize_types() {
+        let text = "resourcs:\n- a.yaml\nnamePrefix: 3\npatches:\n- path: p.yaml\n  target: {kind: Deployment, nme: x}\nbuildMetadata: [originAnnotations, bogus]\n";
+        assert_eq!(
+            codes_as(text, Role::Kustomization),
+            [
+                ("resourcs".to_string(), codes::UNKNOWN_FIELD),
+                ("3".to_string(), codes::TYPE),
+                ("nme".to_string(), codes::UNKNOWN_FIELD),
+                ("bogus".to_string(), codes::ENUM),
+            ]
+        );
+        // As a plain manifest it names no kind: not an object.
+        assert_eq!(codes_as(text, Role::Manifest), []);
+        let component =
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: {}\n";
+        assert_eq!(
+            codes_as(component, Role::Manifest),
+            [("{}".to_string(), codes::TYPE)]
+        );
+        let kind_only = "kind: Component\nresources: [a.yaml]\n";
+        assert_eq!(codes_as(kind_only, Role::Kustomization), []);
+        let good = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: x\nnamespace: shop\nresources: [a.yaml]\nconfigMapGenerator:\n- name: c\n  files: [a.txt]\n  options: {disableNameSuffixHash: true}\n";
+        assert_eq!(codes_as(good, Role::Kustomization), []);
+    }
+
+    #[test]
+    fn patches_are_checked_for_fields_and_types_never_for_required_ones() {
+        let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: web\n        resources: {limits: {cpu: 1x}}\n        imagePolicy: Always\n";
+        assert!(
+            codes_as(patch, Role::Manifest)
+                .iter()
+                .any(|(_, c)| *c == codes::REQUIRED)
+        );
+        assert_eq!(
+            codes_as(patch, Role::Patch),
+            [
+                ("1x".to_string(), codes::FORMAT),
+                ("imagePolicy".to_string(), codes::UNKNOWN_FIELD),
+            ]
+        );
+        // A `$patch` directive makes any document a patch.
+        let directive = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        $patch: delete\n      - name: web\n        $patch: remove\n      $setElementOrder/volumes: []\n      $bogus: 1\n";
+        assert_eq!(
+            codes_as(directive, Role::Manifest),
+            [
+                ("remove".to_string(), codes::ENUM),
+                ("$bogus".to_string(), codes::UNKNOWN_FIELD),
+            ]
+        );
+        // A `$patch` in a value is no directive.
+        let value = "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: x $patch y\n";
+        assert_eq!(codes_as(value, Role::Manifest).len(), 1, "name required");
     }
 
     #[test]

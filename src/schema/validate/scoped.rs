@@ -51,6 +51,9 @@ pub fn revalidate<N: YamlNode>(
     old: &Validation,
     changed: Range<usize>,
 ) -> Option<Validation> {
+    if old.whole_only {
+        return None;
+    }
     let patches = Validator::new(catalog).object_patches(root, &changed, 0)?;
     let mut tagged: Vec<(Diagnostic, Origin)> = old
         .diagnostics
@@ -68,6 +71,7 @@ pub fn revalidate<N: YamlNode>(
         diagnostics,
         origins,
         kinds: old.kinds.clone(),
+        whole_only: false,
     })
 }
 

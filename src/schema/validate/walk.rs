@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::{
-    MAX_DEPTH, Origin, crd_structure, is_tool_config, metadata, required, suggest, values,
+    MAX_DEPTH, Origin, Role, crd_structure, is_tool_config, metadata, required, suggest, values,
 };
 use crate::diagnostic::{Code, Diagnostic, Severity, codes};
 use crate::schema::catalog::Catalog;
@@ -31,6 +31,11 @@ pub(super) struct Validator<'a> {
     pub(super) out: Vec<Diagnostic>,
     /// The origin of each diagnostic in `out` up to its length (see [`Validator::mark`]).
     pub(super) origins: Vec<Origin>,
+    /// How the file's documents are read.
+    pub(super) role: Role,
+    /// Whether the object is read as a strategic-merge patch (its role, or a `$patch`
+    /// directive in it): no required fields, no whole-object rules, directive keys allowed.
+    pub(super) patch: bool,
 }
 
 pub(super) fn key_range<N: YamlNode>(node: N) -> Range<usize> {
@@ -44,6 +49,8 @@ impl<'a> Validator<'a> {
             consulted: Vec::new(),
             out: Vec::new(),
             origins: Vec::new(),
+            role: Role::Manifest,
+            patch: false,
         }
     }
 
@@ -65,7 +72,13 @@ impl Validator<'_> {
         if node.shape() != NodeShape::Mapping || depth > MAX_DEPTH {
             return;
         }
-        let meta = type_meta(node);
+        let mut meta = type_meta(node);
+        if self.role == Role::Kustomization && depth == 0 {
+            kustomization_type(&mut meta, node);
+        }
+        if depth == 0 {
+            self.patch = self.role == Role::Patch || has_patch_directive(node);
+        }
         let (api_version, kind) = match (&meta.api_version, &meta.kind) {
             (None, None) if meta.api_version_key.is_none() && meta.kind_key.is_none() => return,
             (Some(a), Some(k)) => (a.clone(), k.clone()),
@@ -114,6 +127,10 @@ impl Validator<'_> {
         };
         self.check(node, schema, kind_range.clone(), depth);
         self.mark(Origin::Walk);
+        // Kustomization files are read by kustomize, not the apiserver: no object rules.
+        if self.patch || crate::schema::kustomize::is_kustomize_group(&api_version) {
+            return;
+        }
         self.object_checks(node, found.resource, kind_range);
         if crd::is_crd(&api_version, &kind) {
             self.out.extend(crd_structure::check(node, MAX_DEPTH));
@@ -307,6 +324,9 @@ impl Validator<'_> {
             Some(name) => self.core_type_rules(node, name),
             None => {}
         }
+        if self.patch {
+            return;
+        }
         // `x-kubernetes-embedded-resource`: a whole object, which names its type.
         if schema.embedded_resource() && !merged {
             for field in ["apiVersion", "kind"] {
@@ -350,6 +370,10 @@ impl Validator<'_> {
         depth: usize,
     ) {
         let key_range = key_range(key);
+        if self.patch && name.starts_with('$') {
+            self.patch_directive(name, key_range, value);
+            return;
+        }
         match (value_schema(schema, name), value) {
             (None, _) => self.unknown_field(name, key_range, schema),
             (Some(Some(value_schema)), Some(value)) => {
@@ -472,6 +496,89 @@ impl Validator<'_> {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Strategic-merge patch directives (`$patch`, `$retainKeys`, `$setElementOrder/<list>`,
+/// `$deleteFromPrimitiveList/<list>`): apimachinery's strategicpatch package reads them.
+const PATCH_DIRECTIVES: [&str; 4] = [
+    "$patch",
+    "$retainKeys",
+    "$setElementOrder/",
+    "$deleteFromPrimitiveList/",
+];
+
+/// Whether a key of the object's text is a patch directive (a `$` key is rare in manifests, so
+/// this is one byte search in the common case).
+fn has_patch_directive<N: YamlNode>(node: N) -> bool {
+    let text = node.source_text(node.range());
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'$', bytes).any(|at| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let opens_key = matches!(
+            before,
+            None | Some(b' ' | b'\t' | b'\n' | b'{' | b',' | b'"' | b'\'')
+        );
+        let rest = &text[at..];
+        opens_key
+            && PATCH_DIRECTIVES.iter().any(|directive| {
+                rest.starts_with(directive)
+                    && (directive.ends_with('/')
+                        || rest[directive.len()..]
+                            .trim_start_matches(['"', '\''])
+                            .starts_with(':'))
+            })
+    })
+}
+
+/// A kustomization's missing apiVersion or kind, as kustomize fills them in (a `Component`
+/// kind is v1alpha1, anything else a v1beta1 `Kustomization`).
+fn kustomization_type<N: YamlNode>(meta: &mut crate::yaml::manifest::TypeMeta, node: N) {
+    use crate::schema::kustomize::{COMPONENT, KUSTOMIZATION};
+    let at = node.start()..node.start();
+    if meta.kind.is_none() {
+        meta.kind = Some((KUSTOMIZATION.1.to_string(), at.clone()));
+    }
+    if meta.api_version.is_none() {
+        let is_component = meta.kind.as_ref().is_some_and(|(k, _)| k == COMPONENT.1);
+        let api_version = if is_component {
+            COMPONENT.0
+        } else {
+            KUSTOMIZATION.0
+        };
+        meta.api_version = Some((api_version.to_string(), at));
+    }
+}
+
+impl Validator<'_> {
+    /// A directive key of a strategic-merge patch: known ones pass (`$patch` takes one of its
+    /// three values), others are unknown fields.
+    fn patch_directive<N: YamlNode>(&mut self, name: &str, key: Range<usize>, value: Option<N>) {
+        let known = PATCH_DIRECTIVES.iter().any(|d| {
+            name == *d || (d.ends_with('/') && name.starts_with(d) && name.len() > d.len())
+        });
+        if !known {
+            self.error(
+                key,
+                codes::UNKNOWN_FIELD,
+                format!(
+                    "unknown patch directive `{name}`: a strategic-merge patch knows `$patch`, `$retainKeys`, `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`"
+                ),
+            );
+            return;
+        }
+        if name != "$patch" {
+            return;
+        }
+        if let Some((text, range)) = self.string_value(value)
+            && !matches!(text.as_str(), "replace" | "merge" | "delete")
+        {
+            self.error(
+                range,
+                codes::ENUM,
+                format!("unsupported value `{text}`: expected one of `replace`, `merge`, `delete`"),
+            );
         }
     }
 }

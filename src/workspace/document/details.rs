@@ -60,7 +60,10 @@ impl Reader<'_> {
         let spec = value(mapping, "spec");
         let mut details = Details::default();
         match kind {
-            "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController"
+            "Deployment"
+            | "StatefulSet"
+            | "ReplicaSet"
+            | "ReplicationController"
             | "DeploymentConfig" => {
                 details.replicas = self.integer(path(spec, &["replicas"]));
             }
@@ -131,9 +134,10 @@ impl Reader<'_> {
 
     fn strings(&self, node: Option<SpanRef<'_>>) -> Vec<Box<str>> {
         match node {
-            Some(list) if list.kind() == SpanKind::Sequence => {
-                list.children().filter_map(|item| self.value_text(item)).collect()
-            }
+            Some(list) if list.kind() == SpanKind::Sequence => list
+                .children()
+                .filter_map(|item| self.value_text(item))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -1,0 +1,215 @@
+//! `kube-lsp check` and kustomize: each checked file read in its role (a kustomization, a
+//! patch), kustomize's checks of kustomizations and patch files, and every kustomization among
+//! the inputs rendered, its findings reported on the files that produced them (as the server
+//! does). A file checked without its kustomization is read in the context of the kustomizations
+//! near it (its folder and the two above): its role comes from them, and those including it are
+//! rendered, their findings reported on the checked files only.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ropey::Rope;
+
+use super::check::Reported;
+use crate::diagnostic::Diagnostic;
+use crate::features::kustomize::{self, Context, navigation};
+use crate::render::kustomize::{Settings, Tool, render};
+use crate::schema::Catalog;
+use crate::schema::validate::Role;
+use crate::workspace::Workspace;
+use crate::workspace::kustomize::{Disk, Files, is_kustomization, kustomization_in};
+
+/// The checked files as kustomize sees them.
+pub struct Inputs {
+    workspace: Workspace,
+    /// Canonical path → the name the report uses.
+    names: HashMap<PathBuf, String>,
+    /// Kustomizations near the checked files that are not checked themselves.
+    near: Vec<PathBuf>,
+    roots: Vec<PathBuf>,
+}
+
+impl Inputs {
+    /// `files`: (path as given, name in reports, text). The workspace folders are the current
+    /// directory and the paths checked (an overlay's `../base` is followed from either).
+    pub fn new(files: &[(PathBuf, String, String)], roots: &[PathBuf]) -> Inputs {
+        let workspace = Workspace::default();
+        let roots: Vec<PathBuf> = std::env::current_dir()
+            .into_iter()
+            .chain(roots.iter().cloned())
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .map(|r| {
+                if r.is_dir() {
+                    r
+                } else {
+                    r.parent().map(Path::to_path_buf).unwrap_or(r)
+                }
+            })
+            .collect();
+        workspace.set_roots(roots.clone());
+        let mut names = HashMap::new();
+        for (path, name, text) in files {
+            let Ok(path) = std::fs::canonicalize(path) else {
+                continue;
+            };
+            workspace.open_text(&path, text);
+            names.insert(path, name.clone());
+        }
+        let mut near = Vec::new();
+        for path in names.keys().filter(|p| !is_kustomization(p)) {
+            for folder in path.ancestors().skip(1).take(3) {
+                let Some(kustomization) = kustomization_in(&Disk, folder) else {
+                    continue;
+                };
+                if names.contains_key(&kustomization) || near.contains(&kustomization) {
+                    continue;
+                }
+                if let Some(text) = Disk.read(&kustomization) {
+                    workspace.open_text(&kustomization, &text);
+                    near.push(kustomization);
+                }
+            }
+        }
+        Inputs {
+            workspace,
+            names,
+            near,
+            roots,
+        }
+    }
+
+    /// What is rendered: the kustomizations checked, and the kustomizations near that include a
+    /// checked file (`true`: only findings on checked files are reported).
+    fn to_render(&self) -> Vec<(PathBuf, bool)> {
+        let mut out: Vec<(PathBuf, bool)> = self
+            .names
+            .keys()
+            .filter(|p| is_kustomization(p))
+            .map(|p| (p.clone(), false))
+            .collect();
+        out.sort();
+        if self.near.is_empty() {
+            return out;
+        }
+        let index = self.workspace.read();
+        let mut files: Vec<&PathBuf> = self.names.keys().filter(|p| !is_kustomization(p)).collect();
+        files.sort();
+        for file in files {
+            for (kustomization, _) in navigation::references(file, &index, &Disk) {
+                if self.near.contains(&kustomization)
+                    && !out.iter().any(|(k, _)| *k == kustomization)
+                {
+                    out.push((kustomization, true));
+                }
+            }
+        }
+        out
+    }
+
+    fn canonical(&self, name: &str) -> Option<&Path> {
+        self.names
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| p.as_path())
+    }
+
+    /// How the file reported as `name` is read.
+    pub fn role(&self, name: &str) -> Role {
+        match self.canonical(name) {
+            Some(path) => kustomize::role_of(path, &self.workspace.read()),
+            None => Role::Manifest,
+        }
+    }
+
+    /// kustomize's checks of the file reported as `name` (a kustomization or a patch file).
+    pub fn checks(&self, name: &str, text: &str, catalog: &Catalog) -> Vec<Diagnostic> {
+        let Some(path) = self.canonical(name) else {
+            return Vec::new();
+        };
+        let context = Context {
+            files: &Disk,
+            roots: &self.roots,
+            catalog,
+        };
+        kustomize::check_file(path, text, &self.workspace.read(), &context)
+    }
+
+    /// Renders every kustomization among the inputs; the findings, as reports.
+    pub fn render_all(&self, catalog: &Catalog, tool: Option<&Path>) -> Vec<Reported> {
+        let settings = Settings {
+            tool: Tool::from_setting(tool),
+            ..Settings::default()
+        };
+        let kustomizations = self.to_render();
+        let mut by_file: Vec<(PathBuf, Diagnostic)> = Vec::new();
+        let index = self.workspace.read();
+        for (kustomization, inputs_only) in &kustomizations {
+            let Some(text) = Disk.read(kustomization) else {
+                continue;
+            };
+            if kustomize::is_component(&text) {
+                continue;
+            }
+            let Some(folder) = kustomization.parent() else {
+                continue;
+            };
+            match render(folder, &settings) {
+                Ok(output) => {
+                    for finding in kustomize::render_findings(
+                        kustomization,
+                        &output.base,
+                        &output.output,
+                        catalog,
+                        &index,
+                        &Disk,
+                    ) {
+                        if *inputs_only && !self.names.contains_key(&finding.path) {
+                            continue;
+                        }
+                        if !by_file
+                            .iter()
+                            .any(|(p, d)| *p == finding.path && *d == finding.diagnostic)
+                        {
+                            by_file.push((finding.path, finding.diagnostic));
+                        }
+                    }
+                }
+                Err(error) if error.is_not_found() => {
+                    eprintln!("kube-lsp: kustomizations are not rendered: {error}");
+                    break;
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    let context = Context {
+                        files: &Disk,
+                        roots: &self.roots,
+                        catalog,
+                    };
+                    if !inputs_only
+                        && let Some(failure) =
+                            kustomize::render_failure(kustomization, &text, &message, &context)
+                    {
+                        by_file.push((kustomization.clone(), failure));
+                    }
+                }
+            }
+        }
+        let mut reported = Vec::new();
+        for (path, diagnostic) in by_file {
+            let Some(text) = Disk.read(&path) else {
+                continue;
+            };
+            let name = self
+                .names
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| path.display().to_string());
+            reported.push(super::check::report(
+                &name,
+                &Rope::from_str(&text),
+                &diagnostic,
+            ));
+        }
+        reported
+    }
+}

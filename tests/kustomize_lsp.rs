@@ -1,0 +1,245 @@
+//! Kustomize over LSP, with the real kustomize (`kubectl kustomize`): kustomization files
+//! validated with their quick fixes, patches validated as patches, paths checked, linked,
+//! followed and completed, references from a manifest to the kustomizations including it, and
+//! overlays rendered in the background with findings on the files that produced them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::server::{TestServer, codes};
+use serde_json::{Value, json};
+
+/// A copy of the fixture in a temporary folder (tests edit files).
+fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    common::fixture::tree_copy("kustomize")
+}
+
+/// The labels of a completion list.
+fn labels_of(items: &Value) -> Vec<&str> {
+    items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
+fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn start(root: &Path) -> TestServer {
+    TestServer::builder().workspace_folder(root).start()
+}
+
+fn open_file(server: &mut TestServer, path: &Path) -> String {
+    let uri = uri_of(path);
+    server.open(&uri, &std::fs::read_to_string(path).unwrap());
+    uri
+}
+
+#[test]
+fn kustomization_fields_are_validated_with_fixes_and_the_fixture_is_clean() {
+    let (_dir, root) = fixture_copy();
+    let mut server = start(&root);
+    for file in [
+        "overlays/prod/kustomization.yaml",
+        "overlays/staging/replicas.yaml",
+        "components/monitoring/kustomization.yaml",
+    ] {
+        let uri = open_file(&mut server, &root.join(file));
+        // Rendered in the background too: nothing to say at any point.
+        server.gather_notifications(std::time::Duration::from_millis(1500));
+        let bad: Vec<Value> = server
+            .queued_notifications()
+            .filter(|n| n["params"]["uri"] == uri.as_str())
+            .filter(|n| !codes(&n["params"]).is_empty())
+            .cloned()
+            .collect();
+        assert!(bad.is_empty(), "{file}: {bad:#?}");
+    }
+
+    let path = root.join("overlays/staging/kustomization.yaml");
+    let text =
+        "resourcs:\n- ../../base\nbases:\n- ../../base\npatchesStrategicMerge:\n- replicas.yaml\n";
+    std::fs::write(&path, text).unwrap();
+    let uri = uri_of(&path);
+    server.open(&uri, text);
+    let published = server.wait_for_codes(
+        &uri,
+        &[
+            "schema-unknown-field",
+            "kustomize-deprecated",
+            "kustomize-deprecated",
+        ],
+    );
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    let deprecated = diagnostics[2].clone();
+    let actions = server.code_actions(&uri, deprecated["range"].clone(), json!([deprecated]));
+    let title = actions[0]["title"].as_str().unwrap();
+    assert_eq!(title, "Move `patchesStrategicMerge` to `patches`");
+    let edits = &actions[0]["edit"]["changes"][&uri];
+    assert_eq!(edits[0]["newText"], "patches:\n- path: replicas.yaml\n");
+}
+
+#[test]
+fn a_patch_file_is_a_patch_and_paths_link_complete_and_lead_back() {
+    let (_dir, root) = fixture_copy();
+    let mut server = start(&root);
+    // A patch that sets only replicas: no "missing selector/template", but its typo.
+    let patch = root.join("overlays/staging/replicas.yaml");
+    let uri = uri_of(&patch);
+    let text = std::fs::read_to_string(&patch)
+        .unwrap()
+        .replace("replicas: 2", "replicaz: 2");
+    server.open(&uri, &text);
+    server.wait_for_codes(&uri, &["schema-unknown-field"]);
+
+    let prod = root.join("overlays/prod/kustomization.yaml");
+    let prod_uri = open_file(&mut server, &prod);
+    let links = server.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": prod_uri}}),
+    );
+    let targets: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        targets[0].ends_with("/base/kustomization.yaml"),
+        "{targets:?}"
+    );
+    assert_eq!(targets.len(), 5);
+    let definition = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": prod_uri}, "position": {"line": 5, "character": 4}}),
+    );
+    assert!(
+        definition["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/overlays/prod/namespace.yaml"),
+        "{definition}"
+    );
+
+    let deployment = root.join("base/deployment.yaml");
+    let references = server.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri_of(&deployment)}, "position": {"line": 0, "character": 0}, "context": {"includeDeclaration": false}}),
+    );
+    let mut found: Vec<String> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit(root.to_str().unwrap())
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "/base/kustomization.yaml",
+            "/overlays/prod/kustomization.yaml",
+            "/overlays/staging/kustomization.yaml"
+        ]
+    );
+
+    // Completion: paths relative to the kustomization, and its fields without apiVersion/kind.
+    let path = root.join("overlays/new/kustomization.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let text = "resources:\n- ../\n";
+    std::fs::write(&path, text).unwrap();
+    let new_uri = uri_of(&path);
+    server.open(&new_uri, text);
+    let items = server.completion(&new_uri, json!({"line": 1, "character": 5}));
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"prod/") && labels.contains(&"staging/"),
+        "{labels:?}"
+    );
+    let items = server.completion(&new_uri, json!({"line": 2, "character": 0}));
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"namePrefix") && labels.contains(&"patches"),
+        "{labels:?}"
+    );
+    let hover = server.hover(&new_uri, json!({"line": 0, "character": 3}));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("relative paths"),
+        "{hover}"
+    );
+}
+
+#[test]
+fn a_saved_overlay_is_rendered_and_findings_land_on_the_patch() {
+    let (_dir, root) = fixture_copy();
+    let mut server = start(&root);
+    let patch = root.join("overlays/staging/replicas.yaml");
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n";
+    std::fs::write(&patch, text).unwrap();
+    let patch_uri = open_file(&mut server, &patch);
+    let kustomization = root.join("overlays/staging/kustomization.yaml");
+    let uri = open_file(&mut server, &kustomization);
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let published = server.wait_for_codes(&patch_uri, &["kustomize-rendered"]);
+    let diagnostic = &published["diagnostics"][0];
+    assert_eq!(
+        diagnostic["range"]["start"],
+        json!({"line": 8, "character": 8})
+    );
+    assert!(
+        diagnostic["message"].as_str().unwrap().contains("`image`"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
+    let (_dir, root) = fixture_copy();
+    let folder = root.join("overlays/hang");
+    std::fs::create_dir_all(&folder).unwrap();
+    // kustomize blocks reading a FIFO nobody writes: a real hang of the real tool.
+    let made = std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe.yaml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(
+        folder.join("kustomization.yaml"),
+        "resources:\n- ../../base\n- pipe.yaml\n",
+    )
+    .unwrap();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .initialization_options(json!({"kustomize": {"timeoutMs": 1500}}))
+        .start();
+    let uri = open_file(&mut server, &folder.join("kustomization.yaml"));
+    let published = server.wait_for_codes(&uri, &["kustomize-render"]);
+    let message = published["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("did not finish within 1500 ms"),
+        "{message}"
+    );
+    // The server still answers.
+    let links = server.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(links.as_array().unwrap().len(), 2);
+}
