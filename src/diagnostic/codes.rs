@@ -52,6 +52,9 @@ pub enum Group {
     Diff,
     /// `kube-lsp check`'s reading of its input files.
     Input,
+    /// References between objects (names, keys, ports, selectors) across the workspace and the
+    /// cluster.
+    Reference,
 }
 
 impl Group {
@@ -62,6 +65,7 @@ impl Group {
             Group::DryRun => "Server-side dry-run",
             Group::Diff => "Diff against the live object",
             Group::Input => "Input files (`kube-lsp check`)",
+            Group::Reference => "References between objects",
         }
     }
 }
@@ -138,6 +142,14 @@ registry! {
         "Hint: applying the object would change nothing.";
     ENCODING = "encoding", Input,
         "A file given to `kube-lsp check` is not UTF-8 text.";
+    REFERENCE_MISSING = "reference-missing", Reference,
+        "A reference (ConfigMap, Secret, ServiceAccount, PVC, Service, Role, StorageClass…) names an object found neither in the workspace nor in the cluster; information when that cannot be known (no cluster configured and a partial workspace: a Helm chart, an overlay whose base is outside it, a cluster-provided kind, a cluster that cannot be asked). The quick fix changes a likely typo to the name that exists.";
+    REFERENCE_MISSING_KEY = "reference-missing-key", Reference,
+        "A `key` of a ConfigMap or Secret (`configMapKeyRef`, `secretKeyRef`, `items[].key`) that the object found in the workspace does not have.";
+    REFERENCE_MISSING_PORT = "reference-missing-port", Reference,
+        "An Ingress backend's port that its Service does not have, or a Service's named `targetPort` that no container of the Pods it selects declares.";
+    REFERENCE_NO_MATCH = "reference-no-match", Reference,
+        "A Service, PodDisruptionBudget or NetworkPolicy selector that matches no workload of the workspace nor any Pod of the cluster.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -176,7 +188,7 @@ mod tests {
     /// `schema-*`) exists.
     #[test]
     fn readme_and_docs_name_only_registered_codes() {
-        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-"];
+        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "reference-"];
         let docs = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
             .unwrap()
             .filter_map(|e| e.ok()?.path().to_str().map(str::to_string))
@@ -213,6 +225,7 @@ mod tests {
                 Group::DryRun => "dry-run-",
                 Group::Diff => "diff-",
                 Group::Input => "",
+                Group::Reference => "reference-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             assert_eq!(info.code.info().code, info.code);

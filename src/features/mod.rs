@@ -8,6 +8,7 @@ pub mod document;
 pub mod folding;
 pub mod hover;
 pub mod outline;
+pub mod references;
 pub mod schema_diagnostics;
 pub mod symbols;
 
