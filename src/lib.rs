@@ -5,11 +5,11 @@
 //! → `server` | `cli`.
 
 pub mod cli;
-pub mod diagnostic;
 pub mod cluster;
+pub mod diagnostic;
 pub mod features;
-pub mod schema;
 pub mod render;
+pub mod schema;
 pub mod server;
 pub mod text;
 pub mod workspace;

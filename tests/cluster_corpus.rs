@@ -15,8 +15,8 @@ use kube_lsp::cluster::check::{check_documents, kubernetes_documents};
 use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::discovery;
 use kube_lsp::cluster::dry_run::Outcome;
-use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use kube_lsp::diagnostic::{Diagnostic, Severity};
+use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use kube_lsp::yaml::key_path::KeyPath;
 
 /// Installs every CustomResourceDefinition of `crds/` and waits until discovery serves them.

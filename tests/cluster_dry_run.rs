@@ -11,8 +11,8 @@ use common::corpus;
 use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::dry_run::{DryRun, Outcome, dry_run};
 use kube_lsp::cluster::{ClusterError, ClusterSettings};
-use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use kube_lsp::diagnostic::{Code, Severity, codes};
+use kube_lsp::features::cluster_diagnostics::{self as cd, DocumentInput};
 use serde_json::Value;
 
 fn manifest(text: &str) -> Value {
@@ -103,7 +103,10 @@ async fn cluster_diff_of_my_pod_matches_kubectl_diff() {
         .expect("dry-run");
     assert!(result.existed_before(), "{result:?}");
     let found = diagnostics(&text, &result);
-    let changed: Vec<_> = found.iter().filter(|d| d.1 == codes::DIFF_CHANGED).collect();
+    let changed: Vec<_> = found
+        .iter()
+        .filter(|d| d.1 == codes::DIFF_CHANGED)
+        .collect();
     assert_eq!(changed.len(), 1, "{found:?}");
     assert_eq!(changed[0].0, "test");
     assert_eq!(changed[0].3, "metadata.labels.demo: live: (none) → test");

@@ -97,7 +97,11 @@ fn every_module_uses_only_the_layers_below_it() {
             }
         }
     }
-    assert!(violations.is_empty(), "layering broken:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "layering broken:\n{}",
+        violations.join("\n")
+    );
 }
 
 /// Longest a source file may be.
@@ -112,14 +116,24 @@ fn no_source_file_is_over_a_thousand_lines() {
             (lines > MAX_LINES).then(|| format!("{}: {lines} lines", path.display()))
         })
         .collect();
-    assert!(long.is_empty(), "split these by concern:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "split these by concern:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
 fn the_check_reads_use_lines() {
-    let used = layers_used("use crate::yaml::path;\nuse crate::{schema::Store, text};\n// crate::server\n");
+    let used = layers_used(
+        "use crate::yaml::path;\nuse crate::{schema::Store, text};\n// crate::server\n",
+    );
     assert_eq!(
         used,
-        [(1, "yaml".to_string()), (2, "schema".to_string()), (2, "text".to_string())]
+        [
+            (1, "yaml".to_string()),
+            (2, "schema".to_string()),
+            (2, "text".to_string())
+        ]
     );
 }

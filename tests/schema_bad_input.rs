@@ -2,11 +2,11 @@
 //! (Bounded time is by construction: walks are iterative or depth-limited; no timed assertions.)
 
 use kube_lsp::cli::check::catalog_for;
+use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::features::diagnostics::text_diagnostics;
 use kube_lsp::features::schema_diagnostics::SchemaDiagnostics;
 use kube_lsp::schema::Catalog;
 use kube_lsp::yaml::file::YamlFile;
-use kube_lsp::diagnostic::{Diagnostic, Severity};
 use ropey::Rope;
 
 const CRD_HEAD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n";
@@ -20,7 +20,13 @@ fn check(text: &str) -> Vec<(String, &'static str, Severity)> {
     let catalog = catalog_for(&[("x.yaml".to_string(), text.as_bytes().to_vec())], &[]);
     diagnostics(text, &catalog)
         .into_iter()
-        .map(|d| (text[d.range.clone()].to_string(), d.code.as_str(), d.severity))
+        .map(|d| {
+            (
+                text[d.range.clone()].to_string(),
+                d.code.as_str(),
+                d.severity,
+            )
+        })
         .collect()
 }
 

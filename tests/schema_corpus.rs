@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use common::corpus::{self, KUBECTL_VALIDATE, kubectl_validate_cases, yaml_files};
 use kube_lsp::cli::check::catalog_for;
+use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::features::diagnostics::text_diagnostics;
 use kube_lsp::schema::{Catalog, SourceKind};
 use kube_lsp::workspace::crd_files::load_crd_files;
-use kube_lsp::diagnostic::{Diagnostic, Severity};
 use kube_lsp::yaml::key_path::KeyPath;
 use ropey::Rope;
 

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::ClusterError;
 use super::connection::Connection;
 use super::dry_run::{DryRun, dry_run};
-use crate::yaml::{detect, split};
 use crate::yaml::value::{Limits, document_to_json};
+use crate::yaml::{detect, split};
 
 /// One document that was dry-run.
 #[derive(Clone, Debug)]

@@ -12,17 +12,16 @@ use tree_sitter::Tree;
 use crate::cluster::diff::{self, Change};
 use crate::cluster::dry_run::{ApiStatus, DryRun, Outcome};
 use crate::cluster::ssa_path;
-use crate::schema::validate::values::is_quantity;
 use crate::diagnostic::codes::{
     DIFF_CHANGED, DIFF_CREATE, DIFF_SUMMARY, DIFF_UNCHANGED, DRY_RUN_DENIED, DRY_RUN_ERROR,
     DRY_RUN_FORBIDDEN, DRY_RUN_INVALID, DRY_RUN_WARNING,
 };
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::schema::validate::values::is_quantity;
 use crate::text::shift_range;
 use crate::yaml::key_path::{KeyPath, Segment};
 use crate::yaml::path_range::{RangeTarget, range_of};
 use crate::yaml::syntax;
-
 
 /// One document's text (with its offset in the file) and the JSON that was sent.
 pub struct DocumentInput<'a> {
@@ -76,12 +75,7 @@ impl Locator<'_> {
     }
 }
 
-fn diagnostic(
-    range: Range<usize>,
-    severity: Severity,
-    code: Code,
-    message: String,
-) -> Diagnostic {
+fn diagnostic(range: Range<usize>, severity: Severity, code: Code, message: String) -> Diagnostic {
     Diagnostic {
         range,
         severity,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use crate::schema::Catalog;
 use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::schema::Catalog;
 use crate::schema::validate::{self, Validation};
 use crate::text::{TextEdit, shift_range};
 use crate::yaml::detect::{self, TypeKeys};

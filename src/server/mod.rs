@@ -14,6 +14,7 @@ mod framing;
 mod handoff;
 mod language;
 mod publish;
+mod references;
 mod settings;
 mod store;
 pub mod workspace;
@@ -52,6 +53,8 @@ pub struct Backend {
     fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
+    /// References between objects (`server/references.rs`).
+    references: Arc<references::References>,
 }
 
 /// Runs the server on stdin/stdout until the client says exit.
@@ -61,8 +64,15 @@ pub async fn run_stdio() {
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
+        let cluster = ClusterWork::new(client.clone(), store.clone(), schemas.clone());
         Backend {
-            cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            references: references::References::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+                cluster.clone(),
+            ),
+            cluster,
             schemas,
             client,
             store,
@@ -226,6 +236,7 @@ impl Backend {
             self.store.clone(),
             self.client.clone(),
         );
+        let references = self.references.clone();
         tokio::spawn(async move {
             if let Some((uri, version)) = edited {
                 tokio::time::sleep(SCHEMA_EDIT_PAUSE).await;
@@ -237,6 +248,8 @@ impl Backend {
                 guarded("schema sources", || update(&schemas)).unwrap_or(false)
             })
             .await;
+            // The index took the change: references are checked again.
+            references.recheck_all();
             if !matches!(changed, Ok(true)) {
                 return;
             }
@@ -262,6 +275,7 @@ impl LanguageServer for Backend {
         let settings = Settings::from_json(options.unwrap_or(&Value::Null));
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
+        self.references.cluster_changed();
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -304,6 +318,15 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -417,7 +440,11 @@ impl LanguageServer for Backend {
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
+        let before = self.cluster.settings();
         self.cluster.configure(settings.cluster).await;
+        if self.cluster.settings() != before {
+            self.references.cluster_changed();
+        }
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -425,6 +452,7 @@ impl LanguageServer for Backend {
             cluster::SHOW_DIFF => self.cluster.show_diff(&params.arguments).await,
             cluster::REFRESH_CLUSTER => {
                 self.cluster.refresh().await;
+                self.references.cluster_changed();
                 Ok(None)
             }
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
@@ -475,13 +503,49 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = &params.text_document_position.text_document.uri;
         guarded("completion", || {
-            self.language.completion(&self.store, &params)
+            self.language
+                .completion(&self.store, &params, |snapshot, offset| {
+                    self.references.completions(uri, snapshot, offset)
+                })
         })
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        guarded("hover", || self.language.hover(&self.store, &params))
+        let uri = &params.text_document_position_params.text_document.uri;
+        guarded("hover", || {
+            self.language
+                .hover(&self.store, &params, |snapshot, offset| {
+                    self.references.hover(uri, snapshot, offset)
+                })
+        })
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        guarded("definition", || self.references.definition(&params))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        guarded("references", || self.references.references(&params))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        guarded("prepareRename", || self.references.prepare_rename(&params))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        guarded("rename", || self.references.rename(&params))?.map_err(Error::invalid_params)
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        guarded("codeLens", || self.references.code_lenses(&params))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

@@ -11,8 +11,8 @@ use super::walk::{Validator, first_key_range, key_range, value_range};
 use super::{MAX_DEPTH, cel_rules, values};
 use crate::diagnostic::codes;
 use crate::schema::openapi::SchemaNode;
-use crate::yaml::node::YamlNode;
 use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::node::YamlNode;
 use crate::yaml::syntax::NodeShape;
 
 impl Validator<'_> {

@@ -208,8 +208,8 @@ impl YamlDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::file::YamlFile;
     use crate::diagnostic::codes;
+    use crate::yaml::file::YamlFile;
     use crate::yaml::split;
 
     /// A ConfigMap over [`TWO_PART_MIN`], with `data` keys `k0`…, and the entries `extra`
