@@ -183,8 +183,9 @@ struct MetadataList {
     kind: String,
     #[serde(default)]
     metadata: ListMeta,
+    /// `null` when the list is empty.
     #[serde(default)]
-    items: Vec<Item>,
+    items: Option<Vec<Item>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -287,7 +288,7 @@ pub async fn fetch(
             }
             .into());
         }
-        objects.extend(page.items.into_iter().map(|item| {
+        objects.extend(page.items.unwrap_or_default().into_iter().map(|item| {
             let mut labels: Vec<(Box<str>, Box<str>)> = item
                 .metadata
                 .labels

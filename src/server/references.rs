@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use ropey::Rope;
 use tower_lsp_server::Client;
@@ -229,9 +230,11 @@ impl References {
             if wanted.connect {
                 this.set_side(&cache, Side::Connected(connection.clone()));
             }
+            let mut failed = false;
             for key in wanted.lists {
                 let result = objects::fetch(&connection, &key).await;
                 cache.store(&key, &result);
+                failed |= result.is_err();
                 match &result {
                     Err(error) if error.is_connection() => {
                         let why: Arc<str> = error.to_string().into();
@@ -241,6 +244,11 @@ impl References {
                 }
             }
             this.recheck_all();
+            if failed {
+                // Asked again once the cache lets it: the answers come back without an edit.
+                tokio::time::sleep(objects::REFETCH_MISSING + Duration::from_millis(100)).await;
+                this.recheck_all();
+            }
         });
     }
 
