@@ -48,11 +48,17 @@ pub fn completions(
 ) -> Completions {
     let local = offset.saturating_sub(start).min(text.len());
     let cursor = cursor_at(text, local);
-    let (is_value, needs_space) = match &cursor.target {
-        CursorTarget::Value { needs_space, .. } => (true, *needs_space),
+    let (is_value, needs_space, typed) = match &cursor.target {
+        CursorTarget::Value {
+            needs_space,
+            prefix,
+            ..
+        } => (true, *needs_space, prefix),
         CursorTarget::Key {
-            has_colon: false, ..
-        } => (false, false),
+            has_colon: false,
+            prefix,
+            ..
+        } => (false, false, prefix),
         _ => return Completions::default(),
     };
     let (tree, _) = SpanTree::parse(text);
@@ -65,7 +71,10 @@ pub fn completions(
     };
     let namespace = scalar(object, &["metadata", "namespace"]);
     let landing = landing_at(scope, path, namespace);
-    let mut found = Found::default();
+    let mut found = Found {
+        typed: typed.chars().flat_map(char::to_lowercase).collect(),
+        ..Found::default()
+    };
     if is_value {
         if let Some(matched) = match_path(kind, &path_in_object) {
             let anchor = node_at(object, &matched.anchor.0);
@@ -101,7 +110,6 @@ pub fn completions(
     let items = found
         .entries
         .into_iter()
-        .take(MAX_ITEMS)
         .map(|(label, (source, detail))| {
             let insert = if is_value {
                 format!("{space}{}", quoted(&label))
@@ -131,19 +139,38 @@ pub fn completions(
 }
 
 /// What is found: label → (source, detail); the workspace's entries win over the cluster's.
+/// Only labels that hold what is typed (its characters in order, as editors filter) are kept,
+/// at most [`MAX_ITEMS`]: beyond, the answer is incomplete and the editor asks again as the user
+/// types.
 #[derive(Default)]
 struct Found {
     entries: BTreeMap<String, (String, String)>,
     incomplete: bool,
+    /// What is typed, lowercased.
+    typed: Vec<char>,
 }
 
 impl Found {
-    fn add(&mut self, label: &str, source: &str, detail: String) {
-        if self.entries.len() < MAX_ITEMS * 4 {
-            self.entries
-                .entry(label.to_string())
-                .or_insert((source.to_string(), detail));
+    fn add(&mut self, label: &str, source: &str, detail: impl FnOnce() -> String) {
+        if self.entries.contains_key(label) || !self.matches(label) {
+            return;
         }
+        if self.entries.len() >= MAX_ITEMS {
+            self.incomplete = true;
+            return;
+        }
+        self.entries
+            .insert(label.to_string(), (source.to_string(), detail()));
+    }
+
+    fn matches(&self, label: &str) -> bool {
+        let mut typed = self.typed.iter().peekable();
+        for c in label.chars().flat_map(char::to_lowercase) {
+            if typed.peek() == Some(&&c) {
+                typed.next();
+            }
+        }
+        typed.peek().is_none()
     }
 
     /// Names, keys or ports of the objects a reference can point at.
@@ -171,7 +198,7 @@ impl Found {
                         self.add(
                             name,
                             "workspace",
-                            format!("{} · {}", target.kind, scope.place(&object)),
+                            || format!("{} · {}", target.kind, scope.place(&object)),
                         );
                     }
                 }
@@ -182,7 +209,7 @@ impl Found {
                             self.add(
                                 &object.name,
                                 "cluster",
-                                format!(
+                                || format!(
                                     "{} in the cluster, context {context}{where_}",
                                     target.kind
                                 ),
@@ -208,7 +235,7 @@ impl Found {
                             self.add(
                                 &key.name,
                                 "workspace",
-                                format!("key of {} `{name}` · {place}", target.kind),
+                                || format!("key of {} `{name}` · {place}", target.kind),
                             );
                         }
                     }
@@ -223,7 +250,7 @@ impl Found {
                             self.add(
                                 label,
                                 "workspace",
-                                format!("port of Service `{name}` · {place}"),
+                                || format!("port of Service `{name}` · {place}"),
                             );
                         }
                     }
@@ -266,7 +293,7 @@ impl Found {
                         self.add(
                             name,
                             "workspace",
-                            format!(
+                            || format!(
                                 "container port{number} of {} `{}` · {}",
                                 workload.document.kind.as_deref().unwrap_or("?"),
                                 workload.document.name.as_deref().unwrap_or("?"),
@@ -324,9 +351,9 @@ impl Found {
                 );
                 for (k, v) in labels.iter() {
                     match key {
-                        None => self.add(k, "workspace", format!("Pod label of {owner}")),
+                        None => self.add(k, "workspace", || format!("Pod label of {owner}")),
                         Some(key) if key == k => {
-                            self.add(v, "workspace", format!("`{k}` of {owner}"))
+                            self.add(v, "workspace", || format!("`{k}` of {owner}"))
                         }
                         _ => {}
                     }
