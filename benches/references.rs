@@ -66,7 +66,10 @@ fn main() {
     // ------------------------------------------------------------ the 5,000-file workspace
     let root = base.join("workspace");
     let (bytes, documents) = generate(&corpus, &root.join("generated"), files);
-    copy_dir(&repo.join("tests/fixtures/references/shop"), &root.join("shop"));
+    copy_dir(
+        &repo.join("tests/fixtures/references/shop"),
+        &root.join("shop"),
+    );
     let workspace = scanned(&root);
     let index = workspace.read();
     let all_sites = sites(&index);
@@ -115,13 +118,28 @@ fn main() {
     let lenses = timed(&files_with_refs, |path| {
         std::hint::black_box(references::lenses(&scope, path));
     });
-    println!("{:<72} {:>16}", "in process, 5,000-file workspace", "p50 / p95 (µs)");
+    println!(
+        "{:<72} {:>16}",
+        "in process, 5,000-file workspace", "p50 / p95 (µs)"
+    );
     let row = |metric: &str, value: String| println!("{metric:<72} {value:>16}");
-    row(&format!("definition ({} sites, {hits} found a target)", sample.len()), pair(&definition, 0.95));
+    row(
+        &format!("definition ({} sites, {hits} found a target)", sample.len()),
+        pair(&definition, 0.95),
+    );
     row("hover", pair(&hover, 0.95));
     row("find references (with declarations)", pair(&refs, 0.95));
-    row(&format!("completion at the value ({items} items in all)"), pair(&completion, 0.95));
-    row(&format!("diagnostics of a file ({} files, {warnings} diagnostics)", files_with_refs.len()), pair(&diagnostics, 0.95));
+    row(
+        &format!("completion at the value ({items} items in all)"),
+        pair(&completion, 0.95),
+    );
+    row(
+        &format!(
+            "diagnostics of a file ({} files, {warnings} diagnostics)",
+            files_with_refs.len()
+        ),
+        pair(&diagnostics, 0.95),
+    );
     row("code lenses of a file", pair(&lenses, 0.95));
     drop(index);
 
@@ -130,7 +148,10 @@ fn main() {
             println!();
             over_lsp(&binary, &root, &sample);
         } else {
-            println!("\n(no {}: `cargo build --release` for the LSP round trips)", binary.display());
+            println!(
+                "\n(no {}: `cargo build --release` for the LSP round trips)",
+                binary.display()
+            );
         }
     }
     drop(workspace);
@@ -155,7 +176,12 @@ fn sites(index: &Index) -> Vec<(PathBuf, Ref)> {
     let mut out = Vec::new();
     for (path, file) in index.files() {
         for document in &file.documents {
-            out.extend(document.refs.iter().map(|r| (path.to_path_buf(), r.clone())));
+            out.extend(
+                document
+                    .refs
+                    .iter()
+                    .map(|r| (path.to_path_buf(), r.clone())),
+            );
         }
     }
     out
@@ -214,8 +240,12 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Definition and completion round trips over stdio, at the reference sites of 50 opened files.
 fn over_lsp(binary: &Path, root: &Path, sites: &[(PathBuf, Ref)]) {
     let cache = tempfile::tempdir().unwrap();
-    let env = [("XDG_CACHE_HOME", cache.path().as_os_str()), ("KUBECONFIG", std::ffi::OsStr::new("/nonexistent"))];
-    let mut client = LspClient::spawn_with_env(binary, &[], ServerStderr::Null, &env).expect("spawn kube-lsp");
+    let env = [
+        ("XDG_CACHE_HOME", cache.path().as_os_str()),
+        ("KUBECONFIG", std::ffi::OsStr::new("/nonexistent")),
+    ];
+    let mut client =
+        LspClient::spawn_with_env(binary, &[], ServerStderr::Null, &env).expect("spawn kube-lsp");
     client.set_request_timeout(Duration::from_secs(120));
     let started = Instant::now();
     client
@@ -235,18 +265,25 @@ fn over_lsp(binary: &Path, root: &Path, sites: &[(PathBuf, Ref)]) {
             }
             opened.push(&site.0);
             let text = std::fs::read_to_string(&site.0).unwrap();
-            client.did_open(&file_uri(&site.0), "yaml", &text, 1).unwrap();
+            client
+                .did_open(&file_uri(&site.0), "yaml", &text, 1)
+                .unwrap();
         }
         chosen.push(site);
     }
     // The shop's ConfigMap reference resolves once the scan has read the workspace.
     let shop = root.join("shop/app/deployment.yaml");
     let shop_text = std::fs::read_to_string(&shop).unwrap();
-    client.did_open(&file_uri(&shop), "yaml", &shop_text, 1).unwrap();
+    client
+        .did_open(&file_uri(&shop), "yaml", &shop_text, 1)
+        .unwrap();
     let at = position(&shop_text, shop_text.find("app-config").unwrap());
     loop {
         let answer = client
-            .request("textDocument/definition", json!({"textDocument": {"uri": file_uri(&shop)}, "position": at}))
+            .request(
+                "textDocument/definition",
+                json!({"textDocument": {"uri": file_uri(&shop)}, "position": at}),
+            )
             .unwrap();
         if answer.as_array().is_some_and(|a| !a.is_empty()) {
             break;
@@ -254,7 +291,10 @@ fn over_lsp(binary: &Path, root: &Path, sites: &[(PathBuf, Ref)]) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let indexed = started.elapsed();
-    let texts: HashMap<&Path, String> = opened.iter().map(|p| (*p, std::fs::read_to_string(p).unwrap())).collect();
+    let texts: HashMap<&Path, String> = opened
+        .iter()
+        .map(|p| (*p, std::fs::read_to_string(p).unwrap()))
+        .collect();
     let round_trips = |client: &mut LspClient, method: &str, end: bool| -> Vec<Duration> {
         chosen
             .iter()
@@ -273,12 +313,29 @@ fn over_lsp(binary: &Path, root: &Path, sites: &[(PathBuf, Ref)]) {
     let definition = round_trips(&mut client, "textDocument/definition", false);
     let completion = round_trips(&mut client, "textDocument/completion", true);
     let hover = round_trips(&mut client, "textDocument/hover", false);
-    println!("{:<72} {:>16}", format!("over LSP ({} sites in {} open files)", chosen.len(), opened.len()), "p50 / p95 (µs)");
+    println!(
+        "{:<72} {:>16}",
+        format!(
+            "over LSP ({} sites in {} open files)",
+            chosen.len(),
+            opened.len()
+        ),
+        "p50 / p95 (µs)"
+    );
     let row = |metric: &str, value: String| println!("{metric:<72} {value:>16}");
-    row("start → workspace indexed (first definition found) (ms)", ms(indexed));
+    row(
+        "start → workspace indexed (first definition found) (ms)",
+        ms(indexed),
+    );
     row("definition round trip", pair(&definition, 0.95));
-    row("completion round trip (schema and references)", pair(&completion, 0.95));
-    row("hover round trip (references and schema)", pair(&hover, 0.95));
+    row(
+        "completion round trip (schema and references)",
+        pair(&completion, 0.95),
+    );
+    row(
+        "hover round trip (references and schema)",
+        pair(&hover, 0.95),
+    );
     client.shutdown_and_exit().ok();
 }
 
@@ -308,10 +365,16 @@ fn fifty_thousand(root: &Path, objects: usize) {
     for pod in 0..100 {
         let mut env = String::new();
         for k in 0..10 {
-            let name = if k < 5 { format!("cm-{}-{}", (pod + k) % config_files, k) } else { format!("missing-{pod}-{k}") };
+            let name = if k < 5 {
+                format!("cm-{}-{}", (pod + k) % config_files, k)
+            } else {
+                format!("missing-{pod}-{k}")
+            };
             env.push_str(&format!("    - name: V{k}\n      valueFrom:\n        configMapKeyRef:\n          name: {name}\n          key: key\n"));
         }
-        let text = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{pod}\n  namespace: big\nspec:\n  containers:\n  - name: c\n    image: x\n    env:\n{env}");
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{pod}\n  namespace: big\nspec:\n  containers:\n  - name: c\n    image: x\n    env:\n{env}"
+        );
         let path = root.join(format!("pod-{pod}.yaml"));
         std::fs::write(&path, text).unwrap();
         pods.push(path);
@@ -339,24 +402,57 @@ fn fifty_thousand(root: &Path, objects: usize) {
     });
     let sites: Vec<(PathBuf, Ref)> = pods
         .iter()
-        .flat_map(|p| index.documents_of(p).flat_map(|f| f.document.refs.clone()).map(|r| (p.clone(), r)).collect::<Vec<_>>())
+        .flat_map(|p| {
+            index
+                .documents_of(p)
+                .flat_map(|f| f.document.refs.clone())
+                .map(|r| (p.clone(), r))
+                .collect::<Vec<_>>()
+        })
         .filter(|(_, r)| r.part == Part::Name)
         .collect();
     let definition = timed(&sites, |(path, r)| {
         std::hint::black_box(references::definition(&scope, path, r.range.start));
     });
-    let texts: HashMap<PathBuf, Arc<String>> = pods.iter().map(|p| (p.clone(), Arc::new(std::fs::read_to_string(p).unwrap()))).collect();
+    let texts: HashMap<PathBuf, Arc<String>> = pods
+        .iter()
+        .map(|p| (p.clone(), Arc::new(std::fs::read_to_string(p).unwrap())))
+        .collect();
     let mut items = 0;
     let completion = timed(&sites[..100], |(path, r)| {
-        items += references::completions(&scope, path, &texts[path], 0, r.range.end).items.len();
+        items += references::completions(&scope, path, &texts[path], 0, r.range.end)
+            .items
+            .len();
     });
-    println!("{:<72} {:>16}", format!("{objects} ConfigMaps in {config_files} files, 100 Pods"), "value");
+    println!(
+        "{:<72} {:>16}",
+        format!("{objects} ConfigMaps in {config_files} files, 100 Pods"),
+        "value"
+    );
     let row = |metric: &str, value: String| println!("{metric:<72} {value:>16}");
     row("index (scan) time (ms)", ms(took));
-    row("VmRSS with the index held, minus before (MiB)", mib(after.saturating_sub(before)));
-    row("peak while indexing, VmHWM - VmRSS before (MiB)", mib(peak.saturating_sub(before)));
-    row("diagnostics of a Pod: p50 / p95 (µs)", pair(&diagnostics, 0.95));
-    row(&format!("diagnostics reported (500 expected) / false warnings"), format!("{reported} / {false_warnings}"));
+    row(
+        "VmRSS with the index held, minus before (MiB)",
+        mib(after.saturating_sub(before)),
+    );
+    row(
+        "peak while indexing, VmHWM - VmRSS before (MiB)",
+        mib(peak.saturating_sub(before)),
+    );
+    row(
+        "diagnostics of a Pod: p50 / p95 (µs)",
+        pair(&diagnostics, 0.95),
+    );
+    row(
+        "diagnostics reported (500 expected) / false warnings",
+        format!("{reported} / {false_warnings}"),
+    );
     row("definition: p50 / p95 (µs)", pair(&definition, 0.95));
-    row(&format!("completion of a name ({} items each): p50 / p95 (µs)", items / 100), pair(&completion, 0.95));
+    row(
+        &format!(
+            "completion of a name ({} items each): p50 / p95 (µs)",
+            items / 100
+        ),
+        pair(&completion, 0.95),
+    );
 }

@@ -352,7 +352,10 @@ mod tests {
         }
     }
 
+    /// A list fetched `age` ago (sorted, as fetched lists are).
     fn list(names: &[&str], age: Duration) -> ObjectList {
+        let mut names = names.to_vec();
+        names.sort_unstable();
         ObjectList {
             objects: names
                 .iter()

@@ -313,7 +313,13 @@ impl References {
             .store
             .set_reference_findings(&uri, snapshot.version, diagnostics)
         {
-            publish(&self.client, &self.store, uri, Gather::Validated).await;
+            publish(
+                &self.client,
+                &self.store,
+                uri,
+                Gather::ValidatedInBackground,
+            )
+            .await;
         }
     }
 
@@ -394,7 +400,7 @@ impl References {
             for edit in edits {
                 let holds = rope
                     .get_byte_slice(edit.range.clone())
-                    .is_some_and(|slice| slice == &*edit.old);
+                    .is_some_and(|slice| slice == *edit.old);
                 if !holds {
                     tracing::warn!(
                         "rename: {} changed since it was indexed; not edited there",

@@ -195,25 +195,18 @@ impl Found {
                 };
                 for object in wanted.of_kind(scope) {
                     if let Some(name) = object.document.name.as_deref() {
-                        self.add(
-                            name,
-                            "workspace",
-                            || format!("{} · {}", target.kind, scope.place(&object)),
-                        );
+                        self.add(name, "workspace", || {
+                            format!("{} · {}", target.kind, scope.place(&object))
+                        });
                     }
                 }
                 let (listing, context, _) = cluster_list(scope, &wanted, None);
                 match (listing, context) {
                     (Listing::Ready(list), Some(context)) => {
                         for object in &list.objects {
-                            self.add(
-                                &object.name,
-                                "cluster",
-                                || format!(
-                                    "{} in the cluster, context {context}{where_}",
-                                    target.kind
-                                ),
-                            );
+                            self.add(&object.name, "cluster", || {
+                                format!("{} in the cluster, context {context}{where_}", target.kind)
+                            });
                         }
                     }
                     (Listing::Pending, Some(_)) => self.incomplete = true,
@@ -232,11 +225,9 @@ impl Found {
                     let document = object.document;
                     if part == Part::Key {
                         for key in &document.keys {
-                            self.add(
-                                &key.name,
-                                "workspace",
-                                || format!("key of {} `{name}` · {place}", target.kind),
-                            );
+                            self.add(&key.name, "workspace", || {
+                                format!("key of {} `{name}` · {place}", target.kind)
+                            });
                         }
                     }
                     for port in &document.ports {
@@ -247,11 +238,9 @@ impl Found {
                             _ => None,
                         };
                         if let Some(label) = label {
-                            self.add(
-                                label,
-                                "workspace",
-                                || format!("port of Service `{name}` · {place}"),
-                            );
+                            self.add(label, "workspace", || {
+                                format!("port of Service `{name}` · {place}")
+                            });
                         }
                     }
                 }
@@ -290,16 +279,14 @@ impl Found {
                 for port in &workload.document.ports {
                     if let Some(name) = &port.name {
                         let number = port.number.map_or(String::new(), |n| format!(" ({n})"));
-                        self.add(
-                            name,
-                            "workspace",
-                            || format!(
+                        self.add(name, "workspace", || {
+                            format!(
                                 "container port{number} of {} `{}` · {}",
                                 workload.document.kind.as_deref().unwrap_or("?"),
                                 workload.document.name.as_deref().unwrap_or("?"),
                                 scope.place(&workload)
-                            ),
-                        );
+                            )
+                        });
                     }
                 }
             }

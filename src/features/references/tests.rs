@@ -819,7 +819,7 @@ fn a_typo_gets_a_fix_to_the_name_that_exists() {
 fn apply(fixture: &Fixture, edits: &[Edit]) -> HashMap<PathBuf, String> {
     let mut texts = fixture.texts.clone();
     let mut sorted = edits.to_vec();
-    sorted.sort_by(|a, b| b.range.start.cmp(&a.range.start));
+    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.range.start));
     for edit in sorted {
         let text = texts.get_mut(&edit.path).unwrap();
         assert_eq!(&text[edit.range.clone()], &*edit.old);
@@ -943,4 +943,36 @@ fn fifty_thousand_objects_resolve_without_false_warnings() {
         let items = completions(scope, &fixture.path("pod.yaml"), &text, 0, offset).items;
         assert_eq!(items.len(), 1000, "bounded");
     });
+}
+
+#[test]
+fn selectors_and_target_ports_complete_from_the_pod_templates() {
+    let fixture = Fixture::new(&shop());
+    let path = fixture.path("app/network.yaml");
+    let complete = |text: &str| {
+        let (text, offset) = crate::text::fixture::cursor(text);
+        fixture.with(None, |scope| {
+            let found = completions(scope, &path, &text, 0, offset);
+            let mut labels: Vec<String> =
+                found.items.iter().map(|i| i.insert_text.clone()).collect();
+            labels.sort();
+            labels
+        })
+    };
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  selector:\n    $0\n";
+    assert_eq!(complete(service), ["app: ", "tier: "]);
+    let value = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  selector:\n    tier: $0\n";
+    assert_eq!(complete(value), ["front"]);
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: s, namespace: shop}\nspec:\n  selector:\n    matchLabels:\n      app: $0\n";
+    assert_eq!(complete(pdb), ["db", "shop"]);
+    let port = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  selector:\n    app: shop\n  ports:\n  - port: 80\n    targetPort: $0\n";
+    assert_eq!(complete(port), ["http"]);
+    // Another namespace: nothing of the shop.
+    assert_eq!(
+        complete(&value.replace("namespace: shop", "namespace: other")),
+        Vec::<String>::new()
+    );
+    // What is typed filters, as editors do (its letters in order).
+    let typed = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  serviceAccountName: shsa$0\n";
+    assert_eq!(complete(typed), ["shop-sa"]);
 }

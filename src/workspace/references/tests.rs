@@ -8,8 +8,11 @@ fn read(text: &str) -> Vec<Document> {
     read_documents(&Arc::new(text.to_string()))
 }
 
-/// (field, part, value, target kind, the text at the range) of every reference.
-fn refs(text: &str, document: &Document) -> Vec<(String, Part, String, String, String)> {
+/// (field, part, value, target kind, the text at the range) of a reference.
+type Read = (String, Part, String, String, String);
+
+/// Every reference of a document, read.
+fn refs(text: &str, document: &Document) -> Vec<Read> {
     document
         .refs
         .iter()
@@ -272,8 +275,7 @@ stringData: {password: hunter2}
 data: {user: YWRtaW4=}
 "#;
     let documents = read(text);
-    let all: Vec<Vec<(String, Part, String, String, String)>> =
-        documents.iter().map(|d| refs(text, d)).collect();
+    let all: Vec<Vec<Read>> = documents.iter().map(|d| refs(text, d)).collect();
     let short = |i: usize| -> Vec<(Part, String, String)> {
         all[i]
             .iter()
