@@ -9,7 +9,7 @@ use super::resolve::{
     InCluster, Landing, Wanted, generated, in_cluster, landing, pods_in_cluster, selected,
     selecting, well_known,
 };
-use super::{Scope, Site, counted, part_word, site_at};
+use super::{Scope, Site, counted, part_word, selector_of, site_at};
 use crate::features::hover::Hover;
 use crate::workspace::index::Found;
 use crate::workspace::references::Part;
@@ -26,18 +26,7 @@ pub struct Lens {
 pub fn lenses(scope: &Scope<'_>, path: &Path) -> Vec<Lens> {
     let mut out = Vec::new();
     for found in scope.index.documents_of(path) {
-        let document = found.document;
-        let kind = document.kind.as_deref().unwrap_or_default();
-        if !matches!(kind, "Service" | "PodDisruptionBudget" | "NetworkPolicy") {
-            continue;
-        }
-        let (Some(selector), Some(at)) = (
-            document.selector.as_ref(),
-            document
-                .label_spans
-                .as_ref()
-                .and_then(|s| s.selector_at.clone()),
-        ) else {
+        let Some((selector, at)) = selector_of(&found) else {
             continue;
         };
         out.push(Lens {

@@ -15,7 +15,7 @@ use super::resolve::{
     InCluster, Landing, Wanted, closest, generated, in_cluster, landing, partial, pods_in_cluster,
     selected, well_known,
 };
-use super::{Scope, counted};
+use super::{Scope, counted, selector_of};
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::workspace::document::WORKLOAD_KINDS;
 use crate::workspace::index::{Found, Namespace, ScanStatus};
@@ -273,20 +273,7 @@ impl<'a> Checker<'_, 'a> {
 
     /// A Service's, PodDisruptionBudget's or NetworkPolicy's selector that selects nothing.
     fn selector(&mut self, found: &Found<'a>) {
-        let document = found.document;
-        let kind = document.kind.as_deref().unwrap_or_default();
-        if !matches!(kind, "Service" | "PodDisruptionBudget" | "NetworkPolicy")
-            || document.templated
-        {
-            return;
-        }
-        let (Some(selector), Some(at)) = (
-            document.selector.as_ref(),
-            document
-                .label_spans
-                .as_ref()
-                .and_then(|s| s.selector_at.clone()),
-        ) else {
+        let Some((selector, at)) = selector_of(found).filter(|_| !found.document.templated) else {
             return;
         };
         if selector.is_empty() {

@@ -32,6 +32,7 @@ pub use navigate::{Edit, definition, prepare_rename, references, rename};
 pub use resolve::Landing;
 
 use crate::cluster::objects::Listing;
+use crate::workspace::document::Selector;
 use crate::workspace::index::{Found, Index};
 use crate::workspace::references::{LabelSpan, Part, Port, Ref, TargetType};
 
@@ -229,6 +230,17 @@ pub fn site_at<'i>(index: &'i Index, path: &Path, offset: usize) -> Option<Site<
             label,
             on_key,
         })
+}
+
+/// The selector of a Service, PodDisruptionBudget or NetworkPolicy, and where its key is.
+fn selector_of<'i>(found: &Found<'i>) -> Option<(&'i Selector, Range<usize>)> {
+    let document = found.document;
+    let kind = document.kind.as_deref()?;
+    if !matches!(kind, "Service" | "PodDisruptionBudget" | "NetworkPolicy") {
+        return None;
+    }
+    let at = document.label_spans.as_ref()?.selector_at.clone()?;
+    Some((document.selector.as_ref()?, at))
 }
 
 /// How a kind reads in a sentence, with its count: `2 Deployments`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{ClusterStatus, Scope};
-use crate::cluster::objects::Listing;
+use crate::cluster::objects::{Listing, ObjectList};
 use crate::workspace::document::{Labels, Selector, WORKLOAD_KINDS};
 use crate::workspace::index::{Found, Namespace, ScanStatus};
 use crate::workspace::references::{POD, Ref, TargetType};
@@ -205,30 +205,9 @@ pub fn cluster_list(
 
 /// What the cluster says of `wanted`.
 pub fn in_cluster(scope: &Scope<'_>, wanted: &Wanted<'_>) -> InCluster {
-    match scope.cluster.status() {
-        ClusterStatus::NotConfigured => return InCluster::NotConfigured,
-        ClusterStatus::Connecting => return InCluster::Pending,
-        _ => {}
-    }
-    if wanted.cluster_namespace().is_err() {
-        return InCluster::NotAsked;
-    }
-    let (listing, context, unreachable) = cluster_list(scope, wanted, Some(wanted.name));
-    let Some(context) = context else {
-        return InCluster::Pending;
-    };
-    match (listing, unreachable) {
-        (Listing::Ready(list), _) if list.contains(wanted.name) => InCluster::Found { context },
-        (Listing::Ready(list), _) => InCluster::Missing {
-            context,
-            complete: list.complete,
-        },
-        (Listing::NotServed, _) => InCluster::NotServed { context },
-        (_, Some(why)) | (Listing::Unavailable(why), None) => {
-            InCluster::Unavailable { context, why }
-        }
-        (Listing::Pending, None) => InCluster::Pending,
-    }
+    ask(scope, wanted, Some(wanted.name), |list| {
+        list.contains(wanted.name)
+    })
 }
 
 /// Whether a Pod of the cluster where `namespace` is matches `selector`.
@@ -247,30 +226,40 @@ pub fn pods_in_cluster(
         name: "",
         namespace: Some(namespace),
     };
+    ask(scope, &wanted, None, |list| {
+        list.objects.iter().any(|pod| {
+            let labels: Labels = pod.labels.iter().cloned().collect();
+            selector.matches(&labels)
+        })
+    })
+}
+
+/// What the cluster's list of `wanted`'s kind says, `found` telling whether it holds what is
+/// looked for (`name`, when it is a name: a list missing it may be fetched again).
+fn ask(
+    scope: &Scope<'_>,
+    wanted: &Wanted<'_>,
+    name: Option<&str>,
+    found: impl FnOnce(&ObjectList) -> bool,
+) -> InCluster {
     match scope.cluster.status() {
         ClusterStatus::NotConfigured => return InCluster::NotConfigured,
         ClusterStatus::Connecting => return InCluster::Pending,
         _ => {}
     }
-    let (listing, context, unreachable) = cluster_list(scope, &wanted, None);
-    let Some(context) = context else {
+    if wanted.cluster_namespace().is_err() {
         return InCluster::NotAsked;
+    }
+    let (listing, context, unreachable) = cluster_list(scope, wanted, name);
+    let Some(context) = context else {
+        return InCluster::Pending;
     };
     match (listing, unreachable) {
-        (Listing::Ready(list), _) => {
-            let matches = list.objects.iter().any(|pod| {
-                let labels: Labels = pod.labels.iter().cloned().collect();
-                selector.matches(&labels)
-            });
-            if matches {
-                InCluster::Found { context }
-            } else {
-                InCluster::Missing {
-                    context,
-                    complete: list.complete,
-                }
-            }
-        }
+        (Listing::Ready(list), _) if found(&list) => InCluster::Found { context },
+        (Listing::Ready(list), _) => InCluster::Missing {
+            context,
+            complete: list.complete,
+        },
         (Listing::NotServed, _) => InCluster::NotServed { context },
         (_, Some(why)) | (Listing::Unavailable(why), None) => {
             InCluster::Unavailable { context, why }
