@@ -102,7 +102,8 @@ type Files = BTreeMap<Arc<Path>, Arc<File>>;
 pub struct Index {
     files: Files,
     by_kind: HashMap<Box<str>, Files>,
-    by_name: HashMap<Box<str>, Files>,
+    /// Most names are in one file or two: a short list each, not a map.
+    by_name: HashMap<Box<str>, Vec<(Arc<Path>, Arc<File>)>>,
     /// Files by the names their documents' references point at.
     by_target: HashMap<Box<str>, Files>,
     /// Kustomization files by the files and folders they name.
@@ -189,7 +190,8 @@ impl Index {
         namespace: Namespace<'q>,
         name: &'q str,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.in_files(self.by_name.get(name)).filter(move |found| {
+        let files = self.by_name.get(name).into_iter().flatten();
+        files.flat_map(|(path, file)| found_in(path, file)).filter(move |found| {
             let document = found.document;
             document.name.as_deref() == Some(name)
                 && of_kind(document, kind, group)
@@ -364,7 +366,12 @@ impl Index {
                 entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
             }
             if let Some(name) = &document.name {
-                entry(&mut self.by_name, name).insert(path.clone(), file.clone());
+                // In path order, like the other lookups: answers list duplicates the same way
+                // whatever order the files were read in.
+                let files = self.by_name.entry(name.clone()).or_default();
+                if let Err(at) = files.binary_search_by(|(known, _)| known.cmp(&path)) {
+                    files.insert(at, (path.clone(), file.clone()));
+                }
             }
             for target in document.refs.iter().map(Ref::target_name) {
                 entry(&mut self.by_target, target).insert(path.clone(), file.clone());
@@ -426,8 +433,13 @@ impl Index {
             if let Some(kind) = &document.kind {
                 unlink_from(&mut self.by_kind, kind, path);
             }
-            if let Some(name) = &document.name {
-                unlink_from(&mut self.by_name, name, path);
+            if let Some(name) = &document.name
+                && let Some(files) = self.by_name.get_mut(name)
+            {
+                files.retain(|(known, _)| known != path);
+                if files.is_empty() {
+                    self.by_name.remove(name);
+                }
             }
             for target in document.refs.iter().map(Ref::target_name) {
                 unlink_from(&mut self.by_target, target, path);
