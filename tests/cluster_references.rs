@@ -114,6 +114,22 @@ fn referrers(names: &Names, namespace: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A namespace of the test cluster named after `prefix`, holding every target (named with a
+/// suffix made from `tag`).
+fn targets_in(
+    cluster: &TestCluster,
+    runtime: &tokio::runtime::Runtime,
+    prefix: &str,
+    tag: &str,
+) -> (String, Names) {
+    let namespace = runtime.block_on(cluster.create_namespace(prefix));
+    let names = Names {
+        suffix: unique_name(tag),
+    };
+    runtime.block_on(cluster.apply_fixture(&namespace, &targets(&names)));
+    (namespace, names)
+}
+
 fn start(
     kubeconfig: &Path,
     namespace: &str,
@@ -193,11 +209,7 @@ fn name_refs(text: &str) -> Vec<Ref> {
 fn cluster_references_every_kind_resolves_in_the_cluster() {
     let cluster = TestCluster::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let namespace = runtime.block_on(cluster.create_namespace("refs"));
-    let names = Names {
-        suffix: unique_name("c"),
-    };
-    runtime.block_on(cluster.apply_fixture(&namespace, &targets(&names)));
+    let (namespace, names) = targets_in(&cluster, &runtime, "refs", "c");
     let folder = tempfile::tempdir().unwrap();
     let mut server = start(
         &cluster.kubeconfig_path,
@@ -330,11 +342,7 @@ fn cluster_references_every_kind_resolves_in_the_cluster() {
 fn cluster_references_selectors_and_unserved_kinds() {
     let cluster = TestCluster::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let namespace = runtime.block_on(cluster.create_namespace("refs-sel"));
-    let names = Names {
-        suffix: unique_name("s"),
-    };
-    runtime.block_on(cluster.apply_fixture(&namespace, &targets(&names)));
+    let (namespace, names) = targets_in(&cluster, &runtime, "refs-sel", "s");
     let folder = tempfile::tempdir().unwrap();
     let mut server = start(
         &cluster.kubeconfig_path,
@@ -441,11 +449,7 @@ fn cluster_references_slow_or_cut_cluster_blocks_nothing() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let proxy = runtime.block_on(TcpProxy::start(cluster.server_address()));
     let kubeconfig = proxy.kubeconfig(&cluster);
-    let namespace = runtime.block_on(cluster.create_namespace("refs-slow"));
-    let names = Names {
-        suffix: unique_name("f"),
-    };
-    runtime.block_on(cluster.apply_fixture(&namespace, &targets(&names)));
+    let (namespace, names) = targets_in(&cluster, &runtime, "refs-slow", "f");
     let (_folder, root) = {
         let folder = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(folder.path()).unwrap();
@@ -540,6 +544,14 @@ fn cluster_references_slow_or_cut_cluster_blocks_nothing() {
     server.wait_for_publication(&uri, |p| {
         !codes(p).iter().any(|c| c.starts_with("reference-"))
     });
+    // A list being fetched again also says nothing: wait until every list has arrived.
+    for reference in name_refs(&text) {
+        let position = at(&text, reference.range.start);
+        until(&mut server, "textDocument/hover", &uri, position, |hover| {
+            let markdown = markdown(hover);
+            !markdown.contains("being asked") && !markdown.contains("could not be asked")
+        });
+    }
     // Cut: lists already fetched still answer (no warning comes back after an edit).
     proxy.cut();
     let edited = text.replacen("image: shop:1", "image: shop:2", 1);
