@@ -342,7 +342,7 @@ fn cluster_references_every_kind_resolves_in_the_cluster() {
 fn cluster_references_selectors_and_unserved_kinds() {
     let cluster = TestCluster::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (namespace, names) = targets_in(&cluster, &runtime, "refs-sel", "s");
+    let (namespace, _) = targets_in(&cluster, &runtime, "refs-sel", "s");
     let folder = tempfile::tempdir().unwrap();
     let mut server = start(
         &cluster.kubeconfig_path,
