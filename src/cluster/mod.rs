@@ -15,6 +15,7 @@ pub mod diff;
 pub mod discovery;
 pub mod dry_run;
 pub mod live_schema;
+pub mod objects;
 pub mod ssa_path;
 
 use std::error::Error;

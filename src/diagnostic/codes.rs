@@ -58,6 +58,9 @@ pub enum Group {
     Rule,
     /// Kustomize: kustomization files, their paths and patches, rendered overlays.
     Kustomize,
+    /// References between objects (names, keys, ports, selectors) across the workspace and the
+    /// cluster.
+    Reference,
 }
 
 impl Group {
@@ -71,6 +74,7 @@ impl Group {
             Group::Limit => "Limits",
             Group::Rule => "Rules ([rules.md](rules.md))",
             Group::Kustomize => "Kustomize",
+            Group::Reference => "References between objects",
         }
     }
 }
@@ -295,6 +299,14 @@ registry! {
         "Rendering the kustomization failed (kustomize's error, on the entry it concerns) or was stopped (timeout, too much output).";
     KUSTOMIZE_RENDERED = "kustomize-rendered", Kustomize,
         "A problem schema validation finds in the rendered output of a kustomization, on the file and line that produced the value (the patch that set it, else the resource's own file, else its generator).";
+    REFERENCE_MISSING = "reference-missing", Reference,
+        "A reference (ConfigMap, Secret, ServiceAccount, PVC, Service, Role, StorageClass…) names an object found neither in the workspace nor in the cluster; information when that cannot be known (no cluster configured and a partial workspace: a Helm chart, an overlay whose base is outside it, a cluster-provided kind, a cluster that cannot be asked). The quick fix changes a likely typo to the name that exists.";
+    REFERENCE_MISSING_KEY = "reference-missing-key", Reference,
+        "A `key` of a ConfigMap or Secret (`configMapKeyRef`, `secretKeyRef`, `items[].key`) that the object found in the workspace does not have.";
+    REFERENCE_MISSING_PORT = "reference-missing-port", Reference,
+        "An Ingress backend's port that its Service does not have, or a Service's named `targetPort` that no container of the Pods it selects declares.";
+    REFERENCE_NO_MATCH = "reference-no-match", Reference,
+        "A Service, PodDisruptionBudget or NetworkPolicy selector that matches no workload of the workspace nor any Pod of the cluster.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -333,7 +345,7 @@ mod tests {
     /// `schema-*`) exists.
     #[test]
     fn readme_and_docs_name_only_registered_codes() {
-        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "kustomize-"];
+        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "kustomize-", "reference-"];
         let docs = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
             .unwrap()
             .filter_map(|e| e.ok()?.path().to_str().map(str::to_string))
@@ -378,6 +390,7 @@ mod tests {
                 Group::Limit => "limit-",
                 Group::Input | Group::Rule => "",
                 Group::Kustomize => "kustomize-",
+                Group::Reference => "reference-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             if info.group == Group::Rule {

@@ -32,6 +32,9 @@ pub struct OpenDocument {
     outlines: OutlineCache,
     /// What the cluster (dry-run, diff) found, for the version it checked.
     cluster: Option<ClusterFindings>,
+    /// What references found (targets missing, selectors matching nothing): computed from the
+    /// workspace index for one version, their ranges follow later edits until the next.
+    references: Vec<Diagnostic>,
     /// Findings of the layers that compute outside the document and follow its edits until they
     /// are replaced, by [`Layer`]: kustomize's checks, a rendered overlay's findings.
     layers: [Vec<Diagnostic>; 2],
@@ -139,6 +142,7 @@ impl OpenDocument {
             outlines: OutlineCache::default(),
             cluster: None,
             layers: Default::default(),
+            references: Vec::new(),
         }
     }
 
@@ -199,10 +203,17 @@ impl OpenDocument {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
                 self.rules.reset();
+                self.references.clear();
             } else {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
+                // A reference finding the edit touches is no longer known to hold.
+                self.references
+                    .retain(|d| d.range.end < edit.start || edit.old_end < d.range.start);
+                for finding in &mut self.references {
+                    finding.follow_edit(&edit, 0);
+                }
             }
             for layer in &mut self.layers {
                 if full {
@@ -250,9 +261,20 @@ impl OpenDocument {
         true
     }
 
+    /// Keeps the reference findings of `version`; `false` (and nothing kept) when the document
+    /// is at another version now.
+    pub fn set_reference_findings(&mut self, version: i32, diagnostics: Vec<Diagnostic>) -> bool {
+        if version != self.text.version() {
+            return false;
+        }
+        self.references = diagnostics;
+        true
+    }
+
     /// Every diagnostic known now, in file byte offsets: the YAML layer's and the schema's
-    /// (sorted by position), then the cluster's when they are for the current version.
-    /// At most [`diagnostics::MAX_SHOWN`], then one entry saying how many more there are.
+    /// (sorted by position), the rules', the references' and the other layers', then the
+    /// cluster's when they are for the current version. At most [`diagnostics::MAX_SHOWN`], then
+    /// one entry saying how many more there are.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let cluster = self
             .cluster
@@ -261,9 +283,9 @@ impl OpenDocument {
             .map_or(&[][..], |found| &found.diagnostics);
         let mut all =
             diagnostics::merged_with_rules(&self.yaml, &self.schema, &self.rules, cluster);
-        for layer in &self.layers {
-            all.extend_from_slice(layer);
-        }
+        let at = all.len() - cluster.len();
+        let layers = self.layers.iter().flatten();
+        all.splice(at..at, self.references.iter().chain(layers).cloned());
         diagnostics::capped(all)
     }
 
@@ -488,6 +510,35 @@ mod tests {
         assert!(document.diagnostics().is_empty());
         assert!(document.set_cluster_findings(2, vec![finding(4..14)]));
         assert_eq!(document.diagnostics(), [finding(4..14)]);
+    }
+
+    #[test]
+    fn reference_findings_follow_edits_until_they_are_computed_again() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        let name = at(POD, "name: a");
+        let missing = Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(name.clone(), codes::REFERENCE_MISSING, "missing")
+        };
+        assert!(!document.set_reference_findings(2, vec![missing.clone()]));
+        assert!(document.set_reference_findings(1, vec![missing.clone()]));
+        assert!(document.set_cluster_findings(1, vec![finding(0..1)]));
+        assert_eq!(document.diagnostics()[0], missing, "before the cluster's");
+        // An edit above moves it along.
+        document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
+        let moved = document.diagnostics();
+        assert_eq!(moved.len(), 1, "the cluster's were for version 1");
+        assert_eq!(moved[0].range, name.start + 4..name.end + 4);
+        // An edit inside it drops it.
+        let text = document.text().rope().to_string();
+        let inside = at(&text, "name: a");
+        document.change(
+            3,
+            [replace(&text, inside.end - 1..inside.end, "b")],
+            PositionEncoding::Utf16,
+        );
+        assert!(document.diagnostics().is_empty());
     }
 
     #[test]

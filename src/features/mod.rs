@@ -10,6 +10,7 @@ pub mod hover;
 pub mod kustomize;
 pub mod outline;
 pub mod rules;
+pub mod references;
 pub mod schema_diagnostics;
 pub mod symbols;
 

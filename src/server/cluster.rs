@@ -214,7 +214,7 @@ impl ClusterWork {
         lock(&self.results).remove(uri);
     }
 
-    async fn connection(&self) -> std::result::Result<Arc<Connection>, ClusterError> {
+    pub(super) async fn connection(&self) -> std::result::Result<Arc<Connection>, ClusterError> {
         let mut slot = self.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
             return Ok(connection.clone());

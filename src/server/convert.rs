@@ -225,3 +225,66 @@ pub fn completion_item(
         ..Default::default()
     }
 }
+
+/// A range of a file as a location (the file's text converts the offsets).
+pub fn location(
+    uri: lsp::Uri,
+    rope: &Rope,
+    at: std::ops::Range<usize>,
+    encoding: PositionEncoding,
+) -> lsp::Location {
+    lsp::Location {
+        uri,
+        range: range(rope, at, encoding),
+    }
+}
+
+pub fn definitions(locations: Vec<lsp::Location>) -> lsp::GotoDefinitionResponse {
+    lsp::GotoDefinitionResponse::Array(locations)
+}
+
+/// A code lens showing `lens.title` (no command to run: clients show it as text).
+pub fn code_lens(
+    rope: &Rope,
+    lens: &crate::features::references::Lens,
+    encoding: PositionEncoding,
+) -> lsp::CodeLens {
+    lsp::CodeLens {
+        range: range(rope, lens.range.clone(), encoding),
+        command: Some(lsp::Command {
+            title: lens.title.clone(),
+            command: String::new(),
+            arguments: None,
+        }),
+        data: None,
+    }
+}
+
+pub fn prepare_rename(
+    rope: &Rope,
+    at: std::ops::Range<usize>,
+    placeholder: String,
+    encoding: PositionEncoding,
+) -> lsp::PrepareRenameResponse {
+    lsp::PrepareRenameResponse::RangeWithPlaceholder {
+        range: range(rope, at, encoding),
+        placeholder,
+    }
+}
+
+pub fn text_edit(
+    rope: &Rope,
+    at: std::ops::Range<usize>,
+    new_text: String,
+    encoding: PositionEncoding,
+) -> lsp::TextEdit {
+    lsp::TextEdit::new(range(rope, at, encoding), new_text)
+}
+
+/// Edits of several files as one workspace edit.
+pub fn workspace_edit(changes: Vec<(lsp::Uri, Vec<lsp::TextEdit>)>) -> lsp::WorkspaceEdit {
+    lsp::WorkspaceEdit {
+        changes: Some(changes.into_iter().collect()),
+        ..Default::default()
+    }
+}

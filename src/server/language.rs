@@ -66,10 +66,13 @@ impl Language {
         self.label_details.store(label_details, Ordering::Relaxed);
     }
 
+    /// The schema's items, then those `more` adds for the snapshot at that offset (with whether
+    /// they are incomplete: the editor should ask again as the user types).
     pub fn completion(
         &self,
         store: &Store,
         params: &lsp::CompletionParams,
+        more: impl FnOnce(&TextSnapshot, usize) -> (Vec<completion::Item>, bool),
     ) -> Option<lsp::CompletionResponse> {
         let position = &params.text_document_position;
         let snapshot = store.text_snapshot(&position.text_document.uri)?;
@@ -99,25 +102,41 @@ impl Language {
                 &path, &text, offset, &disk,
             ));
         }
+        let (added, is_incomplete) = more(&snapshot, offset);
         let label_details = self.label_details.load(Ordering::Relaxed);
-        let items = items
+        let items = added
             .iter()
+            .chain(&items)
             .map(|item| convert::completion_item(&snapshot.rope, item, encoding, label_details))
             .collect();
         Some(lsp::CompletionResponse::List(lsp::CompletionList {
-            is_incomplete: false,
+            is_incomplete,
             items,
         }))
     }
 
-    pub fn hover(&self, store: &Store, params: &lsp::HoverParams) -> Option<lsp::Hover> {
+    /// What `first` says of the snapshot at that offset, then the schema's hover.
+    pub fn hover(
+        &self,
+        store: &Store,
+        params: &lsp::HoverParams,
+        first: impl FnOnce(&TextSnapshot, usize) -> Option<hover::Hover>,
+    ) -> Option<lsp::Hover> {
         let position = &params.text_document_position_params;
         let snapshot = store.text_snapshot(&position.text_document.uri)?;
         let encoding = store.encoding();
         let offset = convert::offset(&snapshot.rope, position.position, encoding);
         let catalog = store.catalog();
         let (rope, documents) = kustomization_text(&position.text_document.uri, &snapshot);
-        let found = hover::hover_at(&rope, &documents, offset, &catalog)?;
+        let schema = hover::hover_at(&rope, &documents, offset, &catalog);
+        let found = match (first(&snapshot, offset), schema) {
+            (Some(mut found), Some(schema)) => {
+                found.markdown.push_str("\n---\n\n");
+                found.markdown.push_str(&schema.markdown);
+                found
+            }
+            (found, schema) => found.or(schema)?,
+        };
         Some(convert::hover(&snapshot.rope, found, encoding))
     }
 }

@@ -17,6 +17,7 @@ mod kustomize;
 mod language;
 mod output;
 mod publish;
+mod references;
 mod settings;
 mod store;
 pub mod workspace;
@@ -65,6 +66,8 @@ pub struct Backend {
     rule_settings: std::sync::Mutex<RuleSettings>,
     /// Kustomizations: roles, checks, navigation, rendering (`server/kustomize.rs`).
     kustomize: Arc<kustomize::KustomizeWork>,
+    /// References between objects (`server/references.rs`).
+    references: Arc<references::References>,
 }
 
 pub use framing::FrameLimits;
@@ -88,13 +91,20 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
         store.set_workspace(schemas.workspace().clone());
+        let cluster = ClusterWork::new(client.clone(), store.clone(), schemas.clone());
         Backend {
-            cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            references: references::References::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+                cluster.clone(),
+            ),
             kustomize: kustomize::KustomizeWork::new(
                 client.clone(),
                 store.clone(),
                 schemas.clone(),
             ),
+            cluster,
             schemas,
             client,
             store,
@@ -311,6 +321,7 @@ impl Backend {
             self.store.clone(),
             self.client.clone(),
         );
+        let references = self.references.clone();
         tokio::spawn(async move {
             if let Some((uri, version)) = edited {
                 tokio::time::sleep(SCHEMA_EDIT_PAUSE).await;
@@ -330,6 +341,8 @@ impl Backend {
                 .unwrap_or(false)
             })
             .await;
+            // The index took the change: references are checked again.
+            references.recheck_all();
             if !matches!(changed, Ok(true)) {
                 return;
             }
@@ -392,6 +405,7 @@ impl LanguageServer for Backend {
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
         self.kustomize.configure(settings.kustomize);
+        self.references.cluster_changed();
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -449,6 +463,13 @@ impl LanguageServer for Backend {
                 }),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -586,7 +607,11 @@ impl LanguageServer for Backend {
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
+        let before = self.cluster.settings();
         self.cluster.configure(settings.cluster).await;
+        if self.cluster.settings() != before {
+            self.references.cluster_changed();
+        }
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -594,6 +619,7 @@ impl LanguageServer for Backend {
             cluster::SHOW_DIFF => self.cluster.show_diff(&params.arguments).await,
             cluster::REFRESH_CLUSTER => {
                 self.cluster.refresh().await;
+                self.references.cluster_changed();
                 Ok(None)
             }
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
@@ -646,13 +672,39 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = &params.text_document_position.text_document.uri;
         guarded("completion", || {
-            self.language.completion(&self.store, &params)
+            self.language
+                .completion(&self.store, &params, |snapshot, offset| {
+                    self.references.completions(uri, snapshot, offset)
+                })
         })
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        guarded("hover", || self.language.hover(&self.store, &params))
+        let uri = &params.text_document_position_params.text_document.uri;
+        guarded("hover", || {
+            self.language
+                .hover(&self.store, &params, |snapshot, offset| {
+                    self.references.hover(uri, snapshot, offset)
+                })
+        })
+    }
+
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        guarded("prepareRename", || self.references.prepare_rename(&params))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        guarded("rename", || self.references.rename(&params))?.map_err(Error::invalid_params)
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        guarded("codeLens", || self.references.code_lenses(&params))
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
@@ -665,17 +717,25 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
+        // A kustomization's path entry leads to its file; anything else is a reference.
         let position = &params.text_document_position_params;
         guarded("definition", || {
             self.kustomize
                 .definition(&position.text_document.uri, position.position)
                 .map(GotoDefinitionResponse::Scalar)
+                .or_else(|| self.references.definition(&params))
         })
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        // The objects that point at the one under the cursor, and the kustomizations that
+        // include the file.
         let uri = &params.text_document_position.text_document.uri;
-        guarded("references", || Some(self.kustomize.references(uri)))
+        guarded("references", || {
+            let mut found = self.references.references(&params).unwrap_or_default();
+            found.extend(self.kustomize.references(uri));
+            Some(found)
+        })
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

@@ -387,6 +387,20 @@ impl Store {
         })
         .unwrap_or(false)
     }
+
+    /// Keeps the reference findings of `version` of the document; `false` when it is closed or
+    /// at another version now.
+    pub fn set_reference_findings(
+        &self,
+        uri: &Uri,
+        version: i32,
+        diagnostics: Vec<Diagnostic>,
+    ) -> bool {
+        self.with_document(uri, |document| {
+            document.set_reference_findings(version, diagnostics)
+        })
+        .unwrap_or(false)
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,15 @@ impl SchemaSources {
     /// An open document's text, on open and after an edit: the index takes it and its CRDs
     /// are read again. `true` when the catalog changed.
     pub fn set_document_text(&self, path: &Path, text: &str) -> bool {
-        self.workspace.open_text(path, text);
+        self.set_document_text_at(path, None, text)
+    }
+
+    /// [`set_document_text`](Self::set_document_text) of the document's `version`: the index
+    /// is not read again when it holds that version already (a request made it current).
+    pub fn set_document_text_at(&self, path: &Path, version: Option<i32>, text: &str) -> bool {
+        if version.is_none() || self.workspace.version_of(path) != version {
+            self.workspace.open_version(path, version, text);
+        }
         let crds: Vec<&str> = crate::yaml::split::split(text)
             .documents
             .into_iter()
@@ -257,7 +265,8 @@ impl SchemaSources {
         let Some(snapshot) = self.documents.text_snapshot(uri) else {
             return false;
         };
-        self.set_document_text(&document_path(uri), &snapshot.rope.to_string())
+        let path = document_path(uri);
+        self.set_document_text_at(&path, Some(snapshot.version), &snapshot.rope.to_string())
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use memchr::memmem;
 
+use super::references::{self, DataKey, LabelSpans, Port, Ref};
 use crate::schema::crd;
 use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
@@ -90,6 +91,16 @@ pub struct Document {
     /// it has none (most kinds), boxed like `crd` to keep the index compact. Read it with
     /// [`Document::details`].
     pub details: Option<Box<Details>>,
+    /// The zero-based line of `name_range`'s start (of the document's start without a name).
+    pub line: u32,
+    /// The references it makes to other objects (`references::SPECS`).
+    pub refs: Vec<Ref>,
+    /// A ConfigMap's or Secret's data keys (never the values).
+    pub keys: Vec<DataKey>,
+    /// Its containers' ports, or a Service's ports.
+    pub ports: Vec<Port>,
+    /// Where its Pod template labels and its selector's labels are written.
+    pub label_spans: Option<Box<LabelSpans>>,
 }
 
 impl Document {
@@ -251,6 +262,7 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
             reader.read_root(root, range.clone(), &mut documents);
         }
     }
+    number_lines(text, &mut documents);
     // Kept as long as the file is indexed: no spare capacity.
     documents.shrink_to_fit();
     documents
@@ -271,6 +283,25 @@ pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
         reader.read_root(root, 0..text.len(), &mut documents);
     }
     documents
+}
+
+/// Sets each document's [`line`](Document::line): one pass over the text, as documents come in
+/// the order of their offsets.
+fn number_lines(text: &str, documents: &mut [Document]) {
+    let (mut at, mut line) = (0, 0u32);
+    for document in documents {
+        let offset = document
+            .name_range
+            .as_ref()
+            .map_or(document.range.start, |r| r.start)
+            .min(text.len());
+        if offset < at {
+            (at, line) = (0, 0);
+        }
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..offset]).count() as u32;
+        at = offset;
+        document.line = line;
+    }
 }
 
 /// `text` with every `{{ … }}` action replaced by spaces, line breaks kept, so offsets and lines
@@ -314,7 +345,7 @@ impl Shared {
 }
 
 /// Reads values from one document's tree.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     /// The document's text as written (with its template actions).
     original: &'a str,
     /// Where the document starts in its file.
@@ -405,7 +436,17 @@ impl Reader<'_> {
             _ => None,
         };
         let details = self.details(kind_name, mapping);
+        let mut read = references::read(self, mapping, kind_name);
+        // Kept as long as the file is indexed, like the documents: no spare capacity.
+        read.refs.shrink_to_fit();
+        read.keys.shrink_to_fit();
+        read.ports.shrink_to_fit();
         Some(Document {
+            refs: read.refs,
+            keys: read.keys,
+            ports: read.ports,
+            label_spans: read.labels,
+            line: 0,
             api_version,
             kind,
             namespace: field("namespace").and_then(|(k, v)| self.text(k, v)),
@@ -519,7 +560,7 @@ impl Reader<'_> {
 
     /// A scalar value of `key` as a string; `None` for null, a collection, or a value on a line
     /// that held a template action.
-    fn text(&self, key: SpanRef<'_>, value: SpanRef<'_>) -> Option<Box<str>> {
+    pub(super) fn text(&self, key: SpanRef<'_>, value: SpanRef<'_>) -> Option<Box<str>> {
         if self.templated && self.has_action(key.range().start, value.range().end) {
             return None;
         }
@@ -534,6 +575,19 @@ impl Reader<'_> {
         scalar_text(value)
     }
 
+    /// A mapping key's text; `None` for null, a collection, or a key written with a template
+    /// action (its value may hold one: the key still counts).
+    pub(super) fn key_text(&self, key: SpanRef<'_>) -> Option<Box<str>> {
+        let range = key.range();
+        let own = self
+            .original
+            .get(range.start.min(self.original.len())..range.end.min(self.original.len()));
+        if self.templated && own.is_none_or(|text| text.contains("{{")) {
+            return None;
+        }
+        scalar_text(key)
+    }
+
     /// Whether the original text from `start` to the end of the line holding `end` has a `{{`.
     fn has_action(&self, start: usize, end: usize) -> bool {
         let text = self.original.as_bytes();
@@ -543,7 +597,7 @@ impl Reader<'_> {
     }
 
     /// A scalar's value without its quotes, in file offsets.
-    fn inner_range(&self, node: SpanRef<'_>) -> Range<usize> {
+    pub(super) fn inner_range(&self, node: SpanRef<'_>) -> Range<usize> {
         let range = node.range();
         let quoted = matches!(
             node.style(),
@@ -571,14 +625,14 @@ fn scalar_text(node: SpanRef<'_>) -> Option<Box<str>> {
 }
 
 /// The key and value of `key` in a mapping (the first, when written twice).
-fn pair<'t>(mapping: SpanRef<'t>, key: &str) -> Option<(SpanRef<'t>, SpanRef<'t>)> {
+pub(super) fn pair<'t>(mapping: SpanRef<'t>, key: &str) -> Option<(SpanRef<'t>, SpanRef<'t>)> {
     mapping
         .pairs()
         .find(|(k, _)| k.value() == Some(key))
         .and_then(|(k, v)| Some((k, v?)))
 }
 
-fn value<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
+pub(super) fn value<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
     pair(mapping, key).map(|(_, value)| value)
 }
 

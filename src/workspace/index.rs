@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::document::{Document, Labels, SELECTING_KINDS, Selector, WORKLOAD_KINDS};
 use super::kustomize::Kustomization;
+use super::references::Ref;
 use crate::schema::crd::CRD_KIND;
 
 /// Where a file's entry comes from.
@@ -28,6 +29,8 @@ pub struct File {
     pub documents: Vec<Document>,
     /// What it names, when it is a kustomization file.
     pub kustomization: Option<Kustomization>,
+    /// The open document's version this entry was read from (open documents only, when known).
+    pub version: Option<i32>,
     /// The generation that wrote it.
     written: u64,
 }
@@ -39,6 +42,7 @@ impl File {
             too_big: None,
             documents,
             kustomization: None,
+            version: None,
             written: 0,
         }
     }
@@ -93,15 +97,19 @@ pub struct Chart<'i> {
 
 /// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
 type Files = BTreeMap<Arc<Path>, Arc<File>>;
-/// The files holding documents of one name.
-type Named = Vec<(Arc<Path>, Arc<File>)>;
+/// Files in path order.
+type FileList = Vec<(Arc<Path>, Arc<File>)>;
 
 #[derive(Debug)]
 pub struct Index {
     files: Files,
     by_kind: HashMap<Box<str>, Files>,
     /// Most names are in one file or two: a short list each, not a map.
-    by_name: HashMap<Box<str>, Named>,
+    by_name: HashMap<Box<str>, FileList>,
+    /// Files by the names their documents' references point at.
+    by_target: HashMap<Box<str>, Files>,
+    /// Kustomization files by the files and folders they name.
+    kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
     charts: BTreeSet<Arc<Path>>,
     kustomizations: BTreeSet<Arc<Path>>,
@@ -118,6 +126,8 @@ impl Default for Index {
             files: BTreeMap::new(),
             by_kind: HashMap::new(),
             by_name: HashMap::new(),
+            by_target: HashMap::new(),
+            kustomized: HashMap::new(),
             charts: BTreeSet::new(),
             kustomizations: BTreeSet::new(),
             too_big: 0,
@@ -272,6 +282,60 @@ impl Index {
         })
     }
 
+    /// The documents with a reference to an object named `name` (with the references, each
+    /// document once per reference).
+    pub fn referring<'q>(
+        &'q self,
+        name: &'q str,
+    ) -> impl Iterator<Item = (Found<'q>, &'q Ref)> + 'q {
+        self.in_files(self.by_target.get(name))
+            .flat_map(move |found| {
+                found
+                    .document
+                    .refs
+                    .iter()
+                    .filter(move |r| r.target_name() == name)
+                    .map(move |r| (found, r))
+            })
+    }
+
+    /// Every kustomization that builds `path`: those naming it or a folder above it, then those
+    /// naming them (an overlay of a base), transitively; nearest first, each once.
+    pub fn kustomizations_of(&self, path: &Path) -> Vec<(&Path, &Kustomization)> {
+        const DEPTH: usize = 16;
+        let mut found: Vec<&Arc<Path>> = Vec::new();
+        let mut from: Vec<&Path> = vec![path];
+        for _ in 0..DEPTH {
+            let mut next = Vec::new();
+            for path in from {
+                for named in path.ancestors() {
+                    for kustomization in self.kustomized.get(named).into_iter().flatten() {
+                        if !found.contains(&kustomization) && **kustomization != *path {
+                            found.push(kustomization);
+                            next.push(&**kustomization);
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            from = next;
+        }
+        found
+            .into_iter()
+            .filter_map(|path| Some((&**path, self.files.get(path)?.kustomization.as_ref()?)))
+            .collect()
+    }
+
+    /// Whether anything is indexed at `path` or under it.
+    pub fn has_files_at(&self, path: &Path) -> bool {
+        self.files
+            .range::<Path, _>((Bound::Included(path), Bound::Unbounded))
+            .next()
+            .is_some_and(|(key, _)| key.starts_with(path))
+    }
+
     fn in_files<'q>(&'q self, files: Option<&'q Files>) -> impl Iterator<Item = Found<'q>> + 'q {
         files
             .into_iter()
@@ -306,14 +370,23 @@ impl Index {
                 entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
             }
             if let Some(name) = &document.name {
+                // In path order, like the other lookups: answers list duplicates the same way
+                // whatever order the files were read in.
                 let files = self.by_name.entry(name.clone()).or_default();
-                if !files.iter().any(|(known, _)| *known == path) {
-                    files.push((path.clone(), file.clone()));
+                if let Err(at) = files.binary_search_by(|(known, _)| known.cmp(&path)) {
+                    files.insert(at, (path.clone(), file.clone()));
                 }
             }
+            for target in document.refs.iter().map(Ref::target_name) {
+                entry(&mut self.by_target, target).insert(path.clone(), file.clone());
+            }
         }
-        if file.kustomization.is_some() {
+        if let Some(kustomization) = &file.kustomization {
             self.kustomizations.insert(path.clone());
+            for named in &kustomization.entries {
+                let by = self.kustomized.entry(named.path.clone()).or_default();
+                by.insert(path.clone());
+            }
         }
         if file.too_big.is_some() {
             self.too_big += 1;
@@ -372,9 +445,20 @@ impl Index {
                     self.by_name.remove(name);
                 }
             }
+            for target in document.refs.iter().map(Ref::target_name) {
+                unlink_from(&mut self.by_target, target, path);
+            }
         }
-        if old.kustomization.is_some() {
+        if let Some(kustomization) = &old.kustomization {
             self.kustomizations.remove(path);
+            for named in &kustomization.entries {
+                if let Some(by) = self.kustomized.get_mut(&named.path) {
+                    by.remove(path);
+                    if by.is_empty() {
+                        self.kustomized.remove(&named.path);
+                    }
+                }
+            }
         }
         if old.too_big.is_some() {
             self.too_big -= 1;

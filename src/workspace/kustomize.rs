@@ -19,6 +19,18 @@ pub fn is_kustomization(path: &Path) -> bool {
 pub struct Kustomization {
     pub namespace: Option<Box<str>>,
     pub entries: Vec<Entry>,
+    /// The ConfigMaps and Secrets its generators make (`configMapGenerator`, `secretGenerator`).
+    pub generated: Vec<Generated>,
+    /// Whether it names remote resources (a URL, a Git repository), which are not indexed.
+    pub remote: bool,
+}
+
+/// An object a kustomization's generator makes: its kind and name (before the hash suffix,
+/// which kustomize also adds to the references it rewrites).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    pub kind: &'static str,
+    pub name: Box<str>,
 }
 
 /// A file or folder a kustomization names, resolved (lexically) against its folder.
@@ -71,6 +83,22 @@ pub fn read(path: &Path, text: &str) -> Kustomization {
             Some("patches") => Field::Patches,
             Some("patchesStrategicMerge") => Field::PatchesStrategicMerge,
             Some("patchesJson6902") => Field::PatchesJson6902,
+            Some(generator @ ("configMapGenerator" | "secretGenerator")) => {
+                let kind = if generator == "secretGenerator" {
+                    "Secret"
+                } else {
+                    "ConfigMap"
+                };
+                for item in value.children() {
+                    if let Some(name) = path_of_key(item, "name").filter(|n| !n.is_empty()) {
+                        kustomization.generated.push(Generated {
+                            kind,
+                            name: name.into(),
+                        });
+                    }
+                }
+                continue;
+            }
             _ => continue,
         };
         for item in value.children() {
@@ -78,8 +106,9 @@ pub fn read(path: &Path, text: &str) -> Kustomization {
                 Field::Patches | Field::PatchesJson6902 => path_of(item),
                 _ => item.value(),
             };
-            if let Some(entry) = named.and_then(|named| resolve(folder, named)) {
-                kustomization.entries.push(Entry { field, path: entry });
+            match named.and_then(|named| resolve(folder, named)) {
+                Some(entry) => kustomization.entries.push(Entry { field, path: entry }),
+                None => kustomization.remote |= named.is_some_and(is_remote),
             }
         }
     }
@@ -87,16 +116,20 @@ pub fn read(path: &Path, text: &str) -> Kustomization {
 }
 
 fn path_of(item: SpanRef<'_>) -> Option<&str> {
+    path_of_key(item, "path")
+}
+
+fn path_of_key<'t>(item: SpanRef<'t>, field: &str) -> Option<&'t str> {
     item.pairs()
-        .find(|(key, _)| key.value() == Some("path"))
+        .find(|(key, _)| key.value() == Some(field))
         .and_then(|(_, value)| value?.value())
 }
 
 /// `entry` against `folder`; `None` for remote resources and inline patches.
 fn resolve(folder: &Path, entry: &str) -> Option<PathBuf> {
     let entry = entry.trim();
-    let remote = is_remote(entry) || entry.contains('\n');
-    (!remote && !entry.is_empty()).then(|| normalize(&folder.join(entry)))
+    let skipped = is_remote(entry) || entry.contains('\n');
+    (!skipped && !entry.is_empty()).then(|| normalize(&folder.join(entry)))
 }
 
 /// `path` without `.` and with `..` applied to what precedes it.

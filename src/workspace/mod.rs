@@ -20,6 +20,7 @@ pub mod disk;
 pub mod document;
 pub mod index;
 pub mod kustomize;
+pub mod references;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -175,8 +176,30 @@ impl Workspace {
     /// An open document's text (on open and on every change): it replaces what the index had
     /// for that file until [`close`](Self::close).
     pub fn open_text(&self, path: &Path, text: &str) {
-        let file = self.read_text(path, Origin::Open, text.to_string());
-        self.write().insert(path, file);
+        self.open_version(path, None, text);
+    }
+
+    /// [`open_text`](Self::open_text) of the document's `version`: recorded with the entry
+    /// ([`File::version`]), and not replacing an entry of a later version.
+    pub fn open_version(&self, path: &Path, version: Option<i32>, text: &str) {
+        let mut file = self.read_text(path, Origin::Open, text.to_string());
+        file.version = version;
+        let mut index = self.write();
+        let newer = |current: &File| {
+            current.origin == Origin::Open
+                && matches!((current.version, version), (Some(current), Some(new)) if current > new)
+        };
+        if !index.file(path).is_some_and(newer) {
+            index.insert(path, file);
+        }
+    }
+
+    /// The version of the open document `path` the index holds, if it holds one.
+    pub fn version_of(&self, path: &Path) -> Option<i32> {
+        self.read()
+            .file(path)
+            .filter(|f| f.origin == Origin::Open)
+            .and_then(|f| f.version)
     }
 
     /// An open document was closed: the file on disk counts again (if it is a workspace file).

@@ -1,0 +1,404 @@
+//! Resolving a reference: the namespace it is looked up in (the owner's rules), the objects of
+//! the workspace it names, and what the cluster says of it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{ClusterStatus, Scope};
+use crate::cluster::objects::{Listing, ObjectList};
+use crate::workspace::document::{Labels, Selector, WORKLOAD_KINDS};
+use crate::workspace::index::{Found, Namespace, ScanStatus};
+use crate::workspace::references::{POD, Ref, TargetType};
+
+/// The namespace an object lands in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Landing<'a> {
+    In(&'a str),
+    /// Kustomizations with different namespaces build it: it lands in each of them.
+    Several,
+}
+
+impl Landing<'_> {
+    /// Whether objects landing in `self` and in `other` can meet.
+    pub fn meets(&self, other: Landing<'_>) -> bool {
+        match (self, other) {
+            (Landing::In(a), Landing::In(b)) => *a == b,
+            _ => true,
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Landing::In(namespace) => Some(namespace),
+            Landing::Several => None,
+        }
+    }
+}
+
+/// Where `found` lands: its `metadata.namespace`, else its kustomizations' namespace, else the
+/// default namespace.
+pub fn landing<'a>(scope: &Scope<'a>, found: &Found<'a>) -> Landing<'a> {
+    landing_at(scope, found.path, found.document.namespace.as_deref())
+}
+
+/// Where an object of the file `path` that names `namespace` (or none) lands.
+pub fn landing_at<'a>(scope: &Scope<'a>, path: &Path, namespace: Option<&'a str>) -> Landing<'a> {
+    if let Some(namespace) = namespace {
+        return Landing::In(namespace);
+    }
+    let kustomizations = scope.index.kustomizations_of(path);
+    let mut namespaces = kustomizations
+        .iter()
+        .filter_map(|(_, k)| k.namespace.as_deref());
+    match namespaces.next() {
+        None => Landing::In(scope.default_namespace),
+        Some(first) if namespaces.all(|n| n == first) => Landing::In(first),
+        Some(_) => Landing::Several,
+    }
+}
+
+/// The namespace a reference of `referrer` is looked up in (`None` for cluster-scoped kinds):
+/// the one it names (`subjects[].namespace`), else the referrer's.
+pub fn namespace_of<'a>(
+    scope: &Scope<'a>,
+    referrer: &Found<'a>,
+    reference: &'a Ref,
+) -> Option<Landing<'a>> {
+    if !reference.target().namespaced {
+        return None;
+    }
+    Some(match reference.namespace() {
+        Some(namespace) => Landing::In(namespace),
+        None => landing(scope, referrer),
+    })
+}
+
+/// What a reference points at.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted<'a> {
+    pub target: TargetType<'a>,
+    pub name: &'a str,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<Landing<'a>>,
+}
+
+impl<'a> Wanted<'a> {
+    pub fn of(scope: &Scope<'a>, referrer: &Found<'a>, reference: &'a Ref) -> Wanted<'a> {
+        Wanted {
+            target: reference.target(),
+            name: reference.target_name(),
+            namespace: namespace_of(scope, referrer, reference),
+        }
+    }
+
+    /// The group to match documents with: `None` (any) when the reference names no apiVersion.
+    fn group(&self) -> Option<&'a str> {
+        self.target.api_version.map(|_| self.target.group)
+    }
+
+    /// Whether `found` is an object of this kind landing where it is looked for.
+    pub fn admits(&self, scope: &Scope<'a>, found: &Found<'a>) -> bool {
+        let document = found.document;
+        document.kind.as_deref() == Some(self.target.kind)
+            && self.group().is_none_or(|g| document.group() == Some(g))
+            && self
+                .namespace
+                .is_none_or(|ns| ns.meets(landing(scope, found)))
+    }
+
+    /// The workspace's objects it names.
+    pub fn in_workspace(&self, scope: &Scope<'a>) -> Vec<Found<'a>> {
+        scope
+            .index
+            .named(self.target.kind, self.group(), Namespace::Any, self.name)
+            .filter(|found| self.admits(scope, found))
+            .collect()
+    }
+
+    /// The workspace's objects of its kind where it is looked for (any name).
+    pub fn of_kind(&self, scope: &Scope<'a>) -> impl Iterator<Item = Found<'a>> + 'a {
+        let wanted = *self;
+        let (index, default_namespace, cluster, roots) = (
+            scope.index,
+            scope.default_namespace,
+            scope.cluster,
+            scope.roots,
+        );
+        scope
+            .index
+            .of_kind(self.target.kind, self.group(), Namespace::Any)
+            .filter(move |found| {
+                let scope = Scope {
+                    index,
+                    default_namespace,
+                    cluster,
+                    roots,
+                };
+                wanted.admits(&scope, found)
+            })
+    }
+
+    /// Whether the workspace has objects of its kind there whose name is not known (written with
+    /// a template action, or `generateName`): one of them may be it.
+    pub fn unnamed_candidates(&self, scope: &Scope<'a>) -> bool {
+        scope
+            .index
+            .of_kind(self.target.kind, self.group(), Namespace::Any)
+            .filter(|f| f.document.name.is_none())
+            .any(|f| self.admits(scope, &f))
+    }
+
+    /// The namespace it is looked for in the cluster, when one (`Err`: several).
+    fn cluster_namespace(&self) -> Result<Option<&'a str>, ()> {
+        match self.namespace {
+            None => Ok(None),
+            Some(Landing::In(namespace)) => Ok(Some(namespace)),
+            Some(Landing::Several) => Err(()),
+        }
+    }
+}
+
+/// What the cluster says of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InCluster {
+    Found {
+        context: Arc<str>,
+    },
+    /// Not in the list; `complete`: the list has every object (else it was cut).
+    Missing {
+        context: Arc<str>,
+        complete: bool,
+    },
+    NotServed {
+        context: Arc<str>,
+    },
+    /// Being fetched: answered later.
+    Pending,
+    Unavailable {
+        context: Arc<str>,
+        why: Arc<str>,
+    },
+    NotConfigured,
+    /// Lands in several namespaces: not asked.
+    NotAsked,
+}
+
+/// The cluster's list of `wanted`'s kind where it is looked for, as known now.
+pub fn cluster_list(
+    scope: &Scope<'_>,
+    wanted: &Wanted<'_>,
+    name: Option<&str>,
+) -> (Listing, Option<Arc<str>>, Option<Arc<str>>) {
+    let (context, why) = match scope.cluster.status() {
+        ClusterStatus::NotConfigured | ClusterStatus::Connecting => {
+            return (Listing::Pending, None, None);
+        }
+        ClusterStatus::Connected { context } => (context, None),
+        ClusterStatus::Unreachable { context, why } => (context, Some(why)),
+    };
+    let Ok(namespace) = wanted.cluster_namespace() else {
+        return (Listing::Pending, Some(context), why);
+    };
+    let listing = scope.cluster.list(&wanted.target, namespace, name);
+    (listing, Some(context), why)
+}
+
+/// What the cluster says of `wanted`.
+pub fn in_cluster(scope: &Scope<'_>, wanted: &Wanted<'_>) -> InCluster {
+    ask(scope, wanted, Some(wanted.name), |list| {
+        list.contains(wanted.name)
+    })
+}
+
+/// Whether a Pod of the cluster where `namespace` is matches `selector`.
+pub fn pods_in_cluster(
+    scope: &Scope<'_>,
+    namespace: Landing<'_>,
+    selector: &Selector,
+) -> InCluster {
+    let wanted = Wanted {
+        target: TargetType {
+            kind: POD.kind,
+            group: "",
+            api_version: Some(POD.api_version),
+            namespaced: true,
+        },
+        name: "",
+        namespace: Some(namespace),
+    };
+    ask(scope, &wanted, None, |list| {
+        list.objects.iter().any(|pod| {
+            let labels: Labels = pod.labels.iter().cloned().collect();
+            selector.matches(&labels)
+        })
+    })
+}
+
+/// What the cluster's list of `wanted`'s kind says, `found` telling whether it holds what is
+/// looked for (`name`, when it is a name: a list missing it may be fetched again).
+fn ask(
+    scope: &Scope<'_>,
+    wanted: &Wanted<'_>,
+    name: Option<&str>,
+    found: impl FnOnce(&ObjectList) -> bool,
+) -> InCluster {
+    match scope.cluster.status() {
+        ClusterStatus::NotConfigured => return InCluster::NotConfigured,
+        ClusterStatus::Connecting => return InCluster::Pending,
+        _ => {}
+    }
+    if wanted.cluster_namespace().is_err() {
+        return InCluster::NotAsked;
+    }
+    let (listing, context, unreachable) = cluster_list(scope, wanted, name);
+    let Some(context) = context else {
+        return InCluster::Pending;
+    };
+    match (listing, unreachable) {
+        (Listing::Ready(list), _) if found(&list) => InCluster::Found { context },
+        (Listing::Ready(list), _) => InCluster::Missing {
+            context,
+            complete: list.complete,
+        },
+        (Listing::NotServed, _) => InCluster::NotServed { context },
+        (_, Some(why)) | (Listing::Unavailable(why), None) => {
+            InCluster::Unavailable { context, why }
+        }
+        (Listing::Pending, None) => InCluster::Pending,
+    }
+}
+
+/// The workloads (and Pods) of the workspace that `selector` of `owner` selects, where the
+/// owner lands.
+pub fn selected<'a>(
+    scope: &Scope<'a>,
+    owner: &Found<'a>,
+    selector: &'a Selector,
+) -> Vec<Found<'a>> {
+    let namespace = landing(scope, owner);
+    scope
+        .index
+        .workloads_matching(Namespace::Any, selector)
+        .filter(|found| namespace.meets(landing(scope, found)))
+        .collect()
+}
+
+/// The objects of the workspace whose selector selects the Pods of `workload`.
+pub fn selecting<'a>(scope: &Scope<'a>, workload: &Found<'a>) -> Vec<Found<'a>> {
+    let Some(labels) = workload.document.pod_labels.as_ref() else {
+        return Vec::new();
+    };
+    let namespace = landing(scope, workload);
+    scope
+        .index
+        .selecting(Namespace::Any, labels)
+        .filter(|found| {
+            // A workload's own selector is about its Pods, not a reference to others.
+            !(found.path == workload.path && found.document.range == workload.document.range)
+                && WORKLOAD_KINDS
+                    .iter()
+                    .all(|k| found.document.kind.as_deref() != Some(*k))
+                && namespace.meets(landing(scope, found))
+        })
+        .collect()
+}
+
+/// Objects that exist without anyone writing them: every namespace's `default` ServiceAccount
+/// and `kube-root-ca.crt` ConfigMap, the apiserver's bootstrap roles and priority classes.
+pub fn well_known(kind: &str, name: &str) -> bool {
+    match kind {
+        "ServiceAccount" => name == "default",
+        "ConfigMap" => name == "kube-root-ca.crt",
+        "ClusterRole" => {
+            matches!(name, "cluster-admin" | "admin" | "edit" | "view")
+                || name.starts_with("system:")
+        }
+        "Role" => {
+            name.starts_with("system:") || name == "extension-apiserver-authentication-reader"
+        }
+        "PriorityClass" => matches!(name, "system-cluster-critical" | "system-node-critical"),
+        _ => false,
+    }
+}
+
+/// Whether a kustomization that builds `path` generates a `kind` named `name`.
+pub fn generated(scope: &Scope<'_>, path: &Path, kind: &str, name: &str) -> bool {
+    scope.index.kustomizations_of(path).iter().any(|(_, k)| {
+        k.generated
+            .iter()
+            .any(|g| g.kind == kind && &*g.name == name)
+    })
+}
+
+/// Why the workspace may not hold everything `path` refers to, if it may not.
+pub fn partial(scope: &Scope<'_>, path: &Path) -> Option<String> {
+    let index = scope.index;
+    match index.status() {
+        ScanStatus::NotStarted => return Some("no workspace folder is indexed".into()),
+        ScanStatus::Running => return Some("the workspace is still being read".into()),
+        ScanStatus::Truncated => return Some("the workspace has more files than are read".into()),
+        ScanStatus::Complete => {}
+    }
+    if index.is_partial() {
+        return Some("some files of the workspace are too big to read".into());
+    }
+    if !scope.roots.iter().any(|root| path.starts_with(root)) {
+        return Some("the file is outside the workspace folders".into());
+    }
+    if let Some(chart) = index.chart_of(path) {
+        return Some(format!(
+            "it is part of the Helm chart {}",
+            scope.show(chart.root)
+        ));
+    }
+    for (kustomization, k) in index.kustomizations_of(path) {
+        if k.remote {
+            return Some(format!(
+                "{} builds it with remote resources",
+                scope.show(kustomization)
+            ));
+        }
+        if let Some(entry) = k.entries.iter().find(|e| !index.has_files_at(&e.path)) {
+            return Some(format!(
+                "{} builds it with {}, which is not in the workspace",
+                scope.show(kustomization),
+                entry.path.display()
+            ));
+        }
+    }
+    None
+}
+
+/// The closest of `names` to `name` (a likely typo), if close enough: at most a quarter of its
+/// characters edited (one to three), a swap of neighbours counting as one edit (strsim's
+/// optimal string alignment, as clap suggests subcommands).
+pub fn closest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    let length = name.chars().count();
+    let limit = (length / 4).clamp(1, 3);
+    names
+        .filter(|candidate| {
+            *candidate != name && candidate.chars().count().abs_diff(length) <= limit
+        })
+        .map(|candidate| (strsim::osa_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_the_name_meant() {
+        let names = ["app-config", "db", "app-configs", "mode", "node"];
+        assert_eq!(closest("app-confg", names.into_iter()), Some("app-config"));
+        assert_eq!(
+            closest("mdoe", names.into_iter()),
+            Some("mode"),
+            "a swap is one edit"
+        );
+        assert_eq!(closest("xyz", names.into_iter()), None);
+        assert_eq!(closest("db", names.into_iter()), None, "not itself");
+    }
+}
