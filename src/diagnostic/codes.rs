@@ -52,6 +52,8 @@ pub enum Group {
     Diff,
     /// `kube-lsp check`'s reading of its input files.
     Input,
+    /// Helm charts: templates, values, rendering.
+    Helm,
 }
 
 impl Group {
@@ -62,6 +64,7 @@ impl Group {
             Group::DryRun => "Server-side dry-run",
             Group::Diff => "Diff against the live object",
             Group::Input => "Input files (`kube-lsp check`)",
+            Group::Helm => "Helm charts",
         }
     }
 }
@@ -103,8 +106,6 @@ registry! {
         "A value that does not match the field's format: quantities, int-or-string, dates, patterns, lengths and bounds.";
     UNKNOWN_KIND = "schema-unknown-kind", Schema,
         "No schema source serves this apiVersion and kind; for a removed or deprecated apiVersion the quick fix switches to the one that serves the kind.";
-    NOT_VALIDATED = "schema-not-validated", Schema,
-        "Information: the file is not validated against a schema (a Helm template).";
     /// A value the apiserver's own rules reject (names, labels, annotations, core-type rules).
     INVALID = "schema-invalid", Schema,
         "A value the API server's own rules reject although the OpenAPI schema allows it: object names per kind, labels, annotations, selectors, container images, restart policies.";
@@ -138,6 +139,16 @@ registry! {
         "Hint: applying the object would change nothing.";
     ENCODING = "encoding", Input,
         "A file given to `kube-lsp check` is not UTF-8 text.";
+    HELM_TEMPLATE = "helm-template", Helm,
+        "A Go template action that cannot be read: `{{` without `}}`, an unterminated string or comment, an `end` or `else` with no block open, a block without its `end`.";
+    HELM_VALUES_UNDEFINED = "helm-values-undefined", Helm,
+        "Warning: a template reads `.Values.x.y` that no values file of the chart (nor its parent chart's) defines.";
+    HELM_VALUES_SCHEMA = "helm-values-schema", Helm,
+        "A value of `values.yaml` that the chart's `values.schema.json` rejects.";
+    HELM_RENDER = "helm-render", Helm,
+        "`helm template` failed: Helm's error on the line it names (a nil pointer, a `required` value, YAML broken after rendering, missing dependencies, a render over its time limit).";
+    HELM_RENDERED = "helm-rendered", Helm,
+        "A finding on the rendered chart (its schema, or the cluster's dry-run) mapped back to the template line, or to `values.yaml` when the value came straight from there.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -213,6 +224,7 @@ mod tests {
                 Group::DryRun => "dry-run-",
                 Group::Diff => "diff-",
                 Group::Input => "",
+                Group::Helm => "helm-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             assert_eq!(info.code.info().code, info.code);

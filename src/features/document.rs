@@ -10,6 +10,7 @@ use ropey::Rope;
 
 use super::diagnostics;
 use super::folding::{self, Fold};
+use super::helm::template::{ChartRole, TemplateText};
 use super::outline::{MAX_ITEMS, OutlineCache};
 use super::schema_diagnostics::SchemaDiagnostics;
 use super::symbols::{self, Symbol};
@@ -28,6 +29,20 @@ pub struct OpenDocument {
     outlines: OutlineCache,
     /// What the cluster (dry-run, diff) found, for the version it checked.
     cluster: Option<ClusterFindings>,
+    /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
+    /// template), the chart, and what rendering it and checking its values found.
+    helm: HelmState,
+}
+
+#[derive(Default)]
+struct HelmState {
+    role: ChartRole,
+    template: Option<TemplateText>,
+    chart: Option<Arc<crate::workspace::chart::ChartModel>>,
+    /// Findings on the rendered chart, mapped to this file (moved along with edits).
+    rendered: Vec<Diagnostic>,
+    /// A values file against the chart's `values.schema.json` (at the last validation).
+    values: Vec<Diagnostic>,
 }
 
 struct ClusterFindings {
@@ -62,9 +77,21 @@ pub struct QuickFix {
 impl OpenDocument {
     /// Opens a document in one go, on this thread.
     pub fn open(text: &str, version: i32, catalog: &Catalog) -> Self {
+        if crate::yaml::template::has_actions(text) {
+            return Self::open_template(TextDocument::new(text, version), catalog);
+        }
         let text = TextDocument::new(text, version);
         let (yaml, schema) = SchemaDiagnostics::open(text.rope(), catalog);
         Self::new(text, yaml, schema)
+    }
+
+    /// Opens a Helm template (a text with template actions): its masked text is checked and
+    /// validated.
+    fn open_template(text: TextDocument, catalog: &Catalog) -> Self {
+        let mut document = Self::new(text, YamlFile::open(&Rope::new()), SchemaDiagnostics::default());
+        document.build_template();
+        document.validate(catalog);
+        document
     }
 
     /// Opens a document from the string a client sent and its document split (the slow part of
@@ -78,6 +105,15 @@ impl OpenDocument {
         catalog: &Catalog,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
+        if crate::yaml::template::has_actions(&source) {
+            let text = TextDocument::new(&source, version);
+            text_ready(TextSnapshot {
+                rope: text.rope().clone(),
+                version,
+                documents: split.documents.into(),
+            });
+            return Self::open_template(text, catalog);
+        }
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
@@ -107,7 +143,59 @@ impl OpenDocument {
             schema,
             outlines: OutlineCache::default(),
             cluster: None,
+            helm: HelmState::default(),
         }
+    }
+
+    /// Reads the text as a Helm template again (after any change of a template: templates are
+    /// small, and one action can change how every line after it reads).
+    fn build_template(&mut self) {
+        let template = TemplateText::new(&self.text.rope().to_string());
+        self.yaml = YamlFile::open(&template.masked_rope);
+        self.schema = SchemaDiagnostics::default();
+        self.schema
+            .set_template(template.template.clone(), template.masked.clone());
+        self.helm.template = Some(template);
+    }
+
+    /// Whether the text is read as a template: a chart's template or helper, or any text with
+    /// template actions.
+    fn wants_template(&self) -> bool {
+        matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
+            || crate::text::contains(self.text.rope().slice(..), "{{")
+    }
+
+    /// What the file is to its chart, and the chart (the server knows both from its path).
+    pub fn set_chart(
+        &mut self,
+        role: ChartRole,
+        chart: Option<Arc<crate::workspace::chart::ChartModel>>,
+    ) {
+        let was = self.helm.role;
+        self.helm.role = role;
+        self.helm.chart = chart;
+        if role != was && self.wants_template() != self.helm.template.is_some() {
+            self.rebuild();
+        }
+    }
+
+    /// The chart the file belongs to, if the server said.
+    pub fn chart(&self) -> Option<&Arc<crate::workspace::chart::ChartModel>> {
+        self.helm.chart.as_ref()
+    }
+
+    pub fn chart_role(&self) -> ChartRole {
+        self.helm.role
+    }
+
+    /// The template's actions, when the file is read as one.
+    pub fn template(&self) -> Option<&crate::yaml::template::Template> {
+        self.helm.template.as_ref().map(|t| &*t.template)
+    }
+
+    /// Keeps what rendering the chart found in this file (replacing what it found before).
+    pub fn set_rendered(&mut self, diagnostics: Vec<Diagnostic>) {
+        self.helm.rendered = diagnostics;
     }
 
     pub fn text(&self) -> &TextDocument {
@@ -141,9 +229,16 @@ impl OpenDocument {
         changes: impl IntoIterator<Item = Change<'a>>,
         encoding: PositionEncoding,
     ) {
+        let templated = self.helm.template.is_some();
         for change in changes {
             let full = change.range.is_none();
             let edit = self.text.apply_change(change.range, change.text, encoding);
+            for finding in &mut self.helm.rendered {
+                finding.follow_edit(&edit, 0);
+            }
+            if templated {
+                continue;
+            }
             if full {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
@@ -153,10 +248,20 @@ impl OpenDocument {
             }
         }
         self.text.set_version(version);
+        if self.wants_template() {
+            self.build_template();
+        } else if templated {
+            self.rebuild();
+        }
     }
 
     /// Parses the document again from its text (after a panic left its parsed state in doubt).
     pub fn rebuild(&mut self) {
+        if self.wants_template() {
+            self.build_template();
+            return;
+        }
+        self.helm.template = None;
         self.yaml = YamlFile::open(self.text.rope());
         self.schema.reset();
     }
@@ -164,8 +269,20 @@ impl OpenDocument {
     /// Validates the documents whose schema diagnostics are out of date (edited, or validated
     /// against another catalog).
     pub fn validate(&mut self, catalog: &Catalog) {
-        self.schema
-            .refresh(&mut self.yaml, self.text.rope(), catalog);
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
+        self.schema.refresh(&mut self.yaml, rope, catalog);
+        if self.helm.role == ChartRole::Values {
+            let schema = self.helm.chart.as_ref().and_then(|c| c.schema.clone());
+            self.helm.values = match schema {
+                Some((_, schema)) => {
+                    super::helm::values_schema::check(&self.text.rope().to_string(), &schema)
+                }
+                None => Vec::new(),
+            };
+        }
     }
 
     /// Keeps the cluster's diagnostics of `version`; `false` (and nothing kept) when the
@@ -189,7 +306,38 @@ impl OpenDocument {
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        diagnostics::merged(&self.yaml, &self.schema, cluster)
+        let mut found = match &self.helm.template {
+            None => diagnostics::merged(&self.yaml, &self.schema, &[]),
+            Some(_) if self.helm.role == ChartRole::Helper => Vec::new(),
+            Some(template) => {
+                let yaml = self.yaml.diagnostics().filter(|d| template.keeps_yaml(d));
+                let mut found: Vec<Diagnostic> = yaml.chain(self.schema.diagnostics()).collect();
+                if let Some(chart) = &self.helm.chart {
+                    found.extend(template.undefined_values(chart));
+                }
+                found
+            }
+        };
+        if let Some(template) = &self.helm.template {
+            found.extend(template.errors());
+        }
+        found.extend(self.helm.values.iter().cloned());
+        found.sort_by_key(|d| (d.range.start, d.range.end));
+        // What rendering found, unless the file's own checks say the same there.
+        let rendered: Vec<Diagnostic> = self
+            .helm
+            .rendered
+            .iter()
+            .filter(|r| {
+                !found
+                    .iter()
+                    .any(|d| d.range == r.range && r.message.ends_with(&d.message))
+            })
+            .cloned()
+            .collect();
+        found.extend(rendered);
+        found.extend_from_slice(cluster);
+        found
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
@@ -217,9 +365,13 @@ impl OpenDocument {
 
     /// The file's symbols, at most [`MAX_ITEMS`] (the outermost first).
     pub fn symbols(&mut self) -> Vec<Symbol> {
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
         symbols::document_symbols(
             &mut self.yaml,
-            self.text.rope(),
+            rope,
             &mut self.outlines,
             MAX_ITEMS,
         )
@@ -227,7 +379,11 @@ impl OpenDocument {
 
     /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
     pub fn folds(&mut self, limit: usize) -> Vec<Fold> {
-        let folds = folding::folding_ranges(&mut self.yaml, self.text.rope(), &mut self.outlines);
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
+        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines);
         folding::within_limit(folds, limit.min(MAX_ITEMS))
     }
 }
