@@ -50,6 +50,18 @@ pub struct CheckArgs {
     /// Timeout of each cluster request, in milliseconds.
     #[arg(long, default_value_t = 5000, requires = "cluster")]
     pub request_timeout_ms: u64,
+
+    /// The `helm` program that renders the Helm charts among the inputs (Helm v4).
+    #[arg(long, env = "KUBE_LSP_HELM", default_value = "helm")]
+    pub helm: PathBuf,
+
+    /// Extra values files for rendering the charts (repeatable), after each chart's values.yaml.
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Do not render Helm charts (their templates are still checked as templates).
+    #[arg(long)]
+    pub no_render: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,9 +91,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_errors = 0;
     let mut reported = Vec::new();
     let mut texts = Vec::new();
+    let mut paths = Vec::new();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
-            Ok(bytes) => texts.push((display(&input), bytes)),
+            Ok(bytes) => {
+                texts.push((display(&input), bytes));
+                paths.push(input);
+            }
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
                 io_errors += 1;
@@ -98,8 +114,51 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
     let catalog = catalog_for(&texts, &args.schema_paths);
-    for (name, bytes) in &texts {
-        reported.extend(check_bytes(name, bytes, &catalog));
+    let mut charts = super::charts::Charts::default();
+    for ((name, bytes), path) in texts.iter().zip(&paths) {
+        let in_chart = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|_| path.as_os_str() != "-")
+            .and_then(|text| charts.file_diagnostics(path, name, text, &catalog));
+        match in_chart {
+            Some(found) => reported.extend(found),
+            None => reported.extend(check_bytes(name, bytes, &catalog)),
+        }
+    }
+    let roots = if args.no_render {
+        Vec::new()
+    } else {
+        super::charts::chart_roots(&args.paths)
+    };
+    if !roots.is_empty() {
+        let settings = super::charts::RenderSettings {
+            helm: args.helm.clone(),
+            values_files: args.helm_values.clone(),
+        };
+        match super::charts::render_reports(&roots, &settings, &catalog) {
+            Ok(found) => {
+                // What the file's own checks say already is not said again from the render.
+                let fresh: Vec<Reported> = found
+                    .into_iter()
+                    .filter(|r| {
+                        !reported.iter().any(|s| {
+                            s.path == r.path
+                                && (s.line, s.column) == (r.line, r.column)
+                                && r.message.ends_with(&s.message)
+                        })
+                    })
+                    .collect();
+                reported.extend(fresh);
+            }
+            Err(crate::render::process::RunError::NotFound(program)) => eprintln!(
+                "kube-lsp: {} was not found: Helm charts were checked as templates, not rendered (install Helm v4, or pass --helm PATH)",
+                program.display()
+            ),
+            Err(error) => {
+                eprintln!("kube-lsp: the charts were not rendered: {error}");
+                io_errors += 1;
+            }
+        }
     }
     if !args.cluster {
         texts.clear();
@@ -243,7 +302,7 @@ fn not_utf8(path: &str, bytes: &[u8], valid_up_to: usize) -> Reported {
     }
 }
 
-fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
+pub(super) fn report(path: &str, rope: &Rope, d: &Diagnostic) -> Reported {
     let (line, column) = line_column(rope, d.range.start);
     let (end_line, end_column) = line_column(rope, d.range.end);
     Reported {

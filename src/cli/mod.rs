@@ -1,3 +1,4 @@
 //! Command-line front ends: `kube-lsp check`.
 
+pub mod charts;
 pub mod check;

@@ -8,6 +8,23 @@ use super::schema_diagnostics::SchemaDiagnostics;
 use crate::diagnostic::Diagnostic;
 use crate::schema::Catalog;
 use crate::yaml::file::YamlFile;
+use super::document::OpenDocument;
+use super::helm::template::ChartRole;
+
+/// Every diagnostic of a file of a Helm chart (or any text with template actions), checked once:
+/// as the open document has them (a template's masked text validated, `.Values` it reads that
+/// the chart does not define, a values file against `values.schema.json`).
+pub fn chart_file_diagnostics(
+    rope: &Rope,
+    catalog: &Catalog,
+    role: ChartRole,
+    chart: Option<std::sync::Arc<crate::workspace::chart::ChartModel>>,
+) -> Vec<Diagnostic> {
+    let mut document = OpenDocument::open(&rope.to_string(), 0, catalog);
+    document.set_chart(role, chart);
+    document.validate(catalog);
+    document.diagnostics()
+}
 
 /// Every diagnostic of the file, in file byte offsets: the YAML layer's and the schema's sorted
 /// by position, then the cluster's (`cluster`, already for this text) in their own order.
@@ -24,6 +41,9 @@ pub fn merged(
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
+    if crate::text::contains(rope.slice(..), "{{") {
+        return chart_file_diagnostics(rope, catalog, ChartRole::None, None);
+    }
     let mut file = YamlFile::open(rope);
     let mut schema = SchemaDiagnostics::default();
     schema.refresh(&mut file, rope, catalog);

@@ -307,6 +307,7 @@ impl OpenDocument {
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
         let mut found = match &self.helm.template {
+            None if !self.helm.role.has_manifests() => self.yaml.diagnostics().collect(),
             None => diagnostics::merged(&self.yaml, &self.schema, &[]),
             Some(_) if self.helm.role == ChartRole::Helper => Vec::new(),
             Some(template) => {

@@ -106,7 +106,15 @@ pub fn render(chart: &Path, options: &HelmOptions) -> Result<Rendered, RenderErr
         timeout: options.timeout,
         max_output: 64 << 20,
     };
-    let output = process::run(&options.program, &args, Some(chart), None, &limits)?;
+    // A relative path to the program is the caller's, not the chart's.
+    let program = if options.program.components().count() > 1 && options.program.is_relative() {
+        std::env::current_dir()
+            .map(|dir| dir.join(&options.program))
+            .unwrap_or_else(|_| options.program.clone())
+    } else {
+        options.program.clone()
+    };
+    let output = process::run(&program, &args, None, None, &limits)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let documents = split_output(&stdout);
     if output.status.success() {

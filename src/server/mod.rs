@@ -12,6 +12,7 @@ mod cluster;
 mod convert;
 mod framing;
 mod handoff;
+mod helm;
 mod language;
 mod publish;
 mod settings;
@@ -46,6 +47,8 @@ pub struct Backend {
     schemas: Arc<SchemaSources>,
     /// Completion and hover (`server/language.rs`).
     language: language::Language,
+    /// Helm charts: the chart of each open file, rendering, template intelligence (`server/helm.rs`).
+    helm: Arc<helm::HelmWork>,
     /// Whether the client lets the server register file watchers (`initialized` does).
     watch_files: std::sync::atomic::AtomicBool,
     /// How many folding ranges the client wants at most (its `rangeLimit`).
@@ -63,6 +66,7 @@ pub async fn run_stdio() {
         let schemas = SchemaSources::new(store.clone());
         Backend {
             cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
+            helm: helm::HelmWork::new(client.clone(), store.clone(), schemas.clone()),
             schemas,
             client,
             store,
@@ -185,7 +189,7 @@ fn fold_limit(params: &InitializeParams) -> Option<usize> {
 async fn watch_yaml_files(client: Client) {
     let options = DidChangeWatchedFilesRegistrationOptions {
         // Kustomize also reads a kustomization from a file named `Kustomization`.
-        watchers: ["**/*.{yaml,yml}", "**/Kustomization"]
+        watchers: ["**/*.{yaml,yml}", "**/Kustomization", "**/*.tpl", "**/values.schema.json"]
             .into_iter()
             .map(|glob| FileSystemWatcher {
                 glob_pattern: GlobPattern::String(glob.to_string()),
@@ -262,6 +266,7 @@ impl LanguageServer for Backend {
         let settings = Settings::from_json(options.unwrap_or(&Value::Null));
         // Without options these are the defaults the cluster work has: nothing changes.
         self.cluster.configure(settings.cluster).await;
+        self.helm.configure(settings.helm);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -298,6 +303,8 @@ impl LanguageServer for Backend {
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 completion_provider: Some(language::completion_options()),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -355,6 +362,7 @@ impl LanguageServer for Backend {
             );
             let changed = uri.clone();
             self.update_schemas(move |schemas| schemas.document_changed(&changed));
+            self.helm.opened_or_saved(uri.clone());
             self.cluster.schedule(uri, Trigger::Open);
         }
     }
@@ -374,6 +382,7 @@ impl LanguageServer for Backend {
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
             schemas.document_changed(&changed_uri)
         });
+        self.helm.changed(uri.clone(), version);
         self.cluster.schedule(uri, Trigger::Change);
     }
 
@@ -396,6 +405,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.helm.opened_or_saved(params.text_document.uri.clone());
         self.cluster
             .schedule(params.text_document.uri, Trigger::Save);
     }
@@ -418,6 +428,7 @@ impl LanguageServer for Backend {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
         self.cluster.configure(settings.cluster).await;
+        self.helm.configure(settings.helm);
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -435,6 +446,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.store.close(&uri);
         self.cluster.forget(&uri);
+        self.helm.forget(&uri);
         let closed = workspace::document_path(&uri);
         self.update_schemas(move |schemas| schemas.close_document(&closed));
         // Clear what the editor shows for a file that is no longer open.
@@ -476,12 +488,29 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         guarded("completion", || {
-            self.language.completion(&self.store, &params)
+            self.helm
+                .completion(&params)
+                .or_else(|| self.language.completion(&self.store, &params))
         })
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        guarded("hover", || self.language.hover(&self.store, &params))
+        guarded("hover", || {
+            self.helm
+                .hover(&params)
+                .or_else(|| self.language.hover(&self.store, &params))
+        })
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        guarded("definition", || self.helm.definition(&params))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        guarded("references", || self.helm.references(&params))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

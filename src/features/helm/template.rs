@@ -8,7 +8,7 @@ use ropey::Rope;
 
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::workspace::chart::ChartModel;
-use crate::yaml::template::Template;
+use crate::yaml::template::{ActionKind, Template, Token};
 
 /// What a chart file is to the chart (the server tells the open document).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,6 +22,15 @@ pub enum ChartRole {
     Helper,
     /// `values.yaml` (or `values-*.yaml`).
     Values,
+    /// Chart.yaml, Chart.lock and other files of the chart that are no Kubernetes objects.
+    ChartFile,
+}
+
+impl ChartRole {
+    /// Whether the file holds Kubernetes objects to validate against their schema.
+    pub fn has_manifests(self) -> bool {
+        matches!(self, ChartRole::None | ChartRole::Template)
+    }
 }
 
 /// A template's text, parsed and masked.
@@ -97,9 +106,38 @@ impl TemplateText {
             return Vec::new();
         }
         let mut out = Vec::new();
+        // The paths an enclosing `if`/`with` tests: reads of them (or under them) are guarded.
+        let mut guards: Vec<Vec<Vec<String>>> = Vec::new();
         for action in &self.template.actions {
+            let tested: Vec<Vec<String>> = action.values_refs().map(|r| r.path).collect();
+            match action.kind {
+                ActionKind::If | ActionKind::With | ActionKind::Range => {
+                    guards.push(tested);
+                    continue;
+                }
+                ActionKind::Else => {
+                    if let Some(top) = guards.last_mut() {
+                        top.extend(tested);
+                    }
+                    continue;
+                }
+                ActionKind::End => {
+                    guards.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let defaulted = action
+                .tokens
+                .iter()
+                .any(|t| matches!(&t.token, Token::Identifier(f) if f == "default" || f == "hasKey" || f == "empty"));
             for read in action.values_refs() {
-                if read.path.is_empty() || chart.is_defined(&read.path) {
+                let guarded = defaulted
+                    || guards
+                        .iter()
+                        .flatten()
+                        .any(|g| !g.is_empty() && read.path.starts_with(g));
+                if read.path.is_empty() || guarded || chart.is_defined(&read.path) {
                     continue;
                 }
                 // The deepest part that is defined, to say where the path leaves the values.
