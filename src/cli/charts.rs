@@ -22,6 +22,7 @@ use crate::workspace::chart::{ChartModel, chart_root_on_disk, is_helper, is_valu
 pub struct RenderSettings {
     pub helm: PathBuf,
     pub values_files: Vec<PathBuf>,
+    pub timeout: std::time::Duration,
 }
 
 /// The charts read so far, by folder.
@@ -114,6 +115,7 @@ pub fn render_reports(
         let options = HelmOptions {
             program: settings.helm.clone(),
             values_files: settings.values_files.clone(),
+            timeout: settings.timeout,
             ..HelmOptions::default()
         };
         let findings = match render(root, &options) {

@@ -59,6 +59,10 @@ pub struct CheckArgs {
     #[arg(long = "helm-values", value_name = "FILE")]
     pub helm_values: Vec<PathBuf>,
 
+    /// How long `helm template` may run per chart, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub helm_timeout_ms: u64,
+
     /// Do not render Helm charts (their templates are still checked as templates).
     #[arg(long)]
     pub no_render: bool,
@@ -134,6 +138,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let settings = super::charts::RenderSettings {
             helm: args.helm.clone(),
             values_files: args.helm_values.clone(),
+            timeout: std::time::Duration::from_millis(args.helm_timeout_ms),
         };
         match super::charts::render_reports(&roots, &settings, &catalog) {
             Ok(found) => {
