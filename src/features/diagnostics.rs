@@ -41,7 +41,7 @@ pub fn merged(
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
-    if crate::text::contains(rope.slice(..), "{{") {
+    if crate::yaml::detect::template_action(rope).is_some() {
         return chart_file_diagnostics(rope, catalog, ChartRole::None, None);
     }
     let mut file = YamlFile::open(rope);

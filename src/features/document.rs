@@ -77,7 +77,7 @@ pub struct QuickFix {
 impl OpenDocument {
     /// Opens a document in one go, on this thread.
     pub fn open(text: &str, version: i32, catalog: &Catalog) -> Self {
-        if crate::yaml::template::has_actions(text) {
+        if crate::yaml::detect::template_action_in(text).is_some() {
             return Self::open_template(TextDocument::new(text, version), catalog);
         }
         let text = TextDocument::new(text, version);
@@ -105,7 +105,7 @@ impl OpenDocument {
         catalog: &Catalog,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
-        if crate::yaml::template::has_actions(&source) {
+        if crate::yaml::detect::template_action_in(&source).is_some() {
             let text = TextDocument::new(&source, version);
             text_ready(TextSnapshot {
                 rope: text.rope().clone(),
@@ -162,7 +162,7 @@ impl OpenDocument {
     /// template actions.
     fn wants_template(&self) -> bool {
         matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
-            || crate::text::contains(self.text.rope().slice(..), "{{")
+            || crate::yaml::detect::template_action(self.text.rope()).is_some()
     }
 
     /// What the file is to its chart, and the chart (the server knows both from its path).
@@ -319,7 +319,10 @@ impl OpenDocument {
                 found
             }
         };
-        if let Some(template) = &self.helm.template {
+        // Action errors in chart files only: elsewhere `{{` may be another tool's syntax.
+        if let Some(template) = &self.helm.template
+            && matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
+        {
             found.extend(template.errors());
         }
         found.extend(self.helm.values.iter().cloned());

@@ -245,6 +245,36 @@ impl ClusterWork {
         Ok((connection.context.clone(), documents))
     }
 
+    /// Dry-runs (and, as the settings say, diffs) rendered documents, a Helm chart's output: the
+    /// diagnostics of each text, in its own offsets. `None` when dry-runs are off or no cluster
+    /// answers (the files' own checks report why).
+    pub async fn check_rendered(&self, texts: &[String]) -> Option<Vec<Vec<Diagnostic>>> {
+        let settings = self.settings();
+        if settings.dry_run == DryRunMode::Off {
+            return None;
+        }
+        let connection = self.connection().await.ok()?;
+        let mut out = Vec::with_capacity(texts.len());
+        for text in texts {
+            let found = kubernetes_documents(text);
+            let documents = check_documents(&connection, found).await.ok()?;
+            out.push(
+                documents
+                    .iter()
+                    .flat_map(|d| {
+                        let input = DocumentInput {
+                            text: &text[d.range.clone()],
+                            offset: d.range.start,
+                            manifest: &d.manifest,
+                        };
+                        cd::diagnostics(&input, &d.result, settings.diff)
+                    })
+                    .collect(),
+            );
+        }
+        Some(out)
+    }
+
     /// The context the settings name, for messages before a connection says which one it is.
     fn configured_context(&self) -> String {
         self.settings()

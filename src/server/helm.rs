@@ -20,10 +20,12 @@ use super::settings::HelmSettings;
 use super::store::Store;
 use super::workspace::{SchemaSources, file_path};
 use crate::diagnostic::{Diagnostic, Severity, codes};
-use crate::features::helm::rendered::{FileFinding, check_rendered, failure_findings};
+use crate::features::helm::rendered::{
+    FileFinding, check_rendered, failure_findings, map_back, nth,
+};
 use crate::features::helm::template::ChartRole;
 use crate::features::helm::values;
-use crate::render::helm::{HelmOptions, RenderError, render};
+use crate::render::helm::{HelmOptions, RenderError, RenderedDocument, render};
 use crate::render::process::RunError;
 use crate::workspace::chart::{ChartModel, is_helper, is_values_file};
 use crate::yaml::template::Template;
@@ -35,6 +37,8 @@ const EDIT_PAUSE: Duration = Duration::from_millis(300);
 
 pub struct HelmWork {
     client: Client,
+    /// For the dry-run and diff of rendered charts when a cluster is configured.
+    cluster: Arc<super::cluster::ClusterWork>,
     store: Arc<Store>,
     schemas: Arc<SchemaSources>,
     settings: Mutex<HelmSettings>,
@@ -71,9 +75,15 @@ fn role_of(path: &Path, root: &Path, template: bool) -> ChartRole {
 }
 
 impl HelmWork {
-    pub fn new(client: Client, store: Arc<Store>, schemas: Arc<SchemaSources>) -> Arc<HelmWork> {
+    pub fn new(
+        client: Client,
+        store: Arc<Store>,
+        schemas: Arc<SchemaSources>,
+        cluster: Arc<super::cluster::ClusterWork>,
+    ) -> Arc<HelmWork> {
         Arc::new(HelmWork {
             client,
+            cluster,
             store,
             schemas,
             settings: Mutex::new(HelmSettings::default()),
@@ -222,10 +232,16 @@ impl HelmWork {
                 chart_root.display(),
                 started.elapsed()
             );
-            (findings, missing)
+            (findings, missing, result.ok().map(|r| r.documents), model)
         })
         .await;
-        let Ok((findings, missing)) = outcome else { return };
+        let Ok((findings, missing, documents, model)) = outcome else {
+            return;
+        };
+        let mut findings = findings;
+        if let (Ok(found), Some(documents)) = (&mut findings, documents) {
+            found.extend(self.dry_run(&model, &documents).await);
+        }
         let findings = match findings {
             Ok(findings) => findings,
             Err(_) if missing => {
@@ -255,6 +271,28 @@ impl HelmWork {
             },
         };
         self.install_findings(root, trigger, findings).await;
+    }
+
+    /// The cluster's dry-run (and diff) of the rendered documents, mapped back, when a cluster
+    /// is configured and answers.
+    async fn dry_run(&self, model: &ChartModel, documents: &[RenderedDocument]) -> Vec<FileFinding> {
+        let texts: Vec<String> = documents.iter().map(|d| d.text.clone()).collect();
+        let Some(found) = self.cluster.check_rendered(&texts).await else {
+            return Vec::new();
+        };
+        found
+            .iter()
+            .enumerate()
+            .flat_map(|(index, diagnostics)| {
+                map_back(
+                    model,
+                    &documents[index],
+                    nth(documents, index),
+                    diagnostics,
+                    "rendered, dry-run",
+                )
+            })
+            .collect()
     }
 
     /// Keeps a render's findings and puts them on the chart's open files. A finding for a file

@@ -64,9 +64,10 @@ pub async fn run_stdio() {
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
         let schemas = SchemaSources::new(store.clone());
+        let cluster = ClusterWork::new(client.clone(), store.clone(), schemas.clone());
         Backend {
-            cluster: ClusterWork::new(client.clone(), store.clone(), schemas.clone()),
-            helm: helm::HelmWork::new(client.clone(), store.clone(), schemas.clone()),
+            helm: helm::HelmWork::new(client.clone(), store.clone(), schemas.clone(), cluster.clone()),
+            cluster,
             schemas,
             client,
             store,

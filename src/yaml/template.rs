@@ -228,11 +228,6 @@ pub struct Template {
     elses: Vec<(usize, usize)>,
 }
 
-/// Whether the text may hold an action at all (a cheap test before parsing).
-pub fn has_actions(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"{{").is_some()
-}
-
 impl Template {
     /// Parses every action of `text`.
     pub fn parse(text: &str) -> Template {

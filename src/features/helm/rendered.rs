@@ -31,18 +31,23 @@ pub fn check_rendered(
     catalog: &Catalog,
 ) -> Vec<FileFinding> {
     let mut out = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for document in documents {
-        let nth = seen.iter().filter(|s| **s == document.source).count();
-        seen.push(&document.source);
+    for (index, document) in documents.iter().enumerate() {
         let checked = lint::check(&document.text);
         let found: Vec<Diagnostic> = match &checked.tree {
             Some(tree) => validate::validate_spans(catalog, tree).diagnostics,
             None => checked.diagnostics,
         };
-        out.extend(map_back(chart, document, nth, &found));
+        out.extend(map_back(chart, document, nth(documents, index), &found, "rendered"));
     }
     out
+}
+
+/// Which of its template's outputs document `index` is (0 for the first from that template).
+pub fn nth(documents: &[RenderedDocument], index: usize) -> usize {
+    documents[..index]
+        .iter()
+        .filter(|d| d.source == documents[index].source)
+        .count()
 }
 
 /// Maps diagnostics on `document` (the `nth` of its template's output; ranges in its text) to
@@ -52,6 +57,7 @@ pub fn map_back(
     document: &RenderedDocument,
     nth: usize,
     found: &[Diagnostic],
+    origin: &str,
 ) -> Vec<FileFinding> {
     let path = source_path(&chart.root, &document.source);
     let Some(file) = chart.templates.iter().find(|t| t.path == path) else {
@@ -86,7 +92,7 @@ pub fn map_back(
             template_line(&masked, &document.text, line)
         });
         let range = range.unwrap_or_else(|| first_line(&file.text));
-        let message = format!("rendered: {}", diagnostic.message);
+        let message = format!("{origin}: {}", diagnostic.message);
         let finding = Diagnostic {
             range,
             severity: diagnostic.severity,

@@ -184,6 +184,7 @@ fn file_name(path: &std::path::Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::ChartRole;
     use crate::features::document::OpenDocument;
     use crate::schema::Catalog;
 
@@ -278,7 +279,14 @@ spec:
     #[test]
     fn action_errors_and_branch_duplicates() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  {{- if .Values.a }}\n  k: a\n  {{- else }}\n  k: b\n  {{- end }}\n  k: c\n  v: {{ .Values.x\n";
-        let got = found(text);
+        let mut document = OpenDocument::open(text, 1, &catalog());
+        document.set_chart(ChartRole::Template, None);
+        document.validate(&catalog());
+        let got: Vec<(String, String)> = document
+            .diagnostics()
+            .into_iter()
+            .map(|d| (text[d.range.clone()].to_string(), d.code.to_string()))
+            .collect();
         assert!(got.contains(&("k".to_string(), "yaml-duplicate-key".to_string())), "{got:?}");
         assert_eq!(got.iter().filter(|(_, c)| c == "yaml-duplicate-key").count(), 1, "{got:?}");
         assert!(got.iter().any(|(_, c)| c == "helm-template"), "{got:?}");
