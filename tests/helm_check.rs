@@ -104,10 +104,35 @@ fn helm_rendered_findings_map_to_the_template_line_and_the_values_key() {
             .filter(|l| l.contains(suffix) && l.ends_with(&format!("[{code}]")))
             .count()
     };
-    assert_eq!(at("templates/deployment.yaml:42:11: error: unknown field `imagePullPolicyy`", "schema-unknown-field"), 1, "{out}");
-    assert_eq!(at("imagePullPolicyy", "helm-rendered"), 0, "said once: {out}");
-    assert_eq!(at("templates/deployment.yaml:9:13: error: rendered: expected integer", "helm-rendered"), 1, "{out}");
-    assert_eq!(at("values.yaml:6:15: error: rendered: expected integer", "helm-rendered"), 1, "{out}");
+    assert_eq!(
+        at(
+            "templates/deployment.yaml:42:11: error: unknown field `imagePullPolicyy`",
+            "schema-unknown-field"
+        ),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        at("imagePullPolicyy", "helm-rendered"),
+        0,
+        "said once: {out}"
+    );
+    assert_eq!(
+        at(
+            "templates/deployment.yaml:9:13: error: rendered: expected integer",
+            "helm-rendered"
+        ),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        at(
+            "values.yaml:6:15: error: rendered: expected integer",
+            "helm-rendered"
+        ),
+        1,
+        "{out}"
+    );
     assert!(out.contains("from `.Values.replicaCount`"), "{out}");
 }
 
@@ -117,9 +142,24 @@ fn helm_errors_land_on_the_line_helm_names() {
     // A nil pointer, a `required` value, a template that does not parse: each one diagnostic on
     // the template line.
     let cases = [
-        ("{{ .Values.image.pullPolicy }}", "{{ .Values.image.nope.deeper }}", "deployment.yaml:42:", "nil pointer"),
-        ("{{ .Values.image.pullPolicy }}", "{{ required \"set image.x\" .Values.image.x }}", "deployment.yaml:42:", "set image.x"),
-        ("containerPort: {{ .Values.service.port }}", "containerPort: {{ if }}", "deployment.yaml:", "missing value for if"),
+        (
+            "{{ .Values.image.pullPolicy }}",
+            "{{ .Values.image.nope.deeper }}",
+            "deployment.yaml:42:",
+            "nil pointer",
+        ),
+        (
+            "{{ .Values.image.pullPolicy }}",
+            "{{ required \"set image.x\" .Values.image.x }}",
+            "deployment.yaml:42:",
+            "set image.x",
+        ),
+        (
+            "containerPort: {{ .Values.service.port }}",
+            "containerPort: {{ if }}",
+            "deployment.yaml:",
+            "missing value for if",
+        ),
     ];
     for (from, to, place, words) in cases {
         let (_dir, chart) = copy_chart("mychart");
@@ -127,9 +167,15 @@ fn helm_errors_land_on_the_line_helm_names() {
         let (out, _, code) = check(&["--no-render", chart.to_str().unwrap()]);
         let static_errors = out.lines().filter(|l| l.contains(": error:")).count();
         let (out, _, _) = check(&[chart.to_str().unwrap()]);
-        let render: Vec<&str> = out.lines().filter(|l| l.contains("[helm-render]")).collect();
+        let render: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("[helm-render]"))
+            .collect();
         assert_eq!(render.len(), 1, "{to}: {out}");
-        assert!(render[0].contains(place) && render[0].contains(words), "{to}: {out}");
+        assert!(
+            render[0].contains(place) && render[0].contains(words),
+            "{to}: {out}"
+        );
         // Nothing else breaks: the static findings are the same with and without the render.
         assert_eq!(
             out.lines().filter(|l| l.contains(": error:")).count(),
@@ -146,9 +192,16 @@ fn helm_yaml_broken_after_rendering_is_on_the_template_line() {
     let (_dir, chart) = copy_chart("mychart");
     let service = chart.join("templates/service.yaml");
     // Static text fine as a template, but the value printed makes a mapping inside a scalar.
-    edit(&service, "  type: {{ .Values.service.type }}", "  type: {{ .Values.service.type }}\n   bad: [");
+    edit(
+        &service,
+        "  type: {{ .Values.service.type }}",
+        "  type: {{ .Values.service.type }}\n   bad: [",
+    );
     let (out, _, _) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out.lines().filter(|l| l.contains("[helm-render]")).collect();
+    let render: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[helm-render]"))
+        .collect();
     assert_eq!(render.len(), 1, "{out}");
     assert!(render[0].contains("templates/service.yaml:"), "{out}");
     assert!(render[0].contains("YAML parse error"), "{out}");
@@ -167,9 +220,15 @@ fn helm_bad_input_gives_one_clear_diagnostic_each() {
     )
     .unwrap();
     let (out, _, code) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out.lines().filter(|l| l.contains("[helm-render]")).collect();
+    let render: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[helm-render]"))
+        .collect();
     assert_eq!(render.len(), 1, "{out}");
-    assert!(render[0].contains("Chart.yaml:") && render[0].contains("missing in charts/"), "{out}");
+    assert!(
+        render[0].contains("Chart.yaml:") && render[0].contains("missing in charts/"),
+        "{out}"
+    );
     assert_eq!(code, Some(1));
 
     // Recursive includes: Helm's error, once.
@@ -185,7 +244,10 @@ fn helm_bad_input_gives_one_clear_diagnostic_each() {
         "  type: {{ include \"loop\" . }}",
     );
     let (out, _, _) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out.lines().filter(|l| l.contains("[helm-render]")).collect();
+    let render: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[helm-render]"))
+        .collect();
     assert_eq!(render.len(), 1, "{out}");
 
     // A render that hangs: stopped at its deadline, one clear message.
@@ -214,7 +276,12 @@ fn helm_bad_input_gives_one_clear_diagnostic_each() {
     assert_eq!(code, Some(0), "{out}{err}");
 
     // No helm: the templates are still checked, and one line says why nothing was rendered.
-    let output = kube_lsp(&["check", "--helm", "/nonexistent/helm", fixture("mychart").to_str().unwrap()]);
+    let output = kube_lsp(&[
+        "check",
+        "--helm",
+        "/nonexistent/helm",
+        fixture("mychart").to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -66,7 +66,11 @@ fn codes(diagnostics: &Value) -> Vec<String> {
 }
 
 /// Asks until the answer satisfies `ready` (the chart is read in the background after the open).
-fn eventually(server: &mut TestServer, mut ask: impl FnMut(&mut TestServer) -> Value, ready: impl Fn(&Value) -> bool) -> Value {
+fn eventually(
+    server: &mut TestServer,
+    mut ask: impl FnMut(&mut TestServer) -> Value,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     loop {
         let answer = ask(server);
@@ -98,7 +102,11 @@ fn a_chart_template_gets_no_false_errors_and_its_static_keys_checked() {
     assert_eq!(found["range"]["start"], start);
     let edited = text.replacen("imagePullPolicy:", "imagePullPolicyy:", 1);
     let at = position(&edited, ".Values.image.pullPolicy", ".Values.image.".len());
-    let to = position(&edited, ".Values.image.pullPolicy", ".Values.image.pullPolicy".len());
+    let to = position(
+        &edited,
+        ".Values.image.pullPolicy",
+        ".Values.image.pullPolicy".len(),
+    );
     server.change(
         &uri,
         3,
@@ -114,7 +122,12 @@ fn a_chart_template_gets_no_false_errors_and_its_static_keys_checked() {
         .find(|d| d["code"] == "helm-values-undefined")
         .unwrap();
     assert_eq!(undefined["severity"], 2);
-    assert!(undefined["message"].as_str().unwrap().contains(".Values.image.pullPolicyy"));
+    assert!(
+        undefined["message"]
+            .as_str()
+            .unwrap()
+            .contains(".Values.image.pullPolicyy")
+    );
 }
 
 #[test]
@@ -128,12 +141,21 @@ fn values_completion_hover_definition_and_references() {
     let labels = |answer: &Value| -> Vec<String> {
         answer["items"]
             .as_array()
-            .map(|items| items.iter().map(|i| i["label"].as_str().unwrap().to_string()).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| i["label"].as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     // `.Values.image.` at the cursor: the keys of `image` in values.yaml.
     let at = position(&text, ".Values.image.repository", ".Values.image.".len());
-    let answer = eventually(&mut server, |s| s.completion(&uri, at.clone()), |a| !labels(a).is_empty());
+    let answer = eventually(
+        &mut server,
+        |s| s.completion(&uri, at.clone()),
+        |a| !labels(a).is_empty(),
+    );
     assert_eq!(labels(&answer), ["repository", "pullPolicy", "tag"]);
     // Names of defined templates inside `include "`.
     let at = position(&text, "include \"mychart.fullname\"", "include \"".len());
@@ -147,7 +169,10 @@ fn values_completion_hover_definition_and_references() {
     let at = position(&text, ".Values.image.repository", ".Values.image.r".len());
     let hover = server.hover(&uri, at.clone());
     let markdown = hover["contents"]["value"].as_str().unwrap();
-    assert!(markdown.contains("nginx") && markdown.contains("mychart/values.yaml"), "{markdown}");
+    assert!(
+        markdown.contains("nginx") && markdown.contains("mychart/values.yaml"),
+        "{markdown}"
+    );
 
     // Definition: the key in values.yaml; a template name: its define.
     let found = server.request(
@@ -157,13 +182,19 @@ fn values_completion_hover_definition_and_references() {
     let values = chart.join("values.yaml");
     let values_text = std::fs::read_to_string(&values).unwrap();
     assert_eq!(found[0]["uri"], file_uri(&values));
-    assert_eq!(found[0]["range"]["start"], position(&values_text, "repository:", 0));
+    assert_eq!(
+        found[0]["range"]["start"],
+        position(&values_text, "repository:", 0)
+    );
     let at = position(&text, "include \"mychart.fullname\"", "include \"my".len());
     let found = server.request(
         "textDocument/definition",
         json!({"textDocument": {"uri": uri}, "position": at}),
     );
-    assert_eq!(found[0]["uri"], file_uri(&chart.join("templates/_helpers.tpl")));
+    assert_eq!(
+        found[0]["uri"],
+        file_uri(&chart.join("templates/_helpers.tpl"))
+    );
 
     // References from values.yaml's `replicaCount` to the template that reads it.
     let values_uri = file_uri(&values);
@@ -182,7 +213,10 @@ fn values_completion_hover_definition_and_references() {
     let refs = refs.as_array().unwrap();
     assert_eq!(refs.len(), 1, "{refs:?}");
     assert_eq!(refs[0]["uri"], uri);
-    assert_eq!(refs[0]["range"]["start"], position(&text, "replicaCount }}", 0));
+    assert_eq!(
+        refs[0]["range"]["start"],
+        position(&text, "replicaCount }}", 0)
+    );
 }
 
 #[test]
@@ -190,17 +224,27 @@ fn values_completion_hover_definition_and_references() {
 fn helm_rendered_findings_on_the_template_line_and_in_values() {
     let (dir, chart) = chart();
     let template = chart.join("templates/deployment.yaml");
-    let text = std::fs::read_to_string(&template)
-        .unwrap()
-        .replacen("{{ .Values.replicaCount }}", "{{ .Values.replicaCount | quote }}", 1);
+    let text = std::fs::read_to_string(&template).unwrap().replacen(
+        "{{ .Values.replicaCount }}",
+        "{{ .Values.replicaCount | quote }}",
+        1,
+    );
     std::fs::write(&template, &text).unwrap();
     let mut server = server(dir.path(), json!({"path": helm()}));
     let uri = file_uri(&template);
     server.open(&uri, &text);
     let published = server.wait_for_codes(&uri, &["helm-rendered"]);
     let found = &published["diagnostics"][0];
-    assert_eq!(found["range"]["start"], position(&text, "{{ .Values.replicaCount | quote }}", 0));
-    assert!(found["message"].as_str().unwrap().starts_with("rendered: expected integer"));
+    assert_eq!(
+        found["range"]["start"],
+        position(&text, "{{ .Values.replicaCount | quote }}", 0)
+    );
+    assert!(
+        found["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("rendered: expected integer")
+    );
     // values.yaml, opened: the key the value came from.
     let values = chart.join("values.yaml");
     let values_text = std::fs::read_to_string(&values).unwrap();
@@ -222,7 +266,10 @@ fn helm_rendered_findings_on_the_template_line_and_in_values() {
     server.change(&uri, 2, json!([{"text": broken}]));
     server
         .client()
-        .notify("textDocument/didSave", json!({"textDocument": {"uri": uri}}))
+        .notify(
+            "textDocument/didSave",
+            json!({"textDocument": {"uri": uri}}),
+        )
         .unwrap();
     let published = server.wait_for_publication(&uri, |p| {
         codes(&p["diagnostics"]).contains(&"helm-render".to_string())
@@ -234,8 +281,16 @@ fn helm_rendered_findings_on_the_template_line_and_in_values() {
         .find(|d| d["code"] == "helm-render")
         .unwrap()
         .clone();
-    assert_eq!(error["range"]["start"]["line"], position(&broken, "required \"image.x", 0)["line"]);
-    assert!(error["message"].as_str().unwrap().contains("image.x is needed"));
+    assert_eq!(
+        error["range"]["start"]["line"],
+        position(&broken, "required \"image.x", 0)["line"]
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("image.x is needed")
+    );
 }
 
 #[test]
@@ -248,7 +303,10 @@ fn a_missing_helm_is_said_once() {
         server.open_and_wait(&file_uri(&path), &text);
     }
     let message = server.wait_for_notification("window/showMessage", |p| {
-        p["message"].as_str().unwrap_or_default().contains("was not found")
+        p["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("was not found")
     });
     assert_eq!(message["type"], 2);
     server.gather_notifications(Duration::from_millis(800));
@@ -256,7 +314,10 @@ fn a_missing_helm_is_said_once() {
         .queued_notifications()
         .filter(|n| {
             n["method"] == "window/showMessage"
-                && n["params"]["message"].as_str().unwrap_or_default().contains("helm")
+                && n["params"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("helm")
         })
         .collect();
     assert!(told.is_empty(), "said once: {told:?}");

@@ -199,13 +199,19 @@ mod tests {
                 .skip(1)
                 .step_by(2)
                 .filter(|word| prefixes.iter().any(|p| word.starts_with(p)))
-                .filter(|word| word.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '*'));
+                .filter(|word| {
+                    word.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-' || c == '*')
+                });
             for word in named {
                 let known = match word.strip_suffix('*') {
                     Some(family) => ALL.iter().any(|i| i.code.as_str().starts_with(family)),
                     None => ALL.iter().any(|i| i.code == word),
                 };
-                assert!(known, "{path} names `{word}`, which is not a registered code");
+                assert!(
+                    known,
+                    "{path} names `{word}`, which is not a registered code"
+                );
             }
         }
     }

@@ -4,12 +4,12 @@
 
 use ropey::Rope;
 
+use super::document::OpenDocument;
+use super::helm::template::ChartRole;
 use super::schema_diagnostics::SchemaDiagnostics;
 use crate::diagnostic::Diagnostic;
 use crate::schema::Catalog;
 use crate::yaml::file::YamlFile;
-use super::document::OpenDocument;
-use super::helm::template::ChartRole;
 
 /// Every diagnostic of a file of a Helm chart (or any text with template actions), checked once:
 /// as the open document has them (a template's masked text validated, `.Values` it reads that

@@ -88,7 +88,11 @@ impl OpenDocument {
     /// Opens a Helm template (a text with template actions): its masked text is checked and
     /// validated.
     fn open_template(text: TextDocument, catalog: &Catalog) -> Self {
-        let mut document = Self::new(text, YamlFile::open(&Rope::new()), SchemaDiagnostics::default());
+        let mut document = Self::new(
+            text,
+            YamlFile::open(&Rope::new()),
+            SchemaDiagnostics::default(),
+        );
         document.build_template();
         document.validate(catalog);
         document
@@ -373,12 +377,7 @@ impl OpenDocument {
             Some(template) => &template.masked_rope,
             None => self.text.rope(),
         };
-        symbols::document_symbols(
-            &mut self.yaml,
-            rope,
-            &mut self.outlines,
-            MAX_ITEMS,
-        )
+        symbols::document_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS)
     }
 
     /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).

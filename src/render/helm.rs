@@ -262,27 +262,55 @@ mod tests {
         let out = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n---\nkind: B2\n";
         let docs = split_output(out);
         let sources: Vec<&str> = docs.iter().map(|d| d.source.as_str()).collect();
-        assert_eq!(sources, ["c/templates/a.yaml", "c/templates/b.yaml", "c/templates/b.yaml"]);
+        assert_eq!(
+            sources,
+            [
+                "c/templates/a.yaml",
+                "c/templates/b.yaml",
+                "c/templates/b.yaml"
+            ]
+        );
         assert_eq!(docs[0].text, "apiVersion: v1\nkind: A\n");
     }
 
     #[test]
     fn errors_name_their_template_and_line() {
-        let nil = parse_error("Error: mychart/templates/deployment.yaml:42:37\n  executing \"mychart/templates/deployment.yaml\" at <.Values.image.nope.deeper>:\n    nil pointer evaluating interface {}.deeper\n\nUse --debug flag to render out invalid YAML\n");
+        let nil = parse_error(
+            "Error: mychart/templates/deployment.yaml:42:37\n  executing \"mychart/templates/deployment.yaml\" at <.Values.image.nope.deeper>:\n    nil pointer evaluating interface {}.deeper\n\nUse --debug flag to render out invalid YAML\n",
+        );
         let at = nil.location.unwrap();
-        assert_eq!((at.source.as_str(), at.line, at.column), ("mychart/templates/deployment.yaml", 42, Some(37)));
-        assert!(nil.message.ends_with("nil pointer evaluating interface {}.deeper"), "{}", nil.message);
-        let required = parse_error("level=DEBUG msg=x\nError: execution error at (mychart/templates/deployment.yaml:42:30): set image.x\n");
+        assert_eq!(
+            (at.source.as_str(), at.line, at.column),
+            ("mychart/templates/deployment.yaml", 42, Some(37))
+        );
+        assert!(
+            nil.message
+                .ends_with("nil pointer evaluating interface {}.deeper"),
+            "{}",
+            nil.message
+        );
+        let required = parse_error(
+            "level=DEBUG msg=x\nError: execution error at (mychart/templates/deployment.yaml:42:30): set image.x\n",
+        );
         assert_eq!(required.location.unwrap().line, 42);
-        let parse = parse_error("Error: parse error at (mychart/templates/service.yaml:16): missing value for if\n");
+        let parse = parse_error(
+            "Error: parse error at (mychart/templates/service.yaml:16): missing value for if\n",
+        );
         assert_eq!(parse.location.unwrap().column, None);
-        let yaml = parse_error("Error: YAML parse error on mychart/templates/deployment.yaml: error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context\n");
+        let yaml = parse_error(
+            "Error: YAML parse error on mychart/templates/deployment.yaml: error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context\n",
+        );
         let at = yaml.location.unwrap();
         assert!(at.rendered && at.line == 3);
-        let deps = parse_error("Error: an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: pg\n");
+        let deps = parse_error(
+            "Error: an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: pg\n",
+        );
         assert!(deps.missing_dependencies && deps.location.is_none());
         assert_eq!(
-            source_path(Path::new("/w/mychart"), "mychart/charts/db/templates/s.yaml"),
+            source_path(
+                Path::new("/w/mychart"),
+                "mychart/charts/db/templates/s.yaml"
+            ),
             Path::new("/w/mychart/charts/db/templates/s.yaml")
         );
     }

@@ -30,8 +30,9 @@ use crate::render::process::RunError;
 use crate::workspace::chart::{ChartModel, is_helper, is_values_file};
 use crate::yaml::template::Template;
 
-/// How long after the last trigger a chart is rendered (several files saved at once render once).
-const RENDER_PAUSE: Duration = Duration::from_millis(150);
+/// How long after the last trigger a chart is rendered: files saved or opened together (an
+/// editor restoring its tabs) render once; short, as it adds to every rendered diagnostic.
+const RENDER_PAUSE: Duration = Duration::from_millis(20);
 /// How long typing must pause before a chart file's new text counts for the chart.
 const EDIT_PAUSE: Duration = Duration::from_millis(300);
 
@@ -171,7 +172,13 @@ impl HelmWork {
                     document.set_rendered(rendered);
                 }
             });
-            publish(&self.client, &self.store, member, Gather::ValidatedInBackground).await;
+            publish(
+                &self.client,
+                &self.store,
+                member,
+                Gather::ValidatedInBackground,
+            )
+            .await;
         }
         if render && (role != ChartRole::None || path.ends_with("Chart.yaml")) {
             self.schedule_render(root, uri);
@@ -209,7 +216,13 @@ impl HelmWork {
             values_files: settings
                 .values_files
                 .iter()
-                .map(|f| if f.is_relative() { root.join(f) } else { f.clone() })
+                .map(|f| {
+                    if f.is_relative() {
+                        root.join(f)
+                    } else {
+                        f.clone()
+                    }
+                })
                 .collect(),
             timeout: settings.timeout,
             ..HelmOptions::default()
@@ -251,7 +264,9 @@ impl HelmWork {
                         settings.path.display()
                     );
                     tracing::warn!("{message}");
-                    self.client.show_message(MessageType::WARNING, message).await;
+                    self.client
+                        .show_message(MessageType::WARNING, message)
+                        .await;
                 }
                 return;
             }
@@ -275,7 +290,11 @@ impl HelmWork {
 
     /// The cluster's dry-run (and diff) of the rendered documents, mapped back, when a cluster
     /// is configured and answers.
-    async fn dry_run(&self, model: &ChartModel, documents: &[RenderedDocument]) -> Vec<FileFinding> {
+    async fn dry_run(
+        &self,
+        model: &ChartModel,
+        documents: &[RenderedDocument],
+    ) -> Vec<FileFinding> {
         let texts: Vec<String> = documents.iter().map(|d| d.text.clone()).collect();
         let Some(found) = self.cluster.check_rendered(&texts).await else {
             return Vec::new();
@@ -367,7 +386,12 @@ impl HelmWork {
         let encoding = self.store.encoding();
         let offset = convert::offset(&snapshot.rope, position.position, encoding);
         let (markdown, range) = values::hover(&Template::parse(&text), offset, chart.as_deref())?;
-        Some(convert::markdown_hover(&snapshot.rope, markdown, range, encoding))
+        Some(convert::markdown_hover(
+            &snapshot.rope,
+            markdown,
+            range,
+            encoding,
+        ))
     }
 
     pub fn definition(
@@ -379,9 +403,8 @@ impl HelmWork {
         let offset = convert::offset(&rope, position.position, self.store.encoding());
         let template = Template::parse(&rope.to_string());
         let found = values::definition(&template, offset, &chart);
-        (!found.is_empty()).then(|| {
-            lsp::GotoDefinitionResponse::Array(self.locations(&chart, &found))
-        })
+        (!found.is_empty())
+            .then(|| lsp::GotoDefinitionResponse::Array(self.locations(&chart, &found)))
     }
 
     pub fn references(&self, params: &lsp::ReferenceParams) -> Option<Vec<lsp::Location>> {
@@ -390,7 +413,9 @@ impl HelmWork {
         let (chart, role, rope) = self.context(uri)?;
         let offset = convert::offset(&rope, position.position, self.store.encoding());
         let path = file_path(uri);
-        let values_file = (role == ChartRole::Values).then_some(path.as_deref()).flatten();
+        let values_file = (role == ChartRole::Values)
+            .then_some(path.as_deref())
+            .flatten();
         let found = values::references(&rope.to_string(), offset, values_file, &chart);
         Some(self.locations(&chart, &found))
     }
@@ -418,7 +443,12 @@ impl HelmWork {
                 let text = text_of(&location.path)?;
                 let uri = Uri::from_file_path(&location.path)?;
                 let rope = ropey::Rope::from_str(&text);
-                Some(convert::location(uri, &rope, location.range.clone(), encoding))
+                Some(convert::location(
+                    uri,
+                    &rope,
+                    location.range.clone(),
+                    encoding,
+                ))
             })
             .collect()
     }

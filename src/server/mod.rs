@@ -66,7 +66,12 @@ pub async fn run_stdio() {
         let schemas = SchemaSources::new(store.clone());
         let cluster = ClusterWork::new(client.clone(), store.clone(), schemas.clone());
         Backend {
-            helm: helm::HelmWork::new(client.clone(), store.clone(), schemas.clone(), cluster.clone()),
+            helm: helm::HelmWork::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+                cluster.clone(),
+            ),
             cluster,
             schemas,
             client,
@@ -190,13 +195,18 @@ fn fold_limit(params: &InitializeParams) -> Option<usize> {
 async fn watch_yaml_files(client: Client) {
     let options = DidChangeWatchedFilesRegistrationOptions {
         // Kustomize also reads a kustomization from a file named `Kustomization`.
-        watchers: ["**/*.{yaml,yml}", "**/Kustomization", "**/*.tpl", "**/values.schema.json"]
-            .into_iter()
-            .map(|glob| FileSystemWatcher {
-                glob_pattern: GlobPattern::String(glob.to_string()),
-                kind: None,
-            })
-            .collect(),
+        watchers: [
+            "**/*.{yaml,yml}",
+            "**/Kustomization",
+            "**/*.tpl",
+            "**/values.schema.json",
+        ]
+        .into_iter()
+        .map(|glob| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(glob.to_string()),
+            kind: None,
+        })
+        .collect(),
     };
     let registration = Registration {
         id: "kube-lsp/yaml-files".to_string(),

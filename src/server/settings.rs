@@ -49,10 +49,10 @@ impl HelmSettings {
         let Some(value) = section.get("helm") else {
             return helm;
         };
-        if let Some(path) = value.get("path").and_then(Value::as_str).map(str::trim) {
-            if !path.is_empty() {
-                helm.path = PathBuf::from(path);
-            }
+        if let Some(path) = value.get("path").and_then(Value::as_str).map(str::trim)
+            && !path.is_empty()
+        {
+            helm.path = PathBuf::from(path);
         }
         if let Some(files) = value.get("valuesFiles").and_then(Value::as_array) {
             helm.values_files = files
@@ -215,7 +215,10 @@ mod tests {
         assert_eq!(helm.values_files, [PathBuf::from("ci.yaml")]);
         assert_eq!(helm.timeout, Duration::from_secs(5));
         assert!(!helm.render);
-        assert_eq!(Settings::from_json(&json!({})).helm, HelmSettings::default());
+        assert_eq!(
+            Settings::from_json(&json!({})).helm,
+            HelmSettings::default()
+        );
     }
 
     #[test]

@@ -89,12 +89,10 @@ pub fn is_helper(path: &Path) -> bool {
 
 /// Whether `path` is a values file of a chart (`values.yaml`, `values-*.yaml`).
 pub fn is_values_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| {
-            let stem = n.trim_end_matches(".yaml").trim_end_matches(".yml");
-            (stem == "values" || stem.starts_with("values-")) && stem.len() < n.len()
-        })
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        let stem = n.trim_end_matches(".yaml").trim_end_matches(".yml");
+        (stem == "values" || stem.starts_with("values-")) && stem.len() < n.len()
+    })
 }
 
 /// The chart folder holding `path` by a look at the disk: the nearest folder above it with a
@@ -248,13 +246,16 @@ impl ChartModel {
     /// Every `define` of the chart: name, file, range of the name.
     pub fn defines(&self) -> impl Iterator<Item = (&str, &Path, Range<usize>)> {
         self.templates.iter().flat_map(|file| {
-            file.template.actions.iter().filter_map(move |a| match &a.kind {
-                crate::yaml::template::ActionKind::Define(name, range)
-                | crate::yaml::template::ActionKind::Block(name, range) => {
-                    Some((name.as_str(), file.path.as_path(), range.clone()))
-                }
-                _ => None,
-            })
+            file.template
+                .actions
+                .iter()
+                .filter_map(move |a| match &a.kind {
+                    crate::yaml::template::ActionKind::Define(name, range)
+                    | crate::yaml::template::ActionKind::Block(name, range) => {
+                        Some((name.as_str(), file.path.as_path(), range.clone()))
+                    }
+                    _ => None,
+                })
         })
     }
 
@@ -265,7 +266,9 @@ impl ChartModel {
             for action in &file.template.actions {
                 for read in action.values_refs() {
                     if read.path.starts_with(path) && read.path.len() >= path.len() {
-                        let last = read.ranges[path.len().saturating_sub(1).min(read.ranges.len() - 1)].clone();
+                        let last = read.ranges
+                            [path.len().saturating_sub(1).min(read.ranges.len() - 1)]
+                        .clone();
                         out.push((file.path.as_path(), read.ranges[0].start..last.end));
                     }
                 }
@@ -360,7 +363,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("{p}"))
         };
         assert_eq!(&text[find("image.repository").value.clone()], "nginx");
-        assert_eq!(find("podAnnotations").shape, ValueShape::Map { empty: true });
+        assert_eq!(
+            find("podAnnotations").shape,
+            ValueShape::Map { empty: true }
+        );
         assert_eq!(find("empty").shape, ValueShape::Null);
         assert_eq!(find("list").shape, ValueShape::List);
         let under = value_entries(text, &["sub"]);

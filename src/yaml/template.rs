@@ -423,10 +423,14 @@ impl Template {
 
 /// The `N` of a pipeline's `nindent N` or `indent N`.
 fn indent_argument(tokens: &[Spanned]) -> Option<usize> {
-    tokens.windows(2).find_map(|pair| match (&pair[0].token, &pair[1].token) {
-        (Token::Identifier(f), Token::Number(n)) if f == "nindent" || f == "indent" => n.parse().ok(),
-        _ => None,
-    })
+    tokens
+        .windows(2)
+        .find_map(|pair| match (&pair[0].token, &pair[1].token) {
+            (Token::Identifier(f), Token::Number(n)) if f == "nindent" || f == "indent" => {
+                n.parse().ok()
+            }
+            _ => None,
+        })
 }
 
 /// An action of one document, relative to it.
@@ -497,12 +501,16 @@ impl DocumentActions<'_> {
     /// right below the line of `at` (it prints the value of the key there).
     pub fn block_below(&self, at: usize, column: usize) -> bool {
         let bytes = self.text.as_bytes();
-        let mut end = memchr::memchr(b'\n', &bytes[at.min(bytes.len())..]).map_or(bytes.len(), |i| at + i);
+        let mut end =
+            memchr::memchr(b'\n', &bytes[at.min(bytes.len())..]).map_or(bytes.len(), |i| at + i);
         let from = end;
         while end < bytes.len() {
             let next_end =
                 memchr::memchr(b'\n', &bytes[end + 1..]).map_or(bytes.len(), |i| end + 1 + i);
-            if !bytes[end + 1..next_end].iter().all(|b| b.is_ascii_whitespace()) {
+            if !bytes[end + 1..next_end]
+                .iter()
+                .all(|b| b.is_ascii_whitespace())
+            {
                 break;
             }
             end = next_end;
@@ -529,15 +537,17 @@ fn read_action(text: &str, open: usize) -> Result<Action, (usize, String)> {
     let bytes = text.as_bytes();
     let mut at = open + 2;
     // `{{- ` trims; `{{-3}}` is the number -3.
-    if bytes.get(at) == Some(&b'-') && bytes.get(at + 1).is_some_and(|b| b.is_ascii_whitespace())
-    {
+    if bytes.get(at) == Some(&b'-') && bytes.get(at + 1).is_some_and(|b| b.is_ascii_whitespace()) {
         at += 1;
     }
     let body_start = at;
     let after_blanks = skip_blanks(bytes, at);
     if bytes[after_blanks..].starts_with(b"/*") {
         let Some(close) = memchr::memmem::find(&bytes[after_blanks + 2..], b"*/") else {
-            return Err((bytes.len(), "unclosed comment: `/*` has no `*/`".to_string()));
+            return Err((
+                bytes.len(),
+                "unclosed comment: `/*` has no `*/`".to_string(),
+            ));
         };
         let after = skip_blanks(bytes, after_blanks + 2 + close + 2);
         let end = closing(bytes, after).ok_or_else(|| {
@@ -570,7 +580,10 @@ fn read_action(text: &str, open: usize) -> Result<Action, (usize, String)> {
         let (token, next) = lex(text, at).map_err(|message| {
             // Past the action's first line, a token that cannot be read means `}}` is missing.
             if memchr::memchr(b'\n', &bytes[open..at]).is_some() {
-                (line_end(bytes, open), "unclosed action: `{{` has no `}}`".to_string())
+                (
+                    line_end(bytes, open),
+                    "unclosed action: `{{` has no `}}`".to_string(),
+                )
             } else {
                 (line_end(bytes, at), message)
             }
@@ -683,7 +696,10 @@ fn lex(text: &str, at: usize) -> Result<(Token, usize), String> {
         b'\'' => {
             let close = memchr::memchr(b'\'', &bytes[at + 1..])
                 .ok_or_else(|| "unterminated character constant".to_string())?;
-            (Token::Number(text[at..at + close + 2].to_string()), at + close + 2)
+            (
+                Token::Number(text[at..at + close + 2].to_string()),
+                at + close + 2,
+            )
         }
         b'|' => (Token::Pipe, at + 1),
         b'(' => (Token::Open, at + 1),
@@ -807,7 +823,10 @@ mod tests {
                 ActionKind::Comment,
                 ActionKind::Assign,
                 ActionKind::End,
-                ActionKind::Template("t".into(), text.find("\"t\"").unwrap()..text.find("\"t\"").unwrap() + 3),
+                ActionKind::Template(
+                    "t".into(),
+                    text.find("\"t\"").unwrap()..text.find("\"t\"").unwrap() + 3
+                ),
             ]
         );
         let parsed = Template::parse(text);
@@ -828,7 +847,10 @@ mod tests {
         let parsed = Template::parse(text);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(parsed.actions.len(), 3);
-        assert_eq!(&text[parsed.actions[0].range.clone()], "{{ printf \"}}%s\" .x }}");
+        assert_eq!(
+            &text[parsed.actions[0].range.clone()],
+            "{{ printf \"}}%s\" .x }}"
+        );
         assert_eq!(&text[parsed.actions[2].range.clone()], "{{ `raw }}` }}");
     }
 
@@ -854,7 +876,11 @@ mod tests {
         let labels = parsed
             .actions
             .iter()
-            .find(|a| a.included_names().first().is_some_and(|(n, _)| n == "x.labels"))
+            .find(|a| {
+                a.included_names()
+                    .first()
+                    .is_some_and(|(n, _)| n == "x.labels")
+            })
             .unwrap();
         assert!(labels.own_line);
         assert_eq!(labels.indent, 4);

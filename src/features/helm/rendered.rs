@@ -37,7 +37,13 @@ pub fn check_rendered(
             Some(tree) => validate::validate_spans(catalog, tree).diagnostics,
             None => checked.diagnostics,
         };
-        out.extend(map_back(chart, document, nth(documents, index), &found, "rendered"));
+        out.extend(map_back(
+            chart,
+            document,
+            nth(documents, index),
+            &found,
+            "rendered",
+        ));
     }
     out
 }
@@ -78,7 +84,11 @@ pub fn map_back(
             let (tree, _) = SpanTree::parse(&masked[doc.clone()]);
             if let Some(root) = tree.root() {
                 let (key, value, whole) = resolve(root, key_path);
-                let chosen = if *on_key || !whole { key.clone() } else { value.clone().or(key.clone()) };
+                let chosen = if *on_key || !whole {
+                    key.clone()
+                } else {
+                    value.clone().or(key.clone())
+                };
                 range = chosen.map(|r| r.start + doc.start..r.end + doc.start);
                 if whole && !on_key {
                     values = value
@@ -166,7 +176,10 @@ pub fn failure_findings(chart: &ChartModel, failure: &HelmFailure) -> Vec<FileFi
     let text = chart.chart_yaml.as_deref().map_or("", String::as_str);
     let range = failure
         .missing_dependencies
-        .then(|| text.find("dependencies:").map(|at| at..at + "dependencies".len()))
+        .then(|| {
+            text.find("dependencies:")
+                .map(|at| at..at + "dependencies".len())
+        })
         .flatten()
         .unwrap_or_else(|| first_line(text));
     vec![FileFinding {
@@ -190,7 +203,11 @@ fn values_source(
     let read = action.direct_values_path()?;
     let found = chart.lookup(&read.path);
     let (values, entry) = found.last()?;
-    Some((values.path.clone(), entry.value.clone(), read.path.join(".")))
+    Some((
+        values.path.clone(),
+        entry.value.clone(),
+        read.path.join("."),
+    ))
 }
 
 /// The `kind` of a document's root mapping, if it is written as is.
@@ -211,7 +228,12 @@ fn template_document(masked: &str, kind: Option<&str>, nth: usize) -> Option<Ran
         .collect();
     let kinds: Vec<Option<String>> = documents
         .iter()
-        .map(|r| SpanTree::parse(&masked[r.clone()]).0.root().and_then(|root| kind_of(root)))
+        .map(|r| {
+            SpanTree::parse(&masked[r.clone()])
+                .0
+                .root()
+                .and_then(|root| kind_of(root))
+        })
         .collect();
     let same: Vec<usize> = (0..documents.len())
         .filter(|&i| kind.is_some() && kinds[i].as_deref() == kind)
@@ -382,14 +404,18 @@ mod tests {
     #[test]
     fn holes_match_anything() {
         assert!(matches_with_holes("name: ____-svc", "name: rel-web-svc"));
-        assert!(matches_with_holes("image: \"____:____\"", "image: \"nginx:1.2\""));
+        assert!(matches_with_holes(
+            "image: \"____:____\"",
+            "image: \"nginx:1.2\""
+        ));
         assert!(!matches_with_holes("name: ____-svc", "name: rel"));
         assert!(matches_with_holes("a: 1", "a: 1"));
     }
 
     #[test]
     fn paths_resolve_through_range_lists() {
-        let (rendered, _) = SpanTree::parse("spec:\n  ports:\n  - port: 80\n  - port: 81\n    bad: 1\n");
+        let (rendered, _) =
+            SpanTree::parse("spec:\n  ports:\n  - port: 80\n  - port: 81\n    bad: 1\n");
         let text = "spec:\n  ports:\n  - port: 80\n  - port: 81\n    bad: 1\n";
         let (path, on_key) = path_at(rendered.root().unwrap(), text.find("bad").unwrap()).unwrap();
         assert_eq!(path.to_string(), "spec.ports[1].bad");

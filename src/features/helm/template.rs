@@ -53,9 +53,10 @@ impl TemplateText {
 
     /// The errors of its actions.
     pub fn errors(&self) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.template.errors.iter().map(|e| {
-            Diagnostic::error(e.range.clone(), codes::HELM_TEMPLATE, e.message.clone())
-        })
+        self.template
+            .errors
+            .iter()
+            .map(|e| Diagnostic::error(e.range.clone(), codes::HELM_TEMPLATE, e.message.clone()))
     }
 
     /// Whether a YAML-layer diagnostic of the masked text is worth showing: not on an action
@@ -91,7 +92,11 @@ impl TemplateText {
                     && content
                         .strip_prefix(key)
                         .is_some_and(|rest| rest.trim_start().starts_with(':'));
-                if same && !self.template.exclusive(start + indent, diagnostic.range.start) {
+                if same
+                    && !self
+                        .template
+                        .exclusive(start + indent, diagnostic.range.start)
+                {
                     return true;
                 }
             }
@@ -254,7 +259,10 @@ spec:
         assert_eq!(
             found(&text),
             [
-                ("imagePullPolicyy".to_string(), "schema-unknown-field".to_string()),
+                (
+                    "imagePullPolicyy".to_string(),
+                    "schema-unknown-field".to_string()
+                ),
                 ("TCPX".to_string(), "schema-enum".to_string()),
             ]
         );
@@ -287,8 +295,17 @@ spec:
             .into_iter()
             .map(|d| (text[d.range.clone()].to_string(), d.code.to_string()))
             .collect();
-        assert!(got.contains(&("k".to_string(), "yaml-duplicate-key".to_string())), "{got:?}");
-        assert_eq!(got.iter().filter(|(_, c)| c == "yaml-duplicate-key").count(), 1, "{got:?}");
+        assert!(
+            got.contains(&("k".to_string(), "yaml-duplicate-key".to_string())),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.iter()
+                .filter(|(_, c)| c == "yaml-duplicate-key")
+                .count(),
+            1,
+            "{got:?}"
+        );
         assert!(got.iter().any(|(_, c)| c == "helm-template"), "{got:?}");
     }
 

@@ -73,11 +73,17 @@ const RELEASE: &[(&str, &str)] = &[
     ("IsUpgrade", "true when upgrading or rolling back"),
     ("IsInstall", "true when installing"),
     ("Revision", "the release's revision number"),
-    ("Service", "the service rendering the template (always Helm)"),
+    (
+        "Service",
+        "the service rendering the template (always Helm)",
+    ),
 ];
 
 const CAPABILITIES: &[(&str, &str)] = &[
-    ("APIVersions", "the API versions the cluster serves (`.Has \"apps/v1\"`)"),
+    (
+        "APIVersions",
+        "the API versions the cluster serves (`.Has \"apps/v1\"`)",
+    ),
     ("KubeVersion", "the cluster's Kubernetes version"),
     ("HelmVersion", "the Helm version"),
 ];
@@ -125,15 +131,15 @@ fn context(text: &str, offset: usize) -> Option<Context> {
             .rsplit(|c: char| c.is_whitespace() || c == '(')
             .next()
             .unwrap_or_default();
-        return matches!(word, "include" | "template")
-            .then_some(Context::Name {
-                partial: quote + 1..offset,
-            });
+        return matches!(word, "include" | "template").then_some(Context::Name {
+            partial: quote + 1..offset,
+        });
     }
     let bytes = text.as_bytes();
     let mut from = offset;
     while from > start + 2
-        && (bytes[from - 1].is_ascii_alphanumeric() || matches!(bytes[from - 1], b'_' | b'.' | b'$'))
+        && (bytes[from - 1].is_ascii_alphanumeric()
+            || matches!(bytes[from - 1], b'_' | b'.' | b'$'))
     {
         from -= 1;
     }
@@ -167,7 +173,11 @@ pub fn completions(text: &str, offset: usize, chart: Option<&ChartModel>) -> Opt
         list.iter()
             .map(|(label, detail)| Item {
                 label: label.to_string(),
-                kind: if object { ItemKind::Object } else { ItemKind::Field },
+                kind: if object {
+                    ItemKind::Object
+                } else {
+                    ItemKind::Field
+                },
                 detail: detail.to_string(),
                 replace: partial.clone(),
             })
@@ -211,7 +221,11 @@ pub fn completions(text: &str, offset: usize, chart: Option<&ChartModel>) -> Opt
                         let object = matches!(entry.shape, ValueShape::Map { empty: false });
                         items.push(Item {
                             label: entry.path.last().cloned().unwrap_or_default(),
-                            kind: if object { ItemKind::Object } else { ItemKind::Field },
+                            kind: if object {
+                                ItemKind::Object
+                            } else {
+                                ItemKind::Field
+                            },
                             detail: if object {
                                 "{…}".to_string()
                             } else {
@@ -268,7 +282,11 @@ fn target(template: &Template, offset: usize) -> Option<Target> {
             return Some(Target::Values(path, fields[1].1.start..range.end));
         }
         if at == 1 {
-            return Some(Target::Builtin(fields[0].0.clone(), fields[1].0.clone(), range));
+            return Some(Target::Builtin(
+                fields[0].0.clone(),
+                fields[1].0.clone(),
+                range,
+            ));
         }
     }
     None
@@ -295,7 +313,11 @@ pub fn hover(
             for (index, (file, entry)) in found.iter().enumerate() {
                 let value = file.value_text(entry);
                 let shown: String = value.lines().take(12).collect::<Vec<_>>().join("\n");
-                let more = if value.lines().count() > 12 { "\n…" } else { "" };
+                let more = if value.lines().count() > 12 {
+                    "\n…"
+                } else {
+                    ""
+                };
                 let winner = if found.len() > 1 && index == found.len() - 1 && file.from_parent {
                     " (the parent chart's value wins)"
                 } else {
@@ -369,8 +391,7 @@ pub fn references(
             let entries = crate::workspace::chart::value_entries(text, &[]);
             let Some(entry) = entries
                 .iter()
-                .filter(|e| e.key.start <= offset && offset <= e.key.end)
-                .next_back()
+                .rfind(|e| e.key.start <= offset && offset <= e.key.end)
             else {
                 return Vec::new();
             };
@@ -428,7 +449,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("shop");
         std::fs::create_dir_all(root.join("templates")).unwrap();
-        std::fs::write(root.join("Chart.yaml"), "apiVersion: v2\nname: shop\nversion: 0.1.0\n").unwrap();
+        std::fs::write(
+            root.join("Chart.yaml"),
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        )
+        .unwrap();
         std::fs::write(
             root.join("values.yaml"),
             "image:\n  repository: nginx\n  tag: \"1.27\"\nreplicaCount: 2\nextra: {}\n",
@@ -468,17 +493,24 @@ mod tests {
         assert!(labels(&complete("a: {{ .Release.$0 }}").unwrap()).contains(&"Namespace"));
         assert!(labels(&complete("a: {{ $.Chart.$0 }}").unwrap()).contains(&"AppVersion"));
         assert!(labels(&complete("a: {{ .$0 }}").unwrap()).contains(&"Capabilities"));
-        assert_eq!(labels(&complete("a: {{ include \"sh$0\" . }}").unwrap()), ["shop.name"]);
+        assert_eq!(
+            labels(&complete("a: {{ include \"sh$0\" . }}").unwrap()),
+            ["shop.name"]
+        );
         assert_eq!(complete("a: .Values.$0"), None);
     }
 
     #[test]
     fn hover_definition_and_references() {
         let (_dir, chart) = chart();
-        let (text, offset) = cursor("x: {{ .Values.image.t$0ag | quote }}\ny: {{ include \"shop.name\" . }}\n");
+        let (text, offset) =
+            cursor("x: {{ .Values.image.t$0ag | quote }}\ny: {{ include \"shop.name\" . }}\n");
         let template = Template::parse(&text);
         let (markdown, range) = hover(&template, offset, Some(&chart)).unwrap();
-        assert!(markdown.contains("\"1.27\"") && markdown.contains("shop/values.yaml"), "{markdown}");
+        assert!(
+            markdown.contains("\"1.27\"") && markdown.contains("shop/values.yaml"),
+            "{markdown}"
+        );
         assert_eq!(&text[range], "image.tag");
         let found = definition(&template, offset, &chart);
         assert_eq!(found.len(), 1);

@@ -65,7 +65,11 @@ pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
 
 /// The value of the longest part of `path` a key of the file names (list indices stop there);
 /// the file's first line for the root.
-fn range_of(entries: &[crate::workspace::chart::ValueEntry], path: &[String], text: &str) -> Range<usize> {
+fn range_of(
+    entries: &[crate::workspace::chart::ValueEntry],
+    path: &[String],
+    text: &str,
+) -> Range<usize> {
     for length in (1..=path.len()).rev() {
         if let Some(entry) = entries.iter().find(|e| e.path == path[..length]) {
             return if length == path.len() {
@@ -98,10 +102,18 @@ mod tests {
         let found = check(values, SCHEMA);
         let at: Vec<&str> = found.iter().map(|d| &values[d.range.clone()]).collect();
         assert_eq!(at, ["two", "Sometimes"], "{found:?}");
-        assert!(found[0].message.contains("replicaCount"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("replicaCount"),
+            "{}",
+            found[0].message
+        );
         let missing = check("replicaCount: 1\n", SCHEMA);
         assert_eq!(missing.len(), 1);
-        assert!(missing[0].message.contains("image"), "{}", missing[0].message);
+        assert!(
+            missing[0].message.contains("image"),
+            "{}",
+            missing[0].message
+        );
         assert!(check("image: {}\n", SCHEMA).is_empty());
         assert_eq!(check("a: 1\n", "{not json").len(), 1);
     }
