@@ -13,6 +13,10 @@
 #[path = "../tests/common/lsp_client.rs"]
 mod lsp_client;
 
+#[path = "../tests/common/helm.rs"]
+mod helm_fixtures;
+use helm_fixtures::copy_dir;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -204,17 +208,4 @@ fn percentile(samples: &[f64], percent: f64) -> f64 {
     }
     let rank = ((percent / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank]
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

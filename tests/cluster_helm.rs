@@ -3,33 +3,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::cluster::TestCluster;
+use common::helm::{copy_chart, helm};
 use common::lsp_client::file_uri;
 use common::server::TestServer;
 use serde_json::json;
-
-fn helm() -> PathBuf {
-    let from_env = std::env::var_os("KUBE_LSP_TEST_HELM").map(PathBuf::from);
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/helm/.bin/helm");
-    from_env
-        .or_else(|| built.is_file().then_some(built))
-        .expect("the Helm tests need helm: run scripts/test")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 #[test]
 #[ignore = "needs the testenv: run scripts/test"]
@@ -37,12 +17,7 @@ fn cluster_helm_rendered_chart_is_dry_run_and_mapped_to_the_template() {
     let cluster = TestCluster::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ns = runtime.block_on(cluster.create_namespace("helm-render"));
-    let dir = tempfile::tempdir().unwrap();
-    let chart = dir.path().join("mychart");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/mychart"),
-        &chart,
-    );
+    let (dir, chart) = copy_chart("mychart");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster-helm-cache");
     let mut server = TestServer::builder()
         .cache_dir(&cache)

@@ -5,50 +5,21 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::cli::{kube_lsp, stdout};
-
-/// The real helm the tests use.
-fn helm() -> PathBuf {
-    let from_env = std::env::var_os("KUBE_LSP_TEST_HELM").map(PathBuf::from);
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/helm/.bin/helm");
-    from_env
-        .or_else(|| built.is_file().then_some(built))
-        .expect("the Helm tests need helm: run scripts/test, or tests/tools/helm/build and KUBE_LSP_TEST_HELM=<its output>")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/helm")
-        .join(name)
-}
-
-/// A copy of a fixture chart in a temporary folder, to break.
-fn copy_chart(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let to = dir.path().join(name);
-    copy_dir(&fixture(name), &to);
-    (dir, to)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use common::helm::{copy_chart, fixture, helm};
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} has no {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The lines of `out` ending in `[code]`.
+fn lines_of<'o>(out: &'o str, code: &str) -> Vec<&'o str> {
+    let tag = format!("[{code}]");
+    out.lines().filter(|l| l.ends_with(&tag)).collect()
 }
 
 fn check(args: &[&str]) -> (String, String, Option<i32>) {
@@ -167,10 +138,7 @@ fn helm_errors_land_on_the_line_helm_names() {
         let (out, _, code) = check(&["--no-render", chart.to_str().unwrap()]);
         let static_errors = out.lines().filter(|l| l.contains(": error:")).count();
         let (out, _, _) = check(&[chart.to_str().unwrap()]);
-        let render: Vec<&str> = out
-            .lines()
-            .filter(|l| l.contains("[helm-render]"))
-            .collect();
+        let render: Vec<&str> = lines_of(&out, "helm-render");
         assert_eq!(render.len(), 1, "{to}: {out}");
         assert!(
             render[0].contains(place) && render[0].contains(words),
@@ -198,10 +166,7 @@ fn helm_yaml_broken_after_rendering_is_on_the_template_line() {
         "  type: {{ .Values.service.type }}\n   bad: [",
     );
     let (out, _, _) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out
-        .lines()
-        .filter(|l| l.contains("[helm-render]"))
-        .collect();
+    let render: Vec<&str> = lines_of(&out, "helm-render");
     assert_eq!(render.len(), 1, "{out}");
     assert!(render[0].contains("templates/service.yaml:"), "{out}");
     assert!(render[0].contains("YAML parse error"), "{out}");
@@ -220,10 +185,7 @@ fn helm_bad_input_gives_one_clear_diagnostic_each() {
     )
     .unwrap();
     let (out, _, code) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out
-        .lines()
-        .filter(|l| l.contains("[helm-render]"))
-        .collect();
+    let render: Vec<&str> = lines_of(&out, "helm-render");
     assert_eq!(render.len(), 1, "{out}");
     assert!(
         render[0].contains("Chart.yaml:") && render[0].contains("missing in charts/"),
@@ -244,10 +206,7 @@ fn helm_bad_input_gives_one_clear_diagnostic_each() {
         "  type: {{ include \"loop\" . }}",
     );
     let (out, _, _) = check(&[chart.to_str().unwrap()]);
-    let render: Vec<&str> = out
-        .lines()
-        .filter(|l| l.contains("[helm-render]"))
-        .collect();
+    let render: Vec<&str> = lines_of(&out, "helm-render");
     assert_eq!(render.len(), 1, "{out}");
 
     // A render that hangs: stopped at its deadline, one clear message.

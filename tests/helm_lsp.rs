@@ -5,42 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::helm::{copy_chart, helm};
 use common::lsp_client::file_uri;
 use common::server::TestServer;
 use serde_json::{Value, json};
-
-fn helm() -> PathBuf {
-    let from_env = std::env::var_os("KUBE_LSP_TEST_HELM").map(PathBuf::from);
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/helm/.bin/helm");
-    from_env
-        .or_else(|| built.is_file().then_some(built))
-        .expect("the Helm tests need helm: run scripts/test")
-}
-
-/// A copy of the `helm create` fixture in a temporary workspace folder.
-fn chart() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/mychart");
-    let to = dir.path().join("mychart");
-    copy_dir(&from, &to);
-    (dir, to)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn server(workspace: &Path, helm: Value) -> TestServer {
     TestServer::builder()
@@ -83,7 +54,7 @@ fn eventually(
 
 #[test]
 fn a_chart_template_gets_no_false_errors_and_its_static_keys_checked() {
-    let (dir, chart) = chart();
+    let (dir, chart) = copy_chart("mychart");
     let mut server = server(dir.path(), json!({"render": false}));
     let path = chart.join("templates/deployment.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -132,7 +103,7 @@ fn a_chart_template_gets_no_false_errors_and_its_static_keys_checked() {
 
 #[test]
 fn values_completion_hover_definition_and_references() {
-    let (dir, chart) = chart();
+    let (dir, chart) = copy_chart("mychart");
     let mut server = server(dir.path(), json!({"render": false}));
     let path = chart.join("templates/deployment.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -222,7 +193,7 @@ fn values_completion_hover_definition_and_references() {
 #[test]
 #[ignore = "needs helm: run scripts/test"]
 fn helm_rendered_findings_on_the_template_line_and_in_values() {
-    let (dir, chart) = chart();
+    let (dir, chart) = copy_chart("mychart");
     let template = chart.join("templates/deployment.yaml");
     let text = std::fs::read_to_string(&template).unwrap().replacen(
         "{{ .Values.replicaCount }}",
@@ -295,7 +266,7 @@ fn helm_rendered_findings_on_the_template_line_and_in_values() {
 
 #[test]
 fn a_missing_helm_is_said_once() {
-    let (dir, chart) = chart();
+    let (dir, chart) = copy_chart("mychart");
     let mut server = server(dir.path(), json!({"path": "/nonexistent/helm"}));
     for name in ["deployment.yaml", "service.yaml"] {
         let path = chart.join("templates").join(name);

@@ -124,26 +124,7 @@ pub fn render_reports(
             Err(RenderError::Tool(error)) => return Err(error),
         };
         for finding in findings {
-            let text = model
-                .templates
-                .iter()
-                .find(|t| t.path == finding.path)
-                .map(|t| t.text.clone())
-                .or_else(|| {
-                    model
-                        .values
-                        .iter()
-                        .find(|v| v.path == finding.path)
-                        .map(|v| v.text.clone())
-                })
-                .or_else(|| {
-                    finding
-                        .path
-                        .ends_with("Chart.yaml")
-                        .then(|| model.chart_yaml.clone())
-                        .flatten()
-                })
-                .unwrap_or_default();
+            let text = model.text_of(&finding.path).unwrap_or_default();
             let rope = Rope::from_str(&text);
             reported.push(report(
                 &finding.path.display().to_string(),

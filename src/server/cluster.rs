@@ -54,6 +54,21 @@ fn might_hold_manifests(text: &ropey::Rope) -> bool {
     crate::yaml::detect::TypeKeys::in_rope(text.slice(..)).both()
 }
 
+/// The diagnostics of a text's checked documents, in the text's offsets.
+fn diagnostics_of(text: &str, documents: &[CheckedDocument], with_diff: bool) -> Vec<Diagnostic> {
+    documents
+        .iter()
+        .flat_map(|d| {
+            let input = DocumentInput {
+                text: &text[d.range.clone()],
+                offset: d.range.start,
+                manifest: &d.manifest,
+            };
+            cd::diagnostics(&input, &d.result, with_diff)
+        })
+        .collect()
+}
+
 /// What started a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -258,19 +273,7 @@ impl ClusterWork {
         for text in texts {
             let found = kubernetes_documents(text);
             let documents = check_documents(&connection, found).await.ok()?;
-            out.push(
-                documents
-                    .iter()
-                    .flat_map(|d| {
-                        let input = DocumentInput {
-                            text: &text[d.range.clone()],
-                            offset: d.range.start,
-                            manifest: &d.manifest,
-                        };
-                        cd::diagnostics(&input, &d.result, settings.diff)
-                    })
-                    .collect(),
-            );
+            out.push(diagnostics_of(text, &documents, settings.diff));
         }
         Some(out)
     }
@@ -308,17 +311,7 @@ impl ClusterWork {
             };
             match checked {
                 Ok((text, documents)) => {
-                    let diagnostics = documents
-                        .iter()
-                        .flat_map(|d| {
-                            let input = DocumentInput {
-                                text: &text[d.range.clone()],
-                                offset: d.range.start,
-                                manifest: &d.manifest,
-                            };
-                            cd::diagnostics(&input, &d.result, with_diff)
-                        })
-                        .collect();
+                    let diagnostics = diagnostics_of(&text, &documents, with_diff);
                     self.finish(&uri, FileResult { version, documents }, diagnostics)
                         .await;
                     return;

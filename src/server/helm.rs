@@ -358,39 +358,46 @@ impl HelmWork {
         Some((chart, role, snapshot.rope))
     }
 
-    /// Completion inside a template action (`None` elsewhere: the schema's completion answers).
-    pub fn completion(&self, params: &lsp::CompletionParams) -> Option<lsp::CompletionResponse> {
-        let position = &params.text_document_position;
-        let uri = &position.text_document.uri;
+    /// What a request inside a template needs: its text, the chart, the offset. `None` for a
+    /// text without actions (the schema's completion and hover answer there).
+    fn in_template(
+        &self,
+        uri: &Uri,
+        position: lsp::Position,
+    ) -> Option<(ropey::Rope, String, Option<Arc<ChartModel>>, usize)> {
         let snapshot = self.store.text_snapshot(uri)?;
         let text = snapshot.rope.to_string();
         if !text.contains("{{") {
             return None;
         }
         let chart = lock(&self.open).get(uri).map(|(chart, _)| chart.clone());
-        let encoding = self.store.encoding();
-        let offset = convert::offset(&snapshot.rope, position.position, encoding);
+        let offset = convert::offset(&snapshot.rope, position, self.store.encoding());
+        Some((snapshot.rope, text, chart, offset))
+    }
+
+    /// Completion inside a template action (`None` elsewhere: the schema's completion answers).
+    pub fn completion(&self, params: &lsp::CompletionParams) -> Option<lsp::CompletionResponse> {
+        let position = &params.text_document_position;
+        let (rope, text, chart, offset) =
+            self.in_template(&position.text_document.uri, position.position)?;
         let items = values::completions(&text, offset, chart.as_deref())?;
-        Some(convert::helm_completions(&snapshot.rope, &items, encoding))
+        Some(convert::helm_completions(
+            &rope,
+            &items,
+            self.store.encoding(),
+        ))
     }
 
     pub fn hover(&self, params: &lsp::HoverParams) -> Option<lsp::Hover> {
         let position = &params.text_document_position_params;
-        let uri = &position.text_document.uri;
-        let snapshot = self.store.text_snapshot(uri)?;
-        let text = snapshot.rope.to_string();
-        if !text.contains("{{") {
-            return None;
-        }
-        let chart = lock(&self.open).get(uri).map(|(chart, _)| chart.clone());
-        let encoding = self.store.encoding();
-        let offset = convert::offset(&snapshot.rope, position.position, encoding);
+        let (rope, text, chart, offset) =
+            self.in_template(&position.text_document.uri, position.position)?;
         let (markdown, range) = values::hover(&Template::parse(&text), offset, chart.as_deref())?;
         Some(convert::markdown_hover(
-            &snapshot.rope,
+            &rope,
             markdown,
             range,
-            encoding,
+            self.store.encoding(),
         ))
     }
 
@@ -423,24 +430,10 @@ impl HelmWork {
     /// Locations in the chart's files (texts as the chart read them).
     fn locations(&self, chart: &ChartModel, found: &[values::Location]) -> Vec<lsp::Location> {
         let encoding = self.store.encoding();
-        let text_of = |path: &Path| -> Option<Arc<String>> {
-            chart
-                .values
-                .iter()
-                .find(|v| v.path == path)
-                .map(|v| v.text.clone())
-                .or_else(|| {
-                    chart
-                        .templates
-                        .iter()
-                        .find(|t| t.path == path)
-                        .map(|t| t.text.clone())
-                })
-        };
         found
             .iter()
             .filter_map(|location| {
-                let text = text_of(&location.path)?;
+                let text = chart.text_of(&location.path)?;
                 let uri = Uri::from_file_path(&location.path)?;
                 let rope = ropey::Rope::from_str(&text);
                 Some(convert::location(

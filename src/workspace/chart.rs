@@ -195,6 +195,24 @@ impl ChartModel {
         }
     }
 
+    /// The text of one of the chart's files as the chart read it: a values file, a template,
+    /// Chart.yaml.
+    pub fn text_of(&self, path: &Path) -> Option<Arc<String>> {
+        let values = self.values.iter().find(|v| v.path == path).map(|v| &v.text);
+        let template = || {
+            self.templates
+                .iter()
+                .find(|t| t.path == path)
+                .map(|t| &t.text)
+        };
+        let chart_yaml = || {
+            (path == self.root.join("Chart.yaml"))
+                .then_some(self.chart_yaml.as_ref())
+                .flatten()
+        };
+        values.or_else(template).or_else(chart_yaml).cloned()
+    }
+
     /// Every values file's entry at `path`, the chart's own first.
     pub fn lookup(&self, path: &[String]) -> Vec<(&ValuesFile, &ValueEntry)> {
         self.values
