@@ -254,3 +254,20 @@ fn templates_in_a_folder_check_give_no_false_errors_without_rendering() {
     assert_eq!(output.status.code(), Some(0), "{out}");
     assert!(!out.contains(": error:"), "{out}");
 }
+
+#[test]
+fn values_are_checked_against_the_charts_values_schema() {
+    let (_dir, chart) = copy_chart("mychart");
+    std::fs::write(
+        chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"replicaCount": {"type": "integer", "minimum": 1}}}"#,
+    )
+    .unwrap();
+    edit(&chart.join("values.yaml"), "replicaCount: 1", "replicaCount: 0");
+    let output = kube_lsp(&["check", "--no-render", chart.to_str().unwrap()]);
+    let out = stdout(&output);
+    let found = lines_of(&out, "helm-values-schema");
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0].contains("values.yaml:6:15: error:"), "{out}");
+    assert!(found[0].contains("replicaCount"), "{out}");
+}

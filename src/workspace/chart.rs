@@ -394,6 +394,36 @@ mod tests {
         assert!(!is_values_file(Path::new("/c/values.schema.json")));
         assert!(is_helper(Path::new("/c/templates/_helpers.tpl")));
     }
+
+    #[test]
+    fn a_subchart_reads_its_parents_values_under_its_key_and_global() {
+        let dir = tempfile::tempdir().unwrap();
+        let parent = dir.path().join("shop");
+        let sub = parent.join("charts/db");
+        std::fs::create_dir_all(sub.join("templates")).unwrap();
+        std::fs::write(parent.join("Chart.yaml"), "apiVersion: v2\nname: shop\n").unwrap();
+        std::fs::write(
+            parent.join("values.yaml"),
+            "global:\n  region: eu\ndb:\n  size: 10Gi\nweb:\n  replicas: 2\n",
+        )
+        .unwrap();
+        std::fs::write(sub.join("Chart.yaml"), "apiVersion: v2\nname: db\n").unwrap();
+        std::fs::write(sub.join("values.yaml"), "size: 1Gi\nimage: postgres\n").unwrap();
+        let model = ChartModel::load(&sub, &|_| None);
+        assert_eq!(model.name, "db");
+        let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
+        let size = model.lookup(&path("size"));
+        assert_eq!(size.len(), 2, "the subchart's and the parent's");
+        assert!(!size[0].0.from_parent && size[1].0.from_parent);
+        assert_eq!(size[1].0.value_text(size[1].1), "10Gi");
+        assert!(model.is_defined(&path("global.region")));
+        assert!(!model.is_defined(&path("web")));
+        // An open text wins over the disk.
+        let open = Arc::new("size: 5Gi\n".to_string());
+        let values = sub.join("values.yaml");
+        let model = ChartModel::load(&sub, &|p| (p == values).then(|| open.clone()));
+        assert!(model.lookup(&path("image")).is_empty());
+    }
 }
 
 /// The charts read so far, and the open documents' texts of chart files (which win over disk).
