@@ -59,8 +59,9 @@ pub const SELECTING_KINDS: [&str; 11] = [
 /// A Kubernetes document (a YAML document, or an item of a `kind: List`, with a `kind` key).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Document {
-    pub api_version: Option<Box<str>>,
-    pub kind: Option<Box<str>>,
+    /// Shared between the documents of a file that write the same one.
+    pub api_version: Option<Arc<str>>,
+    pub kind: Option<Arc<str>>,
     /// `metadata.namespace` as written (`None` when absent: where it lands is decided when it is
     /// applied).
     pub namespace: Option<Box<str>>,
@@ -73,7 +74,7 @@ pub struct Document {
     /// The Pods it selects: a Service's or ReplicationController's `spec.selector` map (`None`
     /// when empty: such a Service selects nothing), a workload's or PodDisruptionBudget's
     /// `spec.selector`, a NetworkPolicy's `spec.podSelector`.
-    pub selector: Option<Selector>,
+    pub selector: Option<Box<Selector>>,
     /// The document (or List item) in its file.
     pub range: Range<usize>,
     /// The text of `metadata.name`'s value in the file (inside quotes), else `generateName`'s.
@@ -81,7 +82,7 @@ pub struct Document {
     /// Holds Helm template actions: values written with one are left out.
     pub templated: bool,
     /// What it defines when it is a CustomResourceDefinition.
-    pub crd: Option<CrdInfo>,
+    pub crd: Option<Box<CrdInfo>>,
 }
 
 impl Document {
@@ -111,24 +112,27 @@ pub struct CrdInfo {
     pub versions: Vec<Box<str>>,
 }
 
-/// Labels in the order written.
+/// Labels in the order written, in one allocation: `key NUL value NUL key NUL value`. An index
+/// of a big workspace holds thousands of label sets of a pair or two; a string per key and value
+/// would cost three allocations per pair. Keys and values holding a NUL (which no valid label
+/// does) are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Labels(Vec<(Box<str>, Box<str>)>);
+pub struct Labels(Box<str>);
+
+const SEPARATOR: char = '\0';
 
 impl Labels {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, value)| &**value)
+        self.iter().find(|(k, _)| *k == key).map(|(_, value)| value)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.0.iter().map(|(k, v)| (&**k, &**v))
+        let mut parts = self.0.split_terminator(SEPARATOR);
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.iter().count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -136,14 +140,20 @@ impl Labels {
     }
 }
 
-impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Labels {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Labels {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
-        Labels(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        let mut packed = String::new();
+        for (key, value) in pairs {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            if key.contains(SEPARATOR) || value.contains(SEPARATOR) {
+                continue;
+            }
+            for part in [key, value] {
+                packed.push_str(part);
+                packed.push(SEPARATOR);
+            }
+        }
+        Labels(packed.into_boxed_str())
     }
 }
 
@@ -210,6 +220,7 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
     let blanked = memmem::find(text.as_bytes(), b"{{").map(|_| Arc::new(blank_actions(text)));
     let parsed = blanked.as_ref().unwrap_or(text);
     let mut documents = Vec::new();
+    let shared = Shared::default();
     for range in split::split(text).documents {
         let original = &text[range.clone()];
         if KIND.find(original.as_bytes()).is_none() {
@@ -220,6 +231,7 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
             original,
             offset: range.start,
             templated: blanked.is_some() && original.contains("{{"),
+            shared: Some(&shared),
         };
         // A syntax error leaves the tree with what came before it: still worth indexing while a
         // document is being typed.
@@ -227,6 +239,8 @@ pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
             reader.read_root(root, range.clone(), &mut documents);
         }
     }
+    // Kept as long as the file is indexed: no spare capacity.
+    documents.shrink_to_fit();
     documents
 }
 
@@ -237,6 +251,28 @@ pub fn blank_actions(text: &str) -> String {
     crate::yaml::template::Template::parse(text).masked(text)
 }
 
+/// The `apiVersion` and `kind` values of a file's documents, one allocation each: a file of
+/// thousands of documents writes only a few.
+#[derive(Default)]
+struct Shared(std::cell::RefCell<Vec<Arc<str>>>);
+
+/// Above this many distinct values a file gets no more sharing (each lookup is a linear search).
+const SHARED_MAX: usize = 64;
+
+impl Shared {
+    fn get(&self, text: Box<str>) -> Arc<str> {
+        let mut known = self.0.borrow_mut();
+        if let Some(found) = known.iter().find(|k| ***k == *text) {
+            return found.clone();
+        }
+        let new: Arc<str> = Arc::from(text);
+        if known.len() < SHARED_MAX {
+            known.push(new.clone());
+        }
+        new
+    }
+}
+
 /// Reads values from one document's tree.
 struct Reader<'a> {
     /// The document's text as written (with its template actions).
@@ -244,6 +280,8 @@ struct Reader<'a> {
     /// Where the document starts in its file.
     offset: usize,
     templated: bool,
+    /// Where the file's `apiVersion`/`kind` values are shared.
+    shared: Option<&'a Shared>,
 }
 
 impl Reader<'_> {
@@ -252,6 +290,14 @@ impl Reader<'_> {
             original: "",
             offset: 0,
             templated: false,
+            shared: None,
+        }
+    }
+
+    fn shared(&self, text: Box<str>) -> Arc<str> {
+        match self.shared {
+            Some(shared) => shared.get(text),
+            None => Arc::from(text),
         }
     }
 
@@ -275,8 +321,10 @@ impl Reader<'_> {
     /// The object of a mapping with a `kind` key.
     fn object(&self, mapping: SpanRef<'_>, range: Range<usize>) -> Option<Document> {
         let (kind_key, kind_value) = pair(mapping, "kind")?;
-        let kind = self.text(kind_key, kind_value);
-        let api_version = pair(mapping, "apiVersion").and_then(|(k, v)| self.text(k, v));
+        let kind = self.text(kind_key, kind_value).map(|t| self.shared(t));
+        let api_version = pair(mapping, "apiVersion")
+            .and_then(|(k, v)| self.text(k, v))
+            .map(|t| self.shared(t));
         let metadata = value(mapping, "metadata");
         let field = |name: &str| metadata.and_then(|m| pair(m, name));
         let name = field("name").and_then(|(k, v)| Some((self.text(k, v)?, v)));
@@ -324,11 +372,11 @@ impl Reader<'_> {
             generate_name: generate_name.map(|(name, _)| name),
             labels,
             pod_labels,
-            selector,
+            selector: selector.map(Box::new),
             range,
             name_range,
             templated: self.templated,
-            crd,
+            crd: crd.map(Box::new),
         })
     }
 
@@ -366,16 +414,14 @@ impl Reader<'_> {
     }
 
     fn string_map(&self, mapping: SpanRef<'_>) -> Labels {
-        Labels(
-            mapping
-                .pairs()
-                .filter_map(|(key, value)| {
-                    let value = value?;
-                    let key_text = scalar_text(key)?;
-                    Some((key_text, self.text(key, value)?))
-                })
-                .collect(),
-        )
+        mapping
+            .pairs()
+            .filter_map(|(key, value)| {
+                let value = value?;
+                let key_text = scalar_text(key)?;
+                Some((key_text, self.text(key, value)?))
+            })
+            .collect()
     }
 
     fn selector_map(&self, node: SpanRef<'_>) -> Option<Selector> {
@@ -504,6 +550,29 @@ mod tests {
 
     fn read(text: &str) -> Vec<Document> {
         read_documents(&Arc::new(text.to_string()))
+    }
+
+    #[test]
+    fn labels_keep_their_pairs_in_one_string() {
+        let labels: Labels = [("app", "web"), ("empty", ""), ("", "x"), ("bad\0key", "v")]
+            .into_iter()
+            .collect();
+        let pairs: Vec<_> = labels.iter().collect();
+        assert_eq!(pairs, [("app", "web"), ("empty", ""), ("", "x")]);
+        assert_eq!(labels.get("empty"), Some(""));
+        assert_eq!(labels.len(), 3);
+        assert!(Labels::default().is_empty() && Labels::default().iter().next().is_none());
+    }
+
+    #[test]
+    fn documents_of_a_file_share_their_api_version_and_kind() {
+        let documents = read("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n");
+        let (first, second) = (&documents[0], &documents[1]);
+        assert!(Arc::ptr_eq(first.kind.as_ref().unwrap(), second.kind.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            first.api_version.as_ref().unwrap(),
+            second.api_version.as_ref().unwrap()
+        ));
     }
 
     const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Cluster\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema: {type: object}\n  - name: v0\n";

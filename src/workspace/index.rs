@@ -98,7 +98,8 @@ type Files = BTreeMap<Arc<Path>, Arc<File>>;
 pub struct Index {
     files: Files,
     by_kind: HashMap<Box<str>, Files>,
-    by_name: HashMap<Box<str>, Files>,
+    /// Most names are in one file or two: a short list each, not a map.
+    by_name: HashMap<Box<str>, Vec<(Arc<Path>, Arc<File>)>>,
     /// Folders with a `Chart.yaml`.
     charts: BTreeSet<Arc<Path>>,
     kustomizations: BTreeSet<Arc<Path>>,
@@ -179,7 +180,8 @@ impl Index {
         namespace: Namespace<'q>,
         name: &'q str,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.in_files(self.by_name.get(name)).filter(move |found| {
+        let files = self.by_name.get(name).into_iter().flatten();
+        files.flat_map(|(path, file)| found_in(path, file)).filter(move |found| {
             let document = found.document;
             document.name.as_deref() == Some(name)
                 && of_kind(document, kind, group)
@@ -300,7 +302,10 @@ impl Index {
                 entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
             }
             if let Some(name) = &document.name {
-                entry(&mut self.by_name, name).insert(path.clone(), file.clone());
+                let files = self.by_name.entry(name.clone()).or_default();
+                if !files.iter().any(|(known, _)| *known == path) {
+                    files.push((path.clone(), file.clone()));
+                }
             }
         }
         if file.kustomization.is_some() {
@@ -355,8 +360,13 @@ impl Index {
             if let Some(kind) = &document.kind {
                 unlink_from(&mut self.by_kind, kind, path);
             }
-            if let Some(name) = &document.name {
-                unlink_from(&mut self.by_name, name, path);
+            if let Some(name) = &document.name
+                && let Some(files) = self.by_name.get_mut(name)
+            {
+                files.retain(|(known, _)| known != path);
+                if files.is_empty() {
+                    self.by_name.remove(name);
+                }
             }
         }
         if old.kustomization.is_some() {
