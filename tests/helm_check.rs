@@ -263,7 +263,11 @@ fn values_are_checked_against_the_charts_values_schema() {
         r#"{"type": "object", "properties": {"replicaCount": {"type": "integer", "minimum": 1}}}"#,
     )
     .unwrap();
-    edit(&chart.join("values.yaml"), "replicaCount: 1", "replicaCount: 0");
+    edit(
+        &chart.join("values.yaml"),
+        "replicaCount: 1",
+        "replicaCount: 0",
+    );
     let output = kube_lsp(&["check", "--no-render", chart.to_str().unwrap()]);
     let out = stdout(&output);
     let found = lines_of(&out, "helm-values-schema");
