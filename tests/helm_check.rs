@@ -275,3 +275,29 @@ fn values_are_checked_against_the_charts_values_schema() {
     assert!(found[0].contains("values.yaml:6:15: error:"), "{out}");
     assert!(found[0].contains("replicaCount"), "{out}");
 }
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_extra_values_files_are_rendered_and_their_keys_blamed() {
+    let (_dir, chart) = copy_chart("mychart");
+    let extra = chart.join("ci.yaml");
+    std::fs::write(&extra, "service:\n  type: NodePort\nreplicaCount: two\n").unwrap();
+    let (out, _, code) = check(&[
+        "--helm-values",
+        extra.to_str().unwrap(),
+        chart.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    let rendered = lines_of(&out, "helm-rendered");
+    assert_eq!(rendered.len(), 2, "{out}");
+    assert!(
+        rendered[0].contains("templates/deployment.yaml:9:13: error: rendered: expected integer"),
+        "{out}"
+    );
+    // The value came from the extra file, not from values.yaml (which says 1).
+    assert!(
+        rendered[1].contains("ci.yaml:3:15: error: rendered: expected integer"),
+        "{out}"
+    );
+    assert!(!out.contains("values.yaml:"), "{out}");
+}

@@ -1,7 +1,8 @@
 //! Helm charts over LSP, the built kube-lsp driven as an editor drives it: a chart template gets
 //! no false errors and its static keys validated; `.Values` completion, hover, definition and
 //! references; undefined values; and (with the real helm) rendered findings on the template line
-//! and in values.yaml, Helm's own errors on their line, a missing helm said once.
+//! and in values.yaml (or the settings' extra values file that set the value), Helm's own errors
+//! on their line, a missing helm said once.
 
 mod common;
 
@@ -292,4 +293,33 @@ fn a_missing_helm_is_said_once() {
         })
         .collect();
     assert!(told.is_empty(), "said once: {told:?}");
+}
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_extra_values_files_from_the_settings_are_rendered_and_blamed() {
+    let (dir, chart) = copy_chart("mychart");
+    let extra = chart.join("ci.yaml");
+    let extra_text = "replicaCount: two\n";
+    std::fs::write(&extra, extra_text).unwrap();
+    let mut server = server(
+        dir.path(),
+        json!({"path": helm(), "valuesFiles": ["ci.yaml"]}),
+    );
+    let template = chart.join("templates/deployment.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let uri = file_uri(&template);
+    server.open(&uri, &text);
+    let published = server.wait_for_codes(&uri, &["helm-rendered"]);
+    assert_eq!(
+        published["diagnostics"][0]["range"]["start"],
+        position(&text, "{{ .Values.replicaCount }}", 0)
+    );
+    let extra_uri = file_uri(&extra);
+    server.open(&extra_uri, extra_text);
+    let published = server.wait_for_codes(&extra_uri, &["helm-rendered"]);
+    assert_eq!(
+        published["diagnostics"][0]["range"]["start"],
+        position(extra_text, "two", 0)
+    );
 }

@@ -111,7 +111,8 @@ pub fn render_reports(
 ) -> Result<Vec<Reported>, RunError> {
     let mut reported = Vec::new();
     for root in roots {
-        let model = ChartModel::load(root, &|_| None);
+        let mut model = ChartModel::load(root, &|_| None);
+        model.add_values_files(&settings.values_files);
         let options = HelmOptions {
             program: settings.helm.clone(),
             values_files: settings.values_files.clone(),

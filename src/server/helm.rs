@@ -231,7 +231,10 @@ impl HelmWork {
         let catalog = self.store.catalog();
         let chart_root = root.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            let model = workspace.charts.get(&chart_root);
+            let mut model = workspace.charts.get(&chart_root);
+            if !options.values_files.is_empty() {
+                Arc::make_mut(&mut model).add_values_files(&options.values_files);
+            }
             let started = std::time::Instant::now();
             let result = render(&chart_root, &options);
             let findings = match &result {

@@ -36,7 +36,7 @@ pub struct ValueEntry {
 }
 
 /// A values file of the chart.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ValuesFile {
     pub path: PathBuf,
     pub text: Arc<String>,
@@ -53,7 +53,7 @@ impl ValuesFile {
 }
 
 /// A file under `templates/` (a manifest template or a `_*.tpl` helper).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TemplateFile {
     pub path: PathBuf,
     pub text: Arc<String>,
@@ -66,12 +66,13 @@ impl TemplateFile {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ChartModel {
     pub root: PathBuf,
     /// `name` of its Chart.yaml (the folder's name when it has none).
     pub name: String,
-    /// Its values first, then those a parent chart sets for it.
+    /// Its values first, then those a parent chart sets for it, then the extra values files a
+    /// render is given (`add_values_files`): a later file wins.
     pub values: Vec<ValuesFile>,
     /// `values.schema.json`, when the chart has one.
     pub schema: Option<(PathBuf, Arc<String>)>,
@@ -192,6 +193,22 @@ impl ChartModel {
             schema,
             templates,
             chart_yaml,
+        }
+    }
+
+    /// Adds the extra values files a render is given (`helm template --values`, in order), so
+    /// a rendered value is traced to the file that set it. Unreadable files are left out (Helm
+    /// says so itself).
+    pub fn add_values_files(&mut self, files: &[PathBuf]) {
+        for path in files {
+            if let Contents::Text(text) = disk::read(path, MAX_FILE_BYTES, Links::Refuse) {
+                self.values.push(ValuesFile {
+                    entries: value_entries(&text, &[]),
+                    path: path.clone(),
+                    text: Arc::new(text),
+                    from_parent: false,
+                });
+            }
         }
     }
 
