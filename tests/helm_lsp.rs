@@ -37,6 +37,19 @@ fn codes(diagnostics: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Waits for a publication for `uri` with a diagnostic of `code`, and gives that diagnostic.
+fn wait_for_code(server: &mut TestServer, uri: &str, code: &str) -> Value {
+    let published =
+        server.wait_for_publication(uri, |p| codes(&p["diagnostics"]).iter().any(|c| c == code));
+    published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap()
+        .clone()
+}
+
 /// Asks until the answer satisfies `ready` (the chart is read in the background after the open).
 fn eventually(
     server: &mut TestServer,
@@ -84,15 +97,7 @@ fn a_chart_template_gets_no_false_errors_and_its_static_keys_checked() {
         3,
         json!([{"range": {"start": at, "end": to}, "text": "pullPolicyy"}]),
     );
-    let published = server.wait_for_publication(&uri, |p| {
-        codes(&p["diagnostics"]).contains(&"helm-values-undefined".to_string())
-    });
-    let undefined = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "helm-values-undefined")
-        .unwrap();
+    let undefined = wait_for_code(&mut server, &uri, "helm-values-undefined");
     assert_eq!(undefined["severity"], 2);
     assert!(
         undefined["message"]
@@ -243,16 +248,7 @@ fn helm_rendered_findings_on_the_template_line_and_in_values() {
             json!({"textDocument": {"uri": uri}}),
         )
         .unwrap();
-    let published = server.wait_for_publication(&uri, |p| {
-        codes(&p["diagnostics"]).contains(&"helm-render".to_string())
-    });
-    let error = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "helm-render")
-        .unwrap()
-        .clone();
+    let error = wait_for_code(&mut server, &uri, "helm-render");
     assert_eq!(
         error["range"]["start"]["line"],
         position(&broken, "required \"image.x", 0)["line"]
