@@ -205,7 +205,7 @@ fn selector_latencies(workspace: &Workspace) -> Vec<Duration> {
         let index = workspace.read();
         index
             .of_kind("Service", None, Namespace::Any)
-            .filter_map(|found| found.document.selector.clone())
+            .filter_map(|found| found.document.selector.as_deref().cloned())
             .take(1_000)
             .collect()
     };

@@ -93,13 +93,15 @@ pub struct Chart<'i> {
 
 /// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
 type Files = BTreeMap<Arc<Path>, Arc<File>>;
+/// A short list of files (the files of one name).
+type FileList = Vec<(Arc<Path>, Arc<File>)>;
 
 #[derive(Debug)]
 pub struct Index {
     files: Files,
     by_kind: HashMap<Box<str>, Files>,
     /// Most names are in one file or two: a short list each, not a map.
-    by_name: HashMap<Box<str>, Vec<(Arc<Path>, Arc<File>)>>,
+    by_name: HashMap<Box<str>, FileList>,
     /// Folders with a `Chart.yaml`.
     charts: BTreeSet<Arc<Path>>,
     kustomizations: BTreeSet<Arc<Path>>,
