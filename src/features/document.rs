@@ -234,6 +234,8 @@ impl OpenDocument {
         encoding: PositionEncoding,
     ) {
         let templated = self.helm.template.is_some();
+        // A text with no action gets one only from an edit: look near each, not at the whole.
+        let mut new_action = false;
         for change in changes {
             let full = change.range.is_none();
             let edit = self.text.apply_change(change.range, change.text, encoding);
@@ -243,6 +245,12 @@ impl OpenDocument {
             if templated {
                 continue;
             }
+            new_action = new_action
+                || crate::yaml::detect::template_action_near(
+                    self.text.rope(),
+                    edit.start,
+                    edit.new_end,
+                );
             if full {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
@@ -252,7 +260,7 @@ impl OpenDocument {
             }
         }
         self.text.set_version(version);
-        if self.wants_template() {
+        if (templated || new_action) && self.wants_template() {
             self.build_template();
         } else if templated {
             self.rebuild();
@@ -509,6 +517,34 @@ mod tests {
         let fresh = OpenDocument::open(&document.text().rope().to_string(), 2, &catalog);
         assert_eq!(document.diagnostics(), fresh.diagnostics());
         assert_eq!(document.version(), 2);
+    }
+
+    #[test]
+    fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        let image = at(POD, "nginx");
+        // Braces that are no action: YAML (a flow mapping where a string belongs).
+        document.change(2, [replace(POD, image, "{{ x }}")], PositionEncoding::Utf8);
+        document.validate(&catalog);
+        assert!(document.template().is_none());
+        assert!(!document.diagnostics().is_empty());
+        // The edit inside them makes an action: a template, and nothing to say.
+        let text = document.text().rope().to_string();
+        document.change(
+            3,
+            [replace(&text, at(&text, "x"), ".Values.image")],
+            PositionEncoding::Utf8,
+        );
+        document.validate(&catalog);
+        assert!(document.template().is_some());
+        assert_eq!(document.diagnostics(), []);
+        let text = document.text().rope().to_string();
+        let action = at(&text, "{{ .Values.image }}");
+        document.change(4, [replace(&text, action, "nginx")], PositionEncoding::Utf8);
+        document.validate(&catalog);
+        assert!(document.template().is_none());
+        assert_eq!(document.text().rope().to_string(), POD);
     }
 
     fn finding(range: Range<usize>) -> Diagnostic {
