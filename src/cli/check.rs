@@ -88,8 +88,9 @@ pub struct CheckArgs {
     /// No rules at all: YAML and schema diagnostics (and the cluster's) only.
     #[arg(long)]
     pub no_rules: bool,
-    /// Do not render the kustomizations among the files (they are rendered with kustomize by
-    /// default, and their findings reported on the files that produced them).
+    /// Do not render the Helm charts and kustomizations among the files (they are rendered with
+    /// helm and kustomize by default, and their findings reported on the files that produced
+    /// them); chart templates are still checked as templates.
     #[arg(long)]
     pub no_render: bool,
 
@@ -97,6 +98,18 @@ pub struct CheckArgs {
     /// (run as `kubectl kustomize`; default: `kubectl` from PATH).
     #[arg(long, value_name = "PATH")]
     pub kustomize: Option<PathBuf>,
+
+    /// The `helm` program that renders the Helm charts among the inputs (Helm v4).
+    #[arg(long, env = "KUBE_LSP_HELM", default_value = "helm")]
+    pub helm: PathBuf,
+
+    /// Extra values files for rendering the charts (repeatable), after each chart's values.yaml.
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// How long `helm template` may run per chart, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub helm_timeout_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -130,13 +143,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut reported = Vec::new();
     let mut texts = Vec::new();
     let mut files = Vec::new();
+    let mut paths = Vec::new();
     for input in inputs(&args.paths, &mut io_errors) {
         match read(&input) {
             Ok(bytes) => {
                 if let Ok(text) = std::str::from_utf8(&bytes) {
                     files.push((input.clone(), display(&input), text.to_string()));
                 }
-                texts.push((display(&input), bytes))
+                texts.push((display(&input), bytes));
+                paths.push(input);
             }
             Err(error) => {
                 eprintln!("kube-lsp: {}: {error}", display(&input));
@@ -170,7 +185,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
     let index = workspace.read();
-    for (name, bytes) in &texts {
+    let mut charts = super::charts::Charts::default();
+    for ((name, bytes), path) in texts.iter().zip(&paths) {
+        let in_chart = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|_| path.as_os_str() != "-")
+            .and_then(|text| charts.file_diagnostics(path, name, text, &catalog));
+        if let Some(found) = in_chart {
+            reported.extend(found);
+            continue;
+        }
         let context = Context {
             config: rules.clone(),
             index: Some(&index),
@@ -181,6 +205,42 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     drop(index);
     if !args.no_render {
         reported.extend(kustomize.render_all(&catalog, args.kustomize.as_deref()));
+    }
+    let roots = if args.no_render {
+        Vec::new()
+    } else {
+        super::charts::chart_roots(&args.paths)
+    };
+    if !roots.is_empty() {
+        let settings = super::charts::RenderSettings {
+            helm: args.helm.clone(),
+            values_files: args.helm_values.clone(),
+            timeout: std::time::Duration::from_millis(args.helm_timeout_ms),
+        };
+        match super::charts::render_reports(&roots, &settings, &catalog) {
+            Ok(found) => {
+                // What the file's own checks say already is not said again from the render.
+                let fresh: Vec<Reported> = found
+                    .into_iter()
+                    .filter(|r| {
+                        !reported.iter().any(|s| {
+                            s.path == r.path
+                                && (s.line, s.column) == (r.line, r.column)
+                                && r.message.ends_with(&s.message)
+                        })
+                    })
+                    .collect();
+                reported.extend(fresh);
+            }
+            Err(crate::render::process::RunError::NotFound(program)) => eprintln!(
+                "kube-lsp: {} was not found: Helm charts were checked as templates, not rendered (install Helm v4, or pass --helm PATH)",
+                program.display()
+            ),
+            Err(error) => {
+                eprintln!("kube-lsp: the charts were not rendered: {error}");
+                io_errors += 1;
+            }
+        }
     }
     let documents = texts
         .iter()

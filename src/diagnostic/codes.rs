@@ -61,6 +61,8 @@ pub enum Group {
     /// References between objects (names, keys, ports, selectors) across the workspace and the
     /// cluster.
     Reference,
+    /// Helm charts: templates, values, rendering.
+    Helm,
 }
 
 impl Group {
@@ -75,6 +77,7 @@ impl Group {
             Group::Rule => "Rules ([rules.md](rules.md))",
             Group::Kustomize => "Kustomize",
             Group::Reference => "References between objects",
+            Group::Helm => "Helm charts",
         }
     }
 }
@@ -116,8 +119,6 @@ registry! {
         "A value that does not match the field's format: quantities, int-or-string, dates, patterns, lengths and bounds.";
     UNKNOWN_KIND = "schema-unknown-kind", Schema,
         "No schema source serves this apiVersion and kind; for a removed or deprecated apiVersion the quick fix switches to the one that serves the kind.";
-    NOT_VALIDATED = "schema-not-validated", Schema,
-        "Information: the file is not validated against a schema (a Helm template).";
     /// A value the apiserver's own rules reject (names, labels, annotations, core-type rules).
     INVALID = "schema-invalid", Schema,
         "A value the API server's own rules reject although the OpenAPI schema allows it: object names per kind, labels, annotations, selectors, container images, restart policies.";
@@ -307,6 +308,16 @@ registry! {
         "An Ingress backend's port that its Service does not have, or a Service's named `targetPort` that no container of the Pods it selects declares.";
     REFERENCE_NO_MATCH = "reference-no-match", Reference,
         "A Service, PodDisruptionBudget or NetworkPolicy selector that matches no workload of the workspace nor any Pod of the cluster.";
+    HELM_TEMPLATE = "helm-template", Helm,
+        "A Go template action that cannot be read: `{{` without `}}`, an unterminated string or comment, an `end` or `else` with no block open, a block without its `end`.";
+    HELM_VALUES_UNDEFINED = "helm-values-undefined", Helm,
+        "Warning: a template reads `.Values.x.y` that no values file of the chart (nor its parent chart's) defines.";
+    HELM_VALUES_SCHEMA = "helm-values-schema", Helm,
+        "A value of `values.yaml` that the chart's `values.schema.json` rejects.";
+    HELM_RENDER = "helm-render", Helm,
+        "`helm template` failed: Helm's error on the line it names (a nil pointer, a `required` value, YAML broken after rendering, missing dependencies, a render over its time limit).";
+    HELM_RENDERED = "helm-rendered", Helm,
+        "A finding on the rendered chart (its schema, or the cluster's dry-run) mapped back to the template line, or to `values.yaml` when the value came straight from there.";
 }
 
 /// The registry as the Markdown table `docs/diagnostics.md` holds.
@@ -345,7 +356,15 @@ mod tests {
     /// `schema-*`) exists.
     #[test]
     fn readme_and_docs_name_only_registered_codes() {
-        let prefixes = ["yaml-", "schema-", "dry-run-", "diff-", "kustomize-", "reference-"];
+        let prefixes = [
+            "yaml-",
+            "schema-",
+            "dry-run-",
+            "diff-",
+            "kustomize-",
+            "reference-",
+            "helm-",
+        ];
         let docs = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
             .unwrap()
             .filter_map(|e| e.ok()?.path().to_str().map(str::to_string))
@@ -391,6 +410,7 @@ mod tests {
                 Group::Input | Group::Rule => "",
                 Group::Kustomize => "kustomize-",
                 Group::Reference => "reference-",
+                Group::Helm => "helm-",
             };
             assert!(info.code.as_str().starts_with(prefix), "{}", info.code);
             if info.group == Group::Rule {

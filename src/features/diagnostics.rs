@@ -7,12 +7,29 @@ use ropey::Rope;
 
 use std::sync::Arc;
 
+use super::document::OpenDocument;
+use super::helm::template::ChartRole;
 use super::rules::{Config, Context, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::yaml::file::YamlFile;
+
+/// Every diagnostic of a file of a Helm chart (or any text with template actions), checked once:
+/// as the open document has them (a template's masked text validated, `.Values` it reads that
+/// the chart does not define, a values file against `values.schema.json`).
+pub fn chart_file_diagnostics(
+    rope: &Rope,
+    catalog: &Catalog,
+    role: ChartRole,
+    chart: Option<std::sync::Arc<crate::workspace::chart::ChartModel>>,
+) -> Vec<Diagnostic> {
+    let mut document = OpenDocument::open(&rope.to_string(), 0, catalog);
+    document.set_chart(role, chart);
+    document.validate(catalog);
+    document.diagnostics()
+}
 
 /// Every diagnostic of the file, in file byte offsets: the YAML layer's and the schema's sorted
 /// by position, then the cluster's (`cluster`, already for this text) in their own order.
@@ -86,6 +103,10 @@ pub fn text_diagnostics_with_rules(
     role: Role,
     rules: &Context<'_>,
 ) -> Vec<Diagnostic> {
+    // A chart template, or any file with template actions: read as Helm reads it.
+    if crate::yaml::detect::template_action(rope).is_some() {
+        return chart_file_diagnostics(rope, catalog, ChartRole::None, None);
+    }
     let mut file = YamlFile::open(rope);
     let mut found = RuleDiagnostics::default();
     // Before validation, which takes the span trees the rules read too.

@@ -10,6 +10,7 @@ use ropey::Rope;
 
 use super::diagnostics;
 use super::folding::{self, Fold};
+use super::helm::template::{ChartRole, TemplateText};
 use super::outline::{MAX_ITEMS, OutlineCache};
 use super::rules::{self, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
@@ -38,6 +39,9 @@ pub struct OpenDocument {
     /// Findings of the layers that compute outside the document and follow its edits until they
     /// are replaced, by [`Layer`]: kustomize's checks, a rendered overlay's findings.
     layers: [Vec<Diagnostic>; 2],
+    /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
+    /// template), the chart, and what rendering it and checking its values found.
+    helm: HelmState,
 }
 
 /// The layers an [`OpenDocument`] keeps beside its own (see [`OpenDocument::set_layer`]).
@@ -47,6 +51,17 @@ pub enum Layer {
     Kustomize = 0,
     /// What a rendered kustomization found, mapped back to this file.
     Rendered = 1,
+}
+
+#[derive(Default)]
+struct HelmState {
+    role: ChartRole,
+    template: Option<TemplateText>,
+    chart: Option<Arc<crate::workspace::chart::ChartModel>>,
+    /// Findings on the rendered chart, mapped to this file (moved along with edits).
+    rendered: Vec<Diagnostic>,
+    /// A values file against the chart's `values.schema.json` (at the last validation).
+    values: Vec<Diagnostic>,
 }
 
 struct ClusterFindings {
@@ -83,9 +98,25 @@ pub struct QuickFix {
 impl OpenDocument {
     /// Opens a document in one go, on this thread.
     pub fn open(text: &str, version: i32, catalog: &Catalog) -> Self {
+        if crate::yaml::detect::template_action_in(text).is_some() {
+            return Self::open_template(TextDocument::new(text, version), catalog);
+        }
         let text = TextDocument::new(text, version);
         let (yaml, schema) = SchemaDiagnostics::open(text.rope(), catalog);
         Self::new(text, yaml, schema)
+    }
+
+    /// Opens a Helm template (a text with template actions): its masked text is checked and
+    /// validated.
+    fn open_template(text: TextDocument, catalog: &Catalog) -> Self {
+        let mut document = Self::new(
+            text,
+            YamlFile::open(&Rope::new()),
+            SchemaDiagnostics::default(),
+        );
+        document.build_template();
+        document.validate(catalog);
+        document
     }
 
     /// Opens a document from the string a client sent and its document split (the slow part of
@@ -111,6 +142,15 @@ impl OpenDocument {
         role: Role,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
+        if crate::yaml::detect::template_action_in(&source).is_some() {
+            let text = TextDocument::new(&source, version);
+            text_ready(TextSnapshot {
+                rope: text.rope().clone(),
+                version,
+                documents: split.documents.into(),
+            });
+            return Self::open_template(text, catalog);
+        }
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
@@ -141,6 +181,7 @@ impl OpenDocument {
             rules: RuleDiagnostics::default(),
             outlines: OutlineCache::default(),
             cluster: None,
+            helm: HelmState::default(),
             layers: Default::default(),
             references: Vec::new(),
         }
@@ -163,6 +204,57 @@ impl OpenDocument {
         let changed = *slot != diagnostics;
         *slot = diagnostics;
         changed
+    }
+
+    /// Reads the text as a Helm template again (after any change of a template: templates are
+    /// small, and one action can change how every line after it reads).
+    fn build_template(&mut self) {
+        let template = TemplateText::new(&self.text.rope().to_string());
+        self.yaml = YamlFile::open(&template.masked_rope);
+        self.schema = SchemaDiagnostics::default();
+        self.schema
+            .set_template(template.template.clone(), template.masked.clone());
+        self.helm.template = Some(template);
+    }
+
+    /// Whether the text is read as a template: a chart's template or helper, or any text with
+    /// template actions.
+    fn wants_template(&self) -> bool {
+        matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
+            || crate::yaml::detect::template_action(self.text.rope()).is_some()
+    }
+
+    /// What the file is to its chart, and the chart (the server knows both from its path).
+    pub fn set_chart(
+        &mut self,
+        role: ChartRole,
+        chart: Option<Arc<crate::workspace::chart::ChartModel>>,
+    ) {
+        let was = self.helm.role;
+        self.helm.role = role;
+        self.helm.chart = chart;
+        if role != was && self.wants_template() != self.helm.template.is_some() {
+            self.rebuild();
+        }
+    }
+
+    /// The chart the file belongs to, if the server said.
+    pub fn chart(&self) -> Option<&Arc<crate::workspace::chart::ChartModel>> {
+        self.helm.chart.as_ref()
+    }
+
+    pub fn chart_role(&self) -> ChartRole {
+        self.helm.role
+    }
+
+    /// The template's actions, when the file is read as one.
+    pub fn template(&self) -> Option<&crate::yaml::template::Template> {
+        self.helm.template.as_ref().map(|t| &*t.template)
+    }
+
+    /// Keeps what rendering the chart found in this file (replacing what it found before).
+    pub fn set_rendered(&mut self, diagnostics: Vec<Diagnostic>) {
+        self.helm.rendered = diagnostics;
     }
 
     pub fn text(&self) -> &TextDocument {
@@ -196,9 +288,24 @@ impl OpenDocument {
         changes: impl IntoIterator<Item = Change<'a>>,
         encoding: PositionEncoding,
     ) {
+        let templated = self.helm.template.is_some();
+        // A text with no action gets one only from an edit: look near each, not at the whole.
+        let mut new_action = false;
         for change in changes {
             let full = change.range.is_none();
             let edit = self.text.apply_change(change.range, change.text, encoding);
+            for finding in &mut self.helm.rendered {
+                finding.follow_edit(&edit, 0);
+            }
+            if templated {
+                continue;
+            }
+            new_action = new_action
+                || crate::yaml::detect::template_action_near(
+                    self.text.rope(),
+                    edit.start,
+                    edit.new_end,
+                );
             if full {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
@@ -225,10 +332,20 @@ impl OpenDocument {
             }
         }
         self.text.set_version(version);
+        if (templated || new_action) && self.wants_template() {
+            self.build_template();
+        } else if templated {
+            self.rebuild();
+        }
     }
 
     /// Parses the document again from its text (after a panic left its parsed state in doubt).
     pub fn rebuild(&mut self) {
+        if self.wants_template() {
+            self.build_template();
+            return;
+        }
+        self.helm.template = None;
         self.yaml = YamlFile::open(self.text.rope());
         self.schema.reset();
         self.rules.reset();
@@ -244,8 +361,20 @@ impl OpenDocument {
     /// Validates the documents whose schema diagnostics are out of date (edited, or validated
     /// against another catalog).
     pub fn validate(&mut self, catalog: &Catalog) {
-        self.schema
-            .refresh(&mut self.yaml, self.text.rope(), catalog);
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
+        self.schema.refresh(&mut self.yaml, rope, catalog);
+        if self.helm.role == ChartRole::Values {
+            let schema = self.helm.chart.as_ref().and_then(|c| c.schema.clone());
+            self.helm.values = match schema {
+                Some((_, schema)) => {
+                    super::helm::values_schema::check(&self.text.rope().to_string(), &schema)
+                }
+                None => Vec::new(),
+            };
+        }
     }
 
     /// Keeps the cluster's diagnostics of `version`; `false` (and nothing kept) when the
@@ -281,12 +410,44 @@ impl OpenDocument {
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        let mut all =
-            diagnostics::merged_with_rules(&self.yaml, &self.schema, &self.rules, cluster);
-        let at = all.len() - cluster.len();
+        let mut found = match &self.helm.template {
+            None if !self.helm.role.has_manifests() => self.yaml.diagnostics().collect(),
+            None => diagnostics::merged_with_rules(&self.yaml, &self.schema, &self.rules, &[]),
+            Some(_) if self.helm.role == ChartRole::Helper => Vec::new(),
+            Some(template) => {
+                let yaml = self.yaml.diagnostics().filter(|d| template.keeps_yaml(d));
+                let mut found: Vec<Diagnostic> = yaml.chain(self.schema.diagnostics()).collect();
+                if let Some(chart) = &self.helm.chart {
+                    found.extend(template.undefined_values(chart));
+                }
+                found
+            }
+        };
+        // Action errors in chart files only: elsewhere `{{` may be another tool's syntax.
+        if let Some(template) = &self.helm.template
+            && matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
+        {
+            found.extend(template.errors());
+        }
+        found.extend(self.helm.values.iter().cloned());
+        found.sort_by_key(|d| (d.range.start, d.range.end));
+        // What rendering found, unless the file's own checks say the same there.
+        let rendered: Vec<Diagnostic> = self
+            .helm
+            .rendered
+            .iter()
+            .filter(|r| {
+                !found
+                    .iter()
+                    .any(|d| d.range == r.range && r.message.ends_with(&d.message))
+            })
+            .cloned()
+            .collect();
+        found.extend(rendered);
         let layers = self.layers.iter().flatten();
-        all.splice(at..at, self.references.iter().chain(layers).cloned());
-        diagnostics::capped(all)
+        found.extend(self.references.iter().chain(layers).cloned());
+        found.extend_from_slice(cluster);
+        diagnostics::capped(found)
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
@@ -317,17 +478,20 @@ impl OpenDocument {
 
     /// The file's symbols, at most [`MAX_ITEMS`] (the outermost first).
     pub fn symbols(&mut self) -> Vec<Symbol> {
-        symbols::document_symbols(
-            &mut self.yaml,
-            self.text.rope(),
-            &mut self.outlines,
-            MAX_ITEMS,
-        )
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
+        symbols::document_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS)
     }
 
     /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
     pub fn folds(&mut self, limit: usize) -> Vec<Fold> {
-        let folds = folding::folding_ranges(&mut self.yaml, self.text.rope(), &mut self.outlines);
+        let rope = match &self.helm.template {
+            Some(template) => &template.masked_rope,
+            None => self.text.rope(),
+        };
+        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines);
         folding::within_limit(folds, limit.min(MAX_ITEMS))
     }
 }
@@ -475,6 +639,34 @@ mod tests {
         let fresh = OpenDocument::open(&document.text().rope().to_string(), 2, &catalog);
         assert_eq!(document.diagnostics(), fresh.diagnostics());
         assert_eq!(document.version(), 2);
+    }
+
+    #[test]
+    fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
+        let catalog = catalog();
+        let mut document = OpenDocument::open(POD, 1, &catalog);
+        let image = at(POD, "nginx");
+        // Braces that are no action: YAML (a flow mapping where a string belongs).
+        document.change(2, [replace(POD, image, "{{ x }}")], PositionEncoding::Utf8);
+        document.validate(&catalog);
+        assert!(document.template().is_none());
+        assert!(!document.diagnostics().is_empty());
+        // The edit inside them makes an action: a template, and nothing to say.
+        let text = document.text().rope().to_string();
+        document.change(
+            3,
+            [replace(&text, at(&text, "x"), ".Values.image")],
+            PositionEncoding::Utf8,
+        );
+        document.validate(&catalog);
+        assert!(document.template().is_some());
+        assert_eq!(document.diagnostics(), []);
+        let text = document.text().rope().to_string();
+        let action = at(&text, "{{ .Values.image }}");
+        document.change(4, [replace(&text, action, "nginx")], PositionEncoding::Utf8);
+        document.validate(&catalog);
+        assert!(document.template().is_none());
+        assert_eq!(document.text().rope().to_string(), POD);
     }
 
     fn finding(range: Range<usize>) -> Diagnostic {

@@ -6,11 +6,12 @@ pub mod completion;
 pub mod diagnostics;
 pub mod document;
 pub mod folding;
+pub mod helm;
 pub mod hover;
 pub mod kustomize;
 pub mod outline;
-pub mod rules;
 pub mod references;
+pub mod rules;
 pub mod schema_diagnostics;
 pub mod symbols;
 

@@ -10,16 +10,17 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::schema::Catalog;
 use crate::schema::validate::{self, Role, Validation};
 use crate::text::{TextEdit, retain_following, shift_range};
-use crate::yaml::detect::{self, TypeKeys};
+use crate::yaml::detect::TypeKeys;
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
 use crate::yaml::node::TsNode;
 use crate::yaml::split;
 use crate::yaml::syntax::{self, RopeSource};
+use crate::yaml::template::Template;
 
 #[derive(Debug)]
 struct Entry {
@@ -51,8 +52,9 @@ pub struct SchemaDiagnostics {
     entries: Vec<Entry>,
     /// Where edits since the last refresh landed (new text offsets).
     edited: Vec<Range<usize>>,
-    /// The information note for a Helm template, when the file is one.
-    helm_note: Option<Diagnostic>,
+    /// A Helm template's actions and masked text, when the file is one: its documents are
+    /// validated as templates (`validate::validate_template`).
+    template: Option<(Arc<Template>, Arc<String>)>,
     /// Documents validated by the last refresh (for tests and timing).
     pub last_validated: usize,
     /// Of those, the ones validated only around their edits (`validate::revalidate`).
@@ -91,7 +93,7 @@ impl SchemaDiagnostics {
         catalog: &Catalog,
         role: Role,
     ) -> (YamlFile, SchemaDiagnostics) {
-        if text.len() > OPEN_VALIDATION_LIMIT || detect::template_action_in(text).is_some() {
+        if text.len() > OPEN_VALIDATION_LIMIT {
             return (
                 YamlFile::open_split_with(text, split, &|_| ()).0,
                 SchemaDiagnostics::default(),
@@ -187,12 +189,6 @@ impl SchemaDiagnostics {
             self.catalog_id = catalog.id();
         }
         let edited = std::mem::take(&mut self.edited);
-        self.helm_note = detect::template_action(rope).map(helm_note);
-        if self.helm_note.is_some() {
-            self.entries.clear();
-            file.discard_spans();
-            return;
-        }
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
         let mut entries = Vec::with_capacity(file.documents().len());
         let mut stale = Vec::new();
@@ -247,10 +243,12 @@ impl SchemaDiagnostics {
 
         // A document the YAML layer already rejects (syntax, duplicate keys) is not read
         // further: that error comes first, and guesses on top of it would only be noise.
-        if file.documents()[index]
-            .diagnostics()
-            .any(|d| d.severity == Severity::Error)
-        {
+        // In a template a key may repeat in another branch of an `if`: it still has its tree.
+        let templated = self.template.is_some();
+        if file.documents()[index].diagnostics().any(|d| {
+            d.severity == Severity::Error
+                && !(templated && d.code == crate::diagnostic::codes::DUPLICATE_KEY)
+        }) {
             return None;
         }
         // Files over the limit are validated only where they are edited; documents that
@@ -266,6 +264,14 @@ impl SchemaDiagnostics {
         // On open the YAML layer kept saphyr's span tree; small documents get a new one after
         // each edit. Walking tree-sitter's tree gives the same result (tested) but costs many
         // times more on big documents (benches/yaml_open), so it is walked only around an edit.
+        if let Some((template, masked)) = &self.template {
+            let spans = match file.take_spans(index) {
+                Some(spans) => spans,
+                None => lint::check(masked.get(range.clone())?).tree?,
+            };
+            let actions = template.document(masked, range);
+            return Some(validate::validate_template(catalog, &spans, &actions));
+        }
         if let Some(spans) = file.take_spans(index) {
             return Some(validate::validate_spans_as(catalog, &spans, self.role));
         }
@@ -295,17 +301,22 @@ impl SchemaDiagnostics {
 
     /// The schema diagnostics of the file, in file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.helm_note
-            .iter()
-            .cloned()
-            .chain(self.entries.iter().flat_map(|entry| {
-                let start = entry.range.start as isize;
-                entry
-                    .validation
-                    .diagnostics
-                    .iter()
-                    .map(move |d| d.clone().shifted(start))
-            }))
+        self.entries.iter().flat_map(|entry| {
+            let start = entry.range.start as isize;
+            entry
+                .validation
+                .diagnostics
+                .iter()
+                .map(move |d| d.clone().shifted(start))
+        })
+    }
+
+    /// For a Helm template: validation of its masked text (`rope` passed to `refresh` is that
+    /// text) knowing where its actions are. Forgets what was validated before.
+    pub fn set_template(&mut self, template: Arc<Template>, masked: Arc<String>) {
+        self.entries.clear();
+        self.edited.clear();
+        self.template = Some((template, masked));
     }
 }
 
@@ -313,20 +324,10 @@ impl SchemaDiagnostics {
 /// editor waiting too long): only the documents that get edited are.
 const OPEN_VALIDATION_LIMIT: usize = 16 << 20;
 
-/// The note for a Helm chart template, at its first template action.
-fn helm_note(action: Range<usize>) -> Diagnostic {
-    Diagnostic {
-        range: action,
-        severity: Severity::Information,
-        code: codes::NOT_VALIDATED,
-        message: "Helm template syntax: not validated against the schema (render it first, e.g. with `helm template`)".to_string(),
-        fix: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::codes;
     use crate::text::{Position, PositionEncoding, TextDocument};
     use crate::yaml::corpus;
 
@@ -600,17 +601,6 @@ mod tests {
         assert_eq!(fx.sorted(), fx.fresh_sorted());
     }
 
-    #[test]
-    fn helm_templates_get_one_note() {
-        let fx = Fixture::new(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\nbogus: 1\n{{- if .Values.x }}\n",
-        );
-        assert_eq!(fx.found(), [("{{".to_string(), codes::NOT_VALIDATED)]);
-        let fx = Fixture::new(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  t: \"{{ not closed\"\n",
-        );
-        assert!(fx.found().is_empty());
-    }
     #[test]
     fn a_new_catalog_revalidates_only_the_documents_it_answers_differently() {
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {size: {type: integer}}}}}]\n";

@@ -54,6 +54,21 @@ fn might_hold_manifests(text: &ropey::Rope) -> bool {
     crate::yaml::detect::TypeKeys::in_rope(text.slice(..)).both()
 }
 
+/// The diagnostics of a text's checked documents, in the text's offsets.
+fn diagnostics_of(text: &str, documents: &[CheckedDocument], with_diff: bool) -> Vec<Diagnostic> {
+    documents
+        .iter()
+        .flat_map(|d| {
+            let input = DocumentInput {
+                text: &text[d.range.clone()],
+                offset: d.range.start,
+                manifest: &d.manifest,
+            };
+            cd::diagnostics(&input, &d.result, with_diff)
+        })
+        .collect()
+}
+
 /// What started a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -287,6 +302,24 @@ impl ClusterWork {
         Ok((connection.context.clone(), documents))
     }
 
+    /// Dry-runs (and, as the settings say, diffs) rendered documents, a Helm chart's output: the
+    /// diagnostics of each text, in its own offsets. `None` when dry-runs are off or no cluster
+    /// answers (the files' own checks report why).
+    pub async fn check_rendered(&self, texts: &[String]) -> Option<Vec<Vec<Diagnostic>>> {
+        let settings = self.settings();
+        if settings.dry_run == DryRunMode::Off {
+            return None;
+        }
+        let connection = self.connection().await.ok()?;
+        let mut out = Vec::with_capacity(texts.len());
+        for text in texts {
+            let found = kubernetes_documents(text);
+            let documents = check_documents(&connection, found).await.ok()?;
+            out.push(diagnostics_of(text, &documents, settings.diff));
+        }
+        Some(out)
+    }
+
     /// The context the settings name, for messages before a connection says which one it is.
     fn configured_context(&self) -> String {
         self.settings()
@@ -320,17 +353,7 @@ impl ClusterWork {
             };
             match checked {
                 Ok((text, documents)) => {
-                    let diagnostics = documents
-                        .iter()
-                        .flat_map(|d| {
-                            let input = DocumentInput {
-                                text: &text[d.range.clone()],
-                                offset: d.range.start,
-                                manifest: &d.manifest,
-                            };
-                            cd::diagnostics(&input, &d.result, with_diff)
-                        })
-                        .collect();
+                    let diagnostics = diagnostics_of(&text, &documents, with_diff);
                     self.finish(&uri, FileResult { version, documents }, diagnostics)
                         .await;
                     return;

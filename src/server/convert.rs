@@ -226,7 +226,50 @@ pub fn completion_item(
     }
 }
 
-/// A range of a file as a location (the file's text converts the offsets).
+/// Completion items inside a Helm template action.
+pub fn helm_completions(
+    rope: &Rope,
+    items: &[crate::features::helm::values::Item],
+    encoding: PositionEncoding,
+) -> lsp::CompletionResponse {
+    use crate::features::helm::values::ItemKind as Kind;
+    let items = items
+        .iter()
+        .map(|item| lsp::CompletionItem {
+            label: item.label.clone(),
+            kind: Some(match item.kind {
+                Kind::Object => lsp::CompletionItemKind::MODULE,
+                Kind::Field => lsp::CompletionItemKind::FIELD,
+                Kind::Template => lsp::CompletionItemKind::FUNCTION,
+            }),
+            detail: Some(item.detail.clone()),
+            text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                range: range(rope, item.replace.clone(), encoding),
+                new_text: item.label.clone(),
+            })),
+            ..Default::default()
+        })
+        .collect();
+    lsp::CompletionResponse::List(lsp::CompletionList {
+        is_incomplete: false,
+        items,
+    })
+}
+
+/// A hover of markdown about `at`.
+pub fn markdown_hover(
+    rope: &Rope,
+    text: String,
+    at: std::ops::Range<usize>,
+    encoding: PositionEncoding,
+) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(markdown(text)),
+        range: Some(range(rope, at, encoding)),
+    }
+}
+
+/// A location in another file (`rope` is its text).
 pub fn location(
     uri: lsp::Uri,
     rope: &Rope,

@@ -13,6 +13,7 @@ mod consent;
 mod convert;
 mod framing;
 mod handoff;
+mod helm;
 mod kustomize;
 mod language;
 mod output;
@@ -53,6 +54,8 @@ pub struct Backend {
     schemas: Arc<SchemaSources>,
     /// Completion and hover (`server/language.rs`).
     language: language::Language,
+    /// Helm charts: the chart of each open file, rendering, template intelligence (`server/helm.rs`).
+    helm: Arc<helm::HelmWork>,
     /// Whether the client lets the server register file watchers (`initialized` does).
     watch_files: std::sync::atomic::AtomicBool,
     /// How many folding ranges the client wants at most (its `rangeLimit`).
@@ -103,6 +106,12 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
                 client.clone(),
                 store.clone(),
                 schemas.clone(),
+            ),
+            helm: helm::HelmWork::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
+                cluster.clone(),
             ),
             cluster,
             schemas,
@@ -255,13 +264,18 @@ fn fold_limit(params: &InitializeParams) -> Option<usize> {
 async fn watch_yaml_files(client: Client) {
     let options = DidChangeWatchedFilesRegistrationOptions {
         // Kustomize also reads a kustomization from a file named `Kustomization`.
-        watchers: ["**/*.{yaml,yml}", "**/Kustomization"]
-            .into_iter()
-            .map(|glob| FileSystemWatcher {
-                glob_pattern: GlobPattern::String(glob.to_string()),
-                kind: None,
-            })
-            .collect(),
+        watchers: [
+            "**/*.{yaml,yml}",
+            "**/Kustomization",
+            "**/*.tpl",
+            "**/values.schema.json",
+        ]
+        .into_iter()
+        .map(|glob| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(glob.to_string()),
+            kind: None,
+        })
+        .collect(),
     };
     let registration = Registration {
         id: "kube-lsp/yaml-files".to_string(),
@@ -406,6 +420,7 @@ impl LanguageServer for Backend {
         self.cluster.configure(settings.cluster).await;
         self.kustomize.configure(settings.kustomize);
         self.references.cluster_changed();
+        self.helm.configure(settings.helm);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -451,6 +466,8 @@ impl LanguageServer for Backend {
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 completion_provider: Some(language::completion_options()),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -461,8 +478,6 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                     work_done_progress_options: Default::default(),
                 }),
-                definition_provider: Some(OneOf::Left(true)),
-                references_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
                     prepare_provider: Some(true),
                     work_done_progress_options: Default::default(),
@@ -527,6 +542,7 @@ impl LanguageServer for Backend {
             );
             let changed = uri.clone();
             self.update_schemas(move |schemas| schemas.document_changed(&changed));
+            self.helm.opened_or_saved(uri.clone());
             self.cluster.schedule(uri, Trigger::Open);
         }
     }
@@ -547,6 +563,7 @@ impl LanguageServer for Backend {
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
             schemas.document_changed(&changed_uri)
         });
+        self.helm.changed(uri.clone(), version);
         self.cluster.schedule(uri, Trigger::Change);
     }
 
@@ -577,6 +594,7 @@ impl LanguageServer for Backend {
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         let uri = params.text_document.uri;
+        self.helm.opened_or_saved(uri.clone());
         self.kustomize.refresh_roles().await;
         self.kustomize.schedule_render(&uri);
         self.cluster.schedule(uri, Trigger::Save);
@@ -612,6 +630,7 @@ impl LanguageServer for Backend {
         if self.cluster.settings() != before {
             self.references.cluster_changed();
         }
+        self.helm.configure(settings.helm);
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -630,6 +649,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.store.close(&uri);
         self.cluster.forget(&uri);
+        self.helm.forget(&uri);
         let closed = workspace::document_path(&uri);
         self.update_schemas(move |schemas| schemas.close_document(&closed));
         // Clear what the editor shows for a file that is no longer open.
@@ -672,25 +692,30 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        // Inside a Helm template action: `.Values`, `.Chart`, `include` names; else the schema's
+        // completion with the references' names.
         let uri = &params.text_document_position.text_document.uri;
         guarded("completion", || {
-            self.language
-                .completion(&self.store, &params, |snapshot, offset| {
-                    self.references.completions(uri, snapshot, offset)
-                })
+            self.helm.completion(&params).or_else(|| {
+                self.language
+                    .completion(&self.store, &params, |snapshot, offset| {
+                        self.references.completions(uri, snapshot, offset)
+                    })
+            })
         })
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = &params.text_document_position_params.text_document.uri;
         guarded("hover", || {
-            self.language
-                .hover(&self.store, &params, |snapshot, offset| {
-                    self.references.hover(uri, snapshot, offset)
-                })
+            self.helm.hover(&params).or_else(|| {
+                self.language
+                    .hover(&self.store, &params, |snapshot, offset| {
+                        self.references.hover(uri, snapshot, offset)
+                    })
+            })
         })
     }
-
 
     async fn prepare_rename(
         &self,
@@ -717,21 +742,29 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        // A kustomization's path entry leads to its file; anything else is a reference.
+        // A `.Values` key or `include` name in a chart; a kustomization's path entry; else a
+        // reference between objects.
         let position = &params.text_document_position_params;
         guarded("definition", || {
-            self.kustomize
-                .definition(&position.text_document.uri, position.position)
-                .map(GotoDefinitionResponse::Scalar)
+            self.helm
+                .definition(&params)
+                .or_else(|| {
+                    self.kustomize
+                        .definition(&position.text_document.uri, position.position)
+                        .map(GotoDefinitionResponse::Scalar)
+                })
                 .or_else(|| self.references.definition(&params))
         })
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        // The objects that point at the one under the cursor, and the kustomizations that
-        // include the file.
+        // A values key's readers in a chart; else the objects that point at the one under the
+        // cursor, and the kustomizations that include the file.
         let uri = &params.text_document_position.text_document.uri;
         guarded("references", || {
+            if let Some(found) = self.helm.references(&params) {
+                return Some(found);
+            }
             let mut found = self.references.references(&params).unwrap_or_default();
             found.extend(self.kustomize.references(uri));
             Some(found)

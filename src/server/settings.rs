@@ -27,6 +27,8 @@ pub struct Settings {
     pub rules: Option<RuleSettings>,
     /// `kustomize`: how kustomizations are rendered.
     pub kustomize: KustomizeOptions,
+    /// `helm`: how charts are rendered.
+    pub helm: HelmSettings,
 }
 
 /// The `kustomize` object: `path` (a `kustomize` or `kubectl` binary; default `kubectl` from
@@ -44,6 +46,27 @@ impl Default for KustomizeOptions {
             path: None,
             render: true,
             timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// `helm.path` (default `helm` on PATH), `helm.valuesFiles` (extra values files, relative to the
+/// chart), `helm.timeoutMs` (default 20000), `helm.render` (default true).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelmSettings {
+    pub path: PathBuf,
+    pub values_files: Vec<PathBuf>,
+    pub timeout: Duration,
+    pub render: bool,
+}
+
+impl Default for HelmSettings {
+    fn default() -> Self {
+        HelmSettings {
+            path: PathBuf::from("helm"),
+            values_files: Vec::new(),
+            timeout: Duration::from_secs(20),
+            render: true,
         }
     }
 }
@@ -67,6 +90,36 @@ impl KustomizeOptions {
             options.timeout = Duration::from_millis(ms.clamp(100, 600_000));
         }
         options
+    }
+}
+
+impl HelmSettings {
+    fn from_json(section: &Value) -> HelmSettings {
+        let mut helm = HelmSettings::default();
+        let Some(value) = section.get("helm") else {
+            return helm;
+        };
+        if let Some(path) = value.get("path").and_then(Value::as_str).map(str::trim)
+            && !path.is_empty()
+        {
+            helm.path = PathBuf::from(path);
+        }
+        if let Some(files) = value.get("valuesFiles").and_then(Value::as_array) {
+            helm.values_files = files
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from)
+                .collect();
+        }
+        if let Some(ms) = value.get("timeoutMs").and_then(Value::as_u64) {
+            helm.timeout = Duration::from_millis(ms.clamp(500, 600_000));
+        }
+        if let Some(render) = value.get("render").and_then(Value::as_bool) {
+            helm.render = render;
+        }
+        helm
     }
 }
 
@@ -173,6 +226,7 @@ impl Settings {
             max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
             rules,
             kustomize: KustomizeOptions::from_json(section),
+            helm: HelmSettings::from_json(section),
         }
     }
 }
@@ -271,6 +325,19 @@ mod tests {
             Settings::from_json(&json!({"dryRun": "off"}))
                 .rules
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn helm_settings() {
+        let helm = Settings::from_json(&json!({"kube-lsp": {"helm": {"path": "/opt/helm", "valuesFiles": ["ci.yaml"], "timeoutMs": 5000, "render": false}}})).helm;
+        assert_eq!(helm.path, PathBuf::from("/opt/helm"));
+        assert_eq!(helm.values_files, [PathBuf::from("ci.yaml")]);
+        assert_eq!(helm.timeout, Duration::from_secs(5));
+        assert!(!helm.render);
+        assert_eq!(
+            Settings::from_json(&json!({})).helm,
+            HelmSettings::default()
         );
     }
 

@@ -304,22 +304,11 @@ fn number_lines(text: &str, documents: &mut [Document]) {
     }
 }
 
-/// `text` with every `{{ … }}` action replaced by spaces, line breaks kept, so offsets and lines
-/// stay where they were. An action left open runs to the end.
+/// `text` as YAML with its template actions masked (`yaml::template`: blanks, or `_` for an
+/// action inside a line), so offsets and lines stay where they were. An action left open is
+/// blanked to the end of its line.
 pub fn blank_actions(text: &str) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    let mut from = 0;
-    while let Some(open) = memmem::find(&bytes[from..], b"{{").map(|i| from + i) {
-        let end = memmem::find(&bytes[open + 2..], b"}}").map_or(bytes.len(), |i| open + 2 + i + 2);
-        for byte in &mut bytes[open..end] {
-            if !matches!(*byte, b'\n' | b'\r') {
-                *byte = b' ';
-            }
-        }
-        from = end;
-    }
-    // Whole characters became ASCII spaces, byte for byte: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_default()
+    crate::yaml::template::Template::parse(text).masked(text)
 }
 
 /// The `apiVersion` and `kind` values of a file's documents, one allocation each: a file of
@@ -799,7 +788,7 @@ mod tests {
         let text = "a: {{ .x }}é\nb: {{- toYaml\n  . }}\nc: {{ open";
         let blanked = blank_actions(text);
         assert_eq!(blanked.len(), text.len());
-        assert_eq!(blanked, "a:         é\nb:           \n      \nc:        ");
+        assert_eq!(blanked, "a: ________é\nb: __________\n      \nc:        ");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! ([`Index::status`] says so). A snapshot replaced whole (`Arc<Index>`) would make every open
 //! document's edit copy the whole index; in-place updates cost what the file costs.
 
+pub mod chart;
 pub mod crd_files;
 pub mod disk;
 pub mod document;
@@ -58,6 +59,8 @@ pub struct Workspace {
     roots: RwLock<Vec<PathBuf>>,
     limits: Limits,
     index: RwLock<Index>,
+    /// The Helm charts read so far (`chart::ChartModel`).
+    pub charts: chart::ChartCache,
 }
 
 impl Default for Workspace {
@@ -72,6 +75,7 @@ impl Workspace {
             roots: RwLock::default(),
             limits,
             index: RwLock::default(),
+            charts: chart::ChartCache::default(),
         }
     }
 
@@ -96,6 +100,17 @@ impl Workspace {
     /// Whether `path` is a file of the workspace folders the index reads from disk.
     pub fn is_workspace_file(&self, path: &Path) -> bool {
         disk::is_indexed(path) && self.root_of(path).is_some()
+    }
+
+    /// The Helm chart `path` belongs to (its folder), and whether it is one of its templates:
+    /// as the index knows it, else by a look at the disk (a file the scan has not reached).
+    pub fn chart_of(&self, path: &Path) -> Option<(PathBuf, bool)> {
+        if let Some(chart) = self.read().chart_of(path) {
+            return Some((chart.root.to_path_buf(), chart.template));
+        }
+        let root = chart::chart_root_on_disk(path)?;
+        let template = path.starts_with(root.join("templates"));
+        Some((root, template))
     }
 
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
@@ -182,6 +197,7 @@ impl Workspace {
     /// [`open_text`](Self::open_text) of the document's `version`: recorded with the entry
     /// ([`File::version`]), and not replacing an entry of a later version.
     pub fn open_version(&self, path: &Path, version: Option<i32>, text: &str) {
+        self.charts.changed(path, Some(Some(text)));
         let mut file = self.read_text(path, Origin::Open, text.to_string());
         file.version = version;
         let mut index = self.write();
@@ -204,6 +220,7 @@ impl Workspace {
 
     /// An open document was closed: the file on disk counts again (if it is a workspace file).
     pub fn close(&self, path: &Path) {
+        self.charts.changed(path, Some(None));
         let file = self
             .is_workspace_file(path)
             .then(|| self.read_disk(path))
@@ -222,6 +239,7 @@ impl Workspace {
     /// their text; paths outside the workspace folders are ignored.
     pub fn files_changed(&self, paths: &[PathBuf]) {
         for path in paths {
+            self.charts.changed(path, None);
             if self.root_of(path).is_none() {
                 continue;
             }

@@ -67,6 +67,16 @@ pub fn template_action_in(text: &str) -> Option<Range<usize>> {
     })
 }
 
+/// Whether the bytes `start..end` of `rope`, just written by an edit, may have made a template
+/// action in a text that had none: one whose `{{`, or the bytes after it that tell it opens an
+/// action, lie in or next to them. Reads only that neighbourhood.
+pub fn template_action_near(rope: &Rope, start: usize, end: usize) -> bool {
+    let len = rope.len_bytes();
+    let from = rope.byte_to_char(start.saturating_sub(ACTION_PEEK + 2).min(len));
+    let to = rope.byte_to_char((end + ACTION_PEEK + 2).min(len));
+    template_action_in(&rope.slice(from..to).to_string()).is_some()
+}
+
 /// How many bytes after a `{{` tell whether it opens a template action.
 const ACTION_PEEK: usize = 64;
 
@@ -145,6 +155,32 @@ mod tests {
         assert!(check("metadata: {note: apiVersion}\n").any());
         let neither = check("name: web\nreplicas: 2\n");
         assert!(!neither.any() && !neither.both());
+    }
+
+    #[test]
+    fn an_action_an_edit_made_is_found_near_it() {
+        let padding = "# padding\n".repeat(100);
+        // The `{{` written before the edit, the rest of the action by it.
+        let text = format!("{padding}a: {{{{ .Values.a }}}}\n{padding}");
+        let rope = Rope::from_str(&text);
+        let dot = text.find(".Values").unwrap();
+        assert!(template_action_near(&rope, dot, dot + 1));
+        // Far from the edit, the action is not looked at.
+        assert!(!template_action_near(&rope, 0, 10));
+        assert!(!template_action_near(&rope, text.len() - 5, text.len()));
+        // Braces that open no action.
+        let text = format!("{padding}a: \"{{{{x\"\n");
+        let rope = Rope::from_str(&text);
+        assert!(!template_action_near(&rope, 0, text.len()));
+        // Multi-byte characters where the window ends.
+        let text = format!("{}a: {{{{ .b }}}}", "é".repeat(100));
+        let rope = Rope::from_str(&text);
+        assert!(template_action_near(&rope, 151, 152));
+        assert!(!template_action_near(&rope, 101, 102));
+        assert!(template_action_near(&rope, text.len(), text.len()));
+        let text = format!("a: {{{{ .b }}}}{}", "é".repeat(100));
+        let rope = Rope::from_str(&text);
+        assert!(template_action_near(&rope, 0, 2));
     }
 
     #[test]

@@ -17,4 +17,5 @@ pub mod scalar;
 pub mod spans;
 pub mod split;
 pub mod syntax;
+pub mod template;
 pub mod value;

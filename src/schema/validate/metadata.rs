@@ -287,7 +287,12 @@ impl Validator<'_> {
             }
         }
         let create_only = !resource.verbs.is_empty() && !resource.verbs.iter().any(|v| v == "get");
-        if !found_any && !create_only {
+        let from_action = match (metadata, metadata_node) {
+            (_, Some(node)) => self.may_add_keys(node),
+            (Some((key, _)), None) => self.value_from_action(&key_range(key)),
+            (None, None) => false,
+        };
+        if !found_any && !create_only && !from_action {
             let at = name
                 .map(|(k, _)| key_range(k))
                 .or(metadata.map(|(k, _)| key_range(k)))

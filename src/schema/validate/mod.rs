@@ -32,6 +32,7 @@ use crate::schema::store::split_api_version;
 use crate::yaml::node::{TsNode, YamlNode};
 use crate::yaml::spans::SpanTree;
 use crate::yaml::syntax::{self, Source};
+use crate::yaml::template::DocumentActions;
 pub use scoped::revalidate;
 use walk::Validator;
 
@@ -125,7 +126,7 @@ pub fn validate_spans(catalog: &Catalog, tree: &SpanTree) -> Validation {
 /// [`validate_spans`] for a document of a file with `role`.
 pub fn validate_spans_as(catalog: &Catalog, tree: &SpanTree, role: Role) -> Validation {
     match tree.root() {
-        Some(root) => validate_root(catalog, root, role),
+        Some(root) => validate_root(catalog, root, role, None),
         None => Validation::default(),
     }
 }
@@ -143,18 +144,46 @@ pub fn validate_as<S: Source + ?Sized>(
         return Validation::default();
     }
     match syntax::document_root(tree) {
-        Some(root) => validate_root(catalog, TsNode::new(root, source), role),
+        Some(root) => validate_root(catalog, TsNode::new(root, source), role, None),
         None => Validation::default(),
     }
 }
 
-fn validate_root<N: YamlNode>(catalog: &Catalog, root: N, role: Role) -> Validation {
+/// [`validate_spans`] of a Helm template's document (the span tree of its masked text): values
+/// that are actions are not judged, required fields an action may print are not asked for, and
+/// nothing is reported on an action.
+pub fn validate_template(
+    catalog: &Catalog,
+    tree: &SpanTree,
+    actions: &DocumentActions<'_>,
+) -> Validation {
+    match tree.root() {
+        Some(root) => validate_root(catalog, root, Role::Manifest, Some(actions)),
+        None => Validation::default(),
+    }
+}
+
+fn validate_root<N: YamlNode>(
+    catalog: &Catalog,
+    root: N,
+    role: Role,
+    template: Option<&DocumentActions<'_>>,
+) -> Validation {
     let mut validator = Validator::new(catalog);
     validator.role = role;
+    validator.template = template;
     validator.object(root, 0);
     let whole_only = role != Role::Manifest || validator.patch;
     validator.mark(Origin::Walk);
-    let (diagnostics, origins) = sorted(validator.out, validator.origins);
+    let (mut out, mut origins) = (validator.out, validator.origins);
+    if let Some(template) = template {
+        let keep: Vec<bool> = out.iter().map(|d| !template.overlaps(&d.range)).collect();
+        let mut flags = keep.iter();
+        out.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        origins.retain(|_| *flags.next().unwrap_or(&true));
+    }
+    let (diagnostics, origins) = sorted(out, origins);
     let mut kinds: Vec<(String, String, Option<u64>)> = Vec::new();
     for (api_version, kind) in validator.consulted {
         if !kinds

@@ -17,6 +17,7 @@ use crate::yaml::manifest::type_meta;
 use crate::yaml::node::YamlNode;
 use crate::yaml::scalar::{self, Resolved, ScalarStyle};
 use crate::yaml::syntax::NodeShape;
+use crate::yaml::template::DocumentActions;
 
 /// An object with an unknown kind is tried against the schema of the apiVersion its fix offers
 /// only up to this size: the trial walks it whole, and after each edit of the object it runs
@@ -36,6 +37,8 @@ pub(super) struct Validator<'a> {
     /// Whether the object is read as a strategic-merge patch (its role, or a `$patch`
     /// directive in it): no required fields, no whole-object rules, directive keys allowed.
     pub(super) patch: bool,
+    /// A Helm template's actions, when the document is one (its masked text is validated).
+    pub(super) template: Option<&'a DocumentActions<'a>>,
 }
 
 pub(super) fn key_range<N: YamlNode>(node: N) -> Range<usize> {
@@ -51,7 +54,33 @@ impl<'a> Validator<'a> {
             origins: Vec::new(),
             role: Role::Manifest,
             patch: false,
+            template: None,
         }
+    }
+
+    /// Whether `range` is (part of) a template action: its value is not known before rendering.
+    pub(super) fn is_action(&self, range: &Range<usize>) -> bool {
+        self.template.is_some_and(|t| t.overlaps(range))
+    }
+
+    /// Whether a template action may add keys to `mapping` (a block printed at its keys'
+    /// indentation, or a key that is itself an action): its required fields may be there.
+    pub(super) fn may_add_keys<N: YamlNode>(&self, mapping: N) -> bool {
+        let Some(template) = self.template else {
+            return false;
+        };
+        let range = mapping.range();
+        template.may_add_keys(&range, template.column(range.start))
+            || mapping
+                .pairs()
+                .iter()
+                .any(|p| p.key.is_some_and(|k| template.overlaps(&k.range())))
+    }
+
+    /// Whether the value of the key at `key` is printed by a template action on the lines below.
+    pub(super) fn value_from_action(&self, key: &Range<usize>) -> bool {
+        self.template
+            .is_some_and(|t| t.block_below(key.end, t.column(key.start)))
     }
 
     /// Tags every diagnostic pushed since the last mark with `origin`.
@@ -105,7 +134,19 @@ impl Validator<'_> {
                 return;
             }
         };
-        let ((api_version, api_version_range), (kind, kind_range)) = (api_version, kind);
+        let ((mut api_version, api_version_range), (kind, kind_range)) = (api_version, kind);
+        if self.is_action(&kind_range) {
+            // The kind comes from the chart's values or helpers: known once rendered.
+            return;
+        }
+        if self.is_action(&api_version_range) {
+            // `apiVersion: {{ include "capabilities.deployment.apiVersion" . }}`: the version
+            // the schema serves the kind as.
+            match self.catalog.api_versions_of_kind(&kind).into_iter().next() {
+                Some(served) => api_version = served,
+                None => return,
+            }
+        }
         self.consulted.push((api_version.clone(), kind.clone()));
         if is_tool_config(&api_version, &kind) {
             return;
@@ -240,6 +281,7 @@ impl Validator<'_> {
         let found = self.catalog.schemas_for(api_version, kind)?;
         let schema = found.schemas.kind(kind)?;
         let mut trial = Validator::new(self.catalog);
+        trial.template = self.template;
         trial.check(object, schema, kind_range, 0);
         Some(
             trial
@@ -341,7 +383,7 @@ impl Validator<'_> {
                 }
             }
         }
-        if merged {
+        if merged || self.may_add_keys(node) {
             return;
         }
         // The schema's required fields, and a container's image (the apiserver requires it).
@@ -375,6 +417,7 @@ impl Validator<'_> {
             return;
         }
         match (value_schema(schema, name), value) {
+            (None, _) if self.is_action(&key_range) => {}
             (None, _) => self.unknown_field(name, key_range, schema),
             (Some(Some(value_schema)), Some(value)) => {
                 self.check(value, value_schema, key_range, depth + 1);
@@ -402,6 +445,9 @@ impl Validator<'_> {
 
     /// A value of the wrong shape (a mapping where a string belongs, ...).
     fn mismatch<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>) {
+        if self.is_action(&node.range()) {
+            return;
+        }
         let found = match node.shape() {
             NodeShape::Mapping => "a mapping".to_string(),
             NodeShape::Sequence => "a list".to_string(),
@@ -430,6 +476,9 @@ impl Validator<'_> {
     }
 
     fn scalar<N: YamlNode>(&mut self, node: N, schema: SchemaNode<'_>, kind: ValueKind) {
+        if self.is_action(&node.range()) {
+            return;
+        }
         let Some(resolved) = self.resolve(node) else {
             return;
         };

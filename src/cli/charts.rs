@@ -1,0 +1,138 @@
+//! `kube-lsp check` on Helm charts: each chart among the inputs rendered with the real `helm
+//! template`, the rendered documents checked, and every finding reported on the template line
+//! (or values key) it comes from; chart files checked as the editor checks them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ropey::Rope;
+
+use super::check::{Reported, report};
+use crate::features::diagnostics::chart_file_diagnostics;
+use crate::features::helm::rendered::{check_rendered, failure_findings};
+use crate::features::helm::template::ChartRole;
+use crate::render::helm::{HelmOptions, RenderError, render};
+use crate::render::process::RunError;
+use crate::schema::Catalog;
+use crate::workspace::chart::{ChartModel, chart_root_on_disk, is_helper, is_values_file};
+
+/// How `check` renders charts.
+#[derive(Clone, Debug)]
+pub struct RenderSettings {
+    pub helm: PathBuf,
+    pub values_files: Vec<PathBuf>,
+    pub timeout: std::time::Duration,
+}
+
+/// The charts read so far, by folder.
+#[derive(Default)]
+pub struct Charts {
+    models: HashMap<PathBuf, Arc<ChartModel>>,
+}
+
+impl Charts {
+    /// The chart a file belongs to and what the file is there.
+    fn of(&mut self, path: &Path) -> Option<(Arc<ChartModel>, ChartRole)> {
+        let root = chart_root_on_disk(path)?;
+        let model = self
+            .models
+            .entry(root.clone())
+            .or_insert_with(|| Arc::new(ChartModel::load(&root, &|_| None)))
+            .clone();
+        let template = path.starts_with(root.join("templates"));
+        let role = if template && is_helper(path) {
+            ChartRole::Helper
+        } else if template {
+            ChartRole::Template
+        } else if path.parent() == Some(root.as_path()) && is_values_file(path) {
+            ChartRole::Values
+        } else if path.parent() == Some(root.as_path()) {
+            ChartRole::ChartFile
+        } else {
+            ChartRole::None
+        };
+        Some((model, role))
+    }
+
+    /// The diagnostics of a file of a chart, `None` when it is in none.
+    pub fn file_diagnostics(
+        &mut self,
+        path: &Path,
+        name: &str,
+        text: &str,
+        catalog: &Catalog,
+    ) -> Option<Vec<Reported>> {
+        let (model, role) = self.of(path)?;
+        let rope = Rope::from_str(text);
+        let found = chart_file_diagnostics(&rope, catalog, role, Some(model));
+        Some(found.iter().map(|d| report(name, &rope, d)).collect())
+    }
+}
+
+/// The chart folders to render for `paths` (folders searched; subcharts render with their
+/// parent, files with their chart).
+pub fn chart_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for entry in walkdir::WalkDir::new(path)
+                .max_depth(12)
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                if entry.file_name() == "Chart.yaml"
+                    && let Some(root) = entry.path().parent()
+                {
+                    roots.push(root.to_path_buf());
+                }
+            }
+        } else if let Some(root) = chart_root_on_disk(path) {
+            roots.push(root);
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    // A subchart (`<chart>/charts/<sub>`) is rendered as part of its parent.
+    let all = roots.clone();
+    roots.retain(|root| {
+        !all.iter()
+            .any(|other| other != root && root.starts_with(other.join("charts")))
+    });
+    roots
+}
+
+/// Renders each chart and reports what its rendered documents and Helm itself say, on the
+/// chart's files. `Err` when Helm could not be run at all.
+pub fn render_reports(
+    roots: &[PathBuf],
+    settings: &RenderSettings,
+    catalog: &Catalog,
+) -> Result<Vec<Reported>, RunError> {
+    let mut reported = Vec::new();
+    for root in roots {
+        let mut model = ChartModel::load(root, &|_| None);
+        model.add_values_files(&settings.values_files);
+        let options = HelmOptions {
+            program: settings.helm.clone(),
+            values_files: settings.values_files.clone(),
+            timeout: settings.timeout,
+            ..HelmOptions::default()
+        };
+        let findings = match render(root, &options) {
+            Ok(rendered) => check_rendered(&model, &rendered.documents, catalog),
+            Err(RenderError::Failed(failure)) => failure_findings(&model, &failure),
+            Err(RenderError::Tool(error)) => return Err(error),
+        };
+        for finding in findings {
+            let text = model.text_of(&finding.path).unwrap_or_default();
+            let rope = Rope::from_str(&text);
+            reported.push(report(
+                &finding.path.display().to_string(),
+                &rope,
+                &finding.diagnostic,
+            ));
+        }
+    }
+    Ok(reported)
+}

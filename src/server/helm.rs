@@ -1,0 +1,451 @@
+//! The server's Helm work: which chart an open file belongs to and what it is there (template,
+//! helper, values), the chart handed to the open document (for its `.Values` warnings and
+//! values schema), completion/hover/definition/references inside templates, and the chart
+//! rendered with the real `helm template` on open and save (debounced, in the background), its
+//! findings mapped back onto the open files. A missing `helm` is said once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
+
+use super::convert;
+use super::publish::{Gather, publish};
+use super::settings::HelmSettings;
+use super::store::Store;
+use super::workspace::{SchemaSources, file_path};
+use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::features::helm::rendered::{
+    FileFinding, check_rendered, failure_findings, map_back, nth,
+};
+use crate::features::helm::template::ChartRole;
+use crate::features::helm::values;
+use crate::render::helm::{HelmOptions, RenderError, RenderedDocument, render};
+use crate::render::process::RunError;
+use crate::workspace::chart::{ChartModel, is_helper, is_values_file};
+use crate::yaml::template::Template;
+
+/// How long after the last trigger a chart is rendered: files saved or opened together (an
+/// editor restoring its tabs) render once; short, as it adds to every rendered diagnostic.
+const RENDER_PAUSE: Duration = Duration::from_millis(20);
+/// How long typing must pause before a chart file's new text counts for the chart.
+const EDIT_PAUSE: Duration = Duration::from_millis(300);
+
+pub struct HelmWork {
+    client: Client,
+    /// For the dry-run and diff of rendered charts when a cluster is configured.
+    cluster: Arc<super::cluster::ClusterWork>,
+    store: Arc<Store>,
+    schemas: Arc<SchemaSources>,
+    settings: Mutex<HelmSettings>,
+    /// Each open chart file: its chart and role.
+    open: Mutex<HashMap<Uri, (Arc<ChartModel>, ChartRole)>>,
+    /// The render in progress or waiting, per chart folder.
+    renders: Mutex<HashMap<PathBuf, JoinHandle<()>>>,
+    /// What the last render of each chart found, per file.
+    findings: Mutex<HashMap<PathBuf, HashMap<PathBuf, Vec<Diagnostic>>>>,
+    told_missing: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What `path` is to the chart at `root`.
+fn role_of(path: &Path, root: &Path, template: bool) -> ChartRole {
+    let yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    if template && is_helper(path) {
+        ChartRole::Helper
+    } else if template && yaml {
+        ChartRole::Template
+    } else if path.parent() == Some(root) && is_values_file(path) {
+        ChartRole::Values
+    } else if path.parent() == Some(root) {
+        ChartRole::ChartFile
+    } else {
+        ChartRole::None
+    }
+}
+
+impl HelmWork {
+    pub fn new(
+        client: Client,
+        store: Arc<Store>,
+        schemas: Arc<SchemaSources>,
+        cluster: Arc<super::cluster::ClusterWork>,
+    ) -> Arc<HelmWork> {
+        Arc::new(HelmWork {
+            client,
+            cluster,
+            store,
+            schemas,
+            settings: Mutex::new(HelmSettings::default()),
+            open: Mutex::new(HashMap::new()),
+            renders: Mutex::new(HashMap::new()),
+            findings: Mutex::new(HashMap::new()),
+            told_missing: AtomicBool::new(false),
+        })
+    }
+
+    pub fn configure(&self, settings: HelmSettings) {
+        let mut current = lock(&self.settings);
+        if *current != settings {
+            tracing::info!("helm settings: {settings:?}");
+            self.told_missing.store(false, Ordering::Relaxed);
+            *current = settings;
+        }
+    }
+
+    /// A file was opened (`render`: and the chart is rendered) or saved.
+    pub fn opened_or_saved(self: &Arc<Self>, uri: Uri) {
+        let work = self.clone();
+        tokio::spawn(async move { work.refresh(uri, None, true).await });
+    }
+
+    /// A file was edited: once typing pauses, its text counts for its chart, and the chart's
+    /// open files see the new chart (a values key added or removed).
+    pub fn changed(self: &Arc<Self>, uri: Uri, version: i32) {
+        let work = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(EDIT_PAUSE).await;
+            if work.store.version(&uri) == Some(version) {
+                work.refresh(uri, Some(version), false).await;
+            }
+        });
+    }
+
+    pub fn forget(&self, uri: &Uri) {
+        lock(&self.open).remove(uri);
+    }
+
+    /// Classifies the file, re-reads its chart, hands the chart to every open file of it and
+    /// publishes them; renders the chart when asked.
+    async fn refresh(self: &Arc<Self>, uri: Uri, edited: Option<i32>, render: bool) {
+        let Some(path) = file_path(&uri) else { return };
+        let workspace = self.schemas.workspace().clone();
+        let text = edited.and_then(|_| self.store.text_snapshot(&uri));
+        let found = tokio::task::spawn_blocking(move || {
+            let (root, template) = workspace.chart_of(&path)?;
+            if let Some(snapshot) = text {
+                workspace
+                    .charts
+                    .changed(&path, Some(Some(&snapshot.rope.to_string())));
+            }
+            let model = workspace.charts.get(&root);
+            Some((path, root, template, model))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((path, root, template, model)) = found else {
+            return;
+        };
+        let role = role_of(&path, &root, template);
+        lock(&self.open).insert(uri.clone(), (model.clone(), role));
+        // Every open file of the chart (or of a subchart, whose values may come from here).
+        let members: Vec<(Uri, ChartRole, Arc<ChartModel>)> = {
+            let mut open = lock(&self.open);
+            let mut members = Vec::new();
+            for (other, (chart, other_role)) in open.iter_mut() {
+                if chart.root == root {
+                    *chart = model.clone();
+                    members.push((other.clone(), *other_role, chart.clone()));
+                } else if chart.root.starts_with(&root) {
+                    members.push((other.clone(), *other_role, chart.clone()));
+                }
+            }
+            members
+        };
+        for (member, role, chart) in members {
+            let rendered = self.rendered_for(&chart.root, &member);
+            self.store.with_document(&member, |document| {
+                document.set_chart(role, Some(chart.clone()));
+                if let Some(rendered) = rendered {
+                    document.set_rendered(rendered);
+                }
+            });
+            publish(
+                &self.client,
+                &self.store,
+                member,
+                Gather::ValidatedInBackground,
+            )
+            .await;
+        }
+        if render && (role != ChartRole::None || path.ends_with("Chart.yaml")) {
+            self.schedule_render(root, uri);
+        }
+    }
+
+    /// What the last render of the chart at `root` found in the open file `uri`.
+    fn rendered_for(&self, root: &Path, uri: &Uri) -> Option<Vec<Diagnostic>> {
+        let path = file_path(uri)?;
+        let findings = lock(&self.findings);
+        let chart = findings.get(root)?;
+        Some(chart.get(&path).cloned().unwrap_or_default())
+    }
+
+    /// Renders the chart at `root` after a short pause (restarted by a newer trigger).
+    fn schedule_render(self: &Arc<Self>, root: PathBuf, trigger: Uri) {
+        let settings = lock(&self.settings).clone();
+        if !settings.render {
+            return;
+        }
+        let work = self.clone();
+        let key = root.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(RENDER_PAUSE).await;
+            work.render_now(root, trigger, settings).await;
+        });
+        if let Some(previous) = lock(&self.renders).insert(key, task) {
+            previous.abort();
+        }
+    }
+
+    async fn render_now(self: &Arc<Self>, root: PathBuf, trigger: Uri, settings: HelmSettings) {
+        let options = HelmOptions {
+            program: settings.path.clone(),
+            values_files: settings
+                .values_files
+                .iter()
+                .map(|f| {
+                    if f.is_relative() {
+                        root.join(f)
+                    } else {
+                        f.clone()
+                    }
+                })
+                .collect(),
+            timeout: settings.timeout,
+            ..HelmOptions::default()
+        };
+        let workspace = self.schemas.workspace().clone();
+        let catalog = self.store.catalog();
+        let chart_root = root.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut model = workspace.charts.get(&chart_root);
+            if !options.values_files.is_empty() {
+                Arc::make_mut(&mut model).add_values_files(&options.values_files);
+            }
+            let started = std::time::Instant::now();
+            let result = render(&chart_root, &options);
+            let findings = match &result {
+                Ok(rendered) => Ok(check_rendered(&model, &rendered.documents, &catalog)),
+                Err(RenderError::Failed(failure)) => Ok(failure_findings(&model, failure)),
+                Err(RenderError::Tool(error)) => Err(error.to_string()),
+            };
+            let missing = matches!(result, Err(RenderError::Tool(RunError::NotFound(_))));
+            tracing::debug!(
+                "helm template {}: {:.1?} (render and checks)",
+                chart_root.display(),
+                started.elapsed()
+            );
+            (findings, missing, result.ok().map(|r| r.documents), model)
+        })
+        .await;
+        let Ok((findings, missing, documents, model)) = outcome else {
+            return;
+        };
+        let mut findings = findings;
+        if let (Ok(found), Some(documents)) = (&mut findings, documents) {
+            found.extend(self.dry_run(&model, &documents).await);
+        }
+        let findings = match findings {
+            Ok(findings) => findings,
+            Err(_) if missing => {
+                if !self.told_missing.swap(true, Ordering::Relaxed) {
+                    let message = format!(
+                        "kube-lsp: `{}` was not found, so Helm charts are not rendered (templates are still checked). Install Helm v4 or set kube-lsp.helm.path.",
+                        settings.path.display()
+                    );
+                    tracing::warn!("{message}");
+                    self.client
+                        .show_message(MessageType::WARNING, message)
+                        .await;
+                }
+                return;
+            }
+            // Helm ran too long or printed too much: one diagnostic on the file that asked.
+            Err(error) => match file_path(&trigger) {
+                Some(path) => vec![FileFinding {
+                    path,
+                    diagnostic: Diagnostic {
+                        range: 0..0,
+                        severity: Severity::Error,
+                        code: codes::HELM_RENDER,
+                        message: format!("the chart was not rendered: {error}"),
+                        fix: None,
+                    },
+                }],
+                None => return,
+            },
+        };
+        self.install_findings(root, trigger, findings).await;
+    }
+
+    /// The cluster's dry-run (and diff) of the rendered documents, mapped back, when a cluster
+    /// is configured and answers.
+    async fn dry_run(
+        &self,
+        model: &ChartModel,
+        documents: &[RenderedDocument],
+    ) -> Vec<FileFinding> {
+        let texts: Vec<String> = documents.iter().map(|d| d.text.clone()).collect();
+        let Some(found) = self.cluster.check_rendered(&texts).await else {
+            return Vec::new();
+        };
+        found
+            .iter()
+            .enumerate()
+            .flat_map(|(index, diagnostics)| {
+                map_back(
+                    model,
+                    &documents[index],
+                    nth(documents, index),
+                    diagnostics,
+                    "rendered, dry-run",
+                )
+            })
+            .collect()
+    }
+
+    /// Keeps a render's findings and puts them on the chart's open files. A finding for a file
+    /// that is not open (Chart.yaml for missing dependencies) goes on the file that asked too.
+    async fn install_findings(&self, root: PathBuf, trigger: Uri, findings: Vec<FileFinding>) {
+        let open_paths: Vec<(Uri, PathBuf)> = lock(&self.open)
+            .keys()
+            .filter_map(|uri| Some((uri.clone(), file_path(uri)?)))
+            .filter(|(_, path)| path.starts_with(&root))
+            .collect();
+        let mut by_path: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+        let trigger_path = file_path(&trigger);
+        for finding in findings {
+            let open = open_paths.iter().any(|(_, p)| *p == finding.path);
+            if !open
+                && finding.diagnostic.code == codes::HELM_RENDER
+                && let Some(path) = &trigger_path
+            {
+                let mut moved = finding.diagnostic.clone();
+                moved.range = 0..0;
+                by_path.entry(path.clone()).or_default().push(moved);
+            }
+            by_path
+                .entry(finding.path)
+                .or_default()
+                .push(finding.diagnostic);
+        }
+        lock(&self.findings).insert(root, by_path.clone());
+        for (uri, path) in open_paths {
+            let found = by_path.remove(&path).unwrap_or_default();
+            let kept = self
+                .store
+                .with_document(&uri, |document| document.set_rendered(found));
+            if kept.is_some() {
+                publish(&self.client, &self.store, uri, Gather::Validated).await;
+            }
+        }
+    }
+
+    /// The chart and template text of an open template, for the requests below.
+    fn context(&self, uri: &Uri) -> Option<(Arc<ChartModel>, ChartRole, ropey::Rope)> {
+        let (chart, role) = lock(&self.open).get(uri).cloned()?;
+        let snapshot = self.store.text_snapshot(uri)?;
+        Some((chart, role, snapshot.rope))
+    }
+
+    /// What a request inside a template needs: its text, the chart, the offset. `None` for a
+    /// text without actions (the schema's completion and hover answer there).
+    fn in_template(
+        &self,
+        uri: &Uri,
+        position: lsp::Position,
+    ) -> Option<(ropey::Rope, String, Option<Arc<ChartModel>>, usize)> {
+        let snapshot = self.store.text_snapshot(uri)?;
+        let text = snapshot.rope.to_string();
+        if !text.contains("{{") {
+            return None;
+        }
+        let chart = lock(&self.open).get(uri).map(|(chart, _)| chart.clone());
+        let offset = convert::offset(&snapshot.rope, position, self.store.encoding());
+        Some((snapshot.rope, text, chart, offset))
+    }
+
+    /// Completion inside a template action (`None` elsewhere: the schema's completion answers).
+    pub fn completion(&self, params: &lsp::CompletionParams) -> Option<lsp::CompletionResponse> {
+        let position = &params.text_document_position;
+        let (rope, text, chart, offset) =
+            self.in_template(&position.text_document.uri, position.position)?;
+        let items = values::completions(&text, offset, chart.as_deref())?;
+        Some(convert::helm_completions(
+            &rope,
+            &items,
+            self.store.encoding(),
+        ))
+    }
+
+    pub fn hover(&self, params: &lsp::HoverParams) -> Option<lsp::Hover> {
+        let position = &params.text_document_position_params;
+        let (rope, text, chart, offset) =
+            self.in_template(&position.text_document.uri, position.position)?;
+        let (markdown, range) = values::hover(&Template::parse(&text), offset, chart.as_deref())?;
+        Some(convert::markdown_hover(
+            &rope,
+            markdown,
+            range,
+            self.store.encoding(),
+        ))
+    }
+
+    pub fn definition(
+        &self,
+        params: &lsp::GotoDefinitionParams,
+    ) -> Option<lsp::GotoDefinitionResponse> {
+        let position = &params.text_document_position_params;
+        let (chart, _, rope) = self.context(&position.text_document.uri)?;
+        let offset = convert::offset(&rope, position.position, self.store.encoding());
+        let template = Template::parse(&rope.to_string());
+        let found = values::definition(&template, offset, &chart);
+        (!found.is_empty())
+            .then(|| lsp::GotoDefinitionResponse::Array(self.locations(&chart, &found)))
+    }
+
+    pub fn references(&self, params: &lsp::ReferenceParams) -> Option<Vec<lsp::Location>> {
+        let position = &params.text_document_position;
+        let uri = &position.text_document.uri;
+        let (chart, role, rope) = self.context(uri)?;
+        let offset = convert::offset(&rope, position.position, self.store.encoding());
+        let path = file_path(uri);
+        let values_file = (role == ChartRole::Values)
+            .then_some(path.as_deref())
+            .flatten();
+        let found = values::references(&rope.to_string(), offset, values_file, &chart);
+        Some(self.locations(&chart, &found))
+    }
+
+    /// Locations in the chart's files (texts as the chart read them).
+    fn locations(&self, chart: &ChartModel, found: &[values::Location]) -> Vec<lsp::Location> {
+        let encoding = self.store.encoding();
+        found
+            .iter()
+            .filter_map(|location| {
+                let text = chart.text_of(&location.path)?;
+                let uri = Uri::from_file_path(&location.path)?;
+                let rope = ropey::Rope::from_str(&text);
+                Some(convert::location(
+                    uri,
+                    &rope,
+                    location.range.clone(),
+                    encoding,
+                ))
+            })
+            .collect()
+    }
+}
