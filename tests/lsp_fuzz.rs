@@ -83,6 +83,18 @@ fn params(method: &str, uri: &str, at: Value, to: Value) -> Value {
 /// The edited document `name` (its text `d`) has the diagnostics, symbols and folds of a fresh
 /// open of its text. Every request must be answered before (the waits here drop other answers).
 /// `n` numbers the comparison: each fresh open has a URI never used before.
+/// The diagnostics the document's own layers give (YAML, schema), without the references', which
+/// are computed from the workspace after a publication and so arrive for a fresh open later.
+fn own_layers(diagnostics: &Value) -> Value {
+    let all = diagnostics.as_array().cloned().unwrap_or_default();
+    let own = all.into_iter().filter(|d| {
+        !d["code"]
+            .as_str()
+            .is_some_and(|code| code.starts_with("reference-"))
+    });
+    Value::Array(own.collect())
+}
+
 fn same_as_a_fresh_open(s: &mut TestServer, name: &str, d: &Document, seed: u64, n: usize) {
     let none = json!({"line": 0, "character": 0});
     let change = json!([{"range": {"start": none, "end": none}, "text": ""}]);
@@ -95,7 +107,11 @@ fn same_as_a_fresh_open(s: &mut TestServer, name: &str, d: &Document, seed: u64,
     // The fresh document's answers, as if about the edited one.
     let same = |v: Value| v.to_string().replace(&fresh_uri, name);
     let context = format!("seed {seed}, {name}, text {:?}", d.text);
-    assert_eq!(edited.to_string(), same(fresh), "diagnostics: {context}");
+    assert_eq!(
+        own_layers(&edited).to_string(),
+        same(own_layers(&fresh)),
+        "diagnostics: {context}"
+    );
     let symbols = s.document_symbols(&fresh_uri);
     assert_eq!(
         s.document_symbols(name).to_string(),
@@ -126,7 +142,12 @@ fn a_random_session_never_ends_the_server_and_answers_every_request_once() {
         .unwrap_or(1);
     let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let corpus = common::corpus::read(common::corpus::MICROSERVICES);
-    let mut s = TestServer::start();
+    // Without the best-practice rules: their cross-object answers (a Service's Pods, a
+    // ServiceAccount) legitimately differ between a document and its fresh copy, which see each
+    // other in the workspace; the rules' own edit-equals-fresh test is in features::rules.
+    let mut s = TestServer::builder()
+        .initialization_options(json!({"rules": false}))
+        .start();
     let encoding = s.encoding();
     let names: Vec<String> = (0..4).map(|i| uri(&format!("fuzz-{i}.yaml"))).collect();
     let mut open: HashMap<String, Document> = HashMap::new();

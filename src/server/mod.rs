@@ -759,14 +759,16 @@ impl LanguageServer for Backend {
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         // A values key's readers in a chart; else the objects that point at the one under the
-        // cursor, and the kustomizations that include the file.
+        // cursor; else the kustomizations that include the file.
         let uri = &params.text_document_position.text_document.uri;
         guarded("references", || {
             if let Some(found) = self.helm.references(&params) {
                 return Some(found);
             }
-            let mut found = self.references.references(&params).unwrap_or_default();
-            found.extend(self.kustomize.references(uri));
+            let found = self.references.references(&params).unwrap_or_default();
+            if found.is_empty() {
+                return Some(self.kustomize.references(uri));
+            }
             Some(found)
         })
     }
