@@ -65,10 +65,16 @@ fn series(text: &str, line: usize, config: Config, catalog: &Catalog) -> Series 
         let column = end;
         let change = if edit % 2 == 0 {
             let at = Position::new(line as u32, column);
-            Change { range: Some(at..at), text: "x" }
+            Change {
+                range: Some(at..at),
+                text: "x",
+            }
         } else {
             let range = Position::new(line as u32, column)..Position::new(line as u32, column + 1);
-            Change { range: Some(range), text: "" }
+            Change {
+                range: Some(range),
+                text: "",
+            }
         };
         let started = Instant::now();
         document.change(2 + edit as i32, [change], PositionEncoding::Utf8);
@@ -88,7 +94,11 @@ fn series(text: &str, line: usize, config: Config, catalog: &Catalog) -> Series 
 }
 
 fn report(label: &str, text: &str, line: usize, catalog: &Catalog) {
-    println!("{label} (line {}: {})", line + 1, text.lines().nth(line).unwrap_or("").trim());
+    println!(
+        "{label} (line {}: {})",
+        line + 1,
+        text.lines().nth(line).unwrap_or("").trim()
+    );
     // Alternate the two configurations so that both see the same machine load.
     let (mut with, mut without) = (Vec::new(), Vec::new());
     let mut rules = Vec::new();
@@ -121,7 +131,10 @@ fn report(label: &str, text: &str, line: usize, catalog: &Catalog) {
 
 fn main() {
     let (path, text) = input::file_argument();
-    println!("{path}: {} bytes, {EDITS} edits per series, 3 series per configuration", text.len());
+    println!(
+        "{path}: {} bytes, {EDITS} edits per series, 3 series per configuration",
+        text.len()
+    );
     kube_lsp::schema::store::Store::builtin().preload_common();
     let catalog = Catalog::builtin();
 

@@ -15,8 +15,14 @@ fn the_examples_have_no_errors_and_the_run_says_what_it_found() {
     let text = stdout(&output);
     assert!(!text.is_empty());
     for line in text.lines() {
-        assert!(line.contains(": info: ") || line.contains(": warning: "), "{line}");
-        assert!(!line.contains("[yaml-") && !line.contains("[schema-"), "{line}");
+        assert!(
+            line.contains(": info: ") || line.contains(": warning: "),
+            "{line}"
+        );
+        assert!(
+            !line.contains("[yaml-") && !line.contains("[schema-"),
+            "{line}"
+        );
     }
     let summary = String::from_utf8_lossy(&output.stderr);
     assert_eq!(

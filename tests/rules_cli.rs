@@ -45,7 +45,11 @@ fn each_check_alone_gives_kube_linters_count() {
             fixture.to_str().unwrap(),
         ]);
         let ours = reported.iter().filter(|r| r["code"] == check).count();
-        assert_eq!(ours, test["count"].as_u64().unwrap() as usize, "{check} on {file}");
+        assert_eq!(
+            ours,
+            test["count"].as_u64().unwrap() as usize,
+            "{check} on {file}"
+        );
         compared += 1;
     }
     assert_eq!(compared, 62);
@@ -65,17 +69,31 @@ fn warnings_fail_only_with_strict_and_sarif_lists_them() {
     assert_eq!(log["version"], "2.1.0");
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
-    let host_pid = results.iter().find(|r| r["ruleId"] == "host-pid").expect("host-pid");
+    let host_pid = results
+        .iter()
+        .find(|r| r["ruleId"] == "host-pid")
+        .expect("host-pid");
     assert_eq!(host_pid["level"], "warning");
     let region = &host_pid["locations"][0]["physicalLocation"]["region"];
-    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(6), Some(12)));
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(6), Some(12))
+    );
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let rule = &rules[host_pid["ruleIndex"].as_u64().unwrap() as usize];
     assert_eq!(rule["id"], "host-pid");
-    assert!(rule["helpUri"].as_str().unwrap().ends_with("/docs/rules.md#host-pid"));
+    assert!(
+        rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/docs/rules.md#host-pid")
+    );
     // Every result's rule is described.
     for result in results {
-        assert_eq!(rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"], result["ruleId"]);
+        assert_eq!(
+            rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            result["ruleId"]
+        );
     }
 }
 
@@ -97,14 +115,34 @@ fn kube_linters_configuration_file_is_honoured() {
             .output()
             .unwrap();
         let reported: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-        let mut codes: Vec<String> = reported.iter().map(|r| r["code"].as_str().unwrap().to_string()).collect();
+        let mut codes: Vec<String> = reported
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect();
         codes.dedup();
         codes
     };
-    assert_eq!(run(&["check", "--format", "json", "pod.yaml"]), ["no-liveness-probe"]);
-    std::fs::write(dir.path().join("other.yaml"), "checks:\n  addAllBuiltIn: true\n  exclude: [sorted-keys]\n").unwrap();
-    let all = run(&["check", "--format", "json", "--config", "other.yaml", "pod.yaml"]);
-    assert!(all.len() > 5 && all.contains(&"host-pid".to_string()), "{all:?}");
+    assert_eq!(
+        run(&["check", "--format", "json", "pod.yaml"]),
+        ["no-liveness-probe"]
+    );
+    std::fs::write(
+        dir.path().join("other.yaml"),
+        "checks:\n  addAllBuiltIn: true\n  exclude: [sorted-keys]\n",
+    )
+    .unwrap();
+    let all = run(&[
+        "check",
+        "--format",
+        "json",
+        "--config",
+        "other.yaml",
+        "pod.yaml",
+    ]);
+    assert!(
+        all.len() > 5 && all.contains(&"host-pid".to_string()),
+        "{all:?}"
+    );
 }
 
 /// The rules that look at other objects find them in the other checked files.
@@ -112,7 +150,8 @@ fn kube_linters_configuration_file_is_honoured() {
 fn objects_in_other_files_count() {
     let dir = tempfile::tempdir().unwrap();
     let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.27\n";
-    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n";
+    let account =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n";
     let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n";
     let write = |name: &str, text: &str| {
         let path = dir.path().join(name);
@@ -127,9 +166,16 @@ fn objects_in_other_files_count() {
     let codes = |paths: &[&str]| {
         let mut args = vec!["--include", "references", "--do-not-auto-add-defaults"];
         args.extend_from_slice(paths);
-        json(&args).1.iter().map(|r| r["code"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        json(&args)
+            .1
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     };
-    assert_eq!(codes(&[&deployment, &service]), ["non-existent-service-account"]);
+    assert_eq!(
+        codes(&[&deployment, &service]),
+        ["non-existent-service-account"]
+    );
     assert_eq!(codes(&[&service]), ["dangling-service"]);
     assert!(codes(&[&deployment, &account, &service]).is_empty());
     assert!(Path::new(&account).exists());

@@ -57,8 +57,13 @@ fn findings_are_on_their_field_and_link_to_the_rules_docs() {
             _ => {}
         }
         if !code.starts_with("schema-") {
-            let href = d["codeDescription"]["href"].as_str().unwrap_or_else(|| panic!("{d}"));
-            assert!(href.ends_with(&format!("/blob/main/docs/rules.md#{code}")), "{href}");
+            let href = d["codeDescription"]["href"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{d}"));
+            assert!(
+                href.ends_with(&format!("/blob/main/docs/rules.md#{code}")),
+                "{href}"
+            );
         }
     }
 }
@@ -70,14 +75,21 @@ fn settings_turn_rules_and_groups_on_and_off_and_set_their_severity() {
         "disable": ["reliability", "references"],
         "severity": {"privileged-container": "error"}
     }}});
-    let mut server = TestServer::builder().initialization_options(options).start();
+    let mut server = TestServer::builder()
+        .initialization_options(options)
+        .start();
     let uri = uri("pod.yaml");
     server.open(&uri, POD);
     let published = server.wait_for_publication(&uri, |p| codes(p).iter().any(|c| c == "host-pid"));
     // `reliability` went after `enable`: no-liveness-probe is off again.
     assert_eq!(
         rule_codes(&published["diagnostics"]),
-        ["host-pid", "no-read-only-root-fs", "privileged-container", "run-as-non-root"]
+        [
+            "host-pid",
+            "no-read-only-root-fs",
+            "privileged-container",
+            "run-as-non-root"
+        ]
     );
     let privileged = published["diagnostics"]
         .as_array()
@@ -129,7 +141,10 @@ fn quick_fixes_fix_or_silence_a_finding() {
         .clone();
     let actions = server.code_actions(&uri, host_pid["range"].clone(), json!([host_pid]));
     let actions = actions.as_array().unwrap();
-    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
     assert_eq!(
         titles,
         [
@@ -140,14 +155,23 @@ fn quick_fixes_fix_or_silence_a_finding() {
     );
     assert_eq!(actions[0]["isPreferred"], true);
     assert_eq!(actions[1]["isPreferred"], false);
-    for (action, line) in actions.iter().zip(["", "  # kube-lsp-ignore: host-pid\n  hostPID: true\n", "# kube-lsp-ignore: host-pid\napiVersion"]) {
+    for (action, line) in actions.iter().zip([
+        "",
+        "  # kube-lsp-ignore: host-pid\n  hostPID: true\n",
+        "# kube-lsp-ignore: host-pid\napiVersion",
+    ]) {
         let edits = action["edit"]["changes"][&uri].as_array().unwrap().clone();
         let fixed = fixture::apply_edits(POD, &edits, Encoding::Utf16);
         assert!(fixed.contains(line), "{fixed}");
         let fixed_uri = common::server::uri(&format!("fixed-{}.yaml", line.len()));
         server.open(&fixed_uri, &fixed);
-        let published = server.wait_for_publication(&fixed_uri, |p| codes(p).iter().any(|c| c == "privileged-container"));
-        assert!(!codes(&published).iter().any(|c| c == "host-pid"), "{fixed}");
+        let published = server.wait_for_publication(&fixed_uri, |p| {
+            codes(p).iter().any(|c| c == "privileged-container")
+        });
+        assert!(
+            !codes(&published).iter().any(|c| c == "host-pid"),
+            "{fixed}"
+        );
     }
 }
 
@@ -157,13 +181,19 @@ fn quick_fixes_fix_or_silence_a_finding() {
 fn objects_elsewhere_in_the_workspace_answer_the_rules() {
     let dir = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(dir.path()).unwrap();
-    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n";
+    let account =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n";
     std::fs::write(root.join("account.yaml"), account).unwrap();
-    let mut server = TestServer::builder().workspace_folder(&root).watch_files().start();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .watch_files()
+        .start();
     let pod = fixture_uri(&root.join("pod.yaml"));
     server.open(&pod, POD);
     let has = |p: &Value, code: &str| codes(p).iter().any(|c| c == code);
-    server.wait_for_publication(&pod, |p| has(p, "host-pid") && !has(p, "non-existent-service-account"));
+    server.wait_for_publication(&pod, |p| {
+        has(p, "host-pid") && !has(p, "non-existent-service-account")
+    });
     // Deleted on disk: the ServiceAccount is missing.
     std::fs::remove_file(root.join("account.yaml")).unwrap();
     let deleted = fixture_uri(&root.join("account.yaml"));
@@ -174,5 +204,7 @@ fn objects_elsewhere_in_the_workspace_answer_the_rules() {
     server.wait_for_publication(&pod, |p| has(p, "non-existent-service-account"));
     // Opened in the editor (not saved): it exists again.
     server.open(&deleted, account);
-    server.wait_for_publication(&pod, |p| has(p, "host-pid") && !has(p, "non-existent-service-account"));
+    server.wait_for_publication(&pod, |p| {
+        has(p, "host-pid") && !has(p, "non-existent-service-account")
+    });
 }
