@@ -33,12 +33,9 @@ pub struct OpenDocument {
     outlines: OutlineCache,
     /// What the cluster (dry-run, diff) found, for the version it checked.
     cluster: Option<ClusterFindings>,
-    /// What references found (targets missing, selectors matching nothing): computed from the
-    /// workspace index for one version, their ranges follow later edits until the next.
-    references: Vec<Diagnostic>,
     /// Findings of the layers that compute outside the document and follow its edits until they
-    /// are replaced, by [`Layer`]: kustomize's checks, a rendered overlay's findings.
-    layers: [Vec<Diagnostic>; 2],
+    /// are replaced, by [`Layer`]: references, kustomize's checks, a rendered overlay's findings.
+    layers: [Vec<Diagnostic>; 3],
     /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
     /// template), the chart, and what rendering it and checking its values found.
     helm: HelmState,
@@ -47,10 +44,22 @@ pub struct OpenDocument {
 /// The layers an [`OpenDocument`] keeps beside its own (see [`OpenDocument::set_layer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layer {
+    /// What references found (targets missing, selectors matching nothing), computed from the
+    /// workspace index for one version.
+    References = 0,
     /// kustomize's checks of a kustomization or patch file (`features::kustomize`).
-    Kustomize = 0,
+    Kustomize = 1,
     /// What a rendered kustomization found, mapped back to this file.
-    Rendered = 1,
+    Rendered = 2,
+}
+
+impl Layer {
+    const ALL: [Layer; 3] = [Layer::References, Layer::Kustomize, Layer::Rendered];
+
+    /// Whether a finding an edit touches is dropped (no longer known to hold) rather than moved.
+    fn drops_touched(self) -> bool {
+        self == Layer::References
+    }
 }
 
 #[derive(Default)]
@@ -183,7 +192,6 @@ impl OpenDocument {
             cluster: None,
             helm: HelmState::default(),
             layers: Default::default(),
-            references: Vec::new(),
         }
     }
 
@@ -310,23 +318,19 @@ impl OpenDocument {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
                 self.rules.reset();
-                self.references.clear();
             } else {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
-                // A reference finding the edit touches is no longer known to hold.
-                self.references
-                    .retain(|d| d.range.end < edit.start || edit.old_end < d.range.start);
-                for finding in &mut self.references {
-                    finding.follow_edit(&edit, 0);
-                }
             }
-            for layer in &mut self.layers {
+            for layer in Layer::ALL {
+                let found = &mut self.layers[layer as usize];
                 if full {
-                    layer.clear();
+                    found.clear();
+                } else if layer.drops_touched() {
+                    found.retain(|d| d.range.end < edit.start || edit.old_end < d.range.start);
                 }
-                for diagnostic in layer.iter_mut() {
+                for diagnostic in found.iter_mut() {
                     diagnostic.follow_edit(&edit, 0);
                 }
             }
@@ -390,13 +394,18 @@ impl OpenDocument {
         true
     }
 
-    /// Keeps the reference findings of `version`; `false` (and nothing kept) when the document
-    /// is at another version now.
-    pub fn set_reference_findings(&mut self, version: i32, diagnostics: Vec<Diagnostic>) -> bool {
+    /// Keeps a layer's findings computed for `version`; `false` (and nothing kept) when the
+    /// document is at another version now.
+    pub fn set_layer_of(
+        &mut self,
+        version: i32,
+        layer: Layer,
+        diagnostics: Vec<Diagnostic>,
+    ) -> bool {
         if version != self.text.version() {
             return false;
         }
-        self.references = diagnostics;
+        self.set_layer(layer, diagnostics);
         true
     }
 
@@ -444,8 +453,7 @@ impl OpenDocument {
             .cloned()
             .collect();
         found.extend(rendered);
-        let layers = self.layers.iter().flatten();
-        found.extend(self.references.iter().chain(layers).cloned());
+        found.extend(self.layers.iter().flatten().cloned());
         found.extend_from_slice(cluster);
         diagnostics::capped(found)
     }
@@ -713,8 +721,8 @@ mod tests {
             severity: Severity::Warning,
             ..Diagnostic::error(name.clone(), codes::REFERENCE_MISSING, "missing")
         };
-        assert!(!document.set_reference_findings(2, vec![missing.clone()]));
-        assert!(document.set_reference_findings(1, vec![missing.clone()]));
+        assert!(!document.set_layer_of(2, Layer::References, vec![missing.clone()]));
+        assert!(document.set_layer_of(1, Layer::References, vec![missing.clone()]));
         assert!(document.set_cluster_findings(1, vec![finding(0..1)]));
         assert_eq!(document.diagnostics()[0], missing, "before the cluster's");
         // An edit above moves it along.

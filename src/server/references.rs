@@ -28,7 +28,7 @@ use super::workspace::{SchemaSources, document_path};
 use crate::cluster::connection::Connection;
 use crate::cluster::objects::{self, ListKey, Listing, ObjectCache};
 use crate::features::completion::Item;
-use crate::features::document::TextSnapshot;
+use crate::features::document::{Layer, TextSnapshot};
 use crate::features::hover::Hover;
 use crate::features::references::{self as features, ClusterObjects, ClusterStatus, Scope};
 use crate::workspace::references::TargetType;
@@ -311,7 +311,7 @@ impl References {
         };
         if self
             .store
-            .set_reference_findings(&uri, snapshot.version, diagnostics)
+            .set_layer_of(&uri, snapshot.version, Layer::References, diagnostics)
         {
             publish(
                 &self.client,

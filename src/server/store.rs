@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::diagnostic::Diagnostic;
-use crate::features::document::{Change, OpenDocument, TextSnapshot};
+use crate::features::document::{Change, Layer, OpenDocument, TextSnapshot};
 use crate::features::rules;
 use crate::schema;
 use crate::text::PositionEncoding;
@@ -388,16 +388,17 @@ impl Store {
         .unwrap_or(false)
     }
 
-    /// Keeps the reference findings of `version` of the document; `false` when it is closed or
-    /// at another version now.
-    pub fn set_reference_findings(
+    /// Keeps a layer's findings computed for `version` of the document; `false` when it is closed
+    /// or at another version now.
+    pub fn set_layer_of(
         &self,
         uri: &Uri,
         version: i32,
+        layer: Layer,
         diagnostics: Vec<Diagnostic>,
     ) -> bool {
         self.with_document(uri, |document| {
-            document.set_reference_findings(version, diagnostics)
+            document.set_layer_of(version, layer, diagnostics)
         })
         .unwrap_or(false)
     }

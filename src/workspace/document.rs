@@ -21,8 +21,8 @@ use crate::yaml::split;
 mod details;
 pub use details::{Details, PolicyRule, ScaleTarget, ServicePort};
 
-/// Kinds whose Pods carry the labels of `spec.template.metadata.labels`.
-const TEMPLATE_WORKLOADS: [&str; 7] = [
+/// Kinds whose Pod template is `spec.template` (its labels and its Pod spec).
+pub(super) const TEMPLATE_WORKLOADS: [&str; 7] = [
     "Deployment",
     "StatefulSet",
     "DaemonSet",

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::document::{Reader, group_of, pair, value};
+use super::document::{Reader, TEMPLATE_WORKLOADS, group_of, pair, value};
 use crate::yaml::key_path::{KeyPath, Segment};
 use crate::yaml::spans::{SpanKind, SpanRef};
 
@@ -418,24 +418,13 @@ pub static SPECS: [Spec; 27] = [
     ),
 ];
 
-/// Kinds whose Pod spec is at `spec.template.spec`.
-const TEMPLATE_KINDS: [&str; 7] = [
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "ReplicationController",
-    "DeploymentConfig",
-];
-
 /// Where the Pod spec of `kind` is, from the object's root.
 pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "Pod" => Some(&["spec"]),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         "PodTemplate" => Some(&["template", "spec"]),
-        _ if TEMPLATE_KINDS.contains(&kind) => Some(&["spec", "template", "spec"]),
+        _ if TEMPLATE_WORKLOADS.contains(&kind) => Some(&["spec", "template", "spec"]),
         _ => None,
     }
 }
@@ -452,7 +441,9 @@ pub fn pod_labels_path(kind: &str) -> Option<&'static [&'static str]> {
             "metadata",
             "labels",
         ]),
-        _ if TEMPLATE_KINDS.contains(&kind) => Some(&["spec", "template", "metadata", "labels"]),
+        _ if TEMPLATE_WORKLOADS.contains(&kind) => {
+            Some(&["spec", "template", "metadata", "labels"])
+        }
         _ => None,
     }
 }
@@ -467,7 +458,7 @@ pub fn selector_path(kind: &str) -> Option<(&'static [&'static str], bool)> {
         "NetworkPolicy" => Some((&["spec", "podSelector"], false)),
         "CronJob" => Some((&["spec", "jobTemplate", "spec", "selector"], false)),
         "PodDisruptionBudget" => Some((&["spec", "selector"], false)),
-        _ if TEMPLATE_KINDS.contains(&kind) => Some((&["spec", "selector"], false)),
+        _ if TEMPLATE_WORKLOADS.contains(&kind) => Some((&["spec", "selector"], false)),
         _ => None,
     }
 }
