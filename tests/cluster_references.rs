@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::cluster::{TcpProxy, TestCluster, unique_name};
 use common::fixture::{Encoding, position};
-use common::server::{TestServer, WAIT, codes};
+use common::server::{TestServer, WAIT, codes, with_code};
 use kube_lsp::workspace::document::read_documents;
 use kube_lsp::workspace::references::{Part, Ref, SPECS};
 use serde_json::{Value, json};
@@ -306,21 +306,13 @@ fn cluster_references_every_kind_resolves_in_the_cluster() {
             &text[first.range.start..]
         );
         server.change(&uri, 2, json!([{"text": broken}]));
-        let published = server.wait_for_publication(&uri, |p| {
-            p["version"] == 2 && codes(p).contains(&"reference-missing".to_string())
-        });
+        let published = server.wait_for_code(&uri, Some(2), "reference-missing");
         let reference_codes: Vec<String> = codes(&published)
             .into_iter()
             .filter(|c| c.starts_with("reference-"))
             .collect();
         assert_eq!(reference_codes, ["reference-missing"], "{published}");
-        let diagnostic = &published["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["code"] == "reference-missing")
-            .unwrap()
-            .clone();
+        let diagnostic = with_code(&published, "reference-missing")[0];
         assert_eq!(diagnostic["severity"], 2);
         let message = diagnostic["message"].as_str().unwrap();
         assert!(
@@ -409,15 +401,8 @@ fn cluster_references_forbidden_lists_are_information() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  serviceAccountName: robot\n  containers: [{name: c, image: nginx}]\n";
     let uri = "file:///work/forbidden.yaml";
     server.open(uri, text);
-    let published =
-        server.wait_for_publication(uri, |p| codes(p).contains(&"reference-missing".to_string()));
-    let diagnostic = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "reference-missing")
-        .unwrap()
-        .clone();
+    let published = server.wait_for_code(uri, None, "reference-missing");
+    let diagnostic = with_code(&published, "reference-missing")[0].clone();
     assert_eq!(diagnostic["severity"], 3, "{diagnostic}");
     let message = diagnostic["message"].as_str().unwrap();
     assert!(
@@ -428,16 +413,8 @@ fn cluster_references_forbidden_lists_are_information() {
     // Where it may list, an empty namespace: a warning.
     let readable = text.replace("name: p}", "name: p, namespace: kube-lsp-restricted}");
     server.change(uri, 2, json!([{"text": readable}]));
-    let published = server.wait_for_publication(uri, |p| {
-        p["version"] == 2 && codes(p).contains(&"reference-missing".to_string())
-    });
-    let diagnostic = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "reference-missing")
-        .unwrap()
-        .clone();
+    let published = server.wait_for_code(uri, Some(2), "reference-missing");
+    let diagnostic = with_code(&published, "reference-missing")[0].clone();
     assert_eq!(diagnostic["severity"], 2, "{diagnostic}");
     server.shutdown();
 }
@@ -519,15 +496,8 @@ fn cluster_references_slow_or_cut_cluster_blocks_nothing() {
         }
     }
     // The lists time out: what is not in the workspace is information, naming why.
-    let published = server.wait_for_publication(&uri, |p| {
-        codes(p).contains(&"reference-missing".to_string())
-    });
-    for d in published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "reference-missing")
-    {
+    let published = server.wait_for_code(&uri, None, "reference-missing");
+    for d in with_code(&published, "reference-missing") {
         assert_eq!(d["severity"], 3, "{d}");
         assert!(
             d["message"]

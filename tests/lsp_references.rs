@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::fixture::{Encoding, apply_edits, position};
 use common::lsp_client::file_uri;
-use common::server::{TestServer, WAIT, codes};
+use common::server::{TestServer, WAIT, codes, with_code};
 use serde_json::{Value, json};
 
 /// The shop copied into a fresh folder (renames and edits never touch the repository's files).
@@ -405,16 +405,10 @@ fn rename_edits_every_file_and_a_typo_gets_a_fix() {
         .text("app/deployment.yaml")
         .replace("name: app-config", "name: app-confg");
     shop.server.change(&uri, 2, json!([{"text": typo}]));
-    let published = shop.server.wait_for_publication(&uri, |p| {
-        p["version"] == 2 && codes(p).contains(&"reference-missing".to_string())
-    });
-    let diagnostic = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "reference-missing")
-        .unwrap()
-        .clone();
+    let published = shop
+        .server
+        .wait_for_code(&uri, Some(2), "reference-missing");
+    let diagnostic = with_code(&published, "reference-missing")[0].clone();
     assert_eq!(diagnostic["severity"], 2);
     assert_eq!(
         diagnostic["message"],
@@ -454,14 +448,9 @@ fn a_file_changed_on_disk_changes_what_references_find() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&root.join("app/config.yaml")), "type": 2}]}),
     );
-    let published = server.wait_for_publication(&uri, |p| {
-        codes(p).contains(&"reference-missing".to_string())
-    });
-    let missing: Vec<&str> = published["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "reference-missing")
+    let published = server.wait_for_code(&uri, None, "reference-missing");
+    let missing: Vec<&str> = with_code(&published, "reference-missing")
+        .into_iter()
         .map(|d| d["message"].as_str().unwrap())
         .collect();
     assert!(

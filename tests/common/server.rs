@@ -362,6 +362,14 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("the publication of {uri} awaited: {e}"))
     }
 
+    /// Waits for a publication of `uri` (of `version`, when given) holding a diagnostic with
+    /// `code`; returns the params.
+    pub fn wait_for_code(&mut self, uri: &str, version: Option<i64>, code: &str) -> Value {
+        self.wait_for_publication(uri, |p| {
+            version.is_none_or(|v| p["version"] == v) && codes(p).iter().any(|c| c == code)
+        })
+    }
+
     /// Waits until `uri` is published with exactly these diagnostic codes; returns the params.
     pub fn wait_for_codes(&mut self, uri: &str, wanted: &[&str]) -> Value {
         self.client()
@@ -522,4 +530,14 @@ impl Drop for TestServer {
             self.shut_down();
         }
     }
+}
+
+/// The diagnostics of a publication's params with `code`.
+pub fn with_code<'p>(published: &'p Value, code: &str) -> Vec<&'p Value> {
+    published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == code)
+        .collect()
 }
