@@ -322,23 +322,13 @@ pub fn value_entries(text: &str, prefix: &[&str]) -> Vec<ValueEntry> {
         return out;
     };
     for key in prefix {
-        let Some(value) = child(root, key) else {
+        let Some(value) = root.get(key) else {
             return out;
         };
         root = value;
     }
     collect(root, &mut Vec::new(), &mut out, 0);
     out
-}
-
-fn child<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
-    if mapping.kind() != SpanKind::Mapping {
-        return None;
-    }
-    mapping
-        .pairs()
-        .find(|(k, _)| k.value() == Some(key))
-        .and_then(|(_, v)| v)
 }
 
 fn collect(node: SpanRef<'_>, path: &mut Vec<String>, out: &mut Vec<ValueEntry>, depth: usize) {
@@ -379,7 +369,7 @@ fn is_null(node: SpanRef<'_>) -> bool {
 /// A top-level string value of a YAML text (`name` of a Chart.yaml).
 fn top_level_string(text: &str, key: &str) -> Option<String> {
     let (tree, _) = SpanTree::parse(text);
-    let value = child(tree.root()?, key)?;
+    let value = tree.root()?.get(key)?;
     value.value().map(str::to_string)
 }
 

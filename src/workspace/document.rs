@@ -615,10 +615,7 @@ fn scalar_text(node: SpanRef<'_>) -> Option<Box<str>> {
 
 /// The key and value of `key` in a mapping (the first, when written twice).
 pub(super) fn pair<'t>(mapping: SpanRef<'t>, key: &str) -> Option<(SpanRef<'t>, SpanRef<'t>)> {
-    mapping
-        .pairs()
-        .find(|(k, _)| k.value() == Some(key))
-        .and_then(|(k, v)| Some((k, v?)))
+    mapping.pair(key).and_then(|(k, v)| Some((k, v?)))
 }
 
 pub(super) fn value<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {

@@ -259,6 +259,16 @@ impl<'t> SpanRef<'t> {
         })
     }
 
+    /// The first pair of a mapping whose key is `key` (its value `None` when empty: `key:`).
+    pub fn pair(&self, key: &str) -> Option<(SpanRef<'t>, Option<SpanRef<'t>>)> {
+        self.pairs().find(|(k, _)| k.value() == Some(key))
+    }
+
+    /// The value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<SpanRef<'t>> {
+        self.pair(key).and_then(|(_, value)| value)
+    }
+
     /// A mapping's (key, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (SpanRef<'t>, Option<SpanRef<'t>>)> + use<'t> {
         let mut children = if self.kind() == SpanKind::Mapping {

@@ -129,11 +129,11 @@ pub fn read(path: &Path, text: &str) -> Entries {
                     "patchesJson6902[].path"
                 };
                 for item in value.children() {
-                    let path_node = field_of(item, "path");
+                    let path_node = item.get("path");
                     if let Some(node) = path_node {
                         add(field, node, Expect::File);
                     }
-                    let inline = field_of(item, "patch").map(inline_of);
+                    let inline = item.get("patch").map(inline_of);
                     let path = path_node
                         .and_then(|n| n.value())
                         .filter(|p| !is_remote(p) && !Path::new(p).is_absolute())
@@ -142,13 +142,13 @@ pub fn read(path: &Path, text: &str) -> Entries {
                         form,
                         path,
                         inline,
-                        target: field_of(item, "target").map(target_of),
+                        target: item.get("target").map(target_of),
                     });
                 }
             }
             "replacements" => {
                 for item in value.children() {
-                    if let Some(node) = field_of(item, "path") {
+                    if let Some(node) = item.get("path") {
                         add("replacements[].path", node, Expect::File);
                     }
                 }
@@ -169,19 +169,19 @@ pub fn read(path: &Path, text: &str) -> Entries {
                 };
                 for item in value.children() {
                     for (list, field) in [("files", files), ("envs", envs)] {
-                        if let Some(list) = field_of(item, list) {
+                        if let Some(list) = item.get(list) {
                             for node in list.children() {
                                 add(field, node, Expect::File);
                             }
                         }
                     }
-                    if let Some(node) = field_of(item, "env") {
+                    if let Some(node) = item.get("env") {
                         add(env, node, Expect::File);
                     }
                 }
             }
             "openapi" => {
-                if let Some(node) = field_of(value, "path") {
+                if let Some(node) = value.get("path") {
                     add("openapi.path", node, Expect::File);
                 }
             }
@@ -213,17 +213,6 @@ pub fn read(path: &Path, text: &str) -> Entries {
     entries
 }
 
-/// The value of `key` in a mapping node.
-pub(super) fn field_of<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
-    if mapping.kind() != SpanKind::Mapping {
-        return None;
-    }
-    mapping
-        .pairs()
-        .find(|(k, _)| k.value() == Some(key))
-        .and_then(|(_, v)| v)
-}
-
 fn inline_of(node: SpanRef<'_>) -> Inline {
     Inline {
         range: node.range(),
@@ -233,11 +222,7 @@ fn inline_of(node: SpanRef<'_>) -> Inline {
 }
 
 fn target_of(node: SpanRef<'_>) -> Target {
-    let text = |key| {
-        field_of(node, key)
-            .and_then(|v| v.value())
-            .map(str::to_string)
-    };
+    let text = |key| node.get(key).and_then(|v| v.value()).map(str::to_string);
     Target {
         group: text("group"),
         version: text("version"),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::entries::{self, PatchRef, field_of as field};
+use super::entries::{self, PatchRef};
 use super::patches::is_json6902;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
@@ -173,18 +173,14 @@ fn dotted(path: &[Segment]) -> String {
 }
 
 fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
-    let kind = field(root, "kind")?.value()?.to_string();
-    let metadata = field(root, "metadata");
+    let kind = root.get("kind")?.value()?.to_string();
+    let metadata = root.get("metadata");
     let name = metadata
-        .and_then(|m| field(m, "name"))
+        .and_then(|m| m.get("name"))
         .and_then(|n| n.value())
         .unwrap_or_default();
-    let annotations = metadata.and_then(|m| field(m, "annotations"));
-    let annotation = |key| {
-        annotations
-            .and_then(|a| field(a, key))
-            .and_then(|v| v.value())
-    };
+    let annotations = metadata.and_then(|m| m.get("annotations"));
+    let annotation = |key| annotations.and_then(|a| a.get(key)).and_then(|v| v.value());
     let origin = annotation(ORIGIN).and_then(|text| {
         let value = |key: &str| {
             text.lines().find_map(|l| {
@@ -361,11 +357,12 @@ fn in_documents(
     for range in split::split(text).documents {
         let (tree, _) = SpanTree::parse(&text[range.clone()]);
         let Some(root) = tree.root() else { continue };
-        if field(root, "kind").and_then(|k| k.value()) != Some(resource.kind.as_str()) {
+        if root.get("kind").and_then(|k| k.value()) != Some(resource.kind.as_str()) {
             continue;
         }
-        let name = field(root, "metadata")
-            .and_then(|m| field(m, "name"))
+        let name = root
+            .get("metadata")
+            .and_then(|m| m.get("name"))
             .and_then(|n| n.value())
             .unwrap_or_default();
         let score = if name == resource.name {
@@ -416,7 +413,7 @@ fn follow(
                     return Some(k.range());
                 }
                 last_key = Some(k.range());
-                here = here.and_then(|h| field(h, key));
+                here = here.and_then(|h| h.get(key));
                 match v {
                     Some(v) => there = v,
                     None => return Some(k.range()),
@@ -424,11 +421,11 @@ fn follow(
             }
             Segment::Index(index) => {
                 let item = here.and_then(|h| h.children().nth(*index));
-                let name = item.and_then(|i| field(i, "name")).and_then(|n| n.value());
+                let name = item.and_then(|i| i.get("name")).and_then(|n| n.value());
                 let matched = match name {
                     Some(name) => there
                         .children()
-                        .find(|c| field(*c, "name").and_then(|n| n.value()) == Some(name)),
+                        .find(|c| c.get("name").and_then(|n| n.value()) == Some(name)),
                     None => there.children().nth(*index),
                 };
                 let Some(matched) = matched else {
@@ -512,7 +509,9 @@ fn in_json6902(text: &str, resource: &Resource<'_>, path: &[Segment]) -> Option<
         })
         .collect();
     for op in root.children().collect::<Vec<_>>().into_iter().rev() {
-        let Some(op_path) = field(op, "path").and_then(|p| p.value().map(|v| (v, p.range())))
+        let Some(op_path) = op
+            .get("path")
+            .and_then(|p| p.value().map(|v| (v, p.range())))
         else {
             continue;
         };
@@ -526,7 +525,7 @@ fn in_json6902(text: &str, resource: &Resource<'_>, path: &[Segment]) -> Option<
             continue;
         }
         let rest = &path[parts.len()..];
-        if let Some(value) = field(op, "value") {
+        if let Some(value) = op.get("value") {
             // The value is the rendered node at the op's path, as the patch wrote it.
             let rendered = rest_root(resource.root, &path[..parts.len()]);
             let found = match rendered {
@@ -544,7 +543,7 @@ fn rest_root<'t>(root: SpanRef<'t>, path: &[Segment]) -> Option<SpanRef<'t>> {
     let mut node = root;
     for segment in path {
         node = match segment {
-            Segment::Key(k) => field(node, k)?,
+            Segment::Key(k) => node.get(k)?,
             Segment::Index(i) => node.children().nth(*i)?,
         };
     }

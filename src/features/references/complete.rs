@@ -385,7 +385,7 @@ fn object_of<'t>(root: SpanRef<'t>, path: &KeyPath) -> Option<(SpanRef<'t>, KeyP
         let is_list = scalar(object, &["kind"]).is_some_and(|k| k.ends_with("List"));
         match rest {
             [Segment::Key(items), Segment::Index(i), after @ ..] if is_list && items == "items" => {
-                object = field(object, "items")?.children().nth(*i)?;
+                object = object.get("items")?.children().nth(*i)?;
                 rest = after;
             }
             _ => return Some((object, KeyPath(rest.to_vec()))),
@@ -393,20 +393,10 @@ fn object_of<'t>(root: SpanRef<'t>, path: &KeyPath) -> Option<(SpanRef<'t>, KeyP
     }
 }
 
-fn field<'t>(mapping: SpanRef<'t>, key: &str) -> Option<SpanRef<'t>> {
-    if mapping.kind() != SpanKind::Mapping {
-        return None;
-    }
-    mapping
-        .pairs()
-        .find(|(k, _)| k.value() == Some(key))
-        .and_then(|(_, v)| v)
-}
-
 /// The node at `path` under `from`.
 fn node_at<'t>(from: SpanRef<'t>, path: &[Segment]) -> Option<SpanRef<'t>> {
     path.iter().try_fold(from, |node, segment| match segment {
-        Segment::Key(k) => field(node, k),
+        Segment::Key(k) => node.get(k),
         Segment::Index(i) if node.kind() == SpanKind::Sequence => node.children().nth(*i),
         Segment::Index(_) => None,
     })
@@ -414,6 +404,6 @@ fn node_at<'t>(from: SpanRef<'t>, path: &[Segment]) -> Option<SpanRef<'t>> {
 
 /// A non-empty scalar at `keys` under `from`.
 fn scalar<'t>(from: SpanRef<'t>, keys: &[&str]) -> Option<&'t str> {
-    let node = keys.iter().try_fold(from, |node, k| field(node, k))?;
+    let node = keys.iter().try_fold(from, |node, k| node.get(k))?;
     node.value().filter(|v| !v.is_empty() && !v.contains("{{"))
 }

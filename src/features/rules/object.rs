@@ -23,8 +23,7 @@ impl<'t> Node<'t> {
     /// The key and value of `key` in a mapping (the first, when written twice).
     pub fn entry(&self, key: &str) -> Option<(Node<'t>, Node<'t>)> {
         self.0
-            .pairs()
-            .find(|(k, _)| k.value() == Some(key))
+            .pair(key)
             .and_then(|(k, v)| Some((Node(k), Node(v?))))
     }
 
