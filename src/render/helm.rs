@@ -177,12 +177,14 @@ pub fn parse_error(stderr: &str) -> HelmFailure {
         .next()
         .unwrap_or(error)
         .trim();
-    let message = error
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let message = shorten(
+        &error
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     let missing_dependencies = message.contains("missing in charts/ directory")
         || message.contains("helm dependency build");
     HelmFailure {
@@ -191,6 +193,52 @@ pub fn parse_error(stderr: &str) -> HelmFailure {
         missing_dependencies,
         documents: Vec::new(),
     }
+}
+
+/// Longest message kept of Helm's error, in bytes (the middle is cut).
+const MAX_MESSAGE: usize = 2_000;
+
+/// Helm's message, readable: an include that calls itself chains the same step a thousand
+/// times (`error calling include: template: x.tpl:1:24: executing "loop" at <include "loop" .>`);
+/// each run of one step is said once with how often it repeats, and a message still too long
+/// keeps its start and its end (the cause).
+fn shorten(message: &str) -> String {
+    const LINK: &str = ": error calling include: ";
+    let mut steps: Vec<(&str, usize)> = Vec::new();
+    for step in message.split(LINK) {
+        match steps.last_mut() {
+            Some((last, count)) if *last == step => *count += 1,
+            _ => steps.push((step, 1)),
+        }
+    }
+    let joined = steps
+        .iter()
+        .map(|(step, count)| match count {
+            1 => step.to_string(),
+            n => format!("{step} (the same include {n} times)"),
+        })
+        .collect::<Vec<_>>()
+        .join(LINK);
+    if joined.len() <= MAX_MESSAGE {
+        return joined;
+    }
+    let head = floor_char_boundary(&joined, MAX_MESSAGE / 2);
+    let tail = ceil_char_boundary(&joined, joined.len() - MAX_MESSAGE / 2);
+    format!("{} … {}", &joined[..head], &joined[tail..])
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// The first `<path>.yaml:LINE[:COL]` (or `.tpl`, `.yml`, `.txt`) of an error, or the template
@@ -306,6 +354,22 @@ mod tests {
             "Error: an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: pg\n",
         );
         assert!(deps.missing_dependencies && deps.location.is_none());
+        let step =
+            "template: c/templates/_loop.tpl:1:24: executing \"loop\" at <include \"loop\" .>";
+        let nested = format!(
+            "Error: template: c/templates/s.yaml:8:11: executing \"c/templates/s.yaml\" at <include \"loop\" .>: error calling include: {}rendering template has a nested reference name: loop: unable to execute template\n",
+            format!("{step}: error calling include: ").repeat(1000)
+        );
+        let looped = parse_error(&nested);
+        assert_eq!(
+            looped.message,
+            format!(
+                "template: c/templates/s.yaml:8:11: executing \"c/templates/s.yaml\" at <include \"loop\" .>: error calling include: {step} (the same include 1000 times): error calling include: rendering template has a nested reference name: loop: unable to execute template"
+            )
+        );
+        assert_eq!(looped.location.unwrap().line, 8);
+        let long = parse_error(&format!("Error: {}the cause\n", "word ".repeat(2000)));
+        assert!(long.message.len() < 2_100 && long.message.ends_with("the cause"));
         assert_eq!(
             source_path(
                 Path::new("/w/mychart"),
