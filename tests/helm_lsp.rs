@@ -319,3 +319,446 @@ fn helm_extra_values_files_from_the_settings_are_rendered_and_blamed() {
         position(extra_text, "two", 0)
     );
 }
+
+/// The labels of a completion answer.
+fn labels(answer: &Value) -> Vec<String> {
+    answer["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["label"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The detail of the completion item `label`.
+fn detail<'a>(answer: &'a Value, label: &str) -> &'a str {
+    answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == label)
+        .unwrap_or_else(|| panic!("{label} in {answer}"))["detail"]
+        .as_str()
+        .unwrap()
+}
+
+/// The diagnostics of `code` in a publication.
+fn of_code<'p>(published: &'p Value, code: &str) -> Vec<&'p Value> {
+    published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .collect()
+}
+
+/// A plain manifest outside the chart, opened after the chart's trouble: still checked.
+fn a_plain_manifest_is_still_checked(server: &mut TestServer, folder: &Path) {
+    let path = folder.join("plain/cm.yaml");
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndatta: {}\n";
+    let uri = file_uri(&path);
+    server.open(&uri, text);
+    server.wait_for_codes(&uri, &["schema-unknown-field"]);
+}
+
+/// Lines added to a template's `metadata:`, each reading a values path.
+fn with_annotations(text: &str, annotations: &[(&str, &str)]) -> String {
+    let lines: String = annotations
+        .iter()
+        .map(|(key, path)| format!("    {key}: {{{{ .Values.{path} | quote }}}}\n"))
+        .collect();
+    text.replacen(
+        "metadata:\n",
+        &format!("metadata:\n  annotations:\n{lines}"),
+        1,
+    )
+}
+
+#[test]
+fn extra_values_files_feed_completion_hover_definition_and_the_undefined_warning() {
+    let (dir, chart) = copy_chart("mychart");
+    let extra = chart.join("ci.yaml");
+    let extra_text = "replicaCount: 3\nimage:\n  digest: sha256:abc\nciOnly:\n  flag: true\n";
+    std::fs::write(&extra, extra_text).unwrap();
+    // values-prod.yaml is not read by a render unless given with -f: offered, defines nothing.
+    std::fs::write(chart.join("values-prod.yaml"), "prodOnly: 1\n").unwrap();
+    let path = chart.join("templates/service.yaml");
+    let text = with_annotations(
+        &std::fs::read_to_string(&path).unwrap(),
+        &[
+            ("ci", "ciOnly.flag"),
+            ("prod", "prodOnly"),
+            ("replicas", "replicaCount"),
+        ],
+    );
+    std::fs::write(&path, &text).unwrap();
+    let mut server = server(
+        dir.path(),
+        json!({"render": false, "valuesFiles": ["ci.yaml"]}),
+    );
+    let uri = file_uri(&path);
+    server.open(&uri, &text);
+    let published = server.wait_for_code(&uri, None, "helm-values-undefined");
+    let undefined = of_code(&published, "helm-values-undefined");
+    assert_eq!(undefined.len(), 1, "{published}");
+    let message = undefined[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`.Values.prodOnly`")
+            && message.contains("mychart/values.yaml or mychart/ci.yaml"),
+        "{message}"
+    );
+
+    // Completion: the keys of every values file, each marked by the file it is from.
+    let at = position(&text, ".Values.prodOnly", ".Values.".len());
+    let answer = server.completion(&uri, at);
+    let found = labels(&answer);
+    for key in ["replicaCount", "image", "ciOnly", "prodOnly"] {
+        assert!(found.contains(&key.to_string()), "{key}: {found:?}");
+    }
+    assert_eq!(
+        detail(&answer, "replicaCount"),
+        "3 (from `mychart/ci.yaml`)"
+    );
+    assert!(
+        detail(&answer, "prodOnly").contains("only in `mychart/values-prod.yaml`"),
+        "{answer}"
+    );
+    let at = position(&text, ".Values.ciOnly.flag", ".Values.ciOnly.".len());
+    assert_eq!(labels(&server.completion(&uri, at)), ["flag"]);
+
+    // Hover: both files' values in Helm's merge order, the settings' file winning.
+    let at = position(&text, ".Values.replicaCount", ".Values.r".len());
+    let hover = server.hover(&uri, at.clone());
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    let own = markdown
+        .find("set in `mychart/values.yaml`")
+        .expect(markdown);
+    let wins = markdown
+        .find("set in `mychart/ci.yaml` (kube-lsp.helm.valuesFiles): this value wins")
+        .expect(markdown);
+    assert!(own < wins, "{markdown}");
+
+    // Definition: into the extra file, after values.yaml.
+    let found = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    let values_text = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+    assert_eq!(found[0]["uri"], file_uri(&chart.join("values.yaml")));
+    assert_eq!(found[1]["uri"], file_uri(&extra));
+    assert_eq!(
+        found[1]["range"]["start"],
+        position(extra_text, "replicaCount", 0)
+    );
+    assert_eq!(
+        found[0]["range"]["start"],
+        position(&values_text, "replicaCount:", 0)
+    );
+    let at = position(&text, ".Values.ciOnly.flag", ".Values.ciOnly.f".len());
+    let found = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    assert_eq!(found[0]["uri"], file_uri(&extra));
+    assert_eq!(found[0]["range"]["start"], position(extra_text, "flag", 0));
+
+    // The extra file, edited in the editor: its key is gone, the read of it is undefined.
+    let extra_uri = file_uri(&extra);
+    server.open(&extra_uri, extra_text);
+    let from = position(extra_text, "ciOnly:", 0);
+    let to = position(extra_text, "flag: true\n", "flag: true\n".len());
+    server.change(
+        &extra_uri,
+        2,
+        json!([{"range": {"start": from, "end": to}, "text": ""}]),
+    );
+    server.wait_for_publication(&uri, |p| {
+        of_code(p, "helm-values-undefined").iter().any(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("`.Values.ciOnly.flag`")
+        })
+    });
+
+    // Without the extra file in the settings, its keys define nothing.
+    server.change(&extra_uri, 3, json!([{"text": extra_text}]));
+    server.wait_for_publication(&uri, |p| of_code(p, "helm-values-undefined").len() == 1);
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": {"helm": {"render": false}}}}),
+    );
+    let published =
+        server.wait_for_publication(&uri, |p| of_code(p, "helm-values-undefined").len() == 2);
+    let message = of_code(&published, "helm-values-undefined")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("`.Values.ciOnly.flag`") && message.ends_with("in mychart/values.yaml"),
+        "{message}"
+    );
+}
+
+/// A subchart (`mychart/charts/db`) and its template reading its own values, the parent's `db:`
+/// section and `global:`.
+fn chart_with_subchart() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let (dir, chart) = copy_chart("mychart");
+    let sub = chart.join("charts/db");
+    std::fs::create_dir_all(sub.join("templates")).unwrap();
+    std::fs::write(
+        sub.join("Chart.yaml"),
+        "apiVersion: v2\nname: db\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(sub.join("values.yaml"), "size: 1Gi\nimage: postgres\n").unwrap();
+    let parent_values = chart.join("values.yaml");
+    let mut text = std::fs::read_to_string(&parent_values).unwrap();
+    text.push_str("global:\n  region: eu\ndb:\n  size: 10Gi\n  user: admin\n");
+    std::fs::write(&parent_values, text).unwrap();
+    let template = sub.join("templates/cm.yaml");
+    std::fs::write(
+        &template,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  size: {{ .Values.size | quote }}\n  region: {{ .Values.global.region | quote }}\n  user: {{ .Values.user | quote }}\n  other: {{ .Values.nowhere | quote }}\n",
+    )
+    .unwrap();
+    (dir, chart, template)
+}
+
+#[test]
+fn a_subchart_template_sees_its_values_the_parents_section_and_global() {
+    let (dir, chart, template) = chart_with_subchart();
+    let mut server = server(dir.path(), json!({"render": false}));
+    let text = std::fs::read_to_string(&template).unwrap();
+    let uri = file_uri(&template);
+    server.open(&uri, &text);
+    let published = server.wait_for_code(&uri, None, "helm-values-undefined");
+    let undefined = of_code(&published, "helm-values-undefined");
+    assert_eq!(undefined.len(), 1, "{published}");
+    assert!(
+        undefined[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`.Values.nowhere`"),
+        "{published}"
+    );
+
+    // Completion: its own keys, the parent's section for it, global.
+    let at = position(&text, ".Values.size", ".Values.".len());
+    let found = labels(&server.completion(&uri, at));
+    for key in ["size", "image", "user", "global"] {
+        assert!(found.contains(&key.to_string()), "{key}: {found:?}");
+    }
+    let at = position(&text, ".Values.global.region", ".Values.global.".len());
+    assert_eq!(labels(&server.completion(&uri, at)), ["region"]);
+
+    // Hover: the subchart's default, then the parent's value, which wins.
+    let at = position(&text, ".Values.size", ".Values.s".len());
+    let hover = server.hover(&uri, at);
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    let own = markdown.find("1Gi").expect(markdown);
+    let parent = markdown
+        .find("10Gi\n```\nset in `mychart/values.yaml` (the parent chart's): this value wins")
+        .expect(markdown);
+    assert!(own < parent, "{markdown}");
+
+    // Definition of a key only the parent sets: in the parent's values.yaml.
+    let parent_values = chart.join("values.yaml");
+    let parent_text = std::fs::read_to_string(&parent_values).unwrap();
+    let at = position(&text, ".Values.user", ".Values.u".len());
+    let found = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    assert_eq!(found[0]["uri"], file_uri(&parent_values));
+    assert_eq!(
+        found[0]["range"]["start"],
+        position(&parent_text, "user:", 0)
+    );
+
+    // The parent's values edited in the editor: the subchart's template sees the new key.
+    let parent_uri = file_uri(&parent_values);
+    server.open(&parent_uri, &parent_text);
+    let at = position(&parent_text, "  user: admin\n", "  user: admin\n".len());
+    server.change(
+        &parent_uri,
+        2,
+        json!([{"range": {"start": at, "end": at}, "text": "  nowhere: here\n"}]),
+    );
+    server.wait_for_publication(&uri, |p| of_code(p, "helm-values-undefined").is_empty());
+}
+
+#[test]
+fn a_ten_thousand_line_values_file_is_completed_and_checked() {
+    let (dir, chart) = copy_chart("mychart");
+    let values = chart.join("values.yaml");
+    let mut values_text = std::fs::read_to_string(&values).unwrap();
+    values_text.push_str("bulk:\n");
+    for i in 0..10_000 {
+        values_text.push_str(&format!("  key{i}: value-{i}\n"));
+    }
+    std::fs::write(&values, &values_text).unwrap();
+    let mut server = server(dir.path(), json!({"render": false}));
+    let values_uri = file_uri(&values);
+    assert_eq!(server.open_and_wait(&values_uri, &values_text), json!([]));
+    let path = chart.join("templates/service.yaml");
+    let text = with_annotations(
+        &std::fs::read_to_string(&path).unwrap(),
+        &[("last", "bulk.key9999"), ("gone", "bulk.key10000")],
+    );
+    let uri = file_uri(&path);
+    server.open(&uri, &text);
+    let published = server.wait_for_code(&uri, None, "helm-values-undefined");
+    let undefined = of_code(&published, "helm-values-undefined");
+    assert_eq!(undefined.len(), 1, "{published}");
+    assert!(
+        undefined[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`.Values.bulk.key10000`")
+    );
+    let at = position(&text, ".Values.bulk.key9999", ".Values.bulk.".len());
+    let found = labels(&server.completion(&uri, at.clone()));
+    assert_eq!(found.len(), 10_000);
+    assert_eq!(found[9_999], "key9999");
+    let hover = server.hover(
+        &uri,
+        position(&text, ".Values.bulk.key9999", ".Values.bulk.k".len()),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("value-9999")
+    );
+    a_plain_manifest_is_still_checked(&mut server, dir.path());
+}
+
+/// Opens `templates/<name>` of a chart rendered with the real helm (`settings` added to the
+/// helm settings) and waits for the one publication holding Helm's error: it is the only
+/// diagnostic there. Gives it.
+fn the_one_render_error(
+    dir: &Path,
+    chart: &Path,
+    name: &str,
+    settings: Value,
+) -> (TestServer, Value) {
+    let mut helm_settings = json!({"path": helm()});
+    for (key, value) in settings.as_object().unwrap() {
+        helm_settings[key] = value.clone();
+    }
+    let mut server = server(dir, helm_settings);
+    let path = chart.join("templates").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = file_uri(&path);
+    server.open(&uri, &text);
+    let published = server.wait_for_code(&uri, None, "helm-render");
+    assert_eq!(
+        codes(&published["diagnostics"]),
+        ["helm-render"],
+        "{published}"
+    );
+    (server, published["diagnostics"][0].clone())
+}
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_a_template_that_does_not_render_gives_one_diagnostic_on_the_line_helm_names() {
+    let (dir, chart) = copy_chart("mychart");
+    let path = chart.join("templates/service.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "{{ .Values.service.type }}",
+        "{{ fail \"no type today\" }}",
+        1,
+    );
+    std::fs::write(&path, &text).unwrap();
+    let (mut server, error) = the_one_render_error(dir.path(), &chart, "service.yaml", json!({}));
+    assert_eq!(
+        error["range"]["start"],
+        position(&text, "{{ fail", 0),
+        "{error}"
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("no type today"),
+        "{error}"
+    );
+    a_plain_manifest_is_still_checked(&mut server, dir.path());
+}
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_missing_dependencies_give_one_diagnostic() {
+    let (dir, chart) = copy_chart("mychart");
+    let chart_yaml = chart.join("Chart.yaml");
+    let text = std::fs::read_to_string(&chart_yaml).unwrap();
+    std::fs::write(
+        &chart_yaml,
+        format!("{text}dependencies:\n- name: postgresql\n  version: 1.0.0\n  repository: https://charts.example.invalid\n"),
+    )
+    .unwrap();
+    let (mut server, error) = the_one_render_error(dir.path(), &chart, "service.yaml", json!({}));
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("missing in charts/") && message.contains("postgresql"),
+        "{message}"
+    );
+    a_plain_manifest_is_still_checked(&mut server, dir.path());
+}
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_a_define_that_includes_itself_gives_one_short_diagnostic() {
+    let (dir, chart) = copy_chart("mychart");
+    std::fs::write(
+        chart.join("templates/_loop.tpl"),
+        "{{- define \"loop\" -}}{{ include \"loop\" . }}{{- end -}}\n",
+    )
+    .unwrap();
+    let path = chart.join("templates/service.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "{{ .Values.service.type }}",
+        "{{ include \"loop\" . }}",
+        1,
+    );
+    std::fs::write(&path, &text).unwrap();
+    let (mut server, error) = the_one_render_error(dir.path(), &chart, "service.yaml", json!({}));
+    assert_eq!(
+        error["range"]["start"],
+        position(&text, "{{ include \"loop\"", 0),
+        "{error}"
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("nested reference name: loop") && message.len() < 2_100,
+        "{message}"
+    );
+    a_plain_manifest_is_still_checked(&mut server, dir.path());
+}
+
+#[test]
+#[ignore = "needs helm: run scripts/test"]
+fn helm_a_render_that_hangs_is_stopped_at_the_timeout_with_one_diagnostic() {
+    let (dir, chart) = copy_chart("mychart");
+    let path = chart.join("templates/service.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "{{ .Values.service.type }}",
+        "{{ range $i := until 2000000000 }}{{ end }}ClusterIP",
+        1,
+    );
+    std::fs::write(&path, &text).unwrap();
+    let (mut server, error) = the_one_render_error(
+        dir.path(),
+        &chart,
+        "service.yaml",
+        json!({"timeoutMs": 1000}),
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("did not finish within 1000 ms"),
+        "{message}"
+    );
+    a_plain_manifest_is_still_checked(&mut server, dir.path());
+}

@@ -29,16 +29,28 @@ pub struct RenderSettings {
 #[derive(Default)]
 pub struct Charts {
     models: HashMap<PathBuf, Arc<ChartModel>>,
+    /// The extra values files a render is given (`--helm-values`), as absolute paths.
+    values_files: Vec<PathBuf>,
 }
 
 impl Charts {
+    /// Charts read as a render with the extra values files `values_files` sees them.
+    pub fn new(values_files: &[PathBuf]) -> Charts {
+        Charts {
+            models: HashMap::new(),
+            values_files: absolute(values_files),
+        }
+    }
+
     /// The chart a file belongs to and what the file is there.
     fn of(&mut self, path: &Path) -> Option<(Arc<ChartModel>, ChartRole)> {
         let root = chart_root_on_disk(path)?;
         let model = self
             .models
             .entry(root.clone())
-            .or_insert_with(|| Arc::new(ChartModel::load(&root, &|_| None)))
+            .or_insert_with(|| {
+                Arc::new(ChartModel::load_with(&root, &self.values_files, &|_| None))
+            })
             .clone();
         let template = path.starts_with(root.join("templates"));
         let role = if template && is_helper(path) {
@@ -111,11 +123,11 @@ pub fn render_reports(
 ) -> Result<Vec<Reported>, RunError> {
     let mut reported = Vec::new();
     for root in roots {
-        let mut model = ChartModel::load(root, &|_| None);
-        model.add_values_files(&settings.values_files);
+        let values_files = absolute(&settings.values_files);
+        let model = ChartModel::load_with(root, &values_files, &|_| None);
         let options = HelmOptions {
             program: settings.helm.clone(),
-            values_files: settings.values_files.clone(),
+            values_files,
             timeout: settings.timeout,
             ..HelmOptions::default()
         };
@@ -135,4 +147,13 @@ pub fn render_reports(
         }
     }
     Ok(reported)
+}
+
+/// Paths given on the command line, made absolute from the current folder (the chart model
+/// would take a relative one from the chart).
+fn absolute(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+        .collect()
 }

@@ -185,7 +185,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
     let index = workspace.read();
-    let mut charts = super::charts::Charts::default();
+    let mut charts = super::charts::Charts::new(&args.helm_values);
     for ((name, bytes), path) in texts.iter().zip(&paths) {
         let in_chart = std::str::from_utf8(bytes)
             .ok()

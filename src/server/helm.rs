@@ -27,7 +27,7 @@ use crate::features::helm::template::ChartRole;
 use crate::features::helm::values;
 use crate::render::helm::{HelmOptions, RenderError, RenderedDocument, render};
 use crate::render::process::RunError;
-use crate::workspace::chart::{ChartModel, is_helper, is_values_file};
+use crate::workspace::chart::{ChartModel, is_helper, is_values_file, resolve_all};
 use crate::yaml::template::Template;
 
 /// How long after the last trigger a chart is rendered: files saved or opened together (an
@@ -95,12 +95,30 @@ impl HelmWork {
         })
     }
 
-    pub fn configure(&self, settings: HelmSettings) {
+    /// New settings: with other extra values files, every chart is read again and its open
+    /// files see the values the render reads.
+    pub fn configure(self: &Arc<Self>, settings: HelmSettings) {
         let mut current = lock(&self.settings);
-        if *current != settings {
-            tracing::info!("helm settings: {settings:?}");
-            self.told_missing.store(false, Ordering::Relaxed);
-            *current = settings;
+        if *current == settings {
+            return;
+        }
+        tracing::info!("helm settings: {settings:?}");
+        self.told_missing.store(false, Ordering::Relaxed);
+        let values_files = settings.values_files.clone();
+        *current = settings;
+        drop(current);
+        let charts = &self.schemas.workspace().charts;
+        if charts.set_extra_values(&values_files) {
+            let mut roots = std::collections::HashSet::new();
+            let open: Vec<Uri> = lock(&self.open)
+                .iter()
+                .filter(|(_, (chart, _))| roots.insert(chart.root.clone()))
+                .map(|(uri, _)| uri.clone())
+                .collect();
+            for uri in open {
+                let work = self.clone();
+                tokio::spawn(async move { work.refresh(uri, None, false).await });
+            }
         }
     }
 
@@ -132,6 +150,10 @@ impl HelmWork {
         let Some(path) = file_path(&uri) else { return };
         let workspace = self.schemas.workspace().clone();
         let text = edited.and_then(|_| self.store.text_snapshot(&uri));
+        let open_charts: Vec<PathBuf> = lock(&self.open)
+            .values()
+            .map(|(chart, _)| chart.root.clone())
+            .collect();
         let found = tokio::task::spawn_blocking(move || {
             let (root, template) = workspace.chart_of(&path)?;
             if let Some(snapshot) = text {
@@ -139,26 +161,31 @@ impl HelmWork {
                     .charts
                     .changed(&path, Some(Some(&snapshot.rope.to_string())));
             }
+            // The chart, and its open subcharts (their values may come from here).
+            let mut models: HashMap<PathBuf, Arc<ChartModel>> = open_charts
+                .into_iter()
+                .filter(|other| other.starts_with(&root))
+                .map(|other| (other.clone(), workspace.charts.get(&other)))
+                .collect();
             let model = workspace.charts.get(&root);
-            Some((path, root, template, model))
+            models.insert(root.clone(), model.clone());
+            Some((path, root, template, model, models))
         })
         .await
         .ok()
         .flatten();
-        let Some((path, root, template, model)) = found else {
+        let Some((path, root, template, model, models)) = found else {
             return;
         };
         let role = role_of(&path, &root, template);
         lock(&self.open).insert(uri.clone(), (model.clone(), role));
-        // Every open file of the chart (or of a subchart, whose values may come from here).
+        // Every open file of the chart or of a subchart of it, with the chart read again.
         let members: Vec<(Uri, ChartRole, Arc<ChartModel>)> = {
             let mut open = lock(&self.open);
             let mut members = Vec::new();
             for (other, (chart, other_role)) in open.iter_mut() {
-                if chart.root == root {
-                    *chart = model.clone();
-                    members.push((other.clone(), *other_role, chart.clone()));
-                } else if chart.root.starts_with(&root) {
+                if let Some(fresh) = models.get(&chart.root) {
+                    *chart = fresh.clone();
                     members.push((other.clone(), *other_role, chart.clone()));
                 }
             }
@@ -213,17 +240,7 @@ impl HelmWork {
     async fn render_now(self: &Arc<Self>, root: PathBuf, trigger: Uri, settings: HelmSettings) {
         let options = HelmOptions {
             program: settings.path.clone(),
-            values_files: settings
-                .values_files
-                .iter()
-                .map(|f| {
-                    if f.is_relative() {
-                        root.join(f)
-                    } else {
-                        f.clone()
-                    }
-                })
-                .collect(),
+            values_files: resolve_all(&root, &settings.values_files),
             timeout: settings.timeout,
             ..HelmOptions::default()
         };
@@ -231,10 +248,9 @@ impl HelmWork {
         let catalog = self.store.catalog();
         let chart_root = root.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            let mut model = workspace.charts.get(&chart_root);
-            if !options.values_files.is_empty() {
-                Arc::make_mut(&mut model).add_values_files(&options.values_files);
-            }
+            // Read with the settings' extra values files: a rendered value is traced to the
+            // file that set it.
+            let model = workspace.charts.get(&chart_root);
             let started = std::time::Instant::now();
             let result = render(&chart_root, &options);
             let findings = match &result {
@@ -423,9 +439,10 @@ impl HelmWork {
         let (chart, role, rope) = self.context(uri)?;
         let offset = convert::offset(&rope, position.position, self.store.encoding());
         let path = file_path(uri);
-        let values_file = (role == ChartRole::Values)
-            .then_some(path.as_deref())
-            .flatten();
+        // A values file of the chart: its own, an extra one of the settings, an alternative.
+        let values_file = path.as_deref().filter(|path| {
+            role == ChartRole::Values || chart.values.iter().any(|v| v.path == *path)
+        });
         let found = values::references(&rope.to_string(), offset, values_file, &chart);
         Some(self.locations(&chart, &found))
     }

@@ -14,6 +14,8 @@ use crate::yaml::template::Template;
 
 /// Files read under `templates/`, at most.
 const MAX_TEMPLATES: usize = 2_000;
+/// Alternative `values-*.yaml` files read, at most.
+const MAX_ALTERNATIVES: usize = 32;
 /// Bigger chart files are not read.
 const MAX_FILE_BYTES: u64 = 8 << 20;
 
@@ -35,17 +37,45 @@ pub struct ValueEntry {
     pub shape: ValueShape,
 }
 
+/// Where a values file's keys come from, as Helm merges them for a render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValuesSource {
+    /// The chart's own `values.yaml`.
+    Chart,
+    /// An extra values file of the settings (`helm template -f`), relative to the chart.
+    Extra,
+    /// A parent chart's `values.yaml`, its `<subchart>:` section and `global:`.
+    Parent,
+    /// A parent chart's extra values file, its `<subchart>:` section and `global:`.
+    ParentExtra,
+    /// Another `values-*.yaml` of the chart: Helm reads it only when given with `-f`, so its
+    /// keys are offered but define nothing.
+    Alternative,
+}
+
 /// A values file of the chart.
 #[derive(Clone, Debug)]
 pub struct ValuesFile {
     pub path: PathBuf,
     pub text: Arc<String>,
-    /// Set by the chart itself (`values.yaml`), or by a parent chart for this subchart.
-    pub from_parent: bool,
+    pub source: ValuesSource,
     pub entries: Vec<ValueEntry>,
 }
 
 impl ValuesFile {
+    /// Whether a render reads it (every file but an alternative `values-*.yaml`).
+    pub fn is_applied(&self) -> bool {
+        self.source != ValuesSource::Alternative
+    }
+
+    /// Whether its keys are a parent chart's for this subchart (under the subchart's name).
+    pub fn from_parent(&self) -> bool {
+        matches!(
+            self.source,
+            ValuesSource::Parent | ValuesSource::ParentExtra
+        )
+    }
+
     /// The value's text as written (cut to a few lines for hovers).
     pub fn value_text(&self, entry: &ValueEntry) -> &str {
         self.text.get(entry.value.clone()).unwrap_or_default()
@@ -71,8 +101,10 @@ pub struct ChartModel {
     pub root: PathBuf,
     /// `name` of its Chart.yaml (the folder's name when it has none).
     pub name: String,
-    /// Its values first, then those a parent chart sets for it, then the extra values files a
-    /// render is given (`add_values_files`): a later file wins.
+    /// The values files a render reads in Helm's merge order (a later file wins): its
+    /// `values.yaml`, the extra files of the settings, then what a parent chart sets for it
+    /// (the parent's values.yaml, then the parent's extra files); after them the chart's other
+    /// `values-*.yaml` ([`ValuesSource::Alternative`], not read by a render).
     pub values: Vec<ValuesFile>,
     /// `values.schema.json`, when the chart has one.
     pub schema: Option<(PathBuf, Arc<String>)>,
@@ -109,6 +141,16 @@ pub fn chart_root_on_disk(path: &Path) -> Option<PathBuf> {
 impl ChartModel {
     /// Reads the chart at `root`; `open(path)` gives an open document's text, which wins.
     pub fn load(root: &Path, open: &dyn Fn(&Path) -> Option<Arc<String>>) -> ChartModel {
+        ChartModel::load_with(root, &[], open)
+    }
+
+    /// Reads the chart at `root` as a render with the extra values files `extra` (`-f`, a
+    /// relative path taken from the chart folder being rendered) sees it.
+    pub fn load_with(
+        root: &Path,
+        extra: &[PathBuf],
+        open: &dyn Fn(&Path) -> Option<Arc<String>>,
+    ) -> ChartModel {
         let read = |path: &Path| -> Option<Arc<String>> {
             open(path).or_else(|| match disk::read(path, MAX_FILE_BYTES, Links::Refuse) {
                 Contents::Text(text) => Some(Arc::new(text)),
@@ -122,16 +164,16 @@ impl ChartModel {
             .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
         let mut values = Vec::new();
-        for file in ["values.yaml", "values.yml"] {
-            let path = root.join(file);
+        let own = ["values.yaml", "values.yml"]
+            .iter()
+            .map(|file| root.join(file))
+            .find_map(|path| Some((read(&path)?, path)));
+        if let Some((text, path)) = own {
+            values.push(ValuesFile::new(path, text, ValuesSource::Chart, &[]));
+        }
+        for path in resolve_all(root, extra) {
             if let Some(text) = read(&path) {
-                values.push(ValuesFile {
-                    entries: value_entries(&text, &[]),
-                    path,
-                    text,
-                    from_parent: false,
-                });
-                break;
+                values.push(ValuesFile::new(path, text, ValuesSource::Extra, &[]));
             }
         }
         // A subchart (`parent/charts/<name>/`): the parent's values under its key, and `global`.
@@ -141,20 +183,37 @@ impl ChartModel {
             .and_then(Path::parent)
             .filter(|p| p.join("Chart.yaml").is_file())
         {
-            let path = parent.join("values.yaml");
-            if let Some(text) = read(&path) {
-                let mut entries = value_entries(&text, &[name.as_str()]);
-                entries.extend(
-                    value_entries(&text, &[])
+            let parents = std::iter::once((parent.join("values.yaml"), ValuesSource::Parent))
+                .chain(
+                    resolve_all(parent, extra)
                         .into_iter()
-                        .filter(|e| e.path.first().is_some_and(|k| k == "global")),
+                        .map(|path| (path, ValuesSource::ParentExtra)),
                 );
-                values.push(ValuesFile {
-                    path,
-                    text,
-                    from_parent: true,
-                    entries,
-                });
+            for (path, source) in parents {
+                if let Some(text) = read(&path) {
+                    values.push(ValuesFile::new(path, text, source, &[name.as_str()]));
+                }
+            }
+        }
+        // The chart's other `values-*.yaml`: offered in completion, marked as not applied.
+        let mut alternatives: Vec<PathBuf> = std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| is_values_file(path) && values.iter().all(|v| v.path != *path))
+            .filter(|path| {
+                !matches!(
+                    path.file_name().and_then(|n| n.to_str()),
+                    Some("values.yaml" | "values.yml")
+                )
+            })
+            .take(MAX_ALTERNATIVES)
+            .collect();
+        alternatives.sort();
+        for path in alternatives {
+            if let Some(text) = read(&path) {
+                values.push(ValuesFile::new(path, text, ValuesSource::Alternative, &[]));
             }
         }
         let schema_path = root.join("values.schema.json");
@@ -196,22 +255,6 @@ impl ChartModel {
         }
     }
 
-    /// Adds the extra values files a render is given (`helm template --values`, in order), so
-    /// a rendered value is traced to the file that set it. Unreadable files are left out (Helm
-    /// says so itself).
-    pub fn add_values_files(&mut self, files: &[PathBuf]) {
-        for path in files {
-            if let Contents::Text(text) = disk::read(path, MAX_FILE_BYTES, Links::Refuse) {
-                self.values.push(ValuesFile {
-                    entries: value_entries(&text, &[]),
-                    path: path.clone(),
-                    text: Arc::new(text),
-                    from_parent: false,
-                });
-            }
-        }
-    }
-
     /// The text of one of the chart's files as the chart read it: a values file, a template,
     /// Chart.yaml.
     pub fn text_of(&self, path: &Path) -> Option<Arc<String>> {
@@ -230,8 +273,16 @@ impl ChartModel {
         values.or_else(template).or_else(chart_yaml).cloned()
     }
 
-    /// Every values file's entry at `path`, the chart's own first.
+    /// The entry at `path` of every values file a render reads, in merge order (the last wins).
     pub fn lookup(&self, path: &[String]) -> Vec<(&ValuesFile, &ValueEntry)> {
+        self.lookup_all(path)
+            .into_iter()
+            .filter(|(file, _)| file.is_applied())
+            .collect()
+    }
+
+    /// The entry at `path` of every values file, the alternative `values-*.yaml` last.
+    pub fn lookup_all(&self, path: &[String]) -> Vec<(&ValuesFile, &ValueEntry)> {
         self.values
             .iter()
             .flat_map(|file| {
@@ -243,30 +294,44 @@ impl ChartModel {
             .collect()
     }
 
-    /// The keys under `path` (`.Values.<path>.…`), each once, with its first entry.
+    /// The keys under `path` (`.Values.<path>.…`) in any values file, each once, with the
+    /// entry a render reads (the last applied file's), else the first alternative's.
     pub fn children(&self, path: &[String]) -> Vec<(&ValuesFile, &ValueEntry)> {
-        let mut seen: HashMap<&str, ()> = HashMap::new();
-        let mut out = Vec::new();
+        let mut order: Vec<&str> = Vec::new();
+        let mut chosen: HashMap<&str, (&ValuesFile, &ValueEntry)> = HashMap::new();
         for file in &self.values {
             for entry in &file.entries {
-                if entry.path.len() == path.len() + 1
-                    && entry.path.starts_with(path)
-                    && seen.insert(entry.path[path.len()].as_str(), ()).is_none()
-                {
-                    out.push((file, entry));
+                if entry.path.len() != path.len() + 1 || !entry.path.starts_with(path) {
+                    continue;
+                }
+                let key = entry.path[path.len()].as_str();
+                // The alternatives come last: they never replace an applied file's entry.
+                if !chosen.contains_key(key) {
+                    order.push(key);
+                    chosen.insert(key, (file, entry));
+                } else if file.is_applied() {
+                    chosen.insert(key, (file, entry));
                 }
             }
         }
-        out
+        order
+            .into_iter()
+            .filter_map(|key| chosen.remove(key))
+            .collect()
     }
 
-    /// Whether some values file defines `path`, or leaves it open: a parent that is an empty
-    /// mapping, null or a list (anything may be set there).
+    /// The values files a render reads.
+    pub fn applied_values(&self) -> impl Iterator<Item = &ValuesFile> {
+        self.values.iter().filter(|file| file.is_applied())
+    }
+
+    /// Whether some values file a render reads defines `path`, or leaves it open: a parent
+    /// that is an empty mapping, null or a list (anything may be set there).
     pub fn is_defined(&self, path: &[String]) -> bool {
-        if path.is_empty() || self.values.is_empty() {
+        if path.is_empty() || self.applied_values().next().is_none() {
             return true;
         }
-        self.values.iter().any(|file| {
+        self.applied_values().any(|file| {
             file.entries.iter().any(|e| {
                 e.path == path
                     || (path.starts_with(&e.path)
@@ -311,6 +376,41 @@ impl ChartModel {
         }
         out
     }
+}
+
+impl ValuesFile {
+    /// A values file's keys; `under` a subchart's name for a parent's file (its section
+    /// re-rooted at `.Values`, and its `global:`).
+    fn new(path: PathBuf, text: Arc<String>, source: ValuesSource, under: &[&str]) -> ValuesFile {
+        let mut entries = value_entries(&text, under);
+        if !under.is_empty() {
+            entries.extend(
+                value_entries(&text, &[])
+                    .into_iter()
+                    .filter(|e| e.path.first().is_some_and(|k| k == "global")),
+            );
+        }
+        ValuesFile {
+            path,
+            text,
+            source,
+            entries,
+        }
+    }
+}
+
+/// Extra values files as paths: a relative one is taken from the chart folder `root`.
+pub fn resolve_all(root: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .map(|file| {
+            if file.is_relative() {
+                root.join(file)
+            } else {
+                file.clone()
+            }
+        })
+        .collect()
 }
 
 /// The keys of a values file's text, depth first, each with its path under `prefix` (the entries
@@ -421,7 +521,7 @@ mod tests {
         let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
         let size = model.lookup(&path("size"));
         assert_eq!(size.len(), 2, "the subchart's and the parent's");
-        assert!(!size[0].0.from_parent && size[1].0.from_parent);
+        assert!(!size[0].0.from_parent() && size[1].0.from_parent());
         assert_eq!(size[1].0.value_text(size[1].1), "10Gi");
         assert!(model.is_defined(&path("global.region")));
         assert!(!model.is_defined(&path("web")));
@@ -431,6 +531,59 @@ mod tests {
         let model = ChartModel::load(&sub, &|p| (p == values).then(|| open.clone()));
         assert!(model.lookup(&path("image")).is_empty());
     }
+
+    #[test]
+    fn extra_values_files_are_read_in_merge_order_and_alternatives_define_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let parent = dir.path().join("shop");
+        let sub = parent.join("charts/db");
+        std::fs::create_dir_all(sub.join("templates")).unwrap();
+        std::fs::write(parent.join("Chart.yaml"), "apiVersion: v2\nname: shop\n").unwrap();
+        std::fs::write(parent.join("values.yaml"), "db:\n  size: 10Gi\n").unwrap();
+        std::fs::write(parent.join("ci.yaml"), "db:\n  size: 20Gi\nreplicas: 3\n").unwrap();
+        std::fs::write(parent.join("values-prod.yaml"), "prodOnly: true\n").unwrap();
+        std::fs::write(sub.join("Chart.yaml"), "apiVersion: v2\nname: db\n").unwrap();
+        std::fs::write(sub.join("values.yaml"), "size: 1Gi\n").unwrap();
+        let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
+        let extra = [PathBuf::from("ci.yaml")];
+
+        let model = ChartModel::load_with(&parent, &extra, &|_| None);
+        let sources: Vec<ValuesSource> = model.values.iter().map(|v| v.source).collect();
+        assert_eq!(
+            sources,
+            [
+                ValuesSource::Chart,
+                ValuesSource::Extra,
+                ValuesSource::Alternative
+            ]
+        );
+        assert!(model.is_defined(&path("replicas")));
+        assert!(!model.is_defined(&path("prodOnly")));
+        assert_eq!(model.lookup_all(&path("prodOnly")).len(), 1);
+        let keys: Vec<(String, ValuesSource)> = model
+            .children(&[])
+            .into_iter()
+            .map(|(file, entry)| (entry.path[0].clone(), file.source))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("db".to_string(), ValuesSource::Extra),
+                ("replicas".to_string(), ValuesSource::Extra),
+                ("prodOnly".to_string(), ValuesSource::Alternative),
+            ]
+        );
+
+        // The subchart: its own, then the parent's values.yaml and extra file under `db:`.
+        let model = ChartModel::load_with(&sub, &extra, &|_| None);
+        let size: Vec<&str> = model
+            .lookup(&path("size"))
+            .into_iter()
+            .map(|(file, entry)| file.value_text(entry))
+            .collect();
+        assert_eq!(size, ["1Gi", "10Gi", "20Gi"]);
+        assert_eq!(model.values[2].source, ValuesSource::ParentExtra);
+    }
 }
 
 /// The charts read so far, and the open documents' texts of chart files (which win over disk).
@@ -438,6 +591,8 @@ mod tests {
 pub struct ChartCache {
     models: std::sync::Mutex<HashMap<PathBuf, Arc<ChartModel>>>,
     open: std::sync::RwLock<HashMap<PathBuf, Arc<String>>>,
+    /// The extra values files a render is given (the settings'), as written there.
+    extra_values: std::sync::RwLock<Vec<PathBuf>>,
 }
 
 impl ChartCache {
@@ -447,9 +602,33 @@ impl ChartCache {
             return model.clone();
         }
         let open = self.open.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let model = Arc::new(ChartModel::load(root, &|path| open.get(path).cloned()));
+        let extra = self.extra_values();
+        let model = Arc::new(ChartModel::load_with(root, &extra, &|path| {
+            open.get(path).cloned()
+        }));
         self.lock().insert(root.to_path_buf(), model.clone());
         model
+    }
+
+    /// The extra values files of the settings (relative ones are taken from each chart).
+    pub fn extra_values(&self) -> Vec<PathBuf> {
+        self.extra_values
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets the extra values files; when they differ, every chart is read again when next
+    /// asked. Whether they differed.
+    pub fn set_extra_values(&self, files: &[PathBuf]) -> bool {
+        let mut current = self.extra_values.write().unwrap_or_else(|p| p.into_inner());
+        if current.as_slice() == files {
+            return false;
+        }
+        *current = files.to_vec();
+        drop(current);
+        self.lock().clear();
+        true
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<ChartModel>>> {
@@ -459,10 +638,15 @@ impl ChartCache {
     /// A file changed (on disk, or its open text: `Some`, or closed: `None`): the charts that
     /// read it are read again when next asked.
     pub fn changed(&self, path: &Path, open_text: Option<Option<&str>>) {
+        let read_by_a_chart = || {
+            self.lock()
+                .values()
+                .any(|m| m.values.iter().any(|v| v.path == path))
+        };
         if let Some(text) = open_text {
             let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
             match text {
-                Some(text) if chart_root_on_disk(path).is_some() => {
+                Some(text) if chart_root_on_disk(path).is_some() || read_by_a_chart() => {
                     open.insert(path.to_path_buf(), Arc::new(text.to_string()));
                 }
                 _ => {
@@ -471,7 +655,10 @@ impl ChartCache {
             }
         }
         let folder = path.parent().unwrap_or(path);
-        self.lock()
-            .retain(|root, _| !(path.starts_with(root) || root.starts_with(folder)));
+        self.lock().retain(|root, model| {
+            !(path.starts_with(root)
+                || root.starts_with(folder)
+                || model.values.iter().any(|v| v.path == path))
+        });
     }
 }

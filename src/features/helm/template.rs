@@ -107,7 +107,7 @@ impl TemplateText {
 
     /// Warnings for the `.Values` paths of its actions that no values file of `chart` defines.
     pub fn undefined_values(&self, chart: &ChartModel) -> Vec<Diagnostic> {
-        if chart.values.is_empty() {
+        if chart.applied_values().next().is_none() {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -159,12 +159,7 @@ impl TemplateText {
                     message: format!(
                         "`.Values.{}` is not defined in {}",
                         read.path.join("."),
-                        chart
-                            .values
-                            .iter()
-                            .map(|f| file_name(&f.path))
-                            .collect::<Vec<_>>()
-                            .join(" or ")
+                        applied_names(chart)
                     ),
                     fix: None,
                 });
@@ -172,6 +167,18 @@ impl TemplateText {
         }
         out
     }
+}
+
+/// The values files a render reads, named once each: `mychart/values.yaml or mychart/ci.yaml`.
+fn applied_names(chart: &ChartModel) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for file in chart.applied_values() {
+        let name = file_name(&file.path);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(" or ")
 }
 
 fn file_name(path: &std::path::Path) -> String {

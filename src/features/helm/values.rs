@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::workspace::chart::{ChartModel, ValueShape};
+use crate::workspace::chart::{ChartModel, ValueShape, ValuesFile, ValuesSource};
 use crate::yaml::template::{ActionKind, Template, Token};
 
 /// What a completion item is.
@@ -226,11 +226,7 @@ pub fn completions(text: &str, offset: usize, chart: Option<&ChartModel>) -> Opt
                             } else {
                                 ItemKind::Field
                             },
-                            detail: if object {
-                                "{…}".to_string()
-                            } else {
-                                first_line(file.value_text(entry))
-                            },
+                            detail: completion_detail(chart, file, entry, object),
                             replace: partial.clone(),
                         });
                     }
@@ -301,34 +297,7 @@ pub fn hover(
     match target(template, offset)? {
         Target::Values(path, range) => {
             let chart = chart?;
-            let dotted = format!(".Values.{}", path.join("."));
-            let found = chart.lookup(&path);
-            if found.is_empty() {
-                return Some((
-                    format!("`{dotted}`: not defined in the chart's values files"),
-                    range,
-                ));
-            }
-            let mut text = format!("`{dotted}`\n");
-            for (index, (file, entry)) in found.iter().enumerate() {
-                let value = file.value_text(entry);
-                let shown: String = value.lines().take(12).collect::<Vec<_>>().join("\n");
-                let more = if value.lines().count() > 12 {
-                    "\n…"
-                } else {
-                    ""
-                };
-                let winner = if found.len() > 1 && index == found.len() - 1 && file.from_parent {
-                    " (the parent chart's value wins)"
-                } else {
-                    ""
-                };
-                text.push_str(&format!(
-                    "\n```yaml\n{shown}{more}\n```\nset in `{}`{winner}\n",
-                    relative(chart, &file.path)
-                ));
-            }
-            Some((text, range))
+            Some((values_hover(chart, &path), range))
         }
         Target::Builtin(object, field, range) => {
             let list = match object.as_str() {
@@ -352,11 +321,49 @@ pub fn hover(
     }
 }
 
+/// The hover of `.Values.<path>`: each file's value in Helm's merge order, which file sets it,
+/// and the one a render takes; then the alternative `values-*.yaml` that a render does not read.
+fn values_hover(chart: &ChartModel, path: &[String]) -> String {
+    let dotted = format!(".Values.{}", path.join("."));
+    let found = chart.lookup_all(path);
+    if found.is_empty() {
+        return format!("`{dotted}`: not defined in the chart's values files");
+    }
+    let applied = found.iter().filter(|(file, _)| file.is_applied()).count();
+    let mut text = format!("`{dotted}`\n");
+    for (index, (file, entry)) in found.iter().enumerate() {
+        let value = file.value_text(entry);
+        let shown: String = value.lines().take(12).collect::<Vec<_>>().join("\n");
+        let more = if value.lines().count() > 12 {
+            "\n…"
+        } else {
+            ""
+        };
+        let source = match file.source {
+            ValuesSource::Chart => "",
+            ValuesSource::Extra => " (kube-lsp.helm.valuesFiles)",
+            ValuesSource::Parent | ValuesSource::ParentExtra => " (the parent chart's)",
+            ValuesSource::Alternative => " (not read by the render: Helm reads it only with `-f`)",
+        };
+        let last_applied = applied > 1 && index == applied - 1;
+        let outcome = match entry.shape {
+            _ if !last_applied => "",
+            ValueShape::Map { .. } => ": the mappings are merged, a later file's keys win",
+            _ => ": this value wins (a later file wins)",
+        };
+        text.push_str(&format!(
+            "\n```yaml\n{shown}{more}\n```\nset in `{}`{source}{outcome}\n",
+            relative(chart, &file.path)
+        ));
+    }
+    text
+}
+
 /// Where the `.Values` path or included name under the cursor is defined.
 pub fn definition(template: &Template, offset: usize, chart: &ChartModel) -> Vec<Location> {
     match target(template, offset) {
         Some(Target::Values(path, _)) => chart
-            .lookup(&path)
+            .lookup_all(&path)
             .into_iter()
             .map(|(file, entry)| Location {
                 path: file.path.clone(),
@@ -395,7 +402,7 @@ pub fn references(
             else {
                 return Vec::new();
             };
-            if values.from_parent {
+            if values.from_parent() {
                 // Keys under the subchart's own key.
                 let mut path = entry.path.clone();
                 if path.first() != Some(&chart.name) {
@@ -422,6 +429,27 @@ pub fn references(
         .collect()
 }
 
+/// A values key's completion detail: its value (as the render reads it) and the file it is
+/// from, said when that is not the chart's own `values.yaml`.
+fn completion_detail(
+    chart: Option<&ChartModel>,
+    file: &ValuesFile,
+    entry: &crate::workspace::chart::ValueEntry,
+    object: bool,
+) -> String {
+    let value = if object {
+        "{…}".to_string()
+    } else {
+        first_line(file.value_text(entry))
+    };
+    let name = chart.map_or_else(String::new, |chart| relative(chart, &file.path));
+    match file.source {
+        ValuesSource::Chart => value,
+        ValuesSource::Alternative => format!("{value} (only in `{name}`, read with -f)"),
+        _ => format!("{value} (from `{name}`)"),
+    }
+}
+
 fn first_line(value: &str) -> String {
     let line = value.lines().next().unwrap_or_default();
     let short: String = line.chars().take(60).collect();
@@ -432,8 +460,18 @@ fn first_line(value: &str) -> String {
     }
 }
 
+/// A chart file's path from the folder holding the outermost chart (`mychart/values.yaml`,
+/// `mychart/charts/db/values.yaml`).
 fn relative(chart: &ChartModel, path: &Path) -> String {
-    let base = chart.root.parent().unwrap_or(&chart.root);
+    let mut top = chart.root.as_path();
+    while let Some(parent) = top
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "charts"))
+        .and_then(Path::parent)
+    {
+        top = parent;
+    }
+    let base = top.parent().unwrap_or(top);
     path.strip_prefix(base)
         .unwrap_or(path)
         .display()
