@@ -311,7 +311,7 @@ registry! {
     HELM_TEMPLATE = "helm-template", Helm,
         "A Go template action that cannot be read: `{{` without `}}`, an unterminated string or comment, an `end` or `else` with no block open, a block without its `end`.";
     HELM_VALUES_UNDEFINED = "helm-values-undefined", Helm,
-        "Warning: a template reads `.Values.x.y` that no values file of the chart (nor its parent chart's) defines.";
+        "Warning: a template reads `.Values.x.y` that no values file a render reads defines: the chart's `values.yaml`, the extra files of `kube-lsp.helm.valuesFiles` (`--helm-values` in `check`), and for a subchart its parent's under the subchart's key and `global:`. Another `values-*.yaml` of the chart counts only when it is one of the extra files (Helm reads it only with `-f`).";
     HELM_VALUES_SCHEMA = "helm-values-schema", Helm,
         "A value of `values.yaml` that the chart's `values.schema.json` rejects.";
     HELM_RENDER = "helm-render", Helm,
