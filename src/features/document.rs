@@ -18,6 +18,7 @@ use super::symbols::{self, Symbol};
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{Position, PositionEncoding, TextDocument};
 use crate::yaml::file::YamlFile;
 use crate::yaml::split;
@@ -461,6 +462,16 @@ impl OpenDocument {
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
     /// validated: the diagnostics the client was sent are the ones fixed.
     pub fn quick_fixes(&self, range: Range<usize>) -> Vec<QuickFix> {
+        self.quick_fixes_unless(range, &Cancel::default())
+            .unwrap_or_default()
+    }
+
+    /// [`quick_fixes`](Self::quick_fixes), stopped when `cancel` is set.
+    pub fn quick_fixes_unless(
+        &self,
+        range: Range<usize>,
+        cancel: &Cancel,
+    ) -> Result<Vec<QuickFix>, Cancelled> {
         let mut fixes = Grouped::default();
         let mut silencing = Grouped::default();
         for d in self
@@ -468,6 +479,7 @@ impl OpenDocument {
             .into_iter()
             .filter(|d| d.range.start <= range.end && range.start <= d.range.end)
         {
+            cancel.check()?;
             if rules::catalog::of_code(d.code).is_some() {
                 let index = self.yaml.document_index_at(d.range.start);
                 let document = self.yaml.documents()[index].range();
@@ -481,26 +493,37 @@ impl OpenDocument {
         }
         let mut fixes = fixes.list;
         fixes.extend(silencing.list);
-        fixes
+        Ok(fixes)
     }
 
     /// The file's symbols, at most [`MAX_ITEMS`] (the outermost first).
     pub fn symbols(&mut self) -> Vec<Symbol> {
+        self.symbols_unless(&Cancel::default()).unwrap_or_default()
+    }
+
+    /// [`symbols`](Self::symbols), stopped when `cancel` is set.
+    pub fn symbols_unless(&mut self, cancel: &Cancel) -> Result<Vec<Symbol>, Cancelled> {
         let rope = match &self.helm.template {
             Some(template) => &template.masked_rope,
             None => self.text.rope(),
         };
-        symbols::document_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS)
+        symbols::document_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS, cancel)
     }
 
     /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).
     pub fn folds(&mut self, limit: usize) -> Vec<Fold> {
+        self.folds_unless(limit, &Cancel::default())
+            .unwrap_or_default()
+    }
+
+    /// [`folds`](Self::folds), stopped when `cancel` is set.
+    pub fn folds_unless(&mut self, limit: usize, cancel: &Cancel) -> Result<Vec<Fold>, Cancelled> {
         let rope = match &self.helm.template {
             Some(template) => &template.masked_rope,
             None => self.text.rope(),
         };
-        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines);
-        folding::within_limit(folds, limit.min(MAX_ITEMS))
+        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines, cancel)?;
+        Ok(folding::within_limit(folds, limit.min(MAX_ITEMS)))
     }
 }
 
@@ -794,6 +817,31 @@ mod tests {
             end_line: 7
         }));
         assert_eq!(document.folds(1).len(), 1);
+    }
+
+    #[test]
+    fn cancelled_work_stops_and_leaves_the_outlines_as_they_were() {
+        let catalog = catalog();
+        let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
+        let mut document = OpenDocument::open(&text, 1, &catalog);
+        document.validate(&catalog);
+        let folds = document.folds(usize::MAX);
+        let symbols = document.symbols();
+        assert!(!document.diagnostics().is_empty());
+        let cancelled = Cancel::default();
+        cancelled.cancel();
+        assert_eq!(document.symbols_unless(&cancelled), Err(Cancelled));
+        assert_eq!(
+            document.folds_unless(usize::MAX, &cancelled),
+            Err(Cancelled)
+        );
+        assert_eq!(
+            document.quick_fixes_unless(0..text.len(), &cancelled),
+            Err(Cancelled)
+        );
+        // The stopped passes dropped no outline: the next answers are the same.
+        assert_eq!(document.folds(usize::MAX), folds);
+        assert_eq!(document.symbols(), symbols);
     }
 }
 

@@ -4,6 +4,7 @@ use ropey::Rope;
 use tree_sitter::Tree;
 
 use super::outline::{OutlineCache, OutlineSource};
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::yaml::file::YamlFile;
 use crate::yaml::spans::{SpanKind, SpanTree};
 
@@ -18,10 +19,19 @@ pub struct Fold {
 /// one, else from its outline (a span tree's, see `symbols::document_symbols`: editors ask right
 /// after opening a file, and tree-sitter trees of every document would cost far more time and
 /// memory).
-pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCache) -> Vec<Fold> {
+pub fn folding_ranges(
+    file: &mut YamlFile,
+    rope: &Rope,
+    outlines: &mut OutlineCache,
+    cancel: &Cancel,
+) -> Result<Vec<Fold>, Cancelled> {
     outlines.begin_pass();
     let mut folds = Vec::new();
     for index in 0..file.documents().len() {
+        if cancel.check().is_err() {
+            outlines.abandon_pass();
+            return Err(Cancelled);
+        }
         let range = file.documents()[index].range();
         let first_line = rope.byte_to_line(range.start);
         let last_line = last_line_of(rope, range.start, range.end);
@@ -45,7 +55,7 @@ pub fn folding_ranges(file: &mut YamlFile, rope: &Rope, outlines: &mut OutlineCa
     outlines.end_pass();
     folds.sort();
     folds.dedup();
-    folds
+    Ok(folds)
 }
 
 /// At most `limit` of `folds` (sorted), for clients that ask for a limit (`rangeLimit`: VS Code
@@ -233,10 +243,16 @@ mod tests {
     fn folds(text: &str) -> Vec<(usize, usize)> {
         let rope = Rope::from_str(text);
         let mut file = YamlFile::open(&rope);
-        folding_ranges(&mut file, &rope, &mut OutlineCache::default())
-            .into_iter()
-            .map(|f| (f.start_line, f.end_line))
-            .collect()
+        folding_ranges(
+            &mut file,
+            &rope,
+            &mut OutlineCache::default(),
+            &Cancel::default(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.start_line, f.end_line))
+        .collect()
     }
 
     #[test]
@@ -274,7 +290,7 @@ mod tests {
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_folds_on_the_corpus() {
         let folds = |file: &mut YamlFile, rope: &Rope| {
-            folding_ranges(file, rope, &mut OutlineCache::default())
+            folding_ranges(file, rope, &mut OutlineCache::default(), &Cancel::default()).unwrap()
         };
         let compared = super::super::same_on_both_trees(folds, trimmed);
         assert!(compared > 1000, "{compared} folds compared");
@@ -288,7 +304,13 @@ mod tests {
         let limited = |limit| {
             let rope = Rope::from_str(text);
             let mut file = YamlFile::open(&rope);
-            let folds = folding_ranges(&mut file, &rope, &mut OutlineCache::default());
+            let folds = folding_ranges(
+                &mut file,
+                &rope,
+                &mut OutlineCache::default(),
+                &Cancel::default(),
+            )
+            .unwrap();
             within_limit(folds, limit)
                 .into_iter()
                 .map(|f| (f.start_line, f.end_line))

@@ -80,6 +80,14 @@ impl OutlineCache {
         self.previous.clear();
     }
 
+    /// Ends a pass stopped part way (its request cancelled): the outlines it did not reach are
+    /// kept for the next pass.
+    pub fn abandon_pass(&mut self) {
+        for (key, outline) in std::mem::take(&mut self.previous) {
+            self.entries.entry(key).or_insert(outline);
+        }
+    }
+
     /// Where document `index` of `file` is outlined from: its kept outline, or one built from a
     /// span tree (one saphyr pass), whether the document was edited or not, so that an edited
     /// document's outline is exactly a fresh open's; only a document saphyr rejects is outlined

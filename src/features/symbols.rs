@@ -8,6 +8,7 @@ use ropey::Rope;
 use std::sync::Arc;
 
 use super::outline::{Outline, OutlineCache, OutlineSource};
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::shift_range;
 use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
@@ -48,8 +49,9 @@ pub fn document_symbols(
     rope: &Rope,
     outlines: &mut OutlineCache,
     limit: usize,
-) -> Vec<Symbol> {
-    let per_document = relative_symbols(file, rope, outlines);
+    cancel: &Cancel,
+) -> Result<Vec<Symbol>, Cancelled> {
+    let per_document = relative_symbols(file, rope, outlines, cancel)?;
     let total: usize = per_document.iter().map(|(_, s)| s.symbols().len()).sum();
     let mut room = limit.saturating_sub(total);
     let mut symbols = Vec::with_capacity(total.min(limit));
@@ -67,7 +69,7 @@ pub fn document_symbols(
             symbols.push(symbol.shifted(*offset, with_children));
         }
     }
-    symbols
+    Ok(symbols)
 }
 
 /// A document's symbols relative to its start: its outline's, or read from its tree.
@@ -90,10 +92,15 @@ fn relative_symbols(
     file: &mut YamlFile,
     rope: &Rope,
     outlines: &mut OutlineCache,
-) -> Vec<(usize, Relative)> {
+    cancel: &Cancel,
+) -> Result<Vec<(usize, Relative)>, Cancelled> {
     outlines.begin_pass();
     let mut per_document = Vec::with_capacity(file.documents().len());
     for index in 0..file.documents().len() {
+        if cancel.check().is_err() {
+            outlines.abandon_pass();
+            return Err(Cancelled);
+        }
         let range = file.documents()[index].range();
         let source = RopeSource::new(rope, range.clone());
         match outlines.source(file, rope, index) {
@@ -109,7 +116,7 @@ fn relative_symbols(
         }
     }
     outlines.end_pass();
-    per_document
+    Ok(per_document)
 }
 
 impl Symbol {
@@ -210,7 +217,14 @@ mod tests {
     fn symbols(text: &str) -> Vec<Symbol> {
         let rope = Rope::from_str(text);
         let mut file = YamlFile::open(&rope);
-        document_symbols(&mut file, &rope, &mut OutlineCache::default(), usize::MAX)
+        document_symbols(
+            &mut file,
+            &rope,
+            &mut OutlineCache::default(),
+            usize::MAX,
+            &Cancel::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -276,7 +290,14 @@ mod tests {
     #[test]
     fn span_trees_and_tree_sitter_trees_give_the_same_symbols_on_the_corpus() {
         let symbols = |file: &mut YamlFile, rope: &Rope| {
-            document_symbols(file, rope, &mut OutlineCache::default(), usize::MAX)
+            document_symbols(
+                file,
+                rope,
+                &mut OutlineCache::default(),
+                usize::MAX,
+                &Cancel::default(),
+            )
+            .unwrap()
         };
         let compared = super::super::same_on_both_trees(symbols, trimmed);
         assert!(compared > 100, "{compared} symbols compared");
@@ -292,7 +313,9 @@ mod tests {
         for _ in 0..2 {
             let mut shape = |limit| -> Vec<usize> {
                 let mut outlines = OutlineCache::default();
-                let symbols = document_symbols(&mut file, &rope, &mut outlines, limit);
+                let symbols =
+                    document_symbols(&mut file, &rope, &mut outlines, limit, &Cancel::default())
+                        .unwrap();
                 symbols.iter().map(|s| s.children.len()).collect()
             };
             assert_eq!(shape(15), [4, 4, 4]);
@@ -318,15 +341,39 @@ mod tests {
         file.apply_edit(document.rope(), &edit);
         file.tree(document.rope(), 0);
         let rope = document.rope().clone();
-        let edited = document_symbols(&mut file, &rope, &mut OutlineCache::default(), usize::MAX);
-        let edited_folds =
-            super::super::folding::folding_ranges(&mut file, &rope, &mut OutlineCache::default());
+        let edited = document_symbols(
+            &mut file,
+            &rope,
+            &mut OutlineCache::default(),
+            usize::MAX,
+            &Cancel::default(),
+        )
+        .unwrap();
+        let edited_folds = super::super::folding::folding_ranges(
+            &mut file,
+            &rope,
+            &mut OutlineCache::default(),
+            &Cancel::default(),
+        )
+        .unwrap();
         let mut fresh = YamlFile::open(&rope);
-        let symbols = document_symbols(&mut fresh, &rope, &mut OutlineCache::default(), usize::MAX);
+        let symbols = document_symbols(
+            &mut fresh,
+            &rope,
+            &mut OutlineCache::default(),
+            usize::MAX,
+            &Cancel::default(),
+        )
+        .unwrap();
         assert_eq!(edited, symbols);
         assert_eq!(symbols[0].range, 0..10, "{symbols:?}");
-        let folds =
-            super::super::folding::folding_ranges(&mut fresh, &rope, &mut OutlineCache::default());
+        let folds = super::super::folding::folding_ranges(
+            &mut fresh,
+            &rope,
+            &mut OutlineCache::default(),
+            &Cancel::default(),
+        )
+        .unwrap();
         assert_eq!(edited_folds, folds);
     }
 

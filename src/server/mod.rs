@@ -35,6 +35,7 @@ use crate::features::rules::config::{
     KUBE_LINTER_FILES, KubeLinterConfig, Settings as RuleSettings,
 };
 use crate::text::PositionEncoding;
+use crate::text::cancel::Cancel;
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
 use publish::{Gather, publish, publish_all};
@@ -165,13 +166,16 @@ fn guarded<T>(what: &str, compute: impl FnOnce() -> T) -> Result<T> {
 /// Runs a request's computation on a blocking thread under [`guarded`]: a long one (a big
 /// document's first outline) never holds one of the async workers, so other documents' requests
 /// and notifications go on meanwhile. A `$/cancelRequest` makes tower-lsp-server drop this
-/// future and answer RequestCancelled at once; the computation (bounded: 5,000 items, linear
-/// in the document) ends on its thread and its result is dropped.
+/// future and answer RequestCancelled at once; dropping it sets the computation's [`Cancel`],
+/// which its loops check (per document, per diagnostic) to stop early and let go of the
+/// document's lock; a result given anyway is dropped.
 async fn off_the_loop<T: Send + 'static>(
     what: &'static str,
-    compute: impl FnOnce() -> T + Send + 'static,
+    compute: impl FnOnce(&Cancel) -> T + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(move || guarded(what, compute))
+    let cancel = Cancel::default();
+    let _cancel_when_dropped = cancel.on_drop();
+    tokio::task::spawn_blocking(move || guarded(what, || compute(&cancel)))
         .await
         .unwrap_or_else(|_| Err(Error::internal_error()))
 }
@@ -661,16 +665,20 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let store = self.store.clone();
-        let symbols = off_the_loop("documentSymbol", move || {
+        let symbols = off_the_loop("documentSymbol", move |cancel| {
             let encoding = store.encoding();
-            store.with_document(&params.text_document.uri, |document| {
-                let symbols = document.symbols();
-                let rope = document.text().rope();
-                symbols
-                    .iter()
-                    .map(|s| convert::symbol(rope, s, encoding))
-                    .collect()
-            })
+            store
+                .with_document(&params.text_document.uri, |document| {
+                    let symbols = document.symbols_unless(cancel).ok()?;
+                    let rope = document.text().rope();
+                    Some(
+                        symbols
+                            .iter()
+                            .map(|s| convert::symbol(rope, s, encoding))
+                            .collect(),
+                    )
+                })
+                .flatten()
         })
         .await?;
         Ok(symbols.map(DocumentSymbolResponse::Nested))
@@ -679,14 +687,13 @@ impl LanguageServer for Backend {
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         let store = self.store.clone();
         let limit = self.fold_limit.load(std::sync::atomic::Ordering::Relaxed);
-        off_the_loop("foldingRange", move || {
-            store.with_document(&params.text_document.uri, |document| {
-                document
-                    .folds(limit)
-                    .into_iter()
-                    .map(convert::fold)
-                    .collect()
-            })
+        off_the_loop("foldingRange", move |cancel| {
+            store
+                .with_document(&params.text_document.uri, |document| {
+                    let folds = document.folds_unless(limit, cancel).ok()?;
+                    Some(folds.into_iter().map(convert::fold).collect())
+                })
+                .flatten()
         })
         .await
     }
@@ -775,16 +782,21 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let store = self.store.clone();
-        off_the_loop("codeAction", move || {
+        off_the_loop("codeAction", move |cancel| {
             let (uri, encoding) = (&params.text_document.uri, store.encoding());
-            store.with_document(uri, |document| {
-                let rope = document.text().rope();
-                let fixes = document.quick_fixes(convert::byte_range(rope, params.range, encoding));
-                fixes
-                    .iter()
-                    .map(|fix| convert::quick_fix(uri, rope, fix, encoding))
-                    .collect()
-            })
+            store
+                .with_document(uri, |document| {
+                    let rope = document.text().rope();
+                    let range = convert::byte_range(rope, params.range, encoding);
+                    let fixes = document.quick_fixes_unless(range, cancel).ok()?;
+                    Some(
+                        fixes
+                            .iter()
+                            .map(|fix| convert::quick_fix(uri, rope, fix, encoding))
+                            .collect(),
+                    )
+                })
+                .flatten()
         })
         .await
     }

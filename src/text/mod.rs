@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use ropey::Rope;
 
+pub mod cancel;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
