@@ -454,7 +454,18 @@ impl OpenDocument {
             .cloned()
             .collect();
         found.extend(rendered);
-        found.extend(self.layers.iter().flatten().cloned());
+        let reported = if self.layers[Layer::References as usize].is_empty() {
+            Default::default()
+        } else {
+            said_by_rules(&found)
+        };
+        for layer in Layer::ALL {
+            let said_already = |d: &Diagnostic| {
+                layer == Layer::References && reported.contains(&(d.range.start, d.range.end))
+            };
+            let diagnostics = self.layers[layer as usize].iter();
+            found.extend(diagnostics.filter(|d| !said_already(d)).cloned());
+        }
         found.extend_from_slice(cluster);
         diagnostics::capped(found)
     }
@@ -550,6 +561,17 @@ impl Grouped {
             }
         }
     }
+}
+
+/// Where a rule about another object reports (kube-linter's `non-existent-service-account`,
+/// `dangling-service`…): a reference finding at the same place says it again, so it is left
+/// out; the rule's keeps kube-linter's name and is silenced by its annotation.
+fn said_by_rules(found: &[Diagnostic]) -> std::collections::HashSet<(usize, usize)> {
+    found
+        .iter()
+        .filter(|d| d.code.info().group == crate::diagnostic::codes::Group::Rule)
+        .map(|d| (d.range.start, d.range.end))
+        .collect()
 }
 
 #[cfg(test)]
@@ -733,6 +755,39 @@ mod tests {
         assert!(document.diagnostics().is_empty());
         assert!(document.set_cluster_findings(2, vec![finding(4..14)]));
         assert_eq!(document.diagnostics(), [finding(4..14)]);
+    }
+
+    #[test]
+    fn a_reference_a_rule_reports_at_the_same_place_is_said_once() {
+        let catalog = catalog();
+        let text = POD.replace("spec:\n", "spec:\n  serviceAccountName: robot\n");
+        let mut document = OpenDocument::open(&text, 1, &catalog);
+        let config = std::sync::Arc::new(rules::Config::only("non-existent-service-account"));
+        document.check_rules(&rules::Context::alone(config));
+        let robot = at(&text, "robot");
+        let missing = |range: Range<usize>| Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(range, codes::REFERENCE_MISSING, "missing")
+        };
+        let name = at(&text, "name: a");
+        document.set_layer_of(
+            1,
+            Layer::References,
+            vec![missing(robot.clone()), missing(name)],
+        );
+        let found: Vec<(&str, Range<usize>)> = document
+            .diagnostics()
+            .iter()
+            .map(|d| (d.code.as_str(), d.range.clone()))
+            .collect();
+        // Rules come before the layers; the name's finding stays, the account's is the rule's.
+        assert_eq!(
+            found,
+            [
+                ("non-existent-service-account", robot),
+                ("reference-missing", at(&text, "name: a")),
+            ]
+        );
     }
 
     #[test]

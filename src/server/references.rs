@@ -335,9 +335,7 @@ impl References {
         let snapshot = self.store.text_snapshot(uri)?;
         let path = document_path(uri);
         let workspace = self.schemas.workspace();
-        if workspace.version_of(&path) != Some(snapshot.version) {
-            workspace.open_version(&path, Some(snapshot.version), &snapshot.rope.to_string());
-        }
+        workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
         let offset = convert::offset(&snapshot.rope, position, self.store.encoding());
         Some((path, snapshot, offset))
     }
@@ -462,9 +460,7 @@ impl References {
     ) -> Option<Hover> {
         let path = document_path(uri);
         let workspace = self.schemas.workspace();
-        if workspace.version_of(&path) != Some(snapshot.version) {
-            workspace.open_version(&path, Some(snapshot.version), &snapshot.rope.to_string());
-        }
+        workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
         self.with_scope(|scope| features::hover(scope, &path, offset))
     }
 
@@ -476,9 +472,7 @@ impl References {
                 continue;
             };
             let path = document_path(&uri);
-            if workspace.version_of(&path) != Some(snapshot.version) {
-                workspace.open_version(&path, Some(snapshot.version), &snapshot.rope.to_string());
-            }
+            workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
         }
     }
 

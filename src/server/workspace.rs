@@ -98,18 +98,12 @@ impl SchemaSources {
         true
     }
 
-    /// An open document's text, on open and after an edit: the index takes it and its CRDs
-    /// are read again. `true` when the catalog changed.
+    #[cfg(test)]
+    /// An open document's text (tests; the server goes through
+    /// [`document_changed`](Self::document_changed)): the index takes it and its CRDs are read
+    /// again. `true` when the catalog changed.
     pub fn set_document_text(&self, path: &Path, text: &str) -> bool {
-        self.set_document_text_at(path, None, text)
-    }
-
-    /// [`set_document_text`](Self::set_document_text) of the document's `version`: the index
-    /// is not read again when it holds that version already (a request made it current).
-    pub fn set_document_text_at(&self, path: &Path, version: Option<i32>, text: &str) -> bool {
-        if version.is_none() || self.workspace.version_of(path) != version {
-            self.workspace.open_version(path, version, text);
-        }
+        self.workspace.open_text(path, text);
         let crds: Vec<&str> = crate::yaml::split::split(text)
             .documents
             .into_iter()
@@ -266,7 +260,16 @@ impl SchemaSources {
             return false;
         };
         let path = document_path(uri);
-        self.set_document_text_at(&path, Some(snapshot.version), &snapshot.rope.to_string())
+        let (rope, ranges) = (&snapshot.rope, &snapshot.documents);
+        self.workspace
+            .sync_open(&path, snapshot.version, rope, ranges);
+        let crds: Vec<String> = ranges
+            .iter()
+            .filter_map(|range| rope.get_byte_slice(range.clone()))
+            .filter(|document| crate::text::contains(*document, crd::CRD_KIND))
+            .map(|document| document.to_string())
+            .collect();
+        self.set_open_layers(&path, &crds.iter().map(String::as_str).collect::<Vec<_>>())
     }
 }
 

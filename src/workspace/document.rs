@@ -14,6 +14,7 @@ use memchr::memmem;
 
 use super::references::{self, DataKey, LabelSpans, Port, Ref};
 use crate::schema::crd;
+use crate::text::shift_range;
 use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
 use crate::yaml::split;
@@ -116,6 +117,32 @@ impl Document {
     /// What the rules ask of it (empty for kinds that have nothing).
     pub fn details(&self) -> &Details {
         self.details.as_deref().unwrap_or(&details::EMPTY)
+    }
+
+    /// Moves it `bytes` bytes and `lines` lines down its file (up when negative): where it is
+    /// after an edit before it.
+    pub fn shift(&mut self, bytes: isize, lines: i64) {
+        let shift = |range: &mut Range<usize>| *range = shift_range(range, bytes);
+        shift(&mut self.range);
+        self.name_range.iter_mut().for_each(shift);
+        self.refs.iter_mut().for_each(|r| shift(&mut r.range));
+        self.keys.iter_mut().for_each(|k| shift(&mut k.range));
+        for port in &mut self.ports {
+            shift(&mut port.range);
+            port.number_range.iter_mut().for_each(shift);
+            port.target_name
+                .iter_mut()
+                .for_each(|(_, range)| shift(range));
+        }
+        if let Some(spans) = &mut self.label_spans {
+            spans.pod_labels_at.iter_mut().for_each(shift);
+            spans.selector_at.iter_mut().for_each(shift);
+            for label in spans.pod_labels.iter_mut().chain(&mut spans.selector) {
+                shift(&mut label.key_range);
+                shift(&mut label.value_range);
+            }
+        }
+        self.line = u32::try_from(i64::from(self.line) + lines).unwrap_or(0);
     }
 }
 
@@ -238,34 +265,67 @@ impl Selector {
 
 /// The Kubernetes documents of a file's text.
 pub fn read_documents(text: &Arc<String>) -> Vec<Document> {
-    static KIND: std::sync::LazyLock<memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memmem::Finder::new("kind"));
     let blanked = memmem::find(text.as_bytes(), b"{{").map(|_| Arc::new(blank_actions(text)));
     let parsed = blanked.as_ref().unwrap_or(text);
     let mut documents = Vec::new();
     let shared = Shared::default();
     for range in split::split(text).documents {
         let original = &text[range.clone()];
-        if KIND.find(original.as_bytes()).is_none() {
-            continue;
-        }
-        let (tree, _error) = SpanTree::parse_shared(parsed, range.clone());
-        let reader = Reader {
-            original,
-            offset: range.start,
-            templated: blanked.is_some() && original.contains("{{"),
-            shared: Some(&shared),
-        };
-        // A syntax error leaves the tree with what came before it: still worth indexing while a
-        // document is being typed.
-        for root in tree.roots() {
-            reader.read_root(root, range.clone(), &mut documents);
-        }
+        let templated = blanked.is_some() && original.contains("{{");
+        read_range(parsed, original, range, templated, &shared, &mut documents);
     }
-    number_lines(text, &mut documents);
+    number_lines(text, 0, 0, &mut documents);
     // Kept as long as the file is indexed: no spare capacity.
     documents.shrink_to_fit();
     documents
+}
+
+/// The Kubernetes documents of one YAML document of a file without template actions: `text` is
+/// the document's, which starts at byte `offset` and line `line` of its file (ranges and lines
+/// of the result are the file's).
+pub(super) fn read_document(
+    text: String,
+    offset: usize,
+    line: u32,
+    shared: &Shared,
+) -> Vec<Document> {
+    let text = Arc::new(text);
+    let mut documents = Vec::new();
+    read_range(&text, &text, 0..text.len(), false, shared, &mut documents);
+    for document in &mut documents {
+        document.shift(offset as isize, 0);
+    }
+    number_lines(&text, offset, line, &mut documents);
+    documents
+}
+
+/// Reads the documents of `range` of `parsed` (the file's text, its template actions masked
+/// when `templated`; `original` is the range's text as written) into `out`.
+fn read_range(
+    parsed: &Arc<String>,
+    original: &str,
+    range: Range<usize>,
+    templated: bool,
+    shared: &Shared,
+    out: &mut Vec<Document>,
+) {
+    static KIND: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new("kind"));
+    if KIND.find(original.as_bytes()).is_none() {
+        return;
+    }
+    let (tree, _error) = SpanTree::parse_shared(parsed, range.clone());
+    let reader = Reader {
+        original,
+        offset: range.start,
+        templated,
+        shared: Some(shared),
+    };
+    // A syntax error leaves the tree with what came before it: still worth indexing while a
+    // document is being typed.
+    for root in tree.roots() {
+        reader.read_root(root, range.clone(), out);
+    }
 }
 
 /// The Kubernetes documents of one document's span tree (a List's items each), read like
@@ -287,16 +347,17 @@ pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
 
 /// Sets each document's [`line`](Document::line): one pass over the text, as documents come in
 /// the order of their offsets.
-fn number_lines(text: &str, documents: &mut [Document]) {
-    let (mut at, mut line) = (0, 0u32);
+fn number_lines(text: &str, base: usize, base_line: u32, documents: &mut [Document]) {
+    let (mut at, mut line) = (0, base_line);
     for document in documents {
         let offset = document
             .name_range
             .as_ref()
             .map_or(document.range.start, |r| r.start)
+            .saturating_sub(base)
             .min(text.len());
         if offset < at {
-            (at, line) = (0, 0);
+            (at, line) = (0, base_line);
         }
         line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..offset]).count() as u32;
         at = offset;
@@ -314,12 +375,29 @@ pub fn blank_actions(text: &str) -> String {
 /// The `apiVersion` and `kind` values of a file's documents, one allocation each: a file of
 /// thousands of documents writes only a few.
 #[derive(Default)]
-struct Shared(std::cell::RefCell<Vec<Arc<str>>>);
+pub(super) struct Shared(std::cell::RefCell<Vec<Arc<str>>>);
 
 /// Above this many distinct values a file gets no more sharing (each lookup is a linear search).
 const SHARED_MAX: usize = 64;
 
 impl Shared {
+    /// Sharing the values `documents` already hold.
+    pub(super) fn from_documents<'d>(documents: impl IntoIterator<Item = &'d Document>) -> Shared {
+        let shared = Shared::default();
+        for document in documents {
+            for value in [&document.api_version, &document.kind]
+                .into_iter()
+                .flatten()
+            {
+                let mut known = shared.0.borrow_mut();
+                if known.len() < SHARED_MAX && !known.iter().any(|k| Arc::ptr_eq(k, value)) {
+                    known.push(value.clone());
+                }
+            }
+        }
+        shared
+    }
+
     fn get(&self, text: Box<str>) -> Arc<str> {
         let mut known = self.0.borrow_mut();
         if let Some(found) = known.iter().find(|k| ***k == *text) {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::document::{Document, Labels, SELECTING_KINDS, Selector, WORKLOAD_KINDS};
 use super::kustomize::Kustomization;
+use super::open::Slot;
 use super::references::Ref;
 use crate::schema::crd::CRD_KIND;
 
@@ -31,6 +32,9 @@ pub struct File {
     pub kustomization: Option<Kustomization>,
     /// The open document's version this entry was read from (open documents only, when known).
     pub version: Option<i32>,
+    /// An open document's YAML documents as they were read (`super::open`): the next version
+    /// reads only those that changed.
+    pub(super) slots: Option<Box<[Slot]>>,
     /// The generation that wrote it.
     written: u64,
 }
@@ -43,6 +47,7 @@ impl File {
             documents,
             kustomization: None,
             version: None,
+            slots: None,
             written: 0,
         }
     }
@@ -397,6 +402,15 @@ impl Index {
             self.charts.insert(Arc::from(folder));
         }
         self.files.insert(path, file);
+    }
+
+    /// Takes `path`'s entry out to write it anew (the caller inserts the new one at once, under
+    /// the same lock): its documents come without a copy when nothing else holds them.
+    pub(super) fn take_for_update(&mut self, path: &Path) -> Option<File> {
+        let key = self.files.get_key_value(path)?.0.clone();
+        self.unlink(&key);
+        let file = self.files.remove(&key)?;
+        Some(Arc::try_unwrap(file).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     /// Forgets `path`; `true` when it was indexed.

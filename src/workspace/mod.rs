@@ -21,14 +21,17 @@ pub mod disk;
 pub mod document;
 pub mod index;
 pub mod kustomize;
+pub mod open;
 pub mod references;
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use disk::Contents;
 use index::{File, Index, Origin};
+use ropey::Rope;
 
 /// Bounds of what is read from disk.
 #[derive(Clone, Debug)]
@@ -201,13 +204,74 @@ impl Workspace {
         let mut file = self.read_text(path, Origin::Open, text.to_string());
         file.version = version;
         let mut index = self.write();
-        let newer = |current: &File| {
-            current.origin == Origin::Open
-                && matches!((current.version, version), (Some(current), Some(new)) if current > new)
-        };
-        if !index.file(path).is_some_and(newer) {
+        if !index
+            .file(path)
+            .is_some_and(|current| is_newer(current, version))
+        {
             index.insert(path, file);
         }
+    }
+
+    /// The open document `path` at `version` (its rope and its YAML documents' ranges) in the
+    /// index, unless the index holds that version already.
+    pub fn sync_open(&self, path: &Path, version: i32, rope: &Rope, ranges: &[Range<usize>]) {
+        if self.version_of(path) != Some(version) {
+            self.open_rope(path, Some(version), rope, ranges);
+        }
+    }
+
+    /// [`open_version`](Self::open_version) from the editor's rope and its YAML documents'
+    /// `ranges`, without copying the text: only the documents whose text changed since the
+    /// index last read this file are read. Files read whole (kustomizations, chart files,
+    /// templates: their actions may span documents) take [`open_version`](Self::open_version).
+    pub fn open_rope(
+        &self,
+        path: &Path,
+        version: Option<i32>,
+        rope: &Rope,
+        ranges: &[Range<usize>],
+    ) {
+        let too_big =
+            rope.len_bytes() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
+        if too_big
+            || kustomize::is_kustomization(path)
+            || chart::chart_root_on_disk(path).is_some()
+            || open::has_actions(rope, ranges)
+        {
+            return self.open_version(path, version, &rope.to_string());
+        }
+        self.charts.changed(path, Some(None));
+        let slots = open::slots(rope, ranges);
+        let read_before = |file: &File| file.origin == Origin::Open && file.slots.is_some();
+        // A first read reads every document: outside the lock. Later ones read what changed
+        // (one document as a rule) in place, moving the rest without a copy.
+        let first_read = (!self.read().file(path).is_some_and(read_before))
+            .then(|| open::update(&[], Vec::new(), &slots, rope));
+        let mut index = self.write();
+        if index
+            .file(path)
+            .is_some_and(|current| is_newer(current, version))
+        {
+            return;
+        }
+        let documents = match first_read {
+            Some(documents) => documents,
+            None => {
+                let old = index
+                    .file(path)
+                    .is_some_and(read_before)
+                    .then(|| index.take_for_update(path))
+                    .flatten();
+                let (old_slots, documents) = old
+                    .map(|file| (file.slots.unwrap_or_default(), file.documents))
+                    .unwrap_or_default();
+                open::update(&old_slots, documents, &slots, rope)
+            }
+        };
+        let mut file = File::new(Origin::Open, documents);
+        file.version = version;
+        file.slots = Some(slots.into_boxed_slice());
+        index.insert(path, file);
     }
 
     /// The version of the open document `path` the index holds, if it holds one.
@@ -307,6 +371,13 @@ impl Workspace {
         file.kustomization = kustomization;
         file
     }
+}
+
+/// Whether the index's entry `current` is of a later version of the open document than
+/// `version`.
+fn is_newer(current: &File, version: Option<i32>) -> bool {
+    current.origin == Origin::Open
+        && matches!((current.version, version), (Some(current), Some(new)) if current > new)
 }
 
 #[cfg(test)]

@@ -1,0 +1,240 @@
+//! An open file's entry in the index, kept current per YAML document: after an edit only the
+//! documents whose text changed are read again; the others keep what was read of them, moved by
+//! the edit. The editor's text is read from its rope, one document at a time, never copied
+//! whole: an edit of a 10 MB file reads the document it touched, not the file.
+
+use std::hash::Hasher;
+use std::ops::Range;
+
+use ropey::Rope;
+
+use super::document::{Document, Shared, read_document};
+
+/// One YAML document of an open file as the index last read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    range: Range<usize>,
+    /// The zero-based line it starts on.
+    line: u32,
+    /// Of its text: equal hashes, equal texts.
+    hash: u64,
+}
+
+/// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s. Lines are counted in
+/// `\n`s, as the index numbers them.
+pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
+    let (mut at, mut line) = (0, 0usize);
+    let mut slots = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let (Some(gap), Some(text)) = (
+            rope.get_byte_slice(at.min(range.start)..range.start),
+            rope.get_byte_slice(range.clone()),
+        ) else {
+            continue;
+        };
+        line += newlines(gap);
+        // A hash of the bytes in order, whatever the chunks: `write` streams.
+        let mut hasher = std::hash::DefaultHasher::new();
+        for chunk in text.chunks() {
+            hasher.write(chunk.as_bytes());
+        }
+        slots.push(Slot {
+            range: range.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            hash: hasher.finish(),
+        });
+        line += newlines(text);
+        at = range.end;
+    }
+    slots
+}
+
+fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
+    slice
+        .chunks()
+        .map(|chunk| memchr::memchr_iter(b'\n', chunk.as_bytes()).count())
+        .sum()
+}
+
+/// Whether a document holds template actions: those are read with the whole file (a block may
+/// span documents), not one document at a time.
+pub fn has_actions(rope: &Rope, ranges: &[Range<usize>]) -> bool {
+    ranges.iter().any(|range| {
+        rope.get_byte_slice(range.clone())
+            .is_some_and(|slice| crate::text::contains(slice, "{{"))
+    })
+}
+
+/// The documents of the text `new` describes (`rope`, its YAML documents `new`), from what was
+/// read of its previous text (`old` and the documents read then, in order): documents whose
+/// text is unchanged at the start and at the end keep theirs (those at the end moved), the ones
+/// between are read from the rope.
+pub fn update(
+    old: &[Slot],
+    mut documents: Vec<Document>,
+    new: &[Slot],
+    rope: &Rope,
+) -> Vec<Document> {
+    let same_at_start = old
+        .iter()
+        .zip(new)
+        .take_while(|(old, new)| old == new)
+        .count();
+    let room = old.len().min(new.len()) - same_at_start;
+    let (bytes, lines) = match (old.last(), new.last()) {
+        (Some(old), Some(new)) => moved(old, new),
+        _ => (0, 0),
+    };
+    let same_at_end = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|(old, new)| old.hash == new.hash && moved(old, new) == (bytes, lines))
+        .count();
+    let kept_until = old.get(same_at_start).map_or(usize::MAX, |s| s.range.start);
+    let kept_from = match same_at_end {
+        0 => usize::MAX,
+        n => old[old.len() - n].range.start,
+    };
+    let mut after: Vec<Document> = Vec::new();
+    documents.retain_mut(|document| {
+        let start = document.range.start;
+        if start >= kept_from {
+            let mut moved_document = std::mem::take(document);
+            moved_document.shift(bytes, lines);
+            after.push(moved_document);
+        }
+        start < kept_until
+    });
+    let shared = Shared::from_documents(documents.iter().chain(&after));
+    for slot in &new[same_at_start..new.len() - same_at_end] {
+        let text = rope.byte_slice(slot.range.clone()).to_string();
+        documents.extend(read_document(text, slot.range.start, slot.line, &shared));
+    }
+    documents.append(&mut after);
+    documents.shrink_to_fit();
+    documents
+}
+
+/// How far a document moved from `old` to `new`: bytes and lines.
+fn moved(old: &Slot, new: &Slot) -> (isize, i64) {
+    (
+        new.range.start as isize - old.range.start as isize,
+        i64::from(new.line) - i64::from(old.line),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::document::read_documents;
+    use crate::yaml::split;
+    use std::sync::Arc;
+
+    fn ranges(text: &str) -> Vec<Range<usize>> {
+        split::split(text).documents
+    }
+
+    /// Reads `before`, applies the edit, updates: the result equals a fresh read of the text.
+    fn check_edit(before: &str, at: Range<usize>, insert: &str) {
+        let rope = Rope::from_str(before);
+        let old = slots(&rope, &ranges(before));
+        let documents = read_documents(&Arc::new(before.to_string()));
+        let mut after = before.to_string();
+        after.replace_range(at.clone(), insert);
+        let rope = Rope::from_str(&after);
+        let new = slots(&rope, &ranges(&after));
+        let updated = update(&old, documents, &new, &rope);
+        let fresh = read_documents(&Arc::new(after.clone()));
+        assert_eq!(
+            updated, fresh,
+            "edit {at:?} → {insert:?} of\n{before}\ngave\n{after}"
+        );
+    }
+
+    fn manifest(i: usize) -> String {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  labels:\n    app: a{i}\ndata:\n  key: v{i}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{i}\n  labels: {{app: a{i}}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - name: http\n      containerPort: 80\n    envFrom:\n    - configMapRef:\n        name: cm-{i}\n"
+        )
+    }
+
+    fn file(n: usize) -> String {
+        (0..n).map(manifest).collect::<Vec<_>>().join("---\n")
+    }
+
+    #[test]
+    fn hashes_do_not_depend_on_chunks() {
+        let text = file(200);
+        let whole = slots(&Rope::from_str(&text), &ranges(&text));
+        let mut built = Rope::new();
+        for (i, piece) in text.as_bytes().chunks(97).enumerate() {
+            built.insert(built.len_chars(), std::str::from_utf8(piece).unwrap());
+            if i % 3 == 0 {
+                built.insert(0, "");
+            }
+        }
+        assert_eq!(whole, slots(&built, &ranges(&text)));
+    }
+
+    #[test]
+    fn an_edit_in_one_document_equals_a_fresh_read() {
+        let text = file(20);
+        let middle = text.find("name: cm-10").unwrap() + "name: ".len();
+        check_edit(&text, middle..middle + 5, "renamed");
+        check_edit(&text, middle..middle, "x\n  namespace: ns\n");
+    }
+
+    #[test]
+    fn edits_that_move_lines_and_markers_equal_a_fresh_read() {
+        let text = file(6);
+        let second = text.find("---\n").unwrap();
+        check_edit(&text, second..second + 4, "");
+        check_edit(&text, second..second, "---\n# comment\n\n");
+        check_edit(&text, 0..0, "\n\n");
+        check_edit(
+            &text,
+            text.len()..text.len(),
+            "---\nkind: Service\nmetadata:\n  name: s\n",
+        );
+        let last = text.rfind("name: c\n").unwrap();
+        check_edit(&text, last..text.len(), "");
+    }
+
+    #[test]
+    fn random_edits_equal_a_fresh_read() {
+        let mut text = file(8);
+        let mut rope = Rope::from_str(&text);
+        let mut old = slots(&rope, &ranges(&text));
+        let mut documents = read_documents(&Arc::new(text.clone()));
+        let pieces = [
+            "\n",
+            "---\n",
+            "  name: z\n",
+            "x",
+            "",
+            "kind: Secret\n",
+            ": ",
+            "- ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for step in 0..400 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let start = (seed as usize) % (text.len() + 1);
+            let end = (start + (seed >> 20) as usize % 40).min(text.len());
+            let insert = pieces[(seed >> 40) as usize % pieces.len()];
+            if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                continue;
+            }
+            text.replace_range(start..end, insert);
+            rope = Rope::from_str(&text);
+            let new = slots(&rope, &ranges(&text));
+            documents = update(&old, documents, &new, &rope);
+            old = new;
+            let fresh = read_documents(&Arc::new(text.clone()));
+            assert_eq!(documents, fresh, "step {step}: text\n{text}");
+        }
+    }
+}
