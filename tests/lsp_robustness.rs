@@ -211,11 +211,16 @@ fn deep_nesting_gets_an_outline_and_the_server_goes_on() {
     s.shutdown();
 }
 
-/// A long request on a big document is cancelled at once by `$/cancelRequest`, and meanwhile
-/// requests on another document are answered.
+/// A long request on a big document is cancelled at once by `$/cancelRequest`, its work stops
+/// before the end (the server's log says so), and meanwhile requests on another document are
+/// answered.
 #[test]
 fn a_cancelled_request_on_a_big_document_answers_at_once_and_holds_up_nothing() {
-    let mut s = TestServer::start();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut s = TestServer::builder()
+        .env("KUBE_LSP_LOG", "kube_lsp=debug")
+        .stderr_to(log.path())
+        .start();
     let big = uri("big.yaml");
     let text = common::corpus::repeated(common::corpus::MICROSERVICES, 30 << 20);
     s.open_and_wait(&big, &text);
@@ -231,5 +236,16 @@ fn a_cancelled_request_on_a_big_document_answers_at_once_and_holds_up_nothing() 
     assert_eq!(error_code(&reply), -32800, "cancelled: {reply}");
     let answer = s.document_symbols(&small);
     assert_eq!(answer[0]["name"], "a");
+    // The big document's next request waits for the cancelled work to let go of it.
+    assert!(!s.folding_ranges(&big).as_array().unwrap().is_empty());
     s.shutdown();
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        log.contains("foldingRange: cancelled by the client, stopped before the end"),
+        "the work went on to the end:\n{}",
+        log.lines()
+            .filter(|l| l.contains("foldingRange"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -35,7 +35,7 @@ use crate::features::rules::config::{
     KUBE_LINTER_FILES, KubeLinterConfig, Settings as RuleSettings,
 };
 use crate::text::PositionEncoding;
-use crate::text::cancel::Cancel;
+use crate::text::cancel::{Cancel, Cancelled};
 use cluster::{ClusterWork, Trigger};
 use handoff::TextHandoff;
 use publish::{Gather, publish, publish_all};
@@ -178,6 +178,14 @@ async fn off_the_loop<T: Send + 'static>(
     tokio::task::spawn_blocking(move || guarded(what, || compute(&cancel)))
         .await
         .unwrap_or_else(|_| Err(Error::internal_error()))
+}
+
+/// The result of work that checks for cancellation; `None` (and a debug line in the log) when
+/// it stopped because the client cancelled.
+fn stopped_unless<T>(what: &str, result: std::result::Result<T, Cancelled>) -> Option<T> {
+    result
+        .inspect_err(|_| tracing::debug!("{what}: cancelled by the client, stopped before the end"))
+        .ok()
 }
 
 /// The workspace folders as paths (`workspaceFolders`, else the deprecated `rootUri`).
@@ -669,7 +677,8 @@ impl LanguageServer for Backend {
             let encoding = store.encoding();
             store
                 .with_document(&params.text_document.uri, |document| {
-                    let symbols = document.symbols_unless(cancel).ok()?;
+                    let symbols =
+                        stopped_unless("documentSymbol", document.symbols_unless(cancel))?;
                     let rope = document.text().rope();
                     Some(
                         symbols
@@ -690,7 +699,8 @@ impl LanguageServer for Backend {
         off_the_loop("foldingRange", move |cancel| {
             store
                 .with_document(&params.text_document.uri, |document| {
-                    let folds = document.folds_unless(limit, cancel).ok()?;
+                    let folds =
+                        stopped_unless("foldingRange", document.folds_unless(limit, cancel))?;
                     Some(folds.into_iter().map(convert::fold).collect())
                 })
                 .flatten()
@@ -788,7 +798,8 @@ impl LanguageServer for Backend {
                 .with_document(uri, |document| {
                     let rope = document.text().rope();
                     let range = convert::byte_range(rope, params.range, encoding);
-                    let fixes = document.quick_fixes_unless(range, cancel).ok()?;
+                    let fixes =
+                        stopped_unless("codeAction", document.quick_fixes_unless(range, cancel))?;
                     Some(
                         fixes
                             .iter()

@@ -62,12 +62,19 @@ pub struct TestServerBuilder {
     cache_dir: Option<PathBuf>,
     message_answer: Option<String>,
     env: Vec<(String, std::ffi::OsString)>,
+    stderr: Option<PathBuf>,
 }
 
 impl TestServerBuilder {
     /// An environment variable for the server process.
     pub fn env(mut self, key: &str, value: impl Into<std::ffi::OsString>) -> Self {
         self.env.push((key.to_string(), value.into()));
+        self
+    }
+
+    /// Appends the server's log (stderr) to `path` instead of discarding it.
+    pub fn stderr_to(mut self, path: &Path) -> Self {
+        self.stderr = Some(path.to_path_buf());
         self
     }
 
@@ -169,10 +176,13 @@ impl TestServerBuilder {
             .unwrap();
         let mut env = vec![("XDG_CACHE_HOME", cache.as_os_str())];
         env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_os_str())));
-        if std::env::var_os("KUBE_LSP_LOG").is_none() {
+        let log_level_given = self.env.iter().any(|(key, _)| key == "KUBE_LSP_LOG");
+        if std::env::var_os("KUBE_LSP_LOG").is_none() && !log_level_given {
             env.push(("KUBE_LSP_LOG", OsStr::new("warn")));
         }
-        let stderr = if std::env::var_os("KUBE_LSP_TEST_STDERR").is_some() {
+        let stderr = if let Some(path) = &self.stderr {
+            ServerStderr::File(path.clone())
+        } else if std::env::var_os("KUBE_LSP_TEST_STDERR").is_some() {
             ServerStderr::Inherit
         } else {
             ServerStderr::Null
@@ -269,6 +279,7 @@ impl TestServer {
             cache_dir: None,
             message_answer: None,
             env: Vec::new(),
+            stderr: None,
         }
     }
 
