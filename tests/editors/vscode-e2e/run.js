@@ -88,8 +88,10 @@ function createLiveObject() {
     const run = spawnSync('kubectl', ['--kubeconfig', cluster, ...args], { input, encoding: 'utf8', timeout: 60_000 });
     if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
   };
-  kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NAMESPACE}}\n`);
-  kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: ${NAMESPACE}}\ndata: {mode: slow}\n`);
+  // Server-side apply: no last-applied annotation to show in the diff.
+  const apply = ['apply', '--server-side', '--force-conflicts', '--field-manager', 'kube-lsp-e2e', '-f', '-'];
+  kubectl(apply, `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NAMESPACE}}\n`);
+  kubectl(apply, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: ${NAMESPACE}}\ndata: {mode: slow}\n`);
 }
 
 function packageProbe(out) {

@@ -16,6 +16,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what, fn) {
   const deadline = Date.now() + WAIT_MS;
+  const started = Date.now();
   let last;
   while (Date.now() < deadline) {
     try {
@@ -26,7 +27,8 @@ async function until(what, fn) {
     }
     await sleep(200);
   }
-  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+  const said = typeof what === 'function' ? what() : what;
+  throw new Error(`timed out after ${Date.now() - started} ms waiting for ${said} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
 const fileUri = (relative) => vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, relative);
@@ -49,6 +51,8 @@ function at(document, needle, into = 0, nth = 1) {
 
 const codeOf = (d) => (d.code && typeof d.code === 'object' ? d.code.value : d.code);
 const withCode = (uri, code) => vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === code);
+/** For a timeout's message: what the document has instead. */
+const published = (uri) => () => `a diagnostic; the document has ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => `${codeOf(d)}: ${d.message}`))}`;
 const plain = (range) => [range.start.line, range.start.character, range.end.line, range.end.character];
 const labelOf = (item) => (typeof item.label === 'string' ? item.label : item.label.label);
 const relativeOf = (uri) => path.relative(vscode.workspace.workspaceFolders[0].uri.fsPath, uri.fsPath);
@@ -61,7 +65,7 @@ async function completionLabels(document, position) {
 async function capabilities(check) {
   const web = await open('app/web.yaml');
   await check('diagnostics: the duplicate key with its message, range, severity, source and code', async () => {
-    const d = await until('the duplicate-key diagnostic', () => withCode(web.uri, 'yaml-duplicate-key')[0]);
+    const d = await until(published(web.uri), () => withCode(web.uri, 'yaml-duplicate-key')[0]);
     assert.match(d.message, /duplicate key `name`/);
     assert.deepStrictEqual(plain(d.range), [4, 2, 4, 6]);
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
@@ -112,7 +116,7 @@ async function capabilities(check) {
   const api = await open('app/api.yaml');
   const originalApi = api.getText();
   await check('diagnostics: the misspelt ConfigMap is reported with a suggestion', async () => {
-    const d = await until('the reference-missing diagnostic', () => withCode(api.uri, 'reference-missing')[0]);
+    const d = await until(published(api.uri), () => withCode(api.uri, 'reference-missing')[0]);
     if (process.env.KUBE_LSP_PROBE_CLUSTER) {
       // Neither in the workspace nor in the test cluster.
       assert.match(d.message, /^ConfigMap `app-confg` .*not found: not in the workspace, nor in the cluster/);
