@@ -185,6 +185,19 @@ async function capabilities(check) {
     assert.strictEqual(api.getText(), apiBefore.replaceAll('app-config', 'settings'));
   });
 
+  await check('rule groups: Disable rule group `all` clears the rules\' findings, Enable brings them back', async () => {
+    const RULE = 'no-read-only-root-fs';
+    const config = vscode.workspace.getConfiguration('kube-lsp');
+    assert.ok(withCode(api.uri, RULE).length > 0, 'a finding of kube-linter\'s defaults to begin with');
+    await vscode.commands.executeCommand('kube-lsp.disableRuleGroup', 'all');
+    assert.deepStrictEqual(vscode.workspace.getConfiguration('kube-lsp').get('rules'), { disable: ['all'], enable: [] });
+    await until(`${RULE} to go`, () => withCode(api.uri, RULE).length === 0);
+    await vscode.commands.executeCommand('kube-lsp.enableRuleGroup', 'all');
+    assert.deepStrictEqual(vscode.workspace.getConfiguration('kube-lsp').get('rules'), { enable: ['all'], disable: [] });
+    await until(`${RULE} to come back`, () => withCode(api.uri, RULE).length > 0);
+    await config.update('rules', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
   // FORMATTING: textDocument/formatting is built on another branch; its check goes here
   // (vscode.executeFormatDocumentProvider, apply, compare the text).
 
