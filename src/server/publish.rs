@@ -24,9 +24,10 @@ pub enum Gather {
 }
 
 /// Publishes the document's diagnostics from every layer (`OpenDocument::diagnostics`), unless
-/// the document moved on to another version meanwhile (that change publishes its own) or exactly
-/// these were sent for this version already: a re-validation after a schema change (a CRD
-/// opened, the cluster's schema) mostly finds what the client has.
+/// the document moved on to another version meanwhile (that change publishes its own), exactly
+/// these were sent for this version already (a re-validation after a schema change, a CRD
+/// opened or the cluster's schema, mostly finds what the client has), or diagnostics gathered
+/// after these were sent already (publications race: a layer set while these were validated).
 pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gather) {
     let gathered = match gather {
         Gather::Known => gather_now(store, &uri, false),
@@ -41,13 +42,14 @@ pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gath
                 .flatten()
         }
     };
-    let Some((diagnostics, version)) = gathered else {
+    let Some((diagnostics, version, gathering)) = gathered else {
         return;
     };
     if store.version(&uri) != Some(version) {
         return;
     }
-    if store.note_published(&uri, version, &diagnostics) {
+    let _in_order = store.publication_order().await;
+    if store.note_published(&uri, version, gathering, &diagnostics) {
         client
             .publish_diagnostics(uri, diagnostics, Some(version))
             .await;
@@ -61,9 +63,13 @@ pub async fn publish_all(client: &Client, store: &Arc<Store>) {
     }
 }
 
-/// The document's diagnostics as the client should see them, with their version; `None` when it
-/// is not open (or gathering them panicked: logged).
-fn gather_now(store: &Store, uri: &Uri, validate: bool) -> Option<(Vec<lsp::Diagnostic>, i32)> {
+/// The document's diagnostics as the client should see them, with their version and the number
+/// of this gathering; `None` when it is not open (or gathering them panicked: logged).
+fn gather_now(
+    store: &Store,
+    uri: &Uri,
+    validate: bool,
+) -> Option<(Vec<lsp::Diagnostic>, i32, u64)> {
     let gathered = guarded("diagnostics", || {
         store.with_document(uri, |document| {
             if validate {
@@ -82,7 +88,8 @@ fn gather_now(store: &Store, uri: &Uri, validate: bool) -> Option<(Vec<lsp::Diag
             let diagnostics = document.diagnostics();
             let rope = document.text().rope();
             let converted = convert::diagnostics(rope, &diagnostics, store.encoding());
-            (converted, document.version())
+            // Still under the document's lock: the number follows the state just read.
+            (converted, document.version(), store.gathering())
         })
     });
     gathered.ok().flatten()

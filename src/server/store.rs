@@ -3,6 +3,7 @@
 //! read without either, and the diagnostics last sent to the client.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use tower_lsp_server::ls_types::{self as lsp, Uri};
@@ -26,9 +27,23 @@ pub struct Store {
     /// Documents whose open is running (`begin_open`): other accesses wait for it.
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
     /// The diagnostics last sent for each open document, with their version.
-    published: Mutex<HashMap<Uri, (i32, Vec<lsp::Diagnostic>)>>,
+    published: Mutex<HashMap<Uri, Published>>,
+    /// Numbers each gathering of a document's diagnostics, in the order of the document states
+    /// they read (taken under the document's lock): a publication gathered before another one
+    /// that was sent already is stale.
+    gatherings: AtomicU64,
+    /// Held from noting a publication to sending it, so they reach the client in that order.
+    publishing: tokio::sync::Mutex<()>,
     /// The rules that are on, and the workspace their questions about other objects go to.
     rules: RwLock<RuleSetup>,
+}
+
+/// What was last sent for a document.
+struct Published {
+    version: i32,
+    /// The gathering it came from ([`Store::gathering`]).
+    gathering: u64,
+    diagnostics: Vec<lsp::Diagnostic>,
 }
 
 /// What documents are checked with: the rules' configuration and the workspace.
@@ -330,17 +345,46 @@ impl Store {
         self.set_snapshot(uri, document.snapshot());
     }
 
-    /// Notes `diagnostics` as sent for `version` of `uri`; false when exactly these were sent for
-    /// that version already (then they need not be sent again).
-    pub fn note_published(&self, uri: &Uri, version: i32, diagnostics: &[lsp::Diagnostic]) -> bool {
+    /// The number of a gathering of diagnostics; take it under the document's lock, after
+    /// reading them, so that numbers follow the document's states.
+    pub fn gathering(&self) -> u64 {
+        self.gatherings.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Taken from noting a publication to sending it ([`Store::note_published`]).
+    pub async fn publication_order(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.publishing.lock().await
+    }
+
+    /// Notes `diagnostics`, read by `gathering`, as sent for `version` of `uri`; false when they
+    /// need not be sent: exactly these were sent for that version already, or diagnostics
+    /// gathered later were (two publications racing, the older one must not win).
+    pub fn note_published(
+        &self,
+        uri: &Uri,
+        version: i32,
+        gathering: u64,
+        diagnostics: &[lsp::Diagnostic],
+    ) -> bool {
         let mut published = lock(&self.published);
-        let sent = published
-            .get(uri)
-            .is_some_and(|(at, sent)| *at == version && sent.as_slice() == diagnostics);
-        if !sent {
-            published.insert(uri.clone(), (version, diagnostics.to_vec()));
+        if let Some(sent) = published.get_mut(uri) {
+            if sent.gathering > gathering {
+                return false;
+            }
+            if sent.version == version && sent.diagnostics.as_slice() == diagnostics {
+                sent.gathering = gathering;
+                return false;
+            }
         }
-        !sent
+        published.insert(
+            uri.clone(),
+            Published {
+                version,
+                gathering,
+                diagnostics: diagnostics.to_vec(),
+            },
+        );
+        true
     }
 
     /// The latest text of an open document, without taking its lock (while it is being opened,
@@ -434,22 +478,39 @@ mod tests {
             message: "x".into(),
             ..Default::default()
         }];
-        assert!(store.note_published(&uri(), 1, &one));
-        assert!(!store.note_published(&uri(), 1, &one));
-        assert!(store.note_published(&uri(), 1, &[]));
-        assert!(store.note_published(&uri(), 2, &[]));
-        assert!(!store.note_published(&uri(), 2, &[]));
+        let note = |version, diagnostics: &[lsp::Diagnostic]| {
+            store.note_published(&uri(), version, store.gathering(), diagnostics)
+        };
+        assert!(note(1, &one));
+        assert!(!note(1, &one));
+        assert!(note(1, &[]));
+        assert!(note(2, &[]));
+        assert!(!note(2, &[]));
         store.close(&uri());
-        assert!(store.note_published(&uri(), 2, &[]));
-        assert!(!store.note_published(&uri(), 2, &[]));
+        assert!(note(2, &[]));
+        assert!(!note(2, &[]));
+    }
+
+    #[test]
+    fn diagnostics_gathered_before_those_sent_are_not_sent() {
+        let store = Store::default();
+        let (older, newer) = (store.gathering(), store.gathering());
+        let found = [lsp::Diagnostic {
+            message: "found later".into(),
+            ..Default::default()
+        }];
+        assert!(store.note_published(&uri(), 1, newer, &found));
+        assert!(!store.note_published(&uri(), 1, older, &[]), "stale");
+        let later = store.gathering();
+        assert!(store.note_published(&uri(), 1, later, &[]));
     }
 
     #[test]
     fn an_open_publishes_even_what_was_sent_before() {
         let store = Arc::new(Store::default());
-        assert!(store.note_published(&uri(), 1, &[]));
+        assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
         store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
-        assert!(store.note_published(&uri(), 1, &[]));
+        assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
     }
 
     #[test]

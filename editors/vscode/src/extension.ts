@@ -8,7 +8,8 @@ import { interpretDiffResult, serverSupportsCommand } from './diff';
 import { kubeconfigFiles, readContexts } from './kubeconfig';
 import { KubeLspClient } from './kubeLspClient';
 import { resolveServerCommand } from './serverPath';
-import { ClusterStatus, NO_CLUSTER, statusView } from './status';
+import { describeRules, RULE_GROUPS, withRuleGroup } from './rules';
+import { ClusterStatus, mergeStatus, NO_CLUSTER, statusView } from './status';
 
 const DIFF_SCHEME = 'kube-lsp-diff';
 
@@ -36,13 +37,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 0);
   status.command = 'kube-lsp.selectContext';
-  const showStatus = (value: ClusterStatus | undefined) => {
-    const view = value ? statusView(value) : NO_CLUSTER;
+  let clusterStatus: ClusterStatus | undefined;
+  const showStatus = () => {
+    const view = clusterStatus ? statusView(clusterStatus, namespaceOf(clusterStatus.context)) : NO_CLUSTER;
     status.text = view.text;
     status.tooltip = view.tooltip;
     status.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
-  showStatus(undefined);
+  showStatus();
   status.show();
 
   const diffDocuments = new Map<string, string>();
@@ -87,9 +89,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.commands.registerCommand('kube-lsp.selectContext', selectContext),
+    vscode.commands.registerCommand('kube-lsp.enableRuleGroup', (group?: string) => setRuleGroup(true, group)),
+    vscode.commands.registerCommand('kube-lsp.disableRuleGroup', (group?: string) => setRuleGroup(false, group)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.namespace`) || event.affectsConfiguration(`${SECTION}.kubeconfig`)) {
+        showStatus();
+      }
+    }),
   );
 
-  client.onNotification(STATUS_NOTIFICATION, (params: ClusterStatus) => showStatus(params));
+  client.onNotification(STATUS_NOTIFICATION, (params: ClusterStatus) => {
+    clusterStatus = mergeStatus(clusterStatus, params);
+    showStatus();
+  });
   try {
     await client.start();
   } catch (error) {
@@ -117,6 +129,39 @@ async function runServerCommand(command: string, args: unknown[]): Promise<unkno
     void vscode.window.showErrorMessage(`kube-lsp: ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
     return NOT_SUPPORTED;
   }
+}
+
+/** The namespace manifests without one go to: the setting, else the context's, else `default`. */
+function namespaceOf(context: string | undefined): string {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const configured = config.get<string | null>('namespace');
+  if (configured) {
+    return configured;
+  }
+  try {
+    const listed = readContexts(kubeconfigFiles(config.get<string | null>('kubeconfig')));
+    const name = context ?? listed.currentContext;
+    return listed.contexts.find((each) => each.name === name)?.namespace || 'default';
+  } catch {
+    return 'default';
+  }
+}
+
+/** Turns a rule group on or off in `kube-lsp.rules` (asks which one when not given). */
+async function setRuleGroup(on: boolean, group?: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const rules = config.get<unknown>('rules');
+  const chosen =
+    group ??
+    (await vscode.window.showQuickPick([...RULE_GROUPS], {
+      placeHolder: `Rule group to ${on ? 'enable' : 'disable'} (now: ${describeRules(rules)})`,
+    }));
+  if (!chosen) {
+    return;
+  }
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await config.update('rules', withRuleGroup(rules, chosen, on), target);
+  vscode.window.setStatusBarMessage(`kube-lsp: rule group ${chosen} ${on ? 'enabled' : 'disabled'}`, 3000);
 }
 
 async function selectContext(): Promise<void> {

@@ -10,10 +10,11 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'pa
 /** The server's settings (docs/editors.md); `path` and `trace.server` are the client's own. */
 export const SERVER_SETTINGS = ['kubeconfig', 'context', 'namespace', 'dryRun', 'diff', 'debounceMs', 'requestTimeoutMs', 'schemaPaths', 'dryRunContexts', 'dryRunSecrets', 'maxFileBytes', 'rules', 'kustomize.path', 'kustomize.render', 'kustomize.timeoutMs', 'exclude', 'helm.path', 'helm.valuesFiles', 'helm.timeoutMs', 'helm.render'];
 
-test('activates on YAML and registers the three commands', () => {
-  assert.deepEqual(manifest.activationEvents, ['onLanguage:yaml']);
+test('activates on YAML and Helm templates and registers the five commands', () => {
+  assert.deepEqual(manifest.activationEvents, ['onLanguage:yaml', 'onLanguage:helm']);
+  assert.deepEqual(manifest.contributes.languages.map((language: { id: string }) => language.id), ['helm']);
   const commands = manifest.contributes.commands.map((command: { command: string }) => command.command);
-  assert.deepEqual(commands, ['kube-lsp.showDiff', 'kube-lsp.refreshCluster', 'kube-lsp.selectContext']);
+  assert.deepEqual(commands, ['kube-lsp.showDiff', 'kube-lsp.refreshCluster', 'kube-lsp.selectContext', 'kube-lsp.enableRuleGroup', 'kube-lsp.disableRuleGroup']);
 });
 
 test('declares every server setting with a type, a default and a description', () => {
@@ -28,10 +29,12 @@ test('declares every server setting with a type, a default and a description', (
   assert.deepEqual(properties['kube-lsp.dryRun'].enum, ['onChange', 'onSave', 'off']);
 });
 
-test('client options: YAML files, settings forwarded under the kube-lsp section', () => {
+test('client options: YAML files and Helm templates, settings forwarded under the kube-lsp section', () => {
   const options = baseClientOptions({ context: 'kind-kind' });
   assert.deepEqual(options.documentSelector, DOCUMENT_SELECTOR);
-  assert.ok(options.documentSelector.every((selector) => selector.language === 'yaml'));
+  assert.deepEqual([...new Set(options.documentSelector.map((selector) => selector.language))], ['yaml', 'helm']);
+  const activated = manifest.activationEvents.map((event: string) => event.replace('onLanguage:', ''));
+  assert.deepEqual(activated, ['yaml', 'helm'], 'activation follows the selector');
   assert.deepEqual(options.synchronize, { configurationSection: 'kube-lsp' });
   assert.deepEqual(options.initializationOptions, { 'kube-lsp': { context: 'kind-kind' } });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { interpretDiffResult, serverSupportsCommand } from '../src/diff';
-import { NO_CLUSTER, statusView } from '../src/status';
+import { mergeStatus, NO_CLUSTER, statusView } from '../src/status';
 
 test('status bar: "no cluster" until the server reports, then context and reachability', () => {
   assert.equal(statusView(undefined).text, 'kube-lsp: no cluster');
@@ -11,6 +11,20 @@ test('status bar: "no cluster" until the server reports, then context and reacha
   assert.equal(down.text, '$(warning) kube-lsp: prod (unreachable)');
   assert.match(down.tooltip, /connection refused/);
   assert.equal(down.warning, true);
+});
+
+test('status bar: context/namespace, and the consent notification keeps the reachability', () => {
+  const up = statusView({ context: 'kind-kind', reachable: true, server: 'https://127.0.0.1:6443' }, 'demo');
+  assert.equal(up.text, '$(check) kube-lsp: kind-kind/demo');
+  assert.match(up.tooltip, /API server https:\/\/127\.0\.0\.1:6443/);
+  assert.match(up.tooltip, /namespace demo/);
+  let status = mergeStatus(undefined, { context: 'kind-kind', reachable: true, message: 'version 1.33' });
+  status = mergeStatus(status, { context: 'kind-kind', server: 'https://x', sendsDocuments: false, message: 'not sent' });
+  assert.deepEqual(status, { context: 'kind-kind', reachable: true, server: 'https://x', sendsDocuments: false, message: 'not sent' });
+  assert.equal(statusView(mergeStatus(undefined, { context: 'a', sendsDocuments: true })).text, NO_CLUSTER.text, 'consent alone says nothing of reachability');
+  status = mergeStatus(status, { context: 'prod', reachable: false, message: 'connection refused' });
+  assert.deepEqual(status, { context: 'prod', reachable: false, message: 'connection refused' }, 'another context starts afresh');
+  assert.equal(statusView(status, 'default').text, '$(warning) kube-lsp: prod/default (unreachable)');
 });
 
 test('diff result: live + manifest, live only, nothing, or a message', () => {

@@ -1,18 +1,17 @@
 -- kube-lsp for Neovim: `require('kube_lsp').setup(opts)`.
--- Neovim >= 0.11: vim.lsp.config + vim.lsp.enable. Older releases (0.7+): a FileType autocmd that
--- starts or reuses a client per root directory. Helm chart templates are never attached: they are
--- Go templates, not Kubernetes YAML.
+-- Neovim >= 0.11: vim.lsp.config + vim.lsp.enable (over lsp/kube_lsp.lua; `vim.lsp.enable('kube_lsp')`
+-- alone is enough there). Older releases (0.7+): a FileType autocmd that starts or reuses a client
+-- per root directory. Filetypes `yaml` and `helm` (chart templates: see ftdetect/helm.vim).
 local M = {}
 
 local uv = vim.uv or vim.loop
 
 M.defaults = {
   cmd = { 'kube-lsp', 'serve' },
-  filetypes = { 'yaml' },
+  filetypes = { 'yaml', 'helm' },
   root_markers = { 'kustomization.yaml', 'Chart.yaml', '.git' },
   -- Sent as workspace/didChangeConfiguration and answered to workspace/configuration (section
-  -- `kube-lsp`): kubeconfig, context, namespace, dryRun, diff, debounceMs, requestTimeoutMs,
-  -- schemaPaths, exclude.
+  -- `kube-lsp`): every key of docs/editors.md's settings table.
   settings = { ['kube-lsp'] = {} },
 }
 
@@ -74,7 +73,7 @@ function M.config(opts)
   return config
 end
 
---- Configuration in the shape of Neovim 0.11's vim.lsp.config (also what lsp/kube_lsp.lua returns).
+--- Configuration in the shape of Neovim 0.11's vim.lsp.config (merged over lsp/kube_lsp.lua).
 function M.lsp_config(opts)
   local config = M.config(opts)
   return {
@@ -83,21 +82,24 @@ function M.lsp_config(opts)
     root_markers = config.root_markers,
     settings = config.settings,
     init_options = config.init_options,
-    -- Not calling on_dir leaves the buffer without kube-lsp (Helm templates, unnamed buffers).
-    root_dir = function(bufnr, on_dir)
-      local path = buffer_path(bufnr)
-      if path and not M.is_helm_template(path) then
-        on_dir(M.find_root(path, config.root_markers))
-      end
-    end,
+    on_attach = config.on_attach,
+    capabilities = config.capabilities,
   }
+end
+
+--- Sets the filetype `helm` on a chart template (ftdetect/helm.vim calls it for the buffer).
+function M.detect_helm(bufnr)
+  local path = buffer_path(bufnr)
+  if path and M.is_helm_template(path) then
+    vim.bo[bufnr].filetype = 'helm'
+  end
 end
 
 local clients_by_root = {} -- older Neovim: one client per root directory
 
 local function attach_legacy(bufnr, config)
   local path = buffer_path(bufnr)
-  if not path or M.is_helm_template(path) then
+  if not path then
     return
   end
   local root = M.find_root(path, config.root_markers)
