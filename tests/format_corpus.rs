@@ -47,6 +47,15 @@ fn comments(text: &str) -> Vec<String> {
     found
 }
 
+/// `text` with `edits` (sorted, not overlapping) applied.
+fn apply(text: &str, edits: &[(std::ops::Range<usize>, String)]) -> String {
+    let mut out = text.to_string();
+    for (range, replacement) in edits.iter().rev() {
+        out.replace_range(range.clone(), replacement);
+    }
+    out
+}
+
 fn option_sets() -> Vec<FormatOptions> {
     vec![
         FormatOptions::default(),
@@ -89,7 +98,9 @@ fn formatting_the_corpus_keeps_meaning_and_comments_and_is_idempotent() {
                     assert!(format_edits(&text, &options).is_empty(), "{name}");
                     left_alone.push(format!("{name}: {why}"));
                 }
-                Formatted::Text { text: out, kept } => {
+                Formatted::Text {
+                    text: out, kept, ..
+                } => {
                     assert!(
                         !templated && !broken,
                         "{name} formatted though it should not be"
@@ -103,6 +114,11 @@ fn formatting_the_corpus_keeps_meaning_and_comments_and_is_idempotent() {
                         Formatted::LeftAlone(why) => panic!("{name} formatted is {why}"),
                     }
                     assert!(format_edits(&out, &options).is_empty(), "{name}");
+                    let edits = format_edits(&text, &options);
+                    assert!(
+                        apply(&text, &edits) == out,
+                        "{name}: the edits make another text"
+                    );
                     formatted_files += 1;
                     kept_documents.extend(kept.iter().map(|at| format!("{name}@{at}")));
                 }

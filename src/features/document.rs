@@ -455,6 +455,8 @@ impl OpenDocument {
         found.extend(rendered);
         found.extend(self.layers.iter().flatten().cloned());
         found.extend_from_slice(cluster);
+        let documents: Vec<Range<usize>> = self.document_ranges().collect();
+        let found = rules::suppress::without_ignored(self.text.rope(), &documents, found);
         diagnostics::capped(found)
     }
 

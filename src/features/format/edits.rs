@@ -9,12 +9,24 @@ pub fn line_edits(before: &str, after: &str) -> Vec<(Range<usize>, String)> {
     if before == after {
         return Vec::new();
     }
-    let diff = TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
-        .timeout(std::time::Duration::from_millis(500))
-        .diff_lines(before, after);
     let old_starts = line_starts(before);
     let new_starts = line_starts(after);
+    if old_starts.len() == new_starts.len() {
+        // As many lines as before (re-indented, spaced): line for line, without a diff.
+        return (0..old_starts.len() - 1)
+            .map(|line| {
+                let old = old_starts[line]..old_starts[line + 1];
+                (old, &after[new_starts[line]..new_starts[line + 1]])
+            })
+            .filter(|(old, new)| before[old.clone()] != **new)
+            .map(|(old, new)| (old, new.to_string()))
+            .collect();
+    }
+    // Patience anchors on lines found once on both sides: fast where most lines changed.
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_millis(100))
+        .diff_lines(before, after);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     for op in diff.ops() {
         let (old, new) = match *op {

@@ -65,8 +65,13 @@ impl QuoteStyle {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Formatted {
     /// The file's formatted text; documents the formatter could not be trusted with are as
-    /// they were (their start offsets in the original text are listed).
-    Text { text: String, kept: Vec<usize> },
+    /// they were (their start offsets in the original text are listed in `kept`); `changed`
+    /// holds each document that changed: its range in the original text and its new text.
+    Text {
+        text: String,
+        kept: Vec<usize>,
+        changed: Vec<(Range<usize>, String)>,
+    },
     /// Left alone as a whole, and why.
     LeftAlone(&'static str),
 }
@@ -85,6 +90,7 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     out.push_str(bom);
     let mut kept = Vec::new();
+    let mut changed = Vec::new();
     for (index, range) in documents.into_iter().enumerate() {
         let document = &body[range.clone()];
         match guard::format_document(document, options) {
@@ -93,6 +99,10 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
                     formatted.push('\n');
                 }
                 out.push_str(&formatted);
+                if formatted != document {
+                    let at = range.start + bom.len()..range.end + bom.len();
+                    changed.push((at, formatted));
+                }
             }
             guard::Outcome::Kept => {
                 kept.push(range.start + bom.len());
@@ -101,7 +111,11 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
             guard::Outcome::SyntaxError => return Formatted::LeftAlone("a syntax error"),
         }
     }
-    Formatted::Text { text: out, kept }
+    Formatted::Text {
+        text: out,
+        kept,
+        changed,
+    }
 }
 
 /// The edits that format `text`: none when it is left alone or already formatted.
