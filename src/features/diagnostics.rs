@@ -114,7 +114,10 @@ pub fn text_diagnostics_with_rules(
     let mut schema = SchemaDiagnostics::default();
     schema.set_role(role);
     schema.refresh(&mut file, rope, catalog);
-    merged_with_rules(&file, &schema, &found, &[])
+    let documents: Vec<std::ops::Range<usize>> =
+        file.documents().iter().map(|d| d.range()).collect();
+    let merged = merged_with_rules(&file, &schema, &found, &[]);
+    super::rules::suppress::without_ignored(rope, &documents, merged)
 }
 
 #[cfg(test)]

@@ -467,6 +467,8 @@ impl OpenDocument {
             found.extend(diagnostics.filter(|d| !said_already(d)).cloned());
         }
         found.extend_from_slice(cluster);
+        let documents: Vec<Range<usize>> = self.document_ranges().collect();
+        let found = rules::suppress::without_ignored(self.text.rope(), &documents, found);
         diagnostics::capped(found)
     }
 

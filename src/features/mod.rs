@@ -6,6 +6,7 @@ pub mod completion;
 pub mod diagnostics;
 pub mod document;
 pub mod folding;
+pub mod format;
 pub mod helm;
 pub mod hover;
 pub mod kustomize;

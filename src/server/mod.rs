@@ -11,6 +11,7 @@
 mod cluster;
 mod consent;
 mod convert;
+mod format;
 mod framing;
 mod handoff;
 mod helm;
@@ -72,6 +73,8 @@ pub struct Backend {
     kustomize: Arc<kustomize::KustomizeWork>,
     /// References between objects (`server/references.rs`).
     references: Arc<references::References>,
+    /// Formatting and its settings (`server/format.rs`).
+    formatting: Arc<format::Formatting>,
 }
 
 pub use framing::FrameLimits;
@@ -124,6 +127,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
             handoff: texts,
             shut_down: noted,
             rule_settings: Default::default(),
+            formatting: Default::default(),
         }
     });
     #[cfg(debug_assertions)]
@@ -433,6 +437,7 @@ impl LanguageServer for Backend {
         self.kustomize.configure(settings.kustomize);
         self.references.cluster_changed();
         self.helm.configure(settings.helm);
+        self.formatting.configure(settings.format);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -494,6 +499,9 @@ impl LanguageServer for Backend {
                     prepare_provider: Some(true),
                     work_done_progress_options: Default::default(),
                 })),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
+                document_on_type_formatting_provider: Some(format::on_type_options()),
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
@@ -643,6 +651,7 @@ impl LanguageServer for Backend {
             self.references.cluster_changed();
         }
         self.helm.configure(settings.helm);
+        self.formatting.configure(settings.format);
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -808,6 +817,39 @@ impl LanguageServer for Backend {
                     )
                 })
                 .flatten()
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.format(params.text_document.uri, format::Request::Document)
+            .await
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let request = format::Request::Range(params.range);
+        self.format(params.text_document.uri, request).await
+    }
+
+    async fn on_type_formatting(
+        &self,
+        params: DocumentOnTypeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let at = params.text_document_position;
+        let request = format::Request::NewLine(at.position);
+        self.format(at.text_document.uri, request).await
+    }
+}
+
+impl Backend {
+    /// Formatting runs off the loop: a big file takes tens of milliseconds.
+    async fn format(&self, uri: Uri, request: format::Request) -> Result<Option<Vec<TextEdit>>> {
+        let (store, formatting) = (self.store.clone(), self.formatting.clone());
+        off_the_loop("formatting", move || {
+            formatting.edits(&store, &uri, request)
         })
         .await
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cluster::ClusterSettings;
+use crate::features::format::{FormatOptions, QuoteStyle};
 use crate::features::rules::config::Settings as RuleSettings;
 
 /// The settings section's name.
@@ -29,6 +30,59 @@ pub struct Settings {
     pub kustomize: KustomizeOptions,
     /// `helm`: how charts are rendered.
     pub helm: HelmSettings,
+    /// `format`: whether and how documents are formatted.
+    pub format: FormatSettings,
+}
+
+/// `format.enable` (default true), `format.indent` (2), `format.indentSequences` (true),
+/// `format.quoteStyle` (`preserve`, `double`, `single`), `format.lineWidth` (80),
+/// `format.keepBlankLines` (true).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormatSettings {
+    pub enable: bool,
+    pub options: FormatOptions,
+}
+
+impl Default for FormatSettings {
+    fn default() -> Self {
+        FormatSettings {
+            enable: true,
+            options: FormatOptions::default(),
+        }
+    }
+}
+
+impl FormatSettings {
+    fn from_json(section: &Value) -> FormatSettings {
+        let mut format = FormatSettings::default();
+        let Some(value) = section.get("format") else {
+            return format;
+        };
+        let options = &mut format.options;
+        if let Some(enable) = value.get("enable").and_then(Value::as_bool) {
+            format.enable = enable;
+        }
+        if let Some(indent) = value.get("indent").and_then(Value::as_u64) {
+            options.indent = indent.clamp(1, 8) as usize;
+        }
+        if let Some(indent) = value.get("indentSequences").and_then(Value::as_bool) {
+            options.indent_sequences = indent;
+        }
+        if let Some(quotes) = value
+            .get("quoteStyle")
+            .and_then(Value::as_str)
+            .and_then(QuoteStyle::from_name)
+        {
+            options.quotes = quotes;
+        }
+        if let Some(width) = value.get("lineWidth").and_then(Value::as_u64) {
+            options.line_width = width.clamp(20, 1_000) as usize;
+        }
+        if let Some(keep) = value.get("keepBlankLines").and_then(Value::as_bool) {
+            options.keep_blank_lines = keep;
+        }
+        format
+    }
 }
 
 /// The `kustomize` object: `path` (a `kustomize` or `kubectl` binary; default `kubectl` from
@@ -227,6 +281,7 @@ impl Settings {
             rules,
             kustomize: KustomizeOptions::from_json(section),
             helm: HelmSettings::from_json(section),
+            format: FormatSettings::from_json(section),
         }
     }
 }
@@ -338,6 +393,29 @@ mod tests {
         assert_eq!(
             Settings::from_json(&json!({})).helm,
             HelmSettings::default()
+        );
+    }
+
+    #[test]
+    fn format_settings() {
+        let format = Settings::from_json(&json!({"kube-lsp": {"format": {"enable": false, "indent": 4, "indentSequences": false, "quoteStyle": "single", "lineWidth": 120, "keepBlankLines": false}}})).format;
+        assert!(!format.enable);
+        assert_eq!(
+            format.options,
+            FormatOptions {
+                indent: 4,
+                indent_sequences: false,
+                quotes: QuoteStyle::Single,
+                line_width: 120,
+                keep_blank_lines: false,
+            }
+        );
+        let format = Settings::from_json(&json!({"format": {"quoteStyle": "fancy", "indent": 0}}));
+        assert_eq!(format.format.options.quotes, QuoteStyle::Preserve);
+        assert_eq!(format.format.options.indent, 1);
+        assert_eq!(
+            Settings::from_json(&json!({})).format,
+            FormatSettings::default()
         );
     }
 

@@ -2,7 +2,9 @@
 //! (`ignore-check.kube-linter.io/<check>`, `kube-linter.io/ignore-all`), and comments
 //! `# kube-lsp-ignore: <check>[, <check>]` on the line of the finding, on the comment lines right
 //! above it, or at the top of the document (before its first content line). `all` names every
-//! check. The quick fixes that write such a comment are here too.
+//! check. The same comments turn off any other finding by its code (`yaml-duplicate-key`,
+//! `schema-unknown-field`, …: [`without_ignored`]). The quick fixes that write such a comment
+//! are here too.
 
 use std::ops::Range;
 
@@ -70,6 +72,36 @@ impl<'t> Suppressions<'t> {
         }
         false
     }
+}
+
+/// `diagnostics` (file offsets) without those a `# kube-lsp-ignore: <code>` comment turns off:
+/// on their line, on the comment lines right above, or at the top of their document
+/// (`documents`: the documents' ranges, in order). Cheap when no such comment exists.
+pub fn without_ignored(
+    rope: &Rope,
+    documents: &[Range<usize>],
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    if diagnostics.is_empty() || !crate::text::contains(rope.slice(..), MARKER) {
+        return diagnostics;
+    }
+    let text = rope.to_string();
+    let mut comments: Vec<Option<Suppressions<'_>>> = (0..documents.len()).map(|_| None).collect();
+    diagnostics
+        .into_iter()
+        .filter(|d| {
+            let at = d.range.start.min(text.len());
+            let index = documents
+                .partition_point(|range| range.end <= at)
+                .min(documents.len().saturating_sub(1));
+            let Some(range) = documents.get(index) else {
+                return true;
+            };
+            let document = text.get(range.clone()).unwrap_or("");
+            let comments = comments[index].get_or_insert_with(|| Suppressions::new(document));
+            !comments.by_comment(d.code.as_str(), at.saturating_sub(range.start))
+        })
+        .collect()
 }
 
 /// The checks an object's annotations turn off (`all` for kube-linter's ignore-all).
@@ -158,6 +190,24 @@ fn is_marker_comment(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_turns_off_any_code_on_its_line_above_it_or_for_its_document() {
+        use crate::diagnostic::codes;
+        let text = "a: 1\na: 2 # kube-lsp-ignore: yaml-duplicate-key\nb: 1\nb: 2\n---\n# kube-lsp-ignore: yaml-duplicate-key\nc: 1\nc: 2\n";
+        let rope = Rope::from_str(text);
+        let documents = crate::yaml::split::split(text).documents;
+        let at = |needle: &str| text.find(needle).unwrap();
+        let found =
+            |offset: usize| Diagnostic::error(offset..offset + 1, codes::DUPLICATE_KEY, "x");
+        let kept = without_ignored(
+            &rope,
+            &documents,
+            vec![found(at("a: 2")), found(at("b: 2")), found(at("c: 2"))],
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].range.start, at("b: 2"));
+    }
 
     #[test]
     fn comments_on_the_line_above_and_at_the_top() {

@@ -1,0 +1,160 @@
+//! Formatting YAML files: pretty_yaml (dprint's YAML formatter) on each document, behind guards
+//! that keep a document as it is unless its formatted text means the same (the same JSON value),
+//! keeps every comment and formats to itself again. A file with a syntax error or with Helm
+//! template actions is never formatted. Answers are minimal edits (changed lines only).
+
+mod edits;
+mod guard;
+mod on_type;
+mod post;
+
+use std::ops::Range;
+
+pub use edits::line_edits;
+pub use on_type::newline_indent;
+
+/// How a formatted document is printed (the `format` settings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// Spaces per indentation level.
+    pub indent: usize,
+    /// `key:` followed by `  - item` (true) or `- item` under the key's column (false).
+    pub indent_sequences: bool,
+    pub quotes: QuoteStyle,
+    /// The width flow collections and long lines are fitted to.
+    pub line_width: usize,
+    /// Whether a blank line between entries stays (runs of them become one).
+    pub keep_blank_lines: bool,
+}
+
+impl Default for FormatOptions {
+    fn default() -> Self {
+        FormatOptions {
+            indent: 2,
+            indent_sequences: true,
+            quotes: QuoteStyle::Preserve,
+            line_width: 80,
+            keep_blank_lines: true,
+        }
+    }
+}
+
+/// Which quotes quoted scalars get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuoteStyle {
+    /// Each keeps its own.
+    Preserve,
+    /// Double quotes where the content allows the change without escaping.
+    Double,
+    /// Single quotes where the content allows the change without escaping.
+    Single,
+}
+
+impl QuoteStyle {
+    pub fn from_name(name: &str) -> Option<QuoteStyle> {
+        match name {
+            "preserve" => Some(QuoteStyle::Preserve),
+            "double" => Some(QuoteStyle::Double),
+            "single" => Some(QuoteStyle::Single),
+            _ => None,
+        }
+    }
+}
+
+/// What formatting a file gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Formatted {
+    /// The file's formatted text; documents the formatter could not be trusted with are as
+    /// they were (their start offsets in the original text are listed in `kept`); `changed`
+    /// holds each document that changed: its range in the original text and its new text.
+    Text {
+        text: String,
+        kept: Vec<usize>,
+        changed: Vec<(Range<usize>, String)>,
+    },
+    /// Left alone as a whole, and why.
+    LeftAlone(&'static str),
+}
+
+/// Formats `text` (a whole file) document by document.
+pub fn format(text: &str, options: &FormatOptions) -> Formatted {
+    if crate::yaml::detect::template_action_in(text).is_some() {
+        return Formatted::LeftAlone("Helm template actions");
+    }
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(body) => ("\u{feff}", body),
+        None => ("", text),
+    };
+    let documents = crate::yaml::split::split(body).documents;
+    let last = documents.len().saturating_sub(1);
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    out.push_str(bom);
+    let mut kept = Vec::new();
+    let mut changed = Vec::new();
+    for (index, range) in documents.into_iter().enumerate() {
+        let document = &body[range.clone()];
+        match guard::format_document(document, options) {
+            guard::Outcome::Formatted(mut formatted) => {
+                if index != last && !formatted.ends_with('\n') {
+                    formatted.push('\n');
+                }
+                out.push_str(&formatted);
+                if formatted != document {
+                    let at = range.start + bom.len()..range.end + bom.len();
+                    changed.push((at, formatted));
+                }
+            }
+            guard::Outcome::Kept => {
+                kept.push(range.start + bom.len());
+                out.push_str(document);
+            }
+            guard::Outcome::SyntaxError => return Formatted::LeftAlone("a syntax error"),
+        }
+    }
+    Formatted::Text {
+        text: out,
+        kept,
+        changed,
+    }
+}
+
+/// The edits that format `text`: none when it is left alone or already formatted.
+pub fn format_edits(text: &str, options: &FormatOptions) -> Vec<(Range<usize>, String)> {
+    match format(text, options) {
+        Formatted::Text {
+            text: formatted, ..
+        } => line_edits(text, &formatted),
+        Formatted::LeftAlone(_) => Vec::new(),
+    }
+}
+
+/// The edits of [`format_edits`] that touch the lines of `range`.
+pub fn range_edits(
+    text: &str,
+    range: Range<usize>,
+    options: &FormatOptions,
+) -> Vec<(Range<usize>, String)> {
+    let lines = whole_lines(text, range);
+    format_edits(text, options)
+        .into_iter()
+        .filter(|(at, _)| {
+            if at.is_empty() {
+                (lines.start..=lines.end).contains(&at.start)
+            } else {
+                at.start <= lines.end && at.end > lines.start
+            }
+        })
+        .collect()
+}
+
+/// `range` widened to the starts and ends of its lines.
+fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
+    let end = range.end.min(text.len());
+    let start = range.start.min(end);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    line_start..line_end
+}
+
+#[cfg(test)]
+mod tests;

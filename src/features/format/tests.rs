@@ -1,0 +1,96 @@
+use super::*;
+
+fn formatted(text: &str, options: &FormatOptions) -> String {
+    match format(text, options) {
+        Formatted::Text { text, .. } => text,
+        Formatted::LeftAlone(why) => panic!("left alone ({why}):\n{text}"),
+    }
+}
+
+#[test]
+fn documents_are_formatted_and_comments_kept() {
+    let text = "# head\napiVersion:   v1\nkind: Pod   # the kind\nspec:\n    containers:\n    -   name: web\n        image: 'nginx'\n---\nkind:    Service\n";
+    let out = formatted(text, &FormatOptions::default());
+    assert_eq!(
+        out,
+        "# head\napiVersion: v1\nkind: Pod # the kind\nspec:\n  containers:\n    - name: web\n      image: 'nginx'\n---\nkind: Service\n"
+    );
+    assert_eq!(formatted(&out, &FormatOptions::default()), out);
+}
+
+#[test]
+fn options_change_sequences_quotes_indent_and_blank_lines() {
+    let text = "a:\n  - 'x'\n  - \"y\"\n\n\nb:\n  c: 1\n";
+    let options = FormatOptions {
+        indent: 4,
+        indent_sequences: false,
+        quotes: QuoteStyle::Double,
+        keep_blank_lines: false,
+        ..Default::default()
+    };
+    assert_eq!(
+        formatted(text, &options),
+        "a:\n- \"x\"\n- \"y\"\nb:\n    c: 1\n"
+    );
+    let single = FormatOptions {
+        quotes: QuoteStyle::Single,
+        ..Default::default()
+    };
+    assert_eq!(
+        formatted(text, &single),
+        "a:\n  - 'x'\n  - 'y'\n\nb:\n  c: 1\n"
+    );
+    assert_eq!(
+        formatted(text, &FormatOptions::default()),
+        "a:\n  - 'x'\n  - \"y\"\n\nb:\n  c: 1\n",
+        "quotes as written, runs of blank lines become one"
+    );
+}
+
+#[test]
+fn block_scalars_keep_their_blank_lines() {
+    let text = "script: |\n  one\n\n\n  two\n\n\nnext: 1\n";
+    let options = FormatOptions {
+        keep_blank_lines: false,
+        ..Default::default()
+    };
+    assert_eq!(
+        formatted(text, &options),
+        "script: |\n  one\n\n\n  two\nnext: 1\n"
+    );
+}
+
+#[test]
+fn a_file_with_a_syntax_error_or_template_actions_is_left_alone() {
+    for text in [
+        "a: [1, 2\nb:    3\n",
+        "ok:    1\n---\nkey: value: other\n",
+        "a:\n\tb: 1\n",
+        "metadata:\n  name: {{ .Release.Name }}\nspec:   1\n",
+    ] {
+        assert!(
+            matches!(
+                format(text, &FormatOptions::default()),
+                Formatted::LeftAlone(_)
+            ),
+            "{text}"
+        );
+        assert!(format_edits(text, &FormatOptions::default()).is_empty());
+    }
+}
+
+#[test]
+fn a_byte_order_mark_and_a_missing_final_line_break() {
+    let text = "\u{feff}a:    1\n---\nb:   2";
+    assert_eq!(
+        formatted(text, &FormatOptions::default()),
+        "\u{feff}a: 1\n---\nb: 2\n"
+    );
+}
+
+#[test]
+fn range_formatting_touches_only_the_lines_of_the_range() {
+    let text = "a:    1\nb:    2\nc:    3\n";
+    let edits = range_edits(text, 9..9, &FormatOptions::default());
+    assert_eq!(edits, [(8..16, "b: 2\n".to_string())]);
+}

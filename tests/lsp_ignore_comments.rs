@@ -1,0 +1,98 @@
+//! End-to-end: `# kube-lsp-ignore: <code>` comments turn off any diagnostic by its code (YAML,
+//! schema, rules), on its line, right above it, or for its whole document; over stdio with the
+//! built binary, and in `kube-lsp check`.
+
+mod common;
+
+use common::server::{TestServer, uri};
+use serde_json::{Value, json};
+
+const TEXT: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  name: b  # kube-lsp-ignore: yaml-duplicate-key
+data:
+  x: '1'
+  x: '2'
+---
+# kube-lsp-ignore: schema-unknown-field
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports: [{port: 80}]
+  portz: []
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: t
+spec:
+  ports: [{port: 80}]
+  # kube-lsp-ignore: schema-unknown-field
+  portz: []
+  typo: 1
+";
+
+fn codes_and_lines(diagnostics: &Value) -> Vec<(String, u64)> {
+    diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ignore_comments_turn_off_any_code_where_they_are() {
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
+    let uri = uri("ignored.yaml");
+    server.open(&uri, TEXT);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
+    });
+    let found = codes_and_lines(&published["diagnostics"]);
+    assert_eq!(
+        found,
+        [
+            ("yaml-duplicate-key".to_string(), 7),
+            ("schema-unknown-field".to_string(), 26)
+        ],
+        "{published}"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn check_command_honours_ignore_comments_for_any_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ignored.yaml");
+    std::fs::write(&path, TEXT).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
+        .args(["check", "--exclude", "all"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].contains(":8:") && lines[0].contains("[yaml-duplicate-key]"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains(":27:") && lines[1].contains("[schema-unknown-field]"),
+        "{stdout}"
+    );
+}
