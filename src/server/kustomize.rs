@@ -68,8 +68,13 @@ impl KustomizeWork {
         })
     }
 
+    /// New options; another kustomize is said again if it is missing too.
     pub fn configure(&self, options: KustomizeOptions) {
-        *self.options.lock().unwrap_or_else(|p| p.into_inner()) = options;
+        let mut current = self.options.lock().unwrap_or_else(|p| p.into_inner());
+        if current.path != options.path {
+            self.told_missing.store(false, Ordering::Relaxed);
+        }
+        *current = options;
     }
 
     /// How the document at `uri` is read.
