@@ -269,10 +269,16 @@ impl KustomizeWork {
             let Ok(Some((mut found, output))) = found else {
                 return;
             };
-            if let Some(output) = output {
-                for (file, diagnostics) in work.dry_run(&kustomization, output).await {
-                    found.entry(file).or_default().extend(diagnostics);
-                }
+            // The render's own findings at once; the cluster's (one request per object) after.
+            work.install(kustomization.clone(), Some(found.clone()))
+                .await;
+            let Some(output) = output else { return };
+            let from_cluster = work.dry_run(&kustomization, output).await;
+            if from_cluster.is_empty() {
+                return;
+            }
+            for (file, diagnostics) in from_cluster {
+                found.entry(file).or_default().extend(diagnostics);
             }
             work.install(kustomization, Some(found)).await;
         });
