@@ -136,6 +136,16 @@ fn is_write(event: &Value) -> bool {
 }
 
 fn start(cluster: &TestCluster, root: &Path, ns: &str, allowed: bool) -> TestServer {
+    start_with(cluster, root, ns, allowed, false)
+}
+
+fn start_with(
+    cluster: &TestCluster,
+    root: &Path,
+    ns: &str,
+    allowed: bool,
+    secrets: bool,
+) -> TestServer {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster-kustomize-cache");
     let mut settings = json!({
         "kubeconfig": cluster.kubeconfig_path,
@@ -146,6 +156,9 @@ fn start(cluster: &TestCluster, root: &Path, ns: &str, allowed: bool) -> TestSer
     });
     if allowed {
         settings["dryRunContexts"] = json!(["admin"]);
+    }
+    if secrets {
+        settings["dryRunSecrets"] = json!(true);
     }
     TestServer::builder()
         .cache_dir(&cache)
@@ -251,6 +264,34 @@ fn cluster_kustomize_rendered_overlay_is_not_sent_without_consent() {
         events.iter().all(|e| !is_write(e)),
         "sent without consent: {events:#?}"
     );
+}
+
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_kustomize_generated_secret_is_sent_only_with_dry_run_secrets() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ns = runtime.block_on(cluster.create_namespace("kustomize-secrets"));
+    let (_dir, root, overlay) = overlay_in(&ns);
+    let mut server = start_with(&cluster, &root, &ns, true, true);
+    let (port_uri, _) = open_file(&mut server, &overlay.join("port.yaml"));
+    open_file(&mut server, &overlay.join("kustomization.yaml"));
+    dry_run_finding(&mut server, &port_uri, |d| d["severity"] == 1);
+    // The base's secretGenerator makes a Secret: with the setting, it is dry-run too.
+    let events = audited(&cluster, &ns, 4);
+    let secrets: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["requestURI"].as_str().unwrap().contains("/secrets/"))
+        .filter(|e| is_write(e))
+        .collect();
+    assert!(!secrets.is_empty(), "{events:#?}");
+    for event in secrets {
+        let uri = event["requestURI"].as_str().unwrap();
+        assert!(
+            uri.contains("dryRun=All"),
+            "a write without dryRun=All: {uri}"
+        );
+    }
 }
 
 #[test]
