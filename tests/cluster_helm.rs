@@ -29,6 +29,7 @@ fn open_service(
         .initialization_options(json!({"kube-lsp": {
             "kubeconfig": cluster.kubeconfig_path,
             "context": "admin",
+            "dryRunContexts": ["admin"],
             "namespace": ns,
             "dryRun": "onSave",
             "helm": {"path": helm()},

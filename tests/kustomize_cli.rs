@@ -99,3 +99,32 @@ fn kustomization_errors_land_on_their_fields_and_entries() {
         "{text}"
     );
 }
+
+#[test]
+fn findings_on_values_a_transformer_set_are_reported_on_its_entry() {
+    let (_dir, root) = tree_copy("kustomize");
+    let staging = root.join("overlays/staging/kustomization.yaml");
+    let text = std::fs::read_to_string(&staging).unwrap().replace(
+        "namespace: shop-staging\n",
+        "namespace: shop-staging\ncommonLabels:\n  tier: not-a-label!\n",
+    );
+    std::fs::write(&staging, text).unwrap();
+    let output = check_in(&root, &["overlays/staging"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let rendered: Vec<&str> = text
+        .lines()
+        .filter(|l| l.ends_with("[kustomize-rendered]"))
+        .collect();
+    // On the label's value in `commonLabels`, once per place it is set (metadata, selector,
+    // template), never on the base's files.
+    assert!(!rendered.is_empty(), "{text}");
+    for line in &rendered {
+        assert!(
+            line.starts_with(
+                "overlays/staging/kustomization.yaml:5:9: error: Invalid value: \"not-a-label!\""
+            ),
+            "{text}"
+        );
+    }
+}

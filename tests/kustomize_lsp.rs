@@ -248,3 +248,130 @@ fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
     );
     assert_eq!(links.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_missing_kustomize_is_said_once_and_the_static_checks_go_on() {
+    let (_dir, root) = fixture_copy();
+    let staging = root.join("overlays/staging/kustomization.yaml");
+    std::fs::write(&staging, "resources:\n- ../../base\n- missing.yaml\n").unwrap();
+    let settings =
+        |path: &str| json!({"rules": false, "kustomize": {"path": path, "timeoutMs": 5000}});
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .initialization_options(settings("/nonexistent/bin/kustomize"))
+        .start();
+    let uri = open_file(&mut server, &staging);
+    let published = server.wait_for_codes(&uri, &["kustomize-path-missing"]);
+    assert_eq!(
+        published["diagnostics"][0]["range"]["start"]["line"], 2,
+        "{published}"
+    );
+    // Two more renders asked for (another overlay opened, the first saved): still one message.
+    let prod_uri = open_file(&mut server, &root.join("overlays/prod/kustomization.yaml"));
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    server.gather_notifications(std::time::Duration::from_millis(2000));
+    let missing_messages = |server: &TestServer| -> Vec<String> {
+        server
+            .queued_notifications()
+            .filter(|n| n["method"] == "window/showMessage")
+            .filter_map(|n| n["params"]["message"].as_str())
+            .filter(|m| m.contains("kustomiz"))
+            .map(str::to_string)
+            .collect()
+    };
+    let said = missing_messages(&server);
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0].contains("/nonexistent/bin/kustomize")
+            && said[0].contains("kube-lsp.kustomize.path"),
+        "{}",
+        said[0]
+    );
+    // Nothing else: no render diagnostic on any file, the prod overlay is clean.
+    let publications: Vec<&Value> = server
+        .queued_notifications()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics")
+        .collect();
+    for publication in &publications {
+        let found = codes(&publication["params"]);
+        assert!(
+            !found.iter().any(|c| c.starts_with("kustomize-render")),
+            "{publication}"
+        );
+        if publication["params"]["uri"] == prod_uri.as_str() {
+            assert!(found.is_empty(), "{publication}");
+        }
+    }
+    // The server still answers.
+    let links = server.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    // (The base; the missing file has no link.)
+    assert_eq!(links.as_array().unwrap().len(), 1);
+    // Another kustomize that is missing too is said once more.
+    server.discard_notifications();
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": settings("/nonexistent/other/kubectl")}}),
+    );
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    server.gather_notifications(std::time::Duration::from_millis(2000));
+    let said = missing_messages(&server);
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0].contains("/nonexistent/other/kubectl"),
+        "{}",
+        said[0]
+    );
+}
+
+#[test]
+fn findings_on_values_a_transformer_set_land_on_its_entry_in_the_kustomization() {
+    let (_dir, root) = fixture_copy();
+    let staging = root.join("overlays/staging/kustomization.yaml");
+    let text = std::fs::read_to_string(&staging).unwrap().replace(
+        "namePrefix: staging-\n",
+        "namePrefix: staging-\nnameSuffix: -V2\nlabels:\n- pairs:\n    tier: \"not a label!\"\n",
+    );
+    std::fs::write(&staging, &text).unwrap();
+    let mut server = start(&root);
+    let uri = open_file(&mut server, &staging);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"].as_array().is_some_and(|all| {
+            all.iter()
+                .filter(|d| d["code"] == "kustomize-rendered")
+                .count()
+                >= 2
+        })
+    });
+    let lines: Vec<&str> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "kustomize-rendered")
+        .map(|d| {
+            let line = d["range"]["start"]["line"].as_u64().unwrap() as usize;
+            text.lines().nth(line).unwrap()
+        })
+        .collect();
+    assert!(lines.contains(&"nameSuffix: -V2"), "{published}");
+    assert!(lines.contains(&"    tier: \"not a label!\""), "{published}");
+    // Nothing of it on the base's resources.
+    let deployment = root.join("base/deployment.yaml");
+    let base_uri = open_file(&mut server, &deployment);
+    server.gather_notifications(std::time::Duration::from_millis(1500));
+    let on_base: Vec<&Value> = server
+        .queued_notifications()
+        .filter(|n| n["params"]["uri"] == base_uri.as_str())
+        .flat_map(|n| n["params"]["diagnostics"].as_array().into_iter().flatten())
+        .filter(|d| d["code"] == "kustomize-rendered")
+        .collect();
+    assert!(on_base.is_empty(), "{on_base:#?}");
+}

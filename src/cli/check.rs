@@ -203,8 +203,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize, &context));
     }
     drop(index);
+    let mut rendered = Vec::new();
     if !args.no_render {
-        reported.extend(kustomize.render_all(&catalog, args.kustomize.as_deref()));
+        let (found, outputs) = kustomize.render_all(&catalog, args.kustomize.as_deref());
+        reported.extend(found);
+        rendered = outputs;
     }
     let roots = if args.no_render {
         Vec::new()
@@ -250,7 +253,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if !args.cluster {
         texts.clear();
     }
-    let cluster = args.cluster.then(|| cluster_reports(args, &texts));
+    let cluster = args
+        .cluster
+        .then(|| cluster_reports(args, &texts, &kustomize, &rendered));
     if let Some(Ok((more, _))) = &cluster {
         reported.extend(more.iter().cloned());
     }
@@ -383,9 +388,10 @@ fn summary(files: usize, documents: usize, reported: &[Reported]) -> String {
 fn cluster_reports(
     args: &CheckArgs,
     texts: &[(String, Vec<u8>)],
+    kustomize: &super::kustomize::Inputs,
+    rendered: &[super::kustomize::RenderedKustomization],
 ) -> Result<(Vec<Reported>, usize), ClusterCheckError> {
     use crate::cluster::{ClusterSettings, check, connection::Connection};
-    use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
     let settings = ClusterSettings {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -399,30 +405,57 @@ fn cluster_reports(
     runtime.block_on(async {
         let connection = Connection::connect(&settings).await?;
         let (mut reported, mut differences) = (Vec::new(), 0);
+        let differs = |diagnostics: &[Diagnostic]| {
+            diagnostics
+                .iter()
+                .any(|d| matches!(d.code, codes::DIFF_CREATE | codes::DIFF_SUMMARY))
+        };
         for (path, bytes) in texts {
             let Ok(text) = std::str::from_utf8(bytes) else {
                 continue;
             };
+            // A kustomize patch is not an object: the kustomizations rendering it are dry-run.
+            if kustomize.role(path) == crate::schema::validate::Role::Patch {
+                continue;
+            }
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let rope = Rope::from_str(text);
             for document in check::check_text(&connection, text).await? {
-                let input = DocumentInput {
-                    text: &text[document.range.clone()],
-                    offset: document.range.start,
-                    manifest: &document.manifest,
-                };
-                let diagnostics = cd::diagnostics(&input, &document.result, true);
-                if diagnostics
-                    .iter()
-                    .any(|d| matches!(d.code, codes::DIFF_CREATE | codes::DIFF_SUMMARY))
-                {
-                    differences += 1;
-                }
+                let diagnostics = document_diagnostics(text, &document);
+                differences += usize::from(differs(&diagnostics));
                 reported.extend(diagnostics.iter().map(|d| report(path, &rope, d)));
             }
         }
+        // Rendered kustomizations, without the annotations asked for to map findings back.
+        for output in rendered {
+            let mut documents = check::kubernetes_documents(&output.output);
+            for (_, manifest) in &mut documents {
+                check::without_build_annotations(manifest);
+            }
+            let mut found = Vec::new();
+            for document in check::check_documents(&connection, documents).await? {
+                let diagnostics = document_diagnostics(&output.output, &document);
+                differences += usize::from(differs(&diagnostics));
+                found.extend(diagnostics);
+            }
+            reported.extend(kustomize.cluster_reports(output, &found));
+        }
         Ok((reported, differences))
     })
+}
+
+/// The dry-run and diff diagnostics of a checked document of `text`, in the text's offsets.
+fn document_diagnostics(
+    text: &str,
+    document: &crate::cluster::check::CheckedDocument,
+) -> Vec<Diagnostic> {
+    use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
+    let input = DocumentInput {
+        text: &text[document.range.clone()],
+        offset: document.range.start,
+        manifest: &document.manifest,
+    };
+    cd::diagnostics(&input, &document.result, true)
 }
 
 /// Why `--cluster` has no answer.

@@ -19,6 +19,16 @@ use crate::schema::validate::Role;
 use crate::workspace::Workspace;
 use crate::workspace::kustomize::{Disk, Files, is_kustomization, kustomization_in};
 
+/// A kustomization rendered by `check`.
+pub struct RenderedKustomization {
+    pub kustomization: PathBuf,
+    /// The folder origin paths in `output` are relative to.
+    pub base: PathBuf,
+    pub output: String,
+    /// Only findings on checked files are reported.
+    pub inputs_only: bool,
+}
+
 /// The checked files as kustomize sees them.
 pub struct Inputs {
     workspace: Workspace,
@@ -134,14 +144,20 @@ impl Inputs {
         kustomize::check_file(path, text, &self.workspace.read(), &context)
     }
 
-    /// Renders every kustomization among the inputs; the findings, as reports.
-    pub fn render_all(&self, catalog: &Catalog, tool: Option<&Path>) -> Vec<Reported> {
+    /// Renders every kustomization among the inputs; the findings, as reports, and the outputs
+    /// (for `--cluster`).
+    pub fn render_all(
+        &self,
+        catalog: &Catalog,
+        tool: Option<&Path>,
+    ) -> (Vec<Reported>, Vec<RenderedKustomization>) {
         let settings = Settings {
             tool: Tool::from_setting(tool),
             ..Settings::default()
         };
         let kustomizations = self.to_render();
         let mut by_file: Vec<(PathBuf, Diagnostic)> = Vec::new();
+        let mut outputs = Vec::new();
         let index = self.workspace.read();
         for (kustomization, inputs_only) in &kustomizations {
             let Some(text) = Disk.read(kustomization) else {
@@ -173,6 +189,12 @@ impl Inputs {
                             by_file.push((finding.path, finding.diagnostic));
                         }
                     }
+                    outputs.push(RenderedKustomization {
+                        kustomization: kustomization.clone(),
+                        base: output.base,
+                        output: output.output,
+                        inputs_only: *inputs_only,
+                    });
                 }
                 Err(error) if error.is_not_found() => {
                     eprintln!("kube-lsp: kustomizations are not rendered: {error}");
@@ -194,6 +216,33 @@ impl Inputs {
                 }
             }
         }
+        (self.reports(by_file), outputs)
+    }
+
+    /// The cluster's findings on a render's output (`found`: diagnostics in its offsets) as
+    /// reports on the files that produced them.
+    pub fn cluster_reports(
+        &self,
+        rendered: &RenderedKustomization,
+        found: &[Diagnostic],
+    ) -> Vec<Reported> {
+        let findings = kustomize::rendered::cluster_findings(
+            &rendered.kustomization,
+            &rendered.base,
+            &rendered.output,
+            found,
+            &Disk,
+        );
+        let by_file = findings
+            .into_iter()
+            .filter(|f| !rendered.inputs_only || self.names.contains_key(&f.path))
+            .map(|f| (f.path, f.diagnostic))
+            .collect();
+        self.reports(by_file)
+    }
+
+    /// Findings as reports, each file named as the report names it.
+    fn reports(&self, by_file: Vec<(PathBuf, Diagnostic)>) -> Vec<Reported> {
         let mut reported = Vec::new();
         for (path, diagnostic) in by_file {
             let Some(text) = Disk.read(&path) else {

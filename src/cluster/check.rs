@@ -66,6 +66,35 @@ pub fn holds_secret(manifest: &Value) -> bool {
             .is_some_and(|items| items.iter().any(holds_secret))
 }
 
+/// The annotations kustomize adds to a render when asked for build metadata (kube-lsp asks, to
+/// map findings back to their files): never sent, as `kubectl apply -k` would not send them.
+const BUILD_ANNOTATIONS: [&str; 3] = [
+    "config.kubernetes.io/origin",
+    "alpha.config.kubernetes.io/transformations",
+    "alpha.config.kubernetes.io/patches",
+];
+
+/// Removes kustomize's build annotations (and kustomize's internal ones) from a rendered
+/// manifest, and `metadata.annotations` when nothing else is left in it.
+pub fn without_build_annotations(manifest: &mut Value) {
+    let Some(metadata) = manifest.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(annotations) = metadata
+        .get_mut("annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    annotations.retain(|key, _| {
+        !BUILD_ANNOTATIONS.contains(&key.as_str())
+            && !key.starts_with("internal.config.kubernetes.io/")
+    });
+    if annotations.is_empty() {
+        metadata.remove("annotations");
+    }
+}
+
 /// Dry-runs every Kubernetes document of `text`, one after the other. Stops at the first
 /// connection-level error (the cluster is unreachable: no use trying the others).
 pub async fn check_text(
@@ -112,6 +141,24 @@ mod tests {
         assert!(!holds_secret(
             &serde_json::json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret"})
         ));
+    }
+
+    #[test]
+    fn build_annotations_are_not_sent() {
+        let mut rendered = serde_json::json!({"kind": "Service", "metadata": {"name": "a", "annotations": {
+            "config.kubernetes.io/origin": "path: a.yaml\n",
+            "alpha.config.kubernetes.io/transformations": "- configuredIn: k.yaml\n",
+            "internal.config.kubernetes.io/id": "1",
+            "team": "core",
+        }}});
+        without_build_annotations(&mut rendered);
+        assert_eq!(
+            rendered["metadata"],
+            serde_json::json!({"name": "a", "annotations": {"team": "core"}})
+        );
+        let mut only = serde_json::json!({"metadata": {"name": "a", "annotations": {"config.kubernetes.io/origin": "x"}}});
+        without_build_annotations(&mut only);
+        assert_eq!(only["metadata"], serde_json::json!({"name": "a"}));
     }
 
     #[test]

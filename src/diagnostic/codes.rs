@@ -299,7 +299,7 @@ registry! {
     KUSTOMIZE_RENDER = "kustomize-render", Kustomize,
         "Rendering the kustomization failed (kustomize's error, on the entry it concerns) or was stopped (timeout, too much output).";
     KUSTOMIZE_RENDERED = "kustomize-rendered", Kustomize,
-        "A problem schema validation finds in the rendered output of a kustomization, on the file and line that produced the value (the patch that set it, else the resource's own file, else its generator).";
+        "A problem schema validation, or the cluster's dry-run and diff (messages starting \"rendered, dry-run:\"), finds in the rendered output of a kustomization, on the file and line that produced the value (the patch that set it, else the kustomization entry of the transformer that set it: namePrefix/nameSuffix, namespace, labels/commonLabels, commonAnnotations, replicas, images; else the resource's own file, else its generator).";
     REFERENCE_MISSING = "reference-missing", Reference,
         "A reference (ConfigMap, Secret, ServiceAccount, PVC, Service, Role, StorageClass…) names an object found neither in the workspace nor in the cluster; information when that cannot be known (no cluster configured and a partial workspace: a Helm chart, an overlay whose base is outside it, a cluster-provided kind, a cluster that cannot be asked). The quick fix changes a likely typo to the name that exists.";
     REFERENCE_MISSING_KEY = "reference-missing-key", Reference,

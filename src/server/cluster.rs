@@ -24,11 +24,14 @@ use super::store::Store;
 use super::workspace::SchemaSources;
 use crate::cluster::ClusterError;
 use crate::cluster::cache::DiskCache;
-use crate::cluster::check::{CheckedDocument, check_documents, holds_secret, kubernetes_documents};
+use crate::cluster::check::{
+    CheckedDocument, check_documents, holds_secret, kubernetes_documents, without_build_annotations,
+};
 use crate::cluster::connection::Connection;
 use crate::cluster::live_schema::LiveSchema;
 use crate::diagnostic::Diagnostic;
 use crate::features::cluster_diagnostics::{self as cd, DocumentInput};
+use crate::schema::validate::Role;
 
 pub const SHOW_DIFF: &str = "kube-lsp.showDiff";
 pub const REFRESH_CLUSTER: &str = "kube-lsp.refreshCluster";
@@ -67,6 +70,15 @@ fn diagnostics_of(text: &str, documents: &[CheckedDocument], with_diff: bool) ->
             cd::diagnostics(&input, &d.result, with_diff)
         })
         .collect()
+}
+
+/// Where a checked text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// An open document, sent as written.
+    Document,
+    /// A render's output: kustomize's build annotations are not sent.
+    Rendered,
 }
 
 /// What started a check.
@@ -243,6 +255,16 @@ impl ClusterWork {
         &self,
         text: &Arc<str>,
     ) -> std::result::Result<(String, Vec<CheckedDocument>), (String, ClusterError)> {
+        self.check_as(text, Sent::Document).await
+    }
+
+    /// Dry-runs the documents of `text` (an open document's, or a render's output), if the
+    /// user allows sending documents to the context: Secrets only with `dryRunSecrets`.
+    async fn check_as(
+        &self,
+        text: &Arc<str>,
+        sent: Sent,
+    ) -> std::result::Result<(String, Vec<CheckedDocument>), (String, ClusterError)> {
         let connection = self
             .connection()
             .await
@@ -286,6 +308,11 @@ impl ClusterWork {
             if !send_secrets {
                 found.retain(|(_, manifest)| !holds_secret(manifest));
             }
+            if sent == Sent::Rendered {
+                for (_, manifest) in &mut found {
+                    without_build_annotations(manifest);
+                }
+            }
             found
         })
         .await
@@ -302,20 +329,21 @@ impl ClusterWork {
         Ok((connection.context.clone(), documents))
     }
 
-    /// Dry-runs (and, as the settings say, diffs) rendered documents, a Helm chart's output: the
-    /// diagnostics of each text, in its own offsets. `None` when dry-runs are off or no cluster
-    /// answers (the files' own checks report why).
+    /// Dry-runs (and, as the settings say, diffs) rendered documents, a Helm chart's or a
+    /// kustomization's output, as an open document's (the same consent, Secrets only with
+    /// `dryRunSecrets`), without the annotations a render adds for kube-lsp: the diagnostics of
+    /// each text, in its own offsets. `None` when dry-runs are off or no cluster answers (the
+    /// files' own checks report why).
     pub async fn check_rendered(&self, texts: &[String]) -> Option<Vec<Vec<Diagnostic>>> {
         let settings = self.settings();
         if settings.dry_run == DryRunMode::Off {
             return None;
         }
-        let connection = self.connection().await.ok()?;
         let mut out = Vec::with_capacity(texts.len());
         for text in texts {
-            let found = kubernetes_documents(text);
-            let documents = check_documents(&connection, found).await.ok()?;
-            out.push(diagnostics_of(text, &documents, settings.diff));
+            let text: Arc<str> = Arc::from(text.as_str());
+            let (_, documents) = self.check_as(&text, Sent::Rendered).await.ok()?;
+            out.push(diagnostics_of(&text, &documents, settings.diff));
         }
         Some(out)
     }
@@ -341,6 +369,15 @@ impl ClusterWork {
                 return;
             }
             let version = snapshot.version;
+            // A kustomize patch is not an object: the overlays rendering it are dry-run.
+            if self.store.with_document(&uri, |d| d.role()) == Some(Role::Patch) {
+                let nothing = FileResult {
+                    version,
+                    documents: Vec::new(),
+                };
+                self.finish(&uri, nothing, Vec::new()).await;
+                return;
+            }
             let with_diff = self.settings().diff;
             // Connected first: without a cluster the text is not copied out of the rope.
             let checked = match self.connection().await {

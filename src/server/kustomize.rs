@@ -21,9 +21,12 @@ use super::workspace::{SchemaSources, document_path};
 use crate::diagnostic::Diagnostic;
 use crate::features::document::Layer;
 use crate::features::kustomize::{self, Context, navigation};
-use crate::render::kustomize::{RenderError, Settings as RenderSettings, Tool, render};
+use crate::render::kustomize::{RenderError, Rendered, Settings as RenderSettings, Tool, render};
 use crate::schema::validate::Role;
 use crate::workspace::kustomize::{Disk, Files, is_kustomization};
+
+/// Findings by the file they are on.
+type ByFile = HashMap<PathBuf, Vec<Diagnostic>>;
 
 /// At most this many kustomizations are rendered for one save.
 const MAX_RENDERS: usize = 8;
@@ -31,6 +34,8 @@ const MAX_RENDERS: usize = 8;
 pub struct KustomizeWork {
     client: Client,
     store: Arc<Store>,
+    /// For the dry-run and diff of rendered kustomizations when a cluster is configured.
+    cluster: Arc<super::cluster::ClusterWork>,
     schemas: Arc<SchemaSources>,
     options: Mutex<KustomizeOptions>,
     /// The "no kustomize found" message was shown.
@@ -44,10 +49,16 @@ pub struct KustomizeWork {
 }
 
 impl KustomizeWork {
-    pub fn new(client: Client, store: Arc<Store>, schemas: Arc<SchemaSources>) -> Arc<Self> {
+    pub fn new(
+        client: Client,
+        store: Arc<Store>,
+        schemas: Arc<SchemaSources>,
+        cluster: Arc<super::cluster::ClusterWork>,
+    ) -> Arc<Self> {
         Arc::new(KustomizeWork {
             client,
             store,
+            cluster,
             schemas,
             options: Mutex::new(KustomizeOptions::default()),
             told_missing: AtomicBool::new(false),
@@ -57,8 +68,13 @@ impl KustomizeWork {
         })
     }
 
+    /// New options; another kustomize is said again if it is missing too.
     pub fn configure(&self, options: KustomizeOptions) {
-        *self.options.lock().unwrap_or_else(|p| p.into_inner()) = options;
+        let mut current = self.options.lock().unwrap_or_else(|p| p.into_inner());
+        if current.path != options.path {
+            self.told_missing.store(false, Ordering::Relaxed);
+        }
+        *current = options;
     }
 
     /// How the document at `uri` is read.
@@ -250,9 +266,21 @@ impl KustomizeWork {
             let worker = work.clone();
             let found =
                 tokio::task::spawn_blocking(move || worker.render_one(&done, &settings)).await;
-            if let Ok(found) = found {
-                work.install(kustomization, found).await;
+            let Ok(Some((mut found, output))) = found else {
+                return;
+            };
+            // The render's own findings at once; the cluster's (one request per object) after.
+            work.install(kustomization.clone(), Some(found.clone()))
+                .await;
+            let Some(output) = output else { return };
+            let from_cluster = work.dry_run(&kustomization, output).await;
+            if from_cluster.is_empty() {
+                return;
             }
+            for (file, diagnostics) in from_cluster {
+                found.entry(file).or_default().extend(diagnostics);
+            }
+            work.install(kustomization, Some(found)).await;
         });
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(previous) = running.insert(key, task.abort_handle()) {
@@ -260,19 +288,52 @@ impl KustomizeWork {
         }
     }
 
-    /// Renders one kustomization (blocking) and maps its findings: by file.
+    /// The cluster's dry-run (and diff) of a render's output, mapped back to the files that
+    /// produced it, when a cluster is configured and answers.
+    async fn dry_run(&self, kustomization: &Path, output: Rendered) -> ByFile {
+        let texts = [output.output];
+        let Some(found) = self.cluster.check_rendered(&texts).await else {
+            return ByFile::new();
+        };
+        let [output_text] = texts;
+        let kustomization = kustomization.to_path_buf();
+        let mapped = tokio::task::spawn_blocking(move || {
+            let found = found.into_iter().flatten().collect::<Vec<_>>();
+            kustomize::rendered::cluster_findings(
+                &kustomization,
+                &output.base,
+                &output_text,
+                &found,
+                &Disk,
+            )
+        })
+        .await
+        .unwrap_or_default();
+        let mut by_file = ByFile::new();
+        for finding in mapped {
+            by_file
+                .entry(finding.path)
+                .or_default()
+                .push(finding.diagnostic);
+        }
+        by_file
+    }
+
+    /// Renders one kustomization (blocking) and maps its findings: by file, and the output
+    /// (for the cluster's checks) when the render succeeded.
     fn render_one(
         &self,
         kustomization: &Path,
         settings: &RenderSettings,
-    ) -> Option<HashMap<PathBuf, Vec<Diagnostic>>> {
+    ) -> Option<(ByFile, Option<Rendered>)> {
         let text = Disk.read(kustomization)?;
         let folder = kustomization.parent()?;
         if kustomize::is_component(&text) {
             return None;
         }
         let started = std::time::Instant::now();
-        let mut by_file: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+        let mut by_file = ByFile::new();
+        let mut rendered = None;
         match render(folder, settings) {
             Ok(output) => {
                 let catalog = self.store.catalog();
@@ -298,6 +359,7 @@ impl KustomizeWork {
                     output.elapsed,
                     by_file.len()
                 );
+                rendered = Some(output);
             }
             Err(error) if error.is_not_found() => {
                 self.tell_missing(&error);
@@ -316,7 +378,7 @@ impl KustomizeWork {
                 }
             }
         }
-        Some(by_file)
+        Some((by_file, rendered))
     }
 
     fn tell_missing(&self, error: &RenderError) {

@@ -110,6 +110,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
                 client.clone(),
                 store.clone(),
                 schemas.clone(),
+                cluster.clone(),
             ),
             helm: helm::HelmWork::new(
                 client.clone(),

@@ -6,7 +6,8 @@
 //! - `paths`: paths against the disk (missing, absolute, outside, file/folder, cycles);
 //! - `patches`: JSON 6902 patches and inline patches;
 //! - `navigation`: document links, definitions, references, path completion;
-//! - `rendered`: a rendered kustomization validated and its findings mapped back.
+//! - `rendered`: a rendered kustomization validated and its findings mapped back;
+//! - `transformers`: the kustomization field that set a rendered value (`namePrefix`, `labels`…).
 //!
 //! The schema of kustomization files themselves is `schema::kustomize`, validated through the
 //! usual pipeline with [`Role::Kustomization`]; a strategic-merge patch file is validated with
@@ -18,6 +19,7 @@ pub mod navigation;
 pub mod patches;
 pub mod paths;
 pub mod rendered;
+pub mod transformers;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::entries::{self, PatchRef};
 use super::patches::is_json6902;
+use super::transformers::Rendered;
 use crate::diagnostic::{Diagnostic, Severity, codes};
 use crate::schema::Catalog;
 use crate::schema::validate::validate_spans;
@@ -37,8 +38,9 @@ struct Resource<'t> {
     kind: String,
     name: String,
     origin: Option<Origin>,
-    /// The kustomizations that ran a patch on it, in the order they ran.
-    patched_in: Vec<PathBuf>,
+    /// The transformers that ran on it, in the order they ran: the kustomization that
+    /// configured each, and its kind (`PatchTransformer`, `LabelTransformer`…).
+    transformations: Vec<(PathBuf, String)>,
     root: SpanRef<'t>,
 }
 
@@ -61,7 +63,6 @@ pub fn findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut cache = TextCache::new(files);
-    let overlay = kustomization.parent().unwrap_or(Path::new(""));
     for range in split::split(output).documents {
         let text = &output[range];
         let Some(tree) = lint::check(text).tree else {
@@ -78,47 +79,133 @@ pub fn findings(
             if diagnostic.severity > Severity::Warning || diagnostic.code == codes::UNKNOWN_KIND {
                 continue;
             }
-            let Some(mut path) = path_to(resource.root, diagnostic.range.start) else {
+            let Some(source) = map_one(&resource, &diagnostic, &mut cache) else {
                 continue;
             };
-            let mut on_key = is_on_key(resource.root, diagnostic.range.start);
-            if diagnostic.code == codes::REQUIRED && on_key {
-                // Reported on the first key of the mapping that misses a field: that mapping
-                // (its first key where it is found).
-                path.pop();
-                on_key = matches!(path.last(), Some(Segment::Index(_))) || path.is_empty();
-            }
-            let Some((file, range)) = locate(&resource, &path, on_key, &mut cache) else {
-                continue;
+            let own = Diagnostic {
+                range: source.range.clone(),
+                fix: None,
+                ..diagnostic.clone()
             };
-            let mut mapped = diagnostic.clone();
-            mapped.range = range;
-            mapped.fix = None;
-            if skip(&file, &mapped) {
+            if skip(&source.file, &own) {
                 continue;
             }
-            mapped.code = codes::KUSTOMIZE_RENDERED;
-            let by = super::paths::display_relative(overlay, file.parent().unwrap_or(overlay));
-            mapped.message = format!(
-                "{} (rendered by {}: {} {} at {})",
-                diagnostic.message,
-                Path::new(&by)
-                    .join(kustomization.file_name().unwrap_or_default())
-                    .display(),
-                resource.kind,
-                resource.name,
-                dotted(&path)
-            );
-            out.push(Finding {
-                path: file,
-                diagnostic: mapped,
-            });
+            out.push(labelled(kustomization, &resource, &diagnostic, source, ""));
             if out.len() >= MAX_FINDINGS {
                 return out;
             }
         }
     }
     out
+}
+
+/// The cluster's findings on a rendered `output` (`found`: diagnostics in its offsets, from the
+/// dry-run and diff of its documents) mapped back like [`findings`], their messages saying so.
+pub fn cluster_findings(
+    kustomization: &Path,
+    base: &Path,
+    output: &str,
+    found: &[Diagnostic],
+    files: &dyn Files,
+) -> Vec<Finding> {
+    let mut cache = TextCache::new(files);
+    let mut out = Vec::new();
+    for range in split::split(output).documents {
+        let within: Vec<&Diagnostic> = found
+            .iter()
+            .filter(|d| range.contains(&d.range.start) || d.range.start == range.end)
+            .collect();
+        if within.is_empty() {
+            continue;
+        }
+        let (tree, _) = SpanTree::parse(&output[range.clone()]);
+        let Some(resource) = tree.root().and_then(|root| resource(root, base)) else {
+            continue;
+        };
+        for diagnostic in within {
+            let local = Diagnostic {
+                range: diagnostic.range.start - range.start..diagnostic.range.end - range.start,
+                ..diagnostic.clone()
+            };
+            let Some(source) = map_one(&resource, &local, &mut cache) else {
+                continue;
+            };
+            out.push(labelled(
+                kustomization,
+                &resource,
+                diagnostic,
+                source,
+                "rendered, dry-run: ",
+            ));
+            if out.len() >= MAX_FINDINGS {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Where a finding on a rendered document comes from.
+struct Source {
+    file: PathBuf,
+    range: Range<usize>,
+    /// The field of the rendered resource, dotted.
+    field: String,
+}
+
+/// Where `diagnostic` (a range in the rendered document of `resource`) comes from.
+fn map_one(
+    resource: &Resource<'_>,
+    diagnostic: &Diagnostic,
+    cache: &mut TextCache<'_>,
+) -> Option<Source> {
+    let mut path = path_to(resource.root, diagnostic.range.start)?;
+    let mut on_key = is_on_key(resource.root, diagnostic.range.start);
+    if diagnostic.code == codes::REQUIRED && on_key {
+        // Reported on the first key of the mapping that misses a field: that mapping
+        // (its first key where it is found).
+        path.pop();
+        on_key = matches!(path.last(), Some(Segment::Index(_))) || path.is_empty();
+    }
+    let (file, range) = locate(resource, &path, on_key, cache)?;
+    Some(Source {
+        file,
+        range,
+        field: dotted(&path),
+    })
+}
+
+/// `diagnostic` on its source, with the rendered code and a message that names the render:
+/// `lead` first, then the rendered message, the kustomization, the resource and the field.
+fn labelled(
+    kustomization: &Path,
+    resource: &Resource<'_>,
+    diagnostic: &Diagnostic,
+    source: Source,
+    lead: &str,
+) -> Finding {
+    let overlay = kustomization.parent().unwrap_or(Path::new(""));
+    let by = super::paths::display_relative(overlay, source.file.parent().unwrap_or(overlay));
+    let message = format!(
+        "{lead}{} (rendered by {}: {} {} at {})",
+        diagnostic.message,
+        Path::new(&by)
+            .join(kustomization.file_name().unwrap_or_default())
+            .display(),
+        resource.kind,
+        resource.name,
+        source.field,
+    );
+    Finding {
+        path: source.file,
+        diagnostic: Diagnostic {
+            range: source.range,
+            severity: diagnostic.severity,
+            code: codes::KUSTOMIZE_RENDERED,
+            message,
+            fix: None,
+        },
+    }
 }
 
 /// The diagnostic for a failed render of `kustomization` (its `text`): on the entry kustomize's
@@ -194,7 +281,7 @@ fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
         }
         value("configuredIn").map(|k| Origin::Generated(normalize(&base.join(k))))
     });
-    let mut patched_in = Vec::new();
+    let mut transformations: Vec<(PathBuf, String)> = Vec::new();
     if let Some(text) = annotation(TRANSFORMATIONS) {
         let mut configured = None;
         for line in text.lines() {
@@ -202,11 +289,13 @@ fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
             if let Some(path) = line.strip_prefix("configuredIn:") {
                 configured = Some(normalize(&base.join(path.trim())));
             }
-            if line.starts_with("kind: PatchTransformer")
+            if let Some(kind) = line.strip_prefix("kind:")
                 && let Some(path) = configured.take()
-                && !patched_in.contains(&path)
             {
-                patched_in.push(path);
+                let entry = (path, kind.trim().to_string());
+                if transformations.last() != Some(&entry) {
+                    transformations.push(entry);
+                }
             }
         }
     }
@@ -214,7 +303,7 @@ fn resource<'t>(root: SpanRef<'t>, base: &Path) -> Option<Resource<'t>> {
         kind,
         name: name.to_string(),
         origin,
-        patched_in,
+        transformations,
         root,
     })
 }
@@ -315,9 +404,28 @@ fn locate(
     on_key: bool,
     cache: &mut TextCache<'_>,
 ) -> Option<(PathBuf, Range<usize>)> {
-    for kustomization in resource.patched_in.iter().rev() {
-        if let Some(found) = from_patches(resource, kustomization, path, on_key, cache) {
-            return Some(found);
+    // The last transformer that set the field: a patch, or a field of a kustomization.
+    let mut tried: Vec<&(PathBuf, String)> = Vec::new();
+    for entry in resource.transformations.iter().rev() {
+        if tried.contains(&entry) {
+            continue;
+        }
+        tried.push(entry);
+        let (kustomization, kind) = entry;
+        let found = if kind == "PatchTransformer" {
+            from_patches(resource, kustomization, path, on_key, cache)
+        } else {
+            cache.text(kustomization).and_then(|text| {
+                let rendered = Rendered {
+                    name: &resource.name,
+                    root: resource.root,
+                };
+                super::transformers::source(text, kind, &rendered, path, on_key)
+                    .map(|range| (kustomization.clone(), range))
+            })
+        };
+        if found.is_some() {
+            return found;
         }
     }
     match resource.origin.as_ref()? {
