@@ -199,6 +199,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             config: rules.clone(),
             index: Some(&index),
             path: Some(Path::new(name)),
+            cluster: None,
         };
         reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize, &context));
     }

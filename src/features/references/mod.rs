@@ -29,7 +29,7 @@ pub use complete::{Completions, completions};
 pub use describe::{Lens, hover, lenses};
 pub use diagnostics::diagnostics;
 pub use navigate::{Edit, definition, prepare_rename, references, rename};
-pub use resolve::Landing;
+pub use resolve::{InCluster, Landing, Wanted, landing_in, object_in_cluster, pods_of_cluster};
 
 use crate::cluster::objects::Listing;
 use crate::workspace::document::Selector;
