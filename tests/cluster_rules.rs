@@ -95,15 +95,28 @@ const CROSS_OBJECT: [&str; 3] = [
 ];
 
 fn start(kubeconfig: &Path, namespace: &str, folder: &Path) -> TestServer {
+    start_in(kubeconfig, None, namespace, folder)
+}
+
+fn start_in(
+    kubeconfig: &Path,
+    context: Option<&str>,
+    namespace: &str,
+    folder: &Path,
+) -> TestServer {
+    let mut options = json!({
+        "kubeconfig": kubeconfig,
+        "namespace": namespace,
+        "dryRun": "off",
+        "clusterSchema": false,
+        "rules": {"enable": ["dangling-horizontalpodautoscaler"]},
+    });
+    if let Some(context) = context {
+        options["context"] = json!(context);
+    }
     TestServer::builder()
         .workspace_folder(folder)
-        .initialization_options(json!({"kube-lsp": {
-            "kubeconfig": kubeconfig,
-            "namespace": namespace,
-            "dryRun": "off",
-            "clusterSchema": false,
-            "rules": {"enable": ["dangling-horizontalpodautoscaler"]},
-        }}))
+        .initialization_options(json!({ "kube-lsp": options }))
         .start()
 }
 
@@ -217,5 +230,33 @@ fn cluster_rules_objects_in_the_cluster_answer_the_rules() {
     assert!(
         !message(&published, "non-existent-service-account").contains("cluster"),
         "{published}"
+    );
+}
+
+/// A cluster that refuses the lists (the restricted user reads one namespace only): the rules
+/// report as without a cluster, saying why the cluster was no help.
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_rules_forbidden_lists_report_as_without_a_cluster() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let namespace = runtime.block_on(cluster.create_namespace("rules-forbidden"));
+    runtime.block_on(cluster.apply_fixture(&namespace, IN_CLUSTER));
+    let folder = tempfile::tempdir().unwrap();
+    let uri = format!("file://{}/app.yaml", folder.path().display());
+    let mut server = start_in(
+        &cluster.kubeconfig_path,
+        Some("restricted"),
+        &namespace,
+        folder.path(),
+    );
+    server.open(&uri, DOCUMENT);
+    let published = server.wait_for_publication(&uri, |p| findings(p).len() >= 6);
+    assert_eq!(findings(&published).len(), 6, "{published}");
+    let account = message(&published, "non-existent-service-account");
+    assert!(
+        account.starts_with("ServiceAccount \"robot\" not found (the cluster, context restricted, could not be asked: ")
+            && account.contains("403"),
+        "{account}"
     );
 }

@@ -492,10 +492,10 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
 }
 
 /// The message of something the workspace does not hold, after asking the cluster: `None` when
-/// the cluster holds it, or may (its list is being fetched, or cut); `missing` as it is when
-/// the cluster was not asked or could not answer; with `nor` and the context when the cluster
-/// does not hold it either. The cluster's lists are metadata only: an object found there is not
-/// looked into (keys, ports).
+/// the cluster holds it, or may (its list is being fetched, or cut); `missing` as it is without
+/// a cluster; with `nor` and the context when the cluster does not hold it either, and with why
+/// when the cluster could not say. The cluster's lists are metadata only: an object found there
+/// is not looked into (keys, ports).
 fn not_in_cluster(in_cluster: InCluster, missing: String, nor: &str) -> Option<String> {
     match in_cluster {
         InCluster::Found { .. }
@@ -505,9 +505,13 @@ fn not_in_cluster(in_cluster: InCluster, missing: String, nor: &str) -> Option<S
             complete: false, ..
         } => None,
         InCluster::Missing { context, .. } => Some(format!("{missing} ({nor}, context {context})")),
-        InCluster::NotServed { .. } | InCluster::Unavailable { .. } | InCluster::NotConfigured => {
-            Some(missing)
-        }
+        InCluster::NotServed { context } => Some(format!(
+            "{missing} (the cluster, context {context}, does not serve this kind)"
+        )),
+        InCluster::Unavailable { context, why } => Some(format!(
+            "{missing} (the cluster, context {context}, could not be asked: {why})"
+        )),
+        InCluster::NotConfigured => Some(missing),
     }
 }
 
