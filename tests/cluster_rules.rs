@@ -11,6 +11,7 @@ mod common;
 
 use std::path::Path;
 
+use common::cli::kube_lsp;
 use common::cluster::{TestCluster, unique_name};
 use common::fixture::{self, Encoding};
 use common::server::TestServer;
@@ -259,4 +260,83 @@ fn cluster_rules_forbidden_lists_report_as_without_a_cluster() {
             && account.contains("403"),
         "{account}"
     );
+}
+
+/// `kube-lsp check --cluster` answers the rules from the cluster too; without `--cluster`,
+/// from the checked files alone.
+#[test]
+#[ignore = "needs the testenv: run scripts/test"]
+fn cluster_rules_check_cli_looks_in_the_cluster() {
+    let cluster = TestCluster::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let namespace = runtime.block_on(cluster.create_namespace("rules-cli"));
+    runtime.block_on(cluster.apply_fixture(&namespace, IN_CLUSTER));
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("app.yaml");
+    std::fs::write(&file, DOCUMENT).unwrap();
+    let kubeconfig = cluster.kubeconfig_path.to_str().unwrap();
+    let check = |cluster_args: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--include",
+            "dangling-horizontalpodautoscaler",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(cluster_args);
+        args.push(file.to_str().unwrap());
+        let output = kube_lsp(&args);
+        let reported: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        let mut found: Vec<(String, u64, String)> = reported
+            .iter()
+            .filter(|r| CROSS_OBJECT.iter().any(|c| r["code"] == *c))
+            .map(|r| {
+                (
+                    r["code"].as_str().unwrap().to_string(),
+                    r["line"].as_u64().unwrap(),
+                    r["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let with_cluster = check(&[
+        "--cluster",
+        "--context",
+        "admin",
+        "--namespace",
+        &namespace,
+        "--kubeconfig",
+        kubeconfig,
+    ]);
+    assert_eq!(
+        with_cluster,
+        [
+            (
+                "dangling-horizontalpodautoscaler".to_string(),
+                42,
+                "the scale target Deployment \"ghost-deploy\" (apps/v1) is not found (nor in the cluster, context admin)".to_string()
+            ),
+            (
+                "dangling-service".to_string(),
+                28,
+                "the Service's selector matches no Pod template (nor any Pod of the cluster, context admin)".to_string()
+            ),
+            (
+                "non-existent-service-account".to_string(),
+                14,
+                "ServiceAccount \"ghost\" not found (nor in the cluster, context admin)".to_string()
+            ),
+        ]
+    );
+    let alone = check(&[]);
+    let lines: Vec<u64> = alone.iter().map(|(_, line, _)| *line).collect();
+    assert_eq!(lines, [35, 42, 21, 28, 6, 14], "{alone:?}");
 }

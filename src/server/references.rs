@@ -110,12 +110,7 @@ impl ClusterObjects for View<'_> {
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Listing {
-        let key = ListKey {
-            group: target.group.into(),
-            kind: target.kind.into(),
-            api_version: target.api_version.map(Into::into),
-            namespace: namespace.filter(|_| target.namespaced).map(Into::into),
-        };
+        let key = features::list_key(target, namespace);
         let (listing, fetch) = self.cache.lookup(&key, name);
         if fetch {
             self.wanted.borrow_mut().lists.push(key);
