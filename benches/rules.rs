@@ -52,6 +52,7 @@ fn series(text: &str, line: usize, config: Config, catalog: &Catalog) -> Series 
         config: Arc::new(config),
         index: Some(&index),
         path: Some(path),
+        cluster: None,
     };
     let mut document = OpenDocument::open(text, 1, catalog);
     document.check_rules(&context);

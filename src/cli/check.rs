@@ -185,6 +185,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
     let index = workspace.read();
+    // With `--cluster`, what the checked files do not hold is looked for in the cluster too.
+    let cluster_lists = args
+        .cluster
+        .then(|| super::cluster_objects::ClusterLists::connect(&cluster_settings(args)))
+        .flatten();
     let mut charts = super::charts::Charts::new(&args.helm_values);
     for ((name, bytes), path) in texts.iter().zip(&paths) {
         let in_chart = std::str::from_utf8(bytes)
@@ -199,6 +204,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             config: rules.clone(),
             index: Some(&index),
             path: Some(Path::new(name)),
+            cluster: cluster_lists.as_ref().map(|lists| lists.lookup()),
         };
         reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize, &context));
     }
@@ -391,13 +397,8 @@ fn cluster_reports(
     kustomize: &super::kustomize::Inputs,
     rendered: &[super::kustomize::RenderedKustomization],
 ) -> Result<(Vec<Reported>, usize), ClusterCheckError> {
-    use crate::cluster::{ClusterSettings, check, connection::Connection};
-    let settings = ClusterSettings {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        namespace: args.namespace.clone(),
-        request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
-    };
+    use crate::cluster::{check, connection::Connection};
+    let settings = cluster_settings(args);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -456,6 +457,16 @@ fn document_diagnostics(
         manifest: &document.manifest,
     };
     cd::diagnostics(&input, &document.result, true)
+}
+
+/// The cluster `--cluster` checks against.
+fn cluster_settings(args: &CheckArgs) -> crate::cluster::ClusterSettings {
+    crate::cluster::ClusterSettings {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
+    }
 }
 
 /// Why `--cluster` has no answer.

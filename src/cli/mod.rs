@@ -2,5 +2,6 @@
 
 pub mod charts;
 pub mod check;
+mod cluster_objects;
 pub mod kustomize;
 mod sarif;

@@ -363,6 +363,12 @@ impl OpenDocument {
         self.rules.refresh(&self.yaml, self.text.rope(), context);
     }
 
+    /// Whether the rules' answers that depended on the cluster were computed with another of
+    /// its generations: [`check_rules`](Self::check_rules) would redo them.
+    pub fn rules_await_cluster(&self, generation: Option<u64>) -> bool {
+        self.rules.awaits_cluster(generation)
+    }
+
     /// Validates the documents whose schema diagnostics are out of date (edited, or validated
     /// against another catalog).
     pub fn validate(&mut self, catalog: &Catalog) {

@@ -1,7 +1,7 @@
 //! Publishing a document's diagnostics: the one path every trigger takes (an open, an edit, a
 //! cluster result, a new schema catalog).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
@@ -9,6 +9,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 use super::convert;
 use super::guarded;
 use super::store::Store;
+use crate::features::rules;
 
 /// How the diagnostics are gathered before they are published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,11 +78,17 @@ fn gather_now(
                 let setup = store.rules();
                 let index = setup.workspace.as_ref().map(|w| w.read());
                 let path = super::workspace::document_path(uri);
-                document.check_rules(&crate::features::rules::Context {
-                    config: setup.config.clone(),
+                let context = Partial {
+                    config: &setup.config,
                     index: index.as_deref(),
-                    path: Some(&path),
-                });
+                    path: &path,
+                };
+                match setup.cluster.as_ref().and_then(Weak::upgrade) {
+                    Some(references) => references.with_cluster(|lookup| {
+                        document.check_rules(&context.with(Some(lookup)));
+                    }),
+                    None => document.check_rules(&context.with(None)),
+                }
                 drop(index);
                 document.validate(&store.catalog());
             }
@@ -93,6 +100,28 @@ fn gather_now(
         })
     });
     gathered.ok().flatten()
+}
+
+/// The rules' context but for the cluster, which is known only inside
+/// `References::with_cluster`.
+struct Partial<'a> {
+    config: &'a Arc<rules::Config>,
+    index: Option<&'a crate::workspace::index::Index>,
+    path: &'a std::path::Path,
+}
+
+impl<'a> Partial<'a> {
+    fn with<'c>(&self, cluster: Option<rules::ClusterLookup<'c>>) -> rules::Context<'c>
+    where
+        'a: 'c,
+    {
+        rules::Context {
+            config: self.config.clone(),
+            index: self.index,
+            path: Some(self.path),
+            cluster,
+        }
+    }
 }
 
 /// Publishes diagnostics for a file that is not open (a rendered kustomization's findings on

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ use crate::features::completion::Item;
 use crate::features::document::{Layer, TextSnapshot};
 use crate::features::hover::Hover;
 use crate::features::references::{self as features, ClusterObjects, ClusterStatus, Scope};
+use crate::features::rules::ClusterLookup;
 use crate::workspace::references::TargetType;
 
 /// What is known of the cluster, for references.
@@ -60,6 +61,9 @@ pub struct References {
     /// they must be once more after that.
     rechecking: AtomicBool,
     again: AtomicBool,
+    /// Counts the changes of what is known of the cluster (a list stored, a connection made or
+    /// found impossible): the rules' answers that asked the cluster are redone when it moves.
+    generation: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,12 +110,7 @@ impl ClusterObjects for View<'_> {
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Listing {
-        let key = ListKey {
-            group: target.group.into(),
-            kind: target.kind.into(),
-            api_version: target.api_version.map(Into::into),
-            namespace: namespace.filter(|_| target.namespaced).map(Into::into),
-        };
+        let key = features::list_key(target, namespace);
         let (listing, fetch) = self.cache.lookup(&key, name);
         if fetch {
             self.wanted.borrow_mut().lists.push(key);
@@ -127,7 +126,7 @@ impl References {
         schemas: Arc<SchemaSources>,
         cluster: Arc<ClusterWork>,
     ) -> Arc<References> {
-        Arc::new(References {
+        let references = Arc::new(References {
             client,
             store,
             schemas,
@@ -138,7 +137,12 @@ impl References {
             }),
             rechecking: AtomicBool::new(false),
             again: AtomicBool::new(false),
-        })
+            generation: AtomicU64::new(0),
+        });
+        references
+            .store
+            .set_rule_cluster(Arc::downgrade(&references));
+        references
     }
 
     /// The cluster settings changed or a refresh was asked (or the server starts): forget the
@@ -150,6 +154,7 @@ impl References {
             side: Side::Unknown,
             cache: cache.clone(),
         };
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let connect = Wanted {
             lists: Vec::new(),
             connect: true,
@@ -176,9 +181,28 @@ impl References {
     /// Runs `answer` with a scope over the index and the cluster as known now, then fetches in
     /// the background what it asked for and did not find.
     fn with_scope<R>(self: &Arc<Self>, answer: impl FnOnce(&Scope<'_>) -> R) -> R {
-        let (side, cache) = {
+        let workspace = self.schemas.workspace();
+        let roots = workspace.roots();
+        self.with_cluster(|lookup| {
+            let index = workspace.read();
+            let scope = Scope {
+                index: &index,
+                default_namespace: lookup.default_namespace,
+                cluster: lookup.objects,
+                roots: &roots,
+            };
+            answer(&scope)
+        })
+    }
+
+    /// Runs `answer` with the cluster as known now (for the references and for the rules'
+    /// questions about other objects), then fetches in the background what it asked for and
+    /// did not find; when that arrives, the open documents are checked again.
+    pub fn with_cluster<R>(self: &Arc<Self>, answer: impl FnOnce(ClusterLookup<'_>) -> R) -> R {
+        let (side, cache, generation) = {
             let state = lock(&self.side);
-            (state.side.clone(), state.cache.clone())
+            let generation = self.generation.load(Ordering::Acquire);
+            (state.side.clone(), state.cache.clone(), generation)
         };
         let view = View {
             side: side.clone(),
@@ -186,18 +210,11 @@ impl References {
             wanted: RefCell::default(),
         };
         let namespace = self.default_namespace(&side);
-        let workspace = self.schemas.workspace();
-        let roots = workspace.roots();
-        let result = {
-            let index = workspace.read();
-            let scope = Scope {
-                index: &index,
-                default_namespace: &namespace,
-                cluster: &view,
-                roots: &roots,
-            };
-            answer(&scope)
-        };
+        let result = answer(ClusterLookup {
+            objects: &view,
+            default_namespace: &namespace,
+            generation,
+        });
         let wanted = view.wanted.into_inner();
         if wanted.connect || !wanted.lists.is_empty() {
             self.fetch(wanted, cache);
@@ -258,6 +275,7 @@ impl References {
         let mut state = lock(&self.side);
         if Arc::ptr_eq(&state.cache, cache) {
             state.side = side;
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -309,10 +327,16 @@ impl References {
         let Ok(Ok(diagnostics)) = computed else {
             return;
         };
-        if self
+        let changed =
+            self.store
+                .set_layer_of(&uri, snapshot.version, Layer::References, diagnostics);
+        // The rules' answers that asked the cluster are redone as the diagnostics are gathered.
+        let generation = Some(self.generation.load(Ordering::Acquire));
+        let rules_moved = self
             .store
-            .set_layer_of(&uri, snapshot.version, Layer::References, diagnostics)
-        {
+            .with_document(&uri, |document| document.rules_await_cluster(generation))
+            .unwrap_or(false);
+        if changed || rules_moved {
             publish(
                 &self.client,
                 &self.store,

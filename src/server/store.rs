@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
@@ -46,11 +46,13 @@ struct Published {
     diagnostics: Vec<lsp::Diagnostic>,
 }
 
-/// What documents are checked with: the rules' configuration and the workspace.
+/// What documents are checked with: the rules' configuration, the workspace, and the cluster's
+/// objects as the references feature knows them.
 #[derive(Clone, Default)]
 pub struct RuleSetup {
     pub config: Arc<rules::Config>,
     pub workspace: Option<Arc<Workspace>>,
+    pub cluster: Option<Weak<super::references::References>>,
 }
 
 /// A document whose open has begun ([`Store::begin_open`]); [`finish`](Self::finish) it (on
@@ -211,6 +213,14 @@ impl Store {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .workspace = Some(workspace);
+    }
+
+    /// Where the rules find the cluster's objects (held weakly: it holds the store).
+    pub fn set_rule_cluster(&self, references: Weak<super::references::References>) {
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .cluster = Some(references);
     }
 
     /// The URIs of the open documents.

@@ -29,9 +29,9 @@ pub use complete::{Completions, completions};
 pub use describe::{Lens, hover, lenses};
 pub use diagnostics::diagnostics;
 pub use navigate::{Edit, definition, prepare_rename, references, rename};
-pub use resolve::Landing;
+pub use resolve::{InCluster, Landing, Wanted, landing_in, object_in_cluster, pods_of_cluster};
 
-use crate::cluster::objects::Listing;
+use crate::cluster::objects::{ListKey, Listing};
 use crate::workspace::document::Selector;
 use crate::workspace::index::{Found, Index};
 use crate::workspace::references::{LabelSpan, Part, Port, Ref, TargetType};
@@ -43,6 +43,17 @@ pub trait ClusterObjects {
     /// `name` is the one looked for, if any (a list missing it may be fetched again).
     fn list(&self, target: &TargetType<'_>, namespace: Option<&str>, name: Option<&str>)
     -> Listing;
+}
+
+/// The cluster's list holding objects of `target` in `namespace` (ignored for cluster-scoped
+/// kinds).
+pub fn list_key(target: &TargetType<'_>, namespace: Option<&str>) -> ListKey {
+    ListKey {
+        group: target.group.into(),
+        kind: target.kind.into(),
+        api_version: target.api_version.map(Into::into),
+        namespace: namespace.filter(|_| target.namespaced).map(Into::into),
+    }
 }
 
 /// Whether there is a cluster to ask.

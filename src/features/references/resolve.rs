@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{ClusterStatus, Scope};
+use super::{ClusterObjects, ClusterStatus, Scope};
 use crate::cluster::objects::{Listing, ObjectList};
 use crate::workspace::document::{Labels, Selector, WORKLOAD_KINDS};
-use crate::workspace::index::{Found, Namespace, ScanStatus};
+use crate::workspace::index::{Found, Index, Namespace, ScanStatus};
 use crate::workspace::references::{POD, Ref, TargetType};
 
 /// The namespace an object lands in.
@@ -43,15 +43,25 @@ pub fn landing<'a>(scope: &Scope<'a>, found: &Found<'a>) -> Landing<'a> {
 
 /// Where an object of the file `path` that names `namespace` (or none) lands.
 pub fn landing_at<'a>(scope: &Scope<'a>, path: &Path, namespace: Option<&'a str>) -> Landing<'a> {
+    landing_in(scope.index, scope.default_namespace, path, namespace)
+}
+
+/// [`landing_at`] with the index and the default namespace alone.
+pub fn landing_in<'a>(
+    index: &'a Index,
+    default_namespace: &'a str,
+    path: &Path,
+    namespace: Option<&'a str>,
+) -> Landing<'a> {
     if let Some(namespace) = namespace {
         return Landing::In(namespace);
     }
-    let kustomizations = scope.index.kustomizations_of(path);
+    let kustomizations = index.kustomizations_of(path);
     let mut namespaces = kustomizations
         .iter()
         .filter_map(|(_, k)| k.namespace.as_deref());
     match namespaces.next() {
-        None => Landing::In(scope.default_namespace),
+        None => Landing::In(default_namespace),
         Some(first) if namespaces.all(|n| n == first) => Landing::In(first),
         Some(_) => Landing::Several,
     }
@@ -189,7 +199,16 @@ pub fn cluster_list(
     wanted: &Wanted<'_>,
     name: Option<&str>,
 ) -> (Listing, Option<Arc<str>>, Option<Arc<str>>) {
-    let (context, why) = match scope.cluster.status() {
+    listing_of(scope.cluster, wanted, name)
+}
+
+/// [`cluster_list`] from the cluster alone.
+fn listing_of(
+    cluster: &dyn ClusterObjects,
+    wanted: &Wanted<'_>,
+    name: Option<&str>,
+) -> (Listing, Option<Arc<str>>, Option<Arc<str>>) {
+    let (context, why) = match cluster.status() {
         ClusterStatus::NotConfigured | ClusterStatus::Connecting => {
             return (Listing::Pending, None, None);
         }
@@ -199,13 +218,18 @@ pub fn cluster_list(
     let Ok(namespace) = wanted.cluster_namespace() else {
         return (Listing::Pending, Some(context), why);
     };
-    let listing = scope.cluster.list(&wanted.target, namespace, name);
+    let listing = cluster.list(&wanted.target, namespace, name);
     (listing, Some(context), why)
 }
 
 /// What the cluster says of `wanted`.
 pub fn in_cluster(scope: &Scope<'_>, wanted: &Wanted<'_>) -> InCluster {
-    ask(scope, wanted, Some(wanted.name), |list| {
+    object_in_cluster(scope.cluster, wanted)
+}
+
+/// What `cluster` says of `wanted` (the rules ask it without a [`Scope`]).
+pub fn object_in_cluster(cluster: &dyn ClusterObjects, wanted: &Wanted<'_>) -> InCluster {
+    ask(cluster, wanted, Some(wanted.name), |list| {
         list.contains(wanted.name)
     })
 }
@@ -213,6 +237,15 @@ pub fn in_cluster(scope: &Scope<'_>, wanted: &Wanted<'_>) -> InCluster {
 /// Whether a Pod of the cluster where `namespace` is matches `selector`.
 pub fn pods_in_cluster(
     scope: &Scope<'_>,
+    namespace: Landing<'_>,
+    selector: &Selector,
+) -> InCluster {
+    pods_of_cluster(scope.cluster, namespace, selector)
+}
+
+/// [`pods_in_cluster`] from the cluster alone.
+pub fn pods_of_cluster(
+    cluster: &dyn ClusterObjects,
     namespace: Landing<'_>,
     selector: &Selector,
 ) -> InCluster {
@@ -226,7 +259,7 @@ pub fn pods_in_cluster(
         name: "",
         namespace: Some(namespace),
     };
-    ask(scope, &wanted, None, |list| {
+    ask(cluster, &wanted, None, |list| {
         list.objects.iter().any(|pod| {
             let labels: Labels = pod.labels.iter().cloned().collect();
             selector.matches(&labels)
@@ -237,12 +270,12 @@ pub fn pods_in_cluster(
 /// What the cluster's list of `wanted`'s kind says, `found` telling whether it holds what is
 /// looked for (`name`, when it is a name: a list missing it may be fetched again).
 fn ask(
-    scope: &Scope<'_>,
+    cluster: &dyn ClusterObjects,
     wanted: &Wanted<'_>,
     name: Option<&str>,
     found: impl FnOnce(&ObjectList) -> bool,
 ) -> InCluster {
-    match scope.cluster.status() {
+    match cluster.status() {
         ClusterStatus::NotConfigured => return InCluster::NotConfigured,
         ClusterStatus::Connecting => return InCluster::Pending,
         _ => {}
@@ -250,7 +283,7 @@ fn ask(
     if wanted.cluster_namespace().is_err() {
         return InCluster::NotAsked;
     }
-    let (listing, context, unreachable) = cluster_list(scope, wanted, name);
+    let (listing, context, unreachable) = listing_of(cluster, wanted, name);
     let Some(context) = context else {
         return InCluster::Pending;
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use super::{Checked, Config, Finding, Universe, check_tree, references};
+use super::{Checked, ClusterLookup, Config, Finding, Universe, check_tree, references};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::text::{TextEdit, retain_following};
 use crate::workspace::index::Index;
@@ -27,6 +27,9 @@ pub struct Context<'a> {
     pub index: Option<&'a Index>,
     /// The file's path in the index (its own entries there are left out).
     pub path: Option<&'a Path>,
+    /// The cluster, when one is configured: what the workspace does not hold is looked for
+    /// there too.
+    pub cluster: Option<ClusterLookup<'a>>,
 }
 
 impl Context<'_> {
@@ -36,6 +39,7 @@ impl Context<'_> {
             config,
             index: None,
             path: None,
+            cluster: None,
         }
     }
 }
@@ -56,6 +60,9 @@ pub struct RuleDiagnostics {
     config: Arc<Config>,
     /// The index generation and path the answers were computed for.
     answered_for: Option<(u64, Option<PathBuf>)>,
+    /// The cluster's generation ([`ClusterLookup::generation`]) the answers were computed with,
+    /// when one of them depended on the cluster.
+    asked_cluster_at: Option<u64>,
     /// Documents checked by the last refresh (for tests and benchmarks).
     pub last_checked: usize,
 }
@@ -66,6 +73,7 @@ impl Default for RuleDiagnostics {
             entries: Vec::new(),
             config: Arc::new(Config::none()),
             answered_for: None,
+            asked_cluster_at: None,
             last_checked: 0,
         }
     }
@@ -153,8 +161,14 @@ impl RuleDiagnostics {
             context.index.map_or(0, Index::generation),
             context.path.map(Path::to_path_buf),
         );
-        let all = objects_moved || self.answered_for.as_ref() != Some(&answered_for);
+        let generation = context.cluster.map(|c| c.generation);
+        let all = objects_moved
+            || self.answered_for.as_ref() != Some(&answered_for)
+            || self.awaits_cluster(generation);
         self.answered_for = Some(answered_for);
+        // Answers kept from before still depend on the cluster when they did.
+        let kept_asked = !all && self.asked_cluster_at.is_some();
+        self.asked_cluster_at = kept_asked.then_some(generation).flatten();
         if all {
             rechecked = (0..self.entries.len()).collect();
         }
@@ -170,7 +184,8 @@ impl RuleDiagnostics {
             return;
         }
         let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
-        let universe = Universe::new(context.index, context.path, local);
+        let universe =
+            Universe::new(context.index, context.path, local).with_cluster(context.cluster);
         let answers: Vec<(usize, Vec<Finding>)> = rechecked
             .iter()
             .map(|&i| {
@@ -184,10 +199,20 @@ impl RuleDiagnostics {
                 )
             })
             .collect();
+        if universe.asked_cluster() {
+            self.asked_cluster_at = generation;
+        }
         drop(universe);
         for (i, found) in answers {
             self.entries[i].answers = found;
         }
+    }
+
+    /// Whether answers that depended on the cluster were computed with another of its
+    /// generations than `generation` (`None`: no cluster now): the next refresh redoes them.
+    pub fn awaits_cluster(&self, generation: Option<u64>) -> bool {
+        self.asked_cluster_at
+            .is_some_and(|asked| Some(asked) != generation)
     }
 
     /// The findings of the rules that are on, in file offsets, at their configured severity.

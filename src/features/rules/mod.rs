@@ -25,7 +25,7 @@ use std::ops::Range;
 
 pub use config::Config;
 pub use document::{Context, RuleDiagnostics};
-pub use universe::Universe;
+pub use universe::{ClusterLookup, Universe};
 
 use crate::diagnostic::{Code, Fix};
 use crate::workspace::document::{Document, Selector, read_tree};

@@ -7,7 +7,9 @@
 use super::object::Node;
 use super::{Ctx, Finding, Need, Universe, label_selector, map_selector};
 use crate::diagnostic::codes::{self, Code};
+use crate::features::references::InCluster;
 use crate::workspace::document::{Document, Labels, PolicyRule, Selector};
+use crate::workspace::references::TargetType;
 
 /// What a document asks of other objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub enum Ask {
     Object {
         kind: Box<str>,
         group: Option<Box<str>>,
+        /// The apiVersion to list it with in the cluster, when known.
+        api_version: Option<Box<str>>,
         name: Box<str>,
         detail: Detail,
         /// The message when it is missing.
@@ -85,6 +89,7 @@ pub fn collect(ctx: &mut Ctx<'_>) {
                 object_ask(
                     "ServiceAccount",
                     Some(""),
+                    Some("v1"),
                     name,
                     format!("ServiceAccount \"{name}\" not found"),
                 ),
@@ -106,10 +111,17 @@ pub fn collect(ctx: &mut Ctx<'_>) {
     }
 }
 
-fn object_ask(kind: &str, group: Option<&str>, name: &str, missing: String) -> Ask {
+fn object_ask(
+    kind: &str,
+    group: Option<&str>,
+    api_version: Option<&str>,
+    name: &str,
+    missing: String,
+) -> Ask {
     Ask::Object {
         kind: kind.into(),
         group: group.map(Into::into),
+        api_version: api_version.map(Into::into),
         name: name.into(),
         detail: Detail::Nothing,
         missing,
@@ -152,6 +164,7 @@ fn autoscaler(ctx: &mut Ctx<'_>, spec: Node<'_>) {
         object_ask(
             kind,
             Some(group),
+            field("apiVersion"),
             name,
             format!("the scale target {kind} \"{name}\" ({api_version}) is not found"),
         ),
@@ -207,6 +220,7 @@ fn ingress(ctx: &mut Ctx<'_>, spec: Node<'_>) {
             Ask::Object {
                 kind: "Service".into(),
                 group: Some("".into()),
+                api_version: Some("v1".into()),
                 name: name.into(),
                 detail,
                 missing: format!("no Service \"{name}\" for this backend (port {port_text})"),
@@ -362,6 +376,7 @@ fn environment_reference(ctx: &mut Ctx<'_>, item: Node<'_>, container: &str) {
             Ask::Object {
                 kind: kind.into(),
                 group: Some("".into()),
+                api_version: Some("v1".into()),
                 name: name.into(),
                 detail: Detail::Key(
                     key.into(),
@@ -390,11 +405,14 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
             if found {
                 return None;
             }
-            format!("{what} matches no Pod template{}", in_namespace(namespace))
+            let message = format!("{what} matches no Pod template{}", in_namespace(namespace));
+            let in_cluster = universe.pods_in_cluster(namespace, selector);
+            not_in_cluster(in_cluster, message, "nor any Pod of the cluster")?
         }
         Ask::Object {
             kind,
             group,
+            api_version,
             name,
             detail,
             missing,
@@ -403,7 +421,15 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                 .named(kind, group.as_deref(), namespace, name)
                 .collect();
             if found.is_empty() {
-                missing.clone()
+                let target = TargetType {
+                    kind,
+                    group: group.as_deref().unwrap_or(""),
+                    api_version: api_version.as_deref(),
+                    // Every kind asked for by name is namespaced (scale targets too).
+                    namespaced: true,
+                };
+                let in_cluster = universe.object_in_cluster(target, namespace, name);
+                not_in_cluster(in_cluster, missing.clone(), "nor in the cluster")?
             } else if found.iter().any(|d| d.templated) {
                 return None;
             } else {
@@ -463,6 +489,30 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
         message,
         fix: None,
     })
+}
+
+/// The message of something the workspace does not hold, after asking the cluster: `None` when
+/// the cluster holds it, or may (its list is being fetched, or cut); `missing` as it is without
+/// a cluster; with `nor` and the context when the cluster does not hold it either, and with why
+/// when the cluster could not say. The cluster's lists are metadata only: an object found there
+/// is not looked into (keys, ports).
+fn not_in_cluster(in_cluster: InCluster, missing: String, nor: &str) -> Option<String> {
+    match in_cluster {
+        InCluster::Found { .. }
+        | InCluster::Pending
+        | InCluster::NotAsked
+        | InCluster::Missing {
+            complete: false, ..
+        } => None,
+        InCluster::Missing { context, .. } => Some(format!("{missing} ({nor}, context {context})")),
+        InCluster::NotServed { context } => Some(format!(
+            "{missing} (the cluster, context {context}, does not serve this kind)"
+        )),
+        InCluster::Unavailable { context, why } => Some(format!(
+            "{missing} (the cluster, context {context}, could not be asked: {why})"
+        )),
+        InCluster::NotConfigured => Some(missing),
+    }
 }
 
 fn in_namespace(namespace: Option<&str>) -> String {

@@ -3,18 +3,43 @@
 //! an open file's text only after typing pauses). Namespaces match as the index matches them:
 //! an object that names none lands in whichever namespace it is applied to, so it can be the one
 //! asked for; a referrer that names none finds targets in any namespace.
+//!
+//! When a cluster is configured, what the workspace does not hold is looked for among the
+//! cluster's objects too: the metadata lists the references feature keeps
+//! ([`ClusterObjects`]), in the namespace the asking object lands in (its own, else its
+//! kustomizations', else the default one). A list not fetched yet is "pending": no answer until
+//! it arrives.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::workspace::document::{Document, group_of};
+use crate::features::references::{
+    ClusterObjects, ClusterStatus, InCluster, Landing, Wanted, landing_in, object_in_cluster,
+    pods_of_cluster,
+};
+use crate::workspace::document::{Document, Selector, group_of};
 use crate::workspace::index::{Index, Namespace, ScanStatus};
+use crate::workspace::references::TargetType;
+
+/// The cluster the rules look in when the workspace has no answer.
+#[derive(Clone, Copy)]
+pub struct ClusterLookup<'a> {
+    pub objects: &'a dyn ClusterObjects,
+    /// The namespace of objects that name none and that no kustomization puts in one.
+    pub default_namespace: &'a str,
+    /// Changes whenever what the cluster says may have: answers that asked it are redone.
+    pub generation: u64,
+}
 
 pub struct Universe<'a> {
     index: Option<&'a Index>,
     path: Option<&'a Path>,
     /// The file's own documents, by kind.
     local: HashMap<&'a str, Vec<&'a Document>>,
+    cluster: Option<ClusterLookup<'a>>,
+    /// Whether an answer depended on the cluster (a configured one, or one being connected).
+    asked_cluster: Cell<bool>,
 }
 
 impl<'a> Universe<'a> {
@@ -34,7 +59,75 @@ impl<'a> Universe<'a> {
             index,
             path,
             local: by_kind,
+            cluster: None,
+            asked_cluster: Cell::new(false),
         }
+    }
+
+    /// Looks in `cluster` too for what the workspace does not hold.
+    pub fn with_cluster(mut self, cluster: Option<ClusterLookup<'a>>) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// Whether an answer depended on the cluster (it must be redone when the cluster's lists
+    /// change).
+    pub fn asked_cluster(&self) -> bool {
+        self.asked_cluster.get()
+    }
+
+    /// Where an object naming `namespace` (or none) lands in the cluster.
+    fn landing<'q>(
+        &'q self,
+        cluster: &ClusterLookup<'q>,
+        namespace: Option<&'q str>,
+    ) -> Landing<'q> {
+        match (self.index, self.path, namespace) {
+            (Some(index), Some(path), _) => {
+                landing_in(index, cluster.default_namespace, path, namespace)
+            }
+            (_, _, Some(namespace)) => Landing::In(namespace),
+            _ => Landing::In(cluster.default_namespace),
+        }
+    }
+
+    /// What the cluster says of the object of `kind` (of `group`, listed as `api_version`)
+    /// named `name` where an object naming `namespace` lands (`NotConfigured`: no cluster).
+    pub fn object_in_cluster(
+        &self,
+        target: TargetType<'_>,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> InCluster {
+        let Some(cluster) = self.cluster else {
+            return InCluster::NotConfigured;
+        };
+        let wanted = Wanted {
+            target,
+            name,
+            namespace: target.namespaced.then(|| self.landing(&cluster, namespace)),
+        };
+        self.noted(&cluster, object_in_cluster(cluster.objects, &wanted))
+    }
+
+    /// What the cluster says of Pods matching `selector` where an object naming `namespace`
+    /// lands.
+    pub fn pods_in_cluster(&self, namespace: Option<&str>, selector: &Selector) -> InCluster {
+        let Some(cluster) = self.cluster else {
+            return InCluster::NotConfigured;
+        };
+        let landing = self.landing(&cluster, namespace);
+        self.noted(
+            &cluster,
+            pods_of_cluster(cluster.objects, landing, selector),
+        )
+    }
+
+    fn noted(&self, cluster: &ClusterLookup<'_>, answer: InCluster) -> InCluster {
+        if cluster.objects.status() != ClusterStatus::NotConfigured {
+            self.asked_cluster.set(true);
+        }
+        answer
     }
 
     fn local_of<'q>(&'q self, kind: &str) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
