@@ -9,6 +9,7 @@
 //! an overlay whose base is elsewhere) or for kinds clusters provide (StorageClass…); with a
 //! cluster that cannot be asked.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::resolve::{
@@ -31,6 +32,8 @@ pub fn diagnostics(scope: &Scope<'_>, path: &Path) -> Vec<Diagnostic> {
         scope,
         path,
         partial: None,
+        suggestions: HashMap::new(),
+        unnamed: HashMap::new(),
         out: Vec::new(),
     };
     for found in scope.index.documents_of(path) {
@@ -52,7 +55,26 @@ struct Checker<'s, 'a> {
     path: &'s Path,
     /// Why the workspace may be partial for this file (computed once, when needed).
     partial: Option<Option<String>>,
+    /// The typo suggestion for a missing name, by where it is looked for: a file with
+    /// thousands of references to missing objects asks few distinct questions, and each asks
+    /// for every name of a kind.
+    suggestions: HashMap<(Looked<'a>, &'a str), Option<&'a str>>,
+    /// Whether objects without a name are where a name is looked for (any name may be theirs).
+    unnamed: HashMap<Looked<'a>, bool>,
     out: Vec<Diagnostic>,
+}
+
+/// Where a name is looked for: kind, group, apiVersion and namespace (`None` for
+/// cluster-scoped kinds, `Some(None)` for several namespaces).
+type Looked<'a> = (&'a str, &'a str, Option<&'a str>, Option<Option<&'a str>>);
+
+fn looked<'a>(wanted: &Wanted<'a>) -> Looked<'a> {
+    let namespace = wanted.namespace.map(|landing| match landing {
+        Landing::In(namespace) => Some(namespace),
+        Landing::Several => None,
+    });
+    let target = &wanted.target;
+    (target.kind, target.group, target.api_version, namespace)
 }
 
 /// `in namespace `shop`` (nothing for cluster-scoped kinds).
@@ -69,6 +91,14 @@ impl<'a> Checker<'_, 'a> {
         self.partial
             .get_or_insert_with(|| partial(scope, path))
             .clone()
+    }
+
+    fn unnamed_candidates(&mut self, wanted: &Wanted<'a>) -> bool {
+        let scope = self.scope;
+        *self
+            .unnamed
+            .entry(looked(wanted))
+            .or_insert_with(|| wanted.unnamed_candidates(scope))
     }
 
     fn push(
@@ -93,7 +123,7 @@ impl<'a> Checker<'_, 'a> {
             || well_known(kind, name)
             || !wanted.in_workspace(scope).is_empty()
             || generated(scope, found.path, kind, name)
-            || wanted.unnamed_candidates(scope)
+            || self.unnamed_candidates(&wanted)
         {
             return;
         }
@@ -146,12 +176,15 @@ impl<'a> Checker<'_, 'a> {
                 ),
             },
         };
-        let names: Vec<&str> = wanted
-            .of_kind(scope)
-            .filter_map(|f| f.document.name.as_deref())
-            .take(10_000)
-            .collect();
-        let suggestion = closest(name, names.into_iter());
+        let suggestion = *self
+            .suggestions
+            .entry((looked(&wanted), name))
+            .or_insert_with(|| {
+                let names = wanted
+                    .of_kind(scope)
+                    .filter_map(|f| f.document.name.as_deref());
+                closest(name, names.take(10_000))
+            });
         let diagnostic = self.push(severity, reference, codes::REFERENCE_MISSING, message);
         if let Some(better) = suggestion {
             diagnostic
