@@ -378,7 +378,21 @@ check('rename: the ConfigMap renamed in config.yaml and in api.yaml', function()
   eq(lines('app/config.yaml')[4], '  name: settings', 'config.yaml')
 end)
 
--- FORMATTING: textDocument/formatting is built on another branch; its assertion goes here.
+-- Formatting: formatting.yaml is indented with four spaces; Neovim's own format function.
+local FORMATTED = { 'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: formatting', 'data:',
+  '  mode: "fast"', '  # kept', "  level: '3'" }
+local formatting = open('app/formatting.yaml')
+check('formatting: two-space indentation, spacing fixed, quotes and comments kept', function()
+  wait_for('a kube_lsp client on formatting.yaml', function() return kube_client(formatting) end)
+  if vim.lsp.buf.format then
+    vim.lsp.buf.format({ bufnr = formatting, async = false, timeout_ms = WAIT_MS })
+  else
+    vim.lsp.buf.formatting_sync(nil, WAIT_MS)
+  end
+  eq(lines('app/formatting.yaml'), FORMATTED, 'lines')
+  local again = request(formatting, 'textDocument/formatting', { options = { tabSize = 2, insertSpaces = true } })
+  eq(again or {}, {}, 'edits when formatted again')
+end)
 
 -- The chart template: filetype helm, kube-lsp attached, `.Values` completion.
 local template = open('chart/templates/deployment.yaml')

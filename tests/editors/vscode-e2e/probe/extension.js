@@ -198,8 +198,23 @@ async function capabilities(check) {
     await config.update('rules', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
-  // FORMATTING: textDocument/formatting is built on another branch; its check goes here
-  // (vscode.executeFormatDocumentProvider, apply, compare the text).
+  const formatting = await open('app/formatting.yaml');
+  await check('formatting: two-space indentation, spacing fixed, quotes and comments kept', async () => {
+    const options = { tabSize: 2, insertSpaces: true };
+    const edits = await until('formatting edits', async () => {
+      const found = await vscode.commands.executeCommand('vscode.executeFormatDocumentProvider', formatting.uri, options);
+      return found && found.length > 0 && found;
+    });
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(formatting.uri, edits);
+    assert.ok(await vscode.workspace.applyEdit(edit), 'the edit was not applied');
+    assert.strictEqual(
+      formatting.getText(),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: formatting\ndata:\n  mode: "fast"\n  # kept\n  level: \'3\'\n',
+    );
+    const again = await vscode.commands.executeCommand('vscode.executeFormatDocumentProvider', formatting.uri, options);
+    assert.deepStrictEqual(again ?? [], [], 'edits when formatted again');
+  });
 
   const template = await open('chart/templates/deployment.yaml');
   await check('helm: a chart template (language helm) gets `.Values` completion', async () => {
