@@ -10,6 +10,18 @@ pub enum Segment {
     Index(usize),
 }
 
+/// Path segments as a pattern of keys, any item of a sequence being `[]`
+/// (`["spec", "ports", "[]", "targetPort"]`): what checks about a field compare with.
+pub fn pattern(segments: &[Segment]) -> Vec<&str> {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Key(key) => key.as_str(),
+            Segment::Index(_) => "[]",
+        })
+        .collect()
+}
+
 /// A path from a document's root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KeyPath(pub Vec<Segment>);

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use crate::yaml::key_path::Segment;
+use crate::yaml::key_path::{self, Segment};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
 
 /// The rendered resource a finding is on.
@@ -28,13 +28,7 @@ pub fn source(
 ) -> Option<Range<usize>> {
     let (tree, _) = SpanTree::parse(text);
     let root = tree.root()?;
-    let keys: Vec<&str> = path
-        .iter()
-        .map(|s| match s {
-            Segment::Key(k) => k.as_str(),
-            Segment::Index(_) => "[]",
-        })
-        .collect();
+    let keys = key_path::pattern(path);
     let pick = |key: SpanRef<'_>, value: Option<SpanRef<'_>>| {
         if on_key {
             Some(key.range())

@@ -20,7 +20,7 @@ use crate::workspace::index::Namespace;
 use crate::workspace::references::{
     NamedTarget, Part, TargetType, Targets, match_path, target_type,
 };
-use crate::yaml::key_path::{KeyPath, Segment};
+use crate::yaml::key_path::{self, KeyPath, Segment};
 use crate::yaml::path::{CursorTarget, cursor_at};
 use crate::yaml::scalar::{Resolved, resolve_plain};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
@@ -258,14 +258,7 @@ impl Found {
         path: &KeyPath,
         landing: Landing<'_>,
     ) {
-        let keys: Vec<&str> = path
-            .0
-            .iter()
-            .map(|s| match s {
-                Segment::Key(k) => k.as_str(),
-                Segment::Index(_) => "[]",
-            })
-            .collect();
+        let keys = key_path::pattern(&path.0);
         if kind == "Service" && keys == ["spec", "ports", "[]", "targetPort"] {
             let Some(selector) =
                 node_at(object, &[key("spec"), key("selector")]).and_then(Selector::from_map)
