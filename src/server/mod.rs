@@ -848,7 +848,7 @@ impl Backend {
     /// Formatting runs off the loop: a big file takes tens of milliseconds.
     async fn format(&self, uri: Uri, request: format::Request) -> Result<Option<Vec<TextEdit>>> {
         let (store, formatting) = (self.store.clone(), self.formatting.clone());
-        off_the_loop("formatting", move || {
+        off_the_loop("formatting", move |_cancel| {
             formatting.edits(&store, &uri, request)
         })
         .await
