@@ -8,6 +8,7 @@
 //! Robustness: every computation runs under `catch_unwind`; a panic becomes a logged error (and,
 //! for requests, an internal error response) and the document is rebuilt from its text.
 
+mod anchors;
 mod cluster;
 mod consent;
 mod convert;
@@ -734,12 +735,14 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = &params.text_document_position_params.text_document.uri;
         guarded("hover", || {
-            self.helm.hover(&params).or_else(|| {
-                self.language
-                    .hover(&self.store, &params, |snapshot, offset| {
-                        self.references.hover(uri, snapshot, offset)
-                    })
-            })
+            anchors::hover(&self.store, &params)
+                .or_else(|| self.helm.hover(&params))
+                .or_else(|| {
+                    self.language
+                        .hover(&self.store, &params, |snapshot, offset| {
+                            self.references.hover(uri, snapshot, offset)
+                        })
+                })
         })
     }
 
@@ -747,11 +750,17 @@ impl LanguageServer for Backend {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        guarded("prepareRename", || self.references.prepare_rename(&params))
+        guarded("prepareRename", || {
+            anchors::prepare_rename(&self.store, &params)
+                .or_else(|| self.references.prepare_rename(&params))
+        })
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        guarded("rename", || self.references.rename(&params))?.map_err(Error::invalid_params)
+        guarded("rename", || {
+            anchors::rename(&self.store, &params).unwrap_or_else(|| self.references.rename(&params))
+        })?
+        .map_err(Error::invalid_params)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
@@ -768,12 +777,12 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        // A `.Values` key or `include` name in a chart; a kustomization's path entry; else a
-        // reference between objects.
+        // An alias's anchor; a `.Values` key or `include` name in a chart; a kustomization's
+        // path entry; else a reference between objects.
         let position = &params.text_document_position_params;
         guarded("definition", || {
-            self.helm
-                .definition(&params)
+            anchors::definition(&self.store, &params)
+                .or_else(|| self.helm.definition(&params))
                 .or_else(|| {
                     self.kustomize
                         .definition(&position.text_document.uri, position.position)
@@ -784,10 +793,13 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        // A values key's readers in a chart; else the objects that point at the one under the
-        // cursor; else the kustomizations that include the file.
+        // An anchor's aliases; a values key's readers in a chart; else the objects that point
+        // at the one under the cursor; else the kustomizations that include the file.
         let uri = &params.text_document_position.text_document.uri;
         guarded("references", || {
+            if let Some(found) = anchors::references(&self.store, &params) {
+                return Some(found);
+            }
             if let Some(found) = self.helm.references(&params) {
                 return Some(found);
             }
