@@ -11,6 +11,7 @@ pub mod format;
 pub mod helm;
 pub mod hover;
 pub mod kustomize;
+pub mod links;
 pub mod outline;
 pub mod references;
 pub mod rules;

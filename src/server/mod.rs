@@ -18,6 +18,7 @@ mod handoff;
 mod helm;
 mod kustomize;
 mod language;
+mod links;
 mod output;
 mod publish;
 mod references;
@@ -768,8 +769,12 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        // A kustomization's paths, and every document's web URLs.
+        let uri = &params.text_document.uri;
         guarded("documentLink", || {
-            self.kustomize.links(&params.text_document.uri)
+            let mut found = self.kustomize.links(uri).unwrap_or_default();
+            found.extend(links::url_links(&self.store, uri));
+            Some(found)
         })
     }
 
