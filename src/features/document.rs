@@ -468,6 +468,8 @@ impl OpenDocument {
         }
         found.extend_from_slice(cluster);
         let documents: Vec<Range<usize>> = self.document_ranges().collect();
+        let found =
+            super::modeline::without_switched_off_schema(self.text.rope(), &documents, found);
         let found = rules::suppress::without_ignored(self.text.rope(), &documents, found);
         diagnostics::capped(found)
     }

@@ -11,6 +11,7 @@ pub mod key_path;
 mod lines;
 pub mod lint;
 pub mod manifest;
+pub mod modeline;
 pub mod node;
 pub mod path;
 pub mod path_range;
