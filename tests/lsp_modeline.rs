@@ -86,3 +86,131 @@ fn check_command_honours_schema_none() {
         "{stdout}"
     );
 }
+
+const SCHEMA: &str = r#"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "required": ["name"],
+  "properties": {
+    "name": {"type": "string"},
+    "replicas": {"type": "integer", "minimum": 1}
+  }
+}"#;
+
+const NAMED: &str = "# yaml-language-server: $schema=schemas/thing.json
+name: web
+replicas: many
+---
+# yaml-language-server: $schema=https://example.com/service.json
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports: [{port: 80}]
+  portz: []
+";
+
+/// A folder with the schema file and the document.
+fn named_files() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schemas")).unwrap();
+    std::fs::write(dir.path().join("schemas/thing.json"), SCHEMA).unwrap();
+    let path = dir.path().join("named.yaml");
+    std::fs::write(&path, NAMED).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_schema_file_replaces_kube_lsp_schemas_and_a_url_is_not_downloaded() {
+    let (_dir, path) = named_files();
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
+    let uri = format!("file://{}", path.display());
+    server.open(&uri, NAMED);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
+    });
+    let diagnostics = &published["diagnostics"];
+    // The first document: no kube-lsp schema (no apiVersion/kind to complain about), its
+    // schema file's finding on `many`; the second: the URL's information, kube-lsp's schema.
+    assert_eq!(
+        codes_and_lines(diagnostics),
+        [
+            ("schema-modeline".to_string(), 2),
+            ("schema-modeline".to_string(), 4),
+            ("schema-unknown-field".to_string(), 11),
+        ],
+        "{published}"
+    );
+    let all = diagnostics.as_array().unwrap();
+    let replicas = all
+        .iter()
+        .find(|d| d["range"]["start"]["line"] == 2)
+        .unwrap();
+    assert!(
+        replicas["message"]
+            .as_str()
+            .unwrap()
+            .contains("schemas/thing.json at `replicas`"),
+        "{replicas}"
+    );
+    assert_eq!(replicas["range"]["start"]["character"], 10);
+    let url = all
+        .iter()
+        .find(|d| d["range"]["start"]["line"] == 4)
+        .unwrap();
+    assert_eq!(url["severity"], 3, "{url}");
+    assert!(
+        url["message"].as_str().unwrap().contains("not downloaded"),
+        "{url}"
+    );
+
+    // Fixed, the schema file's finding goes.
+    let fixed = NAMED.replace("replicas: many", "replicas: 2");
+    let published = server.change_and_wait(&uri, 2, json!([{"text": fixed}]));
+    assert!(
+        !codes_and_lines(&published)
+            .iter()
+            .any(|(code, line)| code == "schema-modeline" && *line == 2),
+        "{published}"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn check_command_reads_modeline_schema_files() {
+    let (_dir, path) = named_files();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
+        .args(["check", "--exclude", "all"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut codes: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.rsplit('[').next().unwrap_or(""))
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            "schema-modeline]",
+            "schema-modeline]",
+            "schema-unknown-field]"
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(":3:11: error: schemas/thing.json at `replicas`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains(":5:33: info: The schema https://example.com/service.json is not downloaded"),
+        "{stdout}"
+    );
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
 use crate::features::diagnostics::text_diagnostics_with_rules;
+use crate::features::modeline;
 use crate::features::rules::config::{self as rule_config, KubeLinterConfig};
 use crate::features::rules::{Config, Context};
 use crate::schema::{Catalog, SourceKind, crd};
@@ -463,6 +464,12 @@ fn check_bytes_in(
     let rope = Rope::from_str(text);
     let mut found = text_diagnostics_with_rules(&rope, catalog, role, rules);
     found.extend(kustomize.checks(path, text, catalog));
+    let documents = crate::yaml::split::split(text).documents;
+    let folder = std::path::Path::new(path).parent();
+    let read = crate::files::read_schema_file;
+    found.extend(modeline::named_schema_findings(
+        text, &documents, folder, &read,
+    ));
     found.iter().map(|d| report(path, &rope, d)).collect()
 }
 

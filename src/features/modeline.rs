@@ -1,15 +1,26 @@
 //! What a document's `$schema` modeline (`yaml::modeline`) changes in its diagnostics:
-//! `$schema=none` turns the schema's diagnostics (`schema-*` codes) off for that document.
+//! `$schema=none` turns the schema's diagnostics (`schema-*` codes) off for that document; a
+//! local JSON schema file replaces kube-lsp's schemas for it (its findings: `schema-modeline`);
+//! a URL is not downloaded (one information says so) and kube-lsp's schemas stay.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use ropey::Rope;
 
-use crate::diagnostic::Diagnostic;
-use crate::yaml::modeline::schema_modeline;
+use crate::diagnostic::codes::MODELINE_SCHEMA;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::yaml::modeline::{SchemaModeline, schema_modeline};
 
-/// `diagnostics` (file offsets) without the schema's in documents (`documents`: their ranges,
-/// in order) whose modeline says `$schema=none`. Cheap when no document has a modeline.
+/// Whether kube-lsp's own schema findings are dropped for a document with this modeline: it
+/// says `none`, or names a local schema file (which replaces them).
+fn replaces_own_schema(modeline: &SchemaModeline<'_>) -> bool {
+    !modeline.is_url()
+}
+
+/// `diagnostics` (file offsets) without kube-lsp's schema findings in documents (`documents`:
+/// their ranges, in order) whose modeline says `$schema=none` or names a schema file. Cheap
+/// when no document has a modeline.
 pub fn without_switched_off_schema(
     rope: &Rope,
     documents: &[Range<usize>],
@@ -25,16 +36,100 @@ pub fn without_switched_off_schema(
         .iter()
         .filter(|range| {
             let document = text.get((*range).clone()).unwrap_or("");
-            schema_modeline(document).is_some_and(|modeline| modeline.is_none())
+            schema_modeline(document).is_some_and(|modeline| replaces_own_schema(&modeline))
         })
         .collect();
     diagnostics
         .into_iter()
         .filter(|d| {
             !(d.code.as_str().starts_with("schema-")
+                && d.code != MODELINE_SCHEMA
                 && off.iter().any(|range| range.contains(&d.range.start)))
         })
         .collect()
+}
+
+/// The findings of the documents of `text` (`documents`: their ranges) whose modeline names a
+/// JSON schema: against a schema file, read with `read` (a relative path is in `folder`, the
+/// file's folder); for a URL, an information that it is not downloaded.
+pub fn named_schema_findings(
+    text: &str,
+    documents: &[Range<usize>],
+    folder: Option<&Path>,
+    read: &dyn Fn(&Path) -> Result<String, String>,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for range in documents {
+        let Some(document) = text.get(range.clone()) else {
+            continue;
+        };
+        let Some(modeline) = schema_modeline(document) else {
+            continue;
+        };
+        let at = range.start + modeline.range.start..range.start + modeline.range.end;
+        if modeline.is_none() {
+            continue;
+        }
+        if modeline.is_url() {
+            found.push(Diagnostic {
+                severity: Severity::Information,
+                ..Diagnostic::error(
+                    at,
+                    MODELINE_SCHEMA,
+                    format!(
+                        "The schema {} is not downloaded (kube-lsp does not download schemas): the document is checked against kube-lsp's own schemas",
+                        modeline.value
+                    ),
+                )
+            });
+            continue;
+        }
+        let Some(path) = schema_path(modeline.value, folder) else {
+            found.push(Diagnostic::error(
+                at,
+                MODELINE_SCHEMA,
+                format!(
+                    "The schema {} is relative to a file that is not saved",
+                    modeline.value
+                ),
+            ));
+            continue;
+        };
+        let schema = match read(&path) {
+            Ok(schema) => schema,
+            Err(why) => {
+                let message = format!("The schema {} cannot be read: {why}", path.display());
+                found.push(Diagnostic::error(at, MODELINE_SCHEMA, message));
+                continue;
+            }
+        };
+        let findings = super::helm::values_schema::check_against(
+            document,
+            &schema,
+            modeline.value,
+            MODELINE_SCHEMA,
+        );
+        found.extend(findings.into_iter().map(|mut d| {
+            // A schema that is not valid: on the modeline.
+            d.range = if d.range.is_empty() && d.range.start == 0 {
+                at.clone()
+            } else {
+                range.start + d.range.start..range.start + d.range.end
+            };
+            d
+        }));
+    }
+    found
+}
+
+/// The file a modeline's local schema names: absolute, `file://`, or relative to `folder`.
+fn schema_path(value: &str, folder: Option<&Path>) -> Option<PathBuf> {
+    let value = value.strip_prefix("file://").unwrap_or(value);
+    let path = Path::new(value);
+    if path.is_absolute() {
+        return Some(path.to_path_buf());
+    }
+    Some(folder?.join(path))
 }
 
 #[cfg(test)]
@@ -66,5 +161,56 @@ mod tests {
                 (codes::UNKNOWN_FIELD, at("c: 1"))
             ]
         );
+    }
+
+    #[test]
+    fn a_schema_file_replaces_own_schema_and_a_url_is_not_downloaded() {
+        let schema = r#"{"type": "object", "required": ["name"], "properties": {"size": {"type": "integer"}}}"#;
+        let text = "# yaml-language-server: $schema=./thing.json\nsize: big\n---\n# yaml-language-server: $schema=https://example.com/s.json\na: 1\n---\n# yaml-language-server: $schema=missing.json\nb: 1\n";
+        let documents = crate::yaml::split::split(text).documents;
+        let read = |path: &Path| {
+            if path == Path::new("/work/thing.json") {
+                Ok(schema.to_string())
+            } else {
+                Err("not found".to_string())
+            }
+        };
+        let found = named_schema_findings(text, &documents, Some(Path::new("/work")), &read);
+        let summary: Vec<(&str, Severity)> = found
+            .iter()
+            .map(|d| (&text[d.range.clone()], d.severity))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "# yaml-language-server: $schema=./thing.json",
+                    Severity::Error
+                ),
+                ("big", Severity::Error),
+                ("https://example.com/s.json", Severity::Information),
+                ("missing.json", Severity::Error),
+            ],
+            "{found:?}"
+        );
+        assert!(
+            found[1].message.contains("./thing.json at `size`"),
+            "{}",
+            found[1].message
+        );
+        assert!(
+            found[3]
+                .message
+                .contains("/work/missing.json cannot be read: not found")
+        );
+        // kube-lsp's own schema findings go for the schema file, stay for the URL.
+        let rope = Rope::from_str(text);
+        let own = |needle: &str| {
+            let at = text.find(needle).unwrap();
+            Diagnostic::error(at..at + 1, codes::UNKNOWN_FIELD, "x")
+        };
+        let kept = without_switched_off_schema(&rope, &documents, vec![own("size"), own("a: 1")]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].range.start, text.find("a: 1").unwrap());
     }
 }

@@ -69,6 +69,17 @@ pub fn read(path: &Path, max_bytes: u64, links: Links) -> Contents {
     }
 }
 
+/// A JSON schema file the user named (a modeline's `$schema=<file>`; links followed), of at
+/// most 8 MiB, or why it was not read.
+pub fn read_schema_file(path: &Path) -> Result<String, String> {
+    match read(path, 8 << 20, Links::Follow) {
+        Contents::Text(text) => Ok(text),
+        other => Err(other
+            .skipped_because(path)
+            .unwrap_or_else(|| "unreadable".to_string())),
+    }
+}
+
 /// Reads `path` as bytes if it is a regular file of at most `max_bytes` (and the size cap).
 pub fn read_bytes(path: &Path, max_bytes: u64, links: Links) -> Result<Vec<u8>, Contents> {
     let max_bytes = max_bytes.min(self::max_bytes());

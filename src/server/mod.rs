@@ -19,6 +19,7 @@ mod helm;
 mod kustomize;
 mod language;
 mod links;
+mod modeline;
 mod output;
 mod publish;
 mod references;
@@ -554,6 +555,7 @@ impl LanguageServer for Backend {
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
             guarded("kustomize", || self.kustomize.check(&uri)).ok();
+            guarded("modeline", || modeline::check(&self.store, &uri)).ok();
             self.publish_after_open(uri.clone()).await;
             self.kustomize.opened(&uri).await;
             self.kustomize.schedule_render(&uri);
@@ -580,6 +582,7 @@ impl LanguageServer for Backend {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
         guarded("kustomize", || self.kustomize.check(&uri)).ok();
+        guarded("modeline", || modeline::check(&self.store, &uri)).ok();
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
