@@ -214,3 +214,137 @@ fn check_command_reads_modeline_schema_files() {
         "{stdout}"
     );
 }
+
+/// A real HTTP server (Python's `http.server`) over `dir` on a free local port; its base URL.
+struct HttpServer {
+    child: std::process::Child,
+    base: String,
+}
+
+impl HttpServer {
+    fn start(dir: &std::path::Path) -> HttpServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+        let port = first
+            .split("port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_string();
+        HttpServer {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn with_schema_download_on_a_url_schema_is_fetched_and_applies() {
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("thing.json"), SCHEMA).unwrap();
+    let http = HttpServer::start(served.path());
+    let text = format!(
+        "# yaml-language-server: $schema={base}/thing.json\nname: web\nreplicas: many\n---\n# yaml-language-server: $schema={base}/missing.json\nname: other\n",
+        base = http.base
+    );
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false, "schemaDownload": true}}))
+        .start();
+    let uri = uri("downloaded.yaml");
+    server.open(&uri, &text);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().filter(|d| d["code"] == "schema-modeline").count() == 2)
+    });
+    let all = published["diagnostics"].as_array().unwrap();
+    let replicas = all
+        .iter()
+        .find(|d| d["range"]["start"]["line"] == 2)
+        .unwrap();
+    assert!(
+        replicas["message"]
+            .as_str()
+            .unwrap()
+            .contains("thing.json at `replicas`"),
+        "{published}"
+    );
+    let missing = all
+        .iter()
+        .find(|d| d["range"]["start"]["line"] == 4)
+        .unwrap();
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing.json cannot be downloaded: the server answered 404"),
+        "{published}"
+    );
+    // An edit uses the downloaded schema at once.
+    let fixed = text.replace("replicas: many", "replicas: 3");
+    let published = server.change_and_wait(&uri, 2, json!([{"text": fixed}]));
+    assert_eq!(
+        codes_and_lines(&published),
+        [("schema-modeline".to_string(), 4)],
+        "{published}"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn a_schema_file_outside_the_workspace_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("outside.json"), SCHEMA).unwrap();
+    let workspace = dir.path().join("workspace");
+    std::fs::create_dir(&workspace).unwrap();
+    let path = workspace.join("doc.yaml");
+    let text = "# yaml-language-server: $schema=../outside.json\nreplicas: many\n";
+    std::fs::write(&path, text).unwrap();
+    let mut server = TestServer::builder()
+        .workspace_folder(&workspace)
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
+    let uri = format!("file://{}", path.display());
+    server.open(&uri, text);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-modeline"))
+    });
+    let found = &published["diagnostics"][0];
+    assert!(
+        found["message"]
+            .as_str()
+            .unwrap()
+            .contains("is outside the workspace folders (not read)"),
+        "{published}"
+    );
+    assert_eq!(published["diagnostics"].as_array().unwrap().len(), 1);
+    server.shutdown();
+}

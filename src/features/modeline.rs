@@ -49,14 +49,32 @@ pub fn without_switched_off_schema(
         .collect()
 }
 
+/// What is known of a schema a modeline names by URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlSchema {
+    /// Downloads are off (`schemaDownload`).
+    NotDownloaded,
+    /// Being downloaded.
+    Pending,
+    Fetched(std::sync::Arc<str>),
+    Failed(String),
+}
+
+/// Where a modeline's schema comes from: files read with `read` (a relative path is in
+/// `folder`, the file's folder) and what is known of URLs.
+pub struct SchemaSource<'a> {
+    pub folder: Option<&'a Path>,
+    pub read: &'a dyn Fn(&Path) -> Result<String, String>,
+    pub url: &'a dyn Fn(&str) -> UrlSchema,
+}
+
 /// The findings of the documents of `text` (`documents`: their ranges) whose modeline names a
-/// JSON schema: against a schema file, read with `read` (a relative path is in `folder`, the
-/// file's folder); for a URL, an information that it is not downloaded.
+/// JSON schema: against a schema file or a downloaded one; for a URL not downloaded, an
+/// information that says so.
 pub fn named_schema_findings(
     text: &str,
     documents: &[Range<usize>],
-    folder: Option<&Path>,
-    read: &dyn Fn(&Path) -> Result<String, String>,
+    source: &SchemaSource<'_>,
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for range in documents {
@@ -70,37 +88,38 @@ pub fn named_schema_findings(
         if modeline.is_none() {
             continue;
         }
-        if modeline.is_url() {
-            found.push(Diagnostic {
-                severity: Severity::Information,
-                ..Diagnostic::error(
-                    at,
-                    MODELINE_SCHEMA,
-                    format!(
-                        "The schema {} is not downloaded (kube-lsp does not download schemas): the document is checked against kube-lsp's own schemas",
-                        modeline.value
-                    ),
-                )
-            });
-            continue;
-        }
-        let Some(path) = schema_path(modeline.value, folder) else {
-            found.push(Diagnostic::error(
-                at,
-                MODELINE_SCHEMA,
-                format!(
-                    "The schema {} is relative to a file that is not saved",
-                    modeline.value
-                ),
-            ));
-            continue;
-        };
-        let schema = match read(&path) {
-            Ok(schema) => schema,
-            Err(why) => {
-                let message = format!("The schema {} cannot be read: {why}", path.display());
-                found.push(Diagnostic::error(at, MODELINE_SCHEMA, message));
-                continue;
+        let schema = if modeline.is_url() {
+            match (source.url)(modeline.value) {
+                UrlSchema::Fetched(schema) => schema.to_string(),
+                UrlSchema::Pending => continue,
+                UrlSchema::NotDownloaded => {
+                    found.push(Diagnostic {
+                        severity: Severity::Information,
+                        ..Diagnostic::error(
+                            at,
+                            MODELINE_SCHEMA,
+                            format!(
+                                "The schema {} is not downloaded (only with the setting kube-lsp.schemaDownload on, never by kube-lsp check): the document is checked against kube-lsp's own schemas",
+                                modeline.value
+                            ),
+                        )
+                    });
+                    continue;
+                }
+                UrlSchema::Failed(why) => {
+                    let message =
+                        format!("The schema {} cannot be downloaded: {why}", modeline.value);
+                    found.push(Diagnostic::error(at, MODELINE_SCHEMA, message));
+                    continue;
+                }
+            }
+        } else {
+            match local_schema(modeline.value, source) {
+                Ok(schema) => schema,
+                Err(message) => {
+                    found.push(Diagnostic::error(at, MODELINE_SCHEMA, message));
+                    continue;
+                }
             }
         };
         let findings = super::helm::values_schema::check_against(
@@ -120,6 +139,17 @@ pub fn named_schema_findings(
         }));
     }
     found
+}
+
+/// The text of a modeline's schema file, or what is wrong.
+fn local_schema(value: &str, source: &SchemaSource<'_>) -> Result<String, String> {
+    let Some(path) = schema_path(value, source.folder) else {
+        return Err(format!(
+            "The schema {value} is relative to a file that is not saved"
+        ));
+    };
+    (source.read)(&path)
+        .map_err(|why| format!("The schema {} cannot be read: {why}", path.display()))
 }
 
 /// The file a modeline's local schema names: absolute, `file://`, or relative to `folder`.
@@ -175,7 +205,12 @@ mod tests {
                 Err("not found".to_string())
             }
         };
-        let found = named_schema_findings(text, &documents, Some(Path::new("/work")), &read);
+        let source = SchemaSource {
+            folder: Some(Path::new("/work")),
+            read: &read,
+            url: &|_| UrlSchema::NotDownloaded,
+        };
+        let found = named_schema_findings(text, &documents, &source);
         let summary: Vec<(&str, Severity)> = found
             .iter()
             .map(|d| (&text[d.range.clone()], d.severity))
@@ -203,6 +238,27 @@ mod tests {
                 .message
                 .contains("/work/missing.json cannot be read: not found")
         );
+        // Downloaded, the URL's schema applies; pending, nothing is said yet.
+        let fetched = |url: &str| {
+            assert_eq!(url, "https://example.com/s.json");
+            UrlSchema::Fetched(r#"{"properties": {"a": {"type": "string"}}}"#.into())
+        };
+        let source = SchemaSource {
+            url: &fetched,
+            ..source
+        };
+        let found = named_schema_findings(text, &documents, &source);
+        assert_eq!(&text[found[2].range.clone()], "1");
+        assert!(
+            found[2]
+                .message
+                .contains("https://example.com/s.json at `a`")
+        );
+        let source = SchemaSource {
+            url: &|_| UrlSchema::Pending,
+            ..source
+        };
+        assert_eq!(named_schema_findings(text, &documents, &source).len(), 3);
         // kube-lsp's own schema findings go for the schema file, stay for the URL.
         let rope = Rope::from_str(text);
         let own = |needle: &str| {

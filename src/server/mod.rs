@@ -78,6 +78,8 @@ pub struct Backend {
     references: Arc<references::References>,
     /// Formatting and its settings (`server/format.rs`).
     formatting: Arc<format::Formatting>,
+    /// The schemas modelines name (`server/modeline.rs`).
+    modeline: Arc<modeline::ModelineSchemas>,
 }
 
 pub use framing::FrameLimits;
@@ -119,6 +121,11 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
                 store.clone(),
                 schemas.clone(),
                 cluster.clone(),
+            ),
+            modeline: modeline::ModelineSchemas::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
             ),
             cluster,
             schemas,
@@ -441,6 +448,7 @@ impl LanguageServer for Backend {
         self.references.cluster_changed();
         self.helm.configure(settings.helm);
         self.formatting.configure(settings.format);
+        self.modeline.configure(settings.schema_download);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -555,7 +563,7 @@ impl LanguageServer for Backend {
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
             guarded("kustomize", || self.kustomize.check(&uri)).ok();
-            guarded("modeline", || modeline::check(&self.store, &uri)).ok();
+            guarded("modeline", || self.modeline.check(&uri)).ok();
             self.publish_after_open(uri.clone()).await;
             self.kustomize.opened(&uri).await;
             self.kustomize.schedule_render(&uri);
@@ -582,7 +590,7 @@ impl LanguageServer for Backend {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
         guarded("kustomize", || self.kustomize.check(&uri)).ok();
-        guarded("modeline", || modeline::check(&self.store, &uri)).ok();
+        guarded("modeline", || self.modeline.check(&uri)).ok();
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
@@ -657,6 +665,7 @@ impl LanguageServer for Backend {
         }
         self.helm.configure(settings.helm);
         self.formatting.configure(settings.format);
+        self.modeline.configure(settings.schema_download);
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
