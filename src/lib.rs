@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod diagnostic;
 pub mod features;
 pub mod files;
+pub mod net;
 pub mod render;
 pub mod schema;
 pub mod server;

@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["diagnostic"],
     &["yaml"],
     &["schema"],
-    &["cluster", "render"],
+    &["cluster", "render", "net"],
     &["workspace"],
     &["features"],
     &["server", "cli"],

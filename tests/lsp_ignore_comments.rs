@@ -96,3 +96,77 @@ fn check_command_honours_ignore_comments_for_any_code() {
         "{stdout}"
     );
 }
+
+/// yaml-language-server's comment, as it documents it: the line right above; all diagnostics,
+/// or those whose message holds one of the listed substrings (ignoring case).
+const DISABLED: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports: [{port: 80}]
+  # yaml-language-server-disable
+  portz: []
+  # yaml-language-server-disable something else
+  typo: 1
+  # yaml-language-server-disable
+
+  spelling: 1
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+data:
+  x: '1'
+  # yaml-language-server-disable DUPLICATE, nothing else
+  x: '2'
+  y: '1'
+  y: '2'
+";
+
+#[test]
+fn yaml_language_server_disable_comments_turn_off_the_next_line() {
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
+    let uri = uri("disabled.yaml");
+    server.open(&uri, DISABLED);
+    let published = server.wait_for_publication(&uri, |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
+    });
+    let mut found = codes_and_lines(&published["diagnostics"]);
+    found.sort_by_key(|(_, line)| *line);
+    // `portz` (line 7) is off; the second `x` (line 21) is off by its message; `typo`'s comment
+    // names other messages; `spelling` has a blank line between.
+    assert_eq!(
+        found,
+        [
+            ("schema-unknown-field".to_string(), 9),
+            ("schema-unknown-field".to_string(), 12),
+            ("yaml-duplicate-key".to_string(), 23),
+        ],
+        "{published}"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn check_command_honours_yaml_language_server_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disabled.yaml");
+    std::fs::write(&path, DISABLED).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
+        .args(["check", "--exclude", "all"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].contains(":10:"), "{stdout}");
+    assert!(lines[1].contains(":13:"), "{stdout}");
+    assert!(lines[2].contains(":24:"), "{stdout}");
+}

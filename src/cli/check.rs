@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
 use crate::features::diagnostics::text_diagnostics_with_rules;
+use crate::features::modeline;
 use crate::features::rules::config::{self as rule_config, KubeLinterConfig};
 use crate::features::rules::{Config, Context};
 use crate::schema::{Catalog, SourceKind, crd};
@@ -507,6 +508,29 @@ fn check_bytes_in(
     let rope = Rope::from_str(text);
     let mut found = text_diagnostics_with_rules(&rope, catalog, role, rules);
     found.extend(kustomize.checks(path, text, catalog));
+    let documents = crate::yaml::split::split(text).documents;
+    // `kube-lsp check` downloads nothing: a URL modeline says so.
+    // A modeline's schema file is read from the checked file's folder or the current one.
+    let folder = std::path::Path::new(path).parent();
+    let allowed: Vec<std::path::PathBuf> = folder
+        .map(|f| {
+            if f.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                f
+            }
+        })
+        .into_iter()
+        .map(Path::to_path_buf)
+        .chain(std::env::current_dir().ok())
+        .collect();
+    let read = |file: &Path| crate::files::read_schema_file(file, &allowed);
+    let source = modeline::SchemaSource {
+        folder,
+        read: &read,
+        url: &|_| modeline::UrlSchema::NotDownloaded,
+    };
+    found.extend(modeline::named_schema_findings(text, &documents, &source));
     found.iter().map(|d| report(path, &rope, d)).collect()
 }
 

@@ -117,6 +117,7 @@ pub fn text_diagnostics_with_rules(
     let documents: Vec<std::ops::Range<usize>> =
         file.documents().iter().map(|d| d.range()).collect();
     let merged = merged_with_rules(&file, &schema, &found, &[]);
+    let merged = super::modeline::without_switched_off_schema(rope, &documents, merged);
     super::rules::suppress::without_ignored(rope, &documents, merged)
 }
 

@@ -35,8 +35,9 @@ pub struct OpenDocument {
     /// What the cluster (dry-run, diff) found, for the version it checked.
     cluster: Option<ClusterFindings>,
     /// Findings of the layers that compute outside the document and follow its edits until they
-    /// are replaced, by [`Layer`]: references, kustomize's checks, a rendered overlay's findings.
-    layers: [Vec<Diagnostic>; 3],
+    /// are replaced, by [`Layer`]: references, kustomize's checks, a rendered overlay's findings,
+    /// modeline schemas.
+    layers: [Vec<Diagnostic>; Layer::ALL.len()],
     /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
     /// template), the chart, and what rendering it and checking its values found.
     helm: HelmState,
@@ -52,10 +53,17 @@ pub enum Layer {
     Kustomize = 1,
     /// What a rendered kustomization found, mapped back to this file.
     Rendered = 2,
+    /// The documents against the JSON schemas their modelines name (`features::modeline`).
+    Modeline = 3,
 }
 
 impl Layer {
-    const ALL: [Layer; 3] = [Layer::References, Layer::Kustomize, Layer::Rendered];
+    const ALL: [Layer; 4] = [
+        Layer::References,
+        Layer::Kustomize,
+        Layer::Rendered,
+        Layer::Modeline,
+    ];
 
     /// Whether a finding an edit touches is dropped (no longer known to hold) rather than moved.
     fn drops_touched(self) -> bool {
@@ -474,6 +482,8 @@ impl OpenDocument {
         }
         found.extend_from_slice(cluster);
         let documents: Vec<Range<usize>> = self.document_ranges().collect();
+        let found =
+            super::modeline::without_switched_off_schema(self.text.rope(), &documents, found);
         let found = rules::suppress::without_ignored(self.text.rope(), &documents, found);
         diagnostics::capped(found)
     }

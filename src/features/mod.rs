@@ -1,6 +1,7 @@
 //! Features: what an editor shows, computed from the parsed state, independent of the LSP wire
 //! types (ranges are byte offsets into the file; the server converts them).
 
+pub mod anchors;
 pub mod cluster_diagnostics;
 pub mod completion;
 pub mod diagnostics;
@@ -10,6 +11,8 @@ pub mod format;
 pub mod helm;
 pub mod hover;
 pub mod kustomize;
+pub mod links;
+pub mod modeline;
 pub mod outline;
 pub mod references;
 pub mod rules;

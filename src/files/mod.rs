@@ -69,6 +69,31 @@ pub fn read(path: &Path, max_bytes: u64, links: Links) -> Contents {
     }
 }
 
+/// A JSON schema file a document's modeline names (`$schema=<file>`), of at most 8 MiB, read
+/// only when it is (links resolved) inside one of `allowed` folders: a document's content never
+/// makes kube-lsp read a file outside them. Or why it was not read.
+pub fn read_schema_file(path: &Path, allowed: &[std::path::PathBuf]) -> Result<String, String> {
+    let real = path
+        .canonicalize()
+        .map_err(|_| format!("{} does not exist", path.display()))?;
+    let inside = allowed
+        .iter()
+        .filter_map(|folder| folder.canonicalize().ok())
+        .any(|folder| real.starts_with(folder));
+    if !inside {
+        return Err(format!(
+            "{} is outside the workspace folders (not read)",
+            path.display()
+        ));
+    }
+    match read(&real, 8 << 20, Links::Follow) {
+        Contents::Text(text) => Ok(text),
+        other => Err(other
+            .skipped_because(path)
+            .unwrap_or_else(|| "unreadable".to_string())),
+    }
+}
+
 /// Reads `path` as bytes if it is a regular file of at most `max_bytes` (and the size cap).
 pub fn read_bytes(path: &Path, max_bytes: u64, links: Links) -> Result<Vec<u8>, Contents> {
     let max_bytes = max_bytes.min(self::max_bytes());

@@ -8,6 +8,7 @@
 //! Robustness: every computation runs under `catch_unwind`; a panic becomes a logged error (and,
 //! for requests, an internal error response) and the document is rebuilt from its text.
 
+mod anchors;
 mod cluster;
 mod consent;
 mod convert;
@@ -17,6 +18,8 @@ mod handoff;
 mod helm;
 mod kustomize;
 mod language;
+mod links;
+mod modeline;
 mod output;
 mod publish;
 mod references;
@@ -75,6 +78,8 @@ pub struct Backend {
     references: Arc<references::References>,
     /// Formatting and its settings (`server/format.rs`).
     formatting: Arc<format::Formatting>,
+    /// The schemas modelines name (`server/modeline.rs`).
+    modeline: Arc<modeline::ModelineSchemas>,
 }
 
 pub use framing::FrameLimits;
@@ -117,6 +122,11 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
                 store.clone(),
                 schemas.clone(),
                 cluster.clone(),
+            ),
+            modeline: modeline::ModelineSchemas::new(
+                client.clone(),
+                store.clone(),
+                schemas.clone(),
             ),
             cluster,
             schemas,
@@ -439,6 +449,7 @@ impl LanguageServer for Backend {
         self.references.cluster_changed();
         self.helm.configure(settings.helm);
         self.formatting.configure(settings.format);
+        self.modeline.configure(settings.schema_download);
         self.store.set_encoding(encoding);
         self.language.configure(&params);
         self.schemas.set_roots(workspace_roots(&params));
@@ -553,6 +564,7 @@ impl LanguageServer for Backend {
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
             guarded("kustomize", || self.kustomize.check(&uri)).ok();
+            guarded("modeline", || self.modeline.check(&uri)).ok();
             self.publish_after_open(uri.clone()).await;
             self.kustomize.opened(&uri).await;
             self.kustomize.schedule_render(&uri);
@@ -579,6 +591,7 @@ impl LanguageServer for Backend {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
         guarded("kustomize", || self.kustomize.check(&uri)).ok();
+        guarded("modeline", || self.modeline.check(&uri)).ok();
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {
@@ -653,6 +666,7 @@ impl LanguageServer for Backend {
         }
         self.helm.configure(settings.helm);
         self.formatting.configure(settings.format);
+        self.modeline.configure(settings.schema_download);
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -735,12 +749,14 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = &params.text_document_position_params.text_document.uri;
         guarded("hover", || {
-            self.helm.hover(&params).or_else(|| {
-                self.language
-                    .hover(&self.store, &params, |snapshot, offset| {
-                        self.references.hover(uri, snapshot, offset)
-                    })
-            })
+            anchors::hover(&self.store, &params)
+                .or_else(|| self.helm.hover(&params))
+                .or_else(|| {
+                    self.language
+                        .hover(&self.store, &params, |snapshot, offset| {
+                            self.references.hover(uri, snapshot, offset)
+                        })
+                })
         })
     }
 
@@ -748,11 +764,17 @@ impl LanguageServer for Backend {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        guarded("prepareRename", || self.references.prepare_rename(&params))
+        guarded("prepareRename", || {
+            anchors::prepare_rename(&self.store, &params)
+                .or_else(|| self.references.prepare_rename(&params))
+        })
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        guarded("rename", || self.references.rename(&params))?.map_err(Error::invalid_params)
+        guarded("rename", || {
+            anchors::rename(&self.store, &params).unwrap_or_else(|| self.references.rename(&params))
+        })?
+        .map_err(Error::invalid_params)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
@@ -760,8 +782,12 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        // A kustomization's paths, and every document's web URLs.
+        let uri = &params.text_document.uri;
         guarded("documentLink", || {
-            self.kustomize.links(&params.text_document.uri)
+            let mut found = self.kustomize.links(uri).unwrap_or_default();
+            found.extend(links::url_links(&self.store, uri));
+            Some(found)
         })
     }
 
@@ -769,12 +795,12 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        // A `.Values` key or `include` name in a chart; a kustomization's path entry; else a
-        // reference between objects.
+        // An alias's anchor; a `.Values` key or `include` name in a chart; a kustomization's
+        // path entry; else a reference between objects.
         let position = &params.text_document_position_params;
         guarded("definition", || {
-            self.helm
-                .definition(&params)
+            anchors::definition(&self.store, &params)
+                .or_else(|| self.helm.definition(&params))
                 .or_else(|| {
                     self.kustomize
                         .definition(&position.text_document.uri, position.position)
@@ -785,10 +811,13 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        // A values key's readers in a chart; else the objects that point at the one under the
-        // cursor; else the kustomizations that include the file.
+        // An anchor's aliases; a values key's readers in a chart; else the objects that point
+        // at the one under the cursor; else the kustomizations that include the file.
         let uri = &params.text_document_position.text_document.uri;
         guarded("references", || {
+            if let Some(found) = anchors::references(&self.store, &params) {
+                return Some(found);
+            }
             if let Some(found) = self.helm.references(&params) {
                 return Some(found);
             }

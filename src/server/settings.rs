@@ -32,6 +32,8 @@ pub struct Settings {
     pub helm: HelmSettings,
     /// `format`: whether and how documents are formatted.
     pub format: FormatSettings,
+    /// `schemaDownload`: whether a schema a modeline names by URL is downloaded (default false).
+    pub schema_download: bool,
 }
 
 /// `format.enable` (default true), `format.indent` (2), `format.indentSequences` (true),
@@ -282,6 +284,10 @@ impl Settings {
             kustomize: KustomizeOptions::from_json(section),
             helm: HelmSettings::from_json(section),
             format: FormatSettings::from_json(section),
+            schema_download: section
+                .get("schemaDownload")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         }
     }
 }

@@ -160,6 +160,9 @@ pub fn duplicate_keys_in_spans(
 
 fn syntax_diagnostic(error: &ScanError, index: &LineIndex, text: &str) -> Diagnostic {
     let start = index.offset(error.marker().line(), error.marker().col());
+    if error.info() == super::anchors::UNKNOWN_ANCHOR {
+        return undefined_alias(text, start);
+    }
     let end = text[start..]
         .char_indices()
         .nth(1)
@@ -170,6 +173,14 @@ fn syntax_diagnostic(error: &ScanError, index: &LineIndex, text: &str) -> Diagno
         end
     };
     Diagnostic::error(start..end, codes::SYNTAX, clean_message(error.info()))
+}
+
+/// An alias whose anchor is not defined before it, over the whole alias.
+fn undefined_alias(text: &str, start: usize) -> Diagnostic {
+    let name = super::anchors::alias_name_at(text, start);
+    let message =
+        format!("Alias *{name} is not defined: no anchor &{name} before it in this document");
+    Diagnostic::error(start..start + 1 + name.len(), codes::SYNTAX, message)
 }
 
 /// saphyr's messages come from libyaml ("while parsing a block mapping, did not find expected

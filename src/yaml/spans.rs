@@ -531,7 +531,7 @@ fn long_tag(tag: &saphyr_parser::Tag) -> Box<str> {
 
 /// saphyr counts offsets in characters. For ASCII text they are byte offsets; otherwise a table
 /// of byte offsets every 64 characters bounds each conversion to a short walk.
-struct CharToByte<'t> {
+pub(super) struct CharToByte<'t> {
     text: &'t str,
     checkpoints: Option<Vec<usize>>,
 }
@@ -539,7 +539,7 @@ struct CharToByte<'t> {
 const CHECKPOINT_EVERY: usize = 64;
 
 impl<'t> CharToByte<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         let checkpoints = (!text.is_ascii()).then(|| {
             text.char_indices()
                 .step_by(CHECKPOINT_EVERY)
@@ -549,7 +549,7 @@ impl<'t> CharToByte<'t> {
         Self { text, checkpoints }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
+    pub(super) fn byte(&self, char_index: usize) -> usize {
         let Some(checkpoints) = &self.checkpoints else {
             return char_index.min(self.text.len());
         };

@@ -555,7 +555,7 @@ impl<'t> Builder<'t> {
         let marker = error.marker();
         let start = self.byte_offset(marker.index());
         let info = error.info();
-        if info == "while parsing node, found unknown anchor" {
+        if info == super::anchors::UNKNOWN_ANCHOR {
             let name = self.alias_name(start);
             let message = format!("alias *{name} is not defined");
             return self.error(message, start..start + 1 + name.len());
@@ -594,12 +594,7 @@ impl<'t> Builder<'t> {
 
     /// The anchor name of the alias at `start` (`*name`).
     fn alias_name(&self, start: usize) -> &str {
-        let rest = self.text.get(start..).unwrap_or_default();
-        let rest = rest.strip_prefix('*').unwrap_or(rest);
-        let end = rest
-            .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
-            .unwrap_or(rest.len());
-        &rest[..end]
+        super::anchors::alias_name_at(self.text, start)
     }
 }
 

@@ -8,7 +8,7 @@ import { DOCUMENT_SELECTOR, SECTION, baseClientOptions } from '../src/clientOpti
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
 /** The server's settings (docs/editors.md); `path` and `trace.server` are the client's own. */
-export const SERVER_SETTINGS = ['kubeconfig', 'context', 'namespace', 'dryRun', 'diff', 'debounceMs', 'requestTimeoutMs', 'schemaPaths', 'dryRunContexts', 'dryRunSecrets', 'maxFileBytes', 'rules', 'kustomize.path', 'kustomize.render', 'kustomize.timeoutMs', 'exclude', 'helm.path', 'helm.valuesFiles', 'helm.timeoutMs', 'helm.render', 'format.enable', 'format.indent', 'format.indentSequences', 'format.quoteStyle', 'format.lineWidth', 'format.keepBlankLines'];
+export const SERVER_SETTINGS = ['kubeconfig', 'context', 'namespace', 'dryRun', 'diff', 'debounceMs', 'requestTimeoutMs', 'schemaPaths', 'dryRunContexts', 'dryRunSecrets', 'schemaDownload', 'maxFileBytes', 'rules', 'kustomize.path', 'kustomize.render', 'kustomize.timeoutMs', 'exclude', 'helm.path', 'helm.valuesFiles', 'helm.timeoutMs', 'helm.render', 'format.enable', 'format.indent', 'format.indentSequences', 'format.quoteStyle', 'format.lineWidth', 'format.keepBlankLines'];
 
 test('activates on YAML and Helm templates and registers the five commands', () => {
   assert.deepEqual(manifest.activationEvents, ['onLanguage:yaml', 'onLanguage:helm']);

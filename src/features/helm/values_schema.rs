@@ -6,19 +6,32 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, codes};
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes::{self, Code};
 use crate::workspace::chart::value_entries;
 use crate::yaml::value::{Limits, document_to_json};
 
 /// The diagnostics of `values` (a values file's text) under `schema` (the JSON schema's text).
 pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
+    check_against(
+        values,
+        schema,
+        "values.schema.json",
+        codes::HELM_VALUES_SCHEMA,
+    )
+}
+
+/// The diagnostics of `text` (one YAML document) under `schema` (a JSON schema's text, named
+/// `name` in messages), each on the key or value it is about, with `code`. A schema that is not
+/// valid gives one diagnostic at the document's start.
+pub fn check_against(text: &str, schema: &str, name: &str, code: Code) -> Vec<Diagnostic> {
     let schema: serde_json::Value = match serde_json::from_str(schema) {
         Ok(schema) => schema,
         Err(error) => {
             return vec![Diagnostic::error(
                 0..0,
-                codes::HELM_VALUES_SCHEMA,
-                format!("values.schema.json is not valid JSON: {error}"),
+                code,
+                format!("{name} is not valid JSON: {error}"),
             )];
         }
     };
@@ -27,18 +40,18 @@ pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
         Err(error) => {
             return vec![Diagnostic::error(
                 0..0,
-                codes::HELM_VALUES_SCHEMA,
-                format!("values.schema.json is not a valid JSON schema: {error}"),
+                code,
+                format!("{name} is not a valid JSON schema: {error}"),
             )];
         }
     };
-    let instance = match document_to_json(values, &Limits::default()) {
+    let instance = match document_to_json(text, &Limits::default()) {
         Ok(Some(value)) => value,
         Ok(None) => serde_json::Value::Object(Default::default()),
         // The YAML layer reports what is wrong with the text.
         Err(_) => return Vec::new(),
     };
-    let entries = value_entries(values, &[]);
+    let entries = value_entries(text, &[]);
     let mut out = Vec::new();
     for error in validator.iter_errors(&instance) {
         let pointer = error.instance_path().as_str().to_string();
@@ -47,7 +60,7 @@ pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
             .skip(1)
             .map(|s| s.replace("~1", "/").replace("~0", "~"))
             .collect();
-        let range = range_of(&entries, &path, values);
+        let range = range_of(&entries, &path, text);
         let at = if path.is_empty() {
             String::new()
         } else {
@@ -55,8 +68,8 @@ pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
         };
         out.push(Diagnostic::error(
             range,
-            codes::HELM_VALUES_SCHEMA,
-            format!("values.schema.json{at}: {error}"),
+            code,
+            format!("{name}{at}: {error}"),
         ));
     }
     out.sort_by_key(|d| (d.range.start, d.range.end));

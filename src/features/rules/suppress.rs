@@ -76,13 +76,17 @@ impl<'t> Suppressions<'t> {
 
 /// `diagnostics` (file offsets) without those a `# kube-lsp-ignore: <code>` comment turns off:
 /// on their line, on the comment lines right above, or at the top of their document
-/// (`documents`: the documents' ranges, in order). Cheap when no such comment exists.
+/// (`documents`: the documents' ranges, in order); and without those a
+/// `# yaml-language-server-disable` comment turns off ([`disabled_by_yaml_language_server`]).
+/// Cheap when no such comment exists.
 pub fn without_ignored(
     rope: &Rope,
     documents: &[Range<usize>],
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    if diagnostics.is_empty() || !crate::text::contains(rope.slice(..), MARKER) {
+    let ignore = crate::text::contains(rope.slice(..), MARKER);
+    let disable = crate::text::contains(rope.slice(..), YAML_LANGUAGE_SERVER_DISABLE);
+    if diagnostics.is_empty() || !(ignore || disable) {
         return diagnostics;
     }
     let text = rope.to_string();
@@ -91,6 +95,12 @@ pub fn without_ignored(
         .into_iter()
         .filter(|d| {
             let at = d.range.start.min(text.len());
+            if disable && disabled_by_yaml_language_server(&text, at, &d.message) {
+                return false;
+            }
+            if !ignore {
+                return true;
+            }
             let index = documents
                 .partition_point(|range| range.end <= at)
                 .min(documents.len().saturating_sub(1));
@@ -102,6 +112,43 @@ pub fn without_ignored(
             !comments.by_comment(d.code.as_str(), at.saturating_sub(range.start))
         })
         .collect()
+}
+
+/// yaml-language-server's comment that turns off the diagnostics of the next line.
+pub const YAML_LANGUAGE_SERVER_DISABLE: &str = "yaml-language-server-disable";
+
+/// Whether a `# yaml-language-server-disable [substring, …]` comment turns off a diagnostic
+/// with `message` starting at `at` of `text`, as yaml-language-server reads it: the comment is
+/// the whole line right above the diagnostic's first line; without substrings it turns off
+/// every diagnostic there, else those whose message holds one of them (ignoring case).
+pub fn disabled_by_yaml_language_server(text: &str, at: usize, message: &str) -> bool {
+    let Some(line_start) = text[..at].rfind('\n') else {
+        return false;
+    };
+    let above = &text[..line_start];
+    let above = above[above.rfind('\n').map_or(0, |i| i + 1)..].trim_end_matches('\r');
+    let Some(rest) = above.trim_start().strip_prefix('#').and_then(|comment| {
+        comment
+            .trim_start()
+            .strip_prefix(YAML_LANGUAGE_SERVER_DISABLE)
+    }) else {
+        return false;
+    };
+    // The marker must end at a word boundary.
+    if rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return false;
+    }
+    let substrings: Vec<String> = rest
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let message = message.to_lowercase();
+    substrings.is_empty() || substrings.iter().any(|s| message.contains(s.as_str()))
 }
 
 /// The checks an object's annotations turn off (`all` for kube-linter's ignore-all).
@@ -207,6 +254,37 @@ mod tests {
         );
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].range.start, at("b: 2"));
+    }
+
+    #[test]
+    fn yaml_language_server_disable_turns_off_the_next_line_as_it_does() {
+        let text = "a: 1\n# yaml-language-server-disable\nb: 2\n  #  yaml-language-server-disable Incorrect TYPE, unknown\nc: 3\nd: 4 # yaml-language-server-disable\ne: 5\n# yaml-language-server-disabled\nf: 6\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        let off = |needle: &str, message: &str| {
+            disabled_by_yaml_language_server(text, at(needle), message)
+        };
+        assert!(off("b: 2", "anything"));
+        assert!(off("c: 3", "incorrect type: expected string"));
+        assert!(off("c: 3", "Unknown field"));
+        assert!(!off("c: 3", "duplicate key"));
+        // Only a comment that is the whole line above, and only that line.
+        assert!(!off("e: 5", "anything"));
+        assert!(!off("d: 4", "anything"));
+        assert!(!off("f: 6", "anything"));
+        assert!(!off("a: 1", "anything"));
+        let rope = Rope::from_str(text);
+        let documents = crate::yaml::split::split(text).documents;
+        let found = |needle: &str| {
+            let offset = at(needle);
+            Diagnostic::error(
+                offset..offset + 1,
+                crate::diagnostic::codes::DUPLICATE_KEY,
+                "x",
+            )
+        };
+        let kept = without_ignored(&rope, &documents, vec![found("b: 2"), found("e: 5")]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].range.start, at("e: 5"));
     }
 
     #[test]
