@@ -64,7 +64,14 @@ pub struct References {
     /// Counts the changes of what is known of the cluster (a list stored, a connection made or
     /// found impossible): the rules' answers that asked the cluster are redone when it moves.
     generation: AtomicU64,
+    /// What each open document's reference diagnostics were last computed from: its version,
+    /// the index's generation and the cluster's. A recheck with the same inputs is skipped (a
+    /// file of thousands of objects takes seconds, and every edit of any file asks again).
+    computed_from: Mutex<HashMap<Uri, Inputs>>,
 }
+
+/// The inputs of a document's reference diagnostics.
+type Inputs = (i32, u64, u64);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -138,6 +145,7 @@ impl References {
             rechecking: AtomicBool::new(false),
             again: AtomicBool::new(false),
             generation: AtomicU64::new(0),
+            computed_from: Mutex::default(),
         });
         references
             .store
@@ -292,7 +300,9 @@ impl References {
         tokio::spawn(async move {
             loop {
                 this.again.store(false, Ordering::Release);
-                for uri in this.store.uris() {
+                let open = this.store.uris();
+                lock(&this.computed_from).retain(|uri, _| open.contains(uri));
+                for uri in open {
                     this.recheck(uri).await;
                 }
                 if !this.again.swap(false, Ordering::AcqRel) {
@@ -314,9 +324,22 @@ impl References {
             return;
         };
         let path = document_path(&uri);
-        if self.schemas.workspace().version_of(&path) != Some(snapshot.version) {
+        let workspace = self.schemas.workspace();
+        if workspace.version_of(&path) != Some(snapshot.version) {
             return;
         }
+        let inputs = (
+            snapshot.version,
+            workspace.read().generation(),
+            self.generation.load(Ordering::Acquire),
+        );
+        if lock(&self.computed_from).get(&uri) == Some(&inputs) {
+            return;
+        }
+        tracing::debug!(
+            "references: diagnostics of {} (version, index, cluster: {inputs:?})",
+            uri.as_str()
+        );
         let this = self.clone();
         let computed = tokio::task::spawn_blocking(move || {
             super::guarded("reference diagnostics", || {
@@ -327,6 +350,7 @@ impl References {
         let Ok(Ok(diagnostics)) = computed else {
             return;
         };
+        lock(&self.computed_from).insert(uri.clone(), inputs);
         let changed =
             self.store
                 .set_layer_of(&uri, snapshot.version, Layer::References, diagnostics);

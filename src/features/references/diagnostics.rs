@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::resolve::{
     InCluster, Landing, Wanted, closest, generated, in_cluster, landing, partial, pods_in_cluster,
-    selected, well_known,
+    selected, selects_any, well_known,
 };
 use super::{Scope, counted, selector_of};
 use crate::diagnostic::{Diagnostic, Severity, codes};
@@ -313,7 +313,7 @@ impl<'a> Checker<'_, 'a> {
             return; // selects every Pod of its namespace
         }
         let scope = self.scope;
-        if !selected(scope, found, selector).is_empty() {
+        if selects_any(scope, found, selector) {
             return;
         }
         let namespace = landing(scope, found);

@@ -316,6 +316,16 @@ pub fn selected<'a>(
         .collect()
 }
 
+/// Whether `selector` (of `owner`) selects any workload of the workspace: [`selected`], stopping
+/// at the first (a file of thousands of workloads asks it of each).
+pub fn selects_any<'a>(scope: &Scope<'a>, owner: &Found<'a>, selector: &'a Selector) -> bool {
+    let namespace = landing(scope, owner);
+    scope
+        .index
+        .workloads_matching(Namespace::Any, selector)
+        .any(|found| namespace.meets(landing(scope, &found)))
+}
+
 /// The objects of the workspace whose selector selects the Pods of `workload`.
 pub fn selecting<'a>(scope: &Scope<'a>, workload: &Found<'a>) -> Vec<Found<'a>> {
     let Some(labels) = workload.document.pod_labels.as_ref() else {
