@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cli;
 use common::server::{TestServer, uri};
 use serde_json::{Value, json};
 
@@ -57,11 +58,7 @@ fn ignore_comments_turn_off_any_code_where_they_are() {
         .start();
     let uri = uri("ignored.yaml");
     server.open(&uri, TEXT);
-    let published = server.wait_for_publication(&uri, |p| {
-        p["diagnostics"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
-    });
+    let published = server.wait_for_code(&uri, None, "schema-unknown-field");
     let found = codes_and_lines(&published["diagnostics"]);
     assert_eq!(
         found,
@@ -79,12 +76,8 @@ fn check_command_honours_ignore_comments_for_any_code() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ignored.yaml");
     std::fs::write(&path, TEXT).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(["check", "--exclude", "all"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
+    let stdout = cli::stdout(&out);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(
@@ -132,11 +125,7 @@ fn yaml_language_server_disable_comments_turn_off_the_next_line() {
         .start();
     let uri = uri("disabled.yaml");
     server.open(&uri, DISABLED);
-    let published = server.wait_for_publication(&uri, |p| {
-        p["diagnostics"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
-    });
+    let published = server.wait_for_code(&uri, None, "schema-unknown-field");
     let mut found = codes_and_lines(&published["diagnostics"]);
     found.sort_by_key(|(_, line)| *line);
     // `portz` (line 7) is off; the second `x` (line 21) is off by its message; `typo`'s comment
@@ -158,12 +147,8 @@ fn check_command_honours_yaml_language_server_disable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disabled.yaml");
     std::fs::write(&path, DISABLED).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(["check", "--exclude", "all"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
+    let stdout = cli::stdout(&out);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines[0].contains(":10:"), "{stdout}");

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cli;
 use common::server::{TestServer, uri};
 use serde_json::{Value, json};
 
@@ -48,11 +49,7 @@ fn schema_none_turns_schema_diagnostics_off_for_its_document() {
         .start();
     let uri = uri("modeline-none.yaml");
     server.open(&uri, TEXT);
-    let published = server.wait_for_publication(&uri, |p| {
-        p["diagnostics"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
-    });
+    let published = server.wait_for_code(&uri, None, "schema-unknown-field");
     assert_eq!(
         codes_and_lines(&published["diagnostics"]),
         [
@@ -69,12 +66,8 @@ fn check_command_honours_schema_none() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("modeline-none.yaml");
     std::fs::write(&path, TEXT).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(["check", "--exclude", "all"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
+    let stdout = cli::stdout(&out);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(
@@ -129,11 +122,7 @@ fn a_schema_file_replaces_kube_lsp_schemas_and_a_url_is_not_downloaded() {
         .start();
     let uri = format!("file://{}", path.display());
     server.open(&uri, NAMED);
-    let published = server.wait_for_publication(&uri, |p| {
-        p["diagnostics"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-unknown-field"))
-    });
+    let published = server.wait_for_code(&uri, None, "schema-unknown-field");
     let diagnostics = &published["diagnostics"];
     // The first document: no kube-lsp schema (no apiVersion/kind to complain about), its
     // schema file's finding on `many`; the second: the URL's information, kube-lsp's schema.
@@ -184,12 +173,8 @@ fn a_schema_file_replaces_kube_lsp_schemas_and_a_url_is_not_downloaded() {
 #[test]
 fn check_command_reads_modeline_schema_files() {
     let (_dir, path) = named_files();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
-        .args(["check", "--exclude", "all"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
+    let stdout = cli::stdout(&out);
     let mut codes: Vec<&str> = stdout
         .lines()
         .map(|l| l.rsplit('[').next().unwrap_or(""))
@@ -332,11 +317,7 @@ fn a_schema_file_outside_the_workspace_is_not_read() {
         .start();
     let uri = format!("file://{}", path.display());
     server.open(&uri, text);
-    let published = server.wait_for_publication(&uri, |p| {
-        p["diagnostics"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["code"] == "schema-modeline"))
-    });
+    let published = server.wait_for_code(&uri, None, "schema-modeline");
     let found = &published["diagnostics"][0];
     assert!(
         found["message"]
