@@ -5,8 +5,6 @@
 //! `cargo bench --bench anchors [-- FILE]` (default: the corpus' argocd install.yaml). Prints the
 //! first run, the median and the slowest of 20; nothing is asserted.
 
-use std::time::{Duration, Instant};
-
 use kube_lsp::features::links::url_links;
 use kube_lsp::yaml::anchors::Anchors;
 use kube_lsp::yaml::split::split;
@@ -16,30 +14,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "common/input.rs"]
 mod input;
+#[path = "common/runs.rs"]
+mod runs;
 
-const RUNS: usize = 20;
-
-fn milliseconds(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-/// The first, median and slowest of `RUNS` runs of `run`.
-fn samples(mut run: impl FnMut()) -> String {
-    let mut samples = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        run();
-        samples.push(started.elapsed());
-    }
-    let first = samples[0];
-    samples.sort();
-    format!(
-        "first {:.1} ms, median {:.1} ms, slowest {:.1} ms",
-        milliseconds(first),
-        milliseconds(samples[RUNS / 2]),
-        milliseconds(samples[RUNS - 1]),
-    )
-}
+use runs::samples;
 
 fn main() {
     let (path, text) = input::file_argument();

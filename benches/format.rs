@@ -5,8 +5,6 @@
 //! `cargo bench --bench format [-- FILE]` (default: the corpus' argocd install.yaml). Prints the
 //! first run, the median and the slowest of 20; nothing is asserted.
 
-use std::time::{Duration, Instant};
-
 use kube_lsp::features::format::{FormatOptions, Formatted, format, format_edits};
 
 #[global_allocator]
@@ -14,12 +12,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "common/input.rs"]
 mod input;
+#[path = "common/runs.rs"]
+mod runs;
 
-const RUNS: usize = 20;
-
-fn milliseconds(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
+use runs::samples;
 
 /// Times `RUNS` whole-file formattings of `text` (the edits, and the formatted text alone);
 /// prints them with how many edits they gave.
@@ -30,24 +26,6 @@ fn measure(label: &str, text: &str, options: &FormatOptions) {
         format(text, options);
     });
     println!("{label}: {edits} edits; edits {with_edits}; formatted text alone {text_alone}");
-}
-
-/// The first, median and slowest of `RUNS` runs of `run`.
-fn samples(mut run: impl FnMut()) -> String {
-    let mut samples = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        run();
-        samples.push(started.elapsed());
-    }
-    let first = samples[0];
-    samples.sort();
-    format!(
-        "first {:.1} ms, median {:.1} ms, slowest {:.1} ms",
-        milliseconds(first),
-        milliseconds(samples[RUNS / 2]),
-        milliseconds(samples[RUNS - 1]),
-    )
 }
 
 fn main() {
