@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::cluster::{RESTRICTED_CONTEXT, RESTRICTED_NAMESPACE, TestCluster};
+use common::cluster::{RESTRICTED_CONTEXT, RESTRICTED_NAMESPACE, TestCluster, is_write};
 use common::corpus;
 use kube_lsp::cluster::connection::Connection;
 use kube_lsp::cluster::dry_run::{DryRun, Outcome, dry_run};
@@ -380,34 +380,10 @@ async fn cluster_audit_log_proves_kube_lsp_never_writes() {
         assert_eq!(response.status, 404, "{kind}/{name} exists");
     }
 
-    let audit = cluster.kubeconfig_path.with_file_name("audit.log");
-    let user_agent = kube_lsp::cluster::USER_AGENT;
-    // The audit backend writes when a response completes; wait until our requests are there.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let events = loop {
-        let text = std::fs::read_to_string(&audit).unwrap_or_else(|e| {
-            panic!("{}: {e} (the testenv writes an audit log)", audit.display())
-        });
-        let ours: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|e| e["userAgent"].as_str() == Some(user_agent))
-            .filter(|e| {
-                e["requestURI"]
-                    .as_str()
-                    .is_some_and(|u| u.contains(&format!("/namespaces/{ns}/")))
-            })
-            .collect();
-        let patches = ours.iter().filter(|e| e["verb"] == "patch").count();
-        if patches >= 5 || Instant::now() > deadline {
-            break ours;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let writes: Vec<&Value> = events
-        .iter()
-        .filter(|e| !matches!(e["verb"].as_str(), Some("get" | "list" | "watch")))
-        .collect();
+    let events = cluster.kube_lsp_requests(&ns, |ours| {
+        ours.iter().filter(|e| e["verb"] == "patch").count() >= 5
+    });
+    let writes: Vec<&Value> = events.iter().filter(|e| is_write(e)).collect();
     assert_eq!(
         writes.len(),
         5,
@@ -423,14 +399,13 @@ async fn cluster_audit_log_proves_kube_lsp_never_writes() {
         );
     }
     // And nothing from kube-lsp anywhere in the log was a write without dryRun=All.
+    let audit = cluster.kubeconfig_path.with_file_name("audit.log");
     let all = std::fs::read_to_string(&audit).unwrap();
     for event in all
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
     {
-        if event["userAgent"].as_str() == Some(user_agent)
-            && !matches!(event["verb"].as_str(), Some("get" | "list" | "watch"))
-        {
+        if event["userAgent"].as_str() == Some(kube_lsp::cluster::USER_AGENT) && is_write(&event) {
             let uri = event["requestURI"].as_str().unwrap_or("");
             assert!(
                 uri.contains("dryRun=All"),

@@ -7,10 +7,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::cli::kube_lsp;
-use common::cluster::TestCluster;
+use common::cluster::{TestCluster, is_write};
 use common::server::TestServer;
 use serde_json::{Value, json};
 
@@ -106,33 +106,9 @@ fn message(d: &Value) -> &str {
 /// kube-lsp's requests about namespace `ns` in the apiserver's audit log, once at least
 /// `writes` of them are writes (or after 10 s).
 fn audited(cluster: &TestCluster, ns: &str, writes: usize) -> Vec<Value> {
-    let audit = cluster.kubeconfig_path.with_file_name("audit.log");
-    let user_agent = kube_lsp::cluster::USER_AGENT;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(&audit).unwrap_or_else(|e| {
-            panic!("{}: {e} (the testenv writes an audit log)", audit.display())
-        });
-        let ours: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|e| e["userAgent"].as_str() == Some(user_agent))
-            .filter(|e| {
-                e["requestURI"]
-                    .as_str()
-                    .is_some_and(|u| u.contains(&format!("/namespaces/{ns}/")))
-            })
-            .collect();
-        let written = ours.iter().filter(|e| is_write(e)).count();
-        if written >= writes || Instant::now() > deadline {
-            return ours;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn is_write(event: &Value) -> bool {
-    !matches!(event["verb"].as_str(), Some("get" | "list" | "watch"))
+    cluster.kube_lsp_requests(ns, |ours| {
+        ours.iter().filter(|e| is_write(e)).count() >= writes
+    })
 }
 
 fn start(cluster: &TestCluster, root: &Path, ns: &str, allowed: bool) -> TestServer {

@@ -376,6 +376,46 @@ async fn forward(
 }
 
 impl TestCluster {
+    /// kube-lsp's requests about namespace `namespace` in the apiserver's audit log (the testenv
+    /// writes it next to the kubeconfig), read again until `enough` holds of them or 10 s have
+    /// passed: the audit backend writes an event when its response completes.
+    pub fn kube_lsp_requests(
+        &self,
+        namespace: &str,
+        enough: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let audit = self.kubeconfig_path.with_file_name("audit.log");
+        let user_agent = kube_lsp::cluster::USER_AGENT;
+        let in_namespace = format!("/namespaces/{namespace}/");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&audit).unwrap_or_else(|e| {
+                panic!("{}: {e} (the testenv writes an audit log)", audit.display())
+            });
+            let ours: Vec<Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|e| e["userAgent"].as_str() == Some(user_agent))
+                .filter(|e| {
+                    e["requestURI"]
+                        .as_str()
+                        .is_some_and(|u| u.contains(&in_namespace))
+                })
+                .collect();
+            if enough(&ours) || std::time::Instant::now() > deadline {
+                return ours;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// Whether an audit event is of a request that could change something (not get, list, watch).
+pub fn is_write(event: &Value) -> bool {
+    !matches!(event["verb"].as_str(), Some("get" | "list" | "watch"))
+}
+
+impl TestCluster {
     /// The API server URL of the kubeconfig's cluster (`https://127.0.0.1:PORT`).
     pub fn server_url(&self) -> String {
         self.kubeconfig.clusters[0]
