@@ -100,19 +100,47 @@ pub struct Chart<'i> {
     pub template: bool,
 }
 
-/// Files by path; the lookups by kind and by name hold them too, so a query walks no path.
+/// Files by path.
 type Files = BTreeMap<Arc<Path>, Arc<File>>;
-/// Files in path order.
-type FileList = Vec<(Arc<Path>, Arc<File>)>;
+
+/// The documents of one file that a lookup's key holds: a query visits them alone, not every
+/// document of the file (one file may hold thousands).
+#[derive(Clone, Debug)]
+struct Posting {
+    file: Arc<File>,
+    /// Indices into the file's documents, ascending.
+    documents: Vec<u32>,
+}
+
+impl Posting {
+    fn new(file: &Arc<File>) -> Posting {
+        Posting {
+            file: file.clone(),
+            documents: Vec::new(),
+        }
+    }
+
+    /// Adds the document at `index` (documents are added in order, each once).
+    fn add(&mut self, index: u32) {
+        if self.documents.last() != Some(&index) {
+            self.documents.push(index);
+        }
+    }
+}
+
+/// Postings by path.
+type Postings = BTreeMap<Arc<Path>, Posting>;
+/// Postings in path order.
+type PostingList = Vec<(Arc<Path>, Posting)>;
 
 #[derive(Debug)]
 pub struct Index {
     files: Files,
-    by_kind: HashMap<Box<str>, Files>,
+    by_kind: HashMap<Box<str>, Postings>,
     /// Most names are in one file or two: a short list each, not a map.
-    by_name: HashMap<Box<str>, FileList>,
-    /// Files by the names their documents' references point at.
-    by_target: HashMap<Box<str>, Files>,
+    by_name: HashMap<Box<str>, PostingList>,
+    /// Documents by the names their references point at.
+    by_target: HashMap<Box<str>, Postings>,
     /// Kustomization files by the files and folders they name.
     kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
@@ -197,14 +225,12 @@ impl Index {
         namespace: Namespace<'q>,
         name: &'q str,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        let files = self.by_name.get(name).into_iter().flatten();
-        files
-            .flat_map(|(path, file)| found_in(path, file))
+        let postings = self.by_name.get(name).into_iter().flatten();
+        postings
+            .flat_map(|(path, posting)| posted(path, posting))
             .filter(move |found| {
                 let document = found.document;
-                document.name.as_deref() == Some(name)
-                    && of_kind(document, kind, group)
-                    && namespace.admits(document)
+                of_kind(document, kind, group) && namespace.admits(document)
             })
     }
 
@@ -215,7 +241,7 @@ impl Index {
         group: Option<&'q str>,
         namespace: Namespace<'q>,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.in_files(self.by_kind.get(kind)).filter(move |found| {
+        self.in_postings(self.by_kind.get(kind)).filter(move |found| {
             of_kind(found.document, kind, group) && namespace.admits(found.document)
         })
     }
@@ -293,7 +319,7 @@ impl Index {
         &'q self,
         name: &'q str,
     ) -> impl Iterator<Item = (Found<'q>, &'q Ref)> + 'q {
-        self.in_files(self.by_target.get(name))
+        self.in_postings(self.by_target.get(name))
             .flat_map(move |found| {
                 found
                     .document
@@ -341,11 +367,14 @@ impl Index {
             .is_some_and(|(key, _)| key.starts_with(path))
     }
 
-    fn in_files<'q>(&'q self, files: Option<&'q Files>) -> impl Iterator<Item = Found<'q>> + 'q {
-        files
+    fn in_postings<'q>(
+        &'q self,
+        postings: Option<&'q Postings>,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        postings
             .into_iter()
             .flatten()
-            .flat_map(|(path, file)| found_in(path, file))
+            .flat_map(|(path, posting)| posted(path, posting))
     }
 
     fn of_kinds<'q>(
@@ -370,20 +399,25 @@ impl Index {
             None => Arc::from(path),
         };
         self.unlink(&path);
-        for document in &file.documents {
+        for (index, document) in (0u32..).zip(&file.documents) {
             if let Some(kind) = &document.kind {
-                entry(&mut self.by_kind, kind).insert(path.clone(), file.clone());
+                post(&mut self.by_kind, kind, &path, &file, index);
             }
             if let Some(name) = &document.name {
                 // In path order, like the other lookups: answers list duplicates the same way
                 // whatever order the files were read in.
-                let files = self.by_name.entry(name.clone()).or_default();
-                if let Err(at) = files.binary_search_by(|(known, _)| known.cmp(&path)) {
-                    files.insert(at, (path.clone(), file.clone()));
-                }
+                let postings = self.by_name.entry(name.clone()).or_default();
+                let at = match postings.binary_search_by(|(known, _)| known.cmp(&path)) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        postings.insert(at, (path.clone(), Posting::new(&file)));
+                        at
+                    }
+                };
+                postings[at].1.add(index);
             }
             for target in document.refs.iter().map(Ref::target_name) {
-                entry(&mut self.by_target, target).insert(path.clone(), file.clone());
+                post(&mut self.by_target, target, &path, &file, index);
             }
         }
         if let Some(kustomization) = &file.kustomization {
@@ -529,6 +563,16 @@ impl Index {
     }
 }
 
+/// The documents a posting holds.
+fn posted<'i>(path: &'i Arc<Path>, posting: &'i Posting) -> impl Iterator<Item = Found<'i>> + 'i {
+    let file = &*posting.file;
+    posting.documents.iter().map(move |&index| Found {
+        path,
+        origin: file.origin,
+        document: &file.documents[index as usize],
+    })
+}
+
 fn found_in<'i>(path: &'i Arc<Path>, file: &'i File) -> impl Iterator<Item = Found<'i>> + 'i {
     file.documents.iter().map(move |document| Found {
         path,
@@ -546,18 +590,78 @@ fn is_chart_file(path: &Path) -> bool {
     path.file_name().is_some_and(|name| name == "Chart.yaml")
 }
 
-fn entry<'m>(map: &'m mut HashMap<Box<str>, Files>, key: &str) -> &'m mut Files {
+/// Adds the document at `index` of `file` to `map`'s postings for `key`.
+fn post(
+    map: &mut HashMap<Box<str>, Postings>,
+    key: &str,
+    path: &Arc<Path>,
+    file: &Arc<File>,
+    index: u32,
+) {
     if !map.contains_key(key) {
-        map.insert(key.into(), Files::new());
+        map.insert(key.into(), Postings::new());
     }
-    map.get_mut(key).expect("just inserted")
+    let postings = map.get_mut(key).expect("just inserted");
+    postings
+        .entry(path.clone())
+        .or_insert_with(|| Posting::new(file))
+        .add(index);
 }
 
-fn unlink_from(map: &mut HashMap<Box<str>, Files>, key: &str, path: &Path) {
+fn unlink_from(map: &mut HashMap<Box<str>, Postings>, key: &str, path: &Path) {
     if let Some(files) = map.get_mut(key) {
         files.remove(path);
         if files.is_empty() {
             map.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::document::read_documents;
+
+    /// One file of many ConfigMaps and one Deployment that refers to one of them.
+    fn big_file() -> File {
+        let mut text = String::new();
+        for n in 0..500 {
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: config-{n}}}\n---\n"
+            ));
+        }
+        text.push_str("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        envFrom:\n        - configMapRef: {name: config-7}\n");
+        File::new(Origin::Disk, read_documents(&Arc::new(text)))
+    }
+
+    #[test]
+    fn lookups_visit_only_the_documents_of_their_key() {
+        let mut index = Index::default();
+        let path = Path::new("/w/all.yaml");
+        index.insert(path, big_file());
+        let postings = |map: &HashMap<Box<str>, Postings>, key: &str| {
+            map[key].values().map(|p| p.documents.len()).sum::<usize>()
+        };
+        assert_eq!(postings(&index.by_kind, "Deployment"), 1);
+        assert_eq!(postings(&index.by_kind, "ConfigMap"), 500);
+        assert_eq!(postings(&index.by_target, "config-7"), 1);
+        let named: usize = index.by_name["config-7"]
+            .iter()
+            .map(|(_, p)| p.documents.len())
+            .sum();
+        assert_eq!(named, 1);
+
+        let deployments: Vec<_> = index.of_kind("Deployment", None, Namespace::Any).collect();
+        assert_eq!(deployments.len(), 1);
+        assert_eq!(deployments[0].document.name.as_deref(), Some("web"));
+        let config = index.named("ConfigMap", Some(""), Namespace::Any, "config-7");
+        assert_eq!(config.count(), 1);
+        assert_eq!(index.referring("config-7").count(), 1);
+
+        // Written again, the file's postings are replaced, not added to.
+        index.insert(path, big_file());
+        assert_eq!(postings(&index.by_kind, "Deployment"), 1);
+        index.remove(path);
+        assert!(index.by_kind.is_empty() && index.by_name.is_empty());
     }
 }
