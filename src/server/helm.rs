@@ -385,10 +385,11 @@ impl HelmWork {
         position: lsp::Position,
     ) -> Option<(ropey::Rope, String, Option<Arc<ChartModel>>, usize)> {
         let snapshot = self.store.text_snapshot(uri)?;
-        let text = snapshot.rope.to_string();
-        if !text.contains("{{") {
+        // Most files have no template action: answered without copying the text out.
+        if !crate::text::contains(snapshot.rope.slice(..), "{{") {
             return None;
         }
+        let text = snapshot.rope.to_string();
         let chart = lock(&self.open).get(uri).map(|(chart, _)| chart.clone());
         let offset = convert::offset(&snapshot.rope, position, self.store.encoding());
         Some((snapshot.rope, text, chart, offset))
