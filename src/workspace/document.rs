@@ -166,7 +166,7 @@ pub struct CrdInfo {
 /// of a big workspace holds thousands of label sets of a pair or two; a string per key and value
 /// would cost three allocations per pair. Keys and values holding a NUL (which no valid label
 /// does) are left out.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Labels(Box<str>);
 
 const SEPARATOR: char = '\0';
@@ -209,20 +209,20 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Labels {
 
 /// A label selector: `matchLabels` and `matchExpressions` (a plain map is `matchLabels`).
 /// Empty, it selects everything, as a LabelSelector does.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Selector {
     pub match_labels: Labels,
     pub match_expressions: Vec<Requirement>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Requirement {
     pub key: Box<str>,
     pub operator: Operator,
     pub values: Vec<Box<str>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operator {
     In,
     NotIn,

@@ -241,9 +241,10 @@ impl Index {
         group: Option<&'q str>,
         namespace: Namespace<'q>,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.in_postings(self.by_kind.get(kind)).filter(move |found| {
-            of_kind(found.document, kind, group) && namespace.admits(found.document)
-        })
+        self.in_postings(self.by_kind.get(kind))
+            .filter(move |found| {
+                of_kind(found.document, kind, group) && namespace.admits(found.document)
+            })
     }
 
     /// The workloads (and Pods) whose Pods `selector` selects.

@@ -9,24 +9,41 @@
 //! an overlay whose base is elsewhere) or for kinds clusters provide (StorageClass…); with a
 //! cluster that cannot be asked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 
 use super::resolve::{
-    InCluster, Landing, Wanted, closest, generated, in_cluster, landing, partial, pods_in_cluster,
-    selected, selects_any, well_known,
+    InCluster, Landing, Wanted, closest, generated_by, in_cluster, landing_by, namespace_where,
+    partial, pods_in_cluster, well_known,
 };
-use super::{Scope, counted, selector_of};
+use super::{Scope, selector_of};
 use crate::diagnostic::{Diagnostic, Severity, codes};
-use crate::workspace::document::WORKLOAD_KINDS;
+use crate::workspace::document::{Selector, WORKLOAD_KINDS};
 use crate::workspace::index::{Found, Namespace, ScanStatus};
+use crate::workspace::kustomize::Kustomization;
 use crate::workspace::references::{CLUSTER_PROVIDED, Part, Ref};
 
 /// The reference diagnostics of the indexed file `path`, in its byte offsets. Nothing while the
 /// workspace scan runs (the server asks again when it is done).
 pub fn diagnostics(scope: &Scope<'_>, path: &Path) -> Vec<Diagnostic> {
+    diagnostics_counted(scope, path).0
+}
+
+/// The questions [`diagnostics`] asked of the whole workspace: each is answered once per
+/// computation, however many documents ask it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Selectors matched against the workspace's workloads.
+    pub selections: usize,
+    /// Files whose kustomizations were looked up.
+    pub kustomization_lookups: usize,
+}
+
+/// [`diagnostics`] with the work it took.
+pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, Work) {
     if scope.index.status() == ScanStatus::Running {
-        return Vec::new();
+        return (Vec::new(), Work::default());
     }
     let mut checker = Checker {
         scope,
@@ -34,6 +51,10 @@ pub fn diagnostics(scope: &Scope<'_>, path: &Path) -> Vec<Diagnostic> {
         partial: None,
         suggestions: HashMap::new(),
         unnamed: HashMap::new(),
+        kustomizations: HashMap::new(),
+        selections: HashMap::new(),
+        templated_workloads: HashMap::new(),
+        work: Work::default(),
         out: Vec::new(),
     };
     for found in scope.index.documents_of(path) {
@@ -47,7 +68,7 @@ pub fn diagnostics(scope: &Scope<'_>, path: &Path) -> Vec<Diagnostic> {
         checker.selector(&found);
         checker.target_ports(&found);
     }
-    checker.out
+    (checker.out, checker.work)
 }
 
 struct Checker<'s, 'a> {
@@ -61,7 +82,27 @@ struct Checker<'s, 'a> {
     suggestions: HashMap<(Looked<'a>, &'a str), Option<&'a str>>,
     /// Whether objects without a name are where a name is looked for (any name may be theirs).
     unnamed: HashMap<Looked<'a>, bool>,
+    /// The kustomizations that build a file (where its objects land, what they generate).
+    kustomizations: HashMap<&'a Path, Rc<[(&'a Path, &'a Kustomization)]>>,
+    /// What a selector selects where it lands: a file of many copies of one app asks the same
+    /// question of each copy.
+    selections: HashMap<(&'a Selector, Landing<'a>), Rc<Selection<'a>>>,
+    /// Whether workloads written with template actions land where an owner lands.
+    templated_workloads: HashMap<Landing<'a>, bool>,
+    work: Work,
     out: Vec<Diagnostic>,
+}
+
+/// The workloads of the workspace a selector selects.
+#[derive(Default)]
+struct Selection<'a> {
+    count: usize,
+    /// The first three, to name them.
+    first: Vec<Found<'a>>,
+    /// Whether one is written with template actions (its labels may be anything).
+    templated: bool,
+    /// The container port names their Pods declare.
+    port_names: HashSet<&'a str>,
 }
 
 /// Where a name is looked for: kind, group, apiVersion and namespace (`None` for
@@ -93,6 +134,85 @@ impl<'a> Checker<'_, 'a> {
             .clone()
     }
 
+    /// Where `found` lands ([`super::resolve::landing`], remembered per file).
+    fn landing(&mut self, found: &Found<'a>) -> Landing<'a> {
+        if let Some(namespace) = found.document.namespace.as_deref() {
+            return Landing::In(namespace);
+        }
+        let default_namespace = self.scope.default_namespace;
+        landing_by(&self.kustomizations_of(found.path), default_namespace)
+    }
+
+    /// [`Index::kustomizations_of`](crate::workspace::index::Index::kustomizations_of), remembered.
+    fn kustomizations_of(&mut self, path: &'a Path) -> Rc<[(&'a Path, &'a Kustomization)]> {
+        let (index, work) = (self.scope.index, &mut self.work);
+        self.kustomizations
+            .entry(path)
+            .or_insert_with(|| {
+                work.kustomization_lookups += 1;
+                index.kustomizations_of(path).into()
+            })
+            .clone()
+    }
+
+    /// Whether a kustomization that builds `path` generates a `kind` named `name`.
+    fn generated(&mut self, path: &'a Path, kind: &str, name: &str) -> bool {
+        generated_by(&self.kustomizations_of(path), kind, name)
+    }
+
+    /// What `selector` of `owner` selects where the owner lands.
+    fn selection(&mut self, owner: &Found<'a>, selector: &'a Selector) -> Rc<Selection<'a>> {
+        let namespace = self.landing(owner);
+        if let Some(known) = self.selections.get(&(selector, namespace)) {
+            return known.clone();
+        }
+        self.work.selections += 1;
+        let mut selection = Selection::default();
+        let index = self.scope.index;
+        for workload in index.workloads_matching(Namespace::Any, selector) {
+            if !namespace.meets(self.landing(&workload)) {
+                continue;
+            }
+            selection.count += 1;
+            if selection.first.len() < 3 {
+                selection.first.push(workload);
+            }
+            selection.templated |= workload.document.templated;
+            let names = workload
+                .document
+                .ports
+                .iter()
+                .filter_map(|p| p.name.as_deref());
+            selection.port_names.extend(names);
+        }
+        let selection = Rc::new(selection);
+        self.selections
+            .insert((selector, namespace), selection.clone());
+        selection
+    }
+
+    /// Whether workloads written with template actions land where `namespace` is.
+    fn templated_workloads(&mut self, namespace: Landing<'a>) -> bool {
+        if let Some(known) = self.templated_workloads.get(&namespace) {
+            return *known;
+        }
+        let index = self.scope.index;
+        let templated = WORKLOAD_KINDS.iter().any(|kind| {
+            index
+                .of_kind(kind, None, Namespace::Any)
+                .filter(|w| w.document.templated)
+                .any(|w| namespace.meets(self.landing(&w)))
+        });
+        self.templated_workloads.insert(namespace, templated);
+        templated
+    }
+
+    /// What `reference` of `found` points at ([`Wanted::of`] with the landing remembered).
+    fn wanted(&mut self, found: &Found<'a>, reference: &'a Ref) -> Wanted<'a> {
+        let namespace = namespace_where(reference, || self.landing(found));
+        Wanted::landing(reference, namespace)
+    }
+
     fn unnamed_candidates(&mut self, wanted: &Wanted<'a>) -> bool {
         let scope = self.scope;
         *self
@@ -117,12 +237,12 @@ impl<'a> Checker<'_, 'a> {
 
     fn name(&mut self, found: &Found<'a>, reference: &'a Ref) {
         let scope = self.scope;
-        let wanted = Wanted::of(scope, found, reference);
+        let wanted = self.wanted(found, reference);
         let (kind, name) = (wanted.target.kind, wanted.name);
         if reference.optional
             || well_known(kind, name)
             || !wanted.in_workspace(scope).is_empty()
-            || generated(scope, found.path, kind, name)
+            || self.generated(found.path, kind, name)
             || self.unnamed_candidates(&wanted)
         {
             return;
@@ -199,10 +319,10 @@ impl<'a> Checker<'_, 'a> {
 
     /// The objects a key or port reference's name resolves to in the workspace, when they can be
     /// checked: found, none written with template actions, not optional.
-    fn checkable(&self, found: &Found<'a>, reference: &'a Ref) -> Option<Vec<Found<'a>>> {
-        let wanted = Wanted::of(self.scope, found, reference);
+    fn checkable(&mut self, found: &Found<'a>, reference: &'a Ref) -> Option<Vec<Found<'a>>> {
+        let wanted = self.wanted(found, reference);
         let objects = wanted.in_workspace(self.scope);
-        let generated = generated(self.scope, found.path, wanted.target.kind, wanted.name);
+        let generated = self.generated(found.path, wanted.target.kind, wanted.name);
         (!objects.is_empty()
             && !reference.optional
             && !generated
@@ -312,18 +432,12 @@ impl<'a> Checker<'_, 'a> {
         if selector.is_empty() {
             return; // selects every Pod of its namespace
         }
-        let scope = self.scope;
-        if selects_any(scope, found, selector) {
+        if self.selection(found, selector).count > 0 {
             return;
         }
-        let namespace = landing(scope, found);
-        let templated_workloads = WORKLOAD_KINDS.iter().any(|kind| {
-            scope
-                .index
-                .of_kind(kind, None, Namespace::Any)
-                .any(|w| w.document.templated && namespace.meets(landing(scope, &w)))
-        });
-        if templated_workloads {
+        let scope = self.scope;
+        let namespace = self.landing(found);
+        if self.templated_workloads(namespace) {
             return;
         }
         let nothing = format!(
@@ -369,24 +483,20 @@ impl<'a> Checker<'_, 'a> {
         {
             return;
         }
-        let workloads = selected(self.scope, found, selector);
-        if workloads.is_empty() || workloads.iter().any(|w| w.document.templated) {
+        let workloads = self.selection(found, selector);
+        if workloads.count == 0 || workloads.templated {
             return; // nothing to check against (the selector's own diagnostic says so)
         }
         for port in &document.ports {
             let Some((target, range)) = &port.target_name else {
                 continue;
             };
-            let declared = workloads
-                .iter()
-                .flat_map(|w| w.document.ports.iter())
-                .any(|p| p.name.as_deref() == Some(&**target));
-            if declared {
+            if workloads.port_names.contains(&**target) {
                 continue;
             }
             let kinds: Vec<String> = workloads
+                .first
                 .iter()
-                .take(3)
                 .map(|w| {
                     format!(
                         "{} `{}`",
@@ -398,8 +508,8 @@ impl<'a> Checker<'_, 'a> {
             let message = format!(
                 "no container port named `{target}` in the Pods this Service selects ({}{})",
                 kinds.join(", "),
-                if workloads.len() > 3 {
-                    format!(", and {} more", counted("other", workloads.len() - 3))
+                if workloads.count > 3 {
+                    format!(", and {} more", workloads.count - 3)
                 } else {
                     String::new()
                 }

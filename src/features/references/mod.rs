@@ -17,7 +17,7 @@
 
 mod complete;
 mod describe;
-mod diagnostics;
+pub(crate) mod diagnostics;
 mod navigate;
 mod resolve;
 

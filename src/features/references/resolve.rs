@@ -8,10 +8,11 @@ use super::{ClusterObjects, ClusterStatus, Scope};
 use crate::cluster::objects::{Listing, ObjectList};
 use crate::workspace::document::{Labels, Selector, WORKLOAD_KINDS};
 use crate::workspace::index::{Found, Index, Namespace, ScanStatus};
+use crate::workspace::kustomize::Kustomization;
 use crate::workspace::references::{POD, Ref, TargetType};
 
 /// The namespace an object lands in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Landing<'a> {
     In(&'a str),
     /// Kustomizations with different namespaces build it: it lands in each of them.
@@ -56,7 +57,14 @@ pub fn landing_in<'a>(
     if let Some(namespace) = namespace {
         return Landing::In(namespace);
     }
-    let kustomizations = index.kustomizations_of(path);
+    landing_by(&index.kustomizations_of(path), default_namespace)
+}
+
+/// Where an object that names no namespace lands when `kustomizations` build its file.
+pub fn landing_by<'a>(
+    kustomizations: &[(&'a Path, &'a Kustomization)],
+    default_namespace: &'a str,
+) -> Landing<'a> {
     let mut namespaces = kustomizations
         .iter()
         .filter_map(|(_, k)| k.namespace.as_deref());
@@ -74,12 +82,20 @@ pub fn namespace_of<'a>(
     referrer: &Found<'a>,
     reference: &'a Ref,
 ) -> Option<Landing<'a>> {
+    namespace_where(reference, || landing(scope, referrer))
+}
+
+/// [`namespace_of`] for a referrer landing where `referrer_landing` says.
+pub fn namespace_where<'a>(
+    reference: &'a Ref,
+    referrer_landing: impl FnOnce() -> Landing<'a>,
+) -> Option<Landing<'a>> {
     if !reference.target().namespaced {
         return None;
     }
     Some(match reference.namespace() {
         Some(namespace) => Landing::In(namespace),
-        None => landing(scope, referrer),
+        None => referrer_landing(),
     })
 }
 
@@ -94,10 +110,15 @@ pub struct Wanted<'a> {
 
 impl<'a> Wanted<'a> {
     pub fn of(scope: &Scope<'a>, referrer: &Found<'a>, reference: &'a Ref) -> Wanted<'a> {
+        Wanted::landing(reference, namespace_of(scope, referrer, reference))
+    }
+
+    /// What `reference` points at, looked for in `namespace`.
+    pub fn landing(reference: &'a Ref, namespace: Option<Landing<'a>>) -> Wanted<'a> {
         Wanted {
             target: reference.target(),
             name: reference.target_name(),
-            namespace: namespace_of(scope, referrer, reference),
+            namespace,
         }
     }
 
@@ -316,16 +337,6 @@ pub fn selected<'a>(
         .collect()
 }
 
-/// Whether `selector` (of `owner`) selects any workload of the workspace: [`selected`], stopping
-/// at the first (a file of thousands of workloads asks it of each).
-pub fn selects_any<'a>(scope: &Scope<'a>, owner: &Found<'a>, selector: &'a Selector) -> bool {
-    let namespace = landing(scope, owner);
-    scope
-        .index
-        .workloads_matching(Namespace::Any, selector)
-        .any(|found| namespace.meets(landing(scope, &found)))
-}
-
 /// The objects of the workspace whose selector selects the Pods of `workload`.
 pub fn selecting<'a>(scope: &Scope<'a>, workload: &Found<'a>) -> Vec<Found<'a>> {
     let Some(labels) = workload.document.pod_labels.as_ref() else {
@@ -366,7 +377,12 @@ pub fn well_known(kind: &str, name: &str) -> bool {
 
 /// Whether a kustomization that builds `path` generates a `kind` named `name`.
 pub fn generated(scope: &Scope<'_>, path: &Path, kind: &str, name: &str) -> bool {
-    scope.index.kustomizations_of(path).iter().any(|(_, k)| {
+    generated_by(&scope.index.kustomizations_of(path), kind, name)
+}
+
+/// Whether one of `kustomizations` generates a `kind` named `name`.
+pub fn generated_by(kustomizations: &[(&Path, &Kustomization)], kind: &str, name: &str) -> bool {
+    kustomizations.iter().any(|(_, k)| {
         k.generated
             .iter()
             .any(|g| g.kind == kind && &*g.name == name)

@@ -946,6 +946,40 @@ fn fifty_thousand_objects_resolve_without_false_warnings() {
 }
 
 #[test]
+fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
+    // 300 copies of a Service and the Deployment it selects, in one file: each Service's
+    // selector and target port are checked against the same selection, computed once, and
+    // where the file's objects land is looked up once.
+    let mut text = String::new();
+    for n in 0..300 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
+    }
+    let fixture = Fixture::new(&[("app/all.yaml", text)]);
+    fixture.with(None, |scope| {
+        let (found, work) = diagnostics::diagnostics_counted(scope, &fixture.path("app/all.yaml"));
+        assert_eq!(
+            found.len(),
+            300,
+            "one missing target port per Service: {found:?}"
+        );
+        assert!(
+            found[0].message.ends_with(
+                "(Deployment `web-0`, Deployment `web-1`, Deployment `web-2`, and 297 more)"
+            ),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(
+            work,
+            diagnostics::Work {
+                selections: 1,
+                kustomization_lookups: 1
+            }
+        );
+    });
+}
+
+#[test]
 fn selectors_and_target_ports_complete_from_the_pod_templates() {
     let fixture = Fixture::new(&shop());
     let path = fixture.path("app/network.yaml");
