@@ -26,11 +26,11 @@ pub struct Store {
     texts: RwLock<HashMap<Uri, TextSnapshot>>,
     /// Documents whose open is running (`begin_open`): other accesses wait for it.
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
-    /// The diagnostics last sent for each open document, with their version.
-    published: Mutex<HashMap<Uri, Published>>,
-    /// Numbers each gathering of a document's diagnostics, in the order of the document states
-    /// they read (taken under the document's lock): a publication gathered before another one
-    /// that was sent already is stale.
+    /// Each open document's publications: when its text last changed and what was last sent.
+    published: Mutex<HashMap<Uri, Publication>>,
+    /// Numbers the document states, in order (taken under the document's lock): each gathering
+    /// of a document's diagnostics and each change of its text. A publication gathered before
+    /// the text changed, or before another one that was sent already, is stale.
     gatherings: AtomicU64,
     /// Held from noting a publication to sending it, so they reach the client in that order.
     publishing: tokio::sync::Mutex<()>,
@@ -38,8 +38,18 @@ pub struct Store {
     rules: RwLock<RuleSetup>,
 }
 
+/// The publications of one open document.
+struct Publication {
+    /// The number ([`Store::gathering`]) taken when its text last changed (opened, edited): a
+    /// gathering numbered before read another text, even one with the same version (versions
+    /// start again at each open, and a client may repeat one).
+    text_changed: u64,
+    /// What was last sent, if anything was since the document was opened.
+    sent: Option<Sent>,
+}
+
 /// What was last sent for a document.
-struct Published {
+struct Sent {
     version: i32,
     /// The gathering it came from ([`Store::gathering`]).
     gathering: u64,
@@ -273,7 +283,8 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(uri.clone(), gate.clone());
-        // An open always publishes, whatever was sent before.
+        // An open always publishes, whatever was sent before; nothing is published until it is
+        // done.
         lock(&self.published).remove(&uri);
         // Requests wait for the new text rather than read an older one.
         self.texts
@@ -297,6 +308,12 @@ impl Store {
     /// Makes a checked and validated document the open document `uri`.
     fn insert_document(&self, uri: Uri, document: OpenDocument) {
         self.set_snapshot(&uri, document.snapshot());
+        // Before it can be read: what was gathered until now read another document.
+        let publication = Publication {
+            text_changed: self.gathering(),
+            sent: None,
+        };
+        lock(&self.published).insert(uri.clone(), publication);
         let document = Arc::new(Mutex::new(document));
         self.documents
             .write()
@@ -350,9 +367,19 @@ impl Store {
             );
         }
         document.change(version, changes.iter().cloned(), encoding);
+        self.note_text_changed(uri);
         // Requests that must not wait for the document's lock (which schema validation of a big
         // file holds for a while) read this.
         self.set_snapshot(uri, document.snapshot());
+    }
+
+    /// Notes that the document's text (or what was parsed of it) changed; call it under the
+    /// document's lock, as gatherings are numbered.
+    fn note_text_changed(&self, uri: &Uri) {
+        let changed = self.gathering();
+        if let Some(publication) = lock(&self.published).get_mut(uri) {
+            publication.text_changed = changed;
+        }
     }
 
     /// The number of a gathering of diagnostics; take it under the document's lock, after
@@ -367,8 +394,10 @@ impl Store {
     }
 
     /// Notes `diagnostics`, read by `gathering`, as sent for `version` of `uri`; false when they
-    /// need not be sent: exactly these were sent for that version already, or diagnostics
-    /// gathered later were (two publications racing, the older one must not win).
+    /// must not be sent: the document is not open, its text changed after they were gathered
+    /// (they belong to another text, whatever its version), diagnostics gathered later were sent
+    /// (two publications racing, the older one must not win), or exactly these were sent for
+    /// that version already.
     pub fn note_published(
         &self,
         uri: &Uri,
@@ -377,7 +406,13 @@ impl Store {
         diagnostics: &[lsp::Diagnostic],
     ) -> bool {
         let mut published = lock(&self.published);
-        if let Some(sent) = published.get_mut(uri) {
+        let Some(publication) = published.get_mut(uri) else {
+            return false;
+        };
+        if gathering < publication.text_changed {
+            return false;
+        }
+        if let Some(sent) = &mut publication.sent {
             if sent.gathering > gathering {
                 return false;
             }
@@ -386,14 +421,11 @@ impl Store {
                 return false;
             }
         }
-        published.insert(
-            uri.clone(),
-            Published {
-                version,
-                gathering,
-                diagnostics: diagnostics.to_vec(),
-            },
-        );
+        publication.sent = Some(Sent {
+            version,
+            gathering,
+            diagnostics: diagnostics.to_vec(),
+        });
         true
     }
 
@@ -420,7 +452,10 @@ impl Store {
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
     pub fn rebuild(&self, uri: &Uri) {
-        self.with_document(uri, OpenDocument::rebuild);
+        self.with_document(uri, |document| {
+            document.rebuild();
+            self.note_text_changed(uri);
+        });
     }
 
     /// The version of an open document.
@@ -481,22 +516,40 @@ mod tests {
         assert_eq!(store.version(&uri()), Some(2));
     }
 
+    fn diagnostic(message: &str) -> lsp::Diagnostic {
+        lsp::Diagnostic {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Types `x` at the start of the document, as `version`.
+    fn type_x(store: &Store, version: i32) {
+        let start = crate::text::Position::new(0, 0);
+        let change = Change {
+            range: Some(start..start),
+            text: "x",
+        };
+        store.change(&uri(), version, &[change]);
+    }
+
     #[test]
     fn the_same_diagnostics_are_sent_once_per_version() {
         let store = Store::default();
-        let one = [lsp::Diagnostic {
-            message: "x".into(),
-            ..Default::default()
-        }];
+        store.open(uri(), "a: 1\n", 1);
+        let one = [diagnostic("x")];
         let note = |version, diagnostics: &[lsp::Diagnostic]| {
             store.note_published(&uri(), version, store.gathering(), diagnostics)
         };
         assert!(note(1, &one));
         assert!(!note(1, &one));
         assert!(note(1, &[]));
+        type_x(&store, 2);
         assert!(note(2, &[]));
         assert!(!note(2, &[]));
         store.close(&uri());
+        assert!(!note(2, &[]), "closed: nothing is published");
+        store.open(uri(), "a: 1\n", 2);
         assert!(note(2, &[]));
         assert!(!note(2, &[]));
     }
@@ -504,11 +557,9 @@ mod tests {
     #[test]
     fn diagnostics_gathered_before_those_sent_are_not_sent() {
         let store = Store::default();
+        store.open(uri(), "a: 1\n", 1);
         let (older, newer) = (store.gathering(), store.gathering());
-        let found = [lsp::Diagnostic {
-            message: "found later".into(),
-            ..Default::default()
-        }];
+        let found = [diagnostic("found later")];
         assert!(store.note_published(&uri(), 1, newer, &found));
         assert!(!store.note_published(&uri(), 1, older, &[]), "stale");
         let later = store.gathering();
@@ -516,8 +567,38 @@ mod tests {
     }
 
     #[test]
+    fn diagnostics_gathered_from_an_earlier_open_are_not_sent_under_its_version() {
+        let store = Arc::new(Store::default());
+        store.open(uri(), "a: [\n", 1);
+        type_x(&store, 2);
+        // Gathered at version 2 of the first open, then held up (publications wait their turn).
+        let gathered = store.gathering();
+        store.close(&uri());
+        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        type_x(&store, 2);
+        let syntax_error = [diagnostic("from the text of the first open")];
+        assert!(
+            !store.note_published(&uri(), 2, gathered, &syntax_error),
+            "the reopened document is at version 2 too, with another text"
+        );
+        assert!(store.note_published(&uri(), 2, store.gathering(), &[]));
+    }
+
+    #[test]
+    fn diagnostics_gathered_before_an_edit_are_not_sent_even_with_its_version() {
+        let store = Store::default();
+        store.open(uri(), "a: 1\n", 1);
+        let before_the_edit = store.gathering();
+        // A client repeating a version: the text changed all the same.
+        type_x(&store, 1);
+        assert!(!store.note_published(&uri(), 1, before_the_edit, &[]));
+        assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
+    }
+
+    #[test]
     fn an_open_publishes_even_what_was_sent_before() {
         let store = Arc::new(Store::default());
+        store.open(uri(), "a: 1\n", 1);
         assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
         store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
         assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
