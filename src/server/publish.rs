@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use super::convert;
 use super::guarded;
-use super::store::Store;
+use super::store::{Gathering, Store};
 use crate::features::rules;
 
 /// How the diagnostics are gathered before they are published.
@@ -69,9 +69,9 @@ fn gather_now(
     store: &Store,
     uri: &Uri,
     validate: bool,
-) -> Option<(Vec<lsp::Diagnostic>, i32, u64)> {
+) -> Option<(Vec<lsp::Diagnostic>, i32, Gathering)> {
     let gathered = guarded("diagnostics", || {
-        store.with_document(uri, |document| {
+        store.gather(uri, |document| {
             if validate {
                 // The rules first: validation takes the span trees they read too.
                 let setup = store.rules();
@@ -94,11 +94,11 @@ fn gather_now(
             let diagnostics = document.diagnostics();
             let rope = document.text().rope();
             let converted = convert::diagnostics(rope, &diagnostics, store.encoding());
-            // Still under the document's lock: the number follows the state just read.
-            (converted, document.version(), store.gathering())
+            (converted, document.version())
         })
     });
-    gathered.ok().flatten()
+    let ((diagnostics, version), gathering) = gathered.ok().flatten()?;
+    Some((diagnostics, version, gathering))
 }
 
 /// The rules' context but for the cluster, which is known only inside
