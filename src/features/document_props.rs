@@ -6,7 +6,8 @@
 //! of `OpenDocument::open` of the text. A divergence
 //! prints the seed, the file and the edits that led to it.
 //!
-//! `KUBE_LSP_PROP_SECS` (default 3) is the budget, `KUBE_LSP_PROP_SEED` the first seed;
+//! `KUBE_LSP_PROP_SECS` (default 3) is the budget, `KUBE_LSP_PROP_SEED` the first seed,
+//! `KUBE_LSP_PROP_FILE` (optional) a part of the names of the corpus files to edit;
 //! `scripts/fuzz` runs it longer.
 
 use super::*;
@@ -164,6 +165,7 @@ fn incremental_state_equals_a_fresh_open() {
     ];
     let texts: Vec<(String, String)> = files
         .iter()
+        .filter(|f| std::env::var("KUBE_LSP_PROP_FILE").map_or(true, |only| f.contains(&only)))
         .filter_map(|f| {
             let path = crate::yaml::corpus::root().join(f);
             Some((f.to_string(), std::fs::read_to_string(path).ok()?))

@@ -11,8 +11,10 @@
 //!   its end, where a `Content-Length` glued to garbage is still found;
 //! - bodies are bounded ([`FrameLimits::body`]): a bigger one is skipped in chunks, unread;
 //! - a body whose Content-Length was too long holds a whole message and the start of the next
-//!   frame: the message is kept and the rest read again as input (re-synchronisation); one that
-//!   was too short is answered as a parse error and the reader finds the next header in the line;
+//!   frame: the message is kept and the rest read again as input (re-synchronisation), and so is
+//!   the next frame's header when only blank bytes came before it (a header that belonged to no
+//!   message); a body that was too short is answered as a parse error and the reader finds the
+//!   next header in the line;
 //! - lone surrogates (`\ud800`, a half-deleted emoji) become U+FFFD, reported once;
 //! - a request whose method starts with `$/` (which tower-lsp-server would ignore) gets
 //!   MethodNotFound, a message with an id but neither method nor result InvalidRequest.
@@ -241,7 +243,20 @@ impl Guard<'_> {
                         .unwrap_or_else(|body| parse_error(&body));
                     (verdict, Some(rest))
                 }
-                None => (parse_error(&body), None),
+                None => match header_after_blanks(&body) {
+                    Some(at) => {
+                        let rest = body[at..].to_vec();
+                        tracing::error!(
+                            "an LSP header promised more bytes than came before the next frame: {} bytes read again",
+                            rest.len()
+                        );
+                        (
+                            Verdict::Drop("no message before the next frame"),
+                            Some(rest),
+                        )
+                    }
+                    None => (parse_error(&body), None),
+                },
             },
         }
     }
@@ -477,6 +492,14 @@ fn split_after_first_value(body: &[u8]) -> Option<usize> {
         .iter()
         .any(|b| !b.is_ascii_whitespace())
         .then_some(end)
+}
+
+/// Where the next frame's header starts in a body that holds only blank bytes before it: the
+/// Content-Length read last promised bytes that never came, and the next frame was read as them.
+fn header_after_blanks(body: &[u8]) -> Option<usize> {
+    let at = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    let name = body.get(at..at + b"content-length:".len())?;
+    name.eq_ignore_ascii_case(b"content-length:").then_some(at)
 }
 
 /// Replaces each `\uXXXX` escape of a lone UTF-16 surrogate by `\uFFFD` (same length, in place);

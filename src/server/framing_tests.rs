@@ -214,6 +214,27 @@ fn a_content_length_too_short_or_too_long_loses_one_message_at_most() {
     assert!(replies.is_empty(), "{replies:?}");
 }
 
+/// The case `fuzz_the_frame_guard` found (seed 1205): a header spliced into a body, its length
+/// then longer than the blank lines after it, swallowed the next frame.
+#[test]
+fn a_header_that_belongs_to_no_message_does_not_swallow_the_next_frame() {
+    let result = r#"{"jsonrpc":"2.0","id":"x","result":null}"#;
+    let input = format!(
+        "Content-Length: {}\r\n\r\n{result}Content-Length:95\r\n\r\n{}{}",
+        result.len(),
+        "\n".repeat(64),
+        frame(SHUTDOWN)
+    );
+    let (forwarded, replies) = run(input.as_bytes());
+    assert_eq!(bodies(&forwarded), [result, SHUTDOWN]);
+    assert!(replies.is_empty(), "{replies:?}");
+    // A body of blank bytes and no header after them is still one parse error.
+    let (forwarded, replies) =
+        run(format!("Content-Length: 3\r\n\r\n\n\n\n{}", frame(SHUTDOWN)).as_bytes());
+    assert_eq!(bodies(&forwarded), [SHUTDOWN]);
+    assert_eq!(error_of(&replies[0]), (json!(null), PARSE_ERROR));
+}
+
 #[test]
 fn over_long_header_lines_and_bodies_are_skipped_in_bounded_memory() {
     let limits = FrameLimits {

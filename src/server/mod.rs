@@ -688,7 +688,9 @@ impl LanguageServer for Backend {
         self.helm.forget(&uri);
         let closed = workspace::document_path(&uri);
         self.update_schemas(move |schemas| schemas.close_document(&closed));
-        // Clear what the editor shows for a file that is no longer open.
+        // Clear what the editor shows for a file that is no longer open, after any publication
+        // of it already on its way.
+        let _in_order = self.store.publication_order().await;
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 

@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use super::convert;
 use super::guarded;
-use super::store::Store;
+use super::store::{Gathering, Store};
 use crate::features::rules;
 
 /// How the diagnostics are gathered before they are published.
@@ -25,16 +25,18 @@ pub enum Gather {
 }
 
 /// Publishes the document's diagnostics from every layer (`OpenDocument::diagnostics`), unless
-/// the document moved on to another version meanwhile (that change publishes its own), exactly
-/// these were sent for this version already (a re-validation after a schema change, a CRD
-/// opened or the cluster's schema, mostly finds what the client has), or diagnostics gathered
-/// after these were sent already (publications race: a layer set while these were validated).
+/// its text changed meanwhile (that change publishes its own; the version alone cannot tell,
+/// as a reopened document counts from 1 again), it was closed, exactly these were sent for this
+/// version already (a re-validation after a schema change, a CRD opened or the cluster's schema,
+/// mostly finds what the client has), or diagnostics gathered after these were sent already
+/// (publications race: a layer set while these were validated). Decided and sent in the order
+/// of publication (`Store::note_published`), so a set that waited for its turn is judged then.
 pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gather) {
     let gathered = match gather {
         Gather::Known => gather_now(store, &uri, false),
         // Validation of a big document takes a while: on a blocking thread, so it never holds an
-        // async worker (other documents' requests go on; the version check below drops a result
-        // a newer edit made stale).
+        // async worker (other documents' requests go on; `note_published` drops a result a newer
+        // edit made stale).
         Gather::Validated | Gather::ValidatedInBackground => {
             let (store, uri) = (store.clone(), uri.clone());
             tokio::task::spawn_blocking(move || gather_now(&store, &uri, true))
@@ -46,9 +48,6 @@ pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gath
     let Some((diagnostics, version, gathering)) = gathered else {
         return;
     };
-    if store.version(&uri) != Some(version) {
-        return;
-    }
     let _in_order = store.publication_order().await;
     if store.note_published(&uri, version, gathering, &diagnostics) {
         client
@@ -70,9 +69,9 @@ fn gather_now(
     store: &Store,
     uri: &Uri,
     validate: bool,
-) -> Option<(Vec<lsp::Diagnostic>, i32, u64)> {
+) -> Option<(Vec<lsp::Diagnostic>, i32, Gathering)> {
     let gathered = guarded("diagnostics", || {
-        store.with_document(uri, |document| {
+        store.gather(uri, |document| {
             if validate {
                 // The rules first: validation takes the span trees they read too.
                 let setup = store.rules();
@@ -95,11 +94,11 @@ fn gather_now(
             let diagnostics = document.diagnostics();
             let rope = document.text().rope();
             let converted = convert::diagnostics(rope, &diagnostics, store.encoding());
-            // Still under the document's lock: the number follows the state just read.
-            (converted, document.version(), store.gathering())
+            (converted, document.version())
         })
     });
-    gathered.ok().flatten()
+    let ((diagnostics, version), gathering) = gathered.ok().flatten()?;
+    Some((diagnostics, version, gathering))
 }
 
 /// The rules' context but for the cluster, which is known only inside

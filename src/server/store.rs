@@ -19,29 +19,58 @@ use crate::yaml::split;
 #[derive(Default)]
 pub struct Store {
     encoding: RwLock<PositionEncoding>,
-    documents: RwLock<HashMap<Uri, Arc<Mutex<OpenDocument>>>>,
+    documents: RwLock<HashMap<Uri, Arc<Held>>>,
     /// The schema sources documents are validated against (replaced when a source changes).
     catalog: RwLock<schema::Catalog>,
     /// The latest text of each open document, readable without its lock (`server/language.rs`).
     texts: RwLock<HashMap<Uri, TextSnapshot>>,
     /// Documents whose open is running (`begin_open`): other accesses wait for it.
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
-    /// The diagnostics last sent for each open document, with their version.
-    published: Mutex<HashMap<Uri, Published>>,
-    /// Numbers each gathering of a document's diagnostics, in the order of the document states
-    /// they read (taken under the document's lock): a publication gathered before another one
-    /// that was sent already is stale.
-    gatherings: AtomicU64,
+    /// Each open document's publications: which open they are of, when its text last changed
+    /// and what was last sent.
+    published: Mutex<HashMap<Uri, Publication>>,
+    /// Numbers the document states in order (taken under the document's lock): each open, each
+    /// change of a text and each gathering of diagnostics. A publication gathered from another
+    /// open of the URI, before the text changed, or before another one that was sent already,
+    /// is stale.
+    numbers: AtomicU64,
     /// Held from noting a publication to sending it, so they reach the client in that order.
     publishing: tokio::sync::Mutex<()>,
     /// The rules that are on, and the workspace their questions about other objects go to.
     rules: RwLock<RuleSetup>,
 }
 
+/// An open document and the number its open took.
+struct Held {
+    opened: u64,
+    document: Mutex<OpenDocument>,
+}
+
+/// Which document state diagnostics were gathered from ([`Store::gather`]): the open of the URI
+/// they read, and the number of the reading.
+#[derive(Clone, Copy, Debug)]
+pub struct Gathering {
+    opened: u64,
+    number: u64,
+}
+
+/// The publications of one open document.
+struct Publication {
+    /// The number its open took: diagnostics gathered from another open of the URI (an
+    /// earlier one, still being read when it closed) are another text's.
+    opened: u64,
+    /// The number taken when its text last changed (opened, edited): a gathering numbered
+    /// before read another text, even one with the same version (versions start again at each
+    /// open, and a client may repeat one).
+    text_changed: u64,
+    /// What was last sent, if anything was since the document was opened.
+    sent: Option<Sent>,
+}
+
 /// What was last sent for a document.
-struct Published {
+struct Sent {
     version: i32,
-    /// The gathering it came from ([`Store::gathering`]).
+    /// The number of the gathering it came from.
     gathering: u64,
     diagnostics: Vec<lsp::Diagnostic>,
 }
@@ -234,7 +263,7 @@ impl Store {
     }
 
     /// The document, once any open of it in progress has finished.
-    fn get(&self, uri: &Uri) -> Option<Arc<Mutex<OpenDocument>>> {
+    fn get(&self, uri: &Uri) -> Option<Arc<Held>> {
         self.wait_until_opened(uri);
         self.documents
             .read()
@@ -249,9 +278,27 @@ impl Store {
         uri: &Uri,
         read: impl FnOnce(&mut OpenDocument) -> T,
     ) -> Option<T> {
-        let document = self.get(uri)?;
-        let mut document = lock(&document);
+        let held = self.get(uri)?;
+        let mut document = lock(&held.document);
         Some(read(&mut document))
+    }
+
+    /// [`with_document`](Self::with_document) for gathering diagnostics: also says which state
+    /// of the document `read` read, for [`note_published`](Self::note_published).
+    pub fn gather<T>(
+        &self,
+        uri: &Uri,
+        read: impl FnOnce(&mut OpenDocument) -> T,
+    ) -> Option<(T, Gathering)> {
+        let held = self.get(uri)?;
+        let mut document = lock(&held.document);
+        let read = read(&mut document);
+        // Still under the document's lock: the number follows the state just read.
+        let gathering = Gathering {
+            opened: held.opened,
+            number: self.next_number(),
+        };
+        Some((read, gathering))
     }
 
     /// Opens a document in one go, on this thread.
@@ -273,7 +320,8 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(uri.clone(), gate.clone());
-        // An open always publishes, whatever was sent before.
+        // An open always publishes, whatever was sent before; nothing is published until it is
+        // done.
         lock(&self.published).remove(&uri);
         // Requests wait for the new text rather than read an older one.
         self.texts
@@ -297,7 +345,17 @@ impl Store {
     /// Makes a checked and validated document the open document `uri`.
     fn insert_document(&self, uri: Uri, document: OpenDocument) {
         self.set_snapshot(&uri, document.snapshot());
-        let document = Arc::new(Mutex::new(document));
+        let opened = self.next_number();
+        let publication = Publication {
+            opened,
+            text_changed: opened,
+            sent: None,
+        };
+        lock(&self.published).insert(uri.clone(), publication);
+        let document = Arc::new(Held {
+            opened,
+            document: Mutex::new(document),
+        });
         self.documents
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -333,7 +391,7 @@ impl Store {
     /// Applies one `didChange`. A change for a document that was never opened is logged; if it
     /// carries the full text, the document is opened from it.
     pub fn change(&self, uri: &Uri, version: i32, changes: &[Change<'_>]) {
-        let Some(document) = self.get(uri) else {
+        let Some(held) = self.get(uri) else {
             tracing::warn!("didChange for {} which is not open", uri.as_str());
             if let Some(full) = changes.iter().rev().find(|c| c.range.is_none()) {
                 self.open(uri.clone(), full.text, version);
@@ -341,7 +399,7 @@ impl Store {
             return;
         };
         let encoding = self.encoding();
-        let mut document = lock(&document);
+        let mut document = lock(&held.document);
         let expected = document.version().saturating_add(1);
         if version != expected {
             tracing::warn!(
@@ -350,15 +408,27 @@ impl Store {
             );
         }
         document.change(version, changes.iter().cloned(), encoding);
+        self.note_text_changed(uri, &held);
         // Requests that must not wait for the document's lock (which schema validation of a big
         // file holds for a while) read this.
         self.set_snapshot(uri, document.snapshot());
     }
 
-    /// The number of a gathering of diagnostics; take it under the document's lock, after
-    /// reading them, so that numbers follow the document's states.
-    pub fn gathering(&self) -> u64 {
-        self.gatherings.fetch_add(1, Ordering::AcqRel) + 1
+    /// Notes that the text of the open `held` of `uri` (or what was parsed of it) changed; call
+    /// it under the document's lock, as gatherings are numbered.
+    fn note_text_changed(&self, uri: &Uri, held: &Held) {
+        let changed = self.next_number();
+        if let Some(publication) = lock(&self.published)
+            .get_mut(uri)
+            .filter(|publication| publication.opened == held.opened)
+        {
+            publication.text_changed = changed;
+        }
+    }
+
+    /// The next number of a document state ([`Store::numbers`]).
+    fn next_number(&self) -> u64 {
+        self.numbers.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     /// Taken from noting a publication to sending it ([`Store::note_published`]).
@@ -367,17 +437,26 @@ impl Store {
     }
 
     /// Notes `diagnostics`, read by `gathering`, as sent for `version` of `uri`; false when they
-    /// need not be sent: exactly these were sent for that version already, or diagnostics
-    /// gathered later were (two publications racing, the older one must not win).
+    /// must not be sent: the document is not open, they were read from another open of it or
+    /// before its text changed (they belong to another text, whatever its version), diagnostics
+    /// gathered later were sent (two publications racing, the older one must not win), or
+    /// exactly these were sent for that version already.
     pub fn note_published(
         &self,
         uri: &Uri,
         version: i32,
-        gathering: u64,
+        gathering: Gathering,
         diagnostics: &[lsp::Diagnostic],
     ) -> bool {
         let mut published = lock(&self.published);
-        if let Some(sent) = published.get_mut(uri) {
+        let Some(publication) = published.get_mut(uri) else {
+            return false;
+        };
+        if gathering.opened != publication.opened || gathering.number < publication.text_changed {
+            return false;
+        }
+        let gathering = gathering.number;
+        if let Some(sent) = &mut publication.sent {
             if sent.gathering > gathering {
                 return false;
             }
@@ -386,14 +465,11 @@ impl Store {
                 return false;
             }
         }
-        published.insert(
-            uri.clone(),
-            Published {
-                version,
-                gathering,
-                diagnostics: diagnostics.to_vec(),
-            },
-        );
+        publication.sent = Some(Sent {
+            version,
+            gathering,
+            diagnostics: diagnostics.to_vec(),
+        });
         true
     }
 
@@ -420,7 +496,11 @@ impl Store {
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
     pub fn rebuild(&self, uri: &Uri) {
-        self.with_document(uri, OpenDocument::rebuild);
+        if let Some(held) = self.get(uri) {
+            let mut document = lock(&held.document);
+            document.rebuild();
+            self.note_text_changed(uri, &held);
+        }
     }
 
     /// The version of an open document.
@@ -481,22 +561,49 @@ mod tests {
         assert_eq!(store.version(&uri()), Some(2));
     }
 
+    fn diagnostic(message: &str) -> lsp::Diagnostic {
+        lsp::Diagnostic {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    /// A gathering of the document's diagnostics, now.
+    fn gathered(store: &Store) -> Gathering {
+        store
+            .gather(&uri(), |_| ())
+            .expect("the document is open")
+            .1
+    }
+
+    /// Types `x` at the start of the document, as `version`.
+    fn type_x(store: &Store, version: i32) {
+        let start = crate::text::Position::new(0, 0);
+        let change = Change {
+            range: Some(start..start),
+            text: "x",
+        };
+        store.change(&uri(), version, &[change]);
+    }
+
     #[test]
     fn the_same_diagnostics_are_sent_once_per_version() {
         let store = Store::default();
-        let one = [lsp::Diagnostic {
-            message: "x".into(),
-            ..Default::default()
-        }];
+        store.open(uri(), "a: 1\n", 1);
+        let one = [diagnostic("x")];
         let note = |version, diagnostics: &[lsp::Diagnostic]| {
-            store.note_published(&uri(), version, store.gathering(), diagnostics)
+            store.note_published(&uri(), version, gathered(&store), diagnostics)
         };
         assert!(note(1, &one));
         assert!(!note(1, &one));
         assert!(note(1, &[]));
+        type_x(&store, 2);
         assert!(note(2, &[]));
         assert!(!note(2, &[]));
+        let before_the_close = gathered(&store);
         store.close(&uri());
+        assert!(!store.note_published(&uri(), 2, before_the_close, &[]));
+        store.open(uri(), "a: 1\n", 2);
         assert!(note(2, &[]));
         assert!(!note(2, &[]));
     }
@@ -504,23 +611,78 @@ mod tests {
     #[test]
     fn diagnostics_gathered_before_those_sent_are_not_sent() {
         let store = Store::default();
-        let (older, newer) = (store.gathering(), store.gathering());
-        let found = [lsp::Diagnostic {
-            message: "found later".into(),
-            ..Default::default()
-        }];
+        store.open(uri(), "a: 1\n", 1);
+        let (older, newer) = (gathered(&store), gathered(&store));
+        let found = [diagnostic("found later")];
         assert!(store.note_published(&uri(), 1, newer, &found));
         assert!(!store.note_published(&uri(), 1, older, &[]), "stale");
-        let later = store.gathering();
+        let later = gathered(&store);
         assert!(store.note_published(&uri(), 1, later, &[]));
+    }
+
+    #[test]
+    fn diagnostics_gathered_from_an_earlier_open_are_not_sent_under_its_version() {
+        let store = Arc::new(Store::default());
+        store.open(uri(), "a: [\n", 1);
+        type_x(&store, 2);
+        // Gathered at version 2 of the first open, then held up (publications wait their turn).
+        let first_open = gathered(&store);
+        store.close(&uri());
+        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        type_x(&store, 2);
+        let syntax_error = [diagnostic("from the text of the first open")];
+        assert!(
+            !store.note_published(&uri(), 2, first_open, &syntax_error),
+            "the reopened document is at version 2 too, with another text"
+        );
+        assert!(store.note_published(&uri(), 2, gathered(&store), &[]));
+    }
+
+    #[test]
+    fn diagnostics_read_from_an_earlier_open_after_a_reopen_are_not_sent() {
+        let store = Arc::new(Store::default());
+        store.open(uri(), "a: [\n", 1);
+        // A gathering that got the first open's document before the close and finishes
+        // reading it after the reopen.
+        let (reading, read) = std::sync::mpsc::channel();
+        let (go_on, reopened) = std::sync::mpsc::channel::<()>();
+        let gatherer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let gathered = store.gather(&uri(), |_| {
+                    reading.send(()).unwrap();
+                    reopened.recv().unwrap();
+                });
+                gathered.expect("open when it began").1
+            })
+        };
+        read.recv().unwrap();
+        store.close(&uri());
+        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        go_on.send(()).unwrap();
+        let late = gatherer.join().unwrap();
+        assert!(!store.note_published(&uri(), 1, late, &[diagnostic("first open")]));
+        assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
+    }
+
+    #[test]
+    fn diagnostics_gathered_before_an_edit_are_not_sent_even_with_its_version() {
+        let store = Store::default();
+        store.open(uri(), "a: 1\n", 1);
+        let before_the_edit = gathered(&store);
+        // A client repeating a version: the text changed all the same.
+        type_x(&store, 1);
+        assert!(!store.note_published(&uri(), 1, before_the_edit, &[]));
+        assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
     }
 
     #[test]
     fn an_open_publishes_even_what_was_sent_before() {
         let store = Arc::new(Store::default());
-        assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
+        store.open(uri(), "a: 1\n", 1);
+        assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
         store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
-        assert!(store.note_published(&uri(), 1, store.gathering(), &[]));
+        assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
     }
 
     #[test]

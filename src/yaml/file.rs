@@ -424,12 +424,14 @@ fn recheck(
 ) {
     let start = edit.start - document.range.start;
     let (lo, hi) = (changed.start, changed.end);
-    // Small documents, broken ones, and big changed regions (an edit that ends an error can
-    // change the whole tree) are checked whole by saphyr: walking a big tree-sitter subtree costs
-    // several times more. The span tree that check builds is kept for validation.
+    // Small documents, broken ones (to tree-sitter, or to saphyr, which stops at things a clean
+    // tree-sitter tree takes, such as a NUL), and big changed regions (an edit that ends an error
+    // can change the whole tree) are checked whole by saphyr: walking a big tree-sitter subtree
+    // costs several times more. The span tree that check builds is kept for validation.
     if document.range.len() <= whole_recheck_limit
         || tree.root_node().has_error()
         || hi.saturating_sub(lo) > WHOLE_RECHECK_LIMIT
+        || document.diagnostics.iter().any(|d| d.code == codes::SYNTAX)
     {
         let checked = lint::check(&text_of(rope, document.range.clone()));
         document.diagnostics = checked.diagnostics;
@@ -735,6 +737,31 @@ mod tests {
         fx.edit(20, 0, 1, "");
         assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
         assert_eq!(fx.file.stats().resplits, 0);
+    }
+
+    #[test]
+    fn a_nul_in_a_big_document_stays_an_error_after_edits_elsewhere() {
+        let mut fx = Fixture::new(&big_document());
+        fx.file.tree(fx.text.rope(), 0);
+        // `  key-10: value 10`: a NUL in the value, which tree-sitter reads without an error.
+        fx.edit(15, 16, 16, "\0");
+        assert!(!fx.file.existing_tree(0).unwrap().root_node().has_error());
+        let unprintable = fx.reopened().diagnostics().collect::<Vec<_>>();
+        assert_eq!(unprintable.len(), 1);
+        assert_eq!(unprintable[0].message, "Found unprintable character");
+        assert_eq!(fx.diagnostics(), unprintable);
+        // Edits far from it, in a value and on a line of its own, keep it.
+        fx.edit(3000, 4, 4, "x");
+        assert_eq!(fx.diagnostics(), unprintable);
+        fx.edit(4000, 0, 0, "  key-x: 1\n");
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>()
+        );
+        // Deleted, it is gone.
+        fx.edit(15, 16, 17, "");
+        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
+        assert!(fx.reopened().diagnostics().next().is_none());
     }
 
     /// A ConfigMap over [`BACKGROUND_TREE_MIN`] after a small document.
