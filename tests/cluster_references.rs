@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::cluster::{TcpProxy, TestCluster, unique_name};
+use common::cluster::{TcpProxy, TestCluster, objects_only_settings, unique_name};
 use common::fixture::{Encoding, position};
 use common::server::{TestServer, WAIT, codes, with_code};
 use kube_lsp::workspace::document::read_documents;
@@ -140,17 +140,9 @@ fn start(
     // The rules about other objects are off: where one reports (a missing ServiceAccount, a
     // Service selecting nothing), the reference finding at the same place is left out, and these
     // tests are about the references' own (tests/cluster_rules.rs has the rules').
-    let mut options = json!({
-        "kubeconfig": kubeconfig,
-        "namespace": namespace,
-        "dryRun": "off",
-        "clusterSchema": false,
-        "requestTimeoutMs": timeout_ms,
-        "rules": {"disable": ["references"]},
-    });
-    if let Some(context) = context {
-        options["context"] = json!(context);
-    }
+    let mut options = objects_only_settings(kubeconfig, namespace, context);
+    options["requestTimeoutMs"] = json!(timeout_ms);
+    options["rules"] = json!({"disable": ["references"]});
     TestServer::builder()
         .workspace_folder(folder)
         .label_details_support()

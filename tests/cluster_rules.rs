@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 
 use common::cli::kube_lsp;
-use common::cluster::{TestCluster, unique_name};
+use common::cluster::{TestCluster, objects_only_settings, unique_name};
 use common::fixture::{self, Encoding};
 use common::server::TestServer;
 use serde_json::{Value, json};
@@ -105,16 +105,8 @@ fn start_in(
     namespace: &str,
     folder: &Path,
 ) -> TestServer {
-    let mut options = json!({
-        "kubeconfig": kubeconfig,
-        "namespace": namespace,
-        "dryRun": "off",
-        "clusterSchema": false,
-        "rules": {"enable": ["dangling-horizontalpodautoscaler"]},
-    });
-    if let Some(context) = context {
-        options["context"] = json!(context);
-    }
+    let mut options = objects_only_settings(kubeconfig, namespace, context);
+    options["rules"] = json!({"enable": ["dangling-horizontalpodautoscaler"]});
     TestServer::builder()
         .workspace_folder(folder)
         .initialization_options(json!({ "kube-lsp": options }))

@@ -192,6 +192,26 @@ pub async fn get_text(client: &Client, path: &str) -> String {
         .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
+/// kube-lsp's settings for a test about the cluster's objects: `kubeconfig`'s cluster (its
+/// `context` when given) read with `namespace` as the default, no document sent to it (no
+/// dry-run) and its OpenAPI not fetched. Each test adds its own settings to them.
+pub fn objects_only_settings(
+    kubeconfig: &std::path::Path,
+    namespace: &str,
+    context: Option<&str>,
+) -> serde_json::Value {
+    let mut settings = serde_json::json!({
+        "kubeconfig": kubeconfig,
+        "namespace": namespace,
+        "dryRun": "off",
+        "clusterSchema": false,
+    });
+    if let Some(context) = context {
+        settings["context"] = serde_json::json!(context);
+    }
+    settings
+}
+
 /// `<prefix>-<suffix>`, a valid DNS-1123 label, unique within this machine
 /// (time, process id and a per-process counter).
 pub fn unique_name(prefix: &str) -> String {
