@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ropey::Rope;
 
@@ -25,10 +25,10 @@ pub struct RenderSettings {
     pub timeout: std::time::Duration,
 }
 
-/// The charts read so far, by folder.
+/// The charts read so far, by folder (files of several charts are checked at once).
 #[derive(Default)]
 pub struct Charts {
-    models: HashMap<PathBuf, Arc<ChartModel>>,
+    models: Mutex<HashMap<PathBuf, Arc<ChartModel>>>,
     /// The extra values files a render is given (`--helm-values`), as absolute paths.
     values_files: Vec<PathBuf>,
 }
@@ -37,16 +37,18 @@ impl Charts {
     /// Charts read as a render with the extra values files `values_files` sees them.
     pub fn new(values_files: &[PathBuf]) -> Charts {
         Charts {
-            models: HashMap::new(),
+            models: Mutex::default(),
             values_files: absolute(values_files),
         }
     }
 
     /// The chart a file belongs to and what the file is there.
-    fn of(&mut self, path: &Path) -> Option<(Arc<ChartModel>, ChartRole)> {
+    fn of(&self, path: &Path) -> Option<(Arc<ChartModel>, ChartRole)> {
         let root = chart_root_on_disk(path)?;
         let model = self
             .models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .entry(root.clone())
             .or_insert_with(|| {
                 Arc::new(ChartModel::load_with(&root, &self.values_files, &|_| None))
@@ -69,7 +71,7 @@ impl Charts {
 
     /// The diagnostics of a file of a chart, `None` when it is in none.
     pub fn file_diagnostics(
-        &mut self,
+        &self,
         path: &Path,
         name: &str,
         text: &str,

@@ -1,20 +1,24 @@
 //! `kube-lsp check`: the server's diagnostics for files on disk, printed like a compiler's.
 
-use std::io::{Read, Write};
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Args, ValueEnum};
+use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
 use ropey::Rope;
 use serde::Serialize;
 
+use super::report::{Output, summary};
 use crate::diagnostic::{Diagnostic, SOURCE, Severity, codes};
 use crate::features::diagnostics::text_diagnostics_with_rules;
 use crate::features::modeline;
 use crate::features::rules::config::{self as rule_config, KubeLinterConfig};
 use crate::features::rules::{Config, Context};
-use crate::schema::{Catalog, SourceKind, crd};
+use crate::schema::{Catalog, SourceKind, Store, crd};
 use crate::workspace::Workspace;
 use crate::workspace::crd_files::load_crd_files;
 
@@ -32,6 +36,11 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// How many files are checked at once, each on a thread (default: one per CPU core). The
+    /// output is the same, in the same order, whatever the number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 
     /// Also dry-run every Kubernetes document against the cluster (server-side apply with
     /// `dryRun=All`) and diff it with the live object. Exits like `kubectl diff`: 0 no
@@ -138,28 +147,17 @@ pub struct Reported {
 }
 
 /// Exit codes: 0 clean, 1 an error-level diagnostic, 2 a usage or I/O error.
+///
+/// The files are read twice, each time on every thread of the pool (`--jobs`), and each dropped
+/// once used: first for what checking a file needs of the others (the CRDs, the index the rules
+/// and kustomize look objects up in: only those are kept), then to check them, a file's
+/// findings printed as soon as the files before it are printed. So only the files being
+/// checked are held at once, and the output is the same whatever the number of threads.
+/// `--cluster` keeps every file for the dry-runs that follow.
 pub fn run(args: &CheckArgs) -> ExitCode {
     crate::files::set_max_bytes(args.max_file_bytes);
     let mut io_errors = 0;
-    let mut reported = Vec::new();
-    let mut texts = Vec::new();
-    let mut files = Vec::new();
-    let mut paths = Vec::new();
-    for input in inputs(&args.paths, &mut io_errors) {
-        match read(&input) {
-            Ok(bytes) => {
-                if let Ok(text) = std::str::from_utf8(&bytes) {
-                    files.push((input.clone(), display(&input), text.to_string()));
-                }
-                texts.push((display(&input), bytes));
-                paths.push(input);
-            }
-            Err(error) => {
-                eprintln!("kube-lsp: {}: {error}", display(&input));
-                io_errors += 1;
-            }
-        }
-    }
+    let inputs = inputs(&args.paths, &mut io_errors);
     for path in &args.schema_paths {
         if !path.exists() {
             eprintln!(
@@ -172,55 +170,115 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let Some(rules) = rules_config(args) else {
         return ExitCode::from(2);
     };
-    let catalog = catalog_for(&texts, &args.schema_paths);
-    let kustomize = super::kustomize::Inputs::new(&files, &args.paths);
-    drop(files);
-    // The rules that look at other objects find them among the checked files.
-    let workspace = Workspace::default();
-    for (name, bytes) in &texts {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            workspace.open_text(
-                Path::new(name),
-                text.strip_prefix('\u{feff}').unwrap_or(text),
-            );
+    let pool = match thread_pool(args.jobs) {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("kube-lsp: cannot start the threads that check: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let holdings = Holdings::default();
+    let stdin = read_stdin(&inputs);
+    // Kept to the end of the process: freeing the indexes of every file would only delay its exit.
+    let survey = std::mem::ManuallyDrop::new(
+        pool.install(|| survey(&inputs, &stdin, &args.paths, &holdings)),
+    );
+    for (input, error) in inputs.iter().zip(&survey.unread) {
+        if let Some(error) = error {
+            eprintln!("kube-lsp: {}: {error}", display(input));
+            io_errors += 1;
         }
     }
-    let index = workspace.read();
+    let configured = load_crd_files(&args.schema_paths, SourceKind::SchemaPath)
+        .into_iter()
+        .map(|(_, store)| store);
+    let catalog = Catalog::with_builtin(
+        survey
+            .crds
+            .iter()
+            .cloned()
+            .chain(configured)
+            .collect::<Vec<_>>(),
+    );
+    let kustomize = &survey.kustomize;
+    // The rules that look at other objects find them among the checked files.
+    let index = survey.workspace.read();
     // With `--cluster`, what the checked files do not hold is looked for in the cluster too.
     let cluster_lists = args
         .cluster
         .then(|| super::cluster_objects::ClusterLists::connect(&cluster_settings(args)))
         .flatten();
-    let mut charts = super::charts::Charts::new(&args.helm_values);
-    for ((name, bytes), path) in texts.iter().zip(&paths) {
-        let in_chart = std::str::from_utf8(bytes)
-            .ok()
-            .filter(|_| path.as_os_str() != "-")
-            .and_then(|text| charts.file_diagnostics(path, name, text, &catalog));
-        if let Some(found) = in_chart {
-            reported.extend(found);
-            continue;
-        }
-        let context = Context {
-            config: rules.clone(),
-            index: Some(&index),
-            path: Some(Path::new(name)),
-            cluster: cluster_lists.as_ref().map(|lists| lists.lookup()),
-        };
-        reported.extend(check_bytes_in(name, bytes, &catalog, &kustomize, &context));
-    }
-    drop(index);
-    let mut rendered = Vec::new();
-    if !args.no_render {
-        let (found, outputs) = kustomize.render_all(&catalog, args.kustomize.as_deref());
-        reported.extend(found);
-        rendered = outputs;
-    }
+    let charts = super::charts::Charts::new(&args.helm_values);
     let roots = if args.no_render {
         Vec::new()
     } else {
         super::charts::chart_roots(&args.paths)
     };
+    // The findings of chart files are kept: a render's are not said again.
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut output = Output::new(stdout, args.format, !roots.is_empty());
+    let (mut files, mut documents) = (0, 0);
+    let mut texts = Vec::new();
+    let check_file = |(number, input): (usize, &PathBuf)| -> Option<Checked> {
+        if survey.unread[number].is_some() {
+            return None;
+        }
+        let name = display(input);
+        let contents = match read_input(number, input, &stdin, &holdings) {
+            Ok(contents) => contents,
+            Err(error) => return Some(Checked::unread(format!("{name}: {error}"))),
+        };
+        let bytes = contents.bytes.as_slice();
+        let in_chart = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|_| input.as_os_str() != "-")
+            .and_then(|text| charts.file_diagnostics(input, &name, text, &catalog));
+        let reports = in_chart.unwrap_or_else(|| {
+            let context = Context {
+                config: rules.clone(),
+                index: Some(&index),
+                path: Some(Path::new(&name)),
+                cluster: cluster_lists.as_ref().map(|lists| lists.lookup()),
+            };
+            check_bytes_in(&name, bytes, &catalog, kustomize, &context)
+        });
+        Some(Checked {
+            reports,
+            documents: documents_in(bytes),
+            unread: None,
+            kept: args.cluster.then(|| (name, bytes.to_vec())),
+        })
+    };
+    super::ordered::map_in_order(
+        &pool,
+        inputs.iter().enumerate(),
+        pool.current_num_threads() * 4,
+        check_file,
+        |checked| {
+            let Some(checked) = checked else { return };
+            if let Some(error) = checked.unread {
+                eprintln!("kube-lsp: {error}");
+                io_errors += 1;
+                return;
+            }
+            files += 1;
+            documents += checked.documents;
+            output.extend(checked.reports);
+            texts.extend(checked.kept);
+        },
+    );
+    drop(index);
+    tracing::debug!(
+        "check: {} threads; at most {} files' contents held at once",
+        pool.current_num_threads(),
+        holdings.most.load(Ordering::Relaxed)
+    );
+    let mut rendered = Vec::new();
+    if !args.no_render {
+        let (found, outputs) = kustomize.render_all(&catalog, args.kustomize.as_deref());
+        output.extend(found);
+        rendered = outputs;
+    }
     if !roots.is_empty() {
         let settings = super::charts::RenderSettings {
             helm: args.helm.clone(),
@@ -233,14 +291,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 let fresh: Vec<Reported> = found
                     .into_iter()
                     .filter(|r| {
-                        !reported.iter().any(|s| {
+                        !output.kept.iter().any(|s| {
                             s.path == r.path
                                 && (s.line, s.column) == (r.line, r.column)
                                 && r.message.ends_with(&s.message)
                         })
                     })
                     .collect();
-                reported.extend(fresh);
+                output.extend(fresh);
             }
             Err(crate::render::process::RunError::NotFound(program)) => eprintln!(
                 "kube-lsp: {} was not found: Helm charts were checked as templates, not rendered (install Helm v4, or pass --helm PATH)",
@@ -252,50 +310,182 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
         }
     }
-    let documents = texts
-        .iter()
-        .map(|(_, bytes)| documents_in(bytes))
-        .sum::<usize>();
-    let files = texts.len();
-    if !args.cluster {
-        texts.clear();
-    }
     let cluster = args
         .cluster
-        .then(|| cluster_reports(args, &texts, &kustomize, &rendered));
+        .then(|| cluster_reports(args, &texts, kustomize, &rendered));
     if let Some(Ok((more, _))) = &cluster {
-        reported.extend(more.iter().cloned());
+        output.extend(more.iter().cloned());
     }
-    if let Err(error) = print(&reported, args.format) {
-        eprintln!("kube-lsp: cannot write the report: {error}");
-        return ExitCode::from(2);
-    }
-    eprintln!("{}", summary(files, documents, &reported));
+    let counts = match output.finish() {
+        Ok(counts) => counts,
+        Err(error) => {
+            eprintln!("kube-lsp: cannot write the report: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!("{}", summary(files, documents, &counts));
     if let Some(cluster) = cluster {
         // Like `kubectl diff`: 0 no difference, 1 differences, >1 an error.
-        let errors = reported
-            .iter()
-            .any(|r| r.severity == Severity::Error.as_str());
         return match cluster {
             Err(error) => {
                 eprintln!("kube-lsp: {error}");
                 ExitCode::from(2)
             }
-            Ok(_) if io_errors > 0 || errors => ExitCode::from(2),
+            Ok(_) if io_errors > 0 || counts.errors > 0 => ExitCode::from(2),
             Ok((_, differences)) if differences > 0 => ExitCode::from(1),
             Ok(_) => ExitCode::SUCCESS,
         };
     }
-    let failing = |r: &&Reported| {
-        r.severity == Severity::Error.as_str()
-            || (args.strict && r.severity == Severity::Warning.as_str())
-    };
     if io_errors > 0 {
         ExitCode::from(2)
-    } else if reported.iter().any(|r| failing(&r)) {
+    } else if counts.errors > 0 || (args.strict && counts.warnings > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The threads that read and check files: `jobs`, else one per CPU core.
+fn thread_pool(jobs: Option<u32>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let threads = jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |jobs| jobs.max(1) as usize,
+    );
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|number| format!("check-{number}"))
+        .build()
+}
+
+/// How many files' contents are held at once, and the most there were (logged at debug level:
+/// a test checks that `check` streams the files).
+#[derive(Default)]
+struct Holdings {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// A file's bytes, counted in [`Holdings`] while held.
+struct Contents<'a> {
+    bytes: Vec<u8>,
+    holdings: &'a Holdings,
+}
+
+impl<'a> Contents<'a> {
+    fn new(bytes: Vec<u8>, holdings: &'a Holdings) -> Contents<'a> {
+        let now = holdings.now.fetch_add(1, Ordering::Relaxed) + 1;
+        holdings.most.fetch_max(now, Ordering::Relaxed);
+        Contents { bytes, holdings }
+    }
+}
+
+impl Drop for Contents<'_> {
+    fn drop(&mut self) {
+        self.holdings.now.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Standard input, read once for each `-` among the inputs (by their position).
+type Stdin = HashMap<usize, Result<Vec<u8>, String>>;
+
+fn read_stdin(inputs: &[PathBuf]) -> Stdin {
+    inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, input)| input.as_os_str() == "-")
+        .map(|(number, input)| (number, read(input)))
+        .collect()
+}
+
+/// Input `number`'s bytes: read again from disk, or standard input's as read before.
+fn read_input<'a>(
+    number: usize,
+    input: &Path,
+    stdin: &Stdin,
+    holdings: &'a Holdings,
+) -> Result<Contents<'a>, String> {
+    let bytes = match stdin.get(&number) {
+        Some(read) => read.clone()?,
+        None => read(input)?,
+    };
+    Ok(Contents::new(bytes, holdings))
+}
+
+/// What a first reading of the inputs found.
+struct Survey {
+    /// Each input's read error, in the inputs' order (`None`: it was read).
+    unread: Vec<Option<String>>,
+    /// The CRDs among the inputs, in their order.
+    crds: Vec<Arc<Store>>,
+    /// Every input, by its name in reports: what the rules look other objects up in.
+    workspace: Workspace,
+    kustomize: super::kustomize::Inputs,
+}
+
+/// Reads every input on the pool's threads, keeping only what checking the others needs.
+fn survey(inputs: &[PathBuf], stdin: &Stdin, roots: &[PathBuf], holdings: &Holdings) -> Survey {
+    let workspace = Workspace::default();
+    let reader = super::kustomize::Inputs::reader(roots);
+    type Found = (Option<Arc<Store>>, Option<(PathBuf, String)>);
+    let found: Vec<Result<Found, String>> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(number, input)| {
+            let contents = read_input(number, input, stdin, holdings)?;
+            let Ok(text) = std::str::from_utf8(&contents.bytes) else {
+                return Ok((None, None));
+            };
+            let name = display(input);
+            let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
+            let canonical = reader.add(input, text).map(|path| (path, name.clone()));
+            workspace.open_text(
+                Path::new(&name),
+                text.strip_prefix('\u{feff}').unwrap_or(text),
+            );
+            Ok((crd, canonical))
+        })
+        .collect();
+    let mut unread = Vec::with_capacity(found.len());
+    let mut crds = Vec::new();
+    let mut names = HashMap::new();
+    for result in found {
+        match result {
+            Ok((crd, canonical)) => {
+                unread.push(None);
+                crds.extend(crd);
+                names.extend(canonical);
+            }
+            Err(error) => unread.push(Some(error)),
+        }
+    }
+    Survey {
+        unread,
+        crds,
+        workspace,
+        kustomize: reader.finish(names, |path| {
+            let mut contents = read_input(usize::MAX, path, stdin, holdings).ok()?;
+            String::from_utf8(std::mem::take(&mut contents.bytes)).ok()
+        }),
+    }
+}
+
+/// One checked file: its findings, or why it could not be read again.
+struct Checked {
+    reports: Vec<Reported>,
+    documents: usize,
+    unread: Option<String>,
+    /// Its name and bytes, for `--cluster`.
+    kept: Option<(String, Vec<u8>)>,
+}
+
+impl Checked {
+    fn unread(error: String) -> Checked {
+        Checked {
+            reports: Vec::new(),
+            documents: 0,
+            unread: Some(error),
+            kept: None,
+        }
     }
 }
 
@@ -359,35 +549,6 @@ fn documents_in(bytes: &[u8]) -> usize {
             })
         })
         .count()
-}
-
-/// The line that ends a run, on stderr: what was checked and what was found, by severity.
-fn summary(files: usize, documents: usize, reported: &[Reported]) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let checked = format!(
-        "kube-lsp: checked {}, {}",
-        plural(files, "file"),
-        plural(documents, "document")
-    );
-    if reported.is_empty() {
-        return format!("{checked}: no problems found");
-    }
-    let count = |severity: Severity| {
-        reported
-            .iter()
-            .filter(|r| r.severity == severity.as_str())
-            .count()
-    };
-    let found: Vec<String> = [
-        (Severity::Error, "error"),
-        (Severity::Warning, "warning"),
-        (Severity::Information, "info"),
-        (Severity::Hint, "hint"),
-    ]
-    .into_iter()
-    .map(|(severity, word)| plural(count(severity), word))
-    .collect();
-    format!("{checked}: {}", found.join(", "))
 }
 
 /// Dry-run and diff of every Kubernetes document of the texts: the diagnostics, and how many
@@ -610,30 +771,6 @@ fn line_column(rope: &Rope, offset: usize) -> (usize, usize) {
     let char_index = rope.byte_to_char(offset);
     let line = rope.char_to_line(char_index);
     (line + 1, char_index - rope.line_to_char(line) + 1)
-}
-
-fn print(reported: &[Reported], format: Format) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Text => {
-            for r in reported {
-                writeln!(
-                    out,
-                    "{}:{}:{}: {}: {} [{}]",
-                    r.path, r.line, r.column, r.severity, r.message, r.code
-                )?;
-            }
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, reported)?;
-            writeln!(out)?;
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &super::sarif::log(reported))?;
-            writeln!(out)?;
-        }
-    }
-    out.flush()
 }
 
 /// What to read: files as given, directories searched for YAML files (sorted, so output is stable).

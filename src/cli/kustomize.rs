@@ -5,9 +5,10 @@
 //! near it (its folder and the two above): its role comes from them, and those including it are
 //! rendered, their findings reported on the checked files only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use ropey::Rope;
 
 use super::check::Reported;
@@ -34,15 +35,21 @@ pub struct Inputs {
     workspace: Workspace,
     /// Canonical path → the name the report uses.
     names: HashMap<PathBuf, String>,
+    /// The name the report uses → canonical path.
+    by_name: HashMap<String, PathBuf>,
     /// Kustomizations near the checked files that are not checked themselves.
     near: Vec<PathBuf>,
     roots: Vec<PathBuf>,
 }
 
-impl Inputs {
-    /// `files`: (path as given, name in reports, text). The workspace folders are the current
-    /// directory and the paths checked (an overlay's `../base` is followed from either).
-    pub fn new(files: &[(PathBuf, String, String)], roots: &[PathBuf]) -> Inputs {
+/// [`Inputs`] being read.
+pub struct Reader {
+    workspace: Workspace,
+    roots: Vec<PathBuf>,
+}
+
+impl Reader {
+    fn new(roots: &[PathBuf]) -> Reader {
         let workspace = Workspace::default();
         let roots: Vec<PathBuf> = std::env::current_dir()
             .into_iter()
@@ -57,17 +64,38 @@ impl Inputs {
             })
             .collect();
         workspace.set_roots(roots.clone());
-        let mut names = HashMap::new();
-        for (path, name, text) in files {
-            let Ok(path) = std::fs::canonicalize(path) else {
-                continue;
-            };
-            workspace.open_text(&path, text);
-            names.insert(path, name.clone());
+        Reader { workspace, roots }
+    }
+
+    /// Reads a checked file (`path` as given); its canonical path, `None` when it has none. Only
+    /// kustomizations are read now: the other files matter only when there are kustomizations.
+    pub fn add(&self, path: &Path, text: &str) -> Option<PathBuf> {
+        let path = std::fs::canonicalize(path).ok()?;
+        if is_kustomization(&path) {
+            self.workspace.open_text(&path, text);
         }
+        Some(path)
+    }
+
+    /// The inputs, from the canonical paths [`add`](Self::add) gave and their names in reports;
+    /// the kustomizations near them are read too. When there are kustomizations, the other files
+    /// are read again with `read` (on the current rayon pool's threads).
+    pub fn finish(
+        self,
+        names: HashMap<PathBuf, String>,
+        read: impl Fn(&Path) -> Option<String> + Sync,
+    ) -> Inputs {
+        let workspace = self.workspace;
         let mut near = Vec::new();
-        for path in names.keys().filter(|p| !is_kustomization(p)) {
+        let mut checked: Vec<&PathBuf> = names.keys().filter(|p| !is_kustomization(p)).collect();
+        checked.sort();
+        // Files share folders: each is looked in once.
+        let mut looked_in = HashSet::new();
+        for path in checked {
             for folder in path.ancestors().skip(1).take(3) {
+                if !looked_in.insert(folder) {
+                    continue;
+                }
                 let Some(kustomization) = kustomization_in(&Disk, folder) else {
                     continue;
                 };
@@ -80,14 +108,52 @@ impl Inputs {
                 }
             }
         }
+        if !near.is_empty() || names.keys().any(|path| is_kustomization(path)) {
+            names
+                .par_iter()
+                .filter(|(path, _)| !is_kustomization(path))
+                .for_each(|(path, _)| {
+                    if let Some(text) = read(path) {
+                        workspace.open_text(path, &text);
+                    }
+                });
+        }
+        let by_name = names
+            .iter()
+            .map(|(path, name)| (name.clone(), path.clone()))
+            .collect();
         Inputs {
             workspace,
             names,
+            by_name,
             near,
-            roots,
+            roots: self.roots,
         }
     }
+}
 
+impl Inputs {
+    /// `files`: (path as given, name in reports, text). The workspace folders are the current
+    /// directory and the paths checked (an overlay's `../base` is followed from either).
+    pub fn new(files: &[(PathBuf, String, String)], roots: &[PathBuf]) -> Inputs {
+        let reader = Reader::new(roots);
+        let mut texts = HashMap::new();
+        let names = files
+            .iter()
+            .filter_map(|(path, name, text)| {
+                let canonical = reader.add(path, text)?;
+                texts.insert(canonical.clone(), text);
+                Some((canonical, name.clone()))
+            })
+            .collect();
+        reader.finish(names, |path| texts.get(path).map(|text| text.to_string()))
+    }
+
+    /// Inputs read one file at a time, from any thread ([`Reader::add`]), then
+    /// [`Reader::finish`]ed.
+    pub fn reader(roots: &[PathBuf]) -> Reader {
+        Reader::new(roots)
+    }
     /// What is rendered: the kustomizations checked, and the kustomizations near that include a
     /// checked file (`true`: only findings on checked files are reported).
     fn to_render(&self) -> Vec<(PathBuf, bool)> {
@@ -117,10 +183,7 @@ impl Inputs {
     }
 
     fn canonical(&self, name: &str) -> Option<&Path> {
-        self.names
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| p.as_path())
+        self.by_name.get(name).map(PathBuf::as_path)
     }
 
     /// How the file reported as `name` is read.

@@ -4,4 +4,6 @@ pub mod charts;
 pub mod check;
 mod cluster_objects;
 pub mod kustomize;
+mod ordered;
+mod report;
 mod sarif;

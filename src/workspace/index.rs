@@ -141,6 +141,9 @@ pub struct Index {
     by_name: HashMap<Box<str>, PostingList>,
     /// Documents by the names their references point at.
     by_target: HashMap<Box<str>, Postings>,
+    /// Workloads by their Pods' labels (`key\0value`): a selector's workloads are looked up,
+    /// not scanned for.
+    by_pod_label: HashMap<Box<str>, Postings>,
     /// Kustomization files by the files and folders they name.
     kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
@@ -160,6 +163,7 @@ impl Default for Index {
             by_kind: HashMap::new(),
             by_name: HashMap::new(),
             by_target: HashMap::new(),
+            by_pod_label: HashMap::new(),
             kustomized: HashMap::new(),
             charts: BTreeSet::new(),
             kustomizations: BTreeSet::new(),
@@ -260,6 +264,29 @@ impl Index {
                 .as_ref()
                 .is_some_and(|l| selector.matches(l))
         })
+    }
+
+    /// The workloads (and Pods) whose Pods have the label `key: value`, in path order (not by
+    /// kind): looked up, where [`workloads_matching`](Self::workloads_matching) scans them all.
+    pub fn workloads_labelled<'q>(
+        &'q self,
+        key: &'q str,
+        value: &'q str,
+        namespace: Namespace<'q>,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.in_postings(self.by_pod_label.get(&*pod_label_key(key, value)))
+            .filter(move |found| {
+                let document = found.document;
+                document
+                    .kind
+                    .as_deref()
+                    .is_some_and(|kind| WORKLOAD_KINDS.contains(&kind))
+                    && namespace.admits(document)
+                    && document
+                        .pod_labels
+                        .as_ref()
+                        .is_some_and(|labels| labels.get(key) == Some(value))
+            })
     }
 
     /// The documents whose selector selects Pods with `labels` (Services, workloads,
@@ -420,6 +447,9 @@ impl Index {
             for target in document.refs.iter().map(Ref::target_name) {
                 post(&mut self.by_target, target, &path, &file, index);
             }
+            for label in pod_label_keys(document) {
+                post(&mut self.by_pod_label, &label, &path, &file, index);
+            }
         }
         if let Some(kustomization) = &file.kustomization {
             self.kustomizations.insert(path.clone());
@@ -496,6 +526,9 @@ impl Index {
             }
             for target in document.refs.iter().map(Ref::target_name) {
                 unlink_from(&mut self.by_target, target, path);
+            }
+            for label in pod_label_keys(document) {
+                unlink_from(&mut self.by_pod_label, &label, path);
             }
         }
         if let Some(kustomization) = &old.kustomization {
@@ -589,6 +622,26 @@ fn of_kind(document: &Document, kind: &str, group: Option<&str>) -> bool {
 
 fn is_chart_file(path: &Path) -> bool {
     path.file_name().is_some_and(|name| name == "Chart.yaml")
+}
+
+/// The key of a Pod label in `by_pod_label`.
+fn pod_label_key(key: &str, value: &str) -> String {
+    format!("{key}\0{value}")
+}
+
+/// The `by_pod_label` keys of a document: its Pods' labels, if it is a workload.
+fn pod_label_keys(document: &Document) -> Vec<String> {
+    let is_workload = document
+        .kind
+        .as_deref()
+        .is_some_and(|kind| WORKLOAD_KINDS.contains(&kind));
+    match &document.pod_labels {
+        Some(labels) if is_workload => labels
+            .iter()
+            .map(|(key, value)| pod_label_key(key, value))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Adds the document at `index` of `file` to `map`'s postings for `key`.

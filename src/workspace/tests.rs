@@ -418,3 +418,57 @@ fn a_second_scan_drops_files_deleted_meanwhile() {
     assert_eq!(index.len(), 1);
     assert_eq!(index.of_kind("Service", None, Namespace::Any).count(), 0);
 }
+
+/// A selector's workloads are looked up by one of its labels: the documents looked at are those
+/// of the files with a workload of that label, however many other workloads there are; removing
+/// or changing a file takes it out of the lookup.
+#[test]
+fn workloads_of_a_label_are_looked_up_not_scanned() {
+    let workspace = Workspace::default();
+    for number in 0..200 {
+        let other = DEPLOYMENT
+            .replace("name: web", &format!("name: app-{number}"))
+            .replace("app: web", &format!("app: app-{number}"));
+        workspace.open_text(Path::new(&format!("/w/other-{number}.yaml")), &other);
+    }
+    workspace.open_text(Path::new("/w/web.yaml"), DEPLOYMENT);
+    workspace.open_text(
+        Path::new("/w/web-elsewhere.yaml"),
+        &DEPLOYMENT.replace("namespace: shop", "namespace: elsewhere"),
+    );
+    let index = workspace.read();
+    let looked_at = |namespace| index.workloads_labelled("app", "web", namespace).count();
+    assert_eq!(looked_at(Namespace::Any), 2);
+    assert_eq!(looked_at(Namespace::In("shop")), 1);
+    assert_eq!(
+        index
+            .workloads_labelled("tier", "front", Namespace::Any)
+            .count(),
+        202
+    );
+    assert_eq!(
+        index
+            .workloads_labelled("app", "db", Namespace::Any)
+            .count(),
+        0
+    );
+    drop(index);
+    workspace.close(Path::new("/w/web.yaml"));
+    workspace.open_text(
+        Path::new("/w/web-elsewhere.yaml"),
+        &DEPLOYMENT.replace("app: web", "app: shop"),
+    );
+    let index = workspace.read();
+    assert_eq!(
+        index
+            .workloads_labelled("app", "web", Namespace::Any)
+            .count(),
+        0
+    );
+    assert_eq!(
+        index
+            .workloads_labelled("app", "shop", Namespace::Any)
+            .count(),
+        1
+    );
+}

@@ -399,9 +399,7 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
             return None;
         }
         Ask::Pods { selector, what } => {
-            let found = universe
-                .workloads(namespace)
-                .any(|d| d.pod_labels.as_ref().is_some_and(|l| selector.matches(l)));
+            let found = universe.selects_a_workload(namespace, selector);
             if found {
                 return None;
             }

@@ -176,6 +176,27 @@ impl<'a> Universe<'a> {
         local.chain(indexed)
     }
 
+    /// Whether a document with Pods (workloads, CronJobs, Pods) in `namespace` has Pods that
+    /// `selector` selects. With a label to match, only the workloads with Pods of that label are
+    /// looked at.
+    pub fn selects_a_workload(&self, namespace: Option<&str>, selector: &Selector) -> bool {
+        let selected = |d: &Document| d.pod_labels.as_ref().is_some_and(|l| selector.matches(l));
+        let Some((key, value)) = selector.match_labels.iter().next() else {
+            return self.workloads(namespace).any(selected);
+        };
+        let local = crate::workspace::document::WORKLOAD_KINDS
+            .iter()
+            .flat_map(|kind| self.local_of(kind))
+            .filter(|d| admits(namespace, d));
+        let indexed = self.index.into_iter().flat_map(|index| {
+            index
+                .workloads_labelled(key, value, scope(namespace))
+                .filter(|found| Some(found.path) != self.path)
+                .map(|found| found.document)
+        });
+        local.chain(indexed).any(selected)
+    }
+
     /// The documents with Pods (workloads, CronJobs, Pods) in `namespace`.
     pub fn workloads<'q>(
         &'q self,
