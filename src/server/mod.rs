@@ -465,6 +465,10 @@ impl LanguageServer for Backend {
             *self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()) = rules;
         }
         self.apply_rules();
+        if let Some(associations) = settings.schema_associations {
+            self.modeline
+                .associate(modeline::associations(associations));
+        }
         let schema_paths = settings.schema_paths;
         let kustomize = self.kustomize.clone();
         self.update_schemas_then(
@@ -658,6 +662,10 @@ impl LanguageServer for Backend {
         self.kustomize.configure(settings.kustomize);
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
+        }
+        if let Some(associations) = settings.schema_associations {
+            self.modeline
+                .associate(modeline::associations(associations));
         }
         let before = self.cluster.settings();
         self.cluster.configure(settings.cluster).await;
