@@ -389,3 +389,35 @@ fn check_command_treats_other_yaml_the_same() {
     assert!(stdout.contains("[latest-tag]"), "{stdout}");
     assert!(stdout.contains("[schema-unknown-field]"), "{stdout}");
 }
+
+#[test]
+fn a_schema_associated_by_a_configuration_change_checks_the_open_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = WORKFLOW.replace("    runs-on: ubuntu-latest\n", "");
+    write_files(
+        dir.path(),
+        &[
+            ("schemas/workflow.json", WORKFLOW_SCHEMA),
+            (".github/workflows/ci.yml", &workflow),
+        ],
+    );
+    let mut server = TestServer::builder().workspace_folder(dir.path()).start();
+    let ci = file_uri(dir.path(), ".github/workflows/ci.yml");
+    assert_eq!(server.open_and_wait(&ci, &workflow), json!([]));
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": {"schemaPaths": [
+            {"schema": "schemas/workflow.json", "files": "ci.yml"}
+        ]}}}),
+    );
+    let published = server.wait_for_code(&ci, Some(1), "schema-modeline");
+    assert_eq!(codes(&published), ["schema-modeline"], "{published}");
+    // Taken away again, the finding goes.
+    server.discard_notifications();
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": {"schemaPaths": []}}}),
+    );
+    server.wait_for_publication(&ci, |p| codes(p).is_empty());
+    server.shutdown();
+}

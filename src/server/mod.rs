@@ -466,8 +466,7 @@ impl LanguageServer for Backend {
         }
         self.apply_rules();
         if let Some(associations) = settings.schema_associations {
-            self.modeline
-                .associate(modeline::associations(associations));
+            self.modeline.associate(associations);
         }
         let schema_paths = settings.schema_paths;
         let kustomize = self.kustomize.clone();
@@ -663,9 +662,14 @@ impl LanguageServer for Backend {
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
         }
-        if let Some(associations) = settings.schema_associations {
-            self.modeline
-                .associate(modeline::associations(associations));
+        if let Some(associations) = settings.schema_associations
+            && self.modeline.associate(associations)
+        {
+            // Open documents are checked against the schemas now associated with them.
+            for uri in self.store.uris() {
+                guarded("modeline", || self.modeline.check(&uri)).ok();
+            }
+            publish_all(&self.client, &self.store).await;
         }
         let before = self.cluster.settings();
         self.cluster.configure(settings.cluster).await;

@@ -29,12 +29,16 @@ pub struct ModelineSchemas {
     urls: Mutex<HashMap<String, (UrlSchema, Vec<Uri>)>>,
     /// The schemas compiled, kept while their text stays the same.
     compiled: CompiledSchemas,
-    /// The schemas `schemaPaths` associates with files (`{"schema", "files"}` entries).
-    associations: Mutex<Vec<SchemaAssociation>>,
+    /// The schemas `schemaPaths` associates with files (`{"schema", "files"}` entries), and the
+    /// setting they were made of.
+    associations: Mutex<(Vec<SchemaAssociation>, Vec<AssociationSetting>)>,
 }
 
+/// A `schemaPaths` entry `{"schema", "files"}` as the setting has it: the schema file and globs.
+type AssociationSetting = (std::path::PathBuf, Vec<String>);
+
 /// The setting's associations (schema file, globs) that have a valid glob.
-pub fn associations(entries: Vec<(std::path::PathBuf, Vec<String>)>) -> Vec<SchemaAssociation> {
+fn associations(entries: Vec<AssociationSetting>) -> Vec<SchemaAssociation> {
     entries
         .into_iter()
         .filter_map(|(schema, globs)| SchemaAssociation::new(schema, &globs))
@@ -119,16 +123,21 @@ impl ModelineSchemas {
         }
     }
 
-    /// The `schemaPaths` entries that associate a schema with files (relative schema paths are
-    /// in the first workspace folder).
-    pub fn associate(&self, associations: Vec<SchemaAssociation>) {
-        *lock(&self.associations) = associations;
+    /// The `schemaPaths` entries (schema file, globs) that associate a schema with files
+    /// (relative schema paths are in the first workspace folder); `true` when they changed.
+    pub fn associate(&self, setting: Vec<AssociationSetting>) -> bool {
+        let mut associations = lock(&self.associations);
+        if associations.1 == setting {
+            return false;
+        }
+        *associations = (self::associations(setting.clone()), setting);
+        true
     }
 
     /// The schema file `schemaPaths` associates with the file at `path`: the first entry with a
     /// glob that matches its path in a workspace folder.
     fn associated_schema(&self, path: &std::path::Path) -> Option<std::path::PathBuf> {
-        let associations = lock(&self.associations);
+        let associations = &lock(&self.associations).0;
         if associations.is_empty() {
             return None;
         }
