@@ -686,10 +686,13 @@ fn check_bytes_in(
         .chain(std::env::current_dir().ok())
         .collect();
     let read = |file: &Path| crate::files::read_schema_file(file, &allowed);
+    let compiled = modeline::CompiledSchemas::default();
     let source = modeline::SchemaSource {
         folder,
         read: &read,
         url: &|_| modeline::UrlSchema::NotDownloaded,
+        compiled: &compiled,
+        associated: None,
     };
     found.extend(modeline::named_schema_findings(text, &documents, &source));
     found.iter().map(|d| report(path, &rope, d)).collect()

@@ -133,7 +133,7 @@ registry! {
         "A CustomResourceDefinition whose schema the API server would reject (not structural, invalid defaults).";
     /// The JSON schema a `# yaml-language-server: $schema=` modeline names.
     MODELINE_SCHEMA = "schema-modeline", Schema,
-        "The document breaks the JSON schema file its `# yaml-language-server: $schema=<file>` modeline names (that schema then replaces kube-lsp's for the document), or that file cannot be read; for a URL, which kube-lsp does not download, an information.";
+        "The document breaks the JSON schema file its `# yaml-language-server: $schema=<file>` modeline names (that schema then replaces kube-lsp's for the document) or a `schemaPaths` entry `{schema, files}` associates with its file, or that file cannot be read; for a URL, which kube-lsp does not download, an information.";
     DRY_RUN_INVALID = "dry-run-invalid", DryRun,
         "The API server's dry-run rejected a field, on that field.";
     DRY_RUN_FORBIDDEN = "dry-run-forbidden", DryRun,

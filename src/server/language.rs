@@ -86,16 +86,22 @@ impl Language {
         let catalog = store.catalog();
         let uri = &position.text_document.uri;
         let (rope, documents) = kustomization_text(uri, &snapshot);
-        let mut items = completion::completions(
-            &rope,
-            &documents,
-            offset,
-            trigger,
-            &catalog,
-            self.snippets.load(Ordering::Relaxed),
-        );
+        let path = super::workspace::document_path(uri);
+        let other_tool = crate::yaml::detect::other_tool_file(&path)
+            && !completion::document_names_type(&rope, &documents, offset);
+        let mut items = if other_tool {
+            Vec::new()
+        } else {
+            completion::completions(
+                &rope,
+                &documents,
+                offset,
+                trigger,
+                &catalog,
+                self.snippets.load(Ordering::Relaxed),
+            )
+        };
         if is_kustomization(uri) {
-            let path = super::workspace::document_path(uri);
             let text = snapshot.rope.to_string();
             let disk = crate::workspace::kustomize::Disk;
             items.extend(kustomize::navigation::complete_path(

@@ -465,6 +465,9 @@ impl LanguageServer for Backend {
             *self.rule_settings.lock().unwrap_or_else(|p| p.into_inner()) = rules;
         }
         self.apply_rules();
+        if let Some(associations) = settings.schema_associations {
+            self.modeline.associate(associations);
+        }
         let schema_paths = settings.schema_paths;
         let kustomize = self.kustomize.clone();
         self.update_schemas_then(
@@ -658,6 +661,15 @@ impl LanguageServer for Backend {
         self.kustomize.configure(settings.kustomize);
         if let Some(paths) = settings.schema_paths {
             self.update_schemas(move |schemas| schemas.set_schema_paths(paths));
+        }
+        if let Some(associations) = settings.schema_associations
+            && self.modeline.associate(associations)
+        {
+            // Open documents are checked against the schemas now associated with them.
+            for uri in self.store.uris() {
+                guarded("modeline", || self.modeline.check(&uri)).ok();
+            }
+            publish_all(&self.client, &self.store).await;
         }
         let before = self.cluster.settings();
         self.cluster.configure(settings.cluster).await;

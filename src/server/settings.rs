@@ -20,6 +20,10 @@ pub struct Settings {
     /// `schemaPaths`: CRD and schema files or folders; `None` when the payload does not name
     /// the key (the current ones stay).
     pub schema_paths: Option<Vec<PathBuf>>,
+    /// `schemaPaths` entries `{"schema": <file>, "files": [<glob>, ...]}`: a JSON schema for
+    /// the documents of the files the globs match; `None` when the payload does not name the
+    /// key.
+    pub schema_associations: Option<Vec<(PathBuf, Vec<String>)>>,
     /// `maxFileBytes`: files bigger than this are not read (workspace, schema paths,
     /// kubeconfig); `None` when the payload does not name the key.
     pub max_file_bytes: Option<u64>,
@@ -275,10 +279,15 @@ impl Settings {
                     .map(PathBuf::from)
                     .collect()
             });
+        let schema_associations = section
+            .get("schemaPaths")
+            .and_then(Value::as_array)
+            .map(|entries| entries.iter().filter_map(schema_association).collect());
         let rules = section.get("rules").map(RuleSettings::from_json);
         Settings {
             cluster,
             schema_paths,
+            schema_associations,
             max_file_bytes: section.get("maxFileBytes").and_then(Value::as_u64),
             rules,
             kustomize: KustomizeOptions::from_json(section),
@@ -290,6 +299,14 @@ impl Settings {
                 .unwrap_or(false),
         }
     }
+}
+
+/// A `schemaPaths` entry `{"schema": <file>, "files": [<glob>, ...]}` (`files` may be one
+/// string).
+fn schema_association(entry: &Value) -> Option<(PathBuf, Vec<String>)> {
+    let schema = entry.get("schema")?.as_str()?.trim();
+    let files = strings(entry.get("files"));
+    (!schema.is_empty() && !files.is_empty()).then(|| (PathBuf::from(schema), files))
 }
 
 /// The non-empty strings of a JSON array (a single string counts as one).
@@ -351,10 +368,29 @@ mod tests {
 
     #[test]
     fn schema_paths_setting() {
-        let value = json!({"kube-lsp": {"schemaPaths": ["crds/", " ", "a.yaml"]}});
+        let value = json!({"kube-lsp": {"schemaPaths": [
+            "crds/", " ", "a.yaml",
+            {"schema": "schemas/workflow.json", "files": [".github/workflows/*.yml"]},
+            {"schema": "compose.json", "files": "docker-compose.yml"},
+            {"schema": "no-files.json"}
+        ]}});
+        let settings = Settings::from_json(&value);
         assert_eq!(
-            Settings::from_json(&value).schema_paths.unwrap(),
+            settings.schema_paths.unwrap(),
             [PathBuf::from("crds/"), PathBuf::from("a.yaml")]
+        );
+        assert_eq!(
+            settings.schema_associations.unwrap(),
+            [
+                (
+                    PathBuf::from("schemas/workflow.json"),
+                    vec![".github/workflows/*.yml".to_string()]
+                ),
+                (
+                    PathBuf::from("compose.json"),
+                    vec!["docker-compose.yml".to_string()]
+                )
+            ]
         );
         assert!(
             Settings::from_json(&json!({"dryRun": "off"}))

@@ -3,6 +3,7 @@
 //! of until the chart is rendered).
 
 use std::ops::Range;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -44,6 +45,37 @@ impl TypeKeys {
     pub fn both(self) -> bool {
         self.api_version && self.kind
     }
+}
+
+/// Whether a file's path names YAML of another tool, which holds no Kubernetes objects: GitHub
+/// workflows (`.github/workflows/*`) and actions (`action.yml`), Docker Compose files, Helm's
+/// `Chart.yaml` and values files, GitLab CI. kube-lsp offers no Kubernetes completion there
+/// unless a document names an apiVersion or kind.
+pub fn other_tool_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Some(stem) = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    let folder = |at: usize| {
+        path.ancestors()
+            .nth(at)
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+    };
+    let workflow = folder(1) == Some("workflows") && folder(2) == Some(".github");
+    let compose = ["docker-compose", "compose"]
+        .iter()
+        .any(|base| stem == *base || stem.starts_with(&format!("{base}.")));
+    let values = stem == "values" || stem.starts_with("values-") || stem.starts_with("values.");
+    workflow
+        || compose
+        || values
+        || matches!(stem, "action" | "Chart" | ".gitlab-ci" | "dependabot")
 }
 
 /// The `{{` of the first Go template action in the text (`{{ .Values.x }}`, `{{- if … }}`): the
@@ -136,6 +168,33 @@ fn is_template_action(after: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_tools_files_by_path() {
+        for path in [
+            "/repo/.github/workflows/ci.yml",
+            "/repo/.github/workflows/release.yaml",
+            "/repo/docker-compose.yml",
+            "/repo/docker-compose.override.yaml",
+            "/repo/compose.yaml",
+            "/repo/chart/Chart.yaml",
+            "/repo/chart/values.yaml",
+            "/repo/values-prod.yaml",
+            "/repo/.gitlab-ci.yml",
+            "/repo/action.yml",
+        ] {
+            assert!(other_tool_file(Path::new(path)), "{path}");
+        }
+        for path in [
+            "/repo/deploy/deployment.yaml",
+            "/repo/workflows/argo.yaml",
+            "/repo/composer.yaml",
+            "/repo/values.json",
+            "/repo/k8s/compose-app.yaml",
+        ] {
+            assert!(!other_tool_file(Path::new(path)), "{path}");
+        }
+    }
 
     #[test]
     fn type_keys_are_words_anywhere_in_the_text() {

@@ -15,6 +15,24 @@ pub struct TypeMeta {
     /// from a tree by [`type_meta`]; text-only readers leave them out).
     pub api_version_key: Option<Range<usize>>,
     pub kind_key: Option<Range<usize>>,
+    /// Whether the mapping has a `metadata` key (read from a tree by [`type_meta`]).
+    pub has_metadata: bool,
+}
+
+impl TypeMeta {
+    /// Whether a mapping reads as a Kubernetes object, complete or not: it has a `kind` key, or
+    /// an `apiVersion` key naming an API group (`apps/v1`) or beside `metadata`. Other YAML
+    /// may have an `apiVersion` of its own (Helm's Chart.yaml: `apiVersion: v2`, `name`,
+    /// `version`) and is no object that forgot its kind.
+    pub fn reads_as_object(&self) -> bool {
+        let grouped = || {
+            self.api_version
+                .as_ref()
+                .is_some_and(|(version, _)| version.contains('/'))
+        };
+        self.kind_key.is_some()
+            || (self.api_version_key.is_some() && (self.has_metadata || grouped()))
+    }
 }
 
 /// The `apiVersion` and `kind` of an object's mapping: scalar values only, empty ones left out.
@@ -42,6 +60,7 @@ pub fn type_meta<N: YamlNode>(mapping: N) -> TypeMeta {
                 meta.kind = value;
                 meta.kind_key = Some(key_range);
             }
+            Some("metadata") => meta.has_metadata = true,
             _ => {}
         }
     }

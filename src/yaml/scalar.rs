@@ -126,6 +126,13 @@ pub fn is_merge_tag(tag: &str) -> bool {
 }
 
 /// Resolves a plain, untagged scalar: go-yaml v2's `resolve("", text)`.
+/// Whether a plain scalar is a boolean in YAML 1.1 only (`yes`, `On`, `n`), not in YAML 1.2,
+/// where just `true` and `false` are.
+pub fn is_yaml_1_1_boolean(text: &str) -> bool {
+    matches!(resolve_plain(text), Resolved::Bool(_))
+        && !matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
+}
+
 pub fn resolve_plain(text: &str) -> Resolved {
     resolve_untagged(text).1
 }

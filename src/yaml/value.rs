@@ -28,6 +28,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most JSON nodes the document may produce, alias copies included.
     pub max_nodes: usize,
+    /// Whether plain `yes`, `no`, `on`, `off`, `y` and `n` (any case YAML 1.1 allows) stay
+    /// strings, as YAML 1.2 reads them: for other YAML than Kubernetes objects (a GitHub
+    /// workflow's `on:` key), checked against a JSON schema.
+    pub yaml_1_2_booleans: bool,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
         Limits {
             max_depth: 512,
             max_nodes: 1_000_000,
+            yaml_1_2_booleans: false,
         }
     }
 }
@@ -257,8 +262,16 @@ impl<'t> Builder<'t> {
         let start = range.start;
         let style = ScalarStyle::from(style);
         let long_tag = tag.map(|tag| scalar::long_tag(&tag.handle, &tag.suffix));
-        let resolved = scalar::resolve_scalar(text, style, long_tag.as_deref())
-            .map_err(|error| self.error(error.message, range.clone()))?;
+        let resolved = if self.limits.yaml_1_2_booleans
+            && long_tag.is_none()
+            && style == ScalarStyle::Plain
+            && scalar::is_yaml_1_1_boolean(text)
+        {
+            scalar::Resolved::String(text.to_owned())
+        } else {
+            scalar::resolve_scalar(text, style, long_tag.as_deref())
+                .map_err(|error| self.error(error.message, range.clone()))?
+        };
         let is_merge_key = text == "<<"
             && (long_tag.is_none() && style == ScalarStyle::Plain
                 || long_tag.as_deref().is_some_and(scalar::is_merge_tag));
@@ -722,6 +735,19 @@ mod tests {
         assert!(error("18446744073709551615: a").message.contains("2^63"));
         assert!(error("[a]: b").message.contains("mapping key"));
         assert!(error("? {a: 1}\n: b\n").message.contains("mapping key"));
+    }
+
+    #[test]
+    fn yaml_1_2_booleans_leave_yes_and_on_strings() {
+        let limits = Limits {
+            yaml_1_2_booleans: true,
+            ..Limits::default()
+        };
+        let text = "on: [push]\nmerge: yes\nquoted: !!bool yes\nreal: true\nFALSE: n\n";
+        assert_eq!(
+            document_to_json(text, &limits).unwrap().unwrap(),
+            json!({"on": ["push"], "merge": "yes", "quoted": true, "real": true, "false": "n"})
+        );
     }
 
     #[test]

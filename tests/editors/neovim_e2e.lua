@@ -394,6 +394,77 @@ check('formatting: two-space indentation, spacing fixed, quotes and comments kep
   eq(again or {}, {}, 'edits when formatted again')
 end)
 
+-- anchors.yaml: `&shared` (line 6) with the aliases `*shared` on lines 8 and 10, a URL in a comment.
+local anchors = open('app/anchors.yaml')
+check('anchors: hover on an alias shows what it expands to', function()
+  local result = request_until(anchors, 'textDocument/hover', { position = at(anchors, '*shared', 2, 2) }, function(r)
+    return r ~= nil
+  end)
+  local text = type(result.contents) == 'table' and (result.contents.value or result.contents[1]) or result.contents
+  assert(text:find('Alias `*shared`', 1, true), text)
+  assert(text:find('app: anchors', 1, true), text)
+end)
+
+check('anchors: definition jumps from the alias to its anchor', function()
+  vim.api.nvim_set_current_buf(anchors)
+  set_cursor(at(anchors, '*shared', 2, 2))
+  vim.lsp.buf.definition()
+  wait_for('the cursor on the anchor', function()
+    return vim.deep_equal(vim.api.nvim_win_get_cursor(0), { 6, 11 })
+  end)
+end)
+
+check('anchors: references of the anchor are its two aliases', function()
+  local result = request(anchors, 'textDocument/references', {
+    position = at(anchors, '&shared', 1),
+    context = { includeDeclaration = false },
+  })
+  local found = vim.tbl_map(function(l) return { l.range.start.line, l.range.start.character } end, result)
+  eq(found, { { 7, 16 }, { 9, 13 } }, 'alias positions (0-based)')
+end)
+
+check('anchors: rename changes the anchor and its aliases (vim.lsp.buf.rename)', function()
+  vim.api.nvim_set_current_buf(anchors)
+  set_cursor(at(anchors, '&shared', 1))
+  local before = lines('app/anchors.yaml')
+  vim.lsp.buf.rename('common')
+  local expected = vim.tbl_map(function(line) return (line:gsub('([&*])shared', '%1common')) end, before)
+  wait_for('the rename in anchors.yaml', function() return vim.deep_equal(lines('app/anchors.yaml'), expected) end)
+end)
+
+check('document links: the URL in a comment', function()
+  local result = request(anchors, 'textDocument/documentLink', {})
+  local links = vim.tbl_map(function(link) return { link.range.start.line, link.target } end, result)
+  eq(links, { { 0, 'https://kubernetes.io/docs/concepts/services-networking/service/' } }, 'links')
+end)
+
+-- modeline.yaml: its modeline names settings.schema.json, which `replicas: many` breaks.
+local modeline = open('app/modeline.yaml')
+check('modeline: the document is checked against the schema file it names, and only that', function()
+  wait_for('the schema-modeline diagnostic', function() return #with_code(modeline, 'schema-modeline') > 0 end)
+  local d = with_code(modeline, 'schema-modeline')[1]
+  assert(d.message:find('settings.schema.json at `replicas`', 1, true), d.message)
+  eq({ d.lnum, d.col }, { 2, 10 }, 'on the value (0-based)')
+  eq(#vim.diagnostic.get(modeline), 1, 'diagnostics: ' .. vim.inspect(vim.diagnostic.get(modeline)))
+end)
+
+-- docker-compose.yml: YAML of another tool: a syntax error is reported, nothing of Kubernetes.
+local compose = open('app/docker-compose.yml')
+check('other YAML (Compose): a syntax error only, no Kubernetes diagnostics or completion', function()
+  wait_for('a kube_lsp client on docker-compose.yml', function() return kube_client(compose) end)
+  local original = lines('app/docker-compose.yml')
+  vim.api.nvim_buf_set_lines(compose, 2, 3, false, { '    image: [nginx:latest' })
+  wait_for('the syntax error', function() return #with_code(compose, 'yaml-syntax') > 0 end)
+  local codes = vim.tbl_map(code_of, vim.diagnostic.get(compose))
+  eq(codes, { 'yaml-syntax' }, 'codes')
+  vim.api.nvim_buf_set_lines(compose, 2, 3, false, { original[3] })
+  wait_for('no diagnostics', function() return #vim.diagnostic.get(compose) == 0 end)
+  local offered = labels(request(compose, 'textDocument/completion', { position = { line = 5, character = 0 } }))
+  for _, label in ipairs({ 'apiVersion', 'kind', 'Deployment' }) do
+    assert(not vim.tbl_contains(offered, label), label .. ' offered: ' .. vim.inspect(offered))
+  end
+end)
+
 -- The chart template: filetype helm, kube-lsp attached, `.Values` completion.
 local template = open('chart/templates/deployment.yaml')
 check('a chart template gets filetype helm, a kube-lsp client rooted at the chart', function()

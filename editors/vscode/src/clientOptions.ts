@@ -2,18 +2,20 @@
 
 export const SECTION = 'kube-lsp';
 export const STATUS_NOTIFICATION = 'kube-lsp/status';
-export const LANGUAGES = ['yaml', 'helm'] as const;
+export const LANGUAGES = ['yaml', 'helm', 'dockercompose'] as const;
 export const SERVER_COMMANDS = { showDiff: 'kube-lsp.showDiff', refreshCluster: 'kube-lsp.refreshCluster' } as const;
 
 /**
- * YAML files on disk and unsaved ones, and Helm chart templates: the language id `helm` (set by
+ * YAML files on disk and unsaved ones, Helm chart templates: the language id `helm` (set by
  * the Kubernetes extension, or by `files.associations`), where the server offers `.Values`
- * completion, hover and definition.
+ * completion, hover and definition, and Compose files (VS Code's own language id
+ * `dockercompose`), which get syntax checks and formatting.
  */
 export const DOCUMENT_SELECTOR = [
   { scheme: 'file', language: 'yaml' },
   { scheme: 'untitled', language: 'yaml' },
   { scheme: 'file', language: 'helm' },
+  { scheme: 'file', language: 'dockercompose' },
 ];
 
 export function baseClientOptions(settings: Record<string, unknown>) {

@@ -21,6 +21,13 @@ pub struct Context<'a> {
     pub snippets: bool,
 }
 
+impl Context<'_> {
+    /// Whether the object names an apiVersion or a kind.
+    pub fn names_type(&self) -> bool {
+        self.api_version.is_some() || self.kind.is_some()
+    }
+}
+
 pub(super) fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;

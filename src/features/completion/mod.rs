@@ -233,6 +233,9 @@ fn complete(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item> {
         }
         CursorTarget::Key { has_colon, .. } => {
             if cursor.path.is_empty() {
+                if !context.names_type() && is_other_yaml(&cursor.siblings) {
+                    return Vec::new();
+                }
                 let mut items = root_key_items(lookup, context);
                 if cursor.siblings.is_empty() && !has_colon {
                     items.extend(skeleton_items(lookup, context));
@@ -252,6 +255,35 @@ fn complete(lookup: &impl SchemaLookup, context: &Context<'_>) -> Vec<Item> {
             .unwrap_or_default()
         }
     }
+}
+
+/// Whether a document's top-level keys are those of other YAML than a Kubernetes object: it
+/// has some, and none an object has at the top (a workflow's `on` and `jobs`, a Compose file's
+/// `services`). An empty document may become an object.
+fn is_other_yaml(top_level_keys: &[String]) -> bool {
+    const OBJECT_KEYS: [&str; 6] = [
+        "apiVersion",
+        "kind",
+        "metadata",
+        "spec",
+        "data",
+        "stringData",
+    ];
+    !top_level_keys.is_empty()
+        && !top_level_keys
+            .iter()
+            .any(|key| OBJECT_KEYS.contains(&key.as_str()))
+}
+
+/// Whether the document holding `offset` has a top-level `apiVersion` or `kind` key: in a file
+/// of another tool (`yaml::detect::other_tool_file`), only such a document gets Kubernetes
+/// completion.
+pub fn document_names_type(rope: &Rope, documents: &[Range<usize>], offset: usize) -> bool {
+    with_document_text(rope, documents, offset, |_, text| {
+        text.lines()
+            .any(|line| line.starts_with("apiVersion:") || line.starts_with("kind:"))
+    })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

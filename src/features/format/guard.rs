@@ -29,15 +29,23 @@ pub fn format_document(document: &str, options: &FormatOptions) -> Outcome {
     {
         return Outcome::Kept;
     }
-    let Some(formatted) = format_once(document, options) else {
+    let Some(tree) = parse(document) else {
+        return Outcome::Kept;
+    };
+    let Some(formatted) = print(&tree, options) else {
         return Outcome::Kept;
     };
     if formatted == document {
         return Outcome::Formatted(formatted);
     }
+    // Each text is parsed once: its tree gives its comments and, for the result, the text it
+    // formats to again.
+    let Some(formatted_tree) = parse(&formatted) else {
+        return Outcome::Kept;
+    };
     let trusted = document_to_json(&formatted, &limits).is_ok_and(|after| after == before)
-        && comments(document) == comments(&formatted)
-        && format_once(&formatted, options).as_deref() == Some(formatted.as_str());
+        && comments_of(&tree).eq(comments_of(&formatted_tree))
+        && print(&formatted_tree, options).as_deref() == Some(formatted.as_str());
     if trusted {
         Outcome::Formatted(formatted)
     } else {
@@ -73,13 +81,11 @@ fn depth(value: &serde_json::Value) -> usize {
     deepest
 }
 
-/// pretty_yaml's text for `document` with the options applied, or `None` when its parser
-/// rejects the document.
-pub fn format_once(document: &str, options: &FormatOptions) -> Option<String> {
-    let tree = parse(document)?;
+/// pretty_yaml's text for the document whose tree is `tree`, with the options applied.
+fn print(tree: &yaml_parser::SyntaxNode, options: &FormatOptions) -> Option<String> {
     let root = Root::cast(tree.clone())?;
     let printed = pretty_yaml::print_tree(&root, &pretty_options(options));
-    post::finish(&tree, printed, options)
+    post::finish(tree, printed, options)
 }
 
 fn pretty_options(options: &FormatOptions) -> pretty_yaml::config::FormatOptions {
@@ -106,14 +112,10 @@ fn pretty_options(options: &FormatOptions) -> pretty_yaml::config::FormatOptions
     }
 }
 
-/// The comments of `text`, in order, without trailing blanks.
-pub fn comments(text: &str) -> Option<Vec<String>> {
-    let tree = parse(text)?;
-    Some(
-        tree.descendants_with_tokens()
-            .filter_map(|element| element.into_token())
-            .filter(|token| token.kind() == SyntaxKind::COMMENT)
-            .map(|token| token.text().trim_end().to_string())
-            .collect(),
-    )
+/// The comments of a parsed text, in order, without trailing blanks.
+fn comments_of(tree: &yaml_parser::SyntaxNode) -> impl Iterator<Item = String> + '_ {
+    tree.descendants_with_tokens()
+        .filter_map(|element| element.into_token())
+        .filter(|token| token.kind() == SyntaxKind::COMMENT)
+        .map(|token| token.text().trim_end().to_string())
 }

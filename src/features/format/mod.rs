@@ -87,13 +87,16 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
     };
     let documents = crate::yaml::split::split(body).documents;
     let last = documents.len().saturating_sub(1);
+    let outcomes = each_document(body, &documents, |document| {
+        guard::format_document(document, options)
+    });
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     out.push_str(bom);
     let mut kept = Vec::new();
     let mut changed = Vec::new();
-    for (index, range) in documents.into_iter().enumerate() {
+    for (index, (range, outcome)) in documents.into_iter().zip(outcomes).enumerate() {
         let document = &body[range.clone()];
-        match guard::format_document(document, options) {
+        match outcome {
             guard::Outcome::Formatted(mut formatted) => {
                 if index != last && !formatted.ends_with('\n') {
                     formatted.push('\n');
@@ -118,12 +121,64 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
     }
 }
 
-/// The edits that format `text`: none when it is left alone or already formatted.
+/// Files at least this big have their documents formatted on several threads.
+const PARALLEL_MIN: usize = 128 * 1024;
+
+/// `f` on each document of `text` (`documents`: their ranges), in order: on up to four threads
+/// for a big file, each taking the biggest document left.
+fn each_document<T: Send>(
+    text: &str,
+    documents: &[Range<usize>],
+    f: impl Fn(&str) -> T + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(documents.len());
+    if text.len() < PARALLEL_MIN || threads < 2 {
+        return documents
+            .iter()
+            .map(|range| f(&text[range.clone()]))
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..documents.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(documents[index].len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(documents.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&index) = order.get(taken) else {
+                        break;
+                    };
+                    let result = f(&text[documents[index].clone()]);
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((index, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The edits that format `text`: none when it is left alone or already formatted. Only the
+/// documents that changed are compared, line by line.
 pub fn format_edits(text: &str, options: &FormatOptions) -> Vec<(Range<usize>, String)> {
     match format(text, options) {
-        Formatted::Text {
-            text: formatted, ..
-        } => line_edits(text, &formatted),
+        Formatted::Text { changed, .. } => changed
+            .into_iter()
+            .flat_map(|(range, formatted)| {
+                let start = range.start;
+                line_edits(&text[range], &formatted)
+                    .into_iter()
+                    .map(move |(at, new)| (at.start + start..at.end + start, new))
+            })
+            .collect(),
         Formatted::LeftAlone(_) => Vec::new(),
     }
 }

@@ -94,3 +94,29 @@ fn range_formatting_touches_only_the_lines_of_the_range() {
     let edits = range_edits(text, 9..9, &FormatOptions::default());
     assert_eq!(edits, [(8..16, "b: 2\n".to_string())]);
 }
+
+#[test]
+fn a_big_file_is_formatted_on_threads_as_it_would_be_on_one() {
+    let mut text = String::new();
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "apiVersion:   v1\nkind: ConfigMap\nmetadata:\n    name: c{i}   # comment {i}\ndata:\n    key: 'v{i}'\n---\n"
+        ));
+    }
+    text.push_str("last:    true");
+    assert!(text.len() > PARALLEL_MIN);
+    let options = FormatOptions::default();
+    let whole = formatted(&text, &options);
+    let one_by_one: String = crate::yaml::split::split(&text)
+        .documents
+        .into_iter()
+        .map(|range| formatted(&text[range], &options))
+        .collect();
+    assert_eq!(whole, one_by_one);
+    // The edits, document by document, give the same text.
+    let mut edited = text.clone();
+    for (range, replacement) in format_edits(&text, &options).into_iter().rev() {
+        edited.replace_range(range, &replacement);
+    }
+    assert_eq!(edited, whole);
+}

@@ -25,27 +25,29 @@ pub fn check(values: &str, schema: &str) -> Vec<Diagnostic> {
 /// `name` in messages), each on the key or value it is about, with `code`. A schema that is not
 /// valid gives one diagnostic at the document's start.
 pub fn check_against(text: &str, schema: &str, name: &str, code: Code) -> Vec<Diagnostic> {
-    let schema: serde_json::Value = match serde_json::from_str(schema) {
-        Ok(schema) => schema,
-        Err(error) => {
-            return vec![Diagnostic::error(
-                0..0,
-                code,
-                format!("{name} is not valid JSON: {error}"),
-            )];
-        }
-    };
-    let validator = match jsonschema::validator_for(&schema) {
-        Ok(validator) => validator,
-        Err(error) => {
-            return vec![Diagnostic::error(
-                0..0,
-                code,
-                format!("{name} is not a valid JSON schema: {error}"),
-            )];
-        }
-    };
-    let instance = match document_to_json(text, &Limits::default()) {
+    match compile(schema, name) {
+        Ok(validator) => check_with(text, &validator, name, code, &Limits::default()),
+        Err(message) => vec![Diagnostic::error(0..0, code, message)],
+    }
+}
+
+/// The validator of a JSON schema's text (named `name` in messages), or why it is none.
+pub fn compile(schema: &str, name: &str) -> Result<jsonschema::Validator, String> {
+    let schema: serde_json::Value = serde_json::from_str(schema)
+        .map_err(|error| format!("{name} is not valid JSON: {error}"))?;
+    jsonschema::validator_for(&schema)
+        .map_err(|error| format!("{name} is not a valid JSON schema: {error}"))
+}
+
+/// [`check_against`] with the schema compiled already; `limits` say how the YAML is read.
+pub fn check_with(
+    text: &str,
+    validator: &jsonschema::Validator,
+    name: &str,
+    code: Code,
+    limits: &Limits,
+) -> Vec<Diagnostic> {
+    let instance = match document_to_json(text, limits) {
         Ok(Some(value)) => value,
         Ok(None) => serde_json::Value::Object(Default::default()),
         // The YAML layer reports what is wrong with the text.

@@ -110,6 +110,8 @@ impl Validator<'_> {
         }
         let (api_version, kind) = match (&meta.api_version, &meta.kind) {
             (None, None) if meta.api_version_key.is_none() && meta.kind_key.is_none() => return,
+            // Other YAML with an `apiVersion` of its own (Helm's Chart.yaml): not an object.
+            _ if depth == 0 && self.role == Role::Manifest && !meta.reads_as_object() => return,
             (Some(a), Some(k)) => (a.clone(), k.clone()),
             (api, kind) => {
                 // Half a type: kubectl rejects it ("Object 'Kind' is missing").

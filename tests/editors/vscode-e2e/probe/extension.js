@@ -216,6 +216,76 @@ async function capabilities(check) {
     assert.deepStrictEqual(again ?? [], [], 'edits when formatted again');
   });
 
+  // anchors.yaml: `&shared` (line 6) with the aliases `*shared` on lines 8 and 10, a URL in a comment.
+  const anchors = await open('app/anchors.yaml');
+  const alias = at(anchors, '*shared', 2, 2);
+  const anchor = at(anchors, '&shared', 1);
+  await check('anchors: hover on an alias shows what it expands to', async () => {
+    const hovers = await until('a hover', async () => {
+      const found = await vscode.commands.executeCommand('vscode.executeHoverProvider', anchors.uri, alias);
+      return found.length > 0 && found;
+    });
+    const text = hovers.flatMap((hover) => hover.contents.map((content) => content.value ?? String(content))).join('\n');
+    assert.ok(text.includes('Alias `*shared`') && text.includes('app: anchors'), text);
+  });
+
+  await check('anchors: definition from the alias is its anchor', async () => {
+    const found = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', anchors.uri, alias);
+    assert.strictEqual(found.length, 1);
+    const range = found[0].targetSelectionRange ?? found[0].targetRange ?? found[0].range;
+    assert.deepStrictEqual(plain(range), [5, 11, 5, 17]);
+  });
+
+  await check('anchors: references of the anchor are itself and its two aliases', async () => {
+    const found = await vscode.commands.executeCommand('vscode.executeReferenceProvider', anchors.uri, anchor);
+    assert.deepStrictEqual(
+      found.map((location) => [location.range.start.line, location.range.start.character]).sort((a, b) => a[0] - b[0]),
+      [[5, 11], [7, 16], [9, 13]],
+    );
+  });
+
+  await check('anchors: rename changes the anchor and its aliases', async () => {
+    const before = anchors.getText();
+    const edit = await vscode.commands.executeCommand('vscode.executeDocumentRenameProvider', anchors.uri, anchor, 'common');
+    assert.ok(await vscode.workspace.applyEdit(edit), 'the edit was not applied');
+    assert.strictEqual(anchors.getText(), before.replaceAll('&shared', '&common').replaceAll('*shared', '*common'));
+  });
+
+  await check('document links: the URL in a comment', async () => {
+    const links = await vscode.commands.executeCommand('vscode.executeLinkProvider', anchors.uri);
+    assert.deepStrictEqual(
+      links.map((link) => [link.range.start.line, link.target.toString(true)]),
+      [[0, 'https://kubernetes.io/docs/concepts/services-networking/service/']],
+    );
+  });
+
+  // modeline.yaml: its modeline names settings.schema.json, which `replicas: many` breaks.
+  const modeline = await open('app/modeline.yaml');
+  await check('modeline: the document is checked against the schema file it names, and only that', async () => {
+    const d = await until(published(modeline.uri), () => withCode(modeline.uri, 'schema-modeline')[0]);
+    assert.ok(d.message.includes('settings.schema.json at `replicas`'), d.message);
+    assert.deepStrictEqual(plain(d.range), [2, 10, 2, 14]);
+    assert.strictEqual(vscode.languages.getDiagnostics(modeline.uri).length, 1, published(modeline.uri)());
+  });
+
+  // docker-compose.yml: YAML of another tool: a syntax error is reported, nothing of Kubernetes.
+  const compose = await open('app/docker-compose.yml');
+  await check('other YAML (Compose): a syntax error only, no Kubernetes diagnostics or completion', async () => {
+    const original = compose.getText();
+    const line = compose.lineAt(2).range;
+    const broken = new vscode.WorkspaceEdit();
+    broken.replace(compose.uri, line, '    image: [nginx:latest');
+    assert.ok(await vscode.workspace.applyEdit(broken), 'the edit was not applied');
+    await until(published(compose.uri), () => withCode(compose.uri, 'yaml-syntax').length > 0);
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(compose.uri).map(codeOf), ['yaml-syntax']);
+    const fixed = new vscode.WorkspaceEdit();
+    fixed.replace(compose.uri, new vscode.Range(0, 0, compose.lineCount, 0), original);
+    assert.ok(await vscode.workspace.applyEdit(fixed), 'the fix was not applied');
+    await until(published(compose.uri), () => vscode.languages.getDiagnostics(compose.uri).length === 0);
+    const labels = await completionLabels(compose, new vscode.Position(5, 0));
+    for (const label of ['apiVersion', 'kind', 'Deployment']) assert.ok(!labels.includes(label), `${label} offered: ${labels}`);
+  });
+
   const template = await open('chart/templates/deployment.yaml');
   await check('helm: a chart template (language helm) gets `.Values` completion', async () => {
     assert.strictEqual(template.languageId, 'helm');
