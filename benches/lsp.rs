@@ -422,7 +422,12 @@ fn start_session(server: &ServerSpec, timeout: Duration) -> Result<Session, LspE
         }
         _ => default_server_request_answer(method, params, &settings),
     });
-    let root = file_uri(&bench_dir());
+    // An empty workspace folder: these figures are the opened file's. Indexing a workspace is
+    // benches/workspace.rs's; a folder holding the generated 10 MB file would add its index to
+    // every workload's memory and startup.
+    let folder = bench_dir().join("workspace");
+    std::fs::create_dir_all(&folder).map_err(LspError::Io)?;
+    let root = file_uri(&folder);
     let mut params = json!({
         "processId": std::process::id(),
         "rootUri": root,
