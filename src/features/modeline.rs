@@ -293,6 +293,20 @@ mod tests {
         );
     }
 
+    /// A file's schema sources in folder `/work`, `read` from disk, no URL downloaded.
+    fn offline_in_work<'a>(
+        read: &'a dyn Fn(&Path) -> Result<String, String>,
+        compiled: &'a CompiledSchemas,
+    ) -> SchemaSource<'a> {
+        SchemaSource {
+            folder: Some(Path::new("/work")),
+            read,
+            url: &|_| UrlSchema::NotDownloaded,
+            compiled,
+            associated: None,
+        }
+    }
+
     #[test]
     fn a_schema_file_replaces_own_schema_and_a_url_is_not_downloaded() {
         let schema = r#"{"type": "object", "required": ["name"], "properties": {"size": {"type": "integer"}}}"#;
@@ -306,13 +320,7 @@ mod tests {
             }
         };
         let compiled = CompiledSchemas::default();
-        let source = SchemaSource {
-            folder: Some(Path::new("/work")),
-            read: &read,
-            url: &|_| UrlSchema::NotDownloaded,
-            compiled: &compiled,
-            associated: None,
-        };
+        let source = offline_in_work(&read, &compiled);
         let found = named_schema_findings(text, &documents, &source);
         let summary: Vec<(&str, Severity)> = found
             .iter()
@@ -381,13 +389,7 @@ mod tests {
             std::cell::RefCell::new(r#"{"properties": {"size": {"type": "integer"}}}"#.to_string());
         let read = |_: &Path| Ok(schema.borrow().clone());
         let compiled = CompiledSchemas::default();
-        let source = SchemaSource {
-            folder: Some(Path::new("/work")),
-            read: &read,
-            url: &|_| UrlSchema::NotDownloaded,
-            compiled: &compiled,
-            associated: None,
-        };
+        let source = offline_in_work(&read, &compiled);
         for _ in 0..3 {
             assert_eq!(named_schema_findings(text, &documents, &source).len(), 1);
         }
@@ -415,11 +417,8 @@ mod tests {
         };
         let compiled = CompiledSchemas::default();
         let source = SchemaSource {
-            folder: Some(Path::new("/work")),
-            read: &read,
-            url: &|_| UrlSchema::NotDownloaded,
-            compiled: &compiled,
             associated: Some(Path::new("/work/workflow.json")),
+            ..offline_in_work(&read, &compiled)
         };
         let found = named_schema_findings(text, &documents, &source);
         let values: Vec<&str> = found.iter().map(|d| &text[d.range.clone()]).collect();
