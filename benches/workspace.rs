@@ -244,7 +244,7 @@ fn update_latencies(workspace: &Workspace, root: &Path) -> (Vec<Duration>, Vec<D
             started.elapsed()
         })
         .collect();
-    workspace.close(&path);
+    workspace.close(&path, None);
     let changed = root.join("folder-000").join("kustomization.yaml");
     let disk = (0..100)
         .map(|_| {
@@ -267,6 +267,6 @@ fn big_open_latencies(workspace: &Workspace, path: &Path) -> Vec<Duration> {
             started.elapsed()
         })
         .collect();
-    workspace.close(path);
+    workspace.close(path, None);
     latencies
 }

@@ -215,7 +215,8 @@ impl OpenDocument {
     }
 
     /// Replaces a layer's findings (in byte ranges of the current text); `true` when they
-    /// changed.
+    /// changed. Findings computed from a snapshot elsewhere are handed over by the server's
+    /// store, which knows which text they were computed from.
     pub fn set_layer(&mut self, layer: Layer, diagnostics: Vec<Diagnostic>) -> bool {
         let slot = &mut self.layers[layer as usize];
         let changed = *slot != diagnostics;
@@ -406,21 +407,6 @@ impl OpenDocument {
             version,
             diagnostics,
         });
-        true
-    }
-
-    /// Keeps a layer's findings computed for `version`; `false` (and nothing kept) when the
-    /// document is at another version now.
-    pub fn set_layer_of(
-        &mut self,
-        version: i32,
-        layer: Layer,
-        diagnostics: Vec<Diagnostic>,
-    ) -> bool {
-        if version != self.text.version() {
-            return false;
-        }
-        self.set_layer(layer, diagnostics);
         true
     }
 
@@ -788,8 +774,7 @@ mod tests {
             ..Diagnostic::error(range, codes::REFERENCE_MISSING, "missing")
         };
         let name = at(&text, "name: a");
-        document.set_layer_of(
-            1,
+        document.set_layer(
             Layer::References,
             vec![missing(robot.clone()), missing(name)],
         );
@@ -817,8 +802,7 @@ mod tests {
             severity: Severity::Warning,
             ..Diagnostic::error(name.clone(), codes::REFERENCE_MISSING, "missing")
         };
-        assert!(!document.set_layer_of(2, Layer::References, vec![missing.clone()]));
-        assert!(document.set_layer_of(1, Layer::References, vec![missing.clone()]));
+        assert!(document.set_layer(Layer::References, vec![missing.clone()]));
         assert!(document.set_cluster_findings(1, vec![finding(0..1)]));
         assert_eq!(document.diagnostics()[0], missing, "before the cluster's");
         // An edit above moves it along.

@@ -20,7 +20,7 @@ use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 use super::convert;
 use super::publish::{Gather, publish, publish_all};
 use super::settings::{ClusterOptions, DryRunMode};
-use super::store::Store;
+use super::store::{Stamp, Store};
 use super::workspace::SchemaSources;
 use crate::cluster::ClusterError;
 use crate::cluster::cache::DiskCache;
@@ -107,10 +107,11 @@ impl Notification for ClusterSchemaNotification {
     const METHOD: &'static str = "kube-lsp/clusterSchema";
 }
 
-/// The documents the last check of a file found, for the version it checked (`showDiff` reads
+/// The documents the last check of a file found, for the state it checked (`showDiff` reads
 /// them; the diagnostics are kept by the open document).
 struct FileResult {
-    version: i32,
+    /// The document state checked.
+    stamp: Stamp,
     documents: Vec<CheckedDocument>,
 }
 
@@ -361,18 +362,17 @@ impl ClusterWork {
         let mut backoff = FIRST_BACKOFF;
         let mut cleared = false;
         loop {
-            let Some(snapshot) = self.store.text_snapshot(&uri) else {
+            let Some((snapshot, stamp)) = self.store.stamped_snapshot(&uri) else {
                 return;
             };
             if !might_hold_manifests(&snapshot.rope) {
                 lock(&self.results).remove(&uri);
                 return;
             }
-            let version = snapshot.version;
             // A kustomize patch is not an object: the overlays rendering it are dry-run.
             if self.store.with_document(&uri, |d| d.role()) == Some(Role::Patch) {
                 let nothing = FileResult {
-                    version,
+                    stamp,
                     documents: Vec::new(),
                 };
                 self.finish(&uri, nothing, Vec::new()).await;
@@ -391,7 +391,7 @@ impl ClusterWork {
             match checked {
                 Ok((text, documents)) => {
                     let diagnostics = diagnostics_of(&text, &documents, with_diff);
-                    self.finish(&uri, FileResult { version, documents }, diagnostics)
+                    self.finish(&uri, FileResult { stamp, documents }, diagnostics)
                         .await;
                     return;
                 }
@@ -400,7 +400,7 @@ impl ClusterWork {
                     if !cleared {
                         // Drop cluster diagnostics of an earlier version, once.
                         let nothing = FileResult {
-                            version,
+                            stamp,
                             documents: Vec::new(),
                         };
                         self.finish(&uri, nothing, Vec::new()).await;
@@ -424,7 +424,7 @@ impl ClusterWork {
     async fn finish(&self, uri: &Uri, result: FileResult, diagnostics: Vec<Diagnostic>) {
         if !self
             .store
-            .set_cluster_findings(uri, result.version, diagnostics)
+            .set_cluster_findings(uri, result.stamp, diagnostics)
         {
             return;
         }
@@ -607,19 +607,20 @@ impl ClusterWork {
         let read = self.store.with_document(&uri, |document| {
             let rope = document.text().rope();
             let offset = position.map(|p| convert::offset(rope, p, encoding));
-            (rope.to_string(), document.version(), offset)
+            (rope.to_string(), offset)
         });
-        let Some((text, version, offset)) = read else {
+        let Some((text, offset)) = read else {
             return Err(Error::invalid_params(format!(
                 "{SHOW_DIFF}: {} is not open",
                 uri.as_str()
             )));
         };
+        let current = self.store.stamped_snapshot(&uri).map(|(_, stamp)| stamp);
         let fresh = {
             let results = lock(&self.results);
             results
                 .get(&uri)
-                .filter(|r| r.version == version)
+                .filter(|r| Some(r.stamp) == current)
                 .map(|r| r.documents.clone())
         };
         let documents = match fresh {

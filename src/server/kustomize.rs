@@ -124,7 +124,7 @@ impl KustomizeWork {
     /// kustomize layer; `false` when it is neither.
     pub fn check(&self, uri: &Uri) -> bool {
         let path = document_path(uri);
-        let Some(snapshot) = self.store.text_snapshot(uri) else {
+        let Some((snapshot, stamp)) = self.store.stamped_snapshot(uri) else {
             return false;
         };
         let index = self.schemas.workspace().read();
@@ -134,13 +134,7 @@ impl KustomizeWork {
         let text = snapshot.rope.to_string();
         let found = self.in_context(|context| kustomize::check_file(&path, &text, &index, context));
         drop(index);
-        self.store
-            .with_document(uri, |document| {
-                (document.version() == snapshot.version)
-                    .then(|| document.set_layer(Layer::Kustomize, found))
-            })
-            .flatten()
-            .is_some()
+        self.store.set_layer(uri, stamp, Layer::Kustomize, found)
     }
 
     /// Document links of a kustomization.
@@ -438,7 +432,9 @@ impl KustomizeWork {
             self.store.with_document(&uri, |document| {
                 document.set_layer(Layer::Rendered, diagnostics)
             });
-            publish(&self.client, &self.store, uri, Gather::Known).await;
+            // Validated: right after an edit, what is known holds schema findings the edit
+            // moved but did not check again.
+            publish(&self.client, &self.store, uri, Gather::Validated).await;
             return;
         }
         let Some(text) = Disk.read(file) else { return };

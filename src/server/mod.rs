@@ -695,11 +695,11 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.store.close(&uri);
+        let state = self.store.close(&uri).map(|stamp| stamp.revision());
         self.cluster.forget(&uri);
         self.helm.forget(&uri);
         let closed = workspace::document_path(&uri);
-        self.update_schemas(move |schemas| schemas.close_document(&closed));
+        self.update_schemas(move |schemas| schemas.close_document(&closed, state));
         // Clear what the editor shows for a file that is no longer open, after any publication
         // of it already on its way.
         let _in_order = self.store.publication_order().await;
@@ -766,10 +766,9 @@ impl LanguageServer for Backend {
             anchors::hover(&self.store, &params)
                 .or_else(|| self.helm.hover(&params))
                 .or_else(|| {
-                    self.language
-                        .hover(&self.store, &params, |snapshot, offset| {
-                            self.references.hover(uri, snapshot, offset)
-                        })
+                    self.language.hover(&self.store, &params, |_, offset| {
+                        self.references.hover(uri, offset)
+                    })
                 })
         })
     }

@@ -154,7 +154,7 @@ impl ModelineSchemas {
     /// Checks the open document `uri` against the schemas its modelines name (or its file is
     /// associated with), and starts the downloads it waits for.
     pub fn check(self: &Arc<Self>, uri: &Uri) {
-        let Some(snapshot) = self.store.text_snapshot(uri) else {
+        let Some((snapshot, stamp)) = self.store.stamped_snapshot(uri) else {
             return;
         };
         let all = snapshot.rope.slice(..);
@@ -197,11 +197,7 @@ impl ModelineSchemas {
         } else {
             Vec::new()
         };
-        self.store.with_document(uri, |document| {
-            if document.version() == snapshot.version {
-                document.set_layer(Layer::Modeline, found);
-            }
-        });
+        self.store.set_layer(uri, stamp, Layer::Modeline, found);
         for url in wanted {
             let this = self.clone();
             tokio::spawn(async move { this.download(url).await });

@@ -15,7 +15,8 @@ use crate::features::rules;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gather {
     /// What is known now, without validating against the schema: right after an open, the YAML
-    /// layer's, ready quickly even for big files.
+    /// layer's, ready quickly even for big files. Not after an edit, whose schema findings are
+    /// moved but not checked again until a validated gathering.
     Known,
     /// Validated against the current catalog first, on a blocking thread (after an edit only
     /// the edited document is validated again).

@@ -64,14 +64,15 @@ pub struct References {
     /// Counts the changes of what is known of the cluster (a list stored, a connection made or
     /// found impossible): the rules' answers that asked the cluster are redone when it moves.
     generation: AtomicU64,
-    /// What each open document's reference diagnostics were last computed from: its version,
-    /// the index's generation and the cluster's. A recheck with the same inputs is skipped (a
+    /// What each open document's reference diagnostics were last computed from: its state
+    /// (`Stamp::revision`: a version repeats when the URI is opened again), the index's
+    /// generation and the cluster's. A recheck with the same inputs is skipped (a
     /// file of thousands of objects takes seconds, and every edit of any file asks again).
     computed_from: Mutex<HashMap<Uri, Inputs>>,
 }
 
 /// The inputs of a document's reference diagnostics.
-type Inputs = (i32, u64, u64);
+type Inputs = (u64, u64, u64);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -320,16 +321,16 @@ impl References {
     /// The reference diagnostics of one open document, when the index holds its current text
     /// (otherwise the index takes it soon and asks again).
     async fn recheck(self: &Arc<Self>, uri: Uri) {
-        let Some(snapshot) = self.store.text_snapshot(&uri) else {
+        let Some((_, stamp)) = self.store.stamped_snapshot(&uri) else {
             return;
         };
         let path = document_path(&uri);
         let workspace = self.schemas.workspace();
-        if workspace.version_of(&path) != Some(snapshot.version) {
+        if workspace.revision_of(&path) != Some(stamp.revision()) {
             return;
         }
         let inputs = (
-            snapshot.version,
+            stamp.revision(),
             workspace.read().generation(),
             self.generation.load(Ordering::Acquire),
         );
@@ -337,7 +338,7 @@ impl References {
             return;
         }
         tracing::debug!(
-            "references: diagnostics of {} (version, index, cluster: {inputs:?})",
+            "references: diagnostics of {} (state, index, cluster: {inputs:?})",
             uri.as_str()
         );
         let this = self.clone();
@@ -351,9 +352,9 @@ impl References {
             return;
         };
         lock(&self.computed_from).insert(uri.clone(), inputs);
-        let changed =
-            self.store
-                .set_layer_of(&uri, snapshot.version, Layer::References, diagnostics);
+        let changed = self
+            .store
+            .set_layer(&uri, stamp, Layer::References, diagnostics);
         // The rules' answers that asked the cluster are redone as the diagnostics are gathered.
         let generation = Some(self.generation.load(Ordering::Acquire));
         let rules_moved = self
@@ -380,10 +381,8 @@ impl References {
         uri: &Uri,
         position: lsp::Position,
     ) -> Option<(PathBuf, TextSnapshot, usize)> {
-        let snapshot = self.store.text_snapshot(uri)?;
+        let snapshot = self.sync_index(uri)?;
         let path = document_path(uri);
-        let workspace = self.schemas.workspace();
-        workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
         let offset = convert::offset(&snapshot.rope, position, self.store.encoding());
         Some((path, snapshot, offset))
     }
@@ -499,29 +498,33 @@ impl References {
         found.map_or((Vec::new(), false), |c| (c.items, c.incomplete))
     }
 
-    /// The hover of references at `offset` of a snapshot.
-    pub fn hover(
-        self: &Arc<Self>,
-        uri: &Uri,
-        snapshot: &TextSnapshot,
-        offset: usize,
-    ) -> Option<Hover> {
+    /// The hover of references at `offset` of the document's latest text.
+    pub fn hover(self: &Arc<Self>, uri: &Uri, offset: usize) -> Option<Hover> {
         let path = document_path(uri);
-        let workspace = self.schemas.workspace();
-        workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
+        // Not waiting for an open in progress: hover answers as soon as the text is there.
+        if let Some((snapshot, stamp)) = self.store.stamped_snapshot_if_opened(uri) {
+            let workspace = self.schemas.workspace();
+            workspace.sync_open(&path, stamp.revision(), &snapshot.rope, &snapshot.documents);
+        }
         self.with_scope(|scope| features::hover(scope, &path, offset))
     }
 
     /// Every open document's current text in the index (a rename edits them all).
     fn sync_open_documents(&self) {
-        let workspace = self.schemas.workspace();
         for uri in self.store.uris() {
-            let Some(snapshot) = self.store.text_snapshot(&uri) else {
-                continue;
-            };
-            let path = document_path(&uri);
-            workspace.sync_open(&path, snapshot.version, &snapshot.rope, &snapshot.documents);
+            self.sync_index(&uri);
         }
+    }
+
+    /// The open document's current text in the index, unless the index holds it already (its
+    /// state, [`Stamp`](super::store::Stamp)), once any open of it in progress is done; that
+    /// text.
+    fn sync_index(&self, uri: &Uri) -> Option<TextSnapshot> {
+        let (snapshot, stamp) = self.store.stamped_snapshot(uri)?;
+        let path = document_path(uri);
+        let workspace = self.schemas.workspace();
+        workspace.sync_open(&path, stamp.revision(), &snapshot.rope, &snapshot.documents);
+        Some(snapshot)
     }
 
     /// The URI and text of a file: an open document's snapshot, else the file on disk.

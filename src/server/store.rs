@@ -1,6 +1,9 @@
 //! The open documents: one [`OpenDocument`] per file behind a mutex of its own, the gate that
 //! makes other accesses wait for an open in progress, the text snapshots completion and hover
-//! read without either, and the diagnostics last sent to the client.
+//! read without either, and the diagnostics last sent to the client. Every open and every change
+//! of a document's text takes a number ([`Stamp`]): what is computed from a snapshot in the
+//! background (diagnostics, the layers' findings, the cluster's, the workspace index's entry) is
+//! accepted only by the document state it was computed from.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +25,12 @@ pub struct Store {
     documents: RwLock<HashMap<Uri, Arc<Held>>>,
     /// The schema sources documents are validated against (replaced when a source changes).
     catalog: RwLock<schema::Catalog>,
-    /// The latest text of each open document, readable without its lock (`server/language.rs`).
-    texts: RwLock<HashMap<Uri, TextSnapshot>>,
+    /// The latest text of each open document, readable without its lock (`server/language.rs`),
+    /// with its state once the open is done.
+    texts: RwLock<HashMap<Uri, Text>>,
     /// Documents whose open is running (`begin_open`): other accesses wait for it.
     opening: Mutex<HashMap<Uri, Arc<Opening>>>,
-    /// Each open document's publications: which open they are of, when its text last changed
-    /// and what was last sent.
+    /// Each open document's current state and what was last published of it.
     published: Mutex<HashMap<Uri, Publication>>,
     /// Numbers the document states in order (taken under the document's lock): each open, each
     /// change of a text and each gathering of diagnostics. A publication gathered from another
@@ -40,29 +43,66 @@ pub struct Store {
     rules: RwLock<RuleSetup>,
 }
 
-/// An open document and the number its open took.
+/// An open document and its state.
 struct Held {
     opened: u64,
+    /// The number its text took when it last changed (written under the document's lock).
+    changed: AtomicU64,
     document: Mutex<OpenDocument>,
 }
 
-/// Which document state diagnostics were gathered from ([`Store::gather`]): the open of the URI
-/// they read, and the number of the reading.
+impl Held {
+    /// Its state; read it under the document's lock.
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            opened: self.opened,
+            changed: self.changed.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// One state of an open document: which open of its URI, and which text of that open. Handed
+/// out with a snapshot ([`Store::stamped_snapshot`]) or a gathering, and checked when what was
+/// computed from it comes back: the version alone cannot tell states apart, as every open of a
+/// URI counts versions from 1 again (and a client may repeat one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The number the open took: another open of the URI (an earlier one, still being read
+    /// when it closed) is another text.
+    opened: u64,
+    /// The number taken when the text last changed (opened, edited, parsed again).
+    changed: u64,
+}
+
+impl Stamp {
+    /// A number that grows with each open and each change of any document: a later state of a
+    /// file has a greater one, across its opens too (the workspace index orders its entries of
+    /// open files by it).
+    pub fn revision(self) -> u64 {
+        self.changed
+    }
+}
+
+/// Which document state diagnostics were gathered from ([`Store::gather`]), and the number of
+/// the reading.
 #[derive(Clone, Copy, Debug)]
 pub struct Gathering {
-    opened: u64,
+    read: Stamp,
     number: u64,
 }
 
-/// The publications of one open document.
+/// The latest text of an open document.
+struct Text {
+    snapshot: TextSnapshot,
+    /// The state it is, once the open is done (while the open runs, the document is not
+    /// readable yet and nothing computed from this text can be kept).
+    stamp: Option<Stamp>,
+}
+
+/// The state of one open document and its publications.
 struct Publication {
-    /// The number its open took: diagnostics gathered from another open of the URI (an
-    /// earlier one, still being read when it closed) are another text's.
-    opened: u64,
-    /// The number taken when its text last changed (opened, edited): a gathering numbered
-    /// before read another text, even one with the same version (versions start again at each
-    /// open, and a client may repeat one).
-    text_changed: u64,
+    /// The document's state now: what was computed from another one is another text's.
+    current: Stamp,
     /// What was last sent, if anything was since the document was opened.
     sent: Option<Sent>,
 }
@@ -165,7 +205,7 @@ impl PendingOpen {
         let role = self.role;
         let document =
             OpenDocument::open_split_as(source, split, version, &catalog, role, |snapshot| {
-                store.set_snapshot(&self.uri, snapshot);
+                store.set_snapshot(&self.uri, snapshot, None);
                 self.gate.update(|state| state.text = true);
             });
         store.insert_document(self.uri.clone(), document);
@@ -293,12 +333,36 @@ impl Store {
         let held = self.get(uri)?;
         let mut document = lock(&held.document);
         let read = read(&mut document);
-        // Still under the document's lock: the number follows the state just read.
+        // Still under the document's lock: the state is the one just read, the number follows
+        // it.
         let gathering = Gathering {
-            opened: held.opened,
+            read: held.stamp(),
             number: self.next_number(),
         };
         Some((read, gathering))
+    }
+
+    /// The state of the open `held` of `uri` (call it under the document's lock); `None` when
+    /// the URI was closed or opened again meanwhile.
+    fn current(&self, uri: &Uri, held: &Held) -> Option<Stamp> {
+        lock(&self.published)
+            .get(uri)
+            .map(|publication| publication.current)
+            .filter(|current| current.opened == held.opened)
+    }
+
+    /// Runs `keep` on the document under its lock when it is still in state `stamp` (what
+    /// `keep` stores was computed from it); `None` when it is closed, opened again or its text
+    /// changed since.
+    fn keep_if_current<T>(
+        &self,
+        uri: &Uri,
+        stamp: Stamp,
+        keep: impl FnOnce(&mut OpenDocument) -> T,
+    ) -> Option<T> {
+        let held = self.get(uri)?;
+        let mut document = lock(&held.document);
+        (self.current(uri, &held)? == stamp).then(|| keep(&mut document))
     }
 
     /// Opens a document in one go, on this thread.
@@ -344,16 +408,20 @@ impl Store {
 
     /// Makes a checked and validated document the open document `uri`.
     fn insert_document(&self, uri: Uri, document: OpenDocument) {
-        self.set_snapshot(&uri, document.snapshot());
         let opened = self.next_number();
-        let publication = Publication {
+        let current = Stamp {
             opened,
-            text_changed: opened,
+            changed: opened,
+        };
+        self.set_snapshot(&uri, document.snapshot(), Some(current));
+        let publication = Publication {
+            current,
             sent: None,
         };
         lock(&self.published).insert(uri.clone(), publication);
         let document = Arc::new(Held {
             opened,
+            changed: AtomicU64::new(opened),
             document: Mutex::new(document),
         });
         self.documents
@@ -375,9 +443,12 @@ impl Store {
         }
     }
 
-    pub fn close(&self, uri: &Uri) {
+    /// Closes the document; the state it was in, when it was open.
+    pub fn close(&self, uri: &Uri) -> Option<Stamp> {
         self.wait_until_opened(uri);
-        lock(&self.published).remove(uri);
+        let closed = lock(&self.published)
+            .remove(uri)
+            .map(|publication| publication.current);
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -386,6 +457,7 @@ impl Store {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(uri);
+        closed
     }
 
     /// Applies one `didChange`. A change for a document that was never opened is logged; if it
@@ -408,22 +480,26 @@ impl Store {
             );
         }
         document.change(version, changes.iter().cloned(), encoding);
-        self.note_text_changed(uri, &held);
         // Requests that must not wait for the document's lock (which schema validation of a big
-        // file holds for a while) read this.
-        self.set_snapshot(uri, document.snapshot());
+        // file holds for a while) read this; unless the document was closed meanwhile (its text
+        // would outlive it, or replace a new open's).
+        if let Some(stamp) = self.note_text_changed(uri, &held) {
+            self.set_snapshot(uri, document.snapshot(), Some(stamp));
+        }
     }
 
-    /// Notes that the text of the open `held` of `uri` (or what was parsed of it) changed; call
-    /// it under the document's lock, as gatherings are numbered.
-    fn note_text_changed(&self, uri: &Uri, held: &Held) {
+    /// Notes that the text of the open `held` of `uri` (or what was parsed of it) changed, and
+    /// says its new state (`None` when the URI was closed or opened again meanwhile); call it
+    /// under the document's lock, as gatherings are numbered.
+    fn note_text_changed(&self, uri: &Uri, held: &Held) -> Option<Stamp> {
         let changed = self.next_number();
-        if let Some(publication) = lock(&self.published)
+        held.changed.store(changed, Ordering::Release);
+        let mut published = lock(&self.published);
+        let publication = published
             .get_mut(uri)
-            .filter(|publication| publication.opened == held.opened)
-        {
-            publication.text_changed = changed;
-        }
+            .filter(|publication| publication.current.opened == held.opened)?;
+        publication.current.changed = changed;
+        Some(publication.current)
     }
 
     /// The next number of a document state ([`Store::numbers`]).
@@ -452,7 +528,7 @@ impl Store {
         let Some(publication) = published.get_mut(uri) else {
             return false;
         };
-        if gathering.opened != publication.opened || gathering.number < publication.text_changed {
+        if gathering.read != publication.current {
             return false;
         }
         let gathering = gathering.number;
@@ -484,14 +560,31 @@ impl Store {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(uri)
-            .cloned()
+            .map(|text| text.snapshot.clone())
     }
 
-    fn set_snapshot(&self, uri: &Uri, snapshot: TextSnapshot) {
+    /// The latest text of an open document with the state it is ([`Stamp`]), once any open of
+    /// it in progress is done, without taking its lock. What is computed from it is kept by the
+    /// `Stamp` ([`set_layer`](Self::set_layer),
+    /// [`set_cluster_findings`](Self::set_cluster_findings)).
+    pub fn stamped_snapshot(&self, uri: &Uri) -> Option<(TextSnapshot, Stamp)> {
+        self.wait_until_opened(uri);
+        self.stamped_snapshot_if_opened(uri)
+    }
+
+    /// [`stamped_snapshot`](Self::stamped_snapshot) without waiting: `None` while the document
+    /// is being opened.
+    pub fn stamped_snapshot_if_opened(&self, uri: &Uri) -> Option<(TextSnapshot, Stamp)> {
+        let texts = self.texts.read().unwrap_or_else(|p| p.into_inner());
+        let text = texts.get(uri)?;
+        Some((text.snapshot.clone(), text.stamp?))
+    }
+
+    fn set_snapshot(&self, uri: &Uri, snapshot: TextSnapshot, stamp: Option<Stamp>) {
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(uri.clone(), snapshot);
+            .insert(uri.clone(), Text { snapshot, stamp });
     }
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
@@ -499,7 +592,9 @@ impl Store {
         if let Some(held) = self.get(uri) {
             let mut document = lock(&held.document);
             document.rebuild();
-            self.note_text_changed(uri, &held);
+            if let Some(stamp) = self.note_text_changed(uri, &held) {
+                self.set_snapshot(uri, document.snapshot(), Some(stamp));
+            }
         }
     }
 
@@ -508,33 +603,33 @@ impl Store {
         self.with_document(uri, |document| document.version())
     }
 
-    /// Keeps the cluster's diagnostics of `version` of the document; `false` when it is closed
-    /// or at another version now.
+    /// Keeps the cluster's diagnostics of the document's state `stamp`; `false` (nothing kept)
+    /// when it is closed, opened again or edited since.
     pub fn set_cluster_findings(
         &self,
         uri: &Uri,
-        version: i32,
+        stamp: Stamp,
         diagnostics: Vec<Diagnostic>,
     ) -> bool {
-        self.with_document(uri, |document| {
-            document.set_cluster_findings(version, diagnostics)
+        self.keep_if_current(uri, stamp, |document| {
+            document.set_cluster_findings(document.version(), diagnostics)
         })
         .unwrap_or(false)
     }
 
-    /// Keeps a layer's findings computed for `version` of the document; `false` when it is closed
-    /// or at another version now.
-    pub fn set_layer_of(
+    /// Keeps a layer's findings computed from the document's state `stamp`; `false` (nothing
+    /// kept) when it is closed, opened again or edited since.
+    pub fn set_layer(
         &self,
         uri: &Uri,
-        version: i32,
+        stamp: Stamp,
         layer: Layer,
         diagnostics: Vec<Diagnostic>,
     ) -> bool {
-        self.with_document(uri, |document| {
-            document.set_layer_of(version, layer, diagnostics)
+        self.keep_if_current(uri, stamp, |document| {
+            document.set_layer(layer, diagnostics);
         })
-        .unwrap_or(false)
+        .is_some()
     }
 }
 
@@ -683,6 +778,88 @@ mod tests {
         assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
         store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
         assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
+    }
+
+    fn found(message: &str) -> Diagnostic {
+        Diagnostic::error(0..1, crate::diagnostic::codes::DRY_RUN_WARNING, message)
+    }
+
+    /// The messages of the document's diagnostics (every layer's).
+    fn messages(store: &Store) -> Vec<String> {
+        store
+            .with_document(&uri(), |document| document.diagnostics())
+            .expect("the document is open")
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
+    }
+
+    fn stamp(store: &Store) -> Stamp {
+        store
+            .stamped_snapshot(&uri())
+            .expect("the document is open")
+            .1
+    }
+
+    /// Opens the document, edits it to version 2, and says the state then; closes it, opens it
+    /// again with another text and edits that to version 2 too.
+    fn stamp_of_an_earlier_open_at_version_2(store: &Arc<Store>) -> Stamp {
+        store.open(uri(), "a: 1\n", 1);
+        type_x(store, 2);
+        let earlier = stamp(store);
+        store.close(&uri());
+        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        type_x(store, 2);
+        assert_eq!(store.version(&uri()), Some(2));
+        earlier
+    }
+
+    #[test]
+    fn a_layer_computed_from_an_earlier_open_is_not_kept_under_its_version() {
+        let store = Arc::new(Store::default());
+        let earlier = stamp_of_an_earlier_open_at_version_2(&store);
+        let missing = vec![found("from the text of the first open")];
+        assert!(!store.set_layer(&uri(), earlier, Layer::References, missing.clone()));
+        assert!(messages(&store).is_empty(), "{:?}", messages(&store));
+        assert!(store.set_layer(&uri(), stamp(&store), Layer::References, missing));
+        assert_eq!(messages(&store), ["from the text of the first open"]);
+    }
+
+    #[test]
+    fn cluster_findings_of_an_earlier_open_are_not_kept_under_its_version() {
+        let store = Arc::new(Store::default());
+        let earlier = stamp_of_an_earlier_open_at_version_2(&store);
+        let dry_run = vec![found("the first open's dry-run")];
+        assert!(!store.set_cluster_findings(&uri(), earlier, dry_run.clone()));
+        assert!(messages(&store).is_empty(), "{:?}", messages(&store));
+        assert!(store.set_cluster_findings(&uri(), stamp(&store), dry_run));
+        assert_eq!(messages(&store), ["the first open's dry-run"]);
+    }
+
+    #[test]
+    fn what_was_computed_before_an_edit_is_not_kept_even_with_its_version() {
+        let store = Store::default();
+        store.open(uri(), "a: 1\n", 1);
+        let before_the_edit = stamp(&store);
+        // A client repeating a version: the text changed all the same.
+        type_x(&store, 1);
+        assert!(!store.set_layer(&uri(), before_the_edit, Layer::Modeline, vec![found("x")]));
+        assert!(!store.set_cluster_findings(&uri(), before_the_edit, vec![found("x")]));
+        assert!(messages(&store).is_empty());
+        store.close(&uri());
+        assert!(!store.set_layer(&uri(), before_the_edit, Layer::Modeline, vec![found("x")]));
+    }
+
+    #[test]
+    fn a_reopened_document_is_in_a_later_state() {
+        let store = Arc::new(Store::default());
+        store.open(uri(), "a: 1\n", 1);
+        let closed = store.close(&uri()).expect("it was open");
+        assert!(store.close(&uri()).is_none());
+        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        let reopened = stamp(&store);
+        assert_ne!(reopened, closed);
+        assert!(reopened.revision() > closed.revision());
     }
 
     #[test]

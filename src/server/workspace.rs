@@ -113,9 +113,13 @@ impl SchemaSources {
         self.set_open_layers(path, &crds)
     }
 
-    /// An open document was closed: its CRDs go, and its file on disk counts again.
-    pub fn close_document(&self, path: &Path) -> bool {
-        self.workspace.close(path);
+    /// An open document, last in state `closed` when known, was closed: its CRDs go, and its
+    /// file on disk counts again; unless it was opened again and the index holds the new open's
+    /// text already (a close that comes late).
+    pub fn close_document(&self, path: &Path, closed: Option<u64>) -> bool {
+        if !self.workspace.close(path, closed) {
+            return false;
+        }
         let mut state = self.state();
         let had_layers = state.open.remove(path).is_some();
         let on_disk_changed = self.reload_workspace_files(&mut state, path);
@@ -256,13 +260,13 @@ impl SchemaSources {
     /// An open document was opened or edited: the index and its CRDs take its current text.
     /// `true` when the catalog changed.
     pub fn document_changed(&self, uri: &Uri) -> bool {
-        let Some(snapshot) = self.documents.text_snapshot(uri) else {
+        let Some((snapshot, stamp)) = self.documents.stamped_snapshot(uri) else {
             return false;
         };
         let path = document_path(uri);
         let (rope, ranges) = (&snapshot.rope, &snapshot.documents);
         self.workspace
-            .sync_open(&path, snapshot.version, rope, ranges);
+            .sync_open(&path, stamp.revision(), rope, ranges);
         let crds: Vec<String> = ranges
             .iter()
             .filter_map(|range| rope.get_byte_slice(range.clone()))
@@ -397,7 +401,7 @@ mod tests {
         let edited = format!("{}---\napiVersion: v1\nkind: ConfigMap\n", crd("Doohickey"));
         assert!(!sources.set_document_text(&path, &edited));
         // Closed: the file on disk counts again.
-        assert!(sources.close_document(&path));
+        assert!(sources.close_document(&path, None));
         assert!(serves(&documents, "Gizmo") && !serves(&documents, "Doohickey"));
 
         // Deleted: its CRDs are gone, from the catalog and from the index.
@@ -422,6 +426,40 @@ mod tests {
         assert!(sources.workspace().read().is_empty());
     }
 
+    fn config_map(name: &str) -> String {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n")
+    }
+
+    fn indexes(sources: &SchemaSources, name: &str) -> bool {
+        let index = sources.workspace().read();
+        index.named("ConfigMap", None, Namespace::Any, name).count() == 1
+    }
+
+    #[test]
+    fn a_reopened_document_is_indexed_at_the_same_version_and_a_late_close_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let path = root.join("cm.yaml");
+        std::fs::write(&path, config_map("on-disk")).unwrap();
+        let (documents, sources) = scanned(&root);
+        let uri = Uri::from_file_path(&path).unwrap();
+        documents.open(uri.clone(), &config_map("first"), 1);
+        sources.document_changed(&uri);
+        assert!(indexes(&sources, "first"));
+        let first = documents.close(&uri).map(|stamp| stamp.revision());
+        // Opened again, at version 1 too, before the close is taken in (the server takes both
+        // in on other threads).
+        documents.open(uri.clone(), &config_map("second"), 1);
+        sources.document_changed(&uri);
+        assert!(indexes(&sources, "second") && !indexes(&sources, "first"));
+        assert!(!sources.close_document(&path, first));
+        assert!(indexes(&sources, "second") && !indexes(&sources, "on-disk"));
+        // Its own close is taken in.
+        let second = documents.close(&uri).map(|stamp| stamp.revision());
+        sources.close_document(&path, second);
+        assert!(indexes(&sources, "on-disk") && !indexes(&sources, "second"));
+    }
+
     #[test]
     fn open_documents_outside_the_workspace_and_untitled_ones() {
         let documents = Arc::new(Store::default());
@@ -438,7 +476,7 @@ mod tests {
             .to_string();
         assert_eq!(found, "CRD in untitled:Untitled-1");
         assert_eq!(sources.workspace().read().crds().count(), 1);
-        assert!(sources.close_document(&untitled));
+        assert!(sources.close_document(&untitled, None));
         assert!(!serves(&documents, "Widget"));
         assert!(sources.workspace().read().is_empty());
     }

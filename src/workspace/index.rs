@@ -30,8 +30,10 @@ pub struct File {
     pub documents: Vec<Document>,
     /// What it names, when it is a kustomization file.
     pub kustomization: Option<Kustomization>,
-    /// The open document's version this entry was read from (open documents only, when known).
-    pub version: Option<i32>,
+    /// The state of the open document this entry was read from (open documents only, when
+    /// known): a number that grows with each edit and each open of any document, so a later
+    /// open's text is never taken for an earlier one's (their versions both start at 1).
+    pub revision: Option<u64>,
     /// An open document's YAML documents as they were read (`super::open`): the next version
     /// reads only those that changed.
     pub(super) slots: Option<Box<[Slot]>>,
@@ -46,7 +48,7 @@ impl File {
             too_big: None,
             documents,
             kustomization: None,
-            version: None,
+            revision: None,
             slots: None,
             written: 0,
         }

@@ -194,40 +194,40 @@ impl Workspace {
     /// An open document's text (on open and on every change): it replaces what the index had
     /// for that file until [`close`](Self::close).
     pub fn open_text(&self, path: &Path, text: &str) {
-        self.open_version(path, None, text);
+        self.open_revision(path, None, text);
     }
 
-    /// [`open_text`](Self::open_text) of the document's `version`: recorded with the entry
-    /// ([`File::version`]), and not replacing an entry of a later version.
-    pub fn open_version(&self, path: &Path, version: Option<i32>, text: &str) {
+    /// [`open_text`](Self::open_text) of the document's state `revision`: recorded with the
+    /// entry ([`File::revision`]), and not replacing an entry of a later state.
+    pub fn open_revision(&self, path: &Path, revision: Option<u64>, text: &str) {
         self.charts.changed(path, Some(Some(text)));
         let mut file = self.read_text(path, Origin::Open, text.to_string());
-        file.version = version;
+        file.revision = revision;
         let mut index = self.write();
         if !index
             .file(path)
-            .is_some_and(|current| is_newer(current, version))
+            .is_some_and(|current| is_newer(current, revision))
         {
             index.insert(path, file);
         }
     }
 
-    /// The open document `path` at `version` (its rope and its YAML documents' ranges) in the
-    /// index, unless the index holds that version already.
-    pub fn sync_open(&self, path: &Path, version: i32, rope: &Rope, ranges: &[Range<usize>]) {
-        if self.version_of(path) != Some(version) {
-            self.open_rope(path, Some(version), rope, ranges);
+    /// The open document `path` in state `revision` (its rope and its YAML documents' ranges)
+    /// in the index, unless the index holds that state already.
+    pub fn sync_open(&self, path: &Path, revision: u64, rope: &Rope, ranges: &[Range<usize>]) {
+        if self.revision_of(path) != Some(revision) {
+            self.open_rope(path, Some(revision), rope, ranges);
         }
     }
 
-    /// [`open_version`](Self::open_version) from the editor's rope and its YAML documents'
+    /// [`open_revision`](Self::open_revision) from the editor's rope and its YAML documents'
     /// `ranges`, without copying the text: only the documents whose text changed since the
     /// index last read this file are read. Files read whole (kustomizations, chart files,
-    /// templates: their actions may span documents) take [`open_version`](Self::open_version).
+    /// templates: their actions may span documents) take [`open_revision`](Self::open_revision).
     pub fn open_rope(
         &self,
         path: &Path,
-        version: Option<i32>,
+        revision: Option<u64>,
         rope: &Rope,
         ranges: &[Range<usize>],
     ) {
@@ -238,7 +238,7 @@ impl Workspace {
             || chart::chart_root_on_disk(path).is_some()
             || open::has_actions(rope, ranges)
         {
-            return self.open_version(path, version, &rope.to_string());
+            return self.open_revision(path, revision, &rope.to_string());
         }
         self.charts.changed(path, Some(None));
         let slots = open::slots(rope, ranges);
@@ -250,7 +250,7 @@ impl Workspace {
         let mut index = self.write();
         if index
             .file(path)
-            .is_some_and(|current| is_newer(current, version))
+            .is_some_and(|current| is_newer(current, revision))
         {
             return;
         }
@@ -269,33 +269,50 @@ impl Workspace {
             }
         };
         let mut file = File::new(Origin::Open, documents);
-        file.version = version;
+        file.revision = revision;
         file.slots = Some(slots.into_boxed_slice());
         index.insert(path, file);
     }
 
-    /// The version of the open document `path` the index holds, if it holds one.
-    pub fn version_of(&self, path: &Path) -> Option<i32> {
+    /// The state of the open document `path` the index holds, if it holds one.
+    pub fn revision_of(&self, path: &Path) -> Option<u64> {
         self.read()
             .file(path)
             .filter(|f| f.origin == Origin::Open)
-            .and_then(|f| f.version)
+            .and_then(|f| f.revision)
     }
 
-    /// An open document was closed: the file on disk counts again (if it is a workspace file).
-    pub fn close(&self, path: &Path) {
+    /// An open document, last in state `closed` when known, was closed: the file on disk counts
+    /// again (if it is a workspace file). `false` (nothing done) when the index holds a later
+    /// state of the file, which only a later open of it can have written (a close taken in
+    /// after that open's text).
+    pub fn close(&self, path: &Path, closed: Option<u64>) -> bool {
+        if self
+            .read()
+            .file(path)
+            .is_some_and(|current| is_newer(current, closed))
+        {
+            return false;
+        }
         self.charts.changed(path, Some(None));
         let file = self
             .is_workspace_file(path)
             .then(|| self.read_disk(path))
             .flatten();
         let mut index = self.write();
+        if index
+            .file(path)
+            .is_some_and(|current| is_newer(current, closed))
+        {
+            return false;
+        }
         match file {
             Some(file) => index.insert(path, file),
             None => {
                 index.remove(path);
             }
         }
+        true
     }
 
     /// Files created, changed or deleted on disk (`workspace/didChangeWatchedFiles`): read again
@@ -375,9 +392,10 @@ impl Workspace {
 
 /// Whether the index's entry `current` is of a later version of the open document than
 /// `version`.
-fn is_newer(current: &File, version: Option<i32>) -> bool {
+/// Whether `current` is an open document's entry of a later state than `revision`.
+fn is_newer(current: &File, revision: Option<u64>) -> bool {
     current.origin == Origin::Open
-        && matches!((current.version, version), (Some(current), Some(new)) if current > new)
+        && matches!((current.revision, revision), (Some(current), Some(new)) if current > new)
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ fn an_open_text_wins_over_the_disk_until_closed() {
     workspace.files_changed(std::slice::from_ref(&path));
     assert_eq!(names(workspace.read().documents_of(&path)), ["edited"]);
 
-    workspace.close(&path);
+    workspace.close(&path, None);
     let index = workspace.read();
     assert_eq!(names(index.documents_of(&path)), ["saved"]);
     assert_eq!(index.file(&path).unwrap().origin, Origin::Disk);
@@ -156,11 +156,11 @@ fn open_documents_outside_the_workspace_count_while_open() {
             .count(),
         1
     );
-    workspace.close(&path);
+    workspace.close(&path, None);
     assert!(workspace.read().file(&path).is_none());
     // An untitled document, keyed by its URI's text.
     workspace.open_text(Path::new("untitled:Untitled-1"), CONFIG_MAP);
-    workspace.close(Path::new("untitled:Untitled-1"));
+    workspace.close(Path::new("untitled:Untitled-1"), None);
     assert!(workspace.read().is_empty());
 }
 
