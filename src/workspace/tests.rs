@@ -453,7 +453,7 @@ fn workloads_of_a_label_are_looked_up_not_scanned() {
         0
     );
     drop(index);
-    workspace.close(Path::new("/w/web.yaml"));
+    workspace.close(Path::new("/w/web.yaml"), None);
     workspace.open_text(
         Path::new("/w/web-elsewhere.yaml"),
         &DEPLOYMENT.replace("app: web", "app: shop"),

@@ -276,4 +276,6 @@ fn part_word(part: Part) -> &'static str {
 }
 
 #[cfg(test)]
+mod scale_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,75 @@
+//! The reference diagnostics and completion at scale: big workspaces, many copies of one app.
+
+use super::tests::Fixture;
+use super::*;
+
+#[test]
+fn fifty_thousand_objects_resolve_without_false_warnings() {
+    // 50 files of 1,000 ConfigMaps each, and a Pod referring to some of them.
+    let mut files = Vec::new();
+    for file in 0..50 {
+        let mut text = String::new();
+        for n in 0..1000 {
+            text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{file}-{n}\n  namespace: big\ndata:\n  k: v\n"));
+        }
+        files.push((format!("many/file-{file}.yaml"), text));
+    }
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: big}\nspec:\n  containers:\n  - name: c\n    env:\n    - name: A\n      valueFrom:\n        configMapKeyRef:\n          name: cm-49-999\n          key: k\n    - name: B\n      valueFrom:\n        configMapKeyRef:\n          name: cm-50-0\n          key: k\n";
+    files.push(("pod.yaml".into(), pod.into()));
+    let files: Vec<(&str, String)> = files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+    let fixture = Fixture::new(&files);
+    fixture.with(None, |scope| {
+        assert_eq!(
+            scope
+                .index
+                .of_kind("ConfigMap", None, crate::workspace::index::Namespace::Any)
+                .count(),
+            50_000
+        );
+        let found = diagnostics(scope, &fixture.path("pod.yaml"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .starts_with("ConfigMap `cm-50-0` in namespace `big` not found")
+        );
+        let text = pod.replace("name: cm-49-999", "name: ");
+        let offset = text.find("name: \n").unwrap() + 6;
+        let items = completions(scope, &fixture.path("pod.yaml"), &text, 0, offset).items;
+        assert_eq!(items.len(), 1000, "bounded");
+    });
+}
+
+#[test]
+fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
+    // 300 copies of a Service and the Deployment it selects, in one file: each Service's
+    // selector and target port are checked against the same selection, computed once, and
+    // where the file's objects land is looked up once.
+    let mut text = String::new();
+    for n in 0..300 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
+    }
+    let fixture = Fixture::new(&[("app/all.yaml", text)]);
+    fixture.with(None, |scope| {
+        let (found, work) = diagnostics::diagnostics_counted(scope, &fixture.path("app/all.yaml"));
+        assert_eq!(
+            found.len(),
+            300,
+            "one missing target port per Service: {found:?}"
+        );
+        assert!(
+            found[0].message.ends_with(
+                "(Deployment `web-0`, Deployment `web-1`, Deployment `web-2`, and 297 more)"
+            ),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(
+            work,
+            diagnostics::Work {
+                selections: 1,
+                kustomization_lookups: 1
+            }
+        );
+    });
+}
