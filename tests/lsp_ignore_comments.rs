@@ -73,11 +73,7 @@ fn ignore_comments_turn_off_any_code_where_they_are() {
 
 #[test]
 fn check_command_honours_ignore_comments_for_any_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ignored.yaml");
-    std::fs::write(&path, TEXT).unwrap();
-    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
-    let stdout = cli::stdout(&out);
+    let stdout = cli::check_text("ignored.yaml", TEXT);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(
@@ -144,11 +140,7 @@ fn yaml_language_server_disable_comments_turn_off_the_next_line() {
 
 #[test]
 fn check_command_honours_yaml_language_server_disable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("disabled.yaml");
-    std::fs::write(&path, DISABLED).unwrap();
-    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
-    let stdout = cli::stdout(&out);
+    let stdout = cli::check_text("disabled.yaml", DISABLED);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines[0].contains(":10:"), "{stdout}");

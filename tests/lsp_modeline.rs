@@ -63,11 +63,7 @@ fn schema_none_turns_schema_diagnostics_off_for_its_document() {
 
 #[test]
 fn check_command_honours_schema_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("modeline-none.yaml");
-    std::fs::write(&path, TEXT).unwrap();
-    let out = cli::kube_lsp(&["check", "--exclude", "all", path.to_str().unwrap()]);
-    let stdout = cli::stdout(&out);
+    let stdout = cli::check_text("modeline-none.yaml", TEXT);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(

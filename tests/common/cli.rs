@@ -30,6 +30,15 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// What `kube-lsp check --exclude all` (no rules) prints for a file `name` holding `text`.
+pub fn check_text(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write the file");
+    let path = path.to_str().expect("a UTF-8 path");
+    stdout(&kube_lsp(&["check", "--exclude", "all", path]))
+}
+
 fn spawn(args: &[&str], stdin: Stdio) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_kube-lsp"))
         .args(args)
