@@ -12,8 +12,12 @@
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
 //! advertised), documentSymbol and foldingRange round trips, process start →
 //! first completion answer (on its own fresh process), and the server's peak
-//! RSS (VmHWM) before and after the documentSymbol/foldingRange series. Run with `--help` for the
-//! options. Nothing here asserts on timings: it only reports.
+//! RSS (VmHWM) before and after the documentSymbol/foldingRange series. Then, on another fresh
+//! process, the edit mix (`common/edit_mix.rs`): rounds of edits of every kind spread over the
+//! file, started as soon as the open's diagnostics have come (the first edits after an open
+//! count), each timed until the publishDiagnostics of its version, reported per kind and over
+//! all (p50/p95/p99) in a table of its own. Run with `--help` for the options. Nothing here
+//! asserts on timings: it only reports.
 
 #[path = "../tests/common/lsp_client.rs"]
 mod lsp_client;
@@ -21,6 +25,9 @@ mod lsp_client;
 #[path = "common/edit_line.rs"]
 mod edit_line;
 use edit_line::pick_edit_line;
+
+#[path = "common/edit_mix.rs"]
+mod edit_mix;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -51,6 +58,8 @@ options:
   --servers LIST       comma-separated: kube-lsp,yaml-ls (default: both)
   --workloads LIST     comma-separated: argocd,microservices,generated (default: all)
   --edits N            one-character edits per file (default 30, rounded up to even)
+  --edit-mix N         edits of the edit mix per file (default 200, rounded up to whole
+                       rounds of 8; 0 skips it)
   --requests N         completion and hover requests per file (default 30)
   --timeout SECS       how long to wait for any one answer (default 120)
   --series-budget SECS stop a series of edits/requests early once it has run this
@@ -96,7 +105,11 @@ fn run(options: &Options) -> Result<(), String> {
             });
         }
     }
-    let table = results_table(&results, &servers, &workloads);
+    let mut table = results_table(&results, &servers, &workloads);
+    if options.edit_mix > 0 {
+        table.push('\n');
+        table.push_str(&edit_mix_table(&results, &servers, &workloads));
+    }
     println!("\n{table}");
     if let Some(path) = &options.markdown {
         std::fs::write(path, &table).map_err(|err| format!("writing {}: {err}", path.display()))?;
@@ -118,6 +131,8 @@ struct Options {
     servers: Vec<String>,
     workloads: Vec<String>,
     edits: usize,
+    /// Edits of the edit mix, in whole rounds.
+    edit_mix: usize,
     requests: usize,
     timeout: Duration,
     series_budget: Duration,
@@ -141,6 +156,7 @@ impl Options {
             servers: vec!["kube-lsp".into(), "yaml-ls".into()],
             workloads: vec!["argocd".into(), "microservices".into(), "generated".into()],
             edits: 30,
+            edit_mix: 200,
             requests: 30,
             timeout: Duration::from_secs(120),
             series_budget: Duration::from_secs(300),
@@ -159,6 +175,10 @@ impl Options {
                 "--servers" => options.servers = split_list(&value()?),
                 "--workloads" => options.workloads = split_list(&value()?),
                 "--edits" => options.edits = parse_count(&arg, &value()?)?.next_multiple_of(2),
+                "--edit-mix" => {
+                    let kinds = edit_mix::KINDS.len();
+                    options.edit_mix = parse_count(&arg, &value()?)?.next_multiple_of(kinds)
+                }
                 "--requests" => options.requests = parse_count(&arg, &value()?)?,
                 "--timeout" => {
                     options.timeout = Duration::from_secs(parse_count(&arg, &value()?)? as u64)
@@ -476,6 +496,10 @@ struct Measurements {
     peak_rss_outline_kib: Option<u64>,
     /// Why measuring stopped early, if it did.
     failure: Option<String>,
+    /// The edit mix's samples: each edit's kind and milliseconds, in the order made.
+    edit_mix_ms: Vec<(&'static str, f64)>,
+    /// Why the edit mix stopped early, if it did.
+    edit_mix_failure: Option<String>,
 }
 
 struct RunResult {
@@ -514,7 +538,101 @@ fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measu
             eprintln!("   shutdown: {err}");
         }
     }
+    // A server that could not open the file in time would not edit it in time either.
+    if measurements.failure.is_none() && options.edit_mix > 0 {
+        let samples = &mut measurements.edit_mix_ms;
+        if let Err(err) = measure_edit_mix(server, workload, options, samples) {
+            eprintln!("   edit mix failed: {err}");
+            measurements.edit_mix_failure = Some(match err {
+                LspError::Timeout(_) => format!("timed out (> {} s)", options.timeout.as_secs()),
+                other => other.to_string(),
+            });
+        }
+    }
     measurements
+}
+
+/// How long without a publication counts as the open's diagnostics being complete before the
+/// edit mix starts typing (short: the first edits after an open count).
+const OPEN_PAUSE: Duration = Duration::from_millis(200);
+
+/// On a fresh server process: opens the file, waits until its diagnostics are complete, then
+/// makes the edit mix's rounds, timing each edit until the publication of its version.
+fn measure_edit_mix(
+    server: &ServerSpec,
+    workload: &Workload,
+    options: &Options,
+    samples: &mut Vec<(&'static str, f64)>,
+) -> Result<(), LspError> {
+    let Session { mut client, .. } = start_session(server, options.timeout)?;
+    let made = make_edit_mix(&mut client, workload, options, samples);
+    if made.is_ok() {
+        if let Err(err) = client.shutdown_and_exit() {
+            eprintln!("   shutdown: {err}");
+        }
+    } else {
+        let _ = client.kill();
+    }
+    made
+}
+
+fn make_edit_mix(
+    client: &mut LspClient,
+    workload: &Workload,
+    options: &Options,
+    samples: &mut Vec<(&'static str, f64)>,
+) -> Result<(), LspError> {
+    warm_up(client, options.timeout)?;
+    let uri = file_uri(&workload.path);
+    client.did_open(&uri, "yaml", &workload.text, 1)?;
+    client.wait_for_diagnostics(&uri, Some(1), options.timeout)?;
+    while client
+        .wait_for_diagnostics(&uri, Some(1), OPEN_PAUSE)
+        .is_ok()
+    {}
+    let rounds = edit_mix::rounds(&workload.text, options.edit_mix / edit_mix::KINDS.len());
+    let series_started = Instant::now();
+    let mut version = 1;
+    for round in rounds {
+        // Stop early only between rounds: the text is then the original.
+        let so_far: Vec<f64> = samples.iter().map(|(_, ms)| *ms).collect();
+        if over_budget(series_started, &so_far, options) {
+            break;
+        }
+        for edit in round {
+            version += 1;
+            let (start, end) = (edit.start, edit.end);
+            let change =
+                json!([{"range": range(start.0, start.1, end.0, end.1), "text": edit.text}]);
+            client.discard_notifications()?;
+            let started = Instant::now();
+            client.did_change(&uri, version, change)?;
+            client.wait_for_diagnostics(&uri, Some(version), options.timeout)?;
+            samples.push((edit.kind, elapsed_ms(started)));
+        }
+    }
+    for kind in edit_mix::KINDS.iter().copied().chain([ALL_KINDS]) {
+        let of_kind = mix_samples(samples, kind);
+        let [p50, p95, p99] =
+            [50.0, 95.0, 99.0].map(|p| percentile(&of_kind, p).unwrap_or(f64::NAN));
+        eprintln!(
+            "   edit mix, {kind} ({} edits): p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms",
+            of_kind.len()
+        );
+    }
+    Ok(())
+}
+
+/// The edit mix's row over every kind.
+const ALL_KINDS: &str = "every kind";
+
+/// The milliseconds of the edit mix's edits of `kind` ([`ALL_KINDS`]: all of them).
+fn mix_samples(samples: &[(&'static str, f64)], kind: &str) -> Vec<f64> {
+    samples
+        .iter()
+        .filter(|(of, _)| kind == ALL_KINDS || *of == kind)
+        .map(|(_, ms)| *ms)
+        .collect()
 }
 
 /// On a fresh server process: from spawning it to the answer of a completion request sent right
@@ -922,6 +1040,50 @@ fn results_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Wor
     table
 }
 
+/// Markdown table of the edit mix: one row per workload × kind (and over every kind), one column
+/// per server with p50 / p95 / p99 in ms and the number of edits.
+fn edit_mix_table(results: &[RunResult], servers: &[ServerSpec], workloads: &[Workload]) -> String {
+    let mut table = String::from(
+        "Edit mix, edit → diagnostics of its version, p50 / p95 / p99 (ms) and edits measured:\n\n| file | edit |",
+    );
+    for server in servers {
+        let _ = write!(table, " {} |", server.name);
+    }
+    table.push_str("\n|---|---|");
+    table.push_str(&"---:|".repeat(servers.len()));
+    table.push('\n');
+    for workload in workloads {
+        for kind in edit_mix::KINDS.iter().copied().chain([ALL_KINDS]) {
+            let _ = write!(table, "| {} | {kind} |", workload.name);
+            for server in servers {
+                let run = results
+                    .iter()
+                    .find(|run| run.server == server.name && run.workload == workload.name);
+                let text = match run.map(|run| &run.measurements) {
+                    None => "failed".to_string(),
+                    Some(m) => {
+                        let samples = mix_samples(&m.edit_mix_ms, kind);
+                        let [p50, p95, p99] = [50.0, 95.0, 99.0]
+                            .map(|p| percentile(&samples, p).map(|v| Cell::Value(v).text("ms")));
+                        match (p50, p95, p99, &m.edit_mix_failure, &m.failure) {
+                            (Some(p50), Some(p95), Some(p99), _, _) => {
+                                format!("{p50} / {p95} / {p99} ({})", samples.len())
+                            }
+                            (_, _, _, Some(failure), _) | (_, _, _, None, Some(failure)) => {
+                                failure.clone()
+                            }
+                            _ => "n/a".to_string(),
+                        }
+                    }
+                };
+                let _ = write!(table, " {text} |");
+            }
+            table.push('\n');
+        }
+    }
+    table
+}
+
 enum Cell {
     Value(f64),
     NotAvailable,
@@ -984,6 +1146,8 @@ fn results_json(results: &[RunResult]) -> Value {
             "peak_rss_kib": m.peak_rss_kib,
             "peak_rss_outline_kib": m.peak_rss_outline_kib,
             "failure": m.failure,
+            "edit_mix_ms": m.edit_mix_ms.iter().map(|(kind, ms)| json!({"kind": kind, "ms": ms})).collect::<Vec<_>>(),
+            "edit_mix_failure": m.edit_mix_failure,
         })
     });
     Value::Array(runs.collect())

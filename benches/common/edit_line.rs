@@ -29,7 +29,7 @@ pub fn pick_edit_line(text: &str) -> Option<usize> {
         .or_else(|| (middle..lines.len()).find(editable))
 }
 
-fn is_plain_scalar_entry(line: &str) -> bool {
+pub fn is_plain_scalar_entry(line: &str) -> bool {
     let entry = line.trim_start().trim_start_matches("- ");
     let Some((key, value)) = entry.split_once(": ") else {
         return false;
@@ -44,7 +44,7 @@ fn is_plain_scalar_entry(line: &str) -> bool {
 }
 
 /// Whether a less-indented line above `index` opens a block scalar (`|`, `>`).
-fn inside_block_scalar(lines: &[&str], index: usize) -> bool {
+pub fn inside_block_scalar(lines: &[&str], index: usize) -> bool {
     let indent = |line: &str| line.len() - line.trim_start().len();
     let own_indent = indent(lines[index]);
     lines[..index]
