@@ -5,13 +5,14 @@
 
 use ropey::Rope;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::document::OpenDocument;
 use super::helm::template::ChartRole;
-use super::rules::{Config, Context, RuleDiagnostics};
+use super::rules::{Config, Context, Finding, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
-use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::diagnostic::{Code, Diagnostic, Severity, codes};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::yaml::file::YamlFile;
@@ -70,19 +71,125 @@ pub fn capped(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     }
     let more = diagnostics.len() - MAX_SHOWN;
     diagnostics.truncate(MAX_SHOWN);
-    let range = diagnostics
-        .last()
-        .map(|d| d.range.clone())
-        .unwrap_or_default();
-    diagnostics.push(Diagnostic {
+    let too_many = too_many(&diagnostics, more);
+    diagnostics.push(too_many);
+    diagnostics
+}
+
+/// The entry saying `more` diagnostics after `shown` are not shown, on the last one shown.
+fn too_many(shown: &[Diagnostic], more: usize) -> Diagnostic {
+    let range = shown.last().map(|d| d.range.clone()).unwrap_or_default();
+    Diagnostic {
         severity: Severity::Information,
         ..Diagnostic::error(
             range,
             codes::TOO_MANY,
             format!("{more} more diagnostics not shown (kube-lsp shows {MAX_SHOWN} per file)"),
         )
-    });
-    diagnostics
+    }
+}
+
+/// A diagnostic where its layer keeps it, in file offsets: merged, filtered and counted as it
+/// is, cloned only when it is sent ([`capped_found`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Found<'a> {
+    source: Source<'a>,
+    by: isize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Source<'a> {
+    /// A diagnostic, in offsets that `by` shifts to the file's.
+    Kept(&'a Diagnostic),
+    /// A rule's finding at its configured severity.
+    Rule(&'a Finding, Severity),
+}
+
+impl<'a> Found<'a> {
+    /// `diagnostic`, whose offsets `by` shifts to the file's.
+    pub fn kept(diagnostic: &'a Diagnostic, by: isize) -> Self {
+        Found {
+            source: Source::Kept(diagnostic),
+            by,
+        }
+    }
+
+    /// A rule's `finding`, shown at `severity`, whose offsets `by` shifts to the file's.
+    pub fn rule(finding: &'a Finding, severity: Severity, by: isize) -> Self {
+        Found {
+            source: Source::Rule(finding, severity),
+            by,
+        }
+    }
+
+    /// Its range in the file.
+    pub fn range(&self) -> Range<usize> {
+        let range = match self.source {
+            Source::Kept(d) => &d.range,
+            Source::Rule(finding, _) => &finding.range,
+        };
+        crate::text::shift_range(range, self.by)
+    }
+
+    pub fn code(&self) -> Code {
+        match self.source {
+            Source::Kept(d) => d.code,
+            Source::Rule(finding, _) => finding.code,
+        }
+    }
+
+    pub fn message(&self) -> &'a str {
+        match self.source {
+            Source::Kept(d) => &d.message,
+            Source::Rule(finding, _) => &finding.message,
+        }
+    }
+
+    /// The diagnostic, in file offsets: a copy.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        #[cfg(test)]
+        COPIES.with(|copies| copies.set(copies.get() + 1));
+        match self.source {
+            Source::Kept(d) => d.clone().shifted(self.by),
+            Source::Rule(finding, severity) => Diagnostic {
+                range: finding.range.clone(),
+                severity,
+                code: finding.code,
+                message: finding.message.clone(),
+                fix: finding.fix.clone().map(Box::new),
+            }
+            .shifted(self.by),
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many [`Found`]s this thread copied into diagnostics.
+    static COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many [`Found`]s this thread has copied into diagnostics so far.
+#[cfg(test)]
+pub fn copies() -> usize {
+    COPIES.with(|copies| copies.get())
+}
+
+/// [`capped`] of the diagnostics `found` holds, copying only the ones shown.
+pub fn capped_found<'a>(found: impl Iterator<Item = Found<'a>>) -> Vec<Diagnostic> {
+    let mut shown = Vec::new();
+    let mut more = 0;
+    for found in found {
+        if shown.len() < MAX_SHOWN {
+            shown.push(found.to_diagnostic());
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        shown.push(too_many(&shown, more));
+    }
+    shown
 }
 
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.

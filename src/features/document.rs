@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use super::diagnostics;
+use super::diagnostics::{self, Found};
 use super::folding::{self, Fold};
 use super::helm::template::{ChartRole, TemplateText};
+use super::markers::Markers;
 use super::outline::{MAX_ITEMS, OutlineCache};
 use super::rules::{self, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
@@ -41,6 +42,8 @@ pub struct OpenDocument {
     /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
     /// template), the chart, and what rendering it and checking its values found.
     helm: HelmState,
+    /// Which comments that switch findings off the text may hold, kept along edits.
+    markers: Markers,
 }
 
 /// The layers an [`OpenDocument`] keeps beside its own (see [`OpenDocument::set_layer`]).
@@ -193,6 +196,7 @@ impl OpenDocument {
 
     fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
         OpenDocument {
+            markers: Markers::of(text.rope()),
             text,
             yaml,
             schema,
@@ -283,6 +287,11 @@ impl OpenDocument {
         self.text.version()
     }
 
+    /// Which comments that switch findings off the text may hold.
+    pub fn markers(&self) -> Markers {
+        self.markers
+    }
+
     /// The byte ranges of the file's YAML documents.
     pub fn document_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
         self.yaml.documents().iter().map(|d| d.range())
@@ -312,6 +321,11 @@ impl OpenDocument {
         for change in changes {
             let full = change.range.is_none();
             let edit = self.text.apply_change(change.range, change.text, encoding);
+            if full {
+                self.markers = Markers::of(self.text.rope());
+            } else {
+                self.markers.follow_edit(self.text.rope(), &edit);
+            }
             for finding in &mut self.helm.rendered {
                 finding.follow_edit(&edit, 0);
             }
@@ -413,47 +427,49 @@ impl OpenDocument {
     /// Every diagnostic known now, in file byte offsets: the YAML layer's and the schema's
     /// (sorted by position), the rules', the references' and the other layers', then the
     /// cluster's when they are for the current version. At most [`diagnostics::MAX_SHOWN`], then
-    /// one entry saying how many more there are.
+    /// one entry saying how many more there are: merged, filtered and counted where the layers
+    /// keep them, and only those shown copied.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let cluster = self
             .cluster
             .as_ref()
             .filter(|found| found.version == self.text.version())
             .map_or(&[][..], |found| &found.diagnostics);
-        let mut found = match &self.helm.template {
-            None if !self.helm.role.has_manifests() => self.yaml.diagnostics().collect(),
-            None => diagnostics::merged_with_rules(&self.yaml, &self.schema, &self.rules, &[]),
-            Some(_) if self.helm.role == ChartRole::Helper => Vec::new(),
-            Some(template) => {
-                let yaml = self.yaml.diagnostics().filter(|d| template.keeps_yaml(d));
-                let mut found: Vec<Diagnostic> = yaml.chain(self.schema.diagnostics()).collect();
-                if let Some(chart) = &self.helm.chart {
-                    found.extend(template.undefined_values(chart));
-                }
-                found
+        let made = self.template_diagnostics();
+        let mut found: Vec<Found<'_>> = Vec::new();
+        if self.helm.template.is_none() {
+            found.extend(
+                self.yaml
+                    .diagnostics_kept()
+                    .map(|(d, by)| Found::kept(d, by)),
+            );
+            if self.helm.role.has_manifests() {
+                found.extend(
+                    self.schema
+                        .diagnostics_kept()
+                        .map(|(d, by)| Found::kept(d, by)),
+                );
+                found.extend(self.rules.found());
             }
-        };
-        // Action errors in chart files only: elsewhere `{{` may be another tool's syntax.
-        if let Some(template) = &self.helm.template
-            && matches!(self.helm.role, ChartRole::Template | ChartRole::Helper)
-        {
-            found.extend(template.errors());
         }
-        found.extend(self.helm.values.iter().cloned());
-        found.sort_by_key(|d| (d.range.start, d.range.end));
+        let at_once = |d| Found::kept(d, 0);
+        found.extend(made.iter().map(at_once));
+        found.extend(self.helm.values.iter().map(at_once));
+        // Stable, and the layers come in position order each: little more than a merge.
+        found.sort_by_key(|d| {
+            let range = d.range();
+            (range.start, range.end)
+        });
         // What rendering found, unless the file's own checks say the same there.
-        let rendered: Vec<Diagnostic> = self
-            .helm
-            .rendered
-            .iter()
-            .filter(|r| {
-                !found
-                    .iter()
-                    .any(|d| d.range == r.range && r.message.ends_with(&d.message))
-            })
-            .cloned()
-            .collect();
-        found.extend(rendered);
+        let own = found.len();
+        for rendered in &self.helm.rendered {
+            let said = found[..own]
+                .iter()
+                .any(|d| d.range() == rendered.range && rendered.message.ends_with(d.message()));
+            if !said {
+                found.push(at_once(rendered));
+            }
+        }
         let reported = if self.layers[Layer::References as usize].is_empty() {
             Default::default()
         } else {
@@ -464,14 +480,52 @@ impl OpenDocument {
                 layer == Layer::References && reported.contains(&(d.range.start, d.range.end))
             };
             let diagnostics = self.layers[layer as usize].iter();
-            found.extend(diagnostics.filter(|d| !said_already(d)).cloned());
+            found.extend(diagnostics.filter(|d| !said_already(d)).map(at_once));
         }
-        found.extend_from_slice(cluster);
+        found.extend(cluster.iter().map(at_once));
+        self.shown(found)
+    }
+
+    /// The diagnostics a Helm template's text gives (computed here, not kept): its YAML layer's
+    /// that hold for a template, its schema's, the chart's values it reads but does not define,
+    /// and, in a chart's files, its actions' errors.
+    fn template_diagnostics(&self) -> Vec<Diagnostic> {
+        let Some(template) = &self.helm.template else {
+            return Vec::new();
+        };
+        let mut made = Vec::new();
+        if self.helm.role != ChartRole::Helper {
+            let yaml = self.yaml.diagnostics().filter(|d| template.keeps_yaml(d));
+            made.extend(yaml.chain(self.schema.diagnostics()));
+            if let Some(chart) = &self.helm.chart {
+                made.extend(template.undefined_values(chart));
+            }
+        }
+        // Action errors in chart files only: elsewhere `{{` may be another tool's syntax.
+        if matches!(self.helm.role, ChartRole::Template | ChartRole::Helper) {
+            made.extend(template.errors());
+        }
+        made
+    }
+
+    /// `found` without what modelines and ignore comments switch off (read only when the text
+    /// has such comments), capped at [`diagnostics::MAX_SHOWN`].
+    fn shown(&self, found: Vec<Found<'_>>) -> Vec<Diagnostic> {
+        let markers = self.markers;
+        if !(markers.modeline || markers.ignore || markers.disable) {
+            return diagnostics::capped_found(found.into_iter());
+        }
+        let rope = self.text.rope();
         let documents: Vec<Range<usize>> = self.document_ranges().collect();
-        let found =
-            super::modeline::without_switched_off_schema(self.text.rope(), &documents, found);
-        let found = rules::suppress::without_ignored(self.text.rope(), &documents, found);
-        diagnostics::capped(found)
+        let mut switched_off = super::modeline::SchemaSwitchedOff::new(rope, &documents);
+        let mut ignored =
+            rules::suppress::Ignored::new(rope, &documents, markers.ignore, markers.disable);
+        let kept = found.into_iter().filter(|d| {
+            let at = d.range().start;
+            !(markers.modeline && switched_off.hides(at, d.code())
+                || ignored.hides(at, d.code().as_str(), d.message()))
+        });
+        diagnostics::capped_found(kept)
     }
 
     /// The fixes of the diagnostics that touch `range`, one per distinct fix. Nothing is
@@ -570,337 +624,20 @@ impl Grouped {
 /// Where a rule about another object reports (kube-linter's `non-existent-service-account`,
 /// `dangling-service`…): a reference finding at the same place says it again, so it is left
 /// out; the rule's keeps kube-linter's name and is silenced by its annotation.
-fn said_by_rules(found: &[Diagnostic]) -> std::collections::HashSet<(usize, usize)> {
+fn said_by_rules(found: &[Found<'_>]) -> std::collections::HashSet<(usize, usize)> {
     found
         .iter()
-        .filter(|d| d.code.info().group == crate::diagnostic::codes::Group::Rule)
-        .map(|d| (d.range.start, d.range.end))
+        .filter(|d| d.code().info().group == crate::diagnostic::codes::Group::Rule)
+        .map(|d| {
+            let range = d.range();
+            (range.start, range.end)
+        })
         .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diagnostic::{Severity, codes};
-
-    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
-
-    fn catalog() -> Catalog {
-        Catalog::with_builtin(std::iter::empty())
-    }
-
-    fn codes_of(document: &OpenDocument) -> Vec<String> {
-        document
-            .diagnostics()
-            .iter()
-            .map(|d| d.code.to_string())
-            .collect()
-    }
-
-    fn at(text: &str, needle: &str) -> Range<usize> {
-        let start = text.find(needle).unwrap();
-        start..start + needle.len()
-    }
-
-    /// The position of byte `offset` of `text` (ASCII: columns are bytes).
-    fn position(text: &str, offset: usize) -> Position {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() as u32;
-        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1);
-        Position::new(line, column as u32)
-    }
-
-    fn replace<'a>(text: &str, range: Range<usize>, with: &'a str) -> Change<'a> {
-        Change {
-            range: Some(position(text, range.start)..position(text, range.end)),
-            text: with,
-        }
-    }
-
-    #[test]
-    fn both_opens_give_the_same_document() {
-        let text =
-            format!("{POD}---\na: 1\na: 2\n---\nkind: Pod\napiVersion: v1\nspec:\n  bogus: 1\n");
-        let catalog = catalog();
-        let one_go = OpenDocument::open(&text, 3, &catalog);
-        let mut ready = None;
-        let split =
-            OpenDocument::open_split(text.clone(), split::split(&text), 3, &catalog, |snapshot| {
-                ready = Some(snapshot)
-            });
-        let ready = ready.expect("the text was handed over");
-        assert_eq!(ready.rope.to_string(), text);
-        assert_eq!(ready.version, 3);
-        assert_eq!(&*ready.documents, &*split.snapshot().documents);
-        assert_eq!(split.version(), 3);
-        assert_eq!(one_go.diagnostics(), split.diagnostics());
-        assert!(!one_go.diagnostics().is_empty());
-        assert_eq!(split.document_ranges().count(), 3);
-    }
-
-    #[test]
-    fn an_edit_is_checked_and_validated() {
-        let catalog = catalog();
-        let mut document = OpenDocument::open(POD, 1, &catalog);
-        assert!(document.diagnostics().is_empty());
-        let image = at(POD, "image");
-        document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf16);
-        assert_eq!(document.version(), 2);
-        assert!(document.text().rope().to_string().contains("imagez: nginx"));
-        // Not validated yet: the schema layer still has what it had, moved along.
-        assert!(document.diagnostics().is_empty());
-        document.validate(&catalog);
-        let found = document.diagnostics();
-        let edited = document.text().rope().to_string();
-        let unknown = found
-            .iter()
-            .find(|d| d.code == codes::UNKNOWN_FIELD)
-            .expect("the renamed key is unknown");
-        assert_eq!(unknown.range, at(&edited, "imagez"));
-
-        // A tab is a YAML error, found without validating.
-        let name = at(&edited, "  name: a");
-        document.change(
-            3,
-            [replace(&edited, name.start..name.start + 2, "\t")],
-            PositionEncoding::Utf16,
-        );
-        assert!(
-            codes_of(&document)
-                .iter()
-                .any(|c| c == codes::TAB_INDENTATION.as_str())
-        );
-
-        // The whole text replaced.
-        document.change(
-            4,
-            [Change {
-                range: None,
-                text: "a: 1\na: 2\n",
-            }],
-            PositionEncoding::Utf16,
-        );
-        document.validate(&catalog);
-        assert_eq!(codes_of(&document), [codes::DUPLICATE_KEY.as_str()]);
-        assert_eq!(document.snapshot().rope.to_string(), "a: 1\na: 2\n");
-    }
-
-    #[test]
-    fn a_rebuild_gives_what_a_fresh_open_gives() {
-        let catalog = catalog();
-        let mut document = OpenDocument::open(POD, 1, &catalog);
-        let image = at(POD, "image");
-        document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf8);
-        document.rebuild();
-        document.validate(&catalog);
-        let fresh = OpenDocument::open(&document.text().rope().to_string(), 2, &catalog);
-        assert_eq!(document.diagnostics(), fresh.diagnostics());
-        assert_eq!(document.version(), 2);
-    }
-
-    #[test]
-    fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
-        let catalog = catalog();
-        let mut document = OpenDocument::open(POD, 1, &catalog);
-        let image = at(POD, "nginx");
-        // Braces that are no action: YAML (a flow mapping where a string belongs).
-        document.change(2, [replace(POD, image, "{{ x }}")], PositionEncoding::Utf8);
-        document.validate(&catalog);
-        assert!(document.template().is_none());
-        assert!(!document.diagnostics().is_empty());
-        // The edit inside them makes an action: a template, and nothing to say.
-        let text = document.text().rope().to_string();
-        document.change(
-            3,
-            [replace(&text, at(&text, "x"), ".Values.image")],
-            PositionEncoding::Utf8,
-        );
-        document.validate(&catalog);
-        assert!(document.template().is_some());
-        assert_eq!(document.diagnostics(), []);
-        let text = document.text().rope().to_string();
-        let action = at(&text, "{{ .Values.image }}");
-        document.change(4, [replace(&text, action, "nginx")], PositionEncoding::Utf8);
-        document.validate(&catalog);
-        assert!(document.template().is_none());
-        assert_eq!(document.text().rope().to_string(), POD);
-    }
-
-    fn finding(range: Range<usize>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(range, codes::DRY_RUN_WARNING, "from the cluster")
-        }
-    }
-
-    #[test]
-    fn the_cluster_findings_of_the_current_version_are_merged_last() {
-        let catalog = catalog();
-        let text = format!("{POD}  bogus: 1\n");
-        let mut document = OpenDocument::open(&text, 1, &catalog);
-        let schema = document.diagnostics();
-        assert_eq!(schema.len(), 1);
-        assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
-        let merged = document.diagnostics();
-        assert_eq!(merged.len(), 2);
-        assert_eq!(merged[0], schema[0]);
-        assert_eq!(merged[1], finding(0..10));
-    }
-
-    #[test]
-    fn a_cluster_result_for_an_old_version_is_not_merged() {
-        let catalog = catalog();
-        let mut document = OpenDocument::open(POD, 1, &catalog);
-        assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
-        document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
-        assert!(document.diagnostics().is_empty());
-        // A result computed for version 1 that arrives after the edit is not kept either.
-        assert!(!document.set_cluster_findings(1, vec![finding(0..10)]));
-        assert!(document.diagnostics().is_empty());
-        assert!(document.set_cluster_findings(2, vec![finding(4..14)]));
-        assert_eq!(document.diagnostics(), [finding(4..14)]);
-    }
-
-    #[test]
-    fn a_reference_a_rule_reports_at_the_same_place_is_said_once() {
-        let catalog = catalog();
-        let text = POD.replace("spec:\n", "spec:\n  serviceAccountName: robot\n");
-        let mut document = OpenDocument::open(&text, 1, &catalog);
-        let config = std::sync::Arc::new(rules::Config::only("non-existent-service-account"));
-        document.check_rules(&rules::Context::alone(config));
-        let robot = at(&text, "robot");
-        let missing = |range: Range<usize>| Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(range, codes::REFERENCE_MISSING, "missing")
-        };
-        let name = at(&text, "name: a");
-        document.set_layer(
-            Layer::References,
-            vec![missing(robot.clone()), missing(name)],
-        );
-        let found: Vec<(&str, Range<usize>)> = document
-            .diagnostics()
-            .iter()
-            .map(|d| (d.code.as_str(), d.range.clone()))
-            .collect();
-        // Rules come before the layers; the name's finding stays, the account's is the rule's.
-        assert_eq!(
-            found,
-            [
-                ("non-existent-service-account", robot),
-                ("reference-missing", at(&text, "name: a")),
-            ]
-        );
-    }
-
-    #[test]
-    fn reference_findings_follow_edits_until_they_are_computed_again() {
-        let catalog = catalog();
-        let mut document = OpenDocument::open(POD, 1, &catalog);
-        let name = at(POD, "name: a");
-        let missing = Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(name.clone(), codes::REFERENCE_MISSING, "missing")
-        };
-        assert!(document.set_layer(Layer::References, vec![missing.clone()]));
-        assert!(document.set_cluster_findings(1, vec![finding(0..1)]));
-        assert_eq!(document.diagnostics()[0], missing, "before the cluster's");
-        // An edit above moves it along.
-        document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
-        let moved = document.diagnostics();
-        assert_eq!(moved.len(), 1, "the cluster's were for version 1");
-        assert_eq!(moved[0].range, name.start + 4..name.end + 4);
-        // An edit inside it drops it.
-        let text = document.text().rope().to_string();
-        let inside = at(&text, "name: a");
-        document.change(
-            3,
-            [replace(&text, inside.end - 1..inside.end, "b")],
-            PositionEncoding::Utf16,
-        );
-        assert!(document.diagnostics().is_empty());
-    }
-
-    #[test]
-    fn diagnostics_sharing_a_fix_make_one_quick_fix() {
-        let catalog = catalog();
-        // A Deployment without `selector` and `template`: one fix adds both.
-        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  replicas: 1\n  imagePullPolicy: x\n";
-        let document = OpenDocument::open(text, 1, &catalog);
-        let found = document.diagnostics();
-        let missing: Vec<_> = found.iter().filter(|d| d.code == codes::REQUIRED).collect();
-        assert!(missing.len() >= 2, "{found:?}");
-        let fixes = document.quick_fixes(0..text.len());
-        let add = fixes
-            .iter()
-            .find(|f| f.resolves.iter().any(|d| d.code == codes::REQUIRED))
-            .expect("a fix adding the missing fields");
-        assert_eq!(add.resolves.len(), missing.len());
-        assert_eq!(Some(&add.fix), missing[0].fix.as_deref());
-        assert_eq!(
-            fixes.len(),
-            found
-                .iter()
-                .filter_map(|d| d.fix.as_deref())
-                .fold(Vec::new(), |mut distinct, fix| {
-                    if !distinct.contains(&fix) {
-                        distinct.push(fix);
-                    }
-                    distinct
-                })
-                .len()
-        );
-        // Only the diagnostics touching the range are fixed.
-        let unknown = at(text, "imagePullPolicy");
-        let here = document.quick_fixes(unknown.clone());
-        assert!(here.iter().all(|f| {
-            f.resolves
-                .iter()
-                .all(|d| d.range.start <= unknown.end && unknown.start <= d.range.end)
-        }));
-    }
-
-    #[test]
-    fn symbols_and_folds() {
-        let catalog = catalog();
-        let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
-        let mut document = OpenDocument::open(&text, 1, &catalog);
-        let symbols = document.symbols();
-        assert_eq!(symbols.len(), 2);
-        assert_eq!(symbols[0].name, "Pod a");
-        let folds = document.folds(usize::MAX);
-        assert!(folds.contains(&Fold {
-            start_line: 0,
-            end_line: 7
-        }));
-        assert_eq!(document.folds(1).len(), 1);
-    }
-
-    #[test]
-    fn cancelled_work_stops_and_leaves_the_outlines_as_they_were() {
-        let catalog = catalog();
-        let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
-        let mut document = OpenDocument::open(&text, 1, &catalog);
-        document.validate(&catalog);
-        let folds = document.folds(usize::MAX);
-        let symbols = document.symbols();
-        assert!(!document.diagnostics().is_empty());
-        let cancelled = Cancel::default();
-        cancelled.cancel();
-        assert_eq!(document.symbols_unless(&cancelled), Err(Cancelled));
-        assert_eq!(
-            document.folds_unless(usize::MAX, &cancelled),
-            Err(Cancelled)
-        );
-        assert_eq!(
-            document.quick_fixes_unless(0..text.len(), &cancelled),
-            Err(Cancelled)
-        );
-        // The stopped passes dropped no outline: the next answers are the same.
-        assert_eq!(document.folds(usize::MAX), folds);
-        assert_eq!(document.symbols(), symbols);
-    }
-}
+#[path = "document_tests.rs"]
+mod tests;
 
 #[cfg(test)]
 #[path = "document_props.rs"]

@@ -12,6 +12,7 @@ pub mod helm;
 pub mod hover;
 pub mod kustomize;
 pub mod links;
+pub mod markers;
 pub mod modeline;
 pub mod outline;
 pub mod references;

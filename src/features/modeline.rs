@@ -32,27 +32,57 @@ pub fn without_switched_off_schema(
     documents: &[Range<usize>],
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let has_modeline = crate::text::contains(rope.slice(..), "yaml-language-server")
-        || crate::text::contains(rope.slice(..), "$schema:");
-    if diagnostics.is_empty() || !has_modeline {
+    if diagnostics.is_empty() || !super::markers::Markers::of(rope).modeline {
         return diagnostics;
     }
-    let text = rope.to_string();
-    let off: Vec<&Range<usize>> = documents
-        .iter()
-        .filter(|range| {
-            let document = text.get((*range).clone()).unwrap_or("");
-            schema_modeline(document).is_some_and(|modeline| replaces_own_schema(&modeline))
-        })
-        .collect();
+    let mut off = SchemaSwitchedOff::new(rope, documents);
     diagnostics
         .into_iter()
-        .filter(|d| {
-            !(d.code.as_str().starts_with("schema-")
-                && d.code != MODELINE_SCHEMA
-                && off.iter().any(|range| range.contains(&d.range.start)))
-        })
+        .filter(|d| !off.hides(d.range.start, d.code))
         .collect()
+}
+
+/// Which findings [`without_switched_off_schema`] drops, asked one at a time: a document's
+/// modeline is read when one of its schema findings is first asked about, from its own text
+/// (not a copy of the file's).
+pub struct SchemaSwitchedOff<'r> {
+    rope: &'r Rope,
+    documents: &'r [Range<usize>],
+    /// Per document, once read: whether its modeline turns its schema findings off.
+    off: Vec<Option<bool>>,
+}
+
+impl<'r> SchemaSwitchedOff<'r> {
+    /// For the documents `documents` (their ranges, in order) of `rope`.
+    pub fn new(rope: &'r Rope, documents: &'r [Range<usize>]) -> Self {
+        SchemaSwitchedOff {
+            rope,
+            documents,
+            off: vec![None; documents.len()],
+        }
+    }
+
+    /// Whether a finding of `code` at `at` (a file offset) is dropped.
+    pub fn hides(&mut self, at: usize, code: crate::diagnostic::Code) -> bool {
+        if !code.as_str().starts_with("schema-") || code == MODELINE_SCHEMA {
+            return false;
+        }
+        let index = self.documents.partition_point(|range| range.end <= at);
+        let Some(range) = self.documents.get(index).filter(|r| r.contains(&at)) else {
+            return false;
+        };
+        let rope = self.rope;
+        *self.off[index].get_or_insert_with(|| {
+            let document = document_text(rope, range);
+            schema_modeline(&document).is_some_and(|modeline| replaces_own_schema(&modeline))
+        })
+    }
+}
+
+/// The text of the document at `range` of `rope` (borrowed when the rope holds it in one piece).
+pub fn document_text<'r>(rope: &'r Rope, range: &Range<usize>) -> std::borrow::Cow<'r, str> {
+    rope.get_byte_slice(range.clone())
+        .map_or(std::borrow::Cow::Borrowed(""), std::borrow::Cow::from)
 }
 
 /// What is known of a schema a modeline names by URL.

@@ -301,13 +301,15 @@ impl SchemaDiagnostics {
 
     /// The schema diagnostics of the file, in file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.diagnostics_kept().map(|(d, by)| d.clone().shifted(by))
+    }
+
+    /// The schema diagnostics as kept (document offsets), each with what shifts it to file
+    /// offsets (nothing cloned).
+    pub fn diagnostics_kept(&self) -> impl Iterator<Item = (&Diagnostic, isize)> + '_ {
         self.entries.iter().flat_map(|entry| {
             let start = entry.range.start as isize;
-            entry
-                .validation
-                .diagnostics
-                .iter()
-                .map(move |d| d.clone().shifted(start))
+            entry.validation.diagnostics.iter().map(move |d| (d, start))
         })
     }
 

@@ -15,6 +15,7 @@ use super::publish::{Gather, publish};
 use super::store::Store;
 use super::workspace::{SchemaSources, document_path};
 use crate::features::document::Layer;
+use crate::features::markers::Markers;
 use crate::features::modeline::{self, CompiledSchemas, SchemaSource, UrlSchema};
 use crate::files::read_schema_file;
 
@@ -154,12 +155,12 @@ impl ModelineSchemas {
     /// Checks the open document `uri` against the schemas its modelines name (or its file is
     /// associated with), and starts the downloads it waits for.
     pub fn check(self: &Arc<Self>, uri: &Uri) {
-        let Some((snapshot, stamp)) = self.store.stamped_snapshot(uri) else {
+        let Some((snapshot, stamp, markers)) = self.store.stamped_snapshot_with_markers(uri) else {
             return;
         };
-        let all = snapshot.rope.slice(..);
-        let has_modeline = crate::text::contains(all, "yaml-language-server")
-            || crate::text::contains(all, "$schema:");
+        let has_modeline = markers
+            .unwrap_or_else(|| Markers::of(&snapshot.rope))
+            .modeline;
         let path = document_path(uri);
         let associated = self.associated_schema(&path);
         let mut wanted = Vec::new();

@@ -13,6 +13,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::diagnostic::Diagnostic;
 use crate::features::document::{Change, Layer, OpenDocument, TextSnapshot};
+use crate::features::markers::Markers;
 use crate::features::rules;
 use crate::schema;
 use crate::text::PositionEncoding;
@@ -97,6 +98,8 @@ struct Text {
     /// The state it is, once the open is done (while the open runs, the document is not
     /// readable yet and nothing computed from this text can be kept).
     stamp: Option<Stamp>,
+    /// The document's markers (`None` while the open runs).
+    markers: Option<Markers>,
 }
 
 /// The state of one open document and its publications.
@@ -205,7 +208,7 @@ impl PendingOpen {
         let role = self.role;
         let document =
             OpenDocument::open_split_as(source, split, version, &catalog, role, |snapshot| {
-                store.set_snapshot(&self.uri, snapshot, None);
+                store.set_snapshot(&self.uri, snapshot, None, None);
                 self.gate.update(|state| state.text = true);
             });
         store.insert_document(self.uri.clone(), document);
@@ -413,7 +416,12 @@ impl Store {
             opened,
             changed: opened,
         };
-        self.set_snapshot(&uri, document.snapshot(), Some(current));
+        self.set_snapshot(
+            &uri,
+            document.snapshot(),
+            Some(current),
+            Some(document.markers()),
+        );
         let publication = Publication {
             current,
             sent: None,
@@ -484,7 +492,12 @@ impl Store {
         // file holds for a while) read this; unless the document was closed meanwhile (its text
         // would outlive it, or replace a new open's).
         if let Some(stamp) = self.note_text_changed(uri, &held) {
-            self.set_snapshot(uri, document.snapshot(), Some(stamp));
+            self.set_snapshot(
+                uri,
+                document.snapshot(),
+                Some(stamp),
+                Some(document.markers()),
+            );
         }
     }
 
@@ -580,11 +593,34 @@ impl Store {
         Some((text.snapshot.clone(), text.stamp?))
     }
 
-    fn set_snapshot(&self, uri: &Uri, snapshot: TextSnapshot, stamp: Option<Stamp>) {
+    fn set_snapshot(
+        &self,
+        uri: &Uri,
+        snapshot: TextSnapshot,
+        stamp: Option<Stamp>,
+        markers: Option<Markers>,
+    ) {
+        let text = Text {
+            snapshot,
+            stamp,
+            markers,
+        };
         self.texts
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(uri.clone(), Text { snapshot, stamp });
+            .insert(uri.clone(), text);
+    }
+
+    /// [`stamped_snapshot`](Self::stamped_snapshot) with which comments that switch findings
+    /// off the text may hold (`None` when the document has not said yet).
+    pub fn stamped_snapshot_with_markers(
+        &self,
+        uri: &Uri,
+    ) -> Option<(TextSnapshot, Stamp, Option<Markers>)> {
+        self.wait_until_opened(uri);
+        let texts = self.texts.read().unwrap_or_else(|p| p.into_inner());
+        let text = texts.get(uri)?;
+        Some((text.snapshot.clone(), text.stamp?, text.markers))
     }
 
     /// Re-parses a document from its text (after a panic left its parsed state in doubt).
@@ -593,7 +629,12 @@ impl Store {
             let mut document = lock(&held.document);
             document.rebuild();
             if let Some(stamp) = self.note_text_changed(uri, &held) {
-                self.set_snapshot(uri, document.snapshot(), Some(stamp));
+                self.set_snapshot(
+                    uri,
+                    document.snapshot(),
+                    Some(stamp),
+                    Some(document.markers()),
+                );
             }
         }
     }

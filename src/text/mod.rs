@@ -271,15 +271,30 @@ fn line_content_len(rope: &Rope, line: usize) -> usize {
 /// Whether `word` occurs in `slice`, without copying it out of the rope (a match may straddle
 /// two chunks).
 pub fn contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
-    let finder = memchr::memmem::Finder::new(word.as_bytes());
-    let keep = word.len().saturating_sub(1);
+    contains_each(slice, &[word])[0]
+}
+
+/// Whether each of `words` occurs in `slice`, in one pass over its chunks, without copying
+/// them out of the rope (a match may straddle two chunks).
+pub fn contains_each<const N: usize>(slice: ropey::RopeSlice<'_>, words: &[&str; N]) -> [bool; N] {
+    let finders = words.map(|word| memchr::memmem::Finder::new(word.as_bytes()));
+    let keep = words
+        .iter()
+        .map(|w| w.len())
+        .max()
+        .unwrap_or(0)
+        .saturating_sub(1);
+    let mut found = [false; N];
     // The text's last `keep` bytes before the chunk, then the chunk's first ones.
     let mut seam: Vec<u8> = Vec::new();
     for chunk in slice.chunks() {
         let bytes = chunk.as_bytes();
         seam.extend_from_slice(&bytes[..bytes.len().min(keep)]);
-        if finder.find(bytes).is_some() || finder.find(&seam).is_some() {
-            return true;
+        for (finder, found) in finders.iter().zip(&mut found) {
+            *found = *found || finder.find(bytes).is_some() || finder.find(&seam).is_some();
+        }
+        if found.iter().all(|f| *f) {
+            break;
         }
         if bytes.len() >= keep {
             seam.clear();
@@ -288,7 +303,7 @@ pub fn contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
             seam.drain(..seam.len().saturating_sub(keep));
         }
     }
-    false
+    found
 }
 
 #[cfg(test)]
@@ -428,5 +443,22 @@ mod tests {
             assert!(contains(inside, "apiVersion"), "at {at}");
         }
         assert!(Rope::from_str(&padding).chunks().count() > 3);
+    }
+
+    #[test]
+    fn several_words_are_found_in_one_pass_across_chunks() {
+        let padding = "x".repeat(4_000);
+        for at in (0..=padding.len()).step_by(7) {
+            let mut text = padding.clone();
+            text.insert_str(at, "kube-lsp-ignore:");
+            text.insert_str(at / 2, "$schema:");
+            let rope = Rope::from_str(&text);
+            let words = ["$schema:", "kube-lsp-ignore:", "yaml-language-server"];
+            assert_eq!(
+                contains_each(rope.slice(..), &words),
+                [true, true, false],
+                "at {at}"
+            );
+        }
     }
 }

@@ -117,10 +117,13 @@ impl YamlDocument {
 
     /// YAML diagnostics with file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.diagnostics_kept().map(|(d, by)| d.clone().shifted(by))
+    }
+
+    /// YAML diagnostics as kept (document offsets), each with what shifts it to file offsets.
+    pub fn diagnostics_kept(&self) -> impl Iterator<Item = (&Diagnostic, isize)> + '_ {
         let start = self.range.start as isize;
-        self.diagnostics
-            .iter()
-            .map(move |d| d.clone().shifted(start))
+        self.diagnostics.iter().map(move |d| (d, start))
     }
 }
 
@@ -216,6 +219,13 @@ impl YamlFile {
     /// All YAML diagnostics of the file, in file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
         self.documents.iter().flat_map(YamlDocument::diagnostics)
+    }
+
+    /// All YAML diagnostics as kept, each with what shifts it to file offsets (nothing cloned).
+    pub fn diagnostics_kept(&self) -> impl Iterator<Item = (&Diagnostic, isize)> + '_ {
+        self.documents
+            .iter()
+            .flat_map(YamlDocument::diagnostics_kept)
     }
 
     /// The index of the document holding `offset` (the last one for offsets past the end).

@@ -11,6 +11,7 @@ use ropey::Rope;
 
 use super::{Checked, ClusterLookup, Config, Finding, Universe, check_tree, references};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::features::diagnostics::Found;
 use crate::text::{TextEdit, retain_following};
 use crate::workspace::index::Index;
 use crate::yaml::detect;
@@ -217,6 +218,11 @@ impl RuleDiagnostics {
 
     /// The findings of the rules that are on, in file offsets, at their configured severity.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.found().map(|found| found.to_diagnostic())
+    }
+
+    /// [`diagnostics`](Self::diagnostics) where they are kept: cloned only when one is sent.
+    pub fn found(&self) -> impl Iterator<Item = Found<'_>> + '_ {
         self.entries.iter().flat_map(move |entry| {
             let start = entry.range.start as isize;
             entry
@@ -226,14 +232,7 @@ impl RuleDiagnostics {
                 .chain(&entry.answers)
                 .filter_map(move |finding| {
                     let severity: Severity = self.config.severity(finding.code)?;
-                    let diagnostic = Diagnostic {
-                        range: finding.range.clone(),
-                        severity,
-                        code: finding.code,
-                        message: finding.message.clone(),
-                        fix: finding.fix.clone().map(Box::new),
-                    };
-                    Some(diagnostic.shifted(start))
+                    Some(Found::rule(finding, severity, start))
                 })
         })
     }

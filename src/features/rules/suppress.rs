@@ -84,34 +84,86 @@ pub fn without_ignored(
     documents: &[Range<usize>],
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let ignore = crate::text::contains(rope.slice(..), MARKER);
-    let disable = crate::text::contains(rope.slice(..), YAML_LANGUAGE_SERVER_DISABLE);
-    if diagnostics.is_empty() || !(ignore || disable) {
+    let markers = crate::features::markers::Markers::of(rope);
+    if diagnostics.is_empty() || !(markers.ignore || markers.disable) {
         return diagnostics;
     }
-    let text = rope.to_string();
-    let mut comments: Vec<Option<Suppressions<'_>>> = (0..documents.len()).map(|_| None).collect();
+    let mut ignored = Ignored::new(rope, documents, markers.ignore, markers.disable);
     diagnostics
         .into_iter()
-        .filter(|d| {
-            let at = d.range.start.min(text.len());
-            if disable && disabled_by_yaml_language_server(&text, at, &d.message) {
-                return false;
-            }
-            if !ignore {
-                return true;
-            }
-            let index = documents
-                .partition_point(|range| range.end <= at)
-                .min(documents.len().saturating_sub(1));
-            let Some(range) = documents.get(index) else {
-                return true;
-            };
-            let document = text.get(range.clone()).unwrap_or("");
-            let comments = comments[index].get_or_insert_with(|| Suppressions::new(document));
-            !comments.by_comment(d.code.as_str(), at.saturating_sub(range.start))
-        })
+        .filter(|d| !ignored.hides(d.range.start, d.code.as_str(), &d.message))
         .collect()
+}
+
+/// Which findings [`without_ignored`] drops, asked one at a time: a document's comments are
+/// read from its own text (not a copy of the file's) when one of its findings is first asked
+/// about.
+pub struct Ignored<'r> {
+    rope: &'r Rope,
+    documents: &'r [Range<usize>],
+    /// Whether the text has `# kube-lsp-ignore:` comments, `# yaml-language-server-disable` ones.
+    ignore: bool,
+    disable: bool,
+    texts: Vec<Option<std::borrow::Cow<'r, str>>>,
+}
+
+impl<'r> Ignored<'r> {
+    /// For the documents `documents` (their ranges, in order) of `rope`, which has ignore
+    /// comments when `ignore`, disable comments when `disable`.
+    pub fn new(rope: &'r Rope, documents: &'r [Range<usize>], ignore: bool, disable: bool) -> Self {
+        Ignored {
+            rope,
+            documents,
+            ignore,
+            disable,
+            texts: vec![None; documents.len()],
+        }
+    }
+
+    /// Whether a finding of `code` with `message` at `at` (a file offset) is dropped.
+    pub fn hides(&mut self, at: usize, code: &str, message: &str) -> bool {
+        let at = at.min(self.rope.len_bytes());
+        if self.disable && self.disabled_at(at, message) {
+            return true;
+        }
+        if !self.ignore {
+            return false;
+        }
+        let index = self
+            .documents
+            .partition_point(|range| range.end <= at)
+            .min(self.documents.len().saturating_sub(1));
+        let Some(range) = self.documents.get(index) else {
+            return false;
+        };
+        let rope = self.rope;
+        let text = self.texts[index]
+            .get_or_insert_with(|| crate::features::modeline::document_text(rope, range));
+        Suppressions::new(text).by_comment(code, at.saturating_sub(range.start))
+    }
+
+    /// [`disabled_by_yaml_language_server`], reading only the line above `at`'s and `at`'s own.
+    fn disabled_at(&self, at: usize, message: &str) -> bool {
+        let Some(line_start) = after_newline_before(self.rope, at) else {
+            return false;
+        };
+        let from = after_newline_before(self.rope, line_start - 1).unwrap_or(0);
+        let window = std::borrow::Cow::from(self.rope.byte_slice(from..at));
+        disabled_by_yaml_language_server(&window, at - from, message)
+    }
+}
+
+/// The offset right after the last `\n` before `at`; `None` when there is none.
+fn after_newline_before(rope: &Rope, at: usize) -> Option<usize> {
+    let mut bytes = rope.bytes_at(at);
+    let mut offset = at;
+    while let Some(byte) = bytes.prev() {
+        offset -= 1;
+        if byte == b'\n' {
+            return Some(offset + 1);
+        }
+    }
+    None
 }
 
 /// yaml-language-server's comment that turns off the diagnostics of the next line.

@@ -1,0 +1,400 @@
+//! Unit tests of `document.rs`.
+
+use super::*;
+use crate::diagnostic::{Severity, codes};
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
+
+fn catalog() -> Catalog {
+    Catalog::with_builtin(std::iter::empty())
+}
+
+fn codes_of(document: &OpenDocument) -> Vec<String> {
+    document
+        .diagnostics()
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect()
+}
+
+fn at(text: &str, needle: &str) -> Range<usize> {
+    let start = text.find(needle).unwrap();
+    start..start + needle.len()
+}
+
+/// The position of byte `offset` of `text` (ASCII: columns are bytes).
+fn position(text: &str, offset: usize) -> Position {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() as u32;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1);
+    Position::new(line, column as u32)
+}
+
+fn replace<'a>(text: &str, range: Range<usize>, with: &'a str) -> Change<'a> {
+    Change {
+        range: Some(position(text, range.start)..position(text, range.end)),
+        text: with,
+    }
+}
+
+#[test]
+fn both_opens_give_the_same_document() {
+    let text = format!("{POD}---\na: 1\na: 2\n---\nkind: Pod\napiVersion: v1\nspec:\n  bogus: 1\n");
+    let catalog = catalog();
+    let one_go = OpenDocument::open(&text, 3, &catalog);
+    let mut ready = None;
+    let split =
+        OpenDocument::open_split(text.clone(), split::split(&text), 3, &catalog, |snapshot| {
+            ready = Some(snapshot)
+        });
+    let ready = ready.expect("the text was handed over");
+    assert_eq!(ready.rope.to_string(), text);
+    assert_eq!(ready.version, 3);
+    assert_eq!(&*ready.documents, &*split.snapshot().documents);
+    assert_eq!(split.version(), 3);
+    assert_eq!(one_go.diagnostics(), split.diagnostics());
+    assert!(!one_go.diagnostics().is_empty());
+    assert_eq!(split.document_ranges().count(), 3);
+}
+
+#[test]
+fn an_edit_is_checked_and_validated() {
+    let catalog = catalog();
+    let mut document = OpenDocument::open(POD, 1, &catalog);
+    assert!(document.diagnostics().is_empty());
+    let image = at(POD, "image");
+    document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf16);
+    assert_eq!(document.version(), 2);
+    assert!(document.text().rope().to_string().contains("imagez: nginx"));
+    // Not validated yet: the schema layer still has what it had, moved along.
+    assert!(document.diagnostics().is_empty());
+    document.validate(&catalog);
+    let found = document.diagnostics();
+    let edited = document.text().rope().to_string();
+    let unknown = found
+        .iter()
+        .find(|d| d.code == codes::UNKNOWN_FIELD)
+        .expect("the renamed key is unknown");
+    assert_eq!(unknown.range, at(&edited, "imagez"));
+
+    // A tab is a YAML error, found without validating.
+    let name = at(&edited, "  name: a");
+    document.change(
+        3,
+        [replace(&edited, name.start..name.start + 2, "\t")],
+        PositionEncoding::Utf16,
+    );
+    assert!(
+        codes_of(&document)
+            .iter()
+            .any(|c| c == codes::TAB_INDENTATION.as_str())
+    );
+
+    // The whole text replaced.
+    document.change(
+        4,
+        [Change {
+            range: None,
+            text: "a: 1\na: 2\n",
+        }],
+        PositionEncoding::Utf16,
+    );
+    document.validate(&catalog);
+    assert_eq!(codes_of(&document), [codes::DUPLICATE_KEY.as_str()]);
+    assert_eq!(document.snapshot().rope.to_string(), "a: 1\na: 2\n");
+}
+
+#[test]
+fn a_rebuild_gives_what_a_fresh_open_gives() {
+    let catalog = catalog();
+    let mut document = OpenDocument::open(POD, 1, &catalog);
+    let image = at(POD, "image");
+    document.change(2, [replace(POD, image, "imagez")], PositionEncoding::Utf8);
+    document.rebuild();
+    document.validate(&catalog);
+    let fresh = OpenDocument::open(&document.text().rope().to_string(), 2, &catalog);
+    assert_eq!(document.diagnostics(), fresh.diagnostics());
+    assert_eq!(document.version(), 2);
+}
+
+#[test]
+fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
+    let catalog = catalog();
+    let mut document = OpenDocument::open(POD, 1, &catalog);
+    let image = at(POD, "nginx");
+    // Braces that are no action: YAML (a flow mapping where a string belongs).
+    document.change(2, [replace(POD, image, "{{ x }}")], PositionEncoding::Utf8);
+    document.validate(&catalog);
+    assert!(document.template().is_none());
+    assert!(!document.diagnostics().is_empty());
+    // The edit inside them makes an action: a template, and nothing to say.
+    let text = document.text().rope().to_string();
+    document.change(
+        3,
+        [replace(&text, at(&text, "x"), ".Values.image")],
+        PositionEncoding::Utf8,
+    );
+    document.validate(&catalog);
+    assert!(document.template().is_some());
+    assert_eq!(document.diagnostics(), []);
+    let text = document.text().rope().to_string();
+    let action = at(&text, "{{ .Values.image }}");
+    document.change(4, [replace(&text, action, "nginx")], PositionEncoding::Utf8);
+    document.validate(&catalog);
+    assert!(document.template().is_none());
+    assert_eq!(document.text().rope().to_string(), POD);
+}
+
+fn finding(range: Range<usize>) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        ..Diagnostic::error(range, codes::DRY_RUN_WARNING, "from the cluster")
+    }
+}
+
+/// A text whose YAML layer finds `count` duplicate keys.
+fn duplicate_keys(count: usize) -> String {
+    format!("a: 1\n{}", "a: 2\n".repeat(count))
+}
+
+#[test]
+fn a_publication_copies_only_the_diagnostics_it_shows() {
+    let mut document = OpenDocument::open(&duplicate_keys(20_000), 1, &catalog());
+    let layer: Vec<Diagnostic> = (0..30_000).map(|i| finding(i..i + 1)).collect();
+    document.set_layer(Layer::Kustomize, layer);
+    let copied = diagnostics::copies();
+    let shown = document.diagnostics();
+    assert_eq!(shown.len(), diagnostics::MAX_SHOWN + 1);
+    let more = 50_000 - diagnostics::MAX_SHOWN;
+    let last = shown.last().unwrap();
+    assert_eq!(last.code, codes::TOO_MANY);
+    assert!(
+        last.message.starts_with(&format!("{more} more")),
+        "{}",
+        last.message
+    );
+    assert_eq!(diagnostics::copies() - copied, diagnostics::MAX_SHOWN);
+    // The YAML layer's come first, by position.
+    assert!(
+        shown[..diagnostics::MAX_SHOWN]
+            .iter()
+            .all(|d| d.code == codes::DUPLICATE_KEY)
+    );
+}
+
+#[test]
+fn ignored_findings_are_counted_out_and_only_the_shown_copied() {
+    let text = format!(
+        "# kube-lsp-ignore: {}\n{}",
+        codes::DRY_RUN_WARNING,
+        duplicate_keys(3_000)
+    );
+    let mut document = OpenDocument::open(&text, 1, &catalog());
+    let layer: Vec<Diagnostic> = (0..30_000).map(|i| finding(i..i + 1)).collect();
+    document.set_layer(Layer::Kustomize, layer);
+    let copied = diagnostics::copies();
+    let shown = document.diagnostics();
+    let more = 3_000 - diagnostics::MAX_SHOWN;
+    assert!(
+        shown
+            .last()
+            .unwrap()
+            .message
+            .starts_with(&format!("{more} more"))
+    );
+    assert_eq!(diagnostics::copies() - copied, diagnostics::MAX_SHOWN);
+}
+
+#[test]
+fn edits_of_a_text_without_markers_do_not_read_it_whole_again() {
+    let text = duplicate_keys(20_000);
+    let mut document = OpenDocument::open(&text, 1, &catalog());
+    for (version, at) in [(2, 10), (3, 50_000), (4, 90_000)] {
+        let current = document.text().rope().to_string();
+        document.change(
+            version,
+            [replace(&current, at..at, "b")],
+            PositionEncoding::Utf16,
+        );
+        document.diagnostics();
+    }
+    assert_eq!(document.markers().full_scans, 1);
+    // A marker an edit writes is seen.
+    let current = document.text().rope().to_string();
+    let comment = "# kube-lsp-ignore: yaml-duplicate-key\n";
+    document.change(
+        5,
+        [replace(&current, 0..0, comment)],
+        PositionEncoding::Utf16,
+    );
+    assert!(document.markers().ignore);
+    assert_eq!(document.markers().full_scans, 1);
+}
+
+#[test]
+fn the_cluster_findings_of_the_current_version_are_merged_last() {
+    let catalog = catalog();
+    let text = format!("{POD}  bogus: 1\n");
+    let mut document = OpenDocument::open(&text, 1, &catalog);
+    let schema = document.diagnostics();
+    assert_eq!(schema.len(), 1);
+    assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
+    let merged = document.diagnostics();
+    assert_eq!(merged.len(), 2);
+    assert_eq!(merged[0], schema[0]);
+    assert_eq!(merged[1], finding(0..10));
+}
+
+#[test]
+fn a_cluster_result_for_an_old_version_is_not_merged() {
+    let catalog = catalog();
+    let mut document = OpenDocument::open(POD, 1, &catalog);
+    assert!(document.set_cluster_findings(1, vec![finding(0..10)]));
+    document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
+    assert!(document.diagnostics().is_empty());
+    // A result computed for version 1 that arrives after the edit is not kept either.
+    assert!(!document.set_cluster_findings(1, vec![finding(0..10)]));
+    assert!(document.diagnostics().is_empty());
+    assert!(document.set_cluster_findings(2, vec![finding(4..14)]));
+    assert_eq!(document.diagnostics(), [finding(4..14)]);
+}
+
+#[test]
+fn a_reference_a_rule_reports_at_the_same_place_is_said_once() {
+    let catalog = catalog();
+    let text = POD.replace("spec:\n", "spec:\n  serviceAccountName: robot\n");
+    let mut document = OpenDocument::open(&text, 1, &catalog);
+    let config = std::sync::Arc::new(rules::Config::only("non-existent-service-account"));
+    document.check_rules(&rules::Context::alone(config));
+    let robot = at(&text, "robot");
+    let missing = |range: Range<usize>| Diagnostic {
+        severity: Severity::Warning,
+        ..Diagnostic::error(range, codes::REFERENCE_MISSING, "missing")
+    };
+    let name = at(&text, "name: a");
+    document.set_layer(
+        Layer::References,
+        vec![missing(robot.clone()), missing(name)],
+    );
+    let found: Vec<(&str, Range<usize>)> = document
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.as_str(), d.range.clone()))
+        .collect();
+    // Rules come before the layers; the name's finding stays, the account's is the rule's.
+    assert_eq!(
+        found,
+        [
+            ("non-existent-service-account", robot),
+            ("reference-missing", at(&text, "name: a")),
+        ]
+    );
+}
+
+#[test]
+fn reference_findings_follow_edits_until_they_are_computed_again() {
+    let catalog = catalog();
+    let mut document = OpenDocument::open(POD, 1, &catalog);
+    let name = at(POD, "name: a");
+    let missing = Diagnostic {
+        severity: Severity::Warning,
+        ..Diagnostic::error(name.clone(), codes::REFERENCE_MISSING, "missing")
+    };
+    assert!(document.set_layer(Layer::References, vec![missing.clone()]));
+    assert!(document.set_cluster_findings(1, vec![finding(0..1)]));
+    assert_eq!(document.diagnostics()[0], missing, "before the cluster's");
+    // An edit above moves it along.
+    document.change(2, [replace(POD, 0..0, "# x\n")], PositionEncoding::Utf16);
+    let moved = document.diagnostics();
+    assert_eq!(moved.len(), 1, "the cluster's were for version 1");
+    assert_eq!(moved[0].range, name.start + 4..name.end + 4);
+    // An edit inside it drops it.
+    let text = document.text().rope().to_string();
+    let inside = at(&text, "name: a");
+    document.change(
+        3,
+        [replace(&text, inside.end - 1..inside.end, "b")],
+        PositionEncoding::Utf16,
+    );
+    assert!(document.diagnostics().is_empty());
+}
+
+#[test]
+fn diagnostics_sharing_a_fix_make_one_quick_fix() {
+    let catalog = catalog();
+    // A Deployment without `selector` and `template`: one fix adds both.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  replicas: 1\n  imagePullPolicy: x\n";
+    let document = OpenDocument::open(text, 1, &catalog);
+    let found = document.diagnostics();
+    let missing: Vec<_> = found.iter().filter(|d| d.code == codes::REQUIRED).collect();
+    assert!(missing.len() >= 2, "{found:?}");
+    let fixes = document.quick_fixes(0..text.len());
+    let add = fixes
+        .iter()
+        .find(|f| f.resolves.iter().any(|d| d.code == codes::REQUIRED))
+        .expect("a fix adding the missing fields");
+    assert_eq!(add.resolves.len(), missing.len());
+    assert_eq!(Some(&add.fix), missing[0].fix.as_deref());
+    assert_eq!(
+        fixes.len(),
+        found
+            .iter()
+            .filter_map(|d| d.fix.as_deref())
+            .fold(Vec::new(), |mut distinct, fix| {
+                if !distinct.contains(&fix) {
+                    distinct.push(fix);
+                }
+                distinct
+            })
+            .len()
+    );
+    // Only the diagnostics touching the range are fixed.
+    let unknown = at(text, "imagePullPolicy");
+    let here = document.quick_fixes(unknown.clone());
+    assert!(here.iter().all(|f| {
+        f.resolves
+            .iter()
+            .all(|d| d.range.start <= unknown.end && unknown.start <= d.range.end)
+    }));
+}
+
+#[test]
+fn symbols_and_folds() {
+    let catalog = catalog();
+    let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
+    let mut document = OpenDocument::open(&text, 1, &catalog);
+    let symbols = document.symbols();
+    assert_eq!(symbols.len(), 2);
+    assert_eq!(symbols[0].name, "Pod a");
+    let folds = document.folds(usize::MAX);
+    assert!(folds.contains(&Fold {
+        start_line: 0,
+        end_line: 7
+    }));
+    assert_eq!(document.folds(1).len(), 1);
+}
+
+#[test]
+fn cancelled_work_stops_and_leaves_the_outlines_as_they_were() {
+    let catalog = catalog();
+    let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n");
+    let mut document = OpenDocument::open(&text, 1, &catalog);
+    document.validate(&catalog);
+    let folds = document.folds(usize::MAX);
+    let symbols = document.symbols();
+    assert!(!document.diagnostics().is_empty());
+    let cancelled = Cancel::default();
+    cancelled.cancel();
+    assert_eq!(document.symbols_unless(&cancelled), Err(Cancelled));
+    assert_eq!(
+        document.folds_unless(usize::MAX, &cancelled),
+        Err(Cancelled)
+    );
+    assert_eq!(
+        document.quick_fixes_unless(0..text.len(), &cancelled),
+        Err(Cancelled)
+    );
+    // The stopped passes dropped no outline: the next answers are the same.
+    assert_eq!(document.folds(usize::MAX), folds);
+    assert_eq!(document.symbols(), symbols);
+}
