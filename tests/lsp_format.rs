@@ -57,6 +57,32 @@ fn formatting_a_document_gives_line_edits_that_tidy_it_and_then_none() {
 }
 
 #[test]
+fn formatting_again_after_edits_formats_the_text_as_it_is_now() {
+    let mut server = TestServer::start();
+    let uri = uri("again.yaml");
+    server.open_and_wait(&uri, MESSY);
+    let tidy = apply_edits(
+        MESSY,
+        &format_document(&mut server, &uri),
+        server.encoding(),
+    );
+    assert_eq!(tidy, TIDY);
+    // The first document as it was formatted, the second messy in another way.
+    let edited = TIDY.replace("    - port: 80", "    -     port: 81");
+    server.change(&uri, 2, json!([{"text": edited}]));
+    let edits = format_document(&mut server, &uri);
+    assert_eq!(
+        apply_edits(&edited, &edits, server.encoding()),
+        TIDY.replace("port: 80", "port: 81")
+    );
+    // Back to the text formatted first: its documents' outcomes are the ones of then.
+    server.change(&uri, 3, json!([{"text": MESSY}]));
+    let edits = format_document(&mut server, &uri);
+    assert_eq!(apply_edits(MESSY, &edits, server.encoding()), TIDY);
+    server.shutdown();
+}
+
+#[test]
 fn range_formatting_changes_only_the_lines_asked_for() {
     let mut server = TestServer::start();
     let uri = uri("range.yaml");

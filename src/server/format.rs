@@ -10,10 +10,12 @@ use super::settings::FormatSettings;
 use super::store::Store;
 use crate::features::format::{self, FormatOptions};
 
-/// The `format` settings, swapped whole on each configuration.
+/// The `format` settings, swapped whole on each configuration, and what formatting gave each
+/// document (a request after an edit formats only the documents that changed).
 #[derive(Default)]
 pub struct Formatting {
     settings: RwLock<FormatSettings>,
+    cache: format::Cache,
 }
 
 /// What is formatted: the whole document, the lines of a range, or the new line after Enter.
@@ -55,10 +57,13 @@ impl Formatting {
         let rope = &snapshot.rope;
         let text = rope.to_string();
         let edits = match request {
-            Request::Document => format::format_edits(&text, &options),
-            Request::Range(range) => {
-                format::range_edits(&text, convert::byte_range(rope, range, encoding), &options)
-            }
+            Request::Document => format::format_edits_with(&text, &options, Some(&self.cache)),
+            Request::Range(range) => format::range_edits(
+                &text,
+                convert::byte_range(rope, range, encoding),
+                &options,
+                Some(&self.cache),
+            ),
             Request::NewLine(position) => {
                 format::newline_indent(&text, convert::offset(rope, position, encoding), &options)
             }

@@ -11,7 +11,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'pa
 export const SERVER_SETTINGS = ['kubeconfig', 'context', 'namespace', 'dryRun', 'diff', 'debounceMs', 'requestTimeoutMs', 'schemaPaths', 'dryRunContexts', 'dryRunSecrets', 'schemaDownload', 'maxFileBytes', 'rules', 'kustomize.path', 'kustomize.render', 'kustomize.timeoutMs', 'exclude', 'helm.path', 'helm.valuesFiles', 'helm.timeoutMs', 'helm.render', 'format.enable', 'format.indent', 'format.indentSequences', 'format.quoteStyle', 'format.lineWidth', 'format.keepBlankLines'];
 
 test('activates on YAML and Helm templates and registers the five commands', () => {
-  assert.deepEqual(manifest.activationEvents, ['onLanguage:yaml', 'onLanguage:helm', 'onLanguage:dockercompose']);
+  assert.deepEqual(manifest.activationEvents, ['onLanguage:yaml', 'onLanguage:helm', 'onLanguage:dockercompose', 'onLanguage:github-actions-workflow']);
   assert.deepEqual(manifest.contributes.languages.map((language: { id: string }) => language.id), ['helm']);
   const commands = manifest.contributes.commands.map((command: { command: string }) => command.command);
   assert.deepEqual(commands, ['kube-lsp.showDiff', 'kube-lsp.refreshCluster', 'kube-lsp.selectContext', 'kube-lsp.enableRuleGroup', 'kube-lsp.disableRuleGroup']);
@@ -32,9 +32,9 @@ test('declares every server setting with a type, a default and a description', (
 test('client options: YAML files and Helm templates, settings forwarded under the kube-lsp section', () => {
   const options = baseClientOptions({ context: 'kind-kind' });
   assert.deepEqual(options.documentSelector, DOCUMENT_SELECTOR);
-  assert.deepEqual([...new Set(options.documentSelector.map((selector) => selector.language))], ['yaml', 'helm', 'dockercompose']);
+  assert.deepEqual([...new Set(options.documentSelector.map((selector) => selector.language))], ['yaml', 'helm', 'dockercompose', 'github-actions-workflow']);
   const activated = manifest.activationEvents.map((event: string) => event.replace('onLanguage:', ''));
-  assert.deepEqual(activated, ['yaml', 'helm', 'dockercompose'], 'activation follows the selector');
+  assert.deepEqual(activated, ['yaml', 'helm', 'dockercompose', 'github-actions-workflow'], 'activation follows the selector');
   assert.deepEqual(options.synchronize, { configurationSection: 'kube-lsp' });
   assert.deepEqual(options.initializationOptions, { 'kube-lsp': { context: 'kind-kind' } });
 });

@@ -10,12 +10,23 @@ use super::FormatOptions;
 use super::post;
 use crate::yaml::value::{Limits, document_to_json};
 
+#[derive(Clone)]
 pub enum Outcome {
     Formatted(String),
     /// The formatter's text is not trusted (or it could not read the document): kept as is.
     Kept,
     /// The document is not valid YAML: the whole file is left alone.
     SyntaxError,
+}
+
+impl Outcome {
+    /// The bytes the outcome holds.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Outcome::Formatted(text) => text.len(),
+            Outcome::Kept | Outcome::SyntaxError => 0,
+        }
+    }
 }
 
 pub fn format_document(document: &str, options: &FormatOptions) -> Outcome {

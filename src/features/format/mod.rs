@@ -3,6 +3,7 @@
 //! keeps every comment and formats to itself again. A file with a syntax error or with Helm
 //! template actions is never formatted. Answers are minimal edits (changed lines only).
 
+mod cache;
 mod edits;
 mod guard;
 mod on_type;
@@ -10,6 +11,7 @@ mod post;
 
 use std::ops::Range;
 
+pub use cache::Cache;
 pub use edits::line_edits;
 pub use on_type::newline_indent;
 
@@ -78,6 +80,11 @@ pub enum Formatted {
 
 /// Formats `text` (a whole file) document by document.
 pub fn format(text: &str, options: &FormatOptions) -> Formatted {
+    format_with(text, options, None)
+}
+
+/// [`format`], with the outcomes of documents formatted before kept in `cache`.
+pub fn format_with(text: &str, options: &FormatOptions, cache: Option<&Cache>) -> Formatted {
     if crate::yaml::detect::template_action_in(text).is_some() {
         return Formatted::LeftAlone("Helm template actions");
     }
@@ -87,8 +94,9 @@ pub fn format(text: &str, options: &FormatOptions) -> Formatted {
     };
     let documents = crate::yaml::split::split(body).documents;
     let last = documents.len().saturating_sub(1);
-    let outcomes = each_document(body, &documents, |document| {
-        guard::format_document(document, options)
+    let outcomes = each_document(body, &documents, |document| match cache {
+        Some(cache) => cache.outcome(document, options),
+        None => guard::format_document(document, options),
     });
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     out.push_str(bom);
@@ -169,7 +177,16 @@ fn each_document<T: Send>(
 /// The edits that format `text`: none when it is left alone or already formatted. Only the
 /// documents that changed are compared, line by line.
 pub fn format_edits(text: &str, options: &FormatOptions) -> Vec<(Range<usize>, String)> {
-    match format(text, options) {
+    format_edits_with(text, options, None)
+}
+
+/// [`format_edits`], with the outcomes of documents formatted before kept in `cache`.
+pub fn format_edits_with(
+    text: &str,
+    options: &FormatOptions,
+    cache: Option<&Cache>,
+) -> Vec<(Range<usize>, String)> {
+    match format_with(text, options, cache) {
         Formatted::Text { changed, .. } => changed
             .into_iter()
             .flat_map(|(range, formatted)| {
@@ -188,9 +205,10 @@ pub fn range_edits(
     text: &str,
     range: Range<usize>,
     options: &FormatOptions,
+    cache: Option<&Cache>,
 ) -> Vec<(Range<usize>, String)> {
     let lines = whole_lines(text, range);
-    format_edits(text, options)
+    format_edits_with(text, options, cache)
         .into_iter()
         .filter(|(at, _)| {
             if at.is_empty() {

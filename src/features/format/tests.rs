@@ -91,7 +91,7 @@ fn a_byte_order_mark_and_a_missing_final_line_break() {
 #[test]
 fn range_formatting_touches_only_the_lines_of_the_range() {
     let text = "a:    1\nb:    2\nc:    3\n";
-    let edits = range_edits(text, 9..9, &FormatOptions::default());
+    let edits = range_edits(text, 9..9, &FormatOptions::default(), None);
     assert_eq!(edits, [(8..16, "b: 2\n".to_string())]);
 }
 
@@ -119,4 +119,41 @@ fn a_big_file_is_formatted_on_threads_as_it_would_be_on_one() {
         edited.replace_range(range, &replacement);
     }
     assert_eq!(edited, whole);
+}
+
+#[test]
+fn a_cache_formats_again_only_the_documents_that_changed() {
+    let cache = Cache::default();
+    let options = FormatOptions::default();
+    let text = "a:   1\n---\nb:   2\n---\nc:   3\n";
+    assert_eq!(
+        format_edits_with(text, &options, Some(&cache)),
+        format_edits(text, &options)
+    );
+    assert_eq!(cache.documents_formatted(), 3);
+    let edited = text.replace("b:   2", "b:   20");
+    assert_eq!(
+        format_edits_with(&edited, &options, Some(&cache)),
+        format_edits(&edited, &options)
+    );
+    assert_eq!(cache.documents_formatted(), 4, "only the edited document");
+    let wider = FormatOptions {
+        indent: 4,
+        ..Default::default()
+    };
+    format_edits_with(&edited, &wider, Some(&cache));
+    assert_eq!(cache.documents_formatted(), 7, "other options: all again");
+}
+
+#[test]
+fn a_cached_syntax_error_still_leaves_the_file_alone() {
+    let cache = Cache::default();
+    let text = "ok:    1\n---\nkey: value: other\n";
+    for _ in 0..2 {
+        assert!(matches!(
+            format_with(text, &FormatOptions::default(), Some(&cache)),
+            Formatted::LeftAlone(_)
+        ));
+    }
+    assert_eq!(cache.documents_formatted(), 2);
 }
