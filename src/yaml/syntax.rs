@@ -443,6 +443,105 @@ mod tests {
         }
     }
 
+    /// How many tokens tree-sitter lexes while `parse` runs.
+    fn tokens_lexed(parse: impl FnOnce() -> Tree) -> (Tree, usize) {
+        let lexed = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counter = lexed.clone();
+        PARSER.with_borrow_mut(|parser| {
+            parser.set_logger(Some(Box::new(move |kind, message| {
+                if kind == tree_sitter::LogType::Parse && message.starts_with("lexed_lookahead") {
+                    counter.set(counter.get() + 1);
+                }
+            })))
+        });
+        let tree = parse();
+        PARSER.with_borrow_mut(|parser| parser.set_logger(None));
+        (tree, lexed.get())
+    }
+
+    /// The scanner's state holds no absolute row, so after lines are added or removed the
+    /// tokens below keep their states and tree-sitter reuses them: the re-parse lexes around the
+    /// edit, not the rest of the document.
+    #[test]
+    fn a_line_added_or_removed_above_leaves_the_rest_of_a_long_document_unlexed() {
+        use crate::text::{Position, PositionEncoding, TextDocument};
+        let mut text = String::from("kind: CustomResourceDefinition\nspec:\n  versions:\n");
+        for i in 0..2_000 {
+            text.push_str(&format!(
+                "    - name: v{i}\n      schema:\n        properties:\n          field{i}:\n            type: string\n            description: |\n              text {i}\n            enum: [a, b]\n"
+            ));
+        }
+        let mut document = TextDocument::new(&text, 0);
+        let (mut tree, fresh_tokens) = tokens_lexed(|| parse(document.rope(), 0..text.len(), None));
+        for (line, column, insert, delete_line) in [
+            (3, 0, "    - name: extra\n", 0),
+            (3, 0, "", 1),
+            (6, 17, "x", 0),
+            (9, 0, "            # a comment\n", 0),
+        ] {
+            let at = Position::new(line, column);
+            let range = if delete_line == 1 {
+                at..Position::new(line + 1, 0)
+            } else {
+                at..at
+            };
+            let edit = document.apply_change(Some(range), insert, PositionEncoding::Utf8);
+            edit_tree(&mut tree, &edit, 0, 0);
+            let len = document.rope().len_bytes();
+            let (reparsed, lexed) = tokens_lexed(|| parse(document.rope(), 0..len, Some(&tree)));
+            tree = reparsed;
+            let fresh = parse(document.rope(), 0..len, None);
+            assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            assert!(
+                lexed * 100 < fresh_tokens,
+                "{lexed} of {fresh_tokens} tokens lexed again after {insert:?} at line {line}"
+            );
+        }
+    }
+
+    /// Random edits (lines added, removed, characters typed and deleted) over varied YAML: each
+    /// incremental re-parse gives the tree a fresh parse gives.
+    #[test]
+    fn incremental_reparses_after_random_edits_match_fresh_parses() {
+        use crate::text::{Position, PositionEncoding, TextDocument};
+        let text = "a: 1\nlist:\n  - x\n  - {k: v, n: [1, 2]}\n  - |\n    block\n\n    more\nanchor: &a\n  deep:\n    key: 'quoted\n      on lines'\n    other: \"d\"\nalias: *a\n? complex\n: value\n# comment\nend: ~\n---\nsecond: [a,\n  b]\nplain: multi\n  line text\n";
+        let pieces = [
+            "k: v\n", "  ", "- ", "{", "]", "'", "\"", "#", ":", "\n", "x", "|\n", "&b ", "*a",
+        ];
+        let mut document = TextDocument::new(&text.repeat(4), 0);
+        let mut tree = parse(document.rope(), 0..document.rope().len_bytes(), None);
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below.max(1) as u64) as usize
+        };
+        for step in 0..400 {
+            let rope = document.rope().clone();
+            let line = next(rope.len_lines());
+            let line_len = rope.line(line).len_bytes();
+            let column = next(line_len + 1).min(line_len);
+            let at = Position::new(line as u32, column as u32);
+            let (range, insert) = match next(3) {
+                0 if line + 1 < rope.len_lines() => (at..Position::new(line as u32 + 1, 0), ""),
+                1 if column < line_len => (at..Position::new(line as u32, column as u32 + 1), ""),
+                _ => (at..at, pieces[next(pieces.len())]),
+            };
+            let edit = document.apply_change(Some(range), insert, PositionEncoding::Utf8);
+            edit_tree(&mut tree, &edit, 0, 0);
+            let len = document.rope().len_bytes();
+            tree = parse(document.rope(), 0..len, Some(&tree));
+            let fresh = parse(document.rope(), 0..len, None);
+            assert_eq!(
+                tree.root_node().to_sexp(),
+                fresh.root_node().to_sexp(),
+                "step {step}:\n{}",
+                document.rope()
+            );
+        }
+    }
+
     #[test]
     fn the_tree_reads_only_its_range_of_the_rope() {
         let text = "a: 1\n---\nb: 2\n";

@@ -209,13 +209,20 @@ static const int16_t IND_TYP_OF_CODE[4] = {IND_ROT, IND_MAP, IND_SEQ, IND_STR};
 // A varint of an int32 takes at most 5 bytes.
 #define MAX_VARINT_SIZE 5
 
+// The state holds no absolute row: a scan only compares rows with each other, and it counts them
+// from 0 at the end of the token whose state it starts from. So a token's state stays the same
+// when lines are added or removed above it, and tree-sitter reuses the nodes after an edit
+// instead of lexing the rest of the document again. An implicit key that began on an earlier row
+// is not compared or used again in valid YAML (implicit keys are one line), so it is written as
+// none (-1): two states that differ only in such a stale key are equal.
 static unsigned serialize(Scanner *scanner, char *buffer) {
     size_t size = 0;
-    size = put_varint(buffer, size, zigzag(scanner->row));
+    int32_t blk_imp_row = scanner->blk_imp_row - scanner->row;
+    bool imp_on_this_row = blk_imp_row >= 0;
     size = put_varint(buffer, size, zigzag(scanner->col));
-    size = put_varint(buffer, size, zigzag(scanner->blk_imp_row));
-    size = put_varint(buffer, size, zigzag(scanner->blk_imp_col));
-    size = put_varint(buffer, size, zigzag(scanner->blk_imp_tab));
+    size = put_varint(buffer, size, zigzag(imp_on_this_row ? blk_imp_row : -1));
+    size = put_varint(buffer, size, zigzag(imp_on_this_row ? scanner->blk_imp_col : -1));
+    size = put_varint(buffer, size, zigzag(imp_on_this_row ? scanner->blk_imp_tab : 0));
     int16_t *typ_itr = scanner->ind_typ_stk.contents + 1;
     int16_t *typ_end = scanner->ind_typ_stk.contents + scanner->ind_typ_stk.size;
     int16_t *len_itr = scanner->ind_len_stk.contents + 1;
@@ -241,7 +248,6 @@ static void deserialize(Scanner *scanner, const char *buffer, unsigned length) {
     array_push(&scanner->ind_len_stk, -1);
     if (length > 0) {
         size_t size = 0;
-        scanner->row = unzigzag(get_varint(buffer, &size, length));
         scanner->col = unzigzag(get_varint(buffer, &size, length));
         scanner->blk_imp_row = unzigzag(get_varint(buffer, &size, length));
         scanner->blk_imp_col = unzigzag(get_varint(buffer, &size, length));
