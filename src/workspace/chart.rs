@@ -548,7 +548,11 @@ mod tests {
         }
         assert_eq!(folders.root_of(&files[0]), Some(chart.clone()));
         // templates/ and chart/ (found there); plain/deep/, plain/ and every folder above.
-        let above = dir.path().ancestors().count().min(CHART_ROOT_SEARCH.len() - 2);
+        let above = dir
+            .path()
+            .ancestors()
+            .count()
+            .min(CHART_ROOT_SEARCH.len() - 2);
         assert_eq!(folders.looked_up(), 2 + 2 + above);
     }
 
