@@ -15,7 +15,9 @@ use crate::features::helm::template::ChartRole;
 use crate::render::helm::{HelmOptions, RenderError, render};
 use crate::render::process::RunError;
 use crate::schema::Catalog;
-use crate::workspace::chart::{ChartModel, chart_root_on_disk, is_helper, is_values_file};
+use crate::workspace::chart::{
+    ChartFolders, ChartModel, chart_root_on_disk, is_helper, is_values_file,
+};
 
 /// How `check` renders charts.
 #[derive(Clone, Debug)]
@@ -31,6 +33,8 @@ pub struct Charts {
     models: Mutex<HashMap<PathBuf, Arc<ChartModel>>>,
     /// The extra values files a render is given (`--helm-values`), as absolute paths.
     values_files: Vec<PathBuf>,
+    /// Which folders are charts: every checked file asks.
+    folders: ChartFolders,
 }
 
 impl Charts {
@@ -39,12 +43,13 @@ impl Charts {
         Charts {
             models: Mutex::default(),
             values_files: absolute(values_files),
+            folders: ChartFolders::default(),
         }
     }
 
     /// The chart a file belongs to and what the file is there.
     fn of(&self, path: &Path) -> Option<(Arc<ChartModel>, ChartRole)> {
-        let root = chart_root_on_disk(path)?;
+        let root = self.folders.root_of(path)?;
         let model = self
             .models
             .lock()

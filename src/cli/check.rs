@@ -179,10 +179,21 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     };
     let holdings = Holdings::default();
     let stdin = read_stdin(&inputs);
+    // The charts to render are looked for while the files are read.
+    let (survey, roots) = pool.install(|| {
+        rayon::join(
+            || survey(&inputs, &stdin, &args.paths, &holdings),
+            || {
+                if args.no_render {
+                    Vec::new()
+                } else {
+                    super::charts::chart_roots(&args.paths)
+                }
+            },
+        )
+    });
     // Kept to the end of the process: freeing the indexes of every file would only delay its exit.
-    let survey = std::mem::ManuallyDrop::new(
-        pool.install(|| survey(&inputs, &stdin, &args.paths, &holdings)),
-    );
+    let survey = std::mem::ManuallyDrop::new(survey);
     for (input, error) in inputs.iter().zip(&survey.unread) {
         if let Some(error) = error {
             eprintln!("kube-lsp: {}: {error}", display(input));
@@ -209,11 +220,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         .then(|| super::cluster_objects::ClusterLists::connect(&cluster_settings(args)))
         .flatten();
     let charts = super::charts::Charts::new(&args.helm_values);
-    let roots = if args.no_render {
-        Vec::new()
-    } else {
-        super::charts::chart_roots(&args.paths)
-    };
     // The findings of chart files are kept: a render's are not said again.
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut output = Output::new(stdout, args.format, !roots.is_empty());
@@ -438,7 +444,7 @@ fn survey(inputs: &[PathBuf], stdin: &Stdin, roots: &[PathBuf], holdings: &Holdi
             let name = display(input);
             let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
             let canonical = reader.add(input, text).map(|path| (path, name.clone()));
-            workspace.open_text(
+            workspace.index_text(
                 Path::new(&name),
                 text.strip_prefix('\u{feff}').unwrap_or(text),
             );

@@ -132,10 +132,59 @@ pub fn is_values_file(path: &Path) -> bool {
 /// `Chart.yaml` (for a file the index has not seen yet).
 pub fn chart_root_on_disk(path: &Path) -> Option<PathBuf> {
     path.ancestors()
-        .skip(1)
-        .take(32)
-        .find(|folder| folder.join("Chart.yaml").is_file())
+        .skip(CHART_ROOT_SEARCH.start)
+        .take(CHART_ROOT_SEARCH.len())
+        .find(|folder| is_chart_folder(folder))
         .map(Path::to_path_buf)
+}
+
+/// Which of a file's ancestors [`chart_root_on_disk`] looks in: its folder and 31 above.
+const CHART_ROOT_SEARCH: Range<usize> = 1..33;
+
+fn is_chart_folder(folder: &Path) -> bool {
+    folder.join("Chart.yaml").is_file()
+}
+
+/// [`chart_root_on_disk`] for many files at once (`kube-lsp check`): whether a folder holds a
+/// `Chart.yaml` is looked up on disk once per folder, not once per file under it.
+#[derive(Default)]
+pub struct ChartFolders {
+    /// Folder → whether it holds a `Chart.yaml`.
+    known: std::sync::RwLock<HashMap<PathBuf, bool>>,
+    /// How many folders were looked up on disk.
+    looked_up: std::sync::atomic::AtomicUsize,
+}
+
+impl ChartFolders {
+    /// What [`chart_root_on_disk`] says of `path`, with each folder looked up once.
+    pub fn root_of(&self, path: &Path) -> Option<PathBuf> {
+        path.ancestors()
+            .skip(CHART_ROOT_SEARCH.start)
+            .take(CHART_ROOT_SEARCH.len())
+            .find(|folder| self.is_chart_folder(folder))
+            .map(Path::to_path_buf)
+    }
+
+    fn is_chart_folder(&self, folder: &Path) -> bool {
+        let known = self.known.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(is_chart) = known.get(folder) {
+            return *is_chart;
+        }
+        drop(known);
+        self.looked_up
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let is_chart = is_chart_folder(folder);
+        self.known
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(folder.to_path_buf(), is_chart);
+        is_chart
+    }
+
+    /// How many folders were looked up on disk so far.
+    pub fn looked_up(&self) -> usize {
+        self.looked_up.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl ChartModel {
@@ -476,6 +525,36 @@ fn top_level_string(text: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chart_folders_are_looked_up_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::create_dir_all(dir.path().join("plain/deep")).unwrap();
+        std::fs::write(chart.join("Chart.yaml"), "name: c\n").unwrap();
+        let folders = ChartFolders::default();
+        let files: Vec<PathBuf> = (0..50)
+            .flat_map(|n| {
+                [
+                    chart.join(format!("templates/t{n}.yaml")),
+                    chart.join(format!("values-{n}.yaml")),
+                    dir.path().join(format!("plain/deep/f{n}.yaml")),
+                ]
+            })
+            .collect();
+        for file in &files {
+            assert_eq!(folders.root_of(file), chart_root_on_disk(file), "{file:?}");
+        }
+        assert_eq!(folders.root_of(&files[0]), Some(chart.clone()));
+        // templates/ and chart/ (found there); plain/deep/, plain/ and every folder above.
+        let above = dir
+            .path()
+            .ancestors()
+            .count()
+            .min(CHART_ROOT_SEARCH.len() - 2);
+        assert_eq!(folders.looked_up(), 2 + 2 + above);
+    }
 
     #[test]
     fn values_entries_with_paths_and_shapes() {

@@ -325,6 +325,22 @@ impl Index {
         })
     }
 
+    /// The kustomizations that name `path` itself (in any of their fields): looked up, not
+    /// searched for among every kustomization.
+    pub fn kustomizations_naming(
+        &self,
+        path: &Path,
+    ) -> impl Iterator<Item = (&Path, &Kustomization)> + '_ {
+        self.kustomized
+            .get(path)
+            .into_iter()
+            .flatten()
+            .filter_map(|named_by| {
+                let kustomization = self.files.get(named_by)?.kustomization.as_ref()?;
+                Some((&**named_by, kustomization))
+            })
+    }
+
     /// The kustomizations that name `path` or a folder holding it.
     pub fn kustomizations_including(
         &self,

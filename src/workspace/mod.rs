@@ -197,6 +197,14 @@ impl Workspace {
         self.open_revision(path, None, text);
     }
 
+    /// [`open_text`](Self::open_text) for a workspace whose Helm charts are never asked for
+    /// (`kube-lsp check`'s index of the checked files): the index only, without the chart
+    /// bookkeeping (a look at the disk for the file's chart).
+    pub fn index_text(&self, path: &Path, text: &str) {
+        let file = self.read_text(path, Origin::Open, text.to_string());
+        self.write().insert(path, file);
+    }
+
     /// [`open_text`](Self::open_text) of the document's state `revision`: recorded with the
     /// entry ([`File::revision`]), and not replacing an entry of a later state.
     pub fn open_revision(&self, path: &Path, revision: Option<u64>, text: &str) {

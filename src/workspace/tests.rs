@@ -347,6 +347,29 @@ fn kustomization_membership() {
 }
 
 #[test]
+fn the_kustomizations_naming_a_file_are_looked_up_not_scanned() {
+    let workspace = Workspace::default();
+    for number in 0..200 {
+        workspace.open_text(
+            Path::new(&format!("/w/app-{number}/kustomization.yaml")),
+            "resources: [deployment.yaml]\npatches: [{path: replicas.yaml}]\n",
+        );
+    }
+    let index = workspace.read();
+    let naming = |path: &str| -> Vec<&Path> {
+        index
+            .kustomizations_naming(Path::new(path))
+            .map(|(path, _)| path)
+            .collect()
+    };
+    let own = [Path::new("/w/app-7/kustomization.yaml")];
+    assert_eq!(naming("/w/app-7/replicas.yaml"), own);
+    assert_eq!(naming("/w/app-7/deployment.yaml"), own);
+    assert!(naming("/w/app-7/other.yaml").is_empty());
+    assert_eq!(index.kustomizations().count(), 200);
+}
+
+#[test]
 fn partial_until_the_scan_completes() {
     let (_dir, root) = folder(&[("cm.yaml", CONFIG_MAP)]);
     let workspace = Workspace::default();

@@ -43,7 +43,7 @@ pub fn role_of(path: &Path, index: &Index) -> Role {
     if is_kustomization(path) {
         return Role::Kustomization;
     }
-    let is_patch = index.kustomizations().any(|(_, kustomization)| {
+    let is_patch = index.kustomizations_naming(path).any(|(_, kustomization)| {
         kustomization.entries.iter().any(|entry| {
             entry.path == path
                 && matches!(entry.field, Field::Patches | Field::PatchesStrategicMerge)

@@ -415,10 +415,10 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
             detail,
             missing,
         } => {
-            let found: Vec<&Document> = universe
+            let mut found = universe
                 .named(kind, group.as_deref(), namespace, name)
-                .collect();
-            if found.is_empty() {
+                .peekable();
+            if found.peek().is_none() {
                 let target = TargetType {
                     kind,
                     group: group.as_deref().unwrap_or(""),
@@ -428,35 +428,30 @@ pub fn answer(need: &Need, universe: &Universe<'_>) -> Option<Finding> {
                 };
                 let in_cluster = universe.object_in_cluster(target, namespace, name);
                 not_in_cluster(in_cluster, missing.clone(), "nor in the cluster")?
-            } else if found.iter().any(|d| d.templated) {
-                return None;
             } else {
-                match detail {
-                    Detail::Nothing => return None,
-                    Detail::Key(key, message) => {
-                        let has = |d: &&Document| {
-                            d.details()
+                // Found as soon as one copy of the name answers: a templated one (whose keys
+                // and ports cannot be known) or one with the key or port asked for.
+                let answers = |d: &Document| {
+                    d.templated
+                        || match detail {
+                            Detail::Nothing => true,
+                            Detail::Key(key, _) => d
+                                .details()
                                 .keys
                                 .as_ref()
-                                .is_none_or(|keys| keys.contains(key))
-                        };
-                        if found.iter().any(has) {
-                            return None;
-                        }
-                        message.clone()
-                    }
-                    Detail::Port(port, message) => {
-                        let has = |d: &&Document| {
-                            d.details().ports.iter().any(|p| match port {
+                                .is_none_or(|keys| keys.contains(key)),
+                            Detail::Port(port, _) => d.details().ports.iter().any(|p| match port {
                                 Ok(n) => p.port == Some(*n),
                                 Err(s) => p.name.as_deref() == Some(&**s),
-                            })
-                        };
-                        if found.iter().any(has) {
-                            return None;
+                            }),
                         }
-                        message.clone()
-                    }
+                };
+                if found.any(answers) {
+                    return None;
+                }
+                match detail {
+                    Detail::Nothing => return None,
+                    Detail::Key(_, message) | Detail::Port(_, message) => message.clone(),
                 }
             }
         }

@@ -424,3 +424,43 @@ fn findings_after_edits_equal_a_fresh_check() {
     }
     assert!(tried > 1000, "{tried} edits");
 }
+
+/// A reference to a name held by many files is answered by the first copy that has what it
+/// asks for, not by reading every copy.
+#[test]
+fn a_reference_stops_at_the_first_copy_of_its_name_that_answers() {
+    use super::references::{Ask, Detail, answer};
+    use super::universe::Universe;
+    use crate::workspace::Workspace;
+    let workspace = Workspace::default();
+    for number in 0..300 {
+        workspace.open_text(
+            std::path::Path::new(&format!("/w/copy-{number:03}/config.yaml")),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n",
+        );
+    }
+    let index = workspace.read();
+    let asking = |detail: Detail| Need {
+        code: codes::REFERENCE_MISSING_KEY,
+        range: 0..1,
+        namespace: None,
+        ask: Ask::Object {
+            kind: "ConfigMap".into(),
+            group: Some("".into()),
+            api_version: Some("v1".into()),
+            name: "settings".into(),
+            detail,
+            missing: "missing".to_string(),
+        },
+    };
+    let universe = Universe::new(Some(&index), Some(std::path::Path::new("/w/pod.yaml")), []);
+    assert_eq!(answer(&asking(Detail::Nothing), &universe), None);
+    assert_eq!(universe.named_given(), 1);
+    let key = |key: &str| Detail::Key(key.into(), format!("no key {key}"));
+    assert_eq!(answer(&asking(key("level")), &universe), None);
+    assert_eq!(universe.named_given(), 2);
+    // A key no copy has: every copy is read, and the finding says so.
+    let missing = answer(&asking(key("colour")), &universe).unwrap();
+    assert_eq!(missing.message, "no key colour");
+    assert_eq!(universe.named_given(), 2 + 300);
+}

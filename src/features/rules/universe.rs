@@ -40,6 +40,8 @@ pub struct Universe<'a> {
     cluster: Option<ClusterLookup<'a>>,
     /// Whether an answer depended on the cluster (a configured one, or one being connected).
     asked_cluster: Cell<bool>,
+    /// How many documents [`named`](Self::named) gave (what a lookup by name costs).
+    named_given: Cell<usize>,
 }
 
 impl<'a> Universe<'a> {
@@ -61,6 +63,7 @@ impl<'a> Universe<'a> {
             local: by_kind,
             cluster: None,
             asked_cluster: Cell::new(false),
+            named_given: Cell::new(0),
         }
     }
 
@@ -157,7 +160,14 @@ impl<'a> Universe<'a> {
         let local = self.local_of(kind).filter(move |d| {
             d.name.as_deref() == Some(name) && of_kind(d, kind, group) && admits(namespace, d)
         });
-        local.chain(indexed)
+        local
+            .chain(indexed)
+            .inspect(|_| self.named_given.set(self.named_given.get() + 1))
+    }
+
+    /// How many documents lookups by name have given so far.
+    pub fn named_given(&self) -> usize {
+        self.named_given.get()
     }
 
     /// The documents of `kind` in `namespace`.
