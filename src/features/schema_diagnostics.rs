@@ -13,7 +13,7 @@ use ropey::Rope;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::schema::Catalog;
 use crate::schema::validate::{self, Role, Validation};
-use crate::text::{TextEdit, retain_following, shift_range};
+use crate::text::{TextEdit, retain_following_touching, shift_range};
 use crate::yaml::detect::TypeKeys;
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
@@ -136,7 +136,9 @@ impl SchemaDiagnostics {
     /// around the edit when it stays inside one document.
     pub fn note_edit(&mut self, edit: &TextEdit) {
         let delta = edit.delta();
-        retain_following(
+        // Entries are matched again by exact range in `refresh`: a neighbour the edit only
+        // touches keeps its validation when its document stayed as it was.
+        retain_following_touching(
             &mut self.entries,
             edit,
             |entry| &mut entry.range,
@@ -445,6 +447,35 @@ mod tests {
         assert_eq!(fx.found(), fx.fresh());
         fx.edit(3 * 7 + 4, 1, 1, "a");
         assert!(fx.found().is_empty());
+    }
+
+    #[test]
+    fn a_document_pasted_or_cut_between_two_validates_only_itself() {
+        let text = (0..4).map(manifest).collect::<Vec<_>>().join("---\n");
+        let mut fx = Fixture::new(&text);
+        // At the start of document 2's `---` line: after document 1, before document 2.
+        let boundary = text
+            .match_indices("---\n")
+            .nth(1)
+            .map(|(at, _)| at)
+            .unwrap();
+        let pasted = format!("---\n{}", manifest(9).replace("data:", "dta:"));
+        fx.edit_bytes(boundary..boundary, &pasted);
+        assert_eq!(fx.schema.last_validated, 1, "only the pasted document");
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        fx.edit_bytes(boundary..boundary + pasted.len(), "");
+        assert_eq!(
+            fx.schema.last_validated, 0,
+            "its neighbours are as they were"
+        );
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        assert!(fx.found().is_empty());
+        // Text typed at the boundary joins the document before: that one is validated again.
+        fx.edit_bytes(boundary..boundary, "dta: 1\n");
+        assert_eq!(fx.schema.last_validated, 1);
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        fx.edit_bytes(boundary..boundary + "dta: 1\n".len(), "");
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
     }
 
     /// The built-in schema plus the CRDs of kubectl-validate's corpus (CEL rules, list maps).

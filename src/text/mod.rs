@@ -93,16 +93,51 @@ pub fn retain_following<E>(
     entries: &mut Vec<E>,
     edit: &TextEdit,
     range: impl Fn(&mut E) -> &mut Range<usize>,
+    holds: impl FnMut(&mut E, usize),
+) {
+    retain(entries, edit, range, holds, Edges::Touch);
+}
+
+/// [`retain_following`] where an entry that only touches the edit (ends where it starts, or
+/// starts where it ends) is left whole: its text did not change. For entries the caller matches
+/// again by exact range with the documents as split after the edit, where text that joined such
+/// a document shows as a new range (a document pasted or cut between two leaves both as they
+/// were).
+pub fn retain_following_touching<E>(
+    entries: &mut Vec<E>,
+    edit: &TextEdit,
+    range: impl Fn(&mut E) -> &mut Range<usize>,
+    holds: impl FnMut(&mut E, usize),
+) {
+    retain(entries, edit, range, holds, Edges::Apart);
+}
+
+/// Whether an entry that touches an edit's edge counts as edited.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edges {
+    Touch,
+    Apart,
+}
+
+fn retain<E>(
+    entries: &mut Vec<E>,
+    edit: &TextEdit,
+    range: impl Fn(&mut E) -> &mut Range<usize>,
     mut holds: impl FnMut(&mut E, usize),
+    edges: Edges,
 ) {
     let delta = edit.delta();
+    let apart = edges == Edges::Apart;
     entries.retain_mut(|entry| {
         let entry_range = range(entry);
-        if entry_range.end < edit.start {
+        if entry_range.end < edit.start || (apart && entry_range.end == edit.start) {
             true
-        } else if entry_range.start > edit.old_end {
+        } else if entry_range.start > edit.old_end || (apart && entry_range.start == edit.old_end) {
             *entry_range = shift_range(entry_range, delta);
             true
+        } else if apart && entry_range.start == edit.start && entry_range.end == edit.old_end {
+            // The edit replaced the entry's whole text: nothing of it is left to follow.
+            false
         } else if entry_range.start <= edit.start && edit.old_end <= entry_range.end {
             let start = entry_range.start;
             entry_range.end = entry_range.end.saturating_add_signed(delta);
