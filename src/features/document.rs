@@ -172,7 +172,11 @@ impl OpenDocument {
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
-        let (text, (yaml, schema)) = std::thread::scope(|scope| {
+        // The rules read the span trees the open builds (validation drops them after).
+        let with_objects = RuleDiagnostics::reads_objects(documents.len());
+        let check_rules =
+            |document: &_, spans: &_| rules::check_opened(document, spans, with_objects);
+        let (text, (yaml, schema, checked)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
                 text_ready(TextSnapshot {
@@ -182,13 +186,18 @@ impl OpenDocument {
                 });
                 text
             });
-            let checked = SchemaDiagnostics::open_text_as(&source, split, catalog, role);
+            let opened =
+                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &check_rules);
             let text = rope
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (text, checked)
+            (text, opened)
         });
-        Self::new(text, yaml, schema)
+        let rules = RuleDiagnostics::opened(&yaml, checked);
+        Self {
+            rules,
+            ..Self::new(text, yaml, schema)
+        }
     }
 
     fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
@@ -229,6 +238,7 @@ impl OpenDocument {
     fn build_template(&mut self) {
         let template = TemplateText::new(&self.text.rope().to_string());
         self.yaml = YamlFile::open(&template.masked_rope);
+        self.outlines.reset();
         self.schema = SchemaDiagnostics::default();
         self.schema
             .set_template(template.template.clone(), template.masked.clone());
@@ -328,10 +338,12 @@ impl OpenDocument {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
                 self.rules.reset();
+                self.outlines.reset();
             } else {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
+                self.outlines.note_edit(&edit);
             }
             for layer in Layer::ALL {
                 let found = &mut self.layers[layer as usize];
@@ -363,6 +375,7 @@ impl OpenDocument {
         self.yaml = YamlFile::open(self.text.rope());
         self.schema.reset();
         self.rules.reset();
+        self.outlines.reset();
     }
 
     /// Checks the rules on the documents that changed since the last check and answers what
@@ -537,8 +550,8 @@ impl OpenDocument {
             Some(template) => &template.masked_rope,
             None => self.text.rope(),
         };
-        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines, cancel)?;
-        Ok(folding::within_limit(folds, limit.min(MAX_ITEMS)))
+        let limit = limit.min(MAX_ITEMS);
+        folding::folding_ranges_within(&mut self.yaml, rope, &mut self.outlines, limit, cancel)
     }
 }
 
@@ -858,6 +871,29 @@ mod tests {
                 .iter()
                 .all(|d| d.range.start <= unknown.end && unknown.start <= d.range.end)
         }));
+    }
+
+    #[test]
+    fn an_open_checks_the_rules_on_the_span_trees_it_built() {
+        let catalog = catalog();
+        let pod = POD.replace("spec:\n", "spec:\n  serviceAccountName: robot\n");
+        let text = format!("{pod}---\n{POD}---\na: [1\n");
+        let config = std::sync::Arc::new(rules::Config::default());
+        let mut opened =
+            OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
+        opened.check_rules(&rules::Context::alone(config.clone()));
+        // The two Pods were checked by the open; the broken document has no span tree.
+        assert_eq!(opened.rules.last_checked, 1);
+        let mut checked_later = OpenDocument::open(&text, 1, &catalog);
+        checked_later.check_rules(&rules::Context::alone(config));
+        assert_eq!(checked_later.rules.last_checked, 3);
+        let found = opened.diagnostics();
+        assert!(
+            found
+                .iter()
+                .any(|d| d.code.as_str() == "non-existent-service-account")
+        );
+        assert_eq!(found, checked_later.diagnostics());
     }
 
     #[test]
