@@ -41,7 +41,9 @@ pub fn folding_ranges_within(
     cancel: &Cancel,
 ) -> Result<Vec<Fold>, Cancelled> {
     let several = file.documents().len() > 1;
-    let mut documents: Vec<(usize, Arc<FoldSummary>, bool)> = Vec::new();
+    // Each document's first line, folds, and last line when it folds whole (not one of its
+    // folds already).
+    let mut documents: Vec<(usize, Arc<FoldSummary>, Option<usize>)> = Vec::new();
     let mut per_level: Vec<usize> = Vec::new();
     // Documents' folds nest in no other document's: then the file's folds, sorted, are each
     // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
@@ -55,15 +57,15 @@ pub fn folding_ranges_within(
         }
         let range = file.documents()[index].range();
         let first_line = rope.byte_to_line(range.start);
-        let last_line = last_line_of(rope, range.start, range.end) - first_line;
-        let summary = match outlines.source(file, rope, index) {
-            OutlineSource::Outline(outline) => outline.fold_summary(),
+        let (summary, last_line) = match outlines.source(file, rope, index) {
+            OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
             OutlineSource::Tree(tree) => {
                 let mut folds = Vec::new();
                 if let Some(tree) = tree {
                     collect_folds(tree, 0, &mut folds);
                 }
-                Arc::new(FoldSummary::new(folds))
+                let last_line = last_line_of(rope, range.start, range.end) - first_line;
+                (Arc::new(FoldSummary::new(folds)), last_line)
             }
         };
         let whole = several && last_line > 0;
@@ -86,7 +88,7 @@ pub fn folding_ranges_within(
             add_counts(&mut per_level, &[1], 0);
         }
         add_counts(&mut per_level, &summary.per_level, usize::from(extra));
-        documents.push((first_line, summary, extra));
+        documents.push((first_line, summary, extra.then_some(last_line)));
     }
     outlines.end_pass();
     if !apart {
@@ -94,12 +96,11 @@ pub fn folding_ranges_within(
         for (first_line, summary, _) in &documents {
             folds.extend(summary.folds.iter().map(|f| f.shifted(*first_line)));
         }
-        for (index, (first_line, _, extra)) in documents.iter().enumerate() {
-            if *extra {
-                let range = file.documents()[index].range();
+        for (first_line, _, whole) in &documents {
+            if let Some(last_line) = whole {
                 folds.push(Fold {
                     start_line: *first_line,
-                    end_line: last_line_of(rope, range.start, range.end),
+                    end_line: first_line + last_line,
                 });
             }
         }
@@ -121,14 +122,15 @@ pub fn folding_ranges_within(
             })
     };
     let mut folds = Vec::with_capacity(total.min(limit));
-    for (index, (first_line, summary, extra)) in documents.iter().enumerate() {
+    for (first_line, summary, whole) in &documents {
         let from = folds.len();
-        let shift = usize::from(*extra);
-        if *extra && kept(0) {
-            let range = file.documents()[index].range();
+        let shift = usize::from(whole.is_some());
+        if let Some(last_line) = whole
+            && kept(0)
+        {
             folds.push(Fold {
                 start_line: *first_line,
-                end_line: last_line_of(rope, range.start, range.end),
+                end_line: first_line + last_line,
             });
         }
         for (fold, level) in summary.folds.iter().zip(&summary.levels) {
@@ -136,7 +138,7 @@ pub fn folding_ranges_within(
                 folds.push(fold.shifted(*first_line));
             }
         }
-        if *extra {
+        if whole.is_some() {
             folds[from..].sort();
         }
     }
@@ -375,7 +377,7 @@ fn dash_before(text: &str, content: usize) -> usize {
 }
 
 /// The line of the last non-line-break character in `start..end`.
-fn last_line_of(rope: &Rope, start: usize, end: usize) -> usize {
+pub(super) fn last_line_of(rope: &Rope, start: usize, end: usize) -> usize {
     let mut last = end;
     while last > start && matches!(rope.byte(last - 1), b'\n' | b'\r') {
         last -= 1;

@@ -12,7 +12,7 @@ use ropey::Rope;
 use saphyr_parser::ScanError;
 use tree_sitter::Tree;
 
-use super::folding::{Fold, FoldSummary, collect_span_folds};
+use super::folding::{Fold, FoldSummary, collect_span_folds, last_line_of};
 use super::symbols::{Symbol, symbols_of_document};
 use crate::text::{TextEdit, retain_following};
 use crate::yaml::file::{YamlFile, text_of};
@@ -30,15 +30,18 @@ pub const MAX_ITEMS: usize = 5_000;
 pub struct Outline {
     pub symbols: Vec<Symbol>,
     pub folds: Vec<Fold>,
+    /// The line of the document's last character that is no line break.
+    pub last_line: usize,
     /// `folds` sorted and nested, made by the first folding request that reads them.
     summary: OnceLock<Arc<FoldSummary>>,
 }
 
 impl Outline {
-    pub fn new(symbols: Vec<Symbol>, folds: Vec<Fold>) -> Self {
+    pub fn new(symbols: Vec<Symbol>, folds: Vec<Fold>, last_line: usize) -> Self {
         Outline {
             symbols,
             folds,
+            last_line,
             summary: OnceLock::new(),
         }
     }
@@ -53,7 +56,9 @@ impl Outline {
 
 impl PartialEq for Outline {
     fn eq(&self, other: &Self) -> bool {
-        self.symbols == other.symbols && self.folds == other.folds
+        self.symbols == other.symbols
+            && self.folds == other.folds
+            && self.last_line == other.last_line
     }
 }
 
@@ -179,7 +184,7 @@ pub fn outline_of_spans(spans: &SpanTree, has_error: bool) -> Option<Outline> {
         return None;
     }
     let text = spans.root().map_or("", |root| root.source());
-    Some(outline_from(&spans, &Rope::from_str(text), 0))
+    Some(outline_from(spans, &Rope::from_str(text), 0..text.len()))
 }
 
 impl OutlineCache {
@@ -210,13 +215,18 @@ impl OutlineCache {
 fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
     let (spans, error) = SpanTree::parse(&text_of(rope, range.clone()));
     if let Some(error) = error {
-        return too_deep(&error).then(|| Outline::new(Vec::new(), Vec::new()));
+        return too_deep(&error).then(|| {
+            let first_line = rope.byte_to_line(range.start);
+            let last_line = last_line_of(rope, range.start, range.end) - first_line;
+            Outline::new(Vec::new(), Vec::new(), last_line)
+        });
     }
-    Some(outline_from(&spans, rope, range.start))
+    Some(outline_from(&spans, rope, range))
 }
 
 /// The outline of the span tree of the document at `start` of `rope`.
-fn outline_from(spans: &SpanTree, rope: &Rope, start: usize) -> Outline {
+fn outline_from(spans: &SpanTree, rope: &Rope, range: Range<usize>) -> Outline {
+    let start = range.start;
     let symbols = spans
         .root()
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
@@ -224,7 +234,8 @@ fn outline_from(spans: &SpanTree, rope: &Rope, start: usize) -> Outline {
     let line_of = |offset: usize| rope.byte_to_line(start + offset) - first_line;
     let mut folds = Vec::new();
     collect_span_folds(spans, line_of, &mut folds);
-    Outline::new(symbols, folds)
+    let last_line = last_line_of(rope, range.start, range.end) - first_line;
+    Outline::new(symbols, folds, last_line)
 }
 
 /// Whether saphyr stopped at its flow nesting limit.
@@ -316,7 +327,7 @@ mod tests {
         let outline = cache.outline(&rope, 0..rope.len_bytes());
         assert_eq!(
             outline.as_deref(),
-            Some(&Outline::new(Vec::new(), Vec::new()))
+            Some(&Outline::new(Vec::new(), Vec::new(), 1))
         );
         // Below the limit the outline is read as usual.
         let mut cache = OutlineCache::default();
