@@ -96,8 +96,8 @@ pub fn folding_ranges_within(
         for (first_line, summary, _) in &documents {
             folds.extend(summary.folds.iter().map(|f| f.shifted(*first_line)));
         }
-        for (first_line, _, whole) in &documents {
-            if let Some(last_line) = whole {
+        for (first_line, _, document_fold) in &documents {
+            if let Some(last_line) = document_fold {
                 folds.push(Fold {
                     start_line: *first_line,
                     end_line: first_line + last_line,
@@ -109,23 +109,23 @@ pub fn folding_ranges_within(
         return Ok(within_limit(folds, limit));
     }
     let total: usize = per_level.iter().sum();
-    let (whole, mut room) = if total <= limit {
+    let (whole_levels, mut room) = if total <= limit {
         (per_level.len(), 0)
     } else {
         levels_kept(&per_level, limit)
     };
     let mut kept = |level: usize| {
-        level < whole
-            || (level == whole && room > 0 && {
+        level < whole_levels
+            || (level == whole_levels && room > 0 && {
                 room -= 1;
                 true
             })
     };
     let mut folds = Vec::with_capacity(total.min(limit));
-    for (first_line, summary, whole) in &documents {
+    for (first_line, summary, document_fold) in &documents {
         let from = folds.len();
-        let shift = usize::from(whole.is_some());
-        if let Some(last_line) = whole
+        let shift = usize::from(document_fold.is_some());
+        if let Some(last_line) = document_fold
             && kept(0)
         {
             folds.push(Fold {
@@ -138,7 +138,7 @@ pub fn folding_ranges_within(
                 folds.push(fold.shifted(*first_line));
             }
         }
-        if whole.is_some() {
+        if document_fold.is_some() {
             folds[from..].sort();
         }
     }

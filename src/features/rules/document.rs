@@ -163,7 +163,7 @@ impl RuleDiagnostics {
         self.last_objects_read = 0;
         self.config = context.config.clone();
         // Objects are read only where the answers can use them.
-        let with_objects = file.documents().len() <= MAX_ANSWERED_OBJECTS;
+        let with_objects = Self::reads_objects(file.documents().len());
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
         let mut entries = Vec::with_capacity(file.documents().len());
         let mut objects_moved = false;
