@@ -11,17 +11,16 @@ use ropey::Rope;
 use super::diagnostics;
 use super::folding::{self, Fold};
 use super::helm::template::{ChartRole, TemplateText};
-use super::outline::{self, MAX_ITEMS, OUTLINED_ON_OPEN, OutlineCache};
+use super::outline::{MAX_ITEMS, OutlineCache};
 use super::rules::{self, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
 use super::symbols::{self, Symbol};
-use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{Position, PositionEncoding, TextDocument};
-use crate::yaml::file::{YamlDocument, YamlFile};
-use crate::yaml::spans::SpanTree;
+use crate::yaml::file::YamlFile;
 use crate::yaml::split;
 
 pub struct OpenDocument {
@@ -173,23 +172,11 @@ impl OpenDocument {
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
-        // The rules and the outline read the span trees the open builds (validation drops them
-        // after).
+        // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
-        let with_outline = documents.len() <= OUTLINED_ON_OPEN;
-        let read_spans = |document: &YamlDocument, spans: &SpanTree| {
-            let outline = with_outline.then(|| {
-                let error = document
-                    .diagnostics()
-                    .any(|d| d.severity == Severity::Error);
-                outline::outline_of_spans(spans, error)
-            });
-            (
-                rules::check_opened(document, spans, with_objects),
-                outline.flatten(),
-            )
-        };
-        let (text, (yaml, schema, read)) = std::thread::scope(|scope| {
+        let check_rules =
+            |document: &_, spans: &_| rules::check_opened(document, spans, with_objects);
+        let (text, (yaml, schema, checked)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
                 text_ready(TextSnapshot {
@@ -200,22 +187,15 @@ impl OpenDocument {
                 text
             });
             let opened =
-                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_spans);
+                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &check_rules);
             let text = rope
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (text, opened)
         });
-        let (checked, outlines): (Vec<_>, Vec<_>) = read
-            .into_iter()
-            .map(|read| read.map_or((None, None), |(checked, outline)| (Some(checked), outline)))
-            .unzip();
-        let ranges = yaml.documents().iter().map(|d| d.range());
-        let outlines = OutlineCache::opened(ranges.zip(outlines));
         let rules = RuleDiagnostics::opened(&yaml, checked);
         Self {
             rules,
-            outlines,
             ..Self::new(text, yaml, schema)
         }
     }
@@ -614,7 +594,7 @@ fn said_by_rules(found: &[Diagnostic]) -> std::collections::HashSet<(usize, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::codes;
+    use crate::diagnostic::{Severity, codes};
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
 
@@ -914,21 +894,6 @@ mod tests {
                 .any(|d| d.code.as_str() == "non-existent-service-account")
         );
         assert_eq!(found, checked_later.diagnostics());
-    }
-
-    #[test]
-    fn an_open_outlines_the_documents_from_its_span_trees() {
-        let catalog = catalog();
-        let text = format!("{POD}---\nkind: ConfigMap\ndata:\n  a: b\n  c: d\n---\na: [1\n");
-        let mut opened =
-            OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
-        let mut fresh = OpenDocument::open(&text, 1, &catalog);
-        assert_eq!(opened.symbols(), fresh.symbols());
-        assert_eq!(opened.folds(usize::MAX), fresh.folds(usize::MAX));
-        assert_eq!(opened.symbols().len(), 2);
-        // Only the broken document, which had no outline from the open, was read on request.
-        assert_eq!(opened.outlines.built, 1);
-        assert_eq!(fresh.outlines.built, 3);
     }
 
     #[test]

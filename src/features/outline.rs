@@ -171,42 +171,6 @@ impl OutlineCache {
     }
 }
 
-/// Files of at most this many documents are outlined as they are opened, from the span trees
-/// the open builds: the outline requests editors send right after then parse nothing (a big
-/// file's outline waits for its first request: building it would slow its open and hold its
-/// memory before any editor asks).
-pub const OUTLINED_ON_OPEN: usize = 2_000;
-
-/// The outline of a document from the span tree of its text, as [`build`] makes it (for
-/// [`OutlineCache::opened`]); `None` when the tree holds an error.
-pub fn outline_of_spans(spans: &SpanTree, has_error: bool) -> Option<Outline> {
-    if has_error {
-        return None;
-    }
-    let text = spans.root().map_or("", |root| root.source());
-    Some(outline_from(spans, &Rope::from_str(text), 0..text.len()))
-}
-
-impl OutlineCache {
-    /// The outlines of a file just opened, by its document ranges (`None`: built on request).
-    pub fn opened(documents: impl IntoIterator<Item = (Range<usize>, Option<Outline>)>) -> Self {
-        let entries = documents
-            .into_iter()
-            .filter_map(|(range, outline)| {
-                Some(Entry {
-                    range,
-                    edited: false,
-                    outline: Some(Arc::new(outline?)),
-                })
-            })
-            .collect();
-        OutlineCache {
-            entries,
-            ..Self::default()
-        }
-    }
-}
-
 /// The outline of a document from its span tree; `None` when saphyr rejects the document, but
 /// an empty outline when it rejects it for nesting flow collections deeper than it reads (255
 /// levels): tree-sitter's tree of such a text takes ~1 KiB and microseconds per level (a 5 MB
@@ -221,21 +185,15 @@ fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
             Outline::new(Vec::new(), Vec::new(), last_line)
         });
     }
-    Some(outline_from(&spans, rope, range))
-}
-
-/// The outline of the span tree of the document at `start` of `rope`.
-fn outline_from(spans: &SpanTree, rope: &Rope, range: Range<usize>) -> Outline {
-    let start = range.start;
     let symbols = spans
         .root()
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
-    let first_line = rope.byte_to_line(start);
-    let line_of = |offset: usize| rope.byte_to_line(start + offset) - first_line;
+    let first_line = rope.byte_to_line(range.start);
+    let line_of = |offset: usize| rope.byte_to_line(range.start + offset) - first_line;
     let mut folds = Vec::new();
-    collect_span_folds(spans, line_of, &mut folds);
+    collect_span_folds(&spans, line_of, &mut folds);
     let last_line = last_line_of(rope, range.start, range.end) - first_line;
-    Outline::new(symbols, folds, last_line)
+    Some(Outline::new(symbols, folds, last_line))
 }
 
 /// Whether saphyr stopped at its flow nesting limit.
