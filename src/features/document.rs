@@ -175,7 +175,11 @@ impl OpenDocument {
         // The documents' span trees share the text while they live (validation drops them).
         let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
-        let (text, (yaml, schema)) = std::thread::scope(|scope| {
+        // The rules read the span trees the open builds (validation drops them after).
+        let with_objects = RuleDiagnostics::reads_objects(documents.len());
+        let check_rules =
+            |document: &_, spans: &_| rules::check_opened(document, spans, with_objects);
+        let (text, (yaml, schema, checked)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
                 text_ready(TextSnapshot {
@@ -185,13 +189,18 @@ impl OpenDocument {
                 });
                 text
             });
-            let checked = SchemaDiagnostics::open_text_as(&source, split, catalog, role);
+            let opened =
+                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &check_rules);
             let text = rope
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (text, checked)
+            (text, opened)
         });
-        Self::new(text, yaml, schema)
+        let rules = RuleDiagnostics::opened(&yaml, checked);
+        Self {
+            rules,
+            ..Self::new(text, yaml, schema)
+        }
     }
 
     fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
@@ -233,6 +242,7 @@ impl OpenDocument {
     fn build_template(&mut self) {
         let template = TemplateText::new(&self.text.rope().to_string());
         self.yaml = YamlFile::open(&template.masked_rope);
+        self.outlines.reset();
         self.schema = SchemaDiagnostics::default();
         self.schema
             .set_template(template.template.clone(), template.masked.clone());
@@ -342,10 +352,12 @@ impl OpenDocument {
                 self.yaml = YamlFile::open(self.text.rope());
                 self.schema.reset();
                 self.rules.reset();
+                self.outlines.reset();
             } else {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
+                self.outlines.note_edit(&edit);
             }
             for layer in Layer::ALL {
                 let found = &mut self.layers[layer as usize];
@@ -377,6 +389,7 @@ impl OpenDocument {
         self.yaml = YamlFile::open(self.text.rope());
         self.schema.reset();
         self.rules.reset();
+        self.outlines.reset();
     }
 
     /// Checks the rules on the documents that changed since the last check and answers what
@@ -591,8 +604,8 @@ impl OpenDocument {
             Some(template) => &template.masked_rope,
             None => self.text.rope(),
         };
-        let folds = folding::folding_ranges(&mut self.yaml, rope, &mut self.outlines, cancel)?;
-        Ok(folding::within_limit(folds, limit.min(MAX_ITEMS)))
+        let limit = limit.min(MAX_ITEMS);
+        folding::folding_ranges_within(&mut self.yaml, rope, &mut self.outlines, limit, cancel)
     }
 }
 

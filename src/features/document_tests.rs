@@ -398,3 +398,26 @@ fn cancelled_work_stops_and_leaves_the_outlines_as_they_were() {
     assert_eq!(document.folds(usize::MAX), folds);
     assert_eq!(document.symbols(), symbols);
 }
+
+#[test]
+fn an_open_checks_the_rules_on_the_span_trees_it_built() {
+    let catalog = catalog();
+    let pod = POD.replace("spec:\n", "spec:\n  serviceAccountName: robot\n");
+    let text = format!("{pod}---\n{POD}---\na: [1\n");
+    let config = std::sync::Arc::new(rules::Config::default());
+    let mut opened =
+        OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
+    opened.check_rules(&rules::Context::alone(config.clone()));
+    // The two Pods were checked by the open; the broken document has no span tree.
+    assert_eq!(opened.rules.last_checked, 1);
+    let mut checked_later = OpenDocument::open(&text, 1, &catalog);
+    checked_later.check_rules(&rules::Context::alone(config));
+    assert_eq!(checked_later.rules.last_checked, 3);
+    let found = opened.diagnostics();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.code.as_str() == "non-existent-service-account")
+    );
+    assert_eq!(found, checked_later.diagnostics());
+}

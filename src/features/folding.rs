@@ -1,5 +1,7 @@
 //! Folding ranges: each document, and each key or list item whose value spans several lines.
 
+use std::sync::Arc;
+
 use ropey::Rope;
 use tree_sitter::Tree;
 
@@ -25,8 +27,29 @@ pub fn folding_ranges(
     outlines: &mut OutlineCache,
     cancel: &Cancel,
 ) -> Result<Vec<Fold>, Cancelled> {
+    folding_ranges_within(file, rope, outlines, usize::MAX, cancel)
+}
+
+/// [`within_limit`] of [`folding_ranges`], from each document's kept [`FoldSummary`]: the work
+/// of a request grows with the number of documents and the folds it answers with, not with
+/// every fold of the file (tens of thousands in a big one).
+pub fn folding_ranges_within(
+    file: &mut YamlFile,
+    rope: &Rope,
+    outlines: &mut OutlineCache,
+    limit: usize,
+    cancel: &Cancel,
+) -> Result<Vec<Fold>, Cancelled> {
+    let several = file.documents().len() > 1;
+    // Each document's first line, folds, and last line when it folds whole (not one of its
+    // folds already).
+    let mut documents: Vec<(usize, Arc<FoldSummary>, Option<usize>)> = Vec::new();
+    let mut per_level: Vec<usize> = Vec::new();
+    // Documents' folds nest in no other document's: then the file's folds, sorted, are each
+    // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
+    let mut apart = true;
+    let mut last_end: Option<usize> = None;
     outlines.begin_pass();
-    let mut folds = Vec::new();
     for index in 0..file.documents().len() {
         if cancel.check().is_err() {
             outlines.abandon_pass();
@@ -34,28 +57,159 @@ pub fn folding_ranges(
         }
         let range = file.documents()[index].range();
         let first_line = rope.byte_to_line(range.start);
-        let last_line = last_line_of(rope, range.start, range.end);
-        if file.documents().len() > 1 && last_line > first_line {
-            folds.push(Fold {
-                start_line: first_line,
+        let (summary, last_line) = match outlines.source(file, rope, index) {
+            OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
+            OutlineSource::Tree(tree) => {
+                let mut folds = Vec::new();
+                if let Some(tree) = tree {
+                    collect_folds(tree, 0, &mut folds);
+                }
+                let last_line = last_line_of(rope, range.start, range.end) - first_line;
+                (Arc::new(FoldSummary::new(folds)), last_line)
+            }
+        };
+        let whole = several && last_line > 0;
+        let extra = whole
+            && !summary.holds(Fold {
+                start_line: 0,
                 end_line: last_line,
             });
+        let first_start = if whole {
+            Some(0)
+        } else {
+            summary.folds.first().map(|f| f.start_line)
+        };
+        let end = summary.max_end.max(if whole { last_line } else { 0 });
+        if let Some(start) = first_start {
+            apart &= last_end.is_none_or(|before| before < first_line + start);
+            last_end = Some(first_line + end);
         }
-        match outlines.source(file, rope, index) {
-            OutlineSource::Outline(outline) => {
-                folds.extend(outline.folds.iter().map(|fold| Fold {
-                    start_line: first_line + fold.start_line,
-                    end_line: first_line + fold.end_line,
-                }))
-            }
-            OutlineSource::Tree(Some(tree)) => collect_folds(tree, first_line, &mut folds),
-            OutlineSource::Tree(None) => {}
+        if extra {
+            add_counts(&mut per_level, &[1], 0);
         }
+        add_counts(&mut per_level, &summary.per_level, usize::from(extra));
+        documents.push((first_line, summary, extra.then_some(last_line)));
     }
     outlines.end_pass();
-    folds.sort();
-    folds.dedup();
+    if !apart {
+        let mut folds: Vec<Fold> = Vec::new();
+        for (first_line, summary, _) in &documents {
+            folds.extend(summary.folds.iter().map(|f| f.shifted(*first_line)));
+        }
+        for (first_line, _, document_fold) in &documents {
+            if let Some(last_line) = document_fold {
+                folds.push(Fold {
+                    start_line: *first_line,
+                    end_line: first_line + last_line,
+                });
+            }
+        }
+        folds.sort();
+        folds.dedup();
+        return Ok(within_limit(folds, limit));
+    }
+    let total: usize = per_level.iter().sum();
+    let (whole_levels, mut room) = if total <= limit {
+        (per_level.len(), 0)
+    } else {
+        levels_kept(&per_level, limit)
+    };
+    let mut kept = |level: usize| {
+        level < whole_levels
+            || (level == whole_levels && room > 0 && {
+                room -= 1;
+                true
+            })
+    };
+    let mut folds = Vec::with_capacity(total.min(limit));
+    for (first_line, summary, document_fold) in &documents {
+        let from = folds.len();
+        let shift = usize::from(document_fold.is_some());
+        if let Some(last_line) = document_fold
+            && kept(0)
+        {
+            folds.push(Fold {
+                start_line: *first_line,
+                end_line: first_line + last_line,
+            });
+        }
+        for (fold, level) in summary.folds.iter().zip(&summary.levels) {
+            if kept(*level as usize + shift) {
+                folds.push(fold.shifted(*first_line));
+            }
+        }
+        if document_fold.is_some() {
+            folds[from..].sort();
+        }
+    }
     Ok(folds)
+}
+
+/// A document's folds, relative to its first line: sorted, without repeats, with how many of
+/// them hold each one and how many there are per nesting level.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FoldSummary {
+    folds: Vec<Fold>,
+    levels: Vec<u32>,
+    per_level: Vec<usize>,
+    /// The last line any fold reaches.
+    max_end: usize,
+}
+
+impl FoldSummary {
+    pub fn new(mut folds: Vec<Fold>) -> Self {
+        folds.sort();
+        folds.dedup();
+        let levels: Vec<u32> = nesting_levels(&folds)
+            .into_iter()
+            .map(|level| u32::try_from(level).unwrap_or(u32::MAX))
+            .collect();
+        let mut per_level = Vec::new();
+        for level in &levels {
+            add_counts(&mut per_level, &[1], *level as usize);
+        }
+        let max_end = folds.iter().map(|f| f.end_line).max().unwrap_or(0);
+        FoldSummary {
+            folds,
+            levels,
+            per_level,
+            max_end,
+        }
+    }
+
+    fn holds(&self, fold: Fold) -> bool {
+        self.folds.binary_search(&fold).is_ok()
+    }
+}
+
+impl Fold {
+    fn shifted(&self, lines: usize) -> Fold {
+        Fold {
+            start_line: self.start_line + lines,
+            end_line: self.end_line + lines,
+        }
+    }
+}
+
+/// Adds `counts` (per level) to `totals`, `shift` levels deeper.
+fn add_counts(totals: &mut Vec<usize>, counts: &[usize], shift: usize) {
+    if totals.len() < counts.len() + shift {
+        totals.resize(counts.len() + shift, 0);
+    }
+    for (level, count) in counts.iter().enumerate() {
+        totals[level + shift] += count;
+    }
+}
+
+/// Of folds counted per nesting level, more than `limit` in all: the deepest level kept whole,
+/// and how many of the next one fit.
+fn levels_kept(per_level: &[usize], limit: usize) -> (usize, usize) {
+    let (mut whole, mut room) = (0, limit);
+    while whole < per_level.len() && per_level[whole] <= room {
+        room -= per_level[whole];
+        whole += 1;
+    }
+    (whole, room)
 }
 
 /// At most `limit` of `folds` (sorted), for clients that ask for a limit (`rangeLimit`: VS Code
@@ -72,12 +226,7 @@ pub fn within_limit(folds: Vec<Fold>, limit: usize) -> Vec<Fold> {
     for level in &levels {
         per_level[*level] += 1;
     }
-    // The deepest level kept whole, and how many of the next one fit.
-    let (mut whole, mut room) = (0, limit);
-    while whole < per_level.len() && per_level[whole] <= room {
-        room -= per_level[whole];
-        whole += 1;
-    }
+    let (whole, mut room) = levels_kept(&per_level, limit);
     folds
         .into_iter()
         .zip(levels)
@@ -228,7 +377,7 @@ fn dash_before(text: &str, content: usize) -> usize {
 }
 
 /// The line of the last non-line-break character in `start..end`.
-fn last_line_of(rope: &Rope, start: usize, end: usize) -> usize {
+pub(super) fn last_line_of(rope: &Rope, start: usize, end: usize) -> usize {
     let mut last = end;
     while last > start && matches!(rope.byte(last - 1), b'\n' | b'\r') {
         last -= 1;
@@ -336,5 +485,80 @@ mod tests {
     #[test]
     fn a_single_line_document_has_no_folds() {
         assert!(folds("a: 1\n").is_empty());
+    }
+
+    /// All folds, sorted, then cut to `limit` at once: what the per-document summaries answer.
+    fn limited_at_once(text: &str, limit: usize) -> Vec<Fold> {
+        let rope = Rope::from_str(text);
+        let mut file = YamlFile::open(&rope);
+        let mut outlines = OutlineCache::default();
+        let all = folding_ranges(&mut file, &rope, &mut outlines, &Cancel::default()).unwrap();
+        assert!(
+            all.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, no repeats"
+        );
+        within_limit(all, limit)
+    }
+
+    #[test]
+    fn per_document_summaries_cut_to_a_limit_as_all_folds_at_once_do() {
+        let mut files: Vec<String> = crate::yaml::corpus::documents()
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
+        files.push(crate::yaml::corpus::read("real/argocd-install.yaml"));
+        files.push("a: 1\n---\nb:\n  c: 1\n---\n\n---\nitems:\n- a\n- b\n".to_string());
+        let mut compared = 0;
+        for text in &files {
+            for limit in [0, 1, 2, 7, 50, 500, 5_000] {
+                let rope = Rope::from_str(text);
+                let mut file = YamlFile::open(&rope);
+                let mut outlines = OutlineCache::default();
+                let cancel = Cancel::default();
+                let found =
+                    folding_ranges_within(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
+                assert_eq!(
+                    found,
+                    limited_at_once(text, limit),
+                    "limit {limit}:\n{text}"
+                );
+                compared += found.len();
+            }
+        }
+        assert!(compared > 10_000, "{compared} folds compared");
+    }
+
+    #[test]
+    fn folds_after_an_edit_outline_only_the_edited_document_again() {
+        let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n  l: w\n";
+        let text = vec![document; 50].join("---\n");
+        let mut text_document = crate::text::TextDocument::new(&text, 1);
+        let mut file = YamlFile::open(text_document.rope());
+        let mut outlines = OutlineCache::default();
+        let cancel = Cancel::default();
+        let folds = |file: &mut YamlFile, outlines: &mut OutlineCache, rope: &Rope| {
+            folding_ranges_within(file, rope, outlines, 5_000, &cancel).unwrap()
+        };
+        let before = folds(&mut file, &mut outlines, &text_document.rope().clone());
+        assert_eq!(outlines.built, 50);
+        folds(&mut file, &mut outlines, &text_document.rope().clone());
+        assert_eq!(
+            outlines.built, 50,
+            "nothing changed: nothing outlined again"
+        );
+        // A new line inside the 20th document's data.
+        let line = crate::text::Position::new(20 * 7 + 4, 6);
+        let edit = text_document.apply_change(
+            Some(line..line),
+            "\n  m: x",
+            crate::text::PositionEncoding::Utf8,
+        );
+        let rope = text_document.rope().clone();
+        file.apply_edit(&rope, &edit);
+        outlines.note_edit(&edit);
+        let after = folds(&mut file, &mut outlines, &rope);
+        assert_eq!(outlines.built, 51, "only the edited document");
+        assert_eq!(after, limited_at_once(&rope.to_string(), 5_000));
+        assert_ne!(after, before);
     }
 }

@@ -1,19 +1,20 @@
 //! The outline (symbols and folding ranges) of documents that have no tree-sitter tree, from one
-//! saphyr pass, kept between requests. Editors ask for both after opening a file and again after
-//! each change; a document the change did not touch has the same answer, which is kept rather
-//! than built again (a saphyr pass over the document) on every request.
+//! saphyr pass, kept between requests per document. Editors ask for both after opening a file
+//! and again after each change; a document the change did not touch has the same answer, which
+//! is kept (with its folds sorted and nested, see [`FoldSummary`]) rather than built again on
+//! every request: edits mark the documents they touch ([`OutlineCache::note_edit`]), and a
+//! request builds only those.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hasher};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ropey::Rope;
 use saphyr_parser::ScanError;
 use tree_sitter::Tree;
 
-use super::folding::{Fold, collect_span_folds};
+use super::folding::{Fold, FoldSummary, collect_span_folds, last_line_of};
 use super::symbols::{Symbol, symbols_of_document};
+use crate::text::{TextEdit, retain_following};
 use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::spans::SpanTree;
 
@@ -25,20 +26,61 @@ pub const MAX_ITEMS: usize = 5_000;
 
 /// A document's outline, relative to its start: offsets from its first byte, lines from its
 /// first line.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Outline {
     pub symbols: Vec<Symbol>,
     pub folds: Vec<Fold>,
+    /// The line of the document's last character that is no line break.
+    pub last_line: usize,
+    /// `folds` sorted and nested, made by the first folding request that reads them.
+    summary: OnceLock<Arc<FoldSummary>>,
 }
 
-/// Outlines by document text. An entry lives while the documents of the file still have its
-/// text: each pass over the file (one request) keeps the entries it used and drops the rest.
+impl Outline {
+    pub fn new(symbols: Vec<Symbol>, folds: Vec<Fold>, last_line: usize) -> Self {
+        Outline {
+            symbols,
+            folds,
+            last_line,
+            summary: OnceLock::new(),
+        }
+    }
+
+    /// The folds sorted, without repeats, with their nesting (see [`FoldSummary`]).
+    pub fn fold_summary(&self) -> Arc<FoldSummary> {
+        self.summary
+            .get_or_init(|| Arc::new(FoldSummary::new(self.folds.clone())))
+            .clone()
+    }
+}
+
+impl PartialEq for Outline {
+    fn eq(&self, other: &Self) -> bool {
+        self.symbols == other.symbols
+            && self.folds == other.folds
+            && self.last_line == other.last_line
+    }
+}
+
+impl Eq for Outline {}
+
+/// The outlines of a file's documents, by document range (file offsets, moved by edits), in
+/// order. A pass over the file (one request) keeps the outlines of the documents it finds
+/// unedited at the same range and builds the others.
 #[derive(Default)]
 pub struct OutlineCache {
+    entries: Vec<Entry>,
+    /// The entries of the previous pass the current one has not reached yet, in order.
+    previous: std::collections::VecDeque<Entry>,
+    /// Outlines built since the cache was made (for tests: an edit rebuilds one document's).
+    pub built: usize,
+}
+
+struct Entry {
+    range: Range<usize>,
+    edited: bool,
     /// `None`: saphyr rejects that text (its tree-sitter tree answers).
-    entries: HashMap<TextKey, Option<Arc<Outline>>>,
-    /// The entries of the previous pass, until this one takes them.
-    previous: HashMap<TextKey, Option<Arc<Outline>>>,
+    outline: Option<Arc<Outline>>,
 }
 
 /// Where a document's outline comes from ([`OutlineCache::source`]).
@@ -47,32 +89,28 @@ pub enum OutlineSource<'f> {
     Outline(Arc<Outline>),
 }
 
-/// A document's text, by its length and a hash of its bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct TextKey {
-    len: usize,
-    hash: u64,
-}
-
-impl TextKey {
-    fn of(rope: &Rope, range: Range<usize>) -> Self {
-        // SipHash streams: the same bytes hash the same however the rope cuts them in chunks.
-        let mut hasher = DefaultHasher::new();
-        for chunk in rope.byte_slice(range.clone()).chunks() {
-            hasher.write(chunk.as_bytes());
-        }
-        TextKey {
-            len: range.len(),
-            hash: hasher.finish(),
-        }
-    }
-}
-
 impl OutlineCache {
+    /// Notes an edit already applied to the text: the documents it touches are outlined again.
+    pub fn note_edit(&mut self, edit: &TextEdit) {
+        retain_following(
+            &mut self.entries,
+            edit,
+            |entry| &mut entry.range,
+            |entry, _| entry.edited = true,
+        );
+    }
+
+    /// Forgets every outline (the text was replaced, or is read another way).
+    pub fn reset(&mut self) {
+        self.entries.clear();
+        self.previous.clear();
+    }
+
     /// Starts a pass over the file's documents.
     pub fn begin_pass(&mut self) {
-        let used = std::mem::take(&mut self.entries);
-        self.previous.extend(used);
+        let mut used = std::mem::take(&mut self.entries);
+        used.extend(std::mem::take(&mut self.previous));
+        self.previous = used.into();
     }
 
     /// Ends the pass: outlines it did not ask for belong to texts the file no longer has.
@@ -83,15 +121,14 @@ impl OutlineCache {
     /// Ends a pass stopped part way (its request cancelled): the outlines it did not reach are
     /// kept for the next pass.
     pub fn abandon_pass(&mut self) {
-        for (key, outline) in std::mem::take(&mut self.previous) {
-            self.entries.entry(key).or_insert(outline);
-        }
+        self.entries.extend(std::mem::take(&mut self.previous));
     }
 
     /// Where document `index` of `file` is outlined from: its kept outline, or one built from a
     /// span tree (one saphyr pass), whether the document was edited or not, so that an edited
     /// document's outline is exactly a fresh open's; only a document saphyr rejects is outlined
-    /// from its tree-sitter tree, which recovers from errors (as a fresh open does too).
+    /// from its tree-sitter tree, which recovers from errors (as a fresh open does too). Call it
+    /// for the documents in order, within a pass.
     pub fn source<'f>(
         &mut self,
         file: &'f mut YamlFile,
@@ -107,15 +144,29 @@ impl OutlineCache {
 
     /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it.
     fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
-        let key = TextKey::of(rope, range.clone());
-        if let Some(outline) = self.entries.get(&key) {
-            return outline.clone();
+        while self
+            .previous
+            .front()
+            .is_some_and(|entry| entry.range.start < range.start)
+        {
+            self.previous.pop_front();
         }
-        let outline = match self.previous.remove(&key) {
-            Some(outline) => outline,
-            None => build(rope, range).map(Arc::new),
+        let kept = self
+            .previous
+            .front()
+            .is_some_and(|entry| entry.range == range && !entry.edited);
+        let outline = match kept {
+            true => self.previous.pop_front().and_then(|entry| entry.outline),
+            false => {
+                self.built += 1;
+                build(rope, range.clone()).map(Arc::new)
+            }
         };
-        self.entries.insert(key, outline.clone());
+        self.entries.push(Entry {
+            range,
+            edited: false,
+            outline: outline.clone(),
+        });
         outline
     }
 }
@@ -128,9 +179,10 @@ impl OutlineCache {
 fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
     let (spans, error) = SpanTree::parse(&text_of(rope, range.clone()));
     if let Some(error) = error {
-        return too_deep(&error).then(|| Outline {
-            symbols: Vec::new(),
-            folds: Vec::new(),
+        return too_deep(&error).then(|| {
+            let first_line = rope.byte_to_line(range.start);
+            let last_line = last_line_of(rope, range.start, range.end) - first_line;
+            Outline::new(Vec::new(), Vec::new(), last_line)
         });
     }
     let symbols = spans
@@ -140,7 +192,8 @@ fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
     let line_of = |offset: usize| rope.byte_to_line(range.start + offset) - first_line;
     let mut folds = Vec::new();
     collect_span_folds(&spans, line_of, &mut folds);
-    Some(Outline { symbols, folds })
+    let last_line = last_line_of(rope, range.start, range.end) - first_line;
+    Some(Outline::new(symbols, folds, last_line))
 }
 
 /// Whether saphyr stopped at its flow nesting limit.
@@ -151,62 +204,70 @@ fn too_deep(error: &ScanError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::PositionEncoding;
 
     const DOCUMENT: &str = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
 
-    #[test]
-    fn a_text_has_one_key_however_the_rope_is_cut() {
-        let long = format!("{}{DOCUMENT}", "# padding\n".repeat(5_000));
-        let rope = Rope::from_str(&long);
-        let at = long.len() - DOCUMENT.len();
-        assert!(rope.byte_slice(at..).chunks().count() > 1 || rope.chunks().count() > 1);
-        let small = Rope::from_str(DOCUMENT);
-        assert_eq!(
-            TextKey::of(&rope, at..long.len()),
-            TextKey::of(&small, 0..DOCUMENT.len())
-        );
-        // A text cut across many chunks hashes as one piece.
-        let big = "x: 1\n".repeat(20_000);
-        let mut built = Rope::new();
-        for piece in big.as_bytes().chunks(777) {
-            built.insert(built.len_chars(), std::str::from_utf8(piece).unwrap());
-        }
-        assert!(built.chunks().count() > 10);
-        assert_eq!(
-            TextKey::of(&built, 0..big.len()),
-            TextKey::of(&Rope::from_str(&big), 0..big.len())
-        );
-        assert_ne!(
-            TextKey::of(&small, 0..DOCUMENT.len() - 1),
-            TextKey::of(&small, 1..DOCUMENT.len())
-        );
+    /// One pass over every document of `file`: their outlines.
+    fn pass(cache: &mut OutlineCache, rope: &Rope) -> Vec<Option<Arc<Outline>>> {
+        let mut file = YamlFile::open(rope);
+        cache.begin_pass();
+        let outlines = (0..file.documents().len())
+            .map(|index| match cache.source(&mut file, rope, index) {
+                OutlineSource::Outline(outline) => Some(outline),
+                OutlineSource::Tree(_) => None,
+            })
+            .collect();
+        cache.end_pass();
+        outlines
     }
 
     #[test]
-    fn outlines_are_relative_and_kept_while_their_text_is_there() {
-        let text = format!("{DOCUMENT}---\n{DOCUMENT}");
-        let rope = Rope::from_str(&text);
-        let second = DOCUMENT.len() + 4..text.len();
+    fn outlines_are_relative_and_built_once_until_an_edit_touches_their_document() {
+        let text = format!("{DOCUMENT}---\n{DOCUMENT}---\n{DOCUMENT}");
+        let mut rope = Rope::from_str(&text);
         let mut cache = OutlineCache::default();
-        cache.begin_pass();
-        let first = cache.outline(&rope, 0..DOCUMENT.len()).unwrap();
-        let again = cache.outline(&rope, second.clone()).unwrap();
-        cache.end_pass();
-        assert!(Arc::ptr_eq(&first, &again), "same text, one outline");
-        assert_eq!(first.symbols[0].name, "ConfigMap a");
-        assert_eq!(first.symbols[0].range, 0..DOCUMENT.len() - 1);
+        let first = pass(&mut cache, &rope);
+        assert_eq!(cache.built, 3);
+        let outline = first[0].as_ref().unwrap();
+        assert_eq!(outline.symbols[0].name, "ConfigMap a");
+        assert_eq!(outline.symbols[0].range, 0..DOCUMENT.len() - 1);
         let fold = |start_line, end_line| Fold {
             start_line,
             end_line,
         };
-        assert_eq!(first.folds, [fold(1, 2), fold(3, 4)]);
-        // A pass that does not ask for a text drops its outline.
-        cache.begin_pass();
-        cache.end_pass();
-        cache.begin_pass();
-        let rebuilt = cache.outline(&rope, second).unwrap();
-        assert!(!Arc::ptr_eq(&first, &rebuilt));
-        assert_eq!(*first, *rebuilt);
+        assert_eq!(outline.folds, [fold(1, 2), fold(3, 4)]);
+        // Asked again: the same outlines, none built.
+        let again = pass(&mut cache, &rope);
+        assert_eq!(cache.built, 3);
+        assert!(
+            first
+                .iter()
+                .zip(&again)
+                .all(|(a, b)| Arc::ptr_eq(a.as_ref().unwrap(), b.as_ref().unwrap()))
+        );
+        // An edit in the second document: only its outline is built again; the third moved.
+        let mut document = crate::text::TextDocument::new(&text, 1);
+        let line = crate::text::Position::new(8, 9);
+        let edit = document.apply_change(Some(line..line), "bc", PositionEncoding::Utf8);
+        cache.note_edit(&edit);
+        rope = document.rope().clone();
+        let edited = pass(&mut cache, &rope);
+        assert_eq!(cache.built, 4);
+        assert!(Arc::ptr_eq(
+            first[0].as_ref().unwrap(),
+            edited[0].as_ref().unwrap()
+        ));
+        assert!(Arc::ptr_eq(
+            first[2].as_ref().unwrap(),
+            edited[2].as_ref().unwrap()
+        ));
+        assert_eq!(edited[1].as_ref().unwrap().symbols[0].name, "ConfigMap abc");
+        // A pass drops the outlines of documents that are gone.
+        let shorter = Rope::from_str(DOCUMENT);
+        let mut cache_of_shorter = OutlineCache::default();
+        pass(&mut cache_of_shorter, &shorter);
+        assert_eq!(cache_of_shorter.entries.len(), 1);
     }
 
     #[test]
@@ -224,12 +285,10 @@ mod tests {
         let outline = cache.outline(&rope, 0..rope.len_bytes());
         assert_eq!(
             outline.as_deref(),
-            Some(&Outline {
-                symbols: Vec::new(),
-                folds: Vec::new()
-            })
+            Some(&Outline::new(Vec::new(), Vec::new(), 1))
         );
         // Below the limit the outline is read as usual.
+        let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(200));
         let outline = cache.outline(&rope, 0..rope.len_bytes()).unwrap();
         assert_eq!(outline.symbols.len(), 2);

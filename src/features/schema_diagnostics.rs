@@ -18,6 +18,7 @@ use crate::yaml::detect::TypeKeys;
 use crate::yaml::file::{Changes, YamlDocument, YamlFile};
 use crate::yaml::lint;
 use crate::yaml::node::TsNode;
+use crate::yaml::spans::SpanTree;
 use crate::yaml::split;
 use crate::yaml::syntax::{self, RopeSource};
 use crate::yaml::template::Template;
@@ -93,25 +94,41 @@ impl SchemaDiagnostics {
         catalog: &Catalog,
         role: Role,
     ) -> (YamlFile, SchemaDiagnostics) {
+        let (file, schema, _) = Self::open_text_with(text, split, catalog, role, &|_, _| ());
+        (file, schema)
+    }
+
+    /// [`open_text_as`](Self::open_text_as), also handing each document's span tree to `also`
+    /// before validation drops it (other layers read the same tree instead of parsing the
+    /// document again): what it gave per document, `None` where there was no tree.
+    pub fn open_text_with<R: Send>(
+        text: &Arc<String>,
+        split: split::Split,
+        catalog: &Catalog,
+        role: Role,
+        also: &(dyn Fn(&YamlDocument, &SpanTree) -> R + Sync),
+    ) -> (YamlFile, SchemaDiagnostics, Vec<Option<R>>) {
         if text.len() > OPEN_VALIDATION_LIMIT {
-            return (
-                YamlFile::open_split_with(text, split, &|_| ()).0,
-                SchemaDiagnostics::default(),
-            );
+            let (file, _) = YamlFile::open_split_with(text, split, &|_| ());
+            let none = file.documents().iter().map(|_| None).collect();
+            return (file, SchemaDiagnostics::default(), none);
         }
-        let validate_one = |document: &mut YamlDocument| -> Option<Validation> {
+        let validate_one = |document: &mut YamlDocument| -> (Option<Validation>, Option<R>) {
             let spans = document.take_spans();
+            let other = spans.as_ref().map(|spans| also(document, spans));
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
             let typed = role == Role::Kustomization
                 || TypeKeys::in_text(text[document.range()].as_bytes()).any();
             if rejected || !typed {
-                return None;
+                return (None, other);
             }
-            spans.map(|spans| validate::validate_spans_as(catalog, &spans, role))
+            let validation = spans.map(|spans| validate::validate_spans_as(catalog, &spans, role));
+            (validation, other)
         };
-        let (file, validations) = YamlFile::open_split_with(text, split, &validate_one);
+        let (file, visited) = YamlFile::open_split_with(text, split, &validate_one);
+        let (validations, others): (Vec<_>, Vec<_>) = visited.into_iter().unzip();
         let entries = file
             .documents()
             .iter()
@@ -129,7 +146,7 @@ impl SchemaDiagnostics {
             role,
             ..SchemaDiagnostics::default()
         };
-        (file, schema)
+        (file, schema, others)
     }
 
     /// Notes an edit already applied to the text: documents it touches are validated again,

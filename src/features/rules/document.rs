@@ -15,7 +15,7 @@ use crate::features::diagnostics::Found;
 use crate::text::{TextEdit, retain_following};
 use crate::workspace::index::Index;
 use crate::yaml::detect;
-use crate::yaml::file::YamlFile;
+use crate::yaml::file::{YamlDocument, YamlFile};
 use crate::yaml::manifest::type_meta;
 use crate::yaml::node::TsNode;
 use crate::yaml::spans::SpanTree;
@@ -49,6 +49,8 @@ impl Context<'_> {
 struct Entry {
     range: Range<usize>,
     edited: bool,
+    /// Whether `checked.objects` were read (only when the file's questions are answered).
+    objects_read: bool,
     checked: Checked,
     /// The answers to `checked.needs`, relative to the document.
     answers: Vec<Finding>,
@@ -66,6 +68,8 @@ pub struct RuleDiagnostics {
     asked_cluster_at: Option<u64>,
     /// Documents checked by the last refresh (for tests and benchmarks).
     pub last_checked: usize,
+    /// Documents whose objects the last refresh read (for tests).
+    pub last_objects_read: usize,
 }
 
 impl Default for RuleDiagnostics {
@@ -76,6 +80,7 @@ impl Default for RuleDiagnostics {
             answered_for: None,
             asked_cluster_at: None,
             last_checked: 0,
+            last_objects_read: 0,
         }
     }
 }
@@ -86,11 +91,43 @@ const CHECK_LIMIT: usize = 4 << 20;
 /// Files bigger than this are checked only where they are edited (as schema validation does).
 const CHECK_FILE_LIMIT: usize = 16 << 20;
 
-/// A file with more objects than this is checked document by document, without the questions to
-/// other objects: answering them compares every object with every other.
-const MAX_ANSWERED_OBJECTS: usize = 2_000;
+/// A file with more objects (or YAML documents) than this is checked document by document,
+/// without the questions to other objects: answering them compares every object with every
+/// other. Past that many documents the objects are not even read.
+pub(super) const MAX_ANSWERED_OBJECTS: usize = 2_000;
 
 impl RuleDiagnostics {
+    /// Whether the rules read the objects of a file of `documents` YAML documents (for the
+    /// questions its documents ask each other).
+    pub fn reads_objects(documents: usize) -> bool {
+        documents <= MAX_ANSWERED_OBJECTS
+    }
+
+    /// The findings of a file just opened, from what [`check_opened`] found on the span trees
+    /// its open built (`None`: a document without one, checked on the next refresh). Nothing is
+    /// answered yet: the next [`refresh`](Self::refresh) answers every question.
+    pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>) -> Self {
+        let objects_read = Self::reads_objects(file.documents().len());
+        let entries = file
+            .documents()
+            .iter()
+            .zip(checked)
+            .filter_map(|(document, checked)| {
+                Some(Entry {
+                    range: document.range(),
+                    edited: false,
+                    objects_read,
+                    checked: checked?,
+                    answers: Vec::new(),
+                })
+            })
+            .collect();
+        RuleDiagnostics {
+            entries,
+            ..Self::default()
+        }
+    }
+
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
     pub fn note_edit(&mut self, edit: &TextEdit) {
@@ -124,7 +161,10 @@ impl RuleDiagnostics {
     /// answers may have changed. Call it before schema validation takes the span trees.
     pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
         self.last_checked = 0;
+        self.last_objects_read = 0;
         self.config = context.config.clone();
+        // Objects are read only where the answers can use them.
+        let with_objects = Self::reads_objects(file.documents().len());
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
         let mut entries = Vec::with_capacity(file.documents().len());
         let mut objects_moved = false;
@@ -134,7 +174,9 @@ impl RuleDiagnostics {
             while old.peek().is_some_and(|e| e.range.start < range.start) {
                 objects_moved |= !old.next().is_some_and(|e| e.checked.objects.is_empty());
             }
-            match old.next_if(|e| e.range == range && !e.edited) {
+            match old
+                .next_if(|e| e.range == range && !e.edited && (e.objects_read || !with_objects))
+            {
                 Some(entry) => entries.push(entry),
                 None => {
                     let before = old.next_if(|e| e.range.start == range.start);
@@ -143,13 +185,15 @@ impl RuleDiagnostics {
                         Checked::default()
                     } else {
                         self.last_checked += 1;
-                        check_document(file, index, rope, range.clone())
+                        self.last_objects_read += usize::from(with_objects);
+                        check_document(file, index, rope, range.clone(), with_objects)
                     };
                     objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
                     rechecked.push(entries.len());
                     entries.push(Entry {
                         range,
                         edited: false,
+                        objects_read: with_objects,
                         checked,
                         answers: Vec::new(),
                     });
@@ -174,7 +218,8 @@ impl RuleDiagnostics {
             rechecked = (0..self.entries.len()).collect();
         }
         let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
-        if objects > MAX_ANSWERED_OBJECTS
+        if !with_objects
+            || objects > MAX_ANSWERED_OBJECTS
             || rechecked
                 .iter()
                 .all(|&i| self.entries[i].checked.needs.is_empty())
@@ -238,10 +283,28 @@ impl RuleDiagnostics {
     }
 }
 
+/// Checks a document of a file being opened on the span tree its check built, as
+/// [`RuleDiagnostics::refresh`] would (`with_objects`: see [`RuleDiagnostics::reads_objects`]).
+pub fn check_opened(document: &YamlDocument, spans: &SpanTree, with_objects: bool) -> Checked {
+    if document
+        .diagnostics()
+        .any(|d| d.severity == Severity::Error)
+    {
+        return Checked::default();
+    }
+    check_spans(spans, with_objects)
+}
+
 /// Checks document `index`: on the span tree the YAML layer kept for it, else on a new one
 /// unless a cheap look says it is no object a rule reads (a CustomResourceDefinition). Helm
 /// templates and documents with YAML errors are not checked.
-fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize>) -> Checked {
+fn check_document(
+    file: &YamlFile,
+    index: usize,
+    rope: &Rope,
+    range: Range<usize>,
+    with_objects: bool,
+) -> Checked {
     let document = &file.documents()[index];
     if document
         .diagnostics()
@@ -250,7 +313,7 @@ fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize
         return Checked::default();
     }
     if let Some(spans) = file.spans(index) {
-        return check_spans(spans);
+        return check_spans(spans, with_objects);
     }
     let kind = match file.existing_tree(index) {
         Some(tree) => {
@@ -273,7 +336,7 @@ fn check_document(file: &YamlFile, index: usize, rope: &Rope, range: Range<usize
     if error.is_some() {
         return Checked::default();
     }
-    check_spans(&tree)
+    check_spans(&tree, with_objects)
 }
 
 /// The `apiVersion` and `kind` of a document from its lines at column 0 (`kind: X`), without a
@@ -302,12 +365,12 @@ fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> 
     Some((api_version?, kind?))
 }
 
-fn check_spans(tree: &SpanTree) -> Checked {
+fn check_spans(tree: &SpanTree, with_objects: bool) -> Checked {
     let text = tree.root().map_or("", |root| root.source());
     if detect::template_action_in(text).is_some() {
         return Checked::default();
     }
-    let mut checked = check_tree(tree);
+    let mut checked = check_tree(tree, with_objects);
     // What other documents compare: not where it is.
     for object in &mut checked.objects {
         object.range = 0..0;

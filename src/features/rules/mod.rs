@@ -24,7 +24,7 @@ mod universe;
 use std::ops::Range;
 
 pub use config::Config;
-pub use document::{Context, RuleDiagnostics};
+pub use document::{Context, RuleDiagnostics, check_opened};
 pub use universe::{ClusterLookup, Universe};
 
 use crate::diagnostic::{Code, Fix};
@@ -58,12 +58,13 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     pub needs: Vec<Need>,
     /// The document's objects as the workspace index reads them (for the other documents'
-    /// questions).
+    /// questions), when they were read (see [`check_tree`]).
     pub objects: Vec<Document>,
 }
 
-/// Checks one document's span tree. CustomResourceDefinitions are not checked.
-pub fn check_tree(tree: &SpanTree) -> Checked {
+/// Checks one document's span tree. CustomResourceDefinitions are not checked. Its objects are
+/// read too when `with_objects` (the other documents' questions are answered with them).
+pub fn check_tree(tree: &SpanTree, with_objects: bool) -> Checked {
     let mut checked = Checked::default();
     let Some(text) = tree.root().map(|root| root.source()) else {
         return checked;
@@ -101,7 +102,9 @@ pub fn check_tree(tree: &SpanTree) -> Checked {
             );
         }
     }
-    checked.objects = read_tree(tree);
+    if with_objects {
+        checked.objects = read_tree(tree);
+    }
     checked
 }
 

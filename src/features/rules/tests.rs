@@ -464,3 +464,25 @@ fn a_reference_stops_at_the_first_copy_of_its_name_that_answers() {
     assert_eq!(missing.message, "no key colour");
     assert_eq!(universe.named_given(), 2 + 300);
 }
+
+/// A Pod whose service account no object of the file defines.
+const POD_WITH_ACCOUNT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  serviceAccountName: robot\n  containers:\n  - name: c\n    image: nginx\n";
+
+#[test]
+fn objects_are_read_only_for_files_whose_questions_are_answered() {
+    let config = Arc::new(Config::only("non-existent-service-account"));
+    let refresh = |copies: usize| {
+        let text = vec![POD_WITH_ACCOUNT; copies].join("---\n");
+        let rope = Rope::from_str(&text);
+        let file = YamlFile::open(&rope);
+        let mut rules = RuleDiagnostics::default();
+        rules.refresh(&file, &rope, &Context::alone(config.clone()));
+        let found = rules.diagnostics().count();
+        (rules.last_checked, rules.last_objects_read, found)
+    };
+    // Answered: each Pod's account is looked for among the file's objects.
+    assert_eq!(refresh(3), (3, 3, 3));
+    // Too many documents to answer: checked, but no object read and nothing answered.
+    let many = document::MAX_ANSWERED_OBJECTS + 1;
+    assert_eq!(refresh(many), (many, 0, 0));
+}
