@@ -398,12 +398,37 @@ mod tests {
         assert!(!shallow.root_node().has_error());
     }
 
+    /// Applies a client's edit to `document` and re-parses `tree` incrementally, asserting that
+    /// the result is the tree a fresh parse gives (`context` names the edit); returns how many
+    /// tokens the incremental parse lexed.
+    fn reparse_after(
+        document: &mut crate::text::TextDocument,
+        tree: &mut Tree,
+        range: std::ops::Range<crate::text::Position>,
+        insert: &str,
+        context: &dyn Fn() -> String,
+    ) -> usize {
+        let edit = document.apply_change(Some(range), insert, crate::text::PositionEncoding::Utf8);
+        edit_tree(tree, &edit, 0, 0);
+        let len = document.rope().len_bytes();
+        let (reparsed, lexed) = tokens_lexed(|| parse(document.rope(), 0..len, Some(&*tree)));
+        *tree = reparsed;
+        let fresh = parse(document.rope(), 0..len, None);
+        assert_eq!(
+            tree.root_node().to_sexp(),
+            fresh.root_node().to_sexp(),
+            "{}",
+            context()
+        );
+        lexed
+    }
+
     /// The scanner keeps its state in the tree in a compact form (varints, indentation levels as
     /// differences): an incremental re-parse restarts it from those states, so re-parses after
     /// edits deep inside a long document must give the tree a fresh parse gives.
     #[test]
     fn incremental_reparses_of_deep_long_documents_match_fresh_parses() {
-        use crate::text::{Position, PositionEncoding, TextDocument};
+        use crate::text::{Position, TextDocument};
         let mut text = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n");
         for i in 0..33_000 {
             text.push_str(&format!("  key{i}: value {i}\n"));
@@ -430,16 +455,8 @@ mod tests {
         ];
         for (line, column, insert) in edits {
             let at = Position::new(line, column);
-            let edit = document.apply_change(Some(at..at), insert, PositionEncoding::Utf8);
-            edit_tree(&mut tree, &edit, 0, 0);
-            let len = document.rope().len_bytes();
-            tree = parse(document.rope(), 0..len, Some(&tree));
-            let fresh = parse(document.rope(), 0..len, None);
-            assert_eq!(
-                tree.root_node().to_sexp(),
-                fresh.root_node().to_sexp(),
-                "after inserting {insert:?} at {line}:{column}"
-            );
+            let context = || format!("after inserting {insert:?} at {line}:{column}");
+            reparse_after(&mut document, &mut tree, at..at, insert, &context);
         }
     }
 
@@ -464,7 +481,7 @@ mod tests {
     /// edit, not the rest of the document.
     #[test]
     fn a_line_added_or_removed_above_leaves_the_rest_of_a_long_document_unlexed() {
-        use crate::text::{Position, PositionEncoding, TextDocument};
+        use crate::text::{Position, TextDocument};
         let mut text = String::from("kind: CustomResourceDefinition\nspec:\n  versions:\n");
         for i in 0..2_000 {
             text.push_str(&format!(
@@ -485,13 +502,8 @@ mod tests {
             } else {
                 at..at
             };
-            let edit = document.apply_change(Some(range), insert, PositionEncoding::Utf8);
-            edit_tree(&mut tree, &edit, 0, 0);
-            let len = document.rope().len_bytes();
-            let (reparsed, lexed) = tokens_lexed(|| parse(document.rope(), 0..len, Some(&tree)));
-            tree = reparsed;
-            let fresh = parse(document.rope(), 0..len, None);
-            assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            let context = || format!("after {insert:?} at line {line}");
+            let lexed = reparse_after(&mut document, &mut tree, range, insert, &context);
             assert!(
                 lexed * 100 < fresh_tokens,
                 "{lexed} of {fresh_tokens} tokens lexed again after {insert:?} at line {line}"
@@ -503,7 +515,7 @@ mod tests {
     /// incremental re-parse gives the tree a fresh parse gives.
     #[test]
     fn incremental_reparses_after_random_edits_match_fresh_parses() {
-        use crate::text::{Position, PositionEncoding, TextDocument};
+        use crate::text::{Position, TextDocument};
         let text = "a: 1\nlist:\n  - x\n  - {k: v, n: [1, 2]}\n  - |\n    block\n\n    more\nanchor: &a\n  deep:\n    key: 'quoted\n      on lines'\n    other: \"d\"\nalias: *a\n? complex\n: value\n# comment\nend: ~\n---\nsecond: [a,\n  b]\nplain: multi\n  line text\n";
         let pieces = [
             "k: v\n", "  ", "- ", "{", "]", "'", "\"", "#", ":", "\n", "x", "|\n", "&b ", "*a",
@@ -528,17 +540,9 @@ mod tests {
                 1 if column < line_len => (at..Position::new(line as u32, column as u32 + 1), ""),
                 _ => (at..at, pieces[next(pieces.len())]),
             };
-            let edit = document.apply_change(Some(range), insert, PositionEncoding::Utf8);
-            edit_tree(&mut tree, &edit, 0, 0);
-            let len = document.rope().len_bytes();
-            tree = parse(document.rope(), 0..len, Some(&tree));
-            let fresh = parse(document.rope(), 0..len, None);
-            assert_eq!(
-                tree.root_node().to_sexp(),
-                fresh.root_node().to_sexp(),
-                "step {step}:\n{}",
-                document.rope()
-            );
+            let before = document.rope().clone();
+            let context = || format!("step {step}, {insert:?} at {line}:{column} of:\n{before}");
+            reparse_after(&mut document, &mut tree, range, insert, &context);
         }
     }
 
