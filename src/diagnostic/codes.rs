@@ -13,10 +13,14 @@ impl Code {
         self.0
     }
 
-    /// The registry entry of this code.
+    /// The registry entry of this code (looked up by name: a publication asks it of every
+    /// finding).
     pub fn info(self) -> &'static CodeInfo {
-        ALL.iter()
-            .find(|info| info.code == self)
+        static BY_CODE: std::sync::LazyLock<std::collections::HashMap<Code, &'static CodeInfo>> =
+            std::sync::LazyLock::new(|| ALL.iter().map(|info| (info.code, info)).collect());
+        BY_CODE
+            .get(&self)
+            .copied()
             .expect("every Code is a registry constant")
     }
 }

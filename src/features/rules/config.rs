@@ -43,8 +43,16 @@ impl Config {
 
     /// The severity of `code` when its rule is on.
     pub fn severity(&self, code: Code) -> Option<Severity> {
-        let index = RULES.iter().position(|r| r.code == code)?;
-        self.severities[index]
+        // Asked of every rule finding at each publication: by name, not a walk of the table.
+        static INDEX: std::sync::LazyLock<std::collections::HashMap<Code, usize>> =
+            std::sync::LazyLock::new(|| {
+                RULES
+                    .iter()
+                    .enumerate()
+                    .map(|(index, rule)| (rule.code, index))
+                    .collect()
+            });
+        self.severities[*INDEX.get(&code)?]
     }
 
     pub fn is_on(&self, code: Code) -> bool {
