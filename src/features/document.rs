@@ -483,17 +483,19 @@ impl OpenDocument {
                 found.push(at_once(rendered));
             }
         }
-        let reported = if self.layers[Layer::References as usize].is_empty() {
-            Default::default()
-        } else {
-            said_by_rules(&found)
-        };
+        let mut references = Some(
+            self.layers[Layer::References as usize]
+                .iter()
+                .filter(|d| !said_by_a_rule(&found, own, &d.range))
+                .map(at_once)
+                .collect::<Vec<_>>(),
+        );
         for layer in Layer::ALL {
-            let said_already = |d: &Diagnostic| {
-                layer == Layer::References && reported.contains(&(d.range.start, d.range.end))
-            };
-            let diagnostics = self.layers[layer as usize].iter();
-            found.extend(diagnostics.filter(|d| !said_already(d)).map(at_once));
+            if layer == Layer::References {
+                found.extend(references.take().into_iter().flatten());
+            } else {
+                found.extend(self.layers[layer as usize].iter().map(at_once));
+            }
         }
         found.extend(cluster.iter().map(at_once));
         self.shown(found)
@@ -634,18 +636,23 @@ impl Grouped {
     }
 }
 
-/// Where a rule about another object reports (kube-linter's `non-existent-service-account`,
-/// `dangling-service`…): a reference finding at the same place says it again, so it is left
-/// out; the rule's keeps kube-linter's name and is silenced by its annotation.
-fn said_by_rules(found: &[Found<'_>]) -> std::collections::HashSet<(usize, usize)> {
-    found
+/// Whether a rule about another object reports at `range` (kube-linter's
+/// `non-existent-service-account`, `dangling-service`…): a reference finding at the same place
+/// says it again, so it is left out; the rule's keeps kube-linter's name and is silenced by its
+/// annotation. `found`'s first `sorted` entries are in range order (looked up, not walked), the
+/// rest are rendering's few.
+fn said_by_a_rule(found: &[Found<'_>], sorted: usize, range: &Range<usize>) -> bool {
+    let is_rule = |d: &Found<'_>| d.code().info().group == crate::diagnostic::codes::Group::Rule;
+    let (in_order, rendered) = found.split_at(sorted);
+    let first = in_order.partition_point(|d| {
+        let at = d.range();
+        (at.start, at.end) < (range.start, range.end)
+    });
+    in_order[first..]
         .iter()
-        .filter(|d| d.code().info().group == crate::diagnostic::codes::Group::Rule)
-        .map(|d| {
-            let range = d.range();
-            (range.start, range.end)
-        })
-        .collect()
+        .take_while(|d| d.range() == *range)
+        .any(is_rule)
+        || rendered.iter().any(|d| d.range() == *range && is_rule(d))
 }
 
 #[cfg(test)]
