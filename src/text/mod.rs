@@ -10,6 +10,7 @@ use std::ops::Range;
 use ropey::Rope;
 
 pub mod cancel;
+pub mod lines;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
