@@ -153,7 +153,10 @@ pub fn answer_symbols(
     cancel: &Cancel,
 ) -> Result<SymbolAnswer, Cancelled> {
     let per_document = relative_symbols(file, rope, outlines, cancel)?;
-    let total: usize = per_document.iter().map(|d| d.relative.symbols().len()).sum();
+    let total: usize = per_document
+        .iter()
+        .map(|d| d.relative.symbols().len())
+        .sum();
     let mut room = limit.saturating_sub(total);
     let mut left = limit;
     let mut documents = Vec::new();
@@ -217,7 +220,9 @@ fn relative_symbols(
             OutlineSource::Tree(tree) => {
                 let source = RopeSource::new(rope, range.clone());
                 match tree.and_then(syntax::document_root) {
-                    Some(root) => Relative::Tree(symbols_of_document(TsNode::new(root, &source), 0)),
+                    Some(root) => {
+                        Relative::Tree(symbols_of_document(TsNode::new(root, &source), 0))
+                    }
                     None => continue,
                 }
             }

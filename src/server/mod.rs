@@ -750,12 +750,7 @@ impl LanguageServer for Backend {
                 .flatten()
         })
         .await
-        .map(|json| {
-            json.map(|json| {
-                self.results
-                    .hand_off(json, outline_json::folds_placeholder)
-            })
-        })
+        .map(|json| json.map(|json| self.results.hand_off(json, outline_json::folds_placeholder)))
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {

@@ -254,7 +254,8 @@ mod tests {
                 let mut file = YamlFile::open(&rope);
                 let mut outlines = OutlineCache::default();
                 let cancel = Cancel::default();
-                let answer = answer_symbols(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
+                let answer =
+                    answer_symbols(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
                 for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
                     let expected: Vec<lsp::DocumentSymbol> = answer
                         .to_symbols()
@@ -269,9 +270,14 @@ mod tests {
                     );
                     compared += expected.len();
                 }
-                let without_lines = symbols(&answer.without_kept_lines(), &rope, PositionEncoding::Utf16);
-                let answer = answer_symbols(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
-                assert_eq!(without_lines, symbols(&answer, &rope, PositionEncoding::Utf16));
+                let without_lines =
+                    symbols(&answer.without_kept_lines(), &rope, PositionEncoding::Utf16);
+                let answer =
+                    answer_symbols(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
+                assert_eq!(
+                    without_lines,
+                    symbols(&answer, &rope, PositionEncoding::Utf16)
+                );
             }
         }
         assert!(compared > 1_000, "{compared} symbols compared");
@@ -283,8 +289,13 @@ mod tests {
             start_line,
             end_line,
         };
-        for folds in [vec![], vec![fold(0, 3)], vec![fold(1, 20), fold(2, 4), fold(70_000, 80_000)]] {
-            let expected: Vec<lsp::FoldingRange> = folds.iter().copied().map(convert::fold).collect();
+        for folds in [
+            vec![],
+            vec![fold(0, 3)],
+            vec![fold(1, 20), fold(2, 4), fold(70_000, 80_000)],
+        ] {
+            let expected: Vec<lsp::FoldingRange> =
+                folds.iter().copied().map(convert::fold).collect();
             assert_eq!(folds_json(&folds), through_values(&expected));
         }
     }
@@ -295,10 +306,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_results_of_the_request_s_type() {
-        let symbols: lsp::DocumentSymbolResponse = serde_json::from_value(
-            serde_json::to_value(symbols_placeholder("m".into())).unwrap(),
-        )
-        .unwrap();
+        let symbols: lsp::DocumentSymbolResponse =
+            serde_json::from_value(serde_json::to_value(symbols_placeholder("m".into())).unwrap())
+                .unwrap();
         assert!(matches!(symbols, lsp::DocumentSymbolResponse::Nested(_)));
         let folds: Vec<lsp::FoldingRange> =
             serde_json::from_value(serde_json::to_value(folds_placeholder("m".into())).unwrap())

@@ -50,7 +50,11 @@ impl Default for ResultHandoff {
 impl ResultHandoff {
     /// Keeps `json` (a result's JSON text) and returns the placeholder `placeholder` makes
     /// from a marker, which the handler returns as its result.
-    pub fn hand_off<T: Serialize>(&self, json: Vec<u8>, placeholder: impl FnOnce(String) -> T) -> T {
+    pub fn hand_off<T: Serialize>(
+        &self,
+        json: Vec<u8>,
+        placeholder: impl FnOnce(String) -> T,
+    ) -> T {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
         let value = placeholder(format!("{}{id}", self.prefix));
         let written = serde_json::to_value(&value)

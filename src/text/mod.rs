@@ -10,9 +10,9 @@ use std::ops::Range;
 use ropey::Rope;
 
 pub mod cancel;
-pub mod lines;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod lines;
 #[cfg(test)]
 pub(crate) mod random_text;
 
