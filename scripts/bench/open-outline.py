@@ -3,7 +3,8 @@
 comes for QUIET seconds (the last one is the complete set), then N documentSymbol and
 foldingRange requests (VS Code's capabilities: rangeLimit 5,000), then, with EDIT_LINE, EDITS
 one-character edits at its end each followed by a foldingRange, and the requests again. Prints
-VmHWM / VmRSS / RssAnon / RssFile and the process' CPU time after each step.
+VmHWM / VmRSS / RssAnon / RssFile and the process' CPU time after each step, and the server's CPU
+time per request of each kind (in clock ticks of 10 ms: average over N).
 
 Usage: scripts/bench/open-outline.py BIN FILE [EDIT_LINE]
 Environment: N (20), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
@@ -69,6 +70,11 @@ while True:
     if m is None: break
     pubs.append(((time.perf_counter() - t) * 1000, len(m['params']['diagnostics'])))
 print('publications (ms, count):', ' '.join('%.1f/%d' % x for x in pubs))
+def cpu_seconds():
+    """The server's CPU time (user and system, all threads) so far, in seconds."""
+    if os.environ.get('PERF') or os.environ.get('HEAP'): return 0
+    st = open('/proc/%d/stat' % p.pid).read().rsplit(')', 1)[1].split()
+    return (int(st[11]) + int(st[12])) / os.sysconf('SC_CLK_TCK')
 def status(tag):
     if os.environ.get('PERF') or os.environ.get('HEAP'): return
     vals = {}
@@ -83,6 +89,7 @@ def timed(label, params, count):
     method = label.split(' ')[0]
     global rid
     xs = []; size = 0
+    cpu_before = cpu_seconds()
     for i in range(count):
         rid += 1
         t = time.perf_counter()
@@ -91,7 +98,8 @@ def timed(label, params, count):
         xs.append((time.perf_counter() - t) * 1000)
         size = len(r.get('result') or []) if 'error' not in r else ('error', r['error'])
     s = sorted(xs)
-    print('%s first %.1f p50 %.2f ms max %.1f (%s items)' % (label, xs[0], s[len(s) // 2], s[-1], size))
+    cpu = (cpu_seconds() - cpu_before) * 1000 / count
+    print('%s first %.1f p50 %.2f ms max %.1f (%s items), server CPU %.1f ms per request' % (label, xs[0], s[len(s) // 2], s[-1], size, cpu))
 doc = {'textDocument': {'uri': uri}}
 def outline():
     timed('textDocument/documentSymbol', doc, n)

@@ -15,7 +15,7 @@ use super::markers::Markers;
 use super::outline::{MAX_ITEMS, OutlineCache};
 use super::rules::{self, RuleDiagnostics};
 use super::schema_diagnostics::SchemaDiagnostics;
-use super::symbols::{self, Symbol};
+use super::symbols::{self, Symbol, SymbolAnswer};
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::schema::Catalog;
 use crate::schema::validate::Role;
@@ -592,6 +592,22 @@ impl OpenDocument {
             None => self.text.rope(),
         };
         symbols::document_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS, cancel)
+    }
+
+    /// [`symbols_unless`](Self::symbols_unless) as a [`SymbolAnswer`] (read in place). Its kept
+    /// lines are left out for a Helm template, whose outline is of its masked text (columns
+    /// after an action can differ from the text's).
+    pub fn symbol_answer_unless(&mut self, cancel: &Cancel) -> Result<SymbolAnswer, Cancelled> {
+        let (rope, masked) = match &self.helm.template {
+            Some(template) => (&template.masked_rope, true),
+            None => (self.text.rope(), false),
+        };
+        let answer =
+            symbols::answer_symbols(&mut self.yaml, rope, &mut self.outlines, MAX_ITEMS, cancel)?;
+        Ok(match masked {
+            true => answer.without_kept_lines(),
+            false => answer,
+        })
     }
 
     /// The file's folding ranges, at most `limit` or [`MAX_ITEMS`] (see `folding::within_limit`).

@@ -50,14 +50,16 @@ pub fn folding_ranges_within(
     let mut apart = true;
     let mut last_end: Option<usize> = None;
     outlines.begin_pass();
+    let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {
         if cancel.check().is_err() {
             outlines.abandon_pass();
             return Err(Cancelled);
         }
         let range = file.documents()[index].range();
-        let first_line = rope.byte_to_line(range.start);
-        let (summary, last_line) = match outlines.source(file, rope, index) {
+        let source = outlines.source(file, rope, index);
+        let first_line = lines.first_line(rope, range.start, &source);
+        let (summary, last_line) = match source {
             OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
             OutlineSource::Tree(tree) => {
                 let mut folds = Vec::new();
@@ -90,6 +92,7 @@ pub fn folding_ranges_within(
         add_counts(&mut per_level, &summary.per_level, usize::from(extra));
         documents.push((first_line, summary, extra.then_some(last_line)));
     }
+    outlines.count_line_lookups(lines);
     outlines.end_pass();
     if !apart {
         let mut folds: Vec<Fold> = Vec::new();
@@ -529,6 +532,23 @@ mod tests {
     }
 
     #[test]
+    fn first_lines_are_carried_past_outlined_documents_and_looked_up_after_others() {
+        // The second document is no YAML saphyr reads: its tree-sitter tree answers, and the
+        // third document's first line is looked up.
+        let text = "a: 1\n---\nb: [1\n---\nc:\n  d: 1\n";
+        let rope = Rope::from_str(text);
+        let mut file = YamlFile::open(&rope);
+        let mut outlines = OutlineCache::default();
+        let found = folding_ranges(&mut file, &rope, &mut outlines, &Cancel::default()).unwrap();
+        let fold = |start_line, end_line| Fold {
+            start_line,
+            end_line,
+        };
+        assert_eq!(found, [fold(1, 2), fold(3, 5), fold(4, 5)]);
+        assert_eq!(outlines.line_lookups, 1);
+    }
+
+    #[test]
     fn folds_after_an_edit_outline_only_the_edited_document_again() {
         let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n  l: w\n";
         let text = vec![document; 50].join("---\n");
@@ -541,6 +561,10 @@ mod tests {
         };
         let before = folds(&mut file, &mut outlines, &text_document.rope().clone());
         assert_eq!(outlines.built, 50);
+        assert_eq!(
+            outlines.line_lookups, 0,
+            "each document's first line is carried from the one before"
+        );
         folds(&mut file, &mut outlines, &text_document.rope().clone());
         assert_eq!(
             outlines.built, 50,
@@ -558,6 +582,7 @@ mod tests {
         outlines.note_edit(&edit);
         let after = folds(&mut file, &mut outlines, &rope);
         assert_eq!(outlines.built, 51, "only the edited document");
+        assert_eq!(outlines.line_lookups, 0);
         assert_eq!(after, limited_at_once(&rope.to_string(), 5_000));
         assert_ne!(after, before);
     }

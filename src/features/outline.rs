@@ -12,8 +12,9 @@ use ropey::Rope;
 use saphyr_parser::ScanError;
 use tree_sitter::Tree;
 
-use super::folding::{Fold, FoldSummary, collect_span_folds, last_line_of};
-use super::symbols::{Symbol, symbols_of_document};
+use super::folding::{Fold, FoldSummary, collect_span_folds};
+use super::symbols::{Symbol, SymbolLines, symbols_in_lines, symbols_of_document};
+use crate::text::lines::LineStarts;
 use crate::text::{TextEdit, retain_following};
 use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::spans::SpanTree;
@@ -29,9 +30,15 @@ pub const MAX_ITEMS: usize = 5_000;
 #[derive(Debug)]
 pub struct Outline {
     pub symbols: Vec<Symbol>,
+    /// Where each symbol is in lines and columns, symbols and their children in order (each
+    /// symbol, then its children): a response needs only the document's first line.
+    pub symbol_lines: Vec<SymbolLines>,
     pub folds: Vec<Fold>,
     /// The line of the document's last character that is no line break.
     pub last_line: usize,
+    /// How many line breaks the document holds: the next document starts that many lines
+    /// further.
+    pub line_breaks: usize,
     /// `folds` sorted and nested, made by the first folding request that reads them.
     summary: OnceLock<Arc<FoldSummary>>,
 }
@@ -40,8 +47,10 @@ impl Outline {
     pub fn new(symbols: Vec<Symbol>, folds: Vec<Fold>, last_line: usize) -> Self {
         Outline {
             symbols,
+            symbol_lines: Vec::new(),
             folds,
             last_line,
+            line_breaks: 0,
             summary: OnceLock::new(),
         }
     }
@@ -74,6 +83,37 @@ pub struct OutlineCache {
     previous: std::collections::VecDeque<Entry>,
     /// Outlines built since the cache was made (for tests: an edit rebuilds one document's).
     pub built: usize,
+    /// Documents' first lines looked up in the rope since the cache was made (for tests: the
+    /// others are carried from the document before, see [`FirstLines`]).
+    pub line_lookups: usize,
+}
+
+/// Each document's first line in a pass over the documents in order: the line after the
+/// previous document's when that one has an outline (which counts its line breaks), else looked
+/// up in the rope.
+#[derive(Default)]
+pub struct FirstLines {
+    next: Option<usize>,
+    lookups: usize,
+}
+
+impl FirstLines {
+    /// The first line of the document starting at `start`, whose outline comes from `source`.
+    pub fn first_line(&mut self, rope: &Rope, start: usize, source: &OutlineSource) -> usize {
+        let line = match self.next {
+            Some(line) => line,
+            None if start == 0 => 0,
+            None => {
+                self.lookups += 1;
+                rope.byte_to_line(start)
+            }
+        };
+        self.next = match source {
+            OutlineSource::Outline(outline) => Some(line + outline.line_breaks),
+            OutlineSource::Tree(_) => None,
+        };
+        line
+    }
 }
 
 struct Entry {
@@ -111,6 +151,16 @@ impl OutlineCache {
         let mut used = std::mem::take(&mut self.entries);
         used.extend(std::mem::take(&mut self.previous));
         self.previous = used.into();
+    }
+
+    /// A pass's [`FirstLines`].
+    pub fn first_lines(&self) -> FirstLines {
+        FirstLines::default()
+    }
+
+    /// Counts the rope lookups of a pass's [`FirstLines`].
+    pub fn count_line_lookups(&mut self, lines: FirstLines) {
+        self.line_lookups += lines.lookups;
     }
 
     /// Ends the pass: outlines it did not ask for belong to texts the file no longer has.
@@ -177,23 +227,28 @@ impl OutlineCache {
 /// `{b: {b: …}}` took seconds and over a GiB), and no manifest nests that deep. The syntax
 /// error is reported by the YAML layer as for any document.
 fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
-    let (spans, error) = SpanTree::parse(&text_of(rope, range.clone()));
+    let text = text_of(rope, range.clone());
+    let lines = LineStarts::new(&text);
+    let last_line = lines.line_of(text.trim_end_matches(['\n', '\r']).len());
+    let (spans, error) = SpanTree::parse(&text);
     if let Some(error) = error {
-        return too_deep(&error).then(|| {
-            let first_line = rope.byte_to_line(range.start);
-            let last_line = last_line_of(rope, range.start, range.end) - first_line;
-            Outline::new(Vec::new(), Vec::new(), last_line)
+        return too_deep(&error).then(|| Outline {
+            line_breaks: lines.breaks(),
+            ..Outline::new(Vec::new(), Vec::new(), last_line)
         });
     }
     let symbols = spans
         .root()
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
-    let first_line = rope.byte_to_line(range.start);
-    let line_of = |offset: usize| rope.byte_to_line(range.start + offset) - first_line;
     let mut folds = Vec::new();
-    collect_span_folds(&spans, line_of, &mut folds);
-    let last_line = last_line_of(rope, range.start, range.end) - first_line;
-    Some(Outline::new(symbols, folds, last_line))
+    collect_span_folds(&spans, |offset| lines.line_of(offset), &mut folds);
+    let mut symbol_lines = Vec::new();
+    symbols_in_lines(&symbols, &lines, &mut symbol_lines);
+    Some(Outline {
+        symbol_lines,
+        line_breaks: lines.breaks(),
+        ..Outline::new(symbols, folds, last_line)
+    })
 }
 
 /// Whether saphyr stopped at its flow nesting limit.

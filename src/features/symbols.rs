@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::outline::{Outline, OutlineCache, OutlineSource};
 use crate::text::cancel::{Cancel, Cancelled};
+use crate::text::lines::{LinePosition, LineStarts};
 use crate::text::shift_range;
 use crate::yaml::file::YamlFile;
 use crate::yaml::node::{TsNode, YamlNode};
@@ -38,12 +39,35 @@ pub struct Symbol {
     pub children: Vec<Symbol>,
 }
 
+/// Where a symbol is, relative to its document's first line: its range's start and end, then its
+/// selection's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SymbolLines {
+    pub range: [LinePosition; 2],
+    pub selection: [LinePosition; 2],
+}
+
+/// Each symbol's [`SymbolLines`], then its children's, in order, into `out`.
+pub(super) fn symbols_in_lines(symbols: &[Symbol], lines: &LineStarts, out: &mut Vec<SymbolLines>) {
+    for symbol in symbols {
+        let at = |offset| lines.position(offset);
+        out.push(SymbolLines {
+            range: [at(symbol.range.start), at(symbol.range.end)],
+            selection: [
+                at(symbol.selection_range.start),
+                at(symbol.selection_range.end),
+            ],
+        });
+        symbols_in_lines(&symbol.children, lines, out);
+    }
+}
+
 /// Symbols of every document of the file, at most `limit` counting children: all top-level ones
 /// that fit, then the children of the first ones whose children all fit. A document read from a
 /// tree-sitter tree if it has one (or is getting one: an edited big document), else from its
 /// outline (a span tree's): a first request on a big file (editors ask right after opening it)
 /// then costs one saphyr pass, not a tree-sitter tree of every document (much slower to build,
-/// and kept in memory). Only the symbols kept are copied out of the outlines.
+/// and kept in memory).
 pub fn document_symbols(
     file: &mut YamlFile,
     rope: &Rope,
@@ -51,25 +75,111 @@ pub fn document_symbols(
     limit: usize,
     cancel: &Cancel,
 ) -> Result<Vec<Symbol>, Cancelled> {
-    let per_document = relative_symbols(file, rope, outlines, cancel)?;
-    let total: usize = per_document.iter().map(|(_, s)| s.symbols().len()).sum();
-    let mut room = limit.saturating_sub(total);
-    let mut symbols = Vec::with_capacity(total.min(limit));
-    'documents: for (offset, relative) in &per_document {
-        for symbol in relative.symbols() {
-            if symbols.len() == limit {
-                break 'documents;
-            }
-            let with_children = symbol.children.len() <= room;
-            room = if with_children {
-                room - symbol.children.len()
-            } else {
-                0
-            };
-            symbols.push(symbol.shifted(*offset, with_children));
+    Ok(answer_symbols(file, rope, outlines, limit, cancel)?.to_symbols())
+}
+
+/// The symbols a request answers with ([`document_symbols`]), read in place: each document's
+/// kept outline and how much of it the answer holds, nothing copied.
+pub struct SymbolAnswer {
+    pub documents: Vec<AnsweredDocument>,
+}
+
+impl SymbolAnswer {
+    /// The answer without its documents' kept lines ([`AnsweredDocument::lines`]): for symbols
+    /// placed in another text than the one outlined.
+    pub fn without_kept_lines(mut self) -> Self {
+        for document in &mut self.documents {
+            document.kept_lines = false;
+        }
+        self
+    }
+}
+
+/// The symbols of one document in a [`SymbolAnswer`].
+pub struct AnsweredDocument {
+    /// The document's first byte and first line in the file.
+    pub start: usize,
+    pub first_line: usize,
+    relative: Relative,
+    /// How many of the document's symbols the answer holds (its first ones).
+    taken: usize,
+    /// How many of those come with their children (the first ones).
+    with_children: usize,
+    /// Whether [`lines`](Self::lines) gives the outline's kept lines.
+    kept_lines: bool,
+}
+
+impl AnsweredDocument {
+    /// The symbols answered, relative to the document's start; only the first
+    /// [`with_children`](Self::with_children) with their children.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.relative.symbols()[..self.taken]
+    }
+
+    pub fn with_children(&self) -> usize {
+        self.with_children
+    }
+
+    /// The [`SymbolLines`] of every symbol of the document and its children, in order, when
+    /// it was read from an outline.
+    pub fn lines(&self) -> Option<&[SymbolLines]> {
+        match &self.relative {
+            Relative::Outline(outline) if self.kept_lines => Some(&outline.symbol_lines),
+            _ => None,
         }
     }
-    Ok(symbols)
+}
+
+impl SymbolAnswer {
+    /// The symbols in file offsets.
+    pub fn to_symbols(&self) -> Vec<Symbol> {
+        let mut symbols = Vec::new();
+        for document in &self.documents {
+            for (index, symbol) in document.symbols().iter().enumerate() {
+                let with_children = index < document.with_children;
+                symbols.push(symbol.shifted(document.start, with_children));
+            }
+        }
+        symbols
+    }
+}
+
+/// [`document_symbols`] as a [`SymbolAnswer`].
+pub fn answer_symbols(
+    file: &mut YamlFile,
+    rope: &Rope,
+    outlines: &mut OutlineCache,
+    limit: usize,
+    cancel: &Cancel,
+) -> Result<SymbolAnswer, Cancelled> {
+    let per_document = relative_symbols(file, rope, outlines, cancel)?;
+    let total: usize = per_document
+        .iter()
+        .map(|d| d.relative.symbols().len())
+        .sum();
+    let mut room = limit.saturating_sub(total);
+    let mut left = limit;
+    let mut documents = Vec::new();
+    for mut document in per_document {
+        if left == 0 {
+            break;
+        }
+        let symbols = document.relative.symbols();
+        document.taken = symbols.len().min(left);
+        left -= document.taken;
+        // Once a symbol's children do not fit, no later symbol's do (those without children
+        // are the same either way).
+        for symbol in &symbols[..document.taken] {
+            if symbol.children.len() > room {
+                room = 0;
+                break;
+            }
+            room -= symbol.children.len();
+            document.with_children += 1;
+        }
+        documents.push(document);
+    }
+    Ok(SymbolAnswer { documents })
 }
 
 /// A document's symbols relative to its start: its outline's, or read from its tree.
@@ -87,34 +197,46 @@ impl Relative {
     }
 }
 
-/// Each document's start and symbols.
+/// Each document's start, first line and symbols (none taken yet).
 fn relative_symbols(
     file: &mut YamlFile,
     rope: &Rope,
     outlines: &mut OutlineCache,
     cancel: &Cancel,
-) -> Result<Vec<(usize, Relative)>, Cancelled> {
+) -> Result<Vec<AnsweredDocument>, Cancelled> {
     outlines.begin_pass();
     let mut per_document = Vec::with_capacity(file.documents().len());
+    let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {
         if cancel.check().is_err() {
             outlines.abandon_pass();
             return Err(Cancelled);
         }
         let range = file.documents()[index].range();
-        let source = RopeSource::new(rope, range.clone());
-        match outlines.source(file, rope, index) {
-            OutlineSource::Outline(outline) => {
-                per_document.push((range.start, Relative::Outline(outline)))
-            }
+        let source = outlines.source(file, rope, index);
+        let first_line = lines.first_line(rope, range.start, &source);
+        let relative = match source {
+            OutlineSource::Outline(outline) => Relative::Outline(outline),
             OutlineSource::Tree(tree) => {
-                if let Some(root) = tree.and_then(syntax::document_root) {
-                    let symbols = symbols_of_document(TsNode::new(root, &source), 0);
-                    per_document.push((range.start, Relative::Tree(symbols)));
+                let source = RopeSource::new(rope, range.clone());
+                match tree.and_then(syntax::document_root) {
+                    Some(root) => {
+                        Relative::Tree(symbols_of_document(TsNode::new(root, &source), 0))
+                    }
+                    None => continue,
                 }
             }
-        }
+        };
+        per_document.push(AnsweredDocument {
+            start: range.start,
+            first_line,
+            relative,
+            taken: 0,
+            with_children: 0,
+            kept_lines: true,
+        });
     }
+    outlines.count_line_lookups(lines);
     outlines.end_pass();
     Ok(per_document)
 }

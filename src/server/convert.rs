@@ -8,9 +8,7 @@ use tower_lsp_server::ls_types as lsp;
 use crate::diagnostic::{Diagnostic, SOURCE, Severity};
 use crate::features::completion::{Item, ItemKind};
 use crate::features::document::{Change, QuickFix};
-use crate::features::folding::Fold;
 use crate::features::hover::Hover;
-use crate::features::symbols::{Symbol, SymbolKind};
 use crate::text::{self, Position, PositionEncoding};
 
 pub fn position(p: lsp::Position) -> Position {
@@ -112,39 +110,6 @@ pub fn quick_fix(
         is_preferred: Some(quick_fix.preferred),
         ..Default::default()
     })
-}
-
-#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be set.
-pub fn symbol(rope: &Rope, s: &Symbol, encoding: PositionEncoding) -> lsp::DocumentSymbol {
-    lsp::DocumentSymbol {
-        name: s.name.clone(),
-        detail: s.detail.clone(),
-        kind: match s.kind {
-            SymbolKind::Object => lsp::SymbolKind::OBJECT,
-            SymbolKind::Module => lsp::SymbolKind::MODULE,
-            SymbolKind::Array => lsp::SymbolKind::ARRAY,
-            SymbolKind::Field => lsp::SymbolKind::FIELD,
-        },
-        tags: None,
-        deprecated: None,
-        range: range(rope, s.range.clone(), encoding),
-        selection_range: range(rope, s.selection_range.clone(), encoding),
-        children: Some(
-            s.children
-                .iter()
-                .map(|c| symbol(rope, c, encoding))
-                .collect(),
-        ),
-    }
-}
-
-pub fn fold(f: Fold) -> lsp::FoldingRange {
-    lsp::FoldingRange {
-        start_line: f.start_line as u32,
-        end_line: f.end_line as u32,
-        kind: Some(lsp::FoldingRangeKind::Region),
-        ..Default::default()
-    }
 }
 
 pub fn hover(rope: &Rope, found: Hover, encoding: PositionEncoding) -> lsp::Hover {

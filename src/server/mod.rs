@@ -20,9 +20,11 @@ mod kustomize;
 mod language;
 mod links;
 mod modeline;
+mod outline_json;
 mod output;
 mod publish;
 mod references;
+mod results;
 mod settings;
 mod store;
 pub mod workspace;
@@ -67,6 +69,9 @@ pub struct Backend {
     fold_limit: std::sync::atomic::AtomicUsize,
     /// Big didOpen texts that went around tower-lsp-server's decoding (`server/handoff.rs`).
     handoff: Arc<TextHandoff>,
+    /// Results written as JSON that go around tower-lsp-server's response path
+    /// (`server/results.rs`).
+    results: Arc<results::ResultHandoff>,
     /// Set by `shutdown`: the exit code says whether the client shut the server down first.
     shut_down: Arc<std::sync::atomic::AtomicBool>,
     /// The `rules` settings; with the workspace's `.kube-linter.yaml` they make the rules'
@@ -97,6 +102,8 @@ pub enum Ending {
 pub async fn run_stdio(limits: FrameLimits) -> Ending {
     let handoff = Arc::new(TextHandoff::default());
     let texts = handoff.clone();
+    let results = Arc::new(results::ResultHandoff::default());
+    let handed_off = results.clone();
     let shut_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let noted = shut_down.clone();
     let builder = LspService::build(move |client| {
@@ -136,6 +143,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
             watch_files: Default::default(),
             fold_limit: usize::MAX.into(),
             handoff: texts,
+            results: handed_off.clone(),
             shut_down: noted,
             rule_settings: Default::default(),
             formatting: Default::default(),
@@ -144,7 +152,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
     #[cfg(debug_assertions)]
     let builder = builder.custom_method("kube-lsp/debugPanic", Backend::debug_panic);
     let (service, socket) = builder.finish();
-    let (replies, output, writer) = output::start(tokio::io::stdout());
+    let (replies, output, writer) = output::start(tokio::io::stdout(), results);
     Server::new(
         framing::spawn_stdin_reader(handoff, replies, limits),
         output,
@@ -711,24 +719,22 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let store = self.store.clone();
-        let symbols = off_the_loop("documentSymbol", move |cancel| {
+        let json = off_the_loop("documentSymbol", move |cancel| {
             let encoding = store.encoding();
             store
                 .with_document(&params.text_document.uri, |document| {
-                    let symbols =
-                        stopped_unless("documentSymbol", document.symbols_unless(cancel))?;
+                    let answer =
+                        stopped_unless("documentSymbol", document.symbol_answer_unless(cancel))?;
                     let rope = document.text().rope();
-                    Some(
-                        symbols
-                            .iter()
-                            .map(|s| convert::symbol(rope, s, encoding))
-                            .collect(),
-                    )
+                    Some(outline_json::symbols(&answer, rope, encoding))
                 })
                 .flatten()
         })
         .await?;
-        Ok(symbols.map(DocumentSymbolResponse::Nested))
+        Ok(json.map(|json| {
+            self.results
+                .hand_off(json, outline_json::symbols_placeholder)
+        }))
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
@@ -739,11 +745,12 @@ impl LanguageServer for Backend {
                 .with_document(&params.text_document.uri, |document| {
                     let folds =
                         stopped_unless("foldingRange", document.folds_unless(limit, cancel))?;
-                    Some(folds.into_iter().map(convert::fold).collect())
+                    Some(outline_json::folds(&folds))
                 })
                 .flatten()
         })
         .await
+        .map(|json| json.map(|json| self.results.hand_off(json, outline_json::folds_placeholder)))
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {

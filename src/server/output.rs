@@ -6,11 +6,15 @@
 //! guard's; one writer task writes the queue to stdout. The queue is bounded: a client that stops
 //! reading stops the server's writing and, through the guard, its reading.
 
+use std::sync::Arc;
+
 use tokio::io::{
     AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream,
 };
 use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::task::JoinHandle;
+
+use super::results::ResultHandoff;
 
 /// Frames queued for stdout; `None` marks the end of tower-lsp-server's output.
 type Queue = Sender<Option<Vec<u8>>>;
@@ -56,7 +60,8 @@ impl Replies {
 /// Starts the output: returns the guard's reply handle, the stream tower-lsp-server writes to,
 /// and the task writing to `out`, which ends once tower-lsp-server's stream has ended and every
 /// frame queued by then is written.
-pub fn start<W>(out: W) -> (Replies, DuplexStream, JoinHandle<()>)
+/// Results handed off by handlers (`results`) are swapped into tower-lsp-server's frames here.
+pub fn start<W>(out: W, results: Arc<ResultHandoff>) -> (Replies, DuplexStream, JoinHandle<()>)
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -66,7 +71,7 @@ where
     tokio::spawn(async move {
         let mut reader = BufReader::new(from_server);
         while let Some(frame) = read_frame(&mut reader).await {
-            if queue.send(Some(frame)).await.is_err() {
+            if queue.send(Some(results.swap_in(frame))).await.is_err() {
                 return;
             }
         }
@@ -129,7 +134,7 @@ mod tests {
     #[tokio::test]
     async fn frames_of_both_sources_come_out_whole() {
         let (mut reader, writer) = tokio::io::duplex(1 << 16);
-        let (replies, mut server, task) = start(writer);
+        let (replies, mut server, task) = start(writer, Arc::default());
         let body = "{\"x\":\"".to_string() + &"y".repeat(100_000) + "\"}";
         server
             .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())

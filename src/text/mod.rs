@@ -12,6 +12,7 @@ use ropey::Rope;
 pub mod cancel;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod lines;
 #[cfg(test)]
 pub(crate) mod random_text;
 

@@ -22,6 +22,7 @@ use crate::text::{TextEdit, shift_range};
 
 mod background;
 mod parallel;
+mod resplit;
 use background::{BACKGROUND_TREE_MIN, TreeInProgress};
 use parallel::check_all;
 
@@ -136,6 +137,10 @@ pub struct ParseStats {
     pub incremental: usize,
     /// Times an edit changed the document split.
     pub resplits: usize,
+    /// Bytes split again by those edits (the window around each, not the whole file).
+    pub resplit_bytes: usize,
+    /// Document ranges the windows held.
+    pub resplit_documents: usize,
     /// Documents (of `full`) parsed as two parts on two threads.
     pub two_part: usize,
 }
@@ -380,46 +385,6 @@ impl YamlFile {
         {
             marker.range = shift_range(&marker.range, delta);
         }
-    }
-
-    /// Splits the file again, keeping documents (and their trees) whose text did not change.
-    fn resplit(&mut self, rope: &Rope, edit: &TextEdit) {
-        self.stats.resplits += 1;
-        let text = text_of(rope, 0..rope.len_bytes());
-        let split = split::split(&text);
-        let mut old = std::mem::take(&mut self.documents).into_iter().peekable();
-        let mut documents = Vec::with_capacity(split.documents.len());
-        for range in split.documents {
-            let kept = loop {
-                let Some(candidate) = old.peek() else {
-                    break None;
-                };
-                let moved = if candidate.range.end <= edit.start {
-                    candidate.range.clone()
-                } else if candidate.range.start >= edit.old_end {
-                    shift_range(&candidate.range, edit.delta())
-                } else {
-                    old.next();
-                    continue;
-                };
-                if moved.start > range.start {
-                    break None;
-                }
-                let candidate = old.next().expect("peeked");
-                if moved == range {
-                    break Some(YamlDocument {
-                        range: moved,
-                        ..candidate
-                    });
-                }
-            };
-            documents.push(kept.unwrap_or_else(|| {
-                self.stats.full += 1;
-                YamlDocument::checked(rope, range)
-            }));
-        }
-        self.documents = documents;
-        self.markers = split.markers;
     }
 }
 
