@@ -54,6 +54,54 @@ struct Entry {
     checked: Checked,
     /// The answers to `checked.needs`, relative to the document.
     answers: Vec<Finding>,
+    /// What a publication shows of the findings (`checked.findings`, then `answers`, numbered
+    /// in that order): those whose rule is on, in position order. Kept so that a publication
+    /// walks only the findings it sends, not every finding of the file.
+    shown: Vec<u32>,
+}
+
+impl Entry {
+    fn new(range: Range<usize>, objects_read: bool, checked: Checked) -> Self {
+        Entry {
+            range,
+            edited: false,
+            objects_read,
+            checked,
+            answers: Vec::new(),
+            shown: Vec::new(),
+        }
+    }
+
+    /// Finding `at` of `checked.findings` then `answers`.
+    fn finding(&self, at: u32) -> &Finding {
+        let at = at as usize;
+        let local = self.checked.findings.len();
+        match at.checked_sub(local) {
+            Some(answer) => &self.answers[answer],
+            None => &self.checked.findings[at],
+        }
+    }
+
+    /// Chooses and orders the findings a publication shows under `config`.
+    fn choose_shown(&mut self, config: &Config) {
+        let all = self.checked.findings.iter().chain(&self.answers);
+        self.shown = (0u32..)
+            .zip(all)
+            .filter(|(_, finding)| config.is_on(finding.code))
+            .map(|(at, _)| at)
+            .collect();
+        self.sort_shown();
+    }
+
+    /// Orders the shown findings by position (stable: at the same place, the checks' order).
+    fn sort_shown(&mut self) {
+        let mut shown = std::mem::take(&mut self.shown);
+        shown.sort_by_key(|&at| {
+            let range = &self.finding(at).range;
+            (range.start, range.end)
+        });
+        self.shown = shown;
+    }
 }
 
 /// Per-document rule findings of one file.
@@ -70,6 +118,8 @@ pub struct RuleDiagnostics {
     pub last_checked: usize,
     /// Documents whose objects the last refresh read (for tests).
     pub last_objects_read: usize,
+    /// How many findings the entries show in all.
+    shown: usize,
 }
 
 impl Default for RuleDiagnostics {
@@ -81,6 +131,7 @@ impl Default for RuleDiagnostics {
             asked_cluster_at: None,
             last_checked: 0,
             last_objects_read: 0,
+            shown: 0,
         }
     }
 }
@@ -104,8 +155,9 @@ impl RuleDiagnostics {
     }
 
     /// The findings of a file just opened, from what [`check_opened`] found on the span trees
-    /// its open built (`None`: a document without one, checked on the next refresh). Nothing is
-    /// answered yet: the next [`refresh`](Self::refresh) answers every question.
+    /// its open built (`None`: a document without one, or not checked because no rule is on;
+    /// checked on the next refresh that has rules on). Nothing is answered yet: the next
+    /// [`refresh`](Self::refresh) answers every question.
     pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>) -> Self {
         let objects_read = Self::reads_objects(file.documents().len());
         let entries = file
@@ -113,13 +165,7 @@ impl RuleDiagnostics {
             .iter()
             .zip(checked)
             .filter_map(|(document, checked)| {
-                Some(Entry {
-                    range: document.range(),
-                    edited: false,
-                    objects_read,
-                    checked: checked?,
-                    answers: Vec::new(),
-                })
+                Some(Entry::new(document.range(), objects_read, checked?))
             })
             .collect();
         RuleDiagnostics {
@@ -131,6 +177,10 @@ impl RuleDiagnostics {
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
     pub fn note_edit(&mut self, edit: &TextEdit) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let before = self.entries.len();
         retain_following(
             &mut self.entries,
             edit,
@@ -148,8 +198,12 @@ impl RuleDiagnostics {
                     }
                 }
                 entry.edited = true;
+                entry.sort_shown();
             },
         );
+        if self.entries.len() != before {
+            self.count_shown();
+        }
     }
 
     /// Forgets everything (after the whole text was replaced).
@@ -158,10 +212,20 @@ impl RuleDiagnostics {
     }
 
     /// Checks the documents without an up-to-date entry, then answers the questions whose
-    /// answers may have changed. Call it before schema validation takes the span trees.
+    /// answers may have changed. Call it before schema validation takes the span trees. When no
+    /// rule is on, nothing is checked and nothing kept: the findings are dropped, and the next
+    /// refresh with rules on checks every document.
     pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
         self.last_checked = 0;
         self.last_objects_read = 0;
+        if !context.config.any() {
+            *self = RuleDiagnostics {
+                config: context.config.clone(),
+                ..Self::default()
+            };
+            return;
+        }
+        let reconfigured = *self.config != *context.config;
         self.config = context.config.clone();
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
@@ -190,18 +254,36 @@ impl RuleDiagnostics {
                     };
                     objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
                     rechecked.push(entries.len());
-                    entries.push(Entry {
-                        range,
-                        edited: false,
-                        objects_read: with_objects,
-                        checked,
-                        answers: Vec::new(),
-                    });
+                    entries.push(Entry::new(range, with_objects, checked));
                 }
             }
         }
         objects_moved |= old.any(|e| !e.checked.objects.is_empty());
         self.entries = entries;
+        let answered = self.answer(rechecked, objects_moved, with_objects, context);
+        let config = self.config.clone();
+        if reconfigured {
+            self.entries
+                .iter_mut()
+                .for_each(|entry| entry.choose_shown(&config));
+        } else {
+            for i in answered {
+                self.entries[i].choose_shown(&config);
+            }
+        }
+        self.count_shown();
+    }
+
+    /// Answers the questions of the entries `rechecked`, or of every entry when what they
+    /// depend on moved (`objects_moved`, the index, the cluster): the entries whose answers
+    /// were redone.
+    fn answer(
+        &mut self,
+        mut rechecked: Vec<usize>,
+        objects_moved: bool,
+        with_objects: bool,
+        context: &Context<'_>,
+    ) -> Vec<usize> {
         let answered_for = (
             context.index.map_or(0, Index::generation),
             context.path.map(Path::to_path_buf),
@@ -227,7 +309,7 @@ impl RuleDiagnostics {
             for &i in &rechecked {
                 self.entries[i].answers.clear();
             }
-            return;
+            return rechecked;
         }
         let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
         let universe =
@@ -252,6 +334,11 @@ impl RuleDiagnostics {
         for (i, found) in answers {
             self.entries[i].answers = found;
         }
+        rechecked
+    }
+
+    fn count_shown(&mut self) {
+        self.shown = self.entries.iter().map(|entry| entry.shown.len()).sum();
     }
 
     /// Whether answers that depended on the cluster were computed with another of its
@@ -263,24 +350,73 @@ impl RuleDiagnostics {
 
     /// The findings of the rules that are on, in file offsets, at their configured severity.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.found().map(|found| found.to_diagnostic())
+        self.shown().map(|found| found.to_diagnostic())
     }
 
-    /// [`diagnostics`](Self::diagnostics) where they are kept: cloned only when one is sent.
-    pub fn found(&self) -> impl Iterator<Item = Found<'_>> + '_ {
+    /// [`diagnostics`](Self::diagnostics) where they are kept, in position order: walked only
+    /// as far as they are taken, cloned only when one is sent.
+    pub fn shown(&self) -> impl Iterator<Item = Found<'_>> + '_ {
         self.entries.iter().flat_map(move |entry| {
-            let start = entry.range.start as isize;
             entry
-                .checked
-                .findings
+                .shown
                 .iter()
-                .chain(&entry.answers)
-                .filter_map(move |finding| {
-                    let severity: Severity = self.config.severity(finding.code)?;
-                    Some(Found::rule(finding, severity, start))
-                })
+                .filter_map(move |&at| self.found(entry, at))
         })
     }
+
+    /// How many documents have findings kept (none while no rule is on).
+    pub fn documents_kept(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// How many findings [`shown`](Self::shown) gives.
+    pub fn shown_len(&self) -> usize {
+        self.shown
+    }
+
+    /// The shown findings whose range is `range` (file offsets), looked up.
+    pub fn shown_at(&self, range: Range<usize>) -> impl Iterator<Item = Found<'_>> + '_ {
+        let first = self.entries.partition_point(|e| e.range.end < range.start);
+        let at_start = range.start;
+        self.entries[first..]
+            .iter()
+            .take_while(move |e| e.range.start <= at_start)
+            .flat_map(move |entry| {
+                let relative = crate::text::shift_range(&range, -(entry.range.start as isize));
+                let wanted = (relative.start, relative.end);
+                let key = move |at: u32| {
+                    let found = &entry.finding(at).range;
+                    (found.start, found.end)
+                };
+                let from = entry.shown.partition_point(|&at| key(at) < wanted);
+                entry.shown[from..]
+                    .iter()
+                    .take_while(move |&&at| key(at) == wanted)
+                    .filter_map(move |&at| self.found(entry, at))
+            })
+    }
+
+    /// Shown finding `at` of `entry`, in file offsets, at its configured severity.
+    fn found<'s>(&'s self, entry: &'s Entry, at: u32) -> Option<Found<'s>> {
+        #[cfg(test)]
+        WALKED.with(|walked| walked.set(walked.get() + 1));
+        let finding = entry.finding(at);
+        let severity = self.config.severity(finding.code)?;
+        Some(Found::rule(finding, severity, entry.range.start as isize))
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many findings this thread's publications walked ([`RuleDiagnostics::shown`] and
+    /// [`RuleDiagnostics::shown_at`]).
+    static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many findings this thread's publications have walked so far.
+#[cfg(test)]
+pub fn findings_walked() -> usize {
+    WALKED.with(|walked| walked.get())
 }
 
 /// Checks a document of a file being opened on the span tree its check built, as
