@@ -9,9 +9,12 @@ use std::ops::Range;
 
 use ropey::Rope;
 
+pub use positions::Positions;
+
 pub mod cancel;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod positions;
 #[cfg(test)]
 pub(crate) mod random_text;
 
