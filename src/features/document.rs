@@ -412,6 +412,12 @@ impl OpenDocument {
         self.rules.refresh(&self.yaml, self.text.rope(), context);
     }
 
+    /// The rules' findings as kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn rule_diagnostics(&self) -> &RuleDiagnostics {
+        &self.rules
+    }
+
     /// Whether the rules' answers that depended on the cluster were computed with another of
     /// its generations: [`check_rules`](Self::check_rules) would redo them.
     pub fn rules_await_cluster(&self, generation: Option<u64>) -> bool {

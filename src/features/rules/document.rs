@@ -118,6 +118,9 @@ pub struct RuleDiagnostics {
     pub last_checked: usize,
     /// Documents whose objects the last refresh read (for tests).
     pub last_objects_read: usize,
+    /// Documents whose questions the last refresh answered again (or dropped the answers of),
+    /// the documents it checked included (for tests).
+    pub last_answered: usize,
     /// How many findings the entries show in all.
     shown: usize,
 }
@@ -131,6 +134,7 @@ impl Default for RuleDiagnostics {
             asked_cluster_at: None,
             last_checked: 0,
             last_objects_read: 0,
+            last_answered: 0,
             shown: 0,
         }
     }
@@ -218,6 +222,7 @@ impl RuleDiagnostics {
     pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
         self.last_checked = 0;
         self.last_objects_read = 0;
+        self.last_answered = 0;
         if !context.config.any() {
             *self = RuleDiagnostics {
                 config: context.config.clone(),
@@ -231,12 +236,13 @@ impl RuleDiagnostics {
         let with_objects = Self::reads_objects(file.documents().len());
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
         let mut entries = Vec::with_capacity(file.documents().len());
-        let mut objects_moved = false;
+        // The kinds of the objects that came, went or changed.
+        let mut moved = MovedKinds::default();
         let mut rechecked = Vec::new();
         for (index, document) in file.documents().iter().enumerate() {
             let range = document.range();
-            while old.peek().is_some_and(|e| e.range.start < range.start) {
-                objects_moved |= !old.next().is_some_and(|e| e.checked.objects.is_empty());
+            while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
+                moved.add(&gone.checked.objects);
             }
             match old
                 .next_if(|e| e.range == range && !e.edited && (e.objects_read || !with_objects))
@@ -252,15 +258,24 @@ impl RuleDiagnostics {
                         self.last_objects_read += usize::from(with_objects);
                         check_document(file, index, rope, range.clone(), with_objects)
                     };
-                    objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
+                    match &before {
+                        Some(b) if b.checked.objects == checked.objects => {}
+                        _ => {
+                            moved.add(&checked.objects);
+                            moved.add(before.iter().flat_map(|b| &b.checked.objects));
+                        }
+                    }
                     rechecked.push(entries.len());
                     entries.push(Entry::new(range, with_objects, checked));
                 }
             }
         }
-        objects_moved |= old.any(|e| !e.checked.objects.is_empty());
+        for gone in old {
+            moved.add(&gone.checked.objects);
+        }
         self.entries = entries;
-        let answered = self.answer(rechecked, objects_moved, with_objects, context);
+        let answered = self.answer(rechecked, &moved, with_objects, context);
+        self.last_answered = answered.len();
         let config = self.config.clone();
         if reconfigured {
             self.entries
@@ -274,13 +289,13 @@ impl RuleDiagnostics {
         self.count_shown();
     }
 
-    /// Answers the questions of the entries `rechecked`, or of every entry when what they
-    /// depend on moved (`objects_moved`, the index, the cluster): the entries whose answers
-    /// were redone.
+    /// Answers the questions of the entries `rechecked`, of those whose questions read objects
+    /// of the kinds `moved`, or of every entry when the index or the cluster moved: the entries
+    /// whose answers were redone (with `rechecked`, whose findings are new).
     fn answer(
         &mut self,
-        mut rechecked: Vec<usize>,
-        objects_moved: bool,
+        rechecked: Vec<usize>,
+        moved: &MovedKinds,
         with_objects: bool,
         context: &Context<'_>,
     ) -> Vec<usize> {
@@ -289,32 +304,54 @@ impl RuleDiagnostics {
             context.path.map(Path::to_path_buf),
         );
         let generation = context.cluster.map(|c| c.generation);
-        let all = objects_moved
-            || self.answered_for.as_ref() != Some(&answered_for)
-            || self.awaits_cluster(generation);
+        let all =
+            self.answered_for.as_ref() != Some(&answered_for) || self.awaits_cluster(generation);
         self.answered_for = Some(answered_for);
         // Answers kept from before still depend on the cluster when they did.
         let kept_asked = !all && self.asked_cluster_at.is_some();
         self.asked_cluster_at = kept_asked.then_some(generation).flatten();
-        if all {
-            rechecked = (0..self.entries.len()).collect();
-        }
         let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
-        if !with_objects
-            || objects > MAX_ANSWERED_OBJECTS
-            || rechecked
-                .iter()
-                .all(|&i| self.entries[i].checked.needs.is_empty())
+        if !with_objects || objects > MAX_ANSWERED_OBJECTS {
+            // No question is answered: those answered before are dropped.
+            let mut changed = rechecked;
+            for (i, entry) in self.entries.iter_mut().enumerate() {
+                if !entry.answers.is_empty() {
+                    entry.answers.clear();
+                    changed.push(i);
+                }
+            }
+            changed.sort_unstable();
+            changed.dedup();
+            return changed;
+        }
+        let mut asked = rechecked;
+        if all {
+            asked = (0..self.entries.len()).collect();
+        } else if !moved.is_empty() {
+            let reads_moved = |entry: &Entry| {
+                entry
+                    .checked
+                    .needs
+                    .iter()
+                    .any(|need| moved.iter().any(|kind| need.ask.reads_kind(kind)))
+            };
+            asked.extend((0..self.entries.len()).filter(|&i| reads_moved(&self.entries[i])));
+            asked.sort_unstable();
+            asked.dedup();
+        }
+        if asked
+            .iter()
+            .all(|&i| self.entries[i].checked.needs.is_empty())
         {
-            for &i in &rechecked {
+            for &i in &asked {
                 self.entries[i].answers.clear();
             }
-            return rechecked;
+            return asked;
         }
         let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
         let universe =
             Universe::new(context.index, context.path, local).with_cluster(context.cluster);
-        let answers: Vec<(usize, Vec<Finding>)> = rechecked
+        let answers: Vec<(usize, Vec<Finding>)> = asked
             .iter()
             .map(|&i| {
                 let needs = &self.entries[i].checked.needs;
@@ -334,7 +371,7 @@ impl RuleDiagnostics {
         for (i, found) in answers {
             self.entries[i].answers = found;
         }
-        rechecked
+        asked
     }
 
     fn count_shown(&mut self) {
@@ -417,6 +454,31 @@ thread_local! {
 #[cfg(test)]
 pub fn findings_walked() -> usize {
     WALKED.with(|walked| walked.get())
+}
+
+/// The kinds of the objects a refresh saw come, go or change.
+#[derive(Default)]
+struct MovedKinds(Vec<Arc<str>>);
+
+impl MovedKinds {
+    fn add<'d>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'d crate::workspace::document::Document>,
+    ) {
+        for kind in objects.into_iter().filter_map(|o| o.kind.as_ref()) {
+            if !self.0.contains(kind) {
+                self.0.push(kind.clone());
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|kind| &**kind)
+    }
 }
 
 /// Checks a document of a file being opened on the span tree its check built, as
