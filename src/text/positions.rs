@@ -56,14 +56,14 @@ impl<'r> Positions<'r> {
         let known = from_last
             .filter(|base| offset - base.offset <= NEAR)
             .and_then(|base| self.read(base, offset))
-            .or_else(|| self.from_line_start(offset))
+            .or_else(|| self.found_from_line_start(offset))
             .unwrap_or_else(|| self.indexed(offset));
         self.last = Some(known);
         known.position
     }
 
     /// From the start of `offset`'s line, found in the rope's index, when that is near.
-    fn from_line_start(&self, offset: usize) -> Option<Known> {
+    fn found_from_line_start(&self, offset: usize) -> Option<Known> {
         #[cfg(test)]
         INDEXED.with(|indexed| indexed.set(indexed.get() + 1));
         let line = self.rope.byte_to_line(offset);
