@@ -71,6 +71,7 @@ fn main() {
         1,
         &catalog,
         Role::Kustomization,
+        true,
         |_| {},
     );
     let line = text

@@ -113,6 +113,44 @@ fn settings_turn_rules_and_groups_on_and_off_and_set_their_severity() {
     assert!(codes(&published).iter().all(|c| c.starts_with("schema-")));
 }
 
+/// With the rules off from the start, an open and an edit find nothing; turned on by a settings
+/// change, the open document is checked then (as edited meanwhile) and published again; turned
+/// off, its findings go.
+#[test]
+fn rules_turned_on_and_off_by_the_settings_check_the_open_documents_then() {
+    let mut server = TestServer::builder()
+        .initialization_options(json!({"kube-lsp": {"rules": false}}))
+        .start();
+    let uri = uri("pod.yaml");
+    let opened = server.open_and_wait(&uri, POD);
+    assert_eq!(rule_codes(&opened), Vec::<String>::new());
+    // `hostNetwork: true` under `hostPID: true` (line 6), while the rules are off.
+    let edit = fixture::range_change((7, 0), (7, 0), "  hostNetwork: true\n");
+    let edited = server.change_and_wait(&uri, 2, json!([edit]));
+    assert_eq!(rule_codes(&edited), Vec::<String>::new());
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": {"rules": {}}}}),
+    );
+    let published = server.wait_for_publication(&uri, |p| {
+        rule_codes(&p["diagnostics"]).contains(&"host-network".to_string())
+    });
+    assert_eq!(published["version"], 2);
+    assert!(rule_codes(&published["diagnostics"]).contains(&"host-pid".to_string()));
+    // The publications so far had none either: wait for one after the change.
+    server.discard_notifications();
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kube-lsp": {"rules": false}}}),
+    );
+    let published = server.wait_for_publication(&uri, |p| rule_codes(&p["diagnostics"]).is_empty());
+    assert_eq!(published["version"], 2);
+    // Off, an edit is published without them.
+    let edit = fixture::range_change((3, 8), (3, 9), "x");
+    let edited = server.change_and_wait(&uri, 3, json!([edit]));
+    assert_eq!(rule_codes(&edited), Vec::<String>::new());
+}
+
 #[test]
 fn kube_linters_configuration_file_in_the_workspace_counts() {
     let dir = tempfile::tempdir().unwrap();

@@ -192,6 +192,37 @@ pub fn capped_found<'a>(found: impl Iterator<Item = Found<'a>>) -> Vec<Diagnosti
     shown
 }
 
+/// [`capped_found`] of `found`, which holds `total` diagnostics: walked only as far as shown.
+pub fn capped_counted<'a>(found: impl Iterator<Item = Found<'a>>, total: usize) -> Vec<Diagnostic> {
+    let mut shown: Vec<Diagnostic> = found
+        .take(MAX_SHOWN)
+        .map(|found| found.to_diagnostic())
+        .collect();
+    let more = total.saturating_sub(shown.len());
+    if more > 0 {
+        shown.push(too_many(&shown, more));
+    }
+    shown
+}
+
+/// Two sequences in position order merged into one, `first`'s before `second`'s at the same
+/// place (what a stable sort of the two one after the other gives), taken lazily.
+pub fn merge_by_position<'a>(
+    first: impl Iterator<Item = Found<'a>>,
+    second: impl Iterator<Item = Found<'a>>,
+) -> impl Iterator<Item = Found<'a>> {
+    let key = |d: &Found<'_>| {
+        let range = d.range();
+        (range.start, range.end)
+    };
+    let (mut first, mut second) = (first.peekable(), second.peekable());
+    std::iter::from_fn(move || match (first.peek(), second.peek()) {
+        (Some(a), Some(b)) if key(b) < key(a) => second.next(),
+        (Some(_), _) => first.next(),
+        (None, _) => second.next(),
+    })
+}
+
 /// Every diagnostic of a text checked once (the `check` command), against `catalog`.
 pub fn text_diagnostics(rope: &Rope, catalog: &Catalog) -> Vec<Diagnostic> {
     text_diagnostics_as(rope, catalog, Role::Manifest)

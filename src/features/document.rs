@@ -141,9 +141,9 @@ impl OpenDocument {
     }
 
     /// Opens a document from the string a client sent and its document split (the slow part of
-    /// opening a big file): the YAML check and schema validation of every document run
-    /// on slices of `source` while another thread builds the rope, which `text_ready` gets as
-    /// soon as it is built (completion and hover can answer from it before the check is done).
+    /// opening a big file): the YAML check, the rules and schema validation of every document
+    /// run on slices of `source` while another thread builds the rope, which `text_ready` gets
+    /// as soon as it is built (completion and hover can answer from it before the check is done).
     pub fn open_split(
         source: String,
         split: split::Split,
@@ -151,16 +151,27 @@ impl OpenDocument {
         catalog: &Catalog,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
-        Self::open_split_as(source, split, version, catalog, Role::Manifest, text_ready)
+        let rules_on = true;
+        Self::open_split_as(
+            source,
+            split,
+            version,
+            catalog,
+            Role::Manifest,
+            rules_on,
+            text_ready,
+        )
     }
 
-    /// [`open_split`](Self::open_split) for a file with `role` (a kustomization, a patch).
+    /// [`open_split`](Self::open_split) for a file with `role` (a kustomization, a patch);
+    /// the rules are checked only when `rules_on` (some rule is on: `rules::Config::any`).
     pub fn open_split_as(
         source: String,
         split: split::Split,
         version: i32,
         catalog: &Catalog,
         role: Role,
+        rules_on: bool,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
         if crate::yaml::detect::template_action_in(&source).is_some() {
@@ -177,8 +188,9 @@ impl OpenDocument {
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
         // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
-        let check_rules =
-            |document: &_, spans: &_| rules::check_opened(document, spans, with_objects);
+        let check_rules = |document: &_, spans: &_| {
+            rules_on.then(|| rules::check_opened(document, spans, with_objects))
+        };
         let (text, (yaml, schema, checked)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
@@ -196,7 +208,8 @@ impl OpenDocument {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (text, opened)
         });
-        let rules = RuleDiagnostics::opened(&yaml, checked);
+        let rules =
+            RuleDiagnostics::opened(&yaml, checked.into_iter().map(Option::flatten).collect());
         Self {
             rules,
             ..Self::new(text, yaml, schema)
@@ -399,6 +412,12 @@ impl OpenDocument {
         self.rules.refresh(&self.yaml, self.text.rope(), context);
     }
 
+    /// The rules' findings as kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn rule_diagnostics(&self) -> &RuleDiagnostics {
+        &self.rules
+    }
+
     /// Whether the rules' answers that depended on the cluster were computed with another of
     /// its generations: [`check_rules`](Self::check_rules) would redo them.
     pub fn rules_await_cluster(&self, generation: Option<u64>) -> bool {
@@ -450,6 +469,7 @@ impl OpenDocument {
             .map_or(&[][..], |found| &found.diagnostics);
         let made = self.template_diagnostics();
         let mut found: Vec<Found<'_>> = Vec::new();
+        let mut rules = None;
         if self.helm.template.is_none() {
             found.extend(
                 self.yaml
@@ -462,43 +482,48 @@ impl OpenDocument {
                         .diagnostics_kept()
                         .map(|(d, by)| Found::kept(d, by)),
                 );
-                found.extend(self.rules.found());
+                rules = Some(&self.rules).filter(|rules| rules.shown_len() > 0);
             }
         }
         let at_once = |d| Found::kept(d, 0);
         found.extend(made.iter().map(at_once));
         found.extend(self.helm.values.iter().map(at_once));
-        // Stable, and the layers come in position order each: little more than a merge.
+        // Stable, and the layers come in position order each: little more than a merge. The
+        // rules' findings are kept in position order: merged as they are taken, not walked.
         found.sort_by_key(|d| {
             let range = d.range();
             (range.start, range.end)
         });
+        let sorted = Sorted { found, rules };
         // What rendering found, unless the file's own checks say the same there.
-        let own = found.len();
+        let mut after: Vec<Found<'_>> = Vec::new();
         for rendered in &self.helm.rendered {
-            let said = found[..own]
-                .iter()
-                .any(|d| d.range() == rendered.range && rendered.message.ends_with(d.message()));
+            let said = sorted.any_at(&rendered.range, |d| rendered.message.ends_with(d.message()));
             if !said {
-                found.push(at_once(rendered));
+                after.push(at_once(rendered));
             }
         }
-        let mut references = Some(
-            self.layers[Layer::References as usize]
-                .iter()
-                .filter(|d| !said_by_a_rule(&found, own, &d.range))
-                .map(at_once)
-                .collect::<Vec<_>>(),
-        );
+        let rendered = after.len();
+        let references: Vec<Found<'_>> = self.layers[Layer::References as usize]
+            .iter()
+            .filter(|d| {
+                !(sorted.any_at(&d.range, is_rule)
+                    || after[..rendered]
+                        .iter()
+                        .any(|r| r.range() == d.range && is_rule(r)))
+            })
+            .map(at_once)
+            .collect();
         for layer in Layer::ALL {
             if layer == Layer::References {
-                found.extend(references.take().into_iter().flatten());
+                after.extend(references.iter().copied());
             } else {
-                found.extend(self.layers[layer as usize].iter().map(at_once));
+                after.extend(self.layers[layer as usize].iter().map(at_once));
             }
         }
-        found.extend(cluster.iter().map(at_once));
-        self.shown(found)
+        after.extend(cluster.iter().map(at_once));
+        let total = sorted.len() + after.len();
+        self.shown(sorted.iter().chain(after), total)
     }
 
     /// The diagnostics a Helm template's text gives (computed here, not kept): its YAML layer's
@@ -523,19 +548,20 @@ impl OpenDocument {
         made
     }
 
-    /// `found` without what modelines and ignore comments switch off (read only when the text
-    /// has such comments), capped at [`diagnostics::MAX_SHOWN`].
-    fn shown(&self, found: Vec<Found<'_>>) -> Vec<Diagnostic> {
+    /// `found` (`total` diagnostics) without what modelines and ignore comments switch off
+    /// (read only when the text has such comments), capped at [`diagnostics::MAX_SHOWN`]:
+    /// walked only as far as shown, unless such comments must be read for every one.
+    fn shown<'a>(&self, found: impl Iterator<Item = Found<'a>>, total: usize) -> Vec<Diagnostic> {
         let markers = self.markers;
         if !(markers.modeline || markers.ignore || markers.disable) {
-            return diagnostics::capped_found(found.into_iter());
+            return diagnostics::capped_counted(found, total);
         }
         let rope = self.text.rope();
         let documents: Vec<Range<usize>> = self.document_ranges().collect();
         let mut switched_off = super::modeline::SchemaSwitchedOff::new(rope, &documents);
         let mut ignored =
             rules::suppress::Ignored::new(rope, &documents, markers.ignore, markers.disable);
-        let kept = found.into_iter().filter(|d| {
+        let kept = found.filter(|d| {
             let at = d.range().start;
             !(markers.modeline && switched_off.hides(at, d.code())
                 || ignored.hides(at, d.code().as_str(), d.message()))
@@ -652,23 +678,46 @@ impl Grouped {
     }
 }
 
-/// Whether a rule about another object reports at `range` (kube-linter's
-/// `non-existent-service-account`, `dangling-service`…): a reference finding at the same place
-/// says it again, so it is left out; the rule's keeps kube-linter's name and is silenced by its
-/// annotation. `found`'s first `sorted` entries are in range order (looked up, not walked), the
-/// rest are rendering's few.
-fn said_by_a_rule(found: &[Found<'_>], sorted: usize, range: &Range<usize>) -> bool {
-    let is_rule = |d: &Found<'_>| d.code().info().group == crate::diagnostic::codes::Group::Rule;
-    let (in_order, rendered) = found.split_at(sorted);
-    let first = in_order.partition_point(|d| {
-        let at = d.range();
-        (at.start, at.end) < (range.start, range.end)
-    });
-    in_order[first..]
-        .iter()
-        .take_while(|d| d.range() == *range)
-        .any(is_rule)
-        || rendered.iter().any(|d| d.range() == *range && is_rule(d))
+/// The diagnostics of a publication kept in position order: the file's own layers' (sorted
+/// for it) and the rules' (kept sorted).
+struct Sorted<'a> {
+    found: Vec<Found<'a>>,
+    rules: Option<&'a RuleDiagnostics>,
+}
+
+impl<'a> Sorted<'a> {
+    fn len(&self) -> usize {
+        self.found.len() + self.rules.map_or(0, RuleDiagnostics::shown_len)
+    }
+
+    /// In position order: the rules' after the others' at the same place.
+    fn iter(&self) -> impl Iterator<Item = Found<'a>> + '_ {
+        let rules = self.rules.into_iter().flat_map(RuleDiagnostics::shown);
+        diagnostics::merge_by_position(self.found.iter().copied(), rules)
+    }
+
+    /// Whether one of them with range `range` is `wanted` (looked up, not walked).
+    fn any_at(&self, range: &Range<usize>, wanted: impl Fn(&Found<'a>) -> bool) -> bool {
+        let key = (range.start, range.end);
+        let first = self.found.partition_point(|d| {
+            let at = d.range();
+            (at.start, at.end) < key
+        });
+        self.found[first..]
+            .iter()
+            .take_while(|d| d.range() == *range)
+            .any(&wanted)
+            || self
+                .rules
+                .is_some_and(|rules| rules.shown_at(range.clone()).any(|d| wanted(&d)))
+    }
+}
+
+/// Whether `d` is a rule's finding. A reference finding at the same place as one says it again
+/// (kube-linter's `non-existent-service-account`, `dangling-service`…), so it is left out; the
+/// rule's keeps kube-linter's name and is silenced by its annotation.
+fn is_rule(d: &Found<'_>) -> bool {
+    d.code().info().group == crate::diagnostic::codes::Group::Rule
 }
 
 #[cfg(test)]

@@ -421,3 +421,118 @@ fn an_open_checks_the_rules_on_the_span_trees_it_built() {
     );
     assert_eq!(found, checked_later.diagnostics());
 }
+
+/// `count` Pods, each with findings of the default rules (a host PID, a missing account…) and
+/// an unknown field.
+fn pods(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  hostPID: true\n  serviceAccountName: robot\n  bogus: 1\n  containers:\n  - name: web\n    image: nginx\n---\n"
+            )
+        })
+        .collect()
+}
+
+fn rule_codes(found: &[Diagnostic]) -> usize {
+    found
+        .iter()
+        .filter(|d| rules::catalog::of_code(d.code).is_some())
+        .count()
+}
+
+/// The publication as a stable sort of every layer's findings, capped, gives it.
+fn sorted_and_capped(document: &OpenDocument) -> Vec<Diagnostic> {
+    diagnostics::capped(diagnostics::merged_with_rules(
+        &document.yaml,
+        &document.schema,
+        &document.rules,
+        &[],
+    ))
+}
+
+#[test]
+fn a_publication_walks_only_the_rule_findings_it_shows() {
+    let text = pods(2_000);
+    let catalog = catalog();
+    let mut document =
+        OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
+    let on = Arc::new(rules::Config::default());
+    document.check_rules(&rules::Context::alone(on.clone()));
+    document.validate(&catalog);
+    assert!(document.rules.shown_len() > 10 * diagnostics::MAX_SHOWN);
+    let walked = rules::findings_walked();
+    let shown = document.diagnostics();
+    assert!(rules::findings_walked() - walked <= diagnostics::MAX_SHOWN + 1);
+    assert_eq!(shown, sorted_and_capped(&document));
+    assert!(shown.iter().any(|d| d.code == codes::UNKNOWN_FIELD));
+    assert!(rule_codes(&shown) > 0);
+
+    // An edit in the middle: its document alone is checked again, and the publication still
+    // walks only what it shows.
+    let name = at(&text, "name: p1000\n");
+    let changed = replace(&text, name.end - 2..name.end - 1, "x");
+    document.change(2, [changed], PositionEncoding::Utf8);
+    document.check_rules(&rules::Context::alone(on));
+    document.validate(&catalog);
+    assert_eq!(document.rules.last_checked, 1);
+    let walked = rules::findings_walked();
+    let shown = document.diagnostics();
+    assert!(rules::findings_walked() - walked <= diagnostics::MAX_SHOWN + 1);
+    assert_eq!(shown, sorted_and_capped(&document));
+}
+
+#[test]
+fn no_rule_on_means_nothing_checked_kept_or_walked() {
+    let text = pods(50);
+    let catalog = catalog();
+    let on = Arc::new(rules::Config::default());
+    let off = Arc::new(rules::Config::none());
+    let mut document = OpenDocument::open_split_as(
+        text.clone(),
+        split::split(&text),
+        1,
+        &catalog,
+        Role::Manifest,
+        false,
+        |_| (),
+    );
+    assert_eq!(document.rules.documents_kept(), 0);
+    document.check_rules(&rules::Context::alone(off.clone()));
+    assert_eq!(document.rules.last_checked, 0);
+    let name = at(&text, "name: p10\n");
+    document.change(
+        2,
+        [replace(&text, name.end - 1..name.end - 1, "x")],
+        PositionEncoding::Utf8,
+    );
+    document.check_rules(&rules::Context::alone(off.clone()));
+    document.validate(&catalog);
+    assert_eq!(document.rules.last_checked, 0);
+    assert_eq!(document.rules.documents_kept(), 0);
+    let walked = rules::findings_walked();
+    assert_eq!(rule_codes(&document.diagnostics()), 0);
+    assert_eq!(rules::findings_walked(), walked);
+
+    // Turned on: every document is checked then, as an open with the rules on finds them.
+    document.check_rules(&rules::Context::alone(on.clone()));
+    assert_eq!(
+        document.rules.last_checked,
+        document.document_ranges().count()
+    );
+    let edited = document.text().rope().to_string();
+    let mut fresh =
+        OpenDocument::open_split(edited.clone(), split::split(&edited), 2, &catalog, |_| ());
+    fresh.check_rules(&rules::Context::alone(on.clone()));
+    fresh.validate(&catalog);
+    assert!(rule_codes(&document.diagnostics()) > 50);
+    assert_eq!(document.diagnostics(), fresh.diagnostics());
+
+    // Every rule's severity off is the same as no rule: the findings are dropped.
+    let mut severities_off = rules::Config::default();
+    severities_off.set_severity("all", None);
+    document.check_rules(&rules::Context::alone(Arc::new(severities_off)));
+    assert_eq!(document.rules.last_checked, 0);
+    assert_eq!(document.rules.documents_kept(), 0);
+    assert_eq!(rule_codes(&document.diagnostics()), 0);
+}

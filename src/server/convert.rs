@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, SOURCE, Severity};
 use crate::features::completion::{Item, ItemKind};
 use crate::features::document::{Change, QuickFix};
 use crate::features::hover::Hover;
-use crate::text::{self, Position, PositionEncoding};
+use crate::text::{self, Position, PositionEncoding, Positions};
 
 pub fn position(p: lsp::Position) -> Position {
     Position::new(p.line, p.character)
@@ -54,9 +54,12 @@ pub fn change(event: &lsp::TextDocumentContentChangeEvent) -> Change<'_> {
     }
 }
 
-pub fn diagnostic(rope: &Rope, d: &Diagnostic, encoding: PositionEncoding) -> lsp::Diagnostic {
+/// A diagnostic, its range converted by `positions` (which follows offsets in order).
+fn diagnostic_at(positions: &mut Positions<'_>, d: &Diagnostic) -> lsp::Diagnostic {
+    let start = lsp_position(positions.at(d.range.start));
+    let end = lsp_position(positions.at(d.range.end));
     lsp::Diagnostic {
-        range: range(rope, d.range.clone(), encoding),
+        range: lsp::Range::new(start, end),
         severity: Some(match d.severity {
             Severity::Error => lsp::DiagnosticSeverity::ERROR,
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
@@ -64,23 +67,39 @@ pub fn diagnostic(rope: &Rope, d: &Diagnostic, encoding: PositionEncoding) -> ls
             Severity::Hint => lsp::DiagnosticSeverity::HINT,
         }),
         code: Some(lsp::NumberOrString::String(d.code.to_string())),
-        code_description: crate::features::rules::catalog::docs_url(d.code)
-            .and_then(|url| url.parse().ok())
-            .map(|href| lsp::CodeDescription { href }),
+        code_description: code_description(d.code),
         source: Some(SOURCE.to_string()),
         message: d.message.clone(),
         ..Default::default()
     }
 }
 
+/// The link to a rule's entry in docs/rules.md, made once per rule.
+fn code_description(code: crate::diagnostic::Code) -> Option<lsp::CodeDescription> {
+    type Links = std::collections::HashMap<crate::diagnostic::Code, lsp::Uri>;
+    static LINKS: std::sync::LazyLock<Links> = std::sync::LazyLock::new(|| {
+        crate::features::rules::catalog::RULES
+            .iter()
+            .filter_map(|rule| {
+                let url = crate::features::rules::catalog::docs_url(rule.code)?;
+                Some((rule.code, url.parse().ok()?))
+            })
+            .collect()
+    });
+    let href = LINKS.get(&code)?.clone();
+    Some(lsp::CodeDescription { href })
+}
+
+/// Diagnostics in LSP terms; their positions found in one pass when they come in order.
 pub fn diagnostics(
     rope: &Rope,
     diagnostics: &[Diagnostic],
     encoding: PositionEncoding,
 ) -> Vec<lsp::Diagnostic> {
+    let mut positions = Positions::new(rope, encoding);
     diagnostics
         .iter()
-        .map(|d| diagnostic(rope, d, encoding))
+        .map(|d| diagnostic_at(&mut positions, d))
         .collect()
 }
 

@@ -206,11 +206,19 @@ impl PendingOpen {
         let store = &self.store;
         let catalog = store.catalog();
         let role = self.role;
-        let document =
-            OpenDocument::open_split_as(source, split, version, &catalog, role, |snapshot| {
+        let rules_on = store.rules().config.any();
+        let document = OpenDocument::open_split_as(
+            source,
+            split,
+            version,
+            &catalog,
+            role,
+            rules_on,
+            |snapshot| {
                 store.set_snapshot(&self.uri, snapshot, None, None);
                 self.gate.update(|state| state.text = true);
-            });
+            },
+        );
         store.insert_document(self.uri.clone(), document);
         self.finished = true;
     }

@@ -9,10 +9,13 @@ use std::ops::Range;
 
 use ropey::Rope;
 
+pub use positions::Positions;
+
 pub mod cancel;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod lines;
+pub mod positions;
 #[cfg(test)]
 pub(crate) mod random_text;
 

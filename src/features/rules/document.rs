@@ -54,6 +54,54 @@ struct Entry {
     checked: Checked,
     /// The answers to `checked.needs`, relative to the document.
     answers: Vec<Finding>,
+    /// What a publication shows of the findings (`checked.findings`, then `answers`, numbered
+    /// in that order): those whose rule is on, in position order. Kept so that a publication
+    /// walks only the findings it sends, not every finding of the file.
+    shown: Vec<u32>,
+}
+
+impl Entry {
+    fn new(range: Range<usize>, objects_read: bool, checked: Checked) -> Self {
+        Entry {
+            range,
+            edited: false,
+            objects_read,
+            checked,
+            answers: Vec::new(),
+            shown: Vec::new(),
+        }
+    }
+
+    /// Finding `at` of `checked.findings` then `answers`.
+    fn finding(&self, at: u32) -> &Finding {
+        let at = at as usize;
+        let local = self.checked.findings.len();
+        match at.checked_sub(local) {
+            Some(answer) => &self.answers[answer],
+            None => &self.checked.findings[at],
+        }
+    }
+
+    /// Chooses and orders the findings a publication shows under `config`.
+    fn choose_shown(&mut self, config: &Config) {
+        let all = self.checked.findings.iter().chain(&self.answers);
+        self.shown = (0u32..)
+            .zip(all)
+            .filter(|(_, finding)| config.is_on(finding.code))
+            .map(|(at, _)| at)
+            .collect();
+        self.sort_shown();
+    }
+
+    /// Orders the shown findings by position (stable: at the same place, the checks' order).
+    fn sort_shown(&mut self) {
+        let mut shown = std::mem::take(&mut self.shown);
+        shown.sort_by_key(|&at| {
+            let range = &self.finding(at).range;
+            (range.start, range.end)
+        });
+        self.shown = shown;
+    }
 }
 
 /// Per-document rule findings of one file.
@@ -70,6 +118,11 @@ pub struct RuleDiagnostics {
     pub last_checked: usize,
     /// Documents whose objects the last refresh read (for tests).
     pub last_objects_read: usize,
+    /// Documents whose questions the last refresh answered again (or dropped the answers of),
+    /// the documents it checked included (for tests).
+    pub last_answered: usize,
+    /// How many findings the entries show in all.
+    shown: usize,
 }
 
 impl Default for RuleDiagnostics {
@@ -81,6 +134,8 @@ impl Default for RuleDiagnostics {
             asked_cluster_at: None,
             last_checked: 0,
             last_objects_read: 0,
+            last_answered: 0,
+            shown: 0,
         }
     }
 }
@@ -104,8 +159,9 @@ impl RuleDiagnostics {
     }
 
     /// The findings of a file just opened, from what [`check_opened`] found on the span trees
-    /// its open built (`None`: a document without one, checked on the next refresh). Nothing is
-    /// answered yet: the next [`refresh`](Self::refresh) answers every question.
+    /// its open built (`None`: a document without one, or not checked because no rule is on;
+    /// checked on the next refresh that has rules on). Nothing is answered yet: the next
+    /// [`refresh`](Self::refresh) answers every question.
     pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>) -> Self {
         let objects_read = Self::reads_objects(file.documents().len());
         let entries = file
@@ -113,13 +169,7 @@ impl RuleDiagnostics {
             .iter()
             .zip(checked)
             .filter_map(|(document, checked)| {
-                Some(Entry {
-                    range: document.range(),
-                    edited: false,
-                    objects_read,
-                    checked: checked?,
-                    answers: Vec::new(),
-                })
+                Some(Entry::new(document.range(), objects_read, checked?))
             })
             .collect();
         RuleDiagnostics {
@@ -131,6 +181,10 @@ impl RuleDiagnostics {
     /// Notes an edit already applied to the text: the document it lands in is checked again on
     /// the next refresh; until then its findings move with the text.
     pub fn note_edit(&mut self, edit: &TextEdit) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let before = self.entries.len();
         retain_following(
             &mut self.entries,
             edit,
@@ -148,8 +202,12 @@ impl RuleDiagnostics {
                     }
                 }
                 entry.edited = true;
+                entry.sort_shown();
             },
         );
+        if self.entries.len() != before {
+            self.count_shown();
+        }
     }
 
     /// Forgets everything (after the whole text was replaced).
@@ -158,21 +216,33 @@ impl RuleDiagnostics {
     }
 
     /// Checks the documents without an up-to-date entry, then answers the questions whose
-    /// answers may have changed. Call it before schema validation takes the span trees.
+    /// answers may have changed. Call it before schema validation takes the span trees. When no
+    /// rule is on, nothing is checked and nothing kept: the findings are dropped, and the next
+    /// refresh with rules on checks every document.
     pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
         self.last_checked = 0;
         self.last_objects_read = 0;
+        self.last_answered = 0;
+        if !context.config.any() {
+            *self = RuleDiagnostics {
+                config: context.config.clone(),
+                ..Self::default()
+            };
+            return;
+        }
+        let reconfigured = *self.config != *context.config;
         self.config = context.config.clone();
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
         let mut entries = Vec::with_capacity(file.documents().len());
-        let mut objects_moved = false;
+        // The kinds of the objects that came, went or changed.
+        let mut moved = MovedKinds::default();
         let mut rechecked = Vec::new();
         for (index, document) in file.documents().iter().enumerate() {
             let range = document.range();
-            while old.peek().is_some_and(|e| e.range.start < range.start) {
-                objects_moved |= !old.next().is_some_and(|e| e.checked.objects.is_empty());
+            while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
+                moved.add(&gone.checked.objects);
             }
             match old
                 .next_if(|e| e.range == range && !e.edited && (e.objects_read || !with_objects))
@@ -188,51 +258,100 @@ impl RuleDiagnostics {
                         self.last_objects_read += usize::from(with_objects);
                         check_document(file, index, rope, range.clone(), with_objects)
                     };
-                    objects_moved |= before.is_none_or(|b| b.checked.objects != checked.objects);
+                    match &before {
+                        Some(b) if b.checked.objects == checked.objects => {}
+                        _ => {
+                            moved.add(&checked.objects);
+                            moved.add(before.iter().flat_map(|b| &b.checked.objects));
+                        }
+                    }
                     rechecked.push(entries.len());
-                    entries.push(Entry {
-                        range,
-                        edited: false,
-                        objects_read: with_objects,
-                        checked,
-                        answers: Vec::new(),
-                    });
+                    entries.push(Entry::new(range, with_objects, checked));
                 }
             }
         }
-        objects_moved |= old.any(|e| !e.checked.objects.is_empty());
+        for gone in old {
+            moved.add(&gone.checked.objects);
+        }
         self.entries = entries;
+        let answered = self.answer(rechecked, &moved, with_objects, context);
+        self.last_answered = answered.len();
+        let config = self.config.clone();
+        if reconfigured {
+            self.entries
+                .iter_mut()
+                .for_each(|entry| entry.choose_shown(&config));
+        } else {
+            for i in answered {
+                self.entries[i].choose_shown(&config);
+            }
+        }
+        self.count_shown();
+    }
+
+    /// Answers the questions of the entries `rechecked`, of those whose questions read objects
+    /// of the kinds `moved`, or of every entry when the index or the cluster moved: the entries
+    /// whose answers were redone (with `rechecked`, whose findings are new).
+    fn answer(
+        &mut self,
+        rechecked: Vec<usize>,
+        moved: &MovedKinds,
+        with_objects: bool,
+        context: &Context<'_>,
+    ) -> Vec<usize> {
         let answered_for = (
             context.index.map_or(0, Index::generation),
             context.path.map(Path::to_path_buf),
         );
         let generation = context.cluster.map(|c| c.generation);
-        let all = objects_moved
-            || self.answered_for.as_ref() != Some(&answered_for)
-            || self.awaits_cluster(generation);
+        let all =
+            self.answered_for.as_ref() != Some(&answered_for) || self.awaits_cluster(generation);
         self.answered_for = Some(answered_for);
         // Answers kept from before still depend on the cluster when they did.
         let kept_asked = !all && self.asked_cluster_at.is_some();
         self.asked_cluster_at = kept_asked.then_some(generation).flatten();
-        if all {
-            rechecked = (0..self.entries.len()).collect();
-        }
         let objects: usize = self.entries.iter().map(|e| e.checked.objects.len()).sum();
-        if !with_objects
-            || objects > MAX_ANSWERED_OBJECTS
-            || rechecked
-                .iter()
-                .all(|&i| self.entries[i].checked.needs.is_empty())
+        if !with_objects || objects > MAX_ANSWERED_OBJECTS {
+            // No question is answered: those answered before are dropped.
+            let mut changed = rechecked;
+            for (i, entry) in self.entries.iter_mut().enumerate() {
+                if !entry.answers.is_empty() {
+                    entry.answers.clear();
+                    changed.push(i);
+                }
+            }
+            changed.sort_unstable();
+            changed.dedup();
+            return changed;
+        }
+        let mut asked = rechecked;
+        if all {
+            asked = (0..self.entries.len()).collect();
+        } else if !moved.is_empty() {
+            let reads_moved = |entry: &Entry| {
+                entry
+                    .checked
+                    .needs
+                    .iter()
+                    .any(|need| moved.iter().any(|kind| need.ask.reads_kind(kind)))
+            };
+            asked.extend((0..self.entries.len()).filter(|&i| reads_moved(&self.entries[i])));
+            asked.sort_unstable();
+            asked.dedup();
+        }
+        if asked
+            .iter()
+            .all(|&i| self.entries[i].checked.needs.is_empty())
         {
-            for &i in &rechecked {
+            for &i in &asked {
                 self.entries[i].answers.clear();
             }
-            return;
+            return asked;
         }
         let local = self.entries.iter().flat_map(|e| e.checked.objects.iter());
         let universe =
             Universe::new(context.index, context.path, local).with_cluster(context.cluster);
-        let answers: Vec<(usize, Vec<Finding>)> = rechecked
+        let answers: Vec<(usize, Vec<Finding>)> = asked
             .iter()
             .map(|&i| {
                 let needs = &self.entries[i].checked.needs;
@@ -252,6 +371,11 @@ impl RuleDiagnostics {
         for (i, found) in answers {
             self.entries[i].answers = found;
         }
+        asked
+    }
+
+    fn count_shown(&mut self) {
+        self.shown = self.entries.iter().map(|entry| entry.shown.len()).sum();
     }
 
     /// Whether answers that depended on the cluster were computed with another of its
@@ -263,23 +387,97 @@ impl RuleDiagnostics {
 
     /// The findings of the rules that are on, in file offsets, at their configured severity.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.found().map(|found| found.to_diagnostic())
+        self.shown().map(|found| found.to_diagnostic())
     }
 
-    /// [`diagnostics`](Self::diagnostics) where they are kept: cloned only when one is sent.
-    pub fn found(&self) -> impl Iterator<Item = Found<'_>> + '_ {
+    /// [`diagnostics`](Self::diagnostics) where they are kept, in position order: walked only
+    /// as far as they are taken, cloned only when one is sent.
+    pub fn shown(&self) -> impl Iterator<Item = Found<'_>> + '_ {
         self.entries.iter().flat_map(move |entry| {
-            let start = entry.range.start as isize;
             entry
-                .checked
-                .findings
+                .shown
                 .iter()
-                .chain(&entry.answers)
-                .filter_map(move |finding| {
-                    let severity: Severity = self.config.severity(finding.code)?;
-                    Some(Found::rule(finding, severity, start))
-                })
+                .filter_map(move |&at| self.found(entry, at))
         })
+    }
+
+    /// How many documents have findings kept (none while no rule is on).
+    pub fn documents_kept(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// How many findings [`shown`](Self::shown) gives.
+    pub fn shown_len(&self) -> usize {
+        self.shown
+    }
+
+    /// The shown findings whose range is `range` (file offsets), looked up.
+    pub fn shown_at(&self, range: Range<usize>) -> impl Iterator<Item = Found<'_>> + '_ {
+        let first = self.entries.partition_point(|e| e.range.end < range.start);
+        let at_start = range.start;
+        self.entries[first..]
+            .iter()
+            .take_while(move |e| e.range.start <= at_start)
+            .flat_map(move |entry| {
+                let relative = crate::text::shift_range(&range, -(entry.range.start as isize));
+                let wanted = (relative.start, relative.end);
+                let key = move |at: u32| {
+                    let found = &entry.finding(at).range;
+                    (found.start, found.end)
+                };
+                let from = entry.shown.partition_point(|&at| key(at) < wanted);
+                entry.shown[from..]
+                    .iter()
+                    .take_while(move |&&at| key(at) == wanted)
+                    .filter_map(move |&at| self.found(entry, at))
+            })
+    }
+
+    /// Shown finding `at` of `entry`, in file offsets, at its configured severity.
+    fn found<'s>(&'s self, entry: &'s Entry, at: u32) -> Option<Found<'s>> {
+        #[cfg(test)]
+        WALKED.with(|walked| walked.set(walked.get() + 1));
+        let finding = entry.finding(at);
+        let severity = self.config.severity(finding.code)?;
+        Some(Found::rule(finding, severity, entry.range.start as isize))
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many findings this thread's publications walked ([`RuleDiagnostics::shown`] and
+    /// [`RuleDiagnostics::shown_at`]).
+    static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many findings this thread's publications have walked so far.
+#[cfg(test)]
+pub fn findings_walked() -> usize {
+    WALKED.with(|walked| walked.get())
+}
+
+/// The kinds of the objects a refresh saw come, go or change.
+#[derive(Default)]
+struct MovedKinds(Vec<Arc<str>>);
+
+impl MovedKinds {
+    fn add<'d>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'d crate::workspace::document::Document>,
+    ) {
+        for kind in objects.into_iter().filter_map(|o| o.kind.as_ref()) {
+            if !self.0.contains(kind) {
+                self.0.push(kind.clone());
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|kind| &**kind)
     }
 }
 

@@ -24,6 +24,8 @@ mod universe;
 use std::ops::Range;
 
 pub use config::Config;
+#[cfg(test)]
+pub use document::findings_walked;
 pub use document::{Context, RuleDiagnostics, check_opened};
 pub use universe::{ClusterLookup, Universe};
 

@@ -48,6 +48,29 @@ pub enum Ask {
     Role { kind: Box<str>, name: Box<str> },
 }
 
+impl Ask {
+    /// Whether answering it reads the objects of `kind` (the [`Universe`](super::Universe)
+    /// finds objects by kind): when none of that kind changed, its answer did not.
+    pub fn reads_kind(&self, kind: &str) -> bool {
+        const MIN_AVAILABLE_KINDS: [&str; 7] = [
+            "Deployment",
+            "StatefulSet",
+            "ReplicaSet",
+            "ReplicationController",
+            "DeploymentConfig",
+            "HorizontalPodAutoscaler",
+            "ScaledObject",
+        ];
+        match self {
+            Ask::Pods { .. } => crate::workspace::document::WORKLOAD_KINDS.contains(&kind),
+            Ask::Object { kind: asked, .. } | Ask::Role { kind: asked, .. } => **asked == *kind,
+            Ask::Services { .. } => kind == "Service",
+            Ask::Isolation { .. } => kind == "NetworkPolicy",
+            Ask::MinAvailable { .. } => MIN_AVAILABLE_KINDS.contains(&kind),
+        }
+    }
+}
+
 /// What must exist in the object an [`Ask::Object`] names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Detail {

@@ -486,3 +486,62 @@ fn objects_are_read_only_for_files_whose_questions_are_answered() {
     let many = document::MAX_ANSWERED_OBJECTS + 1;
     assert_eq!(refresh(many), (many, 0, 0));
 }
+
+/// An edit that changes an object answers again only the questions that read objects of its
+/// kind (and those of the edited document).
+#[test]
+fn an_edited_object_answers_again_only_the_questions_about_its_kind() {
+    let pods: String = (0..20)
+        .map(|i| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  serviceAccountName: robot\n  containers:\n  - name: web\n    image: nginx\n---\n"))
+        .collect();
+    let text = format!(
+        "{pods}apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n"
+    );
+    let config = Arc::new(Config::default());
+    let mut document = open(&text, &config);
+    let missing_accounts = |document: &crate::features::document::OpenDocument| {
+        document
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code.as_str() == "non-existent-service-account")
+            .count()
+    };
+    assert_eq!(missing_accounts(&document), 0);
+    let mut version = 1;
+    let mut rename = |document: &mut crate::features::document::OpenDocument, from: &str| {
+        let current = document.text().rope().to_string();
+        let at = current.find(from).unwrap() + from.len();
+        let position = crate::text::position_at(
+            document.text().rope(),
+            at,
+            crate::text::PositionEncoding::Utf8,
+        );
+        version += 1;
+        let change = crate::features::document::Change {
+            range: Some(position..position),
+            text: "x",
+        };
+        document.change(version, [change], crate::text::PositionEncoding::Utf8);
+        document.check_rules(&Context::alone(config.clone()));
+        let rules = document.rule_diagnostics();
+        (rules.last_checked, rules.last_answered)
+    };
+    // No Pod asks about ConfigMaps.
+    assert_eq!(rename(&mut document, "name: settings"), (1, 1));
+    // Every Pod asks about the ServiceAccount.
+    let account = "kind: ServiceAccount\nmetadata:\n  name: robot";
+    assert_eq!(rename(&mut document, account), (1, 21));
+    assert_eq!(missing_accounts(&document), 20);
+    let edited = document.text().rope().to_string();
+    let fresh = open(&edited, &config);
+    let rule_findings = |found: Vec<Diagnostic>| -> Vec<Diagnostic> {
+        found
+            .into_iter()
+            .filter(|d| catalog::of_code(d.code).is_some())
+            .collect()
+    };
+    assert_eq!(
+        rule_findings(document.diagnostics()),
+        rule_findings(fresh.diagnostics())
+    );
+}
