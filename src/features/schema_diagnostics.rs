@@ -731,6 +731,43 @@ mod tests {
     }
 
     #[test]
+    fn breaking_and_mending_deep_in_a_big_crd_checks_and_validates_only_around_it() {
+        let text = corpus::read("real/argocd-install.yaml");
+        let mut fx = Fixture::new(&text);
+        // `type: string` deep inside the 1.4 MB ApplicationSet CRD; its tree first.
+        let (line, length) = text
+            .lines()
+            .enumerate()
+            .skip(17_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .map(|(i, l)| (i, l.len()))
+            .expect("a `type: string` line");
+        let value = fx.text.rope().line_to_byte(line) + length - "string".len();
+        let document = fx.file.document_index_at(value);
+        fx.file.tree(fx.text.rope(), document);
+        let before = fx.file.stats();
+        fx.edit_bytes(value..value, "\"");
+        let broken = fx.file.stats();
+        assert!(fx.file.is_broken(document));
+        assert_eq!(broken.checked_around, before.checked_around + 1);
+        assert_eq!(
+            broken.whole_rechecks, before.whole_rechecks,
+            "not checked whole"
+        );
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        fx.edit_bytes(value..value + 1, "");
+        let mended = fx.file.stats();
+        assert_eq!(mended.mended, broken.mended + 1);
+        assert_eq!(
+            mended.whole_rechecks, broken.whole_rechecks,
+            "not checked whole"
+        );
+        assert_eq!(mended.full, before.full);
+        assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+    }
+
+    #[test]
     fn a_required_fields_fix_follows_an_edit_of_the_mappings_last_value() {
         // An Ingress path item without its `backend`: the fix goes after the item's last line.
         let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n  - http:\n      paths:\n      - pathType: Prefix\n        path: |\n          /x\n\n";

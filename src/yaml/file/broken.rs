@@ -1,8 +1,9 @@
 //! A document an edit broke (an opening quote typed: the rest of it reads as a string), and the
 //! edit that mends it. The document keeps its last clean state ([`LastGood`]) meanwhile: while it
-//! is broken, its syntax error is found by checking only the block mapping around the edits when
-//! that is sure to say what a check of the whole document would; once it parses again, it is
-//! re-parsed against the clean tree, so only what differs from that state is checked again.
+//! is broken, its syntax error is found by checking it from the block mapping around the edits on
+//! (its ancestors stood in for by one line each) when that is sure to say what a check of the
+//! whole document would; once it parses again, it is re-parsed against the clean tree, so only
+//! what differs from that state is checked again.
 
 use std::ops::Range;
 
@@ -85,11 +86,13 @@ pub(super) fn mend(
     whole
 }
 
-/// The YAML diagnostics of broken document `document` (at `range` of `rope`) from a saphyr check
-/// of the block mapping of its last clean tree that holds the edits, when that check finds the
-/// error before any line indented less than the mapping (up to there, a check of the whole
-/// document reads the same tokens in the same state) and the document has no tab (whose
-/// diagnostics a whole check finds anywhere). `None`: check it whole.
+/// The YAML diagnostics of the broken document at `range` of `rope`, from a saphyr check of its
+/// text from the block mapping of its last clean tree that holds the edits on, after one line
+/// per ancestor of that mapping (so the check reads the same tokens in the same states as one of
+/// the whole document from there on, and the text before it is unchanged since it was clean).
+/// `None` (check it whole) when the document has a tab (whose diagnostics a whole check finds
+/// anywhere), an alias whose anchor came before, or a repeated key between the mapping and the
+/// error.
 pub(super) fn check_around(
     rope: &Rope,
     range: Range<usize>,
@@ -112,21 +115,31 @@ pub(super) fn check_around(
     if !lead.bytes().all(|b| b == b' ' || b == b'-') {
         return None;
     }
-    let rest = text_of(rope, range.start + mapping_start..range.end);
-    let end = first_line_indented_less(&rest, column).unwrap_or(rest.len());
-    let mut window = " ".repeat(column);
-    window.push_str(&rest[..end]);
-    let end = mapping_start + end;
+    // The mapping's ancestors stand in as one synthetic line each (a key, or a sequence item):
+    // the lines after the mapping that are indented less land in them as in the document, and
+    // the check can go on to the document's end.
+    let ancestors = ancestor_lines(mapping)?;
+    let mut window = ancestors.clone();
+    window.push_str(&" ".repeat(column));
+    window.push_str(&text_of(rope, range.start + mapping_start..range.end));
+    let padding = ancestors.len() + column;
     let checked = lint::check(&window);
     let error = checked
         .diagnostics
         .iter()
         .find(|d| d.code == crate::diagnostic::codes::SYNTAX)?;
-    // The window's end reads as the end of the stream: an error there is the window's own.
-    if error.range.start + mapping_start - column >= end.saturating_sub(1)
-        || error.message.contains("end of stream")
-        || error.message.contains("is not defined: no anchor")
-    {
+    let to_document = |at: usize| at + mapping_start - padding;
+    if error.range.start < padding || error.message.contains("is not defined: no anchor") {
+        return None;
+    }
+    let error_at = to_document(error.range.start);
+    // A repeated key of an ancestor between the mapping and the error is seen by a whole check
+    // only: leave such a document to it.
+    let repeated_between = last_good.diagnostics.iter().any(|d| {
+        d.code == crate::diagnostic::codes::DUPLICATE_KEY
+            && (line_start..error_at).contains(&d.range.start)
+    });
+    if repeated_between {
         return None;
     }
     let mut diagnostics: Vec<Diagnostic> = last_good
@@ -135,14 +148,38 @@ pub(super) fn check_around(
         .filter(|d| d.range.end <= line_start)
         .cloned()
         .collect();
-    diagnostics.extend(checked.diagnostics.into_iter().map(|d| {
-        let mut d = d.shifted(mapping_start as isize - column as isize);
-        // The padding stands for the line's own indentation and indicators.
-        d.range.start = d.range.start.max(line_start);
-        d.range.end = d.range.end.max(d.range.start);
-        d
-    }));
+    diagnostics.extend(
+        checked
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.range.start >= padding)
+            .map(|d| d.shifted(mapping_start as isize - padding as isize)),
+    );
     Some(diagnostics)
+}
+
+/// One line per block mapping pair and sequence item above `mapping`, outermost first, each at
+/// its column: `x:` for a pair, `-` for an item. `None` when an ancestor is of another kind
+/// that holds blocks (none should).
+fn ancestor_lines(mapping: Node<'_>) -> Option<String> {
+    let mut columns = Vec::new();
+    let mut node = mapping.parent();
+    while let Some(n) = node {
+        match n.kind() {
+            "block_mapping_pair" => columns.push((n.start_position().column, "kube-lsp-window:")),
+            "block_sequence_item" => columns.push((n.start_position().column, "-")),
+            "block_node" | "block_mapping" | "block_sequence" | "document" | "stream" => {}
+            _ => return None,
+        }
+        node = n.parent();
+    }
+    let mut lines = String::new();
+    for (column, line) in columns.into_iter().rev() {
+        lines.push_str(&" ".repeat(column));
+        lines.push_str(line);
+        lines.push('\n');
+    }
+    Some(lines)
 }
 
 /// The innermost block mapping of `root` that starts before `offset` and holds it.
@@ -155,17 +192,4 @@ fn block_mapping_holding(root: Node<'_>, offset: usize) -> Option<Node<'_>> {
         node = n.parent();
     }
     None
-}
-
-/// The start of the first line of `text` after its first one with text indented less than
-/// `column` (blank lines do not count).
-fn first_line_indented_less(text: &str, column: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    memchr::memchr_iter(b'\n', bytes).find_map(|newline| {
-        let start = newline + 1;
-        let indent = bytes[start..].iter().take_while(|&&b| b == b' ').count();
-        let next = bytes.get(start + indent).copied();
-        let blank = matches!(next, None | Some(b'\n' | b'\r'));
-        (!blank && indent < column).then_some(start)
-    })
 }
