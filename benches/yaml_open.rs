@@ -16,6 +16,8 @@ const RUNS: usize = 15;
 
 #[path = "common/edit_line.rs"]
 mod edit_line;
+#[path = "common/edit_mix.rs"]
+mod edit_mix;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -95,6 +97,60 @@ fn main() {
         std::hint::black_box(schema.diagnostics().count());
     });
     edits(&text, &catalog);
+    if std::env::args().any(|a| a == "--mix") {
+        mix(&text, &catalog);
+    }
+}
+
+/// The lsp bench's edit mix in process, each edit's YAML update and schema validation timed
+/// apart, with the parse and validation counters (`-- --mix`; one line per edit).
+fn mix(text: &str, catalog: &Catalog) {
+    let mut document = TextDocument::new(text, 1);
+    let text = std::sync::Arc::new(text.to_string());
+    let (mut file, mut schema) = SchemaDiagnostics::open_text(&text, split::split(&text), catalog);
+    let mut by_kind: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+    for (round, edits) in edit_mix::rounds(&text, 25).into_iter().enumerate() {
+        for edit in edits {
+            let position = |(line, character): (usize, usize)| {
+                kube_lsp::text::Position::new(line as u32, character as u32)
+            };
+            let started = Instant::now();
+            let range = position(edit.start)..position(edit.end);
+            let change = document.apply_change(
+                Some(range),
+                &edit.text,
+                kube_lsp::text::PositionEncoding::Utf16,
+            );
+            let before = file.stats();
+            file.apply_edit(document.rope(), &change);
+            let yaml = started.elapsed();
+            schema.note_edit(&change);
+            schema.refresh(&mut file, document.rope(), catalog);
+            std::hint::black_box(schema.diagnostics().count());
+            let total = started.elapsed();
+            let after = file.stats();
+            println!(
+                "{round:>2} {:<18} yaml {:>7.2} ms, schema {:>7.2} ms; full {} incremental {}, validated {} patched {}",
+                edit.kind,
+                yaml.as_secs_f64() * 1000.0,
+                (total - yaml).as_secs_f64() * 1000.0,
+                after.full - before.full,
+                after.incremental - before.incremental,
+                schema.last_validated,
+                schema.last_patched,
+            );
+            by_kind.entry(edit.kind).or_default().push(total);
+        }
+    }
+    for (kind, mut samples) in by_kind {
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "{kind:<18} p50 {:>7.2} ms, max {:>7.2} ms",
+            at(0.5).as_secs_f64() * 1000.0,
+            at(1.0).as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// One-character edits at the end of the line benches/lsp.rs edits: the YAML layer's update and

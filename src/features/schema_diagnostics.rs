@@ -33,6 +33,10 @@ struct Entry {
     walked: bool,
     /// Whether the document was edited since it was validated (`validation` moved along).
     edited: bool,
+    /// While an edit left the document broken (not validated): its last real validation, moved
+    /// along the edits since, which the edit that mends it patches instead of validating the
+    /// whole document again (the YAML layer reports the changes since that state then).
+    last_good: Option<Validation>,
 }
 
 impl Entry {
@@ -42,6 +46,16 @@ impl Entry {
             validation: Validation::default(),
             walked: false,
             edited: false,
+            last_good: None,
+        }
+    }
+
+    /// The validation an edit can patch: the current one, or the last good one while the
+    /// document is broken.
+    fn patchable(&self) -> Option<&Validation> {
+        match (self.walked, &self.last_good) {
+            (true, _) => Some(&self.validation),
+            (false, last_good) => last_good.as_ref(),
         }
     }
 }
@@ -138,6 +152,7 @@ impl SchemaDiagnostics {
                 walked: validation.is_some(),
                 validation: validation.unwrap_or_default(),
                 edited: false,
+                last_good: None,
             })
             .collect();
         let schema = SchemaDiagnostics {
@@ -161,6 +176,9 @@ impl SchemaDiagnostics {
             |entry| &mut entry.range,
             |entry, start| {
                 entry.validation.follow_edit(edit, start);
+                if let Some(last_good) = &mut entry.last_good {
+                    last_good.follow_edit(edit, start);
+                }
                 entry.edited = true;
             },
         );
@@ -205,6 +223,15 @@ impl SchemaDiagnostics {
             // A new catalog (a CRD changed): keep what the same layers would answer again.
             self.entries
                 .retain(|entry| entry.validation.holds_under(catalog));
+            for entry in &mut self.entries {
+                if entry
+                    .last_good
+                    .as_ref()
+                    .is_some_and(|v| !v.holds_under(catalog))
+                {
+                    entry.last_good = None;
+                }
+            }
             self.catalog_id = catalog.id();
         }
         let edited = std::mem::take(&mut self.edited);
@@ -235,11 +262,23 @@ impl SchemaDiagnostics {
                 e.start <= range.end && range.start <= e.end
             });
             let validation = self.validate(file, index, &entries[index], rope, catalog, was_edited);
-            entries[index] = Entry {
+            let entry = &mut entries[index];
+            // A document an edit broke keeps its last validation for the edit that mends it.
+            let last_good = match validation {
+                Some(_) => None,
+                None if file.is_broken(index) => match std::mem::take(&mut entry.last_good) {
+                    Some(last_good) => Some(last_good),
+                    None if entry.walked => Some(std::mem::take(&mut entry.validation)),
+                    None => None,
+                },
+                None => None,
+            };
+            *entry = Entry {
                 walked: validation.is_some(),
                 validation: validation.unwrap_or_default(),
                 edited: false,
-                range: entries[index].range.clone(),
+                range: entry.range.clone(),
+                last_good,
             };
         }
         self.entries = entries;
@@ -294,19 +333,16 @@ impl SchemaDiagnostics {
         if let Some(spans) = file.take_spans(index) {
             return Some(validate::validate_spans_as(catalog, &spans, self.role));
         }
-        if let (true, Changes::Within(changed)) = (entry.walked && entry.edited, changes) {
+        if let (true, Some(old), Changes::Within(changed)) =
+            (entry.edited, entry.patchable(), changes)
+        {
             let source = RopeSource::new(rope, range.clone());
             let patched = file
                 .existing_tree(index)
                 .filter(|tree| !tree.root_node().has_error())
                 .and_then(syntax::document_root)
                 .and_then(|root| {
-                    validate::revalidate(
-                        catalog,
-                        TsNode::new(root, &source),
-                        &entry.validation,
-                        changed,
-                    )
+                    validate::revalidate(catalog, TsNode::new(root, &source), old, changed)
                 });
             if patched.is_some() {
                 self.last_patched += 1;
@@ -590,6 +626,43 @@ mod tests {
     }
 
     #[test]
+    fn breaking_and_mending_match_fresh_checks_on_the_corpus() {
+        let catalog = corpus_catalog();
+        let (mut breaks, mut patched) = (0, 0);
+        for (at, document) in corpus::documents() {
+            if document.len() > 64 * 1024 {
+                continue;
+            }
+            // Values to put an opening quote (or bracket) before, at most 8 per document.
+            let starts: Vec<usize> = value_edits(&document)
+                .into_iter()
+                .filter(|(range, replacement)| replacement == "z" && range.is_empty())
+                .map(|(range, _)| range.start)
+                .collect();
+            let step = starts.len().div_ceil(8).max(1);
+            let mut fx = Fixture::with_catalog(&document, catalog.clone());
+            fx.file.recheck_whole_up_to(0);
+            fx.edit_bytes(0..0, " ");
+            fx.edit_bytes(0..1, "");
+            for (round, start) in starts.into_iter().step_by(step).enumerate() {
+                let opener = ["\"", "'", "[", "{"][round % 4];
+                fx.edit_bytes(start..start, opener);
+                breaks += 1;
+                assert_eq!(fx.sorted(), fx.fresh_sorted(), "{at}: {opener} at {start}");
+                fx.edit_bytes(start..start + opener.len(), "");
+                patched += fx.schema.last_patched;
+                assert_eq!(
+                    fx.sorted(),
+                    fx.fresh_sorted(),
+                    "{at}: {opener} at {start} deleted"
+                );
+            }
+        }
+        assert!(breaks > 500, "{breaks} breaks");
+        assert!(patched * 2 > breaks, "{patched} of {breaks} mends patched");
+    }
+
+    #[test]
     fn an_edit_deep_in_a_big_crd_is_validated_around_it() {
         let text = corpus::read("real/argocd-install.yaml");
         let mut fx = Fixture::new(&text);
@@ -616,6 +689,82 @@ mod tests {
         fx.edit_bytes(end..end + 2, "");
         assert_eq!(fx.schema.last_patched, 1);
         assert_eq!(fx.sorted(), []);
+    }
+
+    #[test]
+    fn a_mended_document_is_validated_around_the_edit_not_whole() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: many\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        imagePullPolicy: Sometimes\n";
+        let mut fx = Fixture::new(text);
+        let expected = [
+            ("many".to_string(), codes::TYPE),
+            ("Sometimes".to_string(), codes::ENUM),
+        ];
+        assert_eq!(fx.found(), expected);
+        // As for a big document: the first edit builds its tree, later ones are incremental.
+        fx.file.recheck_whole_up_to(0);
+        let name = text.find("web").unwrap();
+        fx.edit_bytes(name..name, "a");
+        fx.edit_bytes(name..name + 1, "");
+        // An opening quote before `web`: the rest of the document reads as a string.
+        fx.edit_bytes(name..name, "\"");
+        assert!(fx.file.is_broken(0));
+        assert_eq!(
+            fx.schema.last_validated, 0,
+            "a broken document is not validated"
+        );
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        fx.edit_bytes(name + 1..name + 1, "x");
+        fx.edit_bytes(name..name + 1, "");
+        assert!(!fx.file.is_broken(0));
+        assert_eq!(fx.schema.last_validated, 1);
+        assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+        assert_eq!(fx.found(), expected);
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        // Broken and mended at the wrong value: its diagnostic is gone, the other one stays.
+        let many = fx.text.rope().to_string().find("many").unwrap();
+        fx.edit_bytes(many..many, "\"");
+        fx.edit_bytes(many + 1..many + 5, "3");
+        fx.edit_bytes(many..many + 1, "");
+        assert_eq!(fx.schema.last_patched, 1);
+        assert_eq!(fx.found(), [expected[1].clone()]);
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+    }
+
+    #[test]
+    fn breaking_and_mending_deep_in_a_big_crd_checks_and_validates_only_around_it() {
+        let text = corpus::read("real/argocd-install.yaml");
+        let mut fx = Fixture::new(&text);
+        // `type: string` deep inside the 1.4 MB ApplicationSet CRD; its tree first.
+        let (line, length) = text
+            .lines()
+            .enumerate()
+            .skip(17_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .map(|(i, l)| (i, l.len()))
+            .expect("a `type: string` line");
+        let value = fx.text.rope().line_to_byte(line) + length - "string".len();
+        let document = fx.file.document_index_at(value);
+        fx.file.tree(fx.text.rope(), document);
+        let before = fx.file.stats();
+        fx.edit_bytes(value..value, "\"");
+        let broken = fx.file.stats();
+        assert!(fx.file.is_broken(document));
+        assert_eq!(broken.checked_around, before.checked_around + 1);
+        assert_eq!(
+            broken.whole_rechecks, before.whole_rechecks,
+            "not checked whole"
+        );
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+        fx.edit_bytes(value..value + 1, "");
+        let mended = fx.file.stats();
+        assert_eq!(mended.mended, broken.mended + 1);
+        assert_eq!(
+            mended.whole_rechecks, broken.whole_rechecks,
+            "not checked whole"
+        );
+        assert_eq!(mended.full, before.full);
+        assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
     }
 
     #[test]

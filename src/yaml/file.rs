@@ -21,9 +21,11 @@ use crate::diagnostic::{Diagnostic, codes};
 use crate::text::{TextEdit, shift_range};
 
 mod background;
+mod broken;
 mod parallel;
 mod resplit;
 use background::{BACKGROUND_TREE_MIN, TreeInProgress};
+use broken::{LastGood, mend};
 use parallel::check_all;
 
 /// Documents up to this size are re-checked whole with saphyr after each edit (cheap at this
@@ -43,6 +45,9 @@ pub struct YamlDocument {
     diagnostics: Vec<Diagnostic>,
     /// Where the text changed since the layer above last asked ([`YamlFile::take_changes`]).
     changes: Changes,
+    /// While an edit left the document broken (its tree has errors): its last clean state,
+    /// followed along the edits since, to re-parse against once it parses again.
+    last_good: Option<LastGood>,
 }
 
 /// Where a document's text changed since [`YamlFile::take_changes`] last asked: what an edit
@@ -58,6 +63,14 @@ pub enum Changes {
 }
 
 impl Changes {
+    /// These changes, in the text after `edit` (offsets relative to the document at `doc_start`).
+    fn moved(self, edit: &TextEdit, doc_start: usize) -> Changes {
+        match self {
+            Changes::Within(before) => Changes::Within(edit.map_range(&before, doc_start)),
+            other => other,
+        }
+    }
+
     /// These changes followed by an edit (offsets relative to the document) that changed the
     /// syntax tree inside `changed`.
     fn then(self, edit: &TextEdit, doc_start: usize, changed: Range<usize>) -> Changes {
@@ -103,6 +116,7 @@ impl YamlDocument {
             spans: checked.tree,
             diagnostics: checked.diagnostics,
             changes: Changes::Anywhere,
+            last_good: None,
         }
     }
 
@@ -143,6 +157,14 @@ pub struct ParseStats {
     pub resplit_documents: usize,
     /// Documents (of `full`) parsed as two parts on two threads.
     pub two_part: usize,
+    /// Documents checked whole by saphyr again after an incremental re-parse (broken, small, or
+    /// changed over a big region).
+    pub whole_rechecks: usize,
+    /// Re-parses of a mended document against its last clean tree ([`LastGood`]).
+    pub mended: usize,
+    /// Broken documents whose syntax error was found by checking only the block mapping around
+    /// the edits (`broken::check_around`).
+    pub checked_around: usize,
 }
 
 #[derive(Debug)]
@@ -265,6 +287,14 @@ impl YamlFile {
             })
     }
 
+    /// Whether an edit broke document `index` (its tree has errors) and it keeps its last clean
+    /// state for the edit that mends it.
+    pub fn is_broken(&self, index: usize) -> bool {
+        self.documents
+            .get(index)
+            .is_some_and(|d| d.last_good.is_some())
+    }
+
     /// The syntax tree of document `index` if it has one already.
     pub fn existing_tree(&self, index: usize) -> Option<&Tree> {
         self.documents.get(index)?.tree.as_ref()
@@ -310,22 +340,59 @@ impl YamlFile {
         document.range.end = document.range.end.saturating_add_signed(edit.delta());
         match document.tree.take() {
             Some(mut old_tree) => {
-                syntax::edit_tree(&mut old_tree, edit, document.range.start, doc_line);
+                let doc_start = document.range.start;
+                syntax::edit_tree(&mut old_tree, edit, doc_start, doc_line);
+                if let Some(last_good) = &mut document.last_good {
+                    last_good.follow(edit, doc_start, doc_line);
+                }
                 let tree = syntax::parse(rope, document.range.clone(), Some(&old_tree));
                 self.stats.incremental += 1;
-                let start = edit.start - document.range.start;
+                let clean = !tree.root_node().has_error();
+                let had_syntax_error = has_syntax_error(&document.diagnostics);
+                if clean && let Some(last_good) = document.last_good.take() {
+                    // Freed before the clean tree's re-parse: one tree less at the peak.
+                    drop((tree, old_tree));
+                    self.stats.mended += 1;
+                    self.stats.whole_rechecks +=
+                        mend(document, rope, last_good, self.whole_recheck_limit) as usize;
+                    return;
+                }
+                if !clean && !had_syntax_error && document.last_good.is_none() {
+                    document.last_good = Some(LastGood {
+                        tree: old_tree.clone(),
+                        diagnostics: moved_along(&document.diagnostics, edit, doc_start),
+                        edited: edit.start - doc_start..edit.new_end - doc_start,
+                        pending: document.changes.clone().moved(edit, doc_start),
+                    });
+                }
+                let start = edit.start - doc_start;
                 let changed =
                     changed_span(&old_tree, &tree, start, start + (edit.new_end - edit.start));
                 let changes = std::mem::replace(&mut document.changes, Changes::Anywhere);
-                document.changes = changes.then(edit, document.range.start, changed.clone());
-                recheck(
+                document.changes = changes.then(edit, doc_start, changed.clone());
+                let around = match &document.last_good {
+                    Some(last_good) if document.range.len() > self.whole_recheck_limit => {
+                        broken::check_around(rope, document.range.clone(), last_good)
+                    }
+                    _ => None,
+                };
+                if let Some(diagnostics) = around {
+                    self.stats.checked_around += 1;
+                    document.diagnostics = diagnostics;
+                    document.spans = None;
+                    document.tree = Some(tree);
+                    return;
+                }
+                let kept = kept_past(std::mem::take(&mut document.diagnostics), edit, doc_start);
+                self.stats.whole_rechecks += recheck(
                     document,
                     rope,
-                    edit,
+                    kept,
+                    had_syntax_error,
                     changed,
                     &tree,
                     self.whole_recheck_limit,
-                );
+                ) as usize;
                 document.tree = Some(tree);
             }
             None => {
@@ -388,16 +455,51 @@ impl YamlFile {
     }
 }
 
-/// Updates a document's diagnostics after an incremental re-parse.
+fn has_syntax_error(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.code == codes::SYNTAX)
+}
+
+/// `diagnostics` (document offsets) moved along an edit.
+fn moved_along(diagnostics: &[Diagnostic], edit: &TextEdit, doc_start: usize) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.follow_edit(edit, doc_start);
+            d
+        })
+        .collect()
+}
+
+/// The diagnostics (document offsets) outside the text an edit replaced, moved by it.
+fn kept_past(diagnostics: Vec<Diagnostic>, edit: &TextEdit, doc_start: usize) -> Vec<Diagnostic> {
+    let start = edit.start - doc_start;
+    let old_end = edit.old_end - doc_start;
+    diagnostics
+        .into_iter()
+        .filter(|d| d.range.end <= start || d.range.start >= old_end)
+        .map(|d| {
+            if d.range.start >= start {
+                d.shifted(edit.delta())
+            } else {
+                d
+            }
+        })
+        .collect()
+}
+
+/// Updates a document's diagnostics after an incremental re-parse whose tree changed inside
+/// `changed`: `kept` are the diagnostics from before outside the edited text, moved along
+/// (`had_syntax_error`: whether the document had a syntax error). Whether it was checked whole.
 fn recheck(
     document: &mut YamlDocument,
     rope: &Rope,
-    edit: &TextEdit,
+    kept: Vec<Diagnostic>,
+    had_syntax_error: bool,
     changed: Range<usize>,
     tree: &Tree,
     whole_recheck_limit: usize,
-) {
-    let start = edit.start - document.range.start;
+) -> bool {
     let (lo, hi) = (changed.start, changed.end);
     // Small documents, broken ones (to tree-sitter, or to saphyr, which stops at things a clean
     // tree-sitter tree takes, such as a NUL), and big changed regions (an edit that ends an error
@@ -406,12 +508,12 @@ fn recheck(
     if document.range.len() <= whole_recheck_limit
         || tree.root_node().has_error()
         || hi.saturating_sub(lo) > WHOLE_RECHECK_LIMIT
-        || document.diagnostics.iter().any(|d| d.code == codes::SYNTAX)
+        || had_syntax_error
     {
         let checked = lint::check(&text_of(rope, document.range.clone()));
         document.diagnostics = checked.diagnostics;
         document.spans = checked.tree;
-        return;
+        return true;
     }
     // A big document whose tree is clean: only the changed region can have new problems.
     let source = RopeSource::new(rope, document.range.clone());
@@ -423,17 +525,8 @@ fn recheck(
     let mapping_keys: Vec<usize> = mapping.map(direct_key_starts).unwrap_or_default();
     let line_span = line_span(&source, lo, hi);
 
-    let delta = edit.delta();
-    let mut kept: Vec<Diagnostic> = std::mem::take(&mut document.diagnostics)
+    let mut kept: Vec<Diagnostic> = kept
         .into_iter()
-        .filter(|d| d.range.end <= start || d.range.start >= start + (edit.old_end - edit.start))
-        .map(|d| {
-            if d.range.start >= start {
-                d.shifted(delta)
-            } else {
-                d
-            }
-        })
         .filter(|d| match d.code {
             // The tree is clean, so the document parses: old syntax errors are gone.
             codes::SYNTAX => false,
@@ -458,6 +551,7 @@ fn recheck(
     kept.sort_by_key(|d| d.range.start);
     kept.dedup();
     document.diagnostics = kept;
+    false
 }
 
 use syntax::Source as _;
@@ -557,281 +651,4 @@ pub fn text_of(rope: &Rope, range: Range<usize>) -> std::borrow::Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::text::{Position, PositionEncoding, TextDocument};
-
-    fn manifest(i: usize) -> String {
-        format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n"
-        )
-    }
-
-    fn ten_documents() -> String {
-        (0..10).map(manifest).collect::<Vec<_>>().join("---\n")
-    }
-
-    struct Fixture {
-        text: TextDocument,
-        file: YamlFile,
-    }
-
-    impl Fixture {
-        fn new(text: &str) -> Self {
-            let text = TextDocument::new(text, 0);
-            let file = YamlFile::open(text.rope());
-            Self { text, file }
-        }
-
-        fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
-            let range = Position::new(line, from)..Position::new(line, to);
-            let edit = self
-                .text
-                .apply_change(Some(range), insert, PositionEncoding::Utf8);
-            self.file.apply_edit(self.text.rope(), &edit);
-        }
-
-        /// The file as it would be if opened afresh, to compare with the incremental result.
-        fn reopened(&self) -> YamlFile {
-            YamlFile::open(self.text.rope())
-        }
-
-        fn diagnostics(&self) -> Vec<Diagnostic> {
-            self.file.diagnostics().collect()
-        }
-    }
-
-    #[test]
-    fn an_edit_reparses_only_the_document_it_touches() {
-        let mut fx = Fixture::new(&ten_documents());
-        assert_eq!(fx.file.documents().len(), 10);
-        let line = 7 * 7 + 3; // metadata.name of document 7
-        fx.file.tree(fx.text.rope(), 7);
-        let before = fx.file.stats();
-        fx.edit(line, 8, 8, "x");
-        fx.edit(line, 8, 9, "");
-        let after = fx.file.stats();
-        assert_eq!(
-            after.full, before.full,
-            "no document was parsed from scratch"
-        );
-        assert_eq!(after.incremental, before.incremental + 2);
-        assert_eq!(after.resplits, 0);
-    }
-
-    #[test]
-    fn the_first_edit_of_a_document_builds_its_tree_and_later_ones_reuse_it() {
-        let mut fx = Fixture::new(&ten_documents());
-        let before = fx.file.stats();
-        fx.edit(3, 8, 8, "x");
-        assert_eq!(fx.file.stats().full, before.full + 1);
-        fx.edit(3, 8, 9, "");
-        assert_eq!(fx.file.stats().full, before.full + 1);
-        assert_eq!(fx.file.stats().incremental, before.incremental + 1);
-    }
-
-    #[test]
-    fn adding_a_marker_resplits_and_keeps_untouched_documents() {
-        let mut fx = Fixture::new(&ten_documents());
-        let before = fx.file.stats();
-        // Split document 2 in two, between `metadata` and `data`.
-        fx.edit(2 * 7 + 4, 0, 0, "---\n");
-        assert_eq!(fx.file.documents().len(), 11);
-        let after = fx.file.stats();
-        assert_eq!(after.resplits, 1);
-        assert_eq!(
-            after.full - before.full,
-            2,
-            "only the two halves are checked again"
-        );
-        let ranges: Vec<_> = fx.file.documents().iter().map(|d| d.range()).collect();
-        let fresh: Vec<_> = fx
-            .reopened()
-            .documents()
-            .iter()
-            .map(|d| d.range())
-            .collect();
-        assert_eq!(ranges, fresh);
-    }
-
-    #[test]
-    fn removing_a_marker_merges_documents() {
-        let mut fx = Fixture::new(&ten_documents());
-        fx.edit(6, 0, 3, "");
-        assert_eq!(fx.file.documents().len(), 9);
-        // The merged document has duplicate keys now.
-        assert!(
-            fx.diagnostics()
-                .iter()
-                .any(|d| d.code == codes::DUPLICATE_KEY)
-        );
-    }
-
-    #[test]
-    fn diagnostics_follow_edits_in_other_documents() {
-        let mut fx = Fixture::new(&format!("{}---\na: 1\na: 2\n", manifest(0)));
-        let before = fx.diagnostics();
-        assert_eq!(before.len(), 1);
-        fx.edit(3, 8, 8, "longer-");
-        let after = fx.diagnostics();
-        assert_eq!(after[0].range.start, before[0].range.start + 7);
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-    }
-
-    /// A document over the whole-recheck limit, so edits take the incremental path.
-    fn big_document() -> String {
-        let mut text =
-            String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
-        for i in 0..5000 {
-            text.push_str(&format!("  key-{i}: value {i}\n"));
-        }
-        text
-    }
-
-    #[test]
-    fn incremental_recheck_of_a_big_document_matches_a_fresh_check() {
-        let mut fx = Fixture::new(&big_document());
-        fx.file.tree(fx.text.rope(), 0);
-        // Make key-10 a duplicate of key-11, then change it back, then break the syntax.
-        fx.edit(15, 6, 8, "11");
-        assert_eq!(fx.diagnostics().len(), 1);
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-        fx.edit(15, 6, 8, "10");
-        assert!(fx.diagnostics().is_empty());
-        fx.edit(20, 0, 0, "\t");
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-        fx.edit(20, 0, 1, "");
-        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
-        assert_eq!(fx.file.stats().resplits, 0);
-    }
-
-    #[test]
-    fn a_nul_in_a_big_document_stays_an_error_after_edits_elsewhere() {
-        let mut fx = Fixture::new(&big_document());
-        fx.file.tree(fx.text.rope(), 0);
-        // `  key-10: value 10`: a NUL in the value, which tree-sitter reads without an error.
-        fx.edit(15, 16, 16, "\0");
-        assert!(!fx.file.existing_tree(0).unwrap().root_node().has_error());
-        let unprintable = fx.reopened().diagnostics().collect::<Vec<_>>();
-        assert_eq!(unprintable.len(), 1);
-        assert_eq!(unprintable[0].message, "Found unprintable character");
-        assert_eq!(fx.diagnostics(), unprintable);
-        // Edits far from it, in a value and on a line of its own, keep it.
-        fx.edit(3000, 4, 4, "x");
-        assert_eq!(fx.diagnostics(), unprintable);
-        fx.edit(4000, 0, 0, "  key-x: 1\n");
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-        // Deleted, it is gone.
-        fx.edit(15, 16, 17, "");
-        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
-        assert!(fx.reopened().diagnostics().next().is_none());
-    }
-
-    /// A ConfigMap over [`BACKGROUND_TREE_MIN`] after a small document.
-    fn huge_document() -> String {
-        let mut text = manifest(0) + "---\n" + &big_document().replace("name: big", "name: huge");
-        for i in 5000..14_000 {
-            text.push_str(&format!("  key-{i}: value {i}\n"));
-        }
-        assert!(text.len() > BACKGROUND_TREE_MIN);
-        text
-    }
-
-    /// The tree tree-sitter gives the document's current text from scratch.
-    fn fresh_tree_of(fx: &Fixture, index: usize) -> String {
-        let range = fx.file.documents()[index].range();
-        syntax::parse(fx.text.rope(), range, None)
-            .root_node()
-            .to_sexp()
-    }
-
-    #[test]
-    fn a_big_documents_first_tree_is_parsed_in_the_background_and_catches_up_with_edits() {
-        let mut fx = Fixture::new(&huge_document());
-        let big_line = 7 + 5 + 100; // key-100 of the big document
-        // The first edit checks the document with saphyr and leaves the tree to its thread.
-        fx.edit(big_line, 2, 2, "x");
-        assert!(fx.file.existing_tree(1).is_none());
-        assert!(fx.file.documents()[1].building.is_some());
-        assert!(fx.file.tree_in_progress(1) && !fx.file.tree_in_progress(0));
-        // Edits while it is parsed: one in the big document making a duplicate key, one in the
-        // small document before it (which moves the big one), one on the big one's first line.
-        fx.edit(big_line + 1, 2, 9, "xkey-100");
-        fx.edit(5, 2, 5, "k");
-        fx.edit(7, 0, 0, "# first line\n");
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-        assert_eq!(fx.diagnostics().len(), 1, "{:?}", fx.diagnostics());
-        // Asked for, the tree is the one a fresh parse of the current text gives.
-        let tree = fx
-            .file
-            .tree(fx.text.rope(), 1)
-            .expect("a tree")
-            .root_node()
-            .to_sexp();
-        assert_eq!(tree, fresh_tree_of(&fx, 1));
-        assert!(fx.file.documents()[1].building.is_none());
-        assert!(!fx.file.tree_in_progress(1));
-        // From then on edits are incremental and still right.
-        let before = fx.file.stats();
-        // `  xkey-100: value 101` (one line lower now) becomes `  key-1000: …`, another duplicate.
-        fx.edit(big_line + 2, 2, 9, "key-100");
-        assert_eq!(fx.file.stats().incremental, before.incremental + 1);
-        assert_eq!(fx.file.stats().full, before.full);
-        assert_eq!(
-            fx.diagnostics(),
-            fx.reopened().diagnostics().collect::<Vec<_>>()
-        );
-        let messages: Vec<String> = fx.diagnostics().into_iter().map(|d| d.message).collect();
-        assert_eq!(messages.len(), 1, "{messages:?}");
-        assert!(messages[0].contains("`key-1000`"), "{messages:?}");
-    }
-
-    #[test]
-    fn an_edit_after_the_background_tree_arrived_adopts_it() {
-        let mut fx = Fixture::new(&huge_document());
-        let big_line = 7 + 5 + 200;
-        fx.edit(big_line, 2, 2, "x");
-        // Wait for the parse without taking the tree, then edit again: the tree is adopted.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let document = &mut fx.file.documents[1];
-            let building = document.building.take().expect("still in progress");
-            match building.parsed.try_recv() {
-                Ok(tree) => {
-                    document.building = Some(TreeInProgress::ready(tree, building.edits));
-                    break;
-                }
-                Err(_) if std::time::Instant::now() < deadline => {
-                    document.building = Some(building);
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(error) => panic!("no tree: {error:?}"),
-            }
-        }
-        fx.edit(big_line, 2, 3, "");
-        assert!(fx.file.documents()[1].building.is_none());
-        let tree = fx
-            .file
-            .existing_tree(1)
-            .expect("adopted")
-            .root_node()
-            .to_sexp();
-        assert_eq!(tree, fresh_tree_of(&fx, 1));
-        assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
-    }
-}
+mod tests;

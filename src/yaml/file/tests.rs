@@ -1,0 +1,374 @@
+//! Tests of `YamlFile`: edits stay local and match fresh checks.
+
+use super::*;
+use crate::text::{Position, PositionEncoding, TextDocument};
+
+fn manifest(i: usize) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n")
+}
+
+fn ten_documents() -> String {
+    (0..10).map(manifest).collect::<Vec<_>>().join("---\n")
+}
+
+struct Fixture {
+    text: TextDocument,
+    file: YamlFile,
+}
+
+impl Fixture {
+    fn new(text: &str) -> Self {
+        let text = TextDocument::new(text, 0);
+        let file = YamlFile::open(text.rope());
+        Self { text, file }
+    }
+
+    fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
+        let range = Position::new(line, from)..Position::new(line, to);
+        let edit = self
+            .text
+            .apply_change(Some(range), insert, PositionEncoding::Utf8);
+        self.file.apply_edit(self.text.rope(), &edit);
+    }
+
+    /// The file as it would be if opened afresh, to compare with the incremental result.
+    fn reopened(&self) -> YamlFile {
+        YamlFile::open(self.text.rope())
+    }
+
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.file.diagnostics().collect()
+    }
+}
+
+#[test]
+fn an_edit_reparses_only_the_document_it_touches() {
+    let mut fx = Fixture::new(&ten_documents());
+    assert_eq!(fx.file.documents().len(), 10);
+    let line = 7 * 7 + 3; // metadata.name of document 7
+    fx.file.tree(fx.text.rope(), 7);
+    let before = fx.file.stats();
+    fx.edit(line, 8, 8, "x");
+    fx.edit(line, 8, 9, "");
+    let after = fx.file.stats();
+    assert_eq!(
+        after.full, before.full,
+        "no document was parsed from scratch"
+    );
+    assert_eq!(after.incremental, before.incremental + 2);
+    assert_eq!(after.resplits, 0);
+}
+
+#[test]
+fn the_first_edit_of_a_document_builds_its_tree_and_later_ones_reuse_it() {
+    let mut fx = Fixture::new(&ten_documents());
+    let before = fx.file.stats();
+    fx.edit(3, 8, 8, "x");
+    assert_eq!(fx.file.stats().full, before.full + 1);
+    fx.edit(3, 8, 9, "");
+    assert_eq!(fx.file.stats().full, before.full + 1);
+    assert_eq!(fx.file.stats().incremental, before.incremental + 1);
+}
+
+#[test]
+fn adding_a_marker_resplits_and_keeps_untouched_documents() {
+    let mut fx = Fixture::new(&ten_documents());
+    let before = fx.file.stats();
+    // Split document 2 in two, between `metadata` and `data`.
+    fx.edit(2 * 7 + 4, 0, 0, "---\n");
+    assert_eq!(fx.file.documents().len(), 11);
+    let after = fx.file.stats();
+    assert_eq!(after.resplits, 1);
+    assert_eq!(
+        after.full - before.full,
+        2,
+        "only the two halves are checked again"
+    );
+    let ranges: Vec<_> = fx.file.documents().iter().map(|d| d.range()).collect();
+    let fresh: Vec<_> = fx
+        .reopened()
+        .documents()
+        .iter()
+        .map(|d| d.range())
+        .collect();
+    assert_eq!(ranges, fresh);
+}
+
+#[test]
+fn removing_a_marker_merges_documents() {
+    let mut fx = Fixture::new(&ten_documents());
+    fx.edit(6, 0, 3, "");
+    assert_eq!(fx.file.documents().len(), 9);
+    // The merged document has duplicate keys now.
+    assert!(
+        fx.diagnostics()
+            .iter()
+            .any(|d| d.code == codes::DUPLICATE_KEY)
+    );
+}
+
+#[test]
+fn diagnostics_follow_edits_in_other_documents() {
+    let mut fx = Fixture::new(&format!("{}---\na: 1\na: 2\n", manifest(0)));
+    let before = fx.diagnostics();
+    assert_eq!(before.len(), 1);
+    fx.edit(3, 8, 8, "longer-");
+    let after = fx.diagnostics();
+    assert_eq!(after[0].range.start, before[0].range.start + 7);
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+}
+
+/// A document over the whole-recheck limit, so edits take the incremental path.
+fn big_document() -> String {
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    for i in 0..5000 {
+        text.push_str(&format!("  key-{i}: value {i}\n"));
+    }
+    text
+}
+
+#[test]
+fn incremental_recheck_of_a_big_document_matches_a_fresh_check() {
+    let mut fx = Fixture::new(&big_document());
+    fx.file.tree(fx.text.rope(), 0);
+    // Make key-10 a duplicate of key-11, then change it back, then break the syntax.
+    fx.edit(15, 6, 8, "11");
+    assert_eq!(fx.diagnostics().len(), 1);
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    fx.edit(15, 6, 8, "10");
+    assert!(fx.diagnostics().is_empty());
+    fx.edit(20, 0, 0, "\t");
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    fx.edit(20, 0, 1, "");
+    assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
+    assert_eq!(fx.file.stats().resplits, 0);
+}
+
+#[test]
+fn a_nul_in_a_big_document_stays_an_error_after_edits_elsewhere() {
+    let mut fx = Fixture::new(&big_document());
+    fx.file.tree(fx.text.rope(), 0);
+    // `  key-10: value 10`: a NUL in the value, which tree-sitter reads without an error.
+    fx.edit(15, 16, 16, "\0");
+    assert!(!fx.file.existing_tree(0).unwrap().root_node().has_error());
+    let unprintable = fx.reopened().diagnostics().collect::<Vec<_>>();
+    assert_eq!(unprintable.len(), 1);
+    assert_eq!(unprintable[0].message, "Found unprintable character");
+    assert_eq!(fx.diagnostics(), unprintable);
+    // Edits far from it, in a value and on a line of its own, keep it.
+    fx.edit(3000, 4, 4, "x");
+    assert_eq!(fx.diagnostics(), unprintable);
+    fx.edit(4000, 0, 0, "  key-x: 1\n");
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    // Deleted, it is gone.
+    fx.edit(15, 16, 17, "");
+    assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
+    assert!(fx.reopened().diagnostics().next().is_none());
+}
+
+#[test]
+fn a_mended_document_is_reparsed_against_its_last_clean_tree() {
+    // A duplicate key far from the edit, which the broken and the mended states both keep, and
+    // a quoted value that ends the string a quote typed above it opens.
+    let text = big_document()
+        .replace("  key-4000:", "  key-3999:")
+        .replace("value 200\n", "\"value 200\"\n");
+    let mut fx = Fixture::new(&text);
+    fx.file.tree(fx.text.rope(), 0);
+    // `  key-100: value 100`: an opening quote before the value makes the rest a string.
+    let line = 5 + 100;
+    fx.file.take_changes(0);
+    let before = fx.file.stats();
+    fx.edit(line, 11, 11, "\"");
+    assert!(fx.file.is_broken(0));
+    let after = fx.file.stats();
+    assert_eq!(after.checked_around, before.checked_around + 1);
+    assert_eq!(
+        after.whole_rechecks, before.whole_rechecks,
+        "the broken document is checked around the edit"
+    );
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    // What the broken state changed is taken (and not validated), as the layer above does.
+    fx.file.take_changes(0);
+    // Typed inside the string, then the quote deleted: the document parses again.
+    fx.edit(line, 12, 12, "x");
+    let before = fx.file.stats();
+    fx.edit(line, 11, 12, "");
+    let after = fx.file.stats();
+    assert!(!fx.file.is_broken(0));
+    assert_eq!(after.mended, before.mended + 1);
+    assert_eq!(after.full, before.full);
+    assert_eq!(
+        after.whole_rechecks, before.whole_rechecks,
+        "the mended document is not checked whole"
+    );
+    // Since the clean state, only the edited value changed.
+    let line_start = fx.text.rope().line_to_byte(line as usize);
+    match fx.file.take_changes(0) {
+        Changes::Within(changed) => {
+            assert!(changed.start >= line_start - 40, "{changed:?}");
+            assert!(changed.end <= line_start + 40, "{changed:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let diagnostics = fx.diagnostics();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0].code, codes::DUPLICATE_KEY);
+    assert_eq!(diagnostics, fx.reopened().diagnostics().collect::<Vec<_>>());
+    assert_eq!(
+        fx.file.existing_tree(0).unwrap().root_node().to_sexp(),
+        fresh_tree_of(&fx, 0)
+    );
+}
+
+#[test]
+fn breaking_and_mending_edits_anywhere_match_fresh_checks() {
+    let text = big_document().replace("  key-4000:", "  key-3999:");
+    let mut fx = Fixture::new(&text);
+    fx.file.tree(fx.text.rope(), 0);
+    // Quotes, brackets and colons opened and closed at lines spread over the document, with
+    // edits elsewhere while it is broken.
+    let mut mended = 0;
+    for (round, line) in (5..5000).step_by(397).enumerate() {
+        let line = line as u32;
+        let opener = ["\"", "'", "[", "{", ": :"][round % 5];
+        let width = opener.len() as u32;
+        fx.edit(line, 11, 11, opener);
+        fx.edit(line + 3, 2, 2, "z");
+        if round % 2 == 0 {
+            fx.edit(line + 1, 0, 0, "  other: 1\n");
+            fx.edit(line + 1, 0, 11, "");
+        }
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>(),
+            "broken at line {line} by {opener:?}"
+        );
+        let before = fx.file.stats().mended;
+        fx.edit(line, 11, 11 + width, "");
+        fx.edit(line + 3, 2, 3, "");
+        mended += fx.file.stats().mended - before;
+        assert!(!fx.file.is_broken(0), "mended at line {line}");
+        assert_eq!(
+            fx.diagnostics(),
+            fx.reopened().diagnostics().collect::<Vec<_>>(),
+            "mended at line {line} from {opener:?}"
+        );
+        assert_eq!(
+            fx.file.existing_tree(0).unwrap().root_node().to_sexp(),
+            fresh_tree_of(&fx, 0)
+        );
+    }
+    assert!(mended >= 10, "{mended} mended");
+}
+
+/// A ConfigMap over [`BACKGROUND_TREE_MIN`] after a small document.
+fn huge_document() -> String {
+    let mut text = manifest(0) + "---\n" + &big_document().replace("name: big", "name: huge");
+    for i in 5000..14_000 {
+        text.push_str(&format!("  key-{i}: value {i}\n"));
+    }
+    assert!(text.len() > BACKGROUND_TREE_MIN);
+    text
+}
+
+/// The tree tree-sitter gives the document's current text from scratch.
+fn fresh_tree_of(fx: &Fixture, index: usize) -> String {
+    let range = fx.file.documents()[index].range();
+    syntax::parse(fx.text.rope(), range, None)
+        .root_node()
+        .to_sexp()
+}
+
+#[test]
+fn a_big_documents_first_tree_is_parsed_in_the_background_and_catches_up_with_edits() {
+    let mut fx = Fixture::new(&huge_document());
+    let big_line = 7 + 5 + 100; // key-100 of the big document
+    // The first edit checks the document with saphyr and leaves the tree to its thread.
+    fx.edit(big_line, 2, 2, "x");
+    assert!(fx.file.existing_tree(1).is_none());
+    assert!(fx.file.documents()[1].building.is_some());
+    assert!(fx.file.tree_in_progress(1) && !fx.file.tree_in_progress(0));
+    // Edits while it is parsed: one in the big document making a duplicate key, one in the
+    // small document before it (which moves the big one), one on the big one's first line.
+    fx.edit(big_line + 1, 2, 9, "xkey-100");
+    fx.edit(5, 2, 5, "k");
+    fx.edit(7, 0, 0, "# first line\n");
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    assert_eq!(fx.diagnostics().len(), 1, "{:?}", fx.diagnostics());
+    // Asked for, the tree is the one a fresh parse of the current text gives.
+    let tree = fx
+        .file
+        .tree(fx.text.rope(), 1)
+        .expect("a tree")
+        .root_node()
+        .to_sexp();
+    assert_eq!(tree, fresh_tree_of(&fx, 1));
+    assert!(fx.file.documents()[1].building.is_none());
+    assert!(!fx.file.tree_in_progress(1));
+    // From then on edits are incremental and still right.
+    let before = fx.file.stats();
+    // `  xkey-100: value 101` (one line lower now) becomes `  key-1000: …`, another duplicate.
+    fx.edit(big_line + 2, 2, 9, "key-100");
+    assert_eq!(fx.file.stats().incremental, before.incremental + 1);
+    assert_eq!(fx.file.stats().full, before.full);
+    assert_eq!(
+        fx.diagnostics(),
+        fx.reopened().diagnostics().collect::<Vec<_>>()
+    );
+    let messages: Vec<String> = fx.diagnostics().into_iter().map(|d| d.message).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("`key-1000`"), "{messages:?}");
+}
+
+#[test]
+fn an_edit_after_the_background_tree_arrived_adopts_it() {
+    let mut fx = Fixture::new(&huge_document());
+    let big_line = 7 + 5 + 200;
+    fx.edit(big_line, 2, 2, "x");
+    // Wait for the parse without taking the tree, then edit again: the tree is adopted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let document = &mut fx.file.documents[1];
+        let building = document.building.take().expect("still in progress");
+        match building.parsed.try_recv() {
+            Ok(tree) => {
+                document.building = Some(TreeInProgress::ready(tree, building.edits));
+                break;
+            }
+            Err(_) if std::time::Instant::now() < deadline => {
+                document.building = Some(building);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(error) => panic!("no tree: {error:?}"),
+        }
+    }
+    fx.edit(big_line, 2, 3, "");
+    assert!(fx.file.documents()[1].building.is_none());
+    let tree = fx
+        .file
+        .existing_tree(1)
+        .expect("adopted")
+        .root_node()
+        .to_sexp();
+    assert_eq!(tree, fresh_tree_of(&fx, 1));
+    assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
+}
