@@ -94,6 +94,7 @@ impl Workspace {
     /// The workspace folders (from `initialize`).
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap_or_else(|p| p.into_inner()) = roots;
+        self.charts.folders.forget_all();
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
@@ -111,7 +112,7 @@ impl Workspace {
         if let Some(chart) = self.read().chart_of(path) {
             return Some((chart.root.to_path_buf(), chart.template));
         }
-        let root = chart::chart_root_on_disk(path)?;
+        let root = self.charts.folders.root_of(path)?;
         let template = path.starts_with(root.join("templates"));
         Some((root, template))
     }
@@ -243,7 +244,7 @@ impl Workspace {
             rope.len_bytes() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
         if too_big
             || kustomize::is_kustomization(path)
-            || chart::chart_root_on_disk(path).is_some()
+            || self.charts.folders.root_of(path).is_some()
             || open::has_actions(rope, ranges)
         {
             return self.open_revision(path, revision, &rope.to_string());
