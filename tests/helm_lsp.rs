@@ -762,3 +762,68 @@ fn helm_a_render_that_hangs_is_stopped_at_the_timeout_with_one_diagnostic() {
     );
     a_plain_manifest_is_still_checked(&mut server, dir.path());
 }
+
+/// Whether a folder holds a Chart.yaml is looked up on disk once (not on every edit), and a
+/// Chart.yaml made or deleted on disk and reported (`workspace/didChangeWatchedFiles`) still
+/// makes the folder a chart or no chart: a values file's unsaved keys reach the template's
+/// completion once the chart is there; a template opened after it is gone is no chart's.
+#[test]
+fn a_chart_yaml_made_or_deleted_on_disk_makes_or_unmakes_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let app = root.join("app");
+    std::fs::create_dir_all(app.join("templates")).unwrap();
+    let template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n";
+    std::fs::write(app.join("templates/cm.yaml"), template).unwrap();
+    std::fs::write(app.join("values.yaml"), "name: x\n").unwrap();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .watch_files()
+        .initialization_options(json!({"kube-lsp": {"helm": {"render": false}}}))
+        .start();
+    let values = file_uri(&app.join("values.yaml"));
+    server.open_and_wait(&values, "name: x\n");
+    let end = json!({"line": 1, "character": 0});
+    let edit =
+        |key: &str| json!([{"range": {"start": end, "end": end}, "text": format!("{key}: 1\n")}]);
+    server.change_and_wait(&values, 2, edit("before"));
+
+    // The chart is made on disk and reported; the values file is edited again (unsaved).
+    std::fs::write(app.join("Chart.yaml"), "apiVersion: v2\nname: app\n").unwrap();
+    let chart_yaml = file_uri(&app.join("Chart.yaml"));
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": chart_yaml, "type": 1}]}),
+    );
+    server.change_and_wait(&values, 3, edit("fresh"));
+    let uri = file_uri(&app.join("templates/cm.yaml"));
+    server.open_and_wait(&uri, template);
+    let at = position(template, ".Values.name", ".Values.".len());
+    let labels = |answer: &Value| -> Vec<String> {
+        answer["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let answer = eventually(
+        &mut server,
+        |s| s.completion(&uri, at.clone()),
+        |a| labels(a).contains(&"fresh".to_string()),
+    );
+    assert!(labels(&answer).contains(&"fresh".to_string()), "{answer}");
+
+    // Deleted and reported: a template opened now belongs to no chart.
+    std::fs::remove_file(app.join("Chart.yaml")).unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": chart_yaml, "type": 3}]}),
+    );
+    let other = file_uri(&app.join("templates/other.yaml"));
+    server.open_and_wait(&other, template);
+    std::thread::sleep(Duration::from_millis(1500));
+    let answer = server.completion(&other, at);
+    assert!(labels(&answer).is_empty(), "{answer}");
+    server.shutdown();
+}

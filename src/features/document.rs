@@ -21,7 +21,8 @@ use crate::schema::Catalog;
 use crate::schema::validate::Role;
 use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{Position, PositionEncoding, TextDocument};
-use crate::yaml::file::YamlFile;
+use crate::workspace::open::OpenedEntry;
+use crate::yaml::file::{YamlDocument, YamlFile};
 use crate::yaml::split;
 
 pub struct OpenDocument {
@@ -44,6 +45,8 @@ pub struct OpenDocument {
     helm: HelmState,
     /// Which comments that switch findings off the text may hold, kept along edits.
     markers: Markers,
+    /// The workspace index's entry of the file, read by the open until the index takes it.
+    index_entry: Option<OpenedEntry>,
 }
 
 /// The layers an [`OpenDocument`] keeps beside its own (see [`OpenDocument::set_layer`]).
@@ -191,7 +194,14 @@ impl OpenDocument {
         let check_rules = |document: &_, spans: &_| {
             rules_on.then(|| rules::check_opened(document, spans, with_objects))
         };
-        let (text, (yaml, schema, checked)) = std::thread::scope(|scope| {
+        // So does the workspace index: it does not parse the file again.
+        let read_trees = |document: &YamlDocument, spans: &_| {
+            let text = source.get(document.range()).unwrap_or_default();
+            let index_read = crate::workspace::open::read_spans(text, spans);
+            (check_rules(document, spans), index_read)
+        };
+        let ranges = documents.clone();
+        let (text, (yaml, schema, read)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
                 text_ready(TextSnapshot {
@@ -202,18 +212,34 @@ impl OpenDocument {
                 text
             });
             let opened =
-                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &check_rules);
+                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_trees);
             let text = rope
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (text, opened)
         });
+        // A file over the open's validation limit has no trees read: the index reads it later.
+        let any_read = read.iter().any(Option::is_some);
+        let (checked, index_reads): (Vec<_>, Vec<_>) = read.into_iter().map(Option::unzip).unzip();
+        let index_entry = any_read.then(|| OpenedEntry::new(&source, &ranges, index_reads));
         let rules =
             RuleDiagnostics::opened(&yaml, checked.into_iter().map(Option::flatten).collect());
         Self {
             rules,
+            index_entry,
             ..Self::new(text, yaml, schema)
         }
+    }
+
+    /// How its YAML documents were parsed so far (for tests and benchmarks).
+    pub fn yaml_stats(&self) -> crate::yaml::file::ParseStats {
+        self.yaml.stats()
+    }
+
+    /// The workspace index's entry of the file as its open read it from the span trees it
+    /// built (once: the index takes it), when it read one.
+    pub fn take_index_entry(&mut self) -> Option<OpenedEntry> {
+        self.index_entry.take()
     }
 
     fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
@@ -227,6 +253,7 @@ impl OpenDocument {
             cluster: None,
             helm: HelmState::default(),
             layers: Default::default(),
+            index_entry: None,
         }
     }
 

@@ -536,3 +536,35 @@ fn no_rule_on_means_nothing_checked_kept_or_walked() {
     assert_eq!(document.rules.documents_kept(), 0);
     assert_eq!(rule_codes(&document.diagnostics()), 0);
 }
+
+/// The index's entry an open reads from its span trees equals the one the index reads from the
+/// text alone, over the corpus (argocd's big CRD is checked in two parts and grafted).
+#[test]
+fn the_index_entry_an_open_reads_equals_a_read_of_the_text() {
+    use crate::workspace::open;
+    let catalog = catalog();
+    let mut compared = 0;
+    for path in crate::yaml::corpus::yaml_files(&crate::yaml::corpus::root()) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let split = split::split(&text);
+        let ranges = split.documents.clone();
+        let mut document = OpenDocument::open_split(text.clone(), split, 1, &catalog, |_| ());
+        let Some(entry) = document.take_index_entry() else {
+            // Templates are read whole by the index, as the server does.
+            assert!(
+                crate::yaml::detect::template_action_in(&text).is_some(),
+                "{path:?}"
+            );
+            continue;
+        };
+        let rope = Rope::from_str(&text);
+        let slots = open::slots(&rope, &ranges);
+        let read = open::update(&[], Vec::new(), &slots, &rope);
+        assert_eq!(entry.slots(), &slots[..], "{path:?}");
+        assert_eq!(entry.documents(), &read[..], "{path:?}");
+        compared += 1;
+    }
+    assert!(compared > 100, "{compared} files compared");
+}

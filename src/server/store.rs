@@ -207,7 +207,7 @@ impl PendingOpen {
         let catalog = store.catalog();
         let role = self.role;
         let rules_on = store.rules().config.any();
-        let document = OpenDocument::open_split_as(
+        let mut document = OpenDocument::open_split_as(
             source,
             split,
             version,
@@ -219,8 +219,22 @@ impl PendingOpen {
                 self.gate.update(|state| state.text = true);
             },
         );
-        store.insert_document(self.uri.clone(), document);
+        let index_entry = document.take_index_entry();
+        let snapshot = document.snapshot();
+        let stamp = store.insert_document(self.uri.clone(), document);
         self.finished = true;
+        // The index takes the text before anything is published: the rules answer and the
+        // references are checked against it from the first gathering.
+        if let (Some(entry), Some(workspace)) = (index_entry, store.rules().workspace) {
+            let path = super::workspace::document_path(&self.uri);
+            workspace.open_read(
+                &path,
+                stamp.revision(),
+                &snapshot.rope,
+                &snapshot.documents,
+                entry,
+            );
+        }
     }
 }
 
@@ -417,8 +431,8 @@ impl Store {
         }
     }
 
-    /// Makes a checked and validated document the open document `uri`.
-    fn insert_document(&self, uri: Uri, document: OpenDocument) {
+    /// Makes a checked and validated document the open document `uri`; the state it is in.
+    fn insert_document(&self, uri: Uri, document: OpenDocument) -> Stamp {
         let opened = self.next_number();
         let current = Stamp {
             opened,
@@ -444,6 +458,7 @@ impl Store {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(uri, document);
+        current
     }
 
     /// Blocks while the document is being opened.

@@ -461,6 +461,55 @@ mod tests {
     }
 
     #[test]
+    fn an_open_file_is_parsed_once_and_indexed_from_the_open_s_trees() {
+        use crate::workspace::document::parsed_here;
+        let documents = Arc::new(Store::default());
+        let sources = SchemaSources::new(documents.clone());
+        documents.set_workspace(sources.workspace().clone());
+        let text: String = (0..30)
+            .map(|n| config_map(&format!("cm-{n}")))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        let uri: Uri = "file:///work/app/all.yaml".parse().unwrap();
+        let before = parsed_here();
+        documents.begin_open(uri.clone(), text.clone(), 1).finish();
+        let opened = documents.with_document(&uri, |document| document.yaml_stats());
+        assert_eq!(
+            opened.map(|stats| stats.full),
+            Some(30),
+            "the open parsed each document once"
+        );
+        assert_eq!(
+            parsed_here() - before,
+            0,
+            "the index parsed none of them again"
+        );
+        assert!(indexes(&sources, "cm-0") && indexes(&sources, "cm-29"));
+        // Taken in after the open: nothing to read again.
+        sources.document_changed(&uri);
+        assert_eq!(parsed_here() - before, 0);
+
+        // An edit: the index reads the document it touched, once.
+        let at = text.find("cm-7").unwrap();
+        type_at(&documents, &uri, &text, at, "x", 2);
+        sources.document_changed(&uri);
+        assert_eq!(parsed_here() - before, 1);
+        assert!(indexes(&sources, "xcm-7") && !indexes(&sources, "cm-7"));
+    }
+
+    /// Types `typed` at byte `at` of the open document `uri` (whose text is `text`).
+    fn type_at(documents: &Store, uri: &Uri, text: &str, at: usize, typed: &str, version: i32) {
+        let line = text[..at].matches('\n').count() as u32;
+        let character = (at - text[..at].rfind('\n').map_or(0, |n| n + 1)) as u32;
+        let position = crate::text::Position::new(line, character);
+        let change = crate::features::document::Change {
+            range: Some(position..position),
+            text: typed,
+        };
+        documents.change(uri, version, &[change]);
+    }
+
+    #[test]
     fn open_documents_outside_the_workspace_and_untitled_ones() {
         let documents = Arc::new(Store::default());
         let sources = SchemaSources::new(documents.clone());

@@ -185,6 +185,24 @@ impl ChartFolders {
     pub fn looked_up(&self) -> usize {
         self.looked_up.load(std::sync::atomic::Ordering::Relaxed)
     }
+
+    /// `path` was created, changed or deleted on disk (a file or a folder): what is known of its
+    /// folder and of every folder under it is looked up again when next asked.
+    pub fn forget(&self, path: &Path) {
+        let folder = path.parent();
+        self.known
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|known, _| !(known.starts_with(path) || Some(known.as_path()) == folder));
+    }
+
+    /// Everything known is looked up again when next asked (other workspace folders).
+    pub fn forget_all(&self) {
+        self.known
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
 
 impl ChartModel {
@@ -668,6 +686,9 @@ mod tests {
 /// The charts read so far, and the open documents' texts of chart files (which win over disk).
 #[derive(Default)]
 pub struct ChartCache {
+    /// Which folders hold a `Chart.yaml`, looked up on disk once each until a change on disk
+    /// is reported ([`ChartCache::changed`], [`ChartCache::disk_changed`]).
+    pub folders: ChartFolders,
     models: std::sync::Mutex<HashMap<PathBuf, Arc<ChartModel>>>,
     open: std::sync::RwLock<HashMap<PathBuf, Arc<String>>>,
     /// The extra values files a render is given (the settings'), as written there.
@@ -717,6 +738,11 @@ impl ChartCache {
     /// A file changed (on disk, or its open text: `Some`, or closed: `None`): the charts that
     /// read it are read again when next asked.
     pub fn changed(&self, path: &Path, open_text: Option<Option<&str>>) {
+        // A change on disk, or a `Chart.yaml` opened or closed (a client that does not watch
+        // files still tells of the chart made in it).
+        if open_text.is_none() || path.file_name().is_some_and(|name| name == "Chart.yaml") {
+            self.folders.forget(path);
+        }
         let read_by_a_chart = || {
             self.lock()
                 .values()
@@ -725,7 +751,7 @@ impl ChartCache {
         if let Some(text) = open_text {
             let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
             match text {
-                Some(text) if chart_root_on_disk(path).is_some() || read_by_a_chart() => {
+                Some(text) if self.folders.root_of(path).is_some() || read_by_a_chart() => {
                     open.insert(path.to_path_buf(), Arc::new(text.to_string()));
                 }
                 _ => {

@@ -309,11 +309,11 @@ fn read_range(
     shared: &Shared,
     out: &mut Vec<Document>,
 ) {
-    static KIND: std::sync::LazyLock<memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memmem::Finder::new("kind"));
-    if KIND.find(original.as_bytes()).is_none() {
+    if !may_hold_a_kind(original) {
         return;
     }
+    #[cfg(test)]
+    PARSED.with(|parsed| parsed.set(parsed.get() + 1));
     let (tree, _error) = SpanTree::parse_shared(parsed, range.clone());
     let reader = Reader {
         original,
@@ -326,6 +326,42 @@ fn read_range(
     for root in tree.roots() {
         reader.read_root(root, range.clone(), out);
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many YAML documents this thread parsed to read them.
+    static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many YAML documents this thread has parsed to read them so far (not counting those read
+/// from a span tree handed in, [`read_spans`]).
+#[cfg(test)]
+pub fn parsed_here() -> usize {
+    PARSED.with(|parsed| parsed.get())
+}
+
+/// Whether a document's text may hold a Kubernetes object: one without `kind` holds none.
+fn may_hold_a_kind(text: &str) -> bool {
+    static KIND: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new("kind"));
+    KIND.find(text.as_bytes()).is_some()
+}
+
+/// The Kubernetes documents of one YAML document of a file without template actions, from the
+/// span tree of its text: what [`read_document`] reads, with ranges and lines relative to the
+/// document and values not yet shared ([`Shared::share`]). An open reads them on its threads
+/// from the trees its check built.
+pub fn read_spans(tree: &SpanTree) -> Vec<Document> {
+    let text = tree.root().map_or("", |root| root.source());
+    if !may_hold_a_kind(text) {
+        return Vec::new();
+    }
+    let mut documents = read_tree(tree);
+    number_lines(text, 0, 0, &mut documents);
+    // Kept until the file's entry is put together: no spare capacity (most hold one).
+    documents.shrink_to_fit();
+    documents
 }
 
 /// The Kubernetes documents of one document's span tree (a List's items each), read like
@@ -396,6 +432,23 @@ impl Shared {
             }
         }
         shared
+    }
+
+    /// The documents' `apiVersion` and `kind` values made the ones already shared.
+    pub(super) fn share(&self, documents: &mut [Document]) {
+        for document in documents {
+            for value in [&mut document.api_version, &mut document.kind]
+                .into_iter()
+                .flatten()
+            {
+                let mut known = self.0.borrow_mut();
+                match known.iter().find(|k| **k == *value) {
+                    Some(found) => *value = found.clone(),
+                    None if known.len() < SHARED_MAX => known.push(value.clone()),
+                    None => {}
+                }
+            }
+        }
     }
 
     fn get(&self, text: Box<str>) -> Arc<str> {

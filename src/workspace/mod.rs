@@ -94,6 +94,7 @@ impl Workspace {
     /// The workspace folders (from `initialize`).
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap_or_else(|p| p.into_inner()) = roots;
+        self.charts.folders.forget_all();
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
@@ -111,7 +112,7 @@ impl Workspace {
         if let Some(chart) = self.read().chart_of(path) {
             return Some((chart.root.to_path_buf(), chart.template));
         }
-        let root = chart::chart_root_on_disk(path)?;
+        let root = self.charts.folders.root_of(path)?;
         let template = path.starts_with(root.join("templates"));
         Some((root, template))
     }
@@ -239,13 +240,7 @@ impl Workspace {
         rope: &Rope,
         ranges: &[Range<usize>],
     ) {
-        let too_big =
-            rope.len_bytes() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
-        if too_big
-            || kustomize::is_kustomization(path)
-            || chart::chart_root_on_disk(path).is_some()
-            || open::has_actions(rope, ranges)
-        {
+        if self.read_whole(path, rope, ranges) {
             return self.open_revision(path, revision, &rope.to_string());
         }
         self.charts.changed(path, Some(None));
@@ -279,6 +274,49 @@ impl Workspace {
         let mut file = File::new(Origin::Open, documents);
         file.revision = revision;
         file.slots = Some(slots.into_boxed_slice());
+        index.insert(path, file);
+    }
+
+    /// Whether the open document `path` is read whole, not one YAML document at a time: too big
+    /// to index, a kustomization, a chart's file, or a text with template actions.
+    fn read_whole(&self, path: &Path, rope: &Rope, ranges: &[Range<usize>]) -> bool {
+        let too_big =
+            rope.len_bytes() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
+        too_big
+            || kustomize::is_kustomization(path)
+            || self.charts.folders.root_of(path).is_some()
+            || open::has_actions(rope, ranges)
+    }
+
+    /// The open document `path` in state `revision`, from the entry its open read
+    /// ([`open::OpenedEntry`], from the span trees the open built): the file is not parsed again.
+    /// `rope` and `ranges` are the text it was read from. A file read whole
+    /// ([`open_rope`](Self::open_rope)) is read as it would be.
+    pub fn open_read(
+        &self,
+        path: &Path,
+        revision: u64,
+        rope: &Rope,
+        ranges: &[Range<usize>],
+        entry: open::OpenedEntry,
+    ) {
+        if self.revision_of(path) == Some(revision) {
+            return;
+        }
+        if self.read_whole(path, rope, ranges) {
+            return self.open_revision(path, Some(revision), &rope.to_string());
+        }
+        self.charts.changed(path, Some(None));
+        let mut index = self.write();
+        if index
+            .file(path)
+            .is_some_and(|current| is_newer(current, Some(revision)))
+        {
+            return;
+        }
+        let mut file = File::new(Origin::Open, entry.documents);
+        file.revision = Some(revision);
+        file.slots = Some(entry.slots.into_boxed_slice());
         index.insert(path, file);
     }
 

@@ -8,7 +8,8 @@ use std::ops::Range;
 
 use ropey::Rope;
 
-use super::document::{Document, Shared, read_document};
+use super::document::{self, Document, Shared, read_document};
+use crate::yaml::spans::SpanTree;
 
 /// One YAML document of an open file as the index last read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +19,96 @@ pub struct Slot {
     line: u32,
     /// Of its text: equal hashes, equal texts.
     hash: u64,
+}
+
+/// What an open read of one YAML document for the index, on the span tree its check built
+/// (on the open's threads, so the index does not parse the file again): the hash of its text
+/// and its Kubernetes documents, relative to it.
+#[derive(Debug)]
+pub struct DocumentRead {
+    hash: u64,
+    documents: Vec<Document>,
+}
+
+/// Reads one YAML document of a file being opened, `text`, from `tree`, its span tree.
+pub fn read_spans(text: &str, tree: &SpanTree) -> DocumentRead {
+    DocumentRead {
+        hash: hash_of(text),
+        documents: document::read_spans(tree),
+    }
+}
+
+/// An open file's entry as its open read it: what [`update`] reads from nothing, built from the
+/// documents' [`DocumentRead`]s. Taken in by [`Workspace::open_read`](super::Workspace::open_read).
+#[derive(Debug)]
+pub struct OpenedEntry {
+    pub(super) slots: Vec<Slot>,
+    pub(super) documents: Vec<Document>,
+}
+
+impl OpenedEntry {
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+
+    /// The entry of `text` split into YAML documents at `ranges`, from what the open read of
+    /// each (`None`: a document without a span tree, after a syntax error: read from its text
+    /// here).
+    pub fn new(text: &str, ranges: &[Range<usize>], reads: Vec<Option<DocumentRead>>) -> Self {
+        let (mut at, mut line) = (0, 0usize);
+        let mut slots = Vec::with_capacity(ranges.len());
+        let read: usize = reads.iter().flatten().map(|r| r.documents.len()).sum();
+        let mut documents = Vec::with_capacity(read);
+        let shared = Shared::default();
+        for (range, read) in ranges.iter().zip(reads) {
+            let (Some(gap), Some(own)) = (
+                text.get(at.min(range.start)..range.start),
+                text.get(range.clone()),
+            ) else {
+                continue;
+            };
+            line += memchr::memchr_iter(b'\n', gap.as_bytes()).count();
+            let slot_line = u32::try_from(line).unwrap_or(u32::MAX);
+            let hash = match read {
+                Some(mut read) => {
+                    for document in &mut read.documents {
+                        document.shift(range.start as isize, i64::from(slot_line));
+                    }
+                    shared.share(&mut read.documents);
+                    documents.append(&mut read.documents);
+                    read.hash
+                }
+                None => {
+                    documents.extend(read_document(
+                        own.to_string(),
+                        range.start,
+                        slot_line,
+                        &shared,
+                    ));
+                    hash_of(own)
+                }
+            };
+            slots.push(Slot {
+                range: range.clone(),
+                line: slot_line,
+                hash,
+            });
+            line += memchr::memchr_iter(b'\n', own.as_bytes()).count();
+            at = range.end;
+        }
+        documents.shrink_to_fit();
+        OpenedEntry { slots, documents }
+    }
+}
+
+fn hash_of(text: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 /// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s. Lines are counted in

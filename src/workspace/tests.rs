@@ -495,3 +495,63 @@ fn workloads_of_a_label_are_looked_up_not_scanned() {
         1
     );
 }
+
+/// The open text of `path` at `revision` in the index, as the server syncs it after an edit.
+fn sync(workspace: &Workspace, path: &Path, revision: u64, text: &str) {
+    let rope = ropey::Rope::from_str(text);
+    let ranges = crate::yaml::split::split(text).documents;
+    workspace.sync_open(path, revision, &rope, &ranges);
+}
+
+#[test]
+fn edits_look_for_a_chart_on_disk_once_until_the_disk_changes() {
+    let (_dir, root) = folder(&[("app/values.yaml", "replicas: 1\n")]);
+    let workspace = scanned(&root, Limits::default());
+    let values = root.join("app/values.yaml");
+    let looked_up = || workspace.charts.folders.looked_up();
+    sync(&workspace, &values, 1, "replicas: 2\n");
+    let first = looked_up();
+    assert!(first > 0);
+    for revision in 2..=11 {
+        sync(
+            &workspace,
+            &values,
+            revision,
+            &format!("replicas: {revision}\n"),
+        );
+    }
+    assert_eq!(looked_up(), first, "ten edits, no look at the disk");
+    assert_eq!(workspace.chart_of(&values), None);
+    assert_eq!(looked_up(), first, "nor when asked for the chart");
+
+    // A Chart.yaml made on disk and reported: looked for again, found, and the open text of
+    // the values file is the chart's.
+    write(&root.join("app/Chart.yaml"), "apiVersion: v2\nname: app\n");
+    workspace.files_changed(&[root.join("app/Chart.yaml")]);
+    sync(&workspace, &values, 12, "replicas: 12\n");
+    assert!(looked_up() > first);
+    assert_eq!(workspace.chart_of(&values), Some((root.join("app"), false)));
+    let model = workspace.charts.get(&root.join("app"));
+    assert_eq!(model.values[0].text.as_str(), "replicas: 12\n");
+
+    // Deleted and reported: no chart again, though the index's Chart.yaml is gone first.
+    std::fs::remove_file(root.join("app/Chart.yaml")).unwrap();
+    workspace.files_changed(&[root.join("app/Chart.yaml")]);
+    let before = looked_up();
+    sync(&workspace, &values, 13, "replicas: 13\n");
+    assert!(looked_up() > before);
+    assert_eq!(workspace.chart_of(&values), None);
+}
+
+#[test]
+fn new_workspace_folders_look_for_charts_again() {
+    let (_dir, root) = folder(&[("app/values.yaml", "replicas: 1\n")]);
+    let workspace = scanned(&root, Limits::default());
+    let values = root.join("app/values.yaml");
+    assert_eq!(workspace.chart_of(&values), None);
+    // Made on disk without a report (the client watches no files), then another folder set.
+    write(&root.join("app/Chart.yaml"), "apiVersion: v2\nname: app\n");
+    assert_eq!(workspace.chart_of(&values), None);
+    workspace.set_roots(vec![root.join("app")]);
+    assert_eq!(workspace.chart_of(&values), Some((root.join("app"), false)));
+}
