@@ -146,6 +146,9 @@ pub struct Index {
     /// Workloads by their Pods' labels (`key\0value`): a selector's workloads are looked up,
     /// not scanned for.
     by_pod_label: HashMap<Box<str>, Postings>,
+    /// Services by their own labels (`key\0value`): a ServiceMonitor's selector looks its
+    /// Services up, not every Service.
+    by_service_label: HashMap<Box<str>, Postings>,
     /// Kustomization files by the files and folders they name.
     kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
@@ -166,6 +169,7 @@ impl Default for Index {
             by_name: HashMap::new(),
             by_target: HashMap::new(),
             by_pod_label: HashMap::new(),
+            by_service_label: HashMap::new(),
             kustomized: HashMap::new(),
             charts: BTreeSet::new(),
             kustomizations: BTreeSet::new(),
@@ -288,6 +292,20 @@ impl Index {
                         .pod_labels
                         .as_ref()
                         .is_some_and(|labels| labels.get(key) == Some(value))
+            })
+    }
+
+    /// The Services (of any namespace) labelled `key: value`, in path order: looked up, not
+    /// scanned for among every Service.
+    pub fn services_labelled<'q>(
+        &'q self,
+        key: &'q str,
+        value: &'q str,
+    ) -> impl Iterator<Item = Found<'q>> + 'q {
+        self.in_postings(self.by_service_label.get(&*pod_label_key(key, value)))
+            .filter(move |found| {
+                of_kind(found.document, "Service", None)
+                    && found.document.labels.get(key) == Some(value)
             })
     }
 
@@ -468,6 +486,9 @@ impl Index {
             for label in pod_label_keys(document) {
                 post(&mut self.by_pod_label, &label, &path, &file, index);
             }
+            for label in service_label_keys(document) {
+                post(&mut self.by_service_label, &label, &path, &file, index);
+            }
         }
         if let Some(kustomization) = &file.kustomization {
             self.kustomizations.insert(path.clone());
@@ -547,6 +568,9 @@ impl Index {
             }
             for label in pod_label_keys(document) {
                 unlink_from(&mut self.by_pod_label, &label, path);
+            }
+            for label in service_label_keys(document) {
+                unlink_from(&mut self.by_service_label, &label, path);
             }
         }
         if let Some(kustomization) = &old.kustomization {
@@ -662,6 +686,18 @@ fn pod_label_keys(document: &Document) -> Vec<String> {
     }
 }
 
+/// The `by_service_label` keys of a document: its labels, if it is a Service.
+fn service_label_keys(document: &Document) -> Vec<String> {
+    if document.kind.as_deref() != Some("Service") {
+        return Vec::new();
+    }
+    document
+        .labels
+        .iter()
+        .map(|(key, value)| pod_label_key(key, value))
+        .collect()
+}
+
 /// Adds the document at `index` of `file` to `map`'s postings for `key`.
 fn post(
     map: &mut HashMap<Box<str>, Postings>,
@@ -735,5 +771,33 @@ mod tests {
         assert_eq!(postings(&index.by_kind, "Deployment"), 1);
         index.remove(path);
         assert!(index.by_kind.is_empty() && index.by_name.is_empty());
+    }
+
+    #[test]
+    fn services_are_looked_up_by_their_labels() {
+        let mut index = Index::default();
+        let file = |app: &str| {
+            let text = format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels: {{app: {app}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {{app: {app}}}\n"
+            );
+            File::new(Origin::Disk, read_documents(&Arc::new(text)))
+        };
+        for number in 0..50 {
+            index.insert(
+                Path::new(&format!("/w/{number}.yaml")),
+                file(&format!("a{number}")),
+            );
+        }
+        let labelled = |index: &Index, app: &str| index.services_labelled("app", app).count();
+        // The Service of that label alone, not the ConfigMap beside it.
+        assert_eq!(labelled(&index, "a7"), 1);
+        assert_eq!(labelled(&index, "b"), 0);
+        // Written again with another label, the file's Service is found by the new one only.
+        index.insert(Path::new("/w/7.yaml"), file("b"));
+        assert_eq!((labelled(&index, "a7"), labelled(&index, "b")), (0, 1));
+        for number in 0..50 {
+            index.remove(Path::new(&format!("/w/{number}.yaml")));
+        }
+        assert!(index.by_service_label.is_empty());
     }
 }
