@@ -449,20 +449,21 @@ fn survey(
     let found: Vec<Result<Found, String>> = inputs
         .par_iter()
         .enumerate()
-        .map(|(number, input)| {
-            let contents = read_input(number, input, stdin, holdings)?;
-            let Ok(text) = std::str::from_utf8(&contents.bytes) else {
-                return Ok((None, None));
-            };
-            let name = display(input);
-            let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
-            let canonical = reader.add(input, text).map(|path| (path, name.clone()));
-            workspace.index_text(
-                Path::new(&name),
-                text.strip_prefix('\u{feff}').unwrap_or(text),
-            );
-            Ok((crd, canonical))
-        })
+        .map_init(
+            || Unindexed::new(&workspace),
+            |unindexed, (number, input)| {
+                let contents = read_input(number, input, stdin, holdings)?;
+                let Ok(text) = std::str::from_utf8(&contents.bytes) else {
+                    return Ok((None, None));
+                };
+                let name = display(input);
+                let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
+                let canonical = reader.add(input, text).map(|path| (path, name.clone()));
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                unindexed.add(workspace.index_read(Path::new(&name), text));
+                Ok((crd, canonical))
+            },
+        )
         .collect();
     phases.done("index pass: files");
     let mut unread = Vec::with_capacity(found.len());
@@ -486,6 +487,34 @@ fn survey(
             let mut contents = read_input(usize::MAX, path, stdin, holdings).ok()?;
             String::from_utf8(std::mem::take(&mut contents.bytes)).ok()
         }),
+    }
+}
+
+/// Files read for the index by one thread and not put in yet: put in whenever the index's lock
+/// is free, without waiting for it (a thread holding it may be preempted), and all when
+/// dropped.
+struct Unindexed<'a> {
+    workspace: &'a Workspace,
+    files: Vec<crate::workspace::ReadFile>,
+}
+
+impl<'a> Unindexed<'a> {
+    fn new(workspace: &'a Workspace) -> Unindexed<'a> {
+        Unindexed {
+            workspace,
+            files: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, file: crate::workspace::ReadFile) {
+        self.files.push(file);
+        self.workspace.index_put(&mut self.files, false);
+    }
+}
+
+impl Drop for Unindexed<'_> {
+    fn drop(&mut self) {
+        self.workspace.index_put(&mut self.files, true);
     }
 }
 
@@ -894,6 +923,27 @@ mod tests {
             (reported[0].line, reported[0].column, reported[0].code),
             (2, 4, "encoding")
         );
+    }
+
+    #[test]
+    fn files_read_for_the_index_wait_for_a_held_lock_only_at_the_end() {
+        let workspace = Workspace::default();
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+        let held = workspace.read();
+        let mut unindexed = Unindexed::new(&workspace);
+        for number in 0..3 {
+            unindexed.add(workspace.index_read(Path::new(&format!("/w/{number}.yaml")), text));
+        }
+        // Another thread holds the lock: the files wait, the reading thread does not.
+        assert_eq!(unindexed.files.len(), 3);
+        drop(held);
+        unindexed.add(workspace.index_read(Path::new("/w/3.yaml"), text));
+        assert!(unindexed.files.is_empty());
+        unindexed
+            .files
+            .push(workspace.index_read(Path::new("/w/4.yaml"), text));
+        drop(unindexed);
+        assert_eq!(workspace.read().len(), 5);
     }
 
     #[test]
