@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 
 use super::document::{Document, Labels, SELECTING_KINDS, Selector, WORKLOAD_KINDS};
 use super::kustomize::Kustomization;
@@ -146,9 +147,12 @@ pub struct Index {
     /// Workloads by their Pods' labels (`key\0value`): a selector's workloads are looked up,
     /// not scanned for.
     by_pod_label: HashMap<Box<str>, Postings>,
-    /// Services by their own labels (`key\0value`): a ServiceMonitor's selector looks its
-    /// Services up, not every Service.
-    by_service_label: HashMap<Box<str>, Postings>,
+    /// Services by a label asked for (`key\0value`): found by one scan of the Services the
+    /// first time the label is asked for, and kept until the index changes. A ServiceMonitor's
+    /// selector looks its Services up; only the labels asked for take memory.
+    services_by_label: Mutex<HashMap<Box<str>, Arc<[(Arc<Path>, u32)]>>>,
+    /// How many Services those scans read (what the lookups cost).
+    services_scanned: AtomicUsize,
     /// Kustomization files by the files and folders they name.
     kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
@@ -169,7 +173,8 @@ impl Default for Index {
             by_name: HashMap::new(),
             by_target: HashMap::new(),
             by_pod_label: HashMap::new(),
-            by_service_label: HashMap::new(),
+            services_by_label: Mutex::default(),
+            services_scanned: AtomicUsize::new(0),
             kustomized: HashMap::new(),
             charts: BTreeSet::new(),
             kustomizations: BTreeSet::new(),
@@ -295,18 +300,59 @@ impl Index {
             })
     }
 
-    /// The Services (of any namespace) labelled `key: value`, in path order: looked up, not
-    /// scanned for among every Service.
-    pub fn services_labelled<'q>(
-        &'q self,
-        key: &'q str,
-        value: &'q str,
-    ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.in_postings(self.by_service_label.get(&*pod_label_key(key, value)))
-            .filter(move |found| {
-                of_kind(found.document, "Service", None)
-                    && found.document.labels.get(key) == Some(value)
+    /// The Services (of any namespace) labelled `key: value`, in path order: every Service is
+    /// read the first time a label is asked for, not each time.
+    pub fn services_labelled(&self, key: &str, value: &str) -> impl Iterator<Item = Found<'_>> {
+        let found = {
+            let mut known = self
+                .services_by_label
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let label = pod_label_key(key, value);
+            match known.get(&*label) {
+                Some(found) => found.clone(),
+                None => {
+                    let services = self.by_kind.get("Service").into_iter().flatten();
+                    let found: Arc<[(Arc<Path>, u32)]> = services
+                        .flat_map(|(path, posting)| {
+                            posting.documents.iter().map(move |&at| (path, posting, at))
+                        })
+                        .inspect(|_| {
+                            self.services_scanned.fetch_add(1, AtomicOrdering::Relaxed);
+                        })
+                        .filter(|(_, posting, at)| {
+                            let document = &posting.file.documents[*at as usize];
+                            of_kind(document, "Service", None)
+                                && document.labels.get(key) == Some(value)
+                        })
+                        .map(|(path, _, at)| (path.clone(), at))
+                        .collect();
+                    known.insert(label.into(), found.clone());
+                    found
+                }
+            }
+        };
+        (0..found.len()).filter_map(move |at| {
+            let (path, document) = &found[at];
+            let (path, file) = self.files.get_key_value(&**path)?;
+            Some(Found {
+                path,
+                origin: file.origin,
+                document: file.documents.get(*document as usize)?,
             })
+        })
+    }
+
+    /// How many Services the lookups by label read so far.
+    pub fn services_scanned(&self) -> usize {
+        self.services_scanned.load(AtomicOrdering::Relaxed)
+    }
+
+    fn forget_services_by_label(&mut self) {
+        self.services_by_label
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The documents whose selector selects Pods with `labels` (Services, workloads,
@@ -456,6 +502,7 @@ impl Index {
     /// Puts `file` at `path`, replacing what was there.
     pub(super) fn insert(&mut self, path: &Path, mut file: File) {
         self.generation += 1;
+        self.forget_services_by_label();
         file.written = self.generation;
         let file = Arc::new(file);
         let path = match self.files.get_key_value(path) {
@@ -486,9 +533,6 @@ impl Index {
             for label in pod_label_keys(document) {
                 post(&mut self.by_pod_label, &label, &path, &file, index);
             }
-            for label in service_label_keys(document) {
-                post(&mut self.by_service_label, &label, &path, &file, index);
-            }
         }
         if let Some(kustomization) = &file.kustomization {
             self.kustomizations.insert(path.clone());
@@ -512,6 +556,7 @@ impl Index {
     /// the same lock): its documents come without a copy when nothing else holds them.
     pub(super) fn take_for_update(&mut self, path: &Path) -> Option<File> {
         let key = self.files.get_key_value(path)?.0.clone();
+        self.forget_services_by_label();
         self.unlink(&key);
         let file = self.files.remove(&key)?;
         Some(Arc::try_unwrap(file).unwrap_or_else(|shared| (*shared).clone()))
@@ -524,6 +569,7 @@ impl Index {
         };
         let key = key.clone();
         self.generation += 1;
+        self.forget_services_by_label();
         self.unlink(&key);
         self.files.remove(&key);
         if is_chart_file(&key)
@@ -568,9 +614,6 @@ impl Index {
             }
             for label in pod_label_keys(document) {
                 unlink_from(&mut self.by_pod_label, &label, path);
-            }
-            for label in service_label_keys(document) {
-                unlink_from(&mut self.by_service_label, &label, path);
             }
         }
         if let Some(kustomization) = &old.kustomization {
@@ -686,18 +729,6 @@ fn pod_label_keys(document: &Document) -> Vec<String> {
     }
 }
 
-/// The `by_service_label` keys of a document: its labels, if it is a Service.
-fn service_label_keys(document: &Document) -> Vec<String> {
-    if document.kind.as_deref() != Some("Service") {
-        return Vec::new();
-    }
-    document
-        .labels
-        .iter()
-        .map(|(key, value)| pod_label_key(key, value))
-        .collect()
-}
-
 /// Adds the document at `index` of `file` to `map`'s postings for `key`.
 fn post(
     map: &mut HashMap<Box<str>, Postings>,
@@ -798,6 +829,6 @@ mod tests {
         for number in 0..50 {
             index.remove(Path::new(&format!("/w/{number}.yaml")));
         }
-        assert!(index.by_service_label.is_empty());
+        assert_eq!(index.services_labelled("app", "b").count(), 0);
     }
 }

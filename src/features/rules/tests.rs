@@ -524,10 +524,14 @@ fn a_service_monitor_looks_up_the_services_of_its_labels() {
             [],
         )
     };
-    // Labels no Service has: none is read, and the finding says so.
-    let asking = universe();
-    assert!(answer(&monitor(&[("app", "db")], &[], false), &asking).is_some());
-    assert_eq!(asking.services_given(), 0);
+    // Labels no Service has: the Services are read once for that label, and the finding
+    // says so; asked again, they are not read again.
+    for _ in 0..3 {
+        let asking = universe();
+        assert!(answer(&monitor(&[("app", "db")], &[], false), &asking).is_some());
+        assert_eq!(asking.services_given(), 0);
+    }
+    assert_eq!(index.services_scanned(), 300);
     // Only the copies of the label asked for are read, up to the first that answers.
     let asking = universe();
     assert_eq!(
@@ -544,6 +548,7 @@ fn a_service_monitor_looks_up_the_services_of_its_labels() {
         .is_some()
     );
     assert_eq!(asking.services_given(), 3);
+    assert_eq!(index.services_scanned(), 2 * 300);
     // Without labels, any Service of the namespaces answers.
     let asking = universe();
     assert_eq!(answer(&monitor(&[], &["shop"], false), &asking), None);
