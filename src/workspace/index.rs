@@ -133,6 +133,8 @@ impl Posting {
 
 /// Postings by path.
 type Postings = BTreeMap<Arc<Path>, Posting>;
+/// Documents by their file's path and their index in it.
+type DocumentsAt = Arc<[(Arc<Path>, u32)]>;
 /// Postings in path order.
 type PostingList = Vec<(Arc<Path>, Posting)>;
 
@@ -150,7 +152,7 @@ pub struct Index {
     /// Services by a label asked for (`key\0value`): found by one scan of the Services the
     /// first time the label is asked for, and kept until the index changes. A ServiceMonitor's
     /// selector looks its Services up; only the labels asked for take memory.
-    services_by_label: Mutex<HashMap<Box<str>, Arc<[(Arc<Path>, u32)]>>>,
+    services_by_label: Mutex<HashMap<Box<str>, DocumentsAt>>,
     /// How many Services those scans read (what the lookups cost).
     services_scanned: AtomicUsize,
     /// Kustomization files by the files and folders they name.
@@ -313,7 +315,7 @@ impl Index {
                 Some(found) => found.clone(),
                 None => {
                     let services = self.by_kind.get("Service").into_iter().flatten();
-                    let found: Arc<[(Arc<Path>, u32)]> = services
+                    let found: DocumentsAt = services
                         .flat_map(|(path, posting)| {
                             posting.documents.iter().map(move |&at| (path, posting, at))
                         })
