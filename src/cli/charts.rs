@@ -15,9 +15,7 @@ use crate::features::helm::template::ChartRole;
 use crate::render::helm::{HelmOptions, RenderError, render};
 use crate::render::process::RunError;
 use crate::schema::Catalog;
-use crate::workspace::chart::{
-    ChartFolders, ChartModel, chart_root_on_disk, is_helper, is_values_file,
-};
+use crate::workspace::chart::{ChartFolders, ChartModel, is_helper, is_values_file};
 
 /// How `check` renders charts.
 #[derive(Clone, Debug)]
@@ -89,27 +87,9 @@ impl Charts {
     }
 }
 
-/// The chart folders to render for `paths` (folders searched; subcharts render with their
-/// parent, files with their chart).
-pub fn chart_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            for entry in walkdir::WalkDir::new(path)
-                .max_depth(12)
-                .into_iter()
-                .filter_map(Result::ok)
-            {
-                if entry.file_name() == "Chart.yaml"
-                    && let Some(root) = entry.path().parent()
-                {
-                    roots.push(root.to_path_buf());
-                }
-            }
-        } else if let Some(root) = chart_root_on_disk(path) {
-            roots.push(root);
-        }
-    }
+/// The chart folders to render among the folders holding a `Chart.yaml` found under the
+/// folders checked and the charts of the files checked: subcharts render with their parent.
+pub fn chart_roots(mut roots: Vec<PathBuf>) -> Vec<PathBuf> {
     roots.sort();
     roots.dedup();
     // A subchart (`<chart>/charts/<sub>`) is rendered as part of its parent.

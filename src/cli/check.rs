@@ -156,8 +156,23 @@ pub struct Reported {
 /// `--cluster` keeps every file for the dry-runs that follow.
 pub fn run(args: &CheckArgs) -> ExitCode {
     crate::files::set_max_bytes(args.max_file_bytes);
+    let mut phases = super::phases::Phases::start();
     let mut io_errors = 0;
-    let inputs = inputs(&args.paths, &mut io_errors);
+    let pool = match thread_pool(args.jobs) {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("kube-lsp: cannot start the threads that check: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    // The charts to render are looked for while the folders are walked.
+    let (inputs, charts) = pool.install(|| inputs(&args.paths, &mut io_errors));
+    let roots = if args.no_render {
+        Vec::new()
+    } else {
+        super::charts::chart_roots(charts)
+    };
+    phases.done("walk");
     for path in &args.schema_paths {
         if !path.exists() {
             eprintln!(
@@ -170,28 +185,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let Some(rules) = rules_config(args) else {
         return ExitCode::from(2);
     };
-    let pool = match thread_pool(args.jobs) {
-        Ok(pool) => pool,
-        Err(error) => {
-            eprintln!("kube-lsp: cannot start the threads that check: {error}");
-            return ExitCode::from(2);
-        }
-    };
     let holdings = Holdings::default();
     let stdin = read_stdin(&inputs);
-    // The charts to render are looked for while the files are read.
-    let (survey, roots) = pool.install(|| {
-        rayon::join(
-            || survey(&inputs, &stdin, &args.paths, &holdings),
-            || {
-                if args.no_render {
-                    Vec::new()
-                } else {
-                    super::charts::chart_roots(&args.paths)
-                }
-            },
-        )
-    });
+    let survey = pool.install(|| survey(&inputs, &stdin, &args.paths, &holdings, &mut phases));
+    phases.done("index pass: kustomize's reader");
     // Kept to the end of the process: freeing the indexes of every file would only delay its exit.
     let survey = std::mem::ManuallyDrop::new(survey);
     for (input, error) in inputs.iter().zip(&survey.unread) {
@@ -221,11 +218,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         .flatten();
     let charts = super::charts::Charts::new(&args.helm_values);
     // The findings of chart files are kept: a render's are not said again.
-    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    // Written by the thread whose file's findings are next (`ordered`).
+    let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
     let mut output = Output::new(stdout, args.format, !roots.is_empty());
     let (mut files, mut documents) = (0, 0);
     let mut texts = Vec::new();
-    let check_file = |(number, input): (usize, &PathBuf)| -> Option<Checked> {
+    let check_file = |number: usize, input: &PathBuf| -> Option<Checked> {
         if survey.unread[number].is_some() {
             return None;
         }
@@ -255,10 +253,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             kept: args.cluster.then(|| (name, bytes.to_vec())),
         })
     };
+    phases.done("catalog");
     super::ordered::map_in_order(
         &pool,
-        inputs.iter().enumerate(),
-        pool.current_num_threads() * 4,
+        &inputs,
+        pool.current_num_threads() * RESULTS_AHEAD,
         check_file,
         |checked| {
             let Some(checked) = checked else { return };
@@ -274,6 +273,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         },
     );
     drop(index);
+    phases.done("check pass");
     tracing::debug!(
         "check: {} threads; at most {} files' contents held at once",
         pool.current_num_threads(),
@@ -316,6 +316,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
         }
     }
+    phases.done("render");
     let cluster = args
         .cluster
         .then(|| cluster_reports(args, &texts, kustomize, &rendered));
@@ -329,6 +330,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    phases.done("cluster and report");
     eprintln!("{}", summary(files, documents, &counts));
     if let Some(cluster) = cluster {
         // Like `kubectl diff`: 0 no difference, 1 differences, >1 an error.
@@ -350,6 +352,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// How many files' findings, per thread, may wait for those of an earlier file before no more
+/// files are started: a file that takes long to check does not hold the other threads up, and
+/// findings are small (the files' contents are not kept).
+const RESULTS_AHEAD: usize = 64;
 
 /// The threads that read and check files: `jobs`, else one per CPU core.
 fn thread_pool(jobs: Option<u32>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
@@ -429,28 +436,36 @@ struct Survey {
 }
 
 /// Reads every input on the pool's threads, keeping only what checking the others needs.
-fn survey(inputs: &[PathBuf], stdin: &Stdin, roots: &[PathBuf], holdings: &Holdings) -> Survey {
+fn survey(
+    inputs: &[PathBuf],
+    stdin: &Stdin,
+    roots: &[PathBuf],
+    holdings: &Holdings,
+    phases: &mut super::phases::Phases,
+) -> Survey {
     let workspace = Workspace::default();
     let reader = super::kustomize::Inputs::reader(roots);
     type Found = (Option<Arc<Store>>, Option<(PathBuf, String)>);
     let found: Vec<Result<Found, String>> = inputs
         .par_iter()
         .enumerate()
-        .map(|(number, input)| {
-            let contents = read_input(number, input, stdin, holdings)?;
-            let Ok(text) = std::str::from_utf8(&contents.bytes) else {
-                return Ok((None, None));
-            };
-            let name = display(input);
-            let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
-            let canonical = reader.add(input, text).map(|path| (path, name.clone()));
-            workspace.index_text(
-                Path::new(&name),
-                text.strip_prefix('\u{feff}').unwrap_or(text),
-            );
-            Ok((crd, canonical))
-        })
+        .map_init(
+            || Unindexed::new(&workspace),
+            |unindexed, (number, input)| {
+                let contents = read_input(number, input, stdin, holdings)?;
+                let Ok(text) = std::str::from_utf8(&contents.bytes) else {
+                    return Ok((None, None));
+                };
+                let name = display(input);
+                let crd = crd::store_from_text(&format!("CRD in {name}"), text).map(Arc::new);
+                let canonical = reader.add(input, text).map(|path| (path, name.clone()));
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                unindexed.add(workspace.index_read(Path::new(&name), text));
+                Ok((crd, canonical))
+            },
+        )
         .collect();
+    phases.done("index pass: files");
     let mut unread = Vec::with_capacity(found.len());
     let mut crds = Vec::new();
     let mut names = HashMap::new();
@@ -472,6 +487,34 @@ fn survey(inputs: &[PathBuf], stdin: &Stdin, roots: &[PathBuf], holdings: &Holdi
             let mut contents = read_input(usize::MAX, path, stdin, holdings).ok()?;
             String::from_utf8(std::mem::take(&mut contents.bytes)).ok()
         }),
+    }
+}
+
+/// Files read for the index by one thread and not put in yet: put in whenever the index's lock
+/// is free, without waiting for it (a thread holding it may be preempted), and all when
+/// dropped.
+struct Unindexed<'a> {
+    workspace: &'a Workspace,
+    files: Vec<crate::workspace::ReadFile>,
+}
+
+impl<'a> Unindexed<'a> {
+    fn new(workspace: &'a Workspace) -> Unindexed<'a> {
+        Unindexed {
+            workspace,
+            files: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, file: crate::workspace::ReadFile) {
+        self.files.push(file);
+        self.workspace.index_put(&mut self.files, false);
+    }
+}
+
+impl Drop for Unindexed<'_> {
+    fn drop(&mut self) {
+        self.workspace.index_put(&mut self.files, true);
     }
 }
 
@@ -679,19 +722,22 @@ fn check_bytes_in(
     // `kube-lsp check` downloads nothing: a URL modeline says so.
     // A modeline's schema file is read from the checked file's folder or the current one.
     let folder = std::path::Path::new(path).parent();
-    let allowed: Vec<std::path::PathBuf> = folder
-        .map(|f| {
-            if f.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                f
-            }
-        })
-        .into_iter()
-        .map(Path::to_path_buf)
-        .chain(std::env::current_dir().ok())
-        .collect();
-    let read = |file: &Path| crate::files::read_schema_file(file, &allowed);
+    // Only a modeline naming a file asks: the current folder is not looked up for every file.
+    let read = |file: &Path| {
+        let allowed: Vec<std::path::PathBuf> = folder
+            .map(|f| {
+                if f.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    f
+                }
+            })
+            .into_iter()
+            .map(Path::to_path_buf)
+            .chain(std::env::current_dir().ok())
+            .collect();
+        crate::files::read_schema_file(file, &allowed)
+    };
     let compiled = modeline::CompiledSchemas::default();
     let source = modeline::SchemaSource {
         folder,
@@ -782,31 +828,28 @@ fn line_column(rope: &Rope, offset: usize) -> (usize, usize) {
     (line + 1, char_index - rope.line_to_char(line) + 1)
 }
 
-/// What to read: files as given, directories searched for YAML files (sorted, so output is stable).
-fn inputs(paths: &[PathBuf], io_errors: &mut usize) -> Vec<PathBuf> {
+/// What to read: files as given, directories searched for YAML files (sorted, so output is
+/// stable; on the current rayon pool's threads); and the folders of the Helm charts among them
+/// (for a file given, the chart it is in).
+fn inputs(paths: &[PathBuf], io_errors: &mut usize) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut inputs = Vec::new();
+    let mut charts = Vec::new();
+    let folders = crate::workspace::chart::ChartFolders::default();
     for path in paths {
         if path.as_os_str() == "-" || !path.is_dir() {
             inputs.push(path.clone());
+            charts.extend(folders.root_of(path));
             continue;
         }
-        let mut found: Vec<PathBuf> = Vec::new();
-        for entry in walkdir::WalkDir::new(path).follow_links(true) {
-            match entry {
-                Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => {
-                    found.push(entry.into_path())
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    eprintln!("kube-lsp: {error}");
-                    *io_errors += 1;
-                }
-            }
+        let walked = super::walk::walk(path, &is_yaml);
+        for error in &walked.errors {
+            eprintln!("kube-lsp: {error}");
         }
-        found.sort();
-        inputs.extend(found);
+        *io_errors += walked.errors.len();
+        inputs.extend(walked.files);
+        charts.extend(walked.charts);
     }
-    inputs
+    (inputs, charts)
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -880,6 +923,27 @@ mod tests {
             (reported[0].line, reported[0].column, reported[0].code),
             (2, 4, "encoding")
         );
+    }
+
+    #[test]
+    fn files_read_for_the_index_wait_for_a_held_lock_only_at_the_end() {
+        let workspace = Workspace::default();
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+        let held = workspace.read();
+        let mut unindexed = Unindexed::new(&workspace);
+        for number in 0..3 {
+            unindexed.add(workspace.index_read(Path::new(&format!("/w/{number}.yaml")), text));
+        }
+        // Another thread holds the lock: the files wait, the reading thread does not.
+        assert_eq!(unindexed.files.len(), 3);
+        drop(held);
+        unindexed.add(workspace.index_read(Path::new("/w/3.yaml"), text));
+        assert!(unindexed.files.is_empty());
+        unindexed
+            .files
+            .push(workspace.index_read(Path::new("/w/4.yaml"), text));
+        drop(unindexed);
+        assert_eq!(workspace.read().len(), 5);
     }
 
     #[test]

@@ -46,6 +46,56 @@ pub struct Inputs {
 pub struct Reader {
     workspace: Workspace,
     roots: Vec<PathBuf>,
+    folders: CanonicalFolders,
+}
+
+/// Canonical paths of files that share folders: each folder is canonicalized once (a
+/// `readlink` per component of its path), each file looked at with one `lstat`.
+#[derive(Default)]
+struct CanonicalFolders {
+    /// Folder as given → its canonical path (`None`: it has none).
+    known: std::sync::RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+    /// How many paths were canonicalized on disk.
+    canonicalized: std::sync::atomic::AtomicUsize,
+}
+
+impl CanonicalFolders {
+    /// What `std::fs::canonicalize(path)` says: a file that is not a link is its folder's
+    /// canonical path joined with its name.
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        let name = path.file_name()?;
+        let is_link = std::fs::symlink_metadata(path)
+            .ok()?
+            .file_type()
+            .is_symlink();
+        if is_link {
+            return self.canonicalize(path);
+        }
+        let folder = path
+            .parent()
+            .filter(|f| !f.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let known = self.known.read().unwrap_or_else(|p| p.into_inner());
+        let canonical = match known.get(folder) {
+            Some(canonical) => canonical.clone(),
+            None => {
+                drop(known);
+                let canonical = self.canonicalize(folder);
+                self.known
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(folder.to_path_buf(), canonical.clone());
+                canonical
+            }
+        };
+        Some(canonical?.join(name))
+    }
+
+    fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
+        self.canonicalized
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::fs::canonicalize(path).ok()
+    }
 }
 
 impl Reader {
@@ -64,17 +114,28 @@ impl Reader {
             })
             .collect();
         workspace.set_roots(roots.clone());
-        Reader { workspace, roots }
+        Reader {
+            workspace,
+            roots,
+            folders: CanonicalFolders::default(),
+        }
     }
 
     /// Reads a checked file (`path` as given); its canonical path, `None` when it has none. Only
     /// kustomizations are read now: the other files matter only when there are kustomizations.
     pub fn add(&self, path: &Path, text: &str) -> Option<PathBuf> {
-        let path = std::fs::canonicalize(path).ok()?;
+        let path = self.folders.canonical(path)?;
         if is_kustomization(&path) {
             self.workspace.open_text(&path, text);
         }
         Some(path)
+    }
+
+    /// How many paths [`add`](Self::add) canonicalized on disk (folders, and files that are links).
+    pub fn canonicalized(&self) -> usize {
+        self.folders
+            .canonicalized
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The inputs, from the canonical paths [`add`](Self::add) gave and their names in reports;
@@ -89,23 +150,24 @@ impl Reader {
         let mut near = Vec::new();
         let mut checked: Vec<&PathBuf> = names.keys().filter(|p| !is_kustomization(p)).collect();
         checked.sort();
-        // Files share folders: each is looked in once.
+        // Files share folders: each is looked in once, on the pool's threads.
         let mut looked_in = HashSet::new();
-        for path in checked {
-            for folder in path.ancestors().skip(1).take(3) {
-                if !looked_in.insert(folder) {
-                    continue;
-                }
-                let Some(kustomization) = kustomization_in(&Disk, folder) else {
-                    continue;
-                };
-                if names.contains_key(&kustomization) || near.contains(&kustomization) {
-                    continue;
-                }
-                if let Some(text) = Disk.read(&kustomization) {
-                    workspace.open_text(&kustomization, &text);
-                    near.push(kustomization);
-                }
+        let folders: Vec<&Path> = checked
+            .iter()
+            .flat_map(|path| path.ancestors().skip(1).take(3))
+            .filter(|folder| looked_in.insert(*folder))
+            .collect();
+        let found: Vec<Option<PathBuf>> = folders
+            .par_iter()
+            .map(|folder| kustomization_in(&Disk, folder))
+            .collect();
+        for kustomization in found.into_iter().flatten() {
+            if names.contains_key(&kustomization) || near.contains(&kustomization) {
+                continue;
+            }
+            if let Some(text) = Disk.read(&kustomization) {
+                workspace.open_text(&kustomization, &text);
+                near.push(kustomization);
             }
         }
         if !near.is_empty() || names.keys().any(|path| is_kustomization(path)) {
@@ -323,5 +385,43 @@ impl Inputs {
             ));
         }
         reported
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_is_canonicalized_once_for_all_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for folder in ["a", "b"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            for number in 0..10 {
+                let file = dir.path().join(folder).join(format!("{number}.yaml"));
+                std::fs::write(&file, "kind: ConfigMap\n").unwrap();
+                files.push(file);
+            }
+        }
+        // A linked folder and a linked file: canonical paths are where they lead.
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("c")).unwrap();
+        files.push(dir.path().join("c").join("0.yaml"));
+        std::os::unix::fs::symlink(dir.path().join("b/1.yaml"), dir.path().join("b/link.yaml"))
+            .unwrap();
+        files.push(dir.path().join("b").join("link.yaml"));
+        files.push(dir.path().join("b").join("..").join("a").join("2.yaml"));
+        let reader = Reader::new(&[dir.path().to_path_buf()]);
+        for file in &files {
+            assert_eq!(
+                reader.add(file, "kind: ConfigMap\n"),
+                Some(std::fs::canonicalize(file).unwrap()),
+                "{}",
+                file.display()
+            );
+        }
+        assert_eq!(reader.add(&dir.path().join("a/missing.yaml"), ""), None);
+        // The folders a, b, c and b/..; the link to a file.
+        assert_eq!(reader.canonicalized(), 5);
     }
 }

@@ -5,5 +5,7 @@ pub mod check;
 mod cluster_objects;
 pub mod kustomize;
 mod ordered;
+mod phases;
 mod report;
 mod sarif;
+mod walk;

@@ -1,66 +1,114 @@
 //! Work spread over a thread pool whose results are used in the order of the inputs, as they
 //! come: `check` prints a file's findings as soon as the files before it are printed, and holds
 //! only the files being checked and a bounded number of results waiting for their turn.
+//!
+//! No thread waits for the others to hand it results: the thread that finishes the item next
+//! in order passes it on, with those after it that are already done. The pool's threads take
+//! the items in order from a counter, so nothing but the hand-over is shared between them.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use rayon::iter::{ParallelBridge, ParallelIterator};
-
-/// Maps each of `items` with `map` on `pool`'s threads and calls `each` (on the calling thread)
-/// with the results in the items' order. An item is started only once fewer than `window`
-/// results before it are waiting for `each`, so at most `window` results (and one item per
-/// thread) are held at once. Items are started in their order.
+/// Maps each of `items` with `map` on `pool`'s threads and calls `each` with the results in the
+/// items' order (on whichever thread holds the next result, one call at a time). An item is
+/// started only once fewer than `window` results before it are waiting for `each`, so at most
+/// `window` results (and one item per thread) are held at once. Items are started in their
+/// order.
 pub fn map_in_order<T, R>(
     pool: &rayon::ThreadPool,
-    items: impl Iterator<Item = T> + Send,
+    items: &[T],
     window: usize,
-    map: impl Fn(T) -> R + Sync,
-    mut each: impl FnMut(R),
+    map: impl Fn(usize, &T) -> R + Sync,
+    each: impl FnMut(R) + Send,
 ) where
-    T: Send,
+    T: Sync,
     R: Send,
 {
     let window = window.max(1);
-    // How many results `each` has taken.
-    let taken = (Mutex::new(0_usize), Condvar::new());
-    let (sender, receiver) = mpsc::channel::<(usize, R)>();
-    std::thread::scope(|scope| {
-        let taken = &taken;
-        let map = &map;
-        scope.spawn(move || {
-            pool.install(|| {
-                items
-                    .enumerate()
-                    .inspect(|(number, _)| wait_for_turn(taken, *number, window))
-                    .par_bridge()
-                    .for_each_with(sender, |sender, (number, item)| {
-                        // The receiver outlives every sender; a send cannot fail.
-                        let _ = sender.send((number, map(item)));
-                    });
-            });
-        });
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        for (number, result) in receiver {
-            waiting.insert(number, result);
-            while let Some(result) = waiting.remove(&next) {
-                each(result);
-                next += 1;
-                *taken.0.lock().unwrap_or_else(|p| p.into_inner()) = next;
-                taken.1.notify_all();
-            }
+    let next_item = AtomicUsize::new(0);
+    let order = InOrder {
+        state: Mutex::new(Waiting {
+            results: BTreeMap::new(),
+            taken: 0,
+            sleeping: 0,
+            each,
+        }),
+        turned: Condvar::new(),
+        window,
+    };
+    let work = || {
+        loop {
+            let number = next_item.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(number) else {
+                return;
+            };
+            order.wait_for_turn(number);
+            order.done(number, map(number, item));
         }
+    };
+    pool.scope(|scope| {
+        for _ in 1..pool.current_num_threads() {
+            scope.spawn(|_| work());
+        }
+        work();
     });
 }
 
-/// Blocks until item `number` may start: fewer than `window` items before it are untaken.
-fn wait_for_turn(taken: &(Mutex<usize>, Condvar), number: usize, window: usize) {
-    let (lock, turned) = taken;
-    let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
-    while number >= *done + window {
-        done = turned.wait(done).unwrap_or_else(|p| p.into_inner());
+/// Results waiting for their turn, and what takes them.
+struct Waiting<R, F> {
+    results: BTreeMap<usize, R>,
+    /// How many results `each` has taken: the number of the next one.
+    taken: usize,
+    /// Threads waiting for an item's turn to start it.
+    sleeping: usize,
+    each: F,
+}
+
+struct InOrder<R, F> {
+    state: Mutex<Waiting<R, F>>,
+    /// Signalled when results are taken while an item waits to start.
+    turned: Condvar,
+    window: usize,
+}
+
+impl<R, F: FnMut(R)> InOrder<R, F> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting<R, F>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Blocks until item `number` may start: fewer than `window` items before it are untaken.
+    fn wait_for_turn(&self, number: usize) {
+        let mut state = self.lock();
+        while number >= state.taken + self.window {
+            state.sleeping += 1;
+            state = self.turned.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.sleeping -= 1;
+        }
+    }
+
+    /// Result `number` is there: it and the results after it that are there too are taken if
+    /// its turn has come, else it waits for it.
+    fn done(&self, number: usize, result: R) {
+        let mut state = self.lock();
+        if number != state.taken {
+            state.results.insert(number, result);
+            return;
+        }
+        let waiting = &mut *state;
+        (waiting.each)(result);
+        waiting.taken += 1;
+        while let Some(result) = waiting.results.remove(&waiting.taken) {
+            (waiting.each)(result);
+            waiting.taken += 1;
+        }
+        // Only an item `window` ahead of the results taken waits (seldom, with a window of
+        // several items per thread): no wake-up otherwise.
+        let sleeping = state.sleeping > 0;
+        drop(state);
+        if sleeping {
+            self.turned.notify_all();
+        }
     }
 }
 
@@ -81,11 +129,12 @@ mod tests {
         for threads in [1, 2, 4] {
             let mut seen = Vec::new();
             // Early items take longest, so later ones finish first.
+            let items: Vec<u64> = (0..200).collect();
             map_in_order(
                 &pool(threads),
-                0..200_u64,
+                &items,
                 8,
-                |n| {
+                |_, &n| {
                     std::thread::sleep(std::time::Duration::from_micros((200 - n) * 10));
                     n * 2
                 },
@@ -101,11 +150,12 @@ mod tests {
         let started = AtomicUsize::new(0);
         let taken = AtomicUsize::new(0);
         let most_ahead = AtomicUsize::new(0);
+        let items: Vec<usize> = (0..300).collect();
         map_in_order(
             &pool(4),
-            0..300_usize,
+            &items,
             window,
-            |n| {
+            |_, &n| {
                 let ahead =
                     started.fetch_add(1, Ordering::SeqCst) + 1 - taken.load(Ordering::SeqCst);
                 most_ahead.fetch_max(ahead, Ordering::SeqCst);
@@ -129,13 +179,7 @@ mod tests {
     #[test]
     fn no_items_no_results() {
         let mut seen: Vec<u8> = Vec::new();
-        map_in_order(
-            &pool(2),
-            std::iter::empty::<u8>(),
-            4,
-            |n| n,
-            |r| seen.push(r),
-        );
+        map_in_order(&pool(2), &[] as &[u8], 4, |_, &n| n, |r| seen.push(r));
         assert!(seen.is_empty());
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 
 use super::document::{Document, Labels, SELECTING_KINDS, Selector, WORKLOAD_KINDS};
 use super::kustomize::Kustomization;
@@ -132,6 +133,8 @@ impl Posting {
 
 /// Postings by path.
 type Postings = BTreeMap<Arc<Path>, Posting>;
+/// Documents by their file's path and their index in it.
+type DocumentsAt = Arc<[(Arc<Path>, u32)]>;
 /// Postings in path order.
 type PostingList = Vec<(Arc<Path>, Posting)>;
 
@@ -146,6 +149,12 @@ pub struct Index {
     /// Workloads by their Pods' labels (`key\0value`): a selector's workloads are looked up,
     /// not scanned for.
     by_pod_label: HashMap<Box<str>, Postings>,
+    /// Services by a label asked for (`key\0value`): found by one scan of the Services the
+    /// first time the label is asked for, and kept until the index changes. A ServiceMonitor's
+    /// selector looks its Services up; only the labels asked for take memory.
+    services_by_label: Mutex<HashMap<Box<str>, DocumentsAt>>,
+    /// How many Services those scans read (what the lookups cost).
+    services_scanned: AtomicUsize,
     /// Kustomization files by the files and folders they name.
     kustomized: HashMap<PathBuf, BTreeSet<Arc<Path>>>,
     /// Folders with a `Chart.yaml`.
@@ -166,6 +175,8 @@ impl Default for Index {
             by_name: HashMap::new(),
             by_target: HashMap::new(),
             by_pod_label: HashMap::new(),
+            services_by_label: Mutex::default(),
+            services_scanned: AtomicUsize::new(0),
             kustomized: HashMap::new(),
             charts: BTreeSet::new(),
             kustomizations: BTreeSet::new(),
@@ -289,6 +300,61 @@ impl Index {
                         .as_ref()
                         .is_some_and(|labels| labels.get(key) == Some(value))
             })
+    }
+
+    /// The Services (of any namespace) labelled `key: value`, in path order: every Service is
+    /// read the first time a label is asked for, not each time.
+    pub fn services_labelled(&self, key: &str, value: &str) -> impl Iterator<Item = Found<'_>> {
+        let found = {
+            let mut known = self
+                .services_by_label
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let label = pod_label_key(key, value);
+            match known.get(&*label) {
+                Some(found) => found.clone(),
+                None => {
+                    let services = self.by_kind.get("Service").into_iter().flatten();
+                    let found: DocumentsAt = services
+                        .flat_map(|(path, posting)| {
+                            posting.documents.iter().map(move |&at| (path, posting, at))
+                        })
+                        .inspect(|_| {
+                            self.services_scanned.fetch_add(1, AtomicOrdering::Relaxed);
+                        })
+                        .filter(|(_, posting, at)| {
+                            let document = &posting.file.documents[*at as usize];
+                            of_kind(document, "Service", None)
+                                && document.labels.get(key) == Some(value)
+                        })
+                        .map(|(path, _, at)| (path.clone(), at))
+                        .collect();
+                    known.insert(label.into(), found.clone());
+                    found
+                }
+            }
+        };
+        (0..found.len()).filter_map(move |at| {
+            let (path, document) = &found[at];
+            let (path, file) = self.files.get_key_value(&**path)?;
+            Some(Found {
+                path,
+                origin: file.origin,
+                document: file.documents.get(*document as usize)?,
+            })
+        })
+    }
+
+    /// How many Services the lookups by label read so far.
+    pub fn services_scanned(&self) -> usize {
+        self.services_scanned.load(AtomicOrdering::Relaxed)
+    }
+
+    fn forget_services_by_label(&mut self) {
+        self.services_by_label
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The documents whose selector selects Pods with `labels` (Services, workloads,
@@ -438,6 +504,7 @@ impl Index {
     /// Puts `file` at `path`, replacing what was there.
     pub(super) fn insert(&mut self, path: &Path, mut file: File) {
         self.generation += 1;
+        self.forget_services_by_label();
         file.written = self.generation;
         let file = Arc::new(file);
         let path = match self.files.get_key_value(path) {
@@ -491,6 +558,7 @@ impl Index {
     /// the same lock): its documents come without a copy when nothing else holds them.
     pub(super) fn take_for_update(&mut self, path: &Path) -> Option<File> {
         let key = self.files.get_key_value(path)?.0.clone();
+        self.forget_services_by_label();
         self.unlink(&key);
         let file = self.files.remove(&key)?;
         Some(Arc::try_unwrap(file).unwrap_or_else(|shared| (*shared).clone()))
@@ -503,6 +571,7 @@ impl Index {
         };
         let key = key.clone();
         self.generation += 1;
+        self.forget_services_by_label();
         self.unlink(&key);
         self.files.remove(&key);
         if is_chart_file(&key)
@@ -735,5 +804,33 @@ mod tests {
         assert_eq!(postings(&index.by_kind, "Deployment"), 1);
         index.remove(path);
         assert!(index.by_kind.is_empty() && index.by_name.is_empty());
+    }
+
+    #[test]
+    fn services_are_looked_up_by_their_labels() {
+        let mut index = Index::default();
+        let file = |app: &str| {
+            let text = format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels: {{app: {app}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {{app: {app}}}\n"
+            );
+            File::new(Origin::Disk, read_documents(&Arc::new(text)))
+        };
+        for number in 0..50 {
+            index.insert(
+                Path::new(&format!("/w/{number}.yaml")),
+                file(&format!("a{number}")),
+            );
+        }
+        let labelled = |index: &Index, app: &str| index.services_labelled("app", app).count();
+        // The Service of that label alone, not the ConfigMap beside it.
+        assert_eq!(labelled(&index, "a7"), 1);
+        assert_eq!(labelled(&index, "b"), 0);
+        // Written again with another label, the file's Service is found by the new one only.
+        index.insert(Path::new("/w/7.yaml"), file("b"));
+        assert_eq!((labelled(&index, "a7"), labelled(&index, "b")), (0, 1));
+        for number in 0..50 {
+            index.remove(Path::new(&format!("/w/{number}.yaml")));
+        }
+        assert_eq!(index.services_labelled("app", "b").count(), 0);
     }
 }

@@ -206,6 +206,33 @@ impl Workspace {
         self.write().insert(path, file);
     }
 
+    /// [`index_text`](Self::index_text) in two steps, for threads that read many files: the
+    /// file is read here, outside the index's lock, and put in later with others
+    /// ([`index_put`](Self::index_put)).
+    pub fn index_read(&self, path: &Path, text: &str) -> ReadFile {
+        ReadFile {
+            path: path.to_path_buf(),
+            file: self.read_text(path, Origin::Open, text.to_string()),
+        }
+    }
+
+    /// Puts the files read with [`index_read`](Self::index_read) in the index, emptying
+    /// `files`. Without `wait`, only if the index's lock is free now: `false` (and `files`
+    /// left as they are) when another thread holds it, so a reading thread never waits for
+    /// another one that holds the lock.
+    pub fn index_put(&self, files: &mut Vec<ReadFile>, wait: bool) -> bool {
+        let mut index = match self.index.try_write() {
+            Ok(index) => index,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if wait => self.write(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        for read in files.drain(..) {
+            index.insert(&read.path, read.file);
+        }
+        true
+    }
+
     /// [`open_text`](Self::open_text) of the document's state `revision`: recorded with the
     /// entry ([`File::revision`]), and not replacing an entry of a later state.
     pub fn open_revision(&self, path: &Path, revision: Option<u64>, text: &str) {
@@ -434,6 +461,12 @@ impl Workspace {
         file.kustomization = kustomization;
         file
     }
+}
+
+/// A file read for the index and not put in yet ([`Workspace::index_read`]).
+pub struct ReadFile {
+    path: PathBuf,
+    file: File,
 }
 
 /// Whether the index's entry `current` is of a later version of the open document than

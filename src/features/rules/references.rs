@@ -549,14 +549,20 @@ fn service_monitor_answer(
     if !labels_set && !namespaces_set {
         return Some("the ServiceMonitor has no selector".to_string());
     }
-    let found = universe.of_kind("Service", None).any(|service| {
+    let answers = |service: &Document| {
         let in_namespaces = any_namespace
             || namespaces
                 .iter()
                 .any(|ns| **ns == *service.namespace.as_deref().unwrap_or(""));
         let matches = labels.matches(&service.labels);
         (in_namespaces && (!labels_set || matches)) || (matches && labels_set && !namespaces_set)
-    });
+    };
+    // With labels to match, only the Services that match answer: those with one of the labels
+    // are looked up.
+    let found = match labels.match_labels.iter().next() {
+        Some((key, value)) => universe.services_labelled(key, value).any(answers),
+        None => universe.services().any(answers),
+    };
     (!found).then(|| {
         let names: Vec<&str> = namespaces.iter().map(|n| &**n).collect();
         format!(

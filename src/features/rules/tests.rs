@@ -545,3 +545,71 @@ fn an_edited_object_answers_again_only_the_questions_about_its_kind() {
         rule_findings(fresh.diagnostics())
     );
 }
+
+#[test]
+fn a_service_monitor_looks_up_the_services_of_its_labels() {
+    use super::references::{Ask, answer};
+    use super::universe::Universe;
+    use crate::workspace::Workspace;
+    use crate::workspace::document::{Labels, Selector};
+    let workspace = Workspace::default();
+    for number in 0..300 {
+        workspace.open_text(
+            std::path::Path::new(&format!("/w/copy-{number:03}/service.yaml")),
+            &format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  labels:\n    app: web-{}\n    tier: front\nspec:\n  ports:\n  - port: 80\n",
+                number % 100
+            ),
+        );
+    }
+    let index = workspace.read();
+    let monitor = |labels: &[(&str, &str)], namespaces: &[&str], any_namespace: bool| Need {
+        code: codes::DANGLING_SERVICEMONITOR,
+        range: 0..1,
+        namespace: None,
+        ask: Ask::Services {
+            labels: Selector {
+                match_labels: labels.iter().copied().collect::<Labels>(),
+                match_expressions: Vec::new(),
+            },
+            namespaces: namespaces.iter().map(|n| (*n).into()).collect(),
+            any_namespace,
+        },
+    };
+    let universe = || {
+        Universe::new(
+            Some(&index),
+            Some(std::path::Path::new("/w/monitor.yaml")),
+            [],
+        )
+    };
+    // Labels no Service has: the Services are read once for that label, and the finding
+    // says so; asked again, they are not read again.
+    for _ in 0..3 {
+        let asking = universe();
+        assert!(answer(&monitor(&[("app", "db")], &[], false), &asking).is_some());
+        assert_eq!(asking.services_given(), 0);
+    }
+    assert_eq!(index.services_scanned(), 300);
+    // Only the copies of the label asked for are read, up to the first that answers.
+    let asking = universe();
+    assert_eq!(
+        answer(&monitor(&[("app", "web-7")], &[], false), &asking),
+        None
+    );
+    assert_eq!(asking.services_given(), 1);
+    let asking = universe();
+    assert!(
+        answer(
+            &monitor(&[("app", "web-7")], &["elsewhere"], false),
+            &asking
+        )
+        .is_some()
+    );
+    assert_eq!(asking.services_given(), 3);
+    assert_eq!(index.services_scanned(), 2 * 300);
+    // Without labels, any Service of the namespaces answers.
+    let asking = universe();
+    assert_eq!(answer(&monitor(&[], &["shop"], false), &asking), None);
+    assert_eq!(asking.services_given(), 1);
+}

@@ -42,6 +42,8 @@ pub struct Universe<'a> {
     asked_cluster: Cell<bool>,
     /// How many documents [`named`](Self::named) gave (what a lookup by name costs).
     named_given: Cell<usize>,
+    /// How many Services the lookups of Services gave (what a ServiceMonitor's answer costs).
+    services_given: Cell<usize>,
 }
 
 impl<'a> Universe<'a> {
@@ -64,6 +66,7 @@ impl<'a> Universe<'a> {
             cluster: None,
             asked_cluster: Cell::new(false),
             named_given: Cell::new(0),
+            services_given: Cell::new(0),
         }
     }
 
@@ -205,6 +208,38 @@ impl<'a> Universe<'a> {
                 .map(|found| found.document)
         });
         local.chain(indexed).any(selected)
+    }
+
+    /// The Services of any namespace labelled `key: value` (looked up in the index).
+    pub fn services_labelled<'q>(
+        &'q self,
+        key: &'q str,
+        value: &'q str,
+    ) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
+        let local = self
+            .local_of("Service")
+            .filter(move |d| d.labels.get(key) == Some(value));
+        let indexed = self.index.into_iter().flat_map(move |index| {
+            index
+                .services_labelled(key, value)
+                .filter(|found| Some(found.path) != self.path)
+                .map(|found| found.document)
+        });
+        local
+            .chain(indexed)
+            .inspect(|_| self.services_given.set(self.services_given.get() + 1))
+    }
+
+    /// How many Services [`services_labelled`](Self::services_labelled) and
+    /// [`services`](Self::services) gave so far.
+    pub fn services_given(&self) -> usize {
+        self.services_given.get()
+    }
+
+    /// Every Service of any namespace.
+    pub fn services<'q>(&'q self) -> impl Iterator<Item = &'q Document> + use<'a, 'q> {
+        self.of_kind("Service", None)
+            .inspect(|_| self.services_given.set(self.services_given.get() + 1))
     }
 
     /// The documents with Pods (workloads, CronJobs, Pods) in `namespace`.
