@@ -74,6 +74,9 @@ pub struct SchemaDiagnostics {
     pub last_validated: usize,
     /// Of those, the ones validated only around their edits (`validate::revalidate`).
     pub last_patched: usize,
+    /// Whether the last refresh matched its entries to the documents again (an edit added or
+    /// removed a document) instead of keeping them in place.
+    pub last_rematched: bool,
     /// The catalog the entries were validated against: another one invalidates them all.
     catalog_id: u64,
     /// How the file's documents are read (a kustomization, a patch): set by the owner.
@@ -235,27 +238,7 @@ impl SchemaDiagnostics {
             self.catalog_id = catalog.id();
         }
         let edited = std::mem::take(&mut self.edited);
-        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
-        let mut entries = Vec::with_capacity(file.documents().len());
-        let mut stale = Vec::new();
-        for (index, document) in file.documents().iter().enumerate() {
-            let range = document.range();
-            while old.peek().is_some_and(|e| e.range.start < range.start) {
-                old.next();
-            }
-            match old.next_if(|e| e.range == range) {
-                Some(entry) => {
-                    if entry.edited {
-                        stale.push(index);
-                    }
-                    entries.push(entry);
-                }
-                None => {
-                    stale.push(index);
-                    entries.push(Entry::unvalidated(range));
-                }
-            }
-        }
+        let (mut entries, stale) = self.matched_entries(file);
         for index in stale {
             let was_edited = edited.iter().any(|e| {
                 let range = &entries[index].range;
@@ -283,6 +266,46 @@ impl SchemaDiagnostics {
         }
         self.entries = entries;
         file.discard_spans();
+    }
+
+    /// The entries of `file`'s documents, matched by range (a new entry where none matches),
+    /// and the indexes of those to validate again. When an edit kept every document (the
+    /// common case), the entries are kept in place: nothing is moved.
+    fn matched_entries(&mut self, file: &YamlFile) -> (Vec<Entry>, Vec<usize>) {
+        let documents = file.documents();
+        let aligned = self.entries.len() == documents.len()
+            && (self.entries.iter())
+                .zip(documents)
+                .all(|(entry, document)| entry.range == document.range());
+        self.last_rematched = !aligned;
+        if aligned {
+            let stale = (self.entries.iter().enumerate())
+                .filter_map(|(index, entry)| entry.edited.then_some(index))
+                .collect();
+            return (std::mem::take(&mut self.entries), stale);
+        }
+        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
+        let mut entries = Vec::with_capacity(documents.len());
+        let mut stale = Vec::new();
+        for (index, document) in documents.iter().enumerate() {
+            let range = document.range();
+            while old.peek().is_some_and(|e| e.range.start < range.start) {
+                old.next();
+            }
+            match old.next_if(|e| e.range == range) {
+                Some(entry) => {
+                    if entry.edited {
+                        stale.push(index);
+                    }
+                    entries.push(entry);
+                }
+                None => {
+                    stale.push(index);
+                    entries.push(Entry::unvalidated(range));
+                }
+            }
+        }
+        (entries, stale)
     }
 
     /// Validates document `index` again: around its edits when `entry` allows, else whole.
@@ -491,9 +514,11 @@ mod tests {
         fx.edit(3 * 7 + 4, 1, 2, "");
         assert_eq!(fx.schema.last_validated, 1);
         assert_eq!(fx.found(), [("dta".to_string(), codes::UNKNOWN_FIELD)]);
-        // An edit in document 1 shifts document 3's diagnostic.
+        // An edit in document 1 shifts document 3's diagnostic; the entries, one per document
+        // as before, are kept where they are, not matched to the documents again.
         fx.edit(7 + 3, 8, 8, "longer-");
         assert_eq!(fx.schema.last_validated, 1);
+        assert!(!fx.schema.last_rematched);
         assert_eq!(fx.found(), fx.fresh());
         // A new marker splits a document: the halves are validated.
         fx.edit(5 * 7 + 4, 0, 0, "---\n");
@@ -515,6 +540,7 @@ mod tests {
         let pasted = format!("---\n{}", manifest(9).replace("data:", "dta:"));
         fx.edit_bytes(boundary..boundary, &pasted);
         assert_eq!(fx.schema.last_validated, 1, "only the pasted document");
+        assert!(fx.schema.last_rematched);
         assert_eq!(fx.sorted(), fx.fresh_sorted());
         fx.edit_bytes(boundary..boundary + pasted.len(), "");
         assert_eq!(

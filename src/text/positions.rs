@@ -113,21 +113,20 @@ impl<'r> Positions<'r> {
             while to < bytes.len() && to > from && is_continuation(bytes[to]) {
                 to -= 1;
             }
-            for (i, &byte) in bytes[from..to].iter().enumerate() {
-                match byte {
-                    b'\r' => return None,
-                    b'\n' => {
-                        position.line += 1;
-                        position.character = 0;
-                        line_start = at + from + i + 1;
-                    }
-                    _ if utf16 => {
-                        position.character +=
-                            u32::from(!is_continuation(byte)) + u32::from(byte >= 0xF0);
-                    }
-                    _ => position.character += 1,
-                }
+            let read = &bytes[from..to];
+            if memchr::memchr(b'\r', read).is_some() {
+                return None;
             }
+            let last_line = match memchr::memrchr(b'\n', read) {
+                Some(last_break) => {
+                    position.line += memchr::memchr_iter(b'\n', read).count() as u32;
+                    position.character = 0;
+                    line_start = at + from + last_break + 1;
+                    &read[last_break + 1..]
+                }
+                None => read,
+            };
+            position.character += columns(last_line, utf16);
             if to < bytes.len() {
                 return Some(Known {
                     offset: at + to,
@@ -143,6 +142,17 @@ impl<'r> Positions<'r> {
             line_start,
         })
     }
+}
+
+/// The columns `bytes` (whole characters, no line break) take: bytes, or UTF-16 code units
+/// (one per character, two for those of four bytes).
+fn columns(bytes: &[u8], utf16: bool) -> u32 {
+    if !utf16 {
+        return bytes.len() as u32;
+    }
+    (bytes.iter())
+        .map(|&byte| u32::from(!is_continuation(byte)) + u32::from(byte >= 0xF0))
+        .sum()
 }
 
 fn is_continuation(byte: u8) -> bool {
