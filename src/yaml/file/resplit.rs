@@ -139,39 +139,9 @@ fn line_start_after(rope: &Rope, offset: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{Fixture, manifest};
     use super::*;
-    use crate::text::{Position, PositionEncoding, TextDocument};
-
-    fn manifest(i: usize) -> String {
-        format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n"
-        )
-    }
-
-    struct Fixture {
-        text: TextDocument,
-        file: YamlFile,
-    }
-
-    impl Fixture {
-        fn new(text: &str) -> Self {
-            let text = TextDocument::new(text, 0);
-            let file = YamlFile::open(text.rope());
-            Self { text, file }
-        }
-
-        fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
-            let range = Position::new(line, from)..Position::new(line, to);
-            let edit = self
-                .text
-                .apply_change(Some(range), insert, PositionEncoding::Utf8);
-            self.file.apply_edit(self.text.rope(), &edit);
-        }
-
-        fn reopened(&self) -> YamlFile {
-            YamlFile::open(self.text.rope())
-        }
-    }
+    use crate::text::PositionEncoding;
 
     /// Document ranges and marker lines, to compare with a fresh open's.
     fn split_of(file: &YamlFile) -> (Vec<Range<usize>>, Vec<MarkerLine>) {

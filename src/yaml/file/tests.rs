@@ -3,7 +3,7 @@
 use super::*;
 use crate::text::{Position, PositionEncoding, TextDocument};
 
-fn manifest(i: usize) -> String {
+pub(super) fn manifest(i: usize) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  key: value-{i}\n")
 }
 
@@ -11,19 +11,19 @@ fn ten_documents() -> String {
     (0..10).map(manifest).collect::<Vec<_>>().join("---\n")
 }
 
-struct Fixture {
-    text: TextDocument,
-    file: YamlFile,
+pub(super) struct Fixture {
+    pub(super) text: TextDocument,
+    pub(super) file: YamlFile,
 }
 
 impl Fixture {
-    fn new(text: &str) -> Self {
+    pub(super) fn new(text: &str) -> Self {
         let text = TextDocument::new(text, 0);
         let file = YamlFile::open(text.rope());
         Self { text, file }
     }
 
-    fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
+    pub(super) fn edit(&mut self, line: u32, from: u32, to: u32, insert: &str) {
         let range = Position::new(line, from)..Position::new(line, to);
         let edit = self
             .text
@@ -32,7 +32,7 @@ impl Fixture {
     }
 
     /// The file as it would be if opened afresh, to compare with the incremental result.
-    fn reopened(&self) -> YamlFile {
+    pub(super) fn reopened(&self) -> YamlFile {
         YamlFile::open(self.text.rope())
     }
 
