@@ -238,12 +238,10 @@ fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
 }
 
 impl Backend {
-    /// Publishes what the open found at once if it found anything (the YAML layer's and the
-    /// schema's diagnostics), then the rules' (their questions answered) in the background,
-    /// unless the document changed meanwhile (its edit publishes then). The references are
-    /// checked meanwhile, on another thread: the index took the text in the open.
+    /// Publishes what is ready at once (the YAML layer's diagnostics, quick even for big files),
+    /// then validates every document against the schema in the background and publishes
+    /// the complete set, unless the document changed meanwhile (its edit publishes then).
     async fn publish_after_open(&self, uri: Uri) {
-        self.references.check_opened(uri.clone());
         publish(&self.client, &self.store, uri.clone(), Gather::Known).await;
         let (store, client) = (self.store.clone(), self.client.clone());
         tokio::spawn(async move {

@@ -14,11 +14,9 @@ use crate::features::rules;
 /// How the diagnostics are gathered before they are published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gather {
-    /// What is known now, without validating against the schema or answering the rules'
-    /// questions: right after an open, the YAML layer's and the schema's, which the open found.
-    /// Not sent when there are none (the editor shows none for a document just opened; the
-    /// validated gathering that follows always publishes). Not after an edit, whose schema
-    /// findings are moved but not checked again until a validated gathering.
+    /// What is known now, without validating against the schema: right after an open, the YAML
+    /// layer's, ready quickly even for big files. Not after an edit, whose schema findings are
+    /// moved but not checked again until a validated gathering.
     Known,
     /// Validated against the current catalog first, on a blocking thread (after an edit only
     /// the edited document is validated again).
@@ -35,7 +33,6 @@ pub enum Gather {
 /// (publications race: a layer set while these were validated). Decided and sent in the order
 /// of publication (`Store::note_published`), so a set that waited for its turn is judged then.
 pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gather) {
-    let started = std::time::Instant::now();
     let gathered = match gather {
         Gather::Known => gather_now(store, &uri, false),
         // Validation of a big document takes a while: on a blocking thread, so it never holds an
@@ -52,15 +49,6 @@ pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gath
     let Some((diagnostics, version, gathering)) = gathered else {
         return;
     };
-    tracing::debug!(
-        "{gather:?} diagnostics of {}: {} gathered in {:.1?}",
-        uri.as_str(),
-        diagnostics.len(),
-        started.elapsed()
-    );
-    if gather == Gather::Known && diagnostics.is_empty() {
-        return;
-    }
     let _in_order = store.publication_order().await;
     if store.note_published(&uri, version, gathering, &diagnostics) {
         client

@@ -318,13 +318,6 @@ impl References {
         });
     }
 
-    /// Computes the reference diagnostics of a document just opened (the index took its text
-    /// in the open), publishing them when there are any.
-    pub fn check_opened(self: &Arc<Self>, uri: Uri) {
-        let this = self.clone();
-        tokio::spawn(async move { this.recheck(uri).await });
-    }
-
     /// The reference diagnostics of one open document, when the index holds its current text
     /// (otherwise the index takes it soon and asks again).
     async fn recheck(self: &Arc<Self>, uri: Uri) {
