@@ -448,6 +448,16 @@ mod tests {
             }
         }
 
+        /// Opened with its tree built: checked whole, then a first edit (which builds the
+        /// document's tree) undone, so later edits are incremental.
+        fn with_tree(text: &str, catalog: Catalog) -> Self {
+            let mut fx = Self::with_catalog(text, catalog);
+            fx.file.recheck_whole_up_to(0);
+            fx.edit_bytes(0..0, " ");
+            fx.edit_bytes(0..1, "");
+            fx
+        }
+
         /// Replaces a byte range of the text, as a client's edit would.
         fn edit_bytes(&mut self, range: Range<usize>, insert: &str) {
             let rope = self.text.rope();
@@ -608,22 +618,20 @@ mod tests {
         edits
     }
 
+    /// The corpus's documents of at most 64 KB (where and text).
+    fn small_corpus_documents() -> impl Iterator<Item = (String, String)> {
+        (corpus::documents().into_iter()).filter(|(_, document)| document.len() <= 64 * 1024)
+    }
+
     #[test]
     fn validation_around_an_edit_matches_a_fresh_one_on_the_corpus() {
         let catalog = corpus_catalog();
         let (mut edits_tried, mut patched) = (0, 0);
-        for (at, document) in corpus::documents() {
-            if document.len() > 64 * 1024 {
-                continue;
-            }
+        for (at, document) in small_corpus_documents() {
             let edits = value_edits(&document);
             // Spread at most 40 edits over the document.
             let step = edits.len().div_ceil(40).max(1);
-            let mut fx = Fixture::with_catalog(&document, catalog.clone());
-            fx.file.recheck_whole_up_to(0);
-            // The first edit builds the document's tree; later ones are incremental.
-            fx.edit_bytes(0..0, " ");
-            fx.edit_bytes(0..1, "");
+            let mut fx = Fixture::with_tree(&document, catalog.clone());
             for (range, replacement) in edits.into_iter().step_by(step) {
                 let before = fx.text.rope().byte_slice(range.clone()).to_string();
                 for (range, insert) in [
@@ -655,10 +663,7 @@ mod tests {
     fn breaking_and_mending_match_fresh_checks_on_the_corpus() {
         let catalog = corpus_catalog();
         let (mut breaks, mut patched) = (0, 0);
-        for (at, document) in corpus::documents() {
-            if document.len() > 64 * 1024 {
-                continue;
-            }
+        for (at, document) in small_corpus_documents() {
             // Values to put an opening quote (or bracket) before, at most 8 per document.
             let starts: Vec<usize> = value_edits(&document)
                 .into_iter()
@@ -666,10 +671,7 @@ mod tests {
                 .map(|(range, _)| range.start)
                 .collect();
             let step = starts.len().div_ceil(8).max(1);
-            let mut fx = Fixture::with_catalog(&document, catalog.clone());
-            fx.file.recheck_whole_up_to(0);
-            fx.edit_bytes(0..0, " ");
-            fx.edit_bytes(0..1, "");
+            let mut fx = Fixture::with_tree(&document, catalog.clone());
             for (round, start) in starts.into_iter().step_by(step).enumerate() {
                 let opener = ["\"", "'", "[", "{"][round % 4];
                 fx.edit_bytes(start..start, opener);
