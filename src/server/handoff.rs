@@ -25,20 +25,46 @@ pub const HANDOFF_MIN: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct TextHandoff {
-    /// Starts every placeholder; random per process, so no client text can look like one.
-    prefix: String,
-    next: AtomicU64,
+    markers: Markers,
     texts: Mutex<HashMap<u64, String>>,
     /// Between `initialized` and `shutdown`.
     active: AtomicBool,
 }
 
+/// Placeholder strings no client text can look like: a prefix random per process, then a
+/// number counted up.
+#[derive(Debug)]
+pub struct Markers {
+    prefix: String,
+    next: AtomicU64,
+}
+
+impl Markers {
+    /// Markers whose prefix names `kind` (what they stand for).
+    pub fn new(kind: &str) -> Self {
+        let nonce = RandomState::new().hash_one(std::process::id());
+        Markers {
+            prefix: format!("\u{0}kube-lsp-{kind}:{nonce:016x}:"),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// A new marker and its number.
+    pub fn next(&self) -> (u64, String) {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        (id, format!("{}{id}", self.prefix))
+    }
+
+    /// The number of `text` when it is one of these markers.
+    pub fn id_of(&self, text: &str) -> Option<u64> {
+        text.strip_prefix(&self.prefix)?.parse().ok()
+    }
+}
+
 impl Default for TextHandoff {
     fn default() -> Self {
-        let nonce = RandomState::new().hash_one(std::process::id());
         Self {
-            prefix: format!("\u{0}kube-lsp-handoff:{nonce:016x}:"),
-            next: AtomicU64::new(0),
+            markers: Markers::new("handoff"),
             texts: Mutex::default(),
             active: AtomicBool::new(false),
         }
@@ -76,9 +102,8 @@ impl TextHandoff {
         let mut taken = None;
         match text {
             Some(text) => {
-                let id = self.next.fetch_add(1, Ordering::SeqCst);
-                let placeholder = serde_json::to_string(&format!("{}{id}", self.prefix))
-                    .expect("a string encodes as JSON");
+                let (id, marker) = self.markers.next();
+                let placeholder = serde_json::to_string(&marker).expect("a string encodes as JSON");
                 self.texts
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -105,10 +130,7 @@ impl TextHandoff {
 
     /// The text a didOpen handler got, with a placeholder swapped for the text it stands for.
     pub fn text(&self, text: String) -> String {
-        let Some(id) = text
-            .strip_prefix(&self.prefix)
-            .and_then(|id| id.parse::<u64>().ok())
-        else {
+        let Some(id) = self.markers.id_of(&text) else {
             return text;
         };
         let taken = self

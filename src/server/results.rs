@@ -12,11 +12,12 @@
 //! tower-lsp-server writes a successful response as `{"jsonrpc":"2.0","result":…,"id":…}`
 //! (fields in that order, compact): the placeholder is looked for right after `"result":`.
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
+
+use super::handoff::Markers;
 
 /// How a successful response's body starts, up to its result.
 const RESULT_AT: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
@@ -27,9 +28,7 @@ const KEPT: usize = 16;
 
 #[derive(Debug)]
 pub struct ResultHandoff {
-    /// Starts every marker; random per process.
-    prefix: String,
-    next: AtomicU64,
+    markers: Markers,
     /// Each placeholder's JSON (as tower-lsp-server writes it) and the result's JSON text.
     results: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
     waiting: AtomicUsize,
@@ -37,10 +36,8 @@ pub struct ResultHandoff {
 
 impl Default for ResultHandoff {
     fn default() -> Self {
-        let nonce = RandomState::new().hash_one(std::process::id());
         Self {
-            prefix: format!("\u{0}kube-lsp-result:{nonce:016x}:"),
-            next: AtomicU64::new(0),
+            markers: Markers::new("result"),
             results: Mutex::default(),
             waiting: AtomicUsize::new(0),
         }
@@ -55,8 +52,7 @@ impl ResultHandoff {
         json: Vec<u8>,
         placeholder: impl FnOnce(String) -> T,
     ) -> T {
-        let id = self.next.fetch_add(1, Ordering::SeqCst);
-        let value = placeholder(format!("{}{id}", self.prefix));
+        let value = placeholder(self.markers.next().1);
         let written = serde_json::to_value(&value)
             .and_then(|value| serde_json::to_vec(&value))
             .unwrap_or_default();
