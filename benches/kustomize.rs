@@ -71,7 +71,7 @@ fn main() {
         1,
         &catalog,
         Role::Kustomization,
-        true,
+        &std::sync::Arc::new(kube_lsp::features::rules::Config::default()),
         |_| {},
     );
     let line = text

@@ -154,27 +154,26 @@ impl OpenDocument {
         catalog: &Catalog,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
-        let rules_on = true;
         Self::open_split_as(
             source,
             split,
             version,
             catalog,
             Role::Manifest,
-            rules_on,
+            &Arc::new(rules::Config::default()),
             text_ready,
         )
     }
 
-    /// [`open_split`](Self::open_split) for a file with `role` (a kustomization, a patch);
-    /// the rules are checked only when `rules_on` (some rule is on: `rules::Config::any`).
+    /// [`open_split`](Self::open_split) for a file with `role` (a kustomization, a patch),
+    /// checked with the rules `rule_config` turns on (none at all when it turns on none).
     pub fn open_split_as(
         source: String,
         split: split::Split,
         version: i32,
         catalog: &Catalog,
         role: Role,
-        rules_on: bool,
+        rule_config: &Arc<rules::Config>,
         text_ready: impl FnOnce(TextSnapshot) + Send,
     ) -> Self {
         if crate::yaml::detect::template_action_in(&source).is_some() {
@@ -191,8 +190,9 @@ impl OpenDocument {
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
         // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
+        let rules_on = rule_config.any();
         let check_rules = |document: &_, spans: &_| {
-            rules_on.then(|| rules::check_opened(document, spans, with_objects))
+            rules_on.then(|| rules::check_opened(document, spans, rule_config, with_objects))
         };
         // So does the workspace index: it does not parse the file again.
         let read_trees = |document: &YamlDocument, spans: &_| {
@@ -222,8 +222,11 @@ impl OpenDocument {
         let any_read = read.iter().any(Option::is_some);
         let (checked, index_reads): (Vec<_>, Vec<_>) = read.into_iter().map(Option::unzip).unzip();
         let index_entry = any_read.then(|| OpenedEntry::new(&source, &ranges, index_reads));
-        let rules =
-            RuleDiagnostics::opened(&yaml, checked.into_iter().map(Option::flatten).collect());
+        let rules = RuleDiagnostics::opened(
+            &yaml,
+            checked.into_iter().map(Option::flatten).collect(),
+            rule_config.clone(),
+        );
         Self {
             rules,
             index_entry,

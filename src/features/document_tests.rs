@@ -483,6 +483,46 @@ fn a_publication_walks_only_the_rule_findings_it_shows() {
 }
 
 #[test]
+fn only_the_rules_that_are_on_are_checked_and_kept() {
+    let text = pods(50);
+    let catalog = catalog();
+    let host_pid = Arc::new(rules::Config::only("host-pid"));
+    let mut document = OpenDocument::open_split_as(
+        text.clone(),
+        split::split(&text),
+        1,
+        &catalog,
+        Role::Manifest,
+        &host_pid,
+        |_| (),
+    );
+    document.check_rules(&rules::Context::alone(host_pid.clone()));
+    // The open's check is the one: one finding a Pod, of the one rule on.
+    assert_eq!(document.rules.last_checked, 0);
+    assert_eq!(document.rules.findings_kept(), (50, 0));
+    assert_eq!(document.rules.shown_len(), 50);
+
+    // Another configuration checks every document again and keeps only its rules' findings.
+    let documents = document.document_ranges().count();
+    let defaults = Arc::new(rules::Config::default());
+    document.check_rules(&rules::Context::alone(defaults.clone()));
+    assert_eq!(document.rules.last_checked, documents);
+    // Every Pod asks whether ServiceAccount `robot` exists.
+    let shown = document.rules.shown_len();
+    assert_eq!(document.rules.findings_kept(), (shown, 50));
+    document.validate(&catalog);
+    let mut fresh = OpenDocument::open(&text, 1, &catalog);
+    fresh.check_rules(&rules::Context::alone(defaults));
+    fresh.validate(&catalog);
+    assert_eq!(document.diagnostics(), fresh.diagnostics());
+    assert!(rule_codes(&document.diagnostics()) > 50);
+
+    document.check_rules(&rules::Context::alone(host_pid));
+    assert_eq!(document.rules.last_checked, documents);
+    assert_eq!(document.rules.findings_kept(), (50, 0));
+}
+
+#[test]
 fn no_rule_on_means_nothing_checked_kept_or_walked() {
     let text = pods(50);
     let catalog = catalog();
@@ -494,7 +534,7 @@ fn no_rule_on_means_nothing_checked_kept_or_walked() {
         1,
         &catalog,
         Role::Manifest,
-        false,
+        &off,
         |_| (),
     );
     assert_eq!(document.rules.documents_kept(), 0);

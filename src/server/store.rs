@@ -206,14 +206,14 @@ impl PendingOpen {
         let store = &self.store;
         let catalog = store.catalog();
         let role = self.role;
-        let rules_on = store.rules().config.any();
+        let rule_config = store.rules().config;
         let mut document = OpenDocument::open_split_as(
             source,
             split,
             version,
             &catalog,
             role,
-            rules_on,
+            &rule_config,
             |snapshot| {
                 store.set_snapshot(&self.uri, snapshot, None, None);
                 self.gate.update(|state| state.text = true);

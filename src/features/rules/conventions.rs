@@ -14,7 +14,9 @@ use crate::workspace::document::Labels;
 pub fn check(ctx: &mut Ctx<'_>) {
     let object = ctx.object;
     api_version(ctx);
-    sorted_keys(ctx, object.root, &mut Vec::new());
+    if ctx.on(codes::SORTED_KEYS) {
+        sorted_keys(ctx, object.root, &mut Vec::new());
+    }
     if object.kind == "Service" {
         service_target_ports(ctx);
     }

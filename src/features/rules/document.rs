@@ -158,11 +158,11 @@ impl RuleDiagnostics {
         documents <= MAX_ANSWERED_OBJECTS
     }
 
-    /// The findings of a file just opened, from what [`check_opened`] found on the span trees
-    /// its open built (`None`: a document without one, or not checked because no rule is on;
-    /// checked on the next refresh that has rules on). Nothing is answered yet: the next
-    /// [`refresh`](Self::refresh) answers every question.
-    pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>) -> Self {
+    /// The findings of a file just opened, from what [`check_opened`] found with `config` on
+    /// the span trees its open built (`None`: a document without one, or not checked because no
+    /// rule is on; checked on the next refresh that has rules on). Nothing is answered yet: the
+    /// next [`refresh`](Self::refresh) answers every question.
+    pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>, config: Arc<Config>) -> Self {
         let objects_read = Self::reads_objects(file.documents().len());
         let entries = file
             .documents()
@@ -174,6 +174,7 @@ impl RuleDiagnostics {
             .collect();
         RuleDiagnostics {
             entries,
+            config,
             ..Self::default()
         }
     }
@@ -216,9 +217,9 @@ impl RuleDiagnostics {
     }
 
     /// Checks the documents without an up-to-date entry, then answers the questions whose
-    /// answers may have changed. Call it before schema validation takes the span trees. When no
-    /// rule is on, nothing is checked and nothing kept: the findings are dropped, and the next
-    /// refresh with rules on checks every document.
+    /// answers may have changed. Call it before schema validation takes the span trees. Only the
+    /// rules that are on are checked, so another configuration checks every document again;
+    /// when no rule is on, nothing is checked and nothing kept.
     pub fn refresh(&mut self, file: &YamlFile, rope: &Rope, context: &Context<'_>) {
         self.last_checked = 0;
         self.last_objects_read = 0;
@@ -230,8 +231,12 @@ impl RuleDiagnostics {
             };
             return;
         }
+        // The findings kept are those of the rules that were on.
         let reconfigured = *self.config != *context.config;
         self.config = context.config.clone();
+        let config = self.config.clone();
+        // The entries an open checked show nothing before their first refresh.
+        let first = self.answered_for.is_none();
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
         let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
@@ -244,9 +249,9 @@ impl RuleDiagnostics {
             while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
                 moved.add(&gone.checked.objects);
             }
-            match old
-                .next_if(|e| e.range == range && !e.edited && (e.objects_read || !with_objects))
-            {
+            let current =
+                |e: &Entry| e.range == range && !e.edited && (e.objects_read || !with_objects);
+            match old.next_if(|e| !reconfigured && current(e)) {
                 Some(entry) => entries.push(entry),
                 None => {
                     let before = old.next_if(|e| e.range.start == range.start);
@@ -256,7 +261,7 @@ impl RuleDiagnostics {
                     } else {
                         self.last_checked += 1;
                         self.last_objects_read += usize::from(with_objects);
-                        check_document(file, index, rope, range.clone(), with_objects)
+                        check_document(file, index, rope, range.clone(), &config, with_objects)
                     };
                     match &before {
                         Some(b) if b.checked.objects == checked.objects => {}
@@ -276,8 +281,8 @@ impl RuleDiagnostics {
         self.entries = entries;
         let answered = self.answer(rechecked, &moved, with_objects, context);
         self.last_answered = answered.len();
-        let config = self.config.clone();
-        if reconfigured {
+        // The entries checked again are among those answered.
+        if first {
             self.entries
                 .iter_mut()
                 .for_each(|entry| entry.choose_shown(&config));
@@ -406,6 +411,19 @@ impl RuleDiagnostics {
         self.entries.len()
     }
 
+    /// How many findings and questions are kept, shown or not (for tests).
+    #[cfg(test)]
+    pub fn findings_kept(&self) -> (usize, usize) {
+        let kept = |e: &Entry| {
+            (
+                e.checked.findings.len() + e.answers.len(),
+                e.checked.needs.len(),
+            )
+        };
+        let add = |(f, n): (usize, usize), (g, m)| (f + g, n + m);
+        self.entries.iter().map(kept).fold((0, 0), add)
+    }
+
     /// How many findings [`shown`](Self::shown) gives.
     pub fn shown_len(&self) -> usize {
         self.shown
@@ -482,15 +500,21 @@ impl MovedKinds {
 }
 
 /// Checks a document of a file being opened on the span tree its check built, as
-/// [`RuleDiagnostics::refresh`] would (`with_objects`: see [`RuleDiagnostics::reads_objects`]).
-pub fn check_opened(document: &YamlDocument, spans: &SpanTree, with_objects: bool) -> Checked {
+/// [`RuleDiagnostics::refresh`] would with `config` (`with_objects`: see
+/// [`RuleDiagnostics::reads_objects`]).
+pub fn check_opened(
+    document: &YamlDocument,
+    spans: &SpanTree,
+    config: &Config,
+    with_objects: bool,
+) -> Checked {
     if document
         .diagnostics()
         .any(|d| d.severity == Severity::Error)
     {
         return Checked::default();
     }
-    check_spans(spans, with_objects)
+    check_spans(spans, config, with_objects)
 }
 
 /// Checks document `index`: on the span tree the YAML layer kept for it, else on a new one
@@ -501,6 +525,7 @@ fn check_document(
     index: usize,
     rope: &Rope,
     range: Range<usize>,
+    config: &Config,
     with_objects: bool,
 ) -> Checked {
     let document = &file.documents()[index];
@@ -511,7 +536,7 @@ fn check_document(
         return Checked::default();
     }
     if let Some(spans) = file.spans(index) {
-        return check_spans(spans, with_objects);
+        return check_spans(spans, config, with_objects);
     }
     let kind = match file.existing_tree(index) {
         Some(tree) => {
@@ -534,7 +559,7 @@ fn check_document(
     if error.is_some() {
         return Checked::default();
     }
-    check_spans(&tree, with_objects)
+    check_spans(&tree, config, with_objects)
 }
 
 /// The `apiVersion` and `kind` of a document from its lines at column 0 (`kind: X`), without a
@@ -563,12 +588,12 @@ fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> 
     Some((api_version?, kind?))
 }
 
-fn check_spans(tree: &SpanTree, with_objects: bool) -> Checked {
+fn check_spans(tree: &SpanTree, config: &Config, with_objects: bool) -> Checked {
     let text = tree.root().map_or("", |root| root.source());
     if detect::template_action_in(text).is_some() {
         return Checked::default();
     }
-    let mut checked = check_tree(tree, with_objects);
+    let mut checked = check_tree(tree, config, with_objects);
     // What other documents compare: not where it is.
     for object in &mut checked.objects {
         object.range = 0..0;

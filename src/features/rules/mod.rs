@@ -5,8 +5,9 @@
 //! (a List's items too) and gives [`Finding`]s, plus [`Need`]s, questions to other objects ("is
 //! there a ServiceAccount `x`?") that are answered later against the [`Universe`] (the workspace
 //! index and the file's own documents), so that an object defined elsewhere changes the answer
-//! without checking this document again. Which rules are on and how severe is [`Config`],
-//! applied when diagnostics are read; suppressions (annotations, comments) are applied here.
+//! without checking this document again. Which rules are on and how severe is [`Config`]: only
+//! the rules that are on are checked and kept (a big file has findings of every rule on most
+//! objects); suppressions (annotations, comments) are applied here too.
 //! [`RuleDiagnostics`] keeps the results per document of an open file, in step with edits.
 
 pub mod catalog;
@@ -64,9 +65,10 @@ pub struct Checked {
     pub objects: Vec<Document>,
 }
 
-/// Checks one document's span tree. CustomResourceDefinitions are not checked. Its objects are
-/// read too when `with_objects` (the other documents' questions are answered with them).
-pub fn check_tree(tree: &SpanTree, with_objects: bool) -> Checked {
+/// Checks one document's span tree with the rules `config` turns on. CustomResourceDefinitions
+/// are not checked. Its objects are read too when `with_objects` (the other documents' questions
+/// are answered with them).
+pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Checked {
     let mut checked = Checked::default();
     let Some(text) = tree.root().map(|root| root.source()) else {
         return checked;
@@ -81,6 +83,7 @@ pub fn check_tree(tree: &SpanTree, with_objects: bool) -> Checked {
             let ignored = suppress::by_annotations(&annotations);
             let mut ctx = Ctx {
                 object,
+                config,
                 findings: Vec::new(),
                 needs: Vec::new(),
             };
@@ -129,12 +132,22 @@ fn objects_of(root: Node<'_>) -> Vec<Object<'_>> {
 /// What the checks of one object write to.
 pub(crate) struct Ctx<'t> {
     object: Object<'t>,
+    /// What is reported of a rule that is off is dropped.
+    config: &'t Config,
     findings: Vec<Finding>,
     needs: Vec<Need>,
 }
 
 impl<'t> Ctx<'t> {
+    /// Whether `code`'s rule is on (a check whose work is costly asks before it starts).
+    fn on(&self, code: Code) -> bool {
+        self.config.is_on(code)
+    }
+
     fn report(&mut self, code: Code, range: Range<usize>, message: impl Into<String>) {
+        if !self.on(code) {
+            return;
+        }
         self.findings.push(Finding {
             code,
             range,
@@ -152,6 +165,9 @@ impl<'t> Ctx<'t> {
         title: &str,
         edits: Option<fix::Edits>,
     ) {
+        if !self.on(code) {
+            return;
+        }
         self.findings.push(Finding {
             code,
             range,
@@ -164,6 +180,9 @@ impl<'t> Ctx<'t> {
     }
 
     fn need(&mut self, code: Code, range: Range<usize>, ask: references::Ask) {
+        if !self.on(code) {
+            return;
+        }
         self.needs.push(Need {
             code,
             range,
