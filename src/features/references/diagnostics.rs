@@ -14,8 +14,8 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::resolve::{
-    InCluster, Landing, Wanted, closest, generated_by, in_cluster, landing_by, namespace_where,
-    partial, pods_in_cluster, well_known,
+    InCluster, Landing, Wanted, closest, closest_counted, generated_by, in_cluster, landing_by,
+    namespace_where, partial, pods_in_cluster, well_known,
 };
 use super::{Scope, selector_of};
 use crate::diagnostic::{Diagnostic, Severity, codes};
@@ -38,6 +38,8 @@ pub struct Work {
     pub selections: usize,
     /// Files whose kustomizations were looked up.
     pub kustomization_lookups: usize,
+    /// Lists of names gathered to suggest one for a missing name.
+    pub name_lists: usize,
 }
 
 /// [`diagnostics`] with the work it took.
@@ -50,6 +52,7 @@ pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, 
         path,
         partial: None,
         suggestions: HashMap::new(),
+        names: HashMap::new(),
         unnamed: HashMap::new(),
         kustomizations: HashMap::new(),
         selections: HashMap::new(),
@@ -80,6 +83,9 @@ struct Checker<'s, 'a> {
     /// thousands of references to missing objects asks few distinct questions, and each asks
     /// for every name of a kind.
     suggestions: HashMap<(Looked<'a>, &'a str), Option<&'a str>>,
+    /// The names a typo suggestion is chosen from, by where they are looked for, each with its
+    /// length in characters: found once, whatever the number of missing names asked.
+    names: HashMap<Looked<'a>, Rc<[(usize, &'a str)]>>,
     /// Whether objects without a name are where a name is looked for (any name may be theirs).
     unnamed: HashMap<Looked<'a>, bool>,
     /// The kustomizations that build a file (where its objects land, what they generate).
@@ -213,6 +219,27 @@ impl<'a> Checker<'_, 'a> {
         Wanted::landing(reference, namespace)
     }
 
+    /// The names of the objects of `wanted`'s kind where it is looked for (the first 10,000).
+    fn names_where(&mut self, wanted: &Wanted<'a>) -> Rc<[(usize, &'a str)]> {
+        let scope = self.scope;
+        let counted = |f: Found<'a>| {
+            let name = f.document.name.as_deref()?;
+            Some((name.chars().count(), name))
+        };
+        let work = &mut self.work;
+        self.names
+            .entry(looked(wanted))
+            .or_insert_with(|| {
+                work.name_lists += 1;
+                wanted
+                    .of_kind(scope)
+                    .filter_map(counted)
+                    .take(10_000)
+                    .collect()
+            })
+            .clone()
+    }
+
     fn unnamed_candidates(&mut self, wanted: &Wanted<'a>) -> bool {
         let scope = self.scope;
         *self
@@ -296,15 +323,15 @@ impl<'a> Checker<'_, 'a> {
                 ),
             },
         };
-        let suggestion = *self
-            .suggestions
-            .entry((looked(&wanted), name))
-            .or_insert_with(|| {
-                let names = wanted
-                    .of_kind(scope)
-                    .filter_map(|f| f.document.name.as_deref());
-                closest(name, names.take(10_000))
-            });
+        let suggestion = match self.suggestions.get(&(looked(&wanted), name)) {
+            Some(known) => *known,
+            None => {
+                let names = self.names_where(&wanted);
+                let better = closest_counted(name, names.iter().copied());
+                self.suggestions.insert((looked(&wanted), name), better);
+                better
+            }
+        };
         let diagnostic = self.push(severity, reference, codes::REFERENCE_MISSING, message);
         if let Some(better) = suggestion {
             diagnostic

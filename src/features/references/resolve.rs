@@ -432,13 +432,20 @@ pub fn partial(scope: &Scope<'_>, path: &Path) -> Option<String> {
 /// characters edited (one to three), a swap of neighbours counting as one edit (strsim's
 /// optimal string alignment, as clap suggests subcommands).
 pub fn closest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    closest_counted(name, names.map(|n| (n.chars().count(), n)))
+}
+
+/// [`closest`] among names given with their length in characters (a list asked about many
+/// names counts each once).
+pub fn closest_counted<'n>(
+    name: &str,
+    names: impl Iterator<Item = (usize, &'n str)>,
+) -> Option<&'n str> {
     let length = name.chars().count();
     let limit = (length / 4).clamp(1, 3);
     names
-        .filter(|candidate| {
-            *candidate != name && candidate.chars().count().abs_diff(length) <= limit
-        })
-        .map(|candidate| (strsim::osa_distance(name, candidate), candidate))
+        .filter(|(count, candidate)| *candidate != name && count.abs_diff(length) <= limit)
+        .map(|(_, candidate)| (strsim::osa_distance(name, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min()
         .map(|(_, candidate)| candidate)

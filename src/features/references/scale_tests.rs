@@ -68,8 +68,30 @@ fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
             work,
             diagnostics::Work {
                 selections: 1,
-                kustomization_lookups: 1
+                kustomization_lookups: 1,
+                name_lists: 0,
             }
         );
+    });
+}
+
+#[test]
+fn many_missing_names_of_one_kind_gather_its_names_once() {
+    // 500 Deployments naming 500 ServiceAccounts that do not exist, beside 500 that do: each
+    // missing name gets its typo suggestion from one list of the ServiceAccounts' names.
+    let mut text = String::new();
+    for n in 0..500 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: robot-{n}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web-{n}}}}}\n  template:\n    metadata: {{labels: {{app: web-{n}}}}}\n    spec:\n      serviceAccountName: robott-{n}\n      containers:\n      - name: web\n        image: nginx\n"));
+    }
+    let fixture = Fixture::new(&[("app/all.yaml", text)]);
+    fixture.with(None, |scope| {
+        let (found, work) = diagnostics::diagnostics_counted(scope, &fixture.path("app/all.yaml"));
+        assert_eq!(found.len(), 500, "{found:?}");
+        assert!(
+            found[7].message.ends_with("did you mean `robot-7`?"),
+            "{}",
+            found[7].message
+        );
+        assert_eq!(work.name_lists, 1);
     });
 }
