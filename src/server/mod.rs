@@ -108,6 +108,7 @@ pub async fn run_stdio(limits: FrameLimits) -> Ending {
     let noted = shut_down.clone();
     let builder = LspService::build(move |client| {
         let store = Arc::new(Store::default());
+        store.hand_publications_to(handed_off.clone());
         let schemas = SchemaSources::new(store.clone());
         store.set_workspace(schemas.workspace().clone());
         let cluster = ClusterWork::new(client.clone(), store.clone(), schemas.clone());

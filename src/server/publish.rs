@@ -8,6 +8,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use super::convert;
 use super::guarded;
+use super::results::ResultHandoff;
 use super::store::{Gathering, Store};
 use crate::features::rules;
 
@@ -51,10 +52,29 @@ pub async fn publish(client: &Client, store: &Arc<Store>, uri: Uri, gather: Gath
     };
     let _in_order = store.publication_order().await;
     if store.note_published(&uri, version, gathering, &diagnostics) {
-        client
-            .publish_diagnostics(uri, diagnostics, Some(version))
-            .await;
+        let params = lsp::PublishDiagnosticsParams::new(uri, diagnostics, Some(version));
+        send(client, store.publication_handoff(), params).await;
     }
+}
+
+/// Sends a publication: its JSON written here and handed to the output when there is one
+/// (tower-lsp-server would build a value tree of every diagnostic first), else as it is.
+async fn send(
+    client: &Client,
+    handoff: Option<&ResultHandoff>,
+    params: lsp::PublishDiagnosticsParams,
+) {
+    let written = handoff.zip(serde_json::to_vec(&params).ok());
+    let params = match written {
+        Some((handoff, json)) => handoff.hand_off_publication(json, |marker| {
+            let stand_in = lsp::Diagnostic::new_simple(lsp::Range::default(), marker);
+            lsp::PublishDiagnosticsParams::new(params.uri, vec![stand_in], params.version)
+        }),
+        None => params,
+    };
+    client
+        .send_notification::<lsp::notification::PublishDiagnostics>(params)
+        .await;
 }
 
 /// Validates every open document against the current catalog and publishes each.

@@ -1,16 +1,18 @@
-//! Big results written as JSON text by their handler, handed around tower-lsp-server's response
-//! path.
+//! Big results and publications written as JSON text by the server, handed around
+//! tower-lsp-server's message path.
 //!
-//! tower-lsp-server makes a handler's result a `serde_json::Value` tree (a map per object, a
-//! string per key), serializes the response, and drops the tree: for a big file's outline
-//! (5,000 symbols, 13 objects each) that costs more than finding the symbols. A handler that
-//! writes its result's JSON itself returns a placeholder instead ([`ResultHandoff::hand_off`]:
-//! a value of the result's type holding a marker no client text can look like); the output
-//! task swaps the placeholder's JSON for the text as it cuts tower-lsp-server's frames
-//! ([`ResultHandoff::swap_in`]).
+//! tower-lsp-server makes a handler's result, and a notification's parameters, a
+//! `serde_json::Value` tree (a map per object, a string per key), serializes the message, and
+//! drops the tree: for a big file's outline (5,000 symbols, 13 objects each) or its 1,000
+//! diagnostics that costs more than finding them. The server writes their JSON itself and gives
+//! tower-lsp-server a placeholder instead ([`ResultHandoff::hand_off`],
+//! [`ResultHandoff::hand_off_publication`]: a value of the right type holding a marker no client
+//! text can look like); the output task swaps the placeholder's JSON for the text as it cuts
+//! tower-lsp-server's frames ([`ResultHandoff::swap_in`]).
 //!
-//! tower-lsp-server writes a successful response as `{"jsonrpc":"2.0","result":…,"id":…}`
-//! (fields in that order, compact): the placeholder is looked for right after `"result":`.
+//! tower-lsp-server writes a successful response as `{"jsonrpc":"2.0","result":…,"id":…}` and
+//! a notification as `{"jsonrpc":"2.0","method":…,"params":…}` (fields in that order, compact):
+//! the placeholder is looked for right after `"result":` or the publication's `"params":`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,15 +24,26 @@ use super::handoff::Markers;
 /// How a successful response's body starts, up to its result.
 const RESULT_AT: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
 
+/// How a diagnostics publication's body starts, up to its parameters.
+const PUBLICATION_AT: &[u8] =
+    br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":"#;
+
 /// Results handed off and not written yet beyond this many are dropped, oldest first (their
 /// responses never came: cancelled requests).
 const KEPT: usize = 16;
 
+/// Publications are always written (one at a time, in order): more than this many waiting means
+/// tower-lsp-server dropped some (the server is exiting); the oldest are forgotten.
+const KEPT_PUBLICATIONS: usize = 64;
+
+/// Each placeholder's JSON (as tower-lsp-server writes it) and the JSON text to write instead.
+type Handed = Vec<(Vec<u8>, Vec<u8>)>;
+
 #[derive(Debug)]
 pub struct ResultHandoff {
     markers: Markers,
-    /// Each placeholder's JSON (as tower-lsp-server writes it) and the result's JSON text.
-    results: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+    results: Mutex<Handed>,
+    publications: Mutex<Handed>,
     waiting: AtomicUsize,
 }
 
@@ -39,6 +52,7 @@ impl Default for ResultHandoff {
         Self {
             markers: Markers::new("result"),
             results: Mutex::default(),
+            publications: Mutex::default(),
             waiting: AtomicUsize::new(0),
         }
     }
@@ -52,16 +66,37 @@ impl ResultHandoff {
         json: Vec<u8>,
         placeholder: impl FnOnce(String) -> T,
     ) -> T {
+        self.keep(&self.results, KEPT, json, placeholder)
+    }
+
+    /// [`hand_off`](Self::hand_off) for the parameters of a `textDocument/publishDiagnostics`
+    /// notification.
+    pub fn hand_off_publication<T: Serialize>(
+        &self,
+        json: Vec<u8>,
+        placeholder: impl FnOnce(String) -> T,
+    ) -> T {
+        self.keep(&self.publications, KEPT_PUBLICATIONS, json, placeholder)
+    }
+
+    fn keep<T: Serialize>(
+        &self,
+        handed: &Mutex<Handed>,
+        kept: usize,
+        json: Vec<u8>,
+        placeholder: impl FnOnce(String) -> T,
+    ) -> T {
         let value = placeholder(self.markers.next().1);
         let written = serde_json::to_value(&value)
             .and_then(|value| serde_json::to_vec(&value))
             .unwrap_or_default();
-        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
-        if results.len() >= KEPT {
-            results.remove(0);
+        let mut handed = lock(handed);
+        if handed.len() >= kept {
+            handed.remove(0);
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
         }
-        results.push((written, json));
-        self.waiting.store(results.len(), Ordering::SeqCst);
+        handed.push((written, json));
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         value
     }
 
@@ -78,28 +113,38 @@ impl ResultHandoff {
         else {
             return frame;
         };
-        let Some(after) = frame[body_at..].strip_prefix(RESULT_AT) else {
+        let body = &frame[body_at..];
+        let (start, handed) = if body.starts_with(RESULT_AT) {
+            (RESULT_AT, &self.results)
+        } else if body.starts_with(PUBLICATION_AT) {
+            (PUBLICATION_AT, &self.publications)
+        } else {
             return frame;
         };
-        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(index) = results
+        let after = &body[start.len()..];
+        let mut handed = lock(handed);
+        let Some(index) = handed
             .iter()
             .position(|(placeholder, _)| after.starts_with(placeholder))
         else {
             return frame;
         };
-        let (placeholder, json) = results.remove(index);
-        self.waiting.store(results.len(), Ordering::SeqCst);
-        drop(results);
+        let (placeholder, json) = handed.remove(index);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(handed);
         let rest = &after[placeholder.len()..];
-        let length = RESULT_AT.len() + json.len() + rest.len();
+        let length = start.len() + json.len() + rest.len();
         let mut swapped = format!("Content-Length: {length}\r\n\r\n").into_bytes();
         swapped.reserve(length);
-        swapped.extend_from_slice(RESULT_AT);
+        swapped.extend_from_slice(start);
         swapped.extend_from_slice(&json);
         swapped.extend_from_slice(rest);
         swapped
     }
+}
+
+fn lock(handed: &Mutex<Handed>) -> std::sync::MutexGuard<'_, Handed> {
+    handed.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -135,5 +180,28 @@ mod tests {
             results.hand_off(vec![b'1'; 1000], |marker| marker);
         }
         assert_eq!(results.results.lock().unwrap().len(), KEPT);
+        assert_eq!(results.waiting.load(Ordering::SeqCst), KEPT);
+    }
+
+    #[test]
+    fn a_placeholder_publication_becomes_the_handed_off_text() {
+        let results = ResultHandoff::default();
+        let placeholder = results.hand_off_publication(
+            br#"{"uri":"file:///a","diagnostics":[1]}"#.to_vec(),
+            |marker| vec![marker],
+        );
+        let written = serde_json::to_string(&placeholder).unwrap();
+        let method = r#""method":"textDocument/publishDiagnostics""#;
+        let body = format!(r#"{{"jsonrpc":"2.0",{method},"params":{written}}}"#);
+        // A response holding the same placeholder is not a publication.
+        let response = frame(&format!(r#"{{"jsonrpc":"2.0","result":{written},"id":7}}"#));
+        assert_eq!(results.swap_in(response.clone()), response);
+        assert_eq!(
+            results.swap_in(frame(&body)),
+            frame(&format!(
+                r#"{{"jsonrpc":"2.0",{method},"params":{{"uri":"file:///a","diagnostics":[1]}}}}"#
+            ))
+        );
+        assert_eq!(results.waiting.load(Ordering::SeqCst), 0);
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
+use super::results::ResultHandoff;
 use crate::diagnostic::Diagnostic;
 use crate::features::document::{Change, Layer, OpenDocument, TextSnapshot};
 use crate::features::markers::Markers;
@@ -42,6 +43,8 @@ pub struct Store {
     publishing: tokio::sync::Mutex<()>,
     /// The rules that are on, and the workspace their questions about other objects go to.
     rules: RwLock<RuleSetup>,
+    /// Where publications hand their JSON to the output, once it is started (`server/results.rs`).
+    handoff: std::sync::OnceLock<Arc<ResultHandoff>>,
 }
 
 /// An open document and its state.
@@ -546,6 +549,16 @@ impl Store {
     /// Taken from noting a publication to sending it ([`Store::note_published`]).
     pub async fn publication_order(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.publishing.lock().await
+    }
+
+    /// Publications hand their JSON to the output through `handoff` from now on.
+    pub fn hand_publications_to(&self, handoff: Arc<ResultHandoff>) {
+        let _ = self.handoff.set(handoff);
+    }
+
+    /// Where publications hand their JSON, when the output swaps it in.
+    pub fn publication_handoff(&self) -> Option<&ResultHandoff> {
+        self.handoff.get().map(|handoff| &**handoff)
     }
 
     /// Notes `diagnostics`, read by `gathering`, as sent for `version` of `uri`; false when they
