@@ -473,13 +473,37 @@ fn a_publication_walks_only_the_rule_findings_it_shows() {
     let name = at(&text, "name: p1000\n");
     let changed = replace(&text, name.end - 2..name.end - 1, "x");
     document.change(2, [changed], PositionEncoding::Utf8);
-    document.check_rules(&rules::Context::alone(on));
+    document.check_rules(&rules::Context::alone(on.clone()));
     document.validate(&catalog);
     assert_eq!(document.rules.last_checked, 1);
+    assert!(!document.rules.last_rematched, "the entries stay in place");
     let walked = rules::findings_walked();
     let shown = document.diagnostics();
     assert!(rules::findings_walked() - walked <= diagnostics::MAX_SHOWN + 1);
     assert_eq!(shown, sorted_and_capped(&document));
+
+    // A new document: the entries are matched to the documents again by where they start, and
+    // only it and the document it pushed down are checked.
+    let text = format!("{}x{}", &text[..name.end - 2], &text[name.end - 1..]);
+    let pod = at(
+        &text,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1500\n",
+    );
+    let added = pods(1).replace("p0", "new");
+    document.change(
+        3,
+        [replace(&text, pod.start..pod.start, &added)],
+        PositionEncoding::Utf8,
+    );
+    document.check_rules(&rules::Context::alone(on.clone()));
+    document.validate(&catalog);
+    assert_eq!(document.rules.last_checked, 2);
+    assert!(document.rules.last_rematched);
+    let text = format!("{}{added}{}", &text[..pod.start], &text[pod.start..]);
+    let mut fresh = OpenDocument::open(&text, 3, &catalog);
+    fresh.check_rules(&rules::Context::alone(on));
+    fresh.validate(&catalog);
+    assert_eq!(document.diagnostics(), fresh.diagnostics());
 }
 
 #[test]

@@ -273,10 +273,7 @@ impl SchemaDiagnostics {
     /// common case), the entries are kept in place: nothing is moved.
     fn matched_entries(&mut self, file: &YamlFile) -> (Vec<Entry>, Vec<usize>) {
         let documents = file.documents();
-        let aligned = self.entries.len() == documents.len()
-            && (self.entries.iter())
-                .zip(documents)
-                .all(|(entry, document)| entry.range == document.range());
+        let aligned = file.has_ranges(self.entries.iter().map(|e| &e.range));
         self.last_rematched = !aligned;
         if aligned {
             let stale = (self.entries.iter().enumerate())

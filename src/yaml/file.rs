@@ -239,6 +239,15 @@ impl YamlFile {
         &self.documents
     }
 
+    /// Whether `ranges` are the documents' ranges, in order (a layer's per-document entries
+    /// still line up with the documents: the edit added or removed none).
+    pub fn has_ranges<'r>(&self, ranges: impl ExactSizeIterator<Item = &'r Range<usize>>) -> bool {
+        ranges.len() == self.documents.len()
+            && ranges
+                .zip(&self.documents)
+                .all(|(range, document)| *range == document.range())
+    }
+
     pub fn stats(&self) -> ParseStats {
         self.stats
     }

@@ -121,6 +121,9 @@ pub struct RuleDiagnostics {
     /// Documents whose questions the last refresh answered again (or dropped the answers of),
     /// the documents it checked included (for tests).
     pub last_answered: usize,
+    /// Whether the last refresh matched the entries to the documents again (an edit added or
+    /// removed a document) instead of keeping them in place (for tests).
+    pub last_rematched: bool,
     /// How many findings the entries show in all.
     shown: usize,
 }
@@ -135,6 +138,7 @@ impl Default for RuleDiagnostics {
             last_checked: 0,
             last_objects_read: 0,
             last_answered: 0,
+            last_rematched: false,
             shown: 0,
         }
     }
@@ -239,46 +243,55 @@ impl RuleDiagnostics {
         let first = self.answered_for.is_none();
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
-        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
-        let mut entries = Vec::with_capacity(file.documents().len());
         // The kinds of the objects that came, went or changed.
         let mut moved = MovedKinds::default();
-        let mut rechecked = Vec::new();
-        for (index, document) in file.documents().iter().enumerate() {
-            let range = document.range();
-            while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
-                moved.add(&gone.checked.objects);
+        let stale = |e: &Entry| e.edited || (with_objects && !e.objects_read);
+        let check = Recheck {
+            file,
+            rope,
+            config: &config,
+            with_objects,
+        };
+        let rechecked = if !reconfigured && file.has_ranges(self.entries.iter().map(|e| &e.range)) {
+            // An edit that kept every document where it was (the common case): the entries stay
+            // where they are, and only the stale ones are checked again.
+            self.last_rematched = false;
+            let stale: Vec<usize> = (0..self.entries.len())
+                .filter(|&i| stale(&self.entries[i]))
+                .collect();
+            for &index in &stale {
+                let (entry, checked) = check.again(index, Some(&self.entries[index]), &mut moved);
+                self.note_checked(checked, with_objects);
+                self.entries[index] = entry;
             }
-            let current =
-                |e: &Entry| e.range == range && !e.edited && (e.objects_read || !with_objects);
-            match old.next_if(|e| !reconfigured && current(e)) {
-                Some(entry) => entries.push(entry),
-                None => {
-                    let before = old.next_if(|e| e.range.start == range.start);
-                    let edited = before.as_ref().is_some_and(|b| b.edited);
-                    let checked = if rope.len_bytes() > CHECK_FILE_LIMIT && !edited {
-                        Checked::default()
-                    } else {
-                        self.last_checked += 1;
-                        self.last_objects_read += usize::from(with_objects);
-                        check_document(file, index, rope, range.clone(), &config, with_objects)
-                    };
-                    match &before {
-                        Some(b) if b.checked.objects == checked.objects => {}
-                        _ => {
-                            moved.add(&checked.objects);
-                            moved.add(before.iter().flat_map(|b| &b.checked.objects));
-                        }
+            stale
+        } else {
+            self.last_rematched = true;
+            let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
+            let mut entries = Vec::with_capacity(file.documents().len());
+            let mut rechecked = Vec::new();
+            for (index, document) in file.documents().iter().enumerate() {
+                let range = document.range();
+                while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
+                    moved.add(&gone.checked.objects);
+                }
+                match old.next_if(|e| !reconfigured && e.range == range && !stale(e)) {
+                    Some(entry) => entries.push(entry),
+                    None => {
+                        let before = old.next_if(|e| e.range.start == range.start);
+                        let (entry, checked) = check.again(index, before.as_ref(), &mut moved);
+                        self.note_checked(checked, with_objects);
+                        rechecked.push(entries.len());
+                        entries.push(entry);
                     }
-                    rechecked.push(entries.len());
-                    entries.push(Entry::new(range, with_objects, checked));
                 }
             }
-        }
-        for gone in old {
-            moved.add(&gone.checked.objects);
-        }
-        self.entries = entries;
+            for gone in old {
+                moved.add(&gone.checked.objects);
+            }
+            self.entries = entries;
+            rechecked
+        };
         let answered = self.answer(rechecked, &moved, with_objects, context);
         self.last_answered = answered.len();
         // The entries checked again are among those answered.
@@ -292,6 +305,12 @@ impl RuleDiagnostics {
             }
         }
         self.count_shown();
+    }
+
+    /// Counts a document [`Recheck::again`] checked (it checks none of a big file not edited).
+    fn note_checked(&mut self, checked: bool, with_objects: bool) {
+        self.last_checked += usize::from(checked);
+        self.last_objects_read += usize::from(checked && with_objects);
     }
 
     /// Answers the questions of the entries `rechecked`, of those whose questions read objects
@@ -515,6 +534,46 @@ pub fn check_opened(
         return Checked::default();
     }
     check_spans(spans, config, with_objects)
+}
+
+/// What checking a document of a file again needs.
+struct Recheck<'a> {
+    file: &'a YamlFile,
+    rope: &'a Rope,
+    config: &'a Config,
+    with_objects: bool,
+}
+
+impl Recheck<'_> {
+    /// Document `index`'s entry checked again, in place of `before` (its entry, when it had
+    /// one), noting the kinds of objects that changed in `moved`; and whether it was checked (a
+    /// file over [`CHECK_FILE_LIMIT`] is checked only where it was edited).
+    fn again(&self, index: usize, before: Option<&Entry>, moved: &mut MovedKinds) -> (Entry, bool) {
+        let range = self.file.documents()[index].range();
+        let edited = before.is_some_and(|b| b.edited);
+        let check = self.rope.len_bytes() <= CHECK_FILE_LIMIT || edited;
+        let checked = if check {
+            let (file, rope) = (self.file, self.rope);
+            check_document(
+                file,
+                index,
+                rope,
+                range.clone(),
+                self.config,
+                self.with_objects,
+            )
+        } else {
+            Checked::default()
+        };
+        match before {
+            Some(b) if b.checked.objects == checked.objects => {}
+            _ => {
+                moved.add(&checked.objects);
+                moved.add(before.iter().flat_map(|b| &b.checked.objects));
+            }
+        }
+        (Entry::new(range, self.with_objects, checked), check)
+    }
 }
 
 /// Checks document `index`: on the span tree the YAML layer kept for it, else on a new one
