@@ -110,6 +110,9 @@ pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Check
     if with_objects {
         checked.objects = read_tree(tree);
     }
+    // Kept per document for as long as the file is open: no room to grow.
+    checked.findings.shrink_to_fit();
+    checked.needs.shrink_to_fit();
     checked
 }
 
