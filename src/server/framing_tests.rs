@@ -24,11 +24,19 @@ fn tower_decodes(body: &[u8]) -> bool {
 
 /// What the guard made of `input`: the bodies it forwarded and the messages it answered with.
 fn run_with(input: &[u8], limits: FrameLimits) -> (Vec<Vec<u8>>, Vec<Value>) {
+    run_handing_off(input, limits, &TextHandoff::default())
+}
+
+/// [`run_with`] with big didOpen texts handed to `handoff`.
+fn run_handing_off(
+    input: &[u8],
+    limits: FrameLimits,
+    handoff: &TextHandoff,
+) -> (Vec<Vec<u8>>, Vec<Value>) {
     let (frames, mut reader) = FrameReader::channel();
     let (replies, mut answers) = Replies::channel();
-    let handoff = TextHandoff::default();
     let guard = Guard {
-        handoff: &handoff,
+        handoff,
         replies: &replies,
         limits,
         surrogates_reported: AtomicBool::new(false),
@@ -89,6 +97,23 @@ fn good_frames_pass_unchanged() {
     let (forwarded, replies) = run(format!("{}{}{}", frame(a), frame(b), frame(c)).as_bytes());
     assert_eq!(bodies(&forwarded), [a, b, c]);
     assert!(replies.is_empty());
+}
+
+#[test]
+fn a_big_did_open_after_initialized_hands_its_text_around_tower_lsp_server() {
+    let text = "a: b\n".repeat(super::super::handoff::HANDOFF_MIN);
+    let open = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": "file:///a.yaml", "languageId": "yaml", "version": 1, "text": text}}});
+    let open = open.to_string();
+    let initialized = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let handoff = TextHandoff::default();
+    let input = format!("{}{}{}", frame(&open), frame(initialized), frame(&open));
+    let (forwarded, replies) = run_handing_off(input.as_bytes(), FrameLimits::default(), &handoff);
+    assert!(replies.is_empty());
+    // Before `initialized` the text stays in the message; after, only a placeholder does.
+    assert_eq!(forwarded[0].len(), open.len());
+    assert!(forwarded[2].len() < 200);
+    assert_eq!(handoff.waiting(), 1);
 }
 
 #[test]

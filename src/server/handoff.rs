@@ -72,11 +72,11 @@ impl Default for TextHandoff {
 }
 
 impl TextHandoff {
-    /// Notes a message the frame guard forwards (by its method, JSON-quoted).
+    /// Notes a message the frame guard forwards (by its method name, decoded).
     pub fn saw(&self, method: &str) {
         match method {
-            "\"initialized\"" => self.active.store(true, Ordering::SeqCst),
-            "\"shutdown\"" | "\"exit\"" => self.active.store(false, Ordering::SeqCst),
+            "initialized" => self.active.store(true, Ordering::SeqCst),
+            "shutdown" | "exit" => self.active.store(false, Ordering::SeqCst),
             _ => {}
         }
     }
@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn a_big_text_goes_around_the_message_and_comes_back_whole() {
         let handoff = TextHandoff::default();
-        handoff.saw("\"initialized\"");
+        handoff.saw("initialized");
         let text = "kind: ConfigMap\n# 日本語 \u{1F600} \"quoted\" \\ \r\n".repeat(4000);
         let body = did_open(&text);
         assert!(handoff.takes(&body));
@@ -442,10 +442,10 @@ mod tests {
         let handoff = TextHandoff::default();
         let big = did_open(&"a: b\n".repeat(HANDOFF_MIN));
         assert!(!handoff.takes(&big), "before initialized");
-        handoff.saw("\"initialized\"");
+        handoff.saw("initialized");
         assert!(!handoff.takes(&did_open("a: b\n")));
         assert!(handoff.takes(&big));
-        handoff.saw("\"shutdown\"");
+        handoff.saw("shutdown");
         assert!(!handoff.takes(&big));
     }
 
