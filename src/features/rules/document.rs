@@ -252,45 +252,13 @@ impl RuleDiagnostics {
             config: &config,
             with_objects,
         };
-        let rechecked = if !reconfigured && file.has_ranges(self.entries.iter().map(|e| &e.range)) {
-            // An edit that kept every document where it was (the common case): the entries stay
-            // where they are, and only the stale ones are checked again.
-            self.last_rematched = false;
-            let stale: Vec<usize> = (0..self.entries.len())
-                .filter(|&i| stale(&self.entries[i]))
-                .collect();
-            for &index in &stale {
-                let (entry, checked) = check.again(index, Some(&self.entries[index]), &mut moved);
-                self.note_checked(checked, with_objects);
-                self.entries[index] = entry;
-            }
-            stale
-        } else {
-            self.last_rematched = true;
-            let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
-            let mut entries = Vec::with_capacity(file.documents().len());
-            let mut rechecked = Vec::new();
-            for (index, document) in file.documents().iter().enumerate() {
-                let range = document.range();
-                while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
-                    moved.add(&gone.checked.objects);
-                }
-                match old.next_if(|e| !reconfigured && e.range == range && !stale(e)) {
-                    Some(entry) => entries.push(entry),
-                    None => {
-                        let before = old.next_if(|e| e.range.start == range.start);
-                        let (entry, checked) = check.again(index, before.as_ref(), &mut moved);
-                        self.note_checked(checked, with_objects);
-                        rechecked.push(entries.len());
-                        entries.push(entry);
-                    }
-                }
-            }
-            for gone in old {
-                moved.add(&gone.checked.objects);
-            }
-            self.entries = entries;
-            rechecked
+        // An edit that kept every document where it was (the common case) leaves the entries
+        // where they are.
+        let in_place = !reconfigured && file.has_ranges(self.entries.iter().map(|e| &e.range));
+        self.last_rematched = !in_place;
+        let rechecked = match in_place {
+            true => self.recheck_in_place(&check, stale, &mut moved),
+            false => self.rematch(&check, |e| !reconfigured && !stale(e), &mut moved),
         };
         let answered = self.answer(rechecked, &moved, with_objects, context);
         self.last_answered = answered.len();
@@ -305,6 +273,58 @@ impl RuleDiagnostics {
             }
         }
         self.count_shown();
+    }
+
+    /// Checks the `stale` entries again where they are: their indexes.
+    fn recheck_in_place(
+        &mut self,
+        check: &Recheck<'_>,
+        stale: impl Fn(&Entry) -> bool,
+        moved: &mut MovedKinds,
+    ) -> Vec<usize> {
+        let stale: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| stale(&self.entries[i]))
+            .collect();
+        for &index in &stale {
+            let (entry, checked) = check.again(index, Some(&self.entries[index]), moved);
+            self.note_checked(checked, check.with_objects);
+            self.entries[index] = entry;
+        }
+        stale
+    }
+
+    /// Matches the entries to the documents again by where they start, keeping the `current`
+    /// ones at their document's range and checking the others: the indexes checked.
+    fn rematch(
+        &mut self,
+        check: &Recheck<'_>,
+        current: impl Fn(&Entry) -> bool,
+        moved: &mut MovedKinds,
+    ) -> Vec<usize> {
+        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
+        let mut entries = Vec::with_capacity(check.file.documents().len());
+        let mut rechecked = Vec::new();
+        for (index, document) in check.file.documents().iter().enumerate() {
+            let range = document.range();
+            while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
+                moved.add(&gone.checked.objects);
+            }
+            match old.next_if(|e| e.range == range && current(e)) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    let before = old.next_if(|e| e.range.start == range.start);
+                    let (entry, checked) = check.again(index, before.as_ref(), moved);
+                    self.note_checked(checked, check.with_objects);
+                    rechecked.push(entries.len());
+                    entries.push(entry);
+                }
+            }
+        }
+        for gone in old {
+            moved.add(&gone.checked.objects);
+        }
+        self.entries = entries;
+        rechecked
     }
 
     /// Counts a document [`Recheck::again`] checked (it checks none of a big file not edited).
