@@ -578,6 +578,9 @@ impl LanguageServer for Backend {
             guarded("kustomize", || self.kustomize.check(&uri)).ok();
             guarded("modeline", || self.modeline.check(&uri)).ok();
             self.publish_after_open(uri.clone()).await;
+            // The index holds the open's text already: the references need not wait for the
+            // CRDs the text may define to be read (`update_schemas` checks them again after).
+            self.references.recheck_all();
             self.kustomize.opened(&uri).await;
             self.kustomize.schedule_render(&uri);
             tracing::debug!(
