@@ -468,7 +468,7 @@ fn survey(
     phases.done("index pass: files");
     let mut unread = Vec::with_capacity(found.len());
     let mut crds = Vec::new();
-    let mut names = HashMap::new();
+    let mut names = Vec::new();
     for result in found {
         match result {
             Ok((crd, canonical)) => {
