@@ -120,8 +120,8 @@ fn return_freed_memory_at_once() {
 /// `kube-lsp check` frees what it allocated for a file before it checks the next one: with no
 /// delay, the pages it empties go back to the OS and are faulted in again for the next file
 /// (about one `madvise` per file), and on two threads each of those interrupts the other core to
-/// flush its TLB. Within a millisecond the pages are used again instead; the peak RSS stays as
-/// it was (docs/benchmarks.md).
+/// flush its TLB. Kept a millisecond, the pages are used again instead, for a little more peak
+/// RSS (docs/benchmarks.md).
 fn keep_freed_memory_a_moment() {
     set_purge_delay(1);
 }
