@@ -165,8 +165,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The charts to render are looked for while the folders are walked.
-    let (inputs, charts) = pool.install(|| inputs(&args.paths, &mut io_errors));
+    // The charts to render are looked for while the folders are walked, and the built-in
+    // schema's list of kinds is read meanwhile.
+    let ((inputs, charts), _) =
+        pool.install(|| rayon::join(|| inputs(&args.paths, &mut io_errors), Store::builtin));
     let roots = if args.no_render {
         Vec::new()
     } else {
@@ -468,7 +470,7 @@ fn survey(
     phases.done("index pass: files");
     let mut unread = Vec::with_capacity(found.len());
     let mut crds = Vec::new();
-    let mut names = HashMap::new();
+    let mut names = Vec::new();
     for result in found {
         match result {
             Ok((crd, canonical)) => {

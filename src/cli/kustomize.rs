@@ -7,6 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use ropey::Rope;
@@ -47,6 +49,47 @@ pub struct Reader {
     workspace: Workspace,
     roots: Vec<PathBuf>,
     folders: CanonicalFolders,
+    near: NearKustomizations,
+    /// Whether a file read is a kustomization.
+    has_kustomization: AtomicBool,
+}
+
+/// The kustomizations of the folders near the files read (a file's folder and the two above),
+/// looked for as the files are read, on their threads: each folder once.
+#[derive(Default)]
+struct NearKustomizations {
+    /// Canonical folder → its kustomization, if it has one.
+    looked_in: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Whether one of them has a kustomization.
+    found: AtomicBool,
+}
+
+impl NearKustomizations {
+    /// Looks in the folders near `path` (canonical) not looked in yet.
+    fn look_near(&self, path: &Path) {
+        for folder in path.ancestors().skip(1).take(3) {
+            if self.read().contains_key(folder) {
+                continue;
+            }
+            let kustomization = kustomization_in(&Disk, folder);
+            if kustomization.is_some() {
+                self.found.store(true, Ordering::Relaxed);
+            }
+            self.looked_in
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(folder.to_path_buf(), kustomization);
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<PathBuf, Option<PathBuf>>> {
+        self.looked_in.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many folders were looked in.
+    fn folders(&self) -> usize {
+        self.read().len()
+    }
 }
 
 /// Canonical paths of files that share folders: each folder is canonicalized once (a
@@ -118,17 +161,28 @@ impl Reader {
             workspace,
             roots,
             folders: CanonicalFolders::default(),
+            near: NearKustomizations::default(),
+            has_kustomization: AtomicBool::new(false),
         }
     }
 
     /// Reads a checked file (`path` as given); its canonical path, `None` when it has none. Only
     /// kustomizations are read now: the other files matter only when there are kustomizations.
+    /// The folders near a file that is not one are looked in for kustomizations.
     pub fn add(&self, path: &Path, text: &str) -> Option<PathBuf> {
         let path = self.folders.canonical(path)?;
         if is_kustomization(&path) {
+            self.has_kustomization.store(true, Ordering::Relaxed);
             self.workspace.open_text(&path, text);
+        } else {
+            self.near.look_near(&path);
         }
         Some(path)
+    }
+
+    /// How many folders [`add`](Self::add) looked in for a kustomization.
+    pub fn folders_looked_in(&self) -> usize {
+        self.near.folders()
     }
 
     /// How many paths [`add`](Self::add) canonicalized on disk (folders, and files that are links).
@@ -140,28 +194,42 @@ impl Reader {
 
     /// The inputs, from the canonical paths [`add`](Self::add) gave and their names in reports;
     /// the kustomizations near them are read too. When there are kustomizations, the other files
-    /// are read again with `read` (on the current rayon pool's threads).
+    /// are read again with `read` (on the current rayon pool's threads). Without any, no file
+    /// has a kustomize role: the names are not kept.
     pub fn finish(
         self,
-        names: HashMap<PathBuf, String>,
+        names: Vec<(PathBuf, String)>,
         read: impl Fn(&Path) -> Option<String> + Sync,
     ) -> Inputs {
         let workspace = self.workspace;
+        if !self.has_kustomization.load(Ordering::Relaxed)
+            && !self.near.found.load(Ordering::Relaxed)
+        {
+            return Inputs {
+                workspace,
+                names: HashMap::new(),
+                by_name: HashMap::new(),
+                near: Vec::new(),
+                roots: self.roots,
+            };
+        }
+        let names: HashMap<PathBuf, String> = names.into_iter().collect();
+        let looked_in = self
+            .near
+            .looked_in
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
         let mut near = Vec::new();
         let mut checked: Vec<&PathBuf> = names.keys().filter(|p| !is_kustomization(p)).collect();
         checked.sort();
-        // Files share folders: each is looked in once, on the pool's threads.
-        let mut looked_in = HashSet::new();
-        let folders: Vec<&Path> = checked
+        // In the order of the files' paths, each folder once.
+        let mut seen = HashSet::new();
+        let found = checked
             .iter()
             .flat_map(|path| path.ancestors().skip(1).take(3))
-            .filter(|folder| looked_in.insert(*folder))
-            .collect();
-        let found: Vec<Option<PathBuf>> = folders
-            .par_iter()
-            .map(|folder| kustomization_in(&Disk, folder))
-            .collect();
-        for kustomization in found.into_iter().flatten() {
+            .filter(|folder| seen.insert(*folder))
+            .filter_map(|folder| looked_in.get(folder).cloned().flatten());
+        for kustomization in found {
             if names.contains_key(&kustomization) || near.contains(&kustomization) {
                 continue;
             }
@@ -423,5 +491,54 @@ mod tests {
         assert_eq!(reader.add(&dir.path().join("a/missing.yaml"), ""), None);
         // The folders a, b, c and b/..; the link to a file.
         assert_eq!(reader.canonicalized(), 5);
+    }
+
+    /// Files in `folders` of `dir`, three each, read by a [`Reader`] in that order.
+    fn read_files(dir: &Path, folders: &[&str]) -> (Reader, Vec<(PathBuf, String)>) {
+        let reader = Reader::new(&[dir.to_path_buf()]);
+        let mut names = Vec::new();
+        for folder in folders {
+            std::fs::create_dir_all(dir.join(folder)).unwrap();
+            for number in 0..3 {
+                let file = dir.join(folder).join(format!("{number}.yaml"));
+                std::fs::write(&file, "kind: ConfigMap\n").unwrap();
+                let canonical = reader.add(&file, "kind: ConfigMap\n").unwrap();
+                names.push((canonical, file.display().to_string()));
+            }
+        }
+        (reader, names)
+    }
+
+    #[test]
+    fn near_kustomizations_are_looked_for_once_per_folder_as_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(dir.path()).unwrap();
+        let (reader, names) = read_files(&dir, &["x/a", "x/b", "x/b/c"]);
+        // Each file's folder and the two above: x/a, x/b, x/b/c, x and the folder holding x,
+        // once each for the nine files.
+        assert_eq!(reader.folders_looked_in(), 5);
+        let inputs = reader.finish(names, |_| panic!("no file is read again"));
+        // Without a kustomization no file has a role: the names are not kept.
+        assert!(inputs.names.is_empty() && inputs.by_name.is_empty());
+        let name = dir.join("x/b/0.yaml").display().to_string();
+        assert_eq!(inputs.role(&name), Role::Manifest);
+    }
+
+    #[test]
+    fn a_kustomization_near_the_files_read_gives_them_their_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.join("x")).unwrap();
+        std::fs::write(
+            dir.join("x/kustomization.yaml"),
+            "resources:\n- a/0.yaml\npatches:\n- path: b/1.yaml\n",
+        )
+        .unwrap();
+        let (reader, names) = read_files(&dir, &["x/a", "x/b"]);
+        let inputs = reader.finish(names, |path| std::fs::read_to_string(path).ok());
+        let name = |file: &str| dir.join(file).display().to_string();
+        assert_eq!(inputs.role(&name("x/b/1.yaml")), Role::Patch);
+        assert_eq!(inputs.role(&name("x/a/0.yaml")), Role::Manifest);
+        assert_eq!(inputs.near, [dir.join("x/kustomization.yaml")]);
     }
 }
