@@ -14,7 +14,9 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use super::scalar::{self, ScalarStyle};
 
 mod cut;
+mod splice;
 pub use cut::{Cut, Seam, find_cut};
+pub use splice::{EntryRun, Spliced};
 
 const NONE: u32 = u32::MAX;
 
@@ -141,6 +143,19 @@ impl SpanTree {
             }
         }
         (builder.finish(), error)
+    }
+
+    /// The text the tree was parsed from.
+    pub fn text(&self) -> &str {
+        self.text.as_str()
+    }
+
+    /// Gives the tree a copy of its text of its own when it shares a file's (so that keeping
+    /// the tree does not keep the file's text).
+    pub fn own_text(&mut self) {
+        if let TreeText::Shared(..) = self.text {
+            self.text = TreeText::Owned(self.text.as_str().into());
+        }
     }
 
     /// The root node of the first document, if it has content.
