@@ -793,6 +793,31 @@ mod tests {
     }
 
     #[test]
+    fn the_type_of_a_big_schema_node_of_a_big_crd_is_checked_around_it() {
+        let text = corpus::read("real/argocd-install.yaml");
+        let lines: Vec<&str> = text.lines().collect();
+        let indent = |line: &str| line.len() - line.trim_start().len();
+        // `template:` of the ApplicationSet CRD's `scmProvider` generator: a schema node of
+        // about 49 KB, and its `type: object`, whose edit its structural checks read.
+        let template = (28_000..lines.len())
+            .find(|&i| lines[i].trim() == "template:")
+            .expect("a `template:` line");
+        let type_line = (template + 1..lines.len())
+            .find(|&i| {
+                indent(lines[i]) == indent(lines[template]) + 2 && lines[i].trim() == "type: object"
+            })
+            .expect("its `type: object`");
+        let mut fx = Fixture::opened(&text);
+        let end = fx.text.rope().line_to_byte(type_line) + lines[type_line].len();
+        for (range, insert) in [(end..end, "x"), (end..end + 1, "")] {
+            fx.edit_bytes(range, insert);
+            assert_eq!(fx.schema.last_validated, 1);
+            assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+            assert_eq!(fx.sorted(), fx.fresh_sorted());
+        }
+    }
+
+    #[test]
     fn edits_on_kept_span_trees_match_fresh_validations_on_the_corpus() {
         let catalog = corpus_catalog();
         let (mut tried, mut patched, mut spliced) = (0, 0, 0);
