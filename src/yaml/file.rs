@@ -466,30 +466,38 @@ impl YamlFile {
             building.record(edit, range.start, doc_line);
         }
         let changes = document.changes.clone();
-        match document
-            .kept
-            .take()
-            .map(|kept| kept.edit(rope, range.clone(), edit, changes))
-        {
+        let edited =
+            (document.kept.take()).map(|kept| kept.edit(rope, range.clone(), edit, changes));
+        let unspliced = match edited {
             Some(Edited::Spliced(splice)) => {
                 self.stats.spliced += 1;
                 self.stats.spliced_bytes += splice.checked;
                 document.diagnostics = splice.diagnostics;
                 document.changes = splice.changes;
                 document.kept = Some(splice.kept);
+                None
             }
-            unspliced => {
-                // Checked whole; a tree kept for the edit that mends the entries stays while
-                // the document is broken.
-                let building = document.building.take();
-                *document = YamlDocument::checked(rope, range.clone());
-                self.stats.full += 1;
-                document.building = building;
-                if let Some(Edited::Unspliced(kept)) = unspliced
-                    && has_syntax_error(&document.diagnostics)
-                {
-                    document.kept = Some(kept);
-                }
+            Some(Edited::Unspliced(kept)) => Some(kept),
+            None => None,
+        };
+        let around = unspliced
+            .as_ref()
+            .and_then(|kept| kept.check_around(rope, range.clone()));
+        if let Some(diagnostics) = around {
+            // Broken: its syntax error found from the block mapping around the edits on.
+            self.stats.checked_around += 1;
+            document.diagnostics = diagnostics;
+            document.changes = Changes::Anywhere;
+            document.kept = unspliced;
+        } else if document.kept.is_none() {
+            // Checked whole; a tree kept for the edit that mends the entries stays while the
+            // document is broken.
+            let building = document.building.take();
+            *document = YamlDocument::checked(rope, range.clone());
+            self.stats.full += 1;
+            document.building = building;
+            if has_syntax_error(&document.diagnostics) {
+                document.kept = unspliced;
             }
         }
         let broken = document.kept.as_ref().is_some_and(KeptSpans::is_broken);

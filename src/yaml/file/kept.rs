@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use ropey::Rope;
 
+use super::broken::{MappingAround, check_from};
 use super::{Changes, text_of};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::text::TextEdit;
@@ -85,6 +86,27 @@ impl KeptSpans {
 
     pub(super) fn is_broken(&self) -> bool {
         self.dirty.is_some()
+    }
+
+    /// While the document is broken, its YAML diagnostics from a check of its text from the
+    /// block mapping of the clean tree that holds the edits on (see `broken::check_around`),
+    /// when that says what a whole check would; None otherwise.
+    pub(super) fn check_around(&self, rope: &Rope, range: Range<usize>) -> Option<Vec<Diagnostic>> {
+        let dirty = self.dirty.as_ref()?;
+        let (start, column, ancestors) = self.tree.block_mapping_around(dirty.old.start)?;
+        let around = MappingAround {
+            start,
+            column,
+            ancestors,
+        };
+        // The clean state's diagnostics where the text is now.
+        let clean: Vec<Diagnostic> = (self.diagnostics.iter())
+            .map(|d| {
+                let moved = d.range.start >= dirty.old.end;
+                d.clone().shifted(if moved { dirty.delta } else { 0 })
+            })
+            .collect();
+        check_from(rope, range, &around, &clean)
     }
 
     /// Brings the tree up to date with `edit`, already applied to `rope`, in the document now

@@ -190,6 +190,71 @@ impl SpanTree {
         })
     }
 
+    /// The innermost block mapping that starts before `offset` and holds it: its start, its
+    /// column, and one line per ancestor, outermost first, each at its column (`kube-lsp-window:`
+    /// for a pair holding it, `-` for a sequence item), so that a check of those lines and the
+    /// text from the mapping on reads that text as a check of the whole text would. None when
+    /// there is no such mapping or an ancestor is written otherwise (a flow collection, an item
+    /// not alone after its `-`).
+    pub fn block_mapping_around(&self, offset: usize) -> Option<(usize, usize, String)> {
+        if self.roots.len() != 1 {
+            return None;
+        }
+        let text = self.text.as_str();
+        let mut found = None;
+        let mut ancestors = String::new();
+        let mut node = self.root()?;
+        loop {
+            if node.is_flow() {
+                break;
+            }
+            let range = node.range();
+            let child = match node.kind() {
+                SpanKind::Mapping => {
+                    if range.start < offset && offset <= range.end {
+                        found =
+                            Some((range.start, column_of(text, range.start), ancestors.clone()));
+                    }
+                    let pair = node
+                        .pairs()
+                        .take_while(|(key, _)| key.range().start <= offset);
+                    let Some((key, Some(value))) = pair.last() else {
+                        break;
+                    };
+                    let column = column_of(text, key.range().start);
+                    ancestors.push_str(&" ".repeat(column));
+                    ancestors.push_str("kube-lsp-window:\n");
+                    value
+                }
+                SpanKind::Sequence => {
+                    let item = node
+                        .children()
+                        .take_while(|item| item.range().start <= offset);
+                    let Some(item) = item.last() else {
+                        break;
+                    };
+                    let start = item.range().start;
+                    let lead = &text[start - column_of(text, start)..start];
+                    let dash = lead.trim_end_matches(' ');
+                    let alone =
+                        dash.ends_with('-') && dash[..dash.len() - 1].bytes().all(|b| b == b' ');
+                    if !alone || dash.len() == lead.len() {
+                        return None;
+                    }
+                    ancestors.push_str(&dash[..dash.len() - 1]);
+                    ancestors.push_str("-\n");
+                    item
+                }
+                _ => break,
+            };
+            if !child.range().contains(&offset) && child.range().end != offset {
+                break;
+            }
+            node = child;
+        }
+        found
+    }
+
     /// The start offsets of the keys of `run`'s mapping.
     pub fn run_mapping_keys(&self, run: &EntryRun) -> Vec<usize> {
         self.node(run.mapping)
