@@ -67,7 +67,7 @@ pub struct SpanTree {
 /// the trees of all its documents share (opening a 2 MB file copies no document).
 #[derive(Debug)]
 pub enum TreeText {
-    Owned(Box<str>),
+    Owned(String),
     Shared(Arc<String>, Range<usize>),
 }
 
@@ -82,13 +82,13 @@ impl TreeText {
 
 impl Default for TreeText {
     fn default() -> Self {
-        TreeText::Owned(Box::default())
+        TreeText::Owned(String::new())
     }
 }
 
 impl From<&str> for TreeText {
     fn from(text: &str) -> Self {
-        TreeText::Owned(text.into())
+        TreeText::Owned(text.to_string())
     }
 }
 
@@ -117,7 +117,7 @@ impl SpanTree {
     /// [`parse`](Self::parse) keeping `text` as it is, without a copy.
     pub fn parse_owned(text: String) -> (SpanTree, Option<ScanError>) {
         let (mut tree, error) = Self::parse_events(&text);
-        tree.text = TreeText::Owned(text.into_boxed_str());
+        tree.text = TreeText::Owned(text);
         (tree, error)
     }
 
@@ -151,10 +151,14 @@ impl SpanTree {
     }
 
     /// Gives the tree a copy of its text of its own when it shares a file's (so that keeping
-    /// the tree does not keep the file's text).
-    pub fn own_text(&mut self) {
+    /// the tree does not keep the file's text), with room for `spare` more bytes (edits
+    /// [spliced](Self::splice) in place).
+    pub fn own_text(&mut self, spare: usize) {
         if let TreeText::Shared(..) = self.text {
-            self.text = TreeText::Owned(self.text.as_str().into());
+            let text = self.text.as_str();
+            let mut owned = String::with_capacity(text.len() + spare);
+            owned.push_str(text);
+            self.text = TreeText::Owned(owned);
         }
     }
 

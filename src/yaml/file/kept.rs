@@ -40,6 +40,9 @@ struct Dirty {
     delta: isize,
 }
 
+/// Room left in a kept tree's text for edits spliced in place.
+const SPARE_TEXT: usize = 64 * 1024;
+
 /// What an edit did with the kept tree.
 pub(super) enum Edited {
     /// The entries around the edits parsed alone and replaced the old ones.
@@ -70,7 +73,7 @@ impl KeptSpans {
         if unsure || tree.has_alias() {
             return None;
         }
-        tree.own_text();
+        tree.own_text(SPARE_TEXT);
         Some(Self {
             tree,
             diagnostics: diagnostics.to_vec(),
@@ -174,7 +177,7 @@ impl KeptSpans {
     /// offsets of the new text) and the bytes parsed. None when no run of entries holds the edits or
     /// their new text does not parse alone as such.
     fn splice(
-        &self,
+        &mut self,
         rope: &Rope,
         range: Range<usize>,
         dirty: &Dirty,
@@ -191,11 +194,15 @@ impl KeptSpans {
         if error.is_some() || !inner.fits_run(&run) {
             return None;
         }
-        let text = TreeText::Owned(text_of(rope, range).into_owned().into_boxed_str());
-        let (tree, spliced) = self.tree.splice(&run, &inner, dirty.delta, text);
         let changed = (self.tree).changed_in_run(&run, &inner, dirty.old.clone(), dirty.delta);
         // Duplicate keys change only in the run's mapping and in the new entries.
         let mapping_keys = self.tree.run_mapping_keys(&run);
+        let old = std::mem::take(&mut self.tree);
+        let (tree, spliced) = old.splice(&run, &inner, dirty.delta, || {
+            let mut text = text_of(rope, range.clone()).into_owned();
+            text.reserve(SPARE_TEXT);
+            TreeText::Owned(text)
+        });
         let mut diagnostics: Vec<Diagnostic> = (self.diagnostics.iter())
             .filter(|d| !(d.code == codes::DUPLICATE_KEY && mapping_keys.contains(&d.range.start)))
             .filter(|d| d.range.end <= run.lines.start || d.range.start >= run.lines.end)

@@ -98,23 +98,113 @@ impl SpanTree {
     }
 
     /// This tree with `run`'s entries replaced by those of `inner` (the tree of their new text,
-    /// which [fits](Self::fits_run)), for `text`, the new document (the old one with `run`'s
-    /// lines replaced by `inner`'s text, `delta` bytes longer). Also the ids, in the new tree, of
-    /// the run's mapping and of the nodes that came from `inner`.
+    /// which [fits](Self::fits_run)), for the new document (the old one with `run`'s lines
+    /// replaced by `inner`'s text, `delta` bytes longer; `text` gives it when the tree is
+    /// copied). Also the ids, in the new tree, of the run's mapping and of the nodes that came
+    /// from `inner`. A tree in document order with a text of its own is changed in place (no
+    /// second tree while the first is there); others are copied.
     pub fn splice(
+        mut self,
+        run: &EntryRun,
+        inner: &SpanTree,
+        delta: isize,
+        text: impl FnOnce() -> TreeText,
+    ) -> (SpanTree, Spliced) {
+        if self.grafted.is_empty()
+            && inner.grafted.is_empty()
+            && matches!(self.text, TreeText::Owned(_))
+        {
+            let spliced = self.splice_in_place(run, inner, delta);
+            return (self, spliced);
+        }
+        self.splice_copy(run, inner, delta, text())
+    }
+
+    /// [`splice`](Self::splice) in place: the run's nodes, contiguous in document order, are
+    /// replaced by `inner`'s, links past them moved by the difference in number.
+    fn splice_in_place(&mut self, run: &EntryRun, inner: &SpanTree, delta: isize) -> Spliced {
+        let children: Vec<u32> = self.node(run.mapping).children().map(|c| c.index).collect();
+        let (first, next) = (children[2 * run.first], children[2 * run.next]);
+        let added = inner.nodes.len() as u32 - 1;
+        let removed = next - first;
+        let moved_index = |index: u32| match index {
+            NONE => NONE,
+            index if index >= next => index + added - removed,
+            index => index,
+        };
+        let moved = |offset: u32| {
+            let after = offset as usize >= run.lines.end;
+            offset.saturating_add_signed(if after { delta as i32 } else { 0 })
+        };
+        for node in &mut self.nodes {
+            node.start = moved(node.start);
+            node.end = moved(node.end);
+            if node.value_in_text {
+                node.value_at = moved(node.value_at);
+            }
+            node.first_child = moved_index(node.first_child);
+            node.next_sibling = moved_index(node.next_sibling);
+        }
+        for root in &mut self.roots {
+            *root = moved_index(*root);
+        }
+        let base = run.lines.start as u32;
+        let (values_base, tags_base) = (self.values.len() as u32, self.tags.len() as u32);
+        // Inner node `j` (its root, 0, is the run's mapping, which stays) goes to `first + j - 1`.
+        let placed = |j: u32| match j {
+            NONE => NONE,
+            j => first + j - 1,
+        };
+        let last_entry = inner.root().and_then(|root| root.children().last());
+        let new_nodes = (inner.nodes.iter().enumerate().skip(1)).map(|(j, node)| SpanNode {
+            start: node.start + base,
+            end: node.end + base,
+            value_at: node.value_at
+                + if node.value_in_text {
+                    base
+                } else {
+                    values_base
+                },
+            tag: match node.tag {
+                NONE => NONE,
+                tag => tag + tags_base,
+            },
+            first_child: placed(node.first_child),
+            next_sibling: match last_entry {
+                Some(last) if last.index == j as u32 => moved_index(next),
+                _ => placed(node.next_sibling),
+            },
+            ..*node
+        });
+        self.nodes.splice(first as usize..next as usize, new_nodes);
+        self.values.push_str(&inner.values);
+        self.tags.extend(inner.tags.iter().cloned());
+        if let TreeText::Owned(text) = &mut self.text {
+            text.replace_range(run.lines.clone(), inner.text.as_str());
+        }
+        Spliced {
+            mapping: run.mapping,
+            inner: first..first + added,
+        }
+    }
+
+    /// [`splice`](Self::splice) into a copy of the tree, for `text`.
+    fn splice_copy(
         &self,
         run: &EntryRun,
         inner: &SpanTree,
         delta: isize,
         text: TreeText,
     ) -> (SpanTree, Spliced) {
+        // Room for edits spliced in place afterwards.
+        let spare = 1024;
         let mut splicer = Splicer {
             old: self,
             inner,
             run,
             delta,
             nodes: Vec::with_capacity(
-                (self.len() + inner.len()).saturating_sub(run_nodes(self, run)),
+                (self.len() + inner.len() + spare).saturating_sub(run_nodes(self, run)),
             ),
             values_base: self.values.len() as u32,
             tags_base: self.tags.len() as u32,
@@ -474,12 +564,13 @@ mod tests {
         out
     }
 
-    /// `text` with `range` replaced by `insert`, spliced into `tree` (the tree of `text`) when
-    /// the entries around fit; a spliced tree must equal the whole parse of the new text.
-    /// Returns whether it was spliced.
-    fn splices_like_whole(tree: &SpanTree, text: &str, range: Range<usize>, insert: &str) -> bool {
+    /// `text` with `range` replaced by `insert`, spliced into the tree of `text` when the
+    /// entries around fit, both in place and into a copy; a spliced tree must equal the whole
+    /// parse of the new text. Returns whether it was spliced.
+    fn splices_like_whole(text: &str, range: Range<usize>, insert: &str) -> bool {
         let new_text = format!("{}{insert}{}", &text[..range.start], &text[range.end..]);
         let delta = insert.len() as isize - range.len() as isize;
+        let (tree, _) = SpanTree::parse(text);
         let Some(run) = tree.entries_around(range.clone()) else {
             return false;
         };
@@ -492,12 +583,16 @@ mod tests {
         if error.is_some() || !inner.fits_run(&run) {
             return false;
         }
-        let (spliced, _) = tree.splice(&run, &inner, delta, new_text.as_str().into());
         let (whole, whole_error) = SpanTree::parse(&new_text);
         let edit = format!("{insert:?} at {range:?}, {run:?}");
         assert!(whole_error.is_none(), "{edit} spliced text with an error");
-        assert_eq!(facts(&spliced), facts(&whole), "{edit} of\n{text}");
-        assert_eq!(spliced.roots, whole.roots);
+        let shared = SpanTree::parse_shared(&std::sync::Arc::new(text.to_string()), 0..text.len());
+        for (tree, how) in [(tree, "in place"), (shared.0, "copied")] {
+            let (spliced, _) = tree.splice(&run, &inner, delta, || new_text.as_str().into());
+            assert_eq!(facts(&spliced), facts(&whole), "{edit} {how} of\n{text}");
+            assert_eq!(spliced.roots, whole.roots);
+            assert_eq!(spliced.text(), new_text, "{how}");
+        }
         true
     }
 
@@ -557,7 +652,7 @@ mod tests {
             for line in lines.into_iter().step_by(step) {
                 for (range, insert) in edits_at(line, &text) {
                     tried += 1;
-                    spliced += usize::from(splices_like_whole(&tree, &text, range, &insert));
+                    spliced += usize::from(splices_like_whole(&text, range, &insert));
                 }
             }
         }
