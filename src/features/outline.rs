@@ -185,6 +185,8 @@ impl OutlineCache {
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
+        // A first tree parsed meanwhile frees the span tree kept for edits.
+        file.adopt_ready_tree(rope, index);
         let range = file.documents()[index].range();
         if let Some(outline) = self.outline(rope, range, file.kept_spans(index)) {
             return OutlineSource::Outline(outline);

@@ -365,6 +365,27 @@ impl YamlFile {
             .is_some_and(|d| d.building.is_some())
     }
 
+    /// Takes document `index`'s first tree if its background parse is done (no edit came since
+    /// to take it), dropping the span tree the document kept meanwhile; not while an edit left
+    /// the document broken (the edit that mends it takes the tree).
+    pub fn adopt_ready_tree(&mut self, rope: &Rope, index: usize) {
+        let Some(document) = self.documents.get_mut(index) else {
+            return;
+        };
+        if document.kept.as_ref().is_some_and(KeptSpans::is_broken) {
+            return;
+        }
+        if let Some(building) = document.building.take() {
+            match building.try_finish(rope, document.range.clone()) {
+                Ok(tree) => {
+                    document.tree = tree;
+                    document.kept = None;
+                }
+                Err(building) => document.building = Some(building),
+            }
+        }
+    }
+
     /// The syntax tree of document `index`, parsed now if it has none yet.
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         let document = self.documents.get_mut(index)?;

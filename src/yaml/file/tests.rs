@@ -561,3 +561,21 @@ fn edits_of_documents_on_their_kept_span_trees_match_fresh_checks_on_the_corpus(
         "{spliced} of {tried} edits spliced"
     );
 }
+
+#[test]
+fn a_finished_background_tree_is_adopted_without_an_edit_and_frees_the_kept_span_tree() {
+    let mut fx = Fixture::keeping_spans(&huge_document());
+    let big_line = 7 + 5 + 300;
+    let line_start = fx.text.rope().line_to_byte(big_line);
+    fx.edit_bytes(line_start + 2..line_start + 2, "x");
+    assert!(fx.file.kept_spans(1).is_some() && fx.file.tree_in_progress(1));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while fx.file.kept_spans(1).is_some() {
+        assert!(std::time::Instant::now() < deadline, "no tree");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        fx.file.adopt_ready_tree(fx.text.rope(), 1);
+    }
+    let tree = fx.file.existing_tree(1).expect("adopted");
+    assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, 1));
+    assert!(!fx.file.tree_in_progress(1));
+}
