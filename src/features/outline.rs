@@ -185,10 +185,11 @@ impl OutlineCache {
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
-        // A first tree parsed meanwhile frees the span tree kept for edits.
-        file.adopt_ready_tree(rope, index);
         let range = file.documents()[index].range();
-        if let Some(outline) = self.outline(rope, range, file.kept_spans(index)) {
+        let outline = self.outline(rope, range, file.kept_spans(index));
+        // A first tree parsed meanwhile frees the span tree kept for edits, once read.
+        file.adopt_ready_tree(rope, index);
+        if let Some(outline) = outline {
             return OutlineSource::Outline(outline);
         }
         OutlineSource::Tree(file.tree(rope, index))
