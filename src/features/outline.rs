@@ -186,14 +186,24 @@ impl OutlineCache {
         index: usize,
     ) -> OutlineSource<'f> {
         let range = file.documents()[index].range();
-        if let Some(outline) = self.outline(rope, range) {
+        let outline = self.outline(rope, range, file.kept_spans(index));
+        // A first tree parsed meanwhile frees the span tree kept for edits, once read.
+        file.adopt_ready_tree(rope, index);
+        if let Some(outline) = outline {
             return OutlineSource::Outline(outline);
         }
         OutlineSource::Tree(file.tree(rope, index))
     }
 
-    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it.
-    fn outline(&mut self, rope: &Rope, range: Range<usize>) -> Option<Arc<Outline>> {
+    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it;
+    /// `kept_spans` is the span tree of its current text a big document keeps until its tree-sitter
+    /// tree comes, if it has one (read instead of parsing the document again).
+    fn outline(
+        &mut self,
+        rope: &Rope,
+        range: Range<usize>,
+        kept_spans: Option<&SpanTree>,
+    ) -> Option<Arc<Outline>> {
         while self
             .previous
             .front()
@@ -209,7 +219,7 @@ impl OutlineCache {
             true => self.previous.pop_front().and_then(|entry| entry.outline),
             false => {
                 self.built += 1;
-                build(rope, range.clone()).map(Arc::new)
+                build(rope, range.clone(), kept_spans).map(Arc::new)
             }
         };
         self.entries.push(Entry {
@@ -226,29 +236,39 @@ impl OutlineCache {
 /// levels): tree-sitter's tree of such a text takes ~1 KiB and microseconds per level (a 5 MB
 /// `{b: {b: …}}` took seconds and over a GiB), and no manifest nests that deep. The syntax
 /// error is reported by the YAML layer as for any document.
-fn build(rope: &Rope, range: Range<usize>) -> Option<Outline> {
+fn build(rope: &Rope, range: Range<usize>, kept: Option<&SpanTree>) -> Option<Outline> {
+    if let Some(spans) = kept {
+        return Some(outline_of(spans, spans.text()));
+    }
     let text = text_of(rope, range.clone());
-    let lines = LineStarts::new(&text);
-    let last_line = lines.line_of(text.trim_end_matches(['\n', '\r']).len());
     let (spans, error) = SpanTree::parse(&text);
     if let Some(error) = error {
+        let lines = LineStarts::new(&text);
+        let last_line = lines.line_of(text.trim_end_matches(['\n', '\r']).len());
         return too_deep(&error).then(|| Outline {
             line_breaks: lines.breaks(),
             ..Outline::new(Vec::new(), Vec::new(), last_line)
         });
     }
+    Some(outline_of(&spans, &text))
+}
+
+/// The outline of a document of `text` from its span tree.
+fn outline_of(spans: &SpanTree, text: &str) -> Outline {
+    let lines = LineStarts::new(text);
+    let last_line = lines.line_of(text.trim_end_matches(['\n', '\r']).len());
     let symbols = spans
         .root()
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
     let mut folds = Vec::new();
-    collect_span_folds(&spans, |offset| lines.line_of(offset), &mut folds);
+    collect_span_folds(spans, |offset| lines.line_of(offset), &mut folds);
     let mut symbol_lines = Vec::new();
     symbols_in_lines(&symbols, &lines, &mut symbol_lines);
-    Some(Outline {
+    Outline {
         symbol_lines,
         line_breaks: lines.breaks(),
         ..Outline::new(symbols, folds, last_line)
-    })
+    }
 }
 
 /// Whether saphyr stopped at its flow nesting limit.
@@ -329,7 +349,7 @@ mod tests {
     fn documents_saphyr_rejects_have_no_outline() {
         let rope = Rope::from_str("a: [1\n");
         let mut cache = OutlineCache::default();
-        assert!(cache.outline(&rope, 0..rope.len_bytes()).is_none());
+        assert!(cache.outline(&rope, 0..rope.len_bytes(), None).is_none());
     }
 
     #[test]
@@ -337,7 +357,7 @@ mod tests {
         let deep = |n: usize| format!("a: {}1{}\nb: 2\n", "{b: ".repeat(n), "}".repeat(n));
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(300));
-        let outline = cache.outline(&rope, 0..rope.len_bytes());
+        let outline = cache.outline(&rope, 0..rope.len_bytes(), None);
         assert_eq!(
             outline.as_deref(),
             Some(&Outline::new(Vec::new(), Vec::new(), 1))
@@ -345,7 +365,7 @@ mod tests {
         // Below the limit the outline is read as usual.
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(200));
-        let outline = cache.outline(&rope, 0..rope.len_bytes()).unwrap();
+        let outline = cache.outline(&rope, 0..rope.len_bytes(), None).unwrap();
         assert_eq!(outline.symbols.len(), 2);
     }
 }

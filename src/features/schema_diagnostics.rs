@@ -141,10 +141,18 @@ impl SchemaDiagnostics {
             if rejected || !typed {
                 return (None, other);
             }
-            let validation = spans.map(|spans| validate::validate_spans_as(catalog, &spans, role));
+            let validation = spans.map(|spans| {
+                let validation = validate::validate_spans_as(catalog, &spans, role);
+                document.keep_spans(spans);
+                validation
+            });
             (validation, other)
         };
-        let (file, visited) = YamlFile::open_split_with(text, split, &validate_one);
+        let (mut file, visited) = YamlFile::open_split_with(text, split, &validate_one);
+        // Validation read every document as it is: an edit changes them only where it lands.
+        for index in 0..file.documents().len() {
+            file.take_changes(index);
+        }
         let (validations, others): (Vec<_>, Vec<_>) = visited.into_iter().unzip();
         let entries = file
             .documents()
@@ -351,19 +359,26 @@ impl SchemaDiagnostics {
             return Some(validate::validate_template(catalog, &spans, &actions));
         }
         if let Some(spans) = file.take_spans(index) {
-            return Some(validate::validate_spans_as(catalog, &spans, self.role));
+            let validation = validate::validate_spans_as(catalog, &spans, self.role);
+            file.keep_spans(index, spans);
+            return Some(validation);
         }
         if let (true, Some(old), Changes::Within(changed)) =
             (entry.edited, entry.patchable(), changes)
         {
             let source = RopeSource::new(rope, range.clone());
-            let patched = file
-                .existing_tree(index)
-                .filter(|tree| !tree.root_node().has_error())
-                .and_then(syntax::document_root)
-                .and_then(|root| {
-                    validate::revalidate(catalog, TsNode::new(root, &source), old, changed)
-                });
+            // The tree-sitter tree, else the span tree a big document keeps until it comes.
+            let patched = match file.existing_tree(index) {
+                Some(tree) => Some(tree)
+                    .filter(|tree| !tree.root_node().has_error())
+                    .and_then(syntax::document_root)
+                    .and_then(|root| {
+                        validate::revalidate(catalog, TsNode::new(root, &source), old, changed)
+                    }),
+                None => (file.kept_spans(index))
+                    .and_then(SpanTree::root)
+                    .and_then(|root| validate::revalidate(catalog, root, old, changed)),
+            };
             if patched.is_some() {
                 self.last_patched += 1;
                 return patched;
@@ -435,6 +450,36 @@ mod tests {
         fn with_catalog(text: &str, catalog: Catalog) -> Self {
             let text = TextDocument::new(text, 0);
             let mut file = YamlFile::open(text.rope());
+            let mut schema = SchemaDiagnostics::default();
+            schema.refresh(&mut file, text.rope(), &catalog);
+            Self {
+                text,
+                file,
+                schema,
+                catalog,
+            }
+        }
+
+        /// Opened as the server opens a file (`open_text`: each document validated on the
+        /// span tree of its check).
+        fn opened(text: &str) -> Self {
+            let text = TextDocument::new(text, 0);
+            let catalog = catalog();
+            let (file, schema) = SchemaDiagnostics::open(text.rope(), &catalog);
+            Self {
+                text,
+                file,
+                schema,
+                catalog,
+            }
+        }
+
+        /// Opened with every document keeping its span tree and never getting a tree-sitter
+        /// tree: edits take the path of a big document's first edits.
+        fn keeping_spans(text: &str, catalog: Catalog) -> Self {
+            let text = TextDocument::new(text, 0);
+            let mut file = YamlFile::open(text.rope());
+            file.keep_spans_without_trees(0);
             let mut schema = SchemaDiagnostics::default();
             schema.refresh(&mut file, text.rope(), &catalog);
             Self {
@@ -714,6 +759,108 @@ mod tests {
         fx.edit_bytes(end..end + 2, "");
         assert_eq!(fx.schema.last_patched, 1);
         assert_eq!(fx.sorted(), []);
+    }
+
+    #[test]
+    fn the_first_edit_of_a_big_crd_is_checked_and_validated_around_it() {
+        let text = corpus::read("real/argocd-install.yaml");
+        let mut fx = Fixture::opened(&text);
+        // `type: string` deep inside the 1.4 MB ApplicationSet CRD, which has no tree yet.
+        let (line, length) = text
+            .lines()
+            .enumerate()
+            .skip(17_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .map(|(i, l)| (i, l.len()))
+            .expect("a `type: string` line");
+        let end = fx.text.rope().line_to_byte(line) + length;
+        let document = fx.file.document_index_at(end);
+        assert!(fx.file.existing_tree(document).is_none());
+        let before = fx.file.stats();
+        fx.edit_bytes(end..end, "x");
+        let after = fx.file.stats();
+        assert_eq!(after.full, before.full, "no document checked whole");
+        assert_eq!(after.spliced, before.spliced + 1);
+        assert!(after.spliced_bytes - before.spliced_bytes < 16 * 1024);
+        assert_eq!(fx.schema.last_validated, 1);
+        assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+        let found = fx.sorted();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found, fx.fresh_sorted());
+    }
+
+    #[test]
+    fn the_type_of_a_big_schema_node_of_a_big_crd_is_checked_around_it() {
+        let text = corpus::read("real/argocd-install.yaml");
+        let lines: Vec<&str> = text.lines().collect();
+        let indent = |line: &str| line.len() - line.trim_start().len();
+        // `template:` of the ApplicationSet CRD's `scmProvider` generator: a schema node of
+        // about 49 KB, and its `type: object`, whose edit its structural checks read.
+        let template = (28_000..lines.len())
+            .find(|&i| lines[i].trim() == "template:")
+            .expect("a `template:` line");
+        let type_line = (template + 1..lines.len())
+            .find(|&i| {
+                indent(lines[i]) == indent(lines[template]) + 2 && lines[i].trim() == "type: object"
+            })
+            .expect("its `type: object`");
+        let mut fx = Fixture::opened(&text);
+        let end = fx.text.rope().line_to_byte(type_line) + lines[type_line].len();
+        for (range, insert) in [(end..end, "x"), (end..end + 1, "")] {
+            fx.edit_bytes(range, insert);
+            assert_eq!(fx.schema.last_validated, 1);
+            assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+            assert_eq!(fx.sorted(), fx.fresh_sorted());
+        }
+    }
+
+    #[test]
+    fn edits_on_kept_span_trees_match_fresh_validations_on_the_corpus() {
+        let catalog = corpus_catalog();
+        let (mut tried, mut patched, mut spliced) = (0, 0, 0);
+        for (at, document) in small_corpus_documents() {
+            let edits = value_edits(&document);
+            // At most 12 edits spread over the document, each undone; and a quote opened
+            // before a value and deleted again.
+            let step = edits.len().div_ceil(12).max(1);
+            let mut fx = Fixture::keeping_spans(&document, catalog.clone());
+            for (round, (range, replacement)) in edits.into_iter().step_by(step).enumerate() {
+                let replacement = match round % 4 {
+                    3 => "\"".to_string(),
+                    _ => replacement,
+                };
+                let range = if round % 4 == 3 {
+                    range.start..range.start
+                } else {
+                    range
+                };
+                let before = fx.text.rope().byte_slice(range.clone()).to_string();
+                for (range, insert) in [
+                    (range.clone(), replacement.as_str()),
+                    (
+                        range.start..range.start + replacement.len(),
+                        before.as_str(),
+                    ),
+                ] {
+                    let spliced_before = fx.file.stats().spliced;
+                    fx.edit_bytes(range, insert);
+                    spliced += fx.file.stats().spliced - spliced_before;
+                    tried += 1;
+                    patched += fx.schema.last_patched;
+                    assert_eq!(
+                        fx.sorted(),
+                        fx.fresh_sorted(),
+                        "{at}: after replacing {before:?} with {insert:?}"
+                    );
+                }
+            }
+        }
+        assert!(tried > 1000, "{tried} edits tried");
+        assert!(spliced * 2 > tried, "{spliced} of {tried} edits spliced");
+        assert!(
+            patched * 2 > spliced,
+            "{patched} of {spliced} spliced edits were validated around the edit"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Opening a file splits it (by lines) and checks each document with saphyr's event parser — fast,
 //! no syntax tree needed. A document's tree-sitter tree is built the first time something needs it
 //! (an edit inside it, a cursor query) and from then on re-parsed incrementally; a big document's
-//! first tree is parsed on a thread of its own (see [`background`]). An edit touches one
+//! first tree is parsed on a thread of its own (see [`background`]), and until it comes, edits
+//! re-check only the entries around them on the span tree the document kept from its check (see
+//! [`kept`]). An edit touches one
 //! document unless it adds or removes a marker line (`---`, `...`, `%…`); then the file is split
 //! again and only documents whose text changed are parsed again.
 
@@ -22,10 +24,12 @@ use crate::text::{TextEdit, shift_range};
 
 mod background;
 mod broken;
+mod kept;
 mod parallel;
 mod resplit;
 use background::{BACKGROUND_TREE_MIN, TreeInProgress};
 use broken::{LastGood, mend};
+use kept::{Edited, KeptSpans};
 use parallel::check_all;
 
 /// Documents up to this size are re-checked whole with saphyr after each edit (cheap at this
@@ -48,6 +52,9 @@ pub struct YamlDocument {
     /// While an edit left the document broken (its tree has errors): its last clean state,
     /// followed along the edits since, to re-parse against once it parses again.
     last_good: Option<LastGood>,
+    /// A big document's span tree, until its first tree-sitter tree comes: edits meanwhile
+    /// re-check only the entries around them (see `file/kept.rs`).
+    kept: Option<KeptSpans>,
 }
 
 /// Where a document's text changed since [`YamlFile::take_changes`] last asked: what an edit
@@ -117,12 +124,27 @@ impl YamlDocument {
             diagnostics: checked.diagnostics,
             changes: Changes::Anywhere,
             last_good: None,
+            kept: None,
         }
     }
 
     /// Takes the span tree saphyr's check built, if it is still there (none after a syntax error).
     pub fn take_spans(&mut self) -> Option<SpanTree> {
         self.spans.take()
+    }
+
+    /// Gives back the span tree [`take_spans`](Self::take_spans) gave, once read: a big
+    /// document without a tree-sitter tree keeps it for its next edits (see `file/kept.rs`).
+    pub fn keep_spans(&mut self, spans: SpanTree) {
+        self.keep_spans_from(spans, BACKGROUND_TREE_MIN);
+    }
+
+    /// [`keep_spans`](Self::keep_spans) when the document has at least `big` bytes.
+    fn keep_spans_from(&mut self, spans: SpanTree, big: usize) {
+        let waits_for_tree = self.tree.is_none() && self.range.len() >= big;
+        if waits_for_tree && !has_syntax_error(&self.diagnostics) {
+            self.kept = KeptSpans::new(spans, &self.diagnostics);
+        }
     }
 
     /// The document's byte range in the file.
@@ -160,6 +182,10 @@ pub struct ParseStats {
     /// Documents checked whole by saphyr again after an incremental re-parse (broken, small, or
     /// changed over a big region).
     pub whole_rechecks: usize,
+    /// Edits of a big document without its tree whose entries around them were parsed alone
+    /// and spliced into its kept span tree (`file/kept.rs`), and the bytes parsed for them.
+    pub spliced: usize,
+    pub spliced_bytes: usize,
     /// Re-parses of a mended document against its last clean tree ([`LastGood`]).
     pub mended: usize,
     /// Broken documents whose syntax error was found by checking only the block mapping around
@@ -175,6 +201,12 @@ pub struct YamlFile {
     /// Documents up to this size are re-checked whole after an edit ([`WHOLE_RECHECK_LIMIT`];
     /// tests lower it to take the incremental path on small documents).
     whole_recheck_limit: usize,
+    /// Documents from this size keep their span tree until their first tree-sitter tree, which
+    /// is parsed in the background ([`BACKGROUND_TREE_MIN`]; tests lower it).
+    big_document: usize,
+    /// Whether edits give documents their tree-sitter tree (tests turn it off to keep a document
+    /// on its kept span tree).
+    builds_trees: bool,
 }
 
 impl YamlFile {
@@ -225,6 +257,8 @@ impl YamlFile {
             markers: split.markers,
             stats,
             whole_recheck_limit: WHOLE_RECHECK_LIMIT,
+            big_document: BACKGROUND_TREE_MIN,
+            builds_trees: true,
         };
         (file, visited)
     }
@@ -233,6 +267,14 @@ impl YamlFile {
     #[cfg(test)]
     pub(crate) fn recheck_whole_up_to(&mut self, limit: usize) {
         self.whole_recheck_limit = limit;
+    }
+
+    /// Keeps the span tree of documents from `big` bytes, and never gives a document its
+    /// tree-sitter tree on an edit: edits take the kept span tree's path (tests).
+    #[cfg(test)]
+    pub(crate) fn keep_spans_without_trees(&mut self, big: usize) {
+        self.big_document = big;
+        self.builds_trees = false;
     }
 
     pub fn documents(&self) -> &[YamlDocument] {
@@ -275,9 +317,24 @@ impl YamlFile {
         self.documents.get_mut(index)?.take_spans()
     }
 
-    /// The span tree of document `index`, while it is there (see [`take_spans`](Self::take_spans)).
+    /// The span tree of document `index`, while it is there (see [`take_spans`](Self::take_spans)),
+    /// else the one a big document keeps until its tree-sitter tree comes.
     pub fn spans(&self, index: usize) -> Option<&SpanTree> {
-        self.documents.get(index)?.spans.as_ref()
+        let document = self.documents.get(index)?;
+        document.spans.as_ref().or_else(|| self.kept_spans(index))
+    }
+
+    /// [`YamlDocument::keep_spans`] of document `index`.
+    pub fn keep_spans(&mut self, index: usize, spans: SpanTree) {
+        if let Some(document) = self.documents.get_mut(index) {
+            document.keep_spans_from(spans, self.big_document);
+        }
+    }
+
+    /// The span tree of the current text that big document `index` keeps until its tree-sitter
+    /// tree comes (see `file/kept.rs`); none while an edit left it broken.
+    pub fn kept_spans(&self, index: usize) -> Option<&SpanTree> {
+        self.documents.get(index)?.kept.as_ref()?.current()
     }
 
     /// Drops the span trees nobody took: they are only good for the text they were built from.
@@ -299,9 +356,9 @@ impl YamlFile {
     /// Whether an edit broke document `index` (its tree has errors) and it keeps its last clean
     /// state for the edit that mends it.
     pub fn is_broken(&self, index: usize) -> bool {
-        self.documents
-            .get(index)
-            .is_some_and(|d| d.last_good.is_some())
+        self.documents.get(index).is_some_and(|d| {
+            d.last_good.is_some() || d.kept.as_ref().is_some_and(KeptSpans::is_broken)
+        })
     }
 
     /// The syntax tree of document `index` if it has one already.
@@ -315,6 +372,27 @@ impl YamlFile {
         self.documents
             .get(index)
             .is_some_and(|d| d.building.is_some())
+    }
+
+    /// Takes document `index`'s first tree if its background parse is done (no edit came since
+    /// to take it), dropping the span tree the document kept meanwhile; not while an edit left
+    /// the document broken (the edit that mends it takes the tree).
+    pub fn adopt_ready_tree(&mut self, rope: &Rope, index: usize) {
+        let Some(document) = self.documents.get_mut(index) else {
+            return;
+        };
+        if document.kept.as_ref().is_some_and(KeptSpans::is_broken) {
+            return;
+        }
+        if let Some(building) = document.building.take() {
+            match building.try_finish(rope, document.range.clone()) {
+                Ok(tree) => {
+                    document.tree = tree;
+                    document.kept = None;
+                }
+                Err(building) => document.building = Some(building),
+            }
+        }
     }
 
     /// The syntax tree of document `index`, parsed now if it has none yet.
@@ -331,6 +409,7 @@ impl YamlFile {
                 document.tree = Some(syntax::parse(rope, range, None));
                 self.stats.full += 1;
             }
+            document.kept = None;
         }
         document.tree.as_ref()
     }
@@ -404,38 +483,82 @@ impl YamlFile {
                 ) as usize;
                 document.tree = Some(tree);
             }
-            None => {
-                // First edit of this document (or its tree is still being parsed): check it
-                // whole, and get its tree so the next edits are incremental.
-                let range = document.range.clone();
-                let mut building = document.building.take();
-                if let Some(building) = &mut building {
-                    building.record(edit, range.start, doc_line);
-                }
-                *document = YamlDocument::checked(rope, range.clone());
-                self.stats.full += 1;
-                document.tree = match building {
-                    Some(building) => match building.try_finish(rope, range.clone()) {
-                        Ok(tree) => tree,
-                        Err(building) => {
-                            document.building = Some(building);
-                            return;
-                        }
-                    },
-                    None if range.len() >= BACKGROUND_TREE_MIN => {
-                        document.building = TreeInProgress::start(rope, range.clone());
-                        if document.building.is_some() {
-                            return;
-                        }
-                        None
-                    }
-                    None => None,
-                };
-                if document.tree.is_none() {
-                    document.tree = Some(syntax::parse(rope, range, None));
-                }
+            None => self.edit_without_tree(rope, edit, index, doc_line),
+        }
+    }
+
+    /// [`apply_edit`](Self::apply_edit) of document `index`, which has no tree-sitter tree yet:
+    /// the first edit of the document, or its first tree is still being parsed.
+    fn edit_without_tree(&mut self, rope: &Rope, edit: &TextEdit, index: usize, doc_line: usize) {
+        let document = &mut self.documents[index];
+        let range = document.range.clone();
+        if let Some(building) = &mut document.building {
+            building.record(edit, range.start, doc_line);
+        }
+        let changes = document.changes.clone();
+        let edited =
+            (document.kept.take()).map(|kept| kept.edit(rope, range.clone(), edit, changes));
+        let unspliced = match edited {
+            Some(Edited::Spliced(splice)) => {
+                self.stats.spliced += 1;
+                self.stats.spliced_bytes += splice.checked;
+                document.diagnostics = splice.diagnostics;
+                document.changes = splice.changes;
+                document.kept = Some(splice.kept);
+                None
+            }
+            Some(Edited::Unspliced(kept)) => Some(kept),
+            None => None,
+        };
+        let around = unspliced
+            .as_ref()
+            .and_then(|kept| kept.check_around(rope, range.clone()));
+        if let Some(diagnostics) = around {
+            // Broken: its syntax error found from the block mapping around the edits on.
+            self.stats.checked_around += 1;
+            document.diagnostics = diagnostics;
+            document.changes = Changes::Anywhere;
+            document.kept = unspliced;
+        } else if document.kept.is_none() {
+            // Checked whole; a tree kept for the edit that mends the entries stays while the
+            // document is broken.
+            let building = document.building.take();
+            *document = YamlDocument::checked(rope, range.clone());
+            self.stats.full += 1;
+            document.building = building;
+            if has_syntax_error(&document.diagnostics) {
+                document.kept = unspliced;
             }
         }
+        let broken = document.kept.as_ref().is_some_and(KeptSpans::is_broken);
+        if !self.builds_trees {
+            return;
+        }
+        match document.building.take() {
+            // Taken once the edit that mends the document comes, with that edit.
+            Some(building) if broken => {
+                document.building = Some(building);
+                return;
+            }
+            Some(building) => match building.try_finish(rope, range.clone()) {
+                Ok(tree) => document.tree = tree,
+                Err(building) => {
+                    document.building = Some(building);
+                    return;
+                }
+            },
+            None if range.len() >= self.big_document => {
+                document.building = TreeInProgress::start(rope, range.clone());
+                if document.building.is_some() {
+                    return;
+                }
+            }
+            None => {}
+        }
+        if document.tree.is_none() {
+            document.tree = Some(syntax::parse(rope, range, None));
+        }
+        document.kept = None;
     }
 
     /// Whether the edit touched a marker line before, or made one.

@@ -14,7 +14,9 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use super::scalar::{self, ScalarStyle};
 
 mod cut;
+mod splice;
 pub use cut::{Cut, Seam, find_cut};
+pub use splice::{EntryRun, Spliced};
 
 const NONE: u32 = u32::MAX;
 
@@ -65,7 +67,7 @@ pub struct SpanTree {
 /// the trees of all its documents share (opening a 2 MB file copies no document).
 #[derive(Debug)]
 pub enum TreeText {
-    Owned(Box<str>),
+    Owned(String),
     Shared(Arc<String>, Range<usize>),
 }
 
@@ -80,13 +82,13 @@ impl TreeText {
 
 impl Default for TreeText {
     fn default() -> Self {
-        TreeText::Owned(Box::default())
+        TreeText::Owned(String::new())
     }
 }
 
 impl From<&str> for TreeText {
     fn from(text: &str) -> Self {
-        TreeText::Owned(text.into())
+        TreeText::Owned(text.to_string())
     }
 }
 
@@ -115,7 +117,7 @@ impl SpanTree {
     /// [`parse`](Self::parse) keeping `text` as it is, without a copy.
     pub fn parse_owned(text: String) -> (SpanTree, Option<ScanError>) {
         let (mut tree, error) = Self::parse_events(&text);
-        tree.text = TreeText::Owned(text.into_boxed_str());
+        tree.text = TreeText::Owned(text);
         (tree, error)
     }
 
@@ -141,6 +143,23 @@ impl SpanTree {
             }
         }
         (builder.finish(), error)
+    }
+
+    /// The text the tree was parsed from.
+    pub fn text(&self) -> &str {
+        self.text.as_str()
+    }
+
+    /// Gives the tree a copy of its text of its own when it shares a file's (so that keeping
+    /// the tree does not keep the file's text), with room for `spare` more bytes (edits
+    /// [spliced](Self::splice) in place).
+    pub fn own_text(&mut self, spare: usize) {
+        if let TreeText::Shared(..) = self.text {
+            let text = self.text.as_str();
+            let mut owned = String::with_capacity(text.len() + spare);
+            owned.push_str(text);
+            self.text = TreeText::Owned(owned);
+        }
     }
 
     /// The root node of the first document, if it has content.

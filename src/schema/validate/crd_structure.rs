@@ -44,7 +44,9 @@ pub fn check<N: YamlNode>(root: N, max_depth: usize) -> Vec<Diagnostic> {
     walker.out
 }
 
-/// A schema node bigger than this is not re-checked on its own after an edit (see `check_around`).
+/// A schema node bigger than this (and than a sixteenth of its document, whose whole validation
+/// costs a saphyr check and walk of all of it) is not re-checked on its own after an edit (see
+/// `check_around`).
 const AROUND_LIMIT: usize = 48 * 1024;
 
 /// The structural checks an edit inside `changed` can affect, redone: those of the innermost
@@ -92,7 +94,7 @@ pub fn check_around<N: YamlNode>(
         }
     }
     let region = node.start()..node.range().end;
-    if region.len() > AROUND_LIMIT {
+    if region.len() > AROUND_LIMIT.max(root.range().len() / 16) {
         return None;
     }
     walker.schema(node, depth);

@@ -98,6 +98,31 @@ pub(super) fn check_around(
     range: Range<usize>,
     last_good: &LastGood,
 ) -> Option<Vec<Diagnostic>> {
+    let mapping = block_mapping_holding(last_good.tree.root_node(), last_good.edited.start)?;
+    let around = MappingAround {
+        start: mapping.start_byte(),
+        column: mapping.start_position().column,
+        ancestors: ancestor_lines(mapping)?,
+    };
+    check_from(rope, range, &around, &last_good.diagnostics)
+}
+
+/// The block mapping of a document's last clean state that holds the edits since: where it
+/// starts, its column, and one synthetic line per ancestor (see [`check_around`]).
+pub(super) struct MappingAround {
+    pub(super) start: usize,
+    pub(super) column: usize,
+    pub(super) ancestors: String,
+}
+
+/// [`check_around`] from the mapping `around`, `clean` the YAML diagnostics of the clean state
+/// (moved along the edits since).
+pub(super) fn check_from(
+    rope: &Rope,
+    range: Range<usize>,
+    around: &MappingAround,
+    clean: &[Diagnostic],
+) -> Option<Vec<Diagnostic>> {
     let document = rope.get_byte_slice(range.clone())?;
     if document
         .chunks()
@@ -105,10 +130,8 @@ pub(super) fn check_around(
     {
         return None;
     }
-    let edited = last_good.edited.clone();
-    let mapping = block_mapping_holding(last_good.tree.root_node(), edited.start)?;
-    let column = mapping.start_position().column;
-    let mapping_start = mapping.start_byte();
+    let column = around.column;
+    let mapping_start = around.start;
     let line_start = mapping_start.checked_sub(column)?;
     // Only indentation and sequence indicators before the mapping on its line.
     let lead = text_of(rope, range.start + line_start..range.start + mapping_start);
@@ -118,7 +141,7 @@ pub(super) fn check_around(
     // The mapping's ancestors stand in as one synthetic line each (a key, or a sequence item):
     // the lines after the mapping that are indented less land in them as in the document, and
     // the check can go on to the document's end.
-    let ancestors = ancestor_lines(mapping)?;
+    let ancestors = &around.ancestors;
     let mut window = ancestors.clone();
     window.push_str(&" ".repeat(column));
     window.push_str(&text_of(rope, range.start + mapping_start..range.end));
@@ -135,15 +158,14 @@ pub(super) fn check_around(
     let error_at = to_document(error.range.start);
     // A repeated key of an ancestor between the mapping and the error is seen by a whole check
     // only: leave such a document to it.
-    let repeated_between = last_good.diagnostics.iter().any(|d| {
+    let repeated_between = clean.iter().any(|d| {
         d.code == crate::diagnostic::codes::DUPLICATE_KEY
             && (line_start..error_at).contains(&d.range.start)
     });
     if repeated_between {
         return None;
     }
-    let mut diagnostics: Vec<Diagnostic> = last_good
-        .diagnostics
+    let mut diagnostics: Vec<Diagnostic> = clean
         .iter()
         .filter(|d| d.range.end <= line_start)
         .cloned()

@@ -372,3 +372,210 @@ fn an_edit_after_the_background_tree_arrived_adopts_it() {
     assert_eq!(tree, fresh_tree_of(&fx, 1));
     assert!(fx.diagnostics().is_empty(), "{:?}", fx.diagnostics());
 }
+
+impl Fixture {
+    /// Opened as the server opens a file: each document's span tree read by validation, then
+    /// given back (big documents keep it until their first tree-sitter tree).
+    fn keeping_spans(text: &str) -> Self {
+        let mut fx = Fixture::new(text);
+        for index in 0..fx.file.documents().len() {
+            if let Some(spans) = fx.file.take_spans(index) {
+                fx.file.keep_spans(index, spans);
+            }
+            fx.file.take_changes(index);
+        }
+        fx
+    }
+
+    /// Replaces a byte range of the text.
+    fn edit_bytes(&mut self, range: Range<usize>, insert: &str) {
+        let rope = self.text.rope();
+        let position = |offset: usize| {
+            let line = rope.byte_to_line(offset);
+            Position::new(line as u32, (offset - rope.line_to_byte(line)) as u32)
+        };
+        let range = position(range.start)..position(range.end);
+        let edit = self
+            .text
+            .apply_change(Some(range), insert, PositionEncoding::Utf8);
+        self.file.apply_edit(self.text.rope(), &edit);
+        // What validation does after each edit: a whole check's span tree read and given back.
+        for index in 0..self.file.documents().len() {
+            if let Some(spans) = self.file.take_spans(index) {
+                self.file.keep_spans(index, spans);
+            }
+        }
+    }
+
+    fn assert_fresh(&self, what: &str) {
+        let fresh: Vec<Diagnostic> = self.reopened().diagnostics().collect();
+        assert_eq!(self.diagnostics(), fresh, "{what}");
+    }
+}
+
+/// `key: value` lines of argocd's 1.4 MB ApplicationSet CRD, deep inside it.
+fn argocd_deep_lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut offset = 0;
+    text.split_inclusive('\n')
+        .map(move |line| {
+            let start = offset;
+            offset += line.len();
+            (start, line.trim_end().len())
+        })
+        .skip(17_000)
+        .filter(|&(start, length)| {
+            text[start..start + length]
+                .trim_start()
+                .starts_with("type: ")
+        })
+}
+
+#[test]
+fn the_first_edits_of_a_big_document_parse_only_the_entries_around_them() {
+    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+    let mut fx = Fixture::keeping_spans(&text);
+    let (line, length) = argocd_deep_lines(&text).next().expect("a `type:` line");
+    let end = line + length;
+    let document = fx.file.document_index_at(end);
+    assert!(fx.file.documents()[document].range().len() > 1_000_000);
+    assert!(fx.file.kept_spans(document).is_some(), "kept from the open");
+    let before = fx.file.stats();
+    fx.edit_bytes(end..end, "x");
+    let after = fx.file.stats();
+    assert_eq!(after.full, before.full, "no document checked whole");
+    assert_eq!(after.spliced, before.spliced + 1);
+    assert!(
+        after.spliced_bytes - before.spliced_bytes < 16 * 1024,
+        "{} bytes parsed",
+        after.spliced_bytes - before.spliced_bytes
+    );
+    let start = fx.file.documents()[document].range().start;
+    match fx.file.take_changes(document) {
+        Changes::Within(changed) => {
+            assert!(
+                changed.contains(&(end - start)) && changed.len() < 16 * 1024,
+                "{changed:?}"
+            )
+        }
+        other => panic!("changed {other:?}"),
+    }
+    fx.assert_fresh("a character typed");
+}
+
+#[test]
+fn edits_of_a_big_document_before_its_tree_match_fresh_checks() {
+    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+    let mut fx = Fixture::keeping_spans(&text);
+    fx.file.keep_spans_without_trees(BACKGROUND_TREE_MIN);
+    let lines: Vec<(usize, usize)> = argocd_deep_lines(&text).step_by(400).take(6).collect();
+    let before = fx.file.stats();
+    // Each round as the benchmark's edit mix: typed and deleted, a line added and removed, a
+    // key made a duplicate of its neighbour's and back, the YAML broken and mended.
+    for &(line, length) in lines.iter().rev() {
+        let end = line + length;
+        let key = line + text[line..].find("type").unwrap();
+        let value = key + "type: ".len();
+        let pad = " ".repeat(key - line);
+        let steps: [(Range<usize>, String); 8] = [
+            (end..end, "x".into()),
+            (end..end + 1, String::new()),
+            (end..end, format!("\n{pad}# a note")),
+            (end..end + pad.len() + 9, String::new()),
+            (end..end, format!("\n{pad}type: object")),
+            (end..end + pad.len() + 13, String::new()),
+            (value..value, "\"".into()),
+            (value..value + 1, String::new()),
+        ];
+        for (range, insert) in steps {
+            fx.edit_bytes(range.clone(), &insert);
+            fx.assert_fresh(&format!("{insert:?} at {range:?}"));
+        }
+    }
+    let after = fx.file.stats();
+    assert_eq!(after.spliced - before.spliced, 7 * lines.len());
+    assert_eq!(after.full, before.full, "no document checked whole");
+    assert_eq!(
+        after.checked_around - before.checked_around,
+        lines.len(),
+        "the breaks checked from the mapping around them"
+    );
+    assert!(fx.file.existing_tree(1).is_none());
+}
+
+#[test]
+fn edits_of_documents_on_their_kept_span_trees_match_fresh_checks_on_the_corpus() {
+    let (mut tried, mut spliced) = (0, 0);
+    for (at, text) in crate::yaml::corpus::documents() {
+        if text.len() > 64 * 1024 {
+            continue;
+        }
+        let mut fx = Fixture::new(&text);
+        fx.file.keep_spans_without_trees(0);
+        for index in 0..fx.file.documents().len() {
+            if let Some(spans) = fx.file.take_spans(index) {
+                fx.file.keep_spans(index, spans);
+            }
+        }
+        let lines: Vec<Range<usize>> = text
+            .split_inclusive('\n')
+            .scan(0, |offset, line| {
+                let start = *offset;
+                *offset += line.len();
+                Some(start..start + line.trim_end_matches(['\n', '\r']).len())
+            })
+            .filter(|line| text[line.clone()].contains(": "))
+            .collect();
+        let step = lines.len().div_ceil(6).max(1);
+        for line in lines.into_iter().step_by(step) {
+            let content = &text[line.clone()];
+            let colon = line.start + content.find(": ").unwrap();
+            let indent = content.len() - content.trim_start_matches([' ', '-']).len();
+            let previous_key = text[..line.start]
+                .lines()
+                .last()
+                .and_then(|l| l.trim_start_matches([' ', '-']).split(':').next())
+                .unwrap_or("x")
+                .to_string();
+            // Each edit, then its undoing (a break, then its mend).
+            let edits = [
+                (line.end..line.end, "x".to_string()),
+                (line.end..line.end, format!("\n{}k: 1", " ".repeat(indent))),
+                (line.start + indent..colon, previous_key),
+                (colon + 2..colon + 2, "\"".to_string()),
+                (colon + 2..colon + 2, "[".to_string()),
+            ];
+            for (range, insert) in edits {
+                let removed = fx.text.rope().byte_slice(range.clone()).to_string();
+                let before = fx.file.stats().spliced;
+                fx.edit_bytes(range.clone(), &insert);
+                fx.assert_fresh(&format!("{at}: {insert:?} at {range:?}"));
+                fx.edit_bytes(range.start..range.start + insert.len(), &removed);
+                fx.assert_fresh(&format!("{at}: {insert:?} at {range:?} undone"));
+                tried += 2;
+                spliced += fx.file.stats().spliced - before;
+            }
+        }
+    }
+    assert!(
+        tried > 2000 && spliced * 2 > tried,
+        "{spliced} of {tried} edits spliced"
+    );
+}
+
+#[test]
+fn a_finished_background_tree_is_adopted_without_an_edit_and_frees_the_kept_span_tree() {
+    let mut fx = Fixture::keeping_spans(&huge_document());
+    let big_line = 7 + 5 + 300;
+    let line_start = fx.text.rope().line_to_byte(big_line);
+    fx.edit_bytes(line_start + 2..line_start + 2, "x");
+    assert!(fx.file.kept_spans(1).is_some() && fx.file.tree_in_progress(1));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while fx.file.kept_spans(1).is_some() {
+        assert!(std::time::Instant::now() < deadline, "no tree");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        fx.file.adopt_ready_tree(fx.text.rope(), 1);
+    }
+    let tree = fx.file.existing_tree(1).expect("adopted");
+    assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, 1));
+    assert!(!fx.file.tree_in_progress(1));
+}

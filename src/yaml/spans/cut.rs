@@ -217,7 +217,7 @@ impl SpanTree {
         tree
     }
 
-    fn has_alias(&self) -> bool {
+    pub fn has_alias(&self) -> bool {
         self.nodes.iter().any(|n| n.kind == SpanKind::Alias)
     }
 
@@ -247,7 +247,7 @@ impl SpanTree {
 }
 
 /// Whether a line starts at `at`, with `indent` spaces and then content.
-fn starts_at_column(text: &str, at: usize, indent: usize) -> bool {
+pub(super) fn starts_at_column(text: &str, at: usize, indent: usize) -> bool {
     let bytes = text.as_bytes();
     let line_start = at == 0 || bytes.get(at - 1) == Some(&b'\n');
     let content = bytes
@@ -257,7 +257,7 @@ fn starts_at_column(text: &str, at: usize, indent: usize) -> bool {
 }
 
 /// Whether node `index` of `tree` is a block mapping starting at `offset` of `text`.
-fn is_block_mapping_at(tree: &SpanTree, index: u32, text: &str, offset: usize) -> bool {
+pub(super) fn is_block_mapping_at(tree: &SpanTree, index: u32, text: &str, offset: usize) -> bool {
     let node = tree.node(index);
     node.kind() == SpanKind::Mapping
         && node.range().start == offset
