@@ -732,6 +732,19 @@ mod tests {
         assert!(patched * 2 > breaks, "{patched} of {breaks} mends patched");
     }
 
+    /// Where the first `type: string` line after line 17,000 of argocd's install.yaml ends:
+    /// deep inside its 1.4 MB ApplicationSet CRD.
+    fn deep_type_string_end(text: &str) -> usize {
+        let mut start = 0;
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            if index >= 17_000 && line.trim() == "type: string" {
+                return start + line.trim_end_matches(['\n', '\r']).len();
+            }
+            start += line.len();
+        }
+        panic!("a `type: string` line")
+    }
+
     #[test]
     fn an_edit_deep_in_a_big_crd_is_validated_around_it() {
         let text = corpus::read("real/argocd-install.yaml");
@@ -739,14 +752,7 @@ mod tests {
         // `type: string` deep inside the 1.4 MB ApplicationSet CRD, below `items:` (any value
         // in JSONSchemaProps): the first edit starts its tree (in the background), and once it
         // is there the next ones are patched.
-        let line = text
-            .lines()
-            .enumerate()
-            .skip(17_000)
-            .find(|(_, l)| l.trim() == "type: string")
-            .map(|(i, l)| (i, l.len()))
-            .expect("a `type: string` line");
-        let end = fx.text.rope().line_to_byte(line.0) + line.1;
+        let end = deep_type_string_end(&text);
         fx.edit_bytes(end..end, "x");
         let document = fx.file.document_index_at(end);
         fx.file.tree(fx.text.rope(), document);
@@ -766,14 +772,7 @@ mod tests {
         let text = corpus::read("real/argocd-install.yaml");
         let mut fx = Fixture::opened(&text);
         // `type: string` deep inside the 1.4 MB ApplicationSet CRD, which has no tree yet.
-        let (line, length) = text
-            .lines()
-            .enumerate()
-            .skip(17_000)
-            .find(|(_, l)| l.trim() == "type: string")
-            .map(|(i, l)| (i, l.len()))
-            .expect("a `type: string` line");
-        let end = fx.text.rope().line_to_byte(line) + length;
+        let end = deep_type_string_end(&text);
         let document = fx.file.document_index_at(end);
         assert!(fx.file.existing_tree(document).is_none());
         let before = fx.file.stats();
@@ -907,14 +906,7 @@ mod tests {
         let text = corpus::read("real/argocd-install.yaml");
         let mut fx = Fixture::new(&text);
         // `type: string` deep inside the 1.4 MB ApplicationSet CRD; its tree first.
-        let (line, length) = text
-            .lines()
-            .enumerate()
-            .skip(17_000)
-            .find(|(_, l)| l.trim() == "type: string")
-            .map(|(i, l)| (i, l.len()))
-            .expect("a `type: string` line");
-        let value = fx.text.rope().line_to_byte(line) + length - "string".len();
+        let value = deep_type_string_end(&text) - "string".len();
         let document = fx.file.document_index_at(value);
         fx.file.tree(fx.text.rope(), document);
         let before = fx.file.stats();

@@ -266,7 +266,7 @@ pub(super) fn is_block_mapping_at(tree: &SpanTree, index: u32, text: &str, offse
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use saphyr_parser::ScanError;
 
     use super::*;
@@ -280,7 +280,7 @@ mod tests {
     );
 
     /// Every node of a tree, walked from its roots in document order: (depth, what it is).
-    fn nodes(tree: &SpanTree) -> Vec<NodeFacts<'_>> {
+    pub(in crate::yaml::spans) fn nodes(tree: &SpanTree) -> Vec<NodeFacts<'_>> {
         fn walk<'t>(node: SpanRef<'t>, depth: usize, out: &mut Vec<NodeFacts<'t>>) {
             out.push((depth, node.kind(), node.range(), node.value(), node.tag()));
             for child in node.children() {

@@ -157,24 +157,12 @@ impl SpanTree {
         };
         let last_entry = inner.root().and_then(|root| root.children().last());
         let new_nodes = (inner.nodes.iter().enumerate().skip(1)).map(|(j, node)| SpanNode {
-            start: node.start + base,
-            end: node.end + base,
-            value_at: node.value_at
-                + if node.value_in_text {
-                    base
-                } else {
-                    values_base
-                },
-            tag: match node.tag {
-                NONE => NONE,
-                tag => tag + tags_base,
-            },
             first_child: placed(node.first_child),
             next_sibling: match last_entry {
                 Some(last) if last.index == j as u32 => moved_index(next),
                 _ => placed(node.next_sibling),
             },
-            ..*node
+            ..shifted(node, base, values_base, tags_base)
         });
         self.nodes.splice(first as usize..next as usize, new_nodes);
         self.values.push_str(&inner.values);
@@ -488,21 +476,7 @@ impl Splicer<'_> {
     fn copy_inner(&mut self, index: u32) -> u32 {
         let node = *self.inner.get(index);
         let base = self.run.lines.start as u32;
-        let id = self.push(SpanNode {
-            start: node.start + base,
-            end: node.end + base,
-            value_at: node.value_at
-                + if node.value_in_text {
-                    base
-                } else {
-                    self.values_base
-                },
-            tag: match node.tag {
-                NONE => NONE,
-                tag => tag + self.tags_base,
-            },
-            ..node
-        });
+        let id = self.push(shifted(&node, base, self.values_base, self.tags_base));
         let mut previous = NONE;
         let mut child = node.first_child;
         while child != NONE {
@@ -533,36 +507,31 @@ impl Splicer<'_> {
     }
 }
 
+/// A node of a run's new tree as the whole tree has it: its text `base` bytes further, its
+/// value and tag after the `values_base` bytes and `tags_base` tags the tree had before.
+fn shifted(node: &SpanNode, base: u32, values_base: u32, tags_base: u32) -> SpanNode {
+    SpanNode {
+        start: node.start + base,
+        end: node.end + base,
+        value_at: node.value_at
+            + if node.value_in_text {
+                base
+            } else {
+                values_base
+            },
+        tag: match node.tag {
+            NONE => NONE,
+            tag => tag + tags_base,
+        },
+        ..*node
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::cut::tests::nodes;
     use super::*;
     use crate::yaml::scalar::ScalarStyle;
-
-    type Facts = Vec<(
-        usize,
-        SpanKind,
-        Range<usize>,
-        Option<String>,
-        Option<String>,
-    )>;
-
-    /// Every node of a tree from its roots in document order: (depth, what it is).
-    fn facts(tree: &SpanTree) -> Facts {
-        fn walk(node: SpanRef<'_>, depth: usize, out: &mut Facts) {
-            let value = node.value().map(str::to_string);
-            let tag = node.tag().map(str::to_string);
-            out.push((depth, node.kind(), node.range(), value, tag));
-            for child in node.children() {
-                walk(child, depth + 1, out);
-            }
-        }
-        let mut out = Vec::new();
-        for root in tree.roots() {
-            walk(root, 0, &mut out);
-        }
-        assert_eq!(out.len(), tree.len(), "every node is reachable");
-        out
-    }
 
     /// `text` with `range` replaced by `insert`, spliced into the tree of `text` when the
     /// entries around fit, both in place and into a copy; a spliced tree must equal the whole
@@ -589,7 +558,7 @@ mod tests {
         let shared = SpanTree::parse_shared(&std::sync::Arc::new(text.to_string()), 0..text.len());
         for (tree, how) in [(tree, "in place"), (shared.0, "copied")] {
             let (spliced, _) = tree.splice(&run, &inner, delta, || new_text.as_str().into());
-            assert_eq!(facts(&spliced), facts(&whole), "{edit} {how} of\n{text}");
+            assert_eq!(nodes(&spliced), nodes(&whole), "{edit} {how} of\n{text}");
             assert_eq!(spliced.roots, whole.roots);
             assert_eq!(spliced.text(), new_text, "{how}");
         }
