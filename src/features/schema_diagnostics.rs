@@ -36,7 +36,7 @@ struct Entry {
     /// While an edit left the document broken (not validated): its last real validation, moved
     /// along the edits since, which the edit that mends it patches instead of validating the
     /// whole document again (the YAML layer reports the changes since that state then).
-    last_good: Option<Validation>,
+    last_good: Option<Box<Validation>>,
 }
 
 impl Entry {
@@ -55,7 +55,7 @@ impl Entry {
     fn patchable(&self) -> Option<&Validation> {
         match (self.walked, &self.last_good) {
             (true, _) => Some(&self.validation),
-            (false, last_good) => last_good.as_ref(),
+            (false, last_good) => last_good.as_deref(),
         }
     }
 }
@@ -259,7 +259,7 @@ impl SchemaDiagnostics {
                 Some(_) => None,
                 None if file.is_broken(index) => match std::mem::take(&mut entry.last_good) {
                     Some(last_good) => Some(last_good),
-                    None if entry.walked => Some(std::mem::take(&mut entry.validation)),
+                    None if entry.walked => Some(Box::new(std::mem::take(&mut entry.validation))),
                     None => None,
                 },
                 None => None,

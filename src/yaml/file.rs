@@ -42,19 +42,19 @@ pub struct YamlDocument {
     range: Range<usize>,
     tree: Option<Tree>,
     /// The first tree of a big document, while it is parsed in the background.
-    building: Option<TreeInProgress>,
+    building: Option<Box<TreeInProgress>>,
     /// The span tree saphyr's check built on open, until validation takes it.
-    spans: Option<SpanTree>,
+    spans: Option<Box<SpanTree>>,
     /// YAML diagnostics, relative to the document's start.
     diagnostics: Vec<Diagnostic>,
     /// Where the text changed since the layer above last asked ([`YamlFile::take_changes`]).
     changes: Changes,
     /// While an edit left the document broken (its tree has errors): its last clean state,
     /// followed along the edits since, to re-parse against once it parses again.
-    last_good: Option<LastGood>,
+    last_good: Option<Box<LastGood>>,
     /// A big document's span tree, until its first tree-sitter tree comes: edits meanwhile
     /// re-check only the entries around them (see `file/kept.rs`).
-    kept: Option<KeptSpans>,
+    kept: Option<Box<KeptSpans>>,
 }
 
 /// Where a document's text changed since [`YamlFile::take_changes`] last asked: what an edit
@@ -120,7 +120,7 @@ impl YamlDocument {
             range,
             tree: None,
             building: None,
-            spans: checked.tree,
+            spans: checked.tree.map(Box::new),
             diagnostics: checked.diagnostics,
             changes: Changes::Anywhere,
             last_good: None,
@@ -130,7 +130,7 @@ impl YamlDocument {
 
     /// Takes the span tree saphyr's check built, if it is still there (none after a syntax error).
     pub fn take_spans(&mut self) -> Option<SpanTree> {
-        self.spans.take()
+        self.spans.take().map(|spans| *spans)
     }
 
     /// Gives back the span tree [`take_spans`](Self::take_spans) gave, once read: a big
@@ -143,7 +143,7 @@ impl YamlDocument {
     fn keep_spans_from(&mut self, spans: SpanTree, big: usize) {
         let waits_for_tree = self.tree.is_none() && self.range.len() >= big;
         if waits_for_tree && !has_syntax_error(&self.diagnostics) {
-            self.kept = KeptSpans::new(spans, &self.diagnostics);
+            self.kept = KeptSpans::new(spans, &self.diagnostics).map(Box::new);
         }
     }
 
@@ -321,7 +321,7 @@ impl YamlFile {
     /// else the one a big document keeps until its tree-sitter tree comes.
     pub fn spans(&self, index: usize) -> Option<&SpanTree> {
         let document = self.documents.get(index)?;
-        document.spans.as_ref().or_else(|| self.kept_spans(index))
+        document.spans.as_deref().or_else(|| self.kept_spans(index))
     }
 
     /// [`YamlDocument::keep_spans`] of document `index`.
@@ -357,7 +357,7 @@ impl YamlFile {
     /// state for the edit that mends it.
     pub fn is_broken(&self, index: usize) -> bool {
         self.documents.get(index).is_some_and(|d| {
-            d.last_good.is_some() || d.kept.as_ref().is_some_and(KeptSpans::is_broken)
+            d.last_good.is_some() || d.kept.as_deref().is_some_and(KeptSpans::is_broken)
         })
     }
 
@@ -381,7 +381,7 @@ impl YamlFile {
         let Some(document) = self.documents.get_mut(index) else {
             return;
         };
-        if document.kept.as_ref().is_some_and(KeptSpans::is_broken) {
+        if document.kept.as_deref().is_some_and(KeptSpans::is_broken) {
             return;
         }
         if let Some(building) = document.building.take() {
@@ -390,7 +390,7 @@ impl YamlFile {
                     document.tree = tree;
                     document.kept = None;
                 }
-                Err(building) => document.building = Some(building),
+                Err(building) => document.building = Some(Box::new(building)),
             }
         }
     }
@@ -442,16 +442,16 @@ impl YamlFile {
                     drop((tree, old_tree));
                     self.stats.mended += 1;
                     self.stats.whole_rechecks +=
-                        mend(document, rope, last_good, self.whole_recheck_limit) as usize;
+                        mend(document, rope, *last_good, self.whole_recheck_limit) as usize;
                     return;
                 }
                 if !clean && !had_syntax_error && document.last_good.is_none() {
-                    document.last_good = Some(LastGood {
+                    document.last_good = Some(Box::new(LastGood {
                         tree: old_tree.clone(),
                         diagnostics: moved_along(&document.diagnostics, edit, doc_start),
                         edited: edit.start - doc_start..edit.new_end - doc_start,
                         pending: document.changes.clone().moved(edit, doc_start),
-                    });
+                    }));
                 }
                 let start = edit.start - doc_start;
                 let changed =
@@ -504,7 +504,7 @@ impl YamlFile {
                 self.stats.spliced_bytes += splice.checked;
                 document.diagnostics = splice.diagnostics;
                 document.changes = splice.changes;
-                document.kept = Some(splice.kept);
+                document.kept = Some(Box::new(splice.kept));
                 None
             }
             Some(Edited::Unspliced(kept)) => Some(kept),
@@ -518,7 +518,7 @@ impl YamlFile {
             self.stats.checked_around += 1;
             document.diagnostics = diagnostics;
             document.changes = Changes::Anywhere;
-            document.kept = unspliced;
+            document.kept = unspliced.map(Box::new);
         } else if document.kept.is_none() {
             // Checked whole; a tree kept for the edit that mends the entries stays while the
             // document is broken.
@@ -527,10 +527,10 @@ impl YamlFile {
             self.stats.full += 1;
             document.building = building;
             if has_syntax_error(&document.diagnostics) {
-                document.kept = unspliced;
+                document.kept = unspliced.map(Box::new);
             }
         }
-        let broken = document.kept.as_ref().is_some_and(KeptSpans::is_broken);
+        let broken = document.kept.as_deref().is_some_and(KeptSpans::is_broken);
         if !self.builds_trees {
             return;
         }
@@ -543,12 +543,12 @@ impl YamlFile {
             Some(building) => match building.try_finish(rope, range.clone()) {
                 Ok(tree) => document.tree = tree,
                 Err(building) => {
-                    document.building = Some(building);
+                    document.building = Some(Box::new(building));
                     return;
                 }
             },
             None if range.len() >= self.big_document => {
-                document.building = TreeInProgress::start(rope, range.clone());
+                document.building = TreeInProgress::start(rope, range.clone()).map(Box::new);
                 if document.building.is_some() {
                     return;
                 }
@@ -644,7 +644,7 @@ fn recheck(
     {
         let checked = lint::check(&text_of(rope, document.range.clone()));
         document.diagnostics = checked.diagnostics;
-        document.spans = checked.tree;
+        document.spans = checked.tree.map(Box::new);
         return true;
     }
     // A big document whose tree is clean: only the changed region can have new problems.

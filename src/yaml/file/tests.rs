@@ -351,7 +351,7 @@ fn an_edit_after_the_background_tree_arrived_adopts_it() {
         let building = document.building.take().expect("still in progress");
         match building.parsed.try_recv() {
             Ok(tree) => {
-                document.building = Some(TreeInProgress::ready(tree, building.edits));
+                document.building = Some(Box::new(TreeInProgress::ready(tree, building.edits)));
                 break;
             }
             Err(_) if std::time::Instant::now() < deadline => {
@@ -578,4 +578,13 @@ fn a_finished_background_tree_is_adopted_without_an_edit_and_frees_the_kept_span
     let tree = fx.file.existing_tree(1).expect("adopted");
     assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, 1));
     assert!(!fx.file.tree_in_progress(1));
+}
+
+#[test]
+fn a_document_keeps_its_seldom_used_state_out_of_line() {
+    // Kept for every document of an open file (16,730 in the benchmarks' 10 MB file), while the
+    // span tree, the last clean state, the kept spans and the background tree are held by few.
+    let size = std::mem::size_of::<YamlDocument>();
+    eprintln!("YamlDocument: {size} bytes");
+    assert!(size <= 128, "YamlDocument is {size} bytes");
 }
