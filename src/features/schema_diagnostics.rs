@@ -289,27 +289,15 @@ impl SchemaDiagnostics {
                 .collect();
             return (std::mem::take(&mut self.entries), stale);
         }
-        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
-        let mut entries = Vec::with_capacity(documents.len());
-        let mut stale = Vec::new();
-        for (index, document) in documents.iter().enumerate() {
-            let range = document.range();
-            while old.peek().is_some_and(|e| e.range.start < range.start) {
-                old.next();
-            }
-            match old.next_if(|e| e.range == range) {
-                Some(entry) => {
-                    if entry.edited {
-                        stale.push(index);
-                    }
-                    entries.push(entry);
-                }
-                None => {
-                    stale.push(index);
-                    entries.push(Entry::unvalidated(range));
-                }
-            }
-        }
+        let (entries, mut stale) = file.rematch(
+            std::mem::take(&mut self.entries),
+            |e| &e.range,
+            |_| true,
+            |index, _| Entry::unvalidated(documents[index].range()),
+            drop,
+        );
+        stale.extend((entries.iter().enumerate()).filter_map(|(i, e)| e.edited.then_some(i)));
+        stale.sort_unstable();
         (entries, stale)
     }
 

@@ -290,6 +290,40 @@ impl YamlFile {
                 .all(|(range, document)| *range == document.range())
     }
 
+    /// A layer's per-document entries (in document order) matched to the documents again after
+    /// an edit added or removed some: an entry at a document's range is kept when `keep` says
+    /// so; a document without one gets `fresh(its index, the entry that started where it
+    /// starts)`; the entries of documents that are gone go to `gone`. The entries, and the
+    /// indexes of the fresh ones.
+    pub fn rematch<E>(
+        &self,
+        entries: Vec<E>,
+        range: impl Fn(&E) -> &Range<usize>,
+        keep: impl Fn(&E) -> bool,
+        mut fresh: impl FnMut(usize, Option<E>) -> E,
+        mut gone: impl FnMut(E),
+    ) -> (Vec<E>, Vec<usize>) {
+        let mut old = entries.into_iter().peekable();
+        let mut matched = Vec::with_capacity(self.documents.len());
+        let mut fresh_at = Vec::new();
+        for (index, document) in self.documents.iter().enumerate() {
+            let at = document.range();
+            while let Some(entry) = old.next_if(|e| range(e).start < at.start) {
+                gone(entry);
+            }
+            match old.next_if(|e| *range(e) == at && keep(e)) {
+                Some(entry) => matched.push(entry),
+                None => {
+                    let before = old.next_if(|e| range(e).start == at.start);
+                    fresh_at.push(matched.len());
+                    matched.push(fresh(index, before));
+                }
+            }
+        }
+        old.for_each(gone);
+        (matched, fresh_at)
+    }
+
     pub fn stats(&self) -> ParseStats {
         self.stats
     }

@@ -287,7 +287,7 @@ impl RuleDiagnostics {
             .collect();
         for &index in &stale {
             let (entry, checked) = check.again(index, Some(&self.entries[index]), moved);
-            self.note_checked(checked, check.with_objects);
+            self.note_checked(usize::from(checked), check.with_objects);
             self.entries[index] = entry;
         }
         stale
@@ -301,36 +301,30 @@ impl RuleDiagnostics {
         current: impl Fn(&Entry) -> bool,
         moved: &mut MovedKinds,
     ) -> Vec<usize> {
-        let mut old = std::mem::take(&mut self.entries).into_iter().peekable();
-        let mut entries = Vec::with_capacity(check.file.documents().len());
-        let mut rechecked = Vec::new();
-        for (index, document) in check.file.documents().iter().enumerate() {
-            let range = document.range();
-            while let Some(gone) = old.next_if(|e| e.range.start < range.start) {
-                moved.add(&gone.checked.objects);
-            }
-            match old.next_if(|e| e.range == range && current(e)) {
-                Some(entry) => entries.push(entry),
-                None => {
-                    let before = old.next_if(|e| e.range.start == range.start);
-                    let (entry, checked) = check.again(index, before.as_ref(), moved);
-                    self.note_checked(checked, check.with_objects);
-                    rechecked.push(entries.len());
-                    entries.push(entry);
-                }
-            }
-        }
-        for gone in old {
-            moved.add(&gone.checked.objects);
-        }
+        let moved = std::cell::RefCell::new(moved);
+        let mut checked = 0;
+        let (entries, rechecked) = check.file.rematch(
+            std::mem::take(&mut self.entries),
+            |e| &e.range,
+            current,
+            |index, before| {
+                let (entry, was_checked) =
+                    check.again(index, before.as_ref(), &mut moved.borrow_mut());
+                checked += usize::from(was_checked);
+                entry
+            },
+            |gone| moved.borrow_mut().add(&gone.checked.objects),
+        );
+        self.note_checked(checked, check.with_objects);
         self.entries = entries;
         rechecked
     }
 
-    /// Counts a document [`Recheck::again`] checked (it checks none of a big file not edited).
-    fn note_checked(&mut self, checked: bool, with_objects: bool) {
-        self.last_checked += usize::from(checked);
-        self.last_objects_read += usize::from(checked && with_objects);
+    /// Counts the documents [`Recheck::again`] checked (it checks none of a big file not
+    /// edited).
+    fn note_checked(&mut self, documents: usize, with_objects: bool) {
+        self.last_checked += documents;
+        self.last_objects_read += if with_objects { documents } else { 0 };
     }
 
     /// Answers the questions of the entries `rechecked`, of those whose questions read objects
