@@ -113,11 +113,12 @@ impl<R, F: FnMut(R)> InOrder<R, F> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn pool(threads: usize) -> rayon::ThreadPool {
+    /// A pool of `threads` threads, as `check -j` makes.
+    pub(in crate::cli) fn pool(threads: usize) -> rayon::ThreadPool {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()

@@ -200,6 +200,7 @@ fn io_error(path: Option<&Path>, error: &std::io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ordered::tests::pool;
     use super::*;
 
     fn yaml(path: &Path) -> bool {
@@ -234,13 +235,6 @@ mod tests {
         }
         walked.charts.sort();
         walked
-    }
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
     }
 
     #[test]
