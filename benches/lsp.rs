@@ -10,7 +10,8 @@
 //! encoded message is written: encoding it is the editor's work), one-character edits →
 //! publishDiagnostics for that version (p50/p95), completion and hover round
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
-//! advertised), documentSymbol and foldingRange round trips, process start →
+//! advertised), documentSymbol and foldingRange round trips, foldingRange right after each of
+//! a series of one-character edits (the folds of a document that just changed), process start →
 //! first completion answer (on its own fresh process), and the server's peak
 //! RSS (VmHWM) before and after the documentSymbol/foldingRange series. Then, on another fresh
 //! process, the edit mix (`common/edit_mix.rs`): rounds of edits of every kind spread over the
@@ -490,6 +491,8 @@ struct Measurements {
     hover_ms: Option<Vec<f64>>,
     symbols_ms: Option<Vec<f64>>,
     folding_ms: Option<Vec<f64>>,
+    /// Each right after an edit's diagnostics.
+    folding_edited_ms: Option<Vec<f64>>,
     /// Before the documentSymbol and foldingRange series (open, edits, completion and hover
     /// alone: what the memory targets are about), and at the end.
     peak_rss_kib: Option<u64>,
@@ -760,6 +763,9 @@ fn measure_into(
             options,
             samples,
         )?;
+        let samples = measurements.folding_edited_ms.insert(Vec::new());
+        let next_version = 2 + measurements.edit_ms.len() as i64;
+        measure_folds_after_edits(client, &uri, workload, options, next_version, samples)?;
     }
     Ok(())
 }
@@ -821,8 +827,6 @@ fn measure_edits(
     options: &Options,
     samples: &mut Vec<f64>,
 ) -> Result<(), LspError> {
-    let line = workload.edit_line;
-    let end = utf16_len(workload.text.lines().nth(line).unwrap_or_default());
     let series_started = Instant::now();
     for edit in 0..options.edits {
         // Stop early only after an even number of edits: the text is then back to the original.
@@ -830,14 +834,9 @@ fn measure_edits(
             break;
         }
         let version = 2 + edit as i64;
-        let change = if edit % 2 == 0 {
-            json!([{"range": range(line, end, line, end), "text": "x"}])
-        } else {
-            json!([{"range": range(line, end, line, end + 1), "text": ""}])
-        };
         client.discard_notifications()?; // servers without versions: only a new publication counts
         let started = Instant::now();
-        client.did_change(uri, version, change)?;
+        client.did_change(uri, version, one_character_edit(workload, edit))?;
         client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
         samples.push(elapsed_ms(started));
     }
@@ -848,6 +847,51 @@ fn measure_edits(
     eprintln!(
         "   edit → diagnostics ({} edits): p50 {p50:.1} ms, p95 {p95:.1} ms",
         samples.len()
+    );
+    Ok(())
+}
+
+/// The `edit`th change of the one-character series: even ones append an `x` to the edit line,
+/// odd ones delete it again.
+fn one_character_edit(workload: &Workload, edit: usize) -> Value {
+    let line = workload.edit_line;
+    let end = utf16_len(workload.text.lines().nth(line).unwrap_or_default());
+    match edit % 2 {
+        0 => json!([{"range": range(line, end, line, end), "text": "x"}]),
+        _ => json!([{"range": range(line, end, line, end + 1), "text": ""}]),
+    }
+}
+
+/// A foldingRange request right after each one-character edit's diagnostics have come: the
+/// folds of a document that just changed (an editor asks again after every change).
+fn measure_folds_after_edits(
+    client: &mut LspClient,
+    uri: &str,
+    workload: &Workload,
+    options: &Options,
+    first_version: i64,
+    samples: &mut Vec<f64>,
+) -> Result<(), LspError> {
+    let document = json!({"textDocument": {"uri": uri}});
+    let series_started = Instant::now();
+    for edit in 0..options.requests.div_ceil(2) * 2 {
+        if edit % 2 == 0 && over_budget(series_started, samples, options) {
+            break;
+        }
+        let version = first_version + edit as i64;
+        client.discard_notifications()?;
+        client.did_change(uri, version, one_character_edit(workload, edit))?;
+        client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
+        let started = Instant::now();
+        match client.request("textDocument/foldingRange", document.clone()) {
+            Ok(_) | Err(LspError::Response(_)) => samples.push(elapsed_ms(started)),
+            Err(err) => return Err(err),
+        }
+    }
+    eprintln!(
+        "   foldingRange after an edit ({} requests): p50 {:.1} ms",
+        samples.len(),
+        percentile(samples, 50.0).unwrap_or(f64::NAN)
     );
     Ok(())
 }
@@ -978,6 +1022,9 @@ const METRICS: &[Metric] = &[
     metric("hover p95", "ms", |m| p95(&m.hover_ms)),
     metric("documentSymbol p50", "ms", |m| p50(&m.symbols_ms)),
     metric("foldingRange p50", "ms", |m| p50(&m.folding_ms)),
+    metric("foldingRange after an edit p50", "ms", |m| {
+        p50(&m.folding_edited_ms)
+    }),
     metric("peak RSS", "MiB", |m| {
         m.peak_rss_kib.map(|kib| kib as f64 / 1024.0)
     }),
@@ -1143,6 +1190,7 @@ fn results_json(results: &[RunResult]) -> Value {
             "hover_ms": m.hover_ms,
             "symbols_ms": m.symbols_ms,
             "folding_ms": m.folding_ms,
+            "folding_edited_ms": m.folding_edited_ms,
             "peak_rss_kib": m.peak_rss_kib,
             "peak_rss_outline_kib": m.peak_rss_outline_kib,
             "failure": m.failure,

@@ -183,12 +183,13 @@ impl LspClient {
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
         let deadline = Instant::now() + self.request_timeout;
         loop {
-            let message =
+            let mut message =
                 self.next_message(deadline, || format!("the response to {method} (id {id})"))?;
             if message.get("method").is_none() && message.get("id") == Some(&json!(id)) {
-                return match message.get("error") {
-                    Some(error) => Err(LspError::Response(error.clone())),
-                    None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+                // Moved out, not copied: a big answer (an outline) is parsed once, as an editor does.
+                return match message.get_mut("error") {
+                    Some(error) => Err(LspError::Response(error.take())),
+                    None => Ok(taken(&mut message, "result")),
                 };
             }
             if message.get("method").is_some() {
@@ -309,14 +310,14 @@ impl LspClient {
             .iter()
             .position(|message| is_wanted(message, &mut matches))
         {
-            let message = self.queued.remove(index).expect("index is in range");
-            return Ok(message.get("params").cloned().unwrap_or(Value::Null));
+            let mut message = self.queued.remove(index).expect("index is in range");
+            return Ok(taken(&mut message, "params"));
         }
         let deadline = Instant::now() + timeout;
         loop {
-            let message = self.next_message(deadline, || format!("notification {method}"))?;
+            let mut message = self.next_message(deadline, || format!("notification {method}"))?;
             if is_wanted(&message, &mut matches) {
-                return Ok(message.get("params").cloned().unwrap_or(Value::Null));
+                return Ok(taken(&mut message, "params"));
             }
             if message.get("method").is_some() {
                 self.queued.push_back(message);
@@ -504,6 +505,11 @@ fn frame(message: &Value) -> Result<Vec<u8>, LspError> {
 }
 
 /// Reader thread: forwards each framed message; ends on EOF or a broken frame.
+/// The member `key` of `message`, moved out (Null when there is none).
+fn taken(message: &mut Value, key: &str) -> Value {
+    message.get_mut(key).map(Value::take).unwrap_or(Value::Null)
+}
+
 fn read_messages(stdout: ChildStdout, sender: mpsc::Sender<Value>) {
     let mut reader = BufReader::new(stdout);
     while let Ok(Some(body)) = read_frame(&mut reader) {
