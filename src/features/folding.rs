@@ -43,7 +43,8 @@ pub fn folding_ranges_within(
     let several = file.documents().len() > 1;
     // Each document's first line, folds, and last line when it folds whole (not one of its
     // folds already).
-    let mut documents: Vec<(usize, Arc<FoldSummary>, Option<usize>)> = Vec::new();
+    let mut documents: Vec<(usize, Arc<FoldSummary>, Option<usize>)> =
+        Vec::with_capacity(file.documents().len());
     let mut per_level: Vec<usize> = Vec::new();
     // Documents' folds nest in no other document's: then the file's folds, sorted, are each
     // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
@@ -112,24 +113,22 @@ pub fn folding_ranges_within(
         return Ok(within_limit(folds, limit));
     }
     let total: usize = per_level.iter().sum();
-    let (whole_levels, mut room) = if total <= limit {
+    let (whole_levels, room) = if total <= limit {
         (per_level.len(), 0)
     } else {
         levels_kept(&per_level, limit)
     };
-    let mut kept = |level: usize| {
-        level < whole_levels
-            || (level == whole_levels && room > 0 && {
-                room -= 1;
-                true
-            })
-    };
+    let mut quota = Quota { whole_levels, room };
     let mut folds = Vec::with_capacity(total.min(limit));
     for (first_line, summary, document_fold) in &documents {
+        if quota.used_up() {
+            break;
+        }
+        outlines.documents_cut += 1;
         let from = folds.len();
         let shift = usize::from(document_fold.is_some());
         if let Some(last_line) = document_fold
-            && kept(0)
+            && quota.keeps(0)
         {
             folds.push(Fold {
                 start_line: *first_line,
@@ -137,7 +136,7 @@ pub fn folding_ranges_within(
             });
         }
         for (fold, level) in summary.folds.iter().zip(&summary.levels) {
-            if kept(*level as usize + shift) {
+            if quota.keeps(*level as usize + shift) {
                 folds.push(fold.shifted(*first_line));
             }
         }
@@ -146,6 +145,29 @@ pub fn folding_ranges_within(
         }
     }
     Ok(folds)
+}
+
+/// Which folds a limited answer keeps: every fold of the first `whole_levels` nesting levels,
+/// and the first `room` of the next level.
+struct Quota {
+    whole_levels: usize,
+    room: usize,
+}
+
+impl Quota {
+    /// Whether a fold at `level` is kept (it takes its room).
+    fn keeps(&mut self, level: usize) -> bool {
+        level < self.whole_levels
+            || (level == self.whole_levels && self.room > 0 && {
+                self.room -= 1;
+                true
+            })
+    }
+
+    /// Whether no later fold can be kept: the partly kept level is full and none is kept whole.
+    fn used_up(&self) -> bool {
+        self.whole_levels == 0 && self.room == 0
+    }
 }
 
 /// A document's folds, relative to its first line: sorted, without repeats, with how many of
@@ -585,5 +607,28 @@ mod tests {
         assert_eq!(outlines.line_lookups, 0);
         assert_eq!(after, limited_at_once(&rope.to_string(), 5_000));
         assert_ne!(after, before);
+    }
+
+    #[test]
+    fn a_limited_answer_walks_the_documents_until_its_limit_is_reached() {
+        // Each document folds whole, then `metadata` and `data`: three folds.
+        let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
+        let text = vec![document; 100].join("---\n");
+        let rope = Rope::from_str(&text);
+        let mut file = YamlFile::open(&rope);
+        let mut outlines = OutlineCache::default();
+        let cancel = Cancel::default();
+        // The 100 whole-document folds fit, and 20 of the 200 folds a level deeper.
+        let found = folding_ranges_within(&mut file, &rope, &mut outlines, 120, &cancel).unwrap();
+        assert_eq!(found, limited_at_once(&text, 120));
+        assert_eq!(
+            outlines.documents_cut, 100,
+            "a level is kept whole: every document"
+        );
+        outlines.documents_cut = 0;
+        // Only 30 of the whole-document folds: the 31st document adds none, nor any after it.
+        let found = folding_ranges_within(&mut file, &rope, &mut outlines, 30, &cancel).unwrap();
+        assert_eq!(found, limited_at_once(&text, 30));
+        assert_eq!(outlines.documents_cut, 30);
     }
 }

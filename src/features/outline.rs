@@ -86,6 +86,9 @@ pub struct OutlineCache {
     /// Documents' first lines looked up in the rope since the cache was made (for tests: the
     /// others are carried from the document before, see [`FirstLines`]).
     pub line_lookups: usize,
+    /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
+    /// it stops at the first document after the limit is reached).
+    pub documents_cut: usize,
 }
 
 /// Each document's first line in a pass over the documents in order: the line after the
@@ -150,6 +153,8 @@ impl OutlineCache {
     pub fn begin_pass(&mut self) {
         let mut used = std::mem::take(&mut self.entries);
         used.extend(std::mem::take(&mut self.previous));
+        // A pass usually keeps as many entries: room for them at once, not by doublings.
+        self.entries = Vec::with_capacity(used.len());
         self.previous = used.into();
     }
 
