@@ -445,10 +445,46 @@ pub fn closest_counted<'n>(
     let limit = (length / 4).clamp(1, 3);
     names
         .filter(|(count, candidate)| *candidate != name && count.abs_diff(length) <= limit)
-        .map(|(_, candidate)| (strsim::osa_distance(name, candidate), candidate))
+        .filter(|(_, candidate)| !differ_by_more_than(name, candidate, limit))
+        .map(|(_, candidate)| (edit_distance(name, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min()
         .map(|(_, candidate)| candidate)
+}
+
+/// Whether two ASCII texts certainly differ by more than `limit` edits, without aligning them:
+/// one holds more than `limit` characters the other lacks (counted with repeats). Each
+/// insertion, deletion or substitution changes that count by at most one and a swap of
+/// neighbours not at all, so it never exceeds the optimal string alignment distance. `false`
+/// (not known) for other texts.
+fn differ_by_more_than(a: &str, b: &str, limit: usize) -> bool {
+    if !a.is_ascii() || !b.is_ascii() {
+        return false;
+    }
+    let mut surplus = [0i32; 128];
+    for byte in a.bytes() {
+        surplus[usize::from(byte)] += 1;
+    }
+    for byte in b.bytes() {
+        surplus[usize::from(byte)] -= 1;
+    }
+    let (only_a, only_b) = surplus.iter().fold((0, 0), |(a, b), &count| {
+        (a + count.max(0), b + (-count).max(0))
+    });
+    only_a.max(only_b) as usize > limit
+}
+
+/// strsim's optimal string alignment distance (counted in tests).
+fn edit_distance(a: &str, b: &str) -> usize {
+    #[cfg(test)]
+    DISTANCES.with(|count| count.set(count.get() + 1));
+    strsim::osa_distance(a, b)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many edit distances this thread worked out.
+    static DISTANCES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -466,5 +502,70 @@ mod tests {
         );
         assert_eq!(closest("xyz", names.into_iter()), None);
         assert_eq!(closest("db", names.into_iter()), None, "not itself");
+    }
+
+    /// The names of `count` copies of five apps whose names are as long (`frontend-0`,
+    /// `checkout-0`…).
+    fn copies(count: usize) -> Vec<String> {
+        let apps = ["frontend", "checkout", "shipping", "payments", "currency"];
+        (0..count)
+            .map(|n| format!("{}-{}", apps[n % apps.len()], n / apps.len()))
+            .collect()
+    }
+
+    #[test]
+    fn names_that_cannot_be_close_are_not_aligned() {
+        let names = copies(5_000);
+        let counted: Vec<(usize, &str)> = names.iter().map(|n| (n.len(), n.as_str())).collect();
+        let before = DISTANCES.with(|count| count.get());
+        let better = closest_counted("frontend", counted.iter().copied());
+        let aligned = DISTANCES.with(|count| count.get()) - before;
+        assert_eq!(better, Some("frontend-0"));
+        // 50 names are as long as a close one can be (`*-0`…`*-9`); of those only
+        // `frontend-0`…`frontend-9` hold no more than two characters `frontend` lacks.
+        assert_eq!(aligned, 10, "of {} names", names.len());
+    }
+
+    #[test]
+    fn the_closest_name_is_the_one_every_alignment_finds() {
+        let mut names = copies(400);
+        let typos = [
+            "fronetnd",
+            "frontedn-1",
+            "chekcout",
+            "émailservice",
+            "shiping-3",
+            "ab",
+        ];
+        names.extend(typos.map(String::from));
+        let asked = [
+            "frontend",
+            "frontend-1",
+            "checkout",
+            "emailservice",
+            "shipping-3",
+            "payment-99",
+            "x",
+            "ad",
+            "émail",
+            "currency-79",
+        ];
+        for name in asked {
+            let length = name.chars().count();
+            let limit = (length / 4).clamp(1, 3);
+            let every = names
+                .iter()
+                .map(String::as_str)
+                .filter(|candidate| *candidate != name)
+                .map(|candidate| (strsim::osa_distance(name, candidate), candidate))
+                .filter(|(distance, _)| *distance <= limit)
+                .min()
+                .map(|(_, candidate)| candidate);
+            assert_eq!(
+                closest(name, names.iter().map(String::as_str)),
+                every,
+                "{name}"
+            );
+        }
     }
 }
