@@ -196,8 +196,9 @@ impl OpenDocument {
         };
         // So does the workspace index: it does not parse the file again.
         let read_trees = |document: &YamlDocument, spans: &_| {
-            let text = source.get(document.range()).unwrap_or_default();
-            let index_read = crate::workspace::open::read_spans(text, spans);
+            let range = document.range();
+            let text = source.get(range.clone()).unwrap_or_default();
+            let index_read = crate::workspace::open::read_spans(text, range.start, spans);
             (check_rules(document, spans), index_read)
         };
         let ranges = documents.clone();

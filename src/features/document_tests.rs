@@ -607,8 +607,16 @@ fn no_rule_on_means_nothing_checked_kept_or_walked() {
 fn the_index_entry_an_open_reads_equals_a_read_of_the_text() {
     use crate::workspace::open;
     let catalog = catalog();
-    let mut compared = 0;
-    for path in crate::yaml::corpus::yaml_files(&crate::yaml::corpus::root()) {
+    let (mut compared, mut actions) = (0, 0);
+    let corpus = crate::yaml::corpus::yaml_files(&crate::yaml::corpus::root());
+    // Braces in a value and after a syntax error, which are not read as a template.
+    let braces = std::env::temp_dir().join(format!("kube-lsp-braces-{}.yaml", std::process::id()));
+    std::fs::write(
+        &braces,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: \"{{\"\n---\nkind: [\n  {{\n",
+    )
+    .unwrap();
+    for path in corpus.into_iter().chain([braces.clone()]) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -628,7 +636,15 @@ fn the_index_entry_an_open_reads_equals_a_read_of_the_text() {
         let read = open::update(&[], Vec::new(), &slots, &rope);
         assert_eq!(entry.slots(), &slots[..], "{path:?}");
         assert_eq!(entry.documents(), &read[..], "{path:?}");
+        assert_eq!(
+            entry.has_actions(),
+            open::has_actions(&rope, &ranges),
+            "{path:?}"
+        );
+        actions += usize::from(entry.has_actions());
         compared += 1;
     }
+    std::fs::remove_file(&braces).ok();
     assert!(compared > 100, "{compared} files compared");
+    assert!(actions > 0, "braces outside template actions");
 }

@@ -230,13 +230,7 @@ impl PendingOpen {
         // references are checked against it from the first gathering.
         if let (Some(entry), Some(workspace)) = (index_entry, store.rules().workspace) {
             let path = super::workspace::document_path(&self.uri);
-            workspace.open_read(
-                &path,
-                stamp.revision(),
-                &snapshot.rope,
-                &snapshot.documents,
-                entry,
-            );
+            workspace.open_read(&path, stamp.revision(), &snapshot.rope, entry);
         }
     }
 }

@@ -472,7 +472,13 @@ mod tests {
             .join("---\n");
         let uri: Uri = "file:///work/app/all.yaml".parse().unwrap();
         let before = parsed_here();
+        let scanned = crate::workspace::open::scanned_for_actions();
         documents.begin_open(uri.clone(), text.clone(), 1).finish();
+        assert_eq!(
+            crate::workspace::open::scanned_for_actions() - scanned,
+            0,
+            "the open's threads looked for template actions as they read the documents"
+        );
         let opened = documents.with_document(&uri, |document| document.yaml_stats());
         assert_eq!(
             opened.map(|stats| stats.full),

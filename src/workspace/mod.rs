@@ -307,30 +307,28 @@ impl Workspace {
     /// Whether the open document `path` is read whole, not one YAML document at a time: too big
     /// to index, a kustomization, a chart's file, or a text with template actions.
     fn read_whole(&self, path: &Path, rope: &Rope, ranges: &[Range<usize>]) -> bool {
-        let too_big =
-            rope.len_bytes() as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
+        self.read_whole_if(path, rope.len_bytes(), || open::has_actions(rope, ranges))
+    }
+
+    /// [`read_whole`](Self::read_whole) of a text of `bytes`, `has_actions` saying whether one
+    /// of its documents holds template actions (asked last).
+    fn read_whole_if(&self, path: &Path, bytes: usize, has_actions: impl FnOnce() -> bool) -> bool {
+        let too_big = bytes as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
         too_big
             || kustomize::is_kustomization(path)
             || self.charts.folders.root_of(path).is_some()
-            || open::has_actions(rope, ranges)
+            || has_actions()
     }
 
     /// The open document `path` in state `revision`, from the entry its open read
     /// ([`open::OpenedEntry`], from the span trees the open built): the file is not parsed again.
-    /// `rope` and `ranges` are the text it was read from. A file read whole
+    /// `rope` is the text it was read from. A file read whole
     /// ([`open_rope`](Self::open_rope)) is read as it would be.
-    pub fn open_read(
-        &self,
-        path: &Path,
-        revision: u64,
-        rope: &Rope,
-        ranges: &[Range<usize>],
-        entry: open::OpenedEntry,
-    ) {
+    pub fn open_read(&self, path: &Path, revision: u64, rope: &Rope, entry: open::OpenedEntry) {
         if self.revision_of(path) == Some(revision) {
             return;
         }
-        if self.read_whole(path, rope, ranges) {
+        if self.read_whole_if(path, rope.len_bytes(), || entry.has_actions()) {
             return self.open_revision(path, Some(revision), &rope.to_string());
         }
         self.charts.changed(path, Some(None));

@@ -22,19 +22,29 @@ pub struct Slot {
 }
 
 /// What an open read of one YAML document for the index, on the span tree its check built
-/// (on the open's threads, so the index does not parse the file again): the hash of its text
-/// and its Kubernetes documents, relative to it.
+/// (on the open's threads, so the index does not parse the file again): the hash of its text,
+/// its Kubernetes documents (in the file's byte offsets, lines relative to the YAML document),
+/// its line breaks and whether it holds template actions.
 #[derive(Debug)]
 pub struct DocumentRead {
     hash: u64,
     documents: Vec<Document>,
+    newlines: usize,
+    actions: bool,
 }
 
-/// Reads one YAML document of a file being opened, `text`, from `tree`, its span tree.
-pub fn read_spans(text: &str, tree: &SpanTree) -> DocumentRead {
+/// Reads one YAML document of a file being opened, `text` (at byte `start` of the file), from
+/// `tree`, its span tree.
+pub fn read_spans(text: &str, start: usize, tree: &SpanTree) -> DocumentRead {
+    let mut documents = document::read_spans(tree);
+    for document in &mut documents {
+        document.shift(start as isize, 0);
+    }
     DocumentRead {
         hash: hash_of(text),
-        documents: document::read_spans(tree),
+        documents,
+        newlines: memchr::memchr_iter(b'\n', text.as_bytes()).count(),
+        actions: holds_actions(text),
     }
 }
 
@@ -44,6 +54,8 @@ pub fn read_spans(text: &str, tree: &SpanTree) -> DocumentRead {
 pub struct OpenedEntry {
     pub(super) slots: Vec<Slot>,
     pub(super) documents: Vec<Document>,
+    /// Whether a YAML document holds template actions (see [`has_actions`]).
+    pub(super) actions: bool,
 }
 
 impl OpenedEntry {
@@ -55,6 +67,11 @@ impl OpenedEntry {
         &self.documents
     }
 
+    /// Whether a YAML document holds template actions (the index then reads the file whole).
+    pub fn has_actions(&self) -> bool {
+        self.actions
+    }
+
     /// The entry of `text` split into YAML documents at `ranges`, from what the open read of
     /// each (`None`: a document without a span tree, after a syntax error: read from its text
     /// here).
@@ -63,6 +80,7 @@ impl OpenedEntry {
         let mut slots = Vec::with_capacity(ranges.len());
         let read: usize = reads.iter().flatten().map(|r| r.documents.len()).sum();
         let mut documents = Vec::with_capacity(read);
+        let mut actions = false;
         let shared = Shared::default();
         for (range, read) in ranges.iter().zip(reads) {
             let (Some(gap), Some(own)) = (
@@ -73,14 +91,15 @@ impl OpenedEntry {
             };
             line += memchr::memchr_iter(b'\n', gap.as_bytes()).count();
             let slot_line = u32::try_from(line).unwrap_or(u32::MAX);
-            let hash = match read {
+            let (hash, newlines) = match read {
                 Some(mut read) => {
                     for document in &mut read.documents {
-                        document.shift(range.start as isize, i64::from(slot_line));
+                        document.line = document.line.saturating_add(slot_line);
                     }
                     shared.share(&mut read.documents);
                     documents.append(&mut read.documents);
-                    read.hash
+                    actions |= read.actions;
+                    (read.hash, read.newlines)
                 }
                 None => {
                     documents.extend(read_document(
@@ -89,7 +108,11 @@ impl OpenedEntry {
                         slot_line,
                         &shared,
                     ));
-                    hash_of(own)
+                    actions |= holds_actions(own);
+                    (
+                        hash_of(own),
+                        memchr::memchr_iter(b'\n', own.as_bytes()).count(),
+                    )
                 }
             };
             slots.push(Slot {
@@ -97,12 +120,21 @@ impl OpenedEntry {
                 line: slot_line,
                 hash,
             });
-            line += memchr::memchr_iter(b'\n', own.as_bytes()).count();
+            line += newlines;
             at = range.end;
         }
         documents.shrink_to_fit();
-        OpenedEntry { slots, documents }
+        OpenedEntry {
+            slots,
+            documents,
+            actions,
+        }
     }
+}
+
+/// Whether a YAML document's text holds a template action's opening braces.
+fn holds_actions(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"{{").is_some()
 }
 
 fn hash_of(text: &str) -> u64 {
@@ -151,9 +183,23 @@ fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
 /// span documents), not one document at a time.
 pub fn has_actions(rope: &Rope, ranges: &[Range<usize>]) -> bool {
     ranges.iter().any(|range| {
+        #[cfg(test)]
+        SCANNED_FOR_ACTIONS.with(|count| count.set(count.get() + 1));
         rope.get_byte_slice(range.clone())
             .is_some_and(|slice| crate::text::contains(slice, "{{"))
     })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many YAML documents this thread's [`has_actions`] looked through.
+    static SCANNED_FOR_ACTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many YAML documents this thread looked through for template actions so far.
+#[cfg(test)]
+pub fn scanned_for_actions() -> usize {
+    SCANNED_FOR_ACTIONS.with(|count| count.get())
 }
 
 /// The documents of the text `new` describes (`rope`, its YAML documents `new`), from what was
