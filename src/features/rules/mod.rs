@@ -159,14 +159,15 @@ impl<'t> Ctx<'t> {
         });
     }
 
-    /// A finding with a quick fix (when `edits` has one).
+    /// A finding with a quick fix (when `edits` gives one: worked out only for a rule that is
+    /// on).
     fn report_fix(
         &mut self,
         code: Code,
         range: Range<usize>,
         message: impl Into<String>,
         title: &str,
-        edits: Option<fix::Edits>,
+        edits: impl FnOnce() -> Option<fix::Edits>,
     ) {
         if !self.on(code) {
             return;
@@ -175,7 +176,7 @@ impl<'t> Ctx<'t> {
             code,
             range,
             message: message.into(),
-            fix: edits.map(|edits| Fix {
+            fix: edits().map(|edits| Fix {
                 title: title.to_string(),
                 edits,
             }),

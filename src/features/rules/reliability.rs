@@ -54,7 +54,7 @@ fn replicas(ctx: &mut Ctx<'_>) {
             at.clone(),
             format!("{replicas} replica(s): fewer than 3 leave no room for a node failure during an update"),
             "Set replicas: 3",
-            object.spec().and_then(|spec| fix::set(spec, &["replicas"], Leaf::Scalar("3"))),
+            || object.spec().and_then(|spec| fix::set(spec, &["replicas"], Leaf::Scalar("3"))),
         );
     }
     if replicas >= 2 {
@@ -243,14 +243,16 @@ fn probes(ctx: &mut Ctx<'_>, container: Container<'_>) {
             Some(probe) if probe.is_mapping() => probe_port(ctx, container, probe, port_code),
             _ => {
                 let Some(code) = missing else { continue };
-                let fix = target.as_deref().and_then(|port| {
-                    let port = format!("  port: {port}");
-                    fix::set(
-                        container.node,
-                        &[field],
-                        Leaf::Block(&["tcpSocket:", &port]),
-                    )
-                });
+                let fix = || {
+                    target.as_deref().and_then(|port| {
+                        let port = format!("  port: {port}");
+                        fix::set(
+                            container.node,
+                            &[field],
+                            Leaf::Block(&["tcpSocket:", &port]),
+                        )
+                    })
+                };
                 ctx.report_fix(
                     code,
                     container.anchor(),
@@ -334,7 +336,7 @@ fn resources(ctx: &mut Ctx<'_>, container: Container<'_>) {
                 "Set {} to {placeholder} (a placeholder: adjust it)",
                 path.join(".")
             ),
-            fix::set(container.node, &path, Leaf::Scalar(placeholder)),
+            || fix::set(container.node, &path, Leaf::Scalar(placeholder)),
         );
     }
 }
@@ -370,9 +372,11 @@ fn autoscaler(ctx: &mut Ctx<'_>) {
             at,
             format!("minReplicas {replicas}: the autoscaler may leave fewer than 3 replicas"),
             "Set minReplicas: 3",
-            object
-                .spec()
-                .and_then(|spec| fix::set(spec, &["minReplicas"], Leaf::Scalar("3"))),
+            || {
+                object
+                    .spec()
+                    .and_then(|spec| fix::set(spec, &["minReplicas"], Leaf::Scalar("3")))
+            },
         );
     }
 }
@@ -397,7 +401,7 @@ fn disruption_budget(ctx: &mut Ctx<'_>) {
             object.anchor(),
             "unhealthyPodEvictionPolicy is not set: Pods that never become ready can block evictions",
             "Set unhealthyPodEvictionPolicy: AlwaysAllow",
-            fix::set(spec, &["unhealthyPodEvictionPolicy"], Leaf::Scalar("AlwaysAllow")),
+            || fix::set(spec, &["unhealthyPodEvictionPolicy"], Leaf::Scalar("AlwaysAllow")),
         );
     }
 }

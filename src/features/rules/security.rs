@@ -58,7 +58,7 @@ fn host_namespaces(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
                 value.range(),
                 message,
                 &format!("Remove {field}: true"),
-                fix::remove_line(pod.spec, field),
+                || fix::remove_line(pod.spec, field),
             );
         }
     }
@@ -139,7 +139,7 @@ fn host_mounts(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
                     at,
                     format!("container \"{name}\" mounts the host path {host} writable"),
                     "Mount it read-only (readOnly: true)",
-                    fix::set(mount, &["readOnly"], Leaf::Scalar("true")),
+                    || fix::set(mount, &["readOnly"], Leaf::Scalar("true")),
                 );
             }
         }
@@ -157,7 +157,7 @@ fn automount(ctx: &mut Ctx<'_>, pod: Pod<'_>) {
         at,
         "the ServiceAccount token is mounted into the Pods; set automountServiceAccountToken: false if they do not call the Kubernetes API",
         "Set automountServiceAccountToken: false",
-        fix::set(pod.spec, &["automountServiceAccountToken"], Leaf::Scalar("false")),
+        || fix::set(pod.spec, &["automountServiceAccountToken"], Leaf::Scalar("false")),
     );
 }
 
@@ -178,7 +178,7 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             privileged.range(),
             format!("container \"{name}\" runs privileged: it has every capability and the host's devices"),
             "Remove privileged: true",
-            security.and_then(|s| fix::remove_line(s, "privileged")),
+            || security.and_then(|s| fix::remove_line(s, "privileged")),
         );
     }
     if let Some(escalation) = container
@@ -190,7 +190,7 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             escalation.range(),
             format!("container \"{name}\" allows privilege escalation"),
             "Set allowPrivilegeEscalation: false",
-            Some(vec![(escalation.range(), "false".to_string())]),
+            || Some(vec![(escalation.range(), "false".to_string())]),
         );
     }
     if let Some(proc_mount) = container
@@ -211,11 +211,13 @@ fn container_security(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>)
             at,
             format!("container \"{name}\" has a writable root filesystem"),
             "Set readOnlyRootFilesystem: true",
-            fix::set(
-                container.node,
-                &["securityContext", "readOnlyRootFilesystem"],
-                Leaf::Scalar("true"),
-            ),
+            || {
+                fix::set(
+                    container.node,
+                    &["securityContext", "readOnlyRootFilesystem"],
+                    Leaf::Scalar("true"),
+                )
+            },
         );
     }
     run_as_non_root(ctx, pod, container);
@@ -260,11 +262,13 @@ fn run_as_non_root(ctx: &mut Ctx<'_>, pod: Pod<'_>, container: Container<'_>) {
             "container \"{name}\" may run as root: set runAsNonRoot: true or a non-zero runAsUser"
         ),
         "Set runAsNonRoot: true",
-        fix::set(
-            container.node,
-            &["securityContext", "runAsNonRoot"],
-            Leaf::Scalar("true"),
-        ),
+        || {
+            fix::set(
+                container.node,
+                &["securityContext", "runAsNonRoot"],
+                Leaf::Scalar("true"),
+            )
+        },
     );
 }
 
@@ -287,7 +291,7 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
     {
         let text = cap.text().unwrap_or_default();
         // The only one: `add` goes with it.
-        let edits = match added {
+        let edits = || match added {
             1 => fix::remove_line(capabilities, "add"),
             _ => fix::remove_item(cap),
         };
@@ -309,12 +313,14 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
                 .get("securityContext")?
                 .key_range("capabilities")
         });
-        let (title, fix) = match drop.and_then(|d| d.items().last()) {
-            Some(last) => ("Drop NET_RAW", fix::append_item(last, "NET_RAW")),
-            None => (
-                "Drop all capabilities (drop: [ALL])",
-                fix::set(capabilities, &["drop"], Leaf::Block(&["- ALL"])),
-            ),
+        let last = drop.and_then(|d| d.items().last());
+        let title = match last {
+            Some(_) => "Drop NET_RAW",
+            None => "Drop all capabilities (drop: [ALL])",
+        };
+        let fix = || match last {
+            Some(last) => fix::append_item(last, "NET_RAW"),
+            None => fix::set(capabilities, &["drop"], Leaf::Block(&["- ALL"])),
         };
         ctx.report_fix(
             codes::DROP_NET_RAW_CAPABILITY,
@@ -437,7 +443,7 @@ fn scc(ctx: &mut Ctx<'_>) {
             allowed.range(),
             "the SecurityContextConstraints allows privileged containers",
             "Set allowPrivilegedContainer: false",
-            Some(vec![(allowed.range(), "false".to_string())]),
+            || Some(vec![(allowed.range(), "false".to_string())]),
         );
     }
 }

@@ -120,6 +120,26 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// The rules that are off work out no quick fix for what they would find (on the 10 MB file,
+/// most of what they did).
+#[test]
+fn quick_fixes_are_worked_out_only_for_rules_that_are_on() {
+    // One rule on, which offers no fix: the file is checked, and the rules that are off
+    // would each have had a fix for it.
+    let before = fix::worked_out();
+    let found = check(UNHARDENED, Config::only("latest-tag"));
+    assert!(found.iter().all(|d| d.code == codes::LATEST_TAG));
+    assert_eq!(fix::worked_out() - before, 0, "the others are off");
+    let before = fix::worked_out();
+    let found = check(UNHARDENED, every_rule());
+    let fixed = found.iter().filter(|d| d.fix.is_some()).count();
+    let worked_out = fix::worked_out() - before;
+    assert!(
+        worked_out > 0 && worked_out <= fixed,
+        "{worked_out}: {found:#?}"
+    );
+}
+
 #[test]
 fn a_hardened_deployment_gets_no_finding() {
     let text = fixture("hardened.yaml");
