@@ -202,7 +202,7 @@ impl OpenDocument {
             (check_rules(document, spans), index_read)
         };
         let ranges = documents.clone();
-        let (text, (yaml, schema, read)) = std::thread::scope(|scope| {
+        let ((text, markers), (yaml, schema, read)) = std::thread::scope(|scope| {
             let rope = scope.spawn(|| {
                 let text = TextDocument::new(&source, version);
                 text_ready(TextSnapshot {
@@ -210,7 +210,8 @@ impl OpenDocument {
                     version,
                     documents,
                 });
-                text
+                let markers = Markers::of(text.rope());
+                (text, markers)
             });
             let opened =
                 SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_trees);
@@ -222,16 +223,29 @@ impl OpenDocument {
         // A file over the open's validation limit has no trees read: the index reads it later.
         let any_read = read.iter().any(Option::is_some);
         let (checked, index_reads): (Vec<_>, Vec<_>) = read.into_iter().map(Option::unzip).unzip();
-        let index_entry = any_read.then(|| OpenedEntry::new(&source, &ranges, index_reads));
-        let rules = RuleDiagnostics::opened(
-            &yaml,
-            checked.into_iter().map(Option::flatten).collect(),
-            rule_config.clone(),
-        );
+        // The index's entry is put together beside the rules' entries.
+        let (index_entry, rules) = std::thread::scope(|scope| {
+            let entry = any_read.then(|| {
+                let (source, ranges) = (&source, &ranges);
+                scope.spawn(move || OpenedEntry::new(source, ranges, index_reads))
+            });
+            let rules = RuleDiagnostics::opened(
+                &yaml,
+                checked.into_iter().map(Option::flatten).collect(),
+                rule_config.clone(),
+            );
+            let entry = entry.map(|entry| {
+                entry
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (entry, rules)
+        });
         Self {
             rules,
             index_entry,
-            ..Self::new(text, yaml, schema)
+            markers,
+            ..Self::new_without_markers(text, yaml, schema)
         }
     }
 
@@ -249,6 +263,14 @@ impl OpenDocument {
     fn new(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
         OpenDocument {
             markers: Markers::of(text.rope()),
+            ..Self::new_without_markers(text, yaml, schema)
+        }
+    }
+
+    /// [`new`](Self::new) before the comments that switch findings off are looked for.
+    fn new_without_markers(text: TextDocument, yaml: YamlFile, schema: SchemaDiagnostics) -> Self {
+        OpenDocument {
+            markers: Markers::default(),
             text,
             yaml,
             schema,
