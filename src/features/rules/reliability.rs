@@ -2,21 +2,24 @@
 //! replicas and their spreading, update strategies, autoscaler and disruption budget settings,
 //! Jobs' clean-up, restart policies, priority classes, DNS options, node affinity, image tags.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::Ctx;
 use super::fix::{self, Leaf};
 use super::object::{Container, Node, Pod};
 use crate::diagnostic::codes::{self, Code};
 use crate::workspace::document::{Labels, Selector};
 
-/// kube-linter's `latest-tag` block list: a `latest` tag, no tag at all, a last path segment
-/// without a tag.
-static BLOCKED_IMAGES: LazyLock<[Regex; 3]> = LazyLock::new(|| {
-    [r".*:(latest)$", r"^[^:]*$", r"(.*/[^:]+)$"].map(|r| Regex::new(r).expect("valid"))
-});
+/// kube-linter's `latest-tag` block list, whose patterns are `.*:(latest)$` (a `latest` tag),
+/// `^[^:]*$` (no tag at all) and `(.*/[^:]+)$` (a `/` followed by at least one character and
+/// no `:` up to the end), matched by hand: compiling those regexes was most of the rules' work
+/// on a small file, and brought the regex engine's code into memory.
+fn is_blocked_image(image: &str) -> bool {
+    let after_last_colon = image.rfind(':').map_or(image, |at| &image[at + 1..]);
+    let mut but_its_last_character = after_last_colon.chars();
+    but_its_last_character.next_back();
+    image.ends_with(":latest")
+        || !image.contains(':')
+        || but_its_last_character.as_str().contains('/')
+}
 
 const ACCEPTED_RESTART_POLICIES: [&str; 2] = ["Always", "OnFailure"];
 const ACCEPTED_PRIORITY_CLASSES: [&str; 2] = ["system-cluster-critical", "system-node-critical"];
@@ -352,7 +355,7 @@ fn image(ctx: &mut Ctx<'_>, container: Container<'_>) {
         return;
     };
     let text = image.text().unwrap_or_default();
-    if BLOCKED_IMAGES.iter().any(|r| r.is_match(text)) {
+    if is_blocked_image(text) {
         ctx.report(
             codes::LATEST_TAG,
             image.inner_range(),
@@ -426,5 +429,54 @@ fn job_ttl(ctx: &mut Ctx<'_>) {
             ttl,
             "the CronJob's jobs set ttlSecondsAfterFinished, which competes with the CronJob's history limits",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_blocked_image;
+
+    /// Every string of up to six characters from an alphabet that holds what the patterns look
+    /// for, with and without the `latest` tag after: the hand matcher agrees with kube-linter's
+    /// regexes on each.
+    #[test]
+    fn blocked_images_are_those_kube_linters_patterns_match() {
+        let patterns = [r".*:(latest)$", r"^[^:]*$", r"(.*/[^:]+)$"]
+            .map(|r| regex::Regex::new(r).expect("valid"));
+        let alphabet = ['a', ':', '/', '\n', 'é'];
+        let mut words = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..6 {
+            words = words
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            for word in &words {
+                for image in [
+                    word.clone(),
+                    format!("{word}:latest"),
+                    format!("{word}latest"),
+                ] {
+                    let expected = patterns.iter().any(|r| r.is_match(&image));
+                    assert_eq!(is_blocked_image(&image), expected, "{image:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 40_000);
+        for image in [
+            "nginx",
+            "nginx:latest",
+            "nginx:1.25",
+            "registry:5000/app",
+            "registry:5000/app:v1",
+            "gcr.io/google-samples/microservices-demo/emailservice:v0.10.1",
+            "",
+            "a/",
+            "a//",
+        ] {
+            let expected = patterns.iter().any(|r| r.is_match(image));
+            assert_eq!(is_blocked_image(image), expected, "{image:?}");
+        }
     }
 }

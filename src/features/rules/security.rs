@@ -1,10 +1,6 @@
 //! Security rules that read one object: privileges, host namespaces and mounts, capabilities,
 //! sysctls, users, secrets in environment variables, ports, RBAC wildcards and bindings.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::Ctx;
 use super::fix::{self, Leaf};
 use super::object::{Container, Node, Pod};
@@ -332,11 +328,25 @@ fn capabilities(ctx: &mut Ctx<'_>, container: Container<'_>) {
     }
 }
 
+/// Whether `name` holds `secret` in any case, as kube-linter's `(?i)secret` matches it: Unicode
+/// case folding, so `ſ` (long s) counts as an `s`. By hand: compiling the regex was most of the
+/// rules' work on a small file.
+fn mentions_secret(name: &str) -> bool {
+    let folds_to =
+        |c: char, lower: char| c.eq_ignore_ascii_case(&lower) || (lower == 's' && c == '\u{17f}');
+    let chars: Vec<char> = name.chars().collect();
+    chars.windows(6).any(|window| {
+        window
+            .iter()
+            .zip("secret".chars())
+            .all(|(&c, lower)| folds_to(c, lower))
+    })
+}
+
 fn environment(ctx: &mut Ctx<'_>, container: Container<'_>) {
-    static SECRET: LazyLock<Regex> = LazyLock::new(|| Regex::new("(?i)secret").expect("valid"));
     let name = container.name();
     for (item, variable) in container.env() {
-        if SECRET.is_match(variable)
+        if mentions_secret(variable)
             && let Some(value) = item
                 .get("value")
                 .filter(|v| v.text().is_some_and(|t| !t.is_empty()))
@@ -445,5 +455,37 @@ fn scc(ctx: &mut Ctx<'_>) {
             "Set allowPrivilegedContainer: false",
             || Some(vec![(allowed.range(), "false".to_string())]),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_secret;
+
+    /// `secret` with each of its letters replaced by every character of the basic multilingual
+    /// plane, and a few names: the hand matcher agrees with kube-linter's `(?i)secret`.
+    #[test]
+    fn secret_names_are_those_kube_linters_pattern_matches() {
+        let pattern = regex::Regex::new("(?i)secret").expect("valid");
+        for at in 0..6 {
+            for c in (0..0x1_0000).filter_map(char::from_u32) {
+                let mut name: Vec<char> = "xSeCrEtx".chars().collect();
+                name[at + 1] = c;
+                let name: String = name.into_iter().collect();
+                assert_eq!(mentions_secret(&name), pattern.is_match(&name), "{name:?}");
+            }
+        }
+        for name in [
+            "SECRET",
+            "db_secret_key",
+            "secre",
+            "ſecret",
+            "SECRE",
+            "",
+            "passwordsecret",
+            "sec ret",
+        ] {
+            assert_eq!(mentions_secret(name), pattern.is_match(name), "{name:?}");
+        }
     }
 }
