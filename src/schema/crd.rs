@@ -523,8 +523,15 @@ pub fn without_schemas(document: &str) -> Cow<'_, str> {
     for line in document.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
+        // Inside a block, a line deeper than its key goes without reading the rest of its
+        // indentation (schemas are most of a CRD, and deeply indented).
+        if let Some(key_indent) = cutting
+            && line.as_bytes().get(..=key_indent).is_some_and(all_spaces)
+        {
+            continue;
+        }
+        let indent = line.bytes().take_while(|b| *b == b' ').count();
+        let content = &line[indent..];
         let blank_or_comment = content.trim_start().is_empty() || content.starts_with('#');
         if let Some(key_indent) = cutting {
             if blank_or_comment || indent > key_indent {
@@ -548,6 +555,10 @@ pub fn without_schemas(document: &str) -> Cow<'_, str> {
         out.push_str(&document[kept_until..]);
     }
     Cow::Owned(out)
+}
+
+fn all_spaces(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| *b == b' ')
 }
 
 #[cfg(test)]
@@ -660,6 +671,66 @@ mod tests {
         );
         assert!(matches!(without_schemas("a: 1\n"), Cow::Borrowed(_)));
     }
+
+    /// The short text as it was first read: every line's indentation counted.
+    fn without_schemas_line_by_line(document: &str) -> String {
+        const KEY: &str = "openAPIV3Schema:";
+        let (mut out, mut kept_until, mut cutting, mut offset) = (String::new(), 0, None, 0);
+        for line in document.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let content = line.trim_start_matches(' ');
+            let indent = line.len() - content.len();
+            let blank_or_comment = content.trim_start().is_empty() || content.starts_with('#');
+            if let Some(key_indent) = cutting {
+                if blank_or_comment || indent > key_indent {
+                    continue;
+                }
+                cutting = None;
+                kept_until = start;
+            }
+            let key = content.strip_prefix("- ").unwrap_or(content);
+            let key_indent = indent + (content.len() - key.len());
+            let rest = key.strip_prefix(KEY).map(str::trim);
+            if rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('#')) {
+                out.push_str(&document[kept_until..offset]);
+                cutting = Some(key_indent);
+            }
+        }
+        if cutting.is_none() {
+            out.push_str(&document[kept_until..]);
+        }
+        out
+    }
+
+    /// Every corpus document that mentions the CRD kind, and edge cases: the short text skips
+    /// deeper lines without counting their indentation, and cuts the same lines.
+    #[test]
+    fn the_short_text_is_the_same_whatever_the_indentation_read() {
+        let mut compared = 0;
+        let edge_cases = [
+            "a:\n  openAPIV3Schema:\n\n    x: 1\n  \n   \n  b: 2\n",
+            "openAPIV3Schema:\n x\n#c\ny: 1",
+            "- openAPIV3Schema:\n    t: o\n  n: v1\n   \n- openAPIV3Schema: # c\n      deep\n",
+            "  openAPIV3Schema:\n \u{e9}\n  \u{e9}: 1\n",
+        ];
+        let corpus = crate::yaml::corpus::documents();
+        let documents = edge_cases
+            .iter()
+            .map(|text| text.to_string())
+            .chain(corpus.into_iter().map(|(_, text)| text))
+            .filter(|text| text.contains(KEY_OF_SCHEMAS));
+        for document in documents {
+            assert_eq!(
+                without_schemas(&document),
+                without_schemas_line_by_line(&document)
+            );
+            compared += 1;
+        }
+        assert!(compared > 10, "{compared}");
+    }
+
+    const KEY_OF_SCHEMAS: &str = "openAPIV3Schema:";
 
     /// What the lazy layer answers, kind by kind, as text (resource and the schema's shape).
     fn answers(store: &Store) -> Vec<String> {
