@@ -8,8 +8,10 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use ropey::Rope;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -395,12 +397,35 @@ pub fn crds_in_text(text: &str) -> CrdScan {
 /// not its converted schemas (several times the text) and a JSON value of the whole CRD on
 /// every change.
 pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
+    store_from(source, text, |range| {
+        #[cfg(test)]
+        tests::KEPT_COPIES.with(|kept| kept.set(kept.get() + range.len()));
+        CrdText::Owned(text[range].to_string())
+    })
+}
+
+/// [`store_from_text`] for the YAML document at `range` of an open file's `rope`: the layer
+/// keeps a clone of the rope (which shares the editor's text) instead of a copy of the CRD's
+/// text, and the text is copied once, while its names and versions are read.
+pub fn store_from_rope(source: &str, rope: &Rope, range: Range<usize>) -> Option<Store> {
+    let text = rope.get_byte_slice(range.clone())?.to_string();
+    store_from(source, &text, |within| {
+        CrdText::Rope(
+            rope.clone(),
+            range.start + within.start..range.start + within.end,
+        )
+    })
+}
+
+/// The layer of the CRDs in `text`; `keep` gives the text a CRD document's layer keeps, from
+/// its range in `text`.
+fn store_from(source: &str, text: &str, keep: impl Fn(Range<usize>) -> CrdText) -> Option<Store> {
     if !text.contains(CRD_KIND) {
         return None;
     }
     let mut entries: Vec<(ResourceInfo, KindLoader)> = Vec::new();
     for (index, range) in split::split(text).documents.into_iter().enumerate() {
-        let document = &text[range];
+        let document = &text[range.clone()];
         if !document.contains(CRD_KIND) {
             continue;
         }
@@ -422,7 +447,7 @@ pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
             continue;
         }
         let crd = Arc::new(LazyCrd {
-            state: Mutex::new(LazyState::Text(document.to_string())),
+            state: Mutex::new(LazyState::Text(keep(range))),
         });
         for resource in resources {
             let (crd, version, kind) =
@@ -465,6 +490,25 @@ fn crd_resources(document: &str) -> Result<Vec<ResourceInfo>, CrdError> {
     resources_of_crd(&value)
 }
 
+/// A CRD document's text: a copy, or where it is in an open file's rope.
+enum CrdText {
+    Owned(String),
+    Rope(Rope, Range<usize>),
+}
+
+impl CrdText {
+    fn read(&self) -> Cow<'_, str> {
+        match self {
+            CrdText::Owned(text) => Cow::Borrowed(text),
+            CrdText::Rope(rope, range) => Cow::Owned(
+                rope.get_byte_slice(range.clone())
+                    .map(|slice| slice.to_string())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
 /// A CRD document's text until one of its kinds is needed, then what its conversion gave
 /// (each version's schemas, taken by that version's loader).
 struct LazyCrd {
@@ -472,7 +516,7 @@ struct LazyCrd {
 }
 
 enum LazyState {
-    Text(String),
+    Text(CrdText),
     /// The conversion's error is shared by every version's loader.
     Converted(Result<HashMap<String, GroupVersionSchemas>, Arc<CrdError>>),
 }
@@ -481,7 +525,7 @@ impl LazyCrd {
     fn schemas(&self, version: &str, kind: &str) -> Result<GroupVersionSchemas, Arc<CrdError>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let LazyState::Text(text) = &*state {
-            let converted = convert_document(text)
+            let converted = convert_document(&text.read())
                 .map(|entries| {
                     entries
                         .into_iter()
@@ -731,6 +775,54 @@ mod tests {
     }
 
     const KEY_OF_SCHEMAS: &str = "openAPIV3Schema:";
+
+    thread_local! {
+        /// Bytes of CRD text the layers built on this thread keep as copies.
+        pub static KEPT_COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// argocd's install.yaml, whose three CRDs are most of its 1.9 MB, and the corpus' files
+    /// with CRDs: a layer read from an open file's rope answers as one read from the text, and
+    /// keeps no copy of the CRDs' text (one read from the text keeps them all).
+    #[test]
+    fn a_layer_of_a_rope_answers_as_one_of_its_text_and_keeps_no_copy() {
+        let mut compared = 0;
+        let argocd = crate::yaml::corpus::read("real/argocd-install.yaml");
+        let files = crate::yaml::corpus::yaml_files(&crate::yaml::corpus::root());
+        let texts = files
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .filter(|text| text.contains(CRD_KIND))
+            .chain([argocd.clone()]);
+        for text in texts {
+            let rope = Rope::from_str(&text);
+            for range in split::split(&text).documents {
+                let kept_before = KEPT_COPIES.get();
+                let from_text = store_from_text("CRD in test", &text[range.clone()]);
+                let copied = KEPT_COPIES.get() - kept_before;
+                let from_rope = store_from_rope("CRD in test", &rope, range.clone());
+                assert_eq!(KEPT_COPIES.get() - kept_before, copied);
+                match (from_text, from_rope) {
+                    (Some(from_text), Some(from_rope)) => {
+                        assert!(copied > 0);
+                        assert_eq!(answers(&from_rope), answers(&from_text));
+                        compared += 1;
+                    }
+                    (None, None) => {}
+                    _ => panic!("one layer of {range:?} but not the other"),
+                }
+            }
+        }
+        assert!(compared > 10, "only {compared} CRDs");
+        let kept_before = KEPT_COPIES.get();
+        let ranges = split::split(&argocd).documents;
+        let rope = Rope::from_str(&argocd);
+        let layers = ranges
+            .iter()
+            .filter_map(|range| store_from_rope("CRD in test", &rope, range.clone()))
+            .count();
+        assert_eq!((layers, KEPT_COPIES.get() - kept_before), (3, 0));
+    }
 
     /// What the lazy layer answers, kind by kind, as text (resource and the schema's shape).
     fn answers(store: &Store) -> Vec<String> {

@@ -9,10 +9,12 @@
 //! path (`spawn_blocking`).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
 use super::store::Store;
@@ -104,13 +106,8 @@ impl SchemaSources {
     /// again. `true` when the catalog changed.
     pub fn set_document_text(&self, path: &Path, text: &str) -> bool {
         self.workspace.open_text(path, text);
-        let crds: Vec<&str> = crate::yaml::split::split(text)
-            .documents
-            .into_iter()
-            .map(|range| &text[range])
-            .filter(|document| document.contains(crd::CRD_KIND))
-            .collect();
-        self.set_open_layers(path, &crds)
+        let ranges = crate::yaml::split::split(text).documents;
+        self.set_open_layers(path, &ropey::Rope::from_str(text), &ranges)
     }
 
     /// An open document, last in state `closed` when known, was closed: its CRDs go, and its
@@ -177,9 +174,9 @@ impl SchemaSources {
         self.install(&state);
     }
 
-    /// Replaces an open document's CRD layers with those of `crds` (its CRD documents' texts);
-    /// `true` when the catalog changed.
-    fn set_open_layers(&self, path: &Path, crds: &[&str]) -> bool {
+    /// Replaces an open document's CRD layers with those of its YAML documents at `ranges` of
+    /// `rope` that mention the CRD kind; `true` when the catalog changed.
+    fn set_open_layers(&self, path: &Path, rope: &Rope, ranges: &[Range<usize>]) -> bool {
         let label = format!("CRD in {}", label_of(path));
         let mut state = self.state();
         let previous = state.open.remove(path).unwrap_or_default();
@@ -187,11 +184,17 @@ impl SchemaSources {
         // until now if the open text had none.
         let disk_counted = state.workspace.remove(path).is_some() && previous.by_hash.is_empty();
         let mut layers = OpenLayers::default();
-        for text in crds {
-            let hash = hash_of(text);
+        let crds = ranges.iter().filter(|range| {
+            rope.get_byte_slice((*range).clone())
+                .is_some_and(|document| crate::text::contains(document, crd::CRD_KIND))
+        });
+        for range in crds {
+            let Some(hash) = hash_of_slice(rope, range.clone()) else {
+                continue;
+            };
             let store = match previous.by_hash.get(&hash) {
                 Some(store) => store.clone(),
-                None => crd::store_from_text(&label, text).map(Arc::new),
+                None => crd::store_from_rope(&label, rope, range.clone()).map(Arc::new),
             };
             layers.by_hash.insert(hash, store);
         }
@@ -267,13 +270,7 @@ impl SchemaSources {
         let (rope, ranges) = (&snapshot.rope, &snapshot.documents);
         self.workspace
             .sync_open(&path, stamp.revision(), rope, ranges);
-        let crds: Vec<String> = ranges
-            .iter()
-            .filter_map(|range| rope.get_byte_slice(range.clone()))
-            .filter(|document| crate::text::contains(*document, crd::CRD_KIND))
-            .map(|document| document.to_string())
-            .collect();
-        self.set_open_layers(&path, &crds.iter().map(String::as_str).collect::<Vec<_>>())
+        self.set_open_layers(&path, rope, ranges)
     }
 }
 
@@ -298,10 +295,13 @@ fn label_of(path: &Path) -> String {
     }
 }
 
-fn hash_of(text: &str) -> u64 {
+/// The hash of the text at `range` of `rope` (the same whatever its chunks: `write` streams).
+fn hash_of_slice(rope: &Rope, range: Range<usize>) -> Option<u64> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
+    for chunk in rope.get_byte_slice(range)?.chunks() {
+        hasher.write(chunk.as_bytes());
+    }
+    Some(hasher.finish())
 }
 
 #[cfg(test)]
