@@ -564,7 +564,7 @@ pub fn without_schemas(document: &str) -> Cow<'_, str> {
     let mut kept_until = 0;
     let mut cutting: Option<usize> = None;
     let mut offset = 0;
-    for line in document.split_inclusive('\n') {
+    for line in lines_of(document) {
         let start = offset;
         offset += line.len();
         // Inside a block, a line deeper than its key goes without reading the rest of its
@@ -599,6 +599,19 @@ pub fn without_schemas(document: &str) -> Cow<'_, str> {
         out.push_str(&document[kept_until..]);
     }
     Cow::Owned(out)
+}
+
+/// The lines of `text`, each with its `\n` (as `split_inclusive('\n')`), found with `memchr`.
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(|at| at + 1)
+        .chain((!text.ends_with('\n') && !text.is_empty()).then_some(text.len()));
+    let mut start = 0;
+    ends.map(move |end| {
+        let line = &text[start..end];
+        start = end;
+        line
+    })
 }
 
 fn all_spaces(bytes: &[u8]) -> bool {
