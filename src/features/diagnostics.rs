@@ -147,8 +147,7 @@ impl<'a> Found<'a> {
 
     /// The diagnostic, in file offsets: a copy.
     pub fn to_diagnostic(&self) -> Diagnostic {
-        #[cfg(test)]
-        COPIES.with(|copies| copies.set(copies.get() + 1));
+        count_work!(COPIES);
         match self.source {
             Source::Kept(d) => d.clone().shifted(self.by),
             Source::Rule(finding, severity) => Diagnostic {
@@ -163,17 +162,10 @@ impl<'a> Found<'a> {
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many [`Found`]s this thread copied into diagnostics.
-    static COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many [`Found`]s this thread has copied into diagnostics so far.
-#[cfg(test)]
-pub fn copies() -> usize {
-    COPIES.with(|copies| copies.get())
-}
+work_counter!(
+    /// How many [`Found`]s this thread has copied into diagnostics so far.
+    pub fn copies() => COPIES
+);
 
 /// [`capped`] of the diagnostics `found` holds, copying only the ones shown.
 pub fn capped_found<'a>(found: impl Iterator<Item = Found<'a>>) -> Vec<Diagnostic> {

@@ -388,6 +388,11 @@ pub fn crds_in_text(text: &str) -> CrdScan {
     scan
 }
 
+work_counter!(
+    /// Bytes of CRD text the layers built on this thread keep as copies.
+    fn kept_copies() => KEPT_COPIES
+);
+
 /// A catalog layer of the CRDs in `text`, labelled `source`; `None` when it defines none.
 ///
 /// Only the CRDs' names and versions are read up front (from the text without its
@@ -398,8 +403,7 @@ pub fn crds_in_text(text: &str) -> CrdScan {
 /// every change.
 pub fn store_from_text(source: &str, text: &str) -> Option<Store> {
     store_from(source, text, |range| {
-        #[cfg(test)]
-        tests::KEPT_COPIES.with(|kept| kept.set(kept.get() + range.len()));
+        count_work!(KEPT_COPIES, range.len());
         CrdText::Owned(text[range].to_string())
     })
 }
@@ -789,11 +793,6 @@ mod tests {
 
     const KEY_OF_SCHEMAS: &str = "openAPIV3Schema:";
 
-    thread_local! {
-        /// Bytes of CRD text the layers built on this thread keep as copies.
-        pub static KEPT_COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    }
-
     /// argocd's install.yaml, whose three CRDs are most of its 1.9 MB, and the corpus' files
     /// with CRDs: a layer read from an open file's rope answers as one read from the text, and
     /// keeps no copy of the CRDs' text (one read from the text keeps them all).
@@ -810,11 +809,11 @@ mod tests {
         for text in texts {
             let rope = Rope::from_str(&text);
             for range in split::split(&text).documents {
-                let kept_before = KEPT_COPIES.get();
+                let kept_before = kept_copies();
                 let from_text = store_from_text("CRD in test", &text[range.clone()]);
-                let copied = KEPT_COPIES.get() - kept_before;
+                let copied = kept_copies() - kept_before;
                 let from_rope = store_from_rope("CRD in test", &rope, range.clone());
-                assert_eq!(KEPT_COPIES.get() - kept_before, copied);
+                assert_eq!(kept_copies() - kept_before, copied);
                 match (from_text, from_rope) {
                     (Some(from_text), Some(from_rope)) => {
                         assert!(copied > 0);
@@ -827,14 +826,14 @@ mod tests {
             }
         }
         assert!(compared > 10, "only {compared} CRDs");
-        let kept_before = KEPT_COPIES.get();
+        let kept_before = kept_copies();
         let ranges = split::split(&argocd).documents;
         let rope = Rope::from_str(&argocd);
         let layers = ranges
             .iter()
             .filter_map(|range| store_from_rope("CRD in test", &rope, range.clone()))
             .count();
-        assert_eq!((layers, KEPT_COPIES.get() - kept_before), (3, 0));
+        assert_eq!((layers, kept_copies() - kept_before), (3, 0));
     }
 
     /// What the lazy layer answers, kind by kind, as text (resource and the schema's shape).

@@ -37,8 +37,7 @@ impl<'r> Positions<'r> {
 
     /// The position of `offset`, as [`position_at`] gives it.
     pub fn at(&mut self, offset: usize) -> Position {
-        #[cfg(test)]
-        LOOKUPS.with(|lookups| lookups.set(lookups.get() + 1));
+        count_work!(LOOKUPS);
         let offset = offset.min(self.rope.len_bytes());
         let from_last = self.last.and_then(|last| {
             if last.offset <= offset {
@@ -64,8 +63,7 @@ impl<'r> Positions<'r> {
 
     /// From the start of `offset`'s line, found in the rope's index, when that is near.
     fn found_from_line_start(&self, offset: usize) -> Option<Known> {
-        #[cfg(test)]
-        INDEXED.with(|indexed| indexed.set(indexed.get() + 1));
+        count_work!(INDEXED);
         let line = self.rope.byte_to_line(offset);
         let line_start = self.rope.line_to_byte(line);
         if offset - line_start > NEAR {
@@ -159,16 +157,13 @@ fn is_continuation(byte: u8) -> bool {
     byte & 0xC0 == 0x80
 }
 
-#[cfg(test)]
-thread_local! {
-    static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    static INDEXED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
+work_counter!(fn asked() => LOOKUPS);
+work_counter!(fn indexed() => INDEXED);
 
 /// Positions asked and how many of them went to the rope's index (this thread, so far).
 #[cfg(test)]
 pub fn lookups() -> (usize, usize) {
-    (LOOKUPS.with(|l| l.get()), INDEXED.with(|i| i.get()))
+    (asked(), indexed())
 }
 
 #[cfg(test)]

@@ -312,8 +312,7 @@ fn read_range(
     if !may_hold_a_kind(original) {
         return;
     }
-    #[cfg(test)]
-    PARSED.with(|parsed| parsed.set(parsed.get() + 1));
+    count_work!(PARSED);
     let (tree, _error) = SpanTree::parse_shared(parsed, range.clone());
     let reader = Reader {
         original,
@@ -328,18 +327,11 @@ fn read_range(
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many YAML documents this thread parsed to read them.
-    static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many YAML documents this thread has parsed to read them so far (not counting those read
-/// from a span tree handed in, [`read_spans`]).
-#[cfg(test)]
-pub fn parsed_here() -> usize {
-    PARSED.with(|parsed| parsed.get())
-}
+work_counter!(
+    /// How many YAML documents this thread has parsed to read them so far (not counting those read
+    /// from a span tree handed in, [`read_spans`]).
+    pub fn parsed_here() => PARSED
+);
 
 /// Whether a document's text may hold a Kubernetes object: one without `kind` holds none.
 fn may_hold_a_kind(text: &str) -> bool {

@@ -183,24 +183,16 @@ fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
 /// span documents), not one document at a time.
 pub fn has_actions(rope: &Rope, ranges: &[Range<usize>]) -> bool {
     ranges.iter().any(|range| {
-        #[cfg(test)]
-        SCANNED_FOR_ACTIONS.with(|count| count.set(count.get() + 1));
+        count_work!(SCANNED_FOR_ACTIONS);
         rope.get_byte_slice(range.clone())
             .is_some_and(|slice| crate::text::contains(slice, "{{"))
     })
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many YAML documents this thread's [`has_actions`] looked through.
-    static SCANNED_FOR_ACTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many YAML documents this thread looked through for template actions so far.
-#[cfg(test)]
-pub fn scanned_for_actions() -> usize {
-    SCANNED_FOR_ACTIONS.with(|count| count.get())
-}
+work_counter!(
+    /// How many YAML documents this thread looked through for template actions so far.
+    pub fn scanned_for_actions() => SCANNED_FOR_ACTIONS
+);
 
 /// The documents of the text `new` describes (`rope`, its YAML documents `new`), from what was
 /// read of its previous text (`old` and the documents read then, in order): documents whose

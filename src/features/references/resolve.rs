@@ -476,16 +476,14 @@ fn differ_by_more_than(a: &str, b: &str, limit: usize) -> bool {
 
 /// strsim's optimal string alignment distance (counted in tests).
 fn edit_distance(a: &str, b: &str) -> usize {
-    #[cfg(test)]
-    DISTANCES.with(|count| count.set(count.get() + 1));
+    count_work!(DISTANCES);
     strsim::osa_distance(a, b)
 }
 
-#[cfg(test)]
-thread_local! {
+work_counter!(
     /// How many edit distances this thread worked out.
-    static DISTANCES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
+    fn distances() => DISTANCES
+);
 
 #[cfg(test)]
 mod tests {
@@ -517,9 +515,9 @@ mod tests {
     fn names_that_cannot_be_close_are_not_aligned() {
         let names = copies(5_000);
         let counted: Vec<(usize, &str)> = names.iter().map(|n| (n.len(), n.as_str())).collect();
-        let before = DISTANCES.with(|count| count.get());
+        let before = distances();
         let better = closest_counted("frontend", counted.iter().copied());
-        let aligned = DISTANCES.with(|count| count.get()) - before;
+        let aligned = distances() - before;
         assert_eq!(better, Some("frontend-0"));
         // 50 names are as long as a close one can be (`*-0`…`*-9`); of those only
         // `frontend-0`…`frontend-9` hold no more than two characters `frontend` lacks.

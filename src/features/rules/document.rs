@@ -486,26 +486,17 @@ impl RuleDiagnostics {
 
     /// Shown finding `at` of `entry`, in file offsets, at its configured severity.
     fn found<'s>(&'s self, entry: &'s Entry, at: u32) -> Option<Found<'s>> {
-        #[cfg(test)]
-        WALKED.with(|walked| walked.set(walked.get() + 1));
+        count_work!(WALKED);
         let finding = entry.finding(at);
         let severity = self.config.severity(finding.code)?;
         Some(Found::rule(finding, severity, entry.range.start as isize))
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many findings this thread's publications walked ([`RuleDiagnostics::shown`] and
-    /// [`RuleDiagnostics::shown_at`]).
-    static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many findings this thread's publications have walked so far.
-#[cfg(test)]
-pub fn findings_walked() -> usize {
-    WALKED.with(|walked| walked.get())
-}
+work_counter!(
+    /// How many findings this thread's publications have walked so far.
+    pub fn findings_walked() => WALKED
+);
 
 /// The kinds of the objects a refresh saw come, go or change.
 #[derive(Default)]

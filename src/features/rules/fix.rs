@@ -22,8 +22,7 @@ pub enum Leaf<'a> {
 
 /// Edits that make `path` under `mapping` hold `leaf`.
 pub fn set(mapping: Node<'_>, path: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
-    #[cfg(test)]
-    WORKED_OUT.with(|count| count.set(count.get() + 1));
+    count_work!(WORKED_OUT);
     let mut node = mapping;
     for (depth, key) in path.iter().enumerate() {
         let last = depth + 1 == path.len();
@@ -147,8 +146,7 @@ fn after_key(key: Node<'_>, rest: &[&str], leaf: Leaf<'_>) -> Option<Edits> {
 /// Edits that remove `key` and its value from a block mapping: its whole lines, when the pair
 /// starts its line (not the first pair of a `- ` item) and nothing but a comment follows it.
 pub fn remove_line(mapping: Node<'_>, key: &str) -> Option<Edits> {
-    #[cfg(test)]
-    WORKED_OUT.with(|count| count.set(count.get() + 1));
+    count_work!(WORKED_OUT);
     let (key_node, value) = mapping.entry(key)?;
     let text = mapping.source();
     let start = key_node.range().start;
@@ -279,14 +277,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many edits [`set`] and [`remove_line`] worked out on this thread.
-    static WORKED_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many edits [`set`] and [`remove_line`] worked out on this thread so far.
-#[cfg(test)]
-pub fn worked_out() -> usize {
-    WORKED_OUT.with(|count| count.get())
-}
+work_counter!(
+    /// How many edits [`set`] and [`remove_line`] worked out on this thread so far.
+    pub fn worked_out() => WORKED_OUT
+);
