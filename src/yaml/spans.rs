@@ -279,8 +279,38 @@ impl<'t> SpanRef<'t> {
     }
 
     /// The first pair of a mapping whose key is `key` (its value `None` when empty: `key:`).
+    ///
+    /// Keys are compared by their value's length first and then its bytes, on one borrow of the
+    /// text: the rules, the index and validation look keys up in every object of a file.
     pub fn pair(&self, key: &str) -> Option<(SpanRef<'t>, Option<SpanRef<'t>>)> {
-        self.pairs().find(|(k, _)| k.value() == Some(key))
+        if self.kind() != SpanKind::Mapping {
+            return None;
+        }
+        let tree = self.tree;
+        let (text, values) = (tree.text.as_str().as_bytes(), tree.values.as_bytes());
+        let mut next = self.data().first_child;
+        while next != NONE {
+            let node = tree.get(next);
+            let value = node.next_sibling;
+            if matches!(node.kind, SpanKind::Scalar(_)) && node.value_len as usize == key.len() {
+                #[cfg(test)]
+                KEY_BYTES_COMPARED.with(|count| count.set(count.get() + 1));
+                let at = node.value_at as usize..(node.value_at + node.value_len) as usize;
+                let bytes = match node.value_in_text {
+                    true => text.get(at),
+                    false => values.get(at),
+                };
+                if bytes == Some(key.as_bytes()) {
+                    let value = (value != NONE).then(|| tree.node(value));
+                    return Some((tree.node(next), value));
+                }
+            }
+            if value == NONE {
+                break;
+            }
+            next = tree.get(value).next_sibling;
+        }
+        None
     }
 
     /// The value of `key` in a mapping.
@@ -301,6 +331,19 @@ impl<'t> SpanRef<'t> {
             Some((key, children.next()))
         })
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many keys this thread's [`SpanRef::pair`] compared byte by byte (those of the length
+    /// looked for).
+    static KEY_BYTES_COMPARED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many keys this thread's [`SpanRef::pair`] compared byte by byte so far.
+#[cfg(test)]
+pub fn key_bytes_compared() -> usize {
+    KEY_BYTES_COMPARED.with(|count| count.get())
 }
 
 /// Builds the flat tree from events, converting saphyr's character offsets to byte offsets.
@@ -585,6 +628,67 @@ impl<'t> CharToByte<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first pair whose key reads `key`, by reading every key's value (what `pair` does).
+    fn pair_by_values<'t>(
+        node: SpanRef<'t>,
+        key: &str,
+    ) -> Option<(SpanRef<'t>, Option<SpanRef<'t>>)> {
+        node.pairs().find(|(k, _)| k.value() == Some(key))
+    }
+
+    #[test]
+    fn a_key_is_compared_byte_by_byte_only_when_its_length_matches() {
+        let text =
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n\"sp\\x65c\": {}\n? [x]\n: y\nlast:\n";
+        let (tree, error) = SpanTree::parse(text);
+        assert!(error.is_none(), "{error:?}");
+        let root = tree.root().unwrap();
+        let compared = |key: &str| {
+            let before = key_bytes_compared();
+            let found = root.pair(key);
+            assert_eq!(
+                found.map(|(k, v)| (k.id(), v.map(|v| v.id()))),
+                pair_by_values(root, key).map(|(k, v)| (k.id(), v.map(|v| v.id()))),
+                "{key}"
+            );
+            key_bytes_compared() - before
+        };
+        // Of six keys (one a sequence), only those as long as the one looked up.
+        assert_eq!(compared("metadata"), 1);
+        assert_eq!(compared("spec"), 2, "kind, then the escaped spec");
+        assert_eq!(compared("kind"), 1);
+        assert_eq!(compared("status"), 0);
+        assert_eq!(compared("last"), 3, "kind, spec, then last");
+        assert!(root.pair("last").unwrap().1.unwrap().is_empty_scalar());
+        assert!(root.get("y").is_none() && root.get("x").is_none());
+        let not_a_mapping = root.get("apiVersion").unwrap();
+        assert_eq!(not_a_mapping.pair("v1").map(|(k, _)| k.id()), None);
+    }
+
+    #[test]
+    fn pairs_found_by_length_and_bytes_are_those_read_by_value_over_the_corpus() {
+        let mut looked_up = 0;
+        for (at, text) in crate::yaml::corpus::documents() {
+            let (tree, _) = SpanTree::parse(&text);
+            for node in tree.all().filter(|n| n.kind() == SpanKind::Mapping) {
+                let keys: Vec<&str> = node.pairs().filter_map(|(k, _)| k.value()).collect();
+                let absent = ["", "spec", "metadata", "name", "kind", "é", "apiVersionx"];
+                for key in keys.iter().copied().chain(absent) {
+                    let ids = |found: Option<(SpanRef<'_>, Option<SpanRef<'_>>)>| {
+                        found.map(|(k, v)| (k.id(), v.map(|v| v.id())))
+                    };
+                    assert_eq!(
+                        ids(node.pair(key)),
+                        ids(pair_by_values(node, key)),
+                        "{at}: {key:?}"
+                    );
+                    looked_up += 1;
+                }
+            }
+        }
+        assert!(looked_up > 100_000, "{looked_up}");
+    }
 
     #[test]
     fn nodes_stay_small() {

@@ -142,12 +142,14 @@ pub struct Object<'t> {
     pub kind: &'t str,
     pub api_version: &'t str,
     pub metadata: Option<Node<'t>>,
+    /// Its Pod template (or itself as a Pod), looked up once: every rule family asks for it.
+    pod: Option<Pod<'t>>,
 }
 
 impl<'t> Object<'t> {
     pub fn new(root: Node<'t>) -> Option<Object<'t>> {
         let kind = root.get("kind")?.string()?;
-        Some(Object {
+        let mut object = Object {
             root,
             kind,
             api_version: root
@@ -155,7 +157,10 @@ impl<'t> Object<'t> {
                 .and_then(|v| v.string())
                 .unwrap_or(""),
             metadata: root.get("metadata").filter(Node::is_mapping),
-        })
+            pod: None,
+        };
+        object.pod = object.find_pod();
+        Some(object)
     }
 
     /// The API group of its `apiVersion` (`""` for the core group).
@@ -208,6 +213,12 @@ impl<'t> Object<'t> {
 
     /// The Pod template (or the Pod itself) of a DeploymentLike object.
     pub fn pod(&self) -> Option<Pod<'t>> {
+        self.pod
+    }
+
+    fn find_pod(&self) -> Option<Pod<'t>> {
+        #[cfg(test)]
+        POD_LOOKUPS.with(|count| count.set(count.get() + 1));
         if !self.is_deployment_like() {
             return None;
         }
@@ -228,6 +239,18 @@ impl<'t> Object<'t> {
             meta: meta.filter(Node::is_mapping),
         })
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread looked an object's Pod template up.
+    static POD_LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread looked an object's Pod template up so far.
+#[cfg(test)]
+pub fn pod_lookups() -> usize {
+    POD_LOOKUPS.with(|count| count.get())
 }
 
 /// A Pod's (or Pod template's) spec and metadata.

@@ -645,3 +645,24 @@ fn a_checked_document_keeps_no_spare_room() {
     assert_eq!(checked.needs.capacity(), checked.needs.len());
     assert_eq!(checked.findings.capacity(), checked.findings.len());
 }
+
+/// Every rule family asks an object for its Pod template: it is looked up once per object,
+/// whatever the rules that are on, and the findings are those of every rule.
+#[test]
+fn an_object_s_pod_template_is_looked_up_once_for_all_rules() {
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      labels: {app: d}\n    spec:\n      serviceAccountName: robot\n      containers:\n      - name: c\n        image: nginx:latest\n        ports: [{containerPort: 80}]\n";
+    let text = [
+        deployment,
+        POD_WITH_ACCOUNT,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n",
+    ]
+    .join("---\n");
+    let (tree, error) = crate::yaml::spans::SpanTree::parse(&text);
+    assert!(error.is_none());
+    for config in [Config::default(), every_rule()] {
+        let before = object::pod_lookups();
+        let checked = check_tree(&tree, &config, true);
+        assert_eq!(object::pod_lookups() - before, 3, "one per object");
+        assert!(!checked.findings.is_empty());
+    }
+}
