@@ -66,8 +66,8 @@ pub struct Checked {
 }
 
 /// Checks one document's span tree with the rules `config` turns on. CustomResourceDefinitions
-/// are not checked. Its objects are read too when `with_objects` (the other documents' questions
-/// are answered with them).
+/// are not checked. Its objects are read, and its questions to other objects asked, only when
+/// `with_objects` (the documents' questions are answered with the objects).
 pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Checked {
     let mut checked = Checked::default();
     let Some(text) = tree.root().map(|root| root.source()) else {
@@ -90,7 +90,11 @@ pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Check
             security::check(&mut ctx);
             reliability::check(&mut ctx);
             conventions::check(&mut ctx);
-            references::collect(&mut ctx);
+            // Questions to other objects are answered only where the objects are read: a file
+            // too big for that asks none (it is checked again if it gets small enough).
+            if with_objects {
+                references::collect(&mut ctx);
+            }
             let keep = |code: Code, at: usize| {
                 !ignored.iter().any(|name| *name == "all" || code == *name)
                     && !comments.by_comment(code.as_str(), at)

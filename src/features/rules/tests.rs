@@ -498,13 +498,29 @@ fn objects_are_read_only_for_files_whose_questions_are_answered() {
         let mut rules = RuleDiagnostics::default();
         rules.refresh(&file, &rope, &Context::alone(config.clone()));
         let found = rules.diagnostics().count();
-        (rules.last_checked, rules.last_objects_read, found)
+        let (_, asked) = rules.findings_kept();
+        (rules.last_checked, rules.last_objects_read, asked, found)
     };
     // Answered: each Pod's account is looked for among the file's objects.
-    assert_eq!(refresh(3), (3, 3, 3));
-    // Too many documents to answer: checked, but no object read and nothing answered.
+    assert_eq!(refresh(3), (3, 3, 3, 3));
+    // Too many documents to answer: checked, but no object read, no question asked and
+    // nothing answered.
     let many = document::MAX_ANSWERED_OBJECTS + 1;
-    assert_eq!(refresh(many), (many, 0, 0));
+    assert_eq!(refresh(many), (many, 0, 0, 0));
+}
+
+/// The questions to other objects are asked only with the objects read: without them, the
+/// same findings and no question.
+#[test]
+fn questions_are_asked_only_where_objects_are_read() {
+    for file in ["real/microservices-demo.yaml", "real/argocd-install.yaml"] {
+        let (tree, _) = SpanTree::parse_owned(corpus::read(file));
+        let asked = check_tree(&tree, &every_rule(), true);
+        let alone = check_tree(&tree, &every_rule(), false);
+        assert!(!asked.needs.is_empty(), "{file}");
+        assert!(alone.needs.is_empty() && alone.objects.is_empty(), "{file}");
+        assert_eq!(alone.findings, asked.findings, "{file}");
+    }
 }
 
 /// An edit that changes an object answers again only the questions that read objects of its
