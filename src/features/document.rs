@@ -222,18 +222,20 @@ impl OpenDocument {
         });
         // A file over the open's validation limit has no trees read: the index reads it later.
         let any_read = read.iter().any(Option::is_some);
-        let (checked, index_reads): (Vec<_>, Vec<_>) = read.into_iter().map(Option::unzip).unzip();
+        let mut checked = Vec::with_capacity(read.len());
+        let mut index_reads = Vec::with_capacity(read.len());
+        for one in read {
+            let (rules, index) = one.unzip();
+            checked.push(rules.flatten());
+            index_reads.push(index);
+        }
         // The index's entry is put together beside the rules' entries.
         let (index_entry, rules) = std::thread::scope(|scope| {
             let entry = any_read.then(|| {
                 let (source, ranges) = (&source, &ranges);
                 scope.spawn(move || OpenedEntry::new(source, ranges, index_reads))
             });
-            let rules = RuleDiagnostics::opened(
-                &yaml,
-                checked.into_iter().map(Option::flatten).collect(),
-                rule_config.clone(),
-            );
+            let rules = RuleDiagnostics::opened(&yaml, checked, rule_config.clone());
             let entry = entry.map(|entry| {
                 entry
                     .join()

@@ -153,17 +153,21 @@ impl SchemaDiagnostics {
         for index in 0..file.documents().len() {
             file.take_changes(index);
         }
-        let (validations, others): (Vec<_>, Vec<_>) = visited.into_iter().unzip();
+        // One pass: what validation gave goes to the entries, the rest to the caller.
+        let mut others = Vec::with_capacity(visited.len());
         let entries = file
             .documents()
             .iter()
-            .zip(validations)
-            .map(|(document, validation)| Entry {
-                range: document.range(),
-                walked: validation.is_some(),
-                validation: validation.unwrap_or_default(),
-                edited: false,
-                last_good: None,
+            .zip(visited)
+            .map(|(document, (validation, other))| {
+                others.push(other);
+                Entry {
+                    range: document.range(),
+                    walked: validation.is_some(),
+                    validation: validation.unwrap_or_default(),
+                    edited: false,
+                    last_good: None,
+                }
             })
             .collect();
         let schema = SchemaDiagnostics {

@@ -245,8 +245,11 @@ impl YamlFile {
         split: split::Split,
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
-        let (checked, two_part) = check_all(text, split.documents, visit);
-        let (documents, visited): (Vec<YamlDocument>, Vec<T>) = checked.into_iter().unzip();
+        let parallel::CheckedAll {
+            documents,
+            visited,
+            two_part,
+        } = check_all(text, split.documents, visit);
         let stats = ParseStats {
             full: documents.len(),
             two_part,

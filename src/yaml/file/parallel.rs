@@ -93,13 +93,51 @@ impl CheckedPart {
     }
 }
 
-/// Checks documents, on up to four threads when there is enough text to make it worth it. Also
-/// says how many were checked in two parts.
+/// The documents [`check_all`] checked and what `visit` gave for each, in order, and how many
+/// were checked in two parts.
+pub(super) struct CheckedAll<T> {
+    pub documents: Vec<YamlDocument>,
+    pub visited: Vec<T>,
+    pub two_part: usize,
+}
+
+impl<T> CheckedAll<T> {
+    fn with_capacity(documents: usize) -> Self {
+        CheckedAll {
+            documents: Vec::with_capacity(documents),
+            visited: Vec::with_capacity(documents),
+            two_part: 0,
+        }
+    }
+
+    /// Adds the next document: the documents' records are moved once from the thread that
+    /// checked them to where they stay (a 16,730-document file's are megabytes).
+    fn push(&mut self, (document, visited): (YamlDocument, T)) {
+        #[cfg(test)]
+        RECORDS_MOVED.with(|count| count.set(count.get() + 1));
+        self.documents.push(document);
+        self.visited.push(visited);
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many documents' records this thread's [`check_all`] moved to where they stay.
+    static RECORDS_MOVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many documents' records this thread's [`check_all`] moved to where they stay so far.
+#[cfg(test)]
+pub(crate) fn records_moved() -> usize {
+    RECORDS_MOVED.with(|count| count.get())
+}
+
+/// Checks documents, on up to four threads when there is enough text to make it worth it.
 pub(super) fn check_all<T: Send>(
     text: &Arc<String>,
     ranges: Vec<Range<usize>>,
     visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
-) -> (Vec<(YamlDocument, T)>, usize) {
+) -> CheckedAll<T> {
     let checked = |range: Range<usize>| {
         let mut document = YamlDocument::checked_shared(text, range);
         let visited = visit(&mut document);
@@ -107,8 +145,12 @@ pub(super) fn check_all<T: Send>(
     };
     let total: usize = ranges.iter().map(|r| r.len()).sum();
     let threads = threads();
+    let mut all = CheckedAll::with_capacity(ranges.len());
     if total < 256 * 1024 || threads < 2 || ranges.len() < 2 && total < TWO_PART_MIN {
-        return (ranges.into_iter().map(checked).collect(), 0);
+        for range in ranges {
+            all.push(checked(range));
+        }
+        return all;
     }
     // Largest first, each task to whichever thread is free.
     let mut order: Vec<usize> = (0..ranges.len()).collect();
@@ -150,37 +192,45 @@ pub(super) fn check_all<T: Send>(
         let visited = visit(&mut document);
         Some((biggest, (document, visited)))
     };
+    // Each thread keeps what it checked, in room reserved for every document (only the pages it
+    // fills are touched), taken out once the last thread is done.
     let work = || {
-        let mut done = Vec::new();
+        let mut done: Vec<(usize, Option<(YamlDocument, T)>)> = Vec::with_capacity(tasks.len());
         while let Some(&task) = tasks.get(next_task.fetch_add(1, Ordering::Relaxed)) {
             match (task, &cut) {
-                (Task::Whole(i), _) => done.push((i, checked(ranges[i].clone()))),
-                (Task::Part(part), Some(cut)) => done.extend(big(part, cut)),
+                (Task::Whole(i), _) => done.push((i, Some(checked(ranges[i].clone())))),
+                (Task::Part(part), Some(cut)) => {
+                    done.extend(big(part, cut).map(|(i, checked)| (i, Some(checked))));
+                }
                 (Task::Part(_), None) => {}
             }
         }
         done
     };
-    let mut slots: Vec<Option<(YamlDocument, T)>> = (0..ranges.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
+    let mut done = std::thread::scope(|scope| {
         // This thread works too: starting a thread costs more than one might think.
         let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        for (i, document) in work() {
-            slots[i] = Some(document);
-        }
-        for handle in handles {
-            for (i, document) in handle.join().unwrap_or_default() {
-                slots[i] = Some(document);
-            }
-        }
+        let mut done = vec![work()];
+        done.extend(handles.into_iter().map(|h| h.join().unwrap_or_default()));
+        done
     });
-    // A thread that panicked left its documents unchecked: check them here.
-    let documents = slots
-        .into_iter()
-        .zip(ranges)
-        .map(|(slot, range)| slot.unwrap_or_else(|| checked(range)))
-        .collect();
-    (documents, two_part.into_inner())
+    // Where each document's record is: which thread's list, where in it.
+    let mut at = vec![(u32::MAX, 0u32); ranges.len()];
+    for (thread, list) in done.iter().enumerate() {
+        for (place, (i, _)) in list.iter().enumerate() {
+            at[*i] = (thread as u32, place as u32);
+        }
+    }
+    for (range, (thread, place)) in ranges.into_iter().zip(at) {
+        let record = done
+            .get_mut(thread as usize)
+            .and_then(|list| list.get_mut(place as usize))
+            .and_then(|(_, record)| record.take());
+        // A thread that panicked left its documents unchecked: check them here.
+        all.push(record.unwrap_or_else(|| checked(range)));
+    }
+    all.two_part = two_part.into_inner();
+    all
 }
 
 impl YamlDocument {
@@ -261,6 +311,27 @@ mod tests {
         assert_eq!(found.len(), 5, "{found:#?}");
         assert_eq!(found, whole);
         assert!(file.documents()[0].spans.is_some());
+    }
+
+    #[test]
+    fn each_document_s_record_is_moved_once_in_file_order() {
+        // Many small documents and one checked in two parts, on every thread there is.
+        let mut text = big_config_map(&[]);
+        for i in 0..3_000 {
+            text.push_str(&format!("---\nkind: ConfigMap\nmetadata:\n  name: m{i}\n"));
+        }
+        let split = split::split(&text);
+        let ranges = split.documents.clone();
+        let text = Arc::new(text);
+        let before = records_moved();
+        let all = check_all(&text, split.documents, &|document| document.range());
+        assert_eq!(records_moved() - before, ranges.len());
+        let documents: Vec<Range<usize>> = all.documents.iter().map(|d| d.range()).collect();
+        assert_eq!(documents, ranges);
+        assert_eq!(all.visited, ranges);
+        if two_threads() {
+            assert_eq!(all.two_part, 1);
+        }
     }
 
     #[test]
