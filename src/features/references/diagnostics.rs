@@ -38,6 +38,9 @@ pub struct Work {
     pub selections: usize,
     /// Files whose kustomizations were looked up.
     pub kustomization_lookups: usize,
+    /// Paths hashed to find the kustomizations remembered for them (not for each document of
+    /// the file the last one was for).
+    pub kustomization_paths_hashed: usize,
     /// Lists of names gathered to suggest one for a missing name.
     pub name_lists: usize,
 }
@@ -55,6 +58,7 @@ pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, 
         names: HashMap::new(),
         unnamed: HashMap::new(),
         kustomizations: HashMap::new(),
+        last_kustomizations: None,
         selections: HashMap::new(),
         templated_workloads: HashMap::new(),
         work: Work::default(),
@@ -89,7 +93,10 @@ struct Checker<'s, 'a> {
     /// Whether objects without a name are where a name is looked for (any name may be theirs).
     unnamed: HashMap<Looked<'a>, bool>,
     /// The kustomizations that build a file (where its objects land, what they generate).
-    kustomizations: HashMap<&'a Path, Rc<[(&'a Path, &'a Kustomization)]>>,
+    kustomizations: HashMap<&'a Path, Builds<'a>>,
+    /// The last of them asked for, with its path: the documents of a file come one after the
+    /// other, and hashing a path walks its components.
+    last_kustomizations: Option<(&'a Path, Builds<'a>)>,
     /// What a selector selects where it lands: a file of many copies of one app asks the same
     /// question of each copy.
     selections: HashMap<(&'a Selector, Landing<'a>), Rc<Selection<'a>>>,
@@ -98,6 +105,9 @@ struct Checker<'s, 'a> {
     work: Work,
     out: Vec<Diagnostic>,
 }
+
+/// The kustomizations that build a file, with their paths.
+type Builds<'a> = Rc<[(&'a Path, &'a Kustomization)]>;
 
 /// The workloads of the workspace a selector selects.
 #[derive(Default)]
@@ -150,15 +160,24 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// [`Index::kustomizations_of`](crate::workspace::index::Index::kustomizations_of), remembered.
-    fn kustomizations_of(&mut self, path: &'a Path) -> Rc<[(&'a Path, &'a Kustomization)]> {
+    fn kustomizations_of(&mut self, path: &'a Path) -> Builds<'a> {
+        if let Some((last, found)) = &self.last_kustomizations
+            && (std::ptr::eq(*last, path) || *last == path)
+        {
+            return found.clone();
+        }
         let (index, work) = (self.scope.index, &mut self.work);
-        self.kustomizations
+        work.kustomization_paths_hashed += 1;
+        let found = self
+            .kustomizations
             .entry(path)
             .or_insert_with(|| {
                 work.kustomization_lookups += 1;
                 index.kustomizations_of(path).into()
             })
-            .clone()
+            .clone();
+        self.last_kustomizations = Some((path, found.clone()));
+        found
     }
 
     /// Whether a kustomization that builds `path` generates a `kind` named `name`.

@@ -69,6 +69,8 @@ fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
             diagnostics::Work {
                 selections: 1,
                 kustomization_lookups: 1,
+                // The documents of the file come one after the other: its path is hashed once.
+                kustomization_paths_hashed: 1,
                 name_lists: 0,
             }
         );
