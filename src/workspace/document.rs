@@ -15,7 +15,7 @@ use memchr::memmem;
 use super::references::{self, DataKey, LabelSpans, Port, Ref};
 use crate::schema::crd;
 use crate::text::shift_range;
-use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_plain};
+use crate::yaml::scalar::{ScalarStyle, plain_is_null};
 use crate::yaml::spans::{SpanKind, SpanRef, SpanTree};
 use crate::yaml::split;
 
@@ -727,10 +727,7 @@ impl Reader<'_> {
 /// A scalar's string value; `None` for null (`~`, `null`, nothing) and collections.
 fn scalar_text(node: SpanRef<'_>) -> Option<Box<str>> {
     let text = node.value()?;
-    if node.style() == Some(ScalarStyle::Plain)
-        && node.tag().is_none()
-        && resolve_plain(text) == Resolved::Null
-    {
+    if node.style() == Some(ScalarStyle::Plain) && node.tag().is_none() && plain_is_null(text) {
         return None;
     }
     Some(text.into())

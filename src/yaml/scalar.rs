@@ -192,11 +192,21 @@ fn resolve_untagged(text: &str) -> (CoreTag, Resolved) {
     resolve_untagged_allowing_timestamp(text, true)
 }
 
-fn resolve_untagged_allowing_timestamp(text: &str, try_timestamp: bool) -> (CoreTag, Resolved) {
-    let as_string = || (CoreTag::Str, Resolved::String(text.to_owned()));
-    // go-yaml only looks further at scalars whose first byte hints at a
-    // non-string (its `resolveTable`); the empty scalar is hinted as null.
-    let hint = match text.as_bytes().first() {
+/// Whether [`resolve_plain`] reads `text` as null, without resolving it (which copies most texts).
+pub fn plain_is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Whether [`resolve_plain`] reads `text` as a string (a timestamp too), deciding by its first
+/// byte when that says string, as most names and kinds do, without resolving it.
+pub fn plain_is_string(text: &str) -> bool {
+    hint(text).is_none() || matches!(resolve_plain(text), Resolved::String(_))
+}
+
+/// go-yaml only looks further at scalars whose first byte hints at a non-string (its
+/// `resolveTable`); the empty scalar is hinted as null. `None`: a string.
+fn hint(text: &str) -> Option<Hint> {
+    Some(match text.as_bytes().first() {
         None => Hint::Known,
         Some(b'+' | b'-') => Hint::SignOrDigit,
         Some(b'0'..=b'9') => Hint::SignOrDigit,
@@ -204,7 +214,28 @@ fn resolve_untagged_allowing_timestamp(text: &str, try_timestamp: bool) -> (Core
             Hint::Known
         }
         Some(b'.') => Hint::Dot,
-        Some(_) => return as_string(),
+        Some(_) => return None,
+    })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many scalars this thread resolved without a tag.
+    static RESOLVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many scalars this thread resolved without a tag so far.
+#[cfg(test)]
+pub fn resolved_untagged() -> usize {
+    RESOLVED.with(|count| count.get())
+}
+
+fn resolve_untagged_allowing_timestamp(text: &str, try_timestamp: bool) -> (CoreTag, Resolved) {
+    #[cfg(test)]
+    RESOLVED.with(|count| count.set(count.get() + 1));
+    let as_string = || (CoreTag::Str, Resolved::String(text.to_owned()));
+    let Some(hint) = hint(text) else {
+        return as_string();
     };
     if let Some(known) = known_plain_value(text) {
         return known;

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::yaml::scalar::{Resolved, ScalarStyle, resolve_scalar};
+use crate::yaml::scalar::{Resolved, ScalarStyle, plain_is_null, plain_is_string, resolve_scalar};
 use crate::yaml::spans::{SpanKind, SpanRef};
 
 /// A node of the tree.
@@ -63,15 +63,33 @@ impl<'t> Node<'t> {
 
     /// A scalar's text when it is a string, a number or a boolean (not null).
     pub fn text(&self) -> Option<&'t str> {
+        let (style, value) = self.scalar()?;
+        if self.0.tag().is_none() {
+            // As resolved: only a plain null is no text.
+            return (style != ScalarStyle::Plain || !plain_is_null(value)).then_some(value);
+        }
         match self.resolved()? {
             Resolved::Null => None,
-            _ => self.0.value(),
+            _ => Some(value),
         }
     }
 
     /// A string scalar's value (`"80"` is one, `80` is not).
     pub fn string(&self) -> Option<&'t str> {
-        matches!(self.resolved()?, Resolved::String(_)).then(|| self.0.value())?
+        let (style, value) = self.scalar()?;
+        if self.0.tag().is_none() {
+            // As resolved: a quoted or block scalar is a string, a plain one when it reads so.
+            return (style != ScalarStyle::Plain || plain_is_string(value)).then_some(value);
+        }
+        matches!(self.resolved()?, Resolved::String(_)).then_some(value)
+    }
+
+    /// A scalar's style and value.
+    fn scalar(&self) -> Option<(ScalarStyle, &'t str)> {
+        match self.0.kind() {
+            SpanKind::Scalar(style) => Some((style, self.0.value()?)),
+            _ => None,
+        }
     }
 
     pub fn boolean(&self) -> Option<bool> {

@@ -682,3 +682,56 @@ fn an_object_s_pod_template_is_looked_up_once_for_all_rules() {
         assert!(!checked.findings.is_empty());
     }
 }
+
+/// A node's text and string as resolving the scalar gives them, for every scalar of the corpus
+/// and tricky ones, read without resolving where the style and first byte decide.
+#[test]
+fn texts_and_strings_are_those_of_the_resolved_scalars() {
+    use crate::yaml::scalar::{Resolved, resolve_scalar};
+    let tricky = "a: [~, null, Null, NULL, '', \"\", '~', y, no, 0x1F, 1_000, .5, .inf, -.inf, +1, 2001-12-14, 1e3, 0o17, 'null', !!str 3, !!null x, !!int 7, !!int x, !!float 1, !custom v, ! 12, !!binary aGk=, |\n    block\n  , web, Deployment, 8080, '8080', tRue, on, 'on']\n";
+    let mut texts: Vec<String> = corpus::documents().into_iter().map(|(_, t)| t).collect();
+    texts.push(tricky.to_string());
+    use crate::yaml::spans::SpanKind;
+    let mut compared = 0;
+    for text in &texts {
+        let (tree, _) = SpanTree::parse(text);
+        for node in tree
+            .all()
+            .filter(|n| matches!(n.kind(), SpanKind::Scalar(_)))
+        {
+            let node = Node(node);
+            let SpanKind::Scalar(style) = node.0.kind() else {
+                continue;
+            };
+            let resolved = node
+                .0
+                .value()
+                .and_then(|v| resolve_scalar(v, style, node.0.tag()).ok());
+            let value = node.0.value();
+            let text = match &resolved {
+                Some(Resolved::Null) | None => None,
+                Some(_) => value,
+            };
+            let string = matches!(resolved, Some(Resolved::String(_)))
+                .then_some(value)
+                .flatten();
+            assert_eq!(node.text(), text, "{:?}", node.0);
+            assert_eq!(node.string(), string, "{:?}", node.0);
+            compared += 1;
+        }
+    }
+    assert!(compared > 50_000, "{compared}");
+    // Untagged scalars whose style or first byte decide are not resolved.
+    let (tree, _) =
+        SpanTree::parse("kind: Deployment\nname: \"8080\"\nimage: busybox\nport: 8080\n");
+    let root = Node(tree.root().unwrap());
+    let before = crate::yaml::scalar::resolved_untagged();
+    for key in ["kind", "name", "image"] {
+        assert!(
+            root.get(key).unwrap().text().is_some() && root.get(key).unwrap().string().is_some()
+        );
+    }
+    assert_eq!(crate::yaml::scalar::resolved_untagged() - before, 0);
+    assert_eq!(root.get("port").unwrap().string(), None);
+    assert_eq!(crate::yaml::scalar::resolved_untagged() - before, 1);
+}
