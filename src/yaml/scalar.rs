@@ -218,21 +218,13 @@ fn hint(text: &str) -> Option<Hint> {
     })
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many scalars this thread resolved without a tag.
-    static RESOLVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many scalars this thread resolved without a tag so far.
-#[cfg(test)]
-pub fn resolved_untagged() -> usize {
-    RESOLVED.with(|count| count.get())
-}
+work_counter!(
+    /// How many scalars this thread resolved without a tag so far.
+    pub fn resolved_untagged() => RESOLVED
+);
 
 fn resolve_untagged_allowing_timestamp(text: &str, try_timestamp: bool) -> (CoreTag, Resolved) {
-    #[cfg(test)]
-    RESOLVED.with(|count| count.set(count.get() + 1));
+    count_work!(RESOLVED);
     let as_string = || (CoreTag::Str, Resolved::String(text.to_owned()));
     let Some(hint) = hint(text) else {
         return as_string();

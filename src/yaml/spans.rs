@@ -293,8 +293,7 @@ impl<'t> SpanRef<'t> {
             let node = tree.get(next);
             let value = node.next_sibling;
             if matches!(node.kind, SpanKind::Scalar(_)) && node.value_len as usize == key.len() {
-                #[cfg(test)]
-                KEY_BYTES_COMPARED.with(|count| count.set(count.get() + 1));
+                count_work!(KEY_BYTES_COMPARED);
                 let at = node.value_at as usize..(node.value_at + node.value_len) as usize;
                 let bytes = match node.value_in_text {
                     true => text.get(at),
@@ -333,18 +332,10 @@ impl<'t> SpanRef<'t> {
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many keys this thread's [`SpanRef::pair`] compared byte by byte (those of the length
-    /// looked for).
-    static KEY_BYTES_COMPARED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many keys this thread's [`SpanRef::pair`] compared byte by byte so far.
-#[cfg(test)]
-pub fn key_bytes_compared() -> usize {
-    KEY_BYTES_COMPARED.with(|count| count.get())
-}
+work_counter!(
+    /// How many keys this thread's [`SpanRef::pair`] compared byte by byte so far.
+    pub fn key_bytes_compared() => KEY_BYTES_COMPARED
+);
 
 /// Builds the flat tree from events, converting saphyr's character offsets to byte offsets.
 struct Builder<'t> {

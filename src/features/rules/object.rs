@@ -235,8 +235,7 @@ impl<'t> Object<'t> {
     }
 
     fn find_pod(&self) -> Option<Pod<'t>> {
-        #[cfg(test)]
-        POD_LOOKUPS.with(|count| count.set(count.get() + 1));
+        count_work!(POD_LOOKUPS);
         if !self.is_deployment_like() {
             return None;
         }
@@ -259,17 +258,10 @@ impl<'t> Object<'t> {
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many times this thread looked an object's Pod template up.
-    static POD_LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many times this thread looked an object's Pod template up so far.
-#[cfg(test)]
-pub fn pod_lookups() -> usize {
-    POD_LOOKUPS.with(|count| count.get())
-}
+work_counter!(
+    /// How many times this thread looked an object's Pod template up so far.
+    pub fn pod_lookups() => POD_LOOKUPS
+);
 
 /// A Pod's (or Pod template's) spec and metadata.
 #[derive(Clone, Copy, Debug)]

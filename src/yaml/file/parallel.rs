@@ -113,24 +113,16 @@ impl<T> CheckedAll<T> {
     /// Adds the next document: the documents' records are moved once from the thread that
     /// checked them to where they stay (a 16,730-document file's are megabytes).
     fn push(&mut self, (document, visited): (YamlDocument, T)) {
-        #[cfg(test)]
-        RECORDS_MOVED.with(|count| count.set(count.get() + 1));
+        count_work!(RECORDS_MOVED);
         self.documents.push(document);
         self.visited.push(visited);
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// How many documents' records this thread's [`check_all`] moved to where they stay.
-    static RECORDS_MOVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many documents' records this thread's [`check_all`] moved to where they stay so far.
-#[cfg(test)]
-pub(crate) fn records_moved() -> usize {
-    RECORDS_MOVED.with(|count| count.get())
-}
+work_counter!(
+    /// How many documents' records this thread's [`check_all`] moved to where they stay so far.
+    pub(crate) fn records_moved() => RECORDS_MOVED
+);
 
 /// Checks documents, on up to four threads when there is enough text to make it worth it.
 pub(super) fn check_all<T: Send>(
