@@ -19,6 +19,9 @@ use crate::text::{TextEdit, retain_following};
 use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::spans::SpanTree;
 
+mod splice;
+use splice::{Block, Dirty, SPLICE_MIN};
+
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
 /// `maxItemsComputed` default): the outermost first. A big file has tens of thousands of
 /// symbols, whose response would be slow to build and big in memory as tower-lsp-server's JSON
@@ -41,6 +44,9 @@ pub struct Outline {
     pub line_breaks: usize,
     /// `folds` sorted and nested, made by the first folding request that reads them.
     summary: OnceLock<Arc<FoldSummary>>,
+    /// A big document's block collections, which an edit's outline is spliced from (see
+    /// `outline/splice.rs`); none for small documents and those holding an alias.
+    blocks: Option<Vec<Block>>,
 }
 
 impl Outline {
@@ -52,6 +58,7 @@ impl Outline {
             last_line,
             line_breaks: 0,
             summary: OnceLock::new(),
+            blocks: None,
         }
     }
 
@@ -86,6 +93,10 @@ pub struct OutlineCache {
     /// Documents' first lines looked up in the rope since the cache was made (for tests: the
     /// others are carried from the document before, see [`FirstLines`]).
     pub line_lookups: usize,
+    /// Outlines of edited documents spliced from their previous one (see `outline/splice.rs`)
+    /// instead of built, and the bytes parsed for them (for tests).
+    pub spliced: usize,
+    pub spliced_bytes: usize,
     /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
     /// it stops at the first document after the limit is reached).
     pub documents_cut: usize,
@@ -122,6 +133,8 @@ impl FirstLines {
 struct Entry {
     range: Range<usize>,
     edited: bool,
+    /// Where the edits since the outline was built changed the text.
+    dirty: Option<Dirty>,
     /// `None`: saphyr rejects that text (its tree-sitter tree answers).
     outline: Option<Arc<Outline>>,
 }
@@ -139,7 +152,10 @@ impl OutlineCache {
             &mut self.entries,
             edit,
             |entry| &mut entry.range,
-            |entry, _| entry.edited = true,
+            |entry, start| {
+                entry.edited = true;
+                entry.dirty = Some(Dirty::after(entry.dirty.take(), edit, start));
+            },
         );
     }
 
@@ -216,13 +232,25 @@ impl OutlineCache {
         {
             self.previous.pop_front();
         }
-        let kept = self
-            .previous
-            .front()
-            .is_some_and(|entry| entry.range == range && !entry.edited);
-        let outline = match kept {
-            true => self.previous.pop_front().and_then(|entry| entry.outline),
-            false => {
+        let same = self.previous.front().filter(|entry| entry.range == range);
+        let kept = same.is_some_and(|entry| !entry.edited);
+        // An edited big document: its outline spliced from the previous one if it can be.
+        let spliced = match same {
+            Some(Entry {
+                outline: Some(old),
+                dirty: Some(dirty),
+                ..
+            }) if !kept => splice::splice(old, rope, range.clone(), dirty),
+            _ => None,
+        };
+        let outline = match (kept, spliced) {
+            (true, _) => self.previous.pop_front().and_then(|entry| entry.outline),
+            (false, Some((outline, parsed))) => {
+                self.spliced += 1;
+                self.spliced_bytes += parsed;
+                Some(Arc::new(outline))
+            }
+            (false, None) => {
                 self.built += 1;
                 build(rope, range.clone(), kept_spans).map(Arc::new)
             }
@@ -230,6 +258,7 @@ impl OutlineCache {
         self.entries.push(Entry {
             range,
             edited: false,
+            dirty: None,
             outline: outline.clone(),
         });
         outline
@@ -267,11 +296,18 @@ fn outline_of(spans: &SpanTree, text: &str) -> Outline {
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
     let mut folds = Vec::new();
     collect_span_folds(spans, |offset| lines.line_of(offset), &mut folds);
+    // Sorted: an edited document's spliced folds compare equal to a fresh outline's.
+    folds.sort_unstable();
     let mut symbol_lines = Vec::new();
     symbols_in_lines(&symbols, &lines, &mut symbol_lines);
+    let blocks = match text.len() >= SPLICE_MIN {
+        true => splice::blocks_of(spans, &lines),
+        false => None,
+    };
     Outline {
         symbol_lines,
         line_breaks: lines.breaks(),
+        blocks,
         ..Outline::new(symbols, folds, last_line)
     }
 }

@@ -39,6 +39,11 @@ impl<'t> LineStarts<'t> {
         self.starts.len() - 1
     }
 
+    /// Where line `line` starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line]
+    }
+
     /// The line of `offset` (the last line for offsets past the end).
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&start| start <= offset) - 1
