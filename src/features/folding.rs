@@ -185,10 +185,7 @@ impl FoldSummary {
     pub fn new(mut folds: Vec<Fold>) -> Self {
         folds.sort();
         folds.dedup();
-        let levels: Vec<u32> = nesting_levels(&folds)
-            .into_iter()
-            .map(|level| u32::try_from(level).unwrap_or(u32::MAX))
-            .collect();
+        let levels = sorted_nesting_levels(&folds);
         let mut per_level = Vec::new();
         for level in &levels {
             add_counts(&mut per_level, &[1], *level as usize);
@@ -282,6 +279,28 @@ fn nesting_levels(folds: &[Fold]) -> Vec<usize> {
         }
         levels[i] = open.len();
         open.push(i);
+    }
+    levels
+}
+
+/// [`nesting_levels`] of folds sorted without repeats, without a second order of them: the
+/// folds starting on one line are read outermost (last) first.
+fn sorted_nesting_levels(folds: &[Fold]) -> Vec<u32> {
+    let mut levels = vec![0; folds.len()];
+    // The end lines of the folds holding the next one.
+    let mut open: Vec<usize> = Vec::new();
+    let mut group = 0;
+    while group < folds.len() {
+        let start_line = folds[group].start_line;
+        let next = group + folds[group..].partition_point(|f| f.start_line == start_line);
+        for i in (group..next).rev() {
+            while open.last().is_some_and(|&end| end < folds[i].end_line) {
+                open.pop();
+            }
+            levels[i] = u32::try_from(open.len()).unwrap_or(u32::MAX);
+            open.push(folds[i].end_line);
+        }
+        group = next;
     }
     levels
 }
@@ -505,6 +524,7 @@ mod tests {
         };
         let folds = [fold(0, 3), fold(0, 9), fold(4, 9), fold(5, 6)];
         assert_eq!(nesting_levels(&folds), [1, 0, 1, 2]);
+        assert_eq!(sorted_nesting_levels(&folds), [1, 0, 1, 2]);
     }
 
     #[test]

@@ -274,17 +274,22 @@ fn build(rope: &Rope, range: Range<usize>, kept: Option<&SpanTree>) -> Option<Ou
     if let Some(spans) = kept {
         return Some(outline_of(spans, spans.text()));
     }
-    let text = text_of(rope, range.clone());
-    let (spans, error) = SpanTree::parse(&text);
+    // The text copied out of the rope (a big document's) is the tree's, not copied again: one
+    // copy less at the peak of a first outline.
+    let (spans, error) = match text_of(rope, range.clone()) {
+        std::borrow::Cow::Borrowed(text) => SpanTree::parse(text),
+        std::borrow::Cow::Owned(text) => SpanTree::parse_owned(text),
+    };
+    let text = spans.text();
     if let Some(error) = error {
-        let lines = LineStarts::new(&text);
+        let lines = LineStarts::new(text);
         let last_line = lines.line_of(text.trim_end_matches(['\n', '\r']).len());
         return too_deep(&error).then(|| Outline {
             line_breaks: lines.breaks(),
             ..Outline::new(Vec::new(), Vec::new(), last_line)
         });
     }
-    Some(outline_of(&spans, &text))
+    Some(outline_of(&spans, text))
 }
 
 /// The outline of a document of `text` from its span tree.
