@@ -280,36 +280,16 @@ impl<'t> SpanRef<'t> {
 
     /// The first pair of a mapping whose key is `key` (its value `None` when empty: `key:`).
     ///
-    /// Keys are compared by their value's length first and then its bytes, on one borrow of the
-    /// text: the rules, the index and validation look keys up in every object of a file.
+    /// Keys are compared by their value's length first, and read only when it matches: the
+    /// rules, the index and validation look keys up in every object of a file.
     pub fn pair(&self, key: &str) -> Option<(SpanRef<'t>, Option<SpanRef<'t>>)> {
-        if self.kind() != SpanKind::Mapping {
-            return None;
-        }
-        let tree = self.tree;
-        let (text, values) = (tree.text.as_str().as_bytes(), tree.values.as_bytes());
-        let mut next = self.data().first_child;
-        while next != NONE {
-            let node = tree.get(next);
-            let value = node.next_sibling;
-            if matches!(node.kind, SpanKind::Scalar(_)) && node.value_len as usize == key.len() {
+        self.pairs().find(|(candidate, _)| {
+            let data = candidate.data();
+            matches!(data.kind, SpanKind::Scalar(_)) && data.value_len as usize == key.len() && {
                 count_work!(KEY_BYTES_COMPARED);
-                let at = node.value_at as usize..(node.value_at + node.value_len) as usize;
-                let bytes = match node.value_in_text {
-                    true => text.get(at),
-                    false => values.get(at),
-                };
-                if bytes == Some(key.as_bytes()) {
-                    let value = (value != NONE).then(|| tree.node(value));
-                    return Some((tree.node(next), value));
-                }
+                candidate.value() == Some(key)
             }
-            if value == NONE {
-                break;
-            }
-            next = tree.get(value).next_sibling;
-        }
-        None
+        })
     }
 
     /// The value of `key` in a mapping.
