@@ -63,12 +63,15 @@ pub fn folding_ranges_within(
         let (summary, last_line) = match source {
             OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
             OutlineSource::Tree(tree) => {
-                let mut folds = Vec::new();
-                if let Some(tree) = tree {
-                    collect_folds(tree, 0, &mut folds);
-                }
+                let summary = outlines.tree_folds(|| {
+                    let mut folds = Vec::new();
+                    if let Some(tree) = tree {
+                        collect_folds(tree, 0, &mut folds);
+                    }
+                    FoldSummary::new(folds)
+                });
                 let last_line = last_line_of(rope, range.start, range.end) - first_line;
-                (Arc::new(FoldSummary::new(folds)), last_line)
+                (summary, last_line)
             }
         };
         let whole = several && last_line > 0;
@@ -627,6 +630,68 @@ mod tests {
         assert_eq!(outlines.line_lookups, 0);
         assert_eq!(after, limited_at_once(&rope.to_string(), 5_000));
         assert_ne!(after, before);
+    }
+
+    #[test]
+    fn a_document_an_edit_broke_is_folded_from_its_tree_once_and_not_parsed_again() {
+        use crate::text::{Position, PositionEncoding, TextDocument};
+        let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n  l: w\n";
+        let text = vec![document; 50].join("---\n");
+        let mut text_document = TextDocument::new(&text, 1);
+        let mut file = YamlFile::open(text_document.rope());
+        let mut outlines = OutlineCache::default();
+        let folds = |file: &mut YamlFile, outlines: &mut OutlineCache, rope: &Rope| {
+            let cancel = Cancel::default();
+            let found = folding_ranges_within(file, rope, outlines, 5_000, &cancel).unwrap();
+            assert_eq!(found, limited_at_once(&rope.to_string(), 5_000));
+            (outlines.built, outlines.tree_folded)
+        };
+        let edit = |text: &mut TextDocument,
+                    file: &mut YamlFile,
+                    outlines: &mut OutlineCache,
+                    at: std::ops::Range<Position>,
+                    new: &str| {
+            let edit = text.apply_change(Some(at), new, PositionEncoding::Utf8);
+            let rope = text.rope().clone();
+            file.apply_edit(&rope, &edit);
+            outlines.note_edit(&edit);
+            rope
+        };
+        let rope = text_document.rope().clone();
+        assert_eq!(folds(&mut file, &mut outlines, &rope), (50, 0));
+        // `data:x` over an indented mapping: the 20th document is no YAML saphyr reads.
+        let (data_end, x_end) = (Position::new(20 * 7 + 3, 5), Position::new(20 * 7 + 3, 6));
+        let rope = edit(
+            &mut text_document,
+            &mut file,
+            &mut outlines,
+            data_end..data_end,
+            "x",
+        );
+        assert!(file.documents()[20].rejected());
+        assert_eq!(
+            folds(&mut file, &mut outlines, &rope),
+            (50, 1),
+            "the YAML layer's syntax error says saphyr rejects it: not parsed again"
+        );
+        assert_eq!(
+            folds(&mut file, &mut outlines, &rope),
+            (50, 1),
+            "its tree's folds are kept"
+        );
+        let rope = edit(
+            &mut text_document,
+            &mut file,
+            &mut outlines,
+            data_end..x_end,
+            "",
+        );
+        assert!(!file.documents()[20].rejected());
+        assert_eq!(
+            folds(&mut file, &mut outlines, &rope),
+            (51, 1),
+            "mended: outlined again"
+        );
     }
 
     #[test]

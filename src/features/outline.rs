@@ -97,6 +97,9 @@ pub struct OutlineCache {
     /// instead of built, and the bytes parsed for them (for tests).
     pub spliced: usize,
     pub spliced_bytes: usize,
+    /// Fold summaries made from documents' tree-sitter trees (for tests: one per text of a
+    /// document saphyr rejects, however often it is asked).
+    pub tree_folded: usize,
     /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
     /// it stops at the first document after the limit is reached).
     pub documents_cut: usize,
@@ -137,6 +140,8 @@ struct Entry {
     dirty: Option<Dirty>,
     /// `None`: saphyr rejects that text (its tree-sitter tree answers).
     outline: Option<Arc<Outline>>,
+    /// The folds of that tree, once asked for.
+    tree_folds: Option<Arc<FoldSummary>>,
 }
 
 /// Where a document's outline comes from ([`OutlineCache::source`]).
@@ -206,8 +211,9 @@ impl OutlineCache {
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
-        let range = file.documents()[index].range();
-        let outline = self.outline(rope, range, file.kept_spans(index));
+        let document = &file.documents()[index];
+        let (range, rejected) = (document.range(), document.rejected());
+        let outline = self.outline(rope, range, file.kept_spans(index), rejected);
         // A first tree parsed meanwhile frees the span tree kept for edits, once read.
         file.adopt_ready_tree(rope, index);
         if let Some(outline) = outline {
@@ -216,14 +222,30 @@ impl OutlineCache {
         OutlineSource::Tree(file.tree(rope, index))
     }
 
-    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it;
-    /// `kept_spans` is the span tree of its current text a big document keeps until its tree-sitter
-    /// tree comes, if it has one (read instead of parsing the document again).
+    /// The folds of the document [`source`](Self::source) last answered with its tree-sitter
+    /// tree: those kept from the previous pass when its text is the same, else `fold`'s, kept
+    /// for the next pass (an editor asks again after every change, of any document).
+    pub fn tree_folds(&mut self, fold: impl FnOnce() -> FoldSummary) -> Arc<FoldSummary> {
+        let made = || {
+            self.tree_folded += 1;
+            Arc::new(fold())
+        };
+        match self.entries.last_mut() {
+            Some(entry) => entry.tree_folds.get_or_insert_with(made).clone(),
+            None => made(),
+        }
+    }
+
+    /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it, which
+    /// the YAML layer knows when `rejected` (then it is not parsed again); `kept_spans` is the
+    /// span tree of its current text a big document keeps until its tree-sitter tree comes, if
+    /// it has one (read instead of parsing the document again).
     fn outline(
         &mut self,
         rope: &Rope,
         range: Range<usize>,
         kept_spans: Option<&SpanTree>,
+        rejected: bool,
     ) -> Option<Arc<Outline>> {
         while self
             .previous
@@ -240,19 +262,21 @@ impl OutlineCache {
                 outline: Some(old),
                 dirty: Some(dirty),
                 ..
-            }) if !kept => splice::splice(old, rope, range.clone(), dirty),
+            }) if !kept && !rejected => splice::splice(old, rope, range.clone(), dirty),
             _ => None,
         };
-        let outline = match (kept, spliced) {
-            (true, _) => self.previous.pop_front().and_then(|entry| entry.outline),
+        let (outline, tree_folds) = match (kept, spliced) {
+            (true, _) => (self.previous.pop_front())
+                .map_or((None, None), |entry| (entry.outline, entry.tree_folds)),
             (false, Some((outline, parsed))) => {
                 self.spliced += 1;
                 self.spliced_bytes += parsed;
-                Some(Arc::new(outline))
+                (Some(Arc::new(outline)), None)
             }
+            (false, None) if rejected => (None, None),
             (false, None) => {
                 self.built += 1;
-                build(rope, range.clone(), kept_spans).map(Arc::new)
+                (build(rope, range.clone(), kept_spans).map(Arc::new), None)
             }
         };
         self.entries.push(Entry {
@@ -260,6 +284,7 @@ impl OutlineCache {
             edited: false,
             dirty: None,
             outline: outline.clone(),
+            tree_folds,
         });
         outline
     }
@@ -319,7 +344,7 @@ fn outline_of(spans: &SpanTree, text: &str) -> Outline {
 
 /// Whether saphyr stopped at its flow nesting limit.
 fn too_deep(error: &ScanError) -> bool {
-    error.info() == "recursion limit exceeded"
+    error.info() == crate::yaml::lint::RECURSION_LIMIT
 }
 
 #[cfg(test)]
@@ -395,7 +420,11 @@ mod tests {
     fn documents_saphyr_rejects_have_no_outline() {
         let rope = Rope::from_str("a: [1\n");
         let mut cache = OutlineCache::default();
-        assert!(cache.outline(&rope, 0..rope.len_bytes(), None).is_none());
+        assert!(
+            cache
+                .outline(&rope, 0..rope.len_bytes(), None, false)
+                .is_none()
+        );
     }
 
     #[test]
@@ -403,7 +432,7 @@ mod tests {
         let deep = |n: usize| format!("a: {}1{}\nb: 2\n", "{b: ".repeat(n), "}".repeat(n));
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(300));
-        let outline = cache.outline(&rope, 0..rope.len_bytes(), None);
+        let outline = cache.outline(&rope, 0..rope.len_bytes(), None, false);
         assert_eq!(
             outline.as_deref(),
             Some(&Outline::new(Vec::new(), Vec::new(), 1))
@@ -411,7 +440,9 @@ mod tests {
         // Below the limit the outline is read as usual.
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(200));
-        let outline = cache.outline(&rope, 0..rope.len_bytes(), None).unwrap();
+        let outline = cache
+            .outline(&rope, 0..rope.len_bytes(), None, false)
+            .unwrap();
         assert_eq!(outline.symbols.len(), 2);
     }
 }

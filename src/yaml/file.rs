@@ -152,6 +152,13 @@ impl YamlDocument {
         self.range.clone()
     }
 
+    /// Whether saphyr rejects the document's current text (other than for nesting too deep), as
+    /// its diagnostics, which are a whole check's, say. `false` does not prove that it parses: a
+    /// tab in the indentation of the error's line is reported instead of the syntax error.
+    pub fn rejected(&self) -> bool {
+        self.diagnostics.iter().any(lint::rejects_text)
+    }
+
     /// YAML diagnostics with file offsets.
     pub fn diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
         self.diagnostics_kept().map(|(d, by)| d.clone().shifted(by))

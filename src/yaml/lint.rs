@@ -158,6 +158,15 @@ pub fn duplicate_keys_in_spans(
     diagnostics
 }
 
+/// saphyr's error when flow collections nest deeper than it reads (255 levels).
+pub const RECURSION_LIMIT: &str = "recursion limit exceeded";
+
+/// Whether `diagnostic` is saphyr rejecting the text for anything but nesting deeper than it
+/// reads (the outline of such a text is empty rather than tree-sitter's, see `features/outline`).
+pub fn rejects_text(diagnostic: &Diagnostic) -> bool {
+    diagnostic.code == codes::SYNTAX && !diagnostic.message.eq_ignore_ascii_case(RECURSION_LIMIT)
+}
+
 fn syntax_diagnostic(error: &ScanError, index: &LineIndex, text: &str) -> Diagnostic {
     let start = index.offset(error.marker().line(), error.marker().col());
     if error.info() == super::anchors::UNKNOWN_ANCHOR {

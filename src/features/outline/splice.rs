@@ -475,7 +475,7 @@ mod tests {
     /// The outline of the whole text of `rope` through `cache` (one pass).
     fn outline(cache: &mut OutlineCache, rope: &Rope) -> Option<Arc<Outline>> {
         cache.begin_pass();
-        let outline = cache.outline(rope, 0..rope.len_bytes(), None);
+        let outline = cache.outline(rope, 0..rope.len_bytes(), None, false);
         cache.end_pass();
         outline
     }
