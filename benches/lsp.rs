@@ -493,6 +493,8 @@ struct Measurements {
     folding_ms: Option<Vec<f64>>,
     /// Each right after an edit's diagnostics.
     folding_edited_ms: Option<Vec<f64>>,
+    /// The same, while the document is one saphyr rejects (after the outline RSS is read).
+    folding_broken_ms: Option<Vec<f64>>,
     /// Before the documentSymbol and foldingRange series (open, edits, completion and hover
     /// alone: what the memory targets are about), and at the end.
     peak_rss_kib: Option<u64>,
@@ -534,7 +536,7 @@ fn measure(server: &ServerSpec, workload: &Workload, options: &Options) -> Measu
     if let Some(Session { client, .. }) = session {
         let peak = peak_rss_kib(client.pid());
         measurements.peak_rss_kib = measurements.peak_rss_kib.or(peak);
-        measurements.peak_rss_outline_kib = peak;
+        measurements.peak_rss_outline_kib = measurements.peak_rss_outline_kib.or(peak);
         if measurements.failure.is_some() {
             let _ = client.kill(); // no point in a polite shutdown of a stuck server
         } else if let Err(err) = client.shutdown_and_exit() {
@@ -765,7 +767,20 @@ fn measure_into(
         )?;
         let samples = measurements.folding_edited_ms.insert(Vec::new());
         let next_version = 2 + measurements.edit_ms.len() as i64;
-        measure_folds_after_edits(client, &uri, workload, options, next_version, samples)?;
+        let label = "foldingRange after an edit";
+        let next_version = measure_folds_after_edits(
+            client,
+            &uri,
+            workload,
+            options,
+            next_version,
+            label,
+            samples,
+        )?;
+        // Read before the broken document's series: the memory target is about the ones above.
+        measurements.peak_rss_outline_kib = peak_rss_kib(client.pid());
+        let samples = measurements.folding_broken_ms.insert(Vec::new());
+        measure_folds_of_broken_yaml(client, &uri, workload, options, next_version, samples)?;
     }
     Ok(())
 }
@@ -863,15 +878,18 @@ fn one_character_edit(workload: &Workload, edit: usize) -> Value {
 }
 
 /// A foldingRange request right after each one-character edit's diagnostics have come: the
-/// folds of a document that just changed (an editor asks again after every change).
+/// folds of a document that just changed (an editor asks again after every change). Returns
+/// the next version.
 fn measure_folds_after_edits(
     client: &mut LspClient,
     uri: &str,
     workload: &Workload,
     options: &Options,
     first_version: i64,
+    label: &str,
     samples: &mut Vec<f64>,
-) -> Result<(), LspError> {
+) -> Result<i64, LspError> {
+    let mut next_version = first_version;
     let document = json!({"textDocument": {"uri": uri}});
     let series_started = Instant::now();
     for edit in 0..options.requests.div_ceil(2) * 2 {
@@ -879,6 +897,7 @@ fn measure_folds_after_edits(
             break;
         }
         let version = first_version + edit as i64;
+        next_version = version + 1;
         client.discard_notifications()?;
         client.did_change(uri, version, one_character_edit(workload, edit))?;
         client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
@@ -889,11 +908,47 @@ fn measure_folds_after_edits(
         }
     }
     eprintln!(
-        "   foldingRange after an edit ({} requests): p50 {:.1} ms",
+        "   {label} ({} requests): p50 {:.1} ms",
         samples.len(),
         percentile(samples, 50.0).unwrap_or(f64::NAN)
     );
-    Ok(())
+    Ok(next_version)
+}
+
+/// [`measure_folds_after_edits`] while an opening quote before the edit line's value breaks the
+/// document (a quote or key being typed: saphyr rejects the rest, tree-sitter recovers); the
+/// quote is deleted after. Returns the next version.
+fn measure_folds_of_broken_yaml(
+    client: &mut LspClient,
+    uri: &str,
+    workload: &Workload,
+    options: &Options,
+    first_version: i64,
+    samples: &mut Vec<f64>,
+) -> Result<i64, LspError> {
+    let line = workload.edit_line;
+    let text = workload.text.lines().nth(line).unwrap_or_default();
+    let Some(colon) = text.find(": ") else {
+        return Ok(first_version);
+    };
+    let value = utf16_len(&text[..colon + 2]);
+    let quote = |new: &str, end| json!([{"range": range(line, value, line, end), "text": new}]);
+    client.did_change(uri, first_version, quote("\"", value))?;
+    client.wait_for_diagnostics(uri, Some(first_version), options.timeout)?;
+    let label = "foldingRange after an edit of broken YAML";
+    let version = measure_folds_after_edits(
+        client,
+        uri,
+        workload,
+        options,
+        first_version + 1,
+        label,
+        samples,
+    )?;
+    client.discard_notifications()?;
+    client.did_change(uri, version, quote("", value + 1))?;
+    client.wait_for_diagnostics(uri, Some(version), options.timeout)?;
+    Ok(version + 1)
 }
 
 fn at_position(uri: &str, line: usize, character: usize) -> Value {
@@ -1024,6 +1079,9 @@ const METRICS: &[Metric] = &[
     metric("foldingRange p50", "ms", |m| p50(&m.folding_ms)),
     metric("foldingRange after an edit p50", "ms", |m| {
         p50(&m.folding_edited_ms)
+    }),
+    metric("foldingRange after an edit of broken YAML p50", "ms", |m| {
+        p50(&m.folding_broken_ms)
     }),
     metric("peak RSS", "MiB", |m| {
         m.peak_rss_kib.map(|kib| kib as f64 / 1024.0)
@@ -1191,6 +1249,7 @@ fn results_json(results: &[RunResult]) -> Value {
             "symbols_ms": m.symbols_ms,
             "folding_ms": m.folding_ms,
             "folding_edited_ms": m.folding_edited_ms,
+            "folding_broken_ms": m.folding_broken_ms,
             "peak_rss_kib": m.peak_rss_kib,
             "peak_rss_outline_kib": m.peak_rss_outline_kib,
             "failure": m.failure,

@@ -8,7 +8,8 @@ time per request of each kind (in clock ticks of 10 ms: average over N).
 
 Usage: scripts/bench/open-outline.py BIN FILE [EDIT_LINE]
 Environment: N (20), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
-NOFOLD_EDITS=1 (no foldingRange after each edit), PERF=out.data (run under perf record),
+NOFOLD_EDITS=1 (no foldingRange after each edit), BREAK=1 (an
+opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
 HEAP=out (run under heaptrack).
 """
 import json, subprocess, sys, time, os, tempfile
@@ -108,7 +109,14 @@ def outline():
 if not os.environ.get('EDITS_FIRST'): outline()
 if edit_line is not None:
     lines = text.split('\n'); l = lines[edit_line]
-    for v in range(2, 2 + int(os.environ.get('EDITS', '10'))):
+    first = 2
+    if os.environ.get('BREAK') and ': ' in l:
+        # An opening quote before the line's value: saphyr rejects the rest of the document.
+        value = len(l[:l.index(': ') + 2].encode('utf-16-le')) // 2
+        send({'jsonrpc': '2.0', 'method': 'textDocument/didChange', 'params': {'textDocument': {'uri': uri, 'version': 2}, 'contentChanges': [{'range': {'start': {'line': edit_line, 'character': value}, 'end': {'line': edit_line, 'character': value}}, 'text': '"'}]}})
+        wait(lambda m: m.get('method') == 'textDocument/publishDiagnostics' and m['params'].get('version') == 2)
+        l = l[:value] + '"' + l[value:]; first = 3
+    for v in range(first, first + int(os.environ.get('EDITS', '10'))):
         send({'jsonrpc': '2.0', 'method': 'textDocument/didChange', 'params': {'textDocument': {'uri': uri, 'version': v}, 'contentChanges': [{'range': {'start': {'line': edit_line, 'character': len(l)}, 'end': {'line': edit_line, 'character': len(l)}}, 'text': 'x'}]}})
         wait(lambda m, v=v: m.get('method') == 'textDocument/publishDiagnostics' and m['params'].get('version') == v)
         l += 'x'
