@@ -425,7 +425,7 @@ impl OpenDocument {
                 self.yaml.apply_edit(self.text.rope(), &edit);
                 self.schema.note_edit(&edit);
                 self.rules.note_edit(&edit);
-                self.outlines.note_edit(&edit);
+                self.outlines.note_edit(&edit, self.text.rope());
             }
             for layer in Layer::ALL {
                 let found = &mut self.layers[layer as usize];

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use ropey::Rope;
-use tree_sitter::Tree;
 
 use super::outline::{OutlineCache, OutlineSource};
 use crate::text::cancel::{Cancel, Cancelled};
@@ -63,13 +62,7 @@ pub fn folding_ranges_within(
         let (summary, last_line) = match source {
             OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
             OutlineSource::Tree(tree) => {
-                let summary = outlines.tree_folds(|| {
-                    let mut folds = Vec::new();
-                    if let Some(tree) = tree {
-                        collect_folds(tree, 0, &mut folds);
-                    }
-                    FoldSummary::new(folds)
-                });
+                let summary = outlines.tree_folds(tree);
                 let last_line = last_line_of(rope, range.start, range.end) - first_line;
                 (summary, last_line)
             }
@@ -308,49 +301,7 @@ fn sorted_nesting_levels(folds: &[Fold]) -> Vec<u32> {
     levels
 }
 
-/// Pairs and sequence items spanning lines, found with one iterative walk of the tree, which
-/// skips nodes on one line (most pairs: no fold can be inside them, and the time goes into
-/// tree-sitter's cursor, node by node).
-fn collect_folds(tree: &Tree, first_line: usize, folds: &mut Vec<Fold>) {
-    let mut cursor = tree.walk();
-    loop {
-        let node = cursor.node();
-        let start = node.start_position().row;
-        // A node's end position is just past its last character; a trailing line break puts it
-        // at column 0 of the next line.
-        let end = node.end_position();
-        let end_row = if end.column == 0 {
-            end.row.saturating_sub(1)
-        } else {
-            end.row
-        };
-        let multi_line = end_row > start;
-        if multi_line
-            && matches!(
-                node.kind(),
-                "block_mapping_pair" | "block_sequence_item" | "flow_mapping" | "flow_sequence"
-            )
-        {
-            folds.push(Fold {
-                start_line: first_line + start,
-                end_line: first_line + end_row,
-            });
-        }
-        if multi_line && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
-}
-
-/// What [`collect_folds`] finds, from a span tree: block pairs and block sequence items from their
+/// What a document's tree-sitter tree folds (see `outline/tree_folds.rs`), from a span tree: block pairs and block sequence items from their
 /// first line (the key's, the `-`'s) to their value's last, and flow collections.
 pub(super) fn collect_span_folds(
     spans: &SpanTree,
@@ -624,7 +575,7 @@ mod tests {
         );
         let rope = text_document.rope().clone();
         file.apply_edit(&rope, &edit);
-        outlines.note_edit(&edit);
+        outlines.note_edit(&edit, &rope);
         let after = folds(&mut file, &mut outlines, &rope);
         assert_eq!(outlines.built, 51, "only the edited document");
         assert_eq!(outlines.line_lookups, 0);
@@ -654,7 +605,7 @@ mod tests {
             let edit = text.apply_change(Some(at), new, PositionEncoding::Utf8);
             let rope = text.rope().clone();
             file.apply_edit(&rope, &edit);
-            outlines.note_edit(&edit);
+            outlines.note_edit(&edit, &rope);
             rope
         };
         let rope = text_document.rope().clone();

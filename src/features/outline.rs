@@ -20,7 +20,9 @@ use crate::yaml::file::{YamlFile, text_of};
 use crate::yaml::spans::SpanTree;
 
 mod splice;
+mod tree_folds;
 use splice::{Block, Dirty, SPLICE_MIN};
+use tree_folds::TreeFolds;
 
 /// How many symbols, and folding ranges, a file answers with at most (yaml-language-server's
 /// `maxItemsComputed` default): the outermost first. A big file has tens of thousands of
@@ -97,9 +99,11 @@ pub struct OutlineCache {
     /// instead of built, and the bytes parsed for them (for tests).
     pub spliced: usize,
     pub spliced_bytes: usize,
-    /// Fold summaries made from documents' tree-sitter trees (for tests: one per text of a
-    /// document saphyr rejects, however often it is asked).
+    /// Fold summaries made from documents' tree-sitter trees, and the tree nodes read for them
+    /// (for tests: one per text of a document saphyr rejects, however often it is asked, and
+    /// after an edit only the nodes around what changed).
     pub tree_folded: usize,
+    pub tree_nodes_read: usize,
     /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
     /// it stops at the first document after the limit is reached).
     pub documents_cut: usize,
@@ -140,8 +144,8 @@ struct Entry {
     dirty: Option<Dirty>,
     /// `None`: saphyr rejects that text (its tree-sitter tree answers).
     outline: Option<Arc<Outline>>,
-    /// The folds of that tree, once asked for.
-    tree_folds: Option<Arc<FoldSummary>>,
+    /// The folds of its tree-sitter tree, once asked for (then followed along edits).
+    tree_folds: Option<TreeFolds>,
 }
 
 /// Where a document's outline comes from ([`OutlineCache::source`]).
@@ -151,8 +155,9 @@ pub enum OutlineSource<'f> {
 }
 
 impl OutlineCache {
-    /// Notes an edit already applied to the text: the documents it touches are outlined again.
-    pub fn note_edit(&mut self, edit: &TextEdit) {
+    /// Notes an edit already applied to the text (`rope`: the text after it): the documents it
+    /// touches are outlined again.
+    pub fn note_edit(&mut self, edit: &TextEdit, rope: &Rope) {
         retain_following(
             &mut self.entries,
             edit,
@@ -160,6 +165,9 @@ impl OutlineCache {
             |entry, start| {
                 entry.edited = true;
                 entry.dirty = Some(Dirty::after(entry.dirty.take(), edit, start));
+                if let Some(folds) = &mut entry.tree_folds {
+                    folds.note_edit(edit, start, rope);
+                }
             },
         );
     }
@@ -222,18 +230,41 @@ impl OutlineCache {
         OutlineSource::Tree(file.tree(rope, index))
     }
 
-    /// The folds of the document [`source`](Self::source) last answered with its tree-sitter
-    /// tree: those kept from the previous pass when its text is the same, else `fold`'s, kept
-    /// for the next pass (an editor asks again after every change, of any document).
-    pub fn tree_folds(&mut self, fold: impl FnOnce() -> FoldSummary) -> Arc<FoldSummary> {
-        let made = || {
-            self.tree_folded += 1;
-            Arc::new(fold())
+    /// The folds of `tree`, the tree of the document [`source`](Self::source) last answered
+    /// with it: those kept from the previous pass when its text is the same, else read (after
+    /// edits, only around what they changed), kept for the next pass (an editor asks again after
+    /// every change, of any document).
+    pub fn tree_folds(&mut self, tree: Option<&Tree>) -> Arc<FoldSummary> {
+        let Some(tree) = tree else {
+            return Arc::new(FoldSummary::new(Vec::new()));
         };
-        match self.entries.last_mut() {
-            Some(entry) => entry.tree_folds.get_or_insert_with(made).clone(),
-            None => made(),
+        let kept = self.entries.last_mut().and_then(|e| e.tree_folds.take());
+        let folds = match kept {
+            Some(folds) if !folds.is_stale() => folds,
+            kept => {
+                let folds = match kept {
+                    Some(stale) => stale.updated(tree),
+                    None => TreeFolds::read(tree),
+                };
+                self.tree_folded += 1;
+                self.tree_nodes_read += folds.nodes_read;
+                folds
+            }
+        };
+        let summary = folds.summary();
+        if let Some(entry) = self.entries.last_mut() {
+            entry.tree_folds = Some(folds);
         }
+        summary
+    }
+
+    /// The tree folds of the previous pass's document at `range`, if it has some.
+    fn take_previous_tree_folds(&mut self, range: &Range<usize>) -> Option<TreeFolds> {
+        let previous = self
+            .previous
+            .front_mut()
+            .filter(|entry| entry.range == *range)?;
+        previous.tree_folds.take()
     }
 
     /// The outline of the document at `range` of `rope`, or `None` when saphyr rejects it, which
@@ -268,15 +299,19 @@ impl OutlineCache {
         let (outline, tree_folds) = match (kept, spliced) {
             (true, _) => (self.previous.pop_front())
                 .map_or((None, None), |entry| (entry.outline, entry.tree_folds)),
+            // Still no YAML saphyr reads: its tree's folds are followed from the previous ones.
+            (false, None) if rejected => (None, self.take_previous_tree_folds(&range)),
             (false, Some((outline, parsed))) => {
                 self.spliced += 1;
                 self.spliced_bytes += parsed;
                 (Some(Arc::new(outline)), None)
             }
-            (false, None) if rejected => (None, None),
             (false, None) => {
                 self.built += 1;
-                (build(rope, range.clone(), kept_spans).map(Arc::new), None)
+                match build(rope, range.clone(), kept_spans) {
+                    Some(outline) => (Some(Arc::new(outline)), None),
+                    None => (None, self.take_previous_tree_folds(&range)),
+                }
             }
         };
         self.entries.push(Entry {
@@ -396,7 +431,7 @@ mod tests {
         let mut document = crate::text::TextDocument::new(&text, 1);
         let line = crate::text::Position::new(8, 9);
         let edit = document.apply_change(Some(line..line), "bc", PositionEncoding::Utf8);
-        cache.note_edit(&edit);
+        cache.note_edit(&edit, document.rope());
         rope = document.rope().clone();
         let edited = pass(&mut cache, &rope);
         assert_eq!(cache.built, 4);

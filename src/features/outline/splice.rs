@@ -54,6 +54,17 @@ pub(super) struct Dirty {
 }
 
 impl Dirty {
+    /// Where the replaced region is in the current text (start, end).
+    pub(super) fn new_range(&self) -> (usize, usize) {
+        let end = self.old.end.saturating_add_signed(self.delta);
+        (self.old.start, end)
+    }
+
+    /// How many bytes longer the edits made the text.
+    pub(super) fn delta(&self) -> isize {
+        self.delta
+    }
+
     /// `dirty` (or nothing) followed by `edit` of the document starting at `doc_start`.
     pub(super) fn after(dirty: Option<Dirty>, edit: &TextEdit, doc_start: usize) -> Dirty {
         let (start, old_end) = (edit.start - doc_start, edit.old_end - doc_start);
@@ -514,7 +525,7 @@ mod tests {
         for &(line, column, replaced, text) in edits {
             let range = Position::new(line, column)..Position::new(line, column + replaced);
             let edit = document.apply_change(Some(range), text, PositionEncoding::Utf8);
-            cache.note_edit(&edit);
+            cache.note_edit(&edit, document.rope());
         }
     }
 
@@ -630,7 +641,7 @@ mod tests {
                     let rope = document.rope().clone();
                     let range = position(&rope, at)..position(&rope, end);
                     let edit = document.apply_change(Some(range), new, PositionEncoding::Utf8);
-                    cache.note_edit(&edit);
+                    cache.note_edit(&edit, document.rope());
                     let rope = document.rope().clone();
                     let outline = outline(&mut cache, &rope);
                     assert_fresh(
