@@ -110,6 +110,7 @@ if not os.environ.get('EDITS_FIRST'): outline()
 if edit_line is not None:
     lines = text.split('\n'); l = lines[edit_line]
     first = 2
+    edit_ms = []
     if os.environ.get('BREAK') and ': ' in l:
         # An opening quote before the line's value: saphyr rejects the rest of the document.
         value = len(l[:l.index(': ') + 2].encode('utf-16-le')) // 2
@@ -117,10 +118,13 @@ if edit_line is not None:
         wait(lambda m: m.get('method') == 'textDocument/publishDiagnostics' and m['params'].get('version') == 2)
         l = l[:value] + '"' + l[value:]; first = 3
     for v in range(first, first + int(os.environ.get('EDITS', '10'))):
+        t = time.perf_counter()
         send({'jsonrpc': '2.0', 'method': 'textDocument/didChange', 'params': {'textDocument': {'uri': uri, 'version': v}, 'contentChanges': [{'range': {'start': {'line': edit_line, 'character': len(l)}, 'end': {'line': edit_line, 'character': len(l)}}, 'text': 'x'}]}})
         wait(lambda m, v=v: m.get('method') == 'textDocument/publishDiagnostics' and m['params'].get('version') == v)
+        edit_ms.append((time.perf_counter() - t) * 1000)
         l += 'x'
         if not os.environ.get('NOFOLD_EDITS'): timed('textDocument/foldingRange (edited)', doc, 1)
+    print('edit -> diagnostics (ms):', ' '.join('%.1f' % x for x in edit_ms))
     timed('textDocument/foldingRange (edited, again)', doc, n)
     timed('textDocument/documentSymbol (edited)', doc, n)
     status('after edits')
