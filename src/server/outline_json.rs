@@ -9,6 +9,7 @@ use std::io::Write;
 use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
 
+use super::results::FRAME_ROOM;
 use crate::features::folding::Fold;
 use crate::features::symbols::{Symbol, SymbolAnswer, SymbolKind, SymbolLines};
 use crate::text::lines::LinePosition;
@@ -16,7 +17,7 @@ use crate::text::{self, Position, PositionEncoding};
 
 /// The JSON of `convert::symbol` of every symbol of `answer`, as an array.
 pub fn symbols(answer: &SymbolAnswer, rope: &Rope, encoding: PositionEncoding) -> Vec<u8> {
-    let mut out = Vec::with_capacity(answer.documents.len() * 256);
+    let mut out = Vec::with_capacity(answer.documents.len() * 256 + FRAME_ROOM);
     out.push(b'[');
     let mut first = true;
     for document in &answer.documents {
@@ -142,8 +143,8 @@ fn write_range(out: &mut Vec<u8>, start: Position, end: Position) {
 /// How a fold's JSON starts, what comes between its end and start lines, and how it ends.
 const FOLD_JSON: [&str; 3] = ["{\"endLine\":", ",\"kind\":\"region\",\"startLine\":", "}"];
 
-/// The JSON of `convert::fold` of every fold, as an array, in a buffer of its exact length
-/// (a big answer is hundreds of KB: grown by doubling, it was copied once more).
+/// The JSON of `convert::fold` of every fold, as an array, in a buffer of its exact length and
+/// the frame's room (a big answer is hundreds of KB: grown by doubling, it was copied once more).
 pub fn folds(folds: &[Fold]) -> Vec<u8> {
     let fixed: usize = FOLD_JSON.iter().map(|part| part.len()).sum();
     let length = 2
@@ -152,7 +153,7 @@ pub fn folds(folds: &[Fold]) -> Vec<u8> {
             .iter()
             .map(|fold| fixed + digits(fold.end_line as u32) + digits(fold.start_line as u32))
             .sum::<usize>();
-    let mut out = Vec::with_capacity(length);
+    let mut out = Vec::with_capacity(length + FRAME_ROOM);
     out.push(b'[');
     for (index, fold) in folds.iter().enumerate() {
         if index > 0 {
@@ -316,8 +317,9 @@ mod tests {
                 folds.iter().copied().map(convert::fold).collect();
             let json = folds_json(&folds);
             assert_eq!(json, through_values(&expected));
-            // Written into a buffer of its length: never grown (and copied) on the way.
-            assert_eq!(json.capacity(), json.len());
+            // Written into a buffer of its length and the frame's room: never grown (and
+            // copied) on the way.
+            assert_eq!(json.capacity(), json.len() + FRAME_ROOM);
         }
     }
 
