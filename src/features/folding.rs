@@ -168,7 +168,7 @@ impl Quota {
 
 /// A document's folds, relative to its first line: sorted, without repeats, with how many of
 /// them hold each one and how many there are per nesting level.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FoldSummary {
     folds: Vec<Fold>,
     levels: Vec<u32>,
@@ -178,21 +178,36 @@ pub struct FoldSummary {
 }
 
 impl FoldSummary {
-    pub fn new(mut folds: Vec<Fold>) -> Self {
-        folds.sort();
-        folds.dedup();
-        let levels = sorted_nesting_levels(&folds);
-        let mut per_level = Vec::new();
-        for level in &levels {
-            add_counts(&mut per_level, &[1], *level as usize);
-        }
-        let max_end = folds.iter().map(|f| f.end_line).max().unwrap_or(0);
-        FoldSummary {
+    pub fn new(folds: Vec<Fold>) -> Self {
+        let mut summary = FoldSummary {
             folds,
-            levels,
-            per_level,
-            max_end,
+            ..FoldSummary::default()
+        };
+        summary.update();
+        summary
+    }
+
+    /// The folds, sorted, without repeats.
+    pub fn folds(&self) -> &[Fold] {
+        &self.folds
+    }
+
+    /// The folds to change in place; [`update`](Self::update) makes the summary theirs again.
+    pub(super) fn folds_mut(&mut self) -> &mut Vec<Fold> {
+        &mut self.folds
+    }
+
+    /// Sorts the folds, drops repeats and counts their nesting again, in the room the summary
+    /// has (an edited document's summary is its previous one changed, not a new one).
+    pub(super) fn update(&mut self) {
+        self.folds.sort();
+        self.folds.dedup();
+        sorted_nesting_levels(&self.folds, &mut self.levels);
+        self.per_level.clear();
+        for level in &self.levels {
+            add_counts(&mut self.per_level, &[1], *level as usize);
         }
+        self.max_end = self.folds.iter().map(|f| f.end_line).max().unwrap_or(0);
     }
 
     fn holds(&self, fold: Fold) -> bool {
@@ -279,10 +294,11 @@ fn nesting_levels(folds: &[Fold]) -> Vec<usize> {
     levels
 }
 
-/// [`nesting_levels`] of folds sorted without repeats, without a second order of them: the
-/// folds starting on one line are read outermost (last) first.
-fn sorted_nesting_levels(folds: &[Fold]) -> Vec<u32> {
-    let mut levels = vec![0; folds.len()];
+/// [`nesting_levels`] of folds sorted without repeats, without a second order of them, into
+/// `levels`: the folds starting on one line are read outermost (last) first.
+fn sorted_nesting_levels(folds: &[Fold], levels: &mut Vec<u32>) {
+    levels.clear();
+    levels.resize(folds.len(), 0);
     // The end lines of the folds holding the next one.
     let mut open: Vec<usize> = Vec::new();
     let mut group = 0;
@@ -298,7 +314,6 @@ fn sorted_nesting_levels(folds: &[Fold]) -> Vec<u32> {
         }
         group = next;
     }
-    levels
 }
 
 /// What a document's tree-sitter tree folds (see `outline/tree_folds.rs`), from a span tree: block pairs and block sequence items from their
@@ -478,7 +493,9 @@ mod tests {
         };
         let folds = [fold(0, 3), fold(0, 9), fold(4, 9), fold(5, 6)];
         assert_eq!(nesting_levels(&folds), [1, 0, 1, 2]);
-        assert_eq!(sorted_nesting_levels(&folds), [1, 0, 1, 2]);
+        let mut levels = vec![7; 9];
+        sorted_nesting_levels(&folds, &mut levels);
+        assert_eq!(levels, [1, 0, 1, 2]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! request builds only those.
 
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ropey::Rope;
 use saphyr_parser::ScanError;
@@ -32,20 +32,20 @@ pub const MAX_ITEMS: usize = 5_000;
 
 /// A document's outline, relative to its start: offsets from its first byte, lines from its
 /// first line.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Outline {
     pub symbols: Vec<Symbol>,
     /// Where each symbol is in lines and columns, symbols and their children in order (each
     /// symbol, then its children): a response needs only the document's first line.
     pub symbol_lines: Vec<SymbolLines>,
-    pub folds: Vec<Fold>,
+    /// The folds sorted, without repeats, with their nesting: the folding requests read this
+    /// one, not a copy.
+    folds: Arc<FoldSummary>,
     /// The line of the document's last character that is no line break.
     pub last_line: usize,
     /// How many line breaks the document holds: the next document starts that many lines
     /// further.
     pub line_breaks: usize,
-    /// `folds` sorted and nested, made by the first folding request that reads them.
-    summary: OnceLock<Arc<FoldSummary>>,
     /// A big document's block collections, which an edit's outline is spliced from (see
     /// `outline/splice.rs`); none for small documents and those holding an alias.
     blocks: Option<Vec<Block>>,
@@ -56,26 +56,28 @@ impl Outline {
         Outline {
             symbols,
             symbol_lines: Vec::new(),
-            folds,
+            folds: Arc::new(FoldSummary::new(folds)),
             last_line,
             line_breaks: 0,
-            summary: OnceLock::new(),
             blocks: None,
         }
     }
 
-    /// The folds sorted, without repeats, with their nesting (see [`FoldSummary`]).
+    /// The folds, sorted, without repeats.
+    pub fn folds(&self) -> &[Fold] {
+        self.folds.folds()
+    }
+
+    /// The folds with their nesting (see [`FoldSummary`]).
     pub fn fold_summary(&self) -> Arc<FoldSummary> {
-        self.summary
-            .get_or_init(|| Arc::new(FoldSummary::new(self.folds.clone())))
-            .clone()
+        self.folds.clone()
     }
 }
 
 impl PartialEq for Outline {
     fn eq(&self, other: &Self) -> bool {
         self.symbols == other.symbols
-            && self.folds == other.folds
+            && self.folds() == other.folds()
             && self.last_line == other.last_line
     }
 }
@@ -287,13 +289,16 @@ impl OutlineCache {
         }
         let same = self.previous.front().filter(|entry| entry.range == range);
         let kept = same.is_some_and(|entry| !entry.edited);
-        // An edited big document: its outline spliced from the previous one if it can be.
+        // An edited big document: its outline spliced from the previous one if it can be, in
+        // the previous one's room (its entry is taken for that).
         let spliced = match same {
             Some(Entry {
-                outline: Some(old),
-                dirty: Some(dirty),
+                outline: Some(_),
+                dirty: Some(_),
                 ..
-            }) if !kept && !rejected => splice::splice(old, rope, range.clone(), dirty),
+            }) if !kept && !rejected => self.previous.pop_front().and_then(|entry| {
+                splice::splice(entry.outline?, rope, range.clone(), &entry.dirty?)
+            }),
             _ => None,
         };
         let (outline, tree_folds) = match (kept, spliced) {
@@ -361,8 +366,6 @@ fn outline_of(spans: &SpanTree, text: &str) -> Outline {
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
     let mut folds = Vec::new();
     collect_span_folds(spans, |offset| lines.line_of(offset), &mut folds);
-    // Sorted: an edited document's spliced folds compare equal to a fresh outline's.
-    folds.sort_unstable();
     let mut symbol_lines = Vec::new();
     symbols_in_lines(&symbols, &lines, &mut symbol_lines);
     let blocks = match text.len() >= SPLICE_MIN {
@@ -417,7 +420,7 @@ mod tests {
             start_line,
             end_line,
         };
-        assert_eq!(outline.folds, [fold(1, 2), fold(3, 4)]);
+        assert_eq!(outline.folds(), [fold(1, 2), fold(3, 4)]);
         // Asked again: the same outlines, none built.
         let again = pass(&mut cache, &rope);
         assert_eq!(cache.built, 3);

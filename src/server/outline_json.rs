@@ -9,6 +9,7 @@ use std::io::Write;
 use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
 
+use super::results::FRAME_ROOM;
 use crate::features::folding::Fold;
 use crate::features::symbols::{Symbol, SymbolAnswer, SymbolKind, SymbolLines};
 use crate::text::lines::LinePosition;
@@ -16,7 +17,7 @@ use crate::text::{self, Position, PositionEncoding};
 
 /// The JSON of `convert::symbol` of every symbol of `answer`, as an array.
 pub fn symbols(answer: &SymbolAnswer, rope: &Rope, encoding: PositionEncoding) -> Vec<u8> {
-    let mut out = Vec::with_capacity(answer.documents.len() * 256);
+    let mut out = Vec::with_capacity(answer.documents.len() * 256 + FRAME_ROOM);
     out.push(b'[');
     let mut first = true;
     for document in &answer.documents {
@@ -139,22 +140,39 @@ fn write_range(out: &mut Vec<u8>, start: Position, end: Position) {
     );
 }
 
-/// The JSON of `convert::fold` of every fold, as an array.
+/// How a fold's JSON starts, what comes between its end and start lines, and how it ends.
+const FOLD_JSON: [&str; 3] = ["{\"endLine\":", ",\"kind\":\"region\",\"startLine\":", "}"];
+
+/// The JSON of `convert::fold` of every fold, as an array, in a buffer of its exact length and
+/// the frame's room (a big answer is hundreds of KB: grown by doubling, it was copied once more).
 pub fn folds(folds: &[Fold]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(folds.len() * 48 + 2);
+    let fixed: usize = FOLD_JSON.iter().map(|part| part.len()).sum();
+    let length = 2
+        + folds.len().saturating_sub(1)
+        + folds
+            .iter()
+            .map(|fold| fixed + digits(fold.end_line as u32) + digits(fold.start_line as u32))
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(length + FRAME_ROOM);
     out.push(b'[');
     for (index, fold) in folds.iter().enumerate() {
         if index > 0 {
             out.push(b',');
         }
+        let [start, middle, end] = FOLD_JSON;
         let _ = write!(
             out,
-            "{{\"endLine\":{},\"kind\":\"region\",\"startLine\":{}}}",
+            "{start}{}{middle}{}{end}",
             fold.end_line as u32, fold.start_line as u32
         );
     }
     out.push(b']');
     out
+}
+
+/// How many decimal digits `n` is written with.
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
 /// A documentSymbol result standing for a handed-off one (see `results`).
@@ -293,10 +311,15 @@ mod tests {
             vec![],
             vec![fold(0, 3)],
             vec![fold(1, 20), fold(2, 4), fold(70_000, 80_000)],
+            vec![fold(9, 10), fold(99, 100), fold(999, 4_294_967_295)],
         ] {
             let expected: Vec<lsp::FoldingRange> =
                 folds.iter().copied().map(convert::fold).collect();
-            assert_eq!(folds_json(&folds), through_values(&expected));
+            let json = folds_json(&folds);
+            assert_eq!(json, through_values(&expected));
+            // Written into a buffer of its length and the frame's room: never grown (and
+            // copied) on the way.
+            assert_eq!(json.capacity(), json.len() + FRAME_ROOM);
         }
     }
 

@@ -28,6 +28,11 @@ const RESULT_AT: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
 const PUBLICATION_AT: &[u8] =
     br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":"#;
 
+/// Room a result's JSON keeps after its text for the frame around it (header, the response's
+/// start and end): [`ResultHandoff::swap_in`] then writes the frame in the JSON's own buffer
+/// instead of a copy of it (a big outline's is hundreds of KB).
+pub const FRAME_ROOM: usize = 128;
+
 /// Results handed off and not written yet beyond this many are dropped, oldest first (their
 /// responses never came: cancelled requests).
 const KEPT: usize = 16;
@@ -134,10 +139,16 @@ impl ResultHandoff {
         drop(handed);
         let rest = &after[placeholder.len()..];
         let length = start.len() + json.len() + rest.len();
-        let mut swapped = format!("Content-Length: {length}\r\n\r\n").into_bytes();
-        swapped.reserve(length);
-        swapped.extend_from_slice(start);
-        swapped.extend_from_slice(&json);
+        let header = format!("Content-Length: {length}\r\n\r\n");
+        // In the JSON's buffer: moved up in its room (grown only when the room is short).
+        let mut swapped = json;
+        let text = swapped.len();
+        let before = header.len() + start.len();
+        swapped.reserve_exact(before + rest.len());
+        swapped.resize(before + text, 0);
+        swapped.copy_within(..text, before);
+        swapped[..header.len()].copy_from_slice(header.as_bytes());
+        swapped[header.len()..before].copy_from_slice(start);
         swapped.extend_from_slice(rest);
         swapped
     }
@@ -171,6 +182,23 @@ mod tests {
         );
         // Swapped once: the same frame again is left alone.
         assert_eq!(results.swap_in(frame(&body)), frame(&body));
+    }
+
+    #[test]
+    fn a_result_with_room_becomes_its_frame_in_its_own_buffer() {
+        let results = ResultHandoff::default();
+        let mut json = Vec::with_capacity(9 + FRAME_ROOM);
+        json.extend_from_slice(br#"[{"x":1}]"#);
+        let buffer = json.as_ptr();
+        let placeholder = results.hand_off(json, |marker| vec![marker]);
+        let written = serde_json::to_string(&placeholder).unwrap();
+        let body = format!(r#"{{"jsonrpc":"2.0","result":{written},"id":"request 7"}}"#);
+        let swapped = results.swap_in(frame(&body));
+        assert_eq!(
+            swapped,
+            frame(r#"{"jsonrpc":"2.0","result":[{"x":1}],"id":"request 7"}"#)
+        );
+        assert_eq!(swapped.as_ptr(), buffer, "not copied");
     }
 
     #[test]

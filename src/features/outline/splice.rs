@@ -8,6 +8,7 @@
 //! which could name an anchor the edit removed). Anything else is outlined whole, as before.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use ropey::Rope;
 
@@ -158,9 +159,10 @@ fn only_comment_after(text: &str, at: usize, colon: bool) -> bool {
 /// The outline of the document at `range` of `rope`, `old`'s text with `dirty` applied, from
 /// `old` and a parse of the [`Block`] around the edits alone; with the bytes parsed. None when
 /// `old` keeps no blocks, no block holds the edits, or the conditions of the module's comment
-/// do not hold.
+/// do not hold. `old` is changed in place when nothing else holds it (a request still reading
+/// it gets a copy changed instead), so an edit allocates no new symbols, folds or blocks.
 pub(super) fn splice(
-    old: &Outline,
+    mut old: Arc<Outline>,
     rope: &Rope,
     range: Range<usize>,
     dirty: &Dirty,
@@ -213,33 +215,51 @@ pub(super) fn splice(
             position
         },
     };
-    let (symbols, symbol_lines) = moved_symbols(&old.symbols, &old.symbol_lines, &replaced)?;
+    if holds_name(&old.symbols, &block) {
+        return None;
+    }
+    let outline = owned(&mut old);
+    move_symbols(
+        &mut outline.symbols,
+        &mut outline.symbol_lines.iter_mut(),
+        &replaced,
+    )?;
     // Folds: those inside the block replaced by the new text's, the others moved.
     let first_line = block.first_line as usize;
-    let mut folds = Vec::with_capacity(old.folds.len());
-    for fold in &old.folds {
-        match replaced.fold(*fold) {
-            Moved::Kept(fold) => folds.push(fold),
-            Moved::Inside => {}
-            Moved::Unsure => return None,
+    let summary = owned(&mut outline.folds);
+    let folds = summary.folds_mut();
+    let mut unsure = false;
+    folds.retain_mut(|fold| match replaced.fold(*fold) {
+        Moved::Kept(moved) => {
+            *fold = moved;
+            true
         }
+        Moved::Inside => false,
+        Moved::Unsure => {
+            unsure = true;
+            false
+        }
+    });
+    if unsure {
+        return None;
     }
-    let mut new_folds = Vec::new();
-    collect_span_folds(
-        &inner,
-        |offset| first_line + lines.line_of(offset),
-        &mut new_folds,
-    );
-    folds.extend(new_folds);
-    folds.sort_unstable();
+    collect_span_folds(&inner, |offset| first_line + lines.line_of(offset), folds);
+    summary.update();
     // Blocks: likewise, with the new block itself.
-    let mut moved_blocks = Vec::with_capacity(blocks.len());
-    for old_block in blocks {
-        match replaced.block(*old_block) {
-            Moved::Kept(b) => moved_blocks.push(b),
-            Moved::Inside => {}
-            Moved::Unsure => return None,
+    let blocks = outline.blocks.as_mut()?;
+    blocks.retain_mut(|old_block| match replaced.block(*old_block) {
+        Moved::Kept(moved) => {
+            *old_block = moved;
+            true
         }
+        Moved::Inside => false,
+        Moved::Unsure => {
+            unsure = true;
+            false
+        }
+    });
+    if unsure {
+        return None;
     }
     let shift = |b: &mut Block| {
         b.start += window.start as u32;
@@ -249,8 +269,8 @@ pub(super) fn splice(
         b.last_line += first_line as u32;
     };
     inner_blocks.iter_mut().for_each(shift);
-    moved_blocks.extend(inner_blocks);
-    moved_blocks.push(Block {
+    blocks.extend(inner_blocks);
+    blocks.push(Block {
         start: block.start,
         end: replaced.new_end as u32,
         line_end: replaced.new_line_end as u32,
@@ -259,18 +279,27 @@ pub(super) fn splice(
         column: block.column,
         sequence: block.sequence,
     });
-    let last_line = match old.last_line > block.last_line as usize {
-        true => old.last_line.checked_add_signed(replaced.lines)?,
+    outline.last_line = match outline.last_line > block.last_line as usize {
+        true => outline.last_line.checked_add_signed(replaced.lines)?,
         false => first_line + lines.line_of(text.trim_end_matches(['\n', '\r']).len()),
     };
-    let outline = Outline {
-        symbol_lines,
-        line_breaks: old.line_breaks.checked_add_signed(replaced.lines)?,
-        blocks: Some(moved_blocks),
-        ..Outline::new(symbols, folds, last_line)
-    };
-    Some((outline, text.len()))
+    outline.line_breaks = outline.line_breaks.checked_add_signed(replaced.lines)?;
+    Some((Arc::unwrap_or_clone(old), text.len()))
 }
+
+/// `shared`'s value to change: its own when nothing else holds it, else a copy (counted).
+fn owned<T: Clone>(shared: &mut Arc<T>) -> &mut T {
+    if Arc::get_mut(shared).is_none() {
+        count_work!(COPIES);
+    }
+    Arc::make_mut(shared)
+}
+
+work_counter!(
+    /// Outlines and fold summaries copied to be spliced on this thread (for tests: one a request
+    /// still holds).
+    pub(super) fn copies() => COPIES
+);
 
 /// Whether the last node of `root` (its last child's last child ...) is an empty value, whose
 /// place a whole parse puts at the next token, past the block.
@@ -402,41 +431,26 @@ impl Replaced {
     }
 }
 
-/// The document's symbols and their lines after the block was replaced: the same names, their
-/// offsets and positions moved; None when the block is in `metadata` or `kind` (whose values
-/// name the document's symbol) or a symbol's edge is inside it.
-fn moved_symbols(
-    symbols: &[Symbol],
-    symbol_lines: &[SymbolLines],
-    replaced: &Replaced,
-) -> Option<(Vec<Symbol>, Vec<SymbolLines>)> {
-    let block = &replaced.block;
+/// Whether the block is in `metadata` or `kind` of the document (whose values name its symbol).
+fn holds_name(symbols: &[Symbol], block: &Block) -> bool {
     let pairs = match symbols {
         [document] if !document.children.is_empty() => &document.children,
         _ => symbols,
     };
-    let holds =
-        |s: &&Symbol| s.range.start < block.start as usize && block.end as usize <= s.range.end;
-    if pairs
+    pairs
         .iter()
-        .filter(holds)
+        .filter(|s| s.range.start < block.start as usize && block.end as usize <= s.range.end)
         .any(|s| s.name == "metadata" || s.name == "kind")
-    {
-        return None;
-    }
-    let mut positions = symbol_lines.iter();
-    let mut new_lines = Vec::with_capacity(symbol_lines.len());
-    let moved = moved_list(symbols, &mut positions, &mut new_lines, replaced)?;
-    Some((moved, new_lines))
 }
 
-fn moved_list(
-    symbols: &[Symbol],
-    positions: &mut std::slice::Iter<'_, SymbolLines>,
-    out: &mut Vec<SymbolLines>,
+/// Moves the document's symbols and their lines (each symbol's, then its children's) to where
+/// they are after the block was replaced, names kept; None when a symbol's edge is inside the
+/// block.
+fn move_symbols(
+    symbols: &mut [Symbol],
+    positions: &mut std::slice::IterMut<'_, SymbolLines>,
     replaced: &Replaced,
-) -> Option<Vec<Symbol>> {
-    let mut moved = Vec::with_capacity(symbols.len());
+) -> Option<()> {
     for symbol in symbols {
         let old = positions.next()?;
         let at = |offset, position| replaced.position(offset, position);
@@ -445,21 +459,15 @@ fn moved_list(
         let (selection_start, selection_first) =
             at(symbol.selection_range.start, old.selection[0])?;
         let (selection_end, selection_last) = at(symbol.selection_range.end, old.selection[1])?;
-        out.push(SymbolLines {
+        *old = SymbolLines {
             range: [range_start, range_end],
             selection: [selection_first, selection_last],
-        });
-        let children = moved_list(&symbol.children, positions, out, replaced)?;
-        moved.push(Symbol {
-            name: symbol.name.clone(),
-            detail: symbol.detail.clone(),
-            kind: symbol.kind,
-            range: start..end,
-            selection_range: selection_start..selection_end,
-            children,
-        });
+        };
+        symbol.range = start..end;
+        symbol.selection_range = selection_start..selection_end;
+        move_symbols(&mut symbol.children, positions, replaced)?;
     }
-    Some(moved)
+    Some(())
 }
 
 #[cfg(test)]
@@ -560,6 +568,38 @@ mod tests {
             cache.spliced_bytes
         );
         assert!(text.len() > 1_000_000);
+    }
+
+    #[test]
+    fn an_edit_changes_the_outline_in_place_unless_a_request_still_reads_it() {
+        let text = big_document();
+        let mut document = TextDocument::new(&text, 1);
+        let mut cache = OutlineCache::default();
+        let first = outline(&mut cache, &document.rope().clone()).unwrap();
+        let folds_at = first.folds().as_ptr();
+        drop(first);
+        let line = (text.lines().enumerate())
+            .skip(10_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .unwrap()
+            .0 as u32;
+        let end = text.lines().nth(line as usize).unwrap().len() as u32;
+        let copies_before = copies();
+        edit(&mut document, &mut cache, &[(line, end, 0, "x")]);
+        let rope = document.rope().clone();
+        let spliced = outline(&mut cache, &rope);
+        assert_fresh(spliced.as_deref(), &rope, "changed in place");
+        assert_eq!(cache.spliced, 1);
+        assert_eq!(copies(), copies_before, "nothing copied");
+        assert_eq!(spliced.as_ref().unwrap().folds().as_ptr(), folds_at);
+        // A request still reading the outline: it is copied, and the request's stays as it was.
+        let held = spliced;
+        edit(&mut document, &mut cache, &[(line, end, 1, "")]);
+        let spliced = outline(&mut cache, &document.rope().clone());
+        assert_eq!(cache.spliced, 2);
+        assert_eq!(copies(), copies_before + 2, "the outline and its folds");
+        assert_fresh(spliced.as_deref(), document.rope(), "copied");
+        assert_fresh(held.as_deref(), &rope, "the request's");
     }
 
     #[test]
