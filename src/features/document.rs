@@ -191,15 +191,21 @@ impl OpenDocument {
         // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
         let rules_on = rule_config.any();
-        let check_rules = |document: &_, spans: &_| {
-            rules_on.then(|| rules::check_opened(document, spans, rule_config, with_objects))
-        };
-        // So does the workspace index: it does not parse the file again.
+        // So does the workspace index: it does not parse the file again. The rules take the
+        // objects the index read rather than reading the tree a second time.
         let read_trees = |document: &YamlDocument, spans: &_| {
             let range = document.range();
             let text = source.get(range.clone()).unwrap_or_default();
             let index_read = crate::workspace::open::read_spans(text, range.start, spans);
-            (check_rules(document, spans), index_read)
+            let read_objects = |tree: &_| {
+                index_read
+                    .as_read_from_tree()
+                    .unwrap_or_else(|| crate::workspace::document::read_tree(tree))
+            };
+            let checked = rules_on.then(|| {
+                rules::check_opened(document, spans, rule_config, with_objects, read_objects)
+            });
+            (checked, index_read)
         };
         let ranges = documents.clone();
         let ((text, markers), (yaml, schema, read)) = std::thread::scope(|scope| {
