@@ -664,6 +664,37 @@ fn an_open_reads_each_span_tree_once_for_the_index_and_the_rules() {
     assert!(compared > 200, "{compared} documents compared");
 }
 
+/// A small file's open starts no thread of its own (the rope, the index's entry); a big one
+/// builds the rope and the index's entry beside the check and the rules' entries, with the same
+/// result as on one thread.
+#[test]
+fn only_a_big_open_starts_threads() {
+    let catalog = catalog();
+    let text = format!("{}{POD}", pods(20));
+    let before = open_threads();
+    let small = OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
+    assert_eq!(open_threads() - before, 0);
+    assert!(small.index_entry.is_some());
+
+    let big = format!(
+        "{text}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: |\n{}",
+        "    line\n".repeat(40_000)
+    );
+    assert!(big.len() >= OPEN_THREADS_MIN);
+    let before = open_threads();
+    let mut opened = OpenDocument::open_split(big.clone(), split::split(&big), 1, &catalog, |_| ());
+    assert_eq!(open_threads() - before, 2);
+    let mut fresh = OpenDocument::open(&big, 1, &catalog);
+    let config = Arc::new(rules::Config::default());
+    for document in [&mut opened, &mut fresh] {
+        document.check_rules(&rules::Context::alone(config.clone()));
+        document.validate(&catalog);
+    }
+    assert_eq!(opened.diagnostics(), fresh.diagnostics());
+    let entry = opened.take_index_entry().expect("read by the open");
+    assert_eq!(entry.documents().len(), 22);
+}
+
 /// The index's entry an open reads from its span trees equals the one the index reads from the
 /// text alone, over the corpus (argocd's big CRD is checked in two parts and grafted).
 #[test]
