@@ -119,6 +119,16 @@ pub struct QuickFix {
     pub preferred: bool,
 }
 
+/// Below this much text an open does all its work on the calling thread: starting a thread (its
+/// stack, the allocator's pages for it) costs more than building the rope or putting the
+/// index's entry together there.
+const OPEN_THREADS_MIN: usize = 256 << 10;
+
+work_counter!(
+    /// How many threads this thread's opens have started so far (besides those of the check).
+    pub(crate) fn open_threads() => OPEN_THREADS
+);
+
 impl OpenDocument {
     /// Opens a document in one go, on this thread.
     pub fn open(text: &str, version: i32, catalog: &Catalog) -> Self {
@@ -191,35 +201,51 @@ impl OpenDocument {
         // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
         let rules_on = rule_config.any();
-        let check_rules = |document: &_, spans: &_| {
-            rules_on.then(|| rules::check_opened(document, spans, rule_config, with_objects))
-        };
-        // So does the workspace index: it does not parse the file again.
+        // So does the workspace index: it does not parse the file again. The rules take the
+        // objects the index read rather than reading the tree a second time.
         let read_trees = |document: &YamlDocument, spans: &_| {
             let range = document.range();
             let text = source.get(range.clone()).unwrap_or_default();
             let index_read = crate::workspace::open::read_spans(text, range.start, spans);
-            (check_rules(document, spans), index_read)
+            let read_objects = |tree: &_| {
+                index_read
+                    .as_read_from_tree()
+                    .unwrap_or_else(|| crate::workspace::document::read_tree(tree))
+            };
+            let checked = rules_on.then(|| {
+                rules::check_opened(document, spans, rule_config, with_objects, read_objects)
+            });
+            (checked, index_read)
         };
         let ranges = documents.clone();
-        let ((text, markers), (yaml, schema, read)) = std::thread::scope(|scope| {
-            let rope = scope.spawn(|| {
-                let text = TextDocument::new(&source, version);
-                text_ready(TextSnapshot {
-                    rope: text.rope().clone(),
-                    version,
-                    documents,
-                });
-                let markers = Markers::of(text.rope());
-                (text, markers)
+        let on_threads = source.len() >= OPEN_THREADS_MIN;
+        let build_rope = || {
+            let text = TextDocument::new(&source, version);
+            text_ready(TextSnapshot {
+                rope: text.rope().clone(),
+                version,
+                documents,
             });
-            let opened =
-                SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_trees);
-            let text = rope
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (text, opened)
-        });
+            let markers = Markers::of(text.rope());
+            (text, markers)
+        };
+        let check =
+            || SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_trees);
+        let ((text, markers), (yaml, schema, read)) = if on_threads {
+            std::thread::scope(|scope| {
+                count_work!(OPEN_THREADS);
+                let rope = scope.spawn(build_rope);
+                let opened = check();
+                let text = rope
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (text, opened)
+            })
+        } else {
+            // The snapshot first: completion and hover answer from it while the check runs.
+            let text = build_rope();
+            (text, check())
+        };
         // A file over the open's validation limit has no trees read: the index reads it later.
         let any_read = read.iter().any(Option::is_some);
         let mut checked = Vec::with_capacity(read.len());
@@ -229,20 +255,22 @@ impl OpenDocument {
             checked.push(rules.flatten());
             index_reads.push(index);
         }
-        // The index's entry is put together beside the rules' entries.
-        let (index_entry, rules) = std::thread::scope(|scope| {
-            let entry = any_read.then(|| {
-                let (source, ranges) = (&source, &ranges);
-                scope.spawn(move || OpenedEntry::new(source, ranges, index_reads))
-            });
-            let rules = RuleDiagnostics::opened(&yaml, checked, rule_config.clone());
-            let entry = entry.map(|entry| {
-                entry
+        let entry = |index_reads| OpenedEntry::new(&source, &ranges, index_reads);
+        let rules = |checked| RuleDiagnostics::opened(&yaml, checked, rule_config.clone());
+        let (index_entry, rules) = if any_read && on_threads {
+            // The index's entry is put together beside the rules' entries.
+            std::thread::scope(|scope| {
+                count_work!(OPEN_THREADS);
+                let index_entry = scope.spawn(move || entry(index_reads));
+                let rules = rules(checked);
+                let index_entry = index_entry
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-            (entry, rules)
-        });
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (Some(index_entry), rules)
+            })
+        } else {
+            (any_read.then(|| entry(index_reads)), rules(checked))
+        };
         Self {
             rules,
             index_entry,

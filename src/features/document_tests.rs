@@ -601,6 +601,100 @@ fn no_rule_on_means_nothing_checked_kept_or_walked() {
     assert_eq!(rule_codes(&document.diagnostics()), 0);
 }
 
+/// An open reads each document's span tree once, for the workspace index and the rules both,
+/// and the rules get the objects a read of each document's tree gives, over the corpus too.
+#[test]
+fn an_open_reads_each_span_tree_once_for_the_index_and_the_rules() {
+    use crate::workspace::document::{read_tree, trees_read};
+    use crate::yaml::spans::SpanTree;
+    let catalog = catalog();
+    let on = Arc::new(rules::Config::default());
+    let open = |text: &str| {
+        let split = split::split(text);
+        OpenDocument::open_split_as(
+            text.to_string(),
+            split,
+            1,
+            &catalog,
+            Role::Manifest,
+            &on,
+            |_| (),
+        )
+    };
+    // What the rules read of a document: its objects, not where they are.
+    let objects_of = |text: &str| {
+        let mut objects = read_tree(&SpanTree::parse_owned(text.to_string()).0);
+        for object in &mut objects {
+            object.range = 0..0;
+            object.name_range = None;
+        }
+        objects
+    };
+    let compare = |text: &str, opened: &OpenDocument, what: &str| {
+        let mut compared = 0;
+        for (range, objects) in opened.rules.objects() {
+            // Documents with errors keep no objects.
+            if !objects.is_empty() {
+                assert_eq!(objects, objects_of(&text[range]), "{what}");
+                compared += 1;
+            }
+        }
+        compared
+    };
+    // Three Pods, a List of a ConfigMap, and a document without a kind (its tree is read for
+    // the rules alone: a kind may be written with escapes).
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data: {k: v}\n";
+    let escaped = "\"ki\\x6ed\": Secret\nmetadata: {name: s}\n";
+    let text = format!("{}{list}---\n{escaped}", pods(3));
+    let before = trees_read();
+    let opened = open(&text);
+    assert_eq!(trees_read() - before, 5);
+    assert_eq!(compare(&text, &opened, "pods"), 5);
+
+    let corpus = crate::yaml::corpus::yaml_files(&crate::yaml::corpus::root());
+    let mut compared = 0;
+    for path in corpus {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if text.len() <= 256 << 10 {
+            compared += compare(&text, &open(&text), &path.display().to_string());
+        }
+    }
+    assert!(compared > 200, "{compared} documents compared");
+}
+
+/// A small file's open starts no thread of its own (the rope, the index's entry); a big one
+/// builds the rope and the index's entry beside the check and the rules' entries, with the same
+/// result as on one thread.
+#[test]
+fn only_a_big_open_starts_threads() {
+    let catalog = catalog();
+    let text = format!("{}{POD}", pods(20));
+    let before = open_threads();
+    let small = OpenDocument::open_split(text.clone(), split::split(&text), 1, &catalog, |_| ());
+    assert_eq!(open_threads() - before, 0);
+    assert!(small.index_entry.is_some());
+
+    let big = format!(
+        "{text}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: |\n{}",
+        "    line\n".repeat(40_000)
+    );
+    assert!(big.len() >= OPEN_THREADS_MIN);
+    let before = open_threads();
+    let mut opened = OpenDocument::open_split(big.clone(), split::split(&big), 1, &catalog, |_| ());
+    assert_eq!(open_threads() - before, 2);
+    let mut fresh = OpenDocument::open(&big, 1, &catalog);
+    let config = Arc::new(rules::Config::default());
+    for document in [&mut opened, &mut fresh] {
+        document.check_rules(&rules::Context::alone(config.clone()));
+        document.validate(&catalog);
+    }
+    assert_eq!(opened.diagnostics(), fresh.diagnostics());
+    let entry = opened.take_index_entry().expect("read by the open");
+    assert_eq!(entry.documents().len(), 22);
+}
+
 /// The index's entry an open reads from its span trees equals the one the index reads from the
 /// text alone, over the corpus (argocd's big CRD is checked in two parts and grafted).
 #[test]

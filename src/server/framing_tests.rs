@@ -116,6 +116,31 @@ fn a_big_did_open_after_initialized_hands_its_text_around_tower_lsp_server() {
     assert_eq!(handoff.waiting(), 1);
 }
 
+/// A small file's didOpen (a few hundred lines) reaches tower-lsp-server's decoding with a
+/// placeholder for its text too: what it decodes and copies is the message's envelope.
+#[test]
+fn a_small_file_s_did_open_hands_its_text_around_tower_lsp_server() {
+    let initialized = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let handoff = TextHandoff::default();
+    let mut input = frame(initialized);
+    let mut sizes = Vec::new();
+    for lines in [1, 1_000, 4_000] {
+        let text = "a: b\n".repeat(lines);
+        let open = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": "file:///a.yaml", "languageId": "yaml", "version": 1, "text": text}}});
+        let open = open.to_string();
+        sizes.push(open.len());
+        input.push_str(&frame(&open));
+    }
+    let (forwarded, replies) = run_handing_off(input.as_bytes(), FrameLimits::default(), &handoff);
+    assert!(replies.is_empty());
+    // A one-line text stays in its message; 5,000 bytes and more are taken out.
+    assert_eq!(forwarded[1].len(), sizes[0]);
+    assert!(sizes[1] > 5_000 && forwarded[2].len() < 200);
+    assert!(forwarded[3].len() < 200);
+    assert_eq!(handoff.waiting(), 2);
+}
+
 #[test]
 fn a_body_that_is_not_json_is_answered_and_reading_goes_on() {
     let input = format!("{}garbage line\r\n{}", frame("{not json"), frame(SHUTDOWN));

@@ -1,9 +1,9 @@
-//! Big didOpen texts handed from the stdin thread straight to the didOpen handler.
+//! didOpen texts handed from the stdin thread straight to the didOpen handler.
 //!
 //! tower-lsp-server decodes each message into an untagged enum: serde buffers the whole message,
-//! text included, and copies it again for the variant that fits: for a big file, copies of its
-//! whole text before our handler runs. The frame guard already reads each message, finding a
-//! didOpen's text in the same pass ([`ParamsProbe`]), so for a big didOpen it takes the text out
+//! text included, and copies it again for the variant that fits: copies of the file's whole text
+//! before our handler runs. The frame guard already reads each message, finding a didOpen's text
+//! in the same pass ([`ParamsProbe`]), so for any didOpen but a tiny one it takes the text out
 //! ([`TextHandoff::take_text`], decoded in the message's own buffer) and forwards the message with
 //! a placeholder; the handler swaps the text back in ([`TextHandoff::text`]).
 //!
@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// Smaller didOpen messages go through tower-lsp-server's decoding as they are.
-pub const HANDOFF_MIN: usize = 64 * 1024;
+/// Smaller didOpen messages go through tower-lsp-server's decoding as they are: below this,
+/// decoding and copying the text costs about what the placeholder's own work does.
+pub const HANDOFF_MIN: usize = 4 * 1024;
 
 #[derive(Debug)]
 pub struct TextHandoff {

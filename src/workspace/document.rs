@@ -343,22 +343,24 @@ fn may_hold_a_kind(text: &str) -> bool {
 /// The Kubernetes documents of one YAML document of a file without template actions, from the
 /// span tree of its text: what [`read_document`] reads, with ranges and lines relative to the
 /// document and values not yet shared ([`Shared::share`]). An open reads them on its threads
-/// from the trees its check built.
-pub fn read_spans(tree: &SpanTree) -> Vec<Document> {
+/// from the trees its check built. `None` when the text holds no `kind` (so no object): the tree
+/// is not read then.
+pub fn read_spans(tree: &SpanTree) -> Option<Vec<Document>> {
     let text = tree.root().map_or("", |root| root.source());
     if !may_hold_a_kind(text) {
-        return Vec::new();
+        return None;
     }
     let mut documents = read_tree(tree);
     number_lines(text, 0, 0, &mut documents);
     // Kept until the file's entry is put together: no spare capacity (most hold one).
     documents.shrink_to_fit();
-    documents
+    Some(documents)
 }
 
 /// The Kubernetes documents of one document's span tree (a List's items each), read like
 /// [`read_documents`] does; ranges are relative to the tree's text.
 pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
+    count_work!(TREES_READ);
     let text = tree.root().map_or("", |root| root.source());
     let reader = Reader {
         original: text,
@@ -372,6 +374,11 @@ pub fn read_tree(tree: &SpanTree) -> Vec<Document> {
     }
     documents
 }
+
+work_counter!(
+    /// How many span trees this thread has read the documents of so far ([`read_tree`]).
+    pub fn trees_read() => TREES_READ
+);
 
 /// Sets each document's [`line`](Document::line): one pass over the text, as documents come in
 /// the order of their offsets.

@@ -29,20 +29,43 @@ pub struct Slot {
 pub struct DocumentRead {
     hash: u64,
     documents: Vec<Document>,
+    /// Where the YAML document starts in its file.
+    start: usize,
+    /// Whether its span tree was read (its text holds a `kind`).
+    tree_read: bool,
     newlines: usize,
     actions: bool,
+}
+
+impl DocumentRead {
+    /// Its documents as [`document::read_tree`] gives them (ranges relative to the YAML
+    /// document, line 0), when the tree was read: so that the rules do not read it again.
+    pub fn as_read_from_tree(&self) -> Option<Vec<Document>> {
+        self.tree_read.then(|| {
+            let mut documents = self.documents.clone();
+            for document in &mut documents {
+                document.shift(-(self.start as isize), 0);
+                document.line = 0;
+            }
+            documents
+        })
+    }
 }
 
 /// Reads one YAML document of a file being opened, `text` (at byte `start` of the file), from
 /// `tree`, its span tree.
 pub fn read_spans(text: &str, start: usize, tree: &SpanTree) -> DocumentRead {
-    let mut documents = document::read_spans(tree);
+    let read = document::read_spans(tree);
+    let tree_read = read.is_some();
+    let mut documents = read.unwrap_or_default();
     for document in &mut documents {
         document.shift(start as isize, 0);
     }
     DocumentRead {
         hash: hash_of(text),
         documents,
+        start,
+        tree_read,
         newlines: memchr::memchr_iter(b'\n', text.as_bytes()).count(),
         actions: holds_actions(text),
     }

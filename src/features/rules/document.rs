@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use super::{Checked, ClusterLookup, Config, Finding, Universe, check_tree, references};
+use super::{Checked, ClusterLookup, Config, Finding, Universe, check_tree_reading, references};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::features::diagnostics::Found;
 use crate::text::{TextEdit, retain_following};
+use crate::workspace::document::{Document, read_tree};
 use crate::workspace::index::Index;
 use crate::yaml::detect;
 use crate::yaml::file::{YamlDocument, YamlFile};
@@ -457,6 +458,16 @@ impl RuleDiagnostics {
         self.entries.iter().map(kept).fold((0, 0), add)
     }
 
+    /// The range of each document with an entry and the objects it holds, in order (for
+    /// tests).
+    #[cfg(test)]
+    pub fn objects(&self) -> Vec<(Range<usize>, &[Document])> {
+        self.entries
+            .iter()
+            .map(|e| (e.range.clone(), &e.checked.objects[..]))
+            .collect()
+    }
+
     /// How many findings [`shown`](Self::shown) gives.
     pub fn shown_len(&self) -> usize {
         self.shown
@@ -503,10 +514,7 @@ work_counter!(
 struct MovedKinds(Vec<Arc<str>>);
 
 impl MovedKinds {
-    fn add<'d>(
-        &mut self,
-        objects: impl IntoIterator<Item = &'d crate::workspace::document::Document>,
-    ) {
+    fn add<'d>(&mut self, objects: impl IntoIterator<Item = &'d Document>) {
         for kind in objects.into_iter().filter_map(|o| o.kind.as_ref()) {
             if !self.0.contains(kind) {
                 self.0.push(kind.clone());
@@ -525,12 +533,15 @@ impl MovedKinds {
 
 /// Checks a document of a file being opened on the span tree its check built, as
 /// [`RuleDiagnostics::refresh`] would with `config` (`with_objects`: see
-/// [`RuleDiagnostics::reads_objects`]).
+/// [`RuleDiagnostics::reads_objects`]); `read` gives the tree's objects when they are needed, as
+/// [`read_tree`](crate::workspace::document::read_tree) reads them (the open has the index's
+/// read of the same tree).
 pub fn check_opened(
     document: &YamlDocument,
     spans: &SpanTree,
     config: &Config,
     with_objects: bool,
+    read: impl FnOnce(&SpanTree) -> Vec<Document>,
 ) -> Checked {
     if document
         .diagnostics()
@@ -538,7 +549,7 @@ pub fn check_opened(
     {
         return Checked::default();
     }
-    check_spans(spans, config, with_objects)
+    check_spans_reading(spans, config, with_objects, read)
 }
 
 /// What checking a document of a file again needs.
@@ -653,11 +664,21 @@ fn top_level_type(rope: &Rope, range: Range<usize>) -> Option<(String, String)> 
 }
 
 fn check_spans(tree: &SpanTree, config: &Config, with_objects: bool) -> Checked {
+    check_spans_reading(tree, config, with_objects, read_tree)
+}
+
+/// [`check_spans`] with the objects given by `read` (see [`check_tree_reading`]).
+fn check_spans_reading(
+    tree: &SpanTree,
+    config: &Config,
+    with_objects: bool,
+    read: impl FnOnce(&SpanTree) -> Vec<Document>,
+) -> Checked {
     let text = tree.root().map_or("", |root| root.source());
     if detect::template_action_in(text).is_some() {
         return Checked::default();
     }
-    let mut checked = check_tree(tree, config, with_objects);
+    let mut checked = check_tree_reading(tree, config, with_objects, read);
     // What other documents compare: not where it is.
     for object in &mut checked.objects {
         object.range = 0..0;

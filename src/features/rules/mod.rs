@@ -69,6 +69,17 @@ pub struct Checked {
 /// are not checked. Its objects are read, and its questions to other objects asked, only when
 /// `with_objects` (the documents' questions are answered with the objects).
 pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Checked {
+    check_tree_reading(tree, config, with_objects, read_tree)
+}
+
+/// [`check_tree`] with the objects, when they are read, given by `read` (what [`read_tree`]
+/// gives of `tree`): an open hands in those the workspace index read of the same tree.
+pub(crate) fn check_tree_reading(
+    tree: &SpanTree,
+    config: &Config,
+    with_objects: bool,
+    read: impl FnOnce(&SpanTree) -> Vec<Document>,
+) -> Checked {
     let mut checked = Checked::default();
     let Some(text) = tree.root().map(|root| root.source()) else {
         return checked;
@@ -112,7 +123,7 @@ pub fn check_tree(tree: &SpanTree, config: &Config, with_objects: bool) -> Check
         }
     }
     if with_objects {
-        checked.objects = read_tree(tree);
+        checked.objects = read(tree);
     }
     // Kept per document for as long as the file is open: no room to grow.
     checked.findings.shrink_to_fit();
