@@ -228,39 +228,12 @@ pub(super) fn splice(
     let first_line = block.first_line as usize;
     let summary = owned(&mut outline.folds);
     let folds = summary.folds_mut();
-    let mut unsure = false;
-    folds.retain_mut(|fold| match replaced.fold(*fold) {
-        Moved::Kept(moved) => {
-            *fold = moved;
-            true
-        }
-        Moved::Inside => false,
-        Moved::Unsure => {
-            unsure = true;
-            false
-        }
-    });
-    if unsure {
-        return None;
-    }
+    keep_moved(folds, |fold| replaced.fold(fold))?;
     collect_span_folds(&inner, |offset| first_line + lines.line_of(offset), folds);
     summary.update();
     // Blocks: likewise, with the new block itself.
     let blocks = outline.blocks.as_mut()?;
-    blocks.retain_mut(|old_block| match replaced.block(*old_block) {
-        Moved::Kept(moved) => {
-            *old_block = moved;
-            true
-        }
-        Moved::Inside => false,
-        Moved::Unsure => {
-            unsure = true;
-            false
-        }
-    });
-    if unsure {
-        return None;
-    }
+    keep_moved(blocks, |block| replaced.block(block))?;
     let shift = |b: &mut Block| {
         b.start += window.start as u32;
         b.end += window.start as u32;
@@ -323,6 +296,24 @@ struct Replaced {
     new_line_end: usize,
     /// The position of the new end (relative to the document's first line).
     new_end_position: LinePosition,
+}
+
+/// Keeps the `items` outside the replaced block, moved as `moved` says; `None` when one is
+/// across its edge (the document is outlined whole then).
+fn keep_moved<T: Copy>(items: &mut Vec<T>, moved: impl Fn(T) -> Moved<T>) -> Option<()> {
+    let mut unsure = false;
+    items.retain_mut(|item| match moved(*item) {
+        Moved::Kept(kept) => {
+            *item = kept;
+            true
+        }
+        Moved::Inside => false,
+        Moved::Unsure => {
+            unsure = true;
+            false
+        }
+    });
+    (!unsure).then_some(())
 }
 
 enum Moved<T> {
@@ -537,6 +528,16 @@ mod tests {
         }
     }
 
+    /// The line of the benchmark's edit (a `type: string` deep in the schema) and its end.
+    fn benchmark_edit_line(text: &str) -> (u32, u32) {
+        let line = (text.lines().enumerate())
+            .skip(10_000)
+            .find(|(_, l)| l.trim() == "type: string")
+            .unwrap()
+            .0;
+        (line as u32, text.lines().nth(line).unwrap().len() as u32)
+    }
+
     #[test]
     fn an_edit_in_a_big_document_parses_only_the_block_around_it() {
         let text = big_document();
@@ -544,13 +545,8 @@ mod tests {
         let mut cache = OutlineCache::default();
         outline(&mut cache, &document.rope().clone());
         assert_eq!((cache.built, cache.spliced), (1, 0));
-        // The benchmark's edit: a character at the end of a `type: string` deep in the schema.
-        let line = (text.lines().enumerate())
-            .skip(10_000)
-            .find(|(_, l)| l.trim() == "type: string")
-            .unwrap()
-            .0 as u32;
-        let end = text.lines().nth(line as usize).unwrap().len() as u32;
+        // The benchmark's edit: a character at the end of that line.
+        let (line, end) = benchmark_edit_line(&text);
         for (at, replaced, new) in [(end, 0, "x"), (end, 1, "")] {
             edit(&mut document, &mut cache, &[(line, at, replaced, new)]);
             let rope = document.rope().clone();
@@ -578,12 +574,7 @@ mod tests {
         let first = outline(&mut cache, &document.rope().clone()).unwrap();
         let folds_at = first.folds().as_ptr();
         drop(first);
-        let line = (text.lines().enumerate())
-            .skip(10_000)
-            .find(|(_, l)| l.trim() == "type: string")
-            .unwrap()
-            .0 as u32;
-        let end = text.lines().nth(line as usize).unwrap().len() as u32;
+        let (line, end) = benchmark_edit_line(&text);
         let copies_before = copies();
         edit(&mut document, &mut cache, &[(line, end, 0, "x")]);
         let rope = document.rope().clone();
