@@ -787,15 +787,7 @@ fn a_chart_yaml_made_or_deleted_on_disk_makes_or_unmakes_the_chart() {
     let edit =
         |key: &str| json!([{"range": {"start": end, "end": end}, "text": format!("{key}: 1\n")}]);
     server.change_and_wait(&values, 2, edit("before"));
-
-    // The chart is made on disk and reported; the values file is edited again (unsaved).
-    std::fs::write(app.join("Chart.yaml"), "apiVersion: v2\nname: app\n").unwrap();
-    let chart_yaml = file_uri(&app.join("Chart.yaml"));
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": chart_yaml, "type": 1}]}),
-    );
-    server.change_and_wait(&values, 3, edit("fresh"));
+    // A template open before the chart exists belongs to no chart.
     let uri = file_uri(&app.join("templates/cm.yaml"));
     server.open_and_wait(&uri, template);
     let at = position(template, ".Values.name", ".Values.".len());
@@ -807,23 +799,50 @@ fn a_chart_yaml_made_or_deleted_on_disk_makes_or_unmakes_the_chart() {
             .map(|i| i["label"].as_str().unwrap().to_string())
             .collect()
     };
-    let answer = eventually(
-        &mut server,
-        |s| s.completion(&uri, at.clone()),
-        |a| labels(a).contains(&"fresh".to_string()),
-    );
-    assert!(labels(&answer).contains(&"fresh".to_string()), "{answer}");
+    let completes = |server: &mut TestServer, uri: &str, label: &str| {
+        let answer = eventually(
+            server,
+            |s| s.completion(uri, at.clone()),
+            |a| labels(a).iter().any(|l| l == label),
+        );
+        assert!(
+            labels(&answer).iter().any(|l| l == label),
+            "{label}: {answer}"
+        );
+    };
+    let completes_nothing = |server: &mut TestServer, uri: &str| {
+        let answer = eventually(
+            server,
+            |s| s.completion(uri, at.clone()),
+            |a| labels(a).is_empty(),
+        );
+        assert!(labels(&answer).is_empty(), "{answer}");
+    };
+    assert!(labels(&server.completion(&uri, at.clone())).is_empty());
 
-    // Deleted and reported: a template opened now belongs to no chart.
+    // The chart is made on disk and reported: the open template is the chart's, with the values
+    // on disk; the values file edited again (unsaved) counts for it.
+    std::fs::write(app.join("Chart.yaml"), "apiVersion: v2\nname: app\n").unwrap();
+    let chart_yaml = file_uri(&app.join("Chart.yaml"));
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": chart_yaml, "type": 1}]}),
+    );
+    completes(&mut server, &uri, "name");
+    server.change_and_wait(&values, 3, edit("fresh"));
+    completes(&mut server, &uri, "fresh");
+
+    // Deleted and reported: the open template leaves the chart (it completed values until
+    // then, so an empty answer is the deletion's doing), and a template opened after it
+    // belongs to none.
     std::fs::remove_file(app.join("Chart.yaml")).unwrap();
     server.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": chart_yaml, "type": 3}]}),
     );
+    completes_nothing(&mut server, &uri);
     let other = file_uri(&app.join("templates/other.yaml"));
     server.open_and_wait(&other, template);
-    std::thread::sleep(Duration::from_millis(1500));
-    let answer = server.completion(&other, at);
-    assert!(labels(&answer).is_empty(), "{answer}");
+    assert!(labels(&server.completion(&other, at.clone())).is_empty());
     server.shutdown();
 }

@@ -49,6 +49,9 @@ pub struct HelmWork {
     renders: Mutex<HashMap<PathBuf, JoinHandle<()>>>,
     /// What the last render of each chart found, per file.
     findings: Mutex<HashMap<PathBuf, HashMap<PathBuf, Vec<Diagnostic>>>>,
+    /// One refresh at a time: a refresh that read the chart before a change on disk must not
+    /// hand a file its old chart after a later refresh gave it the new one.
+    refreshing: tokio::sync::Mutex<()>,
     told_missing: AtomicBool,
 }
 
@@ -91,6 +94,7 @@ impl HelmWork {
             open: Mutex::new(HashMap::new()),
             renders: Mutex::new(HashMap::new()),
             findings: Mutex::new(HashMap::new()),
+            refreshing: tokio::sync::Mutex::new(()),
             told_missing: AtomicBool::new(false),
         })
     }
@@ -117,7 +121,9 @@ impl HelmWork {
                 .collect();
             for uri in open {
                 let work = self.clone();
-                tokio::spawn(async move { work.refresh(uri, None, false).await });
+                tokio::spawn(async move {
+                    work.refresh(uri, None, false).await;
+                });
             }
         }
     }
@@ -125,7 +131,9 @@ impl HelmWork {
     /// A file was opened (`render`: and the chart is rendered) or saved.
     pub fn opened_or_saved(self: &Arc<Self>, uri: Uri) {
         let work = self.clone();
-        tokio::spawn(async move { work.refresh(uri, None, true).await });
+        tokio::spawn(async move {
+            work.refresh(uri, None, true).await;
+        });
     }
 
     /// A file was edited: once typing pauses, its text counts for its chart, and the chart's
@@ -140,14 +148,51 @@ impl HelmWork {
         });
     }
 
+    /// Files changed on disk, once the workspace has read them: the open files they concern are
+    /// given their chart again. A `Chart.yaml` made or deleted makes or unmakes the chart of
+    /// every open file below it; a chart's files changed outside the editor change what its
+    /// open files see (and its render).
+    pub async fn disk_changed(self: &Arc<Self>, paths: &[PathBuf]) {
+        let concerned: Vec<Uri> = self
+            .store
+            .uris()
+            .into_iter()
+            .filter(|uri| {
+                let Some(path) = file_path(uri) else {
+                    return false;
+                };
+                let root = lock(&self.open)
+                    .get(uri)
+                    .map(|(chart, _)| chart.root.clone());
+                paths.iter().any(|changed| {
+                    root.as_ref().is_some_and(|root| changed.starts_with(root))
+                        || (changed.file_name().is_some_and(|name| name == "Chart.yaml")
+                            && changed
+                                .parent()
+                                .is_some_and(|folder| path.starts_with(folder)))
+                })
+            })
+            .collect();
+        let mut refreshed = std::collections::HashSet::new();
+        for uri in concerned {
+            if !refreshed.contains(&uri) {
+                refreshed.extend(self.refresh(uri, None, true).await);
+            }
+        }
+    }
+
     pub fn forget(&self, uri: &Uri) {
         lock(&self.open).remove(uri);
     }
 
     /// Classifies the file, re-reads its chart, hands the chart to every open file of it and
-    /// publishes them; renders the chart when asked.
-    async fn refresh(self: &Arc<Self>, uri: Uri, edited: Option<i32>, render: bool) {
-        let Some(path) = file_path(&uri) else { return };
+    /// publishes them; renders the chart when asked. A file no longer in a chart loses it.
+    /// Returns the open files that were given their chart again.
+    async fn refresh(self: &Arc<Self>, uri: Uri, edited: Option<i32>, render: bool) -> Vec<Uri> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let Some(path) = file_path(&uri) else {
+            return Vec::new();
+        };
         let workspace = self.schemas.workspace().clone();
         let text = edited.and_then(|_| self.store.text_snapshot(&uri));
         let open_charts: Vec<PathBuf> = lock(&self.open)
@@ -175,7 +220,8 @@ impl HelmWork {
         .ok()
         .flatten();
         let Some((path, root, template, model, models)) = found else {
-            return;
+            self.leave_chart(&uri).await;
+            return vec![uri];
         };
         let role = role_of(&path, &root, template);
         lock(&self.open).insert(uri.clone(), (model.clone(), role));
@@ -191,6 +237,10 @@ impl HelmWork {
             }
             members
         };
+        let refreshed = members
+            .iter()
+            .map(|(member, _, _)| member.clone())
+            .collect();
         for (member, role, chart) in members {
             let rendered = self.rendered_for(&chart.root, &member);
             self.store.with_document(&member, |document| {
@@ -210,6 +260,27 @@ impl HelmWork {
         if render && (role != ChartRole::None || path.ends_with("Chart.yaml")) {
             self.schedule_render(root, uri);
         }
+        refreshed
+    }
+
+    /// An open file whose folder no longer holds a chart (its `Chart.yaml` deleted): it is no
+    /// longer a chart's file, and the chart's render findings go.
+    async fn leave_chart(&self, uri: &Uri) {
+        let Some((chart, _)) = lock(&self.open).remove(uri) else {
+            return;
+        };
+        lock(&self.findings).remove(&chart.root);
+        self.store.with_document(uri, |document| {
+            document.set_chart(ChartRole::None, None);
+            document.set_rendered(Vec::new());
+        });
+        publish(
+            &self.client,
+            &self.store,
+            uri.clone(),
+            Gather::ValidatedInBackground,
+        )
+        .await;
     }
 
     /// What the last render of the chart at `root` found in the open file `uri`.

@@ -341,21 +341,7 @@ impl Backend {
     ) where
         F: std::future::Future<Output = ()> + Send,
     {
-        let (schemas, store, client) = (
-            self.schemas.clone(),
-            self.store.clone(),
-            self.client.clone(),
-        );
-        tokio::spawn(async move {
-            let changed = tokio::task::spawn_blocking(move || {
-                guarded("schema sources", || update(&schemas)).unwrap_or(false)
-            })
-            .await;
-            if matches!(changed, Ok(true)) {
-                publish_all(&client, &store).await;
-            }
-            after().await;
-        });
+        self.schedule_schema_update(None, update, after);
     }
 
     /// Like `update_schemas`, but after an edit: waits for typing to pause, and does nothing if
@@ -366,6 +352,20 @@ impl Backend {
         edited: Option<(Uri, i32)>,
         update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
     ) {
+        self.schedule_schema_update(edited, update, || async {});
+    }
+
+    /// The one background task behind the three above: after the pause an edit waits for,
+    /// `update`, then the references checked again, the open documents published again when
+    /// the catalog (or, with rules on, the index) changed, then `after`.
+    fn schedule_schema_update<F>(
+        &self,
+        edited: Option<(Uri, i32)>,
+        update: impl FnOnce(&SchemaSources) -> bool + Send + 'static,
+        after: impl FnOnce() -> F + Send + 'static,
+    ) where
+        F: std::future::Future<Output = ()> + Send,
+    {
         let (schemas, store, client) = (
             self.schemas.clone(),
             self.store.clone(),
@@ -393,10 +393,10 @@ impl Backend {
             .await;
             // The index took the change: references are checked again.
             references.recheck_all();
-            if !matches!(changed, Ok(true)) {
-                return;
+            if matches!(changed, Ok(true)) {
+                publish_all(&client, &store).await;
             }
-            publish_all(&client, &store).await;
+            after().await;
         });
     }
 }
@@ -635,7 +635,12 @@ impl LanguageServer for Backend {
             path.file_name()
                 .is_some_and(|name| KUBE_LINTER_FILES.iter().any(|f| name == *f))
         });
-        self.update_schemas(move |schemas| schemas.disk_changed(&paths));
+        let (helm, changed) = (self.helm.clone(), paths.clone());
+        self.update_schemas_then(
+            move |schemas| schemas.disk_changed(&paths),
+            // The charts on disk are read: open files are given their chart again.
+            move || async move { helm.disk_changed(&changed).await },
+        );
         if kube_linter_config {
             self.apply_rules();
         }
