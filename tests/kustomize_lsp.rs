@@ -375,3 +375,35 @@ fn findings_on_values_a_transformer_set_land_on_its_entry_in_the_kustomization()
         .collect();
     assert!(on_base.is_empty(), "{on_base:#?}");
 }
+
+#[test]
+fn a_kustomization_made_or_deleted_on_disk_makes_or_unmakes_its_patches() {
+    let (_dir, root) = fixture_copy();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .watch_files()
+        .initialization_options(json!({"rules": false}))
+        .start();
+    let kustomization = root.join("overlays/staging/kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization).unwrap();
+    let report = |server: &mut TestServer, kind: u8| {
+        let change = json!({"uri": uri_of(&kustomization), "type": kind});
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [change]}),
+        );
+    };
+    // A patch that sets only replicas: not missing a Deployment's selector and template.
+    let uri = open_file(&mut server, &root.join("overlays/staging/replicas.yaml"));
+    server.wait_for_codes(&uri, &[]);
+
+    // The kustomization deleted outside the editor: the file is a Deployment of its own.
+    std::fs::remove_file(&kustomization).unwrap();
+    report(&mut server, 3);
+    server.wait_for_codes(&uri, &["schema-required", "schema-required"]);
+
+    // Made again: a patch again.
+    std::fs::write(&kustomization, text).unwrap();
+    report(&mut server, 1);
+    server.wait_for_codes(&uri, &[]);
+}

@@ -635,11 +635,16 @@ impl LanguageServer for Backend {
             path.file_name()
                 .is_some_and(|name| KUBE_LINTER_FILES.iter().any(|f| name == *f))
         });
-        let (helm, changed) = (self.helm.clone(), paths.clone());
+        let (helm, kustomize, changed) = (self.helm.clone(), self.kustomize.clone(), paths.clone());
         self.update_schemas_then(
             move |schemas| schemas.disk_changed(&paths),
-            // The charts on disk are read: open files are given their chart again.
-            move || async move { helm.disk_changed(&changed).await },
+            // The index holds the files on disk now: open files are given their chart again,
+            // and a patch named by a kustomization made or deleted on disk becomes or stops
+            // being a patch.
+            move || async move {
+                helm.disk_changed(&changed).await;
+                kustomize.refresh_roles().await;
+            },
         );
         if kube_linter_config {
             self.apply_rules();
