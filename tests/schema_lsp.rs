@@ -112,3 +112,33 @@ fn crd_files_changed_on_disk_update_the_catalog() {
     server.wait_for_codes(&widget, &["schema-unknown-kind"]);
     server.shutdown();
 }
+
+#[test]
+fn workspace_folders_added_or_removed_bring_or_take_their_crds() {
+    let app = tempfile::tempdir().unwrap();
+    let crds = tempfile::tempdir().unwrap();
+    std::fs::write(crds.path().join("widget-crd.yaml"), CRD).unwrap();
+    let mut server = TestServer::builder().workspace_folder(app.path()).start();
+    let folders = &server.initialize_result()["capabilities"]["workspace"]["workspaceFolders"];
+    assert_eq!(folders["supported"], true, "{folders}");
+    assert_eq!(folders["changeNotifications"], true, "{folders}");
+    let widget = file_uri(&app.path().join("widget.yaml"));
+    server.open(&widget, WIDGET);
+    server.wait_for_codes(&widget, &["schema-unknown-kind"]);
+
+    // The folder with the CRD joins the workspace (VS Code's "Add Folder to Workspace").
+    let folder = json!([{"uri": file_uri(crds.path()), "name": "crds"}]);
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": folder, "removed": []}}),
+    );
+    server.wait_for_codes(&widget, &["schema-type"]);
+
+    // And leaves it.
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": folder}}),
+    );
+    server.wait_for_codes(&widget, &["schema-unknown-kind"]);
+    server.shutdown();
+}

@@ -148,14 +148,19 @@ impl HelmWork {
         });
     }
 
-    /// Files changed on disk, once the workspace has read them: the open files they concern are
-    /// given their chart again. A `Chart.yaml` made or deleted makes or unmakes the chart of
-    /// every open file below it; a chart's files changed outside the editor change what its
+    /// Files or folders changed on disk (or workspace folders added or removed), once the
+    /// workspace has read them: the open files they concern are given their chart again. A
+    /// `Chart.yaml` made or deleted makes or unmakes the chart of every open file below it, so
+    /// does a folder holding them; a chart's files changed outside the editor change what its
     /// open files see (and its render).
     pub async fn disk_changed(self: &Arc<Self>, paths: &[PathBuf]) {
-        let concerned: Vec<Uri> = self
-            .store
-            .uris()
+        let open = self.store.uris();
+        let open_paths: Vec<PathBuf> = open.iter().filter_map(file_path).collect();
+        // An open file written to disk is the editor's save, which `did_save` handles (the
+        // editor's text counts, not the disk's): refreshed again here, the chart would render
+        // twice.
+        let paths: Vec<&PathBuf> = paths.iter().filter(|p| !open_paths.contains(p)).collect();
+        let concerned: Vec<Uri> = open
             .into_iter()
             .filter(|uri| {
                 let Some(path) = file_path(uri) else {
@@ -166,6 +171,7 @@ impl HelmWork {
                     .map(|(chart, _)| chart.root.clone());
                 paths.iter().any(|changed| {
                     root.as_ref().is_some_and(|root| changed.starts_with(root))
+                        || path.starts_with(changed)
                         || (changed.file_name().is_some_and(|name| name == "Chart.yaml")
                             && changed
                                 .parent()

@@ -214,16 +214,19 @@ fn stopped_unless<T>(what: &str, result: std::result::Result<T, Cancelled>) -> O
 
 /// The workspace folders as paths (`workspaceFolders`, else the deprecated `rootUri`).
 fn workspace_roots(params: &InitializeParams) -> Vec<std::path::PathBuf> {
-    let folders = params.workspace_folders.iter().flatten().map(|f| &f.uri);
-    #[allow(deprecated)]
-    let root = params.root_uri.iter();
-    let mut roots: Vec<std::path::PathBuf> = folders
-        .filter_map(|uri| uri.to_file_path().map(|p| p.into_owned()))
-        .collect();
+    let mut roots = folder_paths(params.workspace_folders.iter().flatten());
     if roots.is_empty() {
+        #[allow(deprecated)]
+        let root = params.root_uri.iter();
         roots.extend(root.filter_map(|uri| uri.to_file_path().map(|p| p.into_owned())));
     }
     roots
+}
+
+fn folder_paths<'a>(folders: impl Iterator<Item = &'a WorkspaceFolder>) -> Vec<std::path::PathBuf> {
+    folders
+        .filter_map(|folder| folder.uri.to_file_path().map(|p| p.into_owned()))
+        .collect()
 }
 
 fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
@@ -529,6 +532,13 @@ impl LanguageServer for Backend {
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: vec![
                         cluster::SHOW_DIFF.to_string(),
@@ -649,6 +659,32 @@ impl LanguageServer for Backend {
         if kube_linter_config {
             self.apply_rules();
         }
+    }
+
+    /// Workspace folders added or removed: the index reads the folders again (the removed ones'
+    /// files gone at once), then open files are given their chart, kustomize role and rules'
+    /// configuration (the first folder's `.kube-linter.yaml`) again.
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let removed = folder_paths(params.event.removed.iter());
+        let added = folder_paths(params.event.added.iter());
+        let mut roots = self.schemas.workspace().roots();
+        roots.retain(|root| !removed.contains(root));
+        for root in &added {
+            if !roots.contains(root) {
+                roots.push(root.clone());
+            }
+        }
+        tracing::info!("workspace folders now: {roots:?}");
+        let changed: Vec<std::path::PathBuf> = removed.into_iter().chain(added).collect();
+        let (helm, kustomize) = (self.helm.clone(), self.kustomize.clone());
+        self.update_schemas_then(
+            move |schemas| schemas.change_roots(roots),
+            move || async move {
+                helm.disk_changed(&changed).await;
+                kustomize.refresh_roles().await;
+            },
+        );
+        self.apply_rules();
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {

@@ -81,6 +81,22 @@ impl SchemaSources {
         self.workspace.set_roots(roots);
     }
 
+    /// Workspace folders added or removed (`workspace/didChangeWorkspaceFolders`; blocking): the
+    /// index drops the files of the folders removed and reads the folders again, and the
+    /// workspace's CRDs are those of the folders now. `true` when the catalog changed.
+    pub fn change_roots(&self, roots: Vec<PathBuf>) -> bool {
+        self.workspace.set_roots(roots);
+        if !self.workspace.roots().is_empty() {
+            return self.scan_workspace();
+        }
+        let mut state = self.state();
+        let had_crds = !std::mem::take(&mut state.workspace).is_empty();
+        if had_crds {
+            self.install(&state);
+        }
+        had_crds
+    }
+
     /// Indexes the workspace folders, then reads the CRD files the index found. The index
     /// answers queries while it fills; the catalog gets the workspace's CRDs at the end.
     pub fn scan_workspace(&self) -> bool {

@@ -60,6 +60,9 @@ const BATCH: usize = 64;
 
 pub struct Workspace {
     roots: RwLock<Vec<PathBuf>>,
+    /// One scan at a time: a scan that began before the folders changed must not leave files of
+    /// a folder removed since (the later scan drops what it did not see again).
+    scanning: std::sync::Mutex<()>,
     limits: Limits,
     index: RwLock<Index>,
     /// The Helm charts read so far (`chart::ChartModel`).
@@ -76,6 +79,7 @@ impl Workspace {
     pub fn new(limits: Limits) -> Workspace {
         Workspace {
             roots: RwLock::default(),
+            scanning: std::sync::Mutex::default(),
             limits,
             index: RwLock::default(),
             charts: chart::ChartCache::default(),
@@ -91,10 +95,24 @@ impl Workspace {
         self.index.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The workspace folders (from `initialize`).
+    /// The workspace folders (from `initialize`, then `workspace/didChangeWorkspaceFolders`).
+    /// The files read from disk of a folder no longer in the workspace leave the index at once
+    /// (a folder added is read by the next [`scan`](Self::scan)).
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
-        *self.roots.write().unwrap_or_else(|p| p.into_inner()) = roots;
+        let before = std::mem::replace(
+            &mut *self.roots.write().unwrap_or_else(|p| p.into_inner()),
+            roots,
+        );
         self.charts.folders.forget_all();
+        let mut index = self.write();
+        for removed in before.iter().filter(|root| self.root_of(root).is_none()) {
+            for gone in index.paths_under(removed) {
+                let from_disk = index.file(&gone).is_some_and(|f| f.origin == Origin::Disk);
+                if from_disk && self.root_of(&gone).is_none() {
+                    index.remove(&gone);
+                }
+            }
+        }
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
@@ -144,6 +162,7 @@ impl Workspace {
     /// Reads every file of the workspace folders into the index (blocking; on
     /// [`Limits::workers`] threads). The index answers meanwhile, with what it has so far.
     pub fn scan(&self) {
+        let _one_at_a_time = self.scanning.lock().unwrap_or_else(|p| p.into_inner());
         let roots = self.roots();
         if roots.is_empty() {
             return;

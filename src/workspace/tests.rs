@@ -442,6 +442,39 @@ fn a_second_scan_drops_files_deleted_meanwhile() {
     assert_eq!(index.of_kind("Service", None, Namespace::Any).count(), 0);
 }
 
+#[test]
+fn workspace_folders_removed_leave_the_index_and_added_ones_are_read() {
+    let (_dir, root) = folder(&[
+        ("app/cm.yaml", CONFIG_MAP),
+        ("app/nested/svc.yaml", SERVICE),
+        ("crds/widget.yaml", CRD),
+        ("crds/open.yaml", SERVICE),
+    ]);
+    let (app, nested, crds) = (root.join("app"), root.join("app/nested"), root.join("crds"));
+    let workspace = Workspace::default();
+    workspace.set_roots(vec![app.clone(), nested.clone(), crds.clone()]);
+    workspace.scan();
+    let open = crds.join("open.yaml");
+    workspace.open_text(&open, SERVICE);
+    assert_eq!(workspace.read().len(), 4);
+
+    // `crds` leaves: its file from disk goes at once, the open one stays until closed; `nested`
+    // leaves too, but its file is still under `app`.
+    workspace.set_roots(vec![app.clone()]);
+    {
+        let index = workspace.read();
+        assert!(index.file(&crds.join("widget.yaml")).is_none());
+        assert!(index.file(&open).is_some());
+        assert!(index.file(&nested.join("svc.yaml")).is_some());
+        assert_eq!(index.crds().count(), 0);
+    }
+    // `crds` comes back: the next scan reads it.
+    workspace.set_roots(vec![app, crds.clone()]);
+    workspace.scan();
+    assert!(workspace.read().file(&crds.join("widget.yaml")).is_some());
+    assert_eq!(workspace.read().crds().count(), 1);
+}
+
 /// A selector's workloads are looked up by one of its labels: the documents looked at are those
 /// of the files with a workload of that label, however many other workloads there are; removing
 /// or changing a file takes it out of the lookup.
