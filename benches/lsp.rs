@@ -10,7 +10,8 @@
 //! encoded message is written: encoding it is the editor's work), one-character edits →
 //! publishDiagnostics for that version (p50/p95), completion and hover round
 //! trips (p50/p95, any answer accepted, "n/a" when the capability is not
-//! advertised), documentSymbol and foldingRange round trips, foldingRange right after each of
+//! advertised), documentSymbol (the first apart: it outlines every document) and foldingRange
+//! round trips, foldingRange right after each of
 //! a series of one-character edits (the folds of a document that just changed), process start →
 //! first completion answer (on its own fresh process), and the server's peak
 //! RSS (VmHWM) before and after the documentSymbol/foldingRange series. Then, on another fresh
@@ -1075,6 +1076,13 @@ const METRICS: &[Metric] = &[
     metric("completion p95", "ms", |m| p95(&m.completion_ms)),
     metric("hover p50", "ms", |m| p50(&m.hover_ms)),
     metric("hover p95", "ms", |m| p95(&m.hover_ms)),
+    // The first one outlines every document (nothing asked for an outline before it): what an
+    // editor waits for after opening a file.
+    metric("first documentSymbol", "ms", |m| {
+        m.symbols_ms
+            .as_ref()
+            .and_then(|samples| samples.first().copied())
+    }),
     metric("documentSymbol p50", "ms", |m| p50(&m.symbols_ms)),
     metric("foldingRange p50", "ms", |m| p50(&m.folding_ms)),
     metric("foldingRange after an edit p50", "ms", |m| {

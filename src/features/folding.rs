@@ -49,7 +49,7 @@ pub fn folding_ranges_within(
     // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
     let mut apart = true;
     let mut last_end: Option<usize> = None;
-    outlines.begin_pass();
+    outlines.begin_pass_over(file, rope);
     let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {
         if cancel.check().is_err() {

@@ -109,7 +109,17 @@ pub struct OutlineCache {
     /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
     /// it stops at the first document after the limit is reached).
     pub documents_cut: usize,
+    /// Outlines the first pass over a big file built ahead on every core, in document order,
+    /// by document range (`None`: saphyr rejects it); the pass takes them in turn.
+    prebuilt: std::collections::VecDeque<(Range<usize>, Option<Outline>)>,
+    /// Outlines built ahead so (for tests).
+    pub prebuilt_count: usize,
 }
+
+/// A file at least this big has its documents' outlines built on every core in a first pass:
+/// otherwise the editor's first outline request after opening a big file parses its documents
+/// one after the other.
+const PREBUILD_MIN: usize = 256 * 1024;
 
 /// Each document's first line in a pass over the documents in order: the line after the
 /// previous document's when that one has an outline (which counts its line breaks), else looked
@@ -161,6 +171,8 @@ impl OutlineCache {
     /// Notes an edit already applied to the text (`rope`: the text after it): the documents it
     /// touches are outlined again.
     pub fn note_edit(&mut self, edit: &TextEdit, rope: &Rope) {
+        // Built ahead for the text before the edit (a pass stopped part way).
+        self.prebuilt.clear();
         retain_following(
             &mut self.entries,
             edit,
@@ -179,6 +191,17 @@ impl OutlineCache {
     pub fn reset(&mut self) {
         self.entries.clear();
         self.previous.clear();
+        self.prebuilt.clear();
+    }
+
+    /// Starts a pass over the documents of `file`: a first pass over a big file builds their
+    /// outlines ahead on every core.
+    pub fn begin_pass_over(&mut self, file: &YamlFile, rope: &Rope) {
+        self.begin_pass();
+        if self.previous.is_empty() && self.prebuilt.is_empty() && rope.len_bytes() >= PREBUILD_MIN
+        {
+            self.prebuild(file, rope);
+        }
     }
 
     /// Starts a pass over the file's documents.
@@ -188,6 +211,37 @@ impl OutlineCache {
         // A pass usually keeps as many entries: room for them at once, not by doublings.
         self.entries = Vec::with_capacity(used.len());
         self.previous = used.into();
+    }
+
+    /// Builds the outlines a first pass builds, of the documents saphyr reads and that keep no
+    /// span tree, on every core.
+    fn prebuild(&mut self, file: &YamlFile, rope: &Rope) {
+        let ranges: Vec<Range<usize>> = (file.documents().iter().enumerate())
+            .filter(|(index, document)| !document.rejected() && file.kept_spans(*index).is_none())
+            .map(|(_, document)| document.range())
+            .collect();
+        let sizes: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
+        let built = crate::text::threads::biggest_first(&sizes, |index| {
+            build(rope, ranges[index].clone(), None)
+        });
+        self.prebuilt_count += built.len();
+        self.prebuilt = ranges.into_iter().zip(built).collect();
+    }
+
+    /// The outline built ahead for the document at `range`, if there is one.
+    fn take_prebuilt(&mut self, range: &Range<usize>) -> Option<Option<Outline>> {
+        while self
+            .prebuilt
+            .front()
+            .is_some_and(|(at, _)| at.start < range.start)
+        {
+            self.prebuilt.pop_front();
+        }
+        let (at, _) = self.prebuilt.front()?;
+        if at != range {
+            return None;
+        }
+        self.prebuilt.pop_front().map(|(_, outline)| outline)
     }
 
     /// A pass's [`FirstLines`].
@@ -203,6 +257,7 @@ impl OutlineCache {
     /// Ends the pass: outlines it did not ask for belong to texts the file no longer has.
     pub fn end_pass(&mut self) {
         self.previous.clear();
+        self.prebuilt.clear();
     }
 
     /// Ends a pass stopped part way (its request cancelled): the outlines it did not reach are
@@ -314,7 +369,10 @@ impl OutlineCache {
             }
             (false, None) => {
                 self.built += 1;
-                match build(rope, range.clone(), kept_spans) {
+                let built = self
+                    .take_prebuilt(&range)
+                    .unwrap_or_else(|| build(rope, range.clone(), kept_spans));
+                match built {
                     Some(outline) => (Some(Arc::new(outline)), None),
                     None => (None, self.take_previous_tree_folds(&range)),
                 }
@@ -453,6 +511,41 @@ mod tests {
         let mut cache_of_shorter = OutlineCache::default();
         pass(&mut cache_of_shorter, &shorter);
         assert_eq!(cache_of_shorter.entries.len(), 1);
+    }
+
+    /// The outlines a first pass over a big file builds ahead on every core are each document's
+    /// as a pass builds it alone; a later pass keeps them and builds nothing ahead.
+    #[test]
+    fn a_first_pass_over_a_big_file_builds_its_outlines_ahead() {
+        let documents: Vec<String> = (0..6000)
+            .map(|i| match i {
+                2500 => "kind: ConfigMap\ndata: {k: \"unclosed\n".to_string(),
+                _ => DOCUMENT.replace("name: a", &format!("name: a{i}")),
+            })
+            .collect();
+        let text = documents.join("---\n");
+        assert!(text.len() >= PREBUILD_MIN);
+        let rope = Rope::from_str(&text);
+        let mut file = YamlFile::open(&rope);
+        let mut cache = OutlineCache::default();
+        let mut first_pass = |cache: &mut OutlineCache| {
+            cache.begin_pass_over(&file, &rope);
+            let outlines: Vec<Option<Arc<Outline>>> = (0..file.documents().len())
+                .map(|index| match cache.source(&mut file, &rope, index) {
+                    OutlineSource::Outline(outline) => Some(outline),
+                    OutlineSource::Tree(_) => None,
+                })
+                .collect();
+            cache.end_pass();
+            outlines
+        };
+        let ahead = first_pass(&mut cache);
+        assert_eq!((cache.prebuilt_count, cache.built), (5999, 5999));
+        assert!(ahead[2500].is_none());
+        assert_eq!(ahead, pass(&mut OutlineCache::default(), &rope));
+        let again = first_pass(&mut cache);
+        assert_eq!((cache.prebuilt_count, cache.built), (5999, 5999));
+        assert_eq!(again, ahead);
     }
 
     #[test]

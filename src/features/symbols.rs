@@ -204,7 +204,7 @@ fn relative_symbols(
     outlines: &mut OutlineCache,
     cancel: &Cancel,
 ) -> Result<Vec<AnsweredDocument>, Cancelled> {
-    outlines.begin_pass();
+    outlines.begin_pass_over(file, rope);
     let mut per_document = Vec::with_capacity(file.documents().len());
     let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {

@@ -18,6 +18,7 @@ pub mod lines;
 pub mod positions;
 #[cfg(test)]
 pub(crate) mod random_text;
+pub mod threads;
 
 /// The unit of `Position::character`, negotiated at `initialize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -139,39 +139,14 @@ fn each_document<T: Send>(
     documents: &[Range<usize>],
     f: impl Fn(&str) -> T + Sync,
 ) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4)
-        .min(documents.len());
-    if text.len() < PARALLEL_MIN || threads < 2 {
+    if text.len() < PARALLEL_MIN {
         return documents
             .iter()
             .map(|range| f(&text[range.clone()]))
             .collect();
     }
-    let mut order: Vec<usize> = (0..documents.len()).collect();
-    order.sort_by_key(|&index| std::cmp::Reverse(documents[index].len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::Mutex::new(Vec::with_capacity(documents.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&index) = order.get(taken) else {
-                        break;
-                    };
-                    let result = f(&text[documents[index].clone()]);
-                    done.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((index, result));
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    done.sort_by_key(|(index, _)| *index);
-    done.into_iter().map(|(_, result)| result).collect()
+    let sizes: Vec<usize> = documents.iter().map(|range| range.len()).collect();
+    crate::text::threads::biggest_first(&sizes, |index| f(&text[documents[index].clone()]))
 }
 
 /// The edits that format `text`: none when it is left alone or already formatted. Only the

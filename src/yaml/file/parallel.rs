@@ -8,18 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use super::YamlDocument;
 use crate::diagnostic::Diagnostic;
+use crate::text::threads::available as threads;
 use crate::yaml::lint;
 use crate::yaml::spans::{Cut, Seam, SpanTree, TreeText, find_cut};
-
-/// How many threads open a file (up to four); asked once, as the answer reads cgroup files.
-fn threads() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4)
-    })
-}
 
 /// Documents at least this big are parsed in two parts on two threads when they are more than
 /// a thread's share of the file (argocd's 1.4 MB CRD document: otherwise one thread parses it

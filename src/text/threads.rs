@@ -1,0 +1,65 @@
+//! Work over a file's documents on every core (up to four): each thread takes the biggest item
+//! left, so one big document does not leave the other threads idle at the end.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many threads share such work: the cores, up to four (asked once: the answer reads
+/// cgroup files).
+pub fn available() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+    })
+}
+
+/// `f` of every item `0..sizes.len()` (`sizes`: how big each is), in item order; on up to
+/// [`available`] threads, biggest first. The calling thread works too.
+pub fn biggest_first<T: Send>(sizes: &[usize], f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = available().min(sizes.len());
+    if threads < 2 {
+        return (0..sizes.len()).map(f).collect();
+    }
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(sizes[index]));
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::with_capacity(sizes.len()));
+    let work = || {
+        let mut mine = Vec::new();
+        while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            mine.push((index, f(index)));
+        }
+        done.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&mut mine);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_item_once_in_item_order() {
+        let sizes: Vec<usize> = (0..1000).map(|i| (i * 7919) % 97).collect();
+        let calls = AtomicUsize::new(0);
+        let results = biggest_first(&sizes, |index| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            index * 2
+        });
+        assert_eq!(calls.into_inner(), 1000);
+        assert_eq!(results, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(biggest_first(&[], |i| i).is_empty());
+    }
+}
