@@ -116,10 +116,11 @@ pub struct OutlineCache {
     pub prebuilt_count: usize,
 }
 
-/// A file at least this big has its documents' outlines built on every core in a first pass:
-/// otherwise the editor's first outline request after opening a big file parses its documents
-/// one after the other.
-const PREBUILD_MIN: usize = 256 * 1024;
+/// A first pass with at least this many bytes of documents to outline builds their outlines on
+/// every core: otherwise the editor's first outline request after opening a big file parses
+/// its documents one after the other. Less is done in a few milliseconds, not worth a thread
+/// (and the memory it keeps).
+const PREBUILD_MIN: usize = 1024 * 1024;
 
 /// Each document's first line in a pass over the documents in order: the line after the
 /// previous document's when that one has an outline (which counts its line breaks), else looked
@@ -195,7 +196,7 @@ impl OutlineCache {
     }
 
     /// Starts a pass over the documents of `file`: a first pass over a big file builds their
-    /// outlines ahead on every core.
+    /// outlines ahead on every core (see [`PREBUILD_MIN`]).
     pub fn begin_pass_over(&mut self, file: &YamlFile, rope: &Rope) {
         self.begin_pass();
         if self.previous.is_empty() && self.prebuilt.is_empty() && rope.len_bytes() >= PREBUILD_MIN
@@ -221,6 +222,9 @@ impl OutlineCache {
             .map(|(_, document)| document.range())
             .collect();
         let sizes: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
+        if sizes.iter().sum::<usize>() < PREBUILD_MIN {
+            return;
+        }
         let built = crate::text::threads::biggest_first(&sizes, |index| {
             build(rope, ranges[index].clone(), None)
         });
@@ -517,7 +521,7 @@ mod tests {
     /// as a pass builds it alone; a later pass keeps them and builds nothing ahead.
     #[test]
     fn a_first_pass_over_a_big_file_builds_its_outlines_ahead() {
-        let documents: Vec<String> = (0..6000)
+        let documents: Vec<String> = (0..24000)
             .map(|i| match i {
                 2500 => "kind: ConfigMap\ndata: {k: \"unclosed\n".to_string(),
                 _ => DOCUMENT.replace("name: a", &format!("name: a{i}")),
@@ -540,12 +544,18 @@ mod tests {
             outlines
         };
         let ahead = first_pass(&mut cache);
-        assert_eq!((cache.prebuilt_count, cache.built), (5999, 5999));
+        assert_eq!((cache.prebuilt_count, cache.built), (23999, 23999));
         assert!(ahead[2500].is_none());
         assert_eq!(ahead, pass(&mut OutlineCache::default(), &rope));
         let again = first_pass(&mut cache);
-        assert_eq!((cache.prebuilt_count, cache.built), (5999, 5999));
+        assert_eq!((cache.prebuilt_count, cache.built), (23999, 23999));
         assert_eq!(again, ahead);
+
+        // Under a MiB to outline: built in the pass.
+        let small = Rope::from_str(&documents[..1000].join("---\n"));
+        let mut cache = OutlineCache::default();
+        cache.begin_pass_over(&YamlFile::open(&small), &small);
+        assert_eq!(cache.prebuilt_count, 0);
     }
 
     #[test]
