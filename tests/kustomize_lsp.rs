@@ -407,3 +407,39 @@ fn a_kustomization_made_or_deleted_on_disk_makes_or_unmakes_its_patches() {
     report(&mut server, 1);
     server.wait_for_codes(&uri, &[]);
 }
+
+#[test]
+fn an_overlay_changed_on_disk_is_rendered_again_and_a_deleted_one_takes_its_findings() {
+    let (_dir, root) = fixture_copy();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .watch_files()
+        .initialization_options(json!({"rules": false}))
+        .start();
+    let kustomization = root.join("overlays/staging/kustomization.yaml");
+    let overlay = std::fs::read_to_string(&kustomization).unwrap();
+    let report = |server: &mut TestServer, kind: u8| {
+        let change = json!({"uri": uri_of(&kustomization), "type": kind});
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [change]}),
+        );
+    };
+    // A patch adding a container without an image: the render says so, on the patch.
+    let patch = root.join("overlays/staging/replicas.yaml");
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n";
+    std::fs::write(&patch, text).unwrap();
+    let uri = open_file(&mut server, &patch);
+    server.wait_for_codes(&uri, &["kustomize-rendered"]);
+
+    // The overlay deleted outside the editor: no render names the patch any more, and the file
+    // is a Deployment of its own.
+    std::fs::remove_file(&kustomization).unwrap();
+    report(&mut server, 3);
+    server.wait_for_codes(&uri, &["schema-required", "schema-required"]);
+
+    // Made again: rendered again, without waiting for a save.
+    std::fs::write(&kustomization, overlay).unwrap();
+    report(&mut server, 1);
+    server.wait_for_codes(&uri, &["kustomize-rendered"]);
+}

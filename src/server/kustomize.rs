@@ -201,26 +201,52 @@ impl KustomizeWork {
     /// the kustomizations that include it (up to the overlays), once the workspace scan is done
     /// (roles and includes come from the index).
     pub fn schedule_render(self: &Arc<Self>, uri: &Uri) {
+        self.schedule_renders(vec![document_path(uri)]);
+    }
+
+    /// Files changed on disk (not by the editor's save, which `did_save` handles), once the
+    /// index has read them: open documents' roles are read again, the kustomizations they
+    /// concern are rendered again, and a kustomization deleted takes its findings with it.
+    pub async fn disk_changed(self: &Arc<Self>, paths: &[PathBuf]) {
+        self.refresh_roles().await;
+        let open: Vec<PathBuf> = self.store.uris().iter().map(document_path).collect();
+        let mut changed = Vec::new();
+        for path in paths.iter().filter(|path| !open.contains(path)) {
+            if is_kustomization(path) && !path.exists() {
+                self.install(path.clone(), Some(ByFile::new())).await;
+            } else {
+                changed.push(path.clone());
+            }
+        }
+        self.schedule_renders(changed);
+    }
+
+    /// [`schedule_render`](Self::schedule_render) of several files at once: each kustomization
+    /// they concern is rendered once, at most [`MAX_RENDERS`] of them.
+    fn schedule_renders(self: &Arc<Self>, paths: Vec<PathBuf>) {
         let options = self
             .options
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if !options.render {
+        if !options.render || paths.is_empty() {
             return;
         }
-        let path = document_path(uri);
         let work = self.clone();
         tokio::spawn(async move {
             work.scanned().await;
             let mut targets: Vec<PathBuf> = Vec::new();
-            if is_kustomization(&path) {
-                targets.push(path.clone());
-            }
             let index = work.schemas.workspace().read();
-            for (file, _) in navigation::references(&path, &index, &Disk) {
-                if !targets.contains(&file) {
-                    targets.push(file);
+            for path in &paths {
+                let including = navigation::references(path, &index, &Disk);
+                let itself = is_kustomization(path).then(|| path.clone());
+                for file in itself
+                    .into_iter()
+                    .chain(including.into_iter().map(|(f, _)| f))
+                {
+                    if !targets.contains(&file) {
+                        targets.push(file);
+                    }
                 }
             }
             drop(index);

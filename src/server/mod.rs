@@ -649,11 +649,11 @@ impl LanguageServer for Backend {
         self.update_schemas_then(
             move |schemas| schemas.disk_changed(&paths),
             // The index holds the files on disk now: open files are given their chart again,
-            // and a patch named by a kustomization made or deleted on disk becomes or stops
-            // being a patch.
+            // a patch named by a kustomization made or deleted on disk becomes or stops being
+            // a patch, and the kustomizations concerned are rendered again.
             move || async move {
                 helm.disk_changed(&changed).await;
-                kustomize.refresh_roles().await;
+                kustomize.disk_changed(&changed).await;
             },
         );
         if kube_linter_config {
