@@ -824,10 +824,7 @@ fn a_chart_yaml_made_or_deleted_on_disk_makes_or_unmakes_the_chart() {
     // on disk; the values file edited again (unsaved) counts for it.
     std::fs::write(app.join("Chart.yaml"), "apiVersion: v2\nname: app\n").unwrap();
     let chart_yaml = file_uri(&app.join("Chart.yaml"));
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": chart_yaml, "type": 1}]}),
-    );
+    server.file_changed_on_disk(&chart_yaml, 1);
     completes(&mut server, &uri, "name");
     server.change_and_wait(&values, 3, edit("fresh"));
     completes(&mut server, &uri, "fresh");
@@ -836,10 +833,7 @@ fn a_chart_yaml_made_or_deleted_on_disk_makes_or_unmakes_the_chart() {
     // then, so an empty answer is the deletion's doing), and a template opened after it
     // belongs to none.
     std::fs::remove_file(app.join("Chart.yaml")).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": chart_yaml, "type": 3}]}),
-    );
+    server.file_changed_on_disk(&chart_yaml, 3);
     completes_nothing(&mut server, &uri);
     let other = file_uri(&app.join("templates/other.yaml"));
     server.open_and_wait(&other, template);

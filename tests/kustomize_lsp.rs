@@ -38,6 +38,15 @@ fn start(root: &Path) -> TestServer {
         .start()
 }
 
+/// [`start`], with a client that watches files (the tests report changes on disk).
+fn start_watching(root: &Path) -> TestServer {
+    TestServer::builder()
+        .workspace_folder(root)
+        .watch_files()
+        .initialization_options(serde_json::json!({"rules": false}))
+        .start()
+}
+
 fn open_file(server: &mut TestServer, path: &Path) -> String {
     let uri = uri_of(path);
     server.open(&uri, &std::fs::read_to_string(path).unwrap());
@@ -379,52 +388,30 @@ fn findings_on_values_a_transformer_set_land_on_its_entry_in_the_kustomization()
 #[test]
 fn a_kustomization_made_or_deleted_on_disk_makes_or_unmakes_its_patches() {
     let (_dir, root) = fixture_copy();
-    let mut server = TestServer::builder()
-        .workspace_folder(&root)
-        .watch_files()
-        .initialization_options(json!({"rules": false}))
-        .start();
+    let mut server = start_watching(&root);
     let kustomization = root.join("overlays/staging/kustomization.yaml");
     let text = std::fs::read_to_string(&kustomization).unwrap();
-    let report = |server: &mut TestServer, kind: u8| {
-        let change = json!({"uri": uri_of(&kustomization), "type": kind});
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [change]}),
-        );
-    };
     // A patch that sets only replicas: not missing a Deployment's selector and template.
     let uri = open_file(&mut server, &root.join("overlays/staging/replicas.yaml"));
     server.wait_for_codes(&uri, &[]);
 
     // The kustomization deleted outside the editor: the file is a Deployment of its own.
     std::fs::remove_file(&kustomization).unwrap();
-    report(&mut server, 3);
+    server.file_changed_on_disk(&uri_of(&kustomization), 3);
     server.wait_for_codes(&uri, &["schema-required", "schema-required"]);
 
     // Made again: a patch again.
     std::fs::write(&kustomization, text).unwrap();
-    report(&mut server, 1);
+    server.file_changed_on_disk(&uri_of(&kustomization), 1);
     server.wait_for_codes(&uri, &[]);
 }
 
 #[test]
 fn an_overlay_changed_on_disk_is_rendered_again_and_a_deleted_one_takes_its_findings() {
     let (_dir, root) = fixture_copy();
-    let mut server = TestServer::builder()
-        .workspace_folder(&root)
-        .watch_files()
-        .initialization_options(json!({"rules": false}))
-        .start();
+    let mut server = start_watching(&root);
     let kustomization = root.join("overlays/staging/kustomization.yaml");
     let overlay = std::fs::read_to_string(&kustomization).unwrap();
-    let report = |server: &mut TestServer, kind: u8| {
-        let change = json!({"uri": uri_of(&kustomization), "type": kind});
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [change]}),
-        );
-    };
     // A patch adding a container without an image: the render says so, on the patch.
     let patch = root.join("overlays/staging/replicas.yaml");
     let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        args: [run]\n";
@@ -435,11 +422,11 @@ fn an_overlay_changed_on_disk_is_rendered_again_and_a_deleted_one_takes_its_find
     // The overlay deleted outside the editor: no render names the patch any more, and the file
     // is a Deployment of its own.
     std::fs::remove_file(&kustomization).unwrap();
-    report(&mut server, 3);
+    server.file_changed_on_disk(&uri_of(&kustomization), 3);
     server.wait_for_codes(&uri, &["schema-required", "schema-required"]);
 
     // Made again: rendered again, without waiting for a save.
     std::fs::write(&kustomization, overlay).unwrap();
-    report(&mut server, 1);
+    server.file_changed_on_disk(&uri_of(&kustomization), 1);
     server.wait_for_codes(&uri, &["kustomize-rendered"]);
 }

@@ -445,6 +445,16 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("{method}: {e}"));
     }
 
+    /// Tells the server a file changed on disk, as a file watcher does (`kind`: 1 created,
+    /// 2 changed, 3 deleted).
+    pub fn file_changed_on_disk(&mut self, uri: &str, kind: u8) {
+        let change = json!({"uri": uri, "type": kind});
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [change]}),
+        );
+    }
+
     /// Sends a request and returns its result; panics on an error response.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         self.try_request(method, params)
