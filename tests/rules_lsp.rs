@@ -166,6 +166,39 @@ fn kube_linters_configuration_file_in_the_workspace_counts() {
     server.wait_for_publication(&uri, |p| rule_codes(&p["diagnostics"]) == ["host-pid"]);
 }
 
+/// The first workspace folder's `.kube-linter.yaml` counts from when the folder is added, and
+/// no longer once it is removed.
+#[test]
+fn kube_linters_configuration_file_follows_the_workspace_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let configured = root.join("configured");
+    std::fs::create_dir_all(&configured).unwrap();
+    std::fs::write(
+        configured.join(".kube-linter.yaml"),
+        "checks:\n  doNotAutoAddDefaults: true\n  include: [host-pid]\n",
+    )
+    .unwrap();
+    let mut server = TestServer::start();
+    let uri = fixture_uri(&configured.join("pod.yaml"));
+    server.open(&uri, POD);
+    let defaults = server.wait_for_publication(&uri, |p| rule_codes(&p["diagnostics"]).len() > 1);
+    let defaults = rule_codes(&defaults["diagnostics"]);
+    let folder = json!([{"uri": fixture_uri(&configured), "name": "configured"}]);
+    let change =
+        |added: &Value, removed: &Value| json!({"event": {"added": added, "removed": removed}});
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        change(&folder, &json!([])),
+    );
+    server.wait_for_publication(&uri, |p| rule_codes(&p["diagnostics"]) == ["host-pid"]);
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        change(&json!([]), &folder),
+    );
+    server.wait_for_publication(&uri, |p| rule_codes(&p["diagnostics"]) == defaults);
+}
+
 fn fixture_uri(path: &std::path::Path) -> String {
     format!("file://{}", path.display())
 }

@@ -661,9 +661,9 @@ impl LanguageServer for Backend {
         }
     }
 
-    /// Workspace folders added or removed: the index reads the folders again (the removed ones'
-    /// files gone at once), then open files are given their chart, kustomize role and rules'
-    /// configuration (the first folder's `.kube-linter.yaml`) again.
+    /// Workspace folders added or removed: the removed ones' files leave the index at once, the
+    /// rules' configuration is read again (the first folder's `.kube-linter.yaml`), then the
+    /// folders are read again and open files are given their chart and kustomize role again.
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
         let removed = folder_paths(params.event.removed.iter());
         let added = folder_paths(params.event.added.iter());
@@ -675,16 +675,17 @@ impl LanguageServer for Backend {
             }
         }
         tracing::info!("workspace folders now: {roots:?}");
+        guarded("workspace folders", || self.schemas.set_roots(roots)).ok();
+        self.apply_rules();
         let changed: Vec<std::path::PathBuf> = removed.into_iter().chain(added).collect();
         let (helm, kustomize) = (self.helm.clone(), self.kustomize.clone());
         self.update_schemas_then(
-            move |schemas| schemas.change_roots(roots),
+            |schemas| schemas.rescan_workspace(),
             move || async move {
                 helm.disk_changed(&changed).await;
                 kustomize.refresh_roles().await;
             },
         );
-        self.apply_rules();
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {

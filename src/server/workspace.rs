@@ -76,16 +76,15 @@ impl SchemaSources {
         &self.workspace
     }
 
-    /// The workspace folders (from `initialize`).
+    /// The workspace folders (from `initialize`, then `workspace/didChangeWorkspaceFolders`).
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         self.workspace.set_roots(roots);
     }
 
-    /// Workspace folders added or removed (`workspace/didChangeWorkspaceFolders`; blocking): the
-    /// index drops the files of the folders removed and reads the folders again, and the
+    /// After workspace folders were added or removed (`workspace/didChangeWorkspaceFolders`,
+    /// [`set_roots`](Self::set_roots); blocking): the index reads the folders again, and the
     /// workspace's CRDs are those of the folders now. `true` when the catalog changed.
-    pub fn change_roots(&self, roots: Vec<PathBuf>) -> bool {
-        self.workspace.set_roots(roots);
+    pub fn rescan_workspace(&self) -> bool {
         if !self.workspace.roots().is_empty() {
             return self.scan_workspace();
         }
