@@ -68,16 +68,8 @@ pub fn folding_ranges_within(
             }
         };
         let whole = several && last_line > 0;
-        let extra = whole
-            && !summary.holds(Fold {
-                start_line: 0,
-                end_line: last_line,
-            });
-        let first_start = if whole {
-            Some(0)
-        } else {
-            summary.folds.first().map(|f| f.start_line)
-        };
+        let extra = whole && !summary.holds_whole(last_line);
+        let first_start = if whole { Some(0) } else { summary.first_start };
         let end = summary.max_end.max(if whole { last_line } else { 0 });
         if let Some(start) = first_start {
             apart &= last_end.is_none_or(|before| before < first_line + start);
@@ -175,6 +167,11 @@ pub struct FoldSummary {
     per_level: Vec<usize>,
     /// The last line any fold reaches.
     max_end: usize,
+    /// The first fold's start line, and the last line a fold starting on the first line
+    /// reaches: a pass over a big file's documents reads these, not the folds (each document's
+    /// folds are an allocation of their own, which the pass would read from memory).
+    first_start: Option<usize>,
+    longest_from_first_line: Option<usize>,
 }
 
 impl FoldSummary {
@@ -208,10 +205,26 @@ impl FoldSummary {
             add_counts(&mut self.per_level, &[1], *level as usize);
         }
         self.max_end = self.folds.iter().map(|f| f.end_line).max().unwrap_or(0);
+        self.first_start = self.folds.first().map(|f| f.start_line);
+        self.longest_from_first_line = (self.folds.iter())
+            .take_while(|f| f.start_line == 0)
+            .map(|f| f.end_line)
+            .max();
     }
 
-    fn holds(&self, fold: Fold) -> bool {
-        self.folds.binary_search(&fold).is_ok()
+    /// Whether the document's fold from its first line to `last_line` is one of its folds.
+    fn holds_whole(&self, last_line: usize) -> bool {
+        match self.longest_from_first_line {
+            None => false,
+            Some(end) if end <= last_line => end == last_line,
+            Some(_) => self
+                .folds
+                .binary_search(&Fold {
+                    start_line: 0,
+                    end_line: last_line,
+                })
+                .is_ok(),
+        }
     }
 }
 
@@ -514,6 +527,31 @@ mod tests {
             "sorted, no repeats"
         );
         within_limit(all, limit)
+    }
+
+    /// Whether a document's whole fold is one of its folds, read from the summary's own fields
+    /// where they tell, answers as a search of its folds does.
+    #[test]
+    fn the_whole_document_fold_is_found_as_a_search_finds_it() {
+        let fold = |start_line, end_line| Fold {
+            start_line,
+            end_line,
+        };
+        let cases = [
+            vec![],
+            vec![fold(1, 3)],
+            vec![fold(0, 4)],
+            vec![fold(0, 2), fold(0, 4), fold(1, 3)],
+            vec![fold(0, 2), fold(0, 9)],
+        ];
+        for folds in cases {
+            let summary = FoldSummary::new(folds.clone());
+            for last_line in 0..10 {
+                let searched = folds.contains(&fold(0, last_line));
+                assert_eq!(summary.holds_whole(last_line), searched, "{folds:?} {last_line}");
+            }
+            assert_eq!(summary.first_start, folds.iter().map(|f| f.start_line).min());
+        }
     }
 
     #[test]
