@@ -76,9 +76,10 @@ pub fn folding_ranges_within(
             last_end = Some(first_line + end);
         }
         if extra {
-            add_counts(&mut per_level, &[1], 0);
+            add_counts(&mut per_level, std::iter::once(1), 0);
         }
-        add_counts(&mut per_level, &summary.per_level, usize::from(extra));
+        let counts = summary.per_level.iter().map(|count| *count as usize);
+        add_counts(&mut per_level, counts, usize::from(extra));
         documents.push((first_line, summary, extra.then_some(last_line)));
     }
     outlines.count_line_lookups(lines);
@@ -164,7 +165,9 @@ impl Quota {
 pub struct FoldSummary {
     folds: Vec<Fold>,
     levels: Vec<u32>,
-    per_level: Vec<usize>,
+    /// Inline up to six levels (the size of a `Vec`'s header): a pass over a big file adds
+    /// these up for every document without reading another allocation.
+    per_level: smallvec::SmallVec<[u32; 6]>,
     /// The last line any fold reaches.
     max_end: usize,
     /// The first fold's start line, and the last line a fold starting on the first line
@@ -201,8 +204,11 @@ impl FoldSummary {
         self.folds.dedup();
         sorted_nesting_levels(&self.folds, &mut self.levels);
         self.per_level.clear();
-        for level in &self.levels {
-            add_counts(&mut self.per_level, &[1], *level as usize);
+        for level in self.levels.iter().map(|level| *level as usize) {
+            if self.per_level.len() <= level {
+                self.per_level.resize(level + 1, 0);
+            }
+            self.per_level[level] += 1;
         }
         self.max_end = self.folds.iter().map(|f| f.end_line).max().unwrap_or(0);
         self.first_start = self.folds.first().map(|f| f.start_line);
@@ -238,11 +244,11 @@ impl Fold {
 }
 
 /// Adds `counts` (per level) to `totals`, `shift` levels deeper.
-fn add_counts(totals: &mut Vec<usize>, counts: &[usize], shift: usize) {
+fn add_counts(totals: &mut Vec<usize>, counts: impl ExactSizeIterator<Item = usize>, shift: usize) {
     if totals.len() < counts.len() + shift {
         totals.resize(counts.len() + shift, 0);
     }
-    for (level, count) in counts.iter().enumerate() {
+    for (level, count) in counts.enumerate() {
         totals[level + shift] += count;
     }
 }
@@ -548,9 +554,16 @@ mod tests {
             let summary = FoldSummary::new(folds.clone());
             for last_line in 0..10 {
                 let searched = folds.contains(&fold(0, last_line));
-                assert_eq!(summary.holds_whole(last_line), searched, "{folds:?} {last_line}");
+                assert_eq!(
+                    summary.holds_whole(last_line),
+                    searched,
+                    "{folds:?} {last_line}"
+                );
             }
-            assert_eq!(summary.first_start, folds.iter().map(|f| f.start_line).min());
+            assert_eq!(
+                summary.first_start,
+                folds.iter().map(|f| f.start_line).min()
+            );
         }
     }
 
