@@ -153,14 +153,11 @@ impl HelmWork {
     /// `Chart.yaml` made or deleted makes or unmakes the chart of every open file below it, so
     /// does a folder holding them; a chart's files changed outside the editor change what its
     /// open files see (and its render).
+    /// `paths` holds no open file (its save is `did_save`'s: the chart would render twice).
     pub async fn disk_changed(self: &Arc<Self>, paths: &[PathBuf]) {
-        let open = self.store.uris();
-        let open_paths: Vec<PathBuf> = open.iter().filter_map(file_path).collect();
-        // An open file written to disk is the editor's save, which `did_save` handles (the
-        // editor's text counts, not the disk's): refreshed again here, the chart would render
-        // twice.
-        let paths: Vec<&PathBuf> = paths.iter().filter(|p| !open_paths.contains(p)).collect();
-        let concerned: Vec<Uri> = open
+        let concerned: Vec<Uri> = self
+            .store
+            .uris()
             .into_iter()
             .filter(|uri| {
                 let Some(path) = file_path(uri) else {

@@ -204,14 +204,13 @@ impl KustomizeWork {
         self.schedule_renders(vec![document_path(uri)]);
     }
 
-    /// Files changed on disk (not by the editor's save, which `did_save` handles), once the
-    /// index has read them: open documents' roles are read again, the kustomizations they
-    /// concern are rendered again, and a kustomization deleted takes its findings with it.
+    /// Files changed on disk (none open: the editor's save is `did_save`'s), once the index has
+    /// read them: open documents' roles are read again, the kustomizations they concern are
+    /// rendered again, and a kustomization deleted takes its findings with it.
     pub async fn disk_changed(self: &Arc<Self>, paths: &[PathBuf]) {
         self.refresh_roles().await;
-        let open: Vec<PathBuf> = self.store.uris().iter().map(document_path).collect();
         let mut changed = Vec::new();
-        for path in paths.iter().filter(|path| !open.contains(path)) {
+        for path in paths {
             if is_kustomization(path) && !path.exists() {
                 self.install(path.clone(), Some(ByFile::new())).await;
             } else {

@@ -218,14 +218,14 @@ fn workspace_roots(params: &InitializeParams) -> Vec<std::path::PathBuf> {
     if roots.is_empty() {
         #[allow(deprecated)]
         let root = params.root_uri.iter();
-        roots.extend(root.filter_map(|uri| uri.to_file_path().map(|p| p.into_owned())));
+        roots.extend(root.filter_map(workspace::file_path));
     }
     roots
 }
 
 fn folder_paths<'a>(folders: impl Iterator<Item = &'a WorkspaceFolder>) -> Vec<std::path::PathBuf> {
     folders
-        .filter_map(|folder| folder.uri.to_file_path().map(|p| p.into_owned()))
+        .filter_map(|folder| workspace::file_path(&folder.uri))
         .collect()
 }
 
@@ -645,7 +645,20 @@ impl LanguageServer for Backend {
             path.file_name()
                 .is_some_and(|name| KUBE_LINTER_FILES.iter().any(|f| name == *f))
         });
-        let (helm, kustomize, changed) = (self.helm.clone(), self.kustomize.clone(), paths.clone());
+        // An open file written to disk is the editor's save, which `did_save` handles (the
+        // editor's text counts, not the disk's): Helm and kustomize leave it to that.
+        let open: Vec<std::path::PathBuf> = self
+            .store
+            .uris()
+            .iter()
+            .filter_map(workspace::file_path)
+            .collect();
+        let changed: Vec<std::path::PathBuf> = paths
+            .iter()
+            .filter(|p| !open.contains(p))
+            .cloned()
+            .collect();
+        let (helm, kustomize) = (self.helm.clone(), self.kustomize.clone());
         self.update_schemas_then(
             move |schemas| schemas.disk_changed(&paths),
             // The index holds the files on disk now: open files are given their chart again,
