@@ -242,6 +242,14 @@ fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
 }
 
 impl Backend {
+    /// The layers an open or an edit computes at once beside the document's own (kustomize's
+    /// checks, a modeline's schema); its diagnostics are published only after them.
+    fn compute_layers(&self, uri: &Uri) {
+        guarded("kustomize", || self.kustomize.check(uri)).ok();
+        guarded("modeline", || self.modeline.check(uri)).ok();
+        self.store.layers_computed(uri);
+    }
+
     /// Publishes what is ready at once (the YAML layer's diagnostics, quick even for big files),
     /// then validates every document against the schema in the background and publishes
     /// the complete set, unless the document changed meanwhile (its edit publishes then).
@@ -585,8 +593,7 @@ impl LanguageServer for Backend {
             tokio::task::spawn_blocking(move || guarded("didOpen", || pending.finish())).await;
         if matches!(opened, Ok(Ok(()))) {
             let checked = started.elapsed();
-            guarded("kustomize", || self.kustomize.check(&uri)).ok();
-            guarded("modeline", || self.modeline.check(&uri)).ok();
+            self.compute_layers(&uri);
             self.publish_after_open(uri.clone()).await;
             // The index holds the open's text already: the references need not wait for the
             // CRDs the text may define to be read (`update_schemas` checks them again after).
@@ -615,8 +622,7 @@ impl LanguageServer for Backend {
         if changed.is_err() {
             guarded("recovery", || self.store.rebuild(&uri)).ok();
         }
-        guarded("kustomize", || self.kustomize.check(&uri)).ok();
-        guarded("modeline", || self.modeline.check(&uri)).ok();
+        self.compute_layers(&uri);
         publish(&self.client, &self.store, uri.clone(), Gather::Validated).await;
         let changed_uri = uri.clone();
         self.update_schemas_after_edit(Some((uri.clone(), version)), move |schemas| {

@@ -93,6 +93,8 @@ impl Stamp {
 pub struct Gathering {
     read: Stamp,
     number: u64,
+    /// Read before the layers computed outside the document were set for its text.
+    without_layers: bool,
 }
 
 /// The latest text of an open document.
@@ -111,6 +113,12 @@ struct Publication {
     current: Stamp,
     /// What was last sent, if anything was since the document was opened.
     sent: Option<Sent>,
+    /// Its text was opened or edited and the layers computed outside it (kustomize's checks, a
+    /// modeline's schema) are not yet set for this text: nothing is published until they are
+    /// ([`Store::layers_computed`]), or a background publication would send the new version
+    /// without them. A gathering reads it under the document's lock, and the layers are set
+    /// under that lock before this is cleared: a gathering that saw it clear has them.
+    awaiting_layers: bool,
 }
 
 /// What was last sent for a document.
@@ -224,7 +232,7 @@ impl PendingOpen {
         );
         let index_entry = document.take_index_entry();
         let snapshot = document.snapshot();
-        let stamp = store.insert_document(self.uri.clone(), document);
+        let stamp = store.insert_document(self.uri.clone(), document, true);
         self.finished = true;
         // The index takes the text before anything is published: the rules answer and the
         // references are checked against it from the first gathering.
@@ -360,6 +368,9 @@ impl Store {
         let gathering = Gathering {
             read: held.stamp(),
             number: self.next_number(),
+            without_layers: lock(&self.published)
+                .get(uri)
+                .is_some_and(|publication| publication.awaiting_layers),
         };
         Some((read, gathering))
     }
@@ -390,7 +401,7 @@ impl Store {
     /// Opens a document in one go, on this thread.
     pub fn open(&self, uri: Uri, text: &str, version: i32) {
         let document = OpenDocument::open(text, version, &self.catalog());
-        self.insert_document(uri, document);
+        self.insert_document(uri, document, false);
     }
 
     /// The cheap part of opening a document: its document split and its gate. Completion and
@@ -429,7 +440,8 @@ impl Store {
     }
 
     /// Makes a checked and validated document the open document `uri`; the state it is in.
-    fn insert_document(&self, uri: Uri, document: OpenDocument) -> Stamp {
+    /// With `awaiting_layers`, nothing is published until [`Store::layers_computed`].
+    fn insert_document(&self, uri: Uri, document: OpenDocument, awaiting_layers: bool) -> Stamp {
         let opened = self.next_number();
         let current = Stamp {
             opened,
@@ -444,6 +456,7 @@ impl Store {
         let publication = Publication {
             current,
             sent: None,
+            awaiting_layers,
         };
         lock(&self.published).insert(uri.clone(), publication);
         let document = Arc::new(Held {
@@ -508,6 +521,9 @@ impl Store {
             );
         }
         document.change(version, changes.iter().cloned(), encoding);
+        if let Some(publication) = lock(&self.published).get_mut(uri) {
+            publication.awaiting_layers = true;
+        }
         // Requests that must not wait for the document's lock (which schema validation of a big
         // file holds for a while) read this; unless the document was closed meanwhile (its text
         // would outlive it, or replace a new open's).
@@ -540,6 +556,14 @@ impl Store {
         self.numbers.fetch_add(1, Ordering::AcqRel) + 1
     }
 
+    /// The layers computed outside the document were set for its current text (or found to
+    /// have nothing): its diagnostics may be published again.
+    pub fn layers_computed(&self, uri: &Uri) {
+        if let Some(publication) = lock(&self.published).get_mut(uri) {
+            publication.awaiting_layers = false;
+        }
+    }
+
     /// Taken from noting a publication to sending it ([`Store::note_published`]).
     pub async fn publication_order(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.publishing.lock().await
@@ -558,8 +582,9 @@ impl Store {
     /// Notes `diagnostics`, read by `gathering`, as sent for `version` of `uri`; false when they
     /// must not be sent: the document is not open, they were read from another open of it or
     /// before its text changed (they belong to another text, whatever its version), diagnostics
-    /// gathered later were sent (two publications racing, the older one must not win), or
-    /// exactly these were sent for that version already.
+    /// gathered later were sent (two publications racing, the older one must not win), its
+    /// layers are not yet computed for its text, or exactly these were sent for that version
+    /// already.
     pub fn note_published(
         &self,
         uri: &Uri,
@@ -571,7 +596,7 @@ impl Store {
         let Some(publication) = published.get_mut(uri) else {
             return false;
         };
-        if gathering.read != publication.current {
+        if gathering.read != publication.current || gathering.without_layers {
             return false;
         }
         let gathering = gathering.number;
@@ -742,14 +767,45 @@ mod tests {
             .1
     }
 
-    /// Types `x` at the start of the document, as `version`.
-    fn type_x(store: &Store, version: i32) {
+    /// Opens the document as the server does: its layers are computed (they find nothing).
+    fn open_as_the_server_does(store: &Arc<Store>, text: &str, version: i32) {
+        store.begin_open(uri(), text.to_string(), version).finish();
+        store.layers_computed(&uri());
+    }
+
+    /// Types `x` at the start of the document, as `version`, without computing its layers.
+    fn type_x_only(store: &Store, version: i32) {
         let start = crate::text::Position::new(0, 0);
         let change = Change {
             range: Some(start..start),
             text: "x",
         };
         store.change(&uri(), version, &[change]);
+    }
+
+    /// Types `x` at the start of the document, as `version`; its layers find nothing.
+    fn type_x(store: &Store, version: i32) {
+        type_x_only(store, version);
+        store.layers_computed(&uri());
+    }
+
+    #[test]
+    fn an_edit_is_published_only_with_its_layers() {
+        let store = Arc::new(Store::default());
+        store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
+        let before_its_layers = gathered(&store);
+        store.layers_computed(&uri());
+        assert!(!store.note_published(&uri(), 1, before_its_layers, &[]));
+        assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
+
+        type_x_only(&store, 2);
+        // A background publication (a new catalog) reads the edited text before its layers.
+        let before_its_layers = gathered(&store);
+        let modeline = vec![found("from the modeline's schema")];
+        assert!(store.set_layer(&uri(), stamp(&store), Layer::Modeline, modeline));
+        store.layers_computed(&uri());
+        assert!(!store.note_published(&uri(), 2, before_its_layers, &[]));
+        assert!(store.note_published(&uri(), 2, gathered(&store), &[diagnostic("x")]));
     }
 
     #[test]
@@ -794,7 +850,7 @@ mod tests {
         // Gathered at version 2 of the first open, then held up (publications wait their turn).
         let first_open = gathered(&store);
         store.close(&uri());
-        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        open_as_the_server_does(&store, "b: 2\n", 1);
         type_x(&store, 2);
         let syntax_error = [diagnostic("from the text of the first open")];
         assert!(
@@ -824,7 +880,7 @@ mod tests {
         };
         read.recv().unwrap();
         store.close(&uri());
-        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        open_as_the_server_does(&store, "b: 2\n", 1);
         go_on.send(()).unwrap();
         let late = gatherer.join().unwrap();
         assert!(!store.note_published(&uri(), 1, late, &[diagnostic("first open")]));
@@ -847,7 +903,7 @@ mod tests {
         let store = Arc::new(Store::default());
         store.open(uri(), "a: 1\n", 1);
         assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
-        store.begin_open(uri(), "a: 1\n".to_string(), 1).finish();
+        open_as_the_server_does(&store, "a: 1\n", 1);
         assert!(store.note_published(&uri(), 1, gathered(&store), &[]));
     }
 
@@ -879,7 +935,7 @@ mod tests {
         type_x(store, 2);
         let earlier = stamp(store);
         store.close(&uri());
-        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        open_as_the_server_does(&store, "b: 2\n", 1);
         type_x(store, 2);
         assert_eq!(store.version(&uri()), Some(2));
         earlier
@@ -927,7 +983,7 @@ mod tests {
         store.open(uri(), "a: 1\n", 1);
         let closed = store.close(&uri()).expect("it was open");
         assert!(store.close(&uri()).is_none());
-        store.begin_open(uri(), "b: 2\n".to_string(), 1).finish();
+        open_as_the_server_does(&store, "b: 2\n", 1);
         let reopened = stamp(&store);
         assert_ne!(reopened, closed);
         assert!(reopened.revision() > closed.revision());
