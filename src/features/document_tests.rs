@@ -506,6 +506,41 @@ fn a_publication_walks_only_the_rule_findings_it_shows() {
     assert_eq!(document.diagnostics(), fresh.diagnostics());
 }
 
+/// A file too big for the questions about other objects shows the rules' findings from its
+/// open: its first publication is complete, and the first refresh changes nothing. A smaller
+/// file waits for the refresh, which answers the questions too.
+#[test]
+fn a_file_too_big_for_questions_shows_its_rule_findings_from_the_open() {
+    let catalog = catalog();
+    let on = Arc::new(rules::Config::default());
+    let open = |count| {
+        let text = pods(count);
+        let document = OpenDocument::open_split_as(
+            text.clone(),
+            split::split(&text),
+            1,
+            &catalog,
+            Role::Manifest,
+            &on,
+            |_| (),
+        );
+        (document, text)
+    };
+    let big = 2_001;
+    assert!(!RuleDiagnostics::reads_objects(big));
+    let (mut document, _) = open(big);
+    let at_open = document.diagnostics();
+    assert!(rule_codes(&at_open) > 0);
+    document.check_rules(&rules::Context::alone(on.clone()));
+    assert_eq!(document.rules.last_checked, 0);
+    assert_eq!(document.diagnostics(), at_open);
+
+    let (mut document, _) = open(50);
+    assert_eq!(rule_codes(&document.diagnostics()), 0);
+    document.check_rules(&rules::Context::alone(on.clone()));
+    assert!(rule_codes(&document.diagnostics()) > 50);
+}
+
 #[test]
 fn only_the_rules_that_are_on_are_checked_and_kept() {
     let text = pods(50);

@@ -165,8 +165,10 @@ impl RuleDiagnostics {
 
     /// The findings of a file just opened, from what [`check_opened`] found with `config` on
     /// the span trees its open built (`None`: a document without one, or not checked because no
-    /// rule is on; checked on the next refresh that has rules on). Nothing is answered yet: the
-    /// next [`refresh`](Self::refresh) answers every question.
+    /// rule is on; checked on the next refresh that has rules on). Nothing shows before the
+    /// next [`refresh`](Self::refresh), which answers every question with the workspace; but a
+    /// file too big for questions shows its findings at once: that refresh would add nothing, and
+    /// the open's first publication has them.
     pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>, config: Arc<Config>) -> Self {
         let objects_read = Self::reads_objects(file.documents().len());
         let entries = file
@@ -174,14 +176,20 @@ impl RuleDiagnostics {
             .iter()
             .zip(checked)
             .filter_map(|(document, checked)| {
-                Some(Entry::new(document.range(), objects_read, checked?))
+                let mut entry = Entry::new(document.range(), objects_read, checked?);
+                if !objects_read {
+                    entry.choose_shown(&config);
+                }
+                Some(entry)
             })
             .collect();
-        RuleDiagnostics {
+        let mut opened = RuleDiagnostics {
             entries,
             config,
             ..Self::default()
-        }
+        };
+        opened.count_shown();
+        opened
     }
 
     /// Notes an edit already applied to the text: the document it lands in is checked again on
@@ -240,7 +248,7 @@ impl RuleDiagnostics {
         let reconfigured = *self.config != *context.config;
         self.config = context.config.clone();
         let config = self.config.clone();
-        // The entries an open checked show nothing before their first refresh.
+        // The first refresh chooses what every entry shows: with its answers.
         let first = self.answered_for.is_none();
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
