@@ -7,6 +7,7 @@
 //! document is marked [`templated`](Document::templated), so a client knows that what is missing
 //! may come from the chart's values.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -410,9 +411,10 @@ pub fn blank_actions(text: &str) -> String {
 /// The `apiVersion` and `kind` values of a file's documents, one allocation each: a file of
 /// thousands of documents writes only a few.
 #[derive(Default)]
-pub(super) struct Shared(std::cell::RefCell<Vec<Arc<str>>>);
+pub(super) struct Shared(std::cell::RefCell<HashSet<Arc<str>>>);
 
-/// Above this many distinct values a file gets no more sharing (each lookup is a linear search).
+/// Above this many distinct values a file gets no more sharing (a file of generated kinds would
+/// keep them all).
 const SHARED_MAX: usize = 64;
 
 impl Shared {
@@ -425,8 +427,8 @@ impl Shared {
                 .flatten()
             {
                 let mut known = shared.0.borrow_mut();
-                if known.len() < SHARED_MAX && !known.iter().any(|k| Arc::ptr_eq(k, value)) {
-                    known.push(value.clone());
+                if known.len() < SHARED_MAX && !known.contains(&**value) {
+                    known.insert(value.clone());
                 }
             }
         }
@@ -441,9 +443,11 @@ impl Shared {
                 .flatten()
             {
                 let mut known = self.0.borrow_mut();
-                match known.iter().find(|k| **k == *value) {
+                match known.get(&**value) {
                     Some(found) => *value = found.clone(),
-                    None if known.len() < SHARED_MAX => known.push(value.clone()),
+                    None if known.len() < SHARED_MAX => {
+                        known.insert(value.clone());
+                    }
                     None => {}
                 }
             }
@@ -452,12 +456,12 @@ impl Shared {
 
     fn get(&self, text: Box<str>) -> Arc<str> {
         let mut known = self.0.borrow_mut();
-        if let Some(found) = known.iter().find(|k| ***k == *text) {
+        if let Some(found) = known.get(&*text) {
             return found.clone();
         }
         let new: Arc<str> = Arc::from(text);
         if known.len() < SHARED_MAX {
-            known.push(new.clone());
+            known.insert(new.clone());
         }
         new
     }

@@ -519,7 +519,10 @@ impl Index {
             if let Some(name) = &document.name {
                 // In path order, like the other lookups: answers list duplicates the same way
                 // whatever order the files were read in.
-                let postings = self.by_name.entry(name.clone()).or_default();
+                let postings = match self.by_name.get_mut(&**name) {
+                    Some(postings) => postings,
+                    None => self.by_name.entry(name.clone()).or_default(),
+                };
                 let at = match postings.binary_search_by(|(known, _)| known.cmp(&path)) {
                     Ok(at) => at,
                     Err(at) => {
@@ -739,14 +742,19 @@ fn post(
     file: &Arc<File>,
     index: u32,
 ) {
-    if !map.contains_key(key) {
-        map.insert(key.into(), Postings::new());
+    // Looked up by reference first: the key is copied only when it is new.
+    let postings = match map.get_mut(key) {
+        Some(postings) => postings,
+        None => map.entry(key.into()).or_default(),
+    };
+    match postings.get_mut(&**path) {
+        Some(posting) => posting.add(index),
+        None => {
+            let mut posting = Posting::new(file);
+            posting.add(index);
+            postings.insert(path.clone(), posting);
+        }
     }
-    let postings = map.get_mut(key).expect("just inserted");
-    postings
-        .entry(path.clone())
-        .or_insert_with(|| Posting::new(file))
-        .add(index);
 }
 
 fn unlink_from(map: &mut HashMap<Box<str>, Postings>, key: &str, path: &Path) {
