@@ -935,7 +935,7 @@ mod tests {
         type_x(store, 2);
         let earlier = stamp(store);
         store.close(&uri());
-        open_as_the_server_does(&store, "b: 2\n", 1);
+        open_as_the_server_does(store, "b: 2\n", 1);
         type_x(store, 2);
         assert_eq!(store.version(&uri()), Some(2));
         earlier
