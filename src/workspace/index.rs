@@ -264,13 +264,33 @@ impl Index {
             })
     }
 
-    /// The workloads (and Pods) whose Pods `selector` selects.
+    /// The workloads (and Pods) whose Pods `selector` selects, by kind (in `WORKLOAD_KINDS`'
+    /// order), then in path order. Those a selector's first label names are looked up; a
+    /// selector without labels scans them all.
     pub fn workloads_matching<'q>(
         &'q self,
         namespace: Namespace<'q>,
         selector: &'q Selector,
     ) -> impl Iterator<Item = Found<'q>> + 'q {
-        self.of_kinds(&WORKLOAD_KINDS, namespace).filter(|found| {
+        let candidates: Box<dyn Iterator<Item = Found<'q>> + 'q> =
+            match selector.match_labels.iter().next() {
+                Some((key, value)) => {
+                    let labelled = self.by_pod_label.get(&*pod_label_key(key, value));
+                    let rank = |found: &Found<'_>| {
+                        let kind = found.document.kind.as_deref();
+                        WORKLOAD_KINDS.iter().position(|k| Some(*k) == kind)
+                    };
+                    let mut found: Vec<Found<'q>> = self
+                        .in_postings(labelled)
+                        .filter(|found| namespace.admits(found.document))
+                        .collect();
+                    // Stable: in path order within a kind, as `of_kinds` gives them.
+                    found.sort_by_key(rank);
+                    Box::new(found.into_iter())
+                }
+                None => Box::new(self.of_kinds(&WORKLOAD_KINDS, namespace)),
+            };
+        candidates.filter(|found| {
             found
                 .document
                 .pod_labels
@@ -690,12 +710,20 @@ impl Index {
 /// The documents a posting holds.
 fn posted<'i>(path: &'i Arc<Path>, posting: &'i Posting) -> impl Iterator<Item = Found<'i>> + 'i {
     let file = &*posting.file;
-    posting.documents.iter().map(move |&index| Found {
-        path,
-        origin: file.origin,
-        document: &file.documents[index as usize],
+    posting.documents.iter().map(move |&index| {
+        count_work!(POSTED_VISITED);
+        Found {
+            path,
+            origin: file.origin,
+            document: &file.documents[index as usize],
+        }
     })
 }
+
+work_counter!(
+    /// How many documents this thread's lookups took from the index's postings so far.
+    pub fn posted_visited() => POSTED_VISITED
+);
 
 fn found_in<'i>(path: &'i Arc<Path>, file: &'i File) -> impl Iterator<Item = Found<'i>> + 'i {
     file.documents.iter().map(move |document| Found {

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use super::document::{Labels, Selector};
+use super::document::{Labels, Selector, WORKLOAD_KINDS};
 use super::index::{Namespace, Origin, ScanStatus};
 use super::*;
 
@@ -587,4 +587,82 @@ fn new_workspace_folders_look_for_charts_again() {
     assert_eq!(workspace.chart_of(&values), None);
     workspace.set_roots(vec![root.join("app")]);
     assert_eq!(workspace.chart_of(&values), Some((root.join("app"), false)));
+}
+
+/// A selector with labels looks its workloads up by its first label: it takes only the documents
+/// posted under it, and finds what a scan of every workload finds, in the same order (by kind,
+/// then path).
+#[test]
+fn a_selector_with_labels_looks_its_workloads_up() {
+    let workspace = Workspace::default();
+    for number in 0..200 {
+        let other = DEPLOYMENT
+            .replace("name: web", &format!("name: app-{number}"))
+            .replace("app: web", &format!("app: app-{number}"));
+        workspace.open_text(Path::new(&format!("/w/other-{number}.yaml")), &other);
+    }
+    let stateful = DEPLOYMENT
+        .replace("kind: Deployment", "kind: StatefulSet")
+        .replace("name: web", "name: web-db");
+    workspace.open_text(Path::new("/w/a-stateful.yaml"), &stateful);
+    workspace.open_text(Path::new("/w/web.yaml"), DEPLOYMENT);
+    workspace.open_text(
+        Path::new("/w/b-web.yaml"),
+        &DEPLOYMENT
+            .replace("name: web", "name: web-back")
+            .replace("tier: front", "tier: back"),
+    );
+    let index = workspace.read();
+    let scanned = |namespace, selector: &Selector| {
+        names(
+            WORKLOAD_KINDS
+                .iter()
+                .flat_map(|kind| index.of_kind(kind, None, namespace))
+                .filter(|f| {
+                    f.document
+                        .pod_labels
+                        .as_ref()
+                        .is_some_and(|l| selector.matches(l))
+                }),
+        )
+    };
+    let front: Labels = [("app", "web"), ("tier", "front")].into_iter().collect();
+    let selectors = [
+        Selector {
+            match_labels: [("app", "web")].into_iter().collect(),
+            ..Selector::default()
+        },
+        Selector {
+            match_labels: front,
+            ..Selector::default()
+        },
+        Selector {
+            match_labels: [("app", "db")].into_iter().collect(),
+            ..Selector::default()
+        },
+    ];
+    for selector in &selectors {
+        for namespace in [
+            Namespace::Any,
+            Namespace::In("shop"),
+            Namespace::In("other"),
+        ] {
+            let before = index::posted_visited();
+            let found = names(index.workloads_matching(namespace, selector));
+            assert!(index::posted_visited() - before <= 3, "{selector:?}");
+            assert_eq!(found, scanned(namespace, selector), "{selector:?}");
+        }
+    }
+    let app_web = names(index.workloads_matching(Namespace::Any, &selectors[0]));
+    assert_eq!(app_web, ["web-back", "web", "web-db"]);
+    // Without labels, every workload is scanned.
+    let everything = Selector::default();
+    let before = index::posted_visited();
+    assert_eq!(
+        index
+            .workloads_matching(Namespace::Any, &everything)
+            .count(),
+        203
+    );
+    assert!(index::posted_visited() - before >= 203);
 }
