@@ -475,18 +475,24 @@ fn workspace_folders_removed_leave_the_index_and_added_ones_are_read() {
     assert_eq!(workspace.read().crds().count(), 1);
 }
 
-/// A selector's workloads are looked up by one of its labels: the documents looked at are those
-/// of the files with a workload of that label, however many other workloads there are; removing
-/// or changing a file takes it out of the lookup.
-#[test]
-fn workloads_of_a_label_are_looked_up_not_scanned() {
+/// A workspace of `count` Deployments `app-N`, each labelled `app: app-N` (and `tier: front`).
+fn with_other_deployments(count: usize) -> Workspace {
     let workspace = Workspace::default();
-    for number in 0..200 {
+    for number in 0..count {
         let other = DEPLOYMENT
             .replace("name: web", &format!("name: app-{number}"))
             .replace("app: web", &format!("app: app-{number}"));
         workspace.open_text(Path::new(&format!("/w/other-{number}.yaml")), &other);
     }
+    workspace
+}
+
+/// A selector's workloads are looked up by one of its labels: the documents looked at are those
+/// of the files with a workload of that label, however many other workloads there are; removing
+/// or changing a file takes it out of the lookup.
+#[test]
+fn workloads_of_a_label_are_looked_up_not_scanned() {
+    let workspace = with_other_deployments(200);
     workspace.open_text(Path::new("/w/web.yaml"), DEPLOYMENT);
     workspace.open_text(
         Path::new("/w/web-elsewhere.yaml"),
@@ -594,13 +600,7 @@ fn new_workspace_folders_look_for_charts_again() {
 /// then path).
 #[test]
 fn a_selector_with_labels_looks_its_workloads_up() {
-    let workspace = Workspace::default();
-    for number in 0..200 {
-        let other = DEPLOYMENT
-            .replace("name: web", &format!("name: app-{number}"))
-            .replace("app: web", &format!("app: app-{number}"));
-        workspace.open_text(Path::new(&format!("/w/other-{number}.yaml")), &other);
-    }
+    let workspace = with_other_deployments(200);
     let stateful = DEPLOYMENT
         .replace("kind: Deployment", "kind: StatefulSet")
         .replace("name: web", "name: web-db");
