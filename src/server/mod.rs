@@ -609,6 +609,10 @@ impl LanguageServer for Backend {
             self.update_schemas(move |schemas| schemas.document_changed(&changed));
             self.helm.opened_or_saved(uri.clone());
             self.cluster.schedule(uri, Trigger::Open);
+        } else {
+            // An open that panicked after the document was stored: it must not wait for layers
+            // that nothing computes.
+            self.store.layers_computed(&uri);
         }
     }
 
