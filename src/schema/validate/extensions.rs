@@ -29,6 +29,11 @@ impl Validator<'_> {
         list: N,
         schema: SchemaNode<'_>,
     ) -> Vec<(Range<usize>, Value)> {
+        // One item has no duplicate: most lists (a Pod's one container, its one port) are
+        // checked without working out their items' keys.
+        if list.items().into_iter().flatten().nth(1).is_none() {
+            return Vec::new();
+        }
         let unique_by: Box<dyn Fn(N) -> Option<Value>> = match schema.list_type() {
             Some("map") if !schema.list_map_keys().is_empty() => {
                 let keys = schema.list_map_keys();
@@ -45,6 +50,7 @@ impl Validator<'_> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut duplicates = Vec::new();
         for item in list.items().into_iter().flatten() {
+            count_work!(LIST_KEYS_WORKED_OUT);
             let Some(key) = unique_by(item) else { continue };
             if !seen.insert(key.to_string()) {
                 let at = first_key_range(item).unwrap_or_else(|| value_range(item));
@@ -160,6 +166,11 @@ impl Validator<'_> {
     }
 }
 
+work_counter!(
+    /// How many list items this thread worked out a uniqueness key of so far.
+    pub fn list_keys_worked_out() => LIST_KEYS_WORKED_OUT
+);
+
 #[cfg(test)]
 mod tests {
     use ropey::Rope;
@@ -198,5 +209,23 @@ mod tests {
             (last_a..last_a + 1, codes::DUPLICATE)
         );
         assert_eq!(found[0].message, "Duplicate value: \"a\"");
+    }
+
+    /// A list of one item has no duplicate: its key is not worked out (a Pod's one container,
+    /// its one port); two items are compared (`check` validates on both trees: twice each).
+    #[test]
+    fn a_list_of_one_item_is_not_keyed() {
+        let keyed = |text: &str| {
+            let before = super::list_keys_worked_out();
+            let found = check(text);
+            (super::list_keys_worked_out() - before, found.len())
+        };
+        assert!(POD.matches("- ").count() >= 2, "one container, one port");
+        assert_eq!(keyed(POD), (0, 0));
+        let two_ports = POD.replace(
+            "    - containerPort: 80\n",
+            "    - containerPort: 80\n    - containerPort: 81\n",
+        );
+        assert_eq!(keyed(&two_ports), (4, 0));
     }
 }
