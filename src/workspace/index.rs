@@ -275,18 +275,14 @@ impl Index {
         let candidates: Box<dyn Iterator<Item = Found<'q>> + 'q> =
             match selector.match_labels.iter().next() {
                 Some((key, value)) => {
-                    let labelled = self.by_pod_label.get(&*pod_label_key(key, value));
-                    let rank = |found: &Found<'_>| {
+                    let mut labelled: Vec<Found<'q>> =
+                        self.workloads_labelled(key, value, namespace).collect();
+                    // Stable: in path order within a kind, as `of_kinds` gives them.
+                    labelled.sort_by_key(|found| {
                         let kind = found.document.kind.as_deref();
                         WORKLOAD_KINDS.iter().position(|k| Some(*k) == kind)
-                    };
-                    let mut found: Vec<Found<'q>> = self
-                        .in_postings(labelled)
-                        .filter(|found| namespace.admits(found.document))
-                        .collect();
-                    // Stable: in path order within a kind, as `of_kinds` gives them.
-                    found.sort_by_key(rank);
-                    Box::new(found.into_iter())
+                    });
+                    Box::new(labelled.into_iter())
                 }
                 None => Box::new(self.of_kinds(&WORKLOAD_KINDS, namespace)),
             };
