@@ -531,8 +531,10 @@ fn a_file_too_big_for_questions_shows_its_rule_findings_from_the_open() {
     let (mut document, _) = open(big);
     let at_open = document.diagnostics();
     assert!(rule_codes(&at_open) > 0);
+    let chosen = rules::shown_chosen();
     document.check_rules(&rules::Context::alone(on.clone()));
     assert_eq!(document.rules.last_checked, 0);
+    assert_eq!(rules::shown_chosen(), chosen);
     assert_eq!(document.diagnostics(), at_open);
 
     let (mut document, _) = open(50);

@@ -85,6 +85,7 @@ impl Entry {
 
     /// Chooses and orders the findings a publication shows under `config`.
     fn choose_shown(&mut self, config: &Config) {
+        count_work!(SHOWN_CHOSEN);
         let all = self.checked.findings.iter().chain(&self.answers);
         self.shown = (0u32..)
             .zip(all)
@@ -104,6 +105,11 @@ impl Entry {
         self.shown = shown;
     }
 }
+
+work_counter!(
+    /// How many documents this thread chose the shown rule findings of so far.
+    pub fn shown_chosen() => SHOWN_CHOSEN
+);
 
 /// Per-document rule findings of one file.
 #[derive(Debug)]
@@ -127,6 +133,9 @@ pub struct RuleDiagnostics {
     pub last_rematched: bool,
     /// How many findings the entries show in all.
     shown: usize,
+    /// The open chose what every entry shows (a file too big for questions): the first refresh
+    /// need not choose it again.
+    chosen_at_open: bool,
 }
 
 impl Default for RuleDiagnostics {
@@ -141,6 +150,7 @@ impl Default for RuleDiagnostics {
             last_answered: 0,
             last_rematched: false,
             shown: 0,
+            chosen_at_open: false,
         }
     }
 }
@@ -186,6 +196,7 @@ impl RuleDiagnostics {
         let mut opened = RuleDiagnostics {
             entries,
             config,
+            chosen_at_open: !objects_read,
             ..Self::default()
         };
         opened.count_shown();
@@ -248,8 +259,9 @@ impl RuleDiagnostics {
         let reconfigured = *self.config != *context.config;
         self.config = context.config.clone();
         let config = self.config.clone();
-        // The first refresh chooses what every entry shows: with its answers.
-        let first = self.answered_for.is_none();
+        // The first refresh chooses what every entry shows, with its answers (unless the open
+        // did: entries checked or answered again are chosen again below).
+        let first = self.answered_for.is_none() && !self.chosen_at_open;
         // Objects are read only where the answers can use them.
         let with_objects = Self::reads_objects(file.documents().len());
         // The kinds of the objects that came, went or changed.

@@ -25,9 +25,9 @@ mod universe;
 use std::ops::Range;
 
 pub use config::Config;
-#[cfg(test)]
-pub use document::findings_walked;
 pub use document::{Context, RuleDiagnostics, check_opened};
+#[cfg(test)]
+pub use document::{findings_walked, shown_chosen};
 pub use universe::{ClusterLookup, Universe};
 
 use crate::diagnostic::{Code, Fix};
