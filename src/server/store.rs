@@ -521,9 +521,6 @@ impl Store {
             );
         }
         document.change(version, changes.iter().cloned(), encoding);
-        if let Some(publication) = lock(&self.published).get_mut(uri) {
-            publication.awaiting_layers = true;
-        }
         // Requests that must not wait for the document's lock (which schema validation of a big
         // file holds for a while) read this; unless the document was closed meanwhile (its text
         // would outlive it, or replace a new open's).
@@ -537,9 +534,9 @@ impl Store {
         }
     }
 
-    /// Notes that the text of the open `held` of `uri` (or what was parsed of it) changed, and
-    /// says its new state (`None` when the URI was closed or opened again meanwhile); call it
-    /// under the document's lock, as gatherings are numbered.
+    /// Notes that the text of the open `held` of `uri` (or what was parsed of it) changed, so
+    /// its layers are awaited again, and says its new state (`None` when the URI was closed or
+    /// opened again meanwhile); call it under the document's lock, as gatherings are numbered.
     fn note_text_changed(&self, uri: &Uri, held: &Held) -> Option<Stamp> {
         let changed = self.next_number();
         held.changed.store(changed, Ordering::Release);
@@ -548,6 +545,7 @@ impl Store {
             .get_mut(uri)
             .filter(|publication| publication.current.opened == held.opened)?;
         publication.current.changed = changed;
+        publication.awaiting_layers = true;
         Some(publication.current)
     }
 
