@@ -111,10 +111,10 @@ fn share_the_allocator_with_tree_sitter() {
 
 /// mimalloc keeps freed pages for 10 ms before giving them back to the OS, so requests on the two
 /// tokio workers hold each other's garbage at once and raise the peak RSS; with no delay the peak
-/// is lower at the same speed (docs/benchmarks.md). `MIMALLOC_PURGE_DELAY` in the environment
-/// still wins.
+/// is lower at the same speed (docs/benchmarks.md). Work on every core keeps them a moment
+/// meanwhile (`text::memory`). `MIMALLOC_PURGE_DELAY` in the environment still wins.
 fn return_freed_memory_at_once() {
-    set_purge_delay(0);
+    kube_lsp::text::memory::set_purge_delay(0);
 }
 
 /// `kube-lsp check` frees what it allocated for a file before it checks the next one: with no
@@ -123,22 +123,7 @@ fn return_freed_memory_at_once() {
 /// flush its TLB. Kept a millisecond, the pages are used again instead, for a little more peak
 /// RSS (docs/benchmarks.md).
 fn keep_freed_memory_a_moment() {
-    set_purge_delay(1);
-}
-
-/// mimalloc's purge delay in milliseconds, unless `MIMALLOC_PURGE_DELAY` is in the environment.
-fn set_purge_delay(milliseconds: std::ffi::c_long) {
-    use std::ffi::{c_int, c_long};
-    // `mi_option_purge_delay` in mimalloc 2 and 3 (mimalloc.h; libmimalloc-sys's bindings name
-    // 14 and 16 around it).
-    const PURGE_DELAY: c_int = 15;
-    unsafe extern "C" {
-        fn mi_option_set(option: c_int, value: c_long);
-    }
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one of mimalloc's options, which it reads on each purge.
-        unsafe { mi_option_set(PURGE_DELAY, milliseconds) };
-    }
+    kube_lsp::text::memory::set_purge_delay(kube_lsp::text::memory::KEPT_MILLISECONDS);
 }
 
 fn init_logging(filter: &str) {

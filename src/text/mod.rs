@@ -15,6 +15,7 @@ pub mod cancel;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod lines;
+pub mod memory;
 pub mod positions;
 #[cfg(test)]
 pub(crate) mod random_text;

@@ -35,6 +35,7 @@ pub fn biggest_first<T: Send>(sizes: &[usize], f: impl Fn(usize) -> T + Sync) ->
             .unwrap_or_else(|p| p.into_inner())
             .append(&mut mine);
     };
+    let _kept = super::memory::KeepFreedMemory::hold();
     std::thread::scope(|scope| {
         for _ in 1..threads {
             scope.spawn(work);

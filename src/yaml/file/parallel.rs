@@ -190,6 +190,7 @@ pub(super) fn check_all<T: Send>(
         }
         done
     };
+    let kept = crate::text::memory::KeepFreedMemory::hold();
     let mut done = std::thread::scope(|scope| {
         // This thread works too: starting a thread costs more than one might think.
         let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
@@ -197,6 +198,7 @@ pub(super) fn check_all<T: Send>(
         done.extend(handles.into_iter().map(|h| h.join().unwrap_or_default()));
         done
     });
+    drop(kept);
     // Where each document's record is: which thread's list, where in it.
     let mut at = vec![(u32::MAX, 0u32); ranges.len()];
     for (thread, list) in done.iter().enumerate() {
