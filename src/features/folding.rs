@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use super::outline::{OutlineCache, OutlineSource};
+use super::outline::{FoldSource, OutlineCache};
 use crate::text::cancel::{Cancel, Cancelled};
 use crate::yaml::file::YamlFile;
 use crate::yaml::spans::{SpanKind, SpanTree};
@@ -40,10 +40,7 @@ pub fn folding_ranges_within(
     cancel: &Cancel,
 ) -> Result<Vec<Fold>, Cancelled> {
     let several = file.documents().len() > 1;
-    // Each document's first line, folds, and last line when it folds whole (not one of its
-    // folds already).
-    let mut documents: Vec<(usize, Arc<FoldSummary>, Option<usize>)> =
-        Vec::with_capacity(file.documents().len());
+    let mut documents: Vec<DocumentFolds> = Vec::with_capacity(file.documents().len());
     let mut per_level: Vec<usize> = Vec::new();
     // Documents' folds nest in no other document's: then the file's folds, sorted, are each
     // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
@@ -57,20 +54,30 @@ pub fn folding_ranges_within(
             return Err(Cancelled);
         }
         let range = file.documents()[index].range();
-        let source = outlines.source(file, rope, index);
-        let first_line = lines.first_line(rope, range.start, &source);
-        let (summary, last_line) = match source {
-            OutlineSource::Outline(outline) => (outline.fold_summary(), outline.last_line),
-            OutlineSource::Tree(tree) => {
+        // An outline's head is read where the cache keeps it, without counting a reference:
+        // its folds are read only if the answer may keep some of them.
+        let (first_line, last_line, folds) = match outlines.source_of_folds(file, rope, index) {
+            FoldSource::Outline(at) => match outlines.outline_at(at) {
+                Some(outline) => {
+                    let first_line = lines.first_line(rope, range.start, Some(outline.line_breaks));
+                    (first_line, outline.last_line, FoldsAt::Outline(at))
+                }
+                None => (lines.first_line(rope, range.start, None), 0, FoldsAt::None),
+            },
+            FoldSource::Tree(tree) => {
+                let first_line = lines.first_line(rope, range.start, None);
                 let summary = outlines.tree_folds(tree);
                 let last_line = last_line_of(rope, range.start, range.end) - first_line;
-                (summary, last_line)
+                (first_line, last_line, FoldsAt::Tree(summary))
             }
         };
+        let head = folds.head(outlines);
         let whole = several && last_line > 0;
-        let extra = whole && !summary.holds_whole(last_line);
-        let first_start = if whole { Some(0) } else { summary.first_start };
-        let end = summary.max_end.max(if whole { last_line } else { 0 });
+        let extra = whole
+            && !(head.holds_whole(last_line))
+                .unwrap_or_else(|| folds.summary(outlines).holds_whole(last_line));
+        let first_start = if whole { Some(0) } else { head.first_start };
+        let end = head.max_end.max(if whole { last_line } else { 0 });
         if let Some(start) = first_start {
             apart &= last_end.is_none_or(|before| before < first_line + start);
             last_end = Some(first_line + end);
@@ -78,22 +85,28 @@ pub fn folding_ranges_within(
         if extra {
             add_counts(&mut per_level, std::iter::once(1), 0);
         }
-        let counts = summary.per_level.iter().map(|count| *count as usize);
+        let counts = head.per_level.iter().map(|count| *count as usize);
         add_counts(&mut per_level, counts, usize::from(extra));
-        documents.push((first_line, summary, extra.then_some(last_line)));
+        documents.push(DocumentFolds {
+            first_line,
+            levels: head.levels(),
+            folds,
+            document_fold: extra.then_some(last_line),
+        });
     }
     outlines.count_line_lookups(lines);
     outlines.end_pass();
     if !apart {
         let mut folds: Vec<Fold> = Vec::new();
-        for (first_line, summary, _) in &documents {
-            folds.extend(summary.folds.iter().map(|f| f.shifted(*first_line)));
+        for document in &documents {
+            let summary = document.folds.summary(outlines);
+            folds.extend(summary.folds.iter().map(|f| f.shifted(document.first_line)));
         }
-        for (first_line, _, document_fold) in &documents {
-            if let Some(last_line) = document_fold {
+        for document in &documents {
+            if let Some(last_line) = document.document_fold {
                 folds.push(Fold {
-                    start_line: *first_line,
-                    end_line: first_line + last_line,
+                    start_line: document.first_line,
+                    end_line: document.first_line + last_line,
                 });
             }
         }
@@ -109,31 +122,85 @@ pub fn folding_ranges_within(
     };
     let mut quota = Quota { whole_levels, room };
     let mut folds = Vec::with_capacity(total.min(limit));
-    for (first_line, summary, document_fold) in &documents {
+    for document in &documents {
         if quota.used_up() {
             break;
         }
         outlines.documents_cut += 1;
+        let first_line = document.first_line;
         let from = folds.len();
-        let shift = usize::from(document_fold.is_some());
-        if let Some(last_line) = document_fold
+        let shift = usize::from(document.document_fold.is_some());
+        if let Some(last_line) = document.document_fold
             && quota.keeps(0)
         {
             folds.push(Fold {
-                start_line: *first_line,
+                start_line: first_line,
                 end_line: first_line + last_line,
             });
         }
-        for (fold, level) in summary.folds.iter().zip(&summary.levels) {
-            if quota.keeps(*level as usize + shift) {
-                folds.push(fold.shifted(*first_line));
+        // Its folds are `shift` levels deeper or more: none is kept past the levels kept.
+        if document.levels > 0 && quota.may_keep(shift) {
+            outlines.fold_lists_read += 1;
+            let summary = document.folds.summary(outlines);
+            for (fold, level) in summary.folds.iter().zip(&summary.levels) {
+                if quota.keeps(*level as usize + shift) {
+                    folds.push(fold.shifted(first_line));
+                }
             }
         }
-        if document_fold.is_some() {
+        if document.document_fold.is_some() {
             folds[from..].sort();
         }
     }
     Ok(folds)
+}
+
+/// What a folding pass keeps of a document after reading its fold head.
+struct DocumentFolds {
+    first_line: usize,
+    /// How many nesting levels its own folds have.
+    levels: usize,
+    folds: FoldsAt,
+    /// The last line of the fold of the whole document, when it is not one of its own.
+    document_fold: Option<usize>,
+}
+
+/// Where a document's folds are.
+enum FoldsAt {
+    /// In the outline the cache holds at that place for the pass.
+    Outline(usize),
+    /// Read from its tree-sitter tree.
+    Tree(Arc<FoldSummary>),
+    /// Nowhere: it has none.
+    None,
+}
+
+/// The summary of a document without folds.
+static NO_FOLDS: std::sync::LazyLock<FoldSummary> = std::sync::LazyLock::new(FoldSummary::default);
+
+impl FoldsAt {
+    fn summary<'a>(&'a self, outlines: &'a OutlineCache) -> &'a FoldSummary {
+        match self {
+            FoldsAt::Outline(at) => match outlines.outline_at(*at) {
+                Some(outline) => outline.fold_summary_ref(),
+                None => &NO_FOLDS,
+            },
+            FoldsAt::Tree(summary) => summary,
+            FoldsAt::None => &NO_FOLDS,
+        }
+    }
+
+    /// Its fold head: an outline's own copy, not the summary's.
+    fn head<'a>(&'a self, outlines: &'a OutlineCache) -> &'a FoldHead {
+        match self {
+            FoldsAt::Outline(at) => match outlines.outline_at(*at) {
+                Some(outline) => outline.fold_head(),
+                None => NO_FOLDS.head(),
+            },
+            FoldsAt::Tree(summary) => summary.head(),
+            FoldsAt::None => NO_FOLDS.head(),
+        }
+    }
 }
 
 /// Which folds a limited answer keeps: every fold of the first `whole_levels` nesting levels,
@@ -153,6 +220,11 @@ impl Quota {
             })
     }
 
+    /// Whether a fold at `level` or deeper may still be kept.
+    fn may_keep(&self, level: usize) -> bool {
+        level < self.whole_levels || (level == self.whole_levels && self.room > 0)
+    }
+
     /// Whether no later fold can be kept: the partly kept level is full and none is kept whole.
     fn used_up(&self) -> bool {
         self.whole_levels == 0 && self.room == 0
@@ -165,16 +237,40 @@ impl Quota {
 pub struct FoldSummary {
     folds: Vec<Fold>,
     levels: Vec<u32>,
+    head: FoldHead,
+}
+
+/// What a pass over a big file's documents reads of each one's folds: their count per nesting
+/// level and their extent, not the folds (an allocation of their own). An outline keeps a copy
+/// at its start (see `outline::Outline`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FoldHead {
     /// Inline up to six levels (the size of a `Vec`'s header): a pass over a big file adds
     /// these up for every document without reading another allocation.
     per_level: smallvec::SmallVec<[u32; 6]>,
     /// The last line any fold reaches.
     max_end: usize,
     /// The first fold's start line, and the last line a fold starting on the first line
-    /// reaches: a pass over a big file's documents reads these, not the folds (each document's
-    /// folds are an allocation of their own, which the pass would read from memory).
+    /// reaches.
     first_start: Option<usize>,
     longest_from_first_line: Option<usize>,
+}
+
+impl FoldHead {
+    /// Whether the document's fold from its first line to `last_line` is one of its folds;
+    /// `None` when only its folds can say.
+    fn holds_whole(&self, last_line: usize) -> Option<bool> {
+        match self.longest_from_first_line {
+            None => Some(false),
+            Some(end) if end <= last_line => Some(end == last_line),
+            Some(_) => None,
+        }
+    }
+
+    /// How many nesting levels its folds have.
+    fn levels(&self) -> usize {
+        self.per_level.len()
+    }
 }
 
 impl FoldSummary {
@@ -192,6 +288,11 @@ impl FoldSummary {
         &self.folds
     }
 
+    /// Their counts per nesting level and extent.
+    pub fn head(&self) -> &FoldHead {
+        &self.head
+    }
+
     /// The folds to change in place; [`update`](Self::update) makes the summary theirs again.
     pub(super) fn folds_mut(&mut self) -> &mut Vec<Fold> {
         &mut self.folds
@@ -203,16 +304,17 @@ impl FoldSummary {
         self.folds.sort();
         self.folds.dedup();
         sorted_nesting_levels(&self.folds, &mut self.levels);
-        self.per_level.clear();
+        let head = &mut self.head;
+        head.per_level.clear();
         for level in self.levels.iter().map(|level| *level as usize) {
-            if self.per_level.len() <= level {
-                self.per_level.resize(level + 1, 0);
+            if head.per_level.len() <= level {
+                head.per_level.resize(level + 1, 0);
             }
-            self.per_level[level] += 1;
+            head.per_level[level] += 1;
         }
-        self.max_end = self.folds.iter().map(|f| f.end_line).max().unwrap_or(0);
-        self.first_start = self.folds.first().map(|f| f.start_line);
-        self.longest_from_first_line = (self.folds.iter())
+        head.max_end = self.folds.iter().map(|f| f.end_line).max().unwrap_or(0);
+        head.first_start = self.folds.first().map(|f| f.start_line);
+        head.longest_from_first_line = (self.folds.iter())
             .take_while(|f| f.start_line == 0)
             .map(|f| f.end_line)
             .max();
@@ -220,17 +322,13 @@ impl FoldSummary {
 
     /// Whether the document's fold from its first line to `last_line` is one of its folds.
     fn holds_whole(&self, last_line: usize) -> bool {
-        match self.longest_from_first_line {
-            None => false,
-            Some(end) if end <= last_line => end == last_line,
-            Some(_) => self
-                .folds
-                .binary_search(&Fold {
-                    start_line: 0,
-                    end_line: last_line,
-                })
-                .is_ok(),
-        }
+        self.head.holds_whole(last_line).unwrap_or_else(|| {
+            let whole = Fold {
+                start_line: 0,
+                end_line: last_line,
+            };
+            self.folds.binary_search(&whole).is_ok()
+        })
     }
 }
 
@@ -561,7 +659,7 @@ mod tests {
                 );
             }
             assert_eq!(
-                summary.first_start,
+                summary.head.first_start,
                 folds.iter().map(|f| f.start_line).min()
             );
         }
@@ -734,5 +832,29 @@ mod tests {
         let found = folding_ranges_within(&mut file, &rope, &mut outlines, 30, &cancel).unwrap();
         assert_eq!(found, limited_at_once(&text, 30));
         assert_eq!(outlines.documents_cut, 30);
+    }
+
+    #[test]
+    fn a_limited_answer_reads_the_fold_lists_of_documents_it_may_keep_folds_of() {
+        let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
+        let text = vec![document; 100].join("---\n");
+        let rope = Rope::from_str(&text);
+        let mut file = YamlFile::open(&rope);
+        let mut outlines = OutlineCache::default();
+        let cancel = Cancel::default();
+        // Only whole-document folds are kept: the documents' own folds are a level deeper,
+        // and their heads say so.
+        let found = folding_ranges_within(&mut file, &rope, &mut outlines, 30, &cancel).unwrap();
+        assert_eq!(found, limited_at_once(&text, 30));
+        assert_eq!(outlines.fold_lists_read, 0);
+        // 20 folds a level deeper: read until they are taken.
+        let found = folding_ranges_within(&mut file, &rope, &mut outlines, 120, &cancel).unwrap();
+        assert_eq!(found, limited_at_once(&text, 120));
+        assert_eq!(outlines.fold_lists_read, 10);
+        outlines.fold_lists_read = 0;
+        // No limit: every document's.
+        let found = folding_ranges(&mut file, &rope, &mut outlines, &cancel).unwrap();
+        assert_eq!(found, limited_at_once(&text, usize::MAX));
+        assert_eq!(outlines.fold_lists_read, 100);
     }
 }

@@ -12,7 +12,7 @@ use ropey::Rope;
 use saphyr_parser::ScanError;
 use tree_sitter::Tree;
 
-use super::folding::{Fold, FoldSummary, collect_span_folds};
+use super::folding::{Fold, FoldHead, FoldSummary, collect_span_folds};
 use super::symbols::{Symbol, SymbolLines, symbols_in_lines, symbols_of_document};
 use crate::text::lines::LineStarts;
 use crate::text::{TextEdit, retain_following};
@@ -31,9 +31,19 @@ use tree_folds::TreeFolds;
 pub const MAX_ITEMS: usize = 5_000;
 
 /// A document's outline, relative to its start: offsets from its first byte, lines from its
-/// first line.
+/// first line. What a folding pass reads of it comes first (`repr(C)`): with the reference
+/// counts, in the first two cache lines of its allocation.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Outline {
+    /// The line of the document's last character that is no line break.
+    pub last_line: usize,
+    /// How many line breaks the document holds: the next document starts that many lines
+    /// further.
+    pub line_breaks: usize,
+    /// `folds`' head, kept here too: a pass over a big file's documents reads this, not the
+    /// summary (an allocation of its own).
+    fold_head: FoldHead,
     pub symbols: Vec<Symbol>,
     /// Where each symbol is in lines and columns, symbols and their children in order (each
     /// symbol, then its children): a response needs only the document's first line.
@@ -41,11 +51,6 @@ pub struct Outline {
     /// The folds sorted, without repeats, with their nesting: the folding requests read this
     /// one, not a copy.
     folds: Arc<FoldSummary>,
-    /// The line of the document's last character that is no line break.
-    pub last_line: usize,
-    /// How many line breaks the document holds: the next document starts that many lines
-    /// further.
-    pub line_breaks: usize,
     /// A big document's block collections, which an edit's outline is spliced from (see
     /// `outline/splice.rs`); none for small documents and those holding an alias.
     blocks: Option<Vec<Block>>,
@@ -53,12 +58,14 @@ pub struct Outline {
 
 impl Outline {
     pub fn new(symbols: Vec<Symbol>, folds: Vec<Fold>, last_line: usize) -> Self {
+        let folds = FoldSummary::new(folds);
         Outline {
-            symbols,
-            symbol_lines: Vec::new(),
-            folds: Arc::new(FoldSummary::new(folds)),
             last_line,
             line_breaks: 0,
+            fold_head: folds.head().clone(),
+            symbols,
+            symbol_lines: Vec::new(),
+            folds: Arc::new(folds),
             blocks: None,
         }
     }
@@ -69,8 +76,13 @@ impl Outline {
     }
 
     /// The folds with their nesting (see [`FoldSummary`]).
-    pub fn fold_summary(&self) -> Arc<FoldSummary> {
-        self.folds.clone()
+    pub fn fold_summary_ref(&self) -> &FoldSummary {
+        &self.folds
+    }
+
+    /// The folds' counts per nesting level and extent.
+    pub fn fold_head(&self) -> &FoldHead {
+        &self.fold_head
     }
 }
 
@@ -78,6 +90,7 @@ impl PartialEq for Outline {
     fn eq(&self, other: &Self) -> bool {
         self.symbols == other.symbols
             && self.folds() == other.folds()
+            && self.fold_head == other.fold_head
             && self.last_line == other.last_line
     }
 }
@@ -109,6 +122,9 @@ pub struct OutlineCache {
     /// Documents whose folds a limited folding answer walked to pick those it keeps (for tests:
     /// it stops at the first document after the limit is reached).
     pub documents_cut: usize,
+    /// Documents whose fold lists a limited folding answer read (for tests: only those it may
+    /// keep folds of; the others' heads say how many folds they have).
+    pub fold_lists_read: usize,
     /// Outlines the first pass over a big file built ahead on every core, in document order,
     /// by document range (`None`: saphyr rejects it); the pass takes them in turn.
     prebuilt: std::collections::VecDeque<(Range<usize>, Option<Outline>)>,
@@ -132,8 +148,9 @@ pub struct FirstLines {
 }
 
 impl FirstLines {
-    /// The first line of the document starting at `start`, whose outline comes from `source`.
-    pub fn first_line(&mut self, rope: &Rope, start: usize, source: &OutlineSource) -> usize {
+    /// The first line of the document starting at `start`, whose outline (if it has one: its
+    /// folds are then not read from its tree) counts `line_breaks`.
+    pub fn first_line(&mut self, rope: &Rope, start: usize, line_breaks: Option<usize>) -> usize {
         let line = match self.next {
             Some(line) => line,
             None if start == 0 => 0,
@@ -142,10 +159,7 @@ impl FirstLines {
                 rope.byte_to_line(start)
             }
         };
-        self.next = match source {
-            OutlineSource::Outline(outline) => Some(line + outline.line_breaks),
-            OutlineSource::Tree(_) => None,
-        };
+        self.next = line_breaks.map(|breaks| line + breaks);
         line
     }
 }
@@ -166,6 +180,23 @@ struct Entry {
 pub enum OutlineSource<'f> {
     Tree(Option<&'f Tree>),
     Outline(Arc<Outline>),
+}
+
+impl OutlineSource<'_> {
+    /// The line breaks its outline counts, when it has one.
+    pub fn line_breaks(&self) -> Option<usize> {
+        match self {
+            OutlineSource::Outline(outline) => Some(outline.line_breaks),
+            OutlineSource::Tree(_) => None,
+        }
+    }
+}
+
+/// Where a document's folds come from ([`OutlineCache::source_of_folds`]): its outline, where
+/// the cache holds it ([`OutlineCache::outline_at`]), or its tree.
+pub enum FoldSource<'f> {
+    Tree(Option<&'f Tree>),
+    Outline(usize),
 }
 
 impl OutlineCache {
@@ -281,15 +312,38 @@ impl OutlineCache {
         rope: &Rope,
         index: usize,
     ) -> OutlineSource<'f> {
+        match self.source_of_folds(file, rope, index) {
+            FoldSource::Outline(at) => match self.entries[at].outline.clone() {
+                Some(outline) => OutlineSource::Outline(outline),
+                None => OutlineSource::Tree(None),
+            },
+            FoldSource::Tree(tree) => OutlineSource::Tree(tree),
+        }
+    }
+
+    /// [`source`](Self::source) without a reference to the outline: where the cache holds it
+    /// ([`outline_at`](Self::outline_at)).
+    pub fn source_of_folds<'f>(
+        &mut self,
+        file: &'f mut YamlFile,
+        rope: &Rope,
+        index: usize,
+    ) -> FoldSource<'f> {
         let document = &file.documents()[index];
         let (range, rejected) = (document.range(), document.rejected());
-        let outline = self.outline(rope, range, file.kept_spans(index), rejected);
+        let outlined = self.outline(rope, range, file.kept_spans(index), rejected);
         // A first tree parsed meanwhile frees the span tree kept for edits, once read.
         file.adopt_ready_tree(rope, index);
-        if let Some(outline) = outline {
-            return OutlineSource::Outline(outline);
+        if outlined {
+            return FoldSource::Outline(self.entries.len() - 1);
         }
-        OutlineSource::Tree(file.tree(rope, index))
+        FoldSource::Tree(file.tree(rope, index))
+    }
+
+    /// The outline [`source_of_folds`](Self::source_of_folds) answered with `at`, until the
+    /// next pass begins.
+    pub fn outline_at(&self, at: usize) -> Option<&Outline> {
+        self.entries.get(at)?.outline.as_deref()
     }
 
     /// The folds of `tree`, the tree of the document [`source`](Self::source) last answered
@@ -339,7 +393,7 @@ impl OutlineCache {
         range: Range<usize>,
         kept_spans: Option<&SpanTree>,
         rejected: bool,
-    ) -> Option<Arc<Outline>> {
+    ) -> bool {
         while self
             .previous
             .front()
@@ -382,14 +436,15 @@ impl OutlineCache {
                 }
             }
         };
+        let outlined = outline.is_some();
         self.entries.push(Entry {
             range,
             edited: false,
             dirty: None,
-            outline: outline.clone(),
+            outline,
             tree_folds,
         });
-        outline
+        outlined
     }
 }
 
@@ -573,11 +628,8 @@ mod tests {
     fn documents_saphyr_rejects_have_no_outline() {
         let rope = Rope::from_str("a: [1\n");
         let mut cache = OutlineCache::default();
-        assert!(
-            cache
-                .outline(&rope, 0..rope.len_bytes(), None, false)
-                .is_none()
-        );
+        assert!(!cache.outline(&rope, 0..rope.len_bytes(), None, false));
+        assert!(cache.outline_at(0).is_none());
     }
 
     #[test]
@@ -585,17 +637,15 @@ mod tests {
         let deep = |n: usize| format!("a: {}1{}\nb: 2\n", "{b: ".repeat(n), "}".repeat(n));
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(300));
-        let outline = cache.outline(&rope, 0..rope.len_bytes(), None, false);
+        assert!(cache.outline(&rope, 0..rope.len_bytes(), None, false));
         assert_eq!(
-            outline.as_deref(),
+            cache.outline_at(0),
             Some(&Outline::new(Vec::new(), Vec::new(), 1))
         );
         // Below the limit the outline is read as usual.
         let mut cache = OutlineCache::default();
         let rope = Rope::from_str(&deep(200));
-        let outline = cache
-            .outline(&rope, 0..rope.len_bytes(), None, false)
-            .unwrap();
-        assert_eq!(outline.symbols.len(), 2);
+        assert!(cache.outline(&rope, 0..rope.len_bytes(), None, false));
+        assert_eq!(cache.outline_at(0).unwrap().symbols.len(), 2);
     }
 }

@@ -214,7 +214,7 @@ fn relative_symbols(
         }
         let range = file.documents()[index].range();
         let source = outlines.source(file, rope, index);
-        let first_line = lines.first_line(rope, range.start, &source);
+        let first_line = lines.first_line(rope, range.start, source.line_breaks());
         let relative = match source {
             OutlineSource::Outline(outline) => Relative::Outline(outline),
             OutlineSource::Tree(tree) => {

@@ -231,6 +231,7 @@ pub(super) fn splice(
     keep_moved(folds, |fold| replaced.fold(fold))?;
     collect_span_folds(&inner, |offset| first_line + lines.line_of(offset), folds);
     summary.update();
+    outline.fold_head = summary.head().clone();
     // Blocks: likewise, with the new block itself.
     let blocks = outline.blocks.as_mut()?;
     keep_moved(blocks, |block| replaced.block(block))?;
@@ -485,7 +486,8 @@ mod tests {
     /// The outline of the whole text of `rope` through `cache` (one pass).
     fn outline(cache: &mut OutlineCache, rope: &Rope) -> Option<Arc<Outline>> {
         cache.begin_pass();
-        let outline = cache.outline(rope, 0..rope.len_bytes(), None, false);
+        cache.outline(rope, 0..rope.len_bytes(), None, false);
+        let outline = cache.entries.last().and_then(|entry| entry.outline.clone());
         cache.end_pass();
         outline
     }
