@@ -105,6 +105,8 @@ pub struct OutlineCache {
     entries: Vec<Entry>,
     /// The entries of the previous pass the current one has not reached yet, in order.
     previous: std::collections::VecDeque<Entry>,
+    /// The room of the list before the previous one, empty: the next pass's.
+    spare: Vec<Entry>,
     /// Outlines built since the cache was made (for tests: an edit rebuilds one document's).
     pub built: usize,
     /// Documents' first lines looked up in the rope since the cache was made (for tests: the
@@ -223,6 +225,7 @@ impl OutlineCache {
     pub fn reset(&mut self) {
         self.entries.clear();
         self.previous.clear();
+        self.spare = Vec::new();
         self.prebuilt.clear();
     }
 
@@ -238,10 +241,15 @@ impl OutlineCache {
 
     /// Starts a pass over the file's documents.
     pub fn begin_pass(&mut self) {
+        // The entries of a pass stopped part way come after those it reached.
+        let left: Vec<Entry> = std::mem::take(&mut self.previous).into();
         let mut used = std::mem::take(&mut self.entries);
-        used.extend(std::mem::take(&mut self.previous));
-        // A pass usually keeps as many entries: room for them at once, not by doublings.
-        self.entries = Vec::with_capacity(used.len());
+        used.extend(left);
+        // The two lists swap their room from pass to pass: a pass usually keeps as many
+        // entries, and a new list each time (a MiB for 16,730 documents) would be faulted in
+        // again by every request.
+        self.entries = std::mem::take(&mut self.spare);
+        self.entries.reserve(used.len());
         self.previous = used.into();
     }
 
@@ -292,6 +300,7 @@ impl OutlineCache {
     /// Ends the pass: outlines it did not ask for belong to texts the file no longer has.
     pub fn end_pass(&mut self) {
         self.previous.clear();
+        self.spare = Vec::from(std::mem::take(&mut self.previous));
         self.prebuilt.clear();
     }
 
@@ -522,6 +531,23 @@ mod tests {
             .collect();
         cache.end_pass();
         outlines
+    }
+
+    #[test]
+    fn passes_take_turns_with_two_lists_of_entries() {
+        let rope = Rope::from_str(&vec!["a: 1\nb:\n  c: 2\n"; 50].join("---\n"));
+        let mut cache = OutlineCache::default();
+        let lists: Vec<*const Entry> = (0..4)
+            .map(|_| {
+                pass(&mut cache, &rope);
+                cache.entries.as_ptr()
+            })
+            .collect();
+        assert_eq!(cache.entries.len(), 50);
+        // Each pass after the first fills the room the one before the previous one left: none
+        // allocates a list (a big file's would be faulted in again by every request).
+        assert_ne!(lists[1], lists[2]);
+        assert_eq!(lists[1], lists[3]);
     }
 
     #[test]
