@@ -811,14 +811,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_limited_answer_walks_the_documents_until_its_limit_is_reached() {
-        // Each document folds whole, then `metadata` and `data`: three folds.
+    /// 100 ConfigMaps, each folding whole, then at `metadata` and `data` (three folds), opened.
+    fn hundred_config_maps() -> (String, Rope, YamlFile, OutlineCache) {
         let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
         let text = vec![document; 100].join("---\n");
         let rope = Rope::from_str(&text);
-        let mut file = YamlFile::open(&rope);
-        let mut outlines = OutlineCache::default();
+        let file = YamlFile::open(&rope);
+        (text, rope, file, OutlineCache::default())
+    }
+
+    #[test]
+    fn a_limited_answer_walks_the_documents_until_its_limit_is_reached() {
+        let (text, rope, mut file, mut outlines) = hundred_config_maps();
         let cancel = Cancel::default();
         // The 100 whole-document folds fit, and 20 of the 200 folds a level deeper.
         let found = folding_ranges_within(&mut file, &rope, &mut outlines, 120, &cancel).unwrap();
@@ -836,11 +840,7 @@ mod tests {
 
     #[test]
     fn a_limited_answer_reads_the_fold_lists_of_documents_it_may_keep_folds_of() {
-        let document = "kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
-        let text = vec![document; 100].join("---\n");
-        let rope = Rope::from_str(&text);
-        let mut file = YamlFile::open(&rope);
-        let mut outlines = OutlineCache::default();
+        let (text, rope, mut file, mut outlines) = hundred_config_maps();
         let cancel = Cancel::default();
         // Only whole-document folds are kept: the documents' own folds are a level deeper,
         // and their heads say so.

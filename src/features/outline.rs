@@ -322,9 +322,12 @@ impl OutlineCache {
         index: usize,
     ) -> OutlineSource<'f> {
         match self.source_of_folds(file, rope, index) {
-            FoldSource::Outline(at) => match self.entries[at].outline.clone() {
-                Some(outline) => OutlineSource::Outline(outline),
-                None => OutlineSource::Tree(None),
+            FoldSource::Outline(at) => match self.entries.get(at) {
+                Some(Entry {
+                    outline: Some(outline),
+                    ..
+                }) => OutlineSource::Outline(outline.clone()),
+                _ => OutlineSource::Tree(None),
             },
             FoldSource::Tree(tree) => OutlineSource::Tree(tree),
         }
