@@ -97,32 +97,49 @@ pub fn folding_ranges_within(
     outlines.count_line_lookups(lines);
     outlines.end_pass();
     if !apart {
-        let mut folds: Vec<Fold> = Vec::new();
-        for document in &documents {
-            let summary = document.folds.summary(outlines);
-            folds.extend(summary.folds.iter().map(|f| f.shifted(document.first_line)));
-        }
-        for document in &documents {
-            if let Some(last_line) = document.document_fold {
-                folds.push(Fold {
-                    start_line: document.first_line,
-                    end_line: document.first_line + last_line,
-                });
-            }
-        }
-        folds.sort();
-        folds.dedup();
-        return Ok(within_limit(folds, limit));
+        return Ok(all_sorted(&documents, outlines, limit));
     }
+    Ok(within_levels(&documents, &per_level, outlines, limit))
+}
+
+/// The folds of every document, sorted and cut to `limit` at once (documents whose folds nest
+/// in another's: never seen).
+fn all_sorted(documents: &[DocumentFolds], outlines: &OutlineCache, limit: usize) -> Vec<Fold> {
+    let mut folds: Vec<Fold> = Vec::new();
+    for document in documents {
+        let summary = document.folds.summary(outlines);
+        folds.extend(summary.folds.iter().map(|f| f.shifted(document.first_line)));
+    }
+    for document in documents {
+        if let Some(last_line) = document.document_fold {
+            folds.push(Fold {
+                start_line: document.first_line,
+                end_line: document.first_line + last_line,
+            });
+        }
+    }
+    folds.sort();
+    folds.dedup();
+    within_limit(folds, limit)
+}
+
+/// The folds of documents apart, each document's in turn, cut to `limit` by nesting level
+/// (`per_level`: the file's count of folds per level).
+fn within_levels(
+    documents: &[DocumentFolds],
+    per_level: &[usize],
+    outlines: &mut OutlineCache,
+    limit: usize,
+) -> Vec<Fold> {
     let total: usize = per_level.iter().sum();
     let (whole_levels, room) = if total <= limit {
         (per_level.len(), 0)
     } else {
-        levels_kept(&per_level, limit)
+        levels_kept(per_level, limit)
     };
     let mut quota = Quota { whole_levels, room };
     let mut folds = Vec::with_capacity(total.min(limit));
-    for document in &documents {
+    for document in documents {
         if quota.used_up() {
             break;
         }
@@ -152,7 +169,7 @@ pub fn folding_ranges_within(
             folds[from..].sort();
         }
     }
-    Ok(folds)
+    folds
 }
 
 /// What a folding pass keeps of a document after reading its fold head.
