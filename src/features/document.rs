@@ -100,6 +100,10 @@ pub struct TextSnapshot {
     pub rope: Rope,
     pub version: i32,
     pub documents: Arc<[Range<usize>]>,
+    /// Read as a Helm template (a chart's template or helper, or a text with template actions):
+    /// requests inside its actions are answered from the chart. Requests on other texts need
+    /// not look for actions in the whole text.
+    pub templated: bool,
 }
 
 /// One change of the text: `range` replaced by `text`, or the whole text when `range` is `None`.
@@ -192,6 +196,7 @@ impl OpenDocument {
                 rope: text.rope().clone(),
                 version,
                 documents: split.documents.into(),
+                templated: true,
             });
             return Self::open_template(text, catalog);
         }
@@ -225,6 +230,7 @@ impl OpenDocument {
                 rope: text.rope().clone(),
                 version,
                 documents,
+                templated: false,
             });
             let markers = Markers::of(text.rope());
             (text, markers)
@@ -409,6 +415,7 @@ impl OpenDocument {
             rope: self.text.rope().clone(),
             version: self.text.version(),
             documents: self.document_ranges().collect(),
+            templated: self.helm.template.is_some(),
         }
     }
 

@@ -126,6 +126,7 @@ fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
     document.change(2, [replace(POD, image, "{{ x }}")], PositionEncoding::Utf8);
     document.validate(&catalog);
     assert!(document.template().is_none());
+    assert!(!document.snapshot().templated);
     assert!(!document.diagnostics().is_empty());
     // The edit inside them makes an action: a template, and nothing to say.
     let text = document.text().rope().to_string();
@@ -136,12 +137,14 @@ fn an_edit_that_makes_or_removes_an_action_switches_how_the_text_is_read() {
     );
     document.validate(&catalog);
     assert!(document.template().is_some());
+    assert!(document.snapshot().templated);
     assert_eq!(document.diagnostics(), []);
     let text = document.text().rope().to_string();
     let action = at(&text, "{{ .Values.image }}");
     document.change(4, [replace(&text, action, "nginx")], PositionEncoding::Utf8);
     document.validate(&catalog);
     assert!(document.template().is_none());
+    assert!(!document.snapshot().templated);
     assert_eq!(document.text().rope().to_string(), POD);
 }
 

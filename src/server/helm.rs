@@ -459,8 +459,8 @@ impl HelmWork {
         position: lsp::Position,
     ) -> Option<(ropey::Rope, String, Option<Arc<ChartModel>>, usize)> {
         let snapshot = self.store.text_snapshot(uri)?;
-        // Most files have no template action: answered without copying the text out.
-        if !crate::text::contains(snapshot.rope.slice(..), "{{") {
+        // Most files are no template: answered without reading, or copying, the text.
+        if !snapshot.templated || !crate::text::contains(snapshot.rope.slice(..), "{{") {
             return None;
         }
         let text = snapshot.rope.to_string();
