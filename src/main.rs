@@ -109,9 +109,10 @@ fn share_the_allocator_with_tree_sitter() {
     }
 }
 
-/// mimalloc keeps freed pages for 10 ms before giving them back to the OS, so requests on the two
-/// tokio workers hold each other's garbage at once and raise the peak RSS; with no delay the peak
-/// is lower at the same speed (docs/benchmarks.md). Work on every core keeps them a moment
+/// mimalloc keeps freed pages a while before giving them back to the OS (1 s in mimalloc 3, which
+/// the `mimalloc` crate builds), so requests on the two tokio workers hold each other's garbage
+/// at once and raise the peak RSS; with no delay the peak is lower at the same speed
+/// (docs/benchmarks.md). Work on every core keeps them a moment
 /// meanwhile (`text::memory`). `MIMALLOC_PURGE_DELAY` in the environment still wins.
 fn return_freed_memory_at_once() {
     kube_lsp::text::memory::set_purge_delay(0);
