@@ -15,6 +15,16 @@ pub fn available() -> usize {
     })
 }
 
+/// [`std::thread::scope`] for work over a file's documents on every core: freed memory is kept
+/// a moment while it runs ([`KeepFreedMemory`](super::memory::KeepFreedMemory)), as each
+/// document's allocations are freed before the next one's.
+pub fn scope<'env, T>(
+    f: impl for<'scope> FnOnce(&'scope std::thread::Scope<'scope, 'env>) -> T,
+) -> T {
+    let _kept = super::memory::KeepFreedMemory::hold();
+    std::thread::scope(f)
+}
+
 /// `f` of every item `0..sizes.len()` (`sizes`: how big each is), in item order; on up to
 /// [`available`] threads, biggest first. The calling thread works too.
 pub fn biggest_first<T: Send>(sizes: &[usize], f: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -35,8 +45,7 @@ pub fn biggest_first<T: Send>(sizes: &[usize], f: impl Fn(usize) -> T + Sync) ->
             .unwrap_or_else(|p| p.into_inner())
             .append(&mut mine);
     };
-    let _kept = super::memory::KeepFreedMemory::hold();
-    std::thread::scope(|scope| {
+    scope(|scope| {
         for _ in 1..threads {
             scope.spawn(work);
         }

@@ -190,15 +190,13 @@ pub(super) fn check_all<T: Send>(
         }
         done
     };
-    let kept = crate::text::memory::KeepFreedMemory::hold();
-    let mut done = std::thread::scope(|scope| {
+    let mut done = crate::text::threads::scope(|scope| {
         // This thread works too: starting a thread costs more than one might think.
         let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
         let mut done = vec![work()];
         done.extend(handles.into_iter().map(|h| h.join().unwrap_or_default()));
         done
     });
-    drop(kept);
     // Where each document's record is: which thread's list, where in it.
     let mut at = vec![(u32::MAX, 0u32); ranges.len()];
     for (thread, list) in done.iter().enumerate() {
