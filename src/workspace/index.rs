@@ -234,6 +234,23 @@ impl Index {
             .flat_map(|(path, file)| found_in(path, file))
     }
 
+    /// The first document of a file whose range holds `offset` (its end included: a cursor just
+    /// after a document's last character is still in it). A binary search: a file's documents
+    /// are in text order and do not overlap, and a 16,730-document file is asked on every hover.
+    pub fn document_at(&self, path: &Path, offset: usize) -> Option<Found<'_>> {
+        let (path, file) = self.files.get_key_value(path)?;
+        let first_reaching = file.documents.partition_point(|document| {
+            count_work!(LOCATED_VISITED);
+            document.range.end < offset
+        });
+        let document = file.documents.get(first_reaching)?;
+        (document.range.start <= offset).then_some(Found {
+            path,
+            origin: file.origin,
+            document,
+        })
+    }
+
     /// The documents named `name` of `kind` (in `group` when given: `""` is the core group).
     pub fn named<'q>(
         &'q self,
@@ -715,6 +732,11 @@ fn posted<'i>(path: &'i Arc<Path>, posting: &'i Posting) -> impl Iterator<Item =
         }
     })
 }
+
+work_counter!(
+    /// How many documents this thread's [`Index::document_at`] looked at so far.
+    pub fn located_visited() => LOCATED_VISITED
+);
 
 work_counter!(
     /// How many documents this thread's lookups took from the index's postings so far.

@@ -666,3 +666,49 @@ fn a_selector_with_labels_looks_its_workloads_up() {
     );
     assert!(index::posted_visited() - before >= 203);
 }
+
+/// The document at an offset is found by a binary search of its file's documents: the same one
+/// a walk finds (the first whose range holds it, end included), looking at a handful of them.
+#[test]
+fn the_document_at_an_offset_is_searched_not_walked() {
+    let text: String = (0..1000)
+        .map(|number| CONFIG_MAP.replace("name: settings", &format!("name: c-{number}")))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let path = Path::new("/w/many.yaml");
+    let workspace = Workspace::default();
+    workspace.open_text(path, &text);
+    let index = workspace.read();
+    let walked = |offset: usize| {
+        index
+            .documents_of(path)
+            .find(|f| f.document.range.start <= offset && offset <= f.document.range.end)
+    };
+    let middle = text.find("name: c-700\n").unwrap();
+    let boundaries = index.documents_of(path).flat_map(|f| {
+        let range = f.document.range.clone();
+        [range.start, range.end, range.end + 1]
+    });
+    let offsets: Vec<usize> = [0, middle, text.len(), text.len() + 1]
+        .into_iter()
+        .chain(boundaries.take(30))
+        .collect();
+    for offset in offsets {
+        let before = index::located_visited();
+        let found = index.document_at(path, offset);
+        let visited = index::located_visited() - before;
+        assert!((1..=11).contains(&visited), "{offset}: {visited} looked at");
+        let name = |f: index::Found<'_>| f.document.name.clone();
+        assert_eq!(found.map(name), walked(offset).map(name), "{offset}");
+    }
+    assert_eq!(
+        index
+            .document_at(path, middle)
+            .unwrap()
+            .document
+            .name
+            .as_deref(),
+        Some("c-700")
+    );
+    assert!(index.document_at(Path::new("/w/other.yaml"), 0).is_none());
+}

@@ -179,9 +179,7 @@ fn touches(range: &Range<usize>, offset: usize) -> bool {
 
 /// What is at `offset` of the file `path`, as the index read it.
 pub fn site_at<'i>(index: &'i Index, path: &Path, offset: usize) -> Option<Site<'i>> {
-    let found = index
-        .documents_of(path)
-        .find(|f| touches(&f.document.range, offset))?;
+    let found = index.document_at(path, offset)?;
     let document = found.document;
     if let Some(reference) = document.refs.iter().find(|r| touches(&r.range, offset)) {
         return Some(Site::Ref { found, reference });
