@@ -40,7 +40,8 @@ pub fn folding_ranges_within(
     cancel: &Cancel,
 ) -> Result<Vec<Fold>, Cancelled> {
     let several = file.documents().len() > 1;
-    let mut documents: Vec<DocumentFolds> = Vec::with_capacity(file.documents().len());
+    let mut documents = std::mem::take(&mut outlines.fold_room);
+    documents.reserve(file.documents().len());
     let mut per_level: Vec<usize> = Vec::new();
     // Documents' folds nest in no other document's: then the file's folds, sorted, are each
     // document's in turn. Otherwise (never seen) every fold is sorted and nested at once.
@@ -96,10 +97,14 @@ pub fn folding_ranges_within(
     }
     outlines.count_line_lookups(lines);
     outlines.end_pass();
-    if !apart {
-        return Ok(all_sorted(&documents, outlines, limit));
-    }
-    Ok(within_levels(&documents, &per_level, outlines, limit))
+    let folds = if apart {
+        within_levels(&documents, &per_level, outlines, limit)
+    } else {
+        all_sorted(&documents, outlines, limit)
+    };
+    documents.clear();
+    outlines.fold_room = documents;
+    Ok(folds)
 }
 
 /// The folds of every document, sorted and cut to `limit` at once (documents whose folds nest
@@ -173,7 +178,7 @@ fn within_levels(
 }
 
 /// What a folding pass keeps of a document after reading its fold head.
-struct DocumentFolds {
+pub(super) struct DocumentFolds {
     first_line: usize,
     /// How many nesting levels its own folds have.
     levels: usize,
@@ -853,6 +858,20 @@ mod tests {
         let found = folding_ranges_within(&mut file, &rope, &mut outlines, 30, &cancel).unwrap();
         assert_eq!(found, limited_at_once(&text, 30));
         assert_eq!(outlines.documents_cut, 30);
+    }
+
+    #[test]
+    fn folding_passes_fill_the_same_list_of_documents() {
+        let (_, rope, mut file, mut outlines) = hundred_config_maps();
+        let cancel = Cancel::default();
+        let mut lists = Vec::new();
+        for limit in [30, 120, usize::MAX, 30] {
+            folding_ranges_within(&mut file, &rope, &mut outlines, limit, &cancel).unwrap();
+            assert!(outlines.fold_room.is_empty());
+            assert!(outlines.fold_room.capacity() >= 100);
+            lists.push(outlines.fold_room.as_ptr());
+        }
+        assert!(lists.iter().all(|list| *list == lists[0]));
     }
 
     #[test]
