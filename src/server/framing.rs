@@ -255,7 +255,17 @@ impl Guard<'_> {
                             Some(rest),
                         )
                     }
-                    None => (parse_error(&body), None),
+                    None => match header_cut_at_end(&body) {
+                        Some(at) => {
+                            let rest = body[at..].to_vec();
+                            tracing::error!(
+                                "an LSP message that is not JSON ran {} bytes into the next header: read again",
+                                rest.len()
+                            );
+                            (parse_error(&body[..at]), Some(rest))
+                        }
+                        None => (parse_error(&body), None),
+                    },
                 },
             },
         }
@@ -500,6 +510,35 @@ fn header_after_blanks(body: &[u8]) -> Option<usize> {
     let at = body.iter().position(|b| !b.is_ascii_whitespace())?;
     let name = body.get(at..at + b"content-length:".len())?;
     name.eq_ignore_ascii_case(b"content-length:").then_some(at)
+}
+
+/// Where the start of a header that the body's end cuts short begins: a Content-Length a few
+/// bytes too long read the start of the next frame's header (`Content`, or up to its blank
+/// line) into a body that is not JSON, so no value's end tells where the message stops. Only
+/// after a `}`, `]` or a blank, where a message ends: a header-like text inside a body stays in it.
+fn header_cut_at_end(body: &[u8]) -> Option<usize> {
+    /// `Content-Length: ` with twenty digits and both line breaks.
+    const HEADER_MAX: usize = 40;
+    let from = body.len().saturating_sub(HEADER_MAX).max(1);
+    (from..body.len()).find(|&at| {
+        matches!(body[at - 1], b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+            && is_header_start(&body[at..])
+    })
+}
+
+/// Whether `tail` is how a `Content-Length: N` header and its blank line start (any case).
+fn is_header_start(tail: &[u8]) -> bool {
+    const NAME: &[u8] = b"content-length:";
+    let name = tail.len().min(NAME.len());
+    if !tail[..name].eq_ignore_ascii_case(&NAME[..name]) {
+        return false;
+    }
+    let value = &tail[name..];
+    let spaces = value.iter().take_while(|b| **b == b' ').count();
+    let digits = (value[spaces..].iter())
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    b"\r\n\r\n".starts_with(&value[spaces + digits..])
 }
 
 /// Replaces each `\uXXXX` escape of a lone UTF-16 surrogate by `\uFFFD` (same length, in place);

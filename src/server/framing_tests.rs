@@ -285,6 +285,37 @@ fn a_header_that_belongs_to_no_message_does_not_swallow_the_next_frame() {
     assert_eq!(error_of(&replies[0]), (json!(null), PARSE_ERROR));
 }
 
+/// The case `fuzz_the_frame_guard` found (seed 20261207): a body that is not JSON with a
+/// Content-Length a few bytes too long took the start of the next frame's header, and the next
+/// length read was one spliced into a later body, which then swallowed the frames after it.
+#[test]
+fn a_body_that_is_not_json_gives_back_the_header_it_ran_into() {
+    let broken = r#"{"jsonrpc":"2.0","id":7,"method":x}"#;
+    let spliced = r#"{"jsContent-Length: 155"#;
+    for cut in [
+        "C",
+        "Content",
+        "Content-Length: 4",
+        "Content-Length: 44\r\n\r\n",
+    ] {
+        let input = format!(
+            "Content-Length: {}\r\n\r\n{broken}{}{}{}",
+            broken.len() + cut.len(),
+            frame(spliced),
+            "\n".repeat(64),
+            frame(SHUTDOWN)
+        );
+        let (forwarded, replies) = run(input.as_bytes());
+        assert_eq!(bodies(&forwarded), [SHUTDOWN], "{cut:?}");
+        let errors: Vec<_> = replies.iter().map(error_of).collect();
+        assert_eq!(
+            errors,
+            [(json!(7), PARSE_ERROR), (json!(null), PARSE_ERROR)],
+            "{cut:?}"
+        );
+    }
+}
+
 #[test]
 fn over_long_header_lines_and_bodies_are_skipped_in_bounded_memory() {
     let limits = FrameLimits {
