@@ -231,44 +231,29 @@ impl Guard<'_> {
         }
         match self.classify(body) {
             Ok(verdict) => (verdict, None),
-            Err(body) => match split_after_first_value(&body) {
-                Some(end) => {
-                    let (message, rest) = (body[..end].to_vec(), body[end..].to_vec());
-                    tracing::error!(
-                        "an LSP message longer than its content: {} bytes read again",
-                        rest.len()
-                    );
-                    let verdict = self
-                        .classify(message)
-                        .unwrap_or_else(|body| parse_error(&body));
-                    (verdict, Some(rest))
-                }
-                None => match header_after_blanks(&body) {
-                    Some(at) => {
-                        let rest = body[at..].to_vec();
-                        tracing::error!(
-                            "an LSP header promised more bytes than came before the next frame: {} bytes read again",
-                            rest.len()
-                        );
-                        (
-                            Verdict::Drop("no message before the next frame"),
-                            Some(rest),
-                        )
-                    }
-                    None => match header_cut_at_end(&body) {
-                        Some(at) => {
-                            let rest = body[at..].to_vec();
-                            tracing::error!(
-                                "an LSP message that is not JSON ran {} bytes into the next header: read again",
-                                rest.len()
-                            );
-                            (parse_error(&body[..at]), Some(rest))
-                        }
-                        None => (parse_error(&body), None),
-                    },
-                },
-            },
+            Err(body) => self.read_past(body),
         }
+    }
+
+    /// A body that is not one JSON object, its Content-Length perhaps wrong: the verdict on the
+    /// message in it, and the start of the next frame it ran into, to read again.
+    fn read_past(&self, body: Vec<u8>) -> (Verdict, Option<Vec<u8>>) {
+        let (verdict, at, why) = if let Some(end) = split_after_first_value(&body) {
+            let message = self.classify(body[..end].to_vec());
+            let verdict = message.unwrap_or_else(|body| parse_error(&body));
+            (verdict, end, "an LSP message longer than its content")
+        } else if let Some(at) = header_after_blanks(&body) {
+            let why = "an LSP header promised more bytes than came before the next frame";
+            (Verdict::Drop("no message before the next frame"), at, why)
+        } else if let Some(at) = header_cut_at_end(&body) {
+            let why = "an LSP message that is not JSON ran into the next frame's header";
+            (parse_error(&body[..at]), at, why)
+        } else {
+            return (parse_error(&body), None);
+        };
+        let rest = body[at..].to_vec();
+        tracing::error!("{why}: {} bytes read again", rest.len());
+        (verdict, Some(rest))
     }
 
     /// The verdict on a body, or the body back when it is not one JSON object.
