@@ -56,9 +56,35 @@ pub fn biggest_first<T: Send>(sizes: &[usize], f: impl Fn(usize) -> T + Sync) ->
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// Drops `value` on a thread of its own: freeing thousands of small allocations takes
+/// milliseconds that a caller holding a lock, or about to publish, should not spend. When no
+/// thread can be started the value is dropped here (it goes with the failed spawn's closure).
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    let dropping = std::thread::Builder::new().name("drop-aside".into());
+    if let Err(error) = dropping.spawn(move || drop(value)) {
+        tracing::debug!("dropped in place: no thread ({error})");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_dropped_aside_is_dropped_on_another_thread() {
+        struct Reports(std::sync::mpsc::Sender<Option<String>>);
+        impl Drop for Reports {
+            fn drop(&mut self) {
+                let name = std::thread::current().name().map(str::to_owned);
+                self.0.send(name).unwrap();
+            }
+        }
+        let (sender, dropped) = std::sync::mpsc::channel();
+        drop_aside(Reports(sender));
+        let timeout = std::time::Duration::from_secs(10);
+        let thread = dropped.recv_timeout(timeout).unwrap();
+        assert_eq!(thread.as_deref(), Some("drop-aside"));
+    }
 
     #[test]
     fn every_item_once_in_item_order() {

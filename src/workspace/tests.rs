@@ -712,3 +712,37 @@ fn the_document_at_an_offset_is_searched_not_walked() {
     );
     assert!(index.document_at(Path::new("/w/other.yaml"), 0).is_none());
 }
+
+/// A big file's old entry is freed on another thread when it is replaced (the open that
+/// replaces it publishes sooner); a small one's where it is.
+#[test]
+fn a_big_replaced_file_is_freed_aside() {
+    let many = |name: &str| {
+        (0..2000)
+            .map(|number| CONFIG_MAP.replace("name: settings", &format!("name: {name}-{number}")))
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    let workspace = Workspace::default();
+    let (big, small) = (Path::new("/w/big.yaml"), Path::new("/w/small.yaml"));
+    workspace.index_text(big, &many("a"));
+    workspace.index_text(small, CONFIG_MAP);
+    let before = index::dropped_aside();
+    workspace.index_text(small, &CONFIG_MAP.replace("settings", "other"));
+    assert_eq!(index::dropped_aside(), before);
+    workspace.index_text(big, &many("b"));
+    assert_eq!(index::dropped_aside(), before + 1);
+    let index = workspace.read();
+    assert_eq!(
+        index
+            .named("ConfigMap", None, Namespace::Any, "a-7")
+            .count(),
+        0
+    );
+    assert_eq!(
+        index
+            .named("ConfigMap", None, Namespace::Any, "b-7")
+            .count(),
+        1
+    );
+}
