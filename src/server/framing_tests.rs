@@ -218,6 +218,7 @@ fn lone_surrogates_become_replacement_characters_reported_once() {
         open(r"a: \ud800\n"),
         open(r"b: \uDFFF x \ud83d\ude80 \\ud800"),
         open(r"c: \ud83d\ud83d\ude80"),
+        open(r"d: \\\udc00 \\\\ud800 \ud800\u0041"),
     ]
     .map(|body| frame(&body))
     .concat();
@@ -234,10 +235,21 @@ fn lone_surrogates_become_replacement_characters_reported_once() {
         .collect();
     assert_eq!(
         texts,
-        ["a: \u{FFFD}\n", "b: \u{FFFD} x 🚀 \\ud800", "c: \u{FFFD}🚀"]
+        [
+            "a: \u{FFFD}\n",
+            "b: \u{FFFD} x 🚀 \\ud800",
+            "c: \u{FFFD}🚀",
+            "d: \\\u{FFFD} \\\\ud800 \u{FFFD}A"
+        ]
     );
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["method"], "window/logMessage");
+    // Only the `\u` escapes are looked at, not every escape of the text.
+    let before = super::unicode_escapes_read();
+    let lines = r"key: value\n".repeat(1000);
+    let mut body = open(&format!(r"{lines}\ud800")).into_bytes();
+    assert_eq!(super::repair_surrogates(&mut body), 1);
+    assert_eq!(super::unicode_escapes_read() - before, 1);
 }
 
 #[test]
