@@ -133,8 +133,8 @@ pub struct OutlineCache {
     /// Outlines built ahead so (for tests).
     pub prebuilt_count: usize,
     /// The room of a folding pass's list of documents, empty between passes: each pass fills
-    /// it again (a new list, 800 KB for 16,730 documents, would be faulted in again by every
-    /// request).
+    /// it again (a new list, as long as a big file's thousands of documents, would be faulted
+    /// in again by every request).
     pub(super) fold_room: Vec<DocumentFolds>,
 }
 

@@ -103,8 +103,9 @@ pub struct Chart<'i> {
     pub template: bool,
 }
 
-/// A replaced file with this many documents is freed on a thread of its own: 16,730 take
-/// about 4 ms, which the open that replaces it would otherwise wait for before it publishes.
+/// A replaced file with this many documents is freed on a thread of its own: freeing thousands
+/// of documents takes milliseconds that the open replacing it would otherwise wait for before
+/// it publishes.
 const DROP_ASIDE_MIN: usize = 2_000;
 
 /// Files by path.
@@ -240,7 +241,7 @@ impl Index {
 
     /// The first document of a file whose range holds `offset` (its end included: a cursor just
     /// after a document's last character is still in it). A binary search: a file's documents
-    /// are in text order and do not overlap, and a 16,730-document file is asked on every hover.
+    /// are in text order and do not overlap, and a big file's are asked on every hover.
     pub fn document_at(&self, path: &Path, offset: usize) -> Option<Found<'_>> {
         let (path, file) = self.files.get_key_value(path)?;
         let first_reaching = file.documents.partition_point(|document| {
