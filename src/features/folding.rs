@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ropey::Rope;
 
-use super::outline::{FoldSource, OutlineCache};
+use super::outline::{FoldSource, Outline, OutlineCache};
 use crate::text::cancel::{Cancel, Cancelled};
 use crate::yaml::file::YamlFile;
 use crate::yaml::spans::{SpanKind, SpanTree};
@@ -203,10 +203,9 @@ static NO_FOLDS: std::sync::LazyLock<FoldSummary> = std::sync::LazyLock::new(Fol
 impl FoldsAt {
     fn summary<'a>(&'a self, outlines: &'a OutlineCache) -> &'a FoldSummary {
         match self {
-            FoldsAt::Outline(at) => match outlines.outline_at(*at) {
-                Some(outline) => outline.fold_summary_ref(),
-                None => &NO_FOLDS,
-            },
+            FoldsAt::Outline(at) => {
+                (outlines.outline_at(*at)).map_or(&NO_FOLDS, Outline::fold_summary)
+            }
             FoldsAt::Tree(summary) => summary,
             FoldsAt::None => &NO_FOLDS,
         }
@@ -215,12 +214,10 @@ impl FoldsAt {
     /// Its fold head: an outline's own copy, not the summary's.
     fn head<'a>(&'a self, outlines: &'a OutlineCache) -> &'a FoldHead {
         match self {
-            FoldsAt::Outline(at) => match outlines.outline_at(*at) {
-                Some(outline) => outline.fold_head(),
-                None => NO_FOLDS.head(),
-            },
-            FoldsAt::Tree(summary) => summary.head(),
-            FoldsAt::None => NO_FOLDS.head(),
+            FoldsAt::Outline(at) => {
+                (outlines.outline_at(*at)).map_or(NO_FOLDS.head(), Outline::fold_head)
+            }
+            FoldsAt::Tree(_) | FoldsAt::None => self.summary(outlines).head(),
         }
     }
 }

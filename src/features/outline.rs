@@ -76,7 +76,7 @@ impl Outline {
     }
 
     /// The folds with their nesting (see [`FoldSummary`]).
-    pub fn fold_summary_ref(&self) -> &FoldSummary {
+    pub fn fold_summary(&self) -> &FoldSummary {
         &self.folds
     }
 
@@ -245,10 +245,9 @@ impl OutlineCache {
 
     /// Starts a pass over the file's documents.
     pub fn begin_pass(&mut self) {
-        // The entries of a pass stopped part way come after those it reached.
-        let left: Vec<Entry> = std::mem::take(&mut self.previous).into();
         let mut used = std::mem::take(&mut self.entries);
-        used.extend(left);
+        // The entries of a pass stopped part way come after those it reached.
+        used.extend(std::mem::take(&mut self.previous));
         // The two lists swap their room from pass to pass: a pass usually keeps as many
         // entries, and a new list each time (a MiB for 16,730 documents) would be faulted in
         // again by every request.
