@@ -489,12 +489,15 @@ fn split_after_first_value(body: &[u8]) -> Option<usize> {
         .then_some(end)
 }
 
+/// The one header an LSP frame needs, as it is compared: lowercase (any case is accepted).
+const CONTENT_LENGTH: &[u8] = b"content-length:";
+
 /// Where the next frame's header starts in a body that holds only blank bytes before it: the
 /// Content-Length read last promised bytes that never came, and the next frame was read as them.
 fn header_after_blanks(body: &[u8]) -> Option<usize> {
     let at = body.iter().position(|b| !b.is_ascii_whitespace())?;
-    let name = body.get(at..at + b"content-length:".len())?;
-    name.eq_ignore_ascii_case(b"content-length:").then_some(at)
+    let name = body.get(at..at + CONTENT_LENGTH.len())?;
+    name.eq_ignore_ascii_case(CONTENT_LENGTH).then_some(at)
 }
 
 /// Where the start of a header that the body's end cuts short begins: a Content-Length a few
@@ -513,9 +516,8 @@ fn header_cut_at_end(body: &[u8]) -> Option<usize> {
 
 /// Whether `tail` is how a `Content-Length: N` header and its blank line start (any case).
 fn is_header_start(tail: &[u8]) -> bool {
-    const NAME: &[u8] = b"content-length:";
-    let name = tail.len().min(NAME.len());
-    if !tail[..name].eq_ignore_ascii_case(&NAME[..name]) {
+    let name = tail.len().min(CONTENT_LENGTH.len());
+    if !tail[..name].eq_ignore_ascii_case(&CONTENT_LENGTH[..name]) {
         return false;
     }
     let value = &tail[name..];
@@ -632,7 +634,6 @@ fn read_line(input: &mut impl BufRead, limit: usize, line: &mut Vec<u8>) -> std:
 /// Lines that are not headers (garbage between frames) are skipped; a `Content-Length` header
 /// glued to garbage in front of it is found.
 fn read_headers(input: &mut impl BufRead, limit: usize) -> std::io::Result<Option<usize>> {
-    const NAME: &[u8] = b"content-length:";
     let mut length = None;
     let mut line = Vec::new();
     loop {
@@ -647,12 +648,12 @@ fn read_headers(input: &mut impl BufRead, limit: usize) -> std::io::Result<Optio
             }
         }
         let lower = text.to_ascii_lowercase();
-        let found = (0..lower.len().saturating_sub(NAME.len() - 1))
+        let found = (0..lower.len().saturating_sub(CONTENT_LENGTH.len() - 1))
             .rev()
-            .find(|&at| lower[at..].starts_with(NAME));
+            .find(|&at| lower[at..].starts_with(CONTENT_LENGTH));
         match found {
             Some(at) => {
-                let value = String::from_utf8_lossy(&text[at + NAME.len()..]);
+                let value = String::from_utf8_lossy(&text[at + CONTENT_LENGTH.len()..]);
                 match value.trim().parse::<usize>() {
                     Ok(n) => length = Some(n),
                     Err(_) => tracing::error!("bad Content-Length header: {value}"),
