@@ -52,8 +52,6 @@ struct SpanNode {
 pub struct SpanTree {
     /// In document order (parents before children, siblings in order).
     nodes: Vec<SpanNode>,
-    /// Nodes of a part parsed apart and [grafted](Self::graft) in, with indices after `nodes`'.
-    grafted: Vec<SpanNode>,
     roots: Vec<u32>,
     /// The parsed text (a quick fix that inserts lines reads the lines around its nodes; most
     /// scalar values are read from it).
@@ -172,13 +170,13 @@ impl SpanTree {
         self.roots.iter().map(|&index| self.node(index))
     }
 
-    /// Every node (in document order unless a part was grafted in).
+    /// Every node, in document order.
     pub fn all(&self) -> impl Iterator<Item = SpanRef<'_>> + '_ {
         (0..self.len() as u32).map(|index| self.node(index))
     }
 
     pub fn len(&self) -> usize {
-        self.nodes.len() + self.grafted.len()
+        self.nodes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -186,11 +184,7 @@ impl SpanTree {
     }
 
     fn get(&self, index: u32) -> &SpanNode {
-        let index = index as usize;
-        match self.nodes.get(index) {
-            Some(node) => node,
-            None => &self.grafted[index - self.nodes.len()],
-        }
+        &self.nodes[index as usize]
     }
 
     fn node(&self, index: u32) -> SpanRef<'_> {
@@ -490,7 +484,6 @@ impl<'t> Builder<'t> {
         }
         SpanTree {
             nodes: self.nodes,
-            grafted: Vec::new(),
             roots: self.roots,
             text: TreeText::default(),
             values: self.values,

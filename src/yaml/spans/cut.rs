@@ -151,47 +151,47 @@ impl SpanTree {
 
     /// The tree of `text` from the tree of [`Cut::outer_text`] with its [`seam`](Self::seam),
     /// and the tree of [`Cut::inner_text`] that [fits](Self::fits_cut): what a whole parse gives,
-    /// without copying either tree's nodes. Both trees keep their text (their duplicate keys can
-    /// be found on their own threads); the grafted tree reads `text`, the whole document's.
+    /// in document order (so that edits can be [spliced](Self::splice) into it in place). Both
+    /// trees keep their text (their duplicate keys can be found on their own threads); the
+    /// grafted tree reads `text`, the whole document's.
     pub fn graft(text: TreeText, cut: &Cut, outer: SpanTree, seam: Seam, inner: SpanTree) -> Self {
-        let mut tree = outer;
         let removed = cut.lines.len() as u32;
         // In the outer text, the next key sits where the cut's first key sits in `text`:
         // offsets up to there (an empty value may point at the next token) are the same in both.
         let seam_offset = (cut.lines.start + cut.indent) as u32;
-        let base = tree.nodes.len() as u32;
-        // The cut's root mapping goes; its last node takes its slot (order does not matter).
-        let last_entry = inner.node(0).children().last().map_or(0, |c| c.index);
-        let mut inner_nodes = inner.nodes;
-        let inner_last = inner_nodes.len() as u32 - 1;
-        let moved = |j: u32| match j {
+        // Document order: the outer nodes before the seam's key, the cut's entries (without
+        // their root mapping), then the rest of the outer nodes.
+        let before = seam.key;
+        let added = inner.nodes.len() as u32 - 1;
+        let outer_moved = |i: u32| match i {
             NONE => NONE,
-            j if j == inner_last => base,
-            j => base + j,
+            i if i < before => i,
+            i => i + added,
         };
-        let first_entry = moved(1);
-        for (i, node) in tree.nodes.iter_mut().enumerate() {
-            if (i as u32) < seam.key {
-                if node.end > seam_offset {
-                    node.end += removed; // an enclosing collection
-                }
-                // The mapping's first key or the value before the cut: now the cut's first key.
-                for link in [&mut node.first_child, &mut node.next_sibling] {
-                    if *link == seam.key {
-                        *link = first_entry;
-                    }
-                }
-            } else {
-                node.start += removed;
-                node.end += removed;
-                if node.value_in_text {
-                    node.value_at += removed;
-                }
+        let inner_moved = |j: u32| match j {
+            NONE => NONE,
+            j => before + j - 1,
+        };
+        let mut nodes = Vec::with_capacity(outer.nodes.len() + added as usize);
+        nodes.extend(outer.nodes[..before as usize].iter().map(|node| {
+            let mut node = *node;
+            if node.end > seam_offset {
+                node.end += removed; // an enclosing collection
             }
-        }
-        let (values_base, tags_base) = (tree.values.len() as u32, tree.tags.len() as u32);
+            // The mapping's first key or the value before the cut: now the cut's first key.
+            for link in [&mut node.first_child, &mut node.next_sibling] {
+                *link = match *link {
+                    key if key == seam.key => before,
+                    other => outer_moved(other),
+                };
+            }
+            node
+        }));
+        let (values_base, tags_base) = (outer.values.len() as u32, outer.tags.len() as u32);
         let inner_start = cut.lines.start as u32;
-        for (j, node) in inner_nodes.iter_mut().enumerate() {
+        let last_entry = inner.node(0).children().last().map_or(0, |c| c.index);
+        nodes.extend(inner.nodes.iter().enumerate().skip(1).map(|(j, node)| {
+            let mut node = *node;
             node.start += inner_start;
             node.end += inner_start;
             node.value_at += if node.value_in_text {
@@ -202,19 +202,35 @@ impl SpanTree {
             if node.tag != NONE {
                 node.tag += tags_base;
             }
-            node.first_child = moved(node.first_child);
-            node.next_sibling = if j as u32 == last_entry {
-                seam.key
-            } else {
-                moved(node.next_sibling)
+            node.first_child = inner_moved(node.first_child);
+            node.next_sibling = match j as u32 {
+                j if j == last_entry => outer_moved(seam.key),
+                _ => inner_moved(node.next_sibling),
             };
+            node
+        }));
+        nodes.extend(outer.nodes[before as usize..].iter().map(|node| {
+            let mut node = *node;
+            node.start += removed;
+            node.end += removed;
+            if node.value_in_text {
+                node.value_at += removed;
+            }
+            node.first_child = outer_moved(node.first_child);
+            node.next_sibling = outer_moved(node.next_sibling);
+            node
+        }));
+        let mut values = outer.values;
+        values.push_str(&inner.values);
+        let mut tags = outer.tags;
+        tags.extend(inner.tags);
+        SpanTree {
+            nodes,
+            roots: outer.roots.iter().map(|&root| outer_moved(root)).collect(),
+            text,
+            values,
+            tags,
         }
-        inner_nodes.swap_remove(0);
-        tree.grafted = inner_nodes;
-        tree.values.push_str(&inner.values);
-        tree.tags.extend(inner.tags);
-        tree.text = text;
-        tree
     }
 
     pub fn has_alias(&self) -> bool {
@@ -295,6 +311,18 @@ pub(super) mod tests {
         out
     }
 
+    /// Whether a walk from the roots meets the nodes in index order (edits are spliced into
+    /// such a tree in place).
+    fn in_document_order(tree: &SpanTree) -> bool {
+        fn walk(node: SpanRef<'_>, next: &mut u32) -> bool {
+            let here = node.index == *next;
+            *next += 1;
+            here && node.children().all(|child| walk(child, next))
+        }
+        let mut next = 0;
+        tree.roots().all(|root| walk(root, &mut next))
+    }
+
     /// Parses `text` in two parts at `cut`; when the graft is accepted, it must equal the whole
     /// parse. Returns whether it was accepted.
     fn grafts_like_whole(text: &str, cut: &Cut) -> bool {
@@ -313,6 +341,7 @@ pub(super) mod tests {
             assert_eq!(w, g, "node {i}, cut {cut:?} of\n{text}");
         }
         assert_eq!(whole_nodes.len(), grafted_nodes.len(), "{cut:?}");
+        assert!(in_document_order(&grafted), "{cut:?}");
         assert_eq!(whole.roots, grafted.roots);
         assert_eq!(grafted.text.as_str(), text);
         true

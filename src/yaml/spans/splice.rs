@@ -99,10 +99,11 @@ impl SpanTree {
 
     /// This tree with `run`'s entries replaced by those of `inner` (the tree of their new text,
     /// which [fits](Self::fits_run)), for the new document (the old one with `run`'s lines
-    /// replaced by `inner`'s text, `delta` bytes longer; `text` gives it when the tree is
-    /// copied). Also the ids, in the new tree, of the run's mapping and of the nodes that came
-    /// from `inner`. A tree in document order with a text of its own is changed in place (no
-    /// second tree while the first is there); others are copied.
+    /// replaced by `inner`'s text, `delta` bytes longer; `text` gives it when the tree's text is
+    /// a file's, not its own). Also the ids, in the new tree, of the run's mapping and of the
+    /// nodes that came from `inner`. The tree is changed in place: the run's nodes, contiguous in
+    /// document order, are replaced by `inner`'s, links past them moved by the difference in
+    /// number.
     pub fn splice(
         mut self,
         run: &EntryRun,
@@ -110,19 +111,16 @@ impl SpanTree {
         delta: isize,
         text: impl FnOnce() -> TreeText,
     ) -> (SpanTree, Spliced) {
-        if self.grafted.is_empty()
-            && inner.grafted.is_empty()
-            && matches!(self.text, TreeText::Owned(_))
-        {
-            let spliced = self.splice_in_place(run, inner, delta);
-            return (self, spliced);
+        let spliced = self.splice_nodes(run, inner, delta);
+        match &mut self.text {
+            TreeText::Owned(own) => own.replace_range(run.lines.clone(), inner.text.as_str()),
+            TreeText::Shared(..) => self.text = text(),
         }
-        self.splice_copy(run, inner, delta, text())
+        (self, spliced)
     }
 
-    /// [`splice`](Self::splice) in place: the run's nodes, contiguous in document order, are
-    /// replaced by `inner`'s, links past them moved by the difference in number.
-    fn splice_in_place(&mut self, run: &EntryRun, inner: &SpanTree, delta: isize) -> Spliced {
+    /// The nodes of [`splice`](Self::splice).
+    fn splice_nodes(&mut self, run: &EntryRun, inner: &SpanTree, delta: isize) -> Spliced {
         let children: Vec<u32> = self.node(run.mapping).children().map(|c| c.index).collect();
         let (first, next) = (children[2 * run.first], children[2 * run.next]);
         let added = inner.nodes.len() as u32 - 1;
@@ -167,60 +165,10 @@ impl SpanTree {
         self.nodes.splice(first as usize..next as usize, new_nodes);
         self.values.push_str(&inner.values);
         self.tags.extend(inner.tags.iter().cloned());
-        if let TreeText::Owned(text) = &mut self.text {
-            text.replace_range(run.lines.clone(), inner.text.as_str());
-        }
         Spliced {
             mapping: run.mapping,
             inner: first..first + added,
         }
-    }
-
-    /// [`splice`](Self::splice) into a copy of the tree, for `text`.
-    fn splice_copy(
-        &self,
-        run: &EntryRun,
-        inner: &SpanTree,
-        delta: isize,
-        text: TreeText,
-    ) -> (SpanTree, Spliced) {
-        // Room for edits spliced in place afterwards.
-        let spare = 1024;
-        let mut splicer = Splicer {
-            old: self,
-            inner,
-            run,
-            delta,
-            nodes: Vec::with_capacity(
-                (self.len() + inner.len() + spare).saturating_sub(run_nodes(self, run)),
-            ),
-            values_base: self.values.len() as u32,
-            tags_base: self.tags.len() as u32,
-            spliced: Spliced {
-                mapping: NONE,
-                inner: 0..0,
-            },
-        };
-        let roots = self
-            .roots
-            .iter()
-            .map(|&root| splicer.copy_old(root))
-            .collect();
-        let mut values = String::with_capacity(self.values.len() + inner.values.len());
-        values.push_str(&self.values);
-        values.push_str(&inner.values);
-        let mut tags = self.tags.clone();
-        tags.extend(inner.tags.iter().cloned());
-        let spliced = splicer.spliced.clone();
-        let tree = SpanTree {
-            nodes: splicer.nodes,
-            grafted: Vec::new(),
-            roots,
-            text,
-            values,
-            tags,
-        };
-        (tree, spliced)
     }
 
     /// Where the new text of `run`'s lines (`inner`'s) reads differently from the old: the
@@ -391,120 +339,6 @@ fn column_of(text: &str, offset: usize) -> usize {
 fn key_line(text: &str, key: SpanRef<'_>, column: usize) -> Option<usize> {
     let start = key.range().start.checked_sub(column)?;
     starts_at_column(text, start, column).then_some(start)
-}
-
-/// How many nodes of `tree` the run's entries hold (to size the new tree).
-fn run_nodes(tree: &SpanTree, run: &EntryRun) -> usize {
-    fn count(node: SpanRef<'_>) -> usize {
-        1 + node.children().map(count).sum::<usize>()
-    }
-    (tree.node(run.mapping).children())
-        .skip(2 * run.first)
-        .take(2 * (run.next - run.first))
-        .map(count)
-        .sum()
-}
-
-struct Splicer<'a> {
-    old: &'a SpanTree,
-    inner: &'a SpanTree,
-    run: &'a EntryRun,
-    delta: isize,
-    nodes: Vec<SpanNode>,
-    values_base: u32,
-    tags_base: u32,
-    spliced: Spliced,
-}
-
-impl Splicer<'_> {
-    /// An offset of the old text in the new one: moved when it lies after the run.
-    fn moved(&self, offset: u32) -> u32 {
-        if offset as usize >= self.run.lines.end {
-            offset.saturating_add_signed(self.delta as i32)
-        } else {
-            offset
-        }
-    }
-
-    /// Copies old node `index` and what is under it, the run's entries replaced; its new id.
-    fn copy_old(&mut self, index: u32) -> u32 {
-        let node = *self.old.get(index);
-        let id = self.push(SpanNode {
-            start: self.moved(node.start),
-            end: self.moved(node.end),
-            value_at: if node.value_in_text {
-                self.moved(node.value_at)
-            } else {
-                node.value_at
-            },
-            ..node
-        });
-        let in_run_mapping = index == self.run.mapping;
-        if in_run_mapping {
-            self.spliced.mapping = id;
-        }
-        let mut previous = NONE;
-        let mut child = node.first_child;
-        let mut position = 0;
-        while child != NONE {
-            if in_run_mapping && position == 2 * self.run.first {
-                let from = self.nodes.len() as u32;
-                let mut inner_child = self.inner.get(0).first_child;
-                while inner_child != NONE {
-                    let copied = self.copy_inner(inner_child);
-                    self.link(id, previous, copied);
-                    previous = copied;
-                    inner_child = self.inner.get(inner_child).next_sibling;
-                }
-                self.spliced.inner = from..self.nodes.len() as u32;
-                while position < 2 * self.run.next && child != NONE {
-                    child = self.old.get(child).next_sibling;
-                    position += 1;
-                }
-                continue;
-            }
-            let copied = self.copy_old(child);
-            self.link(id, previous, copied);
-            previous = copied;
-            child = self.old.get(child).next_sibling;
-            position += 1;
-        }
-        id
-    }
-
-    /// Copies node `index` of the run's new tree and what is under it; its new id.
-    fn copy_inner(&mut self, index: u32) -> u32 {
-        let node = *self.inner.get(index);
-        let base = self.run.lines.start as u32;
-        let id = self.push(shifted(&node, base, self.values_base, self.tags_base));
-        let mut previous = NONE;
-        let mut child = node.first_child;
-        while child != NONE {
-            let copied = self.copy_inner(child);
-            self.link(id, previous, copied);
-            previous = copied;
-            child = self.inner.get(child).next_sibling;
-        }
-        id
-    }
-
-    fn push(&mut self, node: SpanNode) -> u32 {
-        self.nodes.push(SpanNode {
-            first_child: NONE,
-            next_sibling: NONE,
-            ..node
-        });
-        self.nodes.len() as u32 - 1
-    }
-
-    /// Links `child` under `parent`, after `previous` (NONE: as its first child).
-    fn link(&mut self, parent: u32, previous: u32, child: u32) {
-        if previous == NONE {
-            self.nodes[parent as usize].first_child = child;
-        } else {
-            self.nodes[previous as usize].next_sibling = child;
-        }
-    }
 }
 
 /// A node of a run's new tree as the whole tree has it: its text `base` bytes further, its
