@@ -477,16 +477,22 @@ impl YamlFile {
                 if let Some(last_good) = &mut document.last_good {
                     last_good.follow(edit, doc_start, doc_line);
                 }
-                let tree = syntax::parse(rope, document.range.clone(), Some(&old_tree));
+                // A broken document is re-parsed against its last clean tree: against the broken
+                // tree, the edit that mends it would have tree-sitter read all the rest of the
+                // document again.
+                let base = document
+                    .last_good
+                    .as_ref()
+                    .map_or(&old_tree, |good| &good.tree);
+                let tree = syntax::parse(rope, document.range.clone(), Some(base));
                 self.stats.incremental += 1;
                 let clean = !tree.root_node().has_error();
                 let had_syntax_error = has_syntax_error(&document.diagnostics);
                 if clean && let Some(last_good) = document.last_good.take() {
-                    // Freed before the clean tree's re-parse: one tree less at the peak.
-                    drop((tree, old_tree));
+                    drop(old_tree);
                     self.stats.mended += 1;
                     self.stats.whole_rechecks +=
-                        mend(document, rope, *last_good, self.whole_recheck_limit) as usize;
+                        mend(document, rope, *last_good, tree, self.whole_recheck_limit) as usize;
                     return;
                 }
                 if !clean && !had_syntax_error && document.last_good.is_none() {
@@ -497,9 +503,17 @@ impl YamlFile {
                         pending: document.changes.clone().moved(edit, doc_start),
                     }));
                 }
-                let start = edit.start - doc_start;
-                let changed =
-                    changed_span(&old_tree, &tree, start, start + (edit.new_end - edit.start));
+                // Still broken: what differs from the clean state holds what differs from the
+                // broken tree before the edit (the ranges between trees not parsed one from the
+                // other cost a walk of both).
+                let (base, edited) = match &document.last_good {
+                    Some(good) => (&good.tree, good.edited.clone()),
+                    None => {
+                        let start = edit.start - doc_start;
+                        (&old_tree, start..start + (edit.new_end - edit.start))
+                    }
+                };
+                let changed = changed_span(base, &tree, edited.start, edited.end);
                 let changes = std::mem::replace(&mut document.changes, Changes::Anywhere);
                 document.changes = changes.then(edit, doc_start, changed.clone());
                 let around = match &document.last_good {
@@ -592,6 +606,11 @@ impl YamlFile {
                 }
             },
             None if range.len() >= self.big_document => {
+                // Started from a clean text only: the edit that mends a broken one would have
+                // tree-sitter read the rest of the document again.
+                if broken || has_syntax_error(&document.diagnostics) {
+                    return;
+                }
                 document.building = TreeInProgress::start(rope, range.clone()).map(Box::new);
                 if document.building.is_some() {
                     return;

@@ -5,7 +5,7 @@
 //! trees of the others valid as they are.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use ropey::Rope;
@@ -15,6 +15,8 @@ use crate::text::{Point, TextEdit};
 
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+    /// Progress steps of this thread's parses so far (one per hundred parser operations).
+    static STEPS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn new_parser() -> Parser {
@@ -27,19 +29,50 @@ fn new_parser() -> Parser {
 
 /// Parses `range` of `rope` as one YAML stream, reusing `old` (already edited) when given.
 pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
-    let mut read = |offset: usize, _: TsPoint| -> &[u8] { chunk_from(rope, range.clone(), offset) };
-    PARSER.with_borrow_mut(|parser| {
-        parser
-            .parse_with_options(&mut read, old, None)
-            .unwrap_or_else(|| {
-                // Only a cancelled or timed-out parse returns None, and we set neither; start over
-                // with a fresh parser rather than fail.
-                *parser = new_parser();
-                parser
-                    .parse_with_options(&mut read, None, None)
-                    .expect("an uncancelled parse returns a tree")
-            })
+    parse_with_progress(rope, range.clone(), old, || Progress::GoOn).unwrap_or_else(|| {
+        // Only a stopped or timed-out parse returns None, and this one is neither; start over with
+        // a fresh parser rather than fail.
+        PARSER.set(new_parser());
+        parse_with_progress(rope, range, None, || Progress::GoOn)
+            .expect("an unstopped parse returns a tree")
     })
+}
+
+/// [`parse`] with `progress` asked every hundred parser operations (it may wait): None when it
+/// says to stop.
+pub fn parse_with_progress(
+    rope: &Rope,
+    range: Range<usize>,
+    old: Option<&Tree>,
+    mut progress: impl FnMut() -> Progress,
+) -> Option<Tree> {
+    let mut read = |offset: usize, _: TsPoint| -> &[u8] { chunk_from(rope, range.clone(), offset) };
+    let mut stop = |_: &tree_sitter::ParseState| {
+        STEPS.set(STEPS.get() + 1);
+        progress() == Progress::Stop
+    };
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut stop);
+    PARSER.with_borrow_mut(|parser| {
+        let tree = parser.parse_with_options(&mut read, old, Some(options));
+        if tree.is_none() {
+            // A stopped parse would be resumed by the next one.
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// Progress steps of the parses of the calling thread so far: the parser's work, which tests
+/// count.
+pub fn parse_steps() -> usize {
+    STEPS.get()
+}
+
+/// What a parse's progress callback says ([`parse_with_progress`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    GoOn,
+    Stop,
 }
 
 /// The bytes of `rope` from `range.start + offset` to the end of its chunk, cut at `range.end`.

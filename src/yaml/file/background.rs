@@ -3,21 +3,27 @@
 //! otherwise wait visibly for it. Until the tree is there, edits re-check the entries around them
 //! on the span tree the document kept from its check (`file/kept.rs`), else the whole document
 //! with saphyr (a fraction of a tree-sitter parse); the edits made meanwhile are replayed on the
-//! tree when it comes, and one incremental parse brings it up to date.
+//! tree when it comes, and one incremental parse brings it up to date. The parse stops when the
+//! tree is no longer wanted.
 
 use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use ropey::Rope;
 use tree_sitter::Tree;
 
 use crate::text::TextEdit;
-use crate::yaml::syntax;
+use crate::yaml::syntax::{self, Progress};
 
 /// Documents at least this big get their first tree in the background: from this size on, a full
 /// tree-sitter parse would delay a keystroke noticeably, and it costs several times saphyr's
 /// check of the same text.
 pub(super) const BACKGROUND_TREE_MIN: usize = 256 * 1024;
+
+/// Background parses stopped because their tree was no longer wanted (tests count them).
+static STOPPED: AtomicUsize = AtomicUsize::new(0);
 
 /// A tree being parsed from the text of an earlier version, and the edits made since.
 #[derive(Debug)]
@@ -25,6 +31,14 @@ pub(super) struct TreeInProgress {
     pub(super) parsed: Receiver<Tree>,
     /// Each edit with where its document started then (byte offset and line).
     pub(super) edits: Vec<(TextEdit, usize, usize)>,
+    /// Set once the tree is no longer wanted: its parse stops.
+    abandoned: Arc<AtomicBool>,
+}
+
+impl Drop for TreeInProgress {
+    fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+    }
 }
 
 impl TreeInProgress {
@@ -33,15 +47,29 @@ impl TreeInProgress {
     pub(super) fn start(rope: &Rope, range: Range<usize>) -> Option<Self> {
         let (send, parsed) = mpsc::sync_channel(1);
         let rope = rope.clone();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let stop = abandoned.clone();
         std::thread::Builder::new()
             .name("yaml-tree".into())
             .spawn(move || {
-                let _ = send.send(syntax::parse(&rope, range, None));
+                let progress = || match stop.load(Ordering::Relaxed) {
+                    true => Progress::Stop,
+                    false => Progress::GoOn,
+                };
+                match syntax::parse_with_progress(&rope, range, None, progress) {
+                    Some(tree) => {
+                        let _ = send.send(tree);
+                    }
+                    None => {
+                        STOPPED.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             })
             .ok()?;
         Some(Self {
             parsed,
             edits: Vec::new(),
+            abandoned,
         })
     }
 
@@ -50,7 +78,11 @@ impl TreeInProgress {
     pub(super) fn ready(tree: Tree, edits: Vec<(TextEdit, usize, usize)>) -> Self {
         let (send, parsed) = mpsc::sync_channel(1);
         send.send(tree).expect("the channel has room");
-        Self { parsed, edits }
+        Self {
+            parsed,
+            edits,
+            abandoned: Arc::default(),
+        }
     }
 
     /// Notes an edit made while the tree is being parsed.
@@ -88,5 +120,23 @@ impl TreeInProgress {
             syntax::edit_tree(&mut tree, edit, *doc_start, *doc_line);
         }
         syntax::parse(rope, range, Some(&tree))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_no_longer_wanted_stops() {
+        let text = "key: value\n".repeat(500_000);
+        let rope = Rope::from_str(&text);
+        let stopped = STOPPED.load(Ordering::Relaxed);
+        drop(TreeInProgress::start(&rope, 0..text.len()).expect("a thread"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while STOPPED.load(Ordering::Relaxed) == stopped {
+            assert!(std::time::Instant::now() < deadline, "the parse went on");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 }

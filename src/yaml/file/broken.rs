@@ -45,15 +45,16 @@ impl LastGood {
     }
 }
 
-/// A mended document ([`LastGood`]): re-parsed against its last clean tree, its YAML diagnostics
-/// and changes redone only where the text differs from that state. Whether it was checked whole.
+/// A mended document ([`LastGood`]), `tree` re-parsed against its last clean tree: its YAML
+/// diagnostics and changes redone only where the text differs from that state. Whether it was
+/// checked whole.
 pub(super) fn mend(
     document: &mut YamlDocument,
     rope: &Rope,
     last_good: LastGood,
+    tree: Tree,
     whole_recheck_limit: usize,
 ) -> bool {
-    let tree = syntax::parse(rope, document.range.clone(), Some(&last_good.tree));
     let edited = last_good.edited;
     let changed = changed_span(&last_good.tree, &tree, edited.start, edited.end);
     document.changes = match last_good.pending {

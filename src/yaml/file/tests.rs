@@ -340,6 +340,21 @@ fn a_big_documents_first_tree_is_parsed_in_the_background_and_catches_up_with_ed
 }
 
 #[test]
+fn a_big_documents_first_tree_is_parsed_from_a_clean_text() {
+    let mut fx = Fixture::keeping_spans(&huge_document());
+    let big_line = 7 + 5 + 100; // `  key-100: value 100` of the big document
+    // An opening quote makes the rest of the document a string: no tree is started from that.
+    fx.edit(big_line, 11, 11, "\"");
+    assert!(fx.file.is_broken(1));
+    assert!(!fx.file.tree_in_progress(1) && fx.file.existing_tree(1).is_none());
+    // Deleted again, the document is clean: its tree is started.
+    fx.edit(big_line, 11, 12, "");
+    assert!(!fx.file.is_broken(1));
+    assert!(fx.file.tree_in_progress(1));
+    fx.assert_fresh("mended");
+}
+
+#[test]
 fn an_edit_after_the_background_tree_arrived_adopts_it() {
     let mut fx = Fixture::new(&huge_document());
     let big_line = 7 + 5 + 200;
@@ -348,10 +363,13 @@ fn an_edit_after_the_background_tree_arrived_adopts_it() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let document = &mut fx.file.documents[1];
-        let building = document.building.take().expect("still in progress");
+        let mut building = document.building.take().expect("still in progress");
         match building.parsed.try_recv() {
             Ok(tree) => {
-                document.building = Some(Box::new(TreeInProgress::ready(tree, building.edits)));
+                document.building = Some(Box::new(TreeInProgress::ready(
+                    tree,
+                    std::mem::take(&mut building.edits),
+                )));
                 break;
             }
             Err(_) if std::time::Instant::now() < deadline => {
@@ -587,4 +605,37 @@ fn a_document_keeps_its_seldom_used_state_out_of_line() {
     let size = std::mem::size_of::<YamlDocument>();
     eprintln!("YamlDocument: {size} bytes");
     assert!(size <= 128, "YamlDocument is {size} bytes");
+}
+
+#[test]
+fn the_edit_that_mends_a_big_document_reparses_only_around_it() {
+    // `jsonnet:x` ends a mapping key's line of argocd's big CRD document with a plain scalar: the
+    // edit breaks the document, deleting the `x` mends it.
+    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
+    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let mut fx = Fixture::new(&text);
+    let index = fx.file.document_index_at(end);
+    let steps = syntax::parse_steps();
+    fx.file.tree(fx.text.rope(), index);
+    let whole_parse = syntax::parse_steps() - steps;
+    fx.edit_bytes(end..end, "x");
+    assert!(fx.file.is_broken(index));
+    let (steps, before) = (syntax::parse_steps(), fx.file.stats());
+    fx.edit_bytes(end..end + 1, "");
+    let mending = syntax::parse_steps() - steps;
+    assert!(!fx.file.is_broken(index));
+    assert_eq!(fx.file.stats().mended, before.mended + 1);
+    assert!(
+        mending * 100 < whole_parse,
+        "the mend took {mending} parse steps, a whole parse {whole_parse}"
+    );
+    let tree = fx
+        .file
+        .existing_tree(index)
+        .expect("a tree")
+        .root_node()
+        .to_sexp();
+    assert_eq!(tree, fresh_tree_of(&fx, index));
+    fx.assert_fresh("mended");
 }
