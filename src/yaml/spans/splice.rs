@@ -368,8 +368,8 @@ mod tests {
     use crate::yaml::scalar::ScalarStyle;
 
     /// `text` with `range` replaced by `insert`, spliced into the tree of `text` when the
-    /// entries around fit, both in place and into a copy; a spliced tree must equal the whole
-    /// parse of the new text. Returns whether it was spliced.
+    /// entries around fit, one tree with a text of its own and one sharing a file's; a spliced
+    /// tree must equal the whole parse of the new text. Returns whether it was spliced.
     fn splices_like_whole(text: &str, range: Range<usize>, insert: &str) -> bool {
         let new_text = format!("{}{insert}{}", &text[..range.start], &text[range.end..]);
         let delta = insert.len() as isize - range.len() as isize;
@@ -390,7 +390,7 @@ mod tests {
         let edit = format!("{insert:?} at {range:?}, {run:?}");
         assert!(whole_error.is_none(), "{edit} spliced text with an error");
         let shared = SpanTree::parse_shared(&std::sync::Arc::new(text.to_string()), 0..text.len());
-        for (tree, how) in [(tree, "in place"), (shared.0, "copied")] {
+        for (tree, how) in [(tree, "own text"), (shared.0, "shared text")] {
             let (spliced, _) = tree.splice(&run, &inner, delta, || new_text.as_str().into());
             assert_eq!(nodes(&spliced), nodes(&whole), "{edit} {how} of\n{text}");
             assert_eq!(spliced.roots, whole.roots);
