@@ -479,20 +479,30 @@ impl YamlFile {
                 }
                 // A broken document is re-parsed against its last clean tree: against the broken
                 // tree, the edit that mends it would have tree-sitter read all the rest of the
-                // document again.
-                let base = document
-                    .last_good
-                    .as_ref()
-                    .map_or(&old_tree, |good| &good.tree);
+                // document again. What differs from the clean state holds what differs from the
+                // broken tree before the edit.
+                let (base, edited) = match &document.last_good {
+                    Some(good) => (&good.tree, good.edited.clone()),
+                    None => {
+                        let start = edit.start - doc_start;
+                        (&old_tree, start..start + (edit.new_end - edit.start))
+                    }
+                };
                 let tree = syntax::parse(rope, document.range.clone(), Some(base));
+                let changed = changed_span(base, &tree, edited.start, edited.end);
                 self.stats.incremental += 1;
                 let clean = !tree.root_node().has_error();
                 let had_syntax_error = has_syntax_error(&document.diagnostics);
                 if clean && let Some(last_good) = document.last_good.take() {
                     drop(old_tree);
                     self.stats.mended += 1;
-                    self.stats.whole_rechecks +=
-                        mend(document, rope, *last_good, tree, self.whole_recheck_limit) as usize;
+                    self.stats.whole_rechecks += mend(
+                        document,
+                        rope,
+                        *last_good,
+                        (tree, changed),
+                        self.whole_recheck_limit,
+                    ) as usize;
                     return;
                 }
                 if !clean && !had_syntax_error && document.last_good.is_none() {
@@ -503,17 +513,6 @@ impl YamlFile {
                         pending: document.changes.clone().moved(edit, doc_start),
                     }));
                 }
-                // Still broken: what differs from the clean state holds what differs from the
-                // broken tree before the edit (the ranges between trees not parsed one from the
-                // other cost a walk of both).
-                let (base, edited) = match &document.last_good {
-                    Some(good) => (&good.tree, good.edited.clone()),
-                    None => {
-                        let start = edit.start - doc_start;
-                        (&old_tree, start..start + (edit.new_end - edit.start))
-                    }
-                };
-                let changed = changed_span(base, &tree, edited.start, edited.end);
                 let changes = std::mem::replace(&mut document.changes, Changes::Anywhere);
                 document.changes = changes.then(edit, doc_start, changed.clone());
                 let around = match &document.last_good {

@@ -30,9 +30,8 @@ fn new_parser() -> Parser {
 /// Parses `range` of `rope` as one YAML stream, reusing `old` (already edited) when given.
 pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
     parse_with_progress(rope, range.clone(), old, || Progress::GoOn).unwrap_or_else(|| {
-        // Only a stopped or timed-out parse returns None, and this one is neither; start over with
-        // a fresh parser rather than fail.
-        PARSER.set(new_parser());
+        // Only a stopped or timed-out parse returns None, and this one is neither; start over
+        // (the parser was reset) rather than fail.
         parse_with_progress(rope, range, None, || Progress::GoOn)
             .expect("an unstopped parse returns a tree")
     })

@@ -10,7 +10,7 @@ use std::ops::Range;
 use ropey::Rope;
 use tree_sitter::{Node, Tree};
 
-use super::{Changes, YamlDocument, changed_span, recheck, text_of};
+use super::{Changes, YamlDocument, recheck, text_of};
 use crate::diagnostic::Diagnostic;
 use crate::text::TextEdit;
 use crate::yaml::{lint, syntax};
@@ -45,18 +45,17 @@ impl LastGood {
     }
 }
 
-/// A mended document ([`LastGood`]), `tree` re-parsed against its last clean tree: its YAML
-/// diagnostics and changes redone only where the text differs from that state. Whether it was
+/// A mended document ([`LastGood`]), `tree` re-parsed against its last clean tree and `changed`
+/// where the two differ: its YAML diagnostics and changes redone only there. Whether it was
 /// checked whole.
 pub(super) fn mend(
     document: &mut YamlDocument,
     rope: &Rope,
     last_good: LastGood,
-    tree: Tree,
+    (tree, changed): (Tree, Range<usize>),
     whole_recheck_limit: usize,
 ) -> bool {
     let edited = last_good.edited;
-    let changed = changed_span(&last_good.tree, &tree, edited.start, edited.end);
     document.changes = match last_good.pending {
         Changes::Nowhere => Changes::Within(changed.clone()),
         Changes::Within(before) => {
