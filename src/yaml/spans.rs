@@ -16,6 +16,7 @@ use super::scalar::{self, ScalarStyle};
 mod cut;
 mod splice;
 pub use cut::{Cut, Seam, find_cut};
+pub(crate) use splice::push_key_line;
 pub use splice::{EntryRun, Spliced};
 
 const NONE: u32 = u32::MAX;

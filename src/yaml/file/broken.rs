@@ -13,6 +13,7 @@ use tree_sitter::{Node, Tree};
 use super::{Changes, YamlDocument, recheck, text_of};
 use crate::diagnostic::Diagnostic;
 use crate::text::TextEdit;
+use crate::yaml::spans::push_key_line;
 use crate::yaml::{lint, syntax};
 
 /// A document's last clean tree and YAML diagnostics, followed along the edits made since the
@@ -99,10 +100,17 @@ pub(super) fn check_around(
     last_good: &LastGood,
 ) -> Option<Vec<Diagnostic>> {
     let mapping = block_mapping_holding(last_good.tree.root_node(), last_good.edited.start)?;
+    // The text before the mapping is the clean state's.
+    let text = |node: Node<'_>| {
+        text_of(
+            rope,
+            range.start + node.start_byte()..range.start + node.end_byte(),
+        )
+    };
     let around = MappingAround {
         start: mapping.start_byte(),
         column: mapping.start_position().column,
-        ancestors: ancestor_lines(mapping)?,
+        ancestors: ancestor_lines(mapping, text)?,
     };
     check_from(rope, range, &around, &last_good.diagnostics)
 }
@@ -180,28 +188,38 @@ pub(super) fn check_from(
     Some(diagnostics)
 }
 
-/// One line per block mapping pair and sequence item above `mapping`, outermost first, each at
-/// its column: `x:` for a pair, `-` for an item. `None` when an ancestor is of another kind
-/// that holds blocks (none should).
-fn ancestor_lines(mapping: Node<'_>) -> Option<String> {
-    let mut columns = Vec::new();
+/// The lines of the block mapping pairs and sequence items above `mapping`, outermost first,
+/// each at its column: for a pair, the keys of its mapping up to its own as `key:` (a key the
+/// edits repeat in an ancestor is then seen), for an item `-`. `text` gives a node's text.
+/// `None` when an ancestor is of another kind that holds blocks (none should), or a key has no
+/// text on one line.
+fn ancestor_lines<'t>(
+    mapping: Node<'_>,
+    text: impl Fn(Node<'_>) -> std::borrow::Cow<'t, str>,
+) -> Option<String> {
+    let mut levels = Vec::new();
     let mut node = mapping.parent();
     while let Some(n) = node {
         match n.kind() {
-            "block_mapping_pair" => columns.push((n.start_position().column, "kube-lsp-window:")),
-            "block_sequence_item" => columns.push((n.start_position().column, "-")),
+            "block_mapping_pair" => {
+                let mut keys = String::new();
+                let pairs = std::iter::successors(Some(n), |pair| pair.prev_named_sibling());
+                let pairs: Vec<Node<'_>> = pairs.filter(|pair| pair.kind() == n.kind()).collect();
+                for pair in pairs.into_iter().rev() {
+                    let key = pair.child_by_field_name("key")?;
+                    push_key_line(&mut keys, pair.start_position().column, &text(key))?;
+                }
+                levels.push(keys);
+            }
+            "block_sequence_item" => {
+                levels.push(" ".repeat(n.start_position().column) + "-\n");
+            }
             "block_node" | "block_mapping" | "block_sequence" | "document" | "stream" => {}
             _ => return None,
         }
         node = n.parent();
     }
-    let mut lines = String::new();
-    for (column, line) in columns.into_iter().rev() {
-        lines.push_str(&" ".repeat(column));
-        lines.push_str(line);
-        lines.push('\n');
-    }
-    Some(lines)
+    Some(levels.into_iter().rev().collect())
 }
 
 /// The innermost block mapping of `root` that starts before `offset` and holds it.

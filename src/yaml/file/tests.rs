@@ -639,3 +639,39 @@ fn the_edit_that_mends_a_big_document_reparses_only_around_it() {
     assert_eq!(tree, fresh_tree_of(&fx, index));
     fx.assert_fresh("mended");
 }
+
+#[test]
+fn a_key_an_edit_repeats_in_an_ancestor_of_a_broken_document_is_reported() {
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+    text.push_str("  labels:\n    x: y\n    z: w\ndata:\n");
+    for i in 0..400 {
+        text.push_str(&format!("  key-{i}: value {i}\n"));
+    }
+    let labels_end = text.find("x: y\n").unwrap() + "x: y\n".len();
+    let value = text.find("value 300").unwrap();
+    // On its kept span tree (checked from the mapping around the edits) and on its tree-sitter
+    // tree (from its last clean tree's mapping): an opening quote breaks the document at its
+    // end, then lines inside the labels repeat `metadata`'s `name` (and take `z` under a new
+    // key), which a whole check sees.
+    for on_kept_spans in [true, false] {
+        let mut fx = Fixture::keeping_spans(&text);
+        fx.file.recheck_whole_up_to(0);
+        if on_kept_spans {
+            fx.file.keep_spans_without_trees(0);
+            fx.edit_bytes(0..0, "");
+        } else {
+            fx.file.tree(fx.text.rope(), 0);
+        }
+        let before = fx.file.stats();
+        fx.edit_bytes(value..value, "\"");
+        fx.edit_bytes(labels_end..labels_end, "  name: b\n  more:\n");
+        assert_eq!(fx.file.stats().checked_around, before.checked_around + 2);
+        let codes: Vec<_> = fx.diagnostics().into_iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [codes::DUPLICATE_KEY, codes::SYNTAX],
+            "{on_kept_spans}"
+        );
+        fx.assert_fresh("a key repeated in an ancestor");
+    }
+}

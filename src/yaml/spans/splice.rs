@@ -217,11 +217,12 @@ impl SpanTree {
     }
 
     /// The innermost block mapping that starts before `offset` and holds it: its start, its
-    /// column, and one line per ancestor, outermost first, each at its column (`kube-lsp-window:`
-    /// for a pair holding it, `-` for a sequence item), so that a check of those lines and the
-    /// text from the mapping on reads that text as a check of the whole text would. None when
-    /// there is no such mapping or an ancestor is written otherwise (a flow collection, an item
-    /// not alone after its `-`).
+    /// column, and the lines of its ancestors, outermost first, each at its column (for a pair
+    /// holding it, the keys of its mapping up to its own as `key:`, for a sequence item `-`), so
+    /// that a check of those lines and the text from the mapping on reads that text as a check of
+    /// the whole text would, a key repeated in an ancestor included. None when there is no such
+    /// mapping or an ancestor is written otherwise (a flow collection, an item not alone after
+    /// its `-`, a key over several lines).
     pub fn block_mapping_around(&self, offset: usize) -> Option<(usize, usize, String)> {
         if self.roots.len() != 1 {
             return None;
@@ -241,15 +242,18 @@ impl SpanTree {
                         found =
                             Some((range.start, column_of(text, range.start), ancestors.clone()));
                     }
-                    let pair = node
+                    let pairs = node
                         .pairs()
                         .take_while(|(key, _)| key.range().start <= offset);
-                    let Some((key, Some(value))) = pair.last() else {
+                    let mut holding = None;
+                    for (key, value) in pairs {
+                        let column = column_of(text, key.range().start);
+                        push_key_line(&mut ancestors, column, &text[key.range()])?;
+                        holding = Some(value);
+                    }
+                    let Some(Some(value)) = holding else {
                         break;
                     };
-                    let column = column_of(text, key.range().start);
-                    ancestors.push_str(&" ".repeat(column));
-                    ancestors.push_str("kube-lsp-window:\n");
                     value
                 }
                 SpanKind::Sequence => {
@@ -331,6 +335,19 @@ pub struct Spliced {
 }
 
 /// The column of `offset`: how far it is from the start of its line.
+/// `key` (the text of a block mapping's key) as a line of its own at `column`, with no value:
+/// a line standing in for an ancestor's key in a check of part of a document. None for a key
+/// over several lines, or none.
+pub(crate) fn push_key_line(lines: &mut String, column: usize, key: &str) -> Option<()> {
+    if key.is_empty() || key.contains(['\n', '\r']) {
+        return None;
+    }
+    lines.extend(std::iter::repeat_n(' ', column));
+    lines.push_str(key);
+    lines.push_str(":\n");
+    Some(())
+}
+
 fn column_of(text: &str, offset: usize) -> usize {
     offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)
 }
