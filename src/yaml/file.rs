@@ -2,10 +2,11 @@
 //!
 //! Opening a file splits it (by lines) and checks each document with saphyr's event parser — fast,
 //! no syntax tree needed. A document's tree-sitter tree is built the first time something needs it
-//! (an edit inside it, a cursor query) and from then on re-parsed incrementally; a big document's
-//! first tree is parsed on a thread of its own (see [`background`]), and until it comes, edits
-//! re-check only the entries around them on the span tree the document kept from its check (see
-//! [`kept`]). An edit touches one
+//! (an edit inside it, a broken document's outline) and from then on re-parsed incrementally. A
+//! big document that keeps the span tree of its check has its edits re-check only the entries
+//! around them on that tree (see [`kept`]) and gets a tree-sitter tree only for a broken text's
+//! outline; another big one gets its first tree on a thread of its own at its first edit (see
+//! [`background`]). An edit touches one
 //! document unless it adds or removes a marker line (`---`, `...`, `%…`); then the file is split
 //! again and only documents whose text changed are parsed again.
 
@@ -52,8 +53,8 @@ pub struct YamlDocument {
     /// While an edit left the document broken (its tree has errors): its last clean state,
     /// followed along the edits since, to re-parse against once it parses again.
     last_good: Option<Box<LastGood>>,
-    /// A big document's span tree, until its first tree-sitter tree comes: edits meanwhile
-    /// re-check only the entries around them (see `file/kept.rs`).
+    /// A big document's span tree, until it gets a tree-sitter tree: its edits re-check only
+    /// the entries around them (see `file/kept.rs`).
     kept: Option<Box<KeptSpans>>,
 }
 
@@ -208,8 +209,9 @@ pub struct YamlFile {
     /// Documents up to this size are re-checked whole after an edit ([`WHOLE_RECHECK_LIMIT`];
     /// tests lower it to take the incremental path on small documents).
     whole_recheck_limit: usize,
-    /// Documents from this size keep their span tree until their first tree-sitter tree, which
-    /// is parsed in the background ([`BACKGROUND_TREE_MIN`]; tests lower it).
+    /// Documents from this size keep their span tree for their edits, or (when they keep none)
+    /// get their first tree-sitter tree in the background ([`BACKGROUND_TREE_MIN`]; tests
+    /// lower it).
     big_document: usize,
     /// Whether edits give documents their tree-sitter tree (tests turn it off to keep a document
     /// on its kept span tree).
@@ -362,7 +364,7 @@ impl YamlFile {
     }
 
     /// The span tree of document `index`, while it is there (see [`take_spans`](Self::take_spans)),
-    /// else the one a big document keeps until its tree-sitter tree comes.
+    /// else the one a big document keeps for its edits.
     pub fn spans(&self, index: usize) -> Option<&SpanTree> {
         let document = self.documents.get(index)?;
         document.spans.as_deref().or_else(|| self.kept_spans(index))
@@ -375,8 +377,8 @@ impl YamlFile {
         }
     }
 
-    /// The span tree of the current text that big document `index` keeps until its tree-sitter
-    /// tree comes (see `file/kept.rs`); none while an edit left it broken.
+    /// The span tree of the current text that big document `index` keeps for its edits (see
+    /// `file/kept.rs`); none while an edit left it broken.
     pub fn kept_spans(&self, index: usize) -> Option<&SpanTree> {
         self.documents.get(index)?.kept.as_ref()?.current()
     }
@@ -439,9 +441,15 @@ impl YamlFile {
         }
     }
 
-    /// The syntax tree of document `index`, parsed now if it has none yet.
+    /// The syntax tree of document `index`, parsed now if it has none yet. A broken document on
+    /// its kept span tree gets a tree of its text beside it (see `file/kept.rs`): the edit that
+    /// mends it splices the span tree again, and no tree is kept after that.
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         let document = self.documents.get_mut(index)?;
+        if document.kept.as_deref().is_some_and(KeptSpans::is_broken) {
+            let range = document.range.clone();
+            return document.kept.as_deref_mut()?.broken_tree(rope, range);
+        }
         if document.tree.is_none() {
             let range = document.range.clone();
             // A tree on its way is nearer done than a new parse.
@@ -544,8 +552,9 @@ impl YamlFile {
         }
     }
 
-    /// [`apply_edit`](Self::apply_edit) of document `index`, which has no tree-sitter tree yet:
-    /// the first edit of the document, or its first tree is still being parsed.
+    /// [`apply_edit`](Self::apply_edit) of document `index`, which has no tree-sitter tree: the
+    /// first edit of the document, a big one on its kept span tree, or one whose first tree is
+    /// still being parsed.
     fn edit_without_tree(&mut self, rope: &Rope, edit: &TextEdit, index: usize, doc_line: usize) {
         let document = &mut self.documents[index];
         let range = document.range.clone();
@@ -553,8 +562,9 @@ impl YamlFile {
             building.record(edit, range.start, doc_line);
         }
         let changes = document.changes.clone();
-        let edited =
-            (document.kept.take()).map(|kept| kept.edit(rope, range.clone(), edit, changes));
+        let keeps_spans = document.kept.is_some();
+        let edited = (document.kept.take())
+            .map(|kept| kept.edit(rope, (range.clone(), doc_line), edit, changes));
         let unspliced = match edited {
             Some(Edited::Spliced(splice)) => {
                 self.stats.spliced += 1;
@@ -605,9 +615,11 @@ impl YamlFile {
                 }
             },
             None if range.len() >= self.big_document => {
-                // Started from a clean text only: the edit that mends a broken one would have
-                // tree-sitter read the rest of the document again.
-                if broken || has_syntax_error(&document.diagnostics) {
+                // A document on its kept span tree gets its tree only once something needs it
+                // (a broken document's folds): its edits, validation and outline need none.
+                // Others are started from a clean text only: the edit that mends a broken one
+                // would have tree-sitter read the rest of the document again.
+                if keeps_spans || broken || has_syntax_error(&document.diagnostics) {
                     return;
                 }
                 document.building = TreeInProgress::start(rope, range.clone()).map(Box::new);

@@ -1,8 +1,9 @@
-//! A big document's first tree-sitter tree, parsed on its own thread: a full parse of a big
-//! document (argocd's CRD document) takes long enough that the first keystroke in it would
-//! otherwise wait visibly for it. Until the tree is there, edits re-check the entries around them
-//! on the span tree the document kept from its check (`file/kept.rs`), else the whole document
-//! with saphyr (a fraction of a tree-sitter parse); the edits made meanwhile are replayed on the
+//! The first tree-sitter tree of a big document that keeps no span tree for its edits (see
+//! `file/kept.rs`: one with an alias, a tab or a directive, or one validation does not read),
+//! parsed on its own thread: a full parse of a big document takes long enough that the first
+//! keystroke in it would otherwise wait visibly for it. Until the tree is there, edits re-check
+//! the whole document with saphyr (a fraction of a tree-sitter parse); the edits made meanwhile
+//! are replayed on the
 //! tree when it comes, and one incremental parse brings it up to date. The parse stops when the
 //! tree is no longer wanted.
 

@@ -1,22 +1,25 @@
-//! A big document's span tree, kept from its whole check (the open's) until its first tree-sitter
-//! tree comes (see [`super::background`]). Meanwhile an edit re-checks only the block mapping
+//! A big document's span tree, kept from its whole check (the open's) until something needs its
+//! tree-sitter tree. An edit re-checks only the block mapping
 //! entries around it: their new text is parsed alone and spliced into the kept tree
 //! (`yaml::spans::splice`), the YAML diagnostics are redone for those entries and their mapping's
 //! keys, and the layers above are told the document changed only there (schema validation
 //! patches its last validation on the new span tree). An edit whose entries do not parse alone
 //! (an opening quote) is checked whole, as before; the tree keeps its last clean state and the
-//! edits since (`Dirty`), so the edit that mends them splices again.
+//! edits since (`Dirty`), so the edit that mends them splices again. Meanwhile the document's
+//! outline is read from a tree-sitter tree of its broken text (which recovers from errors, as a
+//! fresh open's does), kept beside the span tree until the document is clean again.
 
 use std::ops::Range;
 
 use ropey::Rope;
+use tree_sitter::Tree;
 
 use super::broken::{MappingAround, check_from};
 use super::{Changes, text_of};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::text::TextEdit;
-use crate::yaml::lint;
 use crate::yaml::spans::{SpanTree, TreeText};
+use crate::yaml::{lint, syntax};
 
 /// The span tree of a big document without a tree-sitter tree, and what an edit needs with it.
 #[derive(Debug)]
@@ -29,6 +32,17 @@ pub(super) struct KeptSpans {
     dirty: Option<Dirty>,
     /// What had changed that the layers above had not taken when the entries broke.
     pending: Changes,
+    /// While the document is broken: the tree-sitter tree of its text, once its outline asked for
+    /// one.
+    broken_tree: Option<BrokenTree>,
+}
+
+/// The tree of a broken document's text, and whether edits came since it was parsed (they are
+/// applied to it, and it is parsed again against itself when next asked for).
+#[derive(Debug)]
+struct BrokenTree {
+    tree: Tree,
+    stale: bool,
 }
 
 /// The region of the kept tree's text (`old`) that edits replaced, and how much longer the
@@ -79,6 +93,7 @@ impl KeptSpans {
             diagnostics: diagnostics.to_vec(),
             dirty: None,
             pending: Changes::Nowhere,
+            broken_tree: None,
         })
     }
 
@@ -89,6 +104,25 @@ impl KeptSpans {
 
     pub(super) fn is_broken(&self) -> bool {
         self.dirty.is_some()
+    }
+
+    /// While the document (now at `range` of `rope`) is broken, the tree-sitter tree of its text;
+    /// parsed now if it has none, again against its last one if edits came since.
+    pub(super) fn broken_tree(&mut self, rope: &Rope, range: Range<usize>) -> Option<&Tree> {
+        self.dirty.as_ref()?;
+        let tree = match self.broken_tree.take() {
+            Some(BrokenTree { tree, stale: false }) => tree,
+            Some(BrokenTree { tree, stale: true }) => syntax::parse(rope, range, Some(&tree)),
+            None => syntax::parse(rope, range, None),
+        };
+        let kept = self.broken_tree.insert(BrokenTree { tree, stale: false });
+        Some(&kept.tree)
+    }
+
+    /// Whether the document keeps a tree of its broken text (tests).
+    #[cfg(test)]
+    pub(super) fn has_broken_tree(&self) -> bool {
+        self.broken_tree.is_some()
     }
 
     /// While the document is broken, its YAML diagnostics from a check of its text from the
@@ -113,15 +147,20 @@ impl KeptSpans {
     }
 
     /// Brings the tree up to date with `edit`, already applied to `rope`, in the document now
-    /// at `range`; `changes` are the document's changes not yet taken before the edit.
+    /// at `range` (from line `doc_line`); `changes` are the document's changes not yet taken
+    /// before the edit.
     pub(super) fn edit(
         mut self,
         rope: &Rope,
-        range: Range<usize>,
+        (range, doc_line): (Range<usize>, usize),
         edit: &TextEdit,
         changes: Changes,
     ) -> Edited {
         let doc_start = range.start;
+        if let Some(broken) = &mut self.broken_tree {
+            syntax::edit_tree(&mut broken.tree, edit, doc_start, doc_line);
+            broken.stale = true;
+        }
         let dirty = self.dirty_after(edit, doc_start);
         let Some(spliced) = self.splice(rope, range, &dirty) else {
             self.pending = match self.dirty {
@@ -143,6 +182,7 @@ impl KeptSpans {
                 diagnostics: diagnostics.clone(),
                 dirty: None,
                 pending: Changes::Nowhere,
+                broken_tree: None,
             },
             diagnostics,
             changes: before.then(edit, doc_start, changed),

@@ -341,16 +341,71 @@ fn a_big_documents_first_tree_is_parsed_in_the_background_and_catches_up_with_ed
 
 #[test]
 fn a_big_documents_first_tree_is_parsed_from_a_clean_text() {
-    let mut fx = Fixture::keeping_spans(&huge_document());
+    // No span tree kept (as for a document validation does not read): its tree is started on
+    // an edit.
+    let mut fx = Fixture::new(&huge_document());
     let big_line = 7 + 5 + 100; // `  key-100: value 100` of the big document
     // An opening quote makes the rest of the document a string: no tree is started from that.
     fx.edit(big_line, 11, 11, "\"");
-    assert!(fx.file.is_broken(1));
+    assert!(!fx.diagnostics().is_empty());
     assert!(!fx.file.tree_in_progress(1) && fx.file.existing_tree(1).is_none());
     // Deleted again, the document is clean: its tree is started.
     fx.edit(big_line, 11, 12, "");
-    assert!(!fx.file.is_broken(1));
+    assert!(fx.diagnostics().is_empty());
     assert!(fx.file.tree_in_progress(1));
+    fx.assert_fresh("mended");
+}
+
+#[test]
+fn a_big_document_on_its_kept_span_tree_gets_no_tree_sitter_tree_from_edits() {
+    let mut fx = Fixture::keeping_spans(&huge_document());
+    let big_line = 7 + 5 + 100;
+    let line_start = fx.text.rope().line_to_byte(big_line);
+    // A character typed, an opening quote that breaks the document, the quote deleted.
+    for (range, insert) in [(2..2, "x"), (11..11, "\""), (11..12, "")] {
+        fx.edit_bytes(line_start + range.start..line_start + range.end, insert);
+        assert!(!fx.file.tree_in_progress(1) && fx.file.existing_tree(1).is_none());
+    }
+    assert!(fx.file.kept_spans(1).is_some());
+    fx.assert_fresh("edited on the kept span tree");
+}
+
+#[test]
+fn a_broken_big_document_on_its_kept_span_tree_gets_a_tree_of_its_text_until_mended() {
+    // On its kept span tree, argocd's big CRD document is broken by two edits: a key typed on a
+    // line, then `x` after `jsonnet:` (a plain scalar for a key line); deleting the `x` mends it.
+    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
+    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let mut fx = Fixture::keeping_spans(&text);
+    let index = fx.file.document_index_at(end);
+    let line_start = end - "jsonnet:".len() - 54;
+    let new_line = format!("{}new-key: 1\n", " ".repeat(54));
+    fx.edit_bytes(line_start..line_start, &new_line);
+    assert!(!fx.file.is_broken(index));
+    let end = end + new_line.len();
+    fx.edit_bytes(end..end, "x");
+    assert!(fx.file.is_broken(index) && fx.file.kept_spans(index).is_none());
+    // Its folds ask for its tree: the broken text's, as a fresh parse gives it, beside the span
+    // tree; the document itself gets no tree.
+    let tree = fx.file.tree(fx.text.rope(), index).expect("a tree");
+    assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
+    // Edited while broken, it is brought up to date when asked for again.
+    fx.edit_bytes(end + 1..end + 1, "y");
+    let tree = fx.file.tree(fx.text.rope(), index).expect("a tree");
+    assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
+    let broken_tree = |fx: &Fixture| {
+        (fx.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
+    };
+    assert!(fx.file.existing_tree(index).is_none() && broken_tree(&fx));
+    // The edit that mends it splices the span tree again, with no tree-sitter parse, and the tree
+    // of the broken text is dropped.
+    let (steps, before) = (syntax::parse_steps(), fx.file.stats());
+    fx.edit_bytes(end..end + 2, "");
+    assert_eq!(syntax::parse_steps(), steps, "no tree-sitter parse");
+    assert_eq!(fx.file.stats().spliced, before.spliced + 1);
+    assert!(!fx.file.is_broken(index) && fx.file.kept_spans(index).is_some());
+    assert!(fx.file.existing_tree(index).is_none() && !broken_tree(&fx));
     fx.assert_fresh("mended");
 }
 
@@ -582,7 +637,8 @@ fn edits_of_documents_on_their_kept_span_trees_match_fresh_checks_on_the_corpus(
 
 #[test]
 fn a_finished_background_tree_is_adopted_without_an_edit_and_frees_the_kept_span_tree() {
-    let mut fx = Fixture::keeping_spans(&huge_document());
+    // Its tree started on the first edit (no span tree kept then), its span tree kept after it.
+    let mut fx = Fixture::new(&huge_document());
     let big_line = 7 + 5 + 300;
     let line_start = fx.text.rope().line_to_byte(big_line);
     fx.edit_bytes(line_start + 2..line_start + 2, "x");
