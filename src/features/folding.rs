@@ -57,7 +57,11 @@ pub fn folding_ranges_within(
         let range = file.documents()[index].range();
         // An outline's head is read where the cache keeps it, without counting a reference:
         // its folds are read only if the answer may keep some of them.
-        let (first_line, last_line, folds) = match outlines.source_of_folds(file, rope, index) {
+        let Ok(source) = outlines.source_of_folds(file, rope, index, cancel) else {
+            outlines.abandon_pass();
+            return Err(Cancelled);
+        };
+        let (first_line, last_line, folds) = match source {
             FoldSource::Outline(at) => match outlines.outline_at(at) {
                 Some(outline) => {
                     let first_line = lines.first_line(rope, range.start, Some(outline.line_breaks));

@@ -14,6 +14,7 @@ use tree_sitter::Tree;
 
 use super::folding::{DocumentFolds, Fold, FoldHead, FoldSummary, collect_span_folds};
 use super::symbols::{Symbol, SymbolLines, symbols_in_lines, symbols_of_document};
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::lines::LineStarts;
 use crate::text::{TextEdit, retain_following};
 use crate::yaml::file::{YamlFile, text_of};
@@ -323,8 +324,9 @@ impl OutlineCache {
         file: &'f mut YamlFile,
         rope: &Rope,
         index: usize,
-    ) -> OutlineSource<'f> {
-        match self.source_of_folds(file, rope, index) {
+        cancel: &Cancel,
+    ) -> Result<OutlineSource<'f>, Cancelled> {
+        Ok(match self.source_of_folds(file, rope, index, cancel)? {
             FoldSource::Outline(at) => match self.entries.get(at) {
                 Some(Entry {
                     outline: Some(outline),
@@ -333,26 +335,27 @@ impl OutlineCache {
                 _ => OutlineSource::Tree(None),
             },
             FoldSource::Tree(tree) => OutlineSource::Tree(tree),
-        }
+        })
     }
 
     /// [`source`](Self::source) without a reference to the outline: where the cache holds it
-    /// ([`outline_at`](Self::outline_at)).
+    /// ([`outline_at`](Self::outline_at)). A tree's parse stops once `cancel` is set.
     pub fn source_of_folds<'f>(
         &mut self,
         file: &'f mut YamlFile,
         rope: &Rope,
         index: usize,
-    ) -> FoldSource<'f> {
+        cancel: &Cancel,
+    ) -> Result<FoldSource<'f>, Cancelled> {
         let document = &file.documents()[index];
         let (range, rejected) = (document.range(), document.rejected());
         let outlined = self.outline(rope, range, file.kept_spans(index), rejected);
         // A first tree parsed meanwhile frees the span tree kept for edits, once read.
         file.adopt_ready_tree(rope, index);
         if outlined {
-            return FoldSource::Outline(self.entries.len() - 1);
+            return Ok(FoldSource::Outline(self.entries.len() - 1));
         }
-        FoldSource::Tree(file.tree(rope, index))
+        Ok(FoldSource::Tree(file.tree_unless(rope, index, cancel)?))
     }
 
     /// The outline [`source_of_folds`](Self::source_of_folds) answered with `at`, until the
@@ -530,9 +533,14 @@ mod tests {
         let mut file = YamlFile::open(rope);
         cache.begin_pass();
         let outlines = (0..file.documents().len())
-            .map(|index| match cache.source(&mut file, rope, index) {
-                OutlineSource::Outline(outline) => Some(outline),
-                OutlineSource::Tree(_) => None,
+            .map(|index| {
+                match cache
+                    .source(&mut file, rope, index, &Cancel::default())
+                    .unwrap()
+                {
+                    OutlineSource::Outline(outline) => Some(outline),
+                    OutlineSource::Tree(_) => None,
+                }
             })
             .collect();
         cache.end_pass();
@@ -622,9 +630,14 @@ mod tests {
         let mut first_pass = |cache: &mut OutlineCache| {
             cache.begin_pass_over(&file, &rope);
             let outlines: Vec<Option<Arc<Outline>>> = (0..file.documents().len())
-                .map(|index| match cache.source(&mut file, &rope, index) {
-                    OutlineSource::Outline(outline) => Some(outline),
-                    OutlineSource::Tree(_) => None,
+                .map(|index| {
+                    match cache
+                        .source(&mut file, &rope, index, &Cancel::default())
+                        .unwrap()
+                    {
+                        OutlineSource::Outline(outline) => Some(outline),
+                        OutlineSource::Tree(_) => None,
+                    }
                 })
                 .collect();
             cache.end_pass();

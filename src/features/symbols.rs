@@ -213,7 +213,10 @@ fn relative_symbols(
             return Err(Cancelled);
         }
         let range = file.documents()[index].range();
-        let source = outlines.source(file, rope, index);
+        let Ok(source) = outlines.source(file, rope, index, cancel) else {
+            outlines.abandon_pass();
+            return Err(Cancelled);
+        };
         let first_line = lines.first_line(rope, range.start, source.line_breaks());
         let relative = match source {
             OutlineSource::Outline(outline) => Relative::Outline(outline),

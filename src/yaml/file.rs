@@ -21,6 +21,7 @@ use super::spans::SpanTree;
 use super::split::{self, MarkerLine};
 use super::syntax::{self, RopeSource};
 use crate::diagnostic::{Diagnostic, codes};
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{TextEdit, shift_range};
 
 mod background;
@@ -445,25 +446,38 @@ impl YamlFile {
     /// its kept span tree gets a tree of its text beside it (see `file/kept.rs`): the edit that
     /// mends it splices the span tree again, and no tree is kept after that.
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
-        let document = self.documents.get_mut(index)?;
+        self.tree_unless(rope, index, &Cancel::default()).ok()?
+    }
+
+    /// [`tree`](Self::tree) for a request: a parse stops once `cancel` is set (a big document's
+    /// parse would hold the document from the edit that made the request stale).
+    pub fn tree_unless(
+        &mut self,
+        rope: &Rope,
+        index: usize,
+        cancel: &Cancel,
+    ) -> Result<Option<&Tree>, Cancelled> {
+        let Some(document) = self.documents.get_mut(index) else {
+            return Ok(None);
+        };
+        let range = document.range.clone();
         if document.kept.as_deref().is_some_and(KeptSpans::is_broken) {
-            let range = document.range.clone();
-            return document.kept.as_deref_mut()?.broken_tree(rope, range);
+            let kept = document.kept.as_deref_mut().expect("a kept span tree");
+            return kept.broken_tree(rope, range, cancel);
         }
         if document.tree.is_none() {
-            let range = document.range.clone();
             // A tree on its way is nearer done than a new parse.
             document.tree = match document.building.take() {
                 Some(building) => building.finish(rope, range.clone()),
                 None => None,
             };
             if document.tree.is_none() {
-                document.tree = Some(syntax::parse(rope, range, None));
+                document.tree = Some(syntax::parse_unless(rope, range, None, cancel)?);
                 self.stats.full += 1;
             }
             document.kept = None;
         }
-        document.tree.as_ref()
+        Ok(document.tree.as_ref())
     }
 
     /// Brings the file up to date with `rope`, which already has `edit` applied.

@@ -11,6 +11,7 @@ use std::ops::Range;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Node, Parser, Point as TsPoint, Tree};
 
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{Point, TextEdit};
 
 thread_local! {
@@ -35,6 +36,26 @@ pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
         parse_with_progress(rope, range, None, || Progress::GoOn)
             .expect("an unstopped parse returns a tree")
     })
+}
+
+/// [`parse`], stopped (`Err`) once `cancel` is set.
+pub fn parse_unless(
+    rope: &Rope,
+    range: Range<usize>,
+    old: Option<&Tree>,
+    cancel: &Cancel,
+) -> Result<Tree, Cancelled> {
+    let progress = || match cancel.is_cancelled() {
+        true => Progress::Stop,
+        false => Progress::GoOn,
+    };
+    match parse_with_progress(rope, range.clone(), old, progress) {
+        Some(tree) => Ok(tree),
+        None => {
+            cancel.check()?;
+            Ok(parse(rope, range, None))
+        }
+    }
 }
 
 /// [`parse`] with `progress` asked every hundred parser operations (it may wait): None when it

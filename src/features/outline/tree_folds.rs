@@ -180,6 +180,7 @@ fn folds(node: Node<'_>) -> bool {
 mod tests {
     use super::*;
     use crate::features::outline::{OutlineCache, OutlineSource};
+    use crate::text::cancel::Cancel;
     use crate::text::random_text::{PIECES, Rng, boundary};
     use crate::text::{Position, PositionEncoding, TextDocument};
     use crate::yaml::file::YamlFile;
@@ -224,8 +225,9 @@ mod tests {
             self.cache.begin_pass();
             let mut compared = 0;
             for index in 0..self.file.documents().len() {
-                if let OutlineSource::Tree(Some(tree)) =
-                    self.cache.source(&mut self.file, &rope, index)
+                if let Ok(OutlineSource::Tree(Some(tree))) =
+                    self.cache
+                        .source(&mut self.file, &rope, index, &Cancel::default())
                 {
                     let fresh = TreeFolds::read(tree).summary();
                     assert_eq!(self.cache.tree_folds(Some(tree)), fresh, "{what}");

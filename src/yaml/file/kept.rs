@@ -18,6 +18,7 @@ use super::broken::{MappingAround, check_from};
 use super::{Changes, text_of};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::text::TextEdit;
+use crate::text::cancel::{Cancel, Cancelled};
 use crate::yaml::spans::{SpanTree, TreeText};
 use crate::yaml::{lint, syntax};
 
@@ -107,16 +108,32 @@ impl KeptSpans {
     }
 
     /// While the document (now at `range` of `rope`) is broken, the tree-sitter tree of its text;
-    /// parsed now if it has none, again against its last one if edits came since.
-    pub(super) fn broken_tree(&mut self, rope: &Rope, range: Range<usize>) -> Option<&Tree> {
-        self.dirty.as_ref()?;
+    /// parsed now if it has none, again against its last one if edits came since; the parse
+    /// stops once `cancel` is set.
+    pub(super) fn broken_tree(
+        &mut self,
+        rope: &Rope,
+        range: Range<usize>,
+        cancel: &Cancel,
+    ) -> Result<Option<&Tree>, Cancelled> {
+        if self.dirty.is_none() {
+            return Ok(None);
+        }
         let tree = match self.broken_tree.take() {
             Some(BrokenTree { tree, stale: false }) => tree,
-            Some(BrokenTree { tree, stale: true }) => syntax::parse(rope, range, Some(&tree)),
-            None => syntax::parse(rope, range, None),
+            Some(BrokenTree { tree, stale: true }) => {
+                match syntax::parse_unless(rope, range, Some(&tree), cancel) {
+                    Ok(parsed) => parsed,
+                    Err(cancelled) => {
+                        self.broken_tree = Some(BrokenTree { tree, stale: true });
+                        return Err(cancelled);
+                    }
+                }
+            }
+            None => syntax::parse_unless(rope, range, None, cancel)?,
         };
         let kept = self.broken_tree.insert(BrokenTree { tree, stale: false });
-        Some(&kept.tree)
+        Ok(Some(&kept.tree))
     }
 
     /// Whether the document keeps a tree of its broken text (tests).

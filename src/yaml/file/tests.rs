@@ -731,3 +731,33 @@ fn a_key_an_edit_repeats_in_an_ancestor_of_a_broken_document_is_reported() {
         fx.assert_fresh("a key repeated in an ancestor");
     }
 }
+
+#[test]
+fn a_cancelled_request_stops_the_parse_of_a_broken_documents_tree() {
+    use crate::text::cancel::{Cancel, Cancelled};
+    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
+    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let mut fx = Fixture::keeping_spans(&text);
+    let index = fx.file.document_index_at(end);
+    fx.edit_bytes(end..end, "x");
+    let cancelled = Cancel::default();
+    cancelled.cancel();
+    let broken_tree = |fx: &Fixture| {
+        (fx.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
+    };
+    // Stopped before its first tree, then before the tree catches up with an edit: the stale
+    // tree stays for the next request, which answers with the current text's tree.
+    let rope = fx.text.rope().clone();
+    let answer = fx.file.tree_unless(&rope, index, &cancelled).map(|_| ());
+    assert_eq!(answer, Err(Cancelled));
+    assert!(!broken_tree(&fx) && fx.file.is_broken(index));
+    assert!(fx.file.tree(fx.text.rope(), index).is_some());
+    fx.edit_bytes(end + 1..end + 1, "y");
+    let rope = fx.text.rope().clone();
+    let answer = fx.file.tree_unless(&rope, index, &cancelled).map(|_| ());
+    assert_eq!(answer, Err(Cancelled));
+    assert!(broken_tree(&fx));
+    let tree = fx.file.tree(fx.text.rope(), index).expect("a tree");
+    assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
+}
