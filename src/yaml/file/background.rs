@@ -3,9 +3,8 @@
 //! parsed on its own thread: a full parse of a big document takes long enough that the first
 //! keystroke in it would otherwise wait visibly for it. Until the tree is there, edits re-check
 //! the whole document with saphyr (a fraction of a tree-sitter parse); the edits made meanwhile
-//! are replayed on the
-//! tree when it comes, and one incremental parse brings it up to date. The parse stops when the
-//! tree is no longer wanted.
+//! are replayed on the tree when it comes, and one incremental parse brings it up to date. The
+//! parse stops when the tree is no longer wanted.
 
 use std::ops::Range;
 use std::sync::Arc;
