@@ -375,8 +375,7 @@ fn a_broken_big_document_on_its_kept_span_tree_gets_a_tree_of_its_text_until_men
     // On its kept span tree, argocd's big CRD document is broken by two edits: a key typed on a
     // line, then `x` after `jsonnet:` (a plain scalar for a key line); deleting the `x` mends it.
     let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
-    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let end = jsonnet_key_end(&text);
     let mut fx = Fixture::keeping_spans(&text);
     let index = fx.file.document_index_at(end);
     let line_start = end - "jsonnet:".len() - 54;
@@ -394,10 +393,7 @@ fn a_broken_big_document_on_its_kept_span_tree_gets_a_tree_of_its_text_until_men
     fx.edit_bytes(end + 1..end + 1, "y");
     let tree = fx.file.tree(fx.text.rope(), index).expect("a tree");
     assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
-    let broken_tree = |fx: &Fixture| {
-        (fx.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
-    };
-    assert!(fx.file.existing_tree(index).is_none() && broken_tree(&fx));
+    assert!(fx.file.existing_tree(index).is_none() && fx.has_broken_tree(index));
     // The edit that mends it splices the span tree again, with no tree-sitter parse, and the tree
     // of the broken text is dropped.
     let (steps, before) = (syntax::parse_steps(), fx.file.stats());
@@ -405,7 +401,7 @@ fn a_broken_big_document_on_its_kept_span_tree_gets_a_tree_of_its_text_until_men
     assert_eq!(syntax::parse_steps(), steps, "no tree-sitter parse");
     assert_eq!(fx.file.stats().spliced, before.spliced + 1);
     assert!(!fx.file.is_broken(index) && fx.file.kept_spans(index).is_some());
-    assert!(fx.file.existing_tree(index).is_none() && !broken_tree(&fx));
+    assert!(fx.file.existing_tree(index).is_none() && !fx.has_broken_tree(index));
     fx.assert_fresh("mended");
 }
 
@@ -668,8 +664,7 @@ fn the_edit_that_mends_a_big_document_reparses_only_around_it() {
     // `jsonnet:x` ends a mapping key's line of argocd's big CRD document with a plain scalar: the
     // edit breaks the document, deleting the `x` mends it.
     let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
-    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let end = jsonnet_key_end(&text);
     let mut fx = Fixture::new(&text);
     let index = fx.file.document_index_at(end);
     let steps = syntax::parse_steps();
@@ -736,28 +731,38 @@ fn a_key_an_edit_repeats_in_an_ancestor_of_a_broken_document_is_reported() {
 fn a_cancelled_request_stops_the_parse_of_a_broken_documents_tree() {
     use crate::text::cancel::{Cancel, Cancelled};
     let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
-    let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+    let end = jsonnet_key_end(&text);
     let mut fx = Fixture::keeping_spans(&text);
     let index = fx.file.document_index_at(end);
     fx.edit_bytes(end..end, "x");
     let cancelled = Cancel::default();
     cancelled.cancel();
-    let broken_tree = |fx: &Fixture| {
-        (fx.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
-    };
     // Stopped before its first tree, then before the tree catches up with an edit: the stale
     // tree stays for the next request, which answers with the current text's tree.
     let rope = fx.text.rope().clone();
     let answer = fx.file.tree_unless(&rope, index, &cancelled).map(|_| ());
     assert_eq!(answer, Err(Cancelled));
-    assert!(!broken_tree(&fx) && fx.file.is_broken(index));
+    assert!(!fx.has_broken_tree(index) && fx.file.is_broken(index));
     assert!(fx.file.tree(fx.text.rope(), index).is_some());
     fx.edit_bytes(end + 1..end + 1, "y");
     let rope = fx.text.rope().clone();
     let answer = fx.file.tree_unless(&rope, index, &cancelled).map(|_| ());
     assert_eq!(answer, Err(Cancelled));
-    assert!(broken_tree(&fx));
+    assert!(fx.has_broken_tree(index));
     let tree = fx.file.tree(fx.text.rope(), index).expect("a tree");
     assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
+}
+
+/// Where `jsonnet:` ends on a key line of argocd's big CRD document (column 54): the tests append
+/// `x` there to break the document (a plain scalar on a key line) and delete it to mend it.
+fn jsonnet_key_end(argocd: &str) -> usize {
+    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
+    argocd.find(&key_line).expect("a jsonnet key") + key_line.len() - 1
+}
+
+impl Fixture {
+    /// Whether document `index` keeps a tree of its broken text beside its span tree.
+    fn has_broken_tree(&self, index: usize) -> bool {
+        (self.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
+    }
 }
