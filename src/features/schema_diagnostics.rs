@@ -694,6 +694,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_without_a_key_is_validated_around_an_edit_as_a_fresh_open_does() {
+        // `: ry: 256Mi` (a key's name cut away while typing) has no key: the span tree of a fresh
+        // open and the tree-sitter tree an edit is validated on must both leave it out.
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  \
+                    - name: c\n    image: i\n    resources:\n      requests:\n        cpu: 300m\n      \
+                    : ry: 256Mi\n";
+        let mut fx = Fixture::with_tree(text, catalog());
+        let cpu = text.find("300m").unwrap();
+        fx.edit_bytes(cpu..cpu + 1, "4");
+        assert_eq!(fx.schema.last_patched, 1, "validated around the edit");
+        assert_eq!(fx.sorted(), fx.fresh_sorted());
+    }
+
+    #[test]
     fn breaking_and_mending_match_fresh_checks_on_the_corpus() {
         let catalog = corpus_catalog();
         let (mut breaks, mut patched) = (0, 0);

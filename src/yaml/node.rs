@@ -185,9 +185,10 @@ impl YamlNode for SpanRef<'_> {
     }
 
     fn pairs(self) -> Vec<NodePair<Self>> {
+        // `: value` has no key, as `key:` has no value: tree-sitter has no node there either.
         SpanRef::pairs(&self)
             .map(|(key, value)| NodePair {
-                key: Some(key),
+                key: Some(key).filter(|k| !k.is_empty_scalar()),
                 value: value.filter(|v| !v.is_empty_scalar()),
             })
             .collect()
