@@ -334,7 +334,6 @@ pub struct Spliced {
     pub inner: Range<u32>,
 }
 
-/// The column of `offset`: how far it is from the start of its line.
 /// `key` (the text of a block mapping's key) as a line of its own at `column`, with no value:
 /// a line standing in for an ancestor's key in a check of part of a document. None for a key
 /// over several lines, or none.
@@ -348,6 +347,7 @@ pub(crate) fn push_key_line(lines: &mut String, column: usize, key: &str) -> Opt
     Some(())
 }
 
+/// The column of `offset`: how far it is from the start of its line.
 fn column_of(text: &str, offset: usize) -> usize {
     offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)
 }
