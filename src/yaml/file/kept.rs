@@ -1,9 +1,9 @@
 //! A big document's span tree, kept from its whole check (the open's) until something needs its
-//! tree-sitter tree. An edit re-checks only the block mapping
-//! entries around it: their new text is parsed alone and spliced into the kept tree
-//! (`yaml::spans::splice`), the YAML diagnostics are redone for those entries and their mapping's
-//! keys, and the layers above are told the document changed only there (schema validation
-//! patches its last validation on the new span tree). An edit whose entries do not parse alone
+//! tree-sitter tree. An edit re-checks only the block mapping entries around it: their new text
+//! is parsed alone and spliced into the kept tree (`yaml::spans::splice`), the YAML diagnostics
+//! are redone for those entries and their mapping's keys, and the layers above are told the
+//! document changed only there (schema validation patches its last validation on the new span
+//! tree). An edit whose entries do not parse alone
 //! (an opening quote) is checked whole, as before; the tree keeps its last clean state and the
 //! edits since (`Dirty`), so the edit that mends them splices again. Meanwhile the document's
 //! outline is read from a tree-sitter tree of its broken text (which recovers from errors, as a
