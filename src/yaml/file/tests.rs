@@ -374,10 +374,7 @@ fn a_big_document_on_its_kept_span_tree_gets_no_tree_sitter_tree_from_edits() {
 fn a_broken_big_document_on_its_kept_span_tree_gets_a_tree_of_its_text_until_mended() {
     // On its kept span tree, argocd's big CRD document is broken by two edits: a key typed on a
     // line, then `x` after `jsonnet:` (a plain scalar for a key line); deleting the `x` mends it.
-    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let end = jsonnet_key_end(&text);
-    let mut fx = Fixture::keeping_spans(&text);
-    let index = fx.file.document_index_at(end);
+    let (mut fx, index, end) = Fixture::at_argocds_jsonnet_key(Fixture::keeping_spans);
     let line_start = end - "jsonnet:".len() - 54;
     let new_line = format!("{}new-key: 1\n", " ".repeat(54));
     fx.edit_bytes(line_start..line_start, &new_line);
@@ -663,10 +660,7 @@ fn a_document_keeps_its_seldom_used_state_out_of_line() {
 fn the_edit_that_mends_a_big_document_reparses_only_around_it() {
     // `jsonnet:x` ends a mapping key's line of argocd's big CRD document with a plain scalar: the
     // edit breaks the document, deleting the `x` mends it.
-    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let end = jsonnet_key_end(&text);
-    let mut fx = Fixture::new(&text);
-    let index = fx.file.document_index_at(end);
+    let (mut fx, index, end) = Fixture::at_argocds_jsonnet_key(Fixture::new);
     let steps = syntax::parse_steps();
     fx.file.tree(fx.text.rope(), index);
     let whole_parse = syntax::parse_steps() - steps;
@@ -730,10 +724,7 @@ fn a_key_an_edit_repeats_in_an_ancestor_of_a_broken_document_is_reported() {
 #[test]
 fn a_cancelled_request_stops_the_parse_of_a_broken_documents_tree() {
     use crate::text::cancel::{Cancel, Cancelled};
-    let text = crate::yaml::corpus::read("real/argocd-install.yaml");
-    let end = jsonnet_key_end(&text);
-    let mut fx = Fixture::keeping_spans(&text);
-    let index = fx.file.document_index_at(end);
+    let (mut fx, index, end) = Fixture::at_argocds_jsonnet_key(Fixture::keeping_spans);
     fx.edit_bytes(end..end, "x");
     let cancelled = Cancel::default();
     cancelled.cancel();
@@ -753,14 +744,19 @@ fn a_cancelled_request_stops_the_parse_of_a_broken_documents_tree() {
     assert_eq!(tree.root_node().to_sexp(), fresh_tree_of(&fx, index));
 }
 
-/// Where `jsonnet:` ends on a key line of argocd's big CRD document (column 54): the tests append
-/// `x` there to break the document (a plain scalar on a key line) and delete it to mend it.
-fn jsonnet_key_end(argocd: &str) -> usize {
-    let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
-    argocd.find(&key_line).expect("a jsonnet key") + key_line.len() - 1
-}
-
 impl Fixture {
+    /// argocd's install.yaml opened with `open`, the index of its big CRD document, and where
+    /// `jsonnet:` ends on a key line of it (column 54): the tests append `x` there to break the
+    /// document (a plain scalar on a key line) and delete it to mend it.
+    fn at_argocds_jsonnet_key(open: fn(&str) -> Fixture) -> (Fixture, usize, usize) {
+        let text = crate::yaml::corpus::read("real/argocd-install.yaml");
+        let key_line = format!("\n{}jsonnet:\n", " ".repeat(54));
+        let end = text.find(&key_line).expect("a jsonnet key") + key_line.len() - 1;
+        let fx = open(&text);
+        let index = fx.file.document_index_at(end);
+        (fx, index, end)
+    }
+
     /// Whether document `index` keeps a tree of its broken text beside its span tree.
     fn has_broken_tree(&self, index: usize) -> bool {
         (self.file.documents[index].kept.as_deref()).is_some_and(KeptSpans::has_broken_tree)
