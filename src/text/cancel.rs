@@ -38,6 +38,7 @@ impl Cancel {
 }
 
 /// Cancels its [`Cancel`] when dropped.
+#[derive(Debug)]
 pub struct CancelOnDrop(Cancel);
 
 impl Drop for CancelOnDrop {

@@ -30,11 +30,10 @@ fn new_parser() -> Parser {
 
 /// Parses `range` of `rope` as one YAML stream, reusing `old` (already edited) when given.
 pub fn parse(rope: &Rope, range: Range<usize>, old: Option<&Tree>) -> Tree {
-    parse_with_progress(rope, range.clone(), old, || Progress::GoOn).unwrap_or_else(|| {
+    parse_until(rope, range.clone(), old, || false).unwrap_or_else(|| {
         // Only a stopped or timed-out parse returns None, and this one is neither; start over
         // (the parser was reset) rather than fail.
-        parse_with_progress(rope, range, None, || Progress::GoOn)
-            .expect("an unstopped parse returns a tree")
+        parse_until(rope, range, None, || false).expect("an unstopped parse returns a tree")
     })
 }
 
@@ -45,11 +44,7 @@ pub fn parse_unless(
     old: Option<&Tree>,
     cancel: &Cancel,
 ) -> Result<Tree, Cancelled> {
-    let progress = || match cancel.is_cancelled() {
-        true => Progress::Stop,
-        false => Progress::GoOn,
-    };
-    match parse_with_progress(rope, range.clone(), old, progress) {
+    match parse_until(rope, range.clone(), old, || cancel.is_cancelled()) {
         Some(tree) => Ok(tree),
         None => {
             cancel.check()?;
@@ -58,18 +53,17 @@ pub fn parse_unless(
     }
 }
 
-/// [`parse`] with `progress` asked every hundred parser operations (it may wait): None when it
-/// says to stop.
-pub fn parse_with_progress(
+/// [`parse`], with `stop` asked every hundred parser operations: None once it says so.
+fn parse_until(
     rope: &Rope,
     range: Range<usize>,
     old: Option<&Tree>,
-    mut progress: impl FnMut() -> Progress,
+    stop: impl Fn() -> bool,
 ) -> Option<Tree> {
     let mut read = |offset: usize, _: TsPoint| -> &[u8] { chunk_from(rope, range.clone(), offset) };
     let mut stop = |_: &tree_sitter::ParseState| {
         STEPS.set(STEPS.get() + 1);
-        progress() == Progress::Stop
+        stop()
     };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut stop);
     PARSER.with_borrow_mut(|parser| {
@@ -86,13 +80,6 @@ pub fn parse_with_progress(
 /// count.
 pub fn parse_steps() -> usize {
     STEPS.get()
-}
-
-/// What a parse's progress callback says ([`parse_with_progress`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
-    GoOn,
-    Stop,
 }
 
 /// The bytes of `rope` from `range.start + offset` to the end of its chunk, cut at `range.end`.

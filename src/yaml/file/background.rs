@@ -7,15 +7,15 @@
 //! parse stops when the tree is no longer wanted.
 
 use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use ropey::Rope;
 use tree_sitter::Tree;
 
 use crate::text::TextEdit;
-use crate::yaml::syntax::{self, Progress};
+use crate::text::cancel::{Cancel, CancelOnDrop};
+use crate::yaml::syntax;
 
 /// Documents at least this big get their first tree in the background: from this size on, a full
 /// tree-sitter parse would delay a keystroke noticeably, and it costs several times saphyr's
@@ -31,14 +31,8 @@ pub(super) struct TreeInProgress {
     pub(super) parsed: Receiver<Tree>,
     /// Each edit with where its document started then (byte offset and line).
     pub(super) edits: Vec<(TextEdit, usize, usize)>,
-    /// Set once the tree is no longer wanted: its parse stops.
-    abandoned: Arc<AtomicBool>,
-}
-
-impl Drop for TreeInProgress {
-    fn drop(&mut self) {
-        self.abandoned.store(true, Ordering::Relaxed);
-    }
+    /// Stops the parse once the tree is no longer wanted (dropped).
+    _stop_when_dropped: CancelOnDrop,
 }
 
 impl TreeInProgress {
@@ -47,29 +41,25 @@ impl TreeInProgress {
     pub(super) fn start(rope: &Rope, range: Range<usize>) -> Option<Self> {
         let (send, parsed) = mpsc::sync_channel(1);
         let rope = rope.clone();
-        let abandoned = Arc::new(AtomicBool::new(false));
-        let stop = abandoned.clone();
+        let cancel = Cancel::default();
+        let stop_when_dropped = cancel.on_drop();
         std::thread::Builder::new()
             .name("yaml-tree".into())
-            .spawn(move || {
-                let progress = || match stop.load(Ordering::Relaxed) {
-                    true => Progress::Stop,
-                    false => Progress::GoOn,
-                };
-                match syntax::parse_with_progress(&rope, range, None, progress) {
-                    Some(tree) => {
+            .spawn(
+                move || match syntax::parse_unless(&rope, range, None, &cancel) {
+                    Ok(tree) => {
                         let _ = send.send(tree);
                     }
-                    None => {
+                    Err(_) => {
                         STOPPED.fetch_add(1, Ordering::Relaxed);
                     }
-                }
-            })
+                },
+            )
             .ok()?;
         Some(Self {
             parsed,
             edits: Vec::new(),
-            abandoned,
+            _stop_when_dropped: stop_when_dropped,
         })
     }
 
@@ -81,7 +71,7 @@ impl TreeInProgress {
         Self {
             parsed,
             edits,
-            abandoned: Arc::default(),
+            _stop_when_dropped: Cancel::default().on_drop(),
         }
     }
 
