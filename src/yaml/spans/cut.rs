@@ -14,6 +14,7 @@
 
 use std::ops::Range;
 
+use super::splice::shifted;
 use super::{NONE, SpanKind, SpanRef, SpanTree, TreeText};
 
 /// Lines of a document that hold whole entries of one block mapping, keys at column `indent`.
@@ -191,17 +192,7 @@ impl SpanTree {
         let inner_start = cut.lines.start as u32;
         let last_entry = inner.node(0).children().last().map_or(0, |c| c.index);
         nodes.extend(inner.nodes.iter().enumerate().skip(1).map(|(j, node)| {
-            let mut node = *node;
-            node.start += inner_start;
-            node.end += inner_start;
-            node.value_at += if node.value_in_text {
-                inner_start
-            } else {
-                values_base
-            };
-            if node.tag != NONE {
-                node.tag += tags_base;
-            }
+            let mut node = shifted(node, inner_start, values_base, tags_base);
             node.first_child = inner_moved(node.first_child);
             node.next_sibling = match j as u32 {
                 j if j == last_entry => outer_moved(seam.key),
@@ -210,12 +201,7 @@ impl SpanTree {
             node
         }));
         nodes.extend(outer.nodes[before as usize..].iter().map(|node| {
-            let mut node = *node;
-            node.start += removed;
-            node.end += removed;
-            if node.value_in_text {
-                node.value_at += removed;
-            }
+            let mut node = shifted(node, removed, 0, 0);
             node.first_child = outer_moved(node.first_child);
             node.next_sibling = outer_moved(node.next_sibling);
             node

@@ -358,9 +358,10 @@ fn key_line(text: &str, key: SpanRef<'_>, column: usize) -> Option<usize> {
     starts_at_column(text, start, column).then_some(start)
 }
 
-/// A node of a run's new tree as the whole tree has it: its text `base` bytes further, its
-/// value and tag after the `values_base` bytes and `tags_base` tags the tree had before.
-fn shifted(node: &SpanNode, base: u32, values_base: u32, tags_base: u32) -> SpanNode {
+/// A node of a part's tree (a run's new entries, a graft's cut or the rest after it) as the whole
+/// tree has it: its text `base` bytes further, its value and tag after the `values_base` bytes
+/// and `tags_base` tags the tree had before.
+pub(super) fn shifted(node: &SpanNode, base: u32, values_base: u32, tags_base: u32) -> SpanNode {
     SpanNode {
         start: node.start + base,
         end: node.end + base,
