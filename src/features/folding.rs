@@ -50,10 +50,6 @@ pub fn folding_ranges_within(
     outlines.begin_pass_over(file, rope);
     let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {
-        if cancel.check().is_err() {
-            outlines.abandon_pass();
-            return Err(Cancelled);
-        }
         let range = file.documents()[index].range();
         // An outline's head is read where the cache keeps it, without counting a reference:
         // its folds are read only if the answer may keep some of them.

@@ -339,7 +339,8 @@ impl OutlineCache {
     }
 
     /// [`source`](Self::source) without a reference to the outline: where the cache holds it
-    /// ([`outline_at`](Self::outline_at)). A tree's parse stops once `cancel` is set.
+    /// ([`outline_at`](Self::outline_at)). `Err` once `cancel` is set, before the document is
+    /// read or while its tree is parsed (the caller abandons the pass).
     pub fn source_of_folds<'f>(
         &mut self,
         file: &'f mut YamlFile,
@@ -347,6 +348,7 @@ impl OutlineCache {
         index: usize,
         cancel: &Cancel,
     ) -> Result<FoldSource<'f>, Cancelled> {
+        cancel.check()?;
         let document = &file.documents()[index];
         let (range, rejected) = (document.range(), document.rejected());
         let outlined = self.outline(rope, range, file.kept_spans(index), rejected);

@@ -208,10 +208,6 @@ fn relative_symbols(
     let mut per_document = Vec::with_capacity(file.documents().len());
     let mut lines = outlines.first_lines();
     for index in 0..file.documents().len() {
-        if cancel.check().is_err() {
-            outlines.abandon_pass();
-            return Err(Cancelled);
-        }
         let range = file.documents()[index].range();
         let Ok(source) = outlines.source(file, rope, index, cancel) else {
             outlines.abandon_pass();
