@@ -414,7 +414,7 @@ impl YamlFile {
     }
 
     /// Whether document `index`'s first tree is being parsed in the background (see
-    /// `file/background.rs`); [`YamlFile::tree`] waits for it.
+    /// `file/background.rs`); [`YamlFile::tree_unless`] waits for it.
     pub fn tree_in_progress(&self, index: usize) -> bool {
         self.documents
             .get(index)
@@ -442,15 +442,17 @@ impl YamlFile {
         }
     }
 
-    /// The syntax tree of document `index`, parsed now if it has none yet. A broken document on
-    /// its kept span tree gets a tree of its text beside it (see `file/kept.rs`): the edit that
-    /// mends it splices the span tree again, and no tree is kept after that.
+    /// [`tree_unless`](Self::tree_unless), never stopped (tests).
+    #[cfg(test)]
     pub fn tree(&mut self, rope: &Rope, index: usize) -> Option<&Tree> {
         self.tree_unless(rope, index, &Cancel::default()).ok()?
     }
 
-    /// [`tree`](Self::tree) for a request: a parse stops once `cancel` is set (a big document's
-    /// parse would hold the document from the edit that made the request stale).
+    /// The syntax tree of document `index`, parsed now if it has none yet; the parse stops once
+    /// `cancel` is set (a big document's parse would hold the document from the edit that made
+    /// the request stale). A broken document on its kept span tree gets a tree of its text
+    /// beside it (see `file/kept.rs`): the edit that mends it splices the span tree again, and no
+    /// tree is kept after that.
     pub fn tree_unless(
         &mut self,
         rope: &Rope,
