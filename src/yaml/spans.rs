@@ -14,6 +14,7 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use super::scalar::{self, ScalarStyle};
 
 mod cut;
+mod fast;
 mod splice;
 pub use cut::{Cut, Seam, find_cut};
 pub(crate) use splice::push_key_line;
@@ -31,7 +32,7 @@ pub enum SpanKind {
 }
 
 /// 32 bytes, no allocation of its own: a big document has a node per ~14 bytes of text.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct SpanNode {
     start: u32,
     end: u32,
@@ -128,7 +129,15 @@ impl SpanTree {
         (tree, error)
     }
 
+    /// The fast path's tree when it takes the text, else saphyr's.
     fn parse_events(text: &str) -> (SpanTree, Option<ScanError>) {
+        match fast::parse(text) {
+            Some(tree) => (tree, None),
+            None => Self::parse_saphyr_events(text),
+        }
+    }
+
+    fn parse_saphyr_events(text: &str) -> (SpanTree, Option<ScanError>) {
         let mut builder = Builder::new(text);
         let mut parser = Parser::new_from_str(text);
         let mut error = None;
@@ -325,8 +334,21 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Self {
+        Self::with_offsets(CharToByte::new(text))
+    }
+
+    /// A builder given byte offsets (the fast path's), not saphyr's character offsets.
+    fn with_byte_offsets(text: &'t str) -> Self {
+        Self::with_offsets(CharToByte {
+            text,
+            checkpoints: None,
+        })
+    }
+
+    fn with_offsets(offsets: CharToByte<'t>) -> Self {
+        let text = offsets.text;
         Self {
-            offsets: CharToByte::new(text),
+            offsets,
             // About one node per 14 bytes of manifest YAML; reserving avoids most regrowth.
             nodes: Vec::with_capacity(text.len() / 14 + 4),
             roots: Vec::new(),
@@ -337,43 +359,22 @@ impl<'t> Builder<'t> {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) {
+        let start = self.offsets.byte(span.start.index());
         match event {
             Event::Scalar(value, style, _, tag) => {
-                let style = ScalarStyle::from(style);
-                let header_from = self.previous_end();
-                let index = self.node(SpanKind::Scalar(style), span, tag.map(|t| long_tag(&t)));
-                let node = &mut self.nodes[index as usize];
-                if let Some(end) = quoted_end(self.offsets.text, node.start as usize, style) {
-                    // saphyr's span of a quoted scalar can run on past a trailing comment.
-                    node.end = end as u32;
-                } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                    // saphyr's span starts at the content; the scalar starts at its `|`/`>`.
-                    let text = self.offsets.text;
-                    if let Some(header) = block_header(text, header_from, node.start as usize) {
-                        node.start = header as u32;
-                    }
-                    // ... and ends with its last character, not at the next token.
-                    let body = &text[node.start as usize..node.end as usize];
-                    node.end = node.start + body.trim_end().len() as u32;
-                }
-                let written = &self.offsets.text[node.start as usize..node.end as usize];
-                if *value == *written {
-                    node.value_at = node.start;
-                    node.value_in_text = true;
-                } else {
-                    node.value_at = self.values.len() as u32;
-                    self.values.push_str(&value);
-                }
-                node.value_len = value.len() as u32;
+                let end = self.offsets.byte(span.end.index());
+                let tag = tag.map(|t| long_tag(&t));
+                self.scalar(ScalarStyle::from(style), start..end, &value, tag);
             }
             Event::Alias(_) => {
-                self.node(SpanKind::Alias, span, None);
+                let end = self.offsets.byte(span.end.index());
+                self.node(SpanKind::Alias, start..end, None);
             }
             Event::MappingStart(_, tag) => {
-                self.open(SpanKind::Mapping, span, tag.map(|t| long_tag(&t)))
+                self.open(SpanKind::Mapping, start, tag.map(|t| long_tag(&t)))
             }
             Event::SequenceStart(_, tag) => {
-                self.open(SpanKind::Sequence, span, tag.map(|t| long_tag(&t)))
+                self.open(SpanKind::Sequence, start, tag.map(|t| long_tag(&t)))
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 let end = self.offsets.byte(span.end.index());
@@ -381,6 +382,41 @@ impl<'t> Builder<'t> {
             }
             _ => {}
         }
+    }
+
+    /// A scalar whose token saphyr puts at `range` (byte offsets).
+    fn scalar(
+        &mut self,
+        style: ScalarStyle,
+        range: Range<usize>,
+        value: &str,
+        tag: Option<Box<str>>,
+    ) {
+        let header_from = self.previous_end();
+        let index = self.node(SpanKind::Scalar(style), range, tag);
+        let node = &mut self.nodes[index as usize];
+        if let Some(end) = quoted_end(self.offsets.text, node.start as usize, style) {
+            // saphyr's span of a quoted scalar can run on past a trailing comment.
+            node.end = end as u32;
+        } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            // saphyr's span starts at the content; the scalar starts at its `|`/`>`.
+            let text = self.offsets.text;
+            if let Some(header) = block_header(text, header_from, node.start as usize) {
+                node.start = header as u32;
+            }
+            // ... and ends with its last character, not at the next token.
+            let body = &text[node.start as usize..node.end as usize];
+            node.end = node.start + body.trim_end().len() as u32;
+        }
+        let written = &self.offsets.text[node.start as usize..node.end as usize];
+        if value == written {
+            node.value_at = node.start;
+            node.value_in_text = true;
+        } else {
+            node.value_at = self.values.len() as u32;
+            self.values.push_str(value);
+        }
+        node.value_len = value.len() as u32;
     }
 
     /// Where the text before the next node starts: the end of the previous sibling, else the
@@ -394,7 +430,7 @@ impl<'t> Builder<'t> {
     }
 
     /// Adds a node under the innermost open collection (or as a document root).
-    fn node(&mut self, kind: SpanKind, span: Span, tag: Option<Box<str>>) -> u32 {
+    fn node(&mut self, kind: SpanKind, range: Range<usize>, tag: Option<Box<str>>) -> u32 {
         let index = self.nodes.len() as u32;
         let tag = match tag {
             Some(tag) => {
@@ -403,8 +439,8 @@ impl<'t> Builder<'t> {
             }
             None => NONE,
         };
-        let start = skip_properties(self.offsets.text, self.offsets.byte(span.start.index()));
-        let end = self.offsets.byte(span.end.index()).max(start);
+        let start = skip_properties(self.offsets.text, range.start);
+        let end = range.end.max(start);
         self.nodes.push(SpanNode {
             start: start as u32,
             end: end as u32,
@@ -430,9 +466,9 @@ impl<'t> Builder<'t> {
         index
     }
 
-    fn open(&mut self, kind: SpanKind, span: Span, tag: Option<Box<str>>) {
-        // A collection's start span is its first token; its end is set when it closes.
-        let index = self.node(kind, Span::empty(span.start), tag);
+    fn open(&mut self, kind: SpanKind, start: usize, tag: Option<Box<str>>) {
+        // A collection's start is its first token; its end is set when it closes.
+        let index = self.node(kind, start..start, tag);
         self.open.push((index, NONE));
     }
 
