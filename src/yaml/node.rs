@@ -25,6 +25,13 @@ pub trait YamlNode: Copy {
     fn shape(self) -> NodeShape;
     /// A mapping's pairs, in order (empty for other shapes).
     fn pairs(self) -> Vec<NodePair<Self>>;
+    /// The first pair of a mapping whose key reads `key`, as [`pairs`](Self::pairs) gives it.
+    fn pair_of(self, key: &str) -> Option<(Self, Option<Self>)> {
+        self.pairs().into_iter().find_map(|pair| {
+            let k = pair.key?;
+            (k.text().as_deref() == Some(key)).then_some((k, pair.value))
+        })
+    }
     /// A sequence's items, in order (`None` for a missing item).
     fn items(self) -> Vec<Option<Self>>;
     /// A scalar's value as YAML reads it (quotes removed, escapes and folding applied):
@@ -194,6 +201,17 @@ impl YamlNode for SpanRef<'_> {
             .collect()
     }
 
+    /// Without the list of pairs: keys of another length are not read (validation looks keys
+    /// up in every object of a file).
+    fn pair_of(self, key: &str) -> Option<(Self, Option<Self>)> {
+        if key.is_empty() {
+            // `pairs` has no key for an empty one.
+            return None;
+        }
+        let (key, value) = SpanRef::pair(&self, key)?;
+        Some((key, value.filter(|v| !v.is_empty_scalar())))
+    }
+
     fn items(self) -> Vec<Option<Self>> {
         if self.kind() != SpanKind::Sequence {
             return Vec::new();
@@ -228,5 +246,46 @@ impl YamlNode for SpanRef<'_> {
 
     fn source_text(&self, range: Range<usize>) -> Cow<'_, str> {
         Cow::Borrowed(self.source().get(range).unwrap_or(""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::spans::{SpanKind, SpanTree};
+
+    /// What the trait's own `pair_of` answers: the first of `pairs` whose key reads `key`.
+    fn pair_by_pairs<N: YamlNode>(mapping: N, key: &str) -> Option<(N, Option<N>)> {
+        mapping.pairs().into_iter().find_map(|pair| {
+            let k = pair.key?;
+            (k.text().as_deref() == Some(key)).then_some((k, pair.value))
+        })
+    }
+
+    #[test]
+    fn a_span_trees_pair_of_a_key_is_the_one_its_pairs_give_over_the_corpus() {
+        let mut looked_up = 0;
+        let ids = |found: Option<(SpanRef<'_>, Option<SpanRef<'_>>)>| {
+            found.map(|(k, v)| (k.id(), v.map(|v| v.id())))
+        };
+        for (at, text) in crate::yaml::corpus::documents() {
+            let (tree, _) = SpanTree::parse(&text);
+            for node in tree.all() {
+                let keys: Vec<&str> = SpanRef::pairs(&node)
+                    .filter_map(|(k, _)| k.value())
+                    .collect();
+                let absent = ["", "spec", "name", "é", "apiVersionx"];
+                for key in keys.iter().copied().chain(absent) {
+                    assert_eq!(
+                        ids(YamlNode::pair_of(node, key)),
+                        ids(pair_by_pairs(node, key)),
+                        "{at}: {key:?} in {:?}",
+                        node.kind() == SpanKind::Mapping
+                    );
+                    looked_up += 1;
+                }
+            }
+        }
+        assert!(looked_up > 100_000, "{looked_up}");
     }
 }

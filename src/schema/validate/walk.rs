@@ -638,10 +638,7 @@ impl Validator<'_> {
 impl Validator<'_> {
     /// The value of `key` in a mapping node.
     pub(super) fn value_of<N: YamlNode>(&self, mapping: N, key: &str) -> Option<(N, Option<N>)> {
-        mapping.pairs().into_iter().find_map(|pair| {
-            let k = pair.key?;
-            (k.text().as_deref() == Some(key)).then_some((k, pair.value))
-        })
+        mapping.pair_of(key)
     }
 
     /// A scalar that resolves to a string, with its range.
