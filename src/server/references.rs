@@ -9,7 +9,6 @@
 //! converts offsets with each file's text: an open document's snapshot, else the file on disk.
 //! Renames check that each file still holds the text they replace.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -90,14 +89,14 @@ struct Wanted {
 struct View<'a> {
     side: Side,
     cache: &'a ObjectCache,
-    wanted: RefCell<Wanted>,
+    wanted: Mutex<Wanted>,
 }
 
 impl ClusterObjects for View<'_> {
     fn status(&self) -> ClusterStatus {
         match &self.side {
             Side::Unknown => {
-                self.wanted.borrow_mut().connect = true;
+                lock(&self.wanted).connect = true;
                 ClusterStatus::Connecting
             }
             Side::Connecting => ClusterStatus::Connecting,
@@ -121,7 +120,7 @@ impl ClusterObjects for View<'_> {
         let key = features::list_key(target, namespace);
         let (listing, fetch) = self.cache.lookup(&key, name);
         if fetch {
-            self.wanted.borrow_mut().lists.push(key);
+            lock(&self.wanted).lists.push(key);
         }
         listing
     }
@@ -216,7 +215,7 @@ impl References {
         let view = View {
             side: side.clone(),
             cache: &cache,
-            wanted: RefCell::default(),
+            wanted: Mutex::default(),
         };
         let namespace = self.default_namespace(&side);
         let result = answer(ClusterLookup {
@@ -224,7 +223,7 @@ impl References {
             default_namespace: &namespace,
             generation,
         });
-        let wanted = view.wanted.into_inner();
+        let wanted = view.wanted.into_inner().unwrap_or_else(|p| p.into_inner());
         if wanted.connect || !wanted.lists.is_empty() {
             self.fetch(wanted, cache);
         }

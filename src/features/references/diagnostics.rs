@@ -19,6 +19,7 @@ use super::resolve::{
 };
 use super::{Scope, selector_of};
 use crate::diagnostic::{Diagnostic, Severity, codes};
+use crate::text::threads;
 use crate::workspace::document::{Selector, WORKLOAD_KINDS};
 use crate::workspace::index::{Found, Namespace, ScanStatus};
 use crate::workspace::kustomize::Kustomization;
@@ -45,11 +46,66 @@ pub struct Work {
     pub name_lists: usize,
 }
 
+/// Files with this many documents or more are checked in parts, one per core (each part asks
+/// its questions of the workspace once).
+pub(super) const PARTS_FROM: usize = 2_000;
+
 /// [`diagnostics`] with the work it took.
 pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, Work) {
     if scope.index.status() == ScanStatus::Running {
         return (Vec::new(), Work::default());
     }
+    let documents: Vec<Found<'_>> = scope.index.documents_of(path).collect();
+    let parts = if documents.len() >= PARTS_FROM {
+        threads::available()
+    } else {
+        1
+    };
+    let part_size = documents.len().div_ceil(parts).max(1);
+    let checked: Vec<(Vec<Diagnostic>, Work)> = if parts < 2 {
+        vec![check_part(scope, path, &documents)]
+    } else {
+        threads::scope(|threads| {
+            let mut parts = documents.chunks(part_size);
+            let first = parts.next().unwrap_or_default();
+            let others: Vec<_> = parts
+                .map(|part| threads.spawn(move || check_part(scope, path, part)))
+                .collect();
+            let mut checked = vec![check_part(scope, path, first)];
+            for other in others {
+                checked.push(
+                    other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            checked
+        })
+    };
+    let mut out = Vec::new();
+    let mut work = Work::default();
+    for (part_out, part_work) in checked {
+        out.extend(part_out);
+        work.add(&part_work);
+    }
+    (out, work)
+}
+
+impl Work {
+    fn add(&mut self, other: &Work) {
+        self.selections += other.selections;
+        self.kustomization_lookups += other.kustomization_lookups;
+        self.kustomization_paths_hashed += other.kustomization_paths_hashed;
+        self.name_lists += other.name_lists;
+    }
+}
+
+/// The diagnostics of some of a file's documents, in order.
+pub(super) fn check_part(
+    scope: &Scope<'_>,
+    path: &Path,
+    documents: &[Found<'_>],
+) -> (Vec<Diagnostic>, Work) {
     let mut checker = Checker {
         scope,
         path,
@@ -64,16 +120,16 @@ pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, 
         work: Work::default(),
         out: Vec::new(),
     };
-    for found in scope.index.documents_of(path) {
+    for found in documents {
         for reference in &found.document.refs {
             match reference.part {
-                Part::Name => checker.name(&found, reference),
-                Part::Key => checker.key(&found, reference),
-                Part::PortName | Part::PortNumber => checker.port(&found, reference),
+                Part::Name => checker.name(found, reference),
+                Part::Key => checker.key(found, reference),
+                Part::PortName | Part::PortNumber => checker.port(found, reference),
             }
         }
-        checker.selector(&found);
-        checker.target_ports(&found);
+        checker.selector(found);
+        checker.target_ports(found);
     }
     (checker.out, checker.work)
 }

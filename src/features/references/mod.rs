@@ -36,8 +36,8 @@ use crate::workspace::document::Selector;
 use crate::workspace::index::{Found, Index};
 use crate::workspace::references::{LabelSpan, Part, Port, Ref, TargetType};
 
-/// What the cluster says, as references need it.
-pub trait ClusterObjects {
+/// What the cluster says, as references need it (shared by the threads that check a big file).
+pub trait ClusterObjects: Sync {
     fn status(&self) -> ClusterStatus;
     /// The objects of `target`'s kind in `namespace` (`None`: cluster-scoped), as known now;
     /// `name` is the one looked for, if any (a list missing it may be fetched again).

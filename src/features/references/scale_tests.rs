@@ -78,6 +78,28 @@ fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
 }
 
 #[test]
+fn a_big_file_checked_in_parts_gets_the_diagnostics_of_one_check() {
+    // 1,100 copies of a Service whose target port no Pod names and a Deployment naming a
+    // ServiceAccount that does not exist: over the size that is checked in parts.
+    let mut text = String::new();
+    for n in 0..1100 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      serviceAccountName: robott-{n}\n      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
+    }
+    let fixture = Fixture::new(&[("app/all.yaml", text)]);
+    let path = fixture.path("app/all.yaml");
+    fixture.with(None, |scope| {
+        let documents: Vec<_> = scope.index.documents_of(&path).collect();
+        assert!(documents.len() >= diagnostics::PARTS_FROM);
+        let (found, work) = diagnostics::diagnostics_counted(scope, &path);
+        let (whole, _) = diagnostics::check_part(scope, &path, &documents);
+        assert_eq!(found.len(), 2200, "a port and a name per copy");
+        assert_eq!(found, whole);
+        // Each part selects the Deployments once.
+        assert_eq!(work.selections, crate::text::threads::available());
+    });
+}
+
+#[test]
 fn many_missing_names_of_one_kind_gather_its_names_once() {
     // 500 Deployments naming 500 ServiceAccounts that do not exist, beside 500 that do: each
     // missing name gets its typo suggestion from one list of the ServiceAccounts' names.
