@@ -199,9 +199,15 @@ impl SchemaSources {
         // until now if the open text had none.
         let disk_counted = state.workspace.remove(path).is_some() && previous.by_hash.is_empty();
         let mut layers = OpenLayers::default();
+        // One pass over the file first: most files define no CRD, and a big one has thousands
+        // of documents to look through one by one.
+        let any = crate::text::contains(rope.slice(..), crd::CRD_KIND);
         let crds = ranges.iter().filter(|range| {
-            rope.get_byte_slice((*range).clone())
-                .is_some_and(|document| crate::text::contains(document, crd::CRD_KIND))
+            any && {
+                count_work!(LOOKED_AT_FOR_CRDS);
+                rope.get_byte_slice((*range).clone())
+                    .is_some_and(|document| crate::text::contains(document, crd::CRD_KIND))
+            }
         });
         for range in crds {
             let Some(hash) = hash_of_slice(rope, range.clone()) else {
@@ -319,10 +325,31 @@ fn hash_of_slice(rope: &Rope, range: Range<usize>) -> Option<u64> {
     Some(hasher.finish())
 }
 
+work_counter!(
+    /// How many documents of open files this thread looked through for a CRD so far.
+    fn looked_at_for_crds() => LOOKED_AT_FOR_CRDS
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::workspace::index::Namespace;
+
+    #[test]
+    fn an_open_file_without_a_crd_is_not_looked_through_document_by_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let (documents, sources) = scanned(&root);
+        let config_maps =
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n".repeat(1000);
+        let before = looked_at_for_crds();
+        assert!(!sources.set_document_text(&root.join("many.yaml"), &config_maps));
+        assert_eq!(looked_at_for_crds() - before, 0);
+        let with_crd = format!("{config_maps}---\n{}", crd("Widget"));
+        assert!(sources.set_document_text(&root.join("many.yaml"), &with_crd));
+        assert!(serves(&documents, "Widget"));
+        assert_eq!(looked_at_for_crds() - before, 1001);
+    }
 
     fn crd(kind: &str) -> String {
         format!(
