@@ -553,10 +553,15 @@ impl Index {
             None => Arc::from(path),
         };
         self.unlink(&path);
+        // A file's documents by kind, target and label first: a file of thousands of documents
+        // posts each key once (each posting is found by comparing paths).
+        let mut by_kind: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_target: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_pod_label: HashMap<String, Vec<u32>> = HashMap::new();
         let mut label_key = String::new();
         for (index, document) in (0u32..).zip(&file.documents) {
             if let Some(kind) = &document.kind {
-                post(&mut self.by_kind, kind, &path, &file, index);
+                gather(&mut by_kind, kind, index);
             }
             if let Some(name) = &document.name {
                 // In path order, like the other lookups: answers list duplicates the same way
@@ -575,12 +580,24 @@ impl Index {
                 postings[at].1.add(index);
             }
             for target in document.refs.iter().map(Ref::target_name) {
-                post(&mut self.by_target, target, &path, &file, index);
+                gather(&mut by_target, target, index);
             }
             for (label, value) in pod_labels(document) {
                 let key = pod_label_key(&mut label_key, label, value);
-                post(&mut self.by_pod_label, key, &path, &file, index);
+                match by_pod_label.get_mut(key) {
+                    Some(indexes) => add_index(indexes, index),
+                    None => drop(by_pod_label.insert(key.to_string(), vec![index])),
+                }
             }
+        }
+        for (kind, indexes) in by_kind {
+            post(&mut self.by_kind, kind, &path, &file, indexes);
+        }
+        for (target, indexes) in by_target {
+            post(&mut self.by_target, target, &path, &file, indexes);
+        }
+        for (label, indexes) in by_pod_label {
+            post(&mut self.by_pod_label, &label, &path, &file, indexes);
         }
         if let Some(kustomization) = &file.kustomization {
             self.kustomizations.insert(path.clone());
@@ -806,23 +823,41 @@ fn pod_labels(document: &Document) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// Adds the document at `index` of `file` to `map`'s postings for `key`.
+work_counter!(
+    /// How many postings (a key's documents of one file) this thread wrote so far.
+    fn postings_written() => POSTED
+);
+
+/// Notes the document at `index` under `key` (documents come in order).
+fn gather<'k>(gathered: &mut HashMap<&'k str, Vec<u32>>, key: &'k str, index: u32) {
+    add_index(gathered.entry(key).or_default(), index);
+}
+
+fn add_index(indexes: &mut Vec<u32>, index: u32) {
+    if indexes.last() != Some(&index) {
+        indexes.push(index);
+    }
+}
+
+/// Posts the file's documents at `indexes` (ascending) under `key`.
 fn post(
     map: &mut HashMap<Box<str>, Postings>,
     key: &str,
     path: &Arc<Path>,
     file: &Arc<File>,
-    index: u32,
+    indexes: Vec<u32>,
 ) {
+    count_work!(POSTED);
     // Looked up by reference first: the key is copied only when it is new.
     let postings = match map.get_mut(key) {
         Some(postings) => postings,
         None => map.entry(key.into()).or_default(),
     };
     match postings.get_mut(&**path) {
-        Some(posting) => posting.add(index),
+        Some(posting) => indexes.into_iter().for_each(|index| posting.add(index)),
         None => {
             let mut posting = Posting::new(file);
-            posting.add(index);
+            posting.documents = indexes;
             postings.insert(path.clone(), posting);
         }
     }
@@ -858,7 +893,10 @@ mod tests {
     fn lookups_visit_only_the_documents_of_their_key() {
         let mut index = Index::default();
         let path = Path::new("/w/all.yaml");
+        let before = postings_written();
         index.insert(path, big_file());
+        // Two kinds and one target: each key's documents are posted at once.
+        assert_eq!(postings_written() - before, 3);
         let postings = |map: &HashMap<Box<str>, Postings>, key: &str| {
             map[key].values().map(|p| p.documents.len()).sum::<usize>()
         };
