@@ -822,7 +822,6 @@ fn pod_labels(document: &Document) -> impl Iterator<Item = (&str, &str)> {
         .flat_map(|labels| labels.iter())
 }
 
-/// Adds the document at `index` of `file` to `map`'s postings for `key`.
 work_counter!(
     /// How many postings (a key's documents of one file) this thread wrote so far.
     fn postings_written() => POSTED
