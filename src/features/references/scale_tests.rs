@@ -40,15 +40,23 @@ fn fifty_thousand_objects_resolve_without_false_warnings() {
     });
 }
 
+/// `copies` copies of a Service whose target port (`htttp`) no Pod names and of the Deployment
+/// it selects, whose Pod spec starts with `spec_line(copy)`.
+fn web_copies(copies: usize, spec_line: impl Fn(usize) -> String) -> String {
+    let mut text = String::new();
+    for n in 0..copies {
+        let first = spec_line(n);
+        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n{first}      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
+    }
+    text
+}
+
 #[test]
 fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
     // 300 copies of a Service and the Deployment it selects, in one file: each Service's
     // selector and target port are checked against the same selection, computed once, and
     // where the file's objects land is looked up once.
-    let mut text = String::new();
-    for n in 0..300 {
-        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
-    }
+    let text = web_copies(300, |_| String::new());
     let fixture = Fixture::new(&[("app/all.yaml", text)]);
     fixture.with(None, |scope| {
         let (found, work) = diagnostics::diagnostics_counted(scope, &fixture.path("app/all.yaml"));
@@ -81,10 +89,7 @@ fn copies_of_one_app_ask_each_question_of_the_workspace_once() {
 fn a_big_file_checked_in_parts_gets_the_diagnostics_of_one_check() {
     // 1,100 copies of a Service whose target port no Pod names and a Deployment naming a
     // ServiceAccount that does not exist: over the size that is checked in parts.
-    let mut text = String::new();
-    for n in 0..1100 {
-        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{app: web}}\n  ports:\n  - port: 80\n    targetPort: htttp\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web-{n}}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      serviceAccountName: robott-{n}\n      containers:\n      - name: web\n        image: nginx\n        ports:\n        - {{name: http, containerPort: 8080}}\n"));
-    }
+    let text = web_copies(1100, |n| format!("      serviceAccountName: robott-{n}\n"));
     let fixture = Fixture::new(&[("app/all.yaml", text)]);
     let path = fixture.path("app/all.yaml");
     fixture.with(None, |scope| {
