@@ -4,7 +4,9 @@
 //! document costs many times saphyr's event pass. Opening a file runs saphyr anyway (for lint),
 //! so the same pass records every node (kind, byte range, scalar value, style, tag) into one flat
 //! vector. Validation on open walks this tree; edits later use tree-sitter's. A span tree exists
-//! only for text without syntax errors (saphyr stops at the first one).
+//! only for text without syntax errors (saphyr stops at the first one). Block YAML, what most
+//! manifests are, is read by a faster line reader (`fast`) that builds the same tree, and
+//! leaves everything else, errors included, to saphyr.
 
 use std::ops::Range;
 use std::sync::Arc;
