@@ -584,9 +584,12 @@ impl Index {
             }
             for (label, value) in pod_labels(document) {
                 let key = pod_label_key(&mut label_key, label, value);
+                // Looked up by reference first: the key is copied only when it is new.
                 match by_pod_label.get_mut(key) {
                     Some(indexes) => add_index(indexes, index),
-                    None => drop(by_pod_label.insert(key.to_string(), vec![index])),
+                    None => {
+                        by_pod_label.insert(key.to_string(), vec![index]);
+                    }
                 }
             }
         }
