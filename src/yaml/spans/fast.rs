@@ -483,10 +483,9 @@ impl<'t> Scanner<'t> {
             let blank = line.start + line.indent == line.end;
             match body_indent {
                 _ if blank => {
-                    // Spaces beyond the body's indentation are content (or, before the first
-                    // line, an error): saphyr's.
-                    // So are spaces on a last line without a line feed (saphyr counts a
-                    // break there).
+                    // Left to saphyr: spaces beyond the body's indentation (content, or an
+                    // error before the first line), and spaces on a last line without a line
+                    // feed (saphyr counts a break there).
                     let last_spaces = line.end == self.bytes.len() && line.indent > 0;
                     if line.indent > body_indent.unwrap_or(indent + 1) || last_spaces {
                         return None;
