@@ -56,32 +56,14 @@ pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, 
         return (Vec::new(), Work::default());
     }
     let documents: Vec<Found<'_>> = scope.index.documents_of(path).collect();
-    let parts = if documents.len() >= PARTS_FROM {
-        threads::available()
+    let parts: Vec<&[Found<'_>]> = if documents.len() >= PARTS_FROM {
+        let part_size = documents.len().div_ceil(threads::available());
+        documents.chunks(part_size).collect()
     } else {
-        1
+        vec![&documents]
     };
-    let part_size = documents.len().div_ceil(parts).max(1);
-    let checked: Vec<(Vec<Diagnostic>, Work)> = if parts < 2 {
-        vec![check_part(scope, path, &documents)]
-    } else {
-        threads::scope(|threads| {
-            let mut parts = documents.chunks(part_size);
-            let first = parts.next().unwrap_or_default();
-            let others: Vec<_> = parts
-                .map(|part| threads.spawn(move || check_part(scope, path, part)))
-                .collect();
-            let mut checked = vec![check_part(scope, path, first)];
-            for other in others {
-                checked.push(
-                    other
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
-            }
-            checked
-        })
-    };
+    let sizes: Vec<usize> = parts.iter().map(|part| part.len()).collect();
+    let checked = threads::biggest_first(&sizes, |index| check_part(scope, path, parts[index]));
     let mut out = Vec::new();
     let mut work = Work::default();
     for (part_out, part_work) in checked {
