@@ -147,23 +147,28 @@ impl<'t> Scanner<'t> {
         let Some(line) = first else {
             return Some(());
         };
-        match self.block_node(line)? {
-            None => Some(()),
-            Some(_) => None,
-        }
+        // A line left after the root node (a second document, a dedent) is saphyr's.
+        self.block_node(line)?.is_none().then_some(())
     }
 
     /// The block mapping or sequence whose first line is `line`.
     fn block_node(&mut self, line: Line) -> After {
+        self.nested(|scanner| {
+            if scanner.is_dash(line.content()) {
+                scanner.sequence(line, false)
+            } else {
+                scanner.mapping(line.content(), line.indent)
+            }
+        })
+    }
+
+    /// `read` one level deeper (None past [`DEEPEST`]).
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> After) -> After {
         self.depth += 1;
         if self.depth > DEEPEST {
             return None;
         }
-        let after = if self.is_dash(line.content()) {
-            self.sequence(line, false)
-        } else {
-            self.mapping(line.content(), line.indent)
-        };
+        let after = read(self);
         self.depth -= 1;
         after
     }
@@ -236,13 +241,8 @@ impl<'t> Scanner<'t> {
             } else if !matches!(self.at(item), None | Some(b'\n' | b'#'))
                 && self.key_end(item).is_some()
             {
-                self.depth += 1;
-                if self.depth > DEEPEST {
-                    return None;
-                }
-                let after = self.mapping(item, item - line.start);
-                self.depth -= 1;
-                after?
+                let column = item - line.start;
+                self.nested(|scanner| scanner.mapping(item, column))?
             } else {
                 self.value(dash + 1, None, indent)?
             };
@@ -289,20 +289,14 @@ impl<'t> Scanner<'t> {
                 }
             }
             Some(b'|' | b'>') => self.block_scalar(at, indent),
-            Some(b'[' | b'{') => {
-                let close = if self.at(at) == Some(b'[') {
-                    b']'
-                } else {
-                    b'}'
+            Some(open @ (b'[' | b'{')) => {
+                let (close, kind) = match open {
+                    b'[' => (b']', SpanKind::Sequence),
+                    _ => (b'}', SpanKind::Mapping),
                 };
                 if self.at(at + 1) != Some(close) {
                     return None;
                 }
-                let kind = if close == b']' {
-                    SpanKind::Sequence
-                } else {
-                    SpanKind::Mapping
-                };
                 // saphyr ends an empty flow collection with its line (spaces and comment too).
                 let line_end = self.rest_is_empty(at + 2)?;
                 self.builder.open(kind, at, None);
@@ -416,11 +410,7 @@ impl<'t> Scanner<'t> {
     /// next line with content may not be deeper than the collection (it would continue the
     /// scalar, or be an error).
     fn line_done(&self, end: usize, indent: usize) -> After {
-        let rest = self.skip_spaces(end);
-        let line_end = match self.at(rest) {
-            Some(b'#') if rest == end => return None,
-            _ => self.rest_is_empty(end)?,
-        };
+        let line_end = self.rest_is_empty(end)?;
         let next = self.next_content_after(line_end);
         match next {
             Some(line) if line.indent > indent => None,
