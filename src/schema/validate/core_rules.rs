@@ -137,7 +137,7 @@ impl Validator<'_> {
 
     /// Names of containers and ports, a pod's empty container list.
     pub(super) fn core_type_rules<N: YamlNode>(&mut self, node: N, schema_name: &str) {
-        let value = |name| self.value_of(node, name).and_then(|(_, v)| v);
+        let value = |name| node.pair_of(name).and_then(|(_, v)| v);
         let (name, target_port) = (value("name"), value("targetPort"));
         match schema_name {
             "io.k8s.api.core.v1.Container" | "io.k8s.api.core.v1.EphemeralContainer" => {
@@ -151,7 +151,7 @@ impl Validator<'_> {
                 self.invalid_each(target_port, port_name);
             }
             "io.k8s.api.core.v1.PodSpec" => {
-                if let Some((key, Some(list))) = self.value_of(node, "containers") {
+                if let Some((key, Some(list))) = node.pair_of("containers") {
                     let empty = list.shape() == NodeShape::Sequence && list.items().is_empty();
                     if empty {
                         self.error(
@@ -170,7 +170,7 @@ impl Validator<'_> {
     pub(super) fn object_rules<N: YamlNode>(&mut self, object: N, resource: &ResourceInfo) {
         if resource.group.is_empty() && matches!(resource.kind.as_str(), "ConfigMap" | "Secret") {
             for map in ["data", "binaryData", "stringData"] {
-                let Some((_, Some(entries))) = self.value_of(object, map) else {
+                let Some((_, Some(entries))) = object.pair_of(map) else {
                     continue;
                 };
                 for key in entries.pairs().into_iter().filter_map(|p| p.key) {
@@ -210,7 +210,7 @@ impl Validator<'_> {
     fn mapping_at<N: YamlNode>(&self, node: N, path: &[&str]) -> Option<(N, N)> {
         let mut current = (node, node);
         for key in path {
-            let (k, v) = self.value_of(current.1, key)?;
+            let (k, v) = current.1.pair_of(key)?;
             current = (k, v.filter(|v| v.shape() == NodeShape::Mapping)?);
         }
         Some(current)
@@ -226,7 +226,7 @@ impl Validator<'_> {
             .map(|v| format!("\"{v}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        match self.value_of(pod_spec, "restartPolicy") {
+        match pod_spec.pair_of("restartPolicy") {
             Some((key, value)) => {
                 let Some((text, range)) = self.string_value(value) else {
                     return;
@@ -255,7 +255,7 @@ impl Validator<'_> {
             return;
         };
         let text = |name| {
-            self.value_of(spec, name)
+            spec.pair_of(name)
                 .and_then(|(_, v)| self.string_value(v))
                 .map(|(t, _)| t)
         };
@@ -274,7 +274,7 @@ impl Validator<'_> {
         if cluster_ip.as_deref() == Some("None") {
             return;
         }
-        let ports = self.value_of(spec, "ports");
+        let ports = spec.pair_of("ports");
         let empty = match ports {
             None => true,
             Some((_, Some(list))) => list.shape() == NodeShape::Sequence && list.items().is_empty(),
@@ -293,22 +293,20 @@ impl Validator<'_> {
 
     /// A CRD's name is `<spec.names.plural>.<spec.group>`.
     fn crd_name<N: YamlNode>(&mut self, crd: N) {
-        let metadata = self.value_of(crd, "metadata").and_then(|(_, v)| v);
+        let metadata = crd.pair_of("metadata").and_then(|(_, v)| v);
         let name = metadata
-            .and_then(|m| self.value_of(m, "name"))
+            .and_then(|m| m.pair_of("name"))
             .and_then(|(_, v)| v);
         let Some((name, range)) = self.string_value(name) else {
             return;
         };
-        let spec = self.value_of(crd, "spec").and_then(|(_, v)| v);
+        let spec = crd.pair_of("spec").and_then(|(_, v)| v);
         let text_at = |node: Option<N>, key| {
-            node.and_then(|n| self.value_of(n, key))
+            node.and_then(|n| n.pair_of(key))
                 .and_then(|(_, v)| self.string_value(v))
                 .map(|(text, _)| text)
         };
-        let names = spec
-            .and_then(|s| self.value_of(s, "names"))
-            .and_then(|(_, v)| v);
+        let names = spec.and_then(|s| s.pair_of("names")).and_then(|(_, v)| v);
         let (Some(plural), Some(group)) = (text_at(names, "plural"), text_at(spec, "group")) else {
             return;
         };
@@ -324,19 +322,19 @@ impl Validator<'_> {
     /// `spec.selector` must select `spec.template.metadata.labels` (the apiserver's
     /// "selector does not match template labels"). ReplicationController's selector is a plain map.
     fn template_selector<N: YamlNode>(&mut self, object: N, plain_map: bool) {
-        let Some((_, Some(spec))) = self.value_of(object, "spec") else {
+        let Some((_, Some(spec))) = object.pair_of("spec") else {
             return;
         };
-        let Some((_, Some(selector))) = self.value_of(spec, "selector") else {
+        let Some((_, Some(selector))) = spec.pair_of("selector") else {
             return;
         };
-        let Some((template_key, Some(template))) = self.value_of(spec, "template") else {
+        let Some((template_key, Some(template))) = spec.pair_of("template") else {
             return;
         };
         let (match_labels, expressions) = if plain_map {
             (self.string_map(Some(selector)), Vec::new())
         } else {
-            let labels = self.value_of(selector, "matchLabels").and_then(|(_, v)| v);
+            let labels = selector.pair_of("matchLabels").and_then(|(_, v)| v);
             let Some(expressions) = self.expressions(selector) else {
                 return;
             };
@@ -348,8 +346,8 @@ impl Validator<'_> {
         if match_labels.is_empty() && expressions.is_empty() {
             return;
         }
-        let metadata = self.value_of(template, "metadata").and_then(|(_, v)| v);
-        let labels_entry = metadata.and_then(|m| self.value_of(m, "labels"));
+        let metadata = template.pair_of("metadata").and_then(|(_, v)| v);
+        let labels_entry = metadata.and_then(|m| m.pair_of("labels"));
         let labels = match labels_entry {
             Some((_, value)) => self.string_map(value),
             None => Some(Default::default()),
@@ -392,7 +390,7 @@ impl Validator<'_> {
 
     /// `matchExpressions` as (key, operator, values); None when any entry is not plain.
     fn expressions<N: YamlNode>(&self, selector: N) -> Option<Vec<(String, String, Vec<String>)>> {
-        let Some((_, Some(list))) = self.value_of(selector, "matchExpressions") else {
+        let Some((_, Some(list))) = selector.pair_of("matchExpressions") else {
             return Some(Vec::new());
         };
         list.items()
@@ -400,12 +398,12 @@ impl Validator<'_> {
             .map(|item| {
                 let item = item?;
                 let text = |name| {
-                    self.value_of(item, name)
+                    item.pair_of(name)
                         .and_then(|(_, v)| v)
                         .and_then(|v| v.text())
                         .map(Cow::into_owned)
                 };
-                let values = match self.value_of(item, "values").and_then(|(_, v)| v) {
+                let values = match item.pair_of("values").and_then(|(_, v)| v) {
                     Some(values) => values
                         .items()
                         .into_iter()

@@ -72,7 +72,7 @@ impl Validator<'_> {
         }
         let mut object = serde_json::Map::new();
         for key in keys {
-            let value = match self.value_of(item, key) {
+            let value = match item.pair_of(key) {
                 Some((_, Some(value))) if value.shape() == NodeShape::Scalar => {
                     self.resolve(value).map(values::json_of_scalar)
                 }
@@ -117,7 +117,7 @@ impl Validator<'_> {
         for segment in &path.0 {
             let next = match segment {
                 Segment::Key(name) => {
-                    let (key, value) = self.value_of(current, name)?;
+                    let (key, value) = current.pair_of(name)?;
                     range = Some(key_range(key));
                     value
                 }

@@ -263,11 +263,11 @@ impl Validator<'_> {
         resource: &ResourceInfo,
         kind_range: Range<usize>,
     ) {
-        let metadata = self.value_of(object, "metadata");
+        let metadata = object.pair_of("metadata");
         let metadata_node = metadata
             .and_then(|(_, v)| v)
             .filter(|v| v.shape() == NodeShape::Mapping);
-        let field = |name| metadata_node.and_then(|m| self.value_of(m, name));
+        let field = |name| metadata_node.and_then(|m| m.pair_of(name));
         let namespace = field("namespace");
         let name = field("name");
         let generate_name = field("generateName");
@@ -312,7 +312,7 @@ impl Validator<'_> {
 
     /// Label keys and values, annotation keys and the annotations' total size.
     pub(super) fn labels_and_annotations<N: YamlNode>(&mut self, metadata_node: N) {
-        if let Some((_, Some(labels))) = self.value_of(metadata_node, "labels") {
+        if let Some((_, Some(labels))) = metadata_node.pair_of("labels") {
             for pair in labels.pairs() {
                 let Some(key) = pair.key else { continue };
                 let Some(name) = key.text().filter(|n| n != "<<") else {
@@ -328,9 +328,7 @@ impl Validator<'_> {
                 }
             }
         }
-        if let Some((annotations_key, Some(annotations))) =
-            self.value_of(metadata_node, "annotations")
-        {
+        if let Some((annotations_key, Some(annotations))) = metadata_node.pair_of("annotations") {
             let mut total = 0;
             for pair in annotations.pairs() {
                 let Some(key) = pair.key else { continue };

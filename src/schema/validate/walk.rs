@@ -634,13 +634,8 @@ impl Validator<'_> {
     }
 }
 
-/// Reading a mapping's values.
+/// Reading a scalar value.
 impl Validator<'_> {
-    /// The value of `key` in a mapping node.
-    pub(super) fn value_of<N: YamlNode>(&self, mapping: N, key: &str) -> Option<(N, Option<N>)> {
-        mapping.pair_of(key)
-    }
-
     /// A scalar that resolves to a string, with its range.
     pub(super) fn string_value<N: YamlNode>(
         &self,
