@@ -21,7 +21,7 @@ use super::discovery::{self, Discovery};
 use super::dry_run::ApiStatus;
 use super::{
     ClusterError, ClusterSettings, ConfigError, Endpoint, RequestError, USER_AGENT,
-    UnreachableError, error_chain,
+    UnreachableError, timed_out,
 };
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -344,9 +344,7 @@ impl Connection {
             }
             Ok(Ok(response)) => Ok(response),
             // kube's own read/connect timeouts (the same duration) may fire first: same error.
-            Ok(Err(error)) if error_chain(&error).ends_with("timed out") => {
-                Err(no_answer(Some(Arc::new(error))).into())
-            }
+            Ok(Err(error)) if timed_out(&error) => Err(no_answer(Some(Arc::new(error))).into()),
             Ok(Err(error)) => Err(UnreachableError::Connect {
                 endpoint: self.endpoint(),
                 source: Arc::new(error),

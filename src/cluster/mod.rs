@@ -233,6 +233,16 @@ fn shown(error: &(dyn Error + 'static)) -> String {
 
 /// An error with its sources, `a: b: c` (a source whose message is already there is not
 /// repeated), with what may hold credentials left out (see [`redacted`]).
+/// Whether one of `error`'s sources is a timeout: kube-rs's connect timeout (an I/O error of kind
+/// `TimedOut` around tokio's "deadline has elapsed") or its read timeout (that kind alone).
+fn timed_out(error: &(dyn Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |&current| current.source()).any(|current| {
+        current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
+}
+
 fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut link = Some(error);
@@ -299,6 +309,24 @@ mod tests {
             message: message.into(),
             ..Default::default()
         })
+    }
+
+    /// An error with one source, as hyper's and kube-rs's errors wrap the connector's.
+    #[derive(Debug, thiserror::Error)]
+    #[error("client error (Connect)")]
+    struct Wrapped(#[source] std::io::Error);
+
+    #[test]
+    fn a_connect_or_read_timeout_anywhere_in_the_chain_is_a_timeout() {
+        use std::io::{Error as IoError, ErrorKind};
+        // hyper-timeout's connect timeout: TimedOut around tokio's Elapsed, whose message is
+        // not "timed out".
+        let connect = Wrapped(IoError::new(ErrorKind::TimedOut, "deadline has elapsed"));
+        assert!(timed_out(&connect));
+        let read = Wrapped(IoError::from(ErrorKind::TimedOut));
+        assert!(timed_out(&read));
+        let refused = Wrapped(IoError::from(ErrorKind::ConnectionRefused));
+        assert!(!timed_out(&refused));
     }
 
     #[test]
