@@ -7,12 +7,12 @@ VmHWM / VmRSS / RssAnon / RssFile and the process' CPU time after each step, and
 time per request of each kind (in clock ticks of 10 ms: average over N).
 
 Usage: scripts/bench/open-outline.py BIN FILE [EDIT_LINE]
-Environment: N (20), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
+Environment: N (20; 0: no requests), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
 NOFOLD_EDITS=1 (no foldingRange after each edit), BREAK=1 (an
 opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
 HEAP=out (run under heaptrack).
 """
-import json, subprocess, sys, time, os, tempfile
+import json, subprocess, sys, time, os, tempfile, re, shutil
 bin, path = sys.argv[1], sys.argv[2]
 edit_line = int(sys.argv[3]) if len(sys.argv) > 3 else None
 n = int(os.environ.get('N', '20'))
@@ -24,7 +24,17 @@ os.makedirs(ws, exist_ok=True)
 env = {**{k: v for k, v in os.environ.items() if k.startswith('MIMALLOC')}, 'PATH': '/usr/bin:/bin', 'HOME': home, 'XDG_CACHE_HOME': os.path.join(home, 'cache'), 'KUBE_LSP_LOG': os.environ.get('LOGLEVEL', 'warn')}
 cmd = [bin, '--stdio']
 if os.environ.get('PERF'): cmd = ['perf', 'record', '-F', os.environ.get('FREQ', '999'), '--call-graph', 'dwarf,16384', '-o', os.environ['PERF']] + cmd
-if os.environ.get('HEAP'): cmd = ['heaptrack', '-o', os.environ['HEAP']] + cmd
+def quiet_heaptrack():
+    """A copy of heaptrack's launcher that prints its own messages on stderr: on stdout they
+    would land in the server's LSP channel."""
+    original = os.path.realpath(shutil.which('heaptrack'))
+    script = re.sub(r'^(\s*)echo "', r'\1echo >&2 "', open(original).read(), flags=re.M)
+    script = script.replace('EXE_PATH=$(readlink -f "$SCRIPT_DIR")', 'EXE_PATH=' + os.path.dirname(original))
+    launcher = os.path.join(home, 'heaptrack')
+    open(launcher, 'w').write(script)
+    os.chmod(launcher, 0o755)
+    return launcher
+if os.environ.get('HEAP'): cmd = [quiet_heaptrack(), '-o', os.environ['HEAP']] + cmd
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(os.path.join(home, 'server.log'), 'w'), env=env)
 def send(m):
     b = json.dumps(m).encode(); p.stdin.write(b'Content-Length: %d\r\n\r\n' % len(b) + b); p.stdin.flush()
@@ -98,6 +108,7 @@ def timed(label, params, count):
         r = wait(lambda m, r=rid: m.get('id') == r)
         xs.append((time.perf_counter() - t) * 1000)
         size = len(r.get('result') or []) if 'error' not in r else ('error', r['error'])
+    if not xs: return
     s = sorted(xs)
     cpu = (cpu_seconds() - cpu_before) * 1000 / count
     print('%s first %.1f p50 %.2f ms max %.1f (%s items), server CPU %.1f ms per request' % (label, xs[0], s[len(s) // 2], s[-1], size, cpu))
