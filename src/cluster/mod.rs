@@ -231,8 +231,6 @@ fn shown(error: &(dyn Error + 'static)) -> String {
     text
 }
 
-/// An error with its sources, `a: b: c` (a source whose message is already there is not
-/// repeated), with what may hold credentials left out (see [`redacted`]).
 /// Whether one of `error`'s sources is a timeout: kube-rs's connect timeout (an I/O error of kind
 /// `TimedOut` around tokio's "deadline has elapsed") or its read timeout (that kind alone).
 fn timed_out(error: &(dyn Error + 'static)) -> bool {
@@ -243,6 +241,8 @@ fn timed_out(error: &(dyn Error + 'static)) -> bool {
     })
 }
 
+/// An error with its sources, `a: b: c` (a source whose message is already there is not
+/// repeated), with what may hold credentials left out (see [`redacted`]).
 fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut link = Some(error);
