@@ -130,9 +130,7 @@ impl Posting {
 
     /// Adds the document at `index` (documents are added in order, each once).
     fn add(&mut self, index: u32) {
-        if self.documents.last() != Some(&index) {
-            self.documents.push(index);
-        }
+        add_index(&mut self.documents, index);
     }
 }
 
@@ -835,6 +833,8 @@ fn gather<'k>(gathered: &mut HashMap<&'k str, Vec<u32>>, key: &'k str, index: u3
     add_index(gathered.entry(key).or_default(), index);
 }
 
+/// Adds `index` to ascending `indexes` unless it is the last already (a document posted under
+/// one key twice, e.g. two refs to the same target).
 fn add_index(indexes: &mut Vec<u32>, index: u32) {
     if indexes.last() != Some(&index) {
         indexes.push(index);
