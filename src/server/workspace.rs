@@ -9,7 +9,6 @@
 //! path (`spawn_blocking`).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::Hasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -210,7 +209,10 @@ impl SchemaSources {
             }
         });
         for range in crds {
-            let Some(hash) = hash_of_slice(rope, range.clone()) else {
+            let Some(hash) = rope
+                .get_byte_slice(range.clone())
+                .map(crate::text::hash_of_slice)
+            else {
                 continue;
             };
             let store = match previous.by_hash.get(&hash) {
@@ -314,15 +316,6 @@ fn label_of(path: &Path) -> String {
     } else {
         path.display().to_string()
     }
-}
-
-/// The hash of the text at `range` of `rope` (the same whatever its chunks: `write` streams).
-fn hash_of_slice(rope: &Rope, range: Range<usize>) -> Option<u64> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for chunk in rope.get_byte_slice(range)?.chunks() {
-        hasher.write(chunk.as_bytes());
-    }
-    Some(hasher.finish())
 }
 
 work_counter!(

@@ -309,6 +309,17 @@ fn line_content_len(rope: &Rope, line: usize) -> usize {
     }
 }
 
+/// A hash of `slice`'s text, the same whatever its chunks (`write` streams) and the same as one
+/// `write` of the whole text.
+pub fn hash_of_slice(slice: ropey::RopeSlice<'_>) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    for chunk in slice.chunks() {
+        hasher.write(chunk.as_bytes());
+    }
+    hasher.finish()
+}
+
 /// Whether `word` occurs in `slice`, without copying it out of the rope (a match may straddle
 /// two chunks).
 pub fn contains(slice: ropey::RopeSlice<'_>, word: &str) -> bool {
@@ -353,6 +364,20 @@ mod tests {
 
     fn doc(text: &str) -> TextDocument {
         TextDocument::new(text, 1)
+    }
+
+    #[test]
+    fn a_slice_hashes_as_its_text_whatever_its_chunks() {
+        use std::hash::Hasher;
+        let text = "key: 注释 🚀 value\n".repeat(500);
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 3);
+        for range in [0..text.len(), 8..text.len() - 5, 100..100] {
+            let mut one_write = std::hash::DefaultHasher::new();
+            one_write.write(text[range.clone()].as_bytes());
+            let slice = rope.byte_slice(range);
+            assert_eq!(hash_of_slice(slice), one_write.finish());
+        }
     }
 
     #[test]

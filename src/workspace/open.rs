@@ -179,15 +179,10 @@ pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
             continue;
         };
         line += newlines(gap);
-        // A hash of the bytes in order, whatever the chunks: `write` streams.
-        let mut hasher = std::hash::DefaultHasher::new();
-        for chunk in text.chunks() {
-            hasher.write(chunk.as_bytes());
-        }
         slots.push(Slot {
             range: range.clone(),
             line: u32::try_from(line).unwrap_or(u32::MAX),
-            hash: hasher.finish(),
+            hash: crate::text::hash_of_slice(text),
         });
         line += newlines(text);
         at = range.end;
