@@ -96,11 +96,11 @@ pub struct Document {
     /// The zero-based line of `name_range`'s start (of the document's start without a name).
     pub line: u32,
     /// The references it makes to other objects (`references::SPECS`).
-    pub refs: Vec<Ref>,
+    pub refs: Box<[Ref]>,
     /// A ConfigMap's or Secret's data keys (never the values).
-    pub keys: Vec<DataKey>,
+    pub keys: Box<[DataKey]>,
     /// Its containers' ports, or a Service's ports.
-    pub ports: Vec<Port>,
+    pub ports: Box<[Port]>,
     /// Where its Pod template labels and its selector's labels are written.
     pub label_spans: Option<Box<LabelSpans>>,
 }
@@ -559,15 +559,12 @@ impl Reader<'_> {
             _ => None,
         };
         let details = self.details(kind_name, mapping);
-        let mut read = references::read(self, mapping, kind_name);
-        // Kept as long as the file is indexed, like the documents: no spare capacity.
-        read.refs.shrink_to_fit();
-        read.keys.shrink_to_fit();
-        read.ports.shrink_to_fit();
+        let read = references::read(self, mapping, kind_name);
+        // Kept as long as the file is indexed, like the documents: boxed, no spare capacity.
         Some(Document {
-            refs: read.refs,
-            keys: read.keys,
-            ports: read.ports,
+            refs: read.refs.into_boxed_slice(),
+            keys: read.keys.into_boxed_slice(),
+            ports: read.ports.into_boxed_slice(),
             label_spans: read.labels,
             line: 0,
             api_version,

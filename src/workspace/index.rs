@@ -571,6 +571,11 @@ impl Index {
                 let at = match postings.binary_search_by(|(known, _)| known.cmp(&path)) {
                     Ok(at) => at,
                     Err(at) => {
+                        if postings.is_empty() {
+                            // Most names are in one file: room for one, where a first insert
+                            // reserves four.
+                            postings.reserve_exact(1);
+                        }
                         postings.insert(at, (path.clone(), Posting::new(&file)));
                         at
                     }
@@ -910,6 +915,8 @@ mod tests {
             .map(|(_, p)| p.documents.len())
             .sum();
         assert_eq!(named, 1);
+        // A name in one file holds room for one file, not the four a first insert reserves.
+        assert_eq!(index.by_name["config-7"].capacity(), 1);
 
         let deployments: Vec<_> = index.of_kind("Deployment", None, Namespace::Any).collect();
         assert_eq!(deployments.len(), 1);

@@ -608,10 +608,10 @@ pub struct LabelSpan {
 pub struct LabelSpans {
     /// The Pod template's `labels` key (a Pod's own `metadata.labels`).
     pub pod_labels_at: Option<Range<usize>>,
-    pub pod_labels: Vec<LabelSpan>,
+    pub pod_labels: Box<[LabelSpan]>,
     /// The selector's key (`selector`, `podSelector`).
     pub selector_at: Option<Range<usize>>,
-    pub selector: Vec<LabelSpan>,
+    pub selector: Box<[LabelSpan]>,
 }
 
 /// What the index reads of references from one object.
@@ -798,7 +798,9 @@ fn container_port(reader: &Reader<'_>, port: SpanRef<'_>) -> Option<Port> {
     })
 }
 
-fn label_spans(reader: &Reader<'_>, mapping: SpanRef<'_>) -> Vec<LabelSpan> {
+/// Kept as long as the file is indexed: a boxed slice, with no spare capacity (a `Vec` collected
+/// from pairs reserves four).
+fn label_spans(reader: &Reader<'_>, mapping: SpanRef<'_>) -> Box<[LabelSpan]> {
     mapping
         .pairs()
         .filter_map(|(key, value)| {
