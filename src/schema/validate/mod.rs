@@ -71,7 +71,8 @@ pub struct Validation {
     /// Which part of validation produced each diagnostic (parallel to `diagnostics`): after an
     /// edit, [`revalidate`] redoes each part only where the edit can have changed its answer.
     origins: Vec<Origin>,
-    kinds: Vec<(String, String, Option<u64>)>,
+    /// Kept with every document of an open file: boxed, no spare capacity.
+    kinds: Box<[(Box<str>, Box<str>, Option<u64>)]>,
     /// Validated as something else than a plain manifest (a kustomization, a patch): an edit
     /// validates it whole again ([`revalidate`] knows manifests only).
     whole_only: bool,
@@ -184,20 +185,20 @@ fn validate_root<N: YamlNode>(
         origins.retain(|_| *flags.next().unwrap_or(&true));
     }
     let (diagnostics, origins) = sorted(out, origins);
-    let mut kinds: Vec<(String, String, Option<u64>)> = Vec::new();
+    let mut kinds: Vec<(Box<str>, Box<str>, Option<u64>)> = Vec::new();
     for (api_version, kind) in validator.consulted {
         if !kinds
             .iter()
-            .any(|(a, k, _)| *a == api_version && *k == kind)
+            .any(|(a, k, _)| **a == api_version && **k == kind)
         {
             let layer = catalog.answering_layer(&api_version, &kind);
-            kinds.push((api_version, kind, layer));
+            kinds.push((api_version.into(), kind.into(), layer));
         }
     }
     Validation {
         diagnostics,
         origins,
-        kinds,
+        kinds: kinds.into_boxed_slice(),
         whole_only,
     }
 }
