@@ -181,18 +181,16 @@ impl RuleDiagnostics {
     /// the open's first publication has them.
     pub fn opened(file: &YamlFile, checked: Vec<Option<Checked>>, config: Arc<Config>) -> Self {
         let objects_read = Self::reads_objects(file.documents().len());
-        let entries = file
-            .documents()
-            .iter()
-            .zip(checked)
-            .filter_map(|(document, checked)| {
-                let mut entry = Entry::new(document.range(), objects_read, checked?);
-                if !objects_read {
-                    entry.choose_shown(&config);
-                }
-                Some(entry)
-            })
-            .collect();
+        // Room for every document at once: collected, a filtered list doubles up to twice that.
+        let mut entries = Vec::with_capacity(file.documents().len());
+        for (document, checked) in file.documents().iter().zip(checked) {
+            let Some(checked) = checked else { continue };
+            let mut entry = Entry::new(document.range(), objects_read, checked);
+            if !objects_read {
+                entry.choose_shown(&config);
+            }
+            entries.push(entry);
+        }
         let mut opened = RuleDiagnostics {
             entries,
             config,
