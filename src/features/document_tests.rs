@@ -560,6 +560,12 @@ fn only_the_rules_that_are_on_are_checked_and_kept() {
         &host_pid,
         |_| (),
     );
+    // Room reserved once for the file's YAML documents (the last one empty), not doubled while
+    // the entries came in: the list stays as long as the file is open.
+    assert_eq!(
+        document.rules.entries_room(),
+        document.document_ranges().count()
+    );
     document.check_rules(&rules::Context::alone(host_pid.clone()));
     // The open's check is the one: one finding a Pod, of the one rule on.
     assert_eq!(document.rules.last_checked, 0);

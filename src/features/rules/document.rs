@@ -463,6 +463,12 @@ impl RuleDiagnostics {
         self.entries.len()
     }
 
+    /// How many entries its list holds room for (for tests: kept as long as the file is open).
+    #[cfg(test)]
+    pub fn entries_room(&self) -> usize {
+        self.entries.capacity()
+    }
+
     /// How many findings and questions are kept, shown or not (for tests).
     #[cfg(test)]
     pub fn findings_kept(&self) -> (usize, usize) {
