@@ -2,7 +2,7 @@
 //! with the Helm charts and kustomizations of the workspace. Pure data: it reads no file; the
 //! [`Workspace`](super::Workspace) fills it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -546,11 +546,16 @@ impl Index {
         self.forget_services_by_label();
         file.written = self.generation;
         let file = Arc::new(file);
+        // Paths are compared component by component: one lookup tells whether there is an
+        // entry to unlink (a scan or `check` inserts each file once).
         let path = match self.files.get_key_value(path) {
-            Some((key, _)) => key.clone(),
+            Some((key, _)) => {
+                let key = key.clone();
+                self.unlink(&key);
+                key
+            }
             None => Arc::from(path),
         };
-        self.unlink(&path);
         // A file's documents by kind, target and label first: a file of thousands of documents
         // posts each key once (each posting is found by comparing paths).
         let mut by_kind: HashMap<&str, Vec<u32>> = HashMap::new();
@@ -860,12 +865,16 @@ fn post(
         Some(postings) => postings,
         None => map.entry(key.into()).or_default(),
     };
-    match postings.get_mut(&**path) {
-        Some(posting) => indexes.into_iter().for_each(|index| posting.add(index)),
-        None => {
+    // One descent of the postings, which compares paths.
+    match postings.entry(path.clone()) {
+        btree_map::Entry::Occupied(mut posting) => {
+            let posting = posting.get_mut();
+            indexes.into_iter().for_each(|index| posting.add(index));
+        }
+        btree_map::Entry::Vacant(place) => {
             let mut posting = Posting::new(file);
             posting.documents = indexes;
-            postings.insert(path.clone(), posting);
+            place.insert(posting);
         }
     }
 }
