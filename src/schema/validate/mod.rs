@@ -72,11 +72,14 @@ pub struct Validation {
     /// edit, [`revalidate`] redoes each part only where the edit can have changed its answer.
     origins: Vec<Origin>,
     /// Kept with every document of an open file: boxed, no spare capacity.
-    kinds: Box<[(Box<str>, Box<str>, Option<u64>)]>,
+    kinds: Box<[ValidatedKind]>,
     /// Validated as something else than a plain manifest (a kustomization, a patch): an edit
     /// validates it whole again ([`revalidate`] knows manifests only).
     whole_only: bool,
 }
+
+/// An `apiVersion` and `kind` a document was validated as, and the catalog layer that answered.
+type ValidatedKind = (Box<str>, Box<str>, Option<u64>);
 
 /// The parts of a document's validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +188,7 @@ fn validate_root<N: YamlNode>(
         origins.retain(|_| *flags.next().unwrap_or(&true));
     }
     let (diagnostics, origins) = sorted(out, origins);
-    let mut kinds: Vec<(Box<str>, Box<str>, Option<u64>)> = Vec::new();
+    let mut kinds: Vec<ValidatedKind> = Vec::new();
     for (api_version, kind) in validator.consulted {
         if !kinds
             .iter()
