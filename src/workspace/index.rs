@@ -549,9 +549,9 @@ impl Index {
         // Paths are compared component by component: one lookup tells whether there is an
         // entry to unlink (a scan or `check` inserts each file once).
         let path = match self.files.get_key_value(path) {
-            Some((key, _)) => {
-                let key = key.clone();
-                self.unlink(&key);
+            Some((key, old)) => {
+                let (key, old) = (key.clone(), old.clone());
+                self.unlink(&key, &old);
                 key
             }
             None => Arc::from(path),
@@ -636,22 +636,25 @@ impl Index {
     /// Takes `path`'s entry out to write it anew (the caller inserts the new one at once, under
     /// the same lock): its documents come without a copy when nothing else holds them.
     pub(super) fn take_for_update(&mut self, path: &Path) -> Option<File> {
-        let key = self.files.get_key_value(path)?.0.clone();
+        let (key, old) = self.files.get_key_value(path)?;
+        let (key, old) = (key.clone(), old.clone());
         self.forget_services_by_label();
-        self.unlink(&key);
+        self.unlink(&key, &old);
+        // Let go first: the documents then come out of the entry without a copy.
+        drop(old);
         let file = self.files.remove(&key)?;
         Some(Arc::try_unwrap(file).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     /// Forgets `path`; `true` when it was indexed.
     pub(super) fn remove(&mut self, path: &Path) -> bool {
-        let Some((key, _)) = self.files.get_key_value(path) else {
+        let Some((key, old)) = self.files.get_key_value(path) else {
             return false;
         };
-        let key = key.clone();
+        let (key, old) = (key.clone(), old.clone());
         self.generation += 1;
         self.forget_services_by_label();
-        self.unlink(&key);
+        self.unlink(&key, &old);
         self.files.remove(&key);
         if is_chart_file(&key)
             && let Some(folder) = key.parent()
@@ -673,11 +676,8 @@ impl Index {
             .collect()
     }
 
-    /// Takes `path` out of the lookups (its entry stays in `files`).
-    fn unlink(&mut self, path: &Arc<Path>) {
-        let Some(old) = self.files.get(path).cloned() else {
-            return;
-        };
+    /// Takes `path`'s entry `old` out of the lookups (it stays in `files`).
+    fn unlink(&mut self, path: &Arc<Path>, old: &File) {
         let mut label_key = String::new();
         for document in &old.documents {
             if let Some(kind) = &document.kind {
