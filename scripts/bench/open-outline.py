@@ -10,7 +10,8 @@ Usage: scripts/bench/open-outline.py BIN FILE [EDIT_LINE]
 Environment: N (20; 0: no requests), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
 NOFOLD_EDITS=1 (no foldingRange after each edit), BREAK=1 (an
 opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
-HEAP=out (run under heaptrack).
+HEAP=out (run under heaptrack), KILL=1 (the server killed once the open is done, nothing after:
+with HEAP, what it holds then is what `heaptrack_print` calls leaked).
 """
 import json, subprocess, sys, time, os, tempfile, re, shutil
 bin, path = sys.argv[1], sys.argv[2]
@@ -95,6 +96,15 @@ def status(tag):
     cpu = (int(st[11]) + int(st[12])) / os.sysconf('SC_CLK_TCK')
     print('  %s: %s cpu %.2fs' % (tag, ' '.join('%s %.1f' % kv for kv in vals.items()), cpu))
 status('after open')
+if os.environ.get('KILL'):
+    time.sleep(1)
+    if os.environ.get('HEAP'):
+        # The server runs under heaptrack's launcher, beside heaptrack's own reader of its data.
+        subprocess.run(['pkill', '-KILL', '-P', str(p.pid), '-f', '--', ' --stdio$'])
+    else:
+        p.kill()
+    p.wait()
+    raise SystemExit(0)
 rid = 10
 def timed(label, params, count):
     method = label.split(' ')[0]
