@@ -78,6 +78,8 @@ fn serve(limits: kube_lsp::server::FrameLimits) -> ExitCode {
     // After `exit` the stdin reader may still sit in a blocking read (clients need not close the
     // pipe): do not wait for it.
     runtime.shutdown_background();
+    // Nor for the threads that watch Helm and kustomize: end their tools and remove their folders.
+    kube_lsp::render::process::stop_all();
     match ending {
         kube_lsp::server::Ending::Clean => ExitCode::SUCCESS,
         // The LSP: exit without shutdown first exits with 1.

@@ -223,12 +223,11 @@ fn a_saved_overlay_is_rendered_and_findings_land_on_the_patch() {
     );
 }
 
-#[test]
-fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
-    let (_dir, root) = fixture_copy();
+/// An overlay in the fixture whose render hangs: kustomize blocks reading a FIFO nobody writes,
+/// a real hang of the real tool. Its kustomization file.
+fn hanging_overlay(root: &Path) -> PathBuf {
     let folder = root.join("overlays/hang");
     std::fs::create_dir_all(&folder).unwrap();
-    // kustomize blocks reading a FIFO nobody writes: a real hang of the real tool.
     let made = std::process::Command::new("mkfifo")
         .arg(folder.join("pipe.yaml"))
         .status()
@@ -239,11 +238,18 @@ fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
         "resources:\n- ../../base\n- pipe.yaml\n",
     )
     .unwrap();
+    folder.join("kustomization.yaml")
+}
+
+#[test]
+fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
+    let (_dir, root) = fixture_copy();
+    let kustomization = hanging_overlay(&root);
     let mut server = TestServer::builder()
         .workspace_folder(&root)
         .initialization_options(json!({"kustomize": {"timeoutMs": 1500}}))
         .start();
-    let uri = open_file(&mut server, &folder.join("kustomization.yaml"));
+    let uri = open_file(&mut server, &kustomization);
     let published = server.wait_for_codes(&uri, &["kustomize-render"]);
     let message = published["diagnostics"][0]["message"].as_str().unwrap();
     assert!(
@@ -256,6 +262,60 @@ fn a_render_that_hangs_is_stopped_with_one_diagnostic() {
         json!({"textDocument": {"uri": uri}}),
     );
     assert_eq!(links.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_server_that_exits_during_a_render_ends_kustomize_and_removes_its_folder() {
+    let (_dir, root) = fixture_copy();
+    let kustomization = hanging_overlay(&root);
+    // The server's temporary folder, where it makes the folder kustomize renders in.
+    let temporary = tempfile::tempdir().unwrap();
+    let temporary = temporary.path().canonicalize().unwrap();
+    let mut server = TestServer::builder()
+        .workspace_folder(&root)
+        .env("TMPDIR", &temporary)
+        .initialization_options(json!({"rules": false}))
+        .start();
+    open_file(&mut server, &kustomization);
+    let started = std::time::Instant::now();
+    while processes_naming(&temporary).is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no render"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let folders = || std::fs::read_dir(&temporary).unwrap().count();
+    assert_eq!(folders(), 1, "the render's folder");
+
+    server.shutdown();
+    assert_eq!(folders(), 0, "the render's folder is left behind");
+    // Ended, not left to hang: its parent is gone, so another process reaps it.
+    let ended = std::time::Instant::now();
+    while !processes_naming(&temporary).is_empty() {
+        assert!(
+            ended.elapsed() < std::time::Duration::from_secs(10),
+            "kustomize still runs: {:?}",
+            processes_naming(&temporary)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The ids of the processes with an argument under `folder` (zombies have none).
+fn processes_naming(folder: &Path) -> Vec<u32> {
+    let folder = folder.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            command_line
+                .split(|&byte| byte == 0)
+                .any(|argument| String::from_utf8_lossy(argument).starts_with(&folder))
+        })
+        .collect()
 }
 
 #[test]

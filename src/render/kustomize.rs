@@ -108,9 +108,7 @@ impl RenderError {
 
 /// Renders the kustomization in `folder` (absolute) with origin and transformer annotations.
 pub fn render(folder: &Path, settings: &Settings) -> Result<Rendered, RenderError> {
-    let wrapper = tempfile::Builder::new()
-        .prefix("kube-lsp-kustomize-")
-        .tempdir()?;
+    let wrapper = process::ScratchFolder::new("kube-lsp-kustomize-")?;
     let base = std::fs::canonicalize(wrapper.path())?;
     let relative = relative_path(&base, folder);
     let text = format!(

@@ -1,12 +1,16 @@
 //! One way to run a local tool: no shell, stdin closed unless given, stdout and stderr read on
 //! threads of their own up to a bound, and a deadline after which the process is killed. A
-//! renderer that hangs or floods its output ends as an error, never as a stuck server.
+//! renderer that hangs or floods its output ends as an error, never as a stuck server. The
+//! tools running and the scratch folders in use are tracked, so that a server that exits can end
+//! and remove them ([`stop_all`]): an exiting process does not wait for the threads that watch
+//! its tools, and their clean-up would never run.
 
 use std::ffi::OsStr;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -42,6 +46,131 @@ pub enum RunError {
     Timeout { program: PathBuf, timeout: Duration },
     #[error("{} printed more than {limit} bytes and was stopped", .program.display())]
     TooMuchOutput { program: PathBuf, limit: usize },
+    #[error("{} was stopped: kube-lsp is exiting", .program.display())]
+    Exiting { program: PathBuf },
+}
+
+/// The tools running (by process id) and the scratch folders in use.
+struct Tracked {
+    state: Mutex<TrackedState>,
+}
+
+struct TrackedState {
+    running: Vec<u32>,
+    folders: Vec<PathBuf>,
+    /// Set by [`Tracked::stop_all`]: no tool starts after it.
+    stopping: bool,
+}
+
+/// The process's tools and folders.
+static TRACKED: Tracked = Tracked::new();
+
+/// Kills the tools still running and removes the scratch folders still in use; later runs fail
+/// with [`RunError::Exiting`]. For a process about to exit.
+pub fn stop_all() {
+    TRACKED.stop_all();
+}
+
+impl Tracked {
+    const fn new() -> Self {
+        Tracked {
+            state: Mutex::new(TrackedState {
+                running: Vec::new(),
+                folders: Vec::new(),
+                stopping: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TrackedState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Kills the tools, then removes the folders they ran in.
+    fn stop_all(&self) {
+        let mut state = self.lock();
+        state.stopping = true;
+        // Their ids are still theirs: a child is reaped only under this lock (`finished`), and
+        // an unreaped child's id is not given to another process.
+        for &pid in &state.running {
+            kill_group(pid);
+        }
+        for folder in state.folders.drain(..) {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
+
+    /// Starts tracking `child`; `false` (and the child killed) when stopping.
+    fn started(&self, child: &mut Child) -> bool {
+        let mut state = self.lock();
+        if state.stopping {
+            let _ = child.kill();
+            let _ = child.wait();
+            return false;
+        }
+        state.running.push(child.id());
+        true
+    }
+
+    /// The child's status if it has exited (reaped and no longer tracked).
+    fn finished(&self, child: &mut Child) -> Option<ExitStatus> {
+        let mut state = self.lock();
+        let status = child.try_wait().ok().flatten()?;
+        state.running.retain(|&pid| pid != child.id());
+        Some(status)
+    }
+
+    /// Kills the child (with what it started) and reaps it.
+    fn kill(&self, child: &mut Child) {
+        let mut state = self.lock();
+        kill_group(child.id());
+        let _ = child.wait();
+        state.running.retain(|&pid| pid != child.id());
+    }
+}
+
+/// Kills the process group a tool leads (see [`run`]): the tool and anything it started, whose
+/// open pipes would otherwise keep its output from ending.
+fn kill_group(leader: u32) {
+    if let Ok(group) = libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) with a group id and a signal number; no memory is shared.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
+}
+
+/// A temporary folder for a tool to run in: removed when dropped, or by [`stop_all`] when the
+/// process exits first.
+pub struct ScratchFolder {
+    folder: tempfile::TempDir,
+    tracked: &'static Tracked,
+}
+
+impl ScratchFolder {
+    /// A new folder in the system's temporary folder, its name starting with `prefix`.
+    pub fn new(prefix: &str) -> std::io::Result<Self> {
+        ScratchFolder::new_in(&TRACKED, prefix)
+    }
+
+    fn new_in(tracked: &'static Tracked, prefix: &str) -> std::io::Result<Self> {
+        let mut state = tracked.lock();
+        if state.stopping {
+            return Err(std::io::Error::other("kube-lsp is exiting"));
+        }
+        let folder = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        state.folders.push(folder.path().to_path_buf());
+        Ok(ScratchFolder { folder, tracked })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.folder.path()
+    }
+}
+
+impl Drop for ScratchFolder {
+    fn drop(&mut self) {
+        let path = self.folder.path();
+        self.tracked.lock().folders.retain(|folder| folder != path);
+    }
 }
 
 /// How to run a tool.
@@ -73,6 +202,21 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    run_tracked(&TRACKED, program, args, dir, stdin, limits)
+}
+
+fn run_tracked<I, S>(
+    tracked: &Tracked,
+    program: &Path,
+    args: I,
+    dir: Option<&Path>,
+    stdin: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Output, RunError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let mut command = Command::new(program);
     command
         .args(args)
@@ -82,7 +226,9 @@ where
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // Its own process group, so that a kill reaches what it starts too.
+        .process_group(0);
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
@@ -94,6 +240,11 @@ where
             source,
         },
     })?;
+    if !tracked.started(&mut child) {
+        return Err(RunError::Exiting {
+            program: program.to_path_buf(),
+        });
+    }
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         let input = input.to_vec();
         // A tool that exits without reading its input closes the pipe: that is its answer.
@@ -103,10 +254,9 @@ where
     let stdout = read_bounded(child.stdout.take(), limits.max_output, sender.clone(), true);
     let stderr = read_bounded(child.stderr.take(), limits.max_output, sender, false);
     let deadline = started + limits.timeout;
-    let outcome = wait(&mut child, &received, deadline, program, limits);
+    let outcome = wait(tracked, &mut child, &received, deadline, program, limits);
     if outcome.is_err() {
-        let _ = child.kill();
-        let _ = child.wait();
+        tracked.kill(&mut child);
     }
     let status = outcome?;
     Ok(Output {
@@ -119,6 +269,7 @@ where
 
 /// Waits for the process to exit, or for the deadline, or for a reader to pass the bound.
 fn wait(
+    tracked: &Tracked,
     child: &mut Child,
     overflow: &mpsc::Receiver<()>,
     deadline: Instant,
@@ -126,7 +277,7 @@ fn wait(
     limits: &Limits,
 ) -> Result<ExitStatus, RunError> {
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Some(status) = tracked.finished(child) {
             return Ok(status);
         }
         let now = Instant::now();
@@ -214,6 +365,66 @@ mod tests {
         let error = sh("sleep 30", &limits).unwrap_err();
         assert!(matches!(error, RunError::Timeout { .. }), "{error}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn stopping_kills_the_running_tools_and_removes_their_folders() {
+        static TRACKED: Tracked = Tracked::new();
+        let folder = ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").unwrap();
+        let path = folder.path().to_path_buf();
+        let started = Instant::now();
+        let running = thread::spawn(move || {
+            run_tracked(
+                &TRACKED,
+                Path::new("sh"),
+                ["-c", "sleep 30"],
+                Some(&path),
+                None,
+                &Limits::default(),
+            )
+        });
+        while TRACKED.lock().running.is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(10), "never started");
+            thread::sleep(Duration::from_millis(5));
+        }
+        TRACKED.stop_all();
+        let output = running.join().unwrap().unwrap();
+        assert_eq!(output.status.code(), None, "ended by a signal");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!folder.path().exists());
+        assert!(TRACKED.lock().running.is_empty());
+
+        let later = run_tracked(
+            &TRACKED,
+            Path::new("true"),
+            [""; 0],
+            None,
+            None,
+            &Limits::default(),
+        );
+        assert!(matches!(later, Err(RunError::Exiting { .. })), "{later:?}");
+        assert!(ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").is_err());
+    }
+
+    #[test]
+    fn a_finished_tool_and_a_dropped_folder_are_no_longer_tracked() {
+        static TRACKED: Tracked = Tracked::new();
+        let folder = ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").unwrap();
+        let path = folder.path().to_path_buf();
+        let out = run_tracked(
+            &TRACKED,
+            Path::new("true"),
+            [""; 0],
+            None,
+            None,
+            &Limits::default(),
+        );
+        assert!(out.unwrap().status.success());
+        assert!(TRACKED.lock().running.is_empty());
+        assert_eq!(TRACKED.lock().folders, std::slice::from_ref(&path));
+        drop(folder);
+        assert!(!path.exists());
+        assert!(TRACKED.lock().folders.is_empty());
     }
 
     #[test]
