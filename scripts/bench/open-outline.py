@@ -13,13 +13,14 @@ opening quote before EDIT_LINE's value first: the edits are made to broken YAML)
 HEAP=out (run under heaptrack), KILL=1 (the server killed once the open is done, nothing after:
 with HEAP, what it holds then is what `heaptrack_print` calls leaked).
 """
-import json, subprocess, sys, time, os, tempfile, re, shutil
+import atexit, json, subprocess, sys, time, os, tempfile, re, shutil
 bin, path = sys.argv[1], sys.argv[2]
 edit_line = int(sys.argv[3]) if len(sys.argv) > 3 else None
 n = int(os.environ.get('N', '20'))
 quiet = float(os.environ.get('QUIET', '1.5'))
 text = open(path).read()
 home = tempfile.mkdtemp(prefix='open-outline-')
+atexit.register(shutil.rmtree, home, True)
 ws = os.path.join(home, 'workspace')
 os.makedirs(ws, exist_ok=True)
 env = {**{k: v for k, v in os.environ.items() if k.startswith('MIMALLOC')}, 'PATH': '/usr/bin:/bin', 'HOME': home, 'XDG_CACHE_HOME': os.path.join(home, 'cache'), 'KUBE_LSP_LOG': os.environ.get('LOGLEVEL', 'warn')}
