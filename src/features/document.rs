@@ -22,7 +22,8 @@ use crate::schema::validate::Role;
 use crate::text::cancel::{Cancel, Cancelled};
 use crate::text::{Position, PositionEncoding, TextDocument};
 use crate::workspace::open::OpenedEntry;
-use crate::yaml::file::{YamlDocument, YamlFile};
+use crate::yaml::file::{FileText, YamlDocument, YamlFile};
+use crate::yaml::spans::SpanTree;
 use crate::yaml::split;
 
 pub struct OpenDocument {
@@ -158,9 +159,10 @@ impl OpenDocument {
     }
 
     /// Opens a document from the string a client sent and its document split (the slow part of
-    /// opening a big file): the YAML check, the rules and schema validation of every document
-    /// run on slices of `source` while another thread builds the rope, which `text_ready` gets
-    /// as soon as it is built (completion and hover can answer from it before the check is done).
+    /// opening a big file): the rope is built (on two threads for a big file) and `source` let
+    /// go of, `text_ready` gets the rope (completion and hover can answer from it before the
+    /// check is done), then the YAML check, the rules and schema validation of every document
+    /// run on copies of each out of the rope.
     pub fn open_split(
         source: String,
         split: split::Split,
@@ -200,18 +202,15 @@ impl OpenDocument {
             });
             return Self::open_template(text, catalog);
         }
-        // The documents' span trees share the text while they live (validation drops them).
-        let source = Arc::new(source);
         let documents: Arc<[Range<usize>]> = split.documents.clone().into();
         // The rules read the span trees the open builds (validation drops them after).
         let with_objects = RuleDiagnostics::reads_objects(documents.len());
         let rules_on = rule_config.any();
         // So does the workspace index: it does not parse the file again. The rules take the
         // objects the index read rather than reading the tree a second time.
-        let read_trees = |document: &YamlDocument, spans: &_| {
-            let range = document.range();
-            let text = source.get(range.clone()).unwrap_or_default();
-            let index_read = crate::workspace::open::read_spans(text, range.start, spans);
+        let read_trees = |document: &YamlDocument, spans: &SpanTree| {
+            let index_read =
+                crate::workspace::open::read_spans(spans.text(), document.range().start, spans);
             let read_objects = |tree: &_| {
                 index_read
                     .as_read_from_tree()
@@ -224,34 +223,31 @@ impl OpenDocument {
         };
         let ranges = documents.clone();
         let on_threads = source.len() >= OPEN_THREADS_MIN;
-        let build_rope = || {
-            let text = TextDocument::new(&source, version);
-            text_ready(TextSnapshot {
-                rope: text.rope().clone(),
-                version,
-                documents,
-                templated: false,
-            });
-            let markers = Markers::of(text.rope());
-            (text, markers)
-        };
-        let check =
-            || SchemaDiagnostics::open_text_with(&source, split, catalog, role, &read_trees);
-        let ((text, markers), (yaml, schema, read)) = if on_threads {
-            std::thread::scope(|scope| {
-                count_work!(OPEN_THREADS);
-                let rope = scope.spawn(build_rope);
-                let opened = check();
-                let text = rope
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (text, opened)
-            })
+        // The rope first, and the client's string let go of: the documents are checked from
+        // the rope, each from its own copy, so the file's text is not held twice while the
+        // open makes what it keeps (the open's peak of memory).
+        let text = if on_threads {
+            count_work!(OPEN_THREADS);
+            TextDocument::new_on_threads(&source, version)
         } else {
-            // The snapshot first: completion and hover answer from it while the check runs.
-            let text = build_rope();
-            (text, check())
+            TextDocument::new(&source, version)
         };
+        drop(source);
+        // The snapshot first: completion and hover answer from it while the check runs.
+        text_ready(TextSnapshot {
+            rope: text.rope().clone(),
+            version,
+            documents,
+            templated: false,
+        });
+        let markers = Markers::of(text.rope());
+        let (yaml, schema, read) = SchemaDiagnostics::open_text_with(
+            FileText::Rope(text.rope()),
+            split,
+            catalog,
+            role,
+            &read_trees,
+        );
         // A file over the open's validation limit has no trees read: the index reads it later.
         let any_read = read.iter().any(Option::is_some);
         let mut checked = Vec::with_capacity(read.len());
@@ -261,7 +257,7 @@ impl OpenDocument {
             checked.push(rules.flatten());
             index_reads.push(index);
         }
-        let entry = |index_reads| OpenedEntry::new(&source, &ranges, index_reads);
+        let entry = |index_reads| OpenedEntry::new(text.rope(), &ranges, index_reads);
         let rules = |checked| RuleDiagnostics::opened(&yaml, checked, rule_config.clone());
         let (index_entry, rules) = if any_read && on_threads {
             // The index's entry is put together beside the rules' entries.

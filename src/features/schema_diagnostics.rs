@@ -15,7 +15,7 @@ use crate::schema::Catalog;
 use crate::schema::validate::{self, Role, Validation};
 use crate::text::{TextEdit, retain_following_touching, shift_range};
 use crate::yaml::detect::TypeKeys;
-use crate::yaml::file::{Changes, YamlDocument, YamlFile};
+use crate::yaml::file::{Changes, FileText, YamlDocument, YamlFile};
 use crate::yaml::lint;
 use crate::yaml::node::TsNode;
 use crate::yaml::spans::SpanTree;
@@ -111,7 +111,8 @@ impl SchemaDiagnostics {
         catalog: &Catalog,
         role: Role,
     ) -> (YamlFile, SchemaDiagnostics) {
-        let (file, schema, _) = Self::open_text_with(text, split, catalog, role, &|_, _| ());
+        let (file, schema, _) =
+            Self::open_text_with(FileText::Whole(text), split, catalog, role, &|_, _| ());
         (file, schema)
     }
 
@@ -119,7 +120,7 @@ impl SchemaDiagnostics {
     /// before validation drops it (other layers read the same tree instead of parsing the
     /// document again): what it gave per document, `None` where there was no tree.
     pub fn open_text_with<R: Send>(
-        text: &Arc<String>,
+        text: FileText<'_>,
         split: split::Split,
         catalog: &Catalog,
         role: Role,
@@ -136,8 +137,11 @@ impl SchemaDiagnostics {
             let rejected = document
                 .diagnostics()
                 .any(|d| d.severity == Severity::Error);
+            // Without a span tree there is nothing to validate.
             let typed = role == Role::Kustomization
-                || TypeKeys::in_text(text[document.range()].as_bytes()).any();
+                || spans
+                    .as_ref()
+                    .is_some_and(|spans| TypeKeys::in_text(spans.text().as_bytes()).any());
             if rejected || !typed {
                 return (None, other);
             }

@@ -176,6 +176,27 @@ impl TextDocument {
         }
     }
 
+    /// [`new`](Self::new) for a big text: its two halves built on two threads (this one and
+    /// one more), then joined.
+    pub fn new_on_threads(text: &str, version: i32) -> Self {
+        let middle = text.len() / 2;
+        // After a line break: neither a character nor a `\r\n` is cut.
+        let Some(cut) = memchr::memchr(b'\n', &text.as_bytes()[middle..]) else {
+            return Self::new(text, version);
+        };
+        let (first, second) = text.split_at(middle + cut + 1);
+        let (mut rope, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| Rope::from_str(second));
+            let first = Rope::from_str(first);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        });
+        rope.append(second);
+        Self { rope, version }
+    }
+
     pub fn rope(&self) -> &Rope {
         &self.rope
     }
@@ -364,6 +385,24 @@ mod tests {
 
     fn doc(text: &str) -> TextDocument {
         TextDocument::new(text, 1)
+    }
+
+    #[test]
+    fn a_rope_built_in_two_halves_is_the_rope_of_the_text() {
+        let line = "key: 注释 🚀 value\r\n";
+        for text in [
+            line.repeat(3_000),
+            // No line break after the middle: built whole.
+            format!("{}{}", line.repeat(10), "é".repeat(5_000)),
+            String::new(),
+        ] {
+            let halves = TextDocument::new_on_threads(&text, 7);
+            let whole = Rope::from_str(&text);
+            assert_eq!(halves.rope(), &whole);
+            assert_eq!(halves.rope().len_lines(), whole.len_lines());
+            assert_eq!(halves.rope().len_utf16_cu(), whole.len_utf16_cu());
+            assert_eq!(halves.version(), 7);
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn read_spans(text: &str, start: usize, tree: &SpanTree) -> DocumentRead {
         documents,
         start,
         tree_read,
-        newlines: memchr::memchr_iter(b'\n', text.as_bytes()).count(),
+        newlines: newlines_in(text),
         actions: holds_actions(text),
     }
 }
@@ -95,10 +95,10 @@ impl OpenedEntry {
         self.actions
     }
 
-    /// The entry of `text` split into YAML documents at `ranges`, from what the open read of
+    /// The entry of `rope` split into YAML documents at `ranges`, from what the open read of
     /// each (`None`: a document without a span tree, after a syntax error: read from its text
     /// here).
-    pub fn new(text: &str, ranges: &[Range<usize>], reads: Vec<Option<DocumentRead>>) -> Self {
+    pub fn new(rope: &Rope, ranges: &[Range<usize>], reads: Vec<Option<DocumentRead>>) -> Self {
         let (mut at, mut line) = (0, 0usize);
         let mut slots = Vec::with_capacity(ranges.len());
         let read: usize = reads.iter().flatten().map(|r| r.documents.len()).sum();
@@ -107,12 +107,12 @@ impl OpenedEntry {
         let shared = Shared::default();
         for (range, read) in ranges.iter().zip(reads) {
             let (Some(gap), Some(own)) = (
-                text.get(at.min(range.start)..range.start),
-                text.get(range.clone()),
+                rope.get_byte_slice(at.min(range.start)..range.start),
+                rope.get_byte_slice(range.clone()),
             ) else {
                 continue;
             };
-            line += memchr::memchr_iter(b'\n', gap.as_bytes()).count();
+            line += newlines(gap);
             let slot_line = u32::try_from(line).unwrap_or(u32::MAX);
             let (hash, newlines) = match read {
                 Some(mut read) => {
@@ -125,17 +125,11 @@ impl OpenedEntry {
                     (read.hash, read.newlines)
                 }
                 None => {
-                    documents.extend(read_document(
-                        own.to_string(),
-                        range.start,
-                        slot_line,
-                        &shared,
-                    ));
-                    actions |= holds_actions(own);
-                    (
-                        hash_of(own),
-                        memchr::memchr_iter(b'\n', own.as_bytes()).count(),
-                    )
+                    let own = own.to_string();
+                    let (hash, newlines) = (hash_of(&own), newlines_in(&own));
+                    actions |= holds_actions(&own);
+                    documents.extend(read_document(own, range.start, slot_line, &shared));
+                    (hash, newlines)
                 }
             };
             slots.push(Slot {
@@ -191,10 +185,11 @@ pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
 }
 
 fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
-    slice
-        .chunks()
-        .map(|chunk| memchr::memchr_iter(b'\n', chunk.as_bytes()).count())
-        .sum()
+    slice.chunks().map(newlines_in).sum()
+}
+
+fn newlines_in(text: &str) -> usize {
+    memchr::memchr_iter(b'\n', text.as_bytes()).count()
 }
 
 /// Whether a document holds template actions: those are read with the whole file (a block may

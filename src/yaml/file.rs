@@ -32,6 +32,7 @@ mod resplit;
 use background::{BACKGROUND_TREE_MIN, TreeInProgress};
 use broken::{LastGood, mend};
 use kept::{Edited, KeptSpans};
+pub use parallel::FileText;
 use parallel::check_all;
 
 /// Documents up to this size are re-checked whole with saphyr after each edit (cheap at this
@@ -245,13 +246,14 @@ impl YamlFile {
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {
         let split = split::split(&text);
-        Self::open_split_with(&text, split, visit)
+        Self::open_split_with(FileText::Whole(&text), split, visit)
     }
 
-    /// [`open_text_with`](Self::open_text_with) when the text is already split. The span trees
-    /// of the documents share `text`.
+    /// [`open_text_with`](Self::open_text_with) when the text is already split, from `text`
+    /// (see [`FileText`]: the span trees of the documents share the whole text, or each has
+    /// its own copy out of the rope).
     pub fn open_split_with<T: Send>(
-        text: &Arc<String>,
+        text: FileText<'_>,
         split: split::Split,
         visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
     ) -> (Self, Vec<T>) {

@@ -6,7 +6,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::YamlDocument;
+use ropey::Rope;
+
+use super::{YamlDocument, text_of};
 use crate::diagnostic::Diagnostic;
 use crate::text::threads::available as threads;
 use crate::yaml::lint;
@@ -16,6 +18,49 @@ use crate::yaml::spans::{Cut, Seam, SpanTree, TreeText, find_cut};
 /// a thread's share of the file (argocd's 1.4 MB CRD document: otherwise one thread parses it
 /// while the other is done with the rest).
 const TWO_PART_MIN: usize = 256 * 1024;
+
+/// What the documents of a file are checked from.
+#[derive(Clone, Copy)]
+pub enum FileText<'a> {
+    /// The whole file in one string: documents are slices of it, which their span trees share.
+    Whole(&'a Arc<String>),
+    /// Its rope: each document is copied out of it, and its span tree keeps that copy alone
+    /// (the file's text is not held whole while its documents are checked).
+    Rope(&'a Rope),
+}
+
+impl FileText<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            FileText::Whole(text) => text.len(),
+            FileText::Rope(rope) => rope.len_bytes(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The document at `range`, checked.
+    fn check(&self, range: Range<usize>) -> YamlDocument {
+        match self {
+            FileText::Whole(text) => YamlDocument::checked_shared(text, range),
+            FileText::Rope(rope) => YamlDocument::checked(rope, range),
+        }
+    }
+
+    /// The text of the document at `range` as a string, and where the document is in it.
+    fn document(&self, range: Range<usize>) -> (Arc<String>, Range<usize>) {
+        match self {
+            FileText::Whole(text) => (Arc::clone(text), range),
+            FileText::Rope(rope) => {
+                let text = text_of(rope, range).into_owned();
+                let length = text.len();
+                (Arc::new(text), 0..length)
+            }
+        }
+    }
+}
 
 /// What a thread of [`check_all`] does next.
 #[derive(Clone, Copy)]
@@ -117,12 +162,12 @@ work_counter!(
 
 /// Checks documents, on up to four threads when there is enough text to make it worth it.
 pub(super) fn check_all<T: Send>(
-    text: &Arc<String>,
+    text: FileText<'_>,
     ranges: Vec<Range<usize>>,
     visit: &(dyn Fn(&mut YamlDocument) -> T + Sync),
 ) -> CheckedAll<T> {
     let checked = |range: Range<usize>| {
-        let mut document = YamlDocument::checked_shared(text, range);
+        let mut document = text.check(range);
         let visited = visit(&mut document);
         (document, visited)
     };
@@ -139,10 +184,13 @@ pub(super) fn check_all<T: Send>(
     let mut order: Vec<usize> = (0..ranges.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].len()));
     let biggest = order[0];
-    let big_text = &text[ranges[biggest].clone()];
-    let cut = (big_text.len() >= TWO_PART_MIN && big_text.len() * threads > total)
-        .then(|| find_cut(big_text, big_text.len() / 2, big_text.len() / 2))
-        .flatten();
+    let big_length = ranges[biggest].len();
+    // The biggest document's text and where it is in it, when it is big enough to cut.
+    let big_text = (big_length >= TWO_PART_MIN && big_length * threads > total)
+        .then(|| text.document(ranges[biggest].clone()));
+    let cut = big_text
+        .as_ref()
+        .and_then(|(file, range)| find_cut(&file[range.clone()], big_length / 2, big_length / 2));
     let mut tasks = Vec::with_capacity(ranges.len() + 1);
     if cut.is_some() {
         tasks.extend([Task::Part(PartOf::Outer), Task::Part(PartOf::Inner)]);
@@ -153,8 +201,8 @@ pub(super) fn check_all<T: Send>(
     let two_part = AtomicUsize::new(0);
     // The big document's first finished part, left for the thread that finishes the other.
     let parts: Mutex<[Option<Option<CheckedPart>>; 2]> = Mutex::new([None, None]);
-    let big = |part: PartOf, cut: &Cut| {
-        let checked = CheckedPart::check(text, &ranges[biggest], cut, part);
+    let big = |part: PartOf, cut: &Cut, (file, in_file): &(Arc<String>, Range<usize>)| {
+        let checked = CheckedPart::check(file, in_file, cut, part);
         let mut parts = parts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -167,11 +215,12 @@ pub(super) fn check_all<T: Send>(
         };
         drop(parts);
         let range = ranges[biggest].clone();
-        let joined = YamlDocument::checked_parts(text, range.clone(), cut, outer, inner);
+        let joined =
+            YamlDocument::checked_parts(file, in_file.clone(), range.clone(), cut, outer, inner);
         if joined.is_some() {
             two_part.store(1, Ordering::Relaxed);
         }
-        let mut document = joined.unwrap_or_else(|| YamlDocument::checked_shared(text, range));
+        let mut document = joined.unwrap_or_else(|| text.check(range));
         let visited = visit(&mut document);
         Some((biggest, (document, visited)))
     };
@@ -180,12 +229,12 @@ pub(super) fn check_all<T: Send>(
     let work = || {
         let mut done: Vec<(usize, Option<(YamlDocument, T)>)> = Vec::with_capacity(tasks.len());
         while let Some(&task) = tasks.get(next_task.fetch_add(1, Ordering::Relaxed)) {
-            match (task, &cut) {
-                (Task::Whole(i), _) => done.push((i, Some(checked(ranges[i].clone())))),
-                (Task::Part(part), Some(cut)) => {
-                    done.extend(big(part, cut).map(|(i, checked)| (i, Some(checked))));
+            match (task, &cut, &big_text) {
+                (Task::Whole(i), ..) => done.push((i, Some(checked(ranges[i].clone())))),
+                (Task::Part(part), Some(cut), Some(big_text)) => {
+                    done.extend(big(part, cut, big_text).map(|(i, checked)| (i, Some(checked))));
                 }
-                (Task::Part(_), None) => {}
+                (Task::Part(_), ..) => {}
             }
         }
         done
@@ -218,9 +267,11 @@ pub(super) fn check_all<T: Send>(
 
 impl YamlDocument {
     /// A document checked from its two parts (see [`Cut`]); None when either has a syntax
-    /// error or they do not join into what a whole parse gives.
+    /// error or they do not join into what a whole parse gives. Its text is `in_file` of
+    /// `file`; `range` is where it is in its file.
     fn checked_parts(
         file: &Arc<String>,
+        in_file: Range<usize>,
         range: Range<usize>,
         cut: &Cut,
         outer: Option<CheckedPart>,
@@ -228,12 +279,12 @@ impl YamlDocument {
     ) -> Option<Self> {
         let (outer, inner) = (outer?, inner?);
         let seam = outer.seam?;
-        let text = TreeText::Shared(file.clone(), range.clone());
+        let text = TreeText::Shared(file.clone(), in_file.clone());
         let tree = SpanTree::graft(text, cut, outer.tree, seam, inner.tree);
         let mut duplicates = outer.duplicates;
         duplicates.extend(inner.duplicates);
         duplicates.extend(lint::duplicate_keys_in_spans(&tree, |m| seam.is_mapping(m)));
-        let checked = lint::check_with_duplicates(&file[range.clone()], tree, None, duplicates);
+        let checked = lint::check_with_duplicates(&file[in_file], tree, None, duplicates);
         Some(Self::from_check(checked, range))
     }
 }
@@ -307,7 +358,9 @@ mod tests {
         let ranges = split.documents.clone();
         let text = Arc::new(text);
         let before = records_moved();
-        let all = check_all(&text, split.documents, &|document| document.range());
+        let all = check_all(FileText::Whole(&text), split.documents, &|document| {
+            document.range()
+        });
         assert_eq!(records_moved() - before, ranges.len());
         let documents: Vec<Range<usize>> = all.documents.iter().map(|d| d.range()).collect();
         assert_eq!(documents, ranges);
@@ -315,6 +368,45 @@ mod tests {
         if two_threads() {
             assert_eq!(all.two_part, 1);
         }
+    }
+
+    #[test]
+    fn documents_checked_from_the_rope_are_those_checked_from_the_whole_text() {
+        // One document checked in two parts, small ones, and one with a syntax error.
+        let mut text = big_config_map(&[(7_000, "  k7000: duplicate\n")]);
+        for i in 0..2_000 {
+            text.push_str(&format!("---\nkind: ConfigMap\nmetadata:\n  name: m{i}\n"));
+        }
+        text.push_str("---\nkind: [unclosed\n");
+        let split = split::split(&text);
+        let rope = Rope::from_str(&text);
+        let text = Arc::new(text);
+        // What each check gives: the document's range, its diagnostics, its span tree's text.
+        let visit = |document: &mut YamlDocument| {
+            let spans = document.take_spans();
+            let tree_text = spans.map(|spans| spans.text().to_string());
+            (document.diagnostics().collect::<Vec<_>>(), tree_text)
+        };
+        let whole = check_all(FileText::Whole(&text), split.documents.clone(), &visit);
+        let from_rope = check_all(FileText::Rope(&rope), split.documents.clone(), &visit);
+        let ranges = |all: &CheckedAll<_>| -> Vec<Range<usize>> {
+            all.documents.iter().map(|d| d.range()).collect()
+        };
+        assert_eq!(ranges(&from_rope), split.documents);
+        assert_eq!(ranges(&whole), split.documents);
+        assert_eq!(from_rope.visited, whole.visited);
+        assert_eq!(from_rope.two_part, whole.two_part);
+        if two_threads() {
+            assert_eq!(from_rope.two_part, 1);
+        }
+        let codes: Vec<_> = whole
+            .visited
+            .iter()
+            .flat_map(|(d, _)| d)
+            .map(|d| d.code)
+            .collect();
+        assert!(codes.contains(&codes::DUPLICATE_KEY), "{codes:?}");
+        assert!(codes.contains(&codes::SYNTAX), "{codes:?}");
     }
 
     #[test]
