@@ -11,7 +11,7 @@ Environment: N (20; 0: no requests), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edi
 NOFOLD_EDITS=1 (no foldingRange after each edit), BREAK=1 (an
 opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
 HEAP=out (run under heaptrack), KILL=1 (the server killed once the open is done, nothing after:
-with HEAP, what it holds then is what `heaptrack_print` calls leaked).
+with HEAP, what it holds then is what `heaptrack_print` calls leaked), KILL=edits (killed after the edits).
 """
 import atexit, json, subprocess, sys, time, os, tempfile, re, shutil
 bin, path = sys.argv[1], sys.argv[2]
@@ -97,7 +97,7 @@ def status(tag):
     cpu = (int(st[11]) + int(st[12])) / os.sysconf('SC_CLK_TCK')
     print('  %s: %s cpu %.2fs' % (tag, ' '.join('%s %.1f' % kv for kv in vals.items()), cpu))
 status('after open')
-if os.environ.get('KILL'):
+def kill():
     time.sleep(1)
     if os.environ.get('HEAP'):
         # The server runs under heaptrack's launcher, beside heaptrack's own reader of its data.
@@ -106,6 +106,7 @@ if os.environ.get('KILL'):
         p.kill()
     p.wait()
     raise SystemExit(0)
+if os.environ.get('KILL') == '1': kill()
 rid = 10
 def timed(label, params, count):
     method = label.split(' ')[0]
@@ -150,6 +151,7 @@ if edit_line is not None:
     timed('textDocument/foldingRange (edited, again)', doc, n)
     timed('textDocument/documentSymbol (edited)', doc, n)
     status('after edits')
+    if os.environ.get('KILL') == 'edits': kill()
     if os.environ.get('EDITS_FIRST'): outline()
 send({'jsonrpc': '2.0', 'id': 3, 'method': 'shutdown'}); wait(lambda m: m.get('id') == 3)
 send({'jsonrpc': '2.0', 'method': 'exit'}); p.wait()
