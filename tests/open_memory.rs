@@ -1,14 +1,14 @@
 //! What a big file's open holds, counted by an allocator of this test binary's own (bytes asked
-//! for, so the figures do not depend on the allocator's pages): the client's string is let go of
-//! once the rope is built, before the documents are checked, so the text is not held twice while
-//! the open makes what it keeps (its peak of memory).
+//! for, so the figures do not depend on the allocator's pages): from `ROPE_FIRST_MIN`, the
+//! client's string is let go of once the rope is built, before the documents are checked, so the
+//! text is not held twice while the open makes what it keeps (its peak of memory).
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kube_lsp::features::document::OpenDocument;
+use kube_lsp::features::document::{OpenDocument, ROPE_FIRST_MIN};
 use kube_lsp::schema::Catalog;
 use kube_lsp::yaml::split;
 
@@ -47,7 +47,7 @@ static COUNTING: Counting = Counting;
 
 #[test]
 fn a_big_open_lets_go_of_the_client_s_text_before_the_check() {
-    let text = common::corpus::repeated(common::corpus::MICROSERVICES, 4 << 20);
+    let text = common::corpus::repeated(common::corpus::MICROSERVICES, ROPE_FIRST_MIN);
     let length = text.len();
     let catalog = Catalog::with_builtin(std::iter::empty());
     let split = split::split(&text);

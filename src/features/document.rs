@@ -124,6 +124,12 @@ pub struct QuickFix {
     pub preferred: bool,
 }
 
+/// From this much text an open builds the rope before it checks the documents, and lets go of
+/// the client's string first: the text is not held twice (the open's peak of memory, megabytes
+/// for such a file). Below it, the rope is built beside the check, which starts a few
+/// milliseconds sooner (docs/benchmarks.md).
+pub const ROPE_FIRST_MIN: usize = 4 << 20;
+
 /// Below this much text an open does all its work on the calling thread: starting a thread (its
 /// stack, the allocator's pages for it) costs more than building the rope or putting the
 /// index's entry together there.
@@ -159,10 +165,11 @@ impl OpenDocument {
     }
 
     /// Opens a document from the string a client sent and its document split (the slow part of
-    /// opening a big file): the rope is built (on two threads for a big file) and `source` let
-    /// go of, `text_ready` gets the rope (completion and hover can answer from it before the
-    /// check is done), then the YAML check, the rules and schema validation of every document
-    /// run on copies of each out of the rope.
+    /// opening a big file): the YAML check, the rules and schema validation of every document
+    /// run on slices of `source` while another thread builds the rope, which `text_ready` gets
+    /// as soon as it is built (completion and hover can answer from it before the check is
+    /// done). From [`ROPE_FIRST_MIN`], the rope is built first (on two threads), `source` let
+    /// go of, and each document checked on its own copy out of the rope.
     pub fn open_split(
         source: String,
         split: split::Split,
@@ -223,31 +230,56 @@ impl OpenDocument {
         };
         let ranges = documents.clone();
         let on_threads = source.len() >= OPEN_THREADS_MIN;
-        // The rope first, and the client's string let go of: the documents are checked from
-        // the rope, each from its own copy, so the file's text is not held twice while the
-        // open makes what it keeps (the open's peak of memory).
-        let text = if on_threads {
-            count_work!(OPEN_THREADS);
-            TextDocument::new_on_threads(&source, version)
-        } else {
-            TextDocument::new(&source, version)
+        let check = |text: FileText<'_>| {
+            SchemaDiagnostics::open_text_with(text, split, catalog, role, &read_trees)
         };
-        drop(source);
-        // The snapshot first: completion and hover answer from it while the check runs.
-        text_ready(TextSnapshot {
-            rope: text.rope().clone(),
-            version,
-            documents,
-            templated: false,
-        });
-        let markers = Markers::of(text.rope());
-        let (yaml, schema, read) = SchemaDiagnostics::open_text_with(
-            FileText::Rope(text.rope()),
-            split,
-            catalog,
-            role,
-            &read_trees,
-        );
+        // The snapshot: completion and hover answer from it while the check runs.
+        let snapshot = |text: &TextDocument| {
+            text_ready(TextSnapshot {
+                rope: text.rope().clone(),
+                version,
+                documents,
+                templated: false,
+            });
+            Markers::of(text.rope())
+        };
+        let ((text, markers), (yaml, schema, read)) = if source.len() >= ROPE_FIRST_MIN {
+            // The rope first, and the client's string let go of: the documents are checked from
+            // the rope, each from its own copy, so the file's text is not held twice while the
+            // open makes what it keeps (its peak of memory).
+            count_work!(OPEN_THREADS);
+            let text = TextDocument::new_on_threads(&source, version);
+            drop(source);
+            let markers = snapshot(&text);
+            let opened = check(FileText::Rope(text.rope()));
+            ((text, markers), opened)
+        } else {
+            // The documents are checked on slices of the client's string.
+            let source = Arc::new(source);
+            let build_rope = || {
+                let text = TextDocument::new(&source, version);
+                let markers = snapshot(&text);
+                (text, markers)
+            };
+            let opened = if on_threads {
+                // The rope is built beside the check.
+                std::thread::scope(|scope| {
+                    count_work!(OPEN_THREADS);
+                    let rope = scope.spawn(build_rope);
+                    let opened = check(FileText::Whole(&source));
+                    let text = rope
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (text, opened)
+                })
+            } else {
+                let text = build_rope();
+                (text, check(FileText::Whole(&source)))
+            };
+            // What follows reads the rope.
+            drop(source);
+            opened
+        };
         // A file over the open's validation limit has no trees read: the index reads it later.
         let any_read = read.iter().any(Option::is_some);
         let mut checked = Vec::with_capacity(read.len());
