@@ -202,17 +202,12 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    run_tracked(&TRACKED, program, args, dir, stdin, limits)
+    let command = command(program, args, dir, stdin.is_some());
+    run_command(&TRACKED, program, command, stdin, limits)
 }
 
-fn run_tracked<I, S>(
-    tracked: &Tracked,
-    program: &Path,
-    args: I,
-    dir: Option<&Path>,
-    stdin: Option<&[u8]>,
-    limits: &Limits,
-) -> Result<Output, RunError>
+/// The command [`run`] runs: stdout and stderr piped, stdin piped only when there is input.
+fn command<I, S>(program: &Path, args: I, dir: Option<&Path>, input: bool) -> Command
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -220,11 +215,7 @@ where
     let mut command = Command::new(program);
     command
         .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if input { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group, so that a kill reaches what it starts too.
@@ -232,6 +223,17 @@ where
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
+    command
+}
+
+/// Runs `command` (of `program`), tracked in `tracked`.
+fn run_command(
+    tracked: &Tracked,
+    program: &Path,
+    mut command: Command,
+    stdin: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Output, RunError> {
     let started = Instant::now();
     let mut child = command.spawn().map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => RunError::NotFound(program.to_path_buf()),
@@ -367,22 +369,31 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
+    /// `program` with `args` in `dir`, run with `tracked`.
+    fn run_tracked(
+        tracked: &Tracked,
+        program: &str,
+        args: &[&str],
+        dir: Option<&Path>,
+    ) -> Result<Output, RunError> {
+        let program = Path::new(program);
+        let command = command(program, args, dir, false);
+        run_command(tracked, program, command, None, &Limits::default())
+    }
+
+    /// `true`, run with `tracked`.
+    fn run_true(tracked: &Tracked) -> Result<Output, RunError> {
+        run_tracked(tracked, "true", &[], None)
+    }
+
     #[test]
     fn stopping_kills_the_running_tools_and_removes_their_folders() {
         static TRACKED: Tracked = Tracked::new();
         let folder = ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").unwrap();
         let path = folder.path().to_path_buf();
         let started = Instant::now();
-        let running = thread::spawn(move || {
-            run_tracked(
-                &TRACKED,
-                Path::new("sh"),
-                ["-c", "sleep 30"],
-                Some(&path),
-                None,
-                &Limits::default(),
-            )
-        });
+        let running =
+            thread::spawn(move || run_tracked(&TRACKED, "sh", &["-c", "sleep 30"], Some(&path)));
         while TRACKED.lock().running.is_empty() {
             assert!(started.elapsed() < Duration::from_secs(10), "never started");
             thread::sleep(Duration::from_millis(5));
@@ -394,14 +405,7 @@ mod tests {
         assert!(!folder.path().exists());
         assert!(TRACKED.lock().running.is_empty());
 
-        let later = run_tracked(
-            &TRACKED,
-            Path::new("true"),
-            [""; 0],
-            None,
-            None,
-            &Limits::default(),
-        );
+        let later = run_true(&TRACKED);
         assert!(matches!(later, Err(RunError::Exiting { .. })), "{later:?}");
         assert!(ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").is_err());
     }
@@ -411,15 +415,7 @@ mod tests {
         static TRACKED: Tracked = Tracked::new();
         let folder = ScratchFolder::new_in(&TRACKED, "kube-lsp-test-").unwrap();
         let path = folder.path().to_path_buf();
-        let out = run_tracked(
-            &TRACKED,
-            Path::new("true"),
-            [""; 0],
-            None,
-            None,
-            &Limits::default(),
-        );
-        assert!(out.unwrap().status.success());
+        assert!(run_true(&TRACKED).unwrap().status.success());
         assert!(TRACKED.lock().running.is_empty());
         assert_eq!(TRACKED.lock().folders, std::slice::from_ref(&path));
         drop(folder);
