@@ -546,16 +546,7 @@ impl Index {
         self.forget_services_by_label();
         file.written = self.generation;
         let file = Arc::new(file);
-        // Paths are compared component by component: one lookup tells whether there is an
-        // entry to unlink (a scan or `check` inserts each file once).
-        let path = match self.files.get_key_value(path) {
-            Some((key, old)) => {
-                let (key, old) = (key.clone(), old.clone());
-                self.unlink(&key, &old);
-                key
-            }
-            None => Arc::from(path),
-        };
+        let path = self.unlink(path).unwrap_or_else(|| Arc::from(path));
         // A file's documents by kind, target and label first: a file of thousands of documents
         // posts each key once (each posting is found by comparing paths).
         let mut by_kind: HashMap<&str, Vec<u32>> = HashMap::new();
@@ -636,25 +627,19 @@ impl Index {
     /// Takes `path`'s entry out to write it anew (the caller inserts the new one at once, under
     /// the same lock): its documents come without a copy when nothing else holds them.
     pub(super) fn take_for_update(&mut self, path: &Path) -> Option<File> {
-        let (key, old) = self.files.get_key_value(path)?;
-        let (key, old) = (key.clone(), old.clone());
         self.forget_services_by_label();
-        self.unlink(&key, &old);
-        // Let go first: the documents then come out of the entry without a copy.
-        drop(old);
+        let key = self.unlink(path)?;
         let file = self.files.remove(&key)?;
         Some(Arc::try_unwrap(file).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     /// Forgets `path`; `true` when it was indexed.
     pub(super) fn remove(&mut self, path: &Path) -> bool {
-        let Some((key, old)) = self.files.get_key_value(path) else {
+        let Some(key) = self.unlink(path) else {
             return false;
         };
-        let (key, old) = (key.clone(), old.clone());
         self.generation += 1;
         self.forget_services_by_label();
-        self.unlink(&key, &old);
         self.files.remove(&key);
         if is_chart_file(&key)
             && let Some(folder) = key.parent()
@@ -676,8 +661,14 @@ impl Index {
             .collect()
     }
 
-    /// Takes `path`'s entry `old` out of the lookups (it stays in `files`).
-    fn unlink(&mut self, path: &Arc<Path>, old: &File) {
+    /// Takes `path`'s entry out of the lookups (it stays in `files`): its key there, when it is
+    /// indexed. One lookup in `files`, whose paths compare component by component; the entry
+    /// is let go of before this returns, so that a caller taking it out of `files` takes its
+    /// documents without a copy.
+    fn unlink(&mut self, path: &Path) -> Option<Arc<Path>> {
+        let (key, old) = self.files.get_key_value(path)?;
+        let (key, old) = (key.clone(), old.clone());
+        let path = &key;
         let mut label_key = String::new();
         for document in &old.documents {
             if let Some(kind) = &document.kind {
@@ -714,6 +705,7 @@ impl Index {
         if old.too_big.is_some() {
             self.too_big -= 1;
         }
+        Some(key)
     }
 
     /// A scan starts: returns the generation its results are compared with.
