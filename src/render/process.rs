@@ -100,16 +100,19 @@ impl Tracked {
         }
     }
 
-    /// Starts tracking `child`; `false` (and the child killed) when stopping.
+    /// Starts tracking `child`; `false` (and the child killed as any other) when stopping.
     fn started(&self, child: &mut Child) -> bool {
-        let mut state = self.lock();
-        if state.stopping {
-            let _ = child.kill();
-            let _ = child.wait();
-            return false;
+        let stopping = {
+            let mut state = self.lock();
+            if !state.stopping {
+                state.running.push(child.id());
+            }
+            state.stopping
+        };
+        if stopping {
+            self.kill(child);
         }
-        state.running.push(child.id());
-        true
+        !stopping
     }
 
     /// The child's status if it has exited (reaped and no longer tracked).
