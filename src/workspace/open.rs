@@ -98,48 +98,30 @@ impl OpenedEntry {
     /// The entry of `rope` split into YAML documents at `ranges`, from what the open read of
     /// each (`None`: a document without a span tree, after a syntax error: read from its text
     /// here).
-    pub fn new(rope: &Rope, ranges: &[Range<usize>], reads: Vec<Option<DocumentRead>>) -> Self {
-        let (mut at, mut line) = (0, 0usize);
-        let mut slots = Vec::with_capacity(ranges.len());
+    pub fn new(rope: &Rope, ranges: &[Range<usize>], mut reads: Vec<Option<DocumentRead>>) -> Self {
         let read: usize = reads.iter().flatten().map(|r| r.documents.len()).sum();
         let mut documents = Vec::with_capacity(read);
         let mut actions = false;
         let shared = Shared::default();
-        for (range, read) in ranges.iter().zip(reads) {
-            let (Some(gap), Some(own)) = (
-                rope.get_byte_slice(at.min(range.start)..range.start),
-                rope.get_byte_slice(range.clone()),
-            ) else {
-                continue;
-            };
-            line += newlines(gap);
-            let slot_line = u32::try_from(line).unwrap_or(u32::MAX);
-            let (hash, newlines) = match read {
-                Some(mut read) => {
-                    for document in &mut read.documents {
-                        document.line = document.line.saturating_add(slot_line);
-                    }
-                    shared.share(&mut read.documents);
-                    documents.append(&mut read.documents);
-                    actions |= read.actions;
-                    (read.hash, read.newlines)
+        let slots = walk(rope, ranges, |index, own, line| match reads[index].take() {
+            Some(mut read) => {
+                for document in &mut read.documents {
+                    document.line = document.line.saturating_add(line);
                 }
-                None => {
-                    let own = own.to_string();
-                    let (hash, newlines) = (hash_of(&own), newlines_in(&own));
-                    actions |= holds_actions(&own);
-                    documents.extend(read_document(own, range.start, slot_line, &shared));
-                    (hash, newlines)
-                }
-            };
-            slots.push(Slot {
-                range: range.clone(),
-                line: slot_line,
-                hash,
-            });
-            line += newlines;
-            at = range.end;
-        }
+                shared.share(&mut read.documents);
+                documents.append(&mut read.documents);
+                actions |= read.actions;
+                (read.hash, read.newlines)
+            }
+            None => {
+                let counted = (crate::text::hash_of_slice(own), newlines(own));
+                let own = own.to_string();
+                actions |= holds_actions(&own);
+                let start = ranges[index].start;
+                documents.extend(read_document(own, start, line, &shared));
+                counted
+            }
+        });
         documents.shrink_to_fit();
         OpenedEntry {
             slots,
@@ -154,6 +136,7 @@ fn holds_actions(text: &str) -> bool {
     memchr::memmem::find(text.as_bytes(), b"{{").is_some()
 }
 
+/// What [`crate::text::hash_of_slice`] gives for a slice of this text.
 fn hash_of(text: &str) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     hasher.write(text.as_bytes());
@@ -163,9 +146,21 @@ fn hash_of(text: &str) -> u64 {
 /// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s. Lines are counted in
 /// `\n`s, as the index numbers them.
 pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
+    walk(rope, ranges, |_, text, _| {
+        (crate::text::hash_of_slice(text), newlines(text))
+    })
+}
+
+/// The [`Slot`]s of the YAML documents of `rope` at `ranges`, in order: `count` gives the hash
+/// and the line breaks of each (its index in `ranges`, its text, its first line).
+fn walk(
+    rope: &Rope,
+    ranges: &[Range<usize>],
+    mut count: impl FnMut(usize, ropey::RopeSlice<'_>, u32) -> (u64, usize),
+) -> Vec<Slot> {
     let (mut at, mut line) = (0, 0usize);
     let mut slots = Vec::with_capacity(ranges.len());
-    for range in ranges {
+    for (index, range) in ranges.iter().enumerate() {
         let (Some(gap), Some(text)) = (
             rope.get_byte_slice(at.min(range.start)..range.start),
             rope.get_byte_slice(range.clone()),
@@ -173,12 +168,14 @@ pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
             continue;
         };
         line += newlines(gap);
+        let first_line = u32::try_from(line).unwrap_or(u32::MAX);
+        let (hash, newlines) = count(index, text, first_line);
         slots.push(Slot {
             range: range.clone(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            hash: crate::text::hash_of_slice(text),
+            line: first_line,
+            hash,
         });
-        line += newlines(text);
+        line += newlines;
         at = range.end;
     }
     slots
