@@ -461,3 +461,94 @@ fn a_file_changed_on_disk_changes_what_references_find() {
     );
     drop(dir);
 }
+
+/// The names of the objects the `reference-missing` diagnostics of `published` say are missing.
+fn missing_names(published: &Value) -> Vec<String> {
+    with_code(published, "reference-missing")
+        .into_iter()
+        .map(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .split('`')
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn edits_within_documents_keep_every_documents_reference_findings_right() {
+    // Edits that change nothing other documents read (an image, a reference, `optional`) have
+    // only the edited documents checked again: the findings of the others must stay, moved.
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let pod = |name: &str, config: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    envFrom:\n    - configMapRef:\n        name: {config}\n"
+        )
+    };
+    let text = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: shop}}\n---\n{}",
+        pod("a", "missing-one"),
+        pod("b", "settings")
+    );
+    let uri = file_uri(&root.join("app.yaml"));
+    std::fs::write(root.join("app.yaml"), &text).unwrap();
+    let mut server = TestServer::builder().workspace_folder(&root).start();
+    server.open(&uri, &text);
+    let published = server.wait_for_code(&uri, None, "reference-missing");
+    assert_eq!(missing_names(&published), ["missing-one"]);
+
+    let mut text = text;
+    let mut version = 1;
+    // Replaces the `nth` `needle` with `with` as an editor sends it; waits until a publication
+    // of that version says `missing` are missing.
+    let mut edit = |needle: &str, nth: usize, with: &str, missing: &[&str]| {
+        let start = text.match_indices(needle).nth(nth).unwrap().0;
+        let range = json!({
+            "start": position(&text, start, Encoding::Utf16),
+            "end": position(&text, start + needle.len(), Encoding::Utf16),
+        });
+        text.replace_range(start..start + needle.len(), with);
+        version += 1;
+        server.change(&uri, version, json!([{"range": range, "text": with}]));
+        let published = server.wait_for_publication(&uri, |p| {
+            p["version"] == version && missing_names(p) == missing
+        });
+        let ranges: Vec<String> = with_code(&published, "reference-missing")
+            .into_iter()
+            .map(|d| {
+                let start = common::fixture::offset(&text, &d["range"]["start"], Encoding::Utf16);
+                let end = common::fixture::offset(&text, &d["range"]["end"], Encoding::Utf16);
+                text[start..end].to_string()
+            })
+            .collect();
+        assert_eq!(ranges, missing, "each on its name");
+    };
+    // The first Pod's image grows: its finding moves.
+    edit(
+        "image: nginx",
+        0,
+        "image: nginx:1.27-alpine",
+        &["missing-one"],
+    );
+    // The second Pod now names a ConfigMap that does not exist: found, the first's kept.
+    edit(
+        "name: settings\n",
+        0,
+        "name: settingz\n",
+        &["missing-one", "settingz"],
+    );
+    // The first's reference becomes optional: its finding goes, though the edit is not on it.
+    edit(
+        "    - configMapRef:",
+        0,
+        "    - configMapRef:\n        optional: true",
+        &["settingz"],
+    );
+    // The ConfigMap is renamed (what others read changes): every document is checked again.
+    edit("name: settings,", 0, "name: settingz,", &[]);
+    server.shutdown();
+}

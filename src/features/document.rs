@@ -41,6 +41,8 @@ pub struct OpenDocument {
     /// are replaced, by [`Layer`]: references, kustomize's checks, a rendered overlay's findings,
     /// modeline schemas.
     layers: [Vec<Diagnostic>; Layer::ALL.len()],
+    /// The text edits changed since the references' layer was last set or spliced.
+    references_touched: Touched,
     /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
     /// template), the chart, and what rendering it and checking its values found.
     helm: HelmState,
@@ -75,6 +77,32 @@ impl Layer {
     /// Whether a finding an edit touches is dropped (no longer known to hold) rather than moved.
     fn drops_touched(self) -> bool {
         self == Layer::References
+    }
+}
+
+/// What edits changed of a text since a layer computed from it was last set: the layer's findings
+/// elsewhere still hold, moved along.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Touched {
+    Nothing,
+    /// This part of the current text (ends included: an insertion's, a deletion's point).
+    Within(Range<usize>),
+    /// Everything: the layer was never set, or the whole text was replaced.
+    Everything,
+}
+
+impl Touched {
+    /// What is touched once `edit` is made too.
+    fn with(self, edit: &crate::text::TextEdit) -> Touched {
+        let made = edit.start..edit.new_end;
+        match self {
+            Touched::Nothing => Touched::Within(made),
+            Touched::Within(before) => {
+                let before = edit.map_range(&before, 0);
+                Touched::Within(before.start.min(made.start)..before.end.max(made.end))
+            }
+            Touched::Everything => Touched::Everything,
+        }
     }
 }
 
@@ -343,6 +371,7 @@ impl OpenDocument {
             cluster: None,
             helm: HelmState::default(),
             layers: Default::default(),
+            references_touched: Touched::Everything,
             index_entry: None,
         }
     }
@@ -361,9 +390,33 @@ impl OpenDocument {
     /// changed. Findings computed from a snapshot elsewhere are handed over by the server's
     /// store, which knows which text they were computed from.
     pub fn set_layer(&mut self, layer: Layer, diagnostics: Vec<Diagnostic>) -> bool {
+        if layer == Layer::References {
+            self.references_touched = Touched::Nothing;
+        }
         let slot = &mut self.layers[layer as usize];
         let changed = *slot != diagnostics;
         *slot = diagnostics;
+        changed
+    }
+
+    /// What edits changed since the references' layer was last set or spliced.
+    pub fn references_touched(&self) -> &Touched {
+        &self.references_touched
+    }
+
+    /// Replaces the references' findings in `part` of the text (ends included) with
+    /// `diagnostics`, in document order like the rest: the findings of the documents read again
+    /// after an edit that changed nothing the others read. `true` when they changed.
+    pub fn splice_references(&mut self, part: Range<usize>, diagnostics: Vec<Diagnostic>) -> bool {
+        self.references_touched = Touched::Nothing;
+        let layer = &mut self.layers[Layer::References as usize];
+        let within = |d: &Diagnostic| part.start <= d.range.start && d.range.start <= part.end;
+        let (replaced, kept): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            std::mem::take(layer).into_iter().partition(within);
+        *layer = kept;
+        let at = layer.partition_point(|d| d.range.start < part.start);
+        let changed = replaced != diagnostics;
+        layer.splice(at..at, diagnostics);
         changed
     }
 
@@ -490,6 +543,12 @@ impl OpenDocument {
                 self.rules.note_edit(&edit);
                 self.outlines.note_edit(&edit, self.text.rope());
             }
+            self.references_touched = match full {
+                true => Touched::Everything,
+                false => {
+                    std::mem::replace(&mut self.references_touched, Touched::Nothing).with(&edit)
+                }
+            };
             for layer in Layer::ALL {
                 let found = &mut self.layers[layer as usize];
                 if full {

@@ -323,6 +323,74 @@ fn reference_findings_follow_edits_until_they_are_computed_again() {
 }
 
 #[test]
+fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_there() {
+    let catalog = catalog();
+    let text = format!("{POD}---\n{}", POD.replace("name: a", "name: b"));
+    let mut document = OpenDocument::open(&text, 1, &catalog);
+    assert_eq!(document.references_touched(), &Touched::Everything);
+    let missing = |range: Range<usize>, message: &str| Diagnostic {
+        severity: Severity::Warning,
+        ..Diagnostic::error(range, codes::REFERENCE_MISSING, message)
+    };
+    let second = text.find("name: b").unwrap();
+    let (first_image, second_image) = (at(&text, "nginx"), text.rfind("nginx").unwrap());
+    document.set_layer(
+        Layer::References,
+        vec![
+            missing(first_image.clone(), "first"),
+            missing(second_image..second_image + 5, "second"),
+        ],
+    );
+    assert_eq!(document.references_touched(), &Touched::Nothing);
+    // Two edits of the second document: one inserts, the other, before it, moves it on.
+    document.change(
+        2,
+        [replace(&text, second..second, "x")],
+        PositionEncoding::Utf8,
+    );
+    let edited = document.text().rope().to_string();
+    document.change(
+        3,
+        [replace(&edited, second - 1..second - 1, "yz")],
+        PositionEncoding::Utf8,
+    );
+    assert_eq!(
+        document.references_touched(),
+        &Touched::Within(second - 1..second + 3)
+    );
+    // The second document's findings come again; the first's stay.
+    let now = document.text().rope().to_string();
+    let image = now.rfind("nginx").unwrap();
+    let second_document = now.find("---").unwrap() + 4..now.len();
+    let part = second_document.start..second_document.end;
+    assert!(document.splice_references(part.clone(), vec![missing(image..image + 5, "again")]));
+    assert_eq!(document.references_touched(), &Touched::Nothing);
+    let messages: Vec<(String, Range<usize>)> = document
+        .diagnostics()
+        .iter()
+        .map(|d| (d.message.clone(), d.range.clone()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            ("first".to_string(), first_image),
+            ("again".to_string(), image..image + 5)
+        ]
+    );
+    assert!(!document.splice_references(part, vec![missing(image..image + 5, "again")]));
+    // A whole new text touches everything.
+    document.change(
+        4,
+        [Change {
+            range: None,
+            text: POD,
+        }],
+        PositionEncoding::Utf8,
+    );
+    assert_eq!(document.references_touched(), &Touched::Everything);
+}
+
+#[test]
 fn diagnostics_sharing_a_fix_make_one_quick_fix() {
     let catalog = catalog();
     // A Deployment without `selector` and `template`: one fix adds both.
@@ -773,7 +841,7 @@ fn the_index_entry_an_open_reads_equals_a_read_of_the_text() {
         };
         let rope = Rope::from_str(&text);
         let slots = open::slots(&rope, &ranges);
-        let read = open::update(&[], Vec::new(), &slots, &rope);
+        let read = open::update(&[], Vec::new(), &slots, &rope).documents;
         assert_eq!(entry.slots(), &slots[..], "{path:?}");
         assert_eq!(entry.documents(), &read[..], "{path:?}");
         assert_eq!(

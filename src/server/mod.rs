@@ -390,13 +390,14 @@ impl Backend {
                     return;
                 }
             }
-            // The rules ask the index about other objects: when it changed, their answers may.
+            // The rules ask the index about other objects: when what it says of them changed,
+            // their answers may.
             let rules_on = store.rules().config.any();
             let changed = tokio::task::spawn_blocking(move || {
                 guarded("schema sources", || {
-                    let before = schemas.workspace().read().generation();
+                    let before = schemas.workspace().read().facts_generation();
                     let catalog_changed = update(&schemas);
-                    let index_changed = schemas.workspace().read().generation() != before;
+                    let index_changed = schemas.workspace().read().facts_generation() != before;
                     catalog_changed || (rules_on && index_changed)
                 })
                 .unwrap_or(false)

@@ -27,7 +27,7 @@ use super::workspace::{SchemaSources, document_path};
 use crate::cluster::connection::Connection;
 use crate::cluster::objects::{self, ListKey, Listing, ObjectCache};
 use crate::features::completion::Item;
-use crate::features::document::{Layer, TextSnapshot};
+use crate::features::document::{Layer, TextSnapshot, Touched};
 use crate::features::hover::Hover;
 use crate::features::references::{self as features, ClusterObjects, ClusterStatus, Scope};
 use crate::features::rules::ClusterLookup;
@@ -63,15 +63,23 @@ pub struct References {
     /// Counts the changes of what is known of the cluster (a list stored, a connection made or
     /// found impossible): the rules' answers that asked the cluster are redone when it moves.
     generation: AtomicU64,
-    /// What each open document's reference diagnostics were last computed from: its state
-    /// (`Stamp::revision`: a version repeats when the URI is opened again), the index's
-    /// generation and the cluster's. A recheck with the same inputs is skipped (a
-    /// file of thousands of objects takes seconds, and every edit of any file asks again).
+    /// What each open document's reference diagnostics were last computed from. A recheck with
+    /// the same inputs is skipped (a file of thousands of objects takes seconds, and every edit
+    /// of any file asks again); one with only the document's state moved checks the documents
+    /// its edits touched.
     computed_from: Mutex<HashMap<Uri, Inputs>>,
 }
 
 /// The inputs of a document's reference diagnostics.
-type Inputs = (u64, u64, u64);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Inputs {
+    /// The document's state (`Stamp::revision`: a version repeats when the URI is opened again).
+    revision: u64,
+    /// The index's [`facts_generation`](crate::workspace::index::Index::facts_generation).
+    facts: u64,
+    /// What is known of the cluster.
+    cluster: u64,
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -318,7 +326,9 @@ impl References {
     }
 
     /// The reference diagnostics of one open document, when the index holds its current text
-    /// (otherwise the index takes it soon and asks again).
+    /// (otherwise the index takes it soon and asks again). When nothing the others read changed
+    /// since they were last computed (the index's facts, the cluster), only the documents its
+    /// edits touched are checked again.
     async fn recheck(self: &Arc<Self>, uri: Uri) {
         let Some((_, stamp)) = self.store.stamped_snapshot(&uri) else {
             return;
@@ -328,32 +338,63 @@ impl References {
         if workspace.revision_of(&path) != Some(stamp.revision()) {
             return;
         }
-        let inputs = (
-            stamp.revision(),
-            workspace.read().generation(),
-            self.generation.load(Ordering::Acquire),
-        );
-        if lock(&self.computed_from).get(&uri) == Some(&inputs) {
+        let inputs = Inputs {
+            revision: stamp.revision(),
+            facts: workspace.read().facts_generation(),
+            cluster: self.generation.load(Ordering::Acquire),
+        };
+        let before = lock(&self.computed_from).get(&uri).copied();
+        if before == Some(inputs) {
             return;
         }
+        let touched = before
+            .filter(|before| (before.facts, before.cluster) == (inputs.facts, inputs.cluster))
+            .and_then(|_| {
+                self.store.keep_if_current(&uri, stamp, |document| {
+                    document.references_touched().clone()
+                })
+            });
+        let touched = match touched {
+            Some(Touched::Nothing) => {
+                lock(&self.computed_from).insert(uri, inputs);
+                return;
+            }
+            Some(Touched::Within(touched)) => Some(touched),
+            Some(Touched::Everything) | None => None,
+        };
         tracing::debug!(
-            "references: diagnostics of {} (state, index, cluster: {inputs:?})",
+            "references: diagnostics of {} ({inputs:?}, touched: {touched:?})",
             uri.as_str()
         );
         let this = self.clone();
         let computed = tokio::task::spawn_blocking(move || {
             super::guarded("reference diagnostics", || {
-                this.with_scope(|scope| features::diagnostics(scope, &path))
+                this.with_scope(|scope| match touched {
+                    Some(touched) => features::diagnostics_within(scope, &path, touched)
+                        .map(|(found, part)| (found, Some(part))),
+                    None => Some((features::diagnostics(scope, &path), None)),
+                })
             })
         })
         .await;
-        let Ok(Ok(diagnostics)) = computed else {
+        let Ok(Ok(Some((diagnostics, part)))) = computed else {
+            return;
+        };
+        // A whole computation is published (the rules' answers are gathered with it); a part
+        // only when it changed something.
+        let changed = self
+            .store
+            .keep_if_current(&uri, stamp, |document| match part {
+                Some(part) => document.splice_references(part, diagnostics),
+                None => {
+                    document.set_layer(Layer::References, diagnostics);
+                    true
+                }
+            });
+        let Some(changed) = changed else {
             return;
         };
         lock(&self.computed_from).insert(uri.clone(), inputs);
-        let changed = self
-            .store
-            .set_layer(&uri, stamp, Layer::References, diagnostics);
         // The rules' answers that asked the cluster are redone as the diagnostics are gathered.
         let generation = Some(self.generation.load(Ordering::Acquire));
         let rules_moved = self

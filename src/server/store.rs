@@ -387,7 +387,7 @@ impl Store {
     /// Runs `keep` on the document under its lock when it is still in state `stamp` (what
     /// `keep` stores was computed from it); `None` when it is closed, opened again or its text
     /// changed since.
-    fn keep_if_current<T>(
+    pub fn keep_if_current<T>(
         &self,
         uri: &Uri,
         stamp: Stamp,

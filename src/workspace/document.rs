@@ -145,6 +145,54 @@ impl Document {
         }
         self.line = u32::try_from(i64::from(self.line) + lines).unwrap_or(0);
     }
+
+    /// Whether the answers that read this document from another one see `other` the same: what
+    /// it is, its labels, selector, keys, ports and details, wherever they are written. Its own
+    /// references are left out: only its own diagnostics read them (and `references` requests,
+    /// computed when asked).
+    pub fn same_for_others(&self, other: &Document) -> bool {
+        // Every field named, so that a new one is weighed here.
+        let Document {
+            api_version,
+            kind,
+            namespace,
+            name,
+            generate_name,
+            labels,
+            pod_labels,
+            selector,
+            range: _,
+            name_range: _,
+            templated,
+            crd,
+            details,
+            line: _,
+            refs: _,
+            keys,
+            ports,
+            label_spans: _,
+        } = self;
+        *api_version == other.api_version
+            && *kind == other.kind
+            && *namespace == other.namespace
+            && *name == other.name
+            && *generate_name == other.generate_name
+            && *labels == other.labels
+            && *pod_labels == other.pod_labels
+            && *selector == other.selector
+            && *templated == other.templated
+            && *crd == other.crd
+            && *details == other.details
+            && keys
+                .iter()
+                .map(|k| &k.name)
+                .eq(other.keys.iter().map(|k| &k.name))
+            && ports.len() == other.ports.len()
+            && ports
+                .iter()
+                .zip(&other.ports)
+                .all(|(a, b)| a.same_but_where(b))
+    }
 }
 
 /// The group of an `apiVersion`: `apps` of `apps/v1`, `""` of `v1`.

@@ -165,6 +165,8 @@ pub struct Index {
     kustomizations: BTreeSet<Arc<Path>>,
     too_big: usize,
     generation: u64,
+    /// See [`Index::facts_generation`].
+    facts_generation: u64,
     status: ScanStatus,
     /// While a scan runs: files removed since it started (what it read of them is stale).
     removed: HashMap<Arc<Path>, u64>,
@@ -185,6 +187,7 @@ impl Default for Index {
             kustomizations: BTreeSet::new(),
             too_big: 0,
             generation: 0,
+            facts_generation: 0,
             status: ScanStatus::NotStarted,
             removed: HashMap::new(),
         }
@@ -197,6 +200,22 @@ impl Index {
     /// Grows with every change: an answer computed at one generation holds until it moves.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Grows with every change but an open file's edit that left each of its documents the same
+    /// for the others ([`Document::same_for_others`]): an answer a document gets from the
+    /// others (a reference's target, the Pods a selector selects, a rule's question) holds until
+    /// it moves. An answer about the edited documents themselves moves with [`generation`].
+    ///
+    /// [`generation`]: Self::generation
+    pub fn facts_generation(&self) -> u64 {
+        self.facts_generation
+    }
+
+    /// One more generation of both kinds.
+    fn moved(&mut self) {
+        self.generation += 1;
+        self.facts_generation += 1;
     }
 
     pub fn status(&self) -> ScanStatus {
@@ -541,8 +560,19 @@ impl Index {
     // ------------------------------------------------------------------ updates
 
     /// Puts `file` at `path`, replacing what was there.
-    pub(super) fn insert(&mut self, path: &Path, mut file: File) {
+    pub(super) fn insert(&mut self, path: &Path, file: File) {
+        self.moved();
+        self.put(path, file);
+    }
+
+    /// [`insert`](Self::insert) of an open file's edit whose documents are the same for the
+    /// others: [`facts_generation`](Self::facts_generation) does not move.
+    pub(super) fn insert_same_for_others(&mut self, path: &Path, file: File) {
         self.generation += 1;
+        self.put(path, file);
+    }
+
+    fn put(&mut self, path: &Path, mut file: File) {
         self.forget_services_by_label();
         file.written = self.generation;
         let file = Arc::new(file);
@@ -638,7 +668,7 @@ impl Index {
         let Some(key) = self.unlink(path) else {
             return false;
         };
-        self.generation += 1;
+        self.moved();
         self.forget_services_by_label();
         self.files.remove(&key);
         if is_chart_file(&key)
@@ -746,14 +776,14 @@ impl Index {
         } else {
             ScanStatus::Complete
         };
-        self.generation += 1;
+        self.moved();
     }
 
     /// Files are over the count bound.
     pub(super) fn set_truncated(&mut self) {
         if self.status == ScanStatus::Complete {
             self.status = ScanStatus::Truncated;
-            self.generation += 1;
+            self.moved();
         }
     }
 }

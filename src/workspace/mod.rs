@@ -303,24 +303,35 @@ impl Workspace {
         {
             return;
         }
-        let documents = match first_read {
-            Some(documents) => documents,
+        let updated = match first_read {
+            Some(mut read) => {
+                read.same_for_others = false;
+                read
+            }
             None => {
                 let old = index
                     .file(path)
                     .is_some_and(read_before)
                     .then(|| index.take_for_update(path))
                     .flatten();
+                let had_entry = old.is_some();
                 let (old_slots, documents) = old
                     .map(|file| (file.slots.unwrap_or_default(), file.documents))
                     .unwrap_or_default();
-                open::update(&old_slots, documents, &slots, rope)
+                let mut updated = open::update(&old_slots, documents, &slots, rope);
+                // An entry that was not there is new to the others.
+                updated.same_for_others &= had_entry;
+                updated
             }
         };
-        let mut file = File::new(Origin::Open, documents);
+        let mut file = File::new(Origin::Open, updated.documents);
         file.revision = revision;
         file.slots = Some(slots.into_boxed_slice());
-        index.insert(path, file);
+        if updated.same_for_others {
+            index.insert_same_for_others(path, file);
+        } else {
+            index.insert(path, file);
+        }
     }
 
     /// Whether the open document `path` is read whole, not one YAML document at a time: too big

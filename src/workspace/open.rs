@@ -204,16 +204,20 @@ work_counter!(
     pub fn scanned_for_actions() => SCANNED_FOR_ACTIONS
 );
 
+/// What [`update`] made of an open file's documents.
+#[derive(Debug)]
+pub struct Updated {
+    pub documents: Vec<Document>,
+    /// Whether the documents read again are, for other documents, those they replace
+    /// ([`Document::same_for_others`]): the edit changed nothing another document's answers read.
+    pub same_for_others: bool,
+}
+
 /// The documents of the text `new` describes (`rope`, its YAML documents `new`), from what was
 /// read of its previous text (`old` and the documents read then, in order): documents whose
 /// text is unchanged at the start and at the end keep theirs (those at the end moved), the ones
 /// between are read from the rope.
-pub fn update(
-    old: &[Slot],
-    mut documents: Vec<Document>,
-    new: &[Slot],
-    rope: &Rope,
-) -> Vec<Document> {
+pub fn update(old: &[Slot], mut documents: Vec<Document>, new: &[Slot], rope: &Rope) -> Updated {
     let same_at_start = old
         .iter()
         .zip(new)
@@ -236,24 +240,37 @@ pub fn update(
         0 => usize::MAX,
         n => old[old.len() - n].range.start,
     };
-    let mut after: Vec<Document> = Vec::new();
+    let (mut after, mut replaced): (Vec<Document>, Vec<Document>) = Default::default();
     documents.retain_mut(|document| {
         let start = document.range.start;
         if start >= kept_from {
             let mut moved_document = std::mem::take(document);
             moved_document.shift(bytes, lines);
             after.push(moved_document);
+        } else if start >= kept_until {
+            replaced.push(std::mem::take(document));
         }
         start < kept_until
     });
     let shared = Shared::from_documents(documents.iter().chain(&after));
+    let read_from = documents.len();
     for slot in &new[same_at_start..new.len() - same_at_end] {
         let text = rope.byte_slice(slot.range.clone()).to_string();
         documents.extend(read_document(text, slot.range.start, slot.line, &shared));
     }
+    let read = &documents[read_from..];
+    let same_for_others = read.len() == replaced.len()
+        && read
+            .iter()
+            .zip(&replaced)
+            .all(|(new, old)| new.same_for_others(old));
+    drop(replaced);
     documents.append(&mut after);
     documents.shrink_to_fit();
-    documents
+    Updated {
+        documents,
+        same_for_others,
+    }
 }
 
 /// How far a document moved from `old` to `new`: bytes and lines.
@@ -284,7 +301,7 @@ mod tests {
         after.replace_range(at.clone(), insert);
         let rope = Rope::from_str(&after);
         let new = slots(&rope, &ranges(&after));
-        let updated = update(&old, documents, &new, &rope);
+        let updated = update(&old, documents, &new, &rope).documents;
         let fresh = read_documents(&Arc::new(after.clone()));
         assert_eq!(
             updated, fresh,
@@ -370,7 +387,7 @@ mod tests {
             text.replace_range(start..end, insert);
             rope = Rope::from_str(&text);
             let new = slots(&rope, &ranges(&text));
-            documents = update(&old, documents, &new, &rope);
+            documents = update(&old, documents, &new, &rope).documents;
             old = new;
             let fresh = read_documents(&Arc::new(text.clone()));
             assert_eq!(documents, fresh, "step {step}: text\n{text}");

@@ -593,6 +593,23 @@ pub struct Port {
     pub target_name: Option<(Box<str>, Range<usize>)>,
 }
 
+impl Port {
+    /// Whether `other` is the same port, wherever each is written.
+    pub fn same_but_where(&self, other: &Port) -> bool {
+        let Port {
+            name,
+            number,
+            range: _,
+            number_range: _,
+            target_name,
+        } = self;
+        let other_target = other.target_name.as_ref().map(|(target, _)| target);
+        *name == other.name
+            && *number == other.number
+            && target_name.as_ref().map(|(target, _)| target) == other_target
+    }
+}
+
 /// A label (of a Pod template, or of a selector's `matchLabels`): where its key and value are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelSpan {

@@ -746,3 +746,54 @@ fn a_big_replaced_file_is_freed_aside() {
         1
     );
 }
+
+/// The open file `path` at `revision`, from `text`, as the server gives it after an edit.
+fn open_at(workspace: &Workspace, path: &Path, revision: u64, text: &str) {
+    let rope = ropey::Rope::from_str(text);
+    let ranges = crate::yaml::split::split(text).documents;
+    workspace.open_rope(path, Some(revision), &rope, &ranges);
+}
+
+#[test]
+fn an_edit_moves_the_facts_generation_only_when_it_changes_what_others_read() {
+    let (_dir, root) = folder(&[]);
+    let path = root.join("app.yaml");
+    let workspace = scanned(&root, Limits::default());
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports: [{name: http, containerPort: 80}]\n    envFrom: [{configMapRef: {name: settings}}]\n";
+    let text = format!("{CONFIG_MAP}---\n{pod}---\n{SERVICE}");
+    open_at(&workspace, &path, 1, &text);
+    let generations = || {
+        let index = workspace.read();
+        (index.generation(), index.facts_generation())
+    };
+    let mut revision = 1;
+    let mut open_next = |text: &str| {
+        revision += 1;
+        open_at(&workspace, &path, revision, text);
+    };
+    // Whether an edit of `text` into `edited` moves the facts generation.
+    let mut edit = |edited: &str| {
+        open_next(&text);
+        let before = generations();
+        open_next(edited);
+        let after = generations();
+        assert!(after.0 > before.0, "every edit moves the generation");
+        after.1 != before.1
+    };
+    // What the Pod is to others stays: its image, a reference it makes, lines added.
+    assert!(!edit(&text.replace("image: nginx", "image: nginx:1.27")));
+    assert!(!edit(&text.replace("name: settings}", "name: other}")));
+    assert!(!edit(
+        &text.replace("spec:\n  containers", "spec:\n\n\n  containers")
+    ));
+    // What others read of it moves: its name, its labels, a port, a data key, a new document.
+    assert!(edit(&text.replace("name: p\n", "name: q\n")));
+    assert!(edit(&text.replace("{app: web}\nspec", "{app: api}\nspec")));
+    assert!(edit(&text.replace("name: http", "name: web")));
+    assert!(edit(&text.replace(
+        "namespace: shop\n",
+        "namespace: shop\ndata: {k: v}\n"
+    )));
+    assert!(edit(&format!("{text}---\n{CONFIG_MAP}")));
+    assert!(!edit(&text), "the same text again");
+}

@@ -10,6 +10,7 @@
 //! cluster that cannot be asked.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -71,6 +72,30 @@ pub fn diagnostics_counted(scope: &Scope<'_>, path: &Path) -> (Vec<Diagnostic>, 
         work.add(&part_work);
     }
     (out, work)
+}
+
+/// The reference diagnostics of the documents of the indexed file `path` that `touched` meets
+/// (ends included), with the part of the file they cover (`touched` and those documents): what
+/// an edit that left every document the same for the others
+/// ([`Document::same_for_others`](crate::workspace::document::Document::same_for_others)) can
+/// have changed. `None` while the workspace scan runs.
+pub fn diagnostics_within(
+    scope: &Scope<'_>,
+    path: &Path,
+    touched: Range<usize>,
+) -> Option<(Vec<Diagnostic>, Range<usize>)> {
+    if scope.index.status() == ScanStatus::Running {
+        return None;
+    }
+    let meets = |found: &Found<'_>| {
+        found.document.range.start <= touched.end && touched.start <= found.document.range.end
+    };
+    let documents: Vec<Found<'_>> = scope.index.documents_of(path).filter(meets).collect();
+    let part = documents.iter().fold(touched.clone(), |part, found| {
+        let range = &found.document.range;
+        part.start.min(range.start)..part.end.max(range.end)
+    });
+    Some((check_part(scope, path, &documents).0, part))
 }
 
 impl Work {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use complete::{Completions, completions};
 pub use describe::{Lens, hover, lenses};
-pub use diagnostics::diagnostics;
+pub use diagnostics::{diagnostics, diagnostics_within};
 pub use navigate::{Edit, definition, prepare_rename, references, rename};
 pub use resolve::{InCluster, Landing, Wanted, landing_in, object_in_cluster, pods_of_cluster};
 

@@ -124,3 +124,24 @@ fn many_missing_names_of_one_kind_gather_its_names_once() {
         assert_eq!(work.name_lists, 1);
     });
 }
+
+#[test]
+fn an_edit_checks_only_the_documents_it_touched() {
+    let text = web_copies(300, |_| String::new());
+    let fixture = Fixture::new(&[("app/all.yaml", text.clone())]);
+    let path = fixture.path("app/all.yaml");
+    fixture.with(None, |scope| {
+        let whole = diagnostics(scope, &path);
+        assert_eq!(whole.len(), 300);
+        // A point inside the 150th Service, and the range from it to the next Service's start.
+        let service = text.match_indices("kind: Service").nth(150).unwrap().0;
+        let next = text.match_indices("kind: Service").nth(151).unwrap().0;
+        let (found, part) = diagnostics::diagnostics_within(scope, &path, service..service)
+            .expect("the scan is done");
+        assert_eq!(found, [whole[150].clone()]);
+        assert!(part.start < service && service < part.end && part.end < next);
+        // Reaching into the next documents checks them too (the Deployment between has none).
+        let (found, _) = diagnostics::diagnostics_within(scope, &path, service..next + 1).unwrap();
+        assert_eq!(found, whole[150..152]);
+    });
+}

@@ -116,7 +116,8 @@ work_counter!(
 pub struct RuleDiagnostics {
     entries: Vec<Entry>,
     config: Arc<Config>,
-    /// The index generation and path the answers were computed for.
+    /// The index's facts generation ([`Index::facts_generation`]) and the path the answers
+    /// were computed for.
     answered_for: Option<(u64, Option<PathBuf>)>,
     /// The cluster's generation ([`ClusterLookup::generation`]) the answers were computed with,
     /// when one of them depended on the cluster.
@@ -357,7 +358,7 @@ impl RuleDiagnostics {
         context: &Context<'_>,
     ) -> Vec<usize> {
         let answered_for = (
-            context.index.map_or(0, Index::generation),
+            context.index.map_or(0, Index::facts_generation),
             context.path.map(Path::to_path_buf),
         );
         let generation = context.cluster.map(|c| c.generation);
