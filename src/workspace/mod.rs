@@ -286,11 +286,17 @@ impl Workspace {
         rope: &Rope,
         ranges: &[Range<usize>],
     ) {
-        if self.read_whole(path, rope, ranges) {
+        // The documents' hashes and whether one holds template actions, in one pass.
+        let mut slots = Vec::new();
+        let read_whole = self.read_whole_if(path, rope.len_bytes(), || {
+            let actions;
+            (slots, actions) = open::slots_and_actions(rope, ranges);
+            actions
+        });
+        if read_whole {
             return self.open_revision(path, revision, &rope.to_string());
         }
         self.charts.changed(path, Some(None));
-        let slots = open::slots(rope, ranges);
         let read_before = |file: &File| file.origin == Origin::Open && file.slots.is_some();
         // A first read reads every document: outside the lock. Later ones read what changed
         // (one document as a rule) in place, moving the rest without a copy.
@@ -334,14 +340,10 @@ impl Workspace {
         }
     }
 
-    /// Whether the open document `path` is read whole, not one YAML document at a time: too big
-    /// to index, a kustomization, a chart's file, or a text with template actions.
-    fn read_whole(&self, path: &Path, rope: &Rope, ranges: &[Range<usize>]) -> bool {
-        self.read_whole_if(path, rope.len_bytes(), || open::has_actions(rope, ranges))
-    }
-
-    /// [`read_whole`](Self::read_whole) of a text of `bytes`, `has_actions` saying whether one
-    /// of its documents holds template actions (asked last).
+    /// Whether the open document `path`, a text of `bytes`, is read whole, not one YAML
+    /// document at a time: too big to index, a kustomization, a chart's file, or a text with
+    /// template actions (`has_actions` says whether one of its documents holds some: asked
+    /// last).
     fn read_whole_if(&self, path: &Path, bytes: usize, has_actions: impl FnOnce() -> bool) -> bool {
         let too_big = bytes as u64 > self.limits.max_file_bytes.min(crate::files::max_bytes());
         too_big

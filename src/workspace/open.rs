@@ -103,7 +103,7 @@ impl OpenedEntry {
         let mut documents = Vec::with_capacity(read);
         let mut actions = false;
         let shared = Shared::default();
-        let slots = walk(rope, ranges, |index, own, line| match reads[index].take() {
+        let slots = walk(rope, ranges, |index, line, own| match reads[index].take() {
             Some(mut read) => {
                 for document in &mut read.documents {
                     document.line = document.line.saturating_add(line);
@@ -114,6 +114,7 @@ impl OpenedEntry {
                 (read.hash, read.newlines)
             }
             None => {
+                let own = own.slice();
                 let counted = (crate::text::hash_of_slice(own), newlines(own));
                 let own = own.to_string();
                 actions |= holds_actions(&own);
@@ -146,30 +147,48 @@ fn hash_of(text: &str) -> u64 {
 /// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s. Lines are counted in
 /// `\n`s, as the index numbers them.
 pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
-    walk(rope, ranges, |_, text, _| {
-        (crate::text::hash_of_slice(text), newlines(text))
-    })
+    walk(rope, ranges, |_, _, text| text.hash_and_newlines())
+}
+
+/// [`slots`], and whether a document holds template actions (see [`has_actions`]): one pass
+/// over the text.
+pub fn slots_and_actions(rope: &Rope, ranges: &[Range<usize>]) -> (Vec<Slot>, bool) {
+    let mut actions = false;
+    let slots = walk(rope, ranges, |_, _, text| {
+        count_work!(SCANNED_FOR_ACTIONS);
+        let (hash, newlines, has) = text.read(true);
+        actions |= has;
+        (hash, newlines)
+    });
+    (slots, actions)
 }
 
 /// The [`Slot`]s of the YAML documents of `rope` at `ranges`, in order: `count` gives the hash
-/// and the line breaks of each (its index in `ranges`, its text, its first line).
+/// and the line breaks of each (its index in `ranges`, its first line, its text). One pass over
+/// the rope's chunks, however many documents: slicing the rope for each would look each up
+/// from its root.
 fn walk(
     rope: &Rope,
     ranges: &[Range<usize>],
-    mut count: impl FnMut(usize, ropey::RopeSlice<'_>, u32) -> (u64, usize),
+    mut count: impl FnMut(usize, u32, OwnText<'_, '_>) -> (u64, usize),
 ) -> Vec<Slot> {
     let (mut at, mut line) = (0, 0usize);
+    let mut bytes = Bytes::new(rope);
     let mut slots = Vec::with_capacity(ranges.len());
     for (index, range) in ranges.iter().enumerate() {
-        let (Some(gap), Some(text)) = (
-            rope.get_byte_slice(at.min(range.start)..range.start),
-            rope.get_byte_slice(range.clone()),
-        ) else {
+        if range.start > range.end || range.end > rope.len_bytes() {
             continue;
-        };
-        line += newlines(gap);
+        }
+        bytes.feed(at.min(range.start)..range.start, |gap| {
+            line += newlines_in(gap)
+        });
         let first_line = u32::try_from(line).unwrap_or(u32::MAX);
-        let (hash, newlines) = count(index, text, first_line);
+        let own = OwnText {
+            rope,
+            range: range.clone(),
+            bytes: &mut bytes,
+        };
+        let (hash, newlines) = count(index, first_line, own);
         slots.push(Slot {
             range: range.clone(),
             line: first_line,
@@ -181,22 +200,96 @@ fn walk(
     slots
 }
 
+/// A YAML document's text as [`walk`] hands it over: read in the pass, or sliced.
+struct OwnText<'r, 'b> {
+    rope: &'r Rope,
+    range: Range<usize>,
+    bytes: &'b mut Bytes<'r>,
+}
+
+impl OwnText<'_, '_> {
+    /// Its hash (what [`crate::text::hash_of_slice`] gives) and line breaks.
+    fn hash_and_newlines(self) -> (u64, usize) {
+        let (hash, newlines, _) = self.read(false);
+        (hash, newlines)
+    }
+
+    /// Its hash and line breaks, and with `actions`, whether it holds `{{`.
+    fn read(self, actions: bool) -> (u64, usize, bool) {
+        let mut hasher = std::hash::DefaultHasher::new();
+        let (mut newlines, mut found, mut brace_before) = (0, false, false);
+        self.bytes.feed(self.range, |piece| {
+            hasher.write(piece);
+            newlines += newlines_in(piece);
+            if actions && !found {
+                found = (brace_before && piece.first() == Some(&b'{'))
+                    || memchr::memmem::find(piece, b"{{").is_some();
+                brace_before = piece.last() == Some(&b'{');
+            }
+        });
+        (hasher.finish(), newlines, found)
+    }
+
+    fn slice(&self) -> ropey::RopeSlice<'_> {
+        self.rope.byte_slice(self.range.clone())
+    }
+}
+
+/// The bytes of a rope, read forward chunk by chunk.
+struct Bytes<'r> {
+    rope: &'r Rope,
+    chunks: ropey::iter::Chunks<'r>,
+    /// The current chunk, and the offset of its first byte.
+    chunk: &'r [u8],
+    start: usize,
+}
+
+impl<'r> Bytes<'r> {
+    fn new(rope: &'r Rope) -> Self {
+        Bytes {
+            rope,
+            chunks: rope.chunks(),
+            chunk: &[],
+            start: 0,
+        }
+    }
+
+    /// Hands the bytes of `range` to `each`, a chunk's part at a time.
+    fn feed(&mut self, range: Range<usize>, mut each: impl FnMut(&[u8])) {
+        let mut from = range.start;
+        if from < self.start {
+            // Behind the chunk read last (ranges that overlap): from the rope's root again.
+            let (chunks, start, _, _) = self.rope.chunks_at_byte(from);
+            (self.chunks, self.chunk, self.start) = (chunks, &[], start);
+        }
+        while from < range.end {
+            while self.start + self.chunk.len() <= from {
+                self.start += self.chunk.len();
+                let Some(next) = self.chunks.next() else {
+                    return;
+                };
+                self.chunk = next.as_bytes();
+            }
+            let end = (range.end - self.start).min(self.chunk.len());
+            each(&self.chunk[from - self.start..end]);
+            from = self.start + end;
+        }
+    }
+}
+
 fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
     slice.chunks().map(newlines_in).sum()
 }
 
-fn newlines_in(text: &str) -> usize {
-    memchr::memchr_iter(b'\n', text.as_bytes()).count()
+fn newlines_in(text: impl AsRef<[u8]>) -> usize {
+    memchr::memchr_iter(b'\n', text.as_ref()).count()
 }
 
 /// Whether a document holds template actions: those are read with the whole file (a block may
 /// span documents), not one document at a time.
+#[cfg(test)]
 pub fn has_actions(rope: &Rope, ranges: &[Range<usize>]) -> bool {
-    ranges.iter().any(|range| {
-        count_work!(SCANNED_FOR_ACTIONS);
-        rope.get_byte_slice(range.clone())
-            .is_some_and(|slice| crate::text::contains(slice, "{{"))
-    })
+    slots_and_actions(rope, ranges).1
 }
 
 work_counter!(
@@ -331,6 +424,68 @@ mod tests {
             }
         }
         assert_eq!(whole, slots(&built, &ranges(&text)));
+    }
+
+    #[test]
+    fn one_pass_over_the_chunks_reads_each_document_as_its_own_slice() {
+        // Documents with `{{` at every offset, in a rope of small chunks: some pairs of braces
+        // straddle two chunks. Ranges that overlap go back in the rope.
+        let documents: Vec<String> = (0..300)
+            .map(|n| {
+                format!(
+                    "a: {}\nb: {}\n",
+                    "x".repeat(n % 37),
+                    ["{{ .v }}", "{ {", "{"][n % 3]
+                )
+            })
+            .collect();
+        let straddles = |rope: &Rope| {
+            let chunks: Vec<&str> = rope.chunks().collect();
+            chunks
+                .windows(2)
+                .any(|w| w[0].ends_with('{') && w[1].starts_with('{'))
+        };
+        // A comment before the documents moves the chunks' ends until a `{{` straddles two.
+        let (text, rope) = (0..2000)
+            .map(|pad| {
+                let text = format!("#{}\n{}", "x".repeat(pad), documents.join("---\n"));
+                let rope = Rope::from_str(&text);
+                (text, rope)
+            })
+            .find(|(_, rope)| straddles(rope))
+            .expect("a `{{` across two chunks");
+        let mut ranges = ranges(&text);
+        ranges.insert(7, ranges[5].start..ranges[6].end);
+        ranges.push(text.len() - 3..text.len() + 1);
+        let mut found = Vec::new();
+        let walked = walk(&rope, &ranges, |index, _, own| {
+            let (hash, newlines, actions) = own.read(true);
+            found.push((index, actions));
+            (hash, newlines)
+        });
+        let valid: Vec<&Range<usize>> = ranges.iter().filter(|r| r.end <= text.len()).collect();
+        assert_eq!(
+            walked.len(),
+            valid.len(),
+            "a range past the end is left out"
+        );
+        for (index, (slot, range)) in walked.iter().zip(valid).enumerate() {
+            let slice = rope.byte_slice(range.clone());
+            assert_eq!(slot.hash, crate::text::hash_of_slice(slice), "{range:?}");
+            // Lines are counted along the ranges: right until one goes back.
+            if index < 7 {
+                let line = text[..range.start].matches('\n').count();
+                assert_eq!(slot.line as usize, line, "{range:?}");
+            }
+        }
+        for (index, actions) in found {
+            assert_eq!(
+                actions,
+                text[ranges[index].clone()].contains("{{"),
+                "{index}"
+            );
+        }
+        assert!(slots_and_actions(&rope, &ranges).1);
     }
 
     #[test]
