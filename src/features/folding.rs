@@ -299,6 +299,8 @@ impl FoldSummary {
             ..FoldSummary::default()
         };
         summary.update();
+        // Kept with an outline: without the room the folds were gathered in.
+        summary.folds.shrink_to_fit();
         summary
     }
 

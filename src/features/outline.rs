@@ -504,7 +504,7 @@ fn outline_of(spans: &SpanTree, text: &str) -> Outline {
         .map_or_else(Vec::new, |root| symbols_of_document(root, 0));
     let mut folds = Vec::new();
     collect_span_folds(spans, |offset| lines.line_of(offset), &mut folds);
-    let mut symbol_lines = Vec::new();
+    let mut symbol_lines = Vec::with_capacity(count_symbols(&symbols));
     symbols_in_lines(&symbols, &lines, &mut symbol_lines);
     let blocks = match text.len() >= SPLICE_MIN {
         true => splice::blocks_of(spans, &lines),
@@ -516,6 +516,14 @@ fn outline_of(spans: &SpanTree, text: &str) -> Outline {
         blocks,
         ..Outline::new(symbols, folds, last_line)
     }
+}
+
+/// How many symbols there are, their children's children included.
+fn count_symbols(symbols: &[Symbol]) -> usize {
+    symbols
+        .iter()
+        .map(|symbol| 1 + count_symbols(&symbol.children))
+        .sum()
 }
 
 /// Whether saphyr stopped at its flow nesting limit.

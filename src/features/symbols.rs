@@ -271,8 +271,10 @@ pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Sy
     let mut kind = None;
     let mut name = None;
     let mut namespace = None;
-    let mut children = Vec::new();
-    for pair in root.pairs() {
+    let pairs = root.pairs();
+    // Kept with the document's outline: room for its keys, not a doubled vector's.
+    let mut children = Vec::with_capacity(pairs.len());
+    for pair in pairs {
         let Some(key_node) = pair.key else { continue };
         let Some(key) = key_node.text() else {
             continue;
