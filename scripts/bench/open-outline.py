@@ -8,7 +8,9 @@ time per request of each kind (in clock ticks of 10 ms: average over N).
 
 Usage: scripts/bench/open-outline.py BIN FILE [EDIT_LINE]
 Environment: N (20; 0: no requests), EDITS (10), QUIET (1.5), EDITS_FIRST=1 (edits before the outline requests),
-NOFOLD_EDITS=1 (no foldingRange after each edit), BREAK=1 (an
+NOFOLD_EDITS=1 (no foldingRange after each edit), PAUSE=seconds (a pause after each edit's
+diagnostics, as typing pauses: the server's work after the pause, index and references, is in the
+CPU per edit printed), BREAK=1 (an
 opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
 HEAP=out (run under heaptrack), KILL=1 (the server killed once the open is done, nothing after:
 with HEAP, what it holds then is what `heaptrack_print` calls leaked), KILL=edits (killed after the edits).
@@ -134,6 +136,8 @@ if edit_line is not None:
     lines = text.split('\n'); l = lines[edit_line]
     first = 2
     edit_ms = []
+    pause = float(os.environ.get('PAUSE', '0'))
+    cpu_before_edits = cpu_seconds()
     if os.environ.get('BREAK') and ': ' in l:
         # An opening quote before the line's value: saphyr rejects the rest of the document.
         value = len(l[:l.index(': ') + 2].encode('utf-16-le')) // 2
@@ -146,8 +150,10 @@ if edit_line is not None:
         wait(lambda m, v=v: m.get('method') == 'textDocument/publishDiagnostics' and m['params'].get('version') == v)
         edit_ms.append((time.perf_counter() - t) * 1000)
         l += 'x'
+        if pause: time.sleep(pause)
         if not os.environ.get('NOFOLD_EDITS'): timed('textDocument/foldingRange (edited)', doc, 1)
     print('edit -> diagnostics (ms):', ' '.join('%.1f' % x for x in edit_ms))
+    print('server CPU per edit: %.1f ms' % ((cpu_seconds() - cpu_before_edits) * 1000 / len(edit_ms)))
     timed('textDocument/foldingRange (edited, again)', doc, n)
     timed('textDocument/documentSymbol (edited)', doc, n)
     status('after edits')
