@@ -114,13 +114,12 @@ impl OpenedEntry {
                 (read.hash, read.newlines)
             }
             None => {
-                let own = own.slice();
-                let counted = (crate::text::hash_of_slice(own), newlines(own));
-                let own = own.to_string();
-                actions |= holds_actions(&own);
+                let text = own.slice().to_string();
+                let (hash, newlines, has_actions) = own.read(true);
+                actions |= has_actions;
                 let start = ranges[index].start;
-                documents.extend(read_document(own, start, line, &shared));
-                counted
+                documents.extend(read_document(text, start, line, &shared));
+                (hash, newlines)
             }
         });
         documents.shrink_to_fit();
@@ -275,10 +274,6 @@ impl<'r> Bytes<'r> {
             from = self.start + end;
         }
     }
-}
-
-fn newlines(slice: ropey::RopeSlice<'_>) -> usize {
-    slice.chunks().map(newlines_in).sum()
 }
 
 fn newlines_in(text: impl AsRef<[u8]>) -> usize {
