@@ -13,7 +13,8 @@ diagnostics, as typing pauses: the server's work after the pause, index and refe
 CPU per edit printed), BREAK=1 (an
 opening quote before EDIT_LINE's value first: the edits are made to broken YAML), PERF=out.data (run under perf record),
 HEAP=out (run under heaptrack), KILL=1 (the server killed once the open is done, nothing after:
-with HEAP, what it holds then is what `heaptrack_print` calls leaked), KILL=edits (killed after the edits).
+with HEAP, what it holds then is what `heaptrack_print` calls leaked), KILL=outline (killed after
+the outline requests), KILL=edits (killed after the edits).
 """
 import atexit, json, subprocess, sys, time, os, tempfile, re, shutil
 bin, path = sys.argv[1], sys.argv[2]
@@ -131,6 +132,7 @@ def outline():
     timed('textDocument/documentSymbol', doc, n)
     timed('textDocument/foldingRange', doc, n)
     status('after outline')
+    if os.environ.get('KILL') == 'outline': kill()
 if not os.environ.get('EDITS_FIRST'): outline()
 if edit_line is not None:
     lines = text.split('\n'); l = lines[edit_line]
