@@ -305,7 +305,8 @@ impl OutlineCache {
     pub fn end_pass(&mut self) {
         self.previous.clear();
         self.spare = Vec::from(std::mem::take(&mut self.previous));
-        self.prebuilt.clear();
+        // Only a first pass builds ahead: its room (an outline's size per document) goes too.
+        self.prebuilt = Default::default();
     }
 
     /// Ends a pass stopped part way (its request cancelled): the outlines it did not reach are
@@ -655,6 +656,11 @@ mod tests {
         };
         let ahead = first_pass(&mut cache);
         assert_eq!((cache.prebuilt_count, cache.built), (23999, 23999));
+        assert_eq!(
+            cache.prebuilt.capacity(),
+            0,
+            "nothing kept of what was built ahead"
+        );
         assert!(ahead[2500].is_none());
         assert_eq!(ahead, pass(&mut OutlineCache::default(), &rope));
         let again = first_pass(&mut cache);
