@@ -436,7 +436,7 @@ fn symbols_and_folds() {
     let mut document = OpenDocument::open(&text, 1, &catalog);
     let symbols = document.symbols();
     assert_eq!(symbols.len(), 2);
-    assert_eq!(symbols[0].name, "Pod a");
+    assert_eq!(&*symbols[0].name, "Pod a");
     let folds = document.folds(usize::MAX);
     assert!(folds.contains(&Fold {
         start_line: 0,

@@ -583,7 +583,7 @@ mod tests {
         let first = pass(&mut cache, &rope);
         assert_eq!(cache.built, 3);
         let outline = first[0].as_ref().unwrap();
-        assert_eq!(outline.symbols[0].name, "ConfigMap a");
+        assert_eq!(&*outline.symbols[0].name, "ConfigMap a");
         assert_eq!(outline.symbols[0].range, 0..DOCUMENT.len() - 1);
         let fold = |start_line, end_line| Fold {
             start_line,
@@ -615,7 +615,10 @@ mod tests {
             first[2].as_ref().unwrap(),
             edited[2].as_ref().unwrap()
         ));
-        assert_eq!(edited[1].as_ref().unwrap().symbols[0].name, "ConfigMap abc");
+        assert_eq!(
+            &*edited[1].as_ref().unwrap().symbols[0].name,
+            "ConfigMap abc"
+        );
         // A pass drops the outlines of documents that are gone.
         let shorter = Rope::from_str(DOCUMENT);
         let mut cache_of_shorter = OutlineCache::default();

@@ -29,14 +29,14 @@ pub enum SymbolKind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Symbol {
-    pub name: String,
-    pub detail: Option<String>,
+    pub name: Box<str>,
+    pub detail: Option<Box<str>>,
     pub kind: SymbolKind,
     /// The whole manifest or pair, in file offsets.
     pub range: Range<usize>,
     /// What to highlight: the name (or kind) value, or the key.
     pub selection_range: Range<usize>,
-    pub children: Vec<Symbol>,
+    pub children: Box<[Symbol]>,
 }
 
 /// Where a symbol is, relative to its document's first line: its range's start and end, then its
@@ -250,7 +250,7 @@ impl Symbol {
                 .iter()
                 .map(|c| c.shifted(offset, true))
                 .collect(),
-            false => Vec::new(),
+            false => Box::default(),
         };
         Symbol {
             name: self.name.clone(),
@@ -304,7 +304,7 @@ pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Sy
             None => key_node.range().end,
         };
         children.push(Symbol {
-            name: key.into_owned(),
+            name: key.into(),
             detail: None,
             kind: match value_shape {
                 NodeShape::Mapping => SymbolKind::Module,
@@ -313,7 +313,7 @@ pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Sy
             },
             range: shift(key_node.start()..pair_end),
             selection_range: shift(key_node.range()),
-            children: Vec::new(),
+            children: Box::default(),
         });
     }
     let Some((kind, kind_range)) = kind else {
@@ -324,12 +324,12 @@ pub(super) fn symbols_of_document<N: YamlNode>(root: N, offset: usize) -> Vec<Sy
         None => (kind, kind_range),
     };
     vec![Symbol {
-        name: label,
-        detail: namespace,
+        name: label.into(),
+        detail: namespace.map(String::into_boxed_str),
         kind: SymbolKind::Object,
         range: shift(root.start()..root.range().end),
         selection_range: shift(selection),
-        children,
+        children: children.into_boxed_slice(),
     }]
 }
 
@@ -355,23 +355,19 @@ mod tests {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n---\napiVersion: v1\nkind: Service\nmetadata:\n  generateName: svc-\n";
         let symbols = symbols(text);
         assert_eq!(symbols.len(), 2);
-        assert_eq!(symbols[0].name, "Deployment web");
+        assert_eq!(&*symbols[0].name, "Deployment web");
         assert_eq!(symbols[0].detail.as_deref(), Some("shop"));
         assert_eq!(&text[symbols[0].selection_range.clone()], "web");
-        let keys: Vec<_> = symbols[0]
-            .children
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let keys: Vec<_> = symbols[0].children.iter().map(|c| &*c.name).collect();
         assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
-        assert_eq!(symbols[1].name, "Service svc-*");
+        assert_eq!(&*symbols[1].name, "Service svc-*");
         assert!(symbols[1].range.start > symbols[0].range.end);
     }
 
     #[test]
     fn non_kubernetes_yaml_lists_its_top_level_keys() {
         let symbols = symbols("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n");
-        let names: Vec<_> = symbols.iter().map(|s| (s.name.as_str(), s.kind)).collect();
+        let names: Vec<_> = symbols.iter().map(|s| (&*s.name, s.kind)).collect();
         assert_eq!(
             names,
             [("on", SymbolKind::Field), ("jobs", SymbolKind::Module)]
@@ -380,7 +376,7 @@ mod tests {
 
     /// Symbols with their ranges ending at their last character: tree-sitter ends some nodes
     /// after the line break or the comment lines that follow them, a span tree at the character.
-    fn trimmed(text: &str, symbols: Vec<Symbol>) -> Vec<Symbol> {
+    fn trimmed(text: &str, symbols: impl IntoIterator<Item = Symbol>) -> Vec<Symbol> {
         let content_end = |range: Range<usize>| {
             let mut lines: Vec<&str> = text[range.clone()].trim_end().lines().collect();
             while lines.len() > 1
@@ -404,7 +400,7 @@ mod tests {
             .into_iter()
             .map(|s| Symbol {
                 range: content_end(s.range),
-                children: trimmed(text, s.children),
+                children: trimmed(text, s.children).into(),
                 ..s
             })
             .collect()

@@ -221,8 +221,8 @@ mod tests {
                 lsp::Range::new(at(range.start), at(range.end))
             };
             lsp::DocumentSymbol {
-                name: s.name.clone(),
-                detail: s.detail.clone(),
+                name: s.name.to_string(),
+                detail: s.detail.as_deref().map(str::to_string),
                 kind: kind(s.kind),
                 tags: None,
                 deprecated: None,

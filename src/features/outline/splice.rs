@@ -432,7 +432,7 @@ fn holds_name(symbols: &[Symbol], block: &Block) -> bool {
     pairs
         .iter()
         .filter(|s| s.range.start < block.start as usize && block.end as usize <= s.range.end)
-        .any(|s| s.name == "metadata" || s.name == "kind")
+        .any(|s| &*s.name == "metadata" || &*s.name == "kind")
 }
 
 /// Moves the document's symbols and their lines (each symbol's, then its children's) to where
