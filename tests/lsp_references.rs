@@ -552,3 +552,127 @@ fn edits_within_documents_keep_every_documents_reference_findings_right() {
     edit("name: settings,", 0, "name: settingz,", &[]);
     server.shutdown();
 }
+
+fn reference_findings(published: &Value) -> Vec<String> {
+    let mut found: Vec<String> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("reference-"))
+        })
+        .map(|d| format!("{} {} {}", d["code"], d["range"], d["message"]))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn random_edits_with_pauses_end_with_the_findings_of_a_fresh_open() {
+    // Edits of every kind, some followed by a typing pause (the index takes the text and the
+    // references are checked again, in part when nothing the others read changed): the
+    // findings after the last edit are those a server opening the final text finds.
+    let pod = |n: usize| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{n}\n  labels: {{app: a{}}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    envFrom:\n    - configMapRef:\n        name: cm-{}\n",
+            n % 3,
+            n % 8
+        )
+    };
+    let config_map =
+        |n: usize| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{n}}}\n");
+    let service = |n: usize| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: s-{n}}}\nspec:\n  selector: {{app: a{n}}}\n  ports: [{{port: 80}}]\n"
+        )
+    };
+    let documents: Vec<String> = (0..8)
+        .map(pod)
+        .chain((0..6).map(config_map))
+        .chain((2..5).map(service))
+        .collect();
+    let mut text = documents.join("---\n");
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let path = root.join("app.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let uri = file_uri(&path);
+    let mut server = TestServer::builder().workspace_folder(&root).start();
+    server.open(&uri, &text);
+
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut random = |below: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as usize % below
+    };
+    // What a line may become: (its start, what follows it is replaced with).
+    let tails: [(&str, &[&str]); 6] = [
+        ("        name: cm-", &["0", "3", "5", "6", "7"]),
+        ("metadata: {name: cm-", &["1}", "4}", "6}", "9}"]),
+        ("    image: ", &["nginx", "nginx:1.27", "busybox"]),
+        ("  labels: {app: a", &["0}", "1}", "2}", "5}"]),
+        ("  selector: {app: a", &["0}", "2}", "4}", "6}"]),
+        ("    - configMapRef:", &["", "\n        optional: true"]),
+    ];
+    // Edits of every kind first, then only of what others do not read (a reference, an
+    // image, `optional`), each followed by a pause: those are checked in part.
+    let same_for_others = [0, 2, 5];
+    for version in 2..=40 {
+        let kind = match version {
+            ..=25 => random(tails.len()),
+            _ => same_for_others[random(same_for_others.len())],
+        };
+        let (start, tail) = tails[kind];
+        let lines: Vec<usize> = text.match_indices(start).map(|(at, _)| at).collect();
+        let line_start = lines[random(lines.len())];
+        let from = line_start + start.len();
+        let mut to = from + text[from..].find('\n').unwrap_or(text.len() - from);
+        // An `optional` line below goes with the tail it follows.
+        if start.ends_with("configMapRef:") && text[to..].starts_with("\n        optional: true") {
+            to += "\n        optional: true".len();
+        }
+        let with = tail[random(tail.len())];
+        let range = json!({
+            "start": position(&text, from, Encoding::Utf16),
+            "end": position(&text, to, Encoding::Utf16),
+        });
+        text.replace_range(from..to, with);
+        server.change(&uri, version, json!([{"range": range, "text": with}]));
+        if version > 25 || random(3) == 0 {
+            std::thread::sleep(Duration::from_millis(450));
+        }
+    }
+    // A server opening the final text: its findings once its publications settle.
+    std::fs::write(&path, &text).unwrap();
+    let mut fresh = TestServer::builder().workspace_folder(&root).start();
+    fresh.open(&uri, &text);
+    let publications = |server: &TestServer| -> Vec<Value> {
+        server
+            .queued_notifications()
+            .filter(|n| n["method"] == "textDocument/publishDiagnostics")
+            .map(|n| n["params"].clone())
+            .collect()
+    };
+    // Settled: no new publication for a second, and the last one's references checked.
+    let mut seen = 0;
+    let opened = (0..30)
+        .find_map(|_| {
+            fresh.gather_notifications(Duration::from_millis(1000));
+            let published = publications(&fresh);
+            let last = published.last().map(reference_findings).unwrap_or_default();
+            let settled = published.len() == seen && !last.is_empty();
+            seen = published.len();
+            settled.then_some(last)
+        })
+        .expect("the fresh server's publications settle");
+    // The edited server comes to the same.
+    server.wait_for_publication(&uri, |p| {
+        p["version"] == 40 && reference_findings(p) == opened
+    });
+    server.shutdown();
+    fresh.shutdown();
+}
