@@ -41,8 +41,8 @@ pub struct OpenDocument {
     /// are replaced, by [`Layer`]: references, kustomize's checks, a rendered overlay's findings,
     /// modeline schemas.
     layers: [Vec<Diagnostic>; Layer::ALL.len()],
-    /// The text edits changed since the references' layer was last set or spliced.
-    references_touched: Touched,
+    /// By layer, the text edits changed since it was last set or spliced.
+    touched: [Touched; Layer::ALL.len()],
     /// Helm: the file's part in a chart, its template (when it holds actions or is a chart
     /// template), the chart, and what rendering it and checking its values found.
     helm: HelmState,
@@ -371,7 +371,7 @@ impl OpenDocument {
             cluster: None,
             helm: HelmState::default(),
             layers: Default::default(),
-            references_touched: Touched::Everything,
+            touched: std::array::from_fn(|_| Touched::Everything),
             index_entry: None,
         }
     }
@@ -390,33 +390,35 @@ impl OpenDocument {
     /// changed. Findings computed from a snapshot elsewhere are handed over by the server's
     /// store, which knows which text they were computed from.
     pub fn set_layer(&mut self, layer: Layer, diagnostics: Vec<Diagnostic>) -> bool {
-        if layer == Layer::References {
-            self.references_touched = Touched::Nothing;
-        }
+        self.touched[layer as usize] = Touched::Nothing;
         let slot = &mut self.layers[layer as usize];
         let changed = *slot != diagnostics;
         *slot = diagnostics;
         changed
     }
 
-    /// What edits changed since the references' layer was last set or spliced.
-    pub fn references_touched(&self) -> &Touched {
-        &self.references_touched
+    /// What edits changed since `layer` was last set or spliced.
+    pub fn touched(&self, layer: Layer) -> &Touched {
+        &self.touched[layer as usize]
     }
 
-    /// Replaces the references' findings in `part` of the text (ends included) with
-    /// `diagnostics`, in document order like the rest: the findings of the documents read again
-    /// after an edit that changed nothing the others read. `true` when they changed.
-    pub fn splice_references(&mut self, part: Range<usize>, diagnostics: Vec<Diagnostic>) -> bool {
-        self.references_touched = Touched::Nothing;
-        let layer = &mut self.layers[Layer::References as usize];
-        let within = |d: &Diagnostic| part.start <= d.range.start && d.range.start <= part.end;
-        let (replaced, kept): (Vec<Diagnostic>, Vec<Diagnostic>) =
-            std::mem::take(layer).into_iter().partition(within);
-        *layer = kept;
-        let at = layer.partition_point(|d| d.range.start < part.start);
+    /// Replaces `layer`'s findings that start in `part` of the text (ends included) with
+    /// `diagnostics`, kept in document order like the rest: the references' findings of the
+    /// documents read again after an edit that changed nothing the others read. `true` when
+    /// they changed.
+    pub fn splice_layer(
+        &mut self,
+        layer: Layer,
+        part: Range<usize>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> bool {
+        self.touched[layer as usize] = Touched::Nothing;
+        let found = &mut self.layers[layer as usize];
+        let within = |d: &mut Diagnostic| part.start <= d.range.start && d.range.start <= part.end;
+        let replaced: Vec<Diagnostic> = found.extract_if(.., within).collect();
+        let at = found.partition_point(|d| d.range.start < part.start);
         let changed = replaced != diagnostics;
-        layer.splice(at..at, diagnostics);
+        found.splice(at..at, diagnostics);
         changed
     }
 
@@ -543,13 +545,12 @@ impl OpenDocument {
                 self.rules.note_edit(&edit);
                 self.outlines.note_edit(&edit, self.text.rope());
             }
-            self.references_touched = match full {
-                true => Touched::Everything,
-                false => {
-                    std::mem::replace(&mut self.references_touched, Touched::Nothing).with(&edit)
-                }
-            };
             for layer in Layer::ALL {
+                let touched = &mut self.touched[layer as usize];
+                *touched = match full {
+                    true => Touched::Everything,
+                    false => std::mem::replace(touched, Touched::Nothing).with(&edit),
+                };
                 let found = &mut self.layers[layer as usize];
                 if full {
                     found.clear();

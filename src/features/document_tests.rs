@@ -327,7 +327,7 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
     let catalog = catalog();
     let text = format!("{POD}---\n{}", POD.replace("name: a", "name: b"));
     let mut document = OpenDocument::open(&text, 1, &catalog);
-    assert_eq!(document.references_touched(), &Touched::Everything);
+    assert_eq!(document.touched(Layer::References), &Touched::Everything);
     let missing = |range: Range<usize>, message: &str| Diagnostic {
         severity: Severity::Warning,
         ..Diagnostic::error(range, codes::REFERENCE_MISSING, message)
@@ -341,7 +341,7 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
             missing(second_image..second_image + 5, "second"),
         ],
     );
-    assert_eq!(document.references_touched(), &Touched::Nothing);
+    assert_eq!(document.touched(Layer::References), &Touched::Nothing);
     // Two edits of the second document: one inserts, the other, before it, moves it on.
     document.change(
         2,
@@ -355,7 +355,7 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
         PositionEncoding::Utf8,
     );
     assert_eq!(
-        document.references_touched(),
+        document.touched(Layer::References),
         &Touched::Within(second - 1..second + 3)
     );
     // The second document's findings come again; the first's stay.
@@ -363,8 +363,12 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
     let image = now.rfind("nginx").unwrap();
     let second_document = now.find("---").unwrap() + 4..now.len();
     let part = second_document.start..second_document.end;
-    assert!(document.splice_references(part.clone(), vec![missing(image..image + 5, "again")]));
-    assert_eq!(document.references_touched(), &Touched::Nothing);
+    assert!(document.splice_layer(
+        Layer::References,
+        part.clone(),
+        vec![missing(image..image + 5, "again")]
+    ));
+    assert_eq!(document.touched(Layer::References), &Touched::Nothing);
     let messages: Vec<(String, Range<usize>)> = document
         .diagnostics()
         .iter()
@@ -377,7 +381,11 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
             ("again".to_string(), image..image + 5)
         ]
     );
-    assert!(!document.splice_references(part, vec![missing(image..image + 5, "again")]));
+    assert!(!document.splice_layer(
+        Layer::References,
+        part,
+        vec![missing(image..image + 5, "again")]
+    ));
     // A whole new text touches everything.
     document.change(
         4,
@@ -387,7 +395,7 @@ fn edits_since_the_references_were_set_are_touched_and_a_splice_replaces_only_th
         }],
         PositionEncoding::Utf8,
     );
-    assert_eq!(document.references_touched(), &Touched::Everything);
+    assert_eq!(document.touched(Layer::References), &Touched::Everything);
 }
 
 #[test]

@@ -351,7 +351,7 @@ impl References {
             .filter(|before| (before.facts, before.cluster) == (inputs.facts, inputs.cluster))
             .and_then(|_| {
                 self.store.keep_if_current(&uri, stamp, |document| {
-                    document.references_touched().clone()
+                    document.touched(Layer::References).clone()
                 })
             });
         let touched = match touched {
@@ -385,7 +385,7 @@ impl References {
         let changed = self
             .store
             .keep_if_current(&uri, stamp, |document| match part {
-                Some(part) => document.splice_references(part, diagnostics),
+                Some(part) => document.splice_layer(Layer::References, part, diagnostics),
                 None => {
                     document.set_layer(Layer::References, diagnostics);
                     true
