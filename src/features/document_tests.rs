@@ -848,7 +848,7 @@ fn the_index_entry_an_open_reads_equals_a_read_of_the_text() {
             continue;
         };
         let rope = Rope::from_str(&text);
-        let slots = open::slots(&rope, &ranges);
+        let slots = open::slots_and_actions(&rope, &ranges).0;
         let read = open::update(&[], Vec::new(), &slots, &rope).documents;
         assert_eq!(entry.slots(), &slots[..], "{path:?}");
         assert_eq!(entry.documents(), &read[..], "{path:?}");

@@ -115,7 +115,7 @@ impl OpenedEntry {
             }
             None => {
                 let text = own.slice().to_string();
-                let (hash, newlines, has_actions) = own.read(true);
+                let (hash, newlines, has_actions) = own.read();
                 actions |= has_actions;
                 let start = ranges[index].start;
                 documents.extend(read_document(text, start, line, &shared));
@@ -143,19 +143,14 @@ fn hash_of(text: &str) -> u64 {
     hasher.finish()
 }
 
-/// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s. Lines are counted in
-/// `\n`s, as the index numbers them.
-pub fn slots(rope: &Rope, ranges: &[Range<usize>]) -> Vec<Slot> {
-    walk(rope, ranges, |_, _, text| text.hash_and_newlines())
-}
-
-/// [`slots`], and whether a document holds template actions (see [`has_actions`]): one pass
-/// over the text.
+/// The YAML documents of `rope` at `ranges` (in order), as [`Slot`]s, and whether one holds
+/// template actions (see [`has_actions`]): one pass over the text. Lines are counted in `\n`s,
+/// as the index numbers them.
 pub fn slots_and_actions(rope: &Rope, ranges: &[Range<usize>]) -> (Vec<Slot>, bool) {
     let mut actions = false;
     let slots = walk(rope, ranges, |_, _, text| {
         count_work!(SCANNED_FOR_ACTIONS);
-        let (hash, newlines, has) = text.read(true);
+        let (hash, newlines, has) = text.read();
         actions |= has;
         (hash, newlines)
     });
@@ -207,20 +202,15 @@ struct OwnText<'r, 'b> {
 }
 
 impl OwnText<'_, '_> {
-    /// Its hash (what [`crate::text::hash_of_slice`] gives) and line breaks.
-    fn hash_and_newlines(self) -> (u64, usize) {
-        let (hash, newlines, _) = self.read(false);
-        (hash, newlines)
-    }
-
-    /// Its hash and line breaks, and with `actions`, whether it holds `{{`.
-    fn read(self, actions: bool) -> (u64, usize, bool) {
+    /// Its hash (what [`crate::text::hash_of_slice`] gives), its line breaks and whether it
+    /// holds `{{`.
+    fn read(self) -> (u64, usize, bool) {
         let mut hasher = std::hash::DefaultHasher::new();
         let (mut newlines, mut found, mut brace_before) = (0, false, false);
         self.bytes.feed(self.range, |piece| {
             hasher.write(piece);
             newlines += newlines_in(piece);
-            if actions && !found {
+            if !found {
                 found = (brace_before && piece.first() == Some(&b'{'))
                     || memchr::memmem::find(piece, b"{{").is_some();
                 brace_before = piece.last() == Some(&b'{');
@@ -383,12 +373,12 @@ mod tests {
     /// Reads `before`, applies the edit, updates: the result equals a fresh read of the text.
     fn check_edit(before: &str, at: Range<usize>, insert: &str) {
         let rope = Rope::from_str(before);
-        let old = slots(&rope, &ranges(before));
+        let old = slots_and_actions(&rope, &ranges(before)).0;
         let documents = read_documents(&Arc::new(before.to_string()));
         let mut after = before.to_string();
         after.replace_range(at.clone(), insert);
         let rope = Rope::from_str(&after);
-        let new = slots(&rope, &ranges(&after));
+        let new = slots_and_actions(&rope, &ranges(&after)).0;
         let updated = update(&old, documents, &new, &rope).documents;
         let fresh = read_documents(&Arc::new(after.clone()));
         assert_eq!(
@@ -410,7 +400,7 @@ mod tests {
     #[test]
     fn hashes_do_not_depend_on_chunks() {
         let text = file(200);
-        let whole = slots(&Rope::from_str(&text), &ranges(&text));
+        let whole = slots_and_actions(&Rope::from_str(&text), &ranges(&text)).0;
         let mut built = Rope::new();
         for (i, piece) in text.as_bytes().chunks(97).enumerate() {
             built.insert(built.len_chars(), std::str::from_utf8(piece).unwrap());
@@ -418,7 +408,7 @@ mod tests {
                 built.insert(0, "");
             }
         }
-        assert_eq!(whole, slots(&built, &ranges(&text)));
+        assert_eq!(whole, slots_and_actions(&built, &ranges(&text)).0);
     }
 
     #[test]
@@ -454,7 +444,7 @@ mod tests {
         ranges.push(text.len() - 3..text.len() + 1);
         let mut found = Vec::new();
         let walked = walk(&rope, &ranges, |index, _, own| {
-            let (hash, newlines, actions) = own.read(true);
+            let (hash, newlines, actions) = own.read();
             found.push((index, actions));
             (hash, newlines)
         });
@@ -511,7 +501,7 @@ mod tests {
     fn random_edits_equal_a_fresh_read() {
         let mut text = file(8);
         let mut rope = Rope::from_str(&text);
-        let mut old = slots(&rope, &ranges(&text));
+        let mut old = slots_and_actions(&rope, &ranges(&text)).0;
         let mut documents = read_documents(&Arc::new(text.clone()));
         let pieces = [
             "\n",
@@ -536,7 +526,7 @@ mod tests {
             }
             text.replace_range(start..end, insert);
             rope = Rope::from_str(&text);
-            let new = slots(&rope, &ranges(&text));
+            let new = slots_and_actions(&rope, &ranges(&text)).0;
             documents = update(&old, documents, &new, &rope).documents;
             old = new;
             let fresh = read_documents(&Arc::new(text.clone()));
